@@ -1,0 +1,25 @@
+/**
+ * kmem: Linux's memory manager in TypeScript. The public API.
+ */
+export { type BootOptions, boot, Kernel, type Task, UTS_RELEASE, type ZoneSizes } from './kernel.js';
+export { KernelBug } from './lib/bug.js';
+export { MemAccess } from './memory/access.js';
+export { PAGE_SHIFT, PAGE_SIZE } from './memory/memblock.js';
+export * from './page_alloc/gfp.js';
+export {
+  MAX_NR_ZONES,
+  MAX_PAGE_ORDER,
+  MIGRATE_HIGHATOMIC,
+  MIGRATE_ISOLATE,
+  MIGRATE_MOVABLE,
+  MIGRATE_RECLAIMABLE,
+  MIGRATE_UNMOVABLE,
+  NR_PAGE_ORDERS,
+  PAGE_ALLOC_COSTLY_ORDER,
+  pageblock_order,
+  ZONE_DMA,
+  ZONE_DMA32,
+  ZONE_MOVABLE,
+  ZONE_NORMAL,
+  zoneNames,
+} from './page_alloc/mmzone.js';

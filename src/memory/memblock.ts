@@ -1,0 +1,77 @@
+/**
+ * Physical memory: the backing buffer and its geometry (mm/memblock.c's job).
+ *
+ * kmem's "RAM" is one ArrayBuffer or SharedArrayBuffer. A physical address is a
+ * plain number, the byte offset in that buffer; page frame N covers bytes
+ * [N << PAGE_SHIFT, (N + 1) << PAGE_SHIFT). Page frame 0 is reserved, so the
+ * address 0 is never handed out and can mean NULL, as in the kernel.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+export const PAGE_MASK = ~(PAGE_SIZE - 1);
+
+/** The direct map's base on x86-64 (page_offset_base without KASLR). */
+export const PAGE_OFFSET = 0xffff888000000000n;
+
+/** Largest machine kmem boots: page frame numbers and addresses stay below 2^32. */
+export const MAX_MEMORY = 4 * 1024 * 1024 * 1024 - PAGE_SIZE;
+/** Smallest machine: enough for the DMA zone and a few pageblocks above it. */
+export const MIN_MEMORY = 4 * 1024 * 1024;
+
+const SUFFIX: Record<string, number> = { K: 1 << 10, M: 1 << 20, G: 1 << 30 };
+
+/**
+ * memparse(): a byte count, or a string such as '64M', '1G', '512K', '4096',
+ * the way the kernel's boot parameters accept sizes.
+ */
+export function memparse(value: number | string, argName = 'memory'): number {
+  let bytes: number;
+  if (typeof value === 'number') {
+    bytes = value;
+  } else if (typeof value === 'string') {
+    const m = /^\s*(\d+)\s*([KMG]?)(i?B)?\s*$/i.exec(value);
+    if (!m) throw new RangeError(`${argName}: cannot parse size '${value}' (expected e.g. '128M', '1G' or a byte count)`);
+    bytes = Number(m[1]) * (m[2] ? SUFFIX[m[2].toUpperCase()]! : 1);
+  } else {
+    throw new TypeError(`${argName}: expected a number of bytes or a size string, got ${typeof value}`);
+  }
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`${argName}: size must be a non-negative integer number of bytes, got ${String(value)}`);
+  }
+  return bytes;
+}
+
+/** The machine's RAM: one buffer with the views every layer reads it through. */
+export class PhysMem {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+  readonly dv: DataView;
+  /** Bytes of RAM (a whole number of pages). */
+  readonly size: number;
+  /** Page frames, pfn 0 .. nrPages-1. */
+  readonly nrPages: number;
+
+  constructor(bytes: number, shared: boolean) {
+    if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) {
+      throw new RangeError(`memory: ${bytes} bytes is outside the supported range ${MIN_MEMORY}..${MAX_MEMORY}`);
+    }
+    this.size = bytes - (bytes % PAGE_SIZE);
+    this.nrPages = this.size >>> PAGE_SHIFT;
+    this.buffer = shared ? new SharedArrayBuffer(this.size) : new ArrayBuffer(this.size);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.dv = new DataView(this.buffer);
+  }
+}
+
+/** pfn of a physical address. */
+export function physToPfn(addr: number): number {
+  return Math.floor(addr / PAGE_SIZE);
+}
+
+/** %px of a direct-map address: 16 lowercase hex digits. */
+export function directMapAddr(phys: number): string {
+  return (PAGE_OFFSET + BigInt(phys)).toString(16).padStart(16, '0');
+}

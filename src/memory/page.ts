@@ -1,0 +1,124 @@
+/**
+ * struct page, as struct-of-arrays indexed by page frame number
+ * (include/linux/mm_types.h, include/linux/page-flags.h).
+ *
+ * One record per page frame, spread over typed arrays so that no JavaScript
+ * object exists per page and every field can live in a SharedArrayBuffer:
+ *
+ *   pfn ─┬─ flags        u32  PG_* bits, the kernel's bit numbers
+ *        ├─ pageType     u8   PGTY_buddy / PGTY_slab / ... (0 = none)
+ *        ├─ order        u8   buddy order while free, compound order on a head
+ *        ├─ refcount     i32  _refcount
+ *        ├─ mapcount     i32  _mapcount + 1 (0 = unmapped)
+ *        ├─ next, prev   i32  lru / pcp_list / slab_list links (pfn, -1 = none)
+ *        ├─ head         i32  compound_head: the head's pfn on a tail page, else -1
+ *        ├─ index        i32  page->index (the pcp migratetype while on a pcp list)
+ *        │   ── slab overlay (struct slab) ──
+ *        ├─ slabCache    i32  slab_cache: the owning cache's id, -1 if not a slab
+ *        ├─ slabCounters u32  freelist | inuse | frozen in one CAS-able word:
+ *        │                     bits  0..14  inuse
+ *        │                     bits 15..29  freelist: first free object's index + 1 (0 = NULL)
+ *        │                     bit  30      frozen
+ *        ├─ slabObjects  u16  objects in this slab (fixed once the slab exists)
+ *        ├─ slabNext     i32  next slab on a cpu partial list (pfn, -1 = end)
+ *        └─ slabSlabs    i32  length of the cpu partial list, kept on its head
+ */
+
+// include/linux/page-flags.h, enum pageflags (6.x x86-64 order).
+export const PG_locked = 0;
+export const PG_referenced = 1;
+export const PG_uptodate = 2;
+export const PG_dirty = 3;
+export const PG_lru = 4;
+export const PG_active = 5;
+export const PG_workingset = 6;
+export const PG_waiters = 7;
+export const PG_error = 8;
+export const PG_slab = 9;
+export const PG_owner_priv_1 = 10;
+export const PG_arch_1 = 11;
+export const PG_reserved = 12;
+export const PG_private = 13;
+export const PG_private_2 = 14;
+export const PG_writeback = 15;
+export const PG_head = 16;
+export const PG_mappedtodisk = 17;
+export const PG_reclaim = 18;
+export const PG_swapbacked = 19;
+export const PG_unevictable = 20;
+export const PG_mlocked = 21;
+
+/** Names as %pGp prints them, indexed by bit. */
+export const pageflagNames: readonly string[] = [
+  'locked', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'waiters',
+  'error', 'slab', 'owner_priv_1', 'arch_1', 'reserved', 'private', 'private_2', 'writeback',
+  'head', 'mappedtodisk', 'reclaim', 'swapbacked', 'unevictable', 'mlocked',
+];
+
+// include/linux/page-flags.h, enum pagetype (6.12+): the top byte of page_type.
+export const PGTY_NONE = 0;
+export const PGTY_buddy = 0xf0;
+export const PGTY_offline = 0xf1;
+export const PGTY_table = 0xf2;
+export const PGTY_guard = 0xf3;
+export const PGTY_hugetlb = 0xf4;
+export const PGTY_slab = 0xf5;
+export const PGTY_zsmalloc = 0xf6;
+export const PGTY_unaccepted = 0xf7;
+export const PGTY_large_kmalloc = 0xf8;
+
+export const pageTypeNames: Record<number, string> = {
+  [PGTY_buddy]: 'buddy', [PGTY_offline]: 'offline', [PGTY_table]: 'table', [PGTY_guard]: 'guard',
+  [PGTY_hugetlb]: 'hugetlb', [PGTY_slab]: 'slab', [PGTY_zsmalloc]: 'zsmalloc',
+  [PGTY_unaccepted]: 'unaccepted', [PGTY_large_kmalloc]: 'large_kmalloc',
+};
+
+export const SLAB_INUSE_MASK = 0x7fff;
+export const SLAB_FREELIST_SHIFT = 15;
+export const SLAB_FREELIST_MASK = 0x7fff << 15;
+export const SLAB_FROZEN = 1 << 30;
+
+/** Every struct page field, one typed array each, indexed by pfn. */
+export class PageArray {
+  readonly nr: number;
+  readonly flags: Uint32Array;
+  readonly pageType: Uint8Array;
+  readonly order: Uint8Array;
+  readonly refcount: Int32Array;
+  readonly mapcount: Int32Array;
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  readonly head: Int32Array;
+  readonly index: Int32Array;
+  readonly slabCache: Int32Array;
+  readonly slabCounters: Uint32Array;
+  readonly slabObjects: Uint16Array;
+  readonly slabNext: Int32Array;
+  readonly slabSlabs: Int32Array;
+
+  constructor(nrPages: number, shared: boolean) {
+    this.nr = nrPages;
+    const B = shared ? SharedArrayBuffer : ArrayBuffer;
+    const i32 = () => new Int32Array(new B(nrPages * 4));
+    this.flags = new Uint32Array(new B(nrPages * 4));
+    this.pageType = new Uint8Array(new B(nrPages));
+    this.order = new Uint8Array(new B(nrPages));
+    this.refcount = i32();
+    this.mapcount = i32();
+    this.next = i32().fill(-1);
+    this.prev = i32().fill(-1);
+    this.head = i32().fill(-1);
+    this.index = i32();
+    this.slabCache = i32().fill(-1);
+    this.slabCounters = new Uint32Array(new B(nrPages * 4));
+    this.slabObjects = new Uint16Array(new B(nrPages * 2));
+    this.slabNext = i32().fill(-1);
+    this.slabSlabs = i32();
+  }
+
+  /** compound_head(): the head page's pfn for a tail page, else pfn itself. */
+  compoundHead(pfn: number): number {
+    const h = this.head[pfn]!;
+    return h < 0 ? pfn : h;
+  }
+}

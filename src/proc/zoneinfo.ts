@@ -1,0 +1,172 @@
+/**
+ * /proc/zoneinfo and /proc/vmstat (mm/vmstat.c zoneinfo_show_print,
+ * vmstat_show). Every zone is printed, populated or not; an empty zone stops
+ * after its protection line.
+ */
+import {
+  listIndex,
+  MAX_NR_ZONES,
+  MIGRATE_HIGHATOMIC,
+  NR_PAGE_ORDERS,
+  WMARK_HIGH,
+  WMARK_LOW,
+  WMARK_MIN,
+  WMARK_PROMO,
+  Z_BOOST,
+  Z_FREE,
+  Z_LOWMEM_RESERVE,
+  Z_MANAGED,
+  Z_PRESENT,
+  Z_RESERVED_HIGHATOMIC,
+  Z_SPANNED,
+  Z_START_PFN,
+  Z_WMARK,
+  zoneNames,
+} from '../page_alloc/mmzone.js';
+import {
+  EV_ALLOCSTALL,
+  EV_PGALLOC,
+  EV_PGFREE,
+  PCP_BATCH,
+  PCP_COUNT,
+  PCP_FIELDS,
+  PCP_HIGH,
+  PCP_HIGH_MAX,
+  PCP_HIGH_MIN,
+  type PageAlloc,
+} from '../page_alloc/page_alloc.js';
+import { nodeStatItems, numaEventItems, vmEventItems, vmStatItems, zoneStatItems } from './vmstat_items.js';
+
+/** What the renderers need beyond the page allocator: the slab layer's page counts. */
+export interface VmSource {
+  readonly pageAlloc: PageAlloc;
+  slabPages(reclaimable: boolean): number;
+}
+
+function fls(x: number): number {
+  return x === 0 ? 0 : 32 - Math.clz32(x);
+}
+
+/** calculate_normal_threshold(): the per-CPU vmstat drift allowed before folding. */
+export function statThreshold(managed: number, cpus: number): number {
+  const mem = Math.floor(managed / (1 << (27 - 12)));
+  return Math.min(125, 2 * fls(cpus) * (1 + fls(mem)));
+}
+
+function nodeStat(src: VmSource, name: string): number {
+  if (name === 'nr_slab_reclaimable') return src.slabPages(true);
+  if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
+  return 0;
+}
+
+function zoneStat(pa: PageAlloc, z: number, name: string): number {
+  if (name === 'nr_free_pages') return pa.zones.get(z, Z_FREE);
+  return 0;
+}
+
+function numaStat(pa: PageAlloc, z: number, name: string): number {
+  if (name === 'numa_hit' || name === 'numa_local') return pa.events[EV_PGALLOC + z]!;
+  return 0;
+}
+
+export function zoneinfo(src: VmSource): string {
+  const pa = src.pageAlloc;
+  const zs = pa.zones;
+  let firstPopulated = -1;
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    if (zs.populated(z)) {
+      firstPopulated = z;
+      break;
+    }
+  }
+  let out = '';
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    out += `Node 0, zone ${zoneNames[z]!.padStart(8)}`;
+    if (z === firstPopulated) {
+      out += '\n  per-node stats';
+      for (const name of nodeStatItems) out += `\n      ${name.padEnd(12)} ${nodeStat(src, name)}`;
+    }
+    const g = (f: number) => zs.get(z, f);
+    out +=
+      `\n  pages free     ${g(Z_FREE)}` +
+      `\n        boost    ${g(Z_BOOST)}` +
+      `\n        min      ${g(Z_WMARK + WMARK_MIN)}` +
+      `\n        low      ${g(Z_WMARK + WMARK_LOW)}` +
+      `\n        high     ${g(Z_WMARK + WMARK_HIGH)}` +
+      `\n        promo    ${g(Z_WMARK + WMARK_PROMO)}` +
+      `\n        spanned  ${g(Z_SPANNED)}` +
+      `\n        present  ${g(Z_PRESENT)}` +
+      `\n        managed  ${g(Z_MANAGED)}` +
+      `\n        cma      0`;
+    const prot: number[] = [];
+    for (let j = 0; j < MAX_NR_ZONES; j++) prot.push(g(Z_LOWMEM_RESERVE + j));
+    out += `\n        protection: (${prot.join(', ')})`;
+    if (!zs.populated(z)) {
+      out += '\n';
+      continue;
+    }
+    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name)}`;
+    for (const name of numaEventItems) out += `\n      ${name.padEnd(12)} ${numaStat(pa, z, name)}`;
+    out += '\n  pagesets';
+    const threshold = statThreshold(g(Z_MANAGED), pa.cpus);
+    for (let cpu = 0; cpu < pa.cpus; cpu++) {
+      const row = (cpu * MAX_NR_ZONES + z) * PCP_FIELDS;
+      out +=
+        `\n    cpu: ${cpu}` +
+        `\n              count:    ${pa.pcp[row + PCP_COUNT]}` +
+        `\n              high:     ${pa.pcp[row + PCP_HIGH]}` +
+        `\n              batch:    ${pa.pcp[row + PCP_BATCH]}` +
+        `\n              high_min: ${pa.pcp[row + PCP_HIGH_MIN]}` +
+        `\n              high_max: ${pa.pcp[row + PCP_HIGH_MAX]}` +
+        `\n  vm stats threshold: ${threshold}`;
+    }
+    out +=
+      '\n  node_unreclaimable:  0' +
+      `\n  start_pfn:           ${g(Z_START_PFN)}` +
+      `\n  reserved_highatomic: ${g(Z_RESERVED_HIGHATOMIC)}` +
+      `\n  free_highatomic:     ${highatomicFree(pa, z)}` +
+      '\n';
+  }
+  return out;
+}
+
+function highatomicFree(pa: PageAlloc, z: number): number {
+  let n = 0;
+  for (let o = 0; o < NR_PAGE_ORDERS; o++) n += pa.zones.freeCount[listIndex(z, o, MIGRATE_HIGHATOMIC)]! << o;
+  return n;
+}
+
+/** /proc/vmstat: one "name value" line per counter, then the deprecated nr_unstable. */
+export function vmstat(src: VmSource): string {
+  const pa = src.pageAlloc;
+  let out = '';
+  const sumZones = (f: (z: number) => number) => {
+    let s = 0;
+    for (let z = 0; z < MAX_NR_ZONES; z++) s += f(z);
+    return s;
+  };
+  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name))}\n`;
+  for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
+  for (const name of nodeStatItems) out += `${name} ${nodeStat(src, name)}\n`;
+  const free = sumZones((z) => pa.zones.get(z, Z_FREE));
+  // Dirty thresholds: 20% and 10% of dirtyable memory (free pages here).
+  const dirtyable = Math.max(0, free - sumZones((z) => pa.zones.get(z, Z_WMARK + WMARK_HIGH)));
+  const thresholds: Record<(typeof vmStatItems)[number], number> = {
+    nr_dirty_threshold: Math.floor((dirtyable * 20) / 100),
+    nr_dirty_background_threshold: Math.floor((dirtyable * 10) / 100),
+  };
+  for (const name of vmStatItems) out += `${name} ${thresholds[name]}\n`;
+  for (const name of vmEventItems) out += `${name} ${vmEvent(pa, name)}\n`;
+  out += 'nr_unstable 0\n';
+  return out;
+}
+
+function vmEvent(pa: PageAlloc, name: string): number {
+  if (name.startsWith('pgalloc_')) {
+    const z = zoneNames.findIndex((n) => `pgalloc_${n.toLowerCase()}` === name);
+    return z >= 0 ? pa.events[EV_PGALLOC + z]! : 0;
+  }
+  if (name === 'pgfree') return pa.events[EV_PGFREE]!;
+  if (name === 'allocstall_normal') return pa.events[EV_ALLOCSTALL]!;
+  return 0;
+}
