@@ -36,6 +36,16 @@ import {
   zoneSetPagesetHighAndBatch,
 } from './page_alloc/watermark.js';
 import { ProcFs } from './proc/procfs.js';
+import { slabinfo, sysSlabRead } from './proc/slabinfo.js';
+import { Kmalloc } from './slub/kmalloc.js';
+import { KMALLOC_MAX_SIZE, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
+import { C_FIELDS, C_NR_SLABS, C_OBJECT_SIZE, C_TOTAL_OBJECTS } from './slub/slab.js';
+import { type KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
+import { Slub } from './slub/slub.js';
+import { kmemCacheFlags, parseSlubDebug } from './slub/slub_debug_param.js';
+
+/** A kmem_cache handle: the cache's id. */
+export type KmemCache = number;
 
 /** Zone sizes for a machine laid out by hand (each a byte count or a size string). */
 export interface ZoneSizes {
@@ -60,6 +70,22 @@ export interface BootOptions {
   onBug?: 'report' | 'throw';
   /** vm.min_free_kbytes set by the user (wins over the computed value if larger). */
   minFreeKbytes?: number;
+  /** slab_min_order= */
+  slubMinOrder?: number;
+  /** slab_max_order= (default PAGE_ALLOC_COSTLY_ORDER, 3) */
+  slubMaxOrder?: number;
+  /** slab_min_objects= (0: from the CPU count) */
+  slubMinObjects?: number;
+  /** slab_nomerge */
+  slabNomerge?: boolean;
+  /** slub_debug= ('FZPU', 'FZ,kmalloc-64', '-', 'O', ...) */
+  slubDebug?: string | boolean;
+  /** CONFIG_SLUB_STATS */
+  slubStats?: boolean;
+  /** CONFIG_SLAB_FREELIST_HARDENED (default on, as distributions ship it) */
+  freelistHardened?: boolean;
+  /** CONFIG_SLAB_FREELIST_RANDOM (default off) */
+  freelistRandom?: boolean;
 }
 
 export interface Task {
@@ -81,6 +107,10 @@ export class Kernel {
   readonly sys: ProcFs;
   readonly printk: Printk;
   minFreeKbytes = 0;
+  readonly slub: Slub;
+  readonly slab: SlabCommon;
+  readonly kmallocApi: Kmalloc;
+  private rngState: number;
   /** The task every report names ("by task comm/pid"). */
   task: Task = { pid: 1, comm: 'kmem' };
   private tainted = false;
@@ -114,6 +144,62 @@ export class Kernel {
     this.proc = new ProcFs(this);
     this.sys = this.proc;
     this.bootPageAlloc(layout.ranges, opts.minFreeKbytes);
+    this.rngState = (seed ^ 0x9e3779b9) >>> 0;
+    const checkInt = (v: unknown, name: string, lo: number, hi: number, dflt: number): number => {
+      if (v === undefined) return dflt;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name}: expected an integer ${lo}..${hi}, got ${String(v)}`);
+      return v;
+    };
+    const slubMinOrder = checkInt(opts.slubMinOrder, 'slubMinOrder', 0, MAX_PAGE_ORDER, 0);
+    const slubMaxOrder = checkInt(opts.slubMaxOrder, 'slubMaxOrder', 0, MAX_PAGE_ORDER, 3);
+    const slubMinObjects = checkInt(opts.slubMinObjects, 'slubMinObjects', 0, 32767, 0);
+    const debug = parseSlubDebug(opts.slubDebug);
+    for (const w of debug.warnings) this.printk.printk(`${w}\n`);
+    this.slub = new Slub(
+      this.pageAlloc,
+      this.pages,
+      this.phys.u8,
+      cpus,
+      shared,
+      { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
+      { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, reallocSize: null, krealloc: null },
+      {
+        warn: (text) => this.warn(text),
+        bugOn: (where, text) => this.bugOn(where, text),
+        invalidFree: (cache, obj, reason) => this.slabErr(cache, reason, obj),
+        outOfMemory: (cache, gfp) => this.slabOutOfMemory(cache, gfp),
+        notKmalloc: (pfn) => {
+          this.warn('kfree: Not a kmalloc allocation', dumpPage(this.pages, pfn, this.pageAlloc.pageZone(pfn), 'Not a kmalloc allocation'));
+        },
+      },
+    );
+    this.slab = new SlabCommon(this.slub, {
+      cpus,
+      slubMinOrder: Math.min(slubMinOrder, slubMaxOrder),
+      slubMaxOrder,
+      slubMinObjects,
+      slabNomerge: opts.slabNomerge === true,
+      hardened: opts.freelistHardened !== false,
+      kasan: false,
+      debugFlagsFor: (name, flags) => kmemCacheFlags(debug, name, flags),
+      disableHigherOrderDebug: debug.disableHigherOrderDebug,
+      rand32: () => this.rand32(),
+    });
+    this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    this.printk.printk(`SLUB: HWalign=64, Order=${Math.min(slubMinOrder, slubMaxOrder)}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
+    this.slab.init();
+    this.proc.register('/proc/slabinfo', () => slabinfo(this.slab));
+    this.proc.registerDir((path) => sysSlabRead(this.slab, path));
+  }
+
+  /** The machine's seeded random number generator (xorshift32). */
+  rand32(): number {
+    let x = this.rngState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rngState = x >>> 0;
+    return this.rngState;
   }
 
   // ───────────────────────── boot ─────────────────────────
@@ -197,6 +283,7 @@ export class Kernel {
   /** Switch the running CPU (layers above keep their own copy in sync). */
   protected setCpu(n: number): void {
     this.pageAlloc.cpu = n;
+    this.slub.setCpu(n);
   }
 
   setTask(task: Partial<Task>): void {
@@ -265,9 +352,184 @@ export class Kernel {
     this.printk.printk(`${lines.join('\n')}\n`);
   }
 
-  /** Pages held by slabs (reclaimable or not); the slab layer overrides this. */
-  slabPages(_reclaimable: boolean): number {
-    return 0;
+  /** Pages held by slabs and large kmallocs (NR_SLAB_RECLAIMABLE_B / UNRECLAIMABLE_B in pages). */
+  slabPages(reclaimable: boolean): number {
+    return reclaimable ? this.slub.slabPagesReclaimable : this.slub.slabPagesUnreclaimable;
+  }
+
+  /** WARN(): the cut-here block with the stack. */
+  warn(text: string, extra: string[] = []): void {
+    const lines = ['------------[ cut here ]------------', text, ...extra];
+    lines.push(`WARNING: CPU: ${this.currentCpu} PID: ${this.task.pid} at mm/slub.c`);
+    lines.push('Modules linked in:');
+    lines.push(...this.dumpStack());
+    lines.push('---[ end trace 0000000000000000 ]---');
+    this.printk.printk(`${lines.join('\n')}\n`);
+  }
+
+  /** A BUG_ON() the kernel would die of; kmem reports it and refuses the operation. */
+  bugOn(where: string, text: string): void {
+    this.reportBug('bug', [
+      '------------[ cut here ]------------',
+      `kernel BUG at mm/slub.c:${where}!`,
+      'Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI',
+      ...this.dumpStack(),
+      `kmem: ${text}`,
+    ]);
+  }
+
+  /** slab_err(): a SLUB consistency error about one object. */
+  slabErr(cache: number, reason: string, _obj: number): void {
+    const name = this.slub.caches[cache]?.name ?? '?';
+    this.reportBug('slub', [
+      '=============================================================================',
+      `BUG ${name} (${this.isTainted ? 'Tainted: G    B' : 'Not tainted'}): ${reason}`,
+      '-----------------------------------------------------------------------------',
+      '',
+      ...this.dumpStack(),
+    ]);
+  }
+
+  /** slab_out_of_memory(): the rate-limited SLUB allocation failure lines. */
+  private slabOutOfMemory(cache: number, gfp: number): void {
+    const r = cache * C_FIELDS;
+    const cf = this.slub.cf;
+    const info = this.slub.caches[cache]!;
+    const free = this.slab.liveObjects(cache);
+    this.printk.printk(
+      `${[
+        `SLUB: Unable to allocate memory on node -1, gfp=${formatGfpMode(gfp)}`,
+        `  cache: ${info.name}, object size: ${cf[r + C_OBJECT_SIZE]}, buffer size: ${cf[r + 0]}, default order: ${cf[r + 6]}, min order: ${cf[r + 8]}`,
+        `  node 0: slabs: ${cf[r + C_NR_SLABS]}, objs: ${cf[r + C_TOTAL_OBJECTS]}, free: ${cf[r + C_TOTAL_OBJECTS]! - free}`,
+      ].join('\n')}\n`,
+    );
+  }
+
+  // ───────────────────────── the slab allocator API ─────────────────────────
+
+  /** kmem_cache_create(): a cache id (an existing one if the new cache merges into it). */
+  kmemCacheCreate(name: string, size: number, args: KmemCacheArgs = {}): KmemCache {
+    return this.slab.createCache(name, size, args);
+  }
+
+  /** kmem_cache_destroy(): objects left are reported as the kernel reports them. */
+  kmemCacheDestroy(cache: KmemCache): void {
+    this.slab.checkCache(cache);
+    const name = this.slub.caches[cache]!.name;
+    const left = this.slab.destroy(cache);
+    if (left > 0) {
+      this.slabErr(cache, `Objects remaining in ${name} on __kmem_cache_shutdown()`, 0);
+      this.warn(`kmem_cache_destroy ${name}: Slab cache still has objects when called from kmemCacheDestroy`);
+    }
+  }
+
+  /** kmem_cache_shrink(): flush the CPUs and free empty slabs. */
+  kmemCacheShrink(cache: KmemCache): void {
+    this.slab.checkCache(cache);
+    this.slub.shrink(cache);
+  }
+
+  kmemCacheAlloc(cache: KmemCache, gfp: number): number {
+    this.slab.checkCache(cache);
+    checkGfp(gfp);
+    return this.kmallocApi.cacheAlloc(cache, gfp);
+  }
+
+  kmemCacheFree(cache: KmemCache, addr: number): void {
+    this.slab.checkCache(cache);
+    if (addr === 0) return;
+    this.kmallocApi.checkAddr(addr);
+    this.kmallocApi.cacheFree(cache, addr);
+  }
+
+  /** kmem_cache_alloc_bulk(): n objects into out, returns n, or 0 (nothing allocated). */
+  kmemCacheAllocBulk(cache: KmemCache, n: number, out: Uint32Array | number[], gfp = 0xcc0): number {
+    this.slab.checkCache(cache);
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`n: expected a non-negative integer, got ${String(n)}`);
+    if (!out || typeof out.length !== 'number') throw new TypeError('out: expected an array or Uint32Array');
+    if (out.length < n && out instanceof Uint32Array) throw new RangeError(`out: holds ${out.length} entries, ${n} needed`);
+    checkGfp(gfp);
+    return this.kmallocApi.allocBulk(cache, gfp, n, out);
+  }
+
+  kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
+    this.slab.checkCache(cache);
+    for (let i = 0; i < addrs.length; i++) if (addrs[i] !== 0) this.kmallocApi.checkAddr(addrs[i], `addrs[${i}]`);
+    this.kmallocApi.freeBulk(cache, addrs);
+  }
+
+  /** kmalloc(): 0 on failure, ZERO_SIZE_PTR (16) for size 0. */
+  kmalloc(size: number, gfp: number): number {
+    if ((size >>> 0) !== size) Kmalloc.checkSize(size);
+    checkGfp(gfp);
+    return this.kmallocApi.kmalloc(size, gfp);
+  }
+
+  kzalloc(size: number, gfp: number): number {
+    return this.kmalloc(size, gfp | __GFP_ZERO);
+  }
+
+  /** kmalloc_array(): NULL when n * size overflows size_t. */
+  kmallocArray(n: number, size: number, gfp: number): number {
+    Kmalloc.checkSize(n, 'n');
+    Kmalloc.checkSize(size);
+    if (BigInt(n) * BigInt(size) > 0xffffffffffffffffn) return 0;
+    const bytes = n * size;
+    if (bytes > KMALLOC_MAX_SIZE) {
+      checkGfp(gfp);
+      return this.kmallocApi.kmalloc(Math.min(bytes , Number.MAX_SAFE_INTEGER), gfp);
+    }
+    return this.kmalloc(bytes, gfp);
+  }
+
+  kcalloc(n: number, size: number, gfp: number): number {
+    return this.kmallocArray(n, size, gfp | __GFP_ZERO);
+  }
+
+  krealloc(addr: number, newSize: number, gfp: number): number {
+    Kmalloc.checkSize(newSize, 'newSize');
+    checkGfp(gfp);
+    if (addr > ZERO_SIZE_PTR) this.kmallocApi.checkAddr(addr);
+    return this.kmallocApi.krealloc(addr, newSize, gfp);
+  }
+
+  kfree(addr: number): void {
+    if (addr <= ZERO_SIZE_PTR && addr >= 0) return;
+    this.kmallocApi.checkAddr(addr);
+    this.kmallocApi.kfree(addr);
+  }
+
+  /** kfree_sensitive(): zero the whole usable size, then free. */
+  kfreeSensitive(addr: number): void {
+    if (addr <= ZERO_SIZE_PTR && addr >= 0) return;
+    this.kmallocApi.checkAddr(addr);
+    const n = this.kmallocApi.ksize(addr);
+    if (n > 0 && (this.slub.hooks.checkByte === null || this.slub.hooks.checkByte(addr))) this.phys.u8.fill(0, addr, addr + n);
+    this.kmallocApi.kfree(addr);
+  }
+
+  ksize(addr: number): number {
+    if (addr <= ZERO_SIZE_PTR && addr >= 0) return 0;
+    this.kmallocApi.checkAddr(addr);
+    return this.kmallocApi.ksize(addr);
+  }
+
+  /** kmemdup(): a kmalloc'd copy of len bytes at src. */
+  kmemdup(src: number, len: number, gfp: number): number {
+    Kmalloc.checkSize(len, 'len');
+    const p = this.kmalloc(len, gfp);
+    if (p > ZERO_SIZE_PTR) this.mem.memcpy(p, src, len);
+    return p;
+  }
+
+  kmallocSizeRoundup(n: number): number {
+    Kmalloc.checkSize(n, 'n');
+    return kmallocSizeRoundup(n);
+  }
+
+  /** A cache id by name (aliases resolve), or -1. */
+  kmemCacheByName(name: string): KmemCache {
+    return this.slab.findByName(name);
   }
 
   // ───────────────────────── the page allocator API ─────────────────────────

@@ -2,9 +2,10 @@
  * dump_page() (mm/debug.c): the lines the kernel prints about one struct page
  * in bad-page reports, KASAN reports and VM_BUG_ON_PAGE.
  */
-import { PAGE_SHIFT } from '../memory/memblock.js';
-import { PG_head, pageflagNames, pageTypeNames, PGTY_NONE, type PageArray } from '../memory/page.js';
+
 import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
+import { PAGE_SHIFT } from '../memory/memblock.js';
+import { type PageArray, PG_head, PGTY_NONE, pageflagNames, pageTypeNames } from '../memory/page.js';
 
 /** page->flags keeps the node in bits 54.. and the zone in bits 51..53 (x86-64, NODES_SHIFT 10). */
 const ZONES_PGSHIFT = 51n;

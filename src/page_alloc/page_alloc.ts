@@ -20,7 +20,7 @@
  */
 import type { PhysMem } from '../memory/memblock.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../memory/memblock.js';
-import { PG_head, PGTY_buddy, PGTY_NONE, type PageArray } from '../memory/page.js';
+import { type PageArray, PG_head, PGTY_buddy, PGTY_NONE } from '../memory/page.js';
 import {
   ALLOC_CPUSET,
   ALLOC_HIGHATOMIC,
@@ -62,7 +62,6 @@ import {
   PAGE_ALLOC_COSTLY_ORDER,
   pageblock_nr_pages,
   pageblock_order,
-  WMARK_HIGH,
   Z_BOOST,
   Z_FIELDS,
   Z_FREE,
@@ -73,8 +72,8 @@ import {
   Z_PCP_HIGH_MIN,
   Z_PRESENT,
   Z_RESERVED_HIGHATOMIC,
-  Z_START_PFN,
   Z_SPANNED,
+  Z_START_PFN,
   Z_WMARK,
   ZONE_DMA32,
   ZONE_NORMAL,
@@ -502,7 +501,8 @@ export class PageAlloc {
     const pindex = order * MIGRATE_PCPTYPES + (mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE);
     this.pages.index[pfn] = mt;
     this.pcpAddHead((cpu * MAX_NR_ZONES + zone) * NR_PCP_LISTS + pindex, pfn);
-    const count = (pcp[row + PCP_COUNT]! += 1 << order);
+    pcp[row + PCP_COUNT]! += 1 << order;
+    const count = pcp[row + PCP_COUNT]!;
     const high = pcp[row + PCP_HIGH]!;
     if (count >= high) {
       this.freePcppagesBulk(cpu, zone, this.nrPcpFree(row, high, pcp[row + PCP_BATCH]!), pindex);

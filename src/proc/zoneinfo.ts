@@ -27,13 +27,13 @@ import {
   EV_ALLOCSTALL,
   EV_PGALLOC,
   EV_PGFREE,
+  type PageAlloc,
   PCP_BATCH,
   PCP_COUNT,
   PCP_FIELDS,
   PCP_HIGH,
   PCP_HIGH_MAX,
   PCP_HIGH_MIN,
-  type PageAlloc,
 } from '../page_alloc/page_alloc.js';
 import { nodeStatItems, numaEventItems, vmEventItems, vmStatItems, zoneStatItems } from './vmstat_items.js';
 

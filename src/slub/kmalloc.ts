@@ -1,0 +1,259 @@
+/**
+ * The object API: kmem_cache_alloc/free (bulk too) and the kmalloc family
+ * (include/linux/slab.h, mm/slub.c, mm/slab_common.c, mm/util.c).
+ *
+ * Every entry point validates its arguments and then takes the same fast
+ * path the kernel does; the checks are integer compares on typed arrays.
+ */
+import { PGTY_large_kmalloc, PGTY_slab } from '../memory/page.js';
+import { __GFP_ZERO } from '../page_alloc/gfp.js';
+import { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, ZERO_SIZE_PTR } from './kmalloc_info.js';
+import { C_FIELDS, C_OBJECT_SIZE, C_OBJECTS, C_RED_LEFT_PAD, C_SIZE, MAX_CACHES } from './slab.js';
+import type { SlabCommon } from './slab_common.js';
+import type { Slub } from './slub.js';
+
+export class Kmalloc {
+  readonly slub: Slub;
+  readonly common: SlabCommon;
+  readonly memSize: number;
+
+  constructor(common: SlabCommon, memSize: number) {
+    this.common = common;
+    this.slub = common.slub;
+    this.memSize = memSize;
+  }
+
+  /** kmem_cache_alloc(): one object or 0. */
+  cacheAlloc(s: number, gfp: number): number {
+    return this.slub.slabAlloc(s, gfp, this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+  }
+
+  /** kmalloc(): a slab object of the size class, or a large kmalloc above 8 KiB. */
+  kmalloc(size: number, gfp: number): number {
+    if (size === 0) return ZERO_SIZE_PTR;
+    if (size > KMALLOC_MAX_CACHE_SIZE) return this.common.kmallocLarge(size, gfp);
+    return this.slub.slabAlloc(this.common.kmallocSlab(size, gfp), gfp, size);
+  }
+
+  /**
+   * Find the cache and slab of an object being freed. Returns the slab's head
+   * pfn, -1 for a large kmalloc, or -2 after reporting a pointer that is not
+   * the start of an object.
+   */
+  private slabOf(addr: number): number {
+    const p = this.slub.pages;
+    const pfn = Math.floor(addr / 4096);
+    const h = p.head[pfn]!;
+    const head = h < 0 ? pfn : h;
+    const type = p.pageType[head]!;
+    if (type === PGTY_slab) return head;
+    if (type === PGTY_large_kmalloc) return -1;
+    return -3;
+  }
+
+  /** Is addr the start of an object in slab `head` of cache s? */
+  private isObjectStart(s: number, head: number, addr: number): boolean {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const off = addr - head * 4096 - cf[r + C_RED_LEFT_PAD]!;
+    return off >= 0 && off % cf[r + C_SIZE]! === 0 && off / cf[r + C_SIZE]! < this.slub.pages.slabObjects[head]!;
+  }
+
+  /** slab_free(): the KASAN hook may keep the object (quarantine). */
+  private slabFree(s: number, head: number, addr: number): void {
+    if (!this.isObjectStart(s, head, addr)) {
+      const hook = this.slub.hooks.slabFree;
+      if (hook !== null) hook(s, addr);
+      else this.slub.reports.invalidFree(s, addr, `Invalid object pointer 0x${addr.toString(16)}`);
+      return;
+    }
+    const hook = this.slub.hooks.slabFree;
+    if (hook?.(s, addr)) return;
+    this.slub.doSlabFree(s, head, addr);
+  }
+
+  /** kmem_cache_free(): with the cross-cache check (cache_from_obj). */
+  cacheFree(s: number, addr: number): void {
+    const head = this.slabOf(addr);
+    if (head < 0) {
+      this.slub.reports.warn('kmem_cache_free: Object is not a Slab page!');
+      return;
+    }
+    const actual = this.slub.pages.slabCache[head]!;
+    if (actual !== s) {
+      this.slub.reports.warn(
+        `kmem_cache_free: Wrong slab cache. ${this.slub.caches[s]!.name} but object is from ${this.slub.caches[actual]!.name}`,
+      );
+      s = actual;
+    }
+    this.slabFree(s, head, addr);
+  }
+
+  /** kfree(): NULL and ZERO_SIZE_PTR are ignored. */
+  kfree(addr: number): void {
+    if (addr <= ZERO_SIZE_PTR) return;
+    const head = this.slabOf(addr);
+    if (head >= 0) {
+      this.slabFree(this.slub.pages.slabCache[head]!, head, addr);
+    } else if (head === -1) {
+      this.kfreeLarge(addr);
+    } else {
+      this.slub.reports.notKmalloc(Math.floor(addr / 4096));
+    }
+  }
+
+  private kfreeLarge(addr: number): void {
+    const pfn = Math.floor(addr / 4096);
+    const head = this.slub.pages.compoundHead(pfn);
+    const hook = this.slub.hooks.largeFree;
+    if (hook !== null && !hook(head, addr)) return;
+    this.common.freeLargeKmalloc(head);
+  }
+
+  /** ksize(): the usable size of an allocation. */
+  ksize(addr: number): number {
+    if (addr <= ZERO_SIZE_PTR) return 0;
+    const head = this.slabOf(addr);
+    if (head >= 0) return this.common.slabKsize(this.slub.pages.slabCache[head]!);
+    if (head === -1) {
+      const h = this.slub.pages.compoundHead(Math.floor(addr / 4096));
+      return 4096 << this.slub.pages.order[h]!;
+    }
+    return 0;
+  }
+
+  /** The size kmalloc was asked for, where kmem knows it (large kmalloc), else ksize. */
+  requestedSize(addr: number): number {
+    const head = this.slabOf(addr);
+    if (head === -1) return this.slub.pages.index[this.slub.pages.compoundHead(Math.floor(addr / 4096))]!;
+    return this.ksize(addr);
+  }
+
+  /**
+   * krealloc(): keep the object when it is big enough (re-poisoned to the new
+   * size under KASAN), else allocate, copy and free.
+   */
+  krealloc(addr: number, newSize: number, gfp: number): number {
+    if (newSize === 0) {
+      this.kfree(addr);
+      return ZERO_SIZE_PTR;
+    }
+    const ks = addr > ZERO_SIZE_PTR ? this.ksize(addr) : 0;
+    if (addr > ZERO_SIZE_PTR && this.slub.hooks.checkByte !== null && !this.slub.hooks.checkByte(addr)) return 0;
+    if (ks >= newSize && addr > ZERO_SIZE_PTR) {
+      const old = this.slub.hooks.reallocSize !== null ? this.slub.hooks.reallocSize(addr) : ks;
+      if (gfp & __GFP_ZERO && newSize > old) this.slub.u8.fill(0, addr + old, addr + newSize);
+      const hook = this.slub.hooks.krealloc;
+      if (hook !== null) hook(addr, newSize);
+      return addr;
+    }
+    const p = this.kmalloc(newSize, gfp);
+    if (p === 0) return 0;
+    if (addr > ZERO_SIZE_PTR) {
+      const copy = Math.min(ks, newSize);
+      this.slub.u8.copyWithin(p, addr, addr + copy);
+      this.kfree(addr);
+    }
+    return p;
+  }
+
+  /** kmem_cache_alloc_bulk(): fill out[0..n) or free what was taken and return 0. */
+  allocBulk(s: number, gfp: number, n: number, out: Uint32Array | number[]): number {
+    const slub = this.slub;
+    const st = slub.st;
+    const i = slub.cpuBase + s;
+    const objSize = slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    for (let k = 0; k < n; k++) {
+      let obj = st.cpuFreelist[i]!;
+      if (obj !== 0) {
+        st.cpuFreelist[i] = slub.getFreepointer(s, obj);
+        slub.stat(s, 0 /* ALLOC_FASTPATH */);
+      } else {
+        st.cpuTid[i] = st.cpuTid[i]! + 1;
+        obj = slub.slabAllocSlow(s, gfp, i);
+        if (obj === 0) {
+          for (let j = 0; j < k; j++) this.cacheFree(s, out[j]!);
+          return 0;
+        }
+      }
+      out[k] = obj;
+    }
+    st.cpuTid[i] = st.cpuTid[i]! + 1;
+    slub.cf[s * C_FIELDS + 28]! += n;
+    const hook = slub.hooks.slabAlloc;
+    for (let k = 0; k < n; k++) {
+      const obj = out[k]!;
+      if (gfp & __GFP_ZERO) slub.u8.fill(0, obj, obj + objSize);
+      if (hook !== null) hook(s, obj, objSize);
+    }
+    return n;
+  }
+
+  /**
+   * kmem_cache_free_bulk(): build_detached_freelist() takes the last object,
+   * gathers the others of the same slab (giving up after 3 misses in a row),
+   * and frees each group with one do_slab_free of the whole chain.
+   */
+  freeBulk(s: number, addrs: ArrayLike<number>): void {
+    const slub = this.slub;
+    const p = slub.pages;
+    const list = Array.from(addrs);
+    let size = list.length;
+    while (size > 0) {
+      const obj = list[--size]!;
+      if (obj === 0) continue;
+      const head = this.slabOf(obj);
+      if (head < 0 || p.slabCache[head] !== s || slub.hooks.slabFree !== null || slub.cf[s * C_FIELDS + 21] !== 0) {
+        // Not a plain object of this cache: the one-by-one path with its checks.
+        this.cacheFree(s, obj);
+        continue;
+      }
+      if (!this.isObjectStart(s, head, obj)) {
+        slub.reports.invalidFree(s, obj, `Invalid object pointer 0x${obj.toString(16)}`);
+        continue;
+      }
+      let dHead = obj;
+      const dTail = obj;
+      let cnt = 1;
+      let lookahead = 3;
+      for (let j = size - 1; j >= 0; j--) {
+        const o = list[j]!;
+        if (o !== 0 && this.slabOf(o) === head && this.isObjectStart(s, head, o) && o !== dHead) {
+          slub.setFreepointer(s, o, dHead);
+          dHead = o;
+          cnt++;
+          list[j] = list[--size]!;
+          lookahead = 3;
+        } else if (--lookahead === 0) {
+          break;
+        }
+      }
+      slub.cf[s * C_FIELDS + 29]! += cnt;
+      const i = slub.cpuBase + s;
+      if (head === slub.st.cpuSlab[i]) {
+        slub.setFreepointer(s, dTail, slub.st.cpuFreelist[i]!);
+        slub.st.cpuFreelist[i] = dHead;
+        slub.st.cpuTid[i] = slub.st.cpuTid[i]! + 1;
+        slub.stat(s, 2 /* FREE_FASTPATH */, cnt);
+      } else {
+        slub.slabFreeSlow(s, head, dHead, dTail, cnt);
+      }
+    }
+  }
+
+  /** Throws unless addr is a plausible address argument. */
+  checkAddr(addr: unknown, name = 'addr'): asserts addr is number {
+    if (typeof addr !== 'number' || !Number.isInteger(addr)) throw new TypeError(`${name}: expected an integer address, got ${String(addr)}`);
+    if (addr < 0 || addr >= this.memSize) throw new RangeError(`${name}: 0x${addr.toString(16)} is outside physical memory`);
+  }
+
+  /** Throws unless size is a valid allocation size. */
+  static checkSize(size: unknown, name = 'size'): asserts size is number {
+    if (typeof size !== 'number') throw new TypeError(`${name}: expected a number, got ${typeof size}`);
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`${name}: expected a non-negative integer, got ${size}`);
+  }
+
+  static readonly KMALLOC_MAX_SIZE = KMALLOC_MAX_SIZE;
+  static readonly MAX_CACHES = MAX_CACHES;
+  static readonly C_OBJECTS = C_OBJECTS;
+}

@@ -1,0 +1,456 @@
+/**
+ * Cache lifecycle and the kmalloc family (mm/slab_common.c, and the kmalloc
+ * parts of mm/slub.c): kmem_cache_create with merging into existing caches,
+ * kmem_cache_destroy, the kmalloc caches created at boot, kmalloc/kfree and
+ * large kmalloc straight from the page allocator.
+ */
+import { PAGE_SIZE } from '../memory/memblock.js';
+import { PGTY_large_kmalloc, PGTY_NONE } from '../memory/page.js';
+import { __GFP_ACCOUNT, __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_NOWARN, __GFP_RECLAIMABLE, } from '../page_alloc/gfp.js';
+import { MAX_PAGE_ORDER } from '../page_alloc/mmzone.js';
+import { type CacheGeometry, computeCacheGeometry, getOrder } from './calculate.js';
+import {
+  bootCacheGeometry,
+  KMALLOC_CGROUP,
+  KMALLOC_DMA,
+  KMALLOC_MAX_CACHE_SIZE,
+  KMALLOC_MAX_SIZE,
+  KMALLOC_NORMAL,
+  KMALLOC_RECLAIM,
+  kmallocCreationOrder,
+  kmallocIndex,
+  kmallocSizeRoundup,
+  NR_KMALLOC_TYPES,
+  ZERO_SIZE_PTR,
+} from './kmalloc_info.js';
+import {
+  C_ALIGN,
+  C_ALIVE,
+  C_ALLOCFLAGS,
+  C_CPU_PARTIAL,
+  C_CPU_PARTIAL_SLABS,
+  C_DEBUG,
+  C_FIELDS,
+  C_FLAGS,
+  C_FULL_HEAD,
+  C_INUSE,
+  C_MIN_OBJECTS,
+  C_MIN_ORDER,
+  C_MIN_PARTIAL,
+  C_NR_SLABS,
+  C_OBJECT_SIZE,
+  C_OBJECTS,
+  C_OFFSET,
+  C_ORDER,
+  C_PARTIAL_HEAD,
+  C_PARTIAL_TAIL,
+  C_RED_LEFT_PAD,
+  C_REFCOUNT,
+  C_SIZE,
+  C_USEROFFSET,
+  C_USERSIZE,
+  C_XOR_HI,
+  C_XOR_LO,
+  type CacheInfo,
+  MAX_CACHES,
+  SWAB_LO,
+} from './slab.js';
+import {
+  createUniqueId,
+  SLAB_ACCOUNT,
+  SLAB_CACHE_DMA,
+  SLAB_CACHE_DMA32,
+  SLAB_DEBUG_FLAGS,
+  SLAB_KASAN,
+  SLAB_MERGE_SAME,
+  SLAB_NEVER_MERGE,
+  SLAB_NO_USER_FLAGS,
+  SLAB_POISON,
+  SLAB_RECLAIM_ACCOUNT,
+  SLAB_RED_ZONE,
+  SLAB_STORE_USER,
+  SLAB_TYPESAFE_BY_RCU,
+} from './slab_flags.js';
+import type { Slub } from './slub.js';
+
+export interface KmemCacheArgs {
+  align?: number;
+  flags?: number;
+  ctor?: (addr: number) => void;
+  useroffset?: number;
+  usersize?: number;
+  freeptrOffset?: number;
+}
+
+export interface SlabCommonOptions {
+  cpus: number;
+  slubMinOrder: number;
+  slubMaxOrder: number;
+  slubMinObjects: number;
+  slabNomerge: boolean;
+  hardened: boolean;
+  kasan: boolean;
+  /** slub_debug= flags for a cache name (kmem_cache_flags). */
+  debugFlagsFor: (name: string, flags: number) => number;
+  disableHigherOrderDebug: boolean;
+  rand32: () => number;
+}
+
+export class SlabCommon {
+  readonly slub: Slub;
+  readonly opts: SlabCommonOptions;
+  /** slab_caches in creation order (printed newest first). */
+  readonly slabCaches: number[] = [];
+  /** kmalloc_caches[type][index] -> cache id, -1 where none. */
+  readonly kmallocCaches: Int32Array;
+  private readonly byName = new Map<string, number>();
+  private freeIds: number[] = [];
+  private nextId = 0;
+
+  constructor(slub: Slub, opts: SlabCommonOptions) {
+    this.slub = slub;
+    this.opts = opts;
+    this.kmallocCaches = new Int32Array(NR_KMALLOC_TYPES * 32).fill(-1);
+  }
+
+  // ───────────────────────── boot ─────────────────────────
+
+  /** kmem_cache_init() + create_kmalloc_caches(). */
+  init(): void {
+    const boot = bootCacheGeometry({ cpus: this.opts.cpus, kasan: this.opts.kasan });
+    const kc = this.createFromGeometry('kmem_cache', this.bootGeometry(boot.kmemCache, 'kmem_cache'), null, '', false);
+    const kcn = this.createFromGeometry('kmem_cache_node', this.bootGeometry(boot.kmemCacheNode, 'kmem_cache_node'), null, '', false);
+    this.cf[kc * C_FIELDS + C_REFCOUNT] = -1;
+    this.cf[kcn * C_FIELDS + C_REFCOUNT] = -1;
+    for (const spec of kmallocCreationOrder()) {
+      const id = this.createCache(spec.name, spec.size, { flags: spec.flags }, true);
+      this.kmallocCaches[spec.type * 32 + spec.index] = id;
+    }
+  }
+
+  private bootGeometry(g: CacheGeometry, name: string): CacheGeometry {
+    const flags = this.opts.debugFlagsFor(name, g.flags);
+    if (flags === g.flags) return g;
+    return this.geometry(name, g.objectSize, 0, flags, false, false, {});
+  }
+
+  get cf(): Int32Array {
+    return this.slub.cf;
+  }
+
+  // ───────────────────────── creation ─────────────────────────
+
+  private geometry(
+    _name: string,
+    size: number,
+    align: number,
+    flags: number,
+    hasCtor: boolean,
+    isKmalloc: boolean,
+    args: KmemCacheArgs,
+  ): CacheGeometry {
+    return computeCacheGeometry({
+      objectSize: size,
+      align,
+      flags,
+      hasCtor,
+      cpus: this.opts.cpus,
+      slubMinOrder: this.opts.slubMinOrder,
+      slubMaxOrder: this.opts.slubMaxOrder,
+      slubMinObjects: this.opts.slubMinObjects,
+      kasan: this.opts.kasan,
+      isKmalloc,
+      freeptrOffset: args.freeptrOffset,
+      useroffset: args.useroffset ?? 0,
+      usersize: args.usersize ?? 0,
+      disableHigherOrderDebug: this.opts.disableHigherOrderDebug,
+    });
+  }
+
+  /**
+   * __kmem_cache_create_args(): validate, apply slub_debug flags, merge into an
+   * existing cache when the kernel would (__kmem_cache_alias), else create.
+   * Returns the cache id.
+   */
+  createCache(name: string, size: number, args: KmemCacheArgs, isKmalloc = false): number {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('name: expected a non-empty string');
+    if (typeof size !== 'number' || !Number.isInteger(size)) throw new TypeError(`size: expected an integer, got ${String(size)}`);
+    if (size < 1 || size > KMALLOC_MAX_SIZE) throw new RangeError(`size: ${size} is outside 1..${KMALLOC_MAX_SIZE}`);
+    if (args === null || typeof args !== 'object') throw new TypeError('args: expected an object');
+    const align = args.align ?? 0;
+    if (!Number.isInteger(align) || align < 0 || (align & (align - 1)) !== 0) {
+      throw new RangeError(`args.align: expected 0 or a power of two, got ${String(align)}`);
+    }
+    let flags = args.flags ?? 0;
+    if (!Number.isInteger(flags) || flags < 0) throw new RangeError(`args.flags: invalid SLAB_* flags ${String(flags)}`);
+    if (args.ctor !== undefined && typeof args.ctor !== 'function') throw new TypeError('args.ctor: expected a function');
+    if (args.freeptrOffset !== undefined && !(flags & SLAB_TYPESAFE_BY_RCU)) {
+      throw new RangeError('args.freeptrOffset: only a SLAB_TYPESAFE_BY_RCU cache may place its free pointer');
+    }
+    if (!(flags & SLAB_NO_USER_FLAGS)) flags = this.opts.debugFlagsFor(name, flags);
+    const ctor = args.ctor ?? null;
+    if (!isKmalloc && !args.usersize && args.freeptrOffset === undefined) {
+      const alias = this.findMergeable(size, align, flags, ctor);
+      if (alias >= 0) {
+        const r = alias * C_FIELDS;
+        this.cf[r + C_REFCOUNT]!++;
+        this.cf[r + C_OBJECT_SIZE] = Math.max(this.cf[r + C_OBJECT_SIZE]!, size);
+        this.cf[r + C_INUSE] = Math.max(this.cf[r + C_INUSE]!, (size + 7) & ~7);
+        this.slub.caches[alias]!.aliases.push(name);
+        this.byName.set(name, alias);
+        return alias;
+      }
+    }
+    const g = this.geometry(name, size, align, flags, ctor !== null, isKmalloc, args);
+    return this.createFromGeometry(name, g, ctor, ctor ? ctor.name || 'ctor' : '', isKmalloc);
+  }
+
+  /** slab_unmergeable() */
+  unmergeable(id: number): boolean {
+    const r = id * C_FIELDS;
+    const info = this.slub.caches[id]!;
+    return (
+      this.opts.slabNomerge ||
+      (this.cf[r + C_FLAGS]! & (SLAB_NEVER_MERGE | SLAB_KASAN)) !== 0 ||
+      info.ctor !== null ||
+      this.cf[r + C_USERSIZE]! !== 0 ||
+      this.cf[r + C_REFCOUNT]! < 0
+    );
+  }
+
+  /**
+   * find_mergeable(): the oldest live cache whose slot fits this object with
+   * less than a pointer of slack, with the same accounting/DMA flags and a
+   * compatible alignment.
+   */
+  private findMergeable(size: number, align: number, flags: number, ctor: unknown): number {
+    if (this.opts.slabNomerge || ctor !== null) return -1;
+    if (flags & SLAB_NEVER_MERGE || this.opts.kasan) return -1;
+    const g = this.geometry('', size, align, flags, false, false, {});
+    const want = g.size;
+    const galign = g.align;
+    for (const id of this.slabCaches) {
+      if (this.unmergeable(id)) continue;
+      const r = id * C_FIELDS;
+      const ssize = this.cf[r + C_SIZE]!;
+      if (want > ssize) continue;
+      if ((this.cf[r + C_FLAGS]! & SLAB_MERGE_SAME) !== (flags & SLAB_MERGE_SAME)) continue;
+      if ((ssize & ~(galign - 1)) !== ssize) continue;
+      if (ssize - want >= 8) continue;
+      return id;
+    }
+    return -1;
+  }
+
+  private allocId(): number {
+    const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.nextId++;
+    if (id >= MAX_CACHES) throw new RangeError(`kmemCacheCreate: more than ${MAX_CACHES} caches`);
+    return id;
+  }
+
+  /** Fill struct kmem_cache from a computed geometry and link it into slab_caches. */
+  private createFromGeometry(
+    name: string,
+    g: CacheGeometry,
+    ctor: ((addr: number) => void) | null,
+    ctorName: string,
+    isKmalloc: boolean,
+  ): number {
+    const id = this.allocId();
+    const cf = this.cf;
+    const r = id * C_FIELDS;
+    cf.fill(0, r, r + C_FIELDS);
+    cf[r + C_SIZE] = g.size;
+    cf[r + C_OBJECT_SIZE] = g.objectSize;
+    cf[r + C_OFFSET] = g.offset;
+    cf[r + C_INUSE] = g.inuse;
+    cf[r + C_ALIGN] = g.align;
+    cf[r + C_RED_LEFT_PAD] = g.redLeftPad;
+    cf[r + C_ORDER] = g.order;
+    cf[r + C_OBJECTS] = g.objects;
+    cf[r + C_MIN_ORDER] = g.minOrder;
+    cf[r + C_MIN_OBJECTS] = g.minObjects;
+    cf[r + C_FLAGS] = g.flags;
+    cf[r + C_MIN_PARTIAL] = g.minPartial;
+    cf[r + C_CPU_PARTIAL] = g.cpuPartial;
+    cf[r + C_CPU_PARTIAL_SLABS] = g.cpuPartialSlabs;
+    cf[r + C_USEROFFSET] = g.useroffset;
+    cf[r + C_USERSIZE] = g.usersize;
+    cf[r + C_REFCOUNT] = 1;
+    cf[r + C_ALIVE] = 1;
+    cf[r + C_DEBUG] = (g.flags & SLAB_DEBUG_FLAGS) !== 0 ? 1 : 0;
+    cf[r + C_PARTIAL_HEAD] = -1;
+    cf[r + C_PARTIAL_TAIL] = -1;
+    cf[r + C_FULL_HEAD] = -1;
+    let allocflags = 0;
+    if (g.flags & SLAB_CACHE_DMA) allocflags |= __GFP_DMA;
+    if (g.flags & SLAB_CACHE_DMA32) allocflags |= __GFP_DMA32;
+    if (g.flags & SLAB_RECLAIM_ACCOUNT) allocflags |= __GFP_RECLAIMABLE;
+    cf[r + C_ALLOCFLAGS] = allocflags;
+    if (this.opts.hardened) {
+      cf[r + C_XOR_LO] = this.opts.rand32() ^ SWAB_LO;
+      cf[r + C_XOR_HI] = this.opts.rand32() | 1;
+    }
+    let randomSeq: Int32Array | null = null;
+    if (this.slub.freelistRandom && g.objects >= 2) {
+      // freelist_randomize(): a Fisher-Yates shuffle of 0..objects-1.
+      randomSeq = new Int32Array(g.objects);
+      for (let i = 0; i < g.objects; i++) randomSeq[i] = i;
+      for (let i = g.objects - 1; i > 0; i--) {
+        const j = (this.opts.rand32() >>> 0) % (i + 1);
+        const t = randomSeq[i]!;
+        randomSeq[i] = randomSeq[j]!;
+        randomSeq[j] = t;
+      }
+    }
+    const info: CacheInfo = {
+      id,
+      name,
+      ctor,
+      ctorName,
+      isKmalloc,
+      aliases: [],
+      sysfsName: name,
+      trackOffset: g.trackOffset,
+      origSizeOffset: g.origSizeOffset,
+      kasanAllocMetaOffset: g.kasanAllocMetaOffset,
+      kasanFreeMetaOffset: g.kasanFreeMetaOffset,
+      randomSeq,
+    };
+    this.slub.caches[id] = info;
+    // sysfs_slab_add(): a mergeable cache lives under its unique id.
+    if (!this.unmergeable(id)) info.sysfsName = createUniqueId(g.flags, g.size);
+    this.slabCaches.push(id);
+    this.byName.set(name, id);
+    return id;
+  }
+
+  /** A cache by name (aliases resolve to their target). */
+  findByName(name: string): number {
+    return this.byName.get(name) ?? -1;
+  }
+
+  /** All names that resolve to a cache, with the cache they resolve to. */
+  names(): [string, number][] {
+    return [...this.byName.entries()];
+  }
+
+  /** Throws unless id names a live cache. */
+  checkCache(id: unknown, argName = 'cache'): asserts id is number {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_CACHES || this.cf[id * C_FIELDS + C_ALIVE] !== 1) {
+      throw new TypeError(`${argName}: not a live kmem_cache (got ${String(id)})`);
+    }
+  }
+
+  /**
+   * kmem_cache_destroy(): drop a reference; the last one flushes the CPUs,
+   * frees every empty slab and unlinks the cache. Returns the number of
+   * objects still allocated (the caller reports them); a cache with objects
+   * left is kept, as the kernel keeps it.
+   */
+  destroy(id: number): number {
+    const r = id * C_FIELDS;
+    if (--this.cf[r + C_REFCOUNT]! > 0) return 0;
+    this.slub.flushAll(id);
+    // Free the empty partial slabs (free_partial); count what remains.
+    for (let slab = this.cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {
+      const next = this.slub.pages.next[slab]!;
+      if (this.slub.slabInuse(slab) === 0) {
+        this.slub.removePartial(id, slab);
+        this.slub.discardSlab(id, slab);
+      }
+      slab = next;
+    }
+    if (this.cf[r + C_NR_SLABS]! > 0) {
+      this.cf[r + C_REFCOUNT] = 1;
+      return this.liveObjects(id);
+    }
+    this.cf[r + C_ALIVE] = 0;
+    const info = this.slub.caches[id]!;
+    this.byName.delete(info.name);
+    for (const a of info.aliases) this.byName.delete(a);
+    const at = this.slabCaches.indexOf(id);
+    if (at >= 0) this.slabCaches.splice(at, 1);
+    this.slub.caches[id] = undefined;
+    this.freeIds.push(id);
+    return 0;
+  }
+
+  /** Objects allocated from a cache: total minus every free object anywhere. */
+  liveObjects(id: number): number {
+    const r = id * C_FIELDS;
+    let free = this.slub.countPartialFree(id);
+    const st = this.slub.st;
+    for (let cpu = 0; cpu < st.cpus; cpu++) {
+      const i = cpu * MAX_CACHES + id;
+      for (let o = st.cpuFreelist[i]!; o !== 0; o = this.slub.getFreepointer(id, o)) free++;
+      const cs = st.cpuSlab[i]!;
+      if (cs >= 0) free += this.slub.pages.slabObjects[cs]! - this.slub.slabInuse(cs);
+      for (let s = st.cpuPartial[i]!; s >= 0; s = this.slub.pages.slabNext[s]!) {
+        free += this.slub.pages.slabObjects[s]! - this.slub.slabInuse(s);
+      }
+    }
+    return this.cf[r + 26 /* C_TOTAL_OBJECTS */]! - free;
+  }
+
+  // ───────────────────────── kmalloc ─────────────────────────
+
+  /** kmalloc_type(): which family of kmalloc caches serves these flags. */
+  kmallocType(gfp: number): number {
+    if ((gfp & (__GFP_RECLAIMABLE | __GFP_DMA | __GFP_ACCOUNT)) === 0) return KMALLOC_NORMAL;
+    if (gfp & __GFP_DMA) return KMALLOC_DMA;
+    if (gfp & __GFP_RECLAIMABLE) return KMALLOC_RECLAIM;
+    return KMALLOC_CGROUP;
+  }
+
+  /** kmalloc_slab(): the cache for a size 1..KMALLOC_MAX_CACHE_SIZE. */
+  kmallocSlab(size: number, gfp: number): number {
+    return this.kmallocCaches[this.kmallocType(gfp) * 32 + kmallocIndex(size)]!;
+  }
+
+  /**
+   * __kmalloc_large_node(): a compound page block, its head marked as a large
+   * kmalloc, accounted as unreclaimable slab memory. pages.index keeps the
+   * requested size.
+   */
+  kmallocLarge(size: number, gfp: number): number {
+    const order = getOrder(size);
+    if (order > MAX_PAGE_ORDER) {
+      if (!(gfp & __GFP_NOWARN)) this.slub.reports.warn(`kmalloc: size ${size} is above KMALLOC_MAX_SIZE (${KMALLOC_MAX_SIZE})`);
+      return 0;
+    }
+    const pfn = this.slub.pa.allocPagesPfn(order, gfp | __GFP_COMP);
+    if (pfn < 0) return 0;
+    const p = this.slub.pages;
+    p.pageType[pfn] = PGTY_large_kmalloc;
+    p.index[pfn] = size;
+    this.slub.slabPagesUnreclaimable += 1 << order;
+    return pfn * PAGE_SIZE;
+  }
+
+  /** free_large_kmalloc(): the block back to the buddy allocator. */
+  freeLargeKmalloc(pfn: number): void {
+    const p = this.slub.pages;
+    const order = p.order[pfn]!;
+    p.pageType[pfn] = PGTY_NONE;
+    p.index[pfn] = 0;
+    this.slub.slabPagesUnreclaimable -= 1 << order;
+    this.slub.pa.freePagesPfn(pfn, order);
+  }
+
+  /** ksize() of a slab object (slab_ksize). */
+  slabKsize(id: number): number {
+    const r = id * C_FIELDS;
+    const flags = this.cf[r + C_FLAGS]!;
+    if (flags & (SLAB_RED_ZONE | SLAB_POISON)) return this.cf[r + C_OBJECT_SIZE]!;
+    if (flags & SLAB_KASAN) return this.cf[r + C_OBJECT_SIZE]!;
+    if (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_STORE_USER)) return this.cf[r + C_INUSE]!;
+    return this.cf[r + C_SIZE]!;
+  }
+
+  roundup(n: number): number {
+    return kmallocSizeRoundup(n);
+  }
+}
+
+export { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, SLAB_ACCOUNT, ZERO_SIZE_PTR };

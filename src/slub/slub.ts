@@ -1,0 +1,786 @@
+/**
+ * SLUB (mm/slub.c): objects carved out of slabs of 2^order pages.
+ *
+ * Where a free object can be, and who may touch it:
+ *   - on its CPU's lockless freelist (cpuFreelist), if its slab is that CPU's
+ *     cpu slab; only that CPU touches it, so the fast paths need no lock;
+ *   - on its slab's own freelist (slab->freelist in slabCounters), reached by
+ *     every other free: a remote free, or any free to a slab that is not the
+ *     current cpu slab. Updated as one word (freelist | inuse | frozen), the
+ *     way the kernel's cmpxchg_double updates freelist + counters.
+ *
+ * A slab is in exactly one of four states (mm/slub.c header comment):
+ *   cpu slab       frozen, owned by one CPU, on no list
+ *   cpu partial    not frozen, on one CPU's partial chain (slabNext)
+ *   node partial   not frozen, on the node partial list (PG_workingset set)
+ *   full           not frozen, on no list (debug caches keep a full list)
+ *
+ * inuse counts objects not on slab->freelist; objects on a cpu freelist count
+ * as in use until deactivateSlab gives them back.
+ */
+import { PAGE_SHIFT } from '../memory/memblock.js';
+import {
+  type PageArray,
+  PG_workingset,
+  PGTY_NONE,
+  PGTY_slab,
+  SLAB_FREELIST_MASK,
+  SLAB_FREELIST_SHIFT,
+  SLAB_FROZEN,
+  SLAB_INUSE_MASK,
+} from '../memory/page.js';
+import { __GFP_COMP, __GFP_DIRECT_RECLAIM, __GFP_NOFAIL, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, __GFP_RECLAIM, __GFP_ZERO } from '../page_alloc/gfp.js';
+import type { PageAlloc } from '../page_alloc/page_alloc.js';
+import {
+  ALLOC_FASTPATH,
+  ALLOC_FROM_PARTIAL,
+  ALLOC_REFILL,
+  ALLOC_SLAB,
+  ALLOC_SLOWPATH,
+  bswap32,
+  C_ALLOCFLAGS,
+  C_ALLOCS,
+  C_CPU_PARTIAL,
+  C_CPU_PARTIAL_SLABS,
+  C_FIELDS,
+  C_FREES,
+  C_MIN_OBJECTS,
+  C_MIN_ORDER,
+  C_MIN_PARTIAL,
+  C_NR_PARTIAL,
+  C_NR_SLABS,
+  C_OBJECT_SIZE,
+  C_OBJECTS,
+  C_OFFSET,
+  C_ORDER,
+  C_PARTIAL_HEAD,
+  C_PARTIAL_TAIL,
+  C_RED_LEFT_PAD,
+  C_SIZE,
+  C_TOTAL_OBJECTS,
+  C_XOR_HI,
+  C_XOR_LO,
+  type CacheInfo,
+  CPU_PARTIAL_ALLOC,
+  CPU_PARTIAL_DRAIN,
+  CPU_PARTIAL_FREE,
+  CPU_PARTIAL_NODE,
+  CPUSLAB_FLUSH,
+  DEACTIVATE_BYPASS,
+  DEACTIVATE_EMPTY,
+  DEACTIVATE_FULL,
+  DEACTIVATE_REMOTE_FREES,
+  DEACTIVATE_TO_HEAD,
+  DEACTIVATE_TO_TAIL,
+  DIRECT_MAP_HI,
+  FREE_ADD_PARTIAL,
+  FREE_FASTPATH,
+  FREE_FROZEN,
+  FREE_REMOVE_PARTIAL,
+  FREE_SLAB,
+  FREE_SLOWPATH,
+  MAX_CACHES,
+  NR_SLUB_STAT_ITEMS,
+  ORDER_FALLBACK,
+  SlabState,
+} from './slab.js';
+
+/** Hooks a KASAN or slub_debug machine installs at boot; null when off. */
+export interface SlubHooks {
+  /** A new slab's pages were taken: poison them (kasan_poison_slab). */
+  poisonSlab: ((s: number, base: number, bytes: number) => void) | null;
+  /** An object leaves the allocator: unpoison `size` bytes (kasan_slab_alloc / kasan_kmalloc). */
+  slabAlloc: ((s: number, obj: number, size: number) => void) | null;
+  /** An object is freed: return true to keep it (quarantine) instead of freeing now. */
+  slabFree: ((s: number, obj: number) => boolean) | null;
+  /** A large kmalloc is freed at addr (head pfn given): return false to refuse the free. */
+  largeFree: ((headPfn: number, addr: number) => boolean) | null;
+  /** kasan_check_byte(): is the first byte of an object accessible? Reports if not. */
+  checkByte: ((addr: number) => boolean) | null;
+  /** The size an object was last allocated or krealloc'd with. */
+  reallocSize: ((addr: number) => number) | null;
+  /** krealloc() kept the object at a new size: re-poison it. */
+  krealloc: ((addr: number, newSize: number) => void) | null;
+}
+
+/** Reports the slab layer raises; the kernel object supplies them. */
+export interface SlubReports {
+  /** WARN(): "------------[ cut here ]------------" ... */
+  warn(text: string): void;
+  /** A kernel BUG_ON() that kmem survives (the object is not freed). */
+  bugOn(where: string, text: string): void;
+  /** slab_err()/object_err() of an invalid pointer given to free. */
+  invalidFree(s: number, obj: number, reason: string): void;
+  /** kfree() of a page that is neither a slab nor a large kmalloc. */
+  notKmalloc(pfn: number): void;
+  /** slab_out_of_memory(). */
+  outOfMemory(s: number, gfp: number): void;
+}
+
+export class Slub {
+  readonly st: SlabState;
+  readonly cf: Int32Array;
+  readonly pages: PageArray;
+  readonly pa: PageAlloc;
+  readonly u32: Uint32Array;
+  readonly u8: Uint8Array;
+  readonly caches: (CacheInfo | undefined)[] = [];
+  readonly hooks: SlubHooks;
+  readonly reports: SlubReports;
+  /** Running CPU times MAX_CACHES: the row of this CPU's kmem_cache_cpu entries. */
+  cpuBase = 0;
+  cpu = 0;
+  readonly statsOn: boolean;
+  readonly freelistRandom: boolean;
+  private rand: () => number;
+  /** Slab pages per reclaimable / unreclaimable accounting (NR_SLAB_*_B in pages). */
+  slabPagesReclaimable = 0;
+  slabPagesUnreclaimable = 0;
+
+  constructor(
+    pa: PageAlloc,
+    pages: PageArray,
+    u8: Uint8Array,
+    cpus: number,
+    shared: boolean,
+    opts: { slubStats: boolean; freelistRandom: boolean; rand: () => number },
+    hooks: SlubHooks,
+    reports: SlubReports,
+  ) {
+    this.pa = pa;
+    this.pages = pages;
+    this.u8 = u8;
+    this.u32 = new Uint32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+    this.st = new SlabState(cpus, shared, opts.slubStats);
+    this.cf = this.st.cf;
+    this.statsOn = opts.slubStats;
+    this.freelistRandom = opts.freelistRandom;
+    this.rand = opts.rand;
+    this.hooks = hooks;
+    this.reports = reports;
+  }
+
+  setCpu(cpu: number): void {
+    this.cpu = cpu;
+    this.cpuBase = cpu * MAX_CACHES;
+  }
+
+  /** stat(): CONFIG_SLUB_STATS counter, nothing when the option is off. */
+  stat(s: number, item: number, n = 1): void {
+    if (this.statsOn) this.st.stats[(this.cpuBase + s) * NR_SLUB_STAT_ITEMS + item]! += n;
+  }
+
+  // ───────────────────────── free pointers ─────────────────────────
+
+  /** get_freepointer(): decode the next free object's address stored in obj. */
+  getFreepointer(s: number, obj: number): number {
+    return (this.u32[(obj + this.cf[s * C_FIELDS + C_OFFSET]!) >>> 2]! ^ this.cf[s * C_FIELDS + C_XOR_LO]!) >>> 0;
+  }
+
+  /** The stored high word, for consistency checks and dumps. */
+  getFreepointerHi(s: number, obj: number): number {
+    return this.u32[((obj + this.cf[s * C_FIELDS + C_OFFSET]!) >>> 2) + 1]!;
+  }
+
+  /**
+   * set_freepointer(): store fp (0 = NULL) in obj, encoded. With hardening,
+   * storing an object's own address in itself is the naive double-free check.
+   */
+  setFreepointer(s: number, obj: number, fp: number): void {
+    const r = s * C_FIELDS;
+    const at = (obj + this.cf[r + C_OFFSET]!) >>> 2;
+    const xorHi = this.cf[r + C_XOR_HI]!;
+    this.u32[at] = fp ^ this.cf[r + C_XOR_LO]!;
+    this.u32[at + 1] = (fp === 0 ? 0 : DIRECT_MAP_HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2));
+  }
+
+  /** Is the stored high word what set_freepointer would have written? */
+  freepointerHiValid(s: number, obj: number, fp: number): boolean {
+    const r = s * C_FIELDS;
+    const at = (obj + this.cf[r + C_OFFSET]!) >>> 2;
+    const xorHi = this.cf[r + C_XOR_HI]!;
+    const want = ((fp === 0 ? 0 : DIRECT_MAP_HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
+    return this.u32[at + 1] === want;
+  }
+
+  // ───────────────────────── struct slab ─────────────────────────
+
+  /** First object's address in the slab headed by pfn. */
+  slabBase(s: number, pfn: number): number {
+    return pfn * 4096 + this.cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
+  }
+
+  /** slab->freelist as an address (0 = NULL). */
+  slabFreelist(s: number, pfn: number): number {
+    const idx = (this.pages.slabCounters[pfn]! & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;
+    return idx === 0 ? 0 : pfn * 4096 + this.cf[s * C_FIELDS + C_RED_LEFT_PAD]! + (idx - 1) * this.cf[s * C_FIELDS + C_SIZE]!;
+  }
+
+  slabInuse(pfn: number): number {
+    return this.pages.slabCounters[pfn]! & SLAB_INUSE_MASK;
+  }
+
+  slabFrozen(pfn: number): boolean {
+    return (this.pages.slabCounters[pfn]! & SLAB_FROZEN) !== 0;
+  }
+
+  /** Object index of an address in its slab (the address must be an object start). */
+  objIndex(s: number, pfn: number, obj: number): number {
+    return ((obj - this.slabBase(s, pfn)) / this.cf[s * C_FIELDS + C_SIZE]!) | 0;
+  }
+
+  /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
+  setSlabCounters(s: number, pfn: number, freelist: number, inuse: number, frozen: boolean): void {
+    const idx = freelist === 0 ? 0 : this.objIndex(s, pfn, freelist) + 1;
+    this.pages.slabCounters[pfn] = ((idx << SLAB_FREELIST_SHIFT) | inuse | (frozen ? SLAB_FROZEN : 0)) >>> 0;
+  }
+
+  /** The slab (head pfn) an address belongs to, or -1 if it is not in a slab. */
+  virtToSlab(addr: number): number {
+    const pfn = Math.floor(addr / 4096);
+    if (pfn <= 0 || pfn >= this.pages.nr) return -1;
+    const head = this.pages.compoundHead(pfn);
+    return this.pages.pageType[head] === PGTY_slab ? head : -1;
+  }
+
+  // ───────────────────────── node partial list ─────────────────────────
+
+  /** __add_partial(): onto the node partial list at head or tail; marks PG_workingset. */
+  addPartial(s: number, pfn: number, toTail: boolean): void {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    const p = this.pages;
+    cf[r + C_NR_PARTIAL]!++;
+    p.flags[pfn]! |= 1 << PG_workingset;
+    if (toTail) {
+      const t = cf[r + C_PARTIAL_TAIL]!;
+      p.prev[pfn] = t;
+      p.next[pfn] = -1;
+      if (t < 0) cf[r + C_PARTIAL_HEAD] = pfn;
+      else p.next[t] = pfn;
+      cf[r + C_PARTIAL_TAIL] = pfn;
+    } else {
+      const h = cf[r + C_PARTIAL_HEAD]!;
+      p.next[pfn] = h;
+      p.prev[pfn] = -1;
+      if (h < 0) cf[r + C_PARTIAL_TAIL] = pfn;
+      else p.prev[h] = pfn;
+      cf[r + C_PARTIAL_HEAD] = pfn;
+    }
+  }
+
+  /** remove_partial() */
+  removePartial(s: number, pfn: number): void {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    const p = this.pages;
+    const n = p.next[pfn]!;
+    const pr = p.prev[pfn]!;
+    if (pr < 0) cf[r + C_PARTIAL_HEAD] = n;
+    else p.next[pr] = n;
+    if (n < 0) cf[r + C_PARTIAL_TAIL] = pr;
+    else p.prev[n] = pr;
+    p.next[pfn] = -1;
+    p.prev[pfn] = -1;
+    p.flags[pfn]! &= ~(1 << PG_workingset);
+    cf[r + C_NR_PARTIAL]!--;
+  }
+
+  onNodePartial(pfn: number): boolean {
+    return (this.pages.flags[pfn]! & (1 << PG_workingset)) !== 0;
+  }
+
+  // ───────────────────────── new and discarded slabs ─────────────────────────
+
+  /**
+   * allocate_slab(): the preferred order without warnings or retries first,
+   * then the minimum order with the caller's flags (ORDER_FALLBACK). The new
+   * slab's objects are linked in address order, or in the cache's shuffled
+   * order with CONFIG_SLAB_FREELIST_RANDOM; the ctor runs on each.
+   */
+  newSlab(s: number, gfp: number): number {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    const flags = cf[r + C_ALLOCFLAGS]! | (gfp & ~__GFP_ZERO);
+    let order = cf[r + C_ORDER]!;
+    let objects = cf[r + C_OBJECTS]!;
+    let allocGfp = (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+    if (allocGfp & __GFP_DIRECT_RECLAIM && order > cf[r + C_MIN_ORDER]!) allocGfp = (allocGfp | __GFP_NOMEMALLOC) & ~__GFP_RECLAIM;
+    let pfn = this.pa.allocPagesPfn(order, order > 0 ? allocGfp | __GFP_COMP : allocGfp);
+    if (pfn < 0) {
+      order = cf[r + C_MIN_ORDER]!;
+      objects = cf[r + C_MIN_OBJECTS]!;
+      pfn = this.pa.allocPagesPfn(order, order > 0 ? flags | __GFP_COMP : flags);
+      if (pfn < 0) return -1;
+      this.stat(s, ORDER_FALLBACK);
+    }
+    const p = this.pages;
+    p.pageType[pfn] = PGTY_slab;
+    p.slabCache[pfn] = s;
+    p.slabObjects[pfn] = objects;
+    p.slabNext[pfn] = -1;
+    p.order[pfn] = order;
+    const base = pfn * 4096;
+    const bytes = 4096 << order;
+    const info = this.caches[s]!;
+    if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, base, bytes);
+    const size = cf[r + C_SIZE]!;
+    const first = base + cf[r + C_RED_LEFT_PAD]!;
+    // Link the freelist: in order, or through the shuffled sequence.
+    const seq = this.freelistRandom && objects >= 2 ? info.randomSeq : null;
+    let head: number;
+    if (seq === null) {
+      head = first;
+      for (let i = 0; i < objects; i++) {
+        const obj = first + i * size;
+        this.setupObject(s, info, obj);
+        this.setFreepointer(s, obj, i + 1 < objects ? obj + size : 0);
+      }
+    } else {
+      // shuffle_freelist(): start at a random position, walk the sequence cyclically.
+      const count = seq.length;
+      let pos = Math.floor(this.rand() * count);
+      const next = (): number => {
+        for (;;) {
+          const idx = seq[pos]!;
+          pos = pos + 1 === count ? 0 : pos + 1;
+          if (idx < objects) return idx;
+        }
+      };
+      let cur = first + next() * size;
+      head = cur;
+      this.setupObject(s, info, cur);
+      for (let i = 1; i < objects; i++) {
+        const nxt = first + next() * size;
+        this.setupObject(s, info, nxt);
+        this.setFreepointer(s, cur, nxt);
+        cur = nxt;
+      }
+      this.setFreepointer(s, cur, 0);
+    }
+    this.setSlabCounters(s, pfn, head, 0, false);
+    // inc_slabs_node() and the vmstat slab accounting.
+    cf[r + C_NR_SLABS]!++;
+    cf[r + C_TOTAL_OBJECTS]! += objects;
+    if (this.isReclaimable(s)) this.slabPagesReclaimable += 1 << order;
+    else this.slabPagesUnreclaimable += 1 << order;
+    this.stat(s, ALLOC_SLAB);
+    return pfn;
+  }
+
+  /** setup_object(): the constructor, if any, on a fresh object. */
+  private setupObject(s: number, info: CacheInfo, obj: number): void {
+    if (info.ctor !== null) {
+      const slabAlloc = this.hooks.slabAlloc;
+      if (slabAlloc !== null) slabAlloc(s, obj, this.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+      info.ctor(obj);
+      if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, obj, this.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+    }
+  }
+
+  isReclaimable(s: number): boolean {
+    return (this.cf[s * C_FIELDS + C_ALLOCFLAGS]! & 0x10) !== 0; // __GFP_RECLAIMABLE
+  }
+
+  /** discard_slab(): dec_slabs_node() and the pages back to the buddy allocator. */
+  discardSlab(s: number, pfn: number): void {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    const p = this.pages;
+    const order = p.order[pfn]!;
+    cf[r + C_NR_SLABS]!--;
+    cf[r + C_TOTAL_OBJECTS]! -= p.slabObjects[pfn]!;
+    if (this.isReclaimable(s)) this.slabPagesReclaimable -= 1 << order;
+    else this.slabPagesUnreclaimable -= 1 << order;
+    p.pageType[pfn] = PGTY_NONE;
+    p.slabCache[pfn] = -1;
+    p.slabCounters[pfn] = 0;
+    p.slabObjects[pfn] = 0;
+    p.slabNext[pfn] = -1;
+    p.flags[pfn]! &= ~(1 << PG_workingset);
+    this.pa.freePagesPfn(pfn, order);
+  }
+
+  // ───────────────────────── allocation ─────────────────────────
+
+  /**
+   * slab_alloc_node(): pop the CPU's lockless freelist when it has an object
+   * and a cpu slab; otherwise ___slab_alloc. Returns the object or 0.
+   * Invariant: cpuFreelist != 0 only while cpuSlab >= 0, and every object on
+   * it belongs to that slab.
+   */
+  slabAlloc(s: number, gfp: number, origSize: number): number {
+    const i = this.cpuBase + s;
+    const st = this.st;
+    let obj = st.cpuFreelist[i]!;
+    if (obj !== 0) {
+      st.cpuFreelist[i] = (this.u32[(obj + this.cf[s * C_FIELDS + C_OFFSET]!) >>> 2]! ^ this.cf[s * C_FIELDS + C_XOR_LO]!) >>> 0;
+      st.cpuTid[i] = st.cpuTid[i]! + 1;
+      if (this.statsOn) this.stat(s, ALLOC_FASTPATH);
+    } else {
+      obj = this.slabAllocSlow(s, gfp, i);
+      if (obj === 0) return 0;
+    }
+    this.cf[s * C_FIELDS + C_ALLOCS]!++;
+    if (gfp & __GFP_ZERO) this.u8.fill(0, obj, obj + (this.caches[s]!.isKmalloc ? origSize : this.cf[s * C_FIELDS + C_OBJECT_SIZE]!));
+    const hook = this.hooks.slabAlloc;
+    if (hook !== null) hook(s, obj, origSize);
+    return obj;
+  }
+
+  /** Take the cpu freelist's first object and make the rest the cpu freelist (load_freelist). */
+  private loadFreelist(s: number, i: number, freelist: number): number {
+    this.st.cpuFreelist[i] = this.getFreepointer(s, freelist);
+    this.st.cpuTid[i] = this.st.cpuTid[i]! + 1;
+    return freelist;
+  }
+
+  /**
+   * ___slab_alloc(): in the kernel's order — the cpu slab's own freelist
+   * (remote frees), the cpu partial list, the node partial list, a new slab.
+   */
+  slabAllocSlow(s: number, gfp: number, i: number): number {
+    const st = this.st;
+    this.stat(s, ALLOC_SLOWPATH);
+    let slab = st.cpuSlab[i]!;
+    if (slab >= 0) {
+      const freelist = this.getFreelist(s, slab);
+      if (freelist !== 0) {
+        this.stat(s, ALLOC_REFILL);
+        return this.loadFreelist(s, i, freelist);
+      }
+      st.cpuSlab[i] = -1;
+      st.cpuTid[i] = st.cpuTid[i]! + 1;
+      this.stat(s, DEACTIVATE_BYPASS);
+    }
+    // new_slab: the cpu partial list.
+    while (st.cpuPartial[i]! >= 0) {
+      slab = st.cpuPartial[i]!;
+      st.cpuPartial[i] = this.pages.slabNext[slab]!;
+      if (st.cpuPartial[i]! >= 0) this.pages.slabSlabs[st.cpuPartial[i]!] = this.pages.slabSlabs[slab]! - 1;
+      this.pages.slabNext[slab] = -1;
+      this.stat(s, CPU_PARTIAL_ALLOC);
+      const freelist = this.freezeSlab(s, slab);
+      if (freelist === 0) continue;
+      st.cpuSlab[i] = slab;
+      return this.loadFreelist(s, i, freelist);
+    }
+    // new_objects: the node partial list.
+    slab = this.getPartialNode(s);
+    if (slab >= 0) {
+      const freelist = this.freezeSlab(s, slab);
+      st.cpuSlab[i] = slab;
+      return this.loadFreelist(s, i, freelist);
+    }
+    slab = this.newSlab(s, gfp);
+    if (slab < 0) {
+      if (!(gfp & __GFP_NOWARN)) this.reports.outOfMemory(s, gfp);
+      return 0;
+    }
+    const freelist = this.slabFreelist(s, slab);
+    this.setSlabCounters(s, slab, 0, this.pages.slabObjects[slab]!, true);
+    st.cpuSlab[i] = slab;
+    return this.loadFreelist(s, i, freelist);
+  }
+
+  /**
+   * get_freelist(): take the frozen cpu slab's whole freelist; inuse becomes
+   * objects, and the slab stays frozen only if there was something to take.
+   */
+  private getFreelist(s: number, slab: number): number {
+    const freelist = this.slabFreelist(s, slab);
+    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | (freelist !== 0 ? SLAB_FROZEN : 0)) >>> 0;
+    return freelist;
+  }
+
+  /** freeze_slab(): take a partial slab's freelist and freeze it as the cpu slab. */
+  private freezeSlab(s: number, slab: number): number {
+    const freelist = this.slabFreelist(s, slab);
+    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | SLAB_FROZEN) >>> 0;
+    return freelist;
+  }
+
+  /**
+   * get_partial_node(): the first slab of the node partial list becomes the
+   * cpu slab; more slabs follow onto the cpu partial list until there are
+   * more than cpu_partial_slabs / 2 of them.
+   */
+  private getPartialNode(s: number): number {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    let slab = cf[r + C_PARTIAL_HEAD]!;
+    let got = -1;
+    let partialSlabs = 0;
+    while (slab >= 0) {
+      const next = this.pages.next[slab]!;
+      this.removePartial(s, slab);
+      if (got < 0) {
+        got = slab;
+        this.stat(s, ALLOC_FROM_PARTIAL);
+        if (cf[r + C_CPU_PARTIAL]! === 0) break;
+      } else {
+        this.putCpuPartial(s, slab, false);
+        this.stat(s, CPU_PARTIAL_NODE);
+        if (++partialSlabs > cf[r + C_CPU_PARTIAL_SLABS]! >> 1) break;
+      }
+      slab = next;
+    }
+    return got;
+  }
+
+  // ───────────────────────── free ─────────────────────────
+
+  /**
+   * do_slab_free(): objects of the running CPU's cpu slab go on its lockless
+   * freelist; everything else takes __slab_free. `slab` is the head pfn.
+   */
+  doSlabFree(s: number, slab: number, obj: number): void {
+    const i = this.cpuBase + s;
+    const st = this.st;
+    this.cf[s * C_FIELDS + C_FREES]!++;
+    if (slab === st.cpuSlab[i]) {
+      const head = st.cpuFreelist[i]!;
+      if (obj === head) {
+        this.reports.bugOn('set_freepointer', `object 0x${obj.toString(16)} is already the freelist head`);
+        return;
+      }
+      this.setFreepointer(s, obj, head);
+      st.cpuFreelist[i] = obj;
+      st.cpuTid[i] = st.cpuTid[i]! + 1;
+      if (this.statsOn) this.stat(s, FREE_FASTPATH);
+    } else {
+      this.slabFreeSlow(s, slab, obj, obj, 1);
+    }
+  }
+
+  /**
+   * __slab_free(): put [head..tail] (cnt objects) on slab->freelist. A frozen
+   * slab belongs to some CPU: that's all (the remote free). A slab that was
+   * full goes to the cpu partial list; one that became empty is discarded once
+   * the node already keeps min_partial partial slabs.
+   */
+  slabFreeSlow(s: number, slab: number, head: number, tail: number, cnt: number): void {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    this.stat(s, FREE_SLOWPATH);
+    const prior = this.slabFreelist(s, slab);
+    if (prior === tail || prior === head) {
+      this.reports.bugOn('set_freepointer', `object 0x${head.toString(16)} is already the slab freelist head`);
+      return;
+    }
+    const counters = this.pages.slabCounters[slab]!;
+    const wasFrozen = (counters & SLAB_FROZEN) !== 0;
+    const inuse = (counters & SLAB_INUSE_MASK) - cnt;
+    this.setFreepointer(s, tail, prior);
+    this.setSlabCounters(s, slab, head, inuse, wasFrozen);
+    const hasCpuPartial = cf[r + C_CPU_PARTIAL]! !== 0;
+    const needsList = (inuse === 0 || prior === 0) && !wasFrozen;
+    const lockTaken = needsList && (!hasCpuPartial || prior !== 0);
+    if (!lockTaken) {
+      if (wasFrozen) this.stat(s, FREE_FROZEN);
+      else if (hasCpuPartial && prior === 0) {
+        this.putCpuPartial(s, slab, true);
+        this.stat(s, CPU_PARTIAL_FREE);
+      }
+      return;
+    }
+    const onNodePartial = this.onNodePartial(slab);
+    if (prior !== 0 && !onNodePartial) return;
+    if (inuse === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) {
+      if (prior !== 0) {
+        this.removePartial(s, slab);
+        this.stat(s, FREE_REMOVE_PARTIAL);
+      }
+      this.stat(s, FREE_SLAB);
+      this.discardSlab(s, slab);
+      return;
+    }
+    if (!hasCpuPartial && prior === 0) {
+      this.addPartial(s, slab, true);
+      this.stat(s, FREE_ADD_PARTIAL);
+    }
+  }
+
+  /**
+   * put_cpu_partial(): push a slab on the running CPU's partial chain; when
+   * draining and the chain already holds cpu_partial_slabs, the old chain goes
+   * to the node first (CPU_PARTIAL_DRAIN).
+   */
+  putCpuPartial(s: number, slab: number, drain: boolean): void {
+    const i = this.cpuBase + s;
+    const st = this.st;
+    const p = this.pages;
+    let old = st.cpuPartial[i]!;
+    let slabs = 0;
+    let toPut = -1;
+    if (old >= 0) {
+      if (drain && p.slabSlabs[old]! >= this.cf[s * C_FIELDS + C_CPU_PARTIAL_SLABS]!) {
+        toPut = old;
+        old = -1;
+      } else {
+        slabs = p.slabSlabs[old]!;
+      }
+    }
+    p.slabSlabs[slab] = slabs + 1;
+    p.slabNext[slab] = old;
+    st.cpuPartial[i] = slab;
+    if (toPut >= 0) {
+      this.putPartials(s, toPut);
+      this.stat(s, CPU_PARTIAL_DRAIN);
+    }
+  }
+
+  /**
+   * __put_partials(): a detached cpu partial chain goes to the node partial
+   * list; empty slabs beyond min_partial are discarded instead.
+   */
+  putPartials(s: number, slab: number): void {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    let discard = -1;
+    while (slab >= 0) {
+      const next = this.pages.slabNext[slab]!;
+      this.pages.slabNext[slab] = -1;
+      if (this.slabInuse(slab) === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) {
+        this.pages.slabNext[slab] = discard;
+        discard = slab;
+      } else {
+        this.addPartial(s, slab, true);
+        this.stat(s, FREE_ADD_PARTIAL);
+      }
+      slab = next;
+    }
+    while (discard >= 0) {
+      const next = this.pages.slabNext[discard]!;
+      this.pages.slabNext[discard] = -1;
+      this.stat(s, DEACTIVATE_EMPTY);
+      this.discardSlab(s, discard);
+      this.stat(s, FREE_SLAB);
+      discard = next;
+    }
+  }
+
+  /**
+   * deactivate_slab(): give a cpu slab back. Its cpu freelist is counted and
+   * spliced in front of slab->freelist, inuse drops by that count, the slab is
+   * unfrozen and goes to the node partial list (to the tail if remote frees
+   * had refilled it), is discarded if empty, or stays off-list if full.
+   */
+  deactivateSlab(s: number, slab: number, freelist: number): void {
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    let tail = DEACTIVATE_TO_HEAD;
+    const old = this.slabFreelist(s, slab);
+    if (old !== 0) {
+      this.stat(s, DEACTIVATE_REMOTE_FREES);
+      tail = DEACTIVATE_TO_TAIL;
+    }
+    let freeDelta = 0;
+    let last = 0;
+    for (let it = freelist; it !== 0; it = this.getFreepointer(s, it)) {
+      last = it;
+      freeDelta++;
+      if (freeDelta > this.pages.slabObjects[slab]!) break; // corrupted chain
+    }
+    let inuse = this.slabInuse(slab);
+    let newFreelist = old;
+    if (last !== 0) {
+      inuse -= freeDelta;
+      this.setFreepointer(s, last, old);
+      newFreelist = freelist;
+    }
+    this.setSlabCounters(s, slab, newFreelist, inuse, false);
+    if (inuse === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) {
+      this.stat(s, DEACTIVATE_EMPTY);
+      this.discardSlab(s, slab);
+      this.stat(s, FREE_SLAB);
+    } else if (newFreelist !== 0) {
+      this.addPartial(s, slab, tail === DEACTIVATE_TO_TAIL);
+      this.stat(s, tail);
+    } else {
+      this.stat(s, DEACTIVATE_FULL);
+    }
+  }
+
+  /** flush_slab() + put_partials_cpu() for one CPU (__flush_cpu_slab). */
+  flushCpuSlab(s: number, cpu: number): void {
+    const i = cpu * MAX_CACHES + s;
+    const st = this.st;
+    const slab = st.cpuSlab[i]!;
+    const saved = this.cpuBase;
+    this.cpuBase = cpu * MAX_CACHES;
+    if (slab >= 0) {
+      const freelist = st.cpuFreelist[i]!;
+      st.cpuSlab[i] = -1;
+      st.cpuFreelist[i] = 0;
+      st.cpuTid[i] = st.cpuTid[i]! + 1;
+      this.deactivateSlab(s, slab, freelist);
+      this.stat(s, CPUSLAB_FLUSH);
+    }
+    const partial = st.cpuPartial[i]!;
+    if (partial >= 0) {
+      st.cpuPartial[i] = -1;
+      this.putPartials(s, partial);
+    }
+    this.cpuBase = saved;
+  }
+
+  /** flush_all(): every CPU's cpu slab and partials of a cache. */
+  flushAll(s: number): void {
+    for (let cpu = 0; cpu < this.st.cpus; cpu++) this.flushCpuSlab(s, cpu);
+  }
+
+  /**
+   * __kmem_cache_do_shrink(): after flush_all, empty partial slabs are
+   * discarded and the rest sorted so the fullest come first (fewest free
+   * objects at the head), as the kernel's 32 buckets do.
+   */
+  shrink(s: number): void {
+    this.flushAll(s);
+    const cf = this.cf;
+    const r = s * C_FIELDS;
+    const buckets: number[][] = [];
+    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {
+      const next = this.pages.next[slab]!;
+      this.removePartial(s, slab);
+      const free = this.pages.slabObjects[slab]! - this.slabInuse(slab);
+      if (this.slabInuse(slab) === 0) {
+        this.discardSlab(s, slab);
+      } else {
+        const b = Math.min(free, 32) - 1;
+        if (buckets[b] === undefined) buckets[b] = [];
+        buckets[b]!.push(slab);
+      }
+      slab = next;
+    }
+    for (let b = 0; b < 32; b++) for (const slab of buckets[b] ?? []) this.addPartial(s, slab, true);
+  }
+
+  /** Free objects on the node partial list (count_partial with count_free). */
+  countPartialFree(s: number): number {
+    let n = 0;
+    for (let slab = this.cf[s * C_FIELDS + C_PARTIAL_HEAD]!; slab >= 0; slab = this.pages.next[slab]!) {
+      n += this.pages.slabObjects[slab]! - this.slabInuse(slab);
+    }
+    return n;
+  }
+
+  /** Objects in use on the node partial list (count_partial with count_inuse). */
+  countPartialInuse(s: number): number {
+    let n = 0;
+    for (let slab = this.cf[s * C_FIELDS + C_PARTIAL_HEAD]!; slab >= 0; slab = this.pages.next[slab]!) {
+      n += this.slabInuse(slab);
+    }
+    return n;
+  }
+
+  /** Slabs on a CPU's partial chain (slabs_cpu_partial). */
+  cpuPartialCount(s: number, cpu: number): number {
+    const head = this.st.cpuPartial[cpu * MAX_CACHES + s]!;
+    return head >= 0 ? this.pages.slabSlabs[head]! : 0;
+  }
+
+  get pageShift(): number {
+    return PAGE_SHIFT;
+  }
+}
