@@ -758,7 +758,11 @@ export interface CacheGeometryInput {
   version?: number;
 }
 
-/** A cache's geometry: the fields of struct kmem_cache that follow from its parameters. */
+/**
+ * A cache's geometry: the fields of struct kmem_cache that follow from its
+ * parameters. Offsets are from the object start; see the slot diagram at the
+ * top of this file for where each part lies.
+ */
 export interface CacheGeometry {
   /** s->object_size. */
   objectSize: number;

@@ -30,7 +30,6 @@
 import { PAGE_SHIFT, PAGE_SIZE } from '../memory/memblock.js';
 import { MAX_PAGE_ORDER } from '../page_alloc/mmzone.js';
 import {
-  ARCH_KMALLOC_MINALIGN,
   type CacheGeometry,
   computeCacheGeometry,
   fls,
@@ -377,9 +376,6 @@ export function bootCacheGeometry(opts: BootCacheOptions): { kmemCacheNode: Cach
     }),
   };
 }
-
-/** Re-exported for callers that size kmalloc objects: kmalloc guarantees this alignment. */
-export { ARCH_KMALLOC_MINALIGN };
 
 // ---------------------------------------------------------------------------
 // Argument checks

@@ -18,7 +18,7 @@ import {
   KMALLOC_NORMAL,
   KMALLOC_RECLAIM,
   kmallocCreationOrder,
-  kmallocIndex,
+  kmallocSizeIndex,
   kmallocSizeRoundup,
   NR_KMALLOC_TYPES,
   ZERO_SIZE_PTR,
@@ -95,6 +95,9 @@ export interface SlabCommonOptions {
   disableHigherOrderDebug: boolean;
   rand32: () => number;
 }
+
+/** kmalloc_size_index[] as a typed array for the hot path. */
+const SIZE_INDEX = Int8Array.from(kmallocSizeIndex);
 
 export class SlabCommon {
   readonly slub: Slub;
@@ -405,7 +408,9 @@ export class SlabCommon {
 
   /** kmalloc_slab(): the cache for a size 1..KMALLOC_MAX_CACHE_SIZE. */
   kmallocSlab(size: number, gfp: number): number {
-    return this.kmallocCaches[this.kmallocType(gfp) * 32 + kmallocIndex(size)]!;
+    // kmalloc_index(): the size_index table up to 192, fls(size - 1) above.
+    const index = size <= 192 ? SIZE_INDEX[(size - 1) >> 3]! : 32 - Math.clz32(size - 1);
+    return this.kmallocCaches[this.kmallocType(gfp) * 32 + index]!;
   }
 
   /**

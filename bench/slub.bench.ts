@@ -1,0 +1,150 @@
+/**
+ * SLUB benchmarks: the kmalloc/kfree fast path, the slow paths, bulk, and a
+ * mixed workload, each against the peers measured in the same run: an ideal
+ * typed-array LIFO freelist, @thi.ng/malloc's MemPool, and `new Uint8Array`.
+ */
+import { MemPool } from '@thi.ng/malloc';
+import { do_not_optimize, measure } from 'mitata';
+import { boot, GFP_KERNEL } from '../src/index.js';
+
+interface Row {
+  name: string;
+  ns: number;
+}
+
+async function ns(fn: () => void): Promise<number> {
+  const s = await measure(fn, { min_cpu_time: 300e6 });
+  return s.avg;
+}
+
+function print(title: string, rows: Row[], base: Row): void {
+  console.log(`\n${title}`);
+  for (const r of rows) {
+    console.log(`  ${r.name.padEnd(44)} ${r.ns.toFixed(2).padStart(10)} ns/op   ${(r.ns / base.ns).toFixed(2).padStart(8)}x ${base.name}`);
+  }
+}
+
+export async function benchSlub(): Promise<void> {
+  const k = boot({ memory: '512M', cpus: 2 });
+  const pool = new MemPool({ size: 256 * 1024 * 1024 });
+  // The ideal freelist: a stack of preallocated slot offsets.
+  const stack = new Int32Array(1 << 20);
+  let top = 0;
+  for (let i = 0; i < stack.length; i++) stack[top++] = i * 64;
+
+  // 1. single object quick reuse
+  const pair: Row[] = [];
+  pair.push({
+    name: 'ideal typed-array LIFO freelist pop+push',
+    ns: await ns(() => {
+      const p = stack[--top]!;
+      do_not_optimize(p);
+      stack[top++] = p;
+    }),
+  });
+  pair.push({
+    name: 'kmem kmalloc(64) + kfree',
+    ns: await ns(() => {
+      const p = k.kmalloc(64, GFP_KERNEL);
+      k.kfree(p);
+    }),
+  });
+  pair.push({
+    name: '@thi.ng/malloc MemPool malloc(64) + free',
+    ns: await ns(() => {
+      const p = pool.malloc(64);
+      pool.free(p);
+    }),
+  });
+  pair.push({ name: 'new Uint8Array(64)', ns: await ns(() => do_not_optimize(new Uint8Array(64))) });
+  print('kmalloc(64) then kfree, one CPU (the kernel: ~10.5 ns)', pair, pair[0]!);
+
+  // 2. 256 allocations then 256 frees in reverse: partial lists and deactivation
+  const ptrs = new Float64Array(256);
+  const slow: Row[] = [];
+  slow.push({
+    name: 'kmem 256 x kmalloc(64), 256 x kfree reversed',
+    ns:
+      (await ns(() => {
+        for (let i = 0; i < 256; i++) ptrs[i] = k.kmalloc(64, GFP_KERNEL);
+        for (let i = 255; i >= 0; i--) k.kfree(ptrs[i]!);
+      })) / 256,
+  });
+  slow.push({
+    name: '@thi.ng/malloc same loop',
+    ns:
+      (await ns(() => {
+        for (let i = 0; i < 256; i++) ptrs[i] = pool.malloc(64);
+        for (let i = 255; i >= 0; i--) pool.free(ptrs[i]!);
+      })) / 256,
+  });
+  print('256 allocs then 256 frees reversed, per object', slow, slow[1]!);
+
+  // 3. bulk: 16 objects per call
+  const cache = k.kmemCacheCreate('bench_obj', 64, {});
+  const out = new Uint32Array(16);
+  const bulk: Row[] = [];
+  bulk.push({
+    name: 'ideal freelist, 16 pops + 16 pushes per object',
+    ns:
+      (await ns(() => {
+        for (let i = 0; i < 16; i++) out[i] = stack[--top]!;
+        for (let i = 15; i >= 0; i--) stack[top++] = out[i]!;
+      })) / 16,
+  });
+  bulk.push({
+    name: 'kmem kmemCacheAllocBulk(16) + FreeBulk',
+    ns:
+      (await ns(() => {
+        k.kmemCacheAllocBulk(cache, 16, out);
+        k.kmemCacheFreeBulk(cache, out);
+      })) / 16,
+  });
+  print('bulk alloc+free of 16, per object', bulk, bulk[0]!);
+
+  // 4. mixed sizes at a steady live count
+  for (const live of [1000, 10000, 100000]) {
+    const rows: Row[] = [];
+    let seed = 12345;
+    const rnd = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    const size = () => (rnd() < 0.9 ? 8 + Math.floor(rnd() * 248) : 256 + Math.floor(rnd() * 3840));
+    const km = new Float64Array(live);
+    const kk = boot({ memory: '1G', cpus: 2 });
+    for (let i = 0; i < live; i++) km[i] = kk.kmalloc(size(), GFP_KERNEL);
+    rows.push({
+      name: `kmem: free a random one, kmalloc a new one`,
+      ns: await ns(() => {
+        const at = Math.floor(rnd() * live);
+        kk.kfree(km[at]!);
+        km[at] = kk.kmalloc(size(), GFP_KERNEL);
+      }),
+    });
+    const tp = new MemPool({ size: 1024 * 1024 * 1024 - 4096 });
+    const tm = new Float64Array(live);
+    for (let i = 0; i < live; i++) tm[i] = tp.malloc(size());
+    rows.push({
+      name: '@thi.ng/malloc: same',
+      ns: await ns(() => {
+        const at = Math.floor(rnd() * live);
+        tp.free(tm[at]!);
+        tm[at] = tp.malloc(size());
+      }),
+    });
+    const ua: Uint8Array[] = [];
+    for (let i = 0; i < live; i++) ua.push(new Uint8Array(size()));
+    rows.push({
+      name: 'new Uint8Array: same (GC frees)',
+      ns: await ns(() => {
+        ua[Math.floor(rnd() * live)] = new Uint8Array(size());
+      }),
+    });
+    print(`mixed sizes, ${live} live objects`, rows, rows[0]!);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchSlub();
