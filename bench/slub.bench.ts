@@ -147,4 +147,4 @@ export async function benchSlub(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchSlub();
+
