@@ -24,35 +24,41 @@
  *        └─ slabSlabs    i32  length of the cpu partial list, kept on its head
  */
 
-// include/linux/page-flags.h, enum pageflags (6.x x86-64 order).
+// include/linux/page-flags.h, enum pageflags, as Linux 6.18 numbers the bits
+// on x86-64 (slab and buddy are page types now, not flags).
 export const PG_locked = 0;
-export const PG_referenced = 1;
-export const PG_uptodate = 2;
-export const PG_dirty = 3;
-export const PG_lru = 4;
-export const PG_active = 5;
-export const PG_workingset = 6;
+export const PG_writeback = 1;
+export const PG_referenced = 2;
+export const PG_uptodate = 3;
+export const PG_dirty = 4;
+export const PG_lru = 5;
+export const PG_head = 6;
 export const PG_waiters = 7;
-export const PG_error = 8;
-export const PG_slab = 9;
+export const PG_active = 8;
+export const PG_workingset = 9;
 export const PG_owner_priv_1 = 10;
-export const PG_arch_1 = 11;
-export const PG_reserved = 12;
-export const PG_private = 13;
-export const PG_private_2 = 14;
-export const PG_writeback = 15;
-export const PG_head = 16;
-export const PG_mappedtodisk = 17;
-export const PG_reclaim = 18;
-export const PG_swapbacked = 19;
-export const PG_unevictable = 20;
-export const PG_mlocked = 21;
+export const PG_owner_2 = 11;
+export const PG_arch_1 = 12;
+export const PG_reserved = 13;
+export const PG_private = 14;
+export const PG_private_2 = 15;
+export const PG_reclaim = 16;
+export const PG_swapbacked = 17;
+export const PG_unevictable = 18;
+export const PG_dropbehind = 19;
+export const PG_mlocked = 20;
 
-/** Names as %pGp prints them, indexed by bit. */
-export const pageflagNames: readonly string[] = [
-  'locked', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'waiters',
-  'error', 'slab', 'owner_priv_1', 'arch_1', 'reserved', 'private', 'private_2', 'writeback',
-  'head', 'mappedtodisk', 'reclaim', 'swapbacked', 'unevictable', 'mlocked',
+/**
+ * Names as %pGp prints them, in the order of include/trace/events/mmflags.h's
+ * pageflag_names (not bit order: "waiters" comes second).
+ */
+export const pageflagNames: readonly (readonly [number, string])[] = [
+  [PG_locked, 'locked'], [PG_waiters, 'waiters'], [PG_referenced, 'referenced'], [PG_uptodate, 'uptodate'],
+  [PG_dirty, 'dirty'], [PG_lru, 'lru'], [PG_active, 'active'], [PG_workingset, 'workingset'],
+  [PG_owner_priv_1, 'owner_priv_1'], [PG_owner_2, 'owner_2'], [PG_arch_1, 'arch_1'], [PG_reserved, 'reserved'],
+  [PG_private, 'private'], [PG_private_2, 'private_2'], [PG_writeback, 'writeback'], [PG_head, 'head'],
+  [PG_reclaim, 'reclaim'], [PG_swapbacked, 'swapbacked'], [PG_unevictable, 'unevictable'],
+  [PG_dropbehind, 'dropbehind'], [PG_mlocked, 'mlocked'],
 ];
 
 // include/linux/page-flags.h, enum pagetype (6.12+): the top byte of page_type.

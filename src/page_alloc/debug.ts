@@ -7,12 +7,18 @@ import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
 import { PAGE_SHIFT } from '../memory/memblock.js';
 import { type PageArray, PG_head, PGTY_NONE, pageflagNames, pageTypeNames } from '../memory/page.js';
 
-/** page->flags keeps the node in bits 54.. and the zone in bits 51..53 (x86-64, NODES_SHIFT 10). */
+/**
+ * page->flags on a Debian x86-64 kernel (NODES_SHIFT 10, NUMA balancing on):
+ * node in bits 54.., zone in bits 51..53, last_cpupid in bits 30..50, all
+ * ones (0x1fffff) while no CPU has touched the page.
+ */
 const ZONES_PGSHIFT = 51n;
+const LAST_CPUPID_PGSHIFT = 30n;
+const LAST_CPUPID_UNSET = 0x1fffff;
 
 /** The whole page->flags word as the kernel would print it. */
 export function pageFlagsWord(pages: PageArray, pfn: number, zone: number): bigint {
-  return BigInt(pages.flags[pfn]!) | (BigInt(zone) << ZONES_PGSHIFT);
+  return BigInt(pages.flags[pfn]!) | (BigInt(zone) << ZONES_PGSHIFT) | (BigInt(LAST_CPUPID_UNSET) << LAST_CPUPID_PGSHIFT);
 }
 
 /** dump_page(page, reason): the page:, flags:, page_type:, raw: and reason lines. */
@@ -33,7 +39,7 @@ export function dumpPage(
     lines.push(`head: order:${pages.order[head]} mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0`);
   }
   const word = pageFlagsWord(pages, head, zone);
-  lines.push(`flags: ${formatPageFlags(pageflagNames, word, { node: 0, zone })}`);
+  lines.push(`flags: ${formatPageFlags(pageflagNames, word, { node: 0, zone, lastcpupid: LAST_CPUPID_UNSET })}`);
   const type = pages.pageType[pfn]!;
   if (type !== PGTY_NONE) lines.push(`page_type: ${hex(type)}(${pageTypeNames[type] ?? 'unknown'})`);
   const w = (v: bigint) => v.toString(16).padStart(16, '0');
