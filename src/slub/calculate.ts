@@ -405,6 +405,8 @@ export function minPartialFor(size: number): number {
  * set_cpu_partial() (mm/slub.c): objects a CPU may keep on its partial slabs.
  * Rule: 0 for a debug cache (any SLAB_DEBUG_FLAGS bit); otherwise by s->size:
  * >= PAGE_SIZE -> 6, >= 1024 -> 24, >= 256 -> 52, else 120.
+ * (6.18's opt-in per-CPU sheaves are not modelled here; after 6.18 sheaves
+ * replace the per-CPU partial slabs altogether.)
  */
 export function cpuPartialFor(size: number, flags: number): number {
   checkUint(size, 'size', Number.MAX_SAFE_INTEGER);

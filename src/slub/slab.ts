@@ -135,6 +135,10 @@ export interface CacheInfo {
   readonly kasanFreeMetaOffset: number;
   /** Freelist randomisation: the shuffled index sequence (CONFIG_SLAB_FREELIST_RANDOM). */
   randomSeq: Int32Array | null;
+  /** Where this cache's struct kmem_cache lives (an object of the kmem_cache cache), 0 before bootstrap. */
+  selfAddr: number;
+  /** Its struct kmem_cache_node (an object of kmem_cache_node). */
+  nodeAddr: number;
 }
 
 export class SlabState {

@@ -6,7 +6,7 @@
  */
 import { PAGE_SIZE } from '../memory/memblock.js';
 import { PGTY_large_kmalloc, PGTY_NONE } from '../memory/page.js';
-import { __GFP_ACCOUNT, __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_NOWARN, __GFP_RECLAIMABLE, } from '../page_alloc/gfp.js';
+import { __GFP_ACCOUNT, __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_NOWARN, __GFP_RECLAIMABLE, __GFP_ZERO, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER } from '../page_alloc/mmzone.js';
 import { type CacheGeometry, computeCacheGeometry, getOrder } from './calculate.js';
 import {
@@ -108,6 +108,9 @@ export class SlabCommon {
   readonly kmallocCaches: Int32Array;
   private readonly byName = new Map<string, number>();
   private freeIds: number[] = [];
+  /** The kmem_cache and kmem_cache_node caches, once bootstrapped. */
+  private kmemCacheId = -1;
+  private kmemCacheNodeId = -1;
   private nextId = 0;
 
   constructor(slub: Slub, opts: SlabCommonOptions) {
@@ -125,6 +128,12 @@ export class SlabCommon {
     const kcn = this.createFromGeometry('kmem_cache_node', this.bootGeometry(boot.kmemCacheNode, 'kmem_cache_node'), null, '', false);
     this.cf[kc * C_FIELDS + C_REFCOUNT] = -1;
     this.cf[kcn * C_FIELDS + C_REFCOUNT] = -1;
+    // bootstrap(): from here on every cache's descriptors are objects of
+    // these two caches, the boot caches' own included.
+    this.kmemCacheId = kc;
+    this.kmemCacheNodeId = kcn;
+    this.allocDescriptors(kcn);
+    this.allocDescriptors(kc);
     for (const spec of kmallocCreationOrder()) {
       const id = this.createCache(spec.name, spec.size, { flags: spec.flags }, true);
       this.kmallocCaches[spec.type * 32 + spec.index] = id;
@@ -319,13 +328,37 @@ export class SlabCommon {
       kasanAllocMetaOffset: g.kasanAllocMetaOffset,
       kasanFreeMetaOffset: g.kasanFreeMetaOffset,
       randomSeq,
+      selfAddr: 0,
+      nodeAddr: 0,
     };
     this.slub.caches[id] = info;
     // sysfs_slab_add(): a mergeable cache lives under its unique id.
     if (!this.unmergeable(id)) info.sysfsName = createUniqueId(g.flags, g.size);
     this.slabCaches.push(id);
     this.byName.set(name, id);
+    if (this.kmemCacheId >= 0) this.allocDescriptors(id);
     return id;
+  }
+
+  /** kmem_cache_zalloc(kmem_cache) and init_kmem_cache_nodes(): the cache's own descriptors. */
+  private allocDescriptors(id: number): void {
+    const info = this.slub.caches[id]!;
+    const kc = this.kmemCacheId;
+    const kcn = this.kmemCacheNodeId;
+    info.selfAddr = this.slub.slabAlloc(kc, GFP_KERNEL | __GFP_ZERO, this.cf[kc * C_FIELDS + C_OBJECT_SIZE]!);
+    info.nodeAddr = this.slub.slabAlloc(kcn, GFP_KERNEL | __GFP_ZERO, this.cf[kcn * C_FIELDS + C_OBJECT_SIZE]!);
+  }
+
+  /** The descriptors go back to their caches when a cache is destroyed. */
+  private freeDescriptors(info: CacheInfo): void {
+    for (const [cache, addr] of [
+      [this.kmemCacheId, info.selfAddr],
+      [this.kmemCacheNodeId, info.nodeAddr],
+    ] as const) {
+      if (addr === 0) continue;
+      const slab = this.slub.virtToSlab(addr);
+      if (slab >= 0) this.slub.doSlabFree(cache, slab, addr);
+    }
   }
 
   /** A cache by name (aliases resolve to their target). */
@@ -376,6 +409,7 @@ export class SlabCommon {
     if (at >= 0) this.slabCaches.splice(at, 1);
     this.slub.caches[id] = undefined;
     this.freeIds.push(id);
+    this.freeDescriptors(info);
     return 0;
   }
 
