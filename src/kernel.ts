@@ -481,8 +481,10 @@ export class Kernel {
 
   /** kmalloc(): 0 on failure, ZERO_SIZE_PTR (16) for size 0. */
   kmalloc(size: number, gfp: number): number {
+    // One unsigned compare each accepts every valid argument; the full checks
+    // (and their error messages) run only for the rest.
     if ((size >>> 0) !== size) Kmalloc.checkSize(size);
-    checkGfp(gfp);
+    if ((gfp >>> 0) !== gfp || gfp > 0x7fffffff) checkGfp(gfp);
     return this.kmallocApi.kmalloc(size, gfp);
   }
 
@@ -515,8 +517,7 @@ export class Kernel {
   }
 
   kfree(addr: number): void {
-    if (addr <= ZERO_SIZE_PTR && addr >= 0) return;
-    this.kmallocApi.checkAddr(addr);
+    if ((addr >>> 0) !== addr || addr >= this.phys.size) this.kmallocApi.checkAddr(addr);
     this.kmallocApi.kfree(addr);
   }
 
@@ -584,6 +585,7 @@ export class Kernel {
 
   /** get_zeroed_page(gfp). */
   getZeroedPage(gfp: number): number {
+    checkGfp(gfp);
     return this.allocPages(0, gfp | __GFP_ZERO);
   }
 

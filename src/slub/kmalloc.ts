@@ -35,6 +35,8 @@ export class Kmalloc {
     return this.slub.slabAlloc(this.common.kmallocSlab(size, gfp), gfp, size);
   }
 
+
+
   /**
    * Find the cache and slab of an object being freed. Returns the slab's head
    * pfn, -1 for a large kmalloc, or -2 after reporting a pointer that is not
@@ -42,7 +44,7 @@ export class Kmalloc {
    */
   private slabOf(addr: number): number {
     const p = this.slub.pages;
-    const pfn = Math.floor(addr / 4096);
+    const pfn = addr >>> 12;
     const h = p.head[pfn]!;
     const head = h < 0 ? pfn : h;
     const type = p.pageType[head]!;
@@ -56,7 +58,9 @@ export class Kmalloc {
     const cf = this.slub.cf;
     const r = s * C_FIELDS;
     const off = addr - head * 4096 - cf[r + C_RED_LEFT_PAD]!;
-    return off >= 0 && off % cf[r + C_SIZE]! === 0 && off / cf[r + C_SIZE]! < this.slub.pages.slabObjects[head]!;
+    // A multiply by the reciprocal instead of a division (reciprocal_divide()).
+    const idx = Math.round(off * this.slub.invSize[s]!);
+    return off >= 0 && idx * cf[r + C_SIZE]! === off && idx < this.slub.pages.slabObjects[head]!;
   }
 
   /** slab_free(): the KASAN hook may keep the object (quarantine). */

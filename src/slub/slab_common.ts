@@ -273,6 +273,7 @@ export class SlabCommon {
     const r = id * C_FIELDS;
     cf.fill(0, r, r + C_FIELDS);
     cf[r + C_SIZE] = g.size;
+    this.slub.invSize[id] = 1 / g.size;
     cf[r + C_OBJECT_SIZE] = g.objectSize;
     cf[r + C_OFFSET] = g.offset;
     cf[r + C_INUSE] = g.inuse;

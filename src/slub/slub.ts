@@ -131,6 +131,8 @@ export class Slub {
   cpuBase = 0;
   cpu = 0;
   readonly statsOn: boolean;
+  /** 1 / s->size per cache, for object index arithmetic without a division. */
+  readonly invSize = new Float64Array(MAX_CACHES);
   readonly freelistRandom: boolean;
   private rand: () => number;
   /** Slab pages per reclaimable / unreclaimable accounting (NR_SLAB_*_B in pages). */
