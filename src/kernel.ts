@@ -38,7 +38,7 @@ import {
 import { ProcFs } from './proc/procfs.js';
 import { slabinfo, sysSlabRead } from './proc/slabinfo.js';
 import { Kmalloc } from './slub/kmalloc.js';
-import { KMALLOC_MAX_SIZE, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
+import { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_SLABS, C_OBJECT_SIZE, C_TOTAL_OBJECTS } from './slub/slab.js';
 import { type KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import { Slub } from './slub/slub.js';
@@ -188,6 +188,7 @@ export class Kernel {
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
     this.printk.printk(`SLUB: HWalign=64, Order=${Math.min(slubMinOrder, slubMaxOrder)}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
     this.slab.init();
+    this.kmallocApi.buildSizeTable();
     this.proc.register('/proc/slabinfo', () => slabinfo(this.slab));
     this.proc.registerDir((path) => sysSlabRead(this.slab, path));
   }
@@ -485,6 +486,10 @@ export class Kernel {
     // (and their error messages) run only for the rest.
     if ((size >>> 0) !== size) Kmalloc.checkSize(size);
     if ((gfp >>> 0) !== gfp || gfp > 0x7fffffff) checkGfp(gfp);
+    if (size - 1 < KMALLOC_MAX_CACHE_SIZE && size !== 0) {
+      // kmalloc_slab() through a size -> cache table: the fast path.
+      return this.slub.slabAlloc(this.kmallocApi.sizeToCache[this.slab.kmallocType(gfp) * (KMALLOC_MAX_CACHE_SIZE + 1) + size]!, gfp, size);
+    }
     return this.kmallocApi.kmalloc(size, gfp);
   }
 

@@ -17,10 +17,25 @@ export class Kmalloc {
   readonly common: SlabCommon;
   readonly memSize: number;
 
+  /** kmalloc_slab() for every (type, size 0..8192): the cache id, filled by buildSizeTable(). */
+  readonly sizeToCache = new Int16Array(4 * (KMALLOC_MAX_CACHE_SIZE + 1));
+
   constructor(common: SlabCommon, memSize: number) {
     this.common = common;
     this.slub = common.slub;
     this.memSize = memSize;
+  }
+
+  /** Precompute kmalloc_slab() once the kmalloc caches exist. */
+  buildSizeTable(): void {
+    const gfpOfType = [0, 0x10 /* __GFP_RECLAIMABLE */, 0x1 /* __GFP_DMA */, 0x400000 /* __GFP_ACCOUNT */];
+    for (let t = 0; t < 4; t++) {
+      const gfp = gfpOfType[t]!;
+      if (this.common.kmallocType(gfp) !== t) throw new Error('kmalloc type numbering changed');
+      for (let size = 1; size <= KMALLOC_MAX_CACHE_SIZE; size++) {
+        this.sizeToCache[t * (KMALLOC_MAX_CACHE_SIZE + 1) + size] = this.common.kmallocSlab(size, gfp);
+      }
+    }
   }
 
   /** kmem_cache_alloc(): one object or 0. */
