@@ -741,21 +741,27 @@ export class Slub {
     this.flushAll(s);
     const cf = this.cf;
     const r = s * C_FIELDS;
+    // list_move() puts each slab at the head of its promote[free - 1] bucket;
+    // slabs with more than SHRINK_PROMOTE_MAX free stay on the list, behind
+    // the buckets spliced to its head.
     const buckets: number[][] = [];
+    const rest: number[] = [];
     for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {
       const next = this.pages.next[slab]!;
       this.removePartial(s, slab);
       const free = this.pages.slabObjects[slab]! - this.slabInuse(slab);
       if (this.slabInuse(slab) === 0) {
         this.discardSlab(s, slab);
+      } else if (free <= 32) {
+        if (buckets[free - 1] === undefined) buckets[free - 1] = [];
+        buckets[free - 1]!.unshift(slab);
       } else {
-        const b = Math.min(free, 32) - 1;
-        if (buckets[b] === undefined) buckets[b] = [];
-        buckets[b]!.push(slab);
+        rest.push(slab);
       }
       slab = next;
     }
     for (let b = 0; b < 32; b++) for (const slab of buckets[b] ?? []) this.addPartial(s, slab, true);
+    for (const slab of rest) this.addPartial(s, slab, true);
   }
 
   /** Free objects on the node partial list (count_partial with count_free). */

@@ -1,0 +1,488 @@
+/**
+ * Model-based test of SLUB: random kmalloc/kfree (remote frees included),
+ * cache alloc/free on two user caches, bulk alloc/free, shrink and pcp
+ * drains, with the allocator's whole state rechecked after every step
+ * against a model that only knows what the test allocated:
+ *
+ *   - no two live objects overlap (an 8-byte-granule paint map);
+ *   - every live slab object lies in a slab page owned by its cache, at an
+ *     object boundary, and no free object (on any freelist) is live;
+ *   - per slab: inuse + |slab->freelist| == objects, and the live objects the
+ *     model knows in it == objects - |slab->freelist| - |cpu freelist|;
+ *   - a slab is frozen exactly when it is some CPU's cpu slab; node and cpu
+ *     partial slabs have free objects; the node partial list is consistent;
+ *   - slabinfo's num_objs / num_slabs / active_objs equal a recount over the
+ *     slab pages;
+ *   - free + pcp + slab pages + large kmalloc pages + boot-allocated pages
+ *     == managed pages.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { boot, type Kernel } from '../../src/kernel.js';
+import { PG_workingset, PGTY_large_kmalloc, PGTY_slab } from '../../src/memory/page.js';
+import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+import { MAX_NR_ZONES, Z_FREE, Z_MANAGED } from '../../src/page_alloc/mmzone.js';
+import { slabinfoRows } from '../../src/proc/slabinfo.js';
+import { C_FIELDS, C_NR_PARTIAL, C_NR_SLABS, C_OBJECTS, C_PARTIAL_HEAD, C_RED_LEFT_PAD, C_SIZE, C_TOTAL_OBJECTS, MAX_CACHES } from '../../src/slub/slab.js';
+import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
+
+// Imported bindings are getters after the test transform: copy the hot ones.
+const _PG_workingset = PG_workingset;
+const _PGTY_large_kmalloc = PGTY_large_kmalloc;
+const _PGTY_slab = PGTY_slab;
+const _MAX_NR_ZONES = MAX_NR_ZONES;
+const _Z_FREE = Z_FREE;
+const _Z_MANAGED = Z_MANAGED;
+const _C_FIELDS = C_FIELDS;
+const _C_NR_PARTIAL = C_NR_PARTIAL;
+const _C_NR_SLABS = C_NR_SLABS;
+const _C_OBJECTS = C_OBJECTS;
+const _C_PARTIAL_HEAD = C_PARTIAL_HEAD;
+const _C_RED_LEFT_PAD = C_RED_LEFT_PAD;
+const _C_SIZE = C_SIZE;
+const _C_TOTAL_OBJECTS = C_TOTAL_OBJECTS;
+const _MAX_CACHES = MAX_CACHES;
+
+const CPUS = 2;
+const MEMORY = '32M';
+
+interface Obj {
+  addr: number;
+  /** User cache index (0/1) or -1 for kmalloc. */
+  cache: number;
+  size: number;
+}
+
+class Sys {
+  readonly k: Kernel;
+  readonly caches: number[];
+  readonly live: Obj[] = [];
+  /** One byte per 8-byte granule of RAM: 1 where a live object is. */
+  readonly paint: Uint8Array;
+  /** Stamp per address granule for "seen on a freelist in this check". */
+  readonly seen: Uint32Array;
+  stamp = 0;
+  largePages = 0;
+  /** Pages allocated at boot outside slabs and the buddy/pcp lists. */
+  readonly otherPages: number;
+  managed = 0;
+  steps = 0;
+  /**
+   * Freelist lengths of a slab as last walked, keyed by what any change to its
+   * freelists must change: the counters word (slab->freelist, inuse, frozen),
+   * its cache, and the cpu freelist head and tid when it is a cpu slab. A full
+   * walk of every slab runs every FULL_EVERY steps and at the end.
+   */
+  readonly liveCnt: Int32Array;
+  readonly liveStamp: Uint32Array;
+  readonly cpuOf: Int32Array;
+  readonly cpuStamp: Uint32Array;
+  readonly listOf: Uint8Array;
+  readonly listStamp: Uint32Array;
+  readonly nodePartialFree = new Int32Array(_MAX_CACHES);
+  readonly objsPerCache = new Int32Array(_MAX_CACHES);
+  readonly slabsPerCache = new Int32Array(_MAX_CACHES);
+  readonly walked = new Map<number, { counters: number; cache: number; ci: number; cpuHead: number; tid: number; nf: number; nc: number }>();
+
+  constructor() {
+    this.k = boot({ memory: MEMORY, cpus: CPUS });
+    const k = this.k;
+    this.caches = [k.kmemCacheCreate('model_a', 72, { align: 8, flags: SLAB_NO_MERGE }), k.kmemCacheCreate('model_b', 700, { flags: SLAB_NO_MERGE })];
+    this.paint = new Uint8Array(k.phys.size >>> 3);
+    this.seen = new Uint32Array(k.phys.size >>> 3);
+    const nr = k.pages.nr;
+    this.liveCnt = new Int32Array(nr);
+    this.liveStamp = new Uint32Array(nr);
+    this.cpuOf = new Int32Array(nr);
+    this.cpuStamp = new Uint32Array(nr);
+    this.listOf = new Uint8Array(nr);
+    this.listStamp = new Uint32Array(nr);
+    for (let z = 0; z < _MAX_NR_ZONES; z++) this.managed += k.pageAlloc.zones.get(z, _Z_MANAGED);
+    this.otherPages = this.managed - this.freeAndPcp() - this.slabPagesScan().pages;
+  }
+
+  freeAndPcp(): number {
+    const pa = this.k.pageAlloc;
+    let n = 0;
+    for (let z = 0; z < _MAX_NR_ZONES; z++) n += pa.zones.get(z, _Z_FREE) + pa.pcpPages(z);
+    return n;
+  }
+
+  slabPagesScan(): { pages: number; heads: number[] } {
+    const p = this.k.pages;
+    const heads: number[] = [];
+    let pages = 0;
+    for (let pfn = 0; pfn < p.nr; pfn++) {
+      if (p.pageType[pfn] === _PGTY_slab && p.compoundHead(pfn) === pfn) {
+        heads.push(pfn);
+        pages += 1 << p.order[pfn]!;
+      }
+    }
+    return { pages, heads };
+  }
+
+  size(addr: number): number {
+    return this.k.ksize(addr);
+  }
+
+  add(o: Obj): void {
+    const n = this.k.ksize(o.addr);
+    expect(n).toBeGreaterThanOrEqual(o.size);
+    expect(o.addr % 8).toBe(0);
+    for (let g = o.addr >>> 3, e = (o.addr + n) >>> 3; g < e; g++) {
+      if (this.paint[g] !== 0) throw new Error(`0x${o.addr.toString(16)} (+${n}) overlaps a live object`);
+      this.paint[g] = 1;
+    }
+    if (this.k.pages.pageType[o.addr >>> 12] === _PGTY_large_kmalloc) this.largePages += n >>> 12;
+    this.live.push(o);
+  }
+
+  /** Take live[i] out of the model (swap-remove) before the kernel frees it. */
+  remove(i: number): Obj {
+    const o = this.live[i]!;
+    const n = this.k.ksize(o.addr);
+    this.paint.fill(0, o.addr >>> 3, (o.addr + n) >>> 3);
+    if (this.k.pages.pageType[o.addr >>> 12] === _PGTY_large_kmalloc) this.largePages -= n >>> 12;
+    this.live[i] = this.live[this.live.length - 1]!;
+    this.live.pop();
+    return o;
+  }
+
+  /** Walk a freelist of slab `pfn`, checking each entry; returns its length. */
+  private walk(s: number, pfn: number, head: number, limit: number): number {
+    const k = this.k;
+    const cf = k.slub.cf;
+    const base = pfn * 4096 + cf[s * _C_FIELDS + _C_RED_LEFT_PAD]!;
+    const size = cf[s * _C_FIELDS + _C_SIZE]!;
+    let n = 0;
+    for (let o = head; o !== 0; o = k.slub.getFreepointer(s, o)) {
+      if (++n > limit) throw new Error(`slab ${pfn}: freelist longer than ${limit} (cycle?)`);
+      const off = o - base;
+      if (off < 0 || off % size !== 0 || off / size >= k.pages.slabObjects[pfn]!) throw new Error(`slab ${pfn}: bad free pointer 0x${o.toString(16)}`);
+      const g = o >>> 3;
+      if (this.seen[g] === this.stamp) throw new Error(`slab ${pfn}: 0x${o.toString(16)} is free twice`);
+      this.seen[g] = this.stamp;
+      if (this.paint[g] !== 0) throw new Error(`slab ${pfn}: live object 0x${o.toString(16)} is on a freelist`);
+    }
+    return n;
+  }
+
+  check(full = this.steps % FULL_EVERY === 0): void {
+    const k = this.k;
+    const slub = k.slub;
+    const p = k.pages;
+    const cf = slub.cf;
+    const st = slub.st;
+    this.stamp++;
+    // Live objects per slab, and their cache.
+    const stamp = this.stamp;
+    const { liveCnt, liveStamp, cpuOf, cpuStamp, listOf, listStamp } = this;
+    for (const o of this.live) {
+      const head = p.compoundHead(o.addr >>> 12);
+      if (p.pageType[head] === _PGTY_large_kmalloc) {
+        if (o.cache !== -1) throw new Error('cache object in a large kmalloc');
+        continue;
+      }
+      if (p.pageType[head] !== _PGTY_slab) throw new Error(`live 0x${o.addr.toString(16)} is not in a slab page`);
+      const s = p.slabCache[head]!;
+      if (o.cache >= 0 && s !== this.caches[o.cache]) throw new Error(`0x${o.addr.toString(16)} is in a slab of cache ${s}`);
+      if (o.cache < 0 && !slub.caches[s]!.isKmalloc) throw new Error(`kmalloc object 0x${o.addr.toString(16)} in ${slub.caches[s]!.name}`);
+      const off = o.addr - head * 4096 - cf[s * _C_FIELDS + _C_RED_LEFT_PAD]!;
+      if (off % cf[s * _C_FIELDS + _C_SIZE]! !== 0 || off / cf[s * _C_FIELDS + _C_SIZE]! >= p.slabObjects[head]!) throw new Error(`0x${o.addr.toString(16)} is not an object start`);
+      if (liveStamp[head] !== stamp) {
+        liveStamp[head] = stamp;
+        liveCnt[head] = 0;
+      }
+      liveCnt[head]!++;
+    }
+    // Who owns each slab: cpu slab / cpu partial.
+    for (const s of k.slab.slabCaches) {
+      for (let cpu = 0; cpu < CPUS; cpu++) {
+        const i = cpu * _MAX_CACHES + s;
+        const cs = st.cpuSlab[i]!;
+        if (cs >= 0) {
+          if (cpuStamp[cs] === stamp) throw new Error(`slab ${cs} is the cpu slab of two CPUs`);
+          cpuStamp[cs] = stamp;
+          cpuOf[cs] = i;
+        } else if (st.cpuFreelist[i] !== 0) throw new Error('cpu freelist without a cpu slab');
+        let guard = 0;
+        for (let sl = st.cpuPartial[i]!; sl >= 0; sl = p.slabNext[sl]!) {
+          if (++guard > p.nr || listStamp[sl] === stamp) throw new Error('cpu partial chain cycle');
+          if (p.slabCache[sl] !== s) throw new Error(`cpu partial slab ${sl} of another cache`);
+          listStamp[sl] = stamp;
+          listOf[sl] = 1;
+        }
+      }
+    }
+    // Node partial lists.
+    const { nodePartialFree, objsPerCache, slabsPerCache } = this;
+    nodePartialFree.fill(0);
+    objsPerCache.fill(0);
+    slabsPerCache.fill(0);
+    for (const s of k.slab.slabCaches) {
+      let n = 0;
+      let free = 0;
+      for (let sl = cf[s * _C_FIELDS + _C_PARTIAL_HEAD]!; sl >= 0; sl = p.next[sl]!) {
+        if (++n > p.nr) throw new Error('node partial cycle');
+        if (p.slabCache[sl] !== s || !(p.flags[sl]! & (1 << _PG_workingset))) throw new Error(`bad node partial slab ${sl}`);
+        if (listStamp[sl] === stamp) throw new Error(`slab ${sl} on two lists`);
+        listStamp[sl] = stamp;
+        listOf[sl] = 2;
+        free += p.slabObjects[sl]! - slub.slabInuse(sl);
+      }
+      if (n !== cf[s * _C_FIELDS + _C_NR_PARTIAL]) throw new Error(`${slub.caches[s]!.name}: nr_partial ${cf[s * _C_FIELDS + _C_NR_PARTIAL]} but ${n} on the list`);
+      nodePartialFree[s] = free;
+    }
+    // Every slab page.
+    const { pages, heads } = this.slabPagesScan();
+    if (this.walked.size > heads.length) {
+      const alive = new Set(heads);
+      for (const pfn of this.walked.keys()) if (!alive.has(pfn)) this.walked.delete(pfn);
+    }
+    for (const pfn of heads) {
+      const s = p.slabCache[pfn]!;
+      if (!slub.caches[s]) throw new Error(`slab ${pfn} of dead cache ${s}`);
+      const objects = p.slabObjects[pfn]!;
+      const inuse = slub.slabInuse(pfn);
+      const ci = cpuStamp[pfn] === stamp ? cpuOf[pfn]! : undefined;
+      const onList = listStamp[pfn] === stamp ? listOf[pfn]! : 0;
+      const counters = p.slabCounters[pfn]!;
+      const cpuHead = ci === undefined ? 0 : st.cpuFreelist[ci]!;
+      const tid = ci === undefined ? 0 : st.cpuTid[ci]!;
+      const ciKey = ci ?? -1;
+      let w = this.walked.get(pfn);
+      if (full || w === undefined || w.counters !== counters || w.cache !== s || w.ci !== ciKey || w.cpuHead !== cpuHead || w.tid !== tid) {
+        const nf = this.walk(s, pfn, slub.slabFreelist(s, pfn), objects);
+        const nc = ci === undefined ? 0 : this.walk(s, pfn, cpuHead, objects);
+        w = { counters, cache: s, ci: ciKey, cpuHead, tid, nf, nc };
+        this.walked.set(pfn, w);
+      }
+      const { nf, nc } = w;
+      if (inuse + nf !== objects) throw new Error(`slab ${pfn} (${slub.caches[s]!.name}): inuse ${inuse} + free ${nf} != ${objects}`);
+      if (ci !== undefined) {
+        if (!slub.slabFrozen(pfn)) throw new Error(`cpu slab ${pfn} not frozen`);
+      } else {
+        if (slub.slabFrozen(pfn)) throw new Error(`slab ${pfn} frozen but no CPU owns it`);
+        if (onList !== 0 && nf === 0) throw new Error(`partial slab ${pfn} has no free objects`);
+      }
+      if (ci !== undefined && onList !== 0) throw new Error(`cpu slab ${pfn} is on a list`);
+      const liveHere = liveStamp[pfn] === stamp ? liveCnt[pfn]! : 0;
+      // The test allocated every object of the user and kmalloc caches; boot caches it doesn't know.
+      const known = s === this.caches[0] || s === this.caches[1] || slub.caches[s]!.isKmalloc;
+      if (known && liveHere !== objects - nf - nc) {
+        throw new Error(`slab ${pfn} (${slub.caches[s]!.name}): ${liveHere} live, but ${objects} - ${nf} - ${nc} by the freelists`);
+      }
+      objsPerCache[s]! += objects;
+      slabsPerCache[s]!++;
+    }
+    for (const row of slabinfoRows(k.slab)) {
+      const s = k.slab.findByName(row.name);
+      if (row.numObjs !== objsPerCache[s] || row.numObjs !== cf[s * _C_FIELDS + _C_TOTAL_OBJECTS]) throw new Error(`${row.name}: num_objs ${row.numObjs}`);
+      if (row.numSlabs !== slabsPerCache[s] || row.numSlabs !== cf[s * _C_FIELDS + _C_NR_SLABS]) throw new Error(`${row.name}: num_slabs ${row.numSlabs}`);
+      if (row.activeObjs !== row.numObjs - nodePartialFree[s]!) throw new Error(`${row.name}: active_objs ${row.activeObjs}`);
+      if (row.objperslab !== cf[s * _C_FIELDS + _C_OBJECTS]) throw new Error(`${row.name}: objperslab`);
+    }
+    const total = this.freeAndPcp() + pages + this.largePages + this.otherPages;
+    if (total !== this.managed) throw new Error(`page accounting: ${total} != managed ${this.managed}`);
+    if (slub.slabPagesReclaimable + slub.slabPagesUnreclaimable !== pages + this.largePages) throw new Error('NR_SLAB_* pages disagree with the slab pages');
+    this.steps++;
+  }
+
+  /** Indices of live objects of a user cache (or -1 = kmalloc). */
+  pick(cache: number, r: number): number {
+    const n = this.live.length;
+    for (let j = 0; j < n; j++) {
+      const i = (r + j) % n;
+      if (this.live[i]!.cache === cache) return i;
+    }
+    return -1;
+  }
+}
+
+type Cmd = fc.Command<object, Sys>;
+const LIVE_CAP = 1500;
+const FULL_EVERY = 500;
+
+class Kmalloc implements Cmd {
+  constructor(
+    readonly size: number,
+    readonly cpu: number,
+  ) {}
+  check = () => true;
+  run(_: object, r: Sys): void {
+    if (r.live.length >= LIVE_CAP) return;
+    const a = r.k.onCpu(this.cpu, () => r.k.kmalloc(this.size, GFP_KERNEL));
+    if (a === 0) throw new Error(`kmalloc(${this.size}) failed`);
+    r.add({ addr: a, cache: -1, size: this.size });
+    r.check();
+  }
+  toString = () => `kmalloc(${this.size})@${this.cpu}`;
+}
+
+class Kfree implements Cmd {
+  constructor(
+    readonly r: number,
+    readonly cpu: number,
+  ) {}
+  check = () => true;
+  run(_: object, s: Sys): void {
+    const i = s.pick(-1, this.r);
+    if (i >= 0) {
+      const o = s.remove(i);
+      s.k.onCpu(this.cpu, () => s.k.kfree(o.addr));
+    }
+    s.check();
+  }
+  toString = () => `kfree(#${this.r})@${this.cpu}`;
+}
+
+class CacheAlloc implements Cmd {
+  constructor(
+    readonly c: number,
+    readonly cpu: number,
+  ) {}
+  check = () => true;
+  run(_: object, s: Sys): void {
+    if (s.live.length >= LIVE_CAP) return;
+    const a = s.k.onCpu(this.cpu, () => s.k.kmemCacheAlloc(s.caches[this.c]!, GFP_KERNEL));
+    if (a === 0) throw new Error('kmemCacheAlloc failed');
+    s.add({ addr: a, cache: this.c, size: 1 });
+    s.check();
+  }
+  toString = () => `cacheAlloc(${this.c})@${this.cpu}`;
+}
+
+class CacheFree implements Cmd {
+  constructor(
+    readonly c: number,
+    readonly r: number,
+    readonly cpu: number,
+  ) {}
+  check = () => true;
+  run(_: object, s: Sys): void {
+    const i = s.pick(this.c, this.r);
+    if (i >= 0) {
+      const o = s.remove(i);
+      s.k.onCpu(this.cpu, () => s.k.kmemCacheFree(s.caches[this.c]!, o.addr));
+    }
+    s.check();
+  }
+  toString = () => `cacheFree(${this.c}, #${this.r})@${this.cpu}`;
+}
+
+class BulkAlloc implements Cmd {
+  constructor(
+    readonly c: number,
+    readonly n: number,
+    readonly cpu: number,
+  ) {}
+  check = () => true;
+  run(_: object, s: Sys): void {
+    if (s.live.length + this.n > LIVE_CAP) return;
+    const out: number[] = [];
+    const got = s.k.onCpu(this.cpu, () => s.k.kmemCacheAllocBulk(s.caches[this.c]!, this.n, out, GFP_KERNEL));
+    if (got !== this.n) throw new Error('bulk alloc failed');
+    for (const a of out) s.add({ addr: a, cache: this.c, size: 1 });
+    s.check();
+  }
+  toString = () => `bulkAlloc(${this.c}, ${this.n})@${this.cpu}`;
+}
+
+class BulkFree implements Cmd {
+  constructor(
+    readonly c: number,
+    readonly n: number,
+    readonly r: number,
+    readonly cpu: number,
+  ) {}
+  check = () => true;
+  run(_: object, s: Sys): void {
+    const addrs: number[] = [];
+    for (let j = 0; j < this.n; j++) {
+      const i = s.pick(this.c, this.r + j);
+      if (i < 0) break;
+      addrs.push(s.remove(i).addr);
+    }
+    s.k.onCpu(this.cpu, () => s.k.kmemCacheFreeBulk(s.caches[this.c]!, addrs));
+    s.check();
+  }
+  toString = () => `bulkFree(${this.c}, ${this.n})@${this.cpu}`;
+}
+
+class Shrink implements Cmd {
+  constructor(readonly which: number) {}
+  check = () => true;
+  run(_: object, s: Sys): void {
+    const caches = s.k.slab.slabCaches;
+    s.k.kmemCacheShrink(this.which < 2 ? s.caches[this.which]! : caches[this.which % caches.length]!);
+    s.check();
+  }
+  toString = () => `shrink(${this.which})`;
+}
+
+class Drain implements Cmd {
+  check = () => true;
+  run(_: object, s: Sys): void {
+    s.k.drainAllPages();
+    s.check();
+  }
+  toString = () => 'drainAllPages';
+}
+
+const cpu = fc.integer({ min: 0, max: CPUS - 1 });
+const anyInt = fc.nat({ max: 1 << 20 });
+const commands = [
+  fc.tuple(fc.integer({ min: 1, max: 10000 }), cpu).map(([n, c]) => new Kmalloc(n, c)),
+  fc.tuple(fc.integer({ min: 1, max: 512 }), cpu).map(([n, c]) => new Kmalloc(n, c)),
+  fc.tuple(anyInt, cpu).map(([r, c]) => new Kfree(r, c)),
+  fc.tuple(anyInt, cpu).map(([r, c]) => new Kfree(r, c)),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), cpu).map(([c, p]) => new CacheAlloc(c, p)),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), cpu).map(([c, p]) => new CacheAlloc(c, p)),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), anyInt, cpu).map(([c, r, p]) => new CacheFree(c, r, p)),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), anyInt, cpu).map(([c, r, p]) => new CacheFree(c, r, p)),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 64 }), cpu).map(([c, n, p]) => new BulkAlloc(c, n, p)),
+  fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 64 }), anyInt, cpu).map(([c, n, r, p]) => new BulkFree(c, n, r, p)),
+  fc.integer({ min: 0, max: 60 }).map((w) => new Shrink(w)),
+  fc.constant(new Drain()),
+];
+
+/** boot, then shrink every cache and drain: the free page count a clean machine returns to. */
+function cleanFree(k: Kernel): number {
+  for (const s of [...k.slab.slabCaches]) k.kmemCacheShrink(s);
+  k.drainAllPages();
+  let n = 0;
+  for (let z = 0; z < _MAX_NR_ZONES; z++) n += k.pageAlloc.zones.get(z, _Z_FREE);
+  return n;
+}
+
+describe('SLUB model', () => {
+  it('keeps every invariant over random operations and returns every page', () => {
+    let total = 0;
+    const baseline = cleanFree(boot({ memory: MEMORY, cpus: CPUS }));
+    fc.assert(
+      fc.property(fc.commands(commands, { maxCommands: 5000, size: 'max' }), (cmds) => {
+        const sys = new Sys();
+        sys.check();
+        fc.modelRun(() => ({ model: {}, real: sys }), cmds);
+        total += sys.steps;
+        // Free everything, on alternating CPUs.
+        const k = sys.k;
+        let n = 0;
+        while (sys.live.length > 0) {
+          const o = sys.remove(sys.live.length - 1);
+          k.onCpu(n++ % CPUS, () => (o.cache < 0 ? k.kfree(o.addr) : k.kmemCacheFree(sys.caches[o.cache]!, o.addr)));
+        }
+        sys.check(true);
+        for (const s of sys.caches) k.kmemCacheShrink(s);
+        sys.check(true);
+        for (const s of sys.caches) k.kmemCacheDestroy(s);
+        expect(k.dmesg().join('\n')).not.toMatch(/BUG|WARNING|Objects remaining/);
+        expect(k.slab.slabCaches.some((s) => k.slub.caches[s]!.name.startsWith('model_'))).toBe(false);
+        expect(cleanFree(k)).toBe(baseline);
+        expect(k.slub.slabPagesReclaimable + k.slub.slabPagesUnreclaimable).toBe(sys.slabPagesScan().pages);
+      }),
+      { numRuns: 42, seed: 20260101 },
+    );
+    expect(total).toBeGreaterThanOrEqual(100_000);
+  });
+});
