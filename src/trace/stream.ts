@@ -1,0 +1,292 @@
+/**
+ * Stream a trace file line by line without loading it whole.
+ *
+ * The file is read in large chunks (gunzipped on the way when it starts with
+ * the gzip magic bytes, whatever its name; a pipe when its name ends in .gz). Each chunk is cut at its last
+ * newline; the tail waits for the next chunk. The lines of a chunk are then
+ * parsed in place: the chunk's bytes and a latin1 string of the same bytes
+ * line up one to one, so the parser scans bytes and slices the string (see
+ * ftrace.ts). A line holding a byte >= 0x80 is decoded as UTF-8 on its own;
+ * a NUL byte or invalid UTF-8 makes it a malformed line.
+ *
+ * Errors name the file and line and quote the line:
+ *   trace.txt:1234: malformed kmem:kmalloc line: "..." (no bytes_alloc= field)
+ * With skipBad such lines are counted (and handed to onBad) instead.
+ */
+
+import { isAscii } from 'node:buffer';
+import { promises as fsp, type ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
+import { parseFtraceBytes, parseFtraceLine } from './ftrace.js';
+
+export interface ReadTraceOptions {
+  /** Count malformed lines and go on, instead of throwing at the first. */
+  skipBad?: boolean;
+  /** Called after each chunk with the file bytes read so far and the lines seen. */
+  onProgress?: (bytes: number, lines: number) => void;
+  /** Called for each malformed line skipped under skipBad. */
+  onBad?: (err: TraceParseError) => void;
+  /** Bytes per read (default 1 MiB). */
+  chunkSize?: number;
+}
+
+/** What a reader saw, returned when its generator finishes. */
+export interface TraceReadStats {
+  /** Lines read. */
+  lines: number;
+  /** Events yielded. */
+  events: number;
+  /** Malformed lines skipped (skipBad). */
+  bad: number;
+  /** Bytes read from the file (compressed bytes for a .gz). */
+  bytes: number;
+}
+
+/** A line longer than this is not text: it is reported as malformed. */
+export const MAX_LINE_BYTES = 1 << 20;
+
+const DEFAULT_CHUNK = 1 << 20;
+
+/**
+ * Parse one line's text from a chunk, given as bytes and as a string that
+ * line up one to one; returns null for a line that holds nothing to yield.
+ */
+export type LineParser<T> = (bytes: Uint8Array, text: string, start: number, end: number, lineNo: number) => T | null;
+
+/** Parse a line's text when it is a string of its own (non-ASCII lines). */
+export type StringLineParser<T> = (line: string, lineNo: number) => T | null;
+
+/**
+ * Open path for reading: fails with a TraceFileError (code ENOENT, EISDIR,
+ * EACCES, ...) and a one-line message when it is not a readable file.
+ */
+async function openTrace(path: string, chunkSize: number): Promise<{ source: Readable; file: ReadStream; fh: fsp.FileHandle }> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (err) {
+    throw fileError(path, err);
+  }
+  let gz = path.endsWith('.gz');
+  let regular = false;
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new TraceFileError(path, 'EISDIR', 'is a directory, not a trace file');
+    regular = st.isFile();
+    if (regular) {
+      const head = new Uint8Array(2);
+      const { bytesRead } = await fh.read(head, 0, 2, 0);
+      gz = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    }
+  } catch (err) {
+    await fh.close();
+    throw err instanceof TraceFileError ? err : fileError(path, err);
+  }
+  // a pipe (or /dev/stdin) is read as it comes, gzip'd when its name ends in .gz
+  const file = fh.createReadStream(regular ? { highWaterMark: chunkSize, start: 0 } : { highWaterMark: chunkSize });
+  if (!gz) return { source: file, file, fh };
+  const gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1 << 18) });
+  file.on('error', (err) => gunzip.destroy(err));
+  file.pipe(gunzip);
+  return { source: gunzip, file, fh };
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EISDIR: 'is a directory, not a trace file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a component of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'file name too long',
+};
+
+function fileError(path: string, err: unknown): TraceFileError {
+  const code = (err as NodeJS.ErrnoException)?.code ?? 'EIO';
+  return new TraceFileError(path, code, ERRNO_TEXT[code] ?? `cannot read (${code})`);
+}
+
+/** True when b[a, e) holds a NUL or a byte >= 0x80. */
+function hasSpecialByte(b: Uint8Array, a: number, e: number): boolean {
+  for (let k = a; k < e; k++) {
+    const c = b[k]!;
+    if (c === 0 || c >= 0x80) return true;
+  }
+  return false;
+}
+
+/** The trimmed, decoded text of a line that holds a NUL or non-ASCII bytes, and what is wrong with it. */
+function decodeSpecialLine(b: Buffer, a: number, e: number): { text: string; problem: string | null } {
+  let text = b.toString('utf8', a, e);
+  if (text.endsWith('\r')) text = text.slice(0, -1);
+  const nul = b.indexOf(0, a);
+  if (nul !== -1 && nul < e) return { text, problem: 'NUL byte' };
+  if (text.indexOf('\uFFFD') !== -1) return { text, problem: 'invalid UTF-8' };
+  return { text, problem: null };
+}
+
+/**
+ * Read path in chunks and parse every line, yielding the results of each
+ * chunk as one array. The generator's return value is the TraceReadStats.
+ */
+export async function* readLineBatches<T>(
+  path: string,
+  parse: LineParser<T>,
+  parseString: StringLineParser<T>,
+  opts: ReadTraceOptions = {},
+  dialect: TraceDialect = 'kmem',
+): AsyncGenerator<T[], TraceReadStats, undefined> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+  const skipBad = opts.skipBad === true;
+  const { onProgress, onBad } = opts;
+  const stats: TraceReadStats = { lines: 0, events: 0, bad: 0, bytes: 0 };
+  const { source, file, fh } = await openTrace(path, chunkSize);
+
+  let lineNo = 0;
+  /** Bytes of a line not ended yet, carried into the next chunk. */
+  let carry: Buffer | null = null;
+  /** True while skipping the rest of an over-long line. */
+  let overlong = false;
+  /** The error to throw once the events before its line are out. */
+  let failed: TraceParseError | null = null;
+
+  /** A malformed line: counted under skipBad, else the end of the reading. */
+  const bad = (err: TraceParseError, at: number): void => {
+    const located = err.at(path, at);
+    if (!skipBad) {
+      failed = located;
+      return;
+    }
+    stats.bad++;
+    onBad?.(located);
+  };
+
+  /** Parse the complete lines b[0, e) (e just after a newline, or the end of the file). */
+  const parseLines = (b: Buffer, e: number, out: T[]): void => {
+    const clean = !hasSpecialBytesFast(b, e);
+    const text = b.toString('latin1', 0, e);
+    let a = 0;
+    while (a < e && failed === null) {
+      let nl = text.indexOf('\n', a);
+      if (nl === -1) nl = e;
+      lineNo++;
+      let r: T | null = null;
+      try {
+        if (nl - a > MAX_LINE_BYTES) {
+          throw new TraceParseError(decodeSpecialLine(b, a, a + 200).text, `line longer than ${MAX_LINE_BYTES} bytes`, null, null, 0, dialect);
+        } else if (clean || !hasSpecialByte(b, a, nl)) {
+          r = parse(b, text, a, nl, lineNo);
+        } else {
+          const { text: line, problem } = decodeSpecialLine(b, a, nl);
+          if (problem !== null) throw new TraceParseError(line, problem, null, null, 0, dialect);
+          r = parseString(line, lineNo);
+        }
+      } catch (err) {
+        if (!(err instanceof TraceParseError)) throw err;
+        bad(err, lineNo);
+      }
+      if (r !== null) out.push(r);
+      a = nl + 1;
+    }
+  };
+
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      let b: Buffer = chunk;
+      let from = 0;
+      if (overlong) {
+        const nl = b.indexOf(10);
+        if (nl === -1) continue;
+        overlong = false;
+        from = nl + 1;
+      }
+      if (carry !== null) {
+        b = Buffer.concat([carry, from === 0 ? b : b.subarray(from)]);
+        carry = null;
+      } else if (from !== 0) b = b.subarray(from);
+      const last = b.lastIndexOf(10);
+      const out: T[] = [];
+      if (last === -1) {
+        carry = b;
+      } else {
+        parseLines(b, last + 1, out);
+        if (last + 1 < b.length) carry = Buffer.from(b.subarray(last + 1));
+      }
+      if (carry !== null && carry.length > MAX_LINE_BYTES && failed === null) {
+        lineNo++;
+        const head = decodeSpecialLine(carry, 0, Math.min(carry.length, 200)).text;
+        carry = null;
+        overlong = true;
+        bad(new TraceParseError(head, `line longer than ${MAX_LINE_BYTES} bytes`, null, null, 0, dialect), lineNo);
+      }
+      stats.lines = lineNo;
+      stats.bytes = file.bytesRead;
+      stats.events += out.length;
+      onProgress?.(stats.bytes, lineNo);
+      if (out.length !== 0) yield out;
+      if (failed !== null) throw failed;
+    }
+    if (carry !== null && carry.length !== 0) {
+      const out: T[] = [];
+      parseLines(carry, carry.length, out);
+      carry = null;
+      stats.lines = lineNo;
+      stats.events += out.length;
+      onProgress?.(stats.bytes, lineNo);
+      if (out.length !== 0) yield out;
+      if (failed !== null) throw failed;
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (err instanceof TraceParseError || err instanceof TraceFileError || typeof code !== 'string') throw err;
+    if (code.startsWith('Z_')) throw new TraceFileError(path, code, `corrupt gzip data (${(err as Error).message})`);
+    throw fileError(path, err);
+  } finally {
+    source.destroy();
+    file.destroy();
+    // make sure the file is closed however the stream ended (a no-op if it is)
+    await fh.close().catch(() => {});
+  }
+  stats.bytes = file.bytesRead;
+  return stats;
+}
+
+/** True when b[0, e) holds a NUL or a non-ASCII byte (native scans). */
+function hasSpecialBytesFast(b: Buffer, e: number): boolean {
+  const nul = b.indexOf(0);
+  if (nul !== -1 && nul < e) return true;
+  return !isAscii(e === b.length ? b : b.subarray(0, e));
+}
+
+/**
+ * Read a kmem trace (ftrace / trace-cmd / perf script text, plain or gzip'd),
+ * yielding its events in chunk-sized arrays. Faster than readTraceEvents
+ * when the consumer can take a batch at a time.
+ */
+export function readTraceBatches(path: string, opts: ReadTraceOptions = {}): AsyncGenerator<KmemEvent[], TraceReadStats, undefined> {
+  return readLineBatches<KmemEvent>(path, parseFtraceBytes, parseFtraceLine, opts);
+}
+
+/**
+ * Read a kmem trace (ftrace / trace-cmd / perf script text, plain or gzip'd)
+ * and yield its events one by one, each with its lineNo set. Lines that are
+ * not kmem events are skipped; a malformed kmem line throws a
+ * TraceParseError naming file and line, unless opts.skipBad. A missing file
+ * or a directory throws a TraceFileError with code ENOENT / EISDIR.
+ */
+export async function* readTraceEvents(path: string, opts: ReadTraceOptions = {}): AsyncGenerator<KmemEvent, TraceReadStats, undefined> {
+  const batches = readTraceBatches(path, opts);
+  try {
+    for (;;) {
+      const r = await batches.next();
+      if (r.done === true) return r.value;
+      const batch = r.value;
+      for (let k = 0; k < batch.length; k++) yield batch[k]!;
+    }
+  } finally {
+    // the consumer stopped early: let the reader close its file
+    await batches.return({ lines: 0, events: 0, bad: 0, bytes: 0 });
+  }
+}
