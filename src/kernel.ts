@@ -3,10 +3,13 @@
  * struct pages, zones and the buddy allocator, watermarks and per-CPU
  * pagesets, then the slab allocator on top.
  */
+
+import { Kasan } from './kasan/common.js';
 import { KernelBug, type KernelBugKind } from './lib/bug.js';
 import { Printk } from './lib/printk.js';
 import { captureStack, formatFrame } from './lib/stacktrace.js';
 import { MemAccess } from './memory/access.js';
+import { KasanMemAccess } from './memory/kasan_access.js';
 import { MAX_MEMORY, memparse, PAGE_SHIFT, PAGE_SIZE, PhysMem } from './memory/memblock.js';
 import { PageArray } from './memory/page.js';
 import { dumpPage } from './page_alloc/debug.js';
@@ -37,6 +40,7 @@ import {
 } from './page_alloc/watermark.js';
 import { ProcFs } from './proc/procfs.js';
 import { slabinfo, sysSlabRead } from './proc/slabinfo.js';
+import { printTainted, printTaintedVerbose, SlubDebug, TAINT_BAD_PAGE, TAINT_WARN } from './slub/debug.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_SLABS, C_OBJECT_SIZE, C_TOTAL_OBJECTS } from './slub/slab.js';
@@ -86,6 +90,10 @@ export interface BootOptions {
   freelistHardened?: boolean;
   /** CONFIG_SLAB_FREELIST_RANDOM (default off) */
   freelistRandom?: boolean;
+  /** CONFIG_KASAN_GENERIC: shadow memory, checked `k.mem`, quarantine, reports. Default off. */
+  kasan?: 'generic' | false;
+  /** kasan_multi_shot: print every KASAN report, not only the first. */
+  kasanMultiShot?: boolean;
 }
 
 export interface Task {
@@ -97,6 +105,8 @@ export const UTS_RELEASE = '6.18.0-kmem';
 
 export class Kernel {
   readonly mem: MemAccess;
+  /** Generic KASAN, when booted with `kasan: 'generic'`; null otherwise. */
+  readonly kasan: Kasan | null = null;
   readonly phys: PhysMem;
   readonly pages: PageArray;
   readonly pageAlloc: PageAlloc;
@@ -114,6 +124,10 @@ export class Kernel {
   /** The task every report names ("by task comm/pid"). */
   task: Task = { pid: 1, comm: 'kmem' };
   private tainted = false;
+  /** tainted_mask (kernel/panic.c): TAINT_* bits. */
+  private taintMask = 0;
+  /** debug_locks: cleared by the first taint that makes lockdep unreliable. */
+  private debugLocks = true;
 
   constructor(opts: BootOptions = {}) {
     const memory = memparse(opts.memory ?? '128M', 'memory');
@@ -162,7 +176,7 @@ export class Kernel {
       cpus,
       shared,
       { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
-      { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, reallocSize: null, krealloc: null },
+      { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, reallocSize: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
       {
         warn: (text) => this.warn(text),
         bugOn: (where, text) => this.bugOn(where, text),
@@ -173,6 +187,35 @@ export class Kernel {
         },
       },
     );
+    // slub_debug (CONFIG_SLUB_DEBUG=y): its reports go through this machine's printk, taint and onBug.
+    this.slub.debug = new SlubDebug(this.slub, {
+      printk: (text) => {
+        this.syncClock();
+        this.printk.printk(text);
+      },
+      dumpStack: () => this.dumpStack(),
+      printTainted: () => printTainted(this.taintMask),
+      addTaint: (flag, unreliable) => this.addTaint(flag, unreliable),
+      bug: (kind, lines) => {
+        if (this.onBug === 'throw') throw new KernelBug(kind, lines);
+      },
+      cpu: () => this.currentCpu,
+      pid: () => this.task.pid,
+      nowNs: () => {
+        this.syncClock();
+        return this.printk.nowNs;
+      },
+      pageZone: (pfn) => this.pageAlloc.pageZone(pfn),
+    });
+    // KASAN (mm/kasan/): shadow for every page, the allocator hooks, the checked k.mem.
+    if (opts.kasan !== undefined && opts.kasan !== false && opts.kasan !== 'generic') {
+      throw new RangeError(`kasan: expected 'generic' or false, got ${String(opts.kasan)}`);
+    }
+    if (opts.kasan === 'generic') {
+      this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared });
+      this.kasan.install();
+      this.mem = new KasanMemAccess(this.phys, this.kasan);
+    }
     this.slab = new SlabCommon(this.slub, {
       cpus,
       slubMinOrder: Math.min(slubMinOrder, slubMaxOrder),
@@ -180,7 +223,7 @@ export class Kernel {
       slubMinObjects,
       slabNomerge: opts.slabNomerge === true,
       hardened: opts.freelistHardened !== false,
-      kasan: false,
+      kasan: this.kasan !== null,
       debugFlagsFor: (name, flags) => kmemCacheFlags(debug, name, flags),
       disableHigherOrderDebug: debug.disableHigherOrderDebug,
       rand32: () => this.rand32(),
@@ -241,7 +284,8 @@ export class Kernel {
     }
     pk(`Built 1 zonelists, mobility grouping on.  Total pages: ${totalManaged}`);
     pk(`Policy zone: ${zoneNames[policy]}`);
-    const reservedK = (this.phys.nrPages - totalManaged) * 4;
+    // mem_init_print_info(): reserved = physpages (the zones' present pages) - totalram_pages.
+    const reservedK = (totalPresent - totalManaged) * 4;
     pk(
       `Memory: ${totalManaged * 4}K/${totalPresent * 4}K available (0K kernel code, 0K rwdata, 0K rodata, 0K init, 0K bss, ${reservedK}K reserved, 0K cma-reserved)`,
     );
@@ -310,7 +354,8 @@ export class Kernel {
   /** The CPU/Hardware/Call Trace block of dump_stack(). */
   dumpStack(): string[] {
     const lines = [
-      `CPU: ${this.currentCpu} UID: 0 PID: ${this.task.pid} Comm: ${this.task.comm} ${this.tainted ? 'Tainted: G    B' : 'Not tainted'} ${UTS_RELEASE} #1`,
+      `CPU: ${this.currentCpu} UID: 0 PID: ${this.task.pid} Comm: ${this.task.comm} ${printTainted(this.taintMask)} ${UTS_RELEASE} #1`,
+      ...(this.taintMask !== 0 ? [printTaintedVerbose(this.taintMask)] : []),
       'Hardware name: kmem virtual machine, BIOS kmem 01/01/2026',
       'Call Trace:',
       ' <TASK>',
@@ -344,10 +389,27 @@ export class Kernel {
   /** Print a report for a bug the kernel catches, then follow onBug. */
   reportBug(kind: KernelBugKind, lines: string[]): void {
     this.log(lines);
-    const first = !this.tainted;
-    this.tainted = true;
-    if (first) this.printk.printk('Disabling lock debugging due to kernel taint\n');
+    this.addTaint(TAINT_BAD_PAGE, true);
     if (this.onBug === 'throw') throw new KernelBug(kind, lines);
+  }
+
+  /**
+   * add_taint(): set a TAINT_* bit; the first taint that leaves lockdep
+   * unreliable (LOCKDEP_NOW_UNRELIABLE) turns lock debugging off, saying so.
+   */
+  addTaint(flag: number, lockdepUnreliable: boolean): void {
+    if (lockdepUnreliable && this.debugLocks) {
+      this.debugLocks = false;
+      this.printk.printk('Disabling lock debugging due to kernel taint\n');
+    }
+    this.taintMask |= 1 << flag;
+    this.tainted = true;
+  }
+
+  /** slab validate (/sys/kernel/slab/<cache>/validate): the errors found, counted as lib/slub_kunit.c counts them. */
+  slabValidate(cache: KmemCache): number {
+    this.slab.checkCache(cache);
+    return this.slub.debug!.validate(cache);
   }
 
   get isTainted(): boolean {
@@ -387,6 +449,7 @@ export class Kernel {
     lines.push(...this.dumpStack());
     lines.push('---[ end trace 0000000000000000 ]---');
     this.log(lines);
+    this.addTaint(TAINT_WARN, false);
   }
 
   /** A BUG_ON() the kernel would die of; kmem reports it and refuses the operation. */
@@ -405,7 +468,7 @@ export class Kernel {
     const name = this.slub.caches[cache]?.name ?? '?';
     this.reportBug('slub', [
       '=============================================================================',
-      `BUG ${name} (${this.isTainted ? 'Tainted: G    B' : 'Not tainted'}): ${reason}`,
+      `BUG ${name} (${printTainted(this.taintMask)}): ${reason}`,
       '-----------------------------------------------------------------------------',
       '',
       ...this.dumpStack(),
@@ -440,8 +503,13 @@ export class Kernel {
     const name = this.slub.caches[cache]!.name;
     const left = this.slab.destroy(cache);
     if (left > 0) {
-      this.slabErr(cache, `Objects remaining in ${name} on __kmem_cache_shutdown()`, 0);
-      this.warn(`kmem_cache_destroy ${name}: Slab cache still has objects when called from kmemCacheDestroy`);
+      // __kmem_cache_shutdown(): free_partial() lists each partial slab's objects (list_slab_objects).
+      const debug = this.slub.debug!;
+      debug.listSlabObjects(cache);
+      const caller = captureStack(1)[0];
+      const from = caller !== undefined ? `${caller.fn} (${caller.file}:${caller.line})` : 'kmemCacheDestroy';
+      this.warn(`kmem_cache_destroy ${name}: Slab cache still has objects when called from ${from}`);
+      debug.flush();
     }
   }
 
@@ -538,7 +606,19 @@ export class Kernel {
   ksize(addr: number): number {
     if (addr <= ZERO_SIZE_PTR && addr >= 0) return 0;
     this.kmallocApi.checkAddr(addr);
+    // kasan_check_byte(): a report, and 0, for a freed object.
+    if (this.kasan !== null && !this.kasan.checkByte(addr)) return 0;
     return this.kmallocApi.ksize(addr);
+  }
+
+  /** kasan_check_read(): check an access made some other way than k.mem; true if valid. */
+  kasanCheckRead(addr: number, size: number): boolean {
+    return this.kasan === null || this.kasan.checkRange(addr, size, false);
+  }
+
+  /** kasan_check_write() */
+  kasanCheckWrite(addr: number, size: number): boolean {
+    return this.kasan === null || this.kasan.checkRange(addr, size, true);
   }
 
   /** kmemdup(): a kmalloc'd copy of len bytes at src. */

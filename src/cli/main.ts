@@ -1,148 +1,325 @@
 #!/usr/bin/env node
 /**
  * The kmem command: boot a machine, run a workload, and show its memory the
- * way the kernel's own files show it.
+ * way the kernel's own files and tools show it; replay a real kernel's
+ * allocation trace.
+ *
+ * Exit codes: 0 success, 1 an error in the input (a malformed trace line, an
+ * address outside memory), 2 a usage error or a file that cannot be read.
  */
-import { Command, Option } from 'commander';
-import { type BootOptions, boot, type Kernel } from '../kernel.js';
+
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { Kernel } from '../kernel.js';
 import { slabinfoRows } from '../proc/slabinfo.js';
-import { runBootWorkload } from '../workloads/boot.js';
+import { TraceFileError, TraceParseError } from '../trace/events.js';
+import { WORKLOADS } from '../workloads/index.js';
+import {
+  addMachineOptions,
+  addWorkloadOptions,
+  intOpt,
+  type Machine,
+  machineWithWorkload,
+  runMachine,
+  UsageError,
+  type WorkloadOpts,
+} from './machine.js';
+import { formatReplay, type ReplayCmdOptions, runReplay } from './replay_cmd.js';
+import { registerServe } from './serve.js';
+import { cacheReport, defaultReport, findSlabCache, type ReportOptions, reportCaches } from './slabinfo_tool.js';
+import { SORT_KEYS } from './slabtop.js';
+import { buddyinfoData, formatRunSummary, runSummary } from './summary.js';
+import { type TopOptions, topLive, topOnce } from './top.js';
+import { formatWhatis, parseAddress, whatis } from './whatis.js';
 
-interface MachineOpts {
-  mem: string;
-  cpus: string;
-  seed: string;
-  slubDebug?: string;
-  slubMinOrder?: string;
-  slubMaxOrder?: string;
-  slubMinObjects?: string;
-  slabNomerge?: boolean;
-  slubStats?: boolean;
-  steps: string;
-  workload: string;
+const VERSION = '0.1.0';
+
+const print = (text: string) => process.stdout.write(text);
+const printJson = (v: unknown) => print(`${JSON.stringify(v, null, 2)}\n`);
+
+function example(...lines: string[]): string {
+  return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
 }
 
-function intOpt(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new Error(`--${name}: expected a whole number, got '${v}'`);
-  return Number(v);
-}
+const WORKLOAD_HELP = `\nWorkloads (--workload, seeded by --seed):\n${WORKLOADS.map((w) => `  ${w.name.padEnd(13)} ${w.description}`).join('\n')}\n  none          just boot`;
 
-function machineOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--mem <size>', 'RAM size, e.g. 128M or 1G').default('128M'))
-    .addOption(new Option('--cpus <n>', 'number of CPUs').default('2'))
-    .addOption(new Option('--seed <n>', 'seed for every random choice').default('1'))
-    .option('--slub-debug <flags>', "slub_debug= boot option, e.g. 'FZPU' or 'FZ,kmalloc-64'")
-    .option('--slub-min-order <n>', 'slab_min_order=')
-    .option('--slub-max-order <n>', 'slab_max_order=')
-    .option('--slub-min-objects <n>', 'slab_min_objects=')
-    .option('--slab-nomerge', 'slab_nomerge: never merge caches')
-    .option('--slub-stats', 'CONFIG_SLUB_STATS counters in /sys/kernel/slab/<cache>/')
-    .addOption(new Option('--workload <name>', 'built-in workload to run first').choices(['boot', 'none']).default('boot'))
-    .addOption(new Option('--steps <n>', 'operations the workload performs').default('20000'));
-}
-
-function bootFrom(o: MachineOpts): Kernel {
-  const opts: BootOptions = {
-    memory: o.mem,
-    cpus: intOpt(o.cpus, 'cpus'),
-    seed: intOpt(o.seed, 'seed'),
-    slubDebug: o.slubDebug,
-    slubMinOrder: intOpt(o.slubMinOrder, 'slub-min-order'),
-    slubMaxOrder: intOpt(o.slubMaxOrder, 'slub-max-order'),
-    slubMinObjects: intOpt(o.slubMinObjects, 'slub-min-objects'),
-    slabNomerge: o.slabNomerge,
-    slubStats: o.slubStats,
-  };
-  const k = boot(opts);
-  if (o.workload === 'boot') runBootWorkload(k, intOpt(o.steps, 'steps') ?? 20000);
-  return k;
-}
-
-const K = (pages: number) => `${pages * 4}K`;
-
-/** slabtop's columns for the biggest caches. */
-function topCaches(k: Kernel, n: number): string[] {
-  const rows = slabinfoRows(k.slab)
-    .filter((r) => r.numSlabs > 0)
-    .map((r) => ({ ...r, cacheKb: r.numSlabs * r.pagesperslab * 4 }))
-    .sort((a, b) => b.cacheKb - a.cacheKb)
-    .slice(0, n);
-  const out = ['  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE NAME'];
-  for (const r of rows) {
-    const use = r.numObjs ? Math.floor((r.activeObjs * 100) / r.numObjs) : 0;
-    out.push(
-      `${String(r.numObjs).padStart(6)} ${String(r.activeObjs).padStart(6)} ${`${use}%`.padStart(4)} ${`${(r.objsize / 1024).toFixed(2)}K`.padStart(8)} ${String(r.numSlabs).padStart(6)} ${String(r.objperslab).padStart(8)} ${`${r.cacheKb}K`.padStart(10)} ${r.name}`,
-    );
+/** The file's first line that is neither blank nor a comment: a malloc trace (Alloc(/Free() or not. */
+function looksLikeMallocTrace(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return true; // let the malloc-trace reader report it
   }
-  return out;
+  try {
+    const buf = Buffer.alloc(65536);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return /\.(trace|rep)(\.gz)?$/.test(path);
+    for (const line of buf.toString('latin1', 0, n).split('\n')) {
+      const t = line.trim();
+      if (t === '' || t.startsWith('#') || t.startsWith('//')) continue;
+      return /^(Alloc|Free)\(/.test(t);
+    }
+    return true;
+  } catch {
+    return true;
+  } finally {
+    closeSync(fd);
+  }
 }
 
-function summary(k: Kernel): string {
-  const lines: string[] = [];
-  lines.push('== dmesg (boot)', ...k.dmesg().slice(0, 20));
-  let free = 0;
-  let managed = 0;
-  for (let z = 0; z < 5; z++) {
-    free += k.pageAlloc.zones.get(z, 4) + k.pageAlloc.pcpPages(z);
-    managed += k.pageAlloc.zones.get(z, 3);
+/** A /proc or /sys file as JSON: parsed where kmem knows the format, else its text. */
+function procJson(k: Kernel, path: string): unknown {
+  const text = k.proc.read(path);
+  if (path === '/proc/slabinfo') return { path, caches: slabinfoRows(k.slab) };
+  if (path === '/proc/buddyinfo') return { path, zones: buddyinfoData(k) };
+  if (path === '/proc/vmstat') {
+    const counters: Record<string, number> = {};
+    for (const line of text.split('\n')) {
+      const [name, v] = line.split(' ');
+      if (name && v !== undefined) counters[name] = Number(v);
+    }
+    return { path, counters };
   }
-  const slab = k.slabPages(true) + k.slabPages(false);
-  lines.push('', '== memory');
-  lines.push(`MemTotal: ${K(managed)}  MemFree: ${K(free)}  Slab: ${K(slab)} (SReclaimable: ${K(k.slabPages(true))}, SUnreclaim: ${K(k.slabPages(false))})  Pages other: ${K(managed - free - slab)}`);
-  lines.push('', '== top caches by size', ...topCaches(k, 10));
-  lines.push('', '== /proc/buddyinfo', k.proc.read('/proc/buddyinfo').replace(/\n$/, ''));
-  const bugs = k.dmesg().filter((l) => /BUG|WARNING|page allocation failure/.test(l));
-  lines.push('', `== reports: ${bugs.length === 0 ? 'none' : ''}`, ...bugs);
-  return `${lines.join('\n')}\n`;
+  return { path, content: text };
+}
+
+function readFile(k: Kernel, path: string): string {
+  try {
+    return k.proc.read(path);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw new UsageError(`cat: ${path}: No such file or directory`, 1);
+    throw e;
+  }
 }
 
 const program = new Command();
 program
   .name('kmem')
-  .description("Linux's memory manager (buddy allocator, SLUB) on real memory: boot a machine and look inside")
-  .version('0.1.0');
+  .description("Linux's memory manager (buddy allocator, SLUB, KASAN) on real memory: boot a machine, run a workload, look inside")
+  .version(VERSION)
+  .exitOverride()
+  .showSuggestionAfterError()
+  .addHelpText(
+    'after',
+    `${example('kmem run', 'kmem top --workload network', 'kmem replay trace.txt')}\n\nThe default machine has 128M of RAM and 2 CPUs; every command takes the machine options (kmem run --help).`,
+  );
 
-machineOptions(program.command('run'))
-  .description('boot a machine, run a workload and print a summary')
-  .addHelpText('after', '\nExample:\n  $ kmem run --mem 256M --cpus 4 --steps 50000')
-  .action((o: MachineOpts) => {
-    process.stdout.write(summary(bootFrom(o)));
+// ── run ────────────────────────────────────────────────────────────────────
+addWorkloadOptions(addMachineOptions(program.command('run')), '20000')
+  .description('boot a machine, run a workload, and print a summary: boot log, memory, top caches, /proc/buddyinfo, reports')
+  .option('--json', 'print the summary as JSON')
+  .addHelpText('after', `${WORKLOAD_HELP}\n\nWith --trace FILE of ftrace kmem:* events the trace is replayed instead (see kmem replay).${example('kmem run --mem 256M --cpus 4 --workload fork-exec --steps 50000', 'kmem run --workload malloc-trace --trace ls.trace --json')}`)
+  .action(async (o: WorkloadOpts, cmd: Command) => {
+    if (o.trace !== undefined && o.workload === undefined && !looksLikeMallocTrace(o.trace)) {
+      const r = await runReplay(o.trace, o as ReplayCmdOptions);
+      if (o.json) printJson(r);
+      else print(formatReplay(r, 10, false));
+      return;
+    }
+    const m = await runMachine(o, cmd);
+    const s = runSummary(m.k, m.bootLog, m.workload?.name ?? null, m.workload?.ops ?? 0);
+    if (o.json) printJson(s);
+    else print(formatRunSummary(m.k, s));
   });
 
-machineOptions(program.command('cat').argument('<path>', 'a /proc or /sys file kmem serves'))
+// ── cat and the shorthands ─────────────────────────────────────────────────
+addWorkloadOptions(addMachineOptions(program.command('cat').argument('<path>', 'a /proc, /sys or debugfs file kmem serves')), '20000')
   .description('print a /proc or /sys file after the workload')
-  .addHelpText('after', '\nExample:\n  $ kmem cat /sys/kernel/slab/kmalloc-64/objects')
-  .action((path: string, o: MachineOpts) => {
-    process.stdout.write(bootFrom(o).proc.read(path));
+  .option('--json', 'print it as JSON (parsed for slabinfo, buddyinfo and vmstat)')
+  .addHelpText(
+    'after',
+    `\nFiles: /proc/slabinfo /proc/buddyinfo /proc/pagetypeinfo /proc/zoneinfo /proc/vmstat\n  /sys/kernel/slab/<cache>/<attr>  /sys/kernel/debug/extfrag/{unusable_index,extfrag_index}${example('kmem cat /sys/kernel/slab/kmalloc-64/objects', 'kmem cat /sys/kernel/debug/extfrag/unusable_index --workload fragment')}`,
+  )
+  .action(async (path: string, o: WorkloadOpts, cmd: Command) => {
+    const m = await runMachine(o, cmd);
+    const text = readFile(m.k, path);
+    if (o.json) printJson(procJson(m.k, path));
+    else print(text);
   });
 
-for (const [name, path] of [
-  ['slabinfo', '/proc/slabinfo'],
-  ['buddyinfo', '/proc/buddyinfo'],
-  ['zoneinfo', '/proc/zoneinfo'],
-  ['pagetypeinfo', '/proc/pagetypeinfo'],
-  ['vmstat', '/proc/vmstat'],
+for (const [name, path, ex] of [
+  ['slabinfo', '/proc/slabinfo', 'kmem slabinfo --workload fork-exec'],
+  ['buddyinfo', '/proc/buddyinfo', 'kmem buddyinfo --workload fragment --steps 100000'],
+  ['zoneinfo', '/proc/zoneinfo', 'kmem zoneinfo --mem 1G'],
+  ['pagetypeinfo', '/proc/pagetypeinfo', 'kmem pagetypeinfo --workload fragment'],
+  ['vmstat', '/proc/vmstat', 'kmem vmstat --json'],
 ] as const) {
-  machineOptions(program.command(name))
-    .description(`print ${path} after the workload`)
-    .addHelpText('after', `\nExample:\n  $ kmem ${name} --mem 64M`)
-    .action((o: MachineOpts) => {
-      process.stdout.write(bootFrom(o).proc.read(path));
+  addWorkloadOptions(addMachineOptions(program.command(name)), '20000')
+    .description(`print ${path} after the workload (kmem cat ${path})`)
+    .option('--json', 'print it as JSON')
+    .addHelpText('after', example(ex))
+    .action(async (o: WorkloadOpts, cmd: Command) => {
+      const m = await runMachine(o, cmd);
+      if (o.json) printJson(procJson(m.k, path));
+      else print(m.k.proc.read(path));
     });
 }
 
-machineOptions(program.command('dmesg'))
+addWorkloadOptions(addMachineOptions(program.command('dmesg')), '20000')
   .description('print the kernel log after the workload')
-  .addHelpText('after', '\nExample:\n  $ kmem dmesg --slub-debug FZPU')
-  .action((o: MachineOpts) => {
-    process.stdout.write(`${bootFrom(o).dmesg().join('\n')}\n`);
+  .option('--json', 'print the lines as a JSON array')
+  .addHelpText('after', example('kmem dmesg --slub-debug FZPU --workload leak'))
+  .action(async (o: WorkloadOpts, cmd: Command) => {
+    const m = await runMachine(o, cmd);
+    if (o.json) printJson({ lines: m.k.dmesg() });
+    else print(`${m.k.dmesg().join('\n')}\n`);
   });
 
-try {
-  program.parse();
-} catch (e) {
-  process.stderr.write(`kmem: ${(e as Error).message}\n`);
-  process.exit(2);
+// ── top ────────────────────────────────────────────────────────────────────
+interface TopCmdOptions extends WorkloadOpts {
+  sort: string;
+  delay: string;
+  once?: boolean;
+  rate?: boolean;
 }
+
+addWorkloadOptions(addMachineOptions(program.command('top')), '2000', 'operations the workload performs before each refresh')
+  .description('a live slabtop while a workload runs')
+  .addOption(new Option('-s, --sort <key>', 'sort by key (see below)').default('o'))
+  .addOption(new Option('-d, --delay <secs>', 'seconds between refreshes').default('3'))
+  .option('-o, --once', 'print one screen of every cache and exit (slabtop -o)')
+  .option('--rate', 'start in the rate view: allocations and frees per second per cache')
+  .option('--json', 'with -o: print the summary and caches as JSON')
+  .addHelpText(
+    'after',
+    `\nSort keys (-s, and the same keys while running; r toggles the rate view, q or Ctrl-C quits):\n${Object.entries(SORT_KEYS)
+      .map(([k, v]) => `  ${k}: ${v}`)
+      .join('\n')}\n${WORKLOAD_HELP}${example('kmem top --workload network -d 1', 'kmem top -o -s c --workload fork-exec --steps 50000')}`,
+  )
+  .action(async (o: TopCmdOptions, cmd: Command) => {
+    const delay = Number(o.delay);
+    if (!(delay > 0) || !Number.isFinite(delay)) throw new UsageError('delay must be positive');
+    if (o.once && cmd.getOptionValueSource('delay') === 'cli') throw new UsageError('Cannot combine -d and -o options');
+    const sort = o.sort.slice(0, 1);
+    const m: Machine = await machineWithWorkload(o);
+    const opts: TopOptions = {
+      delay,
+      once: o.once === true,
+      sort,
+      steps: intOpt(o.steps, 'steps') ?? 2000,
+      rate: o.rate === true,
+      json: o.json === true,
+    };
+    if (opts.once || !process.stdout.isTTY) {
+      print(topOnce(m, opts));
+      return;
+    }
+    await topLive(m, opts);
+  });
+
+// ── slabinfo-report ────────────────────────────────────────────────────────
+interface ReportCmdOptions extends WorkloadOpts {
+  report?: string;
+  loss?: boolean;
+  size?: boolean;
+  activity?: boolean;
+  zero?: boolean;
+  bytes?: boolean;
+  lines?: string;
+}
+
+addWorkloadOptions(addMachineOptions(program.command('slabinfo-report')), '20000')
+  .description("the kernel's tools/mm/slabinfo reports: one line per cache, or one cache in detail")
+  .option('-r, --report <cache>', 'the detailed report of one cache')
+  .option('-L, --Loss', 'sort by loss and show it instead of the space used')
+  .option('-S, --Size', 'sort by size')
+  .option('-D, --display-active', 'the activity line format (needs --slub-stats for the counters)')
+  .option('-z, --zero', 'include caches without slabs')
+  .option('-B, --Bytes', 'sizes in bytes')
+  .option('-N, --lines <n>', 'only the first n caches')
+  .option('--json', 'print the caches (or the one cache) as JSON')
+  .addHelpText(
+    'after',
+    `\nColumns: Name, Objects (in use), Objsize (object_size), Space (slabs × slab size), Slabs/Part/Cpu\n  (slabs not on a CPU / partial / on CPUs), O/S objects per slab, O order, %Fr partial slabs,\n  %Ef objects' bytes / slab bytes, Flg: * aliases d DMA A hwcache-aligned P poison a reclaimable\n  Z red zone F sanity checks U user tracking T tracing${example('kmem slabinfo-report -S --workload fork-exec', 'kmem slabinfo-report -r kmalloc-192 --workload leak --slub-stats')}`,
+  )
+  .action(async (o: ReportCmdOptions & { Loss?: boolean; Size?: boolean; displayActive?: boolean; Bytes?: boolean }, cmd: Command) => {
+    const m = await runMachine(o, cmd);
+    const ro: ReportOptions = {
+      loss: o.Loss === true,
+      size: o.Size === true,
+      activity: o.displayActive === true,
+      zero: o.zero === true,
+      bytes: o.Bytes === true,
+      lines: o.lines === undefined ? undefined : Math.max(1, intOpt(o.lines, 'lines')!),
+    };
+    if (o.report !== undefined) {
+      const c = findSlabCache(m.k, o.report);
+      if (c === undefined) throw new UsageError(`slabinfo-report: no cache named '${o.report}'`, 1);
+      if (o.json) printJson(c);
+      else print(cacheReport(m.k, c));
+      return;
+    }
+    if (o.json) printJson({ caches: reportCaches(m.k, ro) });
+    else print(defaultReport(m.k, ro));
+  });
+
+// ── whatis ─────────────────────────────────────────────────────────────────
+addWorkloadOptions(addMachineOptions(program.command('whatis').argument('<addr...>', 'addresses: ffff888... as the kernel prints them, or physical')), '20000')
+  .description("who owns an address, like crash's kmem ADDR: zone, page, free or allocated, cache, slab, object, offset, tracks")
+  .option('--json', 'print the answers as JSON')
+  .addHelpText('after', example('kmem whatis ffff888003a41040', 'kmem whatis 0x3a41040 --slub-debug U --json'))
+  .action(async (addrs: string[], o: WorkloadOpts, cmd: Command) => {
+    const m = await runMachine(o, cmd);
+    const results = addrs.map((a) => whatis(m.k, parseAddress(a, m.k.phys.size)));
+    if (o.json) printJson(results.length === 1 ? results[0] : results);
+    else print(results.map((r) => formatWhatis(m.k, r)).join('\n'));
+  });
+
+// ── replay ─────────────────────────────────────────────────────────────────
+addMachineOptions(program.command('replay').argument('<file>', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz)'))
+  .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names")
+  .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of every cache and the page allocator counters')
+  .option('--json', 'print the report as JSON')
+  .option('--skip-bad', 'count and skip malformed lines instead of stopping at the first')
+  .option('--lookahead <n>', 'events held back to learn kmem_cache_alloc cache names from later frees', '1024')
+  .option('--top <n>', 'call sites listed', '20')
+  .addHelpText(
+    'after',
+    `\nEvents: kmalloc kmalloc_node kfree kmem_cache_alloc kmem_cache_alloc_node kmem_cache_free\n  mm_page_alloc mm_page_free mm_page_free_batched (4.x to 6.x formats; call_site as hex or symbol,\n  hashed or raw pointers). --cpus defaults to what the trace's first events use.\nRecord one with:\n  # trace-cmd record -e kmem:kmalloc -e kmem:kfree -e kmem:kmem_cache_alloc -e kmem:kmem_cache_free\n  # trace-cmd report > trace.txt      (or: cat /sys/kernel/tracing/trace > trace.txt)${example('kmem replay trace.txt', 'kmem replay trace.txt.gz --mem 1G --allocator-stats --json > report.json')}`,
+  )
+  .action(async (file: string, o: ReplayCmdOptions) => {
+    const r = await runReplay(file, o);
+    if (r.events === 0) process.stderr.write(`kmem: ${file}: no kmem events found\n`);
+    if (o.json) printJson(r);
+    else print(formatReplay(r, intOpt(o.top, 'top') ?? 20, o.allocatorStats === true));
+  });
+
+// ── serve (the browser view; src/cli/serve.ts) ─────────────────────────────
+registerServe(program);
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`kmem: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof TraceFileError) {
+      process.stderr.write(`kmem: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (e instanceof TraceParseError) {
+      process.stderr.write(`kmem: ${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (e instanceof RangeError || e instanceof TypeError) {
+      process.stderr.write(`kmem: ${e.message}\n`);
+      if (process.env.KMEM_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`kmem: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -75,7 +75,6 @@ import {
   Z_SPANNED,
   Z_START_PFN,
   Z_WMARK,
-  ZONE_DMA32,
   ZONE_NORMAL,
   Zones,
 } from './mmzone.js';
@@ -98,7 +97,9 @@ export const EV_PGFREE = 5;
 export const EV_ALLOCSTALL = 6;
 export const EV_PGALLOC_FAIL = 7;
 export const EV_EXTFRAG = 8;
-export const NR_EVENTS = 9;
+/** NUMA_HIT per zone (MAX_NR_ZONES slots): one per allocation, as zone_statistics(..., 1). */
+export const EV_NUMA_HIT = 9;
+export const NR_EVENTS = 14;
 
 /** Why a free was refused: the bad_page() reason and what to show. */
 export interface BadPageInfo {
@@ -129,6 +130,8 @@ export class PageAlloc {
   readonly pcpHead: Int32Array;
   readonly pcpTail: Int32Array;
   readonly events: Float64Array;
+  /** Pages freed to the buddy lists at boot: /proc/vmstat's pgfree includes them (events[EV_PGFREE] does not). */
+  bootFreePages = 0;
   readonly hooks: PageAllocHooks;
   /** Zone index per pageblock, copied from zones for a quick page_zone(). */
   private readonly blockZone: Uint8Array;
@@ -266,7 +269,8 @@ export class PageAlloc {
   /** can_steal_fallback(): may this request claim a whole pageblock of another type? */
   private canStealFallback(order: number, startMt: number): boolean {
     if (order >= pageblock_order) return true;
-    return order >= pageblock_order / 2 || startMt === MIGRATE_RECLAIMABLE || startMt === MIGRATE_UNMOVABLE;
+    // pageblock_order / 2 is C integer division: 4, not 4.5.
+    return order >= pageblock_order >> 1 || startMt === MIGRATE_RECLAIMABLE || startMt === MIGRATE_UNMOVABLE;
   }
 
   /**
@@ -632,6 +636,7 @@ export class PageAlloc {
       const pfn = this.rmqueuePcplist(zone, order, mt, allocFlags);
       if (pfn >= 0) {
         this.events[EV_PGALLOC + zone]! += 1 << order;
+        this.events[EV_NUMA_HIT + zone]!++;
         return pfn;
       }
     }
@@ -644,6 +649,7 @@ export class PageAlloc {
     }
     this.zf[zone * Z_FIELDS + Z_FREE]! -= 1 << order;
     this.events[EV_PGALLOC + zone]! += 1 << order;
+    this.events[EV_NUMA_HIT + zone]!++;
     return pfn;
   }
 
@@ -656,6 +662,11 @@ export class PageAlloc {
     if (this.zones.get(zone, Z_RESERVED_HIGHATOMIC) >= maxManaged) return;
     const mt = this.getPageblockMigratetype(pfn);
     if (mt === MIGRATE_HIGHATOMIC || mt === MIGRATE_ISOLATE) return;
+    // move_freepages_block() refuses a pageblock that straddles the zone's edge
+    // (DMA's first block holds pfn 0): then nothing is reserved.
+    const start = pfn & ~(pageblock_nr_pages - 1);
+    const zStart = this.zf[zone * Z_FIELDS + Z_START_PFN]!;
+    if (start < zStart || start + pageblock_nr_pages > zStart + this.zf[zone * Z_FIELDS + Z_SPANNED]!) return;
     this.zones.add(zone, Z_RESERVED_HIGHATOMIC, pageblock_nr_pages);
     this.setPageblockMigratetype(pfn, MIGRATE_HIGHATOMIC);
     this.moveFreepagesBlock(zone, pfn, MIGRATE_HIGHATOMIC);
@@ -675,8 +686,8 @@ export class PageAlloc {
           this.zones.add(z, Z_RESERVED_HIGHATOMIC, -Math.min(pageblock_nr_pages, this.zones.get(z, Z_RESERVED_HIGHATOMIC)));
           this.setPageblockMigratetype(pfn, mt);
         }
-        this.moveFreepagesBlock(z, pfn, mt);
-        return true;
+        // Done only if something moved; otherwise try the next order (the kernel's ret > 0).
+        if (this.moveFreepagesBlock(z, pfn, mt) > 0) return true;
       }
     }
     return false;
@@ -762,7 +773,11 @@ export class PageAlloc {
     const mt = gfpMigratetype(gfp);
     let allocFlags = ALLOC_WMARK_LOW;
     if (gfp & __GFP_KSWAPD_RECLAIM) allocFlags |= ALLOC_KSWAPD;
-    if (highest === ZONE_NORMAL && this.zf[ZONE_DMA32 * Z_FIELDS + Z_PRESENT]! > 0) allocFlags |= ALLOC_NOFRAGMENT;
+    // alloc_flags_nofragment(): only when the preferred zone (the first populated
+    // zone at or below the highest allowed one) is ZONE_NORMAL.
+    let preferred = highest;
+    while (preferred > 0 && this.zf[preferred * Z_FIELDS + Z_PRESENT] === 0) preferred--;
+    if (preferred === ZONE_NORMAL) allocFlags |= ALLOC_NOFRAGMENT;
     const pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
     if (pfn >= 0) return pfn;
     return this.allocPagesSlowpath(gfp, order, highest, mt);
@@ -805,8 +820,12 @@ export class PageAlloc {
     }
     if (p.refcount[pfn]! <= 0 || p.pageType[pfn] !== PGTY_NONE) {
       p.refcount[pfn] = p.refcount[pfn]! - 1;
-      this.hooks.badPage({ pfn, reason: 'nonzero _refcount' });
-      p.refcount[pfn] = 0;
+      try {
+        this.hooks.badPage({ pfn, reason: 'nonzero _refcount' });
+      } finally {
+        // Also when onBug: 'throw' makes the report throw.
+        p.refcount[pfn] = 0;
+      }
       return false;
     }
     if (p.order[pfn] !== order) {
@@ -863,6 +882,8 @@ export class PageAlloc {
       let order = Math.min(MAX_PAGE_ORDER, ctz(pfn));
       while (pfn + (1 << order) > endPfn) order--;
       this.freeOnePage(pfn, zone, order, MIGRATE_MOVABLE, true);
+      // __free_pages_core() -> __free_pages_ok() counts PGFREE for boot frees too.
+      this.bootFreePages += 1 << order;
       pfn += 1 << order;
     }
   }

@@ -25,6 +25,7 @@ import {
 } from '../page_alloc/mmzone.js';
 import {
   EV_ALLOCSTALL,
+  EV_NUMA_HIT,
   EV_PGALLOC,
   EV_PGFREE,
   type PageAlloc,
@@ -65,7 +66,7 @@ function zoneStat(pa: PageAlloc, z: number, name: string): number {
 }
 
 function numaStat(pa: PageAlloc, z: number, name: string): number {
-  if (name === 'numa_hit' || name === 'numa_local') return pa.events[EV_PGALLOC + z]!;
+  if (name === 'numa_hit' || name === 'numa_local') return pa.events[EV_NUMA_HIT + z]!;
   return 0;
 }
 
@@ -166,7 +167,7 @@ function vmEvent(pa: PageAlloc, name: string): number {
     const z = zoneNames.findIndex((n) => `pgalloc_${n.toLowerCase()}` === name);
     return z >= 0 ? pa.events[EV_PGALLOC + z]! : 0;
   }
-  if (name === 'pgfree') return pa.events[EV_PGFREE]!;
+  if (name === 'pgfree') return pa.events[EV_PGFREE]! + pa.bootFreePages;
   if (name === 'allocstall_normal') return pa.events[EV_ALLOCSTALL]!;
   return 0;
 }

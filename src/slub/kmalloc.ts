@@ -46,7 +46,11 @@ export class Kmalloc {
   /** kmalloc(): a slab object of the size class, or a large kmalloc above 8 KiB. */
   kmalloc(size: number, gfp: number): number {
     if (size === 0) return ZERO_SIZE_PTR;
-    if (size > KMALLOC_MAX_CACHE_SIZE) return this.common.kmallocLarge(size, gfp);
+    if (size > KMALLOC_MAX_CACHE_SIZE) {
+      const p = this.common.kmallocLarge(size, gfp);
+      if (p !== 0 && this.slub.hooks.kmallocLarge !== null) this.slub.hooks.kmallocLarge(p, size);
+      return p;
+    }
     return this.slub.slabAlloc(this.common.kmallocSlab(size, gfp), gfp, size);
   }
 
@@ -83,6 +87,8 @@ export class Kmalloc {
     if (!this.isObjectStart(s, head, addr)) {
       const hook = this.slub.hooks.slabFree;
       if (hook !== null) hook(s, addr);
+      // slub_debug=F: free_debug_processing() reports "Invalid object pointer" itself.
+      else if (this.slub.debug?.checksPointers(s)) this.slub.doSlabFree(s, head, addr);
       else this.slub.reports.invalidFree(s, addr, `Invalid object pointer 0x${addr.toString(16)}`);
       return;
     }
@@ -103,6 +109,7 @@ export class Kmalloc {
       this.slub.reports.warn(
         `kmem_cache_free: Wrong slab cache. ${this.slub.caches[s]!.name} but object is from ${this.slub.caches[actual]!.name}`,
       );
+      this.slub.debug?.printTrackingOf(actual, addr);
       s = actual;
     }
     this.slabFree(s, head, addr);
@@ -129,8 +136,15 @@ export class Kmalloc {
     this.common.freeLargeKmalloc(head);
   }
 
-  /** ksize(): the usable size of an allocation. */
+  /** ksize(): the usable size of an allocation; the caller may use all of it (skip_orig_size_check). */
   ksize(addr: number): number {
+    const head = addr <= ZERO_SIZE_PTR ? -3 : this.slabOf(addr);
+    if (head >= 0) this.slub.debug?.skipOrigSizeCheck(this.slub.pages.slabCache[head]!, addr);
+    return this.usableSize(addr);
+  }
+
+  /** __ksize() without its side effect. */
+  private usableSize(addr: number): number {
     if (addr <= ZERO_SIZE_PTR) return 0;
     const head = this.slabOf(addr);
     if (head >= 0) return this.common.slabKsize(this.slub.pages.slabCache[head]!);
@@ -145,7 +159,7 @@ export class Kmalloc {
   requestedSize(addr: number): number {
     const head = this.slabOf(addr);
     if (head === -1) return this.slub.pages.index[this.slub.pages.compoundHead(Math.floor(addr / 4096))]!;
-    return this.ksize(addr);
+    return this.usableSize(addr);
   }
 
   /**
@@ -157,9 +171,16 @@ export class Kmalloc {
       this.kfree(addr);
       return ZERO_SIZE_PTR;
     }
-    const ks = addr > ZERO_SIZE_PTR ? this.ksize(addr) : 0;
+    const ks = addr > ZERO_SIZE_PTR ? this.usableSize(addr) : 0;
+    // slub_debug: a kmalloc cache that saves the request size (get_orig_size()).
+    const dbgCache = addr > ZERO_SIZE_PTR && this.slub.debug !== null ? this.slabOf(addr) : -1;
+    const dbgS = dbgCache >= 0 ? this.slub.pages.slabCache[dbgCache]! : -1;
     if (addr > ZERO_SIZE_PTR && this.slub.hooks.checkByte !== null && !this.slub.hooks.checkByte(addr)) return 0;
     if (ks >= newSize && addr > ZERO_SIZE_PTR) {
+      if (dbgS >= 0 && this.slub.debug!.kreallocInPlace(dbgS, addr, newSize, (gfp & __GFP_ZERO) !== 0)) {
+        if (this.slub.hooks.krealloc !== null) this.slub.hooks.krealloc(addr, newSize);
+        return addr;
+      }
       const old = this.slub.hooks.reallocSize !== null ? this.slub.hooks.reallocSize(addr) : ks;
       if (gfp & __GFP_ZERO && newSize > old) this.slub.u8.fill(0, addr + old, addr + newSize);
       const hook = this.slub.hooks.krealloc;
@@ -169,7 +190,7 @@ export class Kmalloc {
     const p = this.kmalloc(newSize, gfp);
     if (p === 0) return 0;
     if (addr > ZERO_SIZE_PTR) {
-      const copy = Math.min(ks, newSize);
+      const copy = dbgS >= 0 ? this.slub.debug!.getOrigSize(dbgS, addr) : Math.min(ks, newSize);
       this.slub.u8.copyWithin(p, addr, addr + copy);
       this.kfree(addr);
     }

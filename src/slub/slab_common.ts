@@ -56,6 +56,8 @@ import {
   SWAB_LO,
 } from './slab.js';
 import {
+  __CMPXCHG_DOUBLE,
+  __OBJECT_POISON,
   createUniqueId,
   SLAB_ACCOUNT,
   SLAB_CACHE_DMA,
@@ -141,8 +143,10 @@ export class SlabCommon {
   }
 
   private bootGeometry(g: CacheGeometry, name: string): CacheGeometry {
-    const flags = this.opts.debugFlagsFor(name, g.flags);
-    if (flags === g.flags) return g;
+    // kmem_cache_flags() sees the creation flags, not calculate_sizes()' internal ones.
+    const created = g.flags & ~(__CMPXCHG_DOUBLE | __OBJECT_POISON | SLAB_KASAN);
+    const flags = this.opts.debugFlagsFor(name, created);
+    if (flags === created) return g;
     return this.geometry(name, g.objectSize, 0, flags, false, false, {});
   }
 
@@ -388,6 +392,7 @@ export class SlabCommon {
   destroy(id: number): number {
     const r = id * C_FIELDS;
     if (--this.cf[r + C_REFCOUNT]! > 0) return 0;
+    if (this.slub.hooks.cacheShrink !== null) this.slub.hooks.cacheShrink(id);
     this.slub.flushAll(id);
     // Free the empty partial slabs (free_partial); count what remains.
     for (let slab = this.cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {

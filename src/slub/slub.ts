@@ -31,6 +31,7 @@ import {
 } from '../memory/page.js';
 import { __GFP_COMP, __GFP_DIRECT_RECLAIM, __GFP_NOFAIL, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, __GFP_RECLAIM, __GFP_ZERO } from '../page_alloc/gfp.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
+import type { SlubDebug } from './debug.js';
 import {
   ALLOC_FASTPATH,
   ALLOC_FROM_PARTIAL,
@@ -42,6 +43,7 @@ import {
   C_ALLOCS,
   C_CPU_PARTIAL,
   C_CPU_PARTIAL_SLABS,
+  C_DEBUG,
   C_FIELDS,
   C_FREES,
   C_MIN_OBJECTS,
@@ -101,6 +103,10 @@ export interface SlubHooks {
   reallocSize: ((addr: number) => number) | null;
   /** krealloc() kept the object at a new size: re-poison it. */
   krealloc: ((addr: number, newSize: number) => void) | null;
+  /** A large kmalloc of `size` bytes was handed out at addr (kasan_kmalloc_large). */
+  kmallocLarge: ((addr: number, size: number) => void) | null;
+  /** A cache is shrunk or destroyed: give back its quarantined objects first (kasan_cache_shrink). */
+  cacheShrink: ((s: number) => void) | null;
 }
 
 /** Reports the slab layer raises; the kernel object supplies them. */
@@ -127,6 +133,8 @@ export class Slub {
   readonly caches: (CacheInfo | undefined)[] = [];
   readonly hooks: SlubHooks;
   readonly reports: SlubReports;
+  /** slub_debug (src/slub/debug.ts): the slow paths of debug caches (C_DEBUG), validate, reports. */
+  debug: SlubDebug | null = null;
   /** Running CPU times MAX_CACHES: the row of this CPU's kmem_cache_cpu entries. */
   cpuBase = 0;
   cpu = 0;
@@ -326,6 +334,8 @@ export class Slub {
     const bytes = 4096 << order;
     const info = this.caches[s]!;
     if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, base, bytes);
+    // slub_debug: setup_slab_debug() and setup_object_debug() (poison, red zones, tracks).
+    if (cf[r + C_DEBUG] !== 0) this.debug!.setupSlab(s, pfn);
     const size = cf[r + C_SIZE]!;
     const first = base + cf[r + C_RED_LEFT_PAD]!;
     // Link the freelist: in order, or through the shuffled sequence.
@@ -420,7 +430,7 @@ export class Slub {
       st.cpuTid[i] = st.cpuTid[i]! + 1;
       if (this.statsOn) this.stat(s, ALLOC_FASTPATH);
     } else {
-      obj = this.slabAllocSlow(s, gfp, i);
+      obj = this.slabAllocSlow(s, gfp, i, origSize);
       if (obj === 0) return 0;
     }
     this.cf[s * C_FIELDS + C_ALLOCS]!++;
@@ -441,9 +451,11 @@ export class Slub {
    * ___slab_alloc(): in the kernel's order — the cpu slab's own freelist
    * (remote frees), the cpu partial list, the node partial list, a new slab.
    */
-  slabAllocSlow(s: number, gfp: number, i: number): number {
+  slabAllocSlow(s: number, gfp: number, i: number, origSize = -1): number {
     const st = this.st;
     this.stat(s, ALLOC_SLOWPATH);
+    // slub_debug: alloc_single_from_partial / alloc_single_from_new_slab under the list lock.
+    if (this.cf[s * C_FIELDS + C_DEBUG] !== 0) return this.debug!.alloc(s, gfp, origSize);
     let slab = st.cpuSlab[i]!;
     if (slab >= 0) {
       const freelist = this.getFreelist(s, slab);
@@ -565,6 +577,11 @@ export class Slub {
     const cf = this.cf;
     const r = s * C_FIELDS;
     this.stat(s, FREE_SLOWPATH);
+    // slub_debug: free_to_partial_list() with free_debug_processing().
+    if (cf[r + C_DEBUG] !== 0) {
+      this.debug!.freeToPartialList(s, slab, head, tail, cnt);
+      return;
+    }
     const prior = this.slabFreelist(s, slab);
     if (prior === tail || prior === head) {
       this.reports.bugOn('set_freepointer', `object 0x${head.toString(16)} is already the slab freelist head`);
@@ -738,6 +755,7 @@ export class Slub {
    * objects at the head), as the kernel's 32 buckets do.
    */
   shrink(s: number): void {
+    if (this.hooks.cacheShrink !== null) this.hooks.cacheShrink(s);
     this.flushAll(s);
     const cf = this.cf;
     const r = s * C_FIELDS;

@@ -8,48 +8,39 @@
 
 import type { Kernel } from '../kernel.js';
 import { __GFP_RECLAIMABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
-import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
+import { getCache } from './caches.js';
+import { generatorWorkload, rnd, type Workload, type WorkloadSteps } from './workload.js';
 
-/** name, object size, flags: as /sys/kernel/slab reports them on a 6.x machine. */
-const CACHES: [string, number, number][] = [
-  ['task_struct', 4288, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT],
-  ['mm_struct', 1344, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT],
-  ['vm_area_struct', 176, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT | SLAB_TYPESAFE_BY_RCU],
-  ['maple_node', 256, SLAB_HWCACHE_ALIGN],
-  ['dentry', 192, SLAB_HWCACHE_ALIGN | SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT],
-  ['inode_cache', 600, SLAB_HWCACHE_ALIGN | SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT],
-  ['filp', 256, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT | SLAB_TYPESAFE_BY_RCU],
-  ['skbuff_head_cache', 232, SLAB_HWCACHE_ALIGN],
-];
+/** The caches boot fills, in the order it first touches them. */
+const CACHES = ['task_struct', 'mm_struct', 'vm_area_struct', 'maple_node', 'dentry', 'inode_cache', 'filp', 'skbuff_head_cache'];
 
 export interface WorkloadResult {
   steps: number;
   live: number;
 }
 
-/** Run `steps` operations with a seeded generator; returns what is left allocated. */
-export function runBootWorkload(k: Kernel, steps: number): WorkloadResult {
-  const ids = CACHES.map(([name, size, flags]) => k.kmemCacheCreate(name, size, { flags }));
+/** The boot workload's operations, one yield per allocator call. */
+export function* bootSteps(k: Kernel, out: { live: number } = { live: 0 }): WorkloadSteps {
+  const ids = CACHES.map((name) => getCache(k, name));
   const live: { cache: number; addr: number }[] = [];
-  const rnd = () => k.rand32() / 2 ** 32;
-  for (let step = 0; step < steps; step++) {
-    const cpu = Math.floor(rnd() * k.cpus);
-    const r = rnd();
+  for (;;) {
+    const cpu = Math.floor(rnd(k) * k.cpus);
+    const r = rnd(k);
     k.onCpu(cpu, () => {
       if (r < 0.62 || live.length === 0) {
-        if (rnd() < 0.55) {
-          const c = Math.floor(rnd() * ids.length);
+        if (rnd(k) < 0.55) {
+          const c = Math.floor(rnd(k) * ids.length);
           const addr = k.kmemCacheAlloc(ids[c]!, GFP_KERNEL);
           if (addr) live.push({ cache: ids[c]!, addr });
         } else {
           // kmalloc traffic: mostly small, a tail up to a few pages.
-          const u = rnd();
-          const size = u < 0.8 ? 8 + Math.floor(rnd() * 248) : u < 0.97 ? 256 + Math.floor(rnd() * 3840) : 4096 + Math.floor(rnd() * 12288);
+          const u = rnd(k);
+          const size = u < 0.8 ? 8 + Math.floor(rnd(k) * 248) : u < 0.97 ? 256 + Math.floor(rnd(k) * 3840) : 4096 + Math.floor(rnd(k) * 12288);
           const addr = k.kmalloc(size, u < 0.1 ? GFP_KERNEL | __GFP_RECLAIMABLE : GFP_KERNEL);
           if (addr) live.push({ cache: -1, addr });
         }
       } else {
-        const at = Math.floor(rnd() * live.length);
+        const at = Math.floor(rnd(k) * live.length);
         const o = live[at]!;
         live[at] = live[live.length - 1]!;
         live.pop();
@@ -57,7 +48,19 @@ export function runBootWorkload(k: Kernel, steps: number): WorkloadResult {
         else k.kmemCacheFree(o.cache, o.addr);
       }
     });
+    out.live = live.length;
     k.tick(1000);
+    yield;
   }
-  return { steps, live: live.length };
+}
+
+export function bootWorkload(k: Kernel): Workload {
+  return generatorWorkload('boot', bootSteps(k));
+}
+
+/** Run `steps` operations with a seeded generator; returns what is left allocated. */
+export function runBootWorkload(k: Kernel, steps: number): WorkloadResult {
+  const out = { live: 0 };
+  generatorWorkload('boot', bootSteps(k, out)).run(steps);
+  return { steps, live: out.live };
 }

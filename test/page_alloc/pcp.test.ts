@@ -3,9 +3,12 @@
  * rmqueue_pcplist, free_unref_page_commit, nr_pcp_free, free_pcppages_bulk).
  */
 import { describe, expect, it } from 'vitest';
-import { __GFP_MOVABLE, boot, GFP_DMA, GFP_KERNEL, type Kernel } from '../../src/index.js';
+import { __GFP_MOVABLE, boot, GFP_DMA, GFP_DMA32, GFP_KERNEL, type Kernel } from '../../src/index.js';
 import { MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_UNMOVABLE, ZONE_DMA, ZONE_DMA32 } from '../../src/page_alloc/mmzone.js';
-import { InvariantChecker, PAGE, pcpCount, pcpListPages, zoneinfoField } from './invariants.js';
+import { booted, InvariantChecker, PAGE, pcpCount, pcpListPages, zoneinfoField } from './invariants.js';
+
+/** DMA32 exactly as on 128M (pfn 4096..32767, batch 7), with the slab layer's boot pages in a Normal zone. */
+const M144 = { memory: '144M', zones: { DMA: '16M', DMA32: '112M', Normal: '16M' }, cpus: 2 } as const;
 
 interface Pageset {
   batch: number;
@@ -79,8 +82,8 @@ describe('pageset sizing: batch from zone_batchsize(), high from the low waterma
 
 describe('refill and drain', () => {
   it('an empty list is refilled with batch pages in physical order; the first is handed out, the rest stay on the list', () => {
-    const k = boot({ memory: '128M', cpus: 2 });
-    const a = k.allocPages(0, GFP_KERNEL);
+    const { k } = booted(boot(M144));
+    const a = k.allocPages(0, GFP_DMA32);
     expect(a / PAGE).toBe(4096);
     expect(pcpCount(k, 0, ZONE_DMA32)).toBe(6);
     expect(pcpCount(k, 1, ZONE_DMA32)).toBe(0);
@@ -90,29 +93,29 @@ describe('refill and drain', () => {
     expect(zoneinfoField(k, 'DMA32', /\n {2}pages free {5}(\d+)/)).toBe(28672 - 7);
     expect(zoneinfoField(k, 'DMA32', /\n {14}count: +(\d+)/)).toBe(6);
     // The next six allocations come off the list without touching the zone.
-    for (let i = 1; i <= 6; i++) expect(k.allocPages(0, GFP_KERNEL) / PAGE).toBe(4096 + i);
+    for (let i = 1; i <= 6; i++) expect(k.allocPages(0, GFP_DMA32) / PAGE).toBe(4096 + i);
     expect(pcpCount(k, 0, ZONE_DMA32)).toBe(0);
     expect(zoneinfoField(k, 'DMA32', /\n {2}pages free {5}(\d+)/)).toBe(28672 - 7);
     // The eighth refills again.
-    expect(k.allocPages(0, GFP_KERNEL) / PAGE).toBe(4103);
+    expect(k.allocPages(0, GFP_DMA32) / PAGE).toBe(4103);
     expect(pcpCount(k, 0, ZONE_DMA32)).toBe(6);
   });
 
   it('a freed page goes to the head of the list (LIFO) and is the next one handed out', () => {
-    const k = boot({ memory: '128M', cpus: 2 });
-    const a = k.allocPages(0, GFP_KERNEL);
-    const b = k.allocPages(0, GFP_KERNEL);
+    const { k } = booted(boot(M144));
+    const a = k.allocPages(0, GFP_DMA32);
+    const b = k.allocPages(0, GFP_DMA32);
     k.freePages(a, 0);
     expect(pcpListPages(k, 0, ZONE_DMA32)[MIGRATE_UNMOVABLE]![0]).toBe(a / PAGE);
     expect(pcpCount(k, 0, ZONE_DMA32)).toBe(6);
-    expect(k.allocPages(0, GFP_KERNEL)).toBe(a);
+    expect(k.allocPages(0, GFP_DMA32)).toBe(a);
     k.freePages(b, 0);
-    expect(k.allocPages(0, GFP_KERNEL)).toBe(b);
+    expect(k.allocPages(0, GFP_DMA32)).toBe(b);
   });
 
   it('orders 1..3 have their own lists, refilled with max(batch >> order, 2) blocks', () => {
-    const k = boot({ memory: '128M', cpus: 2 });
-    const a = k.allocPages(2, GFP_KERNEL | __GFP_MOVABLE);
+    const { k } = booted(boot(M144));
+    const a = k.allocPages(2, GFP_DMA32 | __GFP_MOVABLE);
     expect(a % (4 * PAGE)).toBe(0);
     const lists = pcpListPages(k, 0, ZONE_DMA32);
     // batch 7 >> 2 = 1, raised to 2: two order-2 blocks came over, one is left.
@@ -124,7 +127,7 @@ describe('refill and drain', () => {
   });
 
   it('a free that fills the list to high gives back nr_pcp_free() pages: batch, doubling while frees continue, at most high - batch', () => {
-    const k = boot({ memory: '128M', cpus: 2 });
+    const { k, boot: held, bootPages } = booted(boot({ memory: '128M', cpus: 2 }));
     const pages: number[] = [];
     for (let i = 0; i < 500; i++) pages.push(k.allocPages(0, GFP_KERNEL));
     // 500 pages took 72 refills of 7 (504 pages): 4 are left on the list.
@@ -148,12 +151,12 @@ describe('refill and drain', () => {
     ]);
     expect(pcpCount(k, 0, ZONE_DMA32)).toBe(97);
     // Everything the drains gave back is on the buddy lists again.
-    expect(zoneinfoField(k, 'DMA32', /\n {2}pages free {5}(\d+)/)).toBe(28672 - 97);
-    new InvariantChecker(k).check([]);
+    expect(zoneinfoField(k, 'DMA32', /\n {2}pages free {5}(\d+)/)).toBe(28672 - bootPages(ZONE_DMA32) - 97);
+    new InvariantChecker(k).check(held);
   });
 
   it('drainAllPages() empties every CPU list of every zone', () => {
-    const k = boot({ memory: '128M', cpus: 3 });
+    const { k, boot: held, bootPages } = booted(boot({ memory: '128M', cpus: 3 }));
     for (const cpu of [0, 1, 2]) {
       k.onCpu(cpu, () => {
         k.freePages(k.allocPages(0, GFP_KERNEL), 0);
@@ -167,14 +170,14 @@ describe('refill and drain', () => {
       expect(pcpCount(k, cpu, ZONE_DMA32)).toBe(0);
       expect(pcpCount(k, cpu, ZONE_DMA)).toBe(0);
     }
-    new InvariantChecker(k).check([]);
-    expect(zoneinfoField(k, 'DMA32', /\n {2}pages free {5}(\d+)/)).toBe(28672);
+    new InvariantChecker(k).check(held);
+    expect(zoneinfoField(k, 'DMA32', /\n {2}pages free {5}(\d+)/)).toBe(28672 - bootPages(ZONE_DMA32));
   });
 });
 
 describe('onCpu and currentCpu', () => {
   it("onCpu(n, fn) runs fn on CPU n's lists and returns its result; the previous CPU comes back", () => {
-    const k = boot({ memory: '128M', cpus: 2 });
+    const { k } = booted(boot({ memory: '128M', cpus: 2 }));
     expect(k.currentCpu).toBe(0);
     const a = k.onCpu(1, () => {
       expect(k.currentCpu).toBe(1);
@@ -188,7 +191,7 @@ describe('onCpu and currentCpu', () => {
     expect(pcpCount(k, 0, ZONE_DMA32)).toBe(1);
     expect(pcpCount(k, 1, ZONE_DMA32)).toBe(6);
     // CPU 1 keeps handing out its own pages; CPU 0 hands back the freed one.
-    expect(k.onCpu(1, () => k.allocPages(0, GFP_KERNEL)) / PAGE).toBe(4097);
+    expect(k.onCpu(1, () => k.allocPages(0, GFP_KERNEL))).toBe(a + PAGE);
     expect(k.allocPages(0, GFP_KERNEL)).toBe(a);
   });
 

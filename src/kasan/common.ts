@@ -1,0 +1,658 @@
+/**
+ * Generic KASAN: the hooks the allocators call (mm/kasan/common.c), the
+ * range check and the reports (generic.c, report.c), globals, mempool
+ * annotations. A KASAN machine has one `Kasan`, reachable as `k.kasan`.
+ *
+ * Who poisons what:
+ *
+ *   page allocated (post_alloc_hook)        whole block 00
+ *   page freed (free_pages_prepare)         whole block ff               KASAN_PAGE_FREE
+ *   new slab (kasan_poison_slab)            whole slab  fc               KASAN_SLAB_REDZONE
+ *   object allocated (kasan_slab_alloc,     [obj, obj+size) 00.. with the partial last granule,
+ *     kasan_kmalloc)                        the rest of object_size fc
+ *   object freed (kasan_slab_free)          round_up(object_size, 8) fb, first granule fa while
+ *                                           the free track is valid; then into the quarantine
+ *   large kmalloc (kasan_kmalloc_large)     [p, p+size) 00.., the rest of its pages fe
+ *   global (register_global)                [g, g+size) 00.., the compiler's redzone f9
+ *
+ * Frees are checked before anything is touched: a pointer that is not the
+ * start of an object is an invalid-free, one whose first byte is already
+ * poisoned a double-free; either way the object is left alone.
+ */
+import type { KernelBugKind } from '../lib/bug.js';
+import type { Printk } from '../lib/printk.js';
+import { captureStack } from '../lib/stacktrace.js';
+import type { PhysMem } from '../memory/memblock.js';
+import { type PageArray, PGTY_slab } from '../memory/page.js';
+import { dumpPage } from '../page_alloc/debug.js';
+import { GFP_KERNEL } from '../page_alloc/gfp.js';
+import { Z_MANAGED } from '../page_alloc/mmzone.js';
+import type { PageAlloc } from '../page_alloc/page_alloc.js';
+import { C_FIELDS, C_FLAGS, C_OBJECT_SIZE, C_RED_LEFT_PAD, C_SIZE } from '../slub/slab.js';
+import { SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
+import type { Slub } from '../slub/slub.js';
+import {
+  KASAN_GLOBAL_REDZONE,
+  KASAN_GRANULE_MASK,
+  KASAN_GRANULE_SIZE,
+  KASAN_PAGE_FREE,
+  KASAN_PAGE_REDZONE,
+  KASAN_SLAB_FREE,
+  KASAN_SLAB_FREE_META,
+  KASAN_SLAB_REDZONE,
+  type KasanAccess,
+  type KasanReport,
+  type KasanTrack,
+} from './kasan.js';
+import { ObjectMeta, type RawTrack } from './meta.js';
+import { Quarantine } from './quarantine.js';
+import { memoryStateLines, px, REPORT_RULE, shadowBugType, wildBugType } from './report.js';
+import { Shadow } from './shadow.js';
+import { StackDepot } from './stackdepot.js';
+
+const PAGE_SHIFT = 12;
+const PAGE_SIZE = 1 << PAGE_SHIFT;
+const MAX_NR_ZONES = 5;
+
+/** What KASAN needs of the machine; `Kernel` provides it. */
+export interface KasanHost {
+  readonly phys: PhysMem;
+  readonly pages: PageArray;
+  readonly pageAlloc: PageAlloc;
+  readonly slub: Slub;
+  readonly printk: Printk;
+  readonly cpus: number;
+  readonly task: { pid: number; comm: string };
+  readonly currentCpu: number;
+  dumpStack(): string[];
+  reportBug(kind: KernelBugKind, lines: string[]): void;
+  /** Bring printk's virtual clock up to date (for track timestamps). */
+  syncClock?(): void;
+}
+
+export interface KasanOptions {
+  /** kasan_multi_shot: print every report, not only the first. */
+  multiShot?: boolean;
+  /** Back the shadow with a SharedArrayBuffer. */
+  shared?: boolean;
+}
+
+/** A global variable defined with defineGlobal(). */
+export interface KasanGlobal {
+  name: string;
+  addr: number;
+  size: number;
+  /** Size with the compiler's redzone (what kallsyms would give as the symbol size). */
+  sizeWithRedzone: number;
+}
+
+function roundUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+/**
+ * The redzone the compiler puts after a global (LLVM's AddressSanitizer, as
+ * the kernel builds it): at least 32 bytes, about a quarter of the size for
+ * big ones, and enough to end on a 32-byte boundary.
+ */
+export function globalRedzone(size: number): number {
+  const minRz = 32;
+  let rz = Math.max(minRz, Math.min(1 << 18, Math.floor(size / minRz / 4) * minRz));
+  if (size % minRz) rz += minRz - (size % minRz);
+  return rz;
+}
+
+export class Kasan {
+  readonly shadow: Shadow;
+  /** The shadow bytes (shadow.sh), for the checked accessors. */
+  readonly sh: Uint8Array;
+  readonly quarantine: Quarantine;
+  readonly depot = new StackDepot();
+  readonly meta: ObjectMeta;
+  /** kasan_multi_shot */
+  multiShot: boolean;
+  /** kasan.stacktrace: save alloc and free stacks (the expensive part of an allocation). */
+  stackCollection = true;
+  private readonly host: KasanHost;
+  private readonly memSize: number;
+  private reported = false;
+  private readonly list: KasanReport[] = [];
+  /** Objects of a new slab still to run through their constructor (setup_object()). */
+  private ctorPending = 0;
+  private readonly globalsList: KasanGlobal[] = [];
+  private globalsCursor = 0;
+  private globalsEnd = 0;
+
+  constructor(host: KasanHost, opts: KasanOptions = {}) {
+    this.host = host;
+    this.memSize = host.phys.size;
+    this.multiShot = opts.multiShot === true;
+    this.shadow = new Shadow(this.memSize, opts.shared === true);
+    this.sh = this.shadow.sh;
+    // Every page is free when KASAN starts (boot freed them all to the buddy allocator).
+    this.sh.fill(KASAN_PAGE_FREE);
+    this.meta = new ObjectMeta(host.pages.nr);
+    let managed = 0;
+    for (let z = 0; z < MAX_NR_ZONES; z++) managed += host.pageAlloc.zones.get(z, Z_MANAGED);
+    this.quarantine = new Quarantine(managed * PAGE_SIZE, host.cpus, (s, obj) => this.qlinkFree(s, obj));
+  }
+
+  /** Install the allocator hooks (once, at boot). */
+  install(): void {
+    const ph = this.host.pageAlloc.hooks;
+    ph.postAlloc = (addr, order) => this.shadow.unpoison(addr, PAGE_SIZE << order);
+    ph.freePrepare = (addr, order) => this.freePages(addr, order);
+    const sh = this.host.slub.hooks;
+    sh.poisonSlab = (s, base, bytes) => this.poisonSlab(s, base, bytes);
+    sh.slabAlloc = (s, obj, size) => this.slabAlloc(s, obj, size);
+    sh.slabFree = (s, obj) => this.slabFree(s, obj);
+    sh.largeFree = (head, addr) => this.kfreeLarge(head, addr);
+    sh.checkByte = (addr) => this.checkByte(addr);
+    sh.reallocSize = (addr) => this.reallocSize(addr);
+    sh.krealloc = (addr, size) => this.krealloc(addr, size);
+    sh.kmallocLarge = (addr, size) => this.kmallocLarge(addr, size, true);
+    sh.cacheShrink = (s) => this.quarantine.removeCache(s);
+  }
+
+  // ───────────────────────── the page allocator ─────────────────────────
+
+  /** free_pages_prepare(): poison the block; a slab's metadata records go with it. */
+  private freePages(addr: number, order: number): void {
+    this.shadow.poison(addr, PAGE_SIZE << order, KASAN_PAGE_FREE);
+    const pfn = addr >>> PAGE_SHIFT;
+    if (this.meta.hasSlab(pfn)) this.meta.releaseSlab(pfn);
+  }
+
+  // ───────────────────────── slabs and objects ─────────────────────────
+
+  /**
+   * kasan_poison_slab() for a whole new slab (page-aligned, its full size);
+   * otherwise kasan_poison_new_object() after a constructor ran.
+   */
+  private poisonSlab(s: number, base: number, bytes: number): void {
+    const pfn = base >>> PAGE_SHIFT;
+    const p = this.host.pages;
+    if (
+      base === pfn * PAGE_SIZE &&
+      p.pageType[pfn] === PGTY_slab &&
+      p.slabCache[pfn] === s &&
+      bytes === PAGE_SIZE << p.order[pfn]!
+    ) {
+      this.shadow.poison(base, bytes, KASAN_SLAB_REDZONE);
+      const objects = p.slabObjects[pfn]!;
+      this.meta.initSlab(pfn, objects);
+      this.ctorPending = this.host.slub.caches[s]?.ctor ? objects : 0;
+      return;
+    }
+    this.shadow.poison(base, roundUp(bytes, KASAN_GRANULE_SIZE), KASAN_SLAB_REDZONE);
+    if (this.ctorPending > 0) this.ctorPending--;
+  }
+
+  /** The slab head pfn of a slab address. */
+  private slabHead(addr: number): number {
+    const pfn = addr >>> PAGE_SHIFT;
+    const h = this.host.pages.head[pfn]!;
+    return h < 0 ? pfn : h;
+  }
+
+  /** nearest_obj(): the object whose slot holds addr (the last one past the end). */
+  nearestObj(s: number, head: number, addr: number): number {
+    const cf = this.host.slub.cf;
+    const size = cf[s * C_FIELDS + C_SIZE]!;
+    const slabAddr = head * PAGE_SIZE;
+    let obj = addr - ((addr - slabAddr) % size);
+    const last = slabAddr + (this.host.pages.slabObjects[head]! - 1) * size;
+    if (obj > last) obj = last;
+    return obj + cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
+  }
+
+  /** The metadata record of the object at obj in the slab at head, or -1. */
+  private record(s: number, head: number, obj: number): number {
+    const cf = this.host.slub.cf;
+    const off = obj - head * PAGE_SIZE - cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
+    return this.meta.record(head, Math.floor(off / cf[s * C_FIELDS + C_SIZE]!));
+  }
+
+  /** kasan_save_track(): who, where and when, now. */
+  private saveAlloc(s: number, obj: number): void {
+    if (!this.stackCollection || this.host.slub.caches[s]!.kasanAllocMetaOffset < 0) return;
+    const r = this.record(s, this.slabHead(obj), obj);
+    if (r < 0) return;
+    this.host.syncClock?.();
+    this.meta.setAlloc(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, this.depot.save());
+  }
+
+  /**
+   * kasan_slab_alloc() + kasan_kmalloc(): unpoison exactly `size` bytes (the
+   * kmalloc request, or object_size) and make the rest of the object redzone.
+   */
+  private slabAlloc(s: number, obj: number, size: number): void {
+    const objectSize = this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    if (this.ctorPending > 0) {
+      // kasan_unpoison_new_object(): the constructor may write the object.
+      this.shadow.unpoison(obj, objectSize);
+      return;
+    }
+    if (this.quarantine.size > this.quarantine.maxSize) this.quarantine.reduce();
+    this.unpoisonObject(s, obj, size, objectSize);
+  }
+
+  private unpoisonObject(s: number, obj: number, size: number, objectSize: number): void {
+    this.shadow.unpoison(obj, size);
+    if (size < objectSize) {
+      const start = roundUp(obj + size, KASAN_GRANULE_SIZE);
+      this.shadow.poison(start, roundUp(obj + objectSize, KASAN_GRANULE_SIZE) - start, KASAN_SLAB_REDZONE);
+    }
+    this.saveAlloc(s, obj);
+  }
+
+  /**
+   * check_slab_allocation(): invalid-free for a pointer that is not an
+   * object's start, double-free for an object whose first byte is poisoned.
+   * Returns true (after the report) when the free must not go on.
+   */
+  private checkSlabAllocation(s: number, obj: number): boolean {
+    const head = this.slabHead(obj);
+    if (this.nearestObj(s, head, obj) !== obj) {
+      this.reportFree(obj, 'invalid-free');
+      return true;
+    }
+    if (!this.shadow.byteAccessible(obj)) {
+      this.reportFree(obj, 'double-free');
+      return true;
+    }
+    return false;
+  }
+
+  /** poison_slab_object(): KASAN_SLAB_FREE, and the free track with its 0xFA marker. */
+  private poisonSlabObject(s: number, obj: number): void {
+    const objectSize = this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    this.shadow.poison(obj, roundUp(objectSize, KASAN_GRANULE_SIZE), KASAN_SLAB_FREE);
+    if (!this.stackCollection || this.host.slub.caches[s]!.kasanFreeMetaOffset < 0) return;
+    const r = this.record(s, this.slabHead(obj), obj);
+    if (r < 0) return;
+    this.host.syncClock?.();
+    this.meta.setFree(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, this.depot.save());
+    this.sh[obj >>> 3] = KASAN_SLAB_FREE_META;
+  }
+
+  /**
+   * slab_free_hook() with KASAN: true keeps the object from SLUB (reported,
+   * or quarantined); false lets SLUB free it now.
+   */
+  private slabFree(s: number, obj: number): boolean {
+    if (this.checkSlabAllocation(s, obj)) return true;
+    // SLAB_TYPESAFE_BY_RCU objects stay accessible after free (no CONFIG_SLUB_RCU_DEBUG).
+    if (this.host.slub.cf[s * C_FIELDS + C_FLAGS]! & SLAB_TYPESAFE_BY_RCU) return false;
+    this.poisonSlabObject(s, obj);
+    // kasan_quarantine_put(): no free meta, no quarantine.
+    if (this.host.slub.caches[s]!.kasanFreeMetaOffset < 0) return false;
+    this.quarantine.push(s, obj, this.host.slub.cf[s * C_FIELDS + C_SIZE]!, this.host.currentCpu);
+    return true;
+  }
+
+  /** qlink_free(): an object leaves the quarantine for SLUB's freelist; its metadata stays. */
+  private qlinkFree(s: number, obj: number): void {
+    this.host.slub.doSlabFree(s, this.slabHead(obj), obj);
+  }
+
+  /** kasan_kfree_large(): refuse (after the report) a free at the wrong address or a second one. */
+  private kfreeLarge(head: number, addr: number): boolean {
+    if (addr !== head * PAGE_SIZE) {
+      this.reportFree(addr, 'invalid-free');
+      return false;
+    }
+    if (!this.shadow.byteAccessible(addr)) {
+      this.reportFree(addr, 'double-free');
+      return false;
+    }
+    return true;
+  }
+
+  /** kasan_kmalloc_large(): size bytes accessible, the rest of the pages KASAN_PAGE_REDZONE. */
+  private kmallocLarge(addr: number, size: number, mayReduce: boolean): void {
+    if (mayReduce && this.quarantine.size > this.quarantine.maxSize) this.quarantine.reduce();
+    const pfn = addr >>> PAGE_SHIFT;
+    const end = addr + (PAGE_SIZE << this.host.pages.order[pfn]!);
+    this.shadow.unpoison(addr, size);
+    const start = roundUp(addr + size, KASAN_GRANULE_SIZE);
+    this.shadow.poison(start, end - start, KASAN_PAGE_REDZONE);
+  }
+
+  /** kasan_check_byte(): reports (a 1-byte read) and returns false if the byte is poisoned. */
+  checkByte(addr: number): boolean {
+    if (addr >= PAGE_SIZE && addr < this.memSize && this.shadow.byteAccessible(addr)) return true;
+    this.report(addr, 1, false);
+    return false;
+  }
+
+  /** The size an object is unpoisoned to now: the kmalloc request or the last krealloc. */
+  private reallocSize(addr: number): number {
+    const head = this.slabHead(addr);
+    const p = this.host.pages;
+    if (p.pageType[head] === PGTY_slab) {
+      return this.shadow.allocSize(addr, this.host.slub.cf[p.slabCache[head]! * C_FIELDS + C_OBJECT_SIZE]!);
+    }
+    return this.shadow.allocSize(addr, PAGE_SIZE << p.order[head]!);
+  }
+
+  /** kasan_krealloc(): the object shrinks or grows in place; poison to the new size exactly. */
+  private krealloc(addr: number, size: number): void {
+    const head = this.slabHead(addr);
+    const p = this.host.pages;
+    if (p.pageType[head] === PGTY_slab) {
+      const s = p.slabCache[head]!;
+      this.unpoisonObject(s, addr, size, this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+    } else {
+      this.kmallocLarge(addr, size, false);
+    }
+  }
+
+  // ───────────────────────── mempool (kasan_mempool_*) ─────────────────────────
+
+  /**
+   * kasan_mempool_poison_object(): an element goes back into a pool: checked
+   * like a free, then poisoned as freed. false (after a report) if it must
+   * not be added.
+   */
+  mempoolPoisonObject(ptr: number): boolean {
+    const head = this.slabHead(ptr);
+    const p = this.host.pages;
+    if (p.pageType[head] !== PGTY_slab) {
+      if (!this.kfreeLarge(head, ptr)) return false;
+      this.shadow.poison(ptr, PAGE_SIZE << p.order[head]!, KASAN_PAGE_FREE);
+      return true;
+    }
+    const s = p.slabCache[head]!;
+    if (this.checkSlabAllocation(s, ptr)) return false;
+    this.poisonSlabObject(s, ptr);
+    return true;
+  }
+
+  /** kasan_mempool_unpoison_object(): an element leaves a pool as if kmalloc'd with size. */
+  mempoolUnpoisonObject(ptr: number, size: number): void {
+    const head = this.slabHead(ptr);
+    const p = this.host.pages;
+    if (p.pageType[head] !== PGTY_slab) {
+      this.kmallocLarge(ptr, size, false);
+      return;
+    }
+    const s = p.slabCache[head]!;
+    this.unpoisonObject(s, ptr, size, this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+  }
+
+  /** kasan_mempool_poison_pages(): a page element goes back into its pool. */
+  mempoolPoisonPages(addr: number, order: number): boolean {
+    if (addr !== this.slabHead(addr) * PAGE_SIZE) {
+      this.reportFree(addr, 'invalid-free');
+      return false;
+    }
+    if (!this.shadow.byteAccessible(addr)) {
+      this.reportFree(addr, 'double-free');
+      return false;
+    }
+    this.shadow.poison(addr, PAGE_SIZE << order, KASAN_PAGE_FREE);
+    return true;
+  }
+
+  /** kasan_mempool_unpoison_pages() */
+  mempoolUnpoisonPages(addr: number, order: number): void {
+    this.shadow.unpoison(addr, PAGE_SIZE << order);
+  }
+
+  // ───────────────────────── aux stacks, globals ─────────────────────────
+
+  /**
+   * kasan_record_aux_stack(): what call_rcu(), queue_work() and
+   * task_work_add() do, so that a later report on the object shows where
+   * the deferred work was created.
+   */
+  recordAuxStack(addr: number): void {
+    if (!Number.isInteger(addr) || addr < PAGE_SIZE || addr >= this.memSize) return;
+    const head = this.slabHead(addr);
+    if (this.host.pages.pageType[head] !== PGTY_slab) return;
+    const s = this.host.pages.slabCache[head]!;
+    if (this.host.slub.caches[s]!.kasanAllocMetaOffset < 0) return;
+    const r = this.record(s, head, this.nearestObj(s, head, addr));
+    if (r >= 0) this.meta.addAux(r, this.depot.save());
+  }
+
+  /**
+   * A global variable of `size` bytes with the compiler's redzone after it,
+   * as __asan_register_globals() registers it: zeroed, `size` bytes
+   * accessible, the redzone KASAN_GLOBAL_REDZONE. Globals sit 32-byte
+   * aligned in pages taken once for them, behind a 32-byte redzone.
+   */
+  defineGlobal(name: string, size: number): number {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('name: expected a non-empty string');
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`size: expected a positive integer, got ${String(size)}`);
+    const total = size + globalRedzone(size);
+    if (this.globalsCursor + total > this.globalsEnd) {
+      let order = 0;
+      while (PAGE_SIZE << order < total + 32) order++;
+      const pfn = this.host.pageAlloc.allocPagesPfn(Math.max(order, 2), GFP_KERNEL);
+      if (pfn < 0) throw new RangeError(`defineGlobal: no memory for ${total} bytes of globals`);
+      const base = pfn * PAGE_SIZE;
+      const bytes = PAGE_SIZE << Math.max(order, 2);
+      this.host.phys.u8.fill(0, base, base + bytes);
+      this.shadow.poison(base, bytes, KASAN_GLOBAL_REDZONE);
+      this.globalsCursor = base + 32;
+      this.globalsEnd = base + bytes;
+    }
+    const addr = this.globalsCursor;
+    this.globalsCursor += total;
+    this.shadow.unpoison(addr, size);
+    this.globalsList.push({ name, addr, size, sizeWithRedzone: total });
+    return addr;
+  }
+
+  /** Every global defined so far. */
+  globals(): readonly KasanGlobal[] {
+    return this.globalsList;
+  }
+
+  private globalAt(addr: number): KasanGlobal | null {
+    for (const g of this.globalsList) if (addr >= g.addr && addr < g.addr + g.sizeWithRedzone) return g;
+    return null;
+  }
+
+  // ───────────────────────── checks ─────────────────────────
+
+  /**
+   * kasan_check_range(): true if [addr, addr+size) may be accessed; false
+   * after a printed report (the kernel's mem* functions then skip the
+   * access). A negative size is size_t wrapping around (2^64 + size).
+   */
+  checkRange(addr: number, size: number, write: boolean): boolean {
+    if (typeof addr !== 'number' || !Number.isInteger(addr) || addr < 0) {
+      throw new RangeError(`addr: expected a non-negative integer address, got ${String(addr)}`);
+    }
+    if (typeof size !== 'number' || !Number.isInteger(size)) throw new RangeError(`size: expected an integer, got ${String(size)}`);
+    if (size === 0) return true;
+    if (size < 0) return !this.report(addr, (1n << 64n) + BigInt(size), write);
+    if (!(addr >= PAGE_SIZE && addr + size <= this.memSize)) return !this.report(addr, size, write);
+    if (!this.shadow.poisoned(addr, size)) return true;
+    return !this.report(addr, size, write);
+  }
+
+  // ───────────────────────── reports ─────────────────────────
+
+  /** Every report so far (printed or, after the first without multi-shot, not). */
+  reports(): KasanReport[] {
+    return this.list.slice();
+  }
+
+  /** Forget the reports (and the "already reported" state, as a test suite's restore does). */
+  clearReports(): void {
+    this.list.length = 0;
+    this.reported = false;
+  }
+
+  /** report_enabled(): multi-shot, or nothing reported yet. */
+  private reportEnabled(): boolean {
+    if (this.multiShot) return true;
+    if (this.reported) return false;
+    this.reported = true;
+    return true;
+  }
+
+  /** kasan_report(): a bad access. Returns whether the report was printed. */
+  report(addr: number, size: number | bigint, write: boolean): boolean {
+    return this.emit(addr, size, write ? 'write' : 'read', null);
+  }
+
+  /** kasan_report_invalid_free() */
+  reportFree(addr: number, type: 'invalid-free' | 'double-free'): boolean {
+    return this.emit(addr, 0, 'free', type);
+  }
+
+  private track(raw: RawTrack): KasanTrack {
+    return { pid: raw.pid, cpu: raw.cpu, timestampNs: raw.ts, stack: this.depot.lines(raw.stack) };
+  }
+
+  private emit(addr: number, size: number | bigint, access: KasanAccess, freeType: string | null): boolean {
+    const printed = this.reportEnabled();
+    const host = this.host;
+    const wraps = typeof size === 'bigint';
+    const nsize = typeof size === 'bigint' ? 0 : size;
+    const hasMeta = addr >= PAGE_SIZE && addr < this.memSize && (wraps || addr + nsize <= this.memSize);
+    const firstBad = access === 'free' || wraps || !hasMeta ? addr : this.shadow.findFirstBadAddr(addr, nsize);
+    let bugType: string;
+    if (freeType !== null) bugType = freeType;
+    else if (wraps) bugType = 'out-of-bounds';
+    else if (hasMeta) bugType = shadowBugType(this.shadow, firstBad);
+    else bugType = wildBugType(addr);
+    const fn = captureStack(1)[0]?.fn ?? '<unknown>';
+    const rep: KasanReport = {
+      bugType,
+      access,
+      size,
+      addr,
+      firstBadAddr: firstBad,
+      fn,
+      cache: null,
+      object: null,
+      objectSize: null,
+      allocSize: null,
+      offset: null,
+      relation: null,
+      relBytes: null,
+      global: null,
+      alloc: null,
+      free: null,
+      aux: [],
+      printed,
+      lines: [],
+    };
+    const lines = [REPORT_RULE, `BUG: KASAN: ${bugType} in ${fn}`];
+    const task = `by task ${host.task.comm}/${host.task.pid}`;
+    if (access === 'free') lines.push(`Free of addr ${px(addr)} ${task}`);
+    else if (size !== 0) lines.push(`${access === 'write' ? 'Write' : 'Read'} of size ${size} at addr ${px(addr)} ${task}`);
+    else lines.push(`${access === 'write' ? 'Write' : 'Read'} at addr ${px(addr)} ${task}`);
+    lines.push('');
+    lines.push(...host.dumpStack());
+    if (hasMeta) {
+      lines.push('');
+      const pfn = addr >>> PAGE_SHIFT;
+      const head = host.pages.compoundHead(pfn);
+      if (host.pages.pageType[head] === PGTY_slab) this.describeObject(rep, head, lines);
+      const g = this.globalAt(addr);
+      if (g !== null) {
+        rep.global = g.name;
+        lines.push('The buggy address belongs to the variable:');
+        lines.push(` ${g.name}+0x${(addr - g.addr).toString(16)}/0x${g.sizeWithRedzone.toString(16)}`);
+        lines.push('');
+      }
+      const info = host.pages.pageType[head] === PGTY_slab ? host.slub.caches[host.pages.slabCache[head]!] : undefined;
+      const cacheAddr = info !== undefined && info.selfAddr > 0 ? 0xffff888000000000n + BigInt(info.selfAddr) : undefined;
+      lines.push('The buggy address belongs to the physical page:');
+      lines.push(...dumpPage(host.pages, head, host.pageAlloc.pageZone(head), 'kasan: bad access detected', cacheAddr));
+      lines.push('');
+      lines.push(...memoryStateLines(this.shadow, firstBad));
+    }
+    lines.push(REPORT_RULE);
+    rep.lines = lines;
+    this.list.push(rep);
+    if (printed) host.reportBug('kasan', lines);
+    return printed;
+  }
+
+  /** describe_object(): the stacks, then where the address lies relative to the object. */
+  private describeObject(rep: KasanReport, head: number, lines: string[]): void {
+    const slub = this.host.slub;
+    const s = this.host.pages.slabCache[head]!;
+    const info = slub.caches[s]!;
+    const objectSize = slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    const object = this.nearestObj(s, head, rep.addr);
+    const allocSize = this.shadow.allocSize(object, objectSize) || objectSize;
+    const r = this.record(s, head, object);
+    if (r >= 0 && info.kasanAllocMetaOffset >= 0) {
+      const a = this.meta.alloc(r);
+      if (a.stack !== 0) {
+        rep.alloc = this.track(a);
+        lines.push(`Allocated by task ${a.pid}:`, ...rep.alloc.stack, '');
+      }
+    }
+    if (r >= 0 && info.kasanFreeMetaOffset >= 0 && this.shadow.get(object) === KASAN_SLAB_FREE_META) {
+      const f = this.meta.free(r);
+      if (f.stack !== 0) {
+        rep.free = this.track(f);
+        lines.push(`Freed by task ${f.pid}:`, ...rep.free.stack, '');
+      }
+    }
+    if (r >= 0 && info.kasanAllocMetaOffset >= 0) {
+      const [a0, a1] = this.meta.aux(r);
+      if (a0 !== 0) {
+        rep.aux.push(this.depot.lines(a0));
+        lines.push('Last potentially related work creation:', ...this.depot.lines(a0), '');
+      }
+      if (a1 !== 0) {
+        rep.aux.push(this.depot.lines(a1));
+        lines.push('Second to last potentially related work creation:', ...this.depot.lines(a1), '');
+      }
+    }
+    let relation: 'to the left' | 'to the right' | 'inside';
+    let relBytes: number;
+    if (rep.addr < object) {
+      relation = 'to the left';
+      relBytes = object - rep.addr;
+    } else if (rep.addr >= object + allocSize) {
+      relation = 'to the right';
+      relBytes = rep.addr - (object + allocSize);
+    } else {
+      relation = 'inside';
+      relBytes = rep.addr - object;
+    }
+    const state = rep.bugType === 'slab-out-of-bounds' ? 'allocated ' : rep.bugType === 'slab-use-after-free' ? 'freed ' : '';
+    lines.push(`The buggy address belongs to the object at ${px(object)}`);
+    lines.push(` which belongs to the cache ${info.name} of size ${objectSize}`);
+    lines.push(`The buggy address is located ${relBytes} bytes ${relation} of`);
+    lines.push(` ${state}${allocSize}-byte region [${px(object)}, ${px(object + allocSize)})`);
+    lines.push('');
+    Object.assign(rep, {
+      cache: info.name,
+      object,
+      objectSize,
+      allocSize,
+      offset: rep.addr - object,
+      relation,
+      relBytes,
+    });
+  }
+
+  // ───────────────────────── inspection ─────────────────────────
+
+  /** The shadow bytes of [addr, addr + n * 8), one per granule. */
+  shadowBytes(addr: number, n: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(this.shadow.get(addr + i * KASAN_GRANULE_SIZE));
+    return out;
+  }
+
+  /** Is the byte at addr accessible (the byte-precise truth the checks implement)? */
+  accessible(addr: number): boolean {
+    if (addr < PAGE_SIZE || addr >= this.memSize) return false;
+    const s = this.shadow.get(addr);
+    return s === 0 || (s < KASAN_GRANULE_SIZE && (addr & KASAN_GRANULE_MASK) < s);
+  }
+}

@@ -1,0 +1,1173 @@
+/**
+ * slub_debug: SLUB's own debugging (mm/slub.c, CONFIG_SLUB_DEBUG), as Linux
+ * 6.18 does it. Written from the kernel's behaviour, not copied from it.
+ *
+ * A debug cache (any of F Z P U T: SLAB_DEBUG_FLAGS) never uses the lockless
+ * per-CPU freelists nor the cpu partial lists: every allocation takes one
+ * object from a node partial slab or a new slab under the list lock
+ * (alloc_single_from_partial, alloc_single_from_new_slab) and every free goes
+ * back through free_to_partial_list(). On both paths the debug processing
+ * runs:
+ *
+ *   alloc_debug_processing   F: check_slab, the object pointer and the free
+ *                            object's bytes (check_object, INACTIVE); then
+ *                            T: the TRACE line, the saved kmalloc size, and
+ *                            init_object(ACTIVE): red zones 0xcc, poison
+ *                            0x6b..0xa5 up to the requested size
+ *   set_track(ALLOC)         U: caller, cpu, pid, jiffies, stack handle
+ *   free_debug_processing    F: check_slab, the pointer, "Object already
+ *                            free" (on_freelist), check_object(ACTIVE), the
+ *                            owning cache; then U: set_track(FREE), T: the
+ *                            TRACE line and object dump, init_object(INACTIVE)
+ *
+ * One slot (offsets from the object, see calculate.ts for the geometry):
+ *
+ *   object - red_left_pad   left redzone        0xbb free / 0xcc allocated
+ *   object                  object_size bytes   0x6b ... 0xa5 while free (P)
+ *   object + object_size    right redzone       up to inuse
+ *   object + inuse          [free pointer]      when it lives outside
+ *   object + info_end       track alloc, track free (32 B each, U)
+ *                           [orig_size u32]     kmalloc + U
+ *                           [KASAN meta]
+ *   ... size_from_object    padding 0x5a (P)
+ *
+ * struct track is kept in the slot, where the geometry puts it, the way the
+ * kernel lays it out on x86-64 with CONFIG_STACKDEPOT:
+ *
+ *   +0  addr    u64   the caller; kmem stores a made-up text address
+ *   +8  handle  u32   stack depot handle: index + 1 into this module's depot
+ *   +12 cpu     i32
+ *   +16 pid     i32
+ *   +24 when    u64   jiffies (HZ = 250)
+ *
+ * The stack depot itself (the frames behind a handle) is a side table here.
+ *
+ * Reports follow 6.15+ mm/slub.c (kept in 6.18): a damaged region prints
+ * "[<what> overwritten] 0x..-0x.. @offset=N. First byte 0x.. instead of 0x..",
+ * then (for the first damaged region of an object) object_err()'s
+ * "BUG <cache> (<taint>): Object corrupt" block with the tracks, the Slab and
+ * Object lines and the hex dumps, the WARN_ON(1) that object_err/slab_err end
+ * with, and "FIX <cache>: Restoring <what> 0x..-0x..=0x..". Before 6.15 the
+ * BUG line named the region ("Right Redzone overwritten") and dump_stack()
+ * stood where the WARN is now; realdata/slub-debug-*.txt (5.4, 5.11) show that
+ * older shape.
+ *
+ * `errors` counts what lib/slub_kunit.c counts through slab_add_kunit_errors():
+ * one per damaged region and one per FIX (so a damaged region counts 2), one
+ * per object_err() and slab_err() of its own, one for the "Objects remaining"
+ * report plus one per object it lists.
+ */
+import { printHexDump } from '../lib/hexdump.js';
+import { captureStack, type Frame, formatFrame } from '../lib/stacktrace.js';
+import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
+import { PGTY_slab, pageflagNames } from '../memory/page.js';
+import { pageFlagsWord } from '../page_alloc/debug.js';
+import { __GFP_NOWARN } from '../page_alloc/gfp.js';
+import {
+  bswap32,
+  C_DEBUG,
+  C_FIELDS,
+  C_FLAGS,
+  C_FULL_HEAD,
+  C_INUSE,
+  C_MIN_PARTIAL,
+  C_NR_PARTIAL,
+  C_NR_SLABS,
+  C_OBJECT_SIZE,
+  C_OFFSET,
+  C_PARTIAL_HEAD,
+  C_RED_LEFT_PAD,
+  C_SIZE,
+  C_XOR_HI,
+  DIRECT_MAP_HI,
+  FREE_ADD_PARTIAL,
+  FREE_REMOVE_PARTIAL,
+  FREE_SLAB,
+} from './slab.js';
+import {
+  __OBJECT_POISON,
+  SLAB_CONSISTENCY_CHECKS,
+  SLAB_KMALLOC,
+  SLAB_POISON,
+  SLAB_RED_ZONE,
+  SLAB_STORE_USER,
+  SLAB_TRACE,
+} from './slab_flags.js';
+import type { Slub } from './slub.js';
+
+// include/linux/poison.h
+export const POISON_INUSE = 0x5a;
+export const POISON_FREE = 0x6b;
+export const POISON_END = 0xa5;
+export const SLUB_RED_INACTIVE = 0xbb;
+export const SLUB_RED_ACTIVE = 0xcc;
+
+/** sizeof(struct track) on x86-64 with CONFIG_STACKDEPOT. */
+const TRACK_SIZE = 32;
+const TRACK_ALLOC = 0;
+const TRACK_FREE = 1;
+/** sizeof(unsigned int): the saved kmalloc request size. */
+const ORIG_SIZE_SIZE = 4;
+/** struct kasan_alloc_meta / kasan_free_meta, generic KASAN. */
+const KASAN_META_SIZE = 16;
+/** CONFIG_HZ of a distribution kernel: jiffies tick every 4 ms. */
+export const HZ = 250;
+/** MAX_OBJS_PER_PAGE: slab->objects is 15 bits. */
+const MAX_OBJS_PER_PAGE = 32767;
+/** x86-64 vmemmap: struct page (and struct slab) addresses, 64 bytes each. */
+const VMEMMAP_START = 0xffffea0000000000n;
+/** last_cpupid while no CPU has touched a page, as page_alloc/debug.ts prints it. */
+const LAST_CPUPID_UNSET = 0x1fffff;
+/** A made-up kernel text address for a track's caller (%pS without a symbol). */
+const TEXT_BASE_HI = 0xffffffff;
+const TEXT_BASE_LO = 0x81000000;
+
+const RULE_EQ = '='.repeat(77);
+const RULE_DASH = '-'.repeat(77);
+
+// ───────────────────────── kernel/panic.c: taint ─────────────────────────
+
+/** include/linux/panic.h TAINT_* bit numbers used by kmem. */
+export const TAINT_BAD_PAGE = 5;
+export const TAINT_WARN = 9;
+
+/** taint_flags[] (kernel/panic.c, 6.15 .. 6.18): true char, false char, name. */
+const TAINT_FLAGS: readonly (readonly [string, string, string])[] = [
+  ['P', 'G', 'PROPRIETARY_MODULE'],
+  ['F', ' ', 'FORCED_MODULE'],
+  ['S', ' ', 'CPU_OUT_OF_SPEC'],
+  ['R', ' ', 'FORCED_RMMOD'],
+  ['M', ' ', 'MACHINE_CHECK'],
+  ['B', ' ', 'BAD_PAGE'],
+  ['U', ' ', 'USER'],
+  ['D', ' ', 'DIE'],
+  ['A', ' ', 'OVERRIDDEN_ACPI_TABLE'],
+  ['W', ' ', 'WARN'],
+  ['C', ' ', 'CRAP'],
+  ['I', ' ', 'FIRMWARE_WORKAROUND'],
+  ['O', ' ', 'OOT_MODULE'],
+  ['E', ' ', 'UNSIGNED_MODULE'],
+  ['L', ' ', 'SOFTLOCKUP'],
+  ['K', ' ', 'LIVEPATCH'],
+  ['X', ' ', 'AUX'],
+  ['T', ' ', 'RANDSTRUCT'],
+  ['N', ' ', 'TEST'],
+  ['J', ' ', 'FWCTL'],
+];
+
+/**
+ * print_tainted(): "Not tainted", or "Tainted: " and one character per taint
+ * flag, set or not ("Tainted: G    B              " for a bad page).
+ */
+export function printTainted(mask: number): string {
+  if (mask === 0) return 'Not tainted';
+  let out = 'Tainted: ';
+  for (let i = 0; i < TAINT_FLAGS.length; i++) out += (mask >>> i) & 1 ? TAINT_FLAGS[i]![0] : TAINT_FLAGS[i]![1];
+  return out;
+}
+
+/** print_tainted_verbose(): "Tainted: [B]=BAD_PAGE, [W]=WARN", as dump_stack() prints it. */
+export function printTaintedVerbose(mask: number): string {
+  if (mask === 0) return 'Not tainted';
+  const parts: string[] = [];
+  for (let i = 0; i < TAINT_FLAGS.length; i++) {
+    if ((mask >>> i) & 1) parts.push(`[${TAINT_FLAGS[i]![0]}]=${TAINT_FLAGS[i]![2]}`);
+  }
+  return `Tainted: ${parts.join(', ')}`;
+}
+
+// ───────────────────────── what the kernel object supplies ─────────────────────────
+
+export interface SlubDebugEnv {
+  /** printk() one record; `text` may start with a KERN_* level. */
+  printk(text: string): void;
+  /** dump_stack(): the CPU, Hardware name and Call Trace lines. */
+  dumpStack(): string[];
+  /** print_tainted() of the machine now. */
+  printTainted(): string;
+  /** add_taint(flag, lockdep): LOCKDEP_NOW_UNRELIABLE when `unreliable`. */
+  addTaint(flag: number, unreliable: boolean): void;
+  /** After a report has been printed: follow onBug (throw a KernelBug, or nothing). */
+  bug(kind: string, lines: readonly string[]): void;
+  cpu(): number;
+  pid(): number;
+  /** local_clock() in nanoseconds. */
+  nowNs(): number;
+  /** The zone of a page frame (for %pGp). */
+  pageZone(pfn: number): number;
+}
+
+interface Track {
+  addrLo: number;
+  addrHi: number;
+  handle: number;
+  cpu: number;
+  pid: number;
+  when: number;
+}
+
+const KERN_ERR = '\x013';
+const KERN_INFO = '\x016';
+
+/** Error.prepareStackTrace that keeps V8's call sites as they are (no formatting). */
+function rawCallSites(_e: Error, sites: NodeJS.CallSite[]): NodeJS.CallSite[] {
+  return sites;
+}
+
+function ptr(addr: number): string {
+  return addr === 0 ? '0000000000000000' : formatPx(addr);
+}
+
+export class SlubDebug {
+  readonly slub: Slub;
+  readonly env: SlubDebugEnv;
+  /** slab_errors, counted the way lib/slub_kunit.c sees them. */
+  errors = 0;
+  /** Report lines of the operation under way, handed to onBug at its end. */
+  private pending: string[] = [];
+  /** The stack depot: frames by handle - 1. */
+  private readonly depot: Frame[][] = [];
+  private readonly depotIndex = new Map<string, number>();
+  /** Raw call-site positions of a stack -> its depot handle. */
+  private readonly siteIndex = new Map<string, number>();
+
+  constructor(slub: Slub, env: SlubDebugEnv) {
+    this.slub = slub;
+    this.env = env;
+  }
+
+  // ───────────────────────── cache and slab fields ─────────────────────────
+
+  private flags(s: number): number {
+    return this.slub.cf[s * C_FIELDS + C_FLAGS]!;
+  }
+
+  private name(s: number): string {
+    return this.slub.caches[s]?.name ?? '<unknown>';
+  }
+
+  /** kmem_cache_debug(). */
+  isDebug(s: number): boolean {
+    return this.slub.cf[s * C_FIELDS + C_DEBUG]! !== 0;
+  }
+
+  /** get_info_end(): inuse, plus the free pointer when it lives outside the object. */
+  private infoEnd(s: number): number {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    return cf[r + C_OFFSET]! >= cf[r + C_INUSE]! ? cf[r + C_INUSE]! + 8 : cf[r + C_INUSE]!;
+  }
+
+  /** slub_debug_orig_size(): kmalloc caches with SLAB_STORE_USER save the request size. */
+  private hasOrigSize(s: number): boolean {
+    const f = this.flags(s);
+    return (f & SLAB_STORE_USER) !== 0 && (f & SLAB_KMALLOC) !== 0;
+  }
+
+  /** size_from_object(): the slot size counted from the object. */
+  private sizeFromObject(s: number): number {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    return this.flags(s) & SLAB_RED_ZONE ? cf[r + C_SIZE]! - cf[r + C_RED_LEFT_PAD]! : cf[r + C_SIZE]!;
+  }
+
+  /** kasan_metadata_size(s, in_object). */
+  private kasanMetaSize(s: number, inObject: boolean): number {
+    const info = this.slub.caches[s];
+    if (info === undefined || info.kasanAllocMetaOffset < 0) return 0;
+    if (inObject) return info.kasanFreeMetaOffset === 0 ? KASAN_META_SIZE : 0;
+    return (info.kasanAllocMetaOffset !== 0 ? KASAN_META_SIZE : 0) + (info.kasanFreeMetaOffset > 0 ? KASAN_META_SIZE : 0);
+  }
+
+  private slabObjects(pfn: number): number {
+    return this.slub.pages.slabObjects[pfn]!;
+  }
+
+  private slabBytes(pfn: number): number {
+    return 4096 << this.slub.pages.order[pfn]!;
+  }
+
+  /** Set slab->freelist and slab->inuse, keeping frozen. */
+  private setSlab(s: number, pfn: number, freelist: number, inuse: number): void {
+    this.slub.setSlabCounters(s, pfn, freelist, inuse, this.slub.slabFrozen(pfn));
+  }
+
+  /**
+   * get_freepointer() as the full 64-bit value: kmem's address, 0 for NULL,
+   * or -1 when the stored value does not decode to a direct-map pointer.
+   */
+  private fp(s: number, obj: number): number {
+    const [lo, hi] = this.fpWords(s, obj);
+    if (lo === 0 && hi === 0) return 0;
+    return hi === DIRECT_MAP_HI >>> 0 ? lo : -1;
+  }
+
+  private fpWords(s: number, obj: number): [number, number] {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const lo = this.slub.getFreepointer(s, obj);
+    const at = (obj + cf[r + C_OFFSET]!) >>> 2;
+    const xorHi = cf[r + C_XOR_HI]!;
+    const hi = (this.slub.u32[at + 1]! ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
+    return [lo, hi];
+  }
+
+  /** "%p" of the decoded free pointer, garbage included. */
+  private fpHex(s: number, obj: number): string {
+    const [lo, hi] = this.fpWords(s, obj);
+    return hex(hi, 8) + hex(lo, 8);
+  }
+
+  /** check_valid_pointer(): NULL, or the start of one of the slab's objects. */
+  private checkValidPointer(s: number, pfn: number, p: number): boolean {
+    if (p === 0) return true;
+    if (p < 0) return false;
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const size = cf[r + C_SIZE]!;
+    const base = pfn * 4096;
+    const q = p - (this.flags(s) & SLAB_RED_ZONE ? cf[r + C_RED_LEFT_PAD]! : 0);
+    return q >= base && q < base + this.slabObjects(pfn) * size && (q - base) % size === 0;
+  }
+
+  private objIndex(s: number, pfn: number, p: number): number {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    return Math.floor((p - pfn * 4096 - cf[r + C_RED_LEFT_PAD]!) / cf[r + C_SIZE]!);
+  }
+
+  /** __fill_map(): the indices of the objects on slab->freelist. */
+  private freeMap(s: number, pfn: number): Uint8Array {
+    const objects = this.slabObjects(pfn);
+    const map = new Uint8Array(objects);
+    let n = 0;
+    for (let p = this.slub.slabFreelist(s, pfn); p > 0 && n <= objects; p = this.fp(s, p), n++) {
+      if (!this.checkValidPointer(s, pfn, p)) break;
+      map[this.objIndex(s, pfn, p)] = 1;
+    }
+    return map;
+  }
+
+  // ───────────────────────── orig_size, init_object, tracks ─────────────────────────
+
+  /** get_orig_size(): the saved kmalloc request size, or object_size. */
+  getOrigSize(s: number, obj: number): number {
+    if (!this.hasOrigSize(s)) return this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    return this.slub.u32[(obj + this.infoEnd(s) + 2 * TRACK_SIZE) >>> 2]!;
+  }
+
+  /** set_orig_size(): at least KASAN's in-object meta, as the kernel keeps it. */
+  setOrigSize(s: number, obj: number, origSize: number): void {
+    if (!this.hasOrigSize(s)) return;
+    const meta = this.kasanMetaSize(s, true);
+    this.slub.u32[(obj + this.infoEnd(s) + 2 * TRACK_SIZE) >>> 2] = Math.max(origSize, meta);
+  }
+
+  /** __ksize()'s skip_orig_size_check(): the caller may now use the whole object. */
+  skipOrigSizeCheck(s: number, obj: number): void {
+    if (this.hasOrigSize(s)) this.setOrigSize(s, obj, this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+  }
+
+  /** init_object(): red zones to `val`, the object poisoned up to its requested size. */
+  private initObject(s: number, obj: number, val: number): void {
+    const u8 = this.slub.u8;
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const flags = this.flags(s);
+    let poisonSize = cf[r + C_OBJECT_SIZE]!;
+    if (flags & SLAB_RED_ZONE) {
+      u8.fill(val, obj - cf[r + C_RED_LEFT_PAD]!, obj);
+      if (val === SLUB_RED_ACTIVE && this.hasOrigSize(s)) poisonSize = this.getOrigSize(s, obj);
+    }
+    if (flags & __OBJECT_POISON) {
+      u8.fill(POISON_FREE, obj, obj + poisonSize - 1);
+      u8[obj + poisonSize - 1] = POISON_END;
+    }
+    if (flags & SLAB_RED_ZONE) u8.fill(val, obj + poisonSize, obj + cf[r + C_INUSE]!);
+  }
+
+  /** init_tracking(): both tracks zeroed. */
+  private initTracking(s: number, obj: number): void {
+    if (!(this.flags(s) & SLAB_STORE_USER)) return;
+    const at = obj + this.infoEnd(s);
+    this.slub.u8.fill(0, at, at + 2 * TRACK_SIZE);
+  }
+
+  /**
+   * setup_slab_debug() and setup_object_debug() for a new slab: with POISON
+   * the whole slab is 0x5a first, then every object gets its inactive red
+   * zones and poison and empty tracks.
+   */
+  setupSlab(s: number, pfn: number): void {
+    const flags = this.flags(s);
+    const base = pfn * 4096;
+    if (flags & SLAB_POISON) this.slub.u8.fill(POISON_INUSE, base, base + this.slabBytes(pfn));
+    if (!(flags & (SLAB_STORE_USER | SLAB_RED_ZONE | __OBJECT_POISON))) return;
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const first = base + cf[r + C_RED_LEFT_PAD]!;
+    const size = cf[r + C_SIZE]!;
+    for (let i = 0; i < this.slabObjects(pfn); i++) {
+      this.initObject(s, first + i * size, SLUB_RED_INACTIVE);
+      this.initTracking(s, first + i * size);
+    }
+  }
+
+  /** jiffies of the virtual clock. */
+  private jiffies(): number {
+    return Math.floor(this.env.nowNs() / (1_000_000_000 / HZ));
+  }
+
+  /**
+   * set_track_prepare(): save the caller's stack in the depot, return its
+   * handle (0: no stack). Like stack_depot_save(), a stack seen before gets
+   * its old handle: it is recognised by the raw positions of its call sites,
+   * which V8 hands out without formatting; only a new stack is formatted
+   * (source-mapped) into frames, once.
+   */
+  private trackPrepare(): number {
+    if (typeof Error.captureStackTrace !== 'function') return this.depotSave(captureStack(16));
+    const prevPrepare = Error.prepareStackTrace;
+    const prevLimit = Error.stackTraceLimit;
+    let sites: NodeJS.CallSite[] = [];
+    try {
+      Error.prepareStackTrace = rawCallSites;
+      Error.stackTraceLimit = 48;
+      const holder: { stack?: unknown } = {};
+      Error.captureStackTrace(holder);
+      if (Array.isArray(holder.stack)) sites = holder.stack as NodeJS.CallSite[];
+    } finally {
+      Error.prepareStackTrace = prevPrepare;
+      Error.stackTraceLimit = prevLimit;
+    }
+    let key = '';
+    for (const cs of sites) key += `${cs.getFileName()}:${cs.getLineNumber()}:${cs.getColumnNumber()}\n`;
+    let h = this.siteIndex.get(key);
+    if (h === undefined) {
+      h = this.depotSave(captureStack(16));
+      this.siteIndex.set(key, h);
+    }
+    return h;
+  }
+
+  /** stack_depot_save(): the handle of these frames, stored once. */
+  private depotSave(frames: Frame[]): number {
+    if (frames.length === 0) return 0;
+    const key = frames.map((f) => `${f.fn}\0${f.file}\0${f.line}`).join('\n');
+    let h = this.depotIndex.get(key);
+    if (h === undefined) {
+      this.depot.push(frames);
+      h = this.depot.length;
+      this.depotIndex.set(key, h);
+    }
+    return h;
+  }
+
+  /** set_track_update(): fill one struct track in the slot. */
+  private setTrack(s: number, obj: number, which: number, handle: number): void {
+    const at = (obj + this.infoEnd(s) + which * TRACK_SIZE) >>> 2;
+    const u32 = this.slub.u32;
+    u32[at] = (TEXT_BASE_LO + handle) >>> 0;
+    u32[at + 1] = TEXT_BASE_HI;
+    u32[at + 2] = handle;
+    u32[at + 3] = this.env.cpu();
+    u32[at + 4] = this.env.pid();
+    u32[at + 5] = 0;
+    const when = this.jiffies();
+    u32[at + 6] = when % 2 ** 32;
+    u32[at + 7] = Math.floor(when / 2 ** 32);
+  }
+
+  private readTrack(s: number, obj: number, which: number): Track {
+    const at = (obj + this.infoEnd(s) + which * TRACK_SIZE) >>> 2;
+    const u32 = this.slub.u32;
+    return {
+      addrLo: u32[at]!,
+      addrHi: u32[at + 1]!,
+      handle: u32[at + 2]!,
+      cpu: u32[at + 3]! | 0,
+      pid: u32[at + 4]! | 0,
+      when: u32[at + 6]! + u32[at + 7]! * 2 ** 32,
+    };
+  }
+
+  /** The frames saved for a track (the stack depot), empty when none. */
+  trackFrames(s: number, obj: number, which: 'alloc' | 'free'): Frame[] {
+    if (!(this.flags(s) & SLAB_STORE_USER)) return [];
+    const h = this.readTrack(s, obj, which === 'alloc' ? TRACK_ALLOC : TRACK_FREE).handle;
+    return h > 0 && h <= this.depot.length ? this.depot[h - 1]! : [];
+  }
+
+  /** print_track(): "<what> in <caller> age=.. cpu=.. pid=.." and the saved stack. */
+  private printTrack(label: string, t: Track, now: number): string[] {
+    if (t.addrLo === 0 && t.addrHi === 0) return [];
+    const frames = t.handle > 0 && t.handle <= this.depot.length ? this.depot[t.handle - 1]! : [];
+    const caller = frames.length > 0 ? `${frames[0]!.fn} (${frames[0]!.file}:${frames[0]!.line})` : `0x${hex(t.addrHi, 8)}${hex(t.addrLo, 8)}`;
+    const lines = [`${label} in ${caller} age=${now - t.when} cpu=${t.cpu} pid=${t.pid}`];
+    if (frames.length > 0) for (const f of frames) lines.push(formatFrame(f));
+    else lines.push('object allocation/free stack trace missing');
+    return lines;
+  }
+
+  /** print_tracking(). */
+  printTracking(s: number, obj: number): string[] {
+    if (!(this.flags(s) & SLAB_STORE_USER)) return [];
+    const now = this.jiffies();
+    return [...this.printTrack('Allocated', this.readTrack(s, obj, TRACK_ALLOC), now), ...this.printTrack('Freed', this.readTrack(s, obj, TRACK_FREE), now)];
+  }
+
+  // ───────────────────────── report pieces ─────────────────────────
+
+  /** Print report lines now (KERN_ERR) and keep them for onBug. */
+  private pr(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    this.env.printk(`${KERN_ERR}${lines.join('\n')}\n`);
+    for (const l of lines) this.pending.push(l);
+  }
+
+  /**
+   * End of an operation that found something: hand the report to onBug
+   * (which throws a KernelBug under onBug: 'throw').
+   */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const lines = this.pending;
+    this.pending = [];
+    this.env.bug('slub', lines);
+  }
+
+  /** slab_bug(): the header block. A reason ending in "\n" leaves an empty line, as %pV does. */
+  private slabBug(s: number, reason: string): string[] {
+    return [RULE_EQ, ...`BUG ${this.name(s)} (${this.env.printTainted()}): ${reason}`.split('\n'), RULE_DASH, ''];
+  }
+
+  /** slab_fix(). */
+  private slabFix(s: number, text: string): void {
+    this.errors++;
+    this.pr([`FIX ${this.name(s)}: ${text}`]);
+  }
+
+  /** print_section() with a hex dump of `len` bytes at `addr`. */
+  private section(prefix: string, addr: number, len: number): string[] {
+    if (len <= 0) return [];
+    return printHexDump(prefix, 'address', 16, 1, this.slub.u8.subarray(addr, addr + len), true, addr);
+  }
+
+  /** print_slab_info(): "Slab 0x.. objects=.. used=.. fp=0x.. flags=%pGp". */
+  private slabInfo(s: number, pfn: number): string {
+    const zone = this.env.pageZone(pfn);
+    const flags = formatPageFlags(pageflagNames, pageFlagsWord(this.slub.pages, pfn, zone), {
+      node: 0,
+      zone,
+      lastcpupid: LAST_CPUPID_UNSET,
+    });
+    const slab = formatPx(VMEMMAP_START + BigInt(pfn) * 64n);
+    return `Slab 0x${slab} objects=${this.slabObjects(pfn)} used=${this.slub.slabInuse(pfn)} fp=0x${ptr(this.slub.slabFreelist(s, pfn))} flags=${flags}`;
+  }
+
+  /** print_trailer(): tracks, Slab, Object and the hex dumps of the slot. */
+  private trailer(s: number, pfn: number, p: number): string[] {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const flags = this.flags(s);
+    const base = pfn * 4096;
+    const objectSize = cf[r + C_OBJECT_SIZE]!;
+    const lines = this.printTracking(s, p);
+    lines.push(this.slabInfo(s, pfn));
+    lines.push(`Object 0x${ptr(p)} @offset=${p - base} fp=0x${this.fpHex(s, p)}`, '');
+    if (flags & SLAB_RED_ZONE) lines.push(...this.section('Redzone  ', p - cf[r + C_RED_LEFT_PAD]!, cf[r + C_RED_LEFT_PAD]!));
+    else if (p > base + 16) lines.push(...this.section('Bytes b4 ', p - 16, 16));
+    lines.push(...this.section('Object   ', p, Math.min(objectSize, 4096)));
+    if (flags & SLAB_RED_ZONE) lines.push(...this.section('Redzone  ', p + objectSize, cf[r + C_INUSE]! - objectSize));
+    let off = this.infoEnd(s);
+    if (flags & SLAB_STORE_USER) off += 2 * TRACK_SIZE;
+    if (this.hasOrigSize(s)) off += ORIG_SIZE_SIZE;
+    off += this.kasanMetaSize(s, false);
+    const sfo = this.sizeFromObject(s);
+    if (off !== sfo) lines.push(...this.section('Padding  ', p + off, sfo - off));
+    return lines;
+  }
+
+  /** WARN_ON(1) at `fn`: the cut-here block; TAINT_WARN comes after it. */
+  private warnOn(fn: string): void {
+    this.pr([
+      '------------[ cut here ]------------',
+      `WARNING: CPU: ${this.env.cpu()} PID: ${this.env.pid()} at mm/slub.c ${fn}`,
+      'Modules linked in:',
+      ...this.env.dumpStack(),
+      '---[ end trace 0000000000000000 ]---',
+    ]);
+    this.env.addTaint(TAINT_WARN, false);
+  }
+
+  /**
+   * object_err(): the BUG block about one object, its trailer (or "Invalid
+   * pointer" when it is not an object of the slab), the taint and the WARN.
+   * `count` is false when check_bytes_and_report() already counted the error.
+   */
+  private objectErr(s: number, pfn: number, obj: number, reason: string, count = true): void {
+    if (count) this.errors++;
+    const lines = this.slabBug(s, reason);
+    if (obj === 0 || !this.checkValidPointer(s, pfn, obj)) {
+      lines.push(this.slabInfo(s, pfn), `Invalid pointer 0x${ptr(obj)}`);
+    } else {
+      lines.push(...this.trailer(s, pfn, obj));
+    }
+    this.pr(lines);
+    this.env.addTaint(TAINT_BAD_PAGE, true);
+    this.warnOn('object_err');
+  }
+
+  /** __slab_err(): the Slab line, the taint and the WARN. */
+  private slabErrTail(s: number, pfn: number): void {
+    this.pr([this.slabInfo(s, pfn)]);
+    this.env.addTaint(TAINT_BAD_PAGE, true);
+    this.warnOn('slab_err');
+  }
+
+  /** slab_err(). */
+  private slabErr(s: number, pfn: number, text: string): void {
+    this.errors++;
+    this.pr(this.slabBug(s, text));
+    this.slabErrTail(s, pfn);
+  }
+
+  /** restore_bytes(): "FIX <cache>: Restoring <what> 0x..-0x..=0x.." and the bytes back. */
+  private restoreBytes(s: number, what: string, data: number, from: number, to: number): void {
+    this.slabFix(s, `Restoring ${what} 0x${ptr(from)}-0x${ptr(to - 1)}=0x${data.toString(16)}`);
+    this.slub.u8.fill(data, from, to);
+  }
+
+  /**
+   * check_bytes_and_report(): the first byte of [start, start + bytes) that
+   * is not `value` up to the last one, reported and restored. Returns true
+   * when the range was intact.
+   */
+  private checkBytes(s: number, pfn: number, obj: number, what: string, start: number, value: number, bytes: number, printObject: boolean): boolean {
+    const u8 = this.slub.u8;
+    let fault = -1;
+    for (let i = start; i < start + bytes; i++) {
+      if (u8[i] !== value) {
+        fault = i;
+        break;
+      }
+    }
+    if (fault < 0) return true;
+    let end = start + bytes;
+    while (end > fault && u8[end - 1] === value) end--;
+    this.errors++;
+    this.pr([
+      `[${what} overwritten] 0x${ptr(fault)}-0x${ptr(end - 1)} @offset=${fault - pfn * 4096}. First byte 0x${u8[fault]!.toString(16)} instead of 0x${value.toString(16)}`,
+    ]);
+    if (printObject) this.objectErr(s, pfn, obj, 'Object corrupt', false);
+    this.restoreBytes(s, what, value, fault, end);
+    return false;
+  }
+
+  // ───────────────────────── the checks ─────────────────────────
+
+  /** check_pad_bytes(): the padding after the metadata is 0x5a. */
+  private checkPadBytes(s: number, pfn: number, p: number): boolean {
+    let off = this.infoEnd(s);
+    if (this.flags(s) & SLAB_STORE_USER) {
+      off += 2 * TRACK_SIZE;
+      if (this.flags(s) & SLAB_KMALLOC) off += ORIG_SIZE_SIZE;
+    }
+    off += this.kasanMetaSize(s, false);
+    const sfo = this.sizeFromObject(s);
+    if (sfo === off) return true;
+    return this.checkBytes(s, pfn, p, 'Object padding', p + off, POISON_INUSE, sfo - off, true);
+  }
+
+  /** slab_pad_check(): the bytes after the last object are 0x5a (POISON only). */
+  private slabPadCheck(s: number, pfn: number): void {
+    if (!(this.flags(s) & SLAB_POISON)) return;
+    const u8 = this.slub.u8;
+    const start = pfn * 4096;
+    const length = this.slabBytes(pfn);
+    const remainder = length % this.slub.cf[s * C_FIELDS + C_SIZE]!;
+    if (remainder === 0) return;
+    const pad = start + length - remainder;
+    let fault = -1;
+    for (let i = pad; i < start + length; i++) {
+      if (u8[i] !== POISON_INUSE) {
+        fault = i;
+        break;
+      }
+    }
+    if (fault < 0) return;
+    let end = start + length;
+    while (end > fault && u8[end - 1] === POISON_INUSE) end--;
+    this.pr([
+      ...this.slabBug(s, `Padding overwritten. 0x${ptr(fault)}-0x${ptr(end - 1)} @offset=${fault - start}`),
+      ...this.section('Padding ', pad, remainder),
+    ]);
+    this.slabErrTail(s, pfn);
+    this.restoreBytes(s, 'slab padding', POISON_INUSE, fault, end);
+  }
+
+  /**
+   * check_object(): red zones against `val`, the poison of a free object,
+   * the padding, and the free pointer where it can be read. Every damaged
+   * region is reported and restored; the first one prints the object.
+   */
+  private checkObject(s: number, pfn: number, obj: number, val: number): boolean {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const flags = this.flags(s);
+    const objectSize = cf[r + C_OBJECT_SIZE]!;
+    const inuse = cf[r + C_INUSE]!;
+    let ret = true;
+    if (flags & SLAB_RED_ZONE) {
+      const rlp = cf[r + C_RED_LEFT_PAD]!;
+      if (!this.checkBytes(s, pfn, obj, 'Left Redzone', obj - rlp, val, rlp, ret)) ret = false;
+      if (!this.checkBytes(s, pfn, obj, 'Right Redzone', obj + objectSize, val, inuse - objectSize, ret)) ret = false;
+      if (this.hasOrigSize(s) && val === SLUB_RED_ACTIVE) {
+        const orig = this.getOrigSize(s, obj);
+        if (objectSize > orig && !this.checkBytes(s, pfn, obj, 'kmalloc Redzone', obj + orig, val, objectSize - orig, ret)) ret = false;
+      }
+    } else if (flags & SLAB_POISON && objectSize < inuse) {
+      if (!this.checkBytes(s, pfn, obj, 'Alignment padding', obj + objectSize, POISON_INUSE, inuse - objectSize, ret)) ret = false;
+    }
+    if (flags & SLAB_POISON) {
+      if (val !== SLUB_RED_ACTIVE && flags & __OBJECT_POISON) {
+        const meta = this.kasanMetaSize(s, true);
+        if (meta < objectSize - 1 && !this.checkBytes(s, pfn, obj, 'Poison', obj + meta, POISON_FREE, objectSize - meta - 1, ret)) ret = false;
+        if (meta < objectSize && !this.checkBytes(s, pfn, obj, 'End Poison', obj + objectSize - 1, POISON_END, 1, ret)) ret = false;
+      }
+      if (!this.checkPadBytes(s, pfn, obj)) ret = false;
+    }
+    const outside = cf[r + C_OFFSET]! >= inuse;
+    if ((outside || val !== SLUB_RED_ACTIVE) && !this.checkValidPointer(s, pfn, this.fp(s, obj))) {
+      this.objectErr(s, pfn, obj, 'Freepointer corrupt');
+      // No choice but to zap it: the rest of this slab's free objects are lost.
+      this.slub.setFreepointer(s, obj, 0);
+      ret = false;
+    }
+    return ret;
+  }
+
+  /** check_slab(): the slab's counters are possible; its tail padding is intact. */
+  private checkSlab(s: number, pfn: number): boolean {
+    const p = this.slub.pages;
+    if (p.pageType[pfn] !== PGTY_slab) {
+      this.slabErr(s, pfn, 'Not a valid slab page');
+      return false;
+    }
+    const maxobj = Math.floor(this.slabBytes(pfn) / this.slub.cf[s * C_FIELDS + C_SIZE]!);
+    const objects = this.slabObjects(pfn);
+    const inuse = this.slub.slabInuse(pfn);
+    if (objects > maxobj) {
+      this.slabErr(s, pfn, `objects ${objects} > max ${maxobj}`);
+      return false;
+    }
+    if (inuse > objects) {
+      this.slabErr(s, pfn, `inuse ${inuse} > max ${objects}`);
+      return false;
+    }
+    this.slabPadCheck(s, pfn);
+    return true;
+  }
+
+  /**
+   * on_freelist(): is `search` on slab->freelist? Walking it also repairs
+   * a corrupt chain, a cycle, and wrong objects / inuse counters.
+   * With search = 0 it returns true when the walk ended cleanly.
+   */
+  private onFreelist(s: number, pfn: number, search: number): boolean {
+    let nr = 0;
+    let object = 0;
+    const objects = this.slabObjects(pfn);
+    let fp = this.slub.slabFreelist(s, pfn);
+    while (fp !== 0 && nr <= objects) {
+      if (fp === search) return true;
+      if (!this.checkValidPointer(s, pfn, fp)) {
+        if (object !== 0) {
+          this.objectErr(s, pfn, object, 'Freechain corrupt');
+          this.slub.setFreepointer(s, object, 0);
+          break;
+        }
+        this.slabErr(s, pfn, 'Freepointer corrupt');
+        this.setSlab(s, pfn, 0, objects);
+        this.slabFix(s, 'Freelist cleared');
+        return false;
+      }
+      object = fp;
+      fp = this.fp(s, object);
+      nr++;
+    }
+    if (nr > objects) {
+      this.slabErr(s, pfn, 'Freelist cycle detected');
+      this.setSlab(s, pfn, 0, objects);
+      this.slabFix(s, 'Freelist cleared');
+      return false;
+    }
+    const maxObjects = Math.min(Math.floor(this.slabBytes(pfn) / this.slub.cf[s * C_FIELDS + C_SIZE]!), MAX_OBJS_PER_PAGE);
+    if (objects !== maxObjects) {
+      this.slabErr(s, pfn, `Wrong number of objects. Found ${objects} but should be ${maxObjects}`);
+      this.slub.pages.slabObjects[pfn] = maxObjects;
+      this.slabFix(s, 'Number of objects adjusted');
+    }
+    const inuse = this.slub.slabInuse(pfn);
+    const counted = this.slabObjects(pfn) - nr;
+    if (inuse !== counted) {
+      this.slabErr(s, pfn, `Wrong object count. Counter is ${inuse} but counted were ${counted}`);
+      this.setSlab(s, pfn, this.slub.slabFreelist(s, pfn), counted);
+      this.slabFix(s, 'Object count adjusted');
+    }
+    return search === 0;
+  }
+
+  /** trace(): SLAB_TRACE's line, the object of a free, and the stack (KERN_INFO). */
+  private trace(s: number, pfn: number, obj: number, alloc: boolean): void {
+    if (!(this.flags(s) & SLAB_TRACE)) return;
+    const lines = [
+      `TRACE ${this.name(s)} ${alloc ? 'alloc' : 'free'} 0x${ptr(obj)} inuse=${this.slub.slabInuse(pfn)} fp=0x${ptr(this.slub.slabFreelist(s, pfn))}`,
+    ];
+    if (!alloc) lines.push(...this.section('Object ', obj, this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!));
+    lines.push(...this.env.dumpStack());
+    this.env.printk(`${KERN_INFO}${lines.join('\n')}\n`);
+  }
+
+  // ───────────────────────── the full list (debug caches with SLAB_STORE_USER) ─────────────────────────
+
+  /** add_full(): only caches with SLAB_STORE_USER keep full slabs on a list. */
+  private addFull(s: number, pfn: number): void {
+    if (!(this.flags(s) & SLAB_STORE_USER)) return;
+    const cf = this.slub.cf;
+    const p = this.slub.pages;
+    const r = s * C_FIELDS;
+    const h = cf[r + C_FULL_HEAD]!;
+    p.next[pfn] = h;
+    p.prev[pfn] = -1;
+    if (h >= 0) p.prev[h] = pfn;
+    cf[r + C_FULL_HEAD] = pfn;
+  }
+
+  /** remove_full(). */
+  private removeFull(s: number, pfn: number): void {
+    if (!(this.flags(s) & SLAB_STORE_USER)) return;
+    const cf = this.slub.cf;
+    const p = this.slub.pages;
+    const r = s * C_FIELDS;
+    const n = p.next[pfn]!;
+    const pr = p.prev[pfn]!;
+    if (pr < 0) cf[r + C_FULL_HEAD] = n;
+    else p.next[pr] = n;
+    if (n >= 0) p.prev[n] = pr;
+    p.next[pfn] = -1;
+    p.prev[pfn] = -1;
+  }
+
+  // ───────────────────────── allocation ─────────────────────────
+
+  /** alloc_consistency_checks(). */
+  private allocConsistencyChecks(s: number, pfn: number, obj: number): boolean {
+    if (!this.checkSlab(s, pfn)) return false;
+    if (!this.checkValidPointer(s, pfn, obj)) {
+      this.objectErr(s, pfn, obj, 'Freelist Pointer check fails');
+      return false;
+    }
+    return this.checkObject(s, pfn, obj, SLUB_RED_INACTIVE);
+  }
+
+  /**
+   * alloc_debug_processing(): checks (F), TRACE, orig_size and the active
+   * red zones and poison. On a failed check every object of the slab is
+   * marked used, so it is never touched again.
+   */
+  private allocDebugProcessing(s: number, pfn: number, obj: number, origSize: number): boolean {
+    if (this.flags(s) & SLAB_CONSISTENCY_CHECKS && !this.allocConsistencyChecks(s, pfn, obj)) {
+      this.slabFix(s, 'Marking all objects used');
+      this.setSlab(s, pfn, 0, this.slabObjects(pfn));
+      return false;
+    }
+    this.trace(s, pfn, obj, true);
+    this.setOrigSize(s, obj, origSize);
+    this.initObject(s, obj, SLUB_RED_ACTIVE);
+    return true;
+  }
+
+  /** Take slab->freelist's first object; a garbage next pointer ends the list. */
+  private takeFirst(s: number, pfn: number, inuse: number): number {
+    const obj = this.slub.slabFreelist(s, pfn);
+    const next = this.fp(s, obj);
+    this.setSlab(s, pfn, next > 0 && this.checkValidPointer(s, pfn, next) ? next : 0, inuse);
+    return obj;
+  }
+
+  /** alloc_single_from_partial(). */
+  private allocSingleFromPartial(s: number, pfn: number, origSize: number): number {
+    const obj = this.takeFirst(s, pfn, this.slub.slabInuse(pfn) + 1);
+    if (!this.allocDebugProcessing(s, pfn, obj, origSize)) {
+      this.slub.removePartial(s, pfn);
+      return 0;
+    }
+    if (this.slub.slabInuse(pfn) === this.slabObjects(pfn)) {
+      this.slub.removePartial(s, pfn);
+      this.addFull(s, pfn);
+    }
+    return obj;
+  }
+
+  /** alloc_single_from_new_slab(). */
+  private allocSingleFromNewSlab(s: number, pfn: number, origSize: number): number {
+    const obj = this.takeFirst(s, pfn, 1);
+    if (!this.allocDebugProcessing(s, pfn, obj, origSize)) return 0;
+    if (this.slub.slabInuse(pfn) === this.slabObjects(pfn)) this.addFull(s, pfn);
+    else this.slub.addPartial(s, pfn, false);
+    return obj;
+  }
+
+  /**
+   * ___slab_alloc() for a debug cache: an object from the first node partial
+   * slab that passes the checks, else from a new slab; then the alloc track.
+   * `origSize` is the kmalloc request size (object_size for kmem_cache_alloc).
+   */
+  alloc(s: number, gfp: number, origSize: number): number {
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    if (origSize < 0) origSize = cf[r + C_OBJECT_SIZE]!;
+    for (;;) {
+      let obj = 0;
+      for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {
+        const next = this.slub.pages.next[slab]!;
+        obj = this.allocSingleFromPartial(s, slab, origSize);
+        if (obj !== 0) break;
+        this.flush();
+        slab = next;
+      }
+      if (obj === 0) {
+        const slab = this.slub.newSlab(s, gfp);
+        if (slab < 0) {
+          if (!(gfp & __GFP_NOWARN)) this.slub.reports.outOfMemory(s, gfp);
+          return 0;
+        }
+        obj = this.allocSingleFromNewSlab(s, slab, origSize);
+        if (obj === 0) {
+          this.flush();
+          continue;
+        }
+      }
+      if (this.flags(s) & SLAB_STORE_USER) this.setTrack(s, obj, TRACK_ALLOC, this.trackPrepare());
+      return obj;
+    }
+  }
+
+  // ───────────────────────── free ─────────────────────────
+
+  /** free_consistency_checks(). */
+  private freeConsistencyChecks(s: number, pfn: number, obj: number): boolean {
+    if (!this.checkValidPointer(s, pfn, obj)) {
+      this.slabErr(s, pfn, `Invalid object pointer 0x${ptr(obj)}`);
+      return false;
+    }
+    if (this.onFreelist(s, pfn, obj)) {
+      this.objectErr(s, pfn, obj, 'Object already free');
+      return false;
+    }
+    if (!this.checkObject(s, pfn, obj, SLUB_RED_ACTIVE)) return false;
+    if (this.slub.pages.slabCache[pfn] !== s) {
+      this.objectErr(s, pfn, obj, 'page slab pointer corrupt.');
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * free_debug_processing() for the chain head..tail of `cnt` objects.
+   * Returns the number of objects that may be freed, or -1 when none may.
+   */
+  private freeDebugProcessing(s: number, pfn: number, head: number, tail: number, bulkCnt: number, handle: number): number {
+    const flags = this.flags(s);
+    let object = head;
+    let ok = false;
+    let cnt = 0;
+    let go = !(flags & SLAB_CONSISTENCY_CHECKS) || this.checkSlab(s, pfn);
+    const inuse = this.slub.slabInuse(pfn);
+    if (go && inuse < bulkCnt) {
+      this.slabErr(s, pfn, `Slab has ${inuse} allocated objects but ${bulkCnt} are to be freed\n`);
+      go = false;
+    }
+    while (go) {
+      if (++cnt > bulkCnt) break;
+      if (flags & SLAB_CONSISTENCY_CHECKS && !this.freeConsistencyChecks(s, pfn, object)) {
+        go = false;
+        break;
+      }
+      if (flags & SLAB_STORE_USER) this.setTrack(s, object, TRACK_FREE, handle);
+      this.trace(s, pfn, object, false);
+      // The free pointer is not in the way: SLAB_POISON moved it out of the object.
+      this.initObject(s, object, SLUB_RED_INACTIVE);
+      if (object === tail) {
+        ok = true;
+        break;
+      }
+      object = this.fp(s, object);
+      if (object <= 0) break;
+    }
+    if (go && cnt !== bulkCnt) {
+      this.slabErr(s, pfn, `Bulk free expected ${bulkCnt} objects but found ${cnt}\n`);
+      bulkCnt = cnt;
+    }
+    if (!ok) {
+      this.slabFix(s, `Object at 0x${ptr(Math.max(object, 0))} not freed`);
+      return -1;
+    }
+    return bulkCnt;
+  }
+
+  /**
+   * free_to_partial_list(): the debug free. After the checks the chain goes
+   * on slab->freelist; a slab that was full returns to the partial list, an
+   * empty one is freed once the node keeps min_partial partial slabs.
+   */
+  freeToPartialList(s: number, pfn: number, head: number, tail: number, bulkCnt: number): void {
+    const slub = this.slub;
+    const cf = slub.cf;
+    const r = s * C_FIELDS;
+    const handle = this.flags(s) & SLAB_STORE_USER ? this.trackPrepare() : 0;
+    let slabFree = false;
+    const cnt = this.freeDebugProcessing(s, pfn, head, tail, bulkCnt, handle);
+    if (cnt >= 0) {
+      const prior = slub.slabFreelist(s, pfn);
+      if (prior === tail && cf[r + C_XOR_HI]! !== 0) {
+        // CONFIG_SLAB_FREELIST_HARDENED: set_freepointer()'s BUG_ON(object == fp).
+        slub.reports.bugOn('set_freepointer', `object 0x${tail.toString(16)} is already the slab freelist head`);
+        this.flush();
+        return;
+      }
+      const inuse = slub.slabInuse(pfn) - cnt;
+      slub.setFreepointer(s, tail, prior);
+      this.setSlab(s, pfn, head, inuse);
+      if (inuse === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) slabFree = true;
+      if (prior === 0) {
+        this.removeFull(s, pfn);
+        if (!slabFree) {
+          slub.addPartial(s, pfn, true);
+          slub.stat(s, FREE_ADD_PARTIAL);
+        }
+      } else if (slabFree) {
+        slub.removePartial(s, pfn);
+        slub.stat(s, FREE_REMOVE_PARTIAL);
+      }
+    }
+    if (slabFree) {
+      slub.stat(s, FREE_SLAB);
+      slub.discardSlab(s, pfn);
+    }
+    this.flush();
+  }
+
+  // ───────────────────────── validate and shutdown ─────────────────────────
+
+  /** validate_slab(): the slab, its freelist, then every object until one is bad. */
+  private validateSlab(s: number, pfn: number): void {
+    if (!this.checkSlab(s, pfn) || !this.onFreelist(s, pfn, 0)) return;
+    const map = this.freeMap(s, pfn);
+    const cf = this.slub.cf;
+    const r = s * C_FIELDS;
+    const first = pfn * 4096 + cf[r + C_RED_LEFT_PAD]!;
+    const size = cf[r + C_SIZE]!;
+    for (let i = 0; i < this.slabObjects(pfn); i++) {
+      if (!this.checkObject(s, pfn, first + i * size, map[i] ? SLUB_RED_INACTIVE : SLUB_RED_ACTIVE)) break;
+    }
+  }
+
+  /**
+   * validate_slab_cache() (/sys/kernel/slab/<cache>/validate): flush the
+   * CPUs, check every slab on the node partial list and, for caches with
+   * SLAB_STORE_USER, on the full list. Returns the errors it found, counted
+   * as slab_errors counts them.
+   */
+  validate(s: number): number {
+    const before = this.errors;
+    const slub = this.slub;
+    const cf = slub.cf;
+    const r = s * C_FIELDS;
+    slub.flushAll(s);
+    let count = 0;
+    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
+      this.validateSlab(s, slab);
+      count++;
+    }
+    if (count !== cf[r + C_NR_PARTIAL]!) {
+      this.errors++;
+      this.pr([`SLUB ${this.name(s)}: ${count} partial slabs counted but counter=${cf[r + C_NR_PARTIAL]}`]);
+    }
+    if (this.flags(s) & SLAB_STORE_USER) {
+      for (let slab = cf[r + C_FULL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
+        this.validateSlab(s, slab);
+        count++;
+      }
+      if (count !== cf[r + C_NR_SLABS]!) {
+        this.errors++;
+        this.pr([`SLUB: ${this.name(s)} ${count} slabs counted but counter=${cf[r + C_NR_SLABS]}`]);
+      }
+    }
+    this.flush();
+    return this.errors - before;
+  }
+
+  /**
+   * free_partial()'s list_slab_objects() for __kmem_cache_shutdown(): every
+   * partial slab still holding objects is reported with each object left in
+   * it and its tracks. Call after the empty slabs are gone; the report waits
+   * in `pending` until flush() so the caller can add its WARN first.
+   */
+  listSlabObjects(s: number): void {
+    const slub = this.slub;
+    const cf = slub.cf;
+    const r = s * C_FIELDS;
+    const first = cf[r + C_RED_LEFT_PAD]!;
+    const size = cf[r + C_SIZE]!;
+    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
+      if (slub.slabInuse(slab) === 0) continue;
+      this.errors++;
+      const lines = this.slabBug(s, 'Objects remaining on __kmem_cache_shutdown()');
+      const map = this.freeMap(s, slab);
+      const base = slab * 4096;
+      for (let i = 0; i < this.slabObjects(slab); i++) {
+        if (map[i]) continue;
+        this.errors++;
+        const p = base + first + i * size;
+        lines.push(`Object 0x${ptr(p)} @offset=${p - base}`, ...this.printTracking(s, p));
+      }
+      this.pr(lines);
+      this.slabErrTail(s, slab);
+    }
+  }
+
+  /**
+   * cache_from_obj()'s print_tracking() after "Wrong slab cache": the tracks
+   * of the object in the cache it really belongs to.
+   */
+  printTrackingOf(s: number, obj: number): void {
+    const lines = this.printTracking(s, obj);
+    if (lines.length > 0) this.env.printk(`${KERN_ERR}${lines.join('\n')}\n`);
+  }
+
+  /** Does free_debug_processing() check the pointer itself (SLAB_CONSISTENCY_CHECKS on a debug cache)? */
+  checksPointers(s: number): boolean {
+    return this.isDebug(s) && (this.flags(s) & SLAB_CONSISTENCY_CHECKS) !== 0;
+  }
+
+  /**
+   * __do_krealloc() keeping a kmalloc object that saves its request size:
+   * zero what the new size adds (__GFP_ZERO) or the tail it drops, save the
+   * new size and red-zone the rest. Returns false for other caches.
+   */
+  kreallocInPlace(s: number, obj: number, newSize: number, zero: boolean): boolean {
+    if (!this.hasOrigSize(s)) return false;
+    const u8 = this.slub.u8;
+    const ks = this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    const orig = this.getOrigSize(s, obj);
+    if (zero) {
+      if (orig !== 0 && orig < newSize) u8.fill(0, obj + orig, obj + newSize);
+      else u8.fill(0, obj + newSize, obj + ks);
+    }
+    this.setOrigSize(s, obj, newSize);
+    if (this.flags(s) & SLAB_RED_ZONE && newSize < ks) u8.fill(SLUB_RED_ACTIVE, obj + newSize, obj + ks);
+    return true;
+  }
+}

@@ -1,0 +1,1284 @@
+/**
+ * Replay a kernel's kmem tracepoints through a kmem machine.
+ *
+ * Every slab and page event is performed, in file order, on the CPU the
+ * trace names, so per-CPU caches fill and drain, and remote frees happen,
+ * as they did on the traced machine:
+ *
+ *   kmalloc, kmalloc_node        kmalloc(bytes_req, gfp): the same kmalloc
+ *                                cache the traced kernel used, or a large
+ *                                kmalloc from the page allocator above 8 KiB
+ *   kmem_cache_alloc[_node]      kmem_cache_alloc() from the cache named by
+ *                                name= (6.18+), else by the name= its free
+ *                                reports later (5.12+; see "lookahead"), else
+ *                                by its call site and bytes_alloc
+ *   kfree, kmem_cache_free       the object the pointer was allocated as
+ *   mm_page_alloc                alloc_pages(order, gfp)
+ *   mm_page_free[_batched]       __free_pages() of the block at that pfn
+ *   mm_page_alloc_zone_locked,   the traced allocator's own pcp refills and
+ *   mm_page_pcpu_drain           drains: counted, not performed (kmem's pcp
+ *                                lists do their own)
+ *
+ * Pointers pair an allocation with its free by their printed value (hashed
+ * or raw, the low 48 bits); a free of a pointer the trace never allocated
+ * (the object is older than the trace) is counted, not an error. So is a
+ * NULL allocation (it failed on the traced machine) and an allocation of a
+ * pointer still live (the trace lost the free).
+ *
+ * Lookahead: kmem_cache_alloc printed no cache name before 6.18, but
+ * kmem_cache_free has printed name= since 5.12. Events are held back in a
+ * window (1024 by default) before they are performed; when a named free
+ * arrives while its allocation is still in the window, the allocation takes
+ * that name, and the call site + bytes_alloc is remembered for the
+ * allocations that come later. An allocation that leaves the window
+ * unresolved uses what was remembered, then a table of well-known call
+ * sites, then a cache of its own named `<function>-<bytes_alloc>`.
+ *
+ * Statistics come from two places: the trace's own numbers (objects, bytes
+ * requested and allocated, internal waste) tracked per cache and per call
+ * site, and the machine (slabs, CONFIG_SLUB_STATS fast/slow path counters,
+ * page allocator state).
+ *
+ * Note: a trace that recorded both slab and page events shows the slab
+ * allocator's own page allocations as mm_page_alloc; they are replayed as
+ * page allocations too, so such pages count twice (kmem's SLUB takes its own).
+ */
+
+import { type BootOptions, boot, type Kernel } from '../kernel.js';
+import {
+  __GFP_ACCOUNT,
+  __GFP_COMP,
+  __GFP_DIRECT_RECLAIM,
+  __GFP_DMA,
+  __GFP_DMA32,
+  __GFP_FS,
+  __GFP_HARDWALL,
+  __GFP_HIGH,
+  __GFP_HIGHMEM,
+  __GFP_IO,
+  __GFP_KSWAPD_RECLAIM,
+  __GFP_MEMALLOC,
+  __GFP_MOVABLE,
+  __GFP_NOMEMALLOC,
+  __GFP_NORETRY,
+  __GFP_NOWARN,
+  __GFP_RECLAIMABLE,
+  __GFP_RETRY_MAYFAIL,
+  GFP_ATOMIC,
+  GFP_HIGHUSER_MOVABLE,
+  GFP_KERNEL,
+  gfpflagNames,
+} from '../page_alloc/gfp.js';
+import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
+import {
+  ALLOC_FASTPATH,
+  C_FIELDS,
+  C_NR_SLABS,
+  C_OBJECT_SIZE,
+  C_ORDER,
+  C_SIZE,
+  C_TOTAL_OBJECTS,
+  FREE_FASTPATH,
+  MAX_CACHES,
+  NR_SLUB_STAT_ITEMS,
+  statNames,
+} from '../slub/slab.js';
+import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
+import { getCache, REAL_CACHES } from '../workloads/caches.js';
+import { KMEM_EVENT_KINDS, type KmemEvent, type PageEvent, type SlabAllocEvent, type SlabFreeEvent, TraceParseError } from './events.js';
+import { readTraceBatches, type TraceReadStats } from './stream.js';
+
+// ───────────────────────── pointers and gfp flags ─────────────────────────
+
+/**
+ * A printed pointer as a Map key: its low 48 bits (hashed pointers are 32
+ * bits, raw direct-map ones ffff8880_xxxxxxxx), 0 for NULL, -1 when it is
+ * not a hex number at all.
+ */
+export function ptrKey(s: string): number {
+  const n = s.length;
+  if (s.charCodeAt(0) === 40 /* ( */) return s === '(null)' ? 0 : -1;
+  let i = 0;
+  if (n > 2 && s.charCodeAt(0) === 48 && (s.charCodeAt(1) | 0x20) === 120) i = 2;
+  if (i >= n || n - i > 16) return -1;
+  for (let j = i; j < n - 12; j++) {
+    const c = s.charCodeAt(j) | 0x20;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return -1;
+  }
+  let v = 0;
+  for (let j = Math.max(i, n - 12); j < n; j++) {
+    const c = s.charCodeAt(j);
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else {
+      const l = c | 0x20;
+      if (l >= 97 && l <= 102) d = l - 87;
+      else return -1;
+    }
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/**
+ * An open-addressing hash table from pointer keys (non-negative integers
+ * below 2^48) to slot numbers, on typed arrays: no boxed number per key.
+ * Linear probing; deletion shifts the following entries back.
+ */
+export class PtrTable {
+  private keys: Float64Array;
+  private vals: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1 << 12) {
+    let cap = 16;
+    while (cap < capacity) cap <<= 1;
+    this.keys = new Float64Array(cap).fill(-1);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  private static hash(key: number): number {
+    const lo = key % 4294967296 | 0;
+    const hi = (key / 4294967296) | 0;
+    let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
+    h ^= h >>> 15;
+    return Math.imul(h, 0x85ebca6b) ^ (h >>> 13);
+  }
+
+  /** The value for key, or -1. */
+  get(key: number): number {
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let i = PtrTable.hash(key) & mask; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === key) return this.vals[i]!;
+      if (k === -1) return -1;
+    }
+  }
+
+  set(key: number, value: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let i = PtrTable.hash(key) & mask; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === key) {
+        this.vals[i] = value;
+        return;
+      }
+      if (k === -1) {
+        keys[i] = key;
+        this.vals[i] = value;
+        this.size++;
+        return;
+      }
+    }
+  }
+
+  /** Remove key; returns its value, or -1 when it was not there. */
+  delete(key: number): number {
+    const keys = this.keys;
+    const vals = this.vals;
+    const mask = this.mask;
+    let i = PtrTable.hash(key) & mask;
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === key) break;
+      if (k === -1) return -1;
+    }
+    const value = vals[i]!;
+    // shift back the entries of the cluster that probed past i
+    let hole = i;
+    for (let j = (i + 1) & mask; keys[j] !== -1; j = (j + 1) & mask) {
+      const home = PtrTable.hash(keys[j]!) & mask;
+      // is home cyclically in (hole, j]? then the entry stays
+      if (hole <= j ? home > hole && home <= j : home > hole || home <= j) continue;
+      keys[hole] = keys[j]!;
+      vals[hole] = vals[j]!;
+      hole = j;
+    }
+    keys[hole] = -1;
+    this.size--;
+    return value;
+  }
+
+  /** Every value. */
+  *values(): Generator<number> {
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== -1) yield this.vals[i]!;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    const cap = oldKeys.length * 2;
+    this.keys = new Float64Array(cap).fill(-1);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.size = 0;
+    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== -1) this.set(oldKeys[i]!, oldVals[i]!);
+  }
+}
+
+const GFP_BY_NAME = new Map<string, number>();
+for (const [v, name] of gfpflagNames) {
+  GFP_BY_NAME.set(name, v);
+  // 2.6/3.x kernels printed several single flags without the underscores
+  if (name.startsWith('__GFP_') && !GFP_BY_NAME.has(name.slice(2))) GFP_BY_NAME.set(name.slice(2), v);
+}
+GFP_BY_NAME.set('GFP_NOWAIT', __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
+GFP_BY_NAME.set('GFP_IOFS', __GFP_IO | __GFP_FS);
+GFP_BY_NAME.set('GFP_TEMPORARY', GFP_KERNEL | __GFP_RECLAIMABLE);
+GFP_BY_NAME.set('none', 0);
+
+/**
+ * gfp_flags as printed (`GFP_KERNEL|__GFP_ZERO`, `0xcc0`, `none`) as a mask;
+ * names kmem does not know count for nothing.
+ */
+export function parseGfpText(text: string): number {
+  if (text.length > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 0x20) === 120) {
+    const v = Number.parseInt(text.slice(2), 16);
+    return Number.isFinite(v) ? v & 0x7fffffff : 0;
+  }
+  let m = 0;
+  for (const part of text.split('|')) {
+    const v = GFP_BY_NAME.get(part);
+    if (v !== undefined) m |= v;
+    else if (part.startsWith('0x')) m |= Number.parseInt(part.slice(2), 16) || 0;
+  }
+  return m & 0x7fffffff;
+}
+
+/**
+ * The flags a replayed allocation passes: the traced flags that choose a
+ * zone, a migratetype, a kmalloc type or a reserve, plus __GFP_NOWARN (a
+ * smaller machine's failures are counted, not printed one by one). Dropped:
+ * __GFP_ZERO (zeroing changes no allocator decision), __GFP_NOFAIL and the
+ * rest.
+ */
+const GFP_REPLAY_MASK =
+  __GFP_DMA |
+  __GFP_HIGHMEM |
+  __GFP_DMA32 |
+  __GFP_MOVABLE |
+  __GFP_RECLAIMABLE |
+  __GFP_HIGH |
+  __GFP_IO |
+  __GFP_FS |
+  __GFP_DIRECT_RECLAIM |
+  __GFP_KSWAPD_RECLAIM |
+  __GFP_RETRY_MAYFAIL |
+  __GFP_NORETRY |
+  __GFP_MEMALLOC |
+  __GFP_NOMEMALLOC |
+  __GFP_HARDWALL |
+  __GFP_ACCOUNT |
+  __GFP_COMP;
+
+/** Migratetype → flags, for page events whose gfp_flags say nothing. */
+const GFP_FOR_MIGRATETYPE = [GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE, GFP_ATOMIC];
+
+/** The function of a call site as printed: `getname_flags+0x4f/0x1f0 [mod]` → `getname_flags`. */
+export function callSiteFunction(site: string): string {
+  let s = site;
+  if (s.charCodeAt(0) === 40 /* ( */ && s.endsWith(')')) s = s.slice(1, -1);
+  const plus = s.indexOf('+');
+  if (plus > 0) return s.slice(0, plus);
+  const sp = s.indexOf(' ');
+  return sp > 0 ? s.slice(0, sp) : s;
+}
+
+/**
+ * Where well-known call sites allocate from on a 6.x kernel, for traces
+ * that never name their caches (before 5.12).
+ */
+export const KNOWN_CALL_SITES: Readonly<Record<string, string>> = {
+  getname_flags: 'names_cache',
+  getname_kernel: 'names_cache',
+  __alloc_file: 'filp',
+  alloc_empty_file: 'filp',
+  alloc_empty_file_noaccount: 'filp',
+  security_file_alloc: 'lsm_file_cache',
+  __build_skb: 'skbuff_head_cache',
+  __napi_build_skb: 'skbuff_head_cache',
+  __alloc_skb: 'skbuff_head_cache',
+  napi_skb_cache_get: 'skbuff_head_cache',
+  skb_clone: 'skbuff_head_cache',
+  prepare_creds: 'cred_jar',
+  prepare_kernel_cred: 'cred_jar',
+  copy_creds: 'cred_jar',
+  vm_area_alloc: 'vm_area_struct',
+  vm_area_dup: 'vm_area_struct',
+  mas_alloc_nodes: 'maple_node',
+  mt_alloc_one: 'maple_node',
+  __d_alloc: 'dentry',
+  d_alloc: 'dentry',
+  alloc_inode: 'inode_cache',
+  dup_task_struct: 'task_struct',
+  mm_alloc: 'mm_struct',
+  dup_mm: 'mm_struct',
+  anon_vma_alloc: 'anon_vma',
+  anon_vma_clone: 'anon_vma_chain',
+  __anon_vma_prepare: 'anon_vma_chain',
+  anon_vma_fork: 'anon_vma_chain',
+  alloc_pid: 'pid',
+  copy_signal: 'signal_cache',
+  copy_sighand: 'sighand_cache',
+  dup_fd: 'files_cache',
+  copy_fs_struct: 'fs_cache',
+  sock_alloc_inode: 'sock_inode_cache',
+  sk_prot_alloc: 'TCP',
+  reqsk_alloc: 'request_sock_TCP',
+  inet_reqsk_alloc: 'request_sock_TCP',
+};
+
+// ───────────────────────── statistics rows ─────────────────────────
+
+/** What the replay counts for one cache or one call site. */
+class Row {
+  allocs = 0;
+  frees = 0;
+  live = 0;
+  peak = 0;
+  /** bytes_alloc of the live objects, and its peak */
+  liveBytes = 0;
+  peakBytes = 0;
+  /** bytes_req of the live objects */
+  liveReq = 0;
+  /** bytes_alloc - bytes_req of the live objects, its peak, and over every allocation */
+  liveWaste = 0;
+  peakWaste = 0;
+  totalWaste = 0;
+  allocFast = 0;
+  allocSlow = 0;
+  freeFast = 0;
+  freeSlow = 0;
+  remoteFrees = 0;
+  /** kmem could not allocate (the replaying machine ran out) */
+  failed = 0;
+
+  alloc(req: number, bytes: number): void {
+    this.allocs++;
+    if (++this.live > this.peak) this.peak = this.live;
+    this.liveReq += req;
+    this.liveBytes += bytes;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+    const w = bytes > req ? bytes - req : 0;
+    this.totalWaste += w;
+    this.liveWaste += w;
+    if (this.liveWaste > this.peakWaste) this.peakWaste = this.liveWaste;
+  }
+
+  /** An object goes; `counted` false for one whose free the trace lost. */
+  free(req: number, bytes: number, counted: boolean): void {
+    if (counted) this.frees++;
+    this.live--;
+    this.liveReq -= req;
+    this.liveBytes -= bytes;
+    this.liveWaste -= bytes > req ? bytes - req : 0;
+  }
+}
+
+class CacheRow extends Row {
+  readonly name: string;
+  /** Position in the replayer's list of rows. */
+  readonly index: number;
+  /** The kmem cache, -1 for large kmallocs (page allocator), -2 when kmem could not create it. */
+  readonly kmemId: number;
+  peakSlabs = 0;
+  constructor(name: string, kmemId: number, index: number) {
+    super();
+    this.name = name;
+    this.kmemId = kmemId;
+    this.index = index;
+  }
+}
+
+class SiteRow extends Row {
+  readonly callSite: string;
+  readonly index: number;
+  readonly func: string;
+  /** The cache an unnamed kmem_cache_alloc of this call site uses, by bytes_alloc. */
+  readonly cacheByBytes = new Map<number, CacheRow>();
+  /** The caches this site allocated from (by name, with counts). */
+  readonly caches = new Map<string, number>();
+  lastCache: CacheRow | null = null;
+  constructor(callSite: string, index: number) {
+    super();
+    this.callSite = callSite;
+    this.index = index;
+    this.func = callSiteFunction(callSite);
+  }
+}
+
+/** A copy of a string that does not keep the (large) string it was sliced from alive. */
+function flat(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+// ───────────────────────── report shapes ─────────────────────────
+
+export interface PeakFinal {
+  peak: number;
+  final: number;
+}
+
+export interface ReplayCacheReport {
+  name: string;
+  /** object_size and slot size of the kmem cache (null for large kmallocs) */
+  objectSize: number | null;
+  slabSize: number | null;
+  order: number | null;
+  allocs: number;
+  frees: number;
+  objects: PeakFinal;
+  /** null for large kmallocs */
+  slabs: PeakFinal | null;
+  /** sum of bytes_alloc of the live objects */
+  bytes: PeakFinal;
+  /** sum of bytes_req of the live objects at the end */
+  requestedBytes: number;
+  /** bytes_alloc - bytes_req */
+  waste: PeakFinal & { total: number };
+  /** objects in use / object slots in the cache's slabs at the end, percent (null without slabs) */
+  utilisation: number | null;
+  fastpath: { alloc: number; free: number };
+  slowpath: { alloc: number; free: number };
+  remoteFrees: number;
+  replayFailures: number;
+}
+
+export interface ReplaySiteReport {
+  callSite: string;
+  caches: string[];
+  allocs: number;
+  frees: number;
+  objects: PeakFinal;
+  /** slabs holding the site's live objects at the end */
+  slabs: { final: number };
+  bytes: PeakFinal;
+  waste: PeakFinal & { total: number };
+  fastpath: { alloc: number };
+  slowpath: { alloc: number };
+  remoteFrees: number;
+}
+
+export interface ReplayPageReport {
+  /** allocations[order][migratetype name] */
+  allocations: { order: number; byMigratetype: Record<string, number>; total: number }[];
+  frees: number;
+  unknownFrees: number;
+  failures: number;
+  live: PeakFinal;
+  /** mm_page_alloc_zone_locked and mm_page_pcpu_drain seen (not performed) */
+  zoneLockedRefills: number;
+  pcpDrains: number;
+}
+
+export interface ReplayReport {
+  events: Record<string, number>;
+  slab: {
+    allocs: number;
+    frees: number;
+    /** frees of pointers the trace never allocated (older than the trace) */
+    unknownFrees: number;
+    nullFrees: number;
+    /** NULL returned on the traced machine */
+    failedInTrace: number;
+    /** NULL returned by the replaying machine */
+    failedInReplay: number;
+    /** a pointer allocated again while still live: the free was lost */
+    lostFrees: number;
+    remoteFrees: number;
+    /** kmem_cache_alloc resolved by a later name=, by learning, by the table, or by a cache of their own */
+    resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; ownCache: number };
+  };
+  caches: ReplayCacheReport[];
+  callSites: ReplaySiteReport[];
+  pages: ReplayPageReport;
+  /** events on a CPU the machine does not have, folded onto cpu % cpus */
+  foldedCpuEvents: number;
+  /** CONFIG_SLUB_STATS counters per cache (non-zero ones), with --allocator-stats */
+  slubStats?: Record<string, Record<string, number>>;
+}
+
+// ───────────────────────── the replayer ─────────────────────────
+
+/** Where each kind is counted. */
+const N_KMALLOC = KMEM_EVENT_KINDS.indexOf('kmalloc');
+const N_KMALLOC_NODE = KMEM_EVENT_KINDS.indexOf('kmalloc_node');
+const N_KFREE = KMEM_EVENT_KINDS.indexOf('kfree');
+const N_KMEM_CACHE_ALLOC = KMEM_EVENT_KINDS.indexOf('kmem_cache_alloc');
+const N_KMEM_CACHE_ALLOC_NODE = KMEM_EVENT_KINDS.indexOf('kmem_cache_alloc_node');
+const N_KMEM_CACHE_FREE = KMEM_EVENT_KINDS.indexOf('kmem_cache_free');
+const N_MM_PAGE_ALLOC = KMEM_EVENT_KINDS.indexOf('mm_page_alloc');
+const N_MM_PAGE_FREE = KMEM_EVENT_KINDS.indexOf('mm_page_free');
+const N_MM_PAGE_FREE_BATCHED = KMEM_EVENT_KINDS.indexOf('mm_page_free_batched');
+const N_MM_PAGE_ALLOC_ZONE_LOCKED = KMEM_EVENT_KINDS.indexOf('mm_page_alloc_zone_locked');
+const N_MM_PAGE_PCPU_DRAIN = KMEM_EVENT_KINDS.indexOf('mm_page_pcpu_drain');
+
+export interface ReplayOptions {
+  /** Events held back to learn kmem_cache_alloc cache names from later frees (default 1024, 0 = none). */
+  lookahead?: number;
+}
+
+/**
+ * Replays parsed kmem events through a machine. Feed events in file order
+ * with push(); finish() performs what is still held back; report() sums up.
+ */
+export class TraceReplayer {
+  readonly k: Kernel;
+  /** Events replayed, per kind in KMEM_EVENT_KINDS order. */
+  private readonly kindCounts = new Float64Array(KMEM_EVENT_KINDS.length);
+  foldedCpuEvents = 0;
+
+  // slab objects: ptr key -> slot
+  private readonly live = new PtrTable();
+  private sAddr = new Uint32Array(1024);
+  private sCache = new Int32Array(1024);
+  private sSite = new Int32Array(1024);
+  private sCpu = new Int32Array(1024);
+  private sReq = new Int32Array(1024);
+  private sBytes = new Int32Array(1024);
+  private freeSlots: number[] = [];
+  private nextSlot = 0;
+
+  private readonly cacheRows: CacheRow[] = [];
+  private readonly rowsByName = new Map<string, CacheRow>();
+  private readonly rowOfKmalloc = new Int32Array(MAX_CACHES).fill(-1);
+  private largeRow: CacheRow | null = null;
+  private readonly siteRows: SiteRow[] = [];
+  private readonly sites = new Map<string, number>();
+
+  private allocs = 0;
+  private frees = 0;
+  private unknownFrees = 0;
+  private nullFrees = 0;
+  private failedInTrace = 0;
+  private failedInReplay = 0;
+  private lostFrees = 0;
+  private remoteFrees = 0;
+  private readonly resolved = { byName: 0, byLaterFree: 0, learned: 0, knownCallSite: 0, ownCache: 0 };
+
+  // pages: trace pfn -> slot
+  private readonly pages = new PtrTable(256);
+  private pAddr = new Uint32Array(256);
+  private pOrder = new Uint8Array(256);
+  private pFree: number[] = [];
+  private pNext = 0;
+  private readonly pageAllocs = new Float64Array(NR_PAGE_ORDERS * 8);
+  private pageFrees = 0;
+  private pageUnknownFrees = 0;
+  private pageFailures = 0;
+  private livePages = 0;
+  private peakPages = 0;
+
+  // lookahead window
+  private readonly ring: (KmemEvent | undefined)[];
+  private readonly mask: number;
+  private head = 0;
+  private count = 0;
+  private readonly pending = new Map<number, SlabAllocEvent>();
+  private readonly out: KmemEvent[] = [];
+
+  // the run being replayed (one CPU)
+  private runEvents: readonly KmemEvent[] = [];
+  private runFrom = 0;
+  private runTo = 0;
+  private readonly runFn = () => this.replayRun();
+  private lastTs = Number.NaN;
+  private readonly stats: Float64Array;
+  private readonly cf: Int32Array;
+
+  constructor(k: Kernel, opts: ReplayOptions = {}) {
+    this.k = k;
+    const want = opts.lookahead ?? 1024;
+    let cap = 1;
+    while (cap < want) cap <<= 1;
+    this.ring = want <= 0 ? [] : new Array(cap);
+    this.mask = cap - 1;
+    this.stats = k.slub.statsOn ? k.slub.st.stats : new Float64Array(0);
+    this.cf = k.slub.cf;
+  }
+
+  /** Feed events in file order. */
+  push(batch: readonly KmemEvent[]): void {
+    const ring = this.ring;
+    if (ring.length === 0) {
+      this.replayEvents(batch);
+      return;
+    }
+    const out = this.out;
+    const mask = this.mask;
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
+      const kind = e.kind;
+      if (kind === 'kmem_cache_alloc' || kind === 'kmem_cache_alloc_node') {
+        if ((e as SlabAllocEvent).name === null) {
+          const key = ptrKey(e.ptr);
+          if (key > 0) this.pending.set(key, e as SlabAllocEvent);
+        }
+      } else if (kind === 'kmem_cache_free' && e.name !== null && this.pending.size !== 0) {
+        const key = ptrKey(e.ptr);
+        const p = this.pending.get(key);
+        if (p !== undefined) {
+          this.pending.delete(key);
+          p.name = e.name;
+          this.resolved.byLaterFree++;
+          this.learn(p, e.name);
+        }
+      }
+      if (this.count === ring.length) {
+        out.push(ring[this.head]!);
+        ring[this.head] = undefined;
+        this.head = (this.head + 1) & mask;
+        this.count--;
+      }
+      ring[(this.head + this.count) & mask] = e;
+      this.count++;
+    }
+    if (out.length !== 0) {
+      this.replayEvents(out);
+      out.length = 0;
+    }
+  }
+
+  /** Perform every event still held back. */
+  finish(): void {
+    const out = this.out;
+    while (this.count > 0) {
+      out.push(this.ring[this.head]!);
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) & this.mask;
+      this.count--;
+    }
+    this.replayEvents(out);
+    out.length = 0;
+  }
+
+  /** Perform events now, in runs of one CPU. */
+  private replayEvents(events: readonly KmemEvent[]): void {
+    const k = this.k;
+    const cpus = k.cpus;
+    let i = 0;
+    const n = events.length;
+    while (i < n) {
+      const first = events[i]!;
+      let cpu = Math.max(first.cpu , 0);
+      let j = i + 1;
+      while (j < n && events[j]!.cpu === first.cpu) j++;
+      if (cpu >= cpus) {
+        this.foldedCpuEvents += j - i;
+        cpu %= cpus;
+      }
+      const ts = events[j - 1]!.timestamp;
+      if (ts > this.lastTs) {
+        k.tick(Math.round((ts - this.lastTs) * 1e9));
+        this.lastTs = ts;
+      } else if (Number.isNaN(this.lastTs) && !Number.isNaN(ts)) this.lastTs = ts;
+      this.runEvents = events;
+      this.runFrom = i;
+      this.runTo = j;
+      if (k.currentCpu === cpu) this.replayRun();
+      else k.onCpu(cpu, this.runFn);
+      i = j;
+    }
+  }
+
+  private replayRun(): void {
+    const events = this.runEvents;
+    const counts = this.kindCounts;
+    for (let i = this.runFrom; i < this.runTo; i++) {
+      const e = events[i]!;
+      switch (e.kind) {
+        case 'kmalloc':
+          counts[N_KMALLOC]!++;
+          this.kmallocEvent(e);
+          break;
+        case 'kmalloc_node':
+          counts[N_KMALLOC_NODE]!++;
+          this.kmallocEvent(e);
+          break;
+        case 'kfree':
+          counts[N_KFREE]!++;
+          this.freeEvent(e);
+          break;
+        case 'kmem_cache_alloc':
+          counts[N_KMEM_CACHE_ALLOC]!++;
+          this.cacheAllocEvent(e);
+          break;
+        case 'kmem_cache_alloc_node':
+          counts[N_KMEM_CACHE_ALLOC_NODE]!++;
+          this.cacheAllocEvent(e);
+          break;
+        case 'kmem_cache_free':
+          counts[N_KMEM_CACHE_FREE]!++;
+          this.freeEvent(e);
+          break;
+        case 'mm_page_alloc':
+          counts[N_MM_PAGE_ALLOC]!++;
+          this.pageAllocEvent(e);
+          break;
+        case 'mm_page_free':
+          counts[N_MM_PAGE_FREE]!++;
+          this.pageFreeEvent(e);
+          break;
+        case 'mm_page_free_batched':
+          counts[N_MM_PAGE_FREE_BATCHED]!++;
+          this.pageFreeEvent(e);
+          break;
+        case 'mm_page_alloc_zone_locked':
+          counts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!++;
+          break;
+        case 'mm_page_pcpu_drain':
+          counts[N_MM_PAGE_PCPU_DRAIN]!++;
+          break;
+      }
+    }
+  }
+
+  // ───────────────────────── slab events ─────────────────────────
+
+  private lastSite: SiteRow | null = null;
+  private site(callSite: string): SiteRow {
+    const last = this.lastSite;
+    if (last !== null && last.callSite === callSite) return last;
+    const at = this.sites.get(callSite);
+    let row: SiteRow;
+    if (at !== undefined) row = this.siteRows[at]!;
+    else {
+      row = new SiteRow(flat(callSite), this.siteRows.length);
+      this.sites.set(row.callSite, row.index);
+      this.siteRows.push(row);
+    }
+    this.lastSite = row;
+    return row;
+  }
+
+  private gfpOf(e: SlabAllocEvent): number {
+    const g = e.gfpValue ?? this.gfpText(e.gfp);
+    return (g & GFP_REPLAY_MASK) | __GFP_NOWARN;
+  }
+
+  private readonly gfpCache = new Map<string, number>();
+  private lastGfpText = '';
+  private lastGfp = 0;
+  private gfpText(text: string): number {
+    if (text === this.lastGfpText) return this.lastGfp;
+    let v = this.gfpCache.get(text);
+    if (v === undefined) {
+      v = parseGfpText(text);
+      text = flat(text);
+      this.gfpCache.set(text, v);
+    }
+    this.lastGfpText = text;
+    this.lastGfp = v;
+    return v;
+  }
+
+  private kmallocRow(id: number): CacheRow {
+    const at = this.rowOfKmalloc[id]!;
+    if (at >= 0) return this.cacheRows[at]!;
+    const name = this.k.slub.caches[id]!.name;
+    let row = this.rowsByName.get(name);
+    if (row === undefined) row = this.addRow(name, id);
+    this.rowOfKmalloc[id] = row.index;
+    return row;
+  }
+
+  private addRow(name: string, kmemId: number): CacheRow {
+    const row = new CacheRow(name, kmemId, this.cacheRows.length);
+    this.cacheRows.push(row);
+    this.rowsByName.set(name, row);
+    return row;
+  }
+
+  private kmallocEvent(e: SlabAllocEvent): void {
+    const key = ptrKey(e.ptr);
+    if (key === 0) {
+      this.failedInTrace++;
+      return;
+    }
+    const k = this.k;
+    const size = e.bytesReq;
+    const gfp = this.gfpOf(e);
+    let row: CacheRow;
+    if (size > 8192) {
+      row = this.largeRow ??= this.addRow('(large kmalloc)', -1);
+    } else if (size === 0) {
+      this.record(key, e, 16, null, this.site(e.callSite), 0);
+      return;
+    } else {
+      let id = k.slab.kmallocSlab(size, gfp);
+      if (id < 0) id = k.slab.kmallocSlab(size, gfp & ~(__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT));
+      row = this.kmallocRow(id);
+    }
+    this.allocate(key, e, row, gfp, true);
+  }
+
+  private cacheAllocEvent(e: SlabAllocEvent): void {
+    const key = ptrKey(e.ptr);
+    if (key === 0) {
+      this.failedInTrace++;
+      return;
+    }
+    const site = this.site(e.callSite);
+    let row: CacheRow;
+    if (e.name !== null) {
+      if (this.pending.get(key) === e) this.pending.delete(key);
+      row = this.namedRow(e.name, e.bytesReq, e.bytesAlloc);
+      this.namedAllocs++;
+    } else {
+      if (this.pending.get(key) === e) this.pending.delete(key);
+      row = this.unnamedRow(site, e);
+    }
+    this.allocate(key, e, row, this.gfpOf(e), false, site);
+  }
+
+  /** kmem_cache_alloc events replayed with a name (printed, or learned from their free). */
+  private namedAllocs = 0;
+
+  private learn(p: SlabAllocEvent, name: string): void {
+    const site = this.site(p.callSite);
+    site.cacheByBytes.set(p.bytesAlloc, this.namedRow(name, p.bytesReq, p.bytesAlloc));
+  }
+
+  private unnamedRow(site: SiteRow, e: SlabAllocEvent): CacheRow {
+    const known = site.cacheByBytes.get(e.bytesAlloc);
+    if (known !== undefined) {
+      this.resolved.learned++;
+      return known;
+    }
+    const table = KNOWN_CALL_SITES[site.func];
+    let row: CacheRow;
+    if (table !== undefined) {
+      row = this.namedRow(table, e.bytesReq, e.bytesAlloc);
+      this.resolved.knownCallSite++;
+    } else {
+      row = this.namedRow(`${site.func}-${e.bytesAlloc}`, e.bytesReq, e.bytesAlloc);
+      this.resolved.ownCache++;
+    }
+    site.cacheByBytes.set(e.bytesAlloc, row);
+    return row;
+  }
+
+  /** The row (and kmem cache) for a cache name, made on first use. */
+  private namedRow(name: string, req: number, bytes: number): CacheRow {
+    const row = this.rowsByName.get(name);
+    if (row !== undefined) return row;
+    const own = flat(name);
+    let id: number;
+    try {
+      const size = Math.max(req, 1);
+      const flags = REAL_CACHES[own] === undefined && bytes % 64 === 0 && bytes > ((size + 7) & ~7) ? SLAB_HWCACHE_ALIGN : 0;
+      id = getCache(this.k, own, size, flags);
+    } catch {
+      id = -2;
+    }
+    return this.addRow(own, id);
+  }
+
+  private allocate(key: number, e: SlabAllocEvent, row: CacheRow, gfp: number, kmalloc: boolean, site = this.site(e.callSite)): void {
+    const k = this.k;
+    const id = row.kmemId;
+    const cpu = k.currentCpu;
+    const stats = this.stats;
+    const si = (cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + ALLOC_FASTPATH;
+    const fastBefore = id >= 0 && stats.length !== 0 ? stats[si]! : 0;
+    let addr = 0;
+    if (id === -2) addr = 0;
+    else if (kmalloc) addr = k.kmalloc(e.bytesReq, gfp);
+    else addr = k.kmemCacheAlloc(id, gfp);
+    if (addr === 0) {
+      row.failed++;
+      this.failedInReplay++;
+      // remember it, so its free is not counted as unknown
+      this.record(key, e, 0, null, site, cpu);
+      return;
+    }
+    if (id >= 0) {
+      if (stats.length !== 0) {
+        if (stats[si]! > fastBefore) {
+          row.allocFast++;
+          site.allocFast++;
+        } else {
+          row.allocSlow++;
+          site.allocSlow++;
+        }
+      }
+      const slabs = this.cf[id * C_FIELDS + C_NR_SLABS]!;
+      if (slabs > row.peakSlabs) row.peakSlabs = slabs;
+    }
+    this.record(key, e, addr, row, site, cpu);
+  }
+
+  /** Track a live object (addr 0: the replay failed; row null: not counted). */
+  private record(key: number, e: SlabAllocEvent, addr: number, row: CacheRow | null, site: SiteRow, cpu: number): void {
+    if (key < 0) return; // a pointer that cannot be paired
+    const old = this.live.delete(key);
+    if (old >= 0) {
+      // allocated again while live: the trace lost its free
+      this.lostFrees++;
+      this.release(old, cpu, false);
+    }
+    let slot: number;
+    if (this.freeSlots.length !== 0) slot = this.freeSlots.pop()!;
+    else {
+      slot = this.nextSlot++;
+      if (slot === this.sAddr.length) this.growSlots();
+    }
+    this.sAddr[slot] = addr;
+    this.sCpu[slot] = cpu;
+    this.sSite[slot] = site.index;
+    this.live.set(key, slot);
+    if (row === null || addr === 0) {
+      this.sCache[slot] = -1;
+      return;
+    }
+    this.sCache[slot] = row.index;
+    this.sReq[slot] = e.bytesReq;
+    this.sBytes[slot] = e.bytesAlloc;
+    this.allocs++;
+    row.alloc(e.bytesReq, e.bytesAlloc);
+    site.alloc(e.bytesReq, e.bytesAlloc);
+    if (site.lastCache !== row) {
+      site.lastCache = row;
+      site.caches.set(row.name, (site.caches.get(row.name) ?? 0) + 1);
+    }
+  }
+
+  private growSlots(): void {
+    const n = this.sAddr.length * 2;
+    const grow = <T extends Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.sAddr = grow(this.sAddr, (m) => new Uint32Array(m));
+    this.sCache = grow(this.sCache, (m) => new Int32Array(m));
+    this.sSite = grow(this.sSite, (m) => new Int32Array(m));
+    this.sCpu = grow(this.sCpu, (m) => new Int32Array(m));
+    this.sReq = grow(this.sReq, (m) => new Int32Array(m));
+    this.sBytes = grow(this.sBytes, (m) => new Int32Array(m));
+  }
+
+  /** Free a tracked object on the running CPU and forget its slot. */
+  private release(slot: number, cpu: number, count: boolean): void {
+    const addr = this.sAddr[slot]!;
+    const at = this.sCache[slot]!;
+    this.freeSlots.push(slot);
+    if (addr === 0 || at < 0) {
+      if (addr > 16) this.k.kfree(addr);
+      return;
+    }
+    const row = this.cacheRows[at]!;
+    const site = this.siteRows[this.sSite[slot]!]!;
+    const id = row.kmemId;
+    const stats = this.stats;
+    const si = (cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + FREE_FASTPATH;
+    const fastBefore = id >= 0 && stats.length !== 0 ? stats[si]! : 0;
+    this.k.kfree(addr);
+    if (id >= 0 && stats.length !== 0) {
+      if (stats[si]! > fastBefore) row.freeFast++;
+      else row.freeSlow++;
+    }
+    const req = this.sReq[slot]!;
+    const bytes = this.sBytes[slot]!;
+    row.free(req, bytes, count);
+    site.free(req, bytes, count);
+    if (count) {
+      this.frees++;
+      if (this.sCpu[slot] !== cpu) {
+        this.remoteFrees++;
+        row.remoteFrees++;
+        site.remoteFrees++;
+      }
+    }
+  }
+
+  private freeEvent(e: SlabFreeEvent): void {
+    const key = ptrKey(e.ptr);
+    if (key === 0) {
+      this.nullFrees++;
+      return;
+    }
+    const slot = key > 0 ? this.live.delete(key) : -1;
+    if (slot < 0) {
+      this.unknownFrees++;
+      return;
+    }
+    this.release(slot, this.k.currentCpu, true);
+  }
+
+  // ───────────────────────── page events ─────────────────────────
+
+  private pageAllocEvent(e: PageEvent): void {
+    const order = e.order;
+    const mt = e.migratetype ?? 0;
+    this.pageAllocs[Math.min(order, MAX_PAGE_ORDER) * 8 + Math.min(Math.max(mt, 0), 7)]!++;
+    if (order > MAX_PAGE_ORDER) {
+      this.pageFailures++;
+      return;
+    }
+    let gfp = e.gfpValue ?? (e.gfp === null ? 0 : this.gfpText(e.gfp));
+    // flags kmem cannot read: the migratetype the trace names decides
+    if (gfp === 0) gfp = GFP_FOR_MIGRATETYPE[mt] ?? GFP_KERNEL;
+    gfp = (gfp & GFP_REPLAY_MASK) | __GFP_NOWARN;
+    if (order > 0) gfp |= __GFP_COMP;
+    const addr = this.k.allocPages(order, gfp);
+    if (addr === 0) this.pageFailures++;
+    else {
+      this.livePages += 1 << order;
+      if (this.livePages > this.peakPages) this.peakPages = this.livePages;
+    }
+    const old = this.pages.delete(e.pfn);
+    if (old >= 0) this.releasePage(old);
+    let slot: number;
+    if (this.pFree.length !== 0) slot = this.pFree.pop()!;
+    else {
+      slot = this.pNext++;
+      if (slot === this.pAddr.length) {
+        const a = new Uint32Array(slot * 2);
+        a.set(this.pAddr);
+        this.pAddr = a;
+        const o = new Uint8Array(slot * 2);
+        o.set(this.pOrder);
+        this.pOrder = o;
+      }
+    }
+    this.pAddr[slot] = addr;
+    this.pOrder[slot] = order;
+    this.pages.set(e.pfn, slot);
+  }
+
+  private releasePage(slot: number): void {
+    const addr = this.pAddr[slot]!;
+    const order = this.pOrder[slot]!;
+    this.pFree.push(slot);
+    if (addr !== 0) {
+      this.k.freePages(addr, order);
+      this.livePages -= 1 << order;
+    }
+  }
+
+  private pageFreeEvent(e: PageEvent): void {
+    const slot = this.pages.delete(e.pfn);
+    if (slot < 0) {
+      this.pageUnknownFrees++;
+      return;
+    }
+    this.pageFrees++;
+    this.releasePage(slot);
+  }
+
+  // ───────────────────────── the report ─────────────────────────
+
+  /** Sum up (call after finish()). */
+  report(opts: { allocatorStats?: boolean } = {}): ReplayReport {
+    const k = this.k;
+    const cf = this.cf;
+    // slabs holding each call site's live objects
+    const siteSlabs = new Map<number, Set<number>>();
+    for (const slot of this.live.values()) {
+      const addr = this.sAddr[slot]!;
+      if (addr <= 16 || this.sCache[slot]! < 0) continue;
+      const slab = k.slub.virtToSlab(addr);
+      if (slab < 0) continue;
+      const s = this.sSite[slot]!;
+      let set = siteSlabs.get(s);
+      if (set === undefined) {
+        set = new Set();
+        siteSlabs.set(s, set);
+      }
+      set.add(slab);
+    }
+    const caches: ReplayCacheReport[] = this.cacheRows.map((r) => {
+      const id = r.kmemId;
+      const has = id >= 0 && k.slub.caches[id] !== undefined;
+      const at = id * C_FIELDS;
+      const total = has ? cf[at + C_TOTAL_OBJECTS]! : 0;
+      return {
+        name: r.name,
+        objectSize: has ? cf[at + C_OBJECT_SIZE]! : null,
+        slabSize: has ? cf[at + C_SIZE]! : null,
+        order: has ? cf[at + C_ORDER]! : null,
+        allocs: r.allocs,
+        frees: r.frees,
+        objects: { peak: r.peak, final: r.live },
+        slabs: has ? { peak: r.peakSlabs, final: cf[at + C_NR_SLABS]! } : null,
+        bytes: { peak: r.peakBytes, final: r.liveBytes },
+        requestedBytes: r.liveReq,
+        waste: { peak: r.peakWaste, final: r.liveWaste, total: r.totalWaste },
+        utilisation: has && total > 0 ? Math.round((k.slab.liveObjects(id) * 1000) / total) / 10 : null,
+        fastpath: { alloc: r.allocFast, free: r.freeFast },
+        slowpath: { alloc: r.allocSlow, free: r.freeSlow },
+        remoteFrees: r.remoteFrees,
+        replayFailures: r.failed,
+      };
+    });
+    const callSites: ReplaySiteReport[] = this.siteRows
+      .filter((s) => s.allocs > 0)
+      .map((s) => {
+        const at = s.index;
+        return {
+          callSite: s.callSite,
+          caches: [...s.caches.keys()],
+          allocs: s.allocs,
+          frees: s.frees,
+          objects: { peak: s.peak, final: s.live },
+          slabs: { final: siteSlabs.get(at)?.size ?? 0 },
+          bytes: { peak: s.peakBytes, final: s.liveBytes },
+          waste: { peak: s.peakWaste, final: s.liveWaste, total: s.totalWaste },
+          fastpath: { alloc: s.allocFast },
+          slowpath: { alloc: s.allocSlow },
+          remoteFrees: s.remoteFrees,
+        };
+      });
+    const allocations: ReplayPageReport['allocations'] = [];
+    for (let o = 0; o < NR_PAGE_ORDERS; o++) {
+      const byMigratetype: Record<string, number> = {};
+      let total = 0;
+      for (let mt = 0; mt < 8; mt++) {
+        const n = this.pageAllocs[o * 8 + mt]!;
+        if (n === 0) continue;
+        byMigratetype[mt < MIGRATE_TYPES ? migratetypeNames[mt]! : `type${mt}`] = n;
+        total += n;
+      }
+      if (total > 0) allocations.push({ order: o, byMigratetype, total });
+    }
+    const rep: ReplayReport = {
+      events: Object.fromEntries(KMEM_EVENT_KINDS.map((kind, i) => [kind, this.kindCounts[i]!]).filter(([, n]) => n !== 0)),
+      slab: {
+        allocs: this.allocs,
+        frees: this.frees,
+        unknownFrees: this.unknownFrees,
+        nullFrees: this.nullFrees,
+        failedInTrace: this.failedInTrace,
+        failedInReplay: this.failedInReplay,
+        lostFrees: this.lostFrees,
+        remoteFrees: this.remoteFrees,
+        resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree },
+      },
+      caches,
+      callSites,
+      pages: {
+        allocations,
+        frees: this.pageFrees,
+        unknownFrees: this.pageUnknownFrees,
+        failures: this.pageFailures,
+        live: { peak: this.peakPages, final: this.livePages },
+        zoneLockedRefills: this.kindCounts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!,
+        pcpDrains: this.kindCounts[N_MM_PAGE_PCPU_DRAIN]!,
+      },
+      foldedCpuEvents: this.foldedCpuEvents,
+    };
+    if (opts.allocatorStats) rep.slubStats = this.slubStats();
+    return rep;
+  }
+
+  /** CONFIG_SLUB_STATS of the caches the trace used: non-zero counters summed over CPUs. */
+  private slubStats(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    const st = this.stats;
+    if (st.length === 0) return out;
+    const seen = new Set<number>();
+    for (const r of this.cacheRows) {
+      const id = r.kmemId;
+      if (id < 0 || seen.has(id) || this.k.slub.caches[id] === undefined) continue;
+      seen.add(id);
+      const c: Record<string, number> = {};
+      for (let item = 0; item < NR_SLUB_STAT_ITEMS; item++) {
+        let sum = 0;
+        for (let cpu = 0; cpu < this.k.cpus; cpu++) sum += st[(cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + item]!;
+        if (sum !== 0) c[statNames[item]!] = sum;
+      }
+      out[this.k.slub.caches[id]!.name] = c;
+    }
+    return out;
+  }
+}
+
+// ───────────────────────── a whole file ─────────────────────────
+
+export interface ReplayFileOptions extends ReplayOptions {
+  /** The machine; cpus left out means: as many as the trace's first events use (at least 2). */
+  boot?: BootOptions;
+  skipBad?: boolean;
+  onBad?: (err: TraceParseError) => void;
+  /** After each chunk: bytes of the file read, lines and events so far. */
+  onProgress?: (bytes: number, lines: number, events: number) => void;
+  /** Chunk size for the reader (default 1 MiB). */
+  chunkSize?: number;
+}
+
+export interface ReplayFileResult {
+  kernel: Kernel;
+  replayer: TraceReplayer;
+  read: TraceReadStats;
+  /** The CPU count came from the trace (no boot.cpus given). */
+  cpusFromTrace: boolean;
+}
+
+/** Events read before the machine boots when its CPU count comes from the trace. */
+const CPU_PROBE_EVENTS = 20_000;
+
+/**
+ * Stream a kmem trace file (ftrace, trace-cmd report or perf script text,
+ * plain or gzip'd) through a new machine booted with CONFIG_SLUB_STATS.
+ * Throws TraceFileError (missing file, directory) and TraceParseError
+ * (malformed line, unless skipBad).
+ */
+export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayFileResult> {
+  const bootOpts: BootOptions = { ...(opts.boot ?? {}), slubStats: true };
+  const cpusFromTrace = opts.boot?.cpus === undefined;
+  let k: Kernel | null = null;
+  let rp: TraceReplayer | null = null;
+  const held: KmemEvent[][] = [];
+  let heldEvents = 0;
+  let maxCpu = 0;
+  let events = 0;
+  const start = (): TraceReplayer => {
+    if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(2, maxCpu + 1));
+    k = boot(bootOpts);
+    rp = new TraceReplayer(k, opts);
+    for (const b of held) rp.push(b);
+    held.length = 0;
+    return rp;
+  };
+  if (!cpusFromTrace) start();
+  let readBytes = 0;
+  let readLines = 0;
+  const it = readTraceBatches(path, {
+    skipBad: opts.skipBad,
+    onBad: opts.onBad,
+    chunkSize: opts.chunkSize,
+    onProgress: (bytes, lines) => {
+      readBytes = bytes;
+      readLines = lines;
+    },
+  });
+  let read: TraceReadStats;
+  for (;;) {
+    const r = await it.next();
+    if (r.done === true) {
+      read = r.value;
+      break;
+    }
+    const batch = r.value;
+    events += batch.length;
+    if (rp !== null) (rp as TraceReplayer).push(batch);
+    else {
+      for (let i = 0; i < batch.length; i++) if (batch[i]!.cpu > maxCpu) maxCpu = batch[i]!.cpu;
+      held.push(batch);
+      heldEvents += batch.length;
+      if (heldEvents >= CPU_PROBE_EVENTS) start();
+    }
+    opts.onProgress?.(readBytes, readLines, events);
+  }
+  const replayer: TraceReplayer = rp ?? start();
+  replayer.finish();
+  return { kernel: k!, replayer, read, cpusFromTrace };
+}
+
+export { TraceParseError };

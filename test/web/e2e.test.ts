@@ -1,0 +1,349 @@
+/**
+ * End-to-end: the built site, served by `kmem serve`'s server on a random
+ * localhost port, in Debian's Chromium driven by playwright-core.
+ *
+ * The site is built into a temporary directory first (vite, the same
+ * config as `npm run build:web`). Chromium is /usr/bin/chromium (or
+ * $KMEM_CHROMIUM); without it the tests are skipped, except under CI, where
+ * a missing browser is a failure. Screenshots go to test-results/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/cli/serve.js';
+import { colorOf, computePageStates } from '../../web/model/memmap.js';
+import type { Op } from '../../web/model/ops.js';
+import { type MachineConfig, Session } from '../../web/model/session.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env.KMEM_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const SHOTS = join(ROOT, 'test-results');
+
+if (!HAVE_CHROMIUM) throw new Error(`e2e: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+
+describe('the browser view', () => {
+  let site: string;
+  let profile: string;
+  let srv: RunningServer;
+  let ctx: BrowserContext;
+  let page: Page;
+  let errors: string[] = [];
+
+  beforeAll(async () => {
+    site = mkdtempSync(join(tmpdir(), 'kmem-web-'));
+    await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
+    srv = await startServer({ dir: site, port: 0 });
+    profile = mkdtempSync(join(tmpdir(), 'kmem-chromium-'));
+    mkdirSync(SHOTS, { recursive: true });
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1600, height: 1000 },
+      deviceScaleFactor: 1,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await ctx?.close();
+    await srv?.close();
+    for (const d of [site, profile]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    errors = [];
+  });
+
+  async function open(query = ''): Promise<Page> {
+    if (page) await page.close();
+    page = await ctx.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${srv.url}${query}`);
+    await page.waitForSelector('#map-canvas');
+    await page.waitForFunction('window.kmemView && kmemView.perf.frames > 2');
+    return page;
+  }
+
+  const ev = <T>(js: string): Promise<T> => page.evaluate(js) as Promise<T>;
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  /** The page's machine, replayed here in node from the operations it ran. */
+  async function replayHere(): Promise<Session> {
+    const { cfg, ops, pos } = JSON.parse(await ev<string>('JSON.stringify({cfg: kmemView.session.cfg, ops: kmemView.session.ops.slice(0, kmemView.session.pos), pos: kmemView.session.pos})')) as {
+      cfg: MachineConfig;
+      ops: Op[];
+      pos: number;
+    };
+    const s = new Session({ ...cfg, shared: false }, null, ops);
+    s.seek(pos);
+    return s;
+  }
+
+  /** The colour of each page's cell on the canvas, read back from its pixels. */
+  async function mapPixels(): Promise<{ start: number; colors: number[] }> {
+    await page.waitForTimeout(150);
+    return ev(`(() => {
+      const m = kmemView.map;
+      const c = document.getElementById('map-canvas');
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const colors = [];
+      for (let pfn = m.view.start; pfn < m.view.start + m.view.count; pfn++) {
+        const p = m.cellCenter(pfn);
+        const i = (p.y * c.width + p.x) * 4;
+        colors.push((data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (255 << 24)) >>> 0);
+      }
+      return { start: m.view.start, colors };
+    })()`);
+  }
+
+  function expectedColors(s: Session, start: number, n: number): number[] {
+    const nr = s.k.pages.nr;
+    const state = new Uint8Array(nr);
+    const cache = new Int32Array(nr);
+    computePageStates(s.k, state, cache);
+    return Array.from({ length: n }, (_, i) => colorOf(state[start + i]!, cache[start + i]!));
+  }
+
+  it('loads cross-origin isolated, with a machine booted and a workload ready', async () => {
+    await open();
+    expect(await ev('crossOriginIsolated')).toBe(true);
+    expect(await page.textContent('#counter')).toMatch(/^operation 0 of 0\+$/);
+    expect(await page.textContent('#now')).toMatch(/Machine booted \(128M, 2 CPUs\)/);
+    // At boot only the caches of the slab allocator's own descriptors hold objects.
+    expect(await ev<string[]>("Array.from(document.querySelectorAll('#slabinfo tbody tr')).map((tr) => tr.dataset.cache).sort()")).toEqual(['kmem_cache', 'kmem_cache_node']);
+    await shot('e2e-boot');
+    expect(errors).toEqual([]);
+  });
+
+  it('plays and steps a workload; the slabinfo table and the memory map are what the engine says', async () => {
+    await open('?mem=64M&cpus=2&speed=1000');
+    await page.click('#play');
+    await page.waitForFunction('kmemView.session.pos > 1500');
+    await page.click('#play');
+    // Step until an operation takes a new slab from the buddy allocator.
+    let found = false;
+    for (let i = 0; i < 400 && !found; i++) {
+      await page.click('#step');
+      found = /\bnew-slab\b/.test((await page.getAttribute('#now', 'data-chips')) ?? '');
+    }
+    expect(found).toBe(true);
+    const pos = await ev<number>('kmemView.session.pos');
+    const pfn = await ev<number>(`kmemView.session.rec.pfn[${pos - 1}]`);
+    expect(pfn).toBeGreaterThan(0);
+
+    // The table: every row shown is /proc/slabinfo's line for that cache.
+    await page.waitForTimeout(150);
+    const rows = await ev<string[][]>(
+      "Array.from(document.querySelectorAll('#slabinfo tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent.trim()))",
+    );
+    const proc = (await ev<string>("kmemView.session.k.proc.read('/proc/slabinfo')")).split('\n').slice(2).filter(Boolean);
+    const byName = new Map(proc.map((l) => [l.split(/\s+/)[0]!, l.split(/\s+/)]));
+    const nonEmpty = proc.filter((l) => Number(l.split(/\s+/)[2]) > 0).length;
+    expect(rows.length).toBe(nonEmpty);
+    for (const r of rows) {
+      const f = byName.get(r[0]!)!;
+      expect([r[0], r[1], r[2], r[3], r[4], r[5], r[6]]).toEqual([f[0], f[1], f[2], f[3], f[4], f[5], f[14]]);
+    }
+
+    // The map: every cell's pixel is the colour of that page's state in the same machine replayed here.
+    const here = await replayHere();
+    expect(here.k.proc.read('/proc/slabinfo')).toBe(await ev<string>("kmemView.session.k.proc.read('/proc/slabinfo')"));
+    const px = await mapPixels();
+    const want = expectedColors(here, px.start, px.colors.length);
+    const wrong = px.colors.reduce((n, c, i) => n + (c === want[i] ? 0 : 1), 0);
+    expect(wrong).toBe(0);
+    // ... and the new slab's page changed colour with the step.
+    const before = new Session(here.cfg, null, here.ops.slice(0, pos - 1));
+    before.seek(pos - 1);
+    expect(expectedColors(before, pfn, 1)[0]).not.toBe(px.colors[pfn - px.start]);
+    await shot('e2e-workload-step');
+    expect(errors).toEqual([]);
+  });
+
+  it('opens a cache: its slabs hold the objects /proc/slabinfo counts', async () => {
+    await open('?mem=64M&cpus=2&speed=1000');
+    await page.click('#play');
+    await page.waitForFunction('kmemView.session.pos > 2500');
+    await page.click('#play');
+    await page.fill('#cache-filter', 'dentry');
+    await page.click('#slabinfo tbody tr[data-cache="dentry"]');
+    await page.waitForSelector('#cache-totals.ok');
+    // Objects drawn: each slab tile, plus the slabs summed up in "+ N more" lines.
+    const tiles = "Array.from(document.querySelectorAll('#cache-detail figure.slab, #cache-detail .more'))";
+    const drawn = await ev<number>(`${tiles}.reduce((n, el) => n + Number(el.dataset.objects), 0)`);
+    const slabs = await ev<number>(`${tiles}.reduce((n, el) => n + Number(el.dataset.slabs ?? 1), 0)`);
+    // /proc/slabinfo, as the page's own /proc viewer shows it.
+    await page.click('nav.tabs button[data-tab="dmesg"]');
+    await page.selectOption('#proc-file', '/proc/slabinfo');
+    await page.waitForFunction("document.getElementById('proc-text').textContent.startsWith('slabinfo - version: 2.1')");
+    const line = (await page.textContent('#proc-text'))!.split('\n').find((l) => l.startsWith('dentry '))!.split(/\s+/);
+    expect(drawn).toBe(Number(line[2]));
+    expect(slabs).toBe(Number(line[14]));
+    expect(drawn).toBeGreaterThan(0);
+    await page.click('nav.tabs button[data-tab="caches"]');
+    await page.fill('#cache-filter', '');
+    await page.waitForTimeout(200);
+    await shot('e2e-cache-dentry');
+    expect(errors).toEqual([]);
+  });
+
+  it('travels back in time and forward again to the same state', async () => {
+    await open('?mem=64M&cpus=2&speed=10000&workload=kmalloc');
+    await page.click('#play');
+    await page.waitForFunction('kmemView.session.pos > 4000');
+    await page.click('#play');
+    const pos = await ev<number>('kmemView.session.pos');
+    const at = await ev<string>("kmemView.session.k.proc.read('/proc/slabinfo') + kmemView.session.k.proc.read('/proc/buddyinfo')");
+    const scrubTo = (v: number) => ev(`(() => { const el = document.getElementById('scrubber'); el.value = '${v}'; el.dispatchEvent(new Event('input')); })()`);
+    await scrubTo(Math.floor(pos / 2));
+    await page.waitForFunction(`kmemView.session.pos === ${Math.floor(pos / 2)}`);
+    const half = await replayHere();
+    expect(await ev<string>("kmemView.session.k.proc.read('/proc/buddyinfo')")).toBe(half.k.proc.read('/proc/buddyinfo'));
+    expect(await page.textContent('#counter')).toBe(`operation ${Math.floor(pos / 2)} of ${await ev<number>('kmemView.session.ops.length')}+`);
+    await scrubTo(pos);
+    await page.waitForFunction(`kmemView.session.pos === ${pos}`);
+    expect(await ev<string>("kmemView.session.k.proc.read('/proc/slabinfo') + kmemView.session.k.proc.read('/proc/buddyinfo')")).toBe(at);
+    await page.click('#step-back');
+    expect(await ev<number>('kmemView.session.pos')).toBe(pos - 1);
+    expect(errors).toEqual([]);
+  });
+
+  it('replays a dropped malloc trace', async () => {
+    await open();
+    await page.setInputFiles('#trace-file', join(ROOT, 'src/trace/samples/sample.trace'));
+    await page.waitForFunction("/malloc trace: \\d+ operations/.test(document.getElementById('source').textContent)");
+    const n = await ev<number>('kmemView.session.ops.length');
+    expect(n).toBeGreaterThan(20);
+    await page.selectOption('#speed', 'Infinity');
+    await page.click('#play');
+    await page.waitForFunction(`kmemView.session.pos === ${n} && !kmemView.playing`);
+    expect(await ev<string | null>('kmemView.session.lastError')).toBeNull();
+    expect(errors).toEqual([]);
+  });
+
+  it('guides through “a remote free” with a sentence per step', async () => {
+    await open();
+    await page.selectOption('#scenario', 'remote-free');
+    await page.click('#start-scenario');
+    await page.waitForSelector('#narration:not([hidden])');
+    for (let i = 0; i < 5; i++) await page.click('#n-next');
+    expect(await page.textContent('#n-step')).toBe(' · step 5 of 10');
+    expect(await page.textContent('#n-text')).toMatch(/CPU1 frees B\. .* remote free/);
+    expect(await page.getAttribute('#now', 'data-chips')).toBe('remote-free');
+    expect(await page.textContent('#now')).toMatch(/remote free to slab->freelist \(CPU0’s cpu slab\)/);
+    // The picture: B orange on slab->freelist in CPU0's cpu slab.
+    const caption = await page.textContent('#cache-detail .cpu-row[data-cpu="0"] figure.slab figcaption');
+    expect(caption).toMatch(/inuse 15\/16 · frozen/);
+    expect(caption).toMatch(/slab->freelist: 1$/);
+    await page.waitForTimeout(200);
+    await shot('e2e-scenario-remote-free');
+    for (let i = 0; i < 5; i++) await page.click('#n-next');
+    expect(await page.textContent('#n-step')).toBe(' · step 10 of 10');
+    expect(await page.isDisabled('#n-next')).toBe(true);
+    await page.click('#n-back');
+    expect(await page.textContent('#n-step')).toBe(' · step 9 of 10');
+    expect(errors).toEqual([]);
+  });
+
+  it('guides through “deactivate_slab and inuse” and “buddy split and merge”', async () => {
+    await open();
+    await page.selectOption('#scenario', 'deactivate');
+    await page.click('#start-scenario');
+    for (let i = 0; i < 3; i++) await page.click('#n-next');
+    expect(await page.textContent('#n-text')).toMatch(/inuse is now 2/);
+    expect(await page.textContent('#cache-detail #node-partial figcaption')).toMatch(/inuse 2\/16/);
+    await page.waitForTimeout(200);
+    await shot('e2e-scenario-deactivate');
+    await page.selectOption('#scenario', 'buddy');
+    await page.click('#start-scenario');
+    await page.click('#n-next');
+    expect(await page.getAttribute('#now', 'data-chips')).toBe('zone-alloc buddy-split');
+    expect(await ev<string>('kmemView.map.root.dataset.level')).toBe('3');
+    // The buddy panel: one order-10 block fewer, one more block at each of orders 4..9.
+    const nr = await ev<number[]>(`Array.from(document.querySelectorAll('.zone-card[data-zone="DMA32"] tr.total td')).map((td) => Number(td.textContent))`);
+    const s = await replayHere();
+    const line = s.k.proc.read('/proc/buddyinfo').split('\n')[1]!.trim().split(/\s+/).slice(4).map(Number);
+    expect(nr).toEqual(line);
+    await page.waitForTimeout(200);
+    await shot('e2e-scenario-buddy-split');
+    for (let i = 0; i < 3; i++) await page.click('#n-next');
+    expect(await page.textContent('#now')).toMatch(/buddy merge up to order 10/);
+    expect(errors).toEqual([]);
+  });
+
+  it('runs the KASAN scenarios and finds their reports, linked to the object', async () => {
+    await open();
+    const kasan = await ev<boolean>('kmemView.kasanAvailable');
+    if (!kasan) {
+      expect(await page.isDisabled('#scenario option[value="kasan-oob"]')).toBe(true);
+      return;
+    }
+    await page.selectOption('#scenario', 'kasan-oob');
+    await page.click('#start-scenario');
+    for (let i = 0; i < 3; i++) await page.click('#n-next');
+    await page.waitForSelector('#kasan-reports .report[data-type="slab-out-of-bounds"]');
+    expect(await page.textContent('#kasan-reports .report .bugline')).toBe('BUG: KASAN: slab-out-of-bounds in kmalloc_oob_right');
+    expect(await page.textContent('#kasan-reports .report')).toMatch(/0 bytes to the right of allocated 100-byte region/);
+    // The shadow grid marks the granule of p[100]: 04, the four valid bytes of the last granule.
+    expect(await page.textContent('#shadow-grid .sb.mark')).toBe('04');
+    await page.waitForTimeout(200);
+    await shot('e2e-scenario-kasan-oob');
+    await page.click('#kasan-reports .report button.link');
+    await page.waitForSelector('#cache-detail figure.slab.hl');
+    expect(await page.textContent('#cache-detail .detail-head h3')).toBe('kmalloc-128');
+    await page.selectOption('#scenario', 'kasan-uaf');
+    await page.click('#start-scenario');
+    for (let i = 0; i < 2; i++) await page.click('#n-next');
+    expect(await page.getAttribute('#now', 'data-chips')).toBe('quarantine');
+    expect(await ev<number>('kmemView.caches.last.totals.quarantined')).toBe(1);
+    await page.waitForTimeout(200);
+    await shot('e2e-scenario-quarantine');
+    for (let i = 0; i < 2; i++) await page.click('#n-next');
+    await page.waitForSelector('#kasan-reports .report[data-type="slab-use-after-free"]');
+    expect(await page.textContent('#kasan-reports .report .bugline')).toBe('BUG: KASAN: slab-use-after-free in kmalloc_uaf');
+    expect(errors).toEqual([]);
+  });
+
+  it('stays smooth on a 256 MiB machine while a workload plays', async () => {
+    await open('?mem=256M&cpus=4&speed=1000&play=1');
+    await page.click('#slabinfo tbody tr[data-cache="kmalloc-64"]').catch(() => {});
+    await page.waitForTimeout(2500);
+    const r = await ev<{ fps: number; work: number[]; ops: number; ms: number }>(`new Promise((ok) => {
+      const t = [];
+      const p0 = kmemView.session.pos;
+      const f = (x) => { t.push(x); if (t.length < 121) requestAnimationFrame(f); else ok({ fps: 120000 / (t[120] - t[0]), work: kmemView.perf.work.slice(-120), ops: kmemView.session.pos - p0, ms: t[120] - t[0] }); };
+      requestAnimationFrame(f);
+    })`);
+    const work = r.work.slice().sort((a, b) => a - b);
+    const median = work[Math.floor(work.length / 2)]!;
+    const p95 = work[Math.floor(work.length * 0.95)]!;
+    const rate = (r.ops * 1000) / r.ms;
+    console.log(
+      `256 MiB, 4 CPUs, 1000 ops/s: ${r.fps.toFixed(1)} fps, page work per frame median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, ${rate.toFixed(0)} ops/s run`,
+    );
+    // The page's own work in a typical frame is a fraction of a 30 fps frame (33 ms), and it
+    // keeps up with the speed asked for. The frame rate itself depends on the machine the
+    // test runs on (and what else runs there): it is printed, not asserted.
+    expect(median).toBeLessThan(12);
+    expect(rate).toBeGreaterThan(700);
+    await shot('e2e-256m-playing');
+    expect(errors).toEqual([]);
+  });
+});

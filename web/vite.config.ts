@@ -1,0 +1,34 @@
+/**
+ * Vite builds the browser view from web/ into web-dist/ (npm run build:web).
+ * The kmem library comes straight from ../src; the dev and preview servers
+ * send the same cross-origin isolation headers as `kmem serve`.
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: './',
+  build: {
+    outDir: fileURLToPath(new URL('../web-dist', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+    rolldownOptions: {
+      output: {
+        // The kmem library in a chunk of its own under a path that says so
+        // (.../dist/kernel/...): kmem's stack traces drop their own frames by
+        // path, so reports name the page's function, as on a real kernel.
+        codeSplitting: { groups: [{ name: 'kernel', test: /[\\/]src[\\/]/ }] },
+        chunkFileNames: (chunk) => (chunk.name === 'kernel' ? 'assets/dist/kernel/[name]-[hash].js' : 'assets/[name]-[hash].js'),
+      },
+    },
+  },
+  server: { headers: isolation, fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
+  preview: { headers: isolation },
+});
