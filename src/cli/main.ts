@@ -93,6 +93,12 @@ function readFile(k: Kernel, path: string): string {
   }
 }
 
+// A reader that stops early (`kmem slabinfo | head`) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 program
   .name('kmem')
