@@ -4,25 +4,9 @@
  * Goal for checked 8-byte loads and stores: at most 1.73x (AddressSanitizer's
  * average slowdown).
  */
-import { do_not_optimize, measure } from 'mitata';
+import { do_not_optimize } from 'mitata';
 import { boot, GFP_KERNEL, type Kernel } from '../src/index.js';
-
-interface Row {
-  name: string;
-  ns: number;
-}
-
-async function ns(fn: () => void): Promise<number> {
-  const s = await measure(fn, { min_cpu_time: 300e6 });
-  return s.avg;
-}
-
-function print(title: string, rows: Row[], base: Row): void {
-  console.log(`\n${title}`);
-  for (const r of rows) {
-    console.log(`  ${r.name.padEnd(52)} ${r.ns.toFixed(2).padStart(10)} ns/op   ${(r.ns / base.ns).toFixed(2).padStart(8)}x ${base.name}`);
-  }
-}
+import { ns, print, type Row } from './report.js';
 
 const BUFS = 64;
 const BUF_SIZE = 256;

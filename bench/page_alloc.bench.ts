@@ -4,25 +4,9 @@
  * LIFO freelist (an Int32Array stack of pfns) measured in the same run.
  * Issue goal: the order-0 pair within 3x of the ideal freelist.
  */
-import { do_not_optimize, measure } from 'mitata';
+import { do_not_optimize } from 'mitata';
 import { boot, GFP_KERNEL } from '../src/index.js';
-
-interface Row {
-  name: string;
-  ns: number;
-}
-
-async function ns(fn: () => void): Promise<number> {
-  const s = await measure(fn, { min_cpu_time: 300e6 });
-  return s.avg;
-}
-
-function print(title: string, rows: Row[], base: Row): void {
-  console.log(`\n${title}`);
-  for (const r of rows) {
-    console.log(`  ${r.name.padEnd(56)} ${r.ns.toFixed(2).padStart(10)} ns/op ${(r.ns / base.ns).toFixed(2).padStart(8)}x ideal`);
-  }
-}
+import { ns, print, type Row } from './report.js';
 
 /** The ideal freelist: a stack of free pfns; alloc pops one and returns its address, free pushes it back. */
 class IdealFreelist {
@@ -71,7 +55,7 @@ export async function benchPageAlloc(): Promise<void> {
       pa.freePagesPfn(p, 0);
     }),
   });
-  print('order-0 alloc + free through the pcp lists (goal: <= 3x the ideal freelist)', pair, pair[0]!);
+  print('order-0 alloc + free through the pcp lists (goal: <= 3x the ideal freelist)', pair, pair[0]!, 56);
 
   // 2. order-3 alloc + free: the order-3 pcp list.
   const o3: Row[] = [pair[0]!];
@@ -91,7 +75,7 @@ export async function benchPageAlloc(): Promise<void> {
       k.freePages(a, 4);
     }),
   });
-  print('order-3 alloc + free (and order 4, the first order past the pcp lists)', o3, o3[0]!);
+  print('order-3 alloc + free (and order 4, the first order past the pcp lists)', o3, o3[0]!, 56);
 
   // 3. mixed-order churn: 4096 live blocks of orders 0..6 (mostly small); each op frees a random
   // live block and allocates a new one of a random order. Splits, merges, refills and drains.
@@ -143,5 +127,5 @@ export async function benchPageAlloc(): Promise<void> {
       iaddr[i] = stacks[o]!.alloc();
     }),
   });
-  print('mixed-order churn, 4096 live blocks, per operation (free + alloc)', churn, pair[0]!);
+  print('mixed-order churn, 4096 live blocks, per operation (free + alloc)', churn, pair[0]!, 56);
 }

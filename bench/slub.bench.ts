@@ -4,25 +4,9 @@
  * typed-array LIFO freelist, @thi.ng/malloc's MemPool, and `new Uint8Array`.
  */
 import { MemPool } from '@thi.ng/malloc';
-import { do_not_optimize, measure } from 'mitata';
+import { do_not_optimize } from 'mitata';
 import { boot, GFP_KERNEL } from '../src/index.js';
-
-interface Row {
-  name: string;
-  ns: number;
-}
-
-async function ns(fn: () => void): Promise<number> {
-  const s = await measure(fn, { min_cpu_time: 300e6 });
-  return s.avg;
-}
-
-function print(title: string, rows: Row[], base: Row): void {
-  console.log(`\n${title}`);
-  for (const r of rows) {
-    console.log(`  ${r.name.padEnd(44)} ${r.ns.toFixed(2).padStart(10)} ns/op   ${(r.ns / base.ns).toFixed(2).padStart(8)}x ${base.name}`);
-  }
-}
+import { ns, print, type Row } from './report.js';
 
 export async function benchSlub(): Promise<void> {
   const k = boot({ memory: '512M', cpus: 2 });
@@ -57,7 +41,7 @@ export async function benchSlub(): Promise<void> {
     }),
   });
   pair.push({ name: 'new Uint8Array(64)', ns: await ns(() => do_not_optimize(new Uint8Array(64))) });
-  print('kmalloc(64) then kfree, one CPU (the kernel: ~10.5 ns)', pair, pair[0]!);
+  print('kmalloc(64) then kfree, one CPU (the kernel: ~10.5 ns)', pair, pair[0]!, 44);
 
   // 2. 256 allocations then 256 frees in reverse: partial lists and deactivation
   const ptrs = new Float64Array(256);
@@ -78,7 +62,7 @@ export async function benchSlub(): Promise<void> {
         for (let i = 255; i >= 0; i--) pool.free(ptrs[i]!);
       })) / 256,
   });
-  print('256 allocs then 256 frees reversed, per object', slow, slow[1]!);
+  print('256 allocs then 256 frees reversed, per object', slow, slow[1]!, 44);
 
   // 3. bulk: 16 objects per call
   const cache = k.kmemCacheCreate('bench_obj', 64, {});
@@ -100,7 +84,7 @@ export async function benchSlub(): Promise<void> {
         k.kmemCacheFreeBulk(cache, out);
       })) / 16,
   });
-  print('bulk alloc+free of 16, per object', bulk, bulk[0]!);
+  print('bulk alloc+free of 16, per object', bulk, bulk[0]!, 44);
 
   // 4. mixed sizes at a steady live count
   for (const live of [1000, 10000, 100000]) {
@@ -143,7 +127,7 @@ export async function benchSlub(): Promise<void> {
         ua[Math.floor(rnd() * live)] = new Uint8Array(size());
       }),
     });
-    print(`mixed sizes, ${live} live objects`, rows, rows[0]!);
+    print(`mixed sizes, ${live} live objects`, rows, rows[0]!, 44);
   }
 }
 
