@@ -898,6 +898,13 @@ export class SlubDebug {
 
   /** alloc_single_from_partial(). */
   private allocSingleFromPartial(s: number, pfn: number, origSize: number): number {
+    if (this.slub.slabFreelist(s, pfn) === 0) {
+      // Only after on_freelist() cleared a corrupt freelist: nothing to take (the
+      // kernel would dereference NULL here); the slab counts as full.
+      this.slub.removePartial(s, pfn);
+      this.addFull(s, pfn);
+      return 0;
+    }
     const obj = this.takeFirst(s, pfn, this.slub.slabInuse(pfn) + 1);
     if (!this.allocDebugProcessing(s, pfn, obj, origSize)) {
       this.slub.removePartial(s, pfn);
@@ -1041,7 +1048,10 @@ export class SlubDebug {
       slub.setFreepointer(s, tail, prior);
       this.setSlab(s, pfn, head, inuse);
       if (inuse === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) slabFree = true;
-      if (prior === 0) {
+      if (prior === 0 && slub.onNodePartial(pfn)) {
+        // A freelist on_freelist() cleared: the slab never left the partial list.
+        if (slabFree) slub.removePartial(s, pfn);
+      } else if (prior === 0) {
         this.removeFull(s, pfn);
         if (!slabFree) {
           slub.addPartial(s, pfn, true);

@@ -546,6 +546,32 @@ describe('consistency checks', () => {
     k.kmemCacheFree(s, p);
   });
 
+  it('a freelist cycle: "Freelist cycle detected", the freelist cleared, the slab still usable', () => {
+    const k = boot();
+    const s = k.kmemCacheCreate('cycle', 64, { flags: SLAB_POISON });
+    const [a, b, c] = [0, 1, 2].map(() => k.kmemCacheAlloc(s, GFP_KERNEL)) as [number, number, number];
+    k.kmemCacheFree(s, a);
+    k.kmemCacheFree(s, b); // b -> a -> the never used objects
+    k.slub.setFreepointer(s, a, b); // b -> a -> b -> ...
+    const from = k.dmesg().length;
+    expect(k.slabValidate(s)).toBe(2);
+    expect(since(k, from).filter((l) => /^(BUG|FIX) /.test(l))).toEqual([
+      'BUG cycle (Not tainted): Freelist cycle detected',
+      'FIX cycle: Freelist cleared',
+    ]);
+    const pfn = k.slub.virtToSlab(c);
+    expect(k.slub.slabInuse(pfn)).toBe(k.pages.slabObjects[pfn]);
+    expect(k.slub.onNodePartial(pfn)).toBe(true);
+    k.kmemCacheFree(s, c); // onto the cleared freelist, the slab stays on the partial list
+    expect(k.slub.slabFreelist(s, pfn)).toBe(c);
+    expect(k.slabValidate(s)).toBe(0);
+    expect(k.kmemCacheAlloc(s, GFP_KERNEL)).toBe(c);
+    const d = k.kmemCacheAlloc(s, GFP_KERNEL); // nothing left there: the slab counts as full
+    expect(k.slub.virtToSlab(d)).not.toBe(pfn);
+    expect(k.slub.onNodePartial(pfn)).toBe(false);
+    expect(k.slabValidate(s)).toBe(0);
+  });
+
   it('a second free of the only object of a slab: "Slab has 0 allocated objects but 1 are to be freed"', () => {
     const k = boot({ slubDebug: 'FZPU' });
     const p = driverAlloc(k, 32);
