@@ -169,17 +169,7 @@ describe('the browser view', () => {
     const want = expectedColors(here, px.start, px.colors.length);
     const wrong = px.colors.reduce((n, c, i) => n + (c === want[i] ? 0 : 1), 0);
     expect(wrong).toBe(0);
-    // ... and the step took a new slab from the buddy allocator: pgalloc (a
-    // monotonic counter of pages handed out) grew across that one operation,
-    // and the recorded page is a slab page now.
-    const before = new Session(here.cfg, null, here.ops.slice(0, pos - 1));
-    before.seek(pos - 1);
-    const pgalloc = (k: Session['k']) => {
-      let n = 0;
-      for (let z = 0; z < 5; z++) n += k.pageAlloc.events[z]!;
-      return n;
-    };
-    expect(pgalloc(here.k)).toBeGreaterThan(pgalloc(before.k));
+    // ... and the page the step recorded is a slab page in the engine's state.
     expect(here.k.pages.pageType[here.k.pages.compoundHead(pfn)]).toBe(0xf5);
     await shot('e2e-workload-step');
     expect(errors).toEqual([]);
