@@ -18,7 +18,7 @@
  */
 
 import { TraceParseError } from './events.js';
-import { type ReadTraceOptions, readLineBatches, type TraceReadStats } from './stream.js';
+import { flattenBatches, type ReadTraceOptions, readLineBatches, type TraceReadStats } from './stream.js';
 
 export interface MallocAllocOp {
   op: 'alloc';
@@ -209,16 +209,5 @@ export function readMallocTraceBatches(path: string, opts: ReadTraceOptions = {}
  * unless opts.skipBad.
  */
 export async function* readMallocTrace(path: string, opts: ReadTraceOptions = {}): AsyncGenerator<MallocOp, TraceReadStats, undefined> {
-  const batches = readMallocTraceBatches(path, opts);
-  try {
-    for (;;) {
-      const r = await batches.next();
-      if (r.done === true) return r.value;
-      const batch = r.value;
-      for (let k = 0; k < batch.length; k++) yield batch[k]!;
-    }
-  } finally {
-    // the consumer stopped early: let the reader close its file
-    await batches.return({ lines: 0, events: 0, bad: 0, bytes: 0 });
-  }
+  return yield* flattenBatches(readMallocTraceBatches(path, opts));
 }

@@ -277,7 +277,16 @@ export function readTraceBatches(path: string, opts: ReadTraceOptions = {}): Asy
  * or a directory throws a TraceFileError with code ENOENT / EISDIR.
  */
 export async function* readTraceEvents(path: string, opts: ReadTraceOptions = {}): AsyncGenerator<KmemEvent, TraceReadStats, undefined> {
-  const batches = readTraceBatches(path, opts);
+  return yield* flattenBatches(readTraceBatches(path, opts));
+}
+
+/**
+ * One item at a time from a reader that yields batches; its closing stats are
+ * the result. A consumer that stops early still lets the reader close its file.
+ */
+export async function* flattenBatches<T>(
+  batches: AsyncGenerator<T[], TraceReadStats, undefined>,
+): AsyncGenerator<T, TraceReadStats, undefined> {
   try {
     for (;;) {
       const r = await batches.next();
@@ -286,7 +295,6 @@ export async function* readTraceEvents(path: string, opts: ReadTraceOptions = {}
       for (let k = 0; k < batch.length; k++) yield batch[k]!;
     }
   } finally {
-    // the consumer stopped early: let the reader close its file
     await batches.return({ lines: 0, events: 0, bad: 0, bytes: 0 });
   }
 }
