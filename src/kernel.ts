@@ -13,7 +13,7 @@ import { KasanMemAccess } from './memory/kasan_access.js';
 import { MAX_MEMORY, memparse, PAGE_SHIFT, PAGE_SIZE, PhysMem } from './memory/memblock.js';
 import { PageArray } from './memory/page.js';
 import { dumpPage } from './page_alloc/debug.js';
-import { __GFP_ZERO, formatGfpMode } from './page_alloc/gfp.js';
+import { __GFP_ZERO, formatGfpMode, Gfp } from './page_alloc/gfp.js';
 import {
   MAX_DMA_PFN,
   MAX_DMA32_PFN,
@@ -42,7 +42,7 @@ import { ProcFs } from './proc/procfs.js';
 import { slabinfo, sysSlabRead } from './proc/slabinfo.js';
 import { printTainted, printTaintedVerbose, SlubDebug, TAINT_BAD_PAGE, TAINT_WARN } from './slub/debug.js';
 import { Kmalloc } from './slub/kmalloc.js';
-import { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
+import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_SLABS, C_OBJECT_SIZE, C_TOTAL_OBJECTS } from './slub/slab.js';
 import { type KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import { Slub } from './slub/slub.js';
@@ -120,6 +120,8 @@ export class Kernel {
   readonly slub: Slub;
   readonly slab: SlabCommon;
   readonly kmallocApi: Kmalloc;
+  /** Bytes of physical memory: kfree's one-compare range check. */
+  readonly memSize: number;
   private rngState: number;
   /** The task every report names ("by task comm/pid"). */
   task: Task = { pid: 1, comm: 'kmem' };
@@ -229,6 +231,7 @@ export class Kernel {
       rand32: () => this.rand32(),
     });
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    this.memSize = this.phys.size;
     this.printk.printk(`SLUB: HWalign=64, Order=${Math.min(slubMinOrder, slubMaxOrder)}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
     this.slab.init();
     this.kmallocApi.buildSizeTable();
@@ -554,9 +557,11 @@ export class Kernel {
     // (and their error messages) run only for the rest.
     if ((size >>> 0) !== size) Kmalloc.checkSize(size);
     if ((gfp >>> 0) !== gfp || gfp > 0x7fffffff) checkGfp(gfp);
-    if (size - 1 < KMALLOC_MAX_CACHE_SIZE && size !== 0) {
-      // kmalloc_slab() through a size -> cache table: the fast path.
-      return this.slub.slabAlloc(this.kmallocApi.sizeToCache[this.slab.kmallocType(gfp) * (KMALLOC_MAX_CACHE_SIZE + 1) + size]!, gfp, size);
+    if (size - 1 < KmallocConst.MAX_CACHE_SIZE && size !== 0) {
+      // kmalloc_slab() through a size -> cache table: the fast path. Plain
+      // GFP_KERNEL-like flags pick the normal caches without kmalloc_type().
+      const type = (gfp & (Gfp.RECLAIMABLE | Gfp.DMA | Gfp.ACCOUNT)) === 0 ? 0 : this.slab.kmallocType(gfp);
+      return this.slub.slabAlloc(this.kmallocApi.sizeToCache[type * (KmallocConst.MAX_CACHE_SIZE + 1) + size]!, gfp, size);
     }
     return this.kmallocApi.kmalloc(size, gfp);
   }
@@ -590,7 +595,7 @@ export class Kernel {
   }
 
   kfree(addr: number): void {
-    if ((addr >>> 0) !== addr || addr >= this.phys.size) this.kmallocApi.checkAddr(addr);
+    if ((addr >>> 0) !== addr || addr >= this.memSize) this.kmallocApi.checkAddr(addr);
     this.kmallocApi.kfree(addr);
   }
 

@@ -26,27 +26,51 @@
 
 // include/linux/page-flags.h, enum pageflags, as Linux 6.18 numbers the bits
 // on x86-64 (slab and buddy are page types now, not flags).
-export const PG_locked = 0;
-export const PG_writeback = 1;
-export const PG_referenced = 2;
-export const PG_uptodate = 3;
-export const PG_dirty = 4;
-export const PG_lru = 5;
-export const PG_head = 6;
-export const PG_waiters = 7;
-export const PG_active = 8;
-export const PG_workingset = 9;
-export const PG_owner_priv_1 = 10;
-export const PG_owner_2 = 11;
-export const PG_arch_1 = 12;
-export const PG_reserved = 13;
-export const PG_private = 14;
-export const PG_private_2 = 15;
-export const PG_reclaim = 16;
-export const PG_swapbacked = 17;
-export const PG_unevictable = 18;
-export const PG_dropbehind = 19;
-export const PG_mlocked = 20;
+/** The bits as a const enum, so compiled hot paths hold the numbers; the PG_* names alias them. */
+export const enum PG {
+  locked = 0,
+  writeback = 1,
+  referenced = 2,
+  uptodate = 3,
+  dirty = 4,
+  lru = 5,
+  head = 6,
+  waiters = 7,
+  active = 8,
+  workingset = 9,
+  owner_priv_1 = 10,
+  owner_2 = 11,
+  arch_1 = 12,
+  reserved = 13,
+  private = 14,
+  private_2 = 15,
+  reclaim = 16,
+  swapbacked = 17,
+  unevictable = 18,
+  dropbehind = 19,
+  mlocked = 20,
+}
+export const PG_locked = PG.locked;
+export const PG_writeback = PG.writeback;
+export const PG_referenced = PG.referenced;
+export const PG_uptodate = PG.uptodate;
+export const PG_dirty = PG.dirty;
+export const PG_lru = PG.lru;
+export const PG_head = PG.head;
+export const PG_waiters = PG.waiters;
+export const PG_active = PG.active;
+export const PG_workingset = PG.workingset;
+export const PG_owner_priv_1 = PG.owner_priv_1;
+export const PG_owner_2 = PG.owner_2;
+export const PG_arch_1 = PG.arch_1;
+export const PG_reserved = PG.reserved;
+export const PG_private = PG.private;
+export const PG_private_2 = PG.private_2;
+export const PG_reclaim = PG.reclaim;
+export const PG_swapbacked = PG.swapbacked;
+export const PG_unevictable = PG.unevictable;
+export const PG_dropbehind = PG.dropbehind;
+export const PG_mlocked = PG.mlocked;
 
 /**
  * Names as %pGp prints them, in the order of include/trace/events/mmflags.h's
@@ -62,16 +86,29 @@ export const pageflagNames: readonly (readonly [number, string])[] = [
 ];
 
 // include/linux/page-flags.h, enum pagetype (6.12+): the top byte of page_type.
-export const PGTY_NONE = 0;
-export const PGTY_buddy = 0xf0;
-export const PGTY_offline = 0xf1;
-export const PGTY_table = 0xf2;
-export const PGTY_guard = 0xf3;
-export const PGTY_hugetlb = 0xf4;
-export const PGTY_slab = 0xf5;
-export const PGTY_zsmalloc = 0xf6;
-export const PGTY_unaccepted = 0xf7;
-export const PGTY_large_kmalloc = 0xf8;
+/** A const enum for the hot paths; the PGTY_* names alias it. */
+export const enum PGTY {
+  NONE = 0,
+  buddy = 0xf0,
+  offline = 0xf1,
+  table = 0xf2,
+  guard = 0xf3,
+  hugetlb = 0xf4,
+  slab = 0xf5,
+  zsmalloc = 0xf6,
+  unaccepted = 0xf7,
+  large_kmalloc = 0xf8,
+}
+export const PGTY_NONE = PGTY.NONE;
+export const PGTY_buddy = PGTY.buddy;
+export const PGTY_offline = PGTY.offline;
+export const PGTY_table = PGTY.table;
+export const PGTY_guard = PGTY.guard;
+export const PGTY_hugetlb = PGTY.hugetlb;
+export const PGTY_slab = PGTY.slab;
+export const PGTY_zsmalloc = PGTY.zsmalloc;
+export const PGTY_unaccepted = PGTY.unaccepted;
+export const PGTY_large_kmalloc = PGTY.large_kmalloc;
 
 export const pageTypeNames: Record<number, string> = {
   [PGTY_buddy]: 'buddy', [PGTY_offline]: 'offline', [PGTY_table]: 'table', [PGTY_guard]: 'guard',
@@ -79,10 +116,17 @@ export const pageTypeNames: Record<number, string> = {
   [PGTY_unaccepted]: 'unaccepted', [PGTY_large_kmalloc]: 'large_kmalloc',
 };
 
-export const SLAB_INUSE_MASK = 0x7fff;
-export const SLAB_FREELIST_SHIFT = 15;
-export const SLAB_FREELIST_MASK = 0x7fff << 15;
-export const SLAB_FROZEN = 1 << 30;
+/** slab->counters and slab->freelist packed in one u32 (slabCounters): inuse, freelist index + 1, frozen. */
+export const enum SlabWord {
+  INUSE_MASK = 0x7fff,
+  FREELIST_SHIFT = 15,
+  FREELIST_MASK = 0x7fff << 15,
+  FROZEN = 1 << 30,
+}
+export const SLAB_INUSE_MASK = SlabWord.INUSE_MASK;
+export const SLAB_FREELIST_SHIFT = SlabWord.FREELIST_SHIFT;
+export const SLAB_FREELIST_MASK = SlabWord.FREELIST_MASK;
+export const SLAB_FROZEN = SlabWord.FROZEN;
 
 /** Every struct page field, one typed array each, indexed by pfn. */
 export class PageArray {

@@ -72,49 +72,80 @@ export {
 
 // ---- Single flags -------------------------------------------------------
 
-// Zone modifiers: the low four bits.
-export const __GFP_DMA = 0x1;
-export const __GFP_HIGHMEM = 0x2;
-export const __GFP_DMA32 = 0x4;
-/** ZONE_MOVABLE allowed; also the "movable" mobility hint. */
-export const __GFP_MOVABLE = 0x8;
-export const GFP_ZONEMASK = __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE;
+/**
+ * The single __GFP_* flags as a const enum (Gfp.ZERO is __GFP_ZERO), so the
+ * compiled hot paths hold the numbers; the __GFP_* names alias them.
+ */
+export const enum Gfp {
+  // Zone modifiers: the low four bits.
+  DMA = 0x1,
+  HIGHMEM = 0x2,
+  DMA32 = 0x4,
+  /** ZONE_MOVABLE allowed; also the "movable" mobility hint. */
+  MOVABLE = 0x8,
 
-// Page mobility and placement hints.
-export const __GFP_RECLAIMABLE = 0x10;
-export const __GFP_WRITE = 0x1000;
-export const __GFP_HARDWALL = 0x100000;
-export const __GFP_THISNODE = 0x200000;
-export const __GFP_ACCOUNT = 0x400000;
-/** Bit 24 with CONFIG_SLAB_OBJ_EXT; %pGg names it last (6.15+). */
-export const __GFP_NO_OBJ_EXT = 0x1000000;
+  // Page mobility and placement hints.
+  RECLAIMABLE = 0x10,
+  WRITE = 0x1000,
+  HARDWALL = 0x100000,
+  THISNODE = 0x200000,
+  ACCOUNT = 0x400000,
+  /** Bit 24 with CONFIG_SLAB_OBJ_EXT; %pGg names it last (6.15+). */
+  NO_OBJ_EXT = 0x1000000,
 
-// Watermark modifiers.
-export const __GFP_HIGH = 0x20;
-export const __GFP_MEMALLOC = 0x20000;
-export const __GFP_NOMEMALLOC = 0x80000;
+  // Watermark modifiers.
+  HIGH = 0x20,
+  MEMALLOC = 0x20000,
+  NOMEMALLOC = 0x80000,
 
-// Reclaim modifiers.
-export const __GFP_IO = 0x40;
-export const __GFP_FS = 0x80;
-export const __GFP_DIRECT_RECLAIM = 0x400;
-export const __GFP_KSWAPD_RECLAIM = 0x800;
-export const __GFP_RECLAIM = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM;
-export const __GFP_RETRY_MAYFAIL = 0x4000;
-export const __GFP_NOFAIL = 0x8000;
-export const __GFP_NORETRY = 0x10000;
+  // Reclaim modifiers.
+  IO = 0x40,
+  FS = 0x80,
+  DIRECT_RECLAIM = 0x400,
+  KSWAPD_RECLAIM = 0x800,
+  RECLAIM = DIRECT_RECLAIM | KSWAPD_RECLAIM,
+  RETRY_MAYFAIL = 0x4000,
+  NOFAIL = 0x8000,
+  NORETRY = 0x10000,
 
-// Action modifiers.
-export const __GFP_NOWARN = 0x2000;
-export const __GFP_COMP = 0x40000;
-export const __GFP_ZERO = 0x100;
-export const __GFP_ZEROTAGS = 0x800000;
+  // Action modifiers.
+  NOWARN = 0x2000,
+  COMP = 0x40000,
+  ZERO = 0x100,
+  ZEROTAGS = 0x800000,
+}
+export const __GFP_DMA = Gfp.DMA;
+export const __GFP_HIGHMEM = Gfp.HIGHMEM;
+export const __GFP_DMA32 = Gfp.DMA32;
+export const __GFP_MOVABLE = Gfp.MOVABLE;
+export const __GFP_RECLAIMABLE = Gfp.RECLAIMABLE;
+export const __GFP_WRITE = Gfp.WRITE;
+export const __GFP_HARDWALL = Gfp.HARDWALL;
+export const __GFP_THISNODE = Gfp.THISNODE;
+export const __GFP_ACCOUNT = Gfp.ACCOUNT;
+export const __GFP_NO_OBJ_EXT = Gfp.NO_OBJ_EXT;
+export const __GFP_HIGH = Gfp.HIGH;
+export const __GFP_MEMALLOC = Gfp.MEMALLOC;
+export const __GFP_NOMEMALLOC = Gfp.NOMEMALLOC;
+export const __GFP_IO = Gfp.IO;
+export const __GFP_FS = Gfp.FS;
+export const __GFP_DIRECT_RECLAIM = Gfp.DIRECT_RECLAIM;
+export const __GFP_KSWAPD_RECLAIM = Gfp.KSWAPD_RECLAIM;
+export const __GFP_RECLAIM = Gfp.RECLAIM;
+export const __GFP_RETRY_MAYFAIL = Gfp.RETRY_MAYFAIL;
+export const __GFP_NOFAIL = Gfp.NOFAIL;
+export const __GFP_NORETRY = Gfp.NORETRY;
+export const __GFP_NOWARN = Gfp.NOWARN;
+export const __GFP_COMP = Gfp.COMP;
+export const __GFP_ZERO = Gfp.ZERO;
+export const __GFP_ZEROTAGS = Gfp.ZEROTAGS;
 /** 0 without CONFIG_KASAN_HW_TAGS (always so on x86-64). */
 export const __GFP_SKIP_ZERO = 0;
 /** 0 without CONFIG_KASAN_HW_TAGS (always so on x86-64). */
 export const __GFP_SKIP_KASAN = 0;
 /** 0 without CONFIG_LOCKDEP. */
 export const __GFP_NOLOCKDEP = 0;
+export const GFP_ZONEMASK = __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE;
 
 /** Room for this many __GFP_* bits (___GFP_LAST_BIT). */
 export const __GFP_BITS_SHIFT = 25;

@@ -5,10 +5,10 @@
  * Every entry point validates its arguments and then takes the same fast
  * path the kernel does; the checks are integer compares on typed arrays.
  */
-import { PGTY_large_kmalloc, PGTY_slab } from '../memory/page.js';
-import { __GFP_ZERO } from '../page_alloc/gfp.js';
-import { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, ZERO_SIZE_PTR } from './kmalloc_info.js';
-import { C_FIELDS, C_OBJECT_SIZE, C_OBJECTS, C_RED_LEFT_PAD, C_SIZE, MAX_CACHES } from './slab.js';
+import { PGTY } from '../memory/page.js';
+import { Gfp } from '../page_alloc/gfp.js';
+import { KmallocConst } from './kmalloc_info.js';
+import { CF, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
 
@@ -18,35 +18,51 @@ export class Kmalloc {
   readonly memSize: number;
 
   /** kmalloc_slab() for every (type, size 0..8192): the cache id, filled by buildSizeTable(). */
-  readonly sizeToCache = new Int16Array(4 * (KMALLOC_MAX_CACHE_SIZE + 1));
+  readonly sizeToCache = new Int16Array(4 * (KmallocConst.MAX_CACHE_SIZE + 1));
+
+  // The struct page and kmem_cache arrays kfree reads, held directly so the
+  // fast path loads each with one field access.
+  private readonly pageHead: Int32Array;
+  private readonly pageType: Uint8Array;
+  private readonly slabCache: Int32Array;
+  private readonly slabObjects: Uint16Array;
+  private readonly cf: Int32Array;
+  private readonly invSize: Float64Array;
 
   constructor(common: SlabCommon, memSize: number) {
     this.common = common;
     this.slub = common.slub;
     this.memSize = memSize;
+    const p = this.slub.pages;
+    this.pageHead = p.head;
+    this.pageType = p.pageType;
+    this.slabCache = p.slabCache;
+    this.slabObjects = p.slabObjects;
+    this.cf = this.slub.cf;
+    this.invSize = this.slub.invSize;
   }
 
   /** Precompute kmalloc_slab() once the kmalloc caches exist. */
   buildSizeTable(): void {
-    const gfpOfType = [0, 0x10 /* __GFP_RECLAIMABLE */, 0x1 /* __GFP_DMA */, 0x400000 /* __GFP_ACCOUNT */];
+    const gfpOfType = [0, 0x10 /* Gfp.RECLAIMABLE */, 0x1 /* Gfp.DMA */, 0x400000 /* Gfp.ACCOUNT */];
     for (let t = 0; t < 4; t++) {
       const gfp = gfpOfType[t]!;
       if (this.common.kmallocType(gfp) !== t) throw new Error('kmalloc type numbering changed');
-      for (let size = 1; size <= KMALLOC_MAX_CACHE_SIZE; size++) {
-        this.sizeToCache[t * (KMALLOC_MAX_CACHE_SIZE + 1) + size] = this.common.kmallocSlab(size, gfp);
+      for (let size = 1; size <= KmallocConst.MAX_CACHE_SIZE; size++) {
+        this.sizeToCache[t * (KmallocConst.MAX_CACHE_SIZE + 1) + size] = this.common.kmallocSlab(size, gfp);
       }
     }
   }
 
   /** kmem_cache_alloc(): one object or 0. */
   cacheAlloc(s: number, gfp: number): number {
-    return this.slub.slabAlloc(s, gfp, this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+    return this.slub.slabAlloc(s, gfp, this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
   }
 
   /** kmalloc(): a slab object of the size class, or a large kmalloc above 8 KiB. */
   kmalloc(size: number, gfp: number): number {
-    if (size === 0) return ZERO_SIZE_PTR;
-    if (size > KMALLOC_MAX_CACHE_SIZE) {
+    if (size === 0) return KmallocConst.ZERO_SIZE_PTR;
+    if (size > KmallocConst.MAX_CACHE_SIZE) {
       const p = this.common.kmallocLarge(size, gfp);
       if (p !== 0 && this.slub.hooks.kmallocLarge !== null) this.slub.hooks.kmallocLarge(p, size);
       return p;
@@ -67,34 +83,44 @@ export class Kmalloc {
     const h = p.head[pfn]!;
     const head = h < 0 ? pfn : h;
     const type = p.pageType[head]!;
-    if (type === PGTY_slab) return head;
-    if (type === PGTY_large_kmalloc) return -1;
+    if (type === PGTY.slab) return head;
+    if (type === PGTY.large_kmalloc) return -1;
     return -3;
   }
 
-  /** Is addr the start of an object in slab `head` of cache s? */
+  /**
+   * Is addr the start of an object in slab `head` of cache s? All in int32:
+   * addr and head << 12 may wrap, but their difference is the small offset.
+   * The index is off / size by a multiply with the reciprocal (as
+   * reciprocal_divide() does), scaled up a hair so an exact multiple never
+   * truncates to the index below; an exact product proves an object start.
+   */
   private isObjectStart(s: number, head: number, addr: number): boolean {
-    const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    const off = addr - head * 4096 - cf[r + C_RED_LEFT_PAD]!;
-    // A multiply by the reciprocal instead of a division (reciprocal_divide()).
-    const idx = Math.round(off * this.slub.invSize[s]!);
-    return off >= 0 && idx * cf[r + C_SIZE]! === off && idx < this.slub.pages.slabObjects[head]!;
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
+    const idx = (off * this.invSize[s]!) | 0;
+    return Math.imul(idx, cf[r + CF.SIZE]!) === off && idx >>> 0 < this.slabObjects[head]!;
   }
 
   /** slab_free(): the KASAN hook may keep the object (quarantine). */
   private slabFree(s: number, head: number, addr: number): void {
     if (!this.isObjectStart(s, head, addr)) {
-      const hook = this.slub.hooks.slabFree;
-      if (hook !== null) hook(s, addr);
-      // slub_debug=F: free_debug_processing() reports "Invalid object pointer" itself.
-      else if (this.slub.debug?.checksPointers(s)) this.slub.doSlabFree(s, head, addr);
-      else this.slub.reports.invalidFree(s, addr, `Invalid object pointer 0x${addr.toString(16)}`);
+      this.slabFreeInvalid(s, head, addr);
       return;
     }
     const hook = this.slub.hooks.slabFree;
     if (hook?.(s, addr)) return;
     this.slub.doSlabFree(s, head, addr);
+  }
+
+  /** A pointer into a slab that is not an object start: whoever checks reports it. */
+  private slabFreeInvalid(s: number, head: number, addr: number): void {
+    const hook = this.slub.hooks.slabFree;
+    if (hook !== null) hook(s, addr);
+    // slub_debug=F: free_debug_processing() reports "Invalid object pointer" itself.
+    else if (this.slub.debug?.checksPointers(s)) this.slub.doSlabFree(s, head, addr);
+    else this.slub.reports.invalidFree(s, addr, `Invalid object pointer 0x${addr.toString(16)}`);
   }
 
   /** kmem_cache_free(): with the cross-cache check (cache_from_obj). */
@@ -115,17 +141,20 @@ export class Kmalloc {
     this.slabFree(s, head, addr);
   }
 
-  /** kfree(): NULL and ZERO_SIZE_PTR are ignored. */
+  /** kfree(): NULL and KmallocConst.ZERO_SIZE_PTR are ignored. */
   kfree(addr: number): void {
-    if (addr <= ZERO_SIZE_PTR) return;
-    const head = this.slabOf(addr);
-    if (head >= 0) {
-      this.slabFree(this.slub.pages.slabCache[head]!, head, addr);
-    } else if (head === -1) {
-      this.kfreeLarge(addr);
-    } else {
-      this.slub.reports.notKmalloc(Math.floor(addr / 4096));
-    }
+    if (addr <= KmallocConst.ZERO_SIZE_PTR) return;
+    const pfn = addr >>> 12;
+    const h = this.pageHead[pfn]!;
+    const head = h < 0 ? pfn : h;
+    if (this.pageType[head] === PGTY.slab) this.slabFree(this.slabCache[head]!, head, addr);
+    else this.kfreeNotSlab(addr, head);
+  }
+
+  /** kfree() of a large kmalloc, or of something kmalloc never gave out. */
+  private kfreeNotSlab(addr: number, head: number): void {
+    if (this.slub.pages.pageType[head] === PGTY.large_kmalloc) this.kfreeLarge(addr);
+    else this.slub.reports.notKmalloc(Math.floor(addr / 4096));
   }
 
   private kfreeLarge(addr: number): void {
@@ -138,14 +167,14 @@ export class Kmalloc {
 
   /** ksize(): the usable size of an allocation; the caller may use all of it (skip_orig_size_check). */
   ksize(addr: number): number {
-    const head = addr <= ZERO_SIZE_PTR ? -3 : this.slabOf(addr);
+    const head = addr <= KmallocConst.ZERO_SIZE_PTR ? -3 : this.slabOf(addr);
     if (head >= 0) this.slub.debug?.skipOrigSizeCheck(this.slub.pages.slabCache[head]!, addr);
     return this.usableSize(addr);
   }
 
   /** __ksize() without its side effect. */
   private usableSize(addr: number): number {
-    if (addr <= ZERO_SIZE_PTR) return 0;
+    if (addr <= KmallocConst.ZERO_SIZE_PTR) return 0;
     const head = this.slabOf(addr);
     if (head >= 0) return this.common.slabKsize(this.slub.pages.slabCache[head]!);
     if (head === -1) {
@@ -169,27 +198,27 @@ export class Kmalloc {
   krealloc(addr: number, newSize: number, gfp: number): number {
     if (newSize === 0) {
       this.kfree(addr);
-      return ZERO_SIZE_PTR;
+      return KmallocConst.ZERO_SIZE_PTR;
     }
-    const ks = addr > ZERO_SIZE_PTR ? this.usableSize(addr) : 0;
+    const ks = addr > KmallocConst.ZERO_SIZE_PTR ? this.usableSize(addr) : 0;
     // slub_debug: a kmalloc cache that saves the request size (get_orig_size()).
-    const dbgCache = addr > ZERO_SIZE_PTR && this.slub.debug !== null ? this.slabOf(addr) : -1;
+    const dbgCache = addr > KmallocConst.ZERO_SIZE_PTR && this.slub.debug !== null ? this.slabOf(addr) : -1;
     const dbgS = dbgCache >= 0 ? this.slub.pages.slabCache[dbgCache]! : -1;
-    if (addr > ZERO_SIZE_PTR && this.slub.hooks.checkByte !== null && !this.slub.hooks.checkByte(addr)) return 0;
-    if (ks >= newSize && addr > ZERO_SIZE_PTR) {
-      if (dbgS >= 0 && this.slub.debug!.kreallocInPlace(dbgS, addr, newSize, (gfp & __GFP_ZERO) !== 0)) {
+    if (addr > KmallocConst.ZERO_SIZE_PTR && this.slub.hooks.checkByte !== null && !this.slub.hooks.checkByte(addr)) return 0;
+    if (ks >= newSize && addr > KmallocConst.ZERO_SIZE_PTR) {
+      if (dbgS >= 0 && this.slub.debug!.kreallocInPlace(dbgS, addr, newSize, (gfp & Gfp.ZERO) !== 0)) {
         if (this.slub.hooks.krealloc !== null) this.slub.hooks.krealloc(addr, newSize);
         return addr;
       }
       const old = this.slub.hooks.reallocSize !== null ? this.slub.hooks.reallocSize(addr) : ks;
-      if (gfp & __GFP_ZERO && newSize > old) this.slub.u8.fill(0, addr + old, addr + newSize);
+      if (gfp & Gfp.ZERO && newSize > old) this.slub.u8.fill(0, addr + old, addr + newSize);
       const hook = this.slub.hooks.krealloc;
       if (hook !== null) hook(addr, newSize);
       return addr;
     }
     const p = this.kmalloc(newSize, gfp);
     if (p === 0) return 0;
-    if (addr > ZERO_SIZE_PTR) {
+    if (addr > KmallocConst.ZERO_SIZE_PTR) {
       const copy = dbgS >= 0 ? this.slub.debug!.getOrigSize(dbgS, addr) : Math.min(ks, newSize);
       this.slub.u8.copyWithin(p, addr, addr + copy);
       this.kfree(addr);
@@ -202,12 +231,12 @@ export class Kmalloc {
     const slub = this.slub;
     const st = slub.st;
     const i = slub.cpuBase + s;
-    const objSize = slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    const objSize = slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     for (let k = 0; k < n; k++) {
       let obj = st.cpuFreelist[i]!;
       if (obj !== 0) {
         st.cpuFreelist[i] = slub.getFreepointer(s, obj);
-        slub.stat(s, 0 /* ALLOC_FASTPATH */);
+        slub.stat(s, SlubStat.ALLOC_FASTPATH);
       } else {
         st.cpuTid[i] = st.cpuTid[i]! + 1;
         obj = slub.slabAllocSlow(s, gfp, i);
@@ -219,11 +248,11 @@ export class Kmalloc {
       out[k] = obj;
     }
     st.cpuTid[i] = st.cpuTid[i]! + 1;
-    slub.cf[s * C_FIELDS + 28]! += n;
+    slub.cf[s * CF.FIELDS + CF.ALLOCS]! += n;
     const hook = slub.hooks.slabAlloc;
     for (let k = 0; k < n; k++) {
       const obj = out[k]!;
-      if (gfp & __GFP_ZERO) slub.u8.fill(0, obj, obj + objSize);
+      if (gfp & Gfp.ZERO) slub.u8.fill(0, obj, obj + objSize);
       if (hook !== null) hook(s, obj, objSize);
     }
     return n;
@@ -243,7 +272,7 @@ export class Kmalloc {
       const obj = list[--size]!;
       if (obj === 0) continue;
       const head = this.slabOf(obj);
-      if (head < 0 || p.slabCache[head] !== s || slub.hooks.slabFree !== null || slub.cf[s * C_FIELDS + 21] !== 0) {
+      if (head < 0 || p.slabCache[head] !== s || slub.hooks.slabFree !== null || slub.cf[s * CF.FIELDS + CF.DEBUG] !== 0) {
         // Not a plain object of this cache: the one-by-one path with its checks.
         this.cacheFree(s, obj);
         continue;
@@ -268,13 +297,13 @@ export class Kmalloc {
           break;
         }
       }
-      slub.cf[s * C_FIELDS + 29]! += cnt;
+      slub.cf[s * CF.FIELDS + CF.FREES]! += cnt;
       const i = slub.cpuBase + s;
       if (head === slub.st.cpuSlab[i]) {
         slub.setFreepointer(s, dTail, slub.st.cpuFreelist[i]!);
         slub.st.cpuFreelist[i] = dHead;
         slub.st.cpuTid[i] = slub.st.cpuTid[i]! + 1;
-        slub.stat(s, 2 /* FREE_FASTPATH */, cnt);
+        slub.stat(s, SlubStat.FREE_FASTPATH, cnt);
       } else {
         slub.slabFreeSlow(s, head, dHead, dTail, cnt);
       }
@@ -292,8 +321,4 @@ export class Kmalloc {
     if (typeof size !== 'number') throw new TypeError(`${name}: expected a number, got ${typeof size}`);
     if (!Number.isInteger(size) || size < 0) throw new RangeError(`${name}: expected a non-negative integer, got ${size}`);
   }
-
-  static readonly KMALLOC_MAX_SIZE = KMALLOC_MAX_SIZE;
-  static readonly MAX_CACHES = MAX_CACHES;
-  static readonly C_OBJECTS = C_OBJECTS;
 }

@@ -47,6 +47,14 @@ import {
   SLAB_RECLAIM_ACCOUNT,
 } from './slab_flags.js';
 
+/** The two limits the kmalloc fast path tests, as a const enum so compiled code holds the numbers. */
+export const enum KmallocConst {
+  /** What kmalloc(0) returns; kfree() ignores it like NULL (ZERO_OR_NULL_PTR is <= 16). */
+  ZERO_SIZE_PTR = 16,
+  /** Largest request served from a kmalloc cache: 1 << KMALLOC_SHIFT_HIGH (8 KiB). */
+  MAX_CACHE_SIZE = 8192,
+}
+
 /** log2 of the smallest kmalloc size. */
 export const KMALLOC_SHIFT_LOW = 3;
 /** Smallest kmalloc object (1 << KMALLOC_SHIFT_LOW); ARCH_KMALLOC_MINALIGN is 8 on x86-64. */
@@ -56,15 +64,14 @@ export const KMALLOC_SHIFT_HIGH = PAGE_SHIFT + 1;
 /** log2 of the largest kmalloc() size: MAX_PAGE_ORDER + PAGE_SHIFT. */
 export const KMALLOC_SHIFT_MAX = MAX_PAGE_ORDER + PAGE_SHIFT;
 /** Largest request served from a kmalloc cache (8 KiB); larger ones take whole pages. */
-export const KMALLOC_MAX_CACHE_SIZE = 1 << KMALLOC_SHIFT_HIGH;
+export const KMALLOC_MAX_CACHE_SIZE = KmallocConst.MAX_CACHE_SIZE;
 /** Largest kmalloc() request (4 MiB). */
 export const KMALLOC_MAX_SIZE = 2 ** KMALLOC_SHIFT_MAX;
 /** Largest page order kmalloc_large() uses: KMALLOC_SHIFT_MAX - PAGE_SHIFT. */
 export const KMALLOC_MAX_ORDER = KMALLOC_SHIFT_MAX - PAGE_SHIFT;
 /** SLAB_OBJ_MIN_SIZE: KMALLOC_MIN_SIZE when it is below 16. */
 export const SLAB_OBJ_MIN_SIZE = Math.min(KMALLOC_MIN_SIZE, 16);
-/** What kmalloc(0) returns; kfree() ignores it like NULL (ZERO_OR_NULL_PTR is <= 16). */
-export const ZERO_SIZE_PTR = 16;
+export const ZERO_SIZE_PTR = KmallocConst.ZERO_SIZE_PTR;
 /** Extra random kmalloc copies with CONFIG_RANDOM_KMALLOC_CACHES. */
 export const RANDOM_KMALLOC_CACHES_NR = 15;
 

@@ -37,45 +37,90 @@
 /** Caches a machine can have at once (the kernel has a few hundred). */
 export const MAX_CACHES = 1024;
 
-export const C_SIZE = 0;
-export const C_OBJECT_SIZE = 1;
-export const C_OFFSET = 2;
-export const C_INUSE = 3;
-export const C_ALIGN = 4;
-export const C_RED_LEFT_PAD = 5;
-export const C_ORDER = 6;
-export const C_OBJECTS = 7;
-export const C_MIN_ORDER = 8;
-export const C_MIN_OBJECTS = 9;
-export const C_FLAGS = 10;
-export const C_MIN_PARTIAL = 11;
-export const C_CPU_PARTIAL = 12;
-export const C_CPU_PARTIAL_SLABS = 13;
-export const C_XOR_LO = 14;
-export const C_XOR_HI = 15;
-export const C_REFCOUNT = 16;
-export const C_ALLOCFLAGS = 17;
-export const C_USEROFFSET = 18;
-export const C_USERSIZE = 19;
-export const C_ALIVE = 20;
-/** 1 when the cache is a debug cache (slow paths only, no cpu partial lists). */
-export const C_DEBUG = 21;
-// kmem_cache_node
-export const C_NR_PARTIAL = 22;
-export const C_PARTIAL_HEAD = 23;
-export const C_PARTIAL_TAIL = 24;
-export const C_NR_SLABS = 25;
-export const C_TOTAL_OBJECTS = 26;
-export const C_FULL_HEAD = 27;
-/** Per-cache count of large... objects allocated (for slabtop-like rates): allocs and frees. */
-export const C_ALLOCS = 28;
-export const C_FREES = 29;
-export const C_FIELDS = 30;
+/**
+ * The fields of a cache's row in cf. A const enum so that tsc writes the
+ * numbers into the compiled fast paths: an imported `const` costs a load and
+ * a hole check at every use. The C_* names below are the same values for
+ * code off the hot paths.
+ */
+export const enum CF {
+  SIZE = 0,
+  OBJECT_SIZE = 1,
+  OFFSET = 2,
+  INUSE = 3,
+  ALIGN = 4,
+  RED_LEFT_PAD = 5,
+  ORDER = 6,
+  OBJECTS = 7,
+  MIN_ORDER = 8,
+  MIN_OBJECTS = 9,
+  FLAGS = 10,
+  MIN_PARTIAL = 11,
+  CPU_PARTIAL = 12,
+  CPU_PARTIAL_SLABS = 13,
+  XOR_LO = 14,
+  XOR_HI = 15,
+  REFCOUNT = 16,
+  ALLOCFLAGS = 17,
+  USEROFFSET = 18,
+  USERSIZE = 19,
+  ALIVE = 20,
+  /** 1 when the cache is a debug cache (slow paths only, no cpu partial lists). */
+  DEBUG = 21,
+  // kmem_cache_node
+  NR_PARTIAL = 22,
+  PARTIAL_HEAD = 23,
+  PARTIAL_TAIL = 24,
+  NR_SLABS = 25,
+  TOTAL_OBJECTS = 26,
+  FULL_HEAD = 27,
+  /** Objects allocated and freed in the cache, for slabtop-like rates. */
+  ALLOCS = 28,
+  FREES = 29,
+  FIELDS = 30,
+}
 
-/** The high word of a direct-map pointer. */
-export const DIRECT_MAP_HI = 0xffff8880 | 0;
-/** bswap32(DIRECT_MAP_HI): the low word of swab(&fp) for any direct-map &fp. */
-export const SWAB_LO = 0x8088ffff | 0;
+export const C_SIZE = CF.SIZE;
+export const C_OBJECT_SIZE = CF.OBJECT_SIZE;
+export const C_OFFSET = CF.OFFSET;
+export const C_INUSE = CF.INUSE;
+export const C_ALIGN = CF.ALIGN;
+export const C_RED_LEFT_PAD = CF.RED_LEFT_PAD;
+export const C_ORDER = CF.ORDER;
+export const C_OBJECTS = CF.OBJECTS;
+export const C_MIN_ORDER = CF.MIN_ORDER;
+export const C_MIN_OBJECTS = CF.MIN_OBJECTS;
+export const C_FLAGS = CF.FLAGS;
+export const C_MIN_PARTIAL = CF.MIN_PARTIAL;
+export const C_CPU_PARTIAL = CF.CPU_PARTIAL;
+export const C_CPU_PARTIAL_SLABS = CF.CPU_PARTIAL_SLABS;
+export const C_XOR_LO = CF.XOR_LO;
+export const C_XOR_HI = CF.XOR_HI;
+export const C_REFCOUNT = CF.REFCOUNT;
+export const C_ALLOCFLAGS = CF.ALLOCFLAGS;
+export const C_USEROFFSET = CF.USEROFFSET;
+export const C_USERSIZE = CF.USERSIZE;
+export const C_ALIVE = CF.ALIVE;
+export const C_DEBUG = CF.DEBUG;
+export const C_NR_PARTIAL = CF.NR_PARTIAL;
+export const C_PARTIAL_HEAD = CF.PARTIAL_HEAD;
+export const C_PARTIAL_TAIL = CF.PARTIAL_TAIL;
+export const C_NR_SLABS = CF.NR_SLABS;
+export const C_TOTAL_OBJECTS = CF.TOTAL_OBJECTS;
+export const C_FULL_HEAD = CF.FULL_HEAD;
+export const C_ALLOCS = CF.ALLOCS;
+export const C_FREES = CF.FREES;
+export const C_FIELDS = CF.FIELDS;
+
+/** The words of a direct-map pointer, as a const enum for the fast paths. */
+export const enum DirectMap {
+  /** The high word of a direct-map pointer. */
+  HI = 0xffff8880 | 0,
+  /** bswap32(HI): the low word of swab(&fp) for any direct-map &fp. */
+  SWAB_LO = 0x8088ffff | 0,
+}
+export const DIRECT_MAP_HI = DirectMap.HI;
+export const SWAB_LO = DirectMap.SWAB_LO;
 
 export function bswap32(x: number): number {
   return ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
@@ -89,33 +134,63 @@ export const statNames = [
   'deactivate_remote_frees', 'deactivate_bypass', 'order_fallback', 'cmpxchg_double_cpu_fail',
   'cmpxchg_double_fail', 'cpu_partial_alloc', 'cpu_partial_free', 'cpu_partial_node', 'cpu_partial_drain',
 ] as const;
-export const ALLOC_FASTPATH = 0;
-export const ALLOC_SLOWPATH = 1;
-export const FREE_FASTPATH = 2;
-export const FREE_SLOWPATH = 3;
-export const FREE_FROZEN = 4;
-export const FREE_ADD_PARTIAL = 5;
-export const FREE_REMOVE_PARTIAL = 6;
-export const ALLOC_FROM_PARTIAL = 7;
-export const ALLOC_SLAB = 8;
-export const ALLOC_REFILL = 9;
-export const ALLOC_NODE_MISMATCH = 10;
-export const FREE_SLAB = 11;
-export const CPUSLAB_FLUSH = 12;
-export const DEACTIVATE_FULL = 13;
-export const DEACTIVATE_EMPTY = 14;
-export const DEACTIVATE_TO_HEAD = 15;
-export const DEACTIVATE_TO_TAIL = 16;
-export const DEACTIVATE_REMOTE_FREES = 17;
-export const DEACTIVATE_BYPASS = 18;
-export const ORDER_FALLBACK = 19;
-export const CMPXCHG_DOUBLE_CPU_FAIL = 20;
-export const CMPXCHG_DOUBLE_FAIL = 21;
-export const CPU_PARTIAL_ALLOC = 22;
-export const CPU_PARTIAL_FREE = 23;
-export const CPU_PARTIAL_NODE = 24;
-export const CPU_PARTIAL_DRAIN = 25;
-export const NR_SLUB_STAT_ITEMS = 26;
+/** enum stat_item, as a const enum for the fast paths; the plain names alias it. */
+export const enum SlubStat {
+  ALLOC_FASTPATH = 0,
+  ALLOC_SLOWPATH = 1,
+  FREE_FASTPATH = 2,
+  FREE_SLOWPATH = 3,
+  FREE_FROZEN = 4,
+  FREE_ADD_PARTIAL = 5,
+  FREE_REMOVE_PARTIAL = 6,
+  ALLOC_FROM_PARTIAL = 7,
+  ALLOC_SLAB = 8,
+  ALLOC_REFILL = 9,
+  ALLOC_NODE_MISMATCH = 10,
+  FREE_SLAB = 11,
+  CPUSLAB_FLUSH = 12,
+  DEACTIVATE_FULL = 13,
+  DEACTIVATE_EMPTY = 14,
+  DEACTIVATE_TO_HEAD = 15,
+  DEACTIVATE_TO_TAIL = 16,
+  DEACTIVATE_REMOTE_FREES = 17,
+  DEACTIVATE_BYPASS = 18,
+  ORDER_FALLBACK = 19,
+  CMPXCHG_DOUBLE_CPU_FAIL = 20,
+  CMPXCHG_DOUBLE_FAIL = 21,
+  CPU_PARTIAL_ALLOC = 22,
+  CPU_PARTIAL_FREE = 23,
+  CPU_PARTIAL_NODE = 24,
+  CPU_PARTIAL_DRAIN = 25,
+  NR_SLUB_STAT_ITEMS = 26,
+}
+export const ALLOC_FASTPATH = SlubStat.ALLOC_FASTPATH;
+export const ALLOC_SLOWPATH = SlubStat.ALLOC_SLOWPATH;
+export const FREE_FASTPATH = SlubStat.FREE_FASTPATH;
+export const FREE_SLOWPATH = SlubStat.FREE_SLOWPATH;
+export const FREE_FROZEN = SlubStat.FREE_FROZEN;
+export const FREE_ADD_PARTIAL = SlubStat.FREE_ADD_PARTIAL;
+export const FREE_REMOVE_PARTIAL = SlubStat.FREE_REMOVE_PARTIAL;
+export const ALLOC_FROM_PARTIAL = SlubStat.ALLOC_FROM_PARTIAL;
+export const ALLOC_SLAB = SlubStat.ALLOC_SLAB;
+export const ALLOC_REFILL = SlubStat.ALLOC_REFILL;
+export const ALLOC_NODE_MISMATCH = SlubStat.ALLOC_NODE_MISMATCH;
+export const FREE_SLAB = SlubStat.FREE_SLAB;
+export const CPUSLAB_FLUSH = SlubStat.CPUSLAB_FLUSH;
+export const DEACTIVATE_FULL = SlubStat.DEACTIVATE_FULL;
+export const DEACTIVATE_EMPTY = SlubStat.DEACTIVATE_EMPTY;
+export const DEACTIVATE_TO_HEAD = SlubStat.DEACTIVATE_TO_HEAD;
+export const DEACTIVATE_TO_TAIL = SlubStat.DEACTIVATE_TO_TAIL;
+export const DEACTIVATE_REMOTE_FREES = SlubStat.DEACTIVATE_REMOTE_FREES;
+export const DEACTIVATE_BYPASS = SlubStat.DEACTIVATE_BYPASS;
+export const ORDER_FALLBACK = SlubStat.ORDER_FALLBACK;
+export const CMPXCHG_DOUBLE_CPU_FAIL = SlubStat.CMPXCHG_DOUBLE_CPU_FAIL;
+export const CMPXCHG_DOUBLE_FAIL = SlubStat.CMPXCHG_DOUBLE_FAIL;
+export const CPU_PARTIAL_ALLOC = SlubStat.CPU_PARTIAL_ALLOC;
+export const CPU_PARTIAL_FREE = SlubStat.CPU_PARTIAL_FREE;
+export const CPU_PARTIAL_NODE = SlubStat.CPU_PARTIAL_NODE;
+export const CPU_PARTIAL_DRAIN = SlubStat.CPU_PARTIAL_DRAIN;
+export const NR_SLUB_STAT_ITEMS = SlubStat.NR_SLUB_STAT_ITEMS;
 
 /** What never changes after a cache is created: kept as a plain object by id. */
 export interface CacheInfo {

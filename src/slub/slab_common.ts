@@ -277,7 +277,8 @@ export class SlabCommon {
     const r = id * C_FIELDS;
     cf.fill(0, r, r + C_FIELDS);
     cf[r + C_SIZE] = g.size;
-    this.slub.invSize[id] = 1 / g.size;
+    // 1/size scaled by (1 + 2^-30): off * invSize truncates to off / size for every exact multiple.
+    this.slub.invSize[id] = (1 + 2 ** -30) / g.size;
     cf[r + C_OBJECT_SIZE] = g.objectSize;
     cf[r + C_OFFSET] = g.offset;
     cf[r + C_INUSE] = g.inuse;

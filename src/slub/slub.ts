@@ -19,73 +19,12 @@
  * as in use until deactivateSlab gives them back.
  */
 import { PAGE_SHIFT } from '../memory/memblock.js';
-import {
-  type PageArray,
-  PG_workingset,
-  PGTY_NONE,
-  PGTY_slab,
-  SLAB_FREELIST_MASK,
-  SLAB_FREELIST_SHIFT,
-  SLAB_FROZEN,
-  SLAB_INUSE_MASK,
-} from '../memory/page.js';
-import { __GFP_COMP, __GFP_DIRECT_RECLAIM, __GFP_NOFAIL, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, __GFP_RECLAIM, __GFP_ZERO } from '../page_alloc/gfp.js';
+import { type PageArray, PG, PGTY, SlabWord } from '../memory/page.js';
+import { Gfp } from '../page_alloc/gfp.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
-import {
-  ALLOC_FASTPATH,
-  ALLOC_FROM_PARTIAL,
-  ALLOC_REFILL,
-  ALLOC_SLAB,
-  ALLOC_SLOWPATH,
-  bswap32,
-  C_ALLOCFLAGS,
-  C_ALLOCS,
-  C_CPU_PARTIAL,
-  C_CPU_PARTIAL_SLABS,
-  C_DEBUG,
-  C_FIELDS,
-  C_FREES,
-  C_MIN_OBJECTS,
-  C_MIN_ORDER,
-  C_MIN_PARTIAL,
-  C_NR_PARTIAL,
-  C_NR_SLABS,
-  C_OBJECT_SIZE,
-  C_OBJECTS,
-  C_OFFSET,
-  C_ORDER,
-  C_PARTIAL_HEAD,
-  C_PARTIAL_TAIL,
-  C_RED_LEFT_PAD,
-  C_SIZE,
-  C_TOTAL_OBJECTS,
-  C_XOR_HI,
-  C_XOR_LO,
-  type CacheInfo,
-  CPU_PARTIAL_ALLOC,
-  CPU_PARTIAL_DRAIN,
-  CPU_PARTIAL_FREE,
-  CPU_PARTIAL_NODE,
-  CPUSLAB_FLUSH,
-  DEACTIVATE_BYPASS,
-  DEACTIVATE_EMPTY,
-  DEACTIVATE_FULL,
-  DEACTIVATE_REMOTE_FREES,
-  DEACTIVATE_TO_HEAD,
-  DEACTIVATE_TO_TAIL,
-  DIRECT_MAP_HI,
-  FREE_ADD_PARTIAL,
-  FREE_FASTPATH,
-  FREE_FROZEN,
-  FREE_REMOVE_PARTIAL,
-  FREE_SLAB,
-  FREE_SLOWPATH,
-  MAX_CACHES,
-  NR_SLUB_STAT_ITEMS,
-  ORDER_FALLBACK,
-  SlabState,
-} from './slab.js';
+import { bswap32, type CacheInfo, CF, DirectMap, MAX_CACHES, SlabState, SlubStat } from './slab.js';
+import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 
 /** Hooks a KASAN or slub_debug machine installs at boot; null when off. */
 export interface SlubHooks {
@@ -126,6 +65,10 @@ export interface SlubReports {
 export class Slub {
   readonly st: SlabState;
   readonly cf: Int32Array;
+  /** The kmem_cache_cpu arrays of st, held directly so the fast paths load one field each. */
+  readonly cpuFreelist: Uint32Array;
+  readonly cpuSlab: Int32Array;
+  readonly cpuTid: Uint32Array;
   readonly pages: PageArray;
   readonly pa: PageAlloc;
   readonly u32: Uint32Array;
@@ -133,7 +76,7 @@ export class Slub {
   readonly caches: (CacheInfo | undefined)[] = [];
   readonly hooks: SlubHooks;
   readonly reports: SlubReports;
-  /** slub_debug (src/slub/debug.ts): the slow paths of debug caches (C_DEBUG), validate, reports. */
+  /** slub_debug (src/slub/debug.ts): the slow paths of debug caches (CF.DEBUG), validate, reports. */
   debug: SlubDebug | null = null;
   /** Running CPU times MAX_CACHES: the row of this CPU's kmem_cache_cpu entries. */
   cpuBase = 0;
@@ -163,6 +106,9 @@ export class Slub {
     this.u32 = new Uint32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
     this.st = new SlabState(cpus, shared, opts.slubStats);
     this.cf = this.st.cf;
+    this.cpuFreelist = this.st.cpuFreelist;
+    this.cpuSlab = this.st.cpuSlab;
+    this.cpuTid = this.st.cpuTid;
     this.statsOn = opts.slubStats;
     this.freelistRandom = opts.freelistRandom;
     this.rand = opts.rand;
@@ -177,19 +123,19 @@ export class Slub {
 
   /** stat(): CONFIG_SLUB_STATS counter, nothing when the option is off. */
   stat(s: number, item: number, n = 1): void {
-    if (this.statsOn) this.st.stats[(this.cpuBase + s) * NR_SLUB_STAT_ITEMS + item]! += n;
+    if (this.statsOn) this.st.stats[(this.cpuBase + s) * SlubStat.NR_SLUB_STAT_ITEMS + item]! += n;
   }
 
   // ───────────────────────── free pointers ─────────────────────────
 
   /** get_freepointer(): decode the next free object's address stored in obj. */
   getFreepointer(s: number, obj: number): number {
-    return (this.u32[(obj + this.cf[s * C_FIELDS + C_OFFSET]!) >>> 2]! ^ this.cf[s * C_FIELDS + C_XOR_LO]!) >>> 0;
+    return (this.u32[(obj + this.cf[s * CF.FIELDS + CF.OFFSET]!) >>> 2]! ^ this.cf[s * CF.FIELDS + CF.XOR_LO]!) >>> 0;
   }
 
   /** The stored high word, for consistency checks and dumps. */
   getFreepointerHi(s: number, obj: number): number {
-    return this.u32[((obj + this.cf[s * C_FIELDS + C_OFFSET]!) >>> 2) + 1]!;
+    return this.u32[((obj + this.cf[s * CF.FIELDS + CF.OFFSET]!) >>> 2) + 1]!;
   }
 
   /**
@@ -197,19 +143,19 @@ export class Slub {
    * storing an object's own address in itself is the naive double-free check.
    */
   setFreepointer(s: number, obj: number, fp: number): void {
-    const r = s * C_FIELDS;
-    const at = (obj + this.cf[r + C_OFFSET]!) >>> 2;
-    const xorHi = this.cf[r + C_XOR_HI]!;
-    this.u32[at] = fp ^ this.cf[r + C_XOR_LO]!;
-    this.u32[at + 1] = (fp === 0 ? 0 : DIRECT_MAP_HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2));
+    const r = s * CF.FIELDS;
+    const at = (obj + this.cf[r + CF.OFFSET]!) >>> 2;
+    const xorHi = this.cf[r + CF.XOR_HI]!;
+    this.u32[at] = fp ^ this.cf[r + CF.XOR_LO]!;
+    this.u32[at + 1] = (fp === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2));
   }
 
   /** Is the stored high word what set_freepointer would have written? */
   freepointerHiValid(s: number, obj: number, fp: number): boolean {
-    const r = s * C_FIELDS;
-    const at = (obj + this.cf[r + C_OFFSET]!) >>> 2;
-    const xorHi = this.cf[r + C_XOR_HI]!;
-    const want = ((fp === 0 ? 0 : DIRECT_MAP_HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
+    const r = s * CF.FIELDS;
+    const at = (obj + this.cf[r + CF.OFFSET]!) >>> 2;
+    const xorHi = this.cf[r + CF.XOR_HI]!;
+    const want = ((fp === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
     return this.u32[at + 1] === want;
   }
 
@@ -217,32 +163,32 @@ export class Slub {
 
   /** First object's address in the slab headed by pfn. */
   slabBase(s: number, pfn: number): number {
-    return pfn * 4096 + this.cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
+    return pfn * 4096 + this.cf[s * CF.FIELDS + CF.RED_LEFT_PAD]!;
   }
 
   /** slab->freelist as an address (0 = NULL). */
   slabFreelist(s: number, pfn: number): number {
-    const idx = (this.pages.slabCounters[pfn]! & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;
-    return idx === 0 ? 0 : pfn * 4096 + this.cf[s * C_FIELDS + C_RED_LEFT_PAD]! + (idx - 1) * this.cf[s * C_FIELDS + C_SIZE]!;
+    const idx = (this.pages.slabCounters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    return idx === 0 ? 0 : pfn * 4096 + this.cf[s * CF.FIELDS + CF.RED_LEFT_PAD]! + (idx - 1) * this.cf[s * CF.FIELDS + CF.SIZE]!;
   }
 
   slabInuse(pfn: number): number {
-    return this.pages.slabCounters[pfn]! & SLAB_INUSE_MASK;
+    return this.pages.slabCounters[pfn]! & SlabWord.INUSE_MASK;
   }
 
   slabFrozen(pfn: number): boolean {
-    return (this.pages.slabCounters[pfn]! & SLAB_FROZEN) !== 0;
+    return (this.pages.slabCounters[pfn]! & SlabWord.FROZEN) !== 0;
   }
 
   /** Object index of an address in its slab (the address must be an object start). */
   objIndex(s: number, pfn: number, obj: number): number {
-    return ((obj - this.slabBase(s, pfn)) / this.cf[s * C_FIELDS + C_SIZE]!) | 0;
+    return ((obj - this.slabBase(s, pfn)) / this.cf[s * CF.FIELDS + CF.SIZE]!) | 0;
   }
 
   /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
   setSlabCounters(s: number, pfn: number, freelist: number, inuse: number, frozen: boolean): void {
     const idx = freelist === 0 ? 0 : this.objIndex(s, pfn, freelist) + 1;
-    this.pages.slabCounters[pfn] = ((idx << SLAB_FREELIST_SHIFT) | inuse | (frozen ? SLAB_FROZEN : 0)) >>> 0;
+    this.pages.slabCounters[pfn] = ((idx << SlabWord.FREELIST_SHIFT) | inuse | (frozen ? SlabWord.FROZEN : 0)) >>> 0;
   }
 
   /** The slab (head pfn) an address belongs to, or -1 if it is not in a slab. */
@@ -250,82 +196,82 @@ export class Slub {
     const pfn = Math.floor(addr / 4096);
     if (pfn <= 0 || pfn >= this.pages.nr) return -1;
     const head = this.pages.compoundHead(pfn);
-    return this.pages.pageType[head] === PGTY_slab ? head : -1;
+    return this.pages.pageType[head] === PGTY.slab ? head : -1;
   }
 
   // ───────────────────────── node partial list ─────────────────────────
 
-  /** __add_partial(): onto the node partial list at head or tail; marks PG_workingset. */
+  /** __add_partial(): onto the node partial list at head or tail; marks PG.workingset. */
   addPartial(s: number, pfn: number, toTail: boolean): void {
     const cf = this.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     const p = this.pages;
-    cf[r + C_NR_PARTIAL]!++;
-    p.flags[pfn]! |= 1 << PG_workingset;
+    cf[r + CF.NR_PARTIAL]!++;
+    p.flags[pfn]! |= 1 << PG.workingset;
     if (toTail) {
-      const t = cf[r + C_PARTIAL_TAIL]!;
+      const t = cf[r + CF.PARTIAL_TAIL]!;
       p.prev[pfn] = t;
       p.next[pfn] = -1;
-      if (t < 0) cf[r + C_PARTIAL_HEAD] = pfn;
+      if (t < 0) cf[r + CF.PARTIAL_HEAD] = pfn;
       else p.next[t] = pfn;
-      cf[r + C_PARTIAL_TAIL] = pfn;
+      cf[r + CF.PARTIAL_TAIL] = pfn;
     } else {
-      const h = cf[r + C_PARTIAL_HEAD]!;
+      const h = cf[r + CF.PARTIAL_HEAD]!;
       p.next[pfn] = h;
       p.prev[pfn] = -1;
-      if (h < 0) cf[r + C_PARTIAL_TAIL] = pfn;
+      if (h < 0) cf[r + CF.PARTIAL_TAIL] = pfn;
       else p.prev[h] = pfn;
-      cf[r + C_PARTIAL_HEAD] = pfn;
+      cf[r + CF.PARTIAL_HEAD] = pfn;
     }
   }
 
   /** remove_partial() */
   removePartial(s: number, pfn: number): void {
     const cf = this.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     const p = this.pages;
     const n = p.next[pfn]!;
     const pr = p.prev[pfn]!;
-    if (pr < 0) cf[r + C_PARTIAL_HEAD] = n;
+    if (pr < 0) cf[r + CF.PARTIAL_HEAD] = n;
     else p.next[pr] = n;
-    if (n < 0) cf[r + C_PARTIAL_TAIL] = pr;
+    if (n < 0) cf[r + CF.PARTIAL_TAIL] = pr;
     else p.prev[n] = pr;
     p.next[pfn] = -1;
     p.prev[pfn] = -1;
-    p.flags[pfn]! &= ~(1 << PG_workingset);
-    cf[r + C_NR_PARTIAL]!--;
+    p.flags[pfn]! &= ~(1 << PG.workingset);
+    cf[r + CF.NR_PARTIAL]!--;
   }
 
   onNodePartial(pfn: number): boolean {
-    return (this.pages.flags[pfn]! & (1 << PG_workingset)) !== 0;
+    return (this.pages.flags[pfn]! & (1 << PG.workingset)) !== 0;
   }
 
   // ───────────────────────── new and discarded slabs ─────────────────────────
 
   /**
    * allocate_slab(): the preferred order without warnings or retries first,
-   * then the minimum order with the caller's flags (ORDER_FALLBACK). The new
+   * then the minimum order with the caller's flags (SlubStat.ORDER_FALLBACK). The new
    * slab's objects are linked in address order, or in the cache's shuffled
    * order with CONFIG_SLAB_FREELIST_RANDOM; the ctor runs on each.
    */
   newSlab(s: number, gfp: number): number {
     const cf = this.cf;
-    const r = s * C_FIELDS;
-    const flags = cf[r + C_ALLOCFLAGS]! | (gfp & ~__GFP_ZERO);
-    let order = cf[r + C_ORDER]!;
-    let objects = cf[r + C_OBJECTS]!;
-    let allocGfp = (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
-    if (allocGfp & __GFP_DIRECT_RECLAIM && order > cf[r + C_MIN_ORDER]!) allocGfp = (allocGfp | __GFP_NOMEMALLOC) & ~__GFP_RECLAIM;
-    let pfn = this.pa.allocPagesPfn(order, order > 0 ? allocGfp | __GFP_COMP : allocGfp);
+    const r = s * CF.FIELDS;
+    const flags = cf[r + CF.ALLOCFLAGS]! | (gfp & ~Gfp.ZERO);
+    let order = cf[r + CF.ORDER]!;
+    let objects = cf[r + CF.OBJECTS]!;
+    let allocGfp = (flags | Gfp.NOWARN | Gfp.NORETRY) & ~Gfp.NOFAIL;
+    if (allocGfp & Gfp.DIRECT_RECLAIM && order > cf[r + CF.MIN_ORDER]!) allocGfp = (allocGfp | Gfp.NOMEMALLOC) & ~Gfp.RECLAIM;
+    let pfn = this.pa.allocPagesPfn(order, order > 0 ? allocGfp | Gfp.COMP : allocGfp);
     if (pfn < 0) {
-      order = cf[r + C_MIN_ORDER]!;
-      objects = cf[r + C_MIN_OBJECTS]!;
-      pfn = this.pa.allocPagesPfn(order, order > 0 ? flags | __GFP_COMP : flags);
+      order = cf[r + CF.MIN_ORDER]!;
+      objects = cf[r + CF.MIN_OBJECTS]!;
+      pfn = this.pa.allocPagesPfn(order, order > 0 ? flags | Gfp.COMP : flags);
       if (pfn < 0) return -1;
-      this.stat(s, ORDER_FALLBACK);
+      this.stat(s, SlubStat.ORDER_FALLBACK);
     }
     const p = this.pages;
-    p.pageType[pfn] = PGTY_slab;
+    p.pageType[pfn] = PGTY.slab;
     p.slabCache[pfn] = s;
     p.slabObjects[pfn] = objects;
     p.slabNext[pfn] = -1;
@@ -335,9 +281,9 @@ export class Slub {
     const info = this.caches[s]!;
     if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, base, bytes);
     // slub_debug: setup_slab_debug() and setup_object_debug() (poison, red zones, tracks).
-    if (cf[r + C_DEBUG] !== 0) this.debug!.setupSlab(s, pfn);
-    const size = cf[r + C_SIZE]!;
-    const first = base + cf[r + C_RED_LEFT_PAD]!;
+    if (cf[r + CF.DEBUG] !== 0) this.debug!.setupSlab(s, pfn);
+    const size = cf[r + CF.SIZE]!;
+    const first = base + cf[r + CF.RED_LEFT_PAD]!;
     // Link the freelist: in order, or through the shuffled sequence.
     const seq = this.freelistRandom && objects >= 2 ? info.randomSeq : null;
     let head: number;
@@ -372,11 +318,11 @@ export class Slub {
     }
     this.setSlabCounters(s, pfn, head, 0, false);
     // inc_slabs_node() and the vmstat slab accounting.
-    cf[r + C_NR_SLABS]!++;
-    cf[r + C_TOTAL_OBJECTS]! += objects;
+    cf[r + CF.NR_SLABS]!++;
+    cf[r + CF.TOTAL_OBJECTS]! += objects;
     if (this.isReclaimable(s)) this.slabPagesReclaimable += 1 << order;
     else this.slabPagesUnreclaimable += 1 << order;
-    this.stat(s, ALLOC_SLAB);
+    this.stat(s, SlubStat.ALLOC_SLAB);
     return pfn;
   }
 
@@ -384,60 +330,81 @@ export class Slub {
   private setupObject(s: number, info: CacheInfo, obj: number): void {
     if (info.ctor !== null) {
       const slabAlloc = this.hooks.slabAlloc;
-      if (slabAlloc !== null) slabAlloc(s, obj, this.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+      if (slabAlloc !== null) slabAlloc(s, obj, this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
       info.ctor(obj);
-      if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, obj, this.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+      if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, obj, this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
     }
   }
 
   isReclaimable(s: number): boolean {
-    return (this.cf[s * C_FIELDS + C_ALLOCFLAGS]! & 0x10) !== 0; // __GFP_RECLAIMABLE
+    return (this.cf[s * CF.FIELDS + CF.ALLOCFLAGS]! & 0x10) !== 0; // Gfp.RECLAIMABLE
   }
 
   /** discard_slab(): dec_slabs_node() and the pages back to the buddy allocator. */
   discardSlab(s: number, pfn: number): void {
     const cf = this.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     const p = this.pages;
     const order = p.order[pfn]!;
-    cf[r + C_NR_SLABS]!--;
-    cf[r + C_TOTAL_OBJECTS]! -= p.slabObjects[pfn]!;
+    cf[r + CF.NR_SLABS]!--;
+    cf[r + CF.TOTAL_OBJECTS]! -= p.slabObjects[pfn]!;
     if (this.isReclaimable(s)) this.slabPagesReclaimable -= 1 << order;
     else this.slabPagesUnreclaimable -= 1 << order;
-    p.pageType[pfn] = PGTY_NONE;
+    p.pageType[pfn] = PGTY.NONE;
     p.slabCache[pfn] = -1;
     p.slabCounters[pfn] = 0;
     p.slabObjects[pfn] = 0;
     p.slabNext[pfn] = -1;
-    p.flags[pfn]! &= ~(1 << PG_workingset);
+    p.flags[pfn]! &= ~(1 << PG.workingset);
     this.pa.freePagesPfn(pfn, order);
   }
 
   // ───────────────────────── allocation ─────────────────────────
 
   /**
-   * slab_alloc_node(): pop the CPU's lockless freelist when it has an object
-   * and a cpu slab; otherwise ___slab_alloc. Returns the object or 0.
+   * slab_alloc_node(): pop the CPU's lockless freelist when it has an object;
+   * otherwise ___slab_alloc. Returns the object or 0.
    * Invariant: cpuFreelist != 0 only while cpuSlab >= 0, and every object on
-   * it belongs to that slab.
+   * it belongs to that slab. Kept small so it inlines: everything optional
+   * (stats, Gfp.ZERO, the KASAN hook) is behind one test in postAlloc.
    */
   slabAlloc(s: number, gfp: number, origSize: number): number {
     const i = this.cpuBase + s;
-    const st = this.st;
-    let obj = st.cpuFreelist[i]!;
-    if (obj !== 0) {
-      st.cpuFreelist[i] = (this.u32[(obj + this.cf[s * C_FIELDS + C_OFFSET]!) >>> 2]! ^ this.cf[s * C_FIELDS + C_XOR_LO]!) >>> 0;
-      st.cpuTid[i] = st.cpuTid[i]! + 1;
-      if (this.statsOn) this.stat(s, ALLOC_FASTPATH);
-    } else {
-      obj = this.slabAllocSlow(s, gfp, i, origSize);
-      if (obj === 0) return 0;
+    const freelist = this.cpuFreelist;
+    const obj = freelist[i]!;
+    if (obj === 0) return this.slabAllocSlowPath(s, gfp, i, origSize);
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    freelist[i] = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
+    this.cpuTid[i] = this.cpuTid[i]! + 1;
+    cf[r + CF.ALLOCS]!++;
+    if ((gfp & Gfp.ZERO) !== 0 || this.statsOn || this.hooks.slabAlloc !== null) this.postAlloc(s, gfp, obj, origSize, true);
+    return obj;
+  }
+
+  /** The slow half of slabAlloc: ___slab_alloc, then the post-alloc work. */
+  private slabAllocSlowPath(s: number, gfp: number, i: number, origSize: number): number {
+    const obj = this.slabAllocSlow(s, gfp, i, origSize);
+    if (obj === 0) return 0;
+    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    this.postAlloc(s, gfp, obj, origSize, false);
+    return obj;
+  }
+
+  /**
+   * slab_post_alloc_hook(): Gfp.ZERO clears object_size bytes, or only the
+   * requested size where slub_debug keeps it (a kmalloc cache with U, whose
+   * tail is kmalloc redzone); then the KASAN hook.
+   */
+  private postAlloc(s: number, gfp: number, obj: number, origSize: number, fast: boolean): void {
+    if (fast && this.statsOn) this.stat(s, SlubStat.ALLOC_FASTPATH);
+    if (gfp & Gfp.ZERO) {
+      const r = s * CF.FIELDS;
+      const origKept = (this.cf[r + CF.FLAGS]! & (SLAB_STORE_USER | SLAB_KMALLOC)) === (SLAB_STORE_USER | SLAB_KMALLOC);
+      this.u8.fill(0, obj, obj + (origKept ? origSize : this.cf[r + CF.OBJECT_SIZE]!));
     }
-    this.cf[s * C_FIELDS + C_ALLOCS]!++;
-    if (gfp & __GFP_ZERO) this.u8.fill(0, obj, obj + (this.caches[s]!.isKmalloc ? origSize : this.cf[s * C_FIELDS + C_OBJECT_SIZE]!));
     const hook = this.hooks.slabAlloc;
     if (hook !== null) hook(s, obj, origSize);
-    return obj;
   }
 
   /** Take the cpu freelist's first object and make the rest the cpu freelist (load_freelist). */
@@ -453,19 +420,19 @@ export class Slub {
    */
   slabAllocSlow(s: number, gfp: number, i: number, origSize = -1): number {
     const st = this.st;
-    this.stat(s, ALLOC_SLOWPATH);
+    this.stat(s, SlubStat.ALLOC_SLOWPATH);
     // slub_debug: alloc_single_from_partial / alloc_single_from_new_slab under the list lock.
-    if (this.cf[s * C_FIELDS + C_DEBUG] !== 0) return this.debug!.alloc(s, gfp, origSize);
+    if (this.cf[s * CF.FIELDS + CF.DEBUG] !== 0) return this.debug!.alloc(s, gfp, origSize);
     let slab = st.cpuSlab[i]!;
     if (slab >= 0) {
       const freelist = this.getFreelist(s, slab);
       if (freelist !== 0) {
-        this.stat(s, ALLOC_REFILL);
+        this.stat(s, SlubStat.ALLOC_REFILL);
         return this.loadFreelist(s, i, freelist);
       }
       st.cpuSlab[i] = -1;
       st.cpuTid[i] = st.cpuTid[i]! + 1;
-      this.stat(s, DEACTIVATE_BYPASS);
+      this.stat(s, SlubStat.DEACTIVATE_BYPASS);
     }
     // new_slab: the cpu partial list.
     while (st.cpuPartial[i]! >= 0) {
@@ -473,7 +440,7 @@ export class Slub {
       st.cpuPartial[i] = this.pages.slabNext[slab]!;
       if (st.cpuPartial[i]! >= 0) this.pages.slabSlabs[st.cpuPartial[i]!] = this.pages.slabSlabs[slab]! - 1;
       this.pages.slabNext[slab] = -1;
-      this.stat(s, CPU_PARTIAL_ALLOC);
+      this.stat(s, SlubStat.CPU_PARTIAL_ALLOC);
       const freelist = this.freezeSlab(s, slab);
       if (freelist === 0) continue;
       st.cpuSlab[i] = slab;
@@ -488,7 +455,7 @@ export class Slub {
     }
     slab = this.newSlab(s, gfp);
     if (slab < 0) {
-      if (!(gfp & __GFP_NOWARN)) this.reports.outOfMemory(s, gfp);
+      if (!(gfp & Gfp.NOWARN)) this.reports.outOfMemory(s, gfp);
       return 0;
     }
     const freelist = this.slabFreelist(s, slab);
@@ -503,14 +470,14 @@ export class Slub {
    */
   private getFreelist(s: number, slab: number): number {
     const freelist = this.slabFreelist(s, slab);
-    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | (freelist !== 0 ? SLAB_FROZEN : 0)) >>> 0;
+    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | (freelist !== 0 ? SlabWord.FROZEN : 0)) >>> 0;
     return freelist;
   }
 
   /** freeze_slab(): take a partial slab's freelist and freeze it as the cpu slab. */
   private freezeSlab(s: number, slab: number): number {
     const freelist = this.slabFreelist(s, slab);
-    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | SLAB_FROZEN) >>> 0;
+    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | SlabWord.FROZEN) >>> 0;
     return freelist;
   }
 
@@ -521,8 +488,8 @@ export class Slub {
    */
   private getPartialNode(s: number): number {
     const cf = this.cf;
-    const r = s * C_FIELDS;
-    let slab = cf[r + C_PARTIAL_HEAD]!;
+    const r = s * CF.FIELDS;
+    let slab = cf[r + CF.PARTIAL_HEAD]!;
     let got = -1;
     let partialSlabs = 0;
     while (slab >= 0) {
@@ -530,12 +497,12 @@ export class Slub {
       this.removePartial(s, slab);
       if (got < 0) {
         got = slab;
-        this.stat(s, ALLOC_FROM_PARTIAL);
-        if (cf[r + C_CPU_PARTIAL]! === 0) break;
+        this.stat(s, SlubStat.ALLOC_FROM_PARTIAL);
+        if (cf[r + CF.CPU_PARTIAL]! === 0) break;
       } else {
         this.putCpuPartial(s, slab, false);
-        this.stat(s, CPU_PARTIAL_NODE);
-        if (++partialSlabs > cf[r + C_CPU_PARTIAL_SLABS]! >> 1) break;
+        this.stat(s, SlubStat.CPU_PARTIAL_NODE);
+        if (++partialSlabs > cf[r + CF.CPU_PARTIAL_SLABS]! >> 1) break;
       }
       slab = next;
     }
@@ -547,24 +514,36 @@ export class Slub {
   /**
    * do_slab_free(): objects of the running CPU's cpu slab go on its lockless
    * freelist; everything else takes __slab_free. `slab` is the head pfn.
+   * The free pointer is written as set_freepointer() does, inline.
    */
   doSlabFree(s: number, slab: number, obj: number): void {
     const i = this.cpuBase + s;
-    const st = this.st;
-    this.cf[s * C_FIELDS + C_FREES]!++;
-    if (slab === st.cpuSlab[i]) {
-      const head = st.cpuFreelist[i]!;
-      if (obj === head) {
-        this.reports.bugOn('set_freepointer', `object 0x${obj.toString(16)} is already the freelist head`);
-        return;
-      }
-      this.setFreepointer(s, obj, head);
-      st.cpuFreelist[i] = obj;
-      st.cpuTid[i] = st.cpuTid[i]! + 1;
-      if (this.statsOn) this.stat(s, FREE_FASTPATH);
-    } else {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    cf[r + CF.FREES]!++;
+    if (slab !== this.cpuSlab[i]) {
       this.slabFreeSlow(s, slab, obj, obj, 1);
+      return;
     }
+    const head = this.cpuFreelist[i]!;
+    if (obj === head) {
+      this.naiveDoubleFree(obj);
+      return;
+    }
+    const at = (obj + cf[r + CF.OFFSET]!) >>> 2;
+    const xorHi = cf[r + CF.XOR_HI]!;
+    const u32 = this.u32;
+    u32[at] = head ^ cf[r + CF.XOR_LO]!;
+    const a = at << 2; // &fp, swab'd below as bswap32() does
+    u32[at + 1] = (head === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ (((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24)));
+    this.cpuFreelist[i] = obj;
+    this.cpuTid[i] = this.cpuTid[i]! + 1;
+    if (this.statsOn) this.stat(s, SlubStat.FREE_FASTPATH);
+  }
+
+  /** set_freepointer()'s BUG_ON(object == fp) under CONFIG_SLAB_FREELIST_HARDENED. */
+  private naiveDoubleFree(obj: number): void {
+    this.reports.bugOn('set_freepointer', `object 0x${obj.toString(16)} is already the freelist head`);
   }
 
   /**
@@ -575,10 +554,10 @@ export class Slub {
    */
   slabFreeSlow(s: number, slab: number, head: number, tail: number, cnt: number): void {
     const cf = this.cf;
-    const r = s * C_FIELDS;
-    this.stat(s, FREE_SLOWPATH);
+    const r = s * CF.FIELDS;
+    this.stat(s, SlubStat.FREE_SLOWPATH);
     // slub_debug: free_to_partial_list() with free_debug_processing().
-    if (cf[r + C_DEBUG] !== 0) {
+    if (cf[r + CF.DEBUG] !== 0) {
       this.debug!.freeToPartialList(s, slab, head, tail, cnt);
       return;
     }
@@ -588,42 +567,42 @@ export class Slub {
       return;
     }
     const counters = this.pages.slabCounters[slab]!;
-    const wasFrozen = (counters & SLAB_FROZEN) !== 0;
-    const inuse = (counters & SLAB_INUSE_MASK) - cnt;
+    const wasFrozen = (counters & SlabWord.FROZEN) !== 0;
+    const inuse = (counters & SlabWord.INUSE_MASK) - cnt;
     this.setFreepointer(s, tail, prior);
     this.setSlabCounters(s, slab, head, inuse, wasFrozen);
-    const hasCpuPartial = cf[r + C_CPU_PARTIAL]! !== 0;
+    const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
     const needsList = (inuse === 0 || prior === 0) && !wasFrozen;
     const lockTaken = needsList && (!hasCpuPartial || prior !== 0);
     if (!lockTaken) {
-      if (wasFrozen) this.stat(s, FREE_FROZEN);
+      if (wasFrozen) this.stat(s, SlubStat.FREE_FROZEN);
       else if (hasCpuPartial && prior === 0) {
         this.putCpuPartial(s, slab, true);
-        this.stat(s, CPU_PARTIAL_FREE);
+        this.stat(s, SlubStat.CPU_PARTIAL_FREE);
       }
       return;
     }
     const onNodePartial = this.onNodePartial(slab);
     if (prior !== 0 && !onNodePartial) return;
-    if (inuse === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) {
+    if (inuse === 0 && cf[r + CF.NR_PARTIAL]! >= cf[r + CF.MIN_PARTIAL]!) {
       if (prior !== 0) {
         this.removePartial(s, slab);
-        this.stat(s, FREE_REMOVE_PARTIAL);
+        this.stat(s, SlubStat.FREE_REMOVE_PARTIAL);
       }
-      this.stat(s, FREE_SLAB);
+      this.stat(s, SlubStat.FREE_SLAB);
       this.discardSlab(s, slab);
       return;
     }
     if (!hasCpuPartial && prior === 0) {
       this.addPartial(s, slab, true);
-      this.stat(s, FREE_ADD_PARTIAL);
+      this.stat(s, SlubStat.FREE_ADD_PARTIAL);
     }
   }
 
   /**
    * put_cpu_partial(): push a slab on the running CPU's partial chain; when
    * draining and the chain already holds cpu_partial_slabs, the old chain goes
-   * to the node first (CPU_PARTIAL_DRAIN).
+   * to the node first (SlubStat.CPU_PARTIAL_DRAIN).
    */
   putCpuPartial(s: number, slab: number, drain: boolean): void {
     const i = this.cpuBase + s;
@@ -633,7 +612,7 @@ export class Slub {
     let slabs = 0;
     let toPut = -1;
     if (old >= 0) {
-      if (drain && p.slabSlabs[old]! >= this.cf[s * C_FIELDS + C_CPU_PARTIAL_SLABS]!) {
+      if (drain && p.slabSlabs[old]! >= this.cf[s * CF.FIELDS + CF.CPU_PARTIAL_SLABS]!) {
         toPut = old;
         old = -1;
       } else {
@@ -645,7 +624,7 @@ export class Slub {
     st.cpuPartial[i] = slab;
     if (toPut >= 0) {
       this.putPartials(s, toPut);
-      this.stat(s, CPU_PARTIAL_DRAIN);
+      this.stat(s, SlubStat.CPU_PARTIAL_DRAIN);
     }
   }
 
@@ -655,26 +634,26 @@ export class Slub {
    */
   putPartials(s: number, slab: number): void {
     const cf = this.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     let discard = -1;
     while (slab >= 0) {
       const next = this.pages.slabNext[slab]!;
       this.pages.slabNext[slab] = -1;
-      if (this.slabInuse(slab) === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) {
+      if (this.slabInuse(slab) === 0 && cf[r + CF.NR_PARTIAL]! >= cf[r + CF.MIN_PARTIAL]!) {
         this.pages.slabNext[slab] = discard;
         discard = slab;
       } else {
         this.addPartial(s, slab, true);
-        this.stat(s, FREE_ADD_PARTIAL);
+        this.stat(s, SlubStat.FREE_ADD_PARTIAL);
       }
       slab = next;
     }
     while (discard >= 0) {
       const next = this.pages.slabNext[discard]!;
       this.pages.slabNext[discard] = -1;
-      this.stat(s, DEACTIVATE_EMPTY);
+      this.stat(s, SlubStat.DEACTIVATE_EMPTY);
       this.discardSlab(s, discard);
-      this.stat(s, FREE_SLAB);
+      this.stat(s, SlubStat.FREE_SLAB);
       discard = next;
     }
   }
@@ -687,12 +666,12 @@ export class Slub {
    */
   deactivateSlab(s: number, slab: number, freelist: number): void {
     const cf = this.cf;
-    const r = s * C_FIELDS;
-    let tail = DEACTIVATE_TO_HEAD;
+    const r = s * CF.FIELDS;
+    let tail = SlubStat.DEACTIVATE_TO_HEAD;
     const old = this.slabFreelist(s, slab);
     if (old !== 0) {
-      this.stat(s, DEACTIVATE_REMOTE_FREES);
-      tail = DEACTIVATE_TO_TAIL;
+      this.stat(s, SlubStat.DEACTIVATE_REMOTE_FREES);
+      tail = SlubStat.DEACTIVATE_TO_TAIL;
     }
     let freeDelta = 0;
     let last = 0;
@@ -709,15 +688,15 @@ export class Slub {
       newFreelist = freelist;
     }
     this.setSlabCounters(s, slab, newFreelist, inuse, false);
-    if (inuse === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) {
-      this.stat(s, DEACTIVATE_EMPTY);
+    if (inuse === 0 && cf[r + CF.NR_PARTIAL]! >= cf[r + CF.MIN_PARTIAL]!) {
+      this.stat(s, SlubStat.DEACTIVATE_EMPTY);
       this.discardSlab(s, slab);
-      this.stat(s, FREE_SLAB);
+      this.stat(s, SlubStat.FREE_SLAB);
     } else if (newFreelist !== 0) {
-      this.addPartial(s, slab, tail === DEACTIVATE_TO_TAIL);
+      this.addPartial(s, slab, tail === SlubStat.DEACTIVATE_TO_TAIL);
       this.stat(s, tail);
     } else {
-      this.stat(s, DEACTIVATE_FULL);
+      this.stat(s, SlubStat.DEACTIVATE_FULL);
     }
   }
 
@@ -734,7 +713,7 @@ export class Slub {
       st.cpuFreelist[i] = 0;
       st.cpuTid[i] = st.cpuTid[i]! + 1;
       this.deactivateSlab(s, slab, freelist);
-      this.stat(s, CPUSLAB_FLUSH);
+      this.stat(s, SlubStat.CPUSLAB_FLUSH);
     }
     const partial = st.cpuPartial[i]!;
     if (partial >= 0) {
@@ -758,13 +737,13 @@ export class Slub {
     if (this.hooks.cacheShrink !== null) this.hooks.cacheShrink(s);
     this.flushAll(s);
     const cf = this.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     // list_move() puts each slab at the head of its promote[free - 1] bucket;
     // slabs with more than SHRINK_PROMOTE_MAX free stay on the list, behind
     // the buckets spliced to its head.
     const buckets: number[][] = [];
     const rest: number[] = [];
-    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {
+    for (let slab = cf[r + CF.PARTIAL_HEAD]!; slab >= 0; ) {
       const next = this.pages.next[slab]!;
       this.removePartial(s, slab);
       const free = this.pages.slabObjects[slab]! - this.slabInuse(slab);
@@ -785,7 +764,7 @@ export class Slub {
   /** Free objects on the node partial list (count_partial with count_free). */
   countPartialFree(s: number): number {
     let n = 0;
-    for (let slab = this.cf[s * C_FIELDS + C_PARTIAL_HEAD]!; slab >= 0; slab = this.pages.next[slab]!) {
+    for (let slab = this.cf[s * CF.FIELDS + CF.PARTIAL_HEAD]!; slab >= 0; slab = this.pages.next[slab]!) {
       n += this.pages.slabObjects[slab]! - this.slabInuse(slab);
     }
     return n;
@@ -794,7 +773,7 @@ export class Slub {
   /** Objects in use on the node partial list (count_partial with count_inuse). */
   countPartialInuse(s: number): number {
     let n = 0;
-    for (let slab = this.cf[s * C_FIELDS + C_PARTIAL_HEAD]!; slab >= 0; slab = this.pages.next[slab]!) {
+    for (let slab = this.cf[s * CF.FIELDS + CF.PARTIAL_HEAD]!; slab >= 0; slab = this.pages.next[slab]!) {
       n += this.slabInuse(slab);
     }
     return n;
