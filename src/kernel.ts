@@ -547,7 +547,11 @@ export class Kernel {
 
   kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
     this.slab.checkCache(cache);
-    for (let i = 0; i < addrs.length; i++) if (addrs[i] !== 0) this.kmallocApi.checkAddr(addrs[i], `addrs[${i}]`);
+    const memSize = this.memSize;
+    for (let i = 0; i < addrs.length; i++) {
+      const a = addrs[i]!;
+      if ((a >>> 0) !== a || a >= memSize) this.kmallocApi.checkAddr(a, `addrs[${i}]`);
+    }
     this.kmallocApi.freeBulk(cache, addrs);
   }
 

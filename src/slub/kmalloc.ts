@@ -226,19 +226,27 @@ export class Kmalloc {
     return p;
   }
 
-  /** kmem_cache_alloc_bulk(): fill out[0..n) or free what was taken and return 0. */
+  /**
+   * kmem_cache_alloc_bulk(): fill out[0..n) or free what was taken and return
+   * 0. Objects come off the cpu freelist one after another with a single tid
+   * bump for the batch; an empty freelist takes ___slab_alloc for one object.
+   */
   allocBulk(s: number, gfp: number, n: number, out: Uint32Array | number[]): number {
     const slub = this.slub;
-    const st = slub.st;
+    const freelist = slub.cpuFreelist;
+    const u32 = slub.u32;
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
     const i = slub.cpuBase + s;
-    const objSize = slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
+    const fpOff = cf[r + CF.OFFSET]!;
+    const xorLo = cf[r + CF.XOR_LO]!;
     for (let k = 0; k < n; k++) {
-      let obj = st.cpuFreelist[i]!;
+      let obj = freelist[i]!;
       if (obj !== 0) {
-        st.cpuFreelist[i] = slub.getFreepointer(s, obj);
-        slub.stat(s, SlubStat.ALLOC_FASTPATH);
+        freelist[i] = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
+        if (slub.statsOn) slub.stat(s, SlubStat.ALLOC_FASTPATH);
       } else {
-        st.cpuTid[i] = st.cpuTid[i]! + 1;
+        slub.cpuTid[i] = slub.cpuTid[i]! + 1;
         obj = slub.slabAllocSlow(s, gfp, i);
         if (obj === 0) {
           for (let j = 0; j < k; j++) this.cacheFree(s, out[j]!);
@@ -247,16 +255,25 @@ export class Kmalloc {
       }
       out[k] = obj;
     }
-    st.cpuTid[i] = st.cpuTid[i]! + 1;
-    slub.cf[s * CF.FIELDS + CF.ALLOCS]! += n;
-    const hook = slub.hooks.slabAlloc;
-    for (let k = 0; k < n; k++) {
-      const obj = out[k]!;
-      if (gfp & Gfp.ZERO) slub.u8.fill(0, obj, obj + objSize);
-      if (hook !== null) hook(s, obj, objSize);
-    }
+    slub.cpuTid[i] = slub.cpuTid[i]! + 1;
+    cf[r + CF.ALLOCS]! += n;
+    if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, out);
     return n;
   }
+
+  /** slab_post_alloc_hook() for a batch: __GFP_ZERO and the KASAN hook. */
+  private bulkPostAlloc(s: number, gfp: number, n: number, out: Uint32Array | number[]): void {
+    const objSize = this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
+    const hook = this.slub.hooks.slabAlloc;
+    for (let k = 0; k < n; k++) {
+      const obj = out[k]!;
+      if (gfp & Gfp.ZERO) this.slub.u8.fill(0, obj, obj + objSize);
+      if (hook !== null) hook(s, obj, objSize);
+    }
+  }
+
+  /** build_detached_freelist() works on a copy: the caller's array is left as it was. */
+  private bulkScratch = new Uint32Array(64);
 
   /**
    * kmem_cache_free_bulk(): build_detached_freelist() takes the last object,
@@ -265,14 +282,16 @@ export class Kmalloc {
    */
   freeBulk(s: number, addrs: ArrayLike<number>): void {
     const slub = this.slub;
-    const p = slub.pages;
-    const list = Array.from(addrs);
-    let size = list.length;
+    let size = addrs.length;
+    if (this.bulkScratch.length < size) this.bulkScratch = new Uint32Array(size);
+    const list = this.bulkScratch;
+    for (let k = 0; k < size; k++) list[k] = addrs[k]!;
+    const checked = slub.hooks.slabFree !== null || this.cf[s * CF.FIELDS + CF.DEBUG] !== 0;
     while (size > 0) {
       const obj = list[--size]!;
       if (obj === 0) continue;
       const head = this.slabOf(obj);
-      if (head < 0 || p.slabCache[head] !== s || slub.hooks.slabFree !== null || slub.cf[s * CF.FIELDS + CF.DEBUG] !== 0) {
+      if (head < 0 || this.slabCache[head] !== s || checked) {
         // Not a plain object of this cache: the one-by-one path with its checks.
         this.cacheFree(s, obj);
         continue;
@@ -287,7 +306,7 @@ export class Kmalloc {
       let lookahead = 3;
       for (let j = size - 1; j >= 0; j--) {
         const o = list[j]!;
-        if (o !== 0 && this.slabOf(o) === head && this.isObjectStart(s, head, o) && o !== dHead) {
+        if (o !== 0 && o !== dHead && this.slabOf(o) === head && this.isObjectStart(s, head, o)) {
           slub.setFreepointer(s, o, dHead);
           dHead = o;
           cnt++;
@@ -297,13 +316,13 @@ export class Kmalloc {
           break;
         }
       }
-      slub.cf[s * CF.FIELDS + CF.FREES]! += cnt;
+      this.cf[s * CF.FIELDS + CF.FREES]! += cnt;
       const i = slub.cpuBase + s;
-      if (head === slub.st.cpuSlab[i]) {
-        slub.setFreepointer(s, dTail, slub.st.cpuFreelist[i]!);
-        slub.st.cpuFreelist[i] = dHead;
-        slub.st.cpuTid[i] = slub.st.cpuTid[i]! + 1;
-        slub.stat(s, SlubStat.FREE_FASTPATH, cnt);
+      if (head === slub.cpuSlab[i]) {
+        slub.setFreepointer(s, dTail, slub.cpuFreelist[i]!);
+        slub.cpuFreelist[i] = dHead;
+        slub.cpuTid[i] = slub.cpuTid[i]! + 1;
+        if (slub.statsOn) slub.stat(s, SlubStat.FREE_FASTPATH, cnt);
       } else {
         slub.slabFreeSlow(s, head, dHead, dTail, cnt);
       }

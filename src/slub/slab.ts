@@ -34,8 +34,11 @@
  * so the fast path reads and decodes only the low word.
  */
 
-/** Caches a machine can have at once (the kernel has a few hundred). */
-export const MAX_CACHES = 1024;
+export const enum SlabLimit {
+  /** Caches a machine can have at once (the kernel has a few hundred). */
+  MAX_CACHES = 1024,
+}
+export const MAX_CACHES = SlabLimit.MAX_CACHES;
 
 /**
  * The fields of a cache's row in cf. A const enum so that tsc writes the

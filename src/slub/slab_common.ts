@@ -52,7 +52,9 @@ import {
   C_XOR_HI,
   C_XOR_LO,
   type CacheInfo,
+  CF,
   MAX_CACHES,
+  SlabLimit,
   SWAB_LO,
 } from './slab.js';
 import {
@@ -379,7 +381,8 @@ export class SlabCommon {
 
   /** Throws unless id names a live cache. */
   checkCache(id: unknown, argName = 'cache'): asserts id is number {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_CACHES || this.cf[id * C_FIELDS + C_ALIVE] !== 1) {
+    // (id >>> 0) !== id rejects every non-number, fraction and negative in one compare.
+    if ((id as number) >>> 0 !== id || (id as number) >= SlabLimit.MAX_CACHES || this.cf[(id as number) * CF.FIELDS + CF.ALIVE] !== 1) {
       throw new TypeError(`${argName}: not a live kmem_cache (got ${String(id)})`);
     }
   }

@@ -182,7 +182,8 @@ export class Slub {
 
   /** Object index of an address in its slab (the address must be an object start). */
   objIndex(s: number, pfn: number, obj: number): number {
-    return ((obj - this.slabBase(s, pfn)) / this.cf[s * CF.FIELDS + CF.SIZE]!) | 0;
+    // invSize is 1/size scaled up a hair: exact for every object start, no division.
+    return ((obj - this.slabBase(s, pfn)) * this.invSize[s]!) | 0;
   }
 
   /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
@@ -546,6 +547,11 @@ export class Slub {
     this.reports.bugOn('set_freepointer', `object 0x${obj.toString(16)} is already the freelist head`);
   }
 
+  /** The same check against slab->freelist on the slow path. */
+  private slabDoubleFree(obj: number): void {
+    this.reports.bugOn('set_freepointer', `object 0x${obj.toString(16)} is already the slab freelist head`);
+  }
+
   /**
    * __slab_free(): put [head..tail] (cnt objects) on slab->freelist. A frozen
    * slab belongs to some CPU: that's all (the remote free). A slab that was
@@ -561,16 +567,21 @@ export class Slub {
       this.debug!.freeToPartialList(s, slab, head, tail, cnt);
       return;
     }
-    const prior = this.slabFreelist(s, slab);
+    // slab->freelist and counters, read and written as one word (the cmpxchg_double).
+    const counters = this.pages.slabCounters[slab]!;
+    const priorIdx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    const base = slab * 4096 + cf[r + CF.RED_LEFT_PAD]!;
+    const size = cf[r + CF.SIZE]!;
+    const prior = priorIdx === 0 ? 0 : base + (priorIdx - 1) * size;
     if (prior === tail || prior === head) {
-      this.reports.bugOn('set_freepointer', `object 0x${head.toString(16)} is already the slab freelist head`);
+      this.slabDoubleFree(head);
       return;
     }
-    const counters = this.pages.slabCounters[slab]!;
     const wasFrozen = (counters & SlabWord.FROZEN) !== 0;
     const inuse = (counters & SlabWord.INUSE_MASK) - cnt;
     this.setFreepointer(s, tail, prior);
-    this.setSlabCounters(s, slab, head, inuse, wasFrozen);
+    const headIdx = (((head - base) * this.invSize[s]!) | 0) + 1;
+    this.pages.slabCounters[slab] = ((headIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
     const needsList = (inuse === 0 || prior === 0) && !wasFrozen;
     const lockTaken = needsList && (!hasCpuPartial || prior !== 0);
@@ -582,6 +593,17 @@ export class Slub {
       }
       return;
     }
+    this.slabFreeLocked(s, slab, prior, inuse, hasCpuPartial);
+  }
+
+  /**
+   * The part of __slab_free under n->list_lock: a slab that became empty is
+   * discarded beyond min_partial, a full one without cpu partials goes on the
+   * node partial list.
+   */
+  private slabFreeLocked(s: number, slab: number, prior: number, inuse: number, hasCpuPartial: boolean): void {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
     const onNodePartial = this.onNodePartial(slab);
     if (prior !== 0 && !onNodePartial) return;
     if (inuse === 0 && cf[r + CF.NR_PARTIAL]! >= cf[r + CF.MIN_PARTIAL]!) {
