@@ -69,6 +69,12 @@ export class Slub {
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
   readonly cpuTid: Uint32Array;
+  readonly cpuPartial: Int32Array;
+  // The struct slab arrays of pages, held directly for the same reason.
+  readonly slabCounters: Uint32Array;
+  readonly slabObjects: Uint16Array;
+  readonly slabNext: Int32Array;
+  readonly slabSlabs: Int32Array;
   readonly pages: PageArray;
   readonly pa: PageAlloc;
   readonly u32: Uint32Array;
@@ -109,6 +115,11 @@ export class Slub {
     this.cpuFreelist = this.st.cpuFreelist;
     this.cpuSlab = this.st.cpuSlab;
     this.cpuTid = this.st.cpuTid;
+    this.cpuPartial = this.st.cpuPartial;
+    this.slabCounters = pages.slabCounters;
+    this.slabObjects = pages.slabObjects;
+    this.slabNext = pages.slabNext;
+    this.slabSlabs = pages.slabSlabs;
     this.statsOn = opts.slubStats;
     this.freelistRandom = opts.freelistRandom;
     this.rand = opts.rand;
@@ -168,16 +179,16 @@ export class Slub {
 
   /** slab->freelist as an address (0 = NULL). */
   slabFreelist(s: number, pfn: number): number {
-    const idx = (this.pages.slabCounters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    const idx = (this.slabCounters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
     return idx === 0 ? 0 : pfn * 4096 + this.cf[s * CF.FIELDS + CF.RED_LEFT_PAD]! + (idx - 1) * this.cf[s * CF.FIELDS + CF.SIZE]!;
   }
 
   slabInuse(pfn: number): number {
-    return this.pages.slabCounters[pfn]! & SlabWord.INUSE_MASK;
+    return this.slabCounters[pfn]! & SlabWord.INUSE_MASK;
   }
 
   slabFrozen(pfn: number): boolean {
-    return (this.pages.slabCounters[pfn]! & SlabWord.FROZEN) !== 0;
+    return (this.slabCounters[pfn]! & SlabWord.FROZEN) !== 0;
   }
 
   /** Object index of an address in its slab (the address must be an object start). */
@@ -189,7 +200,7 @@ export class Slub {
   /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
   setSlabCounters(s: number, pfn: number, freelist: number, inuse: number, frozen: boolean): void {
     const idx = freelist === 0 ? 0 : this.objIndex(s, pfn, freelist) + 1;
-    this.pages.slabCounters[pfn] = ((idx << SlabWord.FREELIST_SHIFT) | inuse | (frozen ? SlabWord.FROZEN : 0)) >>> 0;
+    this.slabCounters[pfn] = ((idx << SlabWord.FREELIST_SHIFT) | inuse | (frozen ? SlabWord.FROZEN : 0)) >>> 0;
   }
 
   /** The slab (head pfn) an address belongs to, or -1 if it is not in a slab. */
@@ -410,8 +421,8 @@ export class Slub {
 
   /** Take the cpu freelist's first object and make the rest the cpu freelist (load_freelist). */
   private loadFreelist(s: number, i: number, freelist: number): number {
-    this.st.cpuFreelist[i] = this.getFreepointer(s, freelist);
-    this.st.cpuTid[i] = this.st.cpuTid[i]! + 1;
+    this.cpuFreelist[i] = this.getFreepointer(s, freelist);
+    this.cpuTid[i] = this.cpuTid[i]! + 1;
     return freelist;
   }
 
@@ -420,38 +431,37 @@ export class Slub {
    * (remote frees), the cpu partial list, the node partial list, a new slab.
    */
   slabAllocSlow(s: number, gfp: number, i: number, origSize = -1): number {
-    const st = this.st;
     this.stat(s, SlubStat.ALLOC_SLOWPATH);
     // slub_debug: alloc_single_from_partial / alloc_single_from_new_slab under the list lock.
     if (this.cf[s * CF.FIELDS + CF.DEBUG] !== 0) return this.debug!.alloc(s, gfp, origSize);
-    let slab = st.cpuSlab[i]!;
+    let slab = this.cpuSlab[i]!;
     if (slab >= 0) {
       const freelist = this.getFreelist(s, slab);
       if (freelist !== 0) {
         this.stat(s, SlubStat.ALLOC_REFILL);
         return this.loadFreelist(s, i, freelist);
       }
-      st.cpuSlab[i] = -1;
-      st.cpuTid[i] = st.cpuTid[i]! + 1;
+      this.cpuSlab[i] = -1;
+      this.cpuTid[i] = this.cpuTid[i]! + 1;
       this.stat(s, SlubStat.DEACTIVATE_BYPASS);
     }
     // new_slab: the cpu partial list.
-    while (st.cpuPartial[i]! >= 0) {
-      slab = st.cpuPartial[i]!;
-      st.cpuPartial[i] = this.pages.slabNext[slab]!;
-      if (st.cpuPartial[i]! >= 0) this.pages.slabSlabs[st.cpuPartial[i]!] = this.pages.slabSlabs[slab]! - 1;
-      this.pages.slabNext[slab] = -1;
+    while (this.cpuPartial[i]! >= 0) {
+      slab = this.cpuPartial[i]!;
+      this.cpuPartial[i] = this.slabNext[slab]!;
+      if (this.cpuPartial[i]! >= 0) this.slabSlabs[this.cpuPartial[i]!] = this.slabSlabs[slab]! - 1;
+      this.slabNext[slab] = -1;
       this.stat(s, SlubStat.CPU_PARTIAL_ALLOC);
       const freelist = this.freezeSlab(s, slab);
       if (freelist === 0) continue;
-      st.cpuSlab[i] = slab;
+      this.cpuSlab[i] = slab;
       return this.loadFreelist(s, i, freelist);
     }
     // new_objects: the node partial list.
     slab = this.getPartialNode(s);
     if (slab >= 0) {
       const freelist = this.freezeSlab(s, slab);
-      st.cpuSlab[i] = slab;
+      this.cpuSlab[i] = slab;
       return this.loadFreelist(s, i, freelist);
     }
     slab = this.newSlab(s, gfp);
@@ -460,8 +470,8 @@ export class Slub {
       return 0;
     }
     const freelist = this.slabFreelist(s, slab);
-    this.setSlabCounters(s, slab, 0, this.pages.slabObjects[slab]!, true);
-    st.cpuSlab[i] = slab;
+    this.setSlabCounters(s, slab, 0, this.slabObjects[slab]!, true);
+    this.cpuSlab[i] = slab;
     return this.loadFreelist(s, i, freelist);
   }
 
@@ -471,14 +481,14 @@ export class Slub {
    */
   private getFreelist(s: number, slab: number): number {
     const freelist = this.slabFreelist(s, slab);
-    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | (freelist !== 0 ? SlabWord.FROZEN : 0)) >>> 0;
+    this.slabCounters[slab] = (this.slabObjects[slab]! | (freelist !== 0 ? SlabWord.FROZEN : 0)) >>> 0;
     return freelist;
   }
 
   /** freeze_slab(): take a partial slab's freelist and freeze it as the cpu slab. */
   private freezeSlab(s: number, slab: number): number {
     const freelist = this.slabFreelist(s, slab);
-    this.pages.slabCounters[slab] = (this.pages.slabObjects[slab]! | SlabWord.FROZEN) >>> 0;
+    this.slabCounters[slab] = (this.slabObjects[slab]! | SlabWord.FROZEN) >>> 0;
     return freelist;
   }
 
@@ -568,7 +578,7 @@ export class Slub {
       return;
     }
     // slab->freelist and counters, read and written as one word (the cmpxchg_double).
-    const counters = this.pages.slabCounters[slab]!;
+    const counters = this.slabCounters[slab]!;
     const priorIdx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
     const base = slab * 4096 + cf[r + CF.RED_LEFT_PAD]!;
     const size = cf[r + CF.SIZE]!;
@@ -581,7 +591,7 @@ export class Slub {
     const inuse = (counters & SlabWord.INUSE_MASK) - cnt;
     this.setFreepointer(s, tail, prior);
     const headIdx = (((head - base) * this.invSize[s]!) | 0) + 1;
-    this.pages.slabCounters[slab] = ((headIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
+    this.slabCounters[slab] = ((headIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
     const needsList = (inuse === 0 || prior === 0) && !wasFrozen;
     const lockTaken = needsList && (!hasCpuPartial || prior !== 0);
@@ -628,9 +638,8 @@ export class Slub {
    */
   putCpuPartial(s: number, slab: number, drain: boolean): void {
     const i = this.cpuBase + s;
-    const st = this.st;
     const p = this.pages;
-    let old = st.cpuPartial[i]!;
+    let old = this.cpuPartial[i]!;
     let slabs = 0;
     let toPut = -1;
     if (old >= 0) {
@@ -643,7 +652,7 @@ export class Slub {
     }
     p.slabSlabs[slab] = slabs + 1;
     p.slabNext[slab] = old;
-    st.cpuPartial[i] = slab;
+    this.cpuPartial[i] = slab;
     if (toPut >= 0) {
       this.putPartials(s, toPut);
       this.stat(s, SlubStat.CPU_PARTIAL_DRAIN);
@@ -659,10 +668,10 @@ export class Slub {
     const r = s * CF.FIELDS;
     let discard = -1;
     while (slab >= 0) {
-      const next = this.pages.slabNext[slab]!;
-      this.pages.slabNext[slab] = -1;
+      const next = this.slabNext[slab]!;
+      this.slabNext[slab] = -1;
       if (this.slabInuse(slab) === 0 && cf[r + CF.NR_PARTIAL]! >= cf[r + CF.MIN_PARTIAL]!) {
-        this.pages.slabNext[slab] = discard;
+        this.slabNext[slab] = discard;
         discard = slab;
       } else {
         this.addPartial(s, slab, true);
@@ -671,8 +680,8 @@ export class Slub {
       slab = next;
     }
     while (discard >= 0) {
-      const next = this.pages.slabNext[discard]!;
-      this.pages.slabNext[discard] = -1;
+      const next = this.slabNext[discard]!;
+      this.slabNext[discard] = -1;
       this.stat(s, SlubStat.DEACTIVATE_EMPTY);
       this.discardSlab(s, discard);
       this.stat(s, SlubStat.FREE_SLAB);
@@ -700,7 +709,7 @@ export class Slub {
     for (let it = freelist; it !== 0; it = this.getFreepointer(s, it)) {
       last = it;
       freeDelta++;
-      if (freeDelta > this.pages.slabObjects[slab]!) break; // corrupted chain
+      if (freeDelta > this.slabObjects[slab]!) break; // corrupted chain
     }
     let inuse = this.slabInuse(slab);
     let newFreelist = old;
@@ -725,21 +734,20 @@ export class Slub {
   /** flush_slab() + put_partials_cpu() for one CPU (__flush_cpu_slab). */
   flushCpuSlab(s: number, cpu: number): void {
     const i = cpu * MAX_CACHES + s;
-    const st = this.st;
-    const slab = st.cpuSlab[i]!;
+    const slab = this.cpuSlab[i]!;
     const saved = this.cpuBase;
     this.cpuBase = cpu * MAX_CACHES;
     if (slab >= 0) {
-      const freelist = st.cpuFreelist[i]!;
-      st.cpuSlab[i] = -1;
-      st.cpuFreelist[i] = 0;
-      st.cpuTid[i] = st.cpuTid[i]! + 1;
+      const freelist = this.cpuFreelist[i]!;
+      this.cpuSlab[i] = -1;
+      this.cpuFreelist[i] = 0;
+      this.cpuTid[i] = this.cpuTid[i]! + 1;
       this.deactivateSlab(s, slab, freelist);
       this.stat(s, SlubStat.CPUSLAB_FLUSH);
     }
-    const partial = st.cpuPartial[i]!;
+    const partial = this.cpuPartial[i]!;
     if (partial >= 0) {
-      st.cpuPartial[i] = -1;
+      this.cpuPartial[i] = -1;
       this.putPartials(s, partial);
     }
     this.cpuBase = saved;
@@ -768,7 +776,7 @@ export class Slub {
     for (let slab = cf[r + CF.PARTIAL_HEAD]!; slab >= 0; ) {
       const next = this.pages.next[slab]!;
       this.removePartial(s, slab);
-      const free = this.pages.slabObjects[slab]! - this.slabInuse(slab);
+      const free = this.slabObjects[slab]! - this.slabInuse(slab);
       if (this.slabInuse(slab) === 0) {
         this.discardSlab(s, slab);
       } else if (free <= 32) {
@@ -787,7 +795,7 @@ export class Slub {
   countPartialFree(s: number): number {
     let n = 0;
     for (let slab = this.cf[s * CF.FIELDS + CF.PARTIAL_HEAD]!; slab >= 0; slab = this.pages.next[slab]!) {
-      n += this.pages.slabObjects[slab]! - this.slabInuse(slab);
+      n += this.slabObjects[slab]! - this.slabInuse(slab);
     }
     return n;
   }
@@ -803,8 +811,8 @@ export class Slub {
 
   /** Slabs on a CPU's partial chain (slabs_cpu_partial). */
   cpuPartialCount(s: number, cpu: number): number {
-    const head = this.st.cpuPartial[cpu * MAX_CACHES + s]!;
-    return head >= 0 ? this.pages.slabSlabs[head]! : 0;
+    const head = this.cpuPartial[cpu * MAX_CACHES + s]!;
+    return head >= 0 ? this.slabSlabs[head]! : 0;
   }
 
   get pageShift(): number {
