@@ -1,0 +1,108 @@
+/**
+ * What slab_post_alloc_hook() and the bulk paths promise callers: how much
+ * __GFP_ZERO clears, that kmem_cache_free_bulk() leaves the caller's array
+ * alone, and that every bad pointer in a batch is refused on its own.
+ */
+import { describe, expect, it } from 'vitest';
+import { boot } from '../../src/kernel.js';
+import { __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+
+function activeObjs(k: ReturnType<typeof boot>, name: string): number {
+  const line = k.proc
+    .read('/proc/slabinfo')
+    .split('\n')
+    .find((l) => l.split(' ')[0] === name);
+  return Number(line!.split(/\s+/)[1]);
+}
+
+describe('__GFP_ZERO (slab_post_alloc_hook zero_size)', () => {
+  it('clears the whole object_size of a kmalloc object without slub_debug', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const p = k.kmalloc(64, GFP_KERNEL);
+    k.mem.u8.fill(0xff, p, p + 64);
+    k.kfree(p);
+    // LIFO: the same object comes back, asked for 50 bytes of kmalloc-64.
+    const q = k.kzalloc(50, GFP_KERNEL);
+    expect(q).toBe(p);
+    expect([...k.mem.u8.subarray(q, q + 64)].every((b) => b === 0)).toBe(true);
+  });
+
+  it('clears only the requested size when slub_debug keeps orig_size (U on a kmalloc cache); the rest stays kmalloc redzone', () => {
+    const k = boot({ memory: '64M', cpus: 1, slubDebug: 'ZU,kmalloc-64' });
+    const q = k.kmalloc(50, GFP_KERNEL | __GFP_ZERO);
+    const bytes = [...k.mem.u8.subarray(q, q + 64)];
+    expect(bytes.slice(0, 50).every((b) => b === 0)).toBe(true);
+    // SLUB_RED_ACTIVE over orig_size..object_size.
+    expect(bytes.slice(50).every((b) => b === 0xcc)).toBe(true);
+    k.kfree(q);
+    expect(k.slabValidate(k.kmemCacheByName('kmalloc-64'))).toBe(0);
+  });
+
+  it('clears object_size of a kmem_cache_alloc object', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const c = k.kmemCacheCreate('zeroed', 40, {});
+    const p = k.kmemCacheAlloc(c, GFP_KERNEL);
+    k.mem.u8.fill(0xab, p, p + 40);
+    k.kmemCacheFree(c, p);
+    const q = k.kmemCacheAlloc(c, GFP_KERNEL | __GFP_ZERO);
+    expect(q).toBe(p);
+    expect([...k.mem.u8.subarray(q, q + 40)].every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('kmem_cache_free_bulk', () => {
+  it("frees every object and leaves the caller's array as it was", () => {
+    const k = boot({ memory: '64M', cpus: 2 });
+    const c = k.kmemCacheCreate('bulk_obj', 64, {});
+    const out = new Uint32Array(40);
+    expect(k.kmemCacheAllocBulk(c, 40, out)).toBe(40);
+    expect(new Set(out).size).toBe(40);
+    expect(activeObjs(k, 'bulk_obj')).toBeGreaterThanOrEqual(40);
+    const copy = out.slice();
+    k.kmemCacheFreeBulk(c, out);
+    expect(out).toEqual(copy);
+    // Everything went back: the same 40 come out again (in some order).
+    const again = new Uint32Array(40);
+    expect(k.kmemCacheAllocBulk(c, 40, again)).toBe(40);
+    expect(new Set([...again, ...copy]).size).toBe(40);
+    k.kmemCacheFreeBulk(c, again);
+  });
+
+  it('refuses a pointer into the middle of an object and frees the rest of the batch', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const c = k.kmemCacheCreate('bulk_bad', 64, {});
+    const out = new Uint32Array(8);
+    k.kmemCacheAllocBulk(c, 8, out);
+    const bad = Array.from(out);
+    bad[3] = bad[3]! + 8;
+    k.kmemCacheFreeBulk(c, bad);
+    expect(k.dmesg().join('\n')).toContain(`Invalid object pointer 0x${(out[3]! + 8).toString(16)}`);
+    // The seven good ones are free again and the bad one's object is still allocated.
+    const next = new Uint32Array(7);
+    k.kmemCacheAllocBulk(c, 7, next);
+    expect(new Set(next)).toEqual(new Set(Array.from(out).filter((_, i) => i !== 3)));
+  });
+
+  it('names the bad entry of the array', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const c = k.kmemCacheCreate('bulk_arg', 64, {});
+    expect(() => k.kmemCacheFreeBulk(c, [0, 1.5])).toThrow(/addrs\[1\]/);
+    expect(() => k.kmemCacheFreeBulk(c, [-4096])).toThrow(/addrs\[0\]/);
+  });
+});
+
+describe('the object-start check on free', () => {
+  it('refuses the bytes before the first object of a slab (left red zone) and past the last object', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const p = k.kmalloc(64, GFP_KERNEL);
+    const slab = p & ~4095;
+    // kmalloc-64: 64 objects fill the page exactly, so every 64-byte step is an
+    // object start and any other offset is not.
+    for (const off of [1, 8, 63, 4095]) {
+      const before = k.dmesg().length;
+      k.kfree(slab + off);
+      expect(k.dmesg().slice(before).join('\n')).toContain('Invalid object pointer');
+    }
+    k.kfree(p);
+  });
+});
