@@ -259,7 +259,7 @@ export class SlubDebug {
   }
 
   /** slub_debug_orig_size(): kmalloc caches with SLAB_STORE_USER save the request size. */
-  private hasOrigSize(s: number): boolean {
+  hasOrigSize(s: number): boolean {
     const f = this.flags(s);
     return (f & SLAB_STORE_USER) !== 0 && (f & SLAB_KMALLOC) !== 0;
   }

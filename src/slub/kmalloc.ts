@@ -192,35 +192,45 @@ export class Kmalloc {
   }
 
   /**
-   * krealloc(): keep the object when it is big enough (re-poisoned to the new
-   * size under KASAN), else allocate, copy and free.
+   * krealloc() as __do_krealloc() in 6.18: an object that still fits
+   * (new size <= object_size, or the large kmalloc's folio size) stays; with
+   * __GFP_ZERO the spare bytes are cleared (from orig_size up to the new size
+   * when slub_debug tracks orig_size and it grows, else from the new size to
+   * the end); slub_debug's orig_size and kmalloc redzone follow the new size,
+   * and KASAN re-poisons. Otherwise a new object gets orig_size (or all)
+   * bytes copied and the old one is freed.
    */
   krealloc(addr: number, newSize: number, gfp: number): number {
     if (newSize === 0) {
       this.kfree(addr);
       return KmallocConst.ZERO_SIZE_PTR;
     }
-    const ks = addr > KmallocConst.ZERO_SIZE_PTR ? this.usableSize(addr) : 0;
-    // slub_debug: a kmalloc cache that saves the request size (get_orig_size()).
-    const dbgCache = addr > KmallocConst.ZERO_SIZE_PTR && this.slub.debug !== null ? this.slabOf(addr) : -1;
-    const dbgS = dbgCache >= 0 ? this.slub.pages.slabCache[dbgCache]! : -1;
-    if (addr > KmallocConst.ZERO_SIZE_PTR && this.slub.hooks.checkByte !== null && !this.slub.hooks.checkByte(addr)) return 0;
-    if (ks >= newSize && addr > KmallocConst.ZERO_SIZE_PTR) {
-      if (dbgS >= 0 && this.slub.debug!.kreallocInPlace(dbgS, addr, newSize, (gfp & Gfp.ZERO) !== 0)) {
-        if (this.slub.hooks.krealloc !== null) this.slub.hooks.krealloc(addr, newSize);
+    let ks = 0;
+    let origSize = 0;
+    let s = -1;
+    if (addr > KmallocConst.ZERO_SIZE_PTR) {
+      if (this.slub.hooks.checkByte !== null && !this.slub.hooks.checkByte(addr)) return 0;
+      const head = this.slabOf(addr);
+      if (head === -1) {
+        ks = 4096 << this.slub.pages.order[this.slub.pages.compoundHead(addr >>> 12)]!;
+      } else if (head >= 0) {
+        s = this.slabCache[head]!;
+        ks = this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
+        origSize = this.slub.debug?.hasOrigSize(s) ? this.slub.debug.getOrigSize(s, addr) : ks;
+      }
+      if (newSize <= ks) {
+        // slub_debug does the zeroing itself where it keeps orig_size and a kmalloc redzone.
+        const debugDone = s >= 0 && this.slub.debug !== null && this.slub.debug.kreallocInPlace(s, addr, newSize, (gfp & Gfp.ZERO) !== 0);
+        if (!debugDone && gfp & Gfp.ZERO) this.slub.u8.fill(0, addr + newSize, addr + ks);
+        const hook = this.slub.hooks.krealloc;
+        if (hook !== null) hook(addr, newSize);
         return addr;
       }
-      const old = this.slub.hooks.reallocSize !== null ? this.slub.hooks.reallocSize(addr) : ks;
-      if (gfp & Gfp.ZERO && newSize > old) this.slub.u8.fill(0, addr + old, addr + newSize);
-      const hook = this.slub.hooks.krealloc;
-      if (hook !== null) hook(addr, newSize);
-      return addr;
     }
     const p = this.kmalloc(newSize, gfp);
     if (p === 0) return 0;
     if (addr > KmallocConst.ZERO_SIZE_PTR) {
-      const copy = dbgS >= 0 ? this.slub.debug!.getOrigSize(dbgS, addr) : Math.min(ks, newSize);
-      this.slub.u8.copyWithin(p, addr, addr + copy);
+      this.slub.u8.copyWithin(p, addr, addr + (origSize || ks));
       this.kfree(addr);
     }
     return p;

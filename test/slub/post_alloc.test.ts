@@ -50,6 +50,48 @@ describe('__GFP_ZERO (slab_post_alloc_hook zero_size)', () => {
   });
 });
 
+describe('krealloc __GFP_ZERO (__do_krealloc)', () => {
+  it('shrinking in place clears from the new size to object_size', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const p = k.kmalloc(64, GFP_KERNEL);
+    k.mem.u8.fill(0xff, p, p + 64);
+    expect(k.krealloc(p, 48, GFP_KERNEL | __GFP_ZERO)).toBe(p);
+    const bytes = [...k.mem.u8.subarray(p, p + 64)];
+    expect(bytes.slice(0, 48).every((b) => b === 0xff)).toBe(true);
+    expect(bytes.slice(48).every((b) => b === 0)).toBe(true);
+  });
+
+  it('growing in place without slub_debug clears only past the new size: the kernel does not know the old size', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const p = k.kmalloc(40, GFP_KERNEL);
+    k.mem.u8.fill(0xff, p, p + 64);
+    expect(k.krealloc(p, 60, GFP_KERNEL | __GFP_ZERO)).toBe(p);
+    const bytes = [...k.mem.u8.subarray(p, p + 64)];
+    expect(bytes.slice(0, 60).every((b) => b === 0xff)).toBe(true);
+    expect(bytes.slice(60).every((b) => b === 0)).toBe(true);
+  });
+
+  it('growing in place with orig_size tracked (slub_debug U) clears from the old size to the new one', () => {
+    const k = boot({ memory: '64M', cpus: 1, slubDebug: 'U,kmalloc-64' });
+    const p = k.kmalloc(40, GFP_KERNEL);
+    k.mem.u8.fill(0xff, p, p + 40);
+    expect(k.krealloc(p, 60, GFP_KERNEL | __GFP_ZERO)).toBe(p);
+    const bytes = [...k.mem.u8.subarray(p, p + 60)];
+    expect(bytes.slice(0, 40).every((b) => b === 0xff)).toBe(true);
+    expect(bytes.slice(40).every((b) => b === 0)).toBe(true);
+  });
+
+  it('moving copies the whole old object and frees it', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const p = k.kmalloc(64, GFP_KERNEL);
+    for (let i = 0; i < 64; i++) k.mem.u8[p + i] = i;
+    const q = k.krealloc(p, 100, GFP_KERNEL);
+    expect(q).not.toBe(p);
+    expect([...k.mem.u8.subarray(q, q + 64)]).toEqual([...Array(64).keys()]);
+    expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
+  });
+});
+
 describe('kmem_cache_free_bulk', () => {
   it("frees every object and leaves the caller's array as it was", () => {
     const k = boot({ memory: '64M', cpus: 2 });
