@@ -86,8 +86,22 @@ export async function benchSlub(): Promise<void> {
   });
   print('bulk alloc+free of 16, per object', bulk, bulk[0]!, 44);
 
-  // 4. mixed sizes at a steady live count
-  for (const live of [1000, 10000, 100000]) {
+  // 4. the same pair with slub_debug: every object takes the debug slow paths
+  const dbg: Row[] = [];
+  for (const slubDebug of ['-', 'FZP', 'FZPU']) {
+    const kd = boot({ memory: '128M', cpus: 2, slubDebug });
+    dbg.push({
+      name: `kmalloc(64) + kfree, slub_debug=${slubDebug}`,
+      ns: await ns(() => {
+        const p = kd.kmalloc(64, GFP_KERNEL);
+        kd.kfree(p);
+      }),
+    });
+  }
+  print('slub_debug on the kmalloc(64) + kfree pair', dbg, dbg[0]!, 44);
+
+  // 5. mixed sizes at a steady live count
+  for (const live of [1000, 10000, 100000, 1000000]) {
     const rows: Row[] = [];
     let seed = 12345;
     const rnd = () => {
@@ -98,7 +112,7 @@ export async function benchSlub(): Promise<void> {
     };
     const size = () => (rnd() < 0.9 ? 8 + Math.floor(rnd() * 248) : 256 + Math.floor(rnd() * 3840));
     const km = new Float64Array(live);
-    const kk = boot({ memory: '1G', cpus: 2 });
+    const kk = boot({ memory: live > 100000 ? '2G' : '1G', cpus: 2 });
     for (let i = 0; i < live; i++) km[i] = kk.kmalloc(size(), GFP_KERNEL);
     rows.push({
       name: `kmem: free a random one, kmalloc a new one`,
