@@ -365,7 +365,9 @@ export class SlabCommon {
     ] as const) {
       if (addr === 0) continue;
       const slab = this.slub.virtToSlab(addr);
-      if (slab >= 0) this.slub.doSlabFree(cache, slab, addr);
+      // kmem_cache_free(): KASAN poisons (and may quarantine) the descriptor like any object.
+      const hook = this.slub.hooks.slabFree;
+      if (slab >= 0 && (hook === null || !hook(cache, addr))) this.slub.doSlabFree(cache, slab, addr);
     }
   }
 

@@ -133,6 +133,21 @@ describe('kmem_cache_free_bulk', () => {
   });
 });
 
+describe('kmem_cache_destroy under KASAN', () => {
+  it("frees the cache's own kmem_cache and kmem_cache_node objects through KASAN, which poisons them", () => {
+    const k = boot({ memory: '64M', cpus: 1, kasan: 'generic' });
+    const c = k.kmemCacheCreate('short_lived', 48, {});
+    const info = k.slub.caches[c]!;
+    const self = info.selfAddr;
+    const node = info.nodeAddr;
+    expect(k.kasan!.accessible(self)).toBe(true);
+    expect(k.kasan!.accessible(node)).toBe(true);
+    k.kmemCacheDestroy(c);
+    expect(k.kasan!.accessible(self)).toBe(false);
+    expect(k.kasan!.accessible(node)).toBe(false);
+  });
+});
+
 describe('the object-start check on free', () => {
   it('refuses the bytes before the first object of a slab (left red zone) and past the last object', () => {
     const k = boot({ memory: '64M', cpus: 1 });
