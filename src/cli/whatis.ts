@@ -80,6 +80,8 @@ export interface WhatisResult {
     /** where in the slot: object, left/right redzone or padding, metadata */
     region: string;
     free: boolean;
+    /** freed, but held in KASAN's quarantine: on no freelist until it is released */
+    quarantined: boolean;
     tracks: string[];
   };
   largeKmalloc?: { head: string; order: number; requested: number; offset: number };
@@ -205,6 +207,7 @@ export function whatis(k: Kernel, phys: number): WhatisResult {
       offset,
       region,
       free: free.has(obj),
+      quarantined: k.kasan?.quarantine.contains(obj) === true,
       tracks,
     };
     return r;
@@ -251,7 +254,7 @@ export function formatWhatis(k: Kernel, r: WhatisResult): string {
   const s = r.slab;
   if (s) {
     L.push(
-      `${r.address}: ${s.free ? 'free' : 'allocated'} ${s.cache} object ${s.object}${s.region === 'object' ? `, offset ${s.offset} of ${s.objectSize}` : ` (${s.region}, offset ${s.offset})`}`,
+      `${r.address}: ${s.free ? 'free' : s.quarantined ? 'freed (in the KASAN quarantine)' : 'allocated'} ${s.cache} object ${s.object}${s.region === 'object' ? `, offset ${s.offset} of ${s.objectSize}` : ` (${s.region}, offset ${s.offset})`}`,
     );
     L.push('CACHE                OBJSIZE  ALLOCATED     TOTAL  SLABS  SSIZE');
     L.push(
@@ -263,7 +266,7 @@ export function formatWhatis(k: Kernel, r: WhatisResult): string {
         (s.cpuSlabOf !== null ? `  (cpu slab of CPU ${s.cpuSlabOf})` : s.frozen ? '  (frozen)' : ''),
     );
     L.push('  FREE / [ALLOCATED]');
-    L.push(s.free ? `   ${s.object}  (index ${s.index})` : `  [${s.object}]  (index ${s.index})`);
+    L.push(s.free ? `   ${s.object}  (index ${s.index})` : `  [${s.object}]  (index ${s.index})${s.quarantined ? '  quarantined' : ''}`);
     L.push('');
     if (s.tracks.length > 0) L.push(...s.tracks, '');
     else L.push('no alloc/free tracks recorded (boot with --slub-debug U to keep them)', '');
