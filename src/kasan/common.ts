@@ -21,6 +21,7 @@
  */
 import type { KernelBugKind } from '../lib/bug.js';
 import type { Printk } from '../lib/printk.js';
+import { StackDepot } from '../lib/stackdepot.js';
 import { captureStack } from '../lib/stacktrace.js';
 import type { PhysMem } from '../memory/memblock.js';
 import { type PageArray, PGTY_slab } from '../memory/page.js';
@@ -48,7 +49,6 @@ import { ObjectMeta, type RawTrack } from './meta.js';
 import { Quarantine } from './quarantine.js';
 import { memoryStateLines, px, REPORT_RULE, shadowBugType, wildBugType } from './report.js';
 import { Shadow } from './shadow.js';
-import { StackDepot } from './stackdepot.js';
 
 const PAGE_SHIFT = 12;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -107,7 +107,8 @@ export class Kasan {
   /** The shadow bytes (shadow.sh), for the checked accessors. */
   readonly sh: Uint8Array;
   readonly quarantine: Quarantine;
-  readonly depot = new StackDepot();
+  /** Alloc, free and aux stacks; the handles live in `meta`. */
+  readonly depot: StackDepot;
   readonly meta: ObjectMeta;
   /** kasan_multi_shot */
   multiShot: boolean;
@@ -132,6 +133,7 @@ export class Kasan {
     // Every page is free when KASAN starts (boot freed them all to the buddy allocator).
     this.sh.fill(KASAN_PAGE_FREE);
     this.meta = new ObjectMeta(host.pages.nr);
+    this.depot = new StackDepot(this.meta);
     let managed = 0;
     for (let z = 0; z < MAX_NR_ZONES; z++) managed += host.pageAlloc.zones.get(z, Z_MANAGED);
     this.quarantine = new Quarantine(managed * PAGE_SIZE, host.cpus, (s, obj) => this.qlinkFree(s, obj));
@@ -219,7 +221,9 @@ export class Kasan {
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
     this.host.syncClock?.();
-    this.meta.setAlloc(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, this.depot.save());
+    const h = this.depot.save();
+    this.meta.setAlloc(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, h);
+    this.depot.bind(h, this.meta.allocStackAt(r));
   }
 
   /**
@@ -272,7 +276,9 @@ export class Kasan {
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
     this.host.syncClock?.();
-    this.meta.setFree(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, this.depot.save());
+    const h = this.depot.save();
+    this.meta.setFree(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, h);
+    this.depot.bind(h, this.meta.freeStackAt(r));
     this.sh[obj >>> 3] = KASAN_SLAB_FREE_META;
   }
 
@@ -414,7 +420,10 @@ export class Kasan {
     const s = this.host.pages.slabCache[head]!;
     if (this.host.slub.caches[s]!.kasanAllocMetaOffset < 0) return;
     const r = this.record(s, head, this.nearestObj(s, head, addr));
-    if (r >= 0) this.meta.addAux(r, this.depot.save());
+    if (r < 0) return;
+    const h = this.depot.save();
+    this.meta.addAux(r, h);
+    this.depot.bind(h, this.meta.auxStackAt(r));
   }
 
   /**
@@ -588,6 +597,8 @@ export class Kasan {
     const r = this.record(s, head, object);
     if (r >= 0 && info.kasanAllocMetaOffset >= 0) {
       const a = this.meta.alloc(r);
+      // A pending handle whose stack turns out to have no frames of the caller's is no stack.
+      a.stack = this.depot.resolve(a.stack);
       if (a.stack !== 0) {
         rep.alloc = this.track(a);
         lines.push(`Allocated by task ${a.pid}:`, ...rep.alloc.stack, '');
@@ -595,13 +606,15 @@ export class Kasan {
     }
     if (r >= 0 && info.kasanFreeMetaOffset >= 0 && this.shadow.get(object) === KASAN_SLAB_FREE_META) {
       const f = this.meta.free(r);
+      f.stack = this.depot.resolve(f.stack);
       if (f.stack !== 0) {
         rep.free = this.track(f);
         lines.push(`Freed by task ${f.pid}:`, ...rep.free.stack, '');
       }
     }
     if (r >= 0 && info.kasanAllocMetaOffset >= 0) {
-      const [a0, a1] = this.meta.aux(r);
+      const a0 = this.depot.resolve(this.meta.aux(r)[0]);
+      const a1 = this.depot.resolve(this.meta.aux(r)[1]);
       if (a0 !== 0) {
         rep.aux.push(this.depot.lines(a0));
         lines.push('Last potentially related work creation:', ...this.depot.lines(a0), '');

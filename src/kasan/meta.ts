@@ -22,6 +22,8 @@
  * handle is nonzero.
  */
 
+import type { StackHandleStore } from '../lib/stackdepot.js';
+
 const I_ALLOC_PID = 0;
 const I_ALLOC_CPU = 1;
 const I_ALLOC_STACK = 2;
@@ -39,7 +41,7 @@ export interface RawTrack {
   stack: number;
 }
 
-export class ObjectMeta {
+export class ObjectMeta implements StackHandleStore {
   /** First record of the slab headed at pfn, -1 if it has none. */
   private readonly slabBase: Int32Array;
   private readonly slabCount: Int32Array;
@@ -145,6 +147,35 @@ export class ObjectMeta {
   free(r: number): RawTrack {
     const o = r * I_FIELDS;
     return { pid: this.i32[o + I_FREE_PID]!, cpu: this.i32[o + I_FREE_CPU]!, ts: this.f64[r * 2 + 1]!, stack: this.i32[o + I_FREE_STACK]! };
+  }
+
+  /** Where setAlloc() keeps record r's alloc stack handle (for StackDepot.bind()). */
+  allocStackAt(r: number): number {
+    return r * I_FIELDS + I_ALLOC_STACK;
+  }
+
+  /** Where setFree() keeps record r's free stack handle. */
+  freeStackAt(r: number): number {
+    return r * I_FIELDS + I_FREE_STACK;
+  }
+
+  /** Where addAux() puts record r's newest aux stack handle. */
+  auxStackAt(r: number): number {
+    return r * I_FIELDS + I_AUX0;
+  }
+
+  /** StackHandleStore: does `where` still hold `handle`? An aux handle may have moved down to aux1. */
+  holds(where: number, handle: number): boolean {
+    const a = this.i32;
+    if (where >= a.length) return false;
+    return a[where] === handle || (where % I_FIELDS === I_AUX0 && a[where + 1] === handle);
+  }
+
+  /** StackHandleStore: the final handle in place of the pending one. */
+  replace(where: number, handle: number, resolved: number): void {
+    const a = this.i32;
+    if (a[where] === handle) a[where] = resolved;
+    if (where % I_FIELDS === I_AUX0 && a[where + 1] === handle) a[where + 1] = resolved;
   }
 
   aux(r: number): [number, number] {

@@ -3,6 +3,14 @@
  * " <function> (<file>:<line>)" where the kernel prints "fn+0x12/0x40".
  * Frames inside kmem itself are dropped so the trace starts at the caller's
  * code, the way a kernel trace starts where the bug happened.
+ *
+ * Two ways in. captureStack() formats at once, for a report being printed
+ * now. stackTraceSave() only records the stack, for every tracked allocation
+ * and free; readSavedStack() and formatSavedStack() turn the record into
+ * frames later, and only for the stacks that are still needed then (see
+ * lib/stackdepot.ts). Recording costs a microsecond or two per frame (V8
+ * walks the stack and rebuilds the frames inlined into optimized code);
+ * formatting the frames costs as much again, or more.
  */
 
 export interface Frame {
@@ -11,7 +19,27 @@ export interface Frame {
   line: number;
 }
 
+/**
+ * A stack as recorded by stackTraceSave(): V8 keeps the frames inside the
+ * object and formats them into `stack` only when it is first read.
+ */
+export interface RawStack {
+  stack?: unknown;
+}
+
 const FRAME_RE = /^\s*at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/;
+
+/**
+ * Frames stackTraceSave() records: not V8's whole stack, as each costs up to
+ * a couple of microseconds (V8 rebuilds the inlined frames of optimized
+ * code). kmem's own frames come first, up to 16 of them (KASAN's quarantine
+ * freeing into a slub_debug cache), then the at most 16 frames of the
+ * caller's that a track keeps.
+ */
+const SAVE_DEPTH = 32;
+
+const captureStackTrace: ((target: object) => void) | undefined =
+  typeof Error.captureStackTrace === 'function' ? Error.captureStackTrace : undefined;
 
 /** Is this frame part of kmem's own machinery (not the user's code)? */
 function internal(file: string): boolean {
@@ -20,14 +48,11 @@ function internal(file: string): boolean {
     file.startsWith('node:');
 }
 
-/** Capture the caller's stack, skipping kmem frames; at most `max` frames. */
-export function captureStack(max = 16): Frame[] {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 64;
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
+/** The caller's frames in a formatted stack, kmem frames dropped; at most `max`. */
+function parseStack(stack: string, max: number): Frame[] {
   const out: Frame[] = [];
-  for (const line of stack.split('\n').slice(1)) {
+  if (max <= 0) return out;
+  for (const line of stack.split('\n')) {
     const m = FRAME_RE.exec(line);
     if (!m) continue;
     const file = m[2]!.replace(/^file:\/\//, '');
@@ -36,6 +61,156 @@ export function captureStack(max = 16): Frame[] {
     if (out.length >= max) break;
   }
   return out;
+}
+
+/** Capture the caller's stack, skipping kmem frames; at most `max` frames. */
+export function captureStack(max = 16): Frame[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  return parseStack(stack, max);
+}
+
+/**
+ * stack_trace_save(): record the caller's stack without formatting it.
+ * Error.captureStackTrace() into a fresh object keeps V8's frames unformatted
+ * until `stack` is read (a new Error where there is no captureStackTrace).
+ */
+export function stackTraceSave(): RawStack {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = SAVE_DEPTH;
+  try {
+    if (captureStackTrace === undefined) return new Error();
+    const raw: RawStack = {};
+    captureStackTrace(raw);
+    return raw;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** Error.prepareStackTrace that hands V8's call sites back unformatted. */
+function callSites(_error: unknown, sites: NodeJS.CallSite[]): NodeJS.CallSite[] {
+  return sites;
+}
+
+/** Script names seen in saved stacks: a small number each, and whether they are kmem's. */
+const scriptIds = new Map<string, number>();
+const scriptInternal: boolean[] = [];
+
+function scriptId(name: string): number {
+  let id = scriptIds.get(name);
+  if (id === undefined) {
+    id = scriptIds.size;
+    scriptIds.set(name, id);
+    scriptInternal.push(internal(name.replace(/^file:\/\//, '')));
+  }
+  return id;
+}
+
+/**
+ * A stackTraceSave() record, read once (reading makes V8 build it). `key`
+ * names the caller's frames for deduplication without the costly part of
+ * formatting (resolving positions to lines, building the text): per frame
+ * the script and character position (an eval'd frame: its origin, line and
+ * column) and the names V8 prints with it. Null when the frames can only be
+ * compared formatted: with source maps applied by Node itself.
+ */
+export interface SavedStack {
+  readonly key: string | null;
+  readonly raw: RawStack;
+  readonly sites: NodeJS.CallSite[] | null;
+  readonly text: string | null;
+  /** The Error.prepareStackTrace in force when read: it formats the sites. */
+  readonly prepare: unknown;
+}
+
+/**
+ * Read a stackTraceSave() record: its key, and what formatSavedStack() needs.
+ * It may run long after the save, inside some later allocation, so nothing
+ * it calls may throw out of it: a stack that cannot be read is no stack.
+ */
+export function readSavedStack(raw: RawStack): SavedStack {
+  const prepare = Error.prepareStackTrace;
+  const nodeMaps = prepare === undefined && typeof process !== 'undefined' && process.sourceMapsEnabled === true;
+  if (nodeMaps) return textStack(raw, prepare);
+  let sites: unknown = null;
+  Error.prepareStackTrace = callSites;
+  try {
+    sites = raw.stack;
+  } catch {
+    sites = null;
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
+  if (!Array.isArray(sites)) return { key: null, raw, sites: null, text: typeof sites === 'string' ? sites : null, prepare };
+  let key: string | null;
+  try {
+    key = sitesKey(sites as NodeJS.CallSite[]);
+  } catch {
+    key = null;
+  }
+  return { key, raw, sites, text: null, prepare };
+}
+
+function sitesKey(sites: NodeJS.CallSite[]): string {
+  let key = '';
+  for (const cs of sites) {
+    const file = cs.getFileName();
+    if (typeof file === 'string' && scriptInternal[scriptId(file)]) continue;
+    // What V8 prints before the location: a function made at one place can
+    // be named at run time ({ [name]: () => ... }), a method shows its
+    // receiver's type and, called through another property, "[as name]".
+    const type = cs.isConstructor() ? 'new' : cs.getTypeName();
+    const method = type === null || type === 'new' ? null : cs.getMethodName();
+    const how = `${cs.getFunctionName()}:${type}:${method}:${cs.isAsync() ? 'async' : ''}`;
+    if (cs.isEval()) {
+      // Code from eval or new Function has no script of its own to name: its
+      // origin, line and column are what its frame prints.
+      key += `${cs.getEvalOrigin()}:${cs.getLineNumber()}:${cs.getColumnNumber()}:${how}\n`;
+    } else if (typeof file === 'string') {
+      key += `${scriptId(file)}:${cs.getPosition()}:${how}\n`;
+    }
+    // else a builtin's or native frame: "(<anonymous>)", no line, not printed.
+  }
+  return key;
+}
+
+function textStack(raw: RawStack, prepare: unknown): SavedStack {
+  let text: unknown = null;
+  try {
+    text = raw.stack;
+  } catch {
+    text = null;
+  }
+  return { key: null, raw, sites: null, text: typeof text === 'string' ? text : null, prepare };
+}
+
+/**
+ * What kallsyms does for a saved trace: its frames as captureStack() would
+ * have given them at the time (kmem frames dropped, at most `max`), formatted
+ * by the Error.prepareStackTrace in force (a test runner's source maps), or
+ * as V8 and Node format call sites by default.
+ */
+export function formatSavedStack(saved: SavedStack, max = 16): Frame[] {
+  let text = saved.text;
+  const sites = saved.sites;
+  if (sites !== null) {
+    const prepare = saved.prepare;
+    if (typeof prepare === 'function') {
+      let out: unknown = null;
+      try {
+        out = prepare.call(Error, saved.raw, sites);
+      } catch {
+        out = null;
+      }
+      text = typeof out === 'string' ? out : null;
+    } else {
+      text = sites.length === 0 ? 'Error' : `Error\n    at ${sites.join('\n    at ')}`;
+    }
+  }
+  return text === null ? [] : parseStack(text, max);
 }
 
 function shortFile(file: string): string {

@@ -35,12 +35,15 @@
  * kernel lays it out on x86-64 with CONFIG_STACKDEPOT:
  *
  *   +0  addr    u64   the caller; kmem stores a made-up text address
- *   +8  handle  u32   stack depot handle: index + 1 into this module's depot
+ *   +8  handle  u32   stack depot handle (lib/stackdepot.ts), maybe pending
  *   +12 cpu     i32
  *   +16 pid     i32
  *   +24 when    u64   jiffies (HZ = 250)
  *
  * The stack depot itself (the frames behind a handle) is a side table here.
+ * set_track() stores a pending handle: the stack is recorded, not formatted,
+ * and the depot swaps in the final handle when it formats the stack (for a
+ * report, or when the track outlives the depot's ring of recent saves).
  *
  * Reports follow 6.15+ mm/slub.c (kept in 6.18): a damaged region prints
  * "[<what> overwritten] 0x..-0x.. @offset=N. First byte 0x.. instead of 0x..",
@@ -58,7 +61,8 @@
  * report plus one per object it lists.
  */
 import { printHexDump } from '../lib/hexdump.js';
-import { captureStack, type Frame, formatFrame } from '../lib/stacktrace.js';
+import { StackDepot, type StackHandleStore } from '../lib/stackdepot.js';
+import { type Frame, formatFrame } from '../lib/stacktrace.js';
 import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
 import { PGTY_slab, pageflagNames } from '../memory/page.js';
 import { pageFlagsWord } from '../page_alloc/debug.js';
@@ -209,11 +213,6 @@ interface Track {
 const KERN_ERR = '\x013';
 const KERN_INFO = '\x016';
 
-/** Error.prepareStackTrace that keeps V8's call sites as they are (no formatting). */
-function rawCallSites(_e: Error, sites: NodeJS.CallSite[]): NodeJS.CallSite[] {
-  return sites;
-}
-
 function ptr(addr: number): string {
   return addr === 0 ? '0000000000000000' : formatPx(addr);
 }
@@ -225,15 +224,17 @@ export class SlubDebug {
   errors = 0;
   /** Report lines of the operation under way, handed to onBug at its end. */
   private pending: string[] = [];
-  /** The stack depot: frames by handle - 1. */
-  private readonly depot: Frame[][] = [];
-  private readonly depotIndex = new Map<string, number>();
-  /** Raw call-site positions of a stack -> its depot handle. */
-  private readonly siteIndex = new Map<string, number>();
+  /** The stack depot of the U tracks; a handle's place is the u32 index of its struct track. */
+  private readonly depot: StackDepot;
 
   constructor(slub: Slub, env: SlubDebugEnv) {
     this.slub = slub;
     this.env = env;
+    const store: StackHandleStore = {
+      holds: (at, handle) => this.trackHolds(at, handle),
+      replace: (at, handle, resolved) => this.trackReplace(at, handle, resolved),
+    };
+    this.depot = new StackDepot(store);
   }
 
   // ───────────────────────── cache and slab fields ─────────────────────────
@@ -419,48 +420,41 @@ export class SlubDebug {
   }
 
   /**
-   * set_track_prepare(): save the caller's stack in the depot, return its
-   * handle (0: no stack). Like stack_depot_save(), a stack seen before gets
-   * its old handle: it is recognised by the raw positions of its call sites,
-   * which V8 hands out without formatting; only a new stack is formatted
-   * (source-mapped) into frames, once.
+   * set_track_prepare(): save the caller's stack in the depot and return its
+   * handle. The stack is only recorded here; it is formatted when a report
+   * prints it or the depot needs the final handle (lib/stackdepot.ts).
    */
   private trackPrepare(): number {
-    if (typeof Error.captureStackTrace !== 'function') return this.depotSave(captureStack(16));
-    const prevPrepare = Error.prepareStackTrace;
-    const prevLimit = Error.stackTraceLimit;
-    let sites: NodeJS.CallSite[] = [];
-    try {
-      Error.prepareStackTrace = rawCallSites;
-      Error.stackTraceLimit = 48;
-      const holder: { stack?: unknown } = {};
-      Error.captureStackTrace(holder);
-      if (Array.isArray(holder.stack)) sites = holder.stack as NodeJS.CallSite[];
-    } finally {
-      Error.prepareStackTrace = prevPrepare;
-      Error.stackTraceLimit = prevLimit;
-    }
-    let key = '';
-    for (const cs of sites) key += `${cs.getFileName()}:${cs.getLineNumber()}:${cs.getColumnNumber()}\n`;
-    let h = this.siteIndex.get(key);
-    if (h === undefined) {
-      h = this.depotSave(captureStack(16));
-      this.siteIndex.set(key, h);
-    }
-    return h;
+    return this.depot.save();
   }
 
-  /** stack_depot_save(): the handle of these frames, stored once. */
-  private depotSave(frames: Frame[]): number {
-    if (frames.length === 0) return 0;
-    const key = frames.map((f) => `${f.fn}\0${f.file}\0${f.line}`).join('\n');
-    let h = this.depotIndex.get(key);
-    if (h === undefined) {
-      this.depot.push(frames);
-      h = this.depot.length;
-      this.depotIndex.set(key, h);
-    }
-    return h;
+  /**
+   * StackHandleStore: does the struct track at u32 index `at` still hold
+   * `handle`? Only while `at` is still a track of an object of a slab with
+   * tracks: the depot must never write into memory that moved on.
+   */
+  private trackHolds(at: number, handle: number): boolean {
+    const u32 = this.slub.u32;
+    if (at + 2 >= u32.length || u32[at + 2] !== handle) return false;
+    const pages = this.slub.pages;
+    const head = pages.compoundHead(at >>> 10);
+    if (pages.pageType[head] !== PGTY_slab) return false;
+    const s = pages.slabCache[head]!;
+    if (!(this.flags(s) & SLAB_STORE_USER)) return false;
+    const cf = this.slub.cf;
+    const size = cf[s * C_FIELDS + C_SIZE]!;
+    const off = at * 4 - head * 4096 - cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
+    const idx = Math.floor(off / size);
+    const inSlot = off - idx * size - this.infoEnd(s);
+    return idx >= 0 && idx < this.slabObjects(head) && (inSlot === TRACK_ALLOC * TRACK_SIZE || inSlot === TRACK_FREE * TRACK_SIZE);
+  }
+
+  /** StackHandleStore: the final handle, and the made-up caller address that goes with it. */
+  private trackReplace(at: number, handle: number, resolved: number): void {
+    const u32 = this.slub.u32;
+    if (u32[at + 2] !== handle) return;
+    u32[at + 2] = resolved;
+    if (u32[at] === (TEXT_BASE_LO + handle) >>> 0) u32[at] = (TEXT_BASE_LO + resolved) >>> 0;
   }
 
   /** set_track_update(): fill one struct track in the slot. */
@@ -476,15 +470,21 @@ export class SlubDebug {
     const when = this.jiffies();
     u32[at + 6] = when % 2 ** 32;
     u32[at + 7] = Math.floor(when / 2 ** 32);
+    this.depot.bind(handle, at);
   }
 
+  /** A struct track as the kernel would have it: a pending handle reads as its final one. */
   private readTrack(s: number, obj: number, which: number): Track {
     const at = (obj + this.infoEnd(s) + which * TRACK_SIZE) >>> 2;
     const u32 = this.slub.u32;
+    const raw = u32[at + 2]!;
+    const handle = this.depot.resolve(raw);
+    let addrLo = u32[at]!;
+    if (handle !== raw && addrLo === (TEXT_BASE_LO + raw) >>> 0) addrLo = (TEXT_BASE_LO + handle) >>> 0;
     return {
-      addrLo: u32[at]!,
+      addrLo,
       addrHi: u32[at + 1]!,
-      handle: u32[at + 2]!,
+      handle,
       cpu: u32[at + 3]! | 0,
       pid: u32[at + 4]! | 0,
       when: u32[at + 6]! + u32[at + 7]! * 2 ** 32,
@@ -492,16 +492,15 @@ export class SlubDebug {
   }
 
   /** The frames saved for a track (the stack depot), empty when none. */
-  trackFrames(s: number, obj: number, which: 'alloc' | 'free'): Frame[] {
+  trackFrames(s: number, obj: number, which: 'alloc' | 'free'): readonly Frame[] {
     if (!(this.flags(s) & SLAB_STORE_USER)) return [];
-    const h = this.readTrack(s, obj, which === 'alloc' ? TRACK_ALLOC : TRACK_FREE).handle;
-    return h > 0 && h <= this.depot.length ? this.depot[h - 1]! : [];
+    return this.depot.fetch(this.readTrack(s, obj, which === 'alloc' ? TRACK_ALLOC : TRACK_FREE).handle);
   }
 
   /** print_track(): "<what> in <caller> age=.. cpu=.. pid=.." and the saved stack. */
   private printTrack(label: string, t: Track, now: number): string[] {
     if (t.addrLo === 0 && t.addrHi === 0) return [];
-    const frames = t.handle > 0 && t.handle <= this.depot.length ? this.depot[t.handle - 1]! : [];
+    const frames = this.depot.fetch(t.handle);
     const caller = frames.length > 0 ? `${frames[0]!.fn} (${frames[0]!.file}:${frames[0]!.line})` : `0x${hex(t.addrHi, 8)}${hex(t.addrLo, 8)}`;
     const lines = [`${label} in ${caller} age=${now - t.when} cpu=${t.cpu} pid=${t.pid}`];
     if (frames.length > 0) for (const f of frames) lines.push(formatFrame(f));
