@@ -170,6 +170,20 @@ export function printTainted(mask: number): string {
   return out;
 }
 
+
+/**
+ * memchr_inv(): the first byte in [start, end) that is not `value`, or -1.
+ * Compares whole aligned words while they match (the kernel does 8 bytes).
+ */
+function firstMismatch(u8: Uint8Array, u32: Uint32Array, start: number, end: number, value: number): number {
+  let i = start;
+  for (; i < end && (i & 3) !== 0; i++) if (u8[i] !== value) return i;
+  const word = Math.imul(value, 0x01010101) >>> 0;
+  for (; i + 4 <= end && u32[i >>> 2] === word; i += 4);
+  for (; i < end; i++) if (u8[i] !== value) return i;
+  return -1;
+}
+
 /** print_tainted_verbose(): "Tainted: [B]=BAD_PAGE, [W]=WARN", as dump_stack() prints it. */
 export function printTaintedVerbose(mask: number): string {
   if (mask === 0) return 'Not tainted';
@@ -298,25 +312,24 @@ export class SlubDebug {
    * or -1 when the stored value does not decode to a direct-map pointer.
    */
   private fp(s: number, obj: number): number {
-    const [lo, hi] = this.fpWords(s, obj);
+    const lo = this.slub.getFreepointer(s, obj);
+    const hi = this.fpHi(s, obj);
     if (lo === 0 && hi === 0) return 0;
     return hi === DIRECT_MAP_HI >>> 0 ? lo : -1;
   }
 
-  private fpWords(s: number, obj: number): [number, number] {
+  /** The decoded high word of the free pointer in obj (freelist walks call this per object: no array). */
+  private fpHi(s: number, obj: number): number {
     const cf = this.slub.cf;
     const r = s * C_FIELDS;
-    const lo = this.slub.getFreepointer(s, obj);
     const at = (obj + cf[r + C_OFFSET]!) >>> 2;
     const xorHi = cf[r + C_XOR_HI]!;
-    const hi = (this.slub.u32[at + 1]! ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
-    return [lo, hi];
+    return (this.slub.u32[at + 1]! ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
   }
 
   /** "%p" of the decoded free pointer, garbage included. */
   private fpHex(s: number, obj: number): string {
-    const [lo, hi] = this.fpWords(s, obj);
-    return hex(hi, 8) + hex(lo, 8);
+    return hex(this.fpHi(s, obj), 8) + hex(this.slub.getFreepointer(s, obj), 8);
   }
 
   /** check_valid_pointer(): NULL, or the start of one of the slab's objects. */
@@ -328,7 +341,10 @@ export class SlubDebug {
     const size = cf[r + C_SIZE]!;
     const base = pfn * 4096;
     const q = p - (this.flags(s) & SLAB_RED_ZONE ? cf[r + C_RED_LEFT_PAD]! : 0);
-    return q >= base && q < base + this.slabObjects(pfn) * size && (q - base) % size === 0;
+    if (q < base || q >= base + this.slabObjects(pfn) * size) return false;
+    // (q - base) % size === 0, by the scaled reciprocal instead of a division.
+    const off = q - base;
+    return ((off * this.slub.invSize[s]!) | 0) * size === off;
   }
 
   private objIndex(s: number, pfn: number, p: number): number {
@@ -644,13 +660,7 @@ export class SlubDebug {
    */
   private checkBytes(s: number, pfn: number, obj: number, what: string, start: number, value: number, bytes: number, printObject: boolean): boolean {
     const u8 = this.slub.u8;
-    let fault = -1;
-    for (let i = start; i < start + bytes; i++) {
-      if (u8[i] !== value) {
-        fault = i;
-        break;
-      }
-    }
+    const fault = firstMismatch(u8, this.slub.u32, start, start + bytes, value);
     if (fault < 0) return true;
     let end = start + bytes;
     while (end > fault && u8[end - 1] === value) end--;
