@@ -7,9 +7,15 @@
  * address 0 is never handed out and can mean NULL, as in the kernel.
  */
 
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 1 << PAGE_SHIFT;
-export const PAGE_MASK = ~(PAGE_SIZE - 1);
+/** Page geometry as a const enum, so compiled hot paths hold the numbers; PAGE_SHIFT/PAGE_SIZE/PAGE_MASK alias it. */
+export const enum Page {
+  SHIFT = 12,
+  SIZE = 1 << SHIFT,
+  MASK = ~(SIZE - 1),
+}
+export const PAGE_SHIFT: number = Page.SHIFT;
+export const PAGE_SIZE: number = Page.SIZE;
+export const PAGE_MASK: number = Page.MASK;
 
 /** The direct map's base on x86-64 (page_offset_base without KASLR). */
 export const PAGE_OFFSET = 0xffff888000000000n;
@@ -68,7 +74,7 @@ export class PhysMem {
 
 /** pfn of a physical address. */
 export function physToPfn(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE);
+  return Math.floor(addr / Page.SIZE);
 }
 
 /** %px of a direct-map address: 16 lowercase hex digits. */

@@ -36,16 +36,7 @@
  */
 
 import { type FlagName, formatFlags, hexPrefixed } from '../lib/vsprintf.js';
-import {
-  MIGRATE_HIGHATOMIC,
-  MIGRATE_MOVABLE,
-  MIGRATE_RECLAIMABLE,
-  MIGRATE_UNMOVABLE,
-  ZONE_DMA,
-  ZONE_DMA32,
-  ZONE_MOVABLE,
-  ZONE_NORMAL,
-} from './mmzone.js';
+import { MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MT, ZONE } from './mmzone.js';
 
 // Zones and migratetypes belong to mmzone.h, as in the kernel; they are
 // re-exported here because gfp_zone() and gfp_migratetype() return them.
@@ -189,24 +180,36 @@ export function checkGfp(gfp: unknown, name = 'gfp'): asserts gfp is number {
 }
 
 /**
- * The zone each combination of the four zone bits selects (GFP_ZONE_TABLE on
- * x86-64: ZONE_DMA and ZONE_DMA32 exist, HIGHMEM does not and so means
- * NORMAL). __GFP_MOVABLE reaches ZONE_MOVABLE only together with
- * __GFP_HIGHMEM; with DMA or DMA32 it keeps their zone. -1 marks the
- * combinations GFP_ZONE_BAD forbids: more than one of DMA, DMA32, HIGHMEM.
+ * Masks and tables for gfp_zone() and gfp_migratetype() as a const enum, so the
+ * allocation fast path holds the numbers.
+ *
+ * ZONE_TABLE is the kernel's GFP_ZONE_TABLE: the zone each combination of the
+ * four zone bits selects, ZONES_SHIFT (2) bits per combination, indexed by
+ * (gfp & GFP_ZONEMASK). On x86-64 ZONE_DMA and ZONE_DMA32 exist and HIGHMEM
+ * does not, so __GFP_HIGHMEM means NORMAL; __GFP_MOVABLE reaches ZONE_MOVABLE
+ * only together with __GFP_HIGHMEM, and with DMA or DMA32 keeps their zone:
+ *
+ *   0 NORMAL   DMA → DMA   HIGHMEM → NORMAL   DMA32 → DMA32
+ *   MOVABLE → NORMAL   MOVABLE|DMA → DMA   MOVABLE|HIGHMEM → MOVABLE   MOVABLE|DMA32 → DMA32
+ *
+ * ZONE_BAD is GFP_ZONE_BAD: one bit per combination the kernel forbids, more
+ * than one of DMA, DMA32, HIGHMEM (3, 5, 6, 7, 11, 13, 14, 15).
  */
-const zoneTable = (() => {
-  const t = new Int8Array(16).fill(-1);
-  t[0] = ZONE_NORMAL;
-  t[__GFP_DMA] = ZONE_DMA;
-  t[__GFP_HIGHMEM] = ZONE_NORMAL;
-  t[__GFP_DMA32] = ZONE_DMA32;
-  t[__GFP_MOVABLE] = ZONE_NORMAL;
-  t[__GFP_MOVABLE | __GFP_DMA] = ZONE_DMA;
-  t[__GFP_MOVABLE | __GFP_HIGHMEM] = ZONE_MOVABLE;
-  t[__GFP_MOVABLE | __GFP_DMA32] = ZONE_DMA32;
-  return t;
-})();
+export const enum GfpMask {
+  /** GFP_ZONEMASK: __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE. */
+  ZONEMASK = 0xf,
+  ZONES_SHIFT = 2,
+  /**
+   * Two bits per combination, ZONE_* numbers: combination 0 → 2 (NORMAL),
+   * 1 → 0, 2 → 2, 4 → 1, 8 → 2, 9 → 0, 10 → 3 (MOVABLE), 12 → 1.
+   */
+  ZONE_TABLE = 0x1320122,
+  /** Combinations 3, 5, 6, 7, 11, 13, 14 and 15. */
+  ZONE_BAD = 0xe8e8,
+  /** GFP_MOVABLE_MASK: the mobility bits gfp_migratetype() reads. */
+  MOVABLE_MASK = 0x18,
+  MOVABLE_SHIFT = 3,
+}
 
 /**
  * gfp_zone(): the highest zone an allocation with `gfp` may use. A forbidden
@@ -214,13 +217,14 @@ const zoneTable = (() => {
  * RangeError naming `gfp`.
  */
 export function gfpZone(gfp: number): number {
-  const z = zoneTable[gfp & GFP_ZONEMASK]!;
-  if (z < 0) {
-    throw new RangeError(
-      `gfp ${formatGfpMode(gfp)} combines zone modifiers that cannot go together (GFP_ZONE_BAD)`,
-    );
-  }
-  return z;
+  const bit = gfp & GfpMask.ZONEMASK;
+  if (((GfpMask.ZONE_BAD >> bit) & 1) !== 0) gfpZoneBad(gfp);
+  return (GfpMask.ZONE_TABLE >> (bit * GfpMask.ZONES_SHIFT)) & ((1 << GfpMask.ZONES_SHIFT) - 1);
+}
+
+/** The GFP_ZONE_BAD report, out of line so gfpZone() stays small. */
+function gfpZoneBad(gfp: number): never {
+  throw new RangeError(`gfp ${formatGfpMode(gfp)} combines zone modifiers that cannot go together (GFP_ZONE_BAD)`);
 }
 
 /**
@@ -232,17 +236,33 @@ export function gfpZone(gfp: number): number {
  * page_group_by_mobility_disabled (little memory) everything is UNMOVABLE.
  */
 export function gfpMigratetype(gfp: number, pageGroupByMobilityDisabled = false): number {
-  if (pageGroupByMobilityDisabled) return MIGRATE_UNMOVABLE;
-  return (gfp & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT;
+  if (pageGroupByMobilityDisabled) return MT.UNMOVABLE;
+  return (gfp & GfpMask.MOVABLE_MASK) >> GfpMask.MOVABLE_SHIFT;
 }
 
 // The arithmetic above relies on these; keep it honest if mmzone.ts changes.
 if (
   __GFP_MOVABLE >> GFP_MOVABLE_SHIFT !== MIGRATE_MOVABLE ||
   __GFP_RECLAIMABLE >> GFP_MOVABLE_SHIFT !== MIGRATE_RECLAIMABLE ||
-  GFP_MOVABLE_MASK >> GFP_MOVABLE_SHIFT !== MIGRATE_HIGHATOMIC
+  GFP_MOVABLE_MASK >> GFP_MOVABLE_SHIFT !== MIGRATE_HIGHATOMIC ||
+  GfpMask.MOVABLE_MASK !== GFP_MOVABLE_MASK ||
+  GfpMask.MOVABLE_SHIFT !== GFP_MOVABLE_SHIFT ||
+  GfpMask.ZONEMASK !== GFP_ZONEMASK
 ) {
   throw new Error('gfp.ts: migratetype numbering no longer matches the GFP mobility bits');
+}
+
+// GFP_ZONE_TABLE and GFP_ZONE_BAD, written out as numbers in GfpMask, checked
+// against the zones they stand for.
+{
+  const want = [ZONE.NORMAL, ZONE.DMA, ZONE.NORMAL, -1, ZONE.DMA32, -1, -1, -1];
+  const movable = [ZONE.NORMAL, ZONE.DMA, ZONE.MOVABLE, -1, ZONE.DMA32, -1, -1, -1];
+  for (let bits = 0; bits < 16; bits++) {
+    const z = (bits & __GFP_MOVABLE ? movable : want)[bits & 7]!;
+    const bad = ((GfpMask.ZONE_BAD >> bits) & 1) !== 0;
+    const got = (GfpMask.ZONE_TABLE >> (bits * GfpMask.ZONES_SHIFT)) & 3;
+    if (bad !== (z < 0) || (z >= 0 && got !== z)) throw new Error(`gfp.ts: GFP_ZONE_TABLE is wrong for zone bits ${bits}`);
+  }
 }
 
 /** gfpflags_allow_blocking(): the caller may sleep in direct reclaim. */

@@ -14,40 +14,79 @@
  *   nrFree[zone * NR_PAGE_ORDERS + order]                            free_area[order].nr_free
  */
 
-export const MAX_PAGE_ORDER = 10;
-export const NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1;
-export const PAGE_ALLOC_COSTLY_ORDER = 3;
+/**
+ * Orders and pageblock geometry as a const enum, so compiled hot paths hold the
+ * numbers (an imported or module-level const costs a load and a hole check per
+ * use); the MAX_PAGE_ORDER-style names below alias it for the rest of the code.
+ */
+export const enum Order {
+  MAX = 10,
+  NR = MAX + 1,
+  COSTLY = 3,
+  /** x86-64 with THP: HPAGE_PMD_ORDER. */
+  PAGEBLOCK = 9,
+  PAGEBLOCK_NR_PAGES = 1 << PAGEBLOCK,
+}
+export const MAX_PAGE_ORDER: number = Order.MAX;
+export const NR_PAGE_ORDERS: number = Order.NR;
+export const PAGE_ALLOC_COSTLY_ORDER: number = Order.COSTLY;
 /** x86-64 with THP: HPAGE_PMD_ORDER. */
-export const pageblock_order = 9;
-export const pageblock_nr_pages = 1 << pageblock_order;
+export const pageblock_order: number = Order.PAGEBLOCK;
+export const pageblock_nr_pages: number = Order.PAGEBLOCK_NR_PAGES;
 
-// Migratetypes as a Debian x86-64 6.x kernel has them (no CONFIG_CMA).
-export const MIGRATE_UNMOVABLE = 0;
-export const MIGRATE_MOVABLE = 1;
-export const MIGRATE_RECLAIMABLE = 2;
-export const MIGRATE_PCPTYPES = 3;
-export const MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES;
-export const MIGRATE_ISOLATE = 4;
-export const MIGRATE_TYPES = 5;
+/** Migratetypes as a Debian x86-64 6.x kernel has them (no CONFIG_CMA); MIGRATE_* alias them. */
+export const enum MT {
+  UNMOVABLE = 0,
+  MOVABLE = 1,
+  RECLAIMABLE = 2,
+  PCPTYPES = 3,
+  HIGHATOMIC = PCPTYPES,
+  ISOLATE = 4,
+  TYPES = 5,
+}
+export const MIGRATE_UNMOVABLE: number = MT.UNMOVABLE;
+export const MIGRATE_MOVABLE: number = MT.MOVABLE;
+export const MIGRATE_RECLAIMABLE: number = MT.RECLAIMABLE;
+export const MIGRATE_PCPTYPES: number = MT.PCPTYPES;
+export const MIGRATE_HIGHATOMIC: number = MT.HIGHATOMIC;
+export const MIGRATE_ISOLATE: number = MT.ISOLATE;
+export const MIGRATE_TYPES: number = MT.TYPES;
 export const migratetypeNames = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'Isolate'] as const;
 
-export const ZONE_DMA = 0;
-export const ZONE_DMA32 = 1;
-export const ZONE_NORMAL = 2;
-export const ZONE_MOVABLE = 3;
-export const ZONE_DEVICE = 4;
-export const MAX_NR_ZONES = 5;
+/** Zone ids (enum zone_type on x86-64); ZONE_* alias them. */
+export const enum ZONE {
+  DMA = 0,
+  DMA32 = 1,
+  NORMAL = 2,
+  MOVABLE = 3,
+  DEVICE = 4,
+  MAX_NR = 5,
+}
+export const ZONE_DMA: number = ZONE.DMA;
+export const ZONE_DMA32: number = ZONE.DMA32;
+export const ZONE_NORMAL: number = ZONE.NORMAL;
+export const ZONE_MOVABLE: number = ZONE.MOVABLE;
+export const ZONE_DEVICE: number = ZONE.DEVICE;
+export const MAX_NR_ZONES: number = ZONE.MAX_NR;
 export const zoneNames = ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'] as const;
 
 /** Boundaries of the x86-64 zones, in pfns: DMA below 16 MiB, DMA32 below 4 GiB. */
 export const MAX_DMA_PFN = (16 << 20) >>> 12;
 export const MAX_DMA32_PFN = 0x100000;
 
-export const WMARK_MIN = 0;
-export const WMARK_LOW = 1;
-export const WMARK_HIGH = 2;
-export const WMARK_PROMO = 3;
-export const NR_WMARK = 4;
+/** enum zone_watermarks; WMARK_* alias it. */
+export const enum WMARK {
+  MIN = 0,
+  LOW = 1,
+  HIGH = 2,
+  PROMO = 3,
+  NR = 4,
+}
+export const WMARK_MIN: number = WMARK.MIN;
+export const WMARK_LOW: number = WMARK.LOW;
+export const WMARK_HIGH: number = WMARK.HIGH;
+export const WMARK_PROMO: number = WMARK.PROMO;
+export const NR_WMARK: number = WMARK.NR;
 
 /** sysctl_lowmem_reserve_ratio defaults, per zone. */
 export const lowmemReserveRatio = [256, 256, 32, 0, 0] as const;
@@ -62,22 +101,42 @@ export const fallbacks: readonly (readonly number[])[] = [
   [MIGRATE_UNMOVABLE, MIGRATE_MOVABLE],
 ];
 
-/** Per-zone scalar fields, each an index into Zones.f (a Float64Array row per zone). */
-export const Z_START_PFN = 0;
-export const Z_SPANNED = 1;
-export const Z_PRESENT = 2;
-export const Z_MANAGED = 3;
-export const Z_FREE = 4; // NR_FREE_PAGES
-export const Z_WMARK = 5; // 4 slots: min, low, high, promo
-export const Z_BOOST = 9;
-export const Z_LOWMEM_RESERVE = 10; // MAX_NR_ZONES slots
-export const Z_PGALLOC = 15;
-export const Z_RESERVED_HIGHATOMIC = 16;
-export const Z_FREE_HIGHATOMIC = 17;
-export const Z_PCP_BATCH = 18;
-export const Z_PCP_HIGH_MIN = 19;
-export const Z_PCP_HIGH_MAX = 20;
-export const Z_FIELDS = 21;
+/** Per-zone scalar fields, each an index into Zones.f (a Float64Array row per zone); Z_* alias them. */
+export const enum Z {
+  START_PFN = 0,
+  SPANNED = 1,
+  PRESENT = 2,
+  MANAGED = 3,
+  /** NR_FREE_PAGES */
+  FREE = 4,
+  /** 4 slots: min, low, high, promo */
+  WMARK = 5,
+  BOOST = 9,
+  /** MAX_NR_ZONES slots */
+  LOWMEM_RESERVE = 10,
+  PGALLOC = 15,
+  RESERVED_HIGHATOMIC = 16,
+  FREE_HIGHATOMIC = 17,
+  PCP_BATCH = 18,
+  PCP_HIGH_MIN = 19,
+  PCP_HIGH_MAX = 20,
+  FIELDS = 21,
+}
+export const Z_START_PFN: number = Z.START_PFN;
+export const Z_SPANNED: number = Z.SPANNED;
+export const Z_PRESENT: number = Z.PRESENT;
+export const Z_MANAGED: number = Z.MANAGED;
+export const Z_FREE: number = Z.FREE; // NR_FREE_PAGES
+export const Z_WMARK: number = Z.WMARK; // 4 slots: min, low, high, promo
+export const Z_BOOST: number = Z.BOOST;
+export const Z_LOWMEM_RESERVE: number = Z.LOWMEM_RESERVE; // MAX_NR_ZONES slots
+export const Z_PGALLOC: number = Z.PGALLOC;
+export const Z_RESERVED_HIGHATOMIC: number = Z.RESERVED_HIGHATOMIC;
+export const Z_FREE_HIGHATOMIC: number = Z.FREE_HIGHATOMIC;
+export const Z_PCP_BATCH: number = Z.PCP_BATCH;
+export const Z_PCP_HIGH_MIN: number = Z.PCP_HIGH_MIN;
+export const Z_PCP_HIGH_MAX: number = Z.PCP_HIGH_MAX;
+export const Z_FIELDS: number = Z.FIELDS;
 
 /** All zones' state: scalar fields and the free_area lists. */
 export class Zones {
@@ -93,34 +152,35 @@ export class Zones {
 
   constructor(nrPages: number, shared: boolean) {
     const B = shared ? SharedArrayBuffer : ArrayBuffer;
-    const lists = MAX_NR_ZONES * NR_PAGE_ORDERS * MIGRATE_TYPES;
-    this.f = new Float64Array(new B(MAX_NR_ZONES * Z_FIELDS * 8));
+    const lists = ZONE.MAX_NR * Order.NR * MT.TYPES;
+    this.f = new Float64Array(new B(ZONE.MAX_NR * Z.FIELDS * 8));
     this.freeHead = new Int32Array(new B(lists * 4)).fill(-1);
     this.freeTail = new Int32Array(new B(lists * 4)).fill(-1);
     this.freeCount = new Int32Array(new B(lists * 4));
-    this.nrFree = new Int32Array(new B(MAX_NR_ZONES * NR_PAGE_ORDERS * 4));
-    const blocks = Math.ceil(nrPages / pageblock_nr_pages);
+    this.nrFree = new Int32Array(new B(ZONE.MAX_NR * Order.NR * 4));
+    const blocks = Math.ceil(nrPages / Order.PAGEBLOCK_NR_PAGES);
     this.pageblockMt = new Uint8Array(new B(blocks));
     this.pageblockZone = new Uint8Array(new B(blocks));
   }
 
   get(zone: number, field: number): number {
-    return this.f[zone * Z_FIELDS + field]!;
+    return this.f[zone * Z.FIELDS + field]!;
   }
   set(zone: number, field: number, v: number): void {
-    this.f[zone * Z_FIELDS + field] = v;
+    this.f[zone * Z.FIELDS + field] = v;
   }
   add(zone: number, field: number, d: number): void {
-    this.f[zone * Z_FIELDS + field]! += d;
+    this.f[zone * Z.FIELDS + field]! += d;
   }
   populated(zone: number): boolean {
-    return this.f[zone * Z_FIELDS + Z_PRESENT]! > 0;
+    return this.f[zone * Z.FIELDS + Z.PRESENT]! > 0;
   }
   wmark(zone: number, which: number): number {
-    return this.f[zone * Z_FIELDS + Z_WMARK + which]!;
+    return this.f[zone * Z.FIELDS + Z.WMARK + which]!;
   }
 }
 
+/** The free list of (zone, order, migratetype): an index into Zones.freeHead/freeTail/freeCount. */
 export function listIndex(zone: number, order: number, mt: number): number {
-  return (zone * NR_PAGE_ORDERS + order) * MIGRATE_TYPES + mt;
+  return (zone * Order.NR + order) * MT.TYPES + mt;
 }

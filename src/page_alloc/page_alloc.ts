@@ -17,89 +17,88 @@
  *
  * Locking, when CPUs become workers: the zone lists and counters are the
  * zone->lock's; a pcp list is touched only by its own CPU.
+ *
+ * Speed. The order-0 pair is two short chains of small functions that V8
+ * inlines into whoever calls them, so a constant order and gfp fold away:
+ * allocPagesPfn (get_page_from_freelist's common case: first zone of the
+ * zonelist, zoneWatermarkFast, rmqueuePcpHead, prepNewPage) and freePagesPfn
+ * (free_pages_prepare, freeUnrefPageCommit). Together they are some 1200
+ * bytes of bytecode, more than V8's inlining budget for one caller (920), so
+ * a loop that does both inlines one and calls the other. They use only const
+ * enums (Order, MT, ZONE, Z, ALLOC, PCP, EV, PGTY, PG, Gfp, GfpMask, Page: tsc
+ * writes the numbers into the compiled code, where an imported or
+ * module-level const costs a load and a hole check at every use), typed
+ * arrays held directly as fields of this object (no `this.pages.next`
+ * chains), int32 arithmetic, and no allocation. Everything rare (refills,
+ * drains, the buddy lists, other zones, bad-page reports, __GFP_ZERO and
+ * __GFP_COMP, hooks, the slow path) is a separate method, called only when
+ * needed, with as few arguments as it can take: call sites count against the
+ * inlining budget too.
  */
 import type { PhysMem } from '../memory/memblock.js';
-import { PAGE_SHIFT, PAGE_SIZE } from '../memory/memblock.js';
-import { type PageArray, PG_head, PGTY_buddy, PGTY_NONE } from '../memory/page.js';
-import {
-  ALLOC_CPUSET,
-  ALLOC_HIGHATOMIC,
-  ALLOC_KSWAPD,
-  ALLOC_MIN_RESERVE,
-  ALLOC_NO_WATERMARKS,
-  ALLOC_NOFRAGMENT,
-  ALLOC_NON_BLOCK,
-  ALLOC_OOM,
-  ALLOC_RESERVES,
-  ALLOC_WMARK_LOW,
-  ALLOC_WMARK_MASK,
-  ALLOC_WMARK_MIN,
-} from './alloc_flags.js';
-import {
-  __GFP_COMP,
-  __GFP_DIRECT_RECLAIM,
-  __GFP_HIGH,
-  __GFP_KSWAPD_RECLAIM,
-  __GFP_MEMALLOC,
-  __GFP_NOMEMALLOC,
-  __GFP_NOWARN,
-  __GFP_ZERO,
-  gfpMigratetype,
-  gfpZone,
-} from './gfp.js';
-import {
-  fallbacks,
-  listIndex,
-  MAX_NR_ZONES,
-  MAX_PAGE_ORDER,
-  MIGRATE_HIGHATOMIC,
-  MIGRATE_ISOLATE,
-  MIGRATE_MOVABLE,
-  MIGRATE_PCPTYPES,
-  MIGRATE_RECLAIMABLE,
-  MIGRATE_UNMOVABLE,
-  NR_PAGE_ORDERS,
-  PAGE_ALLOC_COSTLY_ORDER,
-  pageblock_nr_pages,
-  pageblock_order,
-  Z_BOOST,
-  Z_FIELDS,
-  Z_FREE,
-  Z_LOWMEM_RESERVE,
-  Z_MANAGED,
-  Z_PCP_BATCH,
-  Z_PCP_HIGH_MAX,
-  Z_PCP_HIGH_MIN,
-  Z_PRESENT,
-  Z_RESERVED_HIGHATOMIC,
-  Z_SPANNED,
-  Z_START_PFN,
-  Z_WMARK,
-  ZONE_NORMAL,
-  Zones,
-} from './mmzone.js';
+import { Page } from '../memory/memblock.js';
+import { type PageArray, PG, PGTY } from '../memory/page.js';
+import { ALLOC } from './alloc_flags.js';
+import { Gfp, GfpMask, gfpMigratetype, gfpZone } from './gfp.js';
+import { fallbacks, MT, Order, Z, ZONE, Zones } from './mmzone.js';
 
+/** Per (cpu, zone) pageset fields, rows of PCP.FIELDS in PageAlloc.pcp; PCP_* alias them. */
+export const enum PCP {
+  COUNT = 0,
+  HIGH = 1,
+  BATCH = 2,
+  HIGH_MIN = 3,
+  HIGH_MAX = 4,
+  FREE_FACTOR = 5,
+  FIELDS = 6,
+  /** One pcp list per (order 0..3, pcp migratetype): MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1). */
+  NR_LISTS = 12,
+}
 /** One pcp list per (order 0..3, pcp migratetype). */
-export const NR_PCP_LISTS = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1);
+export const NR_PCP_LISTS: number = PCP.NR_LISTS;
+export const PCP_COUNT: number = PCP.COUNT;
+export const PCP_HIGH: number = PCP.HIGH;
+export const PCP_BATCH: number = PCP.BATCH;
+export const PCP_HIGH_MIN: number = PCP.HIGH_MIN;
+export const PCP_HIGH_MAX: number = PCP.HIGH_MAX;
+export const PCP_FREE_FACTOR: number = PCP.FREE_FACTOR;
+export const PCP_FIELDS: number = PCP.FIELDS;
 
-// Per (cpu, zone) pageset fields, rows of PCP_FIELDS in PageAlloc.pcp.
-export const PCP_COUNT = 0;
-export const PCP_HIGH = 1;
-export const PCP_BATCH = 2;
-export const PCP_HIGH_MIN = 3;
-export const PCP_HIGH_MAX = 4;
-export const PCP_FREE_FACTOR = 5;
-export const PCP_FIELDS = 6;
-
-// vm_event_item counters this layer owns, indexes into PageAlloc.events.
-export const EV_PGALLOC = 0; // MAX_NR_ZONES slots, one per zone
-export const EV_PGFREE = 5;
-export const EV_ALLOCSTALL = 6;
-export const EV_PGALLOC_FAIL = 7;
-export const EV_EXTFRAG = 8;
+/** vm_event_item counters this layer owns, indexes into PageAlloc.events; EV_* alias them. */
+export const enum EV {
+  /** MAX_NR_ZONES slots, one per zone */
+  PGALLOC = 0,
+  PGFREE = 5,
+  ALLOCSTALL = 6,
+  PGALLOC_FAIL = 7,
+  EXTFRAG = 8,
+  /** NUMA_HIT per zone (MAX_NR_ZONES slots): one per allocation, as zone_statistics(..., 1). */
+  NUMA_HIT = 9,
+  NR = 14,
+}
+export const EV_PGALLOC: number = EV.PGALLOC; // MAX_NR_ZONES slots, one per zone
+export const EV_PGFREE: number = EV.PGFREE;
+export const EV_ALLOCSTALL: number = EV.ALLOCSTALL;
+export const EV_PGALLOC_FAIL: number = EV.PGALLOC_FAIL;
+export const EV_EXTFRAG: number = EV.EXTFRAG;
 /** NUMA_HIT per zone (MAX_NR_ZONES slots): one per allocation, as zone_statistics(..., 1). */
-export const EV_NUMA_HIT = 9;
-export const NR_EVENTS = 14;
+export const EV_NUMA_HIT: number = EV.NUMA_HIT;
+export const NR_EVENTS: number = EV.NR;
+
+/** Row length of PageAlloc's zonelists: up to MAX_NR_ZONES zones and a -1 end. */
+const enum ZL {
+  STRIDE = 6,
+}
+
+// BUILD_BUG_ON(__GFP_KSWAPD_RECLAIM != ALLOC_KSWAPD): allocPagesPfn() copies the bit across.
+// And the sizes written out as numbers in the enums above.
+if (
+  (Gfp.KSWAPD_RECLAIM as number) !== (ALLOC.KSWAPD as number) ||
+  PCP.NR_LISTS !== MT.PCPTYPES * (Order.COSTLY + 1) ||
+  ZL.STRIDE !== ZONE.MAX_NR + 1
+) {
+  throw new Error('page_alloc.ts: an enum no longer matches what it is derived from');
+}
 
 /** Why a free was refused: the bad_page() reason and what to show. */
 export interface BadPageInfo {
@@ -133,85 +132,133 @@ export class PageAlloc {
   /** Pages freed to the buddy lists at boot: /proc/vmstat's pgfree includes them (events[EV_PGFREE] does not). */
   bootFreePages = 0;
   readonly hooks: PageAllocHooks;
+
+  // The arrays the hot paths touch, held directly (one load each instead of
+  // this.pages.next / this.zones.freeHead chains). They are the same arrays
+  // as pages.* and zones.*.
+  private readonly pgNext: Int32Array;
+  private readonly pgPrev: Int32Array;
+  private readonly pgIndex: Int32Array;
+  private readonly pgOrder: Uint8Array;
+  private readonly pgType: Uint8Array;
+  private readonly pgRefcount: Int32Array;
+  private readonly pgHead: Int32Array;
+  private readonly pgFlags: Uint32Array;
+  private readonly pgSlabCache: Int32Array;
+  private readonly nrPages: number;
+  private readonly freeHead: Int32Array;
+  private readonly freeTail: Int32Array;
+  private readonly freeCount: Int32Array;
+  private readonly nrFree: Int32Array;
   /** Zone index per pageblock, copied from zones for a quick page_zone(). */
   private readonly blockZone: Uint8Array;
+  /** Migratetype per pageblock (zones.pageblockMt). */
+  private readonly blockMt: Uint8Array;
   private readonly zf: Float64Array;
+  /**
+   * build_zonelists(): per highest allowed zone, the populated zones from it
+   * down to DMA, ended by -1 (rows of ZL.STRIDE). Rebuilt by initZone().
+   */
+  private readonly zonelist: Int8Array;
+  /**
+   * Per highest allowed zone, the fast path's alloc_flags: ALLOC_WMARK_LOW,
+   * plus ALLOC_NOFRAGMENT when the preferred zone (the zonelist's first) is
+   * ZONE_NORMAL (alloc_flags_nofragment()). Rebuilt with the zonelists.
+   */
+  private readonly fastAllocFlags: Int32Array;
 
   constructor(mem: PhysMem, pages: PageArray, cpus: number, shared: boolean, hooks: PageAllocHooks) {
     this.mem = mem;
     this.pages = pages;
     this.cpus = cpus;
     this.zones = new Zones(mem.nrPages, shared);
-    this.zf = this.zones.f;
-    this.blockZone = this.zones.pageblockZone;
     const B = shared ? SharedArrayBuffer : ArrayBuffer;
-    this.pcp = new Int32Array(new B(cpus * MAX_NR_ZONES * PCP_FIELDS * 4));
-    this.pcpHead = new Int32Array(new B(cpus * MAX_NR_ZONES * NR_PCP_LISTS * 4)).fill(-1);
-    this.pcpTail = new Int32Array(new B(cpus * MAX_NR_ZONES * NR_PCP_LISTS * 4)).fill(-1);
-    this.events = new Float64Array(new B(NR_EVENTS * 8));
+    this.pcp = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.FIELDS * 4));
+    this.pcpHead = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
+    this.pcpTail = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
+    this.events = new Float64Array(new B(EV.NR * 8));
     this.hooks = hooks;
+    this.pgNext = pages.next;
+    this.pgPrev = pages.prev;
+    this.pgIndex = pages.index;
+    this.pgOrder = pages.order;
+    this.pgType = pages.pageType;
+    this.pgRefcount = pages.refcount;
+    this.pgHead = pages.head;
+    this.pgFlags = pages.flags;
+    this.pgSlabCache = pages.slabCache;
+    this.nrPages = pages.nr;
+    this.freeHead = this.zones.freeHead;
+    this.freeTail = this.zones.freeTail;
+    this.freeCount = this.zones.freeCount;
+    this.nrFree = this.zones.nrFree;
+    this.blockZone = this.zones.pageblockZone;
+    this.blockMt = this.zones.pageblockMt;
+    this.zf = this.zones.f;
+    this.zonelist = new Int8Array(ZONE.MAX_NR * ZL.STRIDE).fill(-1);
+    this.fastAllocFlags = new Int32Array(ZONE.MAX_NR).fill(ALLOC.WMARK_LOW);
   }
 
   // ───────────────────────── struct page helpers ─────────────────────────
 
   pageZone(pfn: number): number {
-    return this.blockZone[pfn >>> pageblock_order]!;
+    return this.blockZone[pfn >>> Order.PAGEBLOCK]!;
   }
 
   getPageblockMigratetype(pfn: number): number {
-    return this.zones.pageblockMt[pfn >>> pageblock_order]!;
+    return this.blockMt[pfn >>> Order.PAGEBLOCK]!;
   }
 
   setPageblockMigratetype(pfn: number, mt: number): void {
-    this.zones.pageblockMt[pfn >>> pageblock_order] = mt;
+    this.blockMt[pfn >>> Order.PAGEBLOCK] = mt;
   }
 
   // ───────────────────────── free lists ─────────────────────────
 
   /** __add_to_free_list(): link a block's head at the head or tail of its list. */
   private addToFreeList(pfn: number, zone: number, order: number, mt: number, tail: boolean): void {
-    const p = this.pages;
-    const li = listIndex(zone, order, mt);
-    const zs = this.zones;
-    p.pageType[pfn] = PGTY_buddy;
-    p.order[pfn] = order;
-    p.index[pfn] = mt;
+    const next = this.pgNext;
+    const prev = this.pgPrev;
+    const li = (zone * Order.NR + order) * MT.TYPES + mt;
+    this.pgType[pfn] = PGTY.buddy;
+    this.pgOrder[pfn] = order;
+    this.pgIndex[pfn] = mt;
     if (tail) {
-      const t = zs.freeTail[li]!;
-      p.prev[pfn] = t;
-      p.next[pfn] = -1;
-      if (t < 0) zs.freeHead[li] = pfn;
-      else p.next[t] = pfn;
-      zs.freeTail[li] = pfn;
+      const t = this.freeTail[li]!;
+      prev[pfn] = t;
+      next[pfn] = -1;
+      if (t < 0) this.freeHead[li] = pfn;
+      else next[t] = pfn;
+      this.freeTail[li] = pfn;
     } else {
-      const h = zs.freeHead[li]!;
-      p.next[pfn] = h;
-      p.prev[pfn] = -1;
-      if (h < 0) zs.freeTail[li] = pfn;
-      else p.prev[h] = pfn;
-      zs.freeHead[li] = pfn;
+      const h = this.freeHead[li]!;
+      next[pfn] = h;
+      prev[pfn] = -1;
+      if (h < 0) this.freeTail[li] = pfn;
+      else prev[h] = pfn;
+      this.freeHead[li] = pfn;
     }
-    zs.freeCount[li]!++;
-    zs.nrFree[zone * NR_PAGE_ORDERS + order]!++;
+    this.freeCount[li]!++;
+    this.nrFree[zone * Order.NR + order]!++;
   }
 
   /** del_page_from_free_list(): unlink a free block and clear its buddy marking. */
   private delFromFreeList(pfn: number, zone: number, order: number): void {
-    const p = this.pages;
-    const zs = this.zones;
-    const li = listIndex(zone, order, p.index[pfn]!);
-    const n = p.next[pfn]!;
-    const pr = p.prev[pfn]!;
-    if (pr < 0) zs.freeHead[li] = n;
-    else p.next[pr] = n;
-    if (n < 0) zs.freeTail[li] = pr;
-    else p.prev[n] = pr;
-    p.next[pfn] = -1;
-    p.prev[pfn] = -1;
-    p.pageType[pfn] = PGTY_NONE;
-    p.order[pfn] = 0;
-    zs.freeCount[li]!--;
-    zs.nrFree[zone * NR_PAGE_ORDERS + order]!--;
+    const next = this.pgNext;
+    const prev = this.pgPrev;
+    const li = (zone * Order.NR + order) * MT.TYPES + this.pgIndex[pfn]!;
+    const n = next[pfn]!;
+    const pr = prev[pfn]!;
+    if (pr < 0) this.freeHead[li] = n;
+    else next[pr] = n;
+    if (n < 0) this.freeTail[li] = pr;
+    else prev[n] = pr;
+    next[pfn] = -1;
+    prev[pfn] = -1;
+    this.pgType[pfn] = PGTY.NONE;
+    this.pgOrder[pfn] = 0;
+    this.freeCount[li]!--;
+    this.nrFree[zone * Order.NR + order]!--;
   }
 
   /** move_to_free_list(): a free block changes migratetype list, keeping its order. */
@@ -222,13 +269,12 @@ export class PageAlloc {
 
   /** page_is_buddy(): pfn heads a free block of exactly `order` in `zone`. */
   private pageIsBuddy(pfn: number, order: number, zone: number): boolean {
-    const p = this.pages;
     return (
       pfn > 0 &&
-      pfn < p.nr &&
-      p.pageType[pfn] === PGTY_buddy &&
-      p.order[pfn] === order &&
-      this.blockZone[pfn >>> pageblock_order] === zone
+      pfn < this.nrPages &&
+      this.pgType[pfn] === PGTY.buddy &&
+      this.pgOrder[pfn] === order &&
+      this.blockZone[pfn >>> Order.PAGEBLOCK] === zone
     );
   }
 
@@ -254,13 +300,14 @@ export class PageAlloc {
    * pfn or -1. NR_FREE_PAGES is the caller's to adjust.
    */
   rmqueueSmallest(zone: number, order: number, mt: number): number {
-    const zs = this.zones;
-    for (let cur = order; cur < NR_PAGE_ORDERS; cur++) {
-      const pfn = zs.freeHead[listIndex(zone, cur, mt)]!;
+    const freeHead = this.freeHead;
+    let li = (zone * Order.NR + order) * MT.TYPES + mt;
+    for (let cur = order; cur < Order.NR; cur++, li += MT.TYPES) {
+      const pfn = freeHead[li]!;
       if (pfn < 0) continue;
       this.delFromFreeList(pfn, zone, cur);
-      this.expand(zone, pfn, order, cur, mt);
-      this.pages.index[pfn] = mt;
+      if (cur > order) this.expand(zone, pfn, order, cur, mt);
+      this.pgIndex[pfn] = mt;
       return pfn;
     }
     return -1;
@@ -268,9 +315,9 @@ export class PageAlloc {
 
   /** can_steal_fallback(): may this request claim a whole pageblock of another type? */
   private canStealFallback(order: number, startMt: number): boolean {
-    if (order >= pageblock_order) return true;
+    if (order >= Order.PAGEBLOCK) return true;
     // pageblock_order / 2 is C integer division: 4, not 4.5.
-    return order >= pageblock_order >> 1 || startMt === MIGRATE_RECLAIMABLE || startMt === MIGRATE_UNMOVABLE;
+    return order >= Order.PAGEBLOCK >> 1 || startMt === MT.RECLAIMABLE || startMt === MT.UNMOVABLE;
   }
 
   /**
@@ -280,11 +327,11 @@ export class PageAlloc {
   private canSteal = false;
   private findSuitableFallback(zone: number, order: number, mt: number): number {
     this.canSteal = false;
-    if (this.zones.nrFree[zone * NR_PAGE_ORDERS + order] === 0) return -1;
+    if (this.nrFree[zone * Order.NR + order] === 0) return -1;
     const fb = fallbacks[mt]!;
     for (let i = 0; i < fb.length; i++) {
       const fmt = fb[i]!;
-      if (this.zones.freeHead[listIndex(zone, order, fmt)]! < 0) continue;
+      if (this.freeHead[(zone * Order.NR + order) * MT.TYPES + fmt]! < 0) continue;
       if (this.canStealFallback(order, mt)) this.canSteal = true;
       return fmt;
     }
@@ -296,16 +343,16 @@ export class PageAlloc {
    * `mt`'s lists. Returns the number of free pages moved.
    */
   private moveFreepagesBlock(zone: number, pfn: number, mt: number): number {
-    const p = this.pages;
-    const start = pfn & ~(pageblock_nr_pages - 1);
-    const end = Math.min(start + pageblock_nr_pages, p.nr);
-    const zStart = this.zf[zone * Z_FIELDS + Z_START_PFN]!;
-    const zEnd = zStart + this.zf[zone * Z_FIELDS + Z_SPANNED]!;
+    const start = pfn & ~(Order.PAGEBLOCK_NR_PAGES - 1);
+    const end = Math.min(start + Order.PAGEBLOCK_NR_PAGES, this.nrPages);
+    const zStart = this.zf[zone * Z.FIELDS + Z.START_PFN]!;
+    const zEnd = zStart + this.zf[zone * Z.FIELDS + Z.SPANNED]!;
     if (start < zStart || end > zEnd) return 0;
+    const type = this.pgType;
     let moved = 0;
     for (let i = start; i < end; ) {
-      if (p.pageType[i] === PGTY_buddy) {
-        const o = p.order[i]!;
+      if (type[i] === PGTY.buddy) {
+        const o = this.pgOrder[i]!;
         this.moveToFreeList(i, zone, o, mt);
         i += 1 << o;
         moved += 1 << o;
@@ -322,18 +369,18 @@ export class PageAlloc {
    * changes type as a whole so later allocations of startType stay together.
    */
   private stealSuitableFallback(zone: number, pfn: number, startType: number, wholeBlock: boolean): void {
-    const curOrder = this.pages.order[pfn]!;
+    const curOrder = this.pgOrder[pfn]!;
     const oldType = this.getPageblockMigratetype(pfn);
-    if (oldType !== MIGRATE_HIGHATOMIC) {
-      if (curOrder >= pageblock_order) {
-        for (let b = pfn; b < pfn + (1 << curOrder); b += pageblock_nr_pages) this.setPageblockMigratetype(b, startType);
+    if (oldType !== MT.HIGHATOMIC) {
+      if (curOrder >= Order.PAGEBLOCK) {
+        for (let b = pfn; b < pfn + (1 << curOrder); b += Order.PAGEBLOCK_NR_PAGES) this.setPageblockMigratetype(b, startType);
       } else if (wholeBlock) {
         const freePages = this.moveFreepagesBlock(zone, pfn, startType);
         if (freePages > 0) {
           // kmem has no LRU pages, so nothing in a block counts as movable.
           const alike =
-            startType === MIGRATE_MOVABLE ? 0 : oldType === MIGRATE_MOVABLE ? pageblock_nr_pages - freePages : 0;
-          if (freePages + alike >= 1 << (pageblock_order - 1)) this.setPageblockMigratetype(pfn, startType);
+            startType === MT.MOVABLE ? 0 : oldType === MT.MOVABLE ? Order.PAGEBLOCK_NR_PAGES - freePages : 0;
+          if (freePages + alike >= 1 << (Order.PAGEBLOCK - 1)) this.setPageblockMigratetype(pfn, startType);
           return;
         }
       }
@@ -348,21 +395,21 @@ export class PageAlloc {
    * With ALLOC_NOFRAGMENT only whole pageblocks may be taken.
    */
   private rmqueueFallback(zone: number, order: number, startType: number, allocFlags: number): boolean {
-    const minOrder = allocFlags & ALLOC_NOFRAGMENT ? pageblock_order : order;
-    let cur = MAX_PAGE_ORDER;
+    const minOrder = allocFlags & ALLOC.NOFRAGMENT ? Order.PAGEBLOCK : order;
+    let cur: number = Order.MAX;
     let fmt = -1;
     for (; cur >= minOrder; cur--) {
       fmt = this.findSuitableFallback(zone, cur, startType);
       if (fmt === -1) continue;
-      if (!this.canSteal && startType === MIGRATE_MOVABLE && cur > order) {
-        for (cur = order; cur < NR_PAGE_ORDERS; cur++) {
+      if (!this.canSteal && startType === MT.MOVABLE && cur > order) {
+        for (cur = order; cur < Order.NR; cur++) {
           fmt = this.findSuitableFallback(zone, cur, startType);
           if (fmt !== -1) break;
         }
       }
-      const pfn = this.zones.freeHead[listIndex(zone, cur, fmt)]!;
+      const pfn = this.freeHead[(zone * Order.NR + cur) * MT.TYPES + fmt]!;
       this.stealSuitableFallback(zone, pfn, startType, this.canSteal);
-      this.events[EV_EXTFRAG]!++;
+      this.events[EV.EXTFRAG]!++;
       return true;
     }
     return false;
@@ -388,65 +435,32 @@ export class PageAlloc {
       if (pfn < 0) break;
       this.pcpAddTail(li, pfn);
     }
-    this.zf[zone * Z_FIELDS + Z_FREE]! -= i << order;
+    this.zf[zone * Z.FIELDS + Z.FREE]! -= i << order;
     return i;
   }
 
   // ───────────────────────── per-CPU page lists ─────────────────────────
 
-  private pcpAddHead(li: number, pfn: number): void {
-    const p = this.pages;
-    const h = this.pcpHead[li]!;
-    p.next[pfn] = h;
-    p.prev[pfn] = -1;
-    if (h < 0) this.pcpTail[li] = pfn;
-    else p.prev[h] = pfn;
-    this.pcpHead[li] = pfn;
-  }
-
   private pcpAddTail(li: number, pfn: number): void {
-    const p = this.pages;
     const t = this.pcpTail[li]!;
-    p.prev[pfn] = t;
-    p.next[pfn] = -1;
+    this.pgPrev[pfn] = t;
+    this.pgNext[pfn] = -1;
     if (t < 0) this.pcpHead[li] = pfn;
-    else p.next[t] = pfn;
+    else this.pgNext[t] = pfn;
     this.pcpTail[li] = pfn;
   }
 
   private pcpUnlink(li: number, pfn: number): void {
-    const p = this.pages;
-    const n = p.next[pfn]!;
-    const pr = p.prev[pfn]!;
+    const next = this.pgNext;
+    const prev = this.pgPrev;
+    const n = next[pfn]!;
+    const pr = prev[pfn]!;
     if (pr < 0) this.pcpHead[li] = n;
-    else p.next[pr] = n;
+    else next[pr] = n;
     if (n < 0) this.pcpTail[li] = pr;
-    else p.prev[n] = pr;
-    p.next[pfn] = -1;
-    p.prev[pfn] = -1;
-  }
-
-  /**
-   * rmqueue_pcplist(): pop the hottest page of this CPU's list, refilling the
-   * list with `batch` (scaled down by order) blocks from the zone when empty.
-   */
-  private rmqueuePcplist(zone: number, order: number, mt: number, allocFlags: number): number {
-    const row = (this.cpu * MAX_NR_ZONES + zone) * PCP_FIELDS;
-    const pcp = this.pcp;
-    pcp[row + PCP_FREE_FACTOR]! >>= 1;
-    const li = (this.cpu * MAX_NR_ZONES + zone) * NR_PCP_LISTS + order * MIGRATE_PCPTYPES + mt;
-    let pfn = this.pcpHead[li]!;
-    if (pfn < 0) {
-      let batch = pcp[row + PCP_BATCH]!;
-      if (batch > 1) batch = Math.max(batch >> order, 2);
-      const got = this.rmqueueBulk(zone, order, batch, li, mt, allocFlags);
-      pcp[row + PCP_COUNT]! += got << order;
-      pfn = this.pcpHead[li]!;
-      if (pfn < 0) return -1;
-    }
-    this.pcpUnlink(li, pfn);
-    pcp[row + PCP_COUNT]! -= 1 << order;
-    return pfn;
+    else prev[n] = pr;
+    next[pfn] = -1;
+    prev[pfn] = -1;
   }
 
   /**
@@ -454,27 +468,27 @@ export class PageAlloc {
    * page (tail) of each list in turn, starting with the list just freed to.
    */
   private freePcppagesBulk(cpu: number, zone: number, count: number, pindex: number): void {
-    const row = (cpu * MAX_NR_ZONES + zone) * PCP_FIELDS;
-    const base = (cpu * MAX_NR_ZONES + zone) * NR_PCP_LISTS;
+    const row = (cpu * ZONE.MAX_NR + zone) * PCP.FIELDS;
+    const base = (cpu * ZONE.MAX_NR + zone) * PCP.NR_LISTS;
     const pcp = this.pcp;
-    count = Math.min(pcp[row + PCP_COUNT]!, count);
+    count = Math.min(pcp[row + PCP.COUNT]!, count);
     pindex = pindex - 1;
     while (count > 0) {
       let li: number;
       do {
-        if (++pindex > NR_PCP_LISTS - 1) pindex = 0;
+        if (++pindex > PCP.NR_LISTS - 1) pindex = 0;
         li = base + pindex;
       } while (this.pcpHead[li]! < 0);
-      const order = (pindex / MIGRATE_PCPTYPES) | 0;
+      const order = (pindex / MT.PCPTYPES) | 0;
       const nr = 1 << order;
       do {
         const pfn = this.pcpTail[li]!;
-        let mt = this.pages.index[pfn]!;
+        let mt = this.pgIndex[pfn]!;
         this.pcpUnlink(li, pfn);
         count -= nr;
-        pcp[row + PCP_COUNT]! -= nr;
+        pcp[row + PCP.COUNT]! -= nr;
         const blockMt = this.getPageblockMigratetype(pfn);
-        if (blockMt === MIGRATE_ISOLATE) mt = blockMt;
+        if (blockMt === MT.ISOLATE) mt = blockMt;
         this.freeOnePage(pfn, zone, order, mt, false);
       } while (count > 0 && this.pcpHead[li]! >= 0);
     }
@@ -490,60 +504,48 @@ export class PageAlloc {
     if (high < batch) return 1;
     const minNr = batch;
     const maxNr = high - batch;
-    batch <<= pcp[row + PCP_FREE_FACTOR]!;
-    if (batch < maxNr) pcp[row + PCP_FREE_FACTOR]!++;
+    batch <<= pcp[row + PCP.FREE_FACTOR]!;
+    if (batch < maxNr) pcp[row + PCP.FREE_FACTOR]!++;
     return Math.min(Math.max(batch, minNr), maxNr);
   }
 
-  /** free_unref_page_commit(): onto this CPU's list; drain if over high. */
-  private freeUnrefPageCommit(pfn: number, zone: number, order: number, mt: number): void {
-    const cpu = this.cpu;
-    const row = (cpu * MAX_NR_ZONES + zone) * PCP_FIELDS;
+  /** free_unref_page_commit()'s drain: the list went over high, so nr_pcp_free() pages go back. */
+  private pcpDrainHigh(zone: number, row: number, pindex: number): void {
     const pcp = this.pcp;
-    this.events[EV_PGFREE]! += 1 << order;
-    // A highatomic block rides on the movable list but remembers its own type.
-    const pindex = order * MIGRATE_PCPTYPES + (mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE);
-    this.pages.index[pfn] = mt;
-    this.pcpAddHead((cpu * MAX_NR_ZONES + zone) * NR_PCP_LISTS + pindex, pfn);
-    pcp[row + PCP_COUNT]! += 1 << order;
-    const count = pcp[row + PCP_COUNT]!;
-    const high = pcp[row + PCP_HIGH]!;
-    if (count >= high) {
-      this.freePcppagesBulk(cpu, zone, this.nrPcpFree(row, high, pcp[row + PCP_BATCH]!), pindex);
-    }
+    this.freePcppagesBulk(this.cpu, zone, this.nrPcpFree(row, pcp[row + PCP.HIGH]!, pcp[row + PCP.BATCH]!), pindex);
   }
 
   /** drain_pages_zone(): everything on one CPU's lists for a zone goes back. */
   drainPagesZone(cpu: number, zone: number): void {
-    const row = (cpu * MAX_NR_ZONES + zone) * PCP_FIELDS;
-    const count = this.pcp[row + PCP_COUNT]!;
+    const row = (cpu * ZONE.MAX_NR + zone) * PCP.FIELDS;
+    const count = this.pcp[row + PCP.COUNT]!;
     if (count > 0) this.freePcppagesBulk(cpu, zone, count, 0);
   }
 
   /** drain_all_pages(NULL): every CPU's pcp lists, every zone. */
   drainAllPages(): void {
     for (let cpu = 0; cpu < this.cpus; cpu++) {
-      for (let z = 0; z < MAX_NR_ZONES; z++) this.drainPagesZone(cpu, z);
+      for (let z = 0; z < ZONE.MAX_NR; z++) this.drainPagesZone(cpu, z);
     }
   }
 
   /** Pages on pcp lists of a zone, all CPUs. */
   pcpPages(zone: number): number {
     let n = 0;
-    for (let cpu = 0; cpu < this.cpus; cpu++) n += this.pcp[(cpu * MAX_NR_ZONES + zone) * PCP_FIELDS + PCP_COUNT]!;
+    for (let cpu = 0; cpu < this.cpus; cpu++) n += this.pcp[(cpu * ZONE.MAX_NR + zone) * PCP.FIELDS + PCP.COUNT]!;
     return n;
   }
 
   /** setup_pageset values (after watermarks): every CPU's high and batch. */
   setupPagesets(): void {
-    for (let z = 0; z < MAX_NR_ZONES; z++) {
+    for (let z = 0; z < ZONE.MAX_NR; z++) {
       for (let cpu = 0; cpu < this.cpus; cpu++) {
-        const row = (cpu * MAX_NR_ZONES + z) * PCP_FIELDS;
+        const row = (cpu * ZONE.MAX_NR + z) * PCP.FIELDS;
         const populated = this.zones.populated(z);
-        this.pcp[row + PCP_BATCH] = populated ? this.zones.get(z, Z_PCP_BATCH) : 1;
-        this.pcp[row + PCP_HIGH_MIN] = populated ? this.zones.get(z, Z_PCP_HIGH_MIN) : 0;
-        this.pcp[row + PCP_HIGH_MAX] = populated ? this.zones.get(z, Z_PCP_HIGH_MAX) : 0;
-        this.pcp[row + PCP_HIGH] = this.pcp[row + PCP_HIGH_MIN]!;
+        this.pcp[row + PCP.BATCH] = populated ? this.zones.get(z, Z.PCP_BATCH) : 1;
+        this.pcp[row + PCP.HIGH_MIN] = populated ? this.zones.get(z, Z.PCP_HIGH_MIN) : 0;
+        this.pcp[row + PCP.HIGH_MAX] = populated ? this.zones.get(z, Z.PCP_HIGH_MAX) : 0;
+        this.pcp[row + PCP.HIGH] = this.pcp[row + PCP.HIGH_MIN]!;
       }
     }
   }
@@ -560,24 +562,24 @@ export class PageAlloc {
   freeOnePage(pfn: number, zone: number, order: number, mt: number, toTail: boolean): void {
     const start = order;
     let buddyPfn = 0;
-    while (order < MAX_PAGE_ORDER) {
+    while (order < Order.MAX) {
       buddyPfn = pfn ^ (1 << order);
       if (!this.pageIsBuddy(buddyPfn, order, zone)) break;
-      if (order >= pageblock_order) {
+      if (order >= Order.PAGEBLOCK) {
         const buddyMt = this.getPageblockMigratetype(buddyPfn);
-        if (mt !== buddyMt && (mt >= MIGRATE_PCPTYPES || buddyMt >= MIGRATE_PCPTYPES)) break;
+        if (mt !== buddyMt && (mt >= MT.PCPTYPES || buddyMt >= MT.PCPTYPES)) break;
       }
       this.delFromFreeList(buddyPfn, zone, order);
       pfn &= buddyPfn;
       order++;
     }
-    if (!toTail && order < MAX_PAGE_ORDER - 1) {
+    if (!toTail && order < Order.MAX - 1) {
       // buddy_merge_likely(): is the next-order buddy of the merged block free?
       const higher = pfn & buddyPfn;
       toTail = this.pageIsBuddy(higher ^ (1 << (order + 1)), order + 1, zone);
     }
     this.addToFreeList(pfn, zone, order, mt, toTail);
-    this.zf[zone * Z_FIELDS + Z_FREE]! += 1 << start;
+    this.zf[zone * Z.FIELDS + Z.FREE]! += 1 << start;
   }
 
   // ───────────────────────── watermarks ─────────────────────────
@@ -589,67 +591,86 @@ export class PageAlloc {
    */
   zoneWatermarkOk(zone: number, order: number, mark: number, highestZone: number, allocFlags: number): boolean {
     const zf = this.zf;
-    const r = zone * Z_FIELDS;
-    let free = zf[r + Z_FREE]!;
+    const r = zone * Z.FIELDS;
+    let free = zf[r + Z.FREE]!;
     let min = mark;
     free -= (1 << order) - 1;
-    if (allocFlags & ALLOC_RESERVES) {
-      if (allocFlags & ALLOC_MIN_RESERVE) {
+    if (allocFlags & ALLOC.RESERVES) {
+      if (allocFlags & ALLOC.MIN_RESERVE) {
         min -= Math.floor(min / 2);
-        if (allocFlags & ALLOC_NON_BLOCK) min -= Math.floor(min / 4);
+        if (allocFlags & ALLOC.NON_BLOCK) min -= Math.floor(min / 4);
       }
-      if (allocFlags & ALLOC_OOM) min -= Math.floor(min / 2);
+      if (allocFlags & ALLOC.OOM) min -= Math.floor(min / 2);
     } else {
-      free -= zf[r + Z_RESERVED_HIGHATOMIC]!;
+      free -= zf[r + Z.RESERVED_HIGHATOMIC]!;
     }
-    if (free <= min + zf[r + Z_LOWMEM_RESERVE + highestZone]!) return false;
+    if (free <= min + zf[r + Z.LOWMEM_RESERVE + highestZone]!) return false;
     if (order === 0) return true;
-    const zs = this.zones;
-    for (let o = order; o < NR_PAGE_ORDERS; o++) {
-      if (zs.nrFree[zone * NR_PAGE_ORDERS + o] === 0) continue;
-      for (let mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
-        if (zs.freeHead[listIndex(zone, o, mt)]! >= 0) return true;
+    const freeHead = this.freeHead;
+    for (let o = order; o < Order.NR; o++) {
+      if (this.nrFree[zone * Order.NR + o] === 0) continue;
+      const li = (zone * Order.NR + o) * MT.TYPES;
+      for (let mt = 0; mt < MT.PCPTYPES; mt++) {
+        if (freeHead[li + mt]! >= 0) return true;
       }
-      if (allocFlags & (ALLOC_HIGHATOMIC | ALLOC_OOM) && zs.freeHead[listIndex(zone, o, MIGRATE_HIGHATOMIC)]! >= 0)
-        return true;
+      if (allocFlags & (ALLOC.HIGHATOMIC | ALLOC.OOM) && freeHead[li + MT.HIGHATOMIC]! >= 0) return true;
     }
     return false;
   }
 
-  /** zone_watermark_fast(): the order-0 check inline, the full one otherwise. */
-  private zoneWatermarkFast(zone: number, order: number, mark: number, highestZone: number, allocFlags: number): boolean {
-    const r = zone * Z_FIELDS;
-    const zf = this.zf;
-    if (order === 0) {
-      let usable = zf[r + Z_FREE]!;
-      if (!(allocFlags & ALLOC_RESERVES)) usable -= Math.min(usable, zf[r + Z_RESERVED_HIGHATOMIC]!);
-      if (usable > mark + zf[r + Z_LOWMEM_RESERVE + highestZone]!) return true;
-    }
-    return this.zoneWatermarkOk(zone, order, mark, highestZone, allocFlags);
-  }
-
   // ───────────────────────── the allocation paths ─────────────────────────
 
-  /** rmqueue(): pcp lists for small orders, else the zone under its lock. */
-  private rmqueue(zone: number, order: number, mt: number, allocFlags: number): number {
-    if (order <= PAGE_ALLOC_COSTLY_ORDER) {
-      const pfn = this.rmqueuePcplist(zone, order, mt, allocFlags);
+  /**
+   * The rest of rmqueue() and rmqueue_pcplist(): an empty pcp list (free_factor
+   * halved, as for every pcp allocation) takes a batch from the zone
+   * (rmqueue_bulk) and gives its new head; a refill that found nothing, and
+   * orders past the pcp lists, come from the zone's lists (rmqueue_buddy).
+   */
+  private rmqueueSlow(zone: number, order: number, mt: number, allocFlags: number): number {
+    if (order <= Order.COSTLY) {
+      const cz = this.cpu * ZONE.MAX_NR + zone;
+      const row = cz * PCP.FIELDS;
+      const li = cz * PCP.NR_LISTS + order * MT.PCPTYPES + mt;
+      const pcp = this.pcp;
+      pcp[row + PCP.FREE_FACTOR]! >>= 1;
+      let batch = pcp[row + PCP.BATCH]!;
+      if (batch > 1) batch = Math.max(batch >> order, 2);
+      const got = this.rmqueueBulk(zone, order, batch, li, mt, allocFlags);
+      pcp[row + PCP.COUNT]! += got << order;
+      const pfn = this.pcpHead[li]!;
       if (pfn >= 0) {
-        this.events[EV_PGALLOC + zone]! += 1 << order;
-        this.events[EV_NUMA_HIT + zone]!++;
+        this.pcpPop(li, pfn, row, zone, order);
         return pfn;
       }
     }
+    return this.rmqueueBuddy(zone, order, mt, allocFlags);
+  }
+
+  /** rmqueue()'s pop for rmqueueSlow(): `pfn`, the head of pcp list `li`, leaves it and is counted. */
+  private pcpPop(li: number, pfn: number, row: number, zone: number, order: number): void {
+    const n = this.pgNext[pfn]!;
+    this.pcpHead[li] = n;
+    if (n < 0) this.pcpTail[li] = -1;
+    else this.pgPrev[n] = -1;
+    this.pgNext[pfn] = -1;
+    this.pcp[row + PCP.COUNT]! -= 1 << order;
+    this.events[EV.PGALLOC + zone]! += 1 << order;
+    this.events[EV.NUMA_HIT + zone]!++;
+  }
+
+  /** rmqueue_buddy(): straight from the zone's free lists (orders past the pcp lists, or an empty refill). */
+  private rmqueueBuddy(zone: number, order: number, mt: number, allocFlags: number): number {
     let pfn = -1;
-    if (allocFlags & ALLOC_HIGHATOMIC) pfn = this.rmqueueSmallest(zone, order, MIGRATE_HIGHATOMIC);
+    if (allocFlags & ALLOC.HIGHATOMIC) pfn = this.rmqueueSmallest(zone, order, MT.HIGHATOMIC);
     if (pfn < 0) {
       pfn = this.rmqueue1(zone, order, mt, allocFlags);
-      if (pfn < 0 && allocFlags & ALLOC_OOM) pfn = this.rmqueueSmallest(zone, order, MIGRATE_HIGHATOMIC);
+      if (pfn < 0 && allocFlags & ALLOC.OOM) pfn = this.rmqueueSmallest(zone, order, MT.HIGHATOMIC);
       if (pfn < 0) return -1;
     }
-    this.zf[zone * Z_FIELDS + Z_FREE]! -= 1 << order;
-    this.events[EV_PGALLOC + zone]! += 1 << order;
-    this.events[EV_NUMA_HIT + zone]!++;
+    this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
+    const ev = this.events;
+    ev[EV.PGALLOC + zone]! += 1 << order;
+    ev[EV.NUMA_HIT + zone]!++;
     return pfn;
   }
 
@@ -658,18 +679,18 @@ export class PageAlloc {
    * succeeded reserves its pageblock for later ones, up to 1% of the zone.
    */
   private reserveHighatomicPageblock(pfn: number, zone: number): void {
-    const maxManaged = Math.floor(this.zones.get(zone, Z_MANAGED) / 100) + pageblock_nr_pages;
-    if (this.zones.get(zone, Z_RESERVED_HIGHATOMIC) >= maxManaged) return;
+    const maxManaged = Math.floor(this.zones.get(zone, Z.MANAGED) / 100) + Order.PAGEBLOCK_NR_PAGES;
+    if (this.zones.get(zone, Z.RESERVED_HIGHATOMIC) >= maxManaged) return;
     const mt = this.getPageblockMigratetype(pfn);
-    if (mt === MIGRATE_HIGHATOMIC || mt === MIGRATE_ISOLATE) return;
+    if (mt === MT.HIGHATOMIC || mt === MT.ISOLATE) return;
     // move_freepages_block() refuses a pageblock that straddles the zone's edge
     // (DMA's first block holds pfn 0): then nothing is reserved.
-    const start = pfn & ~(pageblock_nr_pages - 1);
-    const zStart = this.zf[zone * Z_FIELDS + Z_START_PFN]!;
-    if (start < zStart || start + pageblock_nr_pages > zStart + this.zf[zone * Z_FIELDS + Z_SPANNED]!) return;
-    this.zones.add(zone, Z_RESERVED_HIGHATOMIC, pageblock_nr_pages);
-    this.setPageblockMigratetype(pfn, MIGRATE_HIGHATOMIC);
-    this.moveFreepagesBlock(zone, pfn, MIGRATE_HIGHATOMIC);
+    const start = pfn & ~(Order.PAGEBLOCK_NR_PAGES - 1);
+    const zStart = this.zf[zone * Z.FIELDS + Z.START_PFN]!;
+    if (start < zStart || start + Order.PAGEBLOCK_NR_PAGES > zStart + this.zf[zone * Z.FIELDS + Z.SPANNED]!) return;
+    this.zones.add(zone, Z.RESERVED_HIGHATOMIC, Order.PAGEBLOCK_NR_PAGES);
+    this.setPageblockMigratetype(pfn, MT.HIGHATOMIC);
+    this.moveFreepagesBlock(zone, pfn, MT.HIGHATOMIC);
   }
 
   /**
@@ -677,13 +698,17 @@ export class PageAlloc {
    * back to the requesting type before the allocation is failed.
    */
   private unreserveHighatomicPageblock(mt: number): boolean {
-    for (let z = 0; z < MAX_NR_ZONES; z++) {
-      if (this.zones.get(z, Z_RESERVED_HIGHATOMIC) <= 0) continue;
-      for (let o = 0; o < NR_PAGE_ORDERS; o++) {
-        const pfn = this.zones.freeHead[listIndex(z, o, MIGRATE_HIGHATOMIC)]!;
+    for (let z = 0; z < ZONE.MAX_NR; z++) {
+      if (this.zones.get(z, Z.RESERVED_HIGHATOMIC) <= 0) continue;
+      for (let o = 0; o < Order.NR; o++) {
+        const pfn = this.freeHead[(z * Order.NR + o) * MT.TYPES + MT.HIGHATOMIC]!;
         if (pfn < 0) continue;
-        if (this.getPageblockMigratetype(pfn) === MIGRATE_HIGHATOMIC) {
-          this.zones.add(z, Z_RESERVED_HIGHATOMIC, -Math.min(pageblock_nr_pages, this.zones.get(z, Z_RESERVED_HIGHATOMIC)));
+        if (this.getPageblockMigratetype(pfn) === MT.HIGHATOMIC) {
+          this.zones.add(
+            z,
+            Z.RESERVED_HIGHATOMIC,
+            -Math.min(Order.PAGEBLOCK_NR_PAGES, this.zones.get(z, Z.RESERVED_HIGHATOMIC)),
+          );
           this.setPageblockMigratetype(pfn, mt);
         }
         // Done only if something moved; otherwise try the next order (the kernel's ret > 0).
@@ -698,40 +723,102 @@ export class PageAlloc {
    * allows downwards and take from the first zone above its watermark.
    * ALLOC_NOFRAGMENT (a Normal-zone request when DMA32 exists) first refuses to
    * split other types' pageblocks, and is dropped if that finds nothing.
+   * allocPagesPfn() has the common case written out before it comes here.
    */
   private getPageFromFreelist(gfp: number, order: number, allocFlags: number, highest: number, mt: number): number {
-    const zf = this.zf;
+    const zl = this.zonelist;
     for (;;) {
-      for (let z = highest; z >= 0; z--) {
-        const r = z * Z_FIELDS;
-        if (zf[r + Z_PRESENT] === 0) continue;
-        if (!(allocFlags & ALLOC_NO_WATERMARKS)) {
-          const mark = zf[r + Z_WMARK + (allocFlags & ALLOC_WMARK_MASK)]! + zf[r + Z_BOOST]!;
-          if (!this.zoneWatermarkFast(z, order, mark, highest, allocFlags)) continue;
-        }
+      for (let i = highest * ZL.STRIDE; ; i++) {
+        const z = zl[i]!;
+        if (z < 0) break;
+        if ((allocFlags & ALLOC.NO_WATERMARKS) === 0 && !this.zoneWatermarkFast(z, order, highest, allocFlags)) continue;
         const pfn = this.rmqueue(z, order, mt, allocFlags);
         if (pfn >= 0) {
           this.prepNewPage(pfn, order, gfp);
-          if (allocFlags & ALLOC_HIGHATOMIC) this.reserveHighatomicPageblock(pfn, z);
+          if ((allocFlags & ALLOC.HIGHATOMIC) !== 0) this.reserveHighatomicPageblock(pfn, z);
           return pfn;
         }
       }
-      if (!(allocFlags & ALLOC_NOFRAGMENT)) return -1;
-      allocFlags &= ~ALLOC_NOFRAGMENT;
+      if ((allocFlags & ALLOC.NOFRAGMENT) === 0) return -1;
+      allocFlags &= ~ALLOC.NOFRAGMENT;
     }
+  }
+
+  /**
+   * zone_watermark_fast(): the mark alloc_flags selects, plus any boost; order
+   * 0 is checked here, everything else by __zone_watermark_ok(). No side effects.
+   */
+  private zoneWatermarkFast(zone: number, order: number, highestZone: number, allocFlags: number): boolean {
+    const zf = this.zf;
+    const r = zone * Z.FIELDS;
+    const mark = zf[r + Z.WMARK + (allocFlags & ALLOC.WMARK_MASK)]! + zf[r + Z.BOOST]!;
+    if (order === 0) {
+      let usable = zf[r + Z.FREE]!;
+      if ((allocFlags & ALLOC.RESERVES) === 0) usable -= Math.min(usable, zf[r + Z.RESERVED_HIGHATOMIC]!);
+      if (usable > mark + zf[r + Z.LOWMEM_RESERVE + highestZone]!) return true;
+    }
+    return this.zoneWatermarkOk(zone, order, mark, highestZone, allocFlags);
+  }
+
+  /** rmqueue(): the pcp lists for orders up to PAGE_ALLOC_COSTLY_ORDER, else the zone. */
+  private rmqueue(zone: number, order: number, mt: number, allocFlags: number): number {
+    if (order <= Order.COSTLY) {
+      const pfn = this.rmqueuePcpHead(zone, order, mt);
+      if (pfn >= 0) return pfn;
+    }
+    return this.rmqueueSlow(zone, order, mt, allocFlags);
+  }
+
+  /**
+   * rmqueue_pcplist()'s common case: pop the hottest page (the head) of this
+   * CPU's list (list_del(): its prev is already -1), halve free_factor and
+   * count the allocation. An empty list returns -1 having changed nothing;
+   * rmqueueSlow() then does the halving and the refill.
+   */
+  private rmqueuePcpHead(zone: number, order: number, mt: number): number {
+    const cz = this.cpu * ZONE.MAX_NR + zone;
+    const li = cz * PCP.NR_LISTS + order * MT.PCPTYPES + mt;
+    const head = this.pcpHead;
+    const pfn = head[li]!;
+    if (pfn < 0) return -1;
+    const pcp = this.pcp;
+    const row = cz * PCP.FIELDS;
+    pcp[row + PCP.FREE_FACTOR]! >>= 1;
+    const next = this.pgNext;
+    const n = next[pfn]!;
+    head[li] = n;
+    if (n < 0) this.pcpTail[li] = -1;
+    else this.pgPrev[n] = -1;
+    next[pfn] = -1;
+    pcp[row + PCP.COUNT]! -= 1 << order;
+    const ev = this.events;
+    ev[EV.PGALLOC + zone]! += 1 << order;
+    ev[EV.NUMA_HIT + zone]!++;
+    return pfn;
+  }
+
+  /**
+   * prep_new_page(): refcount 1 on the first page; __GFP_ZERO, __GFP_COMP and
+   * the post-alloc hook are prepNewPageRest()'s.
+   */
+  private prepNewPage(pfn: number, order: number, gfp: number): void {
+    this.pgRefcount[pfn] = 1;
+    this.pgIndex[pfn] = 0;
+    this.pgOrder[pfn] = order;
+    if ((gfp & (Gfp.ZERO | Gfp.COMP)) !== 0 || this.hooks.postAlloc !== null) this.prepNewPageRest(pfn, order, gfp);
   }
 
   /** gfp_to_alloc_flags(): the slow path's rights for this request. */
   private gfpToAllocFlags(gfp: number, order: number): number {
-    let f = ALLOC_WMARK_MIN | ALLOC_CPUSET;
-    if (gfp & __GFP_HIGH) f |= ALLOC_MIN_RESERVE;
-    if (gfp & __GFP_KSWAPD_RECLAIM) f |= ALLOC_KSWAPD;
-    if (!(gfp & __GFP_DIRECT_RECLAIM)) {
-      if (!(gfp & __GFP_NOMEMALLOC)) {
-        f |= ALLOC_NON_BLOCK;
-        if (order > 0) f |= ALLOC_HIGHATOMIC;
+    let f = ALLOC.WMARK_MIN | ALLOC.CPUSET;
+    if (gfp & Gfp.HIGH) f |= ALLOC.MIN_RESERVE;
+    if (gfp & Gfp.KSWAPD_RECLAIM) f |= ALLOC.KSWAPD;
+    if (!(gfp & Gfp.DIRECT_RECLAIM)) {
+      if (!(gfp & Gfp.NOMEMALLOC)) {
+        f |= ALLOC.NON_BLOCK;
+        if (order > 0) f |= ALLOC.HIGHATOMIC;
       }
-      if (f & ALLOC_MIN_RESERVE) f &= ~ALLOC_CPUSET;
+      if (f & ALLOC.MIN_RESERVE) f &= ~ALLOC.CPUSET;
     }
     return f;
   }
@@ -745,12 +832,12 @@ export class PageAlloc {
     const allocFlags = this.gfpToAllocFlags(gfp, order);
     let pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
     if (pfn >= 0) return pfn;
-    if (gfp & __GFP_MEMALLOC && !(gfp & __GFP_NOMEMALLOC)) {
-      pfn = this.getPageFromFreelist(gfp, order, allocFlags | ALLOC_NO_WATERMARKS, highest, mt);
+    if (gfp & Gfp.MEMALLOC && !(gfp & Gfp.NOMEMALLOC)) {
+      pfn = this.getPageFromFreelist(gfp, order, allocFlags | ALLOC.NO_WATERMARKS, highest, mt);
       if (pfn >= 0) return pfn;
     }
-    if (gfp & __GFP_DIRECT_RECLAIM) {
-      this.events[EV_ALLOCSTALL]!++;
+    if (gfp & Gfp.DIRECT_RECLAIM) {
+      this.events[EV.ALLOCSTALL]!++;
       this.drainAllPages();
       while (this.unreserveHighatomicPageblock(mt)) {
         pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
@@ -759,66 +846,91 @@ export class PageAlloc {
       pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
       if (pfn >= 0) return pfn;
     }
-    this.events[EV_PGALLOC_FAIL]!++;
-    if (!(gfp & __GFP_NOWARN)) this.hooks.warnAlloc(order, gfp);
+    this.events[EV.PGALLOC_FAIL]!++;
+    if (!(gfp & Gfp.NOWARN)) this.hooks.warnAlloc(order, gfp);
     return -1;
   }
 
   /**
    * __alloc_pages(): the fast path at the low watermark, then the slow path.
    * Returns the first pfn of a 2^order block, or -1.
+   *
+   * The common case of get_page_from_freelist() is written out here: the
+   * zonelist's first zone is above its watermark and this CPU's pcp list has
+   * a page. It calls the same helpers in the same order, and it changes
+   * nothing until it knows it will succeed, so anything else simply starts
+   * get_page_from_freelist() from the top. Small enough for V8 to inline into
+   * callers, where a constant order and gfp fold most of it away.
    */
   allocPagesPfn(order: number, gfp: number): number {
+    // gfp_zone(): the packed GFP_ZONE_TABLE lookup; a forbidden mix throws out of line.
+    const zbits = gfp & GfpMask.ZONEMASK;
+    if (((GfpMask.ZONE_BAD >> zbits) & 1) !== 0) gfpZone(gfp);
+    const highest = (GfpMask.ZONE_TABLE >> (zbits * GfpMask.ZONES_SHIFT)) & ((1 << GfpMask.ZONES_SHIFT) - 1);
+    // gfp_migratetype()
+    const mt = (gfp & GfpMask.MOVABLE_MASK) >> GfpMask.MOVABLE_SHIFT;
+    // ALLOC_WMARK_LOW, ALLOC_NOFRAGMENT from alloc_flags_nofragment(), and
+    // ALLOC_KSWAPD straight from __GFP_KSWAPD_RECLAIM: the same bit, as in the kernel.
+    const allocFlags = this.fastAllocFlags[highest]! | (gfp & Gfp.KSWAPD_RECLAIM);
+    const z = this.zonelist[highest * ZL.STRIDE]!;
+    if (order <= Order.COSTLY && z >= 0 && this.zoneWatermarkFast(z, order, highest, allocFlags)) {
+      const pfn = this.rmqueuePcpHead(z, order, mt);
+      if (pfn >= 0) {
+        this.prepNewPage(pfn, order, gfp);
+        return pfn;
+      }
+    }
+    return this.allocPagesMiss(order, gfp);
+  }
+
+  /**
+   * The rest of __alloc_pages() when its common case does not apply:
+   * get_page_from_freelist() from the top, then the slow path.
+   */
+  private allocPagesMiss(order: number, gfp: number): number {
     const highest = gfpZone(gfp);
     const mt = gfpMigratetype(gfp);
-    let allocFlags = ALLOC_WMARK_LOW;
-    if (gfp & __GFP_KSWAPD_RECLAIM) allocFlags |= ALLOC_KSWAPD;
-    // alloc_flags_nofragment(): only when the preferred zone (the first populated
-    // zone at or below the highest allowed one) is ZONE_NORMAL.
-    let preferred = highest;
-    while (preferred > 0 && this.zf[preferred * Z_FIELDS + Z_PRESENT] === 0) preferred--;
-    if (preferred === ZONE_NORMAL) allocFlags |= ALLOC_NOFRAGMENT;
+    const allocFlags = this.fastAllocFlags[highest]! | (gfp & Gfp.KSWAPD_RECLAIM);
     const pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
     if (pfn >= 0) return pfn;
     return this.allocPagesSlowpath(gfp, order, highest, mt);
   }
 
   /**
-   * prep_new_page(): refcount 1 on the first page, zeroed if asked, and for
-   * __GFP_COMP a compound page: PG_head and the order on the head, every tail
-   * pointing back at it.
+   * The rest of prep_new_page(), out of the order-0 path: zeroed if asked, and
+   * for __GFP_COMP a compound page (PG_head and the order on the head, every
+   * tail pointing back at it); then the post-alloc hook (KASAN's unpoisoning).
    */
-  private prepNewPage(pfn: number, order: number, gfp: number): void {
-    const p = this.pages;
-    p.refcount[pfn] = 1;
-    p.index[pfn] = 0;
-    p.order[pfn] = order;
-    if (gfp & __GFP_ZERO) {
-      const a = pfn << PAGE_SHIFT;
-      this.mem.u8.fill(0, a, a + (PAGE_SIZE << order));
+  private prepNewPageRest(pfn: number, order: number, gfp: number): void {
+    if (gfp & Gfp.ZERO) {
+      const a = pfn * Page.SIZE;
+      this.mem.u8.fill(0, a, a + Page.SIZE * (1 << order));
     }
-    if (order > 0 && gfp & __GFP_COMP) {
-      p.flags[pfn]! |= 1 << PG_head;
-      for (let i = 1, n = 1 << order; i < n; i++) p.head[pfn + i] = pfn;
+    if (order > 0 && gfp & Gfp.COMP) {
+      this.pgFlags[pfn]! |= 1 << PG.head;
+      const head = this.pgHead;
+      for (let i = 1, n = 1 << order; i < n; i++) head[pfn + i] = pfn;
     }
     const hook = this.hooks.postAlloc;
-    if (hook !== null) hook(pfn << PAGE_SHIFT, order);
+    if (hook !== null) hook(pfn * Page.SIZE, order);
   }
 
   // ───────────────────────── the free path ─────────────────────────
 
-  /**
-   * free_pages_prepare() and the bad-page checks: a block can only be freed by
-   * its first page, once, with the order it was allocated with. Returns false
-   * (after reporting) when the free must not happen.
-   */
-  private freePagesPrepare(pfn: number, order: number): boolean {
+  /** free_tail_page_prepare() for every tail: they stop pointing at the head. */
+  private clearCompoundTails(pfn: number, order: number): void {
+    const head = this.pgHead;
+    for (let i = 1, n = 1 << order; i < n; i++) head[pfn + i] = -1;
+  }
+
+  /** bad_page() for free_pages_prepare(): the first check that failed, reported. */
+  private freePagesBad(pfn: number, order: number): void {
     const p = this.pages;
     if (p.head[pfn]! >= 0) {
       this.hooks.badPage({ pfn, reason: 'freeing a tail page of a compound page' });
-      return false;
+      return;
     }
-    if (p.refcount[pfn]! <= 0 || p.pageType[pfn] !== PGTY_NONE) {
+    if (p.refcount[pfn]! <= 0 || p.pageType[pfn] !== PGTY.NONE) {
       p.refcount[pfn] = p.refcount[pfn]! - 1;
       try {
         this.hooks.badPage({ pfn, reason: 'nonzero _refcount' });
@@ -826,38 +938,78 @@ export class PageAlloc {
         // Also when onBug: 'throw' makes the report throw.
         p.refcount[pfn] = 0;
       }
-      return false;
+      return;
     }
     if (p.order[pfn] !== order) {
       this.hooks.badPage({ pfn, reason: `freeing order ${order}, allocated as order ${p.order[pfn]}` });
-      return false;
+      return;
     }
-    if (p.slabCache[pfn]! >= 0) {
-      this.hooks.badPage({ pfn, reason: 'PAGE_FLAGS_CHECK_AT_FREE flag(s) set' });
-      return false;
-    }
-    const hook = this.hooks.freePrepare;
-    if (hook !== null) hook(pfn << PAGE_SHIFT, order);
-    p.refcount[pfn] = 0;
-    p.order[pfn] = 0;
-    if (p.flags[pfn]! & (1 << PG_head)) {
-      for (let i = 1, n = 1 << order; i < n; i++) p.head[pfn + i] = -1;
-    }
-    p.flags[pfn] = 0;
-    return true;
+    // The only check left: slabCache >= 0.
+    this.hooks.badPage({ pfn, reason: 'PAGE_FLAGS_CHECK_AT_FREE flag(s) set' });
   }
 
-  /** __free_pages(): pcp lists for small orders, the zone for the rest. */
+  /**
+   * __free_pages(): pcp lists for small orders (free_unref_page()), the zone
+   * for the rest (__free_pages_ok()). free_pages_prepare(), which the kernel
+   * marks __always_inline, is written into it.
+   */
   freePagesPfn(pfn: number, order: number): void {
-    if (!this.freePagesPrepare(pfn, order)) return;
-    const zone = this.blockZone[pfn >>> pageblock_order]!;
-    const mt = this.zones.pageblockMt[pfn >>> pageblock_order]!;
-    if (order <= PAGE_ALLOC_COSTLY_ORDER && mt !== MIGRATE_ISOLATE) {
-      this.freeUnrefPageCommit(pfn, zone, order, mt);
-    } else {
-      this.events[EV_PGFREE]! += 1 << order;
-      this.freeOnePage(pfn, zone, order, mt, false);
+    // free_pages_prepare() and its bad-page checks: a block can only be freed
+    // by its first page, once, with the order it was allocated with. The checks
+    // are one test here; which one failed, and the report, are freePagesBad()'s.
+    if (
+      this.pgHead[pfn]! >= 0 ||
+      this.pgRefcount[pfn]! <= 0 ||
+      this.pgType[pfn] !== PGTY.NONE ||
+      this.pgOrder[pfn] !== order ||
+      this.pgSlabCache[pfn]! >= 0
+    ) {
+      this.freePagesBad(pfn, order);
+      return;
     }
+    const hook = this.hooks.freePrepare;
+    if (hook !== null) hook(pfn * Page.SIZE, order);
+    this.pgRefcount[pfn] = 0;
+    this.pgOrder[pfn] = 0;
+    const flags = this.pgFlags;
+    if ((flags[pfn]! & (1 << PG.head)) !== 0) this.clearCompoundTails(pfn, order);
+    flags[pfn] = 0;
+    // free_unref_page() for pcp orders unless the pageblock is isolated.
+    const block = pfn >>> Order.PAGEBLOCK;
+    const mt = this.blockMt[block]!;
+    if (order <= Order.COSTLY && mt !== MT.ISOLATE) this.freeUnrefPageCommit(pfn, this.blockZone[block]!, order, mt);
+    else this.freePagesZone(pfn, this.blockZone[block]!, order, mt);
+  }
+
+  /**
+   * free_unref_page_commit(): onto the head of this CPU's list; drain if over
+   * high. A highatomic block rides on the movable list but remembers its own type.
+   */
+  private freeUnrefPageCommit(pfn: number, zone: number, order: number, mt: number): void {
+    const cz = this.cpu * ZONE.MAX_NR + zone;
+    const row = cz * PCP.FIELDS;
+    const pcp = this.pcp;
+    this.events[EV.PGFREE]! += 1 << order;
+    const pindex = order * MT.PCPTYPES + (mt < MT.PCPTYPES ? mt : MT.MOVABLE);
+    this.pgIndex[pfn] = mt;
+    // list_add()
+    const li = cz * PCP.NR_LISTS + pindex;
+    const head = this.pcpHead;
+    const h = head[li]!;
+    this.pgNext[pfn] = h;
+    this.pgPrev[pfn] = -1;
+    if (h < 0) this.pcpTail[li] = pfn;
+    else this.pgPrev[h] = pfn;
+    head[li] = pfn;
+    const count = pcp[row + PCP.COUNT]! + (1 << order);
+    pcp[row + PCP.COUNT] = count;
+    if (count >= pcp[row + PCP.HIGH]!) this.pcpDrainHigh(zone, row, pindex);
+  }
+
+  /** __free_pages_ok(): straight to the zone's free lists. */
+  private freePagesZone(pfn: number, zone: number, order: number, mt: number): void {
+    this.events[EV.PGFREE]! += 1 << order;
+    this.freeOnePage(pfn, zone, order, mt, false);
   }
 
   // ───────────────────────── boot ─────────────────────────
@@ -869,22 +1021,43 @@ export class PageAlloc {
    */
   initZone(zone: number, startPfn: number, endPfn: number): void {
     const zs = this.zones;
-    zs.set(zone, Z_START_PFN, startPfn);
-    zs.set(zone, Z_SPANNED, endPfn - startPfn);
-    zs.set(zone, Z_PRESENT, endPfn - startPfn);
-    zs.set(zone, Z_MANAGED, endPfn - startPfn);
-    for (let b = startPfn >>> pageblock_order; b << pageblock_order < endPfn; b++) {
+    zs.set(zone, Z.START_PFN, startPfn);
+    zs.set(zone, Z.SPANNED, endPfn - startPfn);
+    zs.set(zone, Z.PRESENT, endPfn - startPfn);
+    zs.set(zone, Z.MANAGED, endPfn - startPfn);
+    for (let b = startPfn >>> Order.PAGEBLOCK; b << Order.PAGEBLOCK < endPfn; b++) {
       zs.pageblockZone[b] = zone;
-      zs.pageblockMt[b] = MIGRATE_MOVABLE;
+      zs.pageblockMt[b] = MT.MOVABLE;
     }
+    this.buildZonelists();
     let pfn = startPfn;
     while (pfn < endPfn) {
-      let order = Math.min(MAX_PAGE_ORDER, ctz(pfn));
+      let order = Math.min(Order.MAX, ctz(pfn));
       while (pfn + (1 << order) > endPfn) order--;
-      this.freeOnePage(pfn, zone, order, MIGRATE_MOVABLE, true);
+      this.freeOnePage(pfn, zone, order, MT.MOVABLE, true);
       // __free_pages_core() -> __free_pages_ok() counts PGFREE for boot frees too.
       this.bootFreePages += 1 << order;
       pfn += 1 << order;
+    }
+  }
+
+  /**
+   * build_zonelists(): for each highest allowed zone, the populated zones from
+   * it down to ZONE_DMA, and the fast path's alloc_flags for that zone.
+   */
+  private buildZonelists(): void {
+    const zl = this.zonelist;
+    zl.fill(-1);
+    for (let highest = 0; highest < ZONE.MAX_NR; highest++) {
+      let n = highest * ZL.STRIDE;
+      for (let z = highest; z >= 0; z--) {
+        if (this.zf[z * Z.FIELDS + Z.PRESENT] !== 0) zl[n++] = z;
+      }
+      // alloc_flags_nofragment(): only when the preferred zone (the first
+      // populated zone at or below the highest allowed one) is ZONE_NORMAL.
+      let preferred = highest;
+      while (preferred > 0 && this.zf[preferred * Z.FIELDS + Z.PRESENT] === 0) preferred--;
+      this.fastAllocFlags[highest] = ALLOC.WMARK_LOW | (preferred === ZONE.NORMAL ? ALLOC.NOFRAGMENT : 0);
     }
   }
 }
