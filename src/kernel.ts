@@ -10,7 +10,7 @@ import { Printk } from './lib/printk.js';
 import { captureStack, formatFrame } from './lib/stacktrace.js';
 import { MemAccess } from './memory/access.js';
 import { KasanMemAccess } from './memory/kasan_access.js';
-import { MAX_MEMORY, memparse, PAGE_SHIFT, PAGE_SIZE, PhysMem } from './memory/memblock.js';
+import { MAX_MEMORY, memparse, PAGE_SHIFT, PAGE_SIZE, Page, PhysMem } from './memory/memblock.js';
 import { PageArray } from './memory/page.js';
 import { dumpPage } from './page_alloc/debug.js';
 import { __GFP_ZERO, formatGfpMode, Gfp } from './page_alloc/gfp.js';
@@ -19,6 +19,7 @@ import {
   MAX_DMA32_PFN,
   MAX_NR_ZONES,
   MAX_PAGE_ORDER,
+  Order,
   pageblock_nr_pages,
   Z_MANAGED,
   Z_PRESENT,
@@ -550,7 +551,7 @@ export class Kernel {
     const memSize = this.memSize;
     for (let i = 0; i < addrs.length; i++) {
       const a = addrs[i]!;
-      if ((a >>> 0) !== a || a >= memSize) this.kmallocApi.checkAddr(a, `addrs[${i}]`);
+      if (typeof a !== 'number' || (a >>> 0) !== a || a >= memSize) this.kmallocApi.checkAddr(a, `addrs[${i}]`);
     }
     this.kmallocApi.freeBulk(cache, addrs);
   }
@@ -559,8 +560,8 @@ export class Kernel {
   kmalloc(size: number, gfp: number): number {
     // One unsigned compare each accepts every valid argument; the full checks
     // (and their error messages) run only for the rest.
-    if ((size >>> 0) !== size) Kmalloc.checkSize(size);
-    if ((gfp >>> 0) !== gfp || gfp > 0x7fffffff) checkGfp(gfp);
+    if (typeof size !== 'number' || (size >>> 0) !== size) Kmalloc.checkSize(size);
+    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) checkGfp(gfp);
     if (size - 1 < KmallocConst.MAX_CACHE_SIZE && size !== 0) {
       // kmalloc_slab() through a size -> cache table: the fast path. Plain
       // GFP_KERNEL-like flags pick the normal caches without kmalloc_type().
@@ -599,7 +600,7 @@ export class Kernel {
   }
 
   kfree(addr: number): void {
-    if ((addr >>> 0) !== addr || addr >= this.memSize) this.kmallocApi.checkAddr(addr);
+    if (typeof addr !== 'number' || (addr >>> 0) !== addr || addr >= this.memSize) this.kmallocApi.checkAddr(addr);
     this.kmallocApi.kfree(addr);
   }
 
@@ -652,15 +653,26 @@ export class Kernel {
 
   /** alloc_pages(gfp, order): the physical address of a 2^order block, or 0. */
   allocPages(order: number, gfp: number): number {
-    checkOrder(order);
-    checkGfp(gfp);
+    // One unsigned compare each accepts every valid argument; the full checks
+    // (and their messages) run only for the rest.
+    if (typeof order !== 'number' || (order >>> 0) !== order || order > Order.MAX) checkOrder(order);
+    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) checkGfp(gfp);
     const pfn = this.pageAlloc.allocPagesPfn(order, gfp);
-    return pfn < 0 ? 0 : pfn * PAGE_SIZE;
+    return pfn < 0 ? 0 : pfn * Page.SIZE;
   }
 
   /** __free_pages() by address: the block allocPages returned, with its order. */
   freePages(addr: number, order: number): void {
-    checkOrder(order);
+    if (typeof order !== 'number' || (order >>> 0) !== order || order > Order.MAX) checkOrder(order);
+    if (typeof addr === 'number' && (addr >>> 0) === addr && addr !== 0 && addr < this.memSize && (addr & (Page.SIZE - 1)) === 0) {
+      this.pageAlloc.freePagesPfn(addr >>> Page.SHIFT, order);
+      return;
+    }
+    this.freePagesChecked(addr, order);
+  }
+
+  /** freePages() for everything the one-compare test did not accept: NULL, bad and unaligned addresses. */
+  private freePagesChecked(addr: number, order: number): void {
     if (typeof addr !== 'number' || !Number.isInteger(addr)) throw new TypeError(`addr: expected an integer address, got ${String(addr)}`);
     if (addr === 0) return;
     if (addr < 0 || addr >= this.phys.size) throw new RangeError(`addr: 0x${addr.toString(16)} is outside physical memory`);
@@ -701,9 +713,15 @@ function checkOrder(order: unknown): asserts order is number {
   }
 }
 
+/** __GFP_MOVABLE | __GFP_RECLAIMABLE: both at once name no migratetype (gfp_migratetype()'s VM_WARN_ON). */
+const GFP_MOVABLE_MASK = Gfp.MOVABLE | Gfp.RECLAIMABLE;
+
 function checkGfp(gfp: unknown): asserts gfp is number {
   if (typeof gfp !== 'number') throw new TypeError(`gfp: expected GFP flags (a number), got ${typeof gfp}`);
   if (!Number.isInteger(gfp) || gfp < 0 || gfp > 0x7fffffff) throw new RangeError(`gfp: invalid GFP flags ${gfp}`);
+  if ((gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) {
+    throw new RangeError(`gfp: __GFP_MOVABLE and __GFP_RECLAIMABLE together name no migratetype (0x${gfp.toString(16)})`);
+  }
 }
 
 /**

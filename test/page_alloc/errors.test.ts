@@ -10,6 +10,8 @@ import {
   __GFP_DMA,
   __GFP_DMA32,
   __GFP_HIGHMEM,
+  __GFP_MOVABLE,
+  __GFP_RECLAIMABLE,
   boot,
   GFP_KERNEL,
   type Kernel,
@@ -56,6 +58,13 @@ describe('bad arguments throw and name the argument', () => {
   ])('zone modifiers that cannot go together (%s) throw a RangeError naming gfp', (_name, bits) => {
     expect(() => k.allocPages(0, GFP_KERNEL | bits)).toThrow(RangeError);
     expect(() => k.allocPages(0, GFP_KERNEL | bits)).toThrow(/^gfp/);
+  });
+
+  it('__GFP_MOVABLE with __GFP_RECLAIMABLE names no migratetype: a RangeError naming gfp, from the page and slab allocators alike', () => {
+    const bits = __GFP_MOVABLE | __GFP_RECLAIMABLE;
+    expect(() => k.allocPages(0, GFP_KERNEL | bits)).toThrow(/^gfp: __GFP_MOVABLE and __GFP_RECLAIMABLE together/);
+    expect(() => k.kmalloc(64, GFP_KERNEL | bits)).toThrow(RangeError);
+    expect(() => k.kmalloc(64, GFP_KERNEL | bits)).toThrow(/^gfp/);
   });
 
   it.each([-PAGE, 16 * 1024 * 1024, 2 ** 40])('freePages(addr %o) outside memory throws a RangeError naming addr', (addr) => {
