@@ -548,11 +548,7 @@ export class Kernel {
 
   kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
     this.slab.checkCache(cache);
-    const memSize = this.memSize;
-    for (let i = 0; i < addrs.length; i++) {
-      const a = addrs[i]!;
-      if (typeof a !== 'number' || (a >>> 0) !== a || a >= memSize) this.kmallocApi.checkAddr(a, `addrs[${i}]`);
-    }
+    if (!addrs || typeof addrs.length !== 'number') throw new TypeError('addrs: expected an array or Uint32Array of addresses');
     this.kmallocApi.freeBulk(cache, addrs);
   }
 

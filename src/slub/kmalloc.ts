@@ -282,26 +282,45 @@ export class Kmalloc {
     }
   }
 
-  /** build_detached_freelist() works on a copy: the caller's array is left as it was. */
+  // build_detached_freelist() works on a copy, so the caller's array is left
+  // as it was; bulkHeads holds each entry's slab (head pfn), or -1 for an
+  // entry that is not a plain object of the cache being freed to.
   private bulkScratch = new Uint32Array(64);
+  private bulkHeads = new Int32Array(64);
 
   /**
    * kmem_cache_free_bulk(): build_detached_freelist() takes the last object,
    * gathers the others of the same slab (giving up after 3 misses in a row),
-   * and frees each group with one do_slab_free of the whole chain.
+   * and frees each group with one do_slab_free of the whole chain. Every
+   * address is checked before anything is freed.
    */
   freeBulk(s: number, addrs: ArrayLike<number>): void {
     const slub = this.slub;
     let size = addrs.length;
-    if (this.bulkScratch.length < size) this.bulkScratch = new Uint32Array(size);
+    if (this.bulkScratch.length < size) {
+      this.bulkScratch = new Uint32Array(size);
+      this.bulkHeads = new Int32Array(size);
+    }
     const list = this.bulkScratch;
-    for (let k = 0; k < size; k++) list[k] = addrs[k]!;
+    const heads = this.bulkHeads;
+    const memSize = this.memSize;
+    for (let k = 0; k < size; k++) {
+      const a = addrs[k]!;
+      if (typeof a !== 'number' || (a >>> 0) !== a || a >= memSize) this.checkAddr(a, `addrs[${k}]`);
+      list[k] = a;
+    }
     const checked = slub.hooks.slabFree !== null || this.cf[s * CF.FIELDS + CF.DEBUG] !== 0;
+    for (let k = 0; k < size; k++) {
+      const pfn = list[k]! >>> 12;
+      const h = this.pageHead[pfn]!;
+      const head = h < 0 ? pfn : h;
+      heads[k] = !checked && this.pageType[head] === PGTY.slab && this.slabCache[head] === s ? head : -1;
+    }
     while (size > 0) {
       const obj = list[--size]!;
       if (obj === 0) continue;
-      const head = this.slabOf(obj);
-      if (head < 0 || this.slabCache[head] !== s || checked) {
+      const head = heads[size]!;
+      if (head < 0) {
         // Not a plain object of this cache: the one-by-one path with its checks.
         this.cacheFree(s, obj);
         continue;
@@ -316,11 +335,13 @@ export class Kmalloc {
       let lookahead = 3;
       for (let j = size - 1; j >= 0; j--) {
         const o = list[j]!;
-        if (o !== 0 && o !== dHead && this.slabOf(o) === head && this.isObjectStart(s, head, o)) {
+        if (heads[j] === head && o !== 0 && o !== dHead && this.isObjectStart(s, head, o)) {
           slub.setFreepointer(s, o, dHead);
           dHead = o;
           cnt++;
-          list[j] = list[--size]!;
+          size--;
+          list[j] = list[size]!;
+          heads[j] = heads[size]!;
           lookahead = 3;
         } else if (--lookahead === 0) {
           break;
