@@ -344,7 +344,7 @@ export class SlubDebug {
     if (q < base || q >= base + this.slabObjects(pfn) * size) return false;
     // (q - base) % size === 0, by the scaled reciprocal instead of a division.
     const off = q - base;
-    return ((off * this.slub.invSize[s]!) | 0) * size === off;
+    return this.slub.offsetToIndex(s, off) * size === off;
   }
 
   private objIndex(s: number, pfn: number, p: number): number {

@@ -92,14 +92,14 @@ export class Kmalloc {
    * Is addr the start of an object in slab `head` of cache s? All in int32:
    * addr and head << 12 may wrap, but their difference is the small offset.
    * The index is off / size by a multiply with the reciprocal (as
-   * reciprocal_divide() does), scaled up a hair so an exact multiple never
-   * truncates to the index below; an exact product proves an object start.
+   * reciprocal_divide() does; Slub.offsetToIndex, inlined here), and an
+   * exact product proves an object start.
    */
   private isObjectStart(s: number, head: number, addr: number): boolean {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
-    const idx = (off * this.invSize[s]!) | 0;
+    const idx = (off & ~0x7fff) === 0 ? Math.imul(off, cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]! : (off * this.invSize[s]!) | 0;
     return Math.imul(idx, cf[r + CF.SIZE]!) === off && idx >>> 0 < this.slabObjects[head]!;
   }
 

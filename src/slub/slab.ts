@@ -80,7 +80,15 @@ export const enum CF {
   /** Objects allocated and freed in the cache, for slabtop-like rates. */
   ALLOCS = 28,
   FREES = 29,
-  FIELDS = 30,
+  /**
+   * off / size for off < 2^15 (any offset in a slab of order <= 3) as
+   * Math.imul(off, RECIP_MUL) >>> RECIP_SHIFT: RECIP_MUL = ceil(2^k / size)
+   * with k = 15 + ceil(log2 size) is exact there and keeps the product below
+   * 2^31 (reciprocal_divide()'s idea, in int32).
+   */
+  RECIP_MUL = 30,
+  RECIP_SHIFT = 31,
+  FIELDS = 32,
 }
 
 export const C_SIZE = CF.SIZE;
@@ -113,7 +121,19 @@ export const C_TOTAL_OBJECTS = CF.TOTAL_OBJECTS;
 export const C_FULL_HEAD = CF.FULL_HEAD;
 export const C_ALLOCS = CF.ALLOCS;
 export const C_FREES = CF.FREES;
+export const C_RECIP_MUL = CF.RECIP_MUL;
+export const C_RECIP_SHIFT = CF.RECIP_SHIFT;
 export const C_FIELDS = CF.FIELDS;
+
+/** CF.RECIP_SHIFT for an object size: 15 + ceil(log2 size). */
+export function recipShift(size: number): number {
+  return 15 + (32 - Math.clz32(size - 1));
+}
+
+/** CF.RECIP_MUL for an object size: ceil(2^RECIP_SHIFT / size), below 2^16. */
+export function recipMul(size: number): number {
+  return Math.ceil(2 ** recipShift(size) / size);
+}
 
 /** The words of a direct-map pointer, as a const enum for the fast paths. */
 export const enum DirectMap {

@@ -54,6 +54,8 @@ import {
   type CacheInfo,
   CF,
   MAX_CACHES,
+  recipMul,
+  recipShift,
   SlabLimit,
   SWAB_LO,
 } from './slab.js';
@@ -281,6 +283,8 @@ export class SlabCommon {
     cf[r + C_SIZE] = g.size;
     // 1/size scaled by (1 + 2^-30): off * invSize truncates to off / size for every exact multiple.
     this.slub.invSize[id] = (1 + 2 ** -30) / g.size;
+    this.cf[id * CF.FIELDS + CF.RECIP_MUL] = recipMul(g.size);
+    this.cf[id * CF.FIELDS + CF.RECIP_SHIFT] = recipShift(g.size);
     cf[r + C_OBJECT_SIZE] = g.objectSize;
     cf[r + C_OFFSET] = g.offset;
     cf[r + C_INUSE] = g.inuse;

@@ -193,8 +193,18 @@ export class Slub {
 
   /** Object index of an address in its slab (the address must be an object start). */
   objIndex(s: number, pfn: number, obj: number): number {
-    // invSize is 1/size scaled up a hair: exact for every object start, no division.
-    return ((obj - this.slabBase(s, pfn)) * this.invSize[s]!) | 0;
+    return this.offsetToIndex(s, obj - this.slabBase(s, pfn));
+  }
+
+  /**
+   * off / s->size without a division: the int32 reciprocal for offsets below
+   * 2^15, the scaled float reciprocal beyond (slabs above order 3). Exact
+   * for every multiple of size; for other offsets it is some index whose
+   * product with size differs from off, which is how callers tell them apart.
+   */
+  offsetToIndex(s: number, off: number): number {
+    const r = s * CF.FIELDS;
+    return (off & ~0x7fff) === 0 ? Math.imul(off, this.cf[r + CF.RECIP_MUL]!) >>> this.cf[r + CF.RECIP_SHIFT]! : (off * this.invSize[s]!) | 0;
   }
 
   /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
@@ -590,7 +600,7 @@ export class Slub {
     const wasFrozen = (counters & SlabWord.FROZEN) !== 0;
     const inuse = (counters & SlabWord.INUSE_MASK) - cnt;
     this.setFreepointer(s, tail, prior);
-    const headIdx = (((head - base) * this.invSize[s]!) | 0) + 1;
+    const headIdx = this.offsetToIndex(s, head - base) + 1;
     this.slabCounters[slab] = ((headIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
     const needsList = (inuse === 0 || prior === 0) && !wasFrozen;
