@@ -533,7 +533,7 @@ export class Kernel {
     this.slab.checkCache(cache);
     if (addr === 0) return;
     this.kmallocApi.checkAddr(addr);
-    this.kmallocApi.cacheFree(cache, addr);
+    this.kmallocApi.cacheFree(cache, addr >>> 0);
   }
 
   /** kmem_cache_alloc_bulk(): n objects into out, returns n, or 0 (nothing allocated). */
@@ -597,7 +597,9 @@ export class Kernel {
 
   kfree(addr: number): void {
     if (typeof addr !== 'number' || (addr >>> 0) !== addr || addr >= this.memSize) this.kmallocApi.checkAddr(addr);
-    this.kmallocApi.kfree(addr);
+    // >>> 0 hands the slab code an integer even when the caller held the
+    // address as a double (a Float64Array): no boxed number, no float compares.
+    this.kmallocApi.kfree(addr >>> 0);
   }
 
   /** kfree_sensitive(): zero the whole usable size, then free. */
