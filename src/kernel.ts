@@ -525,14 +525,14 @@ export class Kernel {
 
   kmemCacheAlloc(cache: KmemCache, gfp: number): number {
     this.slab.checkCache(cache);
-    checkGfp(gfp);
+    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) checkGfp(gfp);
     return this.kmallocApi.cacheAlloc(cache, gfp);
   }
 
   kmemCacheFree(cache: KmemCache, addr: number): void {
     this.slab.checkCache(cache);
     if (addr === 0) return;
-    this.kmallocApi.checkAddr(addr);
+    if (typeof addr !== 'number' || (addr >>> 0) !== addr || addr >= this.memSize) this.kmallocApi.checkAddr(addr);
     this.kmallocApi.cacheFree(cache, addr >>> 0);
   }
 
