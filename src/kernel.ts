@@ -13,7 +13,7 @@ import { KasanMemAccess } from './memory/kasan_access.js';
 import { MAX_MEMORY, memparse, PAGE_SHIFT, PAGE_SIZE, Page, PhysMem } from './memory/memblock.js';
 import { PageArray } from './memory/page.js';
 import { dumpPage } from './page_alloc/debug.js';
-import { __GFP_ZERO, formatGfpMode, Gfp } from './page_alloc/gfp.js';
+import { __GFP_ZERO, formatGfpMode, Gfp, GfpMask } from './page_alloc/gfp.js';
 import {
   MAX_DMA_PFN,
   MAX_DMA32_PFN,
@@ -525,7 +525,7 @@ export class Kernel {
 
   kmemCacheAlloc(cache: KmemCache, gfp: number): number {
     this.slab.checkCache(cache);
-    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) checkGfp(gfp);
+    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) checkGfp(gfp);
     return this.kmallocApi.cacheAlloc(cache, gfp);
   }
 
@@ -557,7 +557,7 @@ export class Kernel {
     // One unsigned compare each accepts every valid argument; the full checks
     // (and their error messages) run only for the rest.
     if (typeof size !== 'number' || (size >>> 0) !== size) Kmalloc.checkSize(size);
-    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) checkGfp(gfp);
+    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) checkGfp(gfp);
     if (size - 1 < KmallocConst.MAX_CACHE_SIZE && size !== 0) {
       // kmalloc_slab() through a size -> cache table: the fast path. Plain
       // GFP_KERNEL-like flags pick the normal caches without kmalloc_type().
@@ -654,7 +654,7 @@ export class Kernel {
     // One unsigned compare each accepts every valid argument; the full checks
     // (and their messages) run only for the rest.
     if (typeof order !== 'number' || (order >>> 0) !== order || order > Order.MAX) checkOrder(order);
-    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) checkGfp(gfp);
+    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) checkGfp(gfp);
     const pfn = this.pageAlloc.allocPagesPfn(order, gfp);
     return pfn < 0 ? 0 : pfn * Page.SIZE;
   }
@@ -711,13 +711,11 @@ function checkOrder(order: unknown): asserts order is number {
   }
 }
 
-/** __GFP_MOVABLE | __GFP_RECLAIMABLE: both at once name no migratetype (gfp_migratetype()'s VM_WARN_ON). */
-const GFP_MOVABLE_MASK = Gfp.MOVABLE | Gfp.RECLAIMABLE;
 
 function checkGfp(gfp: unknown): asserts gfp is number {
   if (typeof gfp !== 'number') throw new TypeError(`gfp: expected GFP flags (a number), got ${typeof gfp}`);
   if (!Number.isInteger(gfp) || gfp < 0 || gfp > 0x7fffffff) throw new RangeError(`gfp: invalid GFP flags ${gfp}`);
-  if ((gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) {
+  if ((gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) {
     throw new RangeError(`gfp: __GFP_MOVABLE and __GFP_RECLAIMABLE together name no migratetype (0x${gfp.toString(16)})`);
   }
 }
