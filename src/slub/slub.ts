@@ -551,12 +551,7 @@ export class Slub {
       this.naiveDoubleFree(obj);
       return;
     }
-    const at = (obj + cf[r + CF.OFFSET]!) >>> 2;
-    const xorHi = cf[r + CF.XOR_HI]!;
-    const u32 = this.u32;
-    u32[at] = head ^ cf[r + CF.XOR_LO]!;
-    const a = at << 2; // &fp, swab'd below as bswap32() does
-    u32[at + 1] = (head === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ (((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24)));
+    this.setFreepointer(s, obj, head);
     this.cpuFreelist[i] = obj;
     this.cpuTid[i] = this.cpuTid[i]! + 1;
     if (this.statsOn) this.stat(s, SlubStat.FREE_FASTPATH);
