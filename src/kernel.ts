@@ -179,7 +179,7 @@ export class Kernel {
       cpus,
       shared,
       { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
-      { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, reallocSize: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
+      { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
       {
         warn: (text) => this.warn(text),
         bugOn: (where, text) => this.bugOn(where, text),

@@ -150,7 +150,6 @@ export class Kasan {
     sh.slabFree = (s, obj) => this.slabFree(s, obj);
     sh.largeFree = (head, addr) => this.kfreeLarge(head, addr);
     sh.checkByte = (addr) => this.checkByte(addr);
-    sh.reallocSize = (addr) => this.reallocSize(addr);
     sh.krealloc = (addr, size) => this.krealloc(addr, size);
     sh.kmallocLarge = (addr, size) => this.kmallocLarge(addr, size, true);
     sh.cacheShrink = (s) => this.quarantine.removeCache(s);
@@ -330,16 +329,6 @@ export class Kasan {
     if (addr >= PAGE_SIZE && addr < this.memSize && this.shadow.byteAccessible(addr)) return true;
     this.report(addr, 1, false);
     return false;
-  }
-
-  /** The size an object is unpoisoned to now: the kmalloc request or the last krealloc. */
-  private reallocSize(addr: number): number {
-    const head = this.slabHead(addr);
-    const p = this.host.pages;
-    if (p.pageType[head] === PGTY_slab) {
-      return this.shadow.allocSize(addr, this.host.slub.cf[p.slabCache[head]! * C_FIELDS + C_OBJECT_SIZE]!);
-    }
-    return this.shadow.allocSize(addr, PAGE_SIZE << p.order[head]!);
   }
 
   /** kasan_krealloc(): the object shrinks or grows in place; poison to the new size exactly. */

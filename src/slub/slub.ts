@@ -38,8 +38,6 @@ export interface SlubHooks {
   largeFree: ((headPfn: number, addr: number) => boolean) | null;
   /** kasan_check_byte(): is the first byte of an object accessible? Reports if not. */
   checkByte: ((addr: number) => boolean) | null;
-  /** The size an object was last allocated or krealloc'd with. */
-  reallocSize: ((addr: number) => number) | null;
   /** krealloc() kept the object at a new size: re-poison it. */
   krealloc: ((addr: number, newSize: number) => void) | null;
   /** A large kmalloc of `size` bytes was handed out at addr (kasan_kmalloc_large). */
