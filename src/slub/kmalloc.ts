@@ -147,7 +147,10 @@ export class Kmalloc {
     const pfn = addr >>> 12;
     const h = this.pageHead[pfn]!;
     const head = h < 0 ? pfn : h;
-    if (this.pageType[head] === PGTY.slab) this.slabFree(this.slabCache[head]!, head, addr);
+    // slabCache[head] >= 0 exactly while the page is a slab (newSlab sets
+    // both, discardSlab clears both): one load stands for PageSlab().
+    const s = this.slabCache[head]!;
+    if (s >= 0) this.slabFree(s, head, addr);
     else this.kfreeNotSlab(addr, head);
   }
 
