@@ -574,7 +574,7 @@ export class Slub {
   slabFreeSlow(s: number, slab: number, head: number, tail: number, cnt: number): void {
     const cf = this.cf;
     const r = s * CF.FIELDS;
-    this.stat(s, SlubStat.FREE_SLOWPATH);
+    if (this.statsOn) this.stat(s, SlubStat.FREE_SLOWPATH);
     // slub_debug: free_to_partial_list() with free_debug_processing().
     if (cf[r + CF.DEBUG] !== 0) {
       this.debug!.freeToPartialList(s, slab, head, tail, cnt);
@@ -584,30 +584,37 @@ export class Slub {
     const counters = this.slabCounters[slab]!;
     const priorIdx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
     const base = slab * 4096 + cf[r + CF.RED_LEFT_PAD]!;
-    const size = cf[r + CF.SIZE]!;
-    const prior = priorIdx === 0 ? 0 : base + (priorIdx - 1) * size;
+    const prior = priorIdx === 0 ? 0 : base + (priorIdx - 1) * cf[r + CF.SIZE]!;
     if (prior === tail || prior === head) {
       this.slabDoubleFree(head);
       return;
     }
-    const wasFrozen = (counters & SlabWord.FROZEN) !== 0;
     const inuse = (counters & SlabWord.INUSE_MASK) - cnt;
     this.setFreepointer(s, tail, prior);
-    const headIdx = this.offsetToIndex(s, head - base) + 1;
-    this.slabCounters[slab] = ((headIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
-    const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
-    const needsList = (inuse === 0 || prior === 0) && !wasFrozen;
-    const lockTaken = needsList && (!hasCpuPartial || prior !== 0);
-    if (!lockTaken) {
-      if (wasFrozen) this.stat(s, SlubStat.FREE_FROZEN);
-      else if (hasCpuPartial && prior === 0) {
-        this.putCpuPartial(s, slab, true);
-        this.stat(s, SlubStat.CPU_PARTIAL_FREE);
-      }
+    this.slabCounters[slab] = (((this.offsetToIndex(s, head - base) + 1) << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
+    // Most slow frees end here: a frozen slab (another CPU's), or one that
+    // neither was full nor became empty. The rest takes the list work.
+    if ((counters & SlabWord.FROZEN) !== 0) {
+      if (this.statsOn) this.stat(s, SlubStat.FREE_FROZEN);
+    } else if (inuse === 0 || prior === 0) {
+      this.slabFreeToLists(s, slab, prior, inuse);
+    }
+  }
+
+  /**
+   * __slab_free() for a slab that was full or became empty: a full one goes
+   * to the cpu partial list (with cpu partials), else the list lock is taken.
+   */
+  private slabFreeToLists(s: number, slab: number, prior: number, inuse: number): void {
+    const hasCpuPartial = this.cf[s * CF.FIELDS + CF.CPU_PARTIAL]! !== 0;
+    if (hasCpuPartial && prior === 0) {
+      this.putCpuPartial(s, slab, true);
+      this.stat(s, SlubStat.CPU_PARTIAL_FREE);
       return;
     }
     this.slabFreeLocked(s, slab, prior, inuse, hasCpuPartial);
   }
+
 
   /**
    * The part of __slab_free under n->list_lock: a slab that became empty is
