@@ -83,6 +83,8 @@ describe('the browser view', () => {
 
   const ev = <T>(js: string): Promise<T> => page.evaluate(js) as Promise<T>;
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  /** The view draws on animation frames: wait for the next two before reading what a click changed. */
+  const nextFrames = () => page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
 
   /** The page's machine, replayed here in node from the operations it ran. */
   async function replayHere(): Promise<Session> {
@@ -244,6 +246,7 @@ describe('the browser view', () => {
     for (let i = 0; i < 5; i++) await page.click('#n-next');
     expect(await page.textContent('#n-step')).toBe(' · step 5 of 10');
     expect(await page.textContent('#n-text')).toMatch(/CPU1 frees B\. .* remote free/);
+    await nextFrames();
     expect(await page.getAttribute('#now', 'data-chips')).toBe('remote-free');
     expect(await page.textContent('#now')).toMatch(/remote free to slab->freelist \(CPU0’s cpu slab\)/);
     // The picture: B orange on slab->freelist in CPU0's cpu slab.
@@ -272,6 +275,7 @@ describe('the browser view', () => {
     await page.selectOption('#scenario', 'buddy');
     await page.click('#start-scenario');
     await page.click('#n-next');
+    await nextFrames();
     expect(await page.getAttribute('#now', 'data-chips')).toBe('zone-alloc buddy-split');
     expect(await ev<string>('kmemView.map.root.dataset.level')).toBe('3');
     // The buddy panel: one order-10 block fewer, one more block at each of orders 4..9.
@@ -282,6 +286,7 @@ describe('the browser view', () => {
     await page.waitForTimeout(200);
     await shot('e2e-scenario-buddy-split');
     for (let i = 0; i < 3; i++) await page.click('#n-next');
+    await nextFrames();
     expect(await page.textContent('#now')).toMatch(/buddy merge up to order 10/);
     expect(errors).toEqual([]);
   });
@@ -309,6 +314,7 @@ describe('the browser view', () => {
     await page.selectOption('#scenario', 'kasan-uaf');
     await page.click('#start-scenario');
     for (let i = 0; i < 2; i++) await page.click('#n-next');
+    await nextFrames();
     expect(await page.getAttribute('#now', 'data-chips')).toBe('quarantine');
     expect(await ev<number>('kmemView.caches.last.totals.quarantined')).toBe(1);
     await page.waitForTimeout(200);
