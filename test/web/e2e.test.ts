@@ -269,6 +269,7 @@ describe('the browser view', () => {
     await page.click('#start-scenario');
     for (let i = 0; i < 3; i++) await page.click('#n-next');
     expect(await page.textContent('#n-text')).toMatch(/inuse is now 2/);
+    await nextFrames();
     expect(await page.textContent('#cache-detail #node-partial figcaption')).toMatch(/inuse 2\/16/);
     await page.waitForTimeout(200);
     await shot('e2e-scenario-deactivate');
