@@ -121,8 +121,6 @@ export class Kernel {
   readonly slub: Slub;
   readonly slab: SlabCommon;
   readonly kmallocApi: Kmalloc;
-  /** Bytes of physical memory: kfree's one-compare range check. */
-  readonly memSize: number;
   private rngState: number;
   /** The task every report names ("by task comm/pid"). */
   task: Task = { pid: 1, comm: 'kmem' };
@@ -232,7 +230,6 @@ export class Kernel {
       rand32: () => this.rand32(),
     });
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
-    this.memSize = this.phys.size;
     this.printk.printk(`SLUB: HWalign=64, Order=${Math.min(slubMinOrder, slubMaxOrder)}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
     this.slab.init();
     this.kmallocApi.buildSizeTable();
@@ -525,14 +522,14 @@ export class Kernel {
 
   kmemCacheAlloc(cache: KmemCache, gfp: number): number {
     this.slab.checkCache(cache);
-    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) checkGfp(gfp);
+    if (!gfpAccepted(gfp)) checkGfp(gfp);
     return this.kmallocApi.cacheAlloc(cache, gfp);
   }
 
   kmemCacheFree(cache: KmemCache, addr: number): void {
     this.slab.checkCache(cache);
     if (addr === 0) return;
-    if (typeof addr !== 'number' || (addr >>> 0) !== addr || addr >= this.memSize) this.kmallocApi.checkAddr(addr);
+    if (!this.kmallocApi.addrAccepted(addr)) this.kmallocApi.checkAddr(addr);
     this.kmallocApi.cacheFree(cache, addr >>> 0);
   }
 
@@ -557,7 +554,7 @@ export class Kernel {
     // One unsigned compare each accepts every valid argument; the full checks
     // (and their error messages) run only for the rest.
     if (typeof size !== 'number' || (size >>> 0) !== size) Kmalloc.checkSize(size);
-    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) checkGfp(gfp);
+    if (!gfpAccepted(gfp)) checkGfp(gfp);
     if (size - 1 < KmallocConst.MAX_CACHE_SIZE && size !== 0) {
       // kmalloc_slab() through a size -> cache table: the fast path. Plain
       // GFP_KERNEL-like flags pick the normal caches without kmalloc_type().
@@ -596,7 +593,7 @@ export class Kernel {
   }
 
   kfree(addr: number): void {
-    if (typeof addr !== 'number' || (addr >>> 0) !== addr || addr >= this.memSize) this.kmallocApi.checkAddr(addr);
+    if (!this.kmallocApi.addrAccepted(addr)) this.kmallocApi.checkAddr(addr);
     // >>> 0 hands the slab code an integer even when the caller held the
     // address as a double (a Float64Array): no boxed number, no float compares.
     this.kmallocApi.kfree(addr >>> 0);
@@ -653,16 +650,16 @@ export class Kernel {
   allocPages(order: number, gfp: number): number {
     // One unsigned compare each accepts every valid argument; the full checks
     // (and their messages) run only for the rest.
-    if (typeof order !== 'number' || (order >>> 0) !== order || order > Order.MAX) checkOrder(order);
-    if (typeof gfp !== 'number' || (gfp >>> 0) !== gfp || gfp > 0x7fffffff || (gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) checkGfp(gfp);
+    if (!orderAccepted(order)) checkOrder(order);
+    if (!gfpAccepted(gfp)) checkGfp(gfp);
     const pfn = this.pageAlloc.allocPagesPfn(order, gfp);
     return pfn < 0 ? 0 : pfn * Page.SIZE;
   }
 
   /** __free_pages() by address: the block allocPages returned, with its order. */
   freePages(addr: number, order: number): void {
-    if (typeof order !== 'number' || (order >>> 0) !== order || order > Order.MAX) checkOrder(order);
-    if (typeof addr === 'number' && (addr >>> 0) === addr && addr !== 0 && addr < this.memSize && (addr & (Page.SIZE - 1)) === 0) {
+    if (!orderAccepted(order)) checkOrder(order);
+    if (this.kmallocApi.addrAccepted(addr) && addr !== 0 && (addr & (Page.SIZE - 1)) === 0) {
       this.pageAlloc.freePagesPfn(addr >>> Page.SHIFT, order);
       return;
     }
@@ -711,6 +708,18 @@ function checkOrder(order: unknown): asserts order is number {
   }
 }
 
+
+/**
+ * One unsigned compare or two that accept every valid argument; checkOrder()
+ * and checkGfp() run only for the rest, to throw with their messages.
+ */
+function orderAccepted(order: number): boolean {
+  return typeof order === 'number' && order >>> 0 === order && order <= Order.MAX;
+}
+
+function gfpAccepted(gfp: number): boolean {
+  return typeof gfp === 'number' && gfp >>> 0 === gfp && gfp <= 0x7fffffff && (gfp & GfpMask.MOVABLE_MASK) !== GfpMask.MOVABLE_MASK;
+}
 
 function checkGfp(gfp: unknown): asserts gfp is number {
   if (typeof gfp !== 'number') throw new TypeError(`gfp: expected GFP flags (a number), got ${typeof gfp}`);

@@ -27,7 +27,6 @@ export class Kmalloc {
   private readonly slabCache: Int32Array;
   private readonly slabObjects: Uint16Array;
   private readonly cf: Int32Array;
-  private readonly invSize: Float64Array;
 
   constructor(common: SlabCommon, memSize: number) {
     this.common = common;
@@ -39,7 +38,6 @@ export class Kmalloc {
     this.slabCache = p.slabCache;
     this.slabObjects = p.slabObjects;
     this.cf = this.slub.cf;
-    this.invSize = this.slub.invSize;
   }
 
   /** Precompute kmalloc_slab() once the kmalloc caches exist. */
@@ -92,14 +90,14 @@ export class Kmalloc {
    * Is addr the start of an object in slab `head` of cache s? All in int32:
    * addr and head << 12 may wrap, but their difference is the small offset.
    * The index is off / size by a multiply with the reciprocal (as
-   * reciprocal_divide() does; Slub.offsetToIndex, inlined here), and an
+   * reciprocal_divide() does, in Slub.offsetToIndex), and an
    * exact product proves an object start.
    */
   private isObjectStart(s: number, head: number, addr: number): boolean {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
-    const idx = (off & ~0x7fff) === 0 ? Math.imul(off, cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]! : (off * this.invSize[s]!) | 0;
+    const idx = this.slub.offsetToIndex(s, off);
     return Math.imul(idx, cf[r + CF.SIZE]!) === off && idx >>> 0 < this.slabObjects[head]!;
   }
 
@@ -306,18 +304,15 @@ export class Kmalloc {
     }
     const list = this.bulkScratch;
     const heads = this.bulkHeads;
-    const memSize = this.memSize;
     for (let k = 0; k < size; k++) {
       const a = addrs[k]!;
-      if (typeof a !== 'number' || (a >>> 0) !== a || a >= memSize) this.checkAddr(a, `addrs[${k}]`);
+      if (!this.addrAccepted(a)) this.checkAddr(a, `addrs[${k}]`);
       list[k] = a;
     }
     const checked = slub.hooks.slabFree !== null || this.cf[s * CF.FIELDS + CF.DEBUG] !== 0;
     for (let k = 0; k < size; k++) {
-      const pfn = list[k]! >>> 12;
-      const h = this.pageHead[pfn]!;
-      const head = h < 0 ? pfn : h;
-      heads[k] = !checked && this.pageType[head] === PGTY.slab && this.slabCache[head] === s ? head : -1;
+      const head = checked ? -1 : this.slabOf(list[k]!);
+      heads[k] = head >= 0 && this.slabCache[head] === s ? head : -1;
     }
     while (size > 0) {
       const obj = list[--size]!;
@@ -361,6 +356,11 @@ export class Kmalloc {
         slub.slabFreeSlow(s, head, dHead, dTail, cnt);
       }
     }
+  }
+
+  /** The one-compare test that accepts every valid address; checkAddr() explains a rejection. */
+  addrAccepted(addr: number): boolean {
+    return typeof addr === 'number' && addr >>> 0 === addr && addr < this.memSize;
   }
 
   /** Throws unless addr is a plausible address argument. */
