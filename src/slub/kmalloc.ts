@@ -25,7 +25,6 @@ export class Kmalloc {
   private readonly pageHead: Int32Array;
   private readonly pageType: Uint8Array;
   private readonly slabCache: Int32Array;
-  private readonly slabObjects: Uint16Array;
   private readonly cf: Int32Array;
 
   constructor(common: SlabCommon, memSize: number) {
@@ -36,7 +35,6 @@ export class Kmalloc {
     this.pageHead = p.head;
     this.pageType = p.pageType;
     this.slabCache = p.slabCache;
-    this.slabObjects = p.slabObjects;
     this.cf = this.slub.cf;
   }
 
@@ -76,34 +74,18 @@ export class Kmalloc {
    * the start of an object.
    */
   private slabOf(addr: number): number {
-    const p = this.slub.pages;
     const pfn = addr >>> 12;
-    const h = p.head[pfn]!;
+    const h = this.pageHead[pfn]!;
     const head = h < 0 ? pfn : h;
-    const type = p.pageType[head]!;
+    const type = this.pageType[head]!;
     if (type === PGTY.slab) return head;
     if (type === PGTY.large_kmalloc) return -1;
     return -3;
   }
 
-  /**
-   * Is addr the start of an object in slab `head` of cache s? All in int32:
-   * addr and head << 12 may wrap, but their difference is the small offset.
-   * The index is off / size by a multiply with the reciprocal (as
-   * reciprocal_divide() does, in Slub.offsetToIndex), and an
-   * exact product proves an object start.
-   */
-  private isObjectStart(s: number, head: number, addr: number): boolean {
-    const cf = this.cf;
-    const r = s * CF.FIELDS;
-    const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
-    const idx = this.slub.offsetToIndex(s, off);
-    return Math.imul(idx, cf[r + CF.SIZE]!) === off && idx >>> 0 < this.slabObjects[head]!;
-  }
-
   /** slab_free(): the KASAN hook may keep the object (quarantine). */
   private slabFree(s: number, head: number, addr: number): void {
-    if (!this.isObjectStart(s, head, addr)) {
+    if (!this.slub.isObjectStart(s, head, addr)) {
       this.slabFreeInvalid(s, head, addr);
       return;
     }
@@ -154,7 +136,7 @@ export class Kmalloc {
 
   /** kfree() of a large kmalloc, or of something kmalloc never gave out. */
   private kfreeNotSlab(addr: number, head: number): void {
-    if (this.slub.pages.pageType[head] === PGTY.large_kmalloc) this.kfreeLarge(addr);
+    if (this.pageType[head] === PGTY.large_kmalloc) this.kfreeLarge(addr);
     else this.slub.reports.notKmalloc(Math.floor(addr / 4096));
   }
 
@@ -304,15 +286,19 @@ export class Kmalloc {
     }
     const list = this.bulkScratch;
     const heads = this.bulkHeads;
+    const memSize = this.memSize;
     for (let k = 0; k < size; k++) {
       const a = addrs[k]!;
-      if (!this.addrAccepted(a)) this.checkAddr(a, `addrs[${k}]`);
+      if (typeof a !== 'number' || a >>> 0 !== a || a >= memSize) this.checkAddr(a, `addrs[${k}]`);
       list[k] = a;
     }
     const checked = slub.hooks.slabFree !== null || this.cf[s * CF.FIELDS + CF.DEBUG] !== 0;
     for (let k = 0; k < size; k++) {
-      const head = checked ? -1 : this.slabOf(list[k]!);
-      heads[k] = head >= 0 && this.slabCache[head] === s ? head : -1;
+      // slab_cache >= 0 stands for PageSlab, as in kfree.
+      const pfn = list[k]! >>> 12;
+      const h = this.pageHead[pfn]!;
+      const head = h < 0 ? pfn : h;
+      heads[k] = !checked && this.slabCache[head] === s ? head : -1;
     }
     while (size > 0) {
       const obj = list[--size]!;
@@ -323,7 +309,7 @@ export class Kmalloc {
         this.cacheFree(s, obj);
         continue;
       }
-      if (!this.isObjectStart(s, head, obj)) {
+      if (!this.slub.isObjectStart(s, head, obj)) {
         slub.reports.invalidFree(s, obj, `Invalid object pointer 0x${obj.toString(16)}`);
         continue;
       }
@@ -333,7 +319,7 @@ export class Kmalloc {
       let lookahead = 3;
       for (let j = size - 1; j >= 0; j--) {
         const o = list[j]!;
-        if (heads[j] === head && o !== 0 && o !== dHead && this.isObjectStart(s, head, o)) {
+        if (heads[j] === head && o !== 0 && o !== dHead && this.slub.isObjectStart(s, head, o)) {
           slub.setFreepointer(s, o, dHead);
           dHead = o;
           cnt++;

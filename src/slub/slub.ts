@@ -205,6 +205,21 @@ export class Slub {
     return (off & ~0x7fff) === 0 ? Math.imul(off, this.cf[r + CF.RECIP_MUL]!) >>> this.cf[r + CF.RECIP_SHIFT]! : (off * this.invSize[s]!) | 0;
   }
 
+  /**
+   * Is addr the start of an object in slab `head` of cache s? All in int32:
+   * addr and head << 12 may wrap, but their difference is the small offset.
+   * The index is off / size by a multiply with the reciprocal (as
+   * reciprocal_divide() does, offsetToIndex), and an
+   * exact product proves an object start.
+   */
+  isObjectStart(s: number, head: number, addr: number): boolean {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
+    const idx = this.offsetToIndex(s, off);
+    return Math.imul(idx, cf[r + CF.SIZE]!) === off && idx >>> 0 < this.slabObjects[head]!;
+  }
+
   /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
   setSlabCounters(s: number, pfn: number, freelist: number, inuse: number, frozen: boolean): void {
     const idx = freelist === 0 ? 0 : this.objIndex(s, pfn, freelist) + 1;
