@@ -40,3 +40,24 @@ export {
   ZONE_NORMAL,
   zoneNames,
 } from './page_alloc/mmzone.js';
+// The kmem_cache_create() flags, with the kernel's names and bits (include/linux/slab.h).
+export {
+  SLAB_ACCOUNT,
+  SLAB_CACHE_DMA,
+  SLAB_CACHE_DMA32,
+  SLAB_CONSISTENCY_CHECKS,
+  SLAB_FAILSLAB,
+  SLAB_HWCACHE_ALIGN,
+  SLAB_KMALLOC,
+  SLAB_NO_MERGE,
+  SLAB_NO_USER_FLAGS,
+  SLAB_NOLEAKTRACE,
+  SLAB_PANIC,
+  SLAB_POISON,
+  SLAB_RECLAIM_ACCOUNT,
+  SLAB_RED_ZONE,
+  SLAB_STORE_USER,
+  SLAB_TEMPORARY,
+  SLAB_TRACE,
+  SLAB_TYPESAFE_BY_RCU,
+} from './slub/slab_flags.js';

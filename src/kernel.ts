@@ -551,18 +551,22 @@ export class Kernel {
 
   /** kmalloc(): 0 on failure, ZERO_SIZE_PTR (16) for size 0. */
   kmalloc(size: number, gfp: number): number {
-    // One unsigned compare each accepts every valid argument; the full checks
-    // (and their error messages) run only for the rest.
+    // The fast path, behind one test per argument: a whole size of a kmalloc
+    // cache, and valid GFP_KERNEL-like flags (no kmalloc type bits: the
+    // normal caches, through a size -> cache table, no kmalloc_type()).
+    if (typeof size === 'number' && size >>> 0 === size && (size - 1) >>> 0 < KmallocConst.MAX_CACHE_SIZE && typeof gfp === 'number' && (gfp & GfpMask.KMALLOC_NORMAL) === gfp) {
+      return this.slub.slabAlloc(this.kmallocApi.sizeToCache[size]!, gfp, size);
+    }
+    return this.kmallocChecked(size, gfp);
+  }
+
+  /** kmalloc() off the fast path: the full argument checks, size 0, large sizes, the other kmalloc types. */
+  private kmallocChecked(size: number, gfp: number): number {
     if (typeof size !== 'number' || (size >>> 0) !== size) Kmalloc.checkSize(size);
     if (!gfpAccepted(gfp)) checkGfp(gfp);
-    if (size - 1 < KmallocConst.MAX_CACHE_SIZE && size !== 0) {
-      // kmalloc_slab() through a size -> cache table: the fast path. Plain
-      // GFP_KERNEL-like flags pick the normal caches without kmalloc_type().
-      const type = (gfp & (Gfp.RECLAIMABLE | Gfp.DMA | Gfp.ACCOUNT)) === 0 ? 0 : this.slab.kmallocType(gfp);
-      return this.slub.slabAlloc(this.kmallocApi.sizeToCache[type * (KmallocConst.MAX_CACHE_SIZE + 1) + size]!, gfp, size);
-    }
     return this.kmallocApi.kmalloc(size, gfp);
   }
+
 
   kzalloc(size: number, gfp: number): number {
     return this.kmalloc(size, gfp | __GFP_ZERO);
@@ -593,10 +597,7 @@ export class Kernel {
   }
 
   kfree(addr: number): void {
-    if (!this.kmallocApi.addrAccepted(addr)) this.kmallocApi.checkAddr(addr);
-    // >>> 0 hands the slab code an integer even when the caller held the
-    // address as a double (a Float64Array): no boxed number, no float compares.
-    this.kmallocApi.kfree(addr >>> 0);
+    this.kmallocApi.kfree(addr);
   }
 
   /** kfree_sensitive(): zero the whole usable size, then free. */
@@ -718,7 +719,7 @@ function orderAccepted(order: number): boolean {
 }
 
 function gfpAccepted(gfp: number): boolean {
-  return typeof gfp === 'number' && gfp >>> 0 === gfp && gfp <= 0x7fffffff && (gfp & GfpMask.MOVABLE_MASK) !== GfpMask.MOVABLE_MASK;
+  return typeof gfp === 'number' && (gfp & 0x7fffffff) === gfp && (gfp & GfpMask.MOVABLE_MASK) !== GfpMask.MOVABLE_MASK;
 }
 
 function checkGfp(gfp: unknown): asserts gfp is number {

@@ -153,6 +153,7 @@ export class Kasan {
     sh.krealloc = (addr, size) => this.krealloc(addr, size);
     sh.kmallocLarge = (addr, size) => this.kmallocLarge(addr, size, true);
     sh.cacheShrink = (s) => this.quarantine.removeCache(s);
+    this.host.slub.hooksChanged();
   }
 
   // ───────────────────────── the page allocator ─────────────────────────

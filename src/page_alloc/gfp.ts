@@ -208,6 +208,12 @@ export const enum GfpMask {
   ZONE_BAD = 0xe8e8,
   /** GFP_MOVABLE_MASK: the mobility bits gfp_migratetype() reads. */
   MOVABLE_MASK = 0x18,
+  /**
+   * Flags kmalloc() serves from the normal caches: any 31-bit value without
+   * KMALLOC_NOT_NORMAL_BITS (__GFP_RECLAIMABLE | __GFP_DMA | __GFP_ACCOUNT).
+   * (gfp & this) === gfp is then one test for valid and normal.
+   */
+  KMALLOC_NORMAL = 0x7fbfffee,
   MOVABLE_SHIFT = 3,
 }
 

@@ -16,6 +16,8 @@ export class Kmalloc {
   readonly slub: Slub;
   readonly common: SlabCommon;
   readonly memSize: number;
+  /** memSize - ZERO_SIZE_PTR - 1: addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
+  private readonly objSpan: number;
 
   /** kmalloc_slab() for every (type, size 0..8192): the cache id, filled by buildSizeTable(). */
   readonly sizeToCache = new Int16Array(4 * (KmallocConst.MAX_CACHE_SIZE + 1));
@@ -31,6 +33,7 @@ export class Kmalloc {
     this.common = common;
     this.slub = common.slub;
     this.memSize = memSize;
+    this.objSpan = memSize - KmallocConst.ZERO_SIZE_PTR - 1;
     const p = this.slub.pages;
     this.pageHead = p.head;
     this.pageType = p.pageType;
@@ -63,7 +66,8 @@ export class Kmalloc {
       if (p !== 0 && this.slub.hooks.kmallocLarge !== null) this.slub.hooks.kmallocLarge(p, size);
       return p;
     }
-    return this.slub.slabAlloc(this.common.kmallocSlab(size, gfp), gfp, size);
+    const type = this.common.kmallocType(gfp);
+    return this.slub.slabAlloc(this.sizeToCache[type * (KmallocConst.MAX_CACHE_SIZE + 1) + size]!, gfp, size);
   }
 
 
@@ -90,7 +94,7 @@ export class Kmalloc {
       return;
     }
     const hook = this.slub.hooks.slabFree;
-    if (hook?.(s, addr)) return;
+    if (hook !== null && hook(s, addr)) return;
     this.slub.doSlabFree(s, head, addr);
   }
 
@@ -121,14 +125,30 @@ export class Kmalloc {
     this.slabFree(s, head, addr);
   }
 
-  /** kfree(): NULL and KmallocConst.ZERO_SIZE_PTR are ignored. */
-  kfree(addr: number): void {
-    if (addr <= KmallocConst.ZERO_SIZE_PTR) return;
+  /**
+   * kfree() of the caller's argument: NULL and ZERO_SIZE_PTR are ignored,
+   * anything else must be an address. One unsigned compare accepts every
+   * address an object can have; the rest (NULL, ZERO_SIZE_PTR, bad
+   * arguments) is checked out of line. `>>> 0` hands the rest an integer even
+   * when the caller held the address as a double (a Float64Array element).
+   */
+  kfree(arg: number): void {
+    if (typeof arg !== 'number' || arg >>> 0 !== arg || (arg - (KmallocConst.ZERO_SIZE_PTR + 1)) >>> 0 >= this.objSpan) {
+      this.checkAddr(arg);
+      return;
+    }
+    const addr = arg >>> 0;
     const pfn = addr >>> 12;
     const h = this.pageHead[pfn]!;
     const head = h < 0 ? pfn : h;
     // slabCache[head] >= 0 exactly while the page is a slab (newSlab sets
     // both, discardSlab clears both): one load stands for PageSlab().
+    const s = this.slabCache[head]!;
+    if (s < 0 || this.slub.freeHooked !== 0 || !this.slub.slabFreeFast(s, head, addr)) this.kfreeSlow(addr, head);
+  }
+
+  /** kfree() of anything but an object of the running CPU's cpu slab with no hooks. */
+  private kfreeSlow(addr: number, head: number): void {
     const s = this.slabCache[head]!;
     if (s >= 0) this.slabFree(s, head, addr);
     else this.kfreeNotSlab(addr, head);

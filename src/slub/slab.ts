@@ -88,7 +88,12 @@ export const enum CF {
    */
   RECIP_MUL = 30,
   RECIP_SHIFT = 31,
-  FIELDS = 32,
+  /**
+   * bswap32(DirectMap.HI ^ XOR_HI): the free pointer's high word written
+   * big-endian is then this ^ &fp, with no byte swap at run time (hardened only).
+   */
+  FP_HI_BE = 32,
+  FIELDS = 33,
 }
 
 export const C_SIZE = CF.SIZE;

@@ -24,6 +24,7 @@ import {
   ZERO_SIZE_PTR,
 } from './kmalloc_info.js';
 import {
+  bswap32,
   C_ALIGN,
   C_ALIVE,
   C_ALLOCFLAGS,
@@ -53,6 +54,7 @@ import {
   C_XOR_LO,
   type CacheInfo,
   CF,
+  DIRECT_MAP_HI,
   MAX_CACHES,
   recipMul,
   recipShift,
@@ -123,6 +125,8 @@ export class SlabCommon {
     this.slub = slub;
     this.opts = opts;
     this.kmallocCaches = new Int32Array(NR_KMALLOC_TYPES * 32).fill(-1);
+    slub.freelistHardened = opts.hardened;
+    slub.hooksChanged();
   }
 
   // ───────────────────────── boot ─────────────────────────
@@ -314,6 +318,7 @@ export class SlabCommon {
     if (this.opts.hardened) {
       cf[r + C_XOR_LO] = this.opts.rand32() ^ SWAB_LO;
       cf[r + C_XOR_HI] = this.opts.rand32() | 1;
+      cf[r + CF.FP_HI_BE] = bswap32(DIRECT_MAP_HI ^ cf[r + C_XOR_HI]!);
     }
     let randomSeq: Int32Array | null = null;
     if (this.slub.freelistRandom && g.objects >= 2) {

@@ -60,6 +60,17 @@ export interface SlubReports {
   outOfMemory(s: number, gfp: number): void;
 }
 
+/**
+ * The high word of a hardened free pointer: the kernel stores
+ * ptr ^ s->random ^ swab(ptr_addr) in 64 bits, and for kmem's direct-map
+ * addresses the high word is the pointer's (0 for NULL) ^ random's high word
+ * ^ the byte-swapped low word of the location. xorHi 0: not hardened.
+ */
+function freepointerHi(fp: number, xorHi: number, loc: number): number {
+  const swab = (loc << 24) | ((loc & 0xff00) << 8) | ((loc >>> 8) & 0xff00) | (loc >>> 24);
+  return (fp === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ swab);
+}
+
 export class Slub {
   readonly st: SlabState;
   readonly cf: Int32Array;
@@ -77,6 +88,8 @@ export class Slub {
   readonly pa: PageAlloc;
   readonly u32: Uint32Array;
   readonly u8: Uint8Array;
+  /** The same memory for big-endian stores (the free pointer's high word). */
+  readonly dv: DataView;
   readonly caches: (CacheInfo | undefined)[] = [];
   readonly hooks: SlubHooks;
   readonly reports: SlubReports;
@@ -86,6 +99,12 @@ export class Slub {
   cpuBase = 0;
   cpu = 0;
   readonly statsOn: boolean;
+  /** Nonzero when every allocation needs postAlloc (SLUB stats or a KASAN hook): see hooksChanged. */
+  allocHooked = 0;
+  /** Nonzero when no free may take slabFreeFast (SLUB stats, a KASAN hook, no freelist hardening). */
+  freeHooked = 0;
+  /** CONFIG_SLAB_FREELIST_HARDENED; set by SlabCommon, which chooses each cache's random. */
+  freelistHardened = true;
   /** 1 / s->size per cache, for object index arithmetic without a division. */
   readonly invSize = new Float64Array(MAX_CACHES);
   readonly freelistRandom: boolean;
@@ -108,6 +127,7 @@ export class Slub {
     this.pages = pages;
     this.u8 = u8;
     this.u32 = new Uint32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+    this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     this.st = new SlabState(cpus, shared, opts.slubStats);
     this.cf = this.st.cf;
     this.cpuFreelist = this.st.cpuFreelist;
@@ -123,6 +143,13 @@ export class Slub {
     this.rand = opts.rand;
     this.hooks = hooks;
     this.reports = reports;
+    this.hooksChanged();
+  }
+
+  /** Recompute allocHooked after the hooks were installed (KASAN, once at boot). */
+  hooksChanged(): void {
+    this.allocHooked = this.statsOn || this.hooks.slabAlloc !== null ? 1 : 0;
+    this.freeHooked = this.statsOn || this.hooks.slabFree !== null || !this.freelistHardened ? 1 : 0;
   }
 
   setCpu(cpu: number): void {
@@ -142,11 +169,6 @@ export class Slub {
     return (this.u32[(obj + this.cf[s * CF.FIELDS + CF.OFFSET]!) >>> 2]! ^ this.cf[s * CF.FIELDS + CF.XOR_LO]!) >>> 0;
   }
 
-  /** The stored high word, for consistency checks and dumps. */
-  getFreepointerHi(s: number, obj: number): number {
-    return this.u32[((obj + this.cf[s * CF.FIELDS + CF.OFFSET]!) >>> 2) + 1]!;
-  }
-
   /**
    * set_freepointer(): store fp (0 = NULL) in obj, encoded. With hardening,
    * storing an object's own address in itself is the naive double-free check.
@@ -154,18 +176,8 @@ export class Slub {
   setFreepointer(s: number, obj: number, fp: number): void {
     const r = s * CF.FIELDS;
     const at = (obj + this.cf[r + CF.OFFSET]!) >>> 2;
-    const xorHi = this.cf[r + CF.XOR_HI]!;
     this.u32[at] = fp ^ this.cf[r + CF.XOR_LO]!;
-    this.u32[at + 1] = (fp === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2));
-  }
-
-  /** Is the stored high word what set_freepointer would have written? */
-  freepointerHiValid(s: number, obj: number, fp: number): boolean {
-    const r = s * CF.FIELDS;
-    const at = (obj + this.cf[r + CF.OFFSET]!) >>> 2;
-    const xorHi = this.cf[r + CF.XOR_HI]!;
-    const want = ((fp === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
-    return this.u32[at + 1] === want;
+    this.u32[at + 1] = freepointerHi(fp, this.cf[r + CF.XOR_HI]!, at << 2);
   }
 
   // ───────────────────────── struct slab ─────────────────────────
@@ -216,7 +228,7 @@ export class Slub {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
-    const idx = this.offsetToIndex(s, off);
+    const idx = (off & ~0x7fff) === 0 ? Math.imul(off, cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]! : this.offsetToIndex(s, off);
     return Math.imul(idx, cf[r + CF.SIZE]!) === off && idx >>> 0 < this.slabObjects[head]!;
   }
 
@@ -401,28 +413,31 @@ export class Slub {
    * otherwise ___slab_alloc. Returns the object or 0.
    * Invariant: cpuFreelist != 0 only while cpuSlab >= 0, and every object on
    * it belongs to that slab. Kept small so it inlines: everything optional
-   * (stats, Gfp.ZERO, the KASAN hook) is behind one test in postAlloc.
+   * (stats, Gfp.ZERO, the KASAN hook) is behind one test (allocHooked).
    */
   slabAlloc(s: number, gfp: number, origSize: number): number {
     const i = this.cpuBase + s;
     const freelist = this.cpuFreelist;
     const obj = freelist[i]!;
-    if (obj === 0) return this.slabAllocSlowPath(s, gfp, i, origSize);
+    if (obj === 0 || ((gfp & Gfp.ZERO) | this.allocHooked) !== 0) return this.slabAllocHooked(s, gfp, origSize);
     const cf = this.cf;
     const r = s * CF.FIELDS;
     freelist[i] = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
-    this.cpuTid[i] = this.cpuTid[i]! + 1;
+    this.cpuTid[i]!++;
     cf[r + CF.ALLOCS]!++;
-    if ((gfp & Gfp.ZERO) !== 0 || this.statsOn || this.hooks.slabAlloc !== null) this.postAlloc(s, gfp, obj, origSize, true);
     return obj;
   }
 
-  /** The slow half of slabAlloc: ___slab_alloc, then the post-alloc work. */
-  private slabAllocSlowPath(s: number, gfp: number, i: number, origSize: number): number {
-    const obj = this.slabAllocSlow(s, gfp, i, origSize);
+  /** slabAlloc with the post-alloc work (stats, Gfp.ZERO, the KASAN hook), or ___slab_alloc. */
+  private slabAllocHooked(s: number, gfp: number, origSize: number): number {
+    const i = this.cpuBase + s;
+    let obj = this.cpuFreelist[i]!;
+    const fast = obj !== 0;
+    if (fast) obj = this.loadFreelist(s, i, obj);
+    else obj = this.slabAllocSlow(s, gfp, i, origSize);
     if (obj === 0) return 0;
     this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
-    this.postAlloc(s, gfp, obj, origSize, false);
+    this.postAlloc(s, gfp, obj, origSize, fast);
     return obj;
   }
 
@@ -552,14 +567,57 @@ export class Slub {
    */
   doSlabFree(s: number, slab: number, obj: number): void {
     const i = this.cpuBase + s;
+    const head = this.cpuFreelist[i]!;
+    this.cf[s * CF.FIELDS + CF.FREES]!++;
+    if (slab !== this.cpuSlab[i] || obj === head || this.statsOn) {
+      this.doSlabFreeSlow(s, slab, obj, head);
+      return;
+    }
+    this.setFreepointer(s, obj, head);
+    this.cpuFreelist[i] = obj;
+    this.cpuTid[i] = this.cpuTid[i]! + 1;
+  }
+
+  /**
+   * slab_free() -> do_slab_free() for kfree, in one piece: obj must be an
+   * object start of slab; one of the running CPU's cpu slab goes on the
+   * lockless freelist, any other takes __slab_free. Returns false, having
+   * changed nothing, for the rest (not an object start, an offset past
+   * 2^15, the freelist head again), which the caller frees the long way,
+   * with its checks and reports. Kept this small (V8 inlines by bytecode
+   * size) so that the whole of kfree inlines into a caller's loop.
+   */
+  slabFreeFast(s: number, slab: number, obj: number): boolean {
     const cf = this.cf;
     const r = s * CF.FIELDS;
+    const off = (((obj | 0) - (slab << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
+    // off / size by the int32 reciprocal on the low 15 bits: both products
+    // stay below 2^31. An offset outside 0..2^15 - 1 can't match idx * size.
+    const idx = ((off & 0x7fff) * cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]!;
+    const i = this.cpuBase + s;
+    const head = this.cpuFreelist[i]!;
+    if (idx * cf[r + CF.SIZE]! !== off || idx >= this.slabObjects[slab]! || obj === head) return false;
     cf[r + CF.FREES]!++;
+    if (slab !== this.cpuSlab[i]) {
+      this.slabFreeSlow(s, slab, obj, obj, 1);
+      return true;
+    }
+    const loc = obj + cf[r + CF.OFFSET]!;
+    this.u32[loc >>> 2] = head ^ cf[r + CF.XOR_LO]!;
+    // freepointerHi() stored big-endian: swab(&fp) becomes &fp itself.
+    this.dv.setUint32(loc + 4, loc ^ cf[r + CF.FP_HI_BE]! ^ (head === 0 ? DirectMap.SWAB_LO : 0), false);
+    this.cpuFreelist[i] = obj;
+    this.cpuTid[i]!++;
+    return true;
+  }
+
+  /** do_slab_free() off the lockless path: __slab_free, a double free, or counting stats. */
+  private doSlabFreeSlow(s: number, slab: number, obj: number, head: number): void {
+    const i = this.cpuBase + s;
     if (slab !== this.cpuSlab[i]) {
       this.slabFreeSlow(s, slab, obj, obj, 1);
       return;
     }
-    const head = this.cpuFreelist[i]!;
     if (obj === head) {
       this.naiveDoubleFree(obj);
       return;
@@ -567,7 +625,7 @@ export class Slub {
     this.setFreepointer(s, obj, head);
     this.cpuFreelist[i] = obj;
     this.cpuTid[i] = this.cpuTid[i]! + 1;
-    if (this.statsOn) this.stat(s, SlubStat.FREE_FASTPATH);
+    this.stat(s, SlubStat.FREE_FASTPATH);
   }
 
   /** set_freepointer()'s BUG_ON(object == fp) under CONFIG_SLAB_FREELIST_HARDENED. */

@@ -108,6 +108,17 @@ function kmalloc(size: number, cpus: number, extra: Partial<Parameters<typeof co
 }
 
 describe('slab_flags: SLAB_* bits (include/linux/slab.h enum _slab_flag_bits, 6.10+)', () => {
+  it('are exported by the public API for kmemCacheCreate', async () => {
+    const api: Record<string, unknown> = await import('../../src/index.js');
+    const flags = {
+      SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_CONSISTENCY_CHECKS, SLAB_FAILSLAB, SLAB_HWCACHE_ALIGN,
+      SLAB_KMALLOC, SLAB_NO_MERGE, SLAB_NO_USER_FLAGS, SLAB_NOLEAKTRACE, SLAB_PANIC, SLAB_POISON,
+      SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TEMPORARY, SLAB_TRACE, SLAB_TYPESAFE_BY_RCU,
+    };
+    for (const [name, bit] of Object.entries(flags)) expect(api[name], name).toBe(bit);
+  });
+
+
   it('numbers the flags as the enum does with SLUB_DEBUG, FAILSLAB, MEMCG, KASAN_GENERIC, KFENCE, !SLUB_TINY', () => {
     expect(SLAB_CONSISTENCY_CHECKS).toBe(1 << 0);
     expect(SLAB_RED_ZONE).toBe(1 << 1);

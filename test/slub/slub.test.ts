@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { KernelBug } from '../../src/lib/bug.js';
 import { PGTY_large_kmalloc } from '../../src/memory/page.js';
-import { __GFP_ACCOUNT, __GFP_DMA, __GFP_RECLAIMABLE, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+import { __GFP_ACCOUNT, __GFP_DMA, __GFP_MOVABLE, __GFP_RECLAIMABLE, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { MAX_NR_ZONES, Z_FREE } from '../../src/page_alloc/mmzone.js';
 import { C_FIELDS, C_OBJECTS, C_OFFSET, C_PARTIAL_HEAD, MAX_CACHES } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE, SLAB_TYPESAFE_BY_RCU } from '../../src/slub/slab_flags.js';
@@ -441,6 +441,35 @@ describe('error paths', () => {
     expect(() => k.kmemCacheAlloc(987, GFP_KERNEL)).toThrow(/cache/);
     expect(() => k.kmemCacheFree(-1, 4096)).toThrow(/cache/);
     expect(() => k.kmemCacheShrink(1.5)).toThrow(TypeError);
+  });
+
+  it('kfree: every address up to ZERO_SIZE_PTR is a no-op, anything not an address is an error naming addr', () => {
+    const k = boot({ memory: '32M' });
+    const before = k.proc.read('/proc/slabinfo');
+    const lines = k.dmesg().length;
+    for (const a of [0, 1, 15, 16]) k.kfree(a);
+    expect(k.proc.read('/proc/slabinfo')).toBe(before);
+    expect(k.dmesg().length).toBe(lines);
+    expect(() => k.kfree(-1)).toThrow(/addr/);
+    expect(() => k.kfree(1.5)).toThrow(TypeError);
+    expect(() => k.kfree(32 * 1024 * 1024)).toThrow(RangeError);
+    expect(() => k.kfree(2 ** 32 + 4096)).toThrow(RangeError);
+    expect(() => k.kfree('4096' as unknown as number)).toThrow(TypeError);
+    expect(() => k.kfree(4096n as unknown as number)).toThrow(/addr/);
+    // An address held as a double (a Float64Array element) frees like any other.
+    const held = new Float64Array([k.kmalloc(64, GFP_KERNEL)]);
+    k.kfree(held[0]!);
+    expect(k.kmalloc(64, GFP_KERNEL)).toBe(held[0]);
+  });
+
+  it('kmalloc: bad GFP flags are errors naming gfp', () => {
+    const k = boot({ memory: '32M' });
+    expect(() => k.kmalloc(64, -1)).toThrow(/gfp/);
+    expect(() => k.kmalloc(64, 0.5)).toThrow(/gfp/);
+    expect(() => k.kmalloc(64, 2 ** 31)).toThrow(/gfp/);
+    expect(() => k.kmalloc(64, 0xcc0n as unknown as number)).toThrow(/gfp/);
+    expect(() => k.kmalloc(64, GFP_KERNEL | __GFP_RECLAIMABLE | __GFP_MOVABLE)).toThrow(RangeError);
+    expect(() => k.kmalloc(64.5, GFP_KERNEL)).toThrow(/size/);
   });
 
   it('a naive double free is a kernel BUG', () => {
