@@ -528,9 +528,7 @@ export class Kernel {
 
   kmemCacheFree(cache: KmemCache, addr: number): void {
     this.slab.checkCache(cache);
-    if (addr === 0) return;
-    if (!this.kmallocApi.addrAccepted(addr)) this.kmallocApi.checkAddr(addr);
-    this.kmallocApi.cacheFree(cache, addr >>> 0);
+    this.kmallocApi.cacheFree(cache, addr);
   }
 
   /** kmem_cache_alloc_bulk(): n objects into out, returns n, or 0 (nothing allocated). */

@@ -12,12 +12,22 @@ import { CF, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
 
+/** bulkHeads entries that are not a slab. */
+const enum BulkEntry {
+  /** Not a plain object of the cache: freed one by one (or NULL, skipped). */
+  OTHER = -1,
+  /** Already on a detached freelist. */
+  TAKEN = -2,
+}
+
 export class Kmalloc {
   readonly slub: Slub;
   readonly common: SlabCommon;
   readonly memSize: number;
   /** memSize - ZERO_SIZE_PTR - 1: addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
   private readonly objSpan: number;
+  /** memSize - 1: addresses other than NULL, counted from 1. */
+  private readonly addrSpan: number;
 
   /** kmalloc_slab() for every (type, size 0..8192): the cache id, filled by buildSizeTable(). */
   readonly sizeToCache = new Int16Array(4 * (KmallocConst.MAX_CACHE_SIZE + 1));
@@ -34,6 +44,7 @@ export class Kmalloc {
     this.slub = common.slub;
     this.memSize = memSize;
     this.objSpan = memSize - KmallocConst.ZERO_SIZE_PTR - 1;
+    this.addrSpan = memSize - 1;
     const p = this.slub.pages;
     this.pageHead = p.head;
     this.pageType = p.pageType;
@@ -107,8 +118,26 @@ export class Kmalloc {
     else this.slub.reports.invalidFree(s, addr, `Invalid object pointer 0x${addr.toString(16)}`);
   }
 
-  /** kmem_cache_free(): with the cross-cache check (cache_from_obj). */
-  cacheFree(s: number, addr: number): void {
+  /**
+   * kmem_cache_free() of the caller's argument: 0 is ignored, anything else
+   * must be an address. One test accepts every address; a plain object of
+   * cache s then frees as kfree's do; the rest takes cacheFreeSlow.
+   */
+  cacheFree(s: number, arg: number): void {
+    if (typeof arg !== 'number' || arg >>> 0 !== arg || (arg - 1) >>> 0 >= this.addrSpan) {
+      this.checkAddr(arg);
+      if (arg !== 0) this.cacheFreeSlow(s, arg);
+      return;
+    }
+    const addr = arg >>> 0;
+    const pfn = addr >>> 12;
+    const h = this.pageHead[pfn]!;
+    const head = h < 0 ? pfn : h;
+    if (this.slabCache[head] !== s || this.slub.freeHooked !== 0 || !this.slub.slabFreeFast(s, head, addr)) this.cacheFreeSlow(s, addr);
+  }
+
+  /** kmem_cache_free() the long way: with the cross-cache check (cache_from_obj). */
+  private cacheFreeSlow(s: number, addr: number): void {
     const head = this.slabOf(addr);
     if (head < 0) {
       this.slub.reports.warn('kmem_cache_free: Object is not a Slab page!');
@@ -285,10 +314,8 @@ export class Kmalloc {
     }
   }
 
-  // build_detached_freelist() works on a copy, so the caller's array is left
-  // as it was; bulkHeads holds each entry's slab (head pfn), or -1 for an
-  // entry that is not a plain object of the cache being freed to.
-  private bulkScratch = new Uint32Array(64);
+  // build_detached_freelist() leaves the caller's array as it was (the
+  // kernel NULLs what it takes): bulkHeads marks each entry instead.
   private bulkHeads = new Int32Array(64);
 
   /**
@@ -299,70 +326,101 @@ export class Kmalloc {
    */
   freeBulk(s: number, addrs: ArrayLike<number>): void {
     const slub = this.slub;
-    let size = addrs.length;
-    if (this.bulkScratch.length < size) {
-      this.bulkScratch = new Uint32Array(size);
-      this.bulkHeads = new Int32Array(size);
-    }
-    const list = this.bulkScratch;
+    const n = addrs.length;
+    if (this.bulkHeads.length < n) this.bulkHeads = new Int32Array(n);
     const heads = this.bulkHeads;
     const memSize = this.memSize;
-    for (let k = 0; k < size; k++) {
+    const pageHead = this.pageHead;
+    const slabCache = this.slabCache;
+    const slabObjects = slub.slabObjects;
+    // The cache's words, read once: a store to memory could alias any typed
+    // array for V8, so nothing read in the loops would stay in a register.
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const redLeftPad = cf[r + CF.RED_LEFT_PAD]!;
+    const recipMul = cf[r + CF.RECIP_MUL]!;
+    const recipShift = cf[r + CF.RECIP_SHIFT]!;
+    const size = cf[r + CF.SIZE]!;
+    // KASAN and slub_debug caches free one by one, with their checks.
+    const checked = slub.hooks.slabFree !== null || cf[r + CF.DEBUG] !== 0;
+    for (let k = 0; k < n; k++) {
       const a = addrs[k]!;
       if (typeof a !== 'number' || a >>> 0 !== a || a >= memSize) this.checkAddr(a, `addrs[${k}]`);
-      list[k] = a;
-    }
-    const checked = slub.hooks.slabFree !== null || this.cf[s * CF.FIELDS + CF.DEBUG] !== 0;
-    for (let k = 0; k < size; k++) {
-      // slab_cache >= 0 stands for PageSlab, as in kfree.
-      const pfn = list[k]! >>> 12;
-      const h = this.pageHead[pfn]!;
+      const obj = a >>> 0;
+      // slab_cache >= 0 stands for PageSlab, as in kfree; then the object
+      // start test of isObjectStart (offsets past 2^15 fail it here and take
+      // the one-by-one path, which knows them).
+      const pfn = obj >>> 12;
+      const h = pageHead[pfn]!;
       const head = h < 0 ? pfn : h;
-      heads[k] = !checked && this.slabCache[head] === s ? head : -1;
+      const off = (((obj | 0) - (head << 12)) | 0) - redLeftPad;
+      const idx = ((off & 0x7fff) * recipMul) >>> recipShift;
+      heads[k] = checked || obj === 0 || slabCache[head] !== s || idx * size !== off || idx >= slabObjects[head]! ? BulkEntry.OTHER : head;
     }
-    while (size > 0) {
-      const obj = list[--size]!;
-      if (obj === 0) continue;
-      const head = heads[size]!;
-      if (head < 0) {
-        // Not a plain object of this cache: the one-by-one path with its checks.
-        this.cacheFree(s, obj);
-        continue;
-      }
-      if (!this.slub.isObjectStart(s, head, obj)) {
-        slub.reports.invalidFree(s, obj, `Invalid object pointer 0x${obj.toString(16)}`);
+    const u32 = slub.u32;
+    const dv = slub.dv;
+    const fpOffset = cf[r + CF.OFFSET]!;
+    const xorLo = cf[r + CF.XOR_LO]!;
+    const hiBe = cf[r + CF.FP_HI_BE]!;
+    const hardened = cf[r + CF.XOR_HI] !== 0;
+    // heads[k]: the slab of a plain object of this cache, OTHER for anything
+    // else, TAKEN once the object has joined a detached freelist.
+    for (let last = n - 1; last >= 0; last--) {
+      const head = heads[last]!;
+      if (head === BulkEntry.TAKEN) continue;
+      const obj = addrs[last]! >>> 0;
+      if (head === BulkEntry.OTHER) {
+        // NULL is skipped; anything but a plain object of this cache takes
+        // the one-by-one path, which reports what is wrong with it.
+        if (obj !== 0) this.cacheFree(s, obj);
         continue;
       }
       let dHead = obj;
-      const dTail = obj;
       let cnt = 1;
       let lookahead = 3;
-      for (let j = size - 1; j >= 0; j--) {
-        const o = list[j]!;
-        if (heads[j] === head && o !== 0 && o !== dHead && this.slub.isObjectStart(s, head, o)) {
-          slub.setFreepointer(s, o, dHead);
+      for (let j = last - 1; j >= 0; j--) {
+        const hj = heads[j]!;
+        if (hj === BulkEntry.TAKEN) continue;
+        if (hj === head) {
+          const o = addrs[j]! >>> 0;
+          heads[j] = BulkEntry.TAKEN;
+          // set_freepointer()'s BUG_ON(object == fp): the same object twice in a row.
+          if (o === dHead) {
+            slub.naiveDoubleFree(o);
+            continue;
+          }
+          // set_freepointer(o, dHead) as setFreepointerHardened writes it (dHead is never NULL).
+          const loc = o + fpOffset;
+          if (hardened) {
+            u32[loc >>> 2] = dHead ^ xorLo;
+            dv.setUint32(loc + 4, loc ^ hiBe, false);
+          } else {
+            slub.setFreepointer(s, o, dHead);
+          }
           dHead = o;
           cnt++;
-          size--;
-          list[j] = list[size]!;
-          heads[j] = heads[size]!;
           lookahead = 3;
         } else if (--lookahead === 0) {
           break;
         }
       }
-      this.cf[s * CF.FIELDS + CF.FREES]! += cnt;
+      cf[r + CF.FREES]! += cnt;
       const i = slub.cpuBase + s;
-      if (head === slub.cpuSlab[i]) {
-        slub.setFreepointer(s, dTail, slub.cpuFreelist[i]!);
-        slub.cpuFreelist[i] = dHead;
-        slub.cpuTid[i] = slub.cpuTid[i]! + 1;
-        if (slub.statsOn) slub.stat(s, SlubStat.FREE_FASTPATH, cnt);
+      if (head !== slub.cpuSlab[i]) {
+        slub.slabFreeSlow(s, head, dHead, obj, cnt);
+      } else if (obj === slub.cpuFreelist[i]) {
+        slub.naiveDoubleFree(obj);
       } else {
-        slub.slabFreeSlow(s, head, dHead, dTail, cnt);
+        slub.setFreepointer(s, obj, slub.cpuFreelist[i]!);
+        slub.cpuFreelist[i] = dHead;
+        slub.cpuTid[i]!++;
+        if (slub.statsOn) slub.stat(s, SlubStat.FREE_FASTPATH, cnt);
       }
     }
   }
+
+
+
 
   /** The one-compare test that accepts every valid address; checkAddr() explains a rejection. */
   addrAccepted(addr: number): boolean {

@@ -23,7 +23,7 @@ import { type PageArray, PG, PGTY, SlabWord } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
-import { bswap32, type CacheInfo, CF, DirectMap, MAX_CACHES, SlabState, SlubStat } from './slab.js';
+import { type CacheInfo, CF, DirectMap, MAX_CACHES, SlabState, SlubStat } from './slab.js';
 import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 
 /** Hooks a KASAN or slub_debug machine installs at boot; null when off. */
@@ -58,17 +58,6 @@ export interface SlubReports {
   notKmalloc(pfn: number): void;
   /** slab_out_of_memory(). */
   outOfMemory(s: number, gfp: number): void;
-}
-
-/**
- * The high word of a hardened free pointer: the kernel stores
- * ptr ^ s->random ^ swab(ptr_addr) in 64 bits, and for kmem's direct-map
- * addresses the high word is the pointer's (0 for NULL) ^ random's high word
- * ^ the byte-swapped low word of the location. xorHi 0: not hardened.
- */
-function freepointerHi(fp: number, xorHi: number, loc: number): number {
-  const swab = (loc << 24) | ((loc & 0xff00) << 8) | ((loc >>> 8) & 0xff00) | (loc >>> 24);
-  return (fp === 0 ? 0 : DirectMap.HI) ^ (xorHi === 0 ? 0 : xorHi ^ swab);
 }
 
 export class Slub {
@@ -175,9 +164,25 @@ export class Slub {
    */
   setFreepointer(s: number, obj: number, fp: number): void {
     const r = s * CF.FIELDS;
-    const at = (obj + this.cf[r + CF.OFFSET]!) >>> 2;
-    this.u32[at] = fp ^ this.cf[r + CF.XOR_LO]!;
-    this.u32[at + 1] = freepointerHi(fp, this.cf[r + CF.XOR_HI]!, at << 2);
+    const loc = obj + this.cf[r + CF.OFFSET]!;
+    if (this.cf[r + CF.XOR_HI] !== 0) {
+      this.setFreepointerHardened(r, loc, fp);
+    } else {
+      this.u32[loc >>> 2] = fp;
+      this.u32[(loc >>> 2) + 1] = fp === 0 ? 0 : DirectMap.HI;
+    }
+  }
+
+  /**
+   * The kernel stores ptr ^ s->random ^ swab(&fp) in 64 bits at loc = &fp
+   * (cache row r). For direct-map addresses the low word is fp ^ XOR_LO
+   * (random's low word with swab's constant low word folded in), and the
+   * high word ptr's high word (0 for NULL) ^ random's ^ bswap32(loc): stored
+   * big-endian, that is loc ^ FP_HI_BE (^ bswap32(HI) for NULL), no swap.
+   */
+  setFreepointerHardened(r: number, loc: number, fp: number): void {
+    this.u32[loc >>> 2] = fp ^ this.cf[r + CF.XOR_LO]!;
+    this.dv.setUint32(loc + 4, loc ^ this.cf[r + CF.FP_HI_BE]! ^ (fp === 0 ? DirectMap.SWAB_LO : 0), false);
   }
 
   // ───────────────────────── struct slab ─────────────────────────
@@ -228,9 +233,19 @@ export class Slub {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
-    const idx = (off & ~0x7fff) === 0 ? Math.imul(off, cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]! : this.offsetToIndex(s, off);
-    return Math.imul(idx, cf[r + CF.SIZE]!) === off && idx >>> 0 < this.slabObjects[head]!;
+    if ((off & ~0x7fff) !== 0) return this.isObjectStartFar(s, head, off);
+    // Both products stay below 2^31 (off < 2^15, RECIP_MUL < 2^16): plain int32 multiplies.
+    const idx = (off * cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]!;
+    return idx * cf[r + CF.SIZE]! === off && idx < this.slabObjects[head]!;
   }
+
+  /** isObjectStart for an offset outside 0..2^15 - 1 (slabs above order 3, or below the slab). */
+  private isObjectStartFar(s: number, head: number, off: number): boolean {
+    if (off < 0) return false;
+    const idx = this.offsetToIndex(s, off);
+    return Math.imul(idx, this.cf[s * CF.FIELDS + CF.SIZE]!) === off && idx < this.slabObjects[head]!;
+  }
+
 
   /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
   setSlabCounters(s: number, pfn: number, freelist: number, inuse: number, frozen: boolean): void {
@@ -602,10 +617,7 @@ export class Slub {
       this.slabFreeSlow(s, slab, obj, obj, 1);
       return true;
     }
-    const loc = obj + cf[r + CF.OFFSET]!;
-    this.u32[loc >>> 2] = head ^ cf[r + CF.XOR_LO]!;
-    // freepointerHi() stored big-endian: swab(&fp) becomes &fp itself.
-    this.dv.setUint32(loc + 4, loc ^ cf[r + CF.FP_HI_BE]! ^ (head === 0 ? DirectMap.SWAB_LO : 0), false);
+    this.setFreepointerHardened(r, obj + cf[r + CF.OFFSET]!, head);
     this.cpuFreelist[i] = obj;
     this.cpuTid[i]!++;
     return true;
@@ -629,7 +641,7 @@ export class Slub {
   }
 
   /** set_freepointer()'s BUG_ON(object == fp) under CONFIG_SLAB_FREELIST_HARDENED. */
-  private naiveDoubleFree(obj: number): void {
+  naiveDoubleFree(obj: number): void {
     this.reports.bugOn('set_freepointer', `object 0x${obj.toString(16)} is already the freelist head`);
   }
 

@@ -125,6 +125,21 @@ describe('kmem_cache_free_bulk', () => {
     expect(new Set(next)).toEqual(new Set(Array.from(out).filter((_, i) => i !== 3)));
   });
 
+  it('an object twice in one batch is the naive double free BUG, and the freelist stays sound', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const c = k.kmemCacheCreate('bulk_twice', 64, {});
+    const out = new Uint32Array(4);
+    k.kmemCacheAllocBulk(c, 4, out);
+    const [a, b] = [out[0]!, out[1]!];
+    k.kmemCacheFreeBulk(c, [a, b, b]);
+    expect(k.dmesg().join('\n')).toContain('kernel BUG at mm/slub.c');
+    // a and b are free once each: the next allocations give distinct objects.
+    const next = new Uint32Array(8);
+    k.kmemCacheAllocBulk(c, 8, next);
+    expect(new Set(next).size).toBe(8);
+    expect(Array.from(next).filter((x) => x === a || x === b).length).toBe(2);
+  });
+
   it('names the bad entry of the array', () => {
     const k = boot({ memory: '64M', cpus: 1 });
     const c = k.kmemCacheCreate('bulk_arg', 64, {});
