@@ -16,7 +16,7 @@ export {
   type KasanReport,
   type KasanTrack,
 } from './kasan/kasan.js';
-export { type BootOptions, boot, Kernel, type Task, UTS_RELEASE, type ZoneSizes } from './kernel.js';
+export { type BootOptions, boot, Kernel, type KmemCache, type Task, UTS_RELEASE, type ZoneSizes } from './kernel.js';
 export { KernelBug } from './lib/bug.js';
 export { MemAccess } from './memory/access.js';
 export { KasanMemAccess } from './memory/kasan_access.js';
@@ -61,3 +61,4 @@ export {
   SLAB_TRACE,
   SLAB_TYPESAFE_BY_RCU,
 } from './slub/slab_flags.js';
+export type { KmemCacheArgs } from './slub/slab_common.js';
