@@ -40,6 +40,7 @@ export {
   ZONE_NORMAL,
   zoneNames,
 } from './page_alloc/mmzone.js';
+export type { KmemCacheArgs } from './slub/slab_common.js';
 // The kmem_cache_create() flags, with the kernel's names and bits (include/linux/slab.h).
 export {
   SLAB_ACCOUNT,
@@ -61,4 +62,3 @@ export {
   SLAB_TRACE,
   SLAB_TYPESAFE_BY_RCU,
 } from './slub/slab_flags.js';
-export type { KmemCacheArgs } from './slub/slab_common.js';

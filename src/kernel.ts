@@ -13,7 +13,7 @@ import { KasanMemAccess } from './memory/kasan_access.js';
 import { MAX_MEMORY, memparse, PAGE_SHIFT, PAGE_SIZE, Page, PhysMem } from './memory/memblock.js';
 import { PageArray } from './memory/page.js';
 import { dumpPage } from './page_alloc/debug.js';
-import { __GFP_ZERO, formatGfpMode, Gfp, GfpMask } from './page_alloc/gfp.js';
+import { __GFP_ZERO, formatGfpMode, GfpMask } from './page_alloc/gfp.js';
 import {
   MAX_DMA_PFN,
   MAX_DMA32_PFN,

@@ -105,7 +105,7 @@ export class Kmalloc {
       return;
     }
     const hook = this.slub.hooks.slabFree;
-    if (hook !== null && hook(s, addr)) return;
+    if (hook?.(s, addr)) return;
     this.slub.doSlabFree(s, head, addr);
   }
 
