@@ -655,6 +655,9 @@ export class Slub {
    * slab belongs to some CPU: that's all (the remote free). A slab that was
    * full goes to the cpu partial list; one that became empty is discarded once
    * the node already keeps min_partial partial slabs.
+   * One function, as in the kernel: too big for V8 to inline into the fast
+   * paths (over 460 bytes of bytecode), so kfree stays small wherever it is
+   * inlined, and this compiles once with its own helpers inlined.
    */
   slabFreeSlow(s: number, slab: number, head: number, tail: number, cnt: number): void {
     const cf = this.cf;
@@ -678,53 +681,38 @@ export class Slub {
     this.setFreepointer(s, tail, prior);
     this.slabCounters[slab] = (((this.offsetToIndex(s, head - base) + 1) << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     // Most slow frees end here: a frozen slab (another CPU's), or one that
-    // neither was full nor became empty. The rest takes the list work.
+    // neither was full nor became empty.
     if ((counters & SlabWord.FROZEN) !== 0) {
       if (this.statsOn) this.stat(s, SlubStat.FREE_FROZEN);
-    } else if (inuse === 0 || prior === 0) {
-      this.slabFreeToLists(s, slab, prior, inuse);
-    }
-  }
-
-  /**
-   * __slab_free() for a slab that was full or became empty: a full one goes
-   * to the cpu partial list (with cpu partials), else the list lock is taken.
-   */
-  private slabFreeToLists(s: number, slab: number, prior: number, inuse: number): void {
-    const hasCpuPartial = this.cf[s * CF.FIELDS + CF.CPU_PARTIAL]! !== 0;
-    if (hasCpuPartial && prior === 0) {
-      this.putCpuPartial(s, slab, true);
-      this.stat(s, SlubStat.CPU_PARTIAL_FREE);
       return;
     }
-    this.slabFreeLocked(s, slab, prior, inuse, hasCpuPartial);
-  }
-
-
-  /**
-   * The part of __slab_free under n->list_lock: a slab that became empty is
-   * discarded beyond min_partial, a full one without cpu partials goes on the
-   * node partial list.
-   */
-  private slabFreeLocked(s: number, slab: number, prior: number, inuse: number, hasCpuPartial: boolean): void {
-    const cf = this.cf;
-    const r = s * CF.FIELDS;
-    const onNodePartial = this.onNodePartial(slab);
-    if (prior !== 0 && !onNodePartial) return;
+    if (inuse !== 0 && prior !== 0) return;
+    // A full slab goes to the cpu partial list (with cpu partials).
+    const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
+    if (hasCpuPartial && prior === 0) {
+      this.putCpuPartial(s, slab, true);
+      if (this.statsOn) this.stat(s, SlubStat.CPU_PARTIAL_FREE);
+      return;
+    }
+    // Under n->list_lock: a slab that was partial but not on the node list
+    // (a cpu partial one) is left alone; one that became empty is discarded
+    // beyond min_partial; a full one without cpu partials goes on the list.
+    if (prior !== 0 && !this.onNodePartial(slab)) return;
     if (inuse === 0 && cf[r + CF.NR_PARTIAL]! >= cf[r + CF.MIN_PARTIAL]!) {
       if (prior !== 0) {
         this.removePartial(s, slab);
-        this.stat(s, SlubStat.FREE_REMOVE_PARTIAL);
+        if (this.statsOn) this.stat(s, SlubStat.FREE_REMOVE_PARTIAL);
       }
-      this.stat(s, SlubStat.FREE_SLAB);
+      if (this.statsOn) this.stat(s, SlubStat.FREE_SLAB);
       this.discardSlab(s, slab);
       return;
     }
     if (!hasCpuPartial && prior === 0) {
       this.addPartial(s, slab, true);
-      this.stat(s, SlubStat.FREE_ADD_PARTIAL);
+      if (this.statsOn) this.stat(s, SlubStat.FREE_ADD_PARTIAL);
     }
   }
+
 
   /**
    * put_cpu_partial(): push a slab on the running CPU's partial chain; when
