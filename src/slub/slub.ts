@@ -448,11 +448,10 @@ export class Slub {
     const i = this.cpuBase + s;
     let obj = this.cpuFreelist[i]!;
     const fast = obj !== 0;
-    if (fast) obj = this.loadFreelist(s, i, obj);
-    else obj = this.slabAllocSlow(s, gfp, i, origSize);
+    obj = fast ? this.loadFreelist(s, i, obj) : this.slabAllocSlow(s, gfp, i, origSize);
     if (obj === 0) return 0;
     this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
-    this.postAlloc(s, gfp, obj, origSize, fast);
+    if (((gfp & Gfp.ZERO) | this.allocHooked) !== 0) this.postAlloc(s, gfp, obj, origSize, fast);
     return obj;
   }
 
