@@ -521,13 +521,19 @@ export class Kernel {
   }
 
   kmemCacheAlloc(cache: KmemCache, gfp: number): number {
+    if (this.kmallocApi.cacheAccepted(cache) && gfpAccepted(gfp)) return this.kmallocApi.cacheAlloc(cache, gfp);
+    return this.kmemCacheAllocChecked(cache, gfp);
+  }
+
+  /** kmem_cache_alloc() with the full argument checks and their messages. */
+  private kmemCacheAllocChecked(cache: KmemCache, gfp: number): number {
     this.slab.checkCache(cache);
-    if (!gfpAccepted(gfp)) checkGfp(gfp);
+    checkGfp(gfp);
     return this.kmallocApi.cacheAlloc(cache, gfp);
   }
 
   kmemCacheFree(cache: KmemCache, addr: number): void {
-    this.slab.checkCache(cache);
+    if (!this.kmallocApi.cacheAccepted(cache)) this.slab.checkCache(cache);
     this.kmallocApi.cacheFree(cache, addr);
   }
 

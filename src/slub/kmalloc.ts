@@ -64,6 +64,14 @@ export class Kmalloc {
     }
   }
 
+  /**
+   * Is s a live cache? The same answer as SlabCommon.checkCache in fewer
+   * tests: a fraction, a negative or a too large id indexes no element of cf.
+   */
+  cacheAccepted(s: number): boolean {
+    return typeof s === 'number' && this.cf[s * CF.FIELDS + CF.ALIVE] === 1;
+  }
+
   /** kmem_cache_alloc(): one object or 0. */
   cacheAlloc(s: number, gfp: number): number {
     return this.slub.slabAlloc(s, gfp, this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);

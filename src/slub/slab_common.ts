@@ -392,8 +392,8 @@ export class SlabCommon {
 
   /** Throws unless id names a live cache. */
   checkCache(id: unknown, argName = 'cache'): asserts id is number {
-    // (id >>> 0) !== id rejects every non-number, fraction and negative in one compare.
-    if ((id as number) >>> 0 !== id || (id as number) >= SlabLimit.MAX_CACHES || this.cf[(id as number) * CF.FIELDS + CF.ALIVE] !== 1) {
+    // (id >>> 0) !== id rejects every other non-number, fraction and negative in one compare.
+    if (typeof id !== 'number' || id >>> 0 !== id || id >= SlabLimit.MAX_CACHES || this.cf[id * CF.FIELDS + CF.ALIVE] !== 1) {
       throw new TypeError(`${argName}: not a live kmem_cache (got ${String(id)})`);
     }
   }

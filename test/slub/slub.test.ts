@@ -443,6 +443,21 @@ describe('error paths', () => {
     expect(() => k.kmemCacheShrink(1.5)).toThrow(TypeError);
   });
 
+  it('kmem_cache_alloc/free: a cache id that is not a live cache is a TypeError naming cache', () => {
+    const k = boot({ memory: '32M' });
+    const c = k.kmemCacheCreate('gone_soon', 64, {});
+    const p = k.kmemCacheAlloc(c, GFP_KERNEL);
+    for (const bad of [c + 0.5, -1, 1e9, Number.NaN, String(c), 2n ** 40n] as unknown as number[]) {
+      expect(() => k.kmemCacheAlloc(bad, GFP_KERNEL)).toThrow(/cache: not a live kmem_cache/);
+      expect(() => k.kmemCacheFree(bad, p)).toThrow(/cache: not a live kmem_cache/);
+    }
+    expect(() => k.kmemCacheAlloc(c, -1)).toThrow(/gfp/);
+    k.kmemCacheFree(c, p);
+    k.kmemCacheDestroy(c);
+    expect(() => k.kmemCacheAlloc(c, GFP_KERNEL)).toThrow(TypeError);
+    expect(() => k.kmemCacheFree(c, p)).toThrow(TypeError);
+  });
+
   it('kfree: every address up to ZERO_SIZE_PTR is a no-op, anything not an address is an error naming addr', () => {
     const k = boot({ memory: '32M' });
     const before = k.proc.read('/proc/slabinfo');
