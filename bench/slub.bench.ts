@@ -43,6 +43,20 @@ export async function benchSlub(): Promise<void> {
   pair.push({ name: 'new Uint8Array(64)', ns: await ns(() => do_not_optimize(new Uint8Array(64))) });
   print('kmalloc(64) then kfree, one CPU (the kernel: ~10.5 ns)', pair, pair[0]!, 44);
 
+  // 1b. the same through a cache of its own: kmem_cache_alloc / kmem_cache_free
+  const objCache = k.kmemCacheCreate('bench_pair', 64, {});
+  const cachePair: Row[] = [
+    pair[0]!,
+    {
+      name: 'kmem kmemCacheAlloc + kmemCacheFree (64 B)',
+      ns: await ns(() => {
+        const p = k.kmemCacheAlloc(objCache, GFP_KERNEL);
+        k.kmemCacheFree(objCache, p);
+      }),
+    },
+  ];
+  print('kmem_cache_alloc then kmem_cache_free, one CPU', cachePair, cachePair[0]!, 44);
+
   // 2. 256 allocations then 256 frees in reverse: partial lists and deactivation
   const ptrs = new Float64Array(256);
   const slow: Row[] = [];
