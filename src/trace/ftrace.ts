@@ -27,7 +27,10 @@
  * field names four bytes at a time, and takes the strings the event keeps
  * with s.slice(), which costs a fraction of decoding them from bytes. No
  * substring, regex or array is made per line in parseFtraceBytes: the only
- * allocations are the event object and its strings.
+ * allocations are the event object and its strings. Call sites and gfp
+ * flags, which repeat line after line, come from a small intern table
+ * instead: no allocation, and the replay's Map lookups of the same string
+ * object find its hash cached.
  */
 
 import {
@@ -302,6 +305,50 @@ function parseDecimal(b: Uint8Array, a: number, e: number): number {
 function parseIntRange(b: Uint8Array, a: number, e: number): number {
   const v = scanInt(b, a, e);
   return scanEnd === e && Number.isSafeInteger(v) ? v : Number.NaN;
+}
+
+// ── repeated strings ───────────────────────────────────────────────────────
+// Call sites and gfp flags are a few dozen strings repeated all through a
+// trace. A direct-mapped table keyed by a hash of the bytes hands back the
+// copy made the first time: a hit allocates nothing. (Task and cache names
+// are short, so a slice of them is a cheap copy: they are not worth it.)
+
+const INTERN_SLOTS = 4096;
+/** Longer values are rare and seldom repeat: sliced as they are. */
+const INTERN_MAX = 64;
+const internTab: string[] = new Array<string>(INTERN_SLOTS).fill('');
+/** The bytes of each table entry (its length is the string's). */
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX);
+
+/**
+ * s[a, e) (b[a, e) its bytes), from the intern table when it was seen
+ * before. The hash reads a few bytes only; the compare checks them all.
+ */
+function intern(b: Uint8Array, s: string, a: number, e: number): string {
+  const n = e - a;
+  if (n > INTERN_MAX || n < 2) return s.slice(a, e);
+  const m = n >> 1;
+  let h = Math.imul(n ^ (b[a]! << 8) ^ (b[a + 1]! << 16) ^ (b[a + m]! << 24), 0x9e3779b1);
+  h = Math.imul(h ^ b[e - 1]! ^ (b[e - 2]! << 8) ^ (b[a + m - 1]! << 16), 0x85ebca6b);
+  const at = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+  const t = internTab[at]!;
+  const pool = internBytes;
+  const p0 = at * INTERN_MAX - a;
+  if (t.length === n) {
+    let k = a;
+    while (k < e && pool[p0 + k] === b[k]) k++;
+    if (k === e) return t;
+  }
+  // b holds 0x80 for any non-ASCII character of a line decoded on its own:
+  // such text is not entered (its bytes do not tell it apart)
+  let k = a;
+  while (k < e && b[k]! < 0x80) k++;
+  if (k < e) return s.slice(a, e);
+  // a copy of its own: a slice would keep the chunk string alive in the table
+  const own = ` ${s.slice(a, e)}`.slice(1);
+  internTab[at] = own;
+  pool.set(b.subarray(a, e), at * INTERN_MAX);
+  return own;
 }
 
 // ── the line being parsed ──────────────────────────────────────────────────
@@ -929,7 +976,7 @@ function buildEvent(id: number, lineNo: number, comm: string, pid: number, cpu: 
       ptr: s.slice(fPtrA, fPtrB),
       bytesReq: fBytesReq,
       bytesAlloc: fBytesAlloc,
-      gfp: s.slice(fGfpA, fGfpB),
+      gfp: intern(curB, s, fGfpA, fGfpB),
       gfpValue: fGfpValue,
       node: fNode,
       accounted: fAccounted,
@@ -973,7 +1020,7 @@ function buildEvent(id: number, lineNo: number, comm: string, pid: number, cpu: 
     pfn: fPfn,
     order: fOrder,
     migratetype: fMigratetype,
-    gfp: fGfpA === -1 ? null : s.slice(fGfpA, fGfpB),
+    gfp: fGfpA === -1 ? null : intern(curB, s, fGfpA, fGfpB),
     gfpValue: fGfpValue,
     percpuRefill: fPercpuRefill,
   };
@@ -982,8 +1029,8 @@ function buildEvent(id: number, lineNo: number, comm: string, pid: number, cpu: 
 
 /** The symbol trace-cmd/perf printed in front when call_site is a bare address, else call_site as printed. */
 function callSiteText(): string {
-  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(curB, fCallSiteA, fCallSiteB)) return curS.slice(fSymA, fSymB);
-  return curS.slice(fCallSiteA, fCallSiteB);
+  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(curB, fCallSiteA, fCallSiteB)) return intern(curB, curS, fSymA, fSymB);
+  return intern(curB, curS, fCallSiteA, fCallSiteB);
 }
 
 function isHexAddress(b: Uint8Array, a: number, e: number): boolean {

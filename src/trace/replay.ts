@@ -579,7 +579,10 @@ export class TraceReplayer {
   private readonly mask: number;
   private head = 0;
   private count = 0;
-  private readonly pending = new Map<number, SlabAllocEvent>();
+  /** Unnamed kmem_cache_allocs in the window, by ptr key: a slot of pendingEv (a table, not a Map: the keys are not small integers). */
+  private readonly pending = new PtrTable(2048);
+  private readonly pendingEv: (SlabAllocEvent | undefined)[] = [];
+  private readonly pendingFree: number[] = [];
   private readonly out: KmemEvent[] = [];
 
   // the run being replayed (one CPU)
@@ -617,13 +620,14 @@ export class TraceReplayer {
       if (kind === 'kmem_cache_alloc' || kind === 'kmem_cache_alloc_node') {
         if ((e as SlabAllocEvent).name === null) {
           const key = ptrKey(e.ptr);
-          if (key > 0) this.pending.set(key, e as SlabAllocEvent);
+          if (key > 0) this.setPending(key, e as SlabAllocEvent);
         }
       } else if (kind === 'kmem_cache_free' && e.name !== null && this.pending.size !== 0) {
         const key = ptrKey(e.ptr);
-        const p = this.pending.get(key);
-        if (p !== undefined) {
-          this.pending.delete(key);
+        const at = key > 0 ? this.pending.get(key) : -1;
+        if (at >= 0) {
+          const p = this.pendingEv[at]!;
+          this.dropPending(key);
           p.name = e.name;
           this.resolved.byLaterFree++;
           this.learn(p, e.name);
@@ -642,6 +646,36 @@ export class TraceReplayer {
       this.replayEvents(out);
       out.length = 0;
     }
+  }
+
+  private setPending(key: number, e: SlabAllocEvent): void {
+    const at = this.pending.get(key);
+    if (at >= 0) {
+      this.pendingEv[at] = e;
+      return;
+    }
+    let slot: number;
+    if (this.pendingFree.length !== 0) {
+      slot = this.pendingFree.pop()!;
+      this.pendingEv[slot] = e;
+    } else {
+      slot = this.pendingEv.length;
+      this.pendingEv.push(e);
+    }
+    this.pending.set(key, slot);
+  }
+
+  private dropPending(key: number): void {
+    const slot = this.pending.delete(key);
+    this.pendingEv[slot] = undefined;
+    this.pendingFree.push(slot);
+  }
+
+  /** An allocation being performed is no longer waiting for its name. */
+  private settle(key: number, e: SlabAllocEvent): void {
+    if (key <= 0 || this.pending.size === 0) return;
+    const at = this.pending.get(key);
+    if (at >= 0 && this.pendingEv[at] === e) this.dropPending(key);
   }
 
   /** Perform every event still held back. */
@@ -741,8 +775,12 @@ export class TraceReplayer {
   // ───────────────────────── slab events ─────────────────────────
 
   private lastSite: SiteRow | null = null;
+  /** The string lastSite was last looked up by: the parser interns call sites, so a repeat is the same string. */
+  private lastSiteText = '';
   private site(callSite: string): SiteRow {
     const last = this.lastSite;
+    if (callSite === this.lastSiteText && last !== null) return last;
+    this.lastSiteText = callSite;
     if (last !== null && last.callSite === callSite) return last;
     const at = this.sites.get(callSite);
     let row: SiteRow;
@@ -769,9 +807,9 @@ export class TraceReplayer {
     let v = this.gfpCache.get(text);
     if (v === undefined) {
       v = parseGfpText(text);
-      text = flat(text);
-      this.gfpCache.set(text, v);
+      this.gfpCache.set(flat(text), v);
     }
+    // the text as given: the parser interns gfp flags, so a repeat is the same string
     this.lastGfpText = text;
     this.lastGfp = v;
     return v;
@@ -826,11 +864,11 @@ export class TraceReplayer {
     const site = this.site(e.callSite);
     let row: CacheRow;
     if (e.name !== null) {
-      if (this.pending.get(key) === e) this.pending.delete(key);
+      this.settle(key, e);
       row = this.namedRow(e.name, e.bytesReq, e.bytesAlloc);
       this.namedAllocs++;
     } else {
-      if (this.pending.get(key) === e) this.pending.delete(key);
+      this.settle(key, e);
       row = this.unnamedRow(site, e);
     }
     this.allocate(key, e, row, this.gfpOf(e), false, site);

@@ -4,9 +4,9 @@
  * The file is read in large chunks (gunzipped on the way when it starts with
  * the gzip magic bytes, whatever its name; a pipe when its name ends in .gz). Each chunk is cut at its last
  * newline; the tail waits for the next chunk. The lines of a chunk are then
- * parsed in place: the chunk's bytes and a latin1 string of the same bytes
- * line up one to one, so the parser scans bytes and slices the string (see
- * ftrace.ts). A line holding a byte >= 0x80 is decoded as UTF-8 on its own;
+ * parsed in place, 64 KiB of whole lines at a time: those bytes and a latin1
+ * string of them line up one to one, so the parser scans bytes and slices
+ * the string (see ftrace.ts). A line holding a byte >= 0x80 is decoded as UTF-8 on its own;
  * a NUL byte or invalid UTF-8 makes it a malformed line.
  *
  * Errors name the file and line and quote the line:
@@ -48,6 +48,9 @@ export interface TraceReadStats {
 export const MAX_LINE_BYTES = 1 << 20;
 
 const DEFAULT_CHUNK = 1 << 20;
+
+/** Bytes of text made into one string at a time (see parseLines). */
+const TEXT_PIECE = 1 << 16;
 
 /**
  * Parse one line's text from a chunk, given as bytes and as a string that
@@ -166,6 +169,29 @@ export async function* readLineBatches<T>(
   /** Parse the complete lines b[0, e) (e just after a newline, or the end of the file). */
   const parseLines = (b: Buffer, e: number, out: T[]): void => {
     const clean = !hasSpecialBytesFast(b, e);
+    let from = 0;
+    while (from < e && failed === null) {
+      // The text is made a piece at a time, each a whole number of lines: a
+      // string this small lives in the young generation and dies there, where
+      // one of the chunk's size would be an old-generation allocation that
+      // brings on a full GC every few chunks (events keep slices of it).
+      let to = from + TEXT_PIECE;
+      if (to >= e) to = e;
+      else {
+        const nl = b.lastIndexOf(10, to - 1);
+        if (nl >= from) to = nl + 1;
+        else {
+          const far = b.indexOf(10, to);
+          to = far === -1 || far >= e ? e : far + 1;
+        }
+      }
+      parsePiece(from === 0 && to === b.length ? b : b.subarray(from, to), to - from, clean, out);
+      from = to;
+    }
+  };
+
+  /** Parse the complete lines b[0, e), given clean when they hold no special byte. */
+  const parsePiece = (b: Buffer, e: number, clean: boolean, out: T[]): void => {
     const text = b.toString('latin1', 0, e);
     let a = 0;
     while (a < e && failed === null) {
