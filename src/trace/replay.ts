@@ -414,7 +414,9 @@ class SiteRow extends Row {
 
 /** A copy of a string that does not keep the (large) string it was sliced from alive. */
 function flat(s: string): string {
-  return Buffer.from(s, 'latin1').toString('latin1');
+  // latin1 keeps one byte per character: only for text that fits in it.
+  const enc = /[^\u0000-\u00ff]/.test(s) ? 'utf16le' : 'latin1';
+  return Buffer.from(s, enc).toString(enc);
 }
 
 // ───────────────────────── report shapes ─────────────────────────

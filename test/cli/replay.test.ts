@@ -101,6 +101,13 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     expect(text.stdout).toContain('\n== /proc/slabinfo\nslabinfo - version: 2.1\n');
   });
 
+  it('keeps a call site beyond Latin-1 as the trace wrote it', async () => {
+    const site = 'drv_\u2192_init+0x10/0x20 [módulo_ü]';
+    const f = trace('utf8-site.txt', `${HEAD}kmalloc: call_site=${site} ptr=ffff888100000040 bytes_req=50 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false\n`);
+    const r = await replay(f);
+    expect(r.report.callSites.map((c) => c.callSite)).toEqual([site]);
+  });
+
   it('trace-cmd report text, with the (sym+off) the kmem plugin prints', async () => {
     const r = await replay(`${fixtures}/trace-cmd.txt`);
     expect(r.events).toBe(6);
