@@ -8,7 +8,7 @@
 import { PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
-import { CF, SlubStat } from './slab.js';
+import { CF, reciprocalIndex, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
 
@@ -133,8 +133,8 @@ export class Kmalloc {
    */
   cacheFree(s: number, arg: number): void {
     if (typeof arg !== 'number' || arg >>> 0 !== arg || (arg - 1) >>> 0 >= this.addrSpan) {
+      // Only 0 gets past the checks: kmem_cache_free(s, NULL) does nothing.
       this.checkAddr(arg);
-      if (arg !== 0) this.cacheFreeSlow(s, arg);
       return;
     }
     const addr = arg >>> 0;
@@ -284,10 +284,10 @@ export class Kmalloc {
   allocBulk(s: number, gfp: number, n: number, out: Uint32Array | number[]): number {
     const slub = this.slub;
     const freelist = slub.cpuFreelist;
-    const u32 = slub.u32;
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const i = slub.cpuBase + s;
+    const u32 = slub.u32;
     const fpOff = cf[r + CF.OFFSET]!;
     const xorLo = cf[r + CF.XOR_LO]!;
     for (let k = 0; k < n; k++) {
@@ -362,15 +362,9 @@ export class Kmalloc {
       const h = pageHead[pfn]!;
       const head = h < 0 ? pfn : h;
       const off = (((obj | 0) - (head << 12)) | 0) - redLeftPad;
-      const idx = ((off & 0x7fff) * recipMul) >>> recipShift;
+      const idx = reciprocalIndex(off, recipMul, recipShift);
       heads[k] = checked || obj === 0 || slabCache[head] !== s || idx * size !== off || idx >= slabObjects[head]! ? BulkEntry.OTHER : head;
     }
-    const u32 = slub.u32;
-    const dv = slub.dv;
-    const fpOffset = cf[r + CF.OFFSET]!;
-    const xorLo = cf[r + CF.XOR_LO]!;
-    const hiBe = cf[r + CF.FP_HI_BE]!;
-    const hardened = cf[r + CF.XOR_HI] !== 0;
     // heads[k]: the slab of a plain object of this cache, OTHER for anything
     // else, TAKEN once the object has joined a detached freelist.
     for (let last = n - 1; last >= 0; last--) {
@@ -397,14 +391,7 @@ export class Kmalloc {
             slub.naiveDoubleFree(o);
             continue;
           }
-          // set_freepointer(o, dHead) as setFreepointerHardened writes it (dHead is never NULL).
-          const loc = o + fpOffset;
-          if (hardened) {
-            u32[loc >>> 2] = dHead ^ xorLo;
-            dv.setUint32(loc + 4, loc ^ hiBe, false);
-          } else {
-            slub.setFreepointer(s, o, dHead);
-          }
+          slub.setFreepointer(s, o, dHead);
           dHead = o;
           cnt++;
           lookahead = 3;

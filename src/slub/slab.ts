@@ -82,7 +82,7 @@ export const enum CF {
   FREES = 29,
   /**
    * off / size for off < 2^15 (any offset in a slab of order <= 3) as
-   * Math.imul(off, RECIP_MUL) >>> RECIP_SHIFT: RECIP_MUL = ceil(2^k / size)
+   * (off * RECIP_MUL) >>> RECIP_SHIFT (reciprocalIndex): RECIP_MUL = ceil(2^k / size)
    * with k = 15 + ceil(log2 size) is exact there and keeps the product below
    * 2^31 (reciprocal_divide()'s idea, in int32).
    */
@@ -129,6 +129,16 @@ export const C_FREES = CF.FREES;
 export const C_RECIP_MUL = CF.RECIP_MUL;
 export const C_RECIP_SHIFT = CF.RECIP_SHIFT;
 export const C_FIELDS = CF.FIELDS;
+
+/**
+ * off / size by a cache's int32 reciprocal (CF.RECIP_MUL, CF.RECIP_SHIFT),
+ * on off's low 15 bits: exact for 0 <= off < 2^15, with both products below
+ * 2^31 (plain int32 multiplies); for any other off, index * size !== off,
+ * which is how the object-start tests reject it.
+ */
+export function reciprocalIndex(off: number, mul: number, shift: number): number {
+  return ((off & 0x7fff) * mul) >>> shift;
+}
 
 /** CF.RECIP_SHIFT for an object size: 15 + ceil(log2 size). */
 export function recipShift(size: number): number {

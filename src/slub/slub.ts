@@ -23,7 +23,7 @@ import { type PageArray, PG, PGTY, SlabWord } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
-import { type CacheInfo, CF, DirectMap, MAX_CACHES, SlabState, SlubStat } from './slab.js';
+import { type CacheInfo, CF, DirectMap, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
 import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 
 /** Hooks a KASAN or slub_debug machine installs at boot; null when off. */
@@ -219,7 +219,7 @@ export class Slub {
    */
   offsetToIndex(s: number, off: number): number {
     const r = s * CF.FIELDS;
-    return (off & ~0x7fff) === 0 ? Math.imul(off, this.cf[r + CF.RECIP_MUL]!) >>> this.cf[r + CF.RECIP_SHIFT]! : (off * this.invSize[s]!) | 0;
+    return (off & ~0x7fff) === 0 ? reciprocalIndex(off, this.cf[r + CF.RECIP_MUL]!, this.cf[r + CF.RECIP_SHIFT]!) : (off * this.invSize[s]!) | 0;
   }
 
   /**
@@ -234,8 +234,7 @@ export class Slub {
     const r = s * CF.FIELDS;
     const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
     if ((off & ~0x7fff) !== 0) return this.isObjectStartFar(s, head, off);
-    // Both products stay below 2^31 (off < 2^15, RECIP_MUL < 2^16): plain int32 multiplies.
-    const idx = (off * cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]!;
+    const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
     return idx * cf[r + CF.SIZE]! === off && idx < this.slabObjects[head]!;
   }
 
@@ -605,9 +604,8 @@ export class Slub {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const off = (((obj | 0) - (slab << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
-    // off / size by the int32 reciprocal on the low 15 bits: both products
-    // stay below 2^31. An offset outside 0..2^15 - 1 can't match idx * size.
-    const idx = ((off & 0x7fff) * cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]!;
+    // An offset outside 0..2^15 - 1 can't match idx * size (reciprocalIndex).
+    const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
     const i = this.cpuBase + s;
     const head = this.cpuFreelist[i]!;
     if (idx * cf[r + CF.SIZE]! !== off || idx >= this.slabObjects[slab]! || obj === head) return false;
