@@ -1,6 +1,6 @@
 /**
- * SLUB benchmarks: the kmalloc/kfree fast path, the slow paths, bulk, and a
- * mixed workload, each against the peers measured in the same run: an ideal
+ * SLUB benchmarks: the kmalloc/kfree fast path, the slow paths, bulk and
+ * slub_debug, each against the peers measured in the same run: an ideal
  * typed-array LIFO freelist, @thi.ng/malloc's MemPool, and `new Uint8Array`.
  */
 import { MemPool } from '@thi.ng/malloc';
@@ -8,15 +8,20 @@ import { do_not_optimize } from 'mitata';
 import { boot, GFP_KERNEL } from '../src/index.js';
 import { ns, print, type Row } from './report.js';
 
-export async function benchSlub(): Promise<void> {
+/** What every section measures on: a kernel, thi.ng's pool, the ideal freelist. */
+function setup() {
   const k = boot({ memory: '512M', cpus: 2 });
   const pool = new MemPool({ size: 256 * 1024 * 1024 });
   // The ideal freelist: a stack of preallocated slot offsets.
   const stack = new Int32Array(1 << 20);
-  let top = 0;
-  for (let i = 0; i < stack.length; i++) stack[top++] = i * 64;
+  for (let i = 0; i < stack.length; i++) stack[i] = i * 64;
+  return { k, pool, stack };
+}
 
-  // 1. single object quick reuse
+/** 1. single object quick reuse; 1b. the same through a cache of its own. */
+async function benchPair(): Promise<void> {
+  const { k, pool, stack } = setup();
+  let top = stack.length;
   const pair: Row[] = [];
   pair.push({
     name: 'ideal typed-array LIFO freelist pop+push',
@@ -56,8 +61,11 @@ export async function benchSlub(): Promise<void> {
     },
   ];
   print('kmem_cache_alloc then kmem_cache_free, one CPU', cachePair, cachePair[0]!, 44);
+}
 
-  // 2. 256 allocations then 256 frees in reverse: partial lists and deactivation
+/** 2. 256 allocations then 256 frees in reverse: partial lists and deactivation. */
+async function benchSlowPaths(): Promise<void> {
+  const { k, pool } = setup();
   const ptrs = new Float64Array(256);
   const slow: Row[] = [];
   slow.push({
@@ -77,8 +85,12 @@ export async function benchSlub(): Promise<void> {
       })) / 256,
   });
   print('256 allocs then 256 frees reversed, per object', slow, slow[1]!, 44);
+}
 
-  // 3. bulk: 16 objects per call
+/** 3. bulk: 16 objects per call. */
+async function benchBulk(): Promise<void> {
+  const { k, stack } = setup();
+  let top = stack.length;
   const cache = k.kmemCacheCreate('bench_obj', 64, {});
   const out = new Uint32Array(16);
   const bulk: Row[] = [];
@@ -99,8 +111,10 @@ export async function benchSlub(): Promise<void> {
       })) / 16,
   });
   print('bulk alloc+free of 16, per object', bulk, bulk[0]!, 44);
+}
 
-  // 4. the same pair with slub_debug: every object takes the debug slow paths
+/** 4. the same pair with slub_debug: every object takes the debug slow paths. */
+async function benchSlubDebug(): Promise<void> {
   const dbg: Row[] = [];
   for (const slubDebug of ['-', 'FZP', 'FZPU']) {
     const kd = boot({ memory: '128M', cpus: 2, slubDebug });
@@ -113,50 +127,6 @@ export async function benchSlub(): Promise<void> {
     });
   }
   print('slub_debug on the kmalloc(64) + kfree pair', dbg, dbg[0]!, 44);
-
-  // 5. mixed sizes at a steady live count
-  for (const live of [1000, 10000, 100000, 1000000]) {
-    const rows: Row[] = [];
-    let seed = 12345;
-    const rnd = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 2 ** 32;
-    };
-    const size = () => (rnd() < 0.9 ? 8 + Math.floor(rnd() * 248) : 256 + Math.floor(rnd() * 3840));
-    const km = new Float64Array(live);
-    const kk = boot({ memory: live > 100000 ? '2G' : '1G', cpus: 2 });
-    for (let i = 0; i < live; i++) km[i] = kk.kmalloc(size(), GFP_KERNEL);
-    rows.push({
-      name: `kmem: free a random one, kmalloc a new one`,
-      ns: await ns(() => {
-        const at = Math.floor(rnd() * live);
-        kk.kfree(km[at]!);
-        km[at] = kk.kmalloc(size(), GFP_KERNEL);
-      }),
-    });
-    const tp = new MemPool({ size: 1024 * 1024 * 1024 - 4096 });
-    const tm = new Float64Array(live);
-    for (let i = 0; i < live; i++) tm[i] = tp.malloc(size());
-    rows.push({
-      name: '@thi.ng/malloc: same',
-      ns: await ns(() => {
-        const at = Math.floor(rnd() * live);
-        tp.free(tm[at]!);
-        tm[at] = tp.malloc(size());
-      }),
-    });
-    const ua: Uint8Array[] = [];
-    for (let i = 0; i < live; i++) ua.push(new Uint8Array(size()));
-    rows.push({
-      name: 'new Uint8Array: same (GC frees)',
-      ns: await ns(() => {
-        ua[Math.floor(rnd() * live)] = new Uint8Array(size());
-      }),
-    });
-    print(`mixed sizes, ${live} live objects`, rows, rows[0]!, 44);
-  }
 }
 
-
+export const benches = { benchPair, benchSlowPaths, benchBulk, benchSlubDebug };
