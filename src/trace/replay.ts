@@ -636,7 +636,7 @@ export class TraceReplayer {
         }
       }
       if (this.count === ring.length) {
-        out.push(ring[this.head]!);
+        out.push(this.leave(ring[this.head]!));
         ring[this.head] = undefined;
         this.head = (this.head + 1) & mask;
         this.count--;
@@ -673,6 +673,25 @@ export class TraceReplayer {
     this.pendingFree.push(slot);
   }
 
+  /**
+   * An event leaves the window: an unnamed kmem_cache_alloc still waiting
+   * for its free's name= takes its cache now (what was learned, the table
+   * of call sites, or a cache of its own), so what a later free can name
+   * depends on the window alone, not on where a batch of events ended.
+   */
+  private leave(e: KmemEvent): KmemEvent {
+    if ((e.kind === 'kmem_cache_alloc' || e.kind === 'kmem_cache_alloc_node') && (e as SlabAllocEvent).name === null) {
+      const a = e as SlabAllocEvent;
+      const key = ptrKey(a.ptr);
+      if (key > 0) {
+        this.settle(key, a);
+        a.name = this.unnamedRow(this.site(a.callSite), a).name;
+        this.namedOnLeaving++;
+      }
+    }
+    return e;
+  }
+
   /** An allocation being performed is no longer waiting for its name. */
   private settle(key: number, e: SlabAllocEvent): void {
     if (key <= 0 || this.pending.size === 0) return;
@@ -684,7 +703,7 @@ export class TraceReplayer {
   finish(): void {
     const out = this.out;
     while (this.count > 0) {
-      out.push(this.ring[this.head]!);
+      out.push(this.leave(this.ring[this.head]!));
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
       this.count--;
@@ -876,8 +895,10 @@ export class TraceReplayer {
     this.allocate(key, e, row, this.gfpOf(e), false, site);
   }
 
-  /** kmem_cache_alloc events replayed with a name (printed, or learned from their free). */
+  /** kmem_cache_alloc events replayed with a name (printed, learned from their free, or given on leaving the window). */
   private namedAllocs = 0;
+  /** Of those, the ones given their cache on leaving the window (counted by how, in `resolved`). */
+  private namedOnLeaving = 0;
 
   private learn(p: SlabAllocEvent, name: string): void {
     const site = this.site(p.callSite);
@@ -1198,7 +1219,7 @@ export class TraceReplayer {
         failedInReplay: this.failedInReplay,
         lostFrees: this.lostFrees,
         remoteFrees: this.remoteFrees,
-        resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree },
+        resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree - this.namedOnLeaving },
       },
       caches,
       callSites,
