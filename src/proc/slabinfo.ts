@@ -92,8 +92,10 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
       return `${cf[r + C_MIN_PARTIAL]}\n`;
     case 'cpu_partial':
       return `${cf[r + C_CPU_PARTIAL]}\n`;
-    case 'aliases':
-      return `${cf[r + C_REFCOUNT]! - 1}\n`;
+    case 'aliases': {
+      const refcount = cf[r + C_REFCOUNT]!;
+      return `${refcount < 0 ? 0 : refcount - 1}\n`;
+    }
     case 'ctor': {
       const info = slub.caches[id]!;
       return info.ctor ? `${info.ctorName}+0x0/0x0\n` : '';

@@ -134,10 +134,11 @@ export class SlabCommon {
   /** kmem_cache_init() + create_kmalloc_caches(). */
   init(): void {
     const boot = bootCacheGeometry({ cpus: this.opts.cpus, kasan: this.opts.kasan });
-    const kc = this.createFromGeometry('kmem_cache', this.bootGeometry(boot.kmemCache, 'kmem_cache'), null, '', false);
-    const kcn = this.createFromGeometry('kmem_cache_node', this.bootGeometry(boot.kmemCacheNode, 'kmem_cache_node'), null, '', false);
-    this.cf[kc * C_FIELDS + C_REFCOUNT] = -1;
-    this.cf[kcn * C_FIELDS + C_REFCOUNT] = -1;
+    // create_boot_cache() leaves refcount -1 (exempt from merging): the two
+    // boot caches keep it, so sysfs names them plainly and no
+    // kmem_cache_destroy() can take them down.
+    const kc = this.createFromGeometry('kmem_cache', this.bootGeometry(boot.kmemCache, 'kmem_cache'), null, '', false, -1);
+    const kcn = this.createFromGeometry('kmem_cache_node', this.bootGeometry(boot.kmemCacheNode, 'kmem_cache_node'), null, '', false, -1);
     // bootstrap(): from here on every cache's descriptors are objects of
     // these two caches, the boot caches' own included.
     this.kmemCacheId = kc;
@@ -145,7 +146,10 @@ export class SlabCommon {
     this.allocDescriptors(kcn);
     this.allocDescriptors(kc);
     for (const spec of kmallocCreationOrder()) {
-      const id = this.createCache(spec.name, spec.size, { flags: spec.flags }, true);
+      // create_kmalloc_cache(): the whole object may be copied to or from
+      // user space (usersize = size, CONFIG_HARDENED_USERCOPY), which also
+      // makes every kmalloc cache unmergeable.
+      const id = this.createCache(spec.name, spec.size, { flags: spec.flags, useroffset: 0, usersize: spec.size }, true);
       this.kmallocCaches[spec.type * 32 + spec.index] = id;
     }
   }
@@ -279,6 +283,7 @@ export class SlabCommon {
     ctor: ((addr: number) => void) | null,
     ctorName: string,
     isKmalloc: boolean,
+    refcount = 1,
   ): number {
     const id = this.allocId();
     const cf = this.cf;
@@ -304,7 +309,7 @@ export class SlabCommon {
     cf[r + C_CPU_PARTIAL_SLABS] = g.cpuPartialSlabs;
     cf[r + C_USEROFFSET] = g.useroffset;
     cf[r + C_USERSIZE] = g.usersize;
-    cf[r + C_REFCOUNT] = 1;
+    cf[r + C_REFCOUNT] = refcount;
     cf[r + C_ALIVE] = 1;
     cf[r + C_DEBUG] = (g.flags & SLAB_DEBUG_FLAGS) !== 0 ? 1 : 0;
     cf[r + C_PARTIAL_HEAD] = -1;
@@ -399,14 +404,16 @@ export class SlabCommon {
   }
 
   /**
-   * kmem_cache_destroy(): drop a reference; the last one flushes the CPUs,
-   * frees every empty slab and unlinks the cache. Returns the number of
-   * objects still allocated (the caller reports them); a cache with objects
-   * left is kept, as the kernel keeps it.
+   * kmem_cache_destroy() as 6.12+ does it: drop a reference (a boot cache's
+   * -1 never reaches 0); the last one flushes the CPUs and frees every empty
+   * slab, then the cache leaves /proc/slabinfo, sysfs and name lookup even
+   * when objects are left. Such a cache is leaked, not released: its slabs
+   * stay and its objects can still be freed into it. Returns the number of
+   * objects still allocated (the caller reports them).
    */
   destroy(id: number): number {
     const r = id * C_FIELDS;
-    if (--this.cf[r + C_REFCOUNT]! > 0) return 0;
+    if (--this.cf[r + C_REFCOUNT]! !== 0) return 0;
     if (this.slub.hooks.cacheShrink !== null) this.slub.hooks.cacheShrink(id);
     this.slub.flushAll(id);
     // Free the empty partial slabs (free_partial); count what remains.
@@ -418,16 +425,14 @@ export class SlabCommon {
       }
       slab = next;
     }
-    if (this.cf[r + C_NR_SLABS]! > 0) {
-      this.cf[r + C_REFCOUNT] = 1;
-      return this.liveObjects(id);
-    }
-    this.cf[r + C_ALIVE] = 0;
+    const left = this.cf[r + C_NR_SLABS]! > 0 ? this.liveObjects(id) : 0;
+    // list_del() and sysfs_slab_unlink(), with or without objects left.
     const info = this.slub.caches[id]!;
-    this.byName.delete(info.name);
-    for (const a of info.aliases) this.byName.delete(a);
+    for (const n of [info.name, ...info.aliases]) if (this.byName.get(n) === id) this.byName.delete(n);
     const at = this.slabCaches.indexOf(id);
     if (at >= 0) this.slabCaches.splice(at, 1);
+    if (left > 0) return left;
+    this.cf[r + C_ALIVE] = 0;
     this.slub.caches[id] = undefined;
     this.freeIds.push(id);
     this.freeDescriptors(info);
