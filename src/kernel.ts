@@ -7,13 +7,15 @@
 import { Kasan } from './kasan/common.js';
 import { KernelBug, type KernelBugKind } from './lib/bug.js';
 import { Printk } from './lib/printk.js';
+import { RateLimit } from './lib/ratelimit.js';
 import { captureStack, formatFrame } from './lib/stacktrace.js';
+import { hexPrefixed } from './lib/vsprintf.js';
 import { MemAccess } from './memory/access.js';
 import { KasanMemAccess } from './memory/kasan_access.js';
 import { MAX_MEMORY, memparse, PAGE_SHIFT, PAGE_SIZE, Page, PhysMem } from './memory/memblock.js';
 import { PageArray } from './memory/page.js';
 import { dumpPage } from './page_alloc/debug.js';
-import { __GFP_ZERO, formatGfpMode, GfpMask } from './page_alloc/gfp.js';
+import { __GFP_NOWARN, __GFP_ZERO, formatGfp, formatGfpMode, GFP_SLAB_BUG_MASK, GfpMask } from './page_alloc/gfp.js';
 import {
   MAX_DMA_PFN,
   MAX_DMA32_PFN,
@@ -41,10 +43,11 @@ import {
 } from './page_alloc/watermark.js';
 import { ProcFs } from './proc/procfs.js';
 import { slabinfo, sysSlabRead } from './proc/slabinfo.js';
+import { getOrder } from './slub/calculate.js';
 import { printTainted, printTaintedVerbose, SlubDebug, TAINT_BAD_PAGE, TAINT_WARN } from './slub/debug.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
-import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_SLABS, C_OBJECT_SIZE, C_TOTAL_OBJECTS } from './slub/slab.js';
+import { C_ALLOCS, C_FIELDS, C_FREES, C_MIN_ORDER, C_NR_SLABS, C_OBJECT_SIZE, C_ORDER, C_SIZE, C_TOTAL_OBJECTS } from './slub/slab.js';
 import { type KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import { Slub } from './slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from './slub/slub_debug_param.js';
@@ -117,6 +120,9 @@ export class Kernel {
   readonly proc: ProcFs;
   readonly sys: ProcFs;
   readonly printk: Printk;
+  /** slab_out_of_memory()'s and warn_alloc()'s ratelimit states (DEFAULT_RATELIMIT_*). */
+  private readonly slubOomRs = new RateLimit('slab_out_of_memory');
+  private readonly nopageRs = new RateLimit('warn_alloc');
   minFreeKbytes = 0;
   readonly slub: Slub;
   readonly slab: SlabCommon;
@@ -179,7 +185,8 @@ export class Kernel {
       { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
       { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
       {
-        warn: (text) => this.warn(text),
+        warn: (text, file) => this.warn(text, [], file),
+        fixFlags: (gfp) => this.kmallocFixFlags(gfp),
         bugOn: (where, text) => this.bugOn(where, text),
         invalidFree: (cache, obj, reason) => this.slabErr(cache, reason, obj),
         outOfMemory: (cache, gfp) => this.slabOutOfMemory(cache, gfp),
@@ -429,6 +436,7 @@ export class Kernel {
 
   /** warn_alloc(): the allocation-failure warning and the Mem-Info summary. */
   private warnAlloc(order: number, gfp: number): void {
+    if (!this.ratelimited(this.nopageRs)) return;
     const lines = [
       `${this.task.comm}: page allocation failure: order:${order}, mode:${formatGfpMode(gfp)}, nodemask=(null)`,
       ...this.dumpStack(),
@@ -443,9 +451,10 @@ export class Kernel {
   }
 
   /** WARN(): the cut-here block with the stack. */
-  warn(text: string, extra: string[] = []): void {
-    const lines = ['------------[ cut here ]------------', text, ...extra];
-    lines.push(`WARNING: CPU: ${this.currentCpu} PID: ${this.task.pid} at mm/slub.c`);
+  warn(text: string, extra: string[] = [], file = 'mm/slub.c'): void {
+    const lines = ['------------[ cut here ]------------'];
+    if (text !== '') lines.push(text);
+    lines.push(...extra, `WARNING: CPU: ${this.currentCpu} PID: ${this.task.pid} at ${file}`);
     lines.push('Modules linked in:');
     lines.push(...this.dumpStack());
     lines.push('---[ end trace 0000000000000000 ]---');
@@ -476,19 +485,38 @@ export class Kernel {
     ]);
   }
 
-  /** slab_out_of_memory(): the rate-limited SLUB allocation failure lines. */
+  /** slab_out_of_memory() (6.12+ wording): the rate-limited SLUB allocation failure lines. */
   private slabOutOfMemory(cache: number, gfp: number): void {
+    if (gfp & __GFP_NOWARN || !this.ratelimited(this.slubOomRs)) return;
     const r = cache * C_FIELDS;
     const cf = this.slub.cf;
     const info = this.slub.caches[cache]!;
-    const free = this.slab.liveObjects(cache);
-    this.printk.printk(
-      `${[
-        `SLUB: Unable to allocate memory on node -1, gfp=${formatGfpMode(gfp)}`,
-        `  cache: ${info.name}, object size: ${cf[r + C_OBJECT_SIZE]}, buffer size: ${cf[r + 0]}, default order: ${cf[r + 6]}, min order: ${cf[r + 8]}`,
-        `  node 0: slabs: ${cf[r + C_NR_SLABS]}, objs: ${cf[r + C_TOTAL_OBJECTS]}, free: ${cf[r + C_TOTAL_OBJECTS]! - free}`,
-      ].join('\n')}\n`,
-    );
+    const objectSize = cf[r + C_OBJECT_SIZE]!;
+    const minOrder = cf[r + C_MIN_ORDER]!;
+    const lines = [
+      `SLUB: Unable to allocate memory on CPU ${this.currentCpu} (of node 0) on node -1, gfp=${formatGfpMode(gfp)}`,
+      `  cache: ${info.name}, object size: ${objectSize}, buffer size: ${cf[r + C_SIZE]}, default order: ${cf[r + C_ORDER]}, min order: ${minOrder}`,
+    ];
+    if (minOrder > getOrder(objectSize)) lines.push(`  ${info.name} debugging increased min order, use slab_debug=O to disable.`);
+    lines.push(`  node 0: slabs: ${cf[r + C_NR_SLABS]}, objs: ${cf[r + C_TOTAL_OBJECTS]}, free: ${this.slub.countPartialFreeApprox(cache)}`);
+    this.log(lines);
+  }
+
+  /** kmalloc_fix_flags(): the bits a slab allocation must not carry, dropped with a warning and a stack. */
+  private kmallocFixFlags(gfp: number): number {
+    const invalid = (gfp & GFP_SLAB_BUG_MASK) >>> 0;
+    const fixed = (gfp & ~GFP_SLAB_BUG_MASK) >>> 0;
+    this.log([
+      `Unexpected gfp: ${hexPrefixed(invalid)} (${formatGfp(invalid)}). Fixing up to gfp: ${hexPrefixed(fixed)} (${formatGfp(fixed)}). Fix your code!`,
+      ...this.dumpStack(),
+    ]);
+    return fixed;
+  }
+
+  /** __ratelimit() on the virtual clock, printing its "callbacks suppressed" line. */
+  private ratelimited(rs: RateLimit): boolean {
+    this.syncClock();
+    return rs.allow(this.printk.nowNs, (line) => this.printk.printk(`${line}\n`));
   }
 
   // ───────────────────────── the slab allocator API ─────────────────────────

@@ -159,6 +159,14 @@ export const GFP_TRANSHUGE_LIGHT =
   (GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) & ~__GFP_RECLAIM;
 export const GFP_TRANSHUGE = GFP_TRANSHUGE_LIGHT | __GFP_DIRECT_RECLAIM;
 
+/** mm/internal.h: the flags that say how hard to reclaim, passed on to a slab's pages. */
+export const GFP_RECLAIM_MASK =
+  __GFP_RECLAIM | __GFP_HIGH | __GFP_IO | __GFP_FS | __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC | __GFP_NOLOCKDEP;
+/** mm/internal.h: the placement constraints passed on to a slab's pages. */
+export const GFP_CONSTRAINT_MASK = __GFP_HARDWALL | __GFP_THISNODE;
+/** mm/slab.h: flags a slab allocation must not carry (kmalloc_fix_flags() drops them). */
+export const GFP_SLAB_BUG_MASK = (__GFP_DMA32 | __GFP_HIGHMEM | ~__GFP_BITS_MASK) >>> 0;
+
 /** The mobility bits gfp_migratetype() reads (gfp.h). */
 export const GFP_MOVABLE_MASK = __GFP_RECLAIMABLE | __GFP_MOVABLE;
 export const GFP_MOVABLE_SHIFT = 3;

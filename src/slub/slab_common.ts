@@ -6,8 +6,7 @@
  */
 import { PAGE_SIZE } from '../memory/memblock.js';
 import { PGTY_large_kmalloc, PGTY_NONE } from '../memory/page.js';
-import { __GFP_ACCOUNT, __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_NOWARN, __GFP_RECLAIMABLE, __GFP_ZERO, GFP_KERNEL } from '../page_alloc/gfp.js';
-import { MAX_PAGE_ORDER } from '../page_alloc/mmzone.js';
+import { __GFP_ACCOUNT, __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_NOWARN, __GFP_RECLAIMABLE, __GFP_ZERO, GFP_KERNEL, GFP_SLAB_BUG_MASK } from '../page_alloc/gfp.js';
 import { type CacheGeometry, computeCacheGeometry, getOrder } from './calculate.js';
 import {
   bootCacheGeometry,
@@ -130,6 +129,9 @@ export class SlabCommon {
   }
 
   // ───────────────────────── boot ─────────────────────────
+
+  /** WARN_ON_ONCE_GFP(order > MAX_PAGE_ORDER) has fired (a large kmalloc above KMALLOC_MAX_SIZE). */
+  private largeOrderWarned = false;
 
   /** kmem_cache_init() + create_kmalloc_caches(). */
   init(): void {
@@ -479,11 +481,17 @@ export class SlabCommon {
    * requested size.
    */
   kmallocLarge(size: number, gfp: number): number {
-    const order = getOrder(size);
-    if (order > MAX_PAGE_ORDER) {
-      if (!(gfp & __GFP_NOWARN)) this.slub.reports.warn(`kmalloc: size ${size} is above KMALLOC_MAX_SIZE (${KMALLOC_MAX_SIZE})`);
+    // The page allocator refuses an order above MAX_PAGE_ORDER with one
+    // WARN_ON_ONCE_GFP() per boot (none with __GFP_NOWARN) and NULL.
+    if (size > KMALLOC_MAX_SIZE) {
+      if (!(gfp & __GFP_NOWARN) && !this.largeOrderWarned) {
+        this.largeOrderWarned = true;
+        this.slub.reports.warn('', 'mm/page_alloc.c');
+      }
       return 0;
     }
+    if ((gfp & GFP_SLAB_BUG_MASK) !== 0) gfp = this.slub.reports.fixFlags(gfp);
+    const order = getOrder(size);
     const pfn = this.slub.pa.allocPagesPfn(order, gfp | __GFP_COMP);
     if (pfn < 0) return 0;
     const p = this.slub.pages;

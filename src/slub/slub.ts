@@ -20,7 +20,7 @@
  */
 import { PAGE_SHIFT } from '../memory/memblock.js';
 import { type PageArray, PG, PGTY, SlabWord } from '../memory/page.js';
-import { Gfp } from '../page_alloc/gfp.js';
+import { GFP_CONSTRAINT_MASK, GFP_RECLAIM_MASK, GFP_SLAB_BUG_MASK, Gfp } from '../page_alloc/gfp.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
 import { type CacheInfo, CF, DirectMap, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
@@ -48,8 +48,8 @@ export interface SlubHooks {
 
 /** Reports the slab layer raises; the kernel object supplies them. */
 export interface SlubReports {
-  /** WARN(): "------------[ cut here ]------------" ... */
-  warn(text: string): void;
+  /** WARN() in `file` (mm/slub.c by default); an empty text is a WARN_ON(). */
+  warn(text: string, file?: string): void;
   /** A kernel BUG_ON() that kmem survives (the object is not freed). */
   bugOn(where: string, text: string): void;
   /** slab_err()/object_err() of an invalid pointer given to free. */
@@ -58,6 +58,8 @@ export interface SlubReports {
   notKmalloc(pfn: number): void;
   /** slab_out_of_memory(). */
   outOfMemory(s: number, gfp: number): void;
+  /** kmalloc_fix_flags(): warn about GFP_SLAB_BUG_MASK bits and return gfp without them. */
+  fixFlags(gfp: number): number;
 }
 
 export class Slub {
@@ -318,7 +320,10 @@ export class Slub {
   newSlab(s: number, gfp: number): number {
     const cf = this.cf;
     const r = s * CF.FIELDS;
-    const flags = cf[r + CF.ALLOCFLAGS]! | (gfp & ~Gfp.ZERO);
+    // new_slab(): the zone and mobility come from the cache (allocflags), only
+    // the caller's reclaim behaviour and placement constraints pass on.
+    if ((gfp & GFP_SLAB_BUG_MASK) !== 0) gfp = this.reports.fixFlags(gfp);
+    const flags = cf[r + CF.ALLOCFLAGS]! | (gfp & (GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK));
     let order = cf[r + CF.ORDER]!;
     let objects = cf[r + CF.OBJECTS]!;
     let allocGfp = (flags | Gfp.NOWARN | Gfp.NORETRY) & ~Gfp.NOFAIL;
@@ -878,6 +883,28 @@ export class Slub {
       n += this.slabObjects[slab]! - this.slabInuse(slab);
     }
     return n;
+  }
+
+  /**
+   * count_partial_free_approx(): free objects on the node partial list,
+   * exact up to MAX_PARTIAL_TO_SCAN (10000) slabs; beyond, 5000 slabs from
+   * each end scaled to the list's length (mult_frac), at most the node's
+   * objects.
+   */
+  countPartialFreeApprox(s: number): number {
+    const r = s * CF.FIELDS;
+    const nrPartial = this.cf[r + CF.NR_PARTIAL]!;
+    if (nrPartial <= 10000) return this.countPartialFree(s);
+    let x = 0;
+    let scanned = 0;
+    for (let slab = this.cf[r + CF.PARTIAL_HEAD]!; slab >= 0 && scanned < 5000; slab = this.pages.next[slab]!, scanned++) {
+      x += this.slabObjects[slab]! - this.slabInuse(slab);
+    }
+    for (let slab = this.cf[r + CF.PARTIAL_TAIL]!; slab >= 0 && scanned < 10000; slab = this.pages.prev[slab]!, scanned++) {
+      x += this.slabObjects[slab]! - this.slabInuse(slab);
+    }
+    x = Math.floor(x / scanned) * nrPartial + Math.floor(((x % scanned) * nrPartial) / scanned);
+    return Math.min(x, this.cf[r + CF.TOTAL_OBJECTS]!);
   }
 
   /** Objects in use on the node partial list (count_partial with count_inuse). */
