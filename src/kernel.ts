@@ -123,6 +123,8 @@ export class Kernel {
   /** slab_out_of_memory()'s and warn_alloc()'s ratelimit states (DEFAULT_RATELIMIT_*). */
   private readonly slubOomRs = new RateLimit('slab_out_of_memory');
   private readonly nopageRs = new RateLimit('warn_alloc');
+  /** free_large_kmalloc()'s WARN_ON_ONCE has fired. */
+  private notKmallocWarned = false;
   minFreeKbytes = 0;
   readonly slub: Slub;
   readonly slab: SlabCommon;
@@ -191,7 +193,12 @@ export class Kernel {
         invalidFree: (cache, obj, reason) => this.slabErr(cache, reason, obj),
         outOfMemory: (cache, gfp) => this.slabOutOfMemory(cache, gfp),
         notKmalloc: (pfn) => {
-          this.warn('kfree: Not a kmalloc allocation', dumpPage(this.pages, pfn, this.pageAlloc.pageZone(pfn), 'Not a kmalloc allocation'));
+          // free_large_kmalloc(): WARN_ON_ONCE(!large_kmalloc), then dump_page() each time.
+          if (!this.notKmallocWarned) {
+            this.notKmallocWarned = true;
+            this.warn('');
+          }
+          this.log(dumpPage(this.pages, pfn, this.pageAlloc.pageZone(pfn), 'Not a kmalloc allocation'));
         },
       },
     );

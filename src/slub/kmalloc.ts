@@ -38,6 +38,8 @@ export class Kmalloc {
   private readonly pageType: Uint8Array;
   private readonly slabCache: Int32Array;
   private readonly cf: Int32Array;
+  /** virt_to_cache()'s WARN_ONCE has fired. */
+  private notSlabWarned = false;
 
   constructor(common: SlabCommon, memSize: number) {
     this.common = common;
@@ -148,13 +150,17 @@ export class Kmalloc {
   private cacheFreeSlow(s: number, addr: number): void {
     const head = this.slabOf(addr);
     if (head < 0) {
-      this.slub.reports.warn('kmem_cache_free: Object is not a Slab page!');
+      // virt_to_cache()'s WARN_ONCE; cache_from_obj() then gives up on the object.
+      if (!this.notSlabWarned) {
+        this.notSlabWarned = true;
+        this.slub.reports.warn('virt_to_cache: Object is not a Slab page!');
+      }
       return;
     }
     const actual = this.slub.pages.slabCache[head]!;
     if (actual !== s) {
       this.slub.reports.warn(
-        `kmem_cache_free: Wrong slab cache. ${this.slub.caches[s]!.name} but object is from ${this.slub.caches[actual]!.name}`,
+        `cache_from_obj: Wrong slab cache. ${this.slub.caches[s]!.name} but object is from ${this.slub.caches[actual]!.name}`,
       );
       this.slub.debug?.printTrackingOf(actual, addr);
       s = actual;

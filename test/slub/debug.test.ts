@@ -620,7 +620,7 @@ describe('consistency checks', () => {
     const from = k.dmesg().length;
     k.kmemCacheFree(b, p);
     const ours = since(k, from);
-    expect(ours).toContain('kmem_cache_free: Wrong slab cache. cache_b but object is from cache_a');
+    expect(ours).toContain('cache_from_obj: Wrong slab cache. cache_b but object is from cache_a');
     expect(ours.some((l) => l.startsWith('Allocated in '))).toBe(true);
     expect(k.slabValidate(a)).toBe(0); // freed to cache_a, where it belongs
     k.kmemCacheDestroy(a);

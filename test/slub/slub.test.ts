@@ -406,7 +406,7 @@ describe('error paths', () => {
     const b = k.kmemCacheCreate('cache_b', 100, { flags: SLAB_NO_MERGE });
     const o = k.kmemCacheAlloc(b, GFP_KERNEL);
     k.kmemCacheFree(a, o);
-    expect(dmesgText(k)).toContain('kmem_cache_free: Wrong slab cache. cache_a but object is from cache_b');
+    expect(dmesgText(k)).toContain('cache_from_obj: Wrong slab cache. cache_a but object is from cache_b');
   });
 
   it('a pointer into the middle of an object is an invalid object pointer', () => {
@@ -417,13 +417,27 @@ describe('error paths', () => {
     expect(dmesgText(k)).toContain('kmalloc-64');
   });
 
-  it('kfree of a page that is neither slab nor large kmalloc warns', () => {
+  it('kfree of a page that is neither slab nor large kmalloc: WARN_ON_ONCE, then dump_page each time', () => {
     const k = boot({ memory: '32M' });
     const page = k.allocPages(0, GFP_KERNEL);
     k.kfree(page);
+    k.kfree(page);
+    const lines = k.dmesg().map((l) => l.replace(/^\[[ \d.]+\] /, ''));
+    expect(lines.filter((l) => l === '------------[ cut here ]------------')).toHaveLength(1);
+    // The WARN_ON has no message: the WARNING line follows the cut.
+    expect(lines[lines.indexOf('------------[ cut here ]------------') + 1]).toMatch(/^WARNING: CPU: 0 PID: \d+ at mm\/slub\.c/);
+    expect(lines.filter((l) => l === 'page dumped because: Not a kmalloc allocation')).toHaveLength(2);
+  });
+
+  it('kmemCacheFree of a page that is not a slab: virt_to_cache WARN_ONCE, nothing freed', () => {
+    const k = boot({ memory: '32M' });
+    const c = k.kmemCacheCreate('some_cache', 100, {});
+    const page = k.allocPages(0, GFP_KERNEL);
+    k.kmemCacheFree(c, page);
+    k.kmemCacheFree(c, page + 128);
     const text = dmesgText(k);
-    expect(text).toContain('------------[ cut here ]------------');
-    expect(text).toContain('Not a kmalloc allocation');
+    expect(text.match(/virt_to_cache: Object is not a Slab page!/g)).toHaveLength(1);
+    expect(text.match(/cut here/g)).toHaveLength(1);
   });
 
   it('rejects bad sizes and caches', () => {
