@@ -173,8 +173,12 @@ export class Kernel {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name}: expected an integer ${lo}..${hi}, got ${String(v)}`);
       return v;
     };
-    const slubMinOrder = checkInt(opts.slubMinOrder, 'slubMinOrder', 0, MAX_PAGE_ORDER, 0);
-    const slubMaxOrder = checkInt(opts.slubMaxOrder, 'slubMaxOrder', 0, MAX_PAGE_ORDER, 3);
+    // slub_min_order= raises the maximum to itself, slub_max_order= lowers
+    // the minimum to itself (6.7+); given both, as if in this order, the
+    // maximum wins.
+    let slubMinOrder = checkInt(opts.slubMinOrder, 'slubMinOrder', 0, MAX_PAGE_ORDER, 0);
+    const slubMaxOrder = checkInt(opts.slubMaxOrder, 'slubMaxOrder', 0, MAX_PAGE_ORDER, Math.max(3, slubMinOrder));
+    slubMinOrder = Math.min(slubMinOrder, slubMaxOrder);
     const slubMinObjects = checkInt(opts.slubMinObjects, 'slubMinObjects', 0, 32767, 0);
     const debug = parseSlubDebug(opts.slubDebug);
     for (const w of debug.warnings) this.printk.printk(`${w}\n`);
@@ -233,7 +237,7 @@ export class Kernel {
     }
     this.slab = new SlabCommon(this.slub, {
       cpus,
-      slubMinOrder: Math.min(slubMinOrder, slubMaxOrder),
+      slubMinOrder,
       slubMaxOrder,
       slubMinObjects,
       slabNomerge: opts.slabNomerge === true,
@@ -244,7 +248,7 @@ export class Kernel {
       rand32: () => this.rand32(),
     });
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
-    this.printk.printk(`SLUB: HWalign=64, Order=${Math.min(slubMinOrder, slubMaxOrder)}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
+    this.printk.printk(`SLUB: HWalign=64, Order=${slubMinOrder}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
     this.slab.init();
     this.kmallocApi.buildSizeTable();
     this.proc.register('/proc/slabinfo', () => slabinfo(this.slab));

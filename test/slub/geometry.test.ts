@@ -12,6 +12,7 @@
  *   leftover (PAGE_SIZE << order) % size is <= 1/16 of the slab (then 1/8, 1/4, 1/2).
  */
 import { describe, expect, it } from 'vitest';
+import { boot } from '../../src/kernel.js';
 import {
   calcSlabOrder,
   calculateAlignment,
@@ -1847,5 +1848,46 @@ describe('argument checking', () => {
     expect(() => linuxVersion(5, 15)).toThrow(/major/);
     expect(() => kmemCacheObjectSize(0)).toThrow(/nrNodeIds/);
     expect(LINUX_VERSION_DEFAULT).toBe(V6_18);
+  });
+});
+
+describe('boot options slubMinOrder, slubMaxOrder, slubMinObjects, slabNomerge', () => {
+  const bootLine = (k: ReturnType<typeof boot>) => k.dmesg().find((l) => l.includes('SLUB: HWalign='))!.replace(/^\[[ \d.]+\] /, '');
+  const order = (k: ReturnType<typeof boot>, name: string) => k.sys.read(`/sys/kernel/slab/${name}/order`);
+
+  it('slub_min_order above the default maximum raises the maximum (6.7+)', () => {
+    const k = boot({ memory: '64M', cpus: 2, slubMinOrder: 4 });
+    expect(bootLine(k)).toBe('SLUB: HWalign=64, Order=4-4, MinObjects=0, CPUs=2, Nodes=1');
+    expect(order(k, 'kmalloc-8')).toBe('4\n');
+    expect(k.sys.read('/sys/kernel/slab/kmalloc-8/objs_per_slab')).toBe(`${(4096 << 4) / 8}\n`);
+  });
+
+  it('slub_max_order below slub_min_order lowers the minimum', () => {
+    const k = boot({ memory: '64M', cpus: 2, slubMinOrder: 3, slubMaxOrder: 1 });
+    expect(bootLine(k)).toBe('SLUB: HWalign=64, Order=1-1, MinObjects=0, CPUs=2, Nodes=1');
+    expect(order(k, 'kmalloc-8k')).toBe('1\n');
+  });
+
+  it('slub_max_order=0 makes every slab one page', () => {
+    const k = boot({ memory: '64M', cpus: 2, slubMaxOrder: 0 });
+    expect(bootLine(k)).toBe('SLUB: HWalign=64, Order=0-0, MinObjects=0, CPUs=2, Nodes=1');
+    for (const name of ['kmalloc-1k', 'kmalloc-2k', 'kmalloc-4k']) expect(order(k, name)).toBe('0\n');
+    // kmalloc-8k does not fit in one page: calculate_order() falls back to get_order(size).
+    expect(order(k, 'kmalloc-8k')).toBe('1\n');
+  });
+
+  it('slub_min_objects raises the order for more objects per slab', () => {
+    const k = boot({ memory: '64M', cpus: 2, slubMinObjects: 32 });
+    expect(bootLine(k)).toBe('SLUB: HWalign=64, Order=0-3, MinObjects=32, CPUs=2, Nodes=1');
+    // 32 x 1k wants order 3 (the default min_objects of 2 CPUs, 12, gives order 2).
+    expect(order(k, 'kmalloc-1k')).toBe('3\n');
+  });
+
+  it('slab_nomerge keeps caches that would merge apart', () => {
+    const merged = boot({ memory: '64M', cpus: 2 });
+    expect(merged.kmemCacheCreate('one', 200, {})).toBe(merged.kmemCacheCreate('two', 200, {}));
+    const apart = boot({ memory: '64M', cpus: 2, slabNomerge: true });
+    expect(apart.kmemCacheCreate('one', 200, {})).not.toBe(apart.kmemCacheCreate('two', 200, {}));
+    expect(apart.slub.caches[apart.slab.findByName('one')]!.sysfsName).toBe('one');
   });
 });
