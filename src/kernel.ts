@@ -194,7 +194,7 @@ export class Kernel {
         warn: (text, file) => this.warn(text, [], file),
         fixFlags: (gfp) => this.kmallocFixFlags(gfp),
         bugOn: (where, text) => this.bugOn(where, text),
-        invalidFree: (cache, obj, reason) => this.slabErr(cache, reason, obj),
+        invalidFree: (cache, obj) => this.slub.debug!.invalidObjectPointer(cache, this.slub.virtToSlab(obj), obj),
         outOfMemory: (cache, gfp) => this.slabOutOfMemory(cache, gfp),
         notKmalloc: (pfn) => {
           // free_large_kmalloc(): WARN_ON_ONCE(!large_kmalloc), then dump_page() each time.
@@ -481,18 +481,6 @@ export class Kernel {
       'Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI',
       ...this.dumpStack(),
       `kmem: ${text}`,
-    ]);
-  }
-
-  /** slab_err(): a SLUB consistency error about one object. */
-  slabErr(cache: number, reason: string, _obj: number): void {
-    const name = this.slub.caches[cache]?.name ?? '?';
-    this.reportBug('slub', [
-      '=============================================================================',
-      `BUG ${name} (${printTainted(this.taintMask)}): ${reason}`,
-      '-----------------------------------------------------------------------------',
-      '',
-      ...this.dumpStack(),
     ]);
   }
 

@@ -972,6 +972,16 @@ export class SlubDebug {
 
   // ───────────────────────── free ─────────────────────────
 
+  /**
+   * A free of a pointer into slab `pfn` that is no object start, reported as
+   * slab_err() does under slub_debug=F (a plain kernel would not notice and
+   * corrupt the freelist; kmem refuses the free on every cache).
+   */
+  invalidObjectPointer(s: number, pfn: number, obj: number): void {
+    this.slabErr(s, pfn, `Invalid object pointer 0x${ptr(obj)}`);
+    this.flush();
+  }
+
   /** free_consistency_checks(). */
   private freeConsistencyChecks(s: number, pfn: number, obj: number): boolean {
     if (!this.checkValidPointer(s, pfn, obj)) {

@@ -125,7 +125,7 @@ export class Kmalloc {
     if (hook !== null) hook(s, addr);
     // slub_debug=F: free_debug_processing() reports "Invalid object pointer" itself.
     else if (this.slub.debug?.checksPointers(s)) this.slub.doSlabFree(s, head, addr);
-    else this.slub.reports.invalidFree(s, addr, `Invalid object pointer 0x${addr.toString(16)}`);
+    else this.slub.reports.invalidFree(s, addr);
   }
 
   /**

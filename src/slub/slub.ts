@@ -52,8 +52,8 @@ export interface SlubReports {
   warn(text: string, file?: string): void;
   /** A kernel BUG_ON() that kmem survives (the object is not freed). */
   bugOn(where: string, text: string): void;
-  /** slab_err()/object_err() of an invalid pointer given to free. */
-  invalidFree(s: number, obj: number, reason: string): void;
+  /** slab_err() of a pointer given to free that is no object start. */
+  invalidFree(s: number, obj: number): void;
   /** kfree() of a page that is neither a slab nor a large kmalloc. */
   notKmalloc(pfn: number): void;
   /** slab_out_of_memory(). */
