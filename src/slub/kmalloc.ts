@@ -16,8 +16,6 @@ import type { Slub } from './slub.js';
 const enum BulkEntry {
   /** Not a plain object of the cache: freed one by one (or NULL, skipped). */
   OTHER = -1,
-  /** Already on a detached freelist. */
-  TAKEN = -2,
 }
 
 export class Kmalloc {
@@ -329,8 +327,10 @@ export class Kmalloc {
   }
 
   // build_detached_freelist() leaves the caller's array as it was (the
-  // kernel NULLs what it takes): bulkHeads marks each entry instead.
+  // kernel permutes it): bulkHeads holds each entry's slab, bulkOrder the
+  // kernel's permutation of the entries.
   private bulkHeads = new Int32Array(64);
+  private bulkOrder = new Int32Array(64);
 
   /**
    * kmem_cache_free_bulk(): build_detached_freelist() takes the last object,
@@ -341,7 +341,10 @@ export class Kmalloc {
   freeBulk(s: number, addrs: ArrayLike<number>): void {
     const slub = this.slub;
     const n = addrs.length;
-    if (this.bulkHeads.length < n) this.bulkHeads = new Int32Array(n);
+    if (this.bulkHeads.length < n) {
+      this.bulkHeads = new Int32Array(n);
+      this.bulkOrder = new Int32Array(n);
+    }
     const heads = this.bulkHeads;
     const memSize = this.memSize;
     const pageHead = this.pageHead;
@@ -372,11 +375,16 @@ export class Kmalloc {
       heads[k] = checked || obj === 0 || slabCache[head] !== s || idx * size !== off || idx >= slabObjects[head]! ? BulkEntry.OTHER : head;
     }
     // heads[k]: the slab of a plain object of this cache, OTHER for anything
-    // else, TAKEN once the object has joined a detached freelist.
-    for (let last = n - 1; last >= 0; last--) {
-      const head = heads[last]!;
-      if (head === BulkEntry.TAKEN) continue;
-      const obj = addrs[last]! >>> 0;
+    // else. order[] is p[] as the kernel permutes it: each object that joins
+    // a detached freelist is swapped to the end of the part still to do, so
+    // the next freelist starts from the last entry left, as there.
+    const order = this.bulkOrder;
+    for (let k = 0; k < n; k++) order[k] = k;
+    let left = n;
+    while (left > 0) {
+      const first = order[--left]!;
+      const head = heads[first]!;
+      const obj = addrs[first]! >>> 0;
       if (head === BulkEntry.OTHER) {
         // NULL is skipped; anything but a plain object of this cache takes
         // the one-by-one path, which reports what is wrong with it.
@@ -386,25 +394,30 @@ export class Kmalloc {
       let dHead = obj;
       let cnt = 1;
       let lookahead = 3;
-      for (let j = last - 1; j >= 0; j--) {
-        const hj = heads[j]!;
-        if (hj === BulkEntry.TAKEN) continue;
-        if (hj === head) {
-          const o = addrs[j]! >>> 0;
-          heads[j] = BulkEntry.TAKEN;
-          // set_freepointer()'s BUG_ON(object == fp): the same object twice in a row.
-          if (o === dHead) {
-            slub.naiveDoubleFree(o);
-            continue;
-          }
-          slub.setFreepointer(s, o, dHead);
-          dHead = o;
-          cnt++;
-          lookahead = 3;
-        } else if (--lookahead === 0) {
-          break;
+      let same = left;
+      for (let j = left; j > 0; ) {
+        const e = order[--j]!;
+        if (heads[e] !== head) {
+          // Three misses end the look-ahead (never reset by a hit).
+          if (--lookahead === 0) break;
+          continue;
         }
+        const o = addrs[e]! >>> 0;
+        same--;
+        if (j !== same) {
+          order[j] = order[same]!;
+          order[same] = e;
+        }
+        // set_freepointer()'s BUG_ON(object == fp): the same object twice in a row.
+        if (o === dHead) {
+          slub.naiveDoubleFree(o);
+          continue;
+        }
+        slub.setFreepointer(s, o, dHead);
+        dHead = o;
+        cnt++;
       }
+      left = same;
       cf[r + CF.FREES]! += cnt;
       const i = slub.cpuBase + s;
       if (head !== slub.cpuSlab[i]) {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { boot } from '../../src/kernel.js';
 import { directMapAddress } from '../../src/lib/vsprintf.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
 
 function activeObjs(k: ReturnType<typeof boot>, name: string): number {
   const line = k.proc
@@ -178,5 +179,69 @@ describe('the object-start check on free', () => {
       expect(k.dmesg().slice(before).join('\n')).toContain('Invalid object pointer');
     }
     k.kfree(p);
+  });
+});
+
+describe('kmem_cache_free_bulk: the detached freelists of build_detached_freelist()', () => {
+  /**
+   * The kernel's walk, on plain arrays: take the last entry, gather the
+   * others of its slab from the end down (swapping each to the end of what
+   * is left), stop after three misses; each group goes to the front of its
+   * slab's freelist.
+   */
+  function model(p: number[], slabOf: (o: number) => number): { lists: Map<number, number[]>; groups: number } {
+    const lists = new Map<number, number[]>();
+    let groups = 0;
+    let size = p.length;
+    while (size > 0) {
+      const first = p[--size]!;
+      const slab = slabOf(first);
+      const chain = [first];
+      let same = size;
+      let lookahead = 3;
+      while (size > 0) {
+        const o = p[--size]!;
+        if (slabOf(o) === slab) {
+          chain.unshift(o);
+          same--;
+          if (size !== same) [p[size], p[same]] = [p[same]!, p[size]!];
+          continue;
+        }
+        if (--lookahead === 0) break;
+      }
+      size = same;
+      groups++;
+      lists.set(slab, [...chain, ...(lists.get(slab) ?? [])]);
+    }
+    return { lists, groups };
+  }
+
+  it('builds the same chains, in the same order, as the kernel', () => {
+    const k = boot({ memory: '64M', cpus: 1, slubStats: true });
+    const c = k.kmemCacheCreate('bulk_order', 64, { flags: SLAB_NO_MERGE });
+    const slowFrees = () => Number(k.sys.read('/sys/kernel/slab/bulk_order/free_slowpath').split(' ')[0]);
+    // Four full slabs; the last is the cpu slab, left out.
+    const all = Array.from({ length: 256 }, () => k.kmemCacheAlloc(c, GFP_KERNEL));
+    const slabOf = (o: number) => Math.floor(o / 4096);
+    const bySlab = [...new Set(all.map(slabOf))].sort((a, b) => a - b);
+    expect(bySlab).toHaveLength(4);
+    const cpuSlab = slabOf(all[255]!);
+    const [s0, s1, s2] = bySlab.filter((s) => s !== cpuSlab).map((s) => all.filter((o) => slabOf(o) === s));
+    // Interleaved so that the look-ahead runs out and the swaps matter.
+    const p = [s0![0]!, s1![0]!, s0![1]!, s2![0]!, s1![1]!, s2![1]!, s2![2]!, s0![2]!, s1![2]!, s0![3]!, s2![3]!, s1![3]!, s0![4]!];
+    const want = model([...p], slabOf);
+    const before = slowFrees();
+    k.kmemCacheFreeBulk(c, p);
+    // One __slab_free per detached freelist: the look-ahead decides how many.
+    expect(slowFrees() - before).toBe(want.groups);
+    expect(want.groups).toBe(7); // worked by hand: A4+A3, C3, B3+B2, A2, C2+C1+C0, B1+B0, A1+A0
+    for (const [slab, chain] of want.lists) {
+      const got: number[] = [];
+      for (let o = k.slub.slabFreelist(c, slab); o !== 0; o = k.slub.getFreepointer(c, o)) got.push(o);
+      expect(got).toEqual(chain);
+    }
+    // The caller's array is left as it was.
+    expect(p[0]).toBe(s0![0]);
+    expect(p[12]).toBe(s0![4]);
   });
 });
