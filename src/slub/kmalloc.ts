@@ -5,7 +5,7 @@
  * Every entry point validates its arguments and then takes the same fast
  * path the kernel does; the checks are integer compares on typed arrays.
  */
-import { PGTY } from '../memory/page.js';
+import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
 import { CF, reciprocalIndex, SlubStat } from './slab.js';
@@ -211,9 +211,22 @@ export class Kmalloc {
 
   /** ksize(): the usable size of an allocation; the caller may use all of it (skip_orig_size_check). */
   ksize(addr: number): number {
-    const head = addr <= KmallocConst.ZERO_SIZE_PTR ? -3 : this.slabOf(addr);
-    if (head >= 0) this.slub.debug?.skipOrigSizeCheck(this.slub.pages.slabCache[head]!, addr);
-    return this.usableSize(addr);
+    if (addr <= KmallocConst.ZERO_SIZE_PTR) return 0;
+    const head = this.slabOf(addr);
+    if (head >= 0) {
+      this.slub.debug?.skipOrigSizeCheck(this.slub.pages.slabCache[head]!, addr);
+      return this.common.slabKsize(this.slub.pages.slabCache[head]!);
+    }
+    // __ksize() of a folio that is not a slab: its size, if it is bigger than
+    // any kmalloc cache and addr is its start; else WARN_ON() and 0.
+    const p = this.slub.pages;
+    const h = p.compoundHead(Math.floor(addr / 4096));
+    const folioSize = p.flags[h]! & (1 << PG.head) ? 4096 << p.order[h]! : 4096;
+    if (folioSize <= KmallocConst.MAX_CACHE_SIZE || addr !== h * 4096) {
+      this.slub.reports.warn('', 'mm/slab_common.c');
+      return 0;
+    }
+    return folioSize;
   }
 
   /** __ksize() without its side effect. */

@@ -115,6 +115,19 @@ describe('kmalloc', () => {
     }
   });
 
+  it('ksize() of something that is not a slab object: a folio above 8 KiB by its start, else WARN_ON and 0', () => {
+    const k = boot({ memory: '32M' });
+    const big = k.kmalloc(20000, GFP_KERNEL);
+    expect(k.ksize(big)).toBe(32768);
+    const warnings = () => k.dmesg().filter((l) => l.includes('WARNING: CPU: 0')).length;
+    expect(warnings()).toBe(0);
+    expect(k.ksize(big + 4096)).toBe(0); // not the folio's start
+    expect(warnings()).toBe(1);
+    expect(k.ksize(k.allocPages(0, GFP_KERNEL))).toBe(0); // one page is no larger than kmalloc-8k
+    expect(warnings()).toBe(2);
+    expect(dmesgText(k)).toContain('at mm/slab_common.c');
+  });
+
   it('kmalloc(8193) is an order-2 large kmalloc whose pages kfree returns', () => {
     const k = boot({ memory: '32M' });
     k.drainAllPages();
