@@ -47,7 +47,7 @@ import { getOrder } from './slub/calculate.js';
 import { printTainted, printTaintedVerbose, SlubDebug, TAINT_BAD_PAGE, TAINT_WARN } from './slub/debug.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
-import { C_ALLOCS, C_FIELDS, C_FREES, C_MIN_ORDER, C_NR_SLABS, C_OBJECT_SIZE, C_ORDER, C_SIZE, C_TOTAL_OBJECTS } from './slub/slab.js';
+import { C_ALLOCS, C_FIELDS, C_FREES, C_MIN_ORDER, C_NR_SLABS, C_OBJECT_SIZE, C_ORDER, C_SIZE, C_TOTAL_OBJECTS, CF } from './slub/slab.js';
 import { type KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import { Slub } from './slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from './slub/slub_debug_param.js';
@@ -428,6 +428,10 @@ export class Kernel {
   /** slab validate (/sys/kernel/slab/<cache>/validate): the errors found, counted as lib/slub_kunit.c counts them. */
   slabValidate(cache: KmemCache): number {
     this.slab.checkCache(cache);
+    // validate_store(): only a cache with slub_debug flags (kmem_cache_debug), else -EINVAL.
+    if (this.slub.cf[cache * C_FIELDS + CF.DEBUG] === 0) {
+      throw new RangeError(`cache: ${this.slub.caches[cache]!.name} has no slub_debug flags; validate needs them (the kernel's validate_store returns -EINVAL)`);
+    }
     return this.slub.debug!.validate(cache);
   }
 

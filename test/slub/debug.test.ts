@@ -696,3 +696,13 @@ describe('kzalloc and krealloc under FZPU', () => {
     expect(k.slub.debug!.errors).toBe(0);
   });
 });
+
+describe('validate', () => {
+  it('refuses a cache without slub_debug flags, as validate_store() returns -EINVAL', () => {
+    const k = boot({ memory: '32M', cpus: 1 });
+    expect(() => k.slabValidate(k.kmemCacheByName('kmalloc-64'))).toThrow(RangeError);
+    expect(() => k.slabValidate(k.kmemCacheByName('kmalloc-64'))).toThrow(/cache: kmalloc-64 has no slub_debug flags/);
+    const d = boot({ memory: '32M', cpus: 1, slubDebug: 'F,kmalloc-64' });
+    expect(d.slabValidate(d.kmemCacheByName('kmalloc-64'))).toBe(0);
+  });
+});
