@@ -134,9 +134,11 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
       return nodeCount(slub.countPartialInuse(id));
     case 'cpu_slabs': {
       let n = 0;
+      // show_slab_objects(SO_CPU): a CPU without a cpu slab is skipped,
+      // its cpu partial slabs with it.
       for (let cpu = 0; cpu < cpus; cpu++) {
-        if (slub.st.cpuSlab[cpu * MAX_CACHES + id]! >= 0) n++;
-        n += slub.cpuPartialCount(id, cpu);
+        if (slub.st.cpuSlab[cpu * MAX_CACHES + id]! < 0) continue;
+        n += 1 + slub.cpuPartialCount(id, cpu);
       }
       return nodeCount(n);
     }
