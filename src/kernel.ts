@@ -8,7 +8,7 @@ import { Kasan } from './kasan/common.js';
 import { KernelBug, type KernelBugKind } from './lib/bug.js';
 import { Printk } from './lib/printk.js';
 import { RateLimit } from './lib/ratelimit.js';
-import { captureStack, formatFrame } from './lib/stacktrace.js';
+import { beginEntry, captureStack, endEntry, entryStackTrace, formatFrame } from './lib/stacktrace.js';
 import { hexPrefixed } from './lib/vsprintf.js';
 import { MemAccess } from './memory/access.js';
 import { KasanMemAccess } from './memory/kasan_access.js';
@@ -233,6 +233,7 @@ export class Kernel {
     if (opts.kasan === 'generic') {
       this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared });
       this.kasan.install();
+      this.recordStacksAtEntry();
       this.mem = new KasanMemAccess(this.phys, this.kasan);
     }
     this.slab = new SlabCommon(this.slub, {
@@ -516,6 +517,31 @@ export class Kernel {
     return fixed;
   }
 
+  /**
+   * On a KASAN machine every object keeps the stacks of its allocation and
+   * free: record the caller's stack once, as each API call that allocates
+   * or frees objects begins (lib/stacktrace.ts beginEntry), rather than
+   * deep inside the allocator for each save. Calls made from inside kmem
+   * (kzalloc through kmalloc) use the record already there.
+   */
+  private recordStacksAtEntry(): void {
+    const self = this as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const kasan = this.kasan!;
+    const k = this;
+    for (const name of STACK_ENTRY_POINTS) {
+      const inner = self[name]!;
+      self[name] = function entryPoint(...args: unknown[]): unknown {
+        if (entryStackTrace() !== null || !kasan.stackCollection) return inner.apply(k, args);
+        const outer = beginEntry();
+        try {
+          return inner.apply(k, args);
+        } finally {
+          endEntry(outer);
+        }
+      };
+    }
+  }
+
   /** __ratelimit() on the virtual clock, printing its "callbacks suppressed" line. */
   private ratelimited(rs: RateLimit): boolean {
     this.syncClock();
@@ -752,6 +778,12 @@ function checkOrder(order: unknown): asserts order is number {
 function orderAccepted(order: number): boolean {
   return typeof order === 'number' && order >>> 0 === order && order <= Order.MAX;
 }
+
+/** The API calls that allocate or free slab objects: where recordStacksAtEntry() records the stack. */
+const STACK_ENTRY_POINTS = [
+  'kmalloc', 'kzalloc', 'kcalloc', 'kmallocArray', 'krealloc', 'kfree', 'kfreeSensitive', 'kmemdup',
+  'kmemCacheAlloc', 'kmemCacheFree', 'kmemCacheAllocBulk', 'kmemCacheFreeBulk', 'kmemCacheShrink', 'kmemCacheDestroy',
+] as const;
 
 function gfpAccepted(gfp: number): boolean {
   return typeof gfp === 'number' && (gfp & 0x7fffffff) === gfp && (gfp & GfpMask.MOVABLE_MASK) !== GfpMask.MOVABLE_MASK;

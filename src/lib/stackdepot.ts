@@ -39,7 +39,7 @@
  * and at most CAPACITY distinct stacks, after which, as when the kernel's
  * depot pools run out, new stacks are not saved (handle 0).
  */
-import { type Frame, formatFrame, formatSavedStack, type RawStack, readSavedStack, stackTraceSave } from './stacktrace.js';
+import { entryStackTrace, type Frame, formatFrame, formatSavedStack, type RawStack, readSavedStack, stackTraceSave } from './stacktrace.js';
 
 /** Frames kept per stack (TRACK_ADDRS_COUNT; KASAN's 64 are mostly kernel entry code). */
 const STACK_DEPTH = 16;
@@ -100,7 +100,7 @@ export class StackDepot {
     const gen = (this.gen[e]! + 1) & GEN_MASK;
     this.gen[e] = gen;
     this.resolved[e] = UNRESOLVED;
-    this.raw[e] = stackTraceSave();
+    this.raw[e] = entryStackTrace() ?? stackTraceSave();
     return (PENDING | (gen << RING_BITS) | e) >>> 0;
   }
 

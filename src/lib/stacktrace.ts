@@ -77,9 +77,9 @@ export function captureStack(max = 16): Frame[] {
  * Error.captureStackTrace() into a fresh object keeps V8's frames unformatted
  * until `stack` is read (a new Error where there is no captureStackTrace).
  */
-export function stackTraceSave(): RawStack {
+export function stackTraceSave(depth = SAVE_DEPTH): RawStack {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = SAVE_DEPTH;
+  Error.stackTraceLimit = depth;
   try {
     if (captureStackTrace === undefined) return new Error();
     const raw: RawStack = {};
@@ -88,6 +88,48 @@ export function stackTraceSave(): RawStack {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/**
+ * The stack recorded where the running kmem call was entered, on a machine
+ * that records one per call (KASAN with stack collection: see
+ * Kernel.recordStacksAtEntry); null elsewhere. Recording it there walks only
+ * the caller's frames, and one record serves every save the call makes
+ * (the KASAN track, the slub_debug track, each object of a bulk call).
+ */
+let entryStack: RawStack | null = null;
+
+/** The entry stack of the running call, if one was recorded. */
+export function entryStackTrace(): RawStack | null {
+  return entryStack;
+}
+
+/**
+ * A kmem call begins: record its caller's stack. Returns the enclosing
+ * call's record (a ctor that calls kmalloc inside kmalloc), which
+ * endEntry() puts back.
+ */
+export function beginEntry(): RawStack | null {
+  const outer = entryStack;
+  // This function, stackTraceSave and the entry point's wrapper, then the
+  // 16 caller frames a track keeps.
+  entryStack = stackTraceSave(4 + 16);
+  return outer;
+}
+
+/**
+ * kmem calls back into the caller's code (a ctor): calls made from there
+ * record their own stacks. endEntry() puts the record back.
+ */
+export function suspendEntry(): RawStack | null {
+  const outer = entryStack;
+  entryStack = null;
+  return outer;
+}
+
+/** The call begun by beginEntry(), or the callback of suspendEntry(), ends (normally or by a throw). */
+export function endEntry(outer: RawStack | null): void {
+  entryStack = outer;
 }
 
 /** Error.prepareStackTrace that hands V8's call sites back unformatted. */

@@ -18,6 +18,7 @@
  * inuse counts objects not on slab->freelist; objects on a cpu freelist count
  * as in use until deactivateSlab gives them back.
  */
+import { endEntry, suspendEntry } from '../lib/stacktrace.js';
 import { PAGE_SHIFT } from '../memory/memblock.js';
 import { type PageArray, PG, PGTY, SlabWord } from '../memory/page.js';
 import { GFP_CONSTRAINT_MASK, GFP_RECLAIM_MASK, GFP_SLAB_BUG_MASK, Gfp } from '../page_alloc/gfp.js';
@@ -397,7 +398,12 @@ export class Slub {
     if (info.ctor !== null) {
       const slabAlloc = this.hooks.slabAlloc;
       if (slabAlloc !== null) slabAlloc(s, obj, this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
-      info.ctor(obj);
+      const entry = suspendEntry();
+      try {
+        info.ctor(obj);
+      } finally {
+        endEntry(entry);
+      }
       if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, obj, this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
     }
   }
