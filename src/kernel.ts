@@ -191,7 +191,7 @@ export class Kernel {
       { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
       { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
       {
-        warn: (text, file) => this.warn(text, [], file),
+        warn: (text, file) => this.warn(text, file),
         fixFlags: (gfp) => this.kmallocFixFlags(gfp),
         bugOn: (where, text) => this.bugOn(where, text),
         invalidFree: (cache, obj) => this.slub.debug!.invalidObjectPointer(cache, this.slub.virtToSlab(obj), obj),
@@ -466,11 +466,11 @@ export class Kernel {
     return reclaimable ? this.slub.slabPagesReclaimable : this.slub.slabPagesUnreclaimable;
   }
 
-  /** WARN(): the cut-here block with the stack. */
-  warn(text: string, extra: string[] = [], file = 'mm/slub.c'): void {
+  /** WARN() in `file`: the cut-here block with the stack; an empty text is a WARN_ON() (no message line). */
+  warn(text: string, file = 'mm/slub.c'): void {
     const lines = ['------------[ cut here ]------------'];
     if (text !== '') lines.push(text);
-    lines.push(...extra, `WARNING: CPU: ${this.currentCpu} PID: ${this.task.pid} at ${file}`);
+    lines.push(`WARNING: CPU: ${this.currentCpu} PID: ${this.task.pid} at ${file}`);
     lines.push('Modules linked in:');
     lines.push(...this.dumpStack());
     lines.push('---[ end trace 0000000000000000 ]---');
@@ -566,7 +566,7 @@ export class Kernel {
       debug.listSlabObjects(cache);
       const caller = captureStack(1)[0];
       const from = caller !== undefined ? `${caller.fn} (${caller.file}:${caller.line})` : 'kmemCacheDestroy';
-      this.warn(`kmem_cache_destroy ${name}: Slab cache still has objects when called from ${from}`);
+      this.warn(`kmem_cache_destroy ${name}: Slab cache still has objects when called from ${from}`, 'mm/slab_common.c');
       debug.flush();
     }
   }
