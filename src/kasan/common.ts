@@ -25,12 +25,12 @@ import { StackDepot } from '../lib/stackdepot.js';
 import { captureStack } from '../lib/stacktrace.js';
 import type { PhysMem } from '../memory/memblock.js';
 import { type PageArray, PGTY_slab } from '../memory/page.js';
-import { dumpPage } from '../page_alloc/debug.js';
-import { GFP_KERNEL } from '../page_alloc/gfp.js';
+import { dumpPage, type SlabWords } from '../page_alloc/debug.js';
+import { __GFP_DIRECT_RECLAIM, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { Z_MANAGED } from '../page_alloc/mmzone.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import { C_FIELDS, C_FLAGS, C_OBJECT_SIZE, C_RED_LEFT_PAD, C_SIZE } from '../slub/slab.js';
-import { SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
+import { SLAB_KMALLOC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import type { Slub } from '../slub/slub.js';
 import {
   KASAN_GLOBAL_REDZONE,
@@ -146,12 +146,12 @@ export class Kasan {
     ph.freePrepare = (addr, order) => this.freePages(addr, order);
     const sh = this.host.slub.hooks;
     sh.poisonSlab = (s, base, bytes) => this.poisonSlab(s, base, bytes);
-    sh.slabAlloc = (s, obj, size) => this.slabAlloc(s, obj, size);
+    sh.slabAlloc = (s, obj, size, gfp) => this.slabAlloc(s, obj, size, gfp);
     sh.slabFree = (s, obj) => this.slabFree(s, obj);
     sh.largeFree = (head, addr) => this.kfreeLarge(head, addr);
     sh.checkByte = (addr) => this.checkByte(addr);
     sh.krealloc = (addr, size) => this.krealloc(addr, size);
-    sh.kmallocLarge = (addr, size) => this.kmallocLarge(addr, size, true);
+    sh.kmallocLarge = (addr, size, gfp) => this.kmallocLarge(addr, size, (gfp & __GFP_DIRECT_RECLAIM) !== 0);
     sh.cacheShrink = (s) => this.quarantine.removeCache(s);
     this.host.slub.hooksChanged();
   }
@@ -229,15 +229,22 @@ export class Kasan {
   /**
    * kasan_slab_alloc() + kasan_kmalloc(): unpoison exactly `size` bytes (the
    * kmalloc request, or object_size) and make the rest of the object redzone.
+   * An allocation that may block first shrinks an over-full quarantine by a
+   * batch, in each of the two hooks a kmalloc passes through.
    */
-  private slabAlloc(s: number, obj: number, size: number): void {
-    const objectSize = this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+  private slabAlloc(s: number, obj: number, size: number, gfp: number): void {
+    const cf = this.host.slub.cf;
+    const objectSize = cf[s * C_FIELDS + C_OBJECT_SIZE]!;
     if (this.ctorPending > 0) {
       // kasan_unpoison_new_object(): the constructor may write the object.
       this.shadow.unpoison(obj, objectSize);
       return;
     }
-    if (this.quarantine.size > this.quarantine.maxSize) this.quarantine.reduce();
+    if (gfp & __GFP_DIRECT_RECLAIM) {
+      const q = this.quarantine;
+      if (q.size > q.maxSize) q.reduce();
+      if (cf[s * C_FIELDS + C_FLAGS]! & SLAB_KMALLOC && q.size > q.maxSize) q.reduce();
+    }
     this.unpoisonObject(s, obj, size, objectSize);
   }
 
@@ -302,16 +309,26 @@ export class Kasan {
     this.host.slub.doSlabFree(s, this.slabHead(obj), obj);
   }
 
-  /** kasan_kfree_large(): refuse (after the report) a free at the wrong address or a second one. */
-  private kfreeLarge(head: number, addr: number): boolean {
+  /**
+   * check_page_allocation(): invalid-free for a pointer that is not the
+   * block's start, double-free for a block whose first byte is poisoned.
+   * Returns true (after the report) when something was wrong.
+   */
+  private checkPageAllocation(head: number, addr: number): boolean {
     if (addr !== head * PAGE_SIZE) {
       this.reportFree(addr, 'invalid-free');
-      return false;
+      return true;
     }
     if (!this.shadow.byteAccessible(addr)) {
       this.reportFree(addr, 'double-free');
-      return false;
+      return true;
     }
+    return false;
+  }
+
+  /** kasan_kfree_large(): report what is wrong; free_large_kmalloc() frees the block regardless. */
+  private kfreeLarge(head: number, addr: number): boolean {
+    this.checkPageAllocation(head, addr);
     return true;
   }
 
@@ -323,6 +340,21 @@ export class Kasan {
     this.shadow.unpoison(addr, size);
     const start = roundUp(addr + size, KASAN_GRANULE_SIZE);
     this.shadow.poison(start, end - start, KASAN_PAGE_REDZONE);
+  }
+
+  /** The struct slab words of slab page `head` for dump_page(), or undefined for any other page. */
+  private slabWords(head: number): SlabWords | undefined {
+    const { pages, slub } = this.host;
+    if (pages.pageType[head] !== PGTY_slab) return undefined;
+    const s = pages.slabCache[head]!;
+    const info = slub.caches[s]!;
+    const direct = (a: number) => (a === 0 ? 0n : 0xffff888000000000n + BigInt(a));
+    const frozen = slub.slabFrozen(head) ? 0x80000000 : 0;
+    return {
+      cache: direct(info.selfAddr),
+      freelist: direct(slub.slabFreelist(s, head)),
+      counters: (slub.slabInuse(head) | (pages.slabObjects[head]! << 16) | frozen) >>> 0,
+    };
   }
 
   /** kasan_check_byte(): reports (a 1-byte read) and returns false if the byte is poisoned. */
@@ -355,7 +387,7 @@ export class Kasan {
     const head = this.slabHead(ptr);
     const p = this.host.pages;
     if (p.pageType[head] !== PGTY_slab) {
-      if (!this.kfreeLarge(head, ptr)) return false;
+      if (this.checkPageAllocation(head, ptr)) return false;
       this.shadow.poison(ptr, PAGE_SIZE << p.order[head]!, KASAN_PAGE_FREE);
       return true;
     }
@@ -562,10 +594,8 @@ export class Kasan {
         lines.push(` ${g.name}+0x${(addr - g.addr).toString(16)}/0x${g.sizeWithRedzone.toString(16)}`);
         lines.push('');
       }
-      const info = host.pages.pageType[head] === PGTY_slab ? host.slub.caches[host.pages.slabCache[head]!] : undefined;
-      const cacheAddr = info !== undefined && info.selfAddr > 0 ? 0xffff888000000000n + BigInt(info.selfAddr) : undefined;
       lines.push('The buggy address belongs to the physical page:');
-      lines.push(...dumpPage(host.pages, head, host.pageAlloc.pageZone(head), 'kasan: bad access detected', cacheAddr));
+      lines.push(...dumpPage(host.pages, head, host.pageAlloc.pageZone(head), 'kasan: bad access detected', this.slabWords(head)));
       lines.push('');
       lines.push(...memoryStateLines(this.shadow, firstBad));
     }

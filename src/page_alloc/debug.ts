@@ -5,7 +5,7 @@
 
 import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
 import { PAGE_SHIFT } from '../memory/memblock.js';
-import { type PageArray, PG_head, PGTY_NONE, pageflagNames, pageTypeNames } from '../memory/page.js';
+import { type PageArray, PG_head, PGTY_large_kmalloc, PGTY_NONE, pageflagNames, pageTypeNames } from '../memory/page.js';
 
 /**
  * page->flags on a Debian x86-64 kernel (NODES_SHIFT 10, NUMA balancing on):
@@ -22,18 +22,31 @@ export function pageFlagsWord(pages: PageArray, pfn: number, zone: number): bigi
 }
 
 /** dump_page(page, reason): the page:, flags:, page_type:, raw: and reason lines. */
+/** The struct slab words dump_page() shows for a slab page. */
+export interface SlabWords {
+  /** The kmem_cache's address. */
+  cache: bigint;
+  /** slab->freelist, as an address (0 for NULL). */
+  freelist: bigint;
+  /** slab->counters: inuse (bits 0-15), objects (16-30), frozen (31). */
+  counters: number;
+}
+
 export function dumpPage(
   pages: PageArray,
   pfn: number,
   zone: number,
   reason: string,
-  slabCacheAddr?: bigint,
+  slab?: SlabWords,
 ): string[] {
   const lines: string[] = [];
   const head = pages.compoundHead(pfn);
+  // page->index: a slab's freelist (they overlay); a large kmalloc keeps its size there only inside kmem.
+  const type0 = pages.pageType[pfn]!;
+  const index = slab !== undefined ? slab.freelist : type0 === PGTY_large_kmalloc ? 0n : BigInt(pages.index[pfn]! >>> 0);
   const isCompound = head !== pfn || (pages.flags[pfn]! & (1 << PG_head)) !== 0;
   lines.push(
-    `page: refcount:${pages.refcount[head]} mapcount:${pages.mapcount[pfn]} mapping:0000000000000000 index:0x${hex(pages.index[pfn]! >>> 0)} pfn:0x${hex(pfn)}`,
+    `page: refcount:${pages.refcount[head]} mapcount:${pages.mapcount[pfn]} mapping:0000000000000000 index:0x${index.toString(16)} pfn:0x${hex(pfn)}`,
   );
   if (isCompound) {
     lines.push(`head: order:${pages.order[head]} mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0`);
@@ -45,13 +58,17 @@ export function dumpPage(
   const w = (v: bigint) => v.toString(16).padStart(16, '0');
   const listNext = pages.next[pfn]! >= 0 ? w(0xffffea0000000000n + BigInt(pages.next[pfn]!) * 64n) : 'dead000000000100';
   const listPrev = pages.prev[pfn]! >= 0 ? w(0xffffea0000000000n + BigInt(pages.prev[pfn]!) * 64n) : 'dead000000000122';
-  const second = slabCacheAddr !== undefined ? w(slabCacheAddr) : listNext;
-  const third = slabCacheAddr !== undefined ? listNext : listPrev;
-  const typeWord = type !== PGTY_NONE ? (BigInt(type) << 24n) | 0xffffffn : 0xffffffffn;
-  lines.push(`raw: ${w(word)} ${second} ${third} 0000000000000000`);
-  lines.push(
-    `raw: ${w(BigInt(pages.index[pfn]! >>> 0))} 0000000000000000 ${w((BigInt(pages.refcount[pfn]! >>> 0) << 32n) | typeWord)} 0000000000000000`,
-  );
+  // 6.12+: page_type is the type in the top byte (it overlays _mapcount, -1 when none).
+  const typeWord = type !== PGTY_NONE ? BigInt(type) << 24n : 0xffffffffn;
+  const refType = w((BigInt(pages.refcount[pfn]! >>> 0) << 32n) | typeWord);
+  if (slab !== undefined) {
+    // struct slab over struct page: slab_cache, slab_list, then freelist and counters.
+    lines.push(`raw: ${w(word)} ${w(slab.cache)} ${listNext} ${listPrev}`);
+    lines.push(`raw: ${w(slab.freelist)} ${w(BigInt(slab.counters >>> 0))} ${refType} 0000000000000000`);
+  } else {
+    lines.push(`raw: ${w(word)} ${listNext} ${listPrev} 0000000000000000`);
+    lines.push(`raw: ${w(index)} 0000000000000000 ${refType} 0000000000000000`);
+  }
   lines.push(`page dumped because: ${reason}`);
   return lines;
 }

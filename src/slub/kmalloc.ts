@@ -82,7 +82,7 @@ export class Kmalloc {
     if (size === 0) return KmallocConst.ZERO_SIZE_PTR;
     if (size > KmallocConst.MAX_CACHE_SIZE) {
       const p = this.common.kmallocLarge(size, gfp);
-      if (p !== 0 && this.slub.hooks.kmallocLarge !== null) this.slub.hooks.kmallocLarge(p, size);
+      if (p !== 0 && this.slub.hooks.kmallocLarge !== null) this.slub.hooks.kmallocLarge(p, size, gfp);
       return p;
     }
     const type = this.common.kmallocType(gfp);
@@ -335,7 +335,7 @@ export class Kmalloc {
     for (let k = 0; k < n; k++) {
       const obj = out[k]!;
       if (gfp & Gfp.ZERO) this.slub.u8.fill(0, obj, obj + objSize);
-      if (hook !== null) hook(s, obj, objSize);
+      if (hook !== null) hook(s, obj, objSize, gfp);
     }
   }
 

@@ -31,8 +31,8 @@ import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 export interface SlubHooks {
   /** A new slab's pages were taken: poison them (kasan_poison_slab). */
   poisonSlab: ((s: number, base: number, bytes: number) => void) | null;
-  /** An object leaves the allocator: unpoison `size` bytes (kasan_slab_alloc / kasan_kmalloc). */
-  slabAlloc: ((s: number, obj: number, size: number) => void) | null;
+  /** An object leaves the allocator with `gfp`: unpoison `size` bytes (kasan_slab_alloc / kasan_kmalloc); gfp 0 for a ctor's object. */
+  slabAlloc: ((s: number, obj: number, size: number, gfp: number) => void) | null;
   /** An object is freed: return true to keep it (quarantine) instead of freeing now. */
   slabFree: ((s: number, obj: number) => boolean) | null;
   /** A large kmalloc is freed at addr (head pfn given): return false to refuse the free. */
@@ -42,7 +42,7 @@ export interface SlubHooks {
   /** krealloc() kept the object at a new size: re-poison it. */
   krealloc: ((addr: number, newSize: number) => void) | null;
   /** A large kmalloc of `size` bytes was handed out at addr (kasan_kmalloc_large). */
-  kmallocLarge: ((addr: number, size: number) => void) | null;
+  kmallocLarge: ((addr: number, size: number, gfp: number) => void) | null;
   /** A cache is shrunk or destroyed: give back its quarantined objects first (kasan_cache_shrink). */
   cacheShrink: ((s: number) => void) | null;
 }
@@ -397,7 +397,7 @@ export class Slub {
   private setupObject(s: number, info: CacheInfo, obj: number): void {
     if (info.ctor !== null) {
       const slabAlloc = this.hooks.slabAlloc;
-      if (slabAlloc !== null) slabAlloc(s, obj, this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
+      if (slabAlloc !== null) slabAlloc(s, obj, this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!, 0);
       const entry = suspendEntry();
       try {
         info.ctor(obj);
@@ -478,7 +478,7 @@ export class Slub {
       this.u8.fill(0, obj, obj + (origKept ? origSize : this.cf[r + CF.OBJECT_SIZE]!));
     }
     const hook = this.hooks.slabAlloc;
-    if (hook !== null) hook(s, obj, origSize);
+    if (hook !== null) hook(s, obj, origSize, gfp);
   }
 
   /** Take the cpu freelist's first object and make the rest the cpu freelist (load_freelist). */
