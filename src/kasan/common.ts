@@ -22,7 +22,7 @@
 import type { KernelBugKind } from '../lib/bug.js';
 import type { Printk } from '../lib/printk.js';
 import { StackDepot } from '../lib/stackdepot.js';
-import { captureStack } from '../lib/stacktrace.js';
+import { captureStack, freeingFunction } from '../lib/stacktrace.js';
 import type { PhysMem } from '../memory/memblock.js';
 import { type PageArray, PGTY_slab } from '../memory/page.js';
 import { dumpPage, type SlabWords } from '../page_alloc/debug.js';
@@ -553,7 +553,9 @@ export class Kasan {
     else if (wraps) bugType = 'out-of-bounds';
     else if (hasMeta) bugType = shadowBugType(this.shadow, firstBad);
     else bugType = wildBugType(addr);
-    const fn = captureStack(1)[0]?.fn ?? '<unknown>';
+    // A free report names the freeing function (the ip in kfree and the
+    // like, 6.x); an access report the caller's code that made the access.
+    const fn = (access === 'free' ? freeingFunction() : null) ?? captureStack(1)[0]?.fn ?? '<unknown>';
     const rep: KasanReport = {
       bugType,
       access,

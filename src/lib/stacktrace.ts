@@ -73,6 +73,37 @@ export function captureStack(max = 16): Frame[] {
 }
 
 /**
+ * The kernel function that frees for kmem API method `fn` (a V8 frame name
+ * such as "Kernel.kfree"): where a 6.x free report's ip points.
+ */
+const FREEING_FUNCTIONS: Record<string, string> = {
+  'Kernel.kfree': 'kfree',
+  'Kernel.kfreeSensitive': 'kfree',
+  'Kernel.krealloc': 'kfree',
+  'Kernel.kmemCacheFree': 'kmem_cache_free',
+  'Kernel.kmemCacheFreeBulk': 'kmem_cache_free_bulk',
+  'Mempool.free': 'mempool_free',
+};
+
+/**
+ * The kernel function a free report names ("double-free in kfree"): the
+ * outermost kmem API call on the stack that frees, or null if none is.
+ */
+export function freeingFunction(): string | null {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 64;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  let found: string | null = null;
+  for (const line of stack.split('\n')) {
+    const m = FRAME_RE.exec(line);
+    const name = m?.[1] !== undefined ? FREEING_FUNCTIONS[m[1]] : undefined;
+    if (name !== undefined) found = name;
+  }
+  return found;
+}
+
+/**
  * stack_trace_save(): record the caller's stack without formatting it.
  * Error.captureStackTrace() into a fresh object keeps V8's frames unformatted
  * until `stack` is read (a new Error where there is no captureStackTrace).
