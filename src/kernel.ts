@@ -37,6 +37,7 @@ import { EV_PGALLOC, EV_PGFREE, PageAlloc } from './page_alloc/page_alloc.js';
 import { showFreeAreas } from './page_alloc/show_mem.js';
 import {
   calculateMinFreeKbytes,
+  recommendedMinFreeKbytes,
   setupPerZoneLowmemReserve,
   setupPerZoneWmarks,
   zoneSetPagesetHighAndBatch,
@@ -78,6 +79,12 @@ export interface BootOptions {
   onBug?: 'report' | 'throw';
   /** vm.min_free_kbytes set by the user (wins over the computed value if larger). */
   minFreeKbytes?: number;
+  /**
+   * transparent_hugepage= (default 'madvise', as distributions ship it):
+   * unless 'never', khugepaged raises min_free_kbytes to keep free
+   * pageblocks for huge pages (set_recommended_min_free_kbytes).
+   */
+  transparentHugepage?: 'always' | 'madvise' | 'never';
   /** slab_min_order= */
   slubMinOrder?: number;
   /** slab_max_order= (default PAGE_ALLOC_COSTLY_ORDER, 3) */
@@ -166,7 +173,11 @@ export class Kernel {
     });
     this.proc = new ProcFs(this);
     this.sys = this.proc;
-    this.bootPageAlloc(layout.ranges, opts.minFreeKbytes);
+    const thp = opts.transparentHugepage ?? 'madvise';
+    if (thp !== 'always' && thp !== 'madvise' && thp !== 'never') {
+      throw new RangeError(`transparentHugepage: expected 'always', 'madvise' or 'never', got ${String(thp)}`);
+    }
+    this.bootPageAlloc(layout.ranges, opts.minFreeKbytes, thp);
     this.rngState = (seed ^ 0x9e3779b9) >>> 0;
     const checkInt = (v: unknown, name: string, lo: number, hi: number, dflt: number): number => {
       if (v === undefined) return dflt;
@@ -268,7 +279,7 @@ export class Kernel {
 
   // ───────────────────────── boot ─────────────────────────
 
-  private bootPageAlloc(ranges: [number, number][], userMinFree: number | undefined): void {
+  private bootPageAlloc(ranges: [number, number][], userMinFree: number | undefined, thp: 'always' | 'madvise' | 'never'): void {
     const pa = this.pageAlloc;
     const pk = (s: string) => this.printk.printk(`${s}\n`);
     const hexAddr = (n: number) => `0x${n.toString(16).padStart(16, '0')}`;
@@ -316,8 +327,17 @@ export class Kernel {
       }
       if (userMinFree > minFree) minFree = userMinFree;
     }
-    this.minFreeKbytes = minFree;
     setupPerZoneWmarks(pa.zones, minFree);
+    // khugepaged's start (hugepage_init) raises min_free_kbytes for THP.
+    if (thp !== 'never') {
+      const recommended = recommendedMinFreeKbytes(pa.zones);
+      if (recommended > minFree) {
+        if (userMinFree !== undefined) pk(`raising min_free_kbytes from ${minFree} to ${recommended} to help transparent hugepage allocations`);
+        minFree = recommended;
+        setupPerZoneWmarks(pa.zones, minFree);
+      }
+    }
+    this.minFreeKbytes = minFree;
     setupPerZoneLowmemReserve(pa.zones);
     for (let z = 0; z < MAX_NR_ZONES; z++) zoneSetPagesetHighAndBatch(pa.zones, z, this.cpus);
     pa.setupPagesets();

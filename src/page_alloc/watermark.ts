@@ -6,6 +6,7 @@
 import {
   lowmemReserveRatio,
   MAX_NR_ZONES,
+  pageblock_nr_pages,
   WMARK_HIGH,
   WMARK_LOW,
   WMARK_MIN,
@@ -17,6 +18,7 @@ import {
   Z_PCP_HIGH_MIN,
   Z_WMARK,
   ZONE_MOVABLE,
+  ZONE_NORMAL,
   type Zones,
 } from './mmzone.js';
 
@@ -42,6 +44,26 @@ export function calculateMinFreeKbytes(lowmemPages: number): number {
   const lowmemKbytes = lowmemPages * (4096 / 1024);
   const v = intSqrt(lowmemKbytes * 16);
   return Math.min(Math.max(v, 128), 262144);
+}
+
+/**
+ * set_recommended_min_free_kbytes() (mm/khugepaged.c), run when THP is
+ * enabled once the first watermarks exist: room for 2 + MIGRATE_PCPTYPES^2
+ * free pageblocks per populated zone up to ZONE_NORMAL, at most 5% of
+ * nr_free_buffer_pages() (managed pages above each zone's high watermark),
+ * in kB. The caller raises min_free_kbytes to it when it is larger.
+ */
+export function recommendedMinFreeKbytes(zones: Zones): number {
+  let nrZones = 0;
+  let freeBuffer = 0;
+  for (let z = 0; z <= ZONE_NORMAL; z++) {
+    if (!zones.populated(z)) continue;
+    nrZones++;
+    freeBuffer += Math.max(0, zones.get(z, Z_MANAGED) - zones.wmark(z, WMARK_HIGH));
+  }
+  const pcpTypes = 3; // MIGRATE_PCPTYPES
+  const recommended = Math.min(pageblock_nr_pages * nrZones * (2 + pcpTypes * pcpTypes), Math.floor(freeBuffer / 20));
+  return recommended << (PAGE_SHIFT - 10);
 }
 
 /**

@@ -162,7 +162,9 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
     const z0 = before.zones.find((z) => z.zone === 'DMA32')!.free;
     const z1 = after.zones.find((z) => z.zone === 'DMA32')!.free;
     expect(z1[10]!).toBeLessThan(z0[10]!);
-    expect(z1[0]!).toBeGreaterThan(z0[0]! + 10);
+    // Split blocks of orders 0..9 (order-0 pages mostly sit on the pcp lists, not here).
+    const small = (f: number[]) => f.slice(0, 10).reduce((a, b) => a + b, 0);
+    expect(small(z1)).toBeGreaterThan(small(z0) + 5);
     const u = await kmem(['cat', '/sys/kernel/debug/extfrag/unusable_index', '--workload', 'fragment', '--steps', '20000']);
     expect(u.stdout).toMatch(/^Node 0, zone +DMA32 0\.\d{3}/m);
   });

@@ -120,8 +120,10 @@ describe('the quarantine', () => {
     const first = k.kmalloc(64, GFP_KERNEL);
     k.kfree(first);
     const seen = new Set<number>();
-    // 1 MiB of 128-byte slots passes the per-CPU limit; max_size is 0 here, so reduce() runs.
-    for (let i = 0; i < 9000; i++) {
+    // 1 MiB of 128-byte slots (8192) passes the per-CPU limit; max_size is 0
+    // here, so the next allocation's reduce() gives that batch back; later
+    // allocations come round to first's slab.
+    for (let i = 0; i < 20000; i++) {
       const p = k.kmalloc(64, GFP_KERNEL);
       seen.add(p);
       k.kfree(p);

@@ -3,9 +3,16 @@
  * rmqueue_pcplist, free_unref_page_commit, nr_pcp_free, free_pcppages_bulk).
  */
 import { describe, expect, it } from 'vitest';
-import { __GFP_MOVABLE, boot, GFP_DMA, GFP_DMA32, GFP_KERNEL, type Kernel } from '../../src/index.js';
+import { __GFP_MOVABLE, type BootOptions, boot as bootKernel, GFP_DMA, GFP_DMA32, GFP_KERNEL, type Kernel } from '../../src/index.js';
 import { MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_UNMOVABLE, ZONE_DMA, ZONE_DMA32 } from '../../src/page_alloc/mmzone.js';
 import { booted, InvariantChecker, PAGE, pcpCount, pcpListPages, zoneinfoField } from './invariants.js';
+
+/**
+ * The numbers here are worked out from calculate_min_free_kbytes() alone:
+ * THP off (transparent_hugepage=never), so khugepaged does not raise
+ * min_free_kbytes (watermark.test.ts checks that raise).
+ */
+const boot = (o: BootOptions) => bootKernel({ transparentHugepage: 'never', ...o });
 
 /** DMA32 exactly as on 128M (pfn 4096..32767, batch 7), with the slab layer's boot pages in a Normal zone. */
 const M144 = { memory: '144M', zones: { DMA: '16M', DMA32: '112M', Normal: '16M' }, cpus: 2 } as const;

@@ -9,7 +9,8 @@ import {
   __GFP_HIGH,
   __GFP_MOVABLE,
   __GFP_NOWARN,
-  boot,
+  type BootOptions,
+  boot as bootKernel,
   GFP_ATOMIC,
   GFP_DMA,
   GFP_DMA32,
@@ -19,6 +20,13 @@ import {
 } from '../../src/index.js';
 import { ZONE_DMA, ZONE_DMA32 } from '../../src/page_alloc/mmzone.js';
 import { booted, dmesgText, freeBlocks, InvariantChecker, PAGE, pageblockCounts, zoneinfoField } from './invariants.js';
+
+/**
+ * The numbers here are worked out from calculate_min_free_kbytes() alone:
+ * THP off (transparent_hugepage=never), so khugepaged does not raise
+ * min_free_kbytes (watermark.test.ts checks that raise).
+ */
+const boot = (o: BootOptions) => bootKernel({ transparentHugepage: 'never', ...o });
 
 /** Allocate order-`order` blocks with gfp until one fails; the zone of each success, in order. */
 function drainWith(k: Kernel, order: number, gfp: number): number[] {
@@ -305,5 +313,35 @@ describe('high-order atomic reserves', () => {
     // And a failing blocking request still ends (its unreserve loop finds nothing to give back).
     expect(k.allocPages(0, GFP_KERNEL | __GFP_NOWARN)).toBe(0);
     new InvariantChecker(k).check(null);
+  });
+});
+
+describe('THP: khugepaged raises min_free_kbytes (set_recommended_min_free_kbytes)', () => {
+  // 128M: DMA 4095 and DMA32 28672 managed pages. The first watermarks come
+  // from min_free_kbytes 1448 (pages_min 362): high DMA 45 + 2 * 11 = 67,
+  // DMA32 316 + 2 * 79 = 474. nr_free_buffer_pages = (4095 - 67) +
+  // (28672 - 474) = 32226. Recommended: 2 zones x 512 x (2 + 3 * 3) = 11264
+  // pages, capped at 32226 / 20 = 1611 pages = 6444 kB.
+  it('128M with THP (the default): 6444 kB, and the marks follow', () => {
+    const k = bootKernel({ memory: '128M' });
+    expect(k.minFreeKbytes).toBe(6444);
+    // pages_min 1611: DMA min 1611 * 4095 / 32767 = 201, delta max(201 / 4, 4) = 50;
+    // DMA32 min 1611 * 28672 / 32767 = 1409, delta max(1409 / 4, 28) = 352.
+    expect([zoneinfoField(k, 'DMA', /\n {8}min {6}(\d+)/), zoneinfoField(k, 'DMA', /\n {8}high {5}(\d+)/)]).toEqual([201, 301]);
+    expect([zoneinfoField(k, 'DMA32', /\n {8}min {6}(\d+)/), zoneinfoField(k, 'DMA32', /\n {8}high {5}(\d+)/)]).toEqual([1409, 2113]);
+  });
+
+  it('a user value below the recommendation is raised, with the kernel message', () => {
+    // The user's 4096 kB (pages_min 1024) sets the first marks: high DMA 127 + 2 * 31 = 189,
+    // DMA32 896 + 2 * 224 = 1344; (4095 - 189) + (28672 - 1344) = 31234; / 20 = 1561 pages = 6244 kB.
+    const k = bootKernel({ memory: '128M', minFreeKbytes: 4096 });
+    expect(k.minFreeKbytes).toBe(6244);
+    expect(k.dmesg().some((l) => l.endsWith('raising min_free_kbytes from 4096 to 6244 to help transparent hugepage allocations'))).toBe(true);
+    expect(bootKernel({ memory: '128M', minFreeKbytes: 8192 }).minFreeKbytes).toBe(8192);
+  });
+
+  it("transparent_hugepage=never keeps calculate_min_free_kbytes()'s value", () => {
+    expect(bootKernel({ memory: '128M', transparentHugepage: 'never' }).minFreeKbytes).toBe(1448);
+    expect(() => bootKernel({ memory: '128M', transparentHugepage: 'sometimes' as never })).toThrow(/transparentHugepage/);
   });
 });
