@@ -474,7 +474,8 @@ export class Kernel {
   private warnAlloc(order: number, gfp: number): void {
     if (!this.ratelimited(this.nopageRs)) return;
     const lines = [
-      `${this.task.comm}: page allocation failure: order:${order}, mode:${formatGfpMode(gfp)}, nodemask=(null)`,
+      // cpuset_print_current_mems_allowed() (CONFIG_CPUSETS) ends the line.
+      `${this.task.comm}: page allocation failure: order:${order}, mode:${formatGfpMode(gfp)}, nodemask=(null),cpuset=/,mems_allowed=0`,
       ...this.dumpStack(),
       ...showFreeAreas(this.pageAlloc, this.slabPages(true), this.slabPages(false)),
     ];

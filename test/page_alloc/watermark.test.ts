@@ -187,7 +187,7 @@ describe('allocation failure: warn_alloc() and show_free_areas()', () => {
     const before = k.dmesg().length;
     expect(k.allocPages(10, GFP_KERNEL)).toBe(0);
     const lines = dmesgText(k).slice(before);
-    expect(lines[0]).toBe('kmem: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL), nodemask=(null)');
+    expect(lines[0]).toBe('kmem: page allocation failure: order:10, mode:0xcc0(GFP_KERNEL), nodemask=(null),cpuset=/,mems_allowed=0');
     expect(lines[1]).toMatch(/^CPU: 0 UID: 0 PID: 1 Comm: kmem (Not tainted|Tainted: .*) \S+ #1$/);
     expect(lines).toContain('Call Trace:');
     const mi = lines.indexOf('Mem-Info:');
@@ -246,7 +246,7 @@ describe('allocation failure: warn_alloc() and show_free_areas()', () => {
     const before = k.dmesg().length;
     expect(k.allocPages(10, GFP_DMA)).toBe(0);
     const lines = dmesgText(k).slice(before);
-    expect(lines[0]).toBe('kmem: page allocation failure: order:10, mode:0x1(GFP_DMA), nodemask=(null)');
+    expect(lines[0]).toBe('kmem: page allocation failure: order:10, mode:0x1(GFP_DMA), nodemask=(null),cpuset=/,mems_allowed=0');
     expect(lines).toContain(
       'Node 0 DMA32: 2*4kB (UM) 2*8kB (UM) 2*16kB (UM) 2*32kB (UM) 2*64kB (UM) 2*128kB (UM) 2*256kB (UM) 2*512kB (UM) 2*1024kB (UM) 2*2048kB (UM) 26*4096kB (M) = 114680kB',
     );
