@@ -816,7 +816,8 @@ export class PageAlloc {
     if (!(gfp & Gfp.DIRECT_RECLAIM)) {
       if (!(gfp & Gfp.NOMEMALLOC)) {
         f |= ALLOC.NON_BLOCK;
-        if (order > 0) f |= ALLOC.HIGHATOMIC;
+        // Only __GFP_HIGH requests (GFP_ATOMIC) take and build the highatomic reserve.
+        if (order > 0 && f & ALLOC.MIN_RESERVE) f |= ALLOC.HIGHATOMIC;
       }
       if (f & ALLOC.MIN_RESERVE) f &= ~ALLOC.CPUSET;
     }

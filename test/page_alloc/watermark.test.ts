@@ -345,3 +345,27 @@ describe('THP: khugepaged raises min_free_kbytes (set_recommended_min_free_kbyte
     expect(() => bootKernel({ memory: '128M', transparentHugepage: 'sometimes' as never })).toThrow(/transparentHugepage/);
   });
 });
+
+describe('the highatomic reserve (reserve_highatomic_pageblock)', () => {
+  /** HighAtomic pageblocks per zone, from /proc/pagetypeinfo's "Number of blocks type" table. */
+  const highAtomicBlocks = (k: Kernel) =>
+    k.proc
+      .read('/proc/pagetypeinfo')
+      .split('\n')
+      .filter((l) => /^Node 0, zone +\w+( +\d+){5} *$/.test(l))
+      .map((l) => Number(l.trim().split(/ +/)[7]));
+
+  it('a high-order GFP_ATOMIC request in the slow path reserves a block; GFP_NOWAIT (no __GFP_HIGH) may not use it', () => {
+    const k = bootKernel({ memory: '128M', cpus: 1 });
+    while (k.allocPages(0, GFP_KERNEL | __GFP_NOWARN) !== 0);
+    // Below the low watermarks now: order-1 requests take the slow path.
+    expect(k.allocPages(1, GFP_NOWAIT | __GFP_NOWARN)).toBe(0);
+    expect(highAtomicBlocks(k)).toEqual([0, 0]);
+    expect(k.allocPages(1, GFP_ATOMIC | __GFP_NOWARN)).toBeGreaterThan(0);
+    expect(highAtomicBlocks(k)).toEqual([0, 1]);
+    // gfp_to_alloc_flags(): ALLOC_HIGHATOMIC needs ALLOC_MIN_RESERVE, so the
+    // reserved block's free pages stay out of a GFP_NOWAIT request's reach.
+    expect(k.allocPages(1, GFP_NOWAIT | __GFP_NOWARN)).toBe(0);
+    expect(k.allocPages(1, GFP_ATOMIC | __GFP_NOWARN)).toBeGreaterThan(0);
+  });
+});
