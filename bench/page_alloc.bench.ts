@@ -6,7 +6,7 @@
  */
 import { do_not_optimize } from 'mitata';
 import { boot, GFP_KERNEL } from '../src/index.js';
-import { ns, print, type Row } from './report.js';
+import { ns, print, type Row, xorshift32 } from './report.js';
 
 /** The ideal freelist: a stack of free pfns; alloc pops one and returns its address, free pushes it back. */
 class IdealFreelist {
@@ -79,13 +79,7 @@ export async function benchPageAlloc(): Promise<void> {
 
   // 3. mixed-order churn: 4096 live blocks of orders 0..6 (mostly small); each op frees a random
   // live block and allocates a new one of a random order. Splits, merges, refills and drains.
-  let seed = 12345;
-  const rnd = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const rnd = xorshift32(12345);
   const order = () => {
     const r = rnd();
     return r < 0.6 ? 0 : r < 0.75 ? 1 : r < 0.85 ? 2 : r < 0.92 ? 3 : r < 0.96 ? 4 : r < 0.99 ? 5 : 6;

@@ -24,3 +24,14 @@ export function print(title: string, rows: Row[], base: Row, nameWidth = 52): vo
     );
   }
 }
+
+/** The benchmarks' seeded random numbers in [0, 1): xorshift32, the same sequence every run. */
+export function xorshift32(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}

@@ -7,17 +7,11 @@
  */
 import { MemPool } from '@thi.ng/malloc';
 import { boot, GFP_KERNEL } from '../src/index.js';
-import { ns, print, type Row } from './report.js';
+import { ns, print, type Row, xorshift32 } from './report.js';
 
 async function mixed(live: number): Promise<void> {
   const rows: Row[] = [];
-  let seed = 12345;
-  const rnd = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const rnd = xorshift32(12345);
   const size = () => (rnd() < 0.9 ? 8 + Math.floor(rnd() * 248) : 256 + Math.floor(rnd() * 3840));
   const km = new Float64Array(live);
   const kk = boot({ memory: live > 100000 ? '2G' : '1G', cpus: 2 });

@@ -148,7 +148,10 @@ export class Kasan {
     sh.poisonSlab = (s, base, bytes) => this.poisonSlab(s, base, bytes);
     sh.slabAlloc = (s, obj, size, gfp) => this.slabAlloc(s, obj, size, gfp);
     sh.slabFree = (s, obj) => this.slabFree(s, obj);
-    sh.largeFree = (head, addr) => this.kfreeLarge(head, addr);
+    // kasan_kfree_large(): report what is wrong; free_large_kmalloc() frees the block regardless.
+    sh.largeFree = (head, addr) => {
+      this.checkPageAllocation(head, addr);
+    };
     sh.checkByte = (addr) => this.checkByte(addr);
     sh.krealloc = (addr, size) => this.krealloc(addr, size);
     sh.kmallocLarge = (addr, size, gfp) => this.kmallocLarge(addr, size, (gfp & __GFP_DIRECT_RECLAIM) !== 0);
@@ -326,11 +329,6 @@ export class Kasan {
     return false;
   }
 
-  /** kasan_kfree_large(): report what is wrong; free_large_kmalloc() frees the block regardless. */
-  private kfreeLarge(head: number, addr: number): boolean {
-    this.checkPageAllocation(head, addr);
-    return true;
-  }
 
   /** kasan_kmalloc_large(): size bytes accessible, the rest of the pages KASAN_PAGE_REDZONE. */
   private kmallocLarge(addr: number, size: number, mayReduce: boolean): void {

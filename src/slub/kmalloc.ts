@@ -205,7 +205,7 @@ export class Kmalloc {
     const pfn = Math.floor(addr / 4096);
     const head = this.slub.pages.compoundHead(pfn);
     const hook = this.slub.hooks.largeFree;
-    if (hook !== null && !hook(head, addr)) return;
+    if (hook !== null) hook(head, addr);
     this.common.freeLargeKmalloc(head);
   }
 

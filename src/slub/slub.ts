@@ -35,8 +35,8 @@ export interface SlubHooks {
   slabAlloc: ((s: number, obj: number, size: number, gfp: number) => void) | null;
   /** An object is freed: return true to keep it (quarantine) instead of freeing now. */
   slabFree: ((s: number, obj: number) => boolean) | null;
-  /** A large kmalloc is freed at addr (head pfn given): return false to refuse the free. */
-  largeFree: ((headPfn: number, addr: number) => boolean) | null;
+  /** A large kmalloc is freed at addr (head pfn given): check it (the free goes on regardless). */
+  largeFree: ((headPfn: number, addr: number) => void) | null;
   /** kasan_check_byte(): is the first byte of an object accessible? Reports if not. */
   checkByte: ((addr: number) => boolean) | null;
   /** krealloc() kept the object at a new size: re-poison it. */
