@@ -2,7 +2,8 @@
  * kmem: Linux's memory manager in TypeScript. The public API.
  */
 
-export { Kasan, type KasanGlobal } from './kasan/common.js';
+export type { CacheSnapshot, Inspector, PageSnapshot, ZoneSnapshot } from './inspect.js';
+export type { KasanGlobal } from './kasan/common.js';
 export {
   KASAN_GLOBAL_REDZONE,
   KASAN_GRANULE_SIZE,
@@ -16,10 +17,9 @@ export {
   type KasanReport,
   type KasanTrack,
 } from './kasan/kasan.js';
-export { type BootOptions, boot, Kernel, type KmemCache, type Task, UTS_RELEASE, type ZoneSizes } from './kernel.js';
+export { type BootOptions, boot, type Kernel, type KmemCache, type RamBuffer, type Task, UTS_RELEASE, type ZoneSizes } from './kernel.js';
 export { KernelBug } from './lib/bug.js';
-export { MemAccess } from './memory/access.js';
-export { KasanMemAccess } from './memory/kasan_access.js';
+export type { MemAccess } from './memory/access.js';
 export { PAGE_SHIFT, PAGE_SIZE } from './memory/memblock.js';
 export { Mempool } from './mempool.js';
 export * from './page_alloc/gfp.js';

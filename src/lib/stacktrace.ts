@@ -82,6 +82,12 @@ const FREEING_FUNCTIONS: Record<string, string> = {
   'Kernel.krealloc': 'kfree',
   'Kernel.kmemCacheFree': 'kmem_cache_free',
   'Kernel.kmemCacheFreeBulk': 'kmem_cache_free_bulk',
+  // The same calls on a KASAN machine (src/kernel.ts KasanKernel: V8 names a frame by the receiver's class).
+  'KasanKernel.kfree': 'kfree',
+  'KasanKernel.kfreeSensitive': 'kfree',
+  'KasanKernel.krealloc': 'kfree',
+  'KasanKernel.kmemCacheFree': 'kmem_cache_free',
+  'KasanKernel.kmemCacheFreeBulk': 'kmem_cache_free_bulk',
   'Mempool.free': 'mempool_free',
 };
 
@@ -124,7 +130,7 @@ export function stackTraceSave(depth = SAVE_DEPTH): RawStack {
 /**
  * The stack recorded where the running kmem call was entered, on a machine
  * that records one per call (KASAN with stack collection: see
- * Kernel.recordStacksAtEntry); null elsewhere. Recording it there walks only
+ * KasanKernel in src/kernel.ts); null elsewhere. Recording it there walks only
  * the caller's frames, and one record serves every save the call makes
  * (the KASAN track, the slub_debug track, each object of a bulk call).
  */

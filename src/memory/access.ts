@@ -6,7 +6,26 @@
  * access. Multi-byte values are little-endian, as on x86-64. Every method
  * refuses addresses outside RAM with a RangeError naming the argument.
  */
+import { describe } from '../lib/argcheck.js';
 import type { PhysMem } from './memblock.js';
+
+/** Throws unless v is an integer that fits `bits` bits, signed or unsigned (C truncation is not guessed). */
+export function checkValue(v: unknown, bits: 8 | 16 | 32, name = 'v'): void {
+  if (typeof v !== 'number') throw new TypeError(`${name}: expected an integer, got ${describe(v)}`);
+  const max = 2 ** bits;
+  if (!Number.isInteger(v) || v < -max / 2 || v >= max) throw new RangeError(`${name}: expected an integer that fits ${bits} bits, got ${describe(v)}`);
+}
+
+/** A 64-bit value as a BigInt: a bigint, or a safe integer number. */
+export function value64(v: unknown): bigint {
+  if (typeof v === 'bigint') {
+    if (v < -(2n ** 63n) || v >= 2n ** 64n) throw new RangeError(`v: ${v}n does not fit 64 bits`);
+    return BigInt.asUintN(64, v);
+  }
+  if (typeof v !== 'number') throw new TypeError(`v: expected a bigint or an integer, got ${describe(v)}`);
+  if (!Number.isSafeInteger(v)) throw new RangeError(`v: expected a safe integer (or a bigint), got ${describe(v)}`);
+  return BigInt.asUintN(64, BigInt(v));
+}
 
 export class MemAccess {
   readonly u8: Uint8Array;
@@ -21,9 +40,18 @@ export class MemAccess {
 
   /** Throws unless [addr, addr+len) lies inside RAM. */
   protected bounds(addr: number, len: number, name = 'addr'): void {
-    if (!(addr >= 0 && len >= 0 && addr + len <= this.size) || addr !== Math.floor(addr)) {
-      throw new RangeError(`${name}: access of ${len} bytes at 0x${Number.isFinite(addr) ? addr.toString(16) : addr} is outside physical memory (0..0x${this.size.toString(16)})`);
-    }
+    if (typeof addr === 'number' && typeof len === 'number' && addr >= 0 && len >= 0 && addr + len <= this.size && Number.isInteger(addr) && Number.isInteger(len)) return;
+    this.badBounds(addr, len, name);
+  }
+
+  /** The error for an access bounds() refused: which argument, and why. */
+  private badBounds(addr: unknown, len: unknown, name: string): never {
+    if (typeof addr !== 'number') throw new TypeError(`${name}: expected an integer address, got ${describe(addr)}`);
+    if (typeof len !== 'number') throw new TypeError(`n: expected an integer length, got ${describe(len)}`);
+    if (!Number.isInteger(addr)) throw new RangeError(`${name}: expected an integer address, got ${describe(addr)}`);
+    if (!Number.isInteger(len) || len < 0) throw new RangeError(`n: expected a non-negative integer length, got ${describe(len)}`);
+    const at = addr < 0 ? `-0x${(-addr).toString(16)}` : `0x${addr.toString(16)}`;
+    throw new RangeError(`${name}: access of ${len} bytes at ${at} is outside physical memory (0..0x${this.size.toString(16)})`);
   }
 
   read8(addr: number): number {
@@ -44,23 +72,27 @@ export class MemAccess {
   }
   write8(addr: number, v: number): void {
     this.bounds(addr, 1);
+    if ((v & 0xff) !== v) checkValue(v, 8);
     this.u8[addr] = v;
   }
   write16(addr: number, v: number): void {
     this.bounds(addr, 2);
+    if ((v & 0xffff) !== v) checkValue(v, 16);
     this.dv.setUint16(addr, v, true);
   }
   write32(addr: number, v: number): void {
     this.bounds(addr, 4);
+    if (v >>> 0 !== v && (v | 0) !== v) checkValue(v, 32);
     this.dv.setUint32(addr, v, true);
   }
   write64(addr: number, v: bigint | number): void {
     this.bounds(addr, 8);
-    this.dv.setBigUint64(addr, BigInt.asUintN(64, BigInt(v)), true);
+    this.dv.setBigUint64(addr, value64(v), true);
   }
 
   memset(addr: number, c: number, n: number): number {
     this.bounds(addr, n);
+    if (typeof c !== 'number' || !Number.isInteger(c)) checkValue(c, 32, 'c');
     this.u8.fill(c & 0xff, addr, addr + n);
     return addr;
   }
@@ -93,6 +125,9 @@ export class MemAccess {
     return this.u8.slice(addr, addr + n);
   }
   writeBytes(addr: number, bytes: ArrayLike<number>): void {
+    if (typeof bytes !== 'object' || bytes === null || typeof bytes.length !== 'number') {
+      throw new TypeError(`bytes: expected a Uint8Array or an array of bytes, got ${describe(bytes)}`);
+    }
     this.bounds(addr, bytes.length);
     this.u8.set(bytes, addr);
   }

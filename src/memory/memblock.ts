@@ -59,16 +59,21 @@ export class PhysMem {
   /** Page frames, pfn 0 .. nrPages-1. */
   readonly nrPages: number;
 
-  constructor(bytes: number, shared: boolean) {
+  /**
+   * `bytes` of RAM in a new buffer, or in `buffer` (the caller's, at least
+   * that large: its first `bytes` bytes are the machine's RAM).
+   */
+  constructor(bytes: number, shared: boolean, buffer: ArrayBuffer | SharedArrayBuffer | null = null) {
     if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) {
       throw new RangeError(`memory: ${bytes} bytes is outside the supported range ${MIN_MEMORY}..${MAX_MEMORY}`);
     }
     this.size = bytes - (bytes % PAGE_SIZE);
     this.nrPages = this.size >>> PAGE_SHIFT;
-    this.buffer = shared ? new SharedArrayBuffer(this.size) : new ArrayBuffer(this.size);
-    this.u8 = new Uint8Array(this.buffer);
-    this.u32 = new Uint32Array(this.buffer);
-    this.dv = new DataView(this.buffer);
+    if (buffer !== null && buffer.byteLength < this.size) throw new RangeError(`buffer: holds ${buffer.byteLength} bytes, ${this.size} needed`);
+    this.buffer = buffer ?? (shared ? new SharedArrayBuffer(this.size) : new ArrayBuffer(this.size));
+    this.u8 = new Uint8Array(this.buffer, 0, this.size);
+    this.u32 = new Uint32Array(this.buffer, 0, this.size >>> 2);
+    this.dv = new DataView(this.buffer, 0, this.size);
   }
 }
 

@@ -77,3 +77,8 @@ export function dumpPage(
 export function pfnAddr(pfn: number): string {
   return formatPx(pfn * (1 << PAGE_SHIFT));
 }
+
+/** bad_page()'s report: "BUG: Bad page state", the page dump, the modules line (the caller adds the stack). */
+export function badPageLines(pages: PageArray, pfn: number, zone: number, reason: string, comm: string): string[] {
+  return [`BUG: Bad page state in process ${comm}  pfn:${pfn.toString(16).padStart(5, '0')}`, ...dumpPage(pages, pfn, zone, reason), 'Modules linked in:'];
+}

@@ -3,6 +3,8 @@
  * report of a failed page allocation, ending in the per-zone, per-order
  * summary of free memory ("Mem-Info").
  */
+
+import { formatGfpMode } from './gfp.js';
 import { listIndex, MAX_NR_ZONES, MIGRATE_TYPES, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Z_BOOST, Z_FREE, Z_LOWMEM_RESERVE, Z_MANAGED, Z_PRESENT, Z_RESERVED_HIGHATOMIC, Z_WMARK, zoneNames } from './mmzone.js';
 import type { PageAlloc } from './page_alloc.js';
 
@@ -66,4 +68,12 @@ export function showFreeAreas(pa: PageAlloc, slabReclaimable: number, slabUnrecl
   }
   out.push(`${present} pages RAM`, '0 pages HighMem/MovableOnly', `${reserved} pages reserved`);
   return out;
+}
+
+/**
+ * warn_alloc()'s first line: the order and mode that failed;
+ * cpuset_print_current_mems_allowed() (CONFIG_CPUSETS) ends it.
+ */
+export function warnAllocHeader(comm: string, order: number, gfp: number): string {
+  return `${comm}: page allocation failure: order:${order}, mode:${formatGfpMode(gfp)}, nodemask=(null),cpuset=/,mems_allowed=0`;
 }

@@ -129,47 +129,8 @@ const TEXT_BASE_LO = 0x81000000;
 const RULE_EQ = '='.repeat(77);
 const RULE_DASH = '-'.repeat(77);
 
-// ───────────────────────── kernel/panic.c: taint ─────────────────────────
-
-/** include/linux/panic.h TAINT_* bit numbers used by kmem. */
-export const TAINT_BAD_PAGE = 5;
-export const TAINT_WARN = 9;
-
-/** taint_flags[] (kernel/panic.c, 6.15 .. 6.18): true char, false char, name. */
-const TAINT_FLAGS: readonly (readonly [string, string, string])[] = [
-  ['P', 'G', 'PROPRIETARY_MODULE'],
-  ['F', ' ', 'FORCED_MODULE'],
-  ['S', ' ', 'CPU_OUT_OF_SPEC'],
-  ['R', ' ', 'FORCED_RMMOD'],
-  ['M', ' ', 'MACHINE_CHECK'],
-  ['B', ' ', 'BAD_PAGE'],
-  ['U', ' ', 'USER'],
-  ['D', ' ', 'DIE'],
-  ['A', ' ', 'OVERRIDDEN_ACPI_TABLE'],
-  ['W', ' ', 'WARN'],
-  ['C', ' ', 'CRAP'],
-  ['I', ' ', 'FIRMWARE_WORKAROUND'],
-  ['O', ' ', 'OOT_MODULE'],
-  ['E', ' ', 'UNSIGNED_MODULE'],
-  ['L', ' ', 'SOFTLOCKUP'],
-  ['K', ' ', 'LIVEPATCH'],
-  ['X', ' ', 'AUX'],
-  ['T', ' ', 'RANDSTRUCT'],
-  ['N', ' ', 'TEST'],
-  ['J', ' ', 'FWCTL'],
-];
-
-/**
- * print_tainted(): "Not tainted", or "Tainted: " and one character per taint
- * flag, set or not ("Tainted: G    B              " for a bad page).
- */
-export function printTainted(mask: number): string {
-  if (mask === 0) return 'Not tainted';
-  let out = 'Tainted: ';
-  for (let i = 0; i < TAINT_FLAGS.length; i++) out += (mask >>> i) & 1 ? TAINT_FLAGS[i]![0] : TAINT_FLAGS[i]![1];
-  return out;
-}
-
+// kernel/panic.c's taint state lives in lib/panic.ts.
+import { TAINT_BAD_PAGE, TAINT_WARN } from '../lib/panic.js';
 
 /**
  * memchr_inv(): the first byte in [start, end) that is not `value`, or -1.
@@ -182,16 +143,6 @@ function firstMismatch(u8: Uint8Array, u32: Uint32Array, start: number, end: num
   for (; i + 4 <= end && u32[i >>> 2] === word; i += 4);
   for (; i < end; i++) if (u8[i] !== value) return i;
   return -1;
-}
-
-/** print_tainted_verbose(): "Tainted: [B]=BAD_PAGE, [W]=WARN", as dump_stack() prints it. */
-export function printTaintedVerbose(mask: number): string {
-  if (mask === 0) return 'Not tainted';
-  const parts: string[] = [];
-  for (let i = 0; i < TAINT_FLAGS.length; i++) {
-    if ((mask >>> i) & 1) parts.push(`[${TAINT_FLAGS[i]![0]}]=${TAINT_FLAGS[i]![2]}`);
-  }
-  return `Tainted: ${parts.join(', ')}`;
 }
 
 // ───────────────────────── what the kernel object supplies ─────────────────────────

@@ -11,11 +11,11 @@ import {
   KASAN_SLAB_FREE,
   KASAN_SLAB_FREE_META,
   KASAN_SLAB_REDZONE,
-  KasanMemAccess,
-  MemAccess,
 } from '../../src/index.js';
 import { globalRedzone } from '../../src/kasan/common.js';
+import { KasanMemAccess } from '../../src/kasan/kasan_access.js';
 import { Shadow } from '../../src/kasan/shadow.js';
+import { MemAccess } from '../../src/memory/access.js';
 import { kasanBoot } from './helpers.js';
 
 const FC = KASAN_SLAB_REDZONE;

@@ -217,10 +217,16 @@ describe('onCpu and currentCpu', () => {
     expect(k.currentCpu).toBe(0);
   });
 
-  it.each([2, -1, 0.5, Number.NaN, '1'])('onCpu(%o) on a 2-CPU machine throws a RangeError naming the cpu', (n) => {
+  it.each([2, -1, 0.5, Number.NaN])('onCpu(%o) on a 2-CPU machine throws a RangeError naming the cpu', (n) => {
     const k = boot({ memory: '16M', cpus: 2 });
-    expect(() => k.onCpu(n as number, () => 0)).toThrow(RangeError);
-    expect(() => k.onCpu(n as number, () => 0)).toThrow(/^cpu: /);
+    expect(() => k.onCpu(n, () => 0)).toThrow(RangeError);
+    expect(() => k.onCpu(n, () => 0)).toThrow(/^cpu: /);
+  });
+
+  it("onCpu('1') (not a number) throws a TypeError naming the cpu", () => {
+    const k = boot({ memory: '16M', cpus: 2 });
+    expect(() => k.onCpu('1' as unknown as number, () => 0)).toThrow(TypeError);
+    expect(() => k.onCpu('1' as unknown as number, () => 0)).toThrow(/^cpu: expected an integer, got "1"$/);
   });
 
   it('onCpu with something that is not a function throws a TypeError naming fn', () => {

@@ -317,31 +317,47 @@ describe('high-order atomic reserves', () => {
 });
 
 describe('THP: khugepaged raises min_free_kbytes (set_recommended_min_free_kbytes)', () => {
-  // 128M: DMA 4095 and DMA32 28672 managed pages. The first watermarks come
-  // from min_free_kbytes 1448 (pages_min 362): high DMA 45 + 2 * 11 = 67,
-  // DMA32 316 + 2 * 79 = 474. nr_free_buffer_pages = (4095 - 67) +
-  // (28672 - 474) = 32226. Recommended: 2 zones x 512 x (2 + 3 * 3) = 11264
-  // pages, capped at 32226 / 20 = 1611 pages = 6444 kB.
-  it('128M with THP (the default): 6444 kB, and the marks follow', () => {
+  // hugepage_init() leaves THP off when totalram_pages() < 512 MiB, so
+  // khugepaged never starts and min_free_kbytes keeps
+  // calculate_min_free_kbytes()'s value.
+  it('below 512 MiB of managed memory THP stays off: 128M keeps 1448 kB, 512M (131071 pages) keeps 2896 kB', () => {
     const k = bootKernel({ memory: '128M' });
-    expect(k.minFreeKbytes).toBe(6444);
-    // pages_min 1611: DMA min 1611 * 4095 / 32767 = 201, delta max(201 / 4, 4) = 50;
-    // DMA32 min 1611 * 28672 / 32767 = 1409, delta max(1409 / 4, 28) = 352.
-    expect([zoneinfoField(k, 'DMA', /\n {8}min {6}(\d+)/), zoneinfoField(k, 'DMA', /\n {8}high {5}(\d+)/)]).toEqual([201, 301]);
-    expect([zoneinfoField(k, 'DMA32', /\n {8}min {6}(\d+)/), zoneinfoField(k, 'DMA32', /\n {8}high {5}(\d+)/)]).toEqual([1409, 2113]);
+    expect(k.minFreeKbytes).toBe(1448);
+    expect(k.dmesg().some((l) => l.includes('transparent hugepage'))).toBe(false);
+    // 128M: pages_min 362, DMA min 362 * 4095 / 32767 = 45, high 45 + 2 * 11 = 67.
+    expect([zoneinfoField(k, 'DMA', /\n {8}min {6}(\d+)/), zoneinfoField(k, 'DMA', /\n {8}high {5}(\d+)/)]).toEqual([45, 67]);
+    // 512M: 131071 managed pages (pfn 0 is reserved) < 131072: still off;
+    // int_sqrt(131071 * 4 * 16) = 2896.
+    expect(bootKernel({ memory: '512M' }).minFreeKbytes).toBe(2896);
+    expect(bootKernel({ memory: '128M', minFreeKbytes: 4096 }).minFreeKbytes).toBe(4096);
+  });
+
+  // 1G: DMA 4095 and DMA32 258048 managed pages. calculate_min_free_kbytes:
+  // int_sqrt(262143 * 4 * 16) = 4095 kB, pages_min 1023: DMA min 15, delta
+  // max(15 >> 2, 4095 * 10 / 10000) = 4, high 23; DMA32 min 1007, delta
+  // max(251, 258) = 258, high 1523. nr_free_buffer_pages = (4095 - 23) +
+  // (258048 - 1523) = 260597. Recommended: 2 zones x 512 x (2 + 3 * 3) =
+  // 11264 pages (under the cap 260597 / 20 = 13029) = 45056 kB.
+  it('1G with THP (the default): 45056 kB, and the marks follow', () => {
+    const k = bootKernel({ memory: '1G' });
+    expect(k.minFreeKbytes).toBe(45056);
+    // pages_min 11264: DMA min 11264 * 4095 / 262143 = 175, delta max(43, 4) = 43;
+    // DMA32 min 11264 * 258048 / 262143 = 11088, delta max(2772, 258) = 2772.
+    expect([zoneinfoField(k, 'DMA', /\n {8}min {6}(\d+)/), zoneinfoField(k, 'DMA', /\n {8}high {5}(\d+)/)]).toEqual([175, 261]);
+    expect([zoneinfoField(k, 'DMA32', /\n {8}min {6}(\d+)/), zoneinfoField(k, 'DMA32', /\n {8}high {5}(\d+)/)]).toEqual([11088, 16632]);
   });
 
   it('a user value below the recommendation is raised, with the kernel message', () => {
-    // The user's 4096 kB (pages_min 1024) sets the first marks: high DMA 127 + 2 * 31 = 189,
-    // DMA32 896 + 2 * 224 = 1344; (4095 - 189) + (28672 - 1344) = 31234; / 20 = 1561 pages = 6244 kB.
-    const k = bootKernel({ memory: '128M', minFreeKbytes: 4096 });
-    expect(k.minFreeKbytes).toBe(6244);
-    expect(k.dmesg().some((l) => l.endsWith('raising min_free_kbytes from 4096 to 6244 to help transparent hugepage allocations'))).toBe(true);
-    expect(bootKernel({ memory: '128M', minFreeKbytes: 8192 }).minFreeKbytes).toBe(8192);
+    // The user's 8192 kB (pages_min 2048) sets the first marks: high DMA 31 + 2 * 7 = 45,
+    // DMA32 2016 + 2 * 504 = 3024; (4095 - 45) + (258048 - 3024) = 259074, / 20 = 12953 > 11264.
+    const k = bootKernel({ memory: '1G', minFreeKbytes: 8192 });
+    expect(k.minFreeKbytes).toBe(45056);
+    expect(k.dmesg().some((l) => l.endsWith('raising min_free_kbytes from 8192 to 45056 to help transparent hugepage allocations'))).toBe(true);
+    expect(bootKernel({ memory: '1G', minFreeKbytes: 65536 }).minFreeKbytes).toBe(65536);
   });
 
   it("transparent_hugepage=never keeps calculate_min_free_kbytes()'s value", () => {
-    expect(bootKernel({ memory: '128M', transparentHugepage: 'never' }).minFreeKbytes).toBe(1448);
+    expect(bootKernel({ memory: '1G', transparentHugepage: 'never' }).minFreeKbytes).toBe(4095);
     expect(() => bootKernel({ memory: '128M', transparentHugepage: 'sometimes' as never })).toThrow(/transparentHugepage/);
   });
 });

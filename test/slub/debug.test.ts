@@ -11,17 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { KernelBug } from '../../src/lib/bug.js';
+import { printTainted, printTaintedVerbose, TAINT_BAD_PAGE, TAINT_WARN } from '../../src/lib/panic.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import {
   POISON_END,
   POISON_FREE,
   POISON_INUSE,
-  printTainted,
-  printTaintedVerbose,
   SLUB_RED_ACTIVE,
   SLUB_RED_INACTIVE,
-  TAINT_BAD_PAGE,
-  TAINT_WARN,
 } from '../../src/slub/debug.js';
 import {
   C_CPU_PARTIAL,

@@ -16,9 +16,9 @@
  * word by word, as lib/string.c does), so the report names the first bad
  * load; bit operations check the whole unsigned long they touch.
  */
-import type { Kasan } from '../kasan/common.js';
-import { MemAccess } from './access.js';
-import type { PhysMem } from './memblock.js';
+import { checkValue, MemAccess, value64 } from '../memory/access.js';
+import type { PhysMem } from '../memory/memblock.js';
+import type { Kasan } from './common.js';
 
 const PAGE_SIZE = 4096;
 
@@ -59,20 +59,24 @@ export class KasanMemAccess extends MemAccess {
     return this.dv.getBigUint64(addr, true);
   }
   override write8(addr: number, v: number): void {
+    if ((v & 0xff) !== v) checkValue(v, 8);
     if (addr >>> 0 !== addr || this.sh[addr >>> 3] !== 0) this.slow(addr, 1, true);
     this.u8[addr] = v;
   }
   override write16(addr: number, v: number): void {
+    if ((v & 0xffff) !== v) checkValue(v, 16);
     if (addr >>> 0 !== addr || (addr & 7) > 6 || this.sh[addr >>> 3] !== 0) this.slow(addr, 2, true);
     this.dv.setUint16(addr, v, true);
   }
   override write32(addr: number, v: number): void {
+    if (v >>> 0 !== v && (v | 0) !== v) checkValue(v, 32);
     if (addr >>> 0 !== addr || (addr & 7) > 4 || this.sh[addr >>> 3] !== 0) this.slow(addr, 4, true);
     this.dv.setUint32(addr, v, true);
   }
   override write64(addr: number, v: bigint | number): void {
+    const value = value64(v);
     if (addr >>> 0 !== addr || (addr & 7) !== 0 || this.sh[addr >>> 3] !== 0) this.slow(addr, 8, true);
-    this.dv.setBigUint64(addr, typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt.asUintN(64, BigInt(v)), true);
+    this.dv.setBigUint64(addr, value, true);
   }
 
   // ───────────────────────── mem* ─────────────────────────
@@ -144,7 +148,7 @@ export class KasanMemAccess extends MemAccess {
   }
   /** copy_from_user() from a JavaScript buffer. */
   override writeBytes(addr: number, bytes: ArrayLike<number>): void {
-    if (isAddr(addr) && bytes && bytes.length > 0) this.kasan.checkRange(addr, bytes.length, true);
+    if (isAddr(addr) && typeof bytes === 'object' && bytes !== null && bytes.length > 0) this.kasan.checkRange(addr, bytes.length, true);
     super.writeBytes(addr, bytes);
   }
 

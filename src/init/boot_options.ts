@@ -1,0 +1,224 @@
+/**
+ * The kernel command line of a kmem machine: boot()'s options, checked as a
+ * whole before anything is built. An unknown option is an error that names
+ * it (and the option it most likely meant), so a typo never boots a
+ * different machine than the one asked for.
+ */
+import { checkInteger, closest, describe } from '../lib/argcheck.js';
+import { MAX_MEMORY, MIN_MEMORY, memparse, PAGE_SIZE } from '../memory/memblock.js';
+import { MAX_DMA_PFN, MAX_DMA32_PFN, MAX_NR_ZONES, pageblock_nr_pages, ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL } from '../page_alloc/mmzone.js';
+
+/** Zone sizes for a machine laid out by hand (each a byte count or a size string). */
+export interface ZoneSizes {
+  DMA?: number | string;
+  DMA32?: number | string;
+  Normal?: number | string;
+  Movable?: number | string;
+}
+
+/** A WebAssembly.Memory, as far as kmem uses it (typed here so no DOM or Node typings are needed). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(delta: number): number;
+}
+
+/** What boot() accepts as physical memory the caller owns. */
+export type RamBuffer = ArrayBuffer | SharedArrayBuffer | WasmMemory;
+
+export interface BootOptions {
+  /** RAM, bytes or a size string ('64M', '1G'). Default 128M, or the size of `buffer`. */
+  memory?: number | string;
+  /**
+   * The caller's own memory to use as RAM: an ArrayBuffer, a
+   * SharedArrayBuffer or a WebAssembly.Memory (its buffer as it is at boot;
+   * growing the Memory afterwards detaches it from kmem). Physical address
+   * N is byte N of the buffer; page frame 0 (bytes 0..4095) is reserved and
+   * never handed out, so a wasm module's first page stays its own.
+   */
+  buffer?: RamBuffer;
+  /** Number of CPUs. Default 2. */
+  cpus?: number;
+  /** Zone sizes; default: the x86-64 layout (DMA below 16M, DMA32 below 4G). */
+  zones?: ZoneSizes;
+  /** Back RAM and all allocator state with SharedArrayBuffers. */
+  shared?: boolean;
+  /** Seed for every random choice the kernel makes. Default 1. */
+  seed?: number;
+  /** What a caught bug does after its report: 'report' (default) or 'throw'. */
+  onBug?: 'report' | 'throw';
+  /** vm.min_free_kbytes set by the user (wins over the computed value if larger). */
+  minFreeKbytes?: number;
+  /**
+   * transparent_hugepage= (default 'madvise', as distributions ship it):
+   * unless 'never', and if the machine has at least 512 MiB (hugepage_init),
+   * khugepaged raises min_free_kbytes to keep free pageblocks for huge pages
+   * (set_recommended_min_free_kbytes).
+   */
+  transparentHugepage?: 'always' | 'madvise' | 'never';
+  /** slab_min_order= */
+  slubMinOrder?: number;
+  /** slab_max_order= (default PAGE_ALLOC_COSTLY_ORDER, 3) */
+  slubMaxOrder?: number;
+  /** slab_min_objects= (0: from the CPU count) */
+  slubMinObjects?: number;
+  /** slab_nomerge */
+  slabNomerge?: boolean;
+  /** slub_debug= ('FZPU', 'FZ,kmalloc-64', '-', 'O', ...) */
+  slubDebug?: string | boolean;
+  /** CONFIG_SLUB_STATS */
+  slubStats?: boolean;
+  /** CONFIG_SLAB_FREELIST_HARDENED (default on, as distributions ship it) */
+  freelistHardened?: boolean;
+  /** CONFIG_SLAB_FREELIST_RANDOM (default off) */
+  freelistRandom?: boolean;
+  /** CONFIG_KASAN_GENERIC: shadow memory, checked `k.mem`, quarantine, reports. Default off. */
+  kasan?: 'generic' | false;
+  /** kasan_multi_shot: print every KASAN report, not only the first. */
+  kasanMultiShot?: boolean;
+  /** The kernel generation to model. Only '6.18' (the default) is built so far. */
+  kernel?: '6.18';
+  /** The slab allocator design. Only 'slub' (the default) is built so far. */
+  allocator?: 'slub';
+}
+
+/** Every option boot() knows, for the unknown-option check. */
+const KNOWN: readonly (keyof BootOptions)[] = [
+  'memory', 'buffer', 'cpus', 'zones', 'shared', 'seed', 'onBug', 'minFreeKbytes', 'transparentHugepage',
+  'slubMinOrder', 'slubMaxOrder', 'slubMinObjects', 'slabNomerge', 'slubDebug', 'slubStats',
+  'freelistHardened', 'freelistRandom', 'kasan', 'kasanMultiShot', 'kernel', 'allocator',
+];
+
+const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot'];
+
+function oneOf<T extends string>(v: unknown, name: string, values: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+    throw new RangeError(`${name}: expected ${values.map((x) => `'${x}'`).join(', ')}, got ${describe(v)}`);
+  }
+  return v as T;
+}
+
+/** boot()'s options, checked and with their defaults. */
+export interface CheckedOptions {
+  opts: BootOptions;
+  memory: number;
+  buffer: ArrayBuffer | SharedArrayBuffer | null;
+  shared: boolean;
+  cpus: number;
+  seed: number;
+  onBug: 'report' | 'throw';
+  thp: 'always' | 'madvise' | 'never';
+  layout: { total: number; ranges: [number, number][] };
+}
+
+/** Check every option and work out the machine's size and zone layout. */
+export function checkBootOptions(opts: unknown): CheckedOptions {
+  if (opts === undefined) opts = {};
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new TypeError(`opts: expected an object of boot options, got ${describe(opts)}`);
+  const o = opts as BootOptions;
+  for (const key of Object.keys(o)) {
+    if (!(KNOWN as readonly string[]).includes(key)) {
+      const near = closest(key, KNOWN);
+      throw new RangeError(`${key}: unknown boot option${near !== undefined ? ` (did you mean '${near}'?)` : ''}`);
+    }
+  }
+  for (const key of BOOLEANS) {
+    const v = o[key];
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${key}: expected true or false, got ${describe(v)}`);
+  }
+  oneOf(o.kernel, 'kernel', ['6.18'], '6.18');
+  oneOf(o.allocator, 'allocator', ['slub'], 'slub');
+  const cpus = o.cpus ?? 2;
+  checkInteger(cpus, 'cpus', 1, 256);
+  const seed = o.seed ?? 1;
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`seed: expected an integer, got ${describe(seed)}`);
+  const onBug = oneOf(o.onBug, 'onBug', ['report', 'throw'], 'report');
+  const thp = oneOf(o.transparentHugepage, 'transparentHugepage', ['always', 'madvise', 'never'], 'madvise');
+  if (o.kasan !== undefined && o.kasan !== false && o.kasan !== 'generic') throw new RangeError(`kasan: expected 'generic' or false, got ${describe(o.kasan)}`);
+  if (o.slubDebug !== undefined && typeof o.slubDebug !== 'string' && typeof o.slubDebug !== 'boolean') {
+    throw new TypeError(`slubDebug: expected a slub_debug= string such as 'FZPU', or true/false, got ${describe(o.slubDebug)}`);
+  }
+  if (o.minFreeKbytes !== undefined) checkInteger(o.minFreeKbytes, 'minFreeKbytes', 0, Number.MAX_SAFE_INTEGER);
+
+  // The RAM: the caller's buffer, or one of `memory` bytes.
+  let buffer: ArrayBuffer | SharedArrayBuffer | null = null;
+  if (o.buffer !== undefined) buffer = ramBuffer(o.buffer);
+  let memory: number;
+  if (o.memory !== undefined) {
+    memory = memparse(o.memory, 'memory');
+    if (buffer !== null && memory !== buffer.byteLength - (buffer.byteLength % PAGE_SIZE)) {
+      throw new RangeError(`memory: ${memory} bytes, but buffer holds ${buffer.byteLength} (give one of them, or the same size)`);
+    }
+  } else if (buffer !== null) {
+    memory = buffer.byteLength - (buffer.byteLength % PAGE_SIZE);
+  } else {
+    memory = o.zones !== undefined ? -1 : 128 * 1024 * 1024;
+  }
+  const shared = o.shared === true || (buffer !== null && typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer);
+  if (o.shared === true && buffer !== null && !(buffer instanceof SharedArrayBuffer)) {
+    throw new RangeError('shared: true needs a SharedArrayBuffer (or a shared WebAssembly.Memory) as buffer');
+  }
+  if (memory !== -1 && memory < MIN_MEMORY) throw new RangeError(`memory: ${sizeText(memory)} is below the minimum of ${sizeText(MIN_MEMORY)}`);
+  if (memory > MAX_MEMORY) throw new RangeError(`memory: ${sizeText(memory)} is more than kmem supports (${sizeText(MAX_MEMORY)})`);
+  const layout = zoneLayout(memory, o.zones);
+  if (layout.total < MIN_MEMORY) throw new RangeError(`memory: ${sizeText(layout.total)} is below the minimum of ${sizeText(MIN_MEMORY)}`);
+  if (layout.total > MAX_MEMORY) throw new RangeError(`memory: ${sizeText(layout.total)} is more than kmem supports (${sizeText(MAX_MEMORY)})`);
+  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, layout };
+}
+
+/** "1 byte", "4096 bytes". */
+function sizeText(n: number): string {
+  return n === 1 ? '1 byte' : `${n} bytes`;
+}
+
+function ramBuffer(v: unknown): ArrayBuffer | SharedArrayBuffer {
+  const Memory = (globalThis as { WebAssembly?: { Memory?: abstract new (...a: never[]) => WasmMemory } }).WebAssembly?.Memory;
+  if (Memory !== undefined && v instanceof Memory) return v.buffer;
+  if (v instanceof ArrayBuffer) return v;
+  if (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) return v;
+  throw new TypeError(`buffer: expected an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory, got ${describe(v)}`);
+}
+
+/**
+ * The zones' pfn ranges: x86-64's fixed boundaries, or sizes given by hand
+ * laid out in zone order. Pfn 0 is reserved and belongs to no zone.
+ * `memory` -1 means "not given": the zones' sizes decide.
+ */
+export function zoneLayout(memory: number, sizes?: ZoneSizes): { total: number; ranges: [number, number][] } {
+  const ranges: [number, number][] = [];
+  for (let z = 0; z < MAX_NR_ZONES; z++) ranges.push([0, 0]);
+  if (sizes === undefined) {
+    const nr = Math.floor(memory / PAGE_SIZE);
+    ranges[ZONE_DMA] = [1, Math.min(MAX_DMA_PFN, nr)];
+    if (nr > MAX_DMA_PFN) ranges[ZONE_DMA32] = [MAX_DMA_PFN, Math.min(MAX_DMA32_PFN, nr)];
+    if (nr > MAX_DMA32_PFN) ranges[ZONE_NORMAL] = [MAX_DMA32_PFN, nr];
+    return { total: nr * PAGE_SIZE, ranges };
+  }
+  if (typeof sizes !== 'object' || sizes === null) throw new TypeError(`zones: expected an object of zone sizes, got ${describe(sizes)}`);
+  const order: [keyof ZoneSizes, number][] = [
+    ['DMA', ZONE_DMA],
+    ['DMA32', ZONE_DMA32],
+    ['Normal', ZONE_NORMAL],
+    ['Movable', ZONE_MOVABLE],
+  ];
+  for (const k of Object.keys(sizes)) {
+    if (!order.some(([n]) => n === k)) throw new RangeError(`zones: unknown zone '${k}' (expected DMA, DMA32, Normal, Movable)`);
+  }
+  let pfn = 0;
+  for (const [name, z] of order) {
+    const v = sizes[name];
+    if (v === undefined) continue;
+    const bytes = memparse(v, `zones.${name}`);
+    if (bytes % (pageblock_nr_pages * PAGE_SIZE) !== 0) {
+      throw new RangeError(`zones.${name}: ${bytes} bytes is not a whole number of 2 MiB pageblocks`);
+    }
+    const start = pfn === 0 ? 1 : pfn;
+    pfn += bytes / PAGE_SIZE;
+    if (bytes > 0) ranges[z] = [start, pfn];
+  }
+  if (pfn === 0) throw new RangeError('zones: at least one zone must have memory');
+  if (memory !== -1 && memory !== pfn * PAGE_SIZE) {
+    throw new RangeError(`zones: sizes add up to ${pfn * PAGE_SIZE} bytes but memory is ${memory}`);
+  }
+  return { total: pfn * PAGE_SIZE, ranges };
+}

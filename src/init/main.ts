@@ -1,0 +1,324 @@
+/**
+ * start_kernel() for a kmem machine: memory and struct pages, the zones and
+ * the buddy allocator, watermarks and per-CPU pagesets, then the slab
+ * allocator, KASAN and the /proc files, in the order init/main.c brings
+ * them up, with the boot messages the kernel prints on the way.
+ *
+ * The Machine is everything boot made; the API (src/kernel.ts) is built on
+ * it. Nothing here runs after boot except the report callbacks the layers
+ * were given.
+ */
+import { Kasan } from '../kasan/common.js';
+import { KasanMemAccess } from '../kasan/kasan_access.js';
+import { checkInteger } from '../lib/argcheck.js';
+import { BugReporter, KernelBug } from '../lib/bug.js';
+import { Printk } from '../lib/printk.js';
+import { RateLimit } from '../lib/ratelimit.js';
+import { MemAccess } from '../memory/access.js';
+import { PAGE_SIZE, PhysMem } from '../memory/memblock.js';
+import { PageArray } from '../memory/page.js';
+import { badPageLines, dumpPage } from '../page_alloc/debug.js';
+import { __GFP_NOWARN } from '../page_alloc/gfp.js';
+import { MAX_NR_ZONES, MAX_PAGE_ORDER, Z_MANAGED, Z_PRESENT, ZONE_MOVABLE, ZONE_NORMAL, zoneNames } from '../page_alloc/mmzone.js';
+import { EV_PGALLOC, EV_PGFREE, PageAlloc } from '../page_alloc/page_alloc.js';
+import { showFreeAreas, warnAllocHeader } from '../page_alloc/show_mem.js';
+import {
+  calculateMinFreeKbytes,
+  recommendedMinFreeKbytes,
+  setupPerZoneLowmemReserve,
+  setupPerZoneWmarks,
+  zoneSetPagesetHighAndBatch,
+} from '../page_alloc/watermark.js';
+import { ProcFs } from '../proc/procfs.js';
+import { slabinfo, sysSlabRead } from '../proc/slabinfo.js';
+import { kmallocFixFlags, slabOutOfMemoryLines } from '../slub/alloc_warn.js';
+import { SlubDebug } from '../slub/debug.js';
+import { Kmalloc } from '../slub/kmalloc.js';
+import { CF } from '../slub/slab.js';
+import { SlabCommon } from '../slub/slab_common.js';
+import { Slub } from '../slub/slub.js';
+import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
+import type { CheckedOptions } from './boot_options.js';
+
+/** The task every report names ("by task comm/pid"). */
+export interface Task {
+  pid: number;
+  comm: string;
+}
+
+/** totalram_pages() below which hugepage_init() leaves THP off (and khugepaged never starts). */
+const THP_MIN_TOTALRAM_PAGES = (512 * 1024 * 1024) / PAGE_SIZE;
+
+/** Everything start_kernel() made. */
+export class Machine {
+  readonly cpus: number;
+  readonly seed: number;
+  readonly onBug: 'report' | 'throw';
+  readonly phys: PhysMem;
+  readonly pages: PageArray;
+  readonly printk: Printk;
+  readonly bugs: BugReporter;
+  readonly pageAlloc: PageAlloc;
+  readonly slub: Slub;
+  readonly slab: SlabCommon;
+  readonly kmallocApi: Kmalloc;
+  readonly kasan: Kasan | null = null;
+  readonly mem: MemAccess;
+  readonly proc: ProcFs;
+  /** vm.min_free_kbytes as boot left it. */
+  minFreeKbytes = 0;
+  /** The task every report names. */
+  task: Task = { pid: 1, comm: 'kmem' };
+  /** slab_out_of_memory()'s and warn_alloc()'s ratelimit states (DEFAULT_RATELIMIT_*). */
+  private readonly slubOomRs = new RateLimit('slab_out_of_memory');
+  private readonly nopageRs = new RateLimit('warn_alloc');
+  /** free_large_kmalloc()'s WARN_ON_ONCE has fired. */
+  private notKmallocWarned = false;
+  private rngState: number;
+
+  constructor(c: CheckedOptions) {
+    const { opts, cpus, shared } = c;
+    this.cpus = cpus;
+    this.seed = c.seed;
+    this.onBug = c.onBug;
+    this.rngState = (c.seed ^ 0x9e3779b9) >>> 0;
+    this.phys = new PhysMem(c.layout.total, shared, c.buffer);
+    this.pages = new PageArray(this.phys.nrPages, shared);
+    this.printk = new Printk();
+    this.bugs = new BugReporter({
+      printk: this.printk,
+      onBug: this.onBug,
+      cpu: () => this.pageAlloc.cpu,
+      task: () => this.task,
+      syncClock: () => this.syncClock(),
+    });
+    this.mem = new MemAccess(this.phys);
+    this.pageAlloc = new PageAlloc(this.phys, this.pages, cpus, shared, {
+      postAlloc: null,
+      freePrepare: null,
+      badPage: (info) => this.badPage(info.pfn, info.reason),
+      warnAlloc: (order, gfp) => this.warnAlloc(order, gfp),
+    });
+    this.proc = new ProcFs(this);
+    this.pageAllocInit(c.layout.ranges, opts.minFreeKbytes, c.thp);
+
+    // slub_min_order= raises the maximum to itself, slub_max_order= lowers
+    // the minimum to itself (6.7+); given both, as if in this order, the
+    // maximum wins.
+    let slubMinOrder = intOption(opts.slubMinOrder, 'slubMinOrder', 0, MAX_PAGE_ORDER, 0);
+    const slubMaxOrder = intOption(opts.slubMaxOrder, 'slubMaxOrder', 0, MAX_PAGE_ORDER, Math.max(3, slubMinOrder));
+    slubMinOrder = Math.min(slubMinOrder, slubMaxOrder);
+    const slubMinObjects = intOption(opts.slubMinObjects, 'slubMinObjects', 0, 32767, 0);
+    const debug = parseSlubDebug(opts.slubDebug);
+    for (const w of debug.warnings) this.printk.printk(`${w}\n`);
+    const bugs = this.bugs;
+    this.slub = new Slub(
+      this.pageAlloc,
+      this.pages,
+      this.phys.u8,
+      cpus,
+      shared,
+      { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
+      { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
+      {
+        warn: (text, file) => bugs.warn(text, file),
+        fixFlags: (gfp) => {
+          const { fixed, line } = kmallocFixFlags(gfp);
+          bugs.log([line, ...bugs.dumpStack()]);
+          return fixed;
+        },
+        bugOn: (where, text) => bugs.bugOn(where, text),
+        invalidFree: (cache, obj) => this.slub.debug!.invalidObjectPointer(cache, this.slub.virtToSlab(obj), obj),
+        outOfMemory: (cache, gfp) => {
+          if (gfp & __GFP_NOWARN || !bugs.ratelimited(this.slubOomRs)) return;
+          bugs.log(slabOutOfMemoryLines(this.slub, cache, gfp, this.pageAlloc.cpu));
+        },
+        notKmalloc: (pfn) => {
+          // free_large_kmalloc(): WARN_ON_ONCE(!large_kmalloc), then dump_page() each time.
+          if (!this.notKmallocWarned) {
+            this.notKmallocWarned = true;
+            bugs.warn('');
+          }
+          bugs.log(dumpPage(this.pages, pfn, this.pageAlloc.pageZone(pfn), 'Not a kmalloc allocation'));
+        },
+      },
+    );
+    // slub_debug (CONFIG_SLUB_DEBUG=y): its reports go through this machine's printk, taint and onBug.
+    this.slub.debug = new SlubDebug(this.slub, {
+      printk: (text) => {
+        this.syncClock();
+        this.printk.printk(text);
+      },
+      dumpStack: () => bugs.dumpStack(),
+      printTainted: () => bugs.printTainted(),
+      addTaint: (flag, unreliable) => bugs.addTaint(flag, unreliable),
+      bug: (kind, lines) => {
+        if (this.onBug === 'throw') throw new KernelBug(kind, lines);
+      },
+      cpu: () => this.pageAlloc.cpu,
+      pid: () => this.task.pid,
+      nowNs: () => {
+        this.syncClock();
+        return this.printk.nowNs;
+      },
+      pageZone: (pfn) => this.pageAlloc.pageZone(pfn),
+    });
+    // KASAN (mm/kasan/): shadow for every page, the allocator hooks, the checked k.mem.
+    if (opts.kasan === 'generic') {
+      this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared });
+      this.kasan.install();
+      this.mem = new KasanMemAccess(this.phys, this.kasan);
+    }
+    this.slab = new SlabCommon(this.slub, {
+      cpus,
+      slubMinOrder,
+      slubMaxOrder,
+      slubMinObjects,
+      slabNomerge: opts.slabNomerge === true,
+      hardened: opts.freelistHardened !== false,
+      kasan: this.kasan !== null,
+      debugFlagsFor: (name, flags) => kmemCacheFlags(debug, name, flags),
+      disableHigherOrderDebug: debug.disableHigherOrderDebug,
+      rand32: () => this.rand32(),
+    });
+    this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    this.printk.printk(`SLUB: HWalign=64, Order=${slubMinOrder}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
+    this.slab.init();
+    this.kmallocApi.buildSizeTable();
+    this.proc.register('/proc/slabinfo', () => slabinfo(this.slab));
+    this.proc.registerDir((path) => sysSlabRead(this.slab, path));
+  }
+
+  // The KasanHost side: what KASAN's reports read of the machine.
+  get currentCpu(): number {
+    return this.pageAlloc.cpu;
+  }
+  dumpStack(): string[] {
+    return this.bugs.dumpStack();
+  }
+  reportBug(kind: string, lines: string[]): void {
+    this.bugs.reportBug(kind, lines);
+  }
+
+  /** The machine's seeded random number generator (xorshift32). */
+  rand32(): number {
+    let x = this.rngState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rngState = x >>> 0;
+    return this.rngState;
+  }
+
+  /** Pages held by slabs and large kmallocs (NR_SLAB_RECLAIMABLE_B / UNRECLAIMABLE_B in pages). */
+  slabPages(reclaimable: boolean): number {
+    return reclaimable ? this.slub.slabPagesReclaimable : this.slub.slabPagesUnreclaimable;
+  }
+
+  /**
+   * The virtual clock: boot is at 0, and every page or object operation since
+   * counts as 50 ns of kernel time, so reports carry plausible timestamps
+   * without a clock read on any hot path.
+   */
+  syncClock(): void {
+    const ev = this.pageAlloc.events;
+    let ops = ev[EV_PGFREE]!;
+    for (let z = 0; z < MAX_NR_ZONES; z++) ops += ev[EV_PGALLOC + z]!;
+    const cf = this.slub.cf;
+    for (const id of this.slab.slabCaches) ops += cf[id * CF.FIELDS + CF.ALLOCS]! + cf[id * CF.FIELDS + CF.FREES]!;
+    const ns = 1_000_000 + ops * 50;
+    if (ns > this.printk.nowNs) this.printk.setClock(ns);
+  }
+
+  /** bad_page(): "BUG: Bad page state" with the page dump and the stack. */
+  badPage(pfn: number, reason: string): void {
+    const zone = this.pageAlloc.pageZone(pfn);
+    this.bugs.reportBug('bad_page', [...badPageLines(this.pages, pfn, zone, reason, this.task.comm), ...this.bugs.dumpStack()]);
+  }
+
+  /** warn_alloc(): the allocation-failure warning and the Mem-Info summary. */
+  private warnAlloc(order: number, gfp: number): void {
+    if (!this.bugs.ratelimited(this.nopageRs)) return;
+    this.bugs.log([warnAllocHeader(this.task.comm, order, gfp), ...this.bugs.dumpStack(), ...showFreeAreas(this.pageAlloc, this.slabPages(true), this.slabPages(false))]);
+  }
+
+  /**
+   * free_area_init() and mm_core_init()'s page allocator part: the zones,
+   * the boot messages, the watermarks (init_per_zone_wmark_min, then
+   * hugepage_init()'s raise when THP is on), lowmem reserves and pagesets.
+   */
+  private pageAllocInit(ranges: [number, number][], userMinFree: number | undefined, thp: 'always' | 'madvise' | 'never'): void {
+    const pa = this.pageAlloc;
+    const pk = (s: string) => this.printk.printk(`${s}\n`);
+    const hexAddr = (n: number) => `0x${n.toString(16).padStart(16, '0')}`;
+    pk('Zone ranges:');
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      if (z === ZONE_MOVABLE) continue;
+      const [s, e] = ranges[z]!;
+      const name = zoneNames[z]!.padEnd(8);
+      pk(e > s ? `  ${name} [mem ${hexAddr(s * PAGE_SIZE)}-${hexAddr(e * PAGE_SIZE - 1)}]` : `  ${name} empty`);
+    }
+    pk('Movable zone start for each node');
+    pk('Early memory node ranges');
+    pk(`  node   0: [mem ${hexAddr(PAGE_SIZE)}-${hexAddr(this.phys.size - 1)}]`);
+    pk(`Initmem setup node 0 [mem ${hexAddr(PAGE_SIZE)}-${hexAddr(this.phys.size - 1)}]`);
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      const [s, e] = ranges[z]!;
+      if (e > s) pa.initZone(z, s, e);
+    }
+    let totalManaged = 0;
+    let totalPresent = 0;
+    let lowmem = 0;
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      totalManaged += pa.zones.get(z, Z_MANAGED);
+      totalPresent += pa.zones.get(z, Z_PRESENT);
+      if (z !== ZONE_MOVABLE) lowmem += pa.zones.get(z, Z_MANAGED);
+    }
+    let policy = 0;
+    for (let z = ZONE_NORMAL; z >= 0; z--) {
+      if (pa.zones.populated(z)) {
+        policy = z;
+        break;
+      }
+    }
+    pk(`Built 1 zonelists, mobility grouping on.  Total pages: ${totalManaged}`);
+    pk(`Policy zone: ${zoneNames[policy]}`);
+    // mem_init_print_info(): reserved = physpages (the zones' present pages) - totalram_pages.
+    const reservedK = (totalPresent - totalManaged) * 4;
+    pk(
+      `Memory: ${totalManaged * 4}K/${totalPresent * 4}K available (0K kernel code, 0K rwdata, 0K rodata, 0K init, 0K bss, ${reservedK}K reserved, 0K cma-reserved)`,
+    );
+    let minFree = calculateMinFreeKbytes(lowmem);
+    if (userMinFree !== undefined) {
+      // Above half of lowmem the min watermark alone takes more than half of
+      // every zone and the low watermark most of it: nothing could be
+      // allocated. The kernel takes such a value and fails every allocation;
+      // kmem refuses it.
+      const limit = Math.floor((lowmem * 4) / 2);
+      if (userMinFree > limit) throw new RangeError(`minFreeKbytes: ${userMinFree} kB is more than half of this machine's lowmem (${limit} kB): every allocation would fail`);
+      if (userMinFree > minFree) minFree = userMinFree;
+    }
+    setupPerZoneWmarks(pa.zones, minFree);
+    // hugepage_init(): on a machine under 512 MiB THP stays off and
+    // khugepaged never starts; otherwise set_recommended_min_free_kbytes()
+    // raises min_free_kbytes to keep pageblocks free for huge pages.
+    if (thp !== 'never' && totalManaged >= THP_MIN_TOTALRAM_PAGES) {
+      const recommended = recommendedMinFreeKbytes(pa.zones);
+      if (recommended > minFree) {
+        if (userMinFree !== undefined) pk(`raising min_free_kbytes from ${minFree} to ${recommended} to help transparent hugepage allocations`);
+        minFree = recommended;
+        setupPerZoneWmarks(pa.zones, minFree);
+      }
+    }
+    this.minFreeKbytes = minFree;
+    setupPerZoneLowmemReserve(pa.zones);
+    for (let z = 0; z < MAX_NR_ZONES; z++) zoneSetPagesetHighAndBatch(pa.zones, z, this.cpus);
+    pa.setupPagesets();
+  }
+}
+
+function intOption(v: unknown, name: string, lo: number, hi: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  checkInteger(v, name, lo, hi);
+  return v;
+}
