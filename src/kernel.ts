@@ -6,12 +6,13 @@
  * Each entry point checks its arguments (a TypeError/RangeError naming the
  * argument) and calls into its layer; the allocation fast paths accept
  * every valid argument with one test each and take the full checks out of
- * line. Fields marked @internal are the layers themselves: for kmem's own
+ * line. The fields marked internal are the layers themselves: for kmem's own
  * front ends and tests, not part of the published API (`k.inspect` is the
  * read-only view for tools).
  */
 
-import { type BootOptions, checkBootOptions } from './init/boot_options.js';
+import type { BootOptions } from './init/boot_options.js';
+import { checkBootOptions } from './init/boot_options.js';
 import { Machine, type Task } from './init/main.js';
 import { Inspector } from './inspect.js';
 import type { Kasan } from './kasan/common.js';
@@ -251,8 +252,8 @@ export class Kernel {
   /** kmem_cache_alloc_bulk(): n objects into out, returns n, or 0 (nothing allocated). */
   kmemCacheAllocBulk(cache: KmemCache, n: number, out: Uint32Array | number[], gfp = 0xcc0): number {
     this.slab.checkCache(cache);
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`n: expected a non-negative integer, got ${String(n)}`);
-    if (!out || typeof out.length !== 'number') throw new TypeError('out: expected an array or Uint32Array');
+    Kmalloc.checkSize(n, 'n');
+    if (typeof out !== 'object' || out === null || typeof out.length !== 'number') throw new TypeError(`out: expected an array or Uint32Array, got ${describe(out)}`);
     if (out.length < n && out instanceof Uint32Array) throw new RangeError(`out: holds ${out.length} entries, ${n} needed`);
     checkGfp(gfp);
     return this.kmallocApi.allocBulk(cache, gfp, n, out);
@@ -260,7 +261,7 @@ export class Kernel {
 
   kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
     this.slab.checkCache(cache);
-    if (!addrs || typeof addrs.length !== 'number') throw new TypeError('addrs: expected an array or Uint32Array of addresses');
+    if (typeof addrs !== 'object' || addrs === null || typeof addrs.length !== 'number') throw new TypeError(`addrs: expected an array or Uint32Array of addresses, got ${describe(addrs)}`);
     this.kmallocApi.freeBulk(cache, addrs);
   }
 

@@ -43,39 +43,39 @@ export class KasanMemAccess extends MemAccess {
   }
 
   override read8(addr: number): number {
-    if (addr >>> 0 !== addr || this.sh[addr >>> 3] !== 0) this.slow(addr, 1, false);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || this.sh[addr >>> 3] !== 0) this.slow(addr, 1, false);
     return this.u8[addr]!;
   }
   override read16(addr: number): number {
-    if (addr >>> 0 !== addr || (addr & 7) > 6 || this.sh[addr >>> 3] !== 0) this.slow(addr, 2, false);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || (addr & 7) > 6 || this.sh[addr >>> 3] !== 0) this.slow(addr, 2, false);
     return this.dv.getUint16(addr, true);
   }
   override read32(addr: number): number {
-    if (addr >>> 0 !== addr || (addr & 7) > 4 || this.sh[addr >>> 3] !== 0) this.slow(addr, 4, false);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || (addr & 7) > 4 || this.sh[addr >>> 3] !== 0) this.slow(addr, 4, false);
     return this.dv.getUint32(addr, true);
   }
   override read64(addr: number): bigint {
-    if (addr >>> 0 !== addr || (addr & 7) !== 0 || this.sh[addr >>> 3] !== 0) this.slow(addr, 8, false);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || (addr & 7) !== 0 || this.sh[addr >>> 3] !== 0) this.slow(addr, 8, false);
     return this.dv.getBigUint64(addr, true);
   }
   override write8(addr: number, v: number): void {
-    if ((v & 0xff) !== v) checkValue(v, 8);
-    if (addr >>> 0 !== addr || this.sh[addr >>> 3] !== 0) this.slow(addr, 1, true);
+    if (typeof v !== 'number' || (v & 0xff) !== v) checkValue(v, 8);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || this.sh[addr >>> 3] !== 0) this.slow(addr, 1, true);
     this.u8[addr] = v;
   }
   override write16(addr: number, v: number): void {
-    if ((v & 0xffff) !== v) checkValue(v, 16);
-    if (addr >>> 0 !== addr || (addr & 7) > 6 || this.sh[addr >>> 3] !== 0) this.slow(addr, 2, true);
+    if (typeof v !== 'number' || (v & 0xffff) !== v) checkValue(v, 16);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || (addr & 7) > 6 || this.sh[addr >>> 3] !== 0) this.slow(addr, 2, true);
     this.dv.setUint16(addr, v, true);
   }
   override write32(addr: number, v: number): void {
-    if (v >>> 0 !== v && (v | 0) !== v) checkValue(v, 32);
-    if (addr >>> 0 !== addr || (addr & 7) > 4 || this.sh[addr >>> 3] !== 0) this.slow(addr, 4, true);
+    if (typeof v !== 'number' || (v >>> 0 !== v && (v | 0) !== v)) checkValue(v, 32);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || (addr & 7) > 4 || this.sh[addr >>> 3] !== 0) this.slow(addr, 4, true);
     this.dv.setUint32(addr, v, true);
   }
   override write64(addr: number, v: bigint | number): void {
     const value = value64(v);
-    if (addr >>> 0 !== addr || (addr & 7) !== 0 || this.sh[addr >>> 3] !== 0) this.slow(addr, 8, true);
+    if (typeof addr !== 'number' || addr >>> 0 !== addr || (addr & 7) !== 0 || this.sh[addr >>> 3] !== 0) this.slow(addr, 8, true);
     this.dv.setBigUint64(addr, value, true);
   }
 
@@ -83,7 +83,7 @@ export class KasanMemAccess extends MemAccess {
 
   /** Arguments the base class would refuse go to it unchecked, so it throws its RangeError. */
   private validArgs(addr: unknown, n: unknown): boolean {
-    return isAddr(addr) && typeof n === 'number' && Number.isInteger(n);
+    return isAddr(addr) && typeof n === 'number' && Number.isInteger(n) && n >= 0 && addr + n <= this.size;
   }
 
   override memset(addr: number, c: number, n: number): number {
@@ -91,11 +91,11 @@ export class KasanMemAccess extends MemAccess {
     return super.memset(addr, c, n);
   }
   override memcpy(dst: number, src: number, n: number): number {
-    if (this.validArgs(dst, n) && isAddr(src) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true))) return 0;
+    if (this.validArgs(dst, n) && this.validArgs(src, n) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true))) return 0;
     return super.memcpy(dst, src, n);
   }
   override memmove(dst: number, src: number, n: number): number {
-    if (this.validArgs(dst, n) && isAddr(src) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true))) return 0;
+    if (this.validArgs(dst, n) && this.validArgs(src, n) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true))) return 0;
     return super.memcpy(dst, src, n);
   }
 

@@ -169,8 +169,24 @@ export function endEntry(outer: RawStack | null): void {
   entryStack = outer;
 }
 
+/** The part of V8's CallSite (Error.prepareStackTrace's frames) kmem reads; typed here so the published types need no Node typings. */
+interface V8CallSite {
+  getFunctionName(): string | null;
+  getTypeName(): string | null;
+  getMethodName(): string | null;
+  getFileName(): string | undefined | null;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+  isNative(): boolean;
+  isConstructor(): boolean;
+  isAsync(): boolean;
+  isEval(): boolean;
+  getEvalOrigin(): string | undefined;
+  getPosition(): number;
+}
+
 /** Error.prepareStackTrace that hands V8's call sites back unformatted. */
-function callSites(_error: unknown, sites: NodeJS.CallSite[]): NodeJS.CallSite[] {
+function callSites(_error: unknown, sites: V8CallSite[]): V8CallSite[] {
   return sites;
 }
 
@@ -199,7 +215,7 @@ function scriptId(name: string): number {
 export interface SavedStack {
   readonly key: string | null;
   readonly raw: RawStack;
-  readonly sites: NodeJS.CallSite[] | null;
+  readonly sites: V8CallSite[] | null;
   readonly text: string | null;
   /** The Error.prepareStackTrace in force when read: it formats the sites. */
   readonly prepare: unknown;
@@ -226,14 +242,14 @@ export function readSavedStack(raw: RawStack): SavedStack {
   if (!Array.isArray(sites)) return { key: null, raw, sites: null, text: typeof sites === 'string' ? sites : null, prepare };
   let key: string | null;
   try {
-    key = sitesKey(sites as NodeJS.CallSite[]);
+    key = sitesKey(sites as V8CallSite[]);
   } catch {
     key = null;
   }
   return { key, raw, sites, text: null, prepare };
 }
 
-function sitesKey(sites: NodeJS.CallSite[]): string {
+function sitesKey(sites: V8CallSite[]): string {
   let key = '';
   for (const cs of sites) {
     const file = cs.getFileName();

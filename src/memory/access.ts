@@ -72,17 +72,17 @@ export class MemAccess {
   }
   write8(addr: number, v: number): void {
     this.bounds(addr, 1);
-    if ((v & 0xff) !== v) checkValue(v, 8);
+    if (typeof v !== 'number' || (v & 0xff) !== v) checkValue(v, 8);
     this.u8[addr] = v;
   }
   write16(addr: number, v: number): void {
     this.bounds(addr, 2);
-    if ((v & 0xffff) !== v) checkValue(v, 16);
+    if (typeof v !== 'number' || (v & 0xffff) !== v) checkValue(v, 16);
     this.dv.setUint16(addr, v, true);
   }
   write32(addr: number, v: number): void {
     this.bounds(addr, 4);
-    if (v >>> 0 !== v && (v | 0) !== v) checkValue(v, 32);
+    if (typeof v !== 'number' || (v >>> 0 !== v && (v | 0) !== v)) checkValue(v, 32);
     this.dv.setUint32(addr, v, true);
   }
   write64(addr: number, v: bigint | number): void {
@@ -92,7 +92,7 @@ export class MemAccess {
 
   memset(addr: number, c: number, n: number): number {
     this.bounds(addr, n);
-    if (typeof c !== 'number' || !Number.isInteger(c)) checkValue(c, 32, 'c');
+    if (typeof c !== 'number' || ((c | 0) !== c && c >>> 0 !== c)) checkValue(c, 32, 'c');
     this.u8.fill(c & 0xff, addr, addr + n);
     return addr;
   }

@@ -5,6 +5,7 @@
  * Every entry point validates its arguments and then takes the same fast
  * path the kernel does; the checks are integer compares on typed arrays.
  */
+import { describe } from '../lib/argcheck.js';
 import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
@@ -456,13 +457,13 @@ export class Kmalloc {
 
   /** Throws unless addr is a plausible address argument. */
   checkAddr(addr: unknown, name = 'addr'): asserts addr is number {
-    if (typeof addr !== 'number' || !Number.isInteger(addr)) throw new TypeError(`${name}: expected an integer address, got ${String(addr)}`);
+    if (typeof addr !== 'number' || !Number.isInteger(addr)) throw new TypeError(`${name}: expected an integer address, got ${describe(addr)}`);
     if (addr < 0 || addr >= this.memSize) throw new RangeError(`${name}: 0x${addr.toString(16)} is outside physical memory`);
   }
 
   /** Throws unless size is a valid allocation size. */
   static checkSize(size: unknown, name = 'size'): asserts size is number {
-    if (typeof size !== 'number') throw new TypeError(`${name}: expected a number, got ${typeof size}`);
-    if (!Number.isInteger(size) || size < 0) throw new RangeError(`${name}: expected a non-negative integer, got ${size}`);
+    if (typeof size !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(size)}`);
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`${name}: expected a non-negative integer, got ${describe(size)}`);
   }
 }

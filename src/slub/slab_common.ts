@@ -4,6 +4,7 @@
  * kmem_cache_destroy, the kmalloc caches created at boot, kmalloc/kfree and
  * large kmalloc straight from the page allocator.
  */
+import { describe } from '../lib/argcheck.js';
 import { PAGE_SIZE } from '../memory/memblock.js';
 import { PGTY_large_kmalloc, PGTY_NONE } from '../memory/page.js';
 import { __GFP_ACCOUNT, __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_NOWARN, __GFP_RECLAIMABLE, __GFP_ZERO, GFP_KERNEL, GFP_SLAB_BUG_MASK } from '../page_alloc/gfp.js';
@@ -204,15 +205,15 @@ export class SlabCommon {
    */
   createCache(name: string, size: number, args: KmemCacheArgs, isKmalloc = false): number {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError('name: expected a non-empty string');
-    if (typeof size !== 'number' || !Number.isInteger(size)) throw new TypeError(`size: expected an integer, got ${String(size)}`);
+    if (typeof size !== 'number' || !Number.isInteger(size)) throw new TypeError(`size: expected an integer, got ${describe(size)}`);
     if (size < 1 || size > KMALLOC_MAX_SIZE) throw new RangeError(`size: ${size} is outside 1..${KMALLOC_MAX_SIZE}`);
     if (args === null || typeof args !== 'object') throw new TypeError('args: expected an object');
     const align = args.align ?? 0;
     if (!Number.isInteger(align) || align < 0 || (align & (align - 1)) !== 0) {
-      throw new RangeError(`args.align: expected 0 or a power of two, got ${String(align)}`);
+      throw new RangeError(`args.align: expected 0 or a power of two, got ${describe(align)}`);
     }
     let flags = args.flags ?? 0;
-    if (!Number.isInteger(flags) || flags < 0) throw new RangeError(`args.flags: invalid SLAB_* flags ${String(flags)}`);
+    if (!Number.isInteger(flags) || flags < 0) throw new RangeError(`args.flags: invalid SLAB_* flags ${describe(flags)}`);
     if (args.ctor !== undefined && typeof args.ctor !== 'function') throw new TypeError('args.ctor: expected a function');
     if (args.freeptrOffset !== undefined && !(flags & SLAB_TYPESAFE_BY_RCU)) {
       throw new RangeError('args.freeptrOffset: only a SLAB_TYPESAFE_BY_RCU cache may place its free pointer');
@@ -401,7 +402,7 @@ export class SlabCommon {
   checkCache(id: unknown, argName = 'cache'): asserts id is number {
     // (id >>> 0) !== id rejects every other non-number, fraction and negative in one compare.
     if (typeof id !== 'number' || id >>> 0 !== id || id >= SlabLimit.MAX_CACHES || this.cf[id * CF.FIELDS + CF.ALIVE] !== 1) {
-      throw new TypeError(`${argName}: not a live kmem_cache (got ${String(id)})`);
+      throw new TypeError(`${argName}: not a live kmem_cache (got ${describe(id)})`);
     }
   }
 
