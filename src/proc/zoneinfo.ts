@@ -39,12 +39,15 @@ import {
   PCP_HIGH_MAX,
   PCP_HIGH_MIN,
 } from '../page_alloc/page_alloc.js';
+import type { SlabCommon } from '../slub/slab_common.js';
 import { nodeStatItems, numaEventItems, vmEventItems, vmStatItems, zoneStatItems } from './vmstat_items.js';
 
 /** What the renderers need beyond the page allocator: the slab layer's page counts. */
 export interface VmSource {
   readonly pageAlloc: PageAlloc;
   slabPages(reclaimable: boolean): number;
+  /** The slab layer, for the debugfs slab files; read when a file is read (it is set up after the page allocator). */
+  readonly slab?: SlabCommon;
 }
 
 function fls(x: number): number {
