@@ -100,7 +100,9 @@ function expectEntries(text: string, want: { head: string; frames: string[] }[])
   const got = entries(text);
   expect(got.map((e) => e.head)).toEqual(want.map((w) => w.head));
   // A track without a stack (handle 0) prints its header alone.
-  want.forEach((w, i) => expect(w.frames.length === 0 ? got[i]!.stack : got[i]!.stack.slice(0, w.frames.length)).toEqual(w.frames));
+  want.forEach((w, i) => {
+    expect(w.frames.length === 0 ? got[i]!.stack : got[i]!.stack.slice(0, w.frames.length)).toEqual(w.frames);
+  });
 }
 
 describe('alloc_traces', () => {
