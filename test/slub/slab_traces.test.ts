@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cacheReport, findSlabCache } from '../../src/cli/slabinfo_tool.js';
 import { boot, GFP_KERNEL, type Kernel } from '../../src/index.js';
+import { slabAttrNames } from '../../src/proc/slabinfo.js';
 import { kernelSort } from '../../src/slub/debug.js';
 
 const SRC = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
@@ -218,9 +219,20 @@ describe("lib/sort.c's heapsort", () => {
   });
 });
 
-describe('sheaf_capacity', () => {
-  it('exists in 6.18 and prints 0 for a cache without sheaves', () => {
+describe('/sys/kernel/slab/<cache>/ of 6.18', () => {
+  it('sheaf_capacity exists and prints 0 for a cache without sheaves', () => {
     const b = boot({ memory: '32M' });
     expect(b.sys.read('/sys/kernel/slab/kmalloc-64/sheaf_capacity')).toBe('0\n');
+  });
+
+  it("lists a real 6.18's attributes (without CONFIG_SLUB_STATS), each readable; shrink and validate read empty", () => {
+    const real = readFileSync(fileURLToPath(new URL('../fixtures/linux-6.18/sys-kernel-slab-kmalloc-64.txt', import.meta.url)), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    expect([...slabAttrNames]).toEqual(real);
+    const b = boot({ memory: '32M' });
+    for (const a of real) expect(typeof b.sys.read(`/sys/kernel/slab/kmalloc-64/${a}`)).toBe('string');
+    expect(b.sys.read('/sys/kernel/slab/kmalloc-64/shrink')).toBe('');
+    expect(b.sys.read('/sys/kernel/slab/kmalloc-64/validate')).toBe('');
   });
 });
