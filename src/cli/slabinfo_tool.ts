@@ -235,23 +235,30 @@ export function cacheReport(k: Kernel, c: SlabinfoCache): string {
   L.push(`Loss   : ${n7(c.slabSize - c.objectSize)}  CpuSlab: ${n7(c.cpuSlabs)}   Tracking      : ${onoff(c.storeUser)}  Lalig: ${n7((c.slabSize - c.objectSize) * c.objects)}`);
   L.push(`Align  : ${n7(c.align)}  Objects: ${n7(c.objsPerSlab)}   Tracing       : ${onoff(c.trace)}  Lpadd: ${n7((slabBytes - c.objsPerSlab * c.slabSize) * c.slabs)}`);
   L.push('', `${c.name} has no kmem_cache operations`);
-  const traces = (file: string): string | null => {
-    try {
-      const t = k.sys.read(`/sys/kernel/debug/slab/${c.name}/${file}`);
-      return t.length > 0 ? t.replace(/\n$/, '') : null;
-    } catch {
-      return null;
-    }
-  };
-  L.push('', `${c.name}: Kernel object allocation`);
-  L.push('-----------------------------------------------------------------------');
-  L.push(traces('alloc_traces') ?? 'No Data');
-  L.push('', `${c.name}: Kernel object freeing`);
-  L.push('------------------------------------------------------------------------');
-  L.push(traces('free_traces') ?? 'No Data');
-  L.push('', `${c.name}: No NUMA information available.`);
-  L.push(...slabStats(c));
-  return `${L.join('\n')}\n`;
+  // show_tracking(): each debugfs file as read_debug_slab_obj() reads it (one fread() into the
+  // tool's 4096-byte buffer, printed with "%s"), "No Data" when it cannot be opened or is empty.
+  const tracking =
+    `\n${c.name}: Kernel object allocation\n` +
+    '-----------------------------------------------------------------------\n' +
+    (debugSlabObj(k, c.name, 'alloc_traces') ?? 'No Data\n') +
+    `\n${c.name}: Kernel object freeing\n` +
+    '------------------------------------------------------------------------\n' +
+    (debugSlabObj(k, c.name, 'free_traces') ?? 'No Data\n');
+  const numa = ['', `${c.name}: No NUMA information available.`, ...slabStats(c)];
+  return `${L.join('\n')}\n${tracking}${numa.join('\n')}\n`;
+}
+
+/** read_debug_slab_obj(): /sys/kernel/debug/slab/<name>/<file> cut to the tool's 4096-byte buffer; null when absent or empty. */
+function debugSlabObj(k: Kernel, name: string, file: string): string | null {
+  let text: string;
+  try {
+    text = k.sys.read(`/sys/kernel/debug/slab/${name}/${file}`);
+  } catch {
+    return null;
+  }
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length === 0) return null;
+  return bytes.length > 4096 ? new TextDecoder().decode(bytes.subarray(0, 4096)) : text;
 }
 
 /** slab_stats(): the CONFIG_SLUB_STATS part of the report, when the cache has allocated slabs. */

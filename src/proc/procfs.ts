@@ -3,6 +3,7 @@
  * debugfs that kmem serves, each rendered on read as the kernel does.
  */
 import { buddyinfo, extfragIndex, pagetypeinfo, unusableIndex } from './buddyinfo.js';
+import { slabDebugfsRead } from './slab_debugfs.js';
 import { type VmSource, vmstat, zoneinfo } from './zoneinfo.js';
 
 export type FileRenderer = () => string;
@@ -19,6 +20,7 @@ export class ProcFs {
     this.register('/proc/vmstat', () => vmstat(src));
     this.register('/sys/kernel/debug/extfrag/unusable_index', () => unusableIndex(pa));
     this.register('/sys/kernel/debug/extfrag/extfrag_index', () => extfragIndex(pa));
+    this.registerDir((path) => slabDebugfsRead(src.slab, path));
   }
 
   /** Serve a file at an exact path. */

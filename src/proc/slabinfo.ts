@@ -118,6 +118,14 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
       return bit(SLAB_POISON);
     case 'store_user':
       return bit(SLAB_STORE_USER);
+    case 'shrink':
+    case 'validate':
+      // Write-only actions (shrink_store, validate_store); their show functions print nothing.
+      return '';
+    case 'sheaf_capacity':
+      // s->sheaf_capacity (6.18, "%u\n"): set only for a cache created with a
+      // sheaf capacity in its kmem_cache_args; kmem's 6.18 caches have none.
+      return '0\n';
     case 'usersize':
       return `${cf[r + C_USERSIZE]}\n`;
     case 'remote_node_defrag_ratio':
@@ -171,8 +179,8 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
 export const slabAttrNames = [
   'aliases', 'align', 'cache_dma', 'cpu_partial', 'cpu_slabs', 'ctor', 'destroy_by_rcu', 'hwcache_align',
   'min_partial', 'object_size', 'objects', 'objects_partial', 'objs_per_slab', 'order', 'partial', 'poison',
-  'reclaim_account', 'red_zone', 'remote_node_defrag_ratio', 'sanity_checks', 'slab_size', 'slabs',
-  'slabs_cpu_partial', 'store_user', 'total_objects', 'trace', 'usersize',
+  'reclaim_account', 'red_zone', 'remote_node_defrag_ratio', 'sanity_checks', 'sheaf_capacity', 'shrink', 'slab_size', 'slabs',
+  'slabs_cpu_partial', 'store_user', 'total_objects', 'trace', 'usersize', 'validate',
 ];
 
 /** Resolve /sys/kernel/slab/<name>/<attr>: a cache name, an alias, or a unique :id directory. */

@@ -1,13 +1,17 @@
 /**
  * /proc/zoneinfo and /proc/vmstat (mm/vmstat.c zoneinfo_show_print,
- * vmstat_show). Every zone is printed, populated or not; an empty zone stops
- * after its protection line.
+ * vmstat_show) as Linux 6.18 prints them. Every zone is printed, populated or
+ * not; an empty zone stops after its protection line, a populated one after
+ * start_pfn (the reserved_highatomic and free_highatomic lines came after
+ * 6.18). A counter kmem does not keep prints 0, in the kernel's place.
  */
 import {
   listIndex,
   MAX_NR_ZONES,
-  MIGRATE_HIGHATOMIC,
+  MIGRATE_ISOLATE,
+  MIGRATE_TYPES,
   NR_PAGE_ORDERS,
+  pageblock_order,
   WMARK_HIGH,
   WMARK_LOW,
   WMARK_MIN,
@@ -17,7 +21,6 @@ import {
   Z_LOWMEM_RESERVE,
   Z_MANAGED,
   Z_PRESENT,
-  Z_RESERVED_HIGHATOMIC,
   Z_SPANNED,
   Z_START_PFN,
   Z_WMARK,
@@ -36,12 +39,15 @@ import {
   PCP_HIGH_MAX,
   PCP_HIGH_MIN,
 } from '../page_alloc/page_alloc.js';
+import type { SlabCommon } from '../slub/slab_common.js';
 import { nodeStatItems, numaEventItems, vmEventItems, vmStatItems, zoneStatItems } from './vmstat_items.js';
 
 /** What the renderers need beyond the page allocator: the slab layer's page counts. */
 export interface VmSource {
   readonly pageAlloc: PageAlloc;
   slabPages(reclaimable: boolean): number;
+  /** The slab layer, for the debugfs slab files; read when a file is read (it is set up after the page allocator). */
+  readonly slab?: SlabCommon;
 }
 
 function fls(x: number): number {
@@ -62,7 +68,23 @@ function nodeStat(src: VmSource, name: string): number {
 
 function zoneStat(pa: PageAlloc, z: number, name: string): number {
   if (name === 'nr_free_pages') return pa.zones.get(z, Z_FREE);
+  if (name === 'nr_free_pages_blocks') return freePagesBlocks(pa, z);
   return 0;
+}
+
+/**
+ * NR_FREE_PAGES_BLOCKS: the pages of free buddies of pageblock order or more,
+ * outside the isolate lists (the kernel adds and subtracts it wherever such a
+ * buddy joins or leaves a free list; kmem counts the lists when read).
+ */
+function freePagesBlocks(pa: PageAlloc, z: number): number {
+  let n = 0;
+  for (let o = pageblock_order; o < NR_PAGE_ORDERS; o++) {
+    for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+      if (mt !== MIGRATE_ISOLATE) n += pa.zones.freeCount[listIndex(z, o, mt)]! * 2 ** o;
+    }
+  }
+  return n;
 }
 
 function numaStat(pa: PageAlloc, z: number, name: string): number {
@@ -124,17 +146,9 @@ export function zoneinfo(src: VmSource): string {
     out +=
       '\n  node_unreclaimable:  0' +
       `\n  start_pfn:           ${g(Z_START_PFN)}` +
-      `\n  reserved_highatomic: ${g(Z_RESERVED_HIGHATOMIC)}` +
-      `\n  free_highatomic:     ${highatomicFree(pa, z)}` +
       '\n';
   }
   return out;
-}
-
-function highatomicFree(pa: PageAlloc, z: number): number {
-  let n = 0;
-  for (let o = 0; o < NR_PAGE_ORDERS; o++) n += pa.zones.freeCount[listIndex(z, o, MIGRATE_HIGHATOMIC)]! << o;
-  return n;
 }
 
 /** /proc/vmstat: one "name value" line per counter, then the deprecated nr_unstable. */
@@ -155,6 +169,9 @@ export function vmstat(src: VmSource): string {
   const thresholds: Record<(typeof vmStatItems)[number], number> = {
     nr_dirty_threshold: Math.floor((dirtyable * 20) / 100),
     nr_dirty_background_threshold: Math.floor((dirtyable * 10) / 100),
+    // The memmap pages kmem's struct page arrays stand for are not counted.
+    nr_memmap_pages: 0,
+    nr_memmap_boot_pages: 0,
   };
   for (const name of vmStatItems) out += `${name} ${thresholds[name]}\n`;
   for (const name of vmEventItems) out += `${name} ${vmEvent(pa, name)}\n`;

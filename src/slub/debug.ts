@@ -175,6 +175,26 @@ interface Track {
   when: number;
 }
 
+/** One struct location of slab_debug_trace_open(): the tracks that share a caller, stack and waste. */
+export interface TraceLocation {
+  count: number;
+  addrHi: number;
+  addrLo: number;
+  handle: number;
+  /** "%pS" of the caller; null for an empty track (printed "<not-available>"). */
+  caller: string | null;
+  /** The saved stack, one "%pS" per frame. */
+  stack: string[];
+  /** object_size - orig_size of each object here (allocations of a kmalloc cache with U). */
+  waste: number;
+  sumTime: number;
+  minTime: number;
+  maxTime: number;
+  minPid: number;
+  maxPid: number;
+  cpus: Set<number>;
+}
+
 const KERN_ERR = '\x013';
 const KERN_INFO = '\x016';
 
@@ -462,6 +482,97 @@ export class SlubDebug {
   trackFrames(s: number, obj: number, which: 'alloc' | 'free'): readonly Frame[] {
     if (!(this.flags(s) & SLAB_STORE_USER)) return [];
     return this.depot.fetch(this.readTrack(s, obj, which === 'alloc' ? TRACK_ALLOC : TRACK_FREE).handle);
+  }
+
+  // ───────────── alloc_traces / free_traces (slab_debug_trace_open) ─────────────
+
+  /**
+   * The locations behind /sys/kernel/debug/slab/<cache>/alloc_traces (or
+   * free_traces), as slab_debug_trace_open() gathers them: for each object
+   * in use on the node's partial list, then its full list (a debug cache has
+   * no CPU slab), process_slab() hands the object's track to add_location(),
+   * which keeps the locations sorted by (caller, stack handle, waste) and
+   * merges equal ones; then sort() orders them by count, largest first, with
+   * lib/sort.c's heapsort (ties land where that heapsort puts them).
+   *
+   * For free_traces the objects are still the allocated ones: the free track
+   * is the slot's previous life, all zero (no caller) when it had none.
+   * waste (allocations only) is object_size minus the kmalloc request size
+   * the slot saved; it is 0 for a cache that saves none.
+   */
+  traceLocations(s: number, alloc: boolean): TraceLocation[] {
+    if (!(this.flags(s) & SLAB_STORE_USER)) return [];
+    const slub = this.slub;
+    const cf = slub.cf;
+    const r = s * C_FIELDS;
+    const first = cf[r + C_RED_LEFT_PAD]!;
+    const size = cf[r + C_SIZE]!;
+    const objectSize = cf[r + C_OBJECT_SIZE]!;
+    const now = this.jiffies();
+    const locs: TraceLocation[] = [];
+    const visit = (slab: number) => {
+      const map = this.freeMap(s, slab);
+      const base = slab * 4096;
+      for (let i = 0; i < this.slabObjects(slab); i++) {
+        if (map[i]) continue;
+        const p = base + first + i * size;
+        const t = this.readTrack(s, p, alloc ? TRACK_ALLOC : TRACK_FREE);
+        this.addLocation(locs, t, now, alloc ? objectSize - this.getOrigSize(s, p) : 0);
+      }
+    };
+    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) visit(slab);
+    for (let slab = cf[r + C_FULL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) visit(slab);
+    kernelSort(locs, (a, b) => (a.count < b.count ? 1 : a.count > b.count ? -1 : 0));
+    return locs;
+  }
+
+  /** add_location(): merge the track into its location, or insert a new one where the binary search ends. */
+  private addLocation(locs: TraceLocation[], t: Track, now: number, waste: number): void {
+    const age = now - t.when;
+    let start = -1;
+    let end = locs.length;
+    let pos: number;
+    for (;;) {
+      pos = start + Math.floor((end - start + 1) / 2);
+      if (pos === end) break;
+      const l = locs[pos]!;
+      if (t.addrHi === l.addrHi && t.addrLo === l.addrLo && t.handle === l.handle && waste === l.waste) {
+        l.count++;
+        if (t.when !== 0) {
+          l.sumTime += age;
+          if (age < l.minTime) l.minTime = age;
+          if (age > l.maxTime) l.maxTime = age;
+          if (t.pid < l.minPid) l.minPid = t.pid;
+          if (t.pid > l.maxPid) l.maxPid = t.pid;
+          l.cpus.add(t.cpu);
+        }
+        return;
+      }
+      const below =
+        t.addrHi !== l.addrHi ? t.addrHi < l.addrHi
+        : t.addrLo !== l.addrLo ? t.addrLo < l.addrLo
+        : t.handle !== l.handle ? t.handle < l.handle
+        : waste < l.waste;
+      if (below) end = pos;
+      else start = pos;
+    }
+    const frames = t.handle !== 0 ? this.depot.fetch(t.handle) : [];
+    const noAddr = t.addrHi === 0 && t.addrLo === 0;
+    locs.splice(pos, 0, {
+      count: 1,
+      addrHi: t.addrHi,
+      addrLo: t.addrLo,
+      handle: t.handle,
+      caller: noAddr ? null : frames.length > 0 ? `${frames[0]!.fn} (${frames[0]!.file}:${frames[0]!.line})` : `0x${hex(t.addrHi, 8)}${hex(t.addrLo, 8)}`,
+      stack: frames.map((f) => `${f.fn} (${f.file}:${f.line})`),
+      waste,
+      sumTime: age,
+      minTime: age,
+      maxTime: age,
+      minPid: t.pid,
+      maxPid: t.pid,
+      cpus: new Set([t.cpu]),
+    });
   }
 
   /** print_track(): "<what> in <caller> age=.. cpu=.. pid=.." and the saved stack. */
@@ -1150,4 +1261,57 @@ export class SlubDebug {
     if (this.flags(s) & SLAB_RED_ZONE && newSize < ks) u8.fill(SLUB_RED_ACTIVE, obj + newSize, obj + ks);
     return true;
   }
+}
+
+/**
+ * lib/sort.c sort(): the kernel's in-place heapsort, bottom-up sift-down, two
+ * elements popped per round and the last two or three finished by hand (the
+ * 6.11+ form). Not stable: equal elements end where this sequence of swaps
+ * leaves them, which is what the kernel's output shows. Sorts ascending by cmp.
+ */
+export function kernelSort<T>(a: T[], cmp: (x: T, y: T) => number): void {
+  let n = a.length;
+  let i = n >>> 1;
+  if (i === 0) return;
+  const swap = (x: number, y: number) => {
+    const t = a[x]!;
+    a[x] = a[y]!;
+    a[y] = t;
+  };
+  const parent = (x: number) => (x - 1) >>> 1;
+  let shift = 0;
+  for (;;) {
+    if (i !== 0) {
+      i -= 1 << shift;
+    } else if (n > 3) {
+      n--;
+      swap(0, n);
+      shift = cmp(a[1]!, a[2]!) <= 0 ? 1 : 0;
+      i = 1 << shift;
+      n--;
+      swap(i, n);
+    } else {
+      break;
+    }
+    // Down to a leaf along the larger children, then back up to where a[i] belongs.
+    let b = i;
+    let c: number;
+    let d: number;
+    for (;;) {
+      c = 2 * b + 1;
+      d = c + 1;
+      if (d >= n) break;
+      b = cmp(a[c]!, a[d]!) > 0 ? c : d;
+    }
+    if (d === n) b = c;
+    while (b !== i && cmp(a[i]!, a[b]!) >= 0) b = parent(b);
+    c = b;
+    while (b !== i) {
+      b = parent(b);
+      swap(b, c);
+    }
+  }
+  n--;
+  swap(0, n);
+  if (n === 2 && cmp(a[0]!, a[1]!) > 0) swap(0, 1);
 }

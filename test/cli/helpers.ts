@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const cli = join(root, 'dist/cli/main.js');
 export const fixtures = join(root, 'test/cli/fixtures');
-/** The shared real data beside the repository (not in it; may be missing in CI). */
-export const realdata = resolve(root, '../shared/realdata');
+/** Real kernel output kept in the repository (test/fixtures/realdata, copied from the project's shared collection). */
+export const realdata = join(root, 'test/fixtures/realdata');
 
 /** Build the package once for this vitest run (all test files' workers share the parent pid). */
 export async function buildOnce(): Promise<void> {

@@ -2,7 +2,7 @@
  * `kmem replay`: traces in each format (ftrace of 4.x, 5.x and 6.x kernels,
  * trace-cmd report, perf script; plain and gzip'd) replayed by the built
  * command, the report parsed back; malformed input of every kind with the
- * exact error; the real excerpts in ../shared/realdata when they are there.
+ * exact error; the real excerpts in test/fixtures/realdata.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -222,7 +222,7 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     expect(gz.stderr).toMatch(/^kmem: .*broken\.gz: corrupt gzip data/);
   });
 
-  it('the real 5.4 capture in ../shared/realdata/kmem-trace-1.txt', async () => {
+  it('the real 5.4 capture in test/fixtures/realdata/kmem-trace-1.txt', async () => {
     const r = await replay(`${realdata}/kmem-trace-1.txt`);
     expect(r.events).toBe(15);
     expect(r.machine.cpus).toBe(4);
@@ -232,12 +232,12 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     expect(cache(r, 'skbuff_head_cache')!.waste.total).toBe(32);
   });
 
-  it('the real excerpts in ../shared/realdata/kmem-trace-2.txt (its wrapped lines are malformed)', async () => {
+  it('the real excerpts in test/fixtures/realdata/kmem-trace-2.txt (its wrapped lines are malformed)', async () => {
     const f = `${realdata}/kmem-trace-2.txt`;
     const strict = await kmem(['replay', f]);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toBe(
-      `kmem: ${f}:41: malformed kmem:kmalloc line: "kmalloc: call_site=mem_cgroup_css_alloc+0xd8/0x5b4 ptr=000000003e4c3799" (no bytes_req= field)\n`,
+      `kmem: ${f}:42: malformed kmem:kmalloc line: "kmalloc: call_site=mem_cgroup_css_alloc+0xd8/0x5b4 ptr=000000003e4c3799" (no bytes_req= field)\n`,
     );
     const r = await replay(f, '--skip-bad');
     expect(r.skipped).toBe(2);

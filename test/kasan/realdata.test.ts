@@ -1,5 +1,5 @@
 /**
- * kmem's KASAN reports against real ones (../shared/realdata/kasan-*.txt):
+ * kmem's KASAN reports against real ones (test/fixtures/realdata/kasan-*.txt):
  * each scenario a real report shows is reproduced, and the two reports are
  * parsed with the same line patterns and compared line by line: the same
  * sections in the same order, the same numbers where the kernel versions
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { GFP_KERNEL, type KasanReport, type Kernel } from '../../src/index.js';
 import { kasanBoot } from './helpers.js';
 
-const REALDATA = fileURLToPath(new URL('../../../shared/realdata/', import.meta.url));
+const REALDATA = fileURLToPath(new URL('../fixtures/realdata/', import.meta.url));
 const RULE = '='.repeat(66);
 
 /** The line patterns, shared by both sides. */
@@ -140,8 +140,8 @@ function kmallocAt(k: Kernel, size: number, rem: number): number {
   throw new Error('no object at that offset');
 }
 
-describe('the real KASAN reports in shared/realdata', () => {
-  it('has the realdata directory beside the repository', () => {
+describe('the real KASAN reports in test/fixtures/realdata', () => {
+  it('has the realdata fixtures in the repository', () => {
     expect(existsSync(`${REALDATA}kasan-slab-out-of-bounds-1.txt`)).toBe(true);
   });
 

@@ -18,7 +18,7 @@ import {
   GFP_NOWAIT,
   type Kernel,
 } from '../../src/index.js';
-import { ZONE_DMA, ZONE_DMA32 } from '../../src/page_alloc/mmzone.js';
+import { Z_RESERVED_HIGHATOMIC, ZONE_DMA, ZONE_DMA32 } from '../../src/page_alloc/mmzone.js';
 import { booted, dmesgText, freeBlocks, InvariantChecker, PAGE, pageblockCounts, zoneinfoField } from './invariants.js';
 
 /**
@@ -287,16 +287,15 @@ describe('high-order atomic reserves', () => {
     expect(a).not.toBe(0);
     expect(k.pageAlloc.pageZone(a / PAGE)).toBe(ZONE_DMA32);
     expect(pageblockCounts(k, 'DMA32')[3]).toBe(1);
-    expect(zoneinfoField(k, 'DMA32', /\n {2}reserved_highatomic: (\d+)/)).toBe(512);
-    const freeHA = zoneinfoField(k, 'DMA32', /\n {2}free_highatomic: {5}(\d+)/);
-    expect(freeHA).toBeGreaterThan(0);
+    // zone->nr_reserved_highatomic (6.18's zoneinfo does not print it; its show_mem line does, in kB).
+    expect(k.pageAlloc.zones.get(ZONE_DMA32, Z_RESERVED_HIGHATOMIC)).toBe(512);
     // The free pages of that pageblock are now on the HighAtomic lists.
     const row = k.proc
       .read('/proc/pagetypeinfo')
       .split('\n')
       .find((l) => l.startsWith('Node    0, zone    DMA32, type   HighAtomic '))!;
     const counts = row.slice(46).trim().split(/\s+/).map(Number);
-    expect(counts.reduce((s, n, o) => s + (n << o), 0)).toBe(freeHA);
+    expect(counts.reduce((s, n, o) => s + (n << o), 0)).toBeGreaterThan(0);
     new InvariantChecker(k).check(null);
   });
 
@@ -308,7 +307,7 @@ describe('high-order atomic reserves', () => {
     const a = k.allocPages(1, GFP_ATOMIC);
     expect(a).not.toBe(0);
     expect(a / PAGE).toBeLessThan(512);
-    expect(zoneinfoField(k, 'DMA', /\n {2}reserved_highatomic: (\d+)/)).toBe(0);
+    expect(k.pageAlloc.zones.get(ZONE_DMA, Z_RESERVED_HIGHATOMIC)).toBe(0);
     expect(pageblockCounts(k, 'DMA')[3]).toBe(0);
     // And a failing blocking request still ends (its unreserve loop finds nothing to give back).
     expect(k.allocPages(0, GFP_KERNEL | __GFP_NOWARN)).toBe(0);

@@ -2,7 +2,7 @@
  * slub_debug (src/slub/debug.ts): the slow paths of debug caches, poison,
  * red zones, tracks, tracing, the consistency checks, validate and the
  * report texts, checked against mm/slub.c's rules (6.18) and against the real
- * reports in shared/realdata/slub-debug-*.txt (5.4 and 5.11: same lines,
+ * reports in test/fixtures/realdata/slub-debug-*.txt (5.4 and 5.11: same lines,
  * older arrangement).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ import {
   SLAB_TRACE,
 } from '../../src/slub/slab_flags.js';
 
-const REALDATA = fileURLToPath(new URL('../../../shared/realdata/', import.meta.url));
+const REALDATA = fileURLToPath(new URL('../fixtures/realdata/', import.meta.url));
 
 /** The lines of a realdata report, without the comment header and the timestamps. */
 function realdata(name: string): string[] {
@@ -311,7 +311,7 @@ describe('poison, red zones and tracks in the slot', () => {
 });
 
 describe('reports, compared with realdata/slub-debug-*.txt', () => {
-  it('has the realdata directory beside the repository', () => {
+  it('has the realdata fixtures in the repository', () => {
     expect(existsSync(REALDATA), `${REALDATA} is missing`).toBe(true);
   });
 

@@ -1,7 +1,7 @@
 /**
  * SLUB geometry against the kernel's real numbers.
  *
- * Every expectation is a value a real kernel printed (realdata/, the 6.1
+ * Every expectation is a value a real kernel printed (test/fixtures/realdata/, the 6.1
  * oracle run) or a value worked out by hand from the kernel's rules in the
  * comment beside it; none was produced by running kmem.
  *
@@ -716,14 +716,14 @@ describe('generic KASAN (kasan_cache_create)', () => {
   });
 });
 
-// Real /sys/kernel/slab of Debian's 6.1.0-56-amd64 kernel booted under qemu by
-// /work/shared/oracle/run.sh (NR_CPUS 8192, one NUMA node). Columns: name object_size
+// Real /sys/kernel/slab of Debian's 6.1.0-56-amd64 kernel booted under qemu by the
+// project's oracle runner (NR_CPUS 8192, one NUMA node), transcribed here. Columns: name object_size
 // slab_size align order objs_per_slab min_partial cpu_partial, then the flag bits
 // hwcache_align red_zone poison store_user sanity_checks reclaim_account cache_dma
 // destroy_by_rcu as one 8-digit word, then 1 if the cache has a ctor. Merged caches
 // (':...') show the largest object_size merged into them.
 
-/** 2 CPUs, 128 MiB (/tmp/oracle-out/c2-128M). */
+/** 2 CPUs, 128 MiB (the oracle's c2-128M run). */
 const ORACLE_6_1_2CPU = `
   :0000024 24 24 8 0 170 5 120 00000000 0
   :0000032 32 32 8 0 128 5 120 00000000 0

@@ -15,7 +15,7 @@ import {
 import { MALLOC_SAMPLE_NAME, MALLOC_SAMPLE_TEXT } from '../../src/trace/samples/malloc_sample.js';
 import type { ReadTraceOptions, TraceReadStats } from '../../src/trace/stream.js';
 
-const TRACES = fileURLToPath(new URL('../../../shared/realdata/malloc-traces/', import.meta.url));
+const TRACES = fileURLToPath(new URL('../fixtures/realdata/malloc-traces/', import.meta.url));
 const SAMPLE_MALLOC_TRACE = fileURLToPath(new URL('../../src/trace/samples/sample.trace', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kmem-malloc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,7 +98,7 @@ describe('checking the order of operations', () => {
   });
 });
 
-describe('the real traces in shared/realdata/malloc-traces', () => {
+describe('the real traces in test/fixtures/realdata/malloc-traces', () => {
   const files: Array<[string, number, number]> = [
     // name, operations, Allocs (counted with grep when the files were added)
     ['cpp-demangle.trace', 102, 62],
@@ -112,7 +112,7 @@ describe('the real traces in shared/realdata/malloc-traces', () => {
     ['source-map.trace', 2402, 2087],
   ];
 
-  it('has the malloc-traces directory beside the repository', () => {
+  it('has the malloc-traces fixtures in the repository', () => {
     expect(existsSync(TRACES), `${TRACES} is missing`).toBe(true);
   });
 

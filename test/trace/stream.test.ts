@@ -9,7 +9,7 @@ import { type KmemEvent, TraceFileError, TraceParseError } from '../../src/trace
 import { parseFtraceLine } from '../../src/trace/ftrace.js';
 import { MAX_LINE_BYTES, type ReadTraceOptions, readTraceBatches, readTraceEvents, type TraceReadStats } from '../../src/trace/stream.js';
 
-const REALDATA = fileURLToPath(new URL('../../../shared/realdata/', import.meta.url));
+const REALDATA = fileURLToPath(new URL('../fixtures/realdata/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kmem-trace-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -61,8 +61,8 @@ function genLine(k: number): string {
   }
 }
 
-describe('the real traces in shared/realdata', () => {
-  it('has the realdata directory beside the repository', () => {
+describe('the real traces in test/fixtures/realdata', () => {
+  it('has the realdata fixtures in the repository', () => {
     // The tests below read it; a missing directory must fail, not skip.
     expect(existsSync(REALDATA), `${REALDATA} is missing`).toBe(true);
     expect(existsSync(join(REALDATA, 'kmem-trace-1.txt'))).toBe(true);
@@ -78,7 +78,7 @@ describe('the real traces in shared/realdata', () => {
     expect(first).toMatchObject({ kind: 'kmem_cache_alloc', comm: '<idle>', pid: 0, cpu: 3, bytesReq: 224, bytesAlloc: 256, gfp: 'GFP_ATOMIC', node: null, accounted: null });
     const mod = events[events.length - 1]!;
     expect(mod).toMatchObject({ comm: '<...>', pid: 41112, cpu: 2, callSite: 'memleak_task_test+0x70/0xb0 [memleak]', bytesReq: 5678, bytesAlloc: 10320 });
-    expect(stats.lines).toBe(52);
+    expect(stats.lines).toBe(53);
   });
 
   it('stops at the first malformed line of kmem-trace-2.txt (an event the author wrapped over three lines)', async () => {
@@ -86,9 +86,9 @@ describe('the real traces in shared/realdata', () => {
     const err = await readError(path);
     expect(err).toBeInstanceOf(TraceParseError);
     expect(err.message).toBe(
-      `${path}:41: malformed kmem:kmalloc line: "kmalloc: call_site=mem_cgroup_css_alloc+0xd8/0x5b4 ptr=000000003e4c3799" (no bytes_req= field)`,
+      `${path}:42: malformed kmem:kmalloc line: "kmalloc: call_site=mem_cgroup_css_alloc+0xd8/0x5b4 ptr=000000003e4c3799" (no bytes_req= field)`,
     );
-    expect((err as TraceParseError).lineNo).toBe(41);
+    expect((err as TraceParseError).lineNo).toBe(42);
   });
 
   it('reads kmem-trace-2.txt whole with skipBad, counting the two wrapped events', async () => {
@@ -97,18 +97,18 @@ describe('the real traces in shared/realdata', () => {
     const { events, stats } = await readAll(path, { skipBad: true, onBad: (e) => bad.push(e) });
     expect(stats.bad).toBe(2);
     expect(bad.map((e) => [e.lineNo, e.reason])).toEqual([
-      [41, 'no bytes_req= field'],
-      [44, 'no ptr= field'],
+      [42, 'no bytes_req= field'],
+      [45, 'no ptr= field'],
     ]);
     expect(events.length).toBe(26);
     const count = (k: string) => events.filter((e) => e.kind === k).length;
     expect([count('kmalloc'), count('kfree'), count('kmem_cache_alloc'), count('kmem_cache_free')]).toEqual([3, 3, 8, 6]);
     expect([count('mm_page_alloc'), count('mm_page_free')]).toEqual([4, 2]);
     // old trace-cmd, 6.x options/fields, mm_page_free_direct and perf script lines
-    expect(events.find((e) => e.lineNo === 8)).toMatchObject({ kind: 'kfree', comm: 'ls', pid: 13545, cpu: 2, ptr: '0x0' });
-    expect(events.find((e) => e.lineNo === 33)).toMatchObject({ kind: 'kmem_cache_alloc', bytesReq: 4096, gfpValue: 0xcc0, node: -1, accounted: false });
-    expect(events.find((e) => e.lineNo === 55)).toMatchObject({ kind: 'mm_page_free', pfn: 1155800, order: 0 });
-    expect(events.find((e) => e.lineNo === 62)).toMatchObject({ kind: 'kmalloc', comm: 'jbd2/dm-3-8', pid: 7666, cpu: 0, callSite: 'c0000000003ce108' });
+    expect(events.find((e) => e.lineNo === 9)).toMatchObject({ kind: 'kfree', comm: 'ls', pid: 13545, cpu: 2, ptr: '0x0' });
+    expect(events.find((e) => e.lineNo === 34)).toMatchObject({ kind: 'kmem_cache_alloc', bytesReq: 4096, gfpValue: 0xcc0, node: -1, accounted: false });
+    expect(events.find((e) => e.lineNo === 56)).toMatchObject({ kind: 'mm_page_free', pfn: 1155800, order: 0 });
+    expect(events.find((e) => e.lineNo === 63)).toMatchObject({ kind: 'kmalloc', comm: 'jbd2/dm-3-8', pid: 7666, cpu: 0, callSite: 'c0000000003ce108' });
   });
 });
 
