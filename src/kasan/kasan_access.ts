@@ -88,15 +88,16 @@ export class KasanMemAccess extends MemAccess {
   }
 
   override memset(addr: number, c: number, n: number): number {
-    if (this.validArgs(addr, n) && !this.kasan.checkRange(addr, n, true)) return 0;
+    // After a report the access is not done; a negative length then still throws its RangeError.
+    if (this.validArgs(addr, n) && !this.kasan.checkRange(addr, n, true) && n >= 0) return 0;
     return super.memset(addr, c, n);
   }
   override memcpy(dst: number, src: number, n: number): number {
-    if (this.validArgs(dst, n) && this.validArgs(src, n) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true))) return 0;
+    if (this.validArgs(dst, n) && this.validArgs(src, n) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true)) && n >= 0) return 0;
     return super.memcpy(dst, src, n);
   }
   override memmove(dst: number, src: number, n: number): number {
-    if (this.validArgs(dst, n) && this.validArgs(src, n) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true))) return 0;
+    if (this.validArgs(dst, n) && this.validArgs(src, n) && (!this.kasan.checkRange(src, n, false) || !this.kasan.checkRange(dst, n, true)) && n >= 0) return 0;
     return super.memcpy(dst, src, n);
   }
 
