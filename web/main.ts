@@ -2,5 +2,20 @@
 import { App } from './app.js';
 import './style.css';
 
-const app = new App(document.getElementById('app')!);
-(globalThis as unknown as { kmemView: App }).kmemView = app;
+const root = document.getElementById('app')!;
+try {
+  const app = new App(root);
+  (globalThis as unknown as { kmemView: App }).kmemView = app;
+} catch (e) {
+  // The page could not even start: say why, in the page, with a way back to the default machine.
+  const p = document.createElement('p');
+  p.id = 'fatal';
+  p.className = 'fatal';
+  p.textContent = `kmem could not start: ${(e as Error)?.message ?? String(e)}. `;
+  const a = document.createElement('a');
+  a.href = location.pathname;
+  a.textContent = 'Open the default machine';
+  p.append(a);
+  root.replaceChildren(p);
+  console.error(e);
+}

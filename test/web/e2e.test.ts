@@ -7,10 +7,11 @@
  * $KMEM_CHROMIUM); without it the tests are skipped, except under CI, where
  * a missing browser is a failure. Screenshots go to test-results/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -323,6 +324,66 @@ describe('the browser view', () => {
     for (let i = 0; i < 2; i++) await page.click('#n-next');
     await page.waitForSelector('#kasan-reports .report[data-type="slab-use-after-free"]');
     expect(await page.textContent('#kasan-reports .report .bugline')).toBe('BUG: KASAN: slab-use-after-free in kmalloc_uaf');
+    expect(errors).toEqual([]);
+  });
+
+  // A bad URL parameter used to leave the page on "Booting a machine…" with an uncaught
+  // exception in the console: now the page names the parameter and boots its default.
+  const BAD_PARAMS: [string, RegExp][] = [
+    ['?mem=5G', /^mem: '5G' is more than kmem supports \(at most 4194300K/],
+    ['?mem=abc', /^mem: cannot parse size 'abc'/],
+    ['?cpus=0', /^cpus: expected 1\.\.256, got '0'$/],
+    ['?cpus=1000', /^cpus: expected 1\.\.256, got '1000'$/],
+    ['?seed=abc', /^seed: expected a whole number, got 'abc'$/],
+  ];
+  for (const [query, message] of BAD_PARAMS) {
+    it(`names the bad parameter in ${query} and still works`, async () => {
+      await open(query);
+      expect(await page.isVisible('#error')).toBe(true);
+      const lines = await ev<string[]>("Array.from(document.querySelectorAll('#error .error-line')).map((e) => e.textContent)");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      // The default machine runs, and the controls work.
+      expect(await page.textContent('#now')).toMatch(/Machine booted \(128M, 2 CPUs\)/);
+      await page.click('#step');
+      await page.click('#step');
+      await nextFrames();
+      expect(await page.textContent('#counter')).toMatch(/^operation 2 of /);
+      expect(errors).toEqual([]);
+    });
+  }
+
+  it('gets back to the default machine from a page with bad parameters', async () => {
+    await open('?mem=64M&cpus=1000&seed=3');
+    expect(await page.textContent('#error .error-line')).toMatch(/^cpus: /);
+    // The good parameters are kept.
+    expect(await ev<string>('kmemView.session.cfg.memory')).toBe('64M');
+    expect(await ev<number>('kmemView.session.cfg.seed')).toBe(3);
+    await shot('e2e-bad-param');
+    await page.click('#error-default');
+    expect(await page.isVisible('#error')).toBe(false);
+    expect(await ev<string>('location.search')).toBe('');
+    expect(await ev<string>('JSON.stringify([kmemView.session.cfg.memory, kmemView.session.k.cpus, kmemView.session.cfg.seed])')).toBe('["128M",2,1]');
+    // A seed the Boot button cannot use is named too, and the machine stays as it is.
+    await page.fill('#cfg-seed', '-5');
+    await page.click('#cfg-boot');
+    expect(await page.textContent('#error .error-line')).toMatch(/^seed: expected a whole number, got '-5'/);
+    expect(await ev<number>('kmemView.session.cfg.seed')).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('says a cut-short .gz trace cannot be read, and keeps the machine', async () => {
+    await open('?mem=64M');
+    const gz = gzipSync(readFileSync(join(ROOT, 'src/trace/samples/sample.trace')));
+    await page.setInputFiles('#trace-file', { name: 'cut.trace.gz', mimeType: 'application/gzip', buffer: gz.subarray(0, Math.floor(gz.length / 2)) });
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error .error-line')).toMatch(/^trace file cut\.trace\.gz: the gzip data is damaged or cut short .*; nothing was loaded$/);
+    expect(await page.textContent('#source')).not.toMatch(/reading/);
+    expect(await ev<string>('kmemView.source.kind')).toBe('workload');
+    // The whole file loads afterwards.
+    await page.setInputFiles('#trace-file', { name: 'whole.trace.gz', mimeType: 'application/gzip', buffer: gz });
+    await page.waitForFunction("/malloc trace: \\d+ operations/.test(document.getElementById('source').textContent)");
+    expect(await page.isVisible('#error')).toBe(false);
     expect(errors).toEqual([]);
   });
 
