@@ -18,7 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/cli/serve.js';
 import { colorOf, computePageStates } from '../../web/model/memmap.js';
 import type { Op } from '../../web/model/ops.js';
-import { type MachineConfig, Session } from '../../web/model/session.js';
+import { kasanAvailable, type MachineConfig, Session } from '../../web/model/session.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.KMEM_CHROMIUM ?? '/usr/bin/chromium';
@@ -386,6 +386,69 @@ describe('the browser view', () => {
     expect(await page.isVisible('#error')).toBe(false);
     expect(errors).toEqual([]);
   });
+
+  /**
+   * In the page: text that runs past the panel it is in (each text node's box
+   * against its panel's), and the cache table's columns hidden off its right edge.
+   */
+  const LAYOUT_PROBLEMS = `(() => {
+    const PANELS = '.panel, .tab, .table-wrap, header, .controls, .narration, .error-bar';
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const el = t.parentElement;
+      // /proc files keep the kernel's long lines: their box scrolls sideways, by design.
+      if (!el || !t.textContent.trim() || el.closest('select, option, .tooltip, [hidden], .proc-text')) continue;
+      const panel = el.closest(PANELS);
+      if (!panel) continue;
+      const range = document.createRange();
+      range.selectNodeContents(t);
+      const r = range.getBoundingClientRect();
+      const p = panel.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.right > p.right + 1 || r.left < p.left - 1) {
+        out.push(el.tagName.toLowerCase() + '.' + el.className + ' "' + t.textContent.trim().slice(0, 40) + '" spans x ' + Math.round(r.left) + '..' + Math.round(r.right) + ', its ' + panel.className + ' ' + Math.round(p.left) + '..' + Math.round(p.right));
+      }
+    }
+    const wrap = document.querySelector('#tab-caches .table-wrap');
+    const w = wrap.getBoundingClientRect();
+    for (const th of wrap.offsetParent ? document.querySelectorAll('#slabinfo thead th') : []) {
+      const r = th.getBoundingClientRect();
+      if (r.right > w.right + 1) out.push('column ' + th.textContent + ' hidden: ' + Math.round(r.left) + '..' + Math.round(r.right) + ' past the table at ' + Math.round(w.right));
+    }
+    if (wrap.scrollWidth > wrap.clientWidth) out.push('the cache table scrolls sideways: ' + wrap.scrollWidth + ' > ' + wrap.clientWidth);
+    const doc = document.documentElement;
+    if (doc.scrollWidth > innerWidth) out.push('the page scrolls sideways: ' + doc.scrollWidth + ' > ' + innerWidth);
+    return out;
+  })()`;
+
+  for (const width of [1024, 1280, 1920]) {
+    it(`fits a ${width} px wide window: no sideways scroll, no text past its panel, every column of the cache table`, async () => {
+      await page?.close();
+      page = await ctx.newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${srv.url}?mem=64M&cpus=2${kasanAvailable() ? '&kasan=1' : ''}`);
+      await page.waitForFunction('window.kmemView && kmemView.perf.frames > 2');
+      // A state where kmalloc-192 has slabs on both CPUs' partial lists, with long freelists in their captions.
+      await ev('kmemView.seek(6000)');
+      await page.click('#slabinfo tbody tr[data-cache="kmalloc-192"]');
+      await nextFrames();
+      expect(await ev<number>('document.querySelectorAll(\'#cache-detail figure.slab[data-where="cpu-partial"] figcaption\').length')).toBeGreaterThan(3);
+      expect(await ev<number>("document.querySelectorAll('#slabinfo thead th').length")).toBe(9);
+      await page.waitForTimeout(150);
+      await shot(`e2e-layout-${width}`);
+      expect(await ev<string[]>(LAYOUT_PROBLEMS)).toEqual([]);
+      // The other panels: the buddy allocator's orders 0..10, KASAN's 16 shadow bytes a row, the charts, dmesg.
+      for (const tab of ['buddy', 'kasan', 'charts', 'dmesg']) {
+        await page.click(`nav.tabs button[data-tab="${tab}"]`);
+        await nextFrames();
+        await page.waitForTimeout(100);
+        expect({ tab, problems: await ev<string[]>(LAYOUT_PROBLEMS) }).toEqual({ tab, problems: [] });
+      }
+      expect(errors).toEqual([]);
+    });
+  }
 
   it('stays smooth on a 256 MiB machine while a workload plays', async () => {
     await open('?mem=256M&cpus=4&speed=1000&play=1');
