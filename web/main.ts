@@ -1,6 +1,11 @@
 /** Entry point: build the page and expose it for the end-to-end tests as window.kmemView. */
 import { App } from './app.js';
+import { mapStacksOf } from './model/stackmap.js';
 import './style.css';
+
+// Reports' stack frames name the TypeScript files, not the minified bundle (the built page only:
+// the dev server serves the .ts files themselves).
+if (/\.js$/.test(new URL(import.meta.url).pathname)) await mapStacksOf(import.meta.url);
 
 const root = document.getElementById('app')!;
 try {

@@ -450,6 +450,30 @@ describe('the browser view', () => {
     });
   }
 
+  it('names the TypeScript source files in a report’s stack frames, not the bundle', async () => {
+    await open('?scenario=kasan-oob');
+    expect(await ev<boolean>('kmemView.kasanAvailable')).toBe(true);
+    for (let i = 0; i < 3; i++) await page.click('#n-next');
+    await page.waitForSelector('#kasan-reports .report[data-type="slab-out-of-bounds"]');
+    const report = (await page.textContent('#kasan-reports .report pre'))!;
+    const trace = report.slice(report.indexOf('Call Trace:'), report.indexOf('</TASK>'));
+    const frames = trace.split('\n').filter((l) => /^ \S+ \(/.test(l));
+    expect(frames.length).toBeGreaterThan(3);
+    // Every frame: a function and a .ts file of the project, never the minified index-XXXX.js.
+    for (const f of frames) expect(f).toMatch(/^ [\w.<>$ ]+ \(web\/[\w/]+\.ts:\d+\)$/);
+    expect(report).not.toMatch(/\.js:\d+/);
+    // The first frame is the read of p[100] itself: callers.ts, at its one-byte read; then the
+    // view's own functions, by their class names (the bundle keeps them).
+    const m = /^ kmalloc_oob_right \(web\/model\/callers\.ts:(\d+)\)$/.exec(frames[0]!);
+    expect(m).not.toBeNull();
+    const line = readFileSync(join(ROOT, 'web/model/callers.ts'), 'utf8').split('\n')[Number(m![1]) - 1];
+    expect(line).toMatch(/read8\(at\)/);
+    expect(trace).toMatch(/^ Session\.exec \(web\/model\/session\.ts:\d+\)$/m);
+    // The allocation track is mapped the same way.
+    expect(report.slice(report.indexOf('Allocated by task'))).toMatch(/^ kmalloc_oob_right \(web\/model\/callers\.ts:\d+\)$/m);
+    expect(errors).toEqual([]);
+  });
+
   it('stays smooth on a 256 MiB machine while a workload plays', async () => {
     await open('?mem=256M&cpus=4&speed=1000&play=1');
     await page.click('#slabinfo tbody tr[data-cache="kmalloc-64"]').catch(() => {});
