@@ -422,7 +422,7 @@ describe('the browser view', () => {
     return out;
   })()`;
 
-  for (const width of [1024, 1280, 1920]) {
+  for (const width of [1024, 1280, 1400, 1920]) {
     it(`fits a ${width} px wide window: no sideways scroll, no text past its panel, every column of the cache table`, async () => {
       await page?.close();
       page = await ctx.newPage();
