@@ -3,9 +3,17 @@ import { App } from './app.js';
 import { mapStacksOf } from './model/stackmap.js';
 import './style.css';
 
-// Reports' stack frames name the TypeScript files, not the minified bundle (the built page only:
-// the dev server serves the .ts files themselves).
-if (/\.js$/.test(new URL(import.meta.url).pathname)) await mapStacksOf(import.meta.url);
+// Reports' stack frames name the TypeScript files and lines, not the minified bundle: the built
+// page maps its bundle; under the dev server, every .ts module the page loaded (not kmem's own,
+// under /src/: kmem drops its frames by that path).
+const bundled = /\.js$/.test(new URL(import.meta.url).pathname);
+const modules = bundled
+  ? [import.meta.url]
+  : performance
+      .getEntriesByType('resource')
+      .map((e) => e.name)
+      .filter((u) => u.startsWith(location.origin) && /\.ts$/.test(new URL(u).pathname) && !/\/src\//.test(new URL(u).pathname));
+await mapStacksOf([...new Set([...modules, import.meta.url])]);
 
 const root = document.getElementById('app')!;
 try {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeMappings, SourceMap } from '../../web/model/sourcemap.js';
-import { installStackMapping, mapFrame } from '../../web/model/stackmap.js';
+import { inlineSourceMap, installStackMapping, mapFrame } from '../../web/model/stackmap.js';
 
 /** Base64 VLQ, as source map writers encode it. */
 function vlq(n: number): string {
@@ -87,5 +87,12 @@ describe('source maps', () => {
     } finally {
       undo();
     }
+  });
+
+  it('reads the inline map the dev server ends a module with', () => {
+    const json = { version: 3, sources: ['callers.ts'], mappings: 'AAAA', sourcesContent: ['// ‘quoted’'] };
+    const code = `export const x = 1;\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(json)).toString('base64')}\n`;
+    expect(inlineSourceMap(code)).toEqual(json);
+    expect(inlineSourceMap('export const x = 1;\n')).toBeNull();
   });
 });

@@ -8,7 +8,8 @@
  * here, V8's formatting gives web/model/callers.ts:41:7 instead. Only the
  * bundles whose maps are given are mapped: kmem's own chunk
  * (assets/dist/kernel/...) stays as it is, since kmem drops its own frames by
- * that path.
+ * that path. Under the dev server each module is its own .ts file already;
+ * its inline map corrects the lines (the types stripped from it moved them).
  */
 import { SourceMap, type SourceMapJson } from './sourcemap.js';
 
@@ -69,22 +70,47 @@ export function installStackMapping(maps: ReadonlyMap<string, SourceMap>): () =>
   };
 }
 
+/** A module's inline source map (vite's dev server ends each module with one), or null. */
+export function inlineSourceMap(code: string): SourceMapJson | null {
+  const m = /\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+  if (!m) return null;
+  const bytes = Uint8Array.from(atob(m[1]!), (c) => c.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes)) as SourceMapJson;
+}
+
+/** One script's map: a bundle's `<url>.map` (as vite builds it), else the script's inline map. */
+async function mapOf(url: string, signal: AbortSignal): Promise<SourceMap | null> {
+  try {
+    if (/\.js$/.test(new URL(url).pathname)) {
+      const res = await fetch(`${url}.map`, { signal });
+      return res.ok ? new SourceMap((await res.json()) as SourceMapJson) : null;
+    }
+    const res = await fetch(url, { signal });
+    const json = res.ok ? inlineSourceMap(await res.text()) : null;
+    // A module served as itself (the dev server): keep its address, correct its lines.
+    return json ? new SourceMap({ ...json, sourceRoot: undefined, sources: json.sources.map(() => url) }) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Fetch the source map of a bundle (`<url>.map`, as vite writes it) and map
- * that bundle's frames. Resolves false, mapping nothing, when there is no map
- * or it does not arrive within `timeoutMs`.
+ * Fetch the source maps of these scripts and map their frames from now on.
+ * Resolves to how many maps were found; those that do not arrive within
+ * `timeoutMs` are left out.
  */
-export async function mapStacksOf(bundleUrl: string, timeoutMs = 3000): Promise<boolean> {
+export async function mapStacksOf(urls: string[], timeoutMs = 3000): Promise<number> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   try {
-    const res = await fetch(`${bundleUrl}.map`, { signal: ctl.signal });
-    if (!res.ok) return false;
-    const map = new SourceMap((await res.json()) as SourceMapJson);
-    installStackMapping(new Map([[bundleUrl, map]]));
-    return true;
-  } catch {
-    return false;
+    const maps = new Map<string, SourceMap>();
+    const found = await Promise.all(urls.map((u) => mapOf(u, ctl.signal)));
+    urls.forEach((u, i) => {
+      const m = found[i];
+      if (m) maps.set(u, m);
+    });
+    if (maps.size > 0) installStackMapping(maps);
+    return maps.size;
   } finally {
     clearTimeout(timer);
   }
