@@ -80,6 +80,8 @@ export class App {
   private lastLight = 0;
   private heavyVersion = -1;
   private el: Record<string, HTMLElement> = {};
+  /** The last error a frame threw (shown once). */
+  private frameError = '';
   readonly kasanAvailable: boolean;
 
   constructor(root: HTMLElement) {
@@ -160,7 +162,7 @@ export class App {
       h('b', {}, params ? (lines.length > 1 ? 'These URL parameters were not understood:' : 'A URL parameter was not understood:') : 'Error:'),
       ...lines.map((l) => h('div', { class: 'error-line' }, l)),
     );
-    if (params) text.append(h('div', { class: 'hint' }, `Each was left at its default (mem=${DEFAULT_CONFIG.memory}, cpus=${DEFAULT_CONFIG.cpus}, seed=${DEFAULT_CONFIG.seed}); the rest of the page works as usual.`));
+    if (params) text.append(h('div', { class: 'hint' }, `Each was left at its default (mem=${DEFAULT_CONFIG.memory}, cpus=${DEFAULT_CONFIG.cpus}, seed=${DEFAULT_CONFIG.seed}, workload=boot); the rest of the page works as usual.`));
     this.el.error!.hidden = false;
   }
 
@@ -622,10 +624,14 @@ export class App {
     try {
       this.frameWork(t);
     } catch (e) {
-      // Whatever broke, the page goes on: paused, with the error shown.
+      // Whatever broke, the page goes on: paused, with the error shown (once, if it repeats).
       this.play(false);
-      this.showError([`${(e as Error)?.message ?? String(e)} (the view paused)`]);
-      console.warn(e);
+      const msg = `${(e as Error)?.message ?? String(e)} (the view paused)`;
+      if (msg !== this.frameError) {
+        this.frameError = msg;
+        this.showError([msg]);
+        console.warn(e);
+      }
       this.perf.frames++;
     }
     requestAnimationFrame((tt) => this.frame(tt));
@@ -759,7 +765,6 @@ export class App {
     this.el.log!.replaceChildren(...items);
   }
 }
-
 
 /** A machine's settings as the status line shows them. */
 function describeCfg(c: MachineConfig): string {
