@@ -9,6 +9,7 @@
  */
 import { describeOp, opChips } from './model/describe.js';
 import type { Op } from './model/ops.js';
+import { checkChoice, checkSeed, machineFromParams } from './model/params.js';
 import { SCENARIOS, type Scenario, StepContext, scenarioById, scenarioOps, stepBounds } from './model/scenarios.js';
 import { DEFAULT_CONFIG, kasanAvailable, type MachineConfig, Session } from './model/session.js';
 import { Timeline } from './model/timeline.js';
@@ -79,21 +80,24 @@ export class App {
   private lastLight = 0;
   private heavyVersion = -1;
   private el: Record<string, HTMLElement> = {};
+  /** The last error a frame threw (shown once). */
+  private frameError = '';
   readonly kasanAvailable: boolean;
 
   constructor(root: HTMLElement) {
     this.kasanAvailable = kasanAvailable();
     const params = new URLSearchParams(location.search);
-    this.cfg = {
-      ...DEFAULT_CONFIG,
-      memory: params.get('mem') ?? DEFAULT_CONFIG.memory,
-      cpus: Number(params.get('cpus') ?? DEFAULT_CONFIG.cpus),
-      seed: Number(params.get('seed') ?? DEFAULT_CONFIG.seed),
-      kasan: params.get('kasan') === '1' && this.kasanAvailable,
-      slubDebug: params.get('slub_debug') ?? '',
-      shared: globalThis.crossOriginIsolated === true,
-    };
-    this.session = new Session(this.cfg);
+    // A bad parameter is named in the page and its default used instead.
+    const parsed = machineFromParams(params, this.kasanAvailable, globalThis.crossOriginIsolated === true);
+    const problems = parsed.problems;
+    this.cfg = parsed.cfg;
+    try {
+      this.session = new Session(this.cfg);
+    } catch (e) {
+      problems.push(`could not boot ${describeCfg(this.cfg)}: ${(e as Error).message}; booted the default machine instead`);
+      this.cfg = this.defaultConfig();
+      this.session = new Session(this.cfg);
+    }
     this.map = new MemMapView({ openSlab: (cache, slab) => this.openCache(this.session.k.slub.caches[cache]?.name ?? '', slab * 4096) });
     this.caches = new CachesPanel({ inspect: (addr) => this.kasan.setFocus(addr) });
     this.buddy = new BuddyPanel();
@@ -101,19 +105,101 @@ export class App {
     this.kasan.available = this.kasanAvailable;
     this.charts = new ChartsPanel();
     this.proc = new ProcPanel(() => this.invalidate());
-    root.replaceChildren(this.header(), this.controls(), this.narration(), this.mainArea());
+    root.replaceChildren(this.header(), this.errorBar(), this.controls(), this.narration(), this.mainArea());
     this.installDrop();
     this.installKeys();
     const sc = params.get('scenario');
-    const wl = params.get('workload') ?? 'boot';
-    if (sc && scenarioById(sc)) this.startScenario(sc);
-    else this.loadWorkload(workloadById(wl) ? wl : 'boot');
-    const sp = Number(params.get('speed'));
-    if (sp > 0) this.setSpeed(sp);
-    const tab = params.get('tab') as Tab | null;
-    if (tab && TABS.some(([t]) => t === tab)) this.showTab(tab);
+    const wl = params.get('workload');
+    const tab = params.get('tab');
+    const speed = params.get('speed');
+    problems.push(
+      ...[
+        checkChoice('scenario', sc, SCENARIOS.map((s) => s.id)),
+        checkChoice('workload', wl, WORKLOADS.map((w) => w.id)),
+        checkChoice('tab', tab, TABS.map(([t]) => t)),
+        speed !== null && !(Number(speed) > 0) ? `speed: expected operations per second (a number above 0), got '${speed}'` : null,
+      ].filter((p): p is string => p !== null),
+    );
+    this.guardBoot(() => {
+      if (sc && scenarioById(sc)) this.startScenario(sc);
+      else this.loadWorkload(wl && workloadById(wl) ? wl : 'boot');
+    });
+    if (Number(speed) > 0) this.setSpeed(Number(speed));
+    if (tab && TABS.some(([t]) => t === tab)) this.showTab(tab as Tab);
     if (params.get('play') === '1') this.play(true);
+    if (problems.length > 0) this.showError(problems, true);
     requestAnimationFrame((t) => this.frame(t));
+  }
+
+  /** The default machine, on this page (shared memory when the page may use it). */
+  private defaultConfig(): MachineConfig {
+    return { ...DEFAULT_CONFIG, slubDebug: '', shared: globalThis.crossOriginIsolated === true };
+  }
+
+  // ───────────────────────── errors ─────────────────────────
+
+  /** The bar that says what went wrong (a bad URL parameter, a trace that cannot be read), with a way back. */
+  private errorBar(): HTMLElement {
+    this.el.errorText = h('div', { id: 'error-text', class: 'error-text' });
+    this.el.error = h(
+      'section',
+      { id: 'error', class: 'error-bar', role: 'alert', hidden: true },
+      this.el.errorText,
+      h(
+        'div',
+        { class: 'error-buttons' },
+        h('button', { id: 'error-default', type: 'button', title: 'boot 128M, 2 CPUs, seed 1 with the system boot workload, and drop the URL parameters', onclick: () => this.bootDefault() }, 'boot the default machine'),
+        h('button', { id: 'error-close', type: 'button', onclick: () => this.hideError() }, 'dismiss'),
+      ),
+    );
+    return this.el.error;
+  }
+
+  /** Show problems in the page, one line each; `params`: they came from the URL. */
+  showError(lines: string[], params = false): void {
+    const text = this.el.errorText!;
+    text.replaceChildren(
+      h('b', {}, params ? (lines.length > 1 ? 'These URL parameters were not understood:' : 'A URL parameter was not understood:') : 'Error:'),
+      ...lines.map((l) => h('div', { class: 'error-line' }, l)),
+    );
+    if (params) text.append(h('div', { class: 'hint' }, `Each was left at its default (mem=${DEFAULT_CONFIG.memory}, cpus=${DEFAULT_CONFIG.cpus}, seed=${DEFAULT_CONFIG.seed}, workload=boot); the rest of the page works as usual.`));
+    this.el.error!.hidden = false;
+  }
+
+  hideError(): void {
+    this.el.error!.hidden = true;
+  }
+
+  /** Back to the machine the page opens with, without URL parameters. */
+  bootDefault(): void {
+    history.replaceState(null, '', location.pathname);
+    this.hideError();
+    this.cfg = this.defaultConfig();
+    this.guardBoot(() => this.loadWorkload('boot'));
+  }
+
+  /**
+   * Boot (a workload, a scenario, a trace) where the settings may be bad:
+   * the error is shown in the page instead of killing it, and the page
+   * goes on with the default machine.
+   */
+  private guardBoot(fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (e) {
+      this.play(false);
+      const msg = (e as Error)?.message ?? String(e);
+      const tried = describeCfg(this.session.cfg);
+      this.cfg = this.defaultConfig();
+      this.exitScenario(false);
+      this.source = { kind: 'workload', id: 'boot' };
+      const w = workloadById('boot')!;
+      this.session.reset(this.cfg, w.make(this.cfg.cpus, this.cfg.seed));
+      this.resetViews();
+      this.showError([`could not boot ${tried}: ${msg}; booted the default machine instead`]);
+      return false;
+    }
   }
 
   // ───────────────────────── building the page ─────────────────────────
@@ -139,8 +225,14 @@ export class App {
         id: 'cfg-boot',
         type: 'button',
         onclick: () => {
-          this.cfg = { ...this.cfg, memory: mem.value, cpus: Number(cpus.value), seed: Number(seed.value) || 0, kasan: kasan.checked, slubDebug: debug.value };
-          this.reload();
+          const s = checkSeed(seed.value);
+          if (typeof s === 'string') {
+            this.showError([`${s} (the seed box takes 0, 1, 2, ...)`]);
+            return;
+          }
+          this.hideError();
+          this.cfg = { ...this.cfg, memory: mem.value, cpus: Number(cpus.value), seed: s, kasan: kasan.checked, slubDebug: debug.value };
+          this.guardBoot(() => this.reload());
         },
       },
       'Boot',
@@ -270,6 +362,9 @@ export class App {
   /** Show the running machine's settings in the header (a scenario may have changed them). */
   private syncForm(): void {
     const c = this.session.cfg;
+    addOption(this.el.mem as HTMLSelectElement, c.memory, c.memory);
+    addOption(this.el.cpus as HTMLSelectElement, String(c.cpus), `${c.cpus} CPU${c.cpus > 1 ? 's' : ''}`);
+    addOption(this.el.debug as HTMLSelectElement, c.slubDebug ?? '', `slub_debug=${c.slubDebug}`);
     (this.el.mem as HTMLSelectElement).value = c.memory;
     (this.el.cpus as HTMLSelectElement).value = String(c.cpus);
     (this.el.seed as HTMLInputElement).value = String(c.seed);
@@ -312,6 +407,17 @@ export class App {
 
   async loadTrace(file: File): Promise<void> {
     this.play(false);
+    const before = this.el.source!.textContent ?? '';
+    try {
+      await this.readTrace(file);
+    } catch (e) {
+      // A truncated .gz, a file that is not text: say so, and keep the machine as it was.
+      setText(this.el.source!, before);
+      this.showError([`trace file ${file.name}: ${traceError(file, e)}; nothing was loaded`]);
+    }
+  }
+
+  private async readTrace(file: File): Promise<void> {
     setText(this.el.source!, `reading ${file.name}…`);
     const head = new Uint8Array(await file.slice(0, 2).arrayBuffer());
     let stream = file.stream() as ReadableStream<BufferSource>;
@@ -330,7 +436,9 @@ export class App {
       if (done || conv?.truncated) break;
     }
     if (!conv) return;
-    this.useTrace(file.name, conv.result());
+    const result = conv.result();
+    this.hideError();
+    this.guardBoot(() => this.useTrace(file.name, result));
   }
 
   /** Replace the session with a trace's operations. */
@@ -513,6 +621,23 @@ export class App {
   // ───────────────────────── the frame loop ─────────────────────────
 
   private frame(t: number): void {
+    try {
+      this.frameWork(t);
+    } catch (e) {
+      // Whatever broke, the page goes on: paused, with the error shown (once, if it repeats).
+      this.play(false);
+      const msg = `${(e as Error)?.message ?? String(e)} (the view paused)`;
+      if (msg !== this.frameError) {
+        this.frameError = msg;
+        this.showError([msg]);
+        console.warn(e);
+      }
+      this.perf.frames++;
+    }
+    requestAnimationFrame((tt) => this.frame(tt));
+  }
+
+  private frameWork(t: number): void {
     const t0 = performance.now();
     if (this.pendingSeek !== null) {
       this.session.seek(this.pendingSeek);
@@ -547,7 +672,6 @@ export class App {
       p.work.shift();
       p.stamps.shift();
     }
-    requestAnimationFrame((tt) => this.frame(tt));
   }
 
   private render(now: number): void {
@@ -642,3 +766,19 @@ export class App {
   }
 }
 
+/** A machine's settings as the status line shows them. */
+function describeCfg(c: MachineConfig): string {
+  return `${c.memory}, ${c.cpus} CPU${c.cpus === 1 ? '' : 's'}, seed ${c.seed}${c.kasan ? ', KASAN' : ''}${c.slubDebug ? `, slub_debug=${c.slubDebug}` : ''}`;
+}
+
+/** Give a select an option for a value it does not list (a machine booted from the URL). */
+function addOption(sel: HTMLSelectElement, value: string, label: string): void {
+  if (!Array.from(sel.options).some((o) => o.value === value)) sel.append(h('option', { value }, label));
+}
+
+/** Why a trace could not be read, in words (the browser's own message after them). */
+function traceError(file: File, e: unknown): string {
+  const msg = (e as Error)?.message ?? String(e);
+  if (/\.gz$/i.test(file.name) || /compress|gzip|inflate|zlib/i.test(msg)) return `the gzip data is damaged or cut short (${msg})`;
+  return msg;
+}

@@ -3,8 +3,11 @@
  * The kmem library comes straight from ../src; the dev and preview servers
  * send the same cross-origin isolation headers as `kmem serve`.
  */
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+
+const PROJECT = fileURLToPath(new URL('..', import.meta.url));
 
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -19,8 +22,15 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
+    // Source maps: the page maps its reports' stack frames back to the .ts files (web/model/stackmap.ts).
+    sourcemap: true,
     rolldownOptions: {
       output: {
+        // Minified, but functions and classes keep their names: stack frames (and kmem's
+        // free reports, which look for Kernel.kfree and the like) name what the source does.
+        minify: { compress: { keepNames: { function: true, class: true } }, mangle: { keepNames: true } },
+        // Sources named from the project root (web/model/callers.ts), wherever the site is built.
+        sourcemapPathTransform: (source, mapPath) => relative(PROJECT, resolve(dirname(mapPath), source)),
         // The kmem library in a chunk of its own under a path that says so
         // (.../dist/kernel/...): kmem's stack traces drop their own frames by
         // path, so reports name the page's function, as on a real kernel.

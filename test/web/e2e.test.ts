@@ -7,17 +7,18 @@
  * $KMEM_CHROMIUM); without it the tests are skipped, except under CI, where
  * a missing browser is a failure. Screenshots go to test-results/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/cli/serve.js';
 import { colorOf, computePageStates } from '../../web/model/memmap.js';
 import type { Op } from '../../web/model/ops.js';
-import { type MachineConfig, Session } from '../../web/model/session.js';
+import { kasanAvailable, type MachineConfig, Session } from '../../web/model/session.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.KMEM_CHROMIUM ?? '/usr/bin/chromium';
@@ -323,6 +324,153 @@ describe('the browser view', () => {
     for (let i = 0; i < 2; i++) await page.click('#n-next');
     await page.waitForSelector('#kasan-reports .report[data-type="slab-use-after-free"]');
     expect(await page.textContent('#kasan-reports .report .bugline')).toBe('BUG: KASAN: slab-use-after-free in kmalloc_uaf');
+    expect(errors).toEqual([]);
+  });
+
+  // A bad URL parameter used to leave the page on "Booting a machine…" with an uncaught
+  // exception in the console: now the page names the parameter and boots its default.
+  const BAD_PARAMS: [string, RegExp][] = [
+    ['?mem=5G', /^mem: '5G' is more than kmem supports \(at most 4194300K/],
+    ['?mem=abc', /^mem: cannot parse size 'abc'/],
+    ['?cpus=0', /^cpus: expected 1\.\.256, got '0'$/],
+    ['?cpus=1000', /^cpus: expected 1\.\.256, got '1000'$/],
+    ['?seed=abc', /^seed: expected a whole number, got 'abc'$/],
+  ];
+  for (const [query, message] of BAD_PARAMS) {
+    it(`names the bad parameter in ${query} and still works`, async () => {
+      await open(query);
+      expect(await page.isVisible('#error')).toBe(true);
+      const lines = await ev<string[]>("Array.from(document.querySelectorAll('#error .error-line')).map((e) => e.textContent)");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      // The default machine runs, and the controls work.
+      expect(await page.textContent('#now')).toMatch(/Machine booted \(128M, 2 CPUs\)/);
+      await page.click('#step');
+      await page.click('#step');
+      await nextFrames();
+      expect(await page.textContent('#counter')).toMatch(/^operation 2 of /);
+      expect(errors).toEqual([]);
+    });
+  }
+
+  it('gets back to the default machine from a page with bad parameters', async () => {
+    await open('?mem=64M&cpus=1000&seed=3');
+    expect(await page.textContent('#error .error-line')).toMatch(/^cpus: /);
+    // The good parameters are kept.
+    expect(await ev<string>('kmemView.session.cfg.memory')).toBe('64M');
+    expect(await ev<number>('kmemView.session.cfg.seed')).toBe(3);
+    await shot('e2e-bad-param');
+    await page.click('#error-default');
+    expect(await page.isVisible('#error')).toBe(false);
+    expect(await ev<string>('location.search')).toBe('');
+    expect(await ev<string>('JSON.stringify([kmemView.session.cfg.memory, kmemView.session.k.cpus, kmemView.session.cfg.seed])')).toBe('["128M",2,1]');
+    // A seed the Boot button cannot use is named too, and the machine stays as it is.
+    await page.fill('#cfg-seed', '-5');
+    await page.click('#cfg-boot');
+    expect(await page.textContent('#error .error-line')).toMatch(/^seed: expected a whole number, got '-5'/);
+    expect(await ev<number>('kmemView.session.cfg.seed')).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('says a cut-short .gz trace cannot be read, and keeps the machine', async () => {
+    await open('?mem=64M');
+    const gz = gzipSync(readFileSync(join(ROOT, 'src/trace/samples/sample.trace')));
+    await page.setInputFiles('#trace-file', { name: 'cut.trace.gz', mimeType: 'application/gzip', buffer: gz.subarray(0, Math.floor(gz.length / 2)) });
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error .error-line')).toMatch(/^trace file cut\.trace\.gz: the gzip data is damaged or cut short .*; nothing was loaded$/);
+    expect(await page.textContent('#source')).not.toMatch(/reading/);
+    expect(await ev<string>('kmemView.source.kind')).toBe('workload');
+    // The whole file loads afterwards.
+    await page.setInputFiles('#trace-file', { name: 'whole.trace.gz', mimeType: 'application/gzip', buffer: gz });
+    await page.waitForFunction("/malloc trace: \\d+ operations/.test(document.getElementById('source').textContent)");
+    expect(await page.isVisible('#error')).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  /**
+   * In the page: text that runs past the panel it is in (each text node's box
+   * against its panel's), and the cache table's columns hidden off its right edge.
+   */
+  const LAYOUT_PROBLEMS = `(() => {
+    const PANELS = '.panel, .tab, .table-wrap, header, .controls, .narration, .error-bar';
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const el = t.parentElement;
+      // /proc files keep the kernel's long lines: their box scrolls sideways, by design.
+      if (!el || !t.textContent.trim() || el.closest('select, option, .tooltip, [hidden], .proc-text')) continue;
+      const panel = el.closest(PANELS);
+      if (!panel) continue;
+      const range = document.createRange();
+      range.selectNodeContents(t);
+      const r = range.getBoundingClientRect();
+      const p = panel.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.right > p.right + 1 || r.left < p.left - 1) {
+        out.push(el.tagName.toLowerCase() + '.' + el.className + ' "' + t.textContent.trim().slice(0, 40) + '" spans x ' + Math.round(r.left) + '..' + Math.round(r.right) + ', its ' + panel.className + ' ' + Math.round(p.left) + '..' + Math.round(p.right));
+      }
+    }
+    const wrap = document.querySelector('#tab-caches .table-wrap');
+    const w = wrap.getBoundingClientRect();
+    for (const th of wrap.offsetParent ? document.querySelectorAll('#slabinfo thead th') : []) {
+      const r = th.getBoundingClientRect();
+      if (r.right > w.right + 1) out.push('column ' + th.textContent + ' hidden: ' + Math.round(r.left) + '..' + Math.round(r.right) + ' past the table at ' + Math.round(w.right));
+    }
+    if (wrap.scrollWidth > wrap.clientWidth) out.push('the cache table scrolls sideways: ' + wrap.scrollWidth + ' > ' + wrap.clientWidth);
+    const doc = document.documentElement;
+    if (doc.scrollWidth > innerWidth) out.push('the page scrolls sideways: ' + doc.scrollWidth + ' > ' + innerWidth);
+    return out;
+  })()`;
+
+  for (const width of [1024, 1280, 1400, 1920]) {
+    it(`fits a ${width} px wide window: no sideways scroll, no text past its panel, every column of the cache table`, async () => {
+      await page?.close();
+      page = await ctx.newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${srv.url}?mem=64M&cpus=2${kasanAvailable() ? '&kasan=1' : ''}`);
+      await page.waitForFunction('window.kmemView && kmemView.perf.frames > 2');
+      // A state where kmalloc-192 has slabs on both CPUs' partial lists, with long freelists in their captions.
+      await ev('kmemView.seek(6000)');
+      await page.click('#slabinfo tbody tr[data-cache="kmalloc-192"]');
+      await nextFrames();
+      expect(await ev<number>('document.querySelectorAll(\'#cache-detail figure.slab[data-where="cpu-partial"] figcaption\').length')).toBeGreaterThan(3);
+      expect(await ev<number>("document.querySelectorAll('#slabinfo thead th').length")).toBe(9);
+      await page.waitForTimeout(150);
+      await shot(`e2e-layout-${width}`);
+      expect(await ev<string[]>(LAYOUT_PROBLEMS)).toEqual([]);
+      // The other panels: the buddy allocator's orders 0..10, KASAN's 16 shadow bytes a row, the charts, dmesg.
+      for (const tab of ['buddy', 'kasan', 'charts', 'dmesg']) {
+        await page.click(`nav.tabs button[data-tab="${tab}"]`);
+        await nextFrames();
+        await page.waitForTimeout(100);
+        expect({ tab, problems: await ev<string[]>(LAYOUT_PROBLEMS) }).toEqual({ tab, problems: [] });
+      }
+      expect(errors).toEqual([]);
+    });
+  }
+
+  it('names the TypeScript source files in a report’s stack frames, not the bundle', async () => {
+    await open('?scenario=kasan-oob');
+    expect(await ev<boolean>('kmemView.kasanAvailable')).toBe(true);
+    for (let i = 0; i < 3; i++) await page.click('#n-next');
+    await page.waitForSelector('#kasan-reports .report[data-type="slab-out-of-bounds"]');
+    const report = (await page.textContent('#kasan-reports .report pre'))!;
+    const trace = report.slice(report.indexOf('Call Trace:'), report.indexOf('</TASK>'));
+    const frames = trace.split('\n').filter((l) => /^ \S+ \(/.test(l));
+    expect(frames.length).toBeGreaterThan(3);
+    // Every frame: a function and a .ts file of the project, never the minified index-XXXX.js.
+    for (const f of frames) expect(f).toMatch(/^ [\w.<>$ ]+ \(web\/[\w/]+\.ts:\d+\)$/);
+    expect(report).not.toMatch(/\.js:\d+/);
+    // The first frame is the read of p[100] itself: callers.ts, at its one-byte read; then the
+    // view's own functions, by their class names (the bundle keeps them).
+    const m = /^ kmalloc_oob_right \(web\/model\/callers\.ts:(\d+)\)$/.exec(frames[0]!);
+    expect(m).not.toBeNull();
+    const line = readFileSync(join(ROOT, 'web/model/callers.ts'), 'utf8').split('\n')[Number(m![1]) - 1];
+    expect(line).toMatch(/read8\(at\)/);
+    expect(trace).toMatch(/^ Session\.exec \(web\/model\/session\.ts:\d+\)$/m);
+    // The allocation track is mapped the same way.
+    expect(report.slice(report.indexOf('Allocated by task'))).toMatch(/^ kmalloc_oob_right \(web\/model\/callers\.ts:\d+\)$/m);
     expect(errors).toEqual([]);
   });
 

@@ -26,18 +26,18 @@ import {
 import { bytesToSize, hex, pagesToSize, px } from '../model/format.js';
 import { cacheColor, cssOf } from '../model/memmap.js';
 import { byId, h, setText } from './dom.js';
-import { drawSlab, objectAt, objectStateColors } from './slabdraw.js';
+import { drawSlab, objectAt, objectStateColors, type SlabLayout } from './slabdraw.js';
 
 /** Slabs drawn per list before the rest is summed up in one line. */
 const MAX_TILES = 24;
 
 const COLUMNS: [SortKey, string, string][] = [
   ['name', 'name', 'cache name'],
-  ['activeObjs', 'active_objs', 'objects in use, as /proc/slabinfo counts them'],
-  ['numObjs', 'num_objs', 'objects in all slabs'],
-  ['objsize', 'objsize', 'slot size (s->size)'],
-  ['objperslab', 'objperslab', 'objects per slab'],
-  ['pagesperslab', 'pages/slab', 'pages per slab (2^order)'],
+  ['activeObjs', 'active_|objs', 'objects in use, as /proc/slabinfo counts them'],
+  ['numObjs', 'num_|objs', 'objects in all slabs'],
+  ['objsize', 'obj|size', 'slot size (s->size)'],
+  ['objperslab', 'obj|per|slab', 'objects per slab'],
+  ['pagesperslab', 'pages/|slab', 'pages per slab (2^order)'],
   ['numSlabs', 'slabs', 'slabs'],
   ['cacheKb', 'size', 'memory the slabs hold'],
   ['use', 'use', 'active_objs / num_objs'],
@@ -85,7 +85,8 @@ export class CachesPanel {
       'tr',
       {},
       ...COLUMNS.map(([key, label, title]) =>
-        h('th', { 'data-key': key, title, onclick: () => this.sortBy(key), class: key === 'name' ? 'l' : '' }, label),
+        // /proc/slabinfo's column names, allowed to break where "|" is (a narrow panel keeps every column).
+        h('th', { 'data-key': key, title, onclick: () => this.sortBy(key), class: key === 'name' ? 'l' : '' }, ...label.split('|').flatMap((part, i) => (i ? [h('wbr'), part] : [part]))),
       ),
     );
     this.detail = h('div', { id: 'cache-detail', class: 'cache-detail' }, h('p', { class: 'hint' }, 'Choose a cache in the table to see its slabs.'));
@@ -233,7 +234,8 @@ export class CachesPanel {
         h('div', { class: 'lbl' }, h('b', {}, `CPU${c.cpu}`), h('br'), 'cpu slab'),
         c.slab ? this.tile(k, d, c.slab, color) : h('div', { class: 'none' }, 'no cpu slab'),
       );
-      const partial = h('div', { class: 'cpu-partial' }, h('div', { class: 'lbl' }, `cpu partial (${c.partial.length})`));
+      // Not class "cpu-partial": that is the class of a slab tile on a cpu partial list.
+      const partial = h('div', { class: 'cpu-partials' }, h('div', { class: 'lbl' }, `cpu partial (${c.partial.length})`));
       this.tiles(k, d, c.partial, color, partial);
       row.append(partial);
       parts.push(row);
@@ -361,6 +363,8 @@ export class CachesPanel {
     this.tilesDrawn++;
     const canvas = h('canvas');
     const layout = drawSlab(canvas, s, d.geometry, color, hl);
+    // Height from the width (CSS may draw the tile narrower in a narrow panel).
+    canvas.style.height = 'auto';
     const show = (l: number[]) => (l.length ? l.slice(0, 10).join('→') + (l.length > 10 ? `→… (${l.length})` : '') : 'NULL');
     const cap = h(
       'figcaption',
@@ -374,8 +378,7 @@ export class CachesPanel {
     );
     const fig = h('figure', { class: `slab ${s.where}${hl >= 0 ? ' hl' : ''}`, 'data-pfn': s.pfn, 'data-objects': s.objects, 'data-inuse': s.inuse, 'data-where': s.where }, canvas, cap);
     canvas.addEventListener('mousemove', (e) => {
-      const r = canvas.getBoundingClientRect();
-      const i = objectAt(layout, s.objects, e.clientX - r.left, e.clientY - r.top);
+      const i = objectUnder(canvas, layout, s.objects, e);
       if (i < 0) {
         this.tooltip.hidden = true;
         return;
@@ -394,8 +397,7 @@ export class CachesPanel {
       this.tooltip.hidden = true;
     });
     canvas.addEventListener('click', (e) => {
-      const r = canvas.getBoundingClientRect();
-      const i = objectAt(layout, s.objects, e.clientX - r.left, e.clientY - r.top);
+      const i = objectUnder(canvas, layout, s.objects, e);
       if (i < 0) return;
       this.highlight = [s.pfn, i];
       this.cb.inspect(objectAddr(k, d.id, s.pfn, i));
@@ -428,4 +430,11 @@ function objLegend(): HTMLElement {
     h('span', { class: 'lg' }, h('i', { class: 'arrow cpu' }), 'c->freelist order'),
     h('span', { class: 'lg' }, h('i', { class: 'arrow slab' }), 'slab->freelist order'),
   );
+}
+
+/** The object under the mouse; the tile may be drawn narrower than its canvas (a narrow panel scales it down). */
+function objectUnder(canvas: HTMLCanvasElement, layout: SlabLayout, objects: number, e: MouseEvent): number {
+  const r = canvas.getBoundingClientRect();
+  const scale = r.width > 0 ? layout.width / r.width : 1;
+  return objectAt(layout, objects, (e.clientX - r.left) * scale, (e.clientY - r.top) * scale);
 }
