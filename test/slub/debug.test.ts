@@ -506,7 +506,8 @@ describe('consistency checks', () => {
     driverFree(k, p);
     driverFree(k, q);
     // q heads the freelist, p follows; damage p's pointer (it lives outside the object: offset 40).
-    k.phys.u8[p + k.slub.cf[s * C_FIELDS + C_OFFSET]! + 2] ^= 0x10;
+    const fp = p + k.slub.cf[s * C_FIELDS + C_OFFSET]! + 2;
+    k.phys.u8[fp] = k.phys.u8[fp]! ^ 0x10;
     const from = k.dmesg().length;
     k.slabValidate(s);
     const ours = since(k, from);
@@ -532,7 +533,7 @@ describe('consistency checks', () => {
     const s = k.kmemCacheCreate('fp_outside', 64, { flags: SLAB_POISON });
     expect(k.slub.cf[s * C_FIELDS + C_OFFSET]).toBe(64);
     const p = k.kmemCacheAlloc(s, GFP_KERNEL);
-    k.phys.u8[p + 64] ^= 0x55; // one byte past the object: its free pointer
+    k.phys.u8[p + 64] = k.phys.u8[p + 64]! ^ 0x55; // one byte past the object: its free pointer
     const from = k.dmesg().length;
     expect(k.slabValidate(s)).toBe(1); // object_err() alone
     const ours = since(k, from);
