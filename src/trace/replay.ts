@@ -67,9 +67,10 @@ import {
   GFP_ATOMIC,
   GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL,
-  gfpflagNames,
+  parseGfpText,
 } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
+import { getCache, REAL_CACHES } from '../slub/known_caches.js';
 import {
   ALLOC_FASTPATH,
   C_FIELDS,
@@ -84,7 +85,6 @@ import {
   statNames,
 } from '../slub/slab.js';
 import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
-import { getCache, REAL_CACHES } from '../workloads/caches.js';
 import { KMEM_EVENT_KINDS, type KmemEvent, type PageEvent, type SlabAllocEvent, type SlabFreeEvent, TraceParseError } from './events.js';
 import { readTraceBatches, type TraceReadStats } from './stream.js';
 
@@ -219,35 +219,6 @@ export class PtrTable {
     this.size = 0;
     for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== -1) this.set(oldKeys[i]!, oldVals[i]!);
   }
-}
-
-const GFP_BY_NAME = new Map<string, number>();
-for (const [v, name] of gfpflagNames) {
-  GFP_BY_NAME.set(name, v);
-  // 2.6/3.x kernels printed several single flags without the underscores
-  if (name.startsWith('__GFP_') && !GFP_BY_NAME.has(name.slice(2))) GFP_BY_NAME.set(name.slice(2), v);
-}
-GFP_BY_NAME.set('GFP_NOWAIT', __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
-GFP_BY_NAME.set('GFP_IOFS', __GFP_IO | __GFP_FS);
-GFP_BY_NAME.set('GFP_TEMPORARY', GFP_KERNEL | __GFP_RECLAIMABLE);
-GFP_BY_NAME.set('none', 0);
-
-/**
- * gfp_flags as printed (`GFP_KERNEL|__GFP_ZERO`, `0xcc0`, `none`) as a mask;
- * names kmem does not know count for nothing.
- */
-export function parseGfpText(text: string): number {
-  if (text.length > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 0x20) === 120) {
-    const v = Number.parseInt(text.slice(2), 16);
-    return Number.isFinite(v) ? v & 0x7fffffff : 0;
-  }
-  let m = 0;
-  for (const part of text.split('|')) {
-    const v = GFP_BY_NAME.get(part);
-    if (v !== undefined) m |= v;
-    else if (part.startsWith('0x')) m |= Number.parseInt(part.slice(2), 16) || 0;
-  }
-  return m & 0x7fffffff;
 }
 
 /**
