@@ -67,6 +67,7 @@ import {
   GFP_ATOMIC,
   GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL,
+  GFP_MOVABLE_MASK,
   parseGfpText,
 } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
@@ -306,6 +307,20 @@ export const KNOWN_CALL_SITES: Readonly<Record<string, string>> = {
 
 // ───────────────────────── statistics rows ─────────────────────────
 
+/**
+ * Call sites counted one by one at most. When a new call site finds the
+ * table full, the half of the call sites with nothing live and the fewest
+ * allocations are summed into one row, OTHER_CALL_SITES; when every call
+ * site still has live objects the new one goes to that row directly. So a
+ * trace of any number of distinct call sites (raw addresses, modules
+ * loaded and unloaded) replays in bounded memory, and the busy call sites
+ * keep rows of their own.
+ */
+export const MAX_CALL_SITES = 16384;
+
+/** The row that sums the call sites past MAX_CALL_SITES. */
+export const OTHER_CALL_SITES = '(other call sites)';
+
 /** What the replay counts for one cache or one call site. */
 class Row {
   allocs = 0;
@@ -339,6 +354,22 @@ class Row {
     this.totalWaste += w;
     this.liveWaste += w;
     if (this.liveWaste > this.peakWaste) this.peakWaste = this.liveWaste;
+  }
+
+  /** Add a row that has nothing live (its peaks as the larger of the two). */
+  fold(r: Row): void {
+    this.allocs += r.allocs;
+    this.frees += r.frees;
+    this.totalWaste += r.totalWaste;
+    this.allocFast += r.allocFast;
+    this.allocSlow += r.allocSlow;
+    this.freeFast += r.freeFast;
+    this.freeSlow += r.freeSlow;
+    this.remoteFrees += r.remoteFrees;
+    this.failed += r.failed;
+    if (r.peak > this.peak) this.peak = r.peak;
+    if (r.peakBytes > this.peakBytes) this.peakBytes = r.peakBytes;
+    if (r.peakWaste > this.peakWaste) this.peakWaste = r.peakWaste;
   }
 
   /** An object goes; `counted` false for one whose free the trace lost. */
@@ -472,6 +503,17 @@ export interface ReplayReport {
   pages: ReplayPageReport;
   /** events on a CPU the machine does not have, folded onto cpu % cpus */
   foldedCpuEvents: number;
+  /** distinct call sites summed in the OTHER_CALL_SITES row (past MAX_CALL_SITES) */
+  otherCallSites: number;
+  /** allocations whose gfp_flags held both __GFP_MOVABLE and __GFP_RECLAIMABLE, replayed as __GFP_RECLAIMABLE */
+  bothMobilityBits: number;
+  /**
+   * What the trace asked of memory, whether or not the replaying machine
+   * could give it: peaks of the pages its page events held and of the
+   * bytes_alloc of its live slab objects, and the pages in use when the
+   * replay began (boot).
+   */
+  demand: { peakPages: number; peakSlabBytes: number; bootPages: number; totalPages: number };
   /** CONFIG_SLUB_STATS counters per cache (non-zero ones), with --allocator-stats */
   slubStats?: Record<string, Record<string, number>>;
 }
@@ -494,6 +536,8 @@ const N_MM_PAGE_PCPU_DRAIN = KMEM_EVENT_KINDS.indexOf('mm_page_pcpu_drain');
 export interface ReplayOptions {
   /** Events held back to learn kmem_cache_alloc cache names from later frees (default 1024, 0 = none). */
   lookahead?: number;
+  /** Call sites with a row of their own at most (default MAX_CALL_SITES). */
+  maxCallSites?: number;
 }
 
 /**
@@ -521,8 +565,21 @@ export class TraceReplayer {
   private readonly rowsByName = new Map<string, CacheRow>();
   private readonly rowOfKmalloc = new Int32Array(MAX_CACHES).fill(-1);
   private largeRow: CacheRow | null = null;
-  private readonly siteRows: SiteRow[] = [];
+  /** Call site rows by index (undefined: an index free for reuse). */
+  private readonly siteRows: (SiteRow | undefined)[] = [];
+  private readonly siteFree: number[] = [];
+  private siteCount = 0;
+  private otherSite: SiteRow | null = null;
+  private otherSites = 0;
   private readonly sites = new Map<string, number>();
+  private readonly maxCallSites: number;
+  private bothMobility = 0;
+  /** Pages and slab bytes_alloc the trace holds (failed replays included), and their peaks. */
+  private wantPages = 0;
+  private peakWantPages = 0;
+  private wantSlabBytes = 0;
+  private peakWantSlabBytes = 0;
+  private readonly bootPages: number;
 
   private allocs = 0;
   private frees = 0;
@@ -576,6 +633,8 @@ export class TraceReplayer {
     this.mask = cap - 1;
     this.stats = k.slub.statsOn ? k.slub.st.stats : new Float64Array(0);
     this.cf = k.slub.cf;
+    this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
+    this.bootPages = k.phys.nrPages - freePages(k);
   }
 
   /** Feed events in file order. */
@@ -775,20 +834,72 @@ export class TraceReplayer {
     this.lastSiteText = callSite;
     if (last !== null && last.callSite === callSite) return last;
     const at = this.sites.get(callSite);
-    let row: SiteRow;
-    if (at !== undefined) row = this.siteRows[at]!;
-    else {
-      row = new SiteRow(flat(callSite), this.siteRows.length);
-      this.sites.set(row.callSite, row.index);
-      this.siteRows.push(row);
-    }
+    const row = at !== undefined ? this.siteRows[at]! : this.newSite(callSite);
     this.lastSite = row;
     return row;
   }
 
+  private newSite(callSite: string): SiteRow {
+    if (this.siteCount >= this.maxCallSites) this.foldIdleSites();
+    if (this.siteCount >= this.maxCallSites) {
+      this.otherSites++;
+      return this.other();
+    }
+    const row = new SiteRow(flat(callSite), this.siteFree.pop() ?? this.siteRows.length);
+    this.siteRows[row.index] = row;
+    this.sites.set(row.callSite, row.index);
+    this.siteCount++;
+    return row;
+  }
+
+  /** The OTHER_CALL_SITES row (not in the table: never folded). */
+  private other(): SiteRow {
+    if (this.otherSite === null) {
+      this.otherSite = new SiteRow(OTHER_CALL_SITES, this.siteRows.length);
+      this.siteRows.push(this.otherSite);
+    }
+    return this.otherSite;
+  }
+
+  /** Sum half the table's call sites, those without live objects and with the fewest allocations, into the other row. */
+  private foldIdleSites(): void {
+    const idle: SiteRow[] = [];
+    for (const r of this.siteRows) if (r !== undefined && r !== this.otherSite && r.live === 0) idle.push(r);
+    if (idle.length === 0) return;
+    idle.sort((a, b) => a.allocs - b.allocs);
+    const n = Math.min(idle.length, Math.max(1, this.maxCallSites >> 1));
+    const other = this.other();
+    for (let i = 0; i < n; i++) {
+      const r = idle[i]!;
+      other.fold(r);
+      for (const [name, c] of r.caches) other.caches.set(name, (other.caches.get(name) ?? 0) + c);
+      this.sites.delete(r.callSite);
+      this.siteRows[r.index] = undefined;
+      this.siteFree.push(r.index);
+    }
+    this.siteCount -= n;
+    this.otherSites += n;
+    this.lastSite = null;
+    this.lastSiteText = '';
+  }
+
   private gfpOf(e: SlabAllocEvent): number {
-    const g = e.gfpValue ?? this.gfpText(e.gfp);
-    return (g & GFP_REPLAY_MASK) | __GFP_NOWARN;
+    return this.replayGfp(e.gfpValue ?? this.gfpText(e.gfp));
+  }
+
+  /**
+   * The traced flags as the replay passes them. Both mobility bits at once
+   * are a caller bug the kernel only warns about (with CONFIG_DEBUG_VM; its
+   * arithmetic then takes MIGRATE_HIGHATOMIC's free lists, and kmalloc the
+   * reclaimable caches): the replay keeps __GFP_RECLAIMABLE and counts them.
+   */
+  private replayGfp(traced: number): number {
+    let g = (traced & GFP_REPLAY_MASK) | __GFP_NOWARN;
+    if ((g & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) {
+      g &= ~__GFP_MOVABLE;
+      this.bothMobility++;
+    }
+    return g;
   }
 
   private readonly gfpCache = new Map<string, number>();
@@ -873,25 +984,29 @@ export class TraceReplayer {
 
   private learn(p: SlabAllocEvent, name: string): void {
     const site = this.site(p.callSite);
-    site.cacheByBytes.set(p.bytesAlloc, this.namedRow(name, p.bytesReq, p.bytesAlloc));
+    const row = this.namedRow(name, p.bytesReq, p.bytesAlloc);
+    // the other row stands for many call sites: what one of them uses says nothing of the rest
+    if (site !== this.otherSite) site.cacheByBytes.set(p.bytesAlloc, row);
   }
 
   private unnamedRow(site: SiteRow, e: SlabAllocEvent): CacheRow {
-    const known = site.cacheByBytes.get(e.bytesAlloc);
+    const other = site === this.otherSite;
+    const known = other ? undefined : site.cacheByBytes.get(e.bytesAlloc);
     if (known !== undefined) {
       this.resolved.learned++;
       return known;
     }
-    const table = KNOWN_CALL_SITES[site.func];
+    const func = other ? callSiteFunction(e.callSite) : site.func;
+    const table = KNOWN_CALL_SITES[func];
     let row: CacheRow;
     if (table !== undefined) {
       row = this.namedRow(table, e.bytesReq, e.bytesAlloc);
       this.resolved.knownCallSite++;
     } else {
-      row = this.namedRow(`${site.func}-${e.bytesAlloc}`, e.bytesReq, e.bytesAlloc);
+      row = this.namedRow(`${func}-${e.bytesAlloc}`, e.bytesReq, e.bytesAlloc);
       this.resolved.ownCache++;
     }
-    site.cacheByBytes.set(e.bytesAlloc, row);
+    if (!other) site.cacheByBytes.set(e.bytesAlloc, row);
     return row;
   }
 
@@ -963,6 +1078,9 @@ export class TraceReplayer {
     this.sAddr[slot] = addr;
     this.sCpu[slot] = cpu;
     this.sSite[slot] = site.index;
+    this.sBytes[slot] = e.bytesAlloc;
+    this.wantSlabBytes += e.bytesAlloc;
+    if (this.wantSlabBytes > this.peakWantSlabBytes) this.peakWantSlabBytes = this.wantSlabBytes;
     this.live.set(key, slot);
     if (row === null || addr === 0) {
       this.sCache[slot] = -1;
@@ -970,7 +1088,6 @@ export class TraceReplayer {
     }
     this.sCache[slot] = row.index;
     this.sReq[slot] = e.bytesReq;
-    this.sBytes[slot] = e.bytesAlloc;
     this.allocs++;
     row.alloc(e.bytesReq, e.bytesAlloc);
     site.alloc(e.bytesReq, e.bytesAlloc);
@@ -1000,6 +1117,7 @@ export class TraceReplayer {
     const addr = this.sAddr[slot]!;
     const at = this.sCache[slot]!;
     this.freeSlots.push(slot);
+    this.wantSlabBytes -= this.sBytes[slot]!;
     if (addr === 0 || at < 0) {
       if (addr > 16) this.k.kfree(addr);
       return;
@@ -1056,8 +1174,10 @@ export class TraceReplayer {
     let gfp = e.gfpValue ?? (e.gfp === null ? 0 : this.gfpText(e.gfp));
     // flags kmem cannot read: the migratetype the trace names decides
     if (gfp === 0) gfp = GFP_FOR_MIGRATETYPE[mt] ?? GFP_KERNEL;
-    gfp = (gfp & GFP_REPLAY_MASK) | __GFP_NOWARN;
+    gfp = this.replayGfp(gfp);
     if (order > 0) gfp |= __GFP_COMP;
+    this.wantPages += 1 << order;
+    if (this.wantPages > this.peakWantPages) this.peakWantPages = this.wantPages;
     const addr = this.k.allocPages(order, gfp);
     if (addr === 0) this.pageFailures++;
     else {
@@ -1088,6 +1208,7 @@ export class TraceReplayer {
     const addr = this.pAddr[slot]!;
     const order = this.pOrder[slot]!;
     this.pFree.push(slot);
+    this.wantPages -= 1 << order;
     if (addr !== 0) {
       this.k.freePages(addr, order);
       this.livePages -= 1 << order;
@@ -1150,7 +1271,7 @@ export class TraceReplayer {
       };
     });
     const callSites: ReplaySiteReport[] = this.siteRows
-      .filter((s) => s.allocs > 0)
+      .filter((s): s is SiteRow => s !== undefined && s.allocs > 0)
       .map((s) => {
         const at = s.index;
         return {
@@ -1204,6 +1325,9 @@ export class TraceReplayer {
         pcpDrains: this.kindCounts[N_MM_PAGE_PCPU_DRAIN]!,
       },
       foldedCpuEvents: this.foldedCpuEvents,
+      otherCallSites: this.otherSites,
+      bothMobilityBits: this.bothMobility,
+      demand: { peakPages: this.peakWantPages, peakSlabBytes: this.peakWantSlabBytes, bootPages: this.bootPages, totalPages: this.k.phys.nrPages },
     };
     if (opts.allocatorStats) rep.slubStats = this.slubStats();
     return rep;
@@ -1229,6 +1353,12 @@ export class TraceReplayer {
     }
     return out;
   }
+}
+
+/** Free pages of every zone (nr_free_pages of /proc/vmstat). */
+function freePages(k: Kernel): number {
+  const m = /^nr_free_pages (\d+)$/m.exec(k.proc.read('/proc/vmstat'));
+  return m ? Number(m[1]) : 0;
 }
 
 // ───────────────────────── a whole file ─────────────────────────
