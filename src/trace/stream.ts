@@ -15,7 +15,7 @@
  */
 
 import { isAscii } from 'node:buffer';
-import { promises as fsp, type ReadStream } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
