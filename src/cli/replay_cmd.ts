@@ -122,7 +122,8 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     file,
     lines: result.read.lines,
     events: result.read.events,
-    skipped: result.read.bad,
+    // malformed lines, and events kmem refused to perform
+    skipped: result.read.bad + result.replayer.refused,
     seconds,
     machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace },
     report,

@@ -86,7 +86,15 @@ import {
   statNames,
 } from '../slub/slab.js';
 import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
-import { KMEM_EVENT_KINDS, type KmemEvent, type PageEvent, type SlabAllocEvent, type SlabFreeEvent, TraceParseError } from './events.js';
+import {
+  KMEM_EVENT_KINDS,
+  type KmemEvent,
+  type PageEvent,
+  type SlabAllocEvent,
+  type SlabFreeEvent,
+  TraceParseError,
+  TraceReplayError,
+} from './events.js';
 import { readTraceBatches, type TraceReadStats } from './stream.js';
 
 // ───────────────────────── pointers and gfp flags ─────────────────────────
@@ -538,6 +546,11 @@ export interface ReplayOptions {
   lookahead?: number;
   /** Call sites with a row of their own at most (default MAX_CALL_SITES). */
   maxCallSites?: number;
+  /** Count and skip events kmem refuses to perform (a TraceReplayError) instead of throwing at the first. */
+  skipBad?: boolean;
+  onBad?: (err: TraceParseError) => void;
+  /** The trace's name in errors. */
+  file?: string;
 }
 
 /**
@@ -580,6 +593,9 @@ export class TraceReplayer {
   private wantSlabBytes = 0;
   private peakWantSlabBytes = 0;
   private readonly bootPages: number;
+  /** Events kmem refused to perform, skipped (skipBad). */
+  refused = 0;
+  private readonly opts: ReplayOptions;
 
   private allocs = 0;
   private frees = 0;
@@ -634,6 +650,7 @@ export class TraceReplayer {
     this.stats = k.slub.statsOn ? k.slub.st.stats : new Float64Array(0);
     this.cf = k.slub.cf;
     this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
+    this.opts = opts;
     this.bootPages = k.phys.nrPages - freePages(k);
   }
 
@@ -774,53 +791,74 @@ export class TraceReplayer {
   private replayRun(): void {
     const events = this.runEvents;
     const counts = this.kindCounts;
-    for (let i = this.runFrom; i < this.runTo; i++) {
-      const e = events[i]!;
-      switch (e.kind) {
-        case 'kmalloc':
-          counts[N_KMALLOC]!++;
-          this.kmallocEvent(e);
-          break;
-        case 'kmalloc_node':
-          counts[N_KMALLOC_NODE]!++;
-          this.kmallocEvent(e);
-          break;
-        case 'kfree':
-          counts[N_KFREE]!++;
-          this.freeEvent(e);
-          break;
-        case 'kmem_cache_alloc':
-          counts[N_KMEM_CACHE_ALLOC]!++;
-          this.cacheAllocEvent(e);
-          break;
-        case 'kmem_cache_alloc_node':
-          counts[N_KMEM_CACHE_ALLOC_NODE]!++;
-          this.cacheAllocEvent(e);
-          break;
-        case 'kmem_cache_free':
-          counts[N_KMEM_CACHE_FREE]!++;
-          this.freeEvent(e);
-          break;
-        case 'mm_page_alloc':
-          counts[N_MM_PAGE_ALLOC]!++;
-          this.pageAllocEvent(e);
-          break;
-        case 'mm_page_free':
-          counts[N_MM_PAGE_FREE]!++;
-          this.pageFreeEvent(e);
-          break;
-        case 'mm_page_free_batched':
-          counts[N_MM_PAGE_FREE_BATCHED]!++;
-          this.pageFreeEvent(e);
-          break;
-        case 'mm_page_alloc_zone_locked':
-          counts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!++;
-          break;
-        case 'mm_page_pcpu_drain':
-          counts[N_MM_PAGE_PCPU_DRAIN]!++;
-          break;
+    const to = this.runTo;
+    let i = this.runFrom;
+    // one try around the loop, not one per event: the hot loop stays as it was
+    while (i < to) {
+      try {
+        for (; i < to; i++) {
+          const e = events[i]!;
+          switch (e.kind) {
+            case 'kmalloc':
+              counts[N_KMALLOC]!++;
+              this.kmallocEvent(e);
+              break;
+            case 'kmalloc_node':
+              counts[N_KMALLOC_NODE]!++;
+              this.kmallocEvent(e);
+              break;
+            case 'kfree':
+              counts[N_KFREE]!++;
+              this.freeEvent(e);
+              break;
+            case 'kmem_cache_alloc':
+              counts[N_KMEM_CACHE_ALLOC]!++;
+              this.cacheAllocEvent(e);
+              break;
+            case 'kmem_cache_alloc_node':
+              counts[N_KMEM_CACHE_ALLOC_NODE]!++;
+              this.cacheAllocEvent(e);
+              break;
+            case 'kmem_cache_free':
+              counts[N_KMEM_CACHE_FREE]!++;
+              this.freeEvent(e);
+              break;
+            case 'mm_page_alloc':
+              counts[N_MM_PAGE_ALLOC]!++;
+              this.pageAllocEvent(e);
+              break;
+            case 'mm_page_free':
+              counts[N_MM_PAGE_FREE]!++;
+              this.pageFreeEvent(e);
+              break;
+            case 'mm_page_free_batched':
+              counts[N_MM_PAGE_FREE_BATCHED]!++;
+              this.pageFreeEvent(e);
+              break;
+            case 'mm_page_alloc_zone_locked':
+              counts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!++;
+              break;
+            case 'mm_page_pcpu_drain':
+              counts[N_MM_PAGE_PCPU_DRAIN]!++;
+              break;
+          }
+        }
+      } catch (err) {
+        this.refuse(events[i]!, err);
+        i++;
       }
     }
+  }
+
+  /** An event kmem's argument checks refused (its own bugs propagate): an error at its line, or skipped. */
+  private refuse(e: KmemEvent, err: unknown): void {
+    if (!(err instanceof RangeError || err instanceof TypeError)) throw err;
+    const refused = new TraceReplayError(err.message, e.kind, this.opts.file ?? null, e.lineNo);
+    if (!this.opts.skipBad) throw refused;
+    // counted as replayed before it was refused
+    this.kindCounts[KMEM_EVENT_KINDS.indexOf(e.kind)]!--;
+    this.refused++;
+    this.opts.onBad?.(refused);
   }
 
   // ───────────────────────── slab events ─────────────────────────
@@ -1176,9 +1214,9 @@ export class TraceReplayer {
     if (gfp === 0) gfp = GFP_FOR_MIGRATETYPE[mt] ?? GFP_KERNEL;
     gfp = this.replayGfp(gfp);
     if (order > 0) gfp |= __GFP_COMP;
+    const addr = this.k.allocPages(order, gfp);
     this.wantPages += 1 << order;
     if (this.wantPages > this.peakWantPages) this.peakWantPages = this.wantPages;
-    const addr = this.k.allocPages(order, gfp);
     if (addr === 0) this.pageFailures++;
     else {
       this.livePages += 1 << order;
@@ -1403,7 +1441,7 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   const start = (): TraceReplayer => {
     if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(2, maxCpu + 1));
     k = boot(bootOpts);
-    rp = new TraceReplayer(k, opts);
+    rp = new TraceReplayer(k, { ...opts, file: path });
     for (const b of held) rp.push(b);
     held.length = 0;
     return rp;

@@ -143,6 +143,22 @@ describe.concurrent('a new user', { timeout: 150_000 }, () => {
     expect(rep.report.pages.failures).toBe(0);
   });
 
+  it('an event kmem refuses to perform stops the replay at its file:line, and --skip-bad skips it', async () => {
+    const lines = [
+      `${HEAD}kmalloc: call_site=tty_buffer_alloc+0x3d/0xa0 ptr=ffff9e0e8d35d000 bytes_req=1320 bytes_alloc=2048 gfp_flags=GFP_KERNEL node=-1 accounted=false`,
+      // __GFP_HIGHMEM with __GFP_DMA: no zone (GFP_ZONE_BAD)
+      `${HEAD}mm_page_alloc: page=fffff1c9c0a3b000 pfn=0x28ec0 order=0 migratetype=0 gfp_flags=GFP_KERNEL|__GFP_HIGHMEM|GFP_DMA`,
+    ];
+    const path = file('zonebad.txt', `${lines.join('\n')}\n`);
+    const r = await kmem(['replay', path]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^kmem: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: kmem:mm_page_alloc `));
+    const skipped = await kmemJson<Replayed & { skipped: number }>(['replay', path, '--skip-bad']);
+    expect(skipped.skipped).toBe(1);
+    expect(skipped.report.slab.allocs).toBe(1);
+  });
+
   it('replay keeps call-site statistics bounded, the rest summed in one row; --help says the bound', async () => {
     const n = 20_000;
     const lines: string[] = [];
