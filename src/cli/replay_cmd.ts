@@ -72,11 +72,16 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
   }
   let total = 0;
   try {
-    total = statSync(file).size;
+    // a pipe or standard input has no size: the bar then counts lines only
+    const st = file === '-' ? null : statSync(file);
+    if (st?.isFile()) total = st.size;
   } catch {
     // replayTraceFile reports it
   }
   const tty = process.stderr.isTTY === true;
+  if (file === '-' && process.stdin.isTTY === true) {
+    process.stderr.write('kmem replay: reading the trace from standard input (end it with Ctrl-D)\n');
+  }
   let bar: cliProgress.SingleBar | null = null;
   const t0 = performance.now();
   let result: ReplayFileResult;
@@ -91,7 +96,10 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
               bar = new cliProgress.SingleBar(
                 {
                   stream: process.stderr,
-                  format: 'replay |{bar}| {percentage}% | {lines} lines | {rate} events/s | ETA: {eta_formatted}',
+                  format:
+                    total > 0
+                      ? 'replay |{bar}| {percentage}% | {lines} lines | {rate} events/s | ETA: {eta_formatted}'
+                      : 'replay | {lines} lines | {rate} events/s',
                   hideCursor: true,
                   clearOnComplete: true,
                   etaBuffer: 20,
@@ -101,7 +109,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
               bar.start(Math.max(total, 1), 0, { lines: 0, rate: 0 });
             }
             const secs = (performance.now() - t0) / 1000;
-            bar.update(Math.min(bytes, total), { lines, rate: secs > 0 ? Math.round(events / secs) : 0 });
+            bar.update(total > 0 ? Math.min(bytes, total) : 0, { lines, rate: secs > 0 ? Math.round(events / secs) : 0 });
           }
         : undefined,
     });
