@@ -300,7 +300,7 @@ addWorkloadOptions(addMachineOptions(program.command('whatis').argument('<addr..
 function requireEvents(r: { file: string; lines: number; events: number; skipped: number }): void {
   if (r.events !== 0) return;
   const what = r.lines === 0 ? 'the file is empty' : `none of its ${r.lines} line${r.lines === 1 ? '' : 's'} is a kmem:* event${r.skipped ? ` (${r.skipped} malformed, skipped)` : ''}`;
-  throw new UsageError(`${r.file}: no kmem events found: ${what} (kmem replay --help says how to record them)`, 1);
+  throw new UsageError(`${r.file === '-' ? '(standard input)' : r.file}: no kmem events found: ${what} (kmem replay --help says how to record them)`, 1);
 }
 
 interface ReplayActionOptions extends ReplayCmdOptions {

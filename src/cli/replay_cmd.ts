@@ -164,7 +164,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
     .map(([kind, c]) => `${kind} ${c}`)
     .join(', ');
   L.push(
-    `${r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''} in ${r.seconds.toFixed(2)} s (${Math.round(r.lines / Math.max(r.seconds, 1e-6))} lines/s)`,
+    `${r.file === '-' ? '(standard input)' : r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''} in ${r.seconds.toFixed(2)} s (${Math.round(r.lines / Math.max(r.seconds, 1e-6))} lines/s)`,
   );
   L.push(`events: ${kinds || 'none'}`);
   L.push(

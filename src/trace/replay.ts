@@ -95,7 +95,7 @@ import {
   TraceParseError,
   TraceReplayError,
 } from './events.js';
-import { readTraceBatches, type TraceReadStats } from './stream.js';
+import { readTraceBatches, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
 
 // ───────────────────────── pointers and gfp flags ─────────────────────────
 
@@ -1441,7 +1441,7 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   const start = (): TraceReplayer => {
     if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(2, maxCpu + 1));
     k = boot(bootOpts);
-    rp = new TraceReplayer(k, { ...opts, file: path });
+    rp = new TraceReplayer(k, { ...opts, file: path === STDIN_PATH ? STDIN_NAME : path });
     for (const b of held) rp.push(b);
     held.length = 0;
     return rp;

@@ -64,6 +64,9 @@ export type StringLineParser<T> = (line: string, lineNo: number) => T | null;
 /** The name that means standard input, as cat and most tools take it. */
 export const STDIN_PATH = '-';
 
+/** How errors name standard input (as grep does). */
+export const STDIN_NAME = '(standard input)';
+
 /** The bytes a trace-cmd `trace.dat` starts with (binary: `trace-cmd report` turns it into text). */
 const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67]; // \x17\x08Dtracing
 
@@ -230,7 +233,7 @@ export async function* readLineBatches<T>(
 
   /** A malformed line: counted under skipBad, else the end of the reading. */
   const bad = (err: TraceParseError, at: number): void => {
-    const located = err.at(path, at);
+    const located = err.at(path === STDIN_PATH ? STDIN_NAME : path, at);
     if (!skipBad) {
       failed = located;
       return;
@@ -349,8 +352,9 @@ export async function* readLineBatches<T>(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;
     if (err instanceof TraceParseError || err instanceof TraceFileError || typeof code !== 'string') throw err;
-    if (code.startsWith('Z_')) throw new TraceFileError(path, code, `corrupt gzip data (${(err as Error).message})`);
-    throw fileError(path, err);
+    const name = path === STDIN_PATH ? STDIN_NAME : path;
+    if (code.startsWith('Z_')) throw new TraceFileError(name, code, `corrupt gzip data (${(err as Error).message})`);
+    throw fileError(name, err);
   } finally {
     if (path !== STDIN_PATH) source.destroy();
     await opened.close();

@@ -116,6 +116,9 @@ describe.concurrent('a new user', { timeout: 150_000 }, () => {
     const stdin = await kmem(['replay', '-', '--json'], { input: text });
     expect(stdin.code).toBe(0);
     expect((JSON.parse(stdin.stdout) as Replayed).events).toBe(13);
+    const nothing = await kmem(['replay', '-'], { input: '' });
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/^kmem: \(standard input\): no kmem events found/);
     const cr = await kmemJson<Replayed>(['replay', file('cr.txt', text.replace(/\n/g, '\r'))]);
     expect(cr.events).toBe(13);
     const fifo = join(tmp, 'fifo');
