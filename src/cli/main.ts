@@ -299,7 +299,7 @@ addWorkloadOptions(addMachineOptions(program.command('whatis').argument('<addr..
 /** A replay that found no events is an error in the input: exit 1. */
 function requireEvents(r: { file: string; lines: number; events: number; skipped: number }): void {
   if (r.events !== 0) return;
-  const what = r.lines === 0 ? 'the file is empty' : `none of its ${r.lines} line${r.lines === 1 ? '' : 's'} is a kmem:* event${r.skipped ? ` (${r.skipped} malformed, skipped)` : ''}`;
+  const what = r.lines === 0 ? 'the file is empty' : `none of its ${r.lines} line${r.lines === 1 ? '' : 's'} is a kmem:* event${r.skipped ? ` (${r.skipped} bad, skipped)` : ''}`;
   throw new UsageError(`${r.file === '-' ? '(standard input)' : r.file}: no kmem events found: ${what} (kmem replay --help says how to record them)`, 1);
 }
 
@@ -317,7 +317,7 @@ addMachineOptions(
   .option('--sample', 'replay the real trace that ships with kmem (kmem:kmem_cache_alloc on a 5.4 kernel, 4 CPUs)')
   .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of every cache and the page allocator counters')
   .option('--json', 'print the report as JSON')
-  .option('--skip-bad', 'count and skip malformed lines instead of stopping at the first')
+  .option('--skip-bad', 'count and skip malformed lines (and events kmem refuses to perform) instead of stopping at the first')
   .option('--lookahead <n>', 'events held back to learn kmem_cache_alloc cache names from later frees', '1024')
   .option('--top <n>', 'call sites listed', '20')
   .addHelpText(
