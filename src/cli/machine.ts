@@ -2,8 +2,10 @@
  * The machine options every kmem command shares, and booting from them.
  */
 
+import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { type BootOptions, boot, type Kernel, type ZoneSizes } from '../kernel.js';
+import { MAX_MEMORY, MIN_MEMORY, memparse } from '../memory/memblock.js';
 import { WORKLOAD_NAMES, type Workload, workloadByName } from '../workloads/index.js';
 import { loadMallocProgram, type MallocProgram } from '../workloads/malloc_trace.js';
 
@@ -81,10 +83,51 @@ export function addWorkloadOptions(cmd: Command, defaultSteps: string, stepsHelp
     .option('--trace <file>', 'a malloc trace (Alloc(n), / Free(i), lines) for the malloc-trace workload');
 }
 
+/** The command line's name for each boot() option its errors name. */
+const CLI_NAMES: Record<string, string> = {
+  memory: '--mem',
+  cpus: '--cpus',
+  seed: '--seed',
+  slubDebug: '--slub-debug',
+  slubMinOrder: '--slub-min-order',
+  slubMaxOrder: '--slub-max-order',
+  slubMinObjects: '--slub-min-objects',
+  slabNomerge: '--slab-nomerge',
+  slubStats: '--slub-stats',
+  kasan: '--kasan',
+  zones: '--zones',
+};
+
+/**
+ * An error boot() gave, in the command line's words: `slubMinOrder: ...`
+ * becomes `--slub-min-order: ...`, `zones.DMA: ...` becomes `--zones DMA: ...`.
+ */
+export function cliMessage(message: string): string {
+  const m = /^([A-Za-z]+)(?:\.([A-Za-z0-9]+))?: /.exec(message);
+  const name = m ? CLI_NAMES[m[1]!] : undefined;
+  if (!m || name === undefined) return message;
+  return `${name}${m[2] ? ` ${m[2]}` : ''}: ${message.slice(m[0].length)}`;
+}
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** --mem as bytes, checked against what kmem boots, in the user's own figure. */
+export function parseMem(text: string): number {
+  let bytes: number;
+  try {
+    bytes = memparse(text, '--mem');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (bytes < MIN_MEMORY) throw new UsageError(`--mem: ${plural(bytes, 'byte')} is below the minimum of ${MIN_MEMORY >> 20}M (${MIN_MEMORY} bytes)`);
+  if (bytes > MAX_MEMORY) throw new UsageError(`--mem: ${text} (${plural(bytes, 'byte')}) is above the maximum of ${MAX_MEMORY} bytes (4G less a page)`);
+  return bytes;
+}
+
 /** BootOptions from the command line. */
 export function bootOptions(o: MachineOpts): BootOptions {
   const opts: BootOptions & { kasan?: string } = {
-    memory: o.mem,
+    memory: o.mem === undefined ? undefined : parseMem(o.mem),
     cpus: intOpt(o.cpus, 'cpus'),
     seed: intOpt(o.seed, 'seed'),
     slubDebug: o.slubDebug,
@@ -106,7 +149,7 @@ export function bootMachine(o: MachineOpts, extra: Partial<BootOptions> = {}): K
   try {
     return boot(opts);
   } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError((e as Error).message);
+    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(cliMessage((e as Error).message));
     throw e;
   }
 }
@@ -144,13 +187,63 @@ export async function machineWithWorkload(o: WorkloadOpts): Promise<Machine> {
   return { k, workload, bootLog };
 }
 
+/** Operations run between two looks at the clock (and two turns of the event loop). */
+const PROGRESS_SLICE = 20_000;
+
+/** Work shorter than this shows no progress bar. */
+const PROGRESS_AFTER_MS = 1000;
+
+/**
+ * Run a workload for `steps` operations (Infinity: to its end). On a
+ * terminal, work that lasts more than a second shows a progress bar on
+ * stderr, cleared when done; elsewhere (a pipe, a file) nothing is printed.
+ */
+export async function runWorkload(w: Workload, steps: number, tty = process.stderr.isTTY === true): Promise<void> {
+  if (!tty) {
+    w.run(steps);
+    return;
+  }
+  const known = Number.isFinite(steps) && steps < Number.MAX_SAFE_INTEGER;
+  const t0 = performance.now();
+  let bar: cliProgress.SingleBar | null = null;
+  let done = 0;
+  try {
+    while (done < steps && !w.finished) {
+      const n = w.run(Math.min(PROGRESS_SLICE, steps - done));
+      done += n;
+      if (n === 0) break;
+      const ms = performance.now() - t0;
+      if (bar === null && ms > PROGRESS_AFTER_MS) {
+        bar = new cliProgress.SingleBar(
+          {
+            stream: process.stderr,
+            format: known
+              ? `${w.name} |{bar}| {percentage}% | {value}/{total} operations | {rate} ops/s | ETA: {eta_formatted}`
+              : `${w.name} | {value} operations | {rate} ops/s`,
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 20,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(known ? steps : 0, done, { rate: 0 });
+      }
+      bar?.update(done, { rate: Math.round(done / (ms / 1000)) });
+      // let the bar draw and Ctrl-C through
+      if (bar !== null) await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    (bar as cliProgress.SingleBar | null)?.stop();
+  }
+}
+
 /** Boot, run the workload for --steps operations (a trace: all of it unless --steps is given), and return the machine. */
 export async function runMachine(o: WorkloadOpts, cmd?: Command): Promise<Machine> {
   const m = await machineWithWorkload(o);
   if (m.workload !== null) {
     const explicit = cmd?.getOptionValueSource('steps') === 'cli';
     const steps = m.workload.name === 'malloc-trace' && !explicit ? Number.MAX_SAFE_INTEGER : (intOpt(o.steps, 'steps') ?? 20000);
-    m.workload.run(steps);
+    await runWorkload(m.workload, steps);
   }
   return m;
 }

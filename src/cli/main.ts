@@ -13,6 +13,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Kernel } from '../kernel.js';
 import { slabinfoRows } from '../proc/slabinfo.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
+import { MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
+import { KMEM_SAMPLE_PATH } from '../trace/samples/kmem_sample.js';
 import { WORKLOADS } from '../workloads/index.js';
 import {
   addMachineOptions,
@@ -84,12 +86,28 @@ function procJson(k: Kernel, path: string): unknown {
   return { path, content: text };
 }
 
+/** True when path names a directory of the files kmem serves (/proc, /sys/kernel/slab/<cache>, ...). */
+function isServedDirectory(k: Kernel, path: string): boolean {
+  const dir = path.endsWith('/') ? path : `${path}/`;
+  if (dir === '/') return true;
+  if (k.proc.list().some((f) => f.startsWith(dir))) return true;
+  // /sys/kernel/slab/<cache>/ is served by name: a cache's directory has object_size
+  if ('/sys/kernel/slab/'.startsWith(dir)) return true;
+  try {
+    k.proc.read(`${dir}object_size`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function readFile(k: Kernel, path: string): string {
   try {
     return k.proc.read(path);
   } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') throw new UsageError(`cat: ${path}: No such file or directory`, 1);
-    throw e;
+    if ((e as { code?: string }).code !== 'ENOENT') throw e;
+    if (isServedDirectory(k, path)) throw new UsageError(`cat: ${path}: Is a directory`, 1);
+    throw new UsageError(`cat: ${path}: No such file or directory`, 1);
   }
 }
 
@@ -108,17 +126,21 @@ program
   .showSuggestionAfterError()
   .addHelpText(
     'after',
-    `${example('kmem run', 'kmem top --workload network', 'kmem replay trace.txt')}\n\nThe default machine has 128M of RAM and 2 CPUs; every command takes the machine options (kmem run --help).`,
+    `${example('kmem run', 'kmem top --workload network', 'kmem replay --sample')}\n\nThe default machine has 128M of RAM and 2 CPUs; every command takes the machine options (kmem run --help).`,
   );
 
 // ── run ────────────────────────────────────────────────────────────────────
 addWorkloadOptions(addMachineOptions(program.command('run')), '20000')
   .description('boot a machine, run a workload, and print a summary: boot log, memory, top caches, /proc/buddyinfo, reports')
   .option('--json', 'print the summary as JSON')
-  .addHelpText('after', `${WORKLOAD_HELP}\n\nWith --trace FILE of ftrace kmem:* events the trace is replayed instead (see kmem replay).${example('kmem run --mem 256M --cpus 4 --workload fork-exec --steps 50000', 'kmem run --workload malloc-trace --trace ls.trace --json')}`)
+  .addHelpText(
+    'after',
+    `${WORKLOAD_HELP}\n\nWith --trace FILE of ftrace kmem:* events the trace is replayed instead (see kmem replay; kmem ships one:\n  ${KMEM_SAMPLE_PATH}).${example('kmem run --mem 256M --cpus 4 --workload fork-exec --steps 50000', 'kmem run --workload malloc-trace --json', `kmem run --trace ${KMEM_SAMPLE_PATH}`)}`,
+  )
   .action(async (o: WorkloadOpts, cmd: Command) => {
     if (o.trace !== undefined && o.workload === undefined && !looksLikeMallocTrace(o.trace)) {
       const r = await runReplay(o.trace, o as ReplayCmdOptions);
+      requireEvents(r);
       if (o.json) printJson(r);
       else print(formatReplay(r, 10, false));
       return;
@@ -195,7 +217,8 @@ addWorkloadOptions(addMachineOptions(program.command('top')), '2000', 'operation
   )
   .action(async (o: TopCmdOptions, cmd: Command) => {
     const delay = Number(o.delay);
-    if (!(delay > 0) || !Number.isFinite(delay)) throw new UsageError('delay must be positive');
+    if (o.delay.trim() === '' || Number.isNaN(delay)) throw new UsageError(`-d, --delay: '${o.delay}' is not a number (seconds between refreshes)`);
+    if (!(delay > 0) || !Number.isFinite(delay)) throw new UsageError('-d, --delay: delay must be positive');
     if (o.once && cmd.getOptionValueSource('delay') === 'cli') throw new UsageError('Cannot combine -d and -o options');
     const sort = o.sort.slice(0, 1);
     const m: Machine = await machineWithWorkload(o);
@@ -273,20 +296,49 @@ addWorkloadOptions(addMachineOptions(program.command('whatis').argument('<addr..
   });
 
 // ── replay ─────────────────────────────────────────────────────────────────
-addMachineOptions(program.command('replay').argument('<file>', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz)'))
+/** A replay that found no events is an error in the input: exit 1. */
+function requireEvents(r: { file: string; lines: number; events: number; skipped: number }): void {
+  if (r.events !== 0) return;
+  const what = r.lines === 0 ? 'the file is empty' : `none of its ${r.lines} line${r.lines === 1 ? '' : 's'} is a kmem:* event${r.skipped ? ` (${r.skipped} bad, skipped)` : ''}`;
+  throw new UsageError(`${r.file === '-' ? '(standard input)' : r.file}: no kmem events found: ${what} (kmem replay --help says how to record them)`, 1);
+}
+
+interface ReplayActionOptions extends ReplayCmdOptions {
+  sample?: boolean;
+  json?: boolean;
+}
+
+addMachineOptions(
+  program
+    .command('replay')
+    .argument('[file]', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz); - reads standard input'),
+)
   .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names")
+  .option('--sample', 'replay the real trace that ships with kmem (kmem:kmem_cache_alloc on a 5.4 kernel, 4 CPUs)')
   .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of every cache and the page allocator counters')
   .option('--json', 'print the report as JSON')
-  .option('--skip-bad', 'count and skip malformed lines instead of stopping at the first')
+  .option('--skip-bad', 'count and skip malformed lines (and events kmem refuses to perform) instead of stopping at the first')
   .option('--lookahead <n>', 'events held back to learn kmem_cache_alloc cache names from later frees', '1024')
   .option('--top <n>', 'call sites listed', '20')
   .addHelpText(
     'after',
-    `\nEvents: kmalloc kmalloc_node kfree kmem_cache_alloc kmem_cache_alloc_node kmem_cache_free\n  mm_page_alloc mm_page_free mm_page_free_batched (4.x to 6.x formats; call_site as hex or symbol,\n  hashed or raw pointers). --cpus defaults to what the trace's first events use.\nRecord one with:\n  # trace-cmd record -e kmem:kmalloc -e kmem:kfree -e kmem:kmem_cache_alloc -e kmem:kmem_cache_free\n  # trace-cmd report > trace.txt      (or: cat /sys/kernel/tracing/trace > trace.txt)${example('kmem replay trace.txt', 'kmem replay trace.txt.gz --mem 1G --allocator-stats --json > report.json')}`,
+    `\nEvents: kmalloc kmalloc_node kfree kmem_cache_alloc kmem_cache_alloc_node kmem_cache_free
+  mm_page_alloc mm_page_free mm_page_free_batched (4.x to 6.x formats; call_site as hex or symbol,
+  hashed or raw pointers). --cpus defaults to what the trace's first events use.
+Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays bounded on any trace:
+  when a new one finds them all taken, the half with no live objects and the fewest allocations
+  are summed into one "${OTHER_CALL_SITES}" row (new ones go there while none is idle).
+Try it at once on the trace kmem ships (${KMEM_SAMPLE_PATH}):
+  $ kmem replay --sample
+Record one with:
+  # trace-cmd record -e kmem:kmalloc -e kmem:kfree -e kmem:kmem_cache_alloc -e kmem:kmem_cache_free
+  # trace-cmd report > trace.txt      (or: cat /sys/kernel/tracing/trace > trace.txt)${example('kmem replay --sample', 'kmem replay trace.txt', 'zcat trace.txt.gz | kmem replay - --mem 1G', 'kmem replay trace.txt.gz --mem 1G --allocator-stats --json > report.json')}`,
   )
-  .action(async (file: string, o: ReplayCmdOptions) => {
-    const r = await runReplay(file, o);
-    if (r.events === 0) process.stderr.write(`kmem: ${file}: no kmem events found\n`);
+  .action(async (file: string | undefined, o: ReplayActionOptions) => {
+    if (o.sample && file !== undefined) throw new UsageError('replay: give a trace file or --sample, not both');
+    if (!o.sample && file === undefined) throw new UsageError("replay: missing the trace file (a file, '-' for standard input, or --sample for the one kmem ships)");
+    const r = await runReplay(o.sample ? KMEM_SAMPLE_PATH : file!, o);
+    requireEvents(r);
     if (o.json) printJson(r);
     else print(formatReplay(r, intOpt(o.top, 'top') ?? 20, o.allocatorStats === true));
   });

@@ -5,9 +5,10 @@
 
 import { statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
+import { MAX_MEMORY, PAGE_SIZE } from '../memory/memblock.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
-import { type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
-import { bootOptions, type MachineOpts, UsageError } from './machine.js';
+import { MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
+import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
 import { storeSize } from './slabinfo_tool.js';
 
 export interface ReplayCmdOptions extends MachineOpts {
@@ -29,6 +30,37 @@ export interface ReplayOutput {
   buddyinfo: string;
   /** the page allocator's /proc/vmstat counters, with --allocator-stats */
   vmstat?: Record<string, number>;
+  /** set when allocations failed because the machine is too small: what failed, and a --mem that would fit (null: more than kmem boots) */
+  tooSmall?: { failedPages: number; failedSlab: number; neededBytes: number; suggestedMem: string | null };
+}
+
+const MiB = 2 ** 20;
+
+/** Bytes in the binary units --mem takes: 200.0M, 1.5G, 12K. */
+function binarySize(b: number): string {
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(1)}G`;
+  if (b >= MiB) return `${(b / MiB).toFixed(1)}M`;
+  if (b >= 1024) return `${(b / 1024).toFixed(1)}K`;
+  return `${b} bytes`;
+}
+
+/**
+ * When the replay failed allocations, what failed and the --mem that would
+ * hold what the trace held at its peak: the pages in use when the replay
+ * began, the peak of the pages its page events held, and the peak of its
+ * live slab objects' bytes_alloc with a quarter more for slab overhead and
+ * partial slabs; a fifth more on top for the watermarks and fragmentation,
+ * rounded up to 64M.
+ */
+export function memoryAdvice(report: ReplayReport): ReplayOutput['tooSmall'] {
+  const failedPages = report.pages.failures;
+  const failedSlab = report.slab.failedInReplay;
+  if (failedPages === 0 && failedSlab === 0) return undefined;
+  const d = report.demand;
+  const neededBytes = Math.ceil(((d.bootPages + d.peakPages) * PAGE_SIZE + d.peakSlabBytes * 1.25) * 1.2);
+  const mem = Math.ceil(neededBytes / (64 * MiB)) * 64;
+  const suggestedMem = mem * MiB > MAX_MEMORY ? null : mem % 1024 === 0 ? `${mem / 1024}G` : `${mem}M`;
+  return { failedPages, failedSlab, neededBytes, suggestedMem };
 }
 
 /** Stream the file with a progress bar on a terminal's stderr; file problems exit 2. */
@@ -40,11 +72,16 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
   }
   let total = 0;
   try {
-    total = statSync(file).size;
+    // a pipe or standard input has no size: the bar then counts lines only
+    const st = file === '-' ? null : statSync(file);
+    if (st?.isFile()) total = st.size;
   } catch {
     // replayTraceFile reports it
   }
   const tty = process.stderr.isTTY === true;
+  if (file === '-' && process.stdin.isTTY === true) {
+    process.stderr.write('kmem replay: reading the trace from standard input (end it with Ctrl-D)\n');
+  }
   let bar: cliProgress.SingleBar | null = null;
   const t0 = performance.now();
   let result: ReplayFileResult;
@@ -59,7 +96,10 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
               bar = new cliProgress.SingleBar(
                 {
                   stream: process.stderr,
-                  format: 'replay |{bar}| {percentage}% | {lines} lines | {rate} events/s | ETA: {eta_formatted}',
+                  format:
+                    total > 0
+                      ? 'replay |{bar}| {percentage}% | {lines} lines | {rate} events/s | ETA: {eta_formatted}'
+                      : 'replay | {lines} lines | {rate} events/s',
                   hideCursor: true,
                   clearOnComplete: true,
                   etaBuffer: 20,
@@ -69,7 +109,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
               bar.start(Math.max(total, 1), 0, { lines: 0, rate: 0 });
             }
             const secs = (performance.now() - t0) / 1000;
-            bar.update(Math.min(bytes, total), { lines, rate: secs > 0 ? Math.round(events / secs) : 0 });
+            bar.update(total > 0 ? Math.min(bytes, total) : 0, { lines, rate: secs > 0 ? Math.round(events / secs) : 0 });
           }
         : undefined,
     });
@@ -77,22 +117,28 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof TraceFileError) throw new UsageError(e.message, 2);
     if (e instanceof TraceParseError) throw new UsageError(e.message, 1);
+    // boot() refusing a machine option
+    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(cliMessage(e.message));
     throw e;
   }
   (bar as cliProgress.SingleBar | null)?.stop();
   const seconds = (performance.now() - t0) / 1000;
   const k = result.kernel;
+  const report = result.replayer.report({ allocatorStats: o.allocatorStats === true });
+  const tooSmall = memoryAdvice(report);
   return {
     file,
     lines: result.read.lines,
     events: result.read.events,
-    skipped: result.read.bad,
+    // malformed lines, and events kmem refused to perform
+    skipped: result.read.bad + result.replayer.refused,
     seconds,
     machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace },
-    report: result.replayer.report({ allocatorStats: o.allocatorStats === true }),
+    report,
     slabinfo: k.proc.read('/proc/slabinfo'),
     buddyinfo: k.proc.read('/proc/buddyinfo'),
     ...(o.allocatorStats ? { vmstat: pageVmstat(k.proc.read('/proc/vmstat')) } : {}),
+    ...(tooSmall ? { tooSmall } : {}),
   };
 }
 
@@ -118,7 +164,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
     .map(([kind, c]) => `${kind} ${c}`)
     .join(', ');
   L.push(
-    `${r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''} in ${r.seconds.toFixed(2)} s (${Math.round(r.lines / Math.max(r.seconds, 1e-6))} lines/s)`,
+    `${r.file === '-' ? '(standard input)' : r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''} in ${r.seconds.toFixed(2)} s (${Math.round(r.lines / Math.max(r.seconds, 1e-6))} lines/s)`,
   );
   L.push(`events: ${kinds || 'none'}`);
   L.push(
@@ -185,5 +231,22 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   }
   L.push('', '== /proc/slabinfo', r.slabinfo.replace(/\n$/, ''));
   L.push('', '== /proc/buddyinfo', r.buddyinfo.replace(/\n$/, ''));
+  if (rep.otherCallSites) L.push('', `${rep.otherCallSites} call sites past the first ${MAX_CALL_SITES} are summed in the "${OTHER_CALL_SITES}" row`);
+  if (rep.bothMobilityBits) {
+    L.push('', `${rep.bothMobilityBits} allocations asked for __GFP_MOVABLE and __GFP_RECLAIMABLE together (a caller bug the kernel only warns about); replayed as __GFP_RECLAIMABLE`);
+  }
+  const t = r.tooSmall;
+  if (t) {
+    const what = [t.failedPages ? `${t.failedPages} page allocations` : '', t.failedSlab ? `${t.failedSlab} slab allocations` : ''].filter(Boolean).join(' and ');
+    const d = rep.demand;
+    L.push(
+      '',
+      `The replaying machine (${Math.round(r.machine.memory / MiB)}M) is too small for this trace: ${what} failed in the replay.`,
+      `At its peak the trace held ${d.peakPages} pages (${binarySize(d.peakPages * PAGE_SIZE)}) and ${binarySize(d.peakSlabBytes)} of slab objects, on top of the ${binarySize(d.bootPages * PAGE_SIZE)} in use after boot.`,
+      t.suggestedMem !== null
+        ? `--mem ${t.suggestedMem} would fit: kmem replay ${r.file} --mem ${t.suggestedMem}`
+        : `That is more than kmem's largest machine (--mem ${binarySize(MAX_MEMORY)}): replay a shorter part of the trace.`,
+    );
+  }
   return `${L.join('\n')}\n`;
 }

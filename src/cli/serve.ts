@@ -9,9 +9,10 @@
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 /** Where `npm run build:web` puts the site: web-dist/ at the package root (from src/cli or dist/cli). */
 export const DEFAULT_SITE_DIR = fileURLToPath(new URL('../../web-dist/', import.meta.url));
@@ -159,8 +160,17 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
 }
 
 function parsePort(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`--port: expected 0..65535, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
   return Number(v);
+}
+
+/** True for a host only this machine can reach: localhost, 127.0.0.0/8, ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^(0*:){2,7}0*1$/.test(h) || /^::ffff:127\./.test(h);
+  return false;
 }
 
 /** Add `kmem serve` to the command line. */
@@ -169,7 +179,7 @@ export function registerServe(program: Command): Command {
     .command('serve')
     .description('serve the browser view (pages, slabs, free lists and shadow memory as they change) on localhost')
     .option('--port <n>', `port to listen on (default ${DEFAULT_PORT}, or a free one if that is busy; 0 for any)`, parsePort)
-    .option('--host <addr>', 'interface to listen on', '127.0.0.1')
+    .option('--host <addr>', 'interface to listen on (anything but loopback makes the view reachable from the network)', '127.0.0.1')
     .option('--dir <path>', 'the built site (npm run build:web)', DEFAULT_SITE_DIR)
     .addHelpText('after', '\nExample:\n  $ npm run build:web && kmem serve --port 8080')
     .action(async (o: { port?: number; host: string; dir: string }) => {
@@ -179,6 +189,12 @@ export function registerServe(program: Command): Command {
       } catch (e) {
         process.stderr.write(`kmem serve: ${(e as Error).message}\n`);
         process.exit(2);
+      }
+      if (!isLoopbackHost(o.host)) {
+        const where = o.host === '0.0.0.0' || o.host === '::' ? 'every network interface' : o.host;
+        process.stderr.write(
+          `kmem serve: warning: listening on ${where}: the view is now reachable from the network, by anyone who can reach this machine (--host 127.0.0.1 keeps it local)\n`,
+        );
       }
       process.stdout.write(`kmem serve: ${s.url}\n(Ctrl-C to stop)\n`);
       const stop = () => {

@@ -25,20 +25,45 @@ export const MAX_MEMORY = 4 * 1024 * 1024 * 1024 - PAGE_SIZE;
 /** Smallest machine: enough for the DMA zone and a few pageblocks above it. */
 export const MIN_MEMORY = 4 * 1024 * 1024;
 
-const SUFFIX: Record<string, number> = { K: 1 << 10, M: 1 << 20, G: 1 << 30 };
+/** Each suffix multiplies by 1024 once more than the one before it. */
+const SUFFIXES = 'KMGTPE';
 
 /**
  * memparse(): a byte count, or a string such as '64M', '1G', '512K', '4096',
- * the way the kernel's boot parameters accept sizes.
+ * read the way lib/cmdline.c's memparse() reads the kernel's size
+ * parameters (mem=, crashkernel=, ...): a whole number in C's base-0
+ * notation (decimal, 0x hex, or octal after a leading 0), then an optional
+ * suffix K, M, G, T, P or E (either case), each 1024 times the last. A
+ * trailing 'B' or 'iB' ('64MiB') is also accepted.
+ *
+ * Where the kernel would stop reading at a character it does not expect
+ * ('1.5G' is 1 byte to memparse, the rest left to its caller), this refuses
+ * the string with a message that says why: memparse takes no fractions.
  */
 export function memparse(value: number | string, argName = 'memory'): number {
   let bytes: number;
   if (typeof value === 'number') {
     bytes = value;
   } else if (typeof value === 'string') {
-    const m = /^\s*(\d+)\s*([KMG]?)(i?B)?\s*$/i.exec(value);
+    const text = value.trim();
+    const frac = /^(\d*)\.(\d+)\s*([KMGTPE])?(i?B)?$/i.exec(text);
+    if (frac) {
+      const unit = (frac[3] ?? '').toUpperCase();
+      const shift = unit === '' ? 0 : 10 * (SUFFIXES.indexOf(unit) + 1);
+      const exact = Number(`${frac[1] || '0'}.${frac[2]}`) * 2 ** shift;
+      const hint =
+        unit !== '' && Number.isSafeInteger(exact) && exact > 0
+          ? ` (${text} is ${exact % 2 ** (shift - 10) === 0 && shift > 10 ? `${exact / 2 ** (shift - 10)}${SUFFIXES[SUFFIXES.indexOf(unit) - 1]}` : exact})`
+          : '';
+      throw new RangeError(`${argName}: '${value}' has a fraction; sizes are whole numbers with an optional K, M, G, T, P or E suffix, as the kernel's memparse() reads them${hint}`);
+    }
+    const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)\s*([KMGTPE])?(i?B)?$/i.exec(text);
     if (!m) throw new RangeError(`${argName}: cannot parse size '${value}' (expected e.g. '128M', '1G' or a byte count)`);
-    bytes = Number(m[1]) * (m[2] ? SUFFIX[m[2].toUpperCase()]! : 1);
+    const digits = m[1]!;
+    let n = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits[0] === '0' ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+    if (m[2]) n <<= BigInt(10 * (SUFFIXES.indexOf(m[2].toUpperCase()) + 1));
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`${argName}: size '${value}' is too large (${n} bytes)`);
+    bytes = Number(n);
   } else {
     throw new TypeError(`${argName}: expected a number of bytes or a size string, got ${typeof value}`);
   }

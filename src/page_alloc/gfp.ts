@@ -379,3 +379,34 @@ export function formatGfp(gfp: number): string {
 export function formatGfpMode(gfp: number): string {
   return `${hexPrefixed(gfp >>> 0)}(${formatGfp(gfp >>> 0)})`;
 }
+
+const GFP_BY_NAME = new Map<string, number>();
+for (const [v, name] of gfpflagNames) {
+  GFP_BY_NAME.set(name, v);
+  // 2.6/3.x kernels printed several single flags without the underscores
+  if (name.startsWith('__GFP_') && !GFP_BY_NAME.has(name.slice(2))) GFP_BY_NAME.set(name.slice(2), v);
+}
+GFP_BY_NAME.set('GFP_NOWAIT', __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
+GFP_BY_NAME.set('GFP_IOFS', __GFP_IO | __GFP_FS);
+GFP_BY_NAME.set('GFP_TEMPORARY', GFP_KERNEL | __GFP_RECLAIMABLE);
+GFP_BY_NAME.set('none', 0);
+
+/**
+ * The reverse of formatGfp(): gfp_flags as a trace prints them
+ * (`GFP_KERNEL|__GFP_ZERO`, `0xcc0`, `none`, or names and a hex rest like
+ * `GFP_KERNEL|0x1000000`, which is how show_gfp_flags() prints bits no name
+ * covers) as a mask; names kmem does not know count for nothing.
+ */
+export function parseGfpText(text: string): number {
+  if (text.length > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 0x20) === 120) {
+    const v = Number.parseInt(text.slice(2), 16);
+    return Number.isFinite(v) ? v & 0x7fffffff : 0;
+  }
+  let m = 0;
+  for (const part of text.split('|')) {
+    const v = GFP_BY_NAME.get(part);
+    if (v !== undefined) m |= v;
+    else if (part.startsWith('0x')) m |= Number.parseInt(part.slice(2), 16) || 0;
+  }
+  return m & 0x7fffffff;
+}

@@ -233,6 +233,25 @@ export class TraceParseError extends Error {
   }
 }
 
+/**
+ * A well-formed event kmem refuses to perform (the allocator's argument
+ * checks: gfp_flags naming zones that cannot go together, ...). It counts
+ * as a bad line: --skip-bad skips it. Message:
+ *   trace.txt:12: kmem:mm_page_alloc cannot be replayed: gfp 0x... combines zone modifiers ...
+ */
+export class TraceReplayError extends TraceParseError {
+  override name = 'TraceReplayError';
+
+  constructor(reason: string, event: string, file: string | null = null, lineNo = 0) {
+    super('', reason, event, file, lineNo);
+    this.message = `${file === null ? (lineNo > 0 ? `line ${lineNo}: ` : '') : `${file}:${lineNo}: `}kmem:${event} cannot be replayed: ${reason}`;
+  }
+
+  override at(file: string, lineNo: number): TraceReplayError {
+    return new TraceReplayError(this.reason, this.event ?? '?', file, lineNo);
+  }
+}
+
 /** The reason of a TraceParseError for an unknown kmem event name. */
 export const UNKNOWN_EVENT = 'unknown kmem event';
 

@@ -67,9 +67,11 @@ import {
   GFP_ATOMIC,
   GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL,
-  gfpflagNames,
+  GFP_MOVABLE_MASK,
+  parseGfpText,
 } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
+import { getCache, REAL_CACHES } from '../slub/known_caches.js';
 import {
   ALLOC_FASTPATH,
   C_FIELDS,
@@ -84,9 +86,16 @@ import {
   statNames,
 } from '../slub/slab.js';
 import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
-import { getCache, REAL_CACHES } from '../workloads/caches.js';
-import { KMEM_EVENT_KINDS, type KmemEvent, type PageEvent, type SlabAllocEvent, type SlabFreeEvent, TraceParseError } from './events.js';
-import { readTraceBatches, type TraceReadStats } from './stream.js';
+import {
+  KMEM_EVENT_KINDS,
+  type KmemEvent,
+  type PageEvent,
+  type SlabAllocEvent,
+  type SlabFreeEvent,
+  TraceParseError,
+  TraceReplayError,
+} from './events.js';
+import { readTraceBatches, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
 
 // ───────────────────────── pointers and gfp flags ─────────────────────────
 
@@ -221,35 +230,6 @@ export class PtrTable {
   }
 }
 
-const GFP_BY_NAME = new Map<string, number>();
-for (const [v, name] of gfpflagNames) {
-  GFP_BY_NAME.set(name, v);
-  // 2.6/3.x kernels printed several single flags without the underscores
-  if (name.startsWith('__GFP_') && !GFP_BY_NAME.has(name.slice(2))) GFP_BY_NAME.set(name.slice(2), v);
-}
-GFP_BY_NAME.set('GFP_NOWAIT', __GFP_KSWAPD_RECLAIM | __GFP_NOWARN);
-GFP_BY_NAME.set('GFP_IOFS', __GFP_IO | __GFP_FS);
-GFP_BY_NAME.set('GFP_TEMPORARY', GFP_KERNEL | __GFP_RECLAIMABLE);
-GFP_BY_NAME.set('none', 0);
-
-/**
- * gfp_flags as printed (`GFP_KERNEL|__GFP_ZERO`, `0xcc0`, `none`) as a mask;
- * names kmem does not know count for nothing.
- */
-export function parseGfpText(text: string): number {
-  if (text.length > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 0x20) === 120) {
-    const v = Number.parseInt(text.slice(2), 16);
-    return Number.isFinite(v) ? v & 0x7fffffff : 0;
-  }
-  let m = 0;
-  for (const part of text.split('|')) {
-    const v = GFP_BY_NAME.get(part);
-    if (v !== undefined) m |= v;
-    else if (part.startsWith('0x')) m |= Number.parseInt(part.slice(2), 16) || 0;
-  }
-  return m & 0x7fffffff;
-}
-
 /**
  * The flags a replayed allocation passes: the traced flags that choose a
  * zone, a migratetype, a kmalloc type or a reserve, plus __GFP_NOWARN (a
@@ -335,6 +315,20 @@ export const KNOWN_CALL_SITES: Readonly<Record<string, string>> = {
 
 // ───────────────────────── statistics rows ─────────────────────────
 
+/**
+ * Call sites counted one by one at most. When a new call site finds the
+ * table full, the half of the call sites with nothing live and the fewest
+ * allocations are summed into one row, OTHER_CALL_SITES; when every call
+ * site still has live objects the new one goes to that row directly. So a
+ * trace of any number of distinct call sites (raw addresses, modules
+ * loaded and unloaded) replays in bounded memory, and the busy call sites
+ * keep rows of their own.
+ */
+export const MAX_CALL_SITES = 16384;
+
+/** The row that sums the call sites past MAX_CALL_SITES. */
+export const OTHER_CALL_SITES = '(other call sites)';
+
 /** What the replay counts for one cache or one call site. */
 class Row {
   allocs = 0;
@@ -368,6 +362,22 @@ class Row {
     this.totalWaste += w;
     this.liveWaste += w;
     if (this.liveWaste > this.peakWaste) this.peakWaste = this.liveWaste;
+  }
+
+  /** Add a row that has nothing live (its peaks as the larger of the two). */
+  fold(r: Row): void {
+    this.allocs += r.allocs;
+    this.frees += r.frees;
+    this.totalWaste += r.totalWaste;
+    this.allocFast += r.allocFast;
+    this.allocSlow += r.allocSlow;
+    this.freeFast += r.freeFast;
+    this.freeSlow += r.freeSlow;
+    this.remoteFrees += r.remoteFrees;
+    this.failed += r.failed;
+    if (r.peak > this.peak) this.peak = r.peak;
+    if (r.peakBytes > this.peakBytes) this.peakBytes = r.peakBytes;
+    if (r.peakWaste > this.peakWaste) this.peakWaste = r.peakWaste;
   }
 
   /** An object goes; `counted` false for one whose free the trace lost. */
@@ -501,6 +511,17 @@ export interface ReplayReport {
   pages: ReplayPageReport;
   /** events on a CPU the machine does not have, folded onto cpu % cpus */
   foldedCpuEvents: number;
+  /** distinct call sites summed in the OTHER_CALL_SITES row (past MAX_CALL_SITES) */
+  otherCallSites: number;
+  /** allocations whose gfp_flags held both __GFP_MOVABLE and __GFP_RECLAIMABLE, replayed as __GFP_RECLAIMABLE */
+  bothMobilityBits: number;
+  /**
+   * What the trace asked of memory, whether or not the replaying machine
+   * could give it: peaks of the pages its page events held and of the
+   * bytes_alloc of its live slab objects, and the pages in use when the
+   * replay began (boot).
+   */
+  demand: { peakPages: number; peakSlabBytes: number; bootPages: number; totalPages: number };
   /** CONFIG_SLUB_STATS counters per cache (non-zero ones), with --allocator-stats */
   slubStats?: Record<string, Record<string, number>>;
 }
@@ -523,6 +544,13 @@ const N_MM_PAGE_PCPU_DRAIN = KMEM_EVENT_KINDS.indexOf('mm_page_pcpu_drain');
 export interface ReplayOptions {
   /** Events held back to learn kmem_cache_alloc cache names from later frees (default 1024, 0 = none). */
   lookahead?: number;
+  /** Call sites with a row of their own at most (default MAX_CALL_SITES). */
+  maxCallSites?: number;
+  /** Count and skip events kmem refuses to perform (a TraceReplayError) instead of throwing at the first. */
+  skipBad?: boolean;
+  onBad?: (err: TraceParseError) => void;
+  /** The trace's name in errors. */
+  file?: string;
 }
 
 /**
@@ -550,8 +578,24 @@ export class TraceReplayer {
   private readonly rowsByName = new Map<string, CacheRow>();
   private readonly rowOfKmalloc = new Int32Array(MAX_CACHES).fill(-1);
   private largeRow: CacheRow | null = null;
-  private readonly siteRows: SiteRow[] = [];
+  /** Call site rows by index (undefined: an index free for reuse). */
+  private readonly siteRows: (SiteRow | undefined)[] = [];
+  private readonly siteFree: number[] = [];
+  private siteCount = 0;
+  private otherSite: SiteRow | null = null;
+  private otherSites = 0;
   private readonly sites = new Map<string, number>();
+  private readonly maxCallSites: number;
+  private bothMobility = 0;
+  /** Pages and slab bytes_alloc the trace holds (failed replays included), and their peaks. */
+  private wantPages = 0;
+  private peakWantPages = 0;
+  private wantSlabBytes = 0;
+  private peakWantSlabBytes = 0;
+  private readonly bootPages: number;
+  /** Events kmem refused to perform, skipped (skipBad). */
+  refused = 0;
+  private readonly opts: ReplayOptions;
 
   private allocs = 0;
   private frees = 0;
@@ -605,6 +649,9 @@ export class TraceReplayer {
     this.mask = cap - 1;
     this.stats = k.slub.statsOn ? k.slub.st.stats : new Float64Array(0);
     this.cf = k.slub.cf;
+    this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
+    this.opts = opts;
+    this.bootPages = k.phys.nrPages - freePages(k);
   }
 
   /** Feed events in file order. */
@@ -744,53 +791,74 @@ export class TraceReplayer {
   private replayRun(): void {
     const events = this.runEvents;
     const counts = this.kindCounts;
-    for (let i = this.runFrom; i < this.runTo; i++) {
-      const e = events[i]!;
-      switch (e.kind) {
-        case 'kmalloc':
-          counts[N_KMALLOC]!++;
-          this.kmallocEvent(e);
-          break;
-        case 'kmalloc_node':
-          counts[N_KMALLOC_NODE]!++;
-          this.kmallocEvent(e);
-          break;
-        case 'kfree':
-          counts[N_KFREE]!++;
-          this.freeEvent(e);
-          break;
-        case 'kmem_cache_alloc':
-          counts[N_KMEM_CACHE_ALLOC]!++;
-          this.cacheAllocEvent(e);
-          break;
-        case 'kmem_cache_alloc_node':
-          counts[N_KMEM_CACHE_ALLOC_NODE]!++;
-          this.cacheAllocEvent(e);
-          break;
-        case 'kmem_cache_free':
-          counts[N_KMEM_CACHE_FREE]!++;
-          this.freeEvent(e);
-          break;
-        case 'mm_page_alloc':
-          counts[N_MM_PAGE_ALLOC]!++;
-          this.pageAllocEvent(e);
-          break;
-        case 'mm_page_free':
-          counts[N_MM_PAGE_FREE]!++;
-          this.pageFreeEvent(e);
-          break;
-        case 'mm_page_free_batched':
-          counts[N_MM_PAGE_FREE_BATCHED]!++;
-          this.pageFreeEvent(e);
-          break;
-        case 'mm_page_alloc_zone_locked':
-          counts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!++;
-          break;
-        case 'mm_page_pcpu_drain':
-          counts[N_MM_PAGE_PCPU_DRAIN]!++;
-          break;
+    const to = this.runTo;
+    let i = this.runFrom;
+    // one try around the loop, not one per event: the hot loop stays as it was
+    while (i < to) {
+      try {
+        for (; i < to; i++) {
+          const e = events[i]!;
+          switch (e.kind) {
+            case 'kmalloc':
+              counts[N_KMALLOC]!++;
+              this.kmallocEvent(e);
+              break;
+            case 'kmalloc_node':
+              counts[N_KMALLOC_NODE]!++;
+              this.kmallocEvent(e);
+              break;
+            case 'kfree':
+              counts[N_KFREE]!++;
+              this.freeEvent(e);
+              break;
+            case 'kmem_cache_alloc':
+              counts[N_KMEM_CACHE_ALLOC]!++;
+              this.cacheAllocEvent(e);
+              break;
+            case 'kmem_cache_alloc_node':
+              counts[N_KMEM_CACHE_ALLOC_NODE]!++;
+              this.cacheAllocEvent(e);
+              break;
+            case 'kmem_cache_free':
+              counts[N_KMEM_CACHE_FREE]!++;
+              this.freeEvent(e);
+              break;
+            case 'mm_page_alloc':
+              counts[N_MM_PAGE_ALLOC]!++;
+              this.pageAllocEvent(e);
+              break;
+            case 'mm_page_free':
+              counts[N_MM_PAGE_FREE]!++;
+              this.pageFreeEvent(e);
+              break;
+            case 'mm_page_free_batched':
+              counts[N_MM_PAGE_FREE_BATCHED]!++;
+              this.pageFreeEvent(e);
+              break;
+            case 'mm_page_alloc_zone_locked':
+              counts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!++;
+              break;
+            case 'mm_page_pcpu_drain':
+              counts[N_MM_PAGE_PCPU_DRAIN]!++;
+              break;
+          }
+        }
+      } catch (err) {
+        this.refuse(events[i]!, err);
+        i++;
       }
     }
+  }
+
+  /** An event kmem's argument checks refused (its own bugs propagate): an error at its line, or skipped. */
+  private refuse(e: KmemEvent, err: unknown): void {
+    if (!(err instanceof RangeError || err instanceof TypeError)) throw err;
+    const refused = new TraceReplayError(err.message, e.kind, this.opts.file ?? null, e.lineNo);
+    if (!this.opts.skipBad) throw refused;
+    // counted as replayed before it was refused
+    this.kindCounts[KMEM_EVENT_KINDS.indexOf(e.kind)]!--;
+    this.refused++;
+    this.opts.onBad?.(refused);
   }
 
   // ───────────────────────── slab events ─────────────────────────
@@ -804,20 +872,72 @@ export class TraceReplayer {
     this.lastSiteText = callSite;
     if (last !== null && last.callSite === callSite) return last;
     const at = this.sites.get(callSite);
-    let row: SiteRow;
-    if (at !== undefined) row = this.siteRows[at]!;
-    else {
-      row = new SiteRow(flat(callSite), this.siteRows.length);
-      this.sites.set(row.callSite, row.index);
-      this.siteRows.push(row);
-    }
+    const row = at !== undefined ? this.siteRows[at]! : this.newSite(callSite);
     this.lastSite = row;
     return row;
   }
 
+  private newSite(callSite: string): SiteRow {
+    if (this.siteCount >= this.maxCallSites) this.foldIdleSites();
+    if (this.siteCount >= this.maxCallSites) {
+      this.otherSites++;
+      return this.other();
+    }
+    const row = new SiteRow(flat(callSite), this.siteFree.pop() ?? this.siteRows.length);
+    this.siteRows[row.index] = row;
+    this.sites.set(row.callSite, row.index);
+    this.siteCount++;
+    return row;
+  }
+
+  /** The OTHER_CALL_SITES row (not in the table: never folded). */
+  private other(): SiteRow {
+    if (this.otherSite === null) {
+      this.otherSite = new SiteRow(OTHER_CALL_SITES, this.siteRows.length);
+      this.siteRows.push(this.otherSite);
+    }
+    return this.otherSite;
+  }
+
+  /** Sum half the table's call sites, those without live objects and with the fewest allocations, into the other row. */
+  private foldIdleSites(): void {
+    const idle: SiteRow[] = [];
+    for (const r of this.siteRows) if (r !== undefined && r !== this.otherSite && r.live === 0) idle.push(r);
+    if (idle.length === 0) return;
+    idle.sort((a, b) => a.allocs - b.allocs);
+    const n = Math.min(idle.length, Math.max(1, this.maxCallSites >> 1));
+    const other = this.other();
+    for (let i = 0; i < n; i++) {
+      const r = idle[i]!;
+      other.fold(r);
+      for (const [name, c] of r.caches) other.caches.set(name, (other.caches.get(name) ?? 0) + c);
+      this.sites.delete(r.callSite);
+      this.siteRows[r.index] = undefined;
+      this.siteFree.push(r.index);
+    }
+    this.siteCount -= n;
+    this.otherSites += n;
+    this.lastSite = null;
+    this.lastSiteText = '';
+  }
+
   private gfpOf(e: SlabAllocEvent): number {
-    const g = e.gfpValue ?? this.gfpText(e.gfp);
-    return (g & GFP_REPLAY_MASK) | __GFP_NOWARN;
+    return this.replayGfp(e.gfpValue ?? this.gfpText(e.gfp));
+  }
+
+  /**
+   * The traced flags as the replay passes them. Both mobility bits at once
+   * are a caller bug the kernel only warns about (with CONFIG_DEBUG_VM; its
+   * arithmetic then takes MIGRATE_HIGHATOMIC's free lists, and kmalloc the
+   * reclaimable caches): the replay keeps __GFP_RECLAIMABLE and counts them.
+   */
+  private replayGfp(traced: number): number {
+    let g = (traced & GFP_REPLAY_MASK) | __GFP_NOWARN;
+    if ((g & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK) {
+      g &= ~__GFP_MOVABLE;
+      this.bothMobility++;
+    }
+    return g;
   }
 
   private readonly gfpCache = new Map<string, number>();
@@ -902,25 +1022,29 @@ export class TraceReplayer {
 
   private learn(p: SlabAllocEvent, name: string): void {
     const site = this.site(p.callSite);
-    site.cacheByBytes.set(p.bytesAlloc, this.namedRow(name, p.bytesReq, p.bytesAlloc));
+    const row = this.namedRow(name, p.bytesReq, p.bytesAlloc);
+    // the other row stands for many call sites: what one of them uses says nothing of the rest
+    if (site !== this.otherSite) site.cacheByBytes.set(p.bytesAlloc, row);
   }
 
   private unnamedRow(site: SiteRow, e: SlabAllocEvent): CacheRow {
-    const known = site.cacheByBytes.get(e.bytesAlloc);
+    const other = site === this.otherSite;
+    const known = other ? undefined : site.cacheByBytes.get(e.bytesAlloc);
     if (known !== undefined) {
       this.resolved.learned++;
       return known;
     }
-    const table = KNOWN_CALL_SITES[site.func];
+    const func = other ? callSiteFunction(e.callSite) : site.func;
+    const table = KNOWN_CALL_SITES[func];
     let row: CacheRow;
     if (table !== undefined) {
       row = this.namedRow(table, e.bytesReq, e.bytesAlloc);
       this.resolved.knownCallSite++;
     } else {
-      row = this.namedRow(`${site.func}-${e.bytesAlloc}`, e.bytesReq, e.bytesAlloc);
+      row = this.namedRow(`${func}-${e.bytesAlloc}`, e.bytesReq, e.bytesAlloc);
       this.resolved.ownCache++;
     }
-    site.cacheByBytes.set(e.bytesAlloc, row);
+    if (!other) site.cacheByBytes.set(e.bytesAlloc, row);
     return row;
   }
 
@@ -992,6 +1116,9 @@ export class TraceReplayer {
     this.sAddr[slot] = addr;
     this.sCpu[slot] = cpu;
     this.sSite[slot] = site.index;
+    this.sBytes[slot] = e.bytesAlloc;
+    this.wantSlabBytes += e.bytesAlloc;
+    if (this.wantSlabBytes > this.peakWantSlabBytes) this.peakWantSlabBytes = this.wantSlabBytes;
     this.live.set(key, slot);
     if (row === null || addr === 0) {
       this.sCache[slot] = -1;
@@ -999,7 +1126,6 @@ export class TraceReplayer {
     }
     this.sCache[slot] = row.index;
     this.sReq[slot] = e.bytesReq;
-    this.sBytes[slot] = e.bytesAlloc;
     this.allocs++;
     row.alloc(e.bytesReq, e.bytesAlloc);
     site.alloc(e.bytesReq, e.bytesAlloc);
@@ -1029,6 +1155,7 @@ export class TraceReplayer {
     const addr = this.sAddr[slot]!;
     const at = this.sCache[slot]!;
     this.freeSlots.push(slot);
+    this.wantSlabBytes -= this.sBytes[slot]!;
     if (addr === 0 || at < 0) {
       if (addr > 16) this.k.kfree(addr);
       return;
@@ -1085,9 +1212,11 @@ export class TraceReplayer {
     let gfp = e.gfpValue ?? (e.gfp === null ? 0 : this.gfpText(e.gfp));
     // flags kmem cannot read: the migratetype the trace names decides
     if (gfp === 0) gfp = GFP_FOR_MIGRATETYPE[mt] ?? GFP_KERNEL;
-    gfp = (gfp & GFP_REPLAY_MASK) | __GFP_NOWARN;
+    gfp = this.replayGfp(gfp);
     if (order > 0) gfp |= __GFP_COMP;
     const addr = this.k.allocPages(order, gfp);
+    this.wantPages += 1 << order;
+    if (this.wantPages > this.peakWantPages) this.peakWantPages = this.wantPages;
     if (addr === 0) this.pageFailures++;
     else {
       this.livePages += 1 << order;
@@ -1117,6 +1246,7 @@ export class TraceReplayer {
     const addr = this.pAddr[slot]!;
     const order = this.pOrder[slot]!;
     this.pFree.push(slot);
+    this.wantPages -= 1 << order;
     if (addr !== 0) {
       this.k.freePages(addr, order);
       this.livePages -= 1 << order;
@@ -1179,7 +1309,7 @@ export class TraceReplayer {
       };
     });
     const callSites: ReplaySiteReport[] = this.siteRows
-      .filter((s) => s.allocs > 0)
+      .filter((s): s is SiteRow => s !== undefined && s.allocs > 0)
       .map((s) => {
         const at = s.index;
         return {
@@ -1233,6 +1363,9 @@ export class TraceReplayer {
         pcpDrains: this.kindCounts[N_MM_PAGE_PCPU_DRAIN]!,
       },
       foldedCpuEvents: this.foldedCpuEvents,
+      otherCallSites: this.otherSites,
+      bothMobilityBits: this.bothMobility,
+      demand: { peakPages: this.peakWantPages, peakSlabBytes: this.peakWantSlabBytes, bootPages: this.bootPages, totalPages: this.k.phys.nrPages },
     };
     if (opts.allocatorStats) rep.slubStats = this.slubStats();
     return rep;
@@ -1258,6 +1391,12 @@ export class TraceReplayer {
     }
     return out;
   }
+}
+
+/** Free pages of every zone (nr_free_pages of /proc/vmstat). */
+function freePages(k: Kernel): number {
+  const m = /^nr_free_pages (\d+)$/m.exec(k.proc.read('/proc/vmstat'));
+  return m ? Number(m[1]) : 0;
 }
 
 // ───────────────────────── a whole file ─────────────────────────
@@ -1302,7 +1441,7 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   const start = (): TraceReplayer => {
     if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(2, maxCpu + 1));
     k = boot(bootOpts);
-    rp = new TraceReplayer(k, opts);
+    rp = new TraceReplayer(k, { ...opts, file: path === STDIN_PATH ? STDIN_NAME : path });
     for (const b of held) rp.push(b);
     held.length = 0;
     return rp;

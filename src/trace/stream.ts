@@ -15,7 +15,7 @@
  */
 
 import { isAscii } from 'node:buffer';
-import { promises as fsp, type ReadStream } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
@@ -61,11 +61,73 @@ export type LineParser<T> = (bytes: Uint8Array, text: string, start: number, end
 /** Parse a line's text when it is a string of its own (non-ASCII lines). */
 export type StringLineParser<T> = (line: string, lineNo: number) => T | null;
 
+/** The name that means standard input, as cat and most tools take it. */
+export const STDIN_PATH = '-';
+
+/** How errors name standard input (as grep does). */
+export const STDIN_NAME = '(standard input)';
+
+/** The bytes a trace-cmd `trace.dat` starts with (binary: `trace-cmd report` turns it into text). */
+const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67]; // \x17\x08Dtracing
+
+/** Characters of a binary line quoted in an error, counted as printed (escapes and all). */
+export const BINARY_QUOTE_MAX = 60;
+
+/**
+ * A line of binary data (more than one character in eight a control
+ * character or an invalid byte) cut to a head whose quoted form, JSON
+ * escapes and all, is at most BINARY_QUOTE_MAX characters; a text line with
+ * a stray bad byte is left whole (the error quotes up to 200 characters).
+ */
+function binaryHead(text: string): string {
+  let bad = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 9) || (c >= 0x7f && c <= 0x9f) || c === 0xfffd) bad++;
+  }
+  if (bad * 8 <= text.length) return text;
+  let len = 0;
+  let end = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    const w = c < 0x20 || (c >= 0x7f && c <= 0x9f) ? (c === 9 || c === 10 || c === 13 ? 2 : 6) : ch === '"' || ch === '\\' ? 2 : 1;
+    if (len + w > BINARY_QUOTE_MAX) return `${text.slice(0, end)}...`;
+    len += w;
+    end += ch.length;
+  }
+  return text;
+}
+
+interface OpenTrace {
+  source: Readable;
+  /** Bytes read from the file or pipe so far (compressed bytes for gzip). */
+  bytesRead(): number;
+  close(): Promise<void>;
+}
+
 /**
  * Open path for reading: fails with a TraceFileError (code ENOENT, EISDIR,
  * EACCES, ...) and a one-line message when it is not a readable file.
+ * `-` is standard input. trace-cmd's binary trace.dat is refused with the
+ * command that makes text of it.
  */
-async function openTrace(path: string, chunkSize: number): Promise<{ source: Readable; file: ReadStream; fh: fsp.FileHandle }> {
+async function openTrace(path: string, chunkSize: number): Promise<OpenTrace> {
+  if (path === STDIN_PATH) {
+    const stdin = process.stdin;
+    let n = 0;
+    const counter = (chunk: Buffer) => {
+      n += chunk.length;
+    };
+    stdin.on('data', counter);
+    return {
+      source: stdin,
+      bytesRead: () => n,
+      close: async () => {
+        stdin.off('data', counter);
+        stdin.pause();
+      },
+    };
+  }
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, 'r');
@@ -79,9 +141,12 @@ async function openTrace(path: string, chunkSize: number): Promise<{ source: Rea
     if (st.isDirectory()) throw new TraceFileError(path, 'EISDIR', 'is a directory, not a trace file');
     regular = st.isFile();
     if (regular) {
-      const head = new Uint8Array(2);
-      const { bytesRead } = await fh.read(head, 0, 2, 0);
-      gz = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+      const head = new Uint8Array(TRACE_DAT_MAGIC.length);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      gz = bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+      if (!gz && TRACE_DAT_MAGIC.every((c, i) => head[i] === c)) {
+        throw new TraceFileError(path, 'EBINARY', "is trace-cmd's binary trace.dat, not text: make text of it with `trace-cmd report -i FILE > trace.txt`");
+      }
     }
   } catch (err) {
     await fh.close();
@@ -89,11 +154,16 @@ async function openTrace(path: string, chunkSize: number): Promise<{ source: Rea
   }
   // a pipe (or /dev/stdin) is read as it comes, gzip'd when its name ends in .gz
   const file = fh.createReadStream(regular ? { highWaterMark: chunkSize, start: 0 } : { highWaterMark: chunkSize });
-  if (!gz) return { source: file, file, fh };
+  const close = async () => {
+    file.destroy();
+    // make sure the file is closed however the stream ended (a no-op if it is)
+    await fh.close().catch(() => {});
+  };
+  if (!gz) return { source: file, bytesRead: () => file.bytesRead, close };
   const gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1 << 18) });
   file.on('error', (err) => gunzip.destroy(err));
   file.pipe(gunzip);
-  return { source: gunzip, file, fh };
+  return { source: gunzip, bytesRead: () => file.bytesRead, close };
 }
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -125,9 +195,12 @@ function decodeSpecialLine(b: Buffer, a: number, e: number): { text: string; pro
   let text = b.toString('utf8', a, e);
   if (text.endsWith('\r')) text = text.slice(0, -1);
   const nul = b.indexOf(0, a);
-  if (nul !== -1 && nul < e) return { text, problem: 'NUL byte' };
-  if (text.indexOf('\uFFFD') !== -1) return { text, problem: 'invalid UTF-8' };
-  return { text, problem: null };
+  let problem: string | null = null;
+  if (nul !== -1 && nul < e) problem = 'NUL byte';
+  else if (text.indexOf('\uFFFD') !== -1) problem = 'invalid UTF-8';
+  // binary bytes: a short head of them says enough
+  if (problem !== null) text = binaryHead(text);
+  return { text, problem };
 }
 
 /**
@@ -145,7 +218,10 @@ export async function* readLineBatches<T>(
   const skipBad = opts.skipBad === true;
   const { onProgress, onBad } = opts;
   const stats: TraceReadStats = { lines: 0, events: 0, bad: 0, bytes: 0 };
-  const { source, file, fh } = await openTrace(path, chunkSize);
+  const opened = await openTrace(path, chunkSize);
+  const source = opened.source;
+  /** 1 until the first chunk shows the line ends; 2 when they are bare CRs (old Mac text), turned into LFs. */
+  let crMode = 1;
 
   let lineNo = 0;
   /** Bytes of a line not ended yet, carried into the next chunk. */
@@ -157,7 +233,7 @@ export async function* readLineBatches<T>(
 
   /** A malformed line: counted under skipBad, else the end of the reading. */
   const bad = (err: TraceParseError, at: number): void => {
-    const located = err.at(path, at);
+    const located = err.at(path === STDIN_PATH ? STDIN_NAME : path, at);
     if (!skipBad) {
       failed = located;
       return;
@@ -221,6 +297,15 @@ export async function* readLineBatches<T>(
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       let b: Buffer = chunk;
+      if (crMode === 1) {
+        const cr = b.indexOf(13);
+        const lf = b.indexOf(10);
+        if (cr !== -1 && (lf === -1 || cr < lf)) {
+          // a CR that ends the chunk is decided by the next one
+          if (cr + 1 < b.length) crMode = b[cr + 1] === 10 ? 0 : 2;
+        } else if (lf !== -1) crMode = 0;
+      }
+      if (crMode === 2) for (let k = b.indexOf(13); k !== -1; k = b.indexOf(13, k + 1)) b[k] = 10;
       let from = 0;
       if (overlong) {
         const nl = b.indexOf(10);
@@ -248,7 +333,7 @@ export async function* readLineBatches<T>(
         bad(new TraceParseError(head, `line longer than ${MAX_LINE_BYTES} bytes`, null, null, 0, dialect), lineNo);
       }
       stats.lines = lineNo;
-      stats.bytes = file.bytesRead;
+      stats.bytes = opened.bytesRead();
       stats.events += out.length;
       onProgress?.(stats.bytes, lineNo);
       if (out.length !== 0) yield out;
@@ -267,15 +352,14 @@ export async function* readLineBatches<T>(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;
     if (err instanceof TraceParseError || err instanceof TraceFileError || typeof code !== 'string') throw err;
-    if (code.startsWith('Z_')) throw new TraceFileError(path, code, `corrupt gzip data (${(err as Error).message})`);
-    throw fileError(path, err);
+    const name = path === STDIN_PATH ? STDIN_NAME : path;
+    if (code.startsWith('Z_')) throw new TraceFileError(name, code, `corrupt gzip data (${(err as Error).message})`);
+    throw fileError(name, err);
   } finally {
-    source.destroy();
-    file.destroy();
-    // make sure the file is closed however the stream ended (a no-op if it is)
-    await fh.close().catch(() => {});
+    if (path !== STDIN_PATH) source.destroy();
+    await opened.close();
   }
-  stats.bytes = file.bytesRead;
+  stats.bytes = opened.bytesRead();
   return stats;
 }
 

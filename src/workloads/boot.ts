@@ -8,7 +8,7 @@
 
 import type { Kernel } from '../kernel.js';
 import { __GFP_RECLAIMABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
-import { getCache } from './caches.js';
+import { getCache } from '../slub/known_caches.js';
 import { generatorWorkload, rnd, type Workload, type WorkloadSteps } from './workload.js';
 
 /** The caches boot fills, in the order it first touches them. */

@@ -20,7 +20,7 @@
 
 import type { Kernel } from '../kernel.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_KERNEL_ACCOUNT } from '../page_alloc/gfp.js';
-import { getCache } from './caches.js';
+import { getCache } from '../slub/known_caches.js';
 import { generatorWorkload, onCpuSteps, rnd, rndInt, type Workload, type WorkloadSteps } from './workload.js';
 
 interface Mm {

@@ -20,7 +20,7 @@
 
 import type { Kernel } from '../kernel.js';
 import { GFP_ATOMIC, GFP_KERNEL } from '../page_alloc/gfp.js';
-import { getCache } from './caches.js';
+import { getCache } from '../slub/known_caches.js';
 import { generatorWorkload, rnd, rndInt, type Workload, type WorkloadSteps } from './workload.js';
 
 interface Packet {

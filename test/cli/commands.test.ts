@@ -80,7 +80,7 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
     expect(wl.stderr).toMatch(/Allowed choices are boot, fork-exec, network, fragment, leak, malloc-trace, none/);
     const mem = await kmem(['run', '--mem', '1K']);
     expect(mem.code).toBe(2);
-    expect(mem.stderr).toMatch(/^kmem: memory: /);
+    expect(mem.stderr).toMatch(/^kmem: --mem: /);
     const cmd = await kmem(['frobnicate']);
     expect(cmd.code).toBe(2);
   });

@@ -168,12 +168,12 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     expect(r.report.pages).toMatchObject({ frees: 0, unknownFrees: 1 });
   });
 
-  it('a file without kmem events: a warning, an empty report', async () => {
+  it('a file without kmem events: an error in the input, exit 1, no report', async () => {
     const f = trace('none.txt', '# tracer: nop\n#\nsome text\n          <idle>-0     [000] d..2.  1.000000: sched_switch: prev_comm=swapper/0\n');
     const r = await kmem(['replay', f, '--json']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`kmem: ${f}: no kmem events found\n`);
-    expect(JSON.parse(r.stdout).events).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^kmem: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no kmem events found: none of its 4 lines is a kmem:\\* event`));
+    expect(r.stdout).toBe('');
   });
 
   it.each([
@@ -205,8 +205,10 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     const r2 = await kmem(['replay', bin]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toBe(`kmem: ${bin}:2: malformed trace line: "\uFFFD\uFFFD\uFFFDA" (invalid UTF-8)\n`);
-    const r3 = await kmemJson<Report>(['replay', bin, '--skip-bad']);
+    const binThenEvent = trace('bin-event.txt', Buffer.concat([Buffer.from('# ok\n'), Buffer.from([0xff, 0xfe, 0x80, 0x41, 0x0a]), Buffer.from(`${HEAD}kfree: call_site=a+0x1/0x2 ptr=0\n`)]));
+    const r3 = await kmemJson<Report>(['replay', binThenEvent, '--skip-bad']);
     expect(r3.skipped).toBe(1);
+    expect(r3.events).toBe(1);
   });
 
   it('a missing file or a directory: one line, exit 2', async () => {

@@ -1,20 +1,24 @@
 /**
- * The slab caches the built-in workloads (and trace replay) create, with the
- * object sizes and flags of a real x86-64 6.x machine: object_size as
- * /sys/kernel/slab/<cache>/object_size reports it, flags as the cache's
- * kmem_cache_create() call passes them. With these flags kmem's geometry
- * gives the slot sizes a 6.6 machine's /proc/slabinfo shows (task_struct
- * 4288, sighand_cache 2112, vm_area_struct, dentry 192, filp 256, ...).
+ * The slab caches of a real x86-64 6.x machine that kmem knows by name, with
+ * object_size as /sys/kernel/slab/<cache>/object_size reports it and flags
+ * as the cache's kmem_cache_create() call passes them. With these flags
+ * kmem's geometry gives the slot sizes a 6.6 machine's /proc/slabinfo shows
+ * (task_struct 4288, sighand_cache 2112, vm_area_struct, dentry 192, filp
+ * 256, ...).
+ *
+ * One table for every layer above SLUB that makes such caches: the built-in
+ * workloads (src/workloads/) and trace replay (src/trace/), which name
+ * caches the way a real trace does.
  */
 
-import type { Kernel, KmemCache } from '../kernel.js';
+import type { KmemCacheArgs } from './slab_common.js';
 import {
   SLAB_ACCOUNT,
   SLAB_HWCACHE_ALIGN,
   SLAB_PANIC,
   SLAB_RECLAIM_ACCOUNT,
   SLAB_TYPESAFE_BY_RCU,
-} from '../slub/slab_flags.js';
+} from './slab_flags.js';
 
 export interface CacheSpec {
   /** object_size */
@@ -61,12 +65,18 @@ export const REAL_CACHES: Readonly<Record<string, CacheSpec>> = {
   request_sock_TCP: { size: 296, flags: RCU | ACC },
 };
 
+/** What getCache() needs of a kernel (kmem's Kernel has both). */
+export interface CacheMaker {
+  kmemCacheByName(name: string): number;
+  kmemCacheCreate(name: string, size: number, args?: KmemCacheArgs): number;
+}
+
 /**
  * The cache called `name`: an existing one (kmalloc caches, caches made
  * earlier, aliases) or a new one made from REAL_CACHES, or from `size` and
  * `flags` when the name is not in the table.
  */
-export function getCache(k: Kernel, name: string, size?: number, flags = 0): KmemCache {
+export function getCache(k: CacheMaker, name: string, size?: number, flags = 0): number {
   const id = k.kmemCacheByName(name);
   if (id >= 0) return id;
   const spec = REAL_CACHES[name];
