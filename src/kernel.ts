@@ -35,7 +35,7 @@ import type { Slub } from './slub/slub.js';
 
 export type { BootOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
 export type { Task } from './init/main.js';
-export { UTS_RELEASE } from './init/version.js';
+export { UTS_RELEASE } from './lib/utsrelease.js';
 
 /** A kmem_cache handle. */
 export type KmemCache = number;

@@ -10,11 +10,11 @@
  * whole text as printed (without timestamps), `kind` names the kind of bug.
  */
 
-import { UTS_RELEASE } from '../init/version.js';
 import { printTainted, printTaintedVerbose, TAINT_BAD_PAGE, TAINT_WARN, Taint } from './panic.js';
 import type { Printk } from './printk.js';
 import type { RateLimit } from './ratelimit.js';
 import { captureStack, formatFrame } from './stacktrace.js';
+import { UTS_RELEASE } from './utsrelease.js';
 
 /** Kinds of bug kmem reports; other strings are allowed for later kinds. */
 export type KernelBugKind =

@@ -1,2 +1,0 @@
-/** init/version.c: the release string every report's "CPU:" line names. */
-export const UTS_RELEASE = '6.18.0-kmem';
