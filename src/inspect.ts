@@ -326,8 +326,9 @@ export interface PageAllocCounters {
   freePages: number;
   /** Pages on pcp lists, all CPUs and zones. */
   pcpPages: number;
-  /** pgalloc_* summed over zones. */
+  /** pgalloc_* summed over zones (pages). */
   pgalloc: number;
+  /** pgfree (pages), as /proc/vmstat counts it: with the pages freed to the buddy lists at boot. */
   pgfree: number;
   /** extfrag events (a fallback to another migratetype). */
   extfrag: number;
@@ -831,7 +832,7 @@ export class Inspector {
       for (let cpu = 0; cpu < pa.cpus; cpu++) pcpPages += pa.pcp[(cpu * MAX_NR_ZONES + z) * PCP_FIELDS + PCP_COUNT] as number;
       pgalloc += pa.events[EV_PGALLOC + z] as number;
     }
-    return { nrFree, freePages, pcpPages, pgalloc, pgfree: pa.events[EV_PGFREE] as number, extfrag: pa.events[EV_EXTFRAG] as number };
+    return { nrFree, freePages, pcpPages, pgalloc, pgfree: (pa.events[EV_PGFREE] as number) + pa.bootFreePages, extfrag: pa.events[EV_EXTFRAG] as number };
   }
 
   // ───────────────────────── KASAN ─────────────────────────
