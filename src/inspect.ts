@@ -1,15 +1,79 @@
 /**
  * `k.inspect`: a read-only view of a machine for tools (the CLI, the
- * browser view, a user's own dashboard). Every call returns a fresh
- * snapshot made of plain objects and copied arrays: nothing returned
- * aliases the kernel's state, and nothing here changes it.
+ * browser view, a user's own dashboard).
+ *
+ * Every result is a copy: each call returns a fresh snapshot made of plain
+ * objects, plain arrays and typed arrays the caller owns. Nothing returned
+ * aliases the kernel's state (mutating a result changes nothing in the
+ * machine, and later kernel activity changes nothing in a result), and no
+ * call here changes the machine.
  */
 import type { Machine } from './init/main.js';
+import type { KasanReport } from './kasan/kasan.js';
 import { PAGE_SIZE } from './memory/memblock.js';
-import { PGTY_slab, pageTypeNames } from './memory/page.js';
-import { MAX_NR_ZONES, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Z_FREE, Z_MANAGED, Z_PRESENT, Z_SPANNED, Z_START_PFN, Z_WMARK, zoneNames } from './page_alloc/mmzone.js';
-import { slabinfoRows } from './proc/slabinfo.js';
-import { CF } from './slub/slab.js';
+import { PG_head, PG_workingset, PGTY_buddy, PGTY_large_kmalloc, PGTY_slab, pageTypeNames, SLAB_FREELIST_MASK, SLAB_FREELIST_SHIFT, SLAB_FROZEN, SLAB_INUSE_MASK } from './memory/page.js';
+import {
+  listIndex,
+  MAX_NR_ZONES,
+  MIGRATE_PCPTYPES,
+  MIGRATE_TYPES,
+  NR_PAGE_ORDERS,
+  pageblock_order,
+  WMARK_HIGH,
+  WMARK_LOW,
+  WMARK_MIN,
+  Z_FREE,
+  Z_MANAGED,
+  Z_PRESENT,
+  Z_SPANNED,
+  Z_START_PFN,
+  Z_WMARK,
+  zoneNames,
+} from './page_alloc/mmzone.js';
+import { EV_EXTFRAG, EV_PGALLOC, EV_PGFREE, NR_PCP_LISTS, PCP_COUNT, PCP_FIELDS } from './page_alloc/page_alloc.js';
+import { fillContigPageInfo, fragmentationIndex, unusableFreeIndex } from './proc/buddyinfo.js';
+import { type SlabinfoRow, slabinfoRows } from './proc/slabinfo.js';
+import { KMALLOC_MAX_CACHE_SIZE } from './slub/kmalloc_info.js';
+import { CF, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from './slub/slab.js';
+import { SLAB_POISON, SLAB_RED_ZONE } from './slub/slab_flags.js';
+
+// ───────────────────────── constants for reading snapshots ─────────────────────────
+
+export { MAX_MEMORY, MIN_MEMORY, memparse } from './memory/memblock.js';
+export { pageflagNames, pageTypeNames } from './memory/page.js';
+export { MIGRATE_PCPTYPES, MIGRATE_TYPES, migratetypeNames, pageblock_nr_pages } from './page_alloc/mmzone.js';
+export type { SlabinfoRow } from './proc/slabinfo.js';
+export { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE } from './slub/kmalloc_info.js';
+export { statNames as slubStatNames } from './slub/slab.js';
+// The ftrace kmem events and their parser, for tools that read a trace next to a machine.
+export { isPageEvent, isSlabAlloc, isSlabFree, type KmemEvent } from './trace/events.js';
+export { parseFtraceLine } from './trace/ftrace.js';
+
+/** Object state in a slab (SlabSnapshot.states): handed out. */
+export const OBJ_ALLOCATED = 0;
+/** Object state: free on the CPU's lockless freelist (c->freelist, cpu slab only). */
+export const OBJ_FREE_CPU = 1;
+/** Object state: free on the slab's own freelist (slab->freelist). */
+export const OBJ_FREE_SLAB = 2;
+/** Object state: freed and held in KASAN's quarantine (poisoned, on no freelist). */
+export const OBJ_QUARANTINED = 3;
+/** The object states' names, by code. */
+export const objectStateNames: readonly string[] = ['allocated', 'free on c->freelist', 'free on slab->freelist', 'quarantined (KASAN)'];
+
+/** Page-frame state (PageStates.state): outside every zone, or reserved. */
+export const PAGE_RESERVED = 0;
+/** Page-frame state: in a free buddy block of order o is PAGE_FREE + o (0..10). */
+export const PAGE_FREE = 1;
+/** Page-frame state: on some CPU's pcp list. */
+export const PAGE_PCP = 12;
+/** Page-frame state: part of a slab (PageSlab). */
+export const PAGE_SLAB = 13;
+/** Page-frame state: part of a large kmalloc (PageLargeKmalloc). */
+export const PAGE_LARGE_KMALLOC = 14;
+/** Page-frame state: allocated pages (refcount > 0, no page type). */
+export const PAGE_ALLOCATED = 15;
+/** Page-frame state: in a zone, but none of the above (free, refcount 0, on no list). */
+export const PAGE_UNKNOWN = 16;
 
 /** One cache as /proc/slabinfo and /sys/kernel/slab describe it. */
 export interface CacheSnapshot {
@@ -30,6 +94,8 @@ export interface CacheSnapshot {
 
 /** One zone: its span, counts and watermarks (pages), and its free lists. */
 export interface ZoneSnapshot {
+  /** The zone's index (ZONE_DMA, ZONE_DMA32, ...). */
+  zone: number;
   name: string;
   startPfn: number;
   spanned: number;
@@ -54,7 +120,220 @@ export interface PageSnapshot {
   head: number;
   /** The cache's name for a slab page, else null. */
   cache: string | null;
+  /** The cache's handle for a slab page, else -1. */
+  cacheId: number;
 }
+
+/** A /proc/slabinfo row with the cache's handle and size. */
+export interface SlabinfoEntry extends SlabinfoRow {
+  /** The cache's handle. */
+  id: number;
+  /** Pages the cache's slabs hold, in KiB (slabtop's CACHE SIZE). */
+  cacheKb: number;
+  /** active_objs / num_objs in percent (rounded down). */
+  use: number;
+}
+
+/** A cache's slot layout and tunables (struct kmem_cache). */
+export interface CacheGeometry {
+  name: string;
+  /** object_size: the size asked for. */
+  objectSize: number;
+  /** size: the slot stride with metadata. */
+  size: number;
+  /** offset: where the free pointer sits in a free object. */
+  offset: number;
+  /** inuse: bytes of the slot in use before the tracking metadata. */
+  inuseBytes: number;
+  redLeftPad: number;
+  align: number;
+  order: number;
+  /** Objects per slab (oo_objects(s->oo)). */
+  objects: number;
+  minPartial: number;
+  cpuPartial: number;
+  cpuPartialSlabs: number;
+  /** The cache's SLAB_* flags. */
+  flags: number;
+  redZone: boolean;
+  poison: boolean;
+}
+
+/** A cache's running counts. */
+export interface CacheCounters {
+  /** Slabs the cache holds (nr_slabs). */
+  nrSlabs: number;
+  /** Slabs on the node partial list (nr_partial). */
+  nrPartial: number;
+  /** Objects in all slabs (total_objects). */
+  totalObjects: number;
+  /** Objects allocated and freed since boot. */
+  allocs: number;
+  frees: number;
+  /** Pages the slabs hold (nr_slabs << order). */
+  pages: number;
+}
+
+/** One SLUB_STATS counter of a cache: its total and each CPU's count. */
+export interface SlubStatRow {
+  name: string;
+  total: number;
+  perCpu: number[];
+}
+
+/** Where a slab is. */
+export type SlabWhere = 'cpu' | 'cpu-partial' | 'node-partial' | 'full';
+
+/** One slab with its objects' states and freelists (object indexes). */
+export interface SlabSnapshot {
+  /** The slab's head pfn. */
+  pfn: number;
+  order: number;
+  objects: number;
+  /** slab->inuse as SLUB counts it (objects on a cpu freelist count as in use). */
+  inuse: number;
+  frozen: boolean;
+  where: SlabWhere;
+  /** The CPU for a cpu slab or cpu partial slab, else -1. */
+  cpu: number;
+  /** Per object: OBJ_ALLOCATED, OBJ_FREE_CPU, OBJ_FREE_SLAB, OBJ_QUARANTINED. */
+  states: Uint8Array;
+  /** Object indexes on the CPU's lockless freelist, in order (cpu slab only). */
+  cpuFreelist: number[];
+  /** Object indexes on slab->freelist, in order. */
+  slabFreelist: number[];
+  /** Objects actually handed out (allocated and not quarantined). */
+  handedOut: number;
+  /** Bytes of each object KASAN lets one touch (null without KASAN). */
+  accessible: Uint16Array | null;
+  /** A freelist ran off the slab or looped: the free pointers are corrupt. */
+  corrupt: boolean;
+}
+
+/** One CPU's kmem_cache_cpu for a cache, as pfns and an address. */
+export interface KmemCacheCpu {
+  cpu: number;
+  /** The cpu slab's head pfn, or -1. */
+  slab: number;
+  /** c->freelist as an address (0 = NULL). */
+  freelist: number;
+  /** The cpu partial list's slabs (head pfns), in list order. */
+  partial: number[];
+}
+
+/** One CPU's slabs of a cache. */
+export interface CpuSlabs {
+  cpu: number;
+  slab: SlabSnapshot | null;
+  /** c->freelist as an address (0 = NULL). */
+  freelist: number;
+  partial: SlabSnapshot[];
+}
+
+/** Every slab of a cache, by where it is, with totals over all of them. */
+export interface CacheSlabs {
+  id: number;
+  geometry: CacheGeometry;
+  cpus: CpuSlabs[];
+  nodePartial: SlabSnapshot[];
+  /** Full slabs (on no list), found by scanning struct pages. */
+  full: SlabSnapshot[];
+  totals: { slabs: number; objects: number; inuse: number; handedOut: number; freeCpu: number; freeSlab: number; quarantined: number };
+  /** SLUB_STATS counters, or null when SLUB_STATS is off. */
+  stats: SlubStatRow[] | null;
+}
+
+/** Every page frame's state, one entry per pfn. */
+export interface PageStates {
+  /** PAGE_RESERVED, PAGE_FREE + order, PAGE_PCP, PAGE_SLAB, PAGE_LARGE_KMALLOC, PAGE_ALLOCATED, PAGE_UNKNOWN. */
+  state: Uint8Array;
+  /** The slab cache's handle for slab pages, else -1. */
+  cache: Int32Array;
+  /** The pfn of the block each page belongs to (buddy block, pcp block, compound page), else the page itself. */
+  head: Int32Array;
+}
+
+/** A page on a pcp list: the CPU, the list's order and migratetype. */
+export interface PcpPlace {
+  cpu: number;
+  order: number;
+  mt: number;
+}
+
+/** struct page's fields for one pfn, as dump_page() names them. */
+export interface StructPage {
+  pfn: number;
+  flags: number;
+  /** page_type's number (0 = none). */
+  pageType: number;
+  order: number;
+  refcount: number;
+  /** _mapcount as stored (the kernel's value is this minus 1). */
+  mapcount: number;
+  /** compound_head's pfn for a tail page, else -1. */
+  compoundHead: number;
+  /** PG_head is set. */
+  isHead: boolean;
+  index: number;
+  /** lru.next / lru.prev as pfns (-1 = none). */
+  lruNext: number;
+  lruPrev: number;
+  /** The zone's index, or -1 outside every populated zone. */
+  zone: number;
+  /** The migratetype of the pageblock holding the page. */
+  migratetype: number;
+  /** The struct slab when the page is (part of) a slab, else null. */
+  slab: {
+    cache: number;
+    head: number;
+    inuse: number;
+    objects: number;
+    frozen: boolean;
+    /** The first free object's index on slab->freelist, or -1 (NULL). */
+    freelist: number;
+    where: SlabWhere;
+    /** The CPU for a cpu slab or cpu partial slab, else -1. */
+    cpu: number;
+  } | null;
+  /** The requested size of a large kmalloc (its head's index), else 0. */
+  largeKmallocSize: number;
+}
+
+/** One zone's free lists (/proc/pagetypeinfo, /proc/buddyinfo) and fragmentation indices. */
+export interface FreeAreaSnapshot {
+  zone: number;
+  name: string;
+  /** free[mt][order]: free blocks on each free list. */
+  free: number[][];
+  /** nr_free per order (all migratetypes). */
+  nrFree: number[];
+  freePages: number;
+  managed: number;
+  /** Pages on the zone's pcp lists, all CPUs. */
+  pcpPages: number;
+  wmark: { min: number; low: number; high: number };
+  /** debugfs extfrag/unusable_index per order, in thousandths. */
+  unusable: number[];
+  /** debugfs extfrag/extfrag_index per order, in thousandths. */
+  extfrag: number[];
+}
+
+/** The page allocator's counters (/proc/vmstat and free block counts), summed over zones. */
+export interface PageAllocCounters {
+  /** Free blocks per order, all zones. */
+  nrFree: number[];
+  /** NR_FREE_PAGES, all zones. */
+  freePages: number;
+  /** Pages on pcp lists, all CPUs and zones. */
+  pcpPages: number;
+  /** pgalloc_* summed over zones (pages). */
+  pgalloc: number;
+  /** pgfree (pages), as /proc/vmstat counts it: with the pages freed to the buddy lists at boot. */
+  pgfree: number;
+  /** extfrag events (a fallback to another migratetype). */
+  extfrag: number;
+}
+
 
 export class Inspector {
   constructor(private readonly m: Machine) {}
@@ -101,6 +380,7 @@ export class Inspector {
       const nrFree: number[] = [];
       for (let o = 0; o < NR_PAGE_ORDERS; o++) nrFree.push(zs.nrFree[z * NR_PAGE_ORDERS + o] as number);
       out.push({
+        zone: z,
         name: zoneNames[z] as string,
         startPfn: zs.get(z, Z_START_PFN),
         spanned: zs.get(z, Z_SPANNED),
@@ -132,6 +412,7 @@ export class Inspector {
       refcount: p.refcount[pfn] as number,
       head,
       cache: cacheId >= 0 ? (this.m.slub.caches[cacheId]?.name ?? null) : null,
+      cacheId,
     };
   }
 
@@ -144,4 +425,527 @@ export class Inspector {
     }
     return kasan.sh.slice(addr >>> 3, (addr + len + 7) >>> 3);
   }
+
+  /** Is generic KASAN on in this machine? */
+  get kasanEnabled(): boolean {
+    return this.m.kasan !== null;
+  }
+
+  /** Is CONFIG_SLUB_STATS on (slubStats at boot)? */
+  get slubStatsEnabled(): boolean {
+    return this.m.slub.statsOn;
+  }
+
+  /** Lines in the printk ring (what k.dmesg() would return, counted without copying them). */
+  get printkLines(): number {
+    return this.m.printk.length;
+  }
+
+  // ───────────────────────── caches ─────────────────────────
+
+  /** The handles of every live cache (slab_caches), oldest first. */
+  cacheIds(): number[] {
+    return this.m.slab.slabCaches.slice();
+  }
+
+  /** A cache's name, or null for no such handle. */
+  cacheName(id: number): string | null {
+    return this.m.slub.caches[id]?.name ?? null;
+  }
+
+  /** /proc/slabinfo's rows (newest cache first), each with the cache's handle, KiB and use. */
+  slabinfo(): SlabinfoEntry[] {
+    const ids = this.m.slab.slabCaches;
+    return slabinfoRows(this.m.slab).map((r, i) => ({
+      ...r,
+      id: ids[ids.length - 1 - i] as number,
+      cacheKb: (r.numSlabs * r.pagesperslab * PAGE_SIZE) / 1024,
+      use: r.numObjs ? Math.floor((r.activeObjs * 100) / r.numObjs) : 0,
+    }));
+  }
+
+  /** A cache's slot layout and tunables. */
+  cacheGeometry(id: number): CacheGeometry {
+    this.checkCache(id);
+    const cf = this.m.slub.cf;
+    const r = id * CF.FIELDS;
+    const flags = cf[r + CF.FLAGS] as number;
+    return {
+      name: this.m.slub.caches[id]?.name ?? String(id),
+      objectSize: cf[r + CF.OBJECT_SIZE] as number,
+      size: cf[r + CF.SIZE] as number,
+      offset: cf[r + CF.OFFSET] as number,
+      inuseBytes: cf[r + CF.INUSE] as number,
+      redLeftPad: cf[r + CF.RED_LEFT_PAD] as number,
+      align: cf[r + CF.ALIGN] as number,
+      order: cf[r + CF.ORDER] as number,
+      objects: cf[r + CF.OBJECTS] as number,
+      minPartial: cf[r + CF.MIN_PARTIAL] as number,
+      cpuPartial: cf[r + CF.CPU_PARTIAL] as number,
+      cpuPartialSlabs: cf[r + CF.CPU_PARTIAL_SLABS] as number,
+      flags,
+      redZone: (flags & SLAB_RED_ZONE) !== 0,
+      poison: (flags & SLAB_POISON) !== 0,
+    };
+  }
+
+  /** A cache's slab and object counts. */
+  cacheCounters(id: number): CacheCounters {
+    this.checkCache(id);
+    const cf = this.m.slub.cf;
+    const r = id * CF.FIELDS;
+    const nrSlabs = cf[r + CF.NR_SLABS] as number;
+    return {
+      nrSlabs,
+      nrPartial: cf[r + CF.NR_PARTIAL] as number,
+      totalObjects: cf[r + CF.TOTAL_OBJECTS] as number,
+      allocs: cf[r + CF.ALLOCS] as number,
+      frees: cf[r + CF.FREES] as number,
+      pages: nrSlabs * 2 ** (cf[r + CF.ORDER] as number),
+    };
+  }
+
+  /** Each CPU's kmem_cache_cpu for a cache: its cpu slab, c->freelist and cpu partial list. */
+  kmemCacheCpus(id: number): KmemCacheCpu[] {
+    this.checkCache(id);
+    const st = this.m.slub.st;
+    const out: KmemCacheCpu[] = [];
+    for (let cpu = 0; cpu < st.cpus; cpu++) {
+      const i = cpu * MAX_CACHES + id;
+      out.push({ cpu, slab: st.cpuSlab[i] as number, freelist: st.cpuFreelist[i] as number, partial: this.cpuPartialList(i) });
+    }
+    return out;
+  }
+
+  /** The SLUB_STATS counters of a cache, total and per CPU (null when SLUB_STATS is off). */
+  slubStats(id: number): SlubStatRow[] | null {
+    this.checkCache(id);
+    if (!this.m.slub.statsOn) return null;
+    const st = this.m.slub.st;
+    return statNames.map((name, item) => {
+      const perCpu: number[] = [];
+      let total = 0;
+      for (let cpu = 0; cpu < st.cpus; cpu++) {
+        const v = st.stats[(cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + item] as number;
+        perCpu.push(v);
+        total += v;
+      }
+      return { name, total, perCpu };
+    });
+  }
+
+  /** The SLUB_STATS counters of a cache summed over CPUs, indexed as slubStatNames (all 0 when SLUB_STATS is off). */
+  slubStatTotals(id: number): Float64Array {
+    this.checkCache(id);
+    const out = new Float64Array(NR_SLUB_STAT_ITEMS);
+    if (!this.m.slub.statsOn) return out;
+    const st = this.m.slub.st;
+    for (let cpu = 0; cpu < st.cpus; cpu++) {
+      const base = (cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS;
+      for (let i = 0; i < NR_SLUB_STAT_ITEMS; i++) out[i] = (out[i] as number) + (st.stats[base + i] as number);
+    }
+    return out;
+  }
+
+  /** kmalloc_slab(): the cache kmalloc(size, gfp) takes its object from, or -1 (size 0 or above KMALLOC_MAX_CACHE_SIZE). */
+  kmallocCache(size: number, gfp: number): number {
+    if (!Number.isInteger(size) || size <= 0 || size > KMALLOC_MAX_CACHE_SIZE) return -1;
+    return this.m.slab.kmallocSlab(size, gfp);
+  }
+
+  // ───────────────────────── slabs and objects ─────────────────────────
+
+  /** The slab cache an address lies in and its slab's head pfn: {cache: -1} outside slabs, {head: -1} outside RAM. */
+  slabOf(addr: number): { cache: number; head: number } {
+    if (!Number.isFinite(addr) || addr < 0 || addr >= this.m.phys.size) return { cache: -1, head: -1 };
+    const p = this.m.pages;
+    const head = p.compoundHead(Math.floor(addr / PAGE_SIZE));
+    return { cache: p.pageType[head] === PGTY_slab ? (p.slabCache[head] as number) : -1, head };
+  }
+
+  /** The index of the object starting at addr in a slab, or -1 if addr is not an object's start. */
+  objectIndex(id: number, slab: number, addr: number): number {
+    const cf = this.m.slub.cf;
+    const r = id * CF.FIELDS;
+    const off = addr - slab * PAGE_SIZE - (cf[r + CF.RED_LEFT_PAD] as number);
+    const size = cf[r + CF.SIZE] as number;
+    if (size <= 0 || off < 0 || off % size !== 0) return -1;
+    const i = off / size;
+    return i < (this.m.pages.slabObjects[slab] as number) ? i : -1;
+  }
+
+  /** The address of object i of a slab. */
+  objectAddr(id: number, slab: number, i: number): number {
+    const cf = this.m.slub.cf;
+    const r = id * CF.FIELDS;
+    return slab * PAGE_SIZE + (cf[r + CF.RED_LEFT_PAD] as number) + i * (cf[r + CF.SIZE] as number);
+  }
+
+  /** Where a slab of a cache is: a CPU's cpu slab or cpu partial list, the node partial list, or full (on no list). */
+  slabWhere(id: number, head: number): { where: SlabWhere; cpu: number } {
+    const st = this.m.slub.st;
+    for (let cpu = 0; cpu < st.cpus; cpu++) {
+      const i = cpu * MAX_CACHES + id;
+      if (st.cpuSlab[i] === head) return { where: 'cpu', cpu };
+      if (this.cpuPartialList(i).includes(head)) return { where: 'cpu-partial', cpu };
+    }
+    // A slab on the node partial list carries PG_workingset (slab_set_node_partial()).
+    if ((this.m.pages.flags[head] as number) & (1 << PG_workingset)) return { where: 'node-partial', cpu: -1 };
+    return { where: 'full', cpu: -1 };
+  }
+
+  /** One slab of a cache (by its head pfn): its objects' states and freelists. */
+  slab(id: number, head: number): SlabSnapshot {
+    this.checkCache(id);
+    const p = this.m.pages;
+    if (!Number.isInteger(head) || head < 0 || head >= p.nr || p.pageType[head] !== PGTY_slab || p.slabCache[head] !== id) {
+      throw new RangeError(`slab: pfn ${String(head)} is not the head of a slab of cache ${String(id)}`);
+    }
+    const w = this.slabWhere(id, head);
+    return this.slabSnapshot(id, head, w.where, w.cpu);
+  }
+
+  /** Every slab of a cache, by where it is (cpu slabs, cpu partial, node partial, full), with totals and SLUB_STATS. */
+  cacheSlabs(id: number): CacheSlabs {
+    this.checkCache(id);
+    const st = this.m.slub.st;
+    const p = this.m.pages;
+    const placed = new Set<number>();
+    const cpus: CpuSlabs[] = [];
+    for (let cpu = 0; cpu < st.cpus; cpu++) {
+      const i = cpu * MAX_CACHES + id;
+      const cs = st.cpuSlab[i] as number;
+      const slab = cs >= 0 ? this.slabSnapshot(id, cs, 'cpu', cpu) : null;
+      if (cs >= 0) placed.add(cs);
+      const partial: SlabSnapshot[] = [];
+      for (const s of this.cpuPartialList(i)) {
+        partial.push(this.slabSnapshot(id, s, 'cpu-partial', cpu));
+        placed.add(s);
+      }
+      cpus.push({ cpu, slab, freelist: st.cpuFreelist[i] as number, partial });
+    }
+    const nodePartial: SlabSnapshot[] = [];
+    let guard = p.nr;
+    for (let s = this.m.slub.cf[id * CF.FIELDS + CF.PARTIAL_HEAD] as number; s >= 0 && guard-- > 0; s = p.next[s] as number) {
+      nodePartial.push(this.slabSnapshot(id, s, 'node-partial', -1));
+      placed.add(s);
+    }
+    // Full slabs are on no list (unless slub_debug keeps one): find them by scanning struct pages.
+    const full: SlabSnapshot[] = [];
+    for (let pfn = 0; pfn < p.nr; ) {
+      if (p.pageType[pfn] === PGTY_slab) {
+        if (p.slabCache[pfn] === id && !placed.has(pfn)) full.push(this.slabSnapshot(id, pfn, 'full', -1));
+        pfn += 2 ** (p.order[pfn] as number);
+      } else pfn++;
+    }
+    const totals = { slabs: 0, objects: 0, inuse: 0, handedOut: 0, freeCpu: 0, freeSlab: 0, quarantined: 0 };
+    const add = (s: SlabSnapshot) => {
+      totals.slabs++;
+      totals.objects += s.objects;
+      totals.inuse += s.inuse;
+      totals.handedOut += s.handedOut;
+      totals.freeCpu += s.cpuFreelist.length;
+      totals.freeSlab += s.slabFreelist.length;
+      for (let i = 0; i < s.objects; i++) if (s.states[i] === OBJ_QUARANTINED) totals.quarantined++;
+    };
+    for (const c of cpus) {
+      if (c.slab) add(c.slab);
+      c.partial.forEach(add);
+    }
+    nodePartial.forEach(add);
+    full.forEach(add);
+    return { id, geometry: this.cacheGeometry(id), cpus, nodePartial, full, totals, stats: this.slubStats(id) };
+  }
+
+  // ───────────────────────── page frames ─────────────────────────
+
+  /**
+   * Every page frame's state, cache and block head, from struct pages and
+   * the pcp lists. `into` (arrays of at least nrPages entries the caller
+   * owns) is filled and returned instead of new arrays.
+   */
+  pageStates(into?: PageStates): PageStates {
+    const p = this.m.pages;
+    const pa = this.m.pageAlloc;
+    const zs = pa.zones;
+    const nr = p.nr;
+    const out = into ?? { state: new Uint8Array(nr), cache: new Int32Array(nr), head: new Int32Array(nr) };
+    if (out.state.length < nr || out.cache.length < nr || out.head.length < nr) throw new RangeError(`into: arrays of at least ${nr} entries expected`);
+    const { state, cache, head } = out;
+    state.fill(PAGE_RESERVED, 0, nr);
+    cache.fill(-1, 0, nr);
+    for (let i = 0; i < nr; i++) head[i] = i;
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      if (zs.get(z, Z_PRESENT) <= 0) continue;
+      const start = zs.get(z, Z_START_PFN);
+      const end = Math.min(nr, start + zs.get(z, Z_SPANNED));
+      let pfn = start;
+      while (pfn < end) {
+        const t = p.pageType[pfn] as number;
+        let n = 1;
+        let s = PAGE_UNKNOWN;
+        if (t === PGTY_buddy) {
+          const o = p.order[pfn] as number;
+          n = 2 ** o;
+          s = PAGE_FREE + o;
+        } else if (t === PGTY_slab) {
+          n = 2 ** (p.order[pfn] as number);
+          s = PAGE_SLAB;
+          cache.fill(p.slabCache[pfn] as number, pfn, Math.min(end, pfn + n));
+        } else if (t === PGTY_large_kmalloc) {
+          n = 2 ** (p.order[pfn] as number);
+          s = PAGE_LARGE_KMALLOC;
+        } else if ((p.refcount[pfn] as number) > 0) {
+          n = 2 ** (p.order[pfn] as number);
+          s = PAGE_ALLOCATED;
+        }
+        state.fill(s, pfn, Math.min(end, pfn + n));
+        head.fill(pfn, pfn, Math.min(end, pfn + n));
+        pfn += n;
+      }
+    }
+    // Pages on pcp lists: refcount 0 and no page type; find them from the lists.
+    const per = MAX_NR_ZONES * NR_PCP_LISTS;
+    for (let li = 0; li < pa.cpus * per; li++) {
+      const n = 2 ** Math.floor((li % NR_PCP_LISTS) / MIGRATE_PCPTYPES);
+      let guard = nr;
+      for (let pfn = pa.pcpHead[li] as number; pfn >= 0 && guard-- > 0; pfn = p.next[pfn] as number) {
+        state.fill(PAGE_PCP, pfn, Math.min(nr, pfn + n));
+        head.fill(pfn, pfn, Math.min(nr, pfn + n));
+      }
+    }
+    return out;
+  }
+
+  /** The pcp list holding pfn (its CPU, order and migratetype), or null. */
+  pcpPlace(pfn: number): PcpPlace | null {
+    const pa = this.m.pageAlloc;
+    const next = this.m.pages.next;
+    const per = MAX_NR_ZONES * NR_PCP_LISTS;
+    for (let li = 0; li < pa.cpus * per; li++) {
+      const order = Math.floor((li % NR_PCP_LISTS) / MIGRATE_PCPTYPES);
+      let guard = this.m.pages.nr;
+      for (let x = pa.pcpHead[li] as number; x >= 0 && guard-- > 0; x = next[x] as number) {
+        if (pfn >= x && pfn < x + 2 ** order) return { cpu: Math.floor(li / per), order, mt: li % MIGRATE_PCPTYPES };
+      }
+    }
+    return null;
+  }
+
+  /** One struct page's fields, with its zone, pageblock migratetype and struct slab. */
+  structPage(pfn: number): StructPage {
+    this.checkPfn(pfn);
+    const p = this.m.pages;
+    const pa = this.m.pageAlloc;
+    const head = p.compoundHead(pfn);
+    const flags = p.flags[pfn] as number;
+    let slab: StructPage['slab'] = null;
+    if (p.pageType[head] === PGTY_slab) {
+      const cache = p.slabCache[head] as number;
+      const c = p.slabCounters[head] as number;
+      const fl = (c & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;
+      const w = this.slabWhere(cache, head);
+      slab = { cache, head, inuse: c & SLAB_INUSE_MASK, objects: p.slabObjects[head] as number, frozen: (c & SLAB_FROZEN) !== 0, freelist: fl - 1, where: w.where, cpu: w.cpu };
+    }
+    const z = pa.pageZone(pfn);
+    return {
+      pfn,
+      flags,
+      pageType: p.pageType[pfn] as number,
+      order: p.order[pfn] as number,
+      refcount: p.refcount[pfn] as number,
+      mapcount: p.mapcount[pfn] as number,
+      compoundHead: p.head[pfn] as number,
+      isHead: (flags & (1 << PG_head)) !== 0,
+      index: p.index[pfn] as number,
+      lruNext: p.next[pfn] as number,
+      lruPrev: p.prev[pfn] as number,
+      zone: z >= 0 && z < MAX_NR_ZONES && pa.zones.get(z, Z_PRESENT) > 0 ? z : -1,
+      migratetype: this.pageblockMigratetype(pfn),
+      slab,
+      largeKmallocSize: p.pageType[head] === PGTY_large_kmalloc ? (p.index[head] as number) : 0,
+    };
+  }
+
+  /** The migratetype of the pageblock holding pfn. */
+  pageblockMigratetype(pfn: number): number {
+    this.checkPfn(pfn);
+    return this.m.pageAlloc.zones.pageblockMt[pfn >>> pageblock_order] as number;
+  }
+
+  /** Every pageblock's migratetype, pageblock by pageblock. */
+  pageblockMigratetypes(): Uint8Array {
+    return this.m.pageAlloc.zones.pageblockMt.slice();
+  }
+
+  // ───────────────────────── the buddy allocator ─────────────────────────
+
+  /** Each populated zone's free lists (free blocks per migratetype and order), watermarks and fragmentation indices. */
+  freeAreas(): FreeAreaSnapshot[] {
+    const pa = this.m.pageAlloc;
+    const zs = pa.zones;
+    const out: FreeAreaSnapshot[] = [];
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      if (zs.get(z, Z_PRESENT) <= 0) continue;
+      const free: number[][] = [];
+      for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+        const row: number[] = [];
+        for (let o = 0; o < NR_PAGE_ORDERS; o++) row.push(zs.freeCount[listIndex(z, o, mt)] as number);
+        free.push(row);
+      }
+      const nrFree: number[] = [];
+      const unusable: number[] = [];
+      const extfrag: number[] = [];
+      for (let o = 0; o < NR_PAGE_ORDERS; o++) {
+        nrFree.push(zs.nrFree[z * NR_PAGE_ORDERS + o] as number);
+        const info = fillContigPageInfo(pa, z, o);
+        unusable.push(unusableFreeIndex(o, info));
+        extfrag.push(fragmentationIndex(o, info));
+      }
+      out.push({
+        zone: z,
+        name: zoneNames[z] as string,
+        free,
+        nrFree,
+        freePages: zs.get(z, Z_FREE),
+        managed: zs.get(z, Z_MANAGED),
+        pcpPages: pa.pcpPages(z),
+        wmark: { min: zs.wmark(z, WMARK_MIN), low: zs.wmark(z, WMARK_LOW), high: zs.wmark(z, WMARK_HIGH) },
+        unusable,
+        extfrag,
+      });
+    }
+    return out;
+  }
+
+  /** The page allocator's event counters and free block counts, summed over zones. */
+  pageAllocCounters(): PageAllocCounters {
+    const pa = this.m.pageAlloc;
+    const zs = pa.zones;
+    const nrFree: number[] = new Array<number>(NR_PAGE_ORDERS).fill(0);
+    let freePages = 0;
+    let pcpPages = 0;
+    let pgalloc = 0;
+    for (let z = 0; z < MAX_NR_ZONES; z++) {
+      for (let o = 0; o < NR_PAGE_ORDERS; o++) nrFree[o] = (nrFree[o] as number) + (zs.nrFree[z * NR_PAGE_ORDERS + o] as number);
+      freePages += zs.get(z, Z_FREE);
+      for (let cpu = 0; cpu < pa.cpus; cpu++) pcpPages += pa.pcp[(cpu * MAX_NR_ZONES + z) * PCP_FIELDS + PCP_COUNT] as number;
+      pgalloc += pa.events[EV_PGALLOC + z] as number;
+    }
+    return { nrFree, freePages, pcpPages, pgalloc, pgfree: (pa.events[EV_PGFREE] as number) + pa.bootFreePages, extfrag: pa.events[EV_EXTFRAG] as number };
+  }
+
+  // ───────────────────────── KASAN ─────────────────────────
+
+  /** KASAN's reports so far, deep copies (empty without KASAN). */
+  kasanReports(): KasanReport[] {
+    const kasan = this.m.kasan;
+    return kasan === null ? [] : structuredClone(kasan.reports());
+  }
+
+  // ───────────────────────── helpers ─────────────────────────
+
+  private checkCache(id: number): void {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_CACHES || this.m.slub.caches[id] === undefined) {
+      throw new RangeError(`cache: expected a cache handle, got ${String(id)}`);
+    }
+  }
+
+  private checkPfn(pfn: number): void {
+    if (typeof pfn !== 'number' || !Number.isInteger(pfn) || pfn < 0 || pfn >= this.m.phys.nrPages) {
+      throw new RangeError(`pfn: expected an integer 0..${this.m.phys.nrPages - 1}, got ${String(pfn)}`);
+    }
+  }
+
+  /** The cpu partial list of kmem_cache_cpu row i, as head pfns. */
+  private cpuPartialList(i: number): number[] {
+    const out: number[] = [];
+    const next = this.m.pages.slabNext;
+    let guard = this.m.pages.nr;
+    for (let s = this.m.slub.st.cpuPartial[i] as number; s >= 0 && guard-- > 0; s = next[s] as number) out.push(s);
+    return out;
+  }
+
+  /** Walk a freelist from `head`, as object indexes of `slab`; stops on a pointer outside the slab or a loop. */
+  private walkFreelist(id: number, slab: number, head: number, seen: Uint8Array): { list: number[]; corrupt: boolean } {
+    const list: number[] = [];
+    let corrupt = false;
+    for (let a = head; a !== 0; ) {
+      const i = this.objectIndex(id, slab, a);
+      if (i < 0 || seen[i] === 1) {
+        corrupt = true;
+        break;
+      }
+      seen[i] = 1;
+      list.push(i);
+      a = this.m.slub.getFreepointer(id, a);
+    }
+    return { list, corrupt };
+  }
+
+  /** One slab, with its objects' states and freelists, placed at `where`. */
+  private slabSnapshot(id: number, slab: number, where: SlabWhere, cpu: number): SlabSnapshot {
+    const p = this.m.pages;
+    const slub = this.m.slub;
+    const objects = p.slabObjects[slab] as number;
+    const counters = p.slabCounters[slab] as number;
+    const seen = new Uint8Array(objects);
+    const states = new Uint8Array(objects);
+    let cpuFreelist: number[] = [];
+    let corrupt = false;
+    if (where === 'cpu') {
+      const w = this.walkFreelist(id, slab, slub.st.cpuFreelist[cpu * MAX_CACHES + id] as number, seen);
+      cpuFreelist = w.list;
+      corrupt ||= w.corrupt;
+    }
+    const w = this.walkFreelist(id, slab, slub.slabFreelist(id, slab), seen);
+    corrupt ||= w.corrupt;
+    for (const i of cpuFreelist) states[i] = OBJ_FREE_CPU;
+    for (const i of w.list) states[i] = OBJ_FREE_SLAB;
+    const shadow = this.m.kasan?.sh ?? null;
+    const accessible = shadow !== null ? new Uint16Array(objects) : null;
+    let handedOut = 0;
+    const objSize = slub.cf[id * CF.FIELDS + CF.OBJECT_SIZE] as number;
+    for (let i = 0; i < objects; i++) {
+      if (shadow !== null && accessible !== null) {
+        const a = this.objectAddr(id, slab, i);
+        accessible[i] = accessibleBytes(shadow, a, objSize);
+        if (states[i] === OBJ_ALLOCATED) {
+          const b = shadow[a >>> 3];
+          if (b === 0xfb || b === 0xfa) states[i] = OBJ_QUARANTINED;
+        }
+      }
+      if (states[i] === OBJ_ALLOCATED) handedOut++;
+    }
+    return {
+      pfn: slab,
+      order: p.order[slab] as number,
+      objects,
+      inuse: counters & SLAB_INUSE_MASK,
+      frozen: (counters & SLAB_FROZEN) !== 0,
+      where,
+      cpu,
+      states,
+      cpuFreelist,
+      slabFreelist: w.list,
+      handedOut,
+      accessible,
+      corrupt,
+    };
+  }
+}
+
+/** Bytes from addr on that KASAN's shadow (one byte per 8 bytes, shadow[addr >> 3]) lets one access, up to max. */
+export function accessibleBytes(shadow: Uint8Array, addr: number, max: number): number {
+  let n = 0;
+  for (let a = addr; n < max; a += 8) {
+    const b = shadow[a >>> 3];
+    if (b === undefined) break;
+    if (b === 0) n += 8;
+    else {
+      if (b < 8) n += b;
+      break;
+    }
+  }
+  return Math.min(n, max);
 }

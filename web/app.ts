@@ -98,7 +98,7 @@ export class App {
       this.cfg = this.defaultConfig();
       this.session = new Session(this.cfg);
     }
-    this.map = new MemMapView({ openSlab: (cache, slab) => this.openCache(this.session.k.slub.caches[cache]?.name ?? '', slab * 4096) });
+    this.map = new MemMapView({ openSlab: (cache, slab) => this.openCache(this.session.k.inspect.cacheName(cache) ?? '', slab * 4096) });
     this.caches = new CachesPanel({ inspect: (addr) => this.kasan.setFocus(addr) });
     this.buddy = new BuddyPanel();
     this.kasan = new KasanPanel({ showObject: (cache, addr) => this.openCache(cache, addr), changed: () => this.invalidate() });
@@ -551,7 +551,7 @@ export class App {
     if (f.cache) this.caches.select(f.cache, addr);
     else if (addr) {
       const [c] = this.session.slabOf(addr);
-      if (c >= 0) this.caches.select(this.session.k.slub.caches[c]?.name ?? null, addr);
+      if (c >= 0) this.caches.select(this.session.k.inspect.cacheName(c), addr);
     }
     if (addr) {
       this.kasan.setFocus(addr + (f.offset ?? 0));

@@ -5,63 +5,16 @@
  * the fragmentation indices per order (debugfs extfrag/unusable_index and
  * extfrag_index), computed by the same functions that render those files.
  */
-import type { Kernel } from '../../src/kernel.js';
-import { listIndex, MAX_NR_ZONES, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Z_FREE, Z_MANAGED, Z_PRESENT, zoneNames } from '../../src/page_alloc/mmzone.js';
-import { fillContigPageInfo, fragmentationIndex, unusableFreeIndex } from '../../src/proc/buddyinfo.js';
+import type { Kernel } from '../../src/index.js';
+import { type FreeAreaSnapshot, migratetypeNames } from '../../src/inspect.js';
 
-export interface ZoneBuddy {
-  zone: number;
-  name: string;
-  /** freeCount[mt][order]: free blocks on each free list. */
-  free: number[][];
-  /** nr_free per order (all migratetypes). */
-  nrFree: number[];
-  freePages: number;
-  managed: number;
-  pcpPages: number;
-  wmark: { min: number; low: number; high: number };
-  /** Thousandths, as the debugfs files print them divided by 1000. */
-  unusable: number[];
-  extfrag: number[];
-}
+/** One zone's free lists, counts, watermarks and fragmentation indices (thousandths). */
+export type ZoneBuddy = FreeAreaSnapshot;
 
 export const MT_NAMES = migratetypeNames;
 
 export function buddyView(k: Kernel): ZoneBuddy[] {
-  const pa = k.pageAlloc;
-  const zs = pa.zones;
-  const out: ZoneBuddy[] = [];
-  for (let z = 0; z < MAX_NR_ZONES; z++) {
-    if (zs.get(z, Z_PRESENT) <= 0) continue;
-    const free: number[][] = [];
-    for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
-      const row: number[] = [];
-      for (let o = 0; o < NR_PAGE_ORDERS; o++) row.push(zs.freeCount[listIndex(z, o, mt)]!);
-      free.push(row);
-    }
-    const nrFree: number[] = [];
-    const unusable: number[] = [];
-    const extfrag: number[] = [];
-    for (let o = 0; o < NR_PAGE_ORDERS; o++) {
-      nrFree.push(zs.nrFree[z * NR_PAGE_ORDERS + o]!);
-      const info = fillContigPageInfo(pa, z, o);
-      unusable.push(unusableFreeIndex(o, info));
-      extfrag.push(fragmentationIndex(o, info));
-    }
-    out.push({
-      zone: z,
-      name: zoneNames[z]!,
-      free,
-      nrFree,
-      freePages: zs.get(z, Z_FREE),
-      managed: zs.get(z, Z_MANAGED),
-      pcpPages: pa.pcpPages(z),
-      wmark: { min: zs.wmark(z, WMARK_MIN), low: zs.wmark(z, WMARK_LOW), high: zs.wmark(z, WMARK_HIGH) },
-      unusable,
-      extfrag,
-    });
-  }
-  return out;
+  return k.inspect.freeAreas();
 }
 
 /** "%d.%03d" of a value in thousandths (the debugfs files' format). */

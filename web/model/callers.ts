@@ -7,7 +7,7 @@
  * caller the operation gives (`fn`, a name like kmalloc_oob_right), made
  * once per name with a computed key: V8 puts that name in stack traces.
  */
-import type { Kernel } from '../../src/kernel.js';
+import type { Kernel } from '../../src/index.js';
 
 export type CallKind = 'alloc' | 'kmalloc' | 'kfree' | 'cachefree' | 'pages' | 'freepages' | 'shrink' | 'read' | 'write';
 export type Call = (k: Kernel, a: number, b: number) => number;

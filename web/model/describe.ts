@@ -1,5 +1,5 @@
 /** One line of text per operation, as the op log and the "now running" line show it. */
-import { formatGfp } from '../../src/page_alloc/gfp.js';
+import { formatGfp } from '../../src/index.js';
 import { px } from './format.js';
 import type { Op } from './ops.js';
 import { type PathChip, pathChips } from './paths.js';
@@ -21,7 +21,7 @@ export function describeOp(s: Session, i: number): string {
   const ran = i < s.rec.n;
   const addr = ran ? s.rec.addr[i]! : 0;
   const cacheId = ran ? s.rec.cache[i]! : -1;
-  const cacheName = cacheId >= 0 ? (s.k.slub.caches[cacheId]?.name ?? '') : '';
+  const cacheName = cacheId >= 0 ? (s.k.inspect.cacheName(cacheId) ?? '') : '';
   const res = (a: number) => (ran ? (a === 0 ? ' = NULL' : ` = ${px(a)}`) : '');
   const inCache = cacheName ? ` [${cacheName}]` : '';
   switch (op.t) {

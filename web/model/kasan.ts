@@ -3,24 +3,19 @@
  * values and names, and the reports the kernel printed, linked to the
  * object and cache they name.
  *
- * KASAN is optional: a machine without it has no `k.kasan`, and everything
- * here returns null or nothing. The shadow is one byte per 8-byte granule,
- * shadow[addr >> 3] (KASAN_SHADOW_SCALE_SHIFT = 3, the offset folded away).
- * Reports are read from dmesg, in the kernel's format, so they look the same
- * whatever the KASAN layer keeps internally.
+ * KASAN is optional: on a machine without it k.inspect.kasanEnabled is
+ * false, and everything here returns null or nothing. The shadow is one byte
+ * per 8-byte granule, shadow[addr >> 3] (KASAN_SHADOW_SCALE_SHIFT = 3, the
+ * offset folded away), read through k.inspect.shadow(). Reports come from
+ * k.inspect.kasanReports(); parseKasanReports() reads the same reports from
+ * dmesg text.
  */
-import type { Kernel } from '../../src/kernel.js';
+import type { KasanReport as KasanReportSnapshot, Kernel } from '../../src/index.js';
 import { fromPx, px } from './format.js';
 
-/** The machine's shadow memory, or null without KASAN. */
+/** A copy of the machine's whole shadow memory (shadow[addr >> 3]), or null without KASAN. */
 export function shadowOf(k: Kernel): Uint8Array | null {
-  const kasan = (k as unknown as { kasan?: Record<string, unknown> }).kasan;
-  if (typeof kasan !== 'object' || kasan === null) return null;
-  const want = Math.ceil(k.phys.size / 8);
-  const direct = kasan.shadow;
-  if (direct instanceof Uint8Array && direct.length >= want) return direct;
-  for (const v of Object.values(kasan)) if (v instanceof Uint8Array && v.length === want) return v;
-  return null;
+  return k.inspect.shadow(0, k.inspect.memory);
 }
 
 /** What a shadow byte means (mm/kasan/kasan.h names). */
@@ -53,8 +48,8 @@ export interface ShadowRow {
   bytes: number[];
 }
 
-/** `rows` rows of shadow from the row holding `addr` minus `before` rows. */
-export function shadowRows(shadow: Uint8Array, addr: number, before: number, rows: number, memSize: number): ShadowRow[] {
+/** `rows` rows of shadow from the row holding `addr` minus `before` rows; `shadow[0]` is granule `base` (0: the whole shadow). */
+export function shadowRows(shadow: Uint8Array, addr: number, before: number, rows: number, memSize: number, base = 0): ShadowRow[] {
   const rowBytes = 128;
   let start = Math.floor(addr / rowBytes) * rowBytes - before * rowBytes;
   start = Math.max(0, start);
@@ -63,10 +58,21 @@ export function shadowRows(shadow: Uint8Array, addr: number, before: number, row
     const a = start + r * rowBytes;
     if (a >= memSize) break;
     const bytes: number[] = [];
-    for (let i = 0; i < 16; i++) bytes.push(shadow[(a >>> 3) + i] ?? 0);
+    for (let i = 0; i < 16; i++) bytes.push(shadow[(a >>> 3) + i - base] ?? 0);
     out.push({ addr: a, bytes });
   }
   return out;
+}
+
+/** shadowRows() for the machine, reading only the shadow those rows cover (null without KASAN). */
+export function shadowRowsAt(k: Kernel, addr: number, before: number, rows: number): ShadowRow[] | null {
+  const mem = k.inspect.memory;
+  const start = Math.max(0, Math.floor(addr / 128) * 128 - before * 128);
+  const len = Math.min(mem - start, rows * 128);
+  if (len <= 0) return k.inspect.kasanEnabled ? [] : null;
+  const window = k.inspect.shadow(start, len);
+  if (window === null) return null;
+  return shadowRows(window, addr, before, rows, mem, start >>> 3);
 }
 
 /** The kernel's own text of those rows (" ffff888...: fc fc ..."), with '>' on the row holding `mark`. */
@@ -152,37 +158,28 @@ export function parseKasanReports(dmesg: readonly string[]): KasanReport[] {
   return out;
 }
 
-/** The machine's KASAN reports (none without KASAN): k.kasan.reports() when it has it, else dmesg. */
+/** The machine's KASAN reports (none without KASAN), from k.inspect.kasanReports(). */
 export function kasanReports(k: Kernel): KasanReport[] {
-  const kasan = (k as unknown as { kasan?: { reports?: () => unknown[] } | null }).kasan;
-  if (typeof kasan !== 'object' || kasan === null) return [];
-  if (typeof kasan.reports === 'function') {
-    const list = kasan.reports();
-    if (Array.isArray(list)) return list.map(fromStructured);
-  }
-  return parseKasanReports(k.dmesg());
+  return k.inspect.kasanReports().map(fromStructured);
 }
 
-/** One entry of k.kasan.reports(), in this module's shape (its printed lines fill the gaps). */
-function fromStructured(r: unknown): KasanReport {
-  const o = (r ?? {}) as Record<string, unknown>;
-  const lines = Array.isArray(o.lines) ? (o.lines as unknown[]).map(String) : [];
+/** One entry of k.inspect.kasanReports(), in this module's shape (its printed lines fill the gaps). */
+function fromStructured(r: KasanReportSnapshot): KasanReport {
+  const lines = r.lines.slice();
   const parsed = parseKasanReports(['='.repeat(66), ...lines, '='.repeat(66)])[0];
-  const num = (v: unknown, d: number) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : d);
-  const access = typeof o.access === 'string' ? o.access[0]!.toUpperCase() + o.access.slice(1) : (parsed?.access ?? '');
-  const relation = typeof o.relation === 'string' ? o.relation : null;
-  const allocSize = num(o.allocSize, num(o.objectSize, 0));
-  const state = o.bugType === 'slab-out-of-bounds' ? 'allocated ' : o.bugType === 'slab-use-after-free' ? 'freed ' : '';
+  const access = r.access ? r.access[0]!.toUpperCase() + r.access.slice(1) : (parsed?.access ?? '');
+  const allocSize = r.allocSize ?? r.objectSize ?? 0;
+  const state = r.bugType === 'slab-out-of-bounds' ? 'allocated ' : r.bugType === 'slab-use-after-free' ? 'freed ' : '';
   return {
-    type: typeof o.bugType === 'string' ? o.bugType : (parsed?.type ?? '?'),
-    where: typeof o.fn === 'string' ? o.fn : (parsed?.where ?? ''),
+    type: r.bugType,
+    where: r.fn,
     access,
-    size: num(o.size, parsed?.size ?? 0),
-    addr: num(o.addr, parsed?.addr ?? -1),
-    object: o.object === null ? -1 : num(o.object, parsed?.object ?? -1),
-    cache: typeof o.cache === 'string' ? o.cache : (parsed?.cache ?? ''),
-    objectSize: num(o.objectSize, parsed?.objectSize ?? 0),
-    location: relation ? `${num(o.relBytes, 0)} bytes ${relation} of ${state}${allocSize}-byte region` : (parsed?.location ?? ''),
+    size: Number(r.size),
+    addr: r.addr,
+    object: r.object ?? -1,
+    cache: r.cache ?? '',
+    objectSize: r.objectSize ?? 0,
+    location: r.relation ? `${r.relBytes ?? 0} bytes ${r.relation} of ${state}${allocSize}-byte region` : (parsed?.location ?? ''),
     lines,
   };
 }

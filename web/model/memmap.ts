@@ -8,21 +8,32 @@
  * list heads), PageSlab with slab_cache, PageLargeKmalloc, a refcounted
  * allocation, or outside every zone (reserved, like pfn 0).
  */
-import type { Kernel } from '../../src/kernel.js';
-import { PG_head, PG_workingset, PGTY_buddy, PGTY_large_kmalloc, PGTY_slab, pageflagNames, pageTypeNames, SLAB_FREELIST_MASK, SLAB_FREELIST_SHIFT, SLAB_FROZEN, SLAB_INUSE_MASK } from '../../src/memory/page.js';
-import { MAX_NR_ZONES, MIGRATE_PCPTYPES, migratetypeNames, pageblock_nr_pages, pageblock_order, Z_PRESENT, Z_SPANNED, Z_START_PFN, zoneNames } from '../../src/page_alloc/mmzone.js';
-import { NR_PCP_LISTS } from '../../src/page_alloc/page_alloc.js';
-import { MAX_CACHES } from '../../src/slub/slab.js';
+import { type Kernel, pageblock_order, zoneNames } from '../../src/index.js';
+import {
+  migratetypeNames,
+  PAGE_ALLOCATED,
+  PAGE_FREE,
+  PAGE_LARGE_KMALLOC,
+  PAGE_PCP,
+  PAGE_RESERVED,
+  PAGE_SLAB,
+  PAGE_UNKNOWN,
+  type PcpPlace,
+  pageblock_nr_pages,
+  pageflagNames,
+  pageTypeNames,
+  type SlabWhere,
+} from '../../src/inspect.js';
 import { hex } from './format.js';
 
 // Page states. Free blocks are S_FREE + order.
-export const S_RESERVED = 0;
-export const S_FREE = 1;
-export const S_PCP = 12;
-export const S_SLAB = 13;
-export const S_LARGE = 14;
-export const S_ALLOC = 15;
-export const S_UNKNOWN = 16;
+export const S_RESERVED = PAGE_RESERVED;
+export const S_FREE = PAGE_FREE;
+export const S_PCP = PAGE_PCP;
+export const S_SLAB = PAGE_SLAB;
+export const S_LARGE = PAGE_LARGE_KMALLOC;
+export const S_ALLOC = PAGE_ALLOCATED;
+export const S_UNKNOWN = PAGE_UNKNOWN;
 
 export const stateNames: Record<number, string> = {
   [S_RESERVED]: 'reserved',
@@ -35,70 +46,16 @@ export const stateNames: Record<number, string> = {
 for (let o = 0; o <= 10; o++) stateNames[S_FREE + o] = `free, order ${o}`;
 
 /**
- * Fill `state` (one byte per pfn) and `cache` (the slab cache per pfn, -1
- * elsewhere) from the machine's struct pages and pcp lists.
+ * Fill `state` (one byte per pfn), `cache` (the slab cache per pfn, -1
+ * elsewhere) and `head` (the block's first pfn) from k.inspect.pageStates().
  */
 export function computePageStates(k: Kernel, state: Uint8Array, cache: Int32Array, head?: Int32Array): void {
-  const p = k.pages;
-  const pa = k.pageAlloc;
-  const zs = pa.zones;
-  const nr = p.nr;
-  state.fill(S_RESERVED, 0, nr);
-  cache.fill(-1, 0, nr);
-  if (head) for (let i = 0; i < nr; i++) head[i] = i;
-  for (let z = 0; z < MAX_NR_ZONES; z++) {
-    if (zs.get(z, Z_PRESENT) <= 0) continue;
-    const start = zs.get(z, Z_START_PFN);
-    const end = Math.min(nr, start + zs.get(z, Z_SPANNED));
-    let pfn = start;
-    while (pfn < end) {
-      const t = p.pageType[pfn]!;
-      let n = 1;
-      let s = S_UNKNOWN;
-      if (t === PGTY_buddy) {
-        const o = p.order[pfn]!;
-        n = 1 << o;
-        s = S_FREE + o;
-      } else if (t === PGTY_slab) {
-        n = 1 << p.order[pfn]!;
-        s = S_SLAB;
-        cache.fill(p.slabCache[pfn]!, pfn, Math.min(end, pfn + n));
-      } else if (t === PGTY_large_kmalloc) {
-        n = 1 << p.order[pfn]!;
-        s = S_LARGE;
-      } else if (p.refcount[pfn]! > 0) {
-        n = 1 << p.order[pfn]!;
-        s = S_ALLOC;
-      }
-      state.fill(s, pfn, Math.min(end, pfn + n));
-      if (head) head.fill(pfn, pfn, Math.min(end, pfn + n));
-      pfn += n;
-    }
-  }
-  // Pages on pcp lists: refcount 0 and no page type; find them from the lists.
-  const per = MAX_NR_ZONES * NR_PCP_LISTS;
-  for (let li = 0; li < pa.cpus * per; li++) {
-    const order = Math.floor((li % NR_PCP_LISTS) / MIGRATE_PCPTYPES);
-    let guard = nr;
-    for (let pfn = pa.pcpHead[li]!; pfn >= 0 && guard-- > 0; pfn = p.next[pfn]!) {
-      state.fill(S_PCP, pfn, Math.min(nr, pfn + (1 << order)));
-      if (head) head.fill(pfn, pfn, Math.min(nr, pfn + (1 << order)));
-    }
-  }
+  k.inspect.pageStates({ state, cache, head: head ?? new Int32Array(state.length) });
 }
 
 /** The CPU whose pcp list holds pfn, with the list's order; null if none. */
-export function pcpOwner(k: Kernel, pfn: number): { cpu: number; order: number; mt: number } | null {
-  const pa = k.pageAlloc;
-  const per = MAX_NR_ZONES * NR_PCP_LISTS;
-  for (let li = 0; li < pa.cpus * per; li++) {
-    let guard = k.pages.nr;
-    for (let x = pa.pcpHead[li]!; x >= 0 && guard-- > 0; x = k.pages.next[x]!) {
-      const order = Math.floor((li % NR_PCP_LISTS) / MIGRATE_PCPTYPES);
-      if (pfn >= x && pfn < x + (1 << order)) return { cpu: Math.floor(li / per), order, mt: li % MIGRATE_PCPTYPES };
-    }
-  }
-  return null;
+export function pcpOwner(k: Kernel, pfn: number): PcpPlace | null {
+  return k.inspect.pcpPlace(pfn);
 }
 
 // ───────────────────────── colours ─────────────────────────
@@ -222,19 +179,12 @@ export function cellSize(v: MapView, width: number, maxHeight: number): { w: num
 
 /** The zone boundaries inside a view: [pfn, zone name] of each zone start. */
 export function zoneStarts(k: Kernel): { zone: number; name: string; start: number; end: number }[] {
-  const out = [];
-  const zs = k.pageAlloc.zones;
-  for (let z = 0; z < MAX_NR_ZONES; z++) {
-    if (zs.get(z, Z_PRESENT) <= 0) continue;
-    const start = zs.get(z, Z_START_PFN);
-    out.push({ zone: z, name: zoneNames[z]!, start, end: start + zs.get(z, Z_SPANNED) });
-  }
-  return out;
+  return k.inspect.zones().map((z) => ({ zone: z.zone, name: z.name, start: z.startPfn, end: z.startPfn + z.spanned }));
 }
 
 /** The migratetype of the pageblock holding pfn. */
 export function blockMigratetype(k: Kernel, pfn: number): number {
-  return k.pageAlloc.zones.pageblockMt[pfn >>> pageblock_order]!;
+  return k.inspect.pageblockMigratetype(pfn);
 }
 
 // ───────────────────────── struct page ─────────────────────────
@@ -254,36 +204,34 @@ export interface PageInfo {
 
 /** The hover box's content for a pfn. */
 export function pageInfo(k: Kernel, pfn: number, state: number): PageInfo {
-  const p = k.pages;
-  const head = p.compoundHead(pfn);
+  const p = k.inspect.structPage(pfn);
   const fields: [string, string][] = [];
-  const flags = p.flags[pfn]!;
+  const flags = p.flags;
   const names = pageflagNames.filter(([bit]) => flags & (1 << bit)).map(([, n]) => n);
   fields.push(['flags', `${hex(flags)}${names.length ? `(${names.join('|')})` : ''}`]);
-  const t = p.pageType[pfn]!;
-  fields.push(['page_type', t ? pageTypeNames[t] ?? hex(t) : '-']);
-  fields.push(['order', String(p.order[pfn])]);
-  fields.push(['_refcount', String(p.refcount[pfn])]);
-  fields.push(['_mapcount', String(p.mapcount[pfn]! - 1)]);
-  if (p.head[pfn]! >= 0) fields.push(['compound_head', `pfn ${hex(p.head[pfn]!)}`]);
-  if (flags & (1 << PG_head)) fields.push(['compound_order', String(p.order[pfn])]);
-  fields.push(['index', String(p.index[pfn])]);
-  if (p.next[pfn]! >= 0 || p.prev[pfn]! >= 0) fields.push(['lru', `next ${lnk(p.next[pfn]!)} prev ${lnk(p.prev[pfn]!)}`]);
+  const t = p.pageType;
+  fields.push(['page_type', t ? (pageTypeNames[t] ?? hex(t)) : '-']);
+  fields.push(['order', String(p.order)]);
+  fields.push(['_refcount', String(p.refcount)]);
+  fields.push(['_mapcount', String(p.mapcount - 1)]);
+  if (p.compoundHead >= 0) fields.push(['compound_head', `pfn ${hex(p.compoundHead)}`]);
+  if (p.isHead) fields.push(['compound_order', String(p.order)]);
+  fields.push(['index', String(p.index)]);
+  if (p.lruNext >= 0 || p.lruPrev >= 0) fields.push(['lru', `next ${lnk(p.lruNext)} prev ${lnk(p.lruPrev)}`]);
   let cache = -1;
   let slabHead = -1;
-  if (p.pageType[head] === PGTY_slab) {
-    slabHead = head;
-    cache = p.slabCache[head]!;
-    const c = p.slabCounters[head]!;
-    const fl = (c & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;
-    fields.push(['slab_cache', k.slub.caches[cache]?.name ?? String(cache)]);
-    fields.push(['inuse/objects', `${c & SLAB_INUSE_MASK}/${p.slabObjects[head]}`]);
-    fields.push(['frozen', c & SLAB_FROZEN ? '1' : '0']);
-    fields.push(['freelist', fl === 0 ? 'NULL' : `object ${fl - 1}`]);
-    fields.push(['slab list', slabWhere(k, cache, head)]);
+  const sl = p.slab;
+  if (sl !== null) {
+    slabHead = sl.head;
+    cache = sl.cache;
+    fields.push(['slab_cache', k.inspect.cacheName(cache) ?? String(cache)]);
+    fields.push(['inuse/objects', `${sl.inuse}/${sl.objects}`]);
+    fields.push(['frozen', sl.frozen ? '1' : '0']);
+    fields.push(['freelist', sl.freelist < 0 ? 'NULL' : `object ${sl.freelist}`]);
+    fields.push(['slab list', whereText(sl.where, sl.cpu)]);
   }
-  if (p.pageType[head] === PGTY_large_kmalloc) fields.push(['kmalloc size', String(p.index[head])]);
-  const zone = k.pageAlloc.zones.get(k.pageAlloc.pageZone(pfn), Z_PRESENT) > 0 ? zoneNames[k.pageAlloc.pageZone(pfn)]! : '-';
+  if (p.largeKmallocSize > 0) fields.push(['kmalloc size', String(p.largeKmallocSize)]);
+  const zone = p.zone >= 0 ? zoneNames[p.zone]! : '-';
   let st = stateNames[state] ?? '?';
   if (state === S_PCP) {
     const o = pcpOwner(k, pfn);
@@ -293,7 +241,7 @@ export function pageInfo(k: Kernel, pfn: number, state: number): PageInfo {
     pfn,
     state: st,
     zone,
-    pageblock: `${pfn >>> pageblock_order} (${migratetypeNames[blockMigratetype(k, pfn)]})`,
+    pageblock: `${pfn >>> pageblock_order} (${migratetypeNames[p.migratetype]})`,
     fields,
     cache,
     slabHead,
@@ -304,15 +252,22 @@ function lnk(x: number): string {
   return x < 0 ? '-' : hex(x);
 }
 
+/** A slab's place in words. */
+function whereText(where: SlabWhere, cpu: number): string {
+  switch (where) {
+    case 'cpu':
+      return `CPU${cpu}'s cpu slab`;
+    case 'cpu-partial':
+      return `CPU${cpu}'s cpu partial list`;
+    case 'node-partial':
+      return 'node partial list';
+    case 'full':
+      return 'full (on no list)';
+  }
+}
+
 /** Where a slab is: a CPU's cpu slab, a cpu partial list, the node partial list, or full. */
 export function slabWhere(k: Kernel, cache: number, head: number): string {
-  const st = k.slub.st;
-  for (let cpu = 0; cpu < st.cpus; cpu++) {
-    const i = cpu * MAX_CACHES + cache;
-    if (st.cpuSlab[i] === head) return `CPU${cpu}'s cpu slab`;
-    let guard = 100000;
-    for (let s = st.cpuPartial[i]!; s >= 0 && guard-- > 0; s = k.pages.slabNext[s]!) if (s === head) return `CPU${cpu}'s cpu partial list`;
-  }
-  if (k.pages.flags[head]! & (1 << PG_workingset)) return 'node partial list';
-  return 'full (on no list)';
+  const w = k.inspect.slabWhere(cache, head);
+  return whereText(w.where, w.cpu);
 }

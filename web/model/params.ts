@@ -4,7 +4,7 @@
  * naming the parameter, and the machine boots with that parameter's default
  * instead, so the page still comes up.
  */
-import { MAX_MEMORY, MIN_MEMORY, memparse } from '../../src/memory/memblock.js';
+import { MAX_MEMORY, MIN_MEMORY, memparse } from '../../src/inspect.js';
 import { DEFAULT_CONFIG, type MachineConfig } from './session.js';
 
 /** The most CPUs a machine may have (boot() refuses more). */

@@ -7,35 +7,33 @@
  * happened, the way one reads /sys/kernel/slab/<cache>/alloc_fastpath and
  * /proc/vmstat around an experiment on a real machine.
  */
-import type { Kernel } from '../../src/kernel.js';
-import { MAX_NR_ZONES, NR_PAGE_ORDERS, PAGE_ALLOC_COSTLY_ORDER, Z_FIELDS, Z_FREE } from '../../src/page_alloc/mmzone.js';
-import { EV_EXTFRAG, EV_PGALLOC, EV_PGFREE, PCP_COUNT, PCP_FIELDS } from '../../src/page_alloc/page_alloc.js';
-import {
-  ALLOC_FASTPATH,
-  ALLOC_FROM_PARTIAL,
-  ALLOC_REFILL,
-  ALLOC_SLAB,
-  ALLOC_SLOWPATH,
-  C_FIELDS,
-  C_NR_SLABS,
-  CPU_PARTIAL_ALLOC,
-  CPU_PARTIAL_DRAIN,
-  CPU_PARTIAL_FREE,
-  CPU_PARTIAL_NODE,
-  DEACTIVATE_BYPASS,
-  DEACTIVATE_EMPTY,
-  DEACTIVATE_FULL,
-  DEACTIVATE_REMOTE_FREES,
-  DEACTIVATE_TO_HEAD,
-  DEACTIVATE_TO_TAIL,
-  FREE_ADD_PARTIAL,
-  FREE_FASTPATH,
-  FREE_FROZEN,
-  FREE_SLAB,
-  FREE_SLOWPATH,
-  MAX_CACHES,
-  NR_SLUB_STAT_ITEMS,
-} from '../../src/slub/slab.js';
+import { type Kernel, NR_PAGE_ORDERS, PAGE_ALLOC_COSTLY_ORDER } from '../../src/index.js';
+import { slubStatNames } from '../../src/inspect.js';
+
+/** A SLUB_STATS item's index in k.inspect.slubStatTotals(). */
+function stat(name: (typeof slubStatNames)[number]): number {
+  return slubStatNames.indexOf(name);
+}
+const ALLOC_FASTPATH = stat('alloc_fastpath');
+const ALLOC_FROM_PARTIAL = stat('alloc_from_partial');
+const ALLOC_REFILL = stat('alloc_refill');
+const ALLOC_SLAB = stat('alloc_slab');
+const ALLOC_SLOWPATH = stat('alloc_slowpath');
+const CPU_PARTIAL_ALLOC = stat('cpu_partial_alloc');
+const CPU_PARTIAL_DRAIN = stat('cpu_partial_drain');
+const CPU_PARTIAL_FREE = stat('cpu_partial_free');
+const CPU_PARTIAL_NODE = stat('cpu_partial_node');
+const DEACTIVATE_BYPASS = stat('deactivate_bypass');
+const DEACTIVATE_EMPTY = stat('deactivate_empty');
+const DEACTIVATE_FULL = stat('deactivate_full');
+const DEACTIVATE_REMOTE_FREES = stat('deactivate_remote_frees');
+const DEACTIVATE_TO_HEAD = stat('deactivate_to_head');
+const DEACTIVATE_TO_TAIL = stat('deactivate_to_tail');
+const FREE_ADD_PARTIAL = stat('free_add_partial');
+const FREE_FASTPATH = stat('free_fastpath');
+const FREE_FROZEN = stat('free_frozen');
+const FREE_SLAB = stat('free_slab');
+const FREE_SLOWPATH = stat('free_slowpath');
 
 // Path bits, one per thing an operation can do.
 export const P_ALLOC_FAST = 1 << 0;
@@ -71,7 +69,7 @@ export const P_ALLOC_SLOW = 1 << 29;
 
 /** The counters a path is read from. */
 export class Counters {
-  readonly stats = new Float64Array(NR_SLUB_STAT_ITEMS);
+  readonly stats = new Float64Array(slubStatNames.length);
   readonly nrFree = new Float64Array(NR_PAGE_ORDERS);
   zoneFree = 0;
   pcp = 0;
@@ -83,30 +81,18 @@ export class Counters {
 
   /** Read the machine's counters; `cache` is the operation's cache or -1. */
   read(k: Kernel, cache: number): this {
-    const st = k.slub.st;
-    this.stats.fill(0);
-    if (cache >= 0 && k.slub.statsOn) {
-      for (let cpu = 0; cpu < st.cpus; cpu++) {
-        const base = (cpu * MAX_CACHES + cache) * NR_SLUB_STAT_ITEMS;
-        for (let i = 0; i < NR_SLUB_STAT_ITEMS; i++) this.stats[i]! += st.stats[base + i]!;
-      }
-    }
-    this.slabs = cache >= 0 ? k.slub.cf[cache * C_FIELDS + C_NR_SLABS]! : 0;
-    const pa = k.pageAlloc;
-    this.nrFree.fill(0);
-    this.zoneFree = 0;
-    this.pcp = 0;
-    for (let z = 0; z < MAX_NR_ZONES; z++) {
-      for (let o = 0; o < NR_PAGE_ORDERS; o++) this.nrFree[o]! += pa.zones.nrFree[z * NR_PAGE_ORDERS + o]!;
-      this.zoneFree += pa.zones.f[z * Z_FIELDS + Z_FREE]!;
-      for (let cpu = 0; cpu < pa.cpus; cpu++) this.pcp += pa.pcp[(cpu * MAX_NR_ZONES + z) * PCP_FIELDS + PCP_COUNT]!;
-    }
-    let pgalloc = 0;
-    for (let z = 0; z < MAX_NR_ZONES; z++) pgalloc += pa.events[EV_PGALLOC + z]!;
-    this.pgalloc = pgalloc;
-    this.pgfree = pa.events[EV_PGFREE]!;
-    this.extfrag = pa.events[EV_EXTFRAG]!;
-    this.lines = k.printk.length;
+    const ins = k.inspect;
+    if (cache >= 0) this.stats.set(ins.slubStatTotals(cache));
+    else this.stats.fill(0);
+    this.slabs = cache >= 0 ? ins.cacheCounters(cache).nrSlabs : 0;
+    const pc = ins.pageAllocCounters();
+    for (let o = 0; o < NR_PAGE_ORDERS; o++) this.nrFree[o] = pc.nrFree[o]!;
+    this.zoneFree = pc.freePages;
+    this.pcp = pc.pcpPages;
+    this.pgalloc = pc.pgalloc;
+    this.pgfree = pc.pgfree;
+    this.extfrag = pc.extfrag;
+    this.lines = ins.printkLines;
     return this;
   }
 }

@@ -3,9 +3,7 @@
  * a sentence about what they did. The sentences read the machine after the
  * step ran, so the numbers in them are the machine's own.
  */
-import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
-import { C_FIELDS, C_OBJECTS, C_ORDER, MAX_CACHES } from '../../src/slub/slab.js';
-import { SLAB_HWCACHE_ALIGN, SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, SLAB_HWCACHE_ALIGN, SLAB_NO_MERGE } from '../../src/index.js';
 import { buddyView } from './buddy.js';
 import { objectIndex, type SlabView, slabView } from './caches.js';
 import { hex, px } from './format.js';
@@ -64,16 +62,7 @@ export class StepContext {
     const a = this.s.addrOf(h) || this.lastAddr(h);
     const [cache, head] = this.s.slabOf(a);
     if (cache < 0) return null;
-    const st = this.s.k.slub.st;
-    let where: SlabView['where'] = 'full';
-    let cpu = -1;
-    for (let c = 0; c < st.cpus; c++) {
-      if (st.cpuSlab[c * MAX_CACHES + cache] === head) {
-        where = 'cpu';
-        cpu = c;
-      }
-    }
-    return slabView(this.s.k, cache, head, where, cpu);
+    return slabView(this.s.k, cache, head);
   }
   /** The object's index in its slab. */
   index(h: number): number {
@@ -83,19 +72,19 @@ export class StepContext {
   }
   objectsPerSlab(cache: string): number {
     const id = this.s.cacheId(cache);
-    return id < 0 ? 0 : this.s.k.slub.cf[id * C_FIELDS + C_OBJECTS]!;
+    return id < 0 ? 0 : this.s.k.inspect.cacheGeometry(id).objects;
   }
   slabOrder(cache: string): number {
     const id = this.s.cacheId(cache);
-    return id < 0 ? 0 : this.s.k.slub.cf[id * C_FIELDS + C_ORDER]!;
+    return id < 0 ? 0 : this.s.k.inspect.cacheGeometry(id).order;
   }
   /** Length of a CPU's lockless freelist for a cache. */
   cpuFreelist(cache: string, cpu: number): number {
     const id = this.s.cacheId(cache);
     if (id < 0) return 0;
-    let n = 0;
-    for (let a = this.s.k.slub.st.cpuFreelist[cpu * MAX_CACHES + id]!; a !== 0 && n < 100000; a = this.s.k.slub.getFreepointer(id, a)) n++;
-    return n;
+    const c = this.s.k.inspect.kmemCacheCpus(id)[cpu];
+    if (c === undefined || c.slab < 0) return 0;
+    return this.s.k.inspect.slab(id, c.slab).cpuFreelist.length;
   }
   /** The path chips' ids of the step's last operation. */
   pfn(h: number): string {

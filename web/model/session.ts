@@ -10,11 +10,7 @@
  * for more when the recorded list runs out. Each operation's path is measured
  * the first time it runs and kept in `rec`.
  */
-import { type BootOptions, boot, type Kernel } from '../../src/kernel.js';
-import { PGTY_large_kmalloc, PGTY_slab } from '../../src/memory/page.js';
-import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
-import { KMALLOC_MAX_CACHE_SIZE } from '../../src/slub/kmalloc_info.js';
-import { C_FIELDS, C_ORDER, MAX_CACHES } from '../../src/slub/slab.js';
+import { type BootOptions, boot, GFP_KERNEL, type Kernel } from '../../src/index.js';
 import { caller, defaultCaller } from './callers.js';
 import type { Op, OpSource } from './ops.js';
 import { Counters, derivePath, P_ACCESS_OK, P_ERROR, P_FAILED, P_FREE_FAST, P_FREE_SLOW, P_QUARANTINE, P_REMOTE_FREE, P_REPORT } from './paths.js';
@@ -88,7 +84,7 @@ export class Records {
 
 let kasanProbe: boolean | null = null;
 
-/** Does this kmem have KASAN (boot({kasan: 'generic'}) gives a machine with k.kasan)? */
+/** Does this kmem have KASAN (boot({kasan: 'generic'}) gives a machine whose k.inspect.kasanEnabled is true)? */
 export function kasanAvailable(): boolean {
   if (kasanProbe === null) {
     try {
@@ -103,8 +99,7 @@ export function kasanAvailable(): boolean {
 
 /** Is KASAN on in this machine? */
 export function kasanActive(k: Kernel): boolean {
-  const kasan = (k as unknown as { kasan?: unknown }).kasan;
-  return typeof kasan === 'object' && kasan !== null;
+  return k.inspect.kasanEnabled;
 }
 
 /** boot() with the view's options: SLUB_STATS on, so that paths can be read. */
@@ -277,11 +272,9 @@ export class Session {
 
   /** The slab cache an address belongs to, with its slab's head pfn; [-1, -1] if none. */
   slabOf(addr: number): [number, number] {
-    const p = this.k.pages;
-    if (addr <= 16 || addr >= this.k.phys.size) return [-1, -1];
-    const head = p.compoundHead(Math.floor(addr / 4096));
-    if (p.pageType[head] === PGTY_slab) return [p.slabCache[head]!, head];
-    return [-1, head];
+    if (addr <= 16) return [-1, -1];
+    const { cache, head } = this.k.inspect.slabOf(addr);
+    return [cache, head];
   }
 
   /** Run one operation; with `measure`, read counters around it and record its path. */
@@ -296,7 +289,7 @@ export class Session {
         cache = this.cacheId(op.cache);
         break;
       case 'kmalloc':
-        if (op.size > 0 && op.size <= KMALLOC_MAX_CACHE_SIZE) cache = k.slab.kmallocSlab(op.size, op.gfp ?? GFP_KERNEL);
+        cache = k.inspect.kmallocCache(op.size, op.gfp ?? GFP_KERNEL);
         break;
       case 'free': {
         target = this.addrOf(op.h);
@@ -304,7 +297,7 @@ export class Session {
         cache = c;
         freeing = c >= 0;
         if (c >= 0) {
-          for (let cpu = 0; cpu < k.cpus; cpu++) if (k.slub.st.cpuSlab[cpu * MAX_CACHES + c] === head) owner = cpu;
+          for (const cc of k.inspect.kmemCacheCpus(c)) if (cc.slab === head) owner = cc.cpu;
         }
         break;
       }
@@ -329,7 +322,7 @@ export class Session {
     this.after.read(k, cache);
     let pageOrder = -1;
     if (op.t === 'pages') pageOrder = op.order;
-    else if (cache >= 0) pageOrder = k.slub.cf[cache * C_FIELDS + C_ORDER]!;
+    else if (cache >= 0) pageOrder = k.inspect.cacheGeometry(cache).order;
     const info = derivePath(this.before, this.after, pageOrder);
     bits |= info.bits;
     if (op.t === 'free' || op.t === 'access') addr = target;
@@ -440,7 +433,7 @@ export class Session {
   isLarge(h: number): boolean {
     const a = this.addrOf(h);
     if (a === 0) return false;
-    const p = this.k.pages;
-    return p.pageType[p.compoundHead(Math.floor(a / 4096))] === PGTY_large_kmalloc;
+    const { head } = this.k.inspect.slabOf(a);
+    return head >= 0 && this.k.inspect.page(head).type === 'large_kmalloc';
   }
 }

@@ -4,10 +4,7 @@
  * operation count, so a sample belongs to a point of the recorded history
  * and stays valid when the view travels back and forth in time.
  */
-import type { Kernel } from '../../src/kernel.js';
-import { MAX_NR_ZONES, NR_PAGE_ORDERS } from '../../src/page_alloc/mmzone.js';
-import { EV_PGALLOC, EV_PGFREE } from '../../src/page_alloc/page_alloc.js';
-import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_SLABS, C_ORDER } from '../../src/slub/slab.js';
+import { type Kernel, NR_PAGE_ORDERS } from '../../src/index.js';
 
 /** Most samples kept; older ones are thinned out by half when reached. */
 export const MAX_SAMPLES = 2000;
@@ -32,22 +29,18 @@ export class Timeline {
     if (pos <= last) return false;
     const n = this.x.length;
     this.x.push(pos);
-    const zs = k.pageAlloc.zones;
-    for (let o = 0; o < NR_PAGE_ORDERS; o++) {
-      let blocks = 0;
-      for (let z = 0; z < MAX_NR_ZONES; z++) blocks += zs.nrFree[z * NR_PAGE_ORDERS + o]!;
-      this.freeByOrder[o]!.push(blocks << o);
-    }
-    const cf = k.slub.cf;
+    const ins = k.inspect;
+    const pc = ins.pageAllocCounters();
+    for (let o = 0; o < NR_PAGE_ORDERS; o++) this.freeByOrder[o]!.push(pc.nrFree[o]! << o);
     let allocs = 0;
     let frees = 0;
     const seen = new Set<string>();
-    for (const id of k.slab.slabCaches) {
-      const r = id * C_FIELDS;
-      allocs += cf[r + C_ALLOCS]!;
-      frees += cf[r + C_FREES]!;
-      const pages = cf[r + C_NR_SLABS]! << cf[r + C_ORDER]!;
-      const name = k.slub.caches[id]?.name ?? String(id);
+    for (const id of ins.cacheIds()) {
+      const c = ins.cacheCounters(id);
+      allocs += c.allocs;
+      frees += c.frees;
+      const pages = c.pages;
+      const name = ins.cacheName(id) ?? String(id);
       let s = this.slabPages.get(name);
       if (s === undefined) {
         if (pages === 0) continue;
@@ -58,9 +51,8 @@ export class Timeline {
       seen.add(name);
     }
     for (const [name, s] of this.slabPages) if (!seen.has(name)) s.push(0);
-    let pgalloc = 0;
-    for (let z = 0; z < MAX_NR_ZONES; z++) pgalloc += k.pageAlloc.events[EV_PGALLOC + z]!;
-    const pgfree = k.pageAlloc.events[EV_PGFREE]!;
+    const pgalloc = pc.pgalloc;
+    const pgfree = pc.pgfree;
     const dx = Math.max(1, pos - this.prev.x);
     const per = 100 / dx;
     this.objAllocs.push(n === 0 ? 0 : (allocs - this.prev.allocs) * per);

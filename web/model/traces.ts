@@ -8,10 +8,8 @@
  * `Alloc(size),` / `Free(index),` lines) becomes kmalloc and kfree on CPU 0.
  */
 
-import { __GFP_MOVABLE, __GFP_RECLAIMABLE, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
-import { KMALLOC_MAX_SIZE } from '../../src/slub/kmalloc_info.js';
-import { isPageEvent, isSlabAlloc, isSlabFree, type KmemEvent } from '../../src/trace/events.js';
-import { parseFtraceLine } from '../../src/trace/ftrace.js';
+import { __GFP_MOVABLE, __GFP_RECLAIMABLE, GFP_KERNEL } from '../../src/index.js';
+import { isPageEvent, isSlabAlloc, isSlabFree, KMALLOC_MAX_SIZE, type KmemEvent, parseFtraceLine } from '../../src/inspect.js';
 import type { Op } from './ops.js';
 
 export interface TraceResult {

@@ -5,8 +5,7 @@
  * numbers), so the operations it makes do not depend on what the machine
  * did: the list it produced replays to the same state.
  */
-import { __GFP_RECLAIMABLE, GFP_ATOMIC, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
-import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../../src/slub/slab_flags.js';
+import { __GFP_RECLAIMABLE, GFP_ATOMIC, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../../src/index.js';
 import type { Op, OpSource } from './ops.js';
 import { Rng } from './rng.js';
 

@@ -3,8 +3,7 @@
  * the watermarks against the free pages, and the fragmentation indices.
  * Cells that changed since the last refresh flash.
  */
-import type { Kernel } from '../../src/kernel.js';
-import { NR_PAGE_ORDERS } from '../../src/page_alloc/mmzone.js';
+import { type Kernel, NR_PAGE_ORDERS } from '../../src/index.js';
 import { buddyView, MT_NAMES, thousandths, watermarkState, type ZoneBuddy } from '../model/buddy.js';
 import { pagesToSize } from '../model/format.js';
 import { cssOf, MT_COLORS } from '../model/memmap.js';

@@ -2,8 +2,7 @@
  * The caches panel: the slabinfo table, and one cache's slabs drawn as
  * objects with their freelists, per CPU and per list.
  */
-import type { Kernel } from '../../src/kernel.js';
-import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_PARTIAL, C_NR_SLABS, MAX_CACHES } from '../../src/slub/slab.js';
+import type { Kernel } from '../../src/index.js';
 import {
   type CacheDetail,
   type CacheRow,
@@ -116,7 +115,7 @@ export class CachesPanel {
     this.highlight = [-1, -1];
     if (name && addr && this.k) {
       const id = this.k.kmemCacheByName(name);
-      const head = this.k.pages.compoundHead(Math.floor(addr / 4096));
+      const { head } = this.k.inspect.slabOf(addr);
       if (id >= 0) this.highlight = [head, objectIndex(this.k, id, head, addr)];
     }
     this.fingerprint = '';
@@ -187,14 +186,10 @@ export class CachesPanel {
 
   /** A cheap summary of a cache's state: redraw the detail only when it changes. */
   private stateKey(k: Kernel, id: number): string {
-    const cf = k.slub.cf;
-    const r = id * C_FIELDS;
-    let key = `${id}:${cf[r + C_ALLOCS]}:${cf[r + C_FREES]}:${cf[r + C_NR_SLABS]}:${cf[r + C_NR_PARTIAL]}:${this.highlight.join(',')}`;
-    for (let cpu = 0; cpu < k.cpus; cpu++) {
-      const i = cpu * MAX_CACHES + id;
-      key += `:${k.slub.st.cpuSlab[i]}:${k.slub.st.cpuFreelist[i]}:${k.slub.st.cpuPartial[i]}`;
-    }
-    return `${key}:${k.printk.length}`;
+    const c = k.inspect.cacheCounters(id);
+    let key = `${id}:${c.allocs}:${c.frees}:${c.nrSlabs}:${c.nrPartial}:${this.highlight.join(',')}`;
+    for (const cc of k.inspect.kmemCacheCpus(id)) key += `:${cc.slab}:${cc.freelist}:${cc.partial[0] ?? -1}`;
+    return `${key}:${k.inspect.printkLines}`;
   }
 
   private renderDetail(k: Kernel, force: boolean): void {
@@ -217,7 +212,7 @@ export class CachesPanel {
     this.modelMs = performance.now() - t0;
     this.last = d;
     const color = cssOf(cacheColor(id));
-    const tileFor = `${id}:${name}:${k.pages.nr}`;
+    const tileFor = `${id}:${name}:${k.inspect.nrPages}`;
     if (tileFor !== this.tileFor || force || !this.skeleton) {
       // A new cache: the parts that stay (heading, counters, legend) are built once.
       this.tileFor = tileFor;

@@ -3,9 +3,9 @@
  * kernel's values, and the reports the kernel printed, linked to their
  * object and cache. On a kmem without KASAN it says so and waits.
  */
-import type { Kernel } from '../../src/kernel.js';
+import type { Kernel } from '../../src/index.js';
 import { fromPx, px } from '../model/format.js';
-import { type KasanReport, kasanReports, shadowMeaning, shadowOf, shadowRows } from '../model/kasan.js';
+import { type KasanReport, kasanReports, type ShadowRow, shadowMeaning, shadowRowsAt } from '../model/kasan.js';
 import { h } from './dom.js';
 
 export interface KasanCallbacks {
@@ -65,7 +65,7 @@ export class KasanPanel {
   update(k: Kernel, kasanOn: boolean): void {
     if (!this.available) {
       this.status.textContent =
-        'This build of kmem has no KASAN yet: boot({kasan: "generic"}) gives a machine without k.kasan. The shadow grid and the reports appear here once it has; the two KASAN scenarios wait for it too.';
+        'This build of kmem has no KASAN yet: boot({kasan: "generic"}) gives a machine without KASAN. The shadow grid and the reports appear here once it has; the two KASAN scenarios wait for it too.';
       this.grid.replaceChildren();
       return;
     }
@@ -75,20 +75,19 @@ export class KasanPanel {
       this.reports.replaceChildren();
       return;
     }
-    const shadow = shadowOf(k);
+    const rows = shadowRowsAt(k, this.focus, 2, 8);
     const reports = kasanReports(k);
-    const key = `${this.focus}:${k.printk.length}:${shadow ? shadow[this.focus >>> 3] : 0}:${reports.length}`;
+    const key = `${this.focus}:${k.inspect.printkLines}:${rows ? rows.map((r) => r.bytes.join(',')).join(';') : ''}:${reports.length}`;
     if (key === this.key) return;
     this.key = key;
     this.status.textContent = `KASAN (generic) is on. ${reports.length} report${reports.length === 1 ? '' : 's'} so far.`;
-    if (shadow) this.drawGrid(shadow, k.phys.size);
-    else this.grid.replaceChildren(h('p', { class: 'hint' }, 'KASAN is on, but its shadow is not reachable as k.kasan.shadow.'));
+    if (rows) this.drawGrid(rows);
+    else this.grid.replaceChildren(h('p', { class: 'hint' }, 'KASAN is on, but k.inspect.shadow() gives no shadow.'));
     this.reports.replaceChildren(...reports.map((r, i) => this.reportCard(r, i)).reverse());
     if (reports.length === 0) this.reports.append(h('p', { class: 'hint' }, 'No report yet.'));
   }
 
-  private drawGrid(shadow: Uint8Array, memSize: number): void {
-    const rows = shadowRows(shadow, this.focus, 2, 8, memSize);
+  private drawGrid(rows: ShadowRow[]): void {
     const focusRow = Math.floor(this.focus / 128) * 128;
     const els = rows.map((r) => {
       const here = r.addr === focusRow;

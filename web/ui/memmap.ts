@@ -8,8 +8,8 @@
  * up without smoothing, with the migratetype strip, zone boundaries and, when
  * zoomed in, the outline of every buddy block, slab and allocation.
  */
-import type { Kernel } from '../../src/kernel.js';
-import { migratetypeNames, pageblock_nr_pages } from '../../src/page_alloc/mmzone.js';
+import type { Kernel } from '../../src/index.js';
+import { migratetypeNames, pageblock_nr_pages } from '../../src/inspect.js';
 import { hex, pagesToSize } from '../model/format.js';
 import {
   blockMigratetype,
@@ -157,14 +157,14 @@ export class MemMapView {
   private pan(dir: number): void {
     if (this.level === 0 || !this.k) return;
     const next = this.view.start + dir * this.view.count;
-    if (next < 0 || next >= this.k.pages.nr) return;
+    if (next < 0 || next >= this.k.inspect.nrPages) return;
     this.focus = next;
     this.layout();
   }
 
   private layout(): void {
     if (!this.k) return;
-    this.view = viewAt(this.k.pages.nr, this.level, this.focus);
+    this.view = viewAt(this.k.inspect.nrPages, this.level, this.focus);
     const { w, h: hh } = cellSize(this.view, CELLS_W, MAX_H);
     this.cw = w;
     this.ch = hh;
@@ -192,7 +192,7 @@ export class MemMapView {
     if (k !== this.k || generation !== this.generation) {
       this.k = k;
       this.generation = generation;
-      const nr = k.pages.nr;
+      const nr = k.inspect.nrPages;
       if (this.state.length !== nr) {
         this.state = new Uint8Array(nr);
         this.cache = new Int32Array(nr);
@@ -287,8 +287,8 @@ export class MemMapView {
       const st = this.state[pfn]!;
       let label = '';
       if (st >= S_FREE && st <= S_FREE + 10) label = `free, order ${st - S_FREE}`;
-      else if (st === S_SLAB) label = k.slub.caches[this.cache[pfn]!]?.name ?? 'slab';
-      else if (st === S_ALLOC) label = `alloc_pages, order ${k.pages.order[head]}`;
+      else if (st === S_SLAB) label = k.inspect.cacheName(this.cache[pfn]!) ?? 'slab';
+      else if (st === S_ALLOC) label = `alloc_pages, order ${k.inspect.page(head).order}`;
       else if (st === S_PCP) label = 'pcp';
       else if (st === S_LARGE) label = 'kmalloc';
       const cell = cellOfPfn(v, pfn)!;
@@ -435,7 +435,7 @@ export class MemMapView {
     );
     const open =
       pi.cache >= 0
-        ? h('button', { type: 'button', class: 'link', onclick: () => this.cb.openSlab(pi.cache, pi.slabHead) }, `open ${k.slub.caches[pi.cache]?.name ?? ''} in the caches panel`)
+        ? h('button', { type: 'button', class: 'link', onclick: () => this.cb.openSlab(pi.cache, pi.slabHead) }, `open ${k.inspect.cacheName(pi.cache) ?? ''} in the caches panel`)
         : null;
     this.info.replaceChildren(head, h('table', { class: 'pi-fields' }, ...rows), open ?? '');
   }

@@ -1,5 +1,5 @@
 /** The dmesg and /proc panel: the kernel's own text files, read from the running machine. */
-import type { Kernel } from '../../src/kernel.js';
+import type { Kernel } from '../../src/index.js';
 import { h } from './dom.js';
 
 const FILES = [
