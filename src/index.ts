@@ -62,3 +62,6 @@ export {
   SLAB_TRACE,
   SLAB_TYPESAFE_BY_RCU,
 } from './slub/slab_flags.js';
+// The ftrace kmem:* event parser (what `kmem replay` and the browser view read traces with).
+export { isPageEvent, isSlabAlloc, isSlabFree, type KmemEvent } from './trace/events.js';
+export { parseFtraceLine } from './trace/ftrace.js';

@@ -46,8 +46,6 @@ export type { SlabinfoRow } from './proc/slabinfo.js';
 export { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE } from './slub/kmalloc_info.js';
 export { statNames as slubStatNames } from './slub/slab.js';
 // The ftrace kmem events and their parser, for tools that read a trace next to a machine.
-export { isPageEvent, isSlabAlloc, isSlabFree, type KmemEvent } from './trace/events.js';
-export { parseFtraceLine } from './trace/ftrace.js';
 
 /** Object state in a slab (SlabSnapshot.states): handed out. */
 export const OBJ_ALLOCATED = 0;

@@ -8,8 +8,8 @@
  * `Alloc(size),` / `Free(index),` lines) becomes kmalloc and kfree on CPU 0.
  */
 
-import { __GFP_MOVABLE, __GFP_RECLAIMABLE, GFP_KERNEL } from '../../src/index.js';
-import { isPageEvent, isSlabAlloc, isSlabFree, KMALLOC_MAX_SIZE, type KmemEvent, parseFtraceLine } from '../../src/inspect.js';
+import { __GFP_MOVABLE, __GFP_RECLAIMABLE, GFP_KERNEL, isPageEvent, isSlabAlloc, isSlabFree, type KmemEvent, parseFtraceLine } from '../../src/index.js';
+import { KMALLOC_MAX_SIZE } from '../../src/inspect.js';
 import type { Op } from './ops.js';
 
 export interface TraceResult {
