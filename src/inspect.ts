@@ -101,6 +101,8 @@ export interface ZoneSnapshot {
   managed: number;
   free: number;
   watermarks: { min: number; low: number; high: number };
+  /** Pages parked on the CPUs' pcp lists (free, but not in the buddy lists). */
+  pcpPages: number;
   /** nr_free per order (free_area[order].nr_free). */
   nrFree: number[];
 }
@@ -384,6 +386,7 @@ export class Inspector {
         spanned: zs.get(z, Z_SPANNED),
         present: zs.get(z, Z_PRESENT),
         managed: zs.get(z, Z_MANAGED),
+        pcpPages: this.m.pageAlloc.pcpPages(z),
         free: zs.get(z, Z_FREE),
         watermarks: { min: zs.get(z, Z_WMARK + WMARK_MIN), low: zs.get(z, Z_WMARK + WMARK_LOW), high: zs.get(z, Z_WMARK + WMARK_HIGH) },
         nrFree,
@@ -842,6 +845,31 @@ export class Inspector {
   }
 
   // ───────────────────────── helpers ─────────────────────────
+
+  /**
+   * A cache's directory under /sys/kernel/slab (its name, or the unique id
+   * ':A-0000064' of a mergeable cache), and the name tools/mm/slabinfo shows
+   * for it (the cache's own name when nothing is merged into it).
+   */
+  slabSysfs(id: number): { dir: string; name: string; aliases: number } {
+    this.checkCache(id);
+    const info = this.m.slub.caches[id];
+    if (info === undefined) throw new RangeError(`cache: no cache with id ${id}`);
+    const refs = 1 + info.aliases.length;
+    return { dir: info.sysfsName, name: info.sysfsName.startsWith(':') && refs === 1 ? info.name : info.sysfsName, aliases: info.aliases.length };
+  }
+
+  /** Objects of a cache allocated and not freed (on no freelist, in no quarantine). */
+  liveObjects(id: number): number {
+    this.checkCache(id);
+    return this.m.slab.liveObjects(id);
+  }
+
+  /** slub_debug's alloc/free tracks of the object at addr, as print_tracking() prints them (empty without U). */
+  objectTracks(id: number, addr: number): string[] {
+    this.checkCache(id);
+    return this.m.slub.debug?.printTracking(id, addr) ?? [];
+  }
 
   private checkCache(id: number): void {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_CACHES || this.m.slub.caches[id] === undefined) {

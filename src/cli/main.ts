@@ -11,7 +11,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Kernel } from '../kernel.js';
-import { slabinfoRows } from '../proc/slabinfo.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
 import { MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
 import { KMEM_SAMPLE_PATH } from '../trace/samples/kmem_sample.js';
@@ -73,7 +72,7 @@ function looksLikeMallocTrace(path: string): boolean {
 /** A /proc or /sys file as JSON: parsed where kmem knows the format, else its text. */
 function procJson(k: Kernel, path: string): unknown {
   const text = k.proc.read(path);
-  if (path === '/proc/slabinfo') return { path, caches: slabinfoRows(k.slab) };
+  if (path === '/proc/slabinfo') return { path, caches: k.inspect.slabinfo().map(({ id: _id, cacheKb: _kb, use: _use, ...row }) => row) };
   if (path === '/proc/buddyinfo') return { path, zones: buddyinfoData(k) };
   if (path === '/proc/vmstat') {
     const counters: Record<string, number> = {};
@@ -290,7 +289,7 @@ addWorkloadOptions(addMachineOptions(program.command('whatis').argument('<addr..
   .addHelpText('after', example('kmem whatis ffff888003a41040', 'kmem whatis 0x3a41040 --slub-debug U --json'))
   .action(async (addrs: string[], o: WorkloadOpts, cmd: Command) => {
     const m = await runMachine(o, cmd);
-    const results = addrs.map((a) => whatis(m.k, parseAddress(a, m.k.phys.size)));
+    const results = addrs.map((a) => whatis(m.k, parseAddress(a, m.k.inspect.memory)));
     if (o.json) printJson(results.length === 1 ? results[0] : results);
     else print(results.map((r) => formatWhatis(m.k, r)).join('\n'));
   });

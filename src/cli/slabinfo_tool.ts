@@ -21,7 +21,6 @@
  */
 
 import type { Kernel } from '../kernel.js';
-import { slabAttr } from '../proc/slabinfo.js';
 import { statNames } from '../slub/slab.js';
 
 const PAGE_SIZE = 4096;
@@ -65,13 +64,11 @@ function num(text: string | undefined): number {
 
 /** Every cache's attributes, as read_slab_dir() collects them. */
 export function readSlabCaches(k: Kernel): SlabinfoCache[] {
-  const sc = k.slab;
   const out: SlabinfoCache[] = [];
-  for (const id of sc.slabCaches) {
-    const info = k.slub.caches[id]!;
-    const a = (attr: string) => num(slabAttr(sc, id, attr));
-    const refs = 1 + info.aliases.length;
-    const name = info.sysfsName.startsWith(':') && refs === 1 ? info.name : info.sysfsName;
+  for (const id of k.inspect.cacheIds()) {
+    // read_slab_dir(): every attribute from the cache's /sys/kernel/slab directory.
+    const { dir, name } = k.inspect.slabSysfs(id);
+    const a = (attr: string) => num(sysRead(k, `/sys/kernel/slab/${dir}/${attr}`));
     const stats: Record<string, number> = {};
     for (const s of statNames) stats[s] = a(s);
     const c: SlabinfoCache = {
@@ -306,6 +303,16 @@ export function findSlabCache(k: Kernel, name: string): SlabinfoCache | undefine
   if (direct) return direct;
   const id = k.kmemCacheByName(name);
   if (id < 0) return undefined;
-  const info = k.slub.caches[id]!;
-  return caches.find((c) => c.name === info.name || c.name === info.sysfsName);
+  const sysfs = k.inspect.slabSysfs(id);
+  const own = k.inspect.cacheName(id);
+  return caches.find((c) => c.name === own || c.name === sysfs.dir);
+}
+
+/** A sysfs file's text, or undefined where the kernel has no such file. */
+function sysRead(k: Kernel, path: string): string | undefined {
+  try {
+    return k.sys.read(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -17,7 +17,6 @@
  */
 
 import type { Kernel } from '../kernel.js';
-import { slabinfoRows } from '../proc/slabinfo.js';
 
 const PAGE_SIZE = 4096;
 
@@ -72,7 +71,7 @@ export function slabtopData(k: Kernel): { summary: SlabtopSummary; rows: Slabtop
     avgObjSize: 0,
     maxObjSize: 0,
   };
-  for (const r of slabinfoRows(k.slab)) {
+  for (const r of k.inspect.slabinfo()) {
     const row: SlabtopRow = {
       name: r.name,
       objs: r.numObjs,

@@ -6,7 +6,6 @@
  */
 
 import type { Kernel } from '../kernel.js';
-import { MAX_NR_ZONES, NR_PAGE_ORDERS, Z_MANAGED, zoneNames } from '../page_alloc/mmzone.js';
 import { formatRow, SLABTOP_HEADER, type SlabtopRow, slabtopData, sortRows } from './slabtop.js';
 
 /** The first line of each report block in a part of the log. */
@@ -33,9 +32,9 @@ export interface MemorySummary {
 export function memorySummary(k: Kernel): MemorySummary {
   let free = 0;
   let managed = 0;
-  for (let z = 0; z < MAX_NR_ZONES; z++) {
-    free += k.pageAlloc.zones.get(z, 4) + k.pageAlloc.pcpPages(z);
-    managed += k.pageAlloc.zones.get(z, Z_MANAGED);
+  for (const z of k.inspect.zones()) {
+    free += z.free + z.pcpPages;
+    managed += z.managed;
   }
   const rcl = k.slabPages(true);
   const unrcl = k.slabPages(false);
@@ -58,11 +57,7 @@ export interface BuddyZone {
 /** /proc/buddyinfo as numbers. */
 export function buddyinfoData(k: Kernel): BuddyZone[] {
   const out: BuddyZone[] = [];
-  const zs = k.pageAlloc.zones;
-  for (let z = 0; z < MAX_NR_ZONES; z++) {
-    if (!zs.populated(z)) continue;
-    out.push({ node: 0, zone: zoneNames[z]!, free: Array.from(zs.nrFree.subarray(z * NR_PAGE_ORDERS, (z + 1) * NR_PAGE_ORDERS)) });
-  }
+  for (const z of k.inspect.zones()) out.push({ node: 0, zone: z.name, free: z.nrFree });
   return out;
 }
 
@@ -100,7 +95,7 @@ export function runSummary(k: Kernel, bootLog: readonly string[], workload: stri
   const log = k.dmesg();
   const after = linesAfterBoot(log, bootLog);
   return {
-    machine: { memory: k.phys.size, cpus: k.cpus, seed: k.seed, kasan: (k as { kasan?: unknown }).kasan != null, workload, steps },
+    machine: { memory: k.inspect.memory, cpus: k.cpus, seed: k.seed, kasan: k.inspect.kasanEnabled, workload, steps },
     dmesg: { boot: [...bootLog], after, wrapped: after.length === log.length && bootLog.length > 0 },
     memory: memorySummary(k),
     topCaches: topCaches(k, 10),

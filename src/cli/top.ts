@@ -17,7 +17,6 @@
 
 import pc from 'picocolors';
 import type { Kernel } from '../kernel.js';
-import { C_ALLOCS, C_FIELDS, C_FREES, C_SIZE } from '../slub/slab.js';
 import type { Machine } from './machine.js';
 import { formatRow, formatSummary, isSortKey, SLABTOP_HEADER, slabtopData, sortRows } from './slabtop.js';
 
@@ -44,30 +43,31 @@ export interface RateRow {
 
 /** Per-cache cumulative allocation and free counts, by cache id. */
 function counters(k: Kernel): Map<number, [number, number]> {
-  const cf = k.slub.cf;
   const m = new Map<number, [number, number]>();
-  for (const id of k.slab.slabCaches) m.set(id, [cf[id * C_FIELDS + C_ALLOCS]!, cf[id * C_FIELDS + C_FREES]!]);
+  for (const id of k.inspect.cacheIds()) {
+    const c = k.inspect.cacheCounters(id);
+    m.set(id, [c.allocs, c.frees]);
+  }
   return m;
 }
 
 /** Rates between two counter snapshots `secs` apart, busiest first. */
 export function rateRows(k: Kernel, before: Map<number, [number, number]>, after: Map<number, [number, number]>, secs: number): RateRow[] {
   const rows: RateRow[] = [];
-  const cf = k.slub.cf;
   const active = new Map(slabtopData(k).rows.map((r) => [r.name, r.active]));
   for (const [id, [a, f]] of after) {
     const [a0, f0] = before.get(id) ?? [0, 0];
-    const info = k.slub.caches[id];
-    if (info === undefined) continue;
+    const name = k.inspect.cacheIds().includes(id) ? k.inspect.cacheName(id) : null;
+    if (name === null) continue;
     const da = a - a0;
     const df = f - f0;
     if (da === 0 && df === 0) continue;
     rows.push({
-      name: info.name,
+      name,
       allocsPerSec: da / secs,
       freesPerSec: df / secs,
-      bytesPerSec: (da * cf[id * C_FIELDS + C_SIZE]!) / secs,
-      active: active.get(info.name) ?? 0,
+      bytesPerSec: (da * k.inspect.cacheGeometry(id).size) / secs,
+      active: active.get(name) ?? 0,
     });
   }
   return rows.sort((x, y) => y.allocsPerSec + y.freesPerSec - (x.allocsPerSec + x.freesPerSec) || (x.name < y.name ? -1 : 1));

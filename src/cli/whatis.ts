@@ -10,12 +10,11 @@
  * ffff888000000000 + physical) or as physical addresses.
  */
 
+import { OBJ_FREE_CPU, OBJ_FREE_SLAB, OBJ_QUARANTINED } from '../inspect.js';
 import type { Kernel } from '../kernel.js';
 import { PAGE_OFFSET, PAGE_SIZE } from '../memory/memblock.js';
-import { PG_head, PGTY_buddy, PGTY_large_kmalloc, PGTY_slab, pageflagNames, pageTypeNames } from '../memory/page.js';
-import { MAX_NR_ZONES, MAX_PAGE_ORDER, migratetypeNames, Z_SPANNED, Z_START_PFN, zoneNames } from '../page_alloc/mmzone.js';
-import { NR_PCP_LISTS } from '../page_alloc/page_alloc.js';
-import { C_FIELDS, C_NR_SLABS, C_OBJECT_SIZE, C_OBJECTS, C_ORDER, C_RED_LEFT_PAD, C_SIZE, C_TOTAL_OBJECTS, MAX_CACHES } from '../slub/slab.js';
+import { pageflagNames } from '../memory/page.js';
+import { MAX_PAGE_ORDER, migratetypeNames, zoneNames } from '../page_alloc/mmzone.js';
 import { UsageError } from './machine.js';
 
 const VMEMMAP_START = 0xffffea0000000000n;
@@ -87,135 +86,98 @@ export interface WhatisResult {
   largeKmalloc?: { head: string; order: number; requested: number; offset: number };
 }
 
-/** The free objects of a slab: its own freelist, plus the cpu freelist of a CPU that owns it. */
-function freeObjects(k: Kernel, s: number, slab: number): { free: Set<number>; cpu: number | null } {
-  const slub = k.slub;
-  const free = new Set<number>();
-  const limit = k.pages.slabObjects[slab]!;
-  for (let o = slub.slabFreelist(s, slab); o !== 0 && free.size <= limit; o = slub.getFreepointer(s, o)) free.add(o);
-  let owner: number | null = null;
-  for (let cpu = 0; cpu < k.cpus; cpu++) {
-    const i = cpu * MAX_CACHES + s;
-    if (slub.st.cpuSlab[i] !== slab) continue;
-    owner = cpu;
-    for (let o = slub.st.cpuFreelist[i]!; o !== 0 && free.size <= limit; o = slub.getFreepointer(s, o)) free.add(o);
-  }
-  return { free, cpu: owner };
-}
-
 /** The free buddy block holding pfn: its head and order, or null. */
 function buddyBlock(k: Kernel, pfn: number): { head: number; order: number } | null {
-  const p = k.pages;
   for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
     const h = pfn & ~((1 << o) - 1);
-    if (p.pageType[h] === PGTY_buddy && p.order[h]! >= o && pfn < h + (1 << p.order[h]!)) return { head: h, order: p.order[h]! };
+    const pg = k.inspect.page(h);
+    if (pg.type === 'buddy' && pg.order >= o && pfn < h + (1 << pg.order)) return { head: h, order: pg.order };
   }
   return null;
 }
 
 /** The pcp list holding a block that contains pfn: head, order, CPU; or null. */
 function pcpBlock(k: Kernel, pfn: number): { head: number; order: number; cpu: number } | null {
-  const pa = k.pageAlloc;
-  for (let cpu = 0; cpu < k.cpus; cpu++) {
-    for (let z = 0; z < MAX_NR_ZONES; z++) {
-      const base = (cpu * MAX_NR_ZONES + z) * NR_PCP_LISTS;
-      for (let li = 0; li < NR_PCP_LISTS; li++) {
-        const order = Math.floor(li / 3);
-        for (let h = pa.pcpHead[base + li]!; h >= 0; h = k.pages.next[h]!) {
-          if (pfn >= h && pfn < h + (1 << order)) return { head: h, order, cpu };
-        }
-      }
-    }
-  }
-  return null;
+  const place = k.inspect.pcpPlace(pfn);
+  // pcp blocks are naturally aligned buddy blocks: the head is pfn rounded down to the order.
+  return place === null ? null : { head: pfn & ~((1 << place.order) - 1), order: place.order, cpu: place.cpu };
 }
 
-function zoneOf(k: Kernel, pfn: number): number {
-  const zs = k.pageAlloc.zones;
-  for (let z = 0; z < MAX_NR_ZONES; z++) {
-    if (!zs.populated(z)) continue;
-    const start = zs.get(z, Z_START_PFN);
-    if (pfn >= start && pfn < start + zs.get(z, Z_SPANNED)) return z;
-  }
-  return -1;
-}
-
-/** Resolve a physical address. */
+/** Resolve a physical address, through k.inspect's read-only snapshots. */
 export function whatis(k: Kernel, phys: number): WhatisResult {
   const pfn = Math.floor(phys / PAGE_SIZE);
-  const p = k.pages;
-  const z = zoneOf(k, pfn);
-  const flags = p.flags[pfn]!;
+  const sp = k.inspect.structPage(pfn);
+  const z = sp.zone;
   const r: WhatisResult = {
     address: virt(phys),
     physical: `0x${phys.toString(16)}`,
     pfn,
-    zone: z >= 0 ? zoneNames[z]! : null,
+    zone: z >= 0 ? (zoneNames[z] ?? null) : null,
     page: pageAddr(pfn),
-    pageFlags: pageflagNames.filter(([bit]) => flags & (1 << bit)).map(([, n]) => n),
-    migratetype: z >= 0 ? (migratetypeNames[k.pageAlloc.getPageblockMigratetype(pfn)] ?? null) : null,
+    pageFlags: pageflagNames.filter(([bit]) => sp.flags & (1 << bit)).map(([, n]) => n),
+    migratetype: z >= 0 ? (migratetypeNames[sp.migratetype] ?? null) : null,
     state: 'allocated',
   };
   if (z < 0) {
     r.state = 'reserved';
     return r;
   }
-  const head = p.compoundHead(pfn);
-  const type = p.pageType[head]!;
-  if (type === PGTY_slab) {
-    const s = p.slabCache[head]!;
-    const cf = k.slub.cf;
-    const row = s * C_FIELDS;
-    const size = cf[row + C_SIZE]!;
-    const base = head * PAGE_SIZE + cf[row + C_RED_LEFT_PAD]!;
-    const slotStart = head * PAGE_SIZE;
-    const objects = p.slabObjects[head]!;
+  const head = sp.compoundHead >= 0 ? sp.compoundHead : pfn;
+  const headPage = k.inspect.page(head);
+  if (sp.slab !== null) {
+    const s = sp.slab.cache;
+    const g = k.inspect.cacheGeometry(s);
+    const counters = k.inspect.cacheCounters(s);
+    const slab = k.inspect.slab(s, sp.slab.head);
+    const size = g.size;
+    const slotStart = slab.pfn * PAGE_SIZE;
+    const base = slotStart + g.redLeftPad;
+    const objects = slab.objects;
     let index = Math.floor((phys - slotStart) / size);
     if (index >= objects) index = objects - 1;
     const obj = base + index * size;
     const offset = phys - obj;
-    const objectSize = cf[row + C_OBJECT_SIZE]!;
     const region =
       phys >= slotStart + objects * size
         ? 'slab padding (after the last object)'
         : offset < 0
           ? 'left red zone'
-          : offset < objectSize
+          : offset < g.objectSize
             ? 'object'
             : 'after the object (red zone, free pointer, tracks or padding)';
-    const { free, cpu } = freeObjects(k, s, head);
-    const info = k.slub.caches[s]!;
-    const tracks = k.slub.debug?.printTracking(s, obj) ?? [];
+    const state = slab.states[index];
+    const free = state === OBJ_FREE_CPU || state === OBJ_FREE_SLAB;
+    const freeCount = slab.states.filter((x) => x === OBJ_FREE_CPU || x === OBJ_FREE_SLAB).length;
     r.state = 'slab';
     r.slab = {
-      cache: info.name,
-      objectSize,
+      cache: g.name,
+      objectSize: g.objectSize,
       slotSize: size,
-      objectsPerSlab: cf[row + C_OBJECTS]!,
-      order: cf[row + C_ORDER]!,
-      cacheAllocated: k.slab.liveObjects(s),
-      cacheTotal: cf[row + C_TOTAL_OBJECTS]!,
-      cacheSlabs: cf[row + C_NR_SLABS]!,
-      slab: pageAddr(head),
-      memory: virt(head * PAGE_SIZE),
-      inuse: objects - free.size,
+      objectsPerSlab: g.objects,
+      order: g.order,
+      cacheAllocated: k.inspect.liveObjects(s),
+      cacheTotal: counters.totalObjects,
+      cacheSlabs: counters.nrSlabs,
+      slab: pageAddr(slab.pfn),
+      memory: virt(slotStart),
+      inuse: objects - freeCount,
       objects,
-      frozen: k.slub.slabFrozen(head),
-      cpuSlabOf: cpu,
+      frozen: slab.frozen,
+      cpuSlabOf: slab.where === 'cpu' ? slab.cpu : null,
       object: virt(obj),
       index,
       offset,
       region,
-      free: free.has(obj),
-      quarantined: k.kasan?.quarantine.contains(obj) === true,
-      tracks,
+      free,
+      quarantined: state === OBJ_QUARANTINED,
+      tracks: k.inspect.objectTracks(s, obj),
     };
     return r;
   }
-  if (type === PGTY_large_kmalloc) {
-    const order = p.order[head]!;
+  if (headPage.type === 'large_kmalloc') {
+    const order = headPage.order;
     r.state = 'large_kmalloc';
-    r.largeKmalloc = { head: virt(head * PAGE_SIZE), order, requested: p.index[head]!, offset: phys - head * PAGE_SIZE };
+    r.largeKmalloc = { head: virt(head * PAGE_SIZE), order, requested: sp.largeKmallocSize, offset: phys - head * PAGE_SIZE };
     r.block = { head, order };
     return r;
   }
@@ -231,15 +193,16 @@ export function whatis(k: Kernel, phys: number): WhatisResult {
     r.block = pcp;
     return r;
   }
-  if (p.refcount[head]! > 0) {
-    r.block = { head, order: p.flags[head]! & (1 << PG_head) || head === pfn ? p.order[head]! : 0 };
+  if (headPage.refcount > 0) {
+    r.block = { head, order: k.inspect.structPage(head).isHead || head === pfn ? headPage.order : 0 };
     r.state = 'allocated';
   } else {
     // a tail page of a non-compound block: walk back to a head with a refcount
     for (let o = 1; o <= MAX_PAGE_ORDER; o++) {
       const h = pfn & ~((1 << o) - 1);
-      if (p.refcount[h]! > 0 && p.order[h]! >= o && pfn < h + (1 << p.order[h]!)) {
-        r.block = { head: h, order: p.order[h]! };
+      const pg = k.inspect.page(h);
+      if (pg.refcount > 0 && pg.order >= o && pfn < h + (1 << pg.order)) {
+        r.block = { head: h, order: pg.order };
         break;
       }
     }
@@ -288,11 +251,11 @@ export function formatWhatis(k: Kernel, r: WhatisResult): string {
     L.push(`${r.address}: ${what}`, '');
   }
   L.push('      PAGE        PHYSICAL      MAPPING       INDEX CNT FLAGS');
-  const p = k.pages;
-  const type = p.pageType[p.compoundHead(r.pfn)]!;
-  const names = [...r.pageFlags, ...(p.head[r.pfn]! >= 0 ? ['tail'] : []), ...(type ? [pageTypeNames[type] ?? ''] : [])];
+  const sp = k.inspect.structPage(r.pfn);
+  const type = k.inspect.page(r.pfn).type;
+  const names = [...r.pageFlags, ...(sp.compoundHead >= 0 ? ['tail'] : []), ...(type !== '' ? [type] : [])];
   L.push(
-    `${r.page.padStart(16)}  ${(r.pfn * PAGE_SIZE).toString(16).padStart(8)}                0  ${String(p.index[r.pfn]).padStart(10)} ${String(Math.max(0, p.refcount[r.pfn]!)).padStart(2)} ${p.flags[r.pfn]!.toString(16)} ${names.join(',')}`,
+    `${r.page.padStart(16)}  ${(r.pfn * PAGE_SIZE).toString(16).padStart(8)}                0  ${String(sp.index).padStart(10)} ${String(Math.max(0, sp.refcount)).padStart(2)} ${sp.flags.toString(16)} ${names.join(',')}`,
   );
   L.push(`ZONE: ${r.zone ?? '-'}  MIGRATETYPE: ${r.migratetype ?? '-'}  PFN: 0x${r.pfn.toString(16)}`);
   return `${L.join('\n')}\n`;

@@ -24,7 +24,6 @@ import {
   GFP_KERNEL,
   GFP_TRANSHUGE_LIGHT,
 } from '../page_alloc/gfp.js';
-import { MAX_NR_ZONES, Z_MANAGED } from '../page_alloc/mmzone.js';
 import { generatorWorkload, rnd, rndInt, takeRandom, type Workload, type WorkloadSteps } from './workload.js';
 
 interface Block {
@@ -40,7 +39,7 @@ export interface FragmentStats {
 
 export function* fragmentSteps(k: Kernel, stats: FragmentStats = { highOrderTries: 0, highOrderFailures: 0 }): WorkloadSteps {
   let managed = 0;
-  for (let z = 0; z < MAX_NR_ZONES; z++) managed += k.pageAlloc.zones.get(z, Z_MANAGED);
+  for (const z of k.inspect.zones()) managed += z.managed;
   const target = Math.floor(managed * 0.5);
   const movable: Block[] = [];
   const kernel: Block[] = [];
