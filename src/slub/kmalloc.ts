@@ -295,10 +295,19 @@ export class Kmalloc {
 
   /**
    * kmem_cache_alloc_bulk(): fill out[0..n) or free what was taken and return
-   * 0. Objects come off the cpu freelist one after another with a single tid
-   * bump for the batch; an empty freelist takes ___slab_alloc for one object.
+   * 0. Objects come off the cpu freelist one after another; an empty
+   * freelist takes ___slab_alloc for one object. They are gathered in
+   * bulkTaken first and copied to out only when all n are there, so nothing
+   * the caller's array does (frozen, a Proxy, a setter that throws) can lose
+   * an object: whatever stops the batch, __kmem_cache_free_bulk() gives back
+   * everything taken, before the post-alloc hooks (KASAN never saw them).
    */
   allocBulk(s: number, gfp: number, n: number, out: Uint32Array | number[]): number {
+    if (Array.isArray(out) && n > 0 && (Object.isFrozen(out) || (out.length < n && !Object.isExtensible(out)))) {
+      throw new TypeError(`out: the array can't take ${n} entries (frozen, sealed or not extensible)`);
+    }
+    if (this.bulkTaken.length < n) this.bulkTaken = new Uint32Array(n);
+    const taken = this.bulkTaken;
     const slub = this.slub;
     const freelist = slub.cpuFreelist;
     const cf = this.cf;
@@ -307,29 +316,58 @@ export class Kmalloc {
     const u32 = slub.u32;
     const fpOff = cf[r + CF.OFFSET]!;
     const xorLo = cf[r + CF.XOR_LO]!;
-    for (let k = 0; k < n; k++) {
-      let obj = freelist[i]!;
-      if (obj !== 0) {
-        freelist[i] = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
-        if (slub.statsOn) slub.stat(s, SlubStat.ALLOC_FASTPATH);
-      } else {
-        slub.cpuTid[i] = slub.cpuTid[i]! + 1;
-        obj = slub.slabAllocSlow(s, gfp, i);
-        if (obj === 0) {
-          for (let j = 0; j < k; j++) this.cacheFree(s, out[j]!);
-          return 0;
+    let k = 0;
+    try {
+      for (; k < n; k++) {
+        let obj = freelist[i]!;
+        if (obj !== 0) {
+          freelist[i] = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
+          if (slub.statsOn) slub.stat(s, SlubStat.ALLOC_FASTPATH);
+        } else {
+          obj = slub.slabAllocSlow(s, gfp, i);
+          if (obj === 0) {
+            this.bulkUndo(s, taken, k);
+            return 0;
+          }
         }
+        taken[k] = obj;
       }
-      out[k] = obj;
+    } catch (e) {
+      // A constructor threw while a new slab was set up (newSlab gave its pages back).
+      this.bulkUndo(s, taken, k);
+      throw e;
     }
-    slub.cpuTid[i] = slub.cpuTid[i]! + 1;
+    try {
+      for (let j = 0; j < n; j++) out[j] = taken[j]!;
+    } catch (e) {
+      this.bulkUndo(s, taken, n);
+      throw e;
+    }
     cf[r + CF.ALLOCS]! += n;
-    if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, out);
+    if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, taken);
     return n;
   }
 
+  /** Objects a bulk allocation collected, before they go to the caller's array. */
+  private bulkTaken = new Uint32Array(64);
+
+  /**
+   * __kmem_cache_free_bulk() on the error path of kmem_cache_alloc_bulk():
+   * the objects taken so far go straight back with do_slab_free, without the
+   * free hooks, as the post-alloc hooks never ran on them. They count as
+   * allocated and freed (slabtop's rates), as they were.
+   */
+  private bulkUndo(s: number, taken: Uint32Array, k: number): void {
+    const slub = this.slub;
+    slub.cf[s * CF.FIELDS + CF.ALLOCS]! += k;
+    for (let j = k - 1; j >= 0; j--) {
+      const obj = taken[j]!;
+      slub.doSlabFree(s, slub.virtToSlab(obj), obj);
+    }
+  }
+
   /** slab_post_alloc_hook() for a batch: __GFP_ZERO and the KASAN hook. */
-  private bulkPostAlloc(s: number, gfp: number, n: number, out: Uint32Array | number[]): void {
+  private bulkPostAlloc(s: number, gfp: number, n: number, out: Uint32Array): void {
     const objSize = this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     const hook = this.slub.hooks.slabAlloc;
     for (let k = 0; k < n; k++) {

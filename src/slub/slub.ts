@@ -349,11 +349,34 @@ export class Slub {
     if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, base, bytes);
     // slub_debug: setup_slab_debug() and setup_object_debug() (poison, red zones, tracks).
     if (cf[r + CF.DEBUG] !== 0) this.debug!.setupSlab(s, pfn);
-    const size = cf[r + CF.SIZE]!;
-    const first = base + cf[r + CF.RED_LEFT_PAD]!;
-    // Link the freelist: in order, or through the shuffled sequence.
-    const seq = this.freelistRandom && objects >= 2 ? info.randomSeq : null;
+    // Link the freelist: in order, or through the shuffled sequence. A
+    // constructor that throws (the kernel's can't) gives the pages back
+    // before the exception goes on: nothing was counted yet.
     let head: number;
+    try {
+      head = this.linkFreelist(s, info, pfn, objects);
+    } catch (e) {
+      this.freeSlabPages(pfn, order);
+      throw e;
+    }
+    this.setSlabCounters(s, pfn, head, 0, false);
+    // inc_slabs_node() and the vmstat slab accounting.
+    cf[r + CF.NR_SLABS]!++;
+    cf[r + CF.TOTAL_OBJECTS]! += objects;
+    if (this.isReclaimable(s)) this.slabPagesReclaimable += 1 << order;
+    else this.slabPagesUnreclaimable += 1 << order;
+    this.stat(s, SlubStat.ALLOC_SLAB);
+    return pfn;
+  }
+
+  /** The new slab's freelist, with setup_object() (the ctor) on each object: returns the first. */
+  private linkFreelist(s: number, info: CacheInfo, pfn: number, objects: number): number {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const size = cf[r + CF.SIZE]!;
+    const first = pfn * 4096 + cf[r + CF.RED_LEFT_PAD]!;
+    let head: number;
+    const seq = this.freelistRandom && objects >= 2 ? info.randomSeq : null;
     if (seq === null) {
       head = first;
       for (let i = 0; i < objects; i++) {
@@ -383,14 +406,19 @@ export class Slub {
       }
       this.setFreepointer(s, cur, 0);
     }
-    this.setSlabCounters(s, pfn, head, 0, false);
-    // inc_slabs_node() and the vmstat slab accounting.
-    cf[r + CF.NR_SLABS]!++;
-    cf[r + CF.TOTAL_OBJECTS]! += objects;
-    if (this.isReclaimable(s)) this.slabPagesReclaimable += 1 << order;
-    else this.slabPagesUnreclaimable += 1 << order;
-    this.stat(s, SlubStat.ALLOC_SLAB);
-    return pfn;
+    return head;
+  }
+
+  /** A slab's pages back to the buddy allocator, its struct slab fields cleared. */
+  private freeSlabPages(pfn: number, order: number): void {
+    const p = this.pages;
+    p.pageType[pfn] = PGTY.NONE;
+    p.slabCache[pfn] = -1;
+    p.slabCounters[pfn] = 0;
+    p.slabObjects[pfn] = 0;
+    p.slabNext[pfn] = -1;
+    p.flags[pfn]! &= ~(1 << PG.workingset);
+    this.pa.freePagesPfn(pfn, order);
   }
 
   /** setup_object(): the constructor, if any, on a fresh object. */
@@ -422,13 +450,7 @@ export class Slub {
     cf[r + CF.TOTAL_OBJECTS]! -= p.slabObjects[pfn]!;
     if (this.isReclaimable(s)) this.slabPagesReclaimable -= 1 << order;
     else this.slabPagesUnreclaimable -= 1 << order;
-    p.pageType[pfn] = PGTY.NONE;
-    p.slabCache[pfn] = -1;
-    p.slabCounters[pfn] = 0;
-    p.slabObjects[pfn] = 0;
-    p.slabNext[pfn] = -1;
-    p.flags[pfn]! &= ~(1 << PG.workingset);
-    this.pa.freePagesPfn(pfn, order);
+    this.freeSlabPages(pfn, order);
   }
 
   // ───────────────────────── allocation ─────────────────────────
