@@ -382,12 +382,14 @@ export class Kmalloc {
   // kernel's permutation of the entries.
   private bulkHeads = new Int32Array(64);
   private bulkOrder = new Int32Array(64);
+  /** Each entry of the caller's array, read once: a getter or Proxy can't change it between the check and the free. */
+  private bulkAddrs = new Uint32Array(64);
 
   /**
    * kmem_cache_free_bulk(): build_detached_freelist() takes the last object,
    * gathers the others of the same slab (giving up after 3 misses in a row),
    * and frees each group with one do_slab_free of the whole chain. Every
-   * address is checked before anything is freed.
+   * address is read once and checked before anything is freed.
    */
   freeBulk(s: number, addrs: ArrayLike<number>): void {
     const slub = this.slub;
@@ -395,8 +397,10 @@ export class Kmalloc {
     if (this.bulkHeads.length < n) {
       this.bulkHeads = new Int32Array(n);
       this.bulkOrder = new Int32Array(n);
+      this.bulkAddrs = new Uint32Array(n);
     }
     const heads = this.bulkHeads;
+    const objs = this.bulkAddrs;
     const memSize = this.memSize;
     const pageHead = this.pageHead;
     const slabCache = this.slabCache;
@@ -415,6 +419,7 @@ export class Kmalloc {
       const a = addrs[k]!;
       if (typeof a !== 'number' || a >>> 0 !== a || a >= memSize) this.checkAddr(a, `addrs[${k}]`);
       const obj = a >>> 0;
+      objs[k] = obj;
       // slab_cache >= 0 stands for PageSlab, as in kfree; then the object
       // start test of isObjectStart (offsets past 2^15 fail it here and take
       // the one-by-one path, which knows them).
@@ -435,7 +440,7 @@ export class Kmalloc {
     while (left > 0) {
       const first = order[--left]!;
       const head = heads[first]!;
-      const obj = addrs[first]! >>> 0;
+      const obj = objs[first]!;
       if (head === BulkEntry.OTHER) {
         // NULL is skipped; anything but a plain object of this cache takes
         // the one-by-one path, which reports what is wrong with it.
@@ -453,7 +458,7 @@ export class Kmalloc {
           if (--lookahead === 0) break;
           continue;
         }
-        const o = addrs[e]! >>> 0;
+        const o = objs[e]!;
         same--;
         if (j !== same) {
           order[j] = order[same]!;
