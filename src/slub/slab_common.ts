@@ -113,7 +113,16 @@ export class SlabCommon {
   readonly slabCaches: number[] = [];
   /** kmalloc_caches[type][index] -> cache id, -1 where none. */
   readonly kmallocCaches: Int32Array;
-  private readonly byName = new Map<string, number>();
+  /**
+   * Name -> the caches of that name, oldest first. The kernel lets two
+   * caches share a name (nothing in kmem_cache_create() checks); sysfs then
+   * shows the newest (sysfs_slab_add() and sysfs_slab_alias() first remove
+   * whatever had the name). kmem looks names up the same way, newest first,
+   * and when the newest is destroyed the older one is found again (the
+   * kernel's sysfs would have lost it for good: kmem never loses a kmalloc
+   * cache's name).
+   */
+  private readonly byName = new Map<string, number[]>();
   private freeIds: number[] = [];
   /** The kmem_cache and kmem_cache_node caches, once bootstrapped. */
   private kmemCacheId = -1;
@@ -227,7 +236,7 @@ export class SlabCommon {
         this.cf[r + C_OBJECT_SIZE] = Math.max(this.cf[r + C_OBJECT_SIZE]!, size);
         this.cf[r + C_INUSE] = Math.max(this.cf[r + C_INUSE]!, (size + 7) & ~7);
         this.slub.caches[alias]!.aliases.push(name);
-        this.byName.set(name, alias);
+        this.nameAdd(name, alias);
         return alias;
       }
     }
@@ -359,7 +368,7 @@ export class SlabCommon {
     // sysfs_slab_add(): a mergeable cache lives under its unique id.
     if (!this.unmergeable(id)) info.sysfsName = createUniqueId(g.flags, g.size);
     this.slabCaches.push(id);
-    this.byName.set(name, id);
+    this.nameAdd(name, id);
     if (this.kmemCacheId >= 0) this.allocDescriptors(id);
     return id;
   }
@@ -387,14 +396,30 @@ export class SlabCommon {
     }
   }
 
-  /** A cache by name (aliases resolve to their target). */
+  /** A cache by name (aliases resolve to their target); the newest of that name. */
   findByName(name: string): number {
-    return this.byName.get(name) ?? -1;
+    const ids = this.byName.get(name);
+    return ids === undefined ? -1 : ids[ids.length - 1]!;
   }
 
   /** All names that resolve to a cache, with the cache they resolve to. */
   names(): [string, number][] {
-    return [...this.byName.entries()];
+    return [...this.byName.entries()].map(([n, ids]) => [n, ids[ids.length - 1]!]);
+  }
+
+  private nameAdd(name: string, id: number): void {
+    const ids = this.byName.get(name);
+    if (ids === undefined) this.byName.set(name, [id]);
+    else ids.push(id);
+  }
+
+  /** A destroyed cache's names no longer lead to it; an older cache of the same name is found again. */
+  private nameRemove(name: string, id: number): void {
+    const ids = this.byName.get(name);
+    if (ids === undefined) return;
+    const left = ids.filter((x) => x !== id);
+    if (left.length === 0) this.byName.delete(name);
+    else this.byName.set(name, left);
   }
 
   /** Throws unless id names a live cache. */
@@ -415,6 +440,14 @@ export class SlabCommon {
    */
   destroy(id: number): number {
     const r = id * C_FIELDS;
+    const info = this.slub.caches[id]!;
+    // create_kmalloc_cache() leaves refcount 1, so the kernel would shut a
+    // kmalloc cache down -- and free it, when empty -- while kmalloc_caches[]
+    // still points at it: the next kmalloc() of that size would use freed
+    // memory. kmem refuses instead, changing nothing.
+    if (info.isKmalloc) {
+      throw new RangeError(`cache: ${info.name} is a kmalloc cache; kmem_cache_destroy() would free it while kmalloc_caches[] still points at it`);
+    }
     if (--this.cf[r + C_REFCOUNT]! !== 0) return 0;
     if (this.slub.hooks.cacheShrink !== null) this.slub.hooks.cacheShrink(id);
     this.slub.flushAll(id);
@@ -429,8 +462,7 @@ export class SlabCommon {
     }
     const left = this.cf[r + C_NR_SLABS]! > 0 ? this.liveObjects(id) : 0;
     // list_del() and sysfs_slab_unlink(), with or without objects left.
-    const info = this.slub.caches[id]!;
-    for (const n of [info.name, ...info.aliases]) if (this.byName.get(n) === id) this.byName.delete(n);
+    for (const n of [info.name, ...info.aliases]) this.nameRemove(n, id);
     const at = this.slabCaches.indexOf(id);
     if (at >= 0) this.slabCaches.splice(at, 1);
     if (left > 0) return left;

@@ -134,3 +134,37 @@ describe('kmem_cache_free_bulk() reads each entry once', () => {
     expect(k.dmesg().join('\n')).not.toMatch(/BUG|WARNING/);
   });
 });
+
+describe('kmem_cache_destroy() of a kmalloc cache', () => {
+  it('is refused (kmalloc_caches[] would point at a freed cache), and kmalloc goes on', () => {
+    const k = boot({ memory: '16M', cpus: 2 });
+    const dma = k.kmemCacheByName('dma-kmalloc-512');
+    expect(() => k.kmemCacheDestroy(dma)).toThrow(RangeError);
+    expect(() => k.kmemCacheDestroy(dma)).toThrow(/^cache: dma-kmalloc-512 is a kmalloc cache/);
+    expect(k.kmemCacheByName('dma-kmalloc-512')).toBe(dma);
+    const p = k.kmalloc(500, 0x1 /* GFP_DMA */ | GFP_KERNEL);
+    expect(p).not.toBe(0);
+    expect(k.ksize(p)).toBe(512);
+    k.kfree(p);
+    expect(k.proc.read('/proc/slabinfo')).toMatch(/^dma-kmalloc-512 /m);
+  });
+});
+
+describe('a cache named like an existing one (kmem_cache_create() allows it)', () => {
+  it('kmalloc-64 by a user: both listed; the name finds the newest; the real one comes back', () => {
+    const k = boot({ memory: '16M', cpus: 2 });
+    const real = k.kmemCacheByName('kmalloc-64');
+    const mine = k.kmemCacheCreate('kmalloc-64', 64, { flags: 0 });
+    expect(mine).not.toBe(real);
+    // /proc/slabinfo walks slab_caches: two lines of that name.
+    expect(k.proc.read('/proc/slabinfo').match(/^kmalloc-64 /gm)).toHaveLength(2);
+    expect(k.kmemCacheByName('kmalloc-64')).toBe(mine);
+    k.kmemCacheDestroy(mine);
+    expect(k.kmemCacheByName('kmalloc-64')).toBe(real);
+    expect(k.sys.read('/sys/kernel/slab/kmalloc-64/usersize')).toBe('64\n');
+    expect(k.proc.read('/proc/slabinfo').match(/^kmalloc-64 /gm)).toHaveLength(1);
+    const p = k.kmalloc(64, GFP_KERNEL);
+    expect(k.slub.pages.slabCache[p >>> 12]).toBe(real);
+    k.kfree(p);
+  });
+});
