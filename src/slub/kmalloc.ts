@@ -483,7 +483,6 @@ export class Kmalloc {
       } else {
         slub.setFreepointer(s, obj, slub.cpuFreelist[i]!);
         slub.cpuFreelist[i] = dHead;
-        slub.cpuTid[i]!++;
         if (slub.statsOn) slub.stat(s, SlubStat.FREE_FASTPATH, cnt);
       }
     }

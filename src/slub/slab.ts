@@ -13,8 +13,12 @@
  *
  *   cpuFreelist  u32  the lockless freelist: next free object's address, 0 = NULL
  *   cpuSlab      i32  the cpu slab (pfn of its head page), -1 = none
- *   cpuTid       u32  transaction id, bumped by TID_STEP on every change
  *   cpuPartial   i32  first cpu partial slab (pfn), chained through slabNext
+ *
+ * The kernel's kmem_cache_cpu also has a tid, read and compared with
+ * this_cpu_cmpxchg_double() so that a preempted fast path notices the CPU
+ * changed under it. kmem's fast path runs to its end on one CPU, so there
+ * is no tid.
  *
  * A slot, as calculate_sizes() lays it out (offsets from the slot start):
  *
@@ -259,7 +263,6 @@ export class SlabState {
   readonly cf: Int32Array;
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
-  readonly cpuTid: Uint32Array;
   readonly cpuPartial: Int32Array;
   /** CONFIG_SLUB_STATS: [cpu][cache][item], empty when off. */
   readonly stats: Float64Array;
@@ -271,7 +274,6 @@ export class SlabState {
     const n = cpus * MAX_CACHES;
     this.cpuFreelist = new Uint32Array(new B(n * 4));
     this.cpuSlab = new Int32Array(new B(n * 4)).fill(-1);
-    this.cpuTid = new Uint32Array(new B(n * 4));
     this.cpuPartial = new Int32Array(new B(n * 4)).fill(-1);
     this.stats = new Float64Array(new B(slubStats ? n * NR_SLUB_STAT_ITEMS * 8 : 0));
   }

@@ -69,7 +69,6 @@ export class Slub {
   /** The kmem_cache_cpu arrays of st, held directly so the fast paths load one field each. */
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
-  readonly cpuTid: Uint32Array;
   readonly cpuPartial: Int32Array;
   // The struct slab arrays of pages, held directly for the same reason.
   readonly slabCounters: Uint32Array;
@@ -124,7 +123,6 @@ export class Slub {
     this.cf = this.st.cf;
     this.cpuFreelist = this.st.cpuFreelist;
     this.cpuSlab = this.st.cpuSlab;
-    this.cpuTid = this.st.cpuTid;
     this.cpuPartial = this.st.cpuPartial;
     this.slabCounters = pages.slabCounters;
     this.slabObjects = pages.slabObjects;
@@ -470,7 +468,6 @@ export class Slub {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     freelist[i] = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
-    this.cpuTid[i]!++;
     cf[r + CF.ALLOCS]!++;
     return obj;
   }
@@ -506,7 +503,6 @@ export class Slub {
   /** Take the cpu freelist's first object and make the rest the cpu freelist (load_freelist). */
   private loadFreelist(s: number, i: number, freelist: number): number {
     this.cpuFreelist[i] = this.getFreepointer(s, freelist);
-    this.cpuTid[i] = this.cpuTid[i]! + 1;
     return freelist;
   }
 
@@ -526,7 +522,6 @@ export class Slub {
         return this.loadFreelist(s, i, freelist);
       }
       this.cpuSlab[i] = -1;
-      this.cpuTid[i] = this.cpuTid[i]! + 1;
       this.stat(s, SlubStat.DEACTIVATE_BYPASS);
     }
     // new_slab: the cpu partial list.
@@ -621,7 +616,6 @@ export class Slub {
     }
     this.setFreepointer(s, obj, head);
     this.cpuFreelist[i] = obj;
-    this.cpuTid[i] = this.cpuTid[i]! + 1;
   }
 
   /**
@@ -649,7 +643,6 @@ export class Slub {
     }
     this.setFreepointerHardened(r, obj + cf[r + CF.OFFSET]!, head);
     this.cpuFreelist[i] = obj;
-    this.cpuTid[i]!++;
     return true;
   }
 
@@ -666,7 +659,6 @@ export class Slub {
     }
     this.setFreepointer(s, obj, head);
     this.cpuFreelist[i] = obj;
-    this.cpuTid[i] = this.cpuTid[i]! + 1;
     this.stat(s, SlubStat.FREE_FASTPATH);
   }
 
@@ -854,7 +846,6 @@ export class Slub {
       const freelist = this.cpuFreelist[i]!;
       this.cpuSlab[i] = -1;
       this.cpuFreelist[i] = 0;
-      this.cpuTid[i] = this.cpuTid[i]! + 1;
       this.deactivateSlab(s, slab, freelist);
       this.stat(s, SlubStat.CPUSLAB_FLUSH);
     }
