@@ -316,12 +316,16 @@ export class Kmalloc {
     const u32 = slub.u32;
     const fpOff = cf[r + CF.OFFSET]!;
     const xorLo = cf[r + CF.XOR_LO]!;
+    const slabShift = cf[r + CF.SLAB_SHIFT]!;
     let k = 0;
     try {
       for (; k < n; k++) {
         let obj = freelist[i]!;
         if (obj !== 0) {
-          freelist[i] = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
+          const next = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
+          // As slabAlloc: a pointer out of obj's slab block (NULL too) is checked.
+          if ((next ^ obj) >>> slabShift === 0) freelist[i] = next;
+          else slub.loadFreelist(s, i, obj);
           if (slub.statsOn) slub.stat(s, SlubStat.ALLOC_FASTPATH);
         } else {
           obj = slub.slabAllocSlow(s, gfp, i);

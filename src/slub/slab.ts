@@ -14,6 +14,7 @@
  *   cpuFreelist  u32  the lockless freelist: next free object's address, 0 = NULL
  *   cpuSlab      i32  the cpu slab (pfn of its head page), -1 = none
  *   cpuPartial   i32  first cpu partial slab (pfn), chained through slabNext
+ *   cpuBadFp*         a corrupt free pointer met on the cpu freelist (see below)
  *
  * The kernel's kmem_cache_cpu also has a tid, read and compared with
  * this_cpu_cmpxchg_double() so that a preempted fast path notices the CPU
@@ -97,7 +98,14 @@ export const enum CF {
    * big-endian is then this ^ &fp, with no byte swap at run time (hardened only).
    */
   FP_HI_BE = 32,
-  FIELDS = 33,
+  /**
+   * 12 + order: a slab is a naturally aligned block of 2^order pages, so a
+   * free pointer of the cache's slabs shares obj's bits from here up. The
+   * fast path pops only such a pointer ((next ^ obj) >>> SLAB_SHIFT === 0);
+   * anything else, NULL included, takes loadFreelist, which checks it.
+   */
+  SLAB_SHIFT = 33,
+  FIELDS = 34,
 }
 
 export const C_SIZE = CF.SIZE;
@@ -264,6 +272,13 @@ export class SlabState {
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
   readonly cpuPartial: Int32Array;
+  /**
+   * A cpu freelist whose next free pointer was found corrupt: 1 while the
+   * fault is pending (the kernel would fault on the next pop), with the
+   * decoded 64-bit pointer in cpuBadFp[2i] (low word) and [2i + 1] (high).
+   */
+  readonly cpuBadFpPending: Uint8Array;
+  readonly cpuBadFp: Uint32Array;
   /** CONFIG_SLUB_STATS: [cpu][cache][item], empty when off. */
   readonly stats: Float64Array;
 
@@ -275,6 +290,8 @@ export class SlabState {
     this.cpuFreelist = new Uint32Array(new B(n * 4));
     this.cpuSlab = new Int32Array(new B(n * 4)).fill(-1);
     this.cpuPartial = new Int32Array(new B(n * 4)).fill(-1);
+    this.cpuBadFpPending = new Uint8Array(new B(n));
+    this.cpuBadFp = new Uint32Array(new B(n * 8));
     this.stats = new Float64Array(new B(slubStats ? n * NR_SLUB_STAT_ITEMS * 8 : 0));
   }
 }

@@ -311,6 +311,7 @@ export class SlabCommon {
     cf[r + C_ALIGN] = g.align;
     cf[r + C_RED_LEFT_PAD] = g.redLeftPad;
     cf[r + C_ORDER] = g.order;
+    cf[r + CF.SLAB_SHIFT] = 12 + g.order;
     cf[r + C_OBJECTS] = g.objects;
     cf[r + C_MIN_ORDER] = g.minOrder;
     cf[r + C_MIN_OBJECTS] = g.minObjects;
@@ -480,7 +481,13 @@ export class SlabCommon {
     const st = this.slub.st;
     for (let cpu = 0; cpu < st.cpus; cpu++) {
       const i = cpu * MAX_CACHES + id;
-      for (let o = st.cpuFreelist[i]!; o !== 0; o = this.slub.getFreepointer(id, o)) free++;
+      // The cpu freelist as deactivate_slab() counts it: up to a free pointer SLUB could not have stored.
+      for (let o = st.cpuFreelist[i]!; o !== 0; ) {
+        free++;
+        const next = this.slub.getFreepointer(id, o);
+        if (!this.slub.freepointerValid(id, o, next)) break;
+        o = next;
+      }
       const cs = st.cpuSlab[i]!;
       if (cs >= 0) free += this.slub.pages.slabObjects[cs]! - this.slub.slabInuse(cs);
       for (let s = st.cpuPartial[i]!; s >= 0; s = this.slub.pages.slabNext[s]!) {

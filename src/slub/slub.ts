@@ -24,7 +24,8 @@ import { type PageArray, PG, PGTY, SlabWord } from '../memory/page.js';
 import { GFP_CONSTRAINT_MASK, GFP_RECLAIM_MASK, GFP_SLAB_BUG_MASK, Gfp } from '../page_alloc/gfp.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
-import { type CacheInfo, CF, DirectMap, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
+import { freepointerOops } from './oops.js';
+import { bswap32, type CacheInfo, CF, DirectMap, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
 import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 
 /** Hooks a KASAN or slub_debug machine installs at boot; null when off. */
@@ -467,7 +468,11 @@ export class Slub {
     if (obj === 0 || ((gfp & Gfp.ZERO) | this.allocHooked) !== 0) return this.slabAllocHooked(s, gfp, origSize);
     const cf = this.cf;
     const r = s * CF.FIELDS;
-    freelist[i] = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
+    const next = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
+    // Only a pointer into obj's own slab block is popped here; NULL (once a
+    // slab) and anything corrupt take loadFreelist, which checks it.
+    if ((next ^ obj) >>> cf[r + CF.SLAB_SHIFT]! !== 0) return this.slabAllocHooked(s, gfp, origSize);
+    freelist[i] = next;
     cf[r + CF.ALLOCS]!++;
     return obj;
   }
@@ -500,10 +505,72 @@ export class Slub {
     if (hook !== null) hook(s, obj, origSize, gfp);
   }
 
-  /** Take the cpu freelist's first object and make the rest the cpu freelist (load_freelist). */
-  private loadFreelist(s: number, i: number, freelist: number): number {
-    this.cpuFreelist[i] = this.getFreepointer(s, freelist);
+  /**
+   * Take the cpu freelist's first object and make the rest the cpu freelist
+   * (load_freelist), checking the free pointer it leaves there: NULL or an
+   * object of the same slab, stored as set_freepointer() stores it. A
+   * corrupt one (a use-after-free write) is not followed: the object still
+   * goes out, as in the kernel, and the fault the kernel takes on its next
+   * pop is left pending (cpuBadFpPending) for slabAllocSlow to report.
+   */
+  loadFreelist(s: number, i: number, freelist: number): number {
+    const next = this.getFreepointer(s, freelist);
+    if (!this.freepointerValid(s, freelist, next)) {
+      this.cpuFreelist[i] = 0;
+      this.st.cpuBadFpPending[i] = 1;
+      this.st.cpuBadFp[2 * i] = next;
+      this.st.cpuBadFp[2 * i + 1] = this.freepointerHi(s, freelist);
+      return freelist;
+    }
+    this.cpuFreelist[i] = next;
     return freelist;
+  }
+
+  /**
+   * Is next (obj's decoded free pointer) one SLUB could have stored: both
+   * words as set_freepointer() writes them, and NULL or an object start of
+   * obj's slab?
+   */
+  freepointerValid(s: number, obj: number, next: number): boolean {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const loc = obj + cf[r + CF.OFFSET]!;
+    if (cf[r + CF.XOR_HI] !== 0) {
+      if ((this.dv.getUint32(loc + 4, false) ^ loc ^ cf[r + CF.FP_HI_BE]!) !== (next === 0 ? DirectMap.SWAB_LO : 0)) return false;
+    } else if (this.u32[(loc >>> 2) + 1] !== (next === 0 ? 0 : DirectMap.HI >>> 0)) {
+      return false;
+    }
+    if (next === 0) return true;
+    const head = this.virtToSlab(obj);
+    return head >= 0 && this.virtToSlab(next) === head && this.isObjectStart(s, head, next);
+  }
+
+  /** The high word of obj's decoded free pointer (the kernel's 64-bit value is hi:next). */
+  private freepointerHi(s: number, obj: number): number {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const loc = obj + cf[r + CF.OFFSET]!;
+    const stored = this.u32[(loc >>> 2) + 1]!;
+    if (cf[r + CF.XOR_HI] === 0) return stored;
+    // stored = hi ^ random_hi ^ bswap32(loc), as setFreepointerHardened writes it.
+    return (stored ^ cf[r + CF.XOR_HI]! ^ bswap32(loc)) >>> 0;
+  }
+
+  /**
+   * The fault the kernel takes reading through a corrupt free pointer: the
+   * cpu slab is given up with what is left of its freelist (the objects
+   * beyond the bad pointer stay lost, counted in use, as the kernel's
+   * "Isolate corrupted freechain" leaves them), then the oops. This
+   * allocation returns NULL, where the kernel's task would have died.
+   */
+  private freelistFault(s: number, i: number): number {
+    this.st.cpuBadFpPending[i] = 0;
+    const slab = this.cpuSlab[i]!;
+    this.cpuSlab[i] = -1;
+    this.cpuFreelist[i] = 0;
+    if (slab >= 0) this.deactivateSlab(s, slab, 0);
+    freepointerOops(this.debug!.env, this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
+    return 0;
   }
 
   /**
@@ -511,6 +578,7 @@ export class Slub {
    * (remote frees), the cpu partial list, the node partial list, a new slab.
    */
   slabAllocSlow(s: number, gfp: number, i: number, origSize = -1): number {
+    if (this.st.cpuBadFpPending[i] !== 0) return this.freelistFault(s, i);
     this.stat(s, SlubStat.ALLOC_SLOWPATH);
     // slub_debug: alloc_single_from_partial / alloc_single_from_new_slab under the list lock.
     if (this.cf[s * CF.FIELDS + CF.DEBUG] !== 0) return this.debug!.alloc(s, gfp, origSize);
@@ -809,12 +877,26 @@ export class Slub {
       this.stat(s, SlubStat.DEACTIVATE_REMOTE_FREES);
       tail = SlubStat.DEACTIVATE_TO_TAIL;
     }
+    // Count the cpu freelist, trusting no free pointer that SLUB could not
+    // have stored: the chain ends before it (its objects stay lost, in use),
+    // and the kernel's fault on it is reported once the slab is settled.
     let freeDelta = 0;
     let last = 0;
-    for (let it = freelist; it !== 0; it = this.getFreepointer(s, it)) {
+    let badHi = 0;
+    let badLo = 0;
+    let bad = false;
+    for (let it = freelist; it !== 0; ) {
       last = it;
       freeDelta++;
-      if (freeDelta > this.slabObjects[slab]!) break; // corrupted chain
+      const next = this.getFreepointer(s, it);
+      if (!this.freepointerValid(s, it, next)) {
+        bad = true;
+        badLo = next;
+        badHi = this.freepointerHi(s, it);
+        break;
+      }
+      if (freeDelta >= this.slabObjects[slab]!) break; // a cycle
+      it = next;
     }
     let inuse = this.slabInuse(slab);
     let newFreelist = old;
@@ -834,6 +916,7 @@ export class Slub {
     } else {
       this.stat(s, SlubStat.DEACTIVATE_FULL);
     }
+    if (bad) freepointerOops(this.debug!.env, badHi, badLo);
   }
 
   /** flush_slab() + put_partials_cpu() for one CPU (__flush_cpu_slab). */
@@ -855,6 +938,12 @@ export class Slub {
       this.putPartials(s, partial);
     }
     this.cpuBase = saved;
+    // deactivate_slab() would have read through the corrupt pointer the
+    // cpu freelist ended in: the fault, now that everything is in place.
+    if (this.st.cpuBadFpPending[i] !== 0) {
+      this.st.cpuBadFpPending[i] = 0;
+      freepointerOops(this.debug!.env, this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
+    }
   }
 
   /** flush_all(): every CPU's cpu slab and partials of a cache. */

@@ -15,6 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { __GFP_NOWARN, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+import { C_FIELDS, CF } from '../../src/slub/slab.js';
 
 const vmstat = (k: Kernel, item: string): number => {
   const line = k.proc.read('/proc/vmstat').split('\n').find((l) => l.startsWith(`${item} `));
@@ -166,5 +167,81 @@ describe('a cache named like an existing one (kmem_cache_create() allows it)', (
     const p = k.kmalloc(64, GFP_KERNEL);
     expect(k.slub.pages.slabCache[p >>> 12]).toBe(real);
     k.kfree(p);
+  });
+});
+
+describe('a use-after-free write over a free pointer (no slub_debug)', () => {
+  /** What the kernel decodes from a hardened free pointer at loc holding hi:lo (freelist_ptr_decode). */
+  const decode = (k: Kernel, s: number, loc: number, storedHi: number, storedLo: number): bigint => {
+    const r = s * C_FIELDS;
+    const swab = (x: bigint) => {
+      let y = 0n;
+      for (let b = 0n; b < 8n; b++) y = (y << 8n) | ((x >> (8n * b)) & 0xffn);
+      return y;
+    };
+    // s->random: XOR_LO holds its low word with swab's constant low word folded in.
+    const random = (BigInt(k.slub.cf[r + CF.XOR_HI]! >>> 0) << 32n) | BigInt((k.slub.cf[r + CF.XOR_LO]! ^ 0x8088ffff) >>> 0);
+    const stored = (BigInt(storedHi >>> 0) << 32n) | BigInt(storedLo >>> 0);
+    return stored ^ random ^ swab(0xffff888000000000n + BigInt(loc));
+  };
+  const inSlabOf = (k: Kernel, s: number, addr: number) => k.slub.pages.slabCache[k.slub.virtToSlab(addr)] === s;
+
+  it('memset 0xdd: the next allocation hands the object out, the one after oopses (non-canonical) and returns NULL', () => {
+    const k = boot({ memory: '16M', cpus: 2 });
+    const s = k.kmemCacheByName('kmalloc-64');
+    const p = k.kmalloc(64, GFP_KERNEL);
+    k.kfree(p);
+    k.mem.memset(p, 0xdd, 64);
+    const addr = decode(k, s, p + k.slub.cf[s * C_FIELDS + CF.OFFSET]!, 0xdddddddd, 0xdddddddd);
+    expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
+    expect(k.kmalloc(64, GFP_KERNEL)).toBe(0);
+    const log = k.dmesg().join('\n');
+    expect(log).toContain(`Oops: general protection fault, probably for non-canonical address 0x${addr.toString(16).padStart(16, '0')}: 0000 [#1] PREEMPT SMP NOPTI`);
+    expect(log).toMatch(/Call Trace:/);
+    // The cache goes on from a fresh cpu slab, never outside its slabs.
+    for (let n = 0; n < 200; n++) {
+      const q = k.kmalloc(64, GFP_KERNEL);
+      expect(inSlabOf(k, s, q)).toBe(true);
+    }
+  });
+
+  it('with onBug: throw, the second allocation throws the oops', () => {
+    const k = boot({ memory: '16M', cpus: 2, onBug: 'throw' });
+    const p = k.kmalloc(64, GFP_KERNEL);
+    k.kfree(p);
+    k.mem.memset(p, 0xdd, 64);
+    expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
+    expect(() => k.kmalloc(64, GFP_KERNEL)).toThrow(/^Oops: general protection fault, probably for non-canonical address 0x[0-9a-f]{16}: 0000 \[#1\] PREEMPT SMP NOPTI$/);
+  });
+
+  it('only the low word overwritten: a canonical pointer out of the slab, the page-fault oops, never handed out', () => {
+    const k = boot({ memory: '16M', cpus: 2 });
+    const s = k.kmemCacheByName('kmalloc-64');
+    const p = k.kmalloc(64, GFP_KERNEL);
+    k.kfree(p);
+    const loc = p + k.slub.cf[s * C_FIELDS + CF.OFFSET]!;
+    k.mem.write32(loc, 0x12345678);
+    const addr = decode(k, s, loc, k.mem.read32(loc + 4), 0x12345678);
+    expect(addr >> 32n).toBe(0xffff8880n);
+    expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
+    expect(k.kmalloc(64, GFP_KERNEL)).toBe(0);
+    expect(k.dmesg().join('\n')).toContain(`BUG: unable to handle page fault for address: ${addr.toString(16)}`);
+  });
+
+  it('deeper in the cpu freelist: a flush stops at it, reports, and the counts stay whole', () => {
+    const k = boot({ memory: '16M', cpus: 2 });
+    const s = k.kmemCacheByName('kmalloc-64');
+    const live = Array.from({ length: 5 }, () => k.kmalloc(64, GFP_KERNEL));
+    const [p, q] = [k.kmalloc(64, GFP_KERNEL), k.kmalloc(64, GFP_KERNEL)];
+    k.kfree(p);
+    k.kfree(q); // q -> p -> the rest
+    k.mem.memset(p, 0xdd, 64);
+    const before = k.slab.liveObjects(s);
+    k.kmemCacheShrink(s);
+    expect(k.dmesg().join('\n')).toMatch(/Oops: general protection fault, probably for non-canonical address/);
+    // q went back; p and what followed it are lost (counted in use), as the kernel isolates them.
+    expect(k.slab.liveObjects(s)).toBeGreaterThanOrEqual(before);
+    for (let n = 0; n < 200; n++) expect(inSlabOf(k, s, k.kmalloc(64, GFP_KERNEL))).toBe(true);
+    for (const o of live) k.kfree(o);
   });
 });
