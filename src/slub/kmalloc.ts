@@ -8,7 +8,7 @@
 import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
-import { CF, reciprocalIndex, SlubStat } from './slab.js';
+import { CF, KmemHandle, reciprocalIndex, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
 
@@ -70,6 +70,15 @@ export class Kmalloc {
    */
   cacheAccepted(s: number): boolean {
     return typeof s === 'number' && this.cf[s * CF.FIELDS + CF.ALIVE] === 1;
+  }
+
+  /**
+   * Is h a live cache's handle (KmemHandle)? One compare: the handle word
+   * in its id's row is h itself; a fraction, a negative, a destroyed
+   * cache's or another kernel's handle matches no row.
+   */
+  handleAccepted(h: number): boolean {
+    return typeof h === 'number' && this.cf[(h & KmemHandle.ID_MASK) * CF.FIELDS + CF.HANDLE] === h;
   }
 
   /** kmem_cache_alloc(): one object or 0. */

@@ -105,7 +105,13 @@ export const enum CF {
    * anything else, NULL included, takes loadFreelist, which checks it.
    */
   SLAB_SHIFT = 33,
-  FIELDS = 34,
+  /**
+   * The cache's handle (KmemHandle): id | serial << 12, serial unique per
+   * creation in this JavaScript realm; 0 once the cache is released. A
+   * handle is live when the word in its id's row is the handle itself.
+   */
+  HANDLE = 34,
+  FIELDS = 35,
 }
 
 export const C_SIZE = CF.SIZE;
@@ -141,6 +147,26 @@ export const C_FREES = CF.FREES;
 export const C_RECIP_MUL = CF.RECIP_MUL;
 export const C_RECIP_SHIFT = CF.RECIP_SHIFT;
 export const C_FIELDS = CF.FIELDS;
+
+/**
+ * A kmem_cache handle as users hold it: the id in the low 12 bits and a
+ * creation serial above, so that a handle of a destroyed cache (whose id a
+ * new cache took) or of another booted kernel matches no row's CF.HANDLE.
+ * Serials run 1 .. 2^19 - 1 and wrap, keeping every handle a positive int32.
+ */
+export const enum KmemHandle {
+  ID_BITS = 12,
+  ID_MASK = 0xfff,
+  SERIAL_LIMIT = 1 << 19,
+}
+
+let handleSerial = 0;
+
+/** A fresh handle for cache id: the next serial of this realm (every booted kernel shares the counter). */
+export function newHandle(id: number): number {
+  handleSerial = handleSerial + 1 === KmemHandle.SERIAL_LIMIT ? 1 : handleSerial + 1;
+  return id | (handleSerial << KmemHandle.ID_BITS);
+}
 
 /**
  * off / size by a cache's int32 reciprocal (CF.RECIP_MUL, CF.RECIP_SHIFT),

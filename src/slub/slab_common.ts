@@ -54,7 +54,9 @@ import {
   type CacheInfo,
   CF,
   DIRECT_MAP_HI,
+  KmemHandle,
   MAX_CACHES,
+  newHandle,
   recipMul,
   recipShift,
   SlabLimit,
@@ -323,6 +325,7 @@ export class SlabCommon {
     cf[r + C_USERSIZE] = g.usersize;
     cf[r + C_REFCOUNT] = refcount;
     cf[r + C_ALIVE] = 1;
+    cf[r + CF.HANDLE] = newHandle(id);
     cf[r + C_DEBUG] = (g.flags & SLAB_DEBUG_FLAGS) !== 0 ? 1 : 0;
     cf[r + C_PARTIAL_HEAD] = -1;
     cf[r + C_PARTIAL_TAIL] = -1;
@@ -423,6 +426,25 @@ export class SlabCommon {
     else this.byName.set(name, left);
   }
 
+  /** The handle users hold for cache id (see KmemHandle). */
+  handleOf(id: number): number {
+    return this.cf[id * CF.FIELDS + CF.HANDLE]!;
+  }
+
+  /**
+   * The cache id of a user's handle, or a TypeError (not an integer) /
+   * RangeError (a destroyed cache's, another kernel's, or no handle) that
+   * names the argument.
+   */
+  cacheOf(handle: unknown, argName = 'cache'): number {
+    if (typeof handle !== 'number' || !Number.isInteger(handle)) throw new TypeError(`${argName}: expected a kmem_cache handle, got ${String(handle)}`);
+    const id = handle & KmemHandle.ID_MASK;
+    if (handle <= 0 || handle > 0x7fffffff || this.cf[id * CF.FIELDS + CF.HANDLE] !== handle) {
+      throw new RangeError(`${argName}: ${handle} is not a live kmem_cache of this kernel (destroyed, or another kernel's)`);
+    }
+    return id;
+  }
+
   /** Throws unless id names a live cache. */
   checkCache(id: unknown, argName = 'cache'): asserts id is number {
     // (id >>> 0) !== id rejects every other non-number, fraction and negative in one compare.
@@ -468,6 +490,7 @@ export class SlabCommon {
     if (at >= 0) this.slabCaches.splice(at, 1);
     if (left > 0) return left;
     this.cf[r + C_ALIVE] = 0;
+    this.cf[r + CF.HANDLE] = 0;
     this.slub.caches[id] = undefined;
     this.freeIds.push(id);
     this.freeDescriptors(info);
