@@ -8,7 +8,7 @@
 import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
-import { CF, KmemHandle, reciprocalIndex, SlubStat } from './slab.js';
+import { CF, isObjectOffset, KmemHandle, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
 
@@ -331,8 +331,8 @@ export class Kmalloc {
       for (; k < n; k++) {
         let obj = freelist[i]!;
         if (obj !== 0) {
+          // popCpuFreelist with the cache's words held in locals for the loop.
           const next = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
-          // As slabAlloc: a pointer out of obj's slab block (NULL too) is checked.
           if ((next ^ obj) >>> slabShift === 0) freelist[i] = next;
           else slub.loadFreelist(s, i, obj);
           if (slub.statsOn) slub.stat(s, SlubStat.ALLOC_FASTPATH);
@@ -440,8 +440,7 @@ export class Kmalloc {
       const h = pageHead[pfn]!;
       const head = h < 0 ? pfn : h;
       const off = (((obj | 0) - (head << 12)) | 0) - redLeftPad;
-      const idx = reciprocalIndex(off, recipMul, recipShift);
-      heads[k] = checked || obj === 0 || slabCache[head] !== s || idx * size !== off || idx >= slabObjects[head]! ? BulkEntry.OTHER : head;
+      heads[k] = checked || obj === 0 || slabCache[head] !== s || !isObjectOffset(off, recipMul, recipShift, size, slabObjects[head]!) ? BulkEntry.OTHER : head;
     }
     // heads[k]: the slab of a plain object of this cache, OTHER for anything
     // else. order[] is p[] as the kernel permutes it: each object that joins
@@ -494,6 +493,7 @@ export class Kmalloc {
       } else if (obj === slub.cpuFreelist[i]) {
         slub.naiveDoubleFree(obj);
       } else {
+        // The detached chain dHead .. obj goes on the cpu freelist as one push.
         slub.setFreepointer(s, obj, slub.cpuFreelist[i]!);
         slub.cpuFreelist[i] = dHead;
         if (slub.statsOn) slub.stat(s, SlubStat.FREE_FASTPATH, cnt);

@@ -178,6 +178,52 @@ export function reciprocalIndex(off: number, mul: number, shift: number): number
   return ((off & 0x7fff) * mul) >>> shift;
 }
 
+/**
+ * The object-start test of the free paths, in one place: is `off` (an
+ * address minus the slab's first object) idx * size for an idx below
+ * `objects`? Exact for offsets below 2^15 (reciprocalIndex); any other
+ * offset fails it, and callers that may meet one take a slower test.
+ */
+export function isObjectOffset(off: number, mul: number, shift: number, size: number, objects: number): boolean {
+  const idx = reciprocalIndex(off, mul, shift);
+  return idx * size === off && idx < objects;
+}
+
+/**
+ * list_add() / list_add_tail() on a list of pfns chained through next and
+ * prev (struct page's lru), whose head and tail are the words headAt and
+ * tailAt of cf; tailAt < 0 for a list that keeps no tail (the full list).
+ */
+export function listAdd(next: Int32Array, prev: Int32Array, cf: Int32Array, headAt: number, tailAt: number, pfn: number, toTail: boolean): void {
+  if (toTail) {
+    const t = cf[tailAt]!;
+    prev[pfn] = t;
+    next[pfn] = -1;
+    if (t < 0) cf[headAt] = pfn;
+    else next[t] = pfn;
+    cf[tailAt] = pfn;
+  } else {
+    const h = cf[headAt]!;
+    next[pfn] = h;
+    prev[pfn] = -1;
+    if (h >= 0) prev[h] = pfn;
+    else if (tailAt >= 0) cf[tailAt] = pfn;
+    cf[headAt] = pfn;
+  }
+}
+
+/** list_del() of pfn from the list listAdd() describes, leaving its links -1. */
+export function listDel(next: Int32Array, prev: Int32Array, cf: Int32Array, headAt: number, tailAt: number, pfn: number): void {
+  const n = next[pfn]!;
+  const pr = prev[pfn]!;
+  if (pr < 0) cf[headAt] = n;
+  else next[pr] = n;
+  if (n >= 0) prev[n] = pr;
+  else if (tailAt >= 0) cf[tailAt] = pr;
+  next[pfn] = -1;
+  prev[pfn] = -1;
+}
+
 /** CF.RECIP_SHIFT for an object size: 15 + ceil(log2 size). */
 export function recipShift(size: number): number {
   return 15 + (32 - Math.clz32(size - 1));

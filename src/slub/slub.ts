@@ -25,7 +25,7 @@ import { GFP_CONSTRAINT_MASK, GFP_RECLAIM_MASK, GFP_SLAB_BUG_MASK, Gfp } from '.
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
 import { freepointerOops } from './oops.js';
-import { bswap32, type CacheInfo, CF, DirectMap, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
+import { bswap32, type CacheInfo, CF, DirectMap, isObjectOffset, listAdd, listDel, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
 import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 
 /** Hooks a KASAN or slub_debug machine installs at boot; null when off. */
@@ -236,8 +236,7 @@ export class Slub {
     const r = s * CF.FIELDS;
     const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
     if ((off & ~0x7fff) !== 0) return this.isObjectStartFar(s, head, off);
-    const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
-    return idx * cf[r + CF.SIZE]! === off && idx < this.slabObjects[head]!;
+    return isObjectOffset(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!, cf[r + CF.SIZE]!, this.slabObjects[head]!);
   }
 
   /** isObjectStart for an offset outside 0..2^15 - 1 (slabs above order 3, or below the slab). */
@@ -266,43 +265,20 @@ export class Slub {
 
   /** __add_partial(): onto the node partial list at head or tail; marks PG.workingset. */
   addPartial(s: number, pfn: number, toTail: boolean): void {
-    const cf = this.cf;
     const r = s * CF.FIELDS;
     const p = this.pages;
-    cf[r + CF.NR_PARTIAL]!++;
+    this.cf[r + CF.NR_PARTIAL]!++;
     p.flags[pfn]! |= 1 << PG.workingset;
-    if (toTail) {
-      const t = cf[r + CF.PARTIAL_TAIL]!;
-      p.prev[pfn] = t;
-      p.next[pfn] = -1;
-      if (t < 0) cf[r + CF.PARTIAL_HEAD] = pfn;
-      else p.next[t] = pfn;
-      cf[r + CF.PARTIAL_TAIL] = pfn;
-    } else {
-      const h = cf[r + CF.PARTIAL_HEAD]!;
-      p.next[pfn] = h;
-      p.prev[pfn] = -1;
-      if (h < 0) cf[r + CF.PARTIAL_TAIL] = pfn;
-      else p.prev[h] = pfn;
-      cf[r + CF.PARTIAL_HEAD] = pfn;
-    }
+    listAdd(p.next, p.prev, this.cf, r + CF.PARTIAL_HEAD, r + CF.PARTIAL_TAIL, pfn, toTail);
   }
 
   /** remove_partial() */
   removePartial(s: number, pfn: number): void {
-    const cf = this.cf;
     const r = s * CF.FIELDS;
     const p = this.pages;
-    const n = p.next[pfn]!;
-    const pr = p.prev[pfn]!;
-    if (pr < 0) cf[r + CF.PARTIAL_HEAD] = n;
-    else p.next[pr] = n;
-    if (n < 0) cf[r + CF.PARTIAL_TAIL] = pr;
-    else p.prev[n] = pr;
-    p.next[pfn] = -1;
-    p.prev[pfn] = -1;
+    listDel(p.next, p.prev, this.cf, r + CF.PARTIAL_HEAD, r + CF.PARTIAL_TAIL, pfn);
     p.flags[pfn]! &= ~(1 << PG.workingset);
-    cf[r + CF.NR_PARTIAL]!--;
+    this.cf[r + CF.NR_PARTIAL]!--;
   }
 
   onNodePartial(pfn: number): boolean {
@@ -466,15 +442,28 @@ export class Slub {
     const freelist = this.cpuFreelist;
     const obj = freelist[i]!;
     if (obj === 0 || ((gfp & Gfp.ZERO) | this.allocHooked) !== 0) return this.slabAllocHooked(s, gfp, origSize);
+    this.popCpuFreelist(s, i, obj);
+    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    return obj;
+  }
+
+  /**
+   * Pop obj, the head of cpu freelist i: its free pointer becomes the head.
+   * Only a pointer into obj's own slab block is taken as it is; NULL (once a
+   * slab) and anything corrupt go through loadFreelist, which checks it.
+   */
+  popCpuFreelist(s: number, i: number, obj: number): void {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const next = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
-    // Only a pointer into obj's own slab block is popped here; NULL (once a
-    // slab) and anything corrupt take loadFreelist, which checks it.
-    if ((next ^ obj) >>> cf[r + CF.SLAB_SHIFT]! !== 0) return this.slabAllocHooked(s, gfp, origSize);
-    freelist[i] = next;
-    cf[r + CF.ALLOCS]!++;
-    return obj;
+    if ((next ^ obj) >>> cf[r + CF.SLAB_SHIFT]! === 0) this.cpuFreelist[i] = next;
+    else this.loadFreelist(s, i, obj);
+  }
+
+  /** Push obj on cpu freelist i, whose head is `head` (set_freepointer, then obj is the head). */
+  pushCpuFreelist(s: number, i: number, obj: number, head: number): void {
+    this.setFreepointer(s, obj, head);
+    this.cpuFreelist[i] = obj;
   }
 
   /** slabAlloc with the post-alloc work (stats, Gfp.ZERO, the KASAN hook), or ___slab_alloc. */
@@ -482,7 +471,8 @@ export class Slub {
     const i = this.cpuBase + s;
     let obj = this.cpuFreelist[i]!;
     const fast = obj !== 0;
-    obj = fast ? this.loadFreelist(s, i, obj) : this.slabAllocSlow(s, gfp, i, origSize);
+    if (fast) this.popCpuFreelist(s, i, obj);
+    else obj = this.slabAllocSlow(s, gfp, i, origSize);
     if (obj === 0) return 0;
     this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
     if (((gfp & Gfp.ZERO) | this.allocHooked) !== 0) this.postAlloc(s, gfp, obj, origSize, fast);
@@ -682,8 +672,7 @@ export class Slub {
       this.doSlabFreeSlow(s, slab, obj, head);
       return;
     }
-    this.setFreepointer(s, obj, head);
-    this.cpuFreelist[i] = obj;
+    this.pushCpuFreelist(s, i, obj, head);
   }
 
   /**
@@ -709,6 +698,7 @@ export class Slub {
       this.slabFreeSlow(s, slab, obj, obj, 1);
       return true;
     }
+    // pushCpuFreelist for a hardened cache (freeHooked sends the others the long way).
     this.setFreepointerHardened(r, obj + cf[r + CF.OFFSET]!, head);
     this.cpuFreelist[i] = obj;
     return true;
@@ -725,8 +715,7 @@ export class Slub {
       this.naiveDoubleFree(obj);
       return;
     }
-    this.setFreepointer(s, obj, head);
-    this.cpuFreelist[i] = obj;
+    this.pushCpuFreelist(s, i, obj, head);
     this.stat(s, SlubStat.FREE_FASTPATH);
   }
 
