@@ -101,9 +101,9 @@ export class Kmalloc {
 
 
   /**
-   * Find the cache and slab of an object being freed. Returns the slab's head
-   * pfn, -1 for a large kmalloc, or -2 after reporting a pointer that is not
-   * the start of an object.
+   * The slab of an address: the slab's head pfn, -1 for a large kmalloc,
+   * -3 for a page that is neither (nothing is reported here; whether the
+   * address is an object start is the caller's to check).
    */
   private slabOf(addr: number): number {
     const pfn = addr >>> 12;
