@@ -305,8 +305,9 @@ export class Kmalloc {
   /**
    * kmem_cache_alloc_bulk(): fill out[0..n) or free what was taken and return
    * 0. Objects come off the cpu freelist one after another; an empty
-   * freelist takes ___slab_alloc for one object. They are gathered in
-   * bulkTaken first and copied to out only when all n are there, so nothing
+   * freelist takes ___slab_alloc for one object. Unless out is a Uint32Array,
+   * they are gathered in bulkTaken first and copied to out only when all n
+   * are there, so nothing
    * the caller's array does (frozen, a Proxy, a setter that throws) can lose
    * an object: whatever stops the batch, __kmem_cache_free_bulk() gives back
    * everything taken, before the post-alloc hooks (KASAN never saw them).
@@ -315,8 +316,11 @@ export class Kmalloc {
     if (Array.isArray(out) && n > 0 && (Object.isFrozen(out) || (out.length < n && !Object.isExtensible(out)))) {
       throw new TypeError(`out: the array can't take ${n} entries (frozen, sealed or not extensible)`);
     }
-    if (this.bulkTaken.length < n) this.bulkTaken = new Uint32Array(n);
-    const taken = this.bulkTaken;
+    // A real Uint32Array (not a Proxy: isView) takes the objects directly: its
+    // element stores can't fail or run code.
+    const direct = out instanceof Uint32Array && ArrayBuffer.isView(out) && out.length >= n;
+    if (!direct && this.bulkTaken.length < n) this.bulkTaken = new Uint32Array(n);
+    const taken = direct ? out : this.bulkTaken;
     const slub = this.slub;
     const freelist = slub.cpuFreelist;
     const cf = this.cf;
@@ -350,11 +354,13 @@ export class Kmalloc {
       this.bulkUndo(s, taken, k);
       throw e;
     }
-    try {
-      for (let j = 0; j < n; j++) out[j] = taken[j]!;
-    } catch (e) {
-      this.bulkUndo(s, taken, n);
-      throw e;
+    if (!direct) {
+      try {
+        for (let j = 0; j < n; j++) out[j] = taken[j]!;
+      } catch (e) {
+        this.bulkUndo(s, taken, n);
+        throw e;
+      }
     }
     cf[r + CF.ALLOCS]! += n;
     if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, taken);
