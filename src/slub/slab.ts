@@ -36,7 +36,12 @@
  * value is ptr ^ s->random ^ swab(&fp); on a 64-bit little-endian layout that is
  *   low  word: phys ^ random_lo ^ 0x8088ffff   (bswap32 of the map's high word)
  *   high word: hi   ^ random_hi ^ bswap32(&fp's phys)
- * so the fast path reads and decodes only the low word.
+ * so the fast path reads and decodes only the low word, and takes it only
+ * when it points into the object's own slab block (CF.SLAB_SHIFT). Anything
+ * else -- NULL, or a pointer a use-after-free write corrupted -- goes
+ * through Slub.loadFreelist, which checks both words and the object start
+ * and never follows a bad one: the kernel, which does follow it, oopses on
+ * the next pop, and so does kmem (cpuBadFp below, src/slub/oops.ts).
  */
 
 export const enum SlabLimit {

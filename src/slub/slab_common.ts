@@ -431,6 +431,12 @@ export class SlabCommon {
     return this.cf[id * CF.FIELDS + CF.HANDLE]!;
   }
 
+  /** kmemCacheByName() in handles: the newest cache of that name, or -1. */
+  handleByName(name: string): number {
+    const id = this.findByName(name);
+    return id < 0 ? -1 : this.handleOf(id);
+  }
+
   /**
    * The cache id of a user's handle, or a TypeError (not an integer) /
    * RangeError (a destroyed cache's, another kernel's, or no handle) that

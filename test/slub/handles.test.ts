@@ -21,6 +21,8 @@ describe('kmem_cache handles', () => {
     expect(k.slab.cacheOf(h)).toBe(id);
     expect(k.kmallocApi.handleAccepted(h)).toBe(true);
     expect(k.slub.cf[id * CF.FIELDS + CF.HANDLE]).toBe(h);
+    expect(k.slab.handleByName('a')).toBe(h);
+    expect(k.slab.handleByName('no such cache')).toBe(-1);
   });
 
   it("a destroyed cache's handle is refused, though a new cache took its id", () => {
