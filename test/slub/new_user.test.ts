@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { __GFP_NOWARN, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { C_FIELDS, CF } from '../../src/slub/slab.js';
+import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
 
 const vmstat = (k: Kernel, item: string): number => {
   const line = k.proc.read('/proc/vmstat').split('\n').find((l) => l.startsWith(`${item} `));
@@ -169,6 +170,12 @@ describe('a cache named like an existing one (kmem_cache_create() allows it)', (
     const p = k.kmalloc(64, GFP_KERNEL);
     expect(k.slub.pages.slabCache[p >>> 12]).toBe(real);
     k.kfree(p);
+    // Unmergeable, it is a directory of that name (sysfs_slab_add() removes the old one first).
+    const plain = k.kmemCacheCreate('kmalloc-64', 64, { flags: SLAB_NO_MERGE });
+    expect(k.kmemCacheByName('kmalloc-64')).toBe(plain);
+    expect(k.sys.read('/sys/kernel/slab/kmalloc-64/usersize')).toBe('0\n');
+    k.kmemCacheDestroy(plain);
+    expect(k.kmemCacheByName('kmalloc-64')).toBe(real);
   });
 });
 
