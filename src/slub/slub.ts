@@ -535,6 +535,12 @@ export class Slub {
     return head >= 0 && this.virtToSlab(next) === head && this.isObjectStart(s, head, next);
   }
 
+  /** The oops of a read through the bad free pointer hi:lo (src/slub/oops.ts; it needs the machine's printk, through slub_debug's env). */
+  private freepointerFault(hi: number, lo: number): void {
+    if (this.debug !== null) freepointerOops(this.debug.env, hi, lo);
+    else this.reports.bugOn('get_freepointer', `free pointer ${hi.toString(16)}:${lo.toString(16)} is corrupt`);
+  }
+
   /** The high word of obj's decoded free pointer (the kernel's 64-bit value is hi:next). */
   private freepointerHi(s: number, obj: number): number {
     const cf = this.cf;
@@ -559,7 +565,7 @@ export class Slub {
     this.cpuSlab[i] = -1;
     this.cpuFreelist[i] = 0;
     if (slab >= 0) this.deactivateSlab(s, slab, 0);
-    freepointerOops(this.debug!.env, this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
+    this.freepointerFault(this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
     return 0;
   }
 
@@ -905,7 +911,7 @@ export class Slub {
     } else {
       this.stat(s, SlubStat.DEACTIVATE_FULL);
     }
-    if (bad) freepointerOops(this.debug!.env, badHi, badLo);
+    if (bad) this.freepointerFault(badHi, badLo);
   }
 
   /** flush_slab() + put_partials_cpu() for one CPU (__flush_cpu_slab). */
@@ -931,7 +937,7 @@ export class Slub {
     // cpu freelist ended in: the fault, now that everything is in place.
     if (this.st.cpuBadFpPending[i] !== 0) {
       this.st.cpuBadFpPending[i] = 0;
-      freepointerOops(this.debug!.env, this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
+      this.freepointerFault(this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
     }
   }
 
