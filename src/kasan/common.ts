@@ -22,10 +22,9 @@
 import type { KernelBugKind } from '../lib/bug.js';
 import type { Printk } from '../lib/printk.js';
 import { StackDepot } from '../lib/stackdepot.js';
-import { captureStack, freeingFunction } from '../lib/stacktrace.js';
 import type { PhysMem } from '../memory/memblock.js';
 import { type PageArray, PGTY_slab } from '../memory/page.js';
-import { dumpPage, type SlabWords } from '../page_alloc/debug.js';
+import type { SlabWords } from '../page_alloc/debug.js';
 import { __GFP_DIRECT_RECLAIM, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { Z_MANAGED } from '../page_alloc/mmzone.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
@@ -41,13 +40,11 @@ import {
   KASAN_SLAB_FREE,
   KASAN_SLAB_FREE_META,
   KASAN_SLAB_REDZONE,
-  type KasanAccess,
   type KasanReport,
-  type KasanTrack,
 } from './kasan.js';
-import { ObjectMeta, type RawTrack } from './meta.js';
+import { ObjectMeta, } from './meta.js';
 import { Quarantine } from './quarantine.js';
-import { memoryStateLines, px, REPORT_RULE, shadowBugType, wildBugType } from './report.js';
+import { kasanReport, type ReportSource } from './report.js';
 import { Shadow } from './shadow.js';
 
 const PAGE_SHIFT = 12;
@@ -137,6 +134,7 @@ export class Kasan {
     let managed = 0;
     for (let z = 0; z < MAX_NR_ZONES; z++) managed += host.pageAlloc.zones.get(z, Z_MANAGED);
     this.quarantine = new Quarantine(managed * PAGE_SIZE, host.cpus, (s, obj) => this.qlinkFree(s, obj));
+    Object.assign(this.reportSource, { host, memSize: this.memSize, shadow: this.shadow, depot: this.depot, meta: this.meta });
   }
 
   /** Install the allocator hooks (once, at boot). */
@@ -527,151 +525,30 @@ export class Kasan {
 
   /** kasan_report(): a bad access. Returns whether the report was printed. */
   report(addr: number, size: number | bigint, write: boolean): boolean {
-    return this.emit(addr, size, write ? 'write' : 'read', null);
+    return kasanReport(this.reportSource, addr, size, write ? 'write' : 'read', null);
   }
 
   /** kasan_report_invalid_free() */
   reportFree(addr: number, type: 'invalid-free' | 'double-free'): boolean {
-    return this.emit(addr, 0, 'free', type);
+    return kasanReport(this.reportSource, addr, 0, 'free', type);
   }
 
-  private track(raw: RawTrack): KasanTrack {
-    return { pid: raw.pid, cpu: raw.cpu, timestampNs: raw.ts, stack: this.depot.lines(raw.stack) };
-  }
-
-  private emit(addr: number, size: number | bigint, access: KasanAccess, freeType: string | null): boolean {
-    const printed = this.reportEnabled();
-    const host = this.host;
-    const wraps = typeof size === 'bigint';
-    const nsize = typeof size === 'bigint' ? 0 : size;
-    const hasMeta = addr >= PAGE_SIZE && addr < this.memSize && (wraps || addr + nsize <= this.memSize);
-    const firstBad = access === 'free' || wraps || !hasMeta ? addr : this.shadow.findFirstBadAddr(addr, nsize);
-    let bugType: string;
-    if (freeType !== null) bugType = freeType;
-    else if (wraps) bugType = 'out-of-bounds';
-    else if (hasMeta) bugType = shadowBugType(this.shadow, firstBad);
-    else bugType = wildBugType(addr);
-    // A free report names the freeing function (the ip in kfree and the
-    // like, 6.x); an access report the caller's code that made the access.
-    const fn = (access === 'free' ? freeingFunction() : null) ?? captureStack(1)[0]?.fn ?? '<unknown>';
-    const rep: KasanReport = {
-      bugType,
-      access,
-      size,
-      addr,
-      firstBadAddr: firstBad,
-      fn,
-      cache: null,
-      object: null,
-      objectSize: null,
-      allocSize: null,
-      offset: null,
-      relation: null,
-      relBytes: null,
-      global: null,
-      alloc: null,
-      free: null,
-      aux: [],
-      printed,
-      lines: [],
-    };
-    const lines = [REPORT_RULE, `BUG: KASAN: ${bugType} in ${fn}`];
-    const task = `by task ${host.task.comm}/${host.task.pid}`;
-    if (access === 'free') lines.push(`Free of addr ${px(addr)} ${task}`);
-    else if (size !== 0) lines.push(`${access === 'write' ? 'Write' : 'Read'} of size ${size} at addr ${px(addr)} ${task}`);
-    else lines.push(`${access === 'write' ? 'Write' : 'Read'} at addr ${px(addr)} ${task}`);
-    lines.push('');
-    lines.push(...host.dumpStack());
-    if (hasMeta) {
-      lines.push('');
-      const pfn = addr >>> PAGE_SHIFT;
-      const head = host.pages.compoundHead(pfn);
-      if (host.pages.pageType[head] === PGTY_slab) this.describeObject(rep, head, lines);
-      const g = this.globalAt(addr);
-      if (g !== null) {
-        rep.global = g.name;
-        lines.push('The buggy address belongs to the variable:');
-        lines.push(` ${g.name}+0x${(addr - g.addr).toString(16)}/0x${g.sizeWithRedzone.toString(16)}`);
-        lines.push('');
-      }
-      lines.push('The buggy address belongs to the physical page:');
-      lines.push(...dumpPage(host.pages, head, host.pageAlloc.pageZone(head), 'kasan: bad access detected', this.slabWords(head)));
-      lines.push('');
-      lines.push(...memoryStateLines(this.shadow, firstBad));
-    }
-    lines.push(REPORT_RULE);
-    rep.lines = lines;
-    this.list.push(rep);
-    if (printed) host.reportBug('kasan', lines);
-    return printed;
-  }
-
-  /** describe_object(): the stacks, then where the address lies relative to the object. */
-  private describeObject(rep: KasanReport, head: number, lines: string[]): void {
-    const slub = this.host.slub;
-    const s = this.host.pages.slabCache[head]!;
-    const info = slub.caches[s]!;
-    const objectSize = slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
-    const object = this.nearestObj(s, head, rep.addr);
-    const allocSize = this.shadow.allocSize(object, objectSize) || objectSize;
-    const r = this.record(s, head, object);
-    if (r >= 0 && info.kasanAllocMetaOffset >= 0) {
-      const a = this.meta.alloc(r);
-      // A pending handle whose stack turns out to have no frames of the caller's is no stack.
-      a.stack = this.depot.resolve(a.stack);
-      if (a.stack !== 0) {
-        rep.alloc = this.track(a);
-        lines.push(`Allocated by task ${a.pid}:`, ...rep.alloc.stack, '');
-      }
-    }
-    if (r >= 0 && info.kasanFreeMetaOffset >= 0 && this.shadow.get(object) === KASAN_SLAB_FREE_META) {
-      const f = this.meta.free(r);
-      f.stack = this.depot.resolve(f.stack);
-      if (f.stack !== 0) {
-        rep.free = this.track(f);
-        lines.push(`Freed by task ${f.pid}:`, ...rep.free.stack, '');
-      }
-    }
-    if (r >= 0 && info.kasanAllocMetaOffset >= 0) {
-      const a0 = this.depot.resolve(this.meta.aux(r)[0]);
-      const a1 = this.depot.resolve(this.meta.aux(r)[1]);
-      if (a0 !== 0) {
-        rep.aux.push(this.depot.lines(a0));
-        lines.push('Last potentially related work creation:', ...this.depot.lines(a0), '');
-      }
-      if (a1 !== 0) {
-        rep.aux.push(this.depot.lines(a1));
-        lines.push('Second to last potentially related work creation:', ...this.depot.lines(a1), '');
-      }
-    }
-    let relation: 'to the left' | 'to the right' | 'inside';
-    let relBytes: number;
-    if (rep.addr < object) {
-      relation = 'to the left';
-      relBytes = object - rep.addr;
-    } else if (rep.addr >= object + allocSize) {
-      relation = 'to the right';
-      relBytes = rep.addr - (object + allocSize);
-    } else {
-      relation = 'inside';
-      relBytes = rep.addr - object;
-    }
-    const state = rep.bugType === 'slab-out-of-bounds' ? 'allocated ' : rep.bugType === 'slab-use-after-free' ? 'freed ' : '';
-    lines.push(`The buggy address belongs to the object at ${px(object)}`);
-    lines.push(` which belongs to the cache ${info.name} of size ${objectSize}`);
-    lines.push(`The buggy address is located ${relBytes} bytes ${relation} of`);
-    lines.push(` ${state}${allocSize}-byte region [${px(object)}, ${px(object + allocSize)})`);
-    lines.push('');
-    Object.assign(rep, {
-      cache: info.name,
-      object,
-      objectSize,
-      allocSize,
-      offset: rep.addr - object,
-      relation,
-      relBytes,
-    });
-  }
+  /** What report.ts reads of this instance to write a report. */
+  private readonly reportSource: ReportSource = {
+    host: null as unknown as KasanHost,
+    memSize: 0,
+    shadow: null as unknown as Shadow,
+    depot: null as unknown as StackDepot,
+    meta: null as unknown as ObjectMeta,
+    reportEnabled: () => this.reportEnabled(),
+    record: (s, head, obj) => this.record(s, head, obj),
+    nearestObj: (s, head, addr) => this.nearestObj(s, head, addr),
+    globalAt: (addr) => this.globalAt(addr),
+    slabWords: (head) => this.slabWords(head),
+    push: (rep) => {
+      this.list.push(rep);
+    },
+  };
 
   // ───────────────────────── inspection ─────────────────────────
 

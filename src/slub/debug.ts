@@ -87,6 +87,8 @@ import {
   FREE_ADD_PARTIAL,
   FREE_REMOVE_PARTIAL,
   FREE_SLAB,
+  listAdd,
+  listDel,
 } from './slab.js';
 import {
   __OBJECT_POISON,
@@ -907,12 +909,7 @@ export class SlubDebug {
     if (!(this.flags(s) & SLAB_STORE_USER)) return;
     const cf = this.slub.cf;
     const p = this.slub.pages;
-    const r = s * C_FIELDS;
-    const h = cf[r + C_FULL_HEAD]!;
-    p.next[pfn] = h;
-    p.prev[pfn] = -1;
-    if (h >= 0) p.prev[h] = pfn;
-    cf[r + C_FULL_HEAD] = pfn;
+    listAdd(p.next, p.prev, cf, s * C_FIELDS + C_FULL_HEAD, -1, pfn, false);
   }
 
   /** remove_full(). */
@@ -920,14 +917,7 @@ export class SlubDebug {
     if (!(this.flags(s) & SLAB_STORE_USER)) return;
     const cf = this.slub.cf;
     const p = this.slub.pages;
-    const r = s * C_FIELDS;
-    const n = p.next[pfn]!;
-    const pr = p.prev[pfn]!;
-    if (pr < 0) cf[r + C_FULL_HEAD] = n;
-    else p.next[pr] = n;
-    if (n >= 0) p.prev[n] = pr;
-    p.next[pfn] = -1;
-    p.prev[pfn] = -1;
+    listDel(p.next, p.prev, cf, s * C_FIELDS + C_FULL_HEAD, -1, pfn);
   }
 
   // ───────────────────────── allocation ─────────────────────────

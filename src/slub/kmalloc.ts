@@ -9,7 +9,7 @@ import { describe } from '../lib/argcheck.js';
 import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
-import { CF, reciprocalIndex, SlubStat } from './slab.js';
+import { CF, isObjectOffset, KmemHandle, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
 
@@ -73,6 +73,15 @@ export class Kmalloc {
     return typeof s === 'number' && this.cf[s * CF.FIELDS + CF.ALIVE] === 1;
   }
 
+  /**
+   * Is h a live cache's handle (KmemHandle)? One compare: the handle word
+   * in its id's row is h itself; a fraction, a negative, a destroyed
+   * cache's or another kernel's handle matches no row.
+   */
+  handleAccepted(h: number): boolean {
+    return typeof h === 'number' && this.cf[(h & KmemHandle.ID_MASK) * CF.FIELDS + CF.HANDLE] === h;
+  }
+
   /** kmem_cache_alloc(): one object or 0. */
   cacheAlloc(s: number, gfp: number): number {
     return this.slub.slabAlloc(s, gfp, this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
@@ -93,9 +102,9 @@ export class Kmalloc {
 
 
   /**
-   * Find the cache and slab of an object being freed. Returns the slab's head
-   * pfn, -1 for a large kmalloc, or -2 after reporting a pointer that is not
-   * the start of an object.
+   * The slab of an address: the slab's head pfn, -1 for a large kmalloc,
+   * -3 for a page that is neither (nothing is reported here; whether the
+   * address is an object start is the caller's to check).
    */
   private slabOf(addr: number): number {
     const pfn = addr >>> 12;
@@ -296,10 +305,23 @@ export class Kmalloc {
 
   /**
    * kmem_cache_alloc_bulk(): fill out[0..n) or free what was taken and return
-   * 0. Objects come off the cpu freelist one after another with a single tid
-   * bump for the batch; an empty freelist takes ___slab_alloc for one object.
+   * 0. Objects come off the cpu freelist one after another; an empty
+   * freelist takes ___slab_alloc for one object. Unless out is a Uint32Array,
+   * they are gathered in bulkTaken first and copied to out only when all n
+   * are there, so nothing
+   * the caller's array does (frozen, a Proxy, a setter that throws) can lose
+   * an object: whatever stops the batch, __kmem_cache_free_bulk() gives back
+   * everything taken, before the post-alloc hooks (KASAN never saw them).
    */
   allocBulk(s: number, gfp: number, n: number, out: Uint32Array | number[]): number {
+    if (Array.isArray(out) && n > 0 && (Object.isFrozen(out) || (out.length < n && !Object.isExtensible(out)))) {
+      throw new TypeError(`out: the array can't take ${n} entries (frozen, sealed or not extensible)`);
+    }
+    // A real Uint32Array (not a Proxy: isView) takes the objects directly: its
+    // element stores can't fail or run code.
+    const direct = out instanceof Uint32Array && ArrayBuffer.isView(out) && out.length >= n;
+    if (!direct && this.bulkTaken.length < n) this.bulkTaken = new Uint32Array(n);
+    const taken = direct ? out : this.bulkTaken;
     const slub = this.slub;
     const freelist = slub.cpuFreelist;
     const cf = this.cf;
@@ -308,29 +330,64 @@ export class Kmalloc {
     const u32 = slub.u32;
     const fpOff = cf[r + CF.OFFSET]!;
     const xorLo = cf[r + CF.XOR_LO]!;
-    for (let k = 0; k < n; k++) {
-      let obj = freelist[i]!;
-      if (obj !== 0) {
-        freelist[i] = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
-        if (slub.statsOn) slub.stat(s, SlubStat.ALLOC_FASTPATH);
-      } else {
-        slub.cpuTid[i] = slub.cpuTid[i]! + 1;
-        obj = slub.slabAllocSlow(s, gfp, i);
-        if (obj === 0) {
-          for (let j = 0; j < k; j++) this.cacheFree(s, out[j]!);
-          return 0;
+    const slabShift = cf[r + CF.SLAB_SHIFT]!;
+    let k = 0;
+    try {
+      for (; k < n; k++) {
+        let obj = freelist[i]!;
+        if (obj !== 0) {
+          // popCpuFreelist with the cache's words held in locals for the loop.
+          const next = (u32[(obj + fpOff) >>> 2]! ^ xorLo) >>> 0;
+          if ((next ^ obj) >>> slabShift === 0) freelist[i] = next;
+          else slub.loadFreelist(s, i, obj);
+          if (slub.statsOn) slub.stat(s, SlubStat.ALLOC_FASTPATH);
+        } else {
+          obj = slub.slabAllocSlow(s, gfp, i);
+          if (obj === 0) {
+            this.bulkUndo(s, taken, k);
+            return 0;
+          }
         }
+        taken[k] = obj;
       }
-      out[k] = obj;
+    } catch (e) {
+      // A constructor threw while a new slab was set up (newSlab gave its pages back).
+      this.bulkUndo(s, taken, k);
+      throw e;
     }
-    slub.cpuTid[i] = slub.cpuTid[i]! + 1;
+    if (!direct) {
+      try {
+        for (let j = 0; j < n; j++) out[j] = taken[j]!;
+      } catch (e) {
+        this.bulkUndo(s, taken, n);
+        throw e;
+      }
+    }
     cf[r + CF.ALLOCS]! += n;
-    if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, out);
+    if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, taken);
     return n;
   }
 
+  /** Objects a bulk allocation collected, before they go to the caller's array. */
+  private bulkTaken = new Uint32Array(64);
+
+  /**
+   * __kmem_cache_free_bulk() on the error path of kmem_cache_alloc_bulk():
+   * the objects taken so far go straight back with do_slab_free, without the
+   * free hooks, as the post-alloc hooks never ran on them. They count as
+   * allocated and freed (slabtop's rates), as they were.
+   */
+  private bulkUndo(s: number, taken: Uint32Array, k: number): void {
+    const slub = this.slub;
+    slub.cf[s * CF.FIELDS + CF.ALLOCS]! += k;
+    for (let j = k - 1; j >= 0; j--) {
+      const obj = taken[j]!;
+      slub.doSlabFree(s, slub.virtToSlab(obj), obj);
+    }
+  }
+
   /** slab_post_alloc_hook() for a batch: __GFP_ZERO and the KASAN hook. */
-  private bulkPostAlloc(s: number, gfp: number, n: number, out: Uint32Array | number[]): void {
+  private bulkPostAlloc(s: number, gfp: number, n: number, out: Uint32Array): void {
     const objSize = this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     const hook = this.slub.hooks.slabAlloc;
     for (let k = 0; k < n; k++) {
@@ -345,12 +402,14 @@ export class Kmalloc {
   // kernel's permutation of the entries.
   private bulkHeads = new Int32Array(64);
   private bulkOrder = new Int32Array(64);
+  /** Each entry of the caller's array, read once: a getter or Proxy can't change it between the check and the free. */
+  private bulkAddrs = new Uint32Array(64);
 
   /**
    * kmem_cache_free_bulk(): build_detached_freelist() takes the last object,
    * gathers the others of the same slab (giving up after 3 misses in a row),
    * and frees each group with one do_slab_free of the whole chain. Every
-   * address is checked before anything is freed.
+   * address is read once and checked before anything is freed.
    */
   freeBulk(s: number, addrs: ArrayLike<number>): void {
     const slub = this.slub;
@@ -358,8 +417,10 @@ export class Kmalloc {
     if (this.bulkHeads.length < n) {
       this.bulkHeads = new Int32Array(n);
       this.bulkOrder = new Int32Array(n);
+      this.bulkAddrs = new Uint32Array(n);
     }
     const heads = this.bulkHeads;
+    const objs = this.bulkAddrs;
     const memSize = this.memSize;
     const pageHead = this.pageHead;
     const slabCache = this.slabCache;
@@ -378,6 +439,7 @@ export class Kmalloc {
       const a = addrs[k]!;
       if (typeof a !== 'number' || a >>> 0 !== a || a >= memSize) this.checkAddr(a, `addrs[${k}]`);
       const obj = a >>> 0;
+      objs[k] = obj;
       // slab_cache >= 0 stands for PageSlab, as in kfree; then the object
       // start test of isObjectStart (offsets past 2^15 fail it here and take
       // the one-by-one path, which knows them).
@@ -385,8 +447,7 @@ export class Kmalloc {
       const h = pageHead[pfn]!;
       const head = h < 0 ? pfn : h;
       const off = (((obj | 0) - (head << 12)) | 0) - redLeftPad;
-      const idx = reciprocalIndex(off, recipMul, recipShift);
-      heads[k] = checked || obj === 0 || slabCache[head] !== s || idx * size !== off || idx >= slabObjects[head]! ? BulkEntry.OTHER : head;
+      heads[k] = checked || obj === 0 || slabCache[head] !== s || !isObjectOffset(off, recipMul, recipShift, size, slabObjects[head]!) ? BulkEntry.OTHER : head;
     }
     // heads[k]: the slab of a plain object of this cache, OTHER for anything
     // else. order[] is p[] as the kernel permutes it: each object that joins
@@ -398,7 +459,7 @@ export class Kmalloc {
     while (left > 0) {
       const first = order[--left]!;
       const head = heads[first]!;
-      const obj = addrs[first]! >>> 0;
+      const obj = objs[first]!;
       if (head === BulkEntry.OTHER) {
         // NULL is skipped; anything but a plain object of this cache takes
         // the one-by-one path, which reports what is wrong with it.
@@ -416,7 +477,7 @@ export class Kmalloc {
           if (--lookahead === 0) break;
           continue;
         }
-        const o = addrs[e]! >>> 0;
+        const o = objs[e]!;
         same--;
         if (j !== same) {
           order[j] = order[same]!;
@@ -439,9 +500,9 @@ export class Kmalloc {
       } else if (obj === slub.cpuFreelist[i]) {
         slub.naiveDoubleFree(obj);
       } else {
+        // The detached chain dHead .. obj goes on the cpu freelist as one push.
         slub.setFreepointer(s, obj, slub.cpuFreelist[i]!);
         slub.cpuFreelist[i] = dHead;
-        slub.cpuTid[i]!++;
         if (slub.statsOn) slub.stat(s, SlubStat.FREE_FASTPATH, cnt);
       }
     }

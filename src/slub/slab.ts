@@ -13,8 +13,13 @@
  *
  *   cpuFreelist  u32  the lockless freelist: next free object's address, 0 = NULL
  *   cpuSlab      i32  the cpu slab (pfn of its head page), -1 = none
- *   cpuTid       u32  transaction id, bumped by TID_STEP on every change
  *   cpuPartial   i32  first cpu partial slab (pfn), chained through slabNext
+ *   cpuBadFp*         a corrupt free pointer met on the cpu freelist (see below)
+ *
+ * The kernel's kmem_cache_cpu also has a tid, read and compared with
+ * this_cpu_cmpxchg_double() so that a preempted fast path notices the CPU
+ * changed under it. kmem's fast path runs to its end on one CPU, so there
+ * is no tid.
  *
  * A slot, as calculate_sizes() lays it out (offsets from the slot start):
  *
@@ -31,7 +36,12 @@
  * value is ptr ^ s->random ^ swab(&fp); on a 64-bit little-endian layout that is
  *   low  word: phys ^ random_lo ^ 0x8088ffff   (bswap32 of the map's high word)
  *   high word: hi   ^ random_hi ^ bswap32(&fp's phys)
- * so the fast path reads and decodes only the low word.
+ * so the fast path reads and decodes only the low word, and takes it only
+ * when it points into the object's own slab block (CF.SLAB_SHIFT). Anything
+ * else -- NULL, or a pointer a use-after-free write corrupted -- goes
+ * through Slub.loadFreelist, which checks both words and the object start
+ * and never follows a bad one: the kernel, which does follow it, oopses on
+ * the next pop, and so does kmem (cpuBadFp below, src/slub/oops.ts).
  */
 
 export const enum SlabLimit {
@@ -93,7 +103,20 @@ export const enum CF {
    * big-endian is then this ^ &fp, with no byte swap at run time (hardened only).
    */
   FP_HI_BE = 32,
-  FIELDS = 33,
+  /**
+   * 12 + order: a slab is a naturally aligned block of 2^order pages, so a
+   * free pointer of the cache's slabs shares obj's bits from here up. The
+   * fast path pops only such a pointer ((next ^ obj) >>> SLAB_SHIFT === 0);
+   * anything else, NULL included, takes loadFreelist, which checks it.
+   */
+  SLAB_SHIFT = 33,
+  /**
+   * The cache's handle (KmemHandle): id | serial << 12, serial unique per
+   * creation in this JavaScript realm; 0 once the cache is released. A
+   * handle is live when the word in its id's row is the handle itself.
+   */
+  HANDLE = 34,
+  FIELDS = 35,
 }
 
 export const C_SIZE = CF.SIZE;
@@ -131,6 +154,26 @@ export const C_RECIP_SHIFT = CF.RECIP_SHIFT;
 export const C_FIELDS = CF.FIELDS;
 
 /**
+ * A kmem_cache handle as users hold it: the id in the low 12 bits and a
+ * creation serial above, so that a handle of a destroyed cache (whose id a
+ * new cache took) or of another booted kernel matches no row's CF.HANDLE.
+ * Serials run 1 .. 2^19 - 1 and wrap, keeping every handle a positive int32.
+ */
+export const enum KmemHandle {
+  ID_BITS = 12,
+  ID_MASK = 0xfff,
+  SERIAL_LIMIT = 1 << 19,
+}
+
+let handleSerial = 0;
+
+/** A fresh handle for cache id: the next serial of this realm (every booted kernel shares the counter). */
+export function newHandle(id: number): number {
+  handleSerial = handleSerial + 1 === KmemHandle.SERIAL_LIMIT ? 1 : handleSerial + 1;
+  return id | (handleSerial << KmemHandle.ID_BITS);
+}
+
+/**
  * off / size by a cache's int32 reciprocal (CF.RECIP_MUL, CF.RECIP_SHIFT),
  * on off's low 15 bits: exact for 0 <= off < 2^15, with both products below
  * 2^31 (plain int32 multiplies); for any other off, index * size !== off,
@@ -138,6 +181,52 @@ export const C_FIELDS = CF.FIELDS;
  */
 export function reciprocalIndex(off: number, mul: number, shift: number): number {
   return ((off & 0x7fff) * mul) >>> shift;
+}
+
+/**
+ * The object-start test of the free paths, in one place: is `off` (an
+ * address minus the slab's first object) idx * size for an idx below
+ * `objects`? Exact for offsets below 2^15 (reciprocalIndex); any other
+ * offset fails it, and callers that may meet one take a slower test.
+ */
+export function isObjectOffset(off: number, mul: number, shift: number, size: number, objects: number): boolean {
+  const idx = reciprocalIndex(off, mul, shift);
+  return idx * size === off && idx < objects;
+}
+
+/**
+ * list_add() / list_add_tail() on a list of pfns chained through next and
+ * prev (struct page's lru), whose head and tail are the words headAt and
+ * tailAt of cf; tailAt < 0 for a list that keeps no tail (the full list).
+ */
+export function listAdd(next: Int32Array, prev: Int32Array, cf: Int32Array, headAt: number, tailAt: number, pfn: number, toTail: boolean): void {
+  if (toTail) {
+    const t = cf[tailAt]!;
+    prev[pfn] = t;
+    next[pfn] = -1;
+    if (t < 0) cf[headAt] = pfn;
+    else next[t] = pfn;
+    cf[tailAt] = pfn;
+  } else {
+    const h = cf[headAt]!;
+    next[pfn] = h;
+    prev[pfn] = -1;
+    if (h >= 0) prev[h] = pfn;
+    else if (tailAt >= 0) cf[tailAt] = pfn;
+    cf[headAt] = pfn;
+  }
+}
+
+/** list_del() of pfn from the list listAdd() describes, leaving its links -1. */
+export function listDel(next: Int32Array, prev: Int32Array, cf: Int32Array, headAt: number, tailAt: number, pfn: number): void {
+  const n = next[pfn]!;
+  const pr = prev[pfn]!;
+  if (pr < 0) cf[headAt] = n;
+  else next[pr] = n;
+  if (n >= 0) prev[n] = pr;
+  else if (tailAt >= 0) cf[tailAt] = pr;
+  next[pfn] = -1;
+  prev[pfn] = -1;
 }
 
 /** CF.RECIP_SHIFT for an object size: 15 + ceil(log2 size). */
@@ -259,8 +348,14 @@ export class SlabState {
   readonly cf: Int32Array;
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
-  readonly cpuTid: Uint32Array;
   readonly cpuPartial: Int32Array;
+  /**
+   * A cpu freelist whose next free pointer was found corrupt: 1 while the
+   * fault is pending (the kernel would fault on the next pop), with the
+   * decoded 64-bit pointer in cpuBadFp[2i] (low word) and [2i + 1] (high).
+   */
+  readonly cpuBadFpPending: Uint8Array;
+  readonly cpuBadFp: Uint32Array;
   /** CONFIG_SLUB_STATS: [cpu][cache][item], empty when off. */
   readonly stats: Float64Array;
 
@@ -271,8 +366,9 @@ export class SlabState {
     const n = cpus * MAX_CACHES;
     this.cpuFreelist = new Uint32Array(new B(n * 4));
     this.cpuSlab = new Int32Array(new B(n * 4)).fill(-1);
-    this.cpuTid = new Uint32Array(new B(n * 4));
     this.cpuPartial = new Int32Array(new B(n * 4)).fill(-1);
+    this.cpuBadFpPending = new Uint8Array(new B(n));
+    this.cpuBadFp = new Uint32Array(new B(n * 8));
     this.stats = new Float64Array(new B(slubStats ? n * NR_SLUB_STAT_ITEMS * 8 : 0));
   }
 }

@@ -55,7 +55,9 @@ import {
   type CacheInfo,
   CF,
   DIRECT_MAP_HI,
+  KmemHandle,
   MAX_CACHES,
+  newHandle,
   recipMul,
   recipShift,
   SlabLimit,
@@ -114,7 +116,16 @@ export class SlabCommon {
   readonly slabCaches: number[] = [];
   /** kmalloc_caches[type][index] -> cache id, -1 where none. */
   readonly kmallocCaches: Int32Array;
-  private readonly byName = new Map<string, number>();
+  /**
+   * Name -> the caches of that name, oldest first. The kernel lets two
+   * caches share a name (nothing in kmem_cache_create() checks); sysfs then
+   * shows the newest (sysfs_slab_add() and sysfs_slab_alias() first remove
+   * whatever had the name). kmem looks names up the same way, newest first,
+   * and when the newest is destroyed the older one is found again (the
+   * kernel's sysfs would have lost it for good: kmem never loses a kmalloc
+   * cache's name).
+   */
+  private readonly byName = new Map<string, number[]>();
   private freeIds: number[] = [];
   /** The kmem_cache and kmem_cache_node caches, once bootstrapped. */
   private kmemCacheId = -1;
@@ -228,7 +239,7 @@ export class SlabCommon {
         this.cf[r + C_OBJECT_SIZE] = Math.max(this.cf[r + C_OBJECT_SIZE]!, size);
         this.cf[r + C_INUSE] = Math.max(this.cf[r + C_INUSE]!, (size + 7) & ~7);
         this.slub.caches[alias]!.aliases.push(name);
-        this.byName.set(name, alias);
+        this.nameAdd(name, alias);
         return alias;
       }
     }
@@ -303,6 +314,7 @@ export class SlabCommon {
     cf[r + C_ALIGN] = g.align;
     cf[r + C_RED_LEFT_PAD] = g.redLeftPad;
     cf[r + C_ORDER] = g.order;
+    cf[r + CF.SLAB_SHIFT] = 12 + g.order;
     cf[r + C_OBJECTS] = g.objects;
     cf[r + C_MIN_ORDER] = g.minOrder;
     cf[r + C_MIN_OBJECTS] = g.minObjects;
@@ -314,6 +326,7 @@ export class SlabCommon {
     cf[r + C_USERSIZE] = g.usersize;
     cf[r + C_REFCOUNT] = refcount;
     cf[r + C_ALIVE] = 1;
+    cf[r + CF.HANDLE] = newHandle(id);
     cf[r + C_DEBUG] = (g.flags & SLAB_DEBUG_FLAGS) !== 0 ? 1 : 0;
     cf[r + C_PARTIAL_HEAD] = -1;
     cf[r + C_PARTIAL_TAIL] = -1;
@@ -360,7 +373,7 @@ export class SlabCommon {
     // sysfs_slab_add(): a mergeable cache lives under its unique id.
     if (!this.unmergeable(id)) info.sysfsName = createUniqueId(g.flags, g.size);
     this.slabCaches.push(id);
-    this.byName.set(name, id);
+    this.nameAdd(name, id);
     if (this.kmemCacheId >= 0) this.allocDescriptors(id);
     return id;
   }
@@ -388,14 +401,55 @@ export class SlabCommon {
     }
   }
 
-  /** A cache by name (aliases resolve to their target). */
+  /** A cache by name (aliases resolve to their target); the newest of that name. */
   findByName(name: string): number {
-    return this.byName.get(name) ?? -1;
+    const ids = this.byName.get(name);
+    return ids === undefined ? -1 : ids[ids.length - 1]!;
   }
 
   /** All names that resolve to a cache, with the cache they resolve to. */
   names(): [string, number][] {
-    return [...this.byName.entries()];
+    return [...this.byName.entries()].map(([n, ids]) => [n, ids[ids.length - 1]!]);
+  }
+
+  private nameAdd(name: string, id: number): void {
+    const ids = this.byName.get(name);
+    if (ids === undefined) this.byName.set(name, [id]);
+    else ids.push(id);
+  }
+
+  /** A destroyed cache's names no longer lead to it; an older cache of the same name is found again. */
+  private nameRemove(name: string, id: number): void {
+    const ids = this.byName.get(name);
+    if (ids === undefined) return;
+    const left = ids.filter((x) => x !== id);
+    if (left.length === 0) this.byName.delete(name);
+    else this.byName.set(name, left);
+  }
+
+  /** The handle users hold for cache id (see KmemHandle). */
+  handleOf(id: number): number {
+    return this.cf[id * CF.FIELDS + CF.HANDLE]!;
+  }
+
+  /** kmemCacheByName() in handles: the newest cache of that name, or -1. */
+  handleByName(name: string): number {
+    const id = this.findByName(name);
+    return id < 0 ? -1 : this.handleOf(id);
+  }
+
+  /**
+   * The cache id of a user's handle, or a TypeError (not an integer) /
+   * RangeError (a destroyed cache's, another kernel's, or no handle) that
+   * names the argument.
+   */
+  cacheOf(handle: unknown, argName = 'cache'): number {
+    if (typeof handle !== 'number' || !Number.isInteger(handle)) throw new TypeError(`${argName}: expected a kmem_cache handle, got ${String(handle)}`);
+    const id = handle & KmemHandle.ID_MASK;
+    if (handle <= 0 || handle > 0x7fffffff || this.cf[id * CF.FIELDS + CF.HANDLE] !== handle) {
+      throw new RangeError(`${argName}: ${handle} is not a live kmem_cache of this kernel (destroyed, or another kernel's)`);
+    }
+    return id;
   }
 
   /** Throws unless id names a live cache. */
@@ -416,6 +470,14 @@ export class SlabCommon {
    */
   destroy(id: number): number {
     const r = id * C_FIELDS;
+    const info = this.slub.caches[id]!;
+    // create_kmalloc_cache() leaves refcount 1, so the kernel would shut a
+    // kmalloc cache down -- and free it, when empty -- while kmalloc_caches[]
+    // still points at it: the next kmalloc() of that size would use freed
+    // memory. kmem refuses instead, changing nothing.
+    if (info.isKmalloc) {
+      throw new RangeError(`cache: ${info.name} is a kmalloc cache; kmem_cache_destroy() would free it while kmalloc_caches[] still points at it`);
+    }
     if (--this.cf[r + C_REFCOUNT]! !== 0) return 0;
     if (this.slub.hooks.cacheShrink !== null) this.slub.hooks.cacheShrink(id);
     this.slub.flushAll(id);
@@ -430,12 +492,12 @@ export class SlabCommon {
     }
     const left = this.cf[r + C_NR_SLABS]! > 0 ? this.liveObjects(id) : 0;
     // list_del() and sysfs_slab_unlink(), with or without objects left.
-    const info = this.slub.caches[id]!;
-    for (const n of [info.name, ...info.aliases]) if (this.byName.get(n) === id) this.byName.delete(n);
+    for (const n of [info.name, ...info.aliases]) this.nameRemove(n, id);
     const at = this.slabCaches.indexOf(id);
     if (at >= 0) this.slabCaches.splice(at, 1);
     if (left > 0) return left;
     this.cf[r + C_ALIVE] = 0;
+    this.cf[r + CF.HANDLE] = 0;
     this.slub.caches[id] = undefined;
     this.freeIds.push(id);
     this.freeDescriptors(info);
@@ -449,7 +511,13 @@ export class SlabCommon {
     const st = this.slub.st;
     for (let cpu = 0; cpu < st.cpus; cpu++) {
       const i = cpu * MAX_CACHES + id;
-      for (let o = st.cpuFreelist[i]!; o !== 0; o = this.slub.getFreepointer(id, o)) free++;
+      // The cpu freelist as deactivate_slab() counts it: up to a free pointer SLUB could not have stored.
+      for (let o = st.cpuFreelist[i]!; o !== 0; ) {
+        free++;
+        const next = this.slub.getFreepointer(id, o);
+        if (!this.slub.freepointerValid(id, o, next)) break;
+        o = next;
+      }
       const cs = st.cpuSlab[i]!;
       if (cs >= 0) free += this.slub.pages.slabObjects[cs]! - this.slub.slabInuse(cs);
       for (let s = st.cpuPartial[i]!; s >= 0; s = this.slub.pages.slabNext[s]!) {

@@ -24,7 +24,8 @@ import { type PageArray, PG, PGTY, SlabWord } from '../memory/page.js';
 import { GFP_CONSTRAINT_MASK, GFP_RECLAIM_MASK, GFP_SLAB_BUG_MASK, Gfp } from '../page_alloc/gfp.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
-import { type CacheInfo, CF, DirectMap, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
+import { freepointerOops } from './oops.js';
+import { bswap32, type CacheInfo, CF, DirectMap, isObjectOffset, listAdd, listDel, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
 import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 
 /** Hooks a KASAN or slub_debug machine installs at boot; null when off. */
@@ -69,7 +70,6 @@ export class Slub {
   /** The kmem_cache_cpu arrays of st, held directly so the fast paths load one field each. */
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
-  readonly cpuTid: Uint32Array;
   readonly cpuPartial: Int32Array;
   // The struct slab arrays of pages, held directly for the same reason.
   readonly slabCounters: Uint32Array;
@@ -124,7 +124,6 @@ export class Slub {
     this.cf = this.st.cf;
     this.cpuFreelist = this.st.cpuFreelist;
     this.cpuSlab = this.st.cpuSlab;
-    this.cpuTid = this.st.cpuTid;
     this.cpuPartial = this.st.cpuPartial;
     this.slabCounters = pages.slabCounters;
     this.slabObjects = pages.slabObjects;
@@ -237,8 +236,7 @@ export class Slub {
     const r = s * CF.FIELDS;
     const off = (((addr | 0) - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
     if ((off & ~0x7fff) !== 0) return this.isObjectStartFar(s, head, off);
-    const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
-    return idx * cf[r + CF.SIZE]! === off && idx < this.slabObjects[head]!;
+    return isObjectOffset(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!, cf[r + CF.SIZE]!, this.slabObjects[head]!);
   }
 
   /** isObjectStart for an offset outside 0..2^15 - 1 (slabs above order 3, or below the slab). */
@@ -267,43 +265,20 @@ export class Slub {
 
   /** __add_partial(): onto the node partial list at head or tail; marks PG.workingset. */
   addPartial(s: number, pfn: number, toTail: boolean): void {
-    const cf = this.cf;
     const r = s * CF.FIELDS;
     const p = this.pages;
-    cf[r + CF.NR_PARTIAL]!++;
+    this.cf[r + CF.NR_PARTIAL]!++;
     p.flags[pfn]! |= 1 << PG.workingset;
-    if (toTail) {
-      const t = cf[r + CF.PARTIAL_TAIL]!;
-      p.prev[pfn] = t;
-      p.next[pfn] = -1;
-      if (t < 0) cf[r + CF.PARTIAL_HEAD] = pfn;
-      else p.next[t] = pfn;
-      cf[r + CF.PARTIAL_TAIL] = pfn;
-    } else {
-      const h = cf[r + CF.PARTIAL_HEAD]!;
-      p.next[pfn] = h;
-      p.prev[pfn] = -1;
-      if (h < 0) cf[r + CF.PARTIAL_TAIL] = pfn;
-      else p.prev[h] = pfn;
-      cf[r + CF.PARTIAL_HEAD] = pfn;
-    }
+    listAdd(p.next, p.prev, this.cf, r + CF.PARTIAL_HEAD, r + CF.PARTIAL_TAIL, pfn, toTail);
   }
 
   /** remove_partial() */
   removePartial(s: number, pfn: number): void {
-    const cf = this.cf;
     const r = s * CF.FIELDS;
     const p = this.pages;
-    const n = p.next[pfn]!;
-    const pr = p.prev[pfn]!;
-    if (pr < 0) cf[r + CF.PARTIAL_HEAD] = n;
-    else p.next[pr] = n;
-    if (n < 0) cf[r + CF.PARTIAL_TAIL] = pr;
-    else p.prev[n] = pr;
-    p.next[pfn] = -1;
-    p.prev[pfn] = -1;
+    listDel(p.next, p.prev, this.cf, r + CF.PARTIAL_HEAD, r + CF.PARTIAL_TAIL, pfn);
     p.flags[pfn]! &= ~(1 << PG.workingset);
-    cf[r + CF.NR_PARTIAL]!--;
+    this.cf[r + CF.NR_PARTIAL]!--;
   }
 
   onNodePartial(pfn: number): boolean {
@@ -349,11 +324,34 @@ export class Slub {
     if (this.hooks.poisonSlab !== null) this.hooks.poisonSlab(s, base, bytes);
     // slub_debug: setup_slab_debug() and setup_object_debug() (poison, red zones, tracks).
     if (cf[r + CF.DEBUG] !== 0) this.debug!.setupSlab(s, pfn);
-    const size = cf[r + CF.SIZE]!;
-    const first = base + cf[r + CF.RED_LEFT_PAD]!;
-    // Link the freelist: in order, or through the shuffled sequence.
-    const seq = this.freelistRandom && objects >= 2 ? info.randomSeq : null;
+    // Link the freelist: in order, or through the shuffled sequence. A
+    // constructor that throws (the kernel's can't) gives the pages back
+    // before the exception goes on: nothing was counted yet.
     let head: number;
+    try {
+      head = this.linkFreelist(s, info, pfn, objects);
+    } catch (e) {
+      this.freeSlabPages(pfn, order);
+      throw e;
+    }
+    this.setSlabCounters(s, pfn, head, 0, false);
+    // inc_slabs_node() and the vmstat slab accounting.
+    cf[r + CF.NR_SLABS]!++;
+    cf[r + CF.TOTAL_OBJECTS]! += objects;
+    if (this.isReclaimable(s)) this.slabPagesReclaimable += 1 << order;
+    else this.slabPagesUnreclaimable += 1 << order;
+    this.stat(s, SlubStat.ALLOC_SLAB);
+    return pfn;
+  }
+
+  /** The new slab's freelist, with setup_object() (the ctor) on each object: returns the first. */
+  private linkFreelist(s: number, info: CacheInfo, pfn: number, objects: number): number {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const size = cf[r + CF.SIZE]!;
+    const first = pfn * 4096 + cf[r + CF.RED_LEFT_PAD]!;
+    let head: number;
+    const seq = this.freelistRandom && objects >= 2 ? info.randomSeq : null;
     if (seq === null) {
       head = first;
       for (let i = 0; i < objects; i++) {
@@ -383,14 +381,19 @@ export class Slub {
       }
       this.setFreepointer(s, cur, 0);
     }
-    this.setSlabCounters(s, pfn, head, 0, false);
-    // inc_slabs_node() and the vmstat slab accounting.
-    cf[r + CF.NR_SLABS]!++;
-    cf[r + CF.TOTAL_OBJECTS]! += objects;
-    if (this.isReclaimable(s)) this.slabPagesReclaimable += 1 << order;
-    else this.slabPagesUnreclaimable += 1 << order;
-    this.stat(s, SlubStat.ALLOC_SLAB);
-    return pfn;
+    return head;
+  }
+
+  /** A slab's pages back to the buddy allocator, its struct slab fields cleared. */
+  private freeSlabPages(pfn: number, order: number): void {
+    const p = this.pages;
+    p.pageType[pfn] = PGTY.NONE;
+    p.slabCache[pfn] = -1;
+    p.slabCounters[pfn] = 0;
+    p.slabObjects[pfn] = 0;
+    p.slabNext[pfn] = -1;
+    p.flags[pfn]! &= ~(1 << PG.workingset);
+    this.pa.freePagesPfn(pfn, order);
   }
 
   /** setup_object(): the constructor, if any, on a fresh object. */
@@ -422,13 +425,7 @@ export class Slub {
     cf[r + CF.TOTAL_OBJECTS]! -= p.slabObjects[pfn]!;
     if (this.isReclaimable(s)) this.slabPagesReclaimable -= 1 << order;
     else this.slabPagesUnreclaimable -= 1 << order;
-    p.pageType[pfn] = PGTY.NONE;
-    p.slabCache[pfn] = -1;
-    p.slabCounters[pfn] = 0;
-    p.slabObjects[pfn] = 0;
-    p.slabNext[pfn] = -1;
-    p.flags[pfn]! &= ~(1 << PG.workingset);
-    this.pa.freePagesPfn(pfn, order);
+    this.freeSlabPages(pfn, order);
   }
 
   // ───────────────────────── allocation ─────────────────────────
@@ -445,12 +442,28 @@ export class Slub {
     const freelist = this.cpuFreelist;
     const obj = freelist[i]!;
     if (obj === 0 || ((gfp & Gfp.ZERO) | this.allocHooked) !== 0) return this.slabAllocHooked(s, gfp, origSize);
+    this.popCpuFreelist(s, i, obj);
+    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    return obj;
+  }
+
+  /**
+   * Pop obj, the head of cpu freelist i: its free pointer becomes the head.
+   * Only a pointer into obj's own slab block is taken as it is; NULL (once a
+   * slab) and anything corrupt go through loadFreelist, which checks it.
+   */
+  popCpuFreelist(s: number, i: number, obj: number): void {
     const cf = this.cf;
     const r = s * CF.FIELDS;
-    freelist[i] = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
-    this.cpuTid[i]!++;
-    cf[r + CF.ALLOCS]!++;
-    return obj;
+    const next = (this.u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
+    if ((next ^ obj) >>> cf[r + CF.SLAB_SHIFT]! === 0) this.cpuFreelist[i] = next;
+    else this.loadFreelist(s, i, obj);
+  }
+
+  /** Push obj on cpu freelist i, whose head is `head` (set_freepointer, then obj is the head). */
+  pushCpuFreelist(s: number, i: number, obj: number, head: number): void {
+    this.setFreepointer(s, obj, head);
+    this.cpuFreelist[i] = obj;
   }
 
   /** slabAlloc with the post-alloc work (stats, Gfp.ZERO, the KASAN hook), or ___slab_alloc. */
@@ -458,7 +471,8 @@ export class Slub {
     const i = this.cpuBase + s;
     let obj = this.cpuFreelist[i]!;
     const fast = obj !== 0;
-    obj = fast ? this.loadFreelist(s, i, obj) : this.slabAllocSlow(s, gfp, i, origSize);
+    if (fast) this.popCpuFreelist(s, i, obj);
+    else obj = this.slabAllocSlow(s, gfp, i, origSize);
     if (obj === 0) return 0;
     this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
     if (((gfp & Gfp.ZERO) | this.allocHooked) !== 0) this.postAlloc(s, gfp, obj, origSize, fast);
@@ -481,11 +495,78 @@ export class Slub {
     if (hook !== null) hook(s, obj, origSize, gfp);
   }
 
-  /** Take the cpu freelist's first object and make the rest the cpu freelist (load_freelist). */
-  private loadFreelist(s: number, i: number, freelist: number): number {
-    this.cpuFreelist[i] = this.getFreepointer(s, freelist);
-    this.cpuTid[i] = this.cpuTid[i]! + 1;
+  /**
+   * Take the cpu freelist's first object and make the rest the cpu freelist
+   * (load_freelist), checking the free pointer it leaves there: NULL or an
+   * object of the same slab, stored as set_freepointer() stores it. A
+   * corrupt one (a use-after-free write) is not followed: the object still
+   * goes out, as in the kernel, and the fault the kernel takes on its next
+   * pop is left pending (cpuBadFpPending) for slabAllocSlow to report.
+   */
+  loadFreelist(s: number, i: number, freelist: number): number {
+    const next = this.getFreepointer(s, freelist);
+    if (!this.freepointerValid(s, freelist, next)) {
+      this.cpuFreelist[i] = 0;
+      this.st.cpuBadFpPending[i] = 1;
+      this.st.cpuBadFp[2 * i] = next;
+      this.st.cpuBadFp[2 * i + 1] = this.freepointerHi(s, freelist);
+      return freelist;
+    }
+    this.cpuFreelist[i] = next;
     return freelist;
+  }
+
+  /**
+   * Is next (obj's decoded free pointer) one SLUB could have stored: both
+   * words as set_freepointer() writes them, and NULL or an object start of
+   * obj's slab?
+   */
+  freepointerValid(s: number, obj: number, next: number): boolean {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const loc = obj + cf[r + CF.OFFSET]!;
+    if (cf[r + CF.XOR_HI] !== 0) {
+      if ((this.dv.getUint32(loc + 4, false) ^ loc ^ cf[r + CF.FP_HI_BE]!) !== (next === 0 ? DirectMap.SWAB_LO : 0)) return false;
+    } else if (this.u32[(loc >>> 2) + 1] !== (next === 0 ? 0 : DirectMap.HI >>> 0)) {
+      return false;
+    }
+    if (next === 0) return true;
+    const head = this.virtToSlab(obj);
+    return head >= 0 && this.virtToSlab(next) === head && this.isObjectStart(s, head, next);
+  }
+
+  /** The oops of a read through the bad free pointer hi:lo (src/slub/oops.ts; it needs the machine's printk, through slub_debug's env). */
+  private freepointerFault(hi: number, lo: number): void {
+    if (this.debug !== null) freepointerOops(this.debug.env, hi, lo);
+    else this.reports.bugOn('get_freepointer', `free pointer ${hi.toString(16)}:${lo.toString(16)} is corrupt`);
+  }
+
+  /** The high word of obj's decoded free pointer (the kernel's 64-bit value is hi:next). */
+  private freepointerHi(s: number, obj: number): number {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    const loc = obj + cf[r + CF.OFFSET]!;
+    const stored = this.u32[(loc >>> 2) + 1]!;
+    if (cf[r + CF.XOR_HI] === 0) return stored;
+    // stored = hi ^ random_hi ^ bswap32(loc), as setFreepointerHardened writes it.
+    return (stored ^ cf[r + CF.XOR_HI]! ^ bswap32(loc)) >>> 0;
+  }
+
+  /**
+   * The fault the kernel takes reading through a corrupt free pointer: the
+   * cpu slab is given up with what is left of its freelist (the objects
+   * beyond the bad pointer stay lost, counted in use, as the kernel's
+   * "Isolate corrupted freechain" leaves them), then the oops. This
+   * allocation returns NULL, where the kernel's task would have died.
+   */
+  private freelistFault(s: number, i: number): number {
+    this.st.cpuBadFpPending[i] = 0;
+    const slab = this.cpuSlab[i]!;
+    this.cpuSlab[i] = -1;
+    this.cpuFreelist[i] = 0;
+    if (slab >= 0) this.deactivateSlab(s, slab, 0);
+    this.freepointerFault(this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
+    return 0;
   }
 
   /**
@@ -493,6 +574,7 @@ export class Slub {
    * (remote frees), the cpu partial list, the node partial list, a new slab.
    */
   slabAllocSlow(s: number, gfp: number, i: number, origSize = -1): number {
+    if (this.st.cpuBadFpPending[i] !== 0) return this.freelistFault(s, i);
     this.stat(s, SlubStat.ALLOC_SLOWPATH);
     // slub_debug: alloc_single_from_partial / alloc_single_from_new_slab under the list lock.
     if (this.cf[s * CF.FIELDS + CF.DEBUG] !== 0) return this.debug!.alloc(s, gfp, origSize);
@@ -504,7 +586,6 @@ export class Slub {
         return this.loadFreelist(s, i, freelist);
       }
       this.cpuSlab[i] = -1;
-      this.cpuTid[i] = this.cpuTid[i]! + 1;
       this.stat(s, SlubStat.DEACTIVATE_BYPASS);
     }
     // new_slab: the cpu partial list.
@@ -597,9 +678,7 @@ export class Slub {
       this.doSlabFreeSlow(s, slab, obj, head);
       return;
     }
-    this.setFreepointer(s, obj, head);
-    this.cpuFreelist[i] = obj;
-    this.cpuTid[i] = this.cpuTid[i]! + 1;
+    this.pushCpuFreelist(s, i, obj, head);
   }
 
   /**
@@ -625,9 +704,9 @@ export class Slub {
       this.slabFreeSlow(s, slab, obj, obj, 1);
       return true;
     }
+    // pushCpuFreelist for a hardened cache (freeHooked sends the others the long way).
     this.setFreepointerHardened(r, obj + cf[r + CF.OFFSET]!, head);
     this.cpuFreelist[i] = obj;
-    this.cpuTid[i]!++;
     return true;
   }
 
@@ -642,9 +721,7 @@ export class Slub {
       this.naiveDoubleFree(obj);
       return;
     }
-    this.setFreepointer(s, obj, head);
-    this.cpuFreelist[i] = obj;
-    this.cpuTid[i] = this.cpuTid[i]! + 1;
+    this.pushCpuFreelist(s, i, obj, head);
     this.stat(s, SlubStat.FREE_FASTPATH);
   }
 
@@ -795,12 +872,26 @@ export class Slub {
       this.stat(s, SlubStat.DEACTIVATE_REMOTE_FREES);
       tail = SlubStat.DEACTIVATE_TO_TAIL;
     }
+    // Count the cpu freelist, trusting no free pointer that SLUB could not
+    // have stored: the chain ends before it (its objects stay lost, in use),
+    // and the kernel's fault on it is reported once the slab is settled.
     let freeDelta = 0;
     let last = 0;
-    for (let it = freelist; it !== 0; it = this.getFreepointer(s, it)) {
+    let badHi = 0;
+    let badLo = 0;
+    let bad = false;
+    for (let it = freelist; it !== 0; ) {
       last = it;
       freeDelta++;
-      if (freeDelta > this.slabObjects[slab]!) break; // corrupted chain
+      const next = this.getFreepointer(s, it);
+      if (!this.freepointerValid(s, it, next)) {
+        bad = true;
+        badLo = next;
+        badHi = this.freepointerHi(s, it);
+        break;
+      }
+      if (freeDelta >= this.slabObjects[slab]!) break; // a cycle
+      it = next;
     }
     let inuse = this.slabInuse(slab);
     let newFreelist = old;
@@ -820,6 +911,7 @@ export class Slub {
     } else {
       this.stat(s, SlubStat.DEACTIVATE_FULL);
     }
+    if (bad) this.freepointerFault(badHi, badLo);
   }
 
   /** flush_slab() + put_partials_cpu() for one CPU (__flush_cpu_slab). */
@@ -832,7 +924,6 @@ export class Slub {
       const freelist = this.cpuFreelist[i]!;
       this.cpuSlab[i] = -1;
       this.cpuFreelist[i] = 0;
-      this.cpuTid[i] = this.cpuTid[i]! + 1;
       this.deactivateSlab(s, slab, freelist);
       this.stat(s, SlubStat.CPUSLAB_FLUSH);
     }
@@ -842,6 +933,12 @@ export class Slub {
       this.putPartials(s, partial);
     }
     this.cpuBase = saved;
+    // deactivate_slab() would have read through the corrupt pointer the
+    // cpu freelist ended in: the fault, now that everything is in place.
+    if (this.st.cpuBadFpPending[i] !== 0) {
+      this.st.cpuBadFpPending[i] = 0;
+      this.freepointerFault(this.st.cpuBadFp[2 * i + 1]!, this.st.cpuBadFp[2 * i]!);
+    }
   }
 
   /** flush_all(): every CPU's cpu slab and partials of a cache. */

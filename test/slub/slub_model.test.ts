@@ -27,7 +27,7 @@ import { PG_workingset, PGTY_buddy, PGTY_large_kmalloc, PGTY_slab } from '../../
 import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { MAX_NR_ZONES, Z_FREE, Z_MANAGED } from '../../src/page_alloc/mmzone.js';
 import { slabinfoRows } from '../../src/proc/slabinfo.js';
-import { C_FIELDS, C_NR_PARTIAL, C_NR_SLABS, C_OBJECTS, C_PARTIAL_HEAD, C_RED_LEFT_PAD, C_SIZE, C_TOTAL_OBJECTS, MAX_CACHES } from '../../src/slub/slab.js';
+import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_PARTIAL, C_NR_SLABS, C_OBJECTS, C_PARTIAL_HEAD, C_RED_LEFT_PAD, C_SIZE, C_TOTAL_OBJECTS, MAX_CACHES } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
 
 // Imported bindings are getters after the test transform: copy the hot ones.
@@ -363,7 +363,8 @@ class Sys {
       const onList = listStamp[pfn] === stamp ? listOf[pfn]! : 0;
       const counters = p.slabCounters[pfn]!;
       const cpuHead = isCpu ? st.cpuFreelist[ci]! : 0;
-      const tid = isCpu ? st.cpuTid[ci]! : 0;
+      // Any change to a cpu freelist is an alloc or a free of its cache (kmem has no tid).
+      const tid = isCpu ? cf[s * C_FIELDS + C_ALLOCS]! + cf[s * C_FIELDS + C_FREES]! : 0;
       const wasHead = headStamp[pfn] === stamp - 1;
       headStamp[pfn] = stamp;
       if (full || !wasHead || wCounters[pfn] !== counters || wCache[pfn] !== s || wCi[pfn] !== ci || wCpuHead[pfn] !== cpuHead || wTid[pfn] !== tid) {
