@@ -34,7 +34,7 @@ import { EV_EXTFRAG, EV_PGALLOC, EV_PGFREE, NR_PCP_LISTS, PCP_COUNT, PCP_FIELDS 
 import { fillContigPageInfo, fragmentationIndex, unusableFreeIndex } from './proc/buddyinfo.js';
 import { type SlabinfoRow, slabinfoRows } from './proc/slabinfo.js';
 import { KMALLOC_MAX_CACHE_SIZE } from './slub/kmalloc_info.js';
-import { CF, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from './slub/slab.js';
+import { CF, KmemHandle, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from './slub/slab.js';
 import { SLAB_POISON, SLAB_RED_ZONE } from './slub/slab_flags.js';
 
 // ───────────────────────── constants for reading snapshots ─────────────────────────
@@ -45,6 +45,9 @@ export { MIGRATE_PCPTYPES, MIGRATE_TYPES, migratetypeNames, pageblock_nr_pages }
 export type { SlabinfoRow } from './proc/slabinfo.js';
 export { KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE } from './slub/kmalloc_info.js';
 export { statNames as slubStatNames } from './slub/slab.js';
+
+/** The low bits of a cache handle: the cache's index, stable across machines booted alike (a colour per cache, say). */
+export const CACHE_INDEX_MASK: number = KmemHandle.ID_MASK;
 // The ftrace kmem events and their parser, for tools that read a trace next to a machine.
 
 /** Object state in a slab (SlabSnapshot.states): handed out. */
@@ -357,7 +360,7 @@ export class Inspector {
       const id = ids[ids.length - 1 - i] as number;
       const r = id * CF.FIELDS;
       return {
-        handle: slab.findByName(row.name),
+        handle: slab.handleOf(id),
         name: row.name,
         objectSize: cf[r + CF.OBJECT_SIZE] as number,
         size: row.objsize,
@@ -413,7 +416,7 @@ export class Inspector {
       refcount: p.refcount[pfn] as number,
       head,
       cache: cacheId >= 0 ? (this.m.slub.caches[cacheId]?.name ?? null) : null,
-      cacheId,
+      cacheId: cacheId >= 0 ? this.m.slab.handleOf(cacheId) : -1,
     };
   }
 
@@ -446,12 +449,13 @@ export class Inspector {
 
   /** The handles of every live cache (slab_caches), oldest first. */
   cacheIds(): number[] {
-    return this.m.slab.slabCaches.slice();
+    return this.m.slab.slabCaches.map((id) => this.m.slab.handleOf(id));
   }
 
   /** A cache's name, or null for no such handle. */
-  cacheName(id: number): string | null {
-    return this.m.slub.caches[id]?.name ?? null;
+  cacheName(cache: number): string | null {
+    const id = cache & KmemHandle.ID_MASK;
+    return typeof cache === 'number' && this.m.slub.cf[id * CF.FIELDS + CF.HANDLE] === cache ? (this.m.slub.caches[id]?.name ?? null) : null;
   }
 
   /** /proc/slabinfo's rows (newest cache first), each with the cache's handle, KiB and use. */
@@ -459,15 +463,15 @@ export class Inspector {
     const ids = this.m.slab.slabCaches;
     return slabinfoRows(this.m.slab).map((r, i) => ({
       ...r,
-      id: ids[ids.length - 1 - i] as number,
+      id: this.m.slab.handleOf(ids[ids.length - 1 - i] as number),
       cacheKb: (r.numSlabs * r.pagesperslab * PAGE_SIZE) / 1024,
       use: r.numObjs ? Math.floor((r.activeObjs * 100) / r.numObjs) : 0,
     }));
   }
 
   /** A cache's slot layout and tunables. */
-  cacheGeometry(id: number): CacheGeometry {
-    this.checkCache(id);
+  cacheGeometry(cache: number): CacheGeometry {
+    const id = this.idOf(cache);
     const cf = this.m.slub.cf;
     const r = id * CF.FIELDS;
     const flags = cf[r + CF.FLAGS] as number;
@@ -491,8 +495,8 @@ export class Inspector {
   }
 
   /** A cache's slab and object counts. */
-  cacheCounters(id: number): CacheCounters {
-    this.checkCache(id);
+  cacheCounters(cache: number): CacheCounters {
+    const id = this.idOf(cache);
     const cf = this.m.slub.cf;
     const r = id * CF.FIELDS;
     const nrSlabs = cf[r + CF.NR_SLABS] as number;
@@ -507,8 +511,8 @@ export class Inspector {
   }
 
   /** Each CPU's kmem_cache_cpu for a cache: its cpu slab, c->freelist and cpu partial list. */
-  kmemCacheCpus(id: number): KmemCacheCpu[] {
-    this.checkCache(id);
+  kmemCacheCpus(cache: number): KmemCacheCpu[] {
+    const id = this.idOf(cache);
     const st = this.m.slub.st;
     const out: KmemCacheCpu[] = [];
     for (let cpu = 0; cpu < st.cpus; cpu++) {
@@ -519,8 +523,8 @@ export class Inspector {
   }
 
   /** The SLUB_STATS counters of a cache, total and per CPU (null when SLUB_STATS is off). */
-  slubStats(id: number): SlubStatRow[] | null {
-    this.checkCache(id);
+  slubStats(cache: number): SlubStatRow[] | null {
+    const id = this.idOf(cache);
     if (!this.m.slub.statsOn) return null;
     const st = this.m.slub.st;
     return statNames.map((name, item) => {
@@ -536,8 +540,8 @@ export class Inspector {
   }
 
   /** The SLUB_STATS counters of a cache summed over CPUs, indexed as slubStatNames (all 0 when SLUB_STATS is off). */
-  slubStatTotals(id: number): Float64Array {
-    this.checkCache(id);
+  slubStatTotals(cache: number): Float64Array {
+    const id = this.idOf(cache);
     const out = new Float64Array(NR_SLUB_STAT_ITEMS);
     if (!this.m.slub.statsOn) return out;
     const st = this.m.slub.st;
@@ -551,7 +555,7 @@ export class Inspector {
   /** kmalloc_slab(): the cache kmalloc(size, gfp) takes its object from, or -1 (size 0 or above KMALLOC_MAX_CACHE_SIZE). */
   kmallocCache(size: number, gfp: number): number {
     if (!Number.isInteger(size) || size <= 0 || size > KMALLOC_MAX_CACHE_SIZE) return -1;
-    return this.m.slab.kmallocSlab(size, gfp);
+    return this.m.slab.handleOf(this.m.slab.kmallocSlab(size, gfp));
   }
 
   // ───────────────────────── slabs and objects ─────────────────────────
@@ -561,11 +565,12 @@ export class Inspector {
     if (!Number.isFinite(addr) || addr < 0 || addr >= this.m.phys.size) return { cache: -1, head: -1 };
     const p = this.m.pages;
     const head = p.compoundHead(Math.floor(addr / PAGE_SIZE));
-    return { cache: p.pageType[head] === PGTY_slab ? (p.slabCache[head] as number) : -1, head };
+    return { cache: p.pageType[head] === PGTY_slab ? this.m.slab.handleOf(p.slabCache[head] as number) : -1, head };
   }
 
   /** The index of the object starting at addr in a slab, or -1 if addr is not an object's start. */
-  objectIndex(id: number, slab: number, addr: number): number {
+  objectIndex(cache: number, slab: number, addr: number): number {
+    const id = this.idOf(cache);
     const cf = this.m.slub.cf;
     const r = id * CF.FIELDS;
     const off = addr - slab * PAGE_SIZE - (cf[r + CF.RED_LEFT_PAD] as number);
@@ -576,14 +581,16 @@ export class Inspector {
   }
 
   /** The address of object i of a slab. */
-  objectAddr(id: number, slab: number, i: number): number {
+  objectAddr(cache: number, slab: number, i: number): number {
+    const id = this.idOf(cache);
     const cf = this.m.slub.cf;
     const r = id * CF.FIELDS;
     return slab * PAGE_SIZE + (cf[r + CF.RED_LEFT_PAD] as number) + i * (cf[r + CF.SIZE] as number);
   }
 
   /** Where a slab of a cache is: a CPU's cpu slab or cpu partial list, the node partial list, or full (on no list). */
-  slabWhere(id: number, head: number): { where: SlabWhere; cpu: number } {
+  slabWhere(cache: number, head: number): { where: SlabWhere; cpu: number } {
+    const id = this.idOf(cache);
     const st = this.m.slub.st;
     for (let cpu = 0; cpu < st.cpus; cpu++) {
       const i = cpu * MAX_CACHES + id;
@@ -596,19 +603,19 @@ export class Inspector {
   }
 
   /** One slab of a cache (by its head pfn): its objects' states and freelists. */
-  slab(id: number, head: number): SlabSnapshot {
-    this.checkCache(id);
+  slab(cache: number, head: number): SlabSnapshot {
+    const id = this.idOf(cache);
     const p = this.m.pages;
     if (!Number.isInteger(head) || head < 0 || head >= p.nr || p.pageType[head] !== PGTY_slab || p.slabCache[head] !== id) {
       throw new RangeError(`slab: pfn ${String(head)} is not the head of a slab of cache ${String(id)}`);
     }
-    const w = this.slabWhere(id, head);
+    const w = this.slabWhere(cache, head);
     return this.slabSnapshot(id, head, w.where, w.cpu);
   }
 
   /** Every slab of a cache, by where it is (cpu slabs, cpu partial, node partial, full), with totals and SLUB_STATS. */
-  cacheSlabs(id: number): CacheSlabs {
-    this.checkCache(id);
+  cacheSlabs(cache: number): CacheSlabs {
+    const id = this.idOf(cache);
     const st = this.m.slub.st;
     const p = this.m.pages;
     const placed = new Set<number>();
@@ -655,7 +662,7 @@ export class Inspector {
     }
     nodePartial.forEach(add);
     full.forEach(add);
-    return { id, geometry: this.cacheGeometry(id), cpus, nodePartial, full, totals, stats: this.slubStats(id) };
+    return { id: cache, geometry: this.cacheGeometry(cache), cpus, nodePartial, full, totals, stats: this.slubStats(cache) };
   }
 
   // ───────────────────────── page frames ─────────────────────────
@@ -692,7 +699,7 @@ export class Inspector {
         } else if (t === PGTY_slab) {
           n = 2 ** (p.order[pfn] as number);
           s = PAGE_SLAB;
-          cache.fill(p.slabCache[pfn] as number, pfn, Math.min(end, pfn + n));
+          cache.fill(this.m.slab.handleOf(p.slabCache[pfn] as number), pfn, Math.min(end, pfn + n));
         } else if (t === PGTY_large_kmalloc) {
           n = 2 ** (p.order[pfn] as number);
           s = PAGE_LARGE_KMALLOC;
@@ -742,7 +749,7 @@ export class Inspector {
     const flags = p.flags[pfn] as number;
     let slab: StructPage['slab'] = null;
     if (p.pageType[head] === PGTY_slab) {
-      const cache = p.slabCache[head] as number;
+      const cache = this.m.slab.handleOf(p.slabCache[head] as number);
       const c = p.slabCounters[head] as number;
       const fl = (c & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;
       const w = this.slabWhere(cache, head);
@@ -851,8 +858,8 @@ export class Inspector {
    * ':A-0000064' of a mergeable cache), and the name tools/mm/slabinfo shows
    * for it (the cache's own name when nothing is merged into it).
    */
-  slabSysfs(id: number): { dir: string; name: string; aliases: number } {
-    this.checkCache(id);
+  slabSysfs(cache: number): { dir: string; name: string; aliases: number } {
+    const id = this.idOf(cache);
     const info = this.m.slub.caches[id];
     if (info === undefined) throw new RangeError(`cache: no cache with id ${id}`);
     const refs = 1 + info.aliases.length;
@@ -860,21 +867,20 @@ export class Inspector {
   }
 
   /** Objects of a cache allocated and not freed (on no freelist, in no quarantine). */
-  liveObjects(id: number): number {
-    this.checkCache(id);
+  liveObjects(cache: number): number {
+    const id = this.idOf(cache);
     return this.m.slab.liveObjects(id);
   }
 
   /** slub_debug's alloc/free tracks of the object at addr, as print_tracking() prints them (empty without U). */
-  objectTracks(id: number, addr: number): string[] {
-    this.checkCache(id);
+  objectTracks(cache: number, addr: number): string[] {
+    const id = this.idOf(cache);
     return this.m.slub.debug?.printTracking(id, addr) ?? [];
   }
 
-  private checkCache(id: number): void {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_CACHES || this.m.slub.caches[id] === undefined) {
-      throw new RangeError(`cache: expected a cache handle, got ${String(id)}`);
-    }
+  /** The cache id behind a handle (kmemCacheCreate/kmemCacheByName/cacheIds), or the error naming `cache`. */
+  private idOf(cache: number): number {
+    return this.m.slab.cacheOf(cache);
   }
 
   private checkPfn(pfn: number): void {
@@ -897,7 +903,7 @@ export class Inspector {
     const list: number[] = [];
     let corrupt = false;
     for (let a = head; a !== 0; ) {
-      const i = this.objectIndex(id, slab, a);
+      const i = this.objectIndex(this.m.slab.handleOf(id), slab, a);
       if (i < 0 || seen[i] === 1) {
         corrupt = true;
         break;
@@ -934,7 +940,7 @@ export class Inspector {
     const objSize = slub.cf[id * CF.FIELDS + CF.OBJECT_SIZE] as number;
     for (let i = 0; i < objects; i++) {
       if (shadow !== null && accessible !== null) {
-        const a = this.objectAddr(id, slab, i);
+        const a = this.objectAddr(this.m.slab.handleOf(id), slab, i);
         accessible[i] = accessibleBytes(shadow, a, objSize);
         if (states[i] === OBJ_ALLOCATED) {
           const b = shadow[a >>> 3];

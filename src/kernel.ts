@@ -29,7 +29,7 @@ import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
-import { CF } from './slub/slab.js';
+import { CF, KmemHandle } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
 
@@ -194,31 +194,35 @@ export class Kernel {
 
   /** slab validate (/sys/kernel/slab/<cache>/validate): the errors found, counted as lib/slub_kunit.c counts them. */
   slabValidate(cache: KmemCache): number {
-    this.slab.checkCache(cache);
+    const s = this.slab.cacheOf(cache);
     // validate_store(): only a cache with slub_debug flags (kmem_cache_debug), else -EINVAL.
-    if (this.slub.cf[cache * CF.FIELDS + CF.DEBUG] === 0) {
-      throw new RangeError(`cache: ${this.slub.caches[cache]!.name} has no slub_debug flags; validate needs them (the kernel's validate_store returns -EINVAL)`);
+    if (this.slub.cf[s * CF.FIELDS + CF.DEBUG] === 0) {
+      throw new RangeError(`cache: ${this.slub.caches[s]!.name} has no slub_debug flags; validate needs them (the kernel's validate_store returns -EINVAL)`);
     }
-    return this.slub.debug!.validate(cache);
+    return this.slub.debug!.validate(s);
   }
 
   // ───────────────────────── the slab allocator API ─────────────────────────
 
-  /** kmem_cache_create(): a cache id (an existing one if the new cache merges into it). */
+  /**
+   * kmem_cache_create(): a cache handle (an existing cache's if the new one
+   * merges into it). A handle names one cache of this kernel: after the
+   * cache is destroyed, or on another booted kernel, it is a RangeError.
+   */
   kmemCacheCreate(name: string, size: number, args: KmemCacheArgs = {}): KmemCache {
     if (typeof args !== 'object' || args === null) throw new TypeError(`args: expected an object of cache arguments, got ${describe(args)}`);
-    return this.slab.createCache(name, size, args);
+    return this.slab.handleOf(this.slab.createCache(name, size, args));
   }
 
   /** kmem_cache_destroy(): objects left are reported as the kernel reports them. */
   kmemCacheDestroy(cache: KmemCache): void {
-    this.slab.checkCache(cache);
-    const name = this.slub.caches[cache]!.name;
-    const left = this.slab.destroy(cache);
+    const s = this.slab.cacheOf(cache);
+    const name = this.slub.caches[s]!.name;
+    const left = this.slab.destroy(s);
     if (left > 0) {
       // __kmem_cache_shutdown(): free_partial() lists each partial slab's objects (list_slab_objects).
       const debug = this.slub.debug!;
-      debug.listSlabObjects(cache);
+      debug.listSlabObjects(s);
       const caller = captureStack(1)[0];
       const from = caller !== undefined ? `${caller.fn} (${caller.file}:${caller.line})` : 'kmemCacheDestroy';
       this.warn(`kmem_cache_destroy ${name}: Slab cache still has objects when called from ${from}`, 'mm/slab_common.c');
@@ -228,41 +232,40 @@ export class Kernel {
 
   /** kmem_cache_shrink(): flush the CPUs and free empty slabs. */
   kmemCacheShrink(cache: KmemCache): void {
-    this.slab.checkCache(cache);
-    this.slub.shrink(cache);
+    this.slub.shrink(this.slab.cacheOf(cache));
   }
 
   kmemCacheAlloc(cache: KmemCache, gfp: number): number {
-    if (this.kmallocApi.cacheAccepted(cache) && gfpAccepted(gfp)) return this.kmallocApi.cacheAlloc(cache, gfp);
+    if (this.kmallocApi.handleAccepted(cache) && gfpAccepted(gfp)) return this.kmallocApi.cacheAlloc(cache & KmemHandle.ID_MASK, gfp);
     return this.kmemCacheAllocChecked(cache, gfp);
   }
 
   /** kmem_cache_alloc() with the full argument checks and their messages. */
   private kmemCacheAllocChecked(cache: KmemCache, gfp: number): number {
-    this.slab.checkCache(cache);
+    const s = this.slab.cacheOf(cache);
     checkGfp(gfp);
-    return this.kmallocApi.cacheAlloc(cache, gfp);
+    return this.kmallocApi.cacheAlloc(s, gfp);
   }
 
   kmemCacheFree(cache: KmemCache, addr: number): void {
-    if (!this.kmallocApi.cacheAccepted(cache)) this.slab.checkCache(cache);
-    this.kmallocApi.cacheFree(cache, addr);
+    const s = this.kmallocApi.handleAccepted(cache) ? cache & KmemHandle.ID_MASK : this.slab.cacheOf(cache);
+    this.kmallocApi.cacheFree(s, addr);
   }
 
   /** kmem_cache_alloc_bulk(): n objects into out, returns n, or 0 (nothing allocated). */
   kmemCacheAllocBulk(cache: KmemCache, n: number, out: Uint32Array | number[], gfp = 0xcc0): number {
-    this.slab.checkCache(cache);
+    const s = this.slab.cacheOf(cache);
     Kmalloc.checkSize(n, 'n');
     if (typeof out !== 'object' || out === null || typeof out.length !== 'number') throw new TypeError(`out: expected an array or Uint32Array, got ${describe(out)}`);
     if (out.length < n && out instanceof Uint32Array) throw new RangeError(`out: holds ${out.length} entries, ${n} needed`);
     checkGfp(gfp);
-    return this.kmallocApi.allocBulk(cache, gfp, n, out);
+    return this.kmallocApi.allocBulk(s, gfp, n, out);
   }
 
   kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
-    this.slab.checkCache(cache);
+    const s = this.slab.cacheOf(cache);
     if (typeof addrs !== 'object' || addrs === null || typeof addrs.length !== 'number') throw new TypeError(`addrs: expected an array or Uint32Array of addresses, got ${describe(addrs)}`);
-    this.kmallocApi.freeBulk(cache, addrs);
+    this.kmallocApi.freeBulk(s, addrs);
   }
 
   /** kmalloc(): 0 on failure, ZERO_SIZE_PTR (16) for size 0. */
@@ -370,10 +373,10 @@ export class Kernel {
     return kmallocSizeRoundup(n);
   }
 
-  /** A cache id by name (aliases resolve), or -1. */
+  /** A cache's handle by name (aliases resolve; the newest of a name), or -1. */
   kmemCacheByName(name: string): KmemCache {
     if (typeof name !== 'string') throw new TypeError(`name: expected a string, got ${describe(name)}`);
-    return this.slab.findByName(name);
+    return this.slab.handleByName(name);
   }
 
   // ───────────────────────── the page allocator API ─────────────────────────

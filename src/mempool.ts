@@ -14,7 +14,6 @@
 import type { Kasan } from './kasan/common.js';
 import type { KmemCache } from './kernel.js';
 import { __GFP_DIRECT_RECLAIM, __GFP_IO, __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, GFP_KERNEL } from './page_alloc/gfp.js';
-import { C_FIELDS, C_OBJECT_SIZE } from './slub/slab.js';
 
 /** What a pool needs of the machine (a `Kernel` has it all). */
 export interface MempoolHost {
@@ -23,7 +22,7 @@ export interface MempoolHost {
   kfree(addr: number): void;
   kmemCacheAlloc(cache: KmemCache, gfp: number): number;
   kmemCacheFree(cache: KmemCache, addr: number): void;
-  readonly slub: { readonly cf: Int32Array };
+  readonly inspect: { cacheGeometry(cache: KmemCache): { objectSize: number } };
   allocPages(order: number, gfp: number): number;
   freePages(addr: number, order: number): void;
 }
@@ -66,7 +65,7 @@ export class Mempool {
 
   /** mempool_init_slab_pool(): elements are objects of `cache`. */
   static slab(k: MempoolHost, minNr: number, cache: KmemCache): Mempool {
-    return new Mempool(k, minNr, 'slab', cache, k.slub.cf[cache * C_FIELDS + C_OBJECT_SIZE]!);
+    return new Mempool(k, minNr, 'slab', cache, k.inspect.cacheGeometry(cache).objectSize);
   }
 
   /** mempool_init_page_pool(): elements are 2^order pages (not compound). */

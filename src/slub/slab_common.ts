@@ -444,7 +444,7 @@ export class SlabCommon {
    * names the argument.
    */
   cacheOf(handle: unknown, argName = 'cache'): number {
-    if (typeof handle !== 'number' || !Number.isInteger(handle)) throw new TypeError(`${argName}: expected a kmem_cache handle, got ${String(handle)}`);
+    if (typeof handle !== 'number' || !Number.isInteger(handle)) throw new TypeError(`${argName}: expected a kmem_cache handle, got ${describe(handle)}`);
     const id = handle & KmemHandle.ID_MASK;
     if (handle <= 0 || handle > 0x7fffffff || this.cf[id * CF.FIELDS + CF.HANDLE] !== handle) {
       throw new RangeError(`${argName}: ${handle} is not a live kmem_cache of this kernel (destroyed, or another kernel's)`);

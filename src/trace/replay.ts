@@ -394,13 +394,16 @@ class CacheRow extends Row {
   readonly name: string;
   /** Position in the replayer's list of rows. */
   readonly index: number;
-  /** The kmem cache, -1 for large kmallocs (page allocator), -2 when kmem could not create it. */
+  /** The kmem cache's id (SLUB's arrays are indexed by it), -1 for large kmallocs (page allocator), -2 when kmem could not create it. */
   readonly kmemId: number;
+  /** The cache's API handle (kmemCacheAlloc takes it), or kmemId's -1/-2. */
+  readonly handle: number;
   peakSlabs = 0;
-  constructor(name: string, kmemId: number, index: number) {
+  constructor(name: string, kmemId: number, handle: number, index: number) {
     super();
     this.name = name;
     this.kmemId = kmemId;
+    this.handle = handle;
     this.index = index;
   }
 }
@@ -961,13 +964,13 @@ export class TraceReplayer {
     if (at >= 0) return this.cacheRows[at]!;
     const name = this.k.slub.caches[id]!.name;
     let row = this.rowsByName.get(name);
-    if (row === undefined) row = this.addRow(name, id);
+    if (row === undefined) row = this.addRow(name, this.k.slab.handleOf(id));
     this.rowOfKmalloc[id] = row.index;
     return row;
   }
 
-  private addRow(name: string, kmemId: number): CacheRow {
-    const row = new CacheRow(name, kmemId, this.cacheRows.length);
+  private addRow(name: string, handle: number): CacheRow {
+    const row = new CacheRow(name, handle >= 0 ? this.k.slab.cacheOf(handle) : handle, handle, this.cacheRows.length);
     this.cacheRows.push(row);
     this.rowsByName.set(name, row);
     return row;
@@ -1074,7 +1077,7 @@ export class TraceReplayer {
     let addr = 0;
     if (id === -2) addr = 0;
     else if (kmalloc) addr = k.kmalloc(e.bytesReq, gfp);
-    else addr = k.kmemCacheAlloc(id, gfp);
+    else addr = k.kmemCacheAlloc(row.handle, gfp);
     if (addr === 0) {
       row.failed++;
       this.failedInReplay++;

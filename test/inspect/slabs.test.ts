@@ -134,7 +134,10 @@ describe('k.inspect: one cache', () => {
     const totals = k.inspect.slubStatTotals(id);
     expect(totals).toHaveLength(slubStatNames.length);
     expect(totals[slubStatNames.indexOf('alloc_fastpath')]).toBe(2);
-    expect(fresh(1, false).k.inspect.slubStats(id)).toBeNull();
+    const plain = fresh(1, false);
+    expect(plain.k.inspect.slubStats(plain.id)).toBeNull();
+    // Another kernel's handle is refused by name.
+    expect(() => plain.k.inspect.slubStats(id)).toThrow(/^cache: /);
   });
 
   it('kmallocCache() names the kmalloc cache a size goes to, -1 above KMALLOC_MAX_CACHE_SIZE', () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { StackDepot, type StackHandleStore } from '../../src/lib/stackdepot.js';
 import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+import { sid } from '../slub/handle_id.js';
 
 /** More saves than the depot's ring holds. */
 const WRAP = 3000;
@@ -128,7 +129,7 @@ describe('tracks that outlive the ring of recent saves', () => {
     const q = keptAlloc(k); // keeps the slab in use, for the double free below
     otherWork(k, WRAP);
     const s = k.slub.pages.slabCache[k.slub.pages.compoundHead(p >>> 12)]!;
-    expect(k.slub.debug!.trackFrames(s, p, 'alloc')[0]!.fn).toBe('keptAlloc');
+    expect(k.slub.debug!.trackFrames(sid(k, s), p, 'alloc')[0]!.fn).toBe('keptAlloc');
     keptFree(k, p);
     otherWork(k, WRAP);
     // A double free prints both tracks.
@@ -153,7 +154,7 @@ describe('tracks that outlive the ring of recent saves', () => {
     }
     bulkFree();
     otherWork(k, WRAP);
-    for (const p of out) expect(k.slub.debug!.trackFrames(c, p, 'free')[0]!.fn).toBe('bulkFree');
+    for (const p of out) expect(k.slub.debug!.trackFrames(sid(k, c), p, 'free')[0]!.fn).toBe('bulkFree');
   });
 
   it('KASAN: a use-after-free long after the free shows who allocated and who freed', () => {

@@ -39,6 +39,7 @@ import {
   SLAB_STORE_USER,
   SLAB_TRACE,
 } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 const REALDATA = fileURLToPath(new URL('../fixtures/realdata/', import.meta.url));
 
@@ -65,7 +66,7 @@ function cache(k: Kernel, name: string): number {
 }
 
 function flagsOf(k: Kernel, name: string): number {
-  return k.slub.cf[cache(k, name) * C_FIELDS + C_FLAGS]! & DEBUG_DEFAULT_FLAGS;
+  return k.slub.cf[sid(k, cache(k, name)) * C_FIELDS + C_FLAGS]! & DEBUG_DEFAULT_FLAGS;
 }
 
 /** The hex bytes of a hex dump line ("Object   ffff...: 6b 6b ...  kkk" -> "6b 6b ...  kkk"). */
@@ -130,7 +131,7 @@ describe('kmalloc-32 under slub_debug=FZPU: the geometry', () => {
     const ps = Array.from({ length: 3 }, () => k.kmalloc(32, GFP_KERNEL));
     for (const p of ps) {
       const pfn = k.slub.virtToSlab(p);
-      expect(k.pages.slabCache[pfn]).toBe(s);
+      expect(k.pages.slabCache[pfn]).toBe(sid(k, s));
       expect((p - pfn * 4096 - 32) % 160).toBe(0);
     }
     expect(416 % 32).toBe(0);
@@ -153,13 +154,13 @@ describe('slub_debug= syntax', () => {
     expect(flagsOf(k, 'kmalloc-64')).toBe(SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE);
     expect(flagsOf(k, 'kmalloc-32')).toBe(0);
     expect(flagsOf(k, 'kmalloc-cg-64')).toBe(0);
-    expect(k.slub.cf[cache(k, 'kmalloc-32') * C_FIELDS + C_DEBUG]).toBe(0);
+    expect(k.slub.cf[sid(k, cache(k, 'kmalloc-32')) * C_FIELDS + C_DEBUG]).toBe(0);
   });
 
   it("'-': no debugging", () => {
     const k = boot({ slubDebug: '-' });
     expect(flagsOf(k, 'kmalloc-64')).toBe(0);
-    expect(k.slub.cf[cache(k, 'kmalloc-64') * C_FIELDS + C_DEBUG]).toBe(0);
+    expect(k.slub.cf[sid(k, cache(k, 'kmalloc-64')) * C_FIELDS + C_DEBUG]).toBe(0);
   });
 
   it("'O' alone turns no flag on; with FZPU it drops Z, P and U where they would raise the order", () => {
@@ -185,14 +186,14 @@ describe('debug caches take the slow paths', () => {
   it('no cpu slab, no cpu partial list, no fast path: every object through the node lists', () => {
     const k = boot({ slubDebug: 'FZPU', slubStats: true });
     const s = cache(k, 'kmalloc-64');
-    expect(k.slub.cf[s * C_FIELDS + C_CPU_PARTIAL]).toBe(0);
+    expect(k.slub.cf[sid(k, s) * C_FIELDS + C_CPU_PARTIAL]).toBe(0);
     const ps: number[] = [];
     for (let i = 0; i < 100; i++) ps.push(k.kmalloc(64, GFP_KERNEL));
     for (const p of ps.splice(0, 50)) k.kfree(p);
     for (let cpu = 0; cpu < 2; cpu++) {
-      expect(k.slub.st.cpuSlab[cpu * MAX_CACHES + s]).toBe(-1);
-      expect(k.slub.st.cpuFreelist[cpu * MAX_CACHES + s]).toBe(0);
-      expect(k.slub.st.cpuPartial[cpu * MAX_CACHES + s]).toBe(-1);
+      expect(k.slub.st.cpuSlab[cpu * MAX_CACHES + sid(k, s)]).toBe(-1);
+      expect(k.slub.st.cpuFreelist[cpu * MAX_CACHES + sid(k, s)]).toBe(0);
+      expect(k.slub.st.cpuPartial[cpu * MAX_CACHES + sid(k, s)]).toBe(-1);
     }
     const stat = (a: string) => Number(k.sys.read(`/sys/kernel/slab/kmalloc-64/${a}`).split(' ')[0]);
     expect(stat('alloc_fastpath')).toBe(0);
@@ -207,9 +208,9 @@ describe('debug caches take the slow paths', () => {
   it('full slabs of a cache with SLAB_STORE_USER are on the full list; validate walks both lists', () => {
     const k = boot();
     const s = k.kmemCacheCreate('full_list', 500, { flags: SLAB_STORE_USER });
-    const per = k.slub.cf[s * C_FIELDS + 7]!; // C_OBJECTS
+    const per = k.slub.cf[sid(k, s) * C_FIELDS + 7]!; // C_OBJECTS
     const ps = Array.from({ length: per * 3 }, () => k.kmemCacheAlloc(s, GFP_KERNEL));
-    const r = s * C_FIELDS;
+    const r = sid(k, s) * C_FIELDS;
     expect(k.slub.cf[r + C_NR_SLABS]).toBe(3);
     expect(k.slub.cf[r + C_NR_PARTIAL]).toBe(0);
     let full = 0;
@@ -295,7 +296,7 @@ describe('poison, red zones and tracks in the slot', () => {
     const p = k.onCpu(1, () => driverAlloc(k, 64));
     const s = cache(k, 'kmalloc-64');
     // U without Z keeps the free pointer mid-object (6.11+), so the tracks start at inuse = 64.
-    expect(k.slub.cf[s * C_FIELDS + C_OFFSET]).toBe(32);
+    expect(k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]).toBe(32);
     const trackAt = (p + 64) >>> 2;
     const u32 = k.slub.u32;
     expect(u32[trackAt + 1]).toBe(0xffffffff); // the caller's (made-up) text address
@@ -303,9 +304,9 @@ describe('poison, red zones and tracks in the slot', () => {
     expect(u32[trackAt + 3]).toBe(1); // cpu
     expect(u32[trackAt + 4]).toBe(4242); // pid
     expect(u32[trackAt + 6]).toBeGreaterThanOrEqual(250); // jiffies (HZ=250) after a second
-    expect(k.slub.debug!.trackFrames(s, p, 'alloc')[0]!.fn).toBe('driverAlloc');
+    expect(k.slub.debug!.trackFrames(sid(k, s), p, 'alloc')[0]!.fn).toBe('driverAlloc');
     driverFree(k, p);
-    expect(k.slub.debug!.trackFrames(s, p, 'free')[0]!.fn).toBe('driverFree');
+    expect(k.slub.debug!.trackFrames(sid(k, s), p, 'free')[0]!.fn).toBe('driverFree');
     expect(u32[trackAt + 8 + 4]).toBe(4242);
   });
 });
@@ -506,7 +507,7 @@ describe('consistency checks', () => {
     driverFree(k, p);
     driverFree(k, q);
     // q heads the freelist, p follows; damage p's pointer (it lives outside the object: offset 40).
-    const fp = p + k.slub.cf[s * C_FIELDS + C_OFFSET]! + 2;
+    const fp = p + k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]! + 2;
     k.phys.u8[fp] = k.phys.u8[fp]! ^ 0x10;
     const from = k.dmesg().length;
     k.slabValidate(s);
@@ -525,13 +526,13 @@ describe('consistency checks', () => {
       'FIX kmalloc-32: Restoring Right Redzone P-P=0xcc',
     ]);
     expect(k.slub.debug!.errors).toBe(7);
-    expect(k.slub.getFreepointer(s, p)).toBe(0);
+    expect(k.slub.getFreepointer(sid(k, s), p)).toBe(0);
   });
 
   it('the free pointer of a live object, outside it (POISON): "Freepointer corrupt", zapped to NULL', () => {
     const k = boot();
     const s = k.kmemCacheCreate('fp_outside', 64, { flags: SLAB_POISON });
-    expect(k.slub.cf[s * C_FIELDS + C_OFFSET]).toBe(64);
+    expect(k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]).toBe(64);
     const p = k.kmemCacheAlloc(s, GFP_KERNEL);
     k.phys.u8[p + 64] = k.phys.u8[p + 64]! ^ 0x55; // one byte past the object: its free pointer
     const from = k.dmesg().length;
@@ -539,7 +540,7 @@ describe('consistency checks', () => {
     const ours = since(k, from);
     expect(ours[1]).toBe('BUG fp_outside (Not tainted): Freepointer corrupt');
     expect(ours.some((l) => l.startsWith('Bytes b4 '))).toBe(false); // the first object: nothing before it
-    expect(k.slub.getFreepointer(s, p)).toBe(0);
+    expect(k.slub.getFreepointer(sid(k, s), p)).toBe(0);
     expect(k.slabValidate(s)).toBe(0);
     k.kmemCacheFree(s, p);
   });
@@ -550,7 +551,7 @@ describe('consistency checks', () => {
     const [a, b, c] = [0, 1, 2].map(() => k.kmemCacheAlloc(s, GFP_KERNEL)) as [number, number, number];
     k.kmemCacheFree(s, a);
     k.kmemCacheFree(s, b); // b -> a -> the never used objects
-    k.slub.setFreepointer(s, a, b); // b -> a -> b -> ...
+    k.slub.setFreepointer(sid(k, s), a, b); // b -> a -> b -> ...
     const from = k.dmesg().length;
     expect(k.slabValidate(s)).toBe(2);
     expect(since(k, from).filter((l) => /^(BUG|FIX) /.test(l))).toEqual([
@@ -561,7 +562,7 @@ describe('consistency checks', () => {
     expect(k.slub.slabInuse(pfn)).toBe(k.pages.slabObjects[pfn]);
     expect(k.slub.onNodePartial(pfn)).toBe(true);
     k.kmemCacheFree(s, c); // onto the cleared freelist, the slab stays on the partial list
-    expect(k.slub.slabFreelist(s, pfn)).toBe(c);
+    expect(k.slub.slabFreelist(sid(k, s), pfn)).toBe(c);
     expect(k.slabValidate(s)).toBe(0);
     expect(k.kmemCacheAlloc(s, GFP_KERNEL)).toBe(c);
     const d = k.kmemCacheAlloc(s, GFP_KERNEL); // nothing left there: the slab counts as full
@@ -687,7 +688,7 @@ describe('kzalloc and krealloc under FZPU', () => {
     expect(k.slabValidate(cache(k, 'kmalloc-32'))).toBe(0);
     k.phys.u8.fill(0x33, q, q + 30);
     const r = k.krealloc(q, 100, GFP_KERNEL);
-    expect(k.pages.slabCache[k.slub.virtToSlab(r)]).toBe(cache(k, 'kmalloc-128'));
+    expect(k.pages.slabCache[k.slub.virtToSlab(r)]).toBe(sid(k, cache(k, 'kmalloc-128')));
     expect([...k.phys.u8.subarray(r, r + 30)].every((b) => b === 0x33)).toBe(true); // orig_size bytes copied
     expect(k.slabValidate(cache(k, 'kmalloc-32'))).toBe(0);
     expect(k.slabValidate(cache(k, 'kmalloc-128'))).toBe(0);

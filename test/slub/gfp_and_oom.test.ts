@@ -11,6 +11,7 @@ import { __GFP_DMA, __GFP_DMA32, __GFP_HIGHMEM, __GFP_NOWARN, GFP_KERNEL } from 
 import { ZONE_DMA } from '../../src/page_alloc/mmzone.js';
 import { KMALLOC_MAX_SIZE } from '../../src/slub/kmalloc_info.js';
 import { SLAB_CACHE_DMA } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 const zoneOf = (k: Kernel, addr: number) => k.pageAlloc.pageZone(Math.floor(addr / 4096));
 const text = (k: Kernel) => k.dmesg().join('\n');
@@ -92,7 +93,7 @@ describe('slab_out_of_memory()', () => {
     const slabs = k.sys.read('/sys/kernel/slab/kmalloc-4k/slabs').split(' ')[0];
     const objs = k.sys.read('/sys/kernel/slab/kmalloc-4k/total_objects').split(' ')[0];
     // free: the node partial list's free objects only (count_partial_free_approx), not the cpu slab's.
-    expect(lines[at + 2]).toBe(`  node 0: slabs: ${slabs}, objs: ${objs}, free: ${k.slub.countPartialFree(kc)}`);
+    expect(lines[at + 2]).toBe(`  node 0: slabs: ${slabs}, objs: ${objs}, free: ${k.slub.countPartialFree(sid(k, kc))}`);
     // The page allocator said so first.
     expect(lines.slice(0, at).some((l) => /: page allocation failure: order:0, mode:0xcc0\(GFP_KERNEL\)/.test(l))).toBe(true);
   });

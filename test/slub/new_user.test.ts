@@ -17,6 +17,7 @@ import { boot, type Kernel } from '../../src/kernel.js';
 import { __GFP_NOWARN, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { C_FIELDS, CF } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 const vmstat = (k: Kernel, item: string): number => {
   const line = k.proc.read('/proc/vmstat').split('\n').find((l) => l.startsWith(`${item} `));
@@ -52,7 +53,7 @@ describe('kmem_cache_alloc_bulk() out of memory part-way', () => {
       expect(k.kmemCacheAllocBulk(c, 5000, new Uint32Array(5000), GFP_KERNEL)).toBe(0);
       expect(k.dmesg().join('\n')).not.toMatch(/BUG|double-free/);
       // Nothing leaked: the slabs it made hold only free objects.
-      expect(k.slab.liveObjects(c)).toBe(0);
+      expect(k.slab.liveObjects(sid(k, c))).toBe(0);
       // ... and they are allocatable again, without a report.
       const o = k.kmemCacheAlloc(c, GFP_KERNEL);
       expect(o).not.toBe(0);
@@ -68,7 +69,7 @@ describe('kmem_cache_alloc_bulk() into an array that cannot take the objects', (
     const c = k.kmemCacheCreate('obj', 64);
     expect(() => k.kmemCacheAllocBulk(c, 10, Object.freeze([]) as unknown as number[])).toThrow(TypeError);
     expect(() => k.kmemCacheAllocBulk(c, 10, Object.freeze([]) as unknown as number[])).toThrow(/^out: /);
-    expect(k.slab.liveObjects(c)).toBe(0);
+    expect(k.slab.liveObjects(sid(k, c))).toBe(0);
   });
 
   it('a sealed array too short, or a Proxy that throws half-way: nothing lost', () => {
@@ -83,7 +84,7 @@ describe('kmem_cache_alloc_bulk() into an array that cannot take the objects', (
       },
     });
     expect(() => k.kmemCacheAllocBulk(c, 10, trap)).toThrow('full');
-    expect(k.slab.liveObjects(c)).toBe(0);
+    expect(k.slab.liveObjects(sid(k, c))).toBe(0);
     expect(k.kasan!.reports()).toHaveLength(0);
   });
 });
@@ -110,7 +111,7 @@ describe('a constructor that throws', () => {
     fail = false;
     const o = k.kmemCacheAlloc(c, GFP_KERNEL);
     expect(o).not.toBe(0);
-    expect(k.slab.liveObjects(c)).toBe(1);
+    expect(k.slab.liveObjects(sid(k, c))).toBe(1);
     k.kmemCacheFree(c, o);
   });
 });
@@ -132,7 +133,7 @@ describe('kmem_cache_free_bulk() reads each entry once', () => {
     }
     k.kmemCacheFreeBulk(c, arr);
     expect(reads).toEqual([1, 1, 1]);
-    expect(k.slab.liveObjects(c)).toBe(0);
+    expect(k.slab.liveObjects(sid(k, c))).toBe(0);
     // live is still allocated: freeing it now is no double free.
     k.kfree(live);
     expect(k.dmesg().join('\n')).not.toMatch(/BUG|WARNING/);
@@ -168,7 +169,7 @@ describe('a cache named like an existing one (kmem_cache_create() allows it)', (
     expect(k.sys.read('/sys/kernel/slab/kmalloc-64/usersize')).toBe('64\n');
     expect(k.proc.read('/proc/slabinfo').match(/^kmalloc-64 /gm)).toHaveLength(1);
     const p = k.kmalloc(64, GFP_KERNEL);
-    expect(k.slub.pages.slabCache[p >>> 12]).toBe(real);
+    expect(k.slub.pages.slabCache[p >>> 12]).toBe(sid(k, real));
     k.kfree(p);
     // Unmergeable, it is a directory of that name (sysfs_slab_add() removes the old one first).
     const plain = k.kmemCacheCreate('kmalloc-64', 64, { flags: SLAB_NO_MERGE });
@@ -182,7 +183,7 @@ describe('a cache named like an existing one (kmem_cache_create() allows it)', (
 describe('a use-after-free write over a free pointer (no slub_debug)', () => {
   /** What the kernel decodes from a hardened free pointer at loc holding hi:lo (freelist_ptr_decode). */
   const decode = (k: Kernel, s: number, loc: number, storedHi: number, storedLo: number): bigint => {
-    const r = s * C_FIELDS;
+    const r = sid(k, s) * C_FIELDS;
     const swab = (x: bigint) => {
       let y = 0n;
       for (let b = 0n; b < 8n; b++) y = (y << 8n) | ((x >> (8n * b)) & 0xffn);
@@ -193,7 +194,7 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     const stored = (BigInt(storedHi >>> 0) << 32n) | BigInt(storedLo >>> 0);
     return stored ^ random ^ swab(0xffff888000000000n + BigInt(loc));
   };
-  const inSlabOf = (k: Kernel, s: number, addr: number) => k.slub.pages.slabCache[k.slub.virtToSlab(addr)] === s;
+  const inSlabOf = (k: Kernel, s: number, addr: number) => k.slub.pages.slabCache[k.slub.virtToSlab(addr)] === sid(k, s);
 
   it('memset 0xdd: the next allocation hands the object out, the one after oopses (non-canonical) and returns NULL', () => {
     const k = boot({ memory: '16M', cpus: 2 });
@@ -201,7 +202,7 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     const p = k.kmalloc(64, GFP_KERNEL);
     k.kfree(p);
     k.mem.memset(p, 0xdd, 64);
-    const addr = decode(k, s, p + k.slub.cf[s * C_FIELDS + CF.OFFSET]!, 0xdddddddd, 0xdddddddd);
+    const addr = decode(k, s, p + k.slub.cf[sid(k, s) * C_FIELDS + CF.OFFSET]!, 0xdddddddd, 0xdddddddd);
     expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
     expect(k.kmalloc(64, GFP_KERNEL)).toBe(0);
     const log = k.dmesg().join('\n');
@@ -228,7 +229,7 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     const s = k.kmemCacheByName('kmalloc-64');
     const p = k.kmalloc(64, GFP_KERNEL);
     k.kfree(p);
-    const loc = p + k.slub.cf[s * C_FIELDS + CF.OFFSET]!;
+    const loc = p + k.slub.cf[sid(k, s) * C_FIELDS + CF.OFFSET]!;
     k.mem.write32(loc, 0x12345678);
     const addr = decode(k, s, loc, k.mem.read32(loc + 4), 0x12345678);
     expect(addr >> 32n).toBe(0xffff8880n);
@@ -245,11 +246,11 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     k.kfree(p);
     k.kfree(q); // q -> p -> the rest
     k.mem.memset(p, 0xdd, 64);
-    const before = k.slab.liveObjects(s);
+    const before = k.slab.liveObjects(sid(k, s));
     k.kmemCacheShrink(s);
     expect(k.dmesg().join('\n')).toMatch(/Oops: general protection fault, probably for non-canonical address/);
     // q went back; p and what followed it are lost (counted in use), as the kernel isolates them.
-    expect(k.slab.liveObjects(s)).toBeGreaterThanOrEqual(before);
+    expect(k.slab.liveObjects(sid(k, s))).toBeGreaterThanOrEqual(before);
     for (let n = 0; n < 200; n++) expect(inSlabOf(k, s, k.kmalloc(64, GFP_KERNEL))).toBe(true);
     for (const o of live) k.kfree(o);
   });

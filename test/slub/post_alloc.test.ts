@@ -8,6 +8,7 @@ import { boot } from '../../src/kernel.js';
 import { directMapAddress } from '../../src/lib/vsprintf.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 function activeObjs(k: ReturnType<typeof boot>, name: string): number {
   const line = k.proc
@@ -155,7 +156,7 @@ describe('kmem_cache_destroy under KASAN', () => {
   it("frees the cache's own kmem_cache and kmem_cache_node objects through KASAN, which poisons them", () => {
     const k = boot({ memory: '64M', cpus: 1, kasan: 'generic' });
     const c = k.kmemCacheCreate('short_lived', 48, {});
-    const info = k.slub.caches[c]!;
+    const info = k.slub.caches[sid(k, c)]!;
     const self = info.selfAddr;
     const node = info.nodeAddr;
     expect(k.kasan!.accessible(self)).toBe(true);
@@ -237,7 +238,7 @@ describe('kmem_cache_free_bulk: the detached freelists of build_detached_freelis
     expect(want.groups).toBe(7); // worked by hand: A4+A3, C3, B3+B2, A2, C2+C1+C0, B1+B0, A1+A0
     for (const [slab, chain] of want.lists) {
       const got: number[] = [];
-      for (let o = k.slub.slabFreelist(c, slab); o !== 0; o = k.slub.getFreepointer(c, o)) got.push(o);
+      for (let o = k.slub.slabFreelist(sid(k, c), slab); o !== 0; o = k.slub.getFreepointer(sid(k, c), o)) got.push(o);
       expect(got).toEqual(chain);
     }
     // The caller's array is left as it was.

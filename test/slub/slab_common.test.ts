@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { SLAB_CACHE_DMA, SLAB_RECLAIM_ACCOUNT } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 const sys = (k: Kernel, path: string) => k.sys.read(`/sys/kernel/slab/${path}`);
 const slabinfoNames = (k: Kernel) =>
@@ -39,7 +40,7 @@ describe('kmalloc caches: usersize = size, so each is its own sysfs directory', 
     // ... but a second one merges into the first, under its unique id.
     const again = k.kmemCacheCreate('reclaimable_other', 64, { flags: SLAB_RECLAIM_ACCOUNT });
     expect(again).toBe(rcl);
-    expect(k.slub.caches[rcl]!.sysfsName).toBe(':a-0000064');
+    expect(k.slub.caches[sid(k, rcl)]!.sysfsName).toBe(':a-0000064');
     expect(sys(k, ':a-0000064/aliases')).toBe('1\n');
     expect(sys(k, 'reclaimable_other/aliases')).toBe('1\n');
     const dma = k.kmemCacheCreate('dma_thing', 128, { flags: SLAB_CACHE_DMA });
@@ -58,7 +59,7 @@ describe('the boot caches kmem_cache and kmem_cache_node', () => {
 
   it('kmem_cache_destroy() of one does nothing, however often', () => {
     const k = boot({ memory: '64M', cpus: 2 });
-    const kc = k.slab.findByName('kmem_cache');
+    const kc = k.kmemCacheByName('kmem_cache');
     const before = k.proc.read('/proc/slabinfo');
     k.kmemCacheDestroy(kc);
     k.kmemCacheDestroy(kc);

@@ -11,6 +11,7 @@ import { __GFP_ACCOUNT, __GFP_DMA, __GFP_MOVABLE, __GFP_RECLAIMABLE, GFP_KERNEL 
 import { MAX_NR_ZONES, Z_FREE } from '../../src/page_alloc/mmzone.js';
 import { C_FIELDS, C_OBJECTS, C_OFFSET, C_PARTIAL_HEAD, MAX_CACHES } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE, SLAB_TYPESAFE_BY_RCU } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 const HEADER =
   'slabinfo - version: 2.1\n' +
@@ -204,7 +205,7 @@ describe('kmalloc', () => {
     const p = k.kmalloc(64, GFP_KERNEL);
     k.phys.u8.fill(0xaa, p, p + 64);
     const s = k.pages.slabCache[k.slub.virtToSlab(p)]!;
-    const off = k.slub.cf[s * C_FIELDS + C_OFFSET]!;
+    const off = k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]!;
     k.kfreeSensitive(p);
     // Only the free pointer written by the free itself may be non-zero.
     for (let i = 0; i < 64; i++) if (i < off || i >= off + 8) expect(k.phys.u8[p + i]).toBe(0);
@@ -227,11 +228,11 @@ describe('the per-CPU fast paths', () => {
     const c = k.kmemCacheCreate('remote_test', 72, { align: 8 });
     const x = k.onCpu(0, () => k.kmemCacheAlloc(c, GFP_KERNEL));
     const slab = k.slub.virtToSlab(x);
-    expect(k.slub.st.cpuSlab[c]).toBe(slab); // CPU 0's cpu slab
+    expect(k.slub.st.cpuSlab[sid(k, c)]).toBe(slab); // CPU 0's cpu slab
     k.onCpu(1, () => k.kmemCacheFree(c, x));
-    expect(k.slub.slabFreelist(c, slab)).toBe(x);
+    expect(k.slub.slabFreelist(sid(k, c), slab)).toBe(x);
     expect(k.slub.slabFrozen(slab)).toBe(true);
-    const objects = k.slub.cf[c * C_FIELDS + C_OBJECTS]!;
+    const objects = k.slub.cf[sid(k, c) * C_FIELDS + C_OBJECTS]!;
     expect(objects).toBe(56);
     const seen = new Set<number>();
     for (let i = 0; i < objects - 1; i++) {
@@ -241,11 +242,11 @@ describe('the per-CPU fast paths', () => {
       seen.add(o);
     }
     expect(seen.size).toBe(objects - 1);
-    expect(k.slub.st.cpuFreelist[c]).toBe(0);
+    expect(k.slub.st.cpuFreelist[sid(k, c)]).toBe(0);
     expect(k.onCpu(0, () => k.kmemCacheAlloc(c, GFP_KERNEL))).toBe(x);
-    expect(k.slub.slabFreelist(c, slab)).toBe(0);
+    expect(k.slub.slabFreelist(sid(k, c), slab)).toBe(0);
     // CPU 1 never got a cpu slab of this cache.
-    expect(k.slub.st.cpuSlab[MAX_CACHES + c]).toBe(-1);
+    expect(k.slub.st.cpuSlab[MAX_CACHES + sid(k, c)]).toBe(-1);
   });
 });
 
@@ -348,7 +349,7 @@ describe('cache lifecycle', () => {
     });
     const partial = () => {
       const out: number[] = [];
-      for (let sl = k.slub.cf[c * C_FIELDS + C_PARTIAL_HEAD]!; sl >= 0; sl = k.pages.next[sl]!) out.push(sl);
+      for (let sl = k.slub.cf[sid(k, c) * C_FIELDS + C_PARTIAL_HEAD]!; sl >= 0; sl = k.pages.next[sl]!) out.push(sl);
       return out;
     };
     const free = (sl: number) => k.pages.slabObjects[sl]! - k.slub.slabInuse(sl);
@@ -367,7 +368,7 @@ describe('cache lifecycle', () => {
     const k = boot({ memory: '32M' });
     // The cache's own descriptors come from kmem_cache/kmem_cache_node: start and end with every cache shrunk.
     const settle = () => {
-      for (const s of [...k.slab.slabCaches]) k.kmemCacheShrink(s);
+      for (const s of k.inspect.cacheIds()) k.kmemCacheShrink(s);
       k.drainAllPages();
     };
     settle();
@@ -379,7 +380,7 @@ describe('cache lifecycle', () => {
     for (const o of objs) k.kmemCacheFree(c, o);
     k.kmemCacheDestroy(c);
     expect(slabinfoLine(k, 'doomed')).toBeUndefined();
-    expect(() => k.kmemCacheAlloc(c, GFP_KERNEL)).toThrow(TypeError);
+    expect(() => k.kmemCacheAlloc(c, GFP_KERNEL)).toThrow(RangeError);
     settle();
     expect(k.proc.read('/proc/slabinfo')).toBe(before);
     expect(freePages(k)).toBe(free);
@@ -400,10 +401,10 @@ describe('cache lifecycle', () => {
     const out: number[] = [];
     expect(k.kmemCacheAllocBulk(c, 16, out, GFP_KERNEL)).toBe(16);
     expect(new Set(out).size).toBe(16);
-    for (const o of out) expect(k.pages.slabCache[k.slub.virtToSlab(o)]).toBe(c);
-    expect(k.slab.liveObjects(c)).toBe(16);
+    for (const o of out) expect(k.pages.slabCache[k.slub.virtToSlab(o)]).toBe(sid(k, c));
+    expect(k.slab.liveObjects(sid(k, c))).toBe(16);
     k.kmemCacheFreeBulk(c, out);
-    expect(k.slab.liveObjects(c)).toBe(0);
+    expect(k.slab.liveObjects(sid(k, c))).toBe(0);
     // The bulk-freed objects are reused: 16 more come from the same slab.
     const again: number[] = [];
     expect(k.kmemCacheAllocBulk(c, 16, again, GFP_KERNEL)).toBe(16);
@@ -471,25 +472,26 @@ describe('error paths', () => {
     expect(() => k.kmalloc('8' as unknown as number, GFP_KERNEL)).toThrow(TypeError);
     expect(() => k.kmalloc('8' as unknown as number, GFP_KERNEL)).toThrow(/size/);
     expect(() => k.kzalloc(-5, GFP_KERNEL)).toThrow(/size/);
-    expect(() => k.kmemCacheAlloc(987, GFP_KERNEL)).toThrow(TypeError);
+    expect(() => k.kmemCacheAlloc(987, GFP_KERNEL)).toThrow(RangeError);
     expect(() => k.kmemCacheAlloc(987, GFP_KERNEL)).toThrow(/cache/);
     expect(() => k.kmemCacheFree(-1, 4096)).toThrow(/cache/);
     expect(() => k.kmemCacheShrink(1.5)).toThrow(TypeError);
   });
 
-  it('kmem_cache_alloc/free: a cache id that is not a live cache is a TypeError naming cache', () => {
+  it('kmem_cache_alloc/free: a value that is not a live cache handle is an error naming cache', () => {
     const k = boot({ memory: '32M' });
     const c = k.kmemCacheCreate('gone_soon', 64, {});
     const p = k.kmemCacheAlloc(c, GFP_KERNEL);
     for (const bad of [c + 0.5, -1, 1e9, Number.NaN, String(c), 2n ** 40n] as unknown as number[]) {
-      expect(() => k.kmemCacheAlloc(bad, GFP_KERNEL)).toThrow(/cache: not a live kmem_cache/);
-      expect(() => k.kmemCacheFree(bad, p)).toThrow(/cache: not a live kmem_cache/);
+      expect(() => k.kmemCacheAlloc(bad, GFP_KERNEL)).toThrow(/^cache: /);
+      expect(() => k.kmemCacheFree(bad, p)).toThrow(/^cache: /);
     }
     expect(() => k.kmemCacheAlloc(c, -1)).toThrow(/gfp/);
     k.kmemCacheFree(c, p);
     k.kmemCacheDestroy(c);
-    expect(() => k.kmemCacheAlloc(c, GFP_KERNEL)).toThrow(TypeError);
-    expect(() => k.kmemCacheFree(c, p)).toThrow(TypeError);
+    // A destroyed cache's handle: the right type, no longer a live cache.
+    expect(() => k.kmemCacheAlloc(c, GFP_KERNEL)).toThrow(RangeError);
+    expect(() => k.kmemCacheFree(c, p)).toThrow(RangeError);
   });
 
   it('kfree: every address up to ZERO_SIZE_PTR is a no-op, anything not an address is an error naming addr', () => {

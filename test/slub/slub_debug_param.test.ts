@@ -73,7 +73,7 @@ describe('slab_debug=: global blocks', () => {
   it("T traces and A marks the cache for fault injection (SLAB_FAILSLAB)", () => {
     const k = machine('TA');
     expect(letters(k, 'kmalloc-64')).toBe('T');
-    const flags = k.slub.cf[k.kmemCacheByName('kmalloc-64') * C_FIELDS + C_FLAGS]!;
+    const flags = k.slub.cf[k.slab.findByName('kmalloc-64') * C_FIELDS + C_FLAGS]!;
     expect(flags & (SLAB_TRACE | SLAB_FAILSLAB)).toBe(SLAB_TRACE | SLAB_FAILSLAB);
   });
 });

@@ -28,6 +28,7 @@ import {
   SLAB_RED_ZONE,
   SLAB_STORE_USER,
 } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 /** test_init(): a machine and slab_errors = 0. */
 function setup(): Kernel {
@@ -51,7 +52,7 @@ function testCacheCreate(k: Kernel, name: string, size: number, flags: number): 
 
 /** __kmalloc_cache_noprof(s, gfp, size): a kmalloc of `size` bytes from cache s. */
 function kmallocCache(k: Kernel, s: number, gfp: number, size: number): number {
-  return k.slub.slabAlloc(s, gfp, size);
+  return k.slub.slabAlloc(sid(k, s), gfp, size);
 }
 
 describe('lib/slub_kunit.c', () => {
@@ -73,7 +74,7 @@ describe('lib/slub_kunit.c', () => {
     const s = testCacheCreate(k, 'TestSlub_next_ptr_free', 64, SLAB_POISON);
     const p = k.kmemCacheAlloc(s, GFP_KERNEL);
     k.kmemCacheFree(s, p);
-    const ptrAddr = p + k.slub.cf[s * C_FIELDS + C_OFFSET]!;
+    const ptrAddr = p + k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]!;
     const tmp = k.phys.u8.slice(ptrAddr, ptrAddr + 8);
     k.phys.u8[ptrAddr] = ~k.phys.u8[ptrAddr]! & 0xff;
 

@@ -29,6 +29,7 @@ import { MAX_NR_ZONES, Z_FREE, Z_MANAGED } from '../../src/page_alloc/mmzone.js'
 import { slabinfoRows } from '../../src/proc/slabinfo.js';
 import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_PARTIAL, C_NR_SLABS, C_OBJECTS, C_PARTIAL_HEAD, C_RED_LEFT_PAD, C_SIZE, C_TOTAL_OBJECTS, MAX_CACHES } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
+import { sid } from './handle_id.js';
 
 // Imported bindings are getters after the test transform: copy the hot ones.
 const _PG_workingset = PG_workingset;
@@ -220,7 +221,7 @@ class Sys {
   private checkPlace(addr: number, cache: number, head: number, s: number): void {
     const slub = this.k.slub;
     const cf = slub.cf;
-    if (cache >= 0 && s !== this.caches[cache]) throw new Error(`0x${addr.toString(16)} is in a slab of cache ${s}`);
+    if (cache >= 0 && s !== sid(this.k, this.caches[cache]!)) throw new Error(`0x${addr.toString(16)} is in a slab of cache ${s}`);
     if (cache < 0 && !slub.caches[s]!.isKmalloc) throw new Error(`kmalloc object 0x${addr.toString(16)} in ${slub.caches[s]!.name}`);
     const size = cf[s * _C_FIELDS + _C_SIZE]!;
     const off = addr - head * 4096 - cf[s * _C_FIELDS + _C_RED_LEFT_PAD]!;
@@ -390,7 +391,7 @@ class Sys {
       if (liveHere > 0 && liveCache[pfn] !== s) throw new Error(`slab ${pfn} now belongs to ${slub.caches[s]!.name}, with live objects of cache ${liveCache[pfn]}`);
       liveSeen += liveHere;
       // The test allocated every object of the user and kmalloc caches; boot caches it doesn't know.
-      const known = s === this.caches[0] || s === this.caches[1] || slub.caches[s]!.isKmalloc;
+      const known = s === sid(this.k, this.caches[0]!) || s === sid(this.k, this.caches[1]!) || slub.caches[s]!.isKmalloc;
       if (known && liveHere !== objects - nf - nc) {
         throw new Error(`slab ${pfn} (${slub.caches[s]!.name}): ${liveHere} live, but ${objects} - ${nf} - ${nc} by the freelists`);
       }
@@ -548,7 +549,7 @@ class Shrink implements Cmd {
   constructor(readonly which: number) {}
   check = () => true;
   run(_: object, s: Sys): void {
-    const caches = s.k.slab.slabCaches;
+    const caches = s.k.inspect.cacheIds();
     s.k.kmemCacheShrink(this.which < 2 ? s.caches[this.which]! : caches[this.which % caches.length]!);
     s.check();
   }
@@ -583,7 +584,7 @@ const commands = [
 
 /** boot, then shrink every cache and drain: the free page count a clean machine returns to. */
 function cleanFree(k: Kernel): number {
-  for (const s of [...k.slab.slabCaches]) k.kmemCacheShrink(s);
+  for (const s of k.inspect.cacheIds()) k.kmemCacheShrink(s);
   k.drainAllPages();
   let n = 0;
   for (let z = 0; z < _MAX_NR_ZONES; z++) n += k.pageAlloc.zones.get(z, _Z_FREE);

@@ -3,6 +3,7 @@
  * and where each pfn sits on the canvas.
  */
 import { describe, expect, it } from 'vitest';
+import { CACHE_INDEX_MASK } from '../../src/inspect.js';
 import { boot } from '../../src/kernel.js';
 import { PGTY_buddy } from '../../src/memory/page.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
@@ -75,7 +76,7 @@ describe('page states', () => {
     expect(state[pfn]).toBe(S_SLAB);
     expect(cache[pfn]).toBe(id);
     expect(head[pfn]).toBe(pfn);
-    expect(colorOf(state[pfn]!, cache[pfn]!)).toBe(cacheColor(id));
+    expect(colorOf(state[pfn]!, cache[pfn]!)).toBe(cacheColor(id & CACHE_INDEX_MASK));
     // An order-3 slab (task_struct-sized objects) covers eight cells with one head.
     const c = k.kmemCacheCreate('big_obj', 4096 + 192, {});
     const q = k.kmemCacheAlloc(c, GFP_KERNEL);

@@ -10,6 +10,7 @@
  */
 import { type Kernel, pageblock_order, zoneNames } from '../../src/index.js';
 import {
+  CACHE_INDEX_MASK,
   migratetypeNames,
   PAGE_ALLOCATED,
   PAGE_FREE,
@@ -105,7 +106,7 @@ export function colorOf(state: number, cache: number): number {
     case S_PCP:
       return COLOR_PCP;
     case S_SLAB:
-      return cacheColor(cache);
+      return cacheColor(cache & CACHE_INDEX_MASK);
     case S_LARGE:
       return COLOR_LARGE;
     case S_ALLOC:
