@@ -4,6 +4,7 @@
  * pagesets, then the slab allocator on top.
  */
 
+import type { RootFs } from './fs/rootfs.js';
 import { Kasan } from './kasan/common.js';
 import { KernelBug, type KernelBugKind } from './lib/bug.js';
 import { Printk } from './lib/printk.js';
@@ -52,6 +53,8 @@ import { C_ALLOCS, C_FIELDS, C_FREES, C_MIN_ORDER, C_NR_SLABS, C_OBJECT_SIZE, C_
 import { type KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import { Slub } from './slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from './slub/slub_debug_param.js';
+import type { Task as VmTask } from './vm/fork.js';
+import { Vm } from './vm/vm.js';
 
 /** A kmem_cache handle: the cache's id. */
 export type KmemCache = number;
@@ -782,6 +785,31 @@ export class Kernel {
   drainAllPages(): void {
     this.pageAlloc.drainAllPages();
   }
+
+  // ── processes and address spaces (src/vm) ──
+  private vmState: Vm | null = null;
+
+  /** The virtual-memory half (src/vm), created on first use. */
+  get vm(): Vm {
+    if (this.vmState === null) this.vmState = new Vm(this);
+    return this.vmState;
+  }
+
+  /** The root file system programs are loaded from. */
+  get fs(): RootFs {
+    return this.vm.fs;
+  }
+
+  /** Fork from init and execve path: a Task. */
+  spawn(path: string, argv?: string[], opts: { envp?: string[] } = {}): VmTask {
+    return this.vm.spawn(path, argv ?? [path], opts.envp ?? []);
+  }
+
+  /** Every process but init. */
+  tasks(): VmTask[] {
+    return this.vm.list();
+  }
+  // ── end of processes and address spaces ──
 }
 
 function checkOrder(order: unknown): asserts order is number {

@@ -1,0 +1,152 @@
+/**
+ * The virtual-memory half's state for one Kernel: the slab caches of the
+ * process structures, the shared zero page, the page tables' allocator, the
+ * process table and the fault counters. Created on first use (k.spawn).
+ */
+
+import { RootFs } from '../fs/rootfs.js';
+import type { Kernel, KmemCache } from '../kernel.js';
+import { PG } from '../memory/page.js';
+import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
+import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
+import { execve } from './binfmt_elf.js';
+import { mmAlloc, Task } from './fork.js';
+import { KStruct, type Mm } from './mm_types.js';
+import { VM } from './mman.js';
+import { PageTables } from './pgtable.js';
+import { procPidRead } from './task_mmu.js';
+
+/** The caches kernel/fork.c, mm/mmap.c, mm/rmap.c, lib/maple_tree.c and kernel/pid.c create, with 6.18 x86-64 sizes. */
+const HW = SLAB_HWCACHE_ALIGN;
+const ACC = SLAB_ACCOUNT;
+const RCU = SLAB_TYPESAFE_BY_RCU;
+const CACHE_SPECS = {
+  taskStruct: ['task_struct', 4288, HW | ACC],
+  mmStruct: ['mm_struct', 1344, HW | ACC | SLAB_PANIC],
+  vma: ['vm_area_struct', 176, HW | ACC | RCU | SLAB_PANIC],
+  mapleNode: ['maple_node', 256, HW | SLAB_PANIC],
+  anonVma: ['anon_vma', 96, SLAB_PANIC | RCU | ACC],
+  avc: ['anon_vma_chain', 64, SLAB_PANIC | ACC],
+  pid: ['pid', 112, HW | SLAB_PANIC | ACC],
+} as const;
+
+export type VmCaches = { [K in keyof typeof CACHE_SPECS]: KmemCache };
+
+export class Vm {
+  readonly s: KStruct;
+  readonly pt: PageTables;
+  readonly caches: VmCaches;
+  /** empty_zero_page's frame (the kernel's lives in its image; kmem takes one page at boot of the VM half) */
+  readonly zeroPfn: number;
+  readonly tasks = new Map<number, Task>();
+  nextPid = 1;
+  /** vm_event PGFAULT, PGMAJFAULT, PGREUSE (not rendered in /proc/vmstat yet) */
+  pgfault = 0;
+  pgmajfault = 0;
+  pgreuse = 0;
+  /** NR_ANON_MAPPED (AnonPages) */
+  nrAnonMapped = 0;
+  /** NR_FILE_MAPPED (Mapped) */
+  nrFileMapped = 0;
+  /** randomize_va_space (only 0 is implemented) */
+  aslr = 0;
+  maxMapCount = 65530;
+  readonly fs: RootFs;
+  init!: Task;
+
+  constructor(readonly k: Kernel) {
+    this.s = new KStruct(k.phys.u32);
+    this.pt = new PageTables(k.phys.u32, k.pages, k.pageAlloc);
+    const c = {} as Record<string, KmemCache>;
+    for (const [key, [name, size, flags]] of Object.entries(CACHE_SPECS)) {
+      const id = k.kmemCacheByName(name);
+      c[key] = id >= 0 ? id : k.kmemCacheCreate(name, size, { flags });
+    }
+    this.caches = c as VmCaches;
+    this.zeroPfn = k.pageAlloc.allocPagesPfn(0, GFP_KERNEL | __GFP_ZERO);
+    k.pages.flags[this.zeroPfn] = k.pages.flags[this.zeroPfn]! | (1 << PG.reserved);
+    this.fs = new RootFs();
+    // init (pid 1): its mm maps nothing; every spawn forks it and then execs.
+    this.init = new Task(this, this.nextPid++, 'init', null);
+    this.init.mm = mmAlloc(this);
+    this.tasks.set(1, this.init);
+    k.proc.registerDir((path) => procPidRead(this, path));
+  }
+
+  /** fork from init, then execve: the new Task. Throws (with errno) when execve fails. */
+  spawn(path: string, argv: string[] = [path], envp: string[] = []): Task {
+    if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
+    if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw new TypeError('argv: expected an array of strings');
+    if (!Array.isArray(envp) || envp.some((a) => typeof a !== 'string')) throw new TypeError('envp: expected an array of strings');
+    const t = this.init.fork();
+    const r = execve(this, t, path, argv, envp);
+    if (r < 0) {
+      t.doExit(((-r) & 0xff) << 8);
+      const err = new Error(`execve ${path}: error ${-r}`) as Error & { errno: number };
+      err.errno = -r;
+      throw err;
+    }
+    return t;
+  }
+
+  /** Every live task but init, by pid. */
+  list(): Task[] {
+    return [...this.tasks.values()].filter((t) => t.pid !== 1);
+  }
+
+  /** The page cache of the root file system's files: (inode, index) -> pfn. */
+  readonly pageCache = new Map<number, number>();
+  /** NR_FILE_PAGES */
+  nrFilePages = 0;
+
+  /**
+   * filemap_fault()'s lookup: the page-cache page of a file page, read in
+   * (instantly, from the inode's bytes) when missing; -1 when memory is out.
+   */
+  pageCacheGet(ino: number, index: number): number {
+    const key = ino * 2 ** 32 + index;
+    const have = this.pageCache.get(key);
+    if (have !== undefined) return have;
+    const inode = this.fs.byIno(ino);
+    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+    if (pfn < 0) return -1;
+    if (inode !== undefined) {
+      const from = index * 4096;
+      if (from < inode.data.length) this.k.phys.u8.set(inode.data.subarray(from, Math.min(from + 4096, inode.data.length)), pfn * 4096);
+    }
+    this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.uptodate);
+    this.pageCache.set(key, pfn);
+    this.nrFilePages++;
+    return pfn;
+  }
+
+  /** kmem_cache_alloc(GFP_KERNEL) that must succeed (the structures of a process). */
+  alloc(cache: KmemCache): number {
+    const a = this.k.kmemCacheAlloc(cache, GFP_KERNEL);
+    if (a === 0) throw new Error('kmem: out of memory for a process structure');
+    return a;
+  }
+
+  /** A new anonymous page for user memory, zeroed or not; -1 when memory is out. */
+  allocUserPage(zero: boolean): number {
+    const pfn = this.k.pageAlloc.allocPagesPfn(0, zero ? GFP_HIGHUSER_MOVABLE | __GFP_ZERO : GFP_HIGHUSER_MOVABLE);
+    if (pfn < 0) return -1;
+    this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked) | (1 << PG.uptodate);
+    return pfn;
+  }
+
+  /** put_page(): drop a reference; the last one frees the frame. */
+  putPage(pfn: number): void {
+    const rc = this.k.pages.refcount;
+    if (rc[pfn]! <= 1) this.k.pageAlloc.freePagesPfn(pfn, 0);
+    else rc[pfn] = rc[pfn]! - 1;
+  }
+
+  /** vm_stat_account(): total_vm and the exec/stack/data split. */
+  statAccount(mm: Mm, flags: number, npages: number): void {
+    mm.totalVm += npages;
+    if ((flags & (VM.EXEC | VM.WRITE | VM.GROWSDOWN)) === VM.EXEC) mm.execVm += npages;
+    else if ((flags & VM.GROWSDOWN) === VM.GROWSDOWN) mm.stackVm += npages;
+    else if ((flags & (VM.WRITE | VM.SHARED | VM.GROWSDOWN)) === VM.WRITE) mm.dataVm += npages;
+  }
+}
