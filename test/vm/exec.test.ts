@@ -1,0 +1,60 @@
+/**
+ * execve of Debian's static busybox (busybox-static 1.35): the address space
+ * before the program runs, compared line by line with what this machine's
+ * 6.18 kernel shows for the same file stopped right after execve
+ * (test/fixtures/vm/exec_stop.c -> exec_busybox.out; inode numbers aside).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { boot } from '../../src/kernel.js';
+import { ENOENT, ENOEXEC } from '../../src/vm/mman.js';
+import { buildElf } from './helpers.js';
+
+const fixture = readFileSync(new URL('../fixtures/vm/exec_busybox.out', import.meta.url), 'utf8');
+const section = (name: string) => `${fixture.split(`== ${name}\n`)[1]!.split('\n== ')[0]!.trimEnd()}\n`;
+const noInode = (s: string) => s.replace(/ fe:00 \d+ +/g, ' fe:00 INODE ').replace(/ {2,}/g, ' ');
+const vmLines = (s: string) => s.split('\n').filter((l) => /^(Vm|Rss)/.test(l));
+const HOST_BUSYBOX = '/bin/busybox';
+
+describe('execve', () => {
+  test.skipIf(!existsSync(HOST_BUSYBOX))('busybox: maps, the Vm lines of status, and statm as 6.18 has them right after execve', () => {
+    const k = boot({ memory: '64M', seed: 1 });
+    k.fs.writeFile('/usr/bin/busybox', readFileSync(HOST_BUSYBOX));
+    const t = k.spawn('/usr/bin/busybox', ['busybox', 'cat'], { envp: ['HOME=/'] });
+    expect(noInode(k.proc.read(`/proc/${t.pid}/maps`))).toBe(noInode(section('maps')));
+    expect(vmLines(k.proc.read(`/proc/${t.pid}/status`))).toEqual(vmLines(section('status')));
+    expect(k.proc.read(`/proc/${t.pid}/statm`)).toBe(section('statm'));
+    // The name column is byte-exact too (only the inode's digits differ in width).
+    const line = k.proc.read(`/proc/${t.pid}/maps`).split('\n')[0]!;
+    expect(line.indexOf('/usr/bin/busybox')).toBe(73);
+  });
+
+  test('a file that is not ELF is -ENOEXEC, a missing one -ENOENT, and the task keeps its old image', () => {
+    const k = boot({ memory: '32M', seed: 1 });
+    k.fs.writeFile('/bin/script', '#!/bin/sh\necho hi\n');
+    k.fs.writeFile('/bin/ok', buildElf([{ vaddr: 0x401000, flags: 5, data: new Uint8Array(16) }]));
+    expect(() => k.spawn('/bin/script')).toThrow(/error 8/);
+    const t = k.spawn('/bin/ok');
+    const before = k.proc.read(`/proc/${t.pid}/maps`);
+    expect(t.execve('/bin/script', ['script'])).toBe(-ENOEXEC);
+    expect(t.execve('/bin/missing', ['missing'])).toBe(-ENOENT);
+    expect(k.proc.read(`/proc/${t.pid}/maps`)).toBe(before);
+    // A truncated file: the program headers run past its end.
+    k.fs.writeFile('/bin/short', buildElf([{ vaddr: 0x401000, flags: 5, data: new Uint8Array(16) }]).slice(0, 80));
+    expect(t.execve('/bin/short', ['short'])).toBeLessThan(0);
+  });
+
+  test('brk grows the heap VMA named [heap] from start_brk, and shrinks it', () => {
+    const k = boot({ memory: '32M', seed: 1 });
+    k.fs.writeFile('/bin/ok', buildElf([{ vaddr: 0x401000, flags: 6, data: new Uint8Array(16), memsz: 0x2000 }]));
+    const t = k.spawn('/bin/ok');
+    const b0 = t.brk(0);
+    expect(b0).toBe(0x403000);
+    expect(t.brk(b0 + 0x21000)).toBe(b0 + 0x21000);
+    const heap = () => k.proc.read(`/proc/${t.pid}/maps`).split('\n').filter((l) => l.endsWith('[heap]'));
+    expect(heap()).toEqual([`${'00403000-00424000 rw-p 00000000 00:00 0'.padEnd(73)}[heap]`]);
+    expect(t.brk(b0 + 0x1000)).toBe(b0 + 0x1000);
+    expect(heap()).toEqual([`${'00403000-00404000 rw-p 00000000 00:00 0'.padEnd(73)}[heap]`]);
+    expect(t.brk(0x1000)).toBe(b0 + 0x1000);
+  });
+});
