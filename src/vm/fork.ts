@@ -17,9 +17,19 @@ const TASK_RUNNING = 0;
 const EXIT_ZOMBIE = 1;
 const EXIT_DEAD = 2;
 
+/** A TLB that never hits: what an exited task's loads and stores see. */
+const NO_TLB = new Float64Array(256).fill(-1);
+const NO_PHYS = new Int32Array(256);
+
 export class Task {
   comm: string;
-  mm: Mm | null = null;
+  private mmRef: Mm | null = null;
+  /** The mm's software TLB, held here so a load reads one field less. */
+  private tlbTagR: Float64Array = NO_TLB;
+  private tlbPhysR: Int32Array = NO_PHYS;
+  private tlbTagW: Float64Array = NO_TLB;
+  private tlbPhysW: Int32Array = NO_PHYS;
+  private readonly u32: Uint32Array;
   parent: Task | null;
   readonly children: Task[] = [];
   /** min_flt, maj_flt */
@@ -47,32 +57,37 @@ export class Task {
     this.taskStruct = vm.alloc(vm.caches.taskStruct);
     this.pidObj = vm.alloc(vm.caches.pid);
     this.u8 = vm.k.phys.u8;
+    this.u32 = vm.k.phys.u32;
     this.dv = vm.k.phys.dv;
+  }
+
+  /** task->mm */
+  get mm(): Mm | null {
+    return this.mmRef;
+  }
+
+  set mm(mm: Mm | null) {
+    this.mmRef = mm;
+    this.tlbTagR = mm === null ? NO_TLB : mm.tlbTagR;
+    this.tlbPhysR = mm === null ? NO_PHYS : mm.tlbPhysR;
+    this.tlbTagW = mm === null ? NO_TLB : mm.tlbTagW;
+    this.tlbPhysW = mm === null ? NO_PHYS : mm.tlbPhysW;
   }
 
   // ───────────────────────── loads and stores ─────────────────────────
 
   read8(va: number): number {
-    const mm = this.mm;
-    if (mm !== null) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 255;
-      if (mm.tlbTagR[s] === vpn) return this.u8[mm.tlbPhysR[s]! + (va - vpn * 4096)]!;
-    }
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    if (this.tlbTagR[s] === vpn) return this.u8[this.tlbPhysR[s]! + (va - vpn * 4096)]!;
     return this.u8[this.translate(va, false)]!;
   }
 
   write8(va: number, v: number): void {
-    const mm = this.mm;
-    if (mm !== null) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 255;
-      if (mm.tlbTagW[s] === vpn) {
-        this.u8[mm.tlbPhysW[s]! + (va - vpn * 4096)] = v;
-        return;
-      }
-    }
-    this.u8[this.translate(va, true)] = v;
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    if (this.tlbTagW[s] === vpn) this.u8[this.tlbPhysW[s]! + (va - vpn * 4096)] = v;
+    else this.u8[this.translate(va, true)] = v;
   }
 
   read16(va: number): number {
@@ -80,12 +95,10 @@ export class Task {
   }
 
   read32(va: number): number {
-    const mm = this.mm;
-    if (mm !== null && va % 4096 <= 4092) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 255;
-      if (mm.tlbTagR[s] === vpn) return this.dv.getUint32(mm.tlbPhysR[s]! + (va - vpn * 4096), true);
-    }
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    const off = va - vpn * 4096;
+    if (this.tlbTagR[s] === vpn && (off & 3) === 0) return this.u32[(this.tlbPhysR[s]! + off) >>> 2]!;
     if (this.sameP(va, 4)) return this.dv.getUint32(this.translate(va, false), true);
     return (this.read16(va) | (this.read16(va + 2) << 16)) >>> 0;
   }
@@ -104,16 +117,11 @@ export class Task {
   }
 
   write32(va: number, v: number): void {
-    const mm = this.mm;
-    if (mm !== null && va % 4096 <= 4092) {
-      const vpn = Math.floor(va / 4096);
-      const s = vpn & 255;
-      if (mm.tlbTagW[s] === vpn) {
-        this.dv.setUint32(mm.tlbPhysW[s]! + (va - vpn * 4096), v, true);
-        return;
-      }
-    }
-    if (this.sameP(va, 4)) this.dv.setUint32(this.translate(va, true), v, true);
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    const off = va - vpn * 4096;
+    if (this.tlbTagW[s] === vpn && (off & 3) === 0) this.u32[(this.tlbPhysW[s]! + off) >>> 2] = v;
+    else if (this.sameP(va, 4)) this.dv.setUint32(this.translate(va, true), v, true);
     else {
       this.write16(va, v & 0xffff);
       this.write16(va + 2, (v >>> 16) & 0xffff);

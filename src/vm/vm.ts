@@ -129,8 +129,10 @@ export class Vm {
 
   /** A new anonymous page for user memory, zeroed or not; -1 when memory is out. */
   allocUserPage(zero: boolean): number {
-    const pfn = this.k.pageAlloc.allocPagesPfn(0, zero ? GFP_HIGHUSER_MOVABLE | __GFP_ZERO : GFP_HIGHUSER_MOVABLE);
+    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE);
     if (pfn < 0) return -1;
+    // clear_user_highpage(): zeroed here, as 1024 words (faster than a byte fill of the page on a large buffer).
+    if (zero) this.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
     this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked) | (1 << PG.uptodate);
     return pfn;
   }
