@@ -68,6 +68,29 @@ export const MADV_FREE = 8;
 export const MADV_REMOVE = 9;
 export const MADV_DONTFORK = 10;
 export const MADV_DOFORK = 11;
+export const MADV_MERGEABLE = 12;
+export const MADV_UNMERGEABLE = 13;
+export const MADV_HUGEPAGE = 14;
+export const MADV_NOHUGEPAGE = 15;
+export const MADV_DONTDUMP = 16;
+export const MADV_DODUMP = 17;
+export const MADV_WIPEONFORK = 18;
+export const MADV_KEEPONFORK = 19;
+export const MADV_COLD = 20;
+export const MADV_PAGEOUT = 21;
+export const MADV_POPULATE_READ = 22;
+export const MADV_POPULATE_WRITE = 23;
+export const MADV_DONTNEED_LOCKED = 24;
+export const MADV_COLLAPSE = 25;
+export const MADV_HWPOISON = 100;
+export const MADV_SOFT_OFFLINE = 101;
+export const MADV_GUARD_INSTALL = 102;
+export const MADV_GUARD_REMOVE = 103;
+
+/** madvise_behavior_valid(): the advice values 6.18 accepts on x86-64 (with THP, KSM, memory failure). */
+export function madviseBehaviorValid(advice: number): boolean {
+  return (advice >= 0 && advice <= 4) || (advice >= 8 && advice <= 25) || (advice >= 100 && advice <= 103);
+}
 
 /** vm_flags bits (include/linux/mm.h), the low 32 the kernel defines on x86-64. */
 export const enum VM {

@@ -26,6 +26,7 @@ import {
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
   MAP_TYPE,
+  madviseBehaviorValid,
   PROT_EXEC,
   PROT_GROWSDOWN,
   PROT_GROWSUP,
@@ -304,7 +305,7 @@ export function doMadvise(vm: Vm, t: Task, start: number, len: number, advice: n
   const mm = t.mm!;
   const s = vm.s;
   if (start % PAGE !== 0) return -EINVAL;
-  if (!Number.isInteger(advice) || advice < 0) return -EINVAL;
+  if (!madviseBehaviorValid(advice)) return -EINVAL;
   const end = start + pageAlign(len);
   if (end < start) return -EINVAL;
   if (end === start) return 0;
