@@ -258,6 +258,8 @@ function growStack(vm: Vm, mm: Mm, v: number, addr: number): void {
 
 /** A private file mapping of [start, end) at pgoff (elf_map()'s vm_mmap). */
 function mapFile(vm: Vm, mm: Mm, start: number, end: number, flags: number, ino: number, pgoff: number): void {
+  // accountable_mapping(): a private writable mapping is charged.
+  if ((flags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) flags |= VM.ACCOUNT;
   const v = vmAreaAlloc(vm, mm, start, end, flags, pgoff);
   vm.s.set64(v, VMA.FILE, ino);
   insertVma(vm, mm, v);

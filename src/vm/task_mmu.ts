@@ -2,9 +2,13 @@
  * /proc/PID/maps, /proc/PID/status and /proc/PID/statm (fs/proc/task_mmu.c,
  * fs/proc/array.c), in 6.18's formats.
  */
+
+import { PG } from '../memory/page.js';
 import type { Task } from './fork.js';
+import { forEachPte } from './memory.js';
 import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
 import type { Vm } from './vm.js';
 
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
@@ -120,13 +124,158 @@ export function showStatm(t: Task): string {
   return `${mm.totalVm} ${shared + mm.rssAnon} ${shared} ${text} 0 ${mm.dataVm + mm.stackVm} 0\n`;
 }
 
+/** struct mem_size_stats: bytes (pss fields in bytes << PSS_SHIFT) */
+interface Mss {
+  resident: number;
+  pss: number;
+  pssDirty: number;
+  pssAnon: number;
+  pssFile: number;
+  sharedClean: number;
+  sharedDirty: number;
+  privateClean: number;
+  privateDirty: number;
+  referenced: number;
+  anonymous: number;
+}
+
+const PSS_SHIFT = 12;
+
+function newMss(): Mss {
+  return { resident: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0 };
+}
+
+/** smap_gather_stats() + smaps_account() for one VMA's present pages (the zero page has no struct page to count). */
+function gatherStats(vm: Vm, mm: Mm, v: number, mss: Mss): void {
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  forEachPte(vm, mm.pgd, vm.s.vmStart(v), vm.s.vmEnd(v), (idx) => {
+    const lo = u32[idx]!;
+    if ((lo & _PAGE_PRESENT) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
+    const pfn = lo >>> 12;
+    const anon = (p.flags[pfn]! & (1 << PG.swapbacked)) !== 0;
+    const dirty = (lo & _PAGE_DIRTY) !== 0 || (p.flags[pfn]! & (1 << PG.dirty)) !== 0;
+    mss.resident += 4096;
+    if (anon) mss.anonymous += 4096;
+    if ((lo & _PAGE_ACCESSED) !== 0 || (p.flags[pfn]! & (1 << PG.referenced)) !== 0) mss.referenced += 4096;
+    const mapcount = p.mapcount[pfn]!;
+    const shared = p.refcount[pfn] !== 1 && mapcount >= 2;
+    const pss = shared ? Math.floor((4096 * 2 ** PSS_SHIFT) / mapcount) : 4096 * 2 ** PSS_SHIFT;
+    mss.pss += pss;
+    if (dirty) mss.pssDirty += pss;
+    if (anon) mss.pssAnon += pss;
+    else mss.pssFile += pss;
+    if (shared) {
+      if (dirty) mss.sharedDirty += 4096;
+      else mss.sharedClean += 4096;
+    } else if (dirty) mss.privateDirty += 4096;
+    else mss.privateClean += 4096;
+  });
+}
+
+const kbLine = (label: string, bytes: number) => `${label}${String(Math.floor(bytes / 1024)).padStart(8)} kB\n`;
+const pssKb = (v: number) => Math.floor(Math.floor(v / 2 ** PSS_SHIFT) / 1024);
+
+/** __show_smap(): the block every smaps entry and smaps_rollup print. */
+function showSmapBlock(mss: Mss, rollup: boolean): string {
+  let out = kbLine('Rss:            ', mss.resident);
+  out += `Pss:            ${String(pssKb(mss.pss)).padStart(8)} kB\n`;
+  out += `Pss_Dirty:      ${String(pssKb(mss.pssDirty)).padStart(8)} kB\n`;
+  if (rollup) {
+    out += `Pss_Anon:       ${String(pssKb(mss.pssAnon)).padStart(8)} kB\n`;
+    out += `Pss_File:       ${String(pssKb(mss.pssFile)).padStart(8)} kB\n`;
+    out += `Pss_Shmem:      ${String(0).padStart(8)} kB\n`;
+  }
+  out += kbLine('Shared_Clean:   ', mss.sharedClean);
+  out += kbLine('Shared_Dirty:   ', mss.sharedDirty);
+  out += kbLine('Private_Clean:  ', mss.privateClean);
+  out += kbLine('Private_Dirty:  ', mss.privateDirty);
+  out += kbLine('Referenced:     ', mss.referenced);
+  out += kbLine('Anonymous:      ', mss.anonymous);
+  out += kbLine('KSM:            ', 0);
+  out += kbLine('LazyFree:       ', 0);
+  out += kbLine('AnonHugePages:  ', 0);
+  out += kbLine('ShmemPmdMapped: ', 0);
+  out += kbLine('FilePmdMapped:  ', 0);
+  out += kbLine('Shared_Hugetlb: ', 0);
+  out += `Private_Hugetlb: ${String(0).padStart(7)} kB\n`;
+  out += kbLine('Swap:           ', 0);
+  out += kbLine('SwapPss:        ', 0);
+  out += kbLine('Locked:         ', 0);
+  return out;
+}
+
+/** show_smap_vma_flags(): the mnemonics, in bit order (this 6.18 is built without CONFIG_MEM_SOFT_DIRTY: no "sd"). */
+const VM_FLAG_NAMES: [number, string][] = [
+  [VM.READ, 'rd'], [VM.WRITE, 'wr'], [VM.EXEC, 'ex'], [VM.SHARED, 'sh'], [VM.MAYREAD, 'mr'], [VM.MAYWRITE, 'mw'],
+  [VM.MAYEXEC, 'me'], [VM.MAYSHARE, 'ms'], [VM.GROWSDOWN, 'gd'], [VM.PFNMAP, 'pf'], [VM.LOCKED, 'lo'], [VM.IO, 'io'],
+  [VM.SEQ_READ, 'sr'], [VM.RAND_READ, 'rr'], [VM.DONTCOPY, 'dc'], [VM.DONTEXPAND, 'de'], [VM.LOCKONFAULT, 'lf'],
+  [VM.ACCOUNT, 'ac'], [VM.NORESERVE, 'nr'], [VM.HUGETLB, 'ht'], [VM.SYNC, 'sf'], [VM.ARCH_1, 'ar'], [VM.WIPEONFORK, 'wf'],
+  [VM.DONTDUMP, 'dd'], [VM.MIXEDMAP, 'mm'], [VM.HUGEPAGE, 'hg'], [VM.NOHUGEPAGE, 'nh'],
+];
+
+function vmFlagsLine(flags: number): string {
+  let out = 'VmFlags:';
+  for (const [bit, name] of VM_FLAG_NAMES) if ((flags & bit) !== 0) out += ` ${name}`;
+  return `${out} \n`;
+}
+
+/** /proc/PID/smaps */
+export function showSmaps(vm: Vm, t: Task): string {
+  const mm = t.mm;
+  let out = '';
+  if (mm !== null) {
+    for (const v of mm.vmas) {
+      const mss = newMss();
+      gatherStats(vm, mm, v, mss);
+      out += mapLine(vm, mm, v);
+      out += kbLine('Size:           ', vm.s.vmEnd(v) - vm.s.vmStart(v));
+      out += kbLine('KernelPageSize: ', 4096);
+      out += kbLine('MMUPageSize:    ', 4096);
+      out += showSmapBlock(mss, false);
+      out += 'THPeligible:           0\n';
+      out += vmFlagsLine(vm.s.vmFlags(v));
+    }
+  }
+  out += gateLine();
+  out += kbLine('Size:           ', 4096) + kbLine('KernelPageSize: ', 4096) + kbLine('MMUPageSize:    ', 4096);
+  out += showSmapBlock(newMss(), false);
+  out += 'THPeligible:           0\n';
+  out += vmFlagsLine(VM.EXEC);
+  return out;
+}
+
+/** /proc/PID/smaps_rollup: every VMA's stats summed under one header spanning them. */
+export function showSmapsRollup(vm: Vm, t: Task): string {
+  const mm = t.mm;
+  const mss = newMss();
+  let start = 0;
+  let end = 0;
+  if (mm !== null && mm.vmas.length > 0) {
+    start = vm.s.vmStart(mm.vmas[0]!);
+    end = vm.s.vmEnd(mm.vmas[mm.vmas.length - 1]!);
+    for (const v of mm.vmas) gatherStats(vm, mm, v, mss);
+  }
+  const head = `${hex8(start)}-${hex8(end)} ---p 00000000 00:00 0 `;
+  return `${head.padEnd(NAME_COLUMN + 1)}[rollup]\n${showSmapBlock(mss, true)}`;
+}
+
 /** The /proc/PID/... files kmem serves, for ProcFs.registerDir(). */
 export function procPidRead(vm: Vm, path: string): string | undefined {
-  const m = /^\/proc\/(\d+)\/(maps|status|statm)$/.exec(path);
+  const m = /^\/proc\/(\d+)\/(maps|status|statm|smaps|smaps_rollup)$/.exec(path);
   if (m === null) return undefined;
   const t = vm.tasks.get(Number(m[1]));
   if (t === undefined) return undefined;
-  if (m[2] === 'maps') return showMaps(vm, t);
-  if (m[2] === 'status') return showStatus(vm, t);
-  return showStatm(t);
+  switch (m[2]) {
+    case 'maps':
+      return showMaps(vm, t);
+    case 'status':
+      return showStatus(vm, t);
+    case 'statm':
+      return showStatm(t);
+    case 'smaps':
+      return showSmaps(vm, t);
+    default:
+      return showSmapsRollup(vm, t);
+  }
 }

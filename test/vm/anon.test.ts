@@ -167,6 +167,26 @@ describe('anonymous mappings', () => {
     expect(freePages(k)).toBe(free1);
   });
 
+  test('smaps after fork: shared pages count half in Pss until a COW makes one private (smaps_account rules)', () => {
+    const { k, t, a, b } = setup();
+    for (let i = 0; i < 4; i++) t.write8(a + i * P, 1);
+    const c = t.fork();
+    const block = (x: Task) => {
+      // a and b merged into one VMA starting at b.
+      const sm = k.proc.read(`/proc/${x.pid}/smaps`);
+      const start = sm.indexOf(`${b.toString(16)}-`);
+      const blk = sm.slice(start, sm.indexOf("VmFlags", start));
+      const f = (n: string) => Number(new RegExp(`^${n}:\\s+(\\d+) kB$`, 'm').exec(blk)![1]);
+      return [f('Rss'), f('Pss'), f('Shared_Dirty'), f('Private_Dirty'), f('Anonymous')];
+    };
+    expect(block(t)).toEqual([16, 8, 16, 0, 16]);
+    c.write8(a, 2);
+    expect(block(t)).toEqual([16, 10, 12, 4, 16]);
+    expect(block(c)).toEqual([16, 10, 12, 4, 16]);
+    const roll = k.proc.read(`/proc/${t.pid}/smaps_rollup`);
+    expect(roll.split('\n')[0]).toMatch(/^00401000-7ffffffff000 ---p 00000000 00:00 0 +\[rollup\]$/);
+  });
+
   test('MADV_DONTNEED drops the pages: RSS falls, reads give zeros', () => {
     const { k, t, a } = setup();
     for (let i = 0; i < 16; i++) t.write8(a + i * P, 5);

@@ -11,7 +11,7 @@ import { ENOENT, ENOEXEC } from '../../src/vm/mman.js';
 import { buildElf } from './helpers.js';
 
 const fixture = readFileSync(new URL('../fixtures/vm/exec_busybox.out', import.meta.url), 'utf8');
-const section = (name: string) => `${fixture.split(`== ${name}\n`)[1]!.split('\n== ')[0]!.trimEnd()}\n`;
+const section = (name: string) => `${fixture.split(`== ${name}\n`)[1]!.split('\n== ')[0]!.replace(/\n$/, '')}\n`;
 const noInode = (s: string) => s.replace(/ fe:00 \d+ +/g, ' fe:00 INODE ').replace(/ {2,}/g, ' ');
 const vmLines = (s: string) => s.split('\n').filter((l) => /^(Vm|Rss)/.test(l));
 const HOST_BUSYBOX = '/bin/busybox';
@@ -27,6 +27,8 @@ describe('execve', () => {
     // The name column is byte-exact too (only the inode's digits differ in width).
     const line = k.proc.read(`/proc/${t.pid}/maps`).split('\n')[0]!;
     expect(line.indexOf('/usr/bin/busybox')).toBe(73);
+    expect(noInode(k.proc.read(`/proc/${t.pid}/smaps`))).toBe(noInode(section('smaps')));
+    expect(k.proc.read(`/proc/${t.pid}/smaps_rollup`)).toBe(section('smaps_rollup'));
   });
 
   test('a file that is not ELF is -ENOEXEC, a missing one -ENOENT, and the task keeps its old image', () => {
