@@ -82,6 +82,7 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   t.mm = mm;
   if (old !== null) exitMmap(vm, old);
   t.comm = path.slice(path.lastIndexOf('/') + 1).slice(0, 15);
+  t.flags &= ~0x40; // PF_FORKNOEXEC
   // setup_new_exec() -> arch_pick_mmap_layout(): mmap_base below the stack's rlimit and guard gap.
   let gap = mm.stackRlimit + STACK_GUARD_GAP;
   gap = Math.min(Math.max(gap, SIZE_128M), (TASK_SIZE / 6) * 5);

@@ -14,6 +14,7 @@ import type { Vm } from './vm.js';
 import { anonVmaFork, syncMapleNodes, vmAreaDup, vmAreaFree } from './vma.js';
 
 const TASK_RUNNING = 0;
+const PF_FORKNOEXEC = 0x40;
 const EXIT_ZOMBIE = 1;
 const EXIT_DEAD = 2;
 
@@ -32,9 +33,15 @@ export class Task {
   private readonly u32: Uint32Array;
   parent: Task | null;
   readonly children: Task[] = [];
-  /** min_flt, maj_flt */
+  /** min_flt, maj_flt, and the reaped children's (signal->cmin_flt, cmaj_flt) */
   minFlt = 0;
   majFlt = 0;
+  cminFlt = 0;
+  cmajFlt = 0;
+  /** PF_* flags /proc/PID/stat shows: PF_FORKNOEXEC (0x40) from fork until execve */
+  flags = 0;
+  /** start_time in ns of the machine's clock */
+  readonly startNs: number;
   state = TASK_RUNNING;
   /** wait status (exit code << 8, or the killing signal) */
   exitCode = 0;
@@ -56,6 +63,8 @@ export class Task {
     this.parent = parent;
     this.taskStruct = vm.alloc(vm.caches.taskStruct);
     this.pidObj = vm.alloc(vm.caches.pid);
+    vm.k.syncClock();
+    this.startNs = vm.k.printk.nowNs;
     this.u8 = vm.k.phys.u8;
     this.u32 = vm.k.phys.u32;
     this.dv = vm.k.phys.dv;
@@ -268,6 +277,7 @@ export class Task {
     const mm = this.alive();
     const vm = this.vm;
     const child = new Task(vm, vm.nextPid++, this.comm, this);
+    child.flags = PF_FORKNOEXEC;
     vm.tasks.set(child.pid, child);
     this.children.push(child);
     child.mm = dupMmap(vm, mm);
@@ -311,6 +321,9 @@ export class Task {
     const z = this.children.find((c) => c.state === EXIT_ZOMBIE);
     if (z === undefined) return -ECHILD;
     this.wstatus = z.exitCode;
+    // wait_task_zombie(): the child's faults and its children's add to ours.
+    this.cminFlt += z.minFlt + z.cminFlt;
+    this.cmajFlt += z.majFlt + z.cmajFlt;
     z.release();
     return z.pid;
   }

@@ -260,9 +260,28 @@ export function showSmapsRollup(vm: Vm, t: Task): string {
   return `${head.padEnd(NAME_COLUMN + 1)}[rollup]\n${showSmapBlock(mss, true)}`;
 }
 
+/** do_task_stat(): /proc/PID/stat, 52 fields. */
+export function showStat(vm: Vm, t: Task): string {
+  const mm = t.mm;
+  const state = t.exited ? 'Z' : 'R';
+  const ppid = t.parent?.pid ?? 0;
+  const start = Math.floor(t.startNs / 1e7); // USER_HZ = 100
+  const vsize = mm === null ? 0 : mm.totalVm * 4096;
+  const rss = mm === null ? 0 : mm.rss();
+  const z = (n: number) => (mm === null ? 0 : n);
+  const f: (string | number)[] = [
+    t.pid, `(${t.comm})`, state, ppid, t.pid, t.pid, 0, -1, t.flags,
+    t.minFlt, t.cminFlt, t.majFlt, t.cmajFlt, 0, 0, 0, 0, 20, 0, 1, 0, start, vsize, rss, '18446744073709551615',
+    z(mm?.startCode ?? 0), z(mm?.endCode ?? 0), z(mm?.startStack ?? 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, vm.k.currentCpu, 0, 0, 0, 0, 0,
+    z(mm?.startData ?? 0), z(mm?.endData ?? 0), z(mm?.startBrk ?? 0), z(mm?.argStart ?? 0), z(mm?.argEnd ?? 0), z(mm?.envStart ?? 0), z(mm?.envEnd ?? 0),
+    t.exited ? t.exitCode : 0,
+  ];
+  return `${f.join(' ')}\n`;
+}
+
 /** The /proc/PID/... files kmem serves, for ProcFs.registerDir(). */
 export function procPidRead(vm: Vm, path: string): string | undefined {
-  const m = /^\/proc\/(\d+)\/(maps|status|statm|smaps|smaps_rollup)$/.exec(path);
+  const m = /^\/proc\/(\d+)\/(maps|status|statm|stat|smaps|smaps_rollup)$/.exec(path);
   if (m === null) return undefined;
   const t = vm.tasks.get(Number(m[1]));
   if (t === undefined) return undefined;
@@ -273,6 +292,8 @@ export function procPidRead(vm: Vm, path: string): string | undefined {
       return showStatus(vm, t);
     case 'statm':
       return showStatm(t);
+    case 'stat':
+      return showStat(vm, t);
     case 'smaps':
       return showSmaps(vm, t);
     default:

@@ -271,6 +271,25 @@ describe('anonymous mappings', () => {
   });
 });
 
+describe('/proc/PID/stat', () => {
+  test('52 fields as 6.18 prints them; minflt, cminflt after wait, PF_FORKNOEXEC until execve', () => {
+    const { k, t, a } = setup();
+    const stat = (x: Task) => k.proc.read(`/proc/${x.pid}/stat`).trimEnd().split(' ');
+    // This machine's: 29116 (cat) R 29107 29107 8070 0 -1 4194304 100 0 0 0 ... (52 fields)
+    expect(stat(t)).toHaveLength(52);
+    expect(stat(t)[1]).toBe('(tiny)');
+    expect(Number(stat(t)[9])).toBe(t.minFlt);
+    const c = t.fork();
+    expect(Number(stat(c)[8]) & 0x40).toBe(0x40);
+    expect(Number(stat(t)[8]) & 0x40).toBe(0);
+    for (let i = 0; i < 5; i++) c.write8(a + i * P, 1);
+    const cf = c.minFlt;
+    c.exit(0);
+    t.wait();
+    expect(Number(stat(t)[10])).toBe(cf);
+  });
+});
+
 describe('processes come and go', () => {
   test('after spawn, fork and exit of many tasks, slab objects and free pages return to where they were', () => {
     const k = bootWithProgram();
