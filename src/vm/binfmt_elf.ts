@@ -25,6 +25,9 @@ const EM_X86_64 = 62;
 /** ELF_ET_DYN_BASE on x86-64: 2/3 of DEFAULT_MAP_WINDOW, page aligned */
 export const ELF_ET_DYN_BASE = 0x555555554aaa - (0x555555554aaa % PAGE_SIZE);
 const SIZE_128M = 128 * 1024 * 1024;
+/** STACK_RND_MASK on x86-64: 22 bits of pages */
+const STACK_RND_MASK = 0x3fffff;
+const PF_RANDOMIZE = 0x400000;
 /** The vDSO image: 2 pages of text, vvar_start -6 pages ([vvar] 4 pages, [vvar_vclock] 2). */
 const VDSO_TEXT_PAGES = 2;
 const VVAR_PAGES = 4;
@@ -84,11 +87,26 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   t.comm = path.slice(path.lastIndexOf('/') + 1).slice(0, 15);
   t.flags &= ~0x40; // PF_FORKNOEXEC
   // setup_new_exec() -> arch_pick_mmap_layout(): mmap_base below the stack's rlimit and guard gap.
-  let gap = mm.stackRlimit + STACK_GUARD_GAP;
+  // PF_RANDOMIZE when randomize_va_space is on (kmem runs nothing under setarch -R).
+  const randomize = vm.aslr > 0;
+  if (randomize) t.flags |= PF_RANDOMIZE;
+  else t.flags &= ~PF_RANDOMIZE;
+  const rand = () => vm.k.rand32();
+  // mmap_base(): the gap leaves room for the stack's rlimit, its random offset and the guard gap.
+  let gap = mm.stackRlimit + STACK_GUARD_GAP + (randomize ? STACK_RND_MASK * PAGE_SIZE : 0);
   gap = Math.min(Math.max(gap, SIZE_128M), (TASK_SIZE / 6) * 5);
-  mm.mmapBase = pageAlign(TASK_SIZE - gap);
+  // arch_mmap_rnd(): mmap_rnd_bits = 28 pages of entropy.
+  const mmapRnd = randomize ? (rand() & 0xfffffff) * PAGE_SIZE : 0;
+  mm.mmapBase = pageAlign(TASK_SIZE - gap - mmapRnd);
   // __bprm_mm_init() + copy_strings(): the stack's first page and the strings at its top.
-  const stackTop = STACK_TOP;
+  // randomize_stack_top() (STACK_RND_MASK pages), then setup_arg_pages()'s arch_align_stack() and PAGE_ALIGN.
+  let stackTop = STACK_TOP;
+  if (randomize) {
+    stackTop -= (rand() & STACK_RND_MASK) * PAGE_SIZE;
+    let st = stackTop - (rand() % 8192);
+    st -= st % 16;
+    stackTop = pageAlign(st);
+  }
   const sv = vmAreaAlloc(vm, mm, stackTop - PAGE_SIZE, stackTop, VM.STACK_FLAGS | VM.SOFTDIRTY, (stackTop - PAGE_SIZE) / PAGE_SIZE);
   insertVma(vm, mm, sv);
   vm.statAccount(mm, VM.STACK_FLAGS, 1);
@@ -165,6 +183,11 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   mm.startData = startData;
   mm.endData = endData;
   mm.startBrk = mm.brk = pageAlign(elfBrk);
+  if (randomize && vm.aslr > 1) {
+    // A page of gap above the bss, then arch_randomize_brk(): randomize_page(brk, 32 MiB).
+    const b = mm.brk + PAGE_SIZE;
+    mm.startBrk = mm.brk = b + (rand() % (0x2000000 / PAGE_SIZE)) * PAGE_SIZE;
+  }
   // map_vdso(): [vvar] [vvar_vclock] [vdso], top-down in the mmap area.
   const vdsoLen = (VVAR_PAGES + VVAR_VCLOCK_PAGES + VDSO_TEXT_PAGES) * PAGE_SIZE;
   const va = getUnmappedArea(vm, mm, 0, vdsoLen, 0);
@@ -177,15 +200,17 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   specialMapping(vm, mm, vdso, vdso + VDSO_TEXT_PAGES * PAGE_SIZE, VM.READ | VM.EXEC | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC | special, VMA_OPS_VDSO);
   mm.updateHiwaterVm();
   // create_elf_tables(): platform string, AT_RANDOM bytes, then argc, argv, envp and auxv.
+  // arch_align_stack()
+  if (randomize) p -= rand() % 8192;
   p -= p % 16;
   const platform = enc.encode('x86_64\0');
   p -= platform.length;
   t.writeBytes(p, platform);
   const uPlatform = p;
   p -= 16;
-  const rand = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) rand[i] = vm.k.rand32() & 0xff;
-  t.writeBytes(p, rand);
+  const randBytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) randBytes[i] = vm.k.rand32() & 0xff;
+  t.writeBytes(p, randBytes);
   const uRand = p;
   const phdrAddr = loads.length > 0 ? loadBias + loads[0]!.vaddr - loads[0]!.offset + phoff : 0;
   const entry = Number(dv.getBigUint64(24, true)) + loadBias;

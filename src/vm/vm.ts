@@ -48,7 +48,10 @@ export class Vm {
   nrAnonMapped = 0;
   /** NR_FILE_MAPPED (Mapped) */
   nrFileMapped = 0;
-  /** randomize_va_space (only 0 is implemented) */
+  /**
+   * randomize_va_space: 0 none, 1 stack, mmap base and vDSO, 2 also brk.
+   * 0 until the boot option reaches here (the tests compare with setarch -R runs).
+   */
   aslr = 0;
   maxMapCount = 65530;
   readonly fs: RootFs;

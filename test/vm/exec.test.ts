@@ -60,3 +60,34 @@ describe('execve', () => {
     expect(t.brk(0x1000)).toBe(b0 + 0x1000);
   });
 });
+
+describe('randomize_va_space', () => {
+  test('2: stack, mmap base and brk move by seeded random offsets within the kernel ranges; the same seed gives the same layout', () => {
+    const layout = (seed: number) => {
+      const k = boot({ memory: '32M', seed });
+      k.vm.aslr = 2;
+      k.fs.writeFile('/bin/ok', buildElf([{ vaddr: 0x401000, flags: 6, data: new Uint8Array(16), memsz: 0x2000 }]));
+      const t = k.spawn('/bin/ok');
+      const maps = k.proc.read(`/proc/${t.pid}/maps`);
+      const start = (name: string) => Number.parseInt(maps.split('\n').find((l) => l.endsWith(name))!, 16);
+      const end = (name: string) => Number.parseInt(maps.split('\n').find((l) => l.endsWith(name))!.split('-')[1]!, 16);
+      return { stackEnd: end('[stack]'), vdsoEnd: end('[vdso]'), vvar: start('[vvar]'), brk: t.brk(0), flags: Number(k.proc.read(`/proc/${t.pid}/stat`).split(' ')[8]) };
+    };
+    const a = layout(1);
+    const b = layout(2);
+    expect(layout(1)).toEqual(a);
+    expect(a).not.toEqual(b);
+    for (const l of [a, b]) {
+      expect(l.flags & 0x400000).toBe(0x400000);
+      // randomize_stack_top: up to 0x3fffff pages (16 GiB) below STACK_TOP.
+      expect(l.stackEnd).toBeLessThanOrEqual(0x7ffffffff000);
+      expect(l.stackEnd).toBeGreaterThan(0x7ffffffff000 - 0x400000000 - 0x2000);
+      // mmap_base: below the stack gap (16 GiB + 9 MiB) by up to 2^28 pages.
+      expect(l.vdsoEnd).toBeLessThanOrEqual(0x7ffffffff000 - 0x3fffff000 - 0x900000);
+      expect(l.vdsoEnd).toBeGreaterThan(0x7ffffffff000 - 0x3fffff000 - 0x900000 - 2 ** 40);
+      // brk: a page above the bss, then up to 32 MiB.
+      expect(l.brk).toBeGreaterThanOrEqual(0x404000);
+      expect(l.brk).toBeLessThan(0x404000 + 0x2000000);
+    }
+  });
+});
