@@ -9,6 +9,7 @@ import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory
 import { Mm, TASK_SIZE } from './mm_types.js';
 import { ECHILD, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
+import { doMremap } from './mremap.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
 import type { Vm } from './vm.js';
 import { anonVmaFork, syncMapleNodes, vmAreaDup, vmAreaFree } from './vma.js';
@@ -264,6 +265,13 @@ export class Task {
     checkInt('len', len);
     checkInt('advice', advice);
     return doMadvise(this.vm, this, addr, len, advice);
+  }
+
+  /** mremap(2): the new address, or -errno. */
+  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+    this.alive();
+    for (const [n, v] of [['addr', addr], ['oldLen', oldLen], ['newLen', newLen], ['flags', flags], ['newAddr', newAddr]] as const) checkInt(n, v);
+    return doMremap(this.vm, this, addr, oldLen, newLen, flags, newAddr);
   }
 
   brk(addr: number): number {

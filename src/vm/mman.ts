@@ -136,3 +136,7 @@ export const X86_PF_PROT = 1;
 export const X86_PF_WRITE = 2;
 export const X86_PF_USER = 4;
 export const X86_PF_INSTR = 16;
+
+export const MREMAP_MAYMOVE = 1;
+export const MREMAP_FIXED = 2;
+export const MREMAP_DONTUNMAP = 4;

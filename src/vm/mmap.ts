@@ -290,8 +290,9 @@ export function doMprotect(vm: Vm, t: Task, start: number, len: number, prot: nu
     }
     nstart = tmp;
     if (nstart >= end) break;
-    i++;
-    if (i >= mm.vmas.length || s.vmStart(mm.vmas[i]!) !== nstart) {
+    // The next VMA must start where this one ended (a merge may have joined them already).
+    i = findVmaIndex(vm, mm, nstart);
+    if (i < 0 || s.vmStart(mm.vmas[i]!) > nstart) {
       syncMapleNodes(vm, mm);
       return -ENOMEM;
     }
