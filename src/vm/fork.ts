@@ -6,7 +6,10 @@
 import { execve } from './binfmt_elf.js';
 import { Segfault, signalMsg } from './fault.js';
 import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
-import { Mm, TASK_SIZE } from './mm_types.js';
+import { Mm, TASK_SIZE, VMA } from './mm_types.js';
+
+const VMA_ANON_VMA = VMA.ANON_VMA;
+
 import { ECHILD, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
 import { doMremap } from './mremap.js';
@@ -389,7 +392,9 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
     }
     const n = vmAreaDup(vm, v);
     s.set64(n, 0x10, mm.addr);
-    anonVmaFork(vm, n, v);
+    // MADV_WIPEONFORK: the child's copy starts empty, with no anon_vma.
+    if ((flags & VM.WIPEONFORK) !== 0) s.set64(n, VMA_ANON_VMA, 0);
+    else anonVmaFork(vm, n, v);
     mm.vmas.push(n);
     // copy_page_range() only where the pages cannot be found again by faulting: anonymous ones.
     if (s.anonVma(v) !== 0 && (flags & VM.WIPEONFORK) === 0) {

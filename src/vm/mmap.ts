@@ -13,7 +13,18 @@ import {
   EINVAL,
   ENOMEM,
   EOVERFLOW,
+  MADV_DODUMP,
+  MADV_DOFORK,
+  MADV_DONTDUMP,
+  MADV_DONTFORK,
   MADV_DONTNEED,
+  MADV_HUGEPAGE,
+  MADV_KEEPONFORK,
+  MADV_NOHUGEPAGE,
+  MADV_NORMAL,
+  MADV_RANDOM,
+  MADV_SEQUENTIAL,
+  MADV_WIPEONFORK,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
@@ -301,7 +312,45 @@ export function doMprotect(vm: Vm, t: Task, start: number, len: number, prot: nu
   return 0;
 }
 
-/** madvise(2): MADV_DONTNEED for now; other advice is accepted and does nothing. */
+/** The vm_flags madvise_vma_behavior() gives a VMA for flag-changing advice; -EINVAL when the VMA refuses it; -1 for advice that changes no flags. */
+function madviseFlags(vm: Vm, v: number, advice: number): number {
+  const f = vm.s.vmFlags(v);
+  const file = vm.s.vmFile(v) !== 0;
+  switch (advice) {
+    case MADV_NORMAL:
+      return f & ~(VM.SEQ_READ | VM.RAND_READ);
+    case MADV_SEQUENTIAL:
+      return (f & ~VM.RAND_READ) | VM.SEQ_READ;
+    case MADV_RANDOM:
+      return (f & ~VM.SEQ_READ) | VM.RAND_READ;
+    case MADV_DONTFORK:
+      return f | VM.DONTCOPY;
+    case MADV_DOFORK:
+      return (f & VM.IO) !== 0 ? -EINVAL : f & ~VM.DONTCOPY;
+    case MADV_WIPEONFORK:
+      return file || (f & VM.SHARED) !== 0 ? -EINVAL : f | VM.WIPEONFORK;
+    case MADV_KEEPONFORK:
+      return f & ~VM.WIPEONFORK;
+    case MADV_DONTDUMP:
+      return f | VM.DONTDUMP;
+    case MADV_DODUMP:
+      return (f & (VM.IO | VM.DONTEXPAND | VM.PFNMAP | VM.MIXEDMAP)) !== 0 ? -EINVAL : f & ~VM.DONTDUMP;
+    case MADV_HUGEPAGE:
+      return (f & ~VM.NOHUGEPAGE) | VM.HUGEPAGE;
+    case MADV_NOHUGEPAGE:
+      return (f & ~VM.HUGEPAGE) | VM.NOHUGEPAGE;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * madvise(2): MADV_DONTNEED drops pages; the flag advice (DONTFORK, DOFORK,
+ * WIPEONFORK, KEEPONFORK, DONTDUMP, DODUMP, HUGEPAGE, NOHUGEPAGE, NORMAL,
+ * SEQUENTIAL, RANDOM) changes the VMAs' flags, splitting and merging them as
+ * madvise_update_vma() does; other valid advice is accepted and does nothing
+ * yet. A hole in the range is -ENOMEM after the mapped parts are done.
+ */
 export function doMadvise(vm: Vm, t: Task, start: number, len: number, advice: number): number {
   const mm = t.mm!;
   const s = vm.s;
@@ -312,22 +361,35 @@ export function doMadvise(vm: Vm, t: Task, start: number, len: number, advice: n
   if (end === start) return 0;
   let unmapped = false;
   let pos = start;
-  let i = findVmaIndex(vm, mm, start);
   while (pos < end) {
-    if (i < 0 || i >= mm.vmas.length || s.vmStart(mm.vmas[i]!) >= end) {
+    let i = findVmaIndex(vm, mm, pos);
+    if (i < 0 || s.vmStart(mm.vmas[i]!) >= end) {
       unmapped = true;
       break;
     }
-    const v = mm.vmas[i]!;
+    let v = mm.vmas[i]!;
     if (s.vmStart(v) > pos) unmapped = true;
     const a = Math.max(pos, s.vmStart(v));
     const b = Math.min(end, s.vmEnd(v));
     if (advice === MADV_DONTNEED) {
       if ((s.vmFlags(v) & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) !== 0) return -EINVAL;
       zapRange(vm, mm, a, b);
+    } else {
+      const nf = madviseFlags(vm, v, advice);
+      if (nf === -EINVAL) return -EINVAL;
+      if (nf >= 0 && nf !== s.vmFlags(v)) {
+        if (s.vmStart(v) < a) {
+          splitVma(vm, mm, i, a);
+          i++;
+        }
+        v = mm.vmas[i]!;
+        if (s.vmEnd(v) > b) splitVma(vm, mm, i, b);
+        s.setVmFlags(v, nf);
+        mergeAround(vm, mm, i);
+        syncMapleNodes(vm, mm);
+      }
     }
     pos = b;
-    i++;
   }
   return unmapped ? -ENOMEM : 0;
 }
