@@ -7,7 +7,7 @@
  * Page state the fault paths keep, per frame (struct page fields):
  *   refcount   one reference per PTE that maps the page (the zero page: none)
  *   mapcount   the PTEs that map it (_mapcount + 1)
- *   PG_swapbacked set on anonymous pages
+ *   vm.pageKind anonymous, file or shmem (what page->mapping tells)
  * A private page is reused on a write fault when its refcount is 1 (no
  * other mm maps it: wp_can_reuse_anon_folio()).
  */
@@ -26,7 +26,7 @@ import {
   PGDIR_SHIFT,
   PMD_SHIFT,
 } from './pgtable.js';
-import type { Vm } from './vm.js';
+import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
 /** Result of handleMmFault: 0 handled, else the x86 error code of the SIGSEGV to send (always > 0). */
@@ -129,7 +129,8 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
   const p = vm.k.pages;
-  if (write && (s.vmFlags(v) & VM.SHARED) === 0) {
+  const shared = (s.vmFlags(v) & VM.SHARED) !== 0;
+  if (write && !shared) {
     if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
     const pfn = vm.allocUserPage(false);
     if (pfn < 0) return VM_FAULT_OOM;
@@ -145,9 +146,11 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   p.refcount[cache] = p.refcount[cache]! + 1;
   if (p.mapcount[cache] === 0) vm.nrFileMapped++;
   p.mapcount[cache] = p.mapcount[cache]! + 1;
-  mm.rssFile++;
+  if (vm.pageKind[cache] === KIND_SHMEM) mm.rssShmem++;
+  else mm.rssFile++;
   mm.updateHiwaterRss();
-  u32[idx] = ((cache * 4096) | protLo | _PAGE_ACCESSED) >>> 0;
+  // A write fault in a shared mapping dirties the page where it is (no copy).
+  u32[idx] = ((cache * 4096) | protLo | _PAGE_ACCESSED | (write && shared ? _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
   u32[idx + 1] = protHi;
   return 0;
 }
@@ -192,7 +195,7 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
   const vpn = Math.floor(va / 4096);
-  if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 1 && (p.flags[old]! & (1 << PG.swapbacked)) !== 0) {
+  if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 1 && vm.pageKind[old] === KIND_ANON) {
     // wp_page_reuse()
     vm.pgreuse++;
     u32[idx] = (lo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
@@ -211,8 +214,8 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
   if (zero) {
     mm.rssAnon++;
   } else {
-    if ((p.flags[old]! & (1 << PG.swapbacked)) === 0) {
-      mm.rssFile--;
+    if (vm.pageKind[old] !== KIND_ANON) {
+      decRss(vm, mm, old);
       mm.rssAnon++;
     }
     dropMapping(vm, old);
@@ -230,10 +233,18 @@ function dropMapping(vm: Vm, pfn: number): void {
   const mc = p.mapcount[pfn]! - 1;
   p.mapcount[pfn] = mc;
   if (mc === 0) {
-    if ((p.flags[pfn]! & (1 << PG.swapbacked)) !== 0) vm.nrAnonMapped--;
+    if (vm.pageKind[pfn] === KIND_ANON) vm.nrAnonMapped--;
     else vm.nrFileMapped--;
   }
   vm.putPage(pfn);
+}
+
+/** dec_mm_counter() for the counter the page's kind belongs to. */
+function decRss(vm: Vm, mm: Mm, pfn: number): void {
+  const kind = vm.pageKind[pfn];
+  if (kind === KIND_ANON) mm.rssAnon--;
+  else if (kind === KIND_SHMEM) mm.rssShmem--;
+  else mm.rssFile--;
 }
 
 export function invalidateTlbPage(mm: Mm, vpn: number): void {
@@ -275,8 +286,9 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
     const lo = u32[idx]!;
     if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && (lo & _PAGE_SPECIAL) === 0) {
       const pfn = lo >>> 12;
-      if ((p.flags[pfn]! & (1 << PG.swapbacked)) !== 0) mm.rssAnon--;
-      else mm.rssFile--;
+      decRss(vm, mm, pfn);
+      // zap_present_ptes(): a dirty PTE of a file or shmem page dirties the page.
+      if ((lo & _PAGE_DIRTY) !== 0 && vm.pageKind[pfn] !== KIND_ANON) p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty);
       dropMapping(vm, pfn);
     }
     u32[idx] = 0;
@@ -310,7 +322,9 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
       const pfn = lo >>> 12;
       p.refcount[pfn] = p.refcount[pfn]! + 1;
       p.mapcount[pfn] = p.mapcount[pfn]! + 1;
-      if ((p.flags[pfn]! & (1 << PG.swapbacked)) !== 0) dst.rssAnon++;
+      const kind = vm.pageKind[pfn];
+      if (kind === KIND_ANON) dst.rssAnon++;
+      else if (kind === KIND_SHMEM) dst.rssShmem++;
       else dst.rssFile++;
       if (cow && (lo & _PAGE_RW) !== 0) {
         lo = (lo & ~_PAGE_RW) >>> 0;
@@ -373,7 +387,7 @@ export function changeProtection(vm: Vm, mm: Mm, v: number, start: number, end: 
       (lo & _PAGE_SPECIAL) === 0 &&
       (lo & _PAGE_DIRTY) !== 0 &&
       p.refcount[pfn] === 1 &&
-      (p.flags[pfn]! & (1 << PG.swapbacked)) !== 0
+      vm.pageKind[pfn] === KIND_ANON
     )
       e |= _PAGE_RW;
     u32[idx] = e >>> 0;

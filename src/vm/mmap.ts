@@ -50,6 +50,8 @@ import type { Vm } from './vm.js';
 import { findVmaIndex, findVmaIntersection, insertVma, mergeAround, setPageProt, splitVma, syncMapleNodes, vmAreaAlloc, vmAreaFree } from './vma.js';
 
 const PAGE = 4096;
+/** kmem-internal: no THP alignment (shmem's get_unmapped_area with huge pages off) */
+const MAP_NO_THP_ALIGN = 0x40000000;
 const pageAlign = (x: number) => Math.ceil(x / PAGE) * PAGE;
 
 /** vm_start_gap(): a stack VMA keeps stack_guard_gap free below it. */
@@ -93,7 +95,7 @@ export function getUnmappedArea(vm: Vm, mm: Mm, addr: number, len: number, flags
         if (i < 0 || a + len <= vmStartGap(vm, mm.vmas[i]!)) return a;
       }
     }
-    if (addr === 0 && len % PMD_SIZE === 0) {
+    if (addr === 0 && len % PMD_SIZE === 0 && (flags & MAP_NO_THP_ALIGN) === 0) {
       // thp_get_unmapped_area_vmflags(): search len + PMD_SIZE, then take the PMD-aligned part.
       const r = unmappedAreaTopdown(vm, mm, len + PMD_SIZE, PAGE, mm.mmapBase, PAGE);
       if (r >= 0) {
@@ -134,28 +136,31 @@ export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number,
   if (mm.vmas.length > vm.maxMapCount) return -ENOMEM;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0) flags |= MAP_FIXED;
   const type = flags & MAP_TYPE;
-  if ((type === MAP_SHARED || type === MAP_SHARED_VALIDATE) && (flags & MAP_ANONYMOUS) !== 0) {
-    throw new Error('kmem: shared anonymous mappings (shmem) are not implemented yet');
-  }
-  const a = getUnmappedArea(vm, mm, addr, len, flags);
+  const shared = type === MAP_SHARED || type === MAP_SHARED_VALIDATE;
+  // A shared anonymous mapping takes shmem's get_unmapped_area: no THP alignment with shmem_enabled=never.
+  const a = getUnmappedArea(vm, mm, addr, len, shared ? flags | MAP_NO_THP_ALIGN : flags);
   if (a < 0) return a;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && findVmaIntersection(vm, mm, a, a + len) >= 0) return -EEXIST;
   let vmFlags = vmFlagsFor(prot, flags) | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
-  if (type !== MAP_PRIVATE) return -EINVAL;
+  if (type !== MAP_PRIVATE && !shared) return -EINVAL;
+  if (shared && (vmFlags & VM.GROWSDOWN) !== 0) return -EINVAL;
   if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM.NORESERVE;
-  const r = mmapRegion(vm, mm, a, len, vmFlags, a / PAGE, (flags & MAP_FIXED) !== 0);
+  if (shared) vmFlags |= VM.SHARED | VM.MAYSHARE;
+  const r = mmapRegion(vm, mm, a, len, vmFlags, shared ? 0 : a / PAGE, (flags & MAP_FIXED) !== 0, shared);
   if (r < 0) return r;
   if ((flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE || (vmFlags & VM.LOCKED) !== 0) populateRange(vm, t, a, a + len);
   return a;
 }
 
 /** mmap_region() for an anonymous private VMA at [addr, addr + len). */
-export function mmapRegion(vm: Vm, mm: Mm, addr: number, len: number, vmFlags: number, pgoff: number, fixed: boolean): number {
+export function mmapRegion(vm: Vm, mm: Mm, addr: number, len: number, vmFlags: number, pgoff: number, fixed: boolean, shmem = false): number {
   if (fixed) unmapRange(vm, mm, addr, addr + len);
   // accountable_mapping(): private writable memory is charged (VM_ACCOUNT).
   if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) vmFlags |= VM.ACCOUNT;
   vmFlags |= VM.SOFTDIRTY;
   const v = vmAreaAlloc(vm, mm, addr, addr + len, vmFlags, pgoff);
+  // shmem_zero_setup(): the mapping's file is a new unlinked shmem inode.
+  if (shmem) vm.s.set64(v, VMA.FILE, vm.shmemNew());
   const i = insertVma(vm, mm, v);
   mergeAround(vm, mm, i);
   vm.statAccount(mm, vmFlags, len / PAGE);

@@ -9,7 +9,7 @@ import { forEachPte } from './memory.js';
 import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
-import type { Vm } from './vm.js';
+import { KIND_ANON, type Vm } from './vm.js';
 
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');
@@ -35,11 +35,13 @@ function mapLine(vm: Vm, mm: Mm, v: number): string {
   const f = s.vmFlags(v);
   const ino = s.vmFile(v);
   const perms = `${f & VM.READ ? 'r' : '-'}${f & VM.WRITE ? 'w' : '-'}${f & VM.EXEC ? 'x' : '-'}${f & VM.MAYSHARE ? 's' : 'p'}`;
+  const shmem = ino !== 0 && vm.isShmem(ino);
   const pgoff = ino !== 0 ? s.vmPgoff(v) * 4096 : 0;
-  const dev = ino !== 0 ? `${hex2(ROOT_DEV_MAJOR)}:${hex2(ROOT_DEV_MINOR)}` : '00:00';
+  const dev = shmem ? '00:01' : ino !== 0 ? `${hex2(ROOT_DEV_MAJOR)}:${hex2(ROOT_DEV_MINOR)}` : '00:00';
   const head = `${hex8(start)}-${hex8(end)} ${perms} ${hex8(pgoff)} ${dev} ${ino} `;
   let name = '';
-  if (ino !== 0) name = vm.fs.byIno(ino)?.path ?? '';
+  if (shmem) name = '/dev/zero (deleted)';
+  else if (ino !== 0) name = vm.fs.byIno(ino)?.path ?? '';
   else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)]!;
   else if (start < mm.brk && end > mm.startBrk) name = '[heap]';
   else if (start <= mm.startStack && end >= mm.startStack) name = '[stack]';
@@ -153,7 +155,7 @@ function gatherStats(vm: Vm, mm: Mm, v: number, mss: Mss): void {
     const lo = u32[idx]!;
     if ((lo & _PAGE_PRESENT) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
     const pfn = lo >>> 12;
-    const anon = (p.flags[pfn]! & (1 << PG.swapbacked)) !== 0;
+    const anon = vm.pageKind[pfn] === KIND_ANON;
     const dirty = (lo & _PAGE_DIRTY) !== 0 || (p.flags[pfn]! & (1 << PG.dirty)) !== 0;
     mss.resident += 4096;
     if (anon) mss.anonymous += 4096;

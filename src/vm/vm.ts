@@ -30,6 +30,10 @@ const CACHE_SPECS = {
   pid: ['pid', 112, HW | SLAB_PANIC | ACC],
 } as const;
 
+export const KIND_ANON = 1;
+export const KIND_FILE = 2;
+export const KIND_SHMEM = 3;
+
 export type VmCaches = { [K in keyof typeof CACHE_SPECS]: KmemCache };
 
 export class Vm {
@@ -59,6 +63,7 @@ export class Vm {
 
   constructor(readonly k: Kernel) {
     this.s = new KStruct(k.phys.u32);
+    this.pageKind = new Uint8Array(k.phys.nrPages);
     this.pt = new PageTables(k.phys.u32, k.pages, k.pageAlloc);
     const c = {} as Record<string, KmemCache>;
     for (const [key, [name, size, flags]] of Object.entries(CACHE_SPECS)) {
@@ -97,6 +102,54 @@ export class Vm {
     return [...this.tasks.values()].filter((t) => t.pid !== 1);
   }
 
+  /**
+   * What page->mapping would say of each frame user memory uses, by pfn:
+   * KIND_ANON (an anon_vma), KIND_FILE (a file's page cache), KIND_SHMEM (a
+   * shmem inode), 0 for anything else.
+   */
+  readonly pageKind: Uint8Array;
+  /** shmem inodes behind MAP_SHARED|MAP_ANONYMOUS mappings: ino -> the VMAs holding it */
+  readonly shmemRefs = new Map<number, number>();
+  /** get_next_ino() for shmem inodes */
+  private nextShmemIno = 51200;
+  /** NR_SHMEM */
+  nrShmem = 0;
+
+  /** shmem_zero_setup(): a new unlinked shmem inode ("/dev/zero (deleted)"), held once. */
+  shmemNew(): number {
+    const ino = this.nextShmemIno++;
+    this.shmemRefs.set(ino, 1);
+    return ino;
+  }
+
+  isShmem(ino: number): boolean {
+    return this.shmemRefs.has(ino);
+  }
+
+  /** Another VMA holds the shmem inode. */
+  shmemGet(ino: number): void {
+    const n = this.shmemRefs.get(ino);
+    if (n !== undefined) this.shmemRefs.set(ino, n + 1);
+  }
+
+  /** A VMA lets go of the inode; the last one frees its pages (the inode is unlinked). */
+  shmemPut(ino: number): void {
+    const n = this.shmemRefs.get(ino);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.shmemRefs.set(ino, n - 1);
+      return;
+    }
+    this.shmemRefs.delete(ino);
+    for (const [key, pfn] of this.pageCache) {
+      if (Math.floor(key / 2 ** 32) !== ino) continue;
+      this.pageCache.delete(key);
+      this.nrFilePages--;
+      this.nrShmem--;
+      this.putPage(pfn);
+    }
+  }
+
   /** The page cache of the root file system's files: (inode, index) -> pfn. */
   readonly pageCache = new Map<number, number>();
   /** NR_FILE_PAGES */
@@ -110,9 +163,16 @@ export class Vm {
     const key = ino * 2 ** 32 + index;
     const have = this.pageCache.get(key);
     if (have !== undefined) return have;
-    const inode = this.fs.byIno(ino);
-    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+    const shmem = this.shmemRefs.has(ino);
+    const inode = shmem ? undefined : this.fs.byIno(ino);
+    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE);
     if (pfn < 0) return -1;
+    this.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
+    this.pageKind[pfn] = shmem ? KIND_SHMEM : KIND_FILE;
+    if (shmem) {
+      this.nrShmem++;
+      this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked);
+    }
     if (inode !== undefined) {
       const from = index * 4096;
       if (from < inode.data.length) this.k.phys.u8.set(inode.data.subarray(from, Math.min(from + 4096, inode.data.length)), pfn * 4096);
@@ -136,6 +196,7 @@ export class Vm {
     if (pfn < 0) return -1;
     // clear_user_highpage(): zeroed here, as 1024 words (faster than a byte fill of the page on a large buffer).
     if (zero) this.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
+    this.pageKind[pfn] = KIND_ANON;
     this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked) | (1 << PG.uptodate);
     return pfn;
   }
@@ -143,7 +204,10 @@ export class Vm {
   /** put_page(): drop a reference; the last one frees the frame. */
   putPage(pfn: number): void {
     const rc = this.k.pages.refcount;
-    if (rc[pfn]! <= 1) this.k.pageAlloc.freePagesPfn(pfn, 0);
+    if (rc[pfn]! <= 1) {
+      this.pageKind[pfn] = 0;
+      this.k.pageAlloc.freePagesPfn(pfn, 0);
+    }
     else rc[pfn] = rc[pfn]! - 1;
   }
 

@@ -92,12 +92,16 @@ export function vmAreaDup(vm: Vm, v: number): number {
   const n = vm.alloc(vm.caches.vma);
   vm.k.phys.u8.copyWithin(n, v, v + VMA.SIZE);
   vm.s.set64(n, VMA.CHAIN, 0);
+  const ino = vm.s.vmFile(n);
+  if (ino !== 0) vm.shmemGet(ino);
   return n;
 }
 
 /** vm_area_free() of a VMA already out of the tree: its chain goes too (unlink_anon_vmas). */
 export function vmAreaFree(vm: Vm, v: number): void {
   unlinkAnonVmas(vm, v);
+  const ino = vm.s.vmFile(v);
+  if (ino !== 0) vm.shmemPut(ino);
   vm.k.kmemCacheFree(vm.caches.vma, v);
 }
 

@@ -22,6 +22,7 @@ import {
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
   MAP_PRIVATE,
+  MAP_SHARED,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
   PROT_READ,
@@ -37,6 +38,8 @@ interface PageM {
   prot: number;
   /** null: all zeros */
   data: Uint8Array | null;
+  /** MAP_SHARED|MAP_ANONYMOUS: the bytes live in a box every task's copy shares */
+  box?: { data: Uint8Array | null };
   resident: boolean;
 }
 
@@ -86,7 +89,14 @@ abstract class Cmd implements fc.Command<Model, Real> {
 }
 
 class MmapCmd extends Cmd {
-  constructor(readonly ti: number, readonly page: number, readonly n: number, readonly prot: number, readonly noreplace: boolean) {
+  constructor(
+    readonly ti: number,
+    readonly page: number,
+    readonly n: number,
+    readonly prot: number,
+    readonly noreplace: boolean,
+    readonly shared = false,
+  ) {
     super();
   }
   run(m: Model, r: Real): void {
@@ -94,20 +104,21 @@ class MmapCmd extends Cmd {
     const tm = m.tasks[i]!;
     const t = r.tasks[i]!;
     const n = Math.min(this.n, NP - this.page);
-    const flags = MAP_PRIVATE | MAP_ANONYMOUS | (this.noreplace ? MAP_FIXED_NOREPLACE : MAP_FIXED);
+    const flags = (this.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | (this.noreplace ? MAP_FIXED_NOREPLACE : MAP_FIXED);
     const got = t.mmap(W + this.page * P, n * P, this.prot, flags, -1, 0);
     const overlap = tm.pages.slice(this.page, this.page + n).some((p) => p !== null);
     if (this.noreplace && overlap) {
       expect(got).toBe(-EEXIST);
     } else {
       expect(got).toBe(W + this.page * P);
-      for (let p = this.page; p < this.page + n; p++) tm.pages[p] = { prot: this.prot, data: null, resident: false };
+      for (let p = this.page; p < this.page + n; p++)
+        tm.pages[p] = this.shared ? { prot: this.prot, data: null, resident: false, box: { data: null } } : { prot: this.prot, data: null, resident: false };
     }
     checkRss(tm, r, t);
     ops++;
   }
   toString(): string {
-    return `mmap(t${this.ti}, page ${this.page}, ${this.n}, prot ${this.prot}${this.noreplace ? ', NOREPLACE' : ''})`;
+    return `mmap(t${this.ti}, page ${this.page}, ${this.n}, prot ${this.prot}${this.noreplace ? ', NOREPLACE' : ''}${this.shared ? ', SHARED' : ''})`;
   }
 }
 
@@ -169,7 +180,7 @@ class DontneedCmd extends Cmd {
       const pm = tm.pages[p];
       if (pm === null || pm === undefined) hole = true;
       else {
-        pm.data = null;
+        if (pm.box === undefined) pm.data = null;
         pm.resident = false;
       }
     }
@@ -228,12 +239,15 @@ class AccessCmd extends Cmd {
       return;
     }
     expect(err).toBe(null);
+    const holder = pm.box ?? pm;
     if (this.write) {
-      if (pm.data === null) pm.data = new Uint8Array(P);
-      pm.data[this.off] = this.value;
+      if (holder.data === null) holder.data = new Uint8Array(P);
+      holder.data[this.off] = this.value;
       pm.resident = true;
     } else {
-      expect(got).toBe(pm.data === null ? 0 : pm.data[this.off]);
+      expect(got).toBe(holder.data === null ? 0 : holder.data[this.off]);
+      // A read of shmem brings in a real page; of private memory, the zero page.
+      if (pm.box !== undefined) pm.resident = true;
     }
     checkRss(tm, r, t);
   }
@@ -276,7 +290,13 @@ class ForkCmd extends Cmd {
     const i = this.ti % m.tasks.length;
     const tm = m.tasks[i]!;
     const c = r.tasks[i]!.fork();
-    const copy = (p: PageM | null) => (p === null ? null : { prot: p.prot, data: p.data === null ? null : p.data.slice(), resident: p.resident });
+    const copy = (p: PageM | null): PageM | null =>
+      p === null
+        ? null
+        : p.box !== undefined
+          ? // Shared: the same bytes, but the child has no PTE until it faults (no anon_vma: nothing copied).
+            { prot: p.prot, data: null, resident: false, box: p.box }
+          : { prot: p.prot, data: p.data === null ? null : p.data.slice(), resident: p.resident };
     m.tasks.push({ pages: tm.pages.map(copy), heap: tm.heap, heapPages: tm.heapPages.map(copy), baseRss: tm.baseRss });
     r.tasks.push(c);
     checkRss(m.tasks[m.tasks.length - 1]!, r, c);
@@ -296,7 +316,8 @@ class MremapCmd extends Cmd {
     const tm = m.tasks[i]!;
     const t = r.tasks[i]!;
     const oldN = Math.min(this.oldN, NP - this.src);
-    const newN = Math.min(this.newN, NP - this.dst);
+    // A grown shmem mapping would show the inode's pages past the old end, which the model does not keep: no growing shmem.
+    const newN = Math.min(tm.pages[this.src]?.box !== undefined ? Math.min(this.newN, oldN) : this.newN, NP - this.dst);
     const got = t.mremap(W + this.src * P, oldN * P, newN * P, MREMAP_MAYMOVE | MREMAP_FIXED, W + this.dst * P);
     ops++;
     const overlap = this.src + oldN > this.dst && this.dst + newN > this.src;
@@ -317,7 +338,7 @@ class MremapCmd extends Cmd {
     const prot = run[0]!.prot;
     for (let p = this.dst; p < this.dst + newN; p++) {
       const from = p - this.dst < oldN ? run[p - this.dst]! : null;
-      tm.pages[p] = from ?? { prot, data: null, resident: false };
+      tm.pages[p] = from ?? (run[0]!.box !== undefined ? { prot, data: null, resident: false, box: { data: null } } : { prot, data: null, resident: false });
     }
     for (let p = this.src; p < this.src + oldN; p++) if (p < this.dst || p >= this.dst + newN) tm.pages[p] = null;
     checkRss(tm, r, t);
@@ -366,6 +387,7 @@ const commands = fc.commands(
   [
     fc.tuple(ti, page, len, prot, fc.boolean()).map(([a, b, c, d, e]) => new MmapCmd(a, b, c, d, e)),
     fc.tuple(ti, page, len, prot, fc.boolean()).map(([a, b, c, d, e]) => new MmapCmd(a, b, c, d, e)),
+    fc.tuple(ti, page, len, prot, fc.boolean()).map(([a, b, c, d, e]) => new MmapCmd(a, b, c, d, e, true)),
     fc.tuple(ti, fc.nat(NP + 3), len).map(([a, b, c]) => new MunmapCmd(a, b, c)),
     fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new MprotectCmd(a, b, c, d)),
     fc.tuple(ti, page, len).map(([a, b, c]) => new DontneedCmd(a, b, c)),
@@ -408,6 +430,8 @@ describe('model-based: random address-space operations against a model', () => {
         expect(k.tasks()).toEqual([]);
         expect(free0()).toBe(before);
         expect(k.vm.nrAnonMapped).toBe(0);
+        expect(k.vm.nrShmem).toBe(0);
+        expect(k.vm.shmemRefs.size).toBe(0);
         expect(k.vm.pt.nrPageTables).toBe(2); // init's PGD
       }),
       { numRuns: 150 },
