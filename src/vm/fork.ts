@@ -10,6 +10,7 @@ import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 
 const VMA_ANON_VMA = VMA.ANON_VMA;
 
+import { doMlock, doMunlock } from './mlock.js';
 import { ECHILD, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
 import { doMremap } from './mremap.js';
@@ -277,6 +278,31 @@ export class Task {
     return doMremap(this.vm, this, addr, oldLen, newLen, flags, newAddr);
   }
 
+  /** mlock(2) */
+  mlock(addr: number, len: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    return doMlock(this.vm, this, addr, len, 0);
+  }
+
+  /** mlock2(2): flags 0 or MLOCK_ONFAULT */
+  mlock2(addr: number, len: number, flags: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    checkInt('flags', flags);
+    return doMlock(this.vm, this, addr, len, flags);
+  }
+
+  /** munlock(2) */
+  munlock(addr: number, len: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    return doMunlock(this.vm, this, addr, len);
+  }
+
   brk(addr: number): number {
     this.alive();
     checkInt('addr', addr);
@@ -381,7 +407,7 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
   const mm = mmAlloc(vm);
   for (const k of [
     'mmapBase', 'taskSize', 'startCode', 'endCode', 'startData', 'endData', 'startBrk', 'brk', 'startStack',
-    'argStart', 'argEnd', 'envStart', 'envEnd', 'totalVm', 'lockedVm', 'dataVm', 'execVm', 'stackVm', 'stackRlimit',
+    'argStart', 'argEnd', 'envStart', 'envEnd', 'totalVm', 'dataVm', 'execVm', 'stackVm', 'stackRlimit',
   ] as const) mm[k] = old[k];
   mm.hiwaterVm = mm.totalVm;
   for (const v of old.vmas) {
@@ -392,6 +418,8 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
     }
     const n = vmAreaDup(vm, v);
     s.set64(n, 0x10, mm.addr);
+    // Memory locks are not inherited.
+    s.setVmFlags(n, s.vmFlags(n) & ~(VM.LOCKED | VM.LOCKONFAULT));
     // MADV_WIPEONFORK: the child's copy starts empty, with no anon_vma.
     if ((flags & VM.WIPEONFORK) !== 0) s.set64(n, VMA_ANON_VMA, 0);
     else anonVmaFork(vm, n, v);

@@ -140,3 +140,6 @@ export const X86_PF_INSTR = 16;
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
 export const MREMAP_DONTUNMAP = 4;
+
+/** mlock2() flags */
+export const MLOCK_ONFAULT = 1;

@@ -164,6 +164,7 @@ export function mmapRegion(vm: Vm, mm: Mm, addr: number, len: number, vmFlags: n
   const i = insertVma(vm, mm, v);
   mergeAround(vm, mm, i);
   vm.statAccount(mm, vmFlags, len / PAGE);
+  if ((vmFlags & VM.LOCKED) !== 0) mm.lockedVm += len / PAGE;
   mm.updateHiwaterVm();
   syncMapleNodes(vm, mm);
   return addr;
@@ -191,6 +192,7 @@ export function unmapRange(vm: Vm, mm: Mm, start: number, end: number): void {
   for (const v of gone) {
     zapRange(vm, mm, s.vmStart(v), s.vmEnd(v));
     vm.statAccount(mm, s.vmFlags(v), -(s.vmEnd(v) - s.vmStart(v)) / PAGE);
+    if ((s.vmFlags(v) & VM.LOCKED) !== 0) mm.lockedVm -= (s.vmEnd(v) - s.vmStart(v)) / PAGE;
   }
   // free_pgtables(): between the neighbours that stay.
   const floor = i > 0 ? s.vmEnd(mm.vmas[i - 1]!) : 0;

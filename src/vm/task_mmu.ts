@@ -139,17 +139,20 @@ interface Mss {
   privateDirty: number;
   referenced: number;
   anonymous: number;
+  /** pss of VM_LOCKED VMAs */
+  locked: number;
 }
 
 const PSS_SHIFT = 12;
 
 function newMss(): Mss {
-  return { resident: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0 };
+  return { resident: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0, locked: 0 };
 }
 
 /** smap_gather_stats() + smaps_account() for one VMA's present pages (the zero page has no struct page to count). */
 function gatherStats(vm: Vm, mm: Mm, v: number, mss: Mss): void {
   const u32 = vm.k.phys.u32;
+  const locked = (vm.s.vmFlags(v) & VM.LOCKED) !== 0;
   const p = vm.k.pages;
   forEachPte(vm, mm.pgd, vm.s.vmStart(v), vm.s.vmEnd(v), (idx) => {
     const lo = u32[idx]!;
@@ -164,6 +167,7 @@ function gatherStats(vm: Vm, mm: Mm, v: number, mss: Mss): void {
     const shared = p.refcount[pfn] !== 1 && mapcount >= 2;
     const pss = shared ? Math.floor((4096 * 2 ** PSS_SHIFT) / mapcount) : 4096 * 2 ** PSS_SHIFT;
     mss.pss += pss;
+    if (locked) mss.locked += pss;
     if (dirty) mss.pssDirty += pss;
     if (anon) mss.pssAnon += pss;
     else mss.pssFile += pss;
@@ -203,7 +207,7 @@ function showSmapBlock(mss: Mss, rollup: boolean): string {
   out += `Private_Hugetlb: ${String(0).padStart(7)} kB\n`;
   out += kbLine('Swap:           ', 0);
   out += kbLine('SwapPss:        ', 0);
-  out += kbLine('Locked:         ', 0);
+  out += `Locked:         ${String(pssKb(mss.locked)).padStart(8)} kB\n`;
   return out;
 }
 
