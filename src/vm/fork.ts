@@ -11,7 +11,7 @@ import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 const VMA_ANON_VMA = VMA.ANON_VMA;
 
 import { doMlock, doMunlock } from './mlock.js';
-import { ECHILD, VM } from './mman.js';
+import { ECHILD, ENOMEM, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
 import { doMremap } from './mremap.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
@@ -309,7 +309,7 @@ export class Task {
     return doBrk(this.vm, this, addr);
   }
 
-  /** fork(2): the child Task (copy-on-write). */
+  /** fork(2): the child Task (copy-on-write). When the commit limit refuses the copy (fork's -ENOMEM), throws an Error with errno. */
   fork(): Task {
     const mm = this.alive();
     const vm = this.vm;
@@ -317,6 +317,19 @@ export class Task {
     child.flags = PF_FORKNOEXEC;
     vm.tasks.set(child.pid, child);
     this.children.push(child);
+    // dup_mmap() charges the child's accounted VMAs.
+    let charge = 0;
+    for (const v of mm.vmas) {
+      const f = vm.s.vmFlags(v);
+      if ((f & VM.ACCOUNT) !== 0 && (f & VM.DONTCOPY) === 0) charge += (vm.s.vmEnd(v) - vm.s.vmStart(v)) / 4096;
+    }
+    if (charge > 0 && !vm.enoughMemory(this, charge)) {
+      child.release();
+      vm.nextPid--;
+      const err = new Error(`fork: ${this.comm}[${this.pid}]: error ${ENOMEM}`) as Error & { errno: number };
+      err.errno = ENOMEM;
+      throw err;
+    }
     child.mm = dupMmap(vm, mm);
     this.mm!.flushTlb();
     return child;

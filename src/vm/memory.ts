@@ -51,7 +51,7 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   let v = mm.vmas[i]!;
   if (s.vmStart(v) > va) {
     if ((s.vmFlags(v) & VM.GROWSDOWN) === 0) return err;
-    if (!expandDownwards(vm, mm, i, va)) return err;
+    if (!expandDownwards(vm, t, mm, i, va)) return err;
     i = findVmaIndex(vm, mm, va);
     v = mm.vmas[i]!;
   }
@@ -74,7 +74,7 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
  * expand_downwards(): grow the stack VMA down to va's page, within
  * RLIMIT_STACK and keeping stack_guard_gap above the VMA below.
  */
-function expandDownwards(vm: Vm, mm: Mm, i: number, va: number): boolean {
+function expandDownwards(vm: Vm, t: Task, mm: Mm, i: number, va: number): boolean {
   const s = vm.s;
   const v = mm.vmas[i]!;
   const addr = va - (va % 4096);
@@ -88,6 +88,7 @@ function expandDownwards(vm: Vm, mm: Mm, i: number, va: number): boolean {
   const size = s.vmEnd(v) - addr;
   const grow = (s.vmStart(v) - addr) / 4096;
   if (size > mm.stackRlimit) return false;
+  if ((s.vmFlags(v) & VM.ACCOUNT) !== 0 && !vm.enoughMemory(t, grow)) return false;
   anonVmaPrepare(vm, v);
   s.set64(v, VMA.START, addr);
   s.set64(v, VMA.PGOFF, s.vmPgoff(v) - grow);

@@ -146,6 +146,11 @@ export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number,
   if (shared && (vmFlags & VM.GROWSDOWN) !== 0) return -EINVAL;
   if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM.NORESERVE;
   if (shared) vmFlags |= VM.SHARED | VM.MAYSHARE;
+  // security_vm_enough_memory_mm() for what the mapping will charge (the part a MAP_FIXED replaces is given back first).
+  if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE || shared) {
+    const replaced = (flags & MAP_FIXED) !== 0 ? accountedIn(vm, mm, a, a + len) : 0;
+    if (!vm.enoughMemory(t, len / PAGE - replaced)) return -ENOMEM;
+  }
   const r = mmapRegion(vm, mm, a, len, vmFlags, shared ? 0 : a / PAGE, (flags & MAP_FIXED) !== 0, shared);
   if (r < 0) return r;
   if ((flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE || (vmFlags & VM.LOCKED) !== 0) populateRange(vm, t, a, a + len);
@@ -202,6 +207,18 @@ export function unmapRange(vm: Vm, mm: Mm, start: number, end: number): void {
   syncMapleNodes(vm, mm);
 }
 
+/** The VM_ACCOUNT pages of the VMAs inside [start, end). */
+function accountedIn(vm: Vm, mm: Mm, start: number, end: number): number {
+  let n = 0;
+  for (const v of mm.vmas) {
+    if ((vm.s.vmFlags(v) & VM.ACCOUNT) === 0) continue;
+    const a = Math.max(start, vm.s.vmStart(v));
+    const b = Math.min(end, vm.s.vmEnd(v));
+    if (b > a) n += (b - a) / PAGE;
+  }
+  return n;
+}
+
 /** munmap(2) */
 export function doMunmap(vm: Vm, t: Task, start: number, len: number): number {
   const mm = t.mm!;
@@ -237,6 +254,7 @@ export function doBrk(vm: Vm, t: Task, brk: number): number {
   const ni = findVmaIndex(vm, mm, oldbrk);
   if (ni >= 0 && s.vmStart(mm.vmas[ni]!) < newbrk + PAGE + STACK_GUARD_GAP && newbrk + PAGE > vmStartGap(vm, mm.vmas[ni]!)) return origbrk;
   if (mm.vmas.length > vm.maxMapCount) return origbrk;
+  if (!vm.enoughMemory(t, (newbrk - oldbrk) / PAGE)) return origbrk;
   // do_brk_flags(): extend the brk VMA (the one that ends at oldbrk, above start_brk) or make one.
   const flags = VM.READ | VM.WRITE | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC | VM.ACCOUNT;
   const pi = ni >= 0 ? ni - 1 : mm.vmas.length - 1;
@@ -287,7 +305,13 @@ export function doMprotect(vm: Vm, t: Task, start: number, len: number, prot: nu
     const tmp = Math.min(s.vmEnd(v), end);
     // mprotect_fixup(): charge private memory that becomes writable; uncharge an anonymous VMA with no pages yet that stops being writable.
     if ((nf & VM.WRITE) !== 0) {
-      if ((old & (VM.ACCOUNT | VM.WRITE | VM.HUGETLB | VM.SHARED | VM.NORESERVE)) === 0) nf |= VM.ACCOUNT;
+      if ((old & (VM.ACCOUNT | VM.WRITE | VM.HUGETLB | VM.SHARED | VM.NORESERVE)) === 0) {
+        if (!vm.enoughMemory(t, (tmp - nstart) / PAGE)) {
+          syncMapleNodes(vm, mm);
+          return -ENOMEM;
+        }
+        nf |= VM.ACCOUNT;
+      }
     } else if ((old & VM.ACCOUNT) !== 0 && s.vmFile(v) === 0 && s.vmOps(v) === 0 && s.anonVma(v) === 0) {
       nf &= ~VM.ACCOUNT;
     }

@@ -40,6 +40,8 @@ export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: 
   let v = mm.vmas[i]!;
   if (oldLen > s.vmEnd(v) - addr) return -EFAULT;
   if (newLen > oldLen && (s.vmFlags(v) & (VM.DONTEXPAND | VM.PFNMAP)) !== 0) return -EFAULT;
+  // vrm_charge(): growing an accounted mapping charges the difference.
+  if (newLen > oldLen && (s.vmFlags(v) & VM.ACCOUNT) !== 0 && !vm.enoughMemory(t, (newLen - oldLen) / PAGE)) return -ENOMEM;
   if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) === 0) {
     if (newLen <= oldLen) {
       if (newLen < oldLen) unmapRange(vm, mm, addr + newLen, addr + oldLen);

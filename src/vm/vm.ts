@@ -8,6 +8,7 @@ import { RootFs } from '../fs/rootfs.js';
 import type { Kernel, KmemCache } from '../kernel.js';
 import { PG } from '../memory/page.js';
 import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
+import { MAX_NR_ZONES, Z_MANAGED } from '../page_alloc/mmzone.js';
 import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { execve } from './binfmt_elf.js';
 import { mmAlloc, Task } from './fork.js';
@@ -181,6 +182,59 @@ export class Vm {
     this.pageCache.set(key, pfn);
     this.nrFilePages++;
     return pfn;
+  }
+
+  /** vm.overcommit_memory (0 heuristic, 1 always, 2 never), vm.overcommit_ratio, vm.overcommit_kbytes */
+  overcommitMemory = 0;
+  overcommitRatio = 50;
+  overcommitKbytes = 0;
+
+  /** totalram_pages(): the zones' managed pages */
+  totalramPages(): number {
+    let n = 0;
+    for (let z = 0; z < MAX_NR_ZONES; z++) n += this.k.pageAlloc.zones.get(z, Z_MANAGED);
+    return n;
+  }
+
+  /** vm_commit_limit() in pages (no swap, no hugetlb yet): CommitLimit. */
+  commitLimit(): number {
+    if (this.overcommitKbytes !== 0) return Math.floor(this.overcommitKbytes / 4);
+    return Math.floor((this.totalramPages() * this.overcommitRatio) / 100);
+  }
+
+  /**
+   * vm_committed_as in pages (Committed_AS): what the VM_ACCOUNT mappings of
+   * every process charge, summed over their VMAs (the charges and uncharges
+   * the kernel makes keep it equal to that sum).
+   */
+  committedAs(): number {
+    let n = 0;
+    for (const t of this.tasks.values()) {
+      const mm = t.mm;
+      if (mm === null) continue;
+      for (const v of mm.vmas) if ((this.s.vmFlags(v) & VM.ACCOUNT) !== 0) n += (this.s.vmEnd(v) - this.s.vmStart(v)) / 4096;
+    }
+    return n;
+  }
+
+  /**
+   * __vm_enough_memory(): may `pages` more be committed? kmem's tasks are
+   * root (cap_sys_admin: no admin reserve). On refusal the kernel's warning.
+   */
+  enoughMemory(t: Task, pages: number): boolean {
+    if (this.overcommitMemory === 1) return true;
+    let ok: boolean;
+    if (this.overcommitMemory === 0) {
+      ok = pages <= this.totalramPages();
+    } else {
+      let allowed = this.commitLimit();
+      // user_reserve_kbytes: min(3% of free memory, 128 MiB) at boot; taken as 1/32 of total RAM, capped.
+      const reserve = Math.min(Math.floor(this.totalramPages() / 32), 32768);
+      if (t.mm !== null) allowed -= Math.min(Math.floor(t.mm.totalVm / 32), reserve);
+      ok = this.committedAs() + pages < allowed;
+    }
+    if (!ok) this.k.log([`__vm_enough_memory: pid: ${t.pid}, comm: ${t.comm}, bytes: ${pages * 4096} not enough memory for the allocation`]);
+    return ok;
   }
 
   /** kmem_cache_alloc(GFP_KERNEL) that must succeed (the structures of a process). */
