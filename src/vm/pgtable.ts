@@ -119,13 +119,16 @@ export class PageTables {
    */
   walk(pgd: number, va: number): number {
     const u32 = this.u32;
-    let e = u32[(pgd >>> 2) + ((Math.floor(va / 2 ** PGDIR_SHIFT) & 511) << 1)]!;
+    // The four 9-bit indices from the address's two 32-bit halves (one division).
+    const hi = Math.floor(va / 4294967296);
+    const lo = va >>> 0;
+    let e = u32[(pgd >>> 2) + (((hi >>> 7) & 511) << 1)]!;
     if ((e & _PAGE_PRESENT) === 0) return -1;
-    e = u32[((e & ~0xfff) >>> 2) + ((Math.floor(va / 2 ** PUD_SHIFT) & 511) << 1)]!;
+    e = u32[((e & ~0xfff) >>> 2) + ((((hi << 2) | (lo >>> 30)) & 511) << 1)]!;
     if ((e & _PAGE_PRESENT) === 0) return -1;
-    e = u32[((e & ~0xfff) >>> 2) + ((Math.floor(va / 2 ** PMD_SHIFT) & 511) << 1)]!;
+    e = u32[((e & ~0xfff) >>> 2) + (((lo >>> 21) & 511) << 1)]!;
     if ((e & _PAGE_PRESENT) === 0) return -1;
-    return ((e & ~0xfff) >>> 2) + ((Math.floor(va / 4096) & 511) << 1);
+    return ((e & ~0xfff) >>> 2) + (((lo >>> 12) & 511) << 1);
   }
 
   /**
