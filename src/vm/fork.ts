@@ -10,11 +10,13 @@ import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 
 const VMA_ANON_VMA = VMA.ANON_VMA;
 
+import { doMincore } from './mincore.js';
 import { doMlock, doMunlock } from './mlock.js';
 import { ECHILD, ENOMEM, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
 import { doMremap } from './mremap.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
+import { pagemap } from './task_mmu.js';
 import type { Vm } from './vm.js';
 import { anonVmaFork, syncMapleNodes, vmAreaDup, vmAreaFree } from './vma.js';
 
@@ -301,6 +303,21 @@ export class Task {
     checkInt('addr', addr);
     checkInt('len', len);
     return doMunlock(this.vm, this, addr, len);
+  }
+
+  /** mincore(2): one byte per page of [addr, addr + len), 1 where resident; -EINVAL or -ENOMEM. */
+  mincore(addr: number, len: number): Uint8Array | number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    return doMincore(this.vm, this, addr, len);
+  }
+
+  /** The /proc/PID/pagemap entries of n pages from addr (the kernel's 64-bit format). */
+  pagemap(addr: number, n: number): BigUint64Array {
+    checkInt('addr', addr);
+    checkLen(n);
+    return pagemap(this.vm, this, addr, n);
   }
 
   brk(addr: number): number {

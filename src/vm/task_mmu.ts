@@ -285,6 +285,38 @@ export function showStat(vm: Vm, t: Task): string {
   return `${f.join(' ')}\n`;
 }
 
+const PM_PRESENT = 1n << 63n;
+const PM_FILE = 1n << 61n;
+const PM_MMAP_EXCLUSIVE = 1n << 56n;
+
+/**
+ * pagemap_read(): the 64-bit entries of /proc/PID/pagemap for n pages from
+ * addr (bit 63 present, 61 file page or shared anonymous, 56 mapped once,
+ * bits 0-54 the PFN, shown as to root). This 6.18 has no soft-dirty bit 55.
+ */
+export function pagemap(vm: Vm, t: Task, addr: number, n: number): BigUint64Array {
+  const out = new BigUint64Array(n);
+  const mm = t.mm;
+  if (mm === null) return out;
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  const base = addr - (addr % 4096);
+  for (let i = 0; i < n; i++) {
+    const idx = vm.pt.walk(mm.pgd, base + i * 4096);
+    if (idx < 0) continue;
+    const lo = u32[idx]!;
+    if ((lo & _PAGE_PRESENT) === 0) continue;
+    const pfn = lo >>> 12;
+    let e = PM_PRESENT | BigInt(pfn);
+    if ((lo & _PAGE_SPECIAL) === 0) {
+      if (vm.pageKind[pfn] !== KIND_ANON) e |= PM_FILE;
+      if (p.mapcount[pfn] === 1) e |= PM_MMAP_EXCLUSIVE;
+    }
+    out[i] = e;
+  }
+  return out;
+}
+
 /** The /proc/PID/... files kmem serves, for ProcFs.registerDir(). */
 export function procPidRead(vm: Vm, path: string): string | undefined {
   const m = /^\/proc\/(\d+)\/(maps|status|statm|stat|smaps|smaps_rollup)$/.exec(path);
