@@ -124,8 +124,13 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): 
 function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number): number {
   const s = vm.s;
   const u32 = vm.k.phys.u32;
+  const ino = s.vmFile(v);
   const pgoff = s.vmPgoff(v) + Math.floor((va - s.vmStart(v)) / 4096);
-  const cache = vm.pageCacheGet(s.vmFile(v), pgoff);
+  // do_read_fault(): fault-around first; if it mapped the faulting page, done.
+  if (!write && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
+  // filemap_fault(): a page not in the cache is read, with mmap read-around (ra_pages 32, centred on it).
+  if (!write && !vm.isShmem(ino) && !vm.pageCache.has(ino * 2 ** 32 + pgoff)) readAround(vm, ino, pgoff);
+  const cache = vm.pageCacheGet(ino, pgoff);
   if (cache < 0) return VM_FAULT_OOM;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
@@ -154,6 +159,64 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   u32[idx] = ((cache * 4096) | protLo | _PAGE_ACCESSED | (write && shared ? _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
   u32[idx + 1] = protHi;
   return 0;
+}
+
+/** fault_around_bytes / PAGE_SIZE */
+const FAULT_AROUND_PAGES = 16;
+/** The default read_ahead_kb (128) in pages: file->f_ra.ra_pages */
+const RA_PAGES = 32;
+
+/** The pages of the file (its size rounded up), or -1 for shmem (no end). */
+function filePages(vm: Vm, ino: number): number {
+  if (vm.isShmem(ino)) return -1;
+  const inode = vm.fs.byIno(ino);
+  return inode === undefined ? 0 : Math.ceil(inode.data.length / 4096);
+}
+
+/** do_sync_mmap_readahead()'s read-around: ra_pages pages from pgoff - ra_pages/2 into the page cache. */
+function readAround(vm: Vm, ino: number, pgoff: number): void {
+  const end = filePages(vm, ino);
+  const start = Math.max(0, pgoff - RA_PAGES / 2);
+  for (let i = start; i < start + RA_PAGES && i < end; i++) if (vm.pageCacheGet(ino, i) < 0) return;
+}
+
+/**
+ * do_fault_around() + filemap_map_pages(): map the cached pages of the
+ * fault_around_bytes-aligned window around va, clamped to the VMA, its PTE
+ * table and the file's end. Returns true if it ran.
+ */
+function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolean {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  const pteOff = Math.floor(va / 4096) % 512;
+  const vmaOff = Math.floor((va - s.vmStart(v)) / 4096);
+  const fromPte = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
+  const vmaPages = (s.vmEnd(v) - s.vmStart(v)) / 4096;
+  const toPte = Math.min(fromPte + FAULT_AROUND_PAGES, 512, pteOff + vmaPages - vmaOff) - 1;
+  const pgoff = s.vmPgoff(v) + vmaOff;
+  const eof = filePages(vm, ino);
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  const base = va - (va % 4096) - (pteOff - fromPte) * 4096;
+  for (let i = fromPte; i <= toPte; i++) {
+    const off = pgoff + (i - pteOff);
+    if (eof >= 0 && off >= eof) break;
+    const pfn = vm.pageCache.get(ino * 2 ** 32 + off);
+    if (pfn === undefined) continue;
+    const a = base + (i - fromPte) * 4096;
+    const e = vm.pt.walkAlloc(mm.pgd, a, mm);
+    if (e < 0 || u32[e] !== 0 || u32[e + 1] !== 0) continue;
+    p.refcount[pfn] = p.refcount[pfn]! + 1;
+    if (p.mapcount[pfn] === 0) vm.nrFileMapped++;
+    p.mapcount[pfn] = p.mapcount[pfn]! + 1;
+    if (vm.pageKind[pfn] === KIND_SHMEM) mm.rssShmem++;
+    else mm.rssFile++;
+    u32[e] = ((pfn * 4096) | protLo | _PAGE_ACCESSED) >>> 0;
+    u32[e + 1] = protHi;
+  }
+  mm.updateHiwaterRss();
+  return true;
 }
 
 /** do_anonymous_page(): a read maps the zero page, a write a new zeroed page. */
@@ -196,6 +259,12 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
   const vpn = Math.floor(va / 4096);
+  if ((vm.s.vmFlags(v) & VM.SHARED) !== 0) {
+    // wp_page_shared(): a shared page becomes writable where it is.
+    u32[idx] = (lo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
+    invalidateTlbPage(mm, vpn);
+    return 0;
+  }
   if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 1 && vm.pageKind[old] === KIND_ANON) {
     // wp_page_reuse()
     vm.pgreuse++;
@@ -380,7 +449,8 @@ export function changeProtection(vm: Vm, mm: Mm, v: number, start: number, end: 
     const pfn = lo >>> 12;
     // Keep the frame and the A/D/soft-dirty/special bits; take the rest from the new protection.
     const keep = lo & (~0xfff | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_SPECIAL);
-    let e = (keep | (protLo & ~(_PAGE_ACCESSED | _PAGE_DIRTY))) & ~_PAGE_RW;
+    // A shared mapping without write-notify (shmem) takes vm_page_prot as it is, RW included.
+    let e = (keep | (protLo & ~(_PAGE_ACCESSED | _PAGE_DIRTY))) & ((flags & VM.SHARED) !== 0 ? ~0 : ~_PAGE_RW);
     if (none) e = (e & ~_PAGE_PRESENT) | _PAGE_PROTNONE;
     // can_change_pte_writable(): a private anonymous page nothing else maps may become writable at once.
     else if (

@@ -61,6 +61,37 @@ describe('execve', () => {
   });
 });
 
+describe('file faults', () => {
+  test.skipIf(!existsSync(HOST_BUSYBOX))('fault-around maps the cached pages of the 64 KiB window, clamped to the VMA (fixture fault_around.out)', () => {
+    const fa = readFileSync(new URL('../fixtures/vm/fault_around.out', import.meta.url), 'utf8').split('\n');
+    const k = boot({ memory: '64M', seed: 1 });
+    k.fs.writeFile('/usr/bin/busybox', readFileSync(HOST_BUSYBOX));
+    // Bring the whole file into the page cache first, as it was on the real machine.
+    const warm = k.spawn('/usr/bin/busybox', ['busybox']);
+    for (let a = 0x400000; a < 0x5e5000; a += 4096) warm.read8(a);
+    warm.exit(0);
+    const t = k.spawn('/usr/bin/busybox', ['busybox', 'cat'], { envp: ['HOME=/'] });
+    const rssFile = () => Number(/^RssFile:\s+(\d+) kB$/m.exec(k.proc.read(`/proc/${t.pid}/status`))![1]);
+    expect(`after execve: RssFile ${rssFile()} kB`).toBe(fa[1]!.replace(/ minflt \d+$/, ''));
+    for (const line of fa.filter((l) => l.startsWith('peek '))) {
+      const addr = Number.parseInt(line.slice(5), 16);
+      t.read8(addr);
+      expect(`peek ${addr.toString(16)}: RssFile ${rssFile()} kB`).toBe(line.replace(/ minflt \d+$/, ''));
+    }
+  });
+
+  test('a cold page cache: the first read fault maps one page and reads 32 around it; the next fault nearby maps its window', () => {
+    const k = boot({ memory: '32M', seed: 1 });
+    k.fs.writeFile('/bin/big', buildElf([{ vaddr: 0x400000, flags: 5, data: new Uint8Array(64 * 4096).fill(1) }]));
+    const t = k.spawn('/bin/big');
+    const rssFile = () => Number(/^RssFile:\s+(\d+) kB$/m.exec(k.proc.read(`/proc/${t.pid}/status`))![1]);
+    t.read8(0x400000 + 20 * 4096);
+    expect(rssFile()).toBe(4);
+    t.read8(0x400000 + 21 * 4096);
+    expect(rssFile()).toBe(64);
+  });
+});
+
 describe('randomize_va_space', () => {
   test('2: stack, mmap base and brk move by seeded random offsets within the kernel ranges; the same seed gives the same layout', () => {
     const layout = (seed: number) => {

@@ -248,6 +248,16 @@ class AccessCmd extends Cmd {
       expect(got).toBe(holder.data === null ? 0 : holder.data[this.off]);
       // A read of shmem brings in a real page; of private memory, the zero page.
       if (pm.box !== undefined) pm.resident = true;
+      // A shmem read fault also maps, around it, the shmem pages already in memory (fault-around,
+      // clamped to the VMA, which the model does not track): take those from the page table.
+      if (pm.box !== undefined && !this.heap) {
+        const from = Math.max(0, pg - 16);
+        const e = t.pagemap(W + from * P, Math.min(NP, pg + 17) - from);
+        for (let j = 0; j < e.length; j++) {
+          const q = tm.pages[from + j];
+          if (q?.box !== undefined && (e[j]! >> 63n) === 1n) q.resident = true;
+        }
+      }
     }
     checkRss(tm, r, t);
   }
