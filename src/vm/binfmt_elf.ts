@@ -25,6 +25,8 @@ const EM_X86_64 = 62;
 /** ELF_ET_DYN_BASE on x86-64: 2/3 of DEFAULT_MAP_WINDOW, page aligned */
 export const ELF_ET_DYN_BASE = 0x555555554aaa - (0x555555554aaa % PAGE_SIZE);
 const SIZE_128M = 128 * 1024 * 1024;
+/** kmem's files are on a file system without huge pages: no THP alignment of the image */
+const MAP_NO_THP = 0x40000000;
 /** STACK_RND_MASK on x86-64: 22 bits of pages */
 const STACK_RND_MASK = 0x3fffff;
 const PF_RANDOMIZE = 0x400000;
@@ -43,6 +45,7 @@ interface Phdr {
   vaddr: number;
   filesz: number;
   memsz: number;
+  align: number;
 }
 
 /** execve(2) for task t: 0, or -errno with the task's old address space intact when the error comes before the point of no return. */
@@ -73,6 +76,7 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
       vaddr: Number(dv.getBigUint64(o + 16, true)),
       filesz: Number(dv.getBigUint64(o + 32, true)),
       memsz: Number(dv.getBigUint64(o + 40, true)),
+      align: Number(dv.getBigUint64(o + 48, true)),
     });
   }
   if (phdrs.some((p) => p.type === PT_INTERP)) throw new Error('kmem: ELF interpreters (PT_INTERP) are not supported yet');
@@ -136,7 +140,24 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   growStack(vm, mm, sv, stackBase);
   mm.startStack = p;
   // The PT_LOAD segments.
-  const loadBias = type === ET_DYN ? ELF_ET_DYN_BASE : 0;
+  // ET_DYN: with an interpreter or an alignment above a page, at ELF_ET_DYN_BASE (+ arch_mmap_rnd());
+  // a static PIE with page alignment goes where the mmap layout puts the whole image (top-down).
+  let loadBias = 0;
+  if (type === ET_DYN) {
+    const first = loads[0]!;
+    const last = loads[loads.length - 1]!;
+    const total = pageAlign(last.vaddr + last.memsz) - pageStart(first.vaddr);
+    let align = 0;
+    for (const ph of loads) if (ph.align > align && (ph.align & (ph.align - 1)) === 0) align = ph.align;
+    if (align > PAGE_SIZE) {
+      loadBias = ELF_ET_DYN_BASE + (randomize ? (rand() & 0xfffffff) * PAGE_SIZE : 0);
+      loadBias -= loadBias % align;
+    } else {
+      const a = getUnmappedArea(vm, mm, 0, total, MAP_NO_THP);
+      if (a < 0) return -ENOMEM;
+      loadBias = a - pageStart(first.vaddr);
+    }
+  }
   let startCode = Number.MAX_SAFE_INTEGER;
   let endCode = 0;
   let startData = 0;
@@ -184,8 +205,9 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   mm.endData = endData;
   mm.startBrk = mm.brk = pageAlign(elfBrk);
   if (randomize && vm.aslr > 1) {
-    // A page of gap above the bss, then arch_randomize_brk(): randomize_page(brk, 32 MiB).
-    const b = mm.brk + PAGE_SIZE;
+    // A static PIE's brk starts at ELF_ET_DYN_BASE; otherwise a page of gap above the bss.
+    // Then arch_randomize_brk(): randomize_page(brk, 32 MiB).
+    const b = type === ET_DYN ? ELF_ET_DYN_BASE : mm.brk + PAGE_SIZE;
     mm.startBrk = mm.brk = b + (rand() % (0x2000000 / PAGE_SIZE)) * PAGE_SIZE;
   }
   // map_vdso(): [vvar] [vvar_vclock] [vdso], top-down in the mmap area.

@@ -61,6 +61,30 @@ describe('execve', () => {
   });
 });
 
+describe('static PIE', () => {
+  test('an ET_DYN without interpreter and with page alignment is mapped top-down from mmap_base, the vDSO below it (fixture static_pie.out)', () => {
+    const sp = readFileSync(new URL('../fixtures/vm/static_pie.out', import.meta.url), 'utf8');
+    const want = sp.split('== maps\n')[1]!;
+    const k = boot({ memory: '32M', seed: 1 });
+    const e = new Uint8Array(0);
+    k.fs.writeFile(
+      '/tmp/sp',
+      buildElf(
+        [
+          { vaddr: 0x0, offset: 0x0, filesz: 0x8020, flags: 4, data: e },
+          { vaddr: 0x9000, offset: 0x9000, filesz: 0x78b41, flags: 5, data: e },
+          { vaddr: 0x82000, offset: 0x82000, filesz: 0x291c6, flags: 4, data: e },
+          { vaddr: 0xac518, offset: 0xab518, filesz: 0x5d58, memsz: 0xb528, flags: 6, data: e },
+        ],
+        0x9000,
+        3,
+      ),
+    );
+    const t = k.spawn('/tmp/sp', ['sp'], { envp: ['HOME=/'] });
+    expect(noInode(k.proc.read(`/proc/${t.pid}/maps`))).toBe(noInode(want));
+  });
+});
+
 describe('file faults', () => {
   test.skipIf(!existsSync(HOST_BUSYBOX))('fault-around maps the cached pages of the 64 KiB window, clamped to the VMA (fixture fault_around.out)', () => {
     const fa = readFileSync(new URL('../fixtures/vm/fault_around.out', import.meta.url), 'utf8').split('\n');

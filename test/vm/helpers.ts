@@ -7,23 +7,27 @@ export interface Seg {
   flags: number;
   data: Uint8Array;
   memsz?: number;
+  /** file offset (default: the next page boundary plus vaddr's offset in its page) */
+  offset?: number;
+  /** bytes of the segment in the file when data is not given in full (default data.length) */
+  filesz?: number;
 }
 
-/** An ET_EXEC file: the ELF header and program headers in the first page, each segment's bytes at a file offset congruent to its vaddr. */
-export function buildElf(segs: Seg[], entry = segs[0]?.vaddr ?? 0x401000): Uint8Array {
+/** An ET_EXEC (or ET_DYN) file: the ELF header and program headers in the first page, each segment's bytes at a file offset congruent to its vaddr. */
+export function buildElf(segs: Seg[], entry = segs[0]?.vaddr ?? 0x401000, type = 2): Uint8Array {
   const phoff = 64;
   const phnum = segs.length;
   let off = 4096;
   const offs: number[] = [];
   for (const s of segs) {
-    off = Math.ceil(off / 4096) * 4096 + (s.vaddr % 4096);
+    off = s.offset ?? Math.ceil(off / 4096) * 4096 + (s.vaddr % 4096);
     offs.push(off);
-    off += s.data.length;
+    off += s.filesz ?? s.data.length;
   }
-  const out = new Uint8Array(off);
+  const out = new Uint8Array(Math.max(off, 64 + 56 * segs.length));
   const dv = new DataView(out.buffer);
   out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
-  dv.setUint16(16, 2, true); // ET_EXEC
+  dv.setUint16(16, type, true); // ET_EXEC or ET_DYN
   dv.setUint16(18, 62, true); // EM_X86_64
   dv.setUint32(20, 1, true);
   dv.setBigUint64(24, BigInt(entry), true);
@@ -38,10 +42,10 @@ export function buildElf(segs: Seg[], entry = segs[0]?.vaddr ?? 0x401000): Uint8
     dv.setBigUint64(o + 8, BigInt(offs[i]!), true);
     dv.setBigUint64(o + 16, BigInt(s.vaddr), true);
     dv.setBigUint64(o + 24, BigInt(s.vaddr), true);
-    dv.setBigUint64(o + 32, BigInt(s.data.length), true);
-    dv.setBigUint64(o + 40, BigInt(s.memsz ?? s.data.length), true);
+    dv.setBigUint64(o + 32, BigInt(s.filesz ?? s.data.length), true);
+    dv.setBigUint64(o + 40, BigInt(s.memsz ?? s.filesz ?? s.data.length), true);
     dv.setBigUint64(o + 48, 4096n, true);
-    out.set(s.data, offs[i]!);
+    if (offs[i]! >= 64 + 56 * segs.length) out.set(s.data, offs[i]!);
   });
   return out;
 }
