@@ -12,6 +12,8 @@ export interface Inode {
 
 export class RootFs {
   private readonly files = new Map<string, Inode>();
+  /** symbolic links: path -> target (absolute) */
+  private readonly links = new Map<string, string>();
   private nextIno = 2;
 
   /** Create or replace the file at path with a copy of bytes. */
@@ -25,11 +27,26 @@ export class RootFs {
 
   /** The file's bytes, or undefined when there is no such file. */
   readFile(path: string): Uint8Array | undefined {
-    return this.files.get(path)?.data;
+    return this.lookup(path)?.data;
   }
 
+  /** Make path a symbolic link to target (an absolute path). */
+  symlink(target: string, path: string): void {
+    if (typeof target !== 'string' || !target.startsWith('/')) throw new TypeError(`target: expected an absolute path, got ${String(target)}`);
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError(`path: expected an absolute path, got ${String(path)}`);
+    this.links.set(path, target);
+  }
+
+  /** The inode at path, following symbolic links (at most 40, as the kernel's ELOOP limit). */
   lookup(path: string): Inode | undefined {
-    return this.files.get(path);
+    for (let n = 0; n <= 40; n++) {
+      const f = this.files.get(path);
+      if (f !== undefined) return f;
+      const l = this.links.get(path);
+      if (l === undefined) return undefined;
+      path = l;
+    }
+    return undefined;
   }
 
   /** The inode with this number. */

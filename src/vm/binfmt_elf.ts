@@ -16,6 +16,8 @@ import { insertVma, syncMapleNodes, vmAreaAlloc } from './vma.js';
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
+/** ELIBBAD: the interpreter is not a valid ELF */
+const ELIBBAD = 80;
 const PF_X = 1;
 const PF_W = 2;
 const PF_R = 4;
@@ -52,37 +54,27 @@ interface Phdr {
 export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: string[]): number {
   const inode = vm.fs.lookup(path);
   if (inode === undefined) return -ENOENT;
-  const f = inode.data;
-  // load_elf_binary()'s checks on the header.
-  if (f.length < 4 || f[0] !== 0x7f || f[1] !== 0x45 || f[2] !== 0x4c || f[3] !== 0x46) return -ENOEXEC;
-  if (f.length < 64) return -ENOEXEC;
-  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  const type = dv.getUint16(16, true);
-  if (type !== ET_EXEC && type !== ET_DYN) return -ENOEXEC;
-  if (dv.getUint16(18, true) !== EM_X86_64 || f[4] !== 2) return -ENOEXEC;
-  const phentsize = dv.getUint16(54, true);
-  const phnum = dv.getUint16(56, true);
-  if (phentsize !== 56 || phnum < 1 || phnum * 56 > 65536) return -ENOEXEC;
-  const phoff = Number(dv.getBigUint64(32, true));
-  // elf_read(): a short read of the program headers is -EIO.
-  if (phoff + phnum * 56 > f.length) return -EIO;
-  const phdrs: Phdr[] = [];
-  for (let i = 0; i < phnum; i++) {
-    const o = phoff + i * 56;
-    phdrs.push({
-      type: dv.getUint32(o, true),
-      flags: dv.getUint32(o + 4, true),
-      offset: Number(dv.getBigUint64(o + 8, true)),
-      vaddr: Number(dv.getBigUint64(o + 16, true)),
-      filesz: Number(dv.getBigUint64(o + 32, true)),
-      memsz: Number(dv.getBigUint64(o + 40, true)),
-      align: Number(dv.getBigUint64(o + 48, true)),
-    });
+  const hdr = parseElf(inode.data);
+  if (typeof hdr === 'number') return hdr;
+  const { type, phoff, phnum, phdrs, dv } = hdr;
+  // PT_INTERP: the interpreter's path, read and checked before the point of no return.
+  let interp: ParsedElf | null = null;
+  let interpIno = 0;
+  const ip = phdrs.find((p) => p.type === PT_INTERP);
+  if (ip !== undefined) {
+    if (ip.filesz < 2 || ip.offset + ip.filesz > inode.data.length) return -ENOEXEC;
+    const raw = inode.data.subarray(ip.offset, ip.offset + ip.filesz);
+    if (raw[raw.length - 1] !== 0) return -ENOEXEC;
+    const ii = vm.fs.lookup(new TextDecoder().decode(raw.subarray(0, raw.length - 1)));
+    if (ii === undefined) return -ENOENT;
+    const ih = parseElf(ii.data);
+    if (typeof ih === 'number') return ih === -ENOEXEC ? -ELIBBAD : ih;
+    if (!ih.phdrs.some((p) => p.type === PT_LOAD)) return -ELIBBAD;
+    interp = ih;
+    interpIno = ii.ino;
   }
-  if (phdrs.some((p) => p.type === PT_INTERP)) throw new Error('kmem: ELF interpreters (PT_INTERP) are not supported yet');
   const loads = phdrs.filter((p) => p.type === PT_LOAD);
   if (loads.length === 0) return -ENOEXEC;
-  for (const p of loads) if (p.filesz > p.memsz || p.vaddr % PAGE_SIZE !== p.offset % PAGE_SIZE) return -EINVAL_ELF;
   // Point of no return: exec_mmap() swaps in a fresh mm; the old one goes.
   const mm = mmAlloc(vm);
   const old = t.mm;
@@ -149,7 +141,7 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
     const total = pageAlign(last.vaddr + last.memsz) - pageStart(first.vaddr);
     let align = 0;
     for (const ph of loads) if (ph.align > align && (ph.align & (ph.align - 1)) === 0) align = ph.align;
-    if (align > PAGE_SIZE) {
+    if (interp !== null || align > PAGE_SIZE) {
       loadBias = ELF_ET_DYN_BASE + (randomize ? (rand() & 0xfffffff) * PAGE_SIZE : 0);
       loadBias -= loadBias % align;
     } else {
@@ -158,47 +150,7 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
       loadBias = a - pageStart(first.vaddr);
     }
   }
-  let startCode = Number.MAX_SAFE_INTEGER;
-  let endCode = 0;
-  let startData = 0;
-  let endData = 0;
-  let elfBrk = 0;
-  for (const ph of loads) {
-    const prot = ph.flags & 7;
-    let flags = (prot & PF_R ? VM.READ : 0) | (prot & PF_W ? VM.WRITE : 0) | (prot & PF_X ? VM.EXEC : 0);
-    flags |= VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC | VM.SOFTDIRTY;
-    const vaddr = ph.vaddr + loadBias;
-    const mapStart = pageStart(vaddr);
-    const off = ph.offset - (vaddr - mapStart);
-    if (ph.filesz > 0) {
-      const mapEnd = pageAlign(vaddr + ph.filesz);
-      mapFile(vm, mm, mapStart, mapEnd, flags, inode.ino, off / PAGE_SIZE);
-      if (ph.memsz > ph.filesz) {
-        // padzero(): zero the rest of the last file page (a write: the page is copied).
-        const zs = vaddr + ph.filesz;
-        const n = mapEnd - zs;
-        if (n > 0 && (prot & PF_W) !== 0) t.writeBytes(zs, new Uint8Array(n));
-      }
-    }
-    if (ph.memsz > ph.filesz) {
-      // vm_brk_flags(): the anonymous rest of the bss.
-      const zs = pageAlign(vaddr + ph.filesz);
-      const ze = pageAlign(vaddr + ph.memsz);
-      if (ze > zs) {
-        const bf = VM.READ | VM.WRITE | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC | VM.ACCOUNT | VM.SOFTDIRTY | (prot & PF_X ? VM.EXEC : 0);
-        const v = vmAreaAlloc(vm, mm, zs, ze, bf, zs / PAGE_SIZE);
-        insertVma(vm, mm, v);
-        mm.totalVm += (ze - zs) / PAGE_SIZE;
-        mm.dataVm += (ze - zs) / PAGE_SIZE;
-      }
-    }
-    if ((ph.flags & PF_X) !== 0 && vaddr < startCode) startCode = vaddr;
-    if (startData < vaddr) startData = vaddr;
-    const k = vaddr + ph.filesz;
-    if ((ph.flags & PF_X) !== 0 && endCode < k) endCode = k;
-    if (endData < k) endData = k;
-    if (vaddr + ph.memsz > elfBrk) elfBrk = vaddr + ph.memsz;
-  }
+  const { startCode, endCode, startData, endData, elfBrk } = mapSegments(vm, t, mm, inode.ino, loads, loadBias);
   mm.startCode = startCode === Number.MAX_SAFE_INTEGER ? 0 : startCode;
   mm.endCode = endCode;
   mm.startData = startData;
@@ -209,6 +161,18 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
     // Then arch_randomize_brk(): randomize_page(brk, 32 MiB).
     const b = type === ET_DYN ? ELF_ET_DYN_BASE : mm.brk + PAGE_SIZE;
     mm.startBrk = mm.brk = b + (rand() % (0x2000000 / PAGE_SIZE)) * PAGE_SIZE;
+  }
+  // load_elf_interp(): the interpreter where the mmap layout puts its whole image.
+  let interpBase = 0;
+  if (interp !== null) {
+    const il = interp.phdrs.filter((p) => p.type === PT_LOAD);
+    const first = il[0]!;
+    const last = il[il.length - 1]!;
+    const total = pageAlign(last.vaddr + last.memsz) - pageStart(first.vaddr);
+    const a = getUnmappedArea(vm, mm, 0, total, MAP_NO_THP);
+    if (a < 0) return -ENOMEM;
+    interpBase = a - pageStart(first.vaddr);
+    mapSegments(vm, t, mm, interpIno, il, interpBase);
   }
   // map_vdso(): [vvar] [vvar_vclock] [vdso], top-down in the mmap area.
   const vdsoLen = (VVAR_PAGES + VVAR_VCLOCK_PAGES + VDSO_TEXT_PAGES) * PAGE_SIZE;
@@ -245,7 +209,7 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
     [3, phdrAddr], // AT_PHDR
     [4, 56], // AT_PHENT
     [5, phnum], // AT_PHNUM
-    [7, 0], // AT_BASE
+    [7, interp !== null ? interpBase : 0], // AT_BASE
     [8, 0], // AT_FLAGS
     [9, entry], // AT_ENTRY
     [11, 0], [12, 0], [13, 0], [14, 0], // AT_UID AT_EUID AT_GID AT_EGID
@@ -286,7 +250,6 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   return 0;
 }
 
-const EINVAL_ELF = ENOEXEC;
 void EACCES;
 void MAP_FIXED;
 
@@ -320,4 +283,98 @@ function specialMapping(vm: Vm, mm: Mm, start: number, end: number, flags: numbe
   vm.s.set64(v, VMA.OPS, ops);
   insertVma(vm, mm, v);
   vm.statAccount(mm, flags, (end - start) / PAGE_SIZE);
+}
+
+interface ParsedElf {
+  type: number;
+  phoff: number;
+  phnum: number;
+  phdrs: Phdr[];
+  dv: DataView;
+}
+
+/** load_elf_binary()'s and load_elf_interp()'s checks on the ELF header; the program headers. */
+function parseElf(f: Uint8Array): ParsedElf | number {
+  // load_elf_binary()'s checks on the header.
+  if (f.length < 4 || f[0] !== 0x7f || f[1] !== 0x45 || f[2] !== 0x4c || f[3] !== 0x46) return -ENOEXEC;
+  if (f.length < 64) return -ENOEXEC;
+  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
+  const type = dv.getUint16(16, true);
+  if (type !== ET_EXEC && type !== ET_DYN) return -ENOEXEC;
+  if (dv.getUint16(18, true) !== EM_X86_64 || f[4] !== 2) return -ENOEXEC;
+  const phentsize = dv.getUint16(54, true);
+  const phnum = dv.getUint16(56, true);
+  if (phentsize !== 56 || phnum < 1 || phnum * 56 > 65536) return -ENOEXEC;
+  const phoff = Number(dv.getBigUint64(32, true));
+  // elf_read(): a short read of the program headers is -EIO.
+  if (phoff + phnum * 56 > f.length) return -EIO;
+  const phdrs: Phdr[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * 56;
+    phdrs.push({
+      type: dv.getUint32(o, true),
+      flags: dv.getUint32(o + 4, true),
+      offset: Number(dv.getBigUint64(o + 8, true)),
+      vaddr: Number(dv.getBigUint64(o + 16, true)),
+      filesz: Number(dv.getBigUint64(o + 32, true)),
+      memsz: Number(dv.getBigUint64(o + 40, true)),
+      align: Number(dv.getBigUint64(o + 48, true)),
+    });
+  }
+  for (const p of phdrs) if (p.type === PT_LOAD && (p.filesz > p.memsz || p.vaddr % PAGE_SIZE !== p.offset % PAGE_SIZE)) return -ENOEXEC;
+  return { type, phoff, phnum, phdrs, dv };
+}
+
+interface Bounds {
+  startCode: number;
+  endCode: number;
+  startData: number;
+  endData: number;
+  elfBrk: number;
+}
+
+/** elf_load() for each PT_LOAD: the file mapping, padzero() of the last file page, vm_brk_flags() for the rest of the bss. */
+function mapSegments(vm: Vm, t: Task, mm: Mm, ino: number, loads: Phdr[], loadBias: number): Bounds {
+  let startCode = Number.MAX_SAFE_INTEGER;
+  let endCode = 0;
+  let startData = 0;
+  let endData = 0;
+  let elfBrk = 0;
+  for (const ph of loads) {
+    const prot = ph.flags & 7;
+    let flags = (prot & PF_R ? VM.READ : 0) | (prot & PF_W ? VM.WRITE : 0) | (prot & PF_X ? VM.EXEC : 0);
+    flags |= VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC | VM.SOFTDIRTY;
+    const vaddr = ph.vaddr + loadBias;
+    const mapStart = pageStart(vaddr);
+    const off = ph.offset - (vaddr - mapStart);
+    if (ph.filesz > 0) {
+      const mapEnd = pageAlign(vaddr + ph.filesz);
+      mapFile(vm, mm, mapStart, mapEnd, flags, ino, off / PAGE_SIZE);
+      if (ph.memsz > ph.filesz) {
+        // padzero(): zero the rest of the last file page (a write: the page is copied).
+        const zs = vaddr + ph.filesz;
+        const n = mapEnd - zs;
+        if (n > 0 && (prot & PF_W) !== 0) t.writeBytes(zs, new Uint8Array(n));
+      }
+    }
+    if (ph.memsz > ph.filesz) {
+      // vm_brk_flags(): the anonymous rest of the bss.
+      const zs = pageAlign(vaddr + ph.filesz);
+      const ze = pageAlign(vaddr + ph.memsz);
+      if (ze > zs) {
+        const bf = VM.READ | VM.WRITE | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC | VM.ACCOUNT | VM.SOFTDIRTY | (prot & PF_X ? VM.EXEC : 0);
+        const v = vmAreaAlloc(vm, mm, zs, ze, bf, zs / PAGE_SIZE);
+        insertVma(vm, mm, v);
+        mm.totalVm += (ze - zs) / PAGE_SIZE;
+        mm.dataVm += (ze - zs) / PAGE_SIZE;
+      }
+    }
+    if ((ph.flags & PF_X) !== 0 && vaddr < startCode) startCode = vaddr;
+    if (startData < vaddr) startData = vaddr;
+    const k = vaddr + ph.filesz;
+    if ((ph.flags & PF_X) !== 0 && endCode < k) endCode = k;
+    if (endData < k) endData = k;
+    if (vaddr + ph.memsz > elfBrk) elfBrk = vaddr + ph.memsz;
+  }
+  return { startCode, endCode, startData, endData, elfBrk };
 }

@@ -61,6 +61,52 @@ describe('execve', () => {
   });
 });
 
+describe('dynamically linked programs', () => {
+  const LDSO = '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2';
+  test.skipIf(!existsSync('/usr/bin/cat') || !existsSync(LDSO))(
+    'cat: the PIE at ELF_ET_DYN_BASE, ld.so top-down from mmap_base, the vDSO below it; status Vm lines (fixture exec_cat.out)',
+    () => {
+      const fx = readFileSync(new URL('../fixtures/vm/exec_cat.out', import.meta.url), 'utf8');
+      const k = boot({ memory: '64M', seed: 1 });
+      k.fs.writeFile('/usr/bin/cat', readFileSync('/usr/bin/cat'));
+      k.fs.writeFile(LDSO, readFileSync(LDSO));
+      k.fs.symlink(LDSO, '/lib64/ld-linux-x86-64.so.2');
+      const t = k.spawn('/usr/bin/cat', ['cat'], { envp: ['HOME=/'] });
+      const maps = fx.split('== maps\n')[1]!.split('== status\n')[0]!;
+      expect(noInode(k.proc.read(`/proc/${t.pid}/maps`))).toBe(noInode(maps));
+      expect(vmLines(k.proc.read(`/proc/${t.pid}/status`))).toEqual(vmLines(fx.split('== status\n')[1]!));
+    },
+  );
+
+  test('a missing interpreter is -ENOENT; one that is not ELF is -ELIBBAD (80); nothing changes', () => {
+    const k = boot({ memory: '32M', seed: 1 });
+    const withInterp = (interp: string) => {
+      const f = buildElf([{ vaddr: 0x401000, flags: 5, data: new Uint8Array(16) }]);
+      // Make the second program header a PT_INTERP pointing at a path stored after the headers.
+      const out = new Uint8Array(f.length + 64);
+      out.set(f);
+      const dv = new DataView(out.buffer);
+      dv.setUint16(56, 2, true);
+      const o = 64 + 56;
+      const str = new TextEncoder().encode(`${interp}\0`);
+      out.set(str, f.length);
+      dv.setUint32(o, 3, true);
+      dv.setBigUint64(o + 8, BigInt(f.length), true);
+      dv.setBigUint64(o + 32, BigInt(str.length), true);
+      return out;
+    };
+    k.fs.writeFile('/bin/a', withInterp('/lib/missing.so'));
+    k.fs.writeFile('/bin/b', withInterp('/lib/notelf.so'));
+    k.fs.writeFile('/lib/notelf.so', 'not an ELF file');
+    k.fs.writeFile('/bin/ok', buildElf([{ vaddr: 0x401000, flags: 5, data: new Uint8Array(16) }]));
+    const t = k.spawn('/bin/ok');
+    const before = k.proc.read(`/proc/${t.pid}/maps`);
+    expect(t.execve('/bin/a', ['a'])).toBe(-2);
+    expect(t.execve('/bin/b', ['b'])).toBe(-80);
+    expect(k.proc.read(`/proc/${t.pid}/maps`)).toBe(before);
+  });
+});
+
 describe('static PIE', () => {
   test('an ET_DYN without interpreter and with page alignment is mapped top-down from mmap_base, the vDSO below it (fixture static_pie.out)', () => {
     const sp = readFileSync(new URL('../fixtures/vm/static_pie.out', import.meta.url), 'utf8');
