@@ -9,7 +9,7 @@
 import type { Task } from './fork.js';
 import { exitMmap, mmAlloc } from './fork.js';
 import { type Mm, PAGE_SIZE, STACK_GUARD_GAP, STACK_TOP, TASK_SIZE, VMA, VMA_OPS_VDSO, VMA_OPS_VVAR, VMA_OPS_VVAR_VCLOCK } from './mm_types.js';
-import { EACCES, EIO, ENOENT, ENOEXEC, ENOMEM, MAP_FIXED, VM } from './mman.js';
+import { EIO, ENOENT, ENOEXEC, ENOMEM, VM } from './mman.js';
 import { getUnmappedArea } from './mmap.js';
 import type { Vm } from './vm.js';
 import { insertVma, syncMapleNodes, vmAreaAlloc } from './vma.js';
@@ -250,8 +250,6 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   return 0;
 }
 
-void EACCES;
-void MAP_FIXED;
 
 function s_start(vm: Vm, v: number): number {
   return vm.s.vmStart(v);

@@ -106,7 +106,7 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): 
   if ((lo & _PAGE_PRESENT) === 0) {
     if (lo !== 0 && (lo & _PAGE_PROTNONE) === 0) throw new Error('kmem: swap entries are not implemented');
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
-    return doAnonymousPage(vm, mm, v, va, write, idx);
+    return doAnonymousPage(vm, mm, v, write, idx);
   }
   if (write && (lo & _PAGE_RW) === 0) return doWpPage(vm, mm, v, va, idx);
   // A spurious fault: the PTE allows it; mark it young (and dirty for a write).
@@ -220,7 +220,7 @@ function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolea
 }
 
 /** do_anonymous_page(): a read maps the zero page, a write a new zeroed page. */
-function doAnonymousPage(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number): number {
+function doAnonymousPage(vm: Vm, mm: Mm, v: number, write: boolean, idx: number): number {
   const s = vm.s;
   const u32 = vm.k.phys.u32;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;

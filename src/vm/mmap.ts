@@ -122,8 +122,8 @@ function vmFlagsFor(prot: number, flags: number): number {
   return f;
 }
 
-/** do_mmap() behind sys_mmap(): an address or -errno. */
-export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
+/** do_mmap() behind sys_mmap(): an address or -errno. There are no open files yet: fd is not looked at (a file mapping is -EBADF). */
+export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number, flags: number, _fd: number, off: number): number {
   const mm = t.mm!;
   if (off % PAGE !== 0) return -EINVAL;
   if ((flags & MAP_ANONYMOUS) === 0) return -EBADF; // no open files yet

@@ -7,7 +7,7 @@
 import type { Task } from './fork.js';
 import { forEachPte, invalidateTlbPage } from './memory.js';
 import { VMA } from './mm_types.js';
-import { EFAULT, EINVAL, ENOMEM, MAP_FIXED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM } from './mman.js';
+import { EFAULT, EINVAL, ENOMEM, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM } from './mman.js';
 import { getUnmappedArea, unmapRange } from './mmap.js';
 import type { Vm } from './vm.js';
 import { anonVmaClone, findVmaIndex, findVmaIntersection, insertVma, mergeAround, splitVma, syncMapleNodes, vmAreaDup } from './vma.js';
@@ -112,6 +112,5 @@ export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: 
   if ((flags & MREMAP_DONTUNMAP) === 0) unmapRange(vm, mm, addr, addr + oldLen);
   mm.updateHiwaterVm();
   syncMapleNodes(vm, mm);
-  void MAP_FIXED;
   return dst;
 }

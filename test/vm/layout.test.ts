@@ -15,7 +15,7 @@ const P = 4096;
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const out = readFileSync(new URL('../fixtures/vm/vm_layout.out', import.meta.url), 'utf8').split('\n');
-const after = (prefix: string) => out[out.findIndex((l) => l.startsWith(prefix)) + 1]!;
+const lineAfter = (prefix: string) => out[out.findIndex((l) => l.startsWith(prefix)) + 1]!;
 const value = (prefix: string) => out.find((l) => l.startsWith(prefix))!.slice(prefix.length);
 const kbOf = (k: Kernel, t: Task, f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read(`/proc/${t.pid}/status`))![1]);
 const mapsIn = (k: Kernel, t: Task, lo: number, hi: number) =>
@@ -49,7 +49,7 @@ describe('layout and page tables', () => {
     const i = out.findIndex((l) => l.startsWith('untouched 3 pages'));
     expect(mapsIn(k, t, u, u + 3 * P)).toEqual(out.slice(i + 1, i + 4));
     t.mprotect(u + P, P, RW);
-    expect(mapsIn(k, t, u, u + 3 * P)).toEqual([after('mprotect middle back')]);
+    expect(mapsIn(k, t, u, u + 3 * P)).toEqual([lineAfter('mprotect middle back')]);
   });
 
   test('fork copies the PTEs of a VMA with anonymous pages: the child reads without faulting', () => {
@@ -78,7 +78,7 @@ describe('layout and page tables', () => {
     const f0 = t.minFlt;
     t.write8(lo - 100 * P, 1);
     expect(t.minFlt - f0).toBe(1);
-    expect(mapsIn(k, t, 0x7ff000000000, 0x800000000000).find((l) => l.endsWith('[stack]'))).toBe(after('write 100 pages below the stack'));
+    expect(mapsIn(k, t, 0x7ff000000000, 0x800000000000).find((l) => l.endsWith('[stack]'))).toBe(lineAfter('write 100 pages below the stack'));
     expect(`${kbOf(k, t, 'VmStk')} kB`).toBe(value('VmStk '));
     let err: Segfault | null = null;
     try {

@@ -78,8 +78,6 @@ function checkRss(m: TaskM, r: Real, t: Task): void {
   else expect(t.mm!.rss()).toBe(m.baseRss + res);
 }
 
-const pick = <T>(a: T[], i: number) => a[i % a.length]!;
-
 abstract class Cmd implements fc.Command<Model, Real> {
   check(m: Readonly<Model>): boolean {
     return m.tasks.length > 0;
