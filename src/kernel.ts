@@ -11,6 +11,7 @@
  * read-only view for tools).
  */
 
+import type { RootFs } from './fs/rootfs.js';
 import type { BootOptions } from './init/boot_options.js';
 import { checkBootOptions } from './init/boot_options.js';
 import { Machine, type Task } from './init/main.js';
@@ -32,6 +33,8 @@ import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } fro
 import { CF, KmemHandle } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
+import type { Task as VmTask } from './vm/fork.js';
+import { Vm } from './vm/vm.js';
 
 export type { BootOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
 export type { Task } from './init/main.js';
@@ -434,6 +437,31 @@ export class Kernel {
   drainAllPages(): void {
     this.pageAlloc.drainAllPages();
   }
+
+  // ── processes and address spaces (src/vm) ──
+  private vmState: Vm | null = null;
+
+  /** @internal The virtual-memory half (src/vm), created on first use. */
+  get vm(): Vm {
+    if (this.vmState === null) this.vmState = new Vm(this);
+    return this.vmState;
+  }
+
+  /** The root file system programs are loaded from. */
+  get fs(): RootFs {
+    return this.vm.fs;
+  }
+
+  /** Fork from init and execve path: a Task. */
+  spawn(path: string, argv?: string[], opts: { envp?: string[] } = {}): VmTask {
+    return this.vm.spawn(path, argv ?? [path], opts.envp ?? []);
+  }
+
+  /** Every process but init. */
+  tasks(): VmTask[] {
+    return this.vm.list();
+  }
+  // ── end of processes and address spaces ──
 }
 
 function checkOrder(order: unknown): asserts order is number {

@@ -1,0 +1,30 @@
+/**
+ * A user access the kernel answers with SIGSEGV (arch/x86/mm/fault.c:
+ * bad_area -> __bad_area_nosemaphore -> show_signal_msg + force_sig_fault).
+ */
+
+/** Thrown to the JavaScript caller of a load or store that killed its task with SIGSEGV. */
+export class Segfault extends Error {
+  readonly signal = 11;
+  constructor(
+    readonly pid: number,
+    readonly comm: string,
+    readonly address: number,
+    readonly errorCode: number,
+  ) {
+    super(`${comm}[${pid}]: segfault at ${address.toString(16)} error ${errorCode}`);
+    this.name = 'Segfault';
+  }
+}
+
+/**
+ * show_signal_msg()'s lines. kmem runs no instructions, so ip and sp are 0:
+ * no VMA holds ip (print_vma_addr prints nothing) and the opcode bytes at
+ * ip - 42 cannot be read.
+ */
+export function signalMsg(comm: string, pid: number, address: number, error: number, cpu: number): string[] {
+  return [
+    `${comm}[${pid}]: segfault at ${address.toString(16)} ip 0000000000000000 sp 0000000000000000 error ${error} likely on CPU ${cpu} (core ${cpu}, socket 0)`,
+    'Code: Unable to access opcode bytes at 0xffffffffffffffd6.',
+  ];
+}

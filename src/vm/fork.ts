@@ -1,0 +1,476 @@
+/**
+ * Processes (kernel/fork.c, kernel/exit.c): the Task API, fork with
+ * dup_mmap(), exit with exit_mmap(), wait. Loads and stores of a task go
+ * through its page tables, with a software TLB in front of the walk.
+ */
+import { execve } from './binfmt_elf.js';
+import { Segfault, signalMsg } from './fault.js';
+import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
+import { Mm, TASK_SIZE, VMA } from './mm_types.js';
+
+const VMA_ANON_VMA = VMA.ANON_VMA;
+
+import { doMincore } from './mincore.js';
+import { doMlock, doMunlock } from './mlock.js';
+import { ECHILD, ENOMEM, VM } from './mman.js';
+import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
+import { doMremap } from './mremap.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
+import { pagemap } from './task_mmu.js';
+import type { Vm } from './vm.js';
+import { anonVmaFork, syncMapleNodes, vmAreaDup, vmAreaFree } from './vma.js';
+
+const TASK_RUNNING = 0;
+const PF_FORKNOEXEC = 0x40;
+const EXIT_ZOMBIE = 1;
+const EXIT_DEAD = 2;
+
+/** A TLB that never hits: what an exited task's loads and stores see. */
+const NO_TLB = new Float64Array(256).fill(-1);
+const NO_PHYS = new Int32Array(256);
+
+export class Task {
+  comm: string;
+  private mmRef: Mm | null = null;
+  /** The mm's software TLB, held here so a load reads one field less. */
+  private tlbTagR: Float64Array = NO_TLB;
+  private tlbPhysR: Int32Array = NO_PHYS;
+  private tlbTagW: Float64Array = NO_TLB;
+  private tlbPhysW: Int32Array = NO_PHYS;
+  private readonly u32: Uint32Array;
+  parent: Task | null;
+  readonly children: Task[] = [];
+  /** min_flt, maj_flt, and the reaped children's (signal->cmin_flt, cmaj_flt) */
+  minFlt = 0;
+  majFlt = 0;
+  cminFlt = 0;
+  cmajFlt = 0;
+  /** PF_* flags /proc/PID/stat shows: PF_FORKNOEXEC (0x40) from fork until execve */
+  flags = 0;
+  /** start_time in ns of the machine's clock */
+  readonly startNs: number;
+  state = TASK_RUNNING;
+  /** wait status (exit code << 8, or the killing signal) */
+  exitCode = 0;
+  /** the status of the last child wait() reaped */
+  wstatus = 0;
+  /** the task_struct and struct pid objects */
+  readonly taskStruct: number;
+  readonly pidObj: number;
+  private readonly u8: Uint8Array;
+  private readonly dv: DataView;
+
+  constructor(
+    readonly vm: Vm,
+    readonly pid: number,
+    comm: string,
+    parent: Task | null,
+  ) {
+    this.comm = comm.slice(0, 15);
+    this.parent = parent;
+    this.taskStruct = vm.alloc(vm.caches.taskStruct);
+    this.pidObj = vm.alloc(vm.caches.pid);
+    vm.k.syncClock();
+    this.startNs = vm.k.printk.nowNs;
+    this.u8 = vm.k.phys.u8;
+    this.u32 = vm.k.phys.u32;
+    this.dv = vm.k.phys.dv;
+  }
+
+  /** task->mm */
+  get mm(): Mm | null {
+    return this.mmRef;
+  }
+
+  set mm(mm: Mm | null) {
+    this.mmRef = mm;
+    this.tlbTagR = mm === null ? NO_TLB : mm.tlbTagR;
+    this.tlbPhysR = mm === null ? NO_PHYS : mm.tlbPhysR;
+    this.tlbTagW = mm === null ? NO_TLB : mm.tlbTagW;
+    this.tlbPhysW = mm === null ? NO_PHYS : mm.tlbPhysW;
+  }
+
+  // ───────────────────────── loads and stores ─────────────────────────
+
+  read8(va: number): number {
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    if (this.tlbTagR[s] === vpn) return this.u8[this.tlbPhysR[s]! + (va - vpn * 4096)]!;
+    return this.u8[this.translate(va, false)]!;
+  }
+
+  write8(va: number, v: number): void {
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    if (this.tlbTagW[s] === vpn) this.u8[this.tlbPhysW[s]! + (va - vpn * 4096)] = v;
+    else this.u8[this.translate(va, true)] = v;
+  }
+
+  read16(va: number): number {
+    return this.sameP(va, 2) ? this.dv.getUint16(this.phys(va, false), true) : this.read8(va) | (this.read8(va + 1) << 8);
+  }
+
+  read32(va: number): number {
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    const off = va - vpn * 4096;
+    if (this.tlbTagR[s] === vpn && (off & 3) === 0) return this.u32[(this.tlbPhysR[s]! + off) >>> 2]!;
+    if (this.sameP(va, 4)) return this.dv.getUint32(this.translate(va, false), true);
+    return (this.read16(va) | (this.read16(va + 2) << 16)) >>> 0;
+  }
+
+  read64(va: number): bigint {
+    if (this.sameP(va, 8)) return this.dv.getBigUint64(this.phys(va, false), true);
+    return BigInt(this.read32(va)) | (BigInt(this.read32(va + 4)) << 32n);
+  }
+
+  write16(va: number, v: number): void {
+    if (this.sameP(va, 2)) this.dv.setUint16(this.phys(va, true), v, true);
+    else {
+      this.write8(va, v & 0xff);
+      this.write8(va + 1, (v >>> 8) & 0xff);
+    }
+  }
+
+  write32(va: number, v: number): void {
+    const vpn = Math.floor(va / 4096);
+    const s = vpn & 255;
+    const off = va - vpn * 4096;
+    if (this.tlbTagW[s] === vpn && (off & 3) === 0) this.u32[(this.tlbPhysW[s]! + off) >>> 2] = v;
+    else if (this.sameP(va, 4)) this.dv.setUint32(this.translate(va, true), v, true);
+    else {
+      this.write16(va, v & 0xffff);
+      this.write16(va + 2, (v >>> 16) & 0xffff);
+    }
+  }
+
+  write64(va: number, v: bigint | number): void {
+    const b = BigInt.asUintN(64, BigInt(v));
+    if (this.sameP(va, 8)) this.dv.setBigUint64(this.phys(va, true), b, true);
+    else {
+      this.write32(va, Number(b & 0xffffffffn));
+      this.write32(va + 4, Number(b >> 32n));
+    }
+  }
+
+  readBytes(va: number, n: number): Uint8Array {
+    checkLen(n);
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const a = va + done;
+      const chunk = Math.min(n - done, 4096 - (a % 4096));
+      const p = this.translate(a, false);
+      out.set(this.u8.subarray(p, p + chunk), done);
+      done += chunk;
+    }
+    return out;
+  }
+
+  writeBytes(va: number, bytes: ArrayLike<number>): void {
+    const n = bytes.length;
+    let done = 0;
+    const src = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
+    while (done < n) {
+      const a = va + done;
+      const chunk = Math.min(n - done, 4096 - (a % 4096));
+      const p = this.translate(a, true);
+      this.u8.set(src.subarray(done, done + chunk), p);
+      done += chunk;
+    }
+  }
+
+  private sameP(va: number, n: number): boolean {
+    return typeof va === 'number' && va % 4096 <= 4096 - n;
+  }
+
+  private phys(va: number, write: boolean): number {
+    return this.translate(va, write);
+  }
+
+  /**
+   * The MMU: the physical address of the byte at va for a load or a store,
+   * through the TLB, else a walk of the page tables, else a page fault.
+   */
+  translate(va: number, write: boolean): number {
+    const mm = this.mm;
+    if (mm === null) throw new Error(`${this.comm}[${this.pid}]: the task has exited`);
+    if (typeof va !== 'number' || !Number.isInteger(va) || va < 0 || va >= 2 ** 64) {
+      throw new TypeError(`va: expected an integer address, got ${String(va)}`);
+    }
+    const vm = this.vm;
+    const u32 = vm.k.phys.u32;
+    const vpn = Math.floor(va / 4096);
+    const off = va - vpn * 4096;
+    for (let tries = 0; tries < 3; tries++) {
+      const idx = va < TASK_SIZE ? vm.pt.walk(mm.pgd, va) : -1;
+      if (idx >= 0) {
+        const lo = u32[idx]!;
+        if ((lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0)) {
+          const page = (lo & ~0xfff) >>> 0;
+          const s = vpn & 255;
+          // The CPU sets accessed, and dirty on a store, as it fills its TLB.
+          if (write) {
+            u32[idx] = (lo | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFT_DIRTY) >>> 0;
+            mm.tlbTagW[s] = vpn;
+            mm.tlbPhysW[s] = page;
+          } else {
+            u32[idx] = (lo | _PAGE_ACCESSED) >>> 0;
+          }
+          mm.tlbTagR[s] = vpn;
+          mm.tlbPhysR[s] = page;
+          return page + off;
+        }
+      }
+      const r = doUserAddrFault(vm, this, va, write, idx);
+      if (r === VM_FAULT_OOM) throw new Error(`${this.comm}[${this.pid}]: out of memory in a page fault`);
+      if (r > 0) this.segv(va, r);
+    }
+    throw new Error('kmem: a fault did not make progress');
+  }
+
+  /** force_sig_fault(SIGSEGV): the message, the task dies, the caller gets a Segfault. */
+  private segv(va: number, error: number): never {
+    const k = this.vm.k;
+    k.log(signalMsg(this.comm, this.pid, va, error, k.currentCpu));
+    this.doExit(11);
+    throw new Segfault(this.pid, this.comm, va, error);
+  }
+
+  // ───────────────────────── system calls ─────────────────────────
+
+  private alive(): Mm {
+    if (this.mm === null) throw new Error(`${this.comm}[${this.pid}]: the task has exited`);
+    return this.mm;
+  }
+
+  mmap(addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
+    this.alive();
+    for (const [n, v] of [['addr', addr], ['len', len], ['prot', prot], ['flags', flags], ['fd', fd], ['off', off]] as const) checkInt(n, v);
+    return doMmap(this.vm, this, addr, len, prot, flags, fd, off);
+  }
+
+  munmap(addr: number, len: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    return doMunmap(this.vm, this, addr, len);
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    checkInt('prot', prot);
+    return doMprotect(this.vm, this, addr, len, prot);
+  }
+
+  madvise(addr: number, len: number, advice: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    checkInt('advice', advice);
+    return doMadvise(this.vm, this, addr, len, advice);
+  }
+
+  /** mremap(2): the new address, or -errno. */
+  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+    this.alive();
+    for (const [n, v] of [['addr', addr], ['oldLen', oldLen], ['newLen', newLen], ['flags', flags], ['newAddr', newAddr]] as const) checkInt(n, v);
+    return doMremap(this.vm, this, addr, oldLen, newLen, flags, newAddr);
+  }
+
+  /** mlock(2) */
+  mlock(addr: number, len: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    return doMlock(this.vm, this, addr, len, 0);
+  }
+
+  /** mlock2(2): flags 0 or MLOCK_ONFAULT */
+  mlock2(addr: number, len: number, flags: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    checkInt('flags', flags);
+    return doMlock(this.vm, this, addr, len, flags);
+  }
+
+  /** munlock(2) */
+  munlock(addr: number, len: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    return doMunlock(this.vm, this, addr, len);
+  }
+
+  /** mincore(2): one byte per page of [addr, addr + len), 1 where resident; -EINVAL or -ENOMEM. */
+  mincore(addr: number, len: number): Uint8Array | number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    return doMincore(this.vm, this, addr, len);
+  }
+
+  /** The /proc/PID/pagemap entries of n pages from addr (the kernel's 64-bit format). */
+  pagemap(addr: number, n: number): BigUint64Array {
+    checkInt('addr', addr);
+    checkLen(n);
+    return pagemap(this.vm, this, addr, n);
+  }
+
+  brk(addr: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    return doBrk(this.vm, this, addr);
+  }
+
+  /** fork(2): the child Task (copy-on-write). When the commit limit refuses the copy (fork's -ENOMEM), throws an Error with errno. */
+  fork(): Task {
+    const mm = this.alive();
+    const vm = this.vm;
+    const child = new Task(vm, vm.nextPid++, this.comm, this);
+    child.flags = PF_FORKNOEXEC;
+    vm.tasks.set(child.pid, child);
+    this.children.push(child);
+    // dup_mmap() charges the child's accounted VMAs.
+    let charge = 0;
+    for (const v of mm.vmas) {
+      const f = vm.s.vmFlags(v);
+      if ((f & VM.ACCOUNT) !== 0 && (f & VM.DONTCOPY) === 0) charge += (vm.s.vmEnd(v) - vm.s.vmStart(v)) / 4096;
+    }
+    if (charge > 0 && !vm.enoughMemory(this, charge)) {
+      child.release();
+      vm.nextPid--;
+      const err = new Error(`fork: ${this.comm}[${this.pid}]: error ${ENOMEM}`) as Error & { errno: number };
+      err.errno = ENOMEM;
+      throw err;
+    }
+    child.mm = dupMmap(vm, mm);
+    this.mm!.flushTlb();
+    return child;
+  }
+
+  /** execve(2): 0, or -errno (ENOENT, ENOEXEC, EIO) with the old image kept. */
+  execve(path: string, argv: string[] = [path], envp: string[] = []): number {
+    this.alive();
+    return execve(this.vm, this, path, argv, envp);
+  }
+
+  /** exit(2) */
+  exit(code: number): void {
+    this.alive();
+    checkInt('code', code);
+    this.doExit((code & 0xff) << 8);
+  }
+
+  /** do_exit(): the address space goes at once; the task stays a zombie until its parent waits. */
+  doExit(status: number): void {
+    const vm = this.vm;
+    if (this.mm !== null) {
+      exitMmap(vm, this.mm);
+      this.mm = null;
+    }
+    this.exitCode = status;
+    this.state = EXIT_ZOMBIE;
+    // Orphans go to init, which reaps zombies at once.
+    for (const c of this.children.splice(0)) {
+      c.parent = vm.init;
+      if (c.state === EXIT_ZOMBIE) c.release();
+      else vm.init.children.push(c);
+    }
+    if (this.parent === null || this.parent === vm.init || this.parent.state !== TASK_RUNNING) this.release();
+  }
+
+  /** wait(2): reap one exited child; its pid, or -ECHILD. The status is in wstatus. */
+  wait(): number {
+    const z = this.children.find((c) => c.state === EXIT_ZOMBIE);
+    if (z === undefined) return -ECHILD;
+    this.wstatus = z.exitCode;
+    // wait_task_zombie(): the child's faults and its children's add to ours.
+    this.cminFlt += z.minFlt + z.cminFlt;
+    this.cmajFlt += z.majFlt + z.cmajFlt;
+    z.release();
+    return z.pid;
+  }
+
+  /** release_task(): the task_struct and pid go back to their caches. */
+  release(): void {
+    if (this.state === EXIT_DEAD) return;
+    const vm = this.vm;
+    this.state = EXIT_DEAD;
+    if (this.parent !== null) {
+      const i = this.parent.children.indexOf(this);
+      if (i >= 0) this.parent.children.splice(i, 1);
+    }
+    vm.tasks.delete(this.pid);
+    vm.k.kmemCacheFree(vm.caches.taskStruct, this.taskStruct);
+    vm.k.kmemCacheFree(vm.caches.pid, this.pidObj);
+  }
+
+  get exited(): boolean {
+    return this.state !== TASK_RUNNING;
+  }
+}
+
+function checkInt(name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name}: expected an integer, got ${String(v)}`);
+}
+
+function checkLen(n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n: expected a non-negative integer, got ${String(n)}`);
+}
+
+/** mm_alloc() + mm_init(): an mm_struct with an empty PGD. */
+export function mmAlloc(vm: Vm): Mm {
+  const mm = new Mm(vm.alloc(vm.caches.mmStruct));
+  const pgd = vm.pt.allocPgd();
+  if (pgd < 0) throw new Error('kmem: out of memory for a page table');
+  mm.pgd = pgd;
+  return mm;
+}
+
+/** dup_mmap(): the child's mm, a copy of every VMA (but VM_DONTCOPY ones) and of the page tables of those with anonymous pages. */
+export function dupMmap(vm: Vm, old: Mm): Mm {
+  const s = vm.s;
+  const mm = mmAlloc(vm);
+  for (const k of [
+    'mmapBase', 'taskSize', 'startCode', 'endCode', 'startData', 'endData', 'startBrk', 'brk', 'startStack',
+    'argStart', 'argEnd', 'envStart', 'envEnd', 'totalVm', 'dataVm', 'execVm', 'stackVm', 'stackRlimit',
+  ] as const) mm[k] = old[k];
+  mm.hiwaterVm = mm.totalVm;
+  for (const v of old.vmas) {
+    const flags = s.vmFlags(v);
+    if ((flags & VM.DONTCOPY) !== 0) {
+      vm.statAccount(mm, flags, -(s.vmEnd(v) - s.vmStart(v)) / 4096);
+      continue;
+    }
+    const n = vmAreaDup(vm, v);
+    s.set64(n, 0x10, mm.addr);
+    // Memory locks are not inherited.
+    s.setVmFlags(n, s.vmFlags(n) & ~(VM.LOCKED | VM.LOCKONFAULT));
+    // MADV_WIPEONFORK: the child's copy starts empty, with no anon_vma.
+    if ((flags & VM.WIPEONFORK) !== 0) s.set64(n, VMA_ANON_VMA, 0);
+    else anonVmaFork(vm, n, v);
+    mm.vmas.push(n);
+    // copy_page_range() only where the pages cannot be found again by faulting: anonymous ones.
+    if (s.anonVma(v) !== 0 && (flags & VM.WIPEONFORK) === 0) {
+      if (!copyPageRange(vm, mm, old, v)) throw new Error('kmem: out of memory in fork');
+    }
+  }
+  syncMapleNodes(vm, mm);
+  return mm;
+}
+
+/** exit_mmap(): unmap every page, free every VMA, page table and the mm itself. */
+export function exitMmap(vm: Vm, mm: Mm): void {
+  const s = vm.s;
+  for (const v of mm.vmas) zapRange(vm, mm, s.vmStart(v), s.vmEnd(v));
+  vm.pt.freeAll(mm.pgd, mm);
+  for (const v of mm.vmas) vmAreaFree(vm, v);
+  mm.vmas.length = 0;
+  syncMapleNodes(vm, mm);
+  vm.k.kmemCacheFree(vm.caches.mmStruct, mm.addr);
+  mm.pgd = 0;
+}

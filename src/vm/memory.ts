@@ -1,0 +1,470 @@
+/**
+ * Page faults and page-table range operations (mm/memory.c):
+ * handle_mm_fault() with do_anonymous_page() and do_wp_page(), zapping a
+ * range (unmap_page_range), copying one at fork (copy_page_range), and
+ * populating one (MAP_POPULATE's faults).
+ *
+ * Page state the fault paths keep, per frame (struct page fields):
+ *   refcount   one reference per PTE that maps the page (the zero page: none)
+ *   mapcount   the PTEs that map it (_mapcount + 1)
+ *   vm.pageKind anonymous, file or shmem (what page->mapping tells)
+ * A private page is reused on a write fault when its refcount is 1 (no
+ * other mm maps it: wp_can_reuse_anon_folio()).
+ */
+import { PG } from '../memory/page.js';
+import type { Task } from './fork.js';
+import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
+import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
+import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_PRESENT,
+  _PAGE_PROTNONE,
+  _PAGE_RW,
+  _PAGE_SOFT_DIRTY,
+  _PAGE_SPECIAL,
+  PGDIR_SHIFT,
+  PMD_SHIFT,
+} from './pgtable.js';
+import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
+import { anonVmaPrepare, findVmaIndex } from './vma.js';
+
+/** Result of handleMmFault: 0 handled, else the x86 error code of the SIGSEGV to send (always > 0). */
+export type FaultResult = number;
+export const VM_FAULT_OOM = -1;
+
+/**
+ * do_user_addr_fault() for a user access at va that missed in the page
+ * tables (or hit a PTE that does not allow it): 0 when handled, the error
+ * code when the access is bad (the caller sends SIGSEGV), VM_FAULT_OOM.
+ */
+export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pteIdx: number): number {
+  const mm = t.mm!;
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  const present = pteIdx >= 0 && (u32[pteIdx]! & _PAGE_PRESENT) !== 0;
+  const err = X86_PF_USER | (write ? X86_PF_WRITE : 0) | (present ? X86_PF_PROT : 0);
+  if (va >= mm.taskSize) return err;
+  // lock_mm_and_find_vma()
+  let i = findVmaIndex(vm, mm, va);
+  if (i < 0) return err;
+  let v = mm.vmas[i]!;
+  if (s.vmStart(v) > va) {
+    if ((s.vmFlags(v) & VM.GROWSDOWN) === 0) return err;
+    if (!expandDownwards(vm, t, mm, i, va)) return err;
+    i = findVmaIndex(vm, mm, va);
+    v = mm.vmas[i]!;
+  }
+  // access_error()
+  const flags = s.vmFlags(v);
+  if (write) {
+    if ((flags & VM.WRITE) === 0) return err;
+  } else {
+    if (present) return err;
+    if ((flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0) return err;
+  }
+  // handle_mm_fault(): counted in PGFAULT, and as a minor fault of the task when it succeeds.
+  vm.pgfault++;
+  const r = handlePteFault(vm, mm, v, va, write);
+  if (r === 0) t.minFlt++;
+  return r;
+}
+
+/**
+ * expand_downwards(): grow the stack VMA down to va's page, within
+ * RLIMIT_STACK and keeping stack_guard_gap above the VMA below.
+ */
+function expandDownwards(vm: Vm, t: Task, mm: Mm, i: number, va: number): boolean {
+  const s = vm.s;
+  const v = mm.vmas[i]!;
+  const addr = va - (va % 4096);
+  if (addr < MMAP_MIN_ADDR) return false;
+  if (i > 0) {
+    const prev = mm.vmas[i - 1]!;
+    const pf = s.vmFlags(prev);
+    if ((pf & VM.GROWSDOWN) === 0 && (pf & (VM.READ | VM.WRITE | VM.EXEC)) !== 0 && addr - s.vmEnd(prev) < STACK_GUARD_GAP) return false;
+  }
+  // acct_stack_growth()
+  const size = s.vmEnd(v) - addr;
+  const grow = (s.vmStart(v) - addr) / 4096;
+  if (size > mm.stackRlimit) return false;
+  if ((s.vmFlags(v) & VM.ACCOUNT) !== 0 && !vm.enoughMemory(t, grow)) return false;
+  anonVmaPrepare(vm, v);
+  s.set64(v, VMA.START, addr);
+  s.set64(v, VMA.PGOFF, s.vmPgoff(v) - grow);
+  vm.statAccount(mm, s.vmFlags(v), grow);
+  mm.updateHiwaterVm();
+  return true;
+}
+
+/** handle_pte_fault(): 0 done, VM_FAULT_OOM. */
+function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): number {
+  const idx = vm.pt.walkAlloc(mm.pgd, va, mm);
+  if (idx < 0) return VM_FAULT_OOM;
+  const u32 = vm.k.phys.u32;
+  const lo = u32[idx]!;
+  if ((lo & _PAGE_PRESENT) === 0) {
+    if (lo !== 0 && (lo & _PAGE_PROTNONE) === 0) throw new Error('kmem: swap entries are not implemented');
+    if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
+    return doAnonymousPage(vm, mm, v, write, idx);
+  }
+  if (write && (lo & _PAGE_RW) === 0) return doWpPage(vm, mm, v, va, idx);
+  // A spurious fault: the PTE allows it; mark it young (and dirty for a write).
+  u32[idx] = (lo | _PAGE_ACCESSED | (write ? _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
+  return 0;
+}
+
+/**
+ * do_read_fault() / do_cow_fault() for a private file mapping: a read maps
+ * the page-cache page (read-only, so a later write copies it); a write
+ * copies it at once into a new anonymous page. Past the end of the file
+ * the page reads as zeros (SIGBUS for whole pages past the end comes later).
+ * Fault-around is not done yet: each page faults on its own.
+ */
+function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number): number {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  const ino = s.vmFile(v);
+  const pgoff = s.vmPgoff(v) + Math.floor((va - s.vmStart(v)) / 4096);
+  // do_read_fault(): fault-around first; if it mapped the faulting page, done.
+  if (!write && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
+  // filemap_fault(): a page not in the cache is read, with mmap read-around (ra_pages 32, centred on it).
+  if (!write && !vm.isShmem(ino) && !vm.pageCache.has(ino * 2 ** 32 + pgoff)) readAround(vm, ino, pgoff);
+  const cache = vm.pageCacheGet(ino, pgoff);
+  if (cache < 0) return VM_FAULT_OOM;
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  const p = vm.k.pages;
+  const shared = (s.vmFlags(v) & VM.SHARED) !== 0;
+  if (write && !shared) {
+    if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
+    const pfn = vm.allocUserPage(false);
+    if (pfn < 0) return VM_FAULT_OOM;
+    vm.k.phys.u8.copyWithin(pfn * 4096, cache * 4096, cache * 4096 + 4096);
+    p.mapcount[pfn] = 1;
+    vm.nrAnonMapped++;
+    mm.rssAnon++;
+    mm.updateHiwaterRss();
+    u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
+    u32[idx + 1] = protHi;
+    return 0;
+  }
+  p.refcount[cache] = p.refcount[cache]! + 1;
+  if (p.mapcount[cache] === 0) vm.nrFileMapped++;
+  p.mapcount[cache] = p.mapcount[cache]! + 1;
+  if (vm.pageKind[cache] === KIND_SHMEM) mm.rssShmem++;
+  else mm.rssFile++;
+  mm.updateHiwaterRss();
+  // A write fault in a shared mapping dirties the page where it is (no copy).
+  u32[idx] = ((cache * 4096) | protLo | _PAGE_ACCESSED | (write && shared ? _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
+  u32[idx + 1] = protHi;
+  return 0;
+}
+
+/** fault_around_bytes / PAGE_SIZE */
+const FAULT_AROUND_PAGES = 16;
+/** The default read_ahead_kb (128) in pages: file->f_ra.ra_pages */
+const RA_PAGES = 32;
+
+/** The pages of the file (its size rounded up), or -1 for shmem (no end). */
+function filePages(vm: Vm, ino: number): number {
+  if (vm.isShmem(ino)) return -1;
+  const inode = vm.fs.byIno(ino);
+  return inode === undefined ? 0 : Math.ceil(inode.data.length / 4096);
+}
+
+/** do_sync_mmap_readahead()'s read-around: ra_pages pages from pgoff - ra_pages/2 into the page cache. */
+function readAround(vm: Vm, ino: number, pgoff: number): void {
+  const end = filePages(vm, ino);
+  const start = Math.max(0, pgoff - RA_PAGES / 2);
+  for (let i = start; i < start + RA_PAGES && i < end; i++) if (vm.pageCacheGet(ino, i) < 0) return;
+}
+
+/**
+ * do_fault_around() + filemap_map_pages(): map the cached pages of the
+ * fault_around_bytes-aligned window around va, clamped to the VMA, its PTE
+ * table and the file's end. Returns true if it ran.
+ */
+function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolean {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  const pteOff = Math.floor(va / 4096) % 512;
+  const vmaOff = Math.floor((va - s.vmStart(v)) / 4096);
+  const fromPte = Math.max(pteOff - (pteOff % FAULT_AROUND_PAGES), pteOff - Math.min(pteOff, vmaOff));
+  const vmaPages = (s.vmEnd(v) - s.vmStart(v)) / 4096;
+  const toPte = Math.min(fromPte + FAULT_AROUND_PAGES, 512, pteOff + vmaPages - vmaOff) - 1;
+  const pgoff = s.vmPgoff(v) + vmaOff;
+  const eof = filePages(vm, ino);
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  const base = va - (va % 4096) - (pteOff - fromPte) * 4096;
+  for (let i = fromPte; i <= toPte; i++) {
+    const off = pgoff + (i - pteOff);
+    if (eof >= 0 && off >= eof) break;
+    const pfn = vm.pageCache.get(ino * 2 ** 32 + off);
+    if (pfn === undefined) continue;
+    const a = base + (i - fromPte) * 4096;
+    const e = vm.pt.walkAlloc(mm.pgd, a, mm);
+    if (e < 0 || u32[e] !== 0 || u32[e + 1] !== 0) continue;
+    p.refcount[pfn] = p.refcount[pfn]! + 1;
+    if (p.mapcount[pfn] === 0) vm.nrFileMapped++;
+    p.mapcount[pfn] = p.mapcount[pfn]! + 1;
+    if (vm.pageKind[pfn] === KIND_SHMEM) mm.rssShmem++;
+    else mm.rssFile++;
+    u32[e] = ((pfn * 4096) | protLo | _PAGE_ACCESSED) >>> 0;
+    u32[e + 1] = protHi;
+  }
+  mm.updateHiwaterRss();
+  return true;
+}
+
+/** do_anonymous_page(): a read maps the zero page, a write a new zeroed page. */
+function doAnonymousPage(vm: Vm, mm: Mm, v: number, write: boolean, idx: number): number {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  if (!write) {
+    // pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot)): read-only whatever the VMA allows.
+    u32[idx] = ((vm.zeroPfn * 4096) | (protLo & ~_PAGE_RW) | _PAGE_SPECIAL) >>> 0;
+    u32[idx + 1] = protHi;
+    return 0;
+  }
+  if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
+  const pfn = vm.allocUserPage(true);
+  if (pfn < 0) return VM_FAULT_OOM;
+  const p = vm.k.pages;
+  p.mapcount[pfn] = 1;
+  vm.nrAnonMapped++;
+  mm.rssAnon++;
+  mm.updateHiwaterRss();
+  let e = (pfn * 4096) | protLo | _PAGE_ACCESSED;
+  if ((s.vmFlags(v) & VM.WRITE) !== 0) e |= _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY;
+  u32[idx] = e >>> 0;
+  u32[idx + 1] = protHi;
+  return 0;
+}
+
+/**
+ * do_wp_page(): a write to a present, write-protected PTE in a writable
+ * VMA. The zero page and shared pages are copied (wp_page_copy); a page
+ * only this PTE holds is made writable in place (wp_page_reuse).
+ */
+function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  const lo = u32[idx]!;
+  const old = lo >>> 12;
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  const vpn = Math.floor(va / 4096);
+  if ((vm.s.vmFlags(v) & VM.SHARED) !== 0) {
+    // wp_page_shared(): a shared page becomes writable where it is.
+    u32[idx] = (lo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
+    invalidateTlbPage(mm, vpn);
+    return 0;
+  }
+  if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 1 && vm.pageKind[old] === KIND_ANON) {
+    // wp_page_reuse()
+    vm.pgreuse++;
+    u32[idx] = (lo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
+    invalidateTlbPage(mm, vpn);
+    return 0;
+  }
+  // wp_page_copy()
+  if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
+  const zero = (lo & _PAGE_SPECIAL) !== 0;
+  const pfn = vm.allocUserPage(zero);
+  if (pfn < 0) return VM_FAULT_OOM;
+  const u8 = vm.k.phys.u8;
+  if (!zero) u8.copyWithin(pfn * 4096, old * 4096, old * 4096 + 4096);
+  p.mapcount[pfn] = 1;
+  vm.nrAnonMapped++;
+  if (zero) {
+    mm.rssAnon++;
+  } else {
+    if (vm.pageKind[old] !== KIND_ANON) {
+      decRss(vm, mm, old);
+      mm.rssAnon++;
+    }
+    dropMapping(vm, old);
+  }
+  mm.updateHiwaterRss();
+  u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
+  u32[idx + 1] = protHi;
+  invalidateTlbPage(mm, vpn);
+  return 0;
+}
+
+/** folio_remove_rmap_pte() + put_page() */
+function dropMapping(vm: Vm, pfn: number): void {
+  const p = vm.k.pages;
+  const mc = p.mapcount[pfn]! - 1;
+  p.mapcount[pfn] = mc;
+  if (mc === 0) {
+    if (vm.pageKind[pfn] === KIND_ANON) vm.nrAnonMapped--;
+    else vm.nrFileMapped--;
+  }
+  vm.putPage(pfn);
+}
+
+/** dec_mm_counter() for the counter the page's kind belongs to. */
+function decRss(vm: Vm, mm: Mm, pfn: number): void {
+  const kind = vm.pageKind[pfn];
+  if (kind === KIND_ANON) mm.rssAnon--;
+  else if (kind === KIND_SHMEM) mm.rssShmem--;
+  else mm.rssFile--;
+}
+
+export function invalidateTlbPage(mm: Mm, vpn: number): void {
+  const s = vpn & 255;
+  if (mm.tlbTagR[s] === vpn) mm.tlbTagR[s] = -1;
+  if (mm.tlbTagW[s] === vpn) mm.tlbTagW[s] = -1;
+}
+
+/**
+ * Call fn(u32 index of the entry's low word, va) for every non-empty PTE in
+ * [start, end), skipping missing tables at every level.
+ */
+export function forEachPte(vm: Vm, pgd: number, start: number, end: number, fn: (idx: number, va: number) => void): void {
+  walkLevel(vm.k.phys.u32, pgd, PGDIR_SHIFT, 0, start, end, fn);
+}
+
+function walkLevel(u32: Uint32Array, table: number, shift: number, base: number, start: number, end: number, fn: (idx: number, va: number) => void): void {
+  const span = 2 ** shift;
+  const first = Math.max(0, Math.floor((start - base) / span));
+  const last = Math.min(511, Math.floor((end - 1 - base) / span));
+  for (let k = first; k <= last; k++) {
+    const i = (table >>> 2) + (k << 1);
+    const e = u32[i]!;
+    const lo = base + k * span;
+    if (shift === 12) {
+      if (e !== 0 || u32[i + 1] !== 0) fn(i, lo);
+      continue;
+    }
+    if ((e & _PAGE_PRESENT) === 0) continue;
+    walkLevel(u32, (e & ~0xfff) >>> 0, shift - 9, lo, Math.max(start, lo), Math.min(end, lo + span), fn);
+  }
+}
+
+/** zap_pte_range() over [start, end): every mapped page loses this mapping; the tables stay. */
+export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  forEachPte(vm, mm.pgd, start, end, (idx) => {
+    const lo = u32[idx]!;
+    if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && (lo & _PAGE_SPECIAL) === 0) {
+      const pfn = lo >>> 12;
+      decRss(vm, mm, pfn);
+      // zap_present_ptes(): a dirty PTE of a file or shmem page dirties the page.
+      if ((lo & _PAGE_DIRTY) !== 0 && vm.pageKind[pfn] !== KIND_ANON) p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty);
+      dropMapping(vm, pfn);
+    }
+    u32[idx] = 0;
+    u32[idx + 1] = 0;
+  });
+  mm.flushTlb();
+}
+
+/**
+ * copy_page_range() for one VMA at fork: the child maps the same pages;
+ * in a private writable (COW) mapping both PTEs lose RW. The child's PTEs
+ * are old (not accessed). Returns false on out of memory.
+ */
+export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  const flags = s.vmFlags(v);
+  const cow = (flags & (VM.SHARED | VM.MAYWRITE)) === VM.MAYWRITE;
+  let ok = true;
+  forEachPte(vm, src.pgd, s.vmStart(v), s.vmEnd(v), (idx, va) => {
+    if (!ok) return;
+    let lo = u32[idx]!;
+    const hi = u32[idx + 1]!;
+    const d = vm.pt.walkAlloc(dst.pgd, va, dst);
+    if (d < 0) {
+      ok = false;
+      return;
+    }
+    if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && (lo & _PAGE_SPECIAL) === 0) {
+      const pfn = lo >>> 12;
+      p.refcount[pfn] = p.refcount[pfn]! + 1;
+      p.mapcount[pfn] = p.mapcount[pfn]! + 1;
+      const kind = vm.pageKind[pfn];
+      if (kind === KIND_ANON) dst.rssAnon++;
+      else if (kind === KIND_SHMEM) dst.rssShmem++;
+      else dst.rssFile++;
+      if (cow && (lo & _PAGE_RW) !== 0) {
+        lo = (lo & ~_PAGE_RW) >>> 0;
+        u32[idx] = lo;
+      }
+    }
+    u32[d] = (lo & ~_PAGE_ACCESSED) >>> 0;
+    u32[d + 1] = hi;
+  });
+  dst.updateHiwaterRss();
+  return ok;
+}
+
+/** populate_vma_page_range(): fault in every page of [start, end) as a write if the VMA is writable, else a read. */
+export function populateRange(vm: Vm, t: Task, start: number, end: number): void {
+  const mm = t.mm!;
+  for (let va = start; va < end; va += 4096) {
+    const i = findVmaIndex(vm, mm, va);
+    if (i < 0) break;
+    const v = mm.vmas[i]!;
+    if (vm.s.vmStart(v) > va) {
+      va = vm.s.vmStart(v) - 4096;
+      continue;
+    }
+    const flags = vm.s.vmFlags(v);
+    if ((flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0) continue;
+    const write = (flags & VM.WRITE) !== 0;
+    const idx = vm.pt.walk(mm.pgd, va);
+    const lo = idx >= 0 ? u32At(vm, idx) : 0;
+    if ((lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0)) continue;
+    // GUP faults are counted in PGFAULT and as the task's faults like any other.
+    vm.pgfault++;
+    if (handlePteFault(vm, mm, v, va, write) === 0) t.minFlt++;
+  }
+}
+
+function u32At(vm: Vm, idx: number): number {
+  return vm.k.phys.u32[idx]!;
+}
+
+/** Change the protection of the PTEs in [start, end) to the VMA's new vm_page_prot (change_pte_range). */
+export function changeProtection(vm: Vm, mm: Mm, v: number, start: number, end: number): void {
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  const flags = vm.s.vmFlags(v);
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  const none = (flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0;
+  forEachPte(vm, mm.pgd, start, end, (idx) => {
+    const lo = u32[idx]!;
+    if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) return;
+    const pfn = lo >>> 12;
+    // Keep the frame and the A/D/soft-dirty/special bits; take the rest from the new protection.
+    const keep = lo & (~0xfff | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_SPECIAL);
+    // A shared mapping without write-notify (shmem) takes vm_page_prot as it is, RW included.
+    let e = (keep | (protLo & ~(_PAGE_ACCESSED | _PAGE_DIRTY))) & ((flags & VM.SHARED) !== 0 ? ~0 : ~_PAGE_RW);
+    if (none) e = (e & ~_PAGE_PRESENT) | _PAGE_PROTNONE;
+    // can_change_pte_writable(): a private anonymous page nothing else maps may become writable at once.
+    else if (
+      (flags & VM.WRITE) !== 0 &&
+      (lo & _PAGE_SPECIAL) === 0 &&
+      (lo & _PAGE_DIRTY) !== 0 &&
+      p.refcount[pfn] === 1 &&
+      vm.pageKind[pfn] === KIND_ANON
+    )
+      e |= _PAGE_RW;
+    u32[idx] = e >>> 0;
+    u32[idx + 1] = protHi;
+  });
+  mm.flushTlb();
+}
+
+export { PMD_SHIFT };

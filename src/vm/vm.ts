@@ -1,0 +1,305 @@
+/**
+ * The virtual-memory half's state for one Kernel: the slab caches of the
+ * process structures, the shared zero page, the page tables' allocator, the
+ * process table and the fault counters. Created on first use (k.spawn).
+ */
+
+import { RootFs } from '../fs/rootfs.js';
+import type { Printk } from '../lib/printk.js';
+import type { PhysMem } from '../memory/memblock.js';
+import type { PageArray } from '../memory/page.js';
+import { PG } from '../memory/page.js';
+import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
+import { MAX_NR_ZONES, Z_MANAGED } from '../page_alloc/mmzone.js';
+import type { PageAlloc } from '../page_alloc/page_alloc.js';
+import type { ProcFs } from '../proc/procfs.js';
+import type { KmemCacheArgs } from '../slub/slab_common.js';
+import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
+import { execve } from './binfmt_elf.js';
+import { mmAlloc, Task } from './fork.js';
+import { KStruct, type Mm } from './mm_types.js';
+import { VM } from './mman.js';
+import { PageTables } from './pgtable.js';
+import { procPidRead } from './task_mmu.js';
+
+/** A kmem_cache handle, as the slab API hands it out. */
+type KmemCache = number;
+
+/**
+ * What the virtual-memory half uses of the machine below it (a booted
+ * Kernel is one): the page allocator, struct pages and RAM, the slab API,
+ * printk and the procfs it registers /proc/PID in.
+ */
+export interface VmHost {
+  readonly phys: PhysMem;
+  readonly pages: PageArray;
+  readonly pageAlloc: PageAlloc;
+  readonly printk: Printk;
+  readonly proc: ProcFs;
+  readonly cpus: number;
+  readonly currentCpu: number;
+  rand32(): number;
+  log(lines: string[]): void;
+  syncClock(): void;
+  kmemCacheCreate(name: string, size: number, args?: KmemCacheArgs): KmemCache;
+  kmemCacheByName(name: string): KmemCache;
+  kmemCacheAlloc(cache: KmemCache, gfp: number): number;
+  kmemCacheFree(cache: KmemCache, addr: number): void;
+}
+
+/** The caches kernel/fork.c, mm/mmap.c, mm/rmap.c, lib/maple_tree.c and kernel/pid.c create, with 6.18 x86-64 sizes. */
+const HW = SLAB_HWCACHE_ALIGN;
+const ACC = SLAB_ACCOUNT;
+const RCU = SLAB_TYPESAFE_BY_RCU;
+const CACHE_SPECS = {
+  taskStruct: ['task_struct', 4288, HW | ACC],
+  mmStruct: ['mm_struct', 1344, HW | ACC | SLAB_PANIC],
+  vma: ['vm_area_struct', 176, HW | ACC | RCU | SLAB_PANIC],
+  mapleNode: ['maple_node', 256, HW | SLAB_PANIC],
+  anonVma: ['anon_vma', 96, SLAB_PANIC | RCU | ACC],
+  avc: ['anon_vma_chain', 64, SLAB_PANIC | ACC],
+  pid: ['pid', 112, HW | SLAB_PANIC | ACC],
+} as const;
+
+export const KIND_ANON = 1;
+export const KIND_FILE = 2;
+export const KIND_SHMEM = 3;
+
+export type VmCaches = { [K in keyof typeof CACHE_SPECS]: KmemCache };
+
+export class Vm {
+  readonly s: KStruct;
+  readonly pt: PageTables;
+  readonly caches: VmCaches;
+  /** empty_zero_page's frame (the kernel's lives in its image; kmem takes one page at boot of the VM half) */
+  readonly zeroPfn: number;
+  readonly tasks = new Map<number, Task>();
+  nextPid = 1;
+  /** vm_event PGFAULT, PGMAJFAULT, PGREUSE (not rendered in /proc/vmstat yet) */
+  pgfault = 0;
+  pgmajfault = 0;
+  pgreuse = 0;
+  /** NR_ANON_MAPPED (AnonPages) */
+  nrAnonMapped = 0;
+  /** NR_FILE_MAPPED (Mapped) */
+  nrFileMapped = 0;
+  /**
+   * randomize_va_space: 0 none, 1 stack, mmap base and vDSO, 2 also brk.
+   * 0 until the boot option reaches here (the tests compare with setarch -R runs).
+   */
+  aslr = 0;
+  maxMapCount = 65530;
+  readonly fs: RootFs;
+  init!: Task;
+
+  constructor(readonly k: VmHost) {
+    this.s = new KStruct(k.phys.u32);
+    this.pageKind = new Uint8Array(k.phys.nrPages);
+    this.pt = new PageTables(k.phys.u32, k.pages, k.pageAlloc);
+    const c = {} as Record<string, KmemCache>;
+    for (const [key, [name, size, flags]] of Object.entries(CACHE_SPECS)) {
+      const id = k.kmemCacheByName(name);
+      c[key] = id >= 0 ? id : k.kmemCacheCreate(name, size, { flags });
+    }
+    this.caches = c as VmCaches;
+    this.zeroPfn = k.pageAlloc.allocPagesPfn(0, GFP_KERNEL | __GFP_ZERO);
+    k.pages.flags[this.zeroPfn] = k.pages.flags[this.zeroPfn]! | (1 << PG.reserved);
+    this.fs = new RootFs();
+    // init (pid 1): its mm maps nothing; every spawn forks it and then execs.
+    this.init = new Task(this, this.nextPid++, 'init', null);
+    this.init.mm = mmAlloc(this);
+    this.tasks.set(1, this.init);
+    k.proc.registerDir((path) => procPidRead(this, path));
+  }
+
+  /** fork from init, then execve: the new Task. Throws (with errno) when execve fails. */
+  spawn(path: string, argv: string[] = [path], envp: string[] = []): Task {
+    if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
+    if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw new TypeError('argv: expected an array of strings');
+    if (!Array.isArray(envp) || envp.some((a) => typeof a !== 'string')) throw new TypeError('envp: expected an array of strings');
+    const t = this.init.fork();
+    const r = execve(this, t, path, argv, envp);
+    if (r < 0) {
+      t.doExit(((-r) & 0xff) << 8);
+      const err = new Error(`execve ${path}: error ${-r}`) as Error & { errno: number };
+      err.errno = -r;
+      throw err;
+    }
+    return t;
+  }
+
+  /** Every live task but init, by pid. */
+  list(): Task[] {
+    return [...this.tasks.values()].filter((t) => t.pid !== 1);
+  }
+
+  /**
+   * What page->mapping would say of each frame user memory uses, by pfn:
+   * KIND_ANON (an anon_vma), KIND_FILE (a file's page cache), KIND_SHMEM (a
+   * shmem inode), 0 for anything else.
+   */
+  readonly pageKind: Uint8Array;
+  /** shmem inodes behind MAP_SHARED|MAP_ANONYMOUS mappings: ino -> the VMAs holding it */
+  readonly shmemRefs = new Map<number, number>();
+  /** get_next_ino() for shmem inodes */
+  private nextShmemIno = 51200;
+  /** NR_SHMEM */
+  nrShmem = 0;
+
+  /** shmem_zero_setup(): a new unlinked shmem inode ("/dev/zero (deleted)"), held once. */
+  shmemNew(): number {
+    const ino = this.nextShmemIno++;
+    this.shmemRefs.set(ino, 1);
+    return ino;
+  }
+
+  isShmem(ino: number): boolean {
+    return this.shmemRefs.has(ino);
+  }
+
+  /** Another VMA holds the shmem inode. */
+  shmemGet(ino: number): void {
+    const n = this.shmemRefs.get(ino);
+    if (n !== undefined) this.shmemRefs.set(ino, n + 1);
+  }
+
+  /** A VMA lets go of the inode; the last one frees its pages (the inode is unlinked). */
+  shmemPut(ino: number): void {
+    const n = this.shmemRefs.get(ino);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.shmemRefs.set(ino, n - 1);
+      return;
+    }
+    this.shmemRefs.delete(ino);
+    for (const [key, pfn] of this.pageCache) {
+      if (Math.floor(key / 2 ** 32) !== ino) continue;
+      this.pageCache.delete(key);
+      this.nrFilePages--;
+      this.nrShmem--;
+      this.putPage(pfn);
+    }
+  }
+
+  /** The page cache of the root file system's files: (inode, index) -> pfn. */
+  readonly pageCache = new Map<number, number>();
+  /** NR_FILE_PAGES */
+  nrFilePages = 0;
+
+  /**
+   * filemap_fault()'s lookup: the page-cache page of a file page, read in
+   * (instantly, from the inode's bytes) when missing; -1 when memory is out.
+   */
+  pageCacheGet(ino: number, index: number): number {
+    const key = ino * 2 ** 32 + index;
+    const have = this.pageCache.get(key);
+    if (have !== undefined) return have;
+    const shmem = this.shmemRefs.has(ino);
+    const inode = shmem ? undefined : this.fs.byIno(ino);
+    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE);
+    if (pfn < 0) return -1;
+    this.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
+    this.pageKind[pfn] = shmem ? KIND_SHMEM : KIND_FILE;
+    if (shmem) {
+      this.nrShmem++;
+      this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked);
+    }
+    if (inode !== undefined) {
+      const from = index * 4096;
+      if (from < inode.data.length) this.k.phys.u8.set(inode.data.subarray(from, Math.min(from + 4096, inode.data.length)), pfn * 4096);
+    }
+    this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.uptodate);
+    this.pageCache.set(key, pfn);
+    this.nrFilePages++;
+    return pfn;
+  }
+
+  /** vm.overcommit_memory (0 heuristic, 1 always, 2 never), vm.overcommit_ratio, vm.overcommit_kbytes */
+  overcommitMemory = 0;
+  overcommitRatio = 50;
+  overcommitKbytes = 0;
+
+  /** totalram_pages(): the zones' managed pages */
+  totalramPages(): number {
+    let n = 0;
+    for (let z = 0; z < MAX_NR_ZONES; z++) n += this.k.pageAlloc.zones.get(z, Z_MANAGED);
+    return n;
+  }
+
+  /** vm_commit_limit() in pages (no swap, no hugetlb yet): CommitLimit. */
+  commitLimit(): number {
+    if (this.overcommitKbytes !== 0) return Math.floor(this.overcommitKbytes / 4);
+    return Math.floor((this.totalramPages() * this.overcommitRatio) / 100);
+  }
+
+  /**
+   * vm_committed_as in pages (Committed_AS): what the VM_ACCOUNT mappings of
+   * every process charge, summed over their VMAs (the charges and uncharges
+   * the kernel makes keep it equal to that sum).
+   */
+  committedAs(): number {
+    let n = 0;
+    for (const t of this.tasks.values()) {
+      const mm = t.mm;
+      if (mm === null) continue;
+      for (const v of mm.vmas) if ((this.s.vmFlags(v) & VM.ACCOUNT) !== 0) n += (this.s.vmEnd(v) - this.s.vmStart(v)) / 4096;
+    }
+    return n;
+  }
+
+  /**
+   * __vm_enough_memory(): may `pages` more be committed? kmem's tasks are
+   * root (cap_sys_admin: no admin reserve). On refusal the kernel's warning.
+   */
+  enoughMemory(t: Task, pages: number): boolean {
+    if (this.overcommitMemory === 1) return true;
+    let ok: boolean;
+    if (this.overcommitMemory === 0) {
+      ok = pages <= this.totalramPages();
+    } else {
+      let allowed = this.commitLimit();
+      // user_reserve_kbytes: min(3% of free memory, 128 MiB) at boot; taken as 1/32 of total RAM, capped.
+      const reserve = Math.min(Math.floor(this.totalramPages() / 32), 32768);
+      if (t.mm !== null) allowed -= Math.min(Math.floor(t.mm.totalVm / 32), reserve);
+      ok = this.committedAs() + pages < allowed;
+    }
+    if (!ok) this.k.log([`__vm_enough_memory: pid: ${t.pid}, comm: ${t.comm}, bytes: ${pages * 4096} not enough memory for the allocation`]);
+    return ok;
+  }
+
+  /** kmem_cache_alloc(GFP_KERNEL) that must succeed (the structures of a process). */
+  alloc(cache: KmemCache): number {
+    const a = this.k.kmemCacheAlloc(cache, GFP_KERNEL);
+    if (a === 0) throw new Error('kmem: out of memory for a process structure');
+    return a;
+  }
+
+  /** A new anonymous page for user memory, zeroed or not; -1 when memory is out. */
+  allocUserPage(zero: boolean): number {
+    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE);
+    if (pfn < 0) return -1;
+    // clear_user_highpage(): zeroed here, as 1024 words (faster than a byte fill of the page on a large buffer).
+    if (zero) this.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
+    this.pageKind[pfn] = KIND_ANON;
+    this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked) | (1 << PG.uptodate);
+    return pfn;
+  }
+
+  /** put_page(): drop a reference; the last one frees the frame. */
+  putPage(pfn: number): void {
+    const rc = this.k.pages.refcount;
+    if (rc[pfn]! <= 1) {
+      this.pageKind[pfn] = 0;
+      this.k.pageAlloc.freePagesPfn(pfn, 0);
+    }
+    else rc[pfn] = rc[pfn]! - 1;
+  }
+
+  /** vm_stat_account(): total_vm and the exec/stack/data split. */
+  statAccount(mm: Mm, flags: number, npages: number): void {
+    mm.totalVm += npages;
+    if ((flags & (VM.EXEC | VM.WRITE | VM.GROWSDOWN)) === VM.EXEC) mm.execVm += npages;
+    else if ((flags & VM.GROWSDOWN) === VM.GROWSDOWN) mm.stackVm += npages;
+    else if ((flags & (VM.WRITE | VM.SHARED | VM.GROWSDOWN)) === VM.WRITE) mm.dataVm += npages;
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The VMA tree and VMA surgery (mm/vma.c, mm/rmap.c's anon_vma chains,
+ * lib/maple_tree.c's node count).
+ *
+ * mm->vmas holds the vm_area_struct addresses in address order: what the
+ * maple tree mm_mt orders. The tree's nodes are not built; instead the
+ * number of maple_node objects the mm holds follows mapleNodesFor(), an
+ * estimate of the nodes a maple tree of that many ranges occupies (leaves of
+ * 16 slots holding the VMAs and the gaps between them, about 3/4 full as
+ * splits leave them; internal nodes of 10 slots above them). It is an
+ * approximation: the kernel's count also depends on the order of inserts.
+ */
+
+import { ANON_VMA, AVC, type Mm, VMA } from './mm_types.js';
+import { VM } from './mman.js';
+import type { Vm } from './vm.js';
+
+/** find_vma(): the first VMA ending above addr (index into mm.vmas), or -1. */
+export function findVmaIndex(vm: Vm, mm: Mm, addr: number): number {
+  const v = mm.vmas;
+  let lo = 0;
+  let hi = v.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (vm.s.vmEnd(v[mid]!) <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < v.length ? lo : -1;
+}
+
+/** find_vma_intersection(): does any VMA overlap [start, end)? */
+export function findVmaIntersection(vm: Vm, mm: Mm, start: number, end: number): number {
+  const i = findVmaIndex(vm, mm, start);
+  if (i < 0) return -1;
+  return vm.s.vmStart(mm.vmas[i]!) < end ? i : -1;
+}
+
+/** The estimated maple_node count for a tree of these VMAs. */
+export function mapleNodesFor(vm: Vm, mm: Mm): number {
+  const v = mm.vmas;
+  if (v.length === 0) return 0;
+  // Ranges: each VMA, each gap between VMAs, the gap below the first and above the last.
+  let ranges = v.length + 1;
+  if (vm.s.vmStart(v[0]!) > 0) ranges++;
+  for (let i = 1; i < v.length; i++) if (vm.s.vmStart(v[i]!) !== vm.s.vmEnd(v[i - 1]!)) ranges++;
+  if (ranges <= 16) return 1;
+  let nodes = Math.ceil(ranges / 12);
+  let level = nodes;
+  while (level > 1) {
+    level = Math.ceil(level / 10);
+    nodes += level;
+  }
+  return nodes;
+}
+
+/** Allocate or free maple_node objects so the mm holds what its tree needs (mas_preallocate / mt_free_bulk). */
+export function syncMapleNodes(vm: Vm, mm: Mm): void {
+  const want = mapleNodesFor(vm, mm);
+  const have = mm.mapleNodes;
+  while (have.length < want) have.push(vm.alloc(vm.caches.mapleNode));
+  while (have.length > want) vm.k.kmemCacheFree(vm.caches.mapleNode, have.pop()!);
+}
+
+/** vm_area_alloc(): a zeroed vm_area_struct for mm. */
+export function vmAreaAlloc(vm: Vm, mm: Mm, start: number, end: number, flags: number, pgoff: number): number {
+  const v = vm.alloc(vm.caches.vma);
+  vm.k.phys.u8.fill(0, v, v + VMA.SIZE);
+  const s = vm.s;
+  s.set64(v, VMA.START, start);
+  s.set64(v, VMA.END, end);
+  s.set64(v, VMA.MM, mm.addr);
+  s.setVmFlags(v, flags);
+  s.set64(v, VMA.PGOFF, pgoff);
+  setPageProt(vm, v);
+  return v;
+}
+
+/** vm_get_page_prot(): the x86 protection_map entry for the VMA's flags, into vm_page_prot. */
+export function setPageProt(vm: Vm, v: number): void {
+  const f = vm.s.vmFlags(v);
+  let lo: number;
+  if ((f & (VM.READ | VM.WRITE | VM.EXEC)) === 0) lo = 0x100 | 0x20; // PAGE_NONE: PROTNONE | ACCESSED
+  else if ((f & VM.SHARED) !== 0 && (f & VM.WRITE) !== 0) lo = 0x27; // PAGE_SHARED(_EXEC)
+  else lo = 0x25; // PAGE_READONLY / PAGE_COPY (and their _EXEC forms)
+  const nx = (f & VM.EXEC) === 0 && lo !== 0x120 ? 0x80000000 : 0;
+  vm.s.u32[(v + VMA.PAGE_PROT) >>> 2] = lo;
+  vm.s.u32[((v + VMA.PAGE_PROT) >>> 2) + 1] = nx;
+}
+
+/** vm_area_dup(): a copy of v (its anon_vma chain is the caller's business). */
+export function vmAreaDup(vm: Vm, v: number): number {
+  const n = vm.alloc(vm.caches.vma);
+  vm.k.phys.u8.copyWithin(n, v, v + VMA.SIZE);
+  vm.s.set64(n, VMA.CHAIN, 0);
+  const ino = vm.s.vmFile(n);
+  if (ino !== 0) vm.shmemGet(ino);
+  return n;
+}
+
+/** vm_area_free() of a VMA already out of the tree: its chain goes too (unlink_anon_vmas). */
+export function vmAreaFree(vm: Vm, v: number): void {
+  unlinkAnonVmas(vm, v);
+  const ino = vm.s.vmFile(v);
+  if (ino !== 0) vm.shmemPut(ino);
+  vm.k.kmemCacheFree(vm.caches.vma, v);
+}
+
+// ───────────────────────── anon_vma chains (mm/rmap.c) ─────────────────────────
+
+function avcAlloc(vm: Vm, v: number, av: number): number {
+  const c = vm.alloc(vm.caches.avc);
+  const s = vm.s;
+  s.set64(c, AVC.VMA, v);
+  s.set64(c, AVC.ANON_VMA, av);
+  // Append to the VMA's same_vma list (keep it in the order the kernel adds entries).
+  let last = 0;
+  for (let e = s.get64(v, VMA.CHAIN); e !== 0; e = s.get64(e, AVC.NEXT)) last = e;
+  s.set64(c, AVC.NEXT, 0);
+  if (last === 0) s.set64(v, VMA.CHAIN, c);
+  else s.set64(last, AVC.NEXT, c);
+  s.set32(av, ANON_VMA.REFCOUNT, s.get32(av, ANON_VMA.REFCOUNT) + 1);
+  return c;
+}
+
+function anonVmaAlloc(vm: Vm, root: number): number {
+  const av = vm.alloc(vm.caches.anonVma);
+  vm.k.phys.u8.fill(0, av, av + ANON_VMA.SIZE);
+  vm.s.set64(av, ANON_VMA.ROOT, root === 0 ? av : root);
+  return av;
+}
+
+/** anon_vma_prepare(): give the VMA an anon_vma before its first anonymous page; false on out of memory. */
+export function anonVmaPrepare(vm: Vm, v: number): boolean {
+  if (vm.s.anonVma(v) !== 0) return true;
+  const av = anonVmaAlloc(vm, 0);
+  avcAlloc(vm, v, av);
+  vm.s.set64(v, VMA.ANON_VMA, av);
+  return true;
+}
+
+/** anon_vma_clone(): dst gets a chain entry for every anon_vma in src's chain. */
+export function anonVmaClone(vm: Vm, dst: number, src: number): void {
+  const s = vm.s;
+  for (let e = s.get64(src, VMA.CHAIN); e !== 0; e = s.get64(e, AVC.NEXT)) avcAlloc(vm, dst, s.get64(e, AVC.ANON_VMA));
+}
+
+/**
+ * anon_vma_fork(): the child VMA shares the parent's anon_vmas and gets one
+ * of its own, whose root is the parent's root. (The kernel may instead reuse
+ * an idle anon_vma of the chain; kmem always makes a new one.)
+ */
+export function anonVmaFork(vm: Vm, child: number, parent: number): void {
+  const s = vm.s;
+  s.set64(child, VMA.ANON_VMA, 0);
+  const pav = s.anonVma(parent);
+  if (pav === 0) return;
+  anonVmaClone(vm, child, parent);
+  const av = anonVmaAlloc(vm, s.get64(pav, ANON_VMA.ROOT));
+  s.set32(pav, ANON_VMA.NUM_CHILDREN, s.get32(pav, ANON_VMA.NUM_CHILDREN) + 1);
+  avcAlloc(vm, child, av);
+  s.set64(child, VMA.ANON_VMA, av);
+}
+
+/** unlink_anon_vmas(): free the VMA's chain, and each anon_vma nothing else points at. */
+export function unlinkAnonVmas(vm: Vm, v: number): void {
+  const s = vm.s;
+  let e = s.get64(v, VMA.CHAIN);
+  while (e !== 0) {
+    const next = s.get64(e, AVC.NEXT);
+    const av = s.get64(e, AVC.ANON_VMA);
+    const rc = s.get32(av, ANON_VMA.REFCOUNT) - 1;
+    s.set32(av, ANON_VMA.REFCOUNT, rc);
+    if (rc === 0) vm.k.kmemCacheFree(vm.caches.anonVma, av);
+    vm.k.kmemCacheFree(vm.caches.avc, e);
+    e = next;
+  }
+  s.set64(v, VMA.CHAIN, 0);
+  s.set64(v, VMA.ANON_VMA, 0);
+}
+
+function chainLength(vm: Vm, v: number): number {
+  let n = 0;
+  for (let e = vm.s.get64(v, VMA.CHAIN); e !== 0; e = vm.s.get64(e, AVC.NEXT)) n++;
+  return n;
+}
+
+// ───────────────────────── merging (mm/vma.c) ─────────────────────────
+
+const VM_SPECIAL = VM.IO | VM.DONTEXPAND | VM.PFNMAP | VM.MIXEDMAP;
+
+/**
+ * Can `a` (below) and `b` (right above it, a.end === b.start) become one
+ * VMA? is_mergeable_vma() + is_mergeable_anon_vma() + the pgoff check of
+ * can_vma_merge_after().
+ */
+export function canMerge(vm: Vm, a: number, b: number): boolean {
+  const s = vm.s;
+  if (s.vmEnd(a) !== s.vmStart(b)) return false;
+  const fa = s.vmFlags(a);
+  const fb = s.vmFlags(b);
+  if (((fa ^ fb) & ~VM.IGNORE_MERGE) !== 0) return false;
+  if ((fa & VM_SPECIAL) !== 0) return false;
+  if (s.vmFile(a) !== s.vmFile(b) || s.vmOps(a) !== s.vmOps(b)) return false;
+  if (s.vmPgoff(a) + (s.vmEnd(a) - s.vmStart(a)) / 4096 !== s.vmPgoff(b)) return false;
+  const ava = s.anonVma(a);
+  const avb = s.anonVma(b);
+  if (ava === avb) return true;
+  if (ava === 0) return chainLength(vm, b) === 1;
+  if (avb === 0) return chainLength(vm, a) === 1;
+  return false;
+}
+
+/**
+ * Merge mm.vmas[i] with mm.vmas[i + 1]: the lower one grows over the upper,
+ * which is freed (its anon_vma moves to the survivor if only it had one).
+ */
+export function mergeWithNext(vm: Vm, mm: Mm, i: number): void {
+  const s = vm.s;
+  const a = mm.vmas[i]!;
+  const b = mm.vmas[i + 1]!;
+  if (s.anonVma(a) === 0 && s.anonVma(b) !== 0) {
+    anonVmaClone(vm, a, b);
+    s.set64(a, VMA.ANON_VMA, s.anonVma(b));
+  }
+  s.set64(a, VMA.END, s.vmEnd(b));
+  // VM_SOFTDIRTY is sticky on the merged VMA.
+  s.setVmFlags(a, s.vmFlags(a) | (s.vmFlags(b) & VM.SOFTDIRTY));
+  mm.vmas.splice(i + 1, 1);
+  vmAreaFree(vm, b);
+}
+
+/** Try merging vmas[i] with its neighbours; returns the index the merged VMA ends at. */
+export function mergeAround(vm: Vm, mm: Mm, i: number): number {
+  if (i + 1 < mm.vmas.length && canMerge(vm, mm.vmas[i]!, mm.vmas[i + 1]!)) mergeWithNext(vm, mm, i);
+  if (i > 0 && canMerge(vm, mm.vmas[i - 1]!, mm.vmas[i]!)) {
+    mergeWithNext(vm, mm, i - 1);
+    return i - 1;
+  }
+  return i;
+}
+
+/**
+ * __split_vma(): cut vmas[i] at addr; the new VMA (the part above addr) is
+ * inserted after it. Both share the anon_vmas (anon_vma_clone).
+ */
+export function splitVma(vm: Vm, mm: Mm, i: number, addr: number): void {
+  const s = vm.s;
+  const v = mm.vmas[i]!;
+  const n = vmAreaDup(vm, v);
+  anonVmaClone(vm, n, v);
+  s.set64(n, VMA.START, addr);
+  s.set64(n, VMA.PGOFF, s.vmPgoff(v) + (addr - s.vmStart(v)) / 4096);
+  s.set64(v, VMA.END, addr);
+  mm.vmas.splice(i + 1, 0, n);
+}
+
+/** vma_link(): insert a new VMA in address order. Returns its index. */
+export function insertVma(vm: Vm, mm: Mm, v: number): number {
+  const start = vm.s.vmStart(v);
+  let i = findVmaIndex(vm, mm, start);
+  if (i < 0) i = mm.vmas.length;
+  mm.vmas.splice(i, 0, v);
+  return i;
+}
