@@ -28,7 +28,7 @@ import type { SlabWords } from '../page_alloc/debug.js';
 import { __GFP_DIRECT_RECLAIM, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { Z_MANAGED } from '../page_alloc/mmzone.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
-import { C_FIELDS, C_FLAGS, C_OBJECT_SIZE, C_RED_LEFT_PAD, C_SIZE } from '../slub/slab.js';
+import { CF } from '../slub/slab.js';
 import { SLAB_KMALLOC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import type { Slub } from '../slub/slub.js';
 import {
@@ -201,19 +201,19 @@ export class Kasan {
   /** nearest_obj(): the object whose slot holds addr (the last one past the end). */
   nearestObj(s: number, head: number, addr: number): number {
     const cf = this.host.slub.cf;
-    const size = cf[s * C_FIELDS + C_SIZE]!;
+    const size = cf[s * CF.FIELDS + CF.SIZE]!;
     const slabAddr = head * PAGE_SIZE;
     let obj = addr - ((addr - slabAddr) % size);
     const last = slabAddr + (this.host.pages.slabObjects[head]! - 1) * size;
     if (obj > last) obj = last;
-    return obj + cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
+    return obj + cf[s * CF.FIELDS + CF.RED_LEFT_PAD]!;
   }
 
   /** The metadata record of the object at obj in the slab at head, or -1. */
   private record(s: number, head: number, obj: number): number {
     const cf = this.host.slub.cf;
-    const off = obj - head * PAGE_SIZE - cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
-    return this.meta.record(head, Math.floor(off / cf[s * C_FIELDS + C_SIZE]!));
+    const off = obj - head * PAGE_SIZE - cf[s * CF.FIELDS + CF.RED_LEFT_PAD]!;
+    return this.meta.record(head, Math.floor(off / cf[s * CF.FIELDS + CF.SIZE]!));
   }
 
   /** kasan_save_track(): who, where and when, now. */
@@ -235,7 +235,7 @@ export class Kasan {
    */
   private slabAlloc(s: number, obj: number, size: number, gfp: number): void {
     const cf = this.host.slub.cf;
-    const objectSize = cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    const objectSize = cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     if (this.ctorPending > 0) {
       // kasan_unpoison_new_object(): the constructor may write the object.
       this.shadow.unpoison(obj, objectSize);
@@ -244,7 +244,7 @@ export class Kasan {
     if (gfp & __GFP_DIRECT_RECLAIM) {
       const q = this.quarantine;
       if (q.size > q.maxSize) q.reduce();
-      if (cf[s * C_FIELDS + C_FLAGS]! & SLAB_KMALLOC && q.size > q.maxSize) q.reduce();
+      if (cf[s * CF.FIELDS + CF.FLAGS]! & SLAB_KMALLOC && q.size > q.maxSize) q.reduce();
     }
     this.unpoisonObject(s, obj, size, objectSize);
   }
@@ -278,7 +278,7 @@ export class Kasan {
 
   /** poison_slab_object(): KASAN_SLAB_FREE, and the free track with its 0xFA marker. */
   private poisonSlabObject(s: number, obj: number): void {
-    const objectSize = this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    const objectSize = this.host.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     this.shadow.poison(obj, roundUp(objectSize, KASAN_GRANULE_SIZE), KASAN_SLAB_FREE);
     if (!this.stackCollection || this.host.slub.caches[s]!.kasanFreeMetaOffset < 0) return;
     const r = this.record(s, this.slabHead(obj), obj);
@@ -297,11 +297,11 @@ export class Kasan {
   private slabFree(s: number, obj: number): boolean {
     if (this.checkSlabAllocation(s, obj)) return true;
     // SLAB_TYPESAFE_BY_RCU objects stay accessible after free (no CONFIG_SLUB_RCU_DEBUG).
-    if (this.host.slub.cf[s * C_FIELDS + C_FLAGS]! & SLAB_TYPESAFE_BY_RCU) return false;
+    if (this.host.slub.cf[s * CF.FIELDS + CF.FLAGS]! & SLAB_TYPESAFE_BY_RCU) return false;
     this.poisonSlabObject(s, obj);
     // kasan_quarantine_put(): no free meta, no quarantine.
     if (this.host.slub.caches[s]!.kasanFreeMetaOffset < 0) return false;
-    this.quarantine.push(s, obj, this.host.slub.cf[s * C_FIELDS + C_SIZE]!, this.host.currentCpu);
+    this.quarantine.push(s, obj, this.host.slub.cf[s * CF.FIELDS + CF.SIZE]!, this.host.currentCpu);
     return true;
   }
 
@@ -366,7 +366,7 @@ export class Kasan {
     const p = this.host.pages;
     if (p.pageType[head] === PGTY_slab) {
       const s = p.slabCache[head]!;
-      this.unpoisonObject(s, addr, size, this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+      this.unpoisonObject(s, addr, size, this.host.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
     } else {
       this.kmallocLarge(addr, size, false);
     }
@@ -402,7 +402,7 @@ export class Kasan {
       return;
     }
     const s = p.slabCache[head]!;
-    this.unpoisonObject(s, ptr, size, this.host.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+    this.unpoisonObject(s, ptr, size, this.host.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
   }
 
   /** kasan_mempool_poison_pages(): a page element goes back into its pool. */

@@ -30,7 +30,7 @@ import { captureStack, freeingFunction } from '../lib/stacktrace.js';
 import { formatPx } from '../lib/vsprintf.js';
 import { PGTY_slab } from '../memory/page.js';
 import { dumpPage, type SlabWords } from '../page_alloc/debug.js';
-import { C_FIELDS, C_OBJECT_SIZE } from '../slub/slab.js';
+import { CF } from '../slub/slab.js';
 import type { KasanGlobal, KasanHost } from './common.js';
 import {
   KASAN_ALLOCA_LEFT,
@@ -236,7 +236,7 @@ function describeObject(src: ReportSource, rep: KasanReport, head: number, lines
   const slub = src.host.slub;
   const s = src.host.pages.slabCache[head]!;
   const info = slub.caches[s]!;
-  const objectSize = slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+  const objectSize = slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
   const object = src.nearestObj(s, head, rep.addr);
   const allocSize = src.shadow.allocSize(object, objectSize) || objectSize;
   const r = src.record(s, head, object);

@@ -18,7 +18,7 @@
  * these two files for its -r report.
  */
 
-import { C_FIELDS, C_FLAGS } from '../slub/slab.js';
+import { CF } from '../slub/slab.js';
 import type { SlabCommon } from '../slub/slab_common.js';
 import { SLAB_STORE_USER } from '../slub/slab_flags.js';
 import type { Slub } from '../slub/slub.js';
@@ -66,6 +66,6 @@ export function slabDebugfsRead(slab: SlabCommon | undefined, path: string): str
   const s = slab.findByName(m[1]!);
   // The directory is named after the cache itself (a cache with U never merges, so no alias leads here).
   if (s < 0 || slub.caches[s]?.name !== m[1]) return undefined;
-  if (!(slub.cf[s * C_FIELDS + C_FLAGS]! & SLAB_STORE_USER)) return undefined;
+  if (!(slub.cf[s * CF.FIELDS + CF.FLAGS]! & SLAB_STORE_USER)) return undefined;
   return slabTraces(slub, s, m[2] === 'alloc_traces');
 }

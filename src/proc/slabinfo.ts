@@ -2,7 +2,7 @@
  * /proc/slabinfo (mm/slab_common.c slab_show/cache_show, mm/slub.c
  * get_slabinfo) and /sys/kernel/slab/<cache>/<attr> (mm/slub.c sysfs).
  */
-import { C_ALIGN, C_CPU_PARTIAL, C_FIELDS, C_FLAGS, C_MIN_PARTIAL, C_NR_PARTIAL, C_NR_SLABS, C_OBJECT_SIZE, C_OBJECTS, C_ORDER, C_REFCOUNT, C_SIZE, C_TOTAL_OBJECTS, C_USERSIZE, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
+import { CF, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
 import type { SlabCommon } from '../slub/slab_common.js';
 import {
   SLAB_CACHE_DMA,
@@ -35,17 +35,17 @@ export function slabinfoRows(sc: SlabCommon): SlabinfoRow[] {
   const rows: SlabinfoRow[] = [];
   for (let k = sc.slabCaches.length - 1; k >= 0; k--) {
     const id = sc.slabCaches[k]!;
-    const r = id * C_FIELDS;
-    const numObjs = cf[r + C_TOTAL_OBJECTS]!;
+    const r = id * CF.FIELDS;
+    const numObjs = cf[r + CF.TOTAL_OBJECTS]!;
     rows.push({
       name: sc.slub.caches[id]!.name,
       activeObjs: numObjs - sc.slub.countPartialFree(id),
       numObjs,
-      objsize: cf[r + C_SIZE]!,
-      objperslab: cf[r + C_OBJECTS]!,
-      pagesperslab: 1 << cf[r + C_ORDER]!,
-      activeSlabs: cf[r + C_NR_SLABS]!,
-      numSlabs: cf[r + C_NR_SLABS]!,
+      objsize: cf[r + CF.SIZE]!,
+      objperslab: cf[r + CF.OBJECTS]!,
+      pagesperslab: 1 << cf[r + CF.ORDER]!,
+      activeSlabs: cf[r + CF.NR_SLABS]!,
+      numSlabs: cf[r + CF.NR_SLABS]!,
     });
   }
   return rows;
@@ -72,28 +72,28 @@ function nodeCount(x: number): string {
 /** The text of /sys/kernel/slab/<cache>/<attr>, or undefined if there is no such attribute. */
 export function slabAttr(sc: SlabCommon, id: number, attr: string): string | undefined {
   const cf = sc.cf;
-  const r = id * C_FIELDS;
+  const r = id * CF.FIELDS;
   const slub = sc.slub;
-  const flags = cf[r + C_FLAGS]!;
+  const flags = cf[r + CF.FLAGS]!;
   const bit = (f: number) => `${flags & f ? 1 : 0}\n`;
   const cpus = slub.st.cpus;
   switch (attr) {
     case 'object_size':
-      return `${cf[r + C_OBJECT_SIZE]}\n`;
+      return `${cf[r + CF.OBJECT_SIZE]}\n`;
     case 'slab_size':
-      return `${cf[r + C_SIZE]}\n`;
+      return `${cf[r + CF.SIZE]}\n`;
     case 'align':
-      return `${cf[r + C_ALIGN]}\n`;
+      return `${cf[r + CF.ALIGN]}\n`;
     case 'order':
-      return `${cf[r + C_ORDER]}\n`;
+      return `${cf[r + CF.ORDER]}\n`;
     case 'objs_per_slab':
-      return `${cf[r + C_OBJECTS]}\n`;
+      return `${cf[r + CF.OBJECTS]}\n`;
     case 'min_partial':
-      return `${cf[r + C_MIN_PARTIAL]}\n`;
+      return `${cf[r + CF.MIN_PARTIAL]}\n`;
     case 'cpu_partial':
-      return `${cf[r + C_CPU_PARTIAL]}\n`;
+      return `${cf[r + CF.CPU_PARTIAL]}\n`;
     case 'aliases': {
-      const refcount = cf[r + C_REFCOUNT]!;
+      const refcount = cf[r + CF.REFCOUNT]!;
       return `${refcount < 0 ? 0 : refcount - 1}\n`;
     }
     case 'ctor': {
@@ -127,17 +127,17 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
       // sheaf capacity in its kmem_cache_args; kmem's 6.18 caches have none.
       return '0\n';
     case 'usersize':
-      return `${cf[r + C_USERSIZE]}\n`;
+      return `${cf[r + CF.USERSIZE]}\n`;
     case 'remote_node_defrag_ratio':
       return '100\n';
     case 'slabs':
-      return nodeCount(cf[r + C_NR_SLABS]!);
+      return nodeCount(cf[r + CF.NR_SLABS]!);
     case 'partial':
-      return nodeCount(cf[r + C_NR_PARTIAL]!);
+      return nodeCount(cf[r + CF.NR_PARTIAL]!);
     case 'total_objects':
-      return nodeCount(cf[r + C_TOTAL_OBJECTS]!);
+      return nodeCount(cf[r + CF.TOTAL_OBJECTS]!);
     case 'objects':
-      return nodeCount(cf[r + C_TOTAL_OBJECTS]! - slub.countPartialFree(id));
+      return nodeCount(cf[r + CF.TOTAL_OBJECTS]! - slub.countPartialFree(id));
     case 'objects_partial':
       return nodeCount(slub.countPartialInuse(id));
     case 'cpu_slabs': {
@@ -156,9 +156,9 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
       for (let cpu = 0; cpu < cpus; cpu++) {
         const c = slub.cpuPartialCount(id, cpu);
         slabs += c;
-        if (slub.st.cpuPartial[cpu * MAX_CACHES + id]! >= 0) per += ` C${cpu}=${Math.floor((c * cf[r + C_OBJECTS]!) / 2)}(${c})`;
+        if (slub.st.cpuPartial[cpu * MAX_CACHES + id]! >= 0) per += ` C${cpu}=${Math.floor((c * cf[r + CF.OBJECTS]!) / 2)}(${c})`;
       }
-      return `${Math.floor((slabs * cf[r + C_OBJECTS]!) / 2)}(${slabs})${per}\n`;
+      return `${Math.floor((slabs * cf[r + CF.OBJECTS]!) / 2)}(${slabs})${per}\n`;
     }
   }
   const item = (statNames as readonly string[]).indexOf(attr);

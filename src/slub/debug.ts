@@ -67,29 +67,7 @@ import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
 import { PGTY_slab, pageflagNames } from '../memory/page.js';
 import { pageFlagsWord } from '../page_alloc/debug.js';
 import { __GFP_NOWARN } from '../page_alloc/gfp.js';
-import {
-  bswap32,
-  C_DEBUG,
-  C_FIELDS,
-  C_FLAGS,
-  C_FULL_HEAD,
-  C_INUSE,
-  C_MIN_PARTIAL,
-  C_NR_PARTIAL,
-  C_NR_SLABS,
-  C_OBJECT_SIZE,
-  C_OFFSET,
-  C_PARTIAL_HEAD,
-  C_RED_LEFT_PAD,
-  C_SIZE,
-  C_XOR_HI,
-  DIRECT_MAP_HI,
-  FREE_ADD_PARTIAL,
-  FREE_REMOVE_PARTIAL,
-  FREE_SLAB,
-  listAdd,
-  listDel,
-} from './slab.js';
+import { bswap32, CF, DIRECT_MAP_HI, FREE_ADD_PARTIAL, FREE_REMOVE_PARTIAL, FREE_SLAB, listAdd, listDel } from './slab.js';
 import {
   __OBJECT_POISON,
   SLAB_CONSISTENCY_CHECKS,
@@ -227,7 +205,7 @@ export class SlubDebug {
   // ───────────────────────── cache and slab fields ─────────────────────────
 
   private flags(s: number): number {
-    return this.slub.cf[s * C_FIELDS + C_FLAGS]!;
+    return this.slub.cf[s * CF.FIELDS + CF.FLAGS]!;
   }
 
   private name(s: number): string {
@@ -236,14 +214,14 @@ export class SlubDebug {
 
   /** kmem_cache_debug(). */
   isDebug(s: number): boolean {
-    return this.slub.cf[s * C_FIELDS + C_DEBUG]! !== 0;
+    return this.slub.cf[s * CF.FIELDS + CF.DEBUG]! !== 0;
   }
 
   /** get_info_end(): inuse, plus the free pointer when it lives outside the object. */
   private infoEnd(s: number): number {
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    return cf[r + C_OFFSET]! >= cf[r + C_INUSE]! ? cf[r + C_INUSE]! + 8 : cf[r + C_INUSE]!;
+    const r = s * CF.FIELDS;
+    return cf[r + CF.OFFSET]! >= cf[r + CF.INUSE]! ? cf[r + CF.INUSE]! + 8 : cf[r + CF.INUSE]!;
   }
 
   /** slub_debug_orig_size(): kmalloc caches with SLAB_STORE_USER save the request size. */
@@ -255,8 +233,8 @@ export class SlubDebug {
   /** size_from_object(): the slot size counted from the object. */
   private sizeFromObject(s: number): number {
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    return this.flags(s) & SLAB_RED_ZONE ? cf[r + C_SIZE]! - cf[r + C_RED_LEFT_PAD]! : cf[r + C_SIZE]!;
+    const r = s * CF.FIELDS;
+    return this.flags(s) & SLAB_RED_ZONE ? cf[r + CF.SIZE]! - cf[r + CF.RED_LEFT_PAD]! : cf[r + CF.SIZE]!;
   }
 
   /** kasan_metadata_size(s, in_object). */
@@ -294,9 +272,9 @@ export class SlubDebug {
   /** The decoded high word of the free pointer in obj (freelist walks call this per object: no array). */
   private fpHi(s: number, obj: number): number {
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    const at = (obj + cf[r + C_OFFSET]!) >>> 2;
-    const xorHi = cf[r + C_XOR_HI]!;
+    const r = s * CF.FIELDS;
+    const at = (obj + cf[r + CF.OFFSET]!) >>> 2;
+    const xorHi = cf[r + CF.XOR_HI]!;
     return (this.slub.u32[at + 1]! ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
   }
 
@@ -310,10 +288,10 @@ export class SlubDebug {
     if (p === 0) return true;
     if (p < 0) return false;
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    const size = cf[r + C_SIZE]!;
+    const r = s * CF.FIELDS;
+    const size = cf[r + CF.SIZE]!;
     const base = pfn * 4096;
-    const q = p - (this.flags(s) & SLAB_RED_ZONE ? cf[r + C_RED_LEFT_PAD]! : 0);
+    const q = p - (this.flags(s) & SLAB_RED_ZONE ? cf[r + CF.RED_LEFT_PAD]! : 0);
     if (q < base || q >= base + this.slabObjects(pfn) * size) return false;
     // (q - base) % size === 0, by the scaled reciprocal instead of a division.
     const off = q - base;
@@ -322,8 +300,8 @@ export class SlubDebug {
 
   private objIndex(s: number, pfn: number, p: number): number {
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    return Math.floor((p - pfn * 4096 - cf[r + C_RED_LEFT_PAD]!) / cf[r + C_SIZE]!);
+    const r = s * CF.FIELDS;
+    return Math.floor((p - pfn * 4096 - cf[r + CF.RED_LEFT_PAD]!) / cf[r + CF.SIZE]!);
   }
 
   /** __fill_map(): the indices of the objects on slab->freelist. */
@@ -342,7 +320,7 @@ export class SlubDebug {
 
   /** get_orig_size(): the saved kmalloc request size, or object_size. */
   getOrigSize(s: number, obj: number): number {
-    if (!this.hasOrigSize(s)) return this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    if (!this.hasOrigSize(s)) return this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     return this.slub.u32[(obj + this.infoEnd(s) + 2 * TRACK_SIZE) >>> 2]!;
   }
 
@@ -355,25 +333,25 @@ export class SlubDebug {
 
   /** __ksize()'s skip_orig_size_check(): the caller may now use the whole object. */
   skipOrigSizeCheck(s: number, obj: number): void {
-    if (this.hasOrigSize(s)) this.setOrigSize(s, obj, this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!);
+    if (this.hasOrigSize(s)) this.setOrigSize(s, obj, this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
   }
 
   /** init_object(): red zones to `val`, the object poisoned up to its requested size. */
   private initObject(s: number, obj: number, val: number): void {
     const u8 = this.slub.u8;
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     const flags = this.flags(s);
-    let poisonSize = cf[r + C_OBJECT_SIZE]!;
+    let poisonSize = cf[r + CF.OBJECT_SIZE]!;
     if (flags & SLAB_RED_ZONE) {
-      u8.fill(val, obj - cf[r + C_RED_LEFT_PAD]!, obj);
+      u8.fill(val, obj - cf[r + CF.RED_LEFT_PAD]!, obj);
       if (val === SLUB_RED_ACTIVE && this.hasOrigSize(s)) poisonSize = this.getOrigSize(s, obj);
     }
     if (flags & __OBJECT_POISON) {
       u8.fill(POISON_FREE, obj, obj + poisonSize - 1);
       u8[obj + poisonSize - 1] = POISON_END;
     }
-    if (flags & SLAB_RED_ZONE) u8.fill(val, obj + poisonSize, obj + cf[r + C_INUSE]!);
+    if (flags & SLAB_RED_ZONE) u8.fill(val, obj + poisonSize, obj + cf[r + CF.INUSE]!);
   }
 
   /** init_tracking(): both tracks zeroed. */
@@ -394,9 +372,9 @@ export class SlubDebug {
     if (flags & SLAB_POISON) this.slub.u8.fill(POISON_INUSE, base, base + this.slabBytes(pfn));
     if (!(flags & (SLAB_STORE_USER | SLAB_RED_ZONE | __OBJECT_POISON))) return;
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    const first = base + cf[r + C_RED_LEFT_PAD]!;
-    const size = cf[r + C_SIZE]!;
+    const r = s * CF.FIELDS;
+    const first = base + cf[r + CF.RED_LEFT_PAD]!;
+    const size = cf[r + CF.SIZE]!;
     for (let i = 0; i < this.slabObjects(pfn); i++) {
       this.initObject(s, first + i * size, SLUB_RED_INACTIVE);
       this.initTracking(s, first + i * size);
@@ -431,8 +409,8 @@ export class SlubDebug {
     const s = pages.slabCache[head]!;
     if (!(this.flags(s) & SLAB_STORE_USER)) return false;
     const cf = this.slub.cf;
-    const size = cf[s * C_FIELDS + C_SIZE]!;
-    const off = at * 4 - head * 4096 - cf[s * C_FIELDS + C_RED_LEFT_PAD]!;
+    const size = cf[s * CF.FIELDS + CF.SIZE]!;
+    const off = at * 4 - head * 4096 - cf[s * CF.FIELDS + CF.RED_LEFT_PAD]!;
     const idx = Math.floor(off / size);
     const inSlot = off - idx * size - this.infoEnd(s);
     return idx >= 0 && idx < this.slabObjects(head) && (inSlot === TRACK_ALLOC * TRACK_SIZE || inSlot === TRACK_FREE * TRACK_SIZE);
@@ -506,10 +484,10 @@ export class SlubDebug {
     if (!(this.flags(s) & SLAB_STORE_USER)) return [];
     const slub = this.slub;
     const cf = slub.cf;
-    const r = s * C_FIELDS;
-    const first = cf[r + C_RED_LEFT_PAD]!;
-    const size = cf[r + C_SIZE]!;
-    const objectSize = cf[r + C_OBJECT_SIZE]!;
+    const r = s * CF.FIELDS;
+    const first = cf[r + CF.RED_LEFT_PAD]!;
+    const size = cf[r + CF.SIZE]!;
+    const objectSize = cf[r + CF.OBJECT_SIZE]!;
     const now = this.jiffies();
     const locs: TraceLocation[] = [];
     const visit = (slab: number) => {
@@ -522,8 +500,8 @@ export class SlubDebug {
         this.addLocation(locs, t, now, alloc ? objectSize - this.getOrigSize(s, p) : 0);
       }
     };
-    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) visit(slab);
-    for (let slab = cf[r + C_FULL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) visit(slab);
+    for (let slab = cf[r + CF.PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) visit(slab);
+    for (let slab = cf[r + CF.FULL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) visit(slab);
     kernelSort(locs, (a, b) => (a.count < b.count ? 1 : a.count > b.count ? -1 : 0));
     return locs;
   }
@@ -647,17 +625,17 @@ export class SlubDebug {
   /** print_trailer(): tracks, Slab, Object and the hex dumps of the slot. */
   private trailer(s: number, pfn: number, p: number): string[] {
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     const flags = this.flags(s);
     const base = pfn * 4096;
-    const objectSize = cf[r + C_OBJECT_SIZE]!;
+    const objectSize = cf[r + CF.OBJECT_SIZE]!;
     const lines = this.printTracking(s, p);
     lines.push(this.slabInfo(s, pfn));
     lines.push(`Object 0x${ptr(p)} @offset=${p - base} fp=0x${this.fpHex(s, p)}`, '');
-    if (flags & SLAB_RED_ZONE) lines.push(...this.section('Redzone  ', p - cf[r + C_RED_LEFT_PAD]!, cf[r + C_RED_LEFT_PAD]!));
+    if (flags & SLAB_RED_ZONE) lines.push(...this.section('Redzone  ', p - cf[r + CF.RED_LEFT_PAD]!, cf[r + CF.RED_LEFT_PAD]!));
     else if (p > base + 16) lines.push(...this.section('Bytes b4 ', p - 16, 16));
     lines.push(...this.section('Object   ', p, Math.min(objectSize, 4096)));
-    if (flags & SLAB_RED_ZONE) lines.push(...this.section('Redzone  ', p + objectSize, cf[r + C_INUSE]! - objectSize));
+    if (flags & SLAB_RED_ZONE) lines.push(...this.section('Redzone  ', p + objectSize, cf[r + CF.INUSE]! - objectSize));
     let off = this.infoEnd(s);
     if (flags & SLAB_STORE_USER) off += 2 * TRACK_SIZE;
     if (this.hasOrigSize(s)) off += ORIG_SIZE_SIZE;
@@ -758,7 +736,7 @@ export class SlubDebug {
     const u8 = this.slub.u8;
     const start = pfn * 4096;
     const length = this.slabBytes(pfn);
-    const remainder = length % this.slub.cf[s * C_FIELDS + C_SIZE]!;
+    const remainder = length % this.slub.cf[s * CF.FIELDS + CF.SIZE]!;
     if (remainder === 0) return;
     const pad = start + length - remainder;
     let fault = -1;
@@ -786,13 +764,13 @@ export class SlubDebug {
    */
   private checkObject(s: number, pfn: number, obj: number, val: number): boolean {
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     const flags = this.flags(s);
-    const objectSize = cf[r + C_OBJECT_SIZE]!;
-    const inuse = cf[r + C_INUSE]!;
+    const objectSize = cf[r + CF.OBJECT_SIZE]!;
+    const inuse = cf[r + CF.INUSE]!;
     let ret = true;
     if (flags & SLAB_RED_ZONE) {
-      const rlp = cf[r + C_RED_LEFT_PAD]!;
+      const rlp = cf[r + CF.RED_LEFT_PAD]!;
       if (!this.checkBytes(s, pfn, obj, 'Left Redzone', obj - rlp, val, rlp, ret)) ret = false;
       if (!this.checkBytes(s, pfn, obj, 'Right Redzone', obj + objectSize, val, inuse - objectSize, ret)) ret = false;
       if (this.hasOrigSize(s) && val === SLUB_RED_ACTIVE) {
@@ -810,7 +788,7 @@ export class SlubDebug {
       }
       if (!this.checkPadBytes(s, pfn, obj)) ret = false;
     }
-    const outside = cf[r + C_OFFSET]! >= inuse;
+    const outside = cf[r + CF.OFFSET]! >= inuse;
     if ((outside || val !== SLUB_RED_ACTIVE) && !this.checkValidPointer(s, pfn, this.fp(s, obj))) {
       this.objectErr(s, pfn, obj, 'Freepointer corrupt');
       // No choice but to zap it: the rest of this slab's free objects are lost.
@@ -827,7 +805,7 @@ export class SlubDebug {
       this.slabErr(s, pfn, 'Not a valid slab page');
       return false;
     }
-    const maxobj = Math.floor(this.slabBytes(pfn) / this.slub.cf[s * C_FIELDS + C_SIZE]!);
+    const maxobj = Math.floor(this.slabBytes(pfn) / this.slub.cf[s * CF.FIELDS + CF.SIZE]!);
     const objects = this.slabObjects(pfn);
     const inuse = this.slub.slabInuse(pfn);
     if (objects > maxobj) {
@@ -875,7 +853,7 @@ export class SlubDebug {
       this.slabFix(s, 'Freelist cleared');
       return false;
     }
-    const maxObjects = Math.min(Math.floor(this.slabBytes(pfn) / this.slub.cf[s * C_FIELDS + C_SIZE]!), MAX_OBJS_PER_PAGE);
+    const maxObjects = Math.min(Math.floor(this.slabBytes(pfn) / this.slub.cf[s * CF.FIELDS + CF.SIZE]!), MAX_OBJS_PER_PAGE);
     if (objects !== maxObjects) {
       this.slabErr(s, pfn, `Wrong number of objects. Found ${objects} but should be ${maxObjects}`);
       this.slub.pages.slabObjects[pfn] = maxObjects;
@@ -897,7 +875,7 @@ export class SlubDebug {
     const lines = [
       `TRACE ${this.name(s)} ${alloc ? 'alloc' : 'free'} 0x${ptr(obj)} inuse=${this.slub.slabInuse(pfn)} fp=0x${ptr(this.slub.slabFreelist(s, pfn))}`,
     ];
-    if (!alloc) lines.push(...this.section('Object ', obj, this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!));
+    if (!alloc) lines.push(...this.section('Object ', obj, this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!));
     lines.push(...this.env.dumpStack());
     this.env.printk(`${KERN_INFO}${lines.join('\n')}\n`);
   }
@@ -909,7 +887,7 @@ export class SlubDebug {
     if (!(this.flags(s) & SLAB_STORE_USER)) return;
     const cf = this.slub.cf;
     const p = this.slub.pages;
-    listAdd(p.next, p.prev, cf, s * C_FIELDS + C_FULL_HEAD, -1, pfn, false);
+    listAdd(p.next, p.prev, cf, s * CF.FIELDS + CF.FULL_HEAD, -1, pfn, false);
   }
 
   /** remove_full(). */
@@ -917,7 +895,7 @@ export class SlubDebug {
     if (!(this.flags(s) & SLAB_STORE_USER)) return;
     const cf = this.slub.cf;
     const p = this.slub.pages;
-    listDel(p.next, p.prev, cf, s * C_FIELDS + C_FULL_HEAD, -1, pfn);
+    listDel(p.next, p.prev, cf, s * CF.FIELDS + CF.FULL_HEAD, -1, pfn);
   }
 
   // ───────────────────────── allocation ─────────────────────────
@@ -994,11 +972,11 @@ export class SlubDebug {
    */
   alloc(s: number, gfp: number, origSize: number): number {
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    if (origSize < 0) origSize = cf[r + C_OBJECT_SIZE]!;
+    const r = s * CF.FIELDS;
+    if (origSize < 0) origSize = cf[r + CF.OBJECT_SIZE]!;
     for (;;) {
       let obj = 0;
-      for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {
+      for (let slab = cf[r + CF.PARTIAL_HEAD]!; slab >= 0; ) {
         const next = this.slub.pages.next[slab]!;
         obj = this.allocSingleFromPartial(s, slab, origSize);
         if (obj !== 0) break;
@@ -1103,13 +1081,13 @@ export class SlubDebug {
   freeToPartialList(s: number, pfn: number, head: number, tail: number, bulkCnt: number): void {
     const slub = this.slub;
     const cf = slub.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     const handle = this.flags(s) & SLAB_STORE_USER ? this.trackPrepare() : 0;
     let slabFree = false;
     const cnt = this.freeDebugProcessing(s, pfn, head, tail, bulkCnt, handle);
     if (cnt >= 0) {
       const prior = slub.slabFreelist(s, pfn);
-      if (prior === tail && cf[r + C_XOR_HI]! !== 0) {
+      if (prior === tail && cf[r + CF.XOR_HI]! !== 0) {
         // CONFIG_SLAB_FREELIST_HARDENED: set_freepointer()'s BUG_ON(object == fp).
         slub.reports.bugOn('set_freepointer', `object 0x${tail.toString(16)} is already the slab freelist head`);
         this.flush();
@@ -1118,7 +1096,7 @@ export class SlubDebug {
       const inuse = slub.slabInuse(pfn) - cnt;
       slub.setFreepointer(s, tail, prior);
       this.setSlab(s, pfn, head, inuse);
-      if (inuse === 0 && cf[r + C_NR_PARTIAL]! >= cf[r + C_MIN_PARTIAL]!) slabFree = true;
+      if (inuse === 0 && cf[r + CF.NR_PARTIAL]! >= cf[r + CF.MIN_PARTIAL]!) slabFree = true;
       if (prior === 0 && slub.onNodePartial(pfn)) {
         // A freelist on_freelist() cleared: the slab never left the partial list.
         if (slabFree) slub.removePartial(s, pfn);
@@ -1147,9 +1125,9 @@ export class SlubDebug {
     if (!this.checkSlab(s, pfn) || !this.onFreelist(s, pfn, 0)) return;
     const map = this.freeMap(s, pfn);
     const cf = this.slub.cf;
-    const r = s * C_FIELDS;
-    const first = pfn * 4096 + cf[r + C_RED_LEFT_PAD]!;
-    const size = cf[r + C_SIZE]!;
+    const r = s * CF.FIELDS;
+    const first = pfn * 4096 + cf[r + CF.RED_LEFT_PAD]!;
+    const size = cf[r + CF.SIZE]!;
     for (let i = 0; i < this.slabObjects(pfn); i++) {
       if (!this.checkObject(s, pfn, first + i * size, map[i] ? SLUB_RED_INACTIVE : SLUB_RED_ACTIVE)) break;
     }
@@ -1165,25 +1143,25 @@ export class SlubDebug {
     const before = this.errors;
     const slub = this.slub;
     const cf = slub.cf;
-    const r = s * C_FIELDS;
+    const r = s * CF.FIELDS;
     slub.flushAll(s);
     let count = 0;
-    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
+    for (let slab = cf[r + CF.PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
       this.validateSlab(s, slab);
       count++;
     }
-    if (count !== cf[r + C_NR_PARTIAL]!) {
+    if (count !== cf[r + CF.NR_PARTIAL]!) {
       this.errors++;
-      this.pr([`SLUB ${this.name(s)}: ${count} partial slabs counted but counter=${cf[r + C_NR_PARTIAL]}`]);
+      this.pr([`SLUB ${this.name(s)}: ${count} partial slabs counted but counter=${cf[r + CF.NR_PARTIAL]}`]);
     }
     if (this.flags(s) & SLAB_STORE_USER) {
-      for (let slab = cf[r + C_FULL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
+      for (let slab = cf[r + CF.FULL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
         this.validateSlab(s, slab);
         count++;
       }
-      if (count !== cf[r + C_NR_SLABS]!) {
+      if (count !== cf[r + CF.NR_SLABS]!) {
         this.errors++;
-        this.pr([`SLUB: ${this.name(s)} ${count} slabs counted but counter=${cf[r + C_NR_SLABS]}`]);
+        this.pr([`SLUB: ${this.name(s)} ${count} slabs counted but counter=${cf[r + CF.NR_SLABS]}`]);
       }
     }
     this.flush();
@@ -1199,10 +1177,10 @@ export class SlubDebug {
   listSlabObjects(s: number): void {
     const slub = this.slub;
     const cf = slub.cf;
-    const r = s * C_FIELDS;
-    const first = cf[r + C_RED_LEFT_PAD]!;
-    const size = cf[r + C_SIZE]!;
-    for (let slab = cf[r + C_PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
+    const r = s * CF.FIELDS;
+    const first = cf[r + CF.RED_LEFT_PAD]!;
+    const size = cf[r + CF.SIZE]!;
+    for (let slab = cf[r + CF.PARTIAL_HEAD]!; slab >= 0; slab = slub.pages.next[slab]!) {
       if (slub.slabInuse(slab) === 0) continue;
       this.errors++;
       const lines = this.slabBug(s, 'Objects remaining on __kmem_cache_shutdown()');
@@ -1241,7 +1219,7 @@ export class SlubDebug {
   kreallocInPlace(s: number, obj: number, newSize: number, zero: boolean): boolean {
     if (!this.hasOrigSize(s)) return false;
     const u8 = this.slub.u8;
-    const ks = this.slub.cf[s * C_FIELDS + C_OBJECT_SIZE]!;
+    const ks = this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     const orig = this.getOrigSize(s, obj);
     if (zero) {
       if (orig !== 0 && orig < newSize) u8.fill(0, obj + orig, obj + newSize);

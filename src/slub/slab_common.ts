@@ -23,46 +23,7 @@ import {
   NR_KMALLOC_TYPES,
   ZERO_SIZE_PTR,
 } from './kmalloc_info.js';
-import {
-  bswap32,
-  C_ALIGN,
-  C_ALIVE,
-  C_ALLOCFLAGS,
-  C_CPU_PARTIAL,
-  C_CPU_PARTIAL_SLABS,
-  C_DEBUG,
-  C_FIELDS,
-  C_FLAGS,
-  C_FULL_HEAD,
-  C_INUSE,
-  C_MIN_OBJECTS,
-  C_MIN_ORDER,
-  C_MIN_PARTIAL,
-  C_NR_SLABS,
-  C_OBJECT_SIZE,
-  C_OBJECTS,
-  C_OFFSET,
-  C_ORDER,
-  C_PARTIAL_HEAD,
-  C_PARTIAL_TAIL,
-  C_RED_LEFT_PAD,
-  C_REFCOUNT,
-  C_SIZE,
-  C_USEROFFSET,
-  C_USERSIZE,
-  C_XOR_HI,
-  C_XOR_LO,
-  type CacheInfo,
-  CF,
-  DIRECT_MAP_HI,
-  KmemHandle,
-  MAX_CACHES,
-  newHandle,
-  recipMul,
-  recipShift,
-  SlabLimit,
-  SWAB_LO,
-} from './slab.js';
+import { bswap32, type CacheInfo, CF, DIRECT_MAP_HI, KmemHandle, MAX_CACHES, newHandle, recipMul, recipShift, SlabLimit, SWAB_LO } from './slab.js';
 import {
   __CMPXCHG_DOUBLE,
   __OBJECT_POISON,
@@ -234,10 +195,10 @@ export class SlabCommon {
     if (!isKmalloc && !args.usersize && args.freeptrOffset === undefined) {
       const alias = this.findMergeable(size, align, flags, ctor);
       if (alias >= 0) {
-        const r = alias * C_FIELDS;
-        this.cf[r + C_REFCOUNT]!++;
-        this.cf[r + C_OBJECT_SIZE] = Math.max(this.cf[r + C_OBJECT_SIZE]!, size);
-        this.cf[r + C_INUSE] = Math.max(this.cf[r + C_INUSE]!, (size + 7) & ~7);
+        const r = alias * CF.FIELDS;
+        this.cf[r + CF.REFCOUNT]!++;
+        this.cf[r + CF.OBJECT_SIZE] = Math.max(this.cf[r + CF.OBJECT_SIZE]!, size);
+        this.cf[r + CF.INUSE] = Math.max(this.cf[r + CF.INUSE]!, (size + 7) & ~7);
         this.slub.caches[alias]!.aliases.push(name);
         this.nameAdd(name, alias);
         return alias;
@@ -249,14 +210,14 @@ export class SlabCommon {
 
   /** slab_unmergeable() */
   unmergeable(id: number): boolean {
-    const r = id * C_FIELDS;
+    const r = id * CF.FIELDS;
     const info = this.slub.caches[id]!;
     return (
       this.opts.slabNomerge ||
-      (this.cf[r + C_FLAGS]! & (SLAB_NEVER_MERGE | SLAB_KASAN)) !== 0 ||
+      (this.cf[r + CF.FLAGS]! & (SLAB_NEVER_MERGE | SLAB_KASAN)) !== 0 ||
       info.ctor !== null ||
-      this.cf[r + C_USERSIZE]! !== 0 ||
-      this.cf[r + C_REFCOUNT]! < 0
+      this.cf[r + CF.USERSIZE]! !== 0 ||
+      this.cf[r + CF.REFCOUNT]! < 0
     );
   }
 
@@ -273,10 +234,10 @@ export class SlabCommon {
     const galign = g.align;
     for (const id of this.slabCaches) {
       if (this.unmergeable(id)) continue;
-      const r = id * C_FIELDS;
-      const ssize = this.cf[r + C_SIZE]!;
+      const r = id * CF.FIELDS;
+      const ssize = this.cf[r + CF.SIZE]!;
       if (want > ssize) continue;
-      if ((this.cf[r + C_FLAGS]! & SLAB_MERGE_SAME) !== (flags & SLAB_MERGE_SAME)) continue;
+      if ((this.cf[r + CF.FLAGS]! & SLAB_MERGE_SAME) !== (flags & SLAB_MERGE_SAME)) continue;
       if ((ssize & ~(galign - 1)) !== ssize) continue;
       if (ssize - want >= 8) continue;
       return id;
@@ -301,45 +262,45 @@ export class SlabCommon {
   ): number {
     const id = this.allocId();
     const cf = this.cf;
-    const r = id * C_FIELDS;
-    cf.fill(0, r, r + C_FIELDS);
-    cf[r + C_SIZE] = g.size;
+    const r = id * CF.FIELDS;
+    cf.fill(0, r, r + CF.FIELDS);
+    cf[r + CF.SIZE] = g.size;
     // 1/size scaled by (1 + 2^-30): off * invSize truncates to off / size for every exact multiple.
     this.slub.invSize[id] = (1 + 2 ** -30) / g.size;
     this.cf[id * CF.FIELDS + CF.RECIP_MUL] = recipMul(g.size);
     this.cf[id * CF.FIELDS + CF.RECIP_SHIFT] = recipShift(g.size);
-    cf[r + C_OBJECT_SIZE] = g.objectSize;
-    cf[r + C_OFFSET] = g.offset;
-    cf[r + C_INUSE] = g.inuse;
-    cf[r + C_ALIGN] = g.align;
-    cf[r + C_RED_LEFT_PAD] = g.redLeftPad;
-    cf[r + C_ORDER] = g.order;
+    cf[r + CF.OBJECT_SIZE] = g.objectSize;
+    cf[r + CF.OFFSET] = g.offset;
+    cf[r + CF.INUSE] = g.inuse;
+    cf[r + CF.ALIGN] = g.align;
+    cf[r + CF.RED_LEFT_PAD] = g.redLeftPad;
+    cf[r + CF.ORDER] = g.order;
     cf[r + CF.SLAB_SHIFT] = 12 + g.order;
-    cf[r + C_OBJECTS] = g.objects;
-    cf[r + C_MIN_ORDER] = g.minOrder;
-    cf[r + C_MIN_OBJECTS] = g.minObjects;
-    cf[r + C_FLAGS] = g.flags;
-    cf[r + C_MIN_PARTIAL] = g.minPartial;
-    cf[r + C_CPU_PARTIAL] = g.cpuPartial;
-    cf[r + C_CPU_PARTIAL_SLABS] = g.cpuPartialSlabs;
-    cf[r + C_USEROFFSET] = g.useroffset;
-    cf[r + C_USERSIZE] = g.usersize;
-    cf[r + C_REFCOUNT] = refcount;
-    cf[r + C_ALIVE] = 1;
+    cf[r + CF.OBJECTS] = g.objects;
+    cf[r + CF.MIN_ORDER] = g.minOrder;
+    cf[r + CF.MIN_OBJECTS] = g.minObjects;
+    cf[r + CF.FLAGS] = g.flags;
+    cf[r + CF.MIN_PARTIAL] = g.minPartial;
+    cf[r + CF.CPU_PARTIAL] = g.cpuPartial;
+    cf[r + CF.CPU_PARTIAL_SLABS] = g.cpuPartialSlabs;
+    cf[r + CF.USEROFFSET] = g.useroffset;
+    cf[r + CF.USERSIZE] = g.usersize;
+    cf[r + CF.REFCOUNT] = refcount;
+    cf[r + CF.ALIVE] = 1;
     cf[r + CF.HANDLE] = newHandle(id);
-    cf[r + C_DEBUG] = (g.flags & SLAB_DEBUG_FLAGS) !== 0 ? 1 : 0;
-    cf[r + C_PARTIAL_HEAD] = -1;
-    cf[r + C_PARTIAL_TAIL] = -1;
-    cf[r + C_FULL_HEAD] = -1;
+    cf[r + CF.DEBUG] = (g.flags & SLAB_DEBUG_FLAGS) !== 0 ? 1 : 0;
+    cf[r + CF.PARTIAL_HEAD] = -1;
+    cf[r + CF.PARTIAL_TAIL] = -1;
+    cf[r + CF.FULL_HEAD] = -1;
     let allocflags = 0;
     if (g.flags & SLAB_CACHE_DMA) allocflags |= __GFP_DMA;
     if (g.flags & SLAB_CACHE_DMA32) allocflags |= __GFP_DMA32;
     if (g.flags & SLAB_RECLAIM_ACCOUNT) allocflags |= __GFP_RECLAIMABLE;
-    cf[r + C_ALLOCFLAGS] = allocflags;
+    cf[r + CF.ALLOCFLAGS] = allocflags;
     if (this.opts.hardened) {
-      cf[r + C_XOR_LO] = this.opts.rand32() ^ SWAB_LO;
-      cf[r + C_XOR_HI] = this.opts.rand32() | 1;
-      cf[r + CF.FP_HI_BE] = bswap32(DIRECT_MAP_HI ^ cf[r + C_XOR_HI]!);
+      cf[r + CF.XOR_LO] = this.opts.rand32() ^ SWAB_LO;
+      cf[r + CF.XOR_HI] = this.opts.rand32() | 1;
+      cf[r + CF.FP_HI_BE] = bswap32(DIRECT_MAP_HI ^ cf[r + CF.XOR_HI]!);
     }
     let randomSeq: Int32Array | null = null;
     if (this.slub.freelistRandom && g.objects >= 2) {
@@ -383,8 +344,8 @@ export class SlabCommon {
     const info = this.slub.caches[id]!;
     const kc = this.kmemCacheId;
     const kcn = this.kmemCacheNodeId;
-    info.selfAddr = this.slub.slabAlloc(kc, GFP_KERNEL | __GFP_ZERO, this.cf[kc * C_FIELDS + C_OBJECT_SIZE]!);
-    info.nodeAddr = this.slub.slabAlloc(kcn, GFP_KERNEL | __GFP_ZERO, this.cf[kcn * C_FIELDS + C_OBJECT_SIZE]!);
+    info.selfAddr = this.slub.slabAlloc(kc, GFP_KERNEL | __GFP_ZERO, this.cf[kc * CF.FIELDS + CF.OBJECT_SIZE]!);
+    info.nodeAddr = this.slub.slabAlloc(kcn, GFP_KERNEL | __GFP_ZERO, this.cf[kcn * CF.FIELDS + CF.OBJECT_SIZE]!);
   }
 
   /** The descriptors go back to their caches when a cache is destroyed. */
@@ -469,7 +430,7 @@ export class SlabCommon {
    * objects still allocated (the caller reports them).
    */
   destroy(id: number): number {
-    const r = id * C_FIELDS;
+    const r = id * CF.FIELDS;
     const info = this.slub.caches[id]!;
     // create_kmalloc_cache() leaves refcount 1, so the kernel would shut a
     // kmalloc cache down -- and free it, when empty -- while kmalloc_caches[]
@@ -478,11 +439,11 @@ export class SlabCommon {
     if (info.isKmalloc) {
       throw new RangeError(`cache: ${info.name} is a kmalloc cache; kmem_cache_destroy() would free it while kmalloc_caches[] still points at it`);
     }
-    if (--this.cf[r + C_REFCOUNT]! !== 0) return 0;
+    if (--this.cf[r + CF.REFCOUNT]! !== 0) return 0;
     if (this.slub.hooks.cacheShrink !== null) this.slub.hooks.cacheShrink(id);
     this.slub.flushAll(id);
     // Free the empty partial slabs (free_partial); count what remains.
-    for (let slab = this.cf[r + C_PARTIAL_HEAD]!; slab >= 0; ) {
+    for (let slab = this.cf[r + CF.PARTIAL_HEAD]!; slab >= 0; ) {
       const next = this.slub.pages.next[slab]!;
       if (this.slub.slabInuse(slab) === 0) {
         this.slub.removePartial(id, slab);
@@ -490,13 +451,13 @@ export class SlabCommon {
       }
       slab = next;
     }
-    const left = this.cf[r + C_NR_SLABS]! > 0 ? this.liveObjects(id) : 0;
+    const left = this.cf[r + CF.NR_SLABS]! > 0 ? this.liveObjects(id) : 0;
     // list_del() and sysfs_slab_unlink(), with or without objects left.
     for (const n of [info.name, ...info.aliases]) this.nameRemove(n, id);
     const at = this.slabCaches.indexOf(id);
     if (at >= 0) this.slabCaches.splice(at, 1);
     if (left > 0) return left;
-    this.cf[r + C_ALIVE] = 0;
+    this.cf[r + CF.ALIVE] = 0;
     this.cf[r + CF.HANDLE] = 0;
     this.slub.caches[id] = undefined;
     this.freeIds.push(id);
@@ -506,7 +467,7 @@ export class SlabCommon {
 
   /** Objects allocated from a cache: total minus every free object anywhere. */
   liveObjects(id: number): number {
-    const r = id * C_FIELDS;
+    const r = id * CF.FIELDS;
     let free = this.slub.countPartialFree(id);
     const st = this.slub.st;
     for (let cpu = 0; cpu < st.cpus; cpu++) {
@@ -524,7 +485,7 @@ export class SlabCommon {
         free += this.slub.pages.slabObjects[s]! - this.slub.slabInuse(s);
       }
     }
-    return this.cf[r + 26 /* C_TOTAL_OBJECTS */]! - free;
+    return this.cf[r + CF.TOTAL_OBJECTS]! - free;
   }
 
   // ───────────────────────── kmalloc ─────────────────────────
@@ -582,12 +543,12 @@ export class SlabCommon {
 
   /** ksize() of a slab object (slab_ksize). */
   slabKsize(id: number): number {
-    const r = id * C_FIELDS;
-    const flags = this.cf[r + C_FLAGS]!;
-    if (flags & (SLAB_RED_ZONE | SLAB_POISON)) return this.cf[r + C_OBJECT_SIZE]!;
-    if (flags & SLAB_KASAN) return this.cf[r + C_OBJECT_SIZE]!;
-    if (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_STORE_USER)) return this.cf[r + C_INUSE]!;
-    return this.cf[r + C_SIZE]!;
+    const r = id * CF.FIELDS;
+    const flags = this.cf[r + CF.FLAGS]!;
+    if (flags & (SLAB_RED_ZONE | SLAB_POISON)) return this.cf[r + CF.OBJECT_SIZE]!;
+    if (flags & SLAB_KASAN) return this.cf[r + CF.OBJECT_SIZE]!;
+    if (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_STORE_USER)) return this.cf[r + CF.INUSE]!;
+    return this.cf[r + CF.SIZE]!;
   }
 
   roundup(n: number): number {

@@ -20,17 +20,7 @@ import {
   SLUB_RED_ACTIVE,
   SLUB_RED_INACTIVE,
 } from '../../src/slub/debug.js';
-import {
-  C_CPU_PARTIAL,
-  C_DEBUG,
-  C_FIELDS,
-  C_FLAGS,
-  C_FULL_HEAD,
-  C_NR_PARTIAL,
-  C_NR_SLABS,
-  C_OFFSET,
-  MAX_CACHES,
-} from '../../src/slub/slab.js';
+import { CF, MAX_CACHES } from '../../src/slub/slab.js';
 import {
   DEBUG_DEFAULT_FLAGS,
   SLAB_CONSISTENCY_CHECKS,
@@ -66,7 +56,7 @@ function cache(k: Kernel, name: string): number {
 }
 
 function flagsOf(k: Kernel, name: string): number {
-  return k.slub.cf[sid(k, cache(k, name)) * C_FIELDS + C_FLAGS]! & DEBUG_DEFAULT_FLAGS;
+  return k.slub.cf[sid(k, cache(k, name)) * CF.FIELDS + CF.FLAGS]! & DEBUG_DEFAULT_FLAGS;
 }
 
 /** The hex bytes of a hex dump line ("Object   ffff...: 6b 6b ...  kkk" -> "6b 6b ...  kkk"). */
@@ -154,13 +144,13 @@ describe('slub_debug= syntax', () => {
     expect(flagsOf(k, 'kmalloc-64')).toBe(SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE);
     expect(flagsOf(k, 'kmalloc-32')).toBe(0);
     expect(flagsOf(k, 'kmalloc-cg-64')).toBe(0);
-    expect(k.slub.cf[sid(k, cache(k, 'kmalloc-32')) * C_FIELDS + C_DEBUG]).toBe(0);
+    expect(k.slub.cf[sid(k, cache(k, 'kmalloc-32')) * CF.FIELDS + CF.DEBUG]).toBe(0);
   });
 
   it("'-': no debugging", () => {
     const k = boot({ slubDebug: '-' });
     expect(flagsOf(k, 'kmalloc-64')).toBe(0);
-    expect(k.slub.cf[sid(k, cache(k, 'kmalloc-64')) * C_FIELDS + C_DEBUG]).toBe(0);
+    expect(k.slub.cf[sid(k, cache(k, 'kmalloc-64')) * CF.FIELDS + CF.DEBUG]).toBe(0);
   });
 
   it("'O' alone turns no flag on; with FZPU it drops Z, P and U where they would raise the order", () => {
@@ -186,7 +176,7 @@ describe('debug caches take the slow paths', () => {
   it('no cpu slab, no cpu partial list, no fast path: every object through the node lists', () => {
     const k = boot({ slubDebug: 'FZPU', slubStats: true });
     const s = cache(k, 'kmalloc-64');
-    expect(k.slub.cf[sid(k, s) * C_FIELDS + C_CPU_PARTIAL]).toBe(0);
+    expect(k.slub.cf[sid(k, s) * CF.FIELDS + CF.CPU_PARTIAL]).toBe(0);
     const ps: number[] = [];
     for (let i = 0; i < 100; i++) ps.push(k.kmalloc(64, GFP_KERNEL));
     for (const p of ps.splice(0, 50)) k.kfree(p);
@@ -208,20 +198,20 @@ describe('debug caches take the slow paths', () => {
   it('full slabs of a cache with SLAB_STORE_USER are on the full list; validate walks both lists', () => {
     const k = boot();
     const s = k.kmemCacheCreate('full_list', 500, { flags: SLAB_STORE_USER });
-    const per = k.slub.cf[sid(k, s) * C_FIELDS + 7]!; // C_OBJECTS
+    const per = k.slub.cf[sid(k, s) * CF.FIELDS + CF.OBJECTS]!;
     const ps = Array.from({ length: per * 3 }, () => k.kmemCacheAlloc(s, GFP_KERNEL));
-    const r = sid(k, s) * C_FIELDS;
-    expect(k.slub.cf[r + C_NR_SLABS]).toBe(3);
-    expect(k.slub.cf[r + C_NR_PARTIAL]).toBe(0);
+    const r = sid(k, s) * CF.FIELDS;
+    expect(k.slub.cf[r + CF.NR_SLABS]).toBe(3);
+    expect(k.slub.cf[r + CF.NR_PARTIAL]).toBe(0);
     let full = 0;
-    for (let pfn = k.slub.cf[r + C_FULL_HEAD]!; pfn >= 0; pfn = k.pages.next[pfn]!) full++;
+    for (let pfn = k.slub.cf[r + CF.FULL_HEAD]!; pfn >= 0; pfn = k.pages.next[pfn]!) full++;
     expect(full).toBe(3);
     k.kmemCacheFree(s, ps[0]!);
-    expect(k.slub.cf[r + C_NR_PARTIAL]).toBe(1);
+    expect(k.slub.cf[r + CF.NR_PARTIAL]).toBe(1);
     expect(k.slabValidate(s)).toBe(0);
     for (const p of ps.slice(1)) k.kmemCacheFree(s, p);
     expect(k.slabValidate(s)).toBe(0);
-    expect(k.slub.cf[r + C_FULL_HEAD]).toBe(-1);
+    expect(k.slub.cf[r + CF.FULL_HEAD]).toBe(-1);
     k.kmemCacheDestroy(s);
     expect(k.kmemCacheByName('full_list')).toBe(-1);
   });
@@ -296,7 +286,7 @@ describe('poison, red zones and tracks in the slot', () => {
     const p = k.onCpu(1, () => driverAlloc(k, 64));
     const s = cache(k, 'kmalloc-64');
     // U without Z keeps the free pointer mid-object (6.11+), so the tracks start at inuse = 64.
-    expect(k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]).toBe(32);
+    expect(k.slub.cf[sid(k, s) * CF.FIELDS + CF.OFFSET]).toBe(32);
     const trackAt = (p + 64) >>> 2;
     const u32 = k.slub.u32;
     expect(u32[trackAt + 1]).toBe(0xffffffff); // the caller's (made-up) text address
@@ -507,7 +497,7 @@ describe('consistency checks', () => {
     driverFree(k, p);
     driverFree(k, q);
     // q heads the freelist, p follows; damage p's pointer (it lives outside the object: offset 40).
-    const fp = p + k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]! + 2;
+    const fp = p + k.slub.cf[sid(k, s) * CF.FIELDS + CF.OFFSET]! + 2;
     k.phys.u8[fp] = k.phys.u8[fp]! ^ 0x10;
     const from = k.dmesg().length;
     k.slabValidate(s);
@@ -532,7 +522,7 @@ describe('consistency checks', () => {
   it('the free pointer of a live object, outside it (POISON): "Freepointer corrupt", zapped to NULL', () => {
     const k = boot();
     const s = k.kmemCacheCreate('fp_outside', 64, { flags: SLAB_POISON });
-    expect(k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]).toBe(64);
+    expect(k.slub.cf[sid(k, s) * CF.FIELDS + CF.OFFSET]).toBe(64);
     const p = k.kmemCacheAlloc(s, GFP_KERNEL);
     k.phys.u8[p + 64] = k.phys.u8[p + 64]! ^ 0x55; // one byte past the object: its free pointer
     const from = k.dmesg().length;

@@ -15,7 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { __GFP_NOWARN, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
-import { C_FIELDS, CF } from '../../src/slub/slab.js';
+import { CF } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
 import { sid } from './handle_id.js';
 
@@ -183,7 +183,7 @@ describe('a cache named like an existing one (kmem_cache_create() allows it)', (
 describe('a use-after-free write over a free pointer (no slub_debug)', () => {
   /** What the kernel decodes from a hardened free pointer at loc holding hi:lo (freelist_ptr_decode). */
   const decode = (k: Kernel, s: number, loc: number, storedHi: number, storedLo: number): bigint => {
-    const r = sid(k, s) * C_FIELDS;
+    const r = sid(k, s) * CF.FIELDS;
     const swab = (x: bigint) => {
       let y = 0n;
       for (let b = 0n; b < 8n; b++) y = (y << 8n) | ((x >> (8n * b)) & 0xffn);
@@ -202,7 +202,7 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     const p = k.kmalloc(64, GFP_KERNEL);
     k.kfree(p);
     k.mem.memset(p, 0xdd, 64);
-    const addr = decode(k, s, p + k.slub.cf[sid(k, s) * C_FIELDS + CF.OFFSET]!, 0xdddddddd, 0xdddddddd);
+    const addr = decode(k, s, p + k.slub.cf[sid(k, s) * CF.FIELDS + CF.OFFSET]!, 0xdddddddd, 0xdddddddd);
     expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
     expect(k.kmalloc(64, GFP_KERNEL)).toBe(0);
     const log = k.dmesg().join('\n');
@@ -229,7 +229,7 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     const s = k.kmemCacheByName('kmalloc-64');
     const p = k.kmalloc(64, GFP_KERNEL);
     k.kfree(p);
-    const loc = p + k.slub.cf[sid(k, s) * C_FIELDS + CF.OFFSET]!;
+    const loc = p + k.slub.cf[sid(k, s) * CF.FIELDS + CF.OFFSET]!;
     k.mem.write32(loc, 0x12345678);
     const addr = decode(k, s, loc, k.mem.read32(loc + 4), 0x12345678);
     expect(addr >> 32n).toBe(0xffff8880n);

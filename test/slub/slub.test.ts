@@ -9,7 +9,7 @@ import { KernelBug } from '../../src/lib/bug.js';
 import { PGTY_large_kmalloc } from '../../src/memory/page.js';
 import { __GFP_ACCOUNT, __GFP_DMA, __GFP_MOVABLE, __GFP_RECLAIMABLE, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { MAX_NR_ZONES, Z_FREE } from '../../src/page_alloc/mmzone.js';
-import { C_FIELDS, C_OBJECTS, C_OFFSET, C_PARTIAL_HEAD, MAX_CACHES } from '../../src/slub/slab.js';
+import { CF, MAX_CACHES } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE, SLAB_TYPESAFE_BY_RCU } from '../../src/slub/slab_flags.js';
 import { sid } from './handle_id.js';
 
@@ -205,7 +205,7 @@ describe('kmalloc', () => {
     const p = k.kmalloc(64, GFP_KERNEL);
     k.phys.u8.fill(0xaa, p, p + 64);
     const s = k.pages.slabCache[k.slub.virtToSlab(p)]!;
-    const off = k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]!;
+    const off = k.slub.cf[sid(k, s) * CF.FIELDS + CF.OFFSET]!;
     k.kfreeSensitive(p);
     // Only the free pointer written by the free itself may be non-zero.
     for (let i = 0; i < 64; i++) if (i < off || i >= off + 8) expect(k.phys.u8[p + i]).toBe(0);
@@ -232,7 +232,7 @@ describe('the per-CPU fast paths', () => {
     k.onCpu(1, () => k.kmemCacheFree(c, x));
     expect(k.slub.slabFreelist(sid(k, c), slab)).toBe(x);
     expect(k.slub.slabFrozen(slab)).toBe(true);
-    const objects = k.slub.cf[sid(k, c) * C_FIELDS + C_OBJECTS]!;
+    const objects = k.slub.cf[sid(k, c) * CF.FIELDS + CF.OBJECTS]!;
     expect(objects).toBe(56);
     const seen = new Set<number>();
     for (let i = 0; i < objects - 1; i++) {
@@ -349,7 +349,7 @@ describe('cache lifecycle', () => {
     });
     const partial = () => {
       const out: number[] = [];
-      for (let sl = k.slub.cf[sid(k, c) * C_FIELDS + C_PARTIAL_HEAD]!; sl >= 0; sl = k.pages.next[sl]!) out.push(sl);
+      for (let sl = k.slub.cf[sid(k, c) * CF.FIELDS + CF.PARTIAL_HEAD]!; sl >= 0; sl = k.pages.next[sl]!) out.push(sl);
       return out;
     };
     const free = (sl: number) => k.pages.slabObjects[sl]! - k.slub.slabInuse(sl);

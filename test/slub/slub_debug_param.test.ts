@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/index.js';
 import { KERN_ERR } from '../../src/lib/printk.js';
-import { C_FIELDS, C_FLAGS } from '../../src/slub/slab.js';
+import { CF } from '../../src/slub/slab.js';
 import { SLAB_CONSISTENCY_CHECKS, SLAB_FAILSLAB, SLAB_NO_USER_FLAGS, SLAB_NOLEAKTRACE, SLAB_STORE_USER, SLAB_TRACE } from '../../src/slub/slab_flags.js';
 import { kmemCacheFlags, parseSlubDebug } from '../../src/slub/slub_debug_param.js';
 
@@ -73,7 +73,7 @@ describe('slab_debug=: global blocks', () => {
   it("T traces and A marks the cache for fault injection (SLAB_FAILSLAB)", () => {
     const k = machine('TA');
     expect(letters(k, 'kmalloc-64')).toBe('T');
-    const flags = k.slub.cf[k.slab.findByName('kmalloc-64') * C_FIELDS + C_FLAGS]!;
+    const flags = k.slub.cf[k.slab.findByName('kmalloc-64') * CF.FIELDS + CF.FLAGS]!;
     expect(flags & (SLAB_TRACE | SLAB_FAILSLAB)).toBe(SLAB_TRACE | SLAB_FAILSLAB);
   });
 });

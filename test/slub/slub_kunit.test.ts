@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { SLUB_RED_ACTIVE } from '../../src/slub/debug.js';
-import { C_FIELDS, C_OFFSET } from '../../src/slub/slab.js';
+import { CF } from '../../src/slub/slab.js';
 import {
   SLAB_KMALLOC,
   SLAB_NO_MERGE,
@@ -74,7 +74,7 @@ describe('lib/slub_kunit.c', () => {
     const s = testCacheCreate(k, 'TestSlub_next_ptr_free', 64, SLAB_POISON);
     const p = k.kmemCacheAlloc(s, GFP_KERNEL);
     k.kmemCacheFree(s, p);
-    const ptrAddr = p + k.slub.cf[sid(k, s) * C_FIELDS + C_OFFSET]!;
+    const ptrAddr = p + k.slub.cf[sid(k, s) * CF.FIELDS + CF.OFFSET]!;
     const tmp = k.phys.u8.slice(ptrAddr, ptrAddr + 8);
     k.phys.u8[ptrAddr] = ~k.phys.u8[ptrAddr]! & 0xff;
 

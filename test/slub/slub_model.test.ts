@@ -27,7 +27,7 @@ import { PG_workingset, PGTY_buddy, PGTY_large_kmalloc, PGTY_slab } from '../../
 import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { MAX_NR_ZONES, Z_FREE, Z_MANAGED } from '../../src/page_alloc/mmzone.js';
 import { slabinfoRows } from '../../src/proc/slabinfo.js';
-import { C_ALLOCS, C_FIELDS, C_FREES, C_NR_PARTIAL, C_NR_SLABS, C_OBJECTS, C_PARTIAL_HEAD, C_RED_LEFT_PAD, C_SIZE, C_TOTAL_OBJECTS, MAX_CACHES } from '../../src/slub/slab.js';
+import { CF, MAX_CACHES } from '../../src/slub/slab.js';
 import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
 import { sid } from './handle_id.js';
 
@@ -39,14 +39,14 @@ const _PGTY_slab = PGTY_slab;
 const _MAX_NR_ZONES = MAX_NR_ZONES;
 const _Z_FREE = Z_FREE;
 const _Z_MANAGED = Z_MANAGED;
-const _C_FIELDS = C_FIELDS;
-const _C_NR_PARTIAL = C_NR_PARTIAL;
-const _C_NR_SLABS = C_NR_SLABS;
-const _C_OBJECTS = C_OBJECTS;
-const _C_PARTIAL_HEAD = C_PARTIAL_HEAD;
-const _C_RED_LEFT_PAD = C_RED_LEFT_PAD;
-const _C_SIZE = C_SIZE;
-const _C_TOTAL_OBJECTS = C_TOTAL_OBJECTS;
+const _C_FIELDS = CF.FIELDS;
+const _C_NR_PARTIAL = CF.NR_PARTIAL;
+const _C_NR_SLABS = CF.NR_SLABS;
+const _C_OBJECTS = CF.OBJECTS;
+const _C_PARTIAL_HEAD = CF.PARTIAL_HEAD;
+const _C_RED_LEFT_PAD = CF.RED_LEFT_PAD;
+const _C_SIZE = CF.SIZE;
+const _C_TOTAL_OBJECTS = CF.TOTAL_OBJECTS;
 const _MAX_CACHES = MAX_CACHES;
 
 const CPUS = 2;
@@ -365,7 +365,7 @@ class Sys {
       const counters = p.slabCounters[pfn]!;
       const cpuHead = isCpu ? st.cpuFreelist[ci]! : 0;
       // Any change to a cpu freelist is an alloc or a free of its cache (kmem has no tid).
-      const tid = isCpu ? cf[s * C_FIELDS + C_ALLOCS]! + cf[s * C_FIELDS + C_FREES]! : 0;
+      const tid = isCpu ? cf[s * CF.FIELDS + CF.ALLOCS]! + cf[s * CF.FIELDS + CF.FREES]! : 0;
       const wasHead = headStamp[pfn] === stamp - 1;
       headStamp[pfn] = stamp;
       if (full || !wasHead || wCounters[pfn] !== counters || wCache[pfn] !== s || wCi[pfn] !== ci || wCpuHead[pfn] !== cpuHead || wTid[pfn] !== tid) {
