@@ -55,7 +55,9 @@ describe('process scenarios', () => {
     const { lab, texts } = runAll('segfault');
     expect(lab.task('demo').exited).toBe(true);
     expect(texts[1]).toMatch(/demo\[\d+\]: segfault at 10 .* error 4/);
-    expect(texts[2]).toMatch(/demo\[\d+\]: segfault at 401000 .* error 7/);
+    expect(texts[0]).toContain('stops at the PMD');
+    expect(texts[2]).toContain('a file page');
+    expect(texts[3]).toMatch(/demo\[\d+\]: segfault at 401000 .* error 7/);
   });
 });
 

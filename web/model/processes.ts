@@ -234,14 +234,17 @@ export const PROC_SCENARIOS: ProcScenario[] = [
       {
         run: (lab) => {
           lab.spawn('demo');
-          lab.pick = DEMO_TEXT;
+          lab.pick = 0x10;
         },
-        text: (lab) => `pid ${lab.task('demo').pid} runs ${DEMO_PATH}. Its lowest mapping is the text at ${hexa(DEMO_TEXT)}; nothing is mapped below it (mmap_min_addr keeps the first 64 KiB out of reach).`,
+        text: (lab) => {
+          const w = lab.walk();
+          const stop = w?.levels.find((l) => !l.present)?.level ?? 'PTE';
+          return `pid ${lab.task('demo').pid} runs ${DEMO_PATH}. Its lowest mapping is the text at ${hexa(DEMO_TEXT)}; nothing is mapped below it (mmap_min_addr keeps the first 64 KiB out of reach). The walk of 0x10 below stops at the ${stop}: no entry there, so the MMU would raise a page fault.`;
+        },
       },
       {
         run: (lab) => {
           const t = lab.task('demo');
-          lab.pick = 0x10;
           try {
             t.read8(0x10);
           } catch (e) {
@@ -250,24 +253,29 @@ export const PROC_SCENARIOS: ProcScenario[] = [
         },
         text: (lab) => {
           const line = lab.dmesgLines(/segfault at/).at(-1) ?? '';
-          return `read8(0x10) (a NULL pointer plus 16): no VMA covers it, so the fault handler sent SIGSEGV and the task died (${lab.task('demo').exited ? 'exited' : 'still running'}); the kernel logged “${line}” (error 4: a user-mode read of a page not present). The walk of 0x10 stops where no table exists.`;
+          return `read8(0x10) (a NULL pointer plus 16) faulted; no VMA covers it, so the fault handler sent SIGSEGV and the task ${lab.task('demo').exited ? 'died: its address space is gone' : 'kept running'}. The kernel logged “${line}” (error 4: a user-mode read of a page not present).`;
         },
       },
       {
         run: (lab) => {
           const t = lab.spawn('demo2');
-          lab.fault = '';
           t.read8(DEMO_TEXT);
+          lab.pick = DEMO_TEXT;
+        },
+        text: (lab) => `A second process (pid ${lab.task('demo2').pid}) read its text at ${hexa(DEMO_TEXT)}: the fault mapped ${stateName[pageState(lab, lab.task('demo2'), DEMO_TEXT)]} from the page cache, read-only (the PTE below has no rw bit).`,
+      },
+      {
+        run: (lab) => {
+          lab.fault = '';
           try {
-            t.write8(DEMO_TEXT, 0x90);
+            lab.task('demo2').write8(DEMO_TEXT, 0x90);
           } catch (e) {
             lab.fault = (e as Error).message;
           }
-          lab.pick = DEMO_TEXT;
         },
         text: (lab) => {
           const line = lab.dmesgLines(/segfault at/).at(-1) ?? '';
-          return `A second process (pid ${lab.task('demo2').pid}) read its text at ${hexa(DEMO_TEXT)} (a file page, mapped read-only), then wrote to it: the VMA is r-x, so the write is refused too: “${line}” (error 7: a user-mode write that hit a present page — a protection fault, not a missing one).`;
+          return `Then it wrote there: the VMA is r-x, so the write is refused too and pid ${lab.task('demo2').pid} dies: “${line}” (error 7: a user-mode write that hit a present page — a protection fault, not a missing one).`;
         },
       },
     ],
