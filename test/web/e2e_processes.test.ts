@@ -105,9 +105,9 @@ describe('the Processes tab', () => {
     expect(await cellState(a)).toBe('0');
     // Duarte's parts are all drawn: text, data, bss, heap-less demo's stack, the mmap area
     const parts = await ev<string[]>("[...document.querySelectorAll('#ps-space .ps-vma')].map((e) => e.className.split(' ').find((c) => c.startsWith('ps-') && c !== 'ps-band' && c !== 'ps-vma'))");
-    expect(parts).toEqual(expect.arrayContaining(['ps-text', 'ps-data', 'ps-bss', 'ps-mmap', 'ps-stack', 'ps-special']));
+    expect(parts).toEqual(expect.arrayContaining(['ps-text', 'ps-data', 'ps-bss', 'ps-heap', 'ps-mmap', 'ps-stack', 'ps-special']));
     expect(await ev<number>("document.querySelectorAll('#ps-space .ps-gap').length")).toBeGreaterThan(2);
-    expect(await ev<string[]>("[...document.querySelectorAll('.ps-mark')].map((m) => m.textContent)")).toEqual(expect.arrayContaining(['TASK_SIZE', 'mmap_base', 'stack top', 'brk']));
+    expect(await ev<string[]>("[...document.querySelectorAll('.ps-mark')].map((m) => m.textContent)")).toEqual(expect.arrayContaining(['TASK_SIZE = stack top', 'mmap_base', 'brk', 'start_code']));
     await next();
     expect(await text()).toContain('zero page');
     expect(await cellState(a)).toBe('1');

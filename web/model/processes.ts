@@ -100,6 +100,7 @@ export const PROC_SCENARIOS: ProcScenario[] = [
       {
         run: (lab) => {
           const t = lab.spawn('demo');
+          t.brk(t.brk(0) + 2 * 4096);
           const a = t.mmap(0, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
           lab.addrs.set('a', a);
           lab.pick = a;
@@ -107,7 +108,7 @@ export const PROC_SCENARIOS: ProcScenario[] = [
         text: (lab) => {
           const t = lab.task('demo');
           const a = lab.addr('a');
-          return `execve loaded ${DEMO_PATH} into pid ${t.pid} (text at ${hexa(DEMO_TEXT)}, data at ${hexa(DEMO_DATA)}); mmap(NULL, 16 KiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS) returned ${hexa(a)}, placed top-down below mmap_base. The VMA exists, but its 4 pages are ${stateName[pageState(lab, t, a)]}: no page table entry yet (RSS ${lab.k.inspect.processes().find((p) => p.pid === t.pid)?.rss ?? 0} pages).`;
+          return `execve loaded ${DEMO_PATH} into pid ${t.pid} (text at ${hexa(DEMO_TEXT)}, data at ${hexa(DEMO_DATA)}, bss after it); brk() grew the heap to ${hexa(t.brk(0))}; mmap(NULL, 16 KiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS) returned ${hexa(a)}, placed top-down below mmap_base. The VMA exists, but its 4 pages are ${stateName[pageState(lab, t, a)]}: no page table entry yet (RSS ${lab.k.inspect.processes().find((p) => p.pid === t.pid)?.rss ?? 0} pages).`;
         },
       },
       {
@@ -304,7 +305,7 @@ export interface Band {
 /** Pixels for a span of `bytes`: a log-like scale, so a 4 KiB page and a 100 TiB gap both show. */
 export function bandHeight(bytes: number, kind: 'vma' | 'gap'): number {
   const pages = Math.max(1, bytes / 4096);
-  return kind === 'vma' ? 14 + 5 * Math.log2(pages) : 6 + 1.6 * Math.log2(pages);
+  return kind === 'vma' ? 18 + 5 * Math.log2(pages) : 8 + 1.6 * Math.log2(pages);
 }
 
 export function partOf(v: VmaSnapshot, l: LayoutSnapshot | null): Band['part'] {
@@ -319,10 +320,14 @@ export function partOf(v: VmaSnapshot, l: LayoutSnapshot | null): Band['part'] {
   return 'mmap';
 }
 
+/** Pixels above the first band. */
+export const TOP_MARGIN = 10;
+
 /** The bands from the top of user space (TASK_SIZE) down to 0, with their heights. */
 export function layoutBands(vmas: VmaSnapshot[], l: LayoutSnapshot | null, taskSize = 0x7ffffffff000): Band[] {
   const out: Band[] = [];
-  let y = 0;
+  /** Room above TASK_SIZE for its mark. */
+  let y = TOP_MARGIN;
   let top = taskSize;
   const sorted = [...vmas].sort((a, b) => b.start - a.start);
   const push = (b: Omit<Band, 'y' | 'h'>) => {

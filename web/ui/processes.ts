@@ -152,24 +152,37 @@ export class ProcessesPanel {
     const vmas = this.lab.vmas(t);
     const l = k.inspect.layout(t);
     const bands = layoutBands(vmas, l);
-    const total = bands.length === 0 ? 0 : bands[bands.length - 1]!.y + bands[bands.length - 1]!.h;
+    const total = (bands.length === 0 ? 0 : bands[bands.length - 1]!.y + bands[bands.length - 1]!.h) + 6;
     const col = h('div', { class: 'ps-bands', style: `height:${Math.ceil(total)}px` });
     for (const b of bands) col.append(this.band(b));
     const marks = h('div', { class: 'ps-marks', style: `height:${Math.ceil(total)}px` });
-    const mark = (va: number, label: string, title: string) => marks.append(h('div', { class: 'ps-mark', style: `top:${Math.round(yOf(bands, va))}px`, title }, label));
+    const ms: { y: number; label: string; title: string }[] = [];
+    const mark = (va: number, label: string, title: string) => ms.push({ y: Math.round(yOf(bands, va)), label, title });
     if (l !== null) {
+      const aslr = l.randomized ? '' : ' (no randomization: this machine runs with randomize_va_space 0)';
       mark(l.taskSize, 'TASK_SIZE', `${hexa(l.taskSize)}: the top of user space (128 TiB)`);
-      mark(l.stackTop, l.stackRnd > 0 ? `stack top −${sizeStr(l.stackRnd)}` : 'stack top', `${hexa(l.stackTop)}: STACK_TOP less a random offset of ${sizeStr(l.stackRnd)}${l.randomized ? '' : ' (no ASLR)'}`);
-      mark(l.mmapBase, l.mmapRnd > 0 ? `mmap_base −${sizeStr(l.mmapRnd)}` : 'mmap_base', `${hexa(l.mmapBase)}: below the stack's rlimit and guard gap, less a random offset of ${sizeStr(l.mmapRnd)}`);
+      mark(l.stackTop, l.stackRnd > 0 ? `stack top −${sizeStr(l.stackRnd)}` : 'stack top', `${hexa(l.stackTop)}: STACK_TOP less a random offset of ${sizeStr(l.stackRnd)}${aslr}`);
+      mark(l.mmapBase, l.mmapRnd > 0 ? `mmap_base −${sizeStr(l.mmapRnd)}` : 'mmap_base', `${hexa(l.mmapBase)}: below the stack's rlimit and guard gap, less a random offset of ${sizeStr(l.mmapRnd)}${aslr}`);
       mark(l.brk, 'brk', `${hexa(l.brk)}: the program break (start_brk ${hexa(l.startBrk)})`);
       mark(l.startCode, l.pieBase !== null ? 'PIE base' : 'start_code', `${hexa(l.startCode)}: the text`);
     }
+    // Marks closer than a line apart share one.
+    ms.sort((x, y) => x.y - y.y);
+    const merged: typeof ms = [];
+    for (const m of ms) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && m.y - last.y < 11) {
+        last.label += ` = ${m.label}`;
+        last.title += `\n${m.title}`;
+      } else merged.push({ ...m });
+    }
+    for (const m of merged) marks.append(h('div', { class: 'ps-mark', style: `top:${m.y}px`, title: m.title }, m.label));
     this.space.replaceChildren(marks, col);
   }
 
   private band(b: Band): HTMLElement {
     if (b.kind === 'gap') {
-      return h('div', { class: 'ps-band ps-gap', style: `top:${b.y}px;height:${b.h}px`, title: `${hexa(b.start)}-${hexa(b.end)}: unmapped` }, h('span', {}, `${sizeStr(b.end - b.start)} unmapped`));
+      return h('div', { class: 'ps-band ps-gap', style: `top:${b.y}px;height:${b.h}px`, title: `${hexa(b.start)}-${hexa(b.end)}: unmapped` }, b.h >= 12 ? h('span', {}, `${sizeStr(b.end - b.start)} unmapped`) : null);
     }
     const v = b.vma!;
     const n = (v.end - v.start) / 4096;
