@@ -146,4 +146,35 @@ describe('k.inspect: processes', () => {
     expect(l.pieBase).toBeNull();
     expect(l.startBrk).toBe(0x406000);
   });
+
+  it('gives the random offsets execve chose with randomize_va_space 2', () => {
+    const k = machine();
+    const first = k.spawn(DEMO_PATH, ['demo']);
+    // The boot option does not reach the vm half yet: set randomize_va_space as sysctl would.
+    first.vm.aslr = 2;
+    const t = k.spawn(DEMO_PATH, ['demo']);
+    const l = k.inspect.layout(t)!;
+    expect(l.randomized).toBe(true);
+    const stack = k.inspect.vmas(t).find((v) => v.name === '[stack]')!;
+    expect(l.stackTop).toBe(stack.end);
+    expect(l.stackRnd).toBe(0x7ffffffff000 - stack.end);
+    expect(l.stackRnd).toBeGreaterThan(0);
+    // mmap_base = PAGE_ALIGN(TASK_SIZE - gap - rnd), gap = 8 MiB rlimit + 1 MiB guard + STACK_RND_MASK pages
+    const gap = 8 * 2 ** 20 + 2 ** 20 + 0x3fffff * 4096;
+    expect(l.mmapBase + l.mmapRnd).toBe(0x7ffffffff000 - gap);
+    expect(l.mmapRnd % 4096).toBe(0);
+    // the vdso sits below mmap_base, the brk a random distance above the bss
+    expect(k.inspect.vmas(t).find((v) => v.name === '[vdso]')!.end).toBeLessThanOrEqual(l.mmapBase);
+    expect(l.startBrk).toBeGreaterThanOrEqual(0x406000);
+  });
+
+  it('refuses a task of another machine and an address past user space', () => {
+    const k = machine();
+    const other = machine();
+    const t = other.spawn(DEMO_PATH, ['demo']);
+    expect(() => k.inspect.vmas(t)).toThrow(RangeError);
+    const mine = k.spawn(DEMO_PATH, ['demo']);
+    expect(() => k.inspect.walk(mine, 2 ** 48)).toThrow(RangeError);
+    expect(() => k.inspect.walk(mine, -1)).toThrow(RangeError);
+  });
 });
