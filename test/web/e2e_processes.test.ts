@@ -120,6 +120,8 @@ describe('the Processes tab', () => {
     await page.click(`#ps-space .ps-page[data-va="${a}"]`);
     await nextFrames();
     expect(await ev<number>("document.querySelectorAll('#ps-walk [data-level]').length")).toBe(0);
+    const idx = [39, 30, 21, 12].map((sh) => Math.floor(a / 2 ** sh) & 511);
+    expect(await page.textContent('#ps-split')).toContain(`PGD ${idx[0]} | PUD ${idx[1]} | PMD ${idx[2]} | PTE ${idx[3]} | offset 0x0`);
     for (const level of ['PGD', 'PUD', 'PMD', 'PTE']) {
       await page.click('#ps-walk-next');
       await nextFrames();

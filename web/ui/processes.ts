@@ -177,7 +177,12 @@ export class ProcessesPanel {
       } else merged.push({ ...m });
     }
     for (const m of merged) marks.append(h('div', { class: 'ps-mark', style: `top:${m.y}px`, title: m.title }, m.label));
-    this.space.replaceChildren(marks, col);
+    const kernel = h(
+      'div',
+      { class: 'ps-kernel', title: 'The upper half of the 64-bit space: the kernel (not accessible from user mode); between the halves, addresses that are not canonical' },
+      'kernel space: 0xffff800000000000 and up (128 TiB, user mode may not touch it) · below it, 16 EiB of non-canonical addresses down to TASK_SIZE',
+    );
+    this.space.replaceChildren(h('div'), kernel, marks, col);
   }
 
   private band(b: Band): HTMLElement {
@@ -221,7 +226,11 @@ export class ProcessesPanel {
       this.walkEl.replaceChildren(h('p', { class: 'hint' }, 'Click a page to walk the page tables for it.'));
       return;
     }
-    const rows: HTMLElement[] = [h('div', { class: 'ps-step' }, h('b', {}, 'CR3'), ` = ${hexa(w.cr3)} (mm->pgd, pfn ${w.cr3 / 4096}) for the address ${hexa(w.va)}`)];
+    const idx = [39, 30, 21, 12].map((sh) => Math.floor(w.va / 2 ** sh) & 511);
+    const rows: HTMLElement[] = [
+      h('div', { class: 'ps-step', id: 'ps-split' }, h('b', {}, 'VA'), ` ${hexa(w.va)} = PGD ${idx[0]} | PUD ${idx[1]} | PMD ${idx[2]} | PTE ${idx[3]} | offset ${hexa(w.va % 4096)} (9 + 9 + 9 + 9 + 12 bits)`),
+      h('div', { class: 'ps-step' }, h('b', {}, 'CR3'), ` = ${hexa(w.cr3)} (mm->pgd, pfn ${w.cr3 / 4096}): the PGD of this process`),
+    ];
     w.levels.forEach((l, i) => {
       if (i + 1 > this.walkShown) return;
       const shift = 39 - 9 * i;
