@@ -524,11 +524,11 @@ export class Inspector {
     });
   }
 
-  /** The state (UPAGE_*) of each page of [start, end) in a process, read from its page tables. */
+  /** The state (UPAGE_*) of each page that [start, end) touches in a process, read from its page tables (no fault is taken). */
   userPages(task: number | VmTask, start: number, end: number): Uint8Array {
     const t = this.taskOf(task);
     const vm = this.vm();
-    const n = Math.max(0, Math.ceil((end - start) / PAGE_SIZE));
+    const n = Math.max(0, Math.ceil(end / PAGE_SIZE) - Math.floor(start / PAGE_SIZE));
     const out = new Uint8Array(n);
     if (t === null || vm === null || t.mm === null) return out;
     const pgd = t.mm.pgd;

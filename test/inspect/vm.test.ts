@@ -66,6 +66,17 @@ describe('k.inspect: processes', () => {
     expect(t.read8(a)).toBe(0);
     t.write8(a + 4096 + 5, 9);
     expect(Array.from(k.inspect.userPages(t, a, a + 3 * 4096))).toEqual([UPAGE_ZERO, UPAGE_PRIVATE, UPAGE_NONE]);
+    // an unaligned range counts every page it touches
+    expect(Array.from(k.inspect.userPages(t, a + 4095, a + 4097))).toEqual([UPAGE_ZERO, UPAGE_PRIVATE]);
+    // copies: changing a result changes nothing, and a later fault changes no earlier result
+    const before = k.inspect.userPages(t, a, a + 3 * 4096);
+    const vmas = k.inspect.vmas(t);
+    vmas[0]!.start = 0;
+    before[0] = UPAGE_FILE;
+    t.write8(a + 2 * 4096, 1);
+    expect(before[2]).toBe(UPAGE_NONE);
+    expect(k.inspect.vmas(t)[0]!.start).toBe(DEMO_TEXT);
+    expect(k.inspect.userPages(t, a, a + 4096)[0]).toBe(UPAGE_ZERO);
     // the zero page is what the walk finds too
     const w = k.inspect.walk(t, a + 17)!;
     expect(w.levels.at(-1)!.pfn).toBe(k.inspect.zeroPagePfn());
