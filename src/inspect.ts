@@ -36,6 +36,9 @@ import { type SlabinfoRow, slabinfoRows } from './proc/slabinfo.js';
 import { KMALLOC_MAX_CACHE_SIZE } from './slub/kmalloc_info.js';
 import { CF, KmemHandle, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from './slub/slab.js';
 import { SLAB_POISON, SLAB_RED_ZONE } from './slub/slab_flags.js';
+import type { Task as VmTask } from './vm/fork.js';
+import { STACK_GUARD_GAP, STACK_TOP, specialMappingNames, TASK_SIZE } from './vm/mm_types.js';
+import { KIND_ANON, KIND_FILE, KIND_SHMEM, type Vm } from './vm/vm.js';
 
 // ───────────────────────── constants for reading snapshots ─────────────────────────
 
@@ -338,8 +341,285 @@ export interface PageAllocCounters {
 }
 
 
+// ───────────────────────── processes and address spaces (src/vm) ─────────────────────────
+
+/** A user page's state (VmaSnapshot.pages): no PTE, or a PTE that is not present. */
+export const UPAGE_NONE = 0;
+/** The PTE maps the shared zero page (a read of untouched anonymous memory). */
+export const UPAGE_ZERO = 1;
+/** An anonymous page only this PTE maps (mapcount 1). */
+export const UPAGE_PRIVATE = 2;
+/** An anonymous page more than one PTE maps (mapcount > 1: after fork, copy-on-write). */
+export const UPAGE_SHARED_COW = 3;
+/** A page of a file's page cache, or of shmem. */
+export const UPAGE_FILE = 4;
+/** The user page states' names, by code. */
+export const userPageStateNames: readonly string[] = ['not present', 'zero page', 'private anonymous', 'shared copy-on-write', 'file / shmem'];
+
+/** One process. */
+export interface TaskSnapshot {
+  pid: number;
+  comm: string;
+  /** The parent's pid (0 for init). */
+  ppid: number;
+  /** exit() has run (a zombie or reaped). */
+  exited: boolean;
+  /** Resident pages (MM_FILEPAGES + MM_ANONPAGES + MM_SHMEMPAGES), 0 without an mm. */
+  rss: number;
+  minFlt: number;
+  majFlt: number;
+}
+
+/** One VMA, as a /proc/PID/maps line sees it. */
+export interface VmaSnapshot {
+  start: number;
+  end: number;
+  /** vm_flags (VM_READ 1, VM_WRITE 2, VM_EXEC 4, VM_SHARED 8, VM_MAYSHARE 0x80, VM_GROWSDOWN 0x100, ...). */
+  flags: number;
+  /** 'r-xp' and the like. */
+  perms: string;
+  /** vm_pgoff (pages). */
+  pgoff: number;
+  /** The name column of maps: a file's path, [heap], [stack], [vvar], [vdso], '/dev/zero (deleted)', or ''. */
+  name: string;
+  /** The mapped file's inode (0 when anonymous). */
+  ino: number;
+  anon: boolean;
+}
+
+/** Where a process's pieces are, and the random offsets execve chose. */
+export interface LayoutSnapshot {
+  taskSize: number;
+  startCode: number;
+  endCode: number;
+  startData: number;
+  endData: number;
+  startBrk: number;
+  brk: number;
+  mmapBase: number;
+  /** The initial stack pointer's page region (mm->start_stack). */
+  startStack: number;
+  /** The top of the stack VMA (STACK_TOP less the random offset). */
+  stackTop: number;
+  /** PF_RANDOMIZE was set at execve. */
+  randomized: boolean;
+  /** STACK_TOP - stackTop (bytes). */
+  stackRnd: number;
+  /** Where mmap_base would be without randomization, less where it is (bytes). */
+  mmapRnd: number;
+  /** The start of the executable's lowest mapping, when it is a PIE (ET_DYN above ELF_ET_DYN_BASE), else null. */
+  pieBase: number | null;
+}
+
+/** One level of a page-table walk. */
+export interface WalkLevel {
+  /** 'PGD', 'PUD', 'PMD', 'PTE'. */
+  level: string;
+  /** The table's physical address (the PGD's is CR3). */
+  table: number;
+  tablePfn: number;
+  /** The 9 bits of the address that index this table. */
+  index: number;
+  /** The entry's physical address. */
+  entryAddr: number;
+  /** The 64-bit entry. */
+  entry: bigint;
+  present: boolean;
+  /** The entry's flag names (present, rw, user, accessed, dirty, special, nx, ...). */
+  bits: string[];
+  /** The frame the entry points at (the next table, or the data page), -1 when not present. */
+  pfn: number;
+}
+
+/** A walk of one virtual address, CR3 to the byte. */
+export interface PageWalk {
+  va: number;
+  /** mm->pgd's physical address, what CR3 holds while the task runs. */
+  cr3: number;
+  /** The levels reached (fewer than four when a table is missing). */
+  levels: WalkLevel[];
+  /** The physical address of the byte, or -1 when the walk ends early. */
+  phys: number;
+  /** The byte there (-1 when not mapped). */
+  byte: number;
+}
+
+const PTE_BIT_NAMES: [number, string][] = [
+  [0, 'present'],
+  [1, 'rw'],
+  [2, 'user'],
+  [3, 'pwt'],
+  [4, 'pcd'],
+  [5, 'accessed'],
+  [6, 'dirty'],
+  [7, 'pse'],
+  [8, 'global'],
+  [9, 'special'],
+  [10, 'uffd_wp'],
+  [11, 'soft_dirty'],
+];
+const LEVEL_NAMES = ['PGD', 'PUD', 'PMD', 'PTE'];
+const PF_RANDOMIZE = 0x400000;
+const ELF_ET_DYN_BASE = 0x555555554aaa - (0x555555554aaa % PAGE_SIZE);
+
+
 export class Inspector {
-  constructor(private readonly m: Machine) {}
+  /**
+   * `vmOf`: the machine's virtual-memory half if it exists yet (never creating it).
+   * Without it, the Inspector learns the vm half from the first Task passed to it.
+   */
+  constructor(
+    private readonly m: Machine,
+    private readonly vmOf: () => Vm | null = () => null,
+  ) {}
+
+  private vmSeen: Vm | null = null;
+
+  /** The vm half, if this machine has one yet; never creates it. */
+  private vm(): Vm | null {
+    const v = this.vmOf();
+    if (v !== null) return v;
+    return this.vmSeen;
+  }
+
+  /** The Task for a pid or Task; null when it is unknown or belongs to another machine. */
+  private taskOf(t: number | VmTask): VmTask | null {
+    if (typeof t === 'number') return this.vm()?.tasks.get(t) ?? null;
+    if (t.vm.k.phys !== this.m.phys) throw new RangeError('task: a task of another machine');
+    if (this.vmSeen === null) this.vmSeen = t.vm;
+    return t;
+  }
+
+  /** Every live process (init, pid 1, first), or [] when no process was ever made. */
+  processes(): TaskSnapshot[] {
+    const vm = this.vm();
+    if (vm === null) return [];
+    return [...vm.tasks.values()].map((t) => {
+      const mm = t.mm;
+      return { pid: t.pid, comm: t.comm, ppid: t.parent?.pid ?? 0, exited: t.exited, rss: mm === null ? 0 : mm.rss(), minFlt: t.minFlt, majFlt: t.majFlt };
+    });
+  }
+
+  /** A process's VMAs in address order, named as /proc/PID/maps names them ([] without an mm). */
+  vmas(task: number | VmTask): VmaSnapshot[] {
+    const t = this.taskOf(task);
+    const vm = this.vm();
+    if (t === null || vm === null || t.mm === null) return [];
+    const mm = t.mm;
+    const s = vm.s;
+    return mm.vmas.map((v) => {
+      const start = s.vmStart(v);
+      const end = s.vmEnd(v);
+      const f = s.vmFlags(v);
+      const ino = s.vmFile(v);
+      const shmem = ino !== 0 && vm.isShmem(ino);
+      let name = '';
+      if (shmem) name = '/dev/zero (deleted)';
+      else if (ino !== 0) name = vm.fs.byIno(ino)?.path ?? '';
+      else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)] ?? '';
+      else if (start < mm.brk && end > mm.startBrk) name = '[heap]';
+      else if (start <= mm.startStack && end >= mm.startStack) name = '[stack]';
+      const perms = `${f & 1 ? 'r' : '-'}${f & 2 ? 'w' : '-'}${f & 4 ? 'x' : '-'}${f & 0x80 ? 's' : 'p'}`;
+      return { start, end, flags: f, perms, pgoff: s.vmPgoff(v), name, ino, anon: ino === 0 };
+    });
+  }
+
+  /** The state (UPAGE_*) of each page that [start, end) touches in a process, read from its page tables (no fault is taken). */
+  userPages(task: number | VmTask, start: number, end: number): Uint8Array {
+    const t = this.taskOf(task);
+    const vm = this.vm();
+    const n = Math.max(0, Math.ceil(end / PAGE_SIZE) - Math.floor(start / PAGE_SIZE));
+    const out = new Uint8Array(n);
+    if (t === null || vm === null || t.mm === null) return out;
+    const pgd = t.mm.pgd;
+    const u32 = this.m.phys.u32;
+    const mapcount = this.m.pages.mapcount;
+    const base = Math.floor(start / PAGE_SIZE) * PAGE_SIZE;
+    for (let i = 0; i < n; i++) {
+      const pi = vm.pt.walk(pgd, base + i * PAGE_SIZE);
+      if (pi < 0) continue;
+      const e = u32[pi]!;
+      if ((e & 1) === 0) continue;
+      const pfn = e >>> 12;
+      const kind = vm.pageKind[pfn];
+      if (pfn === vm.zeroPfn) out[i] = UPAGE_ZERO;
+      else if (kind === KIND_FILE || kind === KIND_SHMEM) out[i] = UPAGE_FILE;
+      else if (kind === KIND_ANON) out[i] = mapcount[pfn]! > 1 ? UPAGE_SHARED_COW : UPAGE_PRIVATE;
+      else out[i] = UPAGE_PRIVATE;
+    }
+    return out;
+  }
+
+  /** The segment bounds of a process and the random offsets of its layout; null without an mm. */
+  layout(task: number | VmTask): LayoutSnapshot | null {
+    const t = this.taskOf(task);
+    if (t === null || t.mm === null) return null;
+    const mm = t.mm;
+    const vmas = this.vmas(t);
+    const stack = vmas.find((v) => v.name === '[stack]');
+    const stackTop = stack === undefined ? STACK_TOP : stack.end;
+    const randomized = (t.flags & PF_RANDOMIZE) !== 0;
+    let gap = mm.stackRlimit + STACK_GUARD_GAP + (randomized ? 0x3fffff * PAGE_SIZE : 0);
+    gap = Math.min(Math.max(gap, 128 * 1024 * 1024), (TASK_SIZE / 6) * 5);
+    const base0 = Math.ceil((TASK_SIZE - gap) / PAGE_SIZE) * PAGE_SIZE;
+    const code = vmas.find((v) => v.start <= mm.startCode && mm.startCode < v.end);
+    let pieBase: number | null = null;
+    if (code !== undefined && code.ino !== 0 && mm.startCode >= ELF_ET_DYN_BASE && mm.startCode < mm.mmapBase) {
+      pieBase = Math.min(...vmas.filter((v) => v.ino === code.ino).map((v) => v.start));
+    }
+    return {
+      taskSize: mm.taskSize,
+      startCode: mm.startCode,
+      endCode: mm.endCode,
+      startData: mm.startData,
+      endData: mm.endData,
+      startBrk: mm.startBrk,
+      brk: mm.brk,
+      mmapBase: mm.mmapBase,
+      startStack: mm.startStack,
+      stackTop,
+      randomized,
+      stackRnd: STACK_TOP - stackTop,
+      mmapRnd: base0 - mm.mmapBase,
+      pieBase,
+    };
+  }
+
+  /**
+   * The MMU's walk of one virtual address in a process: CR3 (mm->pgd), then
+   * each level's table, index and entry, down to the byte. Takes no fault.
+   */
+  walk(task: number | VmTask, va: number): PageWalk | null {
+    const t = this.taskOf(task);
+    if (t === null || t.mm === null) return null;
+    if (!Number.isSafeInteger(va) || va < 0 || va >= 2 ** 48) throw new RangeError(`va: expected a user address, got ${va}`);
+    const u32 = this.m.phys.u32;
+    const cr3 = t.mm.pgd;
+    const levels: WalkLevel[] = [];
+    let table = cr3;
+    let phys = -1;
+    for (let l = 0; l < 4; l++) {
+      const shift = 39 - 9 * l;
+      const index = Math.floor(va / 2 ** shift) & 511;
+      const entryAddr = table + index * 8;
+      const lo = u32[entryAddr >>> 2]!;
+      const hi = u32[(entryAddr >>> 2) + 1]!;
+      const present = (lo & 1) !== 0;
+      const bits = PTE_BIT_NAMES.filter(([b]) => (lo & (1 << b)) !== 0).map(([, n]) => n);
+      if ((hi & 0x80000000) !== 0) bits.push('nx');
+      const pfn = present ? lo >>> 12 : -1;
+      levels.push({ level: LEVEL_NAMES[l]!, table, tablePfn: table / PAGE_SIZE, index, entryAddr, entry: (BigInt(hi) << 32n) | BigInt(lo), present, bits, pfn });
+      if (!present) break;
+      table = (lo & ~0xfff) >>> 0;
+      if (l === 3) phys = table + (va % PAGE_SIZE);
+    }
+    return { va, cr3, levels, phys, byte: phys < 0 ? -1 : this.m.phys.u8[phys]! };
+  }
+
+  /** The shared zero page's frame, or -1 when the vm half does not exist yet. */
+  zeroPagePfn(): number {
+    return this.vm()?.zeroPfn ?? -1;
+  }
 
   /** Bytes of RAM. */
   get memory(): number {

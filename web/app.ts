@@ -10,6 +10,7 @@
 import { describeOp, opChips } from './model/describe.js';
 import type { Op } from './model/ops.js';
 import { checkChoice, checkSeed, machineFromParams } from './model/params.js';
+import { PROC_SCENARIOS } from './model/processes.js';
 import { SCENARIOS, type Scenario, StepContext, scenarioById, scenarioOps, stepBounds } from './model/scenarios.js';
 import { DEFAULT_CONFIG, kasanAvailable, type MachineConfig, Session } from './model/session.js';
 import { Timeline } from './model/timeline.js';
@@ -22,14 +23,16 @@ import { byId, h, setText } from './ui/dom.js';
 import { KasanPanel } from './ui/kasan.js';
 import { MemMapView } from './ui/memmap.js';
 import { ProcPanel } from './ui/proc.js';
+import { ProcessesPanel } from './ui/processes.js';
 
-type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg';
+type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs';
 const TABS: [Tab, string][] = [
   ['caches', 'Caches'],
   ['buddy', 'Buddy allocator'],
   ['kasan', 'KASAN'],
   ['charts', 'Over time'],
   ['dmesg', 'dmesg & /proc'],
+  ['procs', 'Processes'],
 ];
 const SPEEDS: [number, string][] = [
   [1, '1 op/s'],
@@ -63,6 +66,7 @@ export class App {
   readonly kasan: KasanPanel;
   readonly charts: ChartsPanel;
   readonly proc: ProcPanel;
+  readonly procs: ProcessesPanel;
   cfg: MachineConfig;
   source: Source = { kind: 'none' };
   playing = false;
@@ -105,6 +109,7 @@ export class App {
     this.kasan.available = this.kasanAvailable;
     this.charts = new ChartsPanel();
     this.proc = new ProcPanel(() => this.invalidate());
+    this.procs = new ProcessesPanel(() => this.invalidate(), this.cfg.seed);
     root.replaceChildren(this.header(), this.errorBar(), this.controls(), this.narration(), this.mainArea());
     this.installDrop();
     this.installKeys();
@@ -114,7 +119,7 @@ export class App {
     const speed = params.get('speed');
     problems.push(
       ...[
-        checkChoice('scenario', sc, SCENARIOS.map((s) => s.id)),
+        checkChoice('scenario', sc, [...SCENARIOS.map((s) => s.id), ...PROC_SCENARIOS.map((s) => s.id)]),
         checkChoice('workload', wl, WORKLOADS.map((w) => w.id)),
         checkChoice('tab', tab, TABS.map(([t]) => t)),
         speed !== null && !(Number(speed) > 0) ? `speed: expected operations per second (a number above 0), got '${speed}'` : null,
@@ -126,6 +131,10 @@ export class App {
     });
     if (Number(speed) > 0) this.setSpeed(Number(speed));
     if (tab && TABS.some(([t]) => t === tab)) this.showTab(tab as Tab);
+    if (sc && PROC_SCENARIOS.some((s) => s.id === sc)) {
+      this.procs.start(sc);
+      this.showTab('procs');
+    }
     if (params.get('play') === '1') this.play(true);
     if (problems.length > 0) this.showError(problems, true);
     requestAnimationFrame((t) => this.frame(t));
@@ -335,7 +344,7 @@ export class App {
     const left = h('div', { class: 'left' }, this.map.root, h('section', { class: 'panel' }, h('h2', {}, 'Operations'), this.el.log));
     const nav = h('nav', { class: 'tabs' }, ...TABS.map(([t, label]) => h('button', { type: 'button', 'data-tab': t, onclick: () => this.showTab(t) }, label)));
     this.el.tabs = nav;
-    const right = h('div', { class: 'right' }, nav, this.caches.root, this.buddy.root, this.kasan.root, this.charts.root, this.proc.root);
+    const right = h('div', { class: 'right' }, nav, this.caches.root, this.buddy.root, this.kasan.root, this.charts.root, this.proc.root, this.procs.root);
     this.el.right = right;
     const main = h('main', {}, left, right);
     this.showTab(this.tab, main);
@@ -725,6 +734,9 @@ export class App {
         break;
       case 'dmesg':
         this.proc.update(k, this.session.version);
+        break;
+      case 'procs':
+        this.procs.update();
         break;
     }
   }

@@ -440,7 +440,7 @@ describe('the browser view', () => {
       await shot(`e2e-layout-${width}`);
       expect(await ev<string[]>(LAYOUT_PROBLEMS)).toEqual([]);
       // The other panels: the buddy allocator's orders 0..10, KASAN's 16 shadow bytes a row, the charts, dmesg.
-      for (const tab of ['buddy', 'kasan', 'charts', 'dmesg']) {
+      for (const tab of ['buddy', 'kasan', 'charts', 'dmesg', 'procs']) {
         await page.click(`nav.tabs button[data-tab="${tab}"]`);
         await nextFrames();
         await page.waitForTimeout(100);
