@@ -88,7 +88,7 @@ export class Kernel {
     this.slub = m.slub;
     this.slab = m.slab;
     this.kmallocApi = m.kmallocApi;
-    this.inspect = new Inspector(m);
+    this.inspect = new Inspector(m, () => this.vmState);
   }
 
   /** vm.min_free_kbytes. */
