@@ -40,6 +40,7 @@ import {
   PCP_HIGH_MIN,
 } from '../page_alloc/page_alloc.js';
 import type { SlabCommon } from '../slub/slab_common.js';
+import type { Sysctl, VmCounters } from './sysctl.js';
 import { nodeStatItems, numaEventItems, vmEventItems, vmStatItems, zoneStatItems } from './vmstat_items.js';
 
 /** What the renderers need beyond the page allocator: the slab layer's page counts. */
@@ -48,6 +49,8 @@ export interface VmSource {
   slabPages(reclaimable: boolean): number;
   /** The slab layer, for the debugfs slab files; read when a file is read (it is set up after the page allocator). */
   readonly slab?: SlabCommon;
+  /** RAM, for meminfo's DirectMap lines. */
+  readonly phys?: { readonly size: number };
 }
 
 function fls(x: number): number {
@@ -60,10 +63,24 @@ export function statThreshold(managed: number, cpus: number): number {
   return Math.min(125, 2 * fls(cpus) * (1 + fls(mem)));
 }
 
-function nodeStat(src: VmSource, name: string): number {
+function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
   if (name === 'nr_slab_reclaimable') return src.slabPages(true);
   if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
-  return 0;
+  if (vm === null) return 0;
+  switch (name) {
+    case 'nr_anon_pages':
+      return vm.nrAnonMapped;
+    case 'nr_mapped':
+      return vm.nrFileMapped;
+    case 'nr_file_pages':
+      return vm.nrFilePages;
+    case 'nr_shmem':
+      return vm.nrShmem;
+    case 'nr_page_table_pages':
+      return vm.pt.nrPageTables;
+    default:
+      return 0;
+  }
 }
 
 function zoneStat(pa: PageAlloc, z: number, name: string): number {
@@ -92,7 +109,7 @@ function numaStat(pa: PageAlloc, z: number, name: string): number {
   return 0;
 }
 
-export function zoneinfo(src: VmSource): string {
+export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
   const pa = src.pageAlloc;
   const zs = pa.zones;
   let firstPopulated = -1;
@@ -107,7 +124,7 @@ export function zoneinfo(src: VmSource): string {
     out += `Node 0, zone ${zoneNames[z]!.padStart(8)}`;
     if (z === firstPopulated) {
       out += '\n  per-node stats';
-      for (const name of nodeStatItems) out += `\n      ${name.padEnd(12)} ${nodeStat(src, name)}`;
+      for (const name of nodeStatItems) out += `\n      ${name.padEnd(12)} ${nodeStat(src, vm, name)}`;
     }
     const g = (f: number) => zs.get(z, f);
     out +=
@@ -152,7 +169,7 @@ export function zoneinfo(src: VmSource): string {
 }
 
 /** /proc/vmstat: one "name value" line per counter, then the deprecated nr_unstable. */
-export function vmstat(src: VmSource): string {
+export function vmstat(src: VmSource, vm: VmCounters | null = null, sysctl: Sysctl | null = null): string {
   const pa = src.pageAlloc;
   let out = '';
   const sumZones = (f: (z: number) => number) => {
@@ -162,7 +179,7 @@ export function vmstat(src: VmSource): string {
   };
   for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name))}\n`;
   for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
-  for (const name of nodeStatItems) out += `${name} ${nodeStat(src, name)}\n`;
+  for (const name of nodeStatItems) out += `${name} ${nodeStat(src, vm, name)}\n`;
   const free = sumZones((z) => pa.zones.get(z, Z_FREE));
   // Dirty thresholds: 20% and 10% of dirtyable memory (free pages here).
   const dirtyable = Math.max(0, free - sumZones((z) => pa.zones.get(z, Z_WMARK + WMARK_HIGH)));
@@ -174,17 +191,23 @@ export function vmstat(src: VmSource): string {
     nr_memmap_boot_pages: 0,
   };
   for (const name of vmStatItems) out += `${name} ${thresholds[name]}\n`;
-  for (const name of vmEventItems) out += `${name} ${vmEvent(pa, name)}\n`;
+  for (const name of vmEventItems) out += `${name} ${vmEvent(pa, vm, sysctl, name)}\n`;
   out += 'nr_unstable 0\n';
   return out;
 }
 
-function vmEvent(pa: PageAlloc, name: string): number {
+function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, name: string): number {
   if (name.startsWith('pgalloc_')) {
     const z = zoneNames.findIndex((n) => `pgalloc_${n.toLowerCase()}` === name);
     return z >= 0 ? pa.events[EV_PGALLOC + z]! : 0;
   }
   if (name === 'pgfree') return pa.events[EV_PGFREE]! + pa.bootFreePages;
   if (name === 'allocstall_normal') return pa.events[EV_ALLOCSTALL]!;
+  if (name === 'drop_pagecache') return sysctl?.dropPagecache ?? 0;
+  if (name === 'drop_slab') return sysctl?.dropSlab ?? 0;
+  if (vm === null) return 0;
+  if (name === 'pgfault') return vm.pgfault;
+  if (name === 'pgmajfault') return vm.pgmajfault;
+  if (name === 'pgreuse') return vm.pgreuse;
   return 0;
 }
