@@ -8,12 +8,12 @@
  *
  * Every value is in kB through show_val_kb(): the name padded to 16
  * columns, the number right-aligned in 8, " kB". A counter kmem does not
- * keep (the LRU lists, swap, vmalloc, percpu, kernel stacks, huge pages)
- * prints 0 in the kernel's place.
+ * keep (swap, vmalloc, percpu, kernel stacks, huge pages, dirty and
+ * writeback pages, the active lists) prints 0 in the kernel's place.
  */
 import { MAX_NR_ZONES, WMARK_HIGH, WMARK_LOW, Z_FREE, Z_LOWMEM_RESERVE, Z_MANAGED, Z_WMARK, type Zones } from '../page_alloc/mmzone.js';
 import type { Sysctl, VmCounters } from './sysctl.js';
-import type { VmSource } from './zoneinfo.js';
+import { lruByZone, type VmSource } from './zoneinfo.js';
 
 /** (unsigned long)VMALLOC_TOTAL >> 10 with 4-level paging: VMALLOC_SIZE_TB 32, less one byte (VMALLOC_END is inclusive). */
 export const VMALLOC_TOTAL_KB = 34359738367;
@@ -90,8 +90,13 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
   const sreclaimable = src.slabPages(true);
   const sunreclaim = src.slabPages(false);
   const filePages = vm?.nrFilePages ?? 0;
-  // No LRU lists yet: the LRU lines print 0, and si_mem_available's page-cache term with them.
-  const fileLru = 0;
+  // The LRU lists as the kernel would have them: every page on its inactive list (see lruByZone).
+  let anonLru = 0;
+  let fileLru = 0;
+  for (const [a, f] of lruByZone(src, vm)) {
+    anonLru += a;
+    fileLru += f;
+  }
   // vm_commit_limit(): overcommit_kbytes, or overcommit_ratio percent of totalram (no swap, no hugetlb).
   const commitLimit =
     vm !== null ? vm.commitLimit() : sysctl.overcommitKbytes !== 0 ? Math.floor(sysctl.overcommitKbytes / 4) : Math.trunc((totalram * sysctl.overcommitRatio) / 100);
@@ -104,11 +109,11 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     kb('Cached', K(filePages)) +
     kb('SwapCached', 0) +
     kb('Active', 0) +
-    kb('Inactive', 0) +
+    kb('Inactive', K(anonLru + fileLru)) +
     kb('Active(anon)', 0) +
-    kb('Inactive(anon)', 0) +
+    kb('Inactive(anon)', K(anonLru)) +
     kb('Active(file)', 0) +
-    kb('Inactive(file)', 0) +
+    kb('Inactive(file)', K(fileLru)) +
     kb('Unevictable', 0) +
     kb('Mlocked', 0) +
     kb('SwapTotal', 0) +

@@ -57,6 +57,8 @@ export interface VmCounters {
   readonly pgmajfault: number;
   readonly pgreuse: number;
   readonly pageCache: Map<number, number>;
+  /** What each frame holds, by pfn: 1 anonymous, 2 file page cache, 3 shmem (KIND_* of src/vm/vm.ts), 0 else. */
+  readonly pageKind: Uint8Array;
   isShmem(ino: number): boolean;
   putPage(pfn: number): void;
   committedAs(): number;

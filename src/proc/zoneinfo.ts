@@ -63,7 +63,42 @@ export function statThreshold(managed: number, cpus: number): number {
   return Math.min(125, 2 * fls(cpus) * (1 + fls(mem)));
 }
 
+/**
+ * The LRU lists per zone: [anon, file] pages. kmem has no LRU yet, but the
+ * kernel's lists are determined by what exists: without MGLRU (this 6.18 has
+ * no CONFIG_LRU_GEN) every new anonymous, shmem and page-cache folio goes to
+ * its inactive list (folio_add_lru), and nothing in kmem activates one (no
+ * second access through mark_page_accessed, no reclaim scan, no refault).
+ * Anonymous and shmem pages are the anon lists', page cache the file lists'.
+ * The kernel counts a folio only once its per-CPU lru_add batch drains;
+ * kmem counts it at once.
+ */
+export function lruByZone(src: VmSource, vm: VmCounters | null): [number, number][] {
+  const zs = src.pageAlloc.zones;
+  const out: [number, number][] = [];
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    let anon = 0;
+    let file = 0;
+    if (vm !== null) {
+      const start = zs.get(z, Z_START_PFN);
+      const end = Math.min(start + zs.get(z, Z_SPANNED), vm.pageKind.length);
+      const kind = vm.pageKind;
+      for (let pfn = start; pfn < end; pfn++) {
+        const k = kind[pfn]!;
+        if (k === 1 || k === 3) anon++;
+        else if (k === 2) file++;
+      }
+    }
+    out.push([anon, file]);
+  }
+  return out;
+}
+
 function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
+  if (name === 'nr_inactive_anon' || name === 'nr_inactive_file') {
+    const i = name === 'nr_inactive_anon' ? 0 : 1;
+    return lruByZone(src, vm).reduce((s, l) => s + l[i]!, 0);
+  }
   if (name === 'nr_slab_reclaimable') return src.slabPages(true);
   if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
   if (vm === null) return 0;
@@ -83,8 +118,10 @@ function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
   }
 }
 
-function zoneStat(pa: PageAlloc, z: number, name: string): number {
+function zoneStat(pa: PageAlloc, z: number, name: string, lru: [number, number][]): number {
   if (name === 'nr_free_pages') return pa.zones.get(z, Z_FREE);
+  if (name === 'nr_zone_inactive_anon') return lru[z]![0];
+  if (name === 'nr_zone_inactive_file') return lru[z]![1];
   if (name === 'nr_free_pages_blocks') return freePagesBlocks(pa, z);
   return 0;
 }
@@ -119,6 +156,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
       break;
     }
   }
+  const lru = lruByZone(src, vm);
   let out = '';
   for (let z = 0; z < MAX_NR_ZONES; z++) {
     out += `Node 0, zone ${zoneNames[z]!.padStart(8)}`;
@@ -145,7 +183,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
       out += '\n';
       continue;
     }
-    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name)}`;
+    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, lru)}`;
     for (const name of numaEventItems) out += `\n      ${name.padEnd(12)} ${numaStat(pa, z, name)}`;
     out += '\n  pagesets';
     const threshold = statThreshold(g(Z_MANAGED), pa.cpus);
@@ -177,7 +215,8 @@ export function vmstat(src: VmSource, vm: VmCounters | null = null, sysctl: Sysc
     for (let z = 0; z < MAX_NR_ZONES; z++) s += f(z);
     return s;
   };
-  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name))}\n`;
+  const lru = lruByZone(src, vm);
+  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, lru))}\n`;
   for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
   for (const name of nodeStatItems) out += `${name} ${nodeStat(src, vm, name)}\n`;
   const free = sumZones((z) => pa.zones.get(z, Z_FREE));

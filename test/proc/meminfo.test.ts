@@ -66,6 +66,18 @@ function zones(k: Kernel) {
   return out;
 }
 
+/** si_mem_available() from /proc/vmstat's counters and /proc/zoneinfo's watermarks and protection. */
+function memAvailable(v: Map<string, number>, zs: ReturnType<typeof zones>): number {
+  const sum = (f: (z: (typeof zs)[number]) => number) => zs.reduce((s, z) => s + f(z), 0);
+  const wmarkLow = sum((z) => z.low);
+  let avail = v.get('nr_free_pages')! - sum((z) => Math.min(Math.max(...z.protection) + z.high, z.managed));
+  const pagecache = v.get('nr_active_file')! + v.get('nr_inactive_file')!;
+  avail += pagecache - Math.min(Math.floor(pagecache / 2), wmarkLow);
+  const reclaimable = v.get('nr_slab_reclaimable')! + v.get('nr_kernel_misc_reclaimable')!;
+  avail += reclaimable - Math.min(Math.floor(reclaimable / 2), wmarkLow);
+  return Math.max(0, avail);
+}
+
 describe('/proc/meminfo', () => {
   it('the real 6.18 file has the line shapes of show_val_kb and hugetlb_report_meminfo', () => {
     for (const l of realLines()) expect(KB_LINE.test(l) || COUNT_LINE.test(l), l).toBe(true);
@@ -106,8 +118,8 @@ describe('/proc/meminfo', () => {
     const totalreserve = sum((z) => Math.min(Math.max(...z.protection) + z.high, z.managed));
     const wmarkLow = sum((z) => z.low);
     const reclaimable = v.get('nr_slab_reclaimable')!;
-    const avail = sum((z) => z.free) - totalreserve + reclaimable - Math.min(Math.floor(reclaimable / 2), wmarkLow);
-    expect(m.get('MemAvailable')).toBe(Math.max(0, avail) * 4);
+    expect(memAvailable(v, zs)).toBe(sum((z) => z.free) - totalreserve + reclaimable - Math.min(Math.floor(reclaimable / 2), wmarkLow));
+    expect(m.get('MemAvailable')).toBe(memAvailable(v, zs) * 4);
     expect(m.get('MemAvailable')!).toBeLessThan(m.get('MemFree')!);
     expect(m.get('SReclaimable')).toBe(reclaimable * 4);
     expect(m.get('SUnreclaim')).toBe(v.get('nr_slab_unreclaimable')! * 4);
@@ -154,6 +166,19 @@ describe('/proc/meminfo', () => {
     const node = k.proc.read('/proc/zoneinfo');
     expect(Number(/nr_anon_pages\s+(\d+)/.exec(node)![1])).toBe(v1.get('nr_anon_pages'));
     expect(Number(/nr_page_table_pages\s+(\d+)/.exec(node)![1])).toBe(v1.get('nr_page_table_pages'));
+    // Without MGLRU every new folio waits on its inactive list; shmem pages are on the anon lists.
+    expect(m1.get('Inactive(anon)')).toBe(m1.get('AnonPages')! + m1.get('Shmem')!);
+    expect(m1.get('Inactive(file)')).toBe(m1.get('Cached')! - m1.get('Shmem')!);
+    expect(m1.get('Inactive(file)')!).toBeGreaterThan(0);
+    expect(m1.get('Inactive')).toBe(m1.get('Inactive(anon)')! + m1.get('Inactive(file)')!);
+    expect(m1.get('Active')).toBe(m1.get('Active(anon)')! + m1.get('Active(file)')!);
+    expect(m1.get('Inactive(anon)')).toBe(v1.get('nr_inactive_anon')! * 4);
+    // The zones' lists add up to the node's.
+    const zoneSum = (item: string) => [...node.matchAll(new RegExp(`\\n\\s+${item}\\s+(\\d+)`, 'g'))].reduce((s, x) => s + Number(x[1]), 0);
+    expect(zoneSum('nr_zone_inactive_anon')).toBe(v1.get('nr_inactive_anon'));
+    expect(zoneSum('nr_zone_inactive_file')).toBe(v1.get('nr_inactive_file'));
+    // MemAvailable counts the page cache above the low watermarks.
+    expect(m1.get('MemAvailable')).toBe(memAvailable(v1, zones(k)) * 4);
     t.munmap(a, n * 4096);
     expect(meminfo(k).get('AnonPages')).toBe(m0.get('AnonPages'));
     expect(meminfo(k).get('Committed_AS')).toBe(m0.get('Committed_AS'));
