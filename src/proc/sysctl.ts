@@ -243,9 +243,11 @@ export class Sysctl {
     return k.read();
   }
 
+  /** write(2) of text; an empty write is accepted and changes nothing (proc_dointvec's `!*lenp` return). */
   write(path: string, text: string): void {
     const k = this.knobs.get(path)!;
     if (k.write === undefined) throw errnoError(path, 'EACCES', EACCES, 'Permission denied');
+    if (text === '') return;
     k.write(text);
   }
 }

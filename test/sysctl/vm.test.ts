@@ -64,7 +64,10 @@ describe('/proc/sys/vm', () => {
     expect(k.proc.read(`${VM}/overcommit_memory`)).toBe('2\n');
     k.proc.write(`${VM}/overcommit_memory`, ' 0x1');
     expect(k.proc.read(`${VM}/overcommit_memory`)).toBe('1\n');
-    for (const bad of ['3', '-1', 'abc', '', '1x', '1.5', '99999999999']) rejects(k, `${VM}/overcommit_memory`, bad);
+    for (const bad of ['3', '-1', 'abc', ' \n', '1x', '1.5', '99999999999']) rejects(k, `${VM}/overcommit_memory`, bad);
+    // A write of nothing is no write (overcommit_policy_handler: new_policy stays -1).
+    k.proc.write(`${VM}/overcommit_memory`, '');
+    expect(k.proc.read(`${VM}/overcommit_memory`)).toBe('1\n');
   });
 
   it('overcommit_ratio clears overcommit_kbytes and the reverse; CommitLimit follows; kbytes is unsigned', () => {
