@@ -19,6 +19,7 @@ import {
   WMARK_LOW,
   WMARK_MIN,
   WMARK_PROMO,
+  Z_BOOST,
   Z_MANAGED,
   Z_PCP_BATCH,
   Z_PCP_HIGH_MAX,
@@ -111,7 +112,8 @@ function parseUlong(path: string, text: string): number {
 /**
  * __setup_per_zone_wmarks() with a watermark_scale_factor: each zone's share
  * of min_free_kbytes by managed pages (ZONE_MOVABLE gets a small fixed min),
- * low/high/promo each a further max(min/4, managed * factor / 10000).
+ * low/high/promo each a further max(min/4, managed * factor / 10000);
+ * any watermark boost is dropped.
  */
 export function setupWmarks(zones: Zones, minFreeKbytes: number, scaleFactor: number): void {
   const pagesMin = minFreeKbytes >> 2;
@@ -126,6 +128,7 @@ export function setupWmarks(zones: Zones, minFreeKbytes: number, scaleFactor: nu
     zones.set(z, Z_WMARK + WMARK_LOW, min + step);
     zones.set(z, Z_WMARK + WMARK_HIGH, min + 2 * step);
     zones.set(z, Z_WMARK + WMARK_PROMO, min + 3 * step);
+    zones.set(z, Z_BOOST, 0);
   }
 }
 
@@ -182,7 +185,8 @@ export class Sysctl {
       this.watermarkScaleFactor = v;
       this.setupPerZoneWmarks();
     }, 1, 3000);
-    // fs/drop_caches.c: mode 0200 (a read is -EACCES, even for root), values 1..4.
+    // fs/drop_caches.c: mode 0200 (a read is -EACCES, even for root), values 1..4 (SYSCTL_ONE..SYSCTL_FOUR).
+    // This build machine's vendor 6.18 takes up to 63 (a local patch adds bits); upstream's bound is kept.
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     // kernel/sysctl.c: randomize_va_space is a plain proc_dointvec (no bounds).
     int('/proc/sys/kernel/randomize_va_space', () => this.randomizeVaSpace, (v) => { this.randomizeVaSpace = v; });
