@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/index.js';
+import { Z_BOOST } from '../../src/page_alloc/mmzone.js';
 import { ENOMEM, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { buildElf } from '../vm/helpers.js';
 
@@ -124,6 +125,16 @@ describe('/proc/sys/vm', () => {
     }
     // MemAvailable uses the new high watermarks (totalreserve_pages).
     expect(after.some((z, i) => z.high !== before[i]!.high)).toBe(true);
+  });
+
+  it('a write drops any watermark boost (__setup_per_zone_wmarks sets watermark_boost to 0)', () => {
+    const k = boot({ memory: '256M' });
+    const zones = k.pageAlloc.zones;
+    const boosted = /boost\s+(\d+)/g;
+    for (let z = 0; z < 5; z++) if (zones.populated(z)) zones.set(z, Z_BOOST, 64);
+    expect([...k.proc.read('/proc/zoneinfo').matchAll(boosted)].some((m) => m[1] === '64')).toBe(true);
+    k.proc.write(`${VM}/min_free_kbytes`, `${k.minFreeKbytes}`);
+    expect([...k.proc.read('/proc/zoneinfo').matchAll(boosted)].every((m) => m[1] === '0')).toBe(true);
   });
 
   it('watermark_scale_factor: 1..3000; a larger factor spreads low and high by managed * factor / 10000', () => {
