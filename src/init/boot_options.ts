@@ -75,6 +75,12 @@ export interface BootOptions {
   kasan?: 'generic' | false;
   /** kasan_multi_shot: print every KASAN report, not only the first. */
   kasanMultiShot?: boolean;
+  /**
+   * randomize_va_space (the norandmaps/sysctl knob): 0 no randomization
+   * (as `setarch -R`), 1 stack, mmap base, vDSO and PIE base, 2 also the
+   * heap (brk). Default 2, as the kernel's. Random choices follow `seed`.
+   */
+  aslr?: 0 | 1 | 2;
   /** The kernel generation to model. Only '6.18' (the default) is built so far. */
   kernel?: '6.18';
   /** The slab allocator design. Only 'slub' (the default) is built so far. */
@@ -85,7 +91,7 @@ export interface BootOptions {
 const KNOWN: readonly (keyof BootOptions)[] = [
   'memory', 'buffer', 'cpus', 'zones', 'shared', 'seed', 'onBug', 'minFreeKbytes', 'transparentHugepage',
   'slubMinOrder', 'slubMaxOrder', 'slubMinObjects', 'slabNomerge', 'slubDebug', 'slubStats',
-  'freelistHardened', 'freelistRandom', 'kasan', 'kasanMultiShot', 'kernel', 'allocator',
+  'freelistHardened', 'freelistRandom', 'kasan', 'kasanMultiShot', 'kernel', 'allocator', 'aslr',
 ];
 
 const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot'];
@@ -138,6 +144,7 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   if (o.slubDebug !== undefined && typeof o.slubDebug !== 'string' && typeof o.slubDebug !== 'boolean') {
     throw new TypeError(`slubDebug: expected a slub_debug= string such as 'FZPU', or true/false, got ${describe(o.slubDebug)}`);
   }
+  if (o.aslr !== undefined) checkInteger(o.aslr, 'aslr', 0, 2);
   if (o.minFreeKbytes !== undefined) checkInteger(o.minFreeKbytes, 'minFreeKbytes', 0, Number.MAX_SAFE_INTEGER);
 
   // The RAM: the caller's buffer, or one of `memory` bytes.

@@ -99,7 +99,7 @@ export class Machine {
       badPage: (info) => this.badPage(info.pfn, info.reason),
       warnAlloc: (order, gfp) => this.warnAlloc(order, gfp),
     });
-    this.proc = new ProcFs(this);
+    this.proc = new ProcFs(this, { aslr: opts.aslr });
     this.pageAllocInit(c.layout.ranges, opts.minFreeKbytes, c.thp);
 
     // slub_min_order= raises the maximum to itself, slub_max_order= lowers

@@ -40,6 +40,7 @@ import {
   PCP_HIGH_MIN,
 } from '../page_alloc/page_alloc.js';
 import type { SlabCommon } from '../slub/slab_common.js';
+import type { Sysctl, VmCounters } from './sysctl.js';
 import { nodeStatItems, numaEventItems, vmEventItems, vmStatItems, zoneStatItems } from './vmstat_items.js';
 
 /** What the renderers need beyond the page allocator: the slab layer's page counts. */
@@ -48,6 +49,8 @@ export interface VmSource {
   slabPages(reclaimable: boolean): number;
   /** The slab layer, for the debugfs slab files; read when a file is read (it is set up after the page allocator). */
   readonly slab?: SlabCommon;
+  /** RAM, for meminfo's DirectMap lines. */
+  readonly phys?: { readonly size: number };
 }
 
 function fls(x: number): number {
@@ -60,14 +63,65 @@ export function statThreshold(managed: number, cpus: number): number {
   return Math.min(125, 2 * fls(cpus) * (1 + fls(mem)));
 }
 
-function nodeStat(src: VmSource, name: string): number {
-  if (name === 'nr_slab_reclaimable') return src.slabPages(true);
-  if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
-  return 0;
+/**
+ * The LRU lists per zone: [anon, file] pages. kmem has no LRU yet, but the
+ * kernel's lists are determined by what exists: without MGLRU (this 6.18 has
+ * no CONFIG_LRU_GEN) every new anonymous, shmem and page-cache folio goes to
+ * its inactive list (folio_add_lru), and nothing in kmem activates one (no
+ * second access through mark_page_accessed, no reclaim scan, no refault).
+ * Anonymous and shmem pages are the anon lists', page cache the file lists'.
+ * The kernel counts a folio only once its per-CPU lru_add batch drains;
+ * kmem counts it at once.
+ */
+export function lruByZone(src: VmSource, vm: VmCounters | null): [number, number][] {
+  const zs = src.pageAlloc.zones;
+  const out: [number, number][] = [];
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    let anon = 0;
+    let file = 0;
+    if (vm !== null) {
+      const start = zs.get(z, Z_START_PFN);
+      const end = Math.min(start + zs.get(z, Z_SPANNED), vm.pageKind.length);
+      const kind = vm.pageKind;
+      for (let pfn = start; pfn < end; pfn++) {
+        const k = kind[pfn]!;
+        if (k === 1 || k === 3) anon++;
+        else if (k === 2) file++;
+      }
+    }
+    out.push([anon, file]);
+  }
+  return out;
 }
 
-function zoneStat(pa: PageAlloc, z: number, name: string): number {
+function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
+  if (name === 'nr_inactive_anon' || name === 'nr_inactive_file') {
+    const i = name === 'nr_inactive_anon' ? 0 : 1;
+    return lruByZone(src, vm).reduce((s, l) => s + l[i]!, 0);
+  }
+  if (name === 'nr_slab_reclaimable') return src.slabPages(true);
+  if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
+  if (vm === null) return 0;
+  switch (name) {
+    case 'nr_anon_pages':
+      return vm.nrAnonMapped;
+    case 'nr_mapped':
+      return vm.nrFileMapped;
+    case 'nr_file_pages':
+      return vm.nrFilePages;
+    case 'nr_shmem':
+      return vm.nrShmem;
+    case 'nr_page_table_pages':
+      return vm.pt.nrPageTables;
+    default:
+      return 0;
+  }
+}
+
+function zoneStat(pa: PageAlloc, z: number, name: string, lru: [number, number][]): number {
   if (name === 'nr_free_pages') return pa.zones.get(z, Z_FREE);
+  if (name === 'nr_zone_inactive_anon') return lru[z]![0];
+  if (name === 'nr_zone_inactive_file') return lru[z]![1];
   if (name === 'nr_free_pages_blocks') return freePagesBlocks(pa, z);
   return 0;
 }
@@ -92,7 +146,7 @@ function numaStat(pa: PageAlloc, z: number, name: string): number {
   return 0;
 }
 
-export function zoneinfo(src: VmSource): string {
+export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
   const pa = src.pageAlloc;
   const zs = pa.zones;
   let firstPopulated = -1;
@@ -102,12 +156,13 @@ export function zoneinfo(src: VmSource): string {
       break;
     }
   }
+  const lru = lruByZone(src, vm);
   let out = '';
   for (let z = 0; z < MAX_NR_ZONES; z++) {
     out += `Node 0, zone ${zoneNames[z]!.padStart(8)}`;
     if (z === firstPopulated) {
       out += '\n  per-node stats';
-      for (const name of nodeStatItems) out += `\n      ${name.padEnd(12)} ${nodeStat(src, name)}`;
+      for (const name of nodeStatItems) out += `\n      ${name.padEnd(12)} ${nodeStat(src, vm, name)}`;
     }
     const g = (f: number) => zs.get(z, f);
     out +=
@@ -128,7 +183,7 @@ export function zoneinfo(src: VmSource): string {
       out += '\n';
       continue;
     }
-    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name)}`;
+    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, lru)}`;
     for (const name of numaEventItems) out += `\n      ${name.padEnd(12)} ${numaStat(pa, z, name)}`;
     out += '\n  pagesets';
     const threshold = statThreshold(g(Z_MANAGED), pa.cpus);
@@ -152,7 +207,7 @@ export function zoneinfo(src: VmSource): string {
 }
 
 /** /proc/vmstat: one "name value" line per counter, then the deprecated nr_unstable. */
-export function vmstat(src: VmSource): string {
+export function vmstat(src: VmSource, vm: VmCounters | null = null, sysctl: Sysctl | null = null): string {
   const pa = src.pageAlloc;
   let out = '';
   const sumZones = (f: (z: number) => number) => {
@@ -160,9 +215,10 @@ export function vmstat(src: VmSource): string {
     for (let z = 0; z < MAX_NR_ZONES; z++) s += f(z);
     return s;
   };
-  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name))}\n`;
+  const lru = lruByZone(src, vm);
+  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, lru))}\n`;
   for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
-  for (const name of nodeStatItems) out += `${name} ${nodeStat(src, name)}\n`;
+  for (const name of nodeStatItems) out += `${name} ${nodeStat(src, vm, name)}\n`;
   const free = sumZones((z) => pa.zones.get(z, Z_FREE));
   // Dirty thresholds: 20% and 10% of dirtyable memory (free pages here).
   const dirtyable = Math.max(0, free - sumZones((z) => pa.zones.get(z, Z_WMARK + WMARK_HIGH)));
@@ -174,17 +230,23 @@ export function vmstat(src: VmSource): string {
     nr_memmap_boot_pages: 0,
   };
   for (const name of vmStatItems) out += `${name} ${thresholds[name]}\n`;
-  for (const name of vmEventItems) out += `${name} ${vmEvent(pa, name)}\n`;
+  for (const name of vmEventItems) out += `${name} ${vmEvent(pa, vm, sysctl, name)}\n`;
   out += 'nr_unstable 0\n';
   return out;
 }
 
-function vmEvent(pa: PageAlloc, name: string): number {
+function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, name: string): number {
   if (name.startsWith('pgalloc_')) {
     const z = zoneNames.findIndex((n) => `pgalloc_${n.toLowerCase()}` === name);
     return z >= 0 ? pa.events[EV_PGALLOC + z]! : 0;
   }
   if (name === 'pgfree') return pa.events[EV_PGFREE]! + pa.bootFreePages;
   if (name === 'allocstall_normal') return pa.events[EV_ALLOCSTALL]!;
+  if (name === 'drop_pagecache') return sysctl?.dropPagecache ?? 0;
+  if (name === 'drop_slab') return sysctl?.dropSlab ?? 0;
+  if (vm === null) return 0;
+  if (name === 'pgfault') return vm.pgfault;
+  if (name === 'pgmajfault') return vm.pgmajfault;
+  if (name === 'pgreuse') return vm.pgreuse;
   return 0;
 }

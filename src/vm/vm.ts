@@ -84,11 +84,23 @@ export class Vm {
   /** NR_FILE_MAPPED (Mapped) */
   nrFileMapped = 0;
   /**
-   * randomize_va_space: 0 none, 1 stack, mmap base and vDSO, 2 also brk.
-   * 0 until the boot option reaches here (the tests compare with setarch -R runs).
+   * kernel.randomize_va_space: 0 none, 1 stack, mmap base and vDSO, 2 also
+   * brk. The boot option `aslr` sets it (default 2, as the kernel's); it is
+   * the sysctl's value (/proc/sys/kernel/randomize_va_space), kept in procfs.
    */
-  aslr = 0;
-  maxMapCount = 65530;
+  get aslr(): number {
+    return this.k.proc.sysctl.randomizeVaSpace;
+  }
+  set aslr(v: number) {
+    this.k.proc.sysctl.randomizeVaSpace = v;
+  }
+  /** vm.max_map_count (the sysctl's value) */
+  get maxMapCount(): number {
+    return this.k.proc.sysctl.maxMapCount;
+  }
+  set maxMapCount(v: number) {
+    this.k.proc.sysctl.maxMapCount = v;
+  }
   readonly fs: RootFs;
   init!: Task;
 
@@ -110,6 +122,7 @@ export class Vm {
     this.init.mm = mmAlloc(this);
     this.tasks.set(1, this.init);
     k.proc.registerDir((path) => procPidRead(this, path));
+    k.proc.attachVm(this);
   }
 
   /** fork from init, then execve: the new Task. Throws (with errno) when execve fails. */
@@ -214,10 +227,25 @@ export class Vm {
     return pfn;
   }
 
-  /** vm.overcommit_memory (0 heuristic, 1 always, 2 never), vm.overcommit_ratio, vm.overcommit_kbytes */
-  overcommitMemory = 0;
-  overcommitRatio = 50;
-  overcommitKbytes = 0;
+  /** vm.overcommit_memory (0 heuristic, 1 always, 2 never), vm.overcommit_ratio, vm.overcommit_kbytes: the sysctls' values */
+  get overcommitMemory(): number {
+    return this.k.proc.sysctl.overcommitMemory;
+  }
+  set overcommitMemory(v: number) {
+    this.k.proc.sysctl.overcommitMemory = v;
+  }
+  get overcommitRatio(): number {
+    return this.k.proc.sysctl.overcommitRatio;
+  }
+  set overcommitRatio(v: number) {
+    this.k.proc.sysctl.overcommitRatio = v;
+  }
+  get overcommitKbytes(): number {
+    return this.k.proc.sysctl.overcommitKbytes;
+  }
+  set overcommitKbytes(v: number) {
+    this.k.proc.sysctl.overcommitKbytes = v;
+  }
 
   /** totalram_pages(): the zones' managed pages */
   totalramPages(): number {
@@ -229,7 +257,7 @@ export class Vm {
   /** vm_commit_limit() in pages (no swap, no hugetlb yet): CommitLimit. */
   commitLimit(): number {
     if (this.overcommitKbytes !== 0) return Math.floor(this.overcommitKbytes / 4);
-    return Math.floor((this.totalramPages() * this.overcommitRatio) / 100);
+    return Math.trunc((this.totalramPages() * this.overcommitRatio) / 100);
   }
 
   /**

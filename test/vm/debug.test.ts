@@ -5,7 +5,7 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '.
 import { tinyElf } from './helpers.js';
 
 test('spawn, mmap, fork, COW, mprotect, mremap and exit under KASAN and slub_debug=FZPU report nothing', () => {
-  const k = boot({ memory: '64M', seed: 1, kasan: 'generic', slubDebug: 'FZPU', onBug: 'throw' });
+  const k = boot({ memory: '64M', seed: 1, aslr: 0, kasan: 'generic', slubDebug: 'FZPU', onBug: 'throw' });
   k.fs.writeFile('/bin/tiny', tinyElf());
   for (let n = 0; n < 5; n++) {
     const t = k.spawn('/bin/tiny', ['tiny']);

@@ -23,7 +23,7 @@ for (const path of [HOST_BUSYBOX, '/usr/bin/cat']) {
 
 describe('execve', () => {
   test('busybox: maps, the Vm lines of status, and statm as 6.18 has them right after execve', () => {
-    const k = boot({ memory: '64M', seed: 1 });
+    const k = boot({ memory: '64M', seed: 1, aslr: 0 });
     k.fs.writeFile('/usr/bin/busybox', readFileSync(HOST_BUSYBOX));
     const t = k.spawn('/usr/bin/busybox', ['busybox', 'cat'], { envp: ['HOME=/'] });
     expect(noInode(k.proc.read(`/proc/${t.pid}/maps`))).toBe(noInode(section('maps')));
@@ -37,7 +37,7 @@ describe('execve', () => {
   });
 
   test('a file that is not ELF is -ENOEXEC, a missing one -ENOENT, and the task keeps its old image', () => {
-    const k = boot({ memory: '32M', seed: 1 });
+    const k = boot({ memory: '32M', seed: 1, aslr: 0 });
     k.fs.writeFile('/bin/script', '#!/bin/sh\necho hi\n');
     k.fs.writeFile('/bin/ok', buildElf([{ vaddr: 0x401000, flags: 5, data: new Uint8Array(16) }]));
     expect(() => k.spawn('/bin/script')).toThrow(/error 8/);
@@ -52,7 +52,7 @@ describe('execve', () => {
   });
 
   test('brk grows the heap VMA named [heap] from start_brk, and shrinks it', () => {
-    const k = boot({ memory: '32M', seed: 1 });
+    const k = boot({ memory: '32M', seed: 1, aslr: 0 });
     k.fs.writeFile('/bin/ok', buildElf([{ vaddr: 0x401000, flags: 6, data: new Uint8Array(16), memsz: 0x2000 }]));
     const t = k.spawn('/bin/ok');
     const b0 = t.brk(0);
@@ -72,7 +72,7 @@ describe('dynamically linked programs', () => {
     'cat: the PIE at ELF_ET_DYN_BASE, ld.so top-down from mmap_base, the vDSO below it; status Vm lines (fixture exec_cat.out)',
     () => {
       const fx = readFileSync(new URL('../fixtures/vm/exec_cat.out', import.meta.url), 'utf8');
-      const k = boot({ memory: '64M', seed: 1 });
+      const k = boot({ memory: '64M', seed: 1, aslr: 0 });
       k.fs.writeFile('/usr/bin/cat', readFileSync('/usr/bin/cat'));
       k.fs.writeFile(LDSO, readFileSync(LDSO));
       k.fs.symlink(LDSO, '/lib64/ld-linux-x86-64.so.2');
@@ -84,7 +84,7 @@ describe('dynamically linked programs', () => {
   );
 
   test('a missing interpreter is -ENOENT; one that is not ELF is -ELIBBAD (80); nothing changes', () => {
-    const k = boot({ memory: '32M', seed: 1 });
+    const k = boot({ memory: '32M', seed: 1, aslr: 0 });
     const withInterp = (interp: string) => {
       const f = buildElf([{ vaddr: 0x401000, flags: 5, data: new Uint8Array(16) }]);
       // Make the second program header a PT_INTERP pointing at a path stored after the headers.
@@ -116,7 +116,7 @@ describe('static PIE', () => {
   test('an ET_DYN without interpreter and with page alignment is mapped top-down from mmap_base, the vDSO below it (fixture static_pie.out)', () => {
     const sp = readFileSync(new URL('../fixtures/vm/static_pie.out', import.meta.url), 'utf8');
     const want = sp.split('== maps\n')[1]!;
-    const k = boot({ memory: '32M', seed: 1 });
+    const k = boot({ memory: '32M', seed: 1, aslr: 0 });
     const e = new Uint8Array(0);
     k.fs.writeFile(
       '/tmp/sp',
@@ -139,7 +139,7 @@ describe('static PIE', () => {
 describe('file faults', () => {
   test('fault-around maps the cached pages of the 64 KiB window, clamped to the VMA (fixture fault_around.out)', () => {
     const fa = readFileSync(new URL('../fixtures/vm/fault_around.out', import.meta.url), 'utf8').split('\n');
-    const k = boot({ memory: '64M', seed: 1 });
+    const k = boot({ memory: '64M', seed: 1, aslr: 0 });
     k.fs.writeFile('/usr/bin/busybox', readFileSync(HOST_BUSYBOX));
     // Bring the whole file into the page cache first, as it was on the real machine.
     const warm = k.spawn('/usr/bin/busybox', ['busybox']);
@@ -156,7 +156,7 @@ describe('file faults', () => {
   });
 
   test('a cold page cache: the first read fault maps one page and reads 32 around it; the next fault nearby maps its window', () => {
-    const k = boot({ memory: '32M', seed: 1 });
+    const k = boot({ memory: '32M', seed: 1, aslr: 0 });
     k.fs.writeFile('/bin/big', buildElf([{ vaddr: 0x400000, flags: 5, data: new Uint8Array(64 * 4096).fill(1) }]));
     const t = k.spawn('/bin/big');
     const rssFile = () => Number(/^RssFile:\s+(\d+) kB$/m.exec(k.proc.read(`/proc/${t.pid}/status`))![1]);

@@ -59,7 +59,7 @@ export function tinyElf(): Uint8Array {
 }
 
 export function bootWithProgram(memory = '64M'): Kernel {
-  const k = boot({ memory, cpus: 2, seed: 1 });
+  const k = boot({ memory, cpus: 2, seed: 1, aslr: 0 });
   k.fs.writeFile('/bin/tiny', tinyElf());
   return k;
 }
