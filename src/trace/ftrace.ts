@@ -33,7 +33,9 @@
  * object find its hash cached.
  */
 
+import { type EventColumns, ptrKeyBytes, type StringTable } from './columns.js';
 import {
+  KMEM_EVENT_KINDS,
   type KmemEvent,
   type PageEvent,
   type PageKind,
@@ -356,7 +358,7 @@ function intern(b: Uint8Array, s: string, a: number, e: number): string {
 // line live in module state rather than in a per-line object.
 
 let curB: Uint8Array = new Uint8Array(0);
-let curS = '';
+let curS: string | null = null;
 let curStart = 0;
 let curEnd = 0;
 let curEvent: string | null = null;
@@ -408,11 +410,11 @@ function resetFields(): void {
 }
 
 function fail(reason: string): never {
-  throw new TraceParseError(curS.slice(curStart, curEnd), reason, curEvent);
+  throw new TraceParseError(textOf(curB, curS, curStart, curEnd), reason, curEvent);
 }
 
 function quoted(a: number, e: number): string {
-  return JSON.stringify(curS.slice(a, e));
+  return JSON.stringify(textOf(curB, curS, a, e));
 }
 
 function badValue(key: string, a: number, e: number): never {
@@ -458,6 +460,49 @@ export function parseFtraceLine(line: string, lineNo = 0): KmemEvent | null {
  * V8 to inline every small helper into it.)
  */
 export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: number, lineNo: number): KmemEvent | null {
+  const id = scanLine(b, s, start, end, true, false);
+  if (id < 0) return null;
+  return buildEvent(id, lineNo, tComm, tPid, tCpu, lineTs);
+}
+
+/** The timestamp of the line scanLine read (NaN when it had none). */
+let lineTs = Number.NaN;
+
+/** b[a, e) as text: a slice of the line's string, or the bytes decoded as latin1 when there is none. */
+function textOf(b: Uint8Array, s: string | null, a: number, e: number): string {
+  if (s !== null) return s.slice(a, e);
+  return latin1(b, a, e);
+}
+
+let latinOf: Uint8Array | null = null;
+let latinBuf: Buffer = Buffer.alloc(0);
+function latin1(b: Uint8Array, a: number, e: number): string {
+  if (latinOf !== b) {
+    latinBuf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    latinOf = b;
+  }
+  return latinBuf.toString('latin1', a, e);
+}
+
+/** The index of the first ": " in b[a, end) (its ':'), or -1; with a string, its native indexOf. */
+function colonSpace(b: Uint8Array, s: string | null, a: number, end: number): number {
+  if (s !== null) {
+    const k = s.indexOf(': ', a);
+    return k !== -1 && k < end ? k : -1;
+  }
+  for (let k = a; k + 1 < end; k++) if (b[k] === COLON && b[k + 1] === SPACE) return k;
+  return -1;
+}
+
+/**
+ * Read the line at b[start, end) up to its fields: the event id (one of
+ * EV_*, >= EV_KMALLOC), or -1 for a line that holds no kmem event. Sets
+ * lineTs, tCpu (and tComm, tPid when wantComm) and the f* fields. With
+ * s null the line is read from its bytes alone (no string is made unless
+ * an error quotes it). `only` set: -1 at once for any event but
+ * kmem_cache_alloc[_node] and kmem_cache_free (their fields unread).
+ */
+function scanLine(b: Uint8Array, s: string | null, start: number, end: number, wantComm: boolean, only: boolean): number {
   let i = start;
   let c = 0;
   while (end > i) {
@@ -470,16 +515,19 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
     if (c !== SPACE && c !== TAB) break;
     i++;
   }
-  if (i >= end || c === HASH) return null;
+  if (i >= end) return -1;
+  if (c === HASH) {
+    noteHeader(b, i, end);
+    return -1;
+  }
 
   // ── where does the event name start? ─────────────────────────────────
-  // At the first ": " after a number (the timestamp), found with the
-  // string's native indexOf, which is faster than a loop over the bytes.
+  // At the first ": " after a number (the timestamp).
   let tsA = -1;
   let timestamp = Number.NaN;
   let evAt = -1;
-  let k = s.indexOf(': ', i);
-  while (k !== -1 && k < end) {
+  let k = colonSpace(b, s, i, end);
+  while (k !== -1) {
     timestamp = timestampBefore(b, i, k);
     if (!Number.isNaN(timestamp)) {
       tsA = tsStart;
@@ -492,9 +540,9 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
       while (t > i && !isBlank(b[t - 1]!)) t--;
       if (t === i) evAt = i;
     }
-    k = s.indexOf(': ', k + 1);
+    k = colonSpace(b, s, k + 1, end);
   }
-  if (evAt === -1) return null;
+  if (evAt === -1) return -1;
 
   // ── the event name, with the subsystem perf puts in front ───────────────
   let j = evAt;
@@ -514,24 +562,93 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
   }
   if (id === EV_UNKNOWN) return unknownEvent(b, s, start, end, nameA, tsA !== -1, subsystem);
   const colon = matchEnd;
-  if (id === EV_IGNORED || (colon + 1 < end && b[colon + 1] !== SPACE && b[colon + 1] !== TAB)) return null;
+  if (id === EV_IGNORED || (colon + 1 < end && b[colon + 1] !== SPACE && b[colon + 1] !== TAB)) return -1;
+  if (only && id !== EV_KMEM_CACHE_ALLOC && id !== EV_KMEM_CACHE_ALLOC_NODE && id !== EV_KMEM_CACHE_FREE) {
+    // no #P:N in a header: the CPUs the events name say how many there were
+    if (traceHeader.cpus === 0 && tsA !== -1) {
+      curB = b;
+      curS = s;
+      curStart = start;
+      curEnd = end;
+      curEvent = KIND_BY_ID[id]!;
+      tCpu = -1;
+      parseTaskColumns(b, s, i, tsA, false);
+      if (tCpu > maxCpu) maxCpu = tCpu;
+    }
+    return -1;
+  }
   curB = b;
   curS = s;
   curStart = start;
   curEnd = end;
   curEvent = KIND_BY_ID[id]!;
+  lineTs = timestamp;
 
   // ── the columns before the timestamp ───────────────────────────────
   tComm = '';
   tPid = -1;
   tCpu = -1;
-  if (tsA !== -1) parseTaskColumns(b, s, i, tsA);
-  const comm = tComm;
-  const pid = tPid;
-  const cpu = tCpu;
+  if (tsA !== -1) parseTaskColumns(b, s, i, tsA, wantComm);
+  if (tCpu > maxCpu) maxCpu = tCpu;
 
   parseFields(b, s, colon + 1, end);
-  return buildEvent(id, lineNo, comm, pid, cpu, timestamp);
+  return id;
+}
+
+// ── the trace header ───────────────────────────────────────────────────────
+
+/** What the `#` header of a trace says: `entries-in-buffer/entries-written: A/B   #P:N`. */
+export interface TraceHeader {
+  /** #P:N, the CPUs the traced machine had online; 0 when not seen. */
+  cpus: number;
+  /** entries-in-buffer, entries-written; -1 when not seen. */
+  entriesInBuffer: number;
+  entriesWritten: number;
+}
+
+/** The header seen by the parser since the last resetTraceHeader(). */
+export const traceHeader: TraceHeader = { cpus: 0, entriesInBuffer: -1, entriesWritten: -1 };
+
+export function resetTraceHeader(): void {
+  maxCpu = -1;
+  traceHeader.cpus = 0;
+  traceHeader.entriesInBuffer = -1;
+  traceHeader.entriesWritten = -1;
+}
+
+let maxCpu = -1;
+
+/** The highest CPU number of the events read since resetTraceHeader() (-1: none). */
+export function maxCpuSeen(): number {
+  return maxCpu;
+}
+
+const K_ENTRIES = ascii('entries-in-buffer/entries-written:');
+
+/** A '#' line: note #P:N and the entry counts of ftrace's header. */
+function noteHeader(b: Uint8Array, i: number, end: number): void {
+  let at = -1;
+  for (let k = i + 1; k + K_ENTRIES.length <= end; k++) {
+    if (b[k] === 0x65 && bytesAt(b, k, K_ENTRIES)) {
+      at = k + K_ENTRIES.length;
+      break;
+    }
+  }
+  if (at === -1) return;
+  while (at < end && isBlank(b[at]!)) at++;
+  const inBuf = scanInt(b, at, end);
+  if (Number.isNaN(inBuf) || scanEnd >= end || b[scanEnd] !== SLASH) return;
+  const written = scanInt(b, scanEnd + 1, end);
+  if (Number.isNaN(written)) return;
+  traceHeader.entriesInBuffer = inBuf;
+  traceHeader.entriesWritten = written;
+  for (let k = scanEnd; k + 3 < end; k++) {
+    if (b[k] === HASH && b[k + 1] === 0x50 && b[k + 2] === COLON) {
+      const p = scanInt(b, k + 3, end);
+      if (p > 0) traceHeader.cpus = p;
+      break;
+    }
+  }
 }
 
 /**
@@ -539,18 +656,18 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
  * it is cut short inside a kmem event's name ("...: kmem_cache_al") or names
  * an unknown event that looks like a kmem allocation event.
  */
-function unknownEvent(b: Uint8Array, s: string, start: number, end: number, nameA: number, hasTimestamp: boolean, subsystem: boolean): null {
+function unknownEvent(b: Uint8Array, s: string | null, start: number, end: number, nameA: number, hasTimestamp: boolean, subsystem: boolean): -1 {
   let j = nameA;
   while (j < end && isIdentChar(b[j]!)) j++;
-  if (j === nameA) return null;
+  if (j === nameA) return -1;
   if (j === end) {
-    if (hasTimestamp && isPrefixOfEventName(s.slice(nameA, j))) throw new TraceParseError(s.slice(start, end), 'truncated event name');
-    return null;
+    if (hasTimestamp && isPrefixOfEventName(textOf(b, s, nameA, j))) throw new TraceParseError(textOf(b, s, start, end), 'truncated event name');
+    return -1;
   }
-  if (b[j] !== COLON || (j + 1 < end && !isBlank(b[j + 1]!))) return null;
-  const name = s.slice(nameA, j);
-  if (looksLikeKmemEvent(name, subsystem)) throw new TraceParseError(s.slice(start, end), UNKNOWN_EVENT, name);
-  return null;
+  if (b[j] !== COLON || (j + 1 < end && !isBlank(b[j + 1]!))) return -1;
+  const name = textOf(b, s, nameA, j);
+  if (looksLikeKmemEvent(name, subsystem)) throw new TraceParseError(textOf(b, s, start, end), UNKNOWN_EVENT, name);
+  return -1;
 }
 
 let tComm = '';
@@ -562,7 +679,7 @@ let tCpu = -1;
  * into tComm, tPid, tCpu: "<comm>-<pid> [(<tgid>)] [<cpu>] <flags>" or
  * perf's "<comm> <pid>[/<tid>] [<cpu>]", any part missing.
  */
-function parseTaskColumns(b: Uint8Array, s: string, i: number, tsA: number): void {
+function parseTaskColumns(b: Uint8Array, s: string | null, i: number, tsA: number, wantComm: boolean): void {
   let c = 0;
   // the CPU column: the last ']' before the timestamp (past the flags)
   let rb = tsA - 1;
@@ -611,7 +728,7 @@ function parseTaskColumns(b: Uint8Array, s: string, i: number, tsA: number): voi
     if (c === DASH) {
       // ftrace: "<comm>-<pid>"
       tPid = pid;
-      tComm = s.slice(i, k);
+      if (wantComm) tComm = textOf(b, s, i, k);
       return;
     }
     if (c === SLASH) {
@@ -628,7 +745,7 @@ function parseTaskColumns(b: Uint8Array, s: string, i: number, tsA: number): voi
       // perf: "<comm> <pid>"
       tPid = pid;
       while (k > i && isBlank(b[k - 1]!)) k--;
-      tComm = s.slice(i, k);
+      if (wantComm) tComm = textOf(b, s, i, k);
       return;
     }
   }
@@ -745,7 +862,7 @@ const KEY_TEXT: readonly string[] = [
 ];
 
 /** The key=value fields in b[j, end) into the f* variables. */
-function parseFields(b: Uint8Array, s: string, j: number, end: number): void {
+function parseFields(b: Uint8Array, s: string | null, j: number, end: number): void {
   resetFields();
   let c = 0;
   let first = true;
@@ -791,8 +908,13 @@ function parseFields(b: Uint8Array, s: string, j: number, end: number): void {
     const va = ka + KEY_LENGTH[key]! + 1;
     if (key <= KEY_PTR || key === KEY_GFP_FLAGS || key === KEY_NAME || key === KEY_PAGE) {
       // a text value, often long: the string's native indexOf finds its end
-      j = s.indexOf(' ', va);
-      if (j === -1 || j > end) j = end;
+      if (s !== null) {
+        j = s.indexOf(' ', va);
+        if (j === -1 || j > end) j = end;
+      } else {
+        j = va;
+        while (j < end && b[j] !== SPACE) j++;
+      }
     } else {
       j = va;
       while (j < end) {
@@ -958,7 +1080,7 @@ function requireField(present: boolean, key: string): void {
 
 /** Build the event object; every object of a family has the same shape. */
 function buildEvent(id: number, lineNo: number, comm: string, pid: number, cpu: number, timestamp: number): KmemEvent {
-  const s = curS;
+  const s = curS!;
   if (id <= EV_KMEM_CACHE_ALLOC_NODE) {
     requireField(fCallSiteA !== -1, 'call_site');
     requireField(fPtrA !== -1, 'ptr');
@@ -1029,8 +1151,8 @@ function buildEvent(id: number, lineNo: number, comm: string, pid: number, cpu: 
 
 /** The symbol trace-cmd/perf printed in front when call_site is a bare address, else call_site as printed. */
 function callSiteText(): string {
-  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(curB, fCallSiteA, fCallSiteB)) return intern(curB, curS, fSymA, fSymB);
-  return intern(curB, curS, fCallSiteA, fCallSiteB);
+  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(curB, fCallSiteA, fCallSiteB)) return intern(curB, curS!, fSymA, fSymB);
+  return intern(curB, curS!, fCallSiteA, fCallSiteB);
 }
 
 function isHexAddress(b: Uint8Array, a: number, e: number): boolean {
@@ -1042,3 +1164,103 @@ function isHexAddress(b: Uint8Array, a: number, e: number): boolean {
   }
   return true;
 }
+
+// ── columns ────────────────────────────────────────────────────────────────
+
+/** The checks buildEvent makes: a kmem event line without a field its event always prints is malformed. */
+function checkFields(id: number): void {
+  if (id <= EV_KMEM_CACHE_FREE) {
+    requireField(fCallSiteA !== -1, 'call_site');
+    requireField(fPtrA !== -1, 'ptr');
+    if (id <= EV_KMEM_CACHE_ALLOC_NODE) {
+      requireField(fBytesReq !== -1, 'bytes_req');
+      requireField(fBytesAlloc !== -1, 'bytes_alloc');
+      requireField(fGfpA !== -1, 'gfp_flags');
+    }
+    return;
+  }
+  requireField(fPfn !== -1, 'pfn');
+  if (id === EV_MM_PAGE_FREE_BATCHED) {
+    if (fOrder === -1) fOrder = 0;
+  } else requireField(fOrder !== -1, 'order');
+  if (id === EV_MM_PAGE_ALLOC || id === EV_MM_PAGE_ALLOC_ZONE_LOCKED || id === EV_MM_PAGE_PCPU_DRAIN) {
+    requireField(fMigratetype !== null, 'migratetype');
+  }
+  if (id === EV_MM_PAGE_ALLOC) requireField(fGfpA !== -1, 'gfp_flags');
+  if (id === EV_MM_PAGE_ALLOC_ZONE_LOCKED) requireField(fPercpuRefill !== null, 'percpu_refill');
+}
+
+/** The id of the call site in strings: the symbol in front when call_site is a bare address (as callSiteText). */
+function callSiteId(strings: StringTable): number {
+  const b = curB;
+  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(b, fCallSiteA, fCallSiteB)) return strings.idOfBytes(b, fSymA, fSymB);
+  return strings.idOfBytes(b, fCallSiteA, fCallSiteB);
+}
+
+/**
+ * parseFtraceBytes into a row of cols instead of an object (b holds ASCII
+ * text; s, when given, the same text as a string, used only to find ": "
+ * and blanks with its native indexOf; no string is made for the line). True when the
+ * line was a kmem event and a row was added. Throws TraceParseError as
+ * parseFtraceBytes does.
+ */
+export function parseFtraceInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string | null, start: number, end: number, lineNo: number): boolean {
+  const id = scanLine(b, s, start, end, false, false);
+  if (id < 0) return false;
+  checkFields(id);
+  const r = cols.n++;
+  cols.kind[r] = COLUMN_KIND[id]!;
+  cols.cpu[r] = tCpu;
+  cols.lineNo[r] = lineNo;
+  cols.ts[r] = lineTs;
+  if (id <= EV_KMEM_CACHE_FREE) {
+    cols.ptr[r] = ptrKeyBytes(b, fPtrA, fPtrB);
+    cols.site[r] = callSiteId(strings);
+    cols.name[r] = fNameA === -1 ? -1 : strings.idOfBytes(b, fNameA, fNameB);
+    if (id <= EV_KMEM_CACHE_ALLOC_NODE) {
+      cols.req[r] = fBytesReq;
+      cols.alloc[r] = fBytesAlloc;
+      cols.gfpValue[r] = fGfpValue ?? -1;
+      cols.gfp[r] = strings.idOfBytes(b, fGfpA, fGfpB);
+      cols.node[r] = fNode ?? -1;
+      cols.accounted[r] = fAccounted === null ? -1 : fAccounted ? 1 : 0;
+    } else {
+      cols.gfp[r] = -1;
+      cols.gfpValue[r] = -1;
+    }
+    return true;
+  }
+  cols.pfn[r] = fPfn;
+  cols.order[r] = fOrder;
+  cols.mt[r] = fMigratetype ?? -1;
+  cols.gfpValue[r] = fGfpValue ?? -1;
+  cols.gfp[r] = fGfpA === -1 ? -1 : strings.idOfBytes(b, fGfpA, fGfpB);
+  cols.name[r] = -1;
+  return true;
+}
+
+/**
+ * The first pass over a file: only kmem_cache_alloc[_node] and
+ * kmem_cache_free lines are read past their event name, into cols (kind,
+ * cpu, ptr, site, bytes_alloc, name). Other kmem lines add no row; their
+ * CPU still counts in maxCpuSeen. Throws as parseFtraceInto for the lines
+ * it reads.
+ */
+export function scanNamesInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string | null, start: number, end: number, lineNo: number): boolean {
+  const id = scanLine(b, s, start, end, false, true);
+  if (id < 0) return false;
+  checkFields(id);
+  const r = cols.n++;
+  cols.kind[r] = COLUMN_KIND[id]!;
+  cols.cpu[r] = tCpu;
+  cols.lineNo[r] = lineNo;
+  cols.ptr[r] = ptrKeyBytes(b, fPtrA, fPtrB);
+  cols.site[r] = callSiteId(strings);
+  cols.name[r] = fNameA === -1 ? -1 : strings.idOfBytes(b, fNameA, fNameB);
+  cols.alloc[r] = id === EV_KMEM_CACHE_FREE ? 0 : fBytesAlloc;
+  cols.req[r] = id === EV_KMEM_CACHE_FREE ? 0 : fBytesReq;
+  return true;
+}
+
+/** EV_* → the kind's index in KMEM_EVENT_KINDS. */
+const COLUMN_KIND: readonly number[] = KIND_BY_ID.map((k) => (k === '' ? 255 : KMEM_EVENT_KINDS.indexOf(k as KmemEvent['kind'])));

@@ -44,6 +44,7 @@
  * page allocations too, so such pages count twice (kmem's SLUB takes its own).
  */
 
+import { statSync } from 'node:fs';
 import { type BootOptions, boot, type Kernel } from '../kernel.js';
 import {
   __GFP_ACCOUNT,
@@ -87,6 +88,20 @@ import {
 } from '../slub/slab.js';
 import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
 import {
+  C_KFREE,
+  C_KMALLOC,
+  C_KMALLOC_NODE,
+  C_KMEM_CACHE_ALLOC,
+  C_KMEM_CACHE_ALLOC_NODE,
+  C_KMEM_CACHE_FREE,
+  C_MM_PAGE_ALLOC,
+  C_MM_PAGE_FREE,
+  C_MM_PAGE_FREE_BATCHED,
+  type EventColumns,
+  ptrKey,
+  StringTable,
+} from './columns.js';
+import {
   KMEM_EVENT_KINDS,
   type KmemEvent,
   type PageEvent,
@@ -95,39 +110,12 @@ import {
   TraceParseError,
   TraceReplayError,
 } from './events.js';
-import { readTraceBatches, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
+import { maxCpuSeen, resetTraceHeader, type TraceHeader, traceHeader } from './ftrace.js';
+import { readTraceBatches, readTraceColumns, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
+
+export { ptrKey };
 
 // ───────────────────────── pointers and gfp flags ─────────────────────────
-
-/**
- * A printed pointer as a Map key: its low 48 bits (hashed pointers are 32
- * bits, raw direct-map ones ffff8880_xxxxxxxx), 0 for NULL, -1 when it is
- * not a hex number at all.
- */
-export function ptrKey(s: string): number {
-  const n = s.length;
-  if (s.charCodeAt(0) === 40 /* ( */) return s === '(null)' ? 0 : -1;
-  let i = 0;
-  if (n > 2 && s.charCodeAt(0) === 48 && (s.charCodeAt(1) | 0x20) === 120) i = 2;
-  if (i >= n || n - i > 16) return -1;
-  for (let j = i; j < n - 12; j++) {
-    const c = s.charCodeAt(j) | 0x20;
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return -1;
-  }
-  let v = 0;
-  for (let j = Math.max(i, n - 12); j < n; j++) {
-    const c = s.charCodeAt(j);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else {
-      const l = c | 0x20;
-      if (l >= 97 && l <= 102) d = l - 87;
-      else return -1;
-    }
-    v = v * 16 + d;
-  }
-  return v;
-}
 
 /**
  * An open-addressing hash table from pointer keys (non-negative integers
@@ -313,6 +301,18 @@ export const KNOWN_CALL_SITES: Readonly<Record<string, string>> = {
   inet_reqsk_alloc: 'request_sock_TCP',
 };
 
+/**
+ * Call sites of KNOWN_CALL_SITES that allocate from more than the one cache
+ * named there: the replay takes the one whose slot is the traced
+ * bytes_alloc, and none when none is (the cache is then unknown).
+ */
+export const OTHER_CACHES_OF_CALL_SITE: Readonly<Record<string, readonly string[]>> = {
+  // anon_vma_fork allocates the child's anon_vma and the chain that links it
+  anon_vma_fork: ['anon_vma'],
+  // every protocol's socket: TCP, UDP, UNIX, RAW, ... (only slot sizes tell them apart)
+  sk_prot_alloc: ['UDP', 'UNIX', 'RAW', 'PING', 'TCPv6', 'UDPv6', 'RAWv6', 'NETLINK'],
+};
+
 // ───────────────────────── statistics rows ─────────────────────────
 
 /**
@@ -397,6 +397,10 @@ class CacheRow extends Row {
   /** The kmem cache, -1 for large kmallocs (page allocator), -2 when kmem could not create it. */
   readonly kmemId: number;
   peakSlabs = 0;
+  /** Allocations whose traced bytes_alloc is not this cache's slot size. */
+  sizeMismatches = 0;
+  /** No name for it anywhere in the trace: a cache kmem made up (`<function>-<bytes_alloc>`). */
+  unknown = false;
   constructor(name: string, kmemId: number, index: number) {
     super();
     this.name = name;
@@ -459,6 +463,10 @@ export interface ReplayCacheReport {
   slowpath: { alloc: number; free: number };
   remoteFrees: number;
   replayFailures: number;
+  /** allocations whose traced bytes_alloc is not this cache's slot size */
+  sizeMismatches: number;
+  /** true when no event of the trace names this cache: kmem made it up from the call site and bytes_alloc */
+  unknown: boolean;
 }
 
 export interface ReplaySiteReport {
@@ -502,6 +510,8 @@ export interface ReplayReport {
     failedInReplay: number;
     /** a pointer allocated again while still live: the free was lost */
     lostFrees: number;
+    /** allocations whose traced bytes_alloc is not the slot size of the cache replayed into */
+    sizeMismatches: number;
     remoteFrees: number;
     /** kmem_cache_alloc resolved by a later name=, by learning, by the table, or by a cache of their own */
     resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; ownCache: number };
@@ -603,6 +613,7 @@ export class TraceReplayer {
   private nullFrees = 0;
   private failedInTrace = 0;
   private failedInReplay = 0;
+  private sizeMismatches = 0;
   private lostFrees = 0;
   private remoteFrees = 0;
   private readonly resolved = { byName: 0, byLaterFree: 0, learned: 0, knownCallSite: 0, ownCache: 0 };
@@ -732,7 +743,7 @@ export class TraceReplayer {
       const key = ptrKey(a.ptr);
       if (key > 0) {
         this.settle(key, a);
-        a.name = this.unnamedRow(this.site(a.callSite), a).name;
+        a.name = this.unnamedRow(this.site(a.callSite), a.callSite, a.bytesReq, a.bytesAlloc).name;
         this.namedOnLeaving++;
       }
     }
@@ -745,6 +756,187 @@ export class TraceReplayer {
     const at = this.pending.get(key);
     if (at >= 0 && this.pendingEv[at] === e) this.dropPending(key);
   }
+
+  // ───────────────────────── columns ─────────────────────────
+
+  private strings: StringTable | null = null;
+  private names: CacheNames | null = null;
+  private siteOfId: (SiteRow | undefined)[] = [];
+  private rowOfNameId: (CacheRow | undefined)[] = [];
+  private gfpOfId: number[] = [];
+  /** kmem_cache_alloc rows without name= seen so far (their ordinal in CacheNames). */
+  private unnamedOrdinal = 0;
+  private cols: EventColumns | null = null;
+
+  /**
+   * Perform a batch of rows (columns.ts) now, in file order: there is no
+   * lookahead window on this path (make the replayer with lookahead 0). An
+   * unnamed kmem_cache_alloc takes the name `names` learned for it over the
+   * whole file (its free's name=, else what its call site and bytes_alloc
+   * allocate elsewhere in the file); strings must be the table the rows'
+   * ids come from.
+   */
+  pushColumns(cols: EventColumns, strings: StringTable, names: CacheNames | null): void {
+    if (this.count !== 0) throw new Error('pushColumns after push with a lookahead window');
+    if (this.strings !== strings) {
+      this.strings = strings;
+      this.siteOfId = [];
+      this.rowOfNameId = [];
+      this.gfpOfId = [];
+    }
+    this.names = names;
+    this.cols = cols;
+    const k = this.k;
+    const cpus = k.cpus;
+    const n = cols.n;
+    const cpuCol = cols.cpu;
+    let i = 0;
+    while (i < n) {
+      const c0 = cpuCol[i]!;
+      let cpu = Math.max(c0, 0);
+      let j = i + 1;
+      while (j < n && cpuCol[j] === c0) j++;
+      if (cpu >= cpus) {
+        this.foldedCpuEvents += j - i;
+        cpu %= cpus;
+      }
+      const ts = cols.ts[j - 1]!;
+      if (ts > this.lastTs) {
+        k.tick(Math.round((ts - this.lastTs) * 1e9));
+        this.lastTs = ts;
+      } else if (Number.isNaN(this.lastTs) && !Number.isNaN(ts)) this.lastTs = ts;
+      this.runFrom = i;
+      this.runTo = j;
+      if (k.currentCpu === cpu) this.replayColumnsRun();
+      else k.onCpu(cpu, this.colsFn);
+      i = j;
+    }
+    this.cols = null;
+  }
+
+  private readonly colsFn = () => this.replayColumnsRun();
+
+  private replayColumnsRun(): void {
+    const c = this.cols!;
+    const counts = this.kindCounts;
+    const kind = c.kind;
+    const ptr = c.ptr;
+    const to = this.runTo;
+    let i = this.runFrom;
+    while (i < to) {
+      try {
+        for (; i < to; i++) {
+          const kd = kind[i]!;
+          counts[kd]!++;
+          switch (kd) {
+            case C_KMALLOC:
+            case C_KMALLOC_NODE: {
+              const key = ptr[i]!;
+              if (key === 0) this.failedInTrace++;
+              else this.kmallocAt(key, this.siteOf(c.site[i]!), c.req[i]!, c.alloc[i]!, this.gfpAt(c, i));
+              break;
+            }
+            case C_KFREE:
+            case C_KMEM_CACHE_FREE:
+              this.freeKey(ptr[i]!);
+              break;
+            case C_KMEM_CACHE_ALLOC:
+            case C_KMEM_CACHE_ALLOC_NODE:
+              this.cacheAllocAt(c, i);
+              break;
+            case C_MM_PAGE_ALLOC: {
+              const mt = c.mt[i]!;
+              const gv = c.gfpValue[i]!;
+              const g = c.gfp[i]!;
+              this.pageAlloc(c.pfn[i]!, c.order[i]!, Math.max(mt , 0), gv >= 0 ? gv : g < 0 ? 0 : this.gfpOfTextId(g));
+              break;
+            }
+            case C_MM_PAGE_FREE:
+            case C_MM_PAGE_FREE_BATCHED:
+              this.pageFree(c.pfn[i]!);
+              break;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof RangeError || err instanceof TypeError)) throw err;
+        const kd = kind[i]!;
+        const refused = new TraceReplayError(err.message, KMEM_EVENT_KINDS[kd]!, this.opts.file ?? null, c.lineNo[i]!);
+        if (!this.opts.skipBad) throw refused;
+        this.kindCounts[kd]!--;
+        this.refused++;
+        this.opts.onBad?.(refused);
+        i++;
+      }
+    }
+  }
+
+  private siteOf(id: number): SiteRow {
+    const known = this.siteOfId[id];
+    if (known !== undefined && this.siteRows[known.index] === known) return known;
+    const row = this.site(this.strings!.strings[id]!);
+    // the other-call-sites row stands for many: looked up by text each time
+    if (row !== this.otherSite) this.siteOfId[id] = row;
+    return row;
+  }
+
+  private gfpAt(c: EventColumns, i: number): number {
+    const v = c.gfpValue[i]!;
+    return this.replayGfp(v >= 0 ? v : this.gfpOfTextId(c.gfp[i]!));
+  }
+
+  private gfpOfTextId(id: number): number {
+    let v = this.gfpOfId[id];
+    if (v === undefined) {
+      v = parseGfpText(this.strings!.strings[id]!);
+      this.gfpOfId[id] = v;
+    }
+    return v;
+  }
+
+  private rowOfName(id: number, req: number, bytes: number): CacheRow {
+    let row = this.rowOfNameId[id];
+    if (row === undefined) {
+      row = this.namedRow(this.strings!.strings[id]!, req, bytes);
+      this.rowOfNameId[id] = row;
+    }
+    return row;
+  }
+
+  private cacheAllocAt(c: EventColumns, i: number): void {
+    const nameId = c.name[i]!;
+    const ord = nameId < 0 ? this.unnamedOrdinal++ : -1;
+    const key = c.ptr[i]!;
+    if (key === 0) {
+      this.failedInTrace++;
+      return;
+    }
+    const siteId = c.site[i]!;
+    const site = this.siteOf(siteId);
+    const req = c.req[i]!;
+    const bytes = c.alloc[i]!;
+    let row: CacheRow;
+    if (nameId >= 0) row = this.rowOfName(nameId, req, bytes);
+    else {
+      const names = this.names;
+      const byFree = names === null ? -1 : names.nameOf(ord);
+      if (byFree >= 0) {
+        row = this.rowOfName(byFree, req, bytes);
+        this.resolved.byLaterFree++;
+      } else {
+        const bySite = names === null ? -1 : names.siteName(siteId, bytes);
+        if (bySite >= 0) {
+          row = this.rowOfName(bySite, req, bytes);
+          this.resolved.learned++;
+        } else row = this.unnamedRow(site, this.strings!.strings[siteId]!, req, bytes);
+        this.namedOnLeaving++;
+      }
+    }
+    this.namedAllocs++;
+    this.allocate(key, req, bytes, row, this.gfpAt(c, i), false, site);
+  }
+
+  /** The trace's own header, when the reader saw one (set by replayTraceFile). */
+  header: TraceHeader | null = null;
 
   /** Perform every event still held back. */
   finish(): void {
@@ -979,21 +1171,23 @@ export class TraceReplayer {
       this.failedInTrace++;
       return;
     }
+    this.kmallocAt(key, this.site(e.callSite), e.bytesReq, e.bytesAlloc, this.gfpOf(e));
+  }
+
+  private kmallocAt(key: number, site: SiteRow, size: number, bytes: number, gfp: number): void {
     const k = this.k;
-    const size = e.bytesReq;
-    const gfp = this.gfpOf(e);
     let row: CacheRow;
     if (size > 8192) {
       row = this.largeRow ??= this.addRow('(large kmalloc)', -1);
     } else if (size === 0) {
-      this.record(key, e, 16, null, this.site(e.callSite), 0);
+      this.record(key, size, bytes, 16, null, site, 0);
       return;
     } else {
       let id = k.slab.kmallocSlab(size, gfp);
       if (id < 0) id = k.slab.kmallocSlab(size, gfp & ~(__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT));
       row = this.kmallocRow(id);
     }
-    this.allocate(key, e, row, gfp, true);
+    this.allocate(key, size, bytes, row, gfp, true, site);
   }
 
   private cacheAllocEvent(e: SlabAllocEvent): void {
@@ -1010,9 +1204,9 @@ export class TraceReplayer {
       this.namedAllocs++;
     } else {
       this.settle(key, e);
-      row = this.unnamedRow(site, e);
+      row = this.unnamedRow(site, e.callSite, e.bytesReq, e.bytesAlloc);
     }
-    this.allocate(key, e, row, this.gfpOf(e), false, site);
+    this.allocate(key, e.bytesReq, e.bytesAlloc, row, this.gfpOf(e), false, site);
   }
 
   /** kmem_cache_alloc events replayed with a name (printed, learned from their free, or given on leaving the window). */
@@ -1027,25 +1221,57 @@ export class TraceReplayer {
     if (site !== this.otherSite) site.cacheByBytes.set(p.bytesAlloc, row);
   }
 
-  private unnamedRow(site: SiteRow, e: SlabAllocEvent): CacheRow {
+  private unnamedRow(site: SiteRow, callSite: string, req: number, bytes: number): CacheRow {
     const other = site === this.otherSite;
-    const known = other ? undefined : site.cacheByBytes.get(e.bytesAlloc);
+    const known = other ? undefined : site.cacheByBytes.get(bytes);
     if (known !== undefined) {
       this.resolved.learned++;
       return known;
     }
-    const func = other ? callSiteFunction(e.callSite) : site.func;
-    const table = KNOWN_CALL_SITES[func];
+    const func = other ? callSiteFunction(callSite) : site.func;
+    const table = this.tableCache(func, bytes);
     let row: CacheRow;
     if (table !== undefined) {
-      row = this.namedRow(table, e.bytesReq, e.bytesAlloc);
+      row = this.namedRow(table, req, bytes);
       this.resolved.knownCallSite++;
     } else {
-      row = this.namedRow(`${func}-${e.bytesAlloc}`, e.bytesReq, e.bytesAlloc);
+      // no name anywhere in the trace: a cache of its own, reported as unknown
+      row = this.namedRow(`${func}-${bytes}`, req, bytes);
+      row.unknown = true;
       this.resolved.ownCache++;
     }
-    if (!other) site.cacheByBytes.set(e.bytesAlloc, row);
+    if (!other) site.cacheByBytes.set(bytes, row);
     return row;
+  }
+
+  /**
+   * The cache the table of well-known call sites gives for an allocation of
+   * `bytes` from `func`, or undefined. The traced bytes_alloc is the slot
+   * size, so of the caches a call site allocates from the one whose slot it
+   * is; a cache of unknown slot size fits when it is the only one the call
+   * site has, and so does a slot smaller than bytes_alloc (a kernel with
+   * slub_debug metadata).
+   */
+  private tableCache(func: string, bytes: number): string | undefined {
+    const first = KNOWN_CALL_SITES[func];
+    if (first === undefined) return undefined;
+    const others = OTHER_CACHES_OF_CALL_SITE[func];
+    if (bytes <= 0) return first;
+    const all = others === undefined ? [first] : [first, ...others];
+    for (const name of all) if (this.slotOf(name) === bytes) return name;
+    if (others !== undefined) return undefined;
+    const slot = this.slotOf(first);
+    return slot === -1 || slot < bytes ? first : undefined;
+  }
+
+  /** The slot size of kmem's cache `name`, or of the one REAL_CACHES would make; -1 when not known. */
+  private slotOf(name: string): number {
+    const id = this.k.kmemCacheByName(name);
+    if (id >= 0) return this.cf[id * C_FIELDS + C_SIZE]!;
+    const spec = REAL_CACHES[name];
+    if (spec === undefined) return -1;
+    const align = (spec.flags & SLAB_HWCACHE_ALIGN) !== 0 ? 64 : 8;
+    return (spec.size + align - 1) & ~(align - 1);
   }
 
   /** The row (and kmem cache) for a cache name, made on first use. */
@@ -1064,7 +1290,7 @@ export class TraceReplayer {
     return this.addRow(own, id);
   }
 
-  private allocate(key: number, e: SlabAllocEvent, row: CacheRow, gfp: number, kmalloc: boolean, site = this.site(e.callSite)): void {
+  private allocate(key: number, req: number, bytes: number, row: CacheRow, gfp: number, kmalloc: boolean, site: SiteRow): void {
     const k = this.k;
     const id = row.kmemId;
     const cpu = k.currentCpu;
@@ -1073,16 +1299,21 @@ export class TraceReplayer {
     const fastBefore = id >= 0 && stats.length !== 0 ? stats[si]! : 0;
     let addr = 0;
     if (id === -2) addr = 0;
-    else if (kmalloc) addr = k.kmalloc(e.bytesReq, gfp);
+    else if (kmalloc) addr = k.kmalloc(req, gfp);
     else addr = k.kmemCacheAlloc(id, gfp);
     if (addr === 0) {
       row.failed++;
       this.failedInReplay++;
       // remember it, so its free is not counted as unknown
-      this.record(key, e, 0, null, site, cpu);
+      this.record(key, req, bytes, 0, null, site, cpu);
       return;
     }
     if (id >= 0) {
+      // the traced bytes_alloc is the slot size the traced kernel used
+      if (bytes > 0 && this.cf[id * C_FIELDS + C_SIZE] !== bytes) {
+        row.sizeMismatches++;
+        this.sizeMismatches++;
+      }
       if (stats.length !== 0) {
         if (stats[si]! > fastBefore) {
           row.allocFast++;
@@ -1095,11 +1326,11 @@ export class TraceReplayer {
       const slabs = this.cf[id * C_FIELDS + C_NR_SLABS]!;
       if (slabs > row.peakSlabs) row.peakSlabs = slabs;
     }
-    this.record(key, e, addr, row, site, cpu);
+    this.record(key, req, bytes, addr, row, site, cpu);
   }
 
   /** Track a live object (addr 0: the replay failed; row null: not counted). */
-  private record(key: number, e: SlabAllocEvent, addr: number, row: CacheRow | null, site: SiteRow, cpu: number): void {
+  private record(key: number, req: number, bytes: number, addr: number, row: CacheRow | null, site: SiteRow, cpu: number): void {
     if (key < 0) return; // a pointer that cannot be paired
     const old = this.live.delete(key);
     if (old >= 0) {
@@ -1116,8 +1347,8 @@ export class TraceReplayer {
     this.sAddr[slot] = addr;
     this.sCpu[slot] = cpu;
     this.sSite[slot] = site.index;
-    this.sBytes[slot] = e.bytesAlloc;
-    this.wantSlabBytes += e.bytesAlloc;
+    this.sBytes[slot] = bytes;
+    this.wantSlabBytes += bytes;
     if (this.wantSlabBytes > this.peakWantSlabBytes) this.peakWantSlabBytes = this.wantSlabBytes;
     this.live.set(key, slot);
     if (row === null || addr === 0) {
@@ -1125,10 +1356,10 @@ export class TraceReplayer {
       return;
     }
     this.sCache[slot] = row.index;
-    this.sReq[slot] = e.bytesReq;
+    this.sReq[slot] = req;
     this.allocs++;
-    row.alloc(e.bytesReq, e.bytesAlloc);
-    site.alloc(e.bytesReq, e.bytesAlloc);
+    row.alloc(req, bytes);
+    site.alloc(req, bytes);
     if (site.lastCache !== row) {
       site.lastCache = row;
       site.caches.set(row.name, (site.caches.get(row.name) ?? 0) + 1);
@@ -1186,7 +1417,10 @@ export class TraceReplayer {
   }
 
   private freeEvent(e: SlabFreeEvent): void {
-    const key = ptrKey(e.ptr);
+    this.freeKey(ptrKey(e.ptr));
+  }
+
+  private freeKey(key: number): void {
     if (key === 0) {
       this.nullFrees++;
       return;
@@ -1202,14 +1436,16 @@ export class TraceReplayer {
   // ───────────────────────── page events ─────────────────────────
 
   private pageAllocEvent(e: PageEvent): void {
-    const order = e.order;
-    const mt = e.migratetype ?? 0;
+    this.pageAlloc(e.pfn, e.order, e.migratetype ?? 0, e.gfpValue ?? (e.gfp === null ? 0 : this.gfpText(e.gfp)));
+  }
+
+  private pageAlloc(pfn: number, order: number, mt: number, traced: number): void {
     this.pageAllocs[Math.min(order, MAX_PAGE_ORDER) * 8 + Math.min(Math.max(mt, 0), 7)]!++;
     if (order > MAX_PAGE_ORDER) {
       this.pageFailures++;
       return;
     }
-    let gfp = e.gfpValue ?? (e.gfp === null ? 0 : this.gfpText(e.gfp));
+    let gfp = traced;
     // flags kmem cannot read: the migratetype the trace names decides
     if (gfp === 0) gfp = GFP_FOR_MIGRATETYPE[mt] ?? GFP_KERNEL;
     gfp = this.replayGfp(gfp);
@@ -1222,7 +1458,7 @@ export class TraceReplayer {
       this.livePages += 1 << order;
       if (this.livePages > this.peakPages) this.peakPages = this.livePages;
     }
-    const old = this.pages.delete(e.pfn);
+    const old = this.pages.delete(pfn);
     if (old >= 0) this.releasePage(old);
     let slot: number;
     if (this.pFree.length !== 0) slot = this.pFree.pop()!;
@@ -1239,7 +1475,7 @@ export class TraceReplayer {
     }
     this.pAddr[slot] = addr;
     this.pOrder[slot] = order;
-    this.pages.set(e.pfn, slot);
+    this.pages.set(pfn, slot);
   }
 
   private releasePage(slot: number): void {
@@ -1254,7 +1490,11 @@ export class TraceReplayer {
   }
 
   private pageFreeEvent(e: PageEvent): void {
-    const slot = this.pages.delete(e.pfn);
+    this.pageFree(e.pfn);
+  }
+
+  private pageFree(pfn: number): void {
+    const slot = this.pages.delete(pfn);
     if (slot < 0) {
       this.pageUnknownFrees++;
       return;
@@ -1306,6 +1546,8 @@ export class TraceReplayer {
         slowpath: { alloc: r.allocSlow, free: r.freeSlow },
         remoteFrees: r.remoteFrees,
         replayFailures: r.failed,
+        sizeMismatches: r.sizeMismatches,
+        unknown: r.unknown,
       };
     });
     const callSites: ReplaySiteReport[] = this.siteRows
@@ -1348,6 +1590,7 @@ export class TraceReplayer {
         failedInTrace: this.failedInTrace,
         failedInReplay: this.failedInReplay,
         lostFrees: this.lostFrees,
+        sizeMismatches: this.sizeMismatches,
         remoteFrees: this.remoteFrees,
         resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree - this.namedOnLeaving },
       },
@@ -1399,6 +1642,102 @@ function freePages(k: Kernel): number {
   return m ? Number(m[1]) : 0;
 }
 
+// ───────────────────────── names over the whole file ─────────────────────────
+
+/**
+ * What a first pass over a file learns about the caches of kmem_cache_alloc
+ * events that print no name= (before 6.18): for the n-th such event, the
+ * name= its object's kmem_cache_free printed, however far later; and for a
+ * call site and bytes_alloc, the cache the first named object of that pair
+ * went to, for the objects never freed in the trace.
+ */
+export class CacheNames {
+  private byOrdinal = new Int32Array(1 << 12).fill(-1);
+  private readonly bySiteBytes = new Map<number, number>();
+  /** Unnamed kmem_cache_allocs seen. */
+  count = 0;
+  /** Of those, named by their free. */
+  named = 0;
+
+  // the first pass: unnamed allocations waiting for their free, by ptr key
+  private readonly pending = new PtrTable(1 << 12);
+  private pOrd = new Int32Array(1 << 12);
+  private pSite = new Int32Array(1 << 12);
+  private pBytes = new Float64Array(1 << 12);
+  private readonly pFree: number[] = [];
+  private pNext = 0;
+
+  /** The name id the n-th unnamed kmem_cache_alloc's free printed, or -1. */
+  nameOf(n: number): number {
+    return n < this.byOrdinal.length ? this.byOrdinal[n]! : -1;
+  }
+
+  /** The name id learned for a call site and bytes_alloc, or -1. */
+  siteName(site: number, bytes: number): number {
+    return this.bySiteBytes.get(site * 4294967296 + bytes) ?? -1;
+  }
+
+  /** The first pass: rows of kmem_cache_alloc[_node] and kmem_cache_free in file order (scanNamesInto). */
+  push(c: EventColumns): void {
+    for (let i = 0; i < c.n; i++) {
+      const kind = c.kind[i]!;
+      const key = c.ptr[i]!;
+      if (kind === C_KMEM_CACHE_FREE) {
+        if (key <= 0) continue;
+        const slot = this.pending.delete(key);
+        if (slot < 0) continue;
+        this.pFree.push(slot);
+        const name = c.name[i]!;
+        if (name < 0) continue;
+        const ord = this.pOrd[slot]!;
+        while (ord >= this.byOrdinal.length) {
+          const g = new Int32Array(this.byOrdinal.length * 2).fill(-1);
+          g.set(this.byOrdinal);
+          this.byOrdinal = g;
+        }
+        this.byOrdinal[ord] = name;
+        this.named++;
+        this.learn(this.pSite[slot]!, this.pBytes[slot]!, name);
+        continue;
+      }
+      const name = c.name[i]!;
+      if (name >= 0) {
+        this.learn(c.site[i]!, c.alloc[i]!, name);
+        continue;
+      }
+      const ord = this.count++;
+      if (key <= 0) continue;
+      let slot = this.pending.get(key);
+      if (slot < 0) {
+        slot = this.pFree.pop() ?? this.pNext++;
+        if (slot >= this.pOrd.length) this.grow();
+        this.pending.set(key, slot);
+      }
+      this.pOrd[slot] = ord;
+      this.pSite[slot] = c.site[i]!;
+      this.pBytes[slot] = c.alloc[i]!;
+    }
+  }
+
+  private learn(site: number, bytes: number, name: number): void {
+    const key = site * 4294967296 + bytes;
+    if (!this.bySiteBytes.has(key)) this.bySiteBytes.set(key, name);
+  }
+
+  private grow(): void {
+    const n = this.pOrd.length * 2;
+    const o = new Int32Array(n);
+    o.set(this.pOrd);
+    this.pOrd = o;
+    const s = new Int32Array(n);
+    s.set(this.pSite);
+    this.pSite = s;
+    const b = new Float64Array(n);
+    b.set(this.pBytes);
+    this.pBytes = b;
+  }
+}
+
 // ───────────────────────── a whole file ─────────────────────────
 
 export interface ReplayFileOptions extends ReplayOptions {
@@ -1410,6 +1749,8 @@ export interface ReplayFileOptions extends ReplayOptions {
   onProgress?: (bytes: number, lines: number, events: number) => void;
   /** Chunk size for the reader (default 1 MiB). */
   chunkSize?: number;
+  /** false: read a regular file once, with the lookahead window, as a pipe is (default: twice, names from the whole file). */
+  twoPass?: boolean;
 }
 
 export interface ReplayFileResult {
@@ -1418,7 +1759,68 @@ export interface ReplayFileResult {
   read: TraceReadStats;
   /** The CPU count came from the trace (no boot.cpus given). */
   cpusFromTrace: boolean;
+  /** The trace's header (#P:N, entries-in-buffer/entries-written) as read; null on the one-pass path. */
+  header: TraceHeader | null;
 }
+
+/** The share of the events the trace lost (entries-in-buffer below entries-written), 0 when none or not known. */
+export function lostShare(h: TraceHeader | null): number {
+  if (h === null || h.entriesWritten <= 0 || h.entriesInBuffer < 0 || h.entriesInBuffer >= h.entriesWritten) return 0;
+  return (h.entriesWritten - h.entriesInBuffer) / h.entriesWritten;
+}
+
+/** True when path names a regular file (read twice); false for standard input, a pipe, or what cannot be opened. */
+function isRegularFile(path: string): boolean {
+  if (path === STDIN_PATH) return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A regular file, read twice: the first pass learns the caches of unnamed
+ * kmem_cache_alloc events from the whole file (CacheNames) and reads the
+ * header; the second replays every event as it is read, with no window.
+ */
+async function replayTwoPass(path: string, opts: ReplayFileOptions): Promise<ReplayFileResult> {
+  const strings = new StringTable();
+  const names = new CacheNames();
+  // malformed lines are reported (or skipped) by the second pass, at their place
+  await readTraceColumns(path, strings, (c) => names.push(c), { namesOnly: true, skipBad: true, chunkSize: opts.chunkSize });
+  const header: TraceHeader = { ...traceHeader };
+  const bootOpts: BootOptions = { ...(opts.boot ?? {}), slubStats: true };
+  const cpusFromTrace = opts.boot?.cpus === undefined;
+  if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(header.cpus > 0 ? header.cpus : 2, header.cpus > 0 ? 1 : maxCpuSeen() + 1));
+  const k = boot(bootOpts);
+  const rp = new TraceReplayer(k, { ...opts, lookahead: 0, file: path });
+  rp.header = header;
+  let events = 0;
+  let readBytes = 0;
+  let readLines = 0;
+  const read = await readTraceColumns(
+    path,
+    strings,
+    (c) => {
+      events += c.n;
+      rp.pushColumns(c, strings, names);
+    },
+    {
+      skipBad: opts.skipBad,
+      onBad: opts.onBad,
+      chunkSize: opts.chunkSize,
+      onProgress: (bytes, lines) => {
+        readBytes = bytes;
+        readLines = lines;
+        opts.onProgress?.(readBytes, readLines, events);
+      },
+    },
+  );
+  rp.finish();
+  return { kernel: k, replayer: rp, read, cpusFromTrace, header };
+}
+
 
 /** Events read before the machine boots when its CPU count comes from the trace. */
 const CPU_PROBE_EVENTS = 20_000;
@@ -1430,6 +1832,7 @@ const CPU_PROBE_EVENTS = 20_000;
  * (malformed line, unless skipBad).
  */
 export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayFileResult> {
+  if (opts.twoPass !== false && isRegularFile(path)) return replayTwoPass(path, opts);
   const bootOpts: BootOptions = { ...(opts.boot ?? {}), slubStats: true };
   const cpusFromTrace = opts.boot?.cpus === undefined;
   let k: Kernel | null = null;
@@ -1439,13 +1842,14 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   let maxCpu = 0;
   let events = 0;
   const start = (): TraceReplayer => {
-    if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(2, maxCpu + 1));
+    if (cpusFromTrace) bootOpts.cpus = Math.min(256, traceHeader.cpus > 0 ? traceHeader.cpus : Math.max(2, maxCpu + 1));
     k = boot(bootOpts);
     rp = new TraceReplayer(k, { ...opts, file: path === STDIN_PATH ? STDIN_NAME : path });
     for (const b of held) rp.push(b);
     held.length = 0;
     return rp;
   };
+  resetTraceHeader();
   if (!cpusFromTrace) start();
   let readBytes = 0;
   let readLines = 0;
@@ -1478,7 +1882,9 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   }
   const replayer: TraceReplayer = rp ?? start();
   replayer.finish();
-  return { kernel: k!, replayer, read, cpusFromTrace };
+  const header: TraceHeader = { ...traceHeader };
+  replayer.header = header;
+  return { kernel: k!, replayer, read, cpusFromTrace, header };
 }
 
 export { TraceParseError };
