@@ -848,7 +848,7 @@ export class TraceReplayer {
               const mt = c.mt[i]!;
               const gv = c.gfpValue[i]!;
               const g = c.gfp[i]!;
-              this.pageAlloc(c.pfn[i]!, c.order[i]!, Math.max(mt , 0), gv >= 0 ? gv : g < 0 ? 0 : this.gfpOfTextId(g));
+              this.pageAlloc(c.pfn[i]!, c.order[i]!, Math.max(mt, 0), gv >= 0 ? gv : g < 0 ? 0 : this.gfpOfTextId(g));
               break;
             }
             case C_MM_PAGE_FREE:
