@@ -87,6 +87,29 @@ function hashBytes(b: Uint8Array, a: number, e: number): number {
   return h ^ (h >>> 15);
 }
 
+let viewA: DataView = new DataView(new ArrayBuffer(8));
+let viewAOf: Uint8Array | null = null;
+let viewB: DataView = new DataView(new ArrayBuffer(8));
+let viewBOf: Uint8Array | null = null;
+
+/** True when x[xa, xa + n) and y[ya, ya + n) hold the same bytes (compared four at a time). */
+function sameBytes(x: Uint8Array, xa: number, y: Uint8Array, ya: number, n: number): boolean {
+  if (viewAOf !== x) {
+    viewA = new DataView(x.buffer, x.byteOffset, x.byteLength);
+    viewAOf = x;
+  }
+  if (viewBOf !== y) {
+    viewB = new DataView(y.buffer, y.byteOffset, y.byteLength);
+    viewBOf = y;
+  }
+  const va = viewA;
+  const vb = viewB;
+  let k = 0;
+  for (; k + 4 <= n; k += 4) if (va.getUint32(xa + k) !== vb.getUint32(ya + k)) return false;
+  for (; k < n; k++) if (x[xa + k] !== y[ya + k]) return false;
+  return true;
+}
+
 /**
  * Strings by id, looked up by their bytes: an open-addressing table keyed by
  * a hash of the bytes; a string is decoded once, the first time it is seen.
@@ -111,15 +134,11 @@ export class StringTable {
     const h = hashBytes(b, a, e);
     const slots = this.slots;
     const mask = slots.length - 1;
-    const pool = this.pool;
     for (let at = h & mask; ; at = (at + 1) & mask) {
       const id = slots[at]!;
       if (id === -1) break;
       if (this.hashes[at] !== h || this.strings[id]!.length !== n) continue;
-      const p = this.starts[id]! - a;
-      let k = a;
-      while (k < e && pool[p + k] === b[k]) k++;
-      if (k === e) return id;
+      if (sameBytes(this.pool, this.starts[id]!, b, a, n)) return id;
     }
     let text = '';
     for (let k = a; k < e; k++) text += String.fromCharCode(b[k]!);

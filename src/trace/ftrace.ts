@@ -526,7 +526,13 @@ function scanLine(b: Uint8Array, s: string | null, start: number, end: number, w
   let tsA = -1;
   let timestamp = Number.NaN;
   let evAt = -1;
-  let k = colonSpace(b, s, i, end);
+  const fast = fastColumns(b, s, i, end);
+  let k = -1;
+  if (fast !== -1) {
+    tsA = fastTsA;
+    timestamp = fastTs;
+    evAt = fast + 1;
+  } else k = colonSpace(b, s, i, end);
   while (k !== -1) {
     timestamp = timestampBefore(b, i, k);
     if (!Number.isNaN(timestamp)) {
@@ -565,7 +571,9 @@ function scanLine(b: Uint8Array, s: string | null, start: number, end: number, w
   if (id === EV_IGNORED || (colon + 1 < end && b[colon + 1] !== SPACE && b[colon + 1] !== TAB)) return -1;
   if (only && id !== EV_KMEM_CACHE_ALLOC && id !== EV_KMEM_CACHE_ALLOC_NODE && id !== EV_KMEM_CACHE_FREE) {
     // no #P:N in a header: the CPUs the events name say how many there were
-    if (traceHeader.cpus === 0 && tsA !== -1) {
+    if (fast !== -1) {
+      if (fastCpu > maxCpu) maxCpu = fastCpu;
+    } else if (traceHeader.cpus === 0 && tsA !== -1) {
       curB = b;
       curS = s;
       curStart = start;
@@ -585,14 +593,102 @@ function scanLine(b: Uint8Array, s: string | null, start: number, end: number, w
   lineTs = timestamp;
 
   // ── the columns before the timestamp ───────────────────────────────
-  tComm = '';
-  tPid = -1;
-  tCpu = -1;
-  if (tsA !== -1) parseTaskColumns(b, s, i, tsA, wantComm);
+  if (fast !== -1) {
+    tComm = wantComm ? textOf(b, s, i, fastDash) : '';
+    tPid = fastPid;
+    tCpu = fastCpu;
+  } else {
+    tComm = '';
+    tPid = -1;
+    tCpu = -1;
+    if (tsA !== -1) parseTaskColumns(b, s, i, tsA, wantComm);
+  }
   if (tCpu > maxCpu) maxCpu = tCpu;
 
   parseFields(b, s, colon + 1, end);
   return id;
+}
+
+// ── ftrace's own layout, read left to right ────────────────────────────────
+
+let fastTsA = 0;
+let fastTs = 0;
+let fastDash = 0;
+let fastPid = 0;
+let fastCpu = 0;
+
+/**
+ * The columns of a line in ftrace's own layout, `<comm>-<pid> [<cpu>]
+ * <flags> <seconds>.<fraction>: `, read left to right from the CPU column:
+ * the index of the ':' after the timestamp (fast* set), or -1 for any other
+ * layout (no CPU column, a TGID column, perf's, trace-cmd's without flags,
+ * a bare counter), which the general scan reads. Reads what the general
+ * scan would.
+ */
+function fastColumns(b: Uint8Array, s: string | null, i: number, end: number): number {
+  let k = i;
+  while (k < end && (b[k] !== LBRACKET || b[k - 1] !== SPACE)) k++;
+  if (k >= end) return -1;
+  k--;
+  // the pid: the digits before the blanks before " [", after a '-'
+  let t = k;
+  while (t > i && b[t - 1] === SPACE) t--;
+  let pid = 0;
+  let scale = 1;
+  let d = t - 1;
+  for (; d > i; d--) {
+    const v = b[d]! - D0;
+    if (v < 0 || v > 9) break;
+    pid += v * scale;
+    scale *= 10;
+  }
+  if (d === t - 1 || d <= i || b[d] !== DASH || t - 1 - d > 15) return -1;
+  // [<cpu>]: digits
+  let j = k + 2;
+  let cpu = 0;
+  const c0 = j;
+  for (; j < end; j++) {
+    const v = b[j]! - D0;
+    if (v < 0 || v > 9) break;
+    cpu = cpu * 10 + v;
+  }
+  if (j === c0 || j - c0 > 15 || b[j] !== RBRACKET || b[j + 1] !== SPACE) return -1;
+  j += 2;
+  // the flags: one token of no digit (a digit here is trace-cmd's timestamp)
+  const f0 = j;
+  while (j < end && b[j] !== SPACE) {
+    const c = b[j]!;
+    if (c >= D0 && c <= D9 && j === f0) return -1;
+    j++;
+  }
+  if (j === f0) return -1;
+  while (j < end && b[j] === SPACE) j++;
+  // <seconds>.<fraction>:
+  const tsA = j;
+  let whole = 0;
+  for (; j < end; j++) {
+    const v = b[j]! - D0;
+    if (v < 0 || v > 9) break;
+    whole = whole * 10 + v;
+  }
+  if (j === tsA || b[j] !== DOT) return -1;
+  j++;
+  const f1 = j;
+  let frac = 0;
+  let fs = 1;
+  for (; j < end; j++) {
+    const v = b[j]! - D0;
+    if (v < 0 || v > 9) break;
+    frac = frac * 10 + v;
+    fs *= 10;
+  }
+  if (j === f1 || j - tsA > 16 || b[j] !== COLON || b[j + 1] !== SPACE) return -1;
+  fastTsA = tsA;
+  fastTs = whole + frac / fs;
+  fastDash = d;
+  fastPid = pid;
+  fastCpu = cpu;
+  return j;
 }
 
 // ── the trace header ───────────────────────────────────────────────────────
