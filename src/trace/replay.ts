@@ -764,8 +764,6 @@ export class TraceReplayer {
   private siteOfId: (SiteRow | undefined)[] = [];
   private rowOfNameId: (CacheRow | undefined)[] = [];
   private gfpOfId: number[] = [];
-  /** kmem_cache_alloc rows without name= seen so far (their ordinal in CacheNames). */
-  private unnamedOrdinal = 0;
   private cols: EventColumns | null = null;
 
   /**
@@ -904,7 +902,6 @@ export class TraceReplayer {
 
   private cacheAllocAt(c: EventColumns, i: number): void {
     const nameId = c.name[i]!;
-    const ord = nameId < 0 ? this.unnamedOrdinal++ : -1;
     const key = c.ptr[i]!;
     if (key === 0) {
       this.failedInTrace++;
@@ -918,7 +915,7 @@ export class TraceReplayer {
     if (nameId >= 0) row = this.rowOfName(nameId, req, bytes);
     else {
       const names = this.names;
-      const byFree = names === null ? -1 : names.nameOf(ord);
+      const byFree = names === null ? -1 : names.nameAt(c.lineNo[i]!);
       if (byFree >= 0) {
         row = this.rowOfName(byFree, req, bytes);
         this.resolved.byLaterFree++;
@@ -1653,6 +1650,10 @@ function freePages(k: Kernel): number {
  */
 export class CacheNames {
   private byOrdinal = new Int32Array(1 << 12).fill(-1);
+  /** The line of each unnamed kmem_cache_alloc, in file order. */
+  private lineOf = new Float64Array(1 << 12);
+  /** Where nameAt() looks next (the second pass asks in file order). */
+  private cursor = 0;
   private readonly bySiteBytes = new Map<number, number>();
   /** Unnamed kmem_cache_allocs seen. */
   count = 0;
@@ -1667,9 +1668,14 @@ export class CacheNames {
   private readonly pFree: number[] = [];
   private pNext = 0;
 
-  /** The name id the n-th unnamed kmem_cache_alloc's free printed, or -1. */
-  nameOf(n: number): number {
-    return n < this.byOrdinal.length ? this.byOrdinal[n]! : -1;
+  /** The name id the free of the unnamed kmem_cache_alloc at line lineNo printed, or -1 (asked in file order). */
+  nameAt(lineNo: number): number {
+    const lines = this.lineOf;
+    let c = this.cursor;
+    while (c < this.count && lines[c]! < lineNo) c++;
+    this.cursor = c;
+    if (c < this.count && lines[c] === lineNo) return c < this.byOrdinal.length ? this.byOrdinal[c]! : -1;
+    return -1;
   }
 
   /** The name id learned for a call site and bytes_alloc, or -1. */
@@ -1706,6 +1712,12 @@ export class CacheNames {
         continue;
       }
       const ord = this.count++;
+      if (ord === this.lineOf.length) {
+        const g = new Float64Array(ord * 2);
+        g.set(this.lineOf);
+        this.lineOf = g;
+      }
+      this.lineOf[ord] = c.lineNo[i]!;
       if (key <= 0) continue;
       let slot = this.pending.get(key);
       if (slot < 0) {

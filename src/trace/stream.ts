@@ -20,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { EventColumns, type StringTable } from './columns.js';
 import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
-import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, resetTraceHeader, scanNamesInto } from './ftrace.js';
+import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, quickNamesInto, resetTraceHeader, scanNamesInto, traceHeader } from './ftrace.js';
 
 export interface ReadTraceOptions {
   /** Count malformed lines and go on, instead of throwing at the first. */
@@ -509,6 +509,8 @@ export async function readTraceColumns(
   const parsePiece = (b: Buffer, e: number, clean: boolean): void => {
     const text = b.toString('latin1', 0, e);
     let a = 0;
+    /** The next "kmem_cache_" in the piece at or after a (the first pass, once the header gave the CPUs). */
+    let hit = -1;
     while (a < e && failed === null) {
       try {
         for (; a < e; ) {
@@ -519,6 +521,18 @@ export async function readTraceColumns(
           a = nl + 1;
           if (nl - at > MAX_LINE_BYTES) {
             throw new TraceParseError(decodeSpecialLine(b, at, at + 200).text, `line longer than ${MAX_LINE_BYTES} bytes`);
+          }
+          if (namesOnly && traceHeader.cpus > 0 && clean) {
+            if (hit < at) {
+              hit = text.indexOf('kmem_cache_', at);
+              if (hit === -1) hit = e;
+            }
+            if (hit >= nl) continue;
+            const q = quickNamesInto(cols, strings, b, hit, nl, lineNo);
+            if (q !== -1) {
+              if (cols.n === cols.capacity) flush();
+              continue;
+            }
           }
           if (clean || !hasSpecialByte(b, at, nl)) {
             if (namesOnly ? scanNamesInto(cols, strings, b, text, at, nl, lineNo) : parseFtraceInto(cols, strings, b, text, at, nl, lineNo)) {
