@@ -502,7 +502,7 @@ function colonSpace(b: Uint8Array, s: string | null, a: number, end: number): nu
  * an error quotes it). `only` set: -1 at once for any event but
  * kmem_cache_alloc[_node] and kmem_cache_free (their fields unread).
  */
-function scanLine(b: Uint8Array, s: string | null, start: number, end: number, wantComm: boolean, only: boolean): number {
+function scanLine(b: Uint8Array, s: string | null, start: number, end: number, wantComm: boolean, only: boolean, quick = false): number {
   let i = start;
   let c = 0;
   while (end > i) {
@@ -605,7 +605,7 @@ function scanLine(b: Uint8Array, s: string | null, start: number, end: number, w
   }
   if (tCpu > maxCpu) maxCpu = tCpu;
 
-  parseFields(b, s, colon + 1, end);
+  if (!quick || !quickFields(id, b, colon + 1, end)) parseFields(b, s, colon + 1, end);
   return id;
 }
 
@@ -1301,7 +1301,7 @@ function callSiteId(strings: StringTable): number {
  * parseFtraceBytes does.
  */
 export function parseFtraceInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string | null, start: number, end: number, lineNo: number): boolean {
-  const id = scanLine(b, s, start, end, false, false);
+  const id = scanLine(b, s, start, end, false, false, true);
   if (id < 0) return false;
   checkFields(id);
   const r = cols.n++;
@@ -1457,4 +1457,170 @@ export function quickNamesInto(cols: EventColumns, strings: StringTable, b: Uint
   cols.alloc[r] = alloc;
   cols.req[r] = req;
   return 1;
+}
+
+// ── the fields of 6.x lines, read in the order 6.x prints them ───────────────
+
+const K_SP_PTR_EQ = ascii(' ptr=');
+const K_SP_BYTES_REQ_EQ = ascii(' bytes_req=');
+const K_SP_BYTES_ALLOC_EQ = ascii(' bytes_alloc=');
+const K_SP_GFP_FLAGS_EQ = ascii(' gfp_flags=');
+const K_SP_NODE_EQ = ascii(' node=');
+const K_SP_ACCOUNTED_EQ = ascii(' accounted=');
+const K_SP_NAME_EQ = ascii(' name=');
+const K_PAGE_EQ = ascii('page=');
+const K_SP_PFN_EQ = ascii(' pfn=');
+const K_SP_ORDER_EQ = ascii(' order=');
+const K_SP_MIGRATETYPE_EQ = ascii(' migratetype=');
+
+/** Where the last quick value ended. */
+let qEnd = 0;
+
+/** The end of the text value at b[a ..] (the next blank or end); -1 when empty. */
+function qText(b: Uint8Array, a: number, end: number): number {
+  let k: number;
+  const s = curS;
+  if (s !== null) {
+    // the string's native search: values are long (symbols, pointers, flags)
+    k = s.indexOf(' ', a);
+    if (k === -1 || k > end) k = end;
+  } else {
+    k = a;
+    while (k < end && b[k] !== SPACE) k++;
+  }
+  return k === a ? -1 : k;
+}
+
+/** A number at b[a ..] ending at a blank or end: decimal, '-' allowed when signed, or 0x hex; NaN otherwise. Sets qEnd. */
+function qNumber(b: Uint8Array, a: number, end: number, signed: boolean): number {
+  let k = a;
+  let neg = false;
+  if (signed && b[k] === DASH) {
+    neg = true;
+    k++;
+  }
+  const d0 = k;
+  let v = 0;
+  if (b[k] === D0 && b[k + 1] === LOWER_X && !neg) {
+    k += 2;
+    const h0 = k;
+    for (; k < end; k++) {
+      const c = b[k]!;
+      let d: number;
+      if (c >= D0 && c <= D9) d = c - D0;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else break;
+      v = v * 16 + d;
+    }
+    if (k === h0 || k - h0 > 12) return Number.NaN;
+  } else {
+    for (; k < end; k++) {
+      const d = b[k]! - D0;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (k === d0 || k - d0 > 15) return Number.NaN;
+  }
+  if (k < end && b[k] !== SPACE) return Number.NaN;
+  qEnd = k;
+  return neg ? -v : v;
+}
+
+/**
+ * The fields after the event name at b[j, end) of a line laid out as 6.x
+ * prints it, each key where 6.x puts it, into the f* variables exactly as
+ * parseFields would: true when the line is such a line, false for anything
+ * else (other versions, options/fields' `(...)`, modules, junk), which
+ * parseFields then reads (and reports).
+ */
+function quickFields(id: number, b: Uint8Array, j: number, end: number): boolean {
+  resetFields();
+  if (b[j] !== SPACE) return false;
+  j++;
+  if (id === EV_MM_PAGE_ALLOC || id === EV_MM_PAGE_FREE) {
+    if (!bytesAt(b, j, K_PAGE_EQ)) return false;
+    let k = qText(b, j + K_PAGE_EQ.length, end);
+    if (k === -1) return false;
+    fPageA = j + K_PAGE_EQ.length;
+    fPageB = k;
+    if (!bytesAt(b, k, K_SP_PFN_EQ)) return false;
+    const pfn = qNumber(b, k + K_SP_PFN_EQ.length, end, false);
+    if (Number.isNaN(pfn)) return false;
+    fPfn = pfn;
+    k = qEnd;
+    if (!bytesAt(b, k, K_SP_ORDER_EQ)) return false;
+    const order = qNumber(b, k + K_SP_ORDER_EQ.length, end, false);
+    if (Number.isNaN(order)) return false;
+    fOrder = order;
+    k = qEnd;
+    if (id === EV_MM_PAGE_FREE) return k === end;
+    if (!bytesAt(b, k, K_SP_MIGRATETYPE_EQ)) return false;
+    const mt = qNumber(b, k + K_SP_MIGRATETYPE_EQ.length, end, true);
+    if (Number.isNaN(mt)) return false;
+    fMigratetype = mt;
+    k = qEnd;
+    if (!bytesAt(b, k, K_SP_GFP_FLAGS_EQ)) return false;
+    const ga = k + K_SP_GFP_FLAGS_EQ.length;
+    const gb = qText(b, ga, end);
+    if (gb !== end || b[ga] === D0) return false;
+    fGfpA = ga;
+    fGfpB = gb;
+    return true;
+  }
+  if (id !== EV_KMALLOC && id !== EV_KMEM_CACHE_ALLOC && id !== EV_KFREE && id !== EV_KMEM_CACHE_FREE) return false;
+  if (!bytesAt(b, j, K_CALL_SITE_EQ)) return false;
+  const sa = j + K_CALL_SITE_EQ.length;
+  let k = qText(b, sa, end);
+  if (k === -1 || !bytesAt(b, k, K_SP_PTR_EQ)) return false;
+  fCallSiteA = sa;
+  fCallSiteB = k;
+  const pa = k + K_SP_PTR_EQ.length;
+  k = qText(b, pa, end);
+  if (k === -1) return false;
+  fPtrA = pa;
+  fPtrB = k;
+  if (id === EV_KFREE) return k === end;
+  if (id === EV_KMEM_CACHE_FREE) {
+    if (k === end) return true;
+    if (!bytesAt(b, k, K_SP_NAME_EQ)) return false;
+    const na = k + K_SP_NAME_EQ.length;
+    const nb = qText(b, na, end);
+    if (nb !== end) return false;
+    fNameA = na;
+    fNameB = nb;
+    return true;
+  }
+  if (!bytesAt(b, k, K_SP_BYTES_REQ_EQ)) return false;
+  const req = qNumber(b, k + K_SP_BYTES_REQ_EQ.length, end, false);
+  if (Number.isNaN(req)) return false;
+  k = qEnd;
+  if (!bytesAt(b, k, K_SP_BYTES_ALLOC_EQ)) return false;
+  const alloc = qNumber(b, k + K_SP_BYTES_ALLOC_EQ.length, end, false);
+  if (Number.isNaN(alloc)) return false;
+  k = qEnd;
+  if (!bytesAt(b, k, K_SP_GFP_FLAGS_EQ)) return false;
+  const ga = k + K_SP_GFP_FLAGS_EQ.length;
+  const gb = qText(b, ga, end);
+  if (gb === -1 || b[ga] === D0) return false;
+  fBytesReq = req;
+  fBytesAlloc = alloc;
+  fGfpA = ga;
+  fGfpB = gb;
+  k = gb;
+  if (k === end) return true;
+  if (bytesAt(b, k, K_SP_NODE_EQ)) {
+    const node = qNumber(b, k + K_SP_NODE_EQ.length, end, true);
+    if (Number.isNaN(node)) return false;
+    fNode = node;
+    k = qEnd;
+    if (k === end) return true;
+  }
+  if (!bytesAt(b, k, K_SP_ACCOUNTED_EQ)) return false;
+  const aa = k + K_SP_ACCOUNTED_EQ.length;
+  const ab = qText(b, aa, end);
+  if (ab !== end) return false;
+  if (ab - aa === 4 && bytesAt(b, aa, K_TRUE)) fAccounted = true;
+  else if (ab - aa === 5 && bytesAt(b, aa, K_FALSE)) fAccounted = false;
+  else return false;
+  return true;
 }
