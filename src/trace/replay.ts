@@ -25,14 +25,24 @@
  * NULL allocation (it failed on the traced machine) and an allocation of a
  * pointer still live (the trace lost the free).
  *
- * Lookahead: kmem_cache_alloc printed no cache name before 6.18, but
- * kmem_cache_free has printed name= since 5.12. Events are held back in a
- * window (1024 by default) before they are performed; when a named free
+ * Names: kmem_cache_alloc printed no cache name before 6.18, but
+ * kmem_cache_free has printed name= since 5.12. A regular file is read
+ * twice: the first pass (CacheNames) finds, for every unnamed allocation,
+ * the name= its free prints however far later, and for each call site and
+ * bytes_alloc the cache its named objects went to; the second pass reads
+ * the file into typed-array rows (columns.ts) and performs them as they
+ * come. A pipe is read once, through a lookahead window: events are held
+ * back (1024 by default) before they are performed; when a named free
  * arrives while its allocation is still in the window, the allocation takes
  * that name, and the call site + bytes_alloc is remembered for the
- * allocations that come later. An allocation that leaves the window
- * unresolved uses what was remembered, then a table of well-known call
- * sites, then a cache of its own named `<function>-<bytes_alloc>`.
+ * allocations that come later. Either way, an allocation still without a
+ * name uses what was learned, then a table of well-known call sites (only
+ * where the cache's slot is the traced bytes_alloc), then a cache of its
+ * own named `<function>-<bytes_alloc>`, which the report marks unknown.
+ *
+ * bytes_alloc: on 6.x it is the slot size of the cache the kernel used;
+ * every allocation whose bytes_alloc is not the slot of the cache it is
+ * replayed into is counted (per cache and in all) and reported.
  *
  * Statistics come from two places: the trace's own numbers (objects, bytes
  * requested and allocated, internal waste) tracked per cache and per call
