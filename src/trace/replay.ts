@@ -925,7 +925,7 @@ export class TraceReplayer {
     if (nameId >= 0) row = this.rowOfName(nameId, req, bytes);
     else {
       const names = this.names;
-      const byFree = names === null ? -1 : names.nameAt(c.lineNo[i]!);
+      const byFree = names === null ? -1 : names.nameAt(c.lineNo[i]!, siteId, bytes);
       if (byFree >= 0) {
         row = this.rowOfName(byFree, req, bytes);
         this.resolved.byLaterFree++;
@@ -1659,12 +1659,21 @@ function freePages(k: Kernel): number {
  * went to, for the objects never freed in the trace.
  */
 export class CacheNames {
-  private byOrdinal = new Int32Array(1 << 12).fill(-1);
-  /** The line of each unnamed kmem_cache_alloc, in file order. */
-  private lineOf = new Float64Array(1 << 12);
-  /** Where nameAt() looks next (the second pass asks in file order). */
-  private cursor = 0;
   private readonly bySiteBytes = new Map<number, number>();
+  /**
+   * One bit per line: the unnamed kmem_cache_alloc there was named by its
+   * free. Its name is the one learned for its call site and bytes_alloc,
+   * unless it is one of the exceptions (a site whose allocations go to
+   * more than one cache), kept as (line, name) pairs: memory grows by a
+   * bit a line, not by words an allocation.
+   */
+  private namedLines = new Uint8Array(1 << 12);
+  private exLine: number[] = [];
+  private exName: number[] = [];
+  /** The exceptions in line order (sorted once, when the second pass first asks). */
+  private order: Int32Array | null = null;
+  /** Where nameAt() looks next among the exceptions (the second pass asks in file order). */
+  private cursor = 0;
   /** Unnamed kmem_cache_allocs seen. */
   count = 0;
   /** Of those, named by their free. */
@@ -1672,20 +1681,31 @@ export class CacheNames {
 
   // the first pass: unnamed allocations waiting for their free, by ptr key
   private readonly pending = new PtrTable(1 << 12);
-  private pOrd = new Int32Array(1 << 12);
+  private pLine = new Float64Array(1 << 12);
   private pSite = new Int32Array(1 << 12);
   private pBytes = new Float64Array(1 << 12);
   private readonly pFree: number[] = [];
   private pNext = 0;
 
-  /** The name id the free of the unnamed kmem_cache_alloc at line lineNo printed, or -1 (asked in file order). */
-  nameAt(lineNo: number): number {
-    const lines = this.lineOf;
+  /**
+   * The name id the free of the unnamed kmem_cache_alloc at line lineNo
+   * printed (site and bytes: its call site id and bytes_alloc), or -1.
+   * Asked in file order.
+   */
+  nameAt(lineNo: number, site: number, bytes: number): number {
+    const bits = this.namedLines;
+    const byte = lineNo >>> 3;
+    if (byte >= bits.length || (bits[byte]! & (1 << (lineNo & 7))) === 0) return -1;
+    let order = this.order;
+    if (order === null) {
+      order = Int32Array.from(this.exLine.keys()).sort((x, y) => this.exLine[x]! - this.exLine[y]!);
+      this.order = order;
+    }
     let c = this.cursor;
-    while (c < this.count && lines[c]! < lineNo) c++;
+    while (c < order.length && this.exLine[order[c]!]! < lineNo) c++;
     this.cursor = c;
-    if (c < this.count && lines[c] === lineNo) return c < this.byOrdinal.length ? this.byOrdinal[c]! : -1;
-    return -1;
+    if (c < order.length && this.exLine[order[c]!] === lineNo) return this.exName[order[c]!]!;
+    return this.siteName(site, bytes);
   }
 
   /** The name id learned for a call site and bytes_alloc, or -1. */
@@ -1705,15 +1725,23 @@ export class CacheNames {
         this.pFree.push(slot);
         const name = c.name[i]!;
         if (name < 0) continue;
-        const ord = this.pOrd[slot]!;
-        while (ord >= this.byOrdinal.length) {
-          const g = new Int32Array(this.byOrdinal.length * 2).fill(-1);
-          g.set(this.byOrdinal);
-          this.byOrdinal = g;
+        const line = this.pLine[slot]!;
+        const byte = line >>> 3;
+        while (byte >= this.namedLines.length) {
+          const g = new Uint8Array(this.namedLines.length * 2);
+          g.set(this.namedLines);
+          this.namedLines = g;
         }
-        this.byOrdinal[ord] = name;
+        this.namedLines[byte]! |= 1 << (line & 7);
         this.named++;
-        this.learn(this.pSite[slot]!, this.pBytes[slot]!, name);
+        const site = this.pSite[slot]!;
+        const bytes = this.pBytes[slot]!;
+        this.learn(site, bytes, name);
+        if (this.siteName(site, bytes) !== name) {
+          this.exLine.push(line);
+          this.exName.push(name);
+          this.order = null;
+        }
         continue;
       }
       const name = c.name[i]!;
@@ -1721,21 +1749,15 @@ export class CacheNames {
         this.learn(c.site[i]!, c.alloc[i]!, name);
         continue;
       }
-      const ord = this.count++;
-      if (ord === this.lineOf.length) {
-        const g = new Float64Array(ord * 2);
-        g.set(this.lineOf);
-        this.lineOf = g;
-      }
-      this.lineOf[ord] = c.lineNo[i]!;
+      this.count++;
       if (key <= 0) continue;
       let slot = this.pending.get(key);
       if (slot < 0) {
         slot = this.pFree.pop() ?? this.pNext++;
-        if (slot >= this.pOrd.length) this.grow();
+        if (slot >= this.pLine.length) this.grow();
         this.pending.set(key, slot);
       }
-      this.pOrd[slot] = ord;
+      this.pLine[slot] = c.lineNo[i]!;
       this.pSite[slot] = c.site[i]!;
       this.pBytes[slot] = c.alloc[i]!;
     }
@@ -1747,10 +1769,10 @@ export class CacheNames {
   }
 
   private grow(): void {
-    const n = this.pOrd.length * 2;
-    const o = new Int32Array(n);
-    o.set(this.pOrd);
-    this.pOrd = o;
+    const n = this.pLine.length * 2;
+    const l = new Float64Array(n);
+    l.set(this.pLine);
+    this.pLine = l;
     const s = new Int32Array(n);
     s.set(this.pSite);
     this.pSite = s;
