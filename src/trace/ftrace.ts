@@ -474,14 +474,16 @@ function textOf(b: Uint8Array, s: string | null, a: number, e: number): string {
   return latin1(b, a, e);
 }
 
-let latinOf: Uint8Array | null = null;
-let latinBuf: Buffer = Buffer.alloc(0);
+/**
+ * b[a, e) decoded as latin1 (one character a byte). Only the byte-only
+ * paths (node's file readers) come here; the module also runs in the
+ * browser view, where there is no Buffer, so none is touched on loading.
+ */
 function latin1(b: Uint8Array, a: number, e: number): string {
-  if (latinOf !== b) {
-    latinBuf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    latinOf = b;
-  }
-  return latinBuf.toString('latin1', a, e);
+  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(b)) return b.toString('latin1', a, e);
+  let out = '';
+  for (let k = a; k < e; k++) out += String.fromCharCode(b[k]!);
+  return out;
 }
 
 /** The index of the first ": " in b[a, end) (its ':'), or -1; with a string, its native indexOf. */
