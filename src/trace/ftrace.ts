@@ -528,7 +528,7 @@ function scanLine(b: Uint8Array, s: string | null, start: number, end: number, w
   let tsA = -1;
   let timestamp = Number.NaN;
   let evAt = -1;
-  const fast = fastColumns(b, s, i, end);
+  const fast = fastColumns(b, i, end);
   let k = -1;
   if (fast !== -1) {
     tsA = fastTsA;
@@ -627,7 +627,7 @@ let fastCpu = 0;
  * a bare counter), which the general scan reads. Reads what the general
  * scan would.
  */
-function fastColumns(b: Uint8Array, s: string | null, i: number, end: number): number {
+function fastColumns(b: Uint8Array, i: number, end: number): number {
   let k = i;
   while (k < end && (b[k] !== LBRACKET || b[k - 1] !== SPACE)) k++;
   if (k >= end) return -1;
