@@ -1,9 +1,9 @@
 /**
  * Replay throughput on a multi-million-line trace made from a real one.
  *
- * The trace: the real Linux 6.1 capture of the oracle (KMEM_TRACE, default
- * /tmp/k2/trace.txt.gz when ../shared/oracle/run.sh 2 512M /tmp/k2 was run,
- * else the 2000-line excerpt in test/fixtures/trace/), its header once, then
+ * The trace: a real Linux 6.1 capture of the project's real-kernel oracle
+ * (KMEM_TRACE=OUTDIR/trace.txt.gz after its `run.sh 2 512M OUTDIR`; without
+ * it, the 2000-line excerpt in test/fixtures/trace/), its header once, then
  * its event lines over and over until KMEM_BENCH_LINES lines (default 5M).
  * The same pointers come back in every copy, so what is live stays bounded
  * (an object still live when its pointer is allocated again counts as a lost
@@ -25,7 +25,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { StringTable } from '../src/trace/columns.js';
@@ -33,14 +33,12 @@ import { readTraceBatches, readTraceColumns } from '../src/trace/stream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** build/bench → the repository */
-const root = join(here, '../..');
+const root = resolve(here, '..', '..');
 
 /** The real trace the bench file is made of. */
 function sourceTrace(): string {
   const env = process.env.KMEM_TRACE;
-  if (env !== undefined) return env;
-  if (existsSync('/tmp/k2/trace.txt.gz')) return '/tmp/k2/trace.txt.gz';
-  if (existsSync('/tmp/k2/trace.txt')) return '/tmp/k2/trace.txt';
+  if (env !== undefined && existsSync(env)) return env;
   return join(root, 'test/fixtures/trace/linux-6.1-qemu-2cpu-excerpt.txt');
 }
 

@@ -1,10 +1,10 @@
 /**
  * How closely `kmem replay` of a complete real-kernel trace reproduces that
  * kernel's /proc/slabinfo. Not part of `npm test`: it needs the oracle's
- * output, which is too large to commit. Make it, then run this script:
+ * output, which is too large to commit. Make it with the real-kernel
+ * oracle (`run.sh 2 512M OUTDIR`, see its README; minutes, once), then:
  *
- *   ../shared/oracle/run.sh 2 512M /tmp/k2        (minutes; once)
- *   npx tsx test/trace/oracle_match.ts /tmp/k2    [--check]
+ *   npx tsx test/trace/oracle_match.ts OUTDIR [--check]
  *
  * It replays OUTDIR/trace.txt(.gz) on a machine of the oracle's memory and
  * CPUs, and compares kmem's /proc/slabinfo with the real one taken when
@@ -41,10 +41,11 @@ function field(text: string, re: RegExp): number {
 }
 
 async function main(): Promise<void> {
-  const dir = process.argv[2] ?? '/tmp/k2';
+  const dir = process.argv[2];
+  if (dir === undefined || dir.startsWith('--')) throw new Error('usage: npx tsx test/trace/oracle_match.ts OUTDIR [--check] (OUTDIR: the oracle run.sh output)');
   const check = process.argv.includes('--check');
   const trace = [join(dir, 'trace.txt'), join(dir, 'trace.txt.gz')].find(existsSync);
-  if (trace === undefined) throw new Error(`${dir}: no trace.txt(.gz): run ../shared/oracle/run.sh 2 512M ${dir} first`);
+  if (trace === undefined) throw new Error(`${dir}: no trace.txt(.gz): make it with the oracle's run.sh 2 512M ${dir} first`);
   const info = readFileSync(join(dir, 'run-info.txt'), 'utf8');
   const mem = /mem=(\S+)/.exec(info)?.[1] ?? '512M';
   const t0 = performance.now();
