@@ -19,8 +19,10 @@
  *   kmem replay    the whole `kmem replay FILE --json` process (both passes,
  *                  boot, replay, report)
  * Figures: lines per second of CPU time inside the process for the parse
- * contenders (startup excluded), of wall time for the whole process, and
- * the peak RSS of each process (/usr/bin/time's maximum resident set).
+ * contenders (startup excluded), of the whole process's CPU time (user +
+ * system, /usr/bin/time) for kmem replay, the whole process's wall time for
+ * each (the steadier figure on a shared machine is the CPU time), and the
+ * peak RSS of each process (/usr/bin/time's maximum resident set).
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -67,8 +69,10 @@ export function makeReplayTrace(out: string, lines: number, source = sourceTrace
 
 interface Run {
   lines: number;
-  /** seconds: CPU time inside the process (parse contenders), or the process's wall time */
+  /** seconds: CPU time inside the process (parse contenders), or the whole process's CPU time (user + system) */
   seconds: number;
+  /** the whole process's wall time */
+  wall: number;
   rssMiB: number;
 }
 
@@ -82,20 +86,21 @@ function runOnce(which: Contender, file: string, lines: number): Run {
     which === 'kmem replay'
       ? [process.execPath, join(root, 'build/src/cli/main.js'), 'replay', file, '--json', '--mem', '1G']
       : [process.execPath, self, 'child', which, file];
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`${which}: exit ${r.status}: ${r.stderr.slice(-2000)}`);
-  const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr);
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (m === null) throw new Error(`${which}: no /usr/bin/time line in ${r.stderr.slice(-500)}`);
   const wall = Number(m[1]);
-  const rssMiB = Number(m[2]) / 1024;
+  const cpu = Number(m[2]) + Number(m[3]);
+  const rssMiB = Number(m[4]) / 1024;
   if (which === 'kmem replay') {
     const out = JSON.parse(r.stdout) as { lines: number };
     if (out.lines !== lines) throw new Error(`kmem replay read ${out.lines} lines, expected ${lines}`);
-    return { lines, seconds: wall, rssMiB };
+    return { lines, seconds: cpu, wall, rssMiB };
   }
   const inner = JSON.parse(r.stdout.trim().split('\n').pop()!) as { lines: number; cpu: number };
   if (inner.lines !== lines) throw new Error(`${which} read ${inner.lines} lines, expected ${lines}`);
-  return { lines, seconds: inner.cpu, rssMiB };
+  return { lines, seconds: inner.cpu, wall, rssMiB };
 }
 
 async function child(which: string, file: string): Promise<void> {
@@ -137,9 +142,10 @@ export async function benchReplayReal(): Promise<void> {
     for (const c of CONTENDERS) {
       const rs = runs.get(c)!;
       const rates = rs.map((x) => x.lines / x.seconds / 1e6);
-      const what = c === 'kmem replay' ? 'wall, whole process' : 'cpu, in process';
+      const what = c === 'kmem replay' ? 'cpu, whole process' : 'cpu, in process';
+      const walls = rs.map((x) => x.lines / x.wall / 1e6);
       console.log(
-        `  ${c.padEnd(14)} max ${Math.max(...rates).toFixed(2)}M  median ${median(rates).toFixed(2)}M lines/s (${what})   peak RSS min ${Math.min(...rs.map((x) => x.rssMiB)).toFixed(0)} MiB, median ${median(rs.map((x) => x.rssMiB)).toFixed(0)} MiB`,
+        `  ${c.padEnd(14)} max ${Math.max(...rates).toFixed(2)}M  median ${median(rates).toFixed(2)}M lines/s (${what}); wall of the process max ${Math.max(...walls).toFixed(2)}M; peak RSS min ${Math.min(...rs.map((x) => x.rssMiB)).toFixed(0)} MiB, median ${median(rs.map((x) => x.rssMiB)).toFixed(0)} MiB`,
       );
     }
   } finally {
