@@ -4,10 +4,11 @@
  */
 
 import { statSync } from 'node:fs';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { MAX_MEMORY, PAGE_SIZE } from '../memory/memblock.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
-import { MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
+import type { TraceHeader } from '../trace/ftrace.js';
+import { lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
 import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
 import { storeSize } from './slabinfo_tool.js';
 
@@ -25,6 +26,10 @@ export interface ReplayOutput {
   skipped: number;
   seconds: number;
   machine: { memory: number; cpus: number; cpusFromTrace: boolean };
+  /** the trace's header: #P:N and entries-in-buffer/entries-written (null when it had none) */
+  header: TraceHeader | null;
+  /** the share of its events the trace says it lost (entries-in-buffer below entries-written), 0 when none */
+  lostShare: number;
   report: ReplayReport;
   slabinfo: string;
   buddyinfo: string;
@@ -83,6 +88,8 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     process.stderr.write('kmem replay: reading the trace from standard input (end it with Ctrl-D)\n');
   }
   let bar: cliProgress.SingleBar | null = null;
+  // the progress bar's module is loaded only for a terminal
+  const progress = tty ? (await import('cli-progress')).default : null;
   const t0 = performance.now();
   let result: ReplayFileResult;
   try {
@@ -90,10 +97,11 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
       boot,
       lookahead,
       skipBad: o.skipBad,
-      onProgress: tty
+      onProgress:
+        progress !== null
         ? (bytes, lines, events) => {
             if (bar === null) {
-              bar = new cliProgress.SingleBar(
+              bar = new progress.SingleBar(
                 {
                   stream: process.stderr,
                   format:
@@ -104,7 +112,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
                   clearOnComplete: true,
                   etaBuffer: 20,
                 },
-                cliProgress.Presets.shades_classic,
+                progress.Presets.shades_classic,
               );
               bar.start(Math.max(total, 1), 0, { lines: 0, rate: 0 });
             }
@@ -126,7 +134,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
   const k = result.kernel;
   const report = result.replayer.report({ allocatorStats: o.allocatorStats === true });
   const tooSmall = memoryAdvice(report);
-  return {
+  const out: ReplayOutput = {
     file,
     lines: result.read.lines,
     events: result.read.events,
@@ -134,12 +142,17 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     skipped: result.read.bad + result.replayer.refused,
     seconds,
     machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace },
+    header: result.header,
+    lostShare: lostShare(result.header),
     report,
     slabinfo: k.proc.read('/proc/slabinfo'),
     buddyinfo: k.proc.read('/proc/buddyinfo'),
     ...(o.allocatorStats ? { vmstat: pageVmstat(k.proc.read('/proc/vmstat')) } : {}),
     ...(tooSmall ? { tooSmall } : {}),
   };
+  // on stderr too, so that --json output and a pipe still show it
+  if (out.lostShare > 0) process.stderr.write(`kmem replay: ${lostWarning(out)}\n`);
+  return out;
 }
 
 /** The page allocator's counters from /proc/vmstat. */
@@ -156,6 +169,12 @@ const n = (v: number, w: number) => String(v).padStart(w);
 const pf = (p: { peak: number; final: number }, w: number) => `${p.peak}/${p.final}`.padStart(w);
 const size = (b: number) => storeSize(b);
 
+/** The warning for a trace that lost events. */
+export function lostWarning(r: ReplayOutput): string {
+  const h = r.header!;
+  return `warning: the trace lost ${(r.lostShare * 100).toFixed(1)}% of its events (entries-in-buffer/entries-written: ${h.entriesInBuffer}/${h.entriesWritten}): objects allocated in what was lost are freed as "older than the trace", and caches may be short`;
+}
+
 /** The text report. */
 export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: boolean): string {
   const rep = r.report;
@@ -167,8 +186,9 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
     `${r.file === '-' ? '(standard input)' : r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''} in ${r.seconds.toFixed(2)} s (${Math.round(r.lines / Math.max(r.seconds, 1e-6))} lines/s)`,
   );
   L.push(`events: ${kinds || 'none'}`);
+  if (r.lostShare > 0 && r.header !== null) L.push(lostWarning(r));
   L.push(
-    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? ' (from the trace)' : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}`,
+    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}`,
   );
   const s = rep.slab;
   L.push(
@@ -181,6 +201,20 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
       `kmem_cache_alloc caches: ${res.byName} named, ${res.byLaterFree} named by their free, ${res.learned} by call site learned, ${res.knownCallSite} by known call site, ${res.ownCache} in a cache of their own`,
     );
   }
+  const unknown = rep.caches.filter((c) => c.unknown);
+  if (unknown.length > 0) {
+    const n = unknown.reduce((a, c) => a + c.allocs, 0);
+    L.push(
+      `unknown caches: ${n} kmem_cache_alloc events of ${unknown.length} call sites whose cache no event of the trace names; replayed in caches named <function>-<bytes_alloc>, marked '?' below: ${unknown.map((c) => c.name).join(', ')}`,
+    );
+  }
+  if (s.sizeMismatches > 0) {
+    const worst = rep.caches
+      .filter((c) => c.sizeMismatches > 0)
+      .sort((a, b) => b.sizeMismatches - a.sizeMismatches)
+      .map((c) => `${c.name} ${c.sizeMismatches} (slot ${c.slabSize})`);
+    L.push(`bytes_alloc mismatches: ${s.sizeMismatches} allocations whose traced bytes_alloc is not the slot of the cache kmem replayed them into: ${worst.join(', ')}`);
+  }
   L.push('', '== slab caches (by peak bytes; objects, slabs, bytes and waste as peak/final)');
   L.push(
     'CACHE                  ALLOCS    FREES       OBJECTS     SLABS            BYTES          WASTE  UTIL  FAST% SLOW(a/f)      REMOTE',
@@ -190,7 +224,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
     const all = c.fastpath.alloc + c.slowpath.alloc;
     const fast = all > 0 ? `${Math.floor((c.fastpath.alloc * 100) / all)}%` : '-';
     L.push(
-      `${c.name.padEnd(20)} ${n(c.allocs, 8)} ${n(c.frees, 8)} ${pf(c.objects, 13)} ${c.slabs ? pf(c.slabs, 9) : '-'.padStart(9)} ` +
+      `${(c.unknown ? `${c.name}?` : c.name).padEnd(20)} ${n(c.allocs, 8)} ${n(c.frees, 8)} ${pf(c.objects, 13)} ${c.slabs ? pf(c.slabs, 9) : '-'.padStart(9)} ` +
         `${`${size(c.bytes.peak)}/${size(c.bytes.final)}`.padStart(16)} ${`${size(c.waste.peak)}/${size(c.waste.final)}`.padStart(14)} ` +
         `${c.utilisation === null ? '    -' : `${c.utilisation.toFixed(0)}%`.padStart(5)} ${fast.padStart(6)} ${`${c.slowpath.alloc}/${c.slowpath.free}`.padStart(13)} ${n(c.remoteFrees, 7)}` +
         (c.replayFailures ? `  (${c.replayFailures} failed)` : ''),

@@ -1,13 +1,13 @@
 /**
  * SLUB's state, all in typed arrays (mm/slab.h, mm/slub.c struct definitions).
  *
- * struct kmem_cache — numeric fields per cache id, rows of C_FIELDS in `cf`:
+ * struct kmem_cache — numeric fields per cache id, rows of CF.FIELDS in `cf`:
  *
- *   C_SIZE .. C_USERSIZE    geometry fixed at creation (calculate_sizes/order)
- *   C_XOR_LO, C_XOR_HI      freelist hardening: the low word of s->random with
+ *   CF.SIZE .. CF.USERSIZE  geometry fixed at creation (calculate_sizes/order)
+ *   CF.XOR_LO, CF.XOR_HI    freelist hardening: the low word of s->random with
  *                           the constant low word of swab(ptr_addr) folded in,
  *                           and the high word of s->random (0 when not hardened)
- *   C_NR_PARTIAL ..         kmem_cache_node: partial list head/tail (pfns), counts
+ *   CF.NR_PARTIAL ..        kmem_cache_node: partial list head/tail (pfns), counts
  *
  * struct kmem_cache_cpu — per (cpu, cache), index cpu * MAX_CACHES + id:
  *
@@ -53,8 +53,7 @@ export const MAX_CACHES = SlabLimit.MAX_CACHES;
 /**
  * The fields of a cache's row in cf. A const enum so that tsc writes the
  * numbers into the compiled fast paths: an imported `const` costs a load and
- * a hole check at every use. The C_* names below are the same values for
- * code off the hot paths.
+ * a hole check at every use. It is the one spelling of these fields.
  */
 export const enum CF {
   SIZE = 0,
@@ -119,39 +118,6 @@ export const enum CF {
   FIELDS = 35,
 }
 
-export const C_SIZE = CF.SIZE;
-export const C_OBJECT_SIZE = CF.OBJECT_SIZE;
-export const C_OFFSET = CF.OFFSET;
-export const C_INUSE = CF.INUSE;
-export const C_ALIGN = CF.ALIGN;
-export const C_RED_LEFT_PAD = CF.RED_LEFT_PAD;
-export const C_ORDER = CF.ORDER;
-export const C_OBJECTS = CF.OBJECTS;
-export const C_MIN_ORDER = CF.MIN_ORDER;
-export const C_MIN_OBJECTS = CF.MIN_OBJECTS;
-export const C_FLAGS = CF.FLAGS;
-export const C_MIN_PARTIAL = CF.MIN_PARTIAL;
-export const C_CPU_PARTIAL = CF.CPU_PARTIAL;
-export const C_CPU_PARTIAL_SLABS = CF.CPU_PARTIAL_SLABS;
-export const C_XOR_LO = CF.XOR_LO;
-export const C_XOR_HI = CF.XOR_HI;
-export const C_REFCOUNT = CF.REFCOUNT;
-export const C_ALLOCFLAGS = CF.ALLOCFLAGS;
-export const C_USEROFFSET = CF.USEROFFSET;
-export const C_USERSIZE = CF.USERSIZE;
-export const C_ALIVE = CF.ALIVE;
-export const C_DEBUG = CF.DEBUG;
-export const C_NR_PARTIAL = CF.NR_PARTIAL;
-export const C_PARTIAL_HEAD = CF.PARTIAL_HEAD;
-export const C_PARTIAL_TAIL = CF.PARTIAL_TAIL;
-export const C_NR_SLABS = CF.NR_SLABS;
-export const C_TOTAL_OBJECTS = CF.TOTAL_OBJECTS;
-export const C_FULL_HEAD = CF.FULL_HEAD;
-export const C_ALLOCS = CF.ALLOCS;
-export const C_FREES = CF.FREES;
-export const C_RECIP_MUL = CF.RECIP_MUL;
-export const C_RECIP_SHIFT = CF.RECIP_SHIFT;
-export const C_FIELDS = CF.FIELDS;
 
 /**
  * A kmem_cache handle as users hold it: the id in the low 12 bits and a
@@ -362,7 +328,7 @@ export class SlabState {
   constructor(cpus: number, shared: boolean, slubStats: boolean) {
     const B = shared ? SharedArrayBuffer : ArrayBuffer;
     this.cpus = cpus;
-    this.cf = new Int32Array(new B(MAX_CACHES * C_FIELDS * 4));
+    this.cf = new Int32Array(new B(MAX_CACHES * CF.FIELDS * 4));
     const n = cpus * MAX_CACHES;
     this.cpuFreelist = new Uint32Array(new B(n * 4));
     this.cpuSlab = new Int32Array(new B(n * 4)).fill(-1);

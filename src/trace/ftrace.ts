@@ -33,7 +33,9 @@
  * object find its hash cached.
  */
 
+import { type EventColumns, ptrKeyBytes, type StringTable } from './columns.js';
 import {
+  KMEM_EVENT_KINDS,
   type KmemEvent,
   type PageEvent,
   type PageKind,
@@ -356,7 +358,7 @@ function intern(b: Uint8Array, s: string, a: number, e: number): string {
 // line live in module state rather than in a per-line object.
 
 let curB: Uint8Array = new Uint8Array(0);
-let curS = '';
+let curS: string | null = null;
 let curStart = 0;
 let curEnd = 0;
 let curEvent: string | null = null;
@@ -408,11 +410,11 @@ function resetFields(): void {
 }
 
 function fail(reason: string): never {
-  throw new TraceParseError(curS.slice(curStart, curEnd), reason, curEvent);
+  throw new TraceParseError(textOf(curB, curS, curStart, curEnd), reason, curEvent);
 }
 
 function quoted(a: number, e: number): string {
-  return JSON.stringify(curS.slice(a, e));
+  return JSON.stringify(textOf(curB, curS, a, e));
 }
 
 function badValue(key: string, a: number, e: number): never {
@@ -458,6 +460,51 @@ export function parseFtraceLine(line: string, lineNo = 0): KmemEvent | null {
  * V8 to inline every small helper into it.)
  */
 export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: number, lineNo: number): KmemEvent | null {
+  const id = scanLine(b, s, start, end, true, false);
+  if (id < 0) return null;
+  return buildEvent(id, lineNo, tComm, tPid, tCpu, lineTs);
+}
+
+/** The timestamp of the line scanLine read (NaN when it had none). */
+let lineTs = Number.NaN;
+
+/** b[a, e) as text: a slice of the line's string, or the bytes decoded as latin1 when there is none. */
+function textOf(b: Uint8Array, s: string | null, a: number, e: number): string {
+  if (s !== null) return s.slice(a, e);
+  return latin1(b, a, e);
+}
+
+/**
+ * b[a, e) decoded as latin1 (one character a byte). Only the byte-only
+ * paths (node's file readers) come here; the module also runs in the
+ * browser view, where there is no Buffer, so none is touched on loading.
+ */
+function latin1(b: Uint8Array, a: number, e: number): string {
+  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(b)) return b.toString('latin1', a, e);
+  let out = '';
+  for (let k = a; k < e; k++) out += String.fromCharCode(b[k]!);
+  return out;
+}
+
+/** The index of the first ": " in b[a, end) (its ':'), or -1; with a string, its native indexOf. */
+function colonSpace(b: Uint8Array, s: string | null, a: number, end: number): number {
+  if (s !== null) {
+    const k = s.indexOf(': ', a);
+    return k !== -1 && k < end ? k : -1;
+  }
+  for (let k = a; k + 1 < end; k++) if (b[k] === COLON && b[k + 1] === SPACE) return k;
+  return -1;
+}
+
+/**
+ * Read the line at b[start, end) up to its fields: the event id (one of
+ * EV_*, >= EV_KMALLOC), or -1 for a line that holds no kmem event. Sets
+ * lineTs, tCpu (and tComm, tPid when wantComm) and the f* fields. With
+ * s null the line is read from its bytes alone (no string is made unless
+ * an error quotes it). `only` set: -1 at once for any event but
+ * kmem_cache_alloc[_node] and kmem_cache_free (their fields unread).
+ */
+function scanLine(b: Uint8Array, s: string | null, start: number, end: number, wantComm: boolean, only: boolean, quick = false): number {
   let i = start;
   let c = 0;
   while (end > i) {
@@ -470,16 +517,25 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
     if (c !== SPACE && c !== TAB) break;
     i++;
   }
-  if (i >= end || c === HASH) return null;
+  if (i >= end) return -1;
+  if (c === HASH) {
+    noteHeader(b, i, end);
+    return -1;
+  }
 
   // ── where does the event name start? ─────────────────────────────────
-  // At the first ": " after a number (the timestamp), found with the
-  // string's native indexOf, which is faster than a loop over the bytes.
+  // At the first ": " after a number (the timestamp).
   let tsA = -1;
   let timestamp = Number.NaN;
   let evAt = -1;
-  let k = s.indexOf(': ', i);
-  while (k !== -1 && k < end) {
+  const fast = fastColumns(b, i, end);
+  let k = -1;
+  if (fast !== -1) {
+    tsA = fastTsA;
+    timestamp = fastTs;
+    evAt = fast + 1;
+  } else k = colonSpace(b, s, i, end);
+  while (k !== -1) {
     timestamp = timestampBefore(b, i, k);
     if (!Number.isNaN(timestamp)) {
       tsA = tsStart;
@@ -492,9 +548,9 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
       while (t > i && !isBlank(b[t - 1]!)) t--;
       if (t === i) evAt = i;
     }
-    k = s.indexOf(': ', k + 1);
+    k = colonSpace(b, s, k + 1, end);
   }
-  if (evAt === -1) return null;
+  if (evAt === -1) return -1;
 
   // ── the event name, with the subsystem perf puts in front ───────────────
   let j = evAt;
@@ -514,24 +570,183 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
   }
   if (id === EV_UNKNOWN) return unknownEvent(b, s, start, end, nameA, tsA !== -1, subsystem);
   const colon = matchEnd;
-  if (id === EV_IGNORED || (colon + 1 < end && b[colon + 1] !== SPACE && b[colon + 1] !== TAB)) return null;
+  if (id === EV_IGNORED || (colon + 1 < end && b[colon + 1] !== SPACE && b[colon + 1] !== TAB)) return -1;
+  if (only && id !== EV_KMEM_CACHE_ALLOC && id !== EV_KMEM_CACHE_ALLOC_NODE && id !== EV_KMEM_CACHE_FREE) {
+    // no #P:N in a header: the CPUs the events name say how many there were
+    if (fast !== -1) {
+      if (fastCpu > maxCpu) maxCpu = fastCpu;
+    } else if (traceHeader.cpus === 0 && tsA !== -1) {
+      curB = b;
+      curS = s;
+      curStart = start;
+      curEnd = end;
+      curEvent = KIND_BY_ID[id]!;
+      tCpu = -1;
+      parseTaskColumns(b, s, i, tsA, false);
+      if (tCpu > maxCpu) maxCpu = tCpu;
+    }
+    return -1;
+  }
   curB = b;
   curS = s;
   curStart = start;
   curEnd = end;
   curEvent = KIND_BY_ID[id]!;
+  lineTs = timestamp;
 
   // ── the columns before the timestamp ───────────────────────────────
-  tComm = '';
-  tPid = -1;
-  tCpu = -1;
-  if (tsA !== -1) parseTaskColumns(b, s, i, tsA);
-  const comm = tComm;
-  const pid = tPid;
-  const cpu = tCpu;
+  if (fast !== -1) {
+    tComm = wantComm ? textOf(b, s, i, fastDash) : '';
+    tPid = fastPid;
+    tCpu = fastCpu;
+  } else {
+    tComm = '';
+    tPid = -1;
+    tCpu = -1;
+    if (tsA !== -1) parseTaskColumns(b, s, i, tsA, wantComm);
+  }
+  if (tCpu > maxCpu) maxCpu = tCpu;
 
-  parseFields(b, s, colon + 1, end);
-  return buildEvent(id, lineNo, comm, pid, cpu, timestamp);
+  if (!quick || !quickFields(id, b, colon + 1, end)) parseFields(b, s, colon + 1, end);
+  return id;
+}
+
+// ── ftrace's own layout, read left to right ────────────────────────────────
+
+let fastTsA = 0;
+let fastTs = 0;
+let fastDash = 0;
+let fastPid = 0;
+let fastCpu = 0;
+
+/**
+ * The columns of a line in ftrace's own layout, `<comm>-<pid> [<cpu>]
+ * <flags> <seconds>.<fraction>: `, read left to right from the CPU column:
+ * the index of the ':' after the timestamp (fast* set), or -1 for any other
+ * layout (no CPU column, a TGID column, perf's, trace-cmd's without flags,
+ * a bare counter), which the general scan reads. Reads what the general
+ * scan would.
+ */
+function fastColumns(b: Uint8Array, i: number, end: number): number {
+  let k = i;
+  while (k < end && (b[k] !== LBRACKET || b[k - 1] !== SPACE)) k++;
+  if (k >= end) return -1;
+  k--;
+  // the pid: the digits before the blanks before " [", after a '-'
+  let t = k;
+  while (t > i && b[t - 1] === SPACE) t--;
+  let pid = 0;
+  let scale = 1;
+  let d = t - 1;
+  for (; d > i; d--) {
+    const v = b[d]! - D0;
+    if (v < 0 || v > 9) break;
+    pid += v * scale;
+    scale *= 10;
+  }
+  if (d === t - 1 || d <= i || b[d] !== DASH || t - 1 - d > 15) return -1;
+  // [<cpu>]: digits
+  let j = k + 2;
+  let cpu = 0;
+  const c0 = j;
+  for (; j < end; j++) {
+    const v = b[j]! - D0;
+    if (v < 0 || v > 9) break;
+    cpu = cpu * 10 + v;
+  }
+  if (j === c0 || j - c0 > 15 || b[j] !== RBRACKET || b[j + 1] !== SPACE) return -1;
+  j += 2;
+  // the flags: one token of no digit (a digit here is trace-cmd's timestamp)
+  const f0 = j;
+  while (j < end && b[j] !== SPACE) {
+    const c = b[j]!;
+    if (c >= D0 && c <= D9 && j === f0) return -1;
+    j++;
+  }
+  if (j === f0) return -1;
+  while (j < end && b[j] === SPACE) j++;
+  // <seconds>.<fraction>:
+  const tsA = j;
+  let whole = 0;
+  for (; j < end; j++) {
+    const v = b[j]! - D0;
+    if (v < 0 || v > 9) break;
+    whole = whole * 10 + v;
+  }
+  if (j === tsA || b[j] !== DOT) return -1;
+  j++;
+  const f1 = j;
+  let frac = 0;
+  let fs = 1;
+  for (; j < end; j++) {
+    const v = b[j]! - D0;
+    if (v < 0 || v > 9) break;
+    frac = frac * 10 + v;
+    fs *= 10;
+  }
+  if (j === f1 || j - tsA > 16 || b[j] !== COLON || b[j + 1] !== SPACE) return -1;
+  fastTsA = tsA;
+  fastTs = whole + frac / fs;
+  fastDash = d;
+  fastPid = pid;
+  fastCpu = cpu;
+  return j;
+}
+
+// ── the trace header ───────────────────────────────────────────────────────
+
+/** What the `#` header of a trace says: `entries-in-buffer/entries-written: A/B   #P:N`. */
+export interface TraceHeader {
+  /** #P:N, the CPUs the traced machine had online; 0 when not seen. */
+  cpus: number;
+  /** entries-in-buffer, entries-written; -1 when not seen. */
+  entriesInBuffer: number;
+  entriesWritten: number;
+}
+
+/** The header seen by the parser since the last resetTraceHeader(). */
+export const traceHeader: TraceHeader = { cpus: 0, entriesInBuffer: -1, entriesWritten: -1 };
+
+export function resetTraceHeader(): void {
+  maxCpu = -1;
+  traceHeader.cpus = 0;
+  traceHeader.entriesInBuffer = -1;
+  traceHeader.entriesWritten = -1;
+}
+
+let maxCpu = -1;
+
+/** The highest CPU number of the events read since resetTraceHeader() (-1: none). */
+export function maxCpuSeen(): number {
+  return maxCpu;
+}
+
+const K_ENTRIES = ascii('entries-in-buffer/entries-written:');
+
+/** A '#' line: note #P:N and the entry counts of ftrace's header. */
+function noteHeader(b: Uint8Array, i: number, end: number): void {
+  let at = -1;
+  for (let k = i + 1; k + K_ENTRIES.length <= end; k++) {
+    if (b[k] === 0x65 && bytesAt(b, k, K_ENTRIES)) {
+      at = k + K_ENTRIES.length;
+      break;
+    }
+  }
+  if (at === -1) return;
+  while (at < end && isBlank(b[at]!)) at++;
+  const inBuf = scanInt(b, at, end);
+  if (Number.isNaN(inBuf) || scanEnd >= end || b[scanEnd] !== SLASH) return;
+  const written = scanInt(b, scanEnd + 1, end);
+  if (Number.isNaN(written)) return;
+  traceHeader.entriesInBuffer = inBuf;
+  traceHeader.entriesWritten = written;
+  for (let k = scanEnd; k + 3 < end; k++) {
+    if (b[k] === HASH && b[k + 1] === 0x50 && b[k + 2] === COLON) {
+      const p = scanInt(b, k + 3, end);
+      if (p > 0) traceHeader.cpus = p;
+      break;
+    }
+  }
 }
 
 /**
@@ -539,18 +754,18 @@ export function parseFtraceBytes(b: Uint8Array, s: string, start: number, end: n
  * it is cut short inside a kmem event's name ("...: kmem_cache_al") or names
  * an unknown event that looks like a kmem allocation event.
  */
-function unknownEvent(b: Uint8Array, s: string, start: number, end: number, nameA: number, hasTimestamp: boolean, subsystem: boolean): null {
+function unknownEvent(b: Uint8Array, s: string | null, start: number, end: number, nameA: number, hasTimestamp: boolean, subsystem: boolean): -1 {
   let j = nameA;
   while (j < end && isIdentChar(b[j]!)) j++;
-  if (j === nameA) return null;
+  if (j === nameA) return -1;
   if (j === end) {
-    if (hasTimestamp && isPrefixOfEventName(s.slice(nameA, j))) throw new TraceParseError(s.slice(start, end), 'truncated event name');
-    return null;
+    if (hasTimestamp && isPrefixOfEventName(textOf(b, s, nameA, j))) throw new TraceParseError(textOf(b, s, start, end), 'truncated event name');
+    return -1;
   }
-  if (b[j] !== COLON || (j + 1 < end && !isBlank(b[j + 1]!))) return null;
-  const name = s.slice(nameA, j);
-  if (looksLikeKmemEvent(name, subsystem)) throw new TraceParseError(s.slice(start, end), UNKNOWN_EVENT, name);
-  return null;
+  if (b[j] !== COLON || (j + 1 < end && !isBlank(b[j + 1]!))) return -1;
+  const name = textOf(b, s, nameA, j);
+  if (looksLikeKmemEvent(name, subsystem)) throw new TraceParseError(textOf(b, s, start, end), UNKNOWN_EVENT, name);
+  return -1;
 }
 
 let tComm = '';
@@ -562,7 +777,7 @@ let tCpu = -1;
  * into tComm, tPid, tCpu: "<comm>-<pid> [(<tgid>)] [<cpu>] <flags>" or
  * perf's "<comm> <pid>[/<tid>] [<cpu>]", any part missing.
  */
-function parseTaskColumns(b: Uint8Array, s: string, i: number, tsA: number): void {
+function parseTaskColumns(b: Uint8Array, s: string | null, i: number, tsA: number, wantComm: boolean): void {
   let c = 0;
   // the CPU column: the last ']' before the timestamp (past the flags)
   let rb = tsA - 1;
@@ -611,7 +826,7 @@ function parseTaskColumns(b: Uint8Array, s: string, i: number, tsA: number): voi
     if (c === DASH) {
       // ftrace: "<comm>-<pid>"
       tPid = pid;
-      tComm = s.slice(i, k);
+      if (wantComm) tComm = textOf(b, s, i, k);
       return;
     }
     if (c === SLASH) {
@@ -628,7 +843,7 @@ function parseTaskColumns(b: Uint8Array, s: string, i: number, tsA: number): voi
       // perf: "<comm> <pid>"
       tPid = pid;
       while (k > i && isBlank(b[k - 1]!)) k--;
-      tComm = s.slice(i, k);
+      if (wantComm) tComm = textOf(b, s, i, k);
       return;
     }
   }
@@ -745,7 +960,7 @@ const KEY_TEXT: readonly string[] = [
 ];
 
 /** The key=value fields in b[j, end) into the f* variables. */
-function parseFields(b: Uint8Array, s: string, j: number, end: number): void {
+function parseFields(b: Uint8Array, s: string | null, j: number, end: number): void {
   resetFields();
   let c = 0;
   let first = true;
@@ -791,8 +1006,13 @@ function parseFields(b: Uint8Array, s: string, j: number, end: number): void {
     const va = ka + KEY_LENGTH[key]! + 1;
     if (key <= KEY_PTR || key === KEY_GFP_FLAGS || key === KEY_NAME || key === KEY_PAGE) {
       // a text value, often long: the string's native indexOf finds its end
-      j = s.indexOf(' ', va);
-      if (j === -1 || j > end) j = end;
+      if (s !== null) {
+        j = s.indexOf(' ', va);
+        if (j === -1 || j > end) j = end;
+      } else {
+        j = va;
+        while (j < end && b[j] !== SPACE) j++;
+      }
     } else {
       j = va;
       while (j < end) {
@@ -958,7 +1178,7 @@ function requireField(present: boolean, key: string): void {
 
 /** Build the event object; every object of a family has the same shape. */
 function buildEvent(id: number, lineNo: number, comm: string, pid: number, cpu: number, timestamp: number): KmemEvent {
-  const s = curS;
+  const s = curS!;
   if (id <= EV_KMEM_CACHE_ALLOC_NODE) {
     requireField(fCallSiteA !== -1, 'call_site');
     requireField(fPtrA !== -1, 'ptr');
@@ -1029,8 +1249,8 @@ function buildEvent(id: number, lineNo: number, comm: string, pid: number, cpu: 
 
 /** The symbol trace-cmd/perf printed in front when call_site is a bare address, else call_site as printed. */
 function callSiteText(): string {
-  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(curB, fCallSiteA, fCallSiteB)) return intern(curB, curS, fSymA, fSymB);
-  return intern(curB, curS, fCallSiteA, fCallSiteB);
+  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(curB, fCallSiteA, fCallSiteB)) return intern(curB, curS!, fSymA, fSymB);
+  return intern(curB, curS!, fCallSiteA, fCallSiteB);
 }
 
 function isHexAddress(b: Uint8Array, a: number, e: number): boolean {
@@ -1040,5 +1260,369 @@ function isHexAddress(b: Uint8Array, a: number, e: number): boolean {
     const c = b[k]! | 0x20;
     if (!((c >= D0 && c <= D9) || (c >= 97 && c <= 102))) return false;
   }
+  return true;
+}
+
+// ── columns ────────────────────────────────────────────────────────────────
+
+/** The checks buildEvent makes: a kmem event line without a field its event always prints is malformed. */
+function checkFields(id: number): void {
+  if (id <= EV_KMEM_CACHE_FREE) {
+    requireField(fCallSiteA !== -1, 'call_site');
+    requireField(fPtrA !== -1, 'ptr');
+    if (id <= EV_KMEM_CACHE_ALLOC_NODE) {
+      requireField(fBytesReq !== -1, 'bytes_req');
+      requireField(fBytesAlloc !== -1, 'bytes_alloc');
+      requireField(fGfpA !== -1, 'gfp_flags');
+    }
+    return;
+  }
+  requireField(fPfn !== -1, 'pfn');
+  if (id === EV_MM_PAGE_FREE_BATCHED) {
+    if (fOrder === -1) fOrder = 0;
+  } else requireField(fOrder !== -1, 'order');
+  if (id === EV_MM_PAGE_ALLOC || id === EV_MM_PAGE_ALLOC_ZONE_LOCKED || id === EV_MM_PAGE_PCPU_DRAIN) {
+    requireField(fMigratetype !== null, 'migratetype');
+  }
+  if (id === EV_MM_PAGE_ALLOC) requireField(fGfpA !== -1, 'gfp_flags');
+  if (id === EV_MM_PAGE_ALLOC_ZONE_LOCKED) requireField(fPercpuRefill !== null, 'percpu_refill');
+}
+
+/** The id of the call site in strings: the symbol in front when call_site is a bare address (as callSiteText). */
+function callSiteId(strings: StringTable): number {
+  const b = curB;
+  if (fSymA !== -1 && fSymB > fSymA && isHexAddress(b, fCallSiteA, fCallSiteB)) return strings.idOfBytes(b, fSymA, fSymB);
+  return strings.idOfBytes(b, fCallSiteA, fCallSiteB);
+}
+
+/**
+ * parseFtraceBytes into a row of cols instead of an object (b holds ASCII
+ * text; s, when given, the same text as a string, used only to find ": "
+ * and blanks with its native indexOf; no string is made for the line). True when the
+ * line was a kmem event and a row was added. Throws TraceParseError as
+ * parseFtraceBytes does.
+ */
+export function parseFtraceInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string | null, start: number, end: number, lineNo: number): boolean {
+  const id = scanLine(b, s, start, end, false, false, true);
+  if (id < 0) return false;
+  checkFields(id);
+  const r = cols.n++;
+  cols.kind[r] = COLUMN_KIND[id]!;
+  cols.cpu[r] = tCpu;
+  cols.lineNo[r] = lineNo;
+  cols.ts[r] = lineTs;
+  if (id <= EV_KMEM_CACHE_FREE) {
+    cols.ptr[r] = ptrKeyBytes(b, fPtrA, fPtrB);
+    cols.site[r] = callSiteId(strings);
+    cols.name[r] = fNameA === -1 ? -1 : strings.idOfBytes(b, fNameA, fNameB);
+    if (id <= EV_KMEM_CACHE_ALLOC_NODE) {
+      cols.req[r] = fBytesReq;
+      cols.alloc[r] = fBytesAlloc;
+      cols.gfpValue[r] = fGfpValue ?? -1;
+      cols.gfp[r] = strings.idOfBytes(b, fGfpA, fGfpB);
+      cols.node[r] = fNode ?? -1;
+      cols.accounted[r] = fAccounted === null ? -1 : fAccounted ? 1 : 0;
+    } else {
+      cols.gfp[r] = -1;
+      cols.gfpValue[r] = -1;
+    }
+    return true;
+  }
+  cols.pfn[r] = fPfn;
+  cols.order[r] = fOrder;
+  cols.mt[r] = fMigratetype ?? -1;
+  cols.gfpValue[r] = fGfpValue ?? -1;
+  cols.gfp[r] = fGfpA === -1 ? -1 : strings.idOfBytes(b, fGfpA, fGfpB);
+  cols.name[r] = -1;
+  return true;
+}
+
+/**
+ * The first pass over a file: only kmem_cache_alloc[_node] and
+ * kmem_cache_free lines are read past their event name, into cols (kind,
+ * cpu, ptr, site, bytes_alloc, name). Other kmem lines add no row; their
+ * CPU still counts in maxCpuSeen. Throws as parseFtraceInto for the lines
+ * it reads.
+ */
+export function scanNamesInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string | null, start: number, end: number, lineNo: number): boolean {
+  const id = scanLine(b, s, start, end, false, true);
+  if (id < 0) return false;
+  checkFields(id);
+  const r = cols.n++;
+  cols.kind[r] = COLUMN_KIND[id]!;
+  cols.cpu[r] = tCpu;
+  cols.lineNo[r] = lineNo;
+  cols.ptr[r] = ptrKeyBytes(b, fPtrA, fPtrB);
+  cols.site[r] = callSiteId(strings);
+  cols.name[r] = fNameA === -1 ? -1 : strings.idOfBytes(b, fNameA, fNameB);
+  cols.alloc[r] = id === EV_KMEM_CACHE_FREE ? 0 : fBytesAlloc;
+  cols.req[r] = id === EV_KMEM_CACHE_FREE ? 0 : fBytesReq;
+  return true;
+}
+
+/** EV_* → the kind's index in KMEM_EVENT_KINDS. */
+const COLUMN_KIND: readonly number[] = KIND_BY_ID.map((k) => (k === '' ? 255 : KMEM_EVENT_KINDS.indexOf(k as KmemEvent['kind'])));
+
+const K_KMEM_CACHE_ = ascii('kmem_cache_');
+const K_CALL_SITE_EQ = ascii('call_site=');
+const K_PTR_EQ = ascii('ptr=');
+const K_BYTES_REQ_EQ = ascii('bytes_req=');
+const K_BYTES_ALLOC_EQ = ascii('bytes_alloc=');
+const K_NAME_EQ = ascii('name=');
+
+/** The decimal at b[a ..] up to a blank or end into quickEnd; -1 when it is not one. */
+let quickEnd = 0;
+function quickDecimal(b: Uint8Array, a: number, end: number): number {
+  let v = 0;
+  let k = a;
+  for (; k < end; k++) {
+    const d = b[k]! - D0;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  quickEnd = k;
+  return k === a || k - a > 15 || (k < end && b[k] !== SPACE) ? -1 : v;
+}
+
+/**
+ * The first pass's quick read of a line in which `kmem_cache_` starts at
+ * b[hit], in the layout 6.x prints (`kmem_cache_alloc: call_site=S ptr=P
+ * bytes_req=N bytes_alloc=N ...`, `kmem_cache_free: call_site=S ptr=P
+ * name=N`): 1 when it added the row scanNamesInto would, 0 when the line is
+ * no such event, -1 when it is laid out otherwise (read it with
+ * scanNamesInto). It checks no more than it needs: the first pass skips
+ * malformed lines, and the second reports them.
+ */
+export function quickNamesInto(cols: EventColumns, strings: StringTable, b: Uint8Array, hit: number, end: number, lineNo: number): number {
+  // ": kmem_cache_" or perf's ":kmem_cache_" after "kmem"
+  if (hit < 2 || b[hit - 1] !== SPACE || b[hit - 2] !== COLON) return -1;
+  let j = hit + K_KMEM_CACHE_.length;
+  let kind: number;
+  // alloc: / alloc_node: / free:
+  if (b[j] === 0x61 && b[j + 1] === 0x6c && b[j + 2] === 0x6c && b[j + 3] === 0x6f && b[j + 4] === 0x63) {
+    j += 5;
+    if (b[j] === COLON) kind = EV_KMEM_CACHE_ALLOC;
+    else if (b[j] === UNDERSCORE && b[j + 1] === 0x6e && b[j + 2] === 0x6f && b[j + 3] === 0x64 && b[j + 4] === 0x65 && b[j + 5] === COLON) {
+      kind = EV_KMEM_CACHE_ALLOC_NODE;
+      j += 5;
+    } else return -1;
+  } else if (b[j] === 0x66 && b[j + 1] === 0x72 && b[j + 2] === 0x65 && b[j + 3] === 0x65 && b[j + 4] === COLON) {
+    kind = EV_KMEM_CACHE_FREE;
+    j += 4;
+  } else return -1;
+  // ": call_site=S "
+  if (b[j + 1] !== SPACE) return -1;
+  j += 2;
+  if (!bytesAt(b, j, K_CALL_SITE_EQ)) return -1;
+  const sa = j + K_CALL_SITE_EQ.length;
+  let k = sa;
+  while (k < end && b[k] !== SPACE) k++;
+  if (k === sa || k >= end) return -1;
+  const sb = k;
+  // "ptr=P"
+  k++;
+  if (!bytesAt(b, k, K_PTR_EQ)) return -1;
+  const pa = k + K_PTR_EQ.length;
+  k = pa;
+  while (k < end && b[k] !== SPACE) k++;
+  const pb = k;
+  let req = 0;
+  let alloc = 0;
+  let nameA = -1;
+  let nameB = -1;
+  if (kind === EV_KMEM_CACHE_FREE) {
+    if (k < end) {
+      k++;
+      if (!bytesAt(b, k, K_NAME_EQ)) return -1;
+      nameA = k + K_NAME_EQ.length;
+      nameB = nameA;
+      while (nameB < end && b[nameB] !== SPACE) nameB++;
+    }
+  } else {
+    k++;
+    if (!bytesAt(b, k, K_BYTES_REQ_EQ)) return -1;
+    req = quickDecimal(b, k + K_BYTES_REQ_EQ.length, end);
+    k = quickEnd + 1;
+    if (req < 0 || !bytesAt(b, k, K_BYTES_ALLOC_EQ)) return -1;
+    alloc = quickDecimal(b, k + K_BYTES_ALLOC_EQ.length, end);
+    if (alloc < 0) return -1;
+    // a name= later on the line (the 2025 format): the full read
+    for (let n = quickEnd; n + 5 < end; n++) if (b[n] === 0x6e && b[n + 4] === EQ && b[n - 1] === SPACE && bytesAt(b, n, K_NAME_EQ)) return -1;
+  }
+  const r = cols.n++;
+  cols.kind[r] = COLUMN_KIND[kind]!;
+  cols.cpu[r] = -1;
+  cols.lineNo[r] = lineNo;
+  cols.ptr[r] = ptrKeyBytes(b, pa, pb);
+  cols.site[r] = strings.idOfBytes(b, sa, sb);
+  cols.name[r] = nameA === -1 ? -1 : strings.idOfBytes(b, nameA, nameB);
+  cols.alloc[r] = alloc;
+  cols.req[r] = req;
+  return 1;
+}
+
+// ── the fields of 6.x lines, read in the order 6.x prints them ───────────────
+
+const K_SP_PTR_EQ = ascii(' ptr=');
+const K_SP_BYTES_REQ_EQ = ascii(' bytes_req=');
+const K_SP_BYTES_ALLOC_EQ = ascii(' bytes_alloc=');
+const K_SP_GFP_FLAGS_EQ = ascii(' gfp_flags=');
+const K_SP_NODE_EQ = ascii(' node=');
+const K_SP_ACCOUNTED_EQ = ascii(' accounted=');
+const K_SP_NAME_EQ = ascii(' name=');
+const K_PAGE_EQ = ascii('page=');
+const K_SP_PFN_EQ = ascii(' pfn=');
+const K_SP_ORDER_EQ = ascii(' order=');
+const K_SP_MIGRATETYPE_EQ = ascii(' migratetype=');
+
+/** Where the last quick value ended. */
+let qEnd = 0;
+
+/** The end of the text value at b[a ..] (the next blank or end); -1 when empty. */
+function qText(b: Uint8Array, a: number, end: number): number {
+  let k: number;
+  const s = curS;
+  if (s !== null) {
+    // the string's native search: values are long (symbols, pointers, flags)
+    k = s.indexOf(' ', a);
+    if (k === -1 || k > end) k = end;
+  } else {
+    k = a;
+    while (k < end && b[k] !== SPACE) k++;
+  }
+  return k === a ? -1 : k;
+}
+
+/** A number at b[a ..] ending at a blank or end: decimal, '-' allowed when signed, or 0x hex; NaN otherwise. Sets qEnd. */
+function qNumber(b: Uint8Array, a: number, end: number, signed: boolean): number {
+  let k = a;
+  let neg = false;
+  if (signed && b[k] === DASH) {
+    neg = true;
+    k++;
+  }
+  const d0 = k;
+  let v = 0;
+  if (b[k] === D0 && b[k + 1] === LOWER_X && !neg) {
+    k += 2;
+    const h0 = k;
+    for (; k < end; k++) {
+      const c = b[k]!;
+      let d: number;
+      if (c >= D0 && c <= D9) d = c - D0;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else break;
+      v = v * 16 + d;
+    }
+    if (k === h0 || k - h0 > 12) return Number.NaN;
+  } else {
+    for (; k < end; k++) {
+      const d = b[k]! - D0;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (k === d0 || k - d0 > 15) return Number.NaN;
+  }
+  if (k < end && b[k] !== SPACE) return Number.NaN;
+  qEnd = k;
+  return neg ? -v : v;
+}
+
+/**
+ * The fields after the event name at b[j, end) of a line laid out as 6.x
+ * prints it, each key where 6.x puts it, into the f* variables exactly as
+ * parseFields would: true when the line is such a line, false for anything
+ * else (other versions, options/fields' `(...)`, modules, junk), which
+ * parseFields then reads (and reports).
+ */
+function quickFields(id: number, b: Uint8Array, j: number, end: number): boolean {
+  resetFields();
+  if (b[j] !== SPACE) return false;
+  j++;
+  if (id === EV_MM_PAGE_ALLOC || id === EV_MM_PAGE_FREE) {
+    if (!bytesAt(b, j, K_PAGE_EQ)) return false;
+    let k = qText(b, j + K_PAGE_EQ.length, end);
+    if (k === -1) return false;
+    fPageA = j + K_PAGE_EQ.length;
+    fPageB = k;
+    if (!bytesAt(b, k, K_SP_PFN_EQ)) return false;
+    const pfn = qNumber(b, k + K_SP_PFN_EQ.length, end, false);
+    if (Number.isNaN(pfn)) return false;
+    fPfn = pfn;
+    k = qEnd;
+    if (!bytesAt(b, k, K_SP_ORDER_EQ)) return false;
+    const order = qNumber(b, k + K_SP_ORDER_EQ.length, end, false);
+    if (Number.isNaN(order)) return false;
+    fOrder = order;
+    k = qEnd;
+    if (id === EV_MM_PAGE_FREE) return k === end;
+    if (!bytesAt(b, k, K_SP_MIGRATETYPE_EQ)) return false;
+    const mt = qNumber(b, k + K_SP_MIGRATETYPE_EQ.length, end, true);
+    if (Number.isNaN(mt)) return false;
+    fMigratetype = mt;
+    k = qEnd;
+    if (!bytesAt(b, k, K_SP_GFP_FLAGS_EQ)) return false;
+    const ga = k + K_SP_GFP_FLAGS_EQ.length;
+    const gb = qText(b, ga, end);
+    if (gb !== end || b[ga] === D0) return false;
+    fGfpA = ga;
+    fGfpB = gb;
+    return true;
+  }
+  if (id !== EV_KMALLOC && id !== EV_KMEM_CACHE_ALLOC && id !== EV_KFREE && id !== EV_KMEM_CACHE_FREE) return false;
+  if (!bytesAt(b, j, K_CALL_SITE_EQ)) return false;
+  const sa = j + K_CALL_SITE_EQ.length;
+  let k = qText(b, sa, end);
+  if (k === -1 || !bytesAt(b, k, K_SP_PTR_EQ)) return false;
+  fCallSiteA = sa;
+  fCallSiteB = k;
+  const pa = k + K_SP_PTR_EQ.length;
+  k = qText(b, pa, end);
+  if (k === -1) return false;
+  fPtrA = pa;
+  fPtrB = k;
+  if (id === EV_KFREE) return k === end;
+  if (id === EV_KMEM_CACHE_FREE) {
+    if (k === end) return true;
+    if (!bytesAt(b, k, K_SP_NAME_EQ)) return false;
+    const na = k + K_SP_NAME_EQ.length;
+    const nb = qText(b, na, end);
+    if (nb !== end) return false;
+    fNameA = na;
+    fNameB = nb;
+    return true;
+  }
+  if (!bytesAt(b, k, K_SP_BYTES_REQ_EQ)) return false;
+  const req = qNumber(b, k + K_SP_BYTES_REQ_EQ.length, end, false);
+  if (Number.isNaN(req)) return false;
+  k = qEnd;
+  if (!bytesAt(b, k, K_SP_BYTES_ALLOC_EQ)) return false;
+  const alloc = qNumber(b, k + K_SP_BYTES_ALLOC_EQ.length, end, false);
+  if (Number.isNaN(alloc)) return false;
+  k = qEnd;
+  if (!bytesAt(b, k, K_SP_GFP_FLAGS_EQ)) return false;
+  const ga = k + K_SP_GFP_FLAGS_EQ.length;
+  const gb = qText(b, ga, end);
+  if (gb === -1 || b[ga] === D0) return false;
+  fBytesReq = req;
+  fBytesAlloc = alloc;
+  fGfpA = ga;
+  fGfpB = gb;
+  k = gb;
+  if (k === end) return true;
+  if (bytesAt(b, k, K_SP_NODE_EQ)) {
+    const node = qNumber(b, k + K_SP_NODE_EQ.length, end, true);
+    if (Number.isNaN(node)) return false;
+    fNode = node;
+    k = qEnd;
+    if (k === end) return true;
+  }
+  if (!bytesAt(b, k, K_SP_ACCOUNTED_EQ)) return false;
+  const aa = k + K_SP_ACCOUNTED_EQ.length;
+  const ab = qText(b, aa, end);
+  if (ab !== end) return false;
+  if (ab - aa === 4 && bytesAt(b, aa, K_TRUE)) fAccounted = true;
+  else if (ab - aa === 5 && bytesAt(b, aa, K_FALSE)) fAccounted = false;
+  else return false;
   return true;
 }

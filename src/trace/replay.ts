@@ -25,14 +25,24 @@
  * NULL allocation (it failed on the traced machine) and an allocation of a
  * pointer still live (the trace lost the free).
  *
- * Lookahead: kmem_cache_alloc printed no cache name before 6.18, but
- * kmem_cache_free has printed name= since 5.12. Events are held back in a
- * window (1024 by default) before they are performed; when a named free
+ * Names: kmem_cache_alloc printed no cache name before 6.18, but
+ * kmem_cache_free has printed name= since 5.12. A regular file is read
+ * twice: the first pass (CacheNames) finds, for every unnamed allocation,
+ * the name= its free prints however far later, and for each call site and
+ * bytes_alloc the cache its named objects went to; the second pass reads
+ * the file into typed-array rows (columns.ts) and performs them as they
+ * come. A pipe is read once, through a lookahead window: events are held
+ * back (1024 by default) before they are performed; when a named free
  * arrives while its allocation is still in the window, the allocation takes
  * that name, and the call site + bytes_alloc is remembered for the
- * allocations that come later. An allocation that leaves the window
- * unresolved uses what was remembered, then a table of well-known call
- * sites, then a cache of its own named `<function>-<bytes_alloc>`.
+ * allocations that come later. Either way, an allocation still without a
+ * name uses what was learned, then a table of well-known call sites (only
+ * where the cache's slot is the traced bytes_alloc), then a cache of its
+ * own named `<function>-<bytes_alloc>`, which the report marks unknown.
+ *
+ * bytes_alloc: on 6.x it is the slot size of the cache the kernel used;
+ * every allocation whose bytes_alloc is not the slot of the cache it is
+ * replayed into is counted (per cache and in all) and reported.
  *
  * Statistics come from two places: the trace's own numbers (objects, bytes
  * requested and allocated, internal waste) tracked per cache and per call
@@ -44,6 +54,7 @@
  * page allocations too, so such pages count twice (kmem's SLUB takes its own).
  */
 
+import { statSync } from 'node:fs';
 import { type BootOptions, boot, type Kernel } from '../kernel.js';
 import {
   __GFP_ACCOUNT,
@@ -72,20 +83,22 @@ import {
 } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
 import { getCache, REAL_CACHES } from '../slub/known_caches.js';
-import {
-  ALLOC_FASTPATH,
-  C_FIELDS,
-  C_NR_SLABS,
-  C_OBJECT_SIZE,
-  C_ORDER,
-  C_SIZE,
-  C_TOTAL_OBJECTS,
-  FREE_FASTPATH,
-  MAX_CACHES,
-  NR_SLUB_STAT_ITEMS,
-  statNames,
-} from '../slub/slab.js';
+import { ALLOC_FASTPATH, CF, FREE_FASTPATH, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
 import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
+import {
+  C_KFREE,
+  C_KMALLOC,
+  C_KMALLOC_NODE,
+  C_KMEM_CACHE_ALLOC,
+  C_KMEM_CACHE_ALLOC_NODE,
+  C_KMEM_CACHE_FREE,
+  C_MM_PAGE_ALLOC,
+  C_MM_PAGE_FREE,
+  C_MM_PAGE_FREE_BATCHED,
+  type EventColumns,
+  ptrKey,
+  StringTable,
+} from './columns.js';
 import {
   KMEM_EVENT_KINDS,
   type KmemEvent,
@@ -95,39 +108,12 @@ import {
   TraceParseError,
   TraceReplayError,
 } from './events.js';
-import { readTraceBatches, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
+import { maxCpuSeen, resetTraceHeader, type TraceHeader, traceHeader } from './ftrace.js';
+import { readTraceBatches, readTraceColumns, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
+
+export { ptrKey };
 
 // ───────────────────────── pointers and gfp flags ─────────────────────────
-
-/**
- * A printed pointer as a Map key: its low 48 bits (hashed pointers are 32
- * bits, raw direct-map ones ffff8880_xxxxxxxx), 0 for NULL, -1 when it is
- * not a hex number at all.
- */
-export function ptrKey(s: string): number {
-  const n = s.length;
-  if (s.charCodeAt(0) === 40 /* ( */) return s === '(null)' ? 0 : -1;
-  let i = 0;
-  if (n > 2 && s.charCodeAt(0) === 48 && (s.charCodeAt(1) | 0x20) === 120) i = 2;
-  if (i >= n || n - i > 16) return -1;
-  for (let j = i; j < n - 12; j++) {
-    const c = s.charCodeAt(j) | 0x20;
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return -1;
-  }
-  let v = 0;
-  for (let j = Math.max(i, n - 12); j < n; j++) {
-    const c = s.charCodeAt(j);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else {
-      const l = c | 0x20;
-      if (l >= 97 && l <= 102) d = l - 87;
-      else return -1;
-    }
-    v = v * 16 + d;
-  }
-  return v;
-}
 
 /**
  * An open-addressing hash table from pointer keys (non-negative integers
@@ -313,6 +299,18 @@ export const KNOWN_CALL_SITES: Readonly<Record<string, string>> = {
   inet_reqsk_alloc: 'request_sock_TCP',
 };
 
+/**
+ * Call sites of KNOWN_CALL_SITES that allocate from more than the one cache
+ * named there: the replay takes the one whose slot is the traced
+ * bytes_alloc, and none when none is (the cache is then unknown).
+ */
+export const OTHER_CACHES_OF_CALL_SITE: Readonly<Record<string, readonly string[]>> = {
+  // anon_vma_fork allocates the child's anon_vma and the chain that links it
+  anon_vma_fork: ['anon_vma'],
+  // every protocol's socket: TCP, UDP, UNIX, RAW, ... (only slot sizes tell them apart)
+  sk_prot_alloc: ['UDP', 'UNIX', 'RAW', 'PING', 'TCPv6', 'UDPv6', 'RAWv6', 'NETLINK'],
+};
+
 // ───────────────────────── statistics rows ─────────────────────────
 
 /**
@@ -399,6 +397,10 @@ class CacheRow extends Row {
   /** The cache's API handle (kmemCacheAlloc takes it), or kmemId's -1/-2. */
   readonly handle: number;
   peakSlabs = 0;
+  /** Allocations whose traced bytes_alloc is not this cache's slot size. */
+  sizeMismatches = 0;
+  /** No name for it anywhere in the trace: a cache kmem made up (`<function>-<bytes_alloc>`). */
+  unknown = false;
   constructor(name: string, kmemId: number, handle: number, index: number) {
     super();
     this.name = name;
@@ -462,6 +464,10 @@ export interface ReplayCacheReport {
   slowpath: { alloc: number; free: number };
   remoteFrees: number;
   replayFailures: number;
+  /** allocations whose traced bytes_alloc is not this cache's slot size */
+  sizeMismatches: number;
+  /** true when no event of the trace names this cache: kmem made it up from the call site and bytes_alloc */
+  unknown: boolean;
 }
 
 export interface ReplaySiteReport {
@@ -505,6 +511,8 @@ export interface ReplayReport {
     failedInReplay: number;
     /** a pointer allocated again while still live: the free was lost */
     lostFrees: number;
+    /** allocations whose traced bytes_alloc is not the slot size of the cache replayed into */
+    sizeMismatches: number;
     remoteFrees: number;
     /** kmem_cache_alloc resolved by a later name=, by learning, by the table, or by a cache of their own */
     resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; ownCache: number };
@@ -606,6 +614,7 @@ export class TraceReplayer {
   private nullFrees = 0;
   private failedInTrace = 0;
   private failedInReplay = 0;
+  private sizeMismatches = 0;
   private lostFrees = 0;
   private remoteFrees = 0;
   private readonly resolved = { byName: 0, byLaterFree: 0, learned: 0, knownCallSite: 0, ownCache: 0 };
@@ -735,7 +744,7 @@ export class TraceReplayer {
       const key = ptrKey(a.ptr);
       if (key > 0) {
         this.settle(key, a);
-        a.name = this.unnamedRow(this.site(a.callSite), a).name;
+        a.name = this.unnamedRow(this.site(a.callSite), a.callSite, a.bytesReq, a.bytesAlloc).name;
         this.namedOnLeaving++;
       }
     }
@@ -748,6 +757,184 @@ export class TraceReplayer {
     const at = this.pending.get(key);
     if (at >= 0 && this.pendingEv[at] === e) this.dropPending(key);
   }
+
+  // ───────────────────────── columns ─────────────────────────
+
+  private strings: StringTable | null = null;
+  private names: CacheNames | null = null;
+  private siteOfId: (SiteRow | undefined)[] = [];
+  private rowOfNameId: (CacheRow | undefined)[] = [];
+  private gfpOfId: number[] = [];
+  private cols: EventColumns | null = null;
+
+  /**
+   * Perform a batch of rows (columns.ts) now, in file order: there is no
+   * lookahead window on this path (make the replayer with lookahead 0). An
+   * unnamed kmem_cache_alloc takes the name `names` learned for it over the
+   * whole file (its free's name=, else what its call site and bytes_alloc
+   * allocate elsewhere in the file); strings must be the table the rows'
+   * ids come from.
+   */
+  pushColumns(cols: EventColumns, strings: StringTable, names: CacheNames | null): void {
+    if (this.count !== 0) throw new Error('pushColumns after push with a lookahead window');
+    if (this.strings !== strings) {
+      this.strings = strings;
+      this.siteOfId = [];
+      this.rowOfNameId = [];
+      this.gfpOfId = [];
+    }
+    this.names = names;
+    this.cols = cols;
+    const k = this.k;
+    const cpus = k.cpus;
+    const n = cols.n;
+    const cpuCol = cols.cpu;
+    let i = 0;
+    while (i < n) {
+      const c0 = cpuCol[i]!;
+      let cpu = Math.max(c0, 0);
+      let j = i + 1;
+      while (j < n && cpuCol[j] === c0) j++;
+      if (cpu >= cpus) {
+        this.foldedCpuEvents += j - i;
+        cpu %= cpus;
+      }
+      const ts = cols.ts[j - 1]!;
+      if (ts > this.lastTs) {
+        k.tick(Math.round((ts - this.lastTs) * 1e9));
+        this.lastTs = ts;
+      } else if (Number.isNaN(this.lastTs) && !Number.isNaN(ts)) this.lastTs = ts;
+      this.runFrom = i;
+      this.runTo = j;
+      if (k.currentCpu === cpu) this.replayColumnsRun();
+      else k.onCpu(cpu, this.colsFn);
+      i = j;
+    }
+    this.cols = null;
+  }
+
+  private readonly colsFn = () => this.replayColumnsRun();
+
+  private replayColumnsRun(): void {
+    const c = this.cols!;
+    const counts = this.kindCounts;
+    const kind = c.kind;
+    const ptr = c.ptr;
+    const to = this.runTo;
+    let i = this.runFrom;
+    while (i < to) {
+      try {
+        for (; i < to; i++) {
+          const kd = kind[i]!;
+          counts[kd]!++;
+          switch (kd) {
+            case C_KMALLOC:
+            case C_KMALLOC_NODE: {
+              const key = ptr[i]!;
+              if (key === 0) this.failedInTrace++;
+              else this.kmallocAt(key, this.siteOf(c.site[i]!), c.req[i]!, c.alloc[i]!, this.gfpAt(c, i));
+              break;
+            }
+            case C_KFREE:
+            case C_KMEM_CACHE_FREE:
+              this.freeKey(ptr[i]!);
+              break;
+            case C_KMEM_CACHE_ALLOC:
+            case C_KMEM_CACHE_ALLOC_NODE:
+              this.cacheAllocAt(c, i);
+              break;
+            case C_MM_PAGE_ALLOC: {
+              const mt = c.mt[i]!;
+              const gv = c.gfpValue[i]!;
+              const g = c.gfp[i]!;
+              this.pageAlloc(c.pfn[i]!, c.order[i]!, Math.max(mt, 0), gv >= 0 ? gv : g < 0 ? 0 : this.gfpOfTextId(g));
+              break;
+            }
+            case C_MM_PAGE_FREE:
+            case C_MM_PAGE_FREE_BATCHED:
+              this.pageFree(c.pfn[i]!);
+              break;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof RangeError || err instanceof TypeError)) throw err;
+        const kd = kind[i]!;
+        const refused = new TraceReplayError(err.message, KMEM_EVENT_KINDS[kd]!, this.opts.file ?? null, c.lineNo[i]!);
+        if (!this.opts.skipBad) throw refused;
+        this.kindCounts[kd]!--;
+        this.refused++;
+        this.opts.onBad?.(refused);
+        i++;
+      }
+    }
+  }
+
+  private siteOf(id: number): SiteRow {
+    const known = this.siteOfId[id];
+    if (known !== undefined && this.siteRows[known.index] === known) return known;
+    const row = this.site(this.strings!.strings[id]!);
+    // the other-call-sites row stands for many: looked up by text each time
+    if (row !== this.otherSite) this.siteOfId[id] = row;
+    return row;
+  }
+
+  private gfpAt(c: EventColumns, i: number): number {
+    const v = c.gfpValue[i]!;
+    return this.replayGfp(v >= 0 ? v : this.gfpOfTextId(c.gfp[i]!));
+  }
+
+  private gfpOfTextId(id: number): number {
+    let v = this.gfpOfId[id];
+    if (v === undefined) {
+      v = parseGfpText(this.strings!.strings[id]!);
+      this.gfpOfId[id] = v;
+    }
+    return v;
+  }
+
+  private rowOfName(id: number, req: number, bytes: number): CacheRow {
+    let row = this.rowOfNameId[id];
+    if (row === undefined) {
+      row = this.namedRow(this.strings!.strings[id]!, req, bytes);
+      this.rowOfNameId[id] = row;
+    }
+    return row;
+  }
+
+  private cacheAllocAt(c: EventColumns, i: number): void {
+    const nameId = c.name[i]!;
+    const key = c.ptr[i]!;
+    if (key === 0) {
+      this.failedInTrace++;
+      return;
+    }
+    const siteId = c.site[i]!;
+    const site = this.siteOf(siteId);
+    const req = c.req[i]!;
+    const bytes = c.alloc[i]!;
+    let row: CacheRow;
+    if (nameId >= 0) row = this.rowOfName(nameId, req, bytes);
+    else {
+      const names = this.names;
+      const byFree = names === null ? -1 : names.nameAt(c.lineNo[i]!, siteId, bytes);
+      if (byFree >= 0) {
+        row = this.rowOfName(byFree, req, bytes);
+        this.resolved.byLaterFree++;
+      } else {
+        const bySite = names === null ? -1 : names.siteName(siteId, bytes);
+        if (bySite >= 0) {
+          row = this.rowOfName(bySite, req, bytes);
+          this.resolved.learned++;
+        } else row = this.unnamedRow(site, this.strings!.strings[siteId]!, req, bytes);
+        this.namedOnLeaving++;
+      }
+    }
+    this.namedAllocs++;
+    this.allocate(key, req, bytes, row, this.gfpAt(c, i), false, site);
+  }
+
+  /** The trace's own header, when the reader saw one (set by replayTraceFile). */
+  header: TraceHeader | null = null;
 
   /** Perform every event still held back. */
   finish(): void {
@@ -982,21 +1169,23 @@ export class TraceReplayer {
       this.failedInTrace++;
       return;
     }
+    this.kmallocAt(key, this.site(e.callSite), e.bytesReq, e.bytesAlloc, this.gfpOf(e));
+  }
+
+  private kmallocAt(key: number, site: SiteRow, size: number, bytes: number, gfp: number): void {
     const k = this.k;
-    const size = e.bytesReq;
-    const gfp = this.gfpOf(e);
     let row: CacheRow;
     if (size > 8192) {
       row = this.largeRow ??= this.addRow('(large kmalloc)', -1);
     } else if (size === 0) {
-      this.record(key, e, 16, null, this.site(e.callSite), 0);
+      this.record(key, size, bytes, 16, null, site, 0);
       return;
     } else {
       let id = k.slab.kmallocSlab(size, gfp);
       if (id < 0) id = k.slab.kmallocSlab(size, gfp & ~(__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT));
       row = this.kmallocRow(id);
     }
-    this.allocate(key, e, row, gfp, true);
+    this.allocate(key, size, bytes, row, gfp, true, site);
   }
 
   private cacheAllocEvent(e: SlabAllocEvent): void {
@@ -1013,9 +1202,9 @@ export class TraceReplayer {
       this.namedAllocs++;
     } else {
       this.settle(key, e);
-      row = this.unnamedRow(site, e);
+      row = this.unnamedRow(site, e.callSite, e.bytesReq, e.bytesAlloc);
     }
-    this.allocate(key, e, row, this.gfpOf(e), false, site);
+    this.allocate(key, e.bytesReq, e.bytesAlloc, row, this.gfpOf(e), false, site);
   }
 
   /** kmem_cache_alloc events replayed with a name (printed, learned from their free, or given on leaving the window). */
@@ -1030,25 +1219,57 @@ export class TraceReplayer {
     if (site !== this.otherSite) site.cacheByBytes.set(p.bytesAlloc, row);
   }
 
-  private unnamedRow(site: SiteRow, e: SlabAllocEvent): CacheRow {
+  private unnamedRow(site: SiteRow, callSite: string, req: number, bytes: number): CacheRow {
     const other = site === this.otherSite;
-    const known = other ? undefined : site.cacheByBytes.get(e.bytesAlloc);
+    const known = other ? undefined : site.cacheByBytes.get(bytes);
     if (known !== undefined) {
       this.resolved.learned++;
       return known;
     }
-    const func = other ? callSiteFunction(e.callSite) : site.func;
-    const table = KNOWN_CALL_SITES[func];
+    const func = other ? callSiteFunction(callSite) : site.func;
+    const table = this.tableCache(func, bytes);
     let row: CacheRow;
     if (table !== undefined) {
-      row = this.namedRow(table, e.bytesReq, e.bytesAlloc);
+      row = this.namedRow(table, req, bytes);
       this.resolved.knownCallSite++;
     } else {
-      row = this.namedRow(`${func}-${e.bytesAlloc}`, e.bytesReq, e.bytesAlloc);
+      // no name anywhere in the trace: a cache of its own, reported as unknown
+      row = this.namedRow(`${func}-${bytes}`, req, bytes);
+      row.unknown = true;
       this.resolved.ownCache++;
     }
-    if (!other) site.cacheByBytes.set(e.bytesAlloc, row);
+    if (!other) site.cacheByBytes.set(bytes, row);
     return row;
+  }
+
+  /**
+   * The cache the table of well-known call sites gives for an allocation of
+   * `bytes` from `func`, or undefined. The traced bytes_alloc is the slot
+   * size, so of the caches a call site allocates from the one whose slot it
+   * is; a cache of unknown slot size fits when it is the only one the call
+   * site has, and so does a slot smaller than bytes_alloc (a kernel with
+   * slub_debug metadata).
+   */
+  private tableCache(func: string, bytes: number): string | undefined {
+    const first = KNOWN_CALL_SITES[func];
+    if (first === undefined) return undefined;
+    const others = OTHER_CACHES_OF_CALL_SITE[func];
+    if (bytes <= 0) return first;
+    const all = others === undefined ? [first] : [first, ...others];
+    for (const name of all) if (this.slotOf(name) === bytes) return name;
+    if (others !== undefined) return undefined;
+    const slot = this.slotOf(first);
+    return slot === -1 || slot < bytes ? first : undefined;
+  }
+
+  /** The slot size of kmem's cache `name`, or of the one REAL_CACHES would make; -1 when not known. */
+  private slotOf(name: string): number {
+    const id = this.k.slab.findByName(name);
+    if (id >= 0) return this.cf[id * CF.FIELDS + CF.SIZE]!;
+    const spec = REAL_CACHES[name];
+    if (spec === undefined) return -1;
+    const align = (spec.flags & SLAB_HWCACHE_ALIGN) !== 0 ? 64 : 8;
+    return (spec.size + align - 1) & ~(align - 1);
   }
 
   /** The row (and kmem cache) for a cache name, made on first use. */
@@ -1067,7 +1288,7 @@ export class TraceReplayer {
     return this.addRow(own, id);
   }
 
-  private allocate(key: number, e: SlabAllocEvent, row: CacheRow, gfp: number, kmalloc: boolean, site = this.site(e.callSite)): void {
+  private allocate(key: number, req: number, bytes: number, row: CacheRow, gfp: number, kmalloc: boolean, site: SiteRow): void {
     const k = this.k;
     const id = row.kmemId;
     const cpu = k.currentCpu;
@@ -1076,16 +1297,21 @@ export class TraceReplayer {
     const fastBefore = id >= 0 && stats.length !== 0 ? stats[si]! : 0;
     let addr = 0;
     if (id === -2) addr = 0;
-    else if (kmalloc) addr = k.kmalloc(e.bytesReq, gfp);
+    else if (kmalloc) addr = k.kmalloc(req, gfp);
     else addr = k.kmemCacheAlloc(row.handle, gfp);
     if (addr === 0) {
       row.failed++;
       this.failedInReplay++;
       // remember it, so its free is not counted as unknown
-      this.record(key, e, 0, null, site, cpu);
+      this.record(key, req, bytes, 0, null, site, cpu);
       return;
     }
     if (id >= 0) {
+      // the traced bytes_alloc is the slot size the traced kernel used
+      if (bytes > 0 && this.cf[id * CF.FIELDS + CF.SIZE] !== bytes) {
+        row.sizeMismatches++;
+        this.sizeMismatches++;
+      }
       if (stats.length !== 0) {
         if (stats[si]! > fastBefore) {
           row.allocFast++;
@@ -1095,14 +1321,14 @@ export class TraceReplayer {
           site.allocSlow++;
         }
       }
-      const slabs = this.cf[id * C_FIELDS + C_NR_SLABS]!;
+      const slabs = this.cf[id * CF.FIELDS + CF.NR_SLABS]!;
       if (slabs > row.peakSlabs) row.peakSlabs = slabs;
     }
-    this.record(key, e, addr, row, site, cpu);
+    this.record(key, req, bytes, addr, row, site, cpu);
   }
 
   /** Track a live object (addr 0: the replay failed; row null: not counted). */
-  private record(key: number, e: SlabAllocEvent, addr: number, row: CacheRow | null, site: SiteRow, cpu: number): void {
+  private record(key: number, req: number, bytes: number, addr: number, row: CacheRow | null, site: SiteRow, cpu: number): void {
     if (key < 0) return; // a pointer that cannot be paired
     const old = this.live.delete(key);
     if (old >= 0) {
@@ -1119,8 +1345,8 @@ export class TraceReplayer {
     this.sAddr[slot] = addr;
     this.sCpu[slot] = cpu;
     this.sSite[slot] = site.index;
-    this.sBytes[slot] = e.bytesAlloc;
-    this.wantSlabBytes += e.bytesAlloc;
+    this.sBytes[slot] = bytes;
+    this.wantSlabBytes += bytes;
     if (this.wantSlabBytes > this.peakWantSlabBytes) this.peakWantSlabBytes = this.wantSlabBytes;
     this.live.set(key, slot);
     if (row === null || addr === 0) {
@@ -1128,10 +1354,10 @@ export class TraceReplayer {
       return;
     }
     this.sCache[slot] = row.index;
-    this.sReq[slot] = e.bytesReq;
+    this.sReq[slot] = req;
     this.allocs++;
-    row.alloc(e.bytesReq, e.bytesAlloc);
-    site.alloc(e.bytesReq, e.bytesAlloc);
+    row.alloc(req, bytes);
+    site.alloc(req, bytes);
     if (site.lastCache !== row) {
       site.lastCache = row;
       site.caches.set(row.name, (site.caches.get(row.name) ?? 0) + 1);
@@ -1189,7 +1415,10 @@ export class TraceReplayer {
   }
 
   private freeEvent(e: SlabFreeEvent): void {
-    const key = ptrKey(e.ptr);
+    this.freeKey(ptrKey(e.ptr));
+  }
+
+  private freeKey(key: number): void {
     if (key === 0) {
       this.nullFrees++;
       return;
@@ -1205,14 +1434,16 @@ export class TraceReplayer {
   // ───────────────────────── page events ─────────────────────────
 
   private pageAllocEvent(e: PageEvent): void {
-    const order = e.order;
-    const mt = e.migratetype ?? 0;
+    this.pageAlloc(e.pfn, e.order, e.migratetype ?? 0, e.gfpValue ?? (e.gfp === null ? 0 : this.gfpText(e.gfp)));
+  }
+
+  private pageAlloc(pfn: number, order: number, mt: number, traced: number): void {
     this.pageAllocs[Math.min(order, MAX_PAGE_ORDER) * 8 + Math.min(Math.max(mt, 0), 7)]!++;
     if (order > MAX_PAGE_ORDER) {
       this.pageFailures++;
       return;
     }
-    let gfp = e.gfpValue ?? (e.gfp === null ? 0 : this.gfpText(e.gfp));
+    let gfp = traced;
     // flags kmem cannot read: the migratetype the trace names decides
     if (gfp === 0) gfp = GFP_FOR_MIGRATETYPE[mt] ?? GFP_KERNEL;
     gfp = this.replayGfp(gfp);
@@ -1225,7 +1456,7 @@ export class TraceReplayer {
       this.livePages += 1 << order;
       if (this.livePages > this.peakPages) this.peakPages = this.livePages;
     }
-    const old = this.pages.delete(e.pfn);
+    const old = this.pages.delete(pfn);
     if (old >= 0) this.releasePage(old);
     let slot: number;
     if (this.pFree.length !== 0) slot = this.pFree.pop()!;
@@ -1242,7 +1473,7 @@ export class TraceReplayer {
     }
     this.pAddr[slot] = addr;
     this.pOrder[slot] = order;
-    this.pages.set(e.pfn, slot);
+    this.pages.set(pfn, slot);
   }
 
   private releasePage(slot: number): void {
@@ -1257,7 +1488,11 @@ export class TraceReplayer {
   }
 
   private pageFreeEvent(e: PageEvent): void {
-    const slot = this.pages.delete(e.pfn);
+    this.pageFree(e.pfn);
+  }
+
+  private pageFree(pfn: number): void {
+    const slot = this.pages.delete(pfn);
     if (slot < 0) {
       this.pageUnknownFrees++;
       return;
@@ -1290,17 +1525,17 @@ export class TraceReplayer {
     const caches: ReplayCacheReport[] = this.cacheRows.map((r) => {
       const id = r.kmemId;
       const has = id >= 0 && k.slub.caches[id] !== undefined;
-      const at = id * C_FIELDS;
-      const total = has ? cf[at + C_TOTAL_OBJECTS]! : 0;
+      const at = id * CF.FIELDS;
+      const total = has ? cf[at + CF.TOTAL_OBJECTS]! : 0;
       return {
         name: r.name,
-        objectSize: has ? cf[at + C_OBJECT_SIZE]! : null,
-        slabSize: has ? cf[at + C_SIZE]! : null,
-        order: has ? cf[at + C_ORDER]! : null,
+        objectSize: has ? cf[at + CF.OBJECT_SIZE]! : null,
+        slabSize: has ? cf[at + CF.SIZE]! : null,
+        order: has ? cf[at + CF.ORDER]! : null,
         allocs: r.allocs,
         frees: r.frees,
         objects: { peak: r.peak, final: r.live },
-        slabs: has ? { peak: r.peakSlabs, final: cf[at + C_NR_SLABS]! } : null,
+        slabs: has ? { peak: r.peakSlabs, final: cf[at + CF.NR_SLABS]! } : null,
         bytes: { peak: r.peakBytes, final: r.liveBytes },
         requestedBytes: r.liveReq,
         waste: { peak: r.peakWaste, final: r.liveWaste, total: r.totalWaste },
@@ -1309,6 +1544,8 @@ export class TraceReplayer {
         slowpath: { alloc: r.allocSlow, free: r.freeSlow },
         remoteFrees: r.remoteFrees,
         replayFailures: r.failed,
+        sizeMismatches: r.sizeMismatches,
+        unknown: r.unknown,
       };
     });
     const callSites: ReplaySiteReport[] = this.siteRows
@@ -1351,6 +1588,7 @@ export class TraceReplayer {
         failedInTrace: this.failedInTrace,
         failedInReplay: this.failedInReplay,
         lostFrees: this.lostFrees,
+        sizeMismatches: this.sizeMismatches,
         remoteFrees: this.remoteFrees,
         resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree - this.namedOnLeaving },
       },
@@ -1402,6 +1640,139 @@ function freePages(k: Kernel): number {
   return m ? Number(m[1]) : 0;
 }
 
+// ───────────────────────── names over the whole file ─────────────────────────
+
+/**
+ * What a first pass over a file learns about the caches of kmem_cache_alloc
+ * events that print no name= (before 6.18): for the n-th such event, the
+ * name= its object's kmem_cache_free printed, however far later; and for a
+ * call site and bytes_alloc, the cache the first named object of that pair
+ * went to, for the objects never freed in the trace.
+ */
+export class CacheNames {
+  private readonly bySiteBytes = new Map<number, number>();
+  /**
+   * One bit per line: the unnamed kmem_cache_alloc there was named by its
+   * free. Its name is the one learned for its call site and bytes_alloc,
+   * unless it is one of the exceptions (a site whose allocations go to
+   * more than one cache), kept as (line, name) pairs: memory grows by a
+   * bit a line, not by words an allocation.
+   */
+  private namedLines = new Uint8Array(1 << 12);
+  private exLine: number[] = [];
+  private exName: number[] = [];
+  /** The exceptions in line order (sorted once, when the second pass first asks). */
+  private order: Int32Array | null = null;
+  /** Where nameAt() looks next among the exceptions (the second pass asks in file order). */
+  private cursor = 0;
+  /** Unnamed kmem_cache_allocs seen. */
+  count = 0;
+  /** Of those, named by their free. */
+  named = 0;
+
+  // the first pass: unnamed allocations waiting for their free, by ptr key
+  private readonly pending = new PtrTable(1 << 12);
+  private pLine = new Float64Array(1 << 12);
+  private pSite = new Int32Array(1 << 12);
+  private pBytes = new Float64Array(1 << 12);
+  private readonly pFree: number[] = [];
+  private pNext = 0;
+
+  /**
+   * The name id the free of the unnamed kmem_cache_alloc at line lineNo
+   * printed (site and bytes: its call site id and bytes_alloc), or -1.
+   * Asked in file order.
+   */
+  nameAt(lineNo: number, site: number, bytes: number): number {
+    const bits = this.namedLines;
+    const byte = lineNo >>> 3;
+    if (byte >= bits.length || (bits[byte]! & (1 << (lineNo & 7))) === 0) return -1;
+    let order = this.order;
+    if (order === null) {
+      order = Int32Array.from(this.exLine.keys()).sort((x, y) => this.exLine[x]! - this.exLine[y]!);
+      this.order = order;
+    }
+    let c = this.cursor;
+    while (c < order.length && this.exLine[order[c]!]! < lineNo) c++;
+    this.cursor = c;
+    if (c < order.length && this.exLine[order[c]!] === lineNo) return this.exName[order[c]!]!;
+    return this.siteName(site, bytes);
+  }
+
+  /** The name id learned for a call site and bytes_alloc, or -1. */
+  siteName(site: number, bytes: number): number {
+    return this.bySiteBytes.get(site * 4294967296 + bytes) ?? -1;
+  }
+
+  /** The first pass: rows of kmem_cache_alloc[_node] and kmem_cache_free in file order (scanNamesInto). */
+  push(c: EventColumns): void {
+    for (let i = 0; i < c.n; i++) {
+      const kind = c.kind[i]!;
+      const key = c.ptr[i]!;
+      if (kind === C_KMEM_CACHE_FREE) {
+        if (key <= 0) continue;
+        const slot = this.pending.delete(key);
+        if (slot < 0) continue;
+        this.pFree.push(slot);
+        const name = c.name[i]!;
+        if (name < 0) continue;
+        const line = this.pLine[slot]!;
+        const byte = line >>> 3;
+        while (byte >= this.namedLines.length) {
+          const g = new Uint8Array(this.namedLines.length * 2);
+          g.set(this.namedLines);
+          this.namedLines = g;
+        }
+        this.namedLines[byte]! |= 1 << (line & 7);
+        this.named++;
+        const site = this.pSite[slot]!;
+        const bytes = this.pBytes[slot]!;
+        this.learn(site, bytes, name);
+        if (this.siteName(site, bytes) !== name) {
+          this.exLine.push(line);
+          this.exName.push(name);
+          this.order = null;
+        }
+        continue;
+      }
+      const name = c.name[i]!;
+      if (name >= 0) {
+        this.learn(c.site[i]!, c.alloc[i]!, name);
+        continue;
+      }
+      this.count++;
+      if (key <= 0) continue;
+      let slot = this.pending.get(key);
+      if (slot < 0) {
+        slot = this.pFree.pop() ?? this.pNext++;
+        if (slot >= this.pLine.length) this.grow();
+        this.pending.set(key, slot);
+      }
+      this.pLine[slot] = c.lineNo[i]!;
+      this.pSite[slot] = c.site[i]!;
+      this.pBytes[slot] = c.alloc[i]!;
+    }
+  }
+
+  private learn(site: number, bytes: number, name: number): void {
+    const key = site * 4294967296 + bytes;
+    if (!this.bySiteBytes.has(key)) this.bySiteBytes.set(key, name);
+  }
+
+  private grow(): void {
+    const n = this.pLine.length * 2;
+    const l = new Float64Array(n);
+    l.set(this.pLine);
+    this.pLine = l;
+    const s = new Int32Array(n);
+    s.set(this.pSite);
+    this.pSite = s;
+    const b = new Float64Array(n);
+    b.set(this.pBytes);
+    this.pBytes = b;
+  }
+}
+
 // ───────────────────────── a whole file ─────────────────────────
 
 export interface ReplayFileOptions extends ReplayOptions {
@@ -1413,6 +1784,8 @@ export interface ReplayFileOptions extends ReplayOptions {
   onProgress?: (bytes: number, lines: number, events: number) => void;
   /** Chunk size for the reader (default 1 MiB). */
   chunkSize?: number;
+  /** false: read a regular file once, with the lookahead window, as a pipe is (default: twice, names from the whole file). */
+  twoPass?: boolean;
 }
 
 export interface ReplayFileResult {
@@ -1421,7 +1794,68 @@ export interface ReplayFileResult {
   read: TraceReadStats;
   /** The CPU count came from the trace (no boot.cpus given). */
   cpusFromTrace: boolean;
+  /** The trace's header (#P:N, entries-in-buffer/entries-written) as read; null on the one-pass path. */
+  header: TraceHeader | null;
 }
+
+/** The share of the events the trace lost (entries-in-buffer below entries-written), 0 when none or not known. */
+export function lostShare(h: TraceHeader | null): number {
+  if (h === null || h.entriesWritten <= 0 || h.entriesInBuffer < 0 || h.entriesInBuffer >= h.entriesWritten) return 0;
+  return (h.entriesWritten - h.entriesInBuffer) / h.entriesWritten;
+}
+
+/** True when path names a regular file (read twice); false for standard input, a pipe, or what cannot be opened. */
+function isRegularFile(path: string): boolean {
+  if (path === STDIN_PATH) return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A regular file, read twice: the first pass learns the caches of unnamed
+ * kmem_cache_alloc events from the whole file (CacheNames) and reads the
+ * header; the second replays every event as it is read, with no window.
+ */
+async function replayTwoPass(path: string, opts: ReplayFileOptions): Promise<ReplayFileResult> {
+  const strings = new StringTable();
+  const names = new CacheNames();
+  // malformed lines are reported (or skipped) by the second pass, at their place
+  await readTraceColumns(path, strings, (c) => names.push(c), { namesOnly: true, skipBad: true, chunkSize: opts.chunkSize });
+  const header: TraceHeader = { ...traceHeader };
+  const bootOpts: BootOptions = { ...(opts.boot ?? {}), slubStats: true };
+  const cpusFromTrace = opts.boot?.cpus === undefined;
+  if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(header.cpus > 0 ? header.cpus : 2, header.cpus > 0 ? 1 : maxCpuSeen() + 1));
+  const k = boot(bootOpts);
+  const rp = new TraceReplayer(k, { ...opts, lookahead: 0, file: path });
+  rp.header = header;
+  let events = 0;
+  let readBytes = 0;
+  let readLines = 0;
+  const read = await readTraceColumns(
+    path,
+    strings,
+    (c) => {
+      events += c.n;
+      rp.pushColumns(c, strings, names);
+    },
+    {
+      skipBad: opts.skipBad,
+      onBad: opts.onBad,
+      chunkSize: opts.chunkSize,
+      onProgress: (bytes, lines) => {
+        readBytes = bytes;
+        readLines = lines;
+        opts.onProgress?.(readBytes, readLines, events);
+      },
+    },
+  );
+  rp.finish();
+  return { kernel: k, replayer: rp, read, cpusFromTrace, header };
+}
+
 
 /** Events read before the machine boots when its CPU count comes from the trace. */
 const CPU_PROBE_EVENTS = 20_000;
@@ -1433,6 +1867,7 @@ const CPU_PROBE_EVENTS = 20_000;
  * (malformed line, unless skipBad).
  */
 export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayFileResult> {
+  if (opts.twoPass !== false && isRegularFile(path)) return replayTwoPass(path, opts);
   const bootOpts: BootOptions = { ...(opts.boot ?? {}), slubStats: true };
   const cpusFromTrace = opts.boot?.cpus === undefined;
   let k: Kernel | null = null;
@@ -1442,13 +1877,14 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   let maxCpu = 0;
   let events = 0;
   const start = (): TraceReplayer => {
-    if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(2, maxCpu + 1));
+    if (cpusFromTrace) bootOpts.cpus = Math.min(256, traceHeader.cpus > 0 ? traceHeader.cpus : Math.max(2, maxCpu + 1));
     k = boot(bootOpts);
     rp = new TraceReplayer(k, { ...opts, file: path === STDIN_PATH ? STDIN_NAME : path });
     for (const b of held) rp.push(b);
     held.length = 0;
     return rp;
   };
+  resetTraceHeader();
   if (!cpusFromTrace) start();
   let readBytes = 0;
   let readLines = 0;
@@ -1481,7 +1917,9 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   }
   const replayer: TraceReplayer = rp ?? start();
   replayer.finish();
-  return { kernel: k!, replayer, read, cpusFromTrace };
+  const header: TraceHeader = { ...traceHeader };
+  replayer.header = header;
+  return { kernel: k!, replayer, read, cpusFromTrace, header };
 }
 
 export { TraceParseError };

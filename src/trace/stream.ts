@@ -15,11 +15,12 @@
  */
 
 import { isAscii } from 'node:buffer';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { EventColumns, type StringTable } from './columns.js';
 import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
-import { parseFtraceBytes, parseFtraceLine } from './ftrace.js';
+import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, quickNamesInto, resetTraceHeader, scanNamesInto, traceHeader } from './ftrace.js';
 
 export interface ReadTraceOptions {
   /** Count malformed lines and go on, instead of throwing at the first. */
@@ -100,6 +101,8 @@ function binaryHead(text: string): string {
 
 interface OpenTrace {
   source: Readable;
+  /** A regular, uncompressed file opened with direct: reads into a buffer, 0 at the end (source is then unused). */
+  readInto: ((buf: Uint8Array, off: number, len: number) => number) | null;
   /** Bytes read from the file or pipe so far (compressed bytes for gzip). */
   bytesRead(): number;
   close(): Promise<void>;
@@ -111,7 +114,7 @@ interface OpenTrace {
  * `-` is standard input. trace-cmd's binary trace.dat is refused with the
  * command that makes text of it.
  */
-async function openTrace(path: string, chunkSize: number): Promise<OpenTrace> {
+async function openTrace(path: string, chunkSize: number, direct = false): Promise<OpenTrace> {
   if (path === STDIN_PATH) {
     const stdin = process.stdin;
     let n = 0;
@@ -121,6 +124,7 @@ async function openTrace(path: string, chunkSize: number): Promise<OpenTrace> {
     stdin.on('data', counter);
     return {
       source: stdin,
+      readInto: null,
       bytesRead: () => n,
       close: async () => {
         stdin.off('data', counter);
@@ -152,6 +156,19 @@ async function openTrace(path: string, chunkSize: number): Promise<OpenTrace> {
     await fh.close();
     throw err instanceof TraceFileError ? err : fileError(path, err);
   }
+  if (direct && regular && !gz) {
+    let n = 0;
+    const handle = fh;
+    // read synchronously: the replay waits for each chunk anyway, and a
+    // promise per chunk costs more than it overlaps
+    const readInto = (buf: Uint8Array, off: number, len: number): number => {
+      const got = readSync(handle.fd, buf, off, len, null);
+      n += got;
+      return got;
+    };
+    const none = null as unknown as Readable;
+    return { source: none, readInto, bytesRead: () => n, close: () => handle.close().catch(() => {}) };
+  }
   // a pipe (or /dev/stdin) is read as it comes, gzip'd when its name ends in .gz
   const file = fh.createReadStream(regular ? { highWaterMark: chunkSize, start: 0 } : { highWaterMark: chunkSize });
   const close = async () => {
@@ -159,11 +176,11 @@ async function openTrace(path: string, chunkSize: number): Promise<OpenTrace> {
     // make sure the file is closed however the stream ended (a no-op if it is)
     await fh.close().catch(() => {});
   };
-  if (!gz) return { source: file, bytesRead: () => file.bytesRead, close };
+  if (!gz) return { source: file, readInto: null, bytesRead: () => file.bytesRead, close };
   const gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1 << 18) });
   file.on('error', (err) => gunzip.destroy(err));
   file.pipe(gunzip);
-  return { source: gunzip, bytesRead: () => file.bytesRead, close };
+  return { source: gunzip, readInto: null, bytesRead: () => file.bytesRead, close };
 }
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -407,4 +424,228 @@ export async function* flattenBatches<T>(
   } finally {
     await batches.return({ lines: 0, events: 0, bad: 0, bytes: 0 });
   }
+}
+
+// ── columns ────────────────────────────────────────────────────────────────
+
+export interface ReadColumnsOptions extends ReadTraceOptions {
+  /** The first pass of a replay: only kmem_cache_alloc/free rows, with the fields that name caches (scanNamesInto). */
+  namesOnly?: boolean;
+  /** Rows per batch handed to onBatch (default 16384). */
+  batchRows?: number;
+}
+
+/**
+ * Read a kmem trace into rows of numbers (see columns.ts), handing each
+ * full batch to onBatch; the batch object is reused, so onBatch must be
+ * done with it when it returns. The file is read into one buffer that is
+ * reused from chunk to chunk (a line cut by a chunk's end is moved to its
+ * front); a regular uncompressed file is read into it directly, a gzip'd
+ * file or a pipe is copied in from its stream. Errors and skipBad as
+ * readTraceBatches.
+ */
+export async function readTraceColumns(
+  path: string,
+  strings: StringTable,
+  onBatch: (cols: EventColumns) => void,
+  opts: ReadColumnsOptions = {},
+): Promise<TraceReadStats> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+  const skipBad = opts.skipBad === true;
+  const { onProgress, onBad } = opts;
+  const namesOnly = opts.namesOnly === true;
+  const stats: TraceReadStats = { lines: 0, events: 0, bad: 0, bytes: 0 };
+  const cols = new EventColumns(opts.batchRows ?? 1 << 14);
+  const opened = await openTrace(path, chunkSize, true);
+  const name = path === STDIN_PATH ? STDIN_NAME : path;
+  let buf = Buffer.allocUnsafe(Math.max(chunkSize, 1 << 16) * 2);
+  /** Bytes in buf: [0, len). */
+  let len = 0;
+  let crMode = 1;
+  let lineNo = 0;
+  let overlong = false;
+  let failed: TraceParseError | null = null;
+
+  const flush = (): void => {
+    if (cols.n === 0) return;
+    stats.events += cols.n;
+    onBatch(cols);
+    cols.n = 0;
+  };
+  const bad = (err: TraceParseError, at: number): void => {
+    const located = err.at(name, at);
+    if (!skipBad) {
+      failed = located;
+      return;
+    }
+    stats.bad++;
+    onBad?.(located);
+  };
+  /** The lines of buf[0, e) (e just past a newline, or the end of the file), 64 KiB of whole lines at a time. */
+  const parseLines = (e: number): void => {
+    const clean = !hasSpecialBytesFast(buf.subarray(0, e), e);
+    let from = 0;
+    while (from < e && failed === null) {
+      let to = from + TEXT_PIECE;
+      if (to >= e) to = e;
+      else {
+        const nl = buf.lastIndexOf(10, to - 1);
+        if (nl >= from) to = nl + 1;
+        else {
+          const far = buf.indexOf(10, to);
+          to = far === -1 || far >= e ? e : far + 1;
+        }
+      }
+      parsePiece(buf.subarray(from, to), to - from, clean);
+      from = to;
+    }
+  };
+  /**
+   * The lines of b[0, e). A latin1 string of the piece lines up with its
+   * bytes one to one: the parser finds line ends and ": " with the string's
+   * native indexOf and reads everything else from the bytes; no string is
+   * made per line.
+   */
+  const parsePiece = (b: Buffer, e: number, clean: boolean): void => {
+    const text = b.toString('latin1', 0, e);
+    let a = 0;
+    /** The next "kmem_cache_" in the piece at or after a (the first pass, once the header gave the CPUs). */
+    let hit = -1;
+    while (a < e && failed === null) {
+      try {
+        for (; a < e; ) {
+          let nl = text.indexOf('\n', a);
+          if (nl === -1) nl = e;
+          lineNo++;
+          const at = a;
+          a = nl + 1;
+          if (nl - at > MAX_LINE_BYTES) {
+            throw new TraceParseError(decodeSpecialLine(b, at, at + 200).text, `line longer than ${MAX_LINE_BYTES} bytes`);
+          }
+          if (namesOnly && traceHeader.cpus > 0 && clean) {
+            if (hit < at) {
+              hit = text.indexOf('kmem_cache_', at);
+              if (hit === -1) hit = e;
+            }
+            if (hit >= nl) continue;
+            const q = quickNamesInto(cols, strings, b, hit, nl, lineNo);
+            if (q !== -1) {
+              if (cols.n === cols.capacity) flush();
+              continue;
+            }
+          }
+          if (clean || !hasSpecialByte(b, at, nl)) {
+            if (namesOnly ? scanNamesInto(cols, strings, b, text, at, nl, lineNo) : parseFtraceInto(cols, strings, b, text, at, nl, lineNo)) {
+              if (cols.n === cols.capacity) flush();
+            }
+          } else {
+            const { text: line, problem } = decodeSpecialLine(b, at, nl);
+            if (problem !== null) throw new TraceParseError(line, problem);
+            const ev = parseFtraceLine(line, lineNo);
+            if (ev !== null && (!namesOnly || ev.kind === 'kmem_cache_alloc' || ev.kind === 'kmem_cache_alloc_node' || ev.kind === 'kmem_cache_free')) {
+              cols.pushEvent(ev, strings);
+              if (cols.n === cols.capacity) flush();
+            }
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof TraceParseError)) throw err;
+        bad(err, lineNo);
+      }
+    }
+  };
+  /** New bytes are in buf[from, len): parse the whole lines, keep the rest at the front. */
+  const consume = (from: number): void => {
+    if (crMode === 1) {
+      const cr = buf.indexOf(13, from);
+      const lf = buf.indexOf(10, from);
+      if (cr !== -1 && cr < len && (lf === -1 || lf >= len || cr < lf)) {
+        if (cr + 1 < len) crMode = buf[cr + 1] === 10 ? 0 : 2;
+      } else if (lf !== -1 && lf < len) crMode = 0;
+    }
+    if (crMode === 2) for (let k = buf.indexOf(13, from); k !== -1 && k < len; k = buf.indexOf(13, k + 1)) buf[k] = 10;
+    let start = 0;
+    if (overlong) {
+      const nl = buf.indexOf(10, from);
+      if (nl === -1 || nl >= len) {
+        len = 0;
+        return;
+      }
+      overlong = false;
+      buf.copyWithin(0, nl + 1, len);
+      len -= nl + 1;
+      start = 0;
+    }
+    const last = len === 0 ? -1 : buf.lastIndexOf(10, len - 1);
+    if (last >= start) {
+      parseLines(last + 1);
+      buf.copyWithin(0, last + 1, len);
+      len -= last + 1;
+    }
+    if (len > MAX_LINE_BYTES && failed === null) {
+      lineNo++;
+      const head = decodeSpecialLine(buf, 0, 200).text;
+      len = 0;
+      overlong = true;
+      bad(new TraceParseError(head, `line longer than ${MAX_LINE_BYTES} bytes`), lineNo);
+    }
+  };
+  /** Room for n more bytes at len. */
+  const room = (n: number): void => {
+    if (len + n <= buf.length) return;
+    const b = Buffer.allocUnsafe(Math.max(buf.length * 2, len + n));
+    buf.copy(b, 0, 0, len);
+    buf = b;
+  };
+  const progress = (): void => {
+    stats.lines = lineNo;
+    stats.bytes = opened.bytesRead();
+    onProgress?.(stats.bytes, lineNo);
+    if (failed !== null) {
+      flush();
+      throw failed;
+    }
+  };
+
+  resetTraceHeader();
+  try {
+    if (opened.readInto !== null) {
+      for (;;) {
+        room(chunkSize);
+        const got = opened.readInto(buf, len, chunkSize);
+        if (got === 0) break;
+        const from = len;
+        len += got;
+        consume(from);
+        progress();
+      }
+    } else {
+      for await (const chunk of opened.source as AsyncIterable<Buffer>) {
+        room(chunk.length);
+        chunk.copy(buf, len);
+        const from = len;
+        len += chunk.length;
+        consume(from);
+        progress();
+      }
+    }
+    if (len !== 0 && !overlong) {
+      parseLines(len);
+      len = 0;
+    }
+    flush();
+    stats.lines = lineNo;
+    stats.bytes = opened.bytesRead();
+    onProgress?.(stats.bytes, lineNo);
+    if (failed !== null) throw failed;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (err instanceof TraceParseError || err instanceof TraceFileError || typeof code !== 'string') throw err;
+    if (code.startsWith('Z_')) throw new TraceFileError(name, code, `corrupt gzip data (${(err as Error).message})`);
+    throw fileError(name, err);
+  } finally {
+    if (opened.readInto === null && path !== STDIN_PATH) opened.source.destroy();
+    await opened.close();
+  }
+  return stats;
 }

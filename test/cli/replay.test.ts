@@ -22,10 +22,12 @@ interface Report {
   events: number;
   skipped: number;
   machine: { memory: number; cpus: number; cpusFromTrace: boolean };
+  header: { cpus: number; entriesInBuffer: number; entriesWritten: number } | null;
+  lostShare: number;
   report: {
     events: Record<string, number>;
-    slab: { allocs: number; frees: number; unknownFrees: number; nullFrees: number; remoteFrees: number; lostFrees: number };
-    caches: { name: string; allocs: number; frees: number; objects: { peak: number; final: number }; slabs: { peak: number; final: number } | null; waste: { total: number }; remoteFrees: number; fastpath: { alloc: number }; slowpath: { alloc: number } }[];
+    slab: { allocs: number; frees: number; unknownFrees: number; nullFrees: number; remoteFrees: number; lostFrees: number; sizeMismatches: number };
+    caches: { name: string; unknown: boolean; allocs: number; frees: number; objects: { peak: number; final: number }; slabs: { peak: number; final: number } | null; waste: { total: number }; remoteFrees: number; fastpath: { alloc: number }; slowpath: { alloc: number } }[];
     callSites: { callSite: string; allocs: number; caches: string[] }[];
     pages: { allocations: { order: number; byMigratetype: Record<string, number> }[]; frees: number; unknownFrees: number };
     slubStats?: Record<string, Record<string, number>>;
@@ -95,7 +97,7 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     const lines = text.stdout.split('\n');
     expect(lines[0]).toMatch(/^.*ftrace-6x\.txt: 25 lines, 13 events in \d+\.\d\d s \(\d+ lines\/s\)$/);
     expect(lines[1]).toBe('events: kmalloc 2, kfree 2, kmem_cache_alloc 3, kmem_cache_free 4, mm_page_alloc 1, mm_page_free 1');
-    expect(lines[2]).toBe('machine: 128M, 2 CPUs (from the trace)');
+    expect(lines[2]).toBe("machine: 128M, 2 CPUs (the trace header's #P:2)");
     expect(text.stdout).toContain('== CONFIG_SLUB_STATS (non-zero counters, summed over CPUs)');
     expect(text.stdout).toContain('== page allocator (/proc/vmstat)');
     expect(text.stdout).toContain('\n== /proc/slabinfo\nslabinfo - version: 2.1\n');
@@ -232,6 +234,35 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     expect(cache(r, 'names_cache')!.allocs).toBe(2);
     expect(cache(r, 'filp')!.allocs).toBe(2);
     expect(cache(r, 'skbuff_head_cache')!.waste.total).toBe(32);
+  });
+
+  it('a real 6.1 excerpt: CPUs from the header, unknown caches listed, bytes_alloc mismatches counted', async () => {
+    const f = join(fixtures, '../../fixtures/trace/linux-6.1-qemu-2cpu-excerpt.txt');
+    const r = await replay(f, '--mem', '256M');
+    expect(r.machine).toMatchObject({ cpus: 2, cpusFromTrace: true });
+    expect(r.header).toEqual({ cpus: 2, entriesInBuffer: 459273, entriesWritten: 459273 });
+    expect(r.lostShare).toBe(0);
+    const text = await kmem(['replay', f, '--mem', '256M']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("machine: 256M, 2 CPUs (the trace header's #P:2)");
+    const unknown = r.report.caches.filter((c) => c.unknown);
+    expect(unknown.length).toBeGreaterThan(0);
+    expect(text.stdout).toMatch(/^unknown caches: \d+ kmem_cache_alloc events of \d+ call sites whose cache no event of the trace names/m);
+    for (const c of unknown) expect(text.stdout).toContain(`${c.name}?`);
+    const m = r.report.slab.sizeMismatches;
+    expect(text.stdout.includes(`bytes_alloc mismatches: ${m} allocations`)).toBe(m > 0);
+    expect(text.stderr).toBe('');
+  });
+
+  it('a trace whose header says events were lost: a warning with the share lost, on stderr and in the report', async () => {
+    const f = trace('lost.txt', `# tracer: nop\n#\n# entries-in-buffer/entries-written: 3/4   #P:1\n#\n${HEAD}kmalloc: call_site=seq_open+0x2c/0x80 ptr=ffff888003c1e540 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL node=-1 accounted=false\n`);
+    const text = await kmem(['replay', f]);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe(
+      'kmem replay: warning: the trace lost 25.0% of its events (entries-in-buffer/entries-written: 3/4): objects allocated in what was lost are freed as "older than the trace", and caches may be short\n',
+    );
+    expect(text.stdout).toContain('warning: the trace lost 25.0% of its events');
+    expect(text.stdout).toContain("machine: 128M, 1 CPUs (the trace header's #P:1)");
   });
 
   it('the real excerpts in test/fixtures/realdata/kmem-trace-2.txt (its wrapped lines are malformed)', async () => {

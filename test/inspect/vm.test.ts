@@ -8,7 +8,7 @@ const PROT_RW = 3;
 const MAP_PRIVATE_ANON = 0x22;
 
 function machine() {
-  const k = boot({ memory: '64M', cpus: 2, seed: 1 });
+  const k = boot({ memory: '64M', cpus: 2, seed: 1, aslr: 0 });
   k.fs.writeFile(DEMO_PATH, demoElf());
   return k;
 }
