@@ -437,7 +437,7 @@ describe('model-based: random address-space operations against a model', () => {
         };
         try {
           fc.modelRun(() => ({ model, real }), cmds);
-          model.tasks.forEach((tm, i) => checkRss(tm, real, real.tasks[i]!, true));
+          for (let i = 0; i < model.tasks.length; i++) checkRss(model.tasks[i]!, real, real.tasks[i]!, true);
         } finally {
           for (const x of real.tasks) x.exit(0);
         }
