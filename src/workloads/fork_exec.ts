@@ -13,6 +13,12 @@
  *   touch faults, and copy-on-write faults after a fork), or unmaps it;
  * - a process exits (exit_mmap returns every page and object) and stays a
  *   zombie until its parent waits for it; orphans go to init, which reaps.
+ * src/vm allocates the task_struct, pid, mm_struct, VMAs, maple nodes,
+ * anon_vmas and page tables; the workload adds what copy_process() and
+ * bprm_execve() allocate besides (cred_jar, signal_cache, sighand_cache,
+ * files_cache, fs_cache, the four pages of a CONFIG_VMAP_STACK kernel stack;
+ * names_cache, a kmalloc'd linux_binprm and a filp per execve, the file
+ * staying open in one process of four), freed when the process exits.
  * Each process's steps run on its CPU, so frees of pages and objects a
  * process got on another CPU are remote frees. The number of live
  * processes wanders between a floor and a ceiling, so /proc/slabinfo shows
@@ -21,6 +27,8 @@
  */
 
 import type { Kernel } from '../kernel.js';
+import { GFP_KERNEL, GFP_KERNEL_ACCOUNT } from '../page_alloc/gfp.js';
+import { getCache } from '../slub/known_caches.js';
 import type { Task } from '../vm/fork.js';
 import { smallProgram } from './elf.js';
 import { generatorWorkload, rnd, rndInt, takeRandom, type Workload, type WorkloadSteps } from './workload.js';
@@ -42,6 +50,9 @@ interface Proc {
   dataBytes: number;
   /** forked and not yet exec'd */
   pendingExec: boolean;
+  /** what copy_process() allocates that src/vm does not model: [cache, object] and the kernel stack's pages */
+  objs: [number, number][];
+  stack: number[];
 }
 
 /** The programs the workload runs, written into the machine's file system. */
@@ -53,6 +64,43 @@ export function installPrograms(k: Kernel): void {
 export function* forkExecSteps(k: Kernel): WorkloadSteps {
   installPrograms(k);
   const procs: Proc[] = [];
+  const c = {
+    cred: getCache(k, 'cred_jar'),
+    signal: getCache(k, 'signal_cache'),
+    sighand: getCache(k, 'sighand_cache'),
+    files: getCache(k, 'files_cache'),
+    fs: getCache(k, 'fs_cache'),
+    names: getCache(k, 'names_cache'),
+    filp: getCache(k, 'filp'),
+  };
+  /** copy_process()'s other objects and the kernel stack, for a new process. */
+  const processObjects = (p: Pick<Proc, 'objs' | 'stack'>): void => {
+    for (const cache of [c.cred, c.signal, c.sighand, c.files, c.fs]) {
+      const a = k.kmemCacheAlloc(cache, GFP_KERNEL_ACCOUNT);
+      if (a !== 0) p.objs.push([cache, a]);
+    }
+    for (let i = 0; i < 4; i++) {
+      const page = k.allocPages(0, GFP_KERNEL_ACCOUNT);
+      if (page !== 0) p.stack.push(page);
+    }
+  };
+  /** do_exit(): they go back (on the CPU the process last ran on). */
+  const freeProcessObjects = (p: Proc): void => {
+    for (const [cache, a] of p.objs.splice(0)) k.kmemCacheFree(cache, a);
+    for (const page of p.stack.splice(0)) k.freePages(page, 0);
+  };
+  /** bprm_execve()'s transient objects; the opened file may stay open. */
+  const execObjects = (p: Proc): void => {
+    const name = k.kmemCacheAlloc(c.names, GFP_KERNEL);
+    const bprm = k.kmalloc(408, GFP_KERNEL);
+    const file = k.kmemCacheAlloc(c.filp, GFP_KERNEL);
+    if (bprm !== 0) k.kfree(bprm);
+    if (name !== 0) k.kmemCacheFree(c.names, name);
+    if (file !== 0) {
+      if (rnd(k) < 0.75) k.kmemCacheFree(c.filp, file);
+      else p.objs.push([c.filp, file]);
+    }
+  };
   const pick = () => rndInt(k, k.cpus);
   const dataOf = (t: Task) => {
     const mm = t.mm!;
@@ -67,6 +115,7 @@ export function* forkExecSteps(k: Kernel): WorkloadSteps {
       } catch (e) {
         if (p.t.exited || !/out of memory/.test((e as Error).message)) throw e;
         p.t.doExit(9);
+        freeProcessObjects(p);
         const at = procs.indexOf(p);
         if (at >= 0) procs.splice(at, 1);
       }
@@ -76,23 +125,31 @@ export function* forkExecSteps(k: Kernel): WorkloadSteps {
   function* login(): WorkloadSteps {
     const got: Task[] = [];
     const cpu = pick();
+    const extra = { objs: [] as [number, number][], stack: [] as number[] };
     k.onCpu(cpu, () => {
       try {
         got.push(k.spawn(SHELL_PATH, ['-sh'], { envp: ['HOME=/root', 'TERM=linux', 'PWD=/root'] }));
+        processObjects(extra);
       } catch {
         // out of memory for the new process: no login this time
       }
     });
     yield;
     const t = got[0];
-    if (t !== undefined) procs.push({ t, cpu, maps: [], ...dataOf(t), pendingExec: false });
+    if (t !== undefined) {
+      const p: Proc = { t, cpu, maps: [], ...dataOf(t), pendingExec: false, ...extra };
+      k.onCpu(cpu, () => execObjects(p));
+      procs.push(p);
+    }
   }
 
   function* fork(parent: Proc): WorkloadSteps {
     const got: Task[] = [];
+    const extra = { objs: [] as [number, number][], stack: [] as number[] };
     k.onCpu(parent.cpu, () => {
       try {
         got.push(parent.t.fork());
+        processObjects(extra);
       } catch {
         // fork's -ENOMEM
       }
@@ -102,13 +159,22 @@ export function* forkExecSteps(k: Kernel): WorkloadSteps {
     if (child === undefined) return;
     // the scheduler may put the child on another CPU
     const cpu = rnd(k) < 0.5 ? parent.cpu : pick();
-    procs.push({ t: child, cpu, maps: parent.maps.map(([a, n]) => [a, n]), dataStart: parent.dataStart, dataBytes: parent.dataBytes, pendingExec: rnd(k) < 0.8 });
+    procs.push({
+      t: child,
+      cpu,
+      maps: parent.maps.map(([a, n]) => [a, n]),
+      dataStart: parent.dataStart,
+      dataBytes: parent.dataBytes,
+      pendingExec: rnd(k) < 0.8,
+      ...extra,
+    });
   }
 
   function* exec(p: Proc): WorkloadSteps {
     p.pendingExec = false;
     let r = 0;
     onProc(p, () => {
+      execObjects(p);
       r = p.t.execve(JOB_PATH, ['job', `${rndInt(k, 1000)}`], ['HOME=/root', 'TERM=linux']);
     });
     yield;
@@ -165,6 +231,7 @@ export function* forkExecSteps(k: Kernel): WorkloadSteps {
   function* exit(p: Proc): WorkloadSteps {
     onProc(p, () => {
       if (!p.t.exited) p.t.exit(rnd(k) < 0.9 ? 0 : 1);
+      freeProcessObjects(p);
     });
     yield;
   }
