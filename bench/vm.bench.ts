@@ -55,13 +55,17 @@ function interleaved(contenders: Contender[], rounds: number): Result[] {
   });
 }
 
-function table(title: string, rows: Result[], base: Result, unit = 'ns/op'): void {
+/** A time per operation in ns, µs or ms. */
+function dur(v: number): string {
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)} ms`;
+  if (v >= 1e4) return `${(v / 1e3).toFixed(1)} µs`;
+  return `${v < 100 ? v.toFixed(2) : v.toFixed(0)} ns`;
+}
+
+function table(title: string, rows: Result[], base: Result): void {
   console.log(`\n${title}`);
-  console.log(`  ${''.padEnd(58)} ${'min'.padStart(12)} ${'median'.padStart(12)}   median ratio`);
-  for (const r of rows) {
-    const f = (v: number) => `${v < 100 ? v.toFixed(2) : v.toFixed(0)} ${unit}`.padStart(12);
-    console.log(`  ${r.name.padEnd(58)} ${f(r.min)} ${f(r.median)}   ${(r.median / base.median).toFixed(2).padStart(8)}x ${base.name}`);
-  }
+  console.log(`  ${''.padEnd(72)} ${'min'.padStart(10)} ${'median'.padStart(10)}   median / ${base.name.split(':')[0]}`);
+  for (const r of rows) console.log(`  ${r.name.padEnd(72)} ${dur(r.min).padStart(10)} ${dur(r.median).padStart(10)}   ${(r.median / base.median).toFixed(2).padStart(6)}x`);
 }
 
 function machine(memory: string): { k: Kernel; t: Task } {
@@ -209,7 +213,7 @@ async function forkExit(): Promise<void> {
   );
   table('fork + exit of a process with 64 MiB touched (16384 pages), ns per fork', rows, rows[1]!);
   console.log(
-    `  one fork: ${ptes} PTEs copied (write-protected for COW), 0 data pages copied; ${took} pages taken (${ptPages} page-table pages and the mm's other pages), ${(took * 4) / 1024} MiB against 64 MiB`,
+    `  one fork: ${ptes} PTEs copied (write-protected for COW), 0 data pages copied; ${took} pages taken, ${ptPages} of them page tables (${(took * 4) / 1024} MiB against the 64 MiB an eager copy takes)`,
   );
 }
 
