@@ -25,6 +25,7 @@ import {
   UsageError,
   type WorkloadOpts,
 } from './machine.js';
+import { execHostFile, formatExec, formatPs, mapsOf, parsePid, psRows } from './ps.js';
 import { formatReplay, type ReplayCmdOptions, runReplay } from './replay_cmd.js';
 import { registerServe } from './serve.js';
 import { cacheReport, defaultReport, findSlabCache, type ReportOptions, reportCaches } from './slabinfo_tool.js';
@@ -122,6 +123,7 @@ program
   .description("Linux's memory manager (buddy allocator, SLUB, KASAN) on real memory: boot a machine, run a workload, look inside")
   .version(VERSION)
   .exitOverride()
+  .enablePositionalOptions()
   .showSuggestionAfterError()
   .addHelpText(
     'after',
@@ -292,6 +294,68 @@ addWorkloadOptions(addMachineOptions(program.command('whatis').argument('<addr..
     const results = addrs.map((a) => whatis(m.k, parseAddress(a, m.k.inspect.memory)));
     if (o.json) printJson(results.length === 1 ? results[0] : results);
     else print(results.map((r) => formatWhatis(m.k, r)).join('\n'));
+  });
+
+// ── ps, maps, exec: processes (src/vm) ────────────────────────────────────
+addWorkloadOptions(addMachineOptions(program.command('ps')), '20000')
+  .description('the processes after the workload, as ps -eo pid,ppid,vsz,rss,stat,comm shows them (from /proc/PID/stat and status)')
+  .option('--json', 'print the processes as JSON')
+  .addHelpText(
+    'after',
+    `\nColumns: PID, PPID, VSZ (virtual size, KiB), RSS (resident, KiB), STAT (R running, Z zombie; s session\n  leader, L pages locked), COMMAND (the comm, <defunct> for a zombie).${example('kmem ps --workload fork-exec --steps 5000')}`,
+  )
+  .action(async (o: WorkloadOpts, cmd: Command) => {
+    const m = await runMachine(o, cmd);
+    const rows = psRows(m.k);
+    if (o.json) printJson({ processes: rows });
+    else print(formatPs(rows));
+  });
+
+addWorkloadOptions(addMachineOptions(program.command('maps').argument('<pid>', 'a process ID (kmem ps lists them)')), '20000')
+  .description('print /proc/PID/maps after the workload')
+  .option('--json', 'print it as JSON')
+  .addHelpText('after', example('kmem maps 1 --workload fork-exec', 'kmem ps --workload fork-exec | head'))
+  .action(async (pidText: string, o: WorkloadOpts, cmd: Command) => {
+    const pid = parsePid(pidText);
+    const m = await runMachine(o, cmd);
+    const text = mapsOf(m.k, pid);
+    if (o.json) printJson({ path: `/proc/${pid}/maps`, content: text });
+    else print(text);
+  });
+
+interface ExecCmdOptions extends WorkloadOpts {
+  env?: string[];
+  aslr?: string;
+}
+
+addWorkloadOptions(
+  addMachineOptions(
+    program
+      .command('exec')
+      .argument('<elf>', 'a static or dynamically linked ELF64 x86-64 program on this host')
+      .argument('[args...]', 'its arguments (argv[1] ...)'),
+  ),
+  '20000',
+)
+  .description("put a host program into the machine's file system, spawn it (fork from init + execve), and print its /proc/PID/maps and status")
+  .option('-e, --env <NAME=VALUE>', 'an environment variable of the new process (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+  .addOption(
+    new Option('--aslr <n>', 'kernel.randomize_va_space for the execve: 0 none (as setarch -R), 1 stack, mmap base and vDSO, 2 also brk; seeded by --seed')
+      .choices(['0', '1', '2'])
+      .default('0'),
+  )
+  .option('--json', 'print the pid, maps and status as JSON')
+  .passThroughOptions()
+  .addHelpText(
+    'after',
+    `\nkmem's options go before the program; everything after it is the program's (argv[0] is the program as given).\nA dynamically linked program needs its interpreter too: kmem reads it from this host when the ELF names one.${example('kmem exec /bin/busybox cat', 'kmem exec --mem 64M -e HOME=/ /bin/busybox sh -c true', 'kmem exec --aslr 2 --seed 5 /bin/cat')}`,
+  )
+  .action(async (elf: string, args: string[], o: ExecCmdOptions, cmd: Command) => {
+    const m = await runMachine(o, cmd);
+    m.k.vm.aslr = Number(o.aslr ?? 0);
+    const r = execHostFile(m.k, elf, args, o.env ?? []);
+    if (o.json) printJson(r);
+    else print(formatExec(r));
   });
 
 // ── replay ─────────────────────────────────────────────────────────────────

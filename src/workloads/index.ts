@@ -23,7 +23,7 @@ export interface WorkloadInfo {
 
 export const WORKLOADS: readonly WorkloadInfo[] = [
   { name: 'boot', description: 'a system coming up: dentries, inodes, VMAs, tasks, kmalloc traffic', create: bootWorkload },
-  { name: 'fork-exec', description: 'process churn: fork, exec and exit with their slab objects and pages', create: forkExecWorkload },
+  { name: 'fork-exec', description: 'process churn with real processes: spawn, fork, execve, memory touched, exit, wait', create: forkExecWorkload },
   { name: 'network', description: 'packet buffers under load, freed on other CPUs (remote frees)', create: networkWorkload },
   { name: 'fragment', description: 'page-level churn of mixed migratetypes that fragments the buddy allocator', create: fragmentWorkload },
   { name: 'leak', description: 'balanced traffic plus a steady leak in kmalloc-192', create: leakWorkload },

@@ -1,7 +1,7 @@
 /**
  * Model-based property test (fast-check fc.commands) of random
  * mmap/munmap/mprotect/madvise/brk/fork/exit/read/write sequences against a
- * simple model of each address space: for every page of a 64-page window
+ * simple model of each address space (at least 10^5 operations a run): for every page of a 64-page window
  * (and of the heap) whether it is mapped, its protection, its bytes, and
  * whether it is resident. Every read must return what the model says, every
  * access the model calls illegal must be a SIGSEGV, RSS must recount exactly,
@@ -68,9 +68,14 @@ function rssKb(k: Kernel, t: Task): number {
 }
 
 let rssChecks = 0;
+let rssSteps = 0;
 
-/** RSS recounted from the model: the mm's counters every time, /proc/PID/status every 16th time. */
-function checkRss(m: TaskM, r: Real, t: Task): void {
+/**
+ * RSS recounted from the model every 4th step (and for every task at the end
+ * of a run): the mm's counters, and /proc/PID/status every 16th recount.
+ */
+function checkRss(m: TaskM, r: Real, t: Task, always = false): void {
+  if (!always && (rssSteps++ & 3) !== 0) return;
   let res = 0;
   for (const p of m.pages) if (p?.resident) res++;
   for (const p of m.heapPages) if (p?.resident) res++;
@@ -408,7 +413,7 @@ const commands = fc.commands(
     fc.constant(new SpawnCmd()),
     fc.tuple(ti, page, len, len, page).map(([a, b, c, d, e]) => new MremapCmd(a, b, c, d, e)),
   ],
-  { maxCommands: 200, size: 'max' },
+  { maxCommands: 3000, size: 'max' },
 );
 
 describe('model-based: random address-space operations against a model', () => {
@@ -432,6 +437,7 @@ describe('model-based: random address-space operations against a model', () => {
         };
         try {
           fc.modelRun(() => ({ model, real }), cmds);
+          for (let i = 0; i < model.tasks.length; i++) checkRss(model.tasks[i]!, real, real.tasks[i]!, true);
         } finally {
           for (const x of real.tasks) x.exit(0);
         }
@@ -446,5 +452,6 @@ describe('model-based: random address-space operations against a model', () => {
     );
     console.log(`vm model: ${ops} operations checked, ${moved} mremap moves`);
     expect(moved).toBeGreaterThan(0);
+    expect(ops).toBeGreaterThanOrEqual(100_000);
   });
 });
