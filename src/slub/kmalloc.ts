@@ -9,6 +9,7 @@ import { describe } from '../lib/argcheck.js';
 import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
+import { PrefilledSheaf } from './sheaf.js';
 import { CF, isObjectOffset, KmemHandle, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
@@ -568,6 +569,55 @@ export class Kmalloc {
     }
     this.cf[s * CF.FIELDS + CF.FREES]! += m;
     if (m > 0) this.slub.sheaves.freeBulk(s, objs, m);
+  }
+
+  // ───────────────────────── prefilled sheaves (6.18) ─────────────────────────
+
+  /** The sheaf argument of the preallocation API, checked: a live sheaf of cache s. */
+  private checkSheaf(s: number, sheaf: unknown): asserts sheaf is PrefilledSheaf {
+    if (!(sheaf instanceof PrefilledSheaf)) throw new TypeError(`sheaf: expected a sheaf from kmemCachePrefillSheaf, got ${describe(sheaf)}`);
+    if (sheaf.cache !== s) throw new RangeError(`sheaf: belongs to ${this.slub.caches[sheaf.cache]?.name ?? 'another cache'}, not ${this.slub.caches[s]!.name}`);
+    if (sheaf.id === -2 || this.slub.sheaves.caches[s] === undefined) throw new RangeError('sheaf: already returned (kmemCacheReturnSheaf)');
+  }
+
+  /**
+   * kmem_cache_prefill_sheaf(): a sheaf of at least `size` objects, or null.
+   * kmem models it for caches with sheaves only (the kernel also gives a
+   * debug cache oversize sheaves).
+   */
+  prefillSheaf(s: number, gfp: number, size: number): PrefilledSheaf | null {
+    Kmalloc.checkSize(size, 'size');
+    if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] === 0) {
+      throw new RangeError(`cache: ${this.slub.caches[s]!.name} has no sheaves (create it with args.sheafCapacity)`);
+    }
+    const p = this.slub.sheaves.prefill(s, gfp, size);
+    if (p === null && !(gfp & Gfp.NOWARN)) this.slub.reports.outOfMemory(s, gfp);
+    return p;
+  }
+
+  /** kmem_cache_alloc_from_sheaf(): an object of the sheaf (0 once empty), with the post-alloc hooks (__GFP_ZERO, KASAN). */
+  allocFromSheaf(s: number, gfp: number, sheaf: PrefilledSheaf): number {
+    this.checkSheaf(s, sheaf);
+    const obj = this.slub.sheaves.allocFrom(sheaf);
+    if (obj === 0) return 0;
+    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    const objSize = this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
+    if (gfp & Gfp.ZERO) this.slub.u8.fill(0, obj, obj + objSize);
+    const hook = this.slub.hooks.slabAlloc;
+    if (hook !== null) hook(s, obj, objSize, gfp);
+    return obj;
+  }
+
+  /** kmem_cache_sheaf_size() */
+  sheafSize(s: number, sheaf: PrefilledSheaf): number {
+    this.checkSheaf(s, sheaf);
+    return this.slub.sheaves.sizeOf(sheaf);
+  }
+
+  /** kmem_cache_return_sheaf() */
+  returnSheaf(s: number, gfp: number, sheaf: PrefilledSheaf): void {
+    this.checkSheaf(s, sheaf);
+    this.slub.sheaves.returnSheaf(sheaf, gfp);
   }
 
   /** The one-compare test that accepts every valid address; checkAddr() explains a rejection. */

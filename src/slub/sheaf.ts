@@ -93,6 +93,23 @@ function grow(a: Int32Array, need: number): Int32Array {
   return b;
 }
 
+/**
+ * A sheaf handed out by kmem_cache_prefill_sheaf(): a regular one is sheaf
+ * `id` of its cache (its objects stay in the cache's arrays); an oversize
+ * one has its own array (`own`, ownSize objects). id is -2 once returned.
+ */
+export class PrefilledSheaf {
+  constructor(
+    readonly cache: number,
+    public id: number,
+    readonly own: Uint32Array | null,
+    readonly capacity: number,
+  ) {
+    this.ownSize = own !== null ? own.length : 0;
+  }
+  ownSize: number;
+}
+
 export class Sheaves {
   readonly slub: Slub;
   /** By cache id; undefined for a cache without sheaves. */
@@ -455,6 +472,98 @@ export class Sheaves {
       this.stat(s, SlubStat.FREE_PCS, batch);
     }
     if (at < n) this.slub.freeObjectsToSlabs(s, objs, at, n - at);
+  }
+
+  // ───────────────────────── preallocation (prefilled sheaves) ─────────────────────────
+
+  /**
+   * kmem_cache_prefill_sheaf(): a sheaf holding at least `size` objects,
+   * for allocations that must not fail later. Up to the capacity: the CPU's
+   * spare (SHEAF_PREFILL_FAST), else a full or empty sheaf of the barn
+   * (SHEAF_PREFILL_SLOW, with BARN_GET or BARN_GET_FAIL), else a new one,
+   * refilled to capacity when it holds fewer than `size`. Beyond it: an
+   * oversize sheaf of exactly `size` objects (SHEAF_PREFILL_OVERSIZE). null
+   * when the slabs can't supply them.
+   */
+  prefill(s: number, gfp: number, size: number): PrefilledSheaf | null {
+    const sh = this.caches[s]!;
+    if (size > sh.capacity) {
+      const own = new Uint32Array(size);
+      this.stat(s, SlubStat.SHEAF_PREFILL_OVERSIZE);
+      if (!this.slub.takeObjects(s, gfp, size, own, 0)) return null;
+      return new PrefilledSheaf(s, -1, own, size);
+    }
+    const cpu = this.slub.cpu;
+    let id = sh.spare[cpu]!;
+    if (id >= 0) {
+      sh.spare[cpu] = -1;
+      this.stat(s, SlubStat.SHEAF_PREFILL_FAST);
+    } else {
+      this.stat(s, SlubStat.SHEAF_PREFILL_SLOW);
+      // barn_get_full_or_empty_sheaf()
+      if (sh.nrFull > 0) id = sh.barnFull[--sh.nrFull]!;
+      else if (sh.nrEmpty > 0) id = sh.barnEmpty[--sh.nrEmpty]!;
+      this.stat(s, id >= 0 && sh.size[id]! > 0 ? SlubStat.BARN_GET : SlubStat.BARN_GET_FAIL);
+    }
+    if (id < 0) id = this.allocEmpty(sh, s);
+    if (sh.size[id]! < size && !this.refill(sh, s, id, gfp)) {
+      this.flushUnused(sh, s, id);
+      this.freeEmpty(sh, s, id);
+      return null;
+    }
+    return new PrefilledSheaf(s, id, null, sh.capacity);
+  }
+
+  /** kmem_cache_alloc_from_sheaf(): pop the prefilled sheaf; 0 once it is empty. */
+  allocFrom(p: PrefilledSheaf): number {
+    if (p.own !== null) return p.ownSize === 0 ? 0 : p.own[--p.ownSize]!;
+    const sh = this.caches[p.cache]!;
+    const n = sh.size[p.id]!;
+    if (n === 0) return 0;
+    sh.size[p.id] = n - 1;
+    return sh.objs[p.id * sh.capacity + n - 1]!;
+  }
+
+  /** kmem_cache_sheaf_size() */
+  sizeOf(p: PrefilledSheaf): number {
+    return p.own !== null ? p.ownSize : this.caches[p.cache]!.size[p.id]!;
+  }
+
+  /**
+   * kmem_cache_return_sheaf(): an oversize sheaf is flushed and freed; a
+   * regular one becomes the CPU's spare if it has none (SHEAF_RETURN_FAST),
+   * else (SHEAF_RETURN_SLOW) it is refilled and put in the barn (BARN_PUT),
+   * or flushed and freed when the barn is at MAX_FULL_SHEAVES or the refill
+   * fails.
+   */
+  returnSheaf(p: PrefilledSheaf, gfp: number): void {
+    const s = p.cache;
+    const sh = this.caches[s]!;
+    if (p.own !== null) {
+      if (p.ownSize > 0) {
+        this.stat(s, SlubStat.SHEAF_FLUSH, p.ownSize);
+        this.slub.freeObjectsToSlabs(s, p.own, 0, p.ownSize);
+      }
+      p.ownSize = 0;
+      p.id = -2;
+      return;
+    }
+    const id = p.id;
+    p.id = -2;
+    const cpu = this.slub.cpu;
+    if (sh.spare[cpu]! < 0) {
+      sh.spare[cpu] = id;
+      this.stat(s, SlubStat.SHEAF_RETURN_FAST);
+      return;
+    }
+    this.stat(s, SlubStat.SHEAF_RETURN_SLOW);
+    if (sh.nrFull >= SheafLimit.MAX_FULL_SHEAVES || !this.refill(sh, s, id, gfp)) {
+      this.flushUnused(sh, s, id);
+      this.freeEmpty(sh, s, id);
+      return;
+    }
+    this.barnPutFull(sh, id);
+    this.stat(s, SlubStat.BARN_PUT);
   }
 
   // ───────────────────────── flush, shrink, destroy ─────────────────────────

@@ -220,3 +220,66 @@ describe('sheaves: refill, barn and flush, worked by hand', () => {
     expect(() => k.kmemCacheAlloc(c, GFP_KERNEL)).toThrow(RangeError);
   });
 });
+
+describe('sheaves: the preallocation API (kmem_cache_prefill_sheaf and friends)', () => {
+  it('prefill takes the spare or the barn, return gives back as spare or to the barn; oversize sheaves', () => {
+    const { k, c, stat } = setup(1, 4);
+    const api = k.kmallocApi;
+    const s = sid(k, c);
+    // No spare, nothing in the barn: SLOW, BARN_GET_FAIL, a new sheaf refilled to capacity.
+    const a = api.prefillSheaf(s, GFP_KERNEL, 3)!;
+    expect(stat('sheaf_prefill_slow')).toBe(1);
+    expect(stat('barn_get_fail')).toBe(1);
+    expect(stat('sheaf_alloc')).toBe(2);
+    expect(stat('sheaf_refill')).toBe(4);
+    expect(api.sheafSize(s, a)).toBe(4);
+    const got: number[] = [];
+    for (let j = 0; j < 4; j++) got.push(api.allocFromSheaf(s, GFP_KERNEL, a));
+    expect(api.allocFromSheaf(s, GFP_KERNEL, a)).toBe(0);
+    expect(new Set(got).size).toBe(4);
+    expect(active(k, 'sheaf_obj')).toBe(4);
+    // The CPU has no spare: the (empty) sheaf becomes it.
+    api.returnSheaf(s, GFP_KERNEL, a);
+    expect(stat('sheaf_return_fast')).toBe(1);
+    expect(() => api.sheafSize(s, a)).toThrow(/already returned/);
+    // The spare is taken (FAST) and refilled (4 more); returned as the spare again.
+    const b = api.prefillSheaf(s, GFP_KERNEL, 2)!;
+    expect(stat('sheaf_prefill_fast')).toBe(1);
+    expect(stat('sheaf_refill')).toBe(8);
+    api.returnSheaf(s, GFP_KERNEL, b);
+    expect(stat('sheaf_return_fast')).toBe(2);
+    // Two at once: the spare (full, no refill), then a new sheaf (SLOW, BARN_GET_FAIL, refill).
+    const c1 = api.prefillSheaf(s, GFP_KERNEL, 1)!;
+    const c2 = api.prefillSheaf(s, GFP_KERNEL, 1)!;
+    expect(stat('sheaf_prefill_fast')).toBe(2);
+    expect(stat('sheaf_prefill_slow')).toBe(2);
+    expect(stat('barn_get_fail')).toBe(2);
+    expect(stat('sheaf_refill')).toBe(12);
+    api.returnSheaf(s, GFP_KERNEL, c1);
+    expect(stat('sheaf_return_fast')).toBe(3);
+    // The spare is there: SLOW, refilled (already full) and put in the barn.
+    api.returnSheaf(s, GFP_KERNEL, c2);
+    expect(stat('sheaf_return_slow')).toBe(1);
+    expect(stat('barn_put')).toBe(1);
+    api.prefillSheaf(s, GFP_KERNEL, 1);
+    const d = api.prefillSheaf(s, GFP_KERNEL, 1)!;
+    expect(stat('barn_get')).toBe(1);
+    expect(api.sheafSize(s, d)).toBe(4);
+    // Beyond the capacity: an oversize sheaf of exactly that many objects.
+    const big = api.prefillSheaf(s, GFP_KERNEL, 10)!;
+    expect(stat('sheaf_prefill_oversize')).toBe(1);
+    expect(api.sheafSize(s, big)).toBe(10);
+    const first = api.allocFromSheaf(s, GFP_KERNEL, big);
+    expect(first).not.toBe(0);
+    api.returnSheaf(s, GFP_KERNEL, big);
+    // 9 flushed back to the slabs.
+    expect(stat('sheaf_flush')).toBe(9);
+    for (const o of [...got, first]) k.kmemCacheFree(c, o);
+  });
+
+  it('a cache without sheaves has no prefilled sheaves in kmem', () => {
+    const k = boot({ memory: '64M', cpus: 1 });
+    const c = k.kmemCacheCreate('nosheaf', 64, {});
+    expect(() => k.kmallocApi.prefillSheaf(sid(k, c), GFP_KERNEL, 4)).toThrow(/no sheaves/);
+  });
+});
