@@ -34,7 +34,7 @@
  *     (slab_nid(slab) != numa_mem_id()) never applies.
  */
 import { Gfp } from '../page_alloc/gfp.js';
-import { CF, SlubStat } from './slab.js';
+import { CF, MAX_CACHES, SlubStat } from './slab.js';
 import type { Slub } from './slub.js';
 
 export const enum SheafLimit {
@@ -112,8 +112,8 @@ export class PrefilledSheaf {
 
 export class Sheaves {
   readonly slub: Slub;
-  /** By cache id; undefined for a cache without sheaves. */
-  readonly caches: (CacheSheaves | undefined)[] = [];
+  /** By cache id; undefined for a cache without sheaves (filled, so V8 keeps the elements packed). */
+  readonly caches: (CacheSheaves | undefined)[] = new Array<CacheSheaves | undefined>(MAX_CACHES).fill(undefined);
   /** One object for the fallback allocation. */
   private readonly one = new Uint32Array(1);
 
