@@ -283,3 +283,21 @@ describe('sheaves: the preallocation API (kmem_cache_prefill_sheaf and friends)'
     expect(() => k.kmallocApi.prefillSheaf(sid(k, c), GFP_KERNEL, 4)).toThrow(/no sheaves/);
   });
 });
+
+describe('sheaves under KASAN', () => {
+  it('objects pass the KASAN hooks on their way into and out of the sheaves', () => {
+    const k = boot({ memory: '64M', cpus: 2, kasan: 'generic' });
+    const c = k.kmemCacheCreate('kasan_sheaf', 64, { sheafCapacity: 8 });
+    const objs: number[] = [];
+    for (let j = 0; j < 40; j++) objs.push(k.kmemCacheAlloc(c, GFP_KERNEL));
+    expect(new Set(objs).size).toBe(40);
+    k.mem.write32(objs[0]!, 1);
+    for (const o of objs) k.kmemCacheFree(c, o);
+    // A use after free of an object now in quarantine or a sheaf is reported.
+    k.mem.read8(objs[5]!);
+    expect(k.dmesg().join('\n')).toMatch(/BUG: KASAN: slab-use-after-free/);
+    k.kmemCacheShrink(c);
+    k.kmemCacheDestroy(c);
+    expect(k.dmesg().join('\n')).not.toMatch(/still has objects/);
+  });
+});
