@@ -123,9 +123,9 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
       // Write-only actions (shrink_store, validate_store); their show functions print nothing.
       return '';
     case 'sheaf_capacity':
-      // s->sheaf_capacity (6.18, "%u\n"): set only for a cache created with a
-      // sheaf capacity in its kmem_cache_args; kmem's 6.18 caches have none.
-      return '0\n';
+      // s->sheaf_capacity (6.18, "%u\n"): nonzero only for a cache created
+      // with kmem_cache_args.sheaf_capacity and no slub_debug flags.
+      return `${cf[r + CF.SHEAF_CAPACITY]}\n`;
     case 'usersize':
       return `${cf[r + CF.USERSIZE]}\n`;
     case 'remote_node_defrag_ratio':

@@ -9,6 +9,7 @@ import { describe } from '../lib/argcheck.js';
 import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
+import { PrefilledSheaf } from './sheaf.js';
 import { CF, isObjectOffset, KmemHandle, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import type { Slub } from './slub.js';
@@ -116,7 +117,7 @@ export class Kmalloc {
     return -3;
   }
 
-  /** slab_free(): the KASAN hook may keep the object (quarantine). */
+  /** slab_free(): the KASAN hook may keep the object (quarantine); a cache with sheaves takes it in free_to_pcs(). */
   private slabFree(s: number, head: number, addr: number): void {
     if (!this.slub.isObjectStart(s, head, addr)) {
       this.slabFreeInvalid(s, head, addr);
@@ -124,6 +125,10 @@ export class Kmalloc {
     }
     const hook = this.slub.hooks.slabFree;
     if (hook?.(s, addr)) return;
+    if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] !== 0 && this.slub.sheaves.free(s, addr)) {
+      this.cf[s * CF.FIELDS + CF.FREES]!++;
+      return;
+    }
     this.slub.doSlabFree(s, head, addr);
   }
 
@@ -322,6 +327,7 @@ export class Kmalloc {
     const direct = out instanceof Uint32Array && ArrayBuffer.isView(out) && out.length >= n;
     if (!direct && this.bulkTaken.length < n) this.bulkTaken = new Uint32Array(n);
     const taken = direct ? out : this.bulkTaken;
+    if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] !== 0) return this.allocBulkSheaves(s, gfp, n, out, taken, direct);
     const slub = this.slub;
     const freelist = slub.cpuFreelist;
     const cf = this.cf;
@@ -364,6 +370,33 @@ export class Kmalloc {
       }
     }
     cf[r + CF.ALLOCS]! += n;
+    if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, taken);
+    return n;
+  }
+
+  /**
+   * kmem_cache_alloc_bulk() of a cache with sheaves: alloc_from_pcs_bulk(),
+   * then the rest from the slabs (__kmem_cache_alloc_bulk); if those fail,
+   * the objects from the sheaves go back to the slabs (__kmem_cache_free_bulk)
+   * and the result is 0.
+   */
+  private allocBulkSheaves(s: number, gfp: number, n: number, out: Uint32Array | number[], taken: Uint32Array, direct: boolean): number {
+    const slub = this.slub;
+    const k = slub.sheaves.allocBulk(s, n, taken);
+    if (k < n && !slub.takeObjects(s, gfp, n - k, taken, k)) {
+      if (k > 0) slub.freeObjectsToSlabs(s, taken, 0, k);
+      if (!(gfp & Gfp.NOWARN)) slub.reports.outOfMemory(s, gfp);
+      return 0;
+    }
+    if (!direct) {
+      try {
+        for (let j = 0; j < n; j++) out[j] = taken[j]!;
+      } catch (e) {
+        slub.freeObjectsToSlabs(s, taken, 0, n);
+        throw e;
+      }
+    }
+    this.cf[s * CF.FIELDS + CF.ALLOCS]! += n;
     if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, taken);
     return n;
   }
@@ -449,6 +482,10 @@ export class Kmalloc {
       const off = (((obj | 0) - (head << 12)) | 0) - redLeftPad;
       heads[k] = checked || obj === 0 || slabCache[head] !== s || !isObjectOffset(off, recipMul, recipShift, size, slabObjects[head]!) ? BulkEntry.OTHER : head;
     }
+    if (cf[r + CF.SHEAF_CAPACITY] !== 0) {
+      this.freeBulkSheaves(s, n);
+      return;
+    }
     // heads[k]: the slab of a plain object of this cache, OTHER for anything
     // else. order[] is p[] as the kernel permutes it: each object that joins
     // a detached freelist is swapped to the end of the part still to do, so
@@ -510,6 +547,78 @@ export class Kmalloc {
 
 
 
+
+  /**
+   * kmem_cache_free_bulk() of a cache with sheaves, once freeBulk has read
+   * and classified every entry (bulkAddrs, bulkHeads): the plain objects go
+   * to free_to_pcs_bulk() in their order, anything else (NULL skipped) the
+   * one-by-one way, which reports it. With KASAN every object goes one by
+   * one (slab_free_hook() may keep it).
+   */
+  private freeBulkSheaves(s: number, n: number): void {
+    const objs = this.bulkAddrs;
+    const heads = this.bulkHeads;
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const obj = objs[k]!;
+      if (heads[k] === BulkEntry.OTHER) {
+        if (obj !== 0) this.cacheFree(s, obj);
+      } else {
+        objs[m++] = obj;
+      }
+    }
+    this.cf[s * CF.FIELDS + CF.FREES]! += m;
+    if (m > 0) this.slub.sheaves.freeBulk(s, objs, m);
+  }
+
+  // ───────────────────────── prefilled sheaves (6.18) ─────────────────────────
+
+  /** The sheaf argument of the preallocation API, checked: a live sheaf of cache s. */
+  private checkSheaf(s: number, sheaf: unknown): asserts sheaf is PrefilledSheaf {
+    if (!(sheaf instanceof PrefilledSheaf)) throw new TypeError(`sheaf: expected a sheaf from kmemCachePrefillSheaf, got ${describe(sheaf)}`);
+    if (sheaf.cache !== s) throw new RangeError(`sheaf: belongs to ${this.slub.caches[sheaf.cache]?.name ?? 'another cache'}, not ${this.slub.caches[s]!.name}`);
+    if (sheaf.id === -2 || this.slub.sheaves.caches[s] === undefined) throw new RangeError('sheaf: already returned (kmemCacheReturnSheaf)');
+  }
+
+  /**
+   * kmem_cache_prefill_sheaf(): a sheaf of at least `size` objects, or null.
+   * kmem models it for caches with sheaves only (the kernel also gives a
+   * debug cache oversize sheaves).
+   */
+  prefillSheaf(s: number, gfp: number, size: number): PrefilledSheaf | null {
+    Kmalloc.checkSize(size, 'size');
+    if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] === 0) {
+      throw new RangeError(`cache: ${this.slub.caches[s]!.name} has no sheaves (create it with args.sheafCapacity)`);
+    }
+    const p = this.slub.sheaves.prefill(s, gfp, size);
+    if (p === null && !(gfp & Gfp.NOWARN)) this.slub.reports.outOfMemory(s, gfp);
+    return p;
+  }
+
+  /** kmem_cache_alloc_from_sheaf(): an object of the sheaf (0 once empty), with the post-alloc hooks (__GFP_ZERO, KASAN). */
+  allocFromSheaf(s: number, gfp: number, sheaf: PrefilledSheaf): number {
+    this.checkSheaf(s, sheaf);
+    const obj = this.slub.sheaves.allocFrom(sheaf);
+    if (obj === 0) return 0;
+    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    const objSize = this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
+    if (gfp & Gfp.ZERO) this.slub.u8.fill(0, obj, obj + objSize);
+    const hook = this.slub.hooks.slabAlloc;
+    if (hook !== null) hook(s, obj, objSize, gfp);
+    return obj;
+  }
+
+  /** kmem_cache_sheaf_size() */
+  sheafSize(s: number, sheaf: PrefilledSheaf): number {
+    this.checkSheaf(s, sheaf);
+    return this.slub.sheaves.sizeOf(sheaf);
+  }
+
+  /** kmem_cache_return_sheaf() */
+  returnSheaf(s: number, gfp: number, sheaf: PrefilledSheaf): void {
+    this.checkSheaf(s, sheaf);
+    this.slub.sheaves.returnSheaf(sheaf, gfp);
+  }
 
   /** The one-compare test that accepts every valid address; checkAddr() explains a rejection. */
   addrAccepted(addr: number): boolean {

@@ -115,7 +115,19 @@ export const enum CF {
    * handle is live when the word in its id's row is the handle itself.
    */
   HANDLE = 34,
-  FIELDS = 35,
+  /**
+   * s->sheaf_capacity (6.18, kmem_cache_args.sheaf_capacity): nonzero when
+   * the cache has per-CPU sheaves (src/slub/sheaf.ts), decided at creation.
+   */
+  SHEAF_CAPACITY = 35,
+  /**
+   * The red_left_pad slabFreeFast reads: RED_LEFT_PAD, or for a cache with
+   * sheaves RED_LEFT_PAD + 2^30, which no object offset matches, so its
+   * frees leave the lockless path for slab_free() and free_to_pcs() at no
+   * cost to the caches without sheaves.
+   */
+  FAST_FREE_PAD = 36,
+  FIELDS = 37,
 }
 
 
@@ -219,43 +231,64 @@ export function bswap32(x: number): number {
   return ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
 }
 
-// CONFIG_SLUB_STATS counters (enum stat_item), in the kernel's order.
+// CONFIG_SLUB_STATS counters (6.18's enum stat_item, with the sheaf items of
+// the opt-in sheaves), in the kernel's order; the sysfs file names.
 export const statNames = [
-  'alloc_fastpath', 'alloc_slowpath', 'free_fastpath', 'free_slowpath', 'free_frozen', 'free_add_partial',
+  'alloc_cpu_sheaf', 'alloc_fastpath', 'alloc_slowpath', 'free_cpu_sheaf', 'free_rcu_sheaf', 'free_rcu_sheaf_fail',
+  'free_fastpath', 'free_slowpath', 'free_frozen', 'free_add_partial',
   'free_remove_partial', 'alloc_from_partial', 'alloc_slab', 'alloc_refill', 'alloc_node_mismatch', 'free_slab',
   'cpuslab_flush', 'deactivate_full', 'deactivate_empty', 'deactivate_to_head', 'deactivate_to_tail',
   'deactivate_remote_frees', 'deactivate_bypass', 'order_fallback', 'cmpxchg_double_cpu_fail',
   'cmpxchg_double_fail', 'cpu_partial_alloc', 'cpu_partial_free', 'cpu_partial_node', 'cpu_partial_drain',
+  'sheaf_flush', 'sheaf_refill', 'sheaf_alloc', 'sheaf_free', 'barn_get', 'barn_get_fail', 'barn_put', 'barn_put_fail',
+  'sheaf_prefill_fast', 'sheaf_prefill_slow', 'sheaf_prefill_oversize', 'sheaf_return_fast', 'sheaf_return_slow',
 ] as const;
 /** enum stat_item, as a const enum for the fast paths; the plain names alias it. */
 export const enum SlubStat {
-  ALLOC_FASTPATH = 0,
-  ALLOC_SLOWPATH = 1,
-  FREE_FASTPATH = 2,
-  FREE_SLOWPATH = 3,
-  FREE_FROZEN = 4,
-  FREE_ADD_PARTIAL = 5,
-  FREE_REMOVE_PARTIAL = 6,
-  ALLOC_FROM_PARTIAL = 7,
-  ALLOC_SLAB = 8,
-  ALLOC_REFILL = 9,
-  ALLOC_NODE_MISMATCH = 10,
-  FREE_SLAB = 11,
-  CPUSLAB_FLUSH = 12,
-  DEACTIVATE_FULL = 13,
-  DEACTIVATE_EMPTY = 14,
-  DEACTIVATE_TO_HEAD = 15,
-  DEACTIVATE_TO_TAIL = 16,
-  DEACTIVATE_REMOTE_FREES = 17,
-  DEACTIVATE_BYPASS = 18,
-  ORDER_FALLBACK = 19,
-  CMPXCHG_DOUBLE_CPU_FAIL = 20,
-  CMPXCHG_DOUBLE_FAIL = 21,
-  CPU_PARTIAL_ALLOC = 22,
-  CPU_PARTIAL_FREE = 23,
-  CPU_PARTIAL_NODE = 24,
-  CPU_PARTIAL_DRAIN = 25,
-  NR_SLUB_STAT_ITEMS = 26,
+  ALLOC_PCS = 0,
+  ALLOC_FASTPATH = 1,
+  ALLOC_SLOWPATH = 2,
+  FREE_PCS = 3,
+  FREE_RCU_SHEAF = 4,
+  FREE_RCU_SHEAF_FAIL = 5,
+  FREE_FASTPATH = 6,
+  FREE_SLOWPATH = 7,
+  FREE_FROZEN = 8,
+  FREE_ADD_PARTIAL = 9,
+  FREE_REMOVE_PARTIAL = 10,
+  ALLOC_FROM_PARTIAL = 11,
+  ALLOC_SLAB = 12,
+  ALLOC_REFILL = 13,
+  ALLOC_NODE_MISMATCH = 14,
+  FREE_SLAB = 15,
+  CPUSLAB_FLUSH = 16,
+  DEACTIVATE_FULL = 17,
+  DEACTIVATE_EMPTY = 18,
+  DEACTIVATE_TO_HEAD = 19,
+  DEACTIVATE_TO_TAIL = 20,
+  DEACTIVATE_REMOTE_FREES = 21,
+  DEACTIVATE_BYPASS = 22,
+  ORDER_FALLBACK = 23,
+  CMPXCHG_DOUBLE_CPU_FAIL = 24,
+  CMPXCHG_DOUBLE_FAIL = 25,
+  CPU_PARTIAL_ALLOC = 26,
+  CPU_PARTIAL_FREE = 27,
+  CPU_PARTIAL_NODE = 28,
+  CPU_PARTIAL_DRAIN = 29,
+  SHEAF_FLUSH = 30,
+  SHEAF_REFILL = 31,
+  SHEAF_ALLOC = 32,
+  SHEAF_FREE = 33,
+  BARN_GET = 34,
+  BARN_GET_FAIL = 35,
+  BARN_PUT = 36,
+  BARN_PUT_FAIL = 37,
+  SHEAF_PREFILL_FAST = 38,
+  SHEAF_PREFILL_SLOW = 39,
+  SHEAF_PREFILL_OVERSIZE = 40,
+  SHEAF_RETURN_FAST = 41,
+  SHEAF_RETURN_SLOW = 42,
+  NR_SLUB_STAT_ITEMS = 43,
 }
 export const ALLOC_FASTPATH = SlubStat.ALLOC_FASTPATH;
 export const ALLOC_SLOWPATH = SlubStat.ALLOC_SLOWPATH;

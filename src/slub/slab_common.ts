@@ -23,6 +23,7 @@ import {
   NR_KMALLOC_TYPES,
   ZERO_SIZE_PTR,
 } from './kmalloc_info.js';
+import { SheafLimit } from './sheaf.js';
 import { bswap32, type CacheInfo, CF, DIRECT_MAP_HI, KmemHandle, MAX_CACHES, newHandle, recipMul, recipShift, SlabLimit, SWAB_LO } from './slab.js';
 import {
   __CMPXCHG_DOUBLE,
@@ -51,6 +52,13 @@ export interface KmemCacheArgs {
   useroffset?: number;
   usersize?: number;
   freeptrOffset?: number;
+  /**
+   * kmem_cache_args.sheaf_capacity (6.18): per-CPU sheaves of this many
+   * objects in front of the slabs (src/slub/sheaf.ts). Ignored for a cache
+   * with slub_debug flags, as the kernel ignores it; such a cache never
+   * merges with another.
+   */
+  sheafCapacity?: number;
 }
 
 export interface SlabCommonOptions {
@@ -190,9 +198,14 @@ export class SlabCommon {
     if (args.freeptrOffset !== undefined && !(flags & SLAB_TYPESAFE_BY_RCU)) {
       throw new RangeError('args.freeptrOffset: only a SLAB_TYPESAFE_BY_RCU cache may place its free pointer');
     }
+    const sheafCapacity = args.sheafCapacity ?? 0;
+    if (!Number.isInteger(sheafCapacity) || sheafCapacity < 0 || sheafCapacity > SheafLimit.MAX_CAPACITY) {
+      throw new RangeError(`args.sheafCapacity: expected an integer 0..${SheafLimit.MAX_CAPACITY}, got ${describe(sheafCapacity)}`);
+    }
     if (!(flags & SLAB_NO_USER_FLAGS)) flags = this.opts.debugFlagsFor(name, flags);
     const ctor = args.ctor ?? null;
-    if (!isKmalloc && !args.usersize && args.freeptrOffset === undefined) {
+    // __kmem_cache_create_args(): a cache asking for sheaves is never an alias.
+    if (!isKmalloc && !args.usersize && args.freeptrOffset === undefined && sheafCapacity === 0) {
       const alias = this.findMergeable(size, align, flags, ctor);
       if (alias >= 0) {
         const r = alias * CF.FIELDS;
@@ -205,7 +218,9 @@ export class SlabCommon {
       }
     }
     const g = this.geometry(name, size, align, flags, ctor !== null, isKmalloc, args);
-    return this.createFromGeometry(name, g, ctor, ctor ? ctor.name || 'ctor' : '', isKmalloc);
+    // do_kmem_cache_create(): sheaves only without debug flags (and not under SLUB_TINY).
+    const withSheaves = (g.flags & SLAB_DEBUG_FLAGS) === 0 ? sheafCapacity : 0;
+    return this.createFromGeometry(name, g, ctor, ctor ? ctor.name || 'ctor' : '', isKmalloc, 1, withSheaves);
   }
 
   /** slab_unmergeable() */
@@ -217,6 +232,7 @@ export class SlabCommon {
       (this.cf[r + CF.FLAGS]! & (SLAB_NEVER_MERGE | SLAB_KASAN)) !== 0 ||
       info.ctor !== null ||
       this.cf[r + CF.USERSIZE]! !== 0 ||
+      this.cf[r + CF.SHEAF_CAPACITY]! !== 0 ||
       this.cf[r + CF.REFCOUNT]! < 0
     );
   }
@@ -259,6 +275,7 @@ export class SlabCommon {
     ctorName: string,
     isKmalloc: boolean,
     refcount = 1,
+    sheafCapacity = 0,
   ): number {
     const id = this.allocId();
     const cf = this.cf;
@@ -274,6 +291,9 @@ export class SlabCommon {
     cf[r + CF.INUSE] = g.inuse;
     cf[r + CF.ALIGN] = g.align;
     cf[r + CF.RED_LEFT_PAD] = g.redLeftPad;
+    cf[r + CF.SHEAF_CAPACITY] = sheafCapacity;
+    // 2^30 past any object: slabFreeFast never takes a free of a cache with sheaves.
+    cf[r + CF.FAST_FREE_PAD] = g.redLeftPad + (sheafCapacity !== 0 ? 0x40000000 : 0);
     cf[r + CF.ORDER] = g.order;
     cf[r + CF.SLAB_SHIFT] = 12 + g.order;
     cf[r + CF.OBJECTS] = g.objects;
@@ -281,8 +301,9 @@ export class SlabCommon {
     cf[r + CF.MIN_OBJECTS] = g.minObjects;
     cf[r + CF.FLAGS] = g.flags;
     cf[r + CF.MIN_PARTIAL] = g.minPartial;
-    cf[r + CF.CPU_PARTIAL] = g.cpuPartial;
-    cf[r + CF.CPU_PARTIAL_SLABS] = g.cpuPartialSlabs;
+    // kmem's caches with sheaves keep no cpu slab and so no cpu partial slabs (src/slub/sheaf.ts).
+    cf[r + CF.CPU_PARTIAL] = sheafCapacity !== 0 ? 0 : g.cpuPartial;
+    cf[r + CF.CPU_PARTIAL_SLABS] = sheafCapacity !== 0 ? 0 : g.cpuPartialSlabs;
     cf[r + CF.USEROFFSET] = g.useroffset;
     cf[r + CF.USERSIZE] = g.usersize;
     cf[r + CF.REFCOUNT] = refcount;
@@ -336,6 +357,7 @@ export class SlabCommon {
     this.slabCaches.push(id);
     this.nameAdd(name, id);
     if (this.kmemCacheId >= 0) this.allocDescriptors(id);
+    if (sheafCapacity !== 0) this.slub.sheaves.create(id, sheafCapacity);
     return id;
   }
 
@@ -442,6 +464,8 @@ export class SlabCommon {
     if (--this.cf[r + CF.REFCOUNT]! !== 0) return 0;
     if (this.slub.hooks.cacheShrink !== null) this.slub.hooks.cacheShrink(id);
     this.slub.flushAll(id);
+    // __kmem_cache_shutdown(): the barn is emptied before free_partial().
+    if (this.cf[r + CF.SHEAF_CAPACITY] !== 0) this.slub.sheaves.barnShrink(id);
     // Free the empty partial slabs (free_partial); count what remains.
     for (let slab = this.cf[r + CF.PARTIAL_HEAD]!; slab >= 0; ) {
       const next = this.slub.pages.next[slab]!;
@@ -459,6 +483,8 @@ export class SlabCommon {
     if (left > 0) return left;
     this.cf[r + CF.ALIVE] = 0;
     this.cf[r + CF.HANDLE] = 0;
+    this.cf[r + CF.SHEAF_CAPACITY] = 0;
+    this.slub.sheaves.destroy(id);
     this.slub.caches[id] = undefined;
     this.freeIds.push(id);
     this.freeDescriptors(info);

@@ -25,6 +25,7 @@ import { GFP_CONSTRAINT_MASK, GFP_RECLAIM_MASK, GFP_SLAB_BUG_MASK, Gfp } from '.
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { SlubDebug } from './debug.js';
 import { freepointerOops } from './oops.js';
+import { Sheaves } from './sheaf.js';
 import { bswap32, type CacheInfo, CF, DirectMap, isObjectOffset, listAdd, listDel, MAX_CACHES, reciprocalIndex, SlabState, SlubStat } from './slab.js';
 import { SLAB_KMALLOC, SLAB_STORE_USER } from './slab_flags.js';
 
@@ -87,6 +88,8 @@ export class Slub {
   readonly reports: SlubReports;
   /** slub_debug (src/slub/debug.ts): the slow paths of debug caches (CF.DEBUG), validate, reports. */
   debug: SlubDebug | null = null;
+  /** The per-CPU sheaves and barns of the caches created with a sheaf capacity (src/slub/sheaf.ts). */
+  readonly sheaves: Sheaves;
   /** Running CPU times MAX_CACHES: the row of this CPU's kmem_cache_cpu entries. */
   cpuBase = 0;
   cpu = 0;
@@ -134,6 +137,7 @@ export class Slub {
     this.rand = opts.rand;
     this.hooks = hooks;
     this.reports = reports;
+    this.sheaves = new Sheaves(this);
     this.hooksChanged();
   }
 
@@ -472,6 +476,7 @@ export class Slub {
     let obj = this.cpuFreelist[i]!;
     const fast = obj !== 0;
     if (fast) this.popCpuFreelist(s, i, obj);
+    else if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] !== 0) obj = this.allocFromSheaves(s, gfp);
     else obj = this.slabAllocSlow(s, gfp, i, origSize);
     if (obj === 0) return 0;
     this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
@@ -619,6 +624,130 @@ export class Slub {
   }
 
   /**
+   * slab_alloc_node() of a cache with sheaves (whose cpu freelist is always
+   * empty, so its allocations all come here): alloc_from_pcs(), then one
+   * object from the slabs when the sheaves can't serve it.
+   */
+  private allocFromSheaves(s: number, gfp: number): number {
+    const obj = this.sheaves.alloc(s, gfp);
+    if (obj !== 0) return obj;
+    const one = this.sheaves.allocSlow(s, gfp);
+    if (one === 0 && !(gfp & Gfp.NOWARN)) this.reports.outOfMemory(s, gfp);
+    return one;
+  }
+
+  /**
+   * Take n objects from the slabs into out[at..at + n), all or none: from
+   * the node partial list, first slab first, then from new slabs (the
+   * refill of a sheaf, as 7.0's __refill_objects; 6.18 went through the
+   * cpu slab). A slab left full leaves the partial list; a new slab with
+   * objects left joins it at the head. On failure what was taken goes back
+   * and nothing is reported (the caller does).
+   */
+  takeObjects(s: number, gfp: number, n: number, out: Uint32Array, at: number): boolean {
+    const cf = this.cf;
+    const r = s * CF.FIELDS;
+    let k = 0;
+    let slab = cf[r + CF.PARTIAL_HEAD]!;
+    while (k < n && slab >= 0) {
+      const next = this.pages.next[slab]!;
+      k = this.takeFromSlab(s, slab, n, out, at, k);
+      if (this.slabInuse(slab) === this.slabObjects[slab]!) this.removePartial(s, slab);
+      slab = next;
+    }
+    try {
+      while (k < n) {
+        slab = this.newSlab(s, gfp);
+        if (slab < 0) {
+          if (k > 0) this.freeObjectsToSlabs(s, out, at, k);
+          return false;
+        }
+        k = this.takeFromSlab(s, slab, n, out, at, k);
+        if (this.slabInuse(slab) < this.slabObjects[slab]!) this.addPartial(s, slab, false);
+      }
+    } catch (e) {
+      // A constructor threw while a new slab was set up (newSlab gave its pages back).
+      if (k > 0) this.freeObjectsToSlabs(s, out, at, k);
+      throw e;
+    }
+    return true;
+  }
+
+  /**
+   * Objects off slab->freelist into out[at + k ..] until n are there or the
+   * slab has none left; returns the new k. A free pointer SLUB could not
+   * have stored ends the freelist there: the objects beyond stay lost (in
+   * use), and the fault the kernel takes on it is reported.
+   */
+  private takeFromSlab(s: number, slab: number, n: number, out: Uint32Array, at: number, k: number): number {
+    const shift = this.cf[s * CF.FIELDS + CF.SLAB_SHIFT]!;
+    let obj = this.slabFreelist(s, slab);
+    let inuse = this.slabInuse(slab);
+    let bad = false;
+    let badHi = 0;
+    let badLo = 0;
+    while (k < n && obj !== 0) {
+      out[at + k++] = obj;
+      inuse++;
+      const next = this.getFreepointer(s, obj);
+      if ((next ^ obj) >>> shift !== 0 && !this.freepointerValid(s, obj, next)) {
+        bad = true;
+        badLo = next;
+        badHi = this.freepointerHi(s, obj);
+        inuse = this.slabObjects[slab]!;
+        obj = 0;
+        break;
+      }
+      obj = next;
+    }
+    this.setSlabCounters(s, slab, obj, inuse, false);
+    if (bad) this.freepointerFault(badHi, badLo);
+    return k;
+  }
+
+  /**
+   * __kmem_cache_free_bulk() of objs[from..from + n) for a cache without a
+   * cpu slab (one with sheaves): build_detached_freelist() takes the last
+   * object, gathers the others of its slab (three misses in a row end the
+   * look-ahead, and the gathered ones are swapped to the end, as the kernel
+   * permutes p[]), and each group goes to __slab_free in one piece. The
+   * objects are trusted: they passed the free checks on their way in.
+   */
+  freeObjectsToSlabs(s: number, objs: Uint32Array, from: number, n: number): void {
+    const head = this.pages.head;
+    let left = n;
+    while (left > 0) {
+      const tail = objs[from + --left]!;
+      const tp = tail >>> 12;
+      const th = head[tp]!;
+      const slab = th < 0 ? tp : th;
+      let dHead = tail;
+      let cnt = 1;
+      let lookahead = 3;
+      let same = left;
+      for (let j = left; j > 0; ) {
+        const o = objs[from + --j]!;
+        const op = o >>> 12;
+        const oh = head[op]!;
+        if ((oh < 0 ? op : oh) !== slab) {
+          if (--lookahead === 0) break;
+          continue;
+        }
+        same--;
+        if (j !== same) {
+          objs[from + j] = objs[from + same]!;
+          objs[from + same] = o;
+        }
+        this.setFreepointer(s, o, dHead);
+        dHead = o;
+        cnt++;
+      }
+      left = same;
+      this.slabFreeSlow(s, slab, dHead, tail, cnt);
+    }
+  }
+
+  /**
    * get_freelist(): take the frozen cpu slab's whole freelist; inuse becomes
    * objects, and the slab stays frozen only if there was something to take.
    */
@@ -693,7 +822,9 @@ export class Slub {
   slabFreeFast(s: number, slab: number, obj: number): boolean {
     const cf = this.cf;
     const r = s * CF.FIELDS;
-    const off = (((obj | 0) - (slab << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
+    // FAST_FREE_PAD is RED_LEFT_PAD, or for a cache with sheaves 2^30 more,
+    // which fails the test below: its frees go to slab_free() and the sheaves.
+    const off = (((obj | 0) - (slab << 12)) | 0) - cf[r + CF.FAST_FREE_PAD]!;
     // An offset outside 0..2^15 - 1 can't match idx * size (reciprocalIndex).
     const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
     const i = this.cpuBase + s;
@@ -919,7 +1050,11 @@ export class Slub {
     const i = cpu * MAX_CACHES + s;
     const slab = this.cpuSlab[i]!;
     const saved = this.cpuBase;
+    const savedCpu = this.cpu;
     this.cpuBase = cpu * MAX_CACHES;
+    this.cpu = cpu;
+    // flush_cpu_slab(): pcs_flush_all() first, for a cache with sheaves.
+    if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] !== 0) this.sheaves.flushCpu(s, cpu);
     if (slab >= 0) {
       const freelist = this.cpuFreelist[i]!;
       this.cpuSlab[i] = -1;
@@ -933,6 +1068,7 @@ export class Slub {
       this.putPartials(s, partial);
     }
     this.cpuBase = saved;
+    this.cpu = savedCpu;
     // deactivate_slab() would have read through the corrupt pointer the
     // cpu freelist ended in: the fault, now that everything is in place.
     if (this.st.cpuBadFpPending[i] !== 0) {
@@ -956,6 +1092,7 @@ export class Slub {
     this.flushAll(s);
     const cf = this.cf;
     const r = s * CF.FIELDS;
+    if (cf[r + CF.SHEAF_CAPACITY] !== 0) this.sheaves.barnShrink(s);
     // list_move() puts each slab at the head of its promote[free - 1] bucket;
     // slabs with more than SHRINK_PROMOTE_MAX free stay on the list, behind
     // the buckets spliced to its head.
