@@ -104,7 +104,9 @@ export function* forkExecSteps(k: Kernel): WorkloadSteps {
   const pick = () => rndInt(k, k.cpus);
   const dataOf = (t: Task) => {
     const mm = t.mm!;
-    return { dataStart: mm.startData, dataBytes: mm.brk - mm.startData };
+    // The data segment [start_data, end_data): under randomize_va_space 2 the
+    // heap (start_brk) starts a random gap above the bss, so brk is no bound.
+    return { dataStart: mm.startData, dataBytes: mm.endData - mm.startData };
   };
 
   /** Run fn on the process's CPU; a fault that finds no memory kills the process (the OOM killer's part). */
