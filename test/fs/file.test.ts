@@ -6,7 +6,6 @@
  * radix_tree_node cache).
  */
 import { beforeEach, expect, test } from 'vitest';
-import type { Kernel } from '../../src/kernel.js';
 import {
   O_APPEND,
   O_CREAT,
@@ -19,6 +18,7 @@ import {
   SEEK_END,
   SEEK_SET,
 } from '../../src/fs/fcntl.js';
+import type { Kernel } from '../../src/kernel.js';
 import { PG } from '../../src/memory/page.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
