@@ -17,6 +17,7 @@
  *     async_size (when async_size <= the pages left to read); do_page_cache_ra
  *     stops at the page holding the last byte of the file.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { O_RDONLY } from '../../src/fs/fcntl.js';
 import { pageCache } from '../../src/vm/filemap.js';
@@ -144,4 +145,25 @@ test('mmap read-around on a fault (do_sync_mmap_readahead) and async readahead a
   expect(t.read8(0x401000 + 108 * 4096)).toBe(0xc3);
   expect(pc.raLog[1]).toEqual({ kind: 'async', ino, start: 117, size: 32, asyncSize: 32 });
   expect(pc.bdev.log[1]).toEqual({ op: 'read', ino, index: 117, pages: 32 });
+});
+
+test("this machine's 6.18 (ext2, tracefs readahead events): the same first windows; large folios change the rest", () => {
+  // test/fs/fixtures/readahead_ext2_4M.trace: page_cache_ra_order lines are the windows (index = start).
+  const lines = readFileSync(new URL('./fixtures/readahead_ext2_4M.trace', import.meta.url), 'utf8').split('\n');
+  const windows = lines
+    .filter((l) => l.includes('page_cache_ra_order:'))
+    .map((l) => {
+      const f = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(l)![1]);
+      return { start: f('index'), size: f('size'), asyncSize: f('async_size'), order: f('order') };
+    });
+  // The sync window at 0 and the first async one are the classic ones kmem issues.
+  expect(windows.slice(0, 2).map(({ start, size, asyncSize }) => ({ start, size, asyncSize }))).toEqual([
+    { start: 0, size: 4, asyncSize: 3 },
+    { start: 4, size: 8, asyncSize: 8 },
+  ]);
+  // From the third on, ext2's large folios (ra->order += 2 per async window) reshape the windows
+  // ((12, 4, 4) at order 4, then 8-, 16- and 32-page windows); kmem has single-page folios only.
+  expect(windows[2]).toEqual({ start: 12, size: 4, asyncSize: 4, order: 4 });
+  // Both settle on ra_pages = 32 per window.
+  expect(windows.at(-1)!.size).toBe(32);
 });
