@@ -35,7 +35,8 @@ export class BlockDevice {
 
   constructor(
     readonly name = 'vda',
-    readonly major = 253,
+    /** virtio-blk's major on this machine (dynamic: 254 here) */
+    readonly major = 254,
     readonly minor = 0,
     /** per-request latency in microseconds */
     readonly latencyUs = 100,

@@ -90,6 +90,8 @@ export class PageCache {
       freeNode: (a: number) => k.kmemCacheFree(cache, a),
     };
     vm.fs.onInvalidate = (ino) => this.truncate(ino, 0);
+    // /proc/diskstats: the one disk (no partitions yet).
+    k.proc.register('/proc/diskstats', () => `${this.bdev.diskstatsLine()}\n`);
     vm.fs.onEvict = (ino) => {
       this.truncate(ino, 0);
       this.spaces.delete(ino);
