@@ -38,3 +38,11 @@ export const ELOOP = 40;
 export const MAX_LFS_FILESIZE = Number.MAX_SAFE_INTEGER;
 /** NR_OPEN_DEFAULT ... the default RLIMIT_NOFILE soft limit */
 export const RLIMIT_NOFILE_CUR = 1024;
+
+/** posix_fadvise(2) advice (include/uapi/linux/fadvise.h, x86-64) */
+export const POSIX_FADV_NORMAL = 0;
+export const POSIX_FADV_RANDOM = 1;
+export const POSIX_FADV_SEQUENTIAL = 2;
+export const POSIX_FADV_WILLNEED = 3;
+export const POSIX_FADV_DONTNEED = 4;
+export const POSIX_FADV_NOREUSE = 5;

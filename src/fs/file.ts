@@ -10,7 +10,7 @@
 
 import { filemapRead, filemapWrite, pageCache, type UserCopy } from '../vm/filemap.js';
 import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from '../vm/mman.js';
-import { type FileRaState, fileRaStateInit } from '../vm/readahead.js';
+import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from '../vm/readahead.js';
 import type { Vm } from '../vm/vm.js';
 import {
   ENAMETOOLONG,
@@ -23,6 +23,12 @@ import {
   O_RDONLY,
   O_TRUNC,
   O_WRONLY,
+  POSIX_FADV_DONTNEED,
+  POSIX_FADV_NOREUSE,
+  POSIX_FADV_NORMAL,
+  POSIX_FADV_RANDOM,
+  POSIX_FADV_SEQUENTIAL,
+  POSIX_FADV_WILLNEED,
   RLIMIT_NOFILE_CUR,
   SEEK_CUR,
   SEEK_DATA,
@@ -350,6 +356,57 @@ export function sysRename(vm: Vm, fromIn: string, toIn: string): number {
   if (from === to) return 0;
   vm.fs.moveName(from, to);
   return 0;
+}
+
+/**
+ * fadvise64(2) (generic_fadvise, mm/fadvise.c): NORMAL / SEQUENTIAL set the
+ * file's readahead window (ra_pages, twice it), RANDOM turns the heuristics
+ * off (FMODE_RANDOM), WILLNEED reads the range now (force_page_cache_ra),
+ * DONTNEED writes the range back and drops its clean unmapped whole pages.
+ */
+export function sysFadvise(vm: Vm, fdt: FdTable, fd: number, off: number, len: number, advice: number): number {
+  const f = fdget(fdt, fd);
+  if (f === null) return -EBADF;
+  if (f.inode === null || len < 0) return -EINVAL;
+  const inode = f.inode;
+  const pc = pageCache(vm);
+  // len 0: to the end of everything; endbyte is inclusive.
+  const endbyte = len === 0 || off + len > MAX_LFS_FILESIZE ? MAX_LFS_FILESIZE : off + len - 1;
+  switch (advice) {
+    case POSIX_FADV_NORMAL:
+      f.ra.raPages = VM_READAHEAD_PAGES;
+      f.ra.random = false;
+      return 0;
+    case POSIX_FADV_RANDOM:
+      f.ra.random = true;
+      return 0;
+    case POSIX_FADV_SEQUENTIAL:
+      f.ra.raPages = VM_READAHEAD_PAGES * 2;
+      f.ra.random = false;
+      return 0;
+    case POSIX_FADV_NOREUSE:
+      return 0;
+    case POSIX_FADV_WILLNEED: {
+      const start = Math.floor(off / 4096);
+      const nr = Math.floor(endbyte / 4096) - start + 1;
+      forcePageCacheRa({ pc, inode, as: pc.mapping(inode.ino), ra: f.ra, index: start, nrPages: 0 }, nr);
+      return 0;
+    }
+    case POSIX_FADV_DONTNEED: {
+      pc.writeback(inode);
+      // Whole pages only: a partial last page stays, unless the range ends at a page end or the file's end.
+      const start = Math.ceil(off / 4096);
+      let end = Math.floor(endbyte / 4096);
+      if (endbyte % 4096 !== 4095 && endbyte !== inode.data.length - 1) {
+        if (end === 0) return 0;
+        end--;
+      }
+      if (end >= start) pc.invalidate(pc.mapping(inode.ino), start, end);
+      return 0;
+    }
+    default:
+      return -EINVAL;
+  }
 }
 
 /** For tests and /proc: the struct file behind fd. */

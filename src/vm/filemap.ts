@@ -169,6 +169,31 @@ export class PageCache {
     for (const i of gone) this.deleteFolio(as, i);
   }
 
+  /**
+   * mapping_try_invalidate() on [start, end]: every clean, unmapped page
+   * leaves the cache (dirty, under writeback or mapped pages stay). Returns
+   * the pages dropped.
+   */
+  invalidate(as: AddressSpace, start: number, end: number): number {
+    const p = this.vm.k.pages;
+    const gone: number[] = [];
+    as.xa.forEach((i, pfn) => {
+      if (i < start || i > end) return;
+      if ((p.flags[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0) return;
+      if (p.mapcount[pfn] !== 0) return;
+      gone.push(i);
+    });
+    for (const i of gone) this.deleteFolio(as, i);
+    return gone.length;
+  }
+
+  /** drop_pagecache_sb() for echo 1 > /proc/sys/vm/drop_caches: every mapping's clean unmapped pages go. Returns the pages dropped. */
+  dropPagecache(): number {
+    let n = 0;
+    for (const as of this.spaces.values()) n += this.invalidate(as, 0, Number.MAX_SAFE_INTEGER);
+    return n;
+  }
+
   /** folio_mark_dirty(): PG_dirty and the xarray's dirty mark. */
   markDirty(as: AddressSpace, index: number, pfn: number): void {
     const f = this.vm.k.pages.flags;

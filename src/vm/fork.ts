@@ -8,6 +8,7 @@ import {
   dupFds,
   type FdTable,
   sysClose,
+  sysFadvise,
   sysFsync,
   sysFtruncate,
   sysLseek,
@@ -527,6 +528,13 @@ export class Task {
   /** fdatasync(2) (kmem keeps no metadata apart: as fsync) */
   fdatasync(fd: number): number {
     return this.fsync(fd);
+  }
+
+  /** fadvise64(2) (posix_fadvise's system call): 0 or -errno. */
+  posixFadvise(fd: number, off: number, len: number, advice: number): number {
+    this.alive();
+    for (const [k, v] of [['fd', fd], ['off', off], ['len', len], ['advice', advice]] as const) checkInt(k, v);
+    return sysFadvise(this.vm, this.fdt, fd, off, len, advice);
   }
 
   /** unlink(2) */

@@ -30,6 +30,8 @@ export interface FileRaState {
   raPages: number;
   mmapMiss: number;
   prevPos: number;
+  /** the struct file's FMODE_RANDOM (POSIX_FADV_RANDOM): no readahead heuristics */
+  random: boolean;
 }
 
 /** VM_READAHEAD_PAGES: read_ahead_kb 128 */
@@ -39,7 +41,7 @@ export const BDI_IO_PAGES = 320;
 
 /** file_ra_state_init(): ra_pages from the bdi, prev_pos -1. */
 export function fileRaStateInit(): FileRaState {
-  return { start: 0, size: 0, asyncSize: 0, raPages: VM_READAHEAD_PAGES, mmapMiss: 0, prevPos: -1 };
+  return { start: 0, size: 0, asyncSize: 0, raPages: VM_READAHEAD_PAGES, mmapMiss: 0, prevPos: -1, random: false };
 }
 
 /** struct readahead_control: the mapping, the file's ra state, the next index and the pages gathered for read_pages(). */
@@ -184,6 +186,11 @@ export function pageCacheSyncRa(r: Ractl, reqCount: number): void {
   if (ra.raPages === 0) {
     // Readahead off: the request still goes as a forced one-page read.
     forcePageCacheRa(r, 1);
+    return;
+  }
+  // FMODE_RANDOM: be dumb, read what was asked.
+  if (ra.random) {
+    forcePageCacheRa(r, reqCount);
     return;
   }
   const maxPages = ractlMaxPages(r, reqCount);
