@@ -415,8 +415,8 @@ export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: numb
       copied += chunk;
     }
     if (copied > 0) {
+      // write_begin takes the page with FGP_WRITEBEGIN (no FGP_ACCESSED): a write does not mark it accessed.
       pc.markDirty(as, index, pfn);
-      folioMarkAccessed(vm, pfn);
       done += copied;
       pos += copied;
       if (pos > inode.data.length) vm.fs.setSize(inode, pos);
