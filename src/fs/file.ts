@@ -18,6 +18,7 @@ import {
   O_ACCMODE,
   O_APPEND,
   O_CREAT,
+  O_DIRECT,
   O_DIRECTORY,
   O_EXCL,
   O_RDONLY,
@@ -195,6 +196,7 @@ function doRead(vm: Vm, u: UserCopy, f: OpenFile, buf: number, n: number, pos: n
   if (n === 0) return 0;
   if (!accessOk(buf, n)) return -EFAULT;
   n = Math.min(n, MAX_RW_COUNT);
+  if ((f.flags & O_DIRECT) !== 0) return directIO(vm, u, f.inode, buf, n, pos, false);
   return filemapRead(pageCache(vm), u, { inode: f.inode, ra: f.ra }, buf, n, pos);
 }
 
@@ -206,7 +208,40 @@ function doWrite(vm: Vm, u: UserCopy, f: OpenFile, buf: number, n: number, pos: 
   if (n === 0) return 0;
   if (!accessOk(buf, n)) return -EFAULT;
   n = Math.min(n, MAX_RW_COUNT);
+  if ((f.flags & O_DIRECT) !== 0) return directIO(vm, u, f.inode, buf, n, pos, true);
   return filemapWrite(pageCache(vm), u, f.inode, buf, n, pos);
+}
+
+/** the disk's logical block size: O_DIRECT's alignment unit */
+const LOGICAL_BLOCK_SIZE = 512;
+
+/**
+ * O_DIRECT (iomap_dio_rw's shape): offset, length and buffer aligned to the
+ * logical block size or -EINVAL; the range's dirty pages are written and
+ * its cached pages dropped first (kiocb_invalidate_pages), then one request
+ * moves the bytes between the user buffer and the disk, bypassing the cache.
+ */
+function directIO(vm: Vm, u: UserCopy, inode: Inode, buf: number, n: number, pos: number, write: boolean): number {
+  if ((pos | n | buf) % LOGICAL_BLOCK_SIZE !== 0) return -EINVAL;
+  const pc = pageCache(vm);
+  if (!write) n = Math.max(0, Math.min(n, inode.data.length - pos));
+  if (n === 0) return 0;
+  pc.writeback(inode);
+  pc.invalidate(pc.mapping(inode.ino), Math.floor(pos / 4096), Math.floor((pos + n - 1) / 4096));
+  if (write && pos + n > inode.data.length) vm.fs.setSize(inode, pos + n);
+  const u8 = vm.k.phys.u8;
+  let done = 0;
+  while (done < n) {
+    const chunk = Math.min(n - done, 4096 - ((buf + done) % 4096));
+    const p = u.userPhys(buf + done, !write);
+    if (p < 0) break;
+    if (write) inode.data.set(u8.subarray(p, p + chunk), pos + done);
+    else u8.set(inode.data.subarray(pos + done, pos + done + chunk), p);
+    done += chunk;
+  }
+  if (done === 0) return -EFAULT;
+  pc.ioUs += pc.bdev.submit(write ? 'write' : 'read', inode.ino, Math.floor(pos / 4096), Math.ceil(done / 4096));
+  return done;
 }
 
 /** read(2) */

@@ -1,6 +1,7 @@
 /** posix_fadvise (mm/fadvise.c generic_fadvise) and drop_caches' page-cache part, by the kernel's rules. */
 import { expect, test } from 'vitest';
 import {
+  O_DIRECT,
   O_RDONLY,
   O_RDWR,
   POSIX_FADV_DONTNEED,
@@ -103,4 +104,29 @@ test("drop_caches' page-cache part drops every clean unmapped page: Cached (vm.n
   // The text page the task maps stays.
   expect(pc.mapping(k.fs.lookup('/bin/tiny')!.ino).nrpages).toBeGreaterThan(0);
   expect(t.read8(0x401000)).toBe(0x90);
+});
+
+test('O_DIRECT: aligned I/O bypasses the cache (one request, no pages), unaligned is -EINVAL, dirty pages go first', () => {
+  const { k, t, buf, pc, ino } = setup(64 * 1024);
+  const fd = t.open('/data/f', O_RDWR | O_DIRECT);
+  expect(t.pread(fd, buf, 4096, 100)).toBe(-EINVAL);
+  expect(t.pread(fd, buf + 1, 4096, 0)).toBe(-EINVAL);
+  expect(t.pread(fd, buf, 1000, 0)).toBe(-EINVAL);
+  expect(t.pread(fd, buf, 8192, 4096)).toBe(8192);
+  expect(t.readBytes(buf, 4)).toEqual(Uint8Array.from([0, 1, 2, 3]));
+  expect(pc.mapping(ino).nrpages).toBe(0);
+  expect(pc.bdev.log).toEqual([{ op: 'read', ino, index: 1, pages: 2 }]);
+  // A buffered write leaves a dirty page; a direct write over it writes it back and drops it first.
+  const b = t.open('/data/f', O_RDWR);
+  t.writeBytes(buf, new Uint8Array(512).fill(0xee));
+  expect(t.pwrite(b, buf, 512, 0)).toBe(512);
+  expect(pc.nrDirty).toBe(1);
+  t.writeBytes(buf, new Uint8Array(512).fill(0x11));
+  expect(t.pwrite(fd, buf, 512, 512)).toBe(512);
+  expect(pc.nrDirty).toBe(0);
+  expect(pc.mapping(ino).nrpages).toBe(0);
+  const disk = k.fs.readFile('/data/f')!;
+  expect(disk[0]).toBe(0xee);
+  expect(disk[512]).toBe(0x11);
+  expect(disk[1024]).toBe(1024 & 0xff);
 });
