@@ -1,20 +1,34 @@
 /**
- * kmem's root file system, for now a table of regular files by path, each
- * with an inode number (as a tmpfs root would number them). Programs are
- * loaded from here. The page cache and file mappings come later.
+ * kmem's root file system: regular files by path, each with an inode number
+ * (as a tmpfs root would number them), and directories. Programs are loaded
+ * from here. A file's `data` is its bytes on the disk, `data.length` its
+ * i_size; the page cache (src/vm/filemap.ts) holds pages not yet written
+ * back, so after a write() the bytes here are the file's only once fsync (or
+ * writeback) has run.
  */
 
 export interface Inode {
   ino: number;
   path: string;
+  /** the backing bytes; a view of length i_size on a buffer that may be larger */
   data: Uint8Array;
+  /** i_nlink: 1 while a name points at it, 0 once unlinked */
+  nlink: number;
+  /** open file descriptions on it (an unlinked inode lives until the last one closes) */
+  opens: number;
 }
 
 export class RootFs {
   private readonly files = new Map<string, Inode>();
   /** symbolic links: path -> target (absolute) */
   private readonly links = new Map<string, string>();
+  private readonly inodes = new Map<number, Inode>();
+  /** directories, "/" included; a file's ancestors are directories */
+  private readonly dirs = new Set<string>(['/']);
   private nextIno = 2;
+  /** Called when an inode's bytes are replaced behind the page cache's back (writeFile) or the inode goes (evict). */
+  onInvalidate: ((ino: number) => void) | null = null;
+  onEvict: ((ino: number) => void) | null = null;
 
   /** Create or replace the file at path with a copy of bytes. */
   writeFile(path: string, bytes: Uint8Array | ArrayBuffer | string): void {
@@ -22,7 +36,83 @@ export class RootFs {
     const data =
       typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : new Uint8Array(bytes);
     const old = this.files.get(path);
-    this.files.set(path, { ino: old?.ino ?? this.nextIno++, path, data });
+    this.mkdirs(parentOf(path));
+    if (old !== undefined) {
+      old.data = data;
+      this.onInvalidate?.(old.ino);
+      return;
+    }
+    const inode: Inode = { ino: this.nextIno++, path, data, nlink: 1, opens: 0 };
+    this.files.set(path, inode);
+    this.inodes.set(inode.ino, inode);
+  }
+
+  /** A new empty regular file at path (the caller checked that none is there and the parent is a directory). */
+  create(path: string): Inode {
+    const inode: Inode = { ino: this.nextIno++, path, data: new Uint8Array(0), nlink: 1, opens: 0 };
+    this.files.set(path, inode);
+    this.inodes.set(inode.ino, inode);
+    return inode;
+  }
+
+  /** mkdir -p */
+  mkdirs(path: string): void {
+    for (let p = path; p !== '/' && !this.dirs.has(p); p = parentOf(p)) this.dirs.add(p);
+  }
+
+  isDir(path: string): boolean {
+    return this.dirs.has(path);
+  }
+
+  /** i_size_write(): the backing bytes grow (zeros) or shrink to n. */
+  setSize(inode: Inode, n: number): void {
+    const cur = inode.data;
+    if (n <= cur.buffer.byteLength - cur.byteOffset) {
+      const v = new Uint8Array(cur.buffer, cur.byteOffset, n);
+      if (n > cur.length) v.fill(0, cur.length);
+      inode.data = v;
+      return;
+    }
+    const buf = new Uint8Array(Math.max(n, Math.min(cur.length * 2, n + (64 << 20))));
+    buf.set(cur);
+    inode.data = buf.subarray(0, n);
+  }
+
+  /** Remove the name (unlink(2)); the inode lives on while files hold it open. */
+  unlinkName(path: string): Inode | undefined {
+    const f = this.files.get(path);
+    if (f === undefined) return undefined;
+    this.files.delete(path);
+    f.nlink = 0;
+    this.maybeEvict(f);
+    return f;
+  }
+
+  /** Move a name (rename(2)); a file at `to` is unlinked first. */
+  moveName(from: string, to: string): void {
+    const f = this.files.get(from)!;
+    const old = this.files.get(to);
+    if (old !== undefined && old !== f) this.unlinkName(to);
+    this.files.delete(from);
+    f.path = to;
+    this.files.set(to, f);
+  }
+
+  /** iput(): the last reference of an unlinked inode frees it (its page cache with it). */
+  maybeEvict(f: Inode): void {
+    if (f.nlink > 0 || f.opens > 0) return;
+    this.inodes.delete(f.ino);
+    this.onEvict?.(f.ino);
+  }
+
+  /** The file at path without following links (for open's O_CREAT|O_EXCL checks). */
+  file(path: string): Inode | undefined {
+    return this.files.get(path);
+  }
+
+  /** The link target at path, if path is a symbolic link. */
+  link(path: string): string | undefined {
+    return this.links.get(path);
   }
 
   /** The file's bytes, or undefined when there is no such file. */
@@ -51,12 +141,17 @@ export class RootFs {
 
   /** The inode with this number. */
   byIno(ino: number): Inode | undefined {
-    for (const i of this.files.values()) if (i.ino === ino) return i;
-    return undefined;
+    return this.inodes.get(ino);
   }
 
   /** Every path, sorted. */
   list(): string[] {
     return [...this.files.keys()].sort();
   }
+}
+
+/** The directory that holds path ("/" for a name in the root). */
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
 }

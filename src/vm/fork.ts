@@ -3,6 +3,23 @@
  * dup_mmap(), exit with exit_mmap(), wait. Loads and stores of a task go
  * through its page tables, with a software TLB in front of the walk.
  */
+import {
+  closeAll,
+  dupFds,
+  type FdTable,
+  sysClose,
+  sysFadvise,
+  sysFsync,
+  sysFtruncate,
+  sysLseek,
+  sysOpen,
+  sysPread,
+  sysPwrite,
+  sysRead,
+  sysRename,
+  sysUnlink,
+  sysWrite,
+} from '../fs/file.js';
 import { execve } from './binfmt_elf.js';
 import { Segfault, signalMsg } from './fault.js';
 import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
@@ -59,6 +76,8 @@ export class Task {
   readonly pidObj: number;
   private readonly u8: Uint8Array;
   private readonly dv: DataView;
+  /** files_struct: the open files by fd */
+  fdt: FdTable = [];
 
   constructor(
     readonly vm: Vm,
@@ -348,6 +367,7 @@ export class Task {
       throw err;
     }
     child.mm = dupMmap(vm, mm);
+    child.fdt = dupFds(this.fdt);
     this.mm!.flushTlb();
     return child;
   }
@@ -368,6 +388,7 @@ export class Task {
   /** do_exit(): the address space goes at once; the task stays a zombie until its parent waits. */
   doExit(status: number): void {
     const vm = this.vm;
+    closeAll(vm, this.fdt);
     if (this.mm !== null) {
       exitMmap(vm, this.mm);
       this.mm = null;
@@ -407,6 +428,127 @@ export class Task {
     vm.tasks.delete(this.pid);
     vm.k.kmemCacheFree(vm.caches.taskStruct, this.taskStruct);
     vm.k.kmemCacheFree(vm.caches.pid, this.pidObj);
+  }
+
+  // ───────────────────────── file system calls ─────────────────────────
+
+  /**
+   * The kernel's access to user memory (copy_to_user / copy_from_user): the
+   * physical address of the byte at va for a kernel store (write) or load,
+   * faulting the page in as the user would; -1 where the user's access would
+   * fault (the system call's -EFAULT; no signal).
+   */
+  userPhys(va: number, write: boolean): number {
+    const mm = this.mm;
+    if (mm === null || va < 0 || va >= TASK_SIZE) return -1;
+    const vm = this.vm;
+    const u32 = vm.k.phys.u32;
+    for (let tries = 0; tries < 3; tries++) {
+      const idx = vm.pt.walk(mm.pgd, va);
+      if (idx >= 0) {
+        const lo = u32[idx]!;
+        if ((lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0)) {
+          u32[idx] = (lo | _PAGE_ACCESSED | (write ? _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
+          return ((lo & ~0xfff) >>> 0) + (va % 4096);
+        }
+      }
+      const r = doUserAddrFault(vm, this, va, write, idx);
+      if (r === VM_FAULT_OOM) throw new Error(`${this.comm}[${this.pid}]: out of memory in a page fault`);
+      if (r > 0) return -1;
+    }
+    return -1;
+  }
+
+  /** open(2): the lowest free fd, or -errno. mode is accepted (kmem has no permissions yet). */
+  open(path: string, flags: number, mode = 0o666): number {
+    this.alive();
+    if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
+    checkInt('flags', flags);
+    checkInt('mode', mode);
+    return sysOpen(this.vm, this.fdt, path, flags, mode);
+  }
+
+  /** close(2) */
+  close(fd: number): number {
+    this.alive();
+    checkInt('fd', fd);
+    return sysClose(this.vm, this.fdt, fd);
+  }
+
+  /** read(2) into user memory at addr: bytes read, 0 at the end, or -errno. */
+  read(fd: number, addr: number, n: number): number {
+    this.alive();
+    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n]] as const) checkInt(k, v);
+    return sysRead(this.vm, this, this.fdt, fd, addr, n);
+  }
+
+  /** write(2) from user memory at addr: bytes written or -errno. */
+  write(fd: number, addr: number, n: number): number {
+    this.alive();
+    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n]] as const) checkInt(k, v);
+    return sysWrite(this.vm, this, this.fdt, fd, addr, n);
+  }
+
+  /** pread64(2) */
+  pread(fd: number, addr: number, n: number, off: number): number {
+    this.alive();
+    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n], ['off', off]] as const) checkInt(k, v);
+    return sysPread(this.vm, this, this.fdt, fd, addr, n, off);
+  }
+
+  /** pwrite64(2) */
+  pwrite(fd: number, addr: number, n: number, off: number): number {
+    this.alive();
+    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n], ['off', off]] as const) checkInt(k, v);
+    return sysPwrite(this.vm, this, this.fdt, fd, addr, n, off);
+  }
+
+  /** lseek(2): the new offset or -errno. */
+  lseek(fd: number, off: number, whence: number): number {
+    this.alive();
+    for (const [k, v] of [['fd', fd], ['off', off], ['whence', whence]] as const) checkInt(k, v);
+    return sysLseek(this.fdt, fd, off, whence);
+  }
+
+  /** ftruncate(2) */
+  ftruncate(fd: number, len: number): number {
+    this.alive();
+    checkInt('fd', fd);
+    checkInt('len', len);
+    return sysFtruncate(this.vm, this.fdt, fd, len);
+  }
+
+  /** fsync(2): the file's dirty pages are written to the disk. */
+  fsync(fd: number): number {
+    this.alive();
+    checkInt('fd', fd);
+    return sysFsync(this.vm, this.fdt, fd);
+  }
+
+  /** fdatasync(2) (kmem keeps no metadata apart: as fsync) */
+  fdatasync(fd: number): number {
+    return this.fsync(fd);
+  }
+
+  /** fadvise64(2) (posix_fadvise's system call): 0 or -errno. */
+  posixFadvise(fd: number, off: number, len: number, advice: number): number {
+    this.alive();
+    for (const [k, v] of [['fd', fd], ['off', off], ['len', len], ['advice', advice]] as const) checkInt(k, v);
+    return sysFadvise(this.vm, this.fdt, fd, off, len, advice);
+  }
+
+  /** unlink(2) */
+  unlink(path: string): number {
+    this.alive();
+    if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
+    return sysUnlink(this.vm, path);
+  }
+
+  /** rename(2) */
+  rename(from: string, to: string): number {
+    this.alive();
+    if (typeof from !== 'string' || typeof to !== 'string') throw new TypeError('rename: expected two path strings');
+    return sysRename(this.vm, from, to);
   }
 
   get exited(): boolean {

@@ -11,7 +11,9 @@
  * A private page is reused on a write fault when its refcount is 1 (no
  * other mm maps it: wp_can_reuse_anon_folio()).
  */
+
 import { PG } from '../memory/page.js';
+import { filemapFault, PG_readahead } from './filemap.js';
 import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
@@ -128,9 +130,8 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   const pgoff = s.vmPgoff(v) + Math.floor((va - s.vmStart(v)) / 4096);
   // do_read_fault(): fault-around first; if it mapped the faulting page, done.
   if (!write && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
-  // filemap_fault(): a page not in the cache is read, with mmap read-around (ra_pages 32, centred on it).
-  if (!write && !vm.isShmem(ino) && !vm.pageCache.has(ino * 2 ** 32 + pgoff)) readAround(vm, ino, pgoff);
-  const cache = vm.pageCacheGet(ino, pgoff);
+  // filemap_fault() (src/vm/filemap.ts: the page cache and mmap readahead); shmem's pages from vm.pageCacheGet.
+  const cache = vm.isShmem(ino) ? vm.pageCacheGet(ino, pgoff) : filemapFault(vm, ino, pgoff);
   if (cache < 0) return VM_FAULT_OOM;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
@@ -163,21 +164,12 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
 
 /** fault_around_bytes / PAGE_SIZE */
 const FAULT_AROUND_PAGES = 16;
-/** The default read_ahead_kb (128) in pages: file->f_ra.ra_pages */
-const RA_PAGES = 32;
 
 /** The pages of the file (its size rounded up), or -1 for shmem (no end). */
 function filePages(vm: Vm, ino: number): number {
   if (vm.isShmem(ino)) return -1;
   const inode = vm.fs.byIno(ino);
   return inode === undefined ? 0 : Math.ceil(inode.data.length / 4096);
-}
-
-/** do_sync_mmap_readahead()'s read-around: ra_pages pages from pgoff - ra_pages/2 into the page cache. */
-function readAround(vm: Vm, ino: number, pgoff: number): void {
-  const end = filePages(vm, ino);
-  const start = Math.max(0, pgoff - RA_PAGES / 2);
-  for (let i = start; i < start + RA_PAGES && i < end; i++) if (vm.pageCacheGet(ino, i) < 0) return;
 }
 
 /**
@@ -203,7 +195,8 @@ function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolea
     const off = pgoff + (i - pteOff);
     if (eof >= 0 && off >= eof) break;
     const pfn = vm.pageCache.get(ino * 2 ** 32 + off);
-    if (pfn === undefined) continue;
+    // next_uptodate_folio(): a page with the readahead marker is left for its fault.
+    if (pfn === undefined || (p.flags[pfn]! & (1 << PG_readahead)) !== 0) continue;
     const a = base + (i - fromPte) * 4096;
     const e = vm.pt.walkAlloc(mm.pgd, a, mm);
     if (e < 0 || u32[e] !== 0 || u32[e + 1] !== 0) continue;

@@ -1,0 +1,465 @@
+/**
+ * The page cache (mm/filemap.c): each regular file's address_space holds its
+ * pages in an xarray (src/fs/xarray.ts) whose nodes are radix_tree_node slab
+ * objects, one page per file offset, shared by read(), write() and every
+ * mapping of the file (the fault path asks filemapFault() here).
+ *
+ * Page flags used (struct page flags by pfn): PG_uptodate once the bytes are
+ * read, PG_dirty (with PAGECACHE_TAG_DIRTY in the xarray) after a write until
+ * fsync writes it back, PG_referenced / PG_active as folio_mark_accessed()
+ * sets them, PG_lru from folio_add_lru(), PG_readahead (PG_reclaim's bit) as
+ * the readahead marker.
+ *
+ * Counters: vm.nrFilePages (NR_FILE_PAGES: every page-cache page, shmem's
+ * too, as the kernel counts) and pageCache(vm).nrDirty (NR_FILE_DIRTY). The
+ * older index vm.pageCache ((ino << 32) + index -> pfn), which fault-around
+ * and mincore read, is kept equal to the xarrays for regular files.
+ *
+ * I/O is synchronous: a request to the block device (src/fs/blkdev.ts) fills
+ * the pages at once, so no page is ever seen locked or !uptodate.
+ */
+
+import { BlockDevice } from '../fs/blkdev.js';
+import type { Inode } from '../fs/rootfs.js';
+import { XA_MARK_0, XA_NODE_SIZE, XArray } from '../fs/xarray.js';
+import { PG } from '../memory/page.js';
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
+import { SLAB_ACCOUNT, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from '../slub/slab_flags.js';
+import { type FileRaState, fileRaStateInit, pageCacheAsyncRa, pageCacheRaOrder, pageCacheSyncRa, type Ractl } from './readahead.js';
+import { KIND_FILE, type Vm } from './vm.js';
+
+export const PAGECACHE_TAG_DIRTY = XA_MARK_0;
+/** PG_readahead shares PG_reclaim's bit */
+export const PG_readahead = PG.reclaim;
+export const PAGE_SIZE = 4096;
+
+/** struct address_space of one inode. */
+export class AddressSpace {
+  /** i_pages */
+  readonly xa: XArray;
+  nrpages = 0;
+  /**
+   * The file_ra_state page faults use. The kernel uses the mapping's
+   * struct file's f_ra; kmem's VMAs hold an inode, so one per inode.
+   */
+  readonly faultRa: FileRaState = fileRaStateInit();
+
+  constructor(
+    readonly ino: number,
+    pc: PageCache,
+  ) {
+    this.xa = new XArray(pc.xaHost, 0);
+  }
+}
+
+/** A readahead window as page_cache_ra_order() is asked to read it (the page_cache_sync_ra/async_ra tracepoints' view). */
+export interface RaEvent {
+  kind: 'sync' | 'async' | 'mmap';
+  ino: number;
+  start: number;
+  size: number;
+  asyncSize: number;
+}
+
+/** The page cache of one machine. */
+export class PageCache {
+  readonly radixCache: number;
+  readonly bdev = new BlockDevice();
+  readonly spaces = new Map<number, AddressSpace>();
+  /** every readahead window submitted, in order */
+  readonly raLog: RaEvent[] = [];
+  /** NR_FILE_DIRTY */
+  nrDirty = 0;
+  /** virtual microseconds spent waiting on the disk */
+  ioUs = 0;
+  /** vm_event PGPGIN / PGPGOUT (KiB read from and written to the disk) */
+  pgpgin = 0;
+  pgpgout = 0;
+  readonly xaHost;
+
+  constructor(readonly vm: Vm) {
+    const k = vm.k;
+    // radix_tree_init(): SLAB_PANIC | SLAB_RECLAIM_ACCOUNT; the xarray's allocations add __GFP_ACCOUNT.
+    const id = k.kmemCacheByName('radix_tree_node');
+    this.radixCache = id >= 0 ? id : k.kmemCacheCreate('radix_tree_node', XA_NODE_SIZE, { flags: SLAB_PANIC | SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT });
+    const cache = this.radixCache;
+    this.xaHost = {
+      u8: k.phys.u8,
+      u32: k.phys.u32,
+      allocNode: () => k.kmemCacheAlloc(cache, GFP_KERNEL),
+      freeNode: (a: number) => k.kmemCacheFree(cache, a),
+    };
+    vm.fs.onInvalidate = (ino) => this.truncate(ino, 0);
+    // /proc/diskstats: the one disk (no partitions yet).
+    k.proc.register('/proc/diskstats', () => `${this.bdev.diskstatsLine()}\n`);
+    vm.fs.onEvict = (ino) => {
+      this.truncate(ino, 0);
+      this.spaces.delete(ino);
+    };
+  }
+
+  /** inode->i_mapping */
+  mapping(ino: number): AddressSpace {
+    let as = this.spaces.get(ino);
+    if (as === undefined) {
+      as = new AddressSpace(ino, this);
+      this.spaces.set(ino, as);
+    }
+    return as;
+  }
+
+  /** filemap_alloc_folio(): a page for the cache, or -1. */
+  allocFolio(): number {
+    const pfn = this.vm.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE);
+    if (pfn < 0) return -1;
+    this.vm.pageKind[pfn] = KIND_FILE;
+    return pfn;
+  }
+
+  /** filemap_add_folio(): the page enters the mapping at index (and the LRU); false when a node cannot be had. */
+  addFolio(as: AddressSpace, index: number, pfn: number): boolean {
+    if (!as.xa.store(index, pfn)) return false;
+    as.nrpages++;
+    this.vm.pageCache.set(as.ino * 2 ** 32 + index, pfn);
+    this.vm.nrFilePages++;
+    const f = this.vm.k.pages.flags;
+    f[pfn] = f[pfn]! | (1 << PG.lru);
+    return true;
+  }
+
+  /** filemap_remove_folio() + the cache's put: the page leaves the mapping (mappings keep their references). */
+  deleteFolio(as: AddressSpace, index: number): void {
+    const pfn = as.xa.erase(index);
+    if (pfn < 0) return;
+    as.nrpages--;
+    this.vm.pageCache.delete(as.ino * 2 ** 32 + index);
+    this.vm.nrFilePages--;
+    const f = this.vm.k.pages.flags;
+    if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;
+    f[pfn] = f[pfn]! & ~((1 << PG.dirty) | (1 << PG_readahead) | (1 << PG.lru) | (1 << PG.referenced) | (1 << PG.active));
+    this.vm.putPage(pfn);
+  }
+
+  /** read_pages() for [index, index + n): one read request, the pages filled from the disk and made uptodate. */
+  readPages(inode: Inode, index: number, n: number): void {
+    if (n === 0) return;
+    this.ioUs += this.bdev.submit('read', inode.ino, index, n);
+    const as = this.mapping(inode.ino);
+    const u8 = this.vm.k.phys.u8;
+    const f = this.vm.k.pages.flags;
+    for (let i = index; i < index + n; i++) {
+      const pfn = as.xa.load(i);
+      const from = i * PAGE_SIZE;
+      const to = Math.min(from + PAGE_SIZE, inode.data.length);
+      if (to > from) u8.set(inode.data.subarray(from, to), pfn * PAGE_SIZE);
+      u8.fill(0, pfn * PAGE_SIZE + Math.max(0, to - from), (pfn + 1) * PAGE_SIZE);
+      f[pfn] = f[pfn]! | (1 << PG.uptodate);
+    }
+    this.pgpgin += n * 4;
+  }
+
+  /** truncate_inode_pages(): every page from index `from` on leaves the cache. */
+  truncate(ino: number, from: number): void {
+    const as = this.spaces.get(ino);
+    if (as === undefined) return;
+    const gone: number[] = [];
+    as.xa.forEach((i) => {
+      if (i >= from) gone.push(i);
+    });
+    for (const i of gone) this.deleteFolio(as, i);
+  }
+
+  /**
+   * mapping_try_invalidate() on [start, end]: every clean, unmapped page
+   * leaves the cache (dirty, under writeback or mapped pages stay). Returns
+   * the pages dropped.
+   */
+  invalidate(as: AddressSpace, start: number, end: number): number {
+    const p = this.vm.k.pages;
+    const gone: number[] = [];
+    as.xa.forEach((i, pfn) => {
+      if (i < start || i > end) return;
+      if ((p.flags[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0) return;
+      if (p.mapcount[pfn] !== 0) return;
+      gone.push(i);
+    });
+    for (const i of gone) this.deleteFolio(as, i);
+    return gone.length;
+  }
+
+  /** drop_pagecache_sb() for echo 1 > /proc/sys/vm/drop_caches: every mapping's clean unmapped pages go. Returns the pages dropped. */
+  dropPagecache(): number {
+    let n = 0;
+    for (const as of this.spaces.values()) n += this.invalidate(as, 0, Number.MAX_SAFE_INTEGER);
+    return n;
+  }
+
+  /** folio_mark_dirty(): PG_dirty and the xarray's dirty mark. */
+  markDirty(as: AddressSpace, index: number, pfn: number): void {
+    const f = this.vm.k.pages.flags;
+    if ((f[pfn]! & (1 << PG.dirty)) !== 0) return;
+    f[pfn] = f[pfn]! | (1 << PG.dirty);
+    as.xa.setMark(index, PAGECACHE_TAG_DIRTY);
+    this.nrDirty++;
+  }
+
+  /**
+   * filemap_write_and_wait_range() for the whole file: each run of
+   * contiguous dirty pages is one write request; the bytes land on the
+   * inode's backing store (up to i_size) and the pages are clean.
+   */
+  writeback(inode: Inode): number {
+    const as = this.spaces.get(inode.ino);
+    if (as === undefined) return 0;
+    const dirty: [number, number][] = [];
+    as.xa.forEach((i, pfn) => {
+      dirty.push([i, pfn]);
+    }, PAGECACHE_TAG_DIRTY);
+    const u8 = this.vm.k.phys.u8;
+    const f = this.vm.k.pages.flags;
+    let runStart = -1;
+    let runLen = 0;
+    const flushRun = () => {
+      if (runLen > 0) this.ioUs += this.bdev.submit('write', inode.ino, runStart, runLen);
+      runLen = 0;
+    };
+    for (const [i, pfn] of dirty) {
+      if (runLen > 0 && i !== runStart + runLen) flushRun();
+      if (runLen === 0) runStart = i;
+      runLen++;
+      const from = i * PAGE_SIZE;
+      const to = Math.min(from + PAGE_SIZE, inode.data.length);
+      if (to > from) inode.data.set(u8.subarray(pfn * PAGE_SIZE, pfn * PAGE_SIZE + (to - from)), from);
+      f[pfn] = f[pfn]! & ~(1 << PG.dirty);
+      as.xa.clearMark(i, PAGECACHE_TAG_DIRTY);
+      this.nrDirty--;
+    }
+    flushRun();
+    this.pgpgout += dirty.length * 4;
+    return dirty.length;
+  }
+
+  /** page_cache_read() of one page with no readahead (filemap_create_folio / the fault's last resort): the pfn or -1. */
+  readOne(inode: Inode, index: number): number {
+    const as = this.mapping(inode.ino);
+    const pfn = this.allocFolio();
+    if (pfn < 0) return -1;
+    if (!this.addFolio(as, index, pfn)) {
+      this.vm.putPage(pfn);
+      return -1;
+    }
+    this.readPages(inode, index, 1);
+    return pfn;
+  }
+}
+
+const caches = new WeakMap<Vm, PageCache>();
+
+/** The machine's page cache (made on first use). */
+export function pageCache(vm: Vm): PageCache {
+  let pc = caches.get(vm);
+  if (pc === undefined) {
+    pc = new PageCache(vm);
+    caches.set(vm, pc);
+  }
+  return pc;
+}
+
+function flag(vm: Vm, pfn: number, bit: number): boolean {
+  return (vm.k.pages.flags[pfn]! & (1 << bit)) !== 0;
+}
+
+/**
+ * folio_mark_accessed() without LRU lists yet: the first access sets
+ * PG_referenced, the second (referenced, not active) activates the page.
+ */
+export function folioMarkAccessed(vm: Vm, pfn: number): void {
+  const f = vm.k.pages.flags;
+  const v = f[pfn]!;
+  if ((v & (1 << PG.referenced)) === 0) f[pfn] = v | (1 << PG.referenced);
+  else if ((v & (1 << PG.active)) === 0) f[pfn] = (v | (1 << PG.active)) & ~(1 << PG.referenced);
+}
+
+/** What filemap_read() needs of the caller: the user buffer's bytes (copy_to_user), -1 for a bad address. */
+export interface UserCopy {
+  /** the physical address of user byte va for a kernel store (write) or load, faulting it in; -1 for -EFAULT */
+  userPhys(va: number, write: boolean): number;
+}
+
+/** The open file's part filemap_read/write use: the inode, the position and the readahead state. */
+export interface FileRef {
+  inode: Inode;
+  ra: FileRaState;
+}
+
+/**
+ * filemap_get_read_batch() for one page: the cached page at index if it is
+ * uptodate (it always is in kmem), else -1.
+ */
+function getPage(as: AddressSpace, index: number): number {
+  return as.xa.load(index);
+}
+
+/**
+ * filemap_get_pages() for the page at index of a read ending before
+ * lastIndex (exclusive): sync readahead on a miss, async readahead when
+ * the page carries the marker. Returns the pfn, or -1 when memory is out.
+ */
+function filemapGetPage(pc: PageCache, file: FileRef, index: number, lastIndex: number): number {
+  const vm = pc.vm;
+  const as = pc.mapping(file.inode.ino);
+  let pfn = getPage(as, index);
+  if (pfn < 0) {
+    const ractl: Ractl = { pc, inode: file.inode, as, ra: file.ra, index, nrPages: 0 };
+    pageCacheSyncRa(ractl, lastIndex - index);
+    pfn = getPage(as, index);
+    // filemap_create_folio(): readahead read nothing (memory short): one page by itself.
+    if (pfn < 0) pfn = pc.readOne(file.inode, index);
+    if (pfn < 0) return -1;
+  }
+  if (flag(vm, pfn, PG_readahead)) {
+    // filemap_readahead()
+    const ractl: Ractl = { pc, inode: file.inode, as, ra: file.ra, index, nrPages: 0 };
+    pageCacheAsyncRa(ractl, pfn, lastIndex - index);
+  }
+  return pfn;
+}
+
+/**
+ * filemap_read(): copy up to n bytes at pos into the user buffer at buf.
+ * Returns the bytes read (0 at or past the end), -EFAULT when nothing could
+ * be copied to a bad buffer, -ENOMEM when no page could be had. The caller
+ * moves the file position; ra.prevPos is the end of this read.
+ */
+export function filemapRead(pc: PageCache, u: UserCopy, file: FileRef, buf: number, n: number, pos: number): number {
+  const vm = pc.vm;
+  const inode = file.inode;
+  const u8 = vm.k.phys.u8;
+  const ra = file.ra;
+  let lastPos = ra.prevPos;
+  let done = 0;
+  let err = 0;
+  if (n === 0) return 0;
+  const end = pos + n;
+  const lastIndex = Math.ceil(end / PAGE_SIZE);
+  while (done < n) {
+    const isize = inode.data.length;
+    if (pos >= isize) break;
+    const index = Math.floor(pos / PAGE_SIZE);
+    const pfn = filemapGetPage(pc, file, index, lastIndex);
+    if (pfn < 0) {
+      err = -12;
+      break;
+    }
+    // Only the first access of a page by consecutive reads marks it accessed.
+    if (Math.floor((lastPos - 1) / PAGE_SIZE) !== index) folioMarkAccessed(vm, pfn);
+    const stop = Math.min(end, isize, (index + 1) * PAGE_SIZE);
+    while (pos < stop) {
+      const chunk = Math.min(stop - pos, PAGE_SIZE - ((buf + done) % PAGE_SIZE));
+      const p = u.userPhys(buf + done, true);
+      if (p < 0) {
+        err = -14;
+        break;
+      }
+      u8.copyWithin(p, pfn * PAGE_SIZE + (pos % PAGE_SIZE), pfn * PAGE_SIZE + (pos % PAGE_SIZE) + chunk);
+      pos += chunk;
+      done += chunk;
+      lastPos = pos;
+    }
+    if (err !== 0) break;
+  }
+  ra.prevPos = lastPos;
+  return done > 0 ? done : err;
+}
+
+/**
+ * generic_perform_write() through the page cache: each page written is
+ * looked up or added (a partial page inside i_size is read first, as
+ * block_write_begin does), copied into from user memory, made uptodate and
+ * dirty; i_size grows past the end. Returns bytes written or -errno.
+ */
+export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: number, n: number, pos: number): number {
+  const vm = pc.vm;
+  const as = pc.mapping(inode.ino);
+  const u8 = vm.k.phys.u8;
+  let done = 0;
+  let err = 0;
+  while (done < n) {
+    const index = Math.floor(pos / PAGE_SIZE);
+    const off = pos % PAGE_SIZE;
+    const bytes = Math.min(PAGE_SIZE - off, n - done);
+    let pfn = as.xa.load(index);
+    if (pfn < 0) {
+      pfn = pc.allocFolio();
+      if (pfn < 0 || !pc.addFolio(as, index, pfn)) {
+        if (pfn >= 0) vm.putPage(pfn);
+        err = -12;
+        break;
+      }
+      const whole = off === 0 && bytes === PAGE_SIZE;
+      if (!whole && index * PAGE_SIZE < inode.data.length) pc.readPages(inode, index, 1);
+      else {
+        u8.fill(0, pfn * PAGE_SIZE, (pfn + 1) * PAGE_SIZE);
+        vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | (1 << PG.uptodate);
+      }
+    }
+    let copied = 0;
+    while (copied < bytes) {
+      const chunk = Math.min(bytes - copied, PAGE_SIZE - ((buf + done + copied) % PAGE_SIZE));
+      const p = u.userPhys(buf + done + copied, false);
+      if (p < 0) {
+        err = -14;
+        break;
+      }
+      u8.copyWithin(pfn * PAGE_SIZE + off + copied, p, p + chunk);
+      copied += chunk;
+    }
+    if (copied > 0) {
+      // write_begin takes the page with FGP_WRITEBEGIN (no FGP_ACCESSED): a write does not mark it accessed.
+      pc.markDirty(as, index, pfn);
+      done += copied;
+      pos += copied;
+      if (pos > inode.data.length) vm.fs.setSize(inode, pos);
+    }
+    if (err !== 0) break;
+  }
+  return done > 0 ? done : err;
+}
+
+/**
+ * filemap_fault() for a regular file's page at pgoff: the cached page
+ * (async readahead if it carries the marker), else do_sync_mmap_readahead()'s
+ * read-around and the page. Returns the pfn, or -1 when memory is out.
+ * `major` is set when the page had to be read.
+ */
+export function filemapFault(vm: Vm, ino: number, pgoff: number): number {
+  const pc = pageCache(vm);
+  const inode = vm.fs.byIno(ino);
+  if (inode === undefined) return -1;
+  const as = pc.mapping(ino);
+  const ra = as.faultRa;
+  let pfn = as.xa.load(pgoff);
+  if (pfn >= 0) {
+    // do_async_mmap_readahead()
+    if (ra.mmapMiss > 0) ra.mmapMiss--;
+    if (flag(vm, pfn, PG_readahead)) pageCacheAsyncRa({ pc, inode, as, ra, index: pgoff, nrPages: 0 }, pfn, ra.raPages);
+    return pfn;
+  }
+  // do_sync_mmap_readahead(): mmap read-around, unless the file mostly misses (MMAP_LOTSAMISS).
+  if (ra.raPages > 0) {
+    if (ra.mmapMiss < MMAP_LOTSAMISS * 10) ra.mmapMiss++;
+    if (ra.mmapMiss <= MMAP_LOTSAMISS) {
+      ra.start = Math.max(0, pgoff - Math.floor(ra.raPages / 2));
+      ra.size = ra.raPages;
+      ra.asyncSize = Math.floor(ra.raPages / 4);
+      pc.raLog.push({ kind: 'mmap', ino, start: ra.start, size: ra.size, asyncSize: ra.asyncSize });
+      pageCacheRaOrder({ pc, inode, as, ra, index: ra.start, nrPages: 0 }, ra);
+    }
+  }
+  pfn = as.xa.load(pgoff);
+  if (pfn < 0) pfn = pc.readOne(inode, pgoff);
+  return pfn;
+}
+
+/** MMAP_LOTSAMISS */
+const MMAP_LOTSAMISS = 100;
