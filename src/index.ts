@@ -2,6 +2,44 @@
  * kmem: Linux's memory manager in TypeScript. The public API.
  */
 
+export {
+  ELOOP,
+  ENAMETOOLONG,
+  ENOTEMPTY,
+  ESPIPE,
+  MAX_LFS_FILESIZE,
+  O_ACCMODE,
+  O_APPEND,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECT,
+  O_DIRECTORY,
+  O_DSYNC,
+  O_EXCL,
+  O_LARGEFILE,
+  O_NOATIME,
+  O_NOCTTY,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
+  O_RDWR,
+  O_SYNC,
+  O_TRUNC,
+  O_WRONLY,
+  POSIX_FADV_DONTNEED,
+  POSIX_FADV_NOREUSE,
+  POSIX_FADV_NORMAL,
+  POSIX_FADV_RANDOM,
+  POSIX_FADV_SEQUENTIAL,
+  POSIX_FADV_WILLNEED,
+  RLIMIT_NOFILE_CUR,
+  SEEK_CUR,
+  SEEK_DATA,
+  SEEK_END,
+  SEEK_HOLE,
+  SEEK_SET,
+} from './fs/fcntl.js';
 export type { CacheSnapshot, Inspector, PageSnapshot, ZoneSnapshot } from './inspect.js';
 export type { KasanGlobal } from './kasan/common.js';
 export {

@@ -62,6 +62,8 @@ export interface VmCounters {
   readonly pageKind: Uint8Array;
   isShmem(ino: number): boolean;
   putPage(pfn: number): void;
+  /** drop_caches 1: invalidate_mapping_pages() over every regular file's cache; the pages dropped. */
+  dropPagecache(): number;
   committedAs(): number;
   commitLimit(): number;
 }
@@ -256,15 +258,7 @@ export class Sysctl {
   }
 }
 
-/** invalidate_mapping_pages() over the root file system's page cache: drop what no one maps and is clean. */
-function dropPagecache(vm: VmCounters, host: SysctlHost): void {
-  const { refcount, flags } = host.pageAlloc.pages;
-  for (const [key, pfn] of [...vm.pageCache]) {
-    const ino = Math.floor(key / 2 ** 32);
-    if (vm.isShmem(ino)) continue;
-    if (refcount[pfn] !== 1 || (flags[pfn]! & (1 << PG.dirty)) !== 0) continue;
-    vm.pageCache.delete(key);
-    vm.nrFilePages--;
-    vm.putPage(pfn);
-  }
+/** invalidate_mapping_pages() over the root file system's page cache: the vm half drops what no one maps and is clean. */
+function dropPagecache(vm: VmCounters, _host: SysctlHost): void {
+  vm.dropPagecache();
 }

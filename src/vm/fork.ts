@@ -3,6 +3,11 @@
  * dup_mmap(), exit with exit_mmap(), wait. Loads and stores of a task go
  * through its page tables, with a software TLB in front of the walk.
  */
+
+import { execve } from './binfmt_elf.js';
+import { Segfault, signalMsg } from './fault.js';
+import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
+import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 import {
   closeAll,
   dupFds,
@@ -19,11 +24,7 @@ import {
   sysRename,
   sysUnlink,
   sysWrite,
-} from '../fs/file.js';
-import { execve } from './binfmt_elf.js';
-import { Segfault, signalMsg } from './fault.js';
-import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
-import { Mm, TASK_SIZE, VMA } from './mm_types.js';
+} from './read_write.js';
 
 const VMA_ANON_VMA = VMA.ANON_VMA;
 

@@ -16,6 +16,7 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { KmemCacheArgs } from '../slub/slab_common.js';
 import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { execve } from './binfmt_elf.js';
+import { pageCache } from './filemap.js';
 import { mmAlloc, Task } from './fork.js';
 import { KStruct, type Mm } from './mm_types.js';
 import { VM } from './mman.js';
@@ -123,6 +124,8 @@ export class Vm {
     this.tasks.set(1, this.init);
     k.proc.registerDir((path) => procPidRead(this, path));
     k.proc.attachVm(this);
+    // The page cache and its block device (/proc/diskstats) exist with the vm half.
+    pageCache(this);
   }
 
   /** fork from init, then execve: the new Task. Throws (with errno) when execve fails. */
@@ -258,6 +261,11 @@ export class Vm {
   commitLimit(): number {
     if (this.overcommitKbytes !== 0) return Math.floor(this.overcommitKbytes / 4);
     return Math.trunc((this.totalramPages() * this.overcommitRatio) / 100);
+  }
+
+  /** drop_caches 1: invalidate_mapping_pages() over every regular file's page cache (clean, unmapped pages); the pages dropped. */
+  dropPagecache(): number {
+    return pageCache(this).dropPagecache();
   }
 
   /**

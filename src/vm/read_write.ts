@@ -4,14 +4,10 @@
  * by the fds fork copies), a task's fd table, and open / read / write /
  * pread64 / pwrite64 / lseek / ftruncate / fsync / fdatasync / close /
  * unlink / rename. Reads and writes go through the page cache
- * (src/vm/filemap.ts); the user buffer is reached through the task's page
+ * (filemap.ts); the user buffer is reached through the task's page
  * tables, so a bad buffer is -EFAULT, as copy_to_user/copy_from_user make it.
  */
 
-import { filemapRead, filemapWrite, pageCache, type UserCopy } from '../vm/filemap.js';
-import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from '../vm/mman.js';
-import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from '../vm/readahead.js';
-import type { Vm } from '../vm/vm.js';
 import {
   ENAMETOOLONG,
   MAX_LFS_FILESIZE,
@@ -36,8 +32,12 @@ import {
   SEEK_END,
   SEEK_HOLE,
   SEEK_SET,
-} from './fcntl.js';
-import { type Inode, parentOf } from './rootfs.js';
+} from '../fs/fcntl.js';
+import { type Inode, parentOf } from '../fs/rootfs.js';
+import { filemapRead, filemapWrite, pageCache, type UserCopy } from './filemap.js';
+import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from './mman.js';
+import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from './readahead.js';
+import type { Vm } from './vm.js';
 
 const FMODE_READ = 1;
 const FMODE_WRITE = 2;
