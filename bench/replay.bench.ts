@@ -68,12 +68,16 @@ export function replayTraceLines(n = LINES): string[] {
         live.push({ ptr, cache: null, site: 'kfree_skbmem+0x2a/0x80' });
       } else {
         const [name, site, req, alloc] = caches[rnd(caches.length)]!;
-        lines.push(`${head}kmem_cache_alloc: call_site=${site} ptr=${ptr} bytes_req=${req} bytes_alloc=${alloc} gfp_flags=GFP_KERNEL|__GFP_ZERO node=-1 accounted=true`);
+        lines.push(
+          `${head}kmem_cache_alloc: call_site=${site} ptr=${ptr} bytes_req=${req} bytes_alloc=${alloc} gfp_flags=GFP_KERNEL|__GFP_ZERO node=-1 accounted=true`,
+        );
         live.push({ ptr, cache: name, site: 'rcu_do_batch+0x19a/0x540' });
       }
     } else if (r < 95) {
       const pfn = `0x${(0x100000 + rnd(0x80000)).toString(16)}`;
-      lines.push(`${head}mm_page_alloc: page=ffffea00${rnd(0x1000000).toString(16).padStart(8, '0')} pfn=${pfn} order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE`);
+      lines.push(
+        `${head}mm_page_alloc: page=ffffea00${rnd(0x1000000).toString(16).padStart(8, '0')} pfn=${pfn} order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE`,
+      );
       pages.push(pfn);
     } else if (r < 99 && pages.length > 0) {
       const pfn = pages.splice(rnd(pages.length), 1)[0]!;

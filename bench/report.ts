@@ -19,9 +19,7 @@ export async function ns(fn: () => void): Promise<number> {
 export function print(title: string, rows: Row[], base: Row, nameWidth = 52): void {
   console.log(`\n${title}`);
   for (const r of rows) {
-    console.log(
-      `  ${r.name.padEnd(nameWidth)} ${r.ns.toFixed(2).padStart(10)} ns/op   ${(r.ns / base.ns).toFixed(2).padStart(8)}x ${base.name}`,
-    );
+    console.log(`  ${r.name.padEnd(nameWidth)} ${r.ns.toFixed(2).padStart(10)} ns/op   ${(r.ns / base.ns).toFixed(2).padStart(8)}x ${base.name}`);
   }
 }
 

@@ -32,7 +32,9 @@ async function benches(file: string): Promise<Bench[]> {
 if (onlyFile === undefined) {
   console.log(`kmem benchmarks — node ${process.version}, ${new Date().toISOString()}`);
   let failed = 0;
-  for (const f of readdirSync(here).filter((n) => n.endsWith('.bench.js')).sort()) {
+  for (const f of readdirSync(here)
+    .filter((n) => n.endsWith('.bench.js'))
+    .sort()) {
     for (const [name] of await benches(f)) {
       const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), f, name], { stdio: 'inherit' });
       if (r.status !== 0) failed++;

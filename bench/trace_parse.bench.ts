@@ -52,25 +52,39 @@ export function syntheticTraceLines(n = LINES): string[] {
       lines.push(`${task}    [00${cpu}] .....  ${ts}: kmem_cache_free: call_site=${site} ptr=${ptr} name=${caches[rnd(caches.length)]}`);
     } else if (r < 55) {
       const req = 8 + rnd(500);
-      lines.push(`${task}    [00${cpu}] d..1.  ${ts}: kmem_cache_alloc: call_site=${site} ptr=${ptr} bytes_req=${req} bytes_alloc=${req + rnd(64)} gfp_flags=${gfps[rnd(gfps.length)]} node=-1 accounted=${r & 1 ? 'true' : 'false'}`);
+      lines.push(
+        `${task}    [00${cpu}] d..1.  ${ts}: kmem_cache_alloc: call_site=${site} ptr=${ptr} bytes_req=${req} bytes_alloc=${req + rnd(64)} gfp_flags=${gfps[rnd(gfps.length)]} node=-1 accounted=${r & 1 ? 'true' : 'false'}`,
+      );
     } else if (r < 65) {
-      lines.push(`${task}    [00${cpu}] .....  ${ts}: kmalloc: call_site=${site} ptr=${ptr} bytes_req=${8 + rnd(4000)} bytes_alloc=4096 gfp_flags=${gfps[rnd(gfps.length)]} node=-1 accounted=false`);
+      lines.push(
+        `${task}    [00${cpu}] .....  ${ts}: kmalloc: call_site=${site} ptr=${ptr} bytes_req=${8 + rnd(4000)} bytes_alloc=4096 gfp_flags=${gfps[rnd(gfps.length)]} node=-1 accounted=false`,
+      );
     } else if (r < 72) {
       lines.push(`${task}    [00${cpu}] ..s..  ${ts}: kfree: call_site=${site} ptr=${ptr}`);
     } else if (r < 80) {
-      lines.push(`${task}    [00${cpu}] .....  ${ts}: mm_page_alloc: page=ffffea00${rnd(0x1000000).toString(16).padStart(8, '0')} pfn=0x${rnd(0x100000).toString(16)} order=${rnd(4)} migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP`);
+      lines.push(
+        `${task}    [00${cpu}] .....  ${ts}: mm_page_alloc: page=ffffea00${rnd(0x1000000).toString(16).padStart(8, '0')} pfn=0x${rnd(0x100000).toString(16)} order=${rnd(4)} migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP`,
+      );
     } else if (r < 86) {
-      lines.push(`${task}    [00${cpu}] .....  ${ts}: mm_page_free: page=ffffea00${rnd(0x1000000).toString(16).padStart(8, '0')} pfn=0x${rnd(0x100000).toString(16)} order=0`);
+      lines.push(
+        `${task}    [00${cpu}] .....  ${ts}: mm_page_free: page=ffffea00${rnd(0x1000000).toString(16).padStart(8, '0')} pfn=0x${rnd(0x100000).toString(16)} order=0`,
+      );
     } else if (r < 91) {
       // 5.x: hashed pointers, a module symbol, no node=/accounted=
-      lines.push(`${task}  [00${cpu}] ....  ${ts}: kmem_cache_alloc: call_site=ext4_alloc_io_end+0x1c/0x60 [ext4] ptr=00000000${rnd(0x10000000).toString(16).padStart(8, '0')} bytes_req=72 bytes_alloc=72 gfp_flags=GFP_NOFS`);
+      lines.push(
+        `${task}  [00${cpu}] ....  ${ts}: kmem_cache_alloc: call_site=ext4_alloc_io_end+0x1c/0x60 [ext4] ptr=00000000${rnd(0x10000000).toString(16).padStart(8, '0')} bytes_req=72 bytes_alloc=72 gfp_flags=GFP_NOFS`,
+      );
     } else if (r < 94) {
       // old trace-cmd: hex call site, 0x pointers, no flags column
-      lines.push(`${task} [00${cpu}] ${ts}: kmalloc: call_site=ffffffff8112${rnd(0x10000).toString(16).padStart(4, '0')} ptr=0x${ptr} bytes_req=96 bytes_alloc=96 gfp_flags=GFP_KERNEL|GFP_ZERO`);
+      lines.push(
+        `${task} [00${cpu}] ${ts}: kmalloc: call_site=ffffffff8112${rnd(0x10000).toString(16).padStart(4, '0')} ptr=0x${ptr} bytes_req=96 bytes_alloc=96 gfp_flags=GFP_KERNEL|GFP_ZERO`,
+      );
     } else if (r < 97) {
       lines.push(`${comm} ${pid} [00${cpu}] ${ts}: kmem:kfree: call_site=ffffffff8123${rnd(0x10000).toString(16).padStart(4, '0')} ptr=0x${ptr}`);
     } else {
-      lines.push(`${task}    [00${cpu}] d..2.  ${ts}: sched_switch: prev_comm=${comm} prev_pid=${pid} prev_prio=120 prev_state=S ==> next_comm=swapper/${cpu} next_pid=0 next_prio=120`);
+      lines.push(
+        `${task}    [00${cpu}] d..2.  ${ts}: sched_switch: prev_comm=${comm} prev_pid=${pid} prev_prio=120 prev_state=S ==> next_comm=swapper/${cpu} next_pid=0 next_prio=120`,
+      );
     }
   }
   return lines;
@@ -80,7 +94,17 @@ export function syntheticTraceLines(n = LINES): string[] {
 const LINE_RE = /^\s*(.*?)-(\d+)\s+(?:\[(\d+)\]\s+)?(?:\S+\s+)?(\d+(?:\.\d+)?):\s+(?:kmem:)?(\w+):\s+(.*)$/;
 const PERF_RE = /^\s*(.*?)\s+(\d+)\s+\[(\d+)\]\s+(\d+(?:\.\d+)?):\s+kmem:(\w+):\s+(.*)$/;
 const FIELD_RE = /(\w+)=(\S+)/g;
-const KMEM = new Set(['kmalloc', 'kmalloc_node', 'kfree', 'kmem_cache_alloc', 'kmem_cache_alloc_node', 'kmem_cache_free', 'mm_page_alloc', 'mm_page_free', 'mm_page_free_batched']);
+const KMEM = new Set([
+  'kmalloc',
+  'kmalloc_node',
+  'kfree',
+  'kmem_cache_alloc',
+  'kmem_cache_alloc_node',
+  'kmem_cache_free',
+  'mm_page_alloc',
+  'mm_page_free',
+  'mm_page_free_batched',
+]);
 
 function regexParse(line: string): Record<string, unknown> | null {
   const m = LINE_RE.exec(line) ?? PERF_RE.exec(line);
@@ -168,7 +192,9 @@ export async function benchTraceParse(): Promise<TraceParseBenchRow[]> {
   console.log(`\nkmem trace parsing, ${lines.length} lines (${(buf.length / 1048576).toFixed(1)} MiB)`);
   for (const r of rows) {
     const ratio = `${(r.nsPerLine / peer.nsPerLine).toFixed(2)}x peer`;
-    console.log(`  ${r.name.padEnd(52)} ${r.nsPerLine.toFixed(0).padStart(7)} ns/line ${(r.linesPerSecond / 1e6).toFixed(2).padStart(7)} M lines/s ${ratio.padStart(12)}`);
+    console.log(
+      `  ${r.name.padEnd(52)} ${r.nsPerLine.toFixed(0).padStart(7)} ns/line ${(r.linesPerSecond / 1e6).toFixed(2).padStart(7)} M lines/s ${ratio.padStart(12)}`,
+    );
   }
   return rows;
 }

@@ -65,7 +65,8 @@ function dur(v: number): string {
 function table(title: string, rows: Result[], base: Result): void {
   console.log(`\n${title}`);
   console.log(`  ${''.padEnd(72)} ${'min'.padStart(10)} ${'median'.padStart(10)}   median / ${base.name.split(':')[0]}`);
-  for (const r of rows) console.log(`  ${r.name.padEnd(72)} ${dur(r.min).padStart(10)} ${dur(r.median).padStart(10)}   ${(r.median / base.median).toFixed(2).padStart(6)}x`);
+  for (const r of rows)
+    console.log(`  ${r.name.padEnd(72)} ${dur(r.min).padStart(10)} ${dur(r.median).padStart(10)}   ${(r.median / base.median).toFixed(2).padStart(6)}x`);
 }
 
 function machine(memory: string): { k: Kernel; t: Task } {

@@ -194,5 +194,4 @@ export {
   X86_PF_PROT,
   X86_PF_USER,
   X86_PF_WRITE,
-
 } from './vm/mman.js';

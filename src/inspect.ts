@@ -11,7 +11,18 @@
 import type { Machine } from './init/main.js';
 import type { KasanReport } from './kasan/kasan.js';
 import { PAGE_SIZE } from './memory/memblock.js';
-import { PG_head, PG_workingset, PGTY_buddy, PGTY_large_kmalloc, PGTY_slab, pageTypeNames, SLAB_FREELIST_MASK, SLAB_FREELIST_SHIFT, SLAB_FROZEN, SLAB_INUSE_MASK } from './memory/page.js';
+import {
+  PG_head,
+  PG_workingset,
+  PGTY_buddy,
+  PGTY_large_kmalloc,
+  PGTY_slab,
+  pageTypeNames,
+  SLAB_FREELIST_MASK,
+  SLAB_FREELIST_SHIFT,
+  SLAB_FROZEN,
+  SLAB_INUSE_MASK,
+} from './memory/page.js';
 import {
   listIndex,
   MAX_NR_ZONES,
@@ -340,7 +351,6 @@ export interface PageAllocCounters {
   extfrag: number;
 }
 
-
 // ───────────────────────── processes and address spaces (src/vm) ─────────────────────────
 
 /** A user page's state (VmaSnapshot.pages): no PTE, or a PTE that is not present. */
@@ -461,7 +471,6 @@ const PTE_BIT_NAMES: [number, string][] = [
 const LEVEL_NAMES = ['PGD', 'PUD', 'PMD', 'PTE'];
 const PF_RANDOMIZE = 0x400000;
 const ELF_ET_DYN_BASE = 0x555555554aaa - (0x555555554aaa % PAGE_SIZE);
-
 
 export class Inspector {
   /**
@@ -608,7 +617,17 @@ export class Inspector {
       const bits = PTE_BIT_NAMES.filter(([b]) => (lo & (1 << b)) !== 0).map(([, n]) => n);
       if ((hi & 0x80000000) !== 0) bits.push('nx');
       const pfn = present ? lo >>> 12 : -1;
-      levels.push({ level: LEVEL_NAMES[l]!, table, tablePfn: table / PAGE_SIZE, index, entryAddr, entry: (BigInt(hi) << 32n) | BigInt(lo), present, bits, pfn });
+      levels.push({
+        level: LEVEL_NAMES[l]!,
+        table,
+        tablePfn: table / PAGE_SIZE,
+        index,
+        entryAddr,
+        entry: (BigInt(hi) << 32n) | BigInt(lo),
+        present,
+        bits,
+        pfn,
+      });
       if (!present) break;
       table = (lo & ~0xfff) >>> 0;
       if (l === 3) phys = table + (va % PAGE_SIZE);
@@ -1033,7 +1052,16 @@ export class Inspector {
       const c = p.slabCounters[head] as number;
       const fl = (c & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;
       const w = this.slabWhere(cache, head);
-      slab = { cache, head, inuse: c & SLAB_INUSE_MASK, objects: p.slabObjects[head] as number, frozen: (c & SLAB_FROZEN) !== 0, freelist: fl - 1, where: w.where, cpu: w.cpu };
+      slab = {
+        cache,
+        head,
+        inuse: c & SLAB_INUSE_MASK,
+        objects: p.slabObjects[head] as number,
+        frozen: (c & SLAB_FROZEN) !== 0,
+        freelist: fl - 1,
+        where: w.where,
+        cpu: w.cpu,
+      };
     }
     const z = pa.pageZone(pfn);
     return {

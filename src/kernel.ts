@@ -259,7 +259,8 @@ export class Kernel {
   kmemCacheAllocBulk(cache: KmemCache, n: number, out: Uint32Array | number[], gfp = 0xcc0): number {
     const s = this.slab.cacheOf(cache);
     Kmalloc.checkSize(n, 'n');
-    if (typeof out !== 'object' || out === null || typeof out.length !== 'number') throw new TypeError(`out: expected an array or Uint32Array, got ${describe(out)}`);
+    if (typeof out !== 'object' || out === null || typeof out.length !== 'number')
+      throw new TypeError(`out: expected an array or Uint32Array, got ${describe(out)}`);
     if (out.length < n && out instanceof Uint32Array) throw new RangeError(`out: holds ${out.length} entries, ${n} needed`);
     checkGfp(gfp);
     return this.kmallocApi.allocBulk(s, gfp, n, out);
@@ -267,7 +268,8 @@ export class Kernel {
 
   kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
     const s = this.slab.cacheOf(cache);
-    if (typeof addrs !== 'object' || addrs === null || typeof addrs.length !== 'number') throw new TypeError(`addrs: expected an array or Uint32Array of addresses, got ${describe(addrs)}`);
+    if (typeof addrs !== 'object' || addrs === null || typeof addrs.length !== 'number')
+      throw new TypeError(`addrs: expected an array or Uint32Array of addresses, got ${describe(addrs)}`);
     this.kmallocApi.freeBulk(s, addrs);
   }
 
@@ -276,7 +278,13 @@ export class Kernel {
     // The fast path, behind one test per argument: a whole size of a kmalloc
     // cache, and valid GFP_KERNEL-like flags (no kmalloc type bits: the
     // normal caches, through a size -> cache table, no kmalloc_type()).
-    if (typeof size === 'number' && size >>> 0 === size && (size - 1) >>> 0 < KmallocConst.MAX_CACHE_SIZE && typeof gfp === 'number' && (gfp & GfpMask.KMALLOC_NORMAL) === gfp) {
+    if (
+      typeof size === 'number' &&
+      size >>> 0 === size &&
+      (size - 1) >>> 0 < KmallocConst.MAX_CACHE_SIZE &&
+      typeof gfp === 'number' &&
+      (gfp & GfpMask.KMALLOC_NORMAL) === gfp
+    ) {
       return this.slub.slabAlloc(this.kmallocApi.sizeToCache[size]!, gfp, size);
     }
     return this.kmallocChecked(size, gfp);
@@ -284,11 +292,10 @@ export class Kernel {
 
   /** kmalloc() off the fast path: the full argument checks, size 0, large sizes, the other kmalloc types. */
   private kmallocChecked(size: number, gfp: number): number {
-    if (typeof size !== 'number' || (size >>> 0) !== size) Kmalloc.checkSize(size);
+    if (typeof size !== 'number' || size >>> 0 !== size) Kmalloc.checkSize(size);
     if (!gfpAccepted(gfp)) checkGfp(gfp);
     return this.kmallocApi.kmalloc(size, gfp);
   }
-
 
   kzalloc(size: number, gfp: number): number {
     if (!gfpAccepted(gfp)) checkGfp(gfp);
@@ -304,7 +311,7 @@ export class Kernel {
     const bytes = n * size;
     if (bytes > KMALLOC_MAX_SIZE) {
       checkGfp(gfp);
-      return this.kmallocApi.kmalloc(Math.min(bytes , Number.MAX_SAFE_INTEGER), gfp);
+      return this.kmallocApi.kmalloc(Math.min(bytes, Number.MAX_SAFE_INTEGER), gfp);
     }
     return this.kmalloc(bytes, gfp);
   }
@@ -487,7 +494,6 @@ function checkGfp(gfp: unknown): asserts gfp is number {
     throw new RangeError(`gfp: __GFP_MOVABLE and __GFP_RECLAIMABLE together name no migratetype (0x${gfp.toString(16)})`);
   }
 }
-
 
 /**
  * The API of a KASAN machine. Every object keeps the stacks of its

@@ -45,7 +45,11 @@ const SPEEDS: [number, string][] = [
 ];
 const MEMORY = ['32M', '64M', '128M', '256M', '512M', '1G'];
 
-type Source = { kind: 'workload'; id: string } | { kind: 'trace'; name: string; ops: Op[]; result: TraceResult } | { kind: 'scenario'; id: string } | { kind: 'none' };
+type Source =
+  | { kind: 'workload'; id: string }
+  | { kind: 'trace'; name: string; ops: Op[]; result: TraceResult }
+  | { kind: 'scenario'; id: string }
+  | { kind: 'none' };
 
 /** Frame timings, for the page's fps line and the end-to-end test. */
 export interface Perf {
@@ -120,8 +124,16 @@ export class App {
     problems.push(
       ...[
         checkChoice('scenario', sc, [...SCENARIOS.map((s) => s.id), ...PROC_SCENARIOS.map((s) => s.id)]),
-        checkChoice('workload', wl, WORKLOADS.map((w) => w.id)),
-        checkChoice('tab', tab, TABS.map(([t]) => t)),
+        checkChoice(
+          'workload',
+          wl,
+          WORKLOADS.map((w) => w.id),
+        ),
+        checkChoice(
+          'tab',
+          tab,
+          TABS.map(([t]) => t),
+        ),
         speed !== null && !(Number(speed) > 0) ? `speed: expected operations per second (a number above 0), got '${speed}'` : null,
       ].filter((p): p is string => p !== null),
     );
@@ -157,7 +169,16 @@ export class App {
       h(
         'div',
         { class: 'error-buttons' },
-        h('button', { id: 'error-default', type: 'button', title: 'boot 128M, 2 CPUs, seed 1 with the system boot workload, and drop the URL parameters', onclick: () => this.bootDefault() }, 'boot the default machine'),
+        h(
+          'button',
+          {
+            id: 'error-default',
+            type: 'button',
+            title: 'boot 128M, 2 CPUs, seed 1 with the system boot workload, and drop the URL parameters',
+            onclick: () => this.bootDefault(),
+          },
+          'boot the default machine',
+        ),
         h('button', { id: 'error-close', type: 'button', onclick: () => this.hideError() }, 'dismiss'),
       ),
     );
@@ -171,7 +192,14 @@ export class App {
       h('b', {}, params ? (lines.length > 1 ? 'These URL parameters were not understood:' : 'A URL parameter was not understood:') : 'Error:'),
       ...lines.map((l) => h('div', { class: 'error-line' }, l)),
     );
-    if (params) text.append(h('div', { class: 'hint' }, `Each was left at its default (mem=${DEFAULT_CONFIG.memory}, cpus=${DEFAULT_CONFIG.cpus}, seed=${DEFAULT_CONFIG.seed}, workload=boot); the rest of the page works as usual.`));
+    if (params)
+      text.append(
+        h(
+          'div',
+          { class: 'hint' },
+          `Each was left at its default (mem=${DEFAULT_CONFIG.memory}, cpus=${DEFAULT_CONFIG.cpus}, seed=${DEFAULT_CONFIG.seed}, workload=boot); the rest of the page works as usual.`,
+        ),
+      );
     this.el.error!.hidden = false;
   }
 
@@ -214,13 +242,24 @@ export class App {
   // ───────────────────────── building the page ─────────────────────────
 
   private header(): HTMLElement {
-    const mem = h('select', { id: 'cfg-mem', title: 'RAM of the machine' }, ...MEMORY.map((m) => h('option', { value: m, selected: m === this.cfg.memory }, m)));
-    const cpus = h('select', { id: 'cfg-cpus', title: 'CPUs' }, ...[1, 2, 4, 8].map((n) => h('option', { value: n, selected: n === this.cfg.cpus }, `${n} CPU${n > 1 ? 's' : ''}`)));
+    const mem = h(
+      'select',
+      { id: 'cfg-mem', title: 'RAM of the machine' },
+      ...MEMORY.map((m) => h('option', { value: m, selected: m === this.cfg.memory }, m)),
+    );
+    const cpus = h(
+      'select',
+      { id: 'cfg-cpus', title: 'CPUs' },
+      ...[1, 2, 4, 8].map((n) => h('option', { value: n, selected: n === this.cfg.cpus }, `${n} CPU${n > 1 ? 's' : ''}`)),
+    );
     const seed = h('input', { id: 'cfg-seed', type: 'number', value: this.cfg.seed, min: 0, title: 'seed: the same seed gives the same machine' });
     const kasan = h('input', { id: 'cfg-kasan', type: 'checkbox', checked: this.cfg.kasan, disabled: !this.kasanAvailable });
     const debug = h(
       'select',
-      { id: 'cfg-slub-debug', title: 'slub_debug= boot option: red zones, poisoning and sanity checks on every cache (debug caches always take the slow path)' },
+      {
+        id: 'cfg-slub-debug',
+        title: 'slub_debug= boot option: red zones, poisoning and sanity checks on every cache (debug caches always take the slow path)',
+      },
       ...[
         ['', 'slub_debug off'],
         ['FZPU', 'slub_debug=FZPU'],
@@ -274,13 +313,27 @@ export class App {
 
   private controls(): HTMLElement {
     const wl = h('select', { id: 'workload' }, ...WORKLOADS.map((w) => h('option', { value: w.id, title: w.about }, w.name)));
-    const sc = h('select', { id: 'scenario' }, ...SCENARIOS.map((s) => h('option', { value: s.id, disabled: s.needsKasan && !this.kasanAvailable, title: s.about }, s.title + (s.needsKasan && !this.kasanAvailable ? ' (needs KASAN)' : ''))));
+    const sc = h(
+      'select',
+      { id: 'scenario' },
+      ...SCENARIOS.map((s) =>
+        h(
+          'option',
+          { value: s.id, disabled: s.needsKasan && !this.kasanAvailable, title: s.about },
+          s.title + (s.needsKasan && !this.kasanAvailable ? ' (needs KASAN)' : ''),
+        ),
+      ),
+    );
     const file = h('input', { id: 'trace-file', type: 'file', accept: '.txt,.trace,.gz,.log,text/plain' });
     file.addEventListener('change', () => {
       const f = file.files?.[0];
       if (f) void this.loadTrace(f);
     });
-    const speed = h('select', { id: 'speed', onchange: () => this.setSpeed(Number(speed.value)) }, ...SPEEDS.map(([v, l]) => h('option', { value: v, selected: v === this.speed }, l)));
+    const speed = h(
+      'select',
+      { id: 'speed', onchange: () => this.setSpeed(Number(speed.value)) },
+      ...SPEEDS.map(([v, l]) => h('option', { value: v, selected: v === this.speed }, l)),
+    );
     this.el.speed = speed;
     const scrub = h('input', { id: 'scrubber', type: 'range', min: 0, max: 0, value: 0 });
     scrub.addEventListener('input', () => {
@@ -301,7 +354,15 @@ export class App {
         h('label', {}, 'workload ', wl),
         h('button', { id: 'load-workload', type: 'button', onclick: () => this.loadWorkload(wl.value) }, 'Load'),
         h('span', { class: 'sep' }),
-        h('label', { class: 'file', title: 'a kmem ftrace (kmem:kmalloc, kfree, kmem_cache_*, mm_page_*) or a malloc trace (Alloc(n), Free(i)); you can also drop it on the page' }, 'trace file ', file),
+        h(
+          'label',
+          {
+            class: 'file',
+            title: 'a kmem ftrace (kmem:kmalloc, kfree, kmem_cache_*, mm_page_*) or a malloc trace (Alloc(n), Free(i)); you can also drop it on the page',
+          },
+          'trace file ',
+          file,
+        ),
         h('span', { class: 'sep' }),
         h('label', {}, 'guided scenario ', sc),
         h('button', { id: 'start-scenario', type: 'button', onclick: () => this.startScenario(sc.value) }, 'Start'),
@@ -712,7 +773,10 @@ export class App {
       const fps = st.length > 1 ? ((st.length - 1) * 1000) / (st[st.length - 1]! - st[0]!) : 0;
       const avg = this.perf.work.reduce((a, b) => a + b, 0) / Math.max(1, this.perf.work.length);
       setText(this.el.fps!, `${fps.toFixed(0)} fps · ${avg.toFixed(1)} ms/frame`);
-      setText(this.el.status!, `${s.cfg.memory} · ${s.k.cpus} CPUs · seed ${s.cfg.seed}${s.kasan ? ' · KASAN' : ''}${s.cfg.slubDebug ? ` · slub_debug=${s.cfg.slubDebug}` : ''}${s.cfg.shared ? ' · SharedArrayBuffer' : ''}`);
+      setText(
+        this.el.status!,
+        `${s.cfg.memory} · ${s.k.cpus} CPUs · seed ${s.cfg.seed}${s.kasan ? ' · KASAN' : ''}${s.cfg.slubDebug ? ` · slub_debug=${s.cfg.slubDebug}` : ''}${s.cfg.shared ? ' · SharedArrayBuffer' : ''}`,
+      );
     }
   }
 
@@ -745,7 +809,9 @@ export class App {
     const s = this.session;
     const i = s.pos - 1;
     if (i < 0) {
-      this.el.now!.replaceChildren(h('span', { class: 'hint' }, `Machine booted (${s.cfg.memory}, ${s.k.cpus} CPUs). Press play or step to run the first operation.`));
+      this.el.now!.replaceChildren(
+        h('span', { class: 'hint' }, `Machine booted (${s.cfg.memory}, ${s.k.cpus} CPUs). Press play or step to run the first operation.`),
+      );
       return;
     }
     const chips = opChips(s, i);
@@ -767,7 +833,12 @@ export class App {
       items.push(
         h(
           'li',
-          { class: i === s.pos - 1 ? 'cur' : i >= s.pos ? 'ahead' : '', value: i + 1, title: 'go to the state after this operation', onclick: () => this.seek(i + 1) },
+          {
+            class: i === s.pos - 1 ? 'cur' : i >= s.pos ? 'ahead' : '',
+            value: i + 1,
+            title: 'go to the state after this operation',
+            onclick: () => this.seek(i + 1),
+          },
           h('code', {}, describeOp(s, i)),
           ...chips.map((c) => h('span', { class: `chip ${c.kind}`, title: c.tip }, c.label)),
         ),

@@ -15,16 +15,7 @@ import { TraceFileError, TraceParseError } from '../trace/events.js';
 import { MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
 import { KMEM_SAMPLE_PATH } from '../trace/samples/kmem_sample.js';
 import { WORKLOADS } from '../workloads/index.js';
-import {
-  addMachineOptions,
-  addWorkloadOptions,
-  intOpt,
-  type Machine,
-  machineWithWorkload,
-  runMachine,
-  UsageError,
-  type WorkloadOpts,
-} from './machine.js';
+import { addMachineOptions, addWorkloadOptions, intOpt, type Machine, machineWithWorkload, runMachine, UsageError, type WorkloadOpts } from './machine.js';
 import { execHostFile, formatExec, formatPs, mapsOf, parsePid, psRows } from './ps.js';
 import { formatReplay, type ReplayCmdOptions, runReplay } from './replay_cmd.js';
 import { registerServe } from './serve.js';
@@ -362,7 +353,10 @@ addWorkloadOptions(
 /** A replay that found no events is an error in the input: exit 1. */
 function requireEvents(r: { file: string; lines: number; events: number; skipped: number }): void {
   if (r.events !== 0) return;
-  const what = r.lines === 0 ? 'the file is empty' : `none of its ${r.lines} line${r.lines === 1 ? '' : 's'} is a kmem:* event${r.skipped ? ` (${r.skipped} bad, skipped)` : ''}`;
+  const what =
+    r.lines === 0
+      ? 'the file is empty'
+      : `none of its ${r.lines} line${r.lines === 1 ? '' : 's'} is a kmem:* event${r.skipped ? ` (${r.skipped} bad, skipped)` : ''}`;
   throw new UsageError(`${r.file === '-' ? '(standard input)' : r.file}: no kmem events found: ${what} (kmem replay --help says how to record them)`, 1);
 }
 
@@ -372,9 +366,7 @@ interface ReplayActionOptions extends ReplayCmdOptions {
 }
 
 addMachineOptions(
-  program
-    .command('replay')
-    .argument('[file]', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz); - reads standard input'),
+  program.command('replay').argument('[file]', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz); - reads standard input'),
 )
   .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names")
   .option('--sample', 'replay the real trace that ships with kmem (kmem:kmem_cache_alloc on a 5.4 kernel, 4 CPUs)')
@@ -399,7 +391,8 @@ Record one with:
   )
   .action(async (file: string | undefined, o: ReplayActionOptions) => {
     if (o.sample && file !== undefined) throw new UsageError('replay: give a trace file or --sample, not both');
-    if (!o.sample && file === undefined) throw new UsageError("replay: missing the trace file (a file, '-' for standard input, or --sample for the one kmem ships)");
+    if (!o.sample && file === undefined)
+      throw new UsageError("replay: missing the trace file (a file, '-' for standard input, or --sample for the one kmem ships)");
     const r = await runReplay(o.sample ? KMEM_SAMPLE_PATH : file!, o);
     requireEvents(r);
     if (o.json) printJson(r);

@@ -35,7 +35,10 @@ export function psRow(k: Kernel, pid: number): PsRow {
   const close = stat.lastIndexOf(')');
   const comm = stat.slice(open + 1, close);
   // fields from 3 (state) on
-  const f = stat.slice(close + 2).trimEnd().split(' ');
+  const f = stat
+    .slice(close + 2)
+    .trimEnd()
+    .split(' ');
   const state = f[0]!;
   const ppid = Number(f[1]);
   const pgrp = Number(f[2]);
@@ -65,15 +68,34 @@ export function psRows(k: Kernel): PsRow[] {
 /** `ps -eo pid,ppid,vsz,rss,stat,comm` as procps-ng 4 lays it out (right-aligned numbers, a column widens for a wider value). */
 export function formatPs(rows: PsRow[]): string {
   const w = (title: string, min: number, vals: (string | number)[]) => Math.max(min, title.length, ...vals.map((v) => String(v).length));
-  const wp = w('PID', 5, rows.map((r) => r.pid));
-  const wpp = w('PPID', 5, rows.map((r) => r.ppid));
-  const wv = w('VSZ', 6, rows.map((r) => r.vsz));
-  const wr = w('RSS', 5, rows.map((r) => r.rss));
+  const wp = w(
+    'PID',
+    5,
+    rows.map((r) => r.pid),
+  );
+  const wpp = w(
+    'PPID',
+    5,
+    rows.map((r) => r.ppid),
+  );
+  const wv = w(
+    'VSZ',
+    6,
+    rows.map((r) => r.vsz),
+  );
+  const wr = w(
+    'RSS',
+    5,
+    rows.map((r) => r.rss),
+  );
   const head = `${'PID'.padStart(wp)} ${'PPID'.padStart(wpp)} ${'VSZ'.padStart(wv)} ${'RSS'.padStart(wr)} STAT COMMAND\n`;
   return (
     head +
     rows
-      .map((r) => `${String(r.pid).padStart(wp)} ${String(r.ppid).padStart(wpp)} ${String(r.vsz).padStart(wv)} ${String(r.rss).padStart(wr)} ${r.stat.padEnd(4)} ${r.comm}\n`)
+      .map(
+        (r) =>
+          `${String(r.pid).padStart(wp)} ${String(r.ppid).padStart(wpp)} ${String(r.vsz).padStart(wv)} ${String(r.rss).padStart(wr)} ${r.stat.padEnd(4)} ${r.comm}\n`,
+      )
       .join('')
   );
 }

@@ -99,27 +99,27 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
       skipBad: o.skipBad,
       onProgress:
         progress !== null
-        ? (bytes, lines, events) => {
-            if (bar === null) {
-              bar = new progress.SingleBar(
-                {
-                  stream: process.stderr,
-                  format:
-                    total > 0
-                      ? 'replay |{bar}| {percentage}% | {lines} lines | {rate} events/s | ETA: {eta_formatted}'
-                      : 'replay | {lines} lines | {rate} events/s',
-                  hideCursor: true,
-                  clearOnComplete: true,
-                  etaBuffer: 20,
-                },
-                progress.Presets.shades_classic,
-              );
-              bar.start(Math.max(total, 1), 0, { lines: 0, rate: 0 });
+          ? (bytes, lines, events) => {
+              if (bar === null) {
+                bar = new progress.SingleBar(
+                  {
+                    stream: process.stderr,
+                    format:
+                      total > 0
+                        ? 'replay |{bar}| {percentage}% | {lines} lines | {rate} events/s | ETA: {eta_formatted}'
+                        : 'replay | {lines} lines | {rate} events/s',
+                    hideCursor: true,
+                    clearOnComplete: true,
+                    etaBuffer: 20,
+                  },
+                  progress.Presets.shades_classic,
+                );
+                bar.start(Math.max(total, 1), 0, { lines: 0, rate: 0 });
+              }
+              const secs = (performance.now() - t0) / 1000;
+              bar.update(total > 0 ? Math.min(bytes, total) : 0, { lines, rate: secs > 0 ? Math.round(events / secs) : 0 });
             }
-            const secs = (performance.now() - t0) / 1000;
-            bar.update(total > 0 ? Math.min(bytes, total) : 0, { lines, rate: secs > 0 ? Math.round(events / secs) : 0 });
-          }
-        : undefined,
+          : undefined,
     });
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
@@ -213,12 +213,12 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
       .filter((c) => c.sizeMismatches > 0)
       .sort((a, b) => b.sizeMismatches - a.sizeMismatches)
       .map((c) => `${c.name} ${c.sizeMismatches} (slot ${c.slabSize})`);
-    L.push(`bytes_alloc mismatches: ${s.sizeMismatches} allocations whose traced bytes_alloc is not the slot of the cache kmem replayed them into: ${worst.join(', ')}`);
+    L.push(
+      `bytes_alloc mismatches: ${s.sizeMismatches} allocations whose traced bytes_alloc is not the slot of the cache kmem replayed them into: ${worst.join(', ')}`,
+    );
   }
   L.push('', '== slab caches (by peak bytes; objects, slabs, bytes and waste as peak/final)');
-  L.push(
-    'CACHE                  ALLOCS    FREES       OBJECTS     SLABS            BYTES          WASTE  UTIL  FAST% SLOW(a/f)      REMOTE',
-  );
+  L.push('CACHE                  ALLOCS    FREES       OBJECTS     SLABS            BYTES          WASTE  UTIL  FAST% SLOW(a/f)      REMOTE');
   const caches = [...rep.caches].sort((a, b) => b.bytes.peak - a.bytes.peak || (a.name < b.name ? -1 : 1));
   for (const c of caches) {
     const all = c.fastpath.alloc + c.slowpath.alloc;
@@ -257,7 +257,11 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   if (allocatorStats && rep.slubStats) {
     L.push('', '== CONFIG_SLUB_STATS (non-zero counters, summed over CPUs)');
     for (const [cache, st] of Object.entries(rep.slubStats)) {
-      L.push(`${cache}: ${Object.entries(st).map(([k2, v]) => `${k2}=${v}`).join(' ')}`);
+      L.push(
+        `${cache}: ${Object.entries(st)
+          .map(([k2, v]) => `${k2}=${v}`)
+          .join(' ')}`,
+      );
     }
   }
   if (allocatorStats && r.vmstat) {
@@ -267,11 +271,16 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   L.push('', '== /proc/buddyinfo', r.buddyinfo.replace(/\n$/, ''));
   if (rep.otherCallSites) L.push('', `${rep.otherCallSites} call sites past the first ${MAX_CALL_SITES} are summed in the "${OTHER_CALL_SITES}" row`);
   if (rep.bothMobilityBits) {
-    L.push('', `${rep.bothMobilityBits} allocations asked for __GFP_MOVABLE and __GFP_RECLAIMABLE together (a caller bug the kernel only warns about); replayed as __GFP_RECLAIMABLE`);
+    L.push(
+      '',
+      `${rep.bothMobilityBits} allocations asked for __GFP_MOVABLE and __GFP_RECLAIMABLE together (a caller bug the kernel only warns about); replayed as __GFP_RECLAIMABLE`,
+    );
   }
   const t = r.tooSmall;
   if (t) {
-    const what = [t.failedPages ? `${t.failedPages} page allocations` : '', t.failedSlab ? `${t.failedSlab} slab allocations` : ''].filter(Boolean).join(' and ');
+    const what = [t.failedPages ? `${t.failedPages} page allocations` : '', t.failedSlab ? `${t.failedSlab} slab allocations` : '']
+      .filter(Boolean)
+      .join(' and ');
     const d = rep.demand;
     L.push(
       '',

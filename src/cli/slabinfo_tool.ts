@@ -227,10 +227,18 @@ export function cacheReport(k: Kernel, c: SlabinfoCache): string {
   L.push('', 'Sizes (bytes)     Slabs              Debug                Memory');
   L.push('------------------------------------------------------------------------');
   L.push(`Object : ${n7(c.objectSize)}  Total  : ${n7(c.slabs)}   Sanity Checks : ${onoff(c.sanityChecks)}  Total: ${n7(c.slabs * slabBytes)}`);
-  L.push(`SlabObj: ${n7(c.slabSize)}  Full   : ${n7(c.slabs - c.partial - c.cpuSlabs)}   Redzoning     : ${onoff(c.redZone)}  Used : ${n7(c.objects * c.objectSize)}`);
-  L.push(`SlabSiz: ${n7(slabBytes)}  Partial: ${n7(c.partial)}   Poisoning     : ${onoff(c.poison)}  Loss : ${n7(c.slabs * slabBytes - c.objects * c.objectSize)}`);
-  L.push(`Loss   : ${n7(c.slabSize - c.objectSize)}  CpuSlab: ${n7(c.cpuSlabs)}   Tracking      : ${onoff(c.storeUser)}  Lalig: ${n7((c.slabSize - c.objectSize) * c.objects)}`);
-  L.push(`Align  : ${n7(c.align)}  Objects: ${n7(c.objsPerSlab)}   Tracing       : ${onoff(c.trace)}  Lpadd: ${n7((slabBytes - c.objsPerSlab * c.slabSize) * c.slabs)}`);
+  L.push(
+    `SlabObj: ${n7(c.slabSize)}  Full   : ${n7(c.slabs - c.partial - c.cpuSlabs)}   Redzoning     : ${onoff(c.redZone)}  Used : ${n7(c.objects * c.objectSize)}`,
+  );
+  L.push(
+    `SlabSiz: ${n7(slabBytes)}  Partial: ${n7(c.partial)}   Poisoning     : ${onoff(c.poison)}  Loss : ${n7(c.slabs * slabBytes - c.objects * c.objectSize)}`,
+  );
+  L.push(
+    `Loss   : ${n7(c.slabSize - c.objectSize)}  CpuSlab: ${n7(c.cpuSlabs)}   Tracking      : ${onoff(c.storeUser)}  Lalig: ${n7((c.slabSize - c.objectSize) * c.objects)}`,
+  );
+  L.push(
+    `Align  : ${n7(c.align)}  Objects: ${n7(c.objsPerSlab)}   Tracing       : ${onoff(c.trace)}  Lpadd: ${n7((slabBytes - c.objsPerSlab * c.slabSize) * c.slabs)}`,
+  );
   L.push('', `${c.name} has no kmem_cache operations`);
   // show_tracking(): each debugfs file as read_debug_slab_obj() reads it (one fread() into the
   // tool's 4096-byte buffer, printed with "%s"), "No Data" when it cannot be opened or is empty.
@@ -266,7 +274,8 @@ function slabStats(c: SlabinfoCache): string[] {
   const totalFree = s.free_fastpath + s.free_slowpath;
   if (!totalAlloc) return [];
   const p = (v: number, t: number) => String(t ? div(v * 100, t) : 0).padStart(3);
-  const line = (what: string, a: number, f: number) => `${what.padEnd(20)} ${String(a).padStart(8)} ${String(f).padStart(8)} ${p(a, totalAlloc)} ${p(f, totalFree)}`;
+  const line = (what: string, a: number, f: number) =>
+    `${what.padEnd(20)} ${String(a).padStart(8)} ${String(f).padStart(8)} ${p(a, totalAlloc)} ${p(f, totalFree)}`;
   const L = ['', 'Slab Perf Counter       Alloc     Free %Al %Fr', '--------------------------------------------------'];
   L.push(line('Fastpath', s.alloc_fastpath, s.free_fastpath));
   L.push(line('Slowpath', totalAlloc - s.alloc_fastpath, s.free_slowpath));

@@ -80,11 +80,7 @@ export function formatRateRow(r: RateRow): string {
 }
 
 /** One screen's lines (no colours): summary, blank, header, rows, for `rows` terminal lines. */
-export function screenLines(
-  k: Kernel,
-  view: { sort: string; rate: boolean; rates: RateRow[] },
-  height: number,
-): { lines: string[]; headerAt: number } {
+export function screenLines(k: Kernel, view: { sort: string; rate: boolean; rates: RateRow[] }, height: number): { lines: string[]; headerAt: number } {
   const { summary, rows } = slabtopData(k);
   const lines = [...formatSummary(summary), ''];
   const headerAt = lines.length;

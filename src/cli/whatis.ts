@@ -41,7 +41,10 @@ export function parseAddress(text: string, memSize: number): number {
   let v = BigInt(`0x${t}`);
   if (v >= PAGE_OFFSET) v -= PAGE_OFFSET;
   if (v >= BigInt(memSize)) {
-    throw new UsageError(`whatis: ${text} is outside the machine's memory (physical 0x0-0x${(memSize - 1).toString(16)}, direct map ${virt(0)}-${virt(memSize - 1)})`, 1);
+    throw new UsageError(
+      `whatis: ${text} is outside the machine's memory (physical 0x0-0x${(memSize - 1).toString(16)}, direct map ${virt(0)}-${virt(memSize - 1)})`,
+      1,
+    );
   }
   return Number(v);
 }

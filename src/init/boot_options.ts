@@ -89,9 +89,28 @@ export interface BootOptions {
 
 /** Every option boot() knows, for the unknown-option check. */
 const KNOWN: readonly (keyof BootOptions)[] = [
-  'memory', 'buffer', 'cpus', 'zones', 'shared', 'seed', 'onBug', 'minFreeKbytes', 'transparentHugepage',
-  'slubMinOrder', 'slubMaxOrder', 'slubMinObjects', 'slabNomerge', 'slubDebug', 'slubStats',
-  'freelistHardened', 'freelistRandom', 'kasan', 'kasanMultiShot', 'kernel', 'allocator', 'aslr',
+  'memory',
+  'buffer',
+  'cpus',
+  'zones',
+  'shared',
+  'seed',
+  'onBug',
+  'minFreeKbytes',
+  'transparentHugepage',
+  'slubMinOrder',
+  'slubMaxOrder',
+  'slubMinObjects',
+  'slabNomerge',
+  'slubDebug',
+  'slubStats',
+  'freelistHardened',
+  'freelistRandom',
+  'kasan',
+  'kasanMultiShot',
+  'kernel',
+  'allocator',
+  'aslr',
 ];
 
 const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot'];

@@ -239,7 +239,11 @@ export class Machine {
   /** warn_alloc(): the allocation-failure warning and the Mem-Info summary. */
   private warnAlloc(order: number, gfp: number): void {
     if (!this.bugs.ratelimited(this.nopageRs)) return;
-    this.bugs.log([warnAllocHeader(this.task.comm, order, gfp), ...this.bugs.dumpStack(), ...showFreeAreas(this.pageAlloc, this.slabPages(true), this.slabPages(false))]);
+    this.bugs.log([
+      warnAllocHeader(this.task.comm, order, gfp),
+      ...this.bugs.dumpStack(),
+      ...showFreeAreas(this.pageAlloc, this.slabPages(true), this.slabPages(false)),
+    ]);
   }
 
   /**
@@ -295,7 +299,8 @@ export class Machine {
       // allocated. The kernel takes such a value and fails every allocation;
       // kmem refuses it.
       const limit = Math.floor((lowmem * 4) / 2);
-      if (userMinFree > limit) throw new RangeError(`minFreeKbytes: ${userMinFree} kB is more than half of this machine's lowmem (${limit} kB): every allocation would fail`);
+      if (userMinFree > limit)
+        throw new RangeError(`minFreeKbytes: ${userMinFree} kB is more than half of this machine's lowmem (${limit} kB): every allocation would fail`);
       if (userMinFree > minFree) minFree = userMinFree;
     }
     setupPerZoneWmarks(pa.zones, minFree);

@@ -42,7 +42,7 @@ import {
   KASAN_SLAB_REDZONE,
   type KasanReport,
 } from './kasan.js';
-import { ObjectMeta, } from './meta.js';
+import { ObjectMeta } from './meta.js';
 import { Quarantine } from './quarantine.js';
 import { kasanReport, type ReportSource } from './report.js';
 import { Shadow } from './shadow.js';
@@ -175,12 +175,7 @@ export class Kasan {
   private poisonSlab(s: number, base: number, bytes: number): void {
     const pfn = base >>> PAGE_SHIFT;
     const p = this.host.pages;
-    if (
-      base === pfn * PAGE_SIZE &&
-      p.pageType[pfn] === PGTY_slab &&
-      p.slabCache[pfn] === s &&
-      bytes === PAGE_SIZE << p.order[pfn]!
-    ) {
+    if (base === pfn * PAGE_SIZE && p.pageType[pfn] === PGTY_slab && p.slabCache[pfn] === s && bytes === PAGE_SIZE << p.order[pfn]!) {
       this.shadow.poison(base, bytes, KASAN_SLAB_REDZONE);
       const objects = p.slabObjects[pfn]!;
       this.meta.initSlab(pfn, objects);
@@ -326,7 +321,6 @@ export class Kasan {
     }
     return false;
   }
-
 
   /** kasan_kmalloc_large(): size bytes accessible, the rest of the pages KASAN_PAGE_REDZONE. */
   private kmallocLarge(addr: number, size: number, mayReduce: boolean): void {

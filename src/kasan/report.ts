@@ -157,7 +157,7 @@ export interface ReportSource {
 
 /** A saved track as a report shows it. */
 function track(src: ReportSource, raw: RawTrack): KasanTrack {
-return { pid: raw.pid, cpu: raw.cpu, timestampNs: raw.ts, stack: src.depot.lines(raw.stack) };
+  return { pid: raw.pid, cpu: raw.cpu, timestampNs: raw.ts, stack: src.depot.lines(raw.stack) };
 }
 
 /**

@@ -17,14 +17,7 @@ import { captureStack, formatFrame } from './stacktrace.js';
 import { UTS_RELEASE } from './utsrelease.js';
 
 /** Kinds of bug kmem reports; other strings are allowed for later kinds. */
-export type KernelBugKind =
-  | 'kasan'
-  | 'slub'
-  | 'bad_page'
-  | 'double_free'
-  | 'invalid_free'
-  | 'bug'
-  | (string & {});
+export type KernelBugKind = 'kasan' | 'slub' | 'bad_page' | 'double_free' | 'invalid_free' | 'bug' | (string & {});
 
 /** The first line of `report` that is not blank and not a '='/'-' rule. */
 function headline(report: string): string {

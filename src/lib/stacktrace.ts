@@ -38,14 +38,15 @@ const FRAME_RE = /^\s*at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/;
  */
 const SAVE_DEPTH = 32;
 
-const captureStackTrace: ((target: object) => void) | undefined =
-  typeof Error.captureStackTrace === 'function' ? Error.captureStackTrace : undefined;
+const captureStackTrace: ((target: object) => void) | undefined = typeof Error.captureStackTrace === 'function' ? Error.captureStackTrace : undefined;
 
 /** Is this frame part of kmem's own machinery (not the user's code)? */
 function internal(file: string): boolean {
-  return /[\\/](src|dist)[\\/](lib|memory|page_alloc|slub|kasan|proc|kernel|index|mempool)[\\/.]/.test(file) ||
+  return (
+    /[\\/](src|dist)[\\/](lib|memory|page_alloc|slub|kasan|proc|kernel|index|mempool)[\\/.]/.test(file) ||
     /[\\/](src|dist)[\\/]kernel\.[jt]s$/.test(file) ||
-    file.startsWith('node:');
+    file.startsWith('node:')
+  );
 }
 
 /** The caller's frames in a formatted stack, kmem frames dropped; at most `max`. */

@@ -100,7 +100,7 @@ export function formatFlags(flags: number, names: readonly FlagName[]): string {
   for (let i = 0; rest !== 0 && i < names.length; i++) {
     const entry = names[i]!;
     const mask = entry[0] >>> 0;
-    if (((rest & mask) >>> 0) !== mask) continue;
+    if ((rest & mask) >>> 0 !== mask) continue;
     out += entry[1];
     rest = (rest & ~mask) >>> 0;
     if (rest !== 0) out += '|';
@@ -145,12 +145,7 @@ export type PageFlagNames = readonly string[] | readonly (readonly [bit: number,
  *   formatPageFlags(names, 0x57ff00000000000n, { node: 1, zone: 2, lastcpupid: 0x7ff })
  *     → "0x57ff00000000000(node=1|zone=2|lastcpupid=0x7ff)"
  */
-export function formatPageFlags(
-  names: PageFlagNames,
-  raw: number | bigint,
-  fields: PageFlagFields = {},
-  nrPageflags?: number,
-): string {
+export function formatPageFlags(names: PageFlagNames, raw: number | bigint, fields: PageFlagFields = {}, nrPageflags?: number): string {
   const table: FlagName[] = [];
   let maxBit = -1;
   names.forEach((entry, index) => {

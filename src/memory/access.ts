@@ -40,7 +40,16 @@ export class MemAccess {
 
   /** Throws unless [addr, addr+len) lies inside RAM. */
   protected bounds(addr: number, len: number, name = 'addr'): void {
-    if (typeof addr === 'number' && typeof len === 'number' && addr >= 0 && len >= 0 && addr + len <= this.size && Number.isInteger(addr) && Number.isInteger(len)) return;
+    if (
+      typeof addr === 'number' &&
+      typeof len === 'number' &&
+      addr >= 0 &&
+      len >= 0 &&
+      addr + len <= this.size &&
+      Number.isInteger(addr) &&
+      Number.isInteger(len)
+    )
+      return;
     this.badBounds(addr, len, name);
   }
 

@@ -55,7 +55,9 @@ export function memparse(value: number | string, argName = 'memory'): number {
         unit !== '' && Number.isSafeInteger(exact) && exact > 0
           ? ` (${text} is ${exact % 2 ** (shift - 10) === 0 && shift > 10 ? `${exact / 2 ** (shift - 10)}${SUFFIXES[SUFFIXES.indexOf(unit) - 1]}` : exact})`
           : '';
-      throw new RangeError(`${argName}: '${value}' has a fraction; sizes are whole numbers with an optional K, M, G, T, P or E suffix, as the kernel's memparse() reads them${hint}`);
+      throw new RangeError(
+        `${argName}: '${value}' has a fraction; sizes are whole numbers with an optional K, M, G, T, P or E suffix, as the kernel's memparse() reads them${hint}`,
+      );
     }
     const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)\s*([KMGTPE])?(i?B)?$/i.exec(text);
     if (!m) throw new RangeError(`${argName}: cannot parse size '${value}' (expected e.g. '128M', '1G' or a byte count)`);

@@ -77,12 +77,27 @@ export const PG_mlocked = PG.mlocked;
  * pageflag_names (not bit order: "waiters" comes second).
  */
 export const pageflagNames: readonly (readonly [number, string])[] = [
-  [PG_locked, 'locked'], [PG_waiters, 'waiters'], [PG_referenced, 'referenced'], [PG_uptodate, 'uptodate'],
-  [PG_dirty, 'dirty'], [PG_lru, 'lru'], [PG_active, 'active'], [PG_workingset, 'workingset'],
-  [PG_owner_priv_1, 'owner_priv_1'], [PG_owner_2, 'owner_2'], [PG_arch_1, 'arch_1'], [PG_reserved, 'reserved'],
-  [PG_private, 'private'], [PG_private_2, 'private_2'], [PG_writeback, 'writeback'], [PG_head, 'head'],
-  [PG_reclaim, 'reclaim'], [PG_swapbacked, 'swapbacked'], [PG_unevictable, 'unevictable'],
-  [PG_dropbehind, 'dropbehind'], [PG_mlocked, 'mlocked'],
+  [PG_locked, 'locked'],
+  [PG_waiters, 'waiters'],
+  [PG_referenced, 'referenced'],
+  [PG_uptodate, 'uptodate'],
+  [PG_dirty, 'dirty'],
+  [PG_lru, 'lru'],
+  [PG_active, 'active'],
+  [PG_workingset, 'workingset'],
+  [PG_owner_priv_1, 'owner_priv_1'],
+  [PG_owner_2, 'owner_2'],
+  [PG_arch_1, 'arch_1'],
+  [PG_reserved, 'reserved'],
+  [PG_private, 'private'],
+  [PG_private_2, 'private_2'],
+  [PG_writeback, 'writeback'],
+  [PG_head, 'head'],
+  [PG_reclaim, 'reclaim'],
+  [PG_swapbacked, 'swapbacked'],
+  [PG_unevictable, 'unevictable'],
+  [PG_dropbehind, 'dropbehind'],
+  [PG_mlocked, 'mlocked'],
 ];
 
 // include/linux/page-flags.h, enum pagetype (6.12+): the top byte of page_type.
@@ -111,9 +126,15 @@ export const PGTY_unaccepted = PGTY.unaccepted;
 export const PGTY_large_kmalloc = PGTY.large_kmalloc;
 
 export const pageTypeNames: Record<number, string> = {
-  [PGTY_buddy]: 'buddy', [PGTY_offline]: 'offline', [PGTY_table]: 'table', [PGTY_guard]: 'guard',
-  [PGTY_hugetlb]: 'hugetlb', [PGTY_slab]: 'slab', [PGTY_zsmalloc]: 'zsmalloc',
-  [PGTY_unaccepted]: 'unaccepted', [PGTY_large_kmalloc]: 'large_kmalloc',
+  [PGTY_buddy]: 'buddy',
+  [PGTY_offline]: 'offline',
+  [PGTY_table]: 'table',
+  [PGTY_guard]: 'guard',
+  [PGTY_hugetlb]: 'hugetlb',
+  [PGTY_slab]: 'slab',
+  [PGTY_zsmalloc]: 'zsmalloc',
+  [PGTY_unaccepted]: 'unaccepted',
+  [PGTY_large_kmalloc]: 'large_kmalloc',
 };
 
 /** slab->counters and slab->freelist packed in one u32 (slabCounters): inuse, freelist index + 1, frozen. */

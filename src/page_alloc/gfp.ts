@@ -155,13 +155,22 @@ export const GFP_DMA = __GFP_DMA;
 export const GFP_DMA32 = __GFP_DMA32;
 export const GFP_HIGHUSER = GFP_USER | __GFP_HIGHMEM;
 export const GFP_HIGHUSER_MOVABLE = GFP_HIGHUSER | __GFP_MOVABLE | __GFP_SKIP_KASAN;
-export const GFP_TRANSHUGE_LIGHT =
-  (GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) & ~__GFP_RECLAIM;
+export const GFP_TRANSHUGE_LIGHT = (GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) & ~__GFP_RECLAIM;
 export const GFP_TRANSHUGE = GFP_TRANSHUGE_LIGHT | __GFP_DIRECT_RECLAIM;
 
 /** mm/internal.h: the flags that say how hard to reclaim, passed on to a slab's pages. */
 export const GFP_RECLAIM_MASK =
-  __GFP_RECLAIM | __GFP_HIGH | __GFP_IO | __GFP_FS | __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC | __GFP_NOLOCKDEP;
+  __GFP_RECLAIM |
+  __GFP_HIGH |
+  __GFP_IO |
+  __GFP_FS |
+  __GFP_NOWARN |
+  __GFP_RETRY_MAYFAIL |
+  __GFP_NOFAIL |
+  __GFP_NORETRY |
+  __GFP_MEMALLOC |
+  __GFP_NOMEMALLOC |
+  __GFP_NOLOCKDEP;
 /** mm/internal.h: the placement constraints passed on to a slab's pages. */
 export const GFP_CONSTRAINT_MASK = __GFP_HARDWALL | __GFP_THISNODE;
 /** mm/slab.h: flags a slab allocation must not carry (kmalloc_fix_flags() drops them). */
@@ -275,7 +284,7 @@ if (
     const z = (bits & __GFP_MOVABLE ? movable : want)[bits & 7]!;
     const bad = ((GfpMask.ZONE_BAD >> bits) & 1) !== 0;
     const got = (GfpMask.ZONE_TABLE >> (bits * GfpMask.ZONES_SHIFT)) & 3;
-    if (bad !== (z < 0) || (z >= 0 && got !== z)) throw new Error(`gfp.ts: GFP_ZONE_TABLE is wrong for zone bits ${bits}`);
+    if (bad !== z < 0 || (z >= 0 && got !== z)) throw new Error(`gfp.ts: GFP_ZONE_TABLE is wrong for zone bits ${bits}`);
   }
 }
 

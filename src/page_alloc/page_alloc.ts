@@ -92,11 +92,7 @@ const enum ZL {
 
 // BUILD_BUG_ON(__GFP_KSWAPD_RECLAIM != ALLOC_KSWAPD): allocPagesPfn() copies the bit across.
 // And the sizes written out as numbers in the enums above.
-if (
-  (Gfp.KSWAPD_RECLAIM as number) !== (ALLOC.KSWAPD as number) ||
-  PCP.NR_LISTS !== MT.PCPTYPES * (Order.COSTLY + 1) ||
-  ZL.STRIDE !== ZONE.MAX_NR + 1
-) {
+if ((Gfp.KSWAPD_RECLAIM as number) !== (ALLOC.KSWAPD as number) || PCP.NR_LISTS !== MT.PCPTYPES * (Order.COSTLY + 1) || ZL.STRIDE !== ZONE.MAX_NR + 1) {
   throw new Error('page_alloc.ts: an enum no longer matches what it is derived from');
 }
 
@@ -269,13 +265,7 @@ export class PageAlloc {
 
   /** page_is_buddy(): pfn heads a free block of exactly `order` in `zone`. */
   private pageIsBuddy(pfn: number, order: number, zone: number): boolean {
-    return (
-      pfn > 0 &&
-      pfn < this.nrPages &&
-      this.pgType[pfn] === PGTY.buddy &&
-      this.pgOrder[pfn] === order &&
-      this.blockZone[pfn >>> Order.PAGEBLOCK] === zone
-    );
+    return pfn > 0 && pfn < this.nrPages && this.pgType[pfn] === PGTY.buddy && this.pgOrder[pfn] === order && this.blockZone[pfn >>> Order.PAGEBLOCK] === zone;
   }
 
   // ───────────────────────── allocation from the zone ─────────────────────────
@@ -378,8 +368,7 @@ export class PageAlloc {
         const freePages = this.moveFreepagesBlock(zone, pfn, startType);
         if (freePages > 0) {
           // kmem has no LRU pages, so nothing in a block counts as movable.
-          const alike =
-            startType === MT.MOVABLE ? 0 : oldType === MT.MOVABLE ? Order.PAGEBLOCK_NR_PAGES - freePages : 0;
+          const alike = startType === MT.MOVABLE ? 0 : oldType === MT.MOVABLE ? Order.PAGEBLOCK_NR_PAGES - freePages : 0;
           if (freePages + alike >= 1 << (Order.PAGEBLOCK - 1)) this.setPageblockMigratetype(pfn, startType);
           return;
         }
@@ -704,11 +693,7 @@ export class PageAlloc {
         const pfn = this.freeHead[(z * Order.NR + o) * MT.TYPES + MT.HIGHATOMIC]!;
         if (pfn < 0) continue;
         if (this.getPageblockMigratetype(pfn) === MT.HIGHATOMIC) {
-          this.zones.add(
-            z,
-            Z.RESERVED_HIGHATOMIC,
-            -Math.min(Order.PAGEBLOCK_NR_PAGES, this.zones.get(z, Z.RESERVED_HIGHATOMIC)),
-          );
+          this.zones.add(z, Z.RESERVED_HIGHATOMIC, -Math.min(Order.PAGEBLOCK_NR_PAGES, this.zones.get(z, Z.RESERVED_HIGHATOMIC)));
           this.setPageblockMigratetype(pfn, mt);
         }
         // Done only if something moved; otherwise try the next order (the kernel's ret > 0).
@@ -958,13 +943,7 @@ export class PageAlloc {
     // free_pages_prepare() and its bad-page checks: a block can only be freed
     // by its first page, once, with the order it was allocated with. The checks
     // are one test here; which one failed, and the report, are freePagesBad()'s.
-    if (
-      this.pgHead[pfn]! >= 0 ||
-      this.pgRefcount[pfn]! <= 0 ||
-      this.pgType[pfn] !== PGTY.NONE ||
-      this.pgOrder[pfn] !== order ||
-      this.pgSlabCache[pfn]! >= 0
-    ) {
+    if (this.pgHead[pfn]! >= 0 || this.pgRefcount[pfn]! <= 0 || this.pgType[pfn] !== PGTY.NONE || this.pgOrder[pfn] !== order || this.pgSlabCache[pfn]! >= 0) {
       this.freePagesBad(pfn, order);
       return;
     }

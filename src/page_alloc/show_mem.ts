@@ -5,7 +5,23 @@
  */
 
 import { formatGfpMode } from './gfp.js';
-import { listIndex, MAX_NR_ZONES, MIGRATE_TYPES, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, Z_BOOST, Z_FREE, Z_LOWMEM_RESERVE, Z_MANAGED, Z_PRESENT, Z_RESERVED_HIGHATOMIC, Z_WMARK, zoneNames } from './mmzone.js';
+import {
+  listIndex,
+  MAX_NR_ZONES,
+  MIGRATE_TYPES,
+  NR_PAGE_ORDERS,
+  WMARK_HIGH,
+  WMARK_LOW,
+  WMARK_MIN,
+  Z_BOOST,
+  Z_FREE,
+  Z_LOWMEM_RESERVE,
+  Z_MANAGED,
+  Z_PRESENT,
+  Z_RESERVED_HIGHATOMIC,
+  Z_WMARK,
+  zoneNames,
+} from './mmzone.js';
 import type { PageAlloc } from './page_alloc.js';
 
 /** show_migration_types(): U M E H I, one letter per non-empty type. */

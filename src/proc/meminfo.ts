@@ -99,7 +99,11 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
   }
   // vm_commit_limit(): overcommit_kbytes, or overcommit_ratio percent of totalram (no swap, no hugetlb).
   const commitLimit =
-    vm !== null ? vm.commitLimit() : sysctl.overcommitKbytes !== 0 ? Math.floor(sysctl.overcommitKbytes / 4) : Math.trunc((totalram * sysctl.overcommitRatio) / 100);
+    vm !== null
+      ? vm.commitLimit()
+      : sysctl.overcommitKbytes !== 0
+        ? Math.floor(sysctl.overcommitKbytes / 4)
+        : Math.trunc((totalram * sysctl.overcommitRatio) / 100);
   const [dm4k, dm2m, dm1g] = directMapKb(ramBytes);
   return (
     kb('MemTotal', K(totalram)) +

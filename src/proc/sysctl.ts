@@ -12,7 +12,6 @@
  * A write that the kernel refuses throws an Error with the kernel's errno
  * (`code: 'EINVAL'`, `errno: 22`) and changes nothing.
  */
-import { PG } from '../memory/page.js';
 import {
   MAX_NR_ZONES,
   WMARK_HIGH,
@@ -163,11 +162,23 @@ export class Sysctl {
       this.knobs.set(path, { read: () => `${get()}\n`, write: (t) => set(parseInt32(path, t, min, max)) });
     // mm/util.c: overcommit_policy_handler (0..2), overcommit_ratio_handler (proc_dointvec; clears
     // overcommit_kbytes), overcommit_kbytes_handler (proc_doulongvec_minmax; clears overcommit_ratio).
-    int('/proc/sys/vm/overcommit_memory', () => this.overcommitMemory, (v) => { this.overcommitMemory = v; }, 0, 2);
-    int('/proc/sys/vm/overcommit_ratio', () => this.overcommitRatio, (v) => {
-      this.overcommitRatio = v;
-      this.overcommitKbytes = 0;
-    });
+    int(
+      '/proc/sys/vm/overcommit_memory',
+      () => this.overcommitMemory,
+      (v) => {
+        this.overcommitMemory = v;
+      },
+      0,
+      2,
+    );
+    int(
+      '/proc/sys/vm/overcommit_ratio',
+      () => this.overcommitRatio,
+      (v) => {
+        this.overcommitRatio = v;
+        this.overcommitKbytes = 0;
+      },
+    );
     this.knobs.set('/proc/sys/vm/overcommit_kbytes', {
       read: () => `${this.overcommitKbytes}\n`,
       write: (t) => {
@@ -176,22 +187,46 @@ export class Sysctl {
       },
     });
     // mm/mmap.c: max_map_count, proc_dointvec_minmax from 0.
-    int('/proc/sys/vm/max_map_count', () => this.maxMapCount, (v) => { this.maxMapCount = v; }, 0);
+    int(
+      '/proc/sys/vm/max_map_count',
+      () => this.maxMapCount,
+      (v) => {
+        this.maxMapCount = v;
+      },
+      0,
+    );
     // mm/page_alloc.c: min_free_kbytes_sysctl_handler (from 0), watermark_scale_factor (1..3000);
     // each write runs setup_per_zone_wmarks().
-    int('/proc/sys/vm/min_free_kbytes', () => this.host.minFreeKbytes ?? 0, (v) => {
-      this.host.minFreeKbytes = v;
-      this.setupPerZoneWmarks();
-    }, 0);
-    int('/proc/sys/vm/watermark_scale_factor', () => this.watermarkScaleFactor, (v) => {
-      this.watermarkScaleFactor = v;
-      this.setupPerZoneWmarks();
-    }, 1, 3000);
+    int(
+      '/proc/sys/vm/min_free_kbytes',
+      () => this.host.minFreeKbytes ?? 0,
+      (v) => {
+        this.host.minFreeKbytes = v;
+        this.setupPerZoneWmarks();
+      },
+      0,
+    );
+    int(
+      '/proc/sys/vm/watermark_scale_factor',
+      () => this.watermarkScaleFactor,
+      (v) => {
+        this.watermarkScaleFactor = v;
+        this.setupPerZoneWmarks();
+      },
+      1,
+      3000,
+    );
     // fs/drop_caches.c: mode 0200 (a read is -EACCES, even for root), values 1..4 (SYSCTL_ONE..SYSCTL_FOUR).
     // This build machine's vendor 6.18 takes up to 63 (a local patch adds bits); upstream's bound is kept.
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     // kernel/sysctl.c: randomize_va_space is a plain proc_dointvec (no bounds).
-    int('/proc/sys/kernel/randomize_va_space', () => this.randomizeVaSpace, (v) => { this.randomizeVaSpace = v; });
+    int(
+      '/proc/sys/kernel/randomize_va_space',
+      () => this.randomizeVaSpace,
+      (v) => {
+        this.randomizeVaSpace = v;
+      },
+    );
   }
 
   /**

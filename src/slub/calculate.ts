@@ -498,8 +498,7 @@ export function kasanCacheCreate(
   okSize = size;
   const origAllocMetaOffset = allocMetaOffset;
 
-  const freeMetaOutside =
-    (flags & SLAB_TYPESAFE_BY_RCU) !== 0 || hasCtor || (version >= 613 && slubDebugOrigSize(flags));
+  const freeMetaOutside = (flags & SLAB_TYPESAFE_BY_RCU) !== 0 || hasCtor || (version >= 613 && slubDebugOrigSize(flags));
   if (freeMetaOutside) {
     freeMetaOffset = size;
     size += KASAN_FREE_META_SIZE;
@@ -635,12 +634,7 @@ export function calculateSizes(input: CalculateSizesInput): SlotLayout {
   const redZone = (flags & SLAB_RED_ZONE) !== 0;
   // 6.2 added "orig_size alone moves it" (kmalloc redzone), 6.11 narrowed it to RED_ZONE + orig_size.
   const origSizeMoves = version >= 611 ? redZone && origSize : version >= 602 && origSize;
-  const moveOut =
-    (rcu && !useFreeptrOffset) ||
-    (flags & SLAB_POISON) !== 0 ||
-    hasCtor ||
-    (redZone && objectSize < SIZEOF_POINTER) ||
-    origSizeMoves;
+  const moveOut = (rcu && !useFreeptrOffset) || (flags & SLAB_POISON) !== 0 || hasCtor || (redZone && objectSize < SIZEOF_POINTER) || origSizeMoves;
   let offset: number;
   if (moveOut) {
     offset = size;
@@ -682,18 +676,9 @@ export function calculateSizes(input: CalculateSizesInput): SlotLayout {
   size = alignUp(size, align);
 
   const orderFn = version >= 607 ? calculateOrder : calculateOrderLegacy;
-  const order = orderFn(
-    size,
-    input.cpus,
-    input.slubMinOrder,
-    input.slubMaxOrder,
-    input.slubMinObjects,
-    input.nrCpuIds ?? input.cpus,
-  );
+  const order = orderFn(size, input.cpus, input.slubMinOrder, input.slubMaxOrder, input.slubMinObjects, input.nrCpuIds ?? input.cpus);
   if (order < 0) {
-    throw new RangeError(
-      `objectSize ${objectSize} needs ${size}-byte slots, more than an order-${MAX_PAGE_ORDER} slab holds`,
-    );
+    throw new RangeError(`objectSize ${objectSize} needs ${size}-byte slots, more than an order-${MAX_PAGE_ORDER} slab holds`);
   }
   const minOrder = getOrder(size);
   return {
@@ -866,9 +851,7 @@ export function computeCacheGeometry(input: CacheGeometryInput): CacheGeometry {
   checkUint(useroffset, 'useroffset', KMALLOC_MAX_SIZE_HERE);
   checkUint(usersize, 'usersize', KMALLOC_MAX_SIZE_HERE);
   if ((usersize === 0 && useroffset !== 0) || useroffset + usersize > objectSize) {
-    throw new RangeError(
-      `useroffset ${useroffset} + usersize ${usersize} must lie within objectSize ${objectSize} (usersize 0 needs useroffset 0)`,
-    );
+    throw new RangeError(`useroffset ${useroffset} + usersize ${usersize} must lie within objectSize ${objectSize} (usersize 0 needs useroffset 0)`);
   }
 
   const freeptrOffset = input.freeptrOffset;
@@ -879,16 +862,11 @@ export function computeCacheGeometry(input: CacheGeometryInput): CacheGeometry {
       throw new RangeError('freeptrOffset is only allowed with SLAB_TYPESAFE_BY_RCU (create_cache() returns -EINVAL)');
     }
     if (freeptrOffset >= objectSize || freeptrOffset % SIZEOF_POINTER !== 0) {
-      throw new RangeError(
-        `freeptrOffset must be a multiple of ${SIZEOF_POINTER} below objectSize ${objectSize}, got ${freeptrOffset}`,
-      );
+      throw new RangeError(`freeptrOffset must be a multiple of ${SIZEOF_POINTER} below objectSize ${objectSize}, got ${freeptrOffset}`);
     }
   }
 
-  const sAlign =
-    isKmalloc || isBootCache
-      ? createBootCacheAlign(flags, objectSize, version)
-      : calculateAlignment(flags, align, objectSize);
+  const sAlign = isKmalloc || isBootCache ? createBootCacheAlign(flags, objectSize, version) : calculateAlignment(flags, align, objectSize);
 
   const sizesInput: CalculateSizesInput = {
     objectSize,
@@ -979,14 +957,7 @@ function checkVersion(version: unknown): asserts version is number {
 }
 
 /** Shared argument checks of calculateOrder() and calculateOrderLegacy(). */
-function checkOrderArgs(
-  size: number,
-  cpus: number,
-  nrCpuIds: number,
-  slubMinOrder: number,
-  slubMaxOrder: number,
-  slubMinObjects: number,
-): void {
+function checkOrderArgs(size: number, cpus: number, nrCpuIds: number, slubMinOrder: number, slubMaxOrder: number, slubMinObjects: number): void {
   checkUint(size, 'size', Number.MAX_SAFE_INTEGER);
   if (size === 0) throw new RangeError('size must be at least 1');
   checkCpus(cpus, 'cpus');

@@ -68,15 +68,7 @@ import { PGTY_slab, pageflagNames } from '../memory/page.js';
 import { pageFlagsWord } from '../page_alloc/debug.js';
 import { __GFP_NOWARN } from '../page_alloc/gfp.js';
 import { bswap32, CF, DIRECT_MAP_HI, FREE_ADD_PARTIAL, FREE_REMOVE_PARTIAL, FREE_SLAB, listAdd, listDel } from './slab.js';
-import {
-  __OBJECT_POISON,
-  SLAB_CONSISTENCY_CHECKS,
-  SLAB_KMALLOC,
-  SLAB_POISON,
-  SLAB_RED_ZONE,
-  SLAB_STORE_USER,
-  SLAB_TRACE,
-} from './slab_flags.js';
+import { __OBJECT_POISON, SLAB_CONSISTENCY_CHECKS, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE } from './slab_flags.js';
 import type { Slub } from './slub.js';
 
 // include/linux/poison.h
@@ -529,10 +521,13 @@ export class SlubDebug {
         return;
       }
       const below =
-        t.addrHi !== l.addrHi ? t.addrHi < l.addrHi
-        : t.addrLo !== l.addrLo ? t.addrLo < l.addrLo
-        : t.handle !== l.handle ? t.handle < l.handle
-        : waste < l.waste;
+        t.addrHi !== l.addrHi
+          ? t.addrHi < l.addrHi
+          : t.addrLo !== l.addrLo
+            ? t.addrLo < l.addrLo
+            : t.handle !== l.handle
+              ? t.handle < l.handle
+              : waste < l.waste;
       if (below) end = pos;
       else start = pos;
     }

@@ -100,8 +100,6 @@ export class Kmalloc {
     return this.slub.slabAlloc(this.sizeToCache[type * (KmallocConst.MAX_CACHE_SIZE + 1) + size]!, gfp, size);
   }
 
-
-
   /**
    * The slab of an address: the slab's head pfn, -1 for a large kmalloc,
    * -3 for a page that is neither (nothing is reported here; whether the
@@ -172,9 +170,7 @@ export class Kmalloc {
     }
     const actual = this.slub.pages.slabCache[head]!;
     if (actual !== s) {
-      this.slub.reports.warn(
-        `cache_from_obj: Wrong slab cache. ${this.slub.caches[s]!.name} but object is from ${this.slub.caches[actual]!.name}`,
-      );
+      this.slub.reports.warn(`cache_from_obj: Wrong slab cache. ${this.slub.caches[s]!.name} but object is from ${this.slub.caches[actual]!.name}`);
       this.slub.debug?.printTrackingOf(actual, addr);
       s = actual;
     }
@@ -545,9 +541,6 @@ export class Kmalloc {
     }
   }
 
-
-
-
   /**
    * kmem_cache_free_bulk() of a cache with sheaves, once freeBulk has read
    * and classified every entry (bulkAddrs, bulkHeads): the plain objects go
@@ -576,7 +569,8 @@ export class Kmalloc {
   /** The sheaf argument of the preallocation API, checked: a live sheaf of cache s. */
   private checkSheaf(s: number, sheaf: unknown): asserts sheaf is PrefilledSheaf {
     if (!(sheaf instanceof PrefilledSheaf)) throw new TypeError(`sheaf: expected a sheaf from kmemCachePrefillSheaf, got ${describe(sheaf)}`);
-    if (sheaf.cache !== s) throw new RangeError(`sheaf: belongs to ${this.slub.caches[sheaf.cache]?.name ?? 'another cache'}, not ${this.slub.caches[s]!.name}`);
+    if (sheaf.cache !== s)
+      throw new RangeError(`sheaf: belongs to ${this.slub.caches[sheaf.cache]?.name ?? 'another cache'}, not ${this.slub.caches[s]!.name}`);
     if (sheaf.id === -2 || this.slub.sheaves.caches[s] === undefined) throw new RangeError('sheaf: already returned (kmemCacheReturnSheaf)');
   }
 

@@ -29,23 +29,8 @@
 
 import { PAGE_SHIFT, PAGE_SIZE } from '../memory/memblock.js';
 import { MAX_PAGE_ORDER } from '../page_alloc/mmzone.js';
-import {
-  type CacheGeometry,
-  computeCacheGeometry,
-  fls,
-  getOrder,
-  LINUX_VERSION_DEFAULT,
-  LINUX_VERSION_MIN,
-} from './calculate.js';
-import {
-  SLAB_ACCOUNT,
-  SLAB_CACHE_DMA,
-  SLAB_HWCACHE_ALIGN,
-  SLAB_KMALLOC,
-  SLAB_NO_MERGE,
-  SLAB_NO_OBJ_EXT,
-  SLAB_RECLAIM_ACCOUNT,
-} from './slab_flags.js';
+import { type CacheGeometry, computeCacheGeometry, fls, getOrder, LINUX_VERSION_DEFAULT, LINUX_VERSION_MIN } from './calculate.js';
+import { SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_KMALLOC, SLAB_NO_MERGE, SLAB_NO_OBJ_EXT, SLAB_RECLAIM_ACCOUNT } from './slab_flags.js';
 
 /** The two limits the kmalloc fast path tests, as a const enum so compiled code holds the numbers. */
 export const enum KmallocConst {
@@ -137,9 +122,7 @@ export const kmalloc_info: readonly KmallocInfo[] = Object.freeze(
  * 65-96 -> 1 (96), 97-128 -> 7 (128), 129-192 -> 2 (192).
  * setup_kmalloc_cache_index_table() changes nothing on x86-64 (KMALLOC_MIN_SIZE 8).
  */
-export const kmallocSizeIndex: readonly number[] = Object.freeze([
-  3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2,
-]);
+export const kmallocSizeIndex: readonly number[] = Object.freeze([3, 4, 5, 5, 6, 6, 6, 6, 1, 1, 1, 1, 7, 7, 7, 7, 2, 2, 2, 2, 2, 2, 2, 2]);
 
 /** size_index_elem() (mm/slab.h): the kmalloc_size_index[] slot of a size 1..192. Rule: (size - 1) / 8. */
 export function sizeIndexElem(bytes: number): number {

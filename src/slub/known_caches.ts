@@ -12,13 +12,7 @@
  */
 
 import type { KmemCacheArgs } from './slab_common.js';
-import {
-  SLAB_ACCOUNT,
-  SLAB_HWCACHE_ALIGN,
-  SLAB_PANIC,
-  SLAB_RECLAIM_ACCOUNT,
-  SLAB_TYPESAFE_BY_RCU,
-} from './slab_flags.js';
+import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from './slab_flags.js';
 
 export interface CacheSpec {
   /** object_size */

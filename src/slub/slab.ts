@@ -130,7 +130,6 @@ export const enum CF {
   FIELDS = 37,
 }
 
-
 /**
  * A kmem_cache handle as users hold it: the id in the low 12 bits and a
  * creation serial above, so that a handle of a destroyed cache (whose id a
@@ -234,14 +233,49 @@ export function bswap32(x: number): number {
 // CONFIG_SLUB_STATS counters (6.18's enum stat_item, with the sheaf items of
 // the opt-in sheaves), in the kernel's order; the sysfs file names.
 export const statNames = [
-  'alloc_cpu_sheaf', 'alloc_fastpath', 'alloc_slowpath', 'free_cpu_sheaf', 'free_rcu_sheaf', 'free_rcu_sheaf_fail',
-  'free_fastpath', 'free_slowpath', 'free_frozen', 'free_add_partial',
-  'free_remove_partial', 'alloc_from_partial', 'alloc_slab', 'alloc_refill', 'alloc_node_mismatch', 'free_slab',
-  'cpuslab_flush', 'deactivate_full', 'deactivate_empty', 'deactivate_to_head', 'deactivate_to_tail',
-  'deactivate_remote_frees', 'deactivate_bypass', 'order_fallback', 'cmpxchg_double_cpu_fail',
-  'cmpxchg_double_fail', 'cpu_partial_alloc', 'cpu_partial_free', 'cpu_partial_node', 'cpu_partial_drain',
-  'sheaf_flush', 'sheaf_refill', 'sheaf_alloc', 'sheaf_free', 'barn_get', 'barn_get_fail', 'barn_put', 'barn_put_fail',
-  'sheaf_prefill_fast', 'sheaf_prefill_slow', 'sheaf_prefill_oversize', 'sheaf_return_fast', 'sheaf_return_slow',
+  'alloc_cpu_sheaf',
+  'alloc_fastpath',
+  'alloc_slowpath',
+  'free_cpu_sheaf',
+  'free_rcu_sheaf',
+  'free_rcu_sheaf_fail',
+  'free_fastpath',
+  'free_slowpath',
+  'free_frozen',
+  'free_add_partial',
+  'free_remove_partial',
+  'alloc_from_partial',
+  'alloc_slab',
+  'alloc_refill',
+  'alloc_node_mismatch',
+  'free_slab',
+  'cpuslab_flush',
+  'deactivate_full',
+  'deactivate_empty',
+  'deactivate_to_head',
+  'deactivate_to_tail',
+  'deactivate_remote_frees',
+  'deactivate_bypass',
+  'order_fallback',
+  'cmpxchg_double_cpu_fail',
+  'cmpxchg_double_fail',
+  'cpu_partial_alloc',
+  'cpu_partial_free',
+  'cpu_partial_node',
+  'cpu_partial_drain',
+  'sheaf_flush',
+  'sheaf_refill',
+  'sheaf_alloc',
+  'sheaf_free',
+  'barn_get',
+  'barn_get_fail',
+  'barn_put',
+  'barn_put_fail',
+  'sheaf_prefill_fast',
+  'sheaf_prefill_slow',
+  'sheaf_prefill_oversize',
+  'sheaf_return_fast',
+  'sheaf_return_slow',
 ] as const;
 /** enum stat_item, as a const enum for the fast paths; the plain names alias it. */
 export const enum SlubStat {

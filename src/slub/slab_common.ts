@@ -7,7 +7,17 @@
 import { describe } from '../lib/argcheck.js';
 import { PAGE_SIZE } from '../memory/memblock.js';
 import { PGTY_large_kmalloc, PGTY_NONE } from '../memory/page.js';
-import { __GFP_ACCOUNT, __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_NOWARN, __GFP_RECLAIMABLE, __GFP_ZERO, GFP_KERNEL, GFP_SLAB_BUG_MASK } from '../page_alloc/gfp.js';
+import {
+  __GFP_ACCOUNT,
+  __GFP_COMP,
+  __GFP_DMA,
+  __GFP_DMA32,
+  __GFP_NOWARN,
+  __GFP_RECLAIMABLE,
+  __GFP_ZERO,
+  GFP_KERNEL,
+  GFP_SLAB_BUG_MASK,
+} from '../page_alloc/gfp.js';
 import { type CacheGeometry, computeCacheGeometry, getOrder } from './calculate.js';
 import {
   bootCacheGeometry,
@@ -151,15 +161,7 @@ export class SlabCommon {
 
   // ───────────────────────── creation ─────────────────────────
 
-  private geometry(
-    _name: string,
-    size: number,
-    align: number,
-    flags: number,
-    hasCtor: boolean,
-    isKmalloc: boolean,
-    args: KmemCacheArgs,
-  ): CacheGeometry {
+  private geometry(_name: string, size: number, align: number, flags: number, hasCtor: boolean, isKmalloc: boolean, args: KmemCacheArgs): CacheGeometry {
     return computeCacheGeometry({
       objectSize: size,
       align,

@@ -124,12 +124,10 @@ export const __CMPXCHG_DOUBLE = 1 << _SLAB_CMPXCHG_DOUBLE;
  * mm/slab.h SLAB_DEBUG_FLAGS: the flags that make a cache a debug cache
  * (no lockless fast path, no cpu partial lists, kmem_cache_debug() true).
  */
-export const SLAB_DEBUG_FLAGS =
-  SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_CONSISTENCY_CHECKS;
+export const SLAB_DEBUG_FLAGS = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_CONSISTENCY_CHECKS;
 
 /** mm/slub.c DEBUG_DEFAULT_FLAGS: what a bare `slub_debug` turns on (F, Z, P, U). */
-export const DEBUG_DEFAULT_FLAGS =
-  SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
+export const DEBUG_DEFAULT_FLAGS = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
 
 /**
  * mm/slub.c DEBUG_METADATA_FLAGS: debug flags that store metadata in the slot;
@@ -149,14 +147,7 @@ export const SLAB_NO_CMPXCHG = SLAB_CONSISTENCY_CHECKS | SLAB_STORE_USER | SLAB_
  * now kasan_cache_create() sets SLAB_NO_MERGE itself.
  */
 export const SLAB_NEVER_MERGE =
-  SLAB_RED_ZONE |
-  SLAB_POISON |
-  SLAB_STORE_USER |
-  SLAB_TRACE |
-  SLAB_TYPESAFE_BY_RCU |
-  SLAB_NOLEAKTRACE |
-  SLAB_FAILSLAB |
-  SLAB_NO_MERGE;
+  SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_TYPESAFE_BY_RCU | SLAB_NOLEAKTRACE | SLAB_FAILSLAB | SLAB_NO_MERGE;
 
 /** mm/slab_common.c SLAB_MERGE_SAME: flags that must be equal for two caches to merge. */
 export const SLAB_MERGE_SAME = SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32 | SLAB_ACCOUNT;

@@ -250,7 +250,6 @@ export class Slub {
     return Math.imul(idx, this.cf[s * CF.FIELDS + CF.SIZE]!) === off && idx < this.slabObjects[head]!;
   }
 
-
   /** slab_update_freelist(): set freelist, inuse and frozen in one word. */
   setSlabCounters(s: number, pfn: number, freelist: number, inuse: number, frozen: boolean): void {
     const idx = freelist === 0 ? 0 : this.objIndex(s, pfn, freelist) + 1;
@@ -928,7 +927,6 @@ export class Slub {
       if (this.statsOn) this.stat(s, SlubStat.FREE_ADD_PARTIAL);
     }
   }
-
 
   /**
    * put_cpu_partial(): push a slab on the running CPU's partial chain; when

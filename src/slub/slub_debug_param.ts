@@ -24,7 +24,17 @@
  * the extra ';' into the comparison and so matches only with a '*' in it.
  */
 import { KERN_ERR } from '../lib/printk.js';
-import { DEBUG_DEFAULT_FLAGS, SLAB_CONSISTENCY_CHECKS, SLAB_FAILSLAB, SLAB_NO_USER_FLAGS, SLAB_NOLEAKTRACE, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE } from './slab_flags.js';
+import {
+  DEBUG_DEFAULT_FLAGS,
+  SLAB_CONSISTENCY_CHECKS,
+  SLAB_FAILSLAB,
+  SLAB_NO_USER_FLAGS,
+  SLAB_NOLEAKTRACE,
+  SLAB_POISON,
+  SLAB_RED_ZONE,
+  SLAB_STORE_USER,
+  SLAB_TRACE,
+} from './slab_flags.js';
 
 export interface SlubDebugConfig {
   /** slub_debug: the flags of every cache no block's list names. */

@@ -83,7 +83,7 @@ function hashBytes(b: Uint8Array, a: number, e: number): number {
   if (n < 2) return Math.imul(n + 1, 0x9e3779b1) ^ (n === 1 ? b[a]! : 0);
   const m = a + (n >> 1);
   let h = Math.imul(n ^ (b[a]! << 8) ^ (b[a + 1]! << 16) ^ (b[m]! << 24), 0x9e3779b1);
-  h = Math.imul(h ^ b[e - 1]! ^ (b[e - 2]! << 8) ^ (b[m - 1]! << 16) ^ (b[Math.max(e - 4 , a)]! << 24), 0x85ebca6b);
+  h = Math.imul(h ^ b[e - 1]! ^ (b[e - 2]! << 8) ^ (b[m - 1]! << 16) ^ (b[Math.max(e - 4, a)]! << 24), 0x85ebca6b);
   return h ^ (h >>> 15);
 }
 

@@ -45,12 +45,7 @@ export type SlabAllocKind = 'kmalloc' | 'kmalloc_node' | 'kmem_cache_alloc' | 'k
 /** Slab frees. */
 export type SlabFreeKind = 'kfree' | 'kmem_cache_free';
 /** Page allocator events. */
-export type PageKind =
-  | 'mm_page_alloc'
-  | 'mm_page_free'
-  | 'mm_page_free_batched'
-  | 'mm_page_alloc_zone_locked'
-  | 'mm_page_pcpu_drain';
+export type PageKind = 'mm_page_alloc' | 'mm_page_free' | 'mm_page_free_batched' | 'mm_page_alloc_zone_locked' | 'mm_page_pcpu_drain';
 
 export type KmemEventKind = SlabAllocKind | SlabFreeKind | PageKind;
 
@@ -203,14 +198,7 @@ export class TraceParseError extends Error {
   readonly lineNo: number;
   readonly dialect: TraceDialect;
 
-  constructor(
-    line: string,
-    reason: string,
-    event: string | null = null,
-    file: string | null = null,
-    lineNo = 0,
-    dialect: TraceDialect = 'kmem',
-  ) {
+  constructor(line: string, reason: string, event: string | null = null, file: string | null = null, lineNo = 0, dialect: TraceDialect = 'kmem') {
     super(TraceParseError.format(line, reason, event, file, lineNo, dialect));
     this.line = line;
     this.reason = reason;

@@ -190,12 +190,7 @@ function matchEvent(b: Uint8Array, a: number, end: number): number {
  * skb event).
  */
 function looksLikeKmemEvent(name: string, kmemSubsystem: boolean): boolean {
-  return (
-    name.startsWith('kmalloc') ||
-    name.startsWith('kmem_cache_') ||
-    name.startsWith('mm_page_') ||
-    (kmemSubsystem && name.startsWith('kfree'))
-  );
+  return name.startsWith('kmalloc') || name.startsWith('kmem_cache_') || name.startsWith('mm_page_') || (kmemSubsystem && name.startsWith('kfree'));
 }
 
 /** True when part is a proper prefix of a known event name. */
@@ -1302,7 +1297,15 @@ function callSiteId(strings: StringTable): number {
  * line was a kmem event and a row was added. Throws TraceParseError as
  * parseFtraceBytes does.
  */
-export function parseFtraceInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string | null, start: number, end: number, lineNo: number): boolean {
+export function parseFtraceInto(
+  cols: EventColumns,
+  strings: StringTable,
+  b: Uint8Array,
+  s: string | null,
+  start: number,
+  end: number,
+  lineNo: number,
+): boolean {
   const id = scanLine(b, s, start, end, false, false, true);
   if (id < 0) return false;
   checkFields(id);

@@ -99,15 +99,7 @@ import {
   ptrKey,
   StringTable,
 } from './columns.js';
-import {
-  KMEM_EVENT_KINDS,
-  type KmemEvent,
-  type PageEvent,
-  type SlabAllocEvent,
-  type SlabFreeEvent,
-  TraceParseError,
-  TraceReplayError,
-} from './events.js';
+import { KMEM_EVENT_KINDS, type KmemEvent, type PageEvent, type SlabAllocEvent, type SlabFreeEvent, TraceParseError, TraceReplayError } from './events.js';
 import { maxCpuSeen, resetTraceHeader, type TraceHeader, traceHeader } from './ftrace.js';
 import { readTraceBatches, readTraceColumns, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
 
@@ -135,7 +127,7 @@ export class PtrTable {
   }
 
   private static hash(key: number): number {
-    const lo = key % 4294967296 | 0;
+    const lo = (key % 4294967296) | 0;
     const hi = (key / 4294967296) | 0;
     let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
     h ^= h >>> 15;
@@ -957,7 +949,7 @@ export class TraceReplayer {
     const n = events.length;
     while (i < n) {
       const first = events[i]!;
-      let cpu = Math.max(first.cpu , 0);
+      let cpu = Math.max(first.cpu, 0);
       let j = i + 1;
       while (j < n && events[j]!.cpu === first.cpu) j++;
       if (cpu >= cpus) {
@@ -1855,7 +1847,6 @@ async function replayTwoPass(path: string, opts: ReplayFileOptions): Promise<Rep
   rp.finish();
   return { kernel: k, replayer: rp, read, cpusFromTrace, header };
 }
-
 
 /** Events read before the machine boots when its CPU count comes from the trace. */
 const CPU_PROBE_EVENTS = 20_000;

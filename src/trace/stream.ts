@@ -411,9 +411,7 @@ export async function* readTraceEvents(path: string, opts: ReadTraceOptions = {}
  * One item at a time from a reader that yields batches; its closing stats are
  * the result. A consumer that stops early still lets the reader close its file.
  */
-export async function* flattenBatches<T>(
-  batches: AsyncGenerator<T[], TraceReadStats, undefined>,
-): AsyncGenerator<T, TraceReadStats, undefined> {
+export async function* flattenBatches<T>(batches: AsyncGenerator<T[], TraceReadStats, undefined>): AsyncGenerator<T, TraceReadStats, undefined> {
   try {
     for (;;) {
       const r = await batches.next();

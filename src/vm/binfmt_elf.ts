@@ -212,7 +212,10 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
     [7, interp !== null ? interpBase : 0], // AT_BASE
     [8, 0], // AT_FLAGS
     [9, entry], // AT_ENTRY
-    [11, 0], [12, 0], [13, 0], [14, 0], // AT_UID AT_EUID AT_GID AT_EGID
+    [11, 0],
+    [12, 0],
+    [13, 0],
+    [14, 0], // AT_UID AT_EUID AT_GID AT_EGID
     [23, 0], // AT_SECURE
     [25, uRand], // AT_RANDOM
     [26, 2], // AT_HWCAP2
@@ -249,7 +252,6 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   syncMapleNodes(vm, mm);
   return 0;
 }
-
 
 function s_start(vm: Vm, v: number): number {
   return vm.s.vmStart(v);

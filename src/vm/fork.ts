@@ -266,7 +266,15 @@ export class Task {
 
   mmap(addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
     this.alive();
-    for (const [n, v] of [['addr', addr], ['len', len], ['prot', prot], ['flags', flags], ['fd', fd], ['off', off]] as const) checkInt(n, v);
+    for (const [n, v] of [
+      ['addr', addr],
+      ['len', len],
+      ['prot', prot],
+      ['flags', flags],
+      ['fd', fd],
+      ['off', off],
+    ] as const)
+      checkInt(n, v);
     return doMmap(this.vm, this, addr, len, prot, flags, fd, off);
   }
 
@@ -296,7 +304,14 @@ export class Task {
   /** mremap(2): the new address, or -errno. */
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
     this.alive();
-    for (const [n, v] of [['addr', addr], ['oldLen', oldLen], ['newLen', newLen], ['flags', flags], ['newAddr', newAddr]] as const) checkInt(n, v);
+    for (const [n, v] of [
+      ['addr', addr],
+      ['oldLen', oldLen],
+      ['newLen', newLen],
+      ['flags', flags],
+      ['newAddr', newAddr],
+    ] as const)
+      checkInt(n, v);
     return doMremap(this.vm, this, addr, oldLen, newLen, flags, newAddr);
   }
 
@@ -479,35 +494,62 @@ export class Task {
   /** read(2) into user memory at addr: bytes read, 0 at the end, or -errno. */
   read(fd: number, addr: number, n: number): number {
     this.alive();
-    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n]] as const) checkInt(k, v);
+    for (const [k, v] of [
+      ['fd', fd],
+      ['addr', addr],
+      ['n', n],
+    ] as const)
+      checkInt(k, v);
     return sysRead(this.vm, this, this.fdt, fd, addr, n);
   }
 
   /** write(2) from user memory at addr: bytes written or -errno. */
   write(fd: number, addr: number, n: number): number {
     this.alive();
-    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n]] as const) checkInt(k, v);
+    for (const [k, v] of [
+      ['fd', fd],
+      ['addr', addr],
+      ['n', n],
+    ] as const)
+      checkInt(k, v);
     return sysWrite(this.vm, this, this.fdt, fd, addr, n);
   }
 
   /** pread64(2) */
   pread(fd: number, addr: number, n: number, off: number): number {
     this.alive();
-    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n], ['off', off]] as const) checkInt(k, v);
+    for (const [k, v] of [
+      ['fd', fd],
+      ['addr', addr],
+      ['n', n],
+      ['off', off],
+    ] as const)
+      checkInt(k, v);
     return sysPread(this.vm, this, this.fdt, fd, addr, n, off);
   }
 
   /** pwrite64(2) */
   pwrite(fd: number, addr: number, n: number, off: number): number {
     this.alive();
-    for (const [k, v] of [['fd', fd], ['addr', addr], ['n', n], ['off', off]] as const) checkInt(k, v);
+    for (const [k, v] of [
+      ['fd', fd],
+      ['addr', addr],
+      ['n', n],
+      ['off', off],
+    ] as const)
+      checkInt(k, v);
     return sysPwrite(this.vm, this, this.fdt, fd, addr, n, off);
   }
 
   /** lseek(2): the new offset or -errno. */
   lseek(fd: number, off: number, whence: number): number {
     this.alive();
-    for (const [k, v] of [['fd', fd], ['off', off], ['whence', whence]] as const) checkInt(k, v);
+    for (const [k, v] of [
+      ['fd', fd],
+      ['off', off],
+      ['whence', whence],
+    ] as const)
+      checkInt(k, v);
     return sysLseek(this.fdt, fd, off, whence);
   }
 
@@ -534,7 +576,13 @@ export class Task {
   /** fadvise64(2) (posix_fadvise's system call): 0 or -errno. */
   posixFadvise(fd: number, off: number, len: number, advice: number): number {
     this.alive();
-    for (const [k, v] of [['fd', fd], ['off', off], ['len', len], ['advice', advice]] as const) checkInt(k, v);
+    for (const [k, v] of [
+      ['fd', fd],
+      ['off', off],
+      ['len', len],
+      ['advice', advice],
+    ] as const)
+      checkInt(k, v);
     return sysFadvise(this.vm, this.fdt, fd, off, len, advice);
   }
 
@@ -579,9 +627,26 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
   const s = vm.s;
   const mm = mmAlloc(vm);
   for (const k of [
-    'mmapBase', 'taskSize', 'startCode', 'endCode', 'startData', 'endData', 'startBrk', 'brk', 'startStack',
-    'argStart', 'argEnd', 'envStart', 'envEnd', 'totalVm', 'dataVm', 'execVm', 'stackVm', 'stackRlimit',
-  ] as const) mm[k] = old[k];
+    'mmapBase',
+    'taskSize',
+    'startCode',
+    'endCode',
+    'startData',
+    'endData',
+    'startBrk',
+    'brk',
+    'startStack',
+    'argStart',
+    'argEnd',
+    'envStart',
+    'envEnd',
+    'totalVm',
+    'dataVm',
+    'execVm',
+    'stackVm',
+    'stackRlimit',
+  ] as const)
+    mm[k] = old[k];
   mm.hiwaterVm = mm.totalVm;
   for (const v of old.vmas) {
     const flags = s.vmFlags(v);

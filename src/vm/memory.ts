@@ -17,17 +17,7 @@ import { filemapFault, PG_readahead } from './filemap.js';
 import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
-import {
-  _PAGE_ACCESSED,
-  _PAGE_DIRTY,
-  _PAGE_PRESENT,
-  _PAGE_PROTNONE,
-  _PAGE_RW,
-  _PAGE_SOFT_DIRTY,
-  _PAGE_SPECIAL,
-  PGDIR_SHIFT,
-  PMD_SHIFT,
-} from './pgtable.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -446,13 +436,7 @@ export function changeProtection(vm: Vm, mm: Mm, v: number, start: number, end: 
     let e = (keep | (protLo & ~(_PAGE_ACCESSED | _PAGE_DIRTY))) & ((flags & VM.SHARED) !== 0 ? ~0 : ~_PAGE_RW);
     if (none) e = (e & ~_PAGE_PRESENT) | _PAGE_PROTNONE;
     // can_change_pte_writable(): a private anonymous page nothing else maps may become writable at once.
-    else if (
-      (flags & VM.WRITE) !== 0 &&
-      (lo & _PAGE_SPECIAL) === 0 &&
-      (lo & _PAGE_DIRTY) !== 0 &&
-      p.refcount[pfn] === 1 &&
-      vm.pageKind[pfn] === KIND_ANON
-    )
+    else if ((flags & VM.WRITE) !== 0 && (lo & _PAGE_SPECIAL) === 0 && (lo & _PAGE_DIRTY) !== 0 && p.refcount[pfn] === 1 && vm.pageKind[pfn] === KIND_ANON)
       e |= _PAGE_RW;
     u32[idx] = e >>> 0;
     u32[idx + 1] = protHi;

@@ -260,13 +260,7 @@ export function doBrk(vm: Vm, t: Task, brk: number): number {
   const pi = ni >= 0 ? ni - 1 : mm.vmas.length - 1;
   const prev = pi >= 0 ? mm.vmas[pi]! : 0;
   const len = newbrk - oldbrk;
-  if (
-    prev !== 0 &&
-    s.vmEnd(prev) === oldbrk &&
-    s.vmEnd(prev) > mm.startBrk &&
-    ((s.vmFlags(prev) ^ flags) & ~VM.SOFTDIRTY) === 0 &&
-    s.vmFile(prev) === 0
-  ) {
+  if (prev !== 0 && s.vmEnd(prev) === oldbrk && s.vmEnd(prev) > mm.startBrk && ((s.vmFlags(prev) ^ flags) & ~VM.SOFTDIRTY) === 0 && s.vmFile(prev) === 0) {
     s.set64(prev, VMA.END, newbrk);
     s.setVmFlags(prev, s.vmFlags(prev) | VM.SOFTDIRTY);
   } else {

@@ -448,4 +448,3 @@ export function sysFadvise(vm: Vm, fdt: FdTable, fd: number, off: number, len: n
 export function fileOf(fdt: FdTable, fd: number): OpenFile | null {
   return fdget(fdt, fd);
 }
-

@@ -103,7 +103,7 @@ export function showStatus(vm: Vm, t: Task): string {
     'SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n' +
     'CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n' +
     'NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\nSpeculation_Store_Bypass:\tvulnerable\nSpeculationIndirectBranch:\talways enabled\n' +
-    `Cpus_allowed:\t${((2 ** vm.k.cpus) - 1).toString(16)}\nCpus_allowed_list:\t${vm.k.cpus > 1 ? `0-${vm.k.cpus - 1}` : '0'}\n` +
+    `Cpus_allowed:\t${(2 ** vm.k.cpus - 1).toString(16)}\nCpus_allowed_list:\t${vm.k.cpus > 1 ? `0-${vm.k.cpus - 1}` : '0'}\n` +
     `Mems_allowed:\t${'00000000,'.repeat(31)}00000001\nMems_allowed_list:\t0\n` +
     'voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n';
   return out;
@@ -146,7 +146,20 @@ interface Mss {
 const PSS_SHIFT = 12;
 
 function newMss(): Mss {
-  return { resident: 0, pss: 0, pssDirty: 0, pssAnon: 0, pssFile: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0, locked: 0 };
+  return {
+    resident: 0,
+    pss: 0,
+    pssDirty: 0,
+    pssAnon: 0,
+    pssFile: 0,
+    sharedClean: 0,
+    sharedDirty: 0,
+    privateClean: 0,
+    privateDirty: 0,
+    referenced: 0,
+    anonymous: 0,
+    locked: 0,
+  };
 }
 
 /** smap_gather_stats() + smaps_account() for one VMA's present pages (the zero page has no struct page to count). */
@@ -213,11 +226,33 @@ function showSmapBlock(mss: Mss, rollup: boolean): string {
 
 /** show_smap_vma_flags(): the mnemonics, in bit order (this 6.18 is built without CONFIG_MEM_SOFT_DIRTY: no "sd"). */
 const VM_FLAG_NAMES: [number, string][] = [
-  [VM.READ, 'rd'], [VM.WRITE, 'wr'], [VM.EXEC, 'ex'], [VM.SHARED, 'sh'], [VM.MAYREAD, 'mr'], [VM.MAYWRITE, 'mw'],
-  [VM.MAYEXEC, 'me'], [VM.MAYSHARE, 'ms'], [VM.GROWSDOWN, 'gd'], [VM.PFNMAP, 'pf'], [VM.LOCKED, 'lo'], [VM.IO, 'io'],
-  [VM.SEQ_READ, 'sr'], [VM.RAND_READ, 'rr'], [VM.DONTCOPY, 'dc'], [VM.DONTEXPAND, 'de'], [VM.LOCKONFAULT, 'lf'],
-  [VM.ACCOUNT, 'ac'], [VM.NORESERVE, 'nr'], [VM.HUGETLB, 'ht'], [VM.SYNC, 'sf'], [VM.ARCH_1, 'ar'], [VM.WIPEONFORK, 'wf'],
-  [VM.DONTDUMP, 'dd'], [VM.MIXEDMAP, 'mm'], [VM.HUGEPAGE, 'hg'], [VM.NOHUGEPAGE, 'nh'],
+  [VM.READ, 'rd'],
+  [VM.WRITE, 'wr'],
+  [VM.EXEC, 'ex'],
+  [VM.SHARED, 'sh'],
+  [VM.MAYREAD, 'mr'],
+  [VM.MAYWRITE, 'mw'],
+  [VM.MAYEXEC, 'me'],
+  [VM.MAYSHARE, 'ms'],
+  [VM.GROWSDOWN, 'gd'],
+  [VM.PFNMAP, 'pf'],
+  [VM.LOCKED, 'lo'],
+  [VM.IO, 'io'],
+  [VM.SEQ_READ, 'sr'],
+  [VM.RAND_READ, 'rr'],
+  [VM.DONTCOPY, 'dc'],
+  [VM.DONTEXPAND, 'de'],
+  [VM.LOCKONFAULT, 'lf'],
+  [VM.ACCOUNT, 'ac'],
+  [VM.NORESERVE, 'nr'],
+  [VM.HUGETLB, 'ht'],
+  [VM.SYNC, 'sf'],
+  [VM.ARCH_1, 'ar'],
+  [VM.WIPEONFORK, 'wf'],
+  [VM.DONTDUMP, 'dd'],
+  [VM.MIXEDMAP, 'mm'],
+  [VM.HUGEPAGE, 'hg'],
+  [VM.NOHUGEPAGE, 'nh'],
 ];
 
 function vmFlagsLine(flags: number): string {
@@ -276,10 +311,57 @@ export function showStat(vm: Vm, t: Task): string {
   const rss = mm === null ? 0 : mm.rss();
   const z = (n: number) => (mm === null ? 0 : n);
   const f: (string | number)[] = [
-    t.pid, `(${t.comm})`, state, ppid, t.pid, t.pid, 0, -1, t.flags,
-    t.minFlt, t.cminFlt, t.majFlt, t.cmajFlt, 0, 0, 0, 0, 20, 0, 1, 0, start, vsize, rss, '18446744073709551615',
-    z(mm?.startCode ?? 0), z(mm?.endCode ?? 0), z(mm?.startStack ?? 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, vm.k.currentCpu, 0, 0, 0, 0, 0,
-    z(mm?.startData ?? 0), z(mm?.endData ?? 0), z(mm?.startBrk ?? 0), z(mm?.argStart ?? 0), z(mm?.argEnd ?? 0), z(mm?.envStart ?? 0), z(mm?.envEnd ?? 0),
+    t.pid,
+    `(${t.comm})`,
+    state,
+    ppid,
+    t.pid,
+    t.pid,
+    0,
+    -1,
+    t.flags,
+    t.minFlt,
+    t.cminFlt,
+    t.majFlt,
+    t.cmajFlt,
+    0,
+    0,
+    0,
+    0,
+    20,
+    0,
+    1,
+    0,
+    start,
+    vsize,
+    rss,
+    '18446744073709551615',
+    z(mm?.startCode ?? 0),
+    z(mm?.endCode ?? 0),
+    z(mm?.startStack ?? 0),
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    17,
+    vm.k.currentCpu,
+    0,
+    0,
+    0,
+    0,
+    0,
+    z(mm?.startData ?? 0),
+    z(mm?.endData ?? 0),
+    z(mm?.startBrk ?? 0),
+    z(mm?.argStart ?? 0),
+    z(mm?.argEnd ?? 0),
+    z(mm?.envStart ?? 0),
+    z(mm?.envEnd ?? 0),
     t.exited ? t.exitCode : 0,
   ];
   return `${f.join(' ')}\n`;

@@ -136,7 +136,7 @@ export class Vm {
     const t = this.init.fork();
     const r = execve(this, t, path, argv, envp);
     if (r < 0) {
-      t.doExit(((-r) & 0xff) << 8);
+      t.doExit((-r & 0xff) << 8);
       const err = new Error(`execve ${path}: error ${-r}`) as Error & { errno: number };
       err.errno = -r;
       throw err;
@@ -327,8 +327,7 @@ export class Vm {
     if (rc[pfn]! <= 1) {
       this.pageKind[pfn] = 0;
       this.k.pageAlloc.freePagesPfn(pfn, 0);
-    }
-    else rc[pfn] = rc[pfn]! - 1;
+    } else rc[pfn] = rc[pfn]! - 1;
   }
 
   /** vm_stat_account(): total_vm and the exec/stack/data split. */

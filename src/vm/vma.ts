@@ -79,8 +79,10 @@ export function vmAreaAlloc(vm: Vm, mm: Mm, start: number, end: number, flags: n
 export function setPageProt(vm: Vm, v: number): void {
   const f = vm.s.vmFlags(v);
   let lo: number;
-  if ((f & (VM.READ | VM.WRITE | VM.EXEC)) === 0) lo = 0x100 | 0x20; // PAGE_NONE: PROTNONE | ACCESSED
-  else if ((f & VM.SHARED) !== 0 && (f & VM.WRITE) !== 0) lo = 0x27; // PAGE_SHARED(_EXEC)
+  if ((f & (VM.READ | VM.WRITE | VM.EXEC)) === 0)
+    lo = 0x100 | 0x20; // PAGE_NONE: PROTNONE | ACCESSED
+  else if ((f & VM.SHARED) !== 0 && (f & VM.WRITE) !== 0)
+    lo = 0x27; // PAGE_SHARED(_EXEC)
   else lo = 0x25; // PAGE_READONLY / PAGE_COPY (and their _EXEC forms)
   const nx = (f & VM.EXEC) === 0 && lo !== 0x120 ? 0x80000000 : 0;
   vm.s.u32[(v + VMA.PAGE_PROT) >>> 2] = lo;

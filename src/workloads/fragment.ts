@@ -16,14 +16,7 @@
  */
 
 import type { Kernel } from '../kernel.js';
-import {
-  __GFP_NORETRY,
-  __GFP_NOWARN,
-  __GFP_RECLAIMABLE,
-  GFP_HIGHUSER_MOVABLE,
-  GFP_KERNEL,
-  GFP_TRANSHUGE_LIGHT,
-} from '../page_alloc/gfp.js';
+import { __GFP_NORETRY, __GFP_NOWARN, __GFP_RECLAIMABLE, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_TRANSHUGE_LIGHT } from '../page_alloc/gfp.js';
 import { generatorWorkload, rnd, rndInt, takeRandom, type Workload, type WorkloadSteps } from './workload.js';
 
 interface Block {

@@ -9,7 +9,24 @@
 import { describe, expect, it } from 'vitest';
 import { boot, GFP_KERNEL, type Kernel } from '../../src/index.js';
 
-type Kind = 'size' | 'gfp' | 'gfpOptional' | 'addr' | 'cache' | 'order' | 'cpu' | 'fn' | 'addrs' | 'out' | 'name' | 'u8' | 'u32' | 'u64' | 'bytes' | 'ns' | 'task';
+type Kind =
+  | 'size'
+  | 'gfp'
+  | 'gfpOptional'
+  | 'addr'
+  | 'cache'
+  | 'order'
+  | 'cpu'
+  | 'fn'
+  | 'addrs'
+  | 'out'
+  | 'name'
+  | 'u8'
+  | 'u32'
+  | 'u64'
+  | 'bytes'
+  | 'ns'
+  | 'task';
 
 const COMMON: unknown[] = [undefined, null, Number.NaN, Number.POSITIVE_INFINITY, 1.5, '12', {}, [], true, 10n, Symbol('s')];
 
@@ -48,40 +65,232 @@ const obj = (k: Kernel) => k.kmalloc(64, GFP_KERNEL);
 const any = (f: (...a: never[]) => unknown) => f as (...a: unknown[]) => unknown;
 
 const ENTRIES: Entry[] = [
-  { call: 'kmalloc', args: [['size', 'size'], ['gfp', 'gfp']], run: (k, a) => any(k.kmalloc).apply(k, a), valid: () => [64, GFP_KERNEL] },
-  { call: 'kzalloc', args: [['size', 'size'], ['gfp', 'gfp']], run: (k, a) => any(k.kzalloc).apply(k, a), valid: () => [64, GFP_KERNEL] },
-  { call: 'kcalloc', args: [['n', 'size'], ['size', 'size'], ['gfp', 'gfp']], run: (k, a) => any(k.kcalloc).apply(k, a), valid: () => [2, 32, GFP_KERNEL] },
-  { call: 'kmallocArray', args: [['n', 'size'], ['size', 'size'], ['gfp', 'gfp']], run: (k, a) => any(k.kmallocArray).apply(k, a), valid: () => [2, 32, GFP_KERNEL] },
-  { call: 'krealloc', args: [['addr', 'addr'], ['newSize', 'size'], ['gfp', 'gfp']], run: (k, a) => any(k.krealloc).apply(k, a), valid: (k) => [obj(k), 128, GFP_KERNEL] },
+  {
+    call: 'kmalloc',
+    args: [
+      ['size', 'size'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.kmalloc).apply(k, a),
+    valid: () => [64, GFP_KERNEL],
+  },
+  {
+    call: 'kzalloc',
+    args: [
+      ['size', 'size'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.kzalloc).apply(k, a),
+    valid: () => [64, GFP_KERNEL],
+  },
+  {
+    call: 'kcalloc',
+    args: [
+      ['n', 'size'],
+      ['size', 'size'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.kcalloc).apply(k, a),
+    valid: () => [2, 32, GFP_KERNEL],
+  },
+  {
+    call: 'kmallocArray',
+    args: [
+      ['n', 'size'],
+      ['size', 'size'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.kmallocArray).apply(k, a),
+    valid: () => [2, 32, GFP_KERNEL],
+  },
+  {
+    call: 'krealloc',
+    args: [
+      ['addr', 'addr'],
+      ['newSize', 'size'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.krealloc).apply(k, a),
+    valid: (k) => [obj(k), 128, GFP_KERNEL],
+  },
   { call: 'kfree', args: [['addr', 'addr']], run: (k, a) => any(k.kfree).apply(k, a), valid: (k) => [obj(k)] },
   { call: 'kfreeSensitive', args: [['addr', 'addr']], run: (k, a) => any(k.kfreeSensitive).apply(k, a), valid: (k) => [obj(k)] },
   { call: 'ksize', args: [['addr', 'addr']], run: (k, a) => any(k.ksize).apply(k, a), valid: (k) => [obj(k)] },
-  { call: 'kmemdup', args: [['src', 'addr'], ['len', 'size'], ['gfp', 'gfp']], run: (k, a) => any(k.kmemdup).apply(k, a), valid: (k) => [obj(k), 16, GFP_KERNEL] },
+  {
+    call: 'kmemdup',
+    args: [
+      ['src', 'addr'],
+      ['len', 'size'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.kmemdup).apply(k, a),
+    valid: (k) => [obj(k), 16, GFP_KERNEL],
+  },
   { call: 'kmallocSizeRoundup', args: [['n', 'size']], run: (k, a) => any(k.kmallocSizeRoundup).apply(k, a), valid: () => [100] },
-  { call: 'kasanCheckRead', args: [['addr', 'addr'], ['size', 'size']], run: (k, a) => any(k.kasanCheckRead).apply(k, a), valid: (k) => [obj(k), 8] },
-  { call: 'kasanCheckWrite', args: [['addr', 'addr'], ['size', 'size']], run: (k, a) => any(k.kasanCheckWrite).apply(k, a), valid: (k) => [obj(k), 8] },
-  { call: 'kmemCacheAlloc', args: [['cache', 'cache'], ['gfp', 'gfp']], run: (k, a) => any(k.kmemCacheAlloc).apply(k, a), valid: (k) => [cache(k), GFP_KERNEL] },
-  { call: 'kmemCacheFree', args: [['cache', 'cache'], ['addr', 'addr']], run: (k, a) => any(k.kmemCacheFree).apply(k, a), valid: (k) => [cache(k), obj(k)] },
-  { call: 'kmemCacheAllocBulk', args: [['cache', 'cache'], ['n', 'size'], ['out', 'out'], ['gfp', 'gfpOptional']], run: (k, a) => any(k.kmemCacheAllocBulk).apply(k, a), valid: (k) => [cache(k), 2, [], GFP_KERNEL] },
-  { call: 'kmemCacheFreeBulk', args: [['cache', 'cache'], ['addrs', 'addrs']], run: (k, a) => any(k.kmemCacheFreeBulk).apply(k, a), valid: (k) => [cache(k), [obj(k)]] },
+  {
+    call: 'kasanCheckRead',
+    args: [
+      ['addr', 'addr'],
+      ['size', 'size'],
+    ],
+    run: (k, a) => any(k.kasanCheckRead).apply(k, a),
+    valid: (k) => [obj(k), 8],
+  },
+  {
+    call: 'kasanCheckWrite',
+    args: [
+      ['addr', 'addr'],
+      ['size', 'size'],
+    ],
+    run: (k, a) => any(k.kasanCheckWrite).apply(k, a),
+    valid: (k) => [obj(k), 8],
+  },
+  {
+    call: 'kmemCacheAlloc',
+    args: [
+      ['cache', 'cache'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.kmemCacheAlloc).apply(k, a),
+    valid: (k) => [cache(k), GFP_KERNEL],
+  },
+  {
+    call: 'kmemCacheFree',
+    args: [
+      ['cache', 'cache'],
+      ['addr', 'addr'],
+    ],
+    run: (k, a) => any(k.kmemCacheFree).apply(k, a),
+    valid: (k) => [cache(k), obj(k)],
+  },
+  {
+    call: 'kmemCacheAllocBulk',
+    args: [
+      ['cache', 'cache'],
+      ['n', 'size'],
+      ['out', 'out'],
+      ['gfp', 'gfpOptional'],
+    ],
+    run: (k, a) => any(k.kmemCacheAllocBulk).apply(k, a),
+    valid: (k) => [cache(k), 2, [], GFP_KERNEL],
+  },
+  {
+    call: 'kmemCacheFreeBulk',
+    args: [
+      ['cache', 'cache'],
+      ['addrs', 'addrs'],
+    ],
+    run: (k, a) => any(k.kmemCacheFreeBulk).apply(k, a),
+    valid: (k) => [cache(k), [obj(k)]],
+  },
   { call: 'kmemCacheShrink', args: [['cache', 'cache']], run: (k, a) => any(k.kmemCacheShrink).apply(k, a), valid: (k) => [cache(k)] },
   { call: 'kmemCacheByName', args: [['name', 'name']], run: (k, a) => any(k.kmemCacheByName).apply(k, a), valid: () => ['kmalloc-64'] },
-  { call: 'allocPages', args: [['order', 'order'], ['gfp', 'gfp']], run: (k, a) => any(k.allocPages).apply(k, a), valid: () => [0, GFP_KERNEL] },
-  { call: 'getFreePages', args: [['gfp', 'gfp'], ['order', 'order']], run: (k, a) => any(k.getFreePages).apply(k, a), valid: () => [GFP_KERNEL, 0] },
+  {
+    call: 'allocPages',
+    args: [
+      ['order', 'order'],
+      ['gfp', 'gfp'],
+    ],
+    run: (k, a) => any(k.allocPages).apply(k, a),
+    valid: () => [0, GFP_KERNEL],
+  },
+  {
+    call: 'getFreePages',
+    args: [
+      ['gfp', 'gfp'],
+      ['order', 'order'],
+    ],
+    run: (k, a) => any(k.getFreePages).apply(k, a),
+    valid: () => [GFP_KERNEL, 0],
+  },
   { call: 'getZeroedPage', args: [['gfp', 'gfp']], run: (k, a) => any(k.getZeroedPage).apply(k, a), valid: () => [GFP_KERNEL] },
-  { call: 'freePages', args: [['addr', 'addr'], ['order', 'order']], run: (k, a) => any(k.freePages).apply(k, a), valid: (k) => [k.allocPages(0, GFP_KERNEL), 0] },
-  { call: 'onCpu', args: [['cpu', 'cpu'], ['fn', 'fn']], run: (k, a) => any(k.onCpu).apply(k, a), valid: () => [1, () => 0] },
+  {
+    call: 'freePages',
+    args: [
+      ['addr', 'addr'],
+      ['order', 'order'],
+    ],
+    run: (k, a) => any(k.freePages).apply(k, a),
+    valid: (k) => [k.allocPages(0, GFP_KERNEL), 0],
+  },
+  {
+    call: 'onCpu',
+    args: [
+      ['cpu', 'cpu'],
+      ['fn', 'fn'],
+    ],
+    run: (k, a) => any(k.onCpu).apply(k, a),
+    valid: () => [1, () => 0],
+  },
   { call: 'setTask', args: [['task', 'task']], run: (k, a) => any(k.setTask).apply(k, a), valid: () => [{ pid: 5, comm: 'x' }] },
   { call: 'tick', args: [['ns', 'ns']], run: (k, a) => any(k.tick).apply(k, a), valid: () => [1000] },
   { call: 'mem.read8', args: [['addr', 'addr']], run: (k, a) => any(k.mem.read8).apply(k.mem, a), valid: (k) => [obj(k)] },
   { call: 'mem.read64', args: [['addr', 'addr']], run: (k, a) => any(k.mem.read64).apply(k.mem, a), valid: (k) => [obj(k)] },
-  { call: 'mem.write8', args: [['addr', 'addr'], ['v', 'u8']], run: (k, a) => any(k.mem.write8).apply(k.mem, a), valid: (k) => [obj(k), 1] },
-  { call: 'mem.write32', args: [['addr', 'addr'], ['v', 'u32']], run: (k, a) => any(k.mem.write32).apply(k.mem, a), valid: (k) => [obj(k), 1] },
-  { call: 'mem.write64', args: [['addr', 'addr'], ['v', 'u64']], run: (k, a) => any(k.mem.write64).apply(k.mem, a), valid: (k) => [obj(k), 1n] },
-  { call: 'mem.memset', args: [['addr', 'addr'], ['c', 'u32'], ['n', 'size']], run: (k, a) => any(k.mem.memset).apply(k.mem, a), valid: (k) => [obj(k), 0, 8] },
-  { call: 'mem.memcpy', args: [['dst', 'addr'], ['src', 'addr'], ['n', 'size']], run: (k, a) => any(k.mem.memcpy).apply(k.mem, a), valid: (k) => [obj(k), obj(k), 8] },
-  { call: 'mem.readBytes', args: [['addr', 'addr'], ['n', 'size']], run: (k, a) => any(k.mem.readBytes).apply(k.mem, a), valid: (k) => [obj(k), 8] },
-  { call: 'mem.writeBytes', args: [['addr', 'addr'], ['bytes', 'bytes']], run: (k, a) => any(k.mem.writeBytes).apply(k.mem, a), valid: (k) => [obj(k), [1, 2]] },
+  {
+    call: 'mem.write8',
+    args: [
+      ['addr', 'addr'],
+      ['v', 'u8'],
+    ],
+    run: (k, a) => any(k.mem.write8).apply(k.mem, a),
+    valid: (k) => [obj(k), 1],
+  },
+  {
+    call: 'mem.write32',
+    args: [
+      ['addr', 'addr'],
+      ['v', 'u32'],
+    ],
+    run: (k, a) => any(k.mem.write32).apply(k.mem, a),
+    valid: (k) => [obj(k), 1],
+  },
+  {
+    call: 'mem.write64',
+    args: [
+      ['addr', 'addr'],
+      ['v', 'u64'],
+    ],
+    run: (k, a) => any(k.mem.write64).apply(k.mem, a),
+    valid: (k) => [obj(k), 1n],
+  },
+  {
+    call: 'mem.memset',
+    args: [
+      ['addr', 'addr'],
+      ['c', 'u32'],
+      ['n', 'size'],
+    ],
+    run: (k, a) => any(k.mem.memset).apply(k.mem, a),
+    valid: (k) => [obj(k), 0, 8],
+  },
+  {
+    call: 'mem.memcpy',
+    args: [
+      ['dst', 'addr'],
+      ['src', 'addr'],
+      ['n', 'size'],
+    ],
+    run: (k, a) => any(k.mem.memcpy).apply(k.mem, a),
+    valid: (k) => [obj(k), obj(k), 8],
+  },
+  {
+    call: 'mem.readBytes',
+    args: [
+      ['addr', 'addr'],
+      ['n', 'size'],
+    ],
+    run: (k, a) => any(k.mem.readBytes).apply(k.mem, a),
+    valid: (k) => [obj(k), 8],
+  },
+  {
+    call: 'mem.writeBytes',
+    args: [
+      ['addr', 'addr'],
+      ['bytes', 'bytes'],
+    ],
+    run: (k, a) => any(k.mem.writeBytes).apply(k.mem, a),
+    valid: (k) => [obj(k), [1, 2]],
+  },
 ];
 
 /** Fails with a readable reason unless `f` throws a Type/RangeError naming `name`. */

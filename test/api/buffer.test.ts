@@ -11,21 +11,96 @@ import { boot, GFP_KERNEL, PAGE_SIZE } from '../../src/index.js';
  * env.mem and exports load(addr) -> i32 and store(addr, value).
  */
 const WASM = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x01, 0x0b, 0x02, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x00, // types: (i32)->i32, (i32,i32)->()
-  0x02, 0x0c, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01, // import env.mem, memory min 1
-  0x03, 0x03, 0x02, 0x00, 0x01, // functions: type 0, type 1
-  0x07, 0x10, 0x02, 0x04, 0x6c, 0x6f, 0x61, 0x64, 0x00, 0x00, 0x05, 0x73, 0x74, 0x6f, 0x72, 0x65, 0x00, 0x01, // exports load, store
-  0x0a, 0x13, 0x02, // code: 2 bodies
-  0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00, 0x0b, // load: local.get 0; i32.load; end
-  0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x36, 0x02, 0x00, 0x0b, // store: local.get 0; local.get 1; i32.store; end
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version 1
+  0x01,
+  0x0b,
+  0x02,
+  0x60,
+  0x01,
+  0x7f,
+  0x01,
+  0x7f,
+  0x60,
+  0x02,
+  0x7f,
+  0x7f,
+  0x00, // types: (i32)->i32, (i32,i32)->()
+  0x02,
+  0x0c,
+  0x01,
+  0x03,
+  0x65,
+  0x6e,
+  0x76,
+  0x03,
+  0x6d,
+  0x65,
+  0x6d,
+  0x02,
+  0x00,
+  0x01, // import env.mem, memory min 1
+  0x03,
+  0x03,
+  0x02,
+  0x00,
+  0x01, // functions: type 0, type 1
+  0x07,
+  0x10,
+  0x02,
+  0x04,
+  0x6c,
+  0x6f,
+  0x61,
+  0x64,
+  0x00,
+  0x00,
+  0x05,
+  0x73,
+  0x74,
+  0x6f,
+  0x72,
+  0x65,
+  0x00,
+  0x01, // exports load, store
+  0x0a,
+  0x13,
+  0x02, // code: 2 bodies
+  0x07,
+  0x00,
+  0x20,
+  0x00,
+  0x28,
+  0x02,
+  0x00,
+  0x0b, // load: local.get 0; i32.load; end
+  0x09,
+  0x00,
+  0x20,
+  0x00,
+  0x20,
+  0x01,
+  0x36,
+  0x02,
+  0x00,
+  0x0b, // store: local.get 0; local.get 1; i32.store; end
 ]);
 
 /** The WebAssembly API as this test uses it (lib ES2022 has no typings for it). */
-const Wasm = (globalThis as unknown as { WebAssembly: {
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(n: number): number };
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
-} }).WebAssembly;
+const Wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(n: number): number };
+      instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+    };
+  }
+).WebAssembly;
 
 describe('boot({ buffer })', () => {
   it('a WebAssembly.Memory: a wasm module reads and writes what kmem allocated', async () => {
@@ -53,7 +128,7 @@ describe('boot({ buffer })', () => {
     expect(wasm.load(16)).toBe(0x12345678);
   });
 
-  it('an ArrayBuffer: allocations land in the caller\'s bytes', () => {
+  it("an ArrayBuffer: allocations land in the caller's bytes", () => {
     const buf = new ArrayBuffer(8 * 1024 * 1024);
     const view = new Uint8Array(buf);
     const k = boot({ buffer: buf });
@@ -70,7 +145,9 @@ describe('boot({ buffer })', () => {
     expect(new Uint8Array(sab)[p]).toBe(7);
     expect(() => boot({ buffer: sab, memory: '16M' })).toThrow(/^memory: 16777216 bytes, but buffer holds 8388608/);
     expect(() => boot({ buffer: new ArrayBuffer(8 << 20), shared: true })).toThrow(/^shared: true needs a SharedArrayBuffer/);
-    expect(() => boot({ buffer: new Uint8Array(8 << 20) as never })).toThrow(new TypeError('buffer: expected an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory, got an object'));
+    expect(() => boot({ buffer: new Uint8Array(8 << 20) as never })).toThrow(
+      new TypeError('buffer: expected an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory, got an object'),
+    );
     expect(() => boot({ buffer: new ArrayBuffer(1 << 20) })).toThrow(/^memory: 1048576 bytes is below the minimum/);
   });
 });

@@ -33,7 +33,10 @@ describe('k.inspect', () => {
     expect(k.inspect.page(big / 4096)).toMatchObject({ type: 'large_kmalloc', order: 3, cache: null });
     const zones = k.inspect.zones();
     const free = zones.reduce((s, z) => s + z.free, 0);
-    const line = k.proc.read('/proc/vmstat').split('\n').find((l) => l.startsWith('nr_free_pages '))!;
+    const line = k.proc
+      .read('/proc/vmstat')
+      .split('\n')
+      .find((l) => l.startsWith('nr_free_pages '))!;
     expect(free).toBe(Number(line.split(' ')[1]));
     expect(() => k.inspect.page(-1)).toThrow(RangeError);
   });

@@ -17,7 +17,10 @@ describe('the published types', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmem-consumer-'));
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: [], lib: ['ES2022'], noEmit: true }, include: ['main.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: [], lib: ['ES2022'], noEmit: true },
+        include: ['main.ts'],
+      }),
     );
     writeFileSync(
       join(dir, 'main.ts'),
@@ -39,7 +42,8 @@ describe('the published types', () => {
   it('hide the layers: no slub, pageAlloc or kmallocApi on the published Kernel', () => {
     const dts = readFileSync(join(root, 'dist/kernel.d.ts'), 'utf8');
     const body = dts.slice(dts.indexOf('export declare class Kernel'));
-    for (const internal of ['slub', 'pageAlloc', 'kmallocApi', 'machine', 'phys', 'pages', 'bugs']) expect(body).not.toMatch(new RegExp(`^ +(readonly )?${internal}[:(]`, 'm'));
+    for (const internal of ['slub', 'pageAlloc', 'kmallocApi', 'machine', 'phys', 'pages', 'bugs'])
+      expect(body).not.toMatch(new RegExp(`^ +(readonly )?${internal}[:(]`, 'm'));
     for (const api of ['kmalloc(', 'kfree(', 'inspect:', 'proc:', 'mem:']) expect(body).toContain(api);
   });
 });

@@ -47,26 +47,16 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
-  it.each([
-    'run',
-    'cat',
-    'slabinfo',
-    'buddyinfo',
-    'zoneinfo',
-    'pagetypeinfo',
-    'vmstat',
-    'dmesg',
-    'top',
-    'slabinfo-report',
-    'whatis',
-    'replay',
-  ])('%s --help shows the machine options and an example', async (c) => {
-    const r = await kmem([c, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: kmem /);
-    for (const o of ['--mem', '--cpus', '--kasan', '--slub-debug', '--seed', '--zones', '--slub-min-order', '--slab-nomerge']) expect(r.stdout).toContain(o);
-    expect(r.stdout).toMatch(/Examples?:\n {2}\$ kmem /);
-  });
+  it.each(['run', 'cat', 'slabinfo', 'buddyinfo', 'zoneinfo', 'pagetypeinfo', 'vmstat', 'dmesg', 'top', 'slabinfo-report', 'whatis', 'replay'])(
+    '%s --help shows the machine options and an example',
+    async (c) => {
+      const r = await kmem([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: kmem /);
+      for (const o of ['--mem', '--cpus', '--kasan', '--slub-debug', '--seed', '--zones', '--slub-min-order', '--slab-nomerge']) expect(r.stdout).toContain(o);
+      expect(r.stdout).toMatch(/Examples?:\n {2}\$ kmem /);
+    },
+  );
 
   it('usage errors exit 2 with one line on stderr', async () => {
     const bad = await kmem(['run', '--no-such-option']);
@@ -244,7 +234,10 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
     const objs = rows.map((l) => Number(l.slice(0, 6)));
     expect([...objs].sort((a, b) => b - a)).toEqual(objs);
     const byName = await kmem(['top', '-o', '-s', 'n', ...FAST]);
-    const names = byName.stdout.split('\n').slice(7, -1).map((l) => l.slice(55).trim());
+    const names = byName.stdout
+      .split('\n')
+      .slice(7, -1)
+      .map((l) => l.slice(55).trim());
     expect([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(names);
     const j = await kmemJson<{ summary: { totalCaches: number }; caches: unknown[] }>(['top', '-o', '-s', 'c', ...FAST]);
     expect(j.caches.length).toBe(j.summary.totalCaches);
@@ -284,7 +277,9 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
 
   it('whatis: slab object, free page, tracks with slub_debug=U, bad addresses', async () => {
     // the first slab of a freshly booted default machine, found through the library
-    const lib = (await import(`${root}/dist/index.js`)) as { boot: (o?: object) => { pages: { nr: number; pageType: Uint8Array; slabCache: Int32Array }; slub: { caches: { name: string }[] } } };
+    const lib = (await import(`${root}/dist/index.js`)) as {
+      boot: (o?: object) => { pages: { nr: number; pageType: Uint8Array; slabCache: Int32Array }; slub: { caches: { name: string }[] } };
+    };
     const k = lib.boot({});
     let pfn = 1;
     while (k.pages.pageType[pfn] !== 0xf5) pfn++;

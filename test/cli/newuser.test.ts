@@ -111,7 +111,7 @@ describe.concurrent('a new user', { timeout: 150_000 }, () => {
     expect([...JSON.parse(`"${quoted}"`)].length).toBeLessThanOrEqual(60);
   });
 
-  it("replay - reads standard input, as its help says; a FIFO and CR-only line ends read too", async () => {
+  it('replay - reads standard input, as its help says; a FIFO and CR-only line ends read too', async () => {
     const text = (await import('node:fs')).readFileSync(`${fixtures}/ftrace-6x.txt`, 'utf8');
     const stdin = await kmem(['replay', '-', '--json'], { input: text });
     expect(stdin.code).toBe(0);
@@ -167,7 +167,9 @@ describe.concurrent('a new user', { timeout: 150_000 }, () => {
     const lines: string[] = [];
     for (let i = 0; i < n; i++) {
       const ptr = (0xffff9e0e80000000n + BigInt(i) * 64n).toString(16);
-      lines.push(`${HEAD}kmalloc: call_site=0xffffffffc${(i + 0x100000).toString(16)} ptr=${ptr} bytes_req=40 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false`);
+      lines.push(
+        `${HEAD}kmalloc: call_site=0xffffffffc${(i + 0x100000).toString(16)} ptr=${ptr} bytes_req=40 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false`,
+      );
       lines.push(`${HEAD}kfree: call_site=kfree_skbmem+0x2a/0x80 ptr=${ptr}`);
     }
     const r = await kmemJson<Replayed>(['replay', file('sites.txt', `${lines.join('\n')}\n`), '--top', '5']);
@@ -186,7 +188,9 @@ describe.concurrent('a new user', { timeout: 150_000 }, () => {
   it('a replay that fails allocations for want of memory says so, with a --mem that fits', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 100; i++) {
-      lines.push(`${HEAD}mm_page_alloc: page=fffff1c9c0a3b000 pfn=0x${(0x100000 + i * 512).toString(16)} order=9 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP`);
+      lines.push(
+        `${HEAD}mm_page_alloc: page=fffff1c9c0a3b000 pfn=0x${(0x100000 + i * 512).toString(16)} order=9 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP`,
+      );
     }
     const path = file('big.txt', `${lines.join('\n')}\n`);
     const small = await kmem(['replay', path]);

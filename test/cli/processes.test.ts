@@ -135,7 +135,9 @@ describe('kmem exec', () => {
     );
     const r = await kmem(['exec', '--workload', 'none', file, 'one', 'two']);
     expect(r.code).toBe(0);
-    const lines = section(r.stdout.replace(/^== \/proc\/\d+\/maps\n/, '== maps\n'), 'maps').replace(/\n$/, '').split('\n');
+    const lines = section(r.stdout.replace(/^== \/proc\/\d+\/maps\n/, '== maps\n'), 'maps')
+      .replace(/\n$/, '')
+      .split('\n');
     const col = (s: string) => s.padEnd(73);
     expect(lines.map((l) => l.replace(/ fe:00 \d+ +/, ' fe:00 INODE '))).toEqual([
       `00401000-00402000 r-xp 00001000 fe:00 INODE ${file}`,

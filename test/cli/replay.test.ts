@@ -27,7 +27,18 @@ interface Report {
   report: {
     events: Record<string, number>;
     slab: { allocs: number; frees: number; unknownFrees: number; nullFrees: number; remoteFrees: number; lostFrees: number; sizeMismatches: number };
-    caches: { name: string; unknown: boolean; allocs: number; frees: number; objects: { peak: number; final: number }; slabs: { peak: number; final: number } | null; waste: { total: number }; remoteFrees: number; fastpath: { alloc: number }; slowpath: { alloc: number } }[];
+    caches: {
+      name: string;
+      unknown: boolean;
+      allocs: number;
+      frees: number;
+      objects: { peak: number; final: number };
+      slabs: { peak: number; final: number } | null;
+      waste: { total: number };
+      remoteFrees: number;
+      fastpath: { alloc: number };
+      slowpath: { alloc: number };
+    }[];
     callSites: { callSite: string; allocs: number; caches: string[] }[];
     pages: { allocations: { order: number; byMigratetype: Record<string, number> }[]; frees: number; unknownFrees: number };
     slubStats?: Record<string, Record<string, number>>;
@@ -54,7 +65,16 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     expect(r.lines).toBe(22);
     expect(r.events).toBe(11);
     expect(r.machine).toMatchObject({ cpus: 2, cpusFromTrace: true, memory: 128 * 2 ** 20 });
-    expect(r.report.events).toEqual({ kmalloc: 1, kmalloc_node: 1, kfree: 3, kmem_cache_alloc: 1, kmem_cache_free: 1, mm_page_alloc: 2, mm_page_free: 1, mm_page_free_batched: 1 });
+    expect(r.report.events).toEqual({
+      kmalloc: 1,
+      kmalloc_node: 1,
+      kfree: 3,
+      kmem_cache_alloc: 1,
+      kmem_cache_free: 1,
+      mm_page_alloc: 2,
+      mm_page_free: 1,
+      mm_page_free_batched: 1,
+    });
     expect(r.report.slab).toMatchObject({ allocs: 3, frees: 3, unknownFrees: 1, remoteFrees: 2, lostFrees: 0 });
     expect(cache(r, 'kmalloc-96')).toMatchObject({ allocs: 1, frees: 1, objects: { peak: 1, final: 0 }, remoteFrees: 1 });
     expect(cache(r, 'kmalloc-2k')).toMatchObject({ allocs: 1, frees: 1, remoteFrees: 1 });
@@ -105,7 +125,10 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
 
   it('keeps a call site beyond Latin-1 as the trace wrote it', async () => {
     const site = 'drv_\u2192_init+0x10/0x20 [módulo_ü]';
-    const f = trace('utf8-site.txt', `${HEAD}kmalloc: call_site=${site} ptr=ffff888100000040 bytes_req=50 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false\n`);
+    const f = trace(
+      'utf8-site.txt',
+      `${HEAD}kmalloc: call_site=${site} ptr=ffff888100000040 bytes_req=50 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false\n`,
+    );
     const r = await replay(f);
     expect(r.report.callSites.map((c) => c.callSite)).toEqual([site]);
   });
@@ -141,7 +164,10 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
       t += 0.000001;
       return `            bash-1  [00${cpu}] ..... ${t.toFixed(6)}: `;
     };
-    for (let i = 0; i < 400; i++) lines.push(`${at(0)}kmalloc: call_site=seq_open+0x2c/0x80 ptr=ffff888101${(i * 64).toString(16).padStart(6, '0')} bytes_req=50 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false`);
+    for (let i = 0; i < 400; i++)
+      lines.push(
+        `${at(0)}kmalloc: call_site=seq_open+0x2c/0x80 ptr=ffff888101${(i * 64).toString(16).padStart(6, '0')} bytes_req=50 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false`,
+      );
     for (let i = 0; i < 400; i++) lines.push(`${at(i % 2)}kfree: call_site=seq_release+0x20/0x40 ptr=ffff888101${(i * 64).toString(16).padStart(6, '0')}`);
     // the same pointer twice without a free between: the trace lost the free
     lines.push(`${at(1)}kmalloc: call_site=seq_open+0x2c/0x80 ptr=ffff888200000000 bytes_req=50 bytes_alloc=64 gfp_flags=GFP_KERNEL node=-1 accounted=false`);
@@ -164,7 +190,10 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
   });
 
   it('frees without allocations are counted, not errors', async () => {
-    const f = trace('frees.txt', `${HEAD}kfree: call_site=a+0x1/0x2 ptr=00000000deadbeef\n${HEAD}kmem_cache_free: call_site=b+0x1/0x2 ptr=00000000cafebabe name=dentry\n${HEAD}mm_page_free: page=0000000012345678 pfn=0x1234 order=0\n`);
+    const f = trace(
+      'frees.txt',
+      `${HEAD}kfree: call_site=a+0x1/0x2 ptr=00000000deadbeef\n${HEAD}kmem_cache_free: call_site=b+0x1/0x2 ptr=00000000cafebabe name=dentry\n${HEAD}mm_page_free: page=0000000012345678 pfn=0x1234 order=0\n`,
+    );
     const r = await replay(f);
     expect(r.report.slab).toMatchObject({ allocs: 0, frees: 0, unknownFrees: 2 });
     expect(r.report.pages).toMatchObject({ frees: 0, unknownFrees: 1 });
@@ -179,16 +208,39 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
   });
 
   it.each([
-    ['a line cut short', `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=00000000deadbeef bytes_req=8`, 'malformed kmem:kmalloc line: "%LINE%" (no bytes_alloc= field)'],
-    ['a line cut inside a key', `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=00000000deadbeef bytes_req=8 bytes_al`, 'malformed kmem:kmalloc line: "%LINE%" (truncated at "bytes_al")'],
+    [
+      'a line cut short',
+      `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=00000000deadbeef bytes_req=8`,
+      'malformed kmem:kmalloc line: "%LINE%" (no bytes_alloc= field)',
+    ],
+    [
+      'a line cut inside a key',
+      `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=00000000deadbeef bytes_req=8 bytes_al`,
+      'malformed kmem:kmalloc line: "%LINE%" (truncated at "bytes_al")',
+    ],
     ['a line cut inside the event name', `${HEAD}kmem_cache_al`, 'malformed trace line: "%LINE%" (truncated event name)'],
     ['an unknown kmem event', `${HEAD}kmem_cache_bogus: call_site=a ptr=1`, 'unknown kmem event kmem:kmem_cache_bogus: "%LINE%"'],
     ['an unknown perf kmem event', 'bash 1 [000] 1.000000: kmem:kfreeze: call_site=x ptr=1', 'unknown kmem event kmem:kfreeze: "%LINE%"'],
-    ['a bad number', `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=00000000deadbeef bytes_req=12x bytes_alloc=16 gfp_flags=GFP_KERNEL`, 'malformed kmem:kmalloc line: "%LINE%" (bad bytes_req= value "12x")'],
-    ['a bad pfn', `${HEAD}mm_page_alloc: page=x pfn=zz order=0 migratetype=0 gfp_flags=GFP_KERNEL`, 'malformed kmem:mm_page_alloc line: "%LINE%" (bad pfn= value "zz")'],
-    ['a bad CPU column', '            bash-2103  [0a0] ....  5021.331102: kfree: call_site=foo ptr=1', 'malformed kmem:kfree line: "%LINE%" (bad CPU column "[0a0]")'],
+    [
+      'a bad number',
+      `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=00000000deadbeef bytes_req=12x bytes_alloc=16 gfp_flags=GFP_KERNEL`,
+      'malformed kmem:kmalloc line: "%LINE%" (bad bytes_req= value "12x")',
+    ],
+    [
+      'a bad pfn',
+      `${HEAD}mm_page_alloc: page=x pfn=zz order=0 migratetype=0 gfp_flags=GFP_KERNEL`,
+      'malformed kmem:mm_page_alloc line: "%LINE%" (bad pfn= value "zz")',
+    ],
+    [
+      'a bad CPU column',
+      '            bash-2103  [0a0] ....  5021.331102: kfree: call_site=foo ptr=1',
+      'malformed kmem:kfree line: "%LINE%" (bad CPU column "[0a0]")',
+    ],
   ])('%s: exit 1, the file, the line number and the line quoted', async (_what, bad, message) => {
-    const f = trace(`bad-${_what.replace(/\W+/g, '-')}.txt`, `# tracer: nop\n${HEAD}kfree: call_site=a+0x1/0x2 ptr=0000000000000000\n${bad}\n${HEAD}kfree: call_site=a+0x1/0x2 ptr=0000000000000000\n`);
+    const f = trace(
+      `bad-${_what.replace(/\W+/g, '-')}.txt`,
+      `# tracer: nop\n${HEAD}kfree: call_site=a+0x1/0x2 ptr=0000000000000000\n${bad}\n${HEAD}kfree: call_site=a+0x1/0x2 ptr=0000000000000000\n`,
+    );
     const r = await kmem(['replay', f]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
@@ -207,7 +259,10 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     const r2 = await kmem(['replay', bin]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toBe(`kmem: ${bin}:2: malformed trace line: "\uFFFD\uFFFD\uFFFDA" (invalid UTF-8)\n`);
-    const binThenEvent = trace('bin-event.txt', Buffer.concat([Buffer.from('# ok\n'), Buffer.from([0xff, 0xfe, 0x80, 0x41, 0x0a]), Buffer.from(`${HEAD}kfree: call_site=a+0x1/0x2 ptr=0\n`)]));
+    const binThenEvent = trace(
+      'bin-event.txt',
+      Buffer.concat([Buffer.from('# ok\n'), Buffer.from([0xff, 0xfe, 0x80, 0x41, 0x0a]), Buffer.from(`${HEAD}kfree: call_site=a+0x1/0x2 ptr=0\n`)]),
+    );
     const r3 = await kmemJson<Report>(['replay', binThenEvent, '--skip-bad']);
     expect(r3.skipped).toBe(1);
     expect(r3.events).toBe(1);
@@ -255,7 +310,10 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
   });
 
   it('a trace whose header says events were lost: a warning with the share lost, on stderr and in the report', async () => {
-    const f = trace('lost.txt', `# tracer: nop\n#\n# entries-in-buffer/entries-written: 3/4   #P:1\n#\n${HEAD}kmalloc: call_site=seq_open+0x2c/0x80 ptr=ffff888003c1e540 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL node=-1 accounted=false\n`);
+    const f = trace(
+      'lost.txt',
+      `# tracer: nop\n#\n# entries-in-buffer/entries-written: 3/4   #P:1\n#\n${HEAD}kmalloc: call_site=seq_open+0x2c/0x80 ptr=ffff888003c1e540 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL node=-1 accounted=false\n`,
+    );
     const text = await kmem(['replay', f]);
     expect(text.code).toBe(0);
     expect(text.stderr).toBe(

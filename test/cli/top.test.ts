@@ -4,7 +4,7 @@
  * reads the screens it draws. It starts, re-sorts on a key, switches to the
  * rate view, quits on q and on Ctrl-C, and leaves the terminal as it found it.
  */
-import { type ChildProcessWithoutNullStreams, spawn, } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,10 +39,20 @@ interface Session {
 
 function session(args: string, stty: string): Session {
   let buf = '';
-  const child = spawn('script', ['-q', '-e', '-c', `stty rows 30 cols 100; stty -g > ${stty}.before; ${process.execPath} ${cli} top ${args}; rc=$?; stty -g > ${stty}.after; exit $rc`, '/dev/null'], {
-    cwd: root,
-    env: { ...process.env, TERM: 'xterm-256color', FORCE_COLOR: '1' },
-  });
+  const child = spawn(
+    'script',
+    [
+      '-q',
+      '-e',
+      '-c',
+      `stty rows 30 cols 100; stty -g > ${stty}.before; ${process.execPath} ${cli} top ${args}; rc=$?; stty -g > ${stty}.after; exit $rc`,
+      '/dev/null',
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, TERM: 'xterm-256color', FORCE_COLOR: '1' },
+    },
+  );
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
   });

@@ -1,14 +1,6 @@
 /** posix_fadvise (mm/fadvise.c generic_fadvise) and drop_caches' page-cache part, by the kernel's rules. */
 import { expect, test } from 'vitest';
-import {
-  O_DIRECT,
-  O_RDONLY,
-  O_RDWR,
-  POSIX_FADV_DONTNEED,
-  POSIX_FADV_RANDOM,
-  POSIX_FADV_SEQUENTIAL,
-  POSIX_FADV_WILLNEED,
-} from '../../src/fs/fcntl.js';
+import { O_DIRECT, O_RDONLY, O_RDWR, POSIX_FADV_DONTNEED, POSIX_FADV_RANDOM, POSIX_FADV_SEQUENTIAL, POSIX_FADV_WILLNEED } from '../../src/fs/fcntl.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import { EBADF, EINVAL, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { bootWithProgram } from '../vm/helpers.js';
@@ -17,7 +9,10 @@ const MiB = 1 << 20;
 
 function setup(size = MiB) {
   const k = bootWithProgram('64M');
-  k.fs.writeFile('/data/f', Uint8Array.from({ length: size }, (_, i) => i & 0xff));
+  k.fs.writeFile(
+    '/data/f',
+    Uint8Array.from({ length: size }, (_, i) => i & 0xff),
+  );
   const t = k.spawn('/bin/tiny');
   const buf = t.mmap(0, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   const pc = pageCache(k.vm);

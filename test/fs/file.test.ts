@@ -6,18 +6,7 @@
  * radix_tree_node cache).
  */
 import { beforeEach, expect, test } from 'vitest';
-import {
-  O_APPEND,
-  O_CREAT,
-  O_EXCL,
-  O_RDONLY,
-  O_RDWR,
-  O_TRUNC,
-  O_WRONLY,
-  SEEK_CUR,
-  SEEK_END,
-  SEEK_SET,
-} from '../../src/fs/fcntl.js';
+import { O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../../src/fs/fcntl.js';
 import type { Kernel } from '../../src/kernel.js';
 import { PG } from '../../src/memory/page.js';
 import { pageCache } from '../../src/vm/filemap.js';

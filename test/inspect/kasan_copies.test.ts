@@ -37,7 +37,18 @@ describe('k.inspect on a KASAN machine', () => {
     k.mem.read8(a + 100);
     const [r, ...rest] = k.inspect.kasanReports();
     expect(rest).toEqual([]);
-    expect(r).toMatchObject({ bugType: 'slab-out-of-bounds', access: 'read', size: 1, addr: a + 100, cache: 'kmalloc-128', object: a, objectSize: 128, allocSize: 100, relation: 'to the right', relBytes: 0 });
+    expect(r).toMatchObject({
+      bugType: 'slab-out-of-bounds',
+      access: 'read',
+      size: 1,
+      addr: a + 100,
+      cache: 'kmalloc-128',
+      object: a,
+      objectSize: 128,
+      allocSize: 100,
+      relation: 'to the right',
+      relBytes: 0,
+    });
     expect(r!.lines.find((l) => l.startsWith('BUG: KASAN:'))).toMatch(/^BUG: KASAN: slab-out-of-bounds in /);
   });
 

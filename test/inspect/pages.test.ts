@@ -100,13 +100,7 @@ describe('k.inspect: the buddy allocator', () => {
       .filter((l) => l !== '');
     expect(areas.map((z) => z.name)).toEqual(lines.map((l) => l.split(/\s+/)[3]));
     for (const [i, z] of areas.entries()) {
-      expect(z.nrFree).toEqual(
-        lines[i]!
-          .trim()
-          .split(/\s+/)
-          .slice(4)
-          .map(Number),
-      );
+      expect(z.nrFree).toEqual(lines[i]!.trim().split(/\s+/).slice(4).map(Number));
       for (let o = 0; o < NR_PAGE_ORDERS; o++) expect(z.free.reduce((n, row) => n + row[o]!, 0)).toBe(z.nrFree[o]);
       expect(z.freePages).toBe(z.nrFree.reduce((n, c, o) => n + (c << o), 0));
       expect(z.wmark.min).toBeLessThan(z.wmark.low);

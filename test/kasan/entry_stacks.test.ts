@@ -25,7 +25,10 @@ describe('KASAN alloc and free stacks, recorded at the API entry', () => {
     function freer(p: number) {
       k.kfree(p);
     }
-    for (const [alloc, name] of [[viaKzalloc, 'viaKzalloc'], [viaKcalloc, 'viaKcalloc']] as const) {
+    for (const [alloc, name] of [
+      [viaKzalloc, 'viaKzalloc'],
+      [viaKcalloc, 'viaKcalloc'],
+    ] as const) {
       const p = alloc();
       freer(p);
       k.mem.read8(p); // use-after-free: the report carries both tracks

@@ -10,16 +10,7 @@
  * run here or listed there.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  __GFP_ZERO,
-  GFP_KERNEL,
-  KASAN_GLOBAL_REDZONE,
-  KASAN_SLAB_FREE,
-  KASAN_SLAB_FREE_META,
-  type Kernel,
-  KernelBug,
-  Mempool,
-} from '../../src/index.js';
+import { __GFP_ZERO, GFP_KERNEL, KASAN_GLOBAL_REDZONE, KASAN_SLAB_FREE, KASAN_SLAB_FREE_META, type Kernel, KernelBug, Mempool } from '../../src/index.js';
 import { SLAB_ACCOUNT, SLAB_NO_MERGE, SLAB_TYPESAFE_BY_RCU } from '../../src/slub/slab_flags.js';
 import { type Expected, expectKasanFail, expectNoReport, kasanBoot, reportCount, strayReports } from './helpers.js';
 
@@ -29,23 +20,81 @@ const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 /** Every case of the kernel suite, in its order. */
 const ALL_CASES = [
-  'kmalloc_oob_right', 'kmalloc_oob_left', 'kmalloc_node_oob_right', 'kmalloc_track_caller_oob_right',
-  'kmalloc_big_oob_right', 'kmalloc_large_oob_right', 'kmalloc_large_uaf', 'kmalloc_large_invalid_free',
-  'page_alloc_oob_right', 'page_alloc_uaf', 'krealloc_more_oob', 'krealloc_less_oob', 'krealloc_large_more_oob',
-  'krealloc_large_less_oob', 'krealloc_uaf', 'kmalloc_oob_16', 'kmalloc_uaf_16', 'kmalloc_oob_in_memset',
-  'kmalloc_oob_memset_2', 'kmalloc_oob_memset_4', 'kmalloc_oob_memset_8', 'kmalloc_oob_memset_16',
-  'kmalloc_memmove_negative_size', 'kmalloc_memmove_invalid_size', 'kmalloc_uaf', 'kmalloc_uaf_memset',
-  'kmalloc_uaf2', 'kmalloc_uaf3', 'kmalloc_double_kzfree', 'ksize_unpoisons_memory', 'ksize_uaf', 'rcu_uaf',
-  'workqueue_uaf', 'kfree_via_page', 'kfree_via_phys', 'kmem_cache_oob', 'kmem_cache_double_free',
-  'kmem_cache_invalid_free', 'kmem_cache_rcu_uaf', 'kmem_cache_double_destroy', 'kmem_cache_accounted',
-  'kmem_cache_bulk', 'mempool_kmalloc_oob_right', 'mempool_kmalloc_large_oob_right', 'mempool_slab_oob_right',
-  'mempool_kmalloc_uaf', 'mempool_kmalloc_large_uaf', 'mempool_slab_uaf', 'mempool_page_alloc_uaf',
-  'mempool_kmalloc_double_free', 'mempool_kmalloc_large_double_free', 'mempool_page_alloc_double_free',
-  'mempool_kmalloc_invalid_free', 'mempool_kmalloc_large_invalid_free', 'kasan_global_oob_right',
-  'kasan_global_oob_left', 'kasan_stack_oob', 'kasan_alloca_oob_left', 'kasan_alloca_oob_right', 'kasan_memchr',
-  'kasan_memcmp', 'kasan_strings', 'kasan_bitops_generic', 'kasan_bitops_tags', 'kasan_atomics',
-  'vmalloc_helpers_tags', 'vmalloc_oob', 'vmap_tags', 'vm_map_ram_tags', 'match_all_not_assigned',
-  'match_all_ptr_tag', 'match_all_mem_tag', 'copy_to_kernel_nofault_oob', 'rust_uaf', 'copy_user_test_oob',
+  'kmalloc_oob_right',
+  'kmalloc_oob_left',
+  'kmalloc_node_oob_right',
+  'kmalloc_track_caller_oob_right',
+  'kmalloc_big_oob_right',
+  'kmalloc_large_oob_right',
+  'kmalloc_large_uaf',
+  'kmalloc_large_invalid_free',
+  'page_alloc_oob_right',
+  'page_alloc_uaf',
+  'krealloc_more_oob',
+  'krealloc_less_oob',
+  'krealloc_large_more_oob',
+  'krealloc_large_less_oob',
+  'krealloc_uaf',
+  'kmalloc_oob_16',
+  'kmalloc_uaf_16',
+  'kmalloc_oob_in_memset',
+  'kmalloc_oob_memset_2',
+  'kmalloc_oob_memset_4',
+  'kmalloc_oob_memset_8',
+  'kmalloc_oob_memset_16',
+  'kmalloc_memmove_negative_size',
+  'kmalloc_memmove_invalid_size',
+  'kmalloc_uaf',
+  'kmalloc_uaf_memset',
+  'kmalloc_uaf2',
+  'kmalloc_uaf3',
+  'kmalloc_double_kzfree',
+  'ksize_unpoisons_memory',
+  'ksize_uaf',
+  'rcu_uaf',
+  'workqueue_uaf',
+  'kfree_via_page',
+  'kfree_via_phys',
+  'kmem_cache_oob',
+  'kmem_cache_double_free',
+  'kmem_cache_invalid_free',
+  'kmem_cache_rcu_uaf',
+  'kmem_cache_double_destroy',
+  'kmem_cache_accounted',
+  'kmem_cache_bulk',
+  'mempool_kmalloc_oob_right',
+  'mempool_kmalloc_large_oob_right',
+  'mempool_slab_oob_right',
+  'mempool_kmalloc_uaf',
+  'mempool_kmalloc_large_uaf',
+  'mempool_slab_uaf',
+  'mempool_page_alloc_uaf',
+  'mempool_kmalloc_double_free',
+  'mempool_kmalloc_large_double_free',
+  'mempool_page_alloc_double_free',
+  'mempool_kmalloc_invalid_free',
+  'mempool_kmalloc_large_invalid_free',
+  'kasan_global_oob_right',
+  'kasan_global_oob_left',
+  'kasan_stack_oob',
+  'kasan_alloca_oob_left',
+  'kasan_alloca_oob_right',
+  'kasan_memchr',
+  'kasan_memcmp',
+  'kasan_strings',
+  'kasan_bitops_generic',
+  'kasan_bitops_tags',
+  'kasan_atomics',
+  'vmalloc_helpers_tags',
+  'vmalloc_oob',
+  'vmap_tags',
+  'vm_map_ram_tags',
+  'match_all_not_assigned',
+  'match_all_ptr_tag',
+  'match_all_mem_tag',
+  'copy_to_kernel_nofault_oob',
+  'rust_uaf',
+  'copy_user_test_oob',
 ];
 
 /**
@@ -106,7 +155,11 @@ describe('kmalloc out of bounds', () => {
   kcase('kmalloc_oob_right', (k) => {
     const size = 128 - G - 5;
     const ptr = k.kmalloc(size, GFP_KERNEL);
-    expectKasanFail(k, () => k.mem.write8(ptr + size, 0x78), oob('write', 1, { offset: size, relation: 'to the right', relBytes: 0, allocSize: 115, cache: 'kmalloc-128' }));
+    expectKasanFail(
+      k,
+      () => k.mem.write8(ptr + size, 0x78),
+      oob('write', 1, { offset: size, relation: 'to the right', relBytes: 0, allocSize: 115, cache: 'kmalloc-128' }),
+    );
     expectKasanFail(k, () => k.mem.write8(ptr + size + 5, 0x79), oob('write', 1, { offset: 120, relBytes: 5 }));
     expectKasanFail(k, () => k.mem.write8(ptr, k.mem.read8(ptr + size + G + 5)), oob('read', 1, { offset: 128, relBytes: 13 }));
     expectNoReport(k, () => k.kfree(ptr));
@@ -390,7 +443,11 @@ describe('kmem_cache', () => {
   kcase('kmem_cache_oob', (k) => {
     const c = k.kmemCacheCreate('test_cache', 200);
     const p = k.kmemCacheAlloc(c, GFP_KERNEL);
-    const [r] = expectKasanFail(k, () => k.mem.write8(p, k.mem.read8(p + 200)), oob('read', 1, { offset: 200, relBytes: 0, cache: 'test_cache', allocSize: 200 }));
+    const [r] = expectKasanFail(
+      k,
+      () => k.mem.write8(p, k.mem.read8(p + 200)),
+      oob('read', 1, { offset: 200, relBytes: 0, cache: 'test_cache', allocSize: 200 }),
+    );
     expect(r!.lines.some((l) => /^ allocated 200-byte region \[[0-9a-f]{16}, [0-9a-f]{16}\)$/.test(l))).toBe(true);
     k.kmemCacheFree(c, p);
     expectNoReport(k, () => k.kmemCacheDestroy(c));
@@ -557,7 +614,13 @@ describe('mempool', () => {
 describe('globals', () => {
   kcase('kasan_global_oob_right', (k) => {
     const array = k.kasan!.defineGlobal('global_array', 10);
-    const [r] = expectKasanFail(k, () => k.mem.read8(array + 10 + 3), { bugType: 'global-out-of-bounds', access: 'read', size: 1, addr: array + 13, cache: null });
+    const [r] = expectKasanFail(k, () => k.mem.read8(array + 10 + 3), {
+      bugType: 'global-out-of-bounds',
+      access: 'read',
+      size: 1,
+      addr: array + 13,
+      cache: null,
+    });
     expect(r!.global).toBe('global_array');
     expect(r!.lines).toContain('The buggy address belongs to the variable:');
     expect(r!.lines).toContain(' global_array+0xd/0x40');
@@ -625,7 +688,15 @@ describe('string and memory functions', () => {
     }
     // test_and_set_bit, __test_and_set_bit, test_and_set_bit_lock, test_and_clear_bit, __test_and_clear_bit,
     // test_and_change_bit, __test_and_change_bit: read-modify-write, checked as writes.
-    for (const op of ['testAndSetBit', 'testAndSetBit', 'testAndSetBit', 'testAndClearBit', 'testAndClearBit', 'testAndChangeBit', 'testAndChangeBit'] as const) {
+    for (const op of [
+      'testAndSetBit',
+      'testAndSetBit',
+      'testAndSetBit',
+      'testAndClearBit',
+      'testAndClearBit',
+      'testAndChangeBit',
+      'testAndChangeBit',
+    ] as const) {
       expectKasanFail(k, () => k.mem[op](64 + 8, bits), w);
     }
     expectKasanFail(k, () => k.mem.testBit(64 + 8, bits), r);
@@ -647,9 +718,29 @@ describe('string and memory functions', () => {
     expectKasanFail(k, () => k.mem.read32(unsafe), rd(4)); // smp_load_acquire
     expectKasanFail(k, () => k.mem.write32(unsafe, 42), wr(4)); // smp_store_release
     const ops = [
-      'read', 'set', 'add', 'sub', 'inc', 'dec', 'and', 'andnot', 'or', 'xor', 'xchg', 'cmpxchg',
-      'try_cmpxchg', 'try_cmpxchg_old', 'sub_and_test', 'dec_and_test', 'inc_and_test', 'add_negative',
-      'add_unless', 'inc_not_zero', 'inc_unless_negative', 'dec_unless_positive', 'dec_if_positive',
+      'read',
+      'set',
+      'add',
+      'sub',
+      'inc',
+      'dec',
+      'and',
+      'andnot',
+      'or',
+      'xor',
+      'xchg',
+      'cmpxchg',
+      'try_cmpxchg',
+      'try_cmpxchg_old',
+      'sub_and_test',
+      'dec_and_test',
+      'inc_and_test',
+      'add_negative',
+      'add_unless',
+      'inc_not_zero',
+      'inc_unless_negative',
+      'dec_unless_positive',
+      'dec_if_positive',
     ];
     expect(ops.length).toBe(23);
     for (const size of [4, 8]) {

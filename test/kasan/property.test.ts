@@ -17,10 +17,7 @@ type Op =
   | { op: 'access'; pick: number; off: number; width: 1 | 2 | 4 | 8; write: boolean }
   | { op: 'range'; pick: number; off: number; len: number; kind: 'memset' | 'readBytes' | 'memchr' };
 
-const sizeArb = fc.oneof(
-  { weight: 8, arbitrary: fc.integer({ min: 1, max: 300 }) },
-  { weight: 1, arbitrary: fc.constantFrom(1024, 4096, 8200, 9001, 12000) },
-);
+const sizeArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 300 }) }, { weight: 1, arbitrary: fc.constantFrom(1024, 4096, 8200, 9001, 12000) });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: sizeArb.map((size) => ({ op: 'alloc' as const, size })) },
   { weight: 2, arbitrary: fc.nat().map((pick) => ({ op: 'free' as const, pick })) },
@@ -121,9 +118,10 @@ function run(k: Kernel, ops: Op[]): void {
       const got = step();
       if (ok) expect(got, `valid ${w}-byte access at +${a - x.addr} of ${x.size}`).toEqual([]);
       else {
-        expect(got.map((r) => [r.access, r.size, r.addr]), `invalid ${w}-byte access at +${a - x.addr} of ${x.size}`).toEqual([
-          [o.write ? 'write' : 'read', w, a],
-        ]);
+        expect(
+          got.map((r) => [r.access, r.size, r.addr]),
+          `invalid ${w}-byte access at +${a - x.addr} of ${x.size}`,
+        ).toEqual([[o.write ? 'write' : 'read', w, a]]);
       }
     } else {
       const span = x.size + 16 - o.len + 8;

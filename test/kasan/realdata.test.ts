@@ -115,11 +115,37 @@ function guilty(lines: Line[]): { bytes: string[]; granule: number } {
 function expectMemoryState(lines: Line[]): void {
   const at = lines.findIndex((l) => l.kind === 'memstate');
   expect(lines.slice(at, at + 8).map((l) => (l.kind === 'row' ? `${l.kind}${l.m![1]}` : l.kind))).toEqual([
-    'memstate', 'row ', 'row ', 'row>', 'marker', 'row ', 'row ', 'rule',
+    'memstate',
+    'row ',
+    'row ',
+    'row>',
+    'marker',
+    'row ',
+    'row ',
+    'rule',
   ]);
 }
 
-const COMMON = ['rule', 'bug', 'access', 'free', 'cpu', 'hardware', 'calltrace', 'allocated', 'object', 'cache', 'located', 'region', 'variable', 'page', 'dumped', 'memstate', 'row', 'marker'];
+const COMMON = [
+  'rule',
+  'bug',
+  'access',
+  'free',
+  'cpu',
+  'hardware',
+  'calltrace',
+  'allocated',
+  'object',
+  'cache',
+  'located',
+  'region',
+  'variable',
+  'page',
+  'dumped',
+  'memstate',
+  'row',
+  'marker',
+];
 
 /** Our report of what fn does, on a fresh KASAN machine. */
 function ours(fn: (k: Kernel) => void): Line[] {

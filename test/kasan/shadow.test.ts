@@ -3,15 +3,7 @@
  * the quarantine's limits, and that a machine without KASAN is untouched.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  boot,
-  GFP_KERNEL,
-  KASAN_PAGE_FREE,
-  KASAN_PAGE_REDZONE,
-  KASAN_SLAB_FREE,
-  KASAN_SLAB_FREE_META,
-  KASAN_SLAB_REDZONE,
-} from '../../src/index.js';
+import { boot, GFP_KERNEL, KASAN_PAGE_FREE, KASAN_PAGE_REDZONE, KASAN_SLAB_FREE, KASAN_SLAB_FREE_META, KASAN_SLAB_REDZONE } from '../../src/index.js';
 import { globalRedzone } from '../../src/kasan/common.js';
 import { KasanMemAccess } from '../../src/kasan/kasan_access.js';
 import { Shadow } from '../../src/kasan/shadow.js';

@@ -29,8 +29,6 @@ describe('KernelBug', () => {
     expect(() => {
       throw bug;
     }).toThrow(KernelBug);
-    expect(new KernelBug('bad_page', 'BUG: Bad page state in process a.out  pfn:12345').message).toBe(
-      'BUG: Bad page state in process a.out  pfn:12345',
-    );
+    expect(new KernelBug('bad_page', 'BUG: Bad page state in process a.out  pfn:12345').message).toBe('BUG: Bad page state in process a.out  pfn:12345');
   });
 });

@@ -121,10 +121,7 @@ describe('print_hex_dump', () => {
       'raw data: 00000010: 50 51 52 53 54 55 56 57 58 59 5a 5b 5c 5d 5e 5f  PQRSTUVWXYZ[\\]^_',
       'raw data: 00000020: 60 61 62 63 64 65 66 67                          `abcdefg',
     ]);
-    expect(printHexDump('', 'none', 32, 4, b, false)).toEqual([
-      '43424140 47464544 4b4a4948 4f4e4d4c 53525150 57565554 5b5a5958 5f5e5d5c',
-      '63626160 67666564',
-    ]);
+    expect(printHexDump('', 'none', 32, 4, b, false)).toEqual(['43424140 47464544 4b4a4948 4f4e4d4c 53525150 57565554 5b5a5958 5f5e5d5c', '63626160 67666564']);
     expect(printHexDump('x', 'none', 16, 1, new Uint8Array(0), true)).toEqual([]);
   });
 

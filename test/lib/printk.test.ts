@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_LOG_BUF_LEN,
-  formatTimestamp,
-  KERN_CONT,
-  KERN_ERR,
-  KERN_INFO,
-  Printk,
-} from '../../src/lib/printk.js';
+import { DEFAULT_LOG_BUF_LEN, formatTimestamp, KERN_CONT, KERN_ERR, KERN_INFO, Printk } from '../../src/lib/printk.js';
 
 describe('print_time', () => {
   it('prints [%5lu.%06lu]', () => {
@@ -25,10 +18,7 @@ describe('Printk', () => {
     log.printk('Linux version 6.18.0\n');
     log.advance(53_424_083_000);
     log.printk('BUG kmalloc-32 (Not tainted): Redzone overwritten\n');
-    expect(log.dmesg()).toEqual([
-      '[    0.000000] Linux version 6.18.0',
-      '[   53.424083] BUG kmalloc-32 (Not tainted): Redzone overwritten',
-    ]);
+    expect(log.dmesg()).toEqual(['[    0.000000] Linux version 6.18.0', '[   53.424083] BUG kmalloc-32 (Not tainted): Redzone overwritten']);
     expect(log.seconds).toBeCloseTo(53.424083, 9);
     expect(log.nowNs).toBe(53_424_083_000);
   });

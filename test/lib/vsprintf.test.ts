@@ -80,55 +80,87 @@ describe('%pGp', () => {
   // The 6.18 print order of pageflag_names (mmflags.h) with the 6.18 PG_ bits:
   // not bit order ("waiters" is bit 7 but printed second).
   const pageflags618: PageFlagNames = [
-    [0, 'locked'], [7, 'waiters'], [2, 'referenced'], [3, 'uptodate'], [4, 'dirty'], [5, 'lru'],
-    [8, 'active'], [9, 'workingset'], [10, 'owner_priv_1'], [11, 'owner_2'], [12, 'arch_1'],
-    [13, 'reserved'], [14, 'private'], [15, 'private_2'], [1, 'writeback'], [6, 'head'],
-    [16, 'reclaim'], [17, 'swapbacked'], [18, 'unevictable'], [19, 'dropbehind'], [20, 'mlocked'],
-    [21, 'hwpoison'], [23, 'idle'], [22, 'young'],
+    [0, 'locked'],
+    [7, 'waiters'],
+    [2, 'referenced'],
+    [3, 'uptodate'],
+    [4, 'dirty'],
+    [5, 'lru'],
+    [8, 'active'],
+    [9, 'workingset'],
+    [10, 'owner_priv_1'],
+    [11, 'owner_2'],
+    [12, 'arch_1'],
+    [13, 'reserved'],
+    [14, 'private'],
+    [15, 'private_2'],
+    [1, 'writeback'],
+    [6, 'head'],
+    [16, 'reclaim'],
+    [17, 'swapbacked'],
+    [18, 'unevictable'],
+    [19, 'dropbehind'],
+    [20, 'mlocked'],
+    [21, 'hwpoison'],
+    [23, 'idle'],
+    [22, 'young'],
   ];
 
   it('prints fields only when there are no flags (syzbot, 2026)', () => {
-    expect(
-      formatPageFlags(pageflags618, 0x57ff00000000000n, { node: 1, zone: 2, lastcpupid: 0x7ff }),
-    ).toBe('0x57ff00000000000(node=1|zone=2|lastcpupid=0x7ff)');
-    expect(formatPageFlags(pageflags618, 0xfff00000000000n, { node: 0, zone: 1, lastcpupid: 0x7ff })).toBe(
-      '0xfff00000000000(node=0|zone=1|lastcpupid=0x7ff)',
+    expect(formatPageFlags(pageflags618, 0x57ff00000000000n, { node: 1, zone: 2, lastcpupid: 0x7ff })).toBe(
+      '0x57ff00000000000(node=1|zone=2|lastcpupid=0x7ff)',
     );
+    expect(formatPageFlags(pageflags618, 0xfff00000000000n, { node: 0, zone: 1, lastcpupid: 0x7ff })).toBe('0xfff00000000000(node=0|zone=1|lastcpupid=0x7ff)');
   });
 
   it('prints flag names first, in table order (6.1x SLUB "Slab ... flags=")', () => {
-    expect(
-      formatPageFlags(pageflags618, 0x17ffffc0000200n, { node: 0, zone: 2, lastcpupid: 0x1fffff }),
-    ).toBe('0x17ffffc0000200(workingset|node=0|zone=2|lastcpupid=0x1fffff)');
+    expect(formatPageFlags(pageflags618, 0x17ffffc0000200n, { node: 0, zone: 2, lastcpupid: 0x1fffff })).toBe(
+      '0x17ffffc0000200(workingset|node=0|zone=2|lastcpupid=0x1fffff)',
+    );
     expect(formatPageFlags(pageflags618, 0x81, { node: 0, zone: 1 })).toBe('0x81(locked|waiters|node=0|zone=1)');
     expect(formatPageFlags(pageflags618, 0x80 | 0x2 | 0x1, {})).toBe('0x83(locked|waiters|writeback)');
   });
 
   it('works with an older table given as names by bit', () => {
     // 5.19: "flags=0x1fffc0000000201(locked|slab|node=0|zone=1|lastcpupid=0x3fff)"
-    const byBit519 = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'waiters',
-      'error', 'slab', 'owner_priv_1', 'arch_1', 'reserved', 'private', 'private_2', 'writeback', 'head',
-      'mappedtodisk', 'reclaim', 'swapbacked', 'unevictable', 'mlocked'];
-    expect(
-      formatPageFlags(byBit519, 0x1fffc0000000201n, { node: 0, zone: 1, lastcpupid: 0x3fff }),
-    ).toBe('0x1fffc0000000201(locked|slab|node=0|zone=1|lastcpupid=0x3fff)');
-    // 6.x: "flags=0x200000000010200(slab|head|node=0|zone=2)"
-    const byBit6 = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'waiters',
-      'error', 'slab', '', '', '', '', '', '', 'head'];
-    expect(formatPageFlags(byBit6, 0x200000000010200n, { node: 0, zone: 2 }, 22)).toBe(
-      '0x200000000010200(slab|head|node=0|zone=2)',
+    const byBit519 = [
+      'locked',
+      'referenced',
+      'uptodate',
+      'dirty',
+      'lru',
+      'active',
+      'workingset',
+      'waiters',
+      'error',
+      'slab',
+      'owner_priv_1',
+      'arch_1',
+      'reserved',
+      'private',
+      'private_2',
+      'writeback',
+      'head',
+      'mappedtodisk',
+      'reclaim',
+      'swapbacked',
+      'unevictable',
+      'mlocked',
+    ];
+    expect(formatPageFlags(byBit519, 0x1fffc0000000201n, { node: 0, zone: 1, lastcpupid: 0x3fff })).toBe(
+      '0x1fffc0000000201(locked|slab|node=0|zone=1|lastcpupid=0x3fff)',
     );
+    // 6.x: "flags=0x200000000010200(slab|head|node=0|zone=2)"
+    const byBit6 = ['locked', 'referenced', 'uptodate', 'dirty', 'lru', 'active', 'workingset', 'waiters', 'error', 'slab', '', '', '', '', '', '', 'head'];
+    expect(formatPageFlags(byBit6, 0x200000000010200n, { node: 0, zone: 2 }, 22)).toBe('0x200000000010200(slab|head|node=0|zone=2)');
     // 6.7 without NUMA: "flags=0x8000000000000800(slab|zone=2)"
-    const byBit67 = ['locked', 'writeback', 'referenced', 'uptodate', 'dirty', 'lru', 'head', 'waiters',
-      'active', 'workingset', 'error', 'slab'];
+    const byBit67 = ['locked', 'writeback', 'referenced', 'uptodate', 'dirty', 'lru', 'head', 'waiters', 'active', 'workingset', 'error', 'slab'];
     expect(formatPageFlags(byBit67, 0x8000000000000800n, { zone: 2 }, 24)).toBe('0x8000000000000800(slab|zone=2)');
   });
 
   it('prints leftover low bits as hex and an empty page as 0x0()', () => {
     expect(formatPageFlags(pageflags618, 0, {})).toBe('0x0()');
     expect(formatPageFlags(['locked'], 0x3, {}, 2)).toBe('0x3(locked|0x2)');
-    expect(formatPageFlags(['locked'], 0x3, { section: 5, kasantag: 0xff })).toBe(
-      '0x3(locked|section=5|kasantag=0xff)',
-    );
+    expect(formatPageFlags(['locked'], 0x3, { section: 5, kasantag: 0xff })).toBe('0x3(locked|section=5|kasantag=0xff)');
   });
 });

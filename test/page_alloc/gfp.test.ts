@@ -186,26 +186,17 @@ describe('formatGfp / formatGfpMode (%pGg, %#x(%pGg))', () => {
       [GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_NOMEMALLOC, 'GFP_KERNEL_ACCOUNT|__GFP_NOWARN|__GFP_NOMEMALLOC'],
       [GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_COMP, 'GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP'],
       [GFP_KERNEL | __GFP_ZERO | __GFP_COMP | __GFP_NO_OBJ_EXT, 'GFP_KERNEL|__GFP_ZERO|__GFP_COMP|__GFP_NO_OBJ_EXT'],
-      [
-        GFP_NOFS | __GFP_MOVABLE | __GFP_NOFAIL | __GFP_COMP | __GFP_HARDWALL,
-        'GFP_NOFS|__GFP_MOVABLE|__GFP_NOFAIL|__GFP_COMP|__GFP_HARDWALL',
-      ],
+      [GFP_NOFS | __GFP_MOVABLE | __GFP_NOFAIL | __GFP_COMP | __GFP_HARDWALL, 'GFP_NOFS|__GFP_MOVABLE|__GFP_NOFAIL|__GFP_COMP|__GFP_HARDWALL'],
       [
         GFP_NOFS | __GFP_MOVABLE | __GFP_ZERO | __GFP_NOFAIL | __GFP_HARDWALL | __GFP_ACCOUNT,
         'GFP_NOFS|__GFP_MOVABLE|__GFP_ZERO|__GFP_NOFAIL|__GFP_HARDWALL|__GFP_ACCOUNT',
       ],
-      [
-        GFP_NOFS | __GFP_RECLAIMABLE | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP,
-        'GFP_NOFS|__GFP_RECLAIMABLE|__GFP_NOWARN|__GFP_NORETRY|__GFP_COMP',
-      ],
+      [GFP_NOFS | __GFP_RECLAIMABLE | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP, 'GFP_NOFS|__GFP_RECLAIMABLE|__GFP_NOWARN|__GFP_NORETRY|__GFP_COMP'],
       [GFP_NOFS | __GFP_ZERO | __GFP_NOFAIL | __GFP_ACCOUNT, 'GFP_NOFS|__GFP_ZERO|__GFP_NOFAIL|__GFP_ACCOUNT'],
       [GFP_NOWAIT, 'GFP_NOWAIT'],
       [GFP_NOWAIT | __GFP_ACCOUNT, 'GFP_NOWAIT|__GFP_ACCOUNT'],
       [GFP_NOWAIT | __GFP_COMP, 'GFP_NOWAIT|__GFP_COMP'],
-      [
-        GFP_NOWAIT | __GFP_RECLAIMABLE | __GFP_NORETRY | __GFP_COMP,
-        'GFP_NOWAIT|__GFP_RECLAIMABLE|__GFP_NORETRY|__GFP_COMP',
-      ],
+      [GFP_NOWAIT | __GFP_RECLAIMABLE | __GFP_NORETRY | __GFP_COMP, 'GFP_NOWAIT|__GFP_RECLAIMABLE|__GFP_NORETRY|__GFP_COMP'],
       [GFP_NOWAIT | __GFP_ZERO | __GFP_NO_OBJ_EXT, 'GFP_NOWAIT|__GFP_ZERO|__GFP_NO_OBJ_EXT'],
       [
         __GFP_RECLAIMABLE | __GFP_IO | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP | __GFP_NOMEMALLOC,
@@ -242,23 +233,48 @@ describe('formatGfp / formatGfpMode (%pGg, %#x(%pGg))', () => {
     // hand-made order (ZERO after COMP, RECLAIMABLE near the end).
     const mask = new Map<string, number>(gfpflagNames.map(([m, n]) => [n, m]));
     const table614: FlagName[] = [
-      'GFP_TRANSHUGE', 'GFP_TRANSHUGE_LIGHT', 'GFP_HIGHUSER_MOVABLE', 'GFP_HIGHUSER', 'GFP_USER',
-      'GFP_KERNEL_ACCOUNT', 'GFP_KERNEL', 'GFP_NOFS', 'GFP_ATOMIC', 'GFP_NOIO', 'GFP_NOWAIT', 'GFP_DMA',
-      '__GFP_HIGHMEM', 'GFP_DMA32', '__GFP_HIGH', '__GFP_IO', '__GFP_FS', '__GFP_NOWARN',
-      '__GFP_RETRY_MAYFAIL', '__GFP_NOFAIL', '__GFP_NORETRY', '__GFP_COMP', '__GFP_ZERO',
-      '__GFP_NOMEMALLOC', '__GFP_MEMALLOC', '__GFP_HARDWALL', '__GFP_THISNODE', '__GFP_RECLAIMABLE',
-      '__GFP_MOVABLE', '__GFP_ACCOUNT', '__GFP_WRITE', '__GFP_RECLAIM', '__GFP_DIRECT_RECLAIM',
-      '__GFP_KSWAPD_RECLAIM', '__GFP_ZEROTAGS',
+      'GFP_TRANSHUGE',
+      'GFP_TRANSHUGE_LIGHT',
+      'GFP_HIGHUSER_MOVABLE',
+      'GFP_HIGHUSER',
+      'GFP_USER',
+      'GFP_KERNEL_ACCOUNT',
+      'GFP_KERNEL',
+      'GFP_NOFS',
+      'GFP_ATOMIC',
+      'GFP_NOIO',
+      'GFP_NOWAIT',
+      'GFP_DMA',
+      '__GFP_HIGHMEM',
+      'GFP_DMA32',
+      '__GFP_HIGH',
+      '__GFP_IO',
+      '__GFP_FS',
+      '__GFP_NOWARN',
+      '__GFP_RETRY_MAYFAIL',
+      '__GFP_NOFAIL',
+      '__GFP_NORETRY',
+      '__GFP_COMP',
+      '__GFP_ZERO',
+      '__GFP_NOMEMALLOC',
+      '__GFP_MEMALLOC',
+      '__GFP_HARDWALL',
+      '__GFP_THISNODE',
+      '__GFP_RECLAIMABLE',
+      '__GFP_MOVABLE',
+      '__GFP_ACCOUNT',
+      '__GFP_WRITE',
+      '__GFP_RECLAIM',
+      '__GFP_DIRECT_RECLAIM',
+      '__GFP_KSWAPD_RECLAIM',
+      '__GFP_ZEROTAGS',
     ].map((n) => [mask.get(n)!, n]);
     const real614: [number, string][] = [
       [0x60820, 'GFP_ATOMIC|__GFP_COMP|__GFP_MEMALLOC'], // Raspberry Pi 5
       [0x194dc2, 'GFP_HIGHUSER|__GFP_RETRY_MAYFAIL|__GFP_NORETRY|__GFP_ZERO|__GFP_NOMEMALLOC'], // TTM
       [0x140c50, 'GFP_NOFS|__GFP_COMP|__GFP_HARDWALL|__GFP_RECLAIMABLE'],
       [0x152c50, 'GFP_NOFS|__GFP_NOWARN|__GFP_NORETRY|__GFP_COMP|__GFP_HARDWALL|__GFP_RECLAIMABLE'],
-      [
-        0x1d2050,
-        '__GFP_IO|__GFP_NOWARN|__GFP_NORETRY|__GFP_COMP|__GFP_NOMEMALLOC|__GFP_HARDWALL|__GFP_RECLAIMABLE',
-      ],
+      [0x1d2050, '__GFP_IO|__GFP_NOWARN|__GFP_NORETRY|__GFP_COMP|__GFP_NOMEMALLOC|__GFP_HARDWALL|__GFP_RECLAIMABLE'],
       [0x242050, '__GFP_IO|__GFP_NOWARN|__GFP_COMP|__GFP_THISNODE|__GFP_RECLAIMABLE'],
       [0x452cd0, 'GFP_KERNEL_ACCOUNT|__GFP_NOWARN|__GFP_NORETRY|__GFP_COMP|__GFP_RECLAIMABLE'],
       [0x12800, 'GFP_NOWAIT|__GFP_NORETRY'],
@@ -268,9 +284,7 @@ describe('formatGfp / formatGfpMode (%pGg, %#x(%pGg))', () => {
     // before 6.10, GFP_NOWAIT was __GFP_KSWAPD_RECLAIM alone
     const table69: FlagName[] = table614.map(([m, n]) => [n === 'GFP_NOWAIT' ? 0x800 : m, n]);
     expect(formatFlags(0x800, table69)).toBe('GFP_NOWAIT'); // "mode:0x800(GFP_NOWAIT)"
-    expect(formatFlags(0x192800, table69)).toBe(
-      'GFP_NOWAIT|__GFP_NOWARN|__GFP_NORETRY|__GFP_NOMEMALLOC|__GFP_HARDWALL',
-    );
+    expect(formatFlags(0x192800, table69)).toBe('GFP_NOWAIT|__GFP_NOWARN|__GFP_NORETRY|__GFP_NOMEMALLOC|__GFP_HARDWALL');
     // and today's table prints the same bits differently
     expect(formatGfp(0x192800)).toBe('GFP_NOWAIT|__GFP_NORETRY|__GFP_NOMEMALLOC|__GFP_HARDWALL');
     expect(formatGfp(0x60820)).toBe('GFP_ATOMIC|__GFP_MEMALLOC|__GFP_COMP');
@@ -337,7 +351,7 @@ describe('zones and migratetypes', () => {
     // both bits: a caller bug; the kernel's shift yields HIGHATOMIC
     expect(gfpMigratetype(__GFP_MOVABLE | __GFP_RECLAIMABLE)).toBe(MIGRATE_HIGHATOMIC);
     for (let bits = 0; bits < 32; bits++) {
-      const mt = ((bits & __GFP_MOVABLE) ? 1 : 0) | ((bits & __GFP_RECLAIMABLE) ? 2 : 0);
+      const mt = (bits & __GFP_MOVABLE ? 1 : 0) | (bits & __GFP_RECLAIMABLE ? 2 : 0);
       expect(gfpMigratetype(bits | GFP_ATOMIC)).toBe(mt);
       expect(gfpMigratetype(bits, true)).toBe(MIGRATE_UNMOVABLE);
     }
@@ -361,9 +375,7 @@ describe('queries', () => {
     expect(gfpHasIoFs(GFP_NOFS)).toBe(false);
     expect(gfpCompactionAllowed(GFP_NOIO)).toBe(false);
     expect(gfpCompactionAllowed(GFP_NOFS)).toBe(true);
-    expect(gfpNestedMask(GFP_KERNEL | __GFP_ZERO | GFP_DMA)).toBe(
-      GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN,
-    );
+    expect(gfpNestedMask(GFP_KERNEL | __GFP_ZERO | GFP_DMA)).toBe(GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN);
   });
 
   it('checks a GFP argument', () => {

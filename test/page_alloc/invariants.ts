@@ -182,7 +182,8 @@ export class InvariantChecker {
             if (++n > nr) throw new Error(`invariant: free ${zoneNames[z]} order ${o} mt ${mt}: cycle`);
           }
           if (zs.freeTail[li] !== last) throw new Error(`invariant: free ${zoneNames[z]} order ${o} mt ${mt}: tail ${zs.freeTail[li]} but last is ${last}`);
-          if (zs.freeCount[li] !== n) throw new Error(`invariant: free ${zoneNames[z]} order ${o} mt ${mt}: freeCount ${zs.freeCount[li]} but ${n} on the list`);
+          if (zs.freeCount[li] !== n)
+            throw new Error(`invariant: free ${zoneNames[z]} order ${o} mt ${mt}: freeCount ${zs.freeCount[li]} but ${n} on the list`);
           blocks += n;
           zoneFree += n << o;
         }
@@ -237,7 +238,8 @@ export class InvariantChecker {
             last = pfn;
             if (++n > nr) throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]} list ${li}: cycle`);
           }
-          if (pa.pcpTail[base + li] !== last) throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]} list ${li}: tail ${pa.pcpTail[base + li]} but last is ${last}`);
+          if (pa.pcpTail[base + li] !== last)
+            throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]} list ${li}: tail ${pa.pcpTail[base + li]} but last is ${last}`);
         }
         const c = pa.pcp[(cpu * K_ZONES + z) * K_PCP_FIELDS + K_PCP_COUNT]!;
         if (c !== count) throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]}: count ${c} but lists hold ${count}`);

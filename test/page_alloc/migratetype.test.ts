@@ -18,16 +18,7 @@ import {
   type Kernel,
 } from '../../src/index.js';
 import { ZONE_DMA32, ZONE_NORMAL, zoneNames } from '../../src/page_alloc/mmzone.js';
-import {
-  booted,
-  buddyinfoCounts,
-  InvariantChecker,
-  type LiveBlock,
-  PAGE,
-  pageblockCounts,
-  pagetypeRow,
-  zoneRange,
-} from './invariants.js';
+import { booted, buddyinfoCounts, InvariantChecker, type LiveBlock, PAGE, pageblockCounts, pagetypeRow, zoneRange } from './invariants.js';
 
 const M = 1024 * 1024;
 const all = (n: number) => Array.from({ length: 11 }, (_, o) => (o < 10 ? n : 0));

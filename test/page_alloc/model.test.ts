@@ -176,16 +176,7 @@ const gfpArb = fc
     zero: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
     memalloc: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   })
-  .map(
-    (g) =>
-      g.base |
-      g.zone |
-      g.mobility |
-      __GFP_NOWARN |
-      (g.comp ? __GFP_COMP : 0) |
-      (g.zero ? __GFP_ZERO : 0) |
-      (g.memalloc ? __GFP_MEMALLOC : 0),
-  );
+  .map((g) => g.base | g.zone | g.mobility | __GFP_NOWARN | (g.comp ? __GFP_COMP : 0) | (g.zero ? __GFP_ZERO : 0) | (g.memalloc ? __GFP_MEMALLOC : 0));
 
 const commands = fc.commands(
   [

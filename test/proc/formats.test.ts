@@ -335,11 +335,19 @@ describe('/proc/zoneinfo', () => {
       /^ {2}node_unreclaimable: {2}\d+$/,
       /^ {2}start_pfn: {11}\d+$/,
     ];
-    for (const l of text) expect(shapes.some((r) => r.test(l)), l).toBe(true);
+    for (const l of text)
+      expect(
+        shapes.some((r) => r.test(l)),
+        l,
+      ).toBe(true);
     // The field names in the 8-space block are padded to 9 ("min      ", "promo    ").
     for (const l of text.filter((x) => /^ {8}[a-z]+ +\d+$/.test(x))) expect(l.indexOf(/\d/.exec(l)![0])).toBe(17);
     const linux = real(`${LINUX618}/zoneinfo.txt`);
-    for (const l of linux) expect(shapes.some((r) => r.test(l)), l).toBe(true);
+    for (const l of linux)
+      expect(
+        shapes.some((r) => r.test(l)),
+        l,
+      ).toBe(true);
   });
 
   it('line by line the shape and item names of a real 6.18 (2 CPUs, DMA, DMA32 and Normal populated)', () => {
@@ -480,9 +488,7 @@ describe('boot dmesg lines', () => {
       'Built 1 zonelists, mobility grouping on.  Total pages: 32767',
       'Policy zone: DMA32',
     ]);
-    expect(l).toContain(
-      'Memory: 131068K/131068K available (0K kernel code, 0K rwdata, 0K rodata, 0K init, 0K bss, 0K reserved, 0K cma-reserved)',
-    );
+    expect(l).toContain('Memory: 131068K/131068K available (0K kernel code, 0K rwdata, 0K rodata, 0K init, 0K bss, 0K reserved, 0K cma-reserved)');
     // Every boot line is printed at time 0.
     for (const line of k.dmesg().slice(0, at + 11)) expect(line.startsWith('[    0.000000] ')).toBe(true);
   });
@@ -506,17 +512,16 @@ describe('boot dmesg lines', () => {
       [/^Initmem setup node 0 \[mem 0x[0-9a-f]{16}-0x[0-9a-f]{16}\]$/, 'Initmem'],
       [/^Built 1 zonelists, mobility grouping on\. {2}Total pages: \d+$/, 'Built'],
       [/^Policy zone: (?:DMA32|Normal)$/, 'Policy'],
-      [
-        /^Memory: \d+K\/\d+K available \(\d+K kernel code, \d+K rwdata, \d+K rodata, \d+K init, \d+K bss, \d+K reserved, \d+K cma-reserved\)$/,
-        'Memory:',
-      ],
+      [/^Memory: \d+K\/\d+K available \(\d+K kernel code, \d+K rwdata, \d+K rodata, \d+K init, \d+K bss, \d+K reserved, \d+K cma-reserved\)$/, 'Memory:'],
     ];
     for (const [re, start] of shapes) {
-      expect(kmem.some((l) => re.test(l)), start).toBe(true);
+      expect(
+        kmem.some((l) => re.test(l)),
+        start,
+      ).toBe(true);
       const o = linux.map((x) => x.replace(/^\[\s*\d+\.\d{6}\] /, '')).filter((x) => x.startsWith(start));
       expect(o.length, start).toBeGreaterThan(0);
       for (const x of o) expect(x).toMatch(re);
     }
   });
 });
-

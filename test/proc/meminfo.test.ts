@@ -53,7 +53,10 @@ function vmstat(k: Kernel): Map<string, number> {
 /** Per zone, from /proc/zoneinfo: free, min, low, high, managed, protection. */
 function zones(k: Kernel) {
   const out: { free: number; low: number; high: number; managed: number; protection: number[] }[] = [];
-  for (const block of k.proc.read('/proc/zoneinfo').split(/^Node 0, zone/m).slice(1)) {
+  for (const block of k.proc
+    .read('/proc/zoneinfo')
+    .split(/^Node 0, zone/m)
+    .slice(1)) {
     const num = (re: RegExp) => Number(re.exec(block)![1]);
     out.push({
       free: num(/pages free\s+(\d+)/),
@@ -103,7 +106,7 @@ describe('/proc/meminfo', () => {
     expect((k as unknown as { vmState: unknown }).vmState).toBe(null);
   });
 
-  it('MemTotal is the managed pages, MemFree NR_FREE_PAGES, MemAvailable si_mem_available(), the slab lines SLUB\'s', () => {
+  it("MemTotal is the managed pages, MemFree NR_FREE_PAGES, MemAvailable si_mem_available(), the slab lines SLUB's", () => {
     const k = boot({ memory: '256M', zones: undefined });
     const held: number[] = [];
     for (let i = 0; i < 3000; i++) held.push(k.kmalloc(512, 0xcc0));

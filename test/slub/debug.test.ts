@@ -13,22 +13,9 @@ import { boot, type Kernel } from '../../src/kernel.js';
 import { KernelBug } from '../../src/lib/bug.js';
 import { printTainted, printTaintedVerbose, TAINT_BAD_PAGE, TAINT_WARN } from '../../src/lib/panic.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
-import {
-  POISON_END,
-  POISON_FREE,
-  POISON_INUSE,
-  SLUB_RED_ACTIVE,
-  SLUB_RED_INACTIVE,
-} from '../../src/slub/debug.js';
+import { POISON_END, POISON_FREE, POISON_INUSE, SLUB_RED_ACTIVE, SLUB_RED_INACTIVE } from '../../src/slub/debug.js';
 import { CF, MAX_CACHES } from '../../src/slub/slab.js';
-import {
-  DEBUG_DEFAULT_FLAGS,
-  SLAB_CONSISTENCY_CHECKS,
-  SLAB_POISON,
-  SLAB_RED_ZONE,
-  SLAB_STORE_USER,
-  SLAB_TRACE,
-} from '../../src/slub/slab_flags.js';
+import { DEBUG_DEFAULT_FLAGS, SLAB_CONSISTENCY_CHECKS, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE } from '../../src/slub/slab_flags.js';
 import { sid } from './handle_id.js';
 
 const REALDATA = fileURLToPath(new URL('../fixtures/realdata/', import.meta.url));
@@ -334,13 +321,19 @@ describe('reports, compared with realdata/slub-debug-*.txt', () => {
     const sh = shape(ours);
     const realSh = shape(realBug.slice(0, realEnd + 1));
     const trailer = (x: string[]) => x.filter((t) => ['ALLOCATED', 'SLAB', 'OBJECT'].includes(t) || t.startsWith('DUMP'));
-    const dumps = (x: string[]) => x.filter((t) => t.startsWith('DUMP')).join(',').replace(/(,DUMP Padding)+/, ',DUMP Padding');
+    const dumps = (x: string[]) =>
+      x
+        .filter((t) => t.startsWith('DUMP'))
+        .join(',')
+        .replace(/(,DUMP Padding)+/, ',DUMP Padding');
     expect(dumps(sh)).toBe(dumps(realSh));
     expect(trailer(sh).filter((t) => !t.startsWith('DUMP'))).toEqual(['ALLOCATED', 'SLAB', 'OBJECT']);
     expect(ours.find((l) => l.startsWith('Allocated in'))).toMatch(/^Allocated in driverAlloc \(test\/slub\/debug\.test\.ts:\d+\) age=0 cpu=0 pid=1$/);
     const stack = ours.slice(ours.findIndex((l) => l.startsWith('Allocated in')) + 1);
     expect(stack[0]).toMatch(/^ driverAlloc \(test\/slub\/debug\.test\.ts:\d+\)$/); // stack_depot_print(): one space, %pS
-    expect(ours.find((l) => l.startsWith('Slab 0x'))).toMatch(/^Slab 0xffffea[0-9a-f]{10} objects=25 used=1 fp=0xffff888[0-9a-f]{9} flags=0x[0-9a-f]+\(workingset\|node=0\|zone=1\|lastcpupid=0x1fffff\)$/);
+    expect(ours.find((l) => l.startsWith('Slab 0x'))).toMatch(
+      /^Slab 0xffffea[0-9a-f]{10} objects=25 used=1 fp=0xffff888[0-9a-f]{9} flags=0x[0-9a-f]+\(workingset\|node=0\|zone=1\|lastcpupid=0x1fffff\)$/,
+    );
     expect(ours.find((l) => l.startsWith('Object 0x'))).toMatch(/^Object 0xffff888[0-9a-f]{9} @offset=32 fp=0x[0-9a-f]{16}$/);
 
     // The hex dumps: byte for byte those of the real report, prefixes 9 wide ("Redzone  ").
@@ -395,15 +388,26 @@ describe('reports, compared with realdata/slub-debug-*.txt', () => {
     expect(k.slub.debug!.errors).toBe(3); // the region, its FIX, and "Marking all objects used"
     const ours = since(k, from);
     const real = realdata('slub-debug-3.txt');
-    expect(ours[0]!.replace(/^\[Poison overwritten\] /, 'INFO: ').replace(/0x[0-9a-f]{16}/g, 'P').replace(/@offset=\d+/, 'O')).toBe(
-      real.find((l) => l.startsWith('INFO: 0x'))!.replace(/0x[0-9a-f]{16}/g, 'P').replace(/@offset=\d+/, 'O'),
+    expect(
+      ours[0]!
+        .replace(/^\[Poison overwritten\] /, 'INFO: ')
+        .replace(/0x[0-9a-f]{16}/g, 'P')
+        .replace(/@offset=\d+/, 'O'),
+    ).toBe(
+      real
+        .find((l) => l.startsWith('INFO: 0x'))!
+        .replace(/0x[0-9a-f]{16}/g, 'P')
+        .replace(/@offset=\d+/, 'O'),
     );
     expect(ours.find((l) => l.startsWith('Freed in'))).toMatch(/^Freed in driverFree \(test\/slub\/debug\.test\.ts:\d+\) age=0 cpu=0 pid=1$/);
     const ourDumps = ours.filter((l) => /^(Redzone|Object) +[0-9a-f]{16}: /.test(l)).map(dumpData);
     const realDumps = real.filter((l) => /^(Redzone|Object) [0-9a-f]{16}: /.test(l)).map(dumpData);
     expect(ourDumps).toEqual(realDumps); // bb red zones, 6b..61 a5
     const fixes = ours.filter((l) => l.startsWith('FIX '));
-    expect(fixes.map((l) => l.replace(/0x[0-9a-f]{16}/g, 'P'))).toEqual(['FIX kmalloc-32: Restoring Poison P-P=0x6b', 'FIX kmalloc-32: Marking all objects used']);
+    expect(fixes.map((l) => l.replace(/0x[0-9a-f]{16}/g, 'P'))).toEqual([
+      'FIX kmalloc-32: Restoring Poison P-P=0x6b',
+      'FIX kmalloc-32: Marking all objects used',
+    ]);
     expect(real.filter((l) => l.startsWith('FIX ')).map((l) => l.replace(/0x[0-9a-f]{16}/g, 'P'))).toEqual([
       'FIX kmalloc-32: Restoring P-P=0x6b',
       'FIX kmalloc-32: Marking all objects used',
@@ -544,10 +548,7 @@ describe('consistency checks', () => {
     k.slub.setFreepointer(sid(k, s), a, b); // b -> a -> b -> ...
     const from = k.dmesg().length;
     expect(k.slabValidate(s)).toBe(2);
-    expect(since(k, from).filter((l) => /^(BUG|FIX) /.test(l))).toEqual([
-      'BUG cycle (Not tainted): Freelist cycle detected',
-      'FIX cycle: Freelist cleared',
-    ]);
+    expect(since(k, from).filter((l) => /^(BUG|FIX) /.test(l))).toEqual(['BUG cycle (Not tainted): Freelist cycle detected', 'FIX cycle: Freelist cleared']);
     const pfn = k.slub.virtToSlab(c);
     expect(k.slub.slabInuse(pfn)).toBe(k.pages.slabObjects[pfn]);
     expect(k.slub.onNodePartial(pfn)).toBe(true);
@@ -569,13 +570,7 @@ describe('consistency checks', () => {
     driverFree(k, p);
     const ours = since(k, from);
     // The format's own "\n" leaves an empty line under the BUG line.
-    expect(ours.slice(1, 6)).toEqual([
-      'BUG kmalloc-32 (Not tainted): Slab has 0 allocated objects but 1 are to be freed',
-      '',
-      '-'.repeat(77),
-      '',
-      ours[5]!,
-    ]);
+    expect(ours.slice(1, 6)).toEqual(['BUG kmalloc-32 (Not tainted): Slab has 0 allocated objects but 1 are to be freed', '', '-'.repeat(77), '', ours[5]!]);
     expect(ours[5]).toMatch(/^Slab 0x[0-9a-f]{16} objects=25 used=0 /);
     expect(ours[ours.length - 1]).toMatch(/^FIX kmalloc-32: Object at 0x[0-9a-f]{16} not freed$/);
     expect(k.slub.debug!.errors).toBe(2);

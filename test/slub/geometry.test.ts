@@ -112,13 +112,27 @@ describe('slab_flags: SLAB_* bits (include/linux/slab.h enum _slab_flag_bits, 6.
   it('are exported by the public API for kmemCacheCreate', async () => {
     const api: Record<string, unknown> = await import('../../src/index.js');
     const flags = {
-      SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_CONSISTENCY_CHECKS, SLAB_FAILSLAB, SLAB_HWCACHE_ALIGN,
-      SLAB_KMALLOC, SLAB_NO_MERGE, SLAB_NO_USER_FLAGS, SLAB_NOLEAKTRACE, SLAB_PANIC, SLAB_POISON,
-      SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TEMPORARY, SLAB_TRACE, SLAB_TYPESAFE_BY_RCU,
+      SLAB_ACCOUNT,
+      SLAB_CACHE_DMA,
+      SLAB_CACHE_DMA32,
+      SLAB_CONSISTENCY_CHECKS,
+      SLAB_FAILSLAB,
+      SLAB_HWCACHE_ALIGN,
+      SLAB_KMALLOC,
+      SLAB_NO_MERGE,
+      SLAB_NO_USER_FLAGS,
+      SLAB_NOLEAKTRACE,
+      SLAB_PANIC,
+      SLAB_POISON,
+      SLAB_RECLAIM_ACCOUNT,
+      SLAB_RED_ZONE,
+      SLAB_STORE_USER,
+      SLAB_TEMPORARY,
+      SLAB_TRACE,
+      SLAB_TYPESAFE_BY_RCU,
     };
     for (const [name, bit] of Object.entries(flags)) expect(api[name], name).toBe(bit);
   });
-
 
   it('numbers the flags as the enum does with SLUB_DEBUG, FAILSLAB, MEMCG, KASAN_GENERIC, KFENCE, !SLUB_TINY', () => {
     expect(SLAB_CONSISTENCY_CHECKS).toBe(1 << 0);
@@ -163,25 +177,14 @@ describe('slab_flags: SLAB_* bits (include/linux/slab.h enum _slab_flag_bits, 6.
     expect(SLAB_DEBUG_FLAGS).toBe(SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_CONSISTENCY_CHECKS);
     // mm/slab_common.c (6.10+: SLAB_NO_MERGE replaced kasan_never_merge())
     expect(SLAB_NEVER_MERGE).toBe(
-      SLAB_RED_ZONE |
-        SLAB_POISON |
-        SLAB_STORE_USER |
-        SLAB_TRACE |
-        SLAB_TYPESAFE_BY_RCU |
-        SLAB_NOLEAKTRACE |
-        SLAB_FAILSLAB |
-        SLAB_NO_MERGE,
+      SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_TYPESAFE_BY_RCU | SLAB_NOLEAKTRACE | SLAB_FAILSLAB | SLAB_NO_MERGE,
     );
     expect(SLAB_MERGE_SAME).toBe(SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32 | SLAB_ACCOUNT);
   });
 
   it('spells unique ids the way create_unique_id() does: d D a F A, a dash, %07u', () => {
     expect(slabFlagsToUniqueIdLetters(0)).toBe('');
-    expect(
-      slabFlagsToUniqueIdLetters(
-        SLAB_ACCOUNT | SLAB_CONSISTENCY_CHECKS | SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA32 | SLAB_CACHE_DMA,
-      ),
-    ).toBe('dDaFA');
+    expect(slabFlagsToUniqueIdLetters(SLAB_ACCOUNT | SLAB_CONSISTENCY_CHECKS | SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA32 | SLAB_CACHE_DMA)).toBe('dDaFA');
     expect(slabFlagsToUniqueIdLetters(SLAB_HWCACHE_ALIGN | SLAB_POISON | SLAB_STORE_USER)).toBe('');
     // Real names from the 6.1 oracle's /sys/kernel/slab: filp -> :A-0000256, buffer_head -> :a-0000104.
     expect(createUniqueId(0, 64)).toBe(':0000064');
@@ -234,9 +237,7 @@ describe('primitives: fls, ffs, get_order, order_objects, oo_make', () => {
   });
 
   it('min_objects = 4 * (fls(nr_cpus) + 1), nr_cpu_ids when one CPU is present', () => {
-    expect([1, 2, 3, 4, 7, 8, 16, 64, 128].map((c) => slubMinObjectsFor(c))).toEqual([
-      8, 12, 12, 16, 16, 20, 24, 32, 36,
-    ]);
+    expect([1, 2, 3, 4, 7, 8, 16, 64, 128].map((c) => slubMinObjectsFor(c))).toEqual([8, 12, 12, 16, 16, 20, 24, 32, 36]);
     // One present CPU out of 8 possible: num_present_cpus() is 1, so nr_cpu_ids (8) decides.
     expect(slubMinObjectsFor(1, 8)).toBe(20);
   });
@@ -363,9 +364,7 @@ describe('kmalloc caches: objects per slab and order by CPU count (no debugging)
     expect([8, 256, 1024, 2048, 4096, 8192].map(minPartialFor)).toEqual([5, 5, 5, 5, 6, 6]);
     expect(minPartialFor(1 << 20)).toBe(10);
     expect(minPartialFor(1 << 22)).toBe(10);
-    expect([8, 192, 255, 256, 1023, 1024, 4095, 4096, 8192].map((s) => cpuPartialFor(s, 0))).toEqual([
-      120, 120, 120, 52, 52, 24, 24, 6, 6,
-    ]);
+    expect([8, 192, 255, 256, 1023, 1024, 4095, 4096, 8192].map((s) => cpuPartialFor(s, 0))).toEqual([120, 120, 120, 52, 52, 24, 24, 6, 6]);
     expect(cpuPartialFor(8, SLAB_CONSISTENCY_CHECKS)).toBe(0);
     expect(cpuPartialFor(8, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT)).toBe(120);
     // cpu_partial_slabs = DIV_ROUND_UP(cpu_partial * 2, objects)
@@ -665,9 +664,7 @@ describe('generic KASAN (kasan_cache_create)', () => {
       kasan: true,
       version: linuxVersion(6, 4),
     });
-    expect([g.size, g.objects, g.order, g.kasanAllocMetaOffset, g.kasanFreeMetaOffset]).toEqual([
-      2384, 13, 3, 2264, 2280,
-    ]);
+    expect([g.size, g.objects, g.order, g.kasanAllocMetaOffset, g.kasanFreeMetaOffset]).toEqual([2384, 13, 3, 2264, 2280]);
   });
 
   it('the whole kmalloc table under KASAN on 2 CPUs (6.18)', () => {
@@ -1457,9 +1454,18 @@ function parseOracle(text: string): OracleRow[] {
     .trim()
     .split('\n')
     .map((line) => {
-      const [name, objectSize, slabSize, align, order, objects, minPartial, cpuPartial, word, ctor] = line
-        .trim()
-        .split(/\s+/) as [string, string, string, string, string, string, string, string, string, string];
+      const [name, objectSize, slabSize, align, order, objects, minPartial, cpuPartial, word, ctor] = line.trim().split(/\s+/) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
       let flags = 0;
       bits.forEach((bit, i) => {
         if (word[i] === '1') flags |= bit;
@@ -1594,12 +1600,7 @@ describe('the 6.1 oracle, 2 CPUs, slub_debug=FZPUO', () => {
 describe('kmalloc_info, size_index, kmalloc_index, kmalloc_size_roundup', () => {
   it('constants for x86-64 with 4 KiB pages', () => {
     expect([KMALLOC_SHIFT_LOW, KMALLOC_SHIFT_HIGH, KMALLOC_SHIFT_MAX]).toEqual([3, 13, 22]);
-    expect([KMALLOC_MIN_SIZE, KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, KMALLOC_MAX_ORDER]).toEqual([
-      8,
-      8192,
-      4 * 1024 * 1024,
-      10,
-    ]);
+    expect([KMALLOC_MIN_SIZE, KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, KMALLOC_MAX_ORDER]).toEqual([8, 8192, 4 * 1024 * 1024, 10]);
     expect(ZERO_SIZE_PTR).toBe(16);
   });
 
@@ -1757,9 +1758,7 @@ describe('kmalloc cache types and creation order', () => {
 describe('bootstrap caches kmem_cache and kmem_cache_node', () => {
   it('6.6 on 4 CPUs (realdata/slabinfo-2.txt): kmem_cache 256 16 1, kmem_cache_node 64 64 1', () => {
     const { kmemCache, kmemCacheNode } = bootCacheGeometry({ cpus: 4, version: V6_6 });
-    expect([kmemCacheNode.objectSize, kmemCacheNode.size, kmemCacheNode.objects, 1 << kmemCacheNode.order]).toEqual([
-      64, 64, 64, 1,
-    ]);
+    expect([kmemCacheNode.objectSize, kmemCacheNode.size, kmemCacheNode.objects, 1 << kmemCacheNode.order]).toEqual([64, 64, 64, 1]);
     expect([kmemCache.size, kmemCache.objects, 1 << kmemCache.order]).toEqual([256, 16, 1]);
     // Any object size from 193 to 256 gives that row.
     for (const objectSize of [193, 224, 256]) {
@@ -1770,12 +1769,8 @@ describe('bootstrap caches kmem_cache and kmem_cache_node', () => {
   it('6.1 on 2 CPUs (oracle): kmem_cache object 224 (216 + 1 node pointer), slot 256', () => {
     expect(kmemCacheObjectSize(1, V6_1)).toBe(224);
     const { kmemCache, kmemCacheNode } = bootCacheGeometry({ cpus: 2, version: V6_1 });
-    expect([kmemCache.objectSize, kmemCache.size, kmemCache.align, kmemCache.objects, kmemCache.cpuPartial]).toEqual([
-      224, 256, 64, 16, 52,
-    ]);
-    expect([kmemCacheNode.size, kmemCacheNode.align, kmemCacheNode.objects, kmemCacheNode.cpuPartial]).toEqual([
-      64, 64, 64, 120,
-    ]);
+    expect([kmemCache.objectSize, kmemCache.size, kmemCache.align, kmemCache.objects, kmemCache.cpuPartial]).toEqual([224, 256, 64, 16, 52]);
+    expect([kmemCacheNode.size, kmemCacheNode.align, kmemCacheNode.objects, kmemCacheNode.cpuPartial]).toEqual([64, 64, 64, 120]);
   });
 
   it('6.18: struct kmem_cache_node grows a barn pointer (72 bytes) and takes a 128-byte slot', () => {
@@ -1816,9 +1811,7 @@ describe('argument checking', () => {
     expect(() => computeCacheGeometry({ ...base, hasCtor: 'no' as unknown as boolean })).toThrow(/hasCtor/);
     expect(() => computeCacheGeometry({ ...base, version: 599 })).toThrow(/version/);
     expect(() => computeCacheGeometry({ ...base, version: 619 })).toThrow(/version/);
-    expect(() => computeCacheGeometry(null as unknown as Parameters<typeof computeCacheGeometry>[0])).toThrow(
-      TypeError,
-    );
+    expect(() => computeCacheGeometry(null as unknown as Parameters<typeof computeCacheGeometry>[0])).toThrow(TypeError);
   });
 
   it('checks freeptr_offset the way create_cache() does (-EINVAL)', () => {
@@ -1852,7 +1845,11 @@ describe('argument checking', () => {
 });
 
 describe('boot options slubMinOrder, slubMaxOrder, slubMinObjects, slabNomerge', () => {
-  const bootLine = (k: ReturnType<typeof boot>) => k.dmesg().find((l) => l.includes('SLUB: HWalign='))!.replace(/^\[[ \d.]+\] /, '');
+  const bootLine = (k: ReturnType<typeof boot>) =>
+    k
+      .dmesg()
+      .find((l) => l.includes('SLUB: HWalign='))!
+      .replace(/^\[[ \d.]+\] /, '');
   const order = (k: ReturnType<typeof boot>, name: string) => k.sys.read(`/sys/kernel/slab/${name}/order`);
 
   it('slub_min_order above the default maximum raises the maximum (6.7+)', () => {

@@ -20,11 +20,17 @@ import { SLAB_NO_MERGE } from '../../src/slub/slab_flags.js';
 import { sid } from './handle_id.js';
 
 const vmstat = (k: Kernel, item: string): number => {
-  const line = k.proc.read('/proc/vmstat').split('\n').find((l) => l.startsWith(`${item} `));
+  const line = k.proc
+    .read('/proc/vmstat')
+    .split('\n')
+    .find((l) => l.startsWith(`${item} `));
   return Number(line!.split(' ')[1]);
 };
 const slabinfo = (k: Kernel, name: string): number[] => {
-  const line = k.proc.read('/proc/slabinfo').split('\n').find((l) => l.startsWith(`${name} `));
+  const line = k.proc
+    .read('/proc/slabinfo')
+    .split('\n')
+    .find((l) => l.startsWith(`${name} `));
   return line!.split(/\s+/).slice(1, 6).map(Number);
 };
 
@@ -206,7 +212,9 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
     expect(k.kmalloc(64, GFP_KERNEL)).toBe(0);
     const log = k.dmesg().join('\n');
-    expect(log).toContain(`Oops: general protection fault, probably for non-canonical address 0x${addr.toString(16).padStart(16, '0')}: 0000 [#1] PREEMPT SMP NOPTI`);
+    expect(log).toContain(
+      `Oops: general protection fault, probably for non-canonical address 0x${addr.toString(16).padStart(16, '0')}: 0000 [#1] PREEMPT SMP NOPTI`,
+    );
     expect(log).toMatch(/Call Trace:/);
     // The cache goes on from a fresh cpu slab, never outside its slabs.
     for (let n = 0; n < 200; n++) {
@@ -221,7 +229,9 @@ describe('a use-after-free write over a free pointer (no slub_debug)', () => {
     k.kfree(p);
     k.mem.memset(p, 0xdd, 64);
     expect(k.kmalloc(64, GFP_KERNEL)).toBe(p);
-    expect(() => k.kmalloc(64, GFP_KERNEL)).toThrow(/^Oops: general protection fault, probably for non-canonical address 0x[0-9a-f]{16}: 0000 \[#1\] PREEMPT SMP NOPTI$/);
+    expect(() => k.kmalloc(64, GFP_KERNEL)).toThrow(
+      /^Oops: general protection fault, probably for non-canonical address 0x[0-9a-f]{16}: 0000 \[#1\] PREEMPT SMP NOPTI$/,
+    );
   });
 
   it('only the low word overwritten: a canonical pointer out of the slab, the page-fault oops, never handed out', () => {

@@ -38,10 +38,29 @@ describe('sheaves: creation and sysfs', () => {
 
   it('the 6.18 stat files exist in the kernel order, the sheaf ones included', async () => {
     const { statNames } = await import('../../src/slub/slab.js');
-    expect(statNames.slice(0, 7)).toEqual(['alloc_cpu_sheaf', 'alloc_fastpath', 'alloc_slowpath', 'free_cpu_sheaf', 'free_rcu_sheaf', 'free_rcu_sheaf_fail', 'free_fastpath']);
+    expect(statNames.slice(0, 7)).toEqual([
+      'alloc_cpu_sheaf',
+      'alloc_fastpath',
+      'alloc_slowpath',
+      'free_cpu_sheaf',
+      'free_rcu_sheaf',
+      'free_rcu_sheaf_fail',
+      'free_fastpath',
+    ]);
     expect(statNames.slice(-13)).toEqual([
-      'sheaf_flush', 'sheaf_refill', 'sheaf_alloc', 'sheaf_free', 'barn_get', 'barn_get_fail', 'barn_put', 'barn_put_fail',
-      'sheaf_prefill_fast', 'sheaf_prefill_slow', 'sheaf_prefill_oversize', 'sheaf_return_fast', 'sheaf_return_slow',
+      'sheaf_flush',
+      'sheaf_refill',
+      'sheaf_alloc',
+      'sheaf_free',
+      'barn_get',
+      'barn_get_fail',
+      'barn_put',
+      'barn_put_fail',
+      'sheaf_prefill_fast',
+      'sheaf_prefill_slow',
+      'sheaf_prefill_oversize',
+      'sheaf_return_fast',
+      'sheaf_return_slow',
     ]);
   });
 

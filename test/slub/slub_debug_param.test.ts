@@ -70,7 +70,7 @@ describe('slab_debug=: global blocks', () => {
     expect(letters(machine(';;,kmalloc-64'), 'kmalloc-64')).toBe('FZPU');
   });
 
-  it("T traces and A marks the cache for fault injection (SLAB_FAILSLAB)", () => {
+  it('T traces and A marks the cache for fault injection (SLAB_FAILSLAB)', () => {
     const k = machine('TA');
     expect(letters(k, 'kmalloc-64')).toBe('T');
     const flags = k.slub.cf[k.slab.findByName('kmalloc-64') * CF.FIELDS + CF.FLAGS]!;

@@ -20,14 +20,7 @@ import { boot, type Kernel } from '../../src/kernel.js';
 import { __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { SLUB_RED_ACTIVE } from '../../src/slub/debug.js';
 import { CF } from '../../src/slub/slab.js';
-import {
-  SLAB_KMALLOC,
-  SLAB_NO_MERGE,
-  SLAB_NO_USER_FLAGS,
-  SLAB_POISON,
-  SLAB_RED_ZONE,
-  SLAB_STORE_USER,
-} from '../../src/slub/slab_flags.js';
+import { SLAB_KMALLOC, SLAB_NO_MERGE, SLAB_NO_USER_FLAGS, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER } from '../../src/slub/slab_flags.js';
 import { sid } from './handle_id.js';
 
 /** test_init(): a machine and slab_errors = 0. */

@@ -346,7 +346,8 @@ class Sys {
         listOf[sl] = 2;
         free += p.slabObjects[sl]! - slub.slabInuse(sl);
       }
-      if (n !== cf[s * _C_FIELDS + _C_NR_PARTIAL]) throw new Error(`${slub.caches[s]!.name}: nr_partial ${cf[s * _C_FIELDS + _C_NR_PARTIAL]} but ${n} on the list`);
+      if (n !== cf[s * _C_FIELDS + _C_NR_PARTIAL])
+        throw new Error(`${slub.caches[s]!.name}: nr_partial ${cf[s * _C_FIELDS + _C_NR_PARTIAL]} but ${n} on the list`);
       nodePartialFree[s] = free;
     }
     // Every slab page.
@@ -388,7 +389,8 @@ class Sys {
         if (onList !== 0 && nf === 0) throw new Error(`partial slab ${pfn} has no free objects`);
       }
       const liveHere = liveCnt[pfn]!;
-      if (liveHere > 0 && liveCache[pfn] !== s) throw new Error(`slab ${pfn} now belongs to ${slub.caches[s]!.name}, with live objects of cache ${liveCache[pfn]}`);
+      if (liveHere > 0 && liveCache[pfn] !== s)
+        throw new Error(`slab ${pfn} now belongs to ${slub.caches[s]!.name}, with live objects of cache ${liveCache[pfn]}`);
       liveSeen += liveHere;
       // The test allocated every object of the user and kmalloc caches; boot caches it doesn't know.
       const known = s === sid(this.k, this.caches[0]!) || s === sid(this.k, this.caches[1]!) || slub.caches[s]!.isKmalloc;

@@ -31,7 +31,10 @@ function rejects(k: Kernel, path: string, text: string, code = 'EINVAL', errno =
 
 function zoneWmarks(k: Kernel) {
   const out: { name: string; min: number; low: number; high: number; managed: number; protection: string; highMin: number; batch: number }[] = [];
-  for (const block of k.proc.read('/proc/zoneinfo').split(/^Node 0, zone/m).slice(1)) {
+  for (const block of k.proc
+    .read('/proc/zoneinfo')
+    .split(/^Node 0, zone/m)
+    .slice(1)) {
     const num = (re: RegExp) => Number(re.exec(block)?.[1] ?? -1);
     out.push({
       name: block.slice(0, 9).trim(),

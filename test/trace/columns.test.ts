@@ -30,7 +30,14 @@ function rowOf(c: EventColumns, s: StringTable, r: number): Record<string, unkno
   }
   const slab = { ...base, ptr: c.ptr[r], callSite: s.strings[c.site[r]!], name: c.name[r]! < 0 ? null : s.strings[c.name[r]!] };
   if (kind === 'kfree' || kind === 'kmem_cache_free') return slab;
-  return { ...slab, bytesReq: c.req[r], bytesAlloc: c.alloc[r], gfp: s.strings[c.gfp[r]!], node: c.node[r], accounted: c.accounted[r] === -1 ? null : c.accounted[r] === 1 };
+  return {
+    ...slab,
+    bytesReq: c.req[r],
+    bytesAlloc: c.alloc[r],
+    gfp: s.strings[c.gfp[r]!],
+    node: c.node[r],
+    accounted: c.accounted[r] === -1 ? null : c.accounted[r] === 1,
+  };
 }
 
 function objectOf(e: KmemEvent): Record<string, unknown> {

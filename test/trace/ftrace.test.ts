@@ -87,7 +87,9 @@ describe('ftrace trace file, 6.x (5 flag columns, node= and accounted=)', () => 
       'GFP_KERNEL_ACCOUNT|__GFP_ZERO',
       null,
     ]);
-    const f = free('     kworker/1:3-88      [001] ..s1.    77.000950: kmem_cache_free: call_site=rcu_core+0x2f4/0x8d0 ptr=ffff9a3c40a1b900 name=vm_area_struct');
+    const f = free(
+      '     kworker/1:3-88      [001] ..s1.    77.000950: kmem_cache_free: call_site=rcu_core+0x2f4/0x8d0 ptr=ffff9a3c40a1b900 name=vm_area_struct',
+    );
     expect(f).toEqual({
       kind: 'kmem_cache_free',
       lineNo: 7,
@@ -111,13 +113,17 @@ describe('ftrace trace file, 6.x (5 flag columns, node= and accounted=)', () => 
   it('reads kfree of NULL and gfp_flags=none', () => {
     const f = free('              sh-1       [000] .....     0.998: kfree: call_site=free_task+0x1b/0x70 ptr=0000000000000000');
     expect(isNullPtr(f.ptr)).toBe(true);
-    const a = alloc('           <idle>-0       [001] ..s1.    10.1: kmalloc: call_site=x+0x1/0x2 ptr=ffff888000002000 bytes_req=8 bytes_alloc=8 gfp_flags=none node=-1 accounted=false');
+    const a = alloc(
+      '           <idle>-0       [001] ..s1.    10.1: kmalloc: call_site=x+0x1/0x2 ptr=ffff888000002000 bytes_req=8 bytes_alloc=8 gfp_flags=none node=-1 accounted=false',
+    );
     expect([a.comm, a.pid, a.gfp, a.gfpValue]).toEqual(['<idle>', 0, 'none', null]);
   });
 
   it('reads mm_page_alloc / mm_page_free / mm_page_free_batched with hex pfn', () => {
     expect(
-      page('         busybox-301     [001] .....    15.2: mm_page_alloc: page=ffffea00001f2c40 pfn=0x7cb1 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP'),
+      page(
+        '         busybox-301     [001] .....    15.2: mm_page_alloc: page=ffffea00001f2c40 pfn=0x7cb1 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP',
+      ),
     ).toEqual({
       kind: 'mm_page_alloc',
       lineNo: 7,
@@ -140,7 +146,9 @@ describe('ftrace trace file, 6.x (5 flag columns, node= and accounted=)', () => 
   });
 
   it('reads mm_page_alloc_zone_locked and mm_page_pcpu_drain', () => {
-    const z = page('          <idle>-0       [000] d..3.    2.5: mm_page_alloc_zone_locked: page=ffffea0000043000 pfn=0x10c0 order=0 migratetype=0 percpu_refill=1');
+    const z = page(
+      '          <idle>-0       [000] d..3.    2.5: mm_page_alloc_zone_locked: page=ffffea0000043000 pfn=0x10c0 order=0 migratetype=0 percpu_refill=1',
+    );
     expect([z.kind, z.pfn, z.order, z.migratetype, z.percpuRefill]).toEqual(['mm_page_alloc_zone_locked', 0x10c0, 0, 0, 1]);
     const d = page('     kworker/0:0-5       [000] d..2.    3.5: mm_page_pcpu_drain: page=ffffea0000043040 pfn=0x10c1 order=0 migratetype=1');
     expect([d.kind, d.pfn, d.migratetype, d.percpuRefill]).toEqual(['mm_page_pcpu_drain', 0x10c1, 1, null]);
@@ -173,12 +181,16 @@ describe('ftrace trace file, 4.x / 5.x', () => {
   });
 
   it('reads a module symbol in call_site', () => {
-    const a = alloc('           <...>-5150  [003] ....  1000.25: kmem_cache_alloc: call_site=ext4_alloc_io_end+0x1c/0x60 [ext4] ptr=00000000f00dfeed bytes_req=72 bytes_alloc=72 gfp_flags=GFP_NOFS');
+    const a = alloc(
+      '           <...>-5150  [003] ....  1000.25: kmem_cache_alloc: call_site=ext4_alloc_io_end+0x1c/0x60 [ext4] ptr=00000000f00dfeed bytes_req=72 bytes_alloc=72 gfp_flags=GFP_NOFS',
+    );
     expect([a.comm, a.callSite, a.ptr, a.gfp]).toEqual(['<...>', 'ext4_alloc_io_end+0x1c/0x60 [ext4]', '00000000f00dfeed', 'GFP_NOFS']);
   });
 
   it('reads a decimal pfn (before 5.x) and skips nr_free= (a vendor field)', () => {
-    const p = page('            java-7001  [002] ....   600.000010: mm_page_alloc: page=00000000c0ffee00 pfn=1048577 order=3 migratetype=0 nr_free=512 gfp_flags=GFP_KERNEL|__GFP_COMP');
+    const p = page(
+      '            java-7001  [002] ....   600.000010: mm_page_alloc: page=00000000c0ffee00 pfn=1048577 order=3 migratetype=0 nr_free=512 gfp_flags=GFP_KERNEL|__GFP_COMP',
+    );
     expect([p.pfn, p.order, p.migratetype, p.gfp]).toEqual([1048577, 3, 0, 'GFP_KERNEL|__GFP_COMP']);
   });
 
@@ -197,7 +209,9 @@ describe('ftrace trace file, 4.x / 5.x', () => {
 
 describe('old ftrace / trace-cmd (2.6.3x-3.x)', () => {
   it('reads hex call_site, 0x pointers and no flags column', () => {
-    const a = alloc('      kworker/0:1-12    [000]  5123.000100: kmalloc: call_site=ffffffff8112a3b4 ptr=0xffff88007c2e1a00 bytes_req=96 bytes_alloc=96 gfp_flags=GFP_KERNEL|GFP_ZERO');
+    const a = alloc(
+      '      kworker/0:1-12    [000]  5123.000100: kmalloc: call_site=ffffffff8112a3b4 ptr=0xffff88007c2e1a00 bytes_req=96 bytes_alloc=96 gfp_flags=GFP_KERNEL|GFP_ZERO',
+    );
     expect([a.comm, a.pid, a.cpu, a.timestamp, a.callSite, a.ptr, a.gfp]).toEqual([
       'kworker/0:1',
       12,
@@ -212,7 +226,7 @@ describe('old ftrace / trace-cmd (2.6.3x-3.x)', () => {
     expect(isNullPtr('(null)')).toBe(true);
   });
 
-  it('maps mm_page_free_direct and mm_pagevec_free to today\'s names', () => {
+  it("maps mm_page_free_direct and mm_pagevec_free to today's names", () => {
     const d = page('             cat-3001  [001]  5123.3: mm_page_free_direct: page=ffffea0001b6c040 pfn=449233 order=0');
     expect([d.kind, d.pfn, d.order]).toEqual(['mm_page_free', 449233, 0]);
     const v = page('             cat-3001  [001]  5123.4: mm_pagevec_free: page=ffffea0001b6c080 pfn=449234 order=0 cold=1');
@@ -221,7 +235,7 @@ describe('old ftrace / trace-cmd (2.6.3x-3.x)', () => {
 });
 
 describe('trace-cmd report', () => {
-  it('reads the kmem plugin\'s (sym+off) prefix, padded event names and hex gfp_flags', () => {
+  it("reads the kmem plugin's (sym+off) prefix, padded event names and hex gfp_flags", () => {
     const a = alloc(
       '       mkfs.xfs-771   [001]   812.004411: kmalloc:              (xfs_buf_get_map+0x5c) call_site=ffffffff81302e6c ptr=0xffff88003a5b1c00 bytes_req=320 bytes_alloc=512 gfp_flags=GFP_NOFS|GFP_ZERO',
     );
@@ -235,12 +249,16 @@ describe('trace-cmd report', () => {
   });
 
   it('keeps the symbol after call_site when both are symbols', () => {
-    const a = alloc('gcc-30500 [002] ..... 4100.1: kmalloc:              (alloc_bprm+0x32) call_site=alloc_bprm+0x32 ptr=0xffff888100002000 bytes_req=416 bytes_alloc=512 gfp_flags=GFP_KERNEL');
+    const a = alloc(
+      'gcc-30500 [002] ..... 4100.1: kmalloc:              (alloc_bprm+0x32) call_site=alloc_bprm+0x32 ptr=0xffff888100002000 bytes_req=416 bytes_alloc=512 gfp_flags=GFP_KERNEL',
+    );
     expect(a.callSite).toBe('alloc_bprm+0x32');
   });
 
   it('reads "bytes_req=56bytes_alloc=64" (a trace-cmd rendering with a missing blank)', () => {
-    const a = alloc('make-4242 [000] ...1. 2319.000878: kmalloc:              call_site=virtio_fs_enqueue_req+0x131 ptr=0xffff888101a9d9c0 bytes_req=56bytes_alloc=64 gfp_flags=0x820 node=-1 accounted=false');
+    const a = alloc(
+      'make-4242 [000] ...1. 2319.000878: kmalloc:              call_site=virtio_fs_enqueue_req+0x131 ptr=0xffff888101a9d9c0 bytes_req=56bytes_alloc=64 gfp_flags=0x820 node=-1 accounted=false',
+    );
     expect([a.bytesReq, a.bytesAlloc, a.gfpValue, a.node]).toEqual([56, 64, 0x820, -1]);
   });
 });
@@ -270,7 +288,9 @@ describe('options/fields (raw field values)', () => {
 
 describe('perf script', () => {
   it('reads "comm pid [cpu] ts: kmem:event:"', () => {
-    const a = alloc('kworker/u4:2  1234 [001]  4711.123456: kmem:kmalloc: call_site=c000000000412a30 ptr=0xc000000ffe001200 bytes_req=192 bytes_alloc=192 gfp_flags=GFP_NOFS|GFP_ZERO');
+    const a = alloc(
+      'kworker/u4:2  1234 [001]  4711.123456: kmem:kmalloc: call_site=c000000000412a30 ptr=0xc000000ffe001200 bytes_req=192 bytes_alloc=192 gfp_flags=GFP_NOFS|GFP_ZERO',
+    );
     expect([a.kind, a.comm, a.pid, a.cpu, a.timestamp, a.callSite]).toEqual(['kmalloc', 'kworker/u4:2', 1234, 1, 4711.123456, 'c000000000412a30']);
   });
 
@@ -340,8 +360,14 @@ describe('malformed kmem lines', () => {
     ],
     [`${HEAD}kfree: call_site=a+0x1/0x2`, `malformed kmem:kfree line: "${HEAD}kfree: call_site=a+0x1/0x2" (no ptr= field)`],
     [`${HEAD}kfree: ptr=ffff888000001000`, `malformed kmem:kfree line: "${HEAD}kfree: ptr=ffff888000001000" (no call_site= field)`],
-    [`${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_re`, `malformed kmem:kmalloc line: "${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_re" (truncated at "bytes_re")`],
-    [`${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_req=`, `malformed kmem:kmalloc line: "${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_req=" (bad bytes_req= value "")`],
+    [
+      `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_re`,
+      `malformed kmem:kmalloc line: "${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_re" (truncated at "bytes_re")`,
+    ],
+    [
+      `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_req=`,
+      `malformed kmem:kmalloc line: "${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_req=" (bad bytes_req= value "")`,
+    ],
     [
       `${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_req=12x4 bytes_alloc=16 gfp_flags=GFP_KERNEL`,
       `malformed kmem:kmalloc line: "${HEAD}kmalloc: call_site=a+0x1/0x2 ptr=ffff888000001000 bytes_req=12x4 bytes_alloc=16 gfp_flags=GFP_KERNEL" (bad bytes_req= value "12x4")`,
@@ -360,9 +386,18 @@ describe('malformed kmem lines', () => {
     ],
     [`${HEAD}kfree: call_site=a+0x1/0x2 ??? ptr=0`, `malformed kmem:kfree line: "${HEAD}kfree: call_site=a+0x1/0x2 ??? ptr=0" (unexpected "???")`],
     [`${HEAD}kfree: (a+0x1 call_site=a ptr=0`, `malformed kmem:kfree line: "${HEAD}kfree: (a+0x1 call_site=a ptr=0" (unterminated "(")`],
-    [`${HEAD}mm_page_alloc: page=ffffea0000010000 order=0 migratetype=0 gfp_flags=GFP_KERNEL`, `malformed kmem:mm_page_alloc line: "${HEAD}mm_page_alloc: page=ffffea0000010000 order=0 migratetype=0 gfp_flags=GFP_KERNEL" (no pfn= field)`],
-    [`${HEAD}mm_page_free: page=ffffea0000010000 pfn=0xzz order=0`, `malformed kmem:mm_page_free line: "${HEAD}mm_page_free: page=ffffea0000010000 pfn=0xzz order=0" (bad pfn= value "0xzz")`],
-    [`${HEAD}mm_page_free: page=ffffea0000010000 pfn=0x400`, `malformed kmem:mm_page_free line: "${HEAD}mm_page_free: page=ffffea0000010000 pfn=0x400" (no order= field)`],
+    [
+      `${HEAD}mm_page_alloc: page=ffffea0000010000 order=0 migratetype=0 gfp_flags=GFP_KERNEL`,
+      `malformed kmem:mm_page_alloc line: "${HEAD}mm_page_alloc: page=ffffea0000010000 order=0 migratetype=0 gfp_flags=GFP_KERNEL" (no pfn= field)`,
+    ],
+    [
+      `${HEAD}mm_page_free: page=ffffea0000010000 pfn=0xzz order=0`,
+      `malformed kmem:mm_page_free line: "${HEAD}mm_page_free: page=ffffea0000010000 pfn=0xzz order=0" (bad pfn= value "0xzz")`,
+    ],
+    [
+      `${HEAD}mm_page_free: page=ffffea0000010000 pfn=0x400`,
+      `malformed kmem:mm_page_free line: "${HEAD}mm_page_free: page=ffffea0000010000 pfn=0x400" (no order= field)`,
+    ],
     [
       `${HEAD}mm_page_alloc_zone_locked: page=ffffea0000010000 pfn=0x400 order=0 migratetype=1`,
       `malformed kmem:mm_page_alloc_zone_locked line: "${HEAD}mm_page_alloc_zone_locked: page=ffffea0000010000 pfn=0x400 order=0 migratetype=1" (no percpu_refill= field)`,
@@ -371,9 +406,15 @@ describe('malformed kmem lines', () => {
       'bash-1 [0x1] .... 1.0: kfree: call_site=a+0x1/0x2 ptr=0',
       'malformed kmem:kfree line: "bash-1 [0x1] .... 1.0: kfree: call_site=a+0x1/0x2 ptr=0" (bad CPU column "[0x1]")',
     ],
-    ['bash [001] .... 1.0: kfree: call_site=a+0x1/0x2 ptr=0', 'malformed kmem:kfree line: "bash [001] .... 1.0: kfree: call_site=a+0x1/0x2 ptr=0" (bad task-pid column "bash")'],
+    [
+      'bash [001] .... 1.0: kfree: call_site=a+0x1/0x2 ptr=0',
+      'malformed kmem:kfree line: "bash [001] .... 1.0: kfree: call_site=a+0x1/0x2 ptr=0" (bad task-pid column "bash")',
+    ],
     [`${HEAD}kmem_cache_al`, `malformed trace line: "${HEAD}kmem_cache_al" (truncated event name)`],
-    [`${HEAD}kmalloc_large: call_site=a+0x1/0x2 ptr=0 size=8192`, `unknown kmem event kmem:kmalloc_large: "${HEAD}kmalloc_large: call_site=a+0x1/0x2 ptr=0 size=8192"`],
+    [
+      `${HEAD}kmalloc_large: call_site=a+0x1/0x2 ptr=0 size=8192`,
+      `unknown kmem event kmem:kmalloc_large: "${HEAD}kmalloc_large: call_site=a+0x1/0x2 ptr=0 size=8192"`,
+    ],
     [`${HEAD}mm_page_free_bulk: pfn=0x10 nr=4`, `unknown kmem event kmem:mm_page_free_bulk: "${HEAD}mm_page_free_bulk: pfn=0x10 nr=4"`],
     ['perf 1 [000] 1.0: kmem:kfree_bulk: nr=3', 'unknown kmem event kmem:kfree_bulk: "perf 1 [000] 1.0: kmem:kfree_bulk: nr=3"'],
     [`${HEAD}kfree: call_site=a+0x1/0x2 ptr=0\u0000\u0000`, `malformed trace line: "${HEAD}kfree: call_site=a+0x1/0x2 ptr=0\\u0000\\u0000" (NUL byte)`],

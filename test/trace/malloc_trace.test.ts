@@ -5,13 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TraceFileError, TraceParseError } from '../../src/trace/events.js';
-import {
-  type MallocOp,
-  MallocTraceChecker,
-  parseMallocTrace,
-  parseMallocTraceLine,
-  readMallocTrace,
-} from '../../src/trace/malloc_trace.js';
+import { type MallocOp, MallocTraceChecker, parseMallocTrace, parseMallocTraceLine, readMallocTrace } from '../../src/trace/malloc_trace.js';
 import { MALLOC_SAMPLE_NAME, MALLOC_SAMPLE_TEXT } from '../../src/trace/samples/malloc_sample.js';
 import type { ReadTraceOptions, TraceReadStats } from '../../src/trace/stream.js';
 
@@ -83,7 +77,9 @@ describe('parseMallocTraceLine', () => {
 
 describe('checking the order of operations', () => {
   it('rejects a Free before its Alloc and a double Free', () => {
-    expect(() => parseMallocTrace('Alloc(8),\nFree(1),\n', 'a.trace')).toThrow('a.trace:2: malformed malloc-trace line: "Free(1)," (Free(1) of a block not allocated yet (1 Allocs so far))');
+    expect(() => parseMallocTrace('Alloc(8),\nFree(1),\n', 'a.trace')).toThrow(
+      'a.trace:2: malformed malloc-trace line: "Free(1)," (Free(1) of a block not allocated yet (1 Allocs so far))',
+    );
     expect(() => parseMallocTrace('Alloc(8),\nAlloc(9),\nFree(0),\n\nFree(0),\n', 'b.trace')).toThrow(
       'b.trace:5: malformed malloc-trace line: "Free(0)," (Free(0) of a block already freed)',
     );

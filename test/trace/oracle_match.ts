@@ -42,7 +42,8 @@ function field(text: string, re: RegExp): number {
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
-  if (dir === undefined || dir.startsWith('--')) throw new Error('usage: npx tsx test/trace/oracle_match.ts OUTDIR [--check] (OUTDIR: the oracle run.sh output)');
+  if (dir === undefined || dir.startsWith('--'))
+    throw new Error('usage: npx tsx test/trace/oracle_match.ts OUTDIR [--check] (OUTDIR: the oracle run.sh output)');
   const check = process.argv.includes('--check');
   const trace = [join(dir, 'trace.txt'), join(dir, 'trace.txt.gz')].find(existsSync);
   if (trace === undefined) throw new Error(`${dir}: no trace.txt(.gz): make it with the oracle's run.sh 2 512M ${dir} first`);

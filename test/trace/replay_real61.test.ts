@@ -110,7 +110,10 @@ describe('replay of a real 6.1 trace excerpt', { timeout: 120_000 }, () => {
     for (const c of unknown) {
       expect(covered.has(c.name), c.name).toBe(false);
       // named after an allocating call site of the trace and its bytes_alloc
-      expect(allocs.some((e) => `${e.site.replace(/\+.*/, '')}-${e.bytesAlloc}` === c.name), c.name).toBe(true);
+      expect(
+        allocs.some((e) => `${e.site.replace(/\+.*/, '')}-${e.bytesAlloc}` === c.name),
+        c.name,
+      ).toBe(true);
     }
     // every made-up `<function>-<bytes>` row is marked
     for (const c of rep.caches) if (/-\d+$/.test(c.name) && !/^kmalloc/.test(c.name)) expect(c.unknown, c.name).toBe(true);

@@ -41,7 +41,8 @@ async function readError(path: string, opts: ReadTraceOptions = {}): Promise<Err
 }
 
 // A few lines in the 6.1 layout, written for these tests.
-const L1 = '            init-1       [001] .....    14.884812: kmem_cache_alloc: call_site=alloc_pid+0x54/0x390 ptr=ffff8cf8850f5700 bytes_req=128 bytes_alloc=128 gfp_flags=GFP_KERNEL node=-1 accounted=true';
+const L1 =
+  '            init-1       [001] .....    14.884812: kmem_cache_alloc: call_site=alloc_pid+0x54/0x390 ptr=ffff8cf8850f5700 bytes_req=128 bytes_alloc=128 gfp_flags=GFP_KERNEL node=-1 accounted=true';
 const L2 = '         busybox-1128    [001] .Ns..    14.887914: kmem_cache_free: call_site=rcu_do_batch+0x19a/0x540 ptr=ffff8cf886442480 name=cred_jar';
 const L3 = '     ksoftirqd/1-21      [001] ..s..    14.888177: kfree: call_site=free_task+0x1b/0x70 ptr=0000000000000000';
 const L4 = '         busybox-1128    [001] .....    14.892146: mm_page_free: page=fffff75b8018a600 pfn=0x6298 order=0';
@@ -75,7 +76,17 @@ describe('the real traces in test/fixtures/realdata', () => {
     expect(events.length).toBe(15);
     expect(new Set(events.map((e) => e.kind))).toEqual(new Set(['kmem_cache_alloc']));
     const first = events[0]!;
-    expect(first).toMatchObject({ kind: 'kmem_cache_alloc', comm: '<idle>', pid: 0, cpu: 3, bytesReq: 224, bytesAlloc: 256, gfp: 'GFP_ATOMIC', node: null, accounted: null });
+    expect(first).toMatchObject({
+      kind: 'kmem_cache_alloc',
+      comm: '<idle>',
+      pid: 0,
+      cpu: 3,
+      bytesReq: 224,
+      bytesAlloc: 256,
+      gfp: 'GFP_ATOMIC',
+      node: null,
+      accounted: null,
+    });
     const mod = events[events.length - 1]!;
     expect(mod).toMatchObject({ comm: '<...>', pid: 41112, cpu: 2, callSite: 'memleak_task_test+0x70/0xb0 [memleak]', bytesReq: 5678, bytesAlloc: 10320 });
     expect(stats.lines).toBe(53);
@@ -152,7 +163,12 @@ describe('readTraceEvents', () => {
       expect(r.stats.lines).toBe(300);
     }
     expect(whole.events.length).toBe(300);
-    expect(whole.events).toEqual(text.trimEnd().split('\n').map((l, k) => parseFtraceLine(l, k + 1)));
+    expect(whole.events).toEqual(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l, k) => parseFtraceLine(l, k + 1)),
+    );
   });
 
   it('reads with one-byte chunks', async () => {
@@ -232,7 +248,7 @@ describe('readTraceEvents', () => {
     expect((err as Error).message).toBe(`${p}:4: malformed kmem:kfree line: ${JSON.stringify(bad)} (no ptr= field)`);
   });
 
-  it('reads a pipe, gzip\'d when its name ends in .gz', async () => {
+  it("reads a pipe, gzip'd when its name ends in .gz", async () => {
     const { spawnSync } = await import('node:child_process');
     if (spawnSync('mkfifo', ['--help']).status !== 0) throw new Error('mkfifo is needed for this test');
     const fifo = join(dir, 'pipe.gz');

@@ -175,7 +175,7 @@ describe('anonymous mappings', () => {
       // a and b merged into one VMA starting at b.
       const sm = k.proc.read(`/proc/${x.pid}/smaps`);
       const start = sm.indexOf(`${b.toString(16)}-`);
-      const blk = sm.slice(start, sm.indexOf("VmFlags", start));
+      const blk = sm.slice(start, sm.indexOf('VmFlags', start));
       const f = (n: string) => Number(new RegExp(`^${n}:\\s+(\\d+) kB$`, 'm').exec(blk)![1]);
       return [f('Rss'), f('Pss'), f('Shared_Dirty'), f('Private_Dirty'), f('Anonymous')];
     };

@@ -58,7 +58,11 @@ describe('execve', () => {
     const b0 = t.brk(0);
     expect(b0).toBe(0x403000);
     expect(t.brk(b0 + 0x21000)).toBe(b0 + 0x21000);
-    const heap = () => k.proc.read(`/proc/${t.pid}/maps`).split('\n').filter((l) => l.endsWith('[heap]'));
+    const heap = () =>
+      k.proc
+        .read(`/proc/${t.pid}/maps`)
+        .split('\n')
+        .filter((l) => l.endsWith('[heap]'));
     expect(heap()).toEqual([`${'00403000-00424000 rw-p 00000000 00:00 0'.padEnd(73)}[heap]`]);
     expect(t.brk(b0 + 0x1000)).toBe(b0 + 0x1000);
     expect(heap()).toEqual([`${'00403000-00404000 rw-p 00000000 00:00 0'.padEnd(73)}[heap]`]);
@@ -68,20 +72,17 @@ describe('execve', () => {
 
 describe('dynamically linked programs', () => {
   const LDSO = '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2';
-  test(
-    'cat: the PIE at ELF_ET_DYN_BASE, ld.so top-down from mmap_base, the vDSO below it; status Vm lines (fixture exec_cat.out)',
-    () => {
-      const fx = readFileSync(new URL('../fixtures/vm/exec_cat.out', import.meta.url), 'utf8');
-      const k = boot({ memory: '64M', seed: 1, aslr: 0 });
-      k.fs.writeFile('/usr/bin/cat', readFileSync('/usr/bin/cat'));
-      k.fs.writeFile(LDSO, readFileSync(LDSO));
-      k.fs.symlink(LDSO, '/lib64/ld-linux-x86-64.so.2');
-      const t = k.spawn('/usr/bin/cat', ['cat'], { envp: ['HOME=/'] });
-      const maps = fx.split('== maps\n')[1]!.split('== status\n')[0]!;
-      expect(noInode(k.proc.read(`/proc/${t.pid}/maps`))).toBe(noInode(maps));
-      expect(vmLines(k.proc.read(`/proc/${t.pid}/status`))).toEqual(vmLines(fx.split('== status\n')[1]!));
-    },
-  );
+  test('cat: the PIE at ELF_ET_DYN_BASE, ld.so top-down from mmap_base, the vDSO below it; status Vm lines (fixture exec_cat.out)', () => {
+    const fx = readFileSync(new URL('../fixtures/vm/exec_cat.out', import.meta.url), 'utf8');
+    const k = boot({ memory: '64M', seed: 1, aslr: 0 });
+    k.fs.writeFile('/usr/bin/cat', readFileSync('/usr/bin/cat'));
+    k.fs.writeFile(LDSO, readFileSync(LDSO));
+    k.fs.symlink(LDSO, '/lib64/ld-linux-x86-64.so.2');
+    const t = k.spawn('/usr/bin/cat', ['cat'], { envp: ['HOME=/'] });
+    const maps = fx.split('== maps\n')[1]!.split('== status\n')[0]!;
+    expect(noInode(k.proc.read(`/proc/${t.pid}/maps`))).toBe(noInode(maps));
+    expect(vmLines(k.proc.read(`/proc/${t.pid}/status`))).toEqual(vmLines(fx.split('== status\n')[1]!));
+  });
 
   test('a missing interpreter is -ENOENT; one that is not ELF is -ELIBBAD (80); nothing changes', () => {
     const k = boot({ memory: '32M', seed: 1, aslr: 0 });
@@ -178,8 +179,21 @@ describe('randomize_va_space', () => {
       const t = k.spawn('/bin/ok');
       const maps = k.proc.read(`/proc/${t.pid}/maps`);
       const start = (name: string) => Number.parseInt(maps.split('\n').find((l) => l.endsWith(name))!, 16);
-      const end = (name: string) => Number.parseInt(maps.split('\n').find((l) => l.endsWith(name))!.split('-')[1]!, 16);
-      return { stackEnd: end('[stack]'), vdsoEnd: end('[vdso]'), vvar: start('[vvar]'), brk: t.brk(0), flags: Number(k.proc.read(`/proc/${t.pid}/stat`).split(' ')[8]) };
+      const end = (name: string) =>
+        Number.parseInt(
+          maps
+            .split('\n')
+            .find((l) => l.endsWith(name))!
+            .split('-')[1]!,
+          16,
+        );
+      return {
+        stackEnd: end('[stack]'),
+        vdsoEnd: end('[vdso]'),
+        vvar: start('[vvar]'),
+        brk: t.brk(0),
+        flags: Number(k.proc.read(`/proc/${t.pid}/stat`).split(' ')[8]),
+      };
     };
     const a = layout(1);
     const b = layout(2);

@@ -126,7 +126,11 @@ class MmapCmd extends Cmd {
 }
 
 class MunmapCmd extends Cmd {
-  constructor(readonly ti: number, readonly page: number, readonly n: number) {
+  constructor(
+    readonly ti: number,
+    readonly page: number,
+    readonly n: number,
+  ) {
     super();
   }
   run(m: Model, r: Real): void {
@@ -144,7 +148,12 @@ class MunmapCmd extends Cmd {
 }
 
 class MprotectCmd extends Cmd {
-  constructor(readonly ti: number, readonly page: number, readonly n: number, readonly prot: number) {
+  constructor(
+    readonly ti: number,
+    readonly page: number,
+    readonly n: number,
+    readonly prot: number,
+  ) {
     super();
   }
   run(m: Model, r: Real): void {
@@ -169,7 +178,11 @@ class MprotectCmd extends Cmd {
 }
 
 class DontneedCmd extends Cmd {
-  constructor(readonly ti: number, readonly page: number, readonly n: number) {
+  constructor(
+    readonly ti: number,
+    readonly page: number,
+    readonly n: number,
+  ) {
     super();
   }
   run(m: Model, r: Real): void {
@@ -258,7 +271,7 @@ class AccessCmd extends Cmd {
         const e = t.pagemap(W + from * P, Math.min(NP, pg + 17) - from);
         for (let j = 0; j < e.length; j++) {
           const q = tm.pages[from + j];
-          if (q?.box !== undefined && (e[j]! >> 63n) === 1n) q.resident = true;
+          if (q?.box !== undefined && e[j]! >> 63n === 1n) q.resident = true;
         }
       }
     }
@@ -270,7 +283,10 @@ class AccessCmd extends Cmd {
 }
 
 class BrkCmd extends Cmd {
-  constructor(readonly ti: number, readonly pages: number) {
+  constructor(
+    readonly ti: number,
+    readonly pages: number,
+  ) {
     super();
   }
   run(m: Model, r: Real): void {
@@ -321,7 +337,13 @@ class ForkCmd extends Cmd {
 }
 
 class MremapCmd extends Cmd {
-  constructor(readonly ti: number, readonly src: number, readonly oldN: number, readonly newN: number, readonly dst: number) {
+  constructor(
+    readonly ti: number,
+    readonly src: number,
+    readonly oldN: number,
+    readonly newN: number,
+    readonly dst: number,
+  ) {
     super();
   }
   run(m: Model, r: Real): void {
@@ -404,9 +426,15 @@ const commands = fc.commands(
     fc.tuple(ti, fc.nat(NP + 3), len).map(([a, b, c]) => new MunmapCmd(a, b, c)),
     fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new MprotectCmd(a, b, c, d)),
     fc.tuple(ti, page, len).map(([a, b, c]) => new DontneedCmd(a, b, c)),
-    fc.tuple(ti, page, fc.nat(P - 1), fc.boolean(), fc.nat(255), fc.nat(9), fc.nat(19)).map(([a, b, c, d, e, h, x]) => new AccessCmd(a, b, c, d, e, h === 0, x === 0)),
-    fc.tuple(ti, page, fc.nat(P - 1), fc.boolean(), fc.nat(255), fc.nat(9), fc.nat(19)).map(([a, b, c, d, e, h, x]) => new AccessCmd(a, b, c, d, e, h === 0, x === 0)),
-    fc.tuple(ti, page, fc.nat(P - 1), fc.boolean(), fc.nat(255), fc.nat(9), fc.nat(19)).map(([a, b, c, d, e, h, x]) => new AccessCmd(a, b, c, d, e, h === 0, x === 0)),
+    fc
+      .tuple(ti, page, fc.nat(P - 1), fc.boolean(), fc.nat(255), fc.nat(9), fc.nat(19))
+      .map(([a, b, c, d, e, h, x]) => new AccessCmd(a, b, c, d, e, h === 0, x === 0)),
+    fc
+      .tuple(ti, page, fc.nat(P - 1), fc.boolean(), fc.nat(255), fc.nat(9), fc.nat(19))
+      .map(([a, b, c, d, e, h, x]) => new AccessCmd(a, b, c, d, e, h === 0, x === 0)),
+    fc
+      .tuple(ti, page, fc.nat(P - 1), fc.boolean(), fc.nat(255), fc.nat(9), fc.nat(19))
+      .map(([a, b, c, d, e, h, x]) => new AccessCmd(a, b, c, d, e, h === 0, x === 0)),
     fc.tuple(ti, fc.nat(8)).map(([a, b]) => new BrkCmd(a, b)),
     ti.map((a) => new ForkCmd(a)),
     ti.map((a) => new ExitCmd(a)),

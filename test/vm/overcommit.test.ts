@@ -20,7 +20,9 @@ test('mode 0: a charge larger than RAM is -ENOMEM; NORESERVE and read-only mappi
   expect(a).toBeGreaterThan(0);
   t.munmap(a, ram);
   expect(t.mmap(0, ram + 4096, RW, ANON, -1, 0)).toBe(-ENOMEM);
-  expect(k.dmesg().some((l) => l.includes(`__vm_enough_memory: pid: ${t.pid}, comm: tiny, bytes: ${ram + 4096} not enough memory for the allocation`))).toBe(true);
+  expect(k.dmesg().some((l) => l.includes(`__vm_enough_memory: pid: ${t.pid}, comm: tiny, bytes: ${ram + 4096} not enough memory for the allocation`))).toBe(
+    true,
+  );
   expect(t.mmap(0, 2 ** 40, RW, ANON | MAP_NORESERVE, -1, 0)).toBeGreaterThan(0);
   expect(t.mmap(0, 2 ** 40, PROT_READ, ANON, -1, 0)).toBeGreaterThan(0);
   // brk is charged too.

@@ -22,7 +22,9 @@ describe('free_area table', () => {
     const lines = s.k.proc.read('/proc/pagetypeinfo').split('\n');
     for (const z of zones) {
       for (let mt = 0; mt < 5; mt++) {
-        const line = lines.find((l) => l.includes(`zone ${z.name.padStart(8)}, type`) && fields(l)[5] === ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'Isolate'][mt]);
+        const line = lines.find(
+          (l) => l.includes(`zone ${z.name.padStart(8)}, type`) && fields(l)[5] === ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'Isolate'][mt],
+        );
         expect(line).toBeDefined();
         expect(fields(line!).slice(6).map(Number)).toEqual(z.free[mt]);
       }

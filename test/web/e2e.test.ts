@@ -89,7 +89,9 @@ describe('the browser view', () => {
 
   /** The page's machine, replayed here in node from the operations it ran. */
   async function replayHere(): Promise<Session> {
-    const { cfg, ops, pos } = JSON.parse(await ev<string>('JSON.stringify({cfg: kmemView.session.cfg, ops: kmemView.session.ops.slice(0, kmemView.session.pos), pos: kmemView.session.pos})')) as {
+    const { cfg, ops, pos } = JSON.parse(
+      await ev<string>('JSON.stringify({cfg: kmemView.session.cfg, ops: kmemView.session.ops.slice(0, kmemView.session.pos), pos: kmemView.session.pos})'),
+    ) as {
       cfg: MachineConfig;
       ops: Op[];
       pos: number;
@@ -130,7 +132,10 @@ describe('the browser view', () => {
     expect(await page.textContent('#counter')).toMatch(/^operation 0 of 0\+$/);
     expect(await page.textContent('#now')).toMatch(/Machine booted \(128M, 2 CPUs\)/);
     // At boot only the caches of the slab allocator's own descriptors hold objects.
-    expect(await ev<string[]>("Array.from(document.querySelectorAll('#slabinfo tbody tr')).map((tr) => tr.dataset.cache).sort()")).toEqual(['kmem_cache', 'kmem_cache_node']);
+    expect(await ev<string[]>("Array.from(document.querySelectorAll('#slabinfo tbody tr')).map((tr) => tr.dataset.cache).sort()")).toEqual([
+      'kmem_cache',
+      'kmem_cache_node',
+    ]);
     await shot('e2e-boot');
     expect(errors).toEqual([]);
   });
@@ -194,7 +199,10 @@ describe('the browser view', () => {
     await page.click('nav.tabs button[data-tab="dmesg"]');
     await page.selectOption('#proc-file', '/proc/slabinfo');
     await page.waitForFunction("document.getElementById('proc-text').textContent.startsWith('slabinfo - version: 2.1')");
-    const line = (await page.textContent('#proc-text'))!.split('\n').find((l) => l.startsWith('dentry '))!.split(/\s+/);
+    const line = (await page.textContent('#proc-text'))!
+      .split('\n')
+      .find((l) => l.startsWith('dentry '))!
+      .split(/\s+/);
     expect(drawn).toBe(Number(line[2]));
     expect(slabs).toBe(Number(line[14]));
     expect(drawn).toBeGreaterThan(0);

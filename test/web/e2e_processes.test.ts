@@ -36,7 +36,16 @@ describe('the Processes tab', () => {
     ctx = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 1000 },
       deviceScaleFactor: 1,
     });
@@ -104,7 +113,9 @@ describe('the Processes tab', () => {
     const a = await labAddr('a');
     expect(await cellState(a)).toBe('0');
     // Duarte's parts are all drawn: text, data, bss, heap-less demo's stack, the mmap area
-    const parts = await ev<string[]>("[...document.querySelectorAll('#ps-space .ps-vma')].map((e) => e.className.split(' ').find((c) => c.startsWith('ps-') && c !== 'ps-band' && c !== 'ps-vma'))");
+    const parts = await ev<string[]>(
+      "[...document.querySelectorAll('#ps-space .ps-vma')].map((e) => e.className.split(' ').find((c) => c.startsWith('ps-') && c !== 'ps-band' && c !== 'ps-vma'))",
+    );
     expect(parts).toEqual(expect.arrayContaining(['ps-text', 'ps-data', 'ps-bss', 'ps-heap', 'ps-mmap', 'ps-stack', 'ps-special']));
     expect(await ev<number>("document.querySelectorAll('#ps-space .ps-gap').length")).toBeGreaterThan(2);
     // randomize_va_space 2 (the default): the stack top and mmap_base sit below TASK_SIZE by their random offsets, marked as such.
@@ -190,7 +201,7 @@ describe('the Processes tab', () => {
     await open();
     await start('segfault');
     expect(await page.textContent('#ps-walk [data-level="PMD"]')).toContain('not present');
-    expect(await ev<number>("document.querySelectorAll('#ps-walk [data-level=\"PTE\"]').length")).toBe(0);
+    expect(await ev<number>('document.querySelectorAll(\'#ps-walk [data-level="PTE"]\').length')).toBe(0);
     await next();
     expect(await text()).toMatch(/demo\[\d+\]: segfault at 10 ip .* error 4/);
     expect(await page.textContent('#ps-space')).toContain('has exited');

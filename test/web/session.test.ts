@@ -130,7 +130,13 @@ describe('time travel', () => {
   });
 
   it('step and run move one operation and n operations; a finished list stops', () => {
-    const s = new Session(cfg, new ListSource('two', [{ t: 'kmalloc', cpu: 0, size: 8, h: 1 }, { t: 'free', cpu: 1, h: 1 }]));
+    const s = new Session(
+      cfg,
+      new ListSource('two', [
+        { t: 'kmalloc', cpu: 0, size: 8, h: 1 },
+        { t: 'free', cpu: 1, h: 1 },
+      ]),
+    );
     expect(s.step()).toBe(true);
     expect(s.addrOf(1)).toBeGreaterThan(0);
     expect(s.run(10)).toBe(1);

@@ -69,11 +69,22 @@ describe('source maps', () => {
   });
 
   it('formats stack frames with the bundle’s positions replaced by the sources’', () => {
-    const map = new SourceMap({ version: 3, sources: ['web/model/callers.ts'], mappings: encode([[[0, 0, 0, 0], [100, 0, 73, 28]]]) });
+    const map = new SourceMap({
+      version: 3,
+      sources: ['web/model/callers.ts'],
+      mappings: encode([
+        [
+          [0, 0, 0, 0],
+          [100, 0, 73, 28],
+        ],
+      ]),
+    });
     const maps = new Map([['http://h/assets/index-x.js', map]]);
     const site = (file: string, line: number, col: number, text: string) =>
       ({ getFileName: () => file, getLineNumber: () => line, getColumnNumber: () => col, toString: () => text }) as unknown as NodeJS.CallSite;
-    expect(mapFrame(site('http://h/assets/index-x.js', 1, 120, 'kmalloc_oob_right (http://h/assets/index-x.js:1:120)'), maps)).toBe('kmalloc_oob_right (web/model/callers.ts:74:29)');
+    expect(mapFrame(site('http://h/assets/index-x.js', 1, 120, 'kmalloc_oob_right (http://h/assets/index-x.js:1:120)'), maps)).toBe(
+      'kmalloc_oob_right (web/model/callers.ts:74:29)',
+    );
     // Another bundle (kmem's own chunk) is left as it is.
     const k = 'http://h/assets/dist/kernel/kernel-y.js';
     expect(mapFrame(site(k, 1, 5, `Kernel.kfree (${k}:1:5)`), maps)).toBe(`Kernel.kfree (${k}:1:5)`);

@@ -22,7 +22,16 @@ describe('timeline', () => {
       .read('/proc/buddyinfo')
       .trim()
       .split('\n')
-      .reduce((n, l) => n + l.trim().split(/\s+/).slice(4).reduce((m, v, o) => m + (Number(v) << o), 0), 0);
+      .reduce(
+        (n, l) =>
+          n +
+          l
+            .trim()
+            .split(/\s+/)
+            .slice(4)
+            .reduce((m, v, o) => m + (Number(v) << o), 0),
+        0,
+      );
     expect(last).toBe(free);
     const top = t.topCaches(3);
     expect(top).toHaveLength(3);

@@ -263,7 +263,8 @@ export const PROC_SCENARIOS: ProcScenario[] = [
           t.read8(DEMO_TEXT);
           lab.pick = DEMO_TEXT;
         },
-        text: (lab) => `A second process (pid ${lab.task('demo2').pid}) read its text at ${hexa(DEMO_TEXT)}: the fault mapped ${stateName[pageState(lab, lab.task('demo2'), DEMO_TEXT)]} from the page cache, read-only (the PTE below has no rw bit).`,
+        text: (lab) =>
+          `A second process (pid ${lab.task('demo2').pid}) read its text at ${hexa(DEMO_TEXT)}: the fault mapped ${stateName[pageState(lab, lab.task('demo2'), DEMO_TEXT)]} from the page cache, read-only (the PTE below has no rw bit).`,
       },
       {
         run: (lab) => {

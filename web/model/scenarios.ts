@@ -194,7 +194,8 @@ const deactivate: Scenario = {
     },
     {
       ops: [{ t: 'free', cpu: 1, h: 2 }],
-      text: (c) => `CPU1 frees one of them: a remote free onto slab->freelist. inuse drops to ${c.slab(1)?.inuse}; CPU0’s freelist still has ${c.cpuFreelist(DEMO, 0)} objects.`,
+      text: (c) =>
+        `CPU1 frees one of them: a remote free onto slab->freelist. inuse drops to ${c.slab(1)?.inuse}; CPU0’s freelist still has ${c.cpuFreelist(DEMO, 0)} objects.`,
       focus: { tab: 'caches', cache: DEMO, handle: 2 },
     },
     {
@@ -266,7 +267,8 @@ const buddy: Scenario = {
     },
     {
       ops: [{ t: 'drain' }],
-      text: (c) => `drain_all_pages() returns every pcp page to the zone; each merges with its buddies, and the split block is whole again (${c.pcpPages()} pcp pages left).`,
+      text: (c) =>
+        `drain_all_pages() returns every pcp page to the zone; each merges with its buddies, and the split block is whole again (${c.pcpPages()} pcp pages left).`,
       focus: { tab: 'buddy', zoomHandle: 3 },
     },
   ],

@@ -5,7 +5,16 @@
  * numbers), so the operations it makes do not depend on what the machine
  * did: the list it produced replays to the same state.
  */
-import { __GFP_RECLAIMABLE, GFP_ATOMIC, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../../src/index.js';
+import {
+  __GFP_RECLAIMABLE,
+  GFP_ATOMIC,
+  GFP_HIGHUSER_MOVABLE,
+  GFP_KERNEL,
+  SLAB_ACCOUNT,
+  SLAB_HWCACHE_ALIGN,
+  SLAB_RECLAIM_ACCOUNT,
+  SLAB_TYPESAFE_BY_RCU,
+} from '../../src/index.js';
 import type { Op, OpSource } from './ops.js';
 import { Rng } from './rng.js';
 
@@ -229,11 +238,36 @@ class FragmentWorkload extends Generator {
 }
 
 export const WORKLOADS: WorkloadInfo[] = [
-  { id: 'boot', name: 'System boot', about: 'eight caches of a real machine (task_struct, dentry, filp, ...) and kmalloc traffic on every CPU', make: (c, s) => new BootWorkload('System boot', c, s) },
-  { id: 'kmalloc', name: 'kmalloc churn', about: 'small kmalloc objects of every size class come and go', make: (c, s) => new KmallocWorkload('kmalloc churn', c, s) },
-  { id: 'remote', name: 'Producer/consumer (remote frees)', about: 'CPU0 allocates, the last CPU frees: nearly every free is a remote free', make: (c, s) => new RemoteFreeWorkload('Producer/consumer', c, s) },
-  { id: 'pages', name: 'Page allocator', about: 'alloc_pages of order 0..6, movable, unmovable and reclaimable', make: (c, s) => new PagesWorkload('Page allocator', c, s) },
-  { id: 'fragment', name: 'Fragmentation', about: 'single pages fill memory, every other one is freed, then bigger blocks are asked for', make: (c, s) => new FragmentWorkload('Fragmentation', c, s) },
+  {
+    id: 'boot',
+    name: 'System boot',
+    about: 'eight caches of a real machine (task_struct, dentry, filp, ...) and kmalloc traffic on every CPU',
+    make: (c, s) => new BootWorkload('System boot', c, s),
+  },
+  {
+    id: 'kmalloc',
+    name: 'kmalloc churn',
+    about: 'small kmalloc objects of every size class come and go',
+    make: (c, s) => new KmallocWorkload('kmalloc churn', c, s),
+  },
+  {
+    id: 'remote',
+    name: 'Producer/consumer (remote frees)',
+    about: 'CPU0 allocates, the last CPU frees: nearly every free is a remote free',
+    make: (c, s) => new RemoteFreeWorkload('Producer/consumer', c, s),
+  },
+  {
+    id: 'pages',
+    name: 'Page allocator',
+    about: 'alloc_pages of order 0..6, movable, unmovable and reclaimable',
+    make: (c, s) => new PagesWorkload('Page allocator', c, s),
+  },
+  {
+    id: 'fragment',
+    name: 'Fragmentation',
+    about: 'single pages fill memory, every other one is freed, then bigger blocks are asked for',
+    make: (c, s) => new FragmentWorkload('Fragmentation', c, s),
+  },
 ];
 
 export function workloadById(id: string): WorkloadInfo | undefined {

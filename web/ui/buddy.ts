@@ -52,12 +52,31 @@ export class BuddyPanel {
     const orders = Array.from({ length: NR_PAGE_ORDERS }, (_, o) => o);
     const head = h('tr', {}, h('th', { class: 'l' }, 'order'), ...orders.map((o) => h('th', {}, String(o))));
     const rows = MT_NAMES.map((name, mt) =>
-      h('tr', {}, h('th', { class: 'l' }, h('i', { class: 'sw', style: `background:${cssOf(MT_COLORS[mt]!)}` }), name), ...orders.map((o) => this.cell(`${z.name}:${mt}:${o}`))),
+      h(
+        'tr',
+        {},
+        h('th', { class: 'l' }, h('i', { class: 'sw', style: `background:${cssOf(MT_COLORS[mt]!)}` }), name),
+        ...orders.map((o) => this.cell(`${z.name}:${mt}:${o}`)),
+      ),
     );
     const total = h('tr', { class: 'total' }, h('th', { class: 'l' }, 'nr_free'), ...orders.map((o) => this.cell(`${z.name}:nr:${o}`)));
     const pages = h('tr', { class: 'pages' }, h('th', { class: 'l' }, 'pages'), ...orders.map((o) => this.cell(`${z.name}:pg:${o}`)));
-    const unusable = h('tr', { class: 'frag' }, h('th', { class: 'l', title: 'unusable free index: the share of free memory in blocks too small for this order' }, 'unusable'), ...orders.map((o) => this.cell(`${z.name}:un:${o}`)));
-    const extfrag = h('tr', { class: 'frag' }, h('th', { class: 'l', title: 'extfrag index: near 1 a failure at this order would be fragmentation, near 0 lack of memory; -1 means a block is free' }, 'extfrag'), ...orders.map((o) => this.cell(`${z.name}:ex:${o}`)));
+    const unusable = h(
+      'tr',
+      { class: 'frag' },
+      h('th', { class: 'l', title: 'unusable free index: the share of free memory in blocks too small for this order' }, 'unusable'),
+      ...orders.map((o) => this.cell(`${z.name}:un:${o}`)),
+    );
+    const extfrag = h(
+      'tr',
+      { class: 'frag' },
+      h(
+        'th',
+        { class: 'l', title: 'extfrag index: near 1 a failure at this order would be fragmentation, near 0 lack of memory; -1 means a block is free' },
+        'extfrag',
+      ),
+      ...orders.map((o) => this.cell(`${z.name}:ex:${o}`)),
+    );
     return h(
       'div',
       { class: 'zone-card', 'data-zone': z.name },
@@ -119,7 +138,9 @@ export class BuddyPanel {
         { class: 'wm-bar', title: `0 … ${scale} pages (4 × the high watermark)` },
         h('i', { class: 'wm-free', style: `width:${pct(z.freePages)}` }),
         h('i', { class: 'wm-pcp', style: `left:${pct(z.freePages)};width:${pct(Math.min(z.pcpPages, Math.max(0, scale - z.freePages)))}` }),
-        ...(['min', 'low', 'high'] as const).map((n) => h('b', { class: `wm-mark ${n}`, style: `left:${pct(z.wmark[n])}` }, h('span', {}, `${n} ${z.wmark[n]}`))),
+        ...(['min', 'low', 'high'] as const).map((n) =>
+          h('b', { class: `wm-mark ${n}`, style: `left:${pct(z.wmark[n])}` }, h('span', {}, `${n} ${z.wmark[n]}`)),
+        ),
         over ? h('em', {}, `free ${z.freePages} →`) : null,
       ),
       h('div', { class: 'wm-text' }, `free ${z.freePages} pages: ${watermarkState(z)}`),

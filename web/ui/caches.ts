@@ -85,7 +85,11 @@ export class CachesPanel {
       {},
       ...COLUMNS.map(([key, label, title]) =>
         // /proc/slabinfo's column names, allowed to break where "|" is (a narrow panel keeps every column).
-        h('th', { 'data-key': key, title, onclick: () => this.sortBy(key), class: key === 'name' ? 'l' : '' }, ...label.split('|').flatMap((part, i) => (i ? [h('wbr'), part] : [part]))),
+        h(
+          'th',
+          { 'data-key': key, title, onclick: () => this.sortBy(key), class: key === 'name' ? 'l' : '' },
+          ...label.split('|').flatMap((part, i) => (i ? [h('wbr'), part] : [part])),
+        ),
       ),
     );
     this.detail = h('div', { id: 'cache-detail', class: 'cache-detail' }, h('p', { class: 'hint' }, 'Choose a cache in the table to see its slabs.'));
@@ -93,7 +97,13 @@ export class CachesPanel {
     this.root = h(
       'section',
       { id: 'tab-caches', class: 'tab' },
-      h('div', { class: 'toolbar' }, this.filter, h('label', {}, this.hideEmpty, ' hide empty caches'), h('span', { class: 'hint' }, '/proc/slabinfo — click a column to sort, a row to open the cache')),
+      h(
+        'div',
+        { class: 'toolbar' },
+        this.filter,
+        h('label', {}, this.hideEmpty, ' hide empty caches'),
+        h('span', { class: 'hint' }, '/proc/slabinfo — click a column to sort, a row to open the cache'),
+      ),
       h('div', { class: 'table-wrap' }, h('table', { id: 'slabinfo', class: 'slabinfo' }, h('thead', {}, head), this.tbody)),
       this.detail,
       this.tooltip,
@@ -200,7 +210,9 @@ export class CachesPanel {
         this.fingerprint = 'none';
         this.last = null;
         this.skeleton = null;
-        this.detail.replaceChildren(h('p', { class: 'hint' }, name ? `No cache named ${name} on this machine (yet).` : 'Choose a cache in the table to see its slabs.'));
+        this.detail.replaceChildren(
+          h('p', { class: 'hint' }, name ? `No cache named ${name} on this machine (yet).` : 'Choose a cache in the table to see its slabs.'),
+        );
       }
       return;
     }
@@ -235,7 +247,11 @@ export class CachesPanel {
       row.append(partial);
       parts.push(row);
     }
-    const node = h('div', { class: 'list-row', id: 'node-partial' }, h('div', { class: 'lbl' }, h('b', {}, 'node 0'), h('br'), `partial list (${d.nodePartial.length})`));
+    const node = h(
+      'div',
+      { class: 'list-row', id: 'node-partial' },
+      h('div', { class: 'lbl' }, h('b', {}, 'node 0'), h('br'), `partial list (${d.nodePartial.length})`),
+    );
     this.tiles(k, d, d.nodePartial, color, node);
     parts.push(node);
     const full = h('div', { class: 'list-row', id: 'full-slabs' }, h('div', { class: 'lbl' }, h('b', {}, 'full'), h('br'), `on no list (${d.full.length})`));
@@ -343,7 +359,9 @@ export class CachesPanel {
       const rest = slabs.slice(MAX_TILES);
       const objs = rest.reduce((n, s) => n + s.objects, 0);
       const inuse = rest.reduce((n, s) => n + s.inuse, 0);
-      wrap.append(h('div', { class: 'more', 'data-objects': objs, 'data-slabs': rest.length }, `+ ${rest.length} more slabs (${objs} objects, inuse ${inuse})`));
+      wrap.append(
+        h('div', { class: 'more', 'data-objects': objs, 'data-slabs': rest.length }, `+ ${rest.length} more slabs (${objs} objects, inuse ${inuse})`),
+      );
     }
     if (slabs.length === 0) wrap.append(h('div', { class: 'none' }, 'empty'));
     into.append(wrap);
@@ -371,7 +389,12 @@ export class CachesPanel {
       s.where === 'cpu' ? h('br') : null,
       h('span', { class: 'fl slab' }, `slab->freelist: ${show(s.slabFreelist)}`),
     );
-    const fig = h('figure', { class: `slab ${s.where}${hl >= 0 ? ' hl' : ''}`, 'data-pfn': s.pfn, 'data-objects': s.objects, 'data-inuse': s.inuse, 'data-where': s.where }, canvas, cap);
+    const fig = h(
+      'figure',
+      { class: `slab ${s.where}${hl >= 0 ? ' hl' : ''}`, 'data-pfn': s.pfn, 'data-objects': s.objects, 'data-inuse': s.inuse, 'data-where': s.where },
+      canvas,
+      cap,
+    );
     canvas.addEventListener('mousemove', (e) => {
       const i = objectUnder(canvas, layout, s.objects, e);
       if (i < 0) {
@@ -380,7 +403,8 @@ export class CachesPanel {
       }
       const a = objectAddr(k, d.id, s.pfn, i);
       const st = s.states[i]!;
-      const pos = st === O_FREE_CPU ? ` #${s.cpuFreelist.indexOf(i)} on c->freelist` : st === O_FREE_SLAB ? ` #${s.slabFreelist.indexOf(i)} on slab->freelist` : '';
+      const pos =
+        st === O_FREE_CPU ? ` #${s.cpuFreelist.indexOf(i)} on c->freelist` : st === O_FREE_SLAB ? ` #${s.slabFreelist.indexOf(i)} on slab->freelist` : '';
       const acc = s.accessible ? ` · KASAN: ${s.accessible[i]} of ${d.geometry.objectSize} bytes accessible` : '';
       this.tooltip.textContent = `object ${i} · ${px(a)} · ${objectStateNames[st]}${pos}${acc}`;
       this.tooltip.hidden = false;
@@ -419,7 +443,12 @@ function objLegend(): HTMLElement {
     'div',
     { class: 'legend obj-legend' },
     ...objectStateColors.map(([st, label, color]) =>
-      h('span', { class: 'lg' }, h('i', { style: st === O_ALLOC || st === O_QUARANTINE ? `background:${color}` : `background:#f4f6fa;border:2px solid ${color}` }), label),
+      h(
+        'span',
+        { class: 'lg' },
+        h('i', { style: st === O_ALLOC || st === O_QUARANTINE ? `background:${color}` : `background:#f4f6fa;border:2px solid ${color}` }),
+        label,
+      ),
     ),
     h('span', { class: 'lg' }, h('i', { style: 'background:#555b66' }), 'slot metadata / padding (red: slub_debug red zones)'),
     h('span', { class: 'lg' }, h('i', { class: 'arrow cpu' }), 'c->freelist order'),

@@ -46,7 +46,12 @@ export class KasanPanel {
       'section',
       { id: 'tab-kasan', class: 'tab' },
       this.status,
-      h('div', { class: 'toolbar' }, h('label', {}, 'shadow around ', this.addrInput), h('span', { class: 'hint' }, 'one shadow byte per 8 bytes of memory: shadow[addr >> 3]; click an object in the caches panel to look at it here')),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('label', {}, 'shadow around ', this.addrInput),
+        h('span', { class: 'hint' }, 'one shadow byte per 8 bytes of memory: shadow[addr >> 3]; click an object in the caches panel to look at it here'),
+      ),
       this.grid,
       this.tip,
       shadowLegend(),
@@ -138,5 +143,9 @@ function shadowLegend(): HTMLElement {
     [0xfe, 'fe large kmalloc redzone'],
     [0xff, 'ff page free'],
   ];
-  return h('div', { class: 'legend' }, ...items.map(([b, t]) => h('span', { class: 'lg' }, h('span', { class: `sb ${shadowMeaning(b).cls}` }, b.toString(16).padStart(2, '0')), t)));
+  return h(
+    'div',
+    { class: 'legend' },
+    ...items.map(([b, t]) => h('span', { class: 'lg' }, h('span', { class: `sb ${shadowMeaning(b).cls}` }, b.toString(16).padStart(2, '0')), t)),
+  );
 }

@@ -182,7 +182,10 @@ export class MemMapView {
     this.pix = new Uint32Array(this.img.data.buffer);
     this.pix.fill(0);
     const end = this.view.start + this.view.count;
-    setText(this.title, `pfn ${hex(this.view.start)}–${hex(end - 1)} · ${pagesToSize(this.view.count)}${this.level ? ` · ${this.view.count / pageblock_nr_pages} pageblock${this.view.count > pageblock_nr_pages ? 's' : ''}` : ''}`);
+    setText(
+      this.title,
+      `pfn ${hex(this.view.start)}–${hex(end - 1)} · ${pagesToSize(this.view.count)}${this.level ? ` · ${this.view.count / pageblock_nr_pages} pageblock${this.view.count > pageblock_nr_pages ? 's' : ''}` : ''}`,
+    );
     this.root.dataset.level = String(this.level);
     this.paint(true);
   }
@@ -435,7 +438,11 @@ export class MemMapView {
     );
     const open =
       pi.cache >= 0
-        ? h('button', { type: 'button', class: 'link', onclick: () => this.cb.openSlab(pi.cache, pi.slabHead) }, `open ${k.inspect.cacheName(pi.cache) ?? ''} in the caches panel`)
+        ? h(
+            'button',
+            { type: 'button', class: 'link', onclick: () => this.cb.openSlab(pi.cache, pi.slabHead) },
+            `open ${k.inspect.cacheName(pi.cache) ?? ''} in the caches panel`,
+          )
         : null;
     this.info.replaceChildren(head, h('table', { class: 'pi-fields' }, ...rows), open ?? '');
   }

@@ -33,7 +33,12 @@ export class ProcPanel {
       ...FILES.map((f) => h('option', { value: f }, f)),
     );
     this.pre = h('pre', { id: 'proc-text', class: 'proc-text' });
-    this.root = h('section', { id: 'tab-dmesg', class: 'tab' }, h('div', { class: 'toolbar' }, h('label', {}, 'file ', this.select), h('span', { class: 'hint' }, 'rendered by kmem in the kernel’s own format')), this.pre);
+    this.root = h(
+      'section',
+      { id: 'tab-dmesg', class: 'tab' },
+      h('div', { class: 'toolbar' }, h('label', {}, 'file ', this.select), h('span', { class: 'hint' }, 'rendered by kmem in the kernel’s own format')),
+      this.pre,
+    );
   }
 
   show(path: string): void {

@@ -57,13 +57,19 @@ export class ProcessesPanel {
     this.taskSel = h('select', { id: 'ps-task', onchange: () => this.showTask(Number(this.taskSel.value)) });
     this.next = h('button', { id: 'ps-next', type: 'button', onclick: () => this.nextStep() }, 'next step ▶');
     this.stepNo = h('span', { id: 'ps-stepno', class: 'hint' });
-    this.text = h('p', { id: 'ps-text', class: 'ps-text' }, 'Pick a scenario and start it: each step runs real Task calls (execve, mmap, loads and stores, fork) on a machine of its own and says what the kernel did.');
+    this.text = h(
+      'p',
+      { id: 'ps-text', class: 'ps-text' },
+      'Pick a scenario and start it: each step runs real Task calls (execve, mmap, loads and stores, fork) on a machine of its own and says what the kernel did.',
+    );
     this.space = h('div', { id: 'ps-space', class: 'ps-space' });
     this.walkEl = h('div', { id: 'ps-walk', class: 'ps-walk' });
     const legend = h(
       'div',
       { class: 'ps-legend' },
-      ...[UPAGE_NONE, UPAGE_ZERO, UPAGE_PRIVATE, UPAGE_SHARED_COW, UPAGE_FILE].map((s) => h('span', {}, h('i', { style: `background:${UPAGE_COLOURS[s]}` }), userPageStateNames[s]!)),
+      ...[UPAGE_NONE, UPAGE_ZERO, UPAGE_PRIVATE, UPAGE_SHARED_COW, UPAGE_FILE].map((s) =>
+        h('span', {}, h('i', { style: `background:${UPAGE_COLOURS[s]}` }), userPageStateNames[s]!),
+      ),
     );
     this.root = h(
       'section',
@@ -161,8 +167,16 @@ export class ProcessesPanel {
     if (l !== null) {
       const aslr = l.randomized ? '' : ' (no randomization: this machine runs with randomize_va_space 0)';
       mark(l.taskSize, 'TASK_SIZE', `${hexa(l.taskSize)}: the top of user space (128 TiB)`);
-      mark(l.stackTop, l.stackRnd > 0 ? `stack top −${sizeStr(l.stackRnd)}` : 'stack top', `${hexa(l.stackTop)}: STACK_TOP less a random offset of ${sizeStr(l.stackRnd)}${aslr}`);
-      mark(l.mmapBase, l.mmapRnd > 0 ? `mmap_base −${sizeStr(l.mmapRnd)}` : 'mmap_base', `${hexa(l.mmapBase)}: below the stack's rlimit and guard gap, less a random offset of ${sizeStr(l.mmapRnd)}${aslr}`);
+      mark(
+        l.stackTop,
+        l.stackRnd > 0 ? `stack top −${sizeStr(l.stackRnd)}` : 'stack top',
+        `${hexa(l.stackTop)}: STACK_TOP less a random offset of ${sizeStr(l.stackRnd)}${aslr}`,
+      );
+      mark(
+        l.mmapBase,
+        l.mmapRnd > 0 ? `mmap_base −${sizeStr(l.mmapRnd)}` : 'mmap_base',
+        `${hexa(l.mmapBase)}: below the stack's rlimit and guard gap, less a random offset of ${sizeStr(l.mmapRnd)}${aslr}`,
+      );
       mark(l.brk, 'brk', `${hexa(l.brk)}: the program break (start_brk ${hexa(l.startBrk)})`);
       mark(l.startCode, l.pieBase !== null ? 'PIE base' : 'start_code', `${hexa(l.startCode)}: the text`);
     }
@@ -179,7 +193,10 @@ export class ProcessesPanel {
     for (const m of merged) marks.append(h('div', { class: 'ps-mark', style: `top:${m.y}px`, title: m.title }, m.label));
     const kernel = h(
       'div',
-      { class: 'ps-kernel', title: 'The upper half of the 64-bit space: the kernel (not accessible from user mode); between the halves, addresses that are not canonical' },
+      {
+        class: 'ps-kernel',
+        title: 'The upper half of the 64-bit space: the kernel (not accessible from user mode); between the halves, addresses that are not canonical',
+      },
       'kernel space: 0xffff800000000000 and up (128 TiB, user mode may not touch it) · below it, 16 EiB of non-canonical addresses down to TASK_SIZE',
     );
     this.space.replaceChildren(h('div'), kernel, marks, col);
@@ -187,7 +204,11 @@ export class ProcessesPanel {
 
   private band(b: Band): HTMLElement {
     if (b.kind === 'gap') {
-      return h('div', { class: 'ps-band ps-gap', style: `top:${b.y}px;height:${b.h}px`, title: `${hexa(b.start)}-${hexa(b.end)}: unmapped` }, b.h >= 12 ? h('span', {}, `${sizeStr(b.end - b.start)} unmapped`) : null);
+      return h(
+        'div',
+        { class: 'ps-band ps-gap', style: `top:${b.y}px;height:${b.h}px`, title: `${hexa(b.start)}-${hexa(b.end)}: unmapped` },
+        b.h >= 12 ? h('span', {}, `${sizeStr(b.end - b.start)} unmapped`) : null,
+      );
     }
     const v = b.vma!;
     const n = (v.end - v.start) / 4096;
@@ -214,8 +235,19 @@ export class ProcessesPanel {
     const name = v.name || (b.part === 'bss' ? '[bss]' : b.part === 'mmap' ? '[anon]' : '');
     return h(
       'div',
-      { class: `ps-band ps-vma ps-${b.part}`, style: `top:${b.y}px;height:${b.h}px;background:${PART_COLOURS[b.part]}`, 'data-start': v.start, title: `${hexa(v.start)}-${hexa(v.end)} ${v.perms} ${v.name}` },
-      h('div', { class: 'ps-label' }, h('b', {}, `${b.part} `), `${name} ${v.perms} `, h('span', { class: 'hint' }, `${hexa(v.start)} · ${sizeStr(v.end - v.start)}`)),
+      {
+        class: `ps-band ps-vma ps-${b.part}`,
+        style: `top:${b.y}px;height:${b.h}px;background:${PART_COLOURS[b.part]}`,
+        'data-start': v.start,
+        title: `${hexa(v.start)}-${hexa(v.end)} ${v.perms} ${v.name}`,
+      },
+      h(
+        'div',
+        { class: 'ps-label' },
+        h('b', {}, `${b.part} `),
+        `${name} ${v.perms} `,
+        h('span', { class: 'hint' }, `${hexa(v.start)} · ${sizeStr(v.end - v.start)}`),
+      ),
       cells,
     );
   }
@@ -228,7 +260,12 @@ export class ProcessesPanel {
     }
     const idx = [39, 30, 21, 12].map((sh) => Math.floor(w.va / 2 ** sh) & 511);
     const rows: HTMLElement[] = [
-      h('div', { class: 'ps-step', id: 'ps-split' }, h('b', {}, 'VA'), ` ${hexa(w.va)} = PGD ${idx[0]} | PUD ${idx[1]} | PMD ${idx[2]} | PTE ${idx[3]} | offset ${hexa(w.va % 4096)} (9 + 9 + 9 + 9 + 12 bits)`),
+      h(
+        'div',
+        { class: 'ps-step', id: 'ps-split' },
+        h('b', {}, 'VA'),
+        ` ${hexa(w.va)} = PGD ${idx[0]} | PUD ${idx[1]} | PMD ${idx[2]} | PTE ${idx[3]} | offset ${hexa(w.va % 4096)} (9 + 9 + 9 + 9 + 12 bits)`,
+      ),
       h('div', { class: 'ps-step' }, h('b', {}, 'CR3'), ` = ${hexa(w.cr3)} (mm->pgd, pfn ${w.cr3 / 4096}): the PGD of this process`),
     ];
     w.levels.forEach((l, i) => {
@@ -246,7 +283,15 @@ export class ProcessesPanel {
         ),
       );
     });
-    if (this.walkShown > 4 && w.phys >= 0) rows.push(h('div', { class: 'ps-step', 'data-level': 'byte' }, h('b', {}, 'byte'), ` physical ${hexa(w.phys)} = pfn ${Math.floor(w.phys / 4096)} + ${hexa(w.va % 4096)} holds 0x${w.byte.toString(16).padStart(2, '0')}`));
+    if (this.walkShown > 4 && w.phys >= 0)
+      rows.push(
+        h(
+          'div',
+          { class: 'ps-step', 'data-level': 'byte' },
+          h('b', {}, 'byte'),
+          ` physical ${hexa(w.phys)} = pfn ${Math.floor(w.phys / 4096)} + ${hexa(w.va % 4096)} holds 0x${w.byte.toString(16).padStart(2, '0')}`,
+        ),
+      );
     const done = this.walkShown > w.levels.length;
     rows.push(
       h(
