@@ -195,3 +195,5 @@ export {
   X86_PF_USER,
   X86_PF_WRITE,
 } from './vm/mman.js';
+// A tiny static ELF64 x86-64 executable built in memory (PT_LOAD segments), for k.fs.writeFile + k.spawn without a host binary.
+export { buildStaticElf, type ElfSegment } from './workloads/elf.js';
