@@ -78,6 +78,7 @@ export {
   ZONE_NORMAL,
   zoneNames,
 } from './page_alloc/mmzone.js';
+export type { PrefilledSheaf } from './slub/sheaf.js';
 export type { KmemCacheArgs } from './slub/slab_common.js';
 // The kmem_cache_create() flags, with the kernel's names and bits (include/linux/slab.h).
 export {

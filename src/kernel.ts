@@ -30,6 +30,7 @@ import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
+import type { PrefilledSheaf } from './slub/sheaf.js';
 import { CF, KmemHandle } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
@@ -271,6 +272,36 @@ export class Kernel {
     if (typeof addrs !== 'object' || addrs === null || typeof addrs.length !== 'number')
       throw new TypeError(`addrs: expected an array or Uint32Array of addresses, got ${describe(addrs)}`);
     this.kmallocApi.freeBulk(s, addrs);
+  }
+
+  /**
+   * kmem_cache_prefill_sheaf(): a sheaf of at least `size` objects of a cache
+   * created with `sheafCapacity`, taken ahead of a section that must not
+   * fail to allocate; null when memory runs out.
+   */
+  kmemCachePrefillSheaf(cache: KmemCache, gfp: number, size: number): PrefilledSheaf | null {
+    const s = this.slab.cacheOf(cache);
+    checkGfp(gfp);
+    return this.kmallocApi.prefillSheaf(s, gfp, size);
+  }
+
+  /** kmem_cache_alloc_from_sheaf(): an object from a prefilled sheaf, 0 once it is empty. */
+  kmemCacheAllocFromSheaf(cache: KmemCache, gfp: number, sheaf: PrefilledSheaf): number {
+    const s = this.slab.cacheOf(cache);
+    checkGfp(gfp);
+    return this.kmallocApi.allocFromSheaf(s, gfp, sheaf);
+  }
+
+  /** kmem_cache_sheaf_size(): the objects left in a prefilled sheaf. */
+  kmemCacheSheafSize(cache: KmemCache, sheaf: PrefilledSheaf): number {
+    return this.kmallocApi.sheafSize(this.slab.cacheOf(cache), sheaf);
+  }
+
+  /** kmem_cache_return_sheaf(): give a prefilled sheaf back (what is left in it goes to the barn or the slabs). */
+  kmemCacheReturnSheaf(cache: KmemCache, gfp: number, sheaf: PrefilledSheaf): void {
+    const s = this.slab.cacheOf(cache);
+    checkGfp(gfp);
+    this.kmallocApi.returnSheaf(s, gfp, sheaf);
   }
 
   /** kmalloc(): 0 on failure, ZERO_SIZE_PTR (16) for size 0. */
