@@ -1,68 +1,35 @@
 /**
  * End-to-end: the built site, served by `kmem serve`'s server on a random
- * localhost port, in Debian's Chromium driven by playwright-core.
- *
- * The site is built into a temporary directory first (vite, the same
- * config as `npm run build:web`). Chromium is /usr/bin/chromium (or
- * $KMEM_CHROMIUM); without it the tests are skipped, except under CI, where
- * a missing browser is a failure. Screenshots go to test-results/.
+ * localhost port, in Debian's Chromium driven by playwright-core (the set-up
+ * is in ./browser.ts; a missing browser is a failure). Screenshots go to
+ * test-results/.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/cli/serve.js';
+import type { RunningServer } from '../../src/cli/serve.js';
 import { colorOf, computePageStates } from '../../web/model/memmap.js';
 import type { Op } from '../../web/model/ops.js';
 import { kasanAvailable, type MachineConfig, Session } from '../../web/model/session.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.KMEM_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SHOTS = join(ROOT, 'test-results');
-
-if (!HAVE_CHROMIUM) throw new Error(`e2e: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+import { type Browser, ROOT, SHOTS, startBrowser } from './browser.js';
 
 describe('the browser view', () => {
-  let site: string;
-  let profile: string;
+  let browser: Browser;
   let srv: RunningServer;
   let ctx: BrowserContext;
   let page: Page;
   let errors: string[] = [];
 
   beforeAll(async () => {
-    site = mkdtempSync(join(tmpdir(), 'kmem-web-'));
-    await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
-    srv = await startServer({ dir: site, port: 0 });
-    profile = mkdtempSync(join(tmpdir(), 'kmem-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1600, height: 1000 },
-      deviceScaleFactor: 1,
-    });
+    browser = await startBrowser(1600);
+    srv = browser.srv;
+    ctx = browser.ctx;
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    await srv?.close();
-    for (const d of [site, profile]) if (d) rmSync(d, { recursive: true, force: true });
+    await browser?.close();
   });
 
   beforeEach(() => {

@@ -1,60 +1,24 @@
-/**
- * End-to-end: the Processes tab in Chromium — each guided scenario runs on
- * the page's own process machine, the address-space map colours the pages
- * as k.inspect says, a click walks the page table from CR3 to the byte.
- * Screenshots go to test-results/.
- */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/cli/serve.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.KMEM_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results');
-
-if (!existsSync(CHROMIUM)) throw new Error(`e2e: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+import type { RunningServer } from '../../src/cli/serve.js';
+import { type Browser, SHOTS, startBrowser } from './browser.js';
 
 describe('the Processes tab', () => {
-  let site: string;
-  let profile: string;
+  let browser: Browser;
   let srv: RunningServer;
   let ctx: BrowserContext;
   let page: Page;
   let errors: string[] = [];
 
   beforeAll(async () => {
-    site = mkdtempSync(join(tmpdir(), 'kmem-web-'));
-    await build({ configFile: join(ROOT, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
-    srv = await startServer({ dir: site, port: 0 });
-    profile = mkdtempSync(join(tmpdir(), 'kmem-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 1000 },
-      deviceScaleFactor: 1,
-    });
+    browser = await startBrowser(1280);
+    srv = browser.srv;
+    ctx = browser.ctx;
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    await srv?.close();
-    for (const d of [site, profile]) if (d) rmSync(d, { recursive: true, force: true });
+    await browser?.close();
   });
 
   beforeEach(() => {
