@@ -96,7 +96,10 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): 
   const u32 = vm.k.phys.u32;
   const lo = u32[idx]!;
   if ((lo & _PAGE_PRESENT) === 0) {
-    if (lo !== 0 && (lo & _PAGE_PROTNONE) === 0) throw new Error('kmem: swap entries are not implemented');
+    // A non-present PTE is empty or PROT_NONE: kmem writes no swap entries
+    // (swap is issue 14's), so anything else is a corrupt page table.
+    if (lo !== 0 && (lo & _PAGE_PROTNONE) === 0)
+      throw new Error(`kmem: corrupt PTE 0x${lo.toString(16)} at 0x${va.toString(16)}: not present, not PROT_NONE, and kmem has no swap entries`);
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
     return doAnonymousPage(vm, mm, v, write, idx);
   }
