@@ -8,7 +8,9 @@ import type cliProgress from 'cli-progress';
 import { MAX_MEMORY, PAGE_SIZE } from '../memory/memblock.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
 import type { TraceHeader } from '../trace/ftrace.js';
-import { lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
+import { type BootOptions, boot } from '../kernel.js';
+import { type CompareConfig, type CompareResult, type CompareRow, parseCompareSetting, replayCompare } from '../trace/compare.js';
+import { isRegularFile, lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
 import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
 import { storeSize } from './slabinfo_tool.js';
 
@@ -290,6 +292,162 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
         ? `--mem ${t.suggestedMem} would fit: kmem replay ${r.file} --mem ${t.suggestedMem}`
         : `That is more than kmem's largest machine (--mem ${binarySize(MAX_MEMORY)}): replay a shorter part of the trace.`,
     );
+  }
+  return `${L.join('\n')}\n`;
+}
+
+// ── --compare ────────────────────────────────────────────────────────────
+
+export interface CompareCmdOptions extends ReplayCmdOptions {
+  compare?: string[];
+}
+
+export interface CompareOutput {
+  file: string;
+  lines: number;
+  events: number;
+  skipped: number;
+  /** Seconds reading and parsing the trace (both passes, shared by every configuration). */
+  parseSeconds: number;
+  header: TraceHeader | null;
+  lostShare: number;
+  configurations: CompareRow[];
+}
+
+/** --cpus as a list of CPU counts ('1,2,8'), or null when it is one number or not given. */
+export function cpusList(text: string | undefined): number[] | null {
+  if (text === undefined || !text.includes(',')) return null;
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const t = part.trim();
+    if (!/^\d+$/.test(t)) throw new UsageError(`--cpus: expected a whole number or a list of them such as 1,2,8, got '${text}'`);
+    out.push(Number(t));
+  }
+  return out;
+}
+
+/**
+ * The configurations of a comparison: each --compare setting (or the
+ * command's own machine when there is none) times each CPU count of a
+ * --cpus list; a setting that names cpus= itself is taken once, as it says.
+ * Every configuration is booted once here, so a bad setting is refused
+ * before the trace is read.
+ */
+export function compareConfigs(o: CompareCmdOptions): { base: BootOptions; configs: CompareConfig[] } {
+  const list = cpusList(o.cpus);
+  const base = bootOptions(list === null ? o : { ...o, cpus: undefined });
+  const settings = o.compare === undefined || o.compare.length === 0 ? ['default'] : o.compare;
+  const configs: CompareConfig[] = [];
+  for (const text of settings) {
+    let own: BootOptions;
+    try {
+      own = parseCompareSetting(text);
+    } catch (e) {
+      throw new UsageError(`--compare '${text}': ${(e as Error).message}`);
+    }
+    const label = text.trim() === '' ? 'default' : text.trim();
+    const axis = list === null || own.cpus !== undefined ? [undefined] : list;
+    for (const cpus of axis) {
+      const opts: BootOptions = { ...base, ...own };
+      if (cpus !== undefined) opts.cpus = cpus;
+      try {
+        // cpus left to the trace: any valid count checks the rest
+        boot({ ...opts, cpus: opts.cpus ?? 2 });
+      } catch (e) {
+        if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
+        const name = /^([A-Za-z]+)[.:]/.exec(e.message)?.[1];
+        if (name !== undefined && name in own) throw new UsageError(`--compare '${text}': ${e.message}`);
+        throw new UsageError(cliMessage(e.message));
+      }
+      configs.push({ label: cpus === undefined ? label : `${label === 'default' ? '' : `${label} `}cpus=${cpus}`, boot: opts });
+    }
+  }
+  return { base, configs };
+}
+
+/** Replay one trace under every configuration of the options. */
+export async function runCompare(file: string, o: CompareCmdOptions): Promise<CompareOutput> {
+  const { configs } = compareConfigs(o);
+  if (!isRegularFile(file)) {
+    if (file !== '-') {
+      try {
+        statSync(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+        throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code})`}`, 2);
+      }
+    }
+    throw new UsageError('--compare reads the trace twice (once for the cache names, once for the rows): give a regular file, not standard input or a pipe');
+  }
+  let result: CompareResult;
+  try {
+    result = await replayCompare(file, configs, { skipBad: o.skipBad });
+  } catch (e) {
+    if (e instanceof TraceFileError) throw new UsageError(e.message, 2);
+    if (e instanceof TraceParseError) throw new UsageError(e.message, 1);
+    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(cliMessage(e.message));
+    throw e;
+  }
+  const out: CompareOutput = {
+    file,
+    lines: result.read.lines,
+    events: result.read.events,
+    skipped: result.read.bad,
+    parseSeconds: result.parseSeconds,
+    header: result.header,
+    lostShare: lostShare(result.header),
+    configurations: result.rows,
+  };
+  if (out.lostShare > 0) {
+    const h = out.header!;
+    process.stderr.write(
+      `kmem replay: warning: the trace lost ${(out.lostShare * 100).toFixed(1)}% of its events (entries-in-buffer/entries-written: ${h.entriesInBuffer}/${h.entriesWritten})\n`,
+    );
+  }
+  return out;
+}
+
+/** The comparison as text: one row per configuration, then the caches whose slabs differ. */
+export function formatCompare(r: CompareOutput, topN: number): string {
+  const L: string[] = [];
+  const rows = r.configurations;
+  L.push(
+    `${r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''}; read and parsed once in ${r.parseSeconds.toFixed(2)} s, replayed into ${rows.length} machine${rows.length === 1 ? '' : 's'}`,
+  );
+  const w = Math.max(13, ...rows.map((x) => x.label.length));
+  L.push('');
+  L.push(
+    `${'CONFIGURATION'.padEnd(w)} CPUS  SLAB PAGES    SLAB kB  TRACE PAGES  WASTE INT  SLACK  SLOW ALLOC  SLOW FREE  PARTIAL FREE (SLABS)  FAILED  SECONDS`,
+  );
+  for (const x of rows) {
+    L.push(
+      `${x.label.padEnd(w)} ${n(x.machine.cpus, 4)} ${n(x.slab.pages, 11)} ${n(x.slab.kB, 10)} ${n(x.traceSlabPages, 12)} ${size(x.waste.internal).padStart(10)} ${size(x.waste.slack).padStart(6)} ` +
+        `${n(x.slowpath.alloc, 11)} ${n(x.slowpath.free, 10)} ${`${size(x.partial.freeBytes)} (${x.partial.slabs})`.padStart(21)} ${n(x.failed, 7)} ${x.seconds.toFixed(2).padStart(8)}`,
+    );
+  }
+  L.push(
+    '',
+    'SLAB PAGES/kB: Slab: of /proc/meminfo (every cache); TRACE PAGES: slabs of the caches the trace used; WASTE INT: slot size less bytes_req',
+    'of the live objects; SLACK: slab bytes no object fits in; SLOW: CONFIG_SLUB_STATS alloc/free_slowpath of the trace; PARTIAL FREE:',
+    'free bytes in slabs on the node and cpu partial lists; SECONDS: replaying on that machine (the parsing is shared).',
+  );
+  // the caches whose geometry or slabs differ between configurations, the largest difference in pages first
+  const names = new Set(rows.flatMap((x) => x.caches.map((c) => c.name)));
+  const diff: { name: string; spread: number; cells: string[] }[] = [];
+  for (const name of names) {
+    const cs = rows.map((x) => x.caches.find((c) => c.name === name));
+    const pages = cs.map((c) => (c === undefined ? 0 : c.slabs * 2 ** c.order));
+    const spread = Math.max(...pages) - Math.min(...pages);
+    const same = cs.every((c) => c !== undefined && c.order === cs[0]!.order && c.objectsPerSlab === cs[0]!.objectsPerSlab && c.slabs === cs[0]!.slabs);
+    if (same) continue;
+    diff.push({ name, spread, cells: cs.map((c) => (c === undefined ? '-' : `${c.slabs}x${c.objectsPerSlab}/o${c.order}`)) });
+  }
+  if (diff.length > 0 && rows.length > 1) {
+    diff.sort((a, b) => b.spread - a.spread || (a.name < b.name ? -1 : 1));
+    const cw = Math.max(14, ...rows.map((x) => x.label.length));
+    L.push('', `== caches whose slabs differ (top ${Math.min(topN, diff.length)} of ${diff.length} by pages; SLABSxOBJECTS/oORDER)`);
+    L.push(`${'CACHE'.padEnd(22)} ${rows.map((x) => x.label.padStart(cw)).join(' ')}`);
+    for (const d of diff.slice(0, topN)) L.push(`${d.name.padEnd(22)} ${d.cells.map((c) => c.padStart(cw)).join(' ')}`);
   }
   return `${L.join('\n')}\n`;
 }
