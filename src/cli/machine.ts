@@ -96,6 +96,7 @@ const CLI_NAMES: Record<string, string> = {
   slubStats: '--slub-stats',
   kasan: '--kasan',
   zones: '--zones',
+  reserved: '--reserved',
 };
 
 /**

@@ -374,6 +374,10 @@ addMachineOptions(
     '--compare <settings...>',
     "replay the trace once per setting (boot options NAME=VALUE, e.g. 'slubMaxOrder=0' 'slubMaxOrder=3'; see below) and print them side by side",
   )
+  .option(
+    '--reserved <size>',
+    "memory reserved at boot on the traced machine (the `reserved` of its Memory: line), e.g. 40M: kmem's machine then manages what it managed (default: from a Memory: line in the trace's first 64K, else none)",
+  )
   .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of the caches the trace used and the page allocator counters of /proc/vmstat')
   .option('--json', 'print the report (or the comparison) as JSON')
   .option('--skip-bad', 'count and skip malformed lines (and events kmem refuses to perform) instead of stopping at the first')
@@ -425,7 +429,13 @@ Record one with:
   )
   .action(async (file: string | undefined, o: ReplayActionOptions) => {
     // `kmem replay --compare A B trace.txt`: the variadic option took the file
-    if (file === undefined && o.compare !== undefined && o.compare.length > 0 && !o.compare[o.compare.length - 1]!.includes('=') && o.compare[o.compare.length - 1] !== 'default') {
+    if (
+      file === undefined &&
+      o.compare !== undefined &&
+      o.compare.length > 0 &&
+      !o.compare[o.compare.length - 1]!.includes('=') &&
+      o.compare[o.compare.length - 1] !== 'default'
+    ) {
       file = o.compare[o.compare.length - 1];
       o.compare = o.compare.slice(0, -1);
     }

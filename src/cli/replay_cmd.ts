@@ -3,18 +3,20 @@
  * report where the memory went.
  */
 
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type cliProgress from 'cli-progress';
-import { MAX_MEMORY, PAGE_SIZE } from '../memory/memblock.js';
+import { type BootOptions, boot, type Kernel } from '../kernel.js';
+import { MAX_MEMORY, memparse, PAGE_SIZE } from '../memory/memblock.js';
+import { type CompareConfig, type CompareResult, type CompareRow, parseCompareSetting, replayCompare } from '../trace/compare.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
 import type { TraceHeader } from '../trace/ftrace.js';
-import { type BootOptions, boot } from '../kernel.js';
-import { type CompareConfig, type CompareResult, type CompareRow, parseCompareSetting, replayCompare } from '../trace/compare.js';
 import { isRegularFile, lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
 import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
 import { storeSize } from './slabinfo_tool.js';
 
 export interface ReplayCmdOptions extends MachineOpts {
+  /** --reserved: memory memblock reserved on the traced machine */
+  reserved?: string;
   allocatorStats?: boolean;
   skipBad?: boolean;
   lookahead?: string;
@@ -27,7 +29,7 @@ export interface ReplayOutput {
   events: number;
   skipped: number;
   seconds: number;
-  machine: { memory: number; cpus: number; cpusFromTrace: boolean };
+  machine: { memory: number; cpus: number; cpusFromTrace: boolean; managedPages: number; reserved: MachineReserved | null };
   /** the trace's header: #P:N and entries-in-buffer/entries-written (null when it had none) */
   header: TraceHeader | null;
   /** the share of its events the trace says it lost (entries-in-buffer below entries-written), 0 when none */
@@ -42,6 +44,69 @@ export interface ReplayOutput {
 }
 
 const MiB = 2 ** 20;
+
+/** Where the replaying machine's reserved memory came from, and how much (bytes). */
+export interface MachineReserved {
+  bytes: number;
+  from: 'option' | 'trace';
+}
+
+/** Bytes of a trace's head searched for a `Memory:` boot line. */
+const MEMORY_LINE_HEAD = 1 << 16;
+
+/**
+ * The traced machine's `Memory: <managed>K/<present>K available (...)` boot
+ * line (mem_init_print_info), when the trace's first 64 KiB hold one (a
+ * dmesg excerpt in its header, a printk:console event): its managed and
+ * present kB, else null.
+ */
+export function traceMemoryLine(file: string): { managedK: number; presentK: number } | null {
+  if (file === '-') return null;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buf = Buffer.alloc(MEMORY_LINE_HEAD);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    // gzip'd: not searched
+    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return null;
+    const m = /Memory: (\d+)K\/(\d+)K available/.exec(buf.toString('latin1', 0, n));
+    return m ? { managedK: Number(m[1]), presentK: Number(m[2]) } : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The reserved boot option that gives the replaying machine the traced
+ * machine's managed pages: --reserved when given; else, when the trace
+ * holds a `Memory:` line, the machine's present memory (RAM less page 0)
+ * less the traced machine's managed memory, and --mem, when not given, the
+ * traced present memory rounded up to a MiB. Sets boot.reserved and
+ * boot.memory; returns where it came from (null: none).
+ */
+export function applyReserved(file: string, o: ReplayCmdOptions, boot: BootOptions): MachineReserved | null {
+  if (o.reserved !== undefined) {
+    let bytes: number;
+    try {
+      bytes = memparse(o.reserved, '--reserved');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    boot.reserved = bytes;
+    return { bytes, from: 'option' };
+  }
+  const line = traceMemoryLine(file);
+  if (line === null) return null;
+  if (boot.memory === undefined) boot.memory = Math.ceil(line.presentK / 1024) * MiB;
+  const present = (typeof boot.memory === 'number' ? boot.memory : memparse(boot.memory, 'memory')) - PAGE_SIZE;
+  const bytes = Math.max(0, present - line.managedK * 1024);
+  boot.reserved = bytes;
+  return { bytes, from: 'trace' };
+}
 
 /** Bytes in the binary units --mem takes: 200.0M, 1.5G, 12K. */
 function binarySize(b: number): string {
@@ -73,6 +138,7 @@ export function memoryAdvice(report: ReplayReport): ReplayOutput['tooSmall'] {
 /** Stream the file with a progress bar on a terminal's stderr; file problems exit 2. */
 export async function runReplay(file: string, o: ReplayCmdOptions): Promise<ReplayOutput> {
   const boot = bootOptions(o);
+  const reserved = applyReserved(file, o, boot);
   const lookahead = o.lookahead === undefined ? undefined : Number(o.lookahead);
   if (lookahead !== undefined && !(Number.isInteger(lookahead) && lookahead >= 0)) {
     throw new UsageError(`--lookahead: expected a whole number, got '${o.lookahead}'`);
@@ -143,7 +209,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     // malformed lines, and events kmem refused to perform
     skipped: result.read.bad + result.replayer.refused,
     seconds,
-    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace },
+    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace, managedPages: managedPages(k), reserved },
     header: result.header,
     lostShare: lostShare(result.header),
     report,
@@ -155,6 +221,12 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
   // on stderr too, so that --json output and a pipe still show it
   if (out.lostShare > 0) process.stderr.write(`kmem replay: ${lostWarning(out)}\n`);
   return out;
+}
+
+/** MemTotal of /proc/meminfo in pages (totalram_pages: the zones' managed pages). */
+function managedPages(k: Kernel): number {
+  const m = /^MemTotal:\s+(\d+) kB$/m.exec(k.proc.read('/proc/meminfo'));
+  return m ? Number(m[1]) / (PAGE_SIZE / 1024) : 0;
 }
 
 /** The page allocator's counters from /proc/vmstat. */
@@ -190,7 +262,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   L.push(`events: ${kinds || 'none'}`);
   if (r.lostShare > 0 && r.header !== null) L.push(lostWarning(r));
   L.push(
-    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}`,
+    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M${r.machine.reserved !== null ? `, ${binarySize(r.machine.reserved.bytes)} reserved (${r.machine.reserved.from === 'option' ? '--reserved' : "the trace's Memory: line"}), ${r.machine.managedPages} pages managed` : ''}, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}`,
   );
   const s = rep.slab;
   L.push(
@@ -333,9 +405,10 @@ export function cpusList(text: string | undefined): number[] | null {
  * Every configuration is booted once here, so a bad setting is refused
  * before the trace is read.
  */
-export function compareConfigs(o: CompareCmdOptions): { base: BootOptions; configs: CompareConfig[] } {
+export function compareConfigs(o: CompareCmdOptions, file?: string): { base: BootOptions; configs: CompareConfig[] } {
   const list = cpusList(o.cpus);
   const base = bootOptions(list === null ? o : { ...o, cpus: undefined });
+  if (file !== undefined) applyReserved(file, o, base);
   const settings = o.compare === undefined || o.compare.length === 0 ? ['default'] : o.compare;
   const configs: CompareConfig[] = [];
   for (const text of settings) {
@@ -367,7 +440,7 @@ export function compareConfigs(o: CompareCmdOptions): { base: BootOptions; confi
 
 /** Replay one trace under every configuration of the options. */
 export async function runCompare(file: string, o: CompareCmdOptions): Promise<CompareOutput> {
-  const { configs } = compareConfigs(o);
+  const { configs } = compareConfigs(o, file);
   if (!isRegularFile(file)) {
     if (file !== '-') {
       try {

@@ -47,6 +47,7 @@ const SETTABLE: Readonly<Record<string, 'int' | 'bool' | 'string' | 'size'>> = {
   kernel: 'string',
   allocator: 'string',
   aslr: 'int',
+  reserved: 'size',
 };
 
 /** The command line's spellings of boot() options (--mem, --slub-max-order, ...) as boot() names them. */
@@ -96,7 +97,8 @@ export function parseCompareSetting(text: string): BootOptions {
     } else if (kind === 'bool') {
       if (value !== 'true' && value !== 'false' && value !== '1' && value !== '0') throw new RangeError(`${name}: expected true or false, got '${value}'`);
       out[name] = value === 'true' || value === '1';
-    } else if (name === 'kasan' && value === 'false') out[name] = false;
+    } else if (kind === 'size' && /^\d+$/.test(value)) out[name] = Number(value);
+    else if (name === 'kasan' && value === 'false') out[name] = false;
     else out[name] = value;
   }
   return out as BootOptions;

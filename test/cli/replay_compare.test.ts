@@ -86,7 +86,9 @@ describe.concurrent('kmem replay --compare', { timeout: 150_000 }, () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^.*linux-6\.1-qemu-2cpu-excerpt\.txt: 2014 lines, 2000 events; read and parsed once in [\d.]+ s, replayed into 2 machines$/);
-    expect(lines[2]).toMatch(/^CONFIGURATION\s+CPUS\s+SLAB PAGES\s+SLAB kB\s+TRACE PAGES\s+WASTE INT\s+SLACK\s+SLOW ALLOC\s+SLOW FREE\s+PARTIAL FREE \(SLABS\)\s+FAILED\s+SECONDS$/);
+    expect(lines[2]).toMatch(
+      /^CONFIGURATION\s+CPUS\s+SLAB PAGES\s+SLAB kB\s+TRACE PAGES\s+WASTE INT\s+SLACK\s+SLOW ALLOC\s+SLOW FREE\s+PARTIAL FREE \(SLABS\)\s+FAILED\s+SECONDS$/,
+    );
     expect(lines[3]).toMatch(/^slubMaxOrder=0\s+2\s+\d+/);
     expect(lines[4]).toMatch(/^slubMaxOrder=3\s+2\s+\d+/);
     const at = lines.findIndex((l) => l.startsWith('== caches whose slabs differ (top 3 of '));

@@ -39,7 +39,9 @@ function kmalloc1kTrace(): string {
     );
   }
   for (let i = 0; i < 20; i++) {
-    lines.push(`         busybox-771     [001] .....    24.${String(500000 + i).padStart(6, '0')}: kfree: call_site=load_elf_binary+0xcf0/0x1780 ptr=${ptr(i)}`);
+    lines.push(
+      `         busybox-771     [001] .....    24.${String(500000 + i).padStart(6, '0')}: kfree: call_site=load_elf_binary+0xcf0/0x1780 ptr=${ptr(i)}`,
+    );
   }
   return `${HEADER}${lines.join('\n')}\n`;
 }
@@ -152,6 +154,8 @@ describe('parseCompareSetting', () => {
     expect(parseCompareSetting('default')).toEqual({});
     expect(parseCompareSetting('  ')).toEqual({});
     expect(parseCompareSetting('kasan=false')).toEqual({ kasan: false });
+    expect(parseCompareSetting('reserved=0 memory=536870912')).toEqual({ reserved: 0, memory: 536870912 });
+    expect(parseCompareSetting('reserved=40M')).toEqual({ reserved: '40M' });
   });
 
   it('refuses what is not NAME=VALUE, a value of the wrong kind, and a name given twice', () => {
