@@ -365,8 +365,24 @@ interface ReplayActionOptions extends CompareCmdOptions {
   json?: boolean;
 }
 
-addMachineOptions(
-  program.command('replay').argument('[file]', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz); - reads standard input'),
+/** The machine options as a replay reads them: --cpus takes a list, and the defaults come from the trace. */
+function replayMachineOptions(cmd: Command): Command {
+  const help: Record<string, string> = {
+    '--cpus': "number of CPUs, or a list such as 1,2,8 to compare them (default: the trace header's #P:N, else the CPUs its events use)",
+    '--mem': "RAM size, e.g. 512M or 1G (default: the traced machine's RAM from a Memory: line in the trace, else 128M)",
+    '--slub-stats': 'CONFIG_SLUB_STATS (always on in a replay: the fast and slow path columns come from it)',
+  };
+  for (const opt of cmd.options) {
+    const h = help[opt.long ?? ''];
+    if (h !== undefined) opt.description = h;
+  }
+  return cmd;
+}
+
+replayMachineOptions(
+  addMachineOptions(
+    program.command('replay').argument('[file]', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz); - reads standard input'),
+  ),
 )
   .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names; or under several configurations side by side")
   .option('--sample', 'replay the real trace that ships with kmem (kmem:kmem_cache_alloc on a 5.4 kernel, 4 CPUs)')
@@ -405,7 +421,7 @@ Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays b
   separated by spaces or commas ('slubMaxOrder=1 slubMinObjects=8'); NAME as boot() spells it or
   as the command line does (slub-max-order, mem); 'default' is the machine of the other options.
   Settings: memory cpus seed slubMinOrder slubMaxOrder slubMinObjects slabNomerge slubDebug
-  freelistHardened freelistRandom kasan minFreeKbytes transparentHugepage. The machine options
+  freelistHardened freelistRandom kasan minFreeKbytes transparentHugepage reserved. The machine options
   (--mem, --slub-debug, ...) apply to every machine; a setting overrides them. --cpus 1,2,8 is an
   axis of its own: every setting is replayed on each CPU count (2 settings x 3 counts = 6
   machines), except a setting that names cpus= itself; --cpus 1,2,8 alone compares the CPU counts.
@@ -413,7 +429,8 @@ Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays b
   /proc/meminfo in pages and kB; the slab pages of the trace's caches; internal waste (slot size
   less bytes_req of the live objects) and slab slack; alloc/free slow paths (CONFIG_SLUB_STATS);
   free bytes in partial slabs; failed allocations; seconds replaying on that machine.
-  Put the file before --compare (or after --): the settings take every word that follows.
+  The settings take every word that follows --compare: put the file before it, or last (a last
+  word with no '=' is the file), or after --.
 Try it at once on the trace kmem ships (${KMEM_SAMPLE_PATH}):
   $ kmem replay --sample
 Record one with:

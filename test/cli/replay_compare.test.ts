@@ -128,3 +128,20 @@ describe.concurrent('kmem replay --compare', { timeout: 150_000 }, () => {
     );
   });
 });
+
+describe.concurrent('kmem replay --help', { timeout: 60_000 }, () => {
+  it('says what --lookahead, --cpus and --compare do now', async () => {
+    const r = await kmem(['replay', '--help']);
+    expect(r.code).toBe(0);
+    const flat = r.stdout.replace(/\s+/g, ' ');
+    // the window is for pipes only: a file is read twice, names learned over all of it
+    expect(flat).toContain('--lookahead <n> standard input and pipes only: kmem_cache_alloc events held back to learn their cache from a later free');
+    expect(flat).toContain('(a file is read twice and learns from all of it)');
+    expect(flat).toContain(
+      "--cpus <n> number of CPUs, or a list such as 1,2,8 to compare them (default: the trace header's #P:N, else the CPUs its events use)",
+    );
+    expect(flat).toContain('--cpus 1,2,8 is an axis of its own');
+    expect(flat).toContain("kmem replay trace.txt --compare 'slubMaxOrder=0' 'slubMaxOrder=3' --cpus 1,2,8");
+    expect(flat).not.toContain('events held back to learn kmem_cache_alloc cache names from later frees');
+  });
+});
