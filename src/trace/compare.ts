@@ -123,6 +123,8 @@ export interface CompareRow {
   partial: { freeBytes: number; slabs: number };
   /** Allocations the machine could not perform (slab and page). */
   failed: number;
+  /** Events the machine refused to perform, skipped (--skip-bad). */
+  refused: number;
   /** Seconds performing the events on this machine. */
   seconds: number;
   /** The caches the trace used: geometry and slabs at the end. */
@@ -197,6 +199,7 @@ export function compareRow(config: CompareConfig, run: ReplayRun, report: Replay
     fastpath: fast,
     partial: { freeBytes: partialFree, slabs: partialSlabs },
     failed: report.slab.failedInReplay + report.pages.failures,
+    refused: run.replayer.refused,
     seconds: run.seconds,
     caches,
   };

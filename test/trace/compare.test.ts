@@ -18,6 +18,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BootOptions } from '../../src/kernel.js';
 import { type CompareConfig, parseCompareSetting, replayCompare } from '../../src/trace/compare.js';
@@ -168,4 +169,68 @@ describe('parseCompareSetting', () => {
     // an unknown name is left for boot() to name with its likely spelling
     expect(parseCompareSetting('slubMaxOrdr=1')).toEqual({ slubMaxOrdr: '1' });
   });
+});
+
+describe('replayCompare, model-based', () => {
+  type Op = { op: 'alloc'; size: number; cpu: number } | { op: 'free'; pick: number; cpu: number };
+  /** A trace of kmalloc/kfree events (6.1's format): sizes, CPUs and which live object each free takes drawn by fast-check. */
+  const traceArb: fc.Arbitrary<Op[]> = fc.array(
+    fc.oneof(
+      fc.record({ op: fc.constant('alloc' as const), size: fc.integer({ min: 1, max: 8192 }), cpu: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ op: fc.constant('free' as const), pick: fc.nat(), cpu: fc.integer({ min: 0, max: 3 }) }),
+    ),
+    { minLength: 1, maxLength: 300 },
+  );
+  const configArb = fc.record(
+    {
+      slubMaxOrder: fc.integer({ min: 0, max: 3 }),
+      slubMinObjects: fc.constantFrom(0, 4, 16),
+      cpus: fc.integer({ min: 1, max: 4 }),
+      slabNomerge: fc.boolean(),
+    },
+    { requiredKeys: [] },
+  );
+
+  function render(ops: Op[]): string {
+    const live: string[] = [];
+    const lines: string[] = [];
+    let t = 0;
+    let next = 0;
+    for (const o of ops) {
+      const ts = `24.${String(100000 + t++).padStart(6, '0')}`;
+      if (o.op === 'alloc') {
+        const ptr = `ffff8ad3${(0x01000000 + next++ * 0x4000).toString(16).padStart(8, '0')}`;
+        const slot = o.size <= 8 ? 8 : 2 ** Math.ceil(Math.log2(o.size));
+        lines.push(
+          `           sh-90      [00${o.cpu}] .....    ${ts}: kmalloc: call_site=do_sys_openat2+0x8a/0x150 ptr=${ptr} bytes_req=${o.size} bytes_alloc=${slot} gfp_flags=GFP_KERNEL node=-1 accounted=false`,
+        );
+        live.push(ptr);
+      } else if (live.length > 0) {
+        const [ptr] = live.splice(o.pick % live.length, 1);
+        lines.push(`           sh-90      [00${o.cpu}] .....    ${ts}: kfree: call_site=do_sys_openat2+0x10c/0x150 ptr=${ptr}`);
+      }
+    }
+    return `# tracer: nop\n#\n# entries-in-buffer/entries-written: ${lines.length}/${lines.length}   #P:4\n#\n${lines.join('\n')}\n`;
+  }
+
+  it('every machine of a comparison ends as it would replayed alone', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(traceArb, fc.array(configArb, { minLength: 2, maxLength: 3 }), async (ops, boots) => {
+        const path = join(tmp, `model-${run++}.txt`);
+        writeFileSync(path, render(ops));
+        const all = await replayCompare(
+          path,
+          boots.map((b, i) => cfg(String(i), b)),
+        );
+        for (const [i, b] of boots.entries()) {
+          const one = await replayCompare(path, [cfg(String(i), b)]);
+          const { seconds: _a, ...got } = all.rows[i]!;
+          const { seconds: _b, ...want } = one.rows[0]!;
+          expect(got).toEqual(want);
+        }
+      }),
+      { numRuns: 12 },
+    );
+  }, 120_000);
 });
