@@ -428,7 +428,7 @@ Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays b
   The trace is read once for all machines (a file only, not a pipe). Columns: Slab: of
   /proc/meminfo in pages and kB; the slab pages of the trace's caches; internal waste (slot size
   less bytes_req of the live objects) and slab slack; alloc/free slow paths (CONFIG_SLUB_STATS);
-  free bytes in partial slabs; failed allocations; seconds replaying on that machine.
+  free bytes in partial slabs; failed allocations; seconds booting and replaying that machine.
   The settings take every word that follows --compare: put the file before it, or last (a last
   word with no '=' is the file), or after --.
 Try it at once on the trace kmem ships (${KMEM_SAMPLE_PATH}):

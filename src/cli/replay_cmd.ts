@@ -502,7 +502,7 @@ export function formatCompare(r: CompareOutput, topN: number): string {
     '',
     'SLAB PAGES/kB: Slab: of /proc/meminfo (every cache); TRACE PAGES: slabs of the caches the trace used; WASTE INT: slot size less bytes_req',
     'of the live objects; SLACK: slab bytes no object fits in; SLOW: CONFIG_SLUB_STATS alloc/free_slowpath of the trace; PARTIAL FREE:',
-    'free bytes in slabs on the node and cpu partial lists; SECONDS: replaying on that machine (the parsing is shared).',
+    'free bytes in slabs on the node and cpu partial lists; SECONDS: booting that machine and replaying on it (the parsing is shared).',
   );
   // the caches whose geometry or slabs differ between configurations, the largest difference in pages first
   const names = new Set(rows.flatMap((x) => x.caches.map((c) => c.name)));

@@ -17,7 +17,7 @@
  *                  trace's allocations and frees
  *   fragmentation  free bytes in partial slabs: free objects times the slot
  *                  size, over the slabs on the node and cpu partial lists
- *   time           seconds performing the events on that machine (parsing,
+ *   time           seconds booting that machine and performing the events on it (parsing,
  *                  shared by all, is counted apart)
  */
 
@@ -125,7 +125,7 @@ export interface CompareRow {
   failed: number;
   /** Events the machine refused to perform, skipped (--skip-bad). */
   refused: number;
-  /** Seconds performing the events on this machine. */
+  /** Seconds booting this machine and performing the events on it. */
   seconds: number;
   /** The caches the trace used: geometry and slabs at the end. */
   caches: { name: string; size: number; order: number; objectsPerSlab: number; slabs: number; objects: number }[];

@@ -1819,7 +1819,7 @@ export interface ReplayRun {
   replayer: TraceReplayer;
   /** The CPU count came from the trace (the run's boot options gave none). */
   cpusFromTrace: boolean;
-  /** Seconds spent performing the events on this machine (the reading and parsing excluded). */
+  /** Seconds spent booting this machine and performing the events on it (the reading and parsing excluded). */
   seconds: number;
 }
 
