@@ -425,7 +425,8 @@ Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays b
   (--mem, --slub-debug, ...) apply to every machine; a setting overrides them. --cpus 1,2,8 is an
   axis of its own: every setting is replayed on each CPU count (2 settings x 3 counts = 6
   machines), except a setting that names cpus= itself; --cpus 1,2,8 alone compares the CPU counts.
-  The trace is read once for all machines (a file only, not a pipe). Columns: Slab: of
+  The trace is read once for all machines (standard input or a pipe is first copied to a
+  temporary file: it is read twice). Columns: Slab: of
   /proc/meminfo in pages and kB; the slab pages of the trace's caches; internal waste (slot size
   less bytes_req of the live objects) and slab slack; alloc/free slow paths (CONFIG_SLUB_STATS);
   free bytes in partial slabs; failed allocations; seconds booting and replaying that machine.

@@ -3,7 +3,10 @@
  * report where the memory went.
  */
 
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type cliProgress from 'cli-progress';
 import { type BootOptions, boot, type Kernel } from '../kernel.js';
 import { MAX_MEMORY, memparse, PAGE_SIZE } from '../memory/memblock.js';
@@ -11,6 +14,7 @@ import { type CompareConfig, type CompareResult, type CompareRow, parseCompareSe
 import { TraceFileError, TraceParseError } from '../trace/events.js';
 import type { TraceHeader } from '../trace/ftrace.js';
 import { isRegularFile, lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
+import { STDIN_NAME, STDIN_PATH } from '../trace/stream.js';
 import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
 import { storeSize } from './slabinfo_tool.js';
 
@@ -61,7 +65,8 @@ const MEMORY_LINE_HEAD = 1 << 16;
  * present kB, else null.
  */
 export function traceMemoryLine(file: string): { managedK: number; presentK: number } | null {
-  if (file === '-') return null;
+  // a pipe's bytes would be taken from the replay
+  if (!isRegularFile(file)) return null;
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -439,10 +444,29 @@ export function compareConfigs(o: CompareCmdOptions, file?: string): { base: Boo
 }
 
 /** Replay one trace under every configuration of the options. */
+/**
+ * Copy standard input or a pipe into a file of a new temporary directory
+ * (the comparison reads its trace twice); returns the file's path.
+ */
+async function spool(file: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'kmem-replay-'));
+  const path = join(dir, 'trace');
+  try {
+    await pipeline(file === STDIN_PATH ? process.stdin : createReadStream(file), createWriteStream(path));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new UsageError(`${file === STDIN_PATH ? STDIN_NAME : file}: cannot read (${code})`, 2);
+  }
+  return path;
+}
+
+/** Replay one trace under every configuration of the options; standard input or a pipe is copied to a temporary file first. */
 export async function runCompare(file: string, o: CompareCmdOptions): Promise<CompareOutput> {
   const { configs } = compareConfigs(o, file);
+  let path = file;
   if (!isRegularFile(file)) {
-    if (file !== '-') {
+    if (file !== STDIN_PATH) {
       try {
         statSync(file);
       } catch (e) {
@@ -450,16 +474,23 @@ export async function runCompare(file: string, o: CompareCmdOptions): Promise<Co
         throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code})`}`, 2);
       }
     }
-    throw new UsageError('--compare reads the trace twice (once for the cache names, once for the rows): give a regular file, not standard input or a pipe');
+    if (file === STDIN_PATH && process.stdin.isTTY === true) {
+      process.stderr.write('kmem replay: reading the trace from standard input (end it with Ctrl-D)\n');
+    }
+    path = await spool(file);
   }
+  /** Messages name the trace as the user gave it, not its temporary copy. */
+  const named = (m: string) => (path === file ? m : m.split(path).join(file === STDIN_PATH ? STDIN_NAME : file));
   let result: CompareResult;
   try {
-    result = await replayCompare(file, configs, { skipBad: o.skipBad });
+    result = await replayCompare(path, configs, { skipBad: o.skipBad });
   } catch (e) {
-    if (e instanceof TraceFileError) throw new UsageError(e.message, 2);
-    if (e instanceof TraceParseError) throw new UsageError(e.message, 1);
-    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(cliMessage(e.message));
+    if (e instanceof TraceFileError) throw new UsageError(named(e.message), 2);
+    if (e instanceof TraceParseError) throw new UsageError(named(e.message), 1);
+    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(cliMessage(named(e.message)));
     throw e;
+  } finally {
+    if (path !== file) rmSync(dirname(path), { recursive: true, force: true });
   }
   const out: CompareOutput = {
     file,
@@ -485,7 +516,7 @@ export function formatCompare(r: CompareOutput, topN: number): string {
   const L: string[] = [];
   const rows = r.configurations;
   L.push(
-    `${r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''}; read and parsed once in ${r.parseSeconds.toFixed(2)} s, replayed into ${rows.length} machine${rows.length === 1 ? '' : 's'}`,
+    `${r.file === STDIN_PATH ? STDIN_NAME : r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''}; read and parsed once in ${r.parseSeconds.toFixed(2)} s, replayed into ${rows.length} machine${rows.length === 1 ? '' : 's'}`,
   );
   const w = Math.max(13, ...rows.map((x) => x.label.length));
   L.push('');

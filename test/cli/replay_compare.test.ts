@@ -4,6 +4,7 @@
  * `kmem replay FILE` with the same machine options gives on its own; bad
  * settings are one-line errors naming them, exit code 2.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOnce, kmem, kmemJson, root } from './helpers.js';
@@ -120,12 +121,18 @@ describe.concurrent('kmem replay --compare', { timeout: 150_000 }, () => {
     expect([missing.code, missing.stderr]).toEqual([2, `kmem: ${join(root, 'no-such-trace.txt')}: no such file or directory\n`]);
   });
 
-  it('standard input is refused: the comparison reads the trace twice', async () => {
-    const r = await kmem(['replay', '-', '--compare', 'slubMaxOrder=1'], { input: 'x\n' });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      'kmem: --compare reads the trace twice (once for the cache names, once for the rows): give a regular file, not standard input or a pipe\n',
-    );
+  it('standard input: copied to a temporary file, the same figures as the file; its errors name standard input', async () => {
+    const text = readFileSync(EXCERPT, 'latin1');
+    const r = await kmem(['replay', '-', '--compare', 'slubMaxOrder=1', '--json'], { input: text });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const piped = JSON.parse(r.stdout) as Compare;
+    const file = await kmemJson<Compare>(['replay', EXCERPT, '--compare', 'slubMaxOrder=1']);
+    expect(piped.lines).toBe(2014);
+    expect(piped.configurations[0]!.caches).toEqual(file.configurations[0]!.caches);
+    expect(piped.configurations[0]!.slab).toEqual(file.configurations[0]!.slab);
+    const bad = await kmem(['replay', '-', '--compare', 'slubMaxOrder=1'], { input: `${text}kmalloc: call_site=x ptr=(nul\n` });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^kmem: \(standard input\):2015: /);
   });
 });
 
