@@ -109,7 +109,8 @@ export interface CompareRow {
   label: string;
   /** The boot options the setting gave (the command's machine options under them). */
   boot: BootOptions;
-  machine: { memory: number; cpus: number; cpusFromTrace: boolean };
+  /** RAM, CPUs, and the pages the zones manage (MemTotal: RAM less what memblock reserved). */
+  machine: { memory: number; cpus: number; cpusFromTrace: boolean; managedPages: number };
   /** Slab: of /proc/meminfo (every cache), in pages and kB. */
   slab: { pages: number; kB: number };
   /** Pages of the slabs of the caches the trace used. */
@@ -131,9 +132,9 @@ export interface CompareRow {
   caches: { name: string; size: number; order: number; objectsPerSlab: number; slabs: number; objects: number }[];
 }
 
-/** The Slab: line of /proc/meminfo, kB. */
-function meminfoSlabKb(k: Kernel): number {
-  const m = /^Slab:\s+(\d+) kB$/m.exec(k.proc.read('/proc/meminfo'));
+/** A kB line of /proc/meminfo (Slab:, MemTotal:). */
+function meminfoKb(k: Kernel, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'));
   return m ? Number(m[1]) : 0;
 }
 
@@ -152,7 +153,7 @@ export function compareRow(config: CompareConfig, run: ReplayRun, report: Replay
   const k = run.kernel;
   const cf = k.slub.cf;
   const st = k.slub.st;
-  const kB = meminfoSlabKb(k);
+  const kB = meminfoKb(k, 'Slab');
   const seen = new Set<number>();
   const caches: CompareRow['caches'] = [];
   let traceSlabPages = 0;
@@ -191,7 +192,7 @@ export function compareRow(config: CompareConfig, run: ReplayRun, report: Replay
   return {
     label: config.label,
     boot: config.boot,
-    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: run.cpusFromTrace },
+    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: run.cpusFromTrace, managedPages: meminfoKb(k, 'MemTotal') / (PAGE_SIZE / 1024) },
     slab: { pages: Math.round(kB / (PAGE_SIZE / 1024)), kB },
     traceSlabPages,
     waste: { internal, slack },
