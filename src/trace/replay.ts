@@ -49,6 +49,10 @@
  * site, and the machine (slabs, CONFIG_SLUB_STATS fast/slow path counters,
  * page allocator state).
  *
+ * What-if (compare.ts): replayFileMany reads a file's two passes once and
+ * hands every batch of rows to several machines, each booted with its own
+ * options; each ends as a replay of its own would.
+ *
  * Note: a trace that recorded both slab and page events shows the slab
  * allocator's own page allocations as mm_page_alloc; they are replayed as
  * page allocations too, so such pages count twice (kmem's SLUB takes its own).
