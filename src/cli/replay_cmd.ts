@@ -90,7 +90,8 @@ export function traceMemoryLine(file: string): { managedK: number; presentK: num
  * machine's managed pages: --reserved when given; else, when the trace
  * holds a `Memory:` line, the machine's present memory (RAM less page 0)
  * less the traced machine's managed memory, and --mem, when not given, the
- * traced present memory rounded up to a MiB. Sets boot.reserved and
+ * traced present memory rounded up to a MiB; nothing from the line with
+ * --zones (they lay out the RAM themselves). Sets boot.reserved and
  * boot.memory; returns where it came from (null: none).
  */
 export function applyReserved(file: string, o: ReplayCmdOptions, boot: BootOptions): MachineReserved | null {
@@ -106,6 +107,8 @@ export function applyReserved(file: string, o: ReplayCmdOptions, boot: BootOptio
   }
   const line = traceMemoryLine(file);
   if (line === null) return null;
+  // zones laid out by hand say the RAM themselves
+  if (boot.zones !== undefined) return null;
   if (boot.memory === undefined) boot.memory = Math.ceil(line.presentK / 1024) * MiB;
   const present = (typeof boot.memory === 'number' ? boot.memory : memparse(boot.memory, 'memory')) - PAGE_SIZE;
   const bytes = Math.max(0, present - line.managedK * 1024);
