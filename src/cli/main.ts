@@ -12,7 +12,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Kernel } from '../kernel.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
-import { MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
+import { isRegularFile, MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
 import { KMEM_SAMPLE_PATH } from '../trace/samples/kmem_sample.js';
 import { WORKLOADS } from '../workloads/index.js';
 import { addMachineOptions, addWorkloadOptions, intOpt, type Machine, machineWithWorkload, runMachine, UsageError, type WorkloadOpts } from './machine.js';
@@ -445,7 +445,7 @@ Record one with:
     "kmem replay trace.txt --compare default 'slubMinObjects=32 slubMaxOrder=2' slabNomerge=true --json",
   )}`,
   )
-  .action(async (file: string | undefined, o: ReplayActionOptions) => {
+  .action(async (file: string | undefined, o: ReplayActionOptions, cmd: Command) => {
     // `kmem replay --compare A B trace.txt`: the variadic option took the file
     if (
       file === undefined &&
@@ -461,6 +461,9 @@ Record one with:
     if (!o.sample && file === undefined)
       throw new UsageError("replay: missing the trace file (a file, '-' for standard input, or --sample for the one kmem ships)");
     const path = o.sample ? KMEM_SAMPLE_PATH : file!;
+    if (cmd.getOptionValueSource('lookahead') === 'cli' && isRegularFile(path)) {
+      process.stderr.write('kmem replay: --lookahead applies to standard input and pipes only: a file is read twice, its names learned from all of it\n');
+    }
     if (o.compare !== undefined || cpusList(o.cpus) !== null) {
       const c = await runCompare(path, o);
       requireEvents({ ...c, file: path });

@@ -152,3 +152,15 @@ describe.concurrent('kmem replay --help', { timeout: 60_000 }, () => {
     expect(flat).not.toContain('events held back to learn kmem_cache_alloc cache names from later frees');
   });
 });
+
+describe.concurrent('kmem replay --lookahead', { timeout: 60_000 }, () => {
+  it('on a file: a note on stderr that the window is for pipes (the report is the same)', async () => {
+    const r = await kmem(['replay', EXCERPT, '--lookahead', '8', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('kmem replay: --lookahead applies to standard input and pipes only: a file is read twice, its names learned from all of it\n');
+    const plain = await kmemJson<{ slabinfo: string }>(['replay', EXCERPT]);
+    expect((JSON.parse(r.stdout) as { slabinfo: string }).slabinfo).toBe(plain.slabinfo);
+    const piped = await kmem(['replay', '-', '--lookahead', '8', '--json'], { input: readFileSync(EXCERPT, 'latin1') });
+    expect([piped.code, piped.stderr]).toEqual([0, '']);
+  });
+});
