@@ -34,6 +34,7 @@ import type { PrefilledSheaf } from './slub/sheaf.js';
 import { CF, KmemHandle } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
+import { slobKernelClass } from './slob_kernel.js';
 import type { Task as VmTask } from './vm/fork.js';
 import { Vm } from './vm/vm.js';
 
@@ -514,11 +515,11 @@ function orderAccepted(order: number): boolean {
   return typeof order === 'number' && order >>> 0 === order && order <= Order.MAX;
 }
 
-function gfpAccepted(gfp: number): boolean {
+export function gfpAccepted(gfp: number): boolean {
   return typeof gfp === 'number' && (gfp & 0x7fffffff) === gfp && (gfp & GfpMask.MOVABLE_MASK) !== GfpMask.MOVABLE_MASK;
 }
 
-function checkGfp(gfp: unknown): asserts gfp is number {
+export function checkGfp(gfp: unknown): asserts gfp is number {
   if (typeof gfp !== 'number') throw new TypeError(`gfp: expected GFP flags (a number), got ${describe(gfp)}`);
   if (!Number.isInteger(gfp) || gfp < 0 || gfp > 0x7fffffff) throw new RangeError(`gfp: invalid GFP flags ${describe(gfp)}`);
   if ((gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) {
@@ -589,8 +590,20 @@ class KasanKernel extends Kernel {
   }
 }
 
-/** Start a machine: check the options, run start_kernel(), hand back its API. */
+/** The SLOB machine's API class, made on the first `allocator: 'slob'` boot. */
+let SlobKernel: (new (m: Machine) => Kernel) | null = null;
+
+/**
+ * Start a machine: check the options, run start_kernel(), hand back its API.
+ * The allocator design picks the API's class once, here: SLUB's is Kernel
+ * (KasanKernel with KASAN), SLOB's the class of src/slob_kernel.ts; a next
+ * design (SLAB) would add its own class beside them.
+ */
 export function boot(opts: BootOptions = {}): Kernel {
   const m = new Machine(checkBootOptions(opts));
+  if (m.allocator === 'slob') {
+    SlobKernel ??= slobKernelClass(Kernel, { gfpAccepted, checkGfp });
+    return new SlobKernel(m);
+  }
   return m.kasan !== null ? new KasanKernel(m) : new Kernel(m);
 }

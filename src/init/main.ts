@@ -36,6 +36,8 @@ import { SlubDebug } from '../slub/debug.js';
 import { Kmalloc } from '../slub/kmalloc.js';
 import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
+import { SlobCaches } from '../slob/slab_common.js';
+import { Slob } from '../slob/slob.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
 import type { CheckedOptions } from './boot_options.js';
@@ -63,6 +65,11 @@ export class Machine {
   readonly slab: SlabCommon;
   readonly kmallocApi: Kmalloc;
   readonly kasan: Kasan | null = null;
+  /** The slab allocator design boot chose ('slub', or 'slob': 6.3's mm/slob.c). */
+  readonly allocator: 'slub' | 'slob';
+  /** SLOB and its caches when booted with `allocator: 'slob'`; null otherwise. */
+  readonly slob: Slob | null = null;
+  readonly slobCaches: SlobCaches | null = null;
   readonly mem: MemAccess;
   readonly proc: ProcFs;
   /** vm.min_free_kbytes as boot left it. */
@@ -81,6 +88,7 @@ export class Machine {
     this.cpus = cpus;
     this.seed = c.seed;
     this.onBug = c.onBug;
+    this.allocator = opts.allocator ?? 'slub';
     this.rngState = (c.seed ^ 0x9e3779b9) >>> 0;
     this.phys = new PhysMem(c.layout.total, shared, c.buffer);
     this.pages = new PageArray(this.phys.nrPages, shared);
@@ -182,6 +190,18 @@ export class Machine {
       rand32: () => this.rand32(),
     });
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    if (this.allocator === 'slob') {
+      // CONFIG_SLOB: kmem_cache_init() sets up nothing but the static boot
+      // cache and prints nothing; no kmalloc caches, no /proc/slabinfo
+      // (neither CONFIG_SLAB nor CONFIG_SLUB_DEBUG), no /sys/kernel/slab.
+      // SLUB's structures stay built and empty (kmem's tools read them).
+      this.slob = new Slob(this.pageAlloc, this.pages, this.phys, {
+        warn: (text, file) => bugs.warn(text, file),
+        bugOn: (where, text) => bugs.bugOn(where, text, 'mm/slob.c'),
+      });
+      this.slobCaches = new SlobCaches(this.slob);
+      return;
+    }
     this.printk.printk(`SLUB: HWalign=64, Order=${slubMinOrder}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
     this.slab.init();
     this.kmallocApi.buildSizeTable();
@@ -212,6 +232,7 @@ export class Machine {
 
   /** Pages held by slabs and large kmallocs (NR_SLAB_RECLAIMABLE_B / UNRECLAIMABLE_B in pages). */
   slabPages(reclaimable: boolean): number {
+    if (this.slob !== null) return reclaimable ? 0 : this.slob.slabPagesUnreclaimable;
     return reclaimable ? this.slub.slabPagesReclaimable : this.slub.slabPagesUnreclaimable;
   }
 
