@@ -28,13 +28,13 @@ import { __GFP_ZERO, GfpMask } from './page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, Order } from './page_alloc/mmzone.js';
 import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
+import { slobKernelClass } from './slob_kernel.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import type { PrefilledSheaf } from './slub/sheaf.js';
 import { CF, KmemHandle } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
-import { slobKernelClass } from './slob_kernel.js';
 import type { Task as VmTask } from './vm/fork.js';
 import { Vm } from './vm/vm.js';
 

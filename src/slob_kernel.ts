@@ -10,11 +10,11 @@
  */
 import type { BootOptions } from './init/boot_options.js';
 import type { Machine } from './init/main.js';
+import type { Kernel, KmemCache } from './kernel.js';
 import { describe } from './lib/argcheck.js';
 import { __GFP_ZERO } from './page_alloc/gfp.js';
-import { SLOB_MINALIGN, type Slob } from './slob/slob.js';
 import type { SlobCaches } from './slob/slab_common.js';
-import type { KmemCache, Kernel } from './kernel.js';
+import { SLOB_MINALIGN, type Slob } from './slob/slob.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import type { PrefilledSheaf } from './slub/sheaf.js';

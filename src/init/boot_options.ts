@@ -209,8 +209,8 @@ function checkSlobOptions(o: BootOptions): void {
     throw new RangeError(`${name}: not available with allocator: 'slob' (${why})`);
   };
   if (o.kasan !== undefined && o.kasan !== false) refuse('kasan', 'CONFIG_KASAN depends on SLAB or SLUB');
-  if (o.slubDebug !== undefined && o.slubDebug !== false) refuse('slubDebug', 'slub_debug is SLUB\'s');
-  if (o.slubStats === true) refuse('slubStats', 'CONFIG_SLUB_STATS is SLUB\'s');
+  if (o.slubDebug !== undefined && o.slubDebug !== false) refuse('slubDebug', "slub_debug is SLUB's");
+  if (o.slubStats === true) refuse('slubStats', "CONFIG_SLUB_STATS is SLUB's");
   if (o.slubMinOrder !== undefined) refuse('slubMinOrder', 'SLOB takes single pages');
   if (o.slubMaxOrder !== undefined) refuse('slubMaxOrder', 'SLOB takes single pages');
   if (o.slubMinObjects !== undefined) refuse('slubMinObjects', 'SLOB has no slabs of objects');

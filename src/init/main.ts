@@ -31,13 +31,13 @@ import {
 } from '../page_alloc/watermark.js';
 import { ProcFs } from '../proc/procfs.js';
 import { slabinfo, sysSlabRead } from '../proc/slabinfo.js';
+import { SlobCaches } from '../slob/slab_common.js';
+import { Slob } from '../slob/slob.js';
 import { kmallocFixFlags, slabOutOfMemoryLines } from '../slub/alloc_warn.js';
 import { SlubDebug } from '../slub/debug.js';
 import { Kmalloc } from '../slub/kmalloc.js';
 import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
-import { SlobCaches } from '../slob/slab_common.js';
-import { Slob } from '../slob/slob.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
 import type { CheckedOptions } from './boot_options.js';

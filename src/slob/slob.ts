@@ -40,7 +40,7 @@
  * slabCache stays -1: a SLOB page belongs to no cache.
  */
 import { PAGE_SIZE, type PhysMem } from '../memory/memblock.js';
-import { PG, type PageArray, PGTY } from '../memory/page.js';
+import { type PageArray, PG, PGTY } from '../memory/page.js';
 import { __GFP_COMP, __GFP_NOWARN, __GFP_ZERO } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER } from '../page_alloc/mmzone.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
