@@ -24,7 +24,7 @@ import { KMALLOC_MAX_SIZE } from '../slub/kmalloc_info.js';
 import { KmemHandle, newHandle, SlabLimit } from '../slub/slab.js';
 import type { KmemCacheArgs } from '../slub/slab_common.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
-import { SLOB_ALIGN, SLOB_MINALIGN, type Slob } from './slob.js';
+import { SLOB_MINALIGN, type Slob } from './slob.js';
 
 /** sizeof(struct kmem_cache) under CONFIG_SLOB on x86-64. */
 export const SLOB_KMEM_CACHE_SIZE = 64;

@@ -125,3 +125,42 @@ describe('processes on a SLOB machine', () => {
     expect(k.dmesg().join('\n')).not.toMatch(/BUG|WARNING/);
   });
 });
+
+describe('k.inspect under SLOB', () => {
+  it('shows SLOB pages as slab pages of no cache, no SLUB caches, and the SLOB lists', () => {
+    const k = boot({ allocator: 'slob', memory: '16M' });
+    const a = k.kmalloc(100, GFP_KERNEL);
+    const pfn = Math.floor(a / 4096);
+    expect(k.inspect.caches()).toEqual([]);
+    expect(k.inspect.cacheIds()).toEqual([]);
+    expect(k.inspect.slabinfo()).toEqual([]);
+    expect(k.inspect.page(pfn)).toMatchObject({ type: 'slab', cache: null, cacheId: -1 });
+    expect(k.inspect.slabOf(a)).toEqual({ cache: -1, head: pfn });
+    expect(k.inspect.structPage(pfn).slab).toBeNull();
+    const st = k.inspect.pageStates();
+    expect(st.cache[pfn]).toBe(-1);
+    expect(k.inspect.slob()).toEqual({
+      lists: [
+        { name: 'free_slob_small', pages: [{ pfn, units: 2048 - 54, freeBlocks: [[pfn * 4096 + 108, 1994]] }] },
+        { name: 'free_slob_medium', pages: [] },
+        { name: 'free_slob_large', pages: [] },
+      ],
+      heapPages: 1,
+      slabPages: 1,
+    });
+    expect(boot({ memory: '16M' }).inspect.slob()).toBeNull();
+  });
+
+  it('a double kfree, which 6.3 would let corrupt the heap, is reported as a BUG in mm/slob.c and changes nothing', () => {
+    const k = boot({ allocator: 'slob', memory: '16M' });
+    const keep = k.kmalloc(50, GFP_KERNEL);
+    const a = k.kmalloc(100, GFP_KERNEL);
+    k.kfree(a);
+    const before = JSON.stringify(k.inspect.slob());
+    k.kfree(a);
+    expect(k.dmesg().join('\n')).toMatch(/kernel BUG at mm\/slob\.c:slob_free!/);
+    expect(JSON.stringify(k.inspect.slob())).toBe(before);
+    k.kfree(keep);
+    expect(k.inspect.slob()!.heapPages).toBe(0);
+  });
+});
