@@ -40,7 +40,7 @@
  * slabCache stays -1: a SLOB page belongs to no cache.
  */
 import { PAGE_SIZE, type PhysMem } from '../memory/memblock.js';
-import { type PageArray, PG, PGTY } from '../memory/page.js';
+import { type PageArray, PG, PG_slob_free, PGTY } from '../memory/page.js';
 import { __GFP_COMP, __GFP_NOWARN, __GFP_ZERO } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER } from '../page_alloc/mmzone.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
@@ -144,7 +144,7 @@ export class Slob {
 
   /** slob_page_free(): the page is on a list (PG_slob_free). */
   onList(pfn: number): boolean {
-    return (this.pages.flags[pfn]! & (1 << PG.private)) !== 0;
+    return (this.pages.flags[pfn]! & (1 << PG_slob_free)) !== 0;
   }
 
   /** set_slob_page_free(): list_add() at the head of list l, and PG_slob_free. */
@@ -162,7 +162,7 @@ export class Slob {
       p.prev[head] = pfn;
     }
     this.heads[l] = pfn;
-    p.flags[pfn]! |= 1 << PG.private;
+    p.flags[pfn]! |= 1 << PG_slob_free;
   }
 
   /** clear_slob_page_free(): list_del() from whichever list holds the page, and PG_slob_free off. */
@@ -177,7 +177,7 @@ export class Slob {
     p.prev[next] = prev;
     p.next[pfn] = -1;
     p.prev[pfn] = -1;
-    p.flags[pfn]! &= ~(1 << PG.private);
+    p.flags[pfn]! &= ~(1 << PG_slob_free);
   }
 
   // ───────────────────────── pages ─────────────────────────

@@ -223,6 +223,8 @@ describe('SLOB large kmalloc and page accounting', () => {
     expect(k.pages.head[c / PAGE + 1]).toBe(c / PAGE);
     expect(slabKb()).toBe(4 + 4 + 16);
     expect(sunreclaimKb()).toBe(4 + 4 + 16);
+    expect(k.proc.read('/proc/vmstat')).toMatch(/^nr_slab_unreclaimable 6$/m);
+    expect(k.proc.read('/proc/vmstat')).toMatch(/^nr_slab_reclaimable 0$/m);
     k.kfree(c);
     k.kfree(b);
     k.kfree(a);
