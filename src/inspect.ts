@@ -134,6 +134,8 @@ export interface SlobSnapshot {
   heapPages: number;
   /** NR_SLAB_UNRECLAIMABLE_B in pages: the heap and the page-sized objects. */
   slabPages: number;
+  /** Free bytes in the partially free heap pages (the lists' pages). */
+  freeBytes: number;
 }
 
 export interface PageSnapshot {
@@ -677,6 +679,7 @@ export class Inspector {
       })),
       heapPages: slob.heapPages,
       slabPages: slob.slabPagesUnreclaimable,
+      freeBytes: slob.freeBytes(),
     };
   }
 

@@ -199,7 +199,7 @@ export class Machine {
         warn: (text, file) => bugs.warn(text, file),
         bugOn: (where, text) => bugs.bugOn(where, text, 'mm/slob.c'),
       });
-      this.slobCaches = new SlobCaches(this.slob);
+      this.slobCaches = new SlobCaches(this.slob, (text, file) => bugs.warn(text, file));
       return;
     }
     this.printk.printk(`SLUB: HWalign=64, Order=${slubMinOrder}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);

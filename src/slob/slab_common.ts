@@ -65,9 +65,13 @@ export class SlobCaches {
   readonly list: SlobCache[] = [];
   private readonly byId: (SlobCache | null)[] = [];
   private freeIds: number[] = [];
+  /** slob_alloc_node()'s WARN_ON_ONCE(flags & __GFP_ZERO) for a cache with a constructor has fired. */
+  private zeroCtorWarned = false;
+  private readonly warn: (text: string, file: string) => void;
 
-  constructor(slob: Slob) {
+  constructor(slob: Slob, warn: (text: string, file: string) => void) {
     this.slob = slob;
+    this.warn = warn;
   }
 
   /**
@@ -144,7 +148,14 @@ export class SlobCaches {
   /** slob_alloc_node(): an object, the constructor run on it (SLOB runs it on every allocation); 0 on failure. */
   alloc(c: SlobCache, gfp: number): number {
     const b = this.slob.cacheAlloc(c.size, c.align, gfp);
-    if (b !== 0 && c.ctor !== null) c.ctor(b);
+    if (b !== 0 && c.ctor !== null) {
+      // __GFP_ZERO would wipe what the constructor sets up: WARN_ON_ONCE, then run it anyway.
+      if (gfp & __GFP_ZERO && !this.zeroCtorWarned) {
+        this.zeroCtorWarned = true;
+        this.warn('', 'mm/slob.c');
+      }
+      c.ctor(b);
+    }
     return b;
   }
 

@@ -452,6 +452,13 @@ export class Slob {
     return out;
   }
 
+  /** Free bytes in the pages on the lists (SLOB's fragmentation: partially free pages). */
+  freeBytes(): number {
+    let units = 0;
+    for (let l = 0; l < 3; l++) for (const pfn of this.listPages(l)) units += this.pages.slabCounters[pfn]!;
+    return units * SLOB_UNIT;
+  }
+
   /** A page's free blocks, walked from its freelist: [address, units] pairs. */
   freeBlocks(pfn: number): [number, number][] {
     const out: [number, number][] = [];

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { boot } from '../../src/kernel.js';
-import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+import { __GFP_NORETRY, __GFP_NOWARN, __GFP_ZERO, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { tinyElf } from '../vm/helpers.js';
 
@@ -147,6 +147,7 @@ describe('k.inspect under SLOB', () => {
       ],
       heapPages: 1,
       slabPages: 1,
+      freeBytes: 1994 * 2,
     });
     expect(boot({ memory: '16M' }).inspect.slob()).toBeNull();
   });
@@ -162,5 +163,35 @@ describe('k.inspect under SLOB', () => {
     expect(JSON.stringify(k.inspect.slob())).toBe(before);
     k.kfree(keep);
     expect(k.inspect.slob()!.heapPages).toBe(0);
+  });
+});
+
+describe('SLOB out of memory', () => {
+  it('kmalloc returns NULL when the page allocator fails, with its warning (none with __GFP_NOWARN); SLOB adds none of its own', () => {
+    const k = boot({ allocator: 'slob', memory: '16M' });
+    const got: number[] = [];
+    for (;;) {
+      const p = k.kmalloc(3000, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+      if (p === 0) break;
+      got.push(p);
+    }
+    expect(got.length).toBeGreaterThan(1000);
+    expect(k.dmesg().join('\n')).not.toMatch(/page allocation failure/);
+    expect(k.kmalloc(3000, GFP_KERNEL | __GFP_NORETRY)).toBe(0);
+    const log = k.dmesg().join('\n');
+    expect(log).toMatch(/page allocation failure: order:0/);
+    expect(log).not.toMatch(/SLUB: Unable to allocate/);
+    for (const p of got) k.kfree(p);
+    expect(k.inspect.slob()!.slabPages).toBe(0);
+  });
+
+  it('a cache with a constructor allocated with __GFP_ZERO: WARN_ON_ONCE, and the constructor still runs', () => {
+    const k = boot({ allocator: 'slob', memory: '16M' });
+    let calls = 0;
+    const c = k.kmemCacheCreate('zero_ctor', 32, { ctor: () => calls++ });
+    k.kmemCacheAlloc(c, GFP_KERNEL | __GFP_ZERO);
+    k.kmemCacheAlloc(c, GFP_KERNEL | __GFP_ZERO);
+    expect(calls).toBe(2);
+    expect(k.dmesg().filter((l) => /WARNING: .* at mm\/slob\.c/.test(l))).toHaveLength(1);
   });
 });
