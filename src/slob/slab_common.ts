@@ -18,7 +18,6 @@
  * (__kmem_cache_shutdown() returns 0), so a destroy is silent.
  */
 import { describe } from '../lib/argcheck.js';
-import { PAGE_SIZE } from '../memory/memblock.js';
 import { __GFP_ZERO } from '../page_alloc/gfp.js';
 import { KMALLOC_MAX_SIZE } from '../slub/kmalloc_info.js';
 import { KmemHandle, newHandle, SlabLimit } from '../slub/slab.js';
@@ -165,7 +164,7 @@ export class SlobCaches {
    * kmem has no RCU readers, so the grace period is over at once.
    */
   free(c: SlobCache, addr: number): void {
-    if (c.flags & SLAB_TYPESAFE_BY_RCU && c.size < PAGE_SIZE) this.slob.pa.mem.dv.setInt32(addr + c.size - SLOB_RCU_SIZE + 16, c.size, true);
+    if (c.flags & SLAB_TYPESAFE_BY_RCU) this.slob.pa.mem.dv.setInt32(addr + c.size - SLOB_RCU_SIZE + 16, c.size, true);
     this.slob.cacheFree(addr, c.size);
   }
 
