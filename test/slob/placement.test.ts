@@ -15,7 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
-import { SLAB_HWCACHE_ALIGN } from '../../src/slub/slab_flags.js';
+import { SLAB_HWCACHE_ALIGN, SLAB_TYPESAFE_BY_RCU } from '../../src/slub/slab_flags.js';
 
 const PAGE = 4096;
 const fresh = (): Kernel => boot({ allocator: 'slob', memory: '32M' });
@@ -337,5 +337,41 @@ describe('SLOB caches (SLAB emulation)', () => {
     expect(k.kmemCacheByName('bulk_obj')).toBe(c);
     expect(k.kmemCacheByName('kmalloc-64')).toBe(-1);
     expect(k.inspect.caches()).toEqual([]);
+  });
+});
+
+describe('SLOB: the rest of the kmalloc family', () => {
+  it('kfreeSensitive zeroes ksize bytes, kmemdup copies, kcalloc zeroes and refuses an overflow', () => {
+    const k = fresh();
+    const a = k.kmalloc(30, GFP_KERNEL); // ksize 30
+    k.mem.memset(a, 0x77, 30);
+    const d = k.kmemdup(a, 30, GFP_KERNEL);
+    expect([...k.mem.readBytes(d, 30)].every((x) => x === 0x77)).toBe(true);
+    k.kfreeSensitive(a);
+    // ksize(a) == 30 bytes zeroed, then freed: the block (header at a - 8)
+    // merges with the 1-unit gap kmemdup's 8-aligned block left after it, and
+    // the free block's encoding takes its first 4 bytes, a - 8 .. a - 4.
+    expect([...k.mem.readBytes(a, 30)].every((x) => x === 0)).toBe(true);
+    expect(freeBlocks(k, pageOf(a))[0]).toEqual([0, 20]);
+    const c = k.kcalloc(4, 10, GFP_KERNEL);
+    expect(k.ksize(c)).toBe(40);
+    expect([...k.mem.readBytes(c, 40)].every((x) => x === 0)).toBe(true);
+    expect(k.kcalloc(2 ** 33, 2 ** 33, GFP_KERNEL)).toBe(0);
+  });
+
+  it('a SLAB_TYPESAFE_BY_RCU cache carries a 24-byte struct slob_rcu after each object, whose size field is set on free', () => {
+    const k = fresh();
+    const c = k.kmemCacheCreate('rcu_obj', 40, { flags: SLAB_TYPESAFE_BY_RCU });
+    const a = k.kmemCacheAlloc(c, GFP_KERNEL);
+    const b = k.kmemCacheAlloc(c, GFP_KERNEL);
+    const P = pageOf(a);
+    expect(a).toBe(P + 64);
+    expect(b).toBe(a + 64); // c->size 40 + 24
+    expect(k.mem.read32(P + 4)).toBe(64); // the descriptor's size field
+    k.kmemCacheFree(c, b);
+    // kmem has no RCU readers: the grace period is over at once; slob_rcu->size
+    // (at object + 64 - 24 + 16) was written before the block went back.
+    expect(k.mem.read32(b + 56)).toBe(64);
+    expect(freeBlocks(k, P)).toEqual([[128, 1984]]);
   });
 });
