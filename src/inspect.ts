@@ -786,6 +786,8 @@ export class Inspector {
 
   /** A cache's name, or null for no such handle. */
   cacheName(cache: number): string | null {
+    const slob = this.m.slobCaches;
+    if (slob !== null) return slob.list.find((c) => c.handle === cache)?.name ?? null;
     const id = cache & KmemHandle.ID_MASK;
     return typeof cache === 'number' && this.m.slub.cf[id * CF.FIELDS + CF.HANDLE] === cache ? (this.m.slub.caches[id]?.name ?? null) : null;
   }

@@ -150,6 +150,9 @@ describe('k.inspect under SLOB', () => {
       freeBytes: 1994 * 2,
     });
     expect(boot({ memory: '16M' }).inspect.slob()).toBeNull();
+    const c = k.kmemCacheCreate('named', 24);
+    expect(k.inspect.cacheName(c)).toBe('named');
+    expect(() => k.inspect.cacheSlabs(c)).toThrow(RangeError); // SLOB has no slabs of a cache
   });
 
   it('a double kfree, which 6.3 would let corrupt the heap, is reported as a BUG in mm/slob.c and changes nothing', () => {
