@@ -26,7 +26,7 @@ export const SLAB_OBJ_MIN_SIZE = 16;
 export const FREELIST_IDX_SIZE = 1;
 /** SLAB_OBJ_MAX_NUM */
 export const SLAB_OBJ_MAX_NUM = 255;
-/** KMALLOC_MAX_ORDER under SLAB (KMALLOC_SHIFT_MAX - PAGE_SHIFT, 4 MiB objects). */
+/** KMALLOC_MAX_ORDER (KMALLOC_SHIFT_MAX - PAGE_SHIFT): calculate_slab_order() tries orders up to it. */
 export const SLAB_KMALLOC_MAX_ORDER = 10;
 /** SLAB_MAX_ORDER_HI: slab_max_order once the machine has more than 32 MiB (kmem_cache_init). */
 export const SLAB_MAX_ORDER_HI = 1;
