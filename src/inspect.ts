@@ -665,7 +665,7 @@ export class Inspector {
 
   /** A SLUB cache id's handle; -1 for a slab page of no SLUB cache (a SLOB page). */
   private slubHandle(id: number): number {
-    return id >= 0 ? this.m.slab.handleOf(id) : -1;
+    return id >= 0 && this.m.allocator === 'slub' ? this.m.slab.handleOf(id) : -1;
   }
 
   /** SLOB's lists and their pages' free blocks ([address, units] in address order), or null on a SLUB machine. */
@@ -739,7 +739,7 @@ export class Inspector {
     const h = p.head[pfn] as number;
     const head = h < 0 ? pfn : h;
     const type = p.pageType[head] as number;
-    const cacheId = type === PGTY_slab ? (p.slabCache[head] as number) : -1; // -1 for a SLOB page
+    const cacheId = type === PGTY_slab && this.m.allocator === 'slub' ? (p.slabCache[head] as number) : -1; // SLUB's caches only
     return {
       pfn,
       addr: pfn * PAGE_SIZE,
@@ -786,7 +786,7 @@ export class Inspector {
 
   /** A cache's name, or null for no such handle. */
   cacheName(cache: number): string | null {
-    const slob = this.m.slobCaches;
+    const slob = this.m.slobCaches ?? this.m.slabCaches;
     if (slob !== null) return slob.list.find((c) => c.handle === cache)?.name ?? null;
     const id = cache & KmemHandle.ID_MASK;
     return typeof cache === 'number' && this.m.slub.cf[id * CF.FIELDS + CF.HANDLE] === cache ? (this.m.slub.caches[id]?.name ?? null) : null;
@@ -1082,7 +1082,7 @@ export class Inspector {
     const head = p.compoundHead(pfn);
     const flags = p.flags[pfn] as number;
     let slab: StructPage['slab'] = null;
-    if (p.pageType[head] === PGTY_slab && (p.slabCache[head] as number) >= 0) {
+    if (p.pageType[head] === PGTY_slab && (p.slabCache[head] as number) >= 0 && this.m.allocator === 'slub') {
       const cache = this.m.slab.handleOf(p.slabCache[head] as number);
       const c = p.slabCounters[head] as number;
       const fl = (c & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;

@@ -28,6 +28,7 @@ import { __GFP_ZERO, GfpMask } from './page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, Order } from './page_alloc/mmzone.js';
 import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
+import { slabKernelClass } from './slab_kernel.js';
 import { slobKernelClass } from './slob_kernel.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
@@ -590,20 +591,25 @@ class KasanKernel extends Kernel {
   }
 }
 
-/** The SLOB machine's API class, made on the first `allocator: 'slob'` boot. */
+/** The SLOB and SLAB machines' API classes, made on the first boot that needs each. */
 let SlobKernel: (new (m: Machine) => Kernel) | null = null;
+let SlabKernel: (new (m: Machine) => Kernel) | null = null;
 
 /**
  * Start a machine: check the options, run start_kernel(), hand back its API.
  * The allocator design picks the API's class once, here: SLUB's is Kernel
- * (KasanKernel with KASAN), SLOB's the class of src/slob_kernel.ts; a next
- * design (SLAB) would add its own class beside them.
+ * (KasanKernel with KASAN), SLOB's and SLAB's the classes of
+ * src/slob_kernel.ts and src/slab_kernel.ts.
  */
 export function boot(opts: BootOptions = {}): Kernel {
   const m = new Machine(checkBootOptions(opts));
   if (m.allocator === 'slob') {
     SlobKernel ??= slobKernelClass(Kernel, { gfpAccepted, checkGfp });
     return new SlobKernel(m);
+  }
+  if (m.allocator === 'slab') {
+    SlabKernel ??= slabKernelClass(Kernel, { gfpAccepted, checkGfp });
+    return new SlabKernel(m);
   }
   return m.kasan !== null ? new KasanKernel(m) : new Kernel(m);
 }

@@ -490,6 +490,28 @@ export class SlabAllocator {
     else this.drainFreelist(c, Math.ceil(c.freeLimit / (5 * c.g.num)), cpu);
   }
 
+  /**
+   * do_tune_cpucache(): new head arrays of `limit` (their old contents back
+   * to the slabs), a new shared array of shared * batchcount (the old one's
+   * contents back to the slabs too), and free_limit from the new batch.
+   */
+  tune(id: number, limit: number, batchcount: number, shared: number, cpu: number): void {
+    const c = this.caches[id]!;
+    // The old head arrays go back under the old free_limit ...
+    for (let k = 0; k < this.cpus; k++) this.drainArray(c, k, true, cpu);
+    c.limit = limit;
+    c.batchcount = batchcount;
+    c.shared = shared;
+    c.acEntry = new Uint32Array(this.cpus * limit);
+    c.acAvail.fill(0);
+    c.acTouched.fill(0);
+    // ... then setup_kmem_cache_node(): init_cache_node()'s new free_limit, and the old shared array emptied.
+    c.freeLimit = slabFreeLimit(this.cpus, batchcount, c.g.num);
+    this.drainArray(c, -1, true, cpu);
+    c.sharedEntry = new Uint32Array(shared * batchcount);
+    c.sharedAvail = 0;
+  }
+
   /** get_slabinfo(): /proc/slabinfo's numbers for a cache. */
   slabinfo(id: number): { activeObjs: number; numObjs: number; activeSlabs: number; numSlabs: number; sharedAvail: number } {
     const c = this.caches[id]!;
