@@ -10,11 +10,12 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/
 import { tinyElf } from '../vm/helpers.js';
 
 describe('boot({ allocator })', () => {
-  it("accepts 'slob' and 'slub', and refuses a design not built", () => {
+  it("accepts 'slob', 'slab' and 'slub', and refuses any other design", () => {
     expect(boot({ allocator: 'slob', memory: '16M' }).machine.allocator).toBe('slob');
     expect(boot({ allocator: 'slub', memory: '16M' }).machine.slob).toBeNull();
-    expect(() => boot({ allocator: 'slab' as never })).toThrow(RangeError);
-    expect(() => boot({ allocator: 'slab' as never })).toThrow(/^allocator: expected 'slub', 'slob', got/);
+    expect(boot({ allocator: 'slab', memory: '16M' }).machine.slob).toBeNull();
+    expect(() => boot({ allocator: 'slub2' as never })).toThrow(RangeError);
+    expect(() => boot({ allocator: 'slub2' as never })).toThrow(/^allocator: expected 'slub', 'slab', 'slob', got "slub2"$/);
   });
 
   it('refuses, naming the option, what a CONFIG_SLOB kernel cannot have', () => {
