@@ -202,6 +202,13 @@ export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks):
       throw new RangeError("cache: no slub_debug validation under allocator: 'slab' (CONFIG_DEBUG_SLAB is not modelled)");
     }
 
+    /** The virtual clock moves: the reaper's work that has come due runs (cache_reap on each CPU, every 2 s). */
+    override tick(ns: number): void {
+      super.tick(ns);
+      this.syncClock();
+      this.slabCaches.reap(this.printk.nowNs);
+    }
+
     override kzalloc(size: number, gfp: number): number {
       gfpOk(gfp);
       return this.kmalloc(size, gfp | __GFP_ZERO);

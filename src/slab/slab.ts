@@ -32,6 +32,10 @@ import { enableCpucache, type FreelistCache, type SlabFlagBits, type SlabGeometr
 
 /** BATCHREFILL_LIMIT: the refill of a head array not touched since the last reap. */
 export const BATCHREFILL_LIMIT = 16;
+/** REAPTIMEOUT_AC (2 s) and REAPTIMEOUT_NODE (4 s) in ns; the first per-CPU reap about a second after boot (start_cpu_timer). */
+export const REAPTIMEOUT_AC_NS = 2e9;
+export const REAPTIMEOUT_NODE_NS = 4e9;
+export const FIRST_REAP_NS = 1e9;
 /** Lists of a node. */
 export const SLABS_PARTIAL = 0;
 export const SLABS_FULL = 1;
@@ -81,6 +85,10 @@ export class SlabAllocator {
   slabPagesReclaimable = 0;
   slabPagesUnreclaimable = 0;
   private readonly slabMaxOrder: number;
+  /** When each CPU's cache_reap work runs next (virtual ns). */
+  readonly nextReap: Float64Array;
+  /** n->next_reap per cache (virtual ns). */
+  private readonly nodeNextReap: number[] = [];
 
   constructor(pa: PageAlloc, pages: PageArray, phys: PhysMem, cpus: number, bits: SlabFlagBits, slabMaxOrder: number) {
     this.pa = pa;
@@ -89,6 +97,7 @@ export class SlabAllocator {
     this.cpus = cpus;
     this.bits = bits;
     this.slabMaxOrder = slabMaxOrder;
+    this.nextReap = new Float64Array(cpus).fill(FIRST_REAP_NS);
   }
 
   // ───────────────────────── caches ─────────────────────────
@@ -146,6 +155,7 @@ export class SlabAllocator {
       freeTouched: false,
     };
     this.caches.push(c);
+    this.nodeNextReap[id] = REAPTIMEOUT_NODE_NS;
     return id;
   }
 
@@ -510,6 +520,26 @@ export class SlabAllocator {
     this.drainArray(c, -1, true, cpu);
     c.sharedEntry = new Uint32Array(shared * batchcount);
     c.sharedAvail = 0;
+  }
+
+  /**
+   * Run every cache_reap() due by nowNs, in time order across CPUs: each
+   * CPU's every REAPTIMEOUT_AC, over every cache (newest first), the node
+   * part when its next_reap has come (then REAPTIMEOUT_NODE later).
+   */
+  reapUntil(nowNs: number, order: readonly number[]): void {
+    for (;;) {
+      let cpu = -1;
+      for (let k = 0; k < this.cpus; k++) if (this.nextReap[k]! <= nowNs && (cpu < 0 || this.nextReap[k]! < this.nextReap[cpu]!)) cpu = k;
+      if (cpu < 0) return;
+      const t = this.nextReap[cpu]!;
+      for (const id of order) {
+        const due = this.nodeNextReap[id]! <= t;
+        if (due) this.nodeNextReap[id] = t + REAPTIMEOUT_NODE_NS;
+        this.reapCache(id, cpu, due);
+      }
+      this.nextReap[cpu] = t + REAPTIMEOUT_AC_NS;
+    }
   }
 
   /** get_slabinfo(): /proc/slabinfo's numbers for a cache. */

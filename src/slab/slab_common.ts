@@ -115,6 +115,13 @@ export class SlabCaches {
     return left;
   }
 
+  /** The periodic cache_reap() work up to nowNs, over slab_caches newest first. */
+  reap(nowNs: number): void {
+    const order: number[] = [];
+    for (let i = this.list.length - 1; i >= 0; i--) order.push(this.list[i]!.id);
+    this.s.reapUntil(nowNs, order);
+  }
+
   // ───────────────────────── kmalloc ─────────────────────────
 
   /** __kmalloc(): a kmalloc cache's object, or pages above KMALLOC_MAX_CACHE_SIZE; 0 on failure (size 0 is the caller's). */

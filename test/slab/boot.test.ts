@@ -86,6 +86,37 @@ describe('/proc/slabinfo under SLAB', () => {
   });
 });
 
+describe('the reaper on the virtual clock', () => {
+  it('each CPU every 2 s drains a fifth of an untouched head array (half of what it holds when less), the node every 4 s its free slabs', () => {
+    const k = boot({ allocator: 'slab', memory: '64M', cpus: 2 });
+    const c = k.kmemCacheCreate('foo', 72);
+    k.kmemCacheFree(c, k.kmemCacheAlloc(c, GFP_KERNEL)); // 16 in CPU 0's array, touched
+    const row = () => {
+      const f = slabinfoLine(k, 'foo')!.split(/\s+/);
+      return [Number(f[1]), Number(f[14])]; // active_objs (the array's objects count as active), num_slabs
+    };
+    expect(row()).toEqual([16, 1]);
+    const seen: number[][] = [];
+    for (let i = 0; i < 7; i++) {
+      k.tick(i === 0 ? 1e9 : 2e9); // reaps at 1 s, 3 s, 5 s ... 13 s
+      seen.push(row());
+    }
+    // 1 s: touched, only cleared. Then (limit + 4) / 5 = 24 is more than the
+    // array holds each time, so half of it (rounded up) goes: 16 -> 8 -> 4 -> 2
+    // -> 1 -> 0. The node reaps at 5 s and 9 s find the slab partial; at 13 s
+    // it is free and untouched: ceil(free_limit / (5 * num)) = 1 slab destroyed.
+    expect(seen).toEqual([
+      [16, 1],
+      [8, 1],
+      [4, 1],
+      [2, 1],
+      [1, 1],
+      [0, 1],
+      [0, 0],
+    ]);
+  });
+});
+
 describe('the kmalloc family on a SLAB machine', () => {
   it('kmalloc caches up to 8192, pages above; ksize is the cache object size; Slab: counts both', () => {
     const k = boot({ allocator: 'slab', memory: '64M', cpus: 1 });
