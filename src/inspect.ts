@@ -138,6 +138,28 @@ export interface SlobSnapshot {
   freeBytes: number;
 }
 
+/** A SLAB cache (a machine booted with `allocator: 'slab'`): geometry, tunables and where its free objects are. */
+export interface SlabCacheSnapshot {
+  handle: number;
+  name: string;
+  objsize: number;
+  objperslab: number;
+  order: number;
+  colours: number;
+  /** Where each slab keeps its index array. */
+  freelist: 'objfreelist' | 'off_slab' | 'on_slab';
+  limit: number;
+  batchcount: number;
+  shared: number;
+  /** Objects in each CPU's head array, and in the shared array. */
+  cpuAvail: number[];
+  sharedAvail: number;
+  activeObjs: number;
+  numObjs: number;
+  activeSlabs: number;
+  numSlabs: number;
+}
+
 export interface PageSnapshot {
   pfn: number;
   addr: number;
@@ -681,6 +703,37 @@ export class Inspector {
       slabPages: slob.slabPagesUnreclaimable,
       freeBytes: slob.freeBytes(),
     };
+  }
+
+  /** SLAB's caches, newest first as /proc/slabinfo prints them, or null on a machine of another design. */
+  slabCaches(): SlabCacheSnapshot[] | null {
+    const sc = this.m.slabCaches;
+    if (sc === null) return null;
+    const out: SlabCacheSnapshot[] = [];
+    for (let i = sc.list.length - 1; i >= 0; i--) {
+      const e = sc.list[i]!;
+      const c = sc.s.caches[e.id]!;
+      const r = sc.s.slabinfo(e.id);
+      out.push({
+        handle: e.handle,
+        name: e.name,
+        objsize: c.g.size,
+        objperslab: c.g.num,
+        order: c.g.gfporder,
+        colours: c.g.colour,
+        freelist: c.g.placement,
+        limit: c.limit,
+        batchcount: c.batchcount,
+        shared: c.shared,
+        cpuAvail: [...c.acAvail],
+        sharedAvail: c.sharedAvail,
+        activeObjs: r.activeObjs,
+        numObjs: r.numObjs,
+        activeSlabs: r.activeSlabs,
+        numSlabs: r.numSlabs,
+      });
+    }
+    return out;
   }
 
   /** Every cache /proc/slabinfo lists, newest first as the kernel prints them. */

@@ -86,6 +86,38 @@ describe('/proc/slabinfo under SLAB', () => {
   });
 });
 
+describe('k.inspect on a SLAB machine', () => {
+  it('shows each SLAB cache with its geometry, tunables and arrays; SLUB views stay empty and SLAB pages belong to no SLUB cache', () => {
+    const k = boot({ allocator: 'slab', memory: '64M', cpus: 2 });
+    const c = k.kmemCacheCreate('foo', 72);
+    const o = k.onCpu(1, () => k.kmemCacheAlloc(c, GFP_KERNEL));
+    const foo = k.inspect.slabCaches()![0]!;
+    expect(foo).toEqual({
+      handle: c,
+      name: 'foo',
+      objsize: 72,
+      objperslab: 56,
+      order: 0,
+      colours: 1,
+      freelist: 'objfreelist',
+      limit: 120,
+      batchcount: 60,
+      shared: 8,
+      cpuAvail: [0, 15],
+      sharedAvail: 0,
+      activeObjs: 16,
+      numObjs: 56,
+      activeSlabs: 1,
+      numSlabs: 1,
+    });
+    expect(k.inspect.caches()).toEqual([]);
+    expect(k.inspect.slabOf(o).cache).toBe(-1);
+    expect(k.inspect.structPage(Math.floor(o / 4096)).slab).toBeNull();
+    expect(k.inspect.cacheName(c)).toBe('foo');
+    expect(boot({ memory: '16M' }).inspect.slabCaches()).toBeNull();
+  });
+});
+
 describe('the reaper on the virtual clock', () => {
   it('each CPU every 2 s drains a fifth of an untouched head array (half of what it holds when less), the node every 4 s its free slabs', () => {
     const k = boot({ allocator: 'slab', memory: '64M', cpus: 2 });
