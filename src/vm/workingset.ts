@@ -1,0 +1,92 @@
+/**
+ * Workingset detection (mm/workingset.c, the classic LRU's part).
+ *
+ * The node keeps a clock, lruvec->nonresident_age, advanced by every
+ * eviction and every activation. A reclaimed page-cache folio leaves a
+ * shadow entry where it was: the clock's value at eviction and whether the
+ * folio was in the workingset (PG_workingset). When the page is read again
+ * (a refault), the distance the clock moved since is how much the inactive
+ * list would have had to grow to keep the page; if it is no more than the
+ * workingset the page competes with (the active file list, plus the anon
+ * lists when swap has room), the refaulting folio starts on the active list
+ * (workingset_activate_*), and if it was workingset before eviction it is
+ * restored as such (workingset_restore_*, and its refault counts as I/O
+ * cost of its type).
+ *
+ * kmem's difference: the kernel stores the shadow as an xa_value entry in
+ * the page-cache xarray's slot; kmem keeps it beside the xarray, in the
+ * address_space's `shadows` map (index -> shadow). So xarray nodes that
+ * hold only shadows are not kept (workingset_nodes stays 0) and the shadow
+ * node shrinker has nothing to do. With 64-bit longs EVICTION_SHIFT leaves
+ * 36 bits for the clock and bucket_order is 0 below 2^36 pages of RAM: the
+ * shadow holds the clock value itself (kmem packs it as eviction * 2 + the
+ * workingset bit, a safe integer).
+ */
+import { PG } from '../memory/page.js';
+import { folioIsFileLru, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE } from './mm_inline.js';
+import { lruNoteCostRefault } from './swap.js';
+import type { Vm } from './vm.js';
+
+/** workingset_age_nonresident() */
+export function workingsetAgeNonresident(vm: Vm, nr: number): void {
+  vm.lruvec.nonresidentAge += nr;
+}
+
+/** workingset_activation(): a folio activated by folio_mark_accessed() ages the clock. */
+export function workingsetActivation(vm: Vm, _pfn: number): void {
+  workingsetAgeNonresident(vm, 1);
+}
+
+/**
+ * workingset_eviction(): the shadow entry for a folio being reclaimed (its
+ * clock value before the eviction ages the clock, and PG_workingset).
+ */
+export function workingsetEviction(vm: Vm, pfn: number): number {
+  const eviction = vm.lruvec.nonresidentAge;
+  workingsetAgeNonresident(vm, 1);
+  const ws = (vm.k.pages.flags[pfn]! & (1 << PG.workingset)) !== 0 ? 1 : 0;
+  return eviction * 2 + ws;
+}
+
+/**
+ * workingset_test_recent(): would the folio have stayed resident had the
+ * inactive list been bigger by the refault distance? `swapFree` is
+ * get_nr_swap_pages() (free swap slots).
+ */
+export function workingsetTestRecent(vm: Vm, shadow: number, file: boolean, swapFree: number): boolean {
+  const eviction = Math.floor(shadow / 2);
+  const lv = vm.lruvec;
+  const refaultDistance = lv.nonresidentAge - eviction;
+  let workingsetSize = lv.size(LRU_ACTIVE_FILE);
+  if (!file) workingsetSize += lv.size(LRU_INACTIVE_FILE);
+  if (swapFree > 0) {
+    workingsetSize += lv.size(LRU_ACTIVE_ANON);
+    if (file) workingsetSize += lv.size(LRU_INACTIVE_ANON);
+  }
+  return refaultDistance <= workingsetSize;
+}
+
+/**
+ * workingset_refault(): a folio read back where a shadow was (before it is
+ * added to the LRU). Counts workingset_refault_*; activates it if the
+ * refault distance is within the workingset (workingset_activate_*), and
+ * marks it workingset again if it was (workingset_restore_*).
+ */
+export function workingsetRefault(vm: Vm, pfn: number, shadow: number, swapFree: number): void {
+  const f = vm.k.pages.flags;
+  const file = folioIsFileLru(f[pfn]!);
+  const ev = vm.lruEv;
+  if (file) ev.workingsetRefaultFile++;
+  else ev.workingsetRefaultAnon++;
+  if (!workingsetTestRecent(vm, shadow, file, swapFree)) return;
+  f[pfn] = f[pfn]! | (1 << PG.active);
+  workingsetAgeNonresident(vm, 1);
+  if (file) ev.workingsetActivateFile++;
+  else ev.workingsetActivateAnon++;
+  if (shadow % 2 === 1) {
+    f[pfn] = f[pfn]! | (1 << PG.workingset);
+    lruNoteCostRefault(vm, pfn);
+    if (file) ev.workingsetRestoreFile++;
+    else ev.workingsetRestoreAnon++;
+  }
+}
