@@ -146,7 +146,7 @@ export class PageAlloc {
   // as pages.* and zones.*.
   private readonly pgNext: Int32Array;
   private readonly pgPrev: Int32Array;
-  private readonly pgIndex: Int32Array;
+  private readonly pgIndex: Float64Array;
   private readonly pgOrder: Uint8Array;
   private readonly pgType: Uint8Array;
   private readonly pgRefcount: Int32Array;
