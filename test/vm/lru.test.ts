@@ -1,0 +1,183 @@
+/**
+ * The LRU lists (mm/swap.c, include/linux/mm_inline.h) against the kernel's
+ * rules, 6.18 without MGLRU: new anonymous and page-cache folios start on
+ * their inactive list; folio_mark_accessed()'s two-touch rule (a read sets
+ * PG_referenced, a second read of a referenced inactive folio activates
+ * it: pgactivate); mlocked pages are on the unevictable list (Unevictable,
+ * Mlocked); /proc/meminfo, /proc/vmstat and /proc/zoneinfo show the lists'
+ * own counts, which recount exactly by walking them.
+ */
+import { expect, test } from 'vitest';
+import { O_RDONLY } from '../../src/fs/fcntl.js';
+import { PG } from '../../src/memory/page.js';
+import { pageCache } from '../../src/vm/filemap.js';
+import { LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE } from '../../src/vm/mm_inline.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { bootWithProgram } from './helpers.js';
+import { meminfo, recountLru, vmstat } from './lru_check.js';
+
+test('a file read twice: the first read leaves its pages inactive and referenced, the second activates them', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  k.fs.writeFile('/bin/f', new Uint8Array(16 * 4096).fill(5));
+  const ino = k.fs.lookup('/bin/f')!.ino;
+  const as = pageCache(k.vm).mapping(ino);
+  const before = recountLru(k);
+  const m0 = meminfo(k);
+  const v0 = vmstat(k);
+  const fd = t.open('/bin/f', O_RDONLY);
+  expect(t.read(fd, buf, 1 << 16)).toBe(1 << 16);
+  const after1 = recountLru(k);
+  expect(as.nrpages).toBe(16);
+  expect(after1[LRU_INACTIVE_FILE]! - before[LRU_INACTIVE_FILE]!).toBe(16);
+  expect(after1[LRU_ACTIVE_FILE]).toBe(before[LRU_ACTIVE_FILE]);
+  as.xa.forEach((_, pfn) => {
+    expect(k.pages.flags[pfn]! & (1 << PG.referenced)).not.toBe(0);
+    expect(k.pages.flags[pfn]! & (1 << PG.active)).toBe(0);
+  });
+  const m1 = meminfo(k);
+  expect(m1['Inactive(file)']! - m0['Inactive(file)']!).toBe(64);
+  expect(m1['Active(file)']).toBe(m0['Active(file)']);
+  expect(vmstat(k).pgactivate).toBe(v0.pgactivate);
+
+  // The second read: each page referenced and inactive is activated (folio_activate), PG_referenced cleared.
+  t.lseek(fd, 0, 0);
+  expect(t.read(fd, buf, 1 << 16)).toBe(1 << 16);
+  const after2 = recountLru(k);
+  expect(after2[LRU_ACTIVE_FILE]! - before[LRU_ACTIVE_FILE]!).toBe(16);
+  expect(after2[LRU_INACTIVE_FILE]).toBe(before[LRU_INACTIVE_FILE]);
+  as.xa.forEach((_, pfn) => {
+    expect(k.pages.flags[pfn]! & (1 << PG.referenced)).toBe(0);
+    expect(k.pages.flags[pfn]! & (1 << PG.active)).not.toBe(0);
+  });
+  const m2 = meminfo(k);
+  expect(m2['Active(file)']! - m0['Active(file)']!).toBe(64);
+  expect(m2.Active! - m0.Active!).toBe(64);
+  expect(m2['Inactive(file)']).toBe(m0['Inactive(file)']);
+  expect(vmstat(k).pgactivate - v0.pgactivate!).toBe(16);
+  // workingset_activation() aged the nonresident clock once per activation.
+  // A third read only sets PG_referenced again on the active pages.
+  t.lseek(fd, 0, 0);
+  expect(t.read(fd, buf, 1 << 16)).toBe(1 << 16);
+  expect(vmstat(k).pgactivate - v0.pgactivate!).toBe(16);
+  as.xa.forEach((_, pfn) => {
+    expect(k.pages.flags[pfn]! & ((1 << PG.referenced) | (1 << PG.active))).toBe((1 << PG.referenced) | (1 << PG.active));
+  });
+  recountLru(k);
+});
+
+test('reading one page in small pieces marks it accessed once; a read coming back from another page marks it again', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const buf = t.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  k.fs.writeFile('/bin/g', new Uint8Array(8192).fill(1));
+  const fd = t.open('/bin/g', O_RDONLY);
+  const v0 = vmstat(k);
+  // Consecutive reads within one page: only the first marks it accessed (filemap_read: the
+  // folio of pos is the folio of ra->prev_pos - 1).
+  for (let i = 0; i < 8; i++) expect(t.read(fd, buf, 512)).toBe(512);
+  expect(vmstat(k).pgactivate).toBe(v0.pgactivate);
+  // Back to the start: prev_pos - 1 = 4095 is still in page 0, so no new access.
+  t.lseek(fd, 0, 0);
+  expect(t.read(fd, buf, 512)).toBe(512);
+  expect(vmstat(k).pgactivate).toBe(v0.pgactivate);
+  // Page 1 (its first touch), then page 0 again: a second access, which activates it.
+  t.lseek(fd, 4096, 0);
+  expect(t.read(fd, buf, 512)).toBe(512);
+  t.lseek(fd, 0, 0);
+  expect(t.read(fd, buf, 512)).toBe(512);
+  expect(vmstat(k).pgactivate - v0.pgactivate!).toBe(1);
+  recountLru(k);
+});
+
+test('new anonymous pages start on the inactive anon list; freeing them takes them off', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const before = recountLru(k);
+  const m0 = meminfo(k);
+  const a = t.mmap(0, 40 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (let i = 0; i < 40; i++) t.writeBytes(a + i * 4096, [i]);
+  const after = recountLru(k);
+  expect(after[LRU_INACTIVE_ANON]! - before[LRU_INACTIVE_ANON]!).toBe(40);
+  const m1 = meminfo(k);
+  expect(m1['Inactive(anon)']! - m0['Inactive(anon)']!).toBe(160);
+  expect(m1['Active(anon)']).toBe(m0['Active(anon)']);
+  // A read of an untouched page maps the zero page: nothing joins the LRU.
+  const b = t.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  t.readBytes(b, 1);
+  expect(recountLru(k)[LRU_INACTIVE_ANON]).toBe(after[LRU_INACTIVE_ANON]);
+  expect(t.munmap(a, 40 * 4096)).toBe(0);
+  expect(recountLru(k)).toEqual(before);
+  expect(meminfo(k)['Inactive(anon)']).toBe(m0['Inactive(anon)']);
+});
+
+test('mlocked pages live on the unevictable list (Unevictable, Mlocked, unevictable_pgs_mlocked) until unmapped', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const v0 = vmstat(k);
+  const a = t.mmap(0, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  expect(t.mlock(a, 8 * 4096)).toBe(0);
+  const lists = recountLru(k);
+  expect(lists[LRU_UNEVICTABLE]).toBe(8);
+  const m = meminfo(k);
+  expect(m.Unevictable).toBe(32);
+  expect(m.Mlocked).toBe(32);
+  const v1 = vmstat(k);
+  expect(v1.nr_unevictable).toBe(8);
+  expect(v1.nr_mlock).toBe(8);
+  expect(v1.unevictable_pgs_mlocked - v0.unevictable_pgs_mlocked!).toBe(8);
+  expect(t.munmap(a, 8 * 4096)).toBe(0);
+  expect(recountLru(k)[LRU_UNEVICTABLE]).toBe(0);
+  expect(meminfo(k).Mlocked).toBe(0);
+});
+
+test('/proc/zoneinfo, /proc/vmstat and /proc/meminfo agree with the lists', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  k.fs.writeFile('/bin/h', new Uint8Array(1 << 16));
+  const fd = t.open('/bin/h', O_RDONLY);
+  t.read(fd, buf, 1 << 16);
+  t.lseek(fd, 0, 0);
+  t.read(fd, buf, 1 << 15);
+  const lists = recountLru(k);
+  const v = vmstat(k);
+  const names = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable'];
+  names.forEach((n, i) => {
+    expect(v[`nr_${n}`]).toBe(lists[i]);
+    expect(v[`nr_zone_${n}`]).toBe(lists[i]);
+  });
+  // zoneinfo: the zone lines of every populated zone sum to the node's.
+  const zi = k.proc.read('/proc/zoneinfo');
+  for (const [i, n] of names.entries()) {
+    const sum = [...zi.matchAll(new RegExp(`^\\s+nr_zone_${n}\\s+(\\d+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
+    expect(sum).toBe(lists[i]);
+    expect(Number(new RegExp(`^\\s+nr_${n}\\s+(\\d+)$`, 'm').exec(zi)![1])).toBe(lists[i]);
+  }
+  const m = meminfo(k);
+  expect(m['Active(file)']).toBe(lists[LRU_ACTIVE_FILE]! * 4);
+  expect(m['Inactive(file)']).toBe(lists[LRU_INACTIVE_FILE]! * 4);
+  expect(m.Active).toBe((lists[1]! + lists[3]!) * 4);
+  expect(m.Inactive).toBe((lists[0]! + lists[2]!) * 4);
+  expect(lists[LRU_ACTIVE_FILE]).toBe(8);
+});
+
+test('vm.swappiness: 60 by default, 0..200 accepted, anything else -EINVAL', () => {
+  const k = bootWithProgram('64M');
+  expect(k.proc.read('/proc/sys/vm/swappiness')).toBe('60\n');
+  k.proc.write('/proc/sys/vm/swappiness', '200');
+  expect(k.proc.read('/proc/sys/vm/swappiness')).toBe('200\n');
+  k.proc.write('/proc/sys/vm/swappiness', '0');
+  expect(k.proc.read('/proc/sys/vm/swappiness')).toBe('0\n');
+  for (const bad of ['201', '-1']) {
+    let errno = 0;
+    try {
+      k.proc.write('/proc/sys/vm/swappiness', bad);
+    } catch (e) {
+      errno = (e as { errno: number }).errno;
+    }
+    expect(errno).toBe(22);
+  }
+  expect(k.proc.read('/proc/sys/vm/swappiness')).toBe('0\n');
+});
