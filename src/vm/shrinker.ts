@@ -150,9 +150,14 @@ function shadowNodeShrinker(): Shrinker {
     batch: 0,
     nrDeferred: 0,
     countObjects(vm: Vm): number {
+      const maxNodes = Math.floor(nodePresentPages(vm) / 2 ** (NODE_SHIFT - 3));
+      // Each shadow node holds at least one shadow: with no more shadows than the limit, no need to count nodes.
+      let shadows = 0;
+      for (const as of pageCache(vm).spaces.values()) shadows += as.shadows.size;
+      if (shadows === 0) return SHRINK_EMPTY;
+      if (shadows <= maxNodes) return 0;
       const nodes = workingsetNodes(vm);
       if (nodes === 0) return SHRINK_EMPTY;
-      const maxNodes = Math.floor(nodePresentPages(vm) / 2 ** (NODE_SHIFT - 3));
       return nodes <= maxNodes ? 0 : nodes - maxNodes;
     },
     scanObjects(vm: Vm, nrToScan: number): number {
