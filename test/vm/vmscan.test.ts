@@ -21,7 +21,7 @@ import { LRU_ACTIVE_FILE } from '../../src/vm/mm_inline.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { DEFAULT_SEEKS, doShrinkSlab, registerShrinker, type Shrinker, unregisterShrinker } from '../../src/vm/shrinker.js';
 import { pgdatBalanced, reclaimState } from '../../src/vm/vmscan.js';
-import { bootWithProgram } from './helpers.js';
+import { bootWithProgram, buildElf } from './helpers.js';
 import { meminfo, recountLru, vmstat } from './lru_check.js';
 
 /** A file whose every 32-bit word holds its own byte offset. */
@@ -39,7 +39,10 @@ function streamRead(t: Task, path: string, buf: number, want: Uint8Array): numbe
     const n = t.read(fd, buf, 1 << 16);
     if (n <= 0) break;
     const b = t.readBytes(buf, n);
-    for (let i = 0; i < n; i++) if (b[i] !== want[got + i]) throw new Error(`${path}: byte ${got + i} is ${b[i]}, not ${want[got + i]}`);
+    if (Buffer.compare(Buffer.from(b.buffer, b.byteOffset, n), Buffer.from(want.buffer, want.byteOffset + got, n)) !== 0) {
+      const i = b.findIndex((x, j) => x !== want[got + j]);
+      throw new Error(`${path}: byte ${got + i} is ${b[i]}, not ${want[got + i]}`);
+    }
     got += n;
   }
   t.close(fd);
@@ -170,12 +173,12 @@ test('the active working set survives a streaming read bigger than RAM', () => {
 });
 
 test('a working set larger than the inactive list is aged, evicted with shadows, and refaults when read again', () => {
-  const { k, t, buf } = setup('64M');
-  const wsData = patterned(40 << 20);
+  const { k, t, buf } = setup('32M');
+  const wsData = patterned(20 << 20);
   k.fs.writeFile('/bin/ws', wsData);
   streamRead(t, '/bin/ws', buf, wsData);
   streamRead(t, '/bin/ws', buf, wsData);
-  const big = patterned(64 << 20);
+  const big = patterned(32 << 20);
   k.fs.writeFile('/bin/big', big);
   const v0 = vmstat(k);
   streamRead(t, '/bin/big', buf, big);
@@ -246,4 +249,32 @@ test('do_shrink_slab(): freeable >> priority * 4 / seeks, in batches of 128, the
   expect(vmstat(k).slabs_scanned! - slabs0).toBe(scans.reduce((a, b) => a + b, 0));
   unregisterShrinker(k.vm, s);
   expect(() => registerShrinker(k.vm, {} as Shrinker)).toThrow(TypeError);
+});
+
+test('mapped file pages not used again are unmapped through rmap and reclaimed; the task faults them back intact', () => {
+  const k = bootWithProgram('32M');
+  // A program with a 1 MiB read-only data segment (a private file mapping, not executable).
+  const seg = patterned(1 << 20);
+  k.fs.writeFile('/bin/prog', buildElf([
+    { vaddr: 0x401000, flags: 5, data: new Uint8Array(64).fill(0x90) },
+    { vaddr: 0x600000, flags: 4, data: seg },
+  ]));
+  const t = k.spawn('/bin/prog');
+  const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (let i = 0; i < 256; i++) t.readBytes(0x600000 + i * 4096, 1);
+  const mm = t.mm!;
+  const rss0 = mm.rssFile;
+  expect(rss0).toBeGreaterThanOrEqual(256);
+  const mapped0 = k.vm.nrFileMapped;
+  // Twice the RAM: the inactive list turns over twice, so each data page reaches its tail twice.
+  const big = patterned(64 << 20);
+  k.fs.writeFile('/bin/big', big);
+  streamRead(t, '/bin/big', buf, big);
+  // Each data page was seen young once (kept, PG_referenced), then old: reclaimed clean, its PTE gone.
+  expect(mm.rssFile).toBeLessThan(rss0 - 200);
+  expect(k.vm.nrFileMapped).toBeLessThan(mapped0 - 200);
+  const fault0 = k.vm.pgfault;
+  expect(Buffer.compare(Buffer.from(t.readBytes(0x600000, 1 << 20)), Buffer.from(seg))).toBe(0);
+  expect(k.vm.pgfault).toBeGreaterThan(fault0);
+  recountLru(k);
 });
