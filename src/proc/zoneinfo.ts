@@ -182,7 +182,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
         `\n              high_max: ${pa.pcp[row + PCP_HIGH_MAX]}` +
         `\n  vm stats threshold: ${threshold}`;
     }
-    out += '\n  node_unreclaimable:  0' + `\n  start_pfn:           ${g(Z_START_PFN)}` + '\n';
+    out += `\n  node_unreclaimable:  ${vm?.lruStat('node_unreclaimable', -1) ?? 0}\n  start_pfn:           ${g(Z_START_PFN)}\n`;
   }
   return out;
 }

@@ -19,6 +19,7 @@ import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
 import { folioAddFileRmapPte, folioAddNewAnonRmap, folioRemoveRmapPte } from './rmap.js';
+import { munlockFolio } from './swap.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -353,6 +354,8 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
       // zap_present_ptes(): a dirty PTE of a file or shmem page dirties the page.
       if ((lo & _PAGE_DIRTY) !== 0 && vm.pageKind[pfn] !== KIND_ANON) p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty);
       dropMapping(vm, pfn);
+      // munlock_vma_folio() when the last mapping goes (kmem keeps no mlock_count): a page-cache page stays, evictable.
+      if (p.mapcount[pfn] === 0 && p.refcount[pfn]! > 0 && (p.flags[pfn]! & (1 << PG.mlocked)) !== 0) munlockFolio(vm, pfn);
     }
     u32[idx] = 0;
     u32[idx + 1] = 0;

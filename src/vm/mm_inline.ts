@@ -158,6 +158,7 @@ export class LruEvents {
   unevictablePgsCulled = 0;
   unevictablePgsMlocked = 0;
   unevictablePgsRescued = 0;
+  unevictablePgsMunlocked = 0;
   /** node stats: WORKINGSET_* and NR_VMSCAN_IMMEDIATE, NR_ISOLATED_* */
   workingsetRefaultAnon = 0;
   workingsetRefaultFile = 0;

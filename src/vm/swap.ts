@@ -92,6 +92,42 @@ export function mlockVmaFolio(vm: Vm, pfn: number): void {
 }
 
 /**
+ * mlock_folio() for a page already mapped when its VMA is locked: PG_mlocked
+ * (NR_MLOCK, unevictable_pgs_mlocked) and, if it is on the LRU, onto the
+ * unevictable list (unevictable_pgs_culled). kmem keeps no mlock_count:
+ * a page is mlocked or not.
+ */
+export function mlockFolio(vm: Vm, pfn: number): void {
+  const f = vm.k.pages.flags;
+  mlockVmaFolio(vm, pfn);
+  const v = f[pfn]!;
+  if ((v & LRU) === 0 || (v & UNEVICTABLE) !== 0) return;
+  vm.lruvec.del(pfn);
+  f[pfn] = (v & ~ACTIVE) | UNEVICTABLE;
+  vm.lruvec.add(pfn);
+  vm.lruEv.unevictablePgsCulled++;
+}
+
+/**
+ * munlock_folio(): the page leaves PG_mlocked (NR_MLOCK, unevictable_pgs_munlocked)
+ * and, now evictable, moves from the unevictable list to its inactive list
+ * (unevictable_pgs_rescued).
+ */
+export function munlockFolio(vm: Vm, pfn: number): void {
+  const f = vm.k.pages.flags;
+  const v = f[pfn]!;
+  if ((v & MLOCKED) === 0) return;
+  f[pfn] = v & ~MLOCKED;
+  vm.lruEv.nrMlock[vm.k.pageAlloc.pageZone(pfn)]!--;
+  vm.lruEv.unevictablePgsMunlocked++;
+  if ((v & LRU) === 0 || (v & UNEVICTABLE) === 0) return;
+  vm.lruvec.del(pfn);
+  f[pfn] = f[pfn]! & ~UNEVICTABLE;
+  vm.lruvec.add(pfn);
+  vm.lruEv.unevictablePgsRescued++;
+}
+
+/**
  * The LRU side of __folio_put(): a page whose last reference goes leaves its
  * list (and an mlocked one its NR_MLOCK count) before it is freed.
  */

@@ -965,6 +965,11 @@ export function lruVmstat(vm: Vm, name: string, zone: number): number | undefine
       return ev.unevictablePgsMlocked;
     case 'unevictable_pgs_rescued':
       return ev.unevictablePgsRescued;
+    case 'unevictable_pgs_munlocked':
+      return ev.unevictablePgsMunlocked;
+    case 'node_unreclaimable':
+      // kswapd_test_hopeless()
+      return reclaimState(vm).kswapdFailures >= MAX_RECLAIM_RETRIES ? 1 : 0;
     default:
       return undefined;
   }

@@ -55,12 +55,12 @@ test('a file read twice: the first read leaves its pages inactive and referenced
   expect(m2['Active(file)']! - m0['Active(file)']!).toBe(64);
   expect(m2.Active! - m0.Active!).toBe(64);
   expect(m2['Inactive(file)']).toBe(m0['Inactive(file)']);
-  expect(vmstat(k).pgactivate - v0.pgactivate!).toBe(16);
+  expect(vmstat(k).pgactivate! - v0.pgactivate!).toBe(16);
   // workingset_activation() aged the nonresident clock once per activation.
   // A third read only sets PG_referenced again on the active pages.
   t.lseek(fd, 0, 0);
   expect(t.read(fd, buf, 1 << 16)).toBe(1 << 16);
-  expect(vmstat(k).pgactivate - v0.pgactivate!).toBe(16);
+  expect(vmstat(k).pgactivate! - v0.pgactivate!).toBe(16);
   as.xa.forEach((_, pfn) => {
     expect(k.pages.flags[pfn]! & ((1 << PG.referenced) | (1 << PG.active))).toBe((1 << PG.referenced) | (1 << PG.active));
   });
@@ -87,7 +87,7 @@ test('reading one page in small pieces marks it accessed once; a read coming bac
   expect(t.read(fd, buf, 512)).toBe(512);
   t.lseek(fd, 0, 0);
   expect(t.read(fd, buf, 512)).toBe(512);
-  expect(vmstat(k).pgactivate - v0.pgactivate!).toBe(1);
+  expect(vmstat(k).pgactivate! - v0.pgactivate!).toBe(1);
   recountLru(k);
 });
 
@@ -126,7 +126,7 @@ test('mlocked pages live on the unevictable list (Unevictable, Mlocked, unevicta
   const v1 = vmstat(k);
   expect(v1.nr_unevictable).toBe(8);
   expect(v1.nr_mlock).toBe(8);
-  expect(v1.unevictable_pgs_mlocked - v0.unevictable_pgs_mlocked!).toBe(8);
+  expect(v1.unevictable_pgs_mlocked! - v0.unevictable_pgs_mlocked!).toBe(8);
   expect(t.munmap(a, 8 * 4096)).toBe(0);
   expect(recountLru(k)[LRU_UNEVICTABLE]).toBe(0);
   expect(meminfo(k).Mlocked).toBe(0);
@@ -180,4 +180,48 @@ test('vm.swappiness: 60 by default, 0..200 accepted, anything else -EINVAL', () 
     expect(errno).toBe(22);
   }
   expect(k.proc.read('/proc/sys/vm/swappiness')).toBe('0\n');
+});
+
+test('mlock of pages already mapped moves them to the unevictable list; munlock brings them back to their inactive list', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const a = t.mmap(0, 6 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (let i = 0; i < 6; i++) t.writeBytes(a + i * 4096, [i]);
+  const before = recountLru(k);
+  const v0 = vmstat(k);
+  // Lock the middle four pages.
+  expect(t.mlock(a + 4096, 4 * 4096)).toBe(0);
+  let lists = recountLru(k);
+  expect(lists[LRU_UNEVICTABLE]).toBe(4);
+  expect(lists[LRU_INACTIVE_ANON]).toBe(before[LRU_INACTIVE_ANON]! - 4);
+  const v1 = vmstat(k);
+  expect(v1.nr_mlock).toBe(4);
+  expect(v1.unevictable_pgs_mlocked! - v0.unevictable_pgs_mlocked!).toBe(4);
+  expect(v1.unevictable_pgs_culled! - v0.unevictable_pgs_culled!).toBe(4);
+  expect(t.munlock(a + 4096, 2 * 4096)).toBe(0);
+  lists = recountLru(k);
+  expect(lists[LRU_UNEVICTABLE]).toBe(2);
+  const v2 = vmstat(k);
+  expect(v2.nr_mlock).toBe(2);
+  expect(v2.unevictable_pgs_munlocked! - v1.unevictable_pgs_munlocked!).toBe(2);
+  expect(v2.unevictable_pgs_rescued! - v1.unevictable_pgs_rescued!).toBe(2);
+  expect(meminfo(k).Mlocked).toBe(8);
+  // The data survived every move.
+  for (let i = 0; i < 6; i++) expect(t.readBytes(a + i * 4096, 1)[0]).toBe(i);
+});
+
+test('a locked file page leaves the unevictable list when its last mapping goes, staying in the page cache', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  t.readBytes(0x401000, 1);
+  expect(t.mlock(0x401000, 4096)).toBe(0);
+  const pfn = Math.floor(t.userPhys(0x401000, false) / 4096);
+  expect(k.pages.flags[pfn]! & (1 << PG.unevictable)).not.toBe(0);
+  expect(meminfo(k).Mlocked).toBe(4);
+  t.exit(0);
+  // Still cached (the file's page), no longer mapped, no longer mlocked: back on the inactive file list.
+  expect(k.pages.refcount[pfn]).toBe(1);
+  expect(k.pages.flags[pfn]! & ((1 << PG.unevictable) | (1 << PG.mlocked))).toBe(0);
+  expect(meminfo(k).Mlocked).toBe(0);
+  expect(recountLru(k)[LRU_UNEVICTABLE]).toBe(0);
 });

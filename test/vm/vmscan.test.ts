@@ -278,3 +278,36 @@ test('mapped file pages not used again are unmapped through rmap and reclaimed; 
   expect(k.vm.pgfault).toBeGreaterThan(fault0);
   recountLru(k);
 });
+
+test('anonymous memory past RAM without swap: reclaim finds nothing, kswapd gives up after MAX_RECLAIM_RETRIES runs (node_unreclaimable)', () => {
+  const k = bootWithProgram('32M');
+  k.proc.write('/proc/sys/vm/overcommit_memory', '1');
+  const t = k.spawn('/bin/tiny');
+  const a = t.mmap(0, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const r = reclaimState(k.vm);
+  let i = 0;
+  let failed = 0;
+  // Without an OOM killer here, a fault that finds no page fails; keep touching new pages.
+  for (; i < 16384 && failed < 40; i++) {
+    try {
+      t.writeBytes(a + i * 4096, [1]);
+    } catch {
+      failed++;
+    }
+  }
+  expect(failed).toBe(40);
+  expect(r.kswapdFailures).toBeGreaterThanOrEqual(16);
+  expect(k.proc.read('/proc/zoneinfo')).toContain('node_unreclaimable:  1');
+  // Hopeless: the next allocations no longer run kswapd.
+  const runs = r.kswapdRuns;
+  for (let j = 0; j < 5; j++) {
+    try {
+      t.writeBytes(a + (i + j) * 4096, [1]);
+    } catch {}
+  }
+  expect(r.kswapdRuns).toBe(runs);
+  const v = vmstat(k);
+  expect(v.pgscan_anon).toBe(0);
+  expect(v.allocstall_movable).toBeGreaterThan(0);
+  recountLru(k);
+});
