@@ -9,7 +9,8 @@
  * Every value is in kB through show_val_kb(): the name padded to 16
  * columns, the number right-aligned in 8, " kB". A counter kmem does not
  * keep (swap, vmalloc, percpu, kernel stacks, huge pages, dirty and
- * writeback pages, the active lists) prints 0 in the kernel's place.
+ * writeback pages) prints 0 in the kernel's place. Active/Inactive,
+ * Unevictable and Mlocked are the LRU lists' counts (src/vm/mm_inline.ts).
  */
 import { MAX_NR_ZONES, WMARK_HIGH, WMARK_LOW, Z_FREE, Z_LOWMEM_RESERVE, Z_MANAGED, Z_WMARK, type Zones } from '../page_alloc/mmzone.js';
 import type { Sysctl, VmCounters } from './sysctl.js';

@@ -7,8 +7,15 @@
  * Page flags used (struct page flags by pfn): PG_uptodate once the bytes are
  * read, PG_dirty (with PAGECACHE_TAG_DIRTY in the xarray) after a write until
  * fsync writes it back, PG_referenced / PG_active as folio_mark_accessed()
- * sets them, PG_lru from folio_add_lru(), PG_readahead (PG_reclaim's bit) as
- * the readahead marker.
+ * sets them (src/vm/swap.ts: the LRU lists), PG_lru from folio_add_lru(),
+ * PG_readahead (PG_reclaim's bit) as the readahead marker. Reclaim
+ * (src/vm/vmscan.ts) removes clean pages with deleteFolio(), leaving a
+ * shadow entry in the mapping's `shadows` (src/vm/workingset.ts).
+ *
+ * References: the cache holds one on each page; read(), write() and a fault
+ * take one more while they use a page (the kernel's folio batch and
+ * vmf->page), since copying to or from user memory may allocate and so
+ * reclaim.
  *
  * Counters: vm.nrFilePages (NR_FILE_PAGES: every page-cache page, shmem's
  * too, as the kernel counts) and pageCache(vm).nrDirty (NR_FILE_DIRTY). The

@@ -5,9 +5,15 @@
  * populating one (MAP_POPULATE's faults).
  *
  * Page state the fault paths keep, per frame (struct page fields):
- *   refcount   one reference per PTE that maps the page (the zero page: none)
+ *   refcount   one reference per PTE that maps the page (the zero page: none),
+ *              plus the page cache's on a file or shmem page
  *   mapcount   the PTEs that map it (_mapcount + 1)
  *   vm.pageKind anonymous, file or shmem (what page->mapping tells)
+ *   vm.pageMapping, pages.index: the anon_vma or inode, and the linear or
+ *              file index, for the reverse map (src/vm/rmap.ts)
+ * New anonymous pages join the LRU (folio_add_lru_vma) as they are mapped.
+ * Any allocation may reclaim: a fault holds a reference on a page it still
+ * uses across an allocation, and rechecks the PTE after (pte_same).
  * A private page is reused on a write fault when its refcount is 1 (no
  * other mm maps it: wp_can_reuse_anon_folio()).
  */

@@ -10,9 +10,9 @@
  */
 import type { Task } from './fork.js';
 import { forEachPte, populateRange } from './memory.js';
+import { EINVAL, ENOMEM, MLOCK_ONFAULT, VM } from './mman.js';
 import { _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
 import { mlockFolio, munlockFolio } from './swap.js';
-import { EINVAL, ENOMEM, MLOCK_ONFAULT, VM } from './mman.js';
 import type { Vm } from './vm.js';
 import { findVmaIndex, mergeAround, splitVma, syncMapleNodes } from './vma.js';
 

@@ -60,15 +60,15 @@ function rmapIndex(vm: Vm): RmapIndex {
       for (const v of mm.vmas) {
         for (let e = s.get64(v, VMA.CHAIN); e !== 0; e = s.get64(e, AVC.NEXT)) {
           const av = s.get64(e, AVC.ANON_VMA);
-          let l = ix.anon.get(av);
-          if (l === undefined) ix.anon.set(av, (l = []));
-          l.push({ mm, v });
+          const l = ix.anon.get(av);
+          if (l === undefined) ix.anon.set(av, [{ mm, v }]);
+          else l.push({ mm, v });
         }
         const ino = s.vmFile(v);
         if (ino !== 0) {
-          let l = ix.file.get(ino);
-          if (l === undefined) ix.file.set(ino, (l = []));
-          l.push({ mm, v });
+          const l = ix.file.get(ino);
+          if (l === undefined) ix.file.set(ino, [{ mm, v }]);
+          else l.push({ mm, v });
         }
       }
     }
@@ -187,10 +187,9 @@ export function tryToUnmap(vm: Vm, pfn: number, anon: AnonUnmapper | null): void
       return false;
     }
     if (kind === KIND_ANON) {
-      anon!.unmapAnonPte(vm, mm, va, idx, pfn);
-      if (p.mapcount[pfn] === 0) vm.nrAnonMapped--;
+      // h2's convention: unmapAnonPte drops the mapping (and NR_ANON_MAPPED with the last), the PTE's reference and MM_ANONPAGES.
       mm.updateHiwaterRss();
-      vm.putPage(pfn);
+      anon!.unmapAnonPte(vm, mm, va, idx, pfn);
       return p.mapcount[pfn]! > 0;
     }
     const lo = u32[idx]!;

@@ -3,9 +3,10 @@
  * to give memory back. Each registered shrinker counts its freeable objects
  * (count_objects) and frees some on request (scan_objects); shrink_slab()
  * asks each in turn with do_shrink_slab()'s pressure: freeable >> priority,
- * times 4 / seeks (DEFAULT_SEEKS 2: a quarter... of freeable at priority 0
- * is 2x freeable, capped), plus the work deferred by earlier calls, scanned
- * in batches of `batch` (SHRINK_BATCH 128). Scans count slabs_scanned.
+ * times 4 / seeks (with DEFAULT_SEEKS 2, twice the shifted count), plus the
+ * work deferred by earlier calls >> priority, at most twice the freeable
+ * objects, scanned in batches of `batch` (SHRINK_BATCH 128); what is not
+ * scanned is deferred. Scans count slabs_scanned.
  *
  * The one user kmem registers is workingset's shadow-node shrinker
  * (mm/workingset.c count_shadow_nodes / scan_shadow_nodes): kmem's shadow

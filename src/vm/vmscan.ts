@@ -361,12 +361,12 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
       buf[kept++] = pfn;
       continue;
     }
-    do {
+    page: {
       if ((v & (1 << PG.mlocked)) !== 0) {
         activate = true;
-        break;
+        break page;
       }
-      if (!sc.mayUnmap && p.mapcount[pfn]! > 0) break;
+      if (!sc.mayUnmap && p.mapcount[pfn]! > 0) break page;
       const dirty = (v & (1 << PG.dirty)) !== 0;
       const writeback = (v & (1 << PG.writeback)) !== 0;
       if (dirty || writeback) stat.nrDirty++;
@@ -377,36 +377,36 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
         f[pfn] = f[pfn]! | (1 << PG.reclaim);
         stat.nrWriteback++;
         activate = true;
-        break;
+        break page;
       }
       references = folioCheckReferences(vm, pfn);
       if (references === Ref.ACTIVATE) {
         activate = true;
-        break;
+        break page;
       }
       if (references === Ref.KEEP) {
         stat.nrRefKeep++;
-        break;
+        break page;
       }
       v = f[pfn]!;
       // Anonymous memory needs swap space first (add_to_swap, which dirties the folio).
       if (kind === KIND_ANON && (v & (1 << PG.owner_priv_1)) === 0) {
-        if ((sc.gfp & Gfp.IO) === 0) break;
+        if ((sc.gfp & Gfp.IO) === 0) break page;
         if (swap === null || !sc.maySwap || !swap.addToSwap(vm, pfn)) {
           activate = true;
-          break;
+          break page;
         }
       } else if (kind !== KIND_ANON && kind !== KIND_FILE) {
         // shmem: kmem has no shmem_writeout, so its pages stay.
         activate = true;
-        break;
+        break page;
       }
       if (p.mapcount[pfn]! > 0) {
         tryToUnmap(vm, pfn, swap);
         if (p.mapcount[pfn]! > 0) {
           stat.nrUnmapFail++;
           activate = true;
-          break;
+          break page;
         }
       }
       v = f[pfn]!;
@@ -416,32 +416,33 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
           vm.lruEv.nrVmscanImmediate++;
           f[pfn] = v | (1 << PG.reclaim);
           activate = true;
-          break;
+          break page;
         }
-        if (references === Ref.RECLAIM_CLEAN) break;
+        if (references === Ref.RECLAIM_CLEAN) break page;
         // may_enter_fs(): __GFP_FS for the page cache, __GFP_IO for swap.
-        if ((sc.gfp & (file ? Gfp.FS : Gfp.IO)) === 0) break;
-        if (!sc.mayWritepage) break;
+        if ((sc.gfp & (file ? Gfp.FS : Gfp.IO)) === 0) break page;
+        if (!sc.mayWritepage) break page;
         if (file) {
-          if (!pageoutFile(vm, pfn)) break;
+          if (!pageoutFile(vm, pfn)) break page;
         } else {
           swap!.swapWritepage(vm, pfn);
         }
         stat.nrPageout++;
-        if ((f[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0) break;
+        if ((f[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0) break page;
       }
       // __remove_mapping(): only the cache and this isolation may hold the folio.
-      if (p.refcount[pfn] !== 2 || (f[pfn]! & (1 << PG.dirty)) !== 0) break;
+      if (p.refcount[pfn] !== 2 || (f[pfn]! & (1 << PG.dirty)) !== 0) break page;
       if (kind === KIND_FILE) {
         const pc = pageCache(vm);
         const shadow = workingsetEviction(vm, pfn);
         pc.deleteFolio(pc.mapping(vm.pageMapping[pfn]!), p.index[pfn]!, shadow);
       } else {
+        // The swap cache's reference passes to us (h2's convention): put it, leaving the isolation's.
         swap!.deleteFromSwapCache(vm, pfn);
-        p.refcount[pfn] = 1;
+        vm.putPage(pfn);
       }
       free = true;
-    } while (false);
+    }
     if (free) {
       nrReclaimed++;
       // the isolation reference, now the last one

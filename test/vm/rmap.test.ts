@@ -10,8 +10,8 @@
 import { expect, test } from 'vitest';
 import { PG } from '../../src/memory/page.js';
 import type { Task } from '../../src/vm/fork.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import type { Mm } from '../../src/vm/mm_types.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { _PAGE_ACCESSED } from '../../src/vm/pgtable.js';
 import { folioReferenced, rmapWalk } from '../../src/vm/rmap.js';
 import { KIND_ANON, KIND_FILE } from '../../src/vm/vm.js';

@@ -156,7 +156,9 @@ test('the active working set survives a streaming read bigger than RAM', () => {
   streamRead(t, '/bin/ws', buf, small);
   const as = pageCache(k.vm).mapping(k.fs.lookup('/bin/ws')!.ino);
   expect(as.nrpages).toBe(1024);
-  as.xa.forEach((_, pfn) => expect(k.pages.flags[pfn]! & (1 << PG.active)).not.toBe(0));
+  as.xa.forEach((_, pfn) => {
+    expect(k.pages.flags[pfn]! & (1 << PG.active)).not.toBe(0);
+  });
   const big = patterned(80 << 20);
   k.fs.writeFile('/bin/big', big);
   const v0 = vmstat(k);
@@ -255,10 +257,13 @@ test('mapped file pages not used again are unmapped through rmap and reclaimed; 
   const k = bootWithProgram('32M');
   // A program with a 1 MiB read-only data segment (a private file mapping, not executable).
   const seg = patterned(1 << 20);
-  k.fs.writeFile('/bin/prog', buildElf([
-    { vaddr: 0x401000, flags: 5, data: new Uint8Array(64).fill(0x90) },
-    { vaddr: 0x600000, flags: 4, data: seg },
-  ]));
+  k.fs.writeFile(
+    '/bin/prog',
+    buildElf([
+      { vaddr: 0x401000, flags: 5, data: new Uint8Array(64).fill(0x90) },
+      { vaddr: 0x600000, flags: 4, data: seg },
+    ]),
+  );
   const t = k.spawn('/bin/prog');
   const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   for (let i = 0; i < 256; i++) t.readBytes(0x600000 + i * 4096, 1);
