@@ -10,7 +10,7 @@
  * back as refaults; shrinkers are scanned as do_shrink_slab() computes.
  */
 import { expect, test } from 'vitest';
-import { O_RDONLY } from '../../src/fs/fcntl.js';
+import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import type { Kernel } from '../../src/kernel.js';
 import { PG } from '../../src/memory/page.js';
 import { __GFP_KSWAPD_RECLAIM, GFP_HIGHUSER_MOVABLE } from '../../src/page_alloc/gfp.js';
@@ -314,5 +314,27 @@ test('anonymous memory past RAM without swap: reclaim finds nothing, kswapd give
   const v = vmstat(k);
   expect(v.pgscan_anon).toBe(0);
   expect(v.allocstall_movable).toBeGreaterThan(0);
+  recountLru(k);
+});
+
+test('writing a file bigger than RAM: dirty pages are not reclaimed but marked PG_reclaim, the flushers are woken, and written pages go', () => {
+  const { k, t, buf } = setup('32M');
+  const fd = t.open('/bin/w', O_RDWR | O_CREAT);
+  const size = 48 << 20;
+  const want = patterned(size);
+  for (let off = 0; off < size; off += 1 << 16) {
+    t.writeBytes(buf, want.subarray(off, off + (1 << 16)));
+    expect(t.write(fd, buf, 1 << 16)).toBe(1 << 16);
+  }
+  const v = vmstat(k);
+  // Dirty file folios met by reclaim: marked for immediate reclaim and activated (nr_vmscan_immediate_reclaim,
+  // pgactivate); once a batch held only dirty folios the flushers ran, and each PG_reclaim folio written
+  // went to the inactive tail (pgrotated). Reclaim itself wrote nothing from direct reclaim.
+  expect(v.nr_vmscan_immediate_reclaim).toBeGreaterThan(0);
+  expect(v.pgactivate).toBeGreaterThanOrEqual(v.nr_vmscan_immediate_reclaim!);
+  expect(v.pgrotated).toBeGreaterThan(0);
+  expect(v.pgsteal_file).toBeGreaterThan((size - (32 << 20)) / 4096);
+  expect(t.fsync(fd)).toBe(0);
+  expect(Buffer.compare(Buffer.from(k.fs.lookup('/bin/w')!.data), Buffer.from(want))).toBe(0);
   recountLru(k);
 });
