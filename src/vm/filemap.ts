@@ -35,7 +35,7 @@ import { SLAB_ACCOUNT, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from '../slub/slab_fla
 import { type FileRaState, fileRaStateInit, pageCacheAsyncRa, pageCacheRaOrder, pageCacheSyncRa, type Ractl } from './readahead.js';
 import { folioAddLru, folioRotateReclaimable, folioMarkAccessed as lruMarkAccessed } from './swap.js';
 import { KIND_FILE, type Vm } from './vm.js';
-import { workingsetRefault } from './workingset.js';
+import { ShadowMap, workingsetRefault } from './workingset.js';
 
 export const PAGECACHE_TAG_DIRTY = XA_MARK_0;
 /** PG_readahead shares PG_reclaim's bit */
@@ -53,7 +53,7 @@ export class AddressSpace {
    */
   readonly faultRa: FileRaState = fileRaStateInit();
   /** Shadow entries of reclaimed pages, index -> shadow (src/vm/workingset.ts; the kernel keeps them in the xarray's slots). */
-  readonly shadows = new Map<number, number>();
+  readonly shadows = new ShadowMap();
 
   constructor(
     readonly ino: number,
@@ -196,7 +196,7 @@ export class PageCache {
     });
     for (const i of gone) this.deleteFolio(as, i);
     // Shadow entries past the new end go too.
-    for (const i of as.shadows.keys()) if (i >= from) as.shadows.delete(i);
+    for (const i of [...as.shadows.keys()]) if (i >= from) as.shadows.delete(i);
   }
 
   /**

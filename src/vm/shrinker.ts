@@ -19,6 +19,7 @@
 import { MAX_NR_ZONES, Z_PRESENT } from '../page_alloc/mmzone.js';
 import { pageCache } from './filemap.js';
 import type { Vm } from './vm.js';
+import { SHADOW_BLOCK_SHIFT } from './workingset.js';
 
 export const SHRINK_STOP = -1;
 export const SHRINK_EMPTY = -2;
@@ -110,20 +111,14 @@ export function shrinkSlab(vm: Vm, _gfp: number, priority: number): number {
   return freed;
 }
 
-/** XA_CHUNK_SHIFT: a leaf xa_node covers 64 indices. */
-const NODE_SHIFT = 6;
+const NODE_SHIFT = SHADOW_BLOCK_SHIFT;
 
-/** The shadow-only 64-index blocks, oldest shadow first: [address_space ino, block]. */
+/** The shadow-only 64-index blocks (shadows, no page), oldest block first: [address_space ino, block]. */
 function shadowNodes(vm: Vm): [number, number][] {
   const pc = pageCache(vm);
   const out: [number, number][] = [];
   for (const as of pc.spaces.values()) {
-    if (as.shadows.size === 0) continue;
-    const seen = new Set<number>();
-    for (const i of as.shadows.keys()) {
-      const b = Math.floor(i / 2 ** NODE_SHIFT);
-      if (seen.has(b)) continue;
-      seen.add(b);
+    for (const b of as.shadows.blocks.keys()) {
       let page = false;
       for (let j = b * 2 ** NODE_SHIFT; j < (b + 1) * 2 ** NODE_SHIFT && !page; j++) if (as.xa.load(j) >= 0) page = true;
       if (!page) out.push([as.ino, b]);
@@ -152,11 +147,11 @@ function shadowNodeShrinker(): Shrinker {
     nrDeferred: 0,
     countObjects(vm: Vm): number {
       const maxNodes = Math.floor(nodePresentPages(vm) / 2 ** (NODE_SHIFT - 3));
-      // Each shadow node holds at least one shadow: with no more shadows than the limit, no need to count nodes.
-      let shadows = 0;
-      for (const as of pageCache(vm).spaces.values()) shadows += as.shadows.size;
-      if (shadows === 0) return SHRINK_EMPTY;
-      if (shadows <= maxNodes) return 0;
+      // Shadow nodes are among the blocks holding shadows: with no more of those than the limit, no need to look closer.
+      let blocks = 0;
+      for (const as of pageCache(vm).spaces.values()) blocks += as.shadows.blocks.size;
+      if (blocks === 0) return SHRINK_EMPTY;
+      if (blocks <= maxNodes) return 0;
       const nodes = workingsetNodes(vm);
       if (nodes === 0) return SHRINK_EMPTY;
       return nodes <= maxNodes ? 0 : nodes - maxNodes;

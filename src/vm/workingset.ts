@@ -15,9 +15,10 @@
  *
  * kmem's difference: the kernel stores the shadow as an xa_value entry in
  * the page-cache xarray's slot; kmem keeps it beside the xarray, in the
- * address_space's `shadows` map (index -> shadow). So xarray nodes that
- * hold only shadows are not kept (workingset_nodes stays 0) and the shadow
- * node shrinker has nothing to do. With 64-bit longs EVICTION_SHIFT leaves
+ * address_space's `shadows` map (index -> shadow), which also counts the
+ * shadows of each 64-index block (what one xa_node leaf covers): a block
+ * with shadows and no page stands for a shadow-only xa_node (workingset_nodes,
+ * and the shadow-node shrinker's objects, src/vm/shrinker.ts). With 64-bit longs EVICTION_SHIFT leaves
  * 36 bits for the clock and bucket_order is 0 below 2^36 pages of RAM: the
  * shadow holds the clock value itself (kmem packs it as eviction * 2 + the
  * workingset bit, a safe integer).
@@ -26,6 +27,37 @@ import { PG } from '../memory/page.js';
 import { folioIsFileLru, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE } from './mm_inline.js';
 import { lruNoteCostRefault } from './swap.js';
 import type { Vm } from './vm.js';
+
+/** XA_CHUNK_SHIFT: the indices one leaf xa_node covers */
+export const SHADOW_BLOCK_SHIFT = 6;
+
+/** A mapping's shadow entries, index -> shadow, with the number of shadows in each 64-index block kept as they come and go. */
+export class ShadowMap extends Map<number, number> {
+  /** block (index >> 6) -> shadows in it */
+  readonly blocks = new Map<number, number>();
+
+  override set(index: number, shadow: number): this {
+    if (!this.has(index)) {
+      const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
+      this.blocks.set(b, (this.blocks.get(b) ?? 0) + 1);
+    }
+    return super.set(index, shadow);
+  }
+
+  override delete(index: number): boolean {
+    if (!super.delete(index)) return false;
+    const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
+    const n = this.blocks.get(b)! - 1;
+    if (n === 0) this.blocks.delete(b);
+    else this.blocks.set(b, n);
+    return true;
+  }
+
+  override clear(): void {
+    this.blocks.clear();
+    super.clear();
+  }
+}
 
 /** workingset_age_nonresident() */
 export function workingsetAgeNonresident(vm: Vm, nr: number): void {
