@@ -141,6 +141,7 @@ export class PageCache {
     vm.nrFilePages++;
     vm.pageMapping[pfn] = as.ino;
     vm.k.pages.index[pfn] = index;
+    as.shadows.pageAdded(index);
     const shadow = as.shadows.get(index);
     if (shadow !== undefined) {
       as.shadows.delete(index);
@@ -161,6 +162,7 @@ export class PageCache {
     as.nrpages--;
     this.vm.pageCache.delete(as.ino * 2 ** 32 + index);
     this.vm.nrFilePages--;
+    as.shadows.pageRemoved(index);
     if (shadow >= 0) as.shadows.set(index, shadow);
     const f = this.vm.k.pages.flags;
     if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;

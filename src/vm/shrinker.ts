@@ -114,14 +114,13 @@ export function shrinkSlab(vm: Vm, _gfp: number, priority: number): number {
 const NODE_SHIFT = SHADOW_BLOCK_SHIFT;
 
 /** The shadow-only 64-index blocks (shadows, no page), oldest block first: [address_space ino, block]. */
-function shadowNodes(vm: Vm): [number, number][] {
-  const pc = pageCache(vm);
+function shadowNodes(vm: Vm, max: number): [number, number][] {
   const out: [number, number][] = [];
-  for (const as of pc.spaces.values()) {
+  for (const as of pageCache(vm).spaces.values()) {
+    if (as.shadows.shadowOnly === 0) continue;
     for (const b of as.shadows.blocks.keys()) {
-      let page = false;
-      for (let j = b * 2 ** NODE_SHIFT; j < (b + 1) * 2 ** NODE_SHIFT && !page; j++) if (as.xa.load(j) >= 0) page = true;
-      if (!page) out.push([as.ino, b]);
+      if (out.length >= max) return out;
+      if (!as.shadows.pages.has(b)) out.push([as.ino, b]);
     }
   }
   return out;
@@ -129,7 +128,9 @@ function shadowNodes(vm: Vm): [number, number][] {
 
 /** workingset_nodes: the shadow-only blocks now. */
 export function workingsetNodes(vm: Vm): number {
-  return shadowNodes(vm).length;
+  let n = 0;
+  for (const as of pageCache(vm).spaces.values()) n += as.shadows.shadowOnly;
+  return n;
 }
 
 function nodePresentPages(vm: Vm): number {
@@ -146,21 +147,15 @@ function shadowNodeShrinker(): Shrinker {
     batch: 0,
     nrDeferred: 0,
     countObjects(vm: Vm): number {
-      const maxNodes = Math.floor(nodePresentPages(vm) / 2 ** (NODE_SHIFT - 3));
-      // Shadow nodes are among the blocks holding shadows: with no more of those than the limit, no need to look closer.
-      let blocks = 0;
-      for (const as of pageCache(vm).spaces.values()) blocks += as.shadows.blocks.size;
-      if (blocks === 0) return SHRINK_EMPTY;
-      if (blocks <= maxNodes) return 0;
       const nodes = workingsetNodes(vm);
       if (nodes === 0) return SHRINK_EMPTY;
+      const maxNodes = Math.floor(nodePresentPages(vm) / 2 ** (NODE_SHIFT - 3));
       return nodes <= maxNodes ? 0 : nodes - maxNodes;
     },
     scanObjects(vm: Vm, nrToScan: number): number {
       const pc = pageCache(vm);
       let freed = 0;
-      for (const [ino, b] of shadowNodes(vm)) {
-        if (freed >= nrToScan) break;
+      for (const [ino, b] of shadowNodes(vm, nrToScan)) {
         const as = pc.spaces.get(ino);
         if (as === undefined) continue;
         for (let j = b * 2 ** NODE_SHIFT; j < (b + 1) * 2 ** NODE_SHIFT; j++) as.shadows.delete(j);

@@ -31,15 +31,26 @@ import type { Vm } from './vm.js';
 /** XA_CHUNK_SHIFT: the indices one leaf xa_node covers */
 export const SHADOW_BLOCK_SHIFT = 6;
 
-/** A mapping's shadow entries, index -> shadow, with the number of shadows in each 64-index block kept as they come and go. */
+/**
+ * A mapping's shadow entries, index -> shadow, with per 64-index block the
+ * shadows and the cached pages in it (filemap tells it of pages coming and
+ * going), and the number of blocks holding shadows but no page: the
+ * shadow-only xa_nodes the kernel's shadow_nodes list_lru counts.
+ */
 export class ShadowMap extends Map<number, number> {
   /** block (index >> 6) -> shadows in it */
   readonly blocks = new Map<number, number>();
+  /** block -> page-cache pages in it */
+  readonly pages = new Map<number, number>();
+  /** blocks with shadows and no page */
+  shadowOnly = 0;
 
   override set(index: number, shadow: number): this {
     if (!this.has(index)) {
       const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
-      this.blocks.set(b, (this.blocks.get(b) ?? 0) + 1);
+      const n = (this.blocks.get(b) ?? 0) + 1;
+      this.blocks.set(b, n);
+      if (n === 1 && !this.pages.has(b)) this.shadowOnly++;
     }
     return super.set(index, shadow);
   }
@@ -48,14 +59,35 @@ export class ShadowMap extends Map<number, number> {
     if (!super.delete(index)) return false;
     const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
     const n = this.blocks.get(b)! - 1;
-    if (n === 0) this.blocks.delete(b);
-    else this.blocks.set(b, n);
+    if (n === 0) {
+      this.blocks.delete(b);
+      if (!this.pages.has(b)) this.shadowOnly--;
+    } else this.blocks.set(b, n);
     return true;
   }
 
   override clear(): void {
+    for (const b of this.blocks.keys()) if (!this.pages.has(b)) this.shadowOnly--;
     this.blocks.clear();
     super.clear();
+  }
+
+  /** A page entered the mapping at index. */
+  pageAdded(index: number): void {
+    const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
+    const n = (this.pages.get(b) ?? 0) + 1;
+    this.pages.set(b, n);
+    if (n === 1 && this.blocks.has(b)) this.shadowOnly--;
+  }
+
+  /** A page left the mapping at index. */
+  pageRemoved(index: number): void {
+    const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
+    const n = this.pages.get(b)! - 1;
+    if (n === 0) {
+      this.pages.delete(b);
+      if (this.blocks.has(b)) this.shadowOnly++;
+    } else this.pages.set(b, n);
   }
 }
 

@@ -338,3 +338,42 @@ test('writing a file bigger than RAM: dirty pages are not reclaimed but marked P
   expect(Buffer.compare(Buffer.from(k.fs.lookup('/bin/w')!.data), Buffer.from(want))).toBe(0);
   recountLru(k);
 });
+
+test('the shadow-node shrinker trims shadow-only nodes beyond node_present_pages >> 3 (workingset_nodes, workingset_nodereclaim)', () => {
+  const { k, t, buf } = setup('16M');
+  const zi = k.proc.read('/proc/zoneinfo');
+  const present = [...zi.matchAll(/^\s+present\s+(\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  const maxNodes = Math.floor(present / 8);
+  // Many one-page files read once: each, once evicted, leaves a node holding nothing but its shadow.
+  const nFiles = maxNodes * 3;
+  const one = new Uint8Array(4096).fill(9);
+  for (let i = 0; i < nFiles; i++) {
+    k.fs.writeFile(`/bin/s${i}`, one);
+    const fd = t.open(`/bin/s${i}`, O_RDONLY);
+    expect(t.read(fd, buf, 4096)).toBe(4096);
+    t.close(fd);
+  }
+  const big = patterned(24 << 20);
+  k.fs.writeFile('/bin/big', big);
+  const v0 = vmstat(k);
+  streamRead(t, '/bin/big', buf, big);
+  const v = vmstat(k);
+  const reclaimed = v.workingset_nodereclaim! - v0.workingset_nodereclaim!;
+  expect(reclaimed).toBeGreaterThan(0);
+  // Each node reclaimed took its shadow: the small files lost as many shadows as nodes were reclaimed
+  // (a few reclaimed nodes may be /bin/tiny's).
+  let left = 0;
+  let evicted = 0;
+  const pc = pageCache(k.vm);
+  for (let i = 0; i < nFiles; i++) {
+    const as = pc.mapping(k.fs.lookup(`/bin/s${i}`)!.ino);
+    left += as.shadows.size;
+    if (as.nrpages === 0) evicted++;
+  }
+  expect(evicted - left).toBeGreaterThan(0);
+  expect(evicted - left).toBeLessThanOrEqual(reclaimed);
+  expect(evicted - left).toBeGreaterThanOrEqual(reclaimed - 4);
+  // do_shrink_slab() trims only while half the excess is a batch of 128 or more: the excess left is under 256 (plus the big file's).
+  expect(v.workingset_nodes! - maxNodes).toBeLessThan(256 + (24 << 20) / 4096 / 64);
+  expect(v.workingset_nodes).toBeGreaterThan(maxNodes);
+});
