@@ -11,8 +11,10 @@ import { expect, test } from 'vitest';
 import { O_RDONLY } from '../../src/fs/fcntl.js';
 import { PG } from '../../src/memory/page.js';
 import { pageCache } from '../../src/vm/filemap.js';
-import { LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE } from '../../src/vm/mm_inline.js';
+import { LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE } from '../../src/vm/mm_inline.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { inactiveIsLow } from '../../src/vm/vmscan.js';
+import { workingsetTestRecent } from '../../src/vm/workingset.js';
 import { bootWithProgram } from './helpers.js';
 import { meminfo, recountLru, vmstat } from './lru_check.js';
 
@@ -224,4 +226,62 @@ test('a locked file page leaves the unevictable list when its last mapping goes,
   expect(k.pages.flags[pfn]! & ((1 << PG.unevictable) | (1 << PG.mlocked))).toBe(0);
   expect(meminfo(k).Mlocked).toBe(0);
   expect(recountLru(k)[LRU_UNEVICTABLE]).toBe(0);
+});
+
+test('inactive_is_low(): inactive * int_sqrt(10 * GiB of both lists) < active (1:1 below 1 GiB, 3:1 at 1 GiB, 10:1 at 10 GiB)', () => {
+  const k = bootWithProgram('64M');
+  k.spawn('/bin/tiny');
+  const lv = k.vm.lruvec;
+  const saved = Float64Array.from(lv.nrZone);
+  const set = (inactive: number, active: number) => {
+    lv.nrZone.fill(0);
+    lv.nrZone[LRU_INACTIVE_FILE] = inactive;
+    lv.nrZone[LRU_ACTIVE_FILE] = active;
+  };
+  const GiB = 262144;
+  set(100, 100);
+  expect(inactiveIsLow(k.vm, LRU_INACTIVE_FILE)).toBe(false);
+  set(99, 100);
+  expect(inactiveIsLow(k.vm, LRU_INACTIVE_FILE)).toBe(true);
+  // 1 GiB in all: int_sqrt(10) = 3.
+  set(GiB / 4, (GiB * 3) / 4);
+  expect(inactiveIsLow(k.vm, LRU_INACTIVE_FILE)).toBe(false);
+  set(GiB / 4 - 1, (GiB * 3) / 4 + 1);
+  expect(inactiveIsLow(k.vm, LRU_INACTIVE_FILE)).toBe(true);
+  // 10 GiB: int_sqrt(100) = 10, so inactive may be as small as an eleventh.
+  set(GiB, 9 * GiB);
+  expect(inactiveIsLow(k.vm, LRU_INACTIVE_FILE)).toBe(false);
+  set(238400, 10 * GiB - 238400);
+  expect(inactiveIsLow(k.vm, LRU_INACTIVE_FILE)).toBe(false);
+  set(238000, 10 * GiB - 238000);
+  expect(inactiveIsLow(k.vm, LRU_INACTIVE_FILE)).toBe(true);
+  lv.nrZone.set(saved);
+});
+
+test('workingset_test_recent(): a refault is recent when the clock moved no more than the active file list (plus anon with free swap)', () => {
+  const k = bootWithProgram('64M');
+  k.spawn('/bin/tiny');
+  const lv = k.vm.lruvec;
+  const saved = Float64Array.from(lv.nrZone);
+  lv.nrZone.fill(0);
+  lv.nrZone[LRU_ACTIVE_FILE] = 500;
+  lv.nrZone[LRU_INACTIVE_FILE] = 300;
+  lv.nrZone[LRU_INACTIVE_ANON] = 40;
+  lv.nrZone[LRU_ACTIVE_ANON] = 60;
+  const age = lv.nonresidentAge;
+  lv.nonresidentAge = age + 1000;
+  const shadowAt = (distance: number, ws: boolean) => (age + 1000 - distance) * 2 + (ws ? 1 : 0);
+  // File page, no swap: the active file list alone.
+  expect(workingsetTestRecent(k.vm, shadowAt(500, false), true, 0)).toBe(true);
+  expect(workingsetTestRecent(k.vm, shadowAt(501, true), true, 0)).toBe(false);
+  // With free swap the anon lists count too: 500 + 60 + 40.
+  expect(workingsetTestRecent(k.vm, shadowAt(600, false), true, 1)).toBe(true);
+  expect(workingsetTestRecent(k.vm, shadowAt(601, false), true, 1)).toBe(false);
+  // An anon page competes with the whole file LRU (and active anon with swap): 500 + 300 (+ 60).
+  expect(workingsetTestRecent(k.vm, shadowAt(800, false), false, 0)).toBe(true);
+  expect(workingsetTestRecent(k.vm, shadowAt(801, false), false, 0)).toBe(false);
+  expect(workingsetTestRecent(k.vm, shadowAt(860, false), false, 1)).toBe(true);
+  expect(workingsetTestRecent(k.vm, shadowAt(861, false), false, 1)).toBe(false);
+  lv.nrZone.set(saved);
+  lv.nonresidentAge = age;
 });
