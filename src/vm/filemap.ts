@@ -33,7 +33,7 @@ import { PG } from '../memory/page.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { SLAB_ACCOUNT, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from '../slub/slab_flags.js';
 import { type FileRaState, fileRaStateInit, pageCacheAsyncRa, pageCacheRaOrder, pageCacheSyncRa, type Ractl } from './readahead.js';
-import { folioAddLru, folioRotateReclaimable, folioMarkAccessed as lruMarkAccessed } from './swap.js';
+import { deactivateFileFolio, folioAddLru, folioRotateReclaimable, folioMarkAccessed as lruMarkAccessed } from './swap.js';
 import { KIND_FILE, type Vm } from './vm.js';
 import { ShadowMap, workingsetRefault } from './workingset.js';
 
@@ -203,19 +203,22 @@ export class PageCache {
 
   /**
    * mapping_try_invalidate() on [start, end]: every clean, unmapped page
-   * leaves the cache (dirty, under writeback or mapped pages stay). Returns
-   * the pages dropped.
+   * leaves the cache; a dirty, under-writeback or mapped one stays and is
+   * deactivated (deactivate_file_folio: a hint to reclaim it soon). The
+   * shadow entries in the range go too. Returns the pages dropped.
    */
   invalidate(as: AddressSpace, start: number, end: number): number {
     const p = this.vm.k.pages;
     const gone: number[] = [];
+    const kept: number[] = [];
     as.xa.forEach((i, pfn) => {
       if (i < start || i > end) return;
-      if ((p.flags[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0) return;
-      if (p.mapcount[pfn] !== 0) return;
-      gone.push(i);
+      if ((p.flags[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0 || p.mapcount[pfn] !== 0) kept.push(pfn);
+      else gone.push(i);
     });
     for (const i of gone) this.deleteFolio(as, i);
+    for (const pfn of kept) deactivateFileFolio(this.vm, pfn);
+    for (const i of [...as.shadows.keys()]) if (i >= start && i <= end) as.shadows.delete(i);
     return gone.length;
   }
 

@@ -183,6 +183,8 @@ export function deactivateFileFolio(vm: Vm, pfn: number): void {
   const f = vm.k.pages.flags;
   const v = f[pfn]!;
   if ((v & LRU) === 0 || (v & UNEVICTABLE) !== 0) return;
+  // Some process is using it.
+  if (vm.k.pages.mapcount[pfn]! > 0) return;
   const active = (v & ACTIVE) !== 0;
   vm.lruvec.del(pfn);
   f[pfn] = v & ~(ACTIVE | REFERENCED);

@@ -8,7 +8,7 @@
  * own counts, which recount exactly by walking them.
  */
 import { expect, test } from 'vitest';
-import { O_RDONLY } from '../../src/fs/fcntl.js';
+import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import { PG } from '../../src/memory/page.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import { LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE } from '../../src/vm/mm_inline.js';
@@ -284,4 +284,31 @@ test('workingset_test_recent(): a refault is recent when the clock moved no more
   expect(workingsetTestRecent(k.vm, shadowAt(861, false), false, 1)).toBe(false);
   lv.nrZone.set(saved);
   lv.nonresidentAge = age;
+});
+
+test('drop_caches keeps dirty pages but deactivates them (PG_reclaim, pgdeactivate), and clears the shadow entries', () => {
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const fd = t.open('/bin/d', O_RDWR | O_CREAT);
+  t.writeBytes(buf, new Uint8Array(1 << 16).fill(4));
+  expect(t.write(fd, buf, 1 << 15)).toBe(1 << 15);
+  // Two reads of the dirty pages: referenced, then active.
+  for (let r = 0; r < 2; r++) expect(t.pread(fd, buf, 1 << 15, 0)).toBe(1 << 15);
+  const as = pageCache(k.vm).mapping(k.fs.lookup('/bin/d')!.ino);
+  as.xa.forEach((_, pfn) => {
+    expect(k.pages.flags[pfn]! & (1 << PG.active)).not.toBe(0);
+  });
+  as.shadows.set(100, 7);
+  const v0 = vmstat(k);
+  k.proc.write('/proc/sys/vm/drop_caches', '1');
+  expect(as.nrpages).toBe(8);
+  as.xa.forEach((_, pfn) => {
+    const f = k.pages.flags[pfn]!;
+    expect(f & (1 << PG.active)).toBe(0);
+    expect(f & (1 << PG.reclaim)).not.toBe(0);
+  });
+  expect(vmstat(k).pgdeactivate! - v0.pgdeactivate!).toBe(8);
+  expect(as.shadows.size).toBe(0);
+  recountLru(k);
 });
