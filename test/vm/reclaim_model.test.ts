@@ -1,6 +1,7 @@
 /**
  * Model-based property test (fast-check fc.commands) of file and memory
- * operations under memory pressure: a 16M machine, three files of up to
+ * operations under memory pressure (with a second process whose mapped file
+ * pages reclaim may unmap, and forks that copy on write): a 16M machine, three files of up to
  * 6 MiB each and 4 MiB of anonymous memory, so reclaim (kswapd, direct
  * reclaim, the flusher woken by reclaim, kswapd's pageout) runs all the
  * time. After every step: every byte a task reads is what the model says
@@ -16,7 +17,7 @@ import type { Kernel } from '../../src/kernel.js';
 import type { Task } from '../../src/vm/fork.js';
 import { LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, LRU_UNEVICTABLE } from '../../src/vm/mm_inline.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { bootWithProgram } from './helpers.js';
+import { bootWithProgram, buildElf } from './helpers.js';
 import { recountLru, vmstat } from './lru_check.js';
 
 const FILES = ['/bin/a', '/bin/b', '/bin/c'];
@@ -35,7 +36,13 @@ interface Real {
   fds: number[];
   buf: number;
   anon: number;
+  /** a second process mapping SEG_PAGES of a program's read-only data segment */
+  prog: Task;
 }
+
+const SEG = 0x600000;
+const SEG_PAGES = 256;
+const segData = fill(SEG_PAGES * 4096, 99);
 
 let steps = 0;
 let stolen = 0;
@@ -48,6 +55,8 @@ function checkAll(m: Model, r: Real): void {
   // The file lists hold the page cache (no file page here is mapped after leaving the cache), the anon lists the anonymous pages.
   expect(lists[LRU_INACTIVE_FILE]! + lists[LRU_ACTIVE_FILE]!).toBe(k.vm.nrFilePages);
   expect(lists[LRU_INACTIVE_ANON]! + lists[LRU_ACTIVE_ANON]!).toBe(k.vm.nrAnonMapped);
+  // A mapped file page is in the page cache: mapped pages never outnumber cached ones.
+  expect(k.vm.nrFileMapped).toBeLessThanOrEqual(k.vm.nrFilePages);
   expect(lists[LRU_UNEVICTABLE]).toBe(0);
   const v = vmstat(k);
   expect(v.pgscan_kswapd! + v.pgscan_direct!).toBe(v.pgscan_anon! + v.pgscan_file!);
@@ -203,6 +212,60 @@ class AnonCommand implements fc.Command<Model, Real> {
   }
 }
 
+/** The second process reads pages of its mapped data segment (file pages that reclaim may unmap). */
+class SegmentCommand implements fc.Command<Model, Real> {
+  constructor(
+    readonly page: number,
+    readonly n: number,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    for (let i = 0; i < this.n; i++) {
+      const pg = (this.page + i) % SEG_PAGES;
+      const got = r.prog.readBytes(SEG + pg * 4096, 64);
+      for (let j = 0; j < 64; j++) if (got[j] !== segData[pg * 4096 + j]) throw new Error(`segment page ${pg} byte ${j}`);
+    }
+    checkAll(m, r);
+  }
+  toString(): string {
+    return `segment(${this.page}, ${this.n})`;
+  }
+}
+
+/** fork; the child writes some anonymous pages (copy-on-write under pressure) and reads others, then exits. */
+class ForkCommand implements fc.Command<Model, Real> {
+  constructor(
+    readonly page: number,
+    readonly n: number,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    const c = r.t.fork();
+    for (let i = 0; i < this.n; i++) {
+      const pg = (this.page + i) % ANON_PAGES;
+      const va = r.anon + pg * 4096 + (pg % 4093);
+      expect(c.readBytes(va, 1)[0]).toBe(m.anon[pg]);
+      if (i % 2 === 0) c.writeBytes(va, [(m.anon[pg]! + 1) & 0xff]);
+    }
+    checkAll(m, r);
+    c.exit(0);
+    r.t.wait();
+    // The parent's pages are as they were.
+    for (let i = 0; i < this.n; i++) {
+      const pg = (this.page + i) % ANON_PAGES;
+      expect(r.t.readBytes(r.anon + pg * 4096 + (pg % 4093), 1)[0]).toBe(m.anon[pg]);
+    }
+    checkAll(m, r);
+  }
+  toString(): string {
+    return `fork(${this.page}, ${this.n})`;
+  }
+}
+
 const f = fc.integer({ min: 0, max: FILES.length - 1 });
 const off = fc.integer({ min: 0, max: MAX_FILE - 1 });
 const commands = fc.commands(
@@ -214,6 +277,8 @@ const commands = fc.commands(
     fc.tuple(f, fc.integer({ min: 0, max: MAX_FILE })).map(([a, l]) => new TruncateCommand(a, l)),
     fc.constant(new DropCommand()),
     fc.tuple(fc.nat(ANON_PAGES - 1), fc.integer({ min: 1, max: 256 }), fc.nat(255)).map(([p, n, v]) => new AnonCommand(p, n, v)),
+    fc.tuple(fc.nat(SEG_PAGES - 1), fc.integer({ min: 1, max: 64 })).map(([p, n]) => new SegmentCommand(p, n)),
+    fc.tuple(fc.nat(ANON_PAGES - 1), fc.integer({ min: 1, max: 128 })).map(([p, n]) => new ForkCommand(p, n)),
   ],
   { maxCommands: 60, size: 'max' },
 );
@@ -222,6 +287,14 @@ test('model-based: file reads, writes, truncates, fsyncs, cache drops and anonym
   fc.assert(
     fc.property(commands, (cmds) => {
       const k = bootWithProgram('16M');
+      k.fs.writeFile(
+        '/bin/prog',
+        buildElf([
+          { vaddr: 0x401000, flags: 5, data: new Uint8Array(64).fill(0x90) },
+          { vaddr: SEG, flags: 4, data: segData },
+        ]),
+      );
+      const prog = k.spawn('/bin/prog');
       const t = k.spawn('/bin/tiny');
       const buf = t.mmap(0, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       const anon = t.mmap(0, ANON_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -234,7 +307,8 @@ test('model-based: file reads, writes, truncates, fsyncs, cache drops and anonym
         model.files.push(init.slice());
         fds.push(t.open(p, O_RDWR | O_CREAT));
       }
-      const real: Real = { k, t, fds, buf, anon };
+      const real: Real = { k, t, fds, buf, anon, prog };
+      new SegmentCommand(0, SEG_PAGES).run(model, real);
       // Memory pressure from the start: the anonymous memory and all three files (16 MiB in all) through a 16M machine.
       new AnonCommand(0, ANON_PAGES, 1).run(model, real);
       for (let i = 0; i < FILES.length; i++) new ReadCommand(i, 0, 4 << 20).run(model, real);
