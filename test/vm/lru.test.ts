@@ -7,6 +7,7 @@
  * Mlocked); /proc/meminfo, /proc/vmstat and /proc/zoneinfo show the lists'
  * own counts, which recount exactly by walking them.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import { PG } from '../../src/memory/page.js';
@@ -311,4 +312,37 @@ test('drop_caches keeps dirty pages but deactivates them (PG_reclaim, pgdeactiva
   expect(vmstat(k).pgdeactivate! - v0.pgdeactivate!).toBe(8);
   expect(as.shadows.size).toBe(0);
   recountLru(k);
+});
+
+test("the two-touch rule as this machine's 6.18 shows it in /proc/kpageflags (test/fixtures/vm/two_touch.out)", () => {
+  const lines = readFileSync(new URL('../fixtures/vm/two_touch.out', import.meta.url), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(1);
+  const k = bootWithProgram('64M');
+  const t = k.spawn('/bin/tiny');
+  const buf = t.mmap(0, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const fd = t.open('/bin/twotouch.dat', O_RDWR | O_CREAT);
+  t.writeBytes(buf, new Uint8Array(64 * 4096).fill(7));
+  expect(t.write(fd, buf, 64 * 4096)).toBe(64 * 4096);
+  expect(t.fsync(fd)).toBe(0);
+  expect(t.posixFadvise(fd, 0, 0, 4)).toBe(0); // POSIX_FADV_DONTNEED
+  const as = pageCache(k.vm).mapping(k.fs.lookup('/bin/twotouch.dat')!.ino);
+  expect(as.nrpages).toBe(0);
+  const when = ['after one read', 'after two reads', 'after three reads'];
+  for (const [i, line] of lines.entries()) {
+    expect(t.pread(fd, buf, 64 * 4096, 0)).toBe(64 * 4096);
+    let ref = 0;
+    let act = 0;
+    let lru = 0;
+    as.xa.forEach((_, pfn) => {
+      const f = k.pages.flags[pfn]!;
+      ref += (f >> PG.referenced) & 1;
+      act += (f >> PG.active) & 1;
+      lru += (f >> PG.lru) & 1;
+    });
+    // kmem applies the per-CPU batches at once: every page is on the LRU (the kernel's line may show a few still batched).
+    expect(lru).toBe(64);
+    expect(line.replace(/ lru \d+/, ' lru 64')).toBe(`${when[i]}: referenced ${ref} active ${act} lru ${lru} (of 64)`);
+  }
 });
