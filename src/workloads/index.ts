@@ -10,6 +10,7 @@ import { fragmentWorkload } from './fragment.js';
 import { leakWorkload } from './leak.js';
 import { type MallocProgram, mallocTraceWorkload } from './malloc_trace.js';
 import { networkWorkload } from './network.js';
+import { pagecacheWorkload } from './pagecache.js';
 import type { Workload } from './workload.js';
 
 export type { Workload } from './workload.js';
@@ -32,6 +33,7 @@ export const WORKLOADS: readonly WorkloadInfo[] = [
     description: "a real program's malloc/free trace as kmalloc/kfree (the built-in sample, or --trace FILE)",
     create: (k, program) => mallocTraceWorkload(k, program),
   },
+  { name: 'pagecache', description: 'cat streams a file bigger than RAM twice: readahead, kswapd reclaiming the page cache, refaults', create: (k) => pagecacheWorkload(k) },
 ];
 
 export const WORKLOAD_NAMES: readonly string[] = WORKLOADS.map((w) => w.name);
