@@ -33,7 +33,11 @@ export const WORKLOADS: readonly WorkloadInfo[] = [
     description: "a real program's malloc/free trace as kmalloc/kfree (the built-in sample, or --trace FILE)",
     create: (k, program) => mallocTraceWorkload(k, program),
   },
-  { name: 'pagecache', description: 'cat streams a file bigger than RAM twice: readahead, kswapd reclaiming the page cache, refaults', create: (k) => pagecacheWorkload(k) },
+  {
+    name: 'pagecache',
+    description: 'cat streams a file bigger than RAM twice: readahead, kswapd reclaiming the page cache, refaults',
+    create: (k) => pagecacheWorkload(k),
+  },
 ];
 
 export const WORKLOAD_NAMES: readonly string[] = WORKLOADS.map((w) => w.name);

@@ -115,7 +115,8 @@ export function* pagecacheSteps(k: Kernel, o: PagecacheOptions = {}, stats: Page
       if (n === 0) break;
       // Every byte against the disk's: nothing writes the file, so the disk is the truth.
       const bad = firstDifference(cat, ram, buf, diskBytes, pos, n);
-      if (bad >= 0) throw new Error(`cat: ${STREAM_PATH} byte ${pos + bad} read as ${ram[cat.translate(buf + bad, false)]}, the disk has ${diskBytes[pos + bad]}`);
+      if (bad >= 0)
+        throw new Error(`cat: ${STREAM_PATH} byte ${pos + bad} read as ${ram[cat.translate(buf + bad, false)]}, the disk has ${diskBytes[pos + bad]}`);
       pos += n;
       stats.bytesRead += n;
       stats.reads++;
