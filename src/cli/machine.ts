@@ -184,7 +184,14 @@ export async function machineWithWorkload(o: WorkloadOpts): Promise<Machine> {
   const program = name === 'malloc-trace' ? await mallocProgramFrom(o) : undefined;
   const k = bootMachine(o);
   const bootLog = k.dmesg();
-  const workload = name === null ? null : workloadByName(name).create(k, program);
+  let workload: Workload | null = null;
+  try {
+    workload = name === null ? null : workloadByName(name).create(k, program);
+  } catch (e) {
+    // a workload the machine cannot run (reclaim without swap ...)
+    if (e instanceof RangeError) throw new UsageError((e as Error).message);
+    throw e;
+  }
   return { k, workload, bootLog };
 }
 

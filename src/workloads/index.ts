@@ -10,7 +10,10 @@ import { fragmentWorkload } from './fragment.js';
 import { leakWorkload } from './leak.js';
 import { type MallocProgram, mallocTraceWorkload } from './malloc_trace.js';
 import { networkWorkload } from './network.js';
+import { oomWorkload } from './oom.js';
 import { pagecacheWorkload } from './pagecache.js';
+import { reclaimWorkload } from './reclaim.js';
+import { thrashWorkload } from './thrash.js';
 import type { Workload } from './workload.js';
 
 export type { Workload } from './workload.js';
@@ -37,6 +40,17 @@ export const WORKLOADS: readonly WorkloadInfo[] = [
     name: 'pagecache',
     description: 'cat streams a file bigger than RAM twice: readahead, kswapd reclaiming the page cache, refaults',
     create: (k) => pagecacheWorkload(k),
+  },
+  {
+    name: 'reclaim',
+    description: 'four processes write anonymous memory past RAM and read every byte back: swap out and in (needs --swap)',
+    create: (k) => reclaimWorkload(k),
+  },
+  { name: 'oom', description: 'anonymous memory past RAM and swap: the OOM killer kills the biggest task, the others carry on', create: (k) => oomWorkload(k) },
+  {
+    name: 'thrash',
+    description: 'a working set a little bigger than RAM touched in a loop: refaults (anonymous with swap, else a file)',
+    create: (k) => thrashWorkload(k),
   },
 ];
 
