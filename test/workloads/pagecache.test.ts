@@ -1,0 +1,89 @@
+/**
+ * The pagecache workload: cat streams a file of 17/16 of RAM twice through
+ * 128 KiB read()s. Checked against the kernel's rules: the cache never
+ * holds more than RAM (kswapd reclaims the inactive file list behind the
+ * reader, so what was read past RAM was stolen); without swap only file
+ * pages are scanned; a sequential stream bigger than the cache misses on
+ * every page of the second pass, and each of those misses finds the shadow
+ * entry its eviction left (a refault), too far back to be activated with
+ * the active file list empty; the disk is unchanged; the processes are
+ * gone at the end. The workload itself compares every byte read with the
+ * disk's (it throws otherwise).
+ */
+import { expect, test } from 'vitest';
+import { boot } from '../../src/kernel.js';
+import { CAT_PATH, pagecacheWorkload, STREAM_PATH, STREAM_TAG } from '../../src/workloads/pagecache.js';
+import { meminfoKb, vmstatItems } from '../../src/workloads/pressure.js';
+import { recountLru } from '../vm/lru_check.js';
+
+test('two passes over a file bigger than RAM: Cached bounded by RAM, kswapd steals, the second pass refaults', () => {
+  const k = boot({ memory: '48M', seed: 3 });
+  const stats = { bytesRead: 0, reads: 0, passesDone: 0 };
+  const w = pagecacheWorkload(k, {}, stats);
+  const v0 = vmstatItems(k);
+  const total = meminfoKb(k).MemTotal!;
+  const size = Math.ceil(((48 << 20) * 17) / 16 / (1 << 20)) * (1 << 20);
+  const pages = size / 4096;
+  let maxCached = 0;
+  let steps = 0;
+  while (!w.finished) {
+    steps += w.run(16);
+    const m = meminfoKb(k);
+    maxCached = Math.max(maxCached, m.Cached!);
+    expect(m.Cached).toBeLessThanOrEqual(m.MemTotal!);
+  }
+  // a step per read() that returned data, plus the login and the fork+exec (the read that returns 0 ends a pass in the same step)
+  expect(stats.passesDone).toBe(2);
+  expect(stats.bytesRead).toBe(2 * size);
+  expect(stats.reads).toBe((2 * size) / (128 << 10));
+  expect(steps).toBe(stats.reads + 2);
+  const v = vmstatItems(k);
+  const d = (n: string) => v[n]! - v0[n]!;
+  // The cache filled most of RAM and no more.
+  expect(maxCached).toBeGreaterThan(total * 0.75);
+  expect(maxCached).toBeLessThan(total);
+  // Everything read past what RAM holds was reclaimed, by kswapd (the reader allocates with __GFP_KSWAPD_RECLAIM and stays above min).
+  expect(d('pgsteal_kswapd')).toBeGreaterThanOrEqual(2 * pages - total / 4);
+  expect(d('pgscan_kswapd')).toBeGreaterThanOrEqual(d('pgsteal_kswapd'));
+  expect(d('pageoutrun')).toBeGreaterThan(0);
+  // No swap: get_scan_count() leaves the anon lists alone.
+  expect(d('pgscan_anon')).toBe(0);
+  expect(d('pgsteal_file')).toBe(d('pgsteal_kswapd') + d('pgsteal_direct'));
+  // Second pass: every page misses, and every miss is a refault of a page evicted in the first.
+  expect(d('workingset_refault_file')).toBe(pages);
+  expect(d('workingset_activate_file')).toBe(0);
+  // The disk is as laid out: each block its number and the tag, then zeros.
+  const disk = k.fs.lookup(STREAM_PATH)!.data;
+  expect(disk.length).toBe(size);
+  const words = new Uint32Array(disk.buffer, disk.byteOffset, size / 4);
+  for (let b = 0; b < pages; b += 97) {
+    expect(words[b * 1024]).toBe(b);
+    expect(words[b * 1024 + 1]).toBe(STREAM_TAG);
+    expect(words[b * 1024 + 2 + (b % 1022)]).toBe(0);
+  }
+  // cat and its shell exited and were reaped; the LRU lists recount.
+  expect(k.tasks().filter((t) => t.comm === 'cat' || t.comm === 'sh')).toEqual([]);
+  expect(k.fs.lookup(CAT_PATH)).toBeDefined();
+  recountLru(k);
+});
+
+test('the same seed gives the same machine; 4 KiB reads read the same bytes', () => {
+  const run = (seed: number, readBytes?: number) => {
+    const k = boot({ memory: '16M', seed });
+    const w = pagecacheWorkload(k, { fileBytes: 20 << 20, readBytes, passes: 1 });
+    w.run(1e6);
+    expect(w.finished).toBe(true);
+    return { vmstat: k.proc.read('/proc/vmstat'), meminfo: k.proc.read('/proc/meminfo'), ops: w.ops };
+  };
+  const a = run(5);
+  expect(run(5)).toEqual(a);
+  const small = run(5, 4096);
+  expect(small.ops).toBe((20 << 20) / 4096 + 2);
+});
+
+test('bad options are RangeErrors naming the option', () => {
+  const k = boot({ memory: '16M' });
+  expect(() => pagecacheWorkload(k, { fileBytes: 1000 }).run(1)).toThrow(/fileBytes/);
+  expect(() => pagecacheWorkload(k, { readBytes: 0 }).run(1)).toThrow(/readBytes/);
+  expect(() => pagecacheWorkload(k, { passes: 1.5 }).run(1)).toThrow(/passes/);
+});
