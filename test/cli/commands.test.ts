@@ -67,7 +67,7 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
     expect(cpus.stderr).toBe("kmem: --cpus: expected a whole number, got 'two'\n");
     const wl = await kmem(['run', '--workload', 'nope']);
     expect(wl.code).toBe(2);
-    expect(wl.stderr).toMatch(/Allowed choices are boot, fork-exec, network, fragment, leak, malloc-trace, none/);
+    expect(wl.stderr).toMatch(/Allowed choices are boot, fork-exec, network, fragment, leak, malloc-trace, pagecache, reclaim, oom, thrash, none/);
     const mem = await kmem(['run', '--mem', '1K']);
     expect(mem.code).toBe(2);
     expect(mem.stderr).toMatch(/^kmem: --mem: /);

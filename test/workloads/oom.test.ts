@@ -12,7 +12,7 @@ import { oomWorkload } from '../../src/workloads/oom.js';
 import { meminfoKb } from '../../src/workloads/pressure.js';
 import { recountLru } from '../vm/lru_check.js';
 
-test('without swap the hog is the task killed; the keepers\' bytes are intact; everything is reaped', () => {
+test("without swap the hog is the task killed; the keepers' bytes are intact; everything is reaped", () => {
   const k = boot({ memory: '64M', seed: 11 });
   const free0 = meminfoKb(k).MemFree!;
   const stats = { hogPid: 0, hogPages: 0, keeperPids: [] as number[], killed: false, pagesChecked: 0 };
