@@ -31,6 +31,7 @@ import {
 } from '../page_alloc/watermark.js';
 import { ProcFs } from '../proc/procfs.js';
 import { slabinfo, sysSlabRead } from '../proc/slabinfo.js';
+import { uptime } from '../proc/uptime.js';
 import { kmallocFixFlags, slabOutOfMemoryLines } from '../slub/alloc_warn.js';
 import { SlubDebug } from '../slub/debug.js';
 import { Kmalloc } from '../slub/kmalloc.js';
@@ -187,6 +188,10 @@ export class Machine {
     this.kmallocApi.buildSizeTable();
     this.proc.register('/proc/slabinfo', () => slabinfo(this.slab));
     this.proc.registerDir((path) => sysSlabRead(this.slab, path));
+    this.proc.register('/proc/uptime', () => {
+      this.syncClock();
+      return uptime(this.printk.nowNs, cpus);
+    });
   }
 
   // The KasanHost side: what KASAN's reports read of the machine.
