@@ -54,15 +54,25 @@ function timeRound(c: Contender, n: number): { ns: number; ops: number } {
   return { ns: Number(t1 - t0), ops };
 }
 
-/** The n that makes one round of c take about targetMs: grow by 4x from 1, then scale. */
+/**
+ * The n that makes one round of c take about targetMs: grow by 4x from 1
+ * until a round takes a quarter of it, then rescale until a round lands
+ * within [target/2, 2 target] (the first rounds run unoptimized code or
+ * meet a GC, so one estimate is not enough).
+ */
 function calibrate(c: Contender, targetMs: number): number {
   const target = targetMs * 1e6;
   let n = 1;
-  for (;;) {
+  for (let tries = 0; tries < 40; tries++) {
     const { ns } = timeRound(c, n);
-    if (ns >= target / 4 || n >= 2 ** 40) return Math.max(1, Math.round((n * target) / Math.max(ns, 1)));
-    n *= 4;
+    if (ns < target / 4 && n < 2 ** 40) {
+      n *= 4;
+      continue;
+    }
+    if (ns >= target / 2 && ns <= target * 2) return n;
+    n = Math.max(1, Math.round((n * target) / Math.max(ns, 1)));
   }
+  return n;
 }
 
 /** `rounds` rounds, each running every contender once in turn: each one's min and median ns per operation. */
@@ -70,7 +80,7 @@ export function interleaved(contenders: Contender[], opts: RoundOptions | number
   const o: RoundOptions = typeof opts === 'number' ? { rounds: opts } : opts;
   const sizes = contenders.map((c) => (o.targetMs === undefined ? 1 : calibrate(c, o.targetMs)));
   const warmup = o.warmup ?? (o.targetMs === undefined ? 0 : 1);
-  for (let r = 0; r < warmup; r++) contenders.forEach((c, i) => timeRound(c, sizes[i]!));
+  for (let r = 0; r < warmup; r++) for (let i = 0; i < contenders.length; i++) timeRound(contenders[i]!, sizes[i]!);
   const ns: number[][] = contenders.map(() => []);
   const ops = contenders.map(() => 0);
   for (let r = 0; r < o.rounds; r++) {
