@@ -45,8 +45,12 @@ export function sink(v: number): void {
   sinkValue = (sinkValue ^ v) | 0;
 }
 
+/** A full collection before each round when node runs with --expose-gc (bench/run.ts does): one contender's garbage is not collected in another's round. */
+const gc = (globalThis as { gc?: () => void }).gc;
+
 function timeRound(c: Contender, n: number): { ns: number; ops: number } {
   c.before?.();
+  gc?.();
   const t0 = process.hrtime.bigint();
   const ops = c.run(n);
   const t1 = process.hrtime.bigint();
