@@ -270,6 +270,125 @@ export function statsTable(v: VmstatValues, unit: { unit: number; name: string }
   return `${lines.join('\n')}\n`;
 }
 
+// ── disks: -d, -D, -p (/proc/diskstats) ─────────────────────────────────────
+
+/** One line of /proc/diskstats, as procps's diskstats library keeps it. */
+export interface DiskNode {
+  name: string;
+  /** a partition: its name is a listed device's plus a number (vda1, nvme0n1p2); procps asks /sys/block, which kmem does not have */
+  partition: boolean;
+  reads: number;
+  readsMerged: number;
+  readSectors: number;
+  readMs: number;
+  writes: number;
+  writesMerged: number;
+  writeSectors: number;
+  writeMs: number;
+  inProgress: number;
+  ioMs: number;
+  weightedMs: number;
+}
+
+export function parseDiskstats(text: string): DiskNode[] {
+  const rows = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 14);
+  const names = new Set(rows.map((f) => f[2]!));
+  return rows.map((f) => {
+    const n = (i: number) => Number(f[i]);
+    const name = f[2]!;
+    const m = /^(.*?)(p?)\d+$/.exec(name);
+    const partition = m !== null && m[1] !== '' && names.has(m[1]!);
+    return {
+      name,
+      partition,
+      reads: n(3),
+      readsMerged: n(4),
+      readSectors: n(5),
+      readMs: n(6),
+      writes: n(7),
+      writesMerged: n(8),
+      writeSectors: n(9),
+      writeMs: n(10),
+      inProgress: n(11),
+      ioMs: n(12),
+      weightedMs: n(13),
+    };
+  });
+}
+
+/** vmstat -d's two header lines. */
+export function diskHeader(wide: boolean): string {
+  const top = wide
+    ? 'disk- -------------------reads------------------- -------------------writes------------------ ------IO-------'
+    : 'disk- ------------reads------------ ------------writes----------- -----IO------';
+  const w = wide ? [5, 9, 9, 11, 11, 9, 9, 11, 11, 7, 7] : [5, 6, 6, 7, 7, 6, 6, 7, 7, 6, 6];
+  const names = [' ', 'total', 'merged', 'sectors', 'ms', 'total', 'merged', 'sectors', 'ms', 'cur', 'sec'];
+  return `${top}\n${names.map((x, i) => x.padStart(w[i]!)).join(' ')}\n`;
+}
+
+/**
+ * vmstat -d: a line per disk (partitions skipped), cumulative counts; the
+ * in-flight count and the I/O time divided by 1000 as procps does. The
+ * header comes before every `height`-th device (counting partitions), none
+ * with -n (printed once by the caller).
+ */
+export function diskLines(nodes: DiskNode[], wide: boolean, height: number | null): string {
+  const w = wide ? [9, 9, 11, 11, 9, 9, 11, 11, 7, 7] : [6, 6, 7, 7, 6, 6, 7, 7, 6, 6];
+  let s = '';
+  nodes.forEach((d, j) => {
+    if (d.partition) return;
+    if (height !== null && j % height === 0) s += diskHeader(wide);
+    const v = [
+      d.reads,
+      d.readsMerged,
+      d.readSectors,
+      d.readMs,
+      d.writes,
+      d.writesMerged,
+      d.writeSectors,
+      d.writeMs,
+      Math.trunc(d.inProgress / 1000),
+      Math.trunc(d.ioMs / 1000),
+    ];
+    s += `${d.name.padEnd(5)} ${v.map((x, i) => String(x).padStart(w[i]!)).join(' ')}\n`;
+  });
+  return s;
+}
+
+/** vmstat -D: the disks' counts summed, and how many disks and partitions. */
+export function diskSum(nodes: DiskNode[]): string {
+  const disks = nodes.filter((d) => !d.partition);
+  const sum = (f: (d: DiskNode) => number) => disks.reduce((a, d) => a + f(d), 0);
+  const n = (x: number) => String(x).padStart(13);
+  return `${[
+    `${n(disks.length)} disks`,
+    `${n(nodes.length - disks.length)} partitions`,
+    `${n(sum((d) => d.reads))} total reads`,
+    `${n(sum((d) => d.readsMerged))} merged reads`,
+    `${n(sum((d) => d.readSectors))} read sectors`,
+    `${n(sum((d) => d.readMs))} milli reading`,
+    `${n(sum((d) => d.writes))} writes`,
+    `${n(sum((d) => d.writesMerged))} merged writes`,
+    `${n(sum((d) => d.writeSectors))} written sectors`,
+    `${n(sum((d) => d.writeMs))} milli writing`,
+    `${n(sum((d) => Math.trunc(d.inProgress / 1000)))} inprogress IO`,
+    `${n(sum((d) => Math.trunc(d.ioMs / 1000)))} milli spent IO`,
+    `${n(sum((d) => Math.trunc(d.weightedMs / 1000)))} milli weighted IO`,
+  ].join('\n')}\n`;
+}
+
+/** vmstat -p's header, and one line of a device's reads and writes. */
+export function partitionHeader(name: string): string {
+  return `${name.padEnd(10)} ${'reads'.padStart(10)}  ${'read sectors'.padStart(16)}  ${'writes'.padStart(10)}  ${'requested writes'.padStart(16)}\n`;
+}
+
+export function partitionLine(d: DiskNode): string {
+  return `${String(d.reads).padStart(21)}  ${String(d.readSectors).padStart(16)}  ${String(d.writes).padStart(10)}  ${String(d.writeSectors).padStart(16)}\n`;
+}
+
 // ── the command ────────────────────────────────────────────────────────────
 
 interface VmstatCmdOptions extends WorkloadOpts {
@@ -281,6 +400,9 @@ interface VmstatCmdOptions extends WorkloadOpts {
   unit?: string;
   wide?: boolean;
   first?: boolean;
+  disk?: boolean;
+  diskSum?: boolean;
+  partition?: string;
 }
 
 /** One sample of the machine's files. */
@@ -335,6 +457,9 @@ export function registerVmstat(program: Command): void {
     .option('-m, --slabs', 'slabinfo')
     .option('-n, --one-header', 'do not redisplay header')
     .option('-s, --stats', 'event counter statistics')
+    .option('-d, --disk', 'disk statistics')
+    .option('-D, --disk-sum', 'summarize disk statistics')
+    .option('-p, --partition <dev>', 'partition specific statistics')
     .option('-S, --unit <char>', 'define display unit (k, K, m, M; b or B: bytes)')
     .option('-w, --wide', 'wide output')
     .option('-y, --no-first', 'skips first line of output')
@@ -355,8 +480,40 @@ kmem has no scheduler and no /proc/stat: r, b, in, cs, the cpu ticks, boot time 
       const opts: VmstatOptions = { active: o.active === true, wide: o.wide === true, unit: unit.unit };
       const print = (s: string) => new Promise<void>((res) => process.stdout.write(s, () => res()));
       if (o.forks) return print(`${String(vmstatValues(sample(m.k)).forks).padStart(13)} forks\n`);
+      const modes = [o.stats, o.disk, o.diskSum, o.partition !== undefined, o.slabs].filter((x) => x === true).length;
+      if (modes > 1) throw new UsageError('vmstat: -s, -d, -D, -p and -m are one display each: give one');
       if (o.stats) return print(statsTable(vmstatValues(sample(m.k)), unit));
       if (o.slabs) return print(slabLines(m.k.proc.read('/proc/slabinfo')));
+      if (o.disk || o.diskSum || o.partition !== undefined) {
+        const disks = () => {
+          try {
+            return parseDiskstats(m.k.proc.read('/proc/diskstats'));
+          } catch {
+            throw new UsageError('vmstat: Unable to create diskstat structure (the machine has no /proc/diskstats: no block device has started yet)', 1);
+          }
+        };
+        if (o.diskSum) return print(diskSum(disks()));
+        const many = delayText === undefined ? 1 : count;
+        if (many === 0) return print(o.oneHeader && o.disk ? diskHeader(o.wide === true) : '');
+        if (o.partition !== undefined) {
+          const name = o.partition.startsWith('/dev/') ? o.partition.slice(5) : o.partition;
+          const find = () => {
+            const d = disks().find((x) => x.name === name);
+            if (d === undefined) throw new UsageError(`vmstat: Disk/Partition ${name} not found`, 1);
+            return d;
+          };
+          find();
+          return repeatOnClock(m, delay, many, steps, (first) => (first ? partitionHeader(name) : '') + partitionLine(find()));
+        }
+        const height = o.oneHeader ? null : Math.max(1, (process.stdout.isTTY ? (process.stdout.rows ?? 24) : 24) - 3);
+        return repeatOnClock(
+          m,
+          delay,
+          many,
+          steps,
+          (first) => (first && height === null ? diskHeader(o.wide === true) : '') + diskLines(disks(), o.wide === true, height),
+        );
+      }
       if (o.json) {
         let n = 0;
         return repeatOnClock(

@@ -8,7 +8,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deltaLine, firstLine, parseUnit, statsTable, type VmstatOptions, vmstatHeader, vmstatValues } from '../../src/cli/vmstat.js';
+import {
+  deltaLine,
+  diskHeader,
+  diskLines,
+  diskSum,
+  firstLine,
+  parseDiskstats,
+  parseUnit,
+  partitionHeader,
+  partitionLine,
+  statsTable,
+  type VmstatOptions,
+  vmstatHeader,
+  vmstatValues,
+} from '../../src/cli/vmstat.js';
 import { buildOnce, kmem, root } from './helpers.js';
 
 const dir = join(root, 'test/fixtures/cli');
@@ -64,6 +78,42 @@ describe('vmstat against procps-ng 4.0.2 on the same files', () => {
   });
 });
 
+describe('vmstat -d, -D, -p against procps-ng 4.0.2 on the same /proc/diskstats', () => {
+  const runs = new Map<string, string>();
+  for (const c of read('vmstat-disk-procps-4.0.2.txt').split(/^### /m).slice(1)) {
+    const nl = c.indexOf('\n');
+    runs.set(c.slice(0, nl).trim(), c.slice(nl + 1));
+  }
+
+  it.each(['host-diskstats.txt', 'part-diskstats.txt'])('%s', (file) => {
+    const nodes = parseDiskstats(read(file));
+    const run = (args: string) => runs.get(`${file} vmstat ${args}`);
+    expect(`${diskLines(nodes, false, 21)}(exit 0)\n`).toBe(run('-d'));
+    expect(`${diskLines(nodes, true, 21)}(exit 0)\n`).toBe(run('-d -w'));
+    expect(`${diskHeader(false)}${diskLines(nodes, false, null)}(exit 0)\n`).toBe(run('-n -d'));
+    expect(`${diskLines(nodes, false, 21)}${diskLines(nodes, false, 21)}(exit 0)\n`).toBe(run('-d 1 2'));
+    expect(`${diskSum(nodes)}(exit 0)\n`).toBe(run('-D'));
+    for (const dev of ['vda1', '/dev/vda2']) {
+      const name = dev.replace('/dev/', '');
+      const d = nodes.find((x) => x.name === name);
+      if (d === undefined) expect(run(`-p ${dev}`)).toBe(`vmstat: Disk/Partition ${name} not found\n(exit 1)\n`);
+      else expect(`${partitionHeader(name)}${partitionLine(d)}(exit 0)\n`).toBe(run(`-p ${dev}`));
+    }
+  });
+
+  it('a device named after a listed one plus a number is a partition (procps asks /sys/block)', () => {
+    const nodes = parseDiskstats(read('part-diskstats.txt'));
+    expect(nodes.map((d) => [d.name, d.partition])).toEqual([
+      ['vda', false],
+      ['vda1', true],
+      ['vda2', true],
+      ['zram0', false],
+    ]);
+    const nv = parseDiskstats(' 259 0 nvme0n1 1 0 0 0 0 0 0 0 0 0 0\n 259 1 nvme0n1p1 1 0 0 0 0 0 0 0 0 0 0\n 7 0 loop0 1 0 0 0 0 0 0 0 0 0 0\n');
+    expect(nv.map((d) => d.partition)).toEqual([false, true, false]);
+  });
+});
+
 describe.concurrent('kmem vmstat', { timeout: 150_000 }, () => {
   beforeAll(buildOnce, 180_000);
 
@@ -96,6 +146,27 @@ describe.concurrent('kmem vmstat', { timeout: 150_000 }, () => {
     const total = Number(/^MemTotal:\s+(\d+)/m.exec(mi.stdout)![1]);
     expect(s.stdout.split('\n')[0]).toBe(`${String(total).padStart(13)} K total memory`);
     expect(s.stdout.split('\n').length).toBe(29);
+  });
+
+  it('-d and -D read the machine /proc/diskstats (the fork-exec workload reads its programs from vda)', async () => {
+    const [d, sum, cat, none] = await Promise.all([
+      kmem(['vmstat', '-d', '--workload', 'fork-exec', '--steps', '2000']),
+      kmem(['vmstat', '-D', '--workload', 'fork-exec', '--steps', '2000']),
+      kmem(['cat', '/proc/diskstats', '--workload', 'fork-exec', '--steps', '2000']),
+      kmem(['vmstat', '-d', '--workload', 'none']),
+    ]);
+    expect(d.code).toBe(0);
+    const vda = cat.stdout
+      .split('\n')
+      .find((l) => / vda /.test(l))!
+      .trim()
+      .split(/\s+/);
+    expect(d.stdout.split('\n')[2]).toBe(
+      `vda   ${[3, 4, 5, 6, 7, 8, 9, 10].map((i, j) => vda[i]!.padStart([6, 6, 7, 7, 6, 6, 7, 7][j]!)).join(' ')} ${String(Math.trunc(Number(vda[11]) / 1000)).padStart(6)} ${String(Math.trunc(Number(vda[12]) / 1000)).padStart(6)}`,
+    );
+    expect(sum.stdout.split('\n').slice(0, 3)).toEqual(['            1 disks', '            0 partitions', `${vda[3]!.padStart(13)} total reads`]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^kmem: vmstat: Unable to create diskstat structure/);
   });
 
   it('argument errors: one line, exit 2', async () => {
