@@ -38,7 +38,7 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
   it('--help lists every command with an example, --version prints it', async () => {
     const r = await kmem(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['run', 'cat', 'slabinfo', 'buddyinfo', 'zoneinfo', 'pagetypeinfo', 'vmstat', 'dmesg', 'top', 'slabinfo-report', 'whatis', 'replay']) {
+    for (const c of ['run', 'cat', 'slabinfo', 'buddyinfo', 'zoneinfo', 'pagetypeinfo', 'vmstat', 'free', 'dmesg', 'top', 'slabinfo-report', 'whatis', 'replay']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     }
     expect(r.stdout).toContain('$ kmem run');
@@ -47,7 +47,7 @@ describe.concurrent('kmem', { timeout: 150_000 }, () => {
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
-  it.each(['run', 'cat', 'slabinfo', 'buddyinfo', 'zoneinfo', 'pagetypeinfo', 'vmstat', 'dmesg', 'top', 'slabinfo-report', 'whatis', 'replay'])(
+  it.each(['run', 'cat', 'slabinfo', 'buddyinfo', 'zoneinfo', 'pagetypeinfo', 'vmstat', 'free', 'dmesg', 'top', 'slabinfo-report', 'whatis', 'replay'])(
     '%s --help shows the machine options and an example',
     async (c) => {
       const r = await kmem([c, '--help']);
