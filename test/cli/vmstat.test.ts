@@ -78,6 +78,52 @@ describe('vmstat against procps-ng 4.0.2 on the same files', () => {
   });
 });
 
+describe('vmstat against procps-ng 4.0.2 on 60 generated sets of /proc files', () => {
+  it('prints what the real vmstat printed for every case and option set (the rates since boot, float units, -s)', () => {
+    const hostVm = read('host-vmstat.txt');
+    const cases = read('vmstat-procps-4.0.2-random.txt').split(/^### /m).slice(1);
+    expect(cases.length).toBe(60);
+    let checked = 0;
+    for (const c of cases) {
+      const [head, ...runs] = c.split(/^## /m);
+      const f = new Map(
+        head!
+          .trim()
+          .split(' ')
+          .map((kv) => kv.split('=') as [string, string]),
+      );
+      const mem = ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SReclaimable', 'Active', 'Inactive', 'SwapTotal', 'SwapFree'];
+      const vmKeys = new Set(['pgpgin', 'pgpgout', 'pswpin', 'pswpout']);
+      const s = {
+        meminfo: mem.map((k) => `${`${k}:`.padEnd(16)}${f.get(k)!.padStart(8)} kB\n`).join(''),
+        vmstat: hostVm
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => {
+            const [k, v] = l.split(' ');
+            return `${k} ${vmKeys.has(k!) ? f.get(k!) : v}\n`;
+          })
+          .join(''),
+        stat: `cpu  ${f.get('cpu')!.split(',').join(' ')}\nintr ${f.get('intr')} 0 0\nctxt ${f.get('ctxt')}\nbtime ${f.get('btime')}\nprocesses ${f.get('processes')}\nprocs_running ${f.get('procs_running')}\nprocs_blocked ${f.get('procs_blocked')}\n`,
+        uptime: `${f.get('uptime')} 0.00\n`,
+      };
+      const v = vmstatValues(s);
+      for (const run of runs) {
+        const nl = run.indexOf('\n');
+        const args = run.slice(0, nl).replace(/^vmstat ?/, '');
+        const expected = run.slice(nl + 1).replace(/\n*$/, '\n');
+        const a = args.split(' ');
+        const unit = a.includes('-S') ? parseUnit(a[a.indexOf('-S') + 1]!) : parseUnit('K');
+        const o = { active: a.includes('-a'), wide: a.includes('-w'), unit: unit.unit };
+        const got = a.includes('-s') ? statsTable(v, unit) : vmstatHeader(o) + firstLine(v, o);
+        expect(`${head!.slice(0, 60)} vmstat ${args}\n${got}`).toBe(`${head!.slice(0, 60)} vmstat ${args}\n${expected}`);
+        checked++;
+      }
+    }
+    expect(checked).toBe(300);
+  });
+});
+
 describe('vmstat -d, -D, -p against procps-ng 4.0.2 on the same /proc/diskstats', () => {
   const runs = new Map<string, string>();
   for (const c of read('vmstat-disk-procps-4.0.2.txt').split(/^### /m).slice(1)) {
