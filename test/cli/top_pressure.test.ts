@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatPressure, type Pressure, pressure, zonePressure } from '../../src/cli/top.js';
+import { formatPressure, type Pressure, pressure, topOnce, zonePressure } from '../../src/cli/top.js';
 import { boot } from '../../src/index.js';
 import { root } from './helpers.js';
 
@@ -49,5 +49,14 @@ describe('memory pressure in kmem top', () => {
     expect(p.swapTotalKb).toBe(0);
     expect(p.counters.pgscan_kswapd).toBe(0);
     expect(formatPressure(p, null).at(-1)).toBe(' Swap: off; swapped in 0, out 0 pages; OOM kills 0');
+  });
+
+  it("kmem top -o --json carries the pressure figures beside slabtop's", () => {
+    const k = boot({ memory: '128M' });
+    const j = JSON.parse(topOnce({ k, workload: null, bootLog: [] }, { delay: 3, once: true, sort: 'o', steps: 0, rate: false, json: true }));
+    expect(Object.keys(j)).toEqual(['summary', 'pressure', 'caches']);
+    expect(j.pressure).toEqual(pressure(k));
+    const text = topOnce({ k, workload: null, bootLog: [] }, { delay: 3, once: true, sort: 'o', steps: 0, rate: false, json: false });
+    expect(text).not.toContain('Zone DMA32'); // the plain -o screen stays slabtop -o's
   });
 });
