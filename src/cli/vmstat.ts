@@ -120,6 +120,8 @@ export interface VmstatOptions {
   wide: boolean;
   /** bytes per -S unit: 1, 1000, 1024, 1e6, 1048576 */
   unit: number;
+  /** -t: the time zone's abbreviation the header shows over the timestamps */
+  zone?: string;
 }
 
 /** -S's argument: its first character, as procps reads it. */
@@ -151,13 +153,24 @@ export function vmstatHeader(o: VmstatOptions): string {
   const top = o.wide
     ? '--procs-- -----------------------memory---------------------- ---swap-- -----io---- -system-- ----------cpu----------'
     : 'procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----';
-  return `${top}\n${names.map((n, i) => n.padStart(widths[i]!)).join(' ')}\n`;
+  const names2 = names.map((n, i) => n.padStart(widths[i]!)).join(' ');
+  if (o.zone === undefined) return `${top}\n${names2}\n`;
+  return `${top} -----timestamp-----\n${names2} ${o.zone.slice(0, 19).padStart(19)}\n`;
 }
 
-/** output_line(): each value right-aligned in its column ("%*lu"), a wider one simply wider. */
-export function outputLine(values: number[], o: VmstatOptions): string {
+/** output_line(): each value right-aligned in its column ("%*lu"), a wider one simply wider; -t's time after. */
+export function outputLine(values: number[], o: VmstatOptions, time?: string): string {
   const widths = o.wide ? WIDE : NARROW;
-  return `${widths.map((w, i) => String(values[i] ?? 0).padStart(w)).join(' ')}\n`;
+  return `${widths.map((w, i) => String(values[i] ?? 0).padStart(w)).join(' ')}${time === undefined ? '' : ` ${time}`}\n`;
+}
+
+/** -t's "%Y-%m-%d %H:%M:%S" in local time, and the zone's abbreviation ("%Z"; ICU's short name, e.g. UTC or GMT+1). */
+export function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+export function zoneName(d: Date): string {
+  return new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
 }
 
 /** The CPU percentages from a tick vector (or the deltas of two): us sy id wa st gu. */
@@ -184,7 +197,7 @@ function memColumns(v: VmstatValues, o: VmstatOptions): number[] {
 }
 
 /** The first line: averages since boot, per USER_HZ tick summed over the CPUs. */
-export function firstLine(v: VmstatValues, o: VmstatOptions): string {
+export function firstLine(v: VmstatValues, o: VmstatOptions, time?: string): string {
   const t = v.ticks;
   const div0 = t[0]! + t[1]! + t[2]! + t[5]! + t[6]! + t[3]! + t[4]! + t[7]!;
   const div = div0 === 0 ? 1 : div0;
@@ -205,11 +218,12 @@ export function firstLine(v: VmstatValues, o: VmstatOptions): string {
       ...cpuColumns(t),
     ],
     o,
+    time,
   );
 }
 
 /** A later line: the deltas from `prev` over `delay` seconds, rounded to the nearest. */
-export function deltaLine(prev: VmstatValues, v: VmstatValues, delay: number, o: VmstatOptions): string {
+export function deltaLine(prev: VmstatValues, v: VmstatValues, delay: number, o: VmstatOptions, time?: string): string {
   const half = Math.floor(delay / 2);
   const per = (d: number) => Math.floor((d + half) / delay) >>> 0;
   const u = (kb: number) => unitConvert(kb, o.unit);
@@ -229,6 +243,7 @@ export function deltaLine(prev: VmstatValues, v: VmstatValues, delay: number, o:
       ...cpuColumns(dt),
     ],
     o,
+    time,
   );
 }
 
@@ -400,6 +415,7 @@ interface VmstatCmdOptions extends WorkloadOpts {
   unit?: string;
   wide?: boolean;
   first?: boolean;
+  timestamp?: boolean;
   disk?: boolean;
   diskSum?: boolean;
   partition?: string;
@@ -462,6 +478,7 @@ export function registerVmstat(program: Command): void {
     .option('-p, --partition <dev>', 'partition specific statistics')
     .option('-S, --unit <char>', 'define display unit (k, K, m, M; b or B: bytes)')
     .option('-w, --wide', 'wide output')
+    .option('-t, --timestamp', "show timestamp (the command's start on the wall clock, then the virtual clock's seconds since)")
     .option('-y, --no-first', 'skips first line of output')
     .option('--json', 'print each sample (the values vmstat reads) as JSON')
     .addHelpText(
@@ -528,6 +545,11 @@ kmem has no scheduler and no /proc/stat: r, b, in, cs, the cpu ticks, boot time 
       const height = Math.max(1, (process.stdout.isTTY ? (process.stdout.rows ?? 24) : 24) - 3);
       const oneHeader = o.oneHeader === true;
       let prev = vmstatValues(sample(m.k));
+      // -t: the wall clock at the start, moved on by the virtual clock
+      const t0 = Date.now();
+      const up0 = Number(sample(m.k).uptime.split(' ')[0]);
+      const stamp = () => (o.timestamp ? timestamp(new Date(t0 + (Number(sample(m.k).uptime.split(' ')[0]) - up0) * 1000)) : undefined);
+      if (o.timestamp) opts.zone = zoneName(new Date(t0));
       let i = 0;
       const skipFirst = o.first === false;
       const total = count === null ? null : skipFirst ? count + 1 : Math.max(1, count);
@@ -536,10 +558,10 @@ kmem has no scheduler and no /proc/stat: r, b, in, cs, the cpu ticks, boot time 
         let s = '';
         if (first) {
           s = vmstatHeader(opts);
-          if (!skipFirst) s += firstLine(v, opts);
+          if (!skipFirst) s += firstLine(v, opts, stamp());
         } else {
           if (!oneHeader && i % height === 0) s += vmstatHeader(opts);
-          s += deltaLine(prev, v, delay, opts);
+          s += deltaLine(prev, v, delay, opts, stamp());
           prev = v;
         }
         i++;

@@ -19,6 +19,7 @@ import {
   partitionHeader,
   partitionLine,
   statsTable,
+  timestamp,
   type VmstatOptions,
   vmstatHeader,
   vmstatValues,
@@ -52,6 +53,16 @@ describe('vmstat against procps-ng 4.0.2 on the same files', () => {
     expect(screen(opts({ active: true, wide: true }))).toBe(runs.get('vmstat -a -w'));
     for (const u of ['M', 'k', 'm', 'B']) expect(screen(opts({ unit: parseUnit(u).unit }))).toBe(runs.get(`vmstat -S ${u}`));
     expect(screen(opts({}))).toBe(runs.get('vmstat 1 0'));
+  });
+
+  it('-t: the timestamp column and the zone over it (TZ=UTC in the recording)', () => {
+    for (const args of ['-t', '-t -w']) {
+      const rec = runs.get(`vmstat ${args}`)!;
+      const time = /(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\n$/.exec(rec)![1]!;
+      const o = opts({ wide: args.includes('-w'), zone: 'UTC' });
+      expect(vmstatHeader(o) + firstLine(v, o, time)).toBe(rec);
+    }
+    expect(timestamp(new Date(2026, 11, 6, 9, 5, 7))).toBe('2026-12-06 09:05:07');
   });
 
   it('a later line: deltas over the delay (the files did not change: zero rates, all idle)', () => {
@@ -176,6 +187,16 @@ describe.concurrent('kmem vmstat', { timeout: 150_000 }, () => {
     // the workload runs between lines: free memory moves
     const free = lines.slice(2).map((l) => Number(l.trim().split(/\s+/)[3]));
     expect(new Set(free).size).toBeGreaterThan(1);
+  });
+
+  it('-t 5 3: the timestamps move on by the delay of virtual time', async () => {
+    const r = await kmem(['vmstat', '-t', '5', '3', '--workload', 'none'], { env: { TZ: 'UTC' } });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[1]).toMatch(/ {17}UTC$/);
+    const times = lines.slice(2).map((l) => Date.parse(`${l.slice(-19).replace(' ', 'T')}Z`));
+    expect(times.length).toBe(3);
+    expect([times[1]! - times[0]!, times[2]! - times[1]!].map((d) => Math.round(d / 1000))).toEqual([5, 5]);
   });
 
   it('the header comes back every 21 lines off a terminal, not with -n', async () => {
