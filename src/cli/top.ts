@@ -266,7 +266,16 @@ export function topLive(m: Machine, o: TopOptions): Promise<void> {
       let buf = HOME;
       for (let i = 0; i < lines.length; i++) {
         const l = cut(lines[i]!);
-        buf += `${i === headerAt ? pc.inverse(l.padEnd(Math.min(width, 78))) : l}${CLEAR_EOL}\n`;
+        // a zone at or below min in red, at or below low in yellow
+        const shown =
+          i === headerAt
+            ? pc.inverse(l.padEnd(Math.min(width, 78)))
+            : l.includes(PRESSURE_STATE.min)
+              ? pc.red(l)
+              : l.includes(PRESSURE_STATE.low)
+                ? pc.yellow(l)
+                : l;
+        buf += `${shown}${CLEAR_EOL}\n`;
       }
       const help = `kmem top: ${m.workload?.name ?? 'no'} workload, ${m.workload?.ops ?? 0} ops, ${view.rate ? 'rates' : `sort ${view.sort}`} | a b c l v n o p s u: sort  r: rates  q: quit${status}`;
       buf += `${CLEAR_BELOW}${pc.dim(cut(help))}`;
