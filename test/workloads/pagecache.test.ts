@@ -52,6 +52,9 @@ test('two passes over a file bigger than RAM: Cached bounded by RAM, kswapd stea
   // Second pass: every page misses, and every miss is a refault of a page evicted in the first.
   expect(d('workingset_refault_file')).toBe(pages);
   expect(d('workingset_activate_file')).toBe(0);
+  // So both passes read the whole file from the disk (pgpgin counts KiB), besides the two programs' files, read once at exec.
+  const programKb = ['/bin/sh', CAT_PATH].reduce((n, p) => n + Math.ceil(k.fs.lookup(p)!.data.length / 4096) * 4, 0);
+  expect(d('pgpgin')).toBe((2 * size) / 1024 + programKb);
   // The disk is as laid out: each block its number and the tag, then zeros.
   const disk = k.fs.lookup(STREAM_PATH)!.data;
   expect(disk.length).toBe(size);
