@@ -90,6 +90,8 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
   const sreclaimable = src.slabPages(true);
   const sunreclaim = src.slabPages(false);
   const filePages = vm?.nrFilePages ?? 0;
+  // Cached = NR_FILE_PAGES - total_swapcache_pages() - Buffers (swap-cache pages count in NR_FILE_PAGES).
+  const swapCached = vm?.nrSwapcached ?? 0;
   // The LRU lists as the kernel would have them: every page on its inactive list (see lruByZone).
   let anonLru = 0;
   let fileLru = 0;
@@ -97,7 +99,7 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     anonLru += a;
     fileLru += f;
   }
-  // vm_commit_limit(): overcommit_kbytes, or overcommit_ratio percent of totalram (no swap, no hugetlb).
+  // vm_commit_limit(): overcommit_kbytes, or overcommit_ratio percent of totalram, plus total_swap_pages (no hugetlb).
   const commitLimit =
     vm !== null
       ? vm.commitLimit()
@@ -110,8 +112,8 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     kb('MemFree', K(free)) +
     kb('MemAvailable', K(siMemAvailable(zones, fileLru, sreclaimable))) +
     kb('Buffers', 0) +
-    kb('Cached', K(filePages)) +
-    kb('SwapCached', 0) +
+    kb('Cached', K(Math.max(0, filePages - swapCached))) +
+    kb('SwapCached', K(swapCached)) +
     kb('Active', 0) +
     kb('Inactive', K(anonLru + fileLru)) +
     kb('Active(anon)', 0) +
@@ -120,8 +122,8 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     kb('Inactive(file)', K(fileLru)) +
     kb('Unevictable', 0) +
     kb('Mlocked', 0) +
-    kb('SwapTotal', 0) +
-    kb('SwapFree', 0) +
+    kb('SwapTotal', K(vm?.totalSwapPages ?? 0)) +
+    kb('SwapFree', K(vm?.nrSwapPages ?? 0)) +
     kb('Zswap', 0) +
     kb('Zswapped', 0) +
     kb('Dirty', 0) +

@@ -102,6 +102,8 @@ function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
   if (name === 'nr_slab_reclaimable') return src.slabPages(true);
   if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
   if (vm === null) return 0;
+  const sw = vm.swapStat?.(name);
+  if (sw !== undefined) return sw;
   switch (name) {
     case 'nr_anon_pages':
       return vm.nrAnonMapped;
@@ -245,5 +247,7 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
   if (name === 'pgfault') return vm.pgfault;
   if (name === 'pgmajfault') return vm.pgmajfault;
   if (name === 'pgreuse') return vm.pgreuse;
+  const sw = vm.swapStat?.(name);
+  if (sw !== undefined) return sw;
   return 0;
 }

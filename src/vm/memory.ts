@@ -18,6 +18,7 @@ import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
+import { copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -59,6 +60,10 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   vm.pgfault++;
   const r = handlePteFault(vm, mm, v, va, write);
   if (r === 0) t.minFlt++;
+  else if (r === VM_FAULT_MAJOR) {
+    t.majFlt++;
+    return 0;
+  }
   return r;
 }
 
@@ -89,17 +94,17 @@ function expandDownwards(vm: Vm, t: Task, mm: Mm, i: number, va: number): boolea
   return true;
 }
 
-/** handle_pte_fault(): 0 done, VM_FAULT_OOM. */
+/** handle_pte_fault(): 0 done, VM_FAULT_MAJOR (done, the disk was read), VM_FAULT_OOM. */
 function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): number {
   const idx = vm.pt.walkAlloc(mm.pgd, va, mm);
   if (idx < 0) return VM_FAULT_OOM;
   const u32 = vm.k.phys.u32;
   const lo = u32[idx]!;
   if ((lo & _PAGE_PRESENT) === 0) {
-    // A non-present PTE is empty or PROT_NONE: kmem writes no swap entries
-    // (swap is issue 14's), so anything else is a corrupt page table.
-    if (lo !== 0 && (lo & _PAGE_PROTNONE) === 0)
-      throw new Error(`kmem: corrupt PTE 0x${lo.toString(16)} at 0x${va.toString(16)}: not present, not PROT_NONE, and kmem has no swap entries`);
+    // A non-present PTE is empty, PROT_NONE, or a swap entry (do_swap_page).
+    if (lo !== 0 || u32[idx + 1] !== 0) {
+      if ((lo & _PAGE_PROTNONE) === 0) return doSwapPage(vm, mm, v, va, write, idx, doWpPage);
+    }
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
     return doAnonymousPage(vm, mm, v, write, idx);
   }
@@ -251,6 +256,8 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
     invalidateTlbPage(mm, vpn);
     return 0;
   }
+  // wp_can_reuse_anon_folio(): a swap-cache page only this PTE maps leaves the cache first.
+  if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 2 && pageSwapCache(vm, old)) folioFreeSwap(vm, old);
   if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 1 && vm.pageKind[old] === KIND_ANON) {
     // wp_page_reuse()
     vm.pgreuse++;
@@ -345,7 +352,16 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
       decRss(vm, mm, pfn);
       // zap_present_ptes(): a dirty PTE of a file or shmem page dirties the page.
       if ((lo & _PAGE_DIRTY) !== 0 && vm.pageKind[pfn] !== KIND_ANON) p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty);
+      const swapCache = pageSwapCache(vm, pfn);
       dropMapping(vm, pfn);
+      // free_pages_and_swap_cache(): an unmapped swap-cache page may leave the cache.
+      if (swapCache) freeSwapCache(vm, pfn);
+    } else if (lo !== 0 || u32[idx + 1] !== 0) {
+      // zap_nonpresent_ptes(): a swap entry
+      if ((lo & _PAGE_PROTNONE) === 0) {
+        mm.swapEnts--;
+        freeSwapAndCache(vm, lo, u32[idx + 1]!);
+      }
     }
     u32[idx] = 0;
     u32[idx + 1] = 0;
@@ -386,6 +402,9 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
         lo = (lo & ~_PAGE_RW) >>> 0;
         u32[idx] = lo;
       }
+    } else if ((lo & _PAGE_PROTNONE) === 0 && (lo !== 0 || hi !== 0)) {
+      // copy_nonpresent_pte(): a swap entry, shared from now on.
+      lo = copySwapPte(vm, dst, idx);
     }
     u32[d] = (lo & ~_PAGE_ACCESSED) >>> 0;
     u32[d + 1] = hi;
@@ -413,7 +432,9 @@ export function populateRange(vm: Vm, t: Task, start: number, end: number): void
     if ((lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0)) continue;
     // GUP faults are counted in PGFAULT and as the task's faults like any other.
     vm.pgfault++;
-    if (handlePteFault(vm, mm, v, va, write) === 0) t.minFlt++;
+    const r = handlePteFault(vm, mm, v, va, write);
+    if (r === 0) t.minFlt++;
+    else if (r === VM_FAULT_MAJOR) t.majFlt++;
   }
 }
 
