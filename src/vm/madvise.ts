@@ -18,13 +18,10 @@
 import { PG } from '../memory/page.js';
 import { forEachPte, invalidateTlbPage } from './memory.js';
 import type { Mm } from './mm_types.js';
-import { VM } from './mman.js';
+import { EINVAL, VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
 import { addToSwap, deleteFromSwapCache, pageSwapCache, swapWritepage, unmapAnonPte } from './swap_state.js';
 import { KIND_ANON, type Vm } from './vm.js';
-
-/** -EINVAL */
-const EINVAL = 22;
 
 /**
  * madvise_pageout() / madvise_cold() over [start, end) of VMA v: 0, or

@@ -19,6 +19,7 @@ import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
 import { copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
+import { isSwapPte } from './swapops.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -356,12 +357,10 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
       dropMapping(vm, pfn);
       // free_pages_and_swap_cache(): an unmapped swap-cache page may leave the cache.
       if (swapCache) freeSwapCache(vm, pfn);
-    } else if (lo !== 0 || u32[idx + 1] !== 0) {
+    } else if (isSwapPte(lo, u32[idx + 1]!)) {
       // zap_nonpresent_ptes(): a swap entry
-      if ((lo & _PAGE_PROTNONE) === 0) {
-        mm.swapEnts--;
-        freeSwapAndCache(vm, lo, u32[idx + 1]!);
-      }
+      mm.swapEnts--;
+      freeSwapAndCache(vm, lo, u32[idx + 1]!);
     }
     u32[idx] = 0;
     u32[idx + 1] = 0;
@@ -402,7 +401,7 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
         lo = (lo & ~_PAGE_RW) >>> 0;
         u32[idx] = lo;
       }
-    } else if ((lo & _PAGE_PROTNONE) === 0 && (lo !== 0 || hi !== 0)) {
+    } else if (isSwapPte(lo, hi)) {
       // copy_nonpresent_pte(): a swap entry, shared from now on.
       lo = copySwapPte(vm, dst, idx);
     }

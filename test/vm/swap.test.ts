@@ -1,0 +1,409 @@
+/**
+ * Swap (mm/swapfile.c, mm/swap_state.c, do_swap_page): the swap PTE format,
+ * swapon at boot, MADV_PAGEOUT, swap-in with VMA readahead, fork and exit
+ * with swap entries. Expected values are worked out by hand from 6.18's
+ * rules, written beside each test.
+ */
+import { describe, expect, test } from 'vitest';
+import { boot, type Kernel } from '../../src/kernel.js';
+import { pageCache } from '../../src/vm/filemap.js';
+import type { Task } from '../../src/vm/fork.js';
+import { EINVAL, MADV_COLD, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { SWAP_HAS_CACHE } from '../../src/vm/swapfile.js';
+import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPte, swpEntryToPteHi, swpEntryToPteLo } from '../../src/vm/swapops.js';
+import { tinyElf } from './helpers.js';
+
+const P = 4096;
+/** 2 MiB-aligned, so a readahead window is cut only by the VMA */
+const A = 0x10000000;
+
+function machine(opts: object = {}): Kernel {
+  const k = boot({ memory: '64M', cpus: 2, seed: 1, aslr: 0, swap: '256M', ...opts });
+  k.fs.writeFile('/bin/tiny', tinyElf());
+  return k;
+}
+
+function anon(t: Task, pages: number, at = A): number {
+  const a = t.mmap(at, pages * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  expect(a).toBe(at);
+  return a;
+}
+
+/** A page's worth of bytes that differ from page to page and task to task. */
+function pattern(seed: number): Uint8Array {
+  const b = new Uint8Array(P);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < P; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+const meminfo = (k: Kernel, name: string) => Number(new RegExp(`^${name.replace(/[()]/g, '\\$&')}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'))![1]);
+const vmstat = (k: Kernel, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(k.proc.read('/proc/vmstat'))![1]);
+const status = (k: Kernel, t: Task, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read(`/proc/${t.pid}/status`))![1]);
+
+describe('x86-64 swap PTEs', () => {
+  // __swp_entry(type, offset) = (~offset << SWP_OFFSET_SHIFT(14) >> SWP_TYPE_BITS(5)) | type << 59, as 64-bit unsigned.
+  const kernelFormula = (type: bigint, offset: bigint) => ((((~offset & ((1n << 64n) - 1n)) << 14n) & ((1n << 64n) - 1n)) >> 5n) | (type << 59n);
+
+  test('entries worked by hand: the offset inverted from bit 9, the type in bits 59-63, exclusive in bit 3', () => {
+    // ~1 over 50 bits = 2^50 - 2; at bit 9: 2^59 - 2^10
+    expect(swpEntryToPte(0, 1)).toBe(0x07fffffffffffc00n);
+    // ~0x12345 over 50 bits = 0x3ffffffffedcba; << 9 = 0x7ffffffffdb97400
+    expect(swpEntryToPte(0, 0x12345)).toBe(0x07fffffffdb97400n);
+    expect(swpEntryToPte(3, 0x12345)).toBe(0x1ffffffffdb97400n);
+    expect(swpEntryToPte(0, 1, true)).toBe(0x07fffffffffffc08n);
+    // the largest 50-bit offset inverts to 0
+    expect(swpEntryToPte(31, 2 ** 50 - 1)).toBe(0xf800000000000000n);
+    for (const [type, off] of [
+      [0, 1],
+      [0, 511],
+      [1, 512],
+      [7, 0x7fffff],
+      [0, 0x800000],
+      [30, 123456789],
+      [0, 2 ** 40 + 5],
+    ] as const) {
+      expect(swpEntryToPte(type, off)).toBe(kernelFormula(BigInt(type), BigInt(off)));
+      const lo = swpEntryToPteLo(off, false);
+      const hi = swpEntryToPteHi(type, off);
+      expect(pteSwpOffset(lo, hi)).toBe(off);
+      expect(pteSwpType(hi)).toBe(type);
+      expect(isSwapPte(lo, hi)).toBe(true);
+      expect(pteSwpExclusive(lo)).toBe(false);
+      expect(pteSwpExclusive(swpEntryToPteLo(off, true))).toBe(true);
+    }
+  });
+
+  test('a present, a PROT_NONE and an empty PTE are not swap PTEs', () => {
+    expect(isSwapPte(0, 0)).toBe(false);
+    expect(isSwapPte(0x1067, 0)).toBe(false);
+    expect(isSwapPte(0x1120, 0x80000000)).toBe(false);
+  });
+
+  test('bad arguments are RangeErrors naming them', () => {
+    expect(() => swpEntryToPte(32, 1)).toThrow(RangeError);
+    expect(() => swpEntryToPte(32, 1)).toThrow(/type/);
+    expect(() => swpEntryToPte(0, -1)).toThrow(/offset/);
+    expect(() => swpEntryToPte(0, 2 ** 50)).toThrow(/offset/);
+  });
+});
+
+describe('swapon at boot', () => {
+  test('256M: the dmesg line, /proc/swaps, SwapTotal/SwapFree, CommitLimit with swap, page-cluster 3', () => {
+    const k = machine();
+    // 65536 slots, the header's taken: 65535 pages = 262140k, one extent across all of them, non-rotational.
+    expect(k.dmesg().some((l) => l.endsWith('] Adding 262140k swap on /dev/vda2.  Priority:-2 extents:1 across:262140k SS'))).toBe(true);
+    expect(k.proc.read('/proc/swaps')).toBe(`Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/vda2${' '.repeat(31)}partition\t262140\t\t0\t\t-2\n`);
+    expect(meminfo(k, 'SwapTotal')).toBe(262140);
+    expect(meminfo(k, 'SwapFree')).toBe(262140);
+    expect(meminfo(k, 'SwapCached')).toBe(0);
+    // vm_commit_limit(): totalram * 50% + total_swap_pages
+    expect(meminfo(k, 'CommitLimit')).toBe(Math.trunc(meminfo(k, 'MemTotal') / 4 / 2) * 4 + 262140);
+    expect(k.proc.read('/proc/sys/vm/page-cluster')).toBe('3\n');
+  });
+
+  test('no swap: /proc/swaps has only its header and the Swap lines are 0', () => {
+    for (const swap of [undefined, 0, '0']) {
+      const k = boot({ memory: '64M', ...(swap === undefined ? {} : { swap }) });
+      expect(k.proc.read('/proc/swaps')).toBe('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
+      expect(meminfo(k, 'SwapTotal')).toBe(0);
+      expect(meminfo(k, 'SwapFree')).toBe(0);
+      expect(k.dmesg().some((l) => l.includes('swap on'))).toBe(false);
+    }
+  });
+
+  test('sizes: a byte count, whole pages; bad values name swap', () => {
+    const k = boot({ memory: '64M', swap: 1024 * 1024 + 100 });
+    // 256 pages, the header's taken
+    expect(meminfo(k, 'SwapTotal')).toBe(1020);
+    expect(() => boot({ memory: '64M', swap: 'lots' })).toThrow(RangeError);
+    expect(() => boot({ memory: '64M', swap: 'lots' })).toThrow(/^swap: /);
+    expect(() => boot({ memory: '64M', swap: '8K' })).toThrow(/^swap: .*minimum/);
+    expect(() => boot({ memory: '64M', swap: -4096 })).toThrow(/^swap: /);
+    expect(() => boot({ memory: '64M', swap: '1T' })).toThrow(/^swap: /);
+    expect(() => boot({ memory: '64M', swap: {} as never })).toThrow(TypeError);
+    expect(() => boot({ memory: '64M', swap: {} as never })).toThrow(/^swap: /);
+  });
+
+  test('vm.page-cluster takes 0..31', () => {
+    const k = machine();
+    k.proc.write('/proc/sys/vm/page-cluster', '0');
+    expect(k.proc.read('/proc/sys/vm/page-cluster')).toBe('0\n');
+    expect(() => k.proc.write('/proc/sys/vm/page-cluster', '32')).toThrow();
+    expect(() => k.proc.write('/proc/sys/vm/page-cluster', '-1')).toThrow();
+  });
+});
+
+describe('MADV_PAGEOUT', () => {
+  test('N pages out: slots 1..N, Used and SwapFree by N*4 kB, pswpout N, VmSwap, RssAnon, smaps Swap, pagemap entries', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const N = 20;
+    const a = anon(t, N);
+    for (let i = 0; i < N; i++) t.writeBytes(a + i * P, pattern(i));
+    const anonBefore = meminfo(k, 'AnonPages');
+    const rssBefore = status(k, t, 'RssAnon');
+    expect(t.madvise(a, N * P, MADV_PAGEOUT)).toBe(0);
+    expect(k.proc.read('/proc/swaps').split('\n')[1]).toBe(`/dev/vda2${' '.repeat(31)}partition\t262140\t\t${N * 4}\t\t-2`);
+    expect(meminfo(k, 'SwapFree')).toBe(262140 - N * 4);
+    expect(meminfo(k, 'SwapCached')).toBe(0);
+    expect(meminfo(k, 'AnonPages')).toBe(anonBefore - N * 4);
+    expect(vmstat(k, 'pswpout')).toBe(N);
+    expect(vmstat(k, 'pswpin')).toBe(0);
+    expect(status(k, t, 'VmSwap')).toBe(N * 4);
+    expect(status(k, t, 'RssAnon')).toBe(rssBefore - N * 4);
+    const smaps = k.proc.read(`/proc/${t.pid}/smaps`);
+    const block = smaps.slice(smaps.indexOf(`${A.toString(16)}-`));
+    expect(/^Swap:\s+(\d+) kB$/m.exec(block)![1]).toBe(String(N * 4));
+    expect(/^SwapPss:\s+(\d+) kB$/m.exec(block)![1]).toBe(String(N * 4));
+    expect(/^Rss:\s+(\d+) kB$/m.exec(block)![1]).toBe('0');
+    // The first cluster's slot 0 is the header: the CPU's cluster hands out 1, 2, 3... in address order.
+    // pagemap: bit 62 swapped, type in bits 0-4, offset from bit 5.
+    const pm = t.pagemap(a, N);
+    for (let i = 0; i < N; i++) expect(pm[i]).toBe((1n << 62n) | (BigInt(i + 1) << 5n));
+    // The disk got one write per page, at the slots.
+    const writes = pageCache(k.vm).bdev.log.filter((r) => r.ino === -1);
+    expect(writes.map((r) => [r.op, r.index, r.pages])).toEqual(Array.from({ length: N }, (_, i) => ['write', i + 1, 1]));
+  });
+
+  test('every byte written comes back; a page of zeros is written nowhere (swpout_zero, swpin_zero)', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const N = 12;
+    const a = anon(t, N);
+    for (let i = 0; i < N; i++) t.writeBytes(a + i * P, i === 5 ? new Uint8Array(P) : pattern(100 + i));
+    expect(t.madvise(a, N * P, MADV_PAGEOUT)).toBe(0);
+    expect(vmstat(k, 'pswpout')).toBe(N - 1);
+    expect(vmstat(k, 'swpout_zero')).toBe(1);
+    // a zero page still holds its slot
+    expect(meminfo(k, 'SwapFree')).toBe(262140 - N * 4);
+    for (let i = 0; i < N; i++) expect(t.readBytes(a + i * P, P)).toEqual(i === 5 ? new Uint8Array(P) : pattern(100 + i));
+    expect(vmstat(k, 'pswpin')).toBe(N - 1);
+    expect(vmstat(k, 'swpin_zero')).toBe(1);
+  });
+
+  test('skips pages mapped twice, the zero page and shared mappings; a locked VMA is -EINVAL; MADV_COLD keeps pages', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 4);
+    t.write8(a, 1);
+    t.read8(a + P); // the zero page
+    t.write8(a + 2 * P, 3);
+    const c = t.fork(); // page 0 and 2 now mapped by two mms
+    c.write8(a + 2 * P, 4); // the child's copy: page 2 is mapped once in each
+    expect(t.madvise(a, 4 * P, MADV_COLD)).toBe(0);
+    expect(vmstat(k, 'pswpout')).toBe(0);
+    expect(t.madvise(a, 4 * P, MADV_PAGEOUT)).toBe(0);
+    // only the parent's page 2 (mapcount 1) went out
+    expect(vmstat(k, 'pswpout')).toBe(1);
+    expect(status(k, t, 'VmSwap')).toBe(4);
+    expect(t.read8(a)).toBe(1);
+    expect(t.read8(a + 2 * P)).toBe(3);
+    expect(c.read8(a + 2 * P)).toBe(4);
+    const s = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    t.write8(s, 9);
+    expect(t.madvise(s, P, MADV_PAGEOUT)).toBe(0);
+    expect(vmstat(k, 'pswpout')).toBe(1);
+    expect(t.read8(s)).toBe(9);
+    // can_madv_lru_vma(): not in a VM_LOCKED VMA
+    const l = anon(t, 1, A + 0x200000);
+    t.write8(l, 1);
+    expect(t.mlock(l, P)).toBe(0);
+    expect(t.madvise(l, P, MADV_PAGEOUT)).toBe(-EINVAL);
+    expect(vmstat(k, 'pswpout')).toBe(1);
+  });
+
+  test('without swap nothing goes out', () => {
+    const k = machine({ swap: 0 });
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 2);
+    t.write8(a, 5);
+    expect(t.madvise(a, 2 * P, MADV_PAGEOUT)).toBe(0);
+    expect(status(k, t, 'VmSwap')).toBe(0);
+    expect(t.read8(a)).toBe(5);
+  });
+});
+
+describe('swap-in (do_swap_page) and VMA readahead', () => {
+  /** Page out 32 pages, then read them in order; the readahead windows as swap_vma_ra_win() works them out. */
+  function sequential(cluster: number) {
+    const k = machine();
+    k.proc.write('/proc/sys/vm/page-cluster', String(cluster));
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const N = 32;
+    const a = anon(t, N);
+    for (let i = 0; i < N; i++) t.writeBytes(a + i * P, pattern(7 * i));
+    t.madvise(a, N * P, MADV_PAGEOUT);
+    const log = pageCache(k.vm).bdev.log;
+    log.length = 0;
+    const maj0 = vmstat(k, 'pgmajfault');
+    const tmaj0 = t.majFlt;
+    for (let i = 0; i < N; i++) expect(t.readBytes(a + i * P, P)).toEqual(pattern(7 * i));
+    return {
+      k,
+      t,
+      reads: log.filter((r) => r.ino === -1).map((r) => [r.index, r.pages]),
+      majors: vmstat(k, 'pgmajfault') - maj0,
+      taskMajors: t.majFlt - tmaj0,
+    };
+  }
+
+  test('page-cluster 3: windows of 5, 8, 8, 8, 3 pages; 5 major faults; every readahead page a hit', () => {
+    // Fault 0: no history (ra_info 0 reads as 4 hits): 4 + 2 -> 8 pages, centred: [-3, 5) cut to the VMA: pages 0-4.
+    // Faults 1-4 hit the swap cache (4 hits). Fault 5 is next to the last (4): 4 + 2 -> 8, from 5: pages 5-12.
+    // Then 13-20, 21-28 (hits 7 -> 16, at most 8), and 29-31 (the VMA ends).
+    const r = sequential(3);
+    expect(r.reads).toEqual([
+      [1, 5],
+      [6, 8],
+      [14, 8],
+      [22, 8],
+      [30, 3],
+    ]);
+    expect(r.majors).toBe(5);
+    expect(r.taskMajors).toBe(5);
+    expect(vmstat(r.k, 'pswpin')).toBe(32);
+    expect(vmstat(r.k, 'swap_ra')).toBe(27);
+    expect(vmstat(r.k, 'swap_ra_hit')).toBe(27);
+  });
+
+  test('page-cluster 1: windows of 2; page-cluster 0: no readahead', () => {
+    const r1 = sequential(1);
+    expect(r1.reads).toEqual(Array.from({ length: 16 }, (_, i) => [2 * i + 1, 2]));
+    expect(r1.majors).toBe(16);
+    expect(vmstat(r1.k, 'swap_ra')).toBe(16);
+    const r0 = sequential(0);
+    expect(r0.reads).toEqual(Array.from({ length: 32 }, (_, i) => [i + 1, 1]));
+    expect(r0.majors).toBe(32);
+    expect(vmstat(r0.k, 'swap_ra')).toBe(0);
+  });
+
+  test('a fault in the middle reads a window centred on it; the pages read ahead sit in the swap cache', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 32);
+    for (let i = 0; i < 32; i++) t.write32(a + i * P, i + 1);
+    t.madvise(a, 32 * P, MADV_PAGEOUT);
+    expect(t.read32(a + 10 * P)).toBe(11);
+    // 8 pages from 10 - 3: pages 7..14, slots 8..15
+    expect(vmstat(k, 'pswpin')).toBe(8);
+    // the faulting page: its slot freed from its PTE but the page stays cached; 7 more cached
+    expect(meminfo(k, 'SwapCached')).toBe(32);
+    expect(status(k, t, 'VmSwap')).toBe(31 * 4);
+    expect(k.vm.swap!.swapMap[11]).toBe(SWAP_HAS_CACHE);
+    expect(k.vm.swap!.swapMap[8]).toBe(SWAP_HAS_CACHE | 1);
+    // Cached excludes the swap cache
+    expect(meminfo(k, 'Cached')).toBe(k.vm.nrFilePages * 4 - 32);
+  });
+
+  test('a read fault on an exclusive swap entry maps the page writable: the write after it takes no fault', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 1);
+    t.write32(a, 0xabcd);
+    t.madvise(a, P, MADV_PAGEOUT);
+    expect(t.read32(a)).toBe(0xabcd);
+    const faults = vmstat(k, 'pgfault');
+    t.write32(a, 0x1234);
+    expect(vmstat(k, 'pgfault')).toBe(faults);
+    expect(vmstat(k, 'pgreuse')).toBe(0);
+    // the page is dirty and still in the swap cache: paged out again, it is written again (same slot)
+    t.madvise(a, P, MADV_PAGEOUT);
+    expect(vmstat(k, 'pswpout')).toBe(2);
+    expect(t.pagemap(a, 1)[0]).toBe((1n << 62n) | (1n << 5n));
+    expect(t.read32(a)).toBe(0x1234);
+  });
+
+  test('a write fault frees the swap cache when the page is its only user', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 1);
+    t.write32(a, 77);
+    t.madvise(a, P, MADV_PAGEOUT);
+    t.write32(a + 4, 78);
+    expect(meminfo(k, 'SwapCached')).toBe(0);
+    expect(meminfo(k, 'SwapFree')).toBe(262140);
+    expect(t.read32(a)).toBe(77);
+    expect(t.read32(a + 4)).toBe(78);
+  });
+});
+
+describe('fork, COW and exit with swapped pages', () => {
+  test('the child shares the swap entries (swap_map 2), both read the right bytes, COW after swap-in', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const N = 4;
+    const a = anon(t, N);
+    for (let i = 0; i < N; i++) t.writeBytes(a + i * P, pattern(i));
+    t.madvise(a, N * P, MADV_PAGEOUT);
+    const c = t.fork();
+    const si = k.vm.swap!;
+    for (let i = 1; i <= N; i++) expect(si.swapMap[i]).toBe(2);
+    expect(status(k, c, 'VmSwap')).toBe(N * 4);
+    // SwapPss: each of two holders is charged half
+    const sm = k.proc.read(`/proc/${c.pid}/smaps_rollup`);
+    expect(/^SwapPss:\s+(\d+) kB$/m.exec(sm)![1]).toBe(String(N * 2));
+    // the child's PTEs are not exclusive, nor are the parent's any more
+    expect(t.pagemap(a, 1)[0]).toBe((1n << 62n) | (1n << 5n));
+    // The parent reads page 0: readahead brings all four into the swap cache; the page is mapped read-only.
+    expect(t.readBytes(a, P)).toEqual(pattern(0));
+    expect(si.swapMap[1]).toBe(SWAP_HAS_CACHE | 1);
+    // The parent writes it: the slot is still the child's, so the page is copied.
+    t.write8(a, 0xee);
+    expect(c.readBytes(a, P)).toEqual(pattern(0));
+    // The child's read mapped the cached page; its slot is held by the cache only.
+    expect(si.swapMap[1]).toBe(SWAP_HAS_CACHE);
+    const reuse = vmstat(k, 'pgreuse');
+    c.write8(a + 1, 0xdd);
+    // wp_can_reuse_anon_folio(): the swap cache lets go, the page is the child's alone
+    expect(vmstat(k, 'pgreuse')).toBe(reuse + 1);
+    expect(si.swapMap[1]).toBe(0);
+    const p0 = pattern(0);
+    p0[0] = 0xee;
+    expect(t.readBytes(a, P)).toEqual(p0);
+    const c0 = pattern(0);
+    c0[1] = 0xdd;
+    expect(c.readBytes(a, P)).toEqual(c0);
+    for (let i = 1; i < N; i++) {
+      expect(t.readBytes(a + i * P, P)).toEqual(pattern(i));
+      expect(c.readBytes(a + i * P, P)).toEqual(pattern(i));
+    }
+  });
+
+  test('exit and munmap free every slot and every page', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    // frames holding user memory (anonymous, file or shmem) before
+    const userFrames = () => k.vm.pageKind.reduce((n, kind) => n + (kind !== 0 ? 1 : 0), 0);
+    const frames0 = userFrames();
+    const anon0 = meminfo(k, 'AnonPages');
+    const N = 64;
+    const a = anon(t, N);
+    for (let i = 0; i < N; i++) t.writeBytes(a + i * P, pattern(i));
+    t.madvise(a, N * P, MADV_PAGEOUT);
+    const c = t.fork();
+    t.read8(a + 10 * P);
+    c.read8(a + 40 * P);
+    c.write8(a + 41 * P, 1);
+    t.madvise(a, N * P, MADV_PAGEOUT);
+    expect(meminfo(k, 'SwapFree')).toBeLessThan(262140);
+    c.exit(0);
+    expect(t.wait()).toBe(c.pid);
+    expect(t.munmap(a, N * P)).toBe(0);
+    expect(meminfo(k, 'SwapFree')).toBe(262140);
+    expect(meminfo(k, 'SwapCached')).toBe(0);
+    expect(k.proc.read('/proc/swaps').split('\n')[1]).toContain('\t262140\t\t0\t\t-2');
+    const si = k.vm.swap!;
+    expect(si.swapMap.subarray(1).every((b) => b === 0)).toBe(true);
+    expect(si.inusePages).toBe(0);
+    expect(userFrames()).toBe(frames0);
+    expect(meminfo(k, 'AnonPages')).toBe(anon0);
+    t.exit(0);
+    expect(meminfo(k, 'SwapFree')).toBe(262140);
+  });
+});
