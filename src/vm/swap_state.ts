@@ -32,7 +32,7 @@ import { invalidateTlbPage, VM_FAULT_OOM } from './memory.js';
 import { type Mm, PMD_SIZE, VMA } from './mm_types.js';
 import { VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
-import type { SwapInfo } from './swapfile.js';
+import { SWP_SOLIDSTATE, type SwapInfo } from './swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPteHi, swpEntryToPteLo } from './swapops.js';
 import type { Vm } from './vm.js';
 
@@ -272,19 +272,73 @@ function swapVmaRaWin(vm: Vm, v: number, va: number): { win: number; start: numb
   return { win, start: Math.max(left, vm.s.vmStart(v), pmd), end: Math.min(right, vm.s.vmEnd(v), pmd + PMD_SIZE) };
 }
 
+/** swap_use_vma_readahead(): VMA-based readahead unless a swap area is on a rotational disk (nr_rotate_swap). */
+export function swapUseVmaReadahead(si: SwapInfo): boolean {
+  return (si.flags & SWP_SOLIDSTATE) !== 0;
+}
+
 /**
  * swap_update_readahead(): a fault found its page in the swap cache; a
- * page readahead brought in is a hit (swap_ra_hit) that widens the VMA's
- * next window.
+ * page readahead brought in is a hit (swap_ra_hit) that widens the next
+ * window: the VMA's with VMA readahead, else the global hit count.
  */
-function swapUpdateReadahead(vm: Vm, v: number, va: number, pfn: number): void {
+function swapUpdateReadahead(vm: Vm, si: SwapInfo, v: number, va: number, pfn: number): void {
   const p = vm.k.pages;
   const readahead = (p.flags[pfn]! & (1 << PG_readahead)) !== 0;
   if (readahead) p.flags[pfn] = p.flags[pfn]! & ~(1 << PG_readahead);
-  const ra = getRaVal(vm, v);
-  const hits = readahead ? Math.min(raHits(ra) + 1, SWAP_RA_HITS_MASK) : raHits(ra);
-  vm.s.set64(v, VMA.SWAP_RA, raVal(va, raWin(ra), hits));
-  if (readahead) vm.swapRaHit++;
+  const vmaRa = swapUseVmaReadahead(si);
+  if (vmaRa) {
+    const ra = getRaVal(vm, v);
+    const hits = readahead ? Math.min(raHits(ra) + 1, SWAP_RA_HITS_MASK) : raHits(ra);
+    vm.s.set64(v, VMA.SWAP_RA, raVal(va, raWin(ra), hits));
+  }
+  if (readahead) {
+    vm.swapRaHit++;
+    if (!vmaRa) si.raHits++;
+  }
+}
+
+/**
+ * swapin_nr_pages(): the window of cluster readahead from the global
+ * state: the hits since the last window (taken), the last offset faulted
+ * without hits, the last window.
+ */
+function swapinNrPagesGlobal(vm: Vm, si: SwapInfo, offset: number): number {
+  const maxPages = 2 ** vm.k.proc.sysctl.pageCluster;
+  if (maxPages <= 1) return 1;
+  const hits = si.raHits;
+  si.raHits = 0;
+  const pages = swapinNrPages(si.raPrevOffset, offset, hits, maxPages, si.raLastPages);
+  if (hits === 0) si.raPrevOffset = offset;
+  si.raLastPages = pages;
+  return pages;
+}
+
+/**
+ * swap_cluster_readahead(): read the naturally aligned block of slots
+ * (swapin_nr_pages() of them) around the faulting slot, skipping the
+ * header and unused slots; each new page but the faulting one is marked
+ * PG_readahead (swap_ra). Then the faulting entry. The page, or -1.
+ */
+function swapClusterReadahead(vm: Vm, si: SwapInfo, offset: number): number {
+  const plug = new SwapPlug(vm);
+  const out = { allocated: false };
+  const mask = swapinNrPagesGlobal(vm, si, offset) - 1;
+  if (mask !== 0) {
+    let start = offset - (offset & mask);
+    let end = start + mask;
+    if (start === 0) start = 1;
+    if (end >= si.max) end = si.max - 1;
+    for (let o = start; o <= end; o++) {
+      const pfn = readSwapCacheAsync(vm, si, o, plug, out);
+      if (pfn < 0 || !out.allocated || o === offset) continue;
+      vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | (1 << PG_readahead);
+      vm.swapRa++;
+    }
+  }
+  const pfn = readSwapCacheAsync(vm, si, offset, plug, out);
+  plug.flush();
+  return pfn;
 }
 
 /** The swap reads a readahead plugs together: consecutive slots go to the disk as one request. */
@@ -408,9 +462,10 @@ export function doSwapPage(
   const offset = pteSwpOffset(lo, hi);
   let major = false;
   let pfn = swapCacheLookup(si, offset);
-  if (pfn >= 0) swapUpdateReadahead(vm, v, va, pfn);
+  if (pfn >= 0) swapUpdateReadahead(vm, si, v, va, pfn);
   else {
-    pfn = swapVmaReadahead(vm, si, mm, v, va, offset);
+    // swapin_readahead()
+    pfn = swapUseVmaReadahead(si) ? swapVmaReadahead(vm, si, mm, v, va, offset) : swapClusterReadahead(vm, si, offset);
     if (pfn < 0) return VM_FAULT_OOM;
     major = true;
     vm.pgmajfault++;

@@ -59,13 +59,16 @@ const NR_LISTS = 5;
 export const SWAP_DEVICE = '/dev/vda2';
 
 /**
- * One swap area. kmem has at most one (type 0), a partition on vda,
- * on a non-rotational disk (SWP_SOLIDSTATE: virtio-blk sets no
- * BLK_FEAT_ROTATIONAL), so swap-in readahead is VMA-based.
+ * One swap area. kmem has at most one (type 0), a partition on vda. The
+ * disk is rotational, as 6.18 reports a virtio-blk disk (it sets no
+ * nonrot feature; this build machine's /dev/vda has queue/rotational 1):
+ * no SWP_SOLIDSTATE, so slots come from the area's global cluster cursor
+ * and swap-in readahead is swap_cluster_readahead (an SSD's SWP_SOLIDSTATE
+ * would give per-CPU cursors and VMA-based readahead, both modelled too).
  */
 export class SwapInfo {
   readonly type = 0;
-  flags = SWP_USED | SWP_WRITEOK | SWP_SOLIDSTATE | SWP_BLKDEV;
+  flags = SWP_USED | SWP_WRITEOK | SWP_BLKDEV;
   /** si->max: slots, the header's included */
   readonly max: number;
   /** si->pages: usable slots (max less the header) */
@@ -83,8 +86,15 @@ export class SwapInfo {
   private readonly prev: Int32Array;
   private readonly head = new Int32Array(NR_LISTS).fill(-1);
   private readonly tail = new Int32Array(NR_LISTS).fill(-1);
-  /** percpu_swap_cluster.offset[0]: where each CPU's next slot is looked for (0: none) */
+  /**
+   * Where the next slot is looked for (0: none): percpu_swap_cluster.offset[0]
+   * by CPU with SWP_SOLIDSTATE; without, si->global_cluster->next[0] (the last entry).
+   */
   readonly pcpOffset: Int32Array;
+  /** swapin_nr_pages()'s state (file-static in the kernel): prev_offset, last_readahead_pages, swapin_readahead_hits (from 4) */
+  raPrevOffset = 0;
+  raLastPages = 0;
+  raHits = 4;
   /**
    * The swap cache: the swap table 6.18 keeps per cluster, here one for the
    * area: pfn + 1 of the page caching each slot, 0 for none.
@@ -111,7 +121,7 @@ export class SwapInfo {
     this.clusterFlags = new Uint8Array(this.nrClusters);
     this.next = new Int32Array(this.nrClusters).fill(-1);
     this.prev = new Int32Array(this.nrClusters).fill(-1);
-    this.pcpOffset = new Int32Array(vm.k.cpus);
+    this.pcpOffset = new Int32Array(vm.k.cpus + 1);
     this.store = new Array(this.nrClusters);
     // setup_swap_map(): the header page is bad; setup_clusters(): bad slots and the
     // slots past max count as used, clusters with any are nonfull, the rest free.
@@ -210,8 +220,13 @@ export class SwapInfo {
       }
     }
     this.relocateCluster(c);
-    this.pcpOffset[this.vm.k.currentCpu] = next;
+    this.pcpOffset[this.cursor()] = next;
     return found;
+  }
+
+  /** The allocation cursor in use: the CPU's on a solid-state device, else the area's global one. */
+  private cursor(): number {
+    return (this.flags & SWP_SOLIDSTATE) !== 0 ? this.vm.k.currentCpu : this.vm.k.cpus;
   }
 
   /** __try_to_reclaim_swap(TTRS_ANYWAY) for a slot held only by its swap-cache page; true if the slot became free. */
@@ -219,13 +234,13 @@ export class SwapInfo {
 
   /**
    * folio_alloc_swap() for an order-0 folio: swap_alloc_fast() from the
-   * CPU's cluster, else cluster_alloc_swap_entry()'s slow path. The slot's
+   * CPU's cluster (the global cluster's next offset on a rotational disk),
+   * else cluster_alloc_swap_entry()'s slow path. The slot's
    * swap_map is SWAP_HAS_CACHE; 0 when the swap is full.
    */
   allocSlot(usage = SWAP_HAS_CACHE): number {
     if (this.nrSwapPages === 0 || (this.flags & SWP_WRITEOK) === 0) return 0;
-    const cpu = this.vm.k.currentCpu;
-    const off = this.pcpOffset[cpu]!;
+    const off = this.pcpOffset[this.cursor()]!;
     if (off !== 0) {
       const c = Math.floor(off / SWAPFILE_CLUSTER);
       // cluster_is_usable(): neither full nor being discarded; an empty one is scanned from its start.

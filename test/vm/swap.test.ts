@@ -9,7 +9,7 @@ import { boot, type Kernel } from '../../src/kernel.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
 import { EINVAL, MADV_COLD, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { SWAP_HAS_CACHE } from '../../src/vm/swapfile.js';
+import { SWAP_HAS_CACHE, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPte, swpEntryToPteHi, swpEntryToPteLo } from '../../src/vm/swapops.js';
 import { tinyElf } from './helpers.js';
 
@@ -96,8 +96,10 @@ describe('x86-64 swap PTEs', () => {
 describe('swapon at boot', () => {
   test('256M: the dmesg line, /proc/swaps, SwapTotal/SwapFree, CommitLimit with swap, page-cluster 3', () => {
     const k = machine();
-    // 65536 slots, the header's taken: 65535 pages = 262140k, one extent across all of them, non-rotational.
-    expect(k.dmesg().some((l) => l.endsWith('] Adding 262140k swap on /dev/vda2.  Priority:-2 extents:1 across:262140k SS'))).toBe(true);
+    // 65536 slots, the header's taken: 65535 pages = 262140k, one extent across all of them; the disk is
+    // rotational, so no "SS" after the last space (as this machine's 6.18 printed for a file on its vda:
+    // test/fixtures/vm/swap_pageout.out).
+    expect(k.dmesg().some((l) => l.endsWith('] Adding 262140k swap on /dev/vda2.  Priority:-2 extents:1 across:262140k '))).toBe(true);
     expect(k.proc.read('/proc/swaps')).toBe(`Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/vda2${' '.repeat(31)}partition\t262140\t\t0\t\t-2\n`);
     expect(meminfo(k, 'SwapTotal')).toBe(262140);
     expect(meminfo(k, 'SwapFree')).toBe(262140);
@@ -229,10 +231,12 @@ describe('MADV_PAGEOUT', () => {
   });
 });
 
-describe('swap-in (do_swap_page) and VMA readahead', () => {
-  /** Page out 32 pages, then read them in order; the readahead windows as swap_vma_ra_win() works them out. */
-  function sequential(cluster: number) {
+describe('swap-in (do_swap_page) and readahead', () => {
+  /** Page out 32 pages, then read them in order: the swap reads the disk got, the major faults. */
+  function sequential(cluster: number, ssd = false) {
     const k = machine();
+    // a non-rotational disk: SWP_SOLIDSTATE, VMA-based readahead
+    if (ssd) k.vm.swap!.flags |= SWP_SOLIDSTATE;
     k.proc.write('/proc/sys/vm/page-cluster', String(cluster));
     const t = k.spawn('/bin/tiny', ['tiny']);
     const N = 32;
@@ -253,11 +257,47 @@ describe('swap-in (do_swap_page) and VMA readahead', () => {
     };
   }
 
-  test('page-cluster 3: windows of 5, 8, 8, 8, 3 pages; 5 major faults; every readahead page a hit', () => {
+  // Cluster readahead (rotational disk, the default): page i is in slot i + 1; swapin_nr_pages() starts with 4 hits.
+  test('cluster readahead, page-cluster 3: aligned blocks of 8 slots; 5 major faults; every readahead page a hit', () => {
+    // Fault on slot 1: 4 hits + 2 -> 8; the block 0-7 without the header: slots 1-7. Slots 2-7 hit (6 hits).
+    // Slot 8: 6 + 2 -> 8: slots 8-15 (7 hits). Slot 16: 7 + 2 -> 16, at most 8: 16-23; slot 24: 24-31;
+    // slot 32: 32-39, but 33-39 are unused: one page.
+    const r = sequential(3);
+    expect(r.reads).toEqual([
+      [1, 7],
+      [8, 8],
+      [16, 8],
+      [24, 8],
+      [32, 1],
+    ]);
+    expect(r.majors).toBe(5);
+    expect(r.taskMajors).toBe(5);
+    expect(vmstat(r.k, 'pswpin')).toBe(32);
+    expect(vmstat(r.k, 'swap_ra')).toBe(27);
+    expect(vmstat(r.k, 'swap_ra_hit')).toBe(27);
+  });
+
+  test('cluster readahead, page-cluster 1 and 0', () => {
+    // Slot 1: 4 hits -> 2 pages, block 0-1 without the header: slot 1 alone. Slot 2: no hits and not next to the
+    // last offset without hits (0): 1 page (half the last window, 1). Slot 3: next to 2: 2 pages, block 2-3, 2 is
+    // cached: 3 alone. Slot 4: next to 3: block 4-5. Then each odd page hits, so slot 6 (hits 1 -> 4, at most 2)
+    // reads 6-7, ..., slot 30 reads 30-31, slot 32 reads 32 (33 unused).
+    const r1 = sequential(1);
+    expect(r1.reads).toEqual([[1, 1], [2, 1], [3, 1], ...Array.from({ length: 14 }, (_, i) => [4 + 2 * i, 2]), [32, 1]]);
+    expect(r1.majors).toBe(18);
+    expect(vmstat(r1.k, 'swap_ra')).toBe(14);
+    expect(vmstat(r1.k, 'swap_ra_hit')).toBe(14);
+    const r0 = sequential(0);
+    expect(r0.reads).toEqual(Array.from({ length: 32 }, (_, i) => [i + 1, 1]));
+    expect(r0.majors).toBe(32);
+    expect(vmstat(r0.k, 'swap_ra')).toBe(0);
+  });
+
+  test('VMA readahead (non-rotational disk), page-cluster 3: windows of 5, 8, 8, 8, 3 pages; 5 major faults', () => {
     // Fault 0: no history (ra_info 0 reads as 4 hits): 4 + 2 -> 8 pages, centred: [-3, 5) cut to the VMA: pages 0-4.
     // Faults 1-4 hit the swap cache (4 hits). Fault 5 is next to the last (4): 4 + 2 -> 8, from 5: pages 5-12.
     // Then 13-20, 21-28 (hits 7 -> 16, at most 8), and 29-31 (the VMA ends).
-    const r = sequential(3);
+    const r = sequential(3, true);
     expect(r.reads).toEqual([
       [1, 5],
       [6, 8],
@@ -272,12 +312,12 @@ describe('swap-in (do_swap_page) and VMA readahead', () => {
     expect(vmstat(r.k, 'swap_ra_hit')).toBe(27);
   });
 
-  test('page-cluster 1: windows of 2; page-cluster 0: no readahead', () => {
-    const r1 = sequential(1);
+  test('VMA readahead, page-cluster 1: windows of 2; page-cluster 0: no readahead', () => {
+    const r1 = sequential(1, true);
     expect(r1.reads).toEqual(Array.from({ length: 16 }, (_, i) => [2 * i + 1, 2]));
     expect(r1.majors).toBe(16);
     expect(vmstat(r1.k, 'swap_ra')).toBe(16);
-    const r0 = sequential(0);
+    const r0 = sequential(0, true);
     expect(r0.reads).toEqual(Array.from({ length: 32 }, (_, i) => [i + 1, 1]));
     expect(r0.majors).toBe(32);
     expect(vmstat(r0.k, 'swap_ra')).toBe(0);
@@ -290,7 +330,7 @@ describe('swap-in (do_swap_page) and VMA readahead', () => {
     for (let i = 0; i < 32; i++) t.write32(a + i * P, i + 1);
     t.madvise(a, 32 * P, MADV_PAGEOUT);
     expect(t.read32(a + 10 * P)).toBe(11);
-    // 8 pages from 10 - 3: pages 7..14, slots 8..15
+    // slot 11, the aligned block of 8 around it: slots 8..15, pages 7..14
     expect(vmstat(k, 'pswpin')).toBe(8);
     // the faulting page: its slot freed from its PTE but the page stays cached; 7 more cached
     expect(meminfo(k, 'SwapCached')).toBe(32);

@@ -15,7 +15,7 @@ import type { Task } from '../../src/vm/fork.js';
 import { forEachPte } from '../../src/vm/memory.js';
 import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { PG_swapcache } from '../../src/vm/swap_state.js';
-import { SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAPFILE_CLUSTER } from '../../src/vm/swapfile.js';
+import { SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAPFILE_CLUSTER, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
 import { isSwapPte, pteSwpOffset } from '../../src/vm/swapops.js';
 import { tinyElf } from './helpers.js';
 
@@ -209,9 +209,11 @@ const commands = fc.commands(
 describe('swap model', () => {
   it('every byte survives pageout, swap-in, fork and exit; swap_map recounts from the page tables after every step', () => {
     fc.assert(
-      fc.property(commands, fc.integer({ min: 0, max: 3 }), (cmds, cluster) => {
+      fc.property(commands, fc.integer({ min: 0, max: 3 }), fc.boolean(), (cmds, cluster, ssd) => {
         const k = boot({ memory: '32M', cpus: 2, seed: 1, aslr: 0, swap: '4M' });
         k.proc.write('/proc/sys/vm/page-cluster', String(cluster));
+        // rotational (cluster readahead, the global cursor) or not (VMA readahead, per-CPU cursors)
+        if (ssd) k.vm.swap!.flags |= SWP_SOLIDSTATE;
         k.fs.writeFile('/bin/tiny', tinyElf());
         const userFrames = () => k.vm.pageKind.reduce((n, kind) => n + (kind === 1 ? 1 : 0), 0);
         const frames0 = userFrames();
