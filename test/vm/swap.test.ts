@@ -4,6 +4,7 @@
  * with swap entries. Expected values are worked out by hand from 6.18's
  * rules, written beside each test.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { pageCache } from '../../src/vm/filemap.js';
@@ -445,5 +446,44 @@ describe('fork, COW and exit with swapped pages', () => {
     expect(meminfo(k, 'AnonPages')).toBe(anon0);
     t.exit(0);
     expect(meminfo(k, 'SwapFree')).toBe(262140);
+  });
+});
+
+describe("against this machine's 6.18 (test/fixtures/vm/swap_pageout.out)", () => {
+  const fixture = readFileSync(new URL('../fixtures/vm/swap_pageout.out', import.meta.url), 'utf8');
+  const runs = fixture.split(/^# run \d.*$/m).slice(1);
+  /** the pagemap line printed right after MADV_PAGEOUT in a run */
+  const pagemapAfterPageout = (run: string) =>
+    run
+      .split('\n')
+      .find((l) => l.startsWith('0:4'))!
+      .trim()
+      .split(' ')
+      .map((e) => BigInt(`0x${e.split(':')[1]}`));
+
+  test('32 pages out: swap entries 1..32, then (after the first process exits) 33..64 from the cluster cursor; Used 128 kB; pswpout 32 each', () => {
+    const k = machine();
+    const real1 = pagemapAfterPageout(runs[0]!);
+    const real2 = pagemapAfterPageout(runs[1]!);
+    expect(real1).toHaveLength(32);
+    for (const [i, real] of [real1, real2].entries()) {
+      const t = k.spawn('/bin/tiny', ['tiny']);
+      const a = anon(t, 32);
+      for (let j = 0; j < 32 * P; j += P) t.writeBytes(a + j, pattern(j + i));
+      const before = vmstat(k, 'pswpout');
+      expect(t.madvise(a, 32 * P, MADV_PAGEOUT)).toBe(0);
+      expect(vmstat(k, 'pswpout') - before).toBe(32);
+      expect([...t.pagemap(a, 32)]).toEqual(real);
+      expect(k.proc.read('/proc/swaps').split('\n')[1]!.split('\t').slice(-3)).toEqual(['128', '', '-2']);
+      t.exit(0);
+    }
+    expect(/^pageout pswpout 32 /m.test(runs[0]!)).toBe(true);
+    expect(/^pageout pswpout 64 /m.test(runs[1]!)).toBe(true);
+  });
+
+  test("the swapon line's format, with a rotational disk's empty flags", () => {
+    const line = fixture.split('\n').find((l) => l.startsWith('Adding '))!;
+    const k = machine({ swap: 16 * 1024 * 1024 });
+    expect(k.dmesg().some((l) => l.endsWith(`] ${line.replace('/tmp/h2swap/swapfile', '/dev/vda2')}`))).toBe(true);
   });
 });
