@@ -340,6 +340,8 @@ describe('swap-in (do_swap_page) and readahead', () => {
     expect(k.vm.swap!.swapMap[8]).toBe(SWAP_HAS_CACHE | 1);
     // Cached excludes the swap cache
     expect(meminfo(k, 'Cached')).toBe(k.vm.nrFilePages * 4 - 32);
+    // mincore: the swapped-out pages in the swap cache count as resident
+    expect([...(t.mincore(a, 32 * P) as Uint8Array)]).toEqual(Array.from({ length: 32 }, (_, i) => (i >= 7 && i <= 14 ? 1 : 0)));
   });
 
   test('a read fault on an exclusive swap entry maps the page writable: the write after it takes no fault', () => {
