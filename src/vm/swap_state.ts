@@ -193,10 +193,11 @@ export function freeSwapCache(vm: Vm, pfn: number): void {
 }
 
 /** The swap area a swap PTE names; a PTE naming none is a corrupt page table. */
-function swapOf(vm: Vm, lo: number, hi: number): SwapInfo {
+function swapOf(vm: Vm, lo: number, hi: number, va = -1): SwapInfo {
   const si = vm.swap;
-  if (si === null || pteSwpType(hi) !== si.type || pteSwpOffset(lo, hi) >= si.max) {
-    throw new Error(`kmem: corrupt PTE 0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}: a swap entry of no swap area`);
+  if (si === null || pteSwpType(hi) !== si.type || pteSwpOffset(lo, hi) >= si.max || pteSwpOffset(lo, hi) === 0) {
+    const at = va >= 0 ? ` at 0x${va.toString(16)}` : '';
+    throw new Error(`kmem: corrupt PTE 0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}${at}: a swap entry of no swap area`);
   }
   return si;
 }
@@ -458,7 +459,7 @@ export function doSwapPage(
   const p = vm.k.pages;
   const lo = u32[idx]!;
   const hi = u32[idx + 1]!;
-  const si = swapOf(vm, lo, hi);
+  const si = swapOf(vm, lo, hi, va);
   const offset = pteSwpOffset(lo, hi);
   let major = false;
   let pfn = swapCacheLookup(si, offset);

@@ -489,3 +489,50 @@ describe("against this machine's 6.18 (test/fixtures/vm/swap_pageout.out)", () =
     expect(k.dmesg().some((l) => l.endsWith(`] ${line.replace('/tmp/h2swap/swapfile', '/dev/vda2')}`))).toBe(true);
   });
 });
+
+describe('a full swap area', () => {
+  test('40K (9 usable slots): pageout stops when full; swap-in frees each slot at once while swap is over half full', () => {
+    const k = machine({ swap: '40K' });
+    expect(meminfo(k, 'SwapTotal')).toBe(36);
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 12);
+    for (let i = 0; i < 12; i++) t.writeBytes(a + i * P, pattern(50 + i));
+    expect(t.madvise(a, 12 * P, MADV_PAGEOUT)).toBe(0);
+    // add_to_swap() fails for the last three: they stay in memory
+    expect(vmstat(k, 'pswpout')).toBe(9);
+    expect(meminfo(k, 'SwapFree')).toBe(0);
+    expect(status(k, t, 'VmSwap')).toBe(36);
+    expect([...t.pagemap(a + 9 * P, 3)].every((e) => e >> 63n === 1n)).toBe(true);
+    // Reading page 0 reads slots 1-7 (the aligned block of 8 without the header); the faulting page leaves
+    // the swap cache at once (vm_swap_full: less than half free), the other six stay cached.
+    expect(t.readBytes(a, P)).toEqual(pattern(50));
+    expect(meminfo(k, 'SwapCached')).toBe(24);
+    expect(meminfo(k, 'SwapFree')).toBe(4);
+    // Slots 2-5 are freed as their pages fault (free slots 1..4, twice that below 9); from 5 free slots on,
+    // swap is no longer over half full: slots 6 and 7, then 8 and 9 (read as the block 8-15 cut to the area),
+    // keep their pages cached.
+    for (let i = 1; i < 12; i++) expect(t.readBytes(a + i * P, P)).toEqual(pattern(50 + i));
+    expect(meminfo(k, 'SwapCached')).toBe(16);
+    expect(meminfo(k, 'SwapFree')).toBe(20);
+    expect(status(k, t, 'VmSwap')).toBe(0);
+    expect(t.munmap(a, 12 * P)).toBe(0);
+    expect(meminfo(k, 'SwapCached')).toBe(0);
+    expect(meminfo(k, 'SwapFree')).toBe(36);
+  });
+});
+
+describe('a corrupt swap PTE', () => {
+  test('an entry of no swap area is reported with its value and address', () => {
+    const k = machine({ swap: 0 });
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 1);
+    t.write8(a, 1);
+    const idx = k.vm.pt.walk(t.mm!.pgd, a);
+    // the present page goes; its PTE becomes the swap entry (0, 5) by hand
+    t.madvise(a, P, 4 /* MADV_DONTNEED */);
+    k.phys.u32[idx] = swpEntryToPteLo(5, false);
+    k.phys.u32[idx + 1] = swpEntryToPteHi(0, 5);
+    // ~5 over 50 bits, at bit 9: 0x07fffffffffff400
+    expect(() => t.read8(a)).toThrow(`kmem: corrupt PTE 0x07fffffffffff400 at 0x${a.toString(16)}: a swap entry of no swap area`);
+  });
+});
