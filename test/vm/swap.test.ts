@@ -10,7 +10,7 @@ import { boot, type Kernel } from '../../src/kernel.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
 import { EINVAL, MADV_COLD, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { SWAP_HAS_CACHE, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
+import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPte, swpEntryToPteHi, swpEntryToPteLo } from '../../src/vm/swapops.js';
 import { tinyElf } from './helpers.js';
 
@@ -534,5 +534,34 @@ describe('a corrupt swap PTE', () => {
     k.phys.u32[idx + 1] = swpEntryToPteHi(0, 5);
     // ~5 over 50 bits, at bit 9: 0x07fffffffffff400
     expect(() => t.read8(a)).toThrow(`kmem: corrupt PTE 0x07fffffffffff400 at 0x${a.toString(16)}: a swap entry of no swap area`);
+  });
+});
+
+describe('slot allocation by clusters (cluster_alloc_swap_entry)', () => {
+  test('the cursor walks a cluster, a full cluster gives way to nonfull then free ones, freed slots are found again', () => {
+    // 6M: 1536 slots, three clusters of 512; slot 0 (the header) makes cluster 0 nonfull from the start.
+    const k = machine({ swap: '6M' });
+    const si = k.vm.swap!;
+    expect(si.clusterList(CLUSTER_FLAG_NONFULL)).toEqual([0]);
+    expect(si.clusterList(CLUSTER_FLAG_FREE)).toEqual([1, 2]);
+    const got: number[] = [];
+    for (let i = 0; i < 511; i++) got.push(si.allocSlot());
+    expect(got).toEqual(Array.from({ length: 511 }, (_, i) => i + 1));
+    // cluster 0 is full, the cursor reset: the next slot comes from the first free cluster
+    expect(si.clusterList(CLUSTER_FLAG_FULL)).toEqual([0]);
+    expect(si.allocSlot()).toBe(512);
+    expect(si.clusterList(CLUSTER_FLAG_FRAG)).toEqual([1]);
+    // freeing in cluster 0 makes it nonfull; the cursor still goes on in cluster 1
+    si.putCache(100);
+    si.putCache(7);
+    expect(si.clusterList(CLUSTER_FLAG_NONFULL)).toEqual([0]);
+    expect(si.allocSlot()).toBe(513);
+    for (let i = 514; i < 1024; i++) expect(si.allocSlot()).toBe(i);
+    // cluster 1 full: the nonfull cluster 0 is scanned from its start before the free cluster 2
+    expect(si.allocSlot()).toBe(7);
+    expect(si.allocSlot()).toBe(100);
+    expect(si.allocSlot()).toBe(1024);
+    expect(si.inusePages).toBe(1023 + 1);
+    expect(meminfo(k, 'SwapFree')).toBe((1535 - 1024) * 4);
   });
 });
