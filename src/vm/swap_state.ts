@@ -94,9 +94,10 @@ export function unmapAnonPte(vm: Vm, mm: Mm, va: number, pteIdx: number, pfn: nu
   if (lo >>> 12 !== pfn) throw new Error(`kmem: unmapAnonPte: the PTE for 0x${va.toString(16)} does not map page ${pfn}`);
   const offset = vm.pagePrivate[pfn]!;
   if ((lo & _PAGE_DIRTY) !== 0) p.flags[pfn] = p.flags[pfn]! | DIRTY;
+  // PageAnonExclusive, as kmem can tell it: this PTE is the page's only mapping and reference, and
+  // no swap PTE names its slot yet (a page shared at fork keeps both its last PTE and the others shared).
+  const exclusive = p.mapcount[pfn] === 1 && p.refcount[pfn] === 2 && si.swapCount(offset) === 0;
   si.duplicate(offset);
-  // PageAnonExclusive, as kmem can tell it: this PTE is the page's only mapping and reference.
-  const exclusive = p.mapcount[pfn] === 1 && p.refcount[pfn] === 2;
   u32[pteIdx] = swpEntryToPteLo(offset, exclusive);
   u32[pteIdx + 1] = swpEntryToPteHi(si.type, offset);
   mm.rssAnon--;

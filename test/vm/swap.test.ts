@@ -10,6 +10,7 @@ import { boot, type Kernel } from '../../src/kernel.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
 import { EINVAL, MADV_COLD, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { addToSwap, deleteFromSwapCache, swapWritepage, unmapAnonPte } from '../../src/vm/swap_state.js';
 import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPte, swpEntryToPteHi, swpEntryToPteLo } from '../../src/vm/swapops.js';
 import { tinyElf } from './helpers.js';
@@ -563,5 +564,44 @@ describe('slot allocation by clusters (cluster_alloc_swap_entry)', () => {
     expect(si.allocSlot()).toBe(1024);
     expect(si.inusePages).toBe(1023 + 1);
     expect(meminfo(k, 'SwapFree')).toBe((1535 - 1024) * 4);
+  });
+});
+
+describe("the reclaim interface (shrink_folio_list's calls)", () => {
+  test('a page two mms share after fork: both PTEs become swap PTEs, neither exclusive; each side then reads and writes its own copy', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 1);
+    t.writeBytes(a, pattern(1));
+    const c = t.fork();
+    const vm = k.vm;
+    const idxT = vm.pt.walk(t.mm!.pgd, a);
+    const idxC = vm.pt.walk(c.mm!.pgd, a);
+    const pfn = k.phys.u32[idxT]! >>> 12;
+    expect(k.phys.u32[idxC]! >>> 12).toBe(pfn);
+    expect(addToSwap(vm, pfn)).toBe(true);
+    unmapAnonPte(vm, t.mm!, a, idxT, pfn);
+    unmapAnonPte(vm, c.mm!, a, idxC, pfn);
+    expect(k.pages.mapcount[pfn]).toBe(0);
+    swapWritepage(vm, pfn);
+    deleteFromSwapCache(vm, pfn);
+    vm.putPage(pfn);
+    expect(vm.swap!.swapMap[1]).toBe(2);
+    expect(pteSwpExclusive(k.phys.u32[idxT]!)).toBe(false);
+    expect(pteSwpExclusive(k.phys.u32[idxC]!)).toBe(false);
+    // the child swaps it in and writes: a copy (the slot is still the parent's too)
+    c.write8(a, 0x55);
+    expect(t.readBytes(a, P)).toEqual(pattern(1));
+    const mine = pattern(1);
+    mine[0] = 0x55;
+    expect(c.readBytes(a, P)).toEqual(mine);
+    t.write8(a + 1, 0x66);
+    mine[0] = pattern(1)[0]!;
+    mine[1] = 0x66;
+    expect(t.readBytes(a, P)).toEqual(mine);
+    c.exit(0);
+    t.exit(0);
+    expect(meminfo(k, 'SwapFree')).toBe(262140);
+    expect(meminfo(k, 'SwapCached')).toBe(0);
   });
 });

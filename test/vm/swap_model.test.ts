@@ -1,6 +1,7 @@
 /**
  * Model-based property test (fast-check fc.commands) of swap: random
- * writes, reads, MADV_PAGEOUT, forks and exits over several tasks sharing
+ * writes, reads, MADV_PAGEOUT, reclaim of single pages through the swap
+ * interface (shared ones too), forks and exits over several tasks sharing
  * one swap area. The model holds every page's bytes per task; after every
  * step every byte a task reads must be the model's, and the swap area's
  * state must recount exactly from the page tables: each slot's swap_map is
@@ -11,17 +12,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
+import { PG } from '../../src/memory/page.js';
 import type { Task } from '../../src/vm/fork.js';
 import { forEachPte } from '../../src/vm/memory.js';
 import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { PG_swapcache } from '../../src/vm/swap_state.js';
+import { _PAGE_PRESENT, _PAGE_SPECIAL } from '../../src/vm/pgtable.js';
+import { addToSwap, deleteFromSwapCache, PG_swapcache, pageSwapCache, swapWritepage, unmapAnonPte } from '../../src/vm/swap_state.js';
 import { SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAPFILE_CLUSTER, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
 import { isSwapPte, pteSwpOffset } from '../../src/vm/swapops.js';
+import { KIND_ANON } from '../../src/vm/vm.js';
 import { tinyElf } from './helpers.js';
 
 const P = 4096;
 const W = 0x10000000;
-const NP = 16;
+const NP = 8;
 
 interface Model {
   /** per live task, per page: its bytes (null: never written, zeros) */
@@ -153,6 +157,45 @@ class PageoutCmd implements fc.Command<Model, Real> {
   }
 }
 
+/**
+ * Reclaim of one page as h1's shrink_folio_list drives it through the swap
+ * interface, mapped once or shared after fork: the rmap walk done by hand
+ * over every task's window.
+ */
+class ReclaimCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly ti: number,
+    readonly page: number,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.tasks.length > 0;
+  }
+  run(_m: Model, r: Real): void {
+    const vm = r.k.vm;
+    const u32 = vm.k.phys.u32;
+    const t = r.tasks[this.ti % r.tasks.length]!;
+    const idx = vm.pt.walk(t.mm!.pgd, W + this.page * P);
+    const lo = idx >= 0 ? u32[idx]! : 0;
+    const pfn = lo >>> 12;
+    if ((lo & _PAGE_PRESENT) !== 0 && (lo & _PAGE_SPECIAL) === 0 && vm.pageKind[pfn] === KIND_ANON && (pageSwapCache(vm, pfn) || addToSwap(vm, pfn))) {
+      for (const o of r.tasks) {
+        for (let p = 0; p < NP; p++) {
+          const i = vm.pt.walk(o.mm!.pgd, W + p * P);
+          if (i >= 0 && (u32[i]! & _PAGE_PRESENT) !== 0 && u32[i]! >>> 12 === pfn) unmapAnonPte(vm, o.mm!, W + p * P, i, pfn);
+        }
+      }
+      expect(vm.k.pages.mapcount[pfn]).toBe(0);
+      if ((vm.k.pages.flags[pfn]! & (1 << PG.dirty)) !== 0) swapWritepage(vm, pfn);
+      deleteFromSwapCache(vm, pfn);
+      vm.putPage(pfn);
+    }
+    checkSwapState(r);
+  }
+  toString(): string {
+    return `reclaim(t${this.ti}, p${this.page})`;
+  }
+}
+
 class ForkCmd implements fc.Command<Model, Real> {
   constructor(readonly ti: number) {}
   check(m: Readonly<Model>): boolean {
@@ -200,6 +243,7 @@ const commands = fc.commands(
       .map(([t, p, o, l, s]) => new WriteCmd(t, p, o, l, s)),
     fc.tuple(ti, page).map(([t, p]) => new ReadCmd(t, p)),
     fc.tuple(ti, page, fc.integer({ min: 1, max: NP })).map(([t, p, n]) => new PageoutCmd(t, p, n)),
+    fc.tuple(ti, page).map(([t, p]) => new ReclaimCmd(t, p)),
     ti.map((t) => new ForkCmd(t)),
     ti.map((t) => new ExitCmd(t)),
   ],
