@@ -23,6 +23,12 @@
  *
  * Swap I/O is synchronous (kmem's disk completes requests at once): a
  * page written out is clean as soon as swapWritepage returns.
+ *
+ * Swap-in readahead (swapin_readahead) is swap_cluster_readahead on a
+ * rotational disk (kmem's default, as 6.18 sees virtio-blk): the aligned
+ * block of 2^n slots around the faulting one, n from swapin_nr_pages()'s
+ * global hit count; and swap_vma_readahead with SWP_SOLIDSTATE: the PTEs
+ * around the fault, from the VMA's swap_readahead_info.
  */
 
 import { SWAP_INO } from '../fs/blkdev.js';
@@ -390,7 +396,8 @@ function readSwapCacheAsync(vm: Vm, si: SwapInfo, offset: number, plug: SwapPlug
   si.swapCache[offset] = pfn + 1;
   vm.nrFilePages++;
   vm.nrSwapcached++;
-  // LRU: the page joins the anon LRU here (folio_add_lru); h1's LRU takes it once merged.
+  // LRU: the new page joins the anon LRU here (folio_add_lru in __read_swap_cache_async): the call
+  // to h1's folio_add_lru goes on this line once the LRU lists are merged.
   if (si.zeromap[offset] === 1) {
     vm.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
     vm.swpinZero++;
@@ -495,6 +502,8 @@ export function doSwapPage(
       }
     }
   } else pte &= ~_PAGE_RW;
+  // folio_add_anon_rmap_ptes() / folio_add_new_anon_rmap(): the mapping (and, with h1's rmap,
+  // page->mapping = the VMA's anon_vma and page->index = its linear index, set here).
   if (p.mapcount[pfn] === 0) vm.nrAnonMapped++;
   p.mapcount[pfn] = p.mapcount[pfn]! + 1;
   u32[idx] = pte >>> 0;
