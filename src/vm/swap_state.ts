@@ -38,7 +38,7 @@ import { invalidateTlbPage, VM_FAULT_OOM } from './memory.js';
 import { type Mm, PMD_SIZE, VMA } from './mm_types.js';
 import { VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
-import { SWP_SOLIDSTATE, type SwapInfo } from './swapfile.js';
+import { SWAP_HAS_CACHE, SWP_SOLIDSTATE, type SwapInfo } from './swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPteHi, swpEntryToPteLo } from './swapops.js';
 import type { Vm } from './vm.js';
 
@@ -188,7 +188,7 @@ export function freeSwapAndCache(vm: Vm, lo: number, hi: number): void {
   const si = swapOf(vm, lo, hi);
   const offset = pteSwpOffset(lo, hi);
   si.put(offset);
-  if (si.swapMap[offset] !== 0x40) return;
+  if (si.swapMap[offset] !== SWAP_HAS_CACHE) return;
   const pfn = swapCacheLookup(si, offset);
   if (pfn < 0) return;
   if (vm.k.pages.mapcount[pfn] === 0 || si.swapFull()) folioFreeSwap(vm, pfn);

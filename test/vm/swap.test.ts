@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
+import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
 import { EINVAL, MADV_COLD, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
@@ -132,6 +133,12 @@ describe('swapon at boot', () => {
     expect(() => boot({ memory: '64M', swap: '1T' })).toThrow(/^swap: /);
     expect(() => boot({ memory: '64M', swap: {} as never })).toThrow(TypeError);
     expect(() => boot({ memory: '64M', swap: {} as never })).toThrow(/^swap: /);
+  });
+
+  test('a KASAN machine boots with swap too (the VM half starts inside the constructor)', () => {
+    const k = boot({ memory: '64M', kasan: 'generic', swap: '16M' });
+    expect(k.proc.read('/proc/swaps').split('\n')[1]).toBe(`/dev/vda2${' '.repeat(31)}partition\t16380\t\t0\t\t-2`);
+    k.kfree(k.kmalloc(10, GFP_KERNEL));
   });
 
   test('vm.page-cluster takes 0..31', () => {
