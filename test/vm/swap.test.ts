@@ -612,3 +612,49 @@ describe("the reclaim interface (shrink_folio_list's calls)", () => {
     expect(meminfo(k, 'SwapCached')).toBe(0);
   });
 });
+
+describe("swap-in readahead against this machine's 6.18 (test/fixtures/vm/swap_readahead.out)", () => {
+  const fixture = readFileSync(new URL('../fixtures/vm/swap_readahead.out', import.meta.url), 'utf8');
+  const runs = fixture.split(/^# run \d.*$/m).slice(1);
+  /** The counters a run printed after a step ("first", "read"). */
+  const counters = (run: string, step: string) => {
+    const line = run.split('\n').find((l) => l.startsWith(`${step} `))!;
+    const f = line.split(' ');
+    const get = (name: string) => Number(f[f.indexOf(name) + 1]);
+    return { pswpin: get('pswpin'), swapRa: get('swap_ra'), swapRaHit: get('swap_ra_hit'), pgmajfault: get('pgmajfault'), majflt: get('majflt') };
+  };
+
+  test("three processes in turn on one swap area: each run's pswpin, swap_ra, swap_ra_hit and major faults are the real kernel's", () => {
+    // One machine, a 16M swap area, as the real one: the global readahead state and the slot cursor carry
+    // over from run to run (run 2's pages are in slots 33-64, run 3's in 65-96).
+    const k = machine({ swap: '16M' });
+    const steps: [run: number, first: number, cluster: number][] = [
+      [0, -1, 3],
+      [1, 10, 3],
+      [2, -1, 1],
+    ];
+    for (const [run, first, cluster] of steps) {
+      k.proc.write('/proc/sys/vm/page-cluster', String(cluster));
+      const t = k.spawn('/bin/tiny', ['tiny']);
+      const a = anon(t, 32);
+      for (let i = 0; i < 32; i++) t.writeBytes(a + i * P, pattern(1000 * run + i));
+      const at = { pswpin: vmstat(k, 'pswpin'), swapRa: vmstat(k, 'swap_ra'), swapRaHit: vmstat(k, 'swap_ra_hit'), pgmajfault: vmstat(k, 'pgmajfault') };
+      const delta = () => ({
+        pswpin: vmstat(k, 'pswpin') - at.pswpin,
+        swapRa: vmstat(k, 'swap_ra') - at.swapRa,
+        swapRaHit: vmstat(k, 'swap_ra_hit') - at.swapRaHit,
+        pgmajfault: vmstat(k, 'pgmajfault') - at.pgmajfault,
+        majflt: t.majFlt,
+      });
+      expect(t.madvise(a, 32 * P, MADV_PAGEOUT)).toBe(0);
+      if (first >= 0) {
+        expect(t.readBytes(a + first * P, P)).toEqual(pattern(1000 * run + first));
+        expect(delta()).toEqual(counters(runs[run]!, 'first'));
+      }
+      for (let i = 0; i < 32; i++) expect(t.readBytes(a + i * P, P)).toEqual(pattern(1000 * run + i));
+      expect(delta()).toEqual(counters(runs[run]!, 'read'));
+      t.exit(0);
+    }
+    k.proc.write('/proc/sys/vm/page-cluster', '3');
+  });
+});
