@@ -72,11 +72,14 @@ function addToSwapCache(vm: Vm, si: SwapInfo, pfn: number, offset: number): void
 /**
  * add_to_swap() / folio_alloc_swap(): give an anonymous page a swap slot
  * and put it in the swap cache, marked dirty (it must be written before it
- * can go). False when there is no swap or it is full.
+ * can go). False when there is no swap or it is full. A page already in
+ * the swap cache keeps its slot (shrink_folio_list calls add_to_swap only
+ * for one that is not): true.
  */
 export function addToSwap(vm: Vm, pfn: number): boolean {
   const si = vm.swap;
   if (si === null) return false;
+  if (pageSwapCache(vm, pfn)) return true;
   const offset = si.allocSlot();
   if (offset === 0) return false;
   addToSwapCache(vm, si, pfn, offset);
