@@ -67,6 +67,7 @@ function checkSwapState(r: Real): void {
       ents++;
     });
     expect(mm.swapEnts).toBe(ents);
+    expect(new RegExp(`^VmSwap:\\s+${ents * 4} kB$`, 'm').test(r.k.proc.read(`/proc/${t.pid}/status`))).toBe(true);
   }
   expect(si.swapMap[0]).toBe(SWAP_MAP_BAD);
   let inuse = 0;
@@ -90,6 +91,11 @@ function checkSwapState(r: Real): void {
   }
   expect(si.inusePages).toBe(inuse);
   expect(vm.nrSwapcached).toBe(cached);
+  // what /proc/meminfo and /proc/swaps print, recounted
+  const mi = r.k.proc.read('/proc/meminfo');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(mi)![1]);
+  expect([kb('SwapFree'), kb('SwapCached')]).toEqual([(si.pages - inuse) * 4, cached * 4]);
+  expect(r.k.proc.read('/proc/swaps').split('\n')[1]!.split('\t')[3]).toBe(String(inuse * 4));
   expect([...si.clusterCount]).toEqual([...clusters]);
 }
 
