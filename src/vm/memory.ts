@@ -5,11 +5,14 @@
  * populating one (MAP_POPULATE's faults).
  *
  * Page state the fault paths keep, per frame (struct page fields):
- *   refcount   one reference per PTE that maps the page (the zero page: none)
+ *   refcount   one reference per PTE that maps the page (the zero page: none),
+ *              plus the swap cache's (src/vm/swap_state.ts)
  *   mapcount   the PTEs that map it (_mapcount + 1)
  *   vm.pageKind anonymous, file or shmem (what page->mapping tells)
  * A private page is reused on a write fault when its refcount is 1 (no
- * other mm maps it: wp_can_reuse_anon_folio()).
+ * other mm maps it: wp_can_reuse_anon_folio()). A swap PTE (a non-present
+ * entry naming a swap slot) faults through do_swap_page; zap and fork
+ * treat it as zap_nonpresent_ptes and copy_nonpresent_pte do.
  */
 
 import { PG } from '../memory/page.js';
