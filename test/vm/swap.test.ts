@@ -8,9 +8,23 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
+import { Segfault } from '../../src/vm/fault.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
-import { EINVAL, MADV_COLD, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import {
+  EINVAL,
+  MADV_COLD,
+  MADV_DONTNEED,
+  MADV_PAGEOUT,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MREMAP_FIXED,
+  MREMAP_MAYMOVE,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../src/vm/mman.js';
 import { addToSwap, deleteFromSwapCache, swapWritepage, unmapAnonPte } from '../../src/vm/swap_state.js';
 import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPte, swpEntryToPteHi, swpEntryToPteLo } from '../../src/vm/swapops.js';
@@ -656,5 +670,33 @@ describe("swap-in readahead against this machine's 6.18 (test/fixtures/vm/swap_r
       t.exit(0);
     }
     k.proc.write('/proc/sys/vm/page-cluster', '3');
+  });
+});
+
+describe('other system calls over swap entries', () => {
+  test('mremap moves swap PTEs, mprotect keeps them, MADV_DONTNEED frees their slots', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 8);
+    for (let i = 0; i < 8; i++) t.writeBytes(a + i * P, pattern(300 + i));
+    t.madvise(a, 8 * P, MADV_PAGEOUT);
+    // move_ptes(): the entries move as they are
+    const b = t.mremap(a, 8 * P, 8 * P, MREMAP_MAYMOVE | MREMAP_FIXED, A + 0x400000);
+    expect(b).toBe(A + 0x400000);
+    expect([...t.pagemap(b, 8)]).toEqual(Array.from({ length: 8 }, (_, i) => (1n << 62n) | (BigInt(i + 1) << 5n)));
+    // change_pte_range() leaves swap entries alone; the pages come back with the new protection
+    expect(t.mprotect(b, 8 * P, PROT_READ)).toBe(0);
+    expect(t.readBytes(b, P)).toEqual(pattern(300));
+    expect(() => t.write8(b + P, 1)).toThrow(Segfault);
+    const u = k.spawn('/bin/tiny', ['tiny']);
+    const c = anon(u, 8);
+    for (let i = 0; i < 8; i++) u.write32(c + i * P, i + 1);
+    u.madvise(c, 8 * P, MADV_PAGEOUT);
+    expect(status(k, u, 'VmSwap')).toBe(32);
+    // zap_pte_range(): MADV_DONTNEED drops the entries and their slots; the pages read as zeros after
+    expect(u.madvise(c, 8 * P, MADV_DONTNEED)).toBe(0);
+    expect(status(k, u, 'VmSwap')).toBe(0);
+    expect(meminfo(k, 'SwapFree')).toBe(262140);
+    expect(u.read32(c + 3 * P)).toBe(0);
   });
 });
