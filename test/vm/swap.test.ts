@@ -586,6 +586,22 @@ describe('slot allocation by clusters (cluster_alloc_swap_entry)', () => {
     expect(si.inusePages).toBe(1023 + 1);
     expect(meminfo(k, 'SwapFree')).toBe((1535 - 1024) * 4);
   });
+
+  test('on a solid-state device each CPU allocates from its own cluster; a rotational one shares one cursor', () => {
+    const ssd = machine({ swap: '6M' });
+    const s1 = ssd.vm.swap!;
+    s1.flags |= SWP_SOLIDSTATE;
+    expect(s1.allocSlot()).toBe(1);
+    // CPU 1 has no cluster: the nonfull list is empty (cluster 0 is CPU 0's, on the frag list), so a free one
+    expect(ssd.onCpu(1, () => s1.allocSlot())).toBe(512);
+    expect(s1.allocSlot()).toBe(2);
+    expect(ssd.onCpu(1, () => s1.allocSlot())).toBe(513);
+    const rot = machine({ swap: '6M' });
+    const s2 = rot.vm.swap!;
+    expect(s2.allocSlot()).toBe(1);
+    expect(rot.onCpu(1, () => s2.allocSlot())).toBe(2);
+    expect(s2.allocSlot()).toBe(3);
+  });
 });
 
 describe("the reclaim interface (shrink_folio_list's calls)", () => {
