@@ -373,8 +373,3 @@ export function swapon(vm: Vm, bytes: number): SwapInfo {
   pageCache(vm);
   return si;
 }
-
-/** /proc/swaps */
-export function procSwaps(si: SwapInfo | null): string {
-  return `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${si === null ? '' : si.swapsLine()}`;
-}
