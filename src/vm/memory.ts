@@ -21,7 +21,7 @@ import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
-import { copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
+import { ANON_EXCLUSIVE, copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
 import { isSwapPte } from './swapops.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
@@ -145,6 +145,8 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
     if (pfn < 0) return VM_FAULT_OOM;
     vm.k.phys.u8.copyWithin(pfn * 4096, cache * 4096, cache * 4096 + 4096);
     p.mapcount[pfn] = 1;
+    // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
+    p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
     vm.nrAnonMapped++;
     mm.rssAnon++;
     mm.updateHiwaterRss();
@@ -231,6 +233,8 @@ function doAnonymousPage(vm: Vm, mm: Mm, v: number, write: boolean, idx: number)
   if (pfn < 0) return VM_FAULT_OOM;
   const p = vm.k.pages;
   p.mapcount[pfn] = 1;
+  // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
+  p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
   vm.nrAnonMapped++;
   mm.rssAnon++;
   mm.updateHiwaterRss();
@@ -263,8 +267,9 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
   // wp_can_reuse_anon_folio(): a swap-cache page only this PTE maps leaves the cache first.
   if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 2 && pageSwapCache(vm, old)) folioFreeSwap(vm, old);
   if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 1 && vm.pageKind[old] === KIND_ANON) {
-    // wp_page_reuse()
+    // wp_page_reuse(): the page is this mapping's alone (PageAnonExclusive)
     vm.pgreuse++;
+    p.flags[old] = p.flags[old]! | ANON_EXCLUSIVE;
     u32[idx] = (lo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
     invalidateTlbPage(mm, vpn);
     return 0;
@@ -277,6 +282,8 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
   const u8 = vm.k.phys.u8;
   if (!zero) u8.copyWithin(pfn * 4096, old * 4096, old * 4096 + 4096);
   p.mapcount[pfn] = 1;
+  // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
+  p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
   vm.nrAnonMapped++;
   if (zero) {
     mm.rssAnon++;
@@ -397,6 +404,8 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
       p.refcount[pfn] = p.refcount[pfn]! + 1;
       p.mapcount[pfn] = p.mapcount[pfn]! + 1;
       const kind = vm.pageKind[pfn];
+      // folio_try_dup_anon_rmap_pte(): a page both mms map is exclusive to neither.
+      if (kind === KIND_ANON) p.flags[pfn] = p.flags[pfn]! & ~ANON_EXCLUSIVE;
       if (kind === KIND_ANON) dst.rssAnon++;
       else if (kind === KIND_SHMEM) dst.rssShmem++;
       else dst.rssFile++;

@@ -42,6 +42,10 @@ import { SWAP_HAS_CACHE, SWP_SOLIDSTATE, type SwapInfo } from './swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPteHi, swpEntryToPteLo } from './swapops.js';
 import type { Vm } from './vm.js';
 
+/** PG_anon_exclusive (PG_owner_2 on an anonymous page): no other mapping or swap entry shares the page */
+export const PG_anon_exclusive = PG.owner_2;
+export const ANON_EXCLUSIVE = 1 << PG_anon_exclusive;
+
 /** PG_swapcache = PG_owner_priv_1 */
 export const PG_swapcache = PG.owner_priv_1;
 const SWAPCACHE = 1 << PG_swapcache;
@@ -103,9 +107,10 @@ export function unmapAnonPte(vm: Vm, mm: Mm, va: number, pteIdx: number, pfn: nu
   if (lo >>> 12 !== pfn) throw new Error(`kmem: unmapAnonPte: the PTE for 0x${va.toString(16)} does not map page ${pfn}`);
   const offset = vm.pagePrivate[pfn]!;
   if ((lo & _PAGE_DIRTY) !== 0) p.flags[pfn] = p.flags[pfn]! | DIRTY;
-  // PageAnonExclusive, as kmem can tell it: this PTE is the page's only mapping and reference, and
-  // no swap PTE names its slot yet (a page shared at fork keeps both its last PTE and the others shared).
-  const exclusive = p.mapcount[pfn] === 1 && p.refcount[pfn] === 2 && si.swapCount(offset) === 0;
+  // PageAnonExclusive moves to the swap PTE (folio_try_share_anon_rmap_pte). With it the page's only
+  // mapping and reference is this PTE and no swap PTE names the slot yet; checked, to be safe.
+  const exclusive = (p.flags[pfn]! & ANON_EXCLUSIVE) !== 0 && p.mapcount[pfn] === 1 && p.refcount[pfn] === 2 && si.swapCount(offset) === 0;
+  p.flags[pfn] = p.flags[pfn]! & ~ANON_EXCLUSIVE;
   si.duplicate(offset);
   u32[pteIdx] = swpEntryToPteLo(offset, exclusive);
   u32[pteIdx + 1] = swpEntryToPteHi(si.type, offset);
@@ -497,6 +502,8 @@ export function doSwapPage(
   let pte = (pfn * 4096) | protLo | _PAGE_ACCESSED;
   let writeDone = false;
   if (exclusive || p.refcount[pfn] === 1) {
+    // RMAP_EXCLUSIVE
+    p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
     if ((flags & VM.WRITE) !== 0) {
       pte |= _PAGE_RW;
       if (write) {

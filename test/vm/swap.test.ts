@@ -384,6 +384,34 @@ describe('swap-in (do_swap_page) and readahead', () => {
     expect(t.read32(a)).toBe(0x1234);
   });
 
+  test('PageAnonExclusive: a page shared at fork and left alone by the child is not exclusive until written', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 2);
+    t.write32(a, 1);
+    t.write32(a + P, 2);
+    const c = t.fork();
+    c.write32(a, 3); // the child's own copy of page 0; the parent's page 0 is mapped once again, not exclusive
+    c.exit(0);
+    t.write32(a + P, 4); // page 1: reused by the write, exclusive again
+    t.madvise(a, 2 * P, MADV_PAGEOUT);
+    const idx0 = k.vm.pt.walk(t.mm!.pgd, a);
+    const idx1 = k.vm.pt.walk(t.mm!.pgd, a + P);
+    expect(pteSwpExclusive(k.phys.u32[idx0]!)).toBe(false);
+    expect(pteSwpExclusive(k.phys.u32[idx1]!)).toBe(true);
+    // page 0 comes back read-only: its write takes a fault that reuses the page
+    expect(t.read32(a)).toBe(1);
+    const reuse = vmstat(k, 'pgreuse');
+    t.write32(a, 5);
+    expect(vmstat(k, 'pgreuse')).toBe(reuse + 1);
+    // page 1 comes back writable: no fault
+    expect(t.read32(a + P)).toBe(4);
+    const faults = vmstat(k, 'pgfault');
+    t.write32(a + P, 6);
+    expect(vmstat(k, 'pgfault')).toBe(faults);
+    expect([t.read32(a), t.read32(a + P)]).toEqual([5, 6]);
+  });
+
   test('a write fault frees the swap cache when the page is its only user', () => {
     const k = machine();
     const t = k.spawn('/bin/tiny', ['tiny']);
