@@ -412,6 +412,34 @@ describe('swap-in (do_swap_page) and readahead', () => {
     expect([t.read32(a), t.read32(a + P)]).toEqual([5, 6]);
   });
 
+  test("PageAnonExclusive against this machine's 6.18 (test/fixtures/vm/swap_exclusive.out): the faults each write takes", () => {
+    const real = readFileSync(new URL('../fixtures/vm/swap_exclusive.out', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('page '));
+    const k = machine();
+    // one page per swap-in, as the real run's readahead window was
+    k.proc.write('/proc/sys/vm/page-cluster', '0');
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 2);
+    t.write8(a, 1);
+    t.write8(a + P, 2);
+    const c = t.fork();
+    c.write8(a, 3);
+    c.exit(0);
+    t.wait();
+    t.write8(a + P, 4);
+    expect(t.madvise(a, 2 * P, MADV_PAGEOUT)).toBe(0);
+    const ours: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const [mj, mn] = [t.majFlt, t.minFlt];
+      const v = t.read8(a + i * P);
+      const [mj2, mn2] = [t.majFlt, t.minFlt];
+      t.write8(a + i * P, v + 10);
+      ours.push(`page ${i}: read ${v} major ${mj2 - mj} minor ${mn2 - mn}; write minor ${t.minFlt - mn2}`);
+    }
+    expect(ours).toEqual(real);
+  });
+
   test('a write fault frees the swap cache when the page is its only user', () => {
     const k = machine();
     const t = k.spawn('/bin/tiny', ['tiny']);
