@@ -496,6 +496,35 @@ describe('fork, COW and exit with swapped pages', () => {
     }
   });
 
+  test("smaps Swap/SwapPss and VmSwap before and after a fork, against this machine's 6.18 (test/fixtures/vm/swap_smaps.out)", () => {
+    const real = readFileSync(new URL('../fixtures/vm/swap_smaps.out', import.meta.url), 'utf8').split('\n');
+    const block = (heading: string) => {
+      const i = real.indexOf(heading);
+      return [...real.slice(i + 1, i + 4), real[i + 5]!];
+    };
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 8);
+    for (let i = 0; i < 8; i++) t.writeBytes(a + i * P, new Uint8Array(P).fill(i + 1));
+    t.madvise(a, 8 * P, MADV_PAGEOUT);
+    const ours = () => {
+      const smaps = k.proc.read(`/proc/${t.pid}/smaps`);
+      const mine = smaps.slice(smaps.indexOf(`${A.toString(16)}-`)).split('\n');
+      const pick = (name: string) => mine.find((l) => l.startsWith(`${name}:`))!;
+      const vmswap = k.proc
+        .read(`/proc/${t.pid}/status`)
+        .split('\n')
+        .find((l) => l.startsWith('VmSwap:'))!;
+      return [pick('Rss'), pick('Swap'), pick('SwapPss'), vmswap];
+    };
+    expect(ours()).toEqual(block('before fork'));
+    const c = t.fork();
+    expect(ours()).toEqual(block('after fork'));
+    c.exit(0);
+    t.wait();
+    expect(ours()).toEqual(block('child gone'));
+  });
+
   test('exit and munmap free every slot and every page', () => {
     const k = machine();
     const t = k.spawn('/bin/tiny', ['tiny']);
