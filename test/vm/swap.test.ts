@@ -212,6 +212,27 @@ describe('MADV_PAGEOUT', () => {
     expect(vmstat(k, 'swpin_zero')).toBe(1);
   });
 
+  test("zero-filled pages go to the zeromap, not the disk, as on this machine's 6.18 (test/fixtures/vm/swap_zero.out)", () => {
+    const real = readFileSync(new URL('../fixtures/vm/swap_zero.out', import.meta.url), 'utf8').split('\n');
+    const counts = (step: string) => {
+      const f = real.find((l) => l.startsWith(`${step} `))!.split(' ');
+      return ['pswpout', 'swpout_zero', 'pswpin', 'swpin_zero'].map((n) => Number(f[f.indexOf(n) + 1]));
+    };
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 4);
+    for (let i = 0; i < 4; i++) t.writeBytes(a + i * P, new Uint8Array(P).fill(i + 1));
+    t.writeBytes(a + P, new Uint8Array(P));
+    t.writeBytes(a + 3 * P, new Uint8Array(P));
+    const ours = () => ['pswpout', 'swpout_zero', 'pswpin', 'swpin_zero'].map((n) => vmstat(k, n));
+    t.madvise(a, 4 * P, MADV_PAGEOUT);
+    expect(ours()).toEqual(counts('out'));
+    let sum = 0;
+    for (let i = 0; i < 4 * P; i++) sum += t.read8(a + i);
+    expect(ours()).toEqual(counts('in'));
+    expect(`sum ${sum}`).toBe(real.find((l) => l.startsWith('sum '))!);
+  });
+
   test('skips pages mapped twice, the zero page and shared mappings; a locked VMA is -EINVAL; MADV_COLD keeps pages', () => {
     const k = machine();
     const t = k.spawn('/bin/tiny', ['tiny']);
