@@ -280,9 +280,28 @@ export class SwapInfo {
     } else if (this.clusterFlags[c] !== CLUSTER_FLAG_NONFULL) this.moveCluster(c, CLUSTER_FLAG_NONFULL);
   }
 
-  /** swp_swapcount() / __swap_count(): the references besides the swap cache. */
+  /**
+   * Counts above SWAP_MAP_MAX: the slot's byte holds SWAP_MAP_MAX | COUNT_CONTINUED and the rest is
+   * here (the kernel keeps the higher digits in continuation pages, add_swap_count_continuation).
+   */
+  private readonly continued = new Map<number, number>();
+
+  /** swp_swapcount(): the references besides the swap cache, continuation included. */
   swapCount(offset: number): number {
-    return this.swapMap[offset]! & ~SWAP_HAS_CACHE;
+    const m = this.swapMap[offset]! & ~SWAP_HAS_CACHE;
+    return (m & COUNT_CONTINUED) !== 0 ? SWAP_MAP_MAX + this.continued.get(offset)! : m;
+  }
+
+  /** Set the slot's count, keeping its SWAP_HAS_CACHE bit. */
+  private setCount(offset: number, n: number): void {
+    const cache = this.swapMap[offset]! & SWAP_HAS_CACHE;
+    if (n <= SWAP_MAP_MAX) {
+      this.swapMap[offset] = n | cache;
+      this.continued.delete(offset);
+    } else {
+      this.swapMap[offset] = SWAP_MAP_MAX | COUNT_CONTINUED | cache;
+      this.continued.set(offset, n - SWAP_MAP_MAX);
+    }
   }
 
   private checkOffset(offset: number, what: string): void {
@@ -293,17 +312,15 @@ export class SwapInfo {
   /** swap_duplicate(): one more swap PTE names the slot. */
   duplicate(offset: number): void {
     this.checkOffset(offset, 'swap_duplicate');
-    const n = this.swapCount(offset);
-    // add_swap_count_continuation() (a page of counts beyond 0x3e) is not modelled.
-    if (n >= SWAP_MAP_MAX) throw new Error(`kmem: swap entry ${offset} has ${n} references: swap count continuation is not modelled`);
-    this.swapMap[offset]!++;
+    this.setCount(offset, this.swapCount(offset) + 1);
   }
 
   /** swap_free() / swap_entries_put_map(): a swap PTE lets go of the slot; it is freed when nothing holds it. */
   put(offset: number): void {
     this.checkOffset(offset, 'swap_free');
-    if (this.swapCount(offset) === 0) throw new Error(`kmem: swap_free: swap entry ${offset} has no references`);
-    this.swapMap[offset]!--;
+    const n = this.swapCount(offset);
+    if (n === 0) throw new Error(`kmem: swap_free: swap entry ${offset} has no references`);
+    this.setCount(offset, n - 1);
     if (this.swapMap[offset] === 0) this.freeSlot(offset);
   }
 

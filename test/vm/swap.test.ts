@@ -546,6 +546,30 @@ describe('fork, COW and exit with swapped pages', () => {
     expect(ours()).toEqual(block('child gone'));
   });
 
+  test('more than SWAP_MAP_MAX (62) references: the count continues (COUNT_CONTINUED), and comes back down', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 1);
+    t.writeBytes(a, pattern(9));
+    t.madvise(a, P, MADV_PAGEOUT);
+    const si = k.vm.swap!;
+    const kids: Task[] = [];
+    for (let i = 0; i < 70; i++) kids.push(t.fork());
+    expect(si.swapCount(1)).toBe(71);
+    expect(si.swapMap[1]).toBe(0x3e | 0x80);
+    expect(kids[69]!.readBytes(a, P)).toEqual(pattern(9));
+    // the read: the page in the swap cache, one reference less
+    expect(si.swapCount(1)).toBe(70);
+    expect(si.swapMap[1]).toBe(0x3e | 0x80 | SWAP_HAS_CACHE);
+    for (const c of kids.slice(0, 20)) c.exit(0);
+    expect(si.swapMap[1]).toBe(50 | SWAP_HAS_CACHE);
+    for (const c of kids.slice(20)) c.exit(0);
+    expect(t.readBytes(a, P)).toEqual(pattern(9));
+    t.exit(0);
+    expect(si.swapMap[1]).toBe(0);
+    expect(meminfo(k, 'SwapFree')).toBe(262140);
+  });
+
   test('exit and munmap free every slot and every page', () => {
     const k = machine();
     const t = k.spawn('/bin/tiny', ['tiny']);
