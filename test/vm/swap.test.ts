@@ -149,10 +149,18 @@ describe('swapon at boot', () => {
     expect(() => boot({ memory: '64M', swap: {} as never })).toThrow(/^swap: /);
   });
 
-  test('a KASAN machine boots with swap too (the VM half starts inside the constructor)', () => {
-    const k = boot({ memory: '64M', kasan: 'generic', swap: '16M' });
-    expect(k.proc.read('/proc/swaps').split('\n')[1]).toBe(`/dev/vda2${' '.repeat(31)}partition\t16380\t\t0\t\t-2`);
-    k.kfree(k.kmalloc(10, GFP_KERNEL));
+  test('KASAN, SLAB and SLOB machines boot with swap too (the VM half starts inside the constructor)', () => {
+    for (const o of [{ kasan: 'generic' as const }, { allocator: 'slab' as const }, { allocator: 'slob' as const }]) {
+      const k = machine({ swap: '16M', ...o });
+      expect(k.proc.read('/proc/swaps').split('\n')[1]).toBe(`/dev/vda2${' '.repeat(31)}partition\t16380\t\t0\t\t-2`);
+      k.kfree(k.kmalloc(10, GFP_KERNEL));
+      const t = k.spawn('/bin/tiny', ['tiny']);
+      const a = anon(t, 2);
+      t.writeBytes(a, pattern(4));
+      expect(t.madvise(a, 2 * P, MADV_PAGEOUT)).toBe(0);
+      expect(t.readBytes(a, P)).toEqual(pattern(4));
+      expect(vmstat(k, 'pswpin')).toBe(1);
+    }
   });
 
   test('vm.page-cluster takes 0..31', () => {
