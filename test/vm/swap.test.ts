@@ -650,6 +650,28 @@ describe("against this machine's 6.18 (test/fixtures/vm/swap_pageout.out)", () =
   });
 });
 
+describe('k.inspect.swap()', () => {
+  test('a copy of the slots and clusters; null without swap', () => {
+    expect(machine({ swap: 0 }).inspect.swap()).toBeNull();
+    const k = machine({ swap: '4M' });
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = anon(t, 3);
+    for (let i = 0; i < 3; i++) t.write8(a + i * P, i + 1);
+    t.madvise(a, 3 * P, MADV_PAGEOUT);
+    t.read8(a);
+    const s = k.inspect.swap()!;
+    expect([s.device, s.pages, s.inuse, s.cached, s.priority]).toEqual(['/dev/vda2', 1023, 3, 3, -2]);
+    // slot 1: its page is back and cached (its swap PTE gone); 2 and 3: read ahead, cached and still named
+    expect([...s.map.subarray(0, 5)]).toEqual([0x3f, 0x40, 0x41, 0x41, 0]);
+    expect(s.clusters).toEqual([
+      { count: 4, list: 'frag' },
+      { count: 0, list: 'free' },
+    ]);
+    s.map[1] = 0;
+    expect(k.vm.swap!.swapMap[1]).toBe(0x40);
+  });
+});
+
 describe('a full swap area', () => {
   test('40K (9 usable slots): pageout stops when full; swap-in frees each slot at once while swap is over half full', () => {
     const k = machine({ swap: '40K' });
