@@ -340,6 +340,7 @@ function swapClusterReadahead(vm: Vm, si: SwapInfo, offset: number): number {
   const plug = new SwapPlug(vm);
   const out = { allocated: false };
   const mask = swapinNrPagesGlobal(vm, si, offset) - 1;
+  let held = -1;
   if (mask !== 0) {
     let start = offset - (offset & mask);
     let end = start + mask;
@@ -347,13 +348,29 @@ function swapClusterReadahead(vm: Vm, si: SwapInfo, offset: number): number {
     if (end >= si.max) end = si.max - 1;
     for (let o = start; o <= end; o++) {
       const pfn = readSwapCacheAsync(vm, si, o, plug, out);
-      if (pfn < 0 || !out.allocated || o === offset) continue;
+      if (pfn < 0) continue;
+      if (o === offset) {
+        held = holdTarget(vm, held, pfn);
+        continue;
+      }
+      if (!out.allocated) continue;
       vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | (1 << PG_readahead);
       vm.swapRa++;
     }
   }
-  const pfn = readSwapCacheAsync(vm, si, offset, plug, out);
+  if (held < 0) held = holdTarget(vm, held, readSwapCacheAsync(vm, si, offset, plug, out));
   plug.flush();
+  return held;
+}
+
+/**
+ * The faulting entry's page gets the fault's reference as soon as it is in
+ * the swap cache (the folio the readahead returns is held), so nothing the
+ * rest of the readahead allocates can reclaim it. Returns the held page.
+ */
+function holdTarget(vm: Vm, held: number, pfn: number): number {
+  if (held >= 0 || pfn < 0) return held >= 0 ? held : pfn;
+  vm.k.pages.refcount[pfn] = vm.k.pages.refcount[pfn]! + 1;
   return pfn;
 }
 
@@ -427,6 +444,7 @@ function swapVmaReadahead(vm: Vm, si: SwapInfo, mm: Mm, v: number, va: number, o
   const plug = new SwapPlug(vm);
   const out = { allocated: false };
   const { win, start, end } = swapVmaRaWin(vm, v, va);
+  let held = -1;
   if (win !== 1) {
     const u32 = vm.k.phys.u32;
     const faddr = raAddr(va);
@@ -438,15 +456,16 @@ function swapVmaReadahead(vm: Vm, si: SwapInfo, mm: Mm, v: number, va: number, o
       if (!isSwapPte(lo, hi) || pteSwpType(hi) !== si.type) continue;
       const pfn = readSwapCacheAsync(vm, si, pteSwpOffset(lo, hi), plug, out);
       if (pfn < 0) continue;
-      if (out.allocated && addr !== faddr) {
+      if (addr === faddr) held = holdTarget(vm, held, pfn);
+      else if (out.allocated) {
         vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | (1 << PG_readahead);
         vm.swapRa++;
       }
     }
   }
-  const pfn = readSwapCacheAsync(vm, si, offset, plug, out);
+  if (held < 0) held = holdTarget(vm, held, readSwapCacheAsync(vm, si, offset, plug, out));
   plug.flush();
-  return pfn;
+  return held;
 }
 
 /** Result of doSwapPage when the fault read the disk (VM_FAULT_MAJOR): handled. */
@@ -478,9 +497,12 @@ export function doSwapPage(
   const si = swapOf(vm, lo, hi, va);
   const offset = pteSwpOffset(lo, hi);
   let major = false;
+  // The page comes back with the fault's reference held (it becomes the new PTE's).
   let pfn = swapCacheLookup(si, offset);
-  if (pfn >= 0) swapUpdateReadahead(vm, si, v, va, pfn);
-  else {
+  if (pfn >= 0) {
+    p.refcount[pfn] = p.refcount[pfn]! + 1;
+    swapUpdateReadahead(vm, si, v, va, pfn);
+  } else {
     // swapin_readahead()
     pfn = swapUseVmaReadahead(si) ? swapVmaReadahead(vm, si, mm, v, va, offset) : swapClusterReadahead(vm, si, offset);
     if (pfn < 0) return VM_FAULT_OOM;
@@ -488,8 +510,6 @@ export function doSwapPage(
     vm.pgmajfault++;
   }
   const exclusive = pteSwpExclusive(lo);
-  // The fault's reference becomes the new PTE's.
-  p.refcount[pfn] = p.refcount[pfn]! + 1;
   si.put(offset);
   const flags = vm.s.vmFlags(v);
   // should_try_to_free_swap(): the cache's and the fault's references only, on a write.
