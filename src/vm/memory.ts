@@ -6,9 +6,15 @@
  *
  * Page state the fault paths keep, per frame (struct page fields):
  *   refcount   one reference per PTE that maps the page (the zero page: none),
- *              plus the swap cache's (src/vm/swap_state.ts)
+ *              plus the page cache's on a file or shmem page, and the swap
+ *              cache's on a swap-cache page (src/vm/swap_state.ts)
  *   mapcount   the PTEs that map it (_mapcount + 1)
  *   vm.pageKind anonymous, file or shmem (what page->mapping tells)
+ *   vm.pageMapping, pages.index: the anon_vma or inode, and the linear or
+ *              file index, for the reverse map (src/vm/rmap.ts)
+ * New anonymous pages join the LRU (folio_add_lru_vma) as they are mapped.
+ * Any allocation may reclaim: a fault holds a reference on a page it still
+ * uses across an allocation, and rechecks the PTE after (pte_same).
  * A private page is reused on a write fault when its refcount is 1 (no
  * other mm maps it: wp_can_reuse_anon_folio()). A swap PTE (a non-present
  * entry naming a swap slot) faults through do_swap_page; zap and fork
@@ -21,6 +27,8 @@ import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
+import { folioAddFileRmapPte, folioAddNewAnonRmap, folioRemoveRmapPte } from './rmap.js';
+import { munlockFolio } from './swap.js';
 import { ANON_EXCLUSIVE, copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
 import { isSwapPte } from './swapops.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
@@ -110,7 +118,7 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): 
       if ((lo & _PAGE_PROTNONE) === 0) return doSwapPage(vm, mm, v, va, write, idx, doWpPage);
     }
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
-    return doAnonymousPage(vm, mm, v, write, idx);
+    return doAnonymousPage(vm, mm, v, va, write, idx);
   }
   if (write && (lo & _PAGE_RW) === 0) return doWpPage(vm, mm, v, va, idx);
   // A spurious fault: the PTE allows it; mark it young (and dirty for a write).
@@ -133,30 +141,34 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   // do_read_fault(): fault-around first; if it mapped the faulting page, done.
   if (!write && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
   // filemap_fault() (src/vm/filemap.ts: the page cache and mmap readahead); shmem's pages from vm.pageCacheGet.
-  const cache = vm.isShmem(ino) ? vm.pageCacheGet(ino, pgoff) : filemapFault(vm, ino, pgoff);
+  // Either way the fault holds a reference on the page (vmf->page), so reclaim cannot free it under the fault.
+  const shmem = vm.isShmem(ino);
+  const cache = shmem ? vm.pageCacheGet(ino, pgoff) : filemapFault(vm, ino, pgoff);
   if (cache < 0) return VM_FAULT_OOM;
+  const p = vm.k.pages;
+  if (shmem) p.refcount[cache] = p.refcount[cache]! + 1;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
-  const p = vm.k.pages;
   const shared = (s.vmFlags(v) & VM.SHARED) !== 0;
   if (write && !shared) {
-    if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
-    const pfn = vm.allocUserPage(false);
-    if (pfn < 0) return VM_FAULT_OOM;
+    const pfn = anonVmaPrepare(vm, v) ? vm.allocUserPage(false) : -1;
+    if (pfn < 0) {
+      vm.putPage(cache);
+      return VM_FAULT_OOM;
+    }
     vm.k.phys.u8.copyWithin(pfn * 4096, cache * 4096, cache * 4096 + 4096);
-    p.mapcount[pfn] = 1;
+    vm.putPage(cache);
+    folioAddNewAnonRmap(vm, pfn, v, va);
     // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
     p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
-    vm.nrAnonMapped++;
     mm.rssAnon++;
     mm.updateHiwaterRss();
     u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
     u32[idx + 1] = protHi;
     return 0;
   }
-  p.refcount[cache] = p.refcount[cache]! + 1;
-  if (p.mapcount[cache] === 0) vm.nrFileMapped++;
-  p.mapcount[cache] = p.mapcount[cache]! + 1;
+  // The fault's reference becomes the PTE's.
+  folioAddFileRmapPte(vm, cache);
   if (vm.pageKind[cache] === KIND_SHMEM) mm.rssShmem++;
   else mm.rssFile++;
   mm.updateHiwaterRss();
@@ -198,15 +210,16 @@ function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolea
   for (let i = fromPte; i <= toPte; i++) {
     const off = pgoff + (i - pteOff);
     if (eof >= 0 && off >= eof) break;
-    const pfn = vm.pageCache.get(ino * 2 ** 32 + off);
-    // next_uptodate_folio(): a page with the readahead marker is left for its fault.
-    if (pfn === undefined || (p.flags[pfn]! & (1 << PG_readahead)) !== 0) continue;
+    if (!vm.pageCache.has(ino * 2 ** 32 + off)) continue;
+    // The table first (its allocation may reclaim), then the page as the cache holds it now.
     const a = base + (i - fromPte) * 4096;
     const e = vm.pt.walkAlloc(mm.pgd, a, mm);
     if (e < 0 || u32[e] !== 0 || u32[e + 1] !== 0) continue;
+    const pfn = vm.pageCache.get(ino * 2 ** 32 + off);
+    // next_uptodate_folio(): a page with the readahead marker is left for its fault.
+    if (pfn === undefined || (p.flags[pfn]! & (1 << PG_readahead)) !== 0) continue;
     p.refcount[pfn] = p.refcount[pfn]! + 1;
-    if (p.mapcount[pfn] === 0) vm.nrFileMapped++;
-    p.mapcount[pfn] = p.mapcount[pfn]! + 1;
+    folioAddFileRmapPte(vm, pfn);
     if (vm.pageKind[pfn] === KIND_SHMEM) mm.rssShmem++;
     else mm.rssFile++;
     u32[e] = ((pfn * 4096) | protLo | _PAGE_ACCESSED) >>> 0;
@@ -217,7 +230,7 @@ function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolea
 }
 
 /** do_anonymous_page(): a read maps the zero page, a write a new zeroed page. */
-function doAnonymousPage(vm: Vm, mm: Mm, v: number, write: boolean, idx: number): number {
+function doAnonymousPage(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number): number {
   const s = vm.s;
   const u32 = vm.k.phys.u32;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
@@ -231,11 +244,9 @@ function doAnonymousPage(vm: Vm, mm: Mm, v: number, write: boolean, idx: number)
   if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
   const pfn = vm.allocUserPage(true);
   if (pfn < 0) return VM_FAULT_OOM;
-  const p = vm.k.pages;
-  p.mapcount[pfn] = 1;
+  folioAddNewAnonRmap(vm, pfn, v, va);
   // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
-  p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
-  vm.nrAnonMapped++;
+  vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
   mm.rssAnon++;
   mm.updateHiwaterRss();
   let e = (pfn * 4096) | protLo | _PAGE_ACCESSED;
@@ -274,17 +285,26 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
     invalidateTlbPage(mm, vpn);
     return 0;
   }
-  // wp_page_copy()
+  // wp_page_copy(): the old page is held (get_page) while the new one is
+  // allocated, which may reclaim; if the PTE changed meanwhile (reclaim
+  // unmapped it), the fault is retried (pte_same() failed).
   if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
   const zero = (lo & _PAGE_SPECIAL) !== 0;
+  if (!zero) p.refcount[old] = p.refcount[old]! + 1;
   const pfn = vm.allocUserPage(zero);
-  if (pfn < 0) return VM_FAULT_OOM;
+  if (pfn < 0 || u32[idx] !== lo) {
+    if (pfn >= 0) vm.putPage(pfn);
+    if (!zero) vm.putPage(old);
+    return pfn < 0 ? VM_FAULT_OOM : 0;
+  }
   const u8 = vm.k.phys.u8;
-  if (!zero) u8.copyWithin(pfn * 4096, old * 4096, old * 4096 + 4096);
-  p.mapcount[pfn] = 1;
+  if (!zero) {
+    u8.copyWithin(pfn * 4096, old * 4096, old * 4096 + 4096);
+    vm.putPage(old);
+  }
+  folioAddNewAnonRmap(vm, pfn, v, va);
   // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
   p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
-  vm.nrAnonMapped++;
   if (zero) {
     mm.rssAnon++;
   } else {
@@ -303,13 +323,7 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
 
 /** folio_remove_rmap_pte() + put_page() */
 function dropMapping(vm: Vm, pfn: number): void {
-  const p = vm.k.pages;
-  const mc = p.mapcount[pfn]! - 1;
-  p.mapcount[pfn] = mc;
-  if (mc === 0) {
-    if (vm.pageKind[pfn] === KIND_ANON) vm.nrAnonMapped--;
-    else vm.nrFileMapped--;
-  }
+  folioRemoveRmapPte(vm, pfn);
   vm.putPage(pfn);
 }
 
@@ -365,6 +379,8 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
       if ((lo & _PAGE_DIRTY) !== 0 && vm.pageKind[pfn] !== KIND_ANON) p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty);
       const swapCache = pageSwapCache(vm, pfn);
       dropMapping(vm, pfn);
+      // munlock_vma_folio() when the last mapping goes (kmem keeps no mlock_count): a page-cache page stays, evictable.
+      if (p.mapcount[pfn] === 0 && p.refcount[pfn]! > 0 && (p.flags[pfn]! & (1 << PG.mlocked)) !== 0) munlockFolio(vm, pfn);
       // free_pages_and_swap_cache(): an unmapped swap-cache page may leave the cache.
       if (swapCache) freeSwapCache(vm, pfn);
     } else if (isSwapPte(lo, u32[idx + 1]!)) {
@@ -392,13 +408,14 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
   let ok = true;
   forEachPte(vm, src.pgd, s.vmStart(v), s.vmEnd(v), (idx, va) => {
     if (!ok) return;
-    let lo = u32[idx]!;
-    const hi = u32[idx + 1]!;
     const d = vm.pt.walkAlloc(dst.pgd, va, dst);
     if (d < 0) {
       ok = false;
       return;
     }
+    // Read the source PTE after the child's table exists (its allocation may reclaim and unmap it).
+    let lo = u32[idx]!;
+    const hi = u32[idx + 1]!;
     if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && (lo & _PAGE_SPECIAL) === 0) {
       const pfn = lo >>> 12;
       p.refcount[pfn] = p.refcount[pfn]! + 1;

@@ -38,6 +38,7 @@ import { invalidateTlbPage, VM_FAULT_OOM } from './memory.js';
 import { type Mm, PMD_SIZE, VMA } from './mm_types.js';
 import { VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
+import { folioAddLru } from './swap.js';
 import { SWAP_HAS_CACHE, SWP_SOLIDSTATE, type SwapInfo } from './swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPteHi, swpEntryToPteLo } from './swapops.js';
 import type { Vm } from './vm.js';
@@ -421,8 +422,9 @@ function readSwapCacheAsync(vm: Vm, si: SwapInfo, offset: number, plug: SwapPlug
   si.swapCache[offset] = pfn + 1;
   vm.nrFilePages++;
   vm.nrSwapcached++;
-  // LRU: the new page joins the anon LRU here (folio_add_lru in __read_swap_cache_async): the call
-  // to h1's folio_add_lru goes on this line once the LRU lists are merged.
+  // Not anon-mapped yet (do_swap_page gives it its anon_vma and index); it joins the anon LRU now.
+  vm.pageMapping[pfn] = 0;
+  folioAddLru(vm, pfn);
   if (si.zeromap[offset] === 1) {
     vm.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
     vm.swpinZero++;
@@ -532,8 +534,12 @@ export function doSwapPage(
       }
     }
   } else pte &= ~_PAGE_RW;
-  // folio_add_anon_rmap_ptes() / folio_add_new_anon_rmap(): the mapping (and, with h1's rmap,
-  // page->mapping = the VMA's anon_vma and page->index = its linear index, set here).
+  // folio_add_new_anon_rmap() for a page swap-in read (page->mapping = the VMA's anon_vma, page->index
+  // its linear index); folio_add_anon_rmap_ptes() for one that kept its anon_vma in the swap cache.
+  if (vm.pageMapping[pfn] === 0) {
+    vm.pageMapping[pfn] = vm.s.anonVma(v);
+    p.index[pfn] = vm.s.vmPgoff(v) + Math.floor((va - vm.s.vmStart(v)) / 4096);
+  }
   if (p.mapcount[pfn] === 0) vm.nrAnonMapped++;
   p.mapcount[pfn] = p.mapcount[pfn]! + 1;
   u32[idx] = pte >>> 0;
