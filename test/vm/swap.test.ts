@@ -11,6 +11,7 @@ import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { Segfault } from '../../src/vm/fault.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
+import { forEachPte } from '../../src/vm/memory.js';
 import {
   EINVAL,
   MADV_COLD,
@@ -874,5 +875,33 @@ describe('other system calls over swap entries', () => {
     expect(status(k, u, 'VmSwap')).toBe(0);
     expect(meminfo(k, 'SwapFree')).toBe(262140);
     expect(u.read32(c + 3 * P)).toBe(0);
+  });
+});
+
+describe('reclaim with real swap (h1 reclaim through this swap)', () => {
+  test('anonymous memory past RAM: kswapd/direct reclaim swap pages out, every byte comes back, counts agree', () => {
+    const k = machine({ memory: '32M', swap: '64M' });
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const N = 12288; // 48 MiB of anonymous memory on a 32 MiB machine
+    const a = t.mmap(0, N * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (let i = 0; i < N; i++) t.write32(a + i * P + (i % 1000) * 4, i + 1);
+    const out = vmstat(k, 'pswpout');
+    expect(out).toBeGreaterThan(N - 32 * 256);
+    expect(status(k, t, 'VmSwap')).toBeGreaterThan(0);
+    for (let i = 0; i < N; i++) if (t.read32(a + i * P + (i % 1000) * 4) !== i + 1) expect(`page ${i}`).toBe('intact');
+    expect(vmstat(k, 'pswpin')).toBeGreaterThan(0);
+    // every slot in use is named by one swap PTE of the one mm (its stack and data too) or held by the swap cache only
+    const si = k.vm.swap!;
+    let ptes = 0;
+    forEachPte(k.vm, t.mm!.pgd, 0, 2 ** 47, (idx) => {
+      if (isSwapPte(k.phys.u32[idx]!, k.phys.u32[idx + 1]!)) ptes++;
+    });
+    const cacheOnly = si.swapMap.reduce((n, b) => n + (b === SWAP_HAS_CACHE ? 1 : 0), 0);
+    expect(si.inusePages).toBe(ptes + cacheOnly);
+    expect(meminfo(k, 'SwapFree')).toBe(65532 - si.inusePages * 4);
+    expect(status(k, t, 'VmSwap')).toBe(ptes * 4);
+    t.exit(0);
+    expect(meminfo(k, 'SwapFree')).toBe(65532);
+    expect(meminfo(k, 'SwapCached')).toBe(0);
   });
 });
