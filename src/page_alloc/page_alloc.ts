@@ -1069,19 +1069,23 @@ export class PageAlloc {
   /**
    * memmap_init() + memblock_free_all(): every pageblock starts Movable, and
    * each zone's pages are freed in the largest aligned blocks that fit, to the
-   * tail of the lists (FPI_TO_TAIL) as the kernel's boot frees are.
+   * tail of the lists (FPI_TO_TAIL) as the kernel's boot frees are. The
+   * zone's top `reserved` pages are memblock's (present, not managed).
    */
-  initZone(zone: number, startPfn: number, endPfn: number): void {
+  initZone(zone: number, startPfn: number, endPfn: number, reserved = 0): void {
     const zs = this.zones;
     zs.set(zone, Z.START_PFN, startPfn);
     zs.set(zone, Z.SPANNED, endPfn - startPfn);
     zs.set(zone, Z.PRESENT, endPfn - startPfn);
-    zs.set(zone, Z.MANAGED, endPfn - startPfn);
+    zs.set(zone, Z.MANAGED, endPfn - startPfn - reserved);
     for (let b = startPfn >>> Order.PAGEBLOCK; b << Order.PAGEBLOCK < endPfn; b++) {
       zs.pageblockZone[b] = zone;
       zs.pageblockMt[b] = MT.MOVABLE;
     }
     this.buildZonelists();
+    // memblock's reservations at the zone's top: PageReserved, never given to the buddy lists
+    for (let p = endPfn - reserved; p < endPfn; p++) this.pgFlags[p] = (this.pgFlags[p] as number) | (1 << PG.reserved);
+    endPfn -= reserved;
     let pfn = startPfn;
     while (pfn < endPfn) {
       let order = Math.min(Order.MAX, ctz(pfn));
