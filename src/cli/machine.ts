@@ -22,6 +22,7 @@ export interface MachineOpts {
   slabNomerge?: boolean;
   slubStats?: boolean;
   zones?: string;
+  swap?: string;
   json?: boolean;
 }
 
@@ -68,6 +69,7 @@ export function addMachineOptions(cmd: Command): Command {
     .option('--kasan', 'boot with generic KASAN (kasan=on)')
     .option('--slub-debug <flags>', "slub_debug= boot option, e.g. 'FZPU' or 'FZ,kmalloc-64'")
     .option('--zones <sizes>', 'lay out the zones by hand, e.g. DMA=16M,DMA32=112M')
+    .option('--swap <size>', 'a swap partition of this size on the disk, swapon at boot, e.g. 256M (default: none)')
     .option('--slub-min-order <n>', 'slab_min_order= boot option')
     .option('--slub-max-order <n>', 'slab_max_order= boot option')
     .option('--slub-min-objects <n>', 'slab_min_objects= boot option')
@@ -96,6 +98,7 @@ const CLI_NAMES: Record<string, string> = {
   slubStats: '--slub-stats',
   kasan: '--kasan',
   zones: '--zones',
+  swap: '--swap',
   reserved: '--reserved',
 };
 
@@ -137,6 +140,7 @@ export function bootOptions(o: MachineOpts): BootOptions {
     slubMinObjects: intOpt(o.slubMinObjects, 'slub-min-objects'),
     slabNomerge: o.slabNomerge,
     slubStats: o.slubStats,
+    swap: o.swap,
   };
   if (o.zones !== undefined) opts.zones = parseZones(o.zones);
   if (o.kasan) opts.kasan = 'generic';

@@ -31,6 +31,15 @@ test('kmem dmesg after the oom workload has the kill', async () => {
   expect(r.stdout).toMatch(/Out of memory: Killed process \d+ \(stress\) total-vm:\d+kB, anon-rss:\d+kB/);
 }, 60_000);
 
+test('kmem run --workload reclaim --swap 32M: the summary, and pswpout in /proc/vmstat', async () => {
+  const r = await kmem(['run', '--workload', 'reclaim', '--mem', '32M', '--swap', '32M', '--steps', '100000']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^== top caches by size \(workload: reclaim, \d+ operations\)$/m);
+  const v = await kmem(['cat', '/proc/vmstat', '--workload', 'reclaim', '--mem', '32M', '--swap', '32M', '--steps', '100000']);
+  expect(Number(/^pswpout (\d+)$/m.exec(v.stdout)?.[1])).toBeGreaterThan(0);
+}, 60_000);
+
 test('reclaim without swap is a usage error', async () => {
   const r = await kmem(['run', '--workload', 'reclaim', '--mem', '32M']);
   expect(r.code).toBe(2);

@@ -42,6 +42,29 @@ test('a file working set bigger than RAM read at random: refaults and activation
   recountLru(k);
 });
 
+test('with swap the working set is anonymous: each pass swaps it out and in, every byte right', () => {
+  const k = boot({ memory: '32M', swap: '32M', seed: 2 });
+  const v0 = vmstatItems(k);
+  const m0 = meminfoKb(k);
+  const stats = { kind: 'file' as 'anon' | 'file', pages: 0, passesDone: 0, pagesChecked: 0 };
+  const w = thrashWorkload(k, {}, stats);
+  expect(stats.kind).toBe('anon');
+  // 9/8 of RAM, as MemAvailable + half the swap allow
+  expect(stats.pages).toBe(Math.min(Math.floor(((32 << 20) / 4096) * 1.125), Math.floor(m0.MemAvailable! / 4) + Math.floor(m0.SwapTotal! / 8)));
+  w.run(1e6);
+  expect(w.finished).toBe(true);
+  const v = vmstatItems(k);
+  const d = (n: string) => v[n]! - v0[n]!;
+  expect(stats.pagesChecked).toBe(3 * stats.pages);
+  // A loop over more than RAM: every pass has to write pages out and read them back.
+  expect(d('pswpout')).toBeGreaterThan(stats.pages - (32 << 20) / 4096);
+  expect(d('pswpin')).toBeGreaterThan(2 * (stats.pages - (32 << 20) / 4096));
+  const m = meminfoKb(k);
+  expect(m.SwapFree).toBe(m.SwapTotal);
+  expect(m.AnonPages).toBe(0);
+  recountLru(k);
+});
+
 test('options are checked; anonymous thrash needs swap', () => {
   const k = boot({ memory: '16M' });
   expect(() => thrashWorkload(k, { kind: 'anon' })).toThrow(/needs swap/);
