@@ -2,7 +2,9 @@
  * The pagecache workload: cat streams a file of 17/16 of RAM twice through
  * 128 KiB read()s. Checked against the kernel's rules: the cache never
  * holds more than RAM (kswapd reclaims the inactive file list behind the
- * reader, so what was read past RAM was stolen); without swap only file
+ * reader, so what was read past RAM was stolen); readahead issues the
+ * requests mm/readahead.c sizes (diskstats' reads completed, worked by
+ * hand for 128 KiB and 4 KiB reads); without swap only file
  * pages are scanned; a sequential stream bigger than the cache misses on
  * every page of the second pass, and each of those misses finds the shadow
  * entry its eviction left (a refault), too far back to be activated with
@@ -25,7 +27,9 @@ test('two passes over a file bigger than RAM: Cached bounded by RAM, kswapd stea
   const size = Math.ceil(((48 << 20) * 17) / 16 / (1 << 20)) * (1 << 20);
   const pages = size / 4096;
   let maxCached = 0;
-  let steps = 0;
+  // the login and cat's fork+exec first: the two programs' files are read then
+  let steps = w.run(2);
+  const disk0 = k.proc.read('/proc/diskstats').trim().split(/\s+/).map(Number);
   while (!w.finished) {
     steps += w.run(16);
     const m = meminfoKb(k);
@@ -52,6 +56,11 @@ test('two passes over a file bigger than RAM: Cached bounded by RAM, kswapd stea
   // Second pass: every page misses, and every miss is a refault of a page evicted in the first.
   expect(d('workingset_refault_file')).toBe(pages);
   expect(d('workingset_activate_file')).toBe(0);
+  // Readahead: a 128 KiB read() at 0 starts a window of get_init_ra_size(32, 32) = 32 pages, and each
+  // async window after it is get_next_ra_size(32, 32) = 32 pages: one 128 KiB request per read().
+  const disk1 = k.proc.read('/proc/diskstats').trim().split(/\s+/).map(Number);
+  expect(disk1[3]! - disk0[3]!).toBe((2 * pages) / 32);
+  expect(disk1[5]! - disk0[5]!).toBe((2 * size) / 512);
   // So both passes read the whole file from the disk (pgpgin counts KiB), besides the two programs' files, read once at exec.
   const programKb = ['/bin/sh', CAT_PATH].reduce((n, p) => n + Math.ceil(k.fs.lookup(p)!.data.length / 4096) * 4, 0);
   expect(d('pgpgin')).toBe((2 * size) / 1024 + programKb);
@@ -76,12 +85,18 @@ test('the same seed gives the same machine; 4 KiB reads read the same bytes', ()
     const w = pagecacheWorkload(k, { fileBytes: 20 << 20, readBytes, passes: 1 });
     w.run(1e6);
     expect(w.finished).toBe(true);
-    return { vmstat: k.proc.read('/proc/vmstat'), meminfo: k.proc.read('/proc/meminfo'), ops: w.ops };
+    const reads = Number(k.proc.read('/proc/diskstats').trim().split(/\s+/)[3]);
+    return { vmstat: k.proc.read('/proc/vmstat'), meminfo: k.proc.read('/proc/meminfo'), ops: w.ops, reads };
   };
   const a = run(5);
   expect(run(5)).toEqual(a);
   const small = run(5, 4096);
   expect(small.ops).toBe((20 << 20) / 4096 + 2);
+  // 128 KiB reads: one 32-page request each, plus the two programs' (one each).
+  expect(a.reads).toBe((20 << 20) / (128 << 10) + 2);
+  // 4 KiB reads: the initial window is get_init_ra_size(1, 32) = 4 pages, then get_next_ra_size() doubles it
+  // to 8, 16 and the 32-page maximum: 28 pages in 3 requests, then 5092 = 159 x 32 + 4 in 160 (the last cut at EOF).
+  expect(small.reads).toBe(3 + 160 + 2);
 });
 
 test('bad options are RangeErrors naming the option', () => {
