@@ -341,6 +341,11 @@ export class XArray {
     this.flags &= ~(1 << m);
   }
 
+  /** xa_marked(): does any entry carry mark m? */
+  tagged(m: number): boolean {
+    return (this.flags & (1 << m)) !== 0;
+  }
+
   /** xa_get_mark() */
   getMark(index: number, m: number): boolean {
     const at = this.leaf(index);

@@ -38,7 +38,8 @@ import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
-import type { CheckedOptions } from './boot_options.js';
+import { TimerBase } from '../lib/timer.js';
+import type { CheckedOptions, DiskConfig } from './boot_options.js';
 
 /** The task every report names ("by task comm/pid"). */
 export interface Task {
@@ -69,6 +70,10 @@ export class Machine {
   minFreeKbytes = 0;
   /** The task every report names. */
   task: Task = { pid: 1, comm: 'kmem' };
+  /** Timers on the virtual clock (src/lib/timer.ts): the flusher, I/O completions. k.tick runs them. */
+  readonly timers: TimerBase;
+  /** The block device the `disk` boot option describes (the vm half builds it). */
+  readonly disk: DiskConfig;
   /** slab_out_of_memory()'s and warn_alloc()'s ratelimit states (DEFAULT_RATELIMIT_*). */
   private readonly slubOomRs = new RateLimit('slab_out_of_memory');
   private readonly nopageRs = new RateLimit('warn_alloc');
@@ -85,6 +90,8 @@ export class Machine {
     this.phys = new PhysMem(c.layout.total, shared, c.buffer);
     this.pages = new PageArray(this.phys.nrPages, shared);
     this.printk = new Printk();
+    this.timers = new TimerBase(this.printk);
+    this.disk = c.disk;
     this.bugs = new BugReporter({
       printk: this.printk,
       onBug: this.onBug,

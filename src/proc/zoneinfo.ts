@@ -113,6 +113,14 @@ function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
       return vm.nrShmem;
     case 'nr_page_table_pages':
       return vm.pt.nrPageTables;
+    case 'nr_dirty':
+      return vm.nrFileDirty ?? 0;
+    case 'nr_writeback':
+      return vm.nrWriteback ?? 0;
+    case 'nr_dirtied':
+      return vm.nrDirtied ?? 0;
+    case 'nr_written':
+      return vm.nrWritten ?? 0;
     default:
       return 0;
   }
@@ -217,11 +225,12 @@ export function vmstat(src: VmSource, vm: VmCounters | null = null, sysctl: Sysc
   for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
   for (const name of nodeStatItems) out += `${name} ${nodeStat(src, vm, name)}\n`;
   const free = sumZones((z) => pa.zones.get(z, Z_FREE));
-  // Dirty thresholds: 20% and 10% of dirtyable memory (free pages here).
+  // Dirty thresholds: global_dirty_limits() when the vm half exists; before it, 20% and 10% of free less the high watermarks.
   const dirtyable = Math.max(0, free - sumZones((z) => pa.zones.get(z, Z_WMARK + WMARK_HIGH)));
+  const limits = vm?.dirtyThresholds?.() ?? [Math.floor((dirtyable * 20) / 100), Math.floor((dirtyable * 10) / 100)];
   const thresholds: Record<(typeof vmStatItems)[number], number> = {
-    nr_dirty_threshold: Math.floor((dirtyable * 20) / 100),
-    nr_dirty_background_threshold: Math.floor((dirtyable * 10) / 100),
+    nr_dirty_threshold: limits[0],
+    nr_dirty_background_threshold: limits[1],
     // The memmap pages kmem's struct page arrays stand for are not counted.
     nr_memmap_pages: 0,
     nr_memmap_boot_pages: 0,
@@ -245,5 +254,7 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
   if (name === 'pgfault') return vm.pgfault;
   if (name === 'pgmajfault') return vm.pgmajfault;
   if (name === 'pgreuse') return vm.pgreuse;
+  if (name === 'pgpgin') return vm.pgpgin ?? 0;
+  if (name === 'pgpgout') return vm.pgpgout ?? 0;
   return 0;
 }

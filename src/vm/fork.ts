@@ -15,6 +15,8 @@ import {
   sysClose,
   sysFadvise,
   sysFsync,
+  sysSync,
+  sysSyncfs,
   sysFtruncate,
   sysLseek,
   sysOpen,
@@ -566,6 +568,19 @@ export class Task {
     this.alive();
     checkInt('fd', fd);
     return sysFsync(this.vm, this.fdt, fd);
+  }
+
+  /** sync(2): every dirty page of every file written; returns when the disk has completed them. */
+  sync(): void {
+    this.alive();
+    sysSync(this.vm);
+  }
+
+  /** syncfs(2): 0 or -EBADF. */
+  syncfs(fd: number): number {
+    this.alive();
+    checkInt('fd', fd);
+    return sysSyncfs(this.vm, this.fdt, fd);
   }
 
   /** fdatasync(2) (kmem keeps no metadata apart: as fsync) */

@@ -35,6 +35,7 @@ import {
 } from '../fs/fcntl.js';
 import { type Inode, parentOf } from '../fs/rootfs.js';
 import { filemapRead, filemapWrite, pageCache, type UserCopy } from './filemap.js';
+import { balanceDirtyPagesRatelimited, fsyncInode, ksysSync, syncFs } from './page-writeback.js';
 import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from './mman.js';
 import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from './readahead.js';
 import type { Vm } from './vm.js';
@@ -209,8 +210,11 @@ function doWrite(vm: Vm, u: UserCopy, f: OpenFile, buf: number, n: number, pos: 
   if (!accessOk(buf, n)) return -EFAULT;
   n = Math.min(n, MAX_RW_COUNT);
   if ((f.flags & O_DIRECT) !== 0) return directIO(vm, u, f.inode, buf, n, pos, true);
-  return filemapWrite(pageCache(vm), u, f.inode, buf, n, pos);
+  return filemapWrite(pageCache(vm), u, f.inode, buf, n, pos, (newly) => balanceDirtyPagesRatelimited(vm, u, newly));
 }
+
+/** ENOSPC */
+const ENOSPC = 28;
 
 /** the disk's logical block size: O_DIRECT's alignment unit */
 const LOGICAL_BLOCK_SIZE = 512;
@@ -228,7 +232,12 @@ function directIO(vm: Vm, u: UserCopy, inode: Inode, buf: number, n: number, pos
   if (n === 0) return 0;
   pc.writeback(inode);
   pc.invalidate(pc.mapping(inode.ino), Math.floor(pos / 4096), Math.floor((pos + n - 1) / 4096));
-  if (write && pos + n > inode.data.length) vm.fs.setSize(inode, pos + n);
+  if (write && pos + n > inode.data.length) {
+    // the blocks the file grows by must be free (-ENOSPC)
+    const grow = Math.ceil((pos + n) / 4096) - Math.ceil(inode.data.length / 4096);
+    if (vm.fs.usedBlocks + grow > vm.fs.capacityBlocks) return -ENOSPC;
+    vm.fs.setSize(inode, pos + n);
+  }
   const u8 = vm.k.phys.u8;
   let done = 0;
   while (done < n) {
@@ -240,7 +249,11 @@ function directIO(vm: Vm, u: UserCopy, inode: Inode, buf: number, n: number, pos
     done += chunk;
   }
   if (done === 0) return -EFAULT;
-  pc.ioUs += pc.bdev.submit(write ? 'write' : 'read', inode.ino, Math.floor(pos / 4096), Math.ceil(done / 4096));
+  // The caller waits for its one request (iomap_dio_rw's synchronous wait).
+  const timers = vm.k.timers;
+  const us = pc.bdev.submit(write ? 'write' : 'read', inode.ino, Math.floor(pos / 4096), Math.ceil(done / 4096), timers.now);
+  pc.ioUs += us;
+  timers.sleep(us * 1000);
   return done;
 }
 
@@ -350,14 +363,24 @@ export function sysFtruncate(vm: Vm, fdt: FdTable, fd: number, len: number): num
   return 0;
 }
 
-/** fsync(2) / fdatasync(2): the file's dirty pages written, then a cache flush. */
+/** fsync(2) / fdatasync(2): the file's dirty pages written and waited for (the clock moves), then a cache flush. */
 export function sysFsync(vm: Vm, fdt: FdTable, fd: number): number {
   const f = fdget(fdt, fd);
   if (f === null) return -EBADF;
   if (f.inode === null) return 0;
-  const pc = pageCache(vm);
-  pc.writeback(f.inode);
-  pc.bdev.flush();
+  fsyncInode(vm, f.inode);
+  return 0;
+}
+
+/** sync(2): every dirty page of every file written and waited for. */
+export function sysSync(vm: Vm): void {
+  ksysSync(vm);
+}
+
+/** syncfs(2): the file system fd is on (kmem's one root file system) synced; -EBADF for a bad fd. */
+export function sysSyncfs(vm: Vm, fdt: FdTable, fd: number): number {
+  if (fdget(fdt, fd) === null) return -EBADF;
+  syncFs(vm);
   return 0;
 }
 

@@ -1,0 +1,396 @@
+/**
+ * Dirty page limits and writer throttling (mm/page-writeback.c of 6.18):
+ * global_dirtyable_memory, domain_dirty_limits, balance_dirty_pages and
+ * balance_dirty_pages_ratelimited, plus sync(2)/syncfs(2)/fsync(2)'s
+ * writeback and wait, on the one disk's flusher (src/fs/fs-writeback.ts).
+ *
+ * Time: kmem's clock is global and kmem is single-threaded, so a task that
+ * waits (on a read, on fsync's writeback, in a balance_dirty_pages pause)
+ * moves the virtual clock forward by the wait; the timers due meanwhile (the
+ * flusher, the disk's completions) run at their own times during it
+ * (src/lib/timer.ts). Throttling arithmetic is in jiffies at HZ = 250, as
+ * the kernel computes it.
+ *
+ * What is simplified, exactly:
+ *  - One disk, one bdi_writeback, no memcg domains: the wb's share of the
+ *    global threshold (its writeout fraction) is 1, so wb_thresh = thresh,
+ *    wb_bg_thresh = bg_thresh and wb_dirty = dirty.
+ *  - The bandwidth estimators are replaced by their steady state for one
+ *    writer on this disk: avg_write_bandwidth = write_bandwidth = the disk's
+ *    throughput for MIN_WRITEBACK_PAGES-page requests (latency included), and
+ *    dirty_ratelimit = write_bandwidth (wb_update_dirty_ratelimit converges
+ *    there for one dirtier). global_wb_domain.dirty_limit is thresh (no slow
+ *    decay after a drop of the threshold).
+ *  - The per-CPU bdp_ratelimits / ratelimit_pages safety net is left out:
+ *    only a task's own nr_dirtied against nr_dirtied_pause calls in.
+ *  - global_dirtyable_memory's file LRU pages are the page cache's pages less
+ *    shmem (the LRU lists are being built; every page-cache page of a
+ *    regular file is on a file LRU list in the kernel).
+ */
+
+import { BdiWriteback, MIN_WRITEBACK_PAGES, WB_REASON_PERIODIC } from '../fs/fs-writeback.js';
+import type { Inode } from '../fs/rootfs.js';
+import { MAX_NR_ZONES, Z_FREE } from '../page_alloc/mmzone.js';
+import { totalreservePages } from '../proc/meminfo.js';
+import { type PageCache, pageCache } from './filemap.js';
+import type { Vm } from './vm.js';
+
+/** CONFIG_HZ (as src/slub/debug.ts: a distribution kernel's 250) */
+export const HZ = 250;
+const NS_PER_JIFFY = 1e9 / HZ;
+const PAGE_SIZE = 4096;
+const RATELIMIT_CALC_SHIFT = 10;
+/** DIRTY_POLL_THRESH: 128 KiB in pages */
+const DIRTY_POLL_THRESH = 128 >> 2;
+/** MAX_PAUSE: max(HZ / 5, 1) jiffies (200 ms) */
+const MAX_PAUSE = Math.max(Math.floor(HZ / 5), 1);
+/** DIRTY_SCOPE */
+const DIRTY_SCOPE = 8;
+const UINT_MAX = 2 ** 32 - 1;
+
+/** the dirty-throttling state of task_struct: nr_dirtied, nr_dirtied_pause, dirty_paused_when */
+export interface DirtyTaskState {
+  nrDirtied: number;
+  nrDirtiedPause: number;
+  /** jiffies, 0 when never paused */
+  dirtyPausedWhen: number;
+}
+
+/** A balance_dirty_pages pause, as its tracepoint reports it (times in jiffies). */
+export interface ThrottleEvent {
+  atNs: number;
+  dirty: number;
+  thresh: number;
+  bgThresh: number;
+  posRatio: number;
+  taskRatelimit: number;
+  pause: number;
+}
+
+/** The writeback state of one machine: the flusher, the throttling controller. */
+export class Writeback {
+  readonly wb: BdiWriteback;
+  /** wb->dirty_exceeded */
+  dirtyExceeded = false;
+  /** the dirty-throttling fields of each task (by its Task object) */
+  private readonly tasks = new WeakMap<object, DirtyTaskState>();
+  /** every pause balance_dirty_pages took (the balance_dirty_pages tracepoint) */
+  readonly throttleLog: ThrottleEvent[] = [];
+
+  constructor(
+    readonly vm: Vm,
+    readonly pc: PageCache,
+  ) {
+    const sysctl = vm.k.proc.sysctl;
+    this.wb = new BdiWriteback({
+      timers: vm.k.timers,
+      dirtyWritebackCentisecs: () => sysctl.dirtyWritebackCentisecs,
+      dirtyExpireCentisecs: () => sysctl.dirtyExpireCentisecs,
+      nrDirty: () => pc.nrDirty,
+      overBgThresh: () => pc.nrDirty > globalDirtyLimits(vm).bgThresh,
+      chunkLimit: () => Math.min(Math.floor(this.writeBandwidth() / 2), Math.floor(globalDirtyLimits(vm).thresh / DIRTY_SCOPE)),
+      writeInode: (ino, nr) => {
+        const inode = vm.fs.byIno(ino);
+        return inode === undefined ? 0 : pc.writePages(inode, nr);
+      },
+      inodeDirty: (ino) => pc.spaces.get(ino)?.xa.tagged(0) === true,
+    });
+    pc.onInodeDirty = (ino) => this.wb.markInodeDirty(ino);
+    // dirty_writeback_centisecs_handler(): a new non-zero interval wakes the flusher at once.
+    sysctl.onDirtyWritebackChange = () => this.wb.wakeupFlusherThreads(WB_REASON_PERIODIC);
+  }
+
+  /** A task's throttling fields; a new task starts with nr_dirtied_pause = 128 KiB in pages (copy_process). */
+  taskState(task: object): DirtyTaskState {
+    let st = this.tasks.get(task);
+    if (st === undefined) {
+      st = { nrDirtied: 0, nrDirtiedPause: 128 >> 2, dirtyPausedWhen: 0 };
+      this.tasks.set(task, st);
+    }
+    return st;
+  }
+
+  /**
+   * The flusher's write bandwidth in pages per second, in steady state: one
+   * request of MIN_WRITEBACK_PAGES pages takes latencyUs + bytes / mbps µs.
+   */
+  writeBandwidth(): number {
+    const d = this.pc.bdev;
+    const us = d.costUs(MIN_WRITEBACK_PAGES * PAGE_SIZE);
+    return Math.max(1, Math.floor((MIN_WRITEBACK_PAGES * 1e6) / us));
+  }
+}
+
+const states = new WeakMap<Vm, Writeback>();
+
+/** The machine's writeback state (made with the page cache, so the first dirty page finds the flusher). */
+export function writeback(vm: Vm): Writeback {
+  let w = states.get(vm);
+  if (w === undefined) {
+    w = new Writeback(vm, pageCache(vm));
+    states.set(vm, w);
+  }
+  return w;
+}
+
+/**
+ * global_dirtyable_memory(): free pages less totalreserve_pages (never
+ * below 0), plus the file LRU pages, plus 1 so it is never 0 (x86-64 has no
+ * highmem to take out).
+ */
+export function globalDirtyableMemory(vm: Vm): number {
+  const zones = vm.k.pageAlloc.zones;
+  let free = 0;
+  for (let z = 0; z < MAX_NR_ZONES; z++) free += zones.get(z, Z_FREE);
+  let x = free - Math.min(free, totalreservePages(zones));
+  x += vm.nrFilePages - vm.nrShmem;
+  return x + 1;
+}
+
+/** The knobs domain_dirty_limits reads. */
+export interface DirtyKnobs {
+  dirtyRatio: number;
+  dirtyBackgroundRatio: number;
+  dirtyBytes: number;
+  dirtyBackgroundBytes: number;
+}
+
+/**
+ * domain_dirty_limits() of the global domain: the ratios are taken in
+ * 1/PAGE_SIZE units ((ratio * 4096) / 100, rounded down) for precision,
+ * so thresh = that * available / 4096; a bytes knob, when set, wins as
+ * DIV_ROUND_UP(bytes, PAGE_SIZE). thresh is capped at UINT_MAX, and a
+ * background threshold not below it becomes thresh / 2. (kmem's tasks are
+ * not real-time: no 1/4 lift.)
+ */
+export function domainDirtyLimits(available: number, k: DirtyKnobs): { thresh: number; bgThresh: number } {
+  const ratio = Math.floor((k.dirtyRatio * PAGE_SIZE) / 100);
+  const bgRatio = Math.floor((k.dirtyBackgroundRatio * PAGE_SIZE) / 100);
+  let thresh = k.dirtyBytes !== 0 ? Math.ceil(k.dirtyBytes / PAGE_SIZE) : Math.floor((ratio * available) / PAGE_SIZE);
+  let bgThresh = k.dirtyBackgroundBytes !== 0 ? Math.ceil(k.dirtyBackgroundBytes / PAGE_SIZE) : Math.floor((bgRatio * available) / PAGE_SIZE);
+  if (thresh > UINT_MAX) thresh = UINT_MAX;
+  if (bgThresh >= thresh) bgThresh = Math.floor(thresh / 2);
+  return { thresh, bgThresh };
+}
+
+/** global_dirty_limits(): the machine's thresholds now (vmstat's nr_dirty_threshold / nr_dirty_background_threshold). */
+export function globalDirtyLimits(vm: Vm): { thresh: number; bgThresh: number } {
+  return domainDirtyLimits(globalDirtyableMemory(vm), vm.k.proc.sysctl);
+}
+
+/** dirty_freerun_ceiling(): below (thresh + bg_thresh) / 2 dirty pages a writer is never throttled. */
+export function dirtyFreerunCeiling(thresh: number, bgThresh: number): number {
+  return Math.floor((thresh + bgThresh) / 2);
+}
+
+function ilog2(x: number): number {
+  return x < 1 ? 0 : Math.floor(Math.log2(x));
+}
+
+function roundupPowOfTwo(x: number): number {
+  return 2 ** Math.ceil(Math.log2(x));
+}
+
+/** dirty_poll_interval(): in the free-run zone, call back after 2^(ilog2(thresh - dirty) / 2) pages. */
+export function dirtyPollInterval(dirty: number, thresh: number): number {
+  if (thresh > dirty) return 1 << (ilog2(thresh - dirty) >> 1);
+  return 1;
+}
+
+/**
+ * pos_ratio_polynom(): 1 + ((setpoint - dirty) / (limit - setpoint))^3 in
+ * fixed point (RATELIMIT_CALC_SHIFT), clamped to [0, 2]: the global control
+ * line, 1 at the setpoint, 2 at freerun, 0 at the limit.
+ */
+export function posRatioPolynom(setpoint: number, dirty: number, limit: number): number {
+  const x = Math.trunc(((setpoint - dirty) * 2 ** RATELIMIT_CALC_SHIFT) / ((limit - setpoint) | 1));
+  let pos = x;
+  pos = Math.floor((pos * x) / 2 ** RATELIMIT_CALC_SHIFT);
+  pos = Math.floor((pos * x) / 2 ** RATELIMIT_CALC_SHIFT);
+  pos += 1 << RATELIMIT_CALC_SHIFT;
+  return Math.min(Math.max(pos, 0), 2 << RATELIMIT_CALC_SHIFT);
+}
+
+/**
+ * wb_position_ratio() for the one wb (wb_thresh = thresh, wb_dirty = dirty):
+ * the global polynomial, then the wb's linear control line around its
+ * setpoint with a span of 8 * write_bw, and the boost below wb_thresh / 2.
+ */
+export function wbPositionRatio(dirty: number, thresh: number, bgThresh: number, writeBw: number): number {
+  const freerun = dirtyFreerunCeiling(thresh, bgThresh);
+  const limit = thresh;
+  if (dirty >= limit) return 0;
+  const setpoint = Math.floor((freerun + limit) / 2);
+  let pos = posRatioPolynom(setpoint, dirty, limit);
+  // min(wb_thresh, thresh) then max(that, (limit - dirty) / 8): thresh itself for the one wb.
+  const wbThresh = Math.max(thresh, Math.floor((limit - dirty) / 8));
+  const x = Math.floor((wbThresh * 65536) / (thresh | 1));
+  const wbSetpoint = Math.floor((setpoint * x) / 65536);
+  const span = Math.floor(((thresh - wbThresh + 8 * writeBw) * x) / 65536);
+  let xIntercept = wbSetpoint + span;
+  if (dirty < xIntercept - Math.floor(span / 4)) pos = Math.floor((pos * (xIntercept - dirty)) / ((xIntercept - wbSetpoint) | 1));
+  else pos = Math.floor(pos / 4);
+  xIntercept = Math.floor(wbThresh / 2);
+  if (dirty < xIntercept) {
+    if (dirty > Math.floor(xIntercept / 8)) pos = Math.floor((pos * xIntercept) / dirty);
+    else pos *= 8;
+  }
+  return pos;
+}
+
+/** wb_max_pause(): about the time to write wb_dirty at the bandwidth, at most MAX_PAUSE (jiffies). */
+export function wbMaxPause(bw: number, wbDirty: number): number {
+  const t = Math.floor(wbDirty / (1 + Math.floor(bw / roundupPowOfTwo(1 + Math.floor(HZ / 8))))) + 1;
+  return Math.min(t, MAX_PAUSE);
+}
+
+/**
+ * wb_min_pause(): the target pause (10 ms for one dirtier, at most half the
+ * max pause), the pages to dirty before the next call (nr_dirtied_pause),
+ * pushed up to DIRTY_POLL_THRESH where that fits in max_pause. Returns
+ * [min pause in jiffies, nr_dirtied_pause].
+ */
+export function wbMinPause(bw: number, maxPause: number, taskRatelimit: number, dirtyRatelimit: number): [number, number] {
+  const hi = ilog2(bw);
+  const lo = ilog2(dirtyRatelimit);
+  let t = Math.max(1, Math.floor(HZ / 100));
+  if (hi > lo) t += Math.floor(((hi - lo) * (10 * HZ)) / 1024);
+  t = Math.min(t, 1 + Math.floor(maxPause / 2));
+  const pow = roundupPowOfTwo(HZ);
+  let pages = Math.floor((dirtyRatelimit * t) / pow);
+  if (pages < DIRTY_POLL_THRESH) {
+    t = maxPause;
+    pages = Math.floor((dirtyRatelimit * t) / pow);
+    if (pages > DIRTY_POLL_THRESH) {
+      pages = DIRTY_POLL_THRESH;
+      t = Math.floor((HZ * DIRTY_POLL_THRESH) / dirtyRatelimit);
+    }
+  }
+  const pause = Math.floor((HZ * pages) / (taskRatelimit + 1));
+  if (pause > maxPause) {
+    t = maxPause;
+    pages = Math.floor((taskRatelimit * t) / pow);
+  }
+  return [pages >= DIRTY_POLL_THRESH ? 1 + Math.floor(t / 2) : t, pages];
+}
+
+/**
+ * balance_dirty_pages(): the task has dirtied pagesDirtied pages since its
+ * last call. In the free-run zone it only sets its next poll interval;
+ * above it, the flusher is started in the background and the task sleeps
+ * for the period its rate limit (dirty_ratelimit * pos_ratio) gives those
+ * pages, less the time since its last pause; with pos_ratio 0 (at or above
+ * the limit) it sleeps max_pause at a time until the dirty count falls.
+ */
+export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied: number): void {
+  const vm = w.vm;
+  const pc = w.pc;
+  const timers = vm.k.timers;
+  for (;;) {
+    const nowNs = timers.now;
+    let now = Math.floor(nowNs / NS_PER_JIFFY);
+    const dirty = pc.nrDirty + pc.nrWriteback;
+    const { thresh, bgThresh } = globalDirtyLimits(vm);
+    if (dirty <= dirtyFreerunCeiling(thresh, bgThresh)) {
+      st.dirtyPausedWhen = now;
+      st.nrDirtied = 0;
+      st.nrDirtiedPause = dirtyPollInterval(dirty, thresh);
+      break;
+    }
+    if (!w.wb.inProgress) w.wb.startBackgroundWriteback();
+    w.dirtyExceeded = dirty > thresh;
+    const bw = w.writeBandwidth();
+    const dirtyRatelimit = bw;
+    const posRatio = wbPositionRatio(dirty, thresh, bgThresh, bw);
+    const taskRatelimit = Math.floor((dirtyRatelimit * posRatio) / 2 ** RATELIMIT_CALC_SHIFT);
+    const maxPause = wbMaxPause(bw, dirty);
+    const [minPause, nrDirtiedPause] = wbMinPause(bw, maxPause, taskRatelimit, dirtyRatelimit);
+    let pause: number;
+    if (taskRatelimit === 0) {
+      pause = maxPause;
+    } else {
+      const period = Math.floor((HZ * pagesDirtied) / taskRatelimit);
+      pause = period;
+      if (st.dirtyPausedWhen !== 0) pause -= now - st.dirtyPausedWhen;
+      if (pause < minPause) {
+        // Too short to sleep: the time is carried to the next call.
+        if (pause < -HZ) {
+          st.dirtyPausedWhen = now;
+          st.nrDirtied = 0;
+        } else if (period !== 0) {
+          st.dirtyPausedWhen += period;
+          st.nrDirtied = 0;
+        } else if (st.nrDirtiedPause <= pagesDirtied) st.nrDirtiedPause += pagesDirtied;
+        break;
+      }
+      if (pause > maxPause) {
+        now += Math.min(pause - maxPause, maxPause);
+        pause = maxPause;
+      }
+    }
+    w.throttleLog.push({ atNs: nowNs, dirty, thresh, bgThresh, posRatio, taskRatelimit, pause });
+    // io_schedule_timeout(pause): the clock moves; the flusher and the disk's completions run meanwhile.
+    timers.sleep(pause * NS_PER_JIFFY);
+    st.dirtyPausedWhen = now + pause;
+    st.nrDirtied = 0;
+    st.nrDirtiedPause = nrDirtiedPause;
+    if (taskRatelimit !== 0) break;
+    if (pc.nrDirty + pc.nrWriteback === 0) break;
+  }
+}
+
+/**
+ * balance_dirty_pages_ratelimited() after a page of a write: the task's
+ * nr_dirtied counts its newly dirtied pages; at nr_dirtied_pause (8 at most
+ * while the wb is over its limit) the task balances. The timers due are
+ * polled after, so a flusher woken in the background runs as the writer goes on.
+ */
+export function balanceDirtyPagesRatelimited(vm: Vm, task: object, newlyDirtied: number): void {
+  const w = writeback(vm);
+  const st = w.taskState(task);
+  st.nrDirtied += newlyDirtied;
+  let ratelimit = st.nrDirtiedPause;
+  if (w.dirtyExceeded) ratelimit = Math.min(ratelimit, 32 >> 2);
+  if (st.nrDirtied >= ratelimit) balanceDirtyPages(w, st, st.nrDirtied);
+  vm.k.timers.runDue();
+}
+
+/** Wait until every write request submitted so far has completed. */
+function waitAll(vm: Vm): void {
+  const pc = pageCache(vm);
+  const timers = vm.k.timers;
+  if (pc.bdev.busyUntilNs > timers.now) timers.advanceTo(pc.bdev.busyUntilNs);
+  else timers.runDue();
+}
+
+/**
+ * ksys_sync(): the flusher woken for everything (WB_REASON_SYNC), every
+ * dirty inode written with WB_SYNC_ALL, the caller waiting for each write
+ * to complete, then the disk's cache flushed.
+ */
+export function ksysSync(vm: Vm): void {
+  const w = writeback(vm);
+  const pc = w.pc;
+  // Inodes dirtied while the flusher was not told (none in kmem) would be found by the tag walk.
+  for (const [ino, as] of pc.spaces) if (as.xa.tagged(0)) w.wb.markInodeDirty(ino);
+  w.wb.syncAll();
+  waitAll(vm);
+  pc.bdev.flush();
+}
+
+/** syncfs(2): kmem has one file system, so as sync(2). */
+export function syncFs(vm: Vm): void {
+  ksysSync(vm);
+}
+
+/**
+ * vfs_fsync_range() on a regular file: file_write_and_wait_range() (its
+ * dirty pages written, the caller waiting for their completion), the inode
+ * off the flusher's list once clean, then a cache flush.
+ */
+export function fsyncInode(vm: Vm, inode: Inode): void {
+  const w = writeback(vm);
+  w.pc.writeback(inode);
+  w.wb.inodeClean(inode.ino);
+  w.pc.bdev.flush();
+}
