@@ -119,11 +119,19 @@ export class BlockDevice {
     return at;
   }
 
-  /** A REQ_OP_FLUSH (fsync's cache flush). */
-  flush(): void {
+  /**
+   * A REQ_OP_FLUSH (fsync's and sync's cache flush) submitted at nowNs: it
+   * waits for the queue and takes one latency. Returns the microseconds its
+   * submitter waits.
+   */
+  flush(nowNs = this.busyUntilNs): number {
+    const done = Math.max(nowNs, this.busyUntilNs) + this.latencyUs * 1000;
+    this.busyUntilNs = done;
+    const waitedUs = (done - nowNs) / 1000;
     this.flushes++;
-    this.flushTicksUs += this.latencyUs;
+    this.flushTicksUs += waitedUs;
     this.busyUs += this.latencyUs;
+    return waitedUs;
   }
 
   /**

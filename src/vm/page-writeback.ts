@@ -276,7 +276,9 @@ export function wbMinPause(bw: number, maxPause: number, taskRatelimit: number, 
 
 /**
  * balance_dirty_pages(): the task has dirtied pagesDirtied pages since its
- * last call. In the free-run zone it only sets its next poll interval;
+ * last call. Above the background threshold the flusher is started; in the
+ * free-run zone (dirty + writeback at most (thresh + bg_thresh) / 2) the
+ * task only sets its next poll interval;
  * above it, the flusher is started in the background and the task sleeps
  * for the period its rate limit (dirty_ratelimit * pos_ratio) gives those
  * pages, less the time since its last pause; with pos_ratio 0 (at or above
@@ -291,6 +293,8 @@ export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied
     let now = Math.floor(nowNs / NS_PER_JIFFY);
     const dirty = pc.nrDirty + pc.nrWriteback;
     const { thresh, bgThresh } = globalDirtyLimits(vm);
+    // Background writeback starts above bg_thresh (NR_FILE_DIRTY alone), free run or not (no laptop mode).
+    if (pc.nrDirty > bgThresh && !w.wb.inProgress) w.wb.startBackgroundWriteback();
     if (dirty <= dirtyFreerunCeiling(thresh, bgThresh)) {
       st.dirtyPausedWhen = now;
       st.nrDirtied = 0;
@@ -375,7 +379,13 @@ export function ksysSync(vm: Vm): void {
   for (const [ino, as] of pc.spaces) if (as.xa.tagged(0)) w.wb.markInodeDirty(ino);
   w.wb.syncAll();
   waitAll(vm);
-  pc.bdev.flush();
+  flushAndWait(vm);
+}
+
+/** blkdev_issue_flush(): the disk's cache flushed, the caller waiting for it. */
+function flushAndWait(vm: Vm): void {
+  const timers = vm.k.timers;
+  timers.sleep(pageCache(vm).bdev.flush(timers.now) * 1000);
 }
 
 /** syncfs(2): kmem has one file system, so as sync(2). */
@@ -392,5 +402,5 @@ export function fsyncInode(vm: Vm, inode: Inode): void {
   const w = writeback(vm);
   w.pc.writeback(inode);
   w.wb.inodeClean(inode.ino);
-  w.pc.bdev.flush();
+  flushAndWait(vm);
 }
