@@ -141,11 +141,10 @@ export class BdiWriteback {
    */
   workfn(): void {
     this.running = true;
-    let wrote = 0;
     try {
-      for (let w = this.works.shift(); w !== undefined; w = this.works.shift()) wrote += this.writeback(w);
-      wrote += this.checkOldDataFlush();
-      wrote += this.checkBackgroundFlush();
+      for (let w = this.works.shift(); w !== undefined; w = this.works.shift()) this.writeback(w);
+      this.checkOldDataFlush();
+      this.checkBackgroundFlush();
     } finally {
       this.running = false;
     }

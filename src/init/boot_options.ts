@@ -118,7 +118,8 @@ export function checkDisk(v: unknown): DiskConfig {
     if (!['size', 'latencyUs', 'mbps'].includes(key)) throw new RangeError(`disk.${key}: unknown disk option (expected size, latencyUs, mbps)`);
   }
   if (o.size !== undefined) {
-    if (typeof o.size !== 'number' && typeof o.size !== 'string') throw new TypeError(`disk.size: expected a number of bytes or a size string, got ${describe(o.size)}`);
+    if (typeof o.size !== 'number' && typeof o.size !== 'string')
+      throw new TypeError(`disk.size: expected a number of bytes or a size string, got ${describe(o.size)}`);
     d.sizeBytes = memparse(o.size, 'disk.size');
     if (d.sizeBytes < 4096) throw new RangeError(`disk.size: ${d.sizeBytes} bytes is less than one 4096-byte block`);
   }
@@ -129,7 +130,8 @@ export function checkDisk(v: unknown): DiskConfig {
     const x = o[key];
     if (x === undefined) continue;
     if (typeof x !== 'number') throw new TypeError(`disk.${key}: expected a number, got ${describe(x)}`);
-    if (!Number.isFinite(x) || x < min) throw new RangeError(`disk.${key}: expected a finite number ${key === 'mbps' ? 'above 0' : 'of 0 or more'}, got ${describe(x)}`);
+    if (!Number.isFinite(x) || x < min)
+      throw new RangeError(`disk.${key}: expected a finite number ${key === 'mbps' ? 'above 0' : 'of 0 or more'}, got ${describe(x)}`);
     d[key] = x;
   }
   return d;

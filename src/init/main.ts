@@ -14,6 +14,7 @@ import { checkInteger } from '../lib/argcheck.js';
 import { BugReporter, KernelBug } from '../lib/bug.js';
 import { Printk } from '../lib/printk.js';
 import { RateLimit } from '../lib/ratelimit.js';
+import { TimerBase } from '../lib/timer.js';
 import { MemAccess } from '../memory/access.js';
 import { PAGE_SIZE, PhysMem } from '../memory/memblock.js';
 import { PageArray } from '../memory/page.js';
@@ -38,7 +39,6 @@ import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
-import { TimerBase } from '../lib/timer.js';
 import type { CheckedOptions, DiskConfig } from './boot_options.js';
 
 /** The task every report names ("by task comm/pid"). */

@@ -15,8 +15,6 @@ import {
   sysClose,
   sysFadvise,
   sysFsync,
-  sysSync,
-  sysSyncfs,
   sysFtruncate,
   sysLseek,
   sysOpen,
@@ -24,6 +22,8 @@ import {
   sysPwrite,
   sysRead,
   sysRename,
+  sysSync,
+  sysSyncfs,
   sysUnlink,
   sysWrite,
 } from './read_write.js';

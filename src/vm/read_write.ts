@@ -35,8 +35,8 @@ import {
 } from '../fs/fcntl.js';
 import { type Inode, parentOf } from '../fs/rootfs.js';
 import { filemapRead, filemapWrite, pageCache, type UserCopy } from './filemap.js';
-import { balanceDirtyPagesRatelimited, fsyncInode, ksysSync, syncFs } from './page-writeback.js';
 import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from './mman.js';
+import { balanceDirtyPagesRatelimited, fsyncInode, ksysSync, syncFs } from './page-writeback.js';
 import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from './readahead.js';
 import type { Vm } from './vm.js';
 

@@ -18,10 +18,10 @@ import type { KmemCacheArgs } from '../slub/slab_common.js';
 import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { execve } from './binfmt_elf.js';
 import { pageCache } from './filemap.js';
-import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { mmAlloc, Task } from './fork.js';
 import { KStruct, type Mm } from './mm_types.js';
 import { VM } from './mman.js';
+import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { PageTables } from './pgtable.js';
 import { procPidRead } from './task_mmu.js';
 
