@@ -6,6 +6,7 @@
  * exclusivity and errnos, sync/fsync waiting for the disk, and
  * balance_dirty_pages throttling a writer above the free-run ceiling.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { O_CREAT, O_RDWR } from '../../src/fs/fcntl.js';
 import { WB_REASON_BACKGROUND, WB_REASON_PERIODIC } from '../../src/fs/fs-writeback.js';
@@ -14,7 +15,7 @@ import { PG } from '../../src/memory/page.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { writeback } from '../../src/vm/page-writeback.js';
+import { domainDirtyLimits, writeback } from '../../src/vm/page-writeback.js';
 import { tinyElf } from './helpers.js';
 
 const EBADF = 9;
@@ -308,4 +309,24 @@ test('balance_dirty_pages: a writer past the free-run ceiling is throttled to th
   k.sync();
   expect(k.fs.readFile('/data/big')!.subarray(total - chunk)).toEqual(pattern(chunk, 5));
   expect(vmstat(k, 'nr_written')).toBe(pages);
+});
+
+test("the thresholds match this machine's real 6.18 (test/fixtures/vm/dirty_limits.txt): free less totalreserve, plus the file LRU, plus 1", () => {
+  const text = readFileSync(new URL('../fixtures/vm/dirty_limits.txt', import.meta.url), 'utf8');
+  let reserve = 0;
+  const samples: number[][] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f[0] === 'zone') {
+      const [high, managed, ...prot] = f.slice(2).map(Number);
+      reserve += Math.min(Math.max(...prot) + high!, managed!);
+    } else if (f[0] === 'sample') samples.push(f.slice(1).map(Number));
+  }
+  expect(reserve).toBe(3840 + 14528 + 17301);
+  expect(samples.length).toBe(2);
+  for (const [memFreeKb, , inactive, active, thresh, bg] of samples) {
+    const free = memFreeKb! / 4;
+    const avail = free - Math.min(free, reserve) + inactive! + active! + 1;
+    expect(domainDirtyLimits(avail, { dirtyRatio: 20, dirtyBackgroundRatio: 10, dirtyBytes: 0, dirtyBackgroundBytes: 0 })).toEqual({ thresh, bgThresh: bg });
+  }
 });
