@@ -5,6 +5,7 @@
  * start_pfn (the reserved_highatomic and free_highatomic lines came after
  * 6.18). A counter kmem does not keep prints 0, in the kernel's place.
  */
+import { PG } from '../memory/page.js';
 import {
   listIndex,
   MAX_NR_ZONES,
@@ -51,6 +52,8 @@ export interface VmSource {
   readonly slab?: SlabCommon;
   /** RAM, for meminfo's DirectMap lines. */
   readonly phys?: { readonly size: number };
+  /** struct page flags by pfn, for NR_ZONE_WRITE_PENDING */
+  readonly pages?: { readonly flags: ArrayLike<number> };
 }
 
 function fls(x: number): number {
@@ -126,7 +129,30 @@ function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
   }
 }
 
-function zoneStat(pa: PageAlloc, z: number, name: string, lru: [number, number][]): number {
+/**
+ * NR_ZONE_WRITE_PENDING per zone: the page-cache pages of regular files that
+ * are dirty or under writeback (the kernel moves it with NR_FILE_DIRTY and
+ * NR_WRITEBACK; kmem counts the flags when read).
+ */
+export function writePendingByZone(src: VmSource, vm: VmCounters | null): number[] {
+  const zs = src.pageAlloc.zones;
+  const out: number[] = [];
+  const flags = src.pages?.flags;
+  const pending = (1 << PG.dirty) | (1 << PG.writeback);
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    let n = 0;
+    if (vm !== null && flags !== undefined && (vm.nrFileDirty ?? 0) + (vm.nrWriteback ?? 0) > 0) {
+      const start = zs.get(z, Z_START_PFN);
+      const end = Math.min(start + zs.get(z, Z_SPANNED), vm.pageKind.length);
+      for (let pfn = start; pfn < end; pfn++) if (vm.pageKind[pfn] === 2 && (flags[pfn]! & pending) !== 0) n++;
+    }
+    out.push(n);
+  }
+  return out;
+}
+
+function zoneStat(pa: PageAlloc, z: number, name: string, lru: [number, number][], wp: number[] = []): number {
+  if (name === 'nr_zone_write_pending') return wp[z] ?? 0;
   if (name === 'nr_free_pages') return pa.zones.get(z, Z_FREE);
   if (name === 'nr_zone_inactive_anon') return lru[z]![0];
   if (name === 'nr_zone_inactive_file') return lru[z]![1];
@@ -165,6 +191,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
     }
   }
   const lru = lruByZone(src, vm);
+  const wp = writePendingByZone(src, vm);
   let out = '';
   for (let z = 0; z < MAX_NR_ZONES; z++) {
     out += `Node 0, zone ${zoneNames[z]!.padStart(8)}`;
@@ -191,7 +218,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
       out += '\n';
       continue;
     }
-    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, lru)}`;
+    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, lru, wp)}`;
     for (const name of numaEventItems) out += `\n      ${name.padEnd(12)} ${numaStat(pa, z, name)}`;
     out += '\n  pagesets';
     const threshold = statThreshold(g(Z_MANAGED), pa.cpus);
@@ -221,7 +248,8 @@ export function vmstat(src: VmSource, vm: VmCounters | null = null, sysctl: Sysc
     return s;
   };
   const lru = lruByZone(src, vm);
-  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, lru))}\n`;
+  const wp = writePendingByZone(src, vm);
+  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, lru, wp))}\n`;
   for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
   for (const name of nodeStatItems) out += `${name} ${nodeStat(src, vm, name)}\n`;
   const free = sumZones((z) => pa.zones.get(z, Z_FREE));

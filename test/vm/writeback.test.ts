@@ -330,3 +330,19 @@ test("the thresholds match this machine's real 6.18 (test/fixtures/vm/dirty_limi
     expect(domainDirtyLimits(avail, { dirtyRatio: 20, dirtyBackgroundRatio: 10, dirtyBytes: 0, dirtyBackgroundBytes: 0 })).toEqual({ thresh, bgThresh: bg });
   }
 });
+
+test('nr_zone_write_pending: the dirty and writeback page-cache pages, per zone in zoneinfo and summed in vmstat', () => {
+  const { k, t, buf } = machine();
+  const fd = t.open('/data/f', O_RDWR | O_CREAT);
+  expect(t.write(fd, buf, 5 * 4096)).toBe(5 * 4096);
+  expect(vmstat(k, 'nr_zone_write_pending')).toBe(5);
+  // Under writeback they are still pending; once complete, not.
+  k.proc.write('/proc/sys/vm/dirty_writeback_centisecs', '100');
+  k.tick(0);
+  expect(meminfoKb(k, 'Writeback')).toBe(20);
+  expect(vmstat(k, 'nr_zone_write_pending')).toBe(5);
+  const perZone = [...k.proc.read('/proc/zoneinfo').matchAll(/nr_zone_write_pending (\d+)/g)].map((m) => Number(m[1]));
+  expect(perZone.reduce((a, b) => a + b, 0)).toBe(5);
+  k.tick(1e9);
+  expect(vmstat(k, 'nr_zone_write_pending')).toBe(0);
+});
