@@ -19,6 +19,8 @@
 import { Timer, type TimerBase } from '../lib/timer.js';
 
 export const SECTOR_SIZE = 512;
+/** BIO_MAX_VECS: a bio holds at most 256 pages (1 MiB); the file system's writeback and direct I/O build bios no larger */
+export const BIO_MAX_VECS = 256;
 
 export interface BlockRequest {
   op: 'read' | 'write';
@@ -70,27 +72,32 @@ export class BlockDevice {
   }
 
   /**
-   * Queue a request submitted at nowNs: it starts when the device is free
-   * and takes costUs. Counts it; returns its completion time in ns.
+   * Queue I/O of `pages` pages submitted at nowNs, as bios of at most
+   * BIO_MAX_VECS pages (a larger run is several requests, each paying the
+   * latency): each starts when the device is free and takes costUs. Counts
+   * them; returns the completion time of the last, in ns.
    */
   private queue(op: 'read' | 'write', ino: number, index: number, pages: number, nowNs: number): number {
-    const us = this.costUs(pages * 4096);
-    const start = Math.max(nowNs, this.busyUntilNs);
-    const done = start + us * 1000;
-    this.busyUntilNs = done;
-    const sectors = (pages * 4096) / SECTOR_SIZE;
-    const waitedUs = (done - nowNs) / 1000;
-    if (op === 'read') {
-      this.reads++;
-      this.readSectors += sectors;
-      this.readTicksUs += waitedUs;
-    } else {
-      this.writes++;
-      this.writeSectors += sectors;
-      this.writeTicksUs += waitedUs;
+    let done = nowNs;
+    for (let off = 0; off < pages; off += BIO_MAX_VECS) {
+      const n = Math.min(BIO_MAX_VECS, pages - off);
+      const us = this.costUs(n * 4096);
+      done = Math.max(nowNs, this.busyUntilNs) + us * 1000;
+      this.busyUntilNs = done;
+      const sectors = (n * 4096) / SECTOR_SIZE;
+      const waitedUs = (done - nowNs) / 1000;
+      if (op === 'read') {
+        this.reads++;
+        this.readSectors += sectors;
+        this.readTicksUs += waitedUs;
+      } else {
+        this.writes++;
+        this.writeSectors += sectors;
+        this.writeTicksUs += waitedUs;
+      }
+      this.busyUs += us;
+      this.log.push({ op, ino, index: index + off, pages: n });
     }
-    this.busyUs += us;
-    this.log.push({ op, ino, index, pages });
     return done;
   }
 

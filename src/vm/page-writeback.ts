@@ -17,7 +17,7 @@
  *    wb_bg_thresh = bg_thresh and wb_dirty = dirty.
  *  - The bandwidth estimators are replaced by their steady state for one
  *    writer on this disk: avg_write_bandwidth = write_bandwidth = the disk's
- *    throughput for MIN_WRITEBACK_PAGES-page requests (latency included), and
+ *    throughput for BIO_MAX_VECS-page requests (latency included), and
  *    dirty_ratelimit = write_bandwidth (wb_update_dirty_ratelimit converges
  *    there for one dirtier). global_wb_domain.dirty_limit is thresh (no slow
  *    decay after a drop of the threshold).
@@ -28,7 +28,8 @@
  *    regular file is on a file LRU list in the kernel).
  */
 
-import { BdiWriteback, MIN_WRITEBACK_PAGES, WB_REASON_PERIODIC } from '../fs/fs-writeback.js';
+import { BIO_MAX_VECS } from '../fs/blkdev.js';
+import { BdiWriteback, WB_REASON_PERIODIC } from '../fs/fs-writeback.js';
 import type { Inode } from '../fs/rootfs.js';
 import { MAX_NR_ZONES, Z_FREE } from '../page_alloc/mmzone.js';
 import { totalreservePages } from '../proc/meminfo.js';
@@ -111,13 +112,14 @@ export class Writeback {
   }
 
   /**
-   * The flusher's write bandwidth in pages per second, in steady state: one
-   * request of MIN_WRITEBACK_PAGES pages takes latencyUs + bytes / mbps µs.
+   * The flusher's write bandwidth in pages per second, in steady state: its
+   * chunks go out as requests of BIO_MAX_VECS pages, each taking
+   * latencyUs + bytes / mbps µs.
    */
   writeBandwidth(): number {
     const d = this.pc.bdev;
-    const us = d.costUs(MIN_WRITEBACK_PAGES * PAGE_SIZE);
-    return Math.max(1, Math.floor((MIN_WRITEBACK_PAGES * 1e6) / us));
+    const us = d.costUs(BIO_MAX_VECS * PAGE_SIZE);
+    return Math.max(1, Math.floor((BIO_MAX_VECS * 1e6) / us));
   }
 }
 
@@ -288,6 +290,7 @@ export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied
   const vm = w.vm;
   const pc = w.pc;
   const timers = vm.k.timers;
+  let dirtyExceeded = false;
   for (;;) {
     const nowNs = timers.now;
     let now = Math.floor(nowNs / NS_PER_JIFFY);
@@ -302,7 +305,8 @@ export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied
       break;
     }
     if (!w.wb.inProgress) w.wb.startBackgroundWriteback();
-    w.dirtyExceeded = dirty > thresh;
+    dirtyExceeded = dirty > thresh;
+    w.dirtyExceeded = dirtyExceeded;
     const bw = w.writeBandwidth();
     const dirtyRatelimit = bw;
     const posRatio = wbPositionRatio(dirty, thresh, bgThresh, bw);
@@ -341,6 +345,8 @@ export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied
     if (taskRatelimit !== 0) break;
     if (pc.nrDirty + pc.nrWriteback === 0) break;
   }
+  // Left below the limit (or in free run): the wb is no longer over it.
+  if (!dirtyExceeded && w.dirtyExceeded) w.dirtyExceeded = false;
 }
 
 /**

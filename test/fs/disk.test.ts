@@ -133,3 +133,28 @@ test('diskstats in_flight counts the write requests submitted and not yet comple
   expect(diskstats(k)[8]).toBe(0);
   expect(pageCache(k.vm).nrWriteback).toBe(0);
 });
+
+test('writeback goes out in bios of at most 256 pages (BIO_MAX_VECS): 600 contiguous dirty pages are 3 requests', () => {
+  const k = machine({ latencyUs: 1000, mbps: 100 });
+  const t = k.spawn('/bin/tiny');
+  const buf = t.mmap(0, 600 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const fd = t.open('/data/f', O_RDWR | O_CREAT);
+  expect(t.write(fd, buf, 600 * 4096)).toBe(600 * 4096);
+  const before = diskstats(k);
+  const t0 = k.printk.nowNs;
+  expect(t.fsync(fd)).toBe(0);
+  const after = diskstats(k);
+  expect(after[4]! - before[4]!).toBe(3);
+  expect(after[6]! - before[6]!).toBe(600 * 8);
+  expect(
+    pageCache(k.vm)
+      .bdev.log.slice(-3)
+      .map((r) => [r.index, r.pages]),
+  ).toEqual([
+    [0, 256],
+    [256, 256],
+    [512, 88],
+  ]);
+  // Three latencies, 2457600 bytes at 100 MB/s (24576 us), then the flush's latency.
+  expect(k.printk.nowNs - t0).toBe(3_000_000 + 24_576_000 + 1_000_000);
+});
