@@ -48,8 +48,8 @@ export interface WbHost {
   overBgThresh(): boolean;
   /** writeback_chunk_size()'s bandwidth and limit terms: min(avg_write_bandwidth / 2, dirty_limit / DIRTY_SCOPE) */
   chunkLimit(): number;
-  /** Submit up to nr of the inode's dirty pages for writeback; the pages submitted. */
-  writeInode(ino: number, nr: number): number;
+  /** Submit up to nr of the inode's dirty pages for writeback (sync: WB_SYNC_ALL, waiting for pages under writeback); the pages submitted. */
+  writeInode(ino: number, nr: number, sync: boolean): number;
   /** Does the inode still have dirty pages (mapping_tagged(PAGECACHE_TAG_DIRTY))? */
   inodeDirty(ino: number): boolean;
 }
@@ -206,7 +206,7 @@ export class BdiWriteback {
       let progress = 0;
       for (const ino of io) {
         const chunk = this.chunkSize(work);
-        const n = this.host.writeInode(ino, chunk);
+        const n = this.host.writeInode(ino, chunk, work.syncAll);
         progress += n;
         work.nrPages -= n;
         this.inodeClean(ino);

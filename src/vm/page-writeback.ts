@@ -90,9 +90,9 @@ export class Writeback {
       nrDirty: () => pc.nrDirty,
       overBgThresh: () => pc.nrDirty > globalDirtyLimits(vm).bgThresh,
       chunkLimit: () => Math.min(Math.floor(this.writeBandwidth() / 2), Math.floor(globalDirtyLimits(vm).thresh / DIRTY_SCOPE)),
-      writeInode: (ino, nr) => {
+      writeInode: (ino, nr, sync) => {
         const inode = vm.fs.byIno(ino);
-        return inode === undefined ? 0 : pc.writePages(inode, nr);
+        return inode === undefined ? 0 : pc.writePages(inode, nr, sync);
       },
       inodeDirty: (ino) => pc.spaces.get(ino)?.xa.tagged(0) === true,
     });
