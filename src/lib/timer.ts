@@ -94,7 +94,8 @@ export class TimerBase {
     try {
       for (;;) {
         const t = this.list[0];
-        if (t === undefined || t.expires > target) break;
+        // (a callback that waited may have moved the clock past target: what is due by then runs too)
+        if (t === undefined || t.expires > Math.max(target, c.nowNs)) break;
         this.list.shift();
         if (t.expires > c.nowNs) c.setClock(t.expires);
         t.expires = -1;
