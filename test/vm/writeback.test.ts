@@ -346,3 +346,46 @@ test('nr_zone_write_pending: the dirty and writeback page-cache pages, per zone 
   k.tick(1e9);
   expect(vmstat(k, 'nr_zone_write_pending')).toBe(0);
 });
+
+test('as on the real 6.18 (test/fixtures/vm/writeback_expire.out): two files dirtied 2.3 s apart are written by periodic wake-ups 5 s apart, each 30-35 s after its write', () => {
+  const out = readFileSync(new URL('../fixtures/vm/writeback_expire.out', import.meta.url), 'utf8');
+  // The real runs: the time each file's pages went clean, from its own write().
+  const real = [...out.matchAll(/^(\d+\.\d+) dirty=0 writeback=0$/gm)].map((m) => Number(m[1]));
+  expect(real.length).toBe(2);
+  for (const s of real) {
+    expect(s).toBeGreaterThanOrEqual(30);
+    // one dirty_writeback_centisecs interval, plus the timer wheel's slack (1/8 of it at most)
+    expect(s).toBeLessThanOrEqual(35 + 5 / 8);
+  }
+  const { k, t, buf } = machine();
+  const f1 = t.open('/data/f1', O_RDWR | O_CREAT);
+  const f2 = t.open('/data/f2', O_RDWR | O_CREAT);
+  const pc = pageCache(k.vm);
+  const dirtyOf = (path: string) => {
+    let n = 0;
+    pc.mapping(k.fs.lookup(path)!.ino).xa.forEach(() => n++, 0);
+    return n;
+  };
+  const w1 = k.printk.nowNs;
+  expect(t.write(f1, buf, 64 * 4096)).toBe(64 * 4096);
+  k.tick(2.3e9);
+  const w2 = k.printk.nowNs;
+  expect(t.write(f2, buf, 64 * 4096)).toBe(64 * 4096);
+  const clean: number[] = [];
+  for (let step = 0; step < 450; step++) {
+    k.tick(100e6);
+    if (clean[0] === undefined && dirtyOf('/data/f1') === 0) clean[0] = (k.printk.nowNs - w1) / 1e9;
+    if (clean[1] === undefined && dirtyOf('/data/f2') === 0) clean[1] = (k.printk.nowNs - w2) / 1e9;
+  }
+  // kmem's flusher has its phase from the first dirtying (f1): f1 at 30 s, f2 at the next wake-up, 35 s after f1's write.
+  expect(clean[0]).toBeCloseTo(30, 6);
+  expect(clean[1]).toBeCloseTo(32.7, 6);
+  for (const s of clean) {
+    expect(s).toBeGreaterThanOrEqual(30);
+    expect(s).toBeLessThanOrEqual(35);
+  }
+  // One interval apart in absolute time, as the real runs (31.679 and 2.3 + 34.496: 5.1 s apart).
+  expect(clean[1]! + 2.3 - clean[0]!).toBeCloseTo(5, 6);
+  expect(real[1]! + 2.3 - real[0]!).toBeGreaterThanOrEqual(5);
+  expect(real[1]! + 2.3 - real[0]!).toBeLessThanOrEqual(5 + 5 / 8 + 0.1);
+});
