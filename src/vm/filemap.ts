@@ -245,13 +245,14 @@ export class PageCache {
    * do_writepages() with WB_SYNC_NONE or WB_SYNC_ALL (`sync`): up to
    * nrToWrite dirty pages of the file, in index order, are submitted for
    * writeback, each run of contiguous pages one write (split in bios of
-   * BIO_MAX_VECS pages by the device). A dirty page still under writeback
-   * from an earlier write is skipped, or with `sync` waited for first. A page's bytes (up to
+   * BIO_MAX_VECS pages by the device), within the page range [start, end].
+   * A dirty page still under writeback from an earlier write is skipped, or
+   * with `sync` waited for first. A page's bytes (up to
    * i_size) reach the backing store at submission; the page goes from dirty
    * to under writeback until its request completes. Returns the pages
    * submitted.
    */
-  writePages(inode: Inode, nrToWrite = Number.POSITIVE_INFINITY, sync = false): number {
+  writePages(inode: Inode, nrToWrite = Number.POSITIVE_INFINITY, sync = false, start = 0, end = Number.POSITIVE_INFINITY): number {
     const as = this.spaces.get(inode.ino);
     if (as === undefined || nrToWrite <= 0) return 0;
     const f = this.vm.k.pages.flags;
@@ -260,7 +261,7 @@ export class PageCache {
     if (sync && as.writebackUntilNs > this.vm.k.timers.now) this.waitWriteback(as);
     const dirty: number[] = [];
     as.xa.forEach((i, pfn) => {
-      if (dirty.length < 2 * nrToWrite && (f[pfn]! & WB) === 0) dirty.push(i, pfn);
+      if (dirty.length < 2 * nrToWrite && i >= start && i <= end && (f[pfn]! & WB) === 0) dirty.push(i, pfn);
     }, PAGECACHE_TAG_DIRTY);
     const u8 = this.vm.k.phys.u8;
     const now = this.vm.k.timers.now;

@@ -410,3 +410,18 @@ export function fsyncInode(vm: Vm, inode: Inode): void {
   w.wb.inodeClean(inode.ino);
   flushAndWait(vm);
 }
+
+/**
+ * generic_write_sync() after a write to an O_DSYNC / O_SYNC file:
+ * vfs_fsync_range() over the bytes written (their pages written and waited
+ * for), then the cache flush.
+ */
+export function writeSync(vm: Vm, inode: Inode, pos: number, count: number): void {
+  const w = writeback(vm);
+  const pc = w.pc;
+  pc.writePages(inode, Number.POSITIVE_INFINITY, true, Math.floor(pos / PAGE_SIZE), Math.floor((pos + count - 1) / PAGE_SIZE));
+  const as = pc.spaces.get(inode.ino);
+  if (as !== undefined) pc.waitWriteback(as);
+  w.wb.inodeClean(inode.ino);
+  flushAndWait(vm);
+}

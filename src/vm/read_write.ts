@@ -16,6 +16,7 @@ import {
   O_CREAT,
   O_DIRECT,
   O_DIRECTORY,
+  O_DSYNC,
   O_EXCL,
   O_RDONLY,
   O_TRUNC,
@@ -36,7 +37,7 @@ import {
 import { type Inode, parentOf } from '../fs/rootfs.js';
 import { filemapRead, filemapWrite, pageCache, type UserCopy } from './filemap.js';
 import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from './mman.js';
-import { balanceDirtyPagesRatelimited, fsyncInode, ksysSync, syncFs } from './page-writeback.js';
+import { balanceDirtyPagesRatelimited, fsyncInode, ksysSync, syncFs, writeSync } from './page-writeback.js';
 import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from './readahead.js';
 import type { Vm } from './vm.js';
 
@@ -210,7 +211,10 @@ function doWrite(vm: Vm, u: UserCopy, f: OpenFile, buf: number, n: number, pos: 
   if (!accessOk(buf, n)) return -EFAULT;
   n = Math.min(n, MAX_RW_COUNT);
   if ((f.flags & O_DIRECT) !== 0) return directIO(vm, u, f.inode, buf, n, pos, true);
-  return filemapWrite(pageCache(vm), u, f.inode, buf, n, pos, (newly) => balanceDirtyPagesRatelimited(vm, u, newly));
+  const r = filemapWrite(pageCache(vm), u, f.inode, buf, n, pos, (newly) => balanceDirtyPagesRatelimited(vm, u, newly));
+  // generic_write_sync(): O_DSYNC (and O_SYNC, which includes it) writes the range and waits.
+  if (r > 0 && (f.flags & O_DSYNC) !== 0) writeSync(vm, f.inode, pos, r);
+  return r;
 }
 
 /** ENOSPC */

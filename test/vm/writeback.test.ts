@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { O_CREAT, O_RDWR } from '../../src/fs/fcntl.js';
+import { O_CREAT, O_DSYNC, O_RDWR, O_SYNC } from '../../src/fs/fcntl.js';
 import { WB_REASON_BACKGROUND, WB_REASON_PERIODIC } from '../../src/fs/fs-writeback.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { PG } from '../../src/memory/page.js';
@@ -388,4 +388,24 @@ test('as on the real 6.18 (test/fixtures/vm/writeback_expire.out): two files dir
   expect(clean[1]! + 2.3 - clean[0]!).toBeCloseTo(5, 6);
   expect(real[1]! + 2.3 - real[0]!).toBeGreaterThanOrEqual(5);
   expect(real[1]! + 2.3 - real[0]!).toBeLessThanOrEqual(5 + 5 / 8 + 0.1);
+});
+
+test('O_DSYNC / O_SYNC: the write returns once its own pages are on the disk (generic_write_sync over the range written)', () => {
+  const { k, t, buf } = machine({ disk: { latencyUs: 1000, mbps: 1 } });
+  const plain = t.open('/data/f', O_RDWR | O_CREAT);
+  expect(t.write(plain, buf, 4096)).toBe(4096);
+  const dsync = t.open('/data/f', O_RDWR | O_DSYNC);
+  const t0 = k.printk.nowNs;
+  // Pages 1 and 2: one request of 8192 bytes (1000 + 8192 us) and the flush (1000 us); page 0, dirty before, is not in the range.
+  expect(t.pwrite(dsync, buf, 8192, 4096)).toBe(8192);
+  expect(k.printk.nowNs - t0).toBe(10_192_000);
+  expect(meminfoKb(k, 'Dirty')).toBe(4);
+  expect(meminfoKb(k, 'Writeback')).toBe(0);
+  const sync = t.open('/data/f', O_RDWR | O_SYNC);
+  expect(t.pwrite(sync, buf, 100, 0)).toBe(100);
+  expect(meminfoKb(k, 'Dirty')).toBe(0);
+  // A plain write after it is not waited for.
+  const t1 = k.printk.nowNs;
+  expect(t.pwrite(plain, buf, 100, 0)).toBe(100);
+  expect(k.printk.nowNs).toBe(t1);
 });
