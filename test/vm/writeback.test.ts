@@ -363,7 +363,9 @@ test('as on the real 6.18 (test/fixtures/vm/writeback_expire.out): two files dir
   const pc = pageCache(k.vm);
   const dirtyOf = (path: string) => {
     let n = 0;
-    pc.mapping(k.fs.lookup(path)!.ino).xa.forEach(() => n++, 0);
+    pc.mapping(k.fs.lookup(path)!.ino).xa.forEach(() => {
+      n++;
+    }, 0);
     return n;
   };
   const w1 = k.printk.nowNs;

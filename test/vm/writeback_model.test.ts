@@ -171,7 +171,9 @@ class FsyncCommand implements fc.Command<Model, Real> {
     expect(same(r.k.fs.readFile(FILES[this.file]!)!, m.files[this.file]!)).toBe(true);
     const pc = pageCache(r.k.vm);
     let left = 0;
-    pc.mapping(inode(r, this.file).ino).xa.forEach(() => left++, PAGECACHE_TAG_DIRTY);
+    pc.mapping(inode(r, this.file).ino).xa.forEach(() => {
+      left++;
+    }, PAGECACHE_TAG_DIRTY);
     expect(left).toBe(0);
     m.oldestDirty[this.file] = -1;
     check(m, r);
