@@ -48,6 +48,8 @@ export interface WbHost {
   overBgThresh(): boolean;
   /** writeback_chunk_size()'s bandwidth and limit terms: min(avg_write_bandwidth / 2, dirty_limit / DIRTY_SCOPE) */
   chunkLimit(): number;
+  /** wb_bandwidth_estimate_start() */
+  bandwidthEstimateStart(): void;
   /** Submit up to nr of the inode's dirty pages for writeback (sync: WB_SYNC_ALL, waiting for pages under writeback); the pages submitted. */
   writeInode(ino: number, nr: number, sync: boolean): number;
   /** Does the inode still have dirty pages (mapping_tagged(PAGECACHE_TAG_DIRTY))? */
@@ -190,6 +192,7 @@ export class BdiWriteback {
    */
   writeback(work: WbWork): number {
     let wrote = 0;
+    this.host.bandwidthEstimateStart();
     for (;;) {
       if (work.nrPages <= 0) break;
       if ((work.forBackground || work.forKupdate) && this.works.length > 0) break;

@@ -84,6 +84,8 @@ export class PageCache {
   nrWritten = 0;
   /** __mark_inode_dirty()'s hook: the file's first dirty page (page-writeback.ts puts the inode on the flusher's list) */
   onInodeDirty: ((ino: number) => void) | null = null;
+  /** wb_inode_writeback_end()'s hook: the file's last page under writeback completed */
+  onWritebackEnd: (() => void) | null = null;
   /** virtual microseconds spent waiting on the disk */
   ioUs = 0;
   /** vm_event PGPGIN / PGPGOUT (KiB read from and written to the disk) */
@@ -280,6 +282,7 @@ export class PageCache {
           this.nrWriteback--;
           this.nrWritten++;
         }
+        if (as.writebackUntilNs <= this.vm.k.timers.now) this.onWritebackEnd?.();
       });
       if (done > as.writebackUntilNs) as.writebackUntilNs = done;
       run = [];

@@ -15,12 +15,12 @@
  *  - One disk, one bdi_writeback, no memcg domains: the wb's share of the
  *    global threshold (its writeout fraction) is 1, so wb_thresh = thresh,
  *    wb_bg_thresh = bg_thresh and wb_dirty = dirty.
- *  - The bandwidth estimators are replaced by their steady state for one
- *    writer on this disk: avg_write_bandwidth = write_bandwidth = the disk's
- *    throughput for BIO_MAX_VECS-page requests (latency included), and
- *    dirty_ratelimit = write_bandwidth (wb_update_dirty_ratelimit converges
- *    there for one dirtier). global_wb_domain.dirty_limit is thresh (no slow
- *    decay after a drop of the threshold).
+ *  - The estimators run as the kernel's (wb_update_write_bandwidth,
+ *    wb_update_dirty_ratelimit, update_dirty_limit: every BANDWIDTH_INTERVAL
+ *    from balance_dirty_pages, and BANDWIDTH_INTERVAL after a file's
+ *    writeback ends), starting from INIT_BW (100 MB/s); the "inodes under
+ *    writeback" test of wb_bandwidth_estimate_start is "no page under
+ *    writeback".
  *  - The per-CPU bdp_ratelimits / ratelimit_pages safety net is left out:
  *    only a task's own nr_dirtied against nr_dirtied_pause calls in.
  *  - global_dirtyable_memory's file LRU pages are the page cache's pages less
@@ -28,9 +28,9 @@
  *    regular file is on a file LRU list in the kernel).
  */
 
-import { BIO_MAX_VECS } from '../fs/blkdev.js';
 import { BdiWriteback, WB_REASON_PERIODIC } from '../fs/fs-writeback.js';
 import type { Inode } from '../fs/rootfs.js';
+import { Timer } from '../lib/timer.js';
 import { MAX_NR_ZONES, Z_FREE } from '../page_alloc/mmzone.js';
 import { totalreservePages } from '../proc/meminfo.js';
 import { type PageCache, pageCache } from './filemap.js';
@@ -48,6 +48,19 @@ const MAX_PAUSE = Math.max(Math.floor(HZ / 5), 1);
 /** DIRTY_SCOPE */
 const DIRTY_SCOPE = 8;
 const UINT_MAX = 2 ** 32 - 1;
+
+/** INIT_BW: 100 MB/s in pages per second, every estimate's starting point */
+export const INIT_BW = 100 << (20 - 12);
+/** BANDWIDTH_INTERVAL: max(HZ / 5, 1) jiffies (200 ms) between estimates */
+const BANDWIDTH_INTERVAL = Math.max(Math.floor(HZ / 5), 1);
+
+/** The dirty_throttle_control fields an estimate reads. */
+interface Dtc {
+  dirty: number;
+  thresh: number;
+  bgThresh: number;
+  posRatio: number;
+}
 
 /** the dirty-throttling state of task_struct: nr_dirtied, nr_dirtied_pause, dirty_paused_when */
 export interface DirtyTaskState {
@@ -77,6 +90,20 @@ export class Writeback {
   private readonly tasks = new WeakMap<object, DirtyTaskState>();
   /** every pause balance_dirty_pages took (the balance_dirty_pages tracepoint) */
   readonly throttleLog: ThrottleEvent[] = [];
+  /** wb->write_bandwidth, avg_write_bandwidth, dirty_ratelimit, balanced_dirty_ratelimit (pages/s) */
+  writeBw = INIT_BW;
+  avgWriteBw = INIT_BW;
+  dirtyRatelimit = INIT_BW;
+  balancedDirtyRatelimit = INIT_BW;
+  /** wb->bw_time_stamp (jiffies), dirtied_stamp, written_stamp */
+  bwTimeStamp: number;
+  dirtiedStamp = 0;
+  writtenStamp = 0;
+  /** global_wb_domain.dirty_limit and dirty_limit_tstamp */
+  domDirtyLimit: number;
+  domDirtyLimitTstamp: number;
+  /** wb->bw_dwork: the bandwidth update BANDWIDTH_INTERVAL after a file's writeback ends */
+  private readonly bwTimer: Timer;
 
   constructor(
     readonly vm: Vm,
@@ -89,7 +116,8 @@ export class Writeback {
       dirtyExpireCentisecs: () => sysctl.dirtyExpireCentisecs,
       nrDirty: () => pc.nrDirty,
       overBgThresh: () => pc.nrDirty > globalDirtyLimits(vm).bgThresh,
-      chunkLimit: () => Math.min(Math.floor(this.writeBandwidth() / 2), Math.floor(globalDirtyLimits(vm).thresh / DIRTY_SCOPE)),
+      chunkLimit: () => Math.min(Math.floor(this.avgWriteBw / 2), Math.floor(this.domDirtyLimit / DIRTY_SCOPE)),
+      bandwidthEstimateStart: () => this.bandwidthEstimateStart(),
       writeInode: (ino, nr, sync) => {
         const inode = vm.fs.byIno(ino);
         return inode === undefined ? 0 : pc.writePages(inode, nr, sync);
@@ -97,6 +125,16 @@ export class Writeback {
       inodeDirty: (ino) => pc.spaces.get(ino)?.xa.tagged(0) === true,
     });
     pc.onInodeDirty = (ino) => this.wb.markInodeDirty(ino);
+    const now = this.jiffies();
+    this.bwTimeStamp = now;
+    // page_writeback_init() -> writeback_set_ratelimit(): dirty_limit starts at the threshold.
+    this.domDirtyLimit = globalDirtyLimits(vm).thresh;
+    this.domDirtyLimitTstamp = now;
+    this.bwTimer = new Timer('wb_update_bandwidth_workfn', () => this.updateBandwidth(null));
+    // wb_inode_writeback_end(): an estimate BANDWIDTH_INTERVAL after a file's last page under writeback completes.
+    pc.onWritebackEnd = () => {
+      if (!this.bwTimer.pending) vm.k.timers.modTimer(this.bwTimer, vm.k.timers.now + BANDWIDTH_INTERVAL * NS_PER_JIFFY);
+    };
     // dirty_writeback_centisecs_handler(): a new non-zero interval wakes the flusher at once.
     sysctl.onDirtyWritebackChange = () => this.wb.wakeupFlusherThreads(WB_REASON_PERIODIC);
   }
@@ -111,15 +149,112 @@ export class Writeback {
     return st;
   }
 
+  /** jiffies at HZ = 250 on the virtual clock */
+  jiffies(): number {
+    return Math.floor(this.vm.k.timers.now / NS_PER_JIFFY);
+  }
+
+  /** hard_dirty_limit(): the domain's dirty_limit, never below thresh */
+  hardDirtyLimit(thresh: number): number {
+    return Math.max(thresh, this.domDirtyLimit);
+  }
+
   /**
-   * The flusher's write bandwidth in pages per second, in steady state: its
-   * chunks go out as requests of BIO_MAX_VECS pages, each taking
-   * latencyUs + bytes / mbps µs.
+   * __wb_update_bandwidth(): with a dtc (from balance_dirty_pages) the
+   * domain's dirty_limit and the wb's dirty_ratelimit first, then the write
+   * bandwidth from the pages written since the last estimate.
    */
-  writeBandwidth(): number {
-    const d = this.pc.bdev;
-    const us = d.costUs(BIO_MAX_VECS * PAGE_SIZE);
-    return Math.max(1, Math.floor((BIO_MAX_VECS * 1e6) / us));
+  updateBandwidth(dtc: Dtc | null): void {
+    const now = this.jiffies();
+    const elapsed = Math.max(now - this.bwTimeStamp, 1);
+    const dirtied = this.pc.nrDirtied;
+    const written = this.pc.nrWritten;
+    if (dtc !== null) {
+      this.domainUpdateDirtyLimit(dtc, now);
+      this.updateDirtyRatelimit(dtc, dirtied, elapsed);
+    }
+    this.updateWriteBandwidth(elapsed, written);
+    this.dirtiedStamp = dirtied;
+    this.writtenStamp = written;
+    this.bwTimeStamp = now;
+  }
+
+  /**
+   * wb_update_write_bandwidth(): the rate written over the interval, blended
+   * into write_bandwidth over a 3 s (rounded to a power of two) period, and
+   * avg_write_bandwidth moved 1/8 of the way when both agree on the direction.
+   */
+  private updateWriteBandwidth(elapsed: number, written: number): void {
+    const period = roundupPowOfTwo(3 * HZ);
+    let avg = this.avgWriteBw;
+    const old = this.writeBw;
+    let bw = (written - Math.min(written, this.writtenStamp)) * HZ;
+    if (elapsed > period) {
+      bw = Math.floor(bw / elapsed);
+      avg = bw;
+    } else {
+      bw += old * (period - elapsed);
+      bw = Math.floor(bw / period);
+      if (avg > old && old >= bw) avg -= (avg - old) >> 3;
+      if (avg < old && old <= bw) avg += (old - avg) >> 3;
+    }
+    this.writeBw = bw;
+    this.avgWriteBw = Math.max(avg, 1);
+  }
+
+  /** domain_update_dirty_limit() / update_dirty_limit(): up to thresh at once, down 1/32 of the gap per interval. */
+  private domainUpdateDirtyLimit(dtc: Dtc, now: number): void {
+    if (now < this.domDirtyLimitTstamp + BANDWIDTH_INTERVAL) return;
+    let limit = this.domDirtyLimit;
+    if (limit < dtc.thresh) limit = dtc.thresh;
+    else {
+      const target = Math.max(dtc.thresh, dtc.dirty);
+      if (limit > target) limit -= (limit - target) >> 5;
+    }
+    this.domDirtyLimit = limit;
+    this.domDirtyLimitTstamp = now;
+  }
+
+  /**
+   * wb_update_dirty_ratelimit(): balanced_dirty_ratelimit = task_ratelimit *
+   * write_bw / dirty_rate (write_bw / N for N dirtiers), and dirty_ratelimit
+   * stepped toward it only when task_ratelimit agrees on the side, by a step
+   * shrunk as it gets close.
+   */
+  private updateDirtyRatelimit(dtc: Dtc, dirtied: number, elapsed: number): void {
+    const freerun = dirtyFreerunCeiling(dtc.thresh, dtc.bgThresh);
+    const limit = this.hardDirtyLimit(dtc.thresh);
+    const setpoint = Math.floor((freerun + limit) / 2);
+    const writeBw = this.avgWriteBw;
+    let dirtyRatelimit = this.dirtyRatelimit;
+    const dirtyRate = Math.floor(((dirtied - this.dirtiedStamp) * HZ) / elapsed);
+    const taskRatelimit = Math.floor((dirtyRatelimit * dtc.posRatio) / 2 ** RATELIMIT_CALC_SHIFT) + 1;
+    let balanced = Math.floor((taskRatelimit * writeBw) / (dirtyRate | 1));
+    if (balanced > writeBw) balanced = writeBw;
+    let step = 0;
+    if (dtc.dirty < setpoint) {
+      const x = Math.min(this.balancedDirtyRatelimit, balanced, taskRatelimit);
+      if (dirtyRatelimit < x) step = x - dirtyRatelimit;
+    } else {
+      const x = Math.max(this.balancedDirtyRatelimit, balanced, taskRatelimit);
+      if (dirtyRatelimit > x) step = dirtyRatelimit - x;
+    }
+    const shift = Math.floor(dirtyRatelimit / (2 * step + 1));
+    step = shift < 64 ? Math.ceil(Math.floor(step / 2 ** shift) / 8) : 0;
+    if (dirtyRatelimit < balanced) dirtyRatelimit += step;
+    else dirtyRatelimit -= step;
+    this.dirtyRatelimit = Math.max(dirtyRatelimit, 1);
+    this.balancedDirtyRatelimit = balanced;
+  }
+
+  /** wb_bandwidth_estimate_start(): after more than a second idle, the estimate restarts from now. */
+  bandwidthEstimateStart(): void {
+    const now = this.jiffies();
+    if (now - this.bwTimeStamp > HZ && this.pc.nrWriteback === 0) {
+      this.dirtiedStamp = this.pc.nrDirtied;
+      this.writtenStamp = this.pc.nrWritten;
+      this.bwTimeStamp = now;
+    }
   }
 }
 
@@ -218,9 +353,8 @@ export function posRatioPolynom(setpoint: number, dirty: number, limit: number):
  * the global polynomial, then the wb's linear control line around its
  * setpoint with a span of 8 * write_bw, and the boost below wb_thresh / 2.
  */
-export function wbPositionRatio(dirty: number, thresh: number, bgThresh: number, writeBw: number): number {
+export function wbPositionRatio(dirty: number, thresh: number, bgThresh: number, writeBw: number, limit = thresh): number {
   const freerun = dirtyFreerunCeiling(thresh, bgThresh);
-  const limit = thresh;
   if (dirty >= limit) return 0;
   const setpoint = Math.floor((freerun + limit) / 2);
   let pos = posRatioPolynom(setpoint, dirty, limit);
@@ -306,10 +440,11 @@ export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied
     }
     if (!w.wb.inProgress) w.wb.startBackgroundWriteback();
     dirtyExceeded = dirty > thresh;
+    const posRatio = wbPositionRatio(dirty, thresh, bgThresh, w.avgWriteBw, w.hardDirtyLimit(thresh));
     w.dirtyExceeded = dirtyExceeded;
-    const bw = w.writeBandwidth();
-    const dirtyRatelimit = bw;
-    const posRatio = wbPositionRatio(dirty, thresh, bgThresh, bw);
+    if (now >= w.bwTimeStamp + BANDWIDTH_INTERVAL) w.updateBandwidth({ dirty, thresh, bgThresh, posRatio });
+    const bw = w.avgWriteBw;
+    const dirtyRatelimit = w.dirtyRatelimit;
     const taskRatelimit = Math.floor((dirtyRatelimit * posRatio) / 2 ** RATELIMIT_CALC_SHIFT);
     const maxPause = wbMaxPause(bw, dirty);
     const [minPause, nrDirtiedPause] = wbMinPause(bw, maxPause, taskRatelimit, dirtyRatelimit);
