@@ -26,6 +26,9 @@
  *  - global_dirtyable_memory's file LRU pages are the page cache's pages less
  *    shmem (the LRU lists are being built; every page-cache page of a
  *    regular file is on a file LRU list in the kernel).
+ *  - A task's CPU time is not charged: between its waits, writing takes no
+ *    virtual time (only the allocator's 50 ns per operation, Machine.syncClock),
+ *    so a writer below the free-run ceiling dirties pages in no time at all.
  */
 
 import { BdiWriteback, WB_REASON_PERIODIC } from '../fs/fs-writeback.js';
@@ -478,7 +481,8 @@ export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied
     st.nrDirtied = 0;
     st.nrDirtiedPause = nrDirtiedPause;
     if (taskRatelimit !== 0) break;
-    if (pc.nrDirty + pc.nrWriteback === 0) break;
+    // wb_stat_error(): nr_cpu_ids * WB_STAT_BATCH (8 * (1 + ilog2(nr_cpu_ids))) pages of counter slack.
+    if (dirty <= vm.k.cpus * 8 * (1 + ilog2(vm.k.cpus))) break;
   }
   // Left below the limit (or in free run): the wb is no longer over it.
   if (!dirtyExceeded && w.dirtyExceeded) w.dirtyExceeded = false;
