@@ -424,7 +424,7 @@ export function sysRename(vm: Vm, fromIn: string, toIn: string): number {
  * fadvise64(2) (generic_fadvise, mm/fadvise.c): NORMAL / SEQUENTIAL set the
  * file's readahead window (ra_pages, twice it), RANDOM turns the heuristics
  * off (FMODE_RANDOM), WILLNEED reads the range now (force_page_cache_ra),
- * DONTNEED writes the range back and drops its clean unmapped whole pages.
+ * DONTNEED starts writeback of the range and drops its clean unmapped whole pages.
  */
 export function sysFadvise(vm: Vm, fdt: FdTable, fd: number, off: number, len: number, advice: number): number {
   const f = fdget(fdt, fd);
@@ -455,7 +455,9 @@ export function sysFadvise(vm: Vm, fdt: FdTable, fd: number, off: number, len: n
       return 0;
     }
     case POSIX_FADV_DONTNEED: {
-      pc.writeback(inode);
+      // __filemap_fdatawrite_range(WB_SYNC_NONE): the range's dirty pages start writeback and are not waited
+      // for, so one still under writeback is not dropped below (as on a real disk right after a write).
+      pc.writePages(inode, Number.POSITIVE_INFINITY, false, Math.floor(off / 4096), Math.floor(endbyte / 4096));
       // Whole pages only: a partial last page stays, unless the range ends at a page end or the file's end.
       const start = Math.ceil(off / 4096);
       let end = Math.floor(endbyte / 4096);
