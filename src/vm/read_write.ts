@@ -234,8 +234,12 @@ function directIO(vm: Vm, u: UserCopy, inode: Inode, buf: number, n: number, pos
   const pc = pageCache(vm);
   if (!write) n = Math.max(0, Math.min(n, inode.data.length - pos));
   if (n === 0) return 0;
-  pc.writeback(inode);
-  pc.invalidate(pc.mapping(inode.ino), Math.floor(pos / 4096), Math.floor((pos + n - 1) / 4096));
+  // kiocb_write_and_wait() / kiocb_invalidate_pages(): the range's dirty pages written and waited for, then dropped.
+  const first = Math.floor(pos / 4096);
+  const last = Math.floor((pos + n - 1) / 4096);
+  pc.writePages(inode, Number.POSITIVE_INFINITY, true, first, last);
+  pc.waitWriteback(pc.mapping(inode.ino));
+  pc.invalidate(pc.mapping(inode.ino), first, last);
   if (write && pos + n > inode.data.length) {
     // the blocks the file grows by must be free (-ENOSPC)
     const grow = Math.ceil((pos + n) / 4096) - Math.ceil(inode.data.length / 4096);
