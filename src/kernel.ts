@@ -39,7 +39,7 @@ import type { Task as VmTask } from './vm/fork.js';
 import { ksysSync } from './vm/page-writeback.js';
 import { Vm } from './vm/vm.js';
 
-export type { BootOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
+export type { BootOptions, DiskOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
 export type { Task } from './init/main.js';
 export { UTS_RELEASE } from './lib/utsrelease.js';
 
