@@ -86,6 +86,8 @@ export class PageCache {
   onInodeDirty: ((ino: number) => void) | null = null;
   /** wb_inode_writeback_end()'s hook: the file's last page under writeback completed */
   onWritebackEnd: (() => void) | null = null;
+  /** folio_end_writeback()'s hook for each page whose writeback ends (reclaim's folio_rotate_reclaimable goes here) */
+  onFolioEndWriteback: ((pfn: number) => void) | null = null;
   /** virtual microseconds spent waiting on the disk */
   ioUs = 0;
   /** vm_event PGPGIN / PGPGOUT (KiB read from and written to the disk) */
@@ -281,6 +283,7 @@ export class PageCache {
           f[p] = f[p]! & ~WB;
           this.nrWriteback--;
           this.nrWritten++;
+          this.onFolioEndWriteback?.(p);
         }
         if (as.writebackUntilNs <= this.vm.k.timers.now) this.onWritebackEnd?.();
       });

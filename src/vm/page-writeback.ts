@@ -31,7 +31,7 @@
  *    so a writer below the free-run ceiling dirties pages in no time at all.
  */
 
-import { BdiWriteback, WB_REASON_PERIODIC } from '../fs/fs-writeback.js';
+import { BdiWriteback, WB_REASON_PERIODIC, WB_REASON_VMSCAN } from '../fs/fs-writeback.js';
 import type { Inode } from '../fs/rootfs.js';
 import { Timer } from '../lib/timer.js';
 import { MAX_NR_ZONES, Z_FREE } from '../page_alloc/mmzone.js';
@@ -502,6 +502,16 @@ export function balanceDirtyPagesRatelimited(vm: Vm, task: object, newlyDirtied:
   if (w.dirtyExceeded) ratelimit = Math.min(ratelimit, 32 >> 2);
   if (st.nrDirtied >= ratelimit) balanceDirtyPages(w, st, st.nrDirtied);
   vm.k.timers.runDue();
+}
+
+/**
+ * wakeup_flusher_threads(reason): the flusher woken to write every dirty
+ * page (reclaim calls it with WB_REASON_VMSCAN when it meets dirty file
+ * pages: 6.18's reclaim does not write file pages itself). It runs at the
+ * next poll of the timers.
+ */
+export function wakeupFlusherThreads(vm: Vm, reason = WB_REASON_VMSCAN): void {
+  writeback(vm).wb.wakeupFlusherThreads(reason);
 }
 
 /** Wait until every write request submitted so far has completed. */

@@ -9,13 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { O_CREAT, O_DSYNC, O_RDWR, O_SYNC } from '../../src/fs/fcntl.js';
-import { WB_REASON_BACKGROUND, WB_REASON_PERIODIC } from '../../src/fs/fs-writeback.js';
+import { WB_REASON_BACKGROUND, WB_REASON_PERIODIC, WB_REASON_VMSCAN } from '../../src/fs/fs-writeback.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { PG } from '../../src/memory/page.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { domainDirtyLimits, writeback } from '../../src/vm/page-writeback.js';
+import { domainDirtyLimits, wakeupFlusherThreads, writeback } from '../../src/vm/page-writeback.js';
 import { tinyElf } from './helpers.js';
 
 const EBADF = 9;
@@ -460,4 +460,23 @@ test('the estimators by hand: wb_update_write_bandwidth blends over a 1024-jiffy
   expect(w.writeBw).toBe(23280);
   expect(w.avgWriteBw).toBe(25600 - 148);
   expect(w.domDirtyLimit).toBe(6400);
+});
+
+test("reclaim's interface: wakeup_flusher_threads(WB_REASON_VMSCAN) writes every dirty page at the next poll; each page's end of writeback is reported", () => {
+  const { k, t, buf } = machine();
+  const fd = t.open('/data/f', O_RDWR | O_CREAT);
+  expect(t.write(fd, buf, 3 * 4096)).toBe(3 * 4096);
+  const pc = pageCache(k.vm);
+  const ended: number[] = [];
+  pc.onFolioEndWriteback = (pfn) => ended.push(pfn);
+  wakeupFlusherThreads(k.vm);
+  expect(meminfoKb(k, 'Dirty')).toBe(12);
+  k.tick(0);
+  expect(meminfoKb(k, 'Dirty')).toBe(0);
+  expect(meminfoKb(k, 'Writeback')).toBe(12);
+  expect(writeback(k.vm).wb.log.at(-1)?.[1]).toBe(WB_REASON_VMSCAN);
+  expect(ended).toEqual([]);
+  k.tick(1e6);
+  const as = pc.mapping(k.fs.lookup('/data/f')!.ino);
+  expect(ended).toEqual([as.xa.load(0), as.xa.load(1), as.xa.load(2)]);
 });
