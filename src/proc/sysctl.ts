@@ -174,6 +174,8 @@ export class Sysctl {
   dirtytimeExpireSeconds = 12 * 60 * 60;
   /** dirty_writeback_centisecs_handler's wakeup_flusher_threads(WB_REASON_PERIODIC) (the vm half sets it) */
   onDirtyWritebackChange: (() => void) | null = null;
+  /** dirty_ratio_handler's / dirty_bytes_handler's writeback_set_ratelimit() (the vm half sets it) */
+  onDirtyLimitChange: (() => void) | null = null;
   /** drop_caches' "stfu": bit 4 once written silences the message for good */
   private stfu = 0;
   readonly knobs = new Map<string, Knob>();
@@ -301,6 +303,7 @@ export class Sysctl {
         if (v === this.dirtyRatio) return;
         this.dirtyRatio = v;
         this.dirtyBytes = 0;
+        this.onDirtyLimitChange?.();
       },
       0,
       100,
@@ -313,6 +316,7 @@ export class Sysctl {
         if (v === this.dirtyBytes) return;
         this.dirtyBytes = v;
         this.dirtyRatio = 0;
+        this.onDirtyLimitChange?.();
       },
     );
     int(

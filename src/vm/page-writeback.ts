@@ -140,6 +140,10 @@ export class Writeback {
     };
     // dirty_writeback_centisecs_handler(): a new non-zero interval wakes the flusher at once.
     sysctl.onDirtyWritebackChange = () => this.wb.wakeupFlusherThreads(WB_REASON_PERIODIC);
+    // writeback_set_ratelimit(): a new dirty_ratio or dirty_bytes resets the domain's dirty_limit to the threshold.
+    sysctl.onDirtyLimitChange = () => {
+      this.domDirtyLimit = globalDirtyLimits(vm).thresh;
+    };
   }
 
   /** A task's throttling fields; a new task starts with nr_dirtied_pause = 128 KiB in pages (copy_process). */

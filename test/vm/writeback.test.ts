@@ -480,3 +480,14 @@ test("reclaim's interface: wakeup_flusher_threads(WB_REASON_VMSCAN) writes every
   const as = pc.mapping(k.fs.lookup('/data/f')!.ino);
   expect(ended).toEqual([as.xa.load(0), as.xa.load(1), as.xa.load(2)]);
 });
+
+test("writeback_set_ratelimit(): a new dirty_ratio sets the domain's dirty_limit to the new threshold at once", () => {
+  const { k } = machine();
+  const w = writeback(k.vm);
+  // Set at boot (page_writeback_init), it has not followed the pages allocated since.
+  expect(w.domDirtyLimit).toBeGreaterThan(vmstat(k, 'nr_dirty_threshold'));
+  k.proc.write('/proc/sys/vm/dirty_ratio', '5');
+  expect(w.domDirtyLimit).toBe(vmstat(k, 'nr_dirty_threshold'));
+  k.proc.write('/proc/sys/vm/dirty_bytes', String(1 << 20));
+  expect(w.domDirtyLimit).toBe(256);
+});
