@@ -21,8 +21,8 @@
  *    writeback ends), starting from INIT_BW (100 MB/s); the "inodes under
  *    writeback" test of wb_bandwidth_estimate_start is "no page under
  *    writeback".
- *  - The per-CPU bdp_ratelimits / ratelimit_pages safety net is left out:
- *    only a task's own nr_dirtied against nr_dirtied_pause calls in.
+ *  - The dirty_throttle_leaks of exited tasks are not picked up (a task's
+ *    nr_dirtied goes with it).
  *  - global_dirtyable_memory's file LRU pages are the page cache's pages less
  *    shmem (the LRU lists are being built; every page-cache page of a
  *    regular file is on a file LRU list in the kernel).
@@ -107,6 +107,10 @@ export class Writeback {
   domDirtyLimitTstamp: number;
   /** wb->bw_dwork: the bandwidth update BANDWIDTH_INTERVAL after a file's writeback ends */
   private readonly bwTimer: Timer;
+  /** bdp_ratelimits: pages dirtied on each CPU since a task last called in */
+  readonly bdpRatelimits: Float64Array;
+  /** ratelimit_pages: dirty_thresh / (CPUs * 32), at least 16 (writeback_set_ratelimit) */
+  ratelimitPages = 32;
 
   constructor(
     readonly vm: Vm,
@@ -131,7 +135,9 @@ export class Writeback {
     const now = this.jiffies();
     this.bwTimeStamp = now;
     // page_writeback_init() -> writeback_set_ratelimit(): dirty_limit starts at the threshold.
-    this.domDirtyLimit = globalDirtyLimits(vm).thresh;
+    this.bdpRatelimits = new Float64Array(vm.k.cpus);
+    this.domDirtyLimit = 0;
+    this.setRatelimit();
     this.domDirtyLimitTstamp = now;
     this.bwTimer = new Timer('wb_update_bandwidth_workfn', () => this.updateBandwidth(null));
     // wb_inode_writeback_end(): an estimate BANDWIDTH_INTERVAL after a file's last page under writeback completes.
@@ -141,9 +147,7 @@ export class Writeback {
     // dirty_writeback_centisecs_handler(): a new non-zero interval wakes the flusher at once.
     sysctl.onDirtyWritebackChange = () => this.wb.wakeupFlusherThreads(WB_REASON_PERIODIC);
     // writeback_set_ratelimit(): a new dirty_ratio or dirty_bytes resets the domain's dirty_limit to the threshold.
-    sysctl.onDirtyLimitChange = () => {
-      this.domDirtyLimit = globalDirtyLimits(vm).thresh;
-    };
+    sysctl.onDirtyLimitChange = () => this.setRatelimit();
   }
 
   /** A task's throttling fields; a new task starts with nr_dirtied_pause = 128 KiB in pages (copy_process). */
@@ -154,6 +158,13 @@ export class Writeback {
       this.tasks.set(task, st);
     }
     return st;
+  }
+
+  /** writeback_set_ratelimit(): dirty_limit to the threshold, ratelimit_pages = thresh / (CPUs * 32), at least 16. */
+  setRatelimit(): void {
+    const thresh = globalDirtyLimits(this.vm).thresh;
+    this.domDirtyLimit = thresh;
+    this.ratelimitPages = Math.max(16, Math.floor(thresh / (this.vm.k.cpus * 32)));
   }
 
   /** jiffies at HZ = 250 on the virtual clock */
@@ -501,9 +512,18 @@ export function balanceDirtyPages(w: Writeback, st: DirtyTaskState, pagesDirtied
 export function balanceDirtyPagesRatelimited(vm: Vm, task: object, newlyDirtied: number): void {
   const w = writeback(vm);
   const st = w.taskState(task);
+  const cpu = vm.k.currentCpu;
+  // folio_account_dirtied(): the task's and this CPU's counts
   st.nrDirtied += newlyDirtied;
+  w.bdpRatelimits[cpu] = w.bdpRatelimits[cpu]! + newlyDirtied;
   let ratelimit = st.nrDirtiedPause;
   if (w.dirtyExceeded) ratelimit = Math.min(ratelimit, 32 >> 2);
+  // A CPU that dirtied ratelimit_pages without any task calling in forces a call (many tasks at once).
+  if (st.nrDirtied >= ratelimit) w.bdpRatelimits[cpu] = 0;
+  else if (w.bdpRatelimits[cpu]! >= w.ratelimitPages) {
+    w.bdpRatelimits[cpu] = 0;
+    ratelimit = 0;
+  }
   if (st.nrDirtied >= ratelimit) balanceDirtyPages(w, st, st.nrDirtied);
   vm.k.timers.runDue();
 }

@@ -491,3 +491,23 @@ test("writeback_set_ratelimit(): a new dirty_ratio sets the domain's dirty_limit
   k.proc.write('/proc/sys/vm/dirty_bytes', String(1 << 20));
   expect(w.domDirtyLimit).toBe(256);
 });
+
+test('bdp_ratelimits: a CPU that dirtied ratelimit_pages (thresh / (CPUs * 32), at least 16) makes the next dirtier call in, whatever its own pause', () => {
+  const { k, t, buf } = machine();
+  // dirty_bytes 1 MiB: thresh 256 pages, ratelimit_pages max(16, 256 / 64) = 16; bg_thresh (10% of much more) capped to 128.
+  k.proc.write('/proc/sys/vm/dirty_bytes', String(1 << 20));
+  const w = writeback(k.vm);
+  expect(w.ratelimitPages).toBe(16);
+  const t2 = k.spawn('/bin/tiny');
+  const buf2 = t2.mmap(0, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const a = t.open('/data/a', O_RDWR | O_CREAT);
+  const b = t2.open('/data/b', O_RDWR | O_CREAT);
+  expect(t.write(a, buf, 10 * 4096)).toBe(10 * 4096);
+  expect(w.taskState(t)).toEqual({ nrDirtied: 10, nrDirtiedPause: 32, dirtyPausedWhen: 0 });
+  // t2's sixth page brings this CPU to 16: t2 calls in (free run: dirty 16 <= (256 + 128) / 2), resets its count
+  // and takes the poll interval 1 << (ilog2(256 - 16) >> 1) = 8; its last four pages count from 0.
+  expect(t2.write(b, buf2, 10 * 4096)).toBe(10 * 4096);
+  expect(w.taskState(t2).nrDirtied).toBe(4);
+  expect(w.taskState(t2).nrDirtiedPause).toBe(8);
+  expect(w.taskState(t).nrDirtied).toBe(10);
+});
