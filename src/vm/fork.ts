@@ -8,6 +8,7 @@ import { execve } from './binfmt_elf.js';
 import { Segfault, signalMsg } from './fault.js';
 import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
 import { Mm, TASK_SIZE, VMA } from './mm_types.js';
+import { writebackTaskExit } from './page-writeback.js';
 import {
   closeAll,
   dupFds,
@@ -407,6 +408,7 @@ export class Task {
   doExit(status: number): void {
     const vm = this.vm;
     closeAll(vm, this.fdt);
+    writebackTaskExit(vm, this);
     if (this.mm !== null) {
       exitMmap(vm, this.mm);
       this.mm = null;

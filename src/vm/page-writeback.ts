@@ -21,8 +21,6 @@
  *    writeback ends), starting from INIT_BW (100 MB/s); the "inodes under
  *    writeback" test of wb_bandwidth_estimate_start is "no page under
  *    writeback".
- *  - The dirty_throttle_leaks of exited tasks are not picked up (a task's
- *    nr_dirtied goes with it).
  *  - global_dirtyable_memory's file LRU pages are the page cache's pages less
  *    shmem (the LRU lists are being built; every page-cache page of a
  *    regular file is on a file LRU list in the kernel).
@@ -111,6 +109,8 @@ export class Writeback {
   readonly bdpRatelimits: Float64Array;
   /** ratelimit_pages: dirty_thresh / (CPUs * 32), at least 16 (writeback_set_ratelimit) */
   ratelimitPages = 32;
+  /** dirty_throttle_leaks: pages exited tasks dirtied without calling in, per CPU, for the next dirtier */
+  readonly dirtyThrottleLeaks: Float64Array;
 
   constructor(
     readonly vm: Vm,
@@ -136,6 +136,7 @@ export class Writeback {
     this.bwTimeStamp = now;
     // page_writeback_init() -> writeback_set_ratelimit(): dirty_limit starts at the threshold.
     this.bdpRatelimits = new Float64Array(vm.k.cpus);
+    this.dirtyThrottleLeaks = new Float64Array(vm.k.cpus);
     this.domDirtyLimit = 0;
     this.setRatelimit();
     this.domDirtyLimitTstamp = now;
@@ -524,8 +525,24 @@ export function balanceDirtyPagesRatelimited(vm: Vm, task: object, newlyDirtied:
     w.bdpRatelimits[cpu] = 0;
     ratelimit = 0;
   }
+  // The pages exited tasks left uncounted are taken on, up to this task's ratelimit.
+  const leak = w.dirtyThrottleLeaks[cpu]!;
+  if (leak > 0 && st.nrDirtied < ratelimit) {
+    const n = Math.min(leak, ratelimit - st.nrDirtied);
+    w.dirtyThrottleLeaks[cpu] = leak - n;
+    st.nrDirtied += n;
+  }
   if (st.nrDirtied >= ratelimit) balanceDirtyPages(w, st, st.nrDirtied);
   vm.k.timers.runDue();
+}
+
+/** do_exit()'s part: the pages the task dirtied since it last called in go to this CPU's dirty_throttle_leaks. */
+export function writebackTaskExit(vm: Vm, task: object): void {
+  const w = writeback(vm);
+  const st = w.taskState(task);
+  const cpu = vm.k.currentCpu;
+  w.dirtyThrottleLeaks[cpu] = w.dirtyThrottleLeaks[cpu]! + st.nrDirtied;
+  st.nrDirtied = 0;
 }
 
 /**

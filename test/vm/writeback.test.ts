@@ -511,3 +511,20 @@ test('bdp_ratelimits: a CPU that dirtied ratelimit_pages (thresh / (CPUs * 32), 
   expect(w.taskState(t2).nrDirtiedPause).toBe(8);
   expect(w.taskState(t).nrDirtied).toBe(10);
 });
+
+test('dirty_throttle_leaks: the pages an exiting task dirtied without calling in are counted to the next dirtier on its CPU', () => {
+  const { k, t, buf } = machine();
+  const w = writeback(k.vm);
+  const t2 = k.spawn('/bin/tiny');
+  const a = t.open('/data/a', O_RDWR | O_CREAT);
+  expect(t.write(a, buf, 10 * 4096)).toBe(10 * 4096);
+  expect(w.taskState(t).nrDirtied).toBe(10);
+  t.exit(0);
+  expect(w.dirtyThrottleLeaks[k.currentCpu]).toBe(10);
+  const buf2 = t2.mmap(0, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const b = t2.open('/data/b', O_RDWR | O_CREAT);
+  // One page of its own, the ten left behind: 11, below its pause of 32.
+  expect(t2.write(b, buf2, 4096)).toBe(4096);
+  expect(w.taskState(t2).nrDirtied).toBe(11);
+  expect(w.dirtyThrottleLeaks[k.currentCpu]).toBe(0);
+});
