@@ -22,6 +22,9 @@ export const SECTOR_SIZE = 512;
 /** BIO_MAX_VECS: a bio holds at most 256 pages (1 MiB); the file system's writeback and direct I/O build bios no larger */
 export const BIO_MAX_VECS = 256;
 
+/** The `ino` of a request to the swap partition (vda2): its `index` is the swap slot. */
+export const SWAP_INO = -1;
+
 export interface BlockRequest {
   op: 'read' | 'write';
   /** the file's inode and page range the request covers (kmem has no block map yet) */
