@@ -55,7 +55,17 @@ export {
   type KasanReport,
   type KasanTrack,
 } from './kasan/kasan.js';
-export { type BootOptions, boot, type Kernel, type KmemCache, type RamBuffer, type Task as TaskInfo, UTS_RELEASE, type ZoneSizes } from './kernel.js';
+export {
+  type BootOptions,
+  boot,
+  type DiskOptions,
+  type Kernel,
+  type KmemCache,
+  type RamBuffer,
+  type Task as TaskInfo,
+  UTS_RELEASE,
+  type ZoneSizes,
+} from './kernel.js';
 export { KernelBug } from './lib/bug.js';
 export type { MemAccess } from './memory/access.js';
 export { PAGE_SHIFT, PAGE_SIZE } from './memory/memblock.js';

@@ -8,6 +8,7 @@ import { execve } from './binfmt_elf.js';
 import { Segfault, signalMsg } from './fault.js';
 import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
 import { Mm, TASK_SIZE, VMA } from './mm_types.js';
+import { writebackTaskExit } from './page-writeback.js';
 import {
   closeAll,
   dupFds,
@@ -22,6 +23,8 @@ import {
   sysPwrite,
   sysRead,
   sysRename,
+  sysSync,
+  sysSyncfs,
   sysUnlink,
   sysWrite,
 } from './read_write.js';
@@ -405,6 +408,7 @@ export class Task {
   doExit(status: number): void {
     const vm = this.vm;
     closeAll(vm, this.fdt);
+    writebackTaskExit(vm, this);
     if (this.mm !== null) {
       exitMmap(vm, this.mm);
       this.mm = null;
@@ -566,6 +570,19 @@ export class Task {
     this.alive();
     checkInt('fd', fd);
     return sysFsync(this.vm, this.fdt, fd);
+  }
+
+  /** sync(2): every dirty page of every file written; returns when the disk has completed them. */
+  sync(): void {
+    this.alive();
+    sysSync(this.vm);
+  }
+
+  /** syncfs(2): 0 or -EBADF. */
+  syncfs(fd: number): number {
+    this.alive();
+    checkInt('fd', fd);
+    return sysSyncfs(this.vm, this.fdt, fd);
   }
 
   /** fdatasync(2) (kmem keeps no metadata apart: as fsync) */

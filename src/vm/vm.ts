@@ -6,6 +6,7 @@
 
 import { RootFs } from '../fs/rootfs.js';
 import type { Printk } from '../lib/printk.js';
+import type { TimerBase } from '../lib/timer.js';
 import type { PhysMem } from '../memory/memblock.js';
 import type { PageArray } from '../memory/page.js';
 import { PG } from '../memory/page.js';
@@ -21,6 +22,7 @@ import { mmAlloc, Task } from './fork.js';
 import { LruEvents, Lruvec } from './mm_inline.js';
 import { KStruct, type Mm } from './mm_types.js';
 import { VM } from './mman.js';
+import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
 import { folioAddLru, lruFreeFolio } from './swap.js';
@@ -63,6 +65,10 @@ export interface VmHost {
   kmemCacheByName(name: string): KmemCache;
   kmemCacheAlloc(cache: KmemCache, gfp: number): number;
   kmemCacheFree(cache: KmemCache, addr: number): void;
+  /** timers on the virtual clock (the flusher, the disk's completions) */
+  readonly timers: TimerBase;
+  /** the `disk` boot option (the block device's size, latency and rate) */
+  readonly disk?: { readonly sizeBytes: number; readonly latencyUs: number; readonly mbps: number };
 }
 
 /** The caches kernel/fork.c, mm/mmap.c, mm/rmap.c, lib/maple_tree.c and kernel/pid.c create, with 6.18 x86-64 sizes. */
@@ -207,8 +213,9 @@ export class Vm {
     this.tasks.set(1, this.init);
     k.proc.registerDir((path) => procPidRead(this, path));
     k.proc.attachVm(this);
-    // The page cache and its block device (/proc/diskstats) exist with the vm half.
+    // The page cache and its block device (/proc/diskstats) exist with the vm half, and the flusher with them.
     pageCache(this);
+    writeback(this);
     // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
     installReclaimHooks(this);
     if ((k.swapBytes ?? 0) > 0) {
@@ -291,6 +298,25 @@ export class Vm {
       this.nrShmem--;
       this.putPage(pfn);
     }
+  }
+
+  /** NR_FILE_DIRTY, NR_WRITEBACK, NR_DIRTIED, NR_WRITTEN (the page cache keeps them) */
+  get nrFileDirty(): number {
+    return pageCache(this).nrDirty;
+  }
+  get nrWriteback(): number {
+    return pageCache(this).nrWriteback;
+  }
+  get nrDirtied(): number {
+    return pageCache(this).nrDirtied;
+  }
+  get nrWritten(): number {
+    return pageCache(this).nrWritten;
+  }
+  /** global_dirty_limits(): [thresh, bg_thresh] in pages */
+  dirtyThresholds(): [number, number] {
+    const l = globalDirtyLimits(this);
+    return [l.thresh, l.bgThresh];
   }
 
   /** The page cache of the root file system's files: (inode, index) -> pfn. */
