@@ -40,6 +40,12 @@ test('kmem run --workload reclaim --swap 32M: the summary, and pswpout in /proc/
   expect(Number(/^pswpout (\d+)$/m.exec(v.stdout)?.[1])).toBeGreaterThan(0);
 }, 60_000);
 
+test('--swap errors name the option', async () => {
+  const small = await kmem(['run', '--swap', '1K', '--workload', 'none']);
+  expect(small.code).toBe(2);
+  expect(small.stderr).toBe("kmem: --swap: 1024 bytes is below mkswap's minimum of 40960 bytes (10 pages)\n");
+}, 60_000);
+
 test('reclaim without swap is a usage error', async () => {
   const r = await kmem(['run', '--workload', 'reclaim', '--mem', '32M']);
   expect(r.code).toBe(2);
