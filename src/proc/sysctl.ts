@@ -65,6 +65,8 @@ export interface VmCounters {
   dropPagecache(): number;
   committedAs(): number;
   commitLimit(): number;
+  /** vm event OOM_KILL (mm/oom_kill.c) */
+  readonly oomKillCount?: number;
 }
 
 /** What the handlers touch of the machine. */
@@ -150,6 +152,10 @@ export class Sysctl {
   /** vm events DROP_PAGECACHE and DROP_SLAB */
   dropPagecache = 0;
   dropSlab = 0;
+  /** mm/oom_kill.c: vm.panic_on_oom (0..2), vm.oom_kill_allocating_task, vm.oom_dump_tasks (default 1) */
+  panicOnOom = 0;
+  oomKillAllocatingTask = 0;
+  oomDumpTasks = 1;
   /** drop_caches' "stfu": bit 4 once written silences the message for good */
   private stfu = 0;
   readonly knobs = new Map<string, Knob>();
@@ -219,6 +225,30 @@ export class Sysctl {
     // fs/drop_caches.c: mode 0200 (a read is -EACCES, even for root), values 1..4 (SYSCTL_ONE..SYSCTL_FOUR).
     // This build machine's vendor 6.18 takes up to 63 (a local patch adds bits); upstream's bound is kept.
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
+    // mm/oom_kill.c vm_oom_kill_table: panic_on_oom is proc_dointvec_minmax 0..2, the other two plain proc_dointvec.
+    int(
+      '/proc/sys/vm/panic_on_oom',
+      () => this.panicOnOom,
+      (v) => {
+        this.panicOnOom = v;
+      },
+      0,
+      2,
+    );
+    int(
+      '/proc/sys/vm/oom_kill_allocating_task',
+      () => this.oomKillAllocatingTask,
+      (v) => {
+        this.oomKillAllocatingTask = v;
+      },
+    );
+    int(
+      '/proc/sys/vm/oom_dump_tasks',
+      () => this.oomDumpTasks,
+      (v) => {
+        this.oomDumpTasks = v;
+      },
+    );
     // kernel/sysctl.c: randomize_va_space is a plain proc_dointvec (no bounds).
     int(
       '/proc/sys/kernel/randomize_va_space',

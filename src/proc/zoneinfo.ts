@@ -245,5 +245,6 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
   if (name === 'pgfault') return vm.pgfault;
   if (name === 'pgmajfault') return vm.pgmajfault;
   if (name === 'pgreuse') return vm.pgreuse;
+  if (name === 'oom_kill') return vm.oomKillCount ?? 0;
   return 0;
 }
