@@ -239,7 +239,7 @@ function selectBadProcess(vm: Vm, totalpages: number): Task | null | 'abort' {
 export function outOfMemory(vm: Vm, order: number, gfp: number): boolean {
   const cur = currentOf(vm).task;
   // task_will_free_mem(current): a dying task gets no victim of its own.
-  if (cur !== null && cur.sigkillPending) return false;
+  if (cur?.sigkillPending) return false;
   if ((gfp & __GFP_FS) === 0) return false;
   const sysctl = vm.k.proc.sysctl;
   // check_panic_on_oom(): a global OOM is CONSTRAINT_NONE, so 1 and 2 both panic.

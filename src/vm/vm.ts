@@ -142,7 +142,7 @@ export class Vm {
     k.proc.registerDirWriter((path, text) => procPidOomWrite(this, path, text));
     // __alloc_pages_may_oom(): the page allocator's slow path calls the OOM killer from now on.
     k.pageAlloc.hooks.outOfMemory = (order, gfp) => outOfMemory(this, order, gfp);
-    k.pageAlloc.hooks.oomVictim = () => this.current !== null && this.current.oomVictim && !this.current.exited;
+    k.pageAlloc.hooks.oomVictim = () => this.current?.oomVictim === true && !this.current.exited;
     k.proc.attachVm(this);
     // The page cache and its block device (/proc/diskstats) exist with the vm half.
     pageCache(this);
