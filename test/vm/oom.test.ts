@@ -12,7 +12,9 @@
  * Linux 6.1 (test/fixtures/oom/linux-6.1-qemu-oom.txt), with 6.18's changes.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { O_CREAT, O_RDWR } from '../../src/fs/fcntl.js';
 import { KernelPanic, Killed } from '../../src/index.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import type { Task } from '../../src/vm/fork.js';
@@ -378,6 +380,89 @@ describe('out_of_memory() chooses and kills', () => {
     expect(snapshot()).toEqual(s0);
     round();
     expect(snapshot()).toEqual(s0);
+  });
+});
+
+describe('the victim is the task of highest badness, by hand', () => {
+  test('random holders and oom_score_adj values: the first kill names the argmax of rss + page-table pages + adj * (totalpages / 1000), the last on a tie; all -1000 panics', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ pages: fc.integer({ min: 0, max: 3000 }), adj: fc.constantFrom(-1000, -999, -300, 0, 0, 0, 1, 250, 1000) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.constantFrom(-1000, 0),
+        (specs, parentAdj) => {
+          const k = bootWithProgram('32M');
+          const parent = k.spawn('/bin/tiny', ['tiny']);
+          k.proc.write(`/proc/${parent.pid}/oom_score_adj`, String(parentAdj));
+          const holders = specs.map(({ pages, adj }) => {
+            const t = parent.fork();
+            if (pages > 0) {
+              const base = t.mmap(0, pages * P, RW, ANON, -1, 0);
+              for (let i = 0; i < pages; i++) t.write8(base + i * P, 1);
+            }
+            k.proc.write(`/proc/${t.pid}/oom_score_adj`, String(adj));
+            return t;
+          });
+          const hog = parent.fork();
+          k.proc.write(`/proc/${hog.pid}/oom_score_adj`, '-1000');
+          const totalpages = Number(/^MemTotal:\s+(\d+) kB$/m.exec(k.proc.read('/proc/meminfo'))![1]) / 4;
+          let expected = -1;
+          let best = Number.NEGATIVE_INFINITY;
+          for (const t of [parent, ...holders]) {
+            if (t.oomScoreAdj === -1000) continue;
+            const u = usage(k, t);
+            const badness = u.rss + u.pgtablesBytes / 4096 + t.oomScoreAdj * Math.floor(totalpages / 1000);
+            if (badness >= best) {
+              best = badness;
+              expected = t.pid;
+            }
+          }
+          const h = hog.mmap(0, 1 << 26, RW, ANON | MAP_NORESERVE, -1, 0);
+          let error: unknown = null;
+          try {
+            for (let i = 0; !holders.concat(parent).some((t) => t.exited) && i < 1 << 14; i++) hog.write8(h + i * P, 1);
+          } catch (e) {
+            error = e;
+          }
+          if (expected < 0) {
+            expect(error).toBeInstanceOf(KernelPanic);
+            return;
+          }
+          // The first kill is the model's; if what it freed is not enough, the next OOM finds the rest (or nothing: a panic).
+          const killed = k.dmesg().filter((l) => l.includes('Out of memory: Killed process'));
+          expect(killed.length).toBeGreaterThanOrEqual(1);
+          expect(killed[0]).toMatch(new RegExp(`Killed process ${expected} \\(`));
+          if (error !== null) expect(error).toBeInstanceOf(KernelPanic);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});
+
+describe('a system call that runs out of memory', () => {
+  test('the allocating task killed inside pwrite(): the call ends, then the task dies and its caller gets Killed', () => {
+    const m = setup();
+    const { k, hog } = m;
+    k.proc.write('/proc/sys/vm/oom_kill_allocating_task', '1');
+    const buf = hog.mmap(0, P, RW, ANON, -1, 0);
+    hog.write32(buf, 0x12345678);
+    const fd = hog.open('/data', O_RDWR | O_CREAT);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    let error: unknown = null;
+    let written = 0;
+    try {
+      // Every 4 KiB at a new offset is a new page-cache page (kmem has no reclaim yet to take them back).
+      for (; written < 1 << 16; written++) expect(hog.pwrite(fd, buf, P, written * P)).toBe(P);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(Killed);
+    expect(lastReport(k).some((l) => l.startsWith(`Out of memory (oom_kill_allocating_task): Killed process ${hog.pid} (hog)`))).toBe(true);
+    expect(hog.exited).toBe(true);
+    expect(intact(m.a) && intact(m.b) && intact(m.c)).toBe(true);
   });
 });
 
