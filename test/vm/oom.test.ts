@@ -213,6 +213,29 @@ describe('the real report (Linux 6.1 under qemu) and kmem’s (6.18 formats)', (
   });
 });
 
+describe('the real 6.18 of this build machine', () => {
+  test('its oom_score and oom_adj follow from statm, VmPTE, VmSwap and oom_score_adj by 6.18’s formulas', () => {
+    const text = readFileSync(new URL('../fixtures/oom/linux-6.18-host-oom-score.txt', import.meta.url), 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)![1]);
+    const totalpages = kb('MemTotal') / 4 + kb('SwapTotal') / 4;
+    const rows = text.split('\n').filter((l) => /^\d+ \d+ -?\d+ -?\d+ \|/.test(l));
+    expect(rows).toHaveLength(5);
+    const adjs: number[] = [];
+    for (const row of rows) {
+      const [head, statm, status] = row.split(' | ') as [string, string, string];
+      const [, score, adj, oomAdj] = head.split(' ').map(Number) as [number, number, number, number];
+      const resident = Number(statm.split(' ')[1]);
+      const pte = Number(/VmPTE: (\d+) kB/.exec(status)![1]);
+      const swap = Number(/VmSwap: (\d+) kB/.exec(status)![1]);
+      const badness = resident + swap / 4 + Math.floor(pte / 4) + adj * Math.floor(totalpages / 1000);
+      expect(Math.trunc(((1000 + Math.trunc((badness * 1000) / totalpages)) * 2) / 3)).toBe(score);
+      expect(oomAdj).toBe(adj === 1000 ? 15 : Math.trunc((adj * 17) / 1000));
+      adjs.push(adj);
+    }
+    expect(adjs.sort((x, y) => x - y)).toEqual([0, 0, 0, 500, 1000]);
+  });
+});
+
 describe('out_of_memory() chooses and kills', () => {
   test('the biggest task is killed with the kernel’s report; the numbers are its own; no other task’s bytes change', () => {
     const m = setup();
