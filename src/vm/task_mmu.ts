@@ -8,7 +8,7 @@ import type { Task } from './fork.js';
 import { forEachPte } from './memory.js';
 import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
-import { procPidOomRead } from './oom_kill.js';
+import { exitOomVictims, procPidOomRead } from './oom_kill.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
 import { KIND_ANON, type Vm } from './vm.js';
 
@@ -404,6 +404,7 @@ export function pagemap(vm: Vm, t: Task, addr: number, n: number): BigUint64Arra
 export function procPidRead(vm: Vm, path: string): string | undefined {
   const m = /^\/proc\/(\d+)\/(maps|status|statm|stat|smaps|smaps_rollup|oom_score|oom_score_adj|oom_adj)$/.exec(path);
   if (m === null) return undefined;
+  exitOomVictims(vm);
   const t = vm.tasks.get(Number(m[1]));
   if (t === undefined) return undefined;
   switch (m[2]) {

@@ -465,6 +465,68 @@ describe('the victim is the task of highest badness, by hand', () => {
   });
 });
 
+describe('random workloads under memory pressure', () => {
+  test('tasks touch random amounts; every byte of every living task stays; only tasks the report names die; all memory returns', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ who: fc.integer({ min: 0, max: 3 }), pages: fc.integer({ min: 1, max: 4000 }), adj: fc.constantFrom(-500, 0, 0, 300) }), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        (steps) => {
+          const k = bootWithProgram('32M');
+          const parent = k.spawn('/bin/tiny', ['tiny']);
+          const warm = parent.fork();
+          warm.exit(0);
+          parent.wait();
+          const memory = () => {
+            k.drainAllPages();
+            const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'))![1]);
+            return kb('MemFree') + kb('Slab');
+          };
+          const m0 = memory();
+          const slots: ({ t: Task; base: number; n: number } | null)[] = [null, null, null, null];
+          const everyone: Task[] = [];
+          for (const { who, pages, adj } of steps) {
+            let s = slots[who];
+            if (s == null || s.t.exited) {
+              const t = parent.fork();
+              everyone.push(t);
+              k.proc.write(`/proc/${t.pid}/oom_score_adj`, String(adj));
+              s = { t, base: t.mmap(0, 8192 * P, RW, ANON | MAP_NORESERVE, -1, 0), n: 0 };
+              slots[who] = s;
+            }
+            try {
+              for (let i = 0; i < pages && s.n < 8192; i++, s.n++) s.t.write32(s.base + s.n * P, s.t.pid * 65536 + s.n);
+            } catch (e) {
+              expect(e).toBeInstanceOf(Killed);
+            }
+            const killedPids = new Set(
+              k
+                .dmesg()
+                .flatMap((l) => /Out of memory: Killed process (\d+) /.exec(l)?.[1] ?? [])
+                .map(Number),
+            );
+            for (const t of everyone) {
+              if (t.exited) expect(killedPids.has(t.pid)).toBe(true);
+            }
+            let wrong = 0;
+            for (const x of slots) {
+              if (x == null || x.t.exited) continue;
+              for (let i = 0; i < x.n; i++) if (x.t.read32(x.base + i * P) !== x.t.pid * 65536 + i) wrong++;
+            }
+            expect(wrong).toBe(0);
+          }
+          for (const x of slots) if (x != null && !x.t.exited) x.t.exit(0);
+          while (parent.wait() > 0);
+          expect(memory()).toBe(m0);
+        },
+      ),
+      { numRuns: 6 },
+    );
+  });
+});
+
 describe('a system call that runs out of memory', () => {
   test('the allocating task killed inside pwrite(): the call ends, then the task dies and its caller gets Killed', () => {
     const m = setup();
