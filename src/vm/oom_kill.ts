@@ -138,8 +138,36 @@ function dumpTasks(vm: Vm): string[] {
 }
 
 /**
+ * should_dump_unreclaim_slab(): more unreclaimable slab than pages on the
+ * LRU lists. Every user page kmem holds would be on an LRU list: mapped
+ * anonymous pages and page-cache (file and shmem) pages.
+ */
+function shouldDumpUnreclaimSlab(vm: Vm): boolean {
+  return vm.k.slabPages(false) > vm.nrAnonMapped + vm.nrFilePages;
+}
+
+/**
+ * dump_unreclaimable_slab() (mm/slab_common.c): every cache in slab_caches
+ * order (/proc/slabinfo's) without SLAB_RECLAIM_ACCOUNT that has objects,
+ * its active and total objects times the slot size, in KiB.
+ */
+function dumpUnreclaimableSlab(vm: Vm): string[] {
+  const out = ['Unreclaimable slab info:', 'Name                      Used          Total'];
+  const proc = vm.k.proc;
+  for (const line of proc.read('/proc/slabinfo').split('\n').slice(2)) {
+    const f = line.split(/ +/);
+    if (f.length < 4) continue;
+    const [name, active, num, size] = [f[0]!, Number(f[1]), Number(f[2]), Number(f[3])];
+    if (num === 0 || proc.read(`/sys/kernel/slab/${name}/reclaim_account`) === '1\n') continue;
+    out.push(`${name.padEnd(17)} ${String(Math.floor((active * size) / 1024)).padStart(10)}KB ${String(Math.floor((num * size) / 1024)).padStart(10)}KB`);
+  }
+  return out;
+}
+
+/**
  * dump_header(): who invoked the OOM killer with which request, the stack,
- * the Mem-Info of __show_mem(), and the task table when vm.oom_dump_tasks.
+ * the Mem-Info of __show_mem() (then the unreclaimable slabs when they
+ * outweigh the LRU), and the task table when vm.oom_dump_tasks.
  */
 function dumpHeader(vm: Vm, order: number, gfp: number): string[] {
   const k = vm.k;
@@ -147,6 +175,7 @@ function dumpHeader(vm: Vm, order: number, gfp: number): string[] {
   const lines = [`${cur.comm} invoked oom-killer: gfp_mask=${formatGfpMode(gfp)}, order=${order}, oom_score_adj=${cur.adj}`];
   lines.push(...dumpStackAs(vm));
   lines.push(...showFreeAreas(k.pageAlloc, k.slabPages(true), k.slabPages(false)));
+  if (shouldDumpUnreclaimSlab(vm)) lines.push(...dumpUnreclaimableSlab(vm));
   if (k.proc.sysctl.oomDumpTasks !== 0) lines.push(...dumpTasks(vm));
   return lines;
 }

@@ -267,6 +267,8 @@ describe('out_of_memory() chooses and kills', () => {
     expect(r).toContain(
       `Out of memory: Killed process ${b.t.pid} (b) total-vm:${u.totalVm * 4}kB, anon-rss:${u.anon * 4}kB, file-rss:${u.file * 4}kB, shmem-rss:0kB, UID:0 pgtables:${u.pgtablesBytes / 1024}kB oom_score_adj:0`,
     );
+    // User memory outweighs the slabs: no "Unreclaimable slab info".
+    expect(r).not.toContain('Unreclaimable slab info:');
     // The reaper zaps the anonymous and private file mappings: nothing of b stays resident.
     expect(r.at(-1)).toBe(`oom_reaper: reaped process ${b.t.pid} (b), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB`);
     // The others are untouched, byte for byte; the hog goes on.
@@ -611,6 +613,53 @@ describe('/proc/PID/oom_score, oom_score_adj, oom_adj', () => {
     expect(() => {
       m.a.t.oomScoreAdj = 1.5;
     }).toThrow(/oomScoreAdj/);
+  });
+});
+
+describe('kernel memory runs out', () => {
+  test('kmalloc fills memory: the report lists the unreclaimable slabs (they outweigh the LRU), then kills the only task; then nothing is left to kill', () => {
+    const k = bootWithProgram('32M');
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const a = t.mmap(0, 64 * P, RW, ANON, -1, 0);
+    for (let i = 0; i < 64; i++) t.write8(a + i * P, 1);
+    let error: unknown = null;
+    try {
+      while (!t.exited) {
+        if (k.kmalloc(2048, 0xcc0) === 0) break;
+        k.tasks();
+      }
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeNull();
+    expect(t.exited).toBe(true);
+    const r = lastReport(k);
+    expect(r[0]).toBe('kmem invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0');
+    const at = r.indexOf('Unreclaimable slab info:');
+    expect(at).toBeGreaterThan(r.indexOf('Mem-Info:'));
+    expect(at).toBeLessThan(r.indexOf('Tasks state (memory values in pages):'));
+    expect(r[at + 1]).toBe('Name                      Used          Total');
+    const rows = r.slice(at + 2, r.indexOf('Tasks state (memory values in pages):'));
+    for (const row of rows) expect(row).toMatch(/^\S+ *( {0,9}\d+)KB ( {0,9}\d+)KB$/);
+    const names = rows.map((l) => l.split(' ')[0]!);
+    // slab_caches order, as /proc/slabinfo lists them; no SLAB_RECLAIM_ACCOUNT cache.
+    const order = k.proc
+      .read('/proc/slabinfo')
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(' ')[0]!);
+    expect(names.map((n) => order.indexOf(n))).toEqual([...names.map((n) => order.indexOf(n))].sort((x, y) => x - y));
+    for (const n of names) expect(k.proc.read(`/sys/kernel/slab/${n}/reclaim_account`)).toBe('0\n');
+    // kmalloc-2k: 2048-byte slots, every one in use at the time.
+    const row = rows.find((l) => l.startsWith('kmalloc-2k '))!;
+    const [, used, total] = /^kmalloc-2k +(\d+)KB +(\d+)KB$/.exec(row)!;
+    expect(Number(used)).toBe(Number(total));
+    expect(Number(total)).toBeGreaterThan(16 * 1024);
+    expect(row).toBe(`kmalloc-2k        ${used!.padStart(10)}KB ${total!.padStart(10)}KB`);
+    // Only init is left: the next OOM panics.
+    expect(() => {
+      for (;;) if (k.kmalloc(2048, 0xcc0) === 0) break;
+    }).toThrow(KernelPanic);
   });
 });
 
