@@ -17,6 +17,14 @@
  *   its full exit (VMAs, page tables, task_struct) runs at the next safe
  *   point (the next system call, fault or wait() of any task), never inside
  *   the allocator that called the OOM killer. Its own later calls throw `Killed`.
+ *
+ * The report is 6.18's. A real 6.1 report (test/fixtures/oom/) differs in:
+ * the CPU line (6.11+ add "UID: n"), the task table (6.18 splits rss into
+ * rss_anon, rss_file and rss_shmem), and the order of %pGg's single flags
+ * (6.1 "__GFP_COMP|__GFP_ZERO", 6.18 in bit order). What kmem leaves out:
+ * the user registers (RIP/RSP/Code) dump_stack() shows under a user fault;
+ * the reaper's 2 s delay (OOM_REAPER_DELAY): a victim that is not running
+ * is reaped at once, with the reaper's line.
  */
 
 import { KernelPanic, panicLines } from '../lib/panic.js';
