@@ -4,6 +4,7 @@
  * through its page tables, with a software TLB in front of the walk.
  */
 
+import { KernelPanic } from '../lib/panic.js';
 import { execve } from './binfmt_elf.js';
 import { Killed, Segfault, signalMsg } from './fault.js';
 import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
@@ -309,6 +310,7 @@ export class Task {
   /** Entering a system call (or a fault): this task is current; a dead task's caller learns how it died. */
   private alive(): Mm {
     const vm = this.vm;
+    if (vm.oom.panicked !== null) throw new KernelPanic(vm.oom.panicked);
     exitOomVictims(vm);
     if (this.sigkillPending || (this.exited && this.oomVictim)) this.sigkillExit();
     if (this.mm === null) throw new Error(`${this.comm}[${this.pid}]: the task has exited`);

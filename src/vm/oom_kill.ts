@@ -64,6 +64,8 @@ export class OomState {
   readonly pendingExits: Task[] = [];
   /** pr_warn_once() of the oom_adj deprecation */
   oomAdjWarned = false;
+  /** The reason of the panic the OOM killer caused: the machine is dead, every task call throws. */
+  panicked: string | null = null;
 }
 
 /** total_swap_pages: no swap device yet (the swap half adds its pages here). */
@@ -196,6 +198,7 @@ function dumpOomVictim(victim: Task): string {
 /** panic(): the message, the stack, and the machine stops (a KernelPanic thrown). */
 function panic(vm: Vm, reason: string): never {
   vm.k.log(panicLines(reason, dumpStackAs(vm)));
+  vm.oom.panicked = reason;
   throw new KernelPanic(reason);
 }
 

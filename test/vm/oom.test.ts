@@ -368,6 +368,9 @@ describe('out_of_memory() chooses and kills', () => {
     expect(r).toContain('Out of memory and no killable processes...');
     expect(r.indexOf('Out of memory and no killable processes...')).toBeLessThan(r.indexOf('Kernel panic - not syncing: System is deadlocked on memory'));
     expect(r.some((l) => l.includes('Killed process'))).toBe(false);
+    // The machine is dead: every task's next call says so.
+    expect(() => m.a.t.mmap(0, P, RW, ANON, -1, 0)).toThrow(KernelPanic);
+    expect(() => m.parent.fork()).toThrow('Kernel panic - not syncing: System is deadlocked on memory');
   });
 
   test('the killed task’s pages and objects all come back after wait()', () => {
