@@ -2,29 +2,30 @@
  * The OOM killer (mm/oom_kill.c, 6.18): when reclaim has failed an
  * allocation that may not fail quietly, choose the task whose death frees
  * the most memory (oom_badness), print the kernel's report, kill it with
- * SIGKILL and reap its anonymous memory at once (the OOM reaper).
+ * SIGKILL; its memory comes back as it exits.
  * Also /proc/PID/oom_score, oom_score_adj and oom_adj (fs/proc/base.c) and
  * pagefault_out_of_memory().
  *
  * kmem runs one JavaScript caller at a time, so the two kinds of victim
  * differ in when they die:
  * - the current task (the one whose fault or system call allocates) gets a
- *   pending SIGKILL; its allocation fails (an OOM victim gets no more) and
- *   the task exits when the fault or system call returns, throwing `Killed`
- *   to its caller, as a signal is delivered on the way back to user mode;
- * - any other task is not running: the reaper zaps its anonymous and
- *   private memory at once (that is what frees memory for the retry), and
- *   its full exit (VMAs, page tables, task_struct) runs at the next safe
- *   point (the next system call, fault or wait() of any task), never inside
- *   the allocator that called the OOM killer. Its own later calls throw `Killed`.
+ *   pending SIGKILL; its allocation has one last try in the OOM reserves
+ *   (ALLOC_OOM) and the task exits when the fault or system call returns,
+ *   throwing `Killed` to its caller, as a signal is delivered on the way
+ *   back to user mode;
+ * - any other task is not running: it wakes on SIGKILL and exits; its
+ *   memory is unmapped at once (that is what frees memory for the retry),
+ *   the rest of its exit (VMAs, page tables, task_struct) runs at the next
+ *   safe point (the next system call, fault or wait() of any task), never
+ *   inside the allocator that called the OOM killer. Its own later calls
+ *   throw `Killed`.
  *
  * The report is 6.18's. A real 6.1 report (test/fixtures/oom/) differs in:
  * the CPU line (6.11+ add "UID: n"), the task table (6.18 splits rss into
  * rss_anon, rss_file and rss_shmem), and the order of %pGg's single flags
  * (6.1 "__GFP_COMP|__GFP_ZERO", 6.18 in bit order). What kmem leaves out:
- * the user registers (RIP/RSP/Code) dump_stack() shows under a user fault;
- * the reaper's 2 s delay (OOM_REAPER_DELAY): a victim that is not running
- * is reaped at once, with the reaper's line.
+ * the user registers (RIP/RSP/Code) dump_stack() shows under a user fault,
+ * and the OOM reaper's work and line (see victimExitMmap).
  */
 
 import { KernelPanic, panicLines } from '../lib/panic.js';
@@ -35,7 +36,6 @@ import { errnoError } from '../proc/sysctl.js';
 import type { Task } from './fork.js';
 import { zapRange } from './memory.js';
 import type { Mm } from './mm_types.js';
-import { VM } from './mman.js';
 import type { Vm } from './vm.js';
 
 /** include/uapi/linux/oom.h */
@@ -203,26 +203,28 @@ function panic(vm: Vm, reason: string): never {
 }
 
 /**
- * __oom_reap_task_mm() + oom_reap_task_mm()'s line: zap every VMA that is
- * anonymous or not shared (the private pages die with the task; shared file
- * and shmem pages stay in their cache), then hide the mm from the OOM killer.
- * Page tables and VMAs stay until the task's own exit_mmap().
+ * The victim's exit_mmap() as far as its memory goes: every mapping is
+ * unmapped (anonymous pages freed, file and shmem pages left to their
+ * cache), then MMF_OOM_SKIP hides the mm from the OOM killer. Page tables,
+ * VMAs and the task_struct go with the rest of the exit, at a safe point.
+ *
+ * The OOM reaper (queued for OOM_REAPER_DELAY, 2 s) finds MMF_OOM_SKIP and
+ * says nothing: "oom_reaper: reaped process N (comm), now anon-rss:...kB,
+ * file-rss:...kB, shmem-rss:...kB" appears only for a victim that could
+ * not exit within 2 s, and kmem's victims never wait (as on the real 6.1
+ * machine of test/fixtures/oom/, where a sleeping victim exits at once).
  */
-function oomReapTaskMm(vm: Vm, t: Task, mm: Mm): void {
+function victimExitMmap(vm: Vm, mm: Mm): void {
   const s = vm.s;
-  for (const v of mm.vmas) {
-    const f = s.vmFlags(v);
-    if ((f & (VM.HUGETLB | VM.PFNMAP)) !== 0) continue;
-    if (s.vmFile(v) === 0 || (f & VM.SHARED) === 0) zapRange(vm, mm, s.vmStart(v), s.vmEnd(v));
-  }
-  vm.k.log([`oom_reaper: reaped process ${t.pid} (${t.comm}), now anon-rss:${K(mm.rssAnon)}kB, file-rss:${K(mm.rssFile)}kB, shmem-rss:${K(mm.rssShmem)}kB`]);
+  for (const v of mm.vmas) zapRange(vm, mm, s.vmStart(v), s.vmEnd(v));
   oomSkip.add(mm);
 }
 
 /**
  * __oom_kill_process(): count the kill, SIGKILL the victim, print what it
- * held, and reap it (the current task is not reaped: it exits itself on
- * its way back to user mode, where exit_mmap() reaps it silently).
+ * held. A victim that is not running wakes and exits: its memory goes at
+ * once (the allocator retries next), the rest of its exit later. The
+ * current task exits itself on its way back to user mode.
  */
 function oomKillTask(vm: Vm, victim: Task, message: string): void {
   const mm = victim.mm!;
@@ -232,7 +234,7 @@ function oomKillTask(vm: Vm, victim: Task, message: string): void {
     `${message}: Killed process ${victim.pid} (${victim.comm}) total-vm:${K(mm.totalVm)}kB, anon-rss:${K(mm.rssAnon)}kB, file-rss:${K(mm.rssFile)}kB, shmem-rss:${K(mm.rssShmem)}kB, UID:0 pgtables:${Math.floor(mm.pgtablesBytes / 1024)}kB oom_score_adj:${victim.oomScoreAdj}`,
   ]);
   if (victim === vm.current) return;
-  oomReapTaskMm(vm, victim, mm);
+  victimExitMmap(vm, mm);
   vm.oom.pendingExits.push(victim);
 }
 
