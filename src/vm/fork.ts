@@ -237,7 +237,7 @@ export class Task {
    * through the TLB, else a walk of the page tables, else a page fault.
    */
   translate(va: number, write: boolean): number {
-    const mm = this.alive();
+    const mm = this.live();
     if (typeof va !== 'number' || !Number.isInteger(va) || va < 0 || va >= 2 ** 64) {
       throw new TypeError(`va: expected an integer address, got ${String(va)}`);
     }
@@ -307,15 +307,21 @@ export class Task {
 
   // ───────────────────────── system calls ─────────────────────────
 
-  /** Entering a system call (or a fault): this task is current; a dead task's caller learns how it died. */
-  private alive(): Mm {
+  /** The task's mm, once pending exits of OOM victims are done; a dead task's caller learns how it died (or that the machine panicked). */
+  private live(): Mm {
     const vm = this.vm;
     if (vm.oom.panicked !== null) throw new KernelPanic(vm.oom.panicked);
     exitOomVictims(vm);
     if (this.sigkillPending || (this.exited && this.oomVictim)) this.sigkillExit();
     if (this.mm === null) throw new Error(`${this.comm}[${this.pid}]: the task has exited`);
-    vm.current = this;
     return this.mm;
+  }
+
+  /** Entering a system call: as live(), and this task is current until ret(). */
+  private alive(): Mm {
+    const mm = this.live();
+    this.vm.current = this;
+    return mm;
   }
 
   /** Leaving a system call: a SIGKILL that arrived during it is delivered now. */
