@@ -68,9 +68,9 @@ export class OomState {
   panicked: string | null = null;
 }
 
-/** total_swap_pages: no swap device yet (the swap half adds its pages here). */
-function totalSwapPages(_vm: Vm): number {
-  return 0;
+/** total_swap_pages: the swap area's pages when the swap half has one (its `totalSwapPages`), else 0. */
+function totalSwapPages(vm: Vm): number {
+  return (vm as { readonly totalSwapPages?: number }).totalSwapPages ?? 0;
 }
 
 /** constrained_alloc()'s totalpages for a global OOM: totalram_pages() + total_swap_pages. */
