@@ -839,7 +839,10 @@ export class PageAlloc {
       }
       pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
       if (pfn >= 0) return pfn;
-      // Reclaim has failed us, start killing things: __alloc_pages_may_oom().
+    }
+    // Reclaim has failed us, start killing things: __alloc_pages_may_oom()
+    // (only a request that could reclaim gets here in the kernel).
+    if (gfp & Gfp.DIRECT_RECLAIM) {
       pfn = this.allocPagesMayOom(gfp, order, allocFlags, highest, mt);
       if (pfn >= 0) return pfn;
     }
