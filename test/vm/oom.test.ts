@@ -346,6 +346,15 @@ describe('out_of_memory() chooses and kills', () => {
     expect(intact(m.a) && intact(m.b) && intact(m.c)).toBe(true);
   });
 
+  test('oom_kill_allocating_task spares an allocating task with oom_score_adj -1000: the biggest is killed instead', () => {
+    const m = setup();
+    m.k.proc.write('/proc/sys/vm/oom_kill_allocating_task', '1');
+    m.k.proc.write(`/proc/${m.hog.pid}/oom_score_adj`, '-1000');
+    const { error } = runHog(m, () => m.b.t.exited);
+    expect(error).toBeNull();
+    expect(lastReport(m.k).at(-1)).toMatch(new RegExp(`^Out of memory: Killed process ${m.b.t.pid} \\(b\\) `));
+  });
+
   test('vm.oom_dump_tasks 0 leaves the task table out', () => {
     const m = setup();
     m.k.proc.write('/proc/sys/vm/oom_dump_tasks', '0');
@@ -702,13 +711,17 @@ describe('where the OOM killer is not called', () => {
     expect(k.dmesg().some((l) => l.includes('invoked oom-killer'))).toBe(false);
   });
 
-  test('__GFP_NORETRY and costly orders fail without the OOM killer once processes exist', () => {
+  test('__GFP_NORETRY, __GFP_RETRY_MAYFAIL, costly orders, GFP_NOFS and GFP_DMA32 fail, GFP_ATOMIC digs into its reserves: no OOM killer for any', () => {
     const m = setup();
     const { k } = m;
     const held: number[] = [];
-    // GFP_KERNEL | __GFP_NORETRY, then order 4 GFP_KERNEL: both just fail.
+    // GFP_KERNEL | __GFP_NORETRY until memory is out; then each of the others just fails.
     for (let a = k.allocPages(0, 0xcc0 | 0x10000); a !== 0; a = k.allocPages(0, 0xcc0 | 0x10000)) held.push(a);
-    expect(k.allocPages(4, 0xcc0)).toBe(0);
+    expect(k.allocPages(0, 0xcc0 | 0x4000)).toBe(0); // __GFP_RETRY_MAYFAIL: the caller has a fallback
+    expect(k.allocPages(4, 0xcc0)).toBe(0); // order > PAGE_ALLOC_COSTLY_ORDER
+    expect(k.allocPages(0, 0xc40)).toBe(0); // GFP_NOFS (kmem: fails at once; the kernel keeps retrying)
+    expect(k.allocPages(0, 0xcc4)).toBe(0); // GFP_DMA32: not for lowmem
+    expect(k.allocPages(0, 0xa20)).not.toBe(0); // GFP_ATOMIC: may not reclaim; its reserves below min give it a page
     expect(k.dmesg().some((l) => l.includes('invoked oom-killer'))).toBe(false);
     // A plain GFP_KERNEL page now calls it; the kernel context is not a task, so the report names the machine's task.
     expect(k.allocPages(0, 0xcc0)).not.toBe(0);
