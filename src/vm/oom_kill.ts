@@ -66,6 +66,8 @@ export class OomState {
   oomAdjWarned = false;
   /** The reason of the panic the OOM killer caused: the machine is dead, every task call throws. */
   panicked: string | null = null;
+  /** oom_lock held: an allocation made while the OOM killer works does not call it again */
+  oomLock = false;
 }
 
 /** total_swap_pages: the swap area's pages when the swap half has one (its `totalSwapPages`), else 0. */
@@ -279,6 +281,17 @@ function selectBadProcess(vm: Vm, totalpages: number): Task | null | 'abort' {
  * that kmem's single caller does not have.
  */
 export function outOfMemory(vm: Vm, order: number, gfp: number): boolean {
+  // mutex_trylock(&oom_lock) in __alloc_pages_may_oom(): nested in the OOM killer, fail instead.
+  if (vm.oom.oomLock) return false;
+  vm.oom.oomLock = true;
+  try {
+    return outOfMemoryLocked(vm, order, gfp);
+  } finally {
+    vm.oom.oomLock = false;
+  }
+}
+
+function outOfMemoryLocked(vm: Vm, order: number, gfp: number): boolean {
   const cur = currentOf(vm).task;
   // task_will_free_mem(current): a dying task gets no victim of its own.
   if (cur?.sigkillPending) return false;
