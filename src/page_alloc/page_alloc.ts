@@ -114,7 +114,7 @@ export interface PageAllocHooks {
   /**
    * out_of_memory() (mm/oom_kill.c), set by the virtual-memory half when it
    * starts: true when it made progress (a victim was killed and its memory
-   * reaped), so the allocation is retried. Absent: no OOM killer.
+   * freed), so the allocation is retried. Absent: no OOM killer.
    */
   outOfMemory?: ((order: number, gfp: number) => boolean) | null;
   /** tsk_is_oom_victim(current): the allocating task was killed, so it may dig into the OOM reserves (ALLOC_OOM). */

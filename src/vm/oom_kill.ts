@@ -50,7 +50,7 @@ export const SIGKILL = 9;
 
 const K = (pages: number) => pages * 4;
 
-/** MMF_OOM_SKIP: the mm has been reaped (or is gone); the OOM killer looks past it. */
+/** MMF_OOM_SKIP: the mm's memory is gone (the victim's exit_mmap); the OOM killer looks past it. */
 const oomSkip = new WeakSet<Mm>();
 
 /** The OOM killer's state of one machine (the kernel's statics in mm/oom_kill.c). */
@@ -88,7 +88,7 @@ function oomUnkillableTask(t: Task): boolean {
 /**
  * oom_badness(): rss + swap entries + page-table pages, plus oom_score_adj
  * in thousandths of totalpages; BADNESS_MIN for init, a task without an mm,
- * OOM_SCORE_ADJ_MIN and a reaped mm.
+ * OOM_SCORE_ADJ_MIN and an mm already torn down (MMF_OOM_SKIP).
  */
 export function oomBadness(t: Task, totalpages: number): number {
   if (oomUnkillableTask(t)) return BADNESS_MIN;
@@ -250,7 +250,7 @@ function oomKillProcess(vm: Vm, victim: Task, order: number, gfp: number, messag
 /**
  * select_bad_process() / oom_evaluate_task() over every process in
  * creation order: the highest badness wins, a later task on a tie; a
- * victim not yet reaped aborts the scan ('abort': wait for it).
+ * victim whose memory is not gone yet aborts the scan ('abort': wait for it).
  */
 function selectBadProcess(vm: Vm, totalpages: number): Task | null | 'abort' {
   let chosen: Task | null = null;
@@ -271,7 +271,7 @@ function selectBadProcess(vm: Vm, totalpages: number): Task | null | 'abort' {
 
 /**
  * out_of_memory() for a global OOM from the page allocator: true when it
- * made progress (a kill, or a victim still to be reaped), so the caller
+ * made progress (a kill, or a victim whose memory is still to come back), so the caller
  * retries; false when the allocation should fail. Panics (throws
  * KernelPanic) for panic_on_oom and when nothing can be killed.
  *

@@ -92,7 +92,7 @@ function usage(k: Kernel, t: Task) {
   return { totalVm: size, rss: resident, anon: resident - shared, file: shared, pgtablesBytes: pte * 1024 };
 }
 
-/** The lines of the last OOM report: from "invoked oom-killer" to the reaper's line (or the kill line). */
+/** The lines of the last OOM report, from "invoked oom-killer" to the end of the log. */
 function lastReport(k: Kernel): string[] {
   const lines = k.dmesg().map((l) => l.replace(/^\[ *\d+\.\d+\] /, ''));
   let start = lines.length - 1;
@@ -331,7 +331,7 @@ describe('out_of_memory() chooses and kills', () => {
     expect(intact(m.b) && intact(m.c)).toBe(true);
   });
 
-  test('the allocating task is killed itself: it is current, so not reaped; its caller gets Killed', () => {
+  test('the allocating task is killed itself: it dies on its way out of the fault; its caller gets Killed', () => {
     const m = setup();
     m.k.proc.write('/proc/sys/vm/oom_kill_allocating_task', '1');
     const { error } = runHog(m, () => false);
