@@ -265,9 +265,10 @@ export class Task {
           return page + off;
         }
       }
+      const caller = vm.current;
       vm.current = this;
       const r = doUserAddrFault(vm, this, va, write, idx);
-      vm.current = null;
+      vm.current = caller;
       // The way back to user mode: a pending SIGKILL (the OOM killer's) is delivered.
       if (r === VM_FAULT_OOM) pagefaultOutOfMemory(vm, this);
       if (this.sigkillPending) this.sigkillExit();
