@@ -16,6 +16,8 @@ export class ProcFs {
   private readonly files = new Map<string, FileRenderer>();
   private readonly dirs: ((path: string) => string | undefined)[] = [];
   private readonly dirWriters: ((path: string, text: string) => boolean)[] = [];
+  /** Files with a write method (proc_ops.proc_write) beside the /proc/sys knobs. */
+  private readonly writers = new Map<string, (text: string) => void>();
   /** The /proc/sys knobs (their values: the vm half reads them from here). */
   readonly sysctl: Sysctl;
   /** The virtual-memory half once it exists (it attaches itself): its counters feed meminfo, vmstat, zoneinfo. */
@@ -44,6 +46,11 @@ export class ProcFs {
   /** Serve a file at an exact path. */
   register(path: string, render: FileRenderer): void {
     this.files.set(path, render);
+  }
+
+  /** Give a served file a write method: it takes the text, or throws the kernel's errno. */
+  registerWrite(path: string, write: (text: string) => void): void {
+    this.writers.set(path, write);
   }
 
   /** Serve a family of paths (e.g. /sys/kernel/slab/<cache>/<attr>); return undefined for "no such file". */
@@ -84,7 +91,12 @@ export class ProcFs {
       this.sysctl.write(path, text);
       return;
     }
-    for (const w of this.dirWriters) if (w(path, text)) return;
+    const w = this.writers.get(path);
+    if (w !== undefined) {
+      w(text);
+      return;
+    }
+    for (const dw of this.dirWriters) if (dw(path, text)) return;
     this.read(path); // ENOENT for a file that does not exist
     throw errnoError(path, 'EIO', EIO, 'Input/output error');
   }
