@@ -161,17 +161,23 @@ function shouldDumpUnreclaimSlab(vm: Vm): boolean {
 /**
  * dump_unreclaimable_slab() (mm/slab_common.c): every cache in slab_caches
  * order (/proc/slabinfo's) without SLAB_RECLAIM_ACCOUNT that has objects,
- * its active and total objects times the slot size, in KiB.
+ * its active and total objects times the slot size, in KiB. Read from
+ * /proc/slabinfo and /sys/kernel/slab, which only SLUB (6.18's one
+ * allocator) has: a SLAB or SLOB machine prints nothing here.
  */
 function dumpUnreclaimableSlab(vm: Vm): string[] {
   const out = ['Unreclaimable slab info:', 'Name                      Used          Total'];
   const proc = vm.k.proc;
-  for (const line of proc.read('/proc/slabinfo').split('\n').slice(2)) {
-    const f = line.split(/ +/);
-    if (f.length < 4) continue;
-    const [name, active, num, size] = [f[0]!, Number(f[1]), Number(f[2]), Number(f[3])];
-    if (num === 0 || proc.read(`/sys/kernel/slab/${name}/reclaim_account`) === '1\n') continue;
-    out.push(`${name.padEnd(17)} ${String(Math.floor((active * size) / 1024)).padStart(10)}KB ${String(Math.floor((num * size) / 1024)).padStart(10)}KB`);
+  try {
+    for (const line of proc.read('/proc/slabinfo').split('\n').slice(2)) {
+      const f = line.split(/ +/);
+      if (f.length < 4) continue;
+      const [name, active, num, size] = [f[0]!, Number(f[1]), Number(f[2]), Number(f[3])];
+      if (num === 0 || proc.read(`/sys/kernel/slab/${name}/reclaim_account`) === '1\n') continue;
+      out.push(`${name.padEnd(17)} ${String(Math.floor((active * size) / 1024)).padStart(10)}KB ${String(Math.floor((num * size) / 1024)).padStart(10)}KB`);
+    }
+  } catch {
+    return [];
   }
   return out;
 }

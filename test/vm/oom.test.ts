@@ -698,6 +698,27 @@ describe('kernel memory runs out', () => {
   });
 });
 
+describe('the other allocator designs', () => {
+  test.each(['slab', 'slob'] as const)(
+    'allocator %s: kmalloc fills memory, the task is killed; no unreclaimable-slab dump (SLUB’s files only)',
+    (allocator) => {
+      const k = boot({ memory: '32M', seed: 1, aslr: 0, allocator });
+      k.fs.writeFile('/bin/tiny', tinyElf());
+      const t = k.spawn('/bin/tiny', ['tiny']);
+      const a = t.mmap(0, 64 * P, RW, ANON, -1, 0);
+      for (let i = 0; i < 64; i++) t.write8(a + i * P, 1);
+      while (!t.exited) {
+        if (k.kmalloc(2048, 0xcc0) === 0) break;
+        k.tasks();
+      }
+      expect(t.exited).toBe(true);
+      const r = lastReport(k);
+      expect(r.at(-1)).toMatch(new RegExp(`^Out of memory: Killed process ${t.pid} \\(tiny\\) total-vm:`));
+      expect(r).not.toContain('Unreclaimable slab info:');
+    },
+  );
+});
+
 describe('where the OOM killer is not called', () => {
   test('a machine without processes fails the allocation with warn_alloc and no OOM report', () => {
     const k = boot({ memory: '64M', seed: 1 });
