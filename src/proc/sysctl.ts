@@ -56,6 +56,9 @@ export interface VmCounters {
   readonly pgfault: number;
   readonly pgmajfault: number;
   readonly pgreuse: number;
+  /** KiB read from / written to the disk (vmstat_start() shows the sector counts halved) */
+  readonly pgpgin?: number;
+  readonly pgpgout?: number;
   readonly pageCache: Map<number, number>;
   /** What each frame holds, by pfn: 1 anonymous, 2 file page cache, 3 shmem (KIND_* of src/vm/vm.ts), 0 else. */
   readonly pageKind: Uint8Array;
@@ -67,6 +70,8 @@ export interface VmCounters {
   commitLimit(): number;
   /** vm event OOM_KILL (mm/oom_kill.c) */
   readonly oomKillCount?: number;
+  /** The LRU lists' sizes and the reclaim / workingset counters by /proc/vmstat name: zone >= 0 a zone item, -1 a node item or event; undefined if not the LRU's. */
+  lruStat(name: string, zone: number): number | undefined;
 }
 
 /** What the handlers touch of the machine. */
@@ -144,6 +149,8 @@ export class Sysctl {
   overcommitKbytes = 0;
   /** DEFAULT_MAX_MAP_COUNT */
   maxMapCount = 65530;
+  /** vm.swappiness (mm/vmscan.c vm_swappiness): 0..MAX_SWAPPINESS (200), default 60 */
+  swappiness = 60;
   watermarkScaleFactor = 10;
   /** kernel.randomize_va_space; the boot option `aslr` sets it (default 2, as the kernel's). */
   randomizeVaSpace = 2;
@@ -224,6 +231,15 @@ export class Sysctl {
     );
     // fs/drop_caches.c: mode 0200 (a read is -EACCES, even for root), values 1..4 (SYSCTL_ONE..SYSCTL_FOUR).
     // This build machine's vendor 6.18 takes up to 63 (a local patch adds bits); upstream's bound is kept.
+    int(
+      '/proc/sys/vm/swappiness',
+      () => this.swappiness,
+      (v) => {
+        this.swappiness = v;
+      },
+      0,
+      200,
+    );
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     // mm/oom_kill.c vm_oom_kill_table: panic_on_oom is proc_dointvec_minmax 0..2, the other two plain proc_dointvec.
     int(
