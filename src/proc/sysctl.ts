@@ -69,6 +69,8 @@ export interface VmCounters {
   dropPagecache(): number;
   committedAs(): number;
   commitLimit(): number;
+  /** vm event OOM_KILL (mm/oom_kill.c) */
+  readonly oomKillCount?: number;
   /** swap (src/vm/swapfile.ts, swap_state.ts): NR_SWAPCACHE, total_swap_pages, free slots, the area's /proc/swaps line */
   readonly nrSwapcached?: number;
   readonly totalSwapPages?: number;
@@ -193,6 +195,10 @@ export class Sysctl {
   onDirtyWritebackChange: (() => void) | null = null;
   /** dirty_ratio_handler's / dirty_bytes_handler's writeback_set_ratelimit() (the vm half sets it) */
   onDirtyLimitChange: (() => void) | null = null;
+  /** mm/oom_kill.c: vm.panic_on_oom (0..2), vm.oom_kill_allocating_task, vm.oom_dump_tasks (default 1) */
+  panicOnOom = 0;
+  oomKillAllocatingTask = 0;
+  oomDumpTasks = 1;
   /** drop_caches' "stfu": bit 4 once written silences the message for good */
   private stfu = 0;
   readonly knobs = new Map<string, Knob>();
@@ -282,6 +288,30 @@ export class Sysctl {
     );
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     this.writebackKnobs(int);
+    // mm/oom_kill.c vm_oom_kill_table: panic_on_oom is proc_dointvec_minmax 0..2, the other two plain proc_dointvec.
+    int(
+      '/proc/sys/vm/panic_on_oom',
+      () => this.panicOnOom,
+      (v) => {
+        this.panicOnOom = v;
+      },
+      0,
+      2,
+    );
+    int(
+      '/proc/sys/vm/oom_kill_allocating_task',
+      () => this.oomKillAllocatingTask,
+      (v) => {
+        this.oomKillAllocatingTask = v;
+      },
+    );
+    int(
+      '/proc/sys/vm/oom_dump_tasks',
+      () => this.oomDumpTasks,
+      (v) => {
+        this.oomDumpTasks = v;
+      },
+    );
     // kernel/sysctl.c: randomize_va_space is a plain proc_dointvec (no bounds).
     int(
       '/proc/sys/kernel/randomize_va_space',
