@@ -9,7 +9,7 @@
 import { expect, test } from 'vitest';
 import { boot } from '../../src/kernel.js';
 import { oomWorkload } from '../../src/workloads/oom.js';
-import { meminfoKb } from '../../src/workloads/pressure.js';
+import { meminfoKb, vmstatItems } from '../../src/workloads/pressure.js';
 import { recountLru } from '../vm/lru_check.js';
 
 test("without swap the hog is the task killed; the keepers' bytes are intact; everything is reaped", () => {
@@ -37,5 +37,32 @@ test("without swap the hog is the task killed; the keepers' bytes are intact; ev
   expect(k.tasks().filter((t) => t.comm === 'stress' || t.comm === 'sh')).toEqual([]);
   expect(meminfoKb(k).MemFree!).toBeGreaterThan(free0 - 4096);
   expect(meminfoKb(k).AnonPages).toBe(0);
+  recountLru(k);
+});
+
+test('with swap the hog fills RAM and swap first, then it is the one killed; every slot is free at the end', () => {
+  const k = boot({ memory: '32M', swap: '16M', seed: 12 });
+  const m0 = meminfoKb(k);
+  const stats = { hogPid: 0, hogPages: 0, keeperPids: [] as number[], killed: false, pagesChecked: 0 };
+  const w = oomWorkload(k, stats);
+  w.run(1e6);
+  expect(w.finished).toBe(true);
+  expect(stats.killed).toBe(true);
+  const ram = (32 << 20) / 4096;
+  // more than RAM could give it beside the keepers: part of it (or of theirs) was on swap
+  expect(stats.hogPages).toBeGreaterThan(ram - 2 * Math.floor(ram / 5));
+  expect(stats.hogPages).toBeLessThan(ram + m0.SwapTotal! / 4);
+  expect(stats.pagesChecked).toBe(2 * Math.floor(ram / 5));
+  expect(vmstatItems(k).pswpout).toBeGreaterThan(0);
+  const kills = [
+    ...k
+      .dmesg()
+      .join('\n')
+      .matchAll(/Out of memory: Killed process (\d+) \((\w+)\)/g),
+  ];
+  expect(kills.map((m) => [Number(m[1]), m[2]])).toEqual([[stats.hogPid, 'stress']]);
+  const m = meminfoKb(k);
+  expect(m.SwapFree).toBe(m.SwapTotal);
+  expect(m.AnonPages).toBe(0);
   recountLru(k);
 });
