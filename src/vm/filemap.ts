@@ -25,6 +25,9 @@ import { XA_MARK_0, XA_NODE_SIZE, XArray } from '../fs/xarray.js';
 import { PG } from '../memory/page.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { SLAB_ACCOUNT, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from '../slub/slab_flags.js';
+import { VMA } from './mm_types.js';
+import { VM } from './mman.js';
+import { _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW } from './pgtable.js';
 import { type FileRaState, fileRaStateInit, pageCacheAsyncRa, pageCacheRaOrder, pageCacheSyncRa, type Ractl } from './readahead.js';
 import { KIND_FILE, type Vm } from './vm.js';
 
@@ -43,6 +46,8 @@ export class AddressSpace {
    * struct file's f_ra; kmem's VMAs hold an inode, so one per inode.
    */
   readonly faultRa: FileRaState = fileRaStateInit();
+  /** i_mmap: every VMA (vm_area_struct address) that maps this file, shared or private */
+  readonly iMmap = new Set<number>();
 
   constructor(
     readonly ino: number,
@@ -135,7 +140,10 @@ export class PageCache {
     this.vm.pageCache.delete(as.ino * 2 ** 32 + index);
     this.vm.nrFilePages--;
     const f = this.vm.k.pages.flags;
-    if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;
+    // A shmem page (PG_swapbacked) counts in NR_SHMEM, and its PG_dirty never counted in NR_FILE_DIRTY.
+    const shmem = (f[pfn]! & (1 << PG.swapbacked)) !== 0;
+    if (shmem) this.vm.nrShmem--;
+    else if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;
     f[pfn] = f[pfn]! & ~((1 << PG.dirty) | (1 << PG_readahead) | (1 << PG.lru) | (1 << PG.referenced) | (1 << PG.active));
     this.vm.putPage(pfn);
   }
@@ -204,16 +212,21 @@ export class PageCache {
   }
 
   /**
-   * filemap_write_and_wait_range() for the whole file: each run of
-   * contiguous dirty pages is one write request; the bytes land on the
-   * inode's backing store (up to i_size) and the pages are clean.
+   * filemap_write_and_wait_range() over the pages [first, last] (the whole
+   * file by default): each run of contiguous dirty pages is one write
+   * request; the bytes land on the inode's backing store (up to i_size) and
+   * the pages are clean. folio_clear_dirty_for_io() write-protects every
+   * shared PTE of a page first (folio_mkclean), so the next store through a
+   * mapping faults and dirties it again; the part of the last page past
+   * i_size is zeroed in memory, as block_write_full_folio() does for a page
+   * that straddles i_size (it may be mapped).
    */
-  writeback(inode: Inode): number {
+  writeback(inode: Inode, first = 0, last = Number.MAX_SAFE_INTEGER): number {
     const as = this.spaces.get(inode.ino);
     if (as === undefined) return 0;
     const dirty: [number, number][] = [];
     as.xa.forEach((i, pfn) => {
-      dirty.push([i, pfn]);
+      if (i >= first && i <= last) dirty.push([i, pfn]);
     }, PAGECACHE_TAG_DIRTY);
     const u8 = this.vm.k.phys.u8;
     const f = this.vm.k.pages.flags;
@@ -229,7 +242,9 @@ export class PageCache {
       runLen++;
       const from = i * PAGE_SIZE;
       const to = Math.min(from + PAGE_SIZE, inode.data.length);
+      if (as.iMmap.size > 0) folioMkclean(this.vm, as, i);
       if (to > from) inode.data.set(u8.subarray(pfn * PAGE_SIZE, pfn * PAGE_SIZE + (to - from)), from);
+      if (to - from < PAGE_SIZE) u8.fill(0, pfn * PAGE_SIZE + Math.max(0, to - from), (pfn + 1) * PAGE_SIZE);
       f[pfn] = f[pfn]! & ~(1 << PG.dirty);
       as.xa.clearMark(i, PAGECACHE_TAG_DIRTY);
       this.nrDirty--;
@@ -251,6 +266,39 @@ export class PageCache {
     this.readPages(inode, index, 1);
     return pfn;
   }
+}
+
+/**
+ * folio_mkclean() (mm/rmap.c) for the page at index of a mapping, through
+ * the mapping's i_mmap: every shared VMA's PTE for it loses RW and dirty
+ * (and the mm's TLB entry for it), so the next store faults and marks the
+ * page dirty again (wp_page_shared). Private VMAs are skipped: their PTEs
+ * of a page-cache page are never writable. Returns whether a PTE was dirty.
+ */
+export function folioMkclean(vm: Vm, as: AddressSpace, index: number): boolean {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  let dirty = false;
+  for (const v of as.iMmap) {
+    if ((s.vmFlags(v) & VM.SHARED) === 0) continue;
+    const off = index - s.vmPgoff(v);
+    const va = s.vmStart(v) + off * PAGE_SIZE;
+    if (off < 0 || va >= s.vmEnd(v)) continue;
+    const mm = vm.mmByAddr(s.get64(v, VMA.MM));
+    if (mm === null) continue;
+    const idx = vm.pt.walk(mm.pgd, va);
+    if (idx < 0) continue;
+    const lo = u32[idx]!;
+    if ((lo & _PAGE_PRESENT) === 0 || (lo & (_PAGE_RW | _PAGE_DIRTY)) === 0) continue;
+    if ((lo & _PAGE_DIRTY) !== 0) dirty = true;
+    u32[idx] = (lo & ~(_PAGE_RW | _PAGE_DIRTY)) >>> 0;
+    // flush_tlb_page()
+    const vpn = va / PAGE_SIZE;
+    const slot = vpn & 255;
+    if (mm.tlbTagR[slot] === vpn) mm.tlbTagR[slot] = -1;
+    if (mm.tlbTagW[slot] === vpn) mm.tlbTagW[slot] = -1;
+  }
+  return dirty;
 }
 
 const caches = new WeakMap<Vm, PageCache>();

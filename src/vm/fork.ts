@@ -5,8 +5,8 @@
  */
 
 import { execve } from './binfmt_elf.js';
-import { Segfault, signalMsg } from './fault.js';
-import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
+import { BusError, Segfault, signalMsg } from './fault.js';
+import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, VM_FAULT_SIGBUS, zapRange } from './memory.js';
 import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 import {
   closeAll,
@@ -33,6 +33,7 @@ import { doMlock, doMunlock } from './mlock.js';
 import { ECHILD, ENOMEM, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
 import { doMremap } from './mremap.js';
+import { doMsync } from './msync.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
 import { pagemap } from './task_mmu.js';
 import type { Vm } from './vm.js';
@@ -244,9 +245,16 @@ export class Task {
       }
       const r = doUserAddrFault(vm, this, va, write, idx);
       if (r === VM_FAULT_OOM) throw new Error(`${this.comm}[${this.pid}]: out of memory in a page fault`);
+      if (r === VM_FAULT_SIGBUS) this.sigbus(va);
       if (r > 0) this.segv(va, r);
     }
     throw new Error('kmem: a fault did not make progress');
+  }
+
+  /** do_sigbus(): force_sig_fault(SIGBUS, BUS_ADRERR) with no message; the task dies, the caller gets a BusError. */
+  private sigbus(va: number): never {
+    this.doExit(7);
+    throw new BusError(this.pid, this.comm, va);
   }
 
   /** force_sig_fault(SIGSEGV): the message, the task dies, the caller gets a Segfault. */
@@ -338,6 +346,15 @@ export class Task {
     checkInt('addr', addr);
     checkInt('len', len);
     return doMunlock(this.vm, this, addr, len);
+  }
+
+  /** msync(2): 0 or -errno (MS_SYNC writes the shared file mappings' dirty pages of the range to the disk). */
+  msync(addr: number, len: number, flags: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    checkInt('flags', flags);
+    return doMsync(this.vm, this, addr, len, flags);
   }
 
   /** mincore(2): one byte per page of [addr, addr + len), 1 where resident; -EINVAL or -ENOMEM. */
@@ -470,7 +487,7 @@ export class Task {
       }
       const r = doUserAddrFault(vm, this, va, write, idx);
       if (r === VM_FAULT_OOM) throw new Error(`${this.comm}[${this.pid}]: out of memory in a page fault`);
-      if (r > 0) return -1;
+      if (r > 0 || r === VM_FAULT_SIGBUS) return -1;
     }
     return -1;
   }

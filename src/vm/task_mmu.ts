@@ -9,6 +9,7 @@ import { forEachPte } from './memory.js';
 import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
+import { DEV_SHM_DEV, SHM_MNT_DEV, shmemOf } from './shmem.js';
 import { KIND_ANON, type Vm } from './vm.js';
 
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
@@ -35,14 +36,18 @@ function mapLine(vm: Vm, mm: Mm, v: number): string {
   const f = s.vmFlags(v);
   const ino = s.vmFile(v);
   const perms = `${f & VM.READ ? 'r' : '-'}${f & VM.WRITE ? 'w' : '-'}${f & VM.EXEC ? 'x' : '-'}${f & VM.MAYSHARE ? 's' : 'p'}`;
-  const shmem = ino !== 0 && vm.isShmem(ino);
+  const sh = shmemOf(vm);
+  const zero = ino !== 0 && sh.zero.has(ino);
   const pgoff = ino !== 0 ? s.vmPgoff(v) * 4096 : 0;
-  const dev = shmem ? '00:01' : ino !== 0 ? `${hex2(ROOT_DEV_MAJOR)}:${hex2(ROOT_DEV_MINOR)}` : '00:00';
+  const dev = zero ? SHM_MNT_DEV : sh.files.has(ino) ? DEV_SHM_DEV : ino !== 0 ? `${hex2(ROOT_DEV_MAJOR)}:${hex2(ROOT_DEV_MINOR)}` : '00:00';
   const head = `${hex8(start)}-${hex8(end)} ${perms} ${hex8(pgoff)} ${dev} ${ino} `;
   let name = '';
-  if (shmem) name = '/dev/zero (deleted)';
-  else if (ino !== 0) name = vm.fs.byIno(ino)?.path ?? '';
-  else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)]!;
+  if (zero) name = '/dev/zero (deleted)';
+  else if (ino !== 0) {
+    // d_path(): an unlinked file's name ends in " (deleted)".
+    const inode = vm.fs.byIno(ino);
+    name = inode === undefined ? '' : inode.nlink === 0 ? `${inode.path} (deleted)` : inode.path;
+  } else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)]!;
   else if (start < mm.brk && end > mm.startBrk) name = '[heap]';
   else if (start <= mm.startStack && end >= mm.startStack) name = '[stack]';
   if (name === '') return `${head}\n`;
