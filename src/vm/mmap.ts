@@ -252,7 +252,7 @@ export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number,
   }
   const pgoff = file !== null ? pgoffIn : shared ? 0 : a / PAGE;
   const fileIno = file !== null ? ino : shared ? shmemOf(vm).zeroSetup(len) : 0;
-  const r = mmapRegion(vm, mm, a, len, vmFlags, pgoff, (flags & MAP_FIXED) !== 0, fileIno);
+  const r = mmapRegion(vm, mm, a, len, vmFlags, pgoff, (flags & MAP_FIXED) !== 0, fileIno, file?.id ?? 0);
   if (r < 0) return r;
   if ((flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE || (vmFlags & VM.LOCKED) !== 0) populateRange(vm, t, a, a + len);
   return a;
@@ -261,15 +261,15 @@ export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number,
 /**
  * mmap_region() for a new VMA at [addr, addr + len): what a MAP_FIXED
  * replaces is unmapped first; the VMA takes its file (ino, 0 for anonymous
- * memory), then merges with its neighbours as vma_merge_new_range() would.
+ * memory; fileId the struct file it came through), then merges with its neighbours as vma_merge_new_range() would.
  */
-export function mmapRegion(vm: Vm, mm: Mm, addr: number, len: number, vmFlags: number, pgoff: number, fixed: boolean, ino = 0): number {
+export function mmapRegion(vm: Vm, mm: Mm, addr: number, len: number, vmFlags: number, pgoff: number, fixed: boolean, ino = 0, fileId = 0): number {
   if (fixed) unmapRange(vm, mm, addr, addr + len);
   // accountable_mapping(): private writable memory is charged (VM_ACCOUNT).
   if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) vmFlags |= VM.ACCOUNT;
   vmFlags |= VM.SOFTDIRTY;
   const v = vmAreaAlloc(vm, mm, addr, addr + len, vmFlags, pgoff);
-  if (ino !== 0) vmaSetFile(vm, v, ino);
+  if (ino !== 0) vmaSetFile(vm, v, ino, fileId);
   const i = insertVma(vm, mm, v);
   mergeAround(vm, mm, i);
   vm.statAccount(mm, vmFlags, len / PAGE);

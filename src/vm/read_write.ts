@@ -48,8 +48,13 @@ const PATH_MAX = 4096;
 /** MAX_RW_COUNT: INT_MAX rounded down to a page */
 const MAX_RW_COUNT = 0x7ffff000;
 
+/** The next struct file's id (what a VMA made through it records: VMA.FILE_ID) */
+let nextFileId = 1;
+
 /** struct file */
 export class OpenFile {
+  /** this struct file's identity (its address, in the kernel) */
+  readonly id = nextFileId++;
   pos = 0;
   /** f_count: the fds (in every task) that point here */
   count = 1;

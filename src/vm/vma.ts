@@ -116,9 +116,13 @@ export function vmAreaDup(vm: Vm, v: number): number {
   return n;
 }
 
-/** vma->vm_file = get_file(file): the VMA maps inode ino (its vm_page_prot then follows vma_wants_writenotify). */
-export function vmaSetFile(vm: Vm, v: number, ino: number): void {
+/**
+ * vma->vm_file = get_file(file): the VMA maps inode ino through the struct
+ * file numbered fileId (its vm_page_prot then follows vma_wants_writenotify).
+ */
+export function vmaSetFile(vm: Vm, v: number, ino: number, fileId = 0): void {
   vm.s.set64(v, VMA.FILE, ino);
+  vm.s.set64(v, VMA.FILE_ID, fileId);
   vm.fileGet(ino, v);
   setPageProt(vm, v);
 }
@@ -226,7 +230,7 @@ export function canMerge(vm: Vm, a: number, b: number): boolean {
   const fb = s.vmFlags(b);
   if (((fa ^ fb) & ~VM.IGNORE_MERGE) !== 0) return false;
   if ((fa & VM_SPECIAL) !== 0) return false;
-  if (s.vmFile(a) !== s.vmFile(b) || s.vmOps(a) !== s.vmOps(b)) return false;
+  if (s.vmFile(a) !== s.vmFile(b) || s.get64(a, VMA.FILE_ID) !== s.get64(b, VMA.FILE_ID) || s.vmOps(a) !== s.vmOps(b)) return false;
   if (s.vmPgoff(a) + (s.vmEnd(a) - s.vmStart(a)) / 4096 !== s.vmPgoff(b)) return false;
   const ava = s.anonVma(a);
   const avb = s.anonVma(b);
