@@ -1,0 +1,267 @@
+/**
+ * mmap of a file descriptor: shared mappings write into the page cache (seen
+ * by read() at once, on the disk after msync/fsync, never before), private
+ * ones copy on write and never reach the file; write-notify (a clean page of
+ * a shared file mapping is mapped read-only, so the first store faults and
+ * dirties it; writeback write-protects it again); SIGBUS past i_size; the
+ * mapping holds the file past close and unlink. The expected values follow
+ * the kernel's rules (do_read_fault / do_shared_fault / wp_page_shared /
+ * folio_mkclean / filemap_fault's i_size check), worked by hand.
+ */
+import { expect, test } from 'vitest';
+import { O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
+import type { Kernel } from '../../src/kernel.js';
+import { BusError } from '../../src/vm/fault.js';
+import { pageCache } from '../../src/vm/filemap.js';
+import type { Task } from '../../src/vm/fork.js';
+import { EBADF, EFAULT, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, MS_ASYNC, MS_SYNC, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { bootWithProgram } from './helpers.js';
+
+const P = 4096;
+const PATH = '/data/file';
+
+/** A machine with a 4-page file of known bytes (byte i = i % 251) and a task that has it open O_RDWR. */
+function setup(pages = 4): { k: Kernel; t: Task; fd: number; bytes: Uint8Array } {
+  const k = bootWithProgram();
+  const bytes = new Uint8Array(pages * P);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i % 251;
+  k.fs.writeFile(PATH, bytes);
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const fd = t.open(PATH, O_RDWR);
+  return { k, t, fd, bytes };
+}
+const disk = (k: Kernel) => k.fs.readFile(PATH)!;
+const dirty = (k: Kernel) => pageCache(k.vm).nrDirty;
+
+test('a store through MAP_SHARED is seen by read() at once and reaches the disk only at msync(MS_SYNC)', () => {
+  const { k, t, fd } = setup();
+  const m = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const buf = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  t.writeBytes(m + P + 10, [1, 2, 3, 4]);
+  expect(dirty(k)).toBe(1);
+  expect(t.pread(fd, buf, 4, P + 10)).toBe(4);
+  expect([...t.readBytes(buf, 4)]).toEqual([1, 2, 3, 4]);
+  // Not on the disk yet: nothing wrote it back. MS_ASYNC does nothing since 2.6.19.
+  expect(disk(k)[P + 10]).toBe((P + 10) % 251);
+  expect(t.msync(m, 4 * P, MS_ASYNC)).toBe(0);
+  expect(disk(k)[P + 10]).toBe((P + 10) % 251);
+  expect(dirty(k)).toBe(1);
+  expect(t.msync(m, 4 * P, MS_SYNC)).toBe(0);
+  expect([...disk(k).subarray(P + 10, P + 14)]).toEqual([1, 2, 3, 4]);
+  expect(dirty(k)).toBe(0);
+  // Bytes around the store are the file's own.
+  expect(disk(k)[P + 9]).toBe((P + 9) % 251);
+  expect(disk(k)[P + 14]).toBe((P + 14) % 251);
+});
+
+test('write-notify: a read maps a clean page read-only, the first store faults and dirties it, writeback write-protects it again', () => {
+  const { k, t, fd } = setup();
+  const m = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  let f = t.minFlt;
+  // do_read_fault(): fault-around maps all four cached pages read-only.
+  t.read8(m);
+  expect(t.minFlt - f).toBe(1);
+  f = t.minFlt;
+  t.write8(m + 2 * P, 9); // wp_page_shared()
+  expect(t.minFlt - f).toBe(1);
+  expect(dirty(k)).toBe(1);
+  f = t.minFlt;
+  t.write8(m + 2 * P + 1, 10); // the PTE is writable and dirty now: no fault
+  expect(t.minFlt - f).toBe(0);
+  expect(t.fsync(fd)).toBe(0);
+  expect([...disk(k).subarray(2 * P, 2 * P + 2)]).toEqual([9, 10]);
+  expect(dirty(k)).toBe(0);
+  // folio_mkclean() took RW away: the next store faults and dirties the page again, and fsync writes it.
+  f = t.minFlt;
+  t.write8(m + 2 * P + 2, 11);
+  expect(t.minFlt - f).toBe(1);
+  expect(dirty(k)).toBe(1);
+  expect(disk(k)[2 * P + 2]).toBe((2 * P + 2) % 251);
+  t.fsync(fd);
+  expect(disk(k)[2 * P + 2]).toBe(11);
+  // A first store to an unmapped page of the mapping is do_shared_fault(): one fault, mapped writable.
+  const m2 = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  f = t.minFlt;
+  t.write8(m2 + 3 * P, 12);
+  t.write8(m2 + 3 * P + 1, 13);
+  expect(t.minFlt - f).toBe(1);
+  expect(t.read8(m + 3 * P)).toBe(12);
+});
+
+test('mprotect of a dirty shared page back to writable needs no fault (can_change_shared_pte_writable); a clean one does', () => {
+  const { t, fd } = setup();
+  const m = t.mmap(0, 2 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  t.write8(m, 1);
+  t.read8(m + P);
+  expect(t.mprotect(m, 2 * P, PROT_READ)).toBe(0);
+  expect(t.mprotect(m, 2 * P, PROT_READ | PROT_WRITE)).toBe(0);
+  let f = t.minFlt;
+  t.write8(m + 1, 2);
+  expect(t.minFlt - f).toBe(0);
+  f = t.minFlt;
+  t.write8(m + P, 3);
+  expect(t.minFlt - f).toBe(1);
+});
+
+test('MAP_PRIVATE stores copy the page and never reach the file, even after msync and fsync', () => {
+  const { k, t, fd, bytes } = setup();
+  const m = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  const buf = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const anon0 = k.vm.nrAnonMapped;
+  t.write32(m + 100, 0xdeadbeef);
+  expect(k.vm.nrAnonMapped - anon0).toBe(1);
+  expect(t.read32(m + 100)).toBe(0xdeadbeef);
+  expect(t.msync(m, 4 * P, MS_SYNC)).toBe(0);
+  expect(t.fsync(fd)).toBe(0);
+  expect(dirty(k)).toBe(0);
+  expect(disk(k)).toEqual(bytes);
+  t.pread(fd, buf, 4, 100);
+  expect([...t.readBytes(buf, 4)]).toEqual([...bytes.subarray(100, 104)]);
+  // A write() to the file shows through the private mapping's pages not yet copied, not through the copied one.
+  t.writeBytes(buf, [7, 7, 7, 7]);
+  t.pwrite(fd, buf, 4, P);
+  t.pwrite(fd, buf, 4, 100);
+  expect(t.read8(m + P)).toBe(7);
+  expect(t.read32(m + 100)).toBe(0xdeadbeef);
+});
+
+test('two processes mapping one file MAP_SHARED see each other’s stores; fork shares the mapping', () => {
+  const { k, t, fd } = setup();
+  const u = k.spawn('/bin/tiny', ['tiny']);
+  const ufd = u.open(PATH, O_RDWR);
+  const a = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const b = u.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, ufd, P);
+  t.write32(a + 2 * P + 8, 0x11223344);
+  expect(u.read32(b + P + 8)).toBe(0x11223344);
+  u.write32(b, 0x55667788);
+  expect(t.read32(a + P)).toBe(0x55667788);
+  const c = t.fork();
+  c.write8(a + 3 * P, 0xaa);
+  expect(t.read8(a + 3 * P)).toBe(0xaa);
+  expect(u.read8(b + 2 * P)).toBe(0xaa);
+  c.exit(0);
+  t.wait();
+  // Both the tasks' mappings were written back by one fsync: the pages are the file's.
+  u.fsync(ufd);
+  expect(disk(k)[2 * P + 8]).toBe(0x44);
+  expect(disk(k)[P]).toBe(0x88);
+  expect(disk(k)[3 * P]).toBe(0xaa);
+  // After writeback both tasks' PTEs are write-protected: each faults once on its next store.
+  const ft = t.minFlt;
+  const fu = u.minFlt;
+  t.write8(a + P + 1, 1);
+  u.write8(b + 1, 2);
+  expect([t.minFlt - ft, u.minFlt - fu]).toEqual([1, 1]);
+});
+
+test('the mapping holds the file: close and unlink keep it; the last munmap frees the inode and its pages', () => {
+  const { k, t, fd } = setup();
+  const ino = k.fs.lookup(PATH)!.ino;
+  const files0 = k.vm.nrFilePages;
+  const m = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  expect(t.close(fd)).toBe(0);
+  expect(t.unlink(PATH)).toBe(0);
+  expect(t.read8(m + 5)).toBe(5);
+  t.write8(m + 6, 66);
+  expect(t.read8(m + 6)).toBe(66);
+  expect(k.vm.fs.byIno(ino)).toBeDefined();
+  expect(k.proc.read(`/proc/${t.pid}/maps`)).toContain(`${PATH} (deleted)`);
+  expect(k.vm.nrFilePages - files0).toBe(4);
+  t.munmap(m, 4 * P);
+  expect(k.vm.fs.byIno(ino)).toBeUndefined();
+  expect(k.vm.nrFilePages).toBe(files0);
+  expect(dirty(k)).toBe(0);
+});
+
+test('SIGBUS for a page wholly past i_size: BusError, the task dies with signal 7, no message; the partial last page reads zeros', () => {
+  const k = bootWithProgram();
+  k.fs.writeFile(PATH, new Uint8Array(P + 10).fill(0x61));
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const fd = t.open(PATH, O_RDONLY);
+  const m = t.mmap(0, 3 * P, PROT_READ, MAP_PRIVATE, fd, 0);
+  expect(t.read8(m + P + 9)).toBe(0x61);
+  expect(t.read8(m + P + 10)).toBe(0);
+  expect(t.read8(m + 2 * P - 1)).toBe(0);
+  // read() into a buffer past the end: copy_to_user fails, -EFAULT, no signal.
+  const fd2 = t.open(PATH, O_RDWR);
+  const w = t.mmap(0, 3 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+  expect(t.pread(fd, w + 2 * P, 4, 0)).toBe(-EFAULT);
+  expect(t.exited).toBe(false);
+  const lines = k.dmesg().length;
+  const pgfault = k.vm.pgfault;
+  const minflt = t.minFlt;
+  let err: unknown;
+  try {
+    t.read8(m + 2 * P + 5);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(BusError);
+  expect((err as BusError).signal).toBe(7);
+  expect((err as BusError).address).toBe(m + 2 * P + 5);
+  expect(t.exited).toBe(true);
+  expect(t.exitCode).toBe(7);
+  expect(k.dmesg().length).toBe(lines);
+  // handle_mm_fault counted it; mm_account_fault does not count a failed fault as the task's.
+  expect(k.vm.pgfault - pgfault).toBe(1);
+  expect(t.minFlt).toBe(minflt);
+});
+
+test('stores through a shared mapping into the last page past i_size never reach the file, and writeback zeroes them', () => {
+  const k = bootWithProgram();
+  k.fs.writeFile(PATH, new Uint8Array(100).fill(0x62));
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const fd = t.open(PATH, O_RDWR);
+  const m = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  t.write8(m + 50, 1);
+  t.write8(m + 200, 2);
+  expect(t.read8(m + 200)).toBe(2);
+  expect(t.msync(m, P, MS_SYNC)).toBe(0);
+  expect(disk(k).length).toBe(100);
+  expect(disk(k)[50]).toBe(1);
+  expect(t.read8(m + 200)).toBe(0);
+});
+
+test('closed or bad descriptors are -EBADF; MAP_ANONYMOUS ignores fd', () => {
+  const { t, fd } = setup();
+  expect(t.close(fd)).toBe(0);
+  expect(t.mmap(0, P, PROT_READ, MAP_SHARED, fd, 0)).toBe(-EBADF);
+  expect(t.mmap(0, P, PROT_READ, MAP_SHARED, -1, 0)).toBe(-EBADF);
+  // MAP_ANONYMOUS ignores fd.
+  expect(t.mmap(0, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 1234, 0)).toBeGreaterThan(0);
+});
+
+test('munmap, mremap and mprotect of file VMAs keep vm_pgoff; a moved mapping still maps the same file pages', () => {
+  const { k, t, fd } = setup(8);
+  const m = t.mmap(0, 6 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, P);
+  expect(t.munmap(m + 2 * P, P)).toBe(0);
+  const lines = k.proc
+    .read(`/proc/${t.pid}/maps`)
+    .split('\n')
+    .filter((l) => l.endsWith(PATH));
+  const ino = k.fs.lookup(PATH)!.ino;
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  const line = (a: number, b: number, pg: number) => `${hex(a)}-${hex(b)} rw-s ${hex(pg * P)} fe:00 ${ino}`.padEnd(73) + PATH;
+  expect(lines).toEqual([line(m, m + 2 * P, 1), line(m + 3 * P, m + 6 * P, 4)]);
+  const n = t.mremap(m + 3 * P, 3 * P, 4 * P, MREMAP_MAYMOVE);
+  expect(n).toBeGreaterThan(0);
+  expect(t.read8(n)).toBe((4 * P) % 251);
+  expect(t.read8(n + 3 * P + 7)).toBe((7 * P + 7) % 251);
+  t.write8(n + P, 0x5a);
+  const buf = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  t.pread(fd, buf, 1, 5 * P);
+  expect(t.read8(buf)).toBe(0x5a);
+});
+
+test('a dirty shared page unmapped by exit stays dirty in the cache and is written by a later fsync', () => {
+  const { k, t, fd } = setup();
+  const m = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  t.write8(m + 3, 0xee);
+  t.exit(0);
+  expect(dirty(k)).toBe(1);
+  const u = k.spawn('/bin/tiny', ['tiny']);
+  const ufd = u.open(PATH, O_RDONLY);
+  expect(u.fsync(ufd)).toBe(0);
+  expect(disk(k)[3]).toBe(0xee);
+  expect(dirty(k)).toBe(0);
+});
