@@ -143,8 +143,18 @@ function vmFlagsFor(prot: number, flags: number): number {
   return f;
 }
 
+/** x86's MAP_32BIT and MAP_ABOVE4G, and the MAP_HUGE_2MB / MAP_HUGE_1GB size encodings (accepted, not acted on) */
+const MAP_32BIT = 0x40;
+const MAP_ABOVE4G = 0x80;
+const MAP_HUGE_2MB = 21 << 26;
+const MAP_HUGE_1GB = 30 << 26;
+
 /** LEGACY_MAP_MASK: the flags MAP_SHARED_VALIDATE accepts (MAP_SYNC only where the file supports it: not here) */
 const LEGACY_MAP_MASK =
+  MAP_32BIT |
+  MAP_ABOVE4G |
+  MAP_HUGE_2MB |
+  MAP_HUGE_1GB |
   MAP_SHARED |
   MAP_PRIVATE |
   MAP_FIXED |

@@ -8,13 +8,28 @@
  * the kernel's rules (do_read_fault / do_shared_fault / wp_page_shared /
  * folio_mkclean / filemap_fault's i_size check), worked by hand.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import type { Kernel } from '../../src/kernel.js';
 import { BusError } from '../../src/vm/fault.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
-import { EBADF, EFAULT, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, MS_ASYNC, MS_SYNC, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import {
+  EBADF,
+  EFAULT,
+  EOPNOTSUPP,
+  MAP_ANONYMOUS,
+  MAP_FIXED_NOREPLACE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MAP_SHARED_VALIDATE,
+  MREMAP_MAYMOVE,
+  MS_ASYNC,
+  MS_SYNC,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../src/vm/mman.js';
 import { bootWithProgram } from './helpers.js';
 
 const P = 4096;
@@ -264,4 +279,19 @@ test('a dirty shared page unmapped by exit stays dirty in the cache and is writt
   expect(u.fsync(ufd)).toBe(0);
   expect(disk(k)[3]).toBe(0xee);
   expect(dirty(k)).toBe(0);
+});
+
+test('MAP_SHARED_VALIDATE takes LEGACY_MAP_MASK’s flags and refuses the others with -EOPNOTSUPP (as map_validate.out recorded)', () => {
+  const { t, fd } = setup();
+  const real = readFileSync(new URL('../fixtures/vm/map_validate.out', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => /^0x/.test(l));
+  const got = real.map((l) => {
+    const flag = Number.parseInt(l, 16);
+    const r = t.mmap(0, P, PROT_READ, MAP_SHARED_VALIDATE | flag, fd, 0);
+    if (r > 0) t.munmap(r, P);
+    return `0x${flag.toString(16)}: ${r < 0 ? -r : 0}`;
+  });
+  expect(got).toEqual(real);
+  expect(got).toContain(`0x${MAP_FIXED_NOREPLACE.toString(16)}: ${EOPNOTSUPP}`);
 });
