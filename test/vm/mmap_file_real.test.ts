@@ -37,12 +37,28 @@ const SCRATCH = 0x403000;
 const real = readFileSync(new URL('../fixtures/vm/mmap_file.out', import.meta.url), 'utf8').split('\n');
 const noIno = (l: string) => l.replace(/ ([0-9a-f]{2}:[0-9a-f]{2}) \d+ +/, ' $1 INO ');
 
+/** smaps lines the real program printed: a VMA's head line and its memory fields */
+const SMAPS_LINE = /^([0-9a-f]+-|Rss:|Pss:|Shared_|Private_|Anonymous:|VmFlags)/;
+
 /** The lines the real program printed after "== title", up to the next header or message. */
 function realBlock(title: string): string[] {
   const i = real.indexOf(`== ${title}`);
   expect(i).toBeGreaterThan(0);
   const r: string[] = [];
-  for (let j = i + 1; j < real.length && /^[0-9a-f]+-/.test(real[j]!); j++) r.push(noIno(real[j]!));
+  for (let j = i + 1; j < real.length && SMAPS_LINE.test(real[j]!); j++) r.push(noIno(real[j]!));
+  return r;
+}
+
+/** The same fields of /proc/PID/smaps for the VMA that starts at lo. */
+function smaps(k: Kernel, t: Task, lo: number): string[] {
+  const r: string[] = [];
+  let show = false;
+  for (const l of k.proc.read(`/proc/${t.pid}/smaps`).split('\n')) {
+    if (/^[0-9a-f]+-/.test(l)) {
+      show = Number.parseInt(l, 16) === lo;
+      if (show) r.push(noIno(l));
+    } else if (show && SMAPS_LINE.test(l)) r.push(l);
+  }
   return r;
 }
 const realLine = (prefix: string) => real.find((l) => l.startsWith(prefix));
@@ -126,7 +142,10 @@ test('mmap of a file, msync, SIGBUS, truncate, merging, /dev/shm and unlink repl
   expect(`shared write after private COW, private sees: ${ch(t.read8(p + 1))}`).toBe(realLine('shared write after private COW'));
   expect(`shared byte past EOF in the last page: ${t.read8(s + 3 * P + 100)}`).toBe(realLine('shared byte past EOF'));
   t.write8(s + 3 * P + 200, 'Z'.charCodeAt(0));
+  expect(smaps(k, t, s)).toEqual(realBlock('smaps shared, dirty'));
+  expect(smaps(k, t, p)).toEqual(realBlock('smaps private'));
   expect(`msync MS_SYNC: ${errnoOf(t.msync(s, 5 * P, MS_SYNC))}`).toBe(realLine('msync MS_SYNC'));
+  expect(smaps(k, t, s)).toEqual(realBlock('smaps shared, after msync'));
   const size = k.fs.readFile('/tmp/kmem_h5_file')!.length;
   expect(`size after msync: ${size}, byte past EOF now ${t.read8(s + 3 * P + 200)}`).toBe(realLine('size after msync'));
   expect(`read page 4 (past EOF): signal ${probe(t, s + 4 * P, false)}`).toBe(realLine('read page 4'));
