@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
+import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import type { Kernel } from '../../src/kernel.js';
 import { BusError } from '../../src/vm/fault.js';
 import { pageCache } from '../../src/vm/filemap.js';
@@ -294,4 +294,24 @@ test('MAP_SHARED_VALIDATE takes LEGACY_MAP_MASK’s flags and refuses the others
   });
   expect(got).toEqual(real);
   expect(got).toContain(`0x${MAP_FIXED_NOREPLACE.toString(16)}: ${EOPNOTSUPP}`);
+});
+
+test('placement of big file mappings as thp_get_unmapped_area decides (mmap_file_thp.out, the real 6.18 under setarch -R)', () => {
+  const k = bootWithProgram();
+  k.fs.writeFile('/tmp/kmem_h5_big', new Uint8Array(0));
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const fd = t.open('/tmp/kmem_h5_big', O_RDWR);
+  t.ftruncate(fd, 16 << 20);
+  const sfd = t.open('/dev/shm/kmem_h5_big', O_RDWR | O_CREAT);
+  t.ftruncate(sfd, 16 << 20);
+  const real = readFileSync(new URL('../fixtures/vm/mmap_file_thp.out', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => /^(file|shm) /.test(l));
+  expect(real.length).toBe(9);
+  const got = real.map((l) => {
+    const [, kind, len, off] = /^(\w+) len (0x[0-9a-f]+) off (0x[0-9a-f]+|0):/.exec(l)!;
+    const a = t.mmap(0, Number(len), PROT_READ, MAP_SHARED, kind === 'shm' ? sfd : fd, Number(off));
+    return `${kind} len ${len} off ${off}: 0x${a.toString(16)}`;
+  });
+  expect(got).toEqual(real);
 });
