@@ -42,16 +42,24 @@ function mapLine(vm: Vm, mm: Mm, v: number): string {
   const dev = zero ? SHM_MNT_DEV : sh.files.has(ino) ? DEV_SHM_DEV : ino !== 0 ? `${hex2(ROOT_DEV_MAJOR)}:${hex2(ROOT_DEV_MINOR)}` : '00:00';
   const head = `${hex8(start)}-${hex8(end)} ${perms} ${hex8(pgoff)} ${dev} ${ino} `;
   let name = '';
-  if (zero) name = '/dev/zero (deleted)';
-  else if (ino !== 0) {
-    // d_path(): an unlinked file's name ends in " (deleted)".
-    const inode = vm.fs.byIno(ino);
-    name = inode === undefined ? '' : inode.nlink === 0 ? `${inode.path} (deleted)` : inode.path;
-  } else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)]!;
+  if (ino !== 0) name = vmaFileName(vm, ino);
+  else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)]!;
   else if (start < mm.brk && end > mm.startBrk) name = '[heap]';
   else if (start <= mm.startStack && end >= mm.startStack) name = '[stack]';
   if (name === '') return `${head}\n`;
   return `${head.length < NAME_COLUMN + 1 ? head.padEnd(NAME_COLUMN + 1) : head}${name}\n`;
+}
+
+/**
+ * d_path() of a mapped file as maps prints it: the path, with " (deleted)"
+ * once unlinked; "/dev/zero (deleted)" for the inode behind a
+ * MAP_SHARED|MAP_ANONYMOUS mapping.
+ */
+export function vmaFileName(vm: Vm, ino: number): string {
+  if (shmemOf(vm).zero.has(ino)) return '/dev/zero (deleted)';
+  const inode = vm.fs.byIno(ino);
+  if (inode === undefined) return '';
+  return inode.nlink === 0 ? `${inode.path} (deleted)` : inode.path;
 }
 
 /** The vsyscall page (vsyscall=xonly), which every x86-64 maps shows last. */

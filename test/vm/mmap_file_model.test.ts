@@ -120,7 +120,7 @@ class MmapCmd extends Cmd {
   ) {
     super();
   }
-  check(m: Readonly<Model>): boolean {
+  override check(m: Readonly<Model>): boolean {
     return m.maps.length < 6;
   }
   act(m: Model, r: Real): void {
@@ -137,7 +137,7 @@ class MunmapCmd extends Cmd {
   constructor(readonly i: number) {
     super();
   }
-  check(m: Readonly<Model>): boolean {
+  override check(m: Readonly<Model>): boolean {
     return m.maps.length > 0;
   }
   act(m: Model, r: Real): void {
@@ -161,7 +161,7 @@ class AccessCmd extends Cmd {
   ) {
     super();
   }
-  check(m: Readonly<Model>): boolean {
+  override check(m: Readonly<Model>): boolean {
     return m.maps.length > 0;
   }
   act(m: Model, r: Real): void {
