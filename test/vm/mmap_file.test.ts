@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
+import { MS_SYNC as PUBLIC_MS_SYNC, BusError as PublicBusError } from '../../src/index.js';
 import type { Kernel } from '../../src/kernel.js';
 import { BusError } from '../../src/vm/fault.js';
 import { pageCache } from '../../src/vm/filemap.js';
@@ -212,6 +213,9 @@ test('SIGBUS for a page wholly past i_size: BusError, the task dies with signal 
     err = e;
   }
   expect(err).toBeInstanceOf(BusError);
+  // The public API exports the same class and the msync flags.
+  expect(err).toBeInstanceOf(PublicBusError);
+  expect(PUBLIC_MS_SYNC).toBe(MS_SYNC);
   expect((err as BusError).signal).toBe(7);
   expect((err as BusError).address).toBe(m + 2 * P + 5);
   expect(t.exited).toBe(true);
