@@ -59,10 +59,14 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
     if (present) return err;
     if ((flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0) return err;
   }
-  // handle_mm_fault(): counted in PGFAULT, and as a minor fault of the task when it succeeds.
+  // handle_mm_fault(): counted in PGFAULT, and as a major or minor fault of the task when it succeeds (mm_account_fault).
   vm.pgfault++;
+  faultMajor = false;
   const r = handlePteFault(vm, mm, v, va, write);
-  if (r === 0) t.minFlt++;
+  if (r === 0) {
+    if (faultMajor) t.majFlt++;
+    else t.minFlt++;
+  }
   return r;
 }
 
@@ -127,9 +131,17 @@ function doFault(vm: Vm, ino: number, pgoff: number): number {
   }
   const inode = vm.fs.byIno(ino);
   if (inode === undefined || pgoff >= Math.ceil(inode.data.length / 4096)) return VM_FAULT_SIGBUS;
+  // filemap_fault(): a page not in the cache is read from the disk: PGMAJFAULT, and VM_FAULT_MAJOR for the task.
+  if ((pageCache(vm).spaces.get(ino)?.xa.load(pgoff) ?? -1) < 0) {
+    vm.pgmajfault++;
+    faultMajor = true;
+  }
   const pfn = filemapFault(vm, ino, pgoff);
   return pfn < 0 ? VM_FAULT_OOM : pfn;
 }
+
+/** Set by a fault that had to read its page from the disk (VM_FAULT_MAJOR); read by whoever accounts the fault. */
+let faultMajor = false;
 
 /**
  * folio_mark_dirty() of a page-cache page written through a shared mapping
@@ -474,7 +486,11 @@ export function populateRange(vm: Vm, t: Task, start: number, end: number): void
     if ((lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0)) continue;
     // GUP faults are counted in PGFAULT and as the task's faults like any other.
     vm.pgfault++;
-    if (handlePteFault(vm, mm, v, va, write) === 0) t.minFlt++;
+    faultMajor = false;
+    if (handlePteFault(vm, mm, v, va, write) === 0) {
+      if (faultMajor) t.majFlt++;
+      else t.minFlt++;
+    }
   }
 }
 

@@ -352,7 +352,7 @@ test('model-based: file mappings, read/write, truncate and sync keep every byte 
       check(model, real);
       return true;
     }),
-    { numRuns: 100 },
+    { numRuns: 150 },
   );
   const u = k.spawn('/bin/tiny', ['tiny']);
   for (const p of PATHS) expect(u.unlink(p)).toBe(0);
