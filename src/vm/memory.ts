@@ -175,6 +175,9 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   if (!write && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
   const cache = doFault(vm, ino, pgoff);
   if (cache < 0) return cache;
+  // A read that waited for the disk returns VM_FAULT_RETRY, and the retried do_read_fault() runs fault-around
+  // again over the pages mmap read-around brought in: the faulting page is mapped with its neighbours.
+  if (!write && faultMajor && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
   const p = vm.k.pages;

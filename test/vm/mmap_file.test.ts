@@ -324,3 +324,51 @@ test('placement of big file mappings as thp_get_unmapped_area decides (mmap_file
   });
   expect(got).toEqual(real);
 });
+
+test('fault counts on a shared file mapping match the real 6.18 (mmap_file_faults.out): the major fault’s retry maps the read-around pages', () => {
+  const k = bootWithProgram();
+  // Written behind the page cache's back: like the real file after POSIX_FADV_DONTNEED, nothing of it is cached.
+  k.fs.writeFile('/tmp/kmem_h5_faults', new Uint8Array(64 * P).fill(0x78));
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const fd = t.open('/tmp/kmem_h5_faults', O_RDWR);
+  const m = t.mmap(0, 64 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  let mn = t.minFlt;
+  let mj = t.majFlt;
+  const got: string[] = [];
+  const show = (what: string) => {
+    got.push(`${what}: +${t.minFlt - mn} minor +${t.majFlt - mj} major`);
+    mn = t.minFlt;
+    mj = t.majFlt;
+  };
+  t.read8(m);
+  show('read page 0');
+  const rss = Number(
+    /^Rss:\s+(\d+) kB$/m.exec(
+      k.proc
+        .read(`/proc/${t.pid}/smaps`)
+        .split(/^(?=[0-9a-f]+-)/m)
+        .find((b) => Number.parseInt(b, 16) === m)!,
+    )![1],
+  );
+  got.push(`Rss of the mapping: ${rss} kB`);
+  t.read8(m + P);
+  t.read8(m + 15 * P);
+  show('read pages 1 and 15');
+  t.write8(m + 2 * P, 1);
+  show('store page 2');
+  t.write8(m + 2 * P + 1, 1);
+  show('store page 2 again');
+  t.write8(m + 3 * P, 1);
+  show('store page 3');
+  t.fsync(fd);
+  show('fsync');
+  t.write8(m + 2 * P, 2);
+  show('store page 2 after fsync');
+  t.write8(m + 3 * P, 2);
+  show('store page 3 after fsync');
+  t.read8(m + 2 * P);
+  show('read page 2');
+  const real = readFileSync(new URL('../fixtures/vm/mmap_file_faults.out', import.meta.url), 'utf8').split('\n');
+  // (The real program's "smaps" line counts the faults of its own reading of smaps.)
+  expect(got).toEqual(real.slice(real.findIndex((l) => l.startsWith('read page 0'))).filter((l) => l !== '' && !l.startsWith('smaps:')));
+});
