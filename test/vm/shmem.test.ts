@@ -167,3 +167,28 @@ test('MAP_SHARED|MAP_ANONYMOUS is shmem too: its pages in Shmem:, gone with the 
   t.wait();
   expect(meminfo(k, 'Shmem')).toBe(shmem0);
 });
+
+test('a process that fills a /dev/shm file, maps it and unlinks it gives back every page when it is gone', () => {
+  const k = bootWithProgram();
+  k.spawn('/bin/tiny', ['tiny']).exit(0);
+  const free = () => {
+    k.drainAllPages();
+    // Free pages plus slab pages: SLUB may keep an empty slab on a CPU's partial list.
+    return Number(/^nr_free_pages (\d+)$/m.exec(k.proc.read('/proc/vmstat'))![1]) + k.slabPages(false) + k.slabPages(true);
+  };
+  const before = free();
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const fd = t.open('/dev/shm/big', O_RDWR | O_CREAT);
+  t.ftruncate(fd, 256 * P);
+  const m = t.mmap(0, 256 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  for (let i = 0; i < 256; i += 2) t.write32(m + i * P, i);
+  const c = t.fork();
+  expect(c.read32(m + 254 * P)).toBe(254);
+  c.exit(0);
+  t.wait();
+  expect(free()).toBeLessThan(before - 128);
+  expect(t.unlink('/dev/shm/big')).toBe(0);
+  t.exit(0);
+  expect(k.vm.nrShmem).toBe(0);
+  expect(free()).toBe(before);
+});
