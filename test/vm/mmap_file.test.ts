@@ -372,3 +372,33 @@ test('fault counts on a shared file mapping match the real 6.18 (mmap_file_fault
   // (The real program's "smaps" line counts the faults of its own reading of smaps.)
   expect(got).toEqual(real.slice(real.findIndex((l) => l.startsWith('read page 0'))).filter((l) => l !== '' && !l.startsWith('smaps:')));
 });
+
+test('mremap with old_len 0 duplicates a shared file mapping; -ENOMEM without MAYMOVE, -EINVAL and a warning once for a private one (mremap_dup.out)', () => {
+  const k = bootWithProgram();
+  k.fs.writeFile('/tmp/kmem_h5_dup', new Uint8Array(4 * P));
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const fd = t.open('/tmp/kmem_h5_dup', O_RDWR);
+  const a = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const b = t.mremap(a + P, 0, 2 * P, MREMAP_MAYMOVE);
+  const got = [`a 0x${a.toString(16)} dup 0x${b.toString(16)}`];
+  t.write8(b, 'D'.charCodeAt(0));
+  got.push(`a[4096] = ${String.fromCharCode(t.read8(a + P))}`);
+  got.push(`no MAYMOVE: ${-t.mremap(a + P, 0, 2 * P, 0)}`);
+  const p = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const lines = k.dmesg().length;
+  got.push(`private: ${-t.mremap(p, 0, P, MREMAP_MAYMOVE)}`);
+  expect(k.dmesg().slice(lines).join('\n')).toContain(`tiny (${t.pid}): attempted to duplicate a private mapping with mremap.  This is not supported.`);
+  expect(t.mremap(p, 0, P, MREMAP_MAYMOVE)).toBe(-22);
+  expect(
+    k
+      .dmesg()
+      .slice(lines)
+      .filter((l) => l.includes('attempted to duplicate')).length,
+  ).toBe(1);
+  for (const l of k.proc.read(`/proc/${t.pid}/maps`).split('\n')) if (l.includes('kmem_h5')) got.push(l.replace(/ fe:00 \d+ +/, ' fe:00 INO '));
+  const real = readFileSync(new URL('../fixtures/vm/mremap_dup.out', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.replace(/ fe:00 \d+ +/, ' fe:00 INO '));
+  expect(got).toEqual(real);
+});
