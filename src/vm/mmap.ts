@@ -191,6 +191,18 @@ function thpGetUnmappedArea(vm: Vm, mm: Mm, addr: number, len: number, off: numb
 }
 
 /**
+ * get_unmapped_area() for a range of an existing mapping of inode ino (0:
+ * anonymous) at file page pgoff, as mremap asks it: the file's own
+ * (thp_get_unmapped_area for a file on the disk, shmem's for shmem),
+ * else the anonymous one.
+ */
+export function getUnmappedAreaFor(vm: Vm, mm: Mm, ino: number, addr: number, len: number, pgoff: number, flags: number): number {
+  if (ino === 0) return getUnmappedArea(vm, mm, addr, len, flags);
+  if (vm.isShmem(ino)) return getUnmappedArea(vm, mm, addr, len, flags | MAP_NO_THP_ALIGN);
+  return thpGetUnmappedArea(vm, mm, addr, len, pgoff * PAGE, flags);
+}
+
+/**
  * sys_mmap() -> ksys_mmap_pgoff() -> do_mmap(): an address or -errno, with
  * the kernel's order of checks: an unaligned offset, then a bad fd
  * (-EBADF), then the length, the address (get_unmapped_area,

@@ -8,8 +8,8 @@
 import type { Task } from './fork.js';
 import { forEachPte, invalidateTlbPage } from './memory.js';
 import { VMA } from './mm_types.js';
-import { EFAULT, EINVAL, ENOMEM, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM } from './mman.js';
-import { getUnmappedArea, unmapRange } from './mmap.js';
+import { EFAULT, EINVAL, ENOMEM, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM } from './mman.js';
+import { getUnmappedAreaFor, unmapRange } from './mmap.js';
 import type { Vm } from './vm.js';
 import { anonVmaClone, findVmaIndex, findVmaIntersection, insertVma, mergeAround, splitVma, syncMapleNodes, vmAreaDup } from './vma.js';
 
@@ -76,7 +76,9 @@ export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: 
     i = findVmaIndex(vm, mm, addr);
     v = mm.vmas[i]!;
   } else {
-    dst = getUnmappedArea(vm, mm, 0, newLen, 0);
+    // vrm_set_new_addr(): the mapping's own get_unmapped_area at its file offset, MAP_SHARED for a shared one.
+    const pgoff = s.vmPgoff(v) + (addr - s.vmStart(v)) / PAGE;
+    dst = getUnmappedAreaFor(vm, mm, s.vmFile(v), 0, newLen, pgoff, (s.vmFlags(v) & VM.MAYSHARE) !== 0 ? MAP_SHARED : 0);
     if (dst < 0) return dst;
   }
   if (newLen < oldLen) {

@@ -396,6 +396,12 @@ test('mremap with old_len 0 duplicates a shared file mapping; -ENOMEM without MA
       .filter((l) => l.includes('attempted to duplicate')).length,
   ).toBe(1);
   for (const l of k.proc.read(`/proc/${t.pid}/maps`).split('\n')) if (l.includes('kmem_h5')) got.push(l.replace(/ fe:00 \d+ +/, ' fe:00 INO '));
+  // A move to 2 MiB: shmem's get_unmapped_area for shared anonymous memory (no THP alignment), the anonymous one for private, the file's for a file.
+  const z = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  const q = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  got.push(`shared anon 0x${z.toString(16)} moved to 0x${t.mremap(z, P, 2 << 20, MREMAP_MAYMOVE).toString(16)}`);
+  got.push(`private anon 0x${q.toString(16)} moved to 0x${t.mremap(q, P, 2 << 20, MREMAP_MAYMOVE).toString(16)}`);
+  got.push(`file 0x${a.toString(16)} moved to 0x${t.mremap(a, 4 * P, 4 << 20, MREMAP_MAYMOVE).toString(16)}`);
   const real = readFileSync(new URL('../fixtures/vm/mremap_dup.out', import.meta.url), 'utf8')
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('#'))
