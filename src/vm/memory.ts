@@ -1,7 +1,9 @@
 /**
  * Page faults and page-table range operations (mm/memory.c):
- * handle_mm_fault() with do_anonymous_page() and do_wp_page(), zapping a
- * range (unmap_page_range), copying one at fork (copy_page_range), and
+ * handle_mm_fault() with do_anonymous_page(), the file faults (do_read_fault
+ * with fault-around, do_cow_fault, do_shared_fault; SIGBUS past i_size) and
+ * do_wp_page(), zapping a range (unmap_page_range, and unmap_mapping_range
+ * over a file's mappers), copying one at fork (copy_page_range), and
  * populating one (MAP_POPULATE's faults).
  *
  * Page state the fault paths keep, per frame (struct page fields):
