@@ -567,7 +567,7 @@ export class Task {
       ['whence', whence],
     ] as const)
       checkInt(k, v);
-    return sysLseek(this.fdt, fd, off, whence);
+    return sysLseek(this.vm, this.fdt, fd, off, whence);
   }
 
   /** ftruncate(2) */

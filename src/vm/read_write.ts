@@ -38,7 +38,7 @@ import { filemapRead, filemapWrite, pageCache, type UserCopy } from './filemap.j
 import { unmapMappingRange } from './memory.js';
 import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW, EXDEV } from './mman.js';
 import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from './readahead.js';
-import { SHM_DIR, shmemOf, shmemRead, shmemWrite } from './shmem.js';
+import { SHM_DIR, shmemOf, shmemRead, shmemSeekHoleData, shmemWrite } from './shmem.js';
 import type { Vm } from './vm.js';
 
 export const FMODE_READ = 1;
@@ -291,10 +291,16 @@ export function sysPwrite(vm: Vm, u: UserCopy, fdt: FdTable, fd: number, buf: nu
   return doWrite(vm, u, f, buf, n, pos);
 }
 
-/** lseek(2) (generic_file_llseek): SEEK_DATA / SEEK_HOLE see no holes (every byte up to i_size is data). */
-export function sysLseek(fdt: FdTable, fd: number, off: number, whence: number): number {
+/** lseek(2) (generic_file_llseek): SEEK_DATA / SEEK_HOLE see no holes in a file on the disk (every byte up to i_size is data); a tmpfs file's holes are its missing pages. */
+export function sysLseek(vm: Vm, fdt: FdTable, fd: number, off: number, whence: number): number {
   const f = fdget(fdt, fd);
   if (f === null) return -EBADF;
+  // A tmpfs file has holes: the pages not in its cache.
+  if (f.inode !== null && (whence === SEEK_DATA || whence === SEEK_HOLE) && vm.isShmem(f.inode.ino)) {
+    const pos = shmemSeekHoleData(vm, f.inode.ino, off, whence === SEEK_DATA);
+    if (pos >= 0) f.pos = pos;
+    return pos;
+  }
   if (f.inode === null) {
     if (whence === SEEK_SET && off >= 0) {
       f.pos = off;

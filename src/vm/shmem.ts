@@ -212,3 +212,21 @@ export function shmemWrite(vm: Vm, u: UserCopy, file: FileRef, buf: number, n: n
   }
   return done;
 }
+
+/**
+ * shmem_file_llseek()'s SEEK_DATA / SEEK_HOLE (mapping_seek_hole_data):
+ * data is the pages in the cache. From off (below i_size, else -ENXIO):
+ * SEEK_DATA finds the first page at or after off's page (-ENXIO if none
+ * before i_size), SEEK_HOLE the first missing one (i_size if none); the
+ * answer is never below off.
+ */
+export function shmemSeekHoleData(vm: Vm, ino: number, off: number, data: boolean): number {
+  const size = shmemOf(vm).size(ino);
+  if (off < 0 || off >= size) return -6; // -ENXIO
+  const xa = pageCache(vm).mapping(ino).xa;
+  const last = Math.ceil(size / PAGE_SIZE);
+  for (let i = Math.floor(off / PAGE_SIZE); i < last; i++) {
+    if (xa.load(i) >= 0 === data) return Math.max(off, i * PAGE_SIZE);
+  }
+  return data ? -6 : size;
+}

@@ -7,8 +7,9 @@
  * mapping and fd go; a page past i_size is SIGBUS; rename out of the mount
  * is -EXDEV. shm_open() is glibc's open of /dev/shm/NAME.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, SEEK_END } from '../../src/fs/fcntl.js';
+import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, SEEK_DATA, SEEK_END, SEEK_HOLE } from '../../src/fs/fcntl.js';
 import type { Kernel } from '../../src/kernel.js';
 import { BusError } from '../../src/vm/fault.js';
 import { pageCache } from '../../src/vm/filemap.js';
@@ -191,4 +192,24 @@ test('a process that fills a /dev/shm file, maps it and unlinks it gives back ev
   t.exit(0);
   expect(k.vm.nrShmem).toBe(0);
   expect(free()).toBe(before);
+});
+
+test('SEEK_DATA / SEEK_HOLE on a tmpfs file find its pages and holes as the real 6.18 does (shm_seek.out)', () => {
+  const { t, buf } = setup();
+  const fd = t.open('/dev/shm/kmem_h5_seek', O_RDWR | O_CREAT | O_TRUNC, 0o600);
+  t.ftruncate(fd, 8 * P + 100);
+  t.writeBytes(buf, [0x78, 0x79]);
+  t.pwrite(fd, buf, 1, 2 * P + 10);
+  t.pwrite(fd, buf + 1, 1, 5 * P);
+  const real = readFileSync(new URL('../fixtures/vm/shm_seek.out', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => /^\d+:/.test(l));
+  expect(real.length).toBe(9);
+  const got = real.map((l) => {
+    const off = Number.parseInt(l, 10);
+    const d = t.lseek(fd, off, SEEK_DATA);
+    const h = t.lseek(fd, off, SEEK_HOLE);
+    return `${off}: SEEK_DATA ${d < 0 ? -1 : d} (${d < 0 ? -d : 0}) SEEK_HOLE ${h < 0 ? -1 : h} (${h < 0 ? -h : 0})`;
+  });
+  expect(got).toEqual(real);
 });
