@@ -44,6 +44,7 @@ import {
 import { EV_EXTFRAG, EV_PGALLOC, EV_PGFREE, NR_PCP_LISTS, PCP_COUNT, PCP_FIELDS } from './page_alloc/page_alloc.js';
 import { fillContigPageInfo, fragmentationIndex, unusableFreeIndex } from './proc/buddyinfo.js';
 import { type SlabinfoRow, slabinfoRows } from './proc/slabinfo.js';
+import { slobListNames } from './slob/slob.js';
 import { KMALLOC_MAX_CACHE_SIZE } from './slub/kmalloc_info.js';
 import { CF, KmemHandle, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from './slub/slab.js';
 import { SLAB_POISON, SLAB_RED_ZONE } from './slub/slab_flags.js';
@@ -126,6 +127,40 @@ export interface ZoneSnapshot {
 }
 
 /** One page frame. */
+/** SLOB's heap (a machine booted with `allocator: 'slob'`): its three lists of partially free pages. */
+export interface SlobSnapshot {
+  /** free_slob_small, free_slob_medium, free_slob_large, each from its head. */
+  lists: { name: string; pages: { pfn: number; units: number; freeBlocks: [number, number][] }[] }[];
+  /** Pages the heap holds (on a list or full). */
+  heapPages: number;
+  /** NR_SLAB_UNRECLAIMABLE_B in pages: the heap and the page-sized objects. */
+  slabPages: number;
+  /** Free bytes in the partially free heap pages (the lists' pages). */
+  freeBytes: number;
+}
+
+/** A SLAB cache (a machine booted with `allocator: 'slab'`): geometry, tunables and where its free objects are. */
+export interface SlabCacheSnapshot {
+  handle: number;
+  name: string;
+  objsize: number;
+  objperslab: number;
+  order: number;
+  colours: number;
+  /** Where each slab keeps its index array. */
+  freelist: 'objfreelist' | 'off_slab' | 'on_slab';
+  limit: number;
+  batchcount: number;
+  shared: number;
+  /** Objects in each CPU's head array, and in the shared array. */
+  cpuAvail: number[];
+  sharedAvail: number;
+  activeObjs: number;
+  numObjs: number;
+  activeSlabs: number;
+  numSlabs: number;
+}
+
 export interface PageSnapshot {
   pfn: number;
   addr: number;
@@ -649,6 +684,57 @@ export class Inspector {
     return this.m.phys.nrPages;
   }
 
+  /** A SLUB cache id's handle; -1 for a slab page of no SLUB cache (a SLOB page). */
+  private slubHandle(id: number): number {
+    return id >= 0 && this.m.allocator === 'slub' ? this.m.slab.handleOf(id) : -1;
+  }
+
+  /** SLOB's lists and their pages' free blocks ([address, units] in address order), or null on a SLUB machine. */
+  slob(): SlobSnapshot | null {
+    const slob = this.m.slob;
+    if (slob === null) return null;
+    return {
+      lists: slobListNames.map((name, l) => ({
+        name,
+        pages: slob.listPages(l).map((pfn) => ({ pfn, units: this.m.pages.slabCounters[pfn] as number, freeBlocks: slob.freeBlocks(pfn) })),
+      })),
+      heapPages: slob.heapPages,
+      slabPages: slob.slabPagesUnreclaimable,
+      freeBytes: slob.freeBytes(),
+    };
+  }
+
+  /** SLAB's caches, newest first as /proc/slabinfo prints them, or null on a machine of another design. */
+  slabCaches(): SlabCacheSnapshot[] | null {
+    const sc = this.m.slabCaches;
+    if (sc === null) return null;
+    const out: SlabCacheSnapshot[] = [];
+    for (let i = sc.list.length - 1; i >= 0; i--) {
+      const e = sc.list[i]!;
+      const c = sc.s.caches[e.id]!;
+      const r = sc.s.slabinfo(e.id);
+      out.push({
+        handle: e.handle,
+        name: e.name,
+        objsize: c.g.size,
+        objperslab: c.g.num,
+        order: c.g.gfporder,
+        colours: c.g.colour,
+        freelist: c.g.placement,
+        limit: c.limit,
+        batchcount: c.batchcount,
+        shared: c.shared,
+        cpuAvail: [...c.acAvail],
+        sharedAvail: c.sharedAvail,
+        activeObjs: r.activeObjs,
+        numObjs: r.numObjs,
+        activeSlabs: r.activeSlabs,
+        numSlabs: r.numSlabs,
+      });
+    }
+    return out;
+  }
+
   /** Every cache /proc/slabinfo lists, newest first as the kernel prints them. */
   caches(): CacheSnapshot[] {
     const slab = this.m.slab;
@@ -705,7 +791,7 @@ export class Inspector {
     const h = p.head[pfn] as number;
     const head = h < 0 ? pfn : h;
     const type = p.pageType[head] as number;
-    const cacheId = type === PGTY_slab ? (p.slabCache[head] as number) : -1;
+    const cacheId = type === PGTY_slab && this.m.allocator === 'slub' ? (p.slabCache[head] as number) : -1; // SLUB's caches only
     return {
       pfn,
       addr: pfn * PAGE_SIZE,
@@ -752,6 +838,8 @@ export class Inspector {
 
   /** A cache's name, or null for no such handle. */
   cacheName(cache: number): string | null {
+    const slob = this.m.slobCaches ?? this.m.slabCaches;
+    if (slob !== null) return slob.list.find((c) => c.handle === cache)?.name ?? null;
     const id = cache & KmemHandle.ID_MASK;
     return typeof cache === 'number' && this.m.slub.cf[id * CF.FIELDS + CF.HANDLE] === cache ? (this.m.slub.caches[id]?.name ?? null) : null;
   }
@@ -863,7 +951,7 @@ export class Inspector {
     if (!Number.isFinite(addr) || addr < 0 || addr >= this.m.phys.size) return { cache: -1, head: -1 };
     const p = this.m.pages;
     const head = p.compoundHead(Math.floor(addr / PAGE_SIZE));
-    return { cache: p.pageType[head] === PGTY_slab ? this.m.slab.handleOf(p.slabCache[head] as number) : -1, head };
+    return { cache: p.pageType[head] === PGTY_slab ? this.slubHandle(p.slabCache[head] as number) : -1, head };
   }
 
   /** The index of the object starting at addr in a slab, or -1 if addr is not an object's start. */
@@ -997,7 +1085,7 @@ export class Inspector {
         } else if (t === PGTY_slab) {
           n = 2 ** (p.order[pfn] as number);
           s = PAGE_SLAB;
-          cache.fill(this.m.slab.handleOf(p.slabCache[pfn] as number), pfn, Math.min(end, pfn + n));
+          cache.fill(this.slubHandle(p.slabCache[pfn] as number), pfn, Math.min(end, pfn + n));
         } else if (t === PGTY_large_kmalloc) {
           n = 2 ** (p.order[pfn] as number);
           s = PAGE_LARGE_KMALLOC;
@@ -1046,7 +1134,7 @@ export class Inspector {
     const head = p.compoundHead(pfn);
     const flags = p.flags[pfn] as number;
     let slab: StructPage['slab'] = null;
-    if (p.pageType[head] === PGTY_slab) {
+    if (p.pageType[head] === PGTY_slab && (p.slabCache[head] as number) >= 0 && this.m.allocator === 'slub') {
       const cache = this.m.slab.handleOf(p.slabCache[head] as number);
       const c = p.slabCounters[head] as number;
       const fl = (c & SLAB_FREELIST_MASK) >>> SLAB_FREELIST_SHIFT;

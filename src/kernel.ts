@@ -28,6 +28,8 @@ import { __GFP_ZERO, GfpMask } from './page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, Order } from './page_alloc/mmzone.js';
 import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
+import { slabKernelClass } from './slab_kernel.js';
+import { slobKernelClass } from './slob_kernel.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import type { PrefilledSheaf } from './slub/sheaf.js';
@@ -514,11 +516,11 @@ function orderAccepted(order: number): boolean {
   return typeof order === 'number' && order >>> 0 === order && order <= Order.MAX;
 }
 
-function gfpAccepted(gfp: number): boolean {
+export function gfpAccepted(gfp: number): boolean {
   return typeof gfp === 'number' && (gfp & 0x7fffffff) === gfp && (gfp & GfpMask.MOVABLE_MASK) !== GfpMask.MOVABLE_MASK;
 }
 
-function checkGfp(gfp: unknown): asserts gfp is number {
+export function checkGfp(gfp: unknown): asserts gfp is number {
   if (typeof gfp !== 'number') throw new TypeError(`gfp: expected GFP flags (a number), got ${describe(gfp)}`);
   if (!Number.isInteger(gfp) || gfp < 0 || gfp > 0x7fffffff) throw new RangeError(`gfp: invalid GFP flags ${describe(gfp)}`);
   if ((gfp & GfpMask.MOVABLE_MASK) === GfpMask.MOVABLE_MASK) {
@@ -589,8 +591,25 @@ class KasanKernel extends Kernel {
   }
 }
 
-/** Start a machine: check the options, run start_kernel(), hand back its API. */
+/** The SLOB and SLAB machines' API classes, made on the first boot that needs each. */
+let SlobKernel: (new (m: Machine) => Kernel) | null = null;
+let SlabKernel: (new (m: Machine) => Kernel) | null = null;
+
+/**
+ * Start a machine: check the options, run start_kernel(), hand back its API.
+ * The allocator design picks the API's class once, here: SLUB's is Kernel
+ * (KasanKernel with KASAN), SLOB's and SLAB's the classes of
+ * src/slob_kernel.ts and src/slab_kernel.ts.
+ */
 export function boot(opts: BootOptions = {}): Kernel {
   const m = new Machine(checkBootOptions(opts));
+  if (m.allocator === 'slob') {
+    SlobKernel ??= slobKernelClass(Kernel, { gfpAccepted, checkGfp });
+    return new SlobKernel(m);
+  }
+  if (m.allocator === 'slab') {
+    SlabKernel ??= slabKernelClass(Kernel, { gfpAccepted, checkGfp });
+    return new SlabKernel(m);
+  }
   return m.kasan !== null ? new KasanKernel(m) : new Kernel(m);
 }

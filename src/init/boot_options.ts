@@ -83,8 +83,21 @@ export interface BootOptions {
   aslr?: 0 | 1 | 2;
   /** The kernel generation to model. Only '6.18' (the default) is built so far. */
   kernel?: '6.18';
-  /** The slab allocator design. Only 'slub' (the default) is built so far. */
-  allocator?: 'slub';
+  /**
+   * The slab allocator design: 'slub' (the default), or 'slob', which models
+   * mm/slob.c as Linux 6.3 had it (its last version: SLOB was removed in
+   * 6.4), beside the rest of the 6.18 machine; a kernel built with
+   * CONFIG_SLOB had no kmalloc caches, no /proc/slabinfo and no
+   * /sys/kernel/slab. SLOB cannot be combined with what it never had:
+   * `kasan` (CONFIG_KASAN needs SLAB or SLUB), `slubDebug`, `slubStats`,
+   * `slubMinOrder`/`slubMaxOrder`/`slubMinObjects`, `freelistRandom`, or
+   * `freelistHardened: true` (those depend on SLAB || SLUB): each is a
+   * RangeError naming the option. 'slab' models mm/slab.c (to 6.4):
+   * per-CPU head arrays, the shared array, colouring, /proc/slabinfo with
+   * writable tunables; the same options are refused with it (kmem models
+   * neither CONFIG_DEBUG_SLAB nor KASAN over SLAB).
+   */
+  allocator?: 'slub' | 'slab' | 'slob';
 }
 
 /** Every option boot() knows, for the unknown-option check. */
@@ -152,7 +165,8 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
     if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${key}: expected true or false, got ${describe(v)}`);
   }
   oneOf(o.kernel, 'kernel', ['6.18'], '6.18');
-  oneOf(o.allocator, 'allocator', ['slub'], 'slub');
+  const allocator = oneOf(o.allocator, 'allocator', ['slub', 'slab', 'slob'], 'slub');
+  if (allocator !== 'slub') checkSlobOptions(o, allocator);
   const cpus = o.cpus ?? 2;
   checkInteger(cpus, 'cpus', 1, 256);
   const seed = o.seed ?? 1;
@@ -190,6 +204,22 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   if (layout.total < MIN_MEMORY) throw new RangeError(`memory: ${sizeText(layout.total)} is below the minimum of ${sizeText(MIN_MEMORY)}`);
   if (layout.total > MAX_MEMORY) throw new RangeError(`memory: ${sizeText(layout.total)} is more than kmem supports (${sizeText(MAX_MEMORY)})`);
   return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, layout };
+}
+
+/** The options a CONFIG_SLOB (or, as kmem models it, CONFIG_SLAB) kernel has no code for: each a RangeError naming it. */
+function checkSlobOptions(o: BootOptions, allocator: 'slab' | 'slob'): void {
+  const refuse = (name: string, why: string) => {
+    throw new RangeError(`${name}: not available with allocator: '${allocator}' (${why})`);
+  };
+  const slob = allocator === 'slob';
+  if (o.kasan !== undefined && o.kasan !== false) refuse('kasan', slob ? 'CONFIG_KASAN depends on SLAB or SLUB' : 'kmem models KASAN over SLUB only');
+  if (o.slubDebug !== undefined && o.slubDebug !== false) refuse('slubDebug', "slub_debug is SLUB's");
+  if (o.slubStats === true) refuse('slubStats', "CONFIG_SLUB_STATS is SLUB's");
+  if (o.slubMinOrder !== undefined) refuse('slubMinOrder', slob ? 'SLOB takes single pages' : "slab_min_order is SLUB's");
+  if (o.slubMaxOrder !== undefined) refuse('slubMaxOrder', slob ? 'SLOB takes single pages' : 'kmem does not model slab_max_order= under SLAB');
+  if (o.slubMinObjects !== undefined) refuse('slubMinObjects', slob ? 'SLOB has no slabs of objects' : "slab_min_objects is SLUB's");
+  if (o.freelistRandom === true) refuse('freelistRandom', slob ? 'CONFIG_SLAB_FREELIST_RANDOM depends on SLAB || SLUB' : 'kmem does not model it under SLAB');
+  if (o.freelistHardened === true && slob) refuse('freelistHardened', 'CONFIG_SLAB_FREELIST_HARDENED depends on SLAB || SLUB');
 }
 
 /** "1 byte", "4096 bytes". */

@@ -31,11 +31,18 @@ import {
 } from '../page_alloc/watermark.js';
 import { ProcFs } from '../proc/procfs.js';
 import { slabinfo, sysSlabRead } from '../proc/slabinfo.js';
+import { slabinfoWrite, slabSlabinfo } from '../proc/slabinfo_slab.js';
+import { SLAB_MAX_ORDER_HI, SLAB_MAX_ORDER_LO } from '../slab/calculate.js';
+import { SlabAllocator } from '../slab/slab.js';
+import { SlabCaches } from '../slab/slab_common.js';
+import { SlobCaches } from '../slob/slab_common.js';
+import { Slob } from '../slob/slob.js';
 import { kmallocFixFlags, slabOutOfMemoryLines } from '../slub/alloc_warn.js';
 import { SlubDebug } from '../slub/debug.js';
 import { Kmalloc } from '../slub/kmalloc.js';
 import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
+import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
 import type { CheckedOptions } from './boot_options.js';
@@ -63,6 +70,13 @@ export class Machine {
   readonly slab: SlabCommon;
   readonly kmallocApi: Kmalloc;
   readonly kasan: Kasan | null = null;
+  /** The slab allocator design boot chose ('slub'; 'slab': mm/slab.c to 6.4; 'slob': 6.3's mm/slob.c). */
+  readonly allocator: 'slub' | 'slab' | 'slob';
+  /** SLAB and its caches when booted with `allocator: 'slab'`; null otherwise. */
+  readonly slabCaches: SlabCaches | null = null;
+  /** SLOB and its caches when booted with `allocator: 'slob'`; null otherwise. */
+  readonly slob: Slob | null = null;
+  readonly slobCaches: SlobCaches | null = null;
   readonly mem: MemAccess;
   readonly proc: ProcFs;
   /** vm.min_free_kbytes as boot left it. */
@@ -81,6 +95,7 @@ export class Machine {
     this.cpus = cpus;
     this.seed = c.seed;
     this.onBug = c.onBug;
+    this.allocator = opts.allocator ?? 'slub';
     this.rngState = (c.seed ^ 0x9e3779b9) >>> 0;
     this.phys = new PhysMem(c.layout.total, shared, c.buffer);
     this.pages = new PageArray(this.phys.nrPages, shared);
@@ -182,6 +197,36 @@ export class Machine {
       rand32: () => this.rand32(),
     });
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    if (this.allocator === 'slob') {
+      // CONFIG_SLOB: kmem_cache_init() sets up nothing but the static boot
+      // cache and prints nothing; no kmalloc caches, no /proc/slabinfo
+      // (neither CONFIG_SLAB nor CONFIG_SLUB_DEBUG), no /sys/kernel/slab.
+      // SLUB's structures stay built and empty (kmem's tools read them).
+      this.slob = new Slob(this.pageAlloc, this.pages, this.phys, {
+        warn: (text, file) => bugs.warn(text, file),
+        bugOn: (where, text) => bugs.bugOn(where, text, 'mm/slob.c'),
+      });
+      this.slobCaches = new SlobCaches(this.slob, (text, file) => bugs.warn(text, file));
+      return;
+    }
+    if (this.allocator === 'slab') {
+      // CONFIG_SLAB: kmem_cache_init() sets slab_max_order to 1 above 32 MiB
+      // of RAM, then the kmalloc caches; /proc/slabinfo with SLAB's tunables
+      // (writable), no /sys/kernel/slab.
+      const slabMaxOrder = this.phys.size > 32 * 1024 * 1024 ? SLAB_MAX_ORDER_HI : SLAB_MAX_ORDER_LO;
+      const flagBits = {
+        hwcacheAlign: SLAB_HWCACHE_ALIGN,
+        typesafeByRcu: SLAB_TYPESAFE_BY_RCU,
+        reclaimAccount: SLAB_RECLAIM_ACCOUNT,
+        noLeakTrace: SLAB_NOLEAKTRACE,
+      };
+      const s = new SlabAllocator(this.pageAlloc, this.pages, this.phys, cpus, flagBits, slabMaxOrder);
+      this.slabCaches = new SlabCaches(s, (text, file) => bugs.warn(text, file));
+      const sc = this.slabCaches;
+      this.proc.register('/proc/slabinfo', () => slabSlabinfo(sc));
+      this.proc.registerWrite('/proc/slabinfo', (text) => slabinfoWrite(sc, text, this.pageAlloc.cpu));
+      return;
+    }
     this.printk.printk(`SLUB: HWalign=64, Order=${slubMinOrder}-${slubMaxOrder}, MinObjects=${slubMinObjects}, CPUs=${cpus}, Nodes=1\n`);
     this.slab.init();
     this.kmallocApi.buildSizeTable();
@@ -212,6 +257,8 @@ export class Machine {
 
   /** Pages held by slabs and large kmallocs (NR_SLAB_RECLAIMABLE_B / UNRECLAIMABLE_B in pages). */
   slabPages(reclaimable: boolean): number {
+    if (this.slob !== null) return reclaimable ? 0 : this.slob.slabPagesUnreclaimable;
+    if (this.slabCaches !== null) return reclaimable ? this.slabCaches.s.slabPagesReclaimable : this.slabCaches.s.slabPagesUnreclaimable;
     return reclaimable ? this.slub.slabPagesReclaimable : this.slub.slabPagesUnreclaimable;
   }
 

@@ -22,6 +22,11 @@
  *        ├─ slabObjects  u16  objects in this slab (fixed once the slab exists)
  *        ├─ slabNext     i32  next slab on a cpu partial list (pfn, -1 = end)
  *        └─ slabSlabs    i32  length of the cpu partial list, kept on its head
+ *
+ * Under SLOB (boot({ allocator: 'slob' }), src/slob/slob.ts) a heap page is
+ * PGTY_slab with slabCache -1, and its struct slab fields are SLOB's:
+ * slabCounters = units (free units), slabObjects = freelist (unit offset of
+ * the first free block), next/prev = slab_list, PG_slob_free = PG_private.
  */
 
 // include/linux/page-flags.h, enum pageflags, as Linux 6.18 numbers the bits
@@ -71,6 +76,8 @@ export const PG_swapbacked = PG.swapbacked;
 export const PG_unevictable = PG.unevictable;
 export const PG_dropbehind = PG.dropbehind;
 export const PG_mlocked = PG.mlocked;
+/** SLOB's "page is on a free list" flag (PG_slob_free = PG_private in 6.3's page-flags.h). */
+export const PG_slob_free = PG.private;
 
 /**
  * Names as %pGp prints them, in the order of include/trace/events/mmflags.h's

@@ -15,6 +15,8 @@ export type FileRenderer = () => string;
 export class ProcFs {
   private readonly files = new Map<string, FileRenderer>();
   private readonly dirs: ((path: string) => string | undefined)[] = [];
+  /** Files with a write method (proc_ops.proc_write) beside the /proc/sys knobs. */
+  private readonly writers = new Map<string, (text: string) => void>();
   /** The /proc/sys knobs (their values: the vm half reads them from here). */
   readonly sysctl: Sysctl;
   /** The virtual-memory half once it exists (it attaches itself): its counters feed meminfo, vmstat, zoneinfo. */
@@ -43,6 +45,11 @@ export class ProcFs {
   /** Serve a file at an exact path. */
   register(path: string, render: FileRenderer): void {
     this.files.set(path, render);
+  }
+
+  /** Give a served file a write method: it takes the text, or throws the kernel's errno. */
+  registerWrite(path: string, write: (text: string) => void): void {
+    this.writers.set(path, write);
   }
 
   /** Serve a family of paths (e.g. /sys/kernel/slab/<cache>/<attr>); return undefined for "no such file". */
@@ -76,6 +83,11 @@ export class ProcFs {
     if (typeof text !== 'string') throw new TypeError(`text: expected a string, got ${typeof text}`);
     if (this.sysctl.has(path)) {
       this.sysctl.write(path, text);
+      return;
+    }
+    const w = this.writers.get(path);
+    if (w !== undefined) {
+      w(text);
       return;
     }
     this.read(path); // ENOENT for a file that does not exist
