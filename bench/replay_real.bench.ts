@@ -18,6 +18,9 @@
  *   parse objects  readTraceBatches: the one-object-per-line reader (pipes)
  *   kmem replay    the whole `kmem replay FILE --json` process (both passes,
  *                  boot, replay, report)
+ *   compare x3     the whole `kmem replay FILE --compare slubMaxOrder=0
+ *                  slubMaxOrder=1 default --json` process: the trace read
+ *                  once, replayed into three machines
  * Figures: lines per second of CPU time inside the process for the parse
  * contenders (startup excluded), of the whole process's CPU time (user +
  * system, /usr/bin/time) for kmem replay, the whole process's wall time for
@@ -76,16 +79,21 @@ interface Run {
   rssMiB: number;
 }
 
-const CONTENDERS = ['parse', 'names pass', 'parse objects', 'kmem replay'] as const;
+const CONTENDERS = ['parse', 'names pass', 'parse objects', 'kmem replay', 'compare x3'] as const;
+/** The contenders that are a whole kmem process. */
+const WHOLE: readonly Contender[] = ['kmem replay', 'compare x3'];
 type Contender = (typeof CONTENDERS)[number];
 
 /** One contender, once, in a process of its own. */
 function runOnce(which: Contender, file: string, lines: number): Run {
   const self = fileURLToPath(import.meta.url);
+  const cli = [process.execPath, join(root, 'build/src/cli/main.js'), 'replay', file, '--json', '--mem', '1G'];
   const args =
     which === 'kmem replay'
-      ? [process.execPath, join(root, 'build/src/cli/main.js'), 'replay', file, '--json', '--mem', '1G']
-      : [process.execPath, self, 'child', which, file];
+      ? cli
+      : which === 'compare x3'
+        ? [...cli, '--compare', 'slubMaxOrder=0', 'slubMaxOrder=1', 'default']
+        : [process.execPath, self, 'child', which, file];
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`${which}: exit ${r.status}: ${r.stderr.slice(-2000)}`);
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
@@ -93,7 +101,7 @@ function runOnce(which: Contender, file: string, lines: number): Run {
   const wall = Number(m[1]);
   const cpu = Number(m[2]) + Number(m[3]);
   const rssMiB = Number(m[4]) / 1024;
-  if (which === 'kmem replay') {
+  if (WHOLE.includes(which)) {
     const out = JSON.parse(r.stdout) as { lines: number };
     if (out.lines !== lines) throw new Error(`kmem replay read ${out.lines} lines, expected ${lines}`);
     return { lines, seconds: cpu, wall, rssMiB };
@@ -142,7 +150,7 @@ export async function benchReplayReal(): Promise<void> {
     for (const c of CONTENDERS) {
       const rs = runs.get(c)!;
       const rates = rs.map((x) => x.lines / x.seconds / 1e6);
-      const what = c === 'kmem replay' ? 'cpu, whole process' : 'cpu, in process';
+      const what = WHOLE.includes(c) ? 'cpu, whole process' : 'cpu, in process';
       const walls = rs.map((x) => x.lines / x.wall / 1e6);
       console.log(
         `  ${c.padEnd(14)} max ${Math.max(...rates).toFixed(2)}M  median ${median(rates).toFixed(2)}M lines/s (${what}); wall of the process max ${Math.max(...walls).toFixed(2)}M; peak RSS min ${Math.min(...rs.map((x) => x.rssMiB)).toFixed(0)} MiB, median ${median(rs.map((x) => x.rssMiB)).toFixed(0)} MiB`,

@@ -2,7 +2,7 @@
  * The machine options every kmem command shares, and booting from them.
  */
 
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { type BootOptions, boot, type Kernel, type ZoneSizes } from '../kernel.js';
 import { MAX_MEMORY, MIN_MEMORY, memparse } from '../memory/memblock.js';
@@ -96,6 +96,7 @@ const CLI_NAMES: Record<string, string> = {
   slubStats: '--slub-stats',
   kasan: '--kasan',
   zones: '--zones',
+  reserved: '--reserved',
 };
 
 /**
@@ -214,7 +215,9 @@ export async function runWorkload(w: Workload, steps: number, tty = process.stde
       if (n === 0) break;
       const ms = performance.now() - t0;
       if (bar === null && ms > PROGRESS_AFTER_MS) {
-        bar = new cliProgress.SingleBar(
+        // the progress bar's module is loaded only when a bar is drawn (a cold start without it is faster)
+        const progress = (await import('cli-progress')).default;
+        bar = new progress.SingleBar(
           {
             stream: process.stderr,
             format: known
@@ -224,7 +227,7 @@ export async function runWorkload(w: Workload, steps: number, tty = process.stde
             clearOnComplete: true,
             etaBuffer: 20,
           },
-          cliProgress.Presets.shades_classic,
+          progress.Presets.shades_classic,
         );
         bar.start(known ? steps : 0, done, { rate: 0 });
       }

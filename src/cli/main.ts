@@ -12,12 +12,12 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Kernel } from '../kernel.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
-import { MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
+import { isRegularFile, MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
 import { KMEM_SAMPLE_PATH } from '../trace/samples/kmem_sample.js';
 import { WORKLOADS } from '../workloads/index.js';
 import { addMachineOptions, addWorkloadOptions, intOpt, type Machine, machineWithWorkload, runMachine, UsageError, type WorkloadOpts } from './machine.js';
 import { execHostFile, formatExec, formatPs, mapsOf, parsePid, psRows } from './ps.js';
-import { formatReplay, type ReplayCmdOptions, runReplay } from './replay_cmd.js';
+import { type CompareCmdOptions, cpusList, formatCompare, formatReplay, type ReplayCmdOptions, runCompare, runReplay } from './replay_cmd.js';
 import { registerServe } from './serve.js';
 import { cacheReport, defaultReport, findSlabCache, type ReportOptions, reportCaches } from './slabinfo_tool.js';
 import { SORT_KEYS } from './slabtop.js';
@@ -360,40 +360,118 @@ function requireEvents(r: { file: string; lines: number; events: number; skipped
   throw new UsageError(`${r.file === '-' ? '(standard input)' : r.file}: no kmem events found: ${what} (kmem replay --help says how to record them)`, 1);
 }
 
-interface ReplayActionOptions extends ReplayCmdOptions {
+interface ReplayActionOptions extends CompareCmdOptions {
   sample?: boolean;
   json?: boolean;
 }
 
-addMachineOptions(
-  program.command('replay').argument('[file]', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz); - reads standard input'),
+/** The machine options as a replay reads them: --cpus takes a list, and the defaults come from the trace. */
+function replayMachineOptions(cmd: Command): Command {
+  const help: Record<string, string> = {
+    '--cpus': "number of CPUs, or a list such as 1,2,8 to compare them (default: the trace header's #P:N, else the CPUs its events use)",
+    '--mem': "RAM size, e.g. 512M or 1G (default: the traced machine's RAM from a Memory: line in the trace, else 128M)",
+    '--slub-stats': 'CONFIG_SLUB_STATS (always on in a replay: the fast and slow path columns come from it)',
+  };
+  for (const opt of cmd.options) {
+    const h = help[opt.long ?? ''];
+    if (h !== undefined) opt.description = h;
+  }
+  return cmd;
+}
+
+replayMachineOptions(
+  addMachineOptions(
+    program.command('replay').argument('[file]', 'ftrace / trace-cmd report / perf script text of kmem:* events (plain or .gz); - reads standard input'),
+  ),
 )
-  .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names")
+  .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names; or under several configurations side by side")
   .option('--sample', 'replay the real trace that ships with kmem (kmem:kmem_cache_alloc on a 5.4 kernel, 4 CPUs)')
-  .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of every cache and the page allocator counters')
-  .option('--json', 'print the report as JSON')
+  .option(
+    '--compare <settings...>',
+    "replay the trace once per setting (boot options NAME=VALUE, e.g. 'slubMaxOrder=0' 'slubMaxOrder=3'; see below) and print them side by side",
+  )
+  .option(
+    '--reserved <size>',
+    "memory reserved at boot on the traced machine (the `reserved` of its Memory: line), e.g. 40M: kmem's machine then manages what it managed (default: from a Memory: line in the trace's first 64K, else none)",
+  )
+  .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of the caches the trace used and the page allocator counters of /proc/vmstat')
+  .option('--json', 'print the report (or the comparison) as JSON')
   .option('--skip-bad', 'count and skip malformed lines (and events kmem refuses to perform) instead of stopping at the first')
-  .option('--lookahead <n>', 'events held back to learn kmem_cache_alloc cache names from later frees', '1024')
-  .option('--top <n>', 'call sites listed', '20')
+  .option(
+    '--lookahead <n>',
+    'standard input and pipes only: kmem_cache_alloc events held back to learn their cache from a later free (a file is read twice and learns from all of it)',
+    '1024',
+  )
+  .option('--top <n>', 'call sites listed (with --compare: caches whose slabs differ)', '20')
   .addHelpText(
     'after',
     `\nEvents: kmalloc kmalloc_node kfree kmem_cache_alloc kmem_cache_alloc_node kmem_cache_free
   mm_page_alloc mm_page_free mm_page_free_batched (4.x to 6.x formats; call_site as hex or symbol,
-  hashed or raw pointers). --cpus defaults to what the trace's first events use.
+  hashed or raw pointers; mm_page_alloc_zone_locked and mm_page_pcpu_drain are counted only).
+Cache names: kmem_cache_alloc printed no name= before 6.18. A file (plain or .gz) is read twice:
+  the first pass finds each allocation's cache in the name= its free prints, however much later,
+  and for each call site and bytes_alloc the cache its named objects went to. Standard input and
+  pipes are read once, through a window of --lookahead events. An allocation no event names is
+  replayed in a cache of its own, <function>-<bytes_alloc>, marked '?' in the report.
+--cpus defaults to the trace header's #P:N, else to the highest CPU its events use (at least 2).
 Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays bounded on any trace:
   when a new one finds them all taken, the half with no live objects and the fewest allocations
   are summed into one "${OTHER_CALL_SITES}" row (new ones go there while none is idle).
+--compare: each setting is one machine: boot() options as NAME=VALUE, several in one setting
+  separated by spaces or commas ('slubMaxOrder=1 slubMinObjects=8'); NAME as boot() spells it or
+  as the command line does (slub-max-order, mem); 'default' is the machine of the other options.
+  Settings: memory cpus seed slubMinOrder slubMaxOrder slubMinObjects slabNomerge slubDebug
+  freelistHardened freelistRandom kasan minFreeKbytes transparentHugepage reserved. The machine options
+  (--mem, --slub-debug, ...) apply to every machine; a setting overrides them. --cpus 1,2,8 is an
+  axis of its own: every setting is replayed on each CPU count (2 settings x 3 counts = 6
+  machines), except a setting that names cpus= itself; --cpus 1,2,8 alone compares the CPU counts.
+  The trace is read once for all machines (standard input or a pipe is first copied to a
+  temporary file: it is read twice). Columns: Slab: of
+  /proc/meminfo in pages and kB; the slab pages of the trace's caches; internal waste (slot size
+  less bytes_req of the live objects) and slab slack; alloc/free slow paths (CONFIG_SLUB_STATS);
+  free bytes in partial slabs; failed allocations; seconds booting and replaying that machine.
+  The settings take every word that follows --compare: put the file before it, or last (a last
+  word with no '=' is the file), or after --.
 Try it at once on the trace kmem ships (${KMEM_SAMPLE_PATH}):
   $ kmem replay --sample
 Record one with:
   # trace-cmd record -e kmem:kmalloc -e kmem:kfree -e kmem:kmem_cache_alloc -e kmem:kmem_cache_free
-  # trace-cmd report > trace.txt      (or: cat /sys/kernel/tracing/trace > trace.txt)${example('kmem replay --sample', 'kmem replay trace.txt', 'zcat trace.txt.gz | kmem replay - --mem 1G', 'kmem replay trace.txt.gz --mem 1G --allocator-stats --json > report.json')}`,
+  # trace-cmd report > trace.txt      (or: cat /sys/kernel/tracing/trace > trace.txt)${example(
+    'kmem replay --sample',
+    'kmem replay trace.txt',
+    'zcat trace.txt.gz | kmem replay - --mem 1G',
+    'kmem replay trace.txt.gz --mem 1G --allocator-stats --json > report.json',
+    "kmem replay trace.txt --compare 'slubMaxOrder=0' 'slubMaxOrder=3' --cpus 1,2,8",
+    "kmem replay trace.txt --compare default 'slubMinObjects=32 slubMaxOrder=2' slabNomerge=true --json",
+  )}`,
   )
-  .action(async (file: string | undefined, o: ReplayActionOptions) => {
+  .action(async (file: string | undefined, o: ReplayActionOptions, cmd: Command) => {
+    // `kmem replay --compare A B trace.txt`: the variadic option took the file
+    if (
+      file === undefined &&
+      o.compare !== undefined &&
+      o.compare.length > 0 &&
+      !o.compare[o.compare.length - 1]!.includes('=') &&
+      o.compare[o.compare.length - 1] !== 'default'
+    ) {
+      file = o.compare[o.compare.length - 1];
+      o.compare = o.compare.slice(0, -1);
+    }
     if (o.sample && file !== undefined) throw new UsageError('replay: give a trace file or --sample, not both');
     if (!o.sample && file === undefined)
       throw new UsageError("replay: missing the trace file (a file, '-' for standard input, or --sample for the one kmem ships)");
-    const r = await runReplay(o.sample ? KMEM_SAMPLE_PATH : file!, o);
+    const path = o.sample ? KMEM_SAMPLE_PATH : file!;
+    if (cmd.getOptionValueSource('lookahead') === 'cli' && isRegularFile(path)) {
+      process.stderr.write('kmem replay: --lookahead applies to standard input and pipes only: a file is read twice, its names learned from all of it\n');
+    }
+    if (o.compare !== undefined || cpusList(o.cpus) !== null) {
+      const c = await runCompare(path, o);
+      requireEvents({ ...c, file: path });
+      if (o.json) printJson(c);
+      else print(formatCompare(c, intOpt(o.top, 'top') ?? 20));
+      return;
+    }
+    const r = await runReplay(path, o);
     requireEvents(r);
     if (o.json) printJson(r);
     else print(formatReplay(r, intOpt(o.top, 'top') ?? 20, o.allocatorStats === true));

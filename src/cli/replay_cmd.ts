@@ -3,16 +3,24 @@
  * report where the memory went.
  */
 
-import { statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type cliProgress from 'cli-progress';
-import { MAX_MEMORY, PAGE_SIZE } from '../memory/memblock.js';
+import { type BootOptions, boot, type Kernel } from '../kernel.js';
+import { MAX_MEMORY, memparse, PAGE_SIZE } from '../memory/memblock.js';
+import { type CompareConfig, type CompareResult, type CompareRow, parseCompareSetting, replayCompare } from '../trace/compare.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
 import type { TraceHeader } from '../trace/ftrace.js';
-import { lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
+import { isRegularFile, lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
+import { STDIN_NAME, STDIN_PATH } from '../trace/stream.js';
 import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
 import { storeSize } from './slabinfo_tool.js';
 
 export interface ReplayCmdOptions extends MachineOpts {
+  /** --reserved: memory memblock reserved on the traced machine */
+  reserved?: string;
   allocatorStats?: boolean;
   skipBad?: boolean;
   lookahead?: string;
@@ -25,7 +33,7 @@ export interface ReplayOutput {
   events: number;
   skipped: number;
   seconds: number;
-  machine: { memory: number; cpus: number; cpusFromTrace: boolean };
+  machine: { memory: number; cpus: number; cpusFromTrace: boolean; managedPages: number; reserved: MachineReserved | null };
   /** the trace's header: #P:N and entries-in-buffer/entries-written (null when it had none) */
   header: TraceHeader | null;
   /** the share of its events the trace says it lost (entries-in-buffer below entries-written), 0 when none */
@@ -40,6 +48,73 @@ export interface ReplayOutput {
 }
 
 const MiB = 2 ** 20;
+
+/** Where the replaying machine's reserved memory came from, and how much (bytes). */
+export interface MachineReserved {
+  bytes: number;
+  from: 'option' | 'trace';
+}
+
+/** Bytes of a trace's head searched for a `Memory:` boot line. */
+const MEMORY_LINE_HEAD = 1 << 16;
+
+/**
+ * The traced machine's `Memory: <managed>K/<present>K available (...)` boot
+ * line (mem_init_print_info), when the trace's first 64 KiB hold one (a
+ * dmesg excerpt in its header, a printk:console event): its managed and
+ * present kB, else null.
+ */
+export function traceMemoryLine(file: string): { managedK: number; presentK: number } | null {
+  // a pipe's bytes would be taken from the replay
+  if (!isRegularFile(file)) return null;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buf = Buffer.alloc(MEMORY_LINE_HEAD);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    // gzip'd: not searched
+    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return null;
+    const m = /Memory: (\d+)K\/(\d+)K available/.exec(buf.toString('latin1', 0, n));
+    return m ? { managedK: Number(m[1]), presentK: Number(m[2]) } : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The reserved boot option that gives the replaying machine the traced
+ * machine's managed pages: --reserved when given; else, when the trace
+ * holds a `Memory:` line, the machine's present memory (RAM less page 0)
+ * less the traced machine's managed memory, and --mem, when not given, the
+ * traced present memory rounded up to a MiB; nothing from the line with
+ * --zones (they lay out the RAM themselves). Sets boot.reserved and
+ * boot.memory; returns where it came from (null: none).
+ */
+export function applyReserved(file: string, o: ReplayCmdOptions, boot: BootOptions): MachineReserved | null {
+  if (o.reserved !== undefined) {
+    let bytes: number;
+    try {
+      bytes = memparse(o.reserved, '--reserved');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    boot.reserved = bytes;
+    return { bytes, from: 'option' };
+  }
+  const line = traceMemoryLine(file);
+  if (line === null) return null;
+  // zones laid out by hand say the RAM themselves
+  if (boot.zones !== undefined) return null;
+  if (boot.memory === undefined) boot.memory = Math.ceil(line.presentK / 1024) * MiB;
+  const present = (typeof boot.memory === 'number' ? boot.memory : memparse(boot.memory, 'memory')) - PAGE_SIZE;
+  const bytes = Math.max(0, present - line.managedK * 1024);
+  boot.reserved = bytes;
+  return { bytes, from: 'trace' };
+}
 
 /** Bytes in the binary units --mem takes: 200.0M, 1.5G, 12K. */
 function binarySize(b: number): string {
@@ -71,6 +146,7 @@ export function memoryAdvice(report: ReplayReport): ReplayOutput['tooSmall'] {
 /** Stream the file with a progress bar on a terminal's stderr; file problems exit 2. */
 export async function runReplay(file: string, o: ReplayCmdOptions): Promise<ReplayOutput> {
   const boot = bootOptions(o);
+  const reserved = applyReserved(file, o, boot);
   const lookahead = o.lookahead === undefined ? undefined : Number(o.lookahead);
   if (lookahead !== undefined && !(Number.isInteger(lookahead) && lookahead >= 0)) {
     throw new UsageError(`--lookahead: expected a whole number, got '${o.lookahead}'`);
@@ -141,7 +217,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     // malformed lines, and events kmem refused to perform
     skipped: result.read.bad + result.replayer.refused,
     seconds,
-    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace },
+    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace, managedPages: managedPages(k), reserved },
     header: result.header,
     lostShare: lostShare(result.header),
     report,
@@ -153,6 +229,12 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
   // on stderr too, so that --json output and a pipe still show it
   if (out.lostShare > 0) process.stderr.write(`kmem replay: ${lostWarning(out)}\n`);
   return out;
+}
+
+/** MemTotal of /proc/meminfo in pages (totalram_pages: the zones' managed pages). */
+function managedPages(k: Kernel): number {
+  const m = /^MemTotal:\s+(\d+) kB$/m.exec(k.proc.read('/proc/meminfo'));
+  return m ? Number(m[1]) / (PAGE_SIZE / 1024) : 0;
 }
 
 /** The page allocator's counters from /proc/vmstat. */
@@ -188,7 +270,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   L.push(`events: ${kinds || 'none'}`);
   if (r.lostShare > 0 && r.header !== null) L.push(lostWarning(r));
   L.push(
-    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}`,
+    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M${r.machine.reserved !== null ? `, ${binarySize(r.machine.reserved.bytes)} reserved (${r.machine.reserved.from === 'option' ? '--reserved' : "the trace's Memory: line"}), ${r.machine.managedPages} pages managed` : ''}, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}`,
   );
   const s = rep.slab;
   L.push(
@@ -290,6 +372,189 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
         ? `--mem ${t.suggestedMem} would fit: kmem replay ${r.file} --mem ${t.suggestedMem}`
         : `That is more than kmem's largest machine (--mem ${binarySize(MAX_MEMORY)}): replay a shorter part of the trace.`,
     );
+  }
+  return `${L.join('\n')}\n`;
+}
+
+// ── --compare ────────────────────────────────────────────────────────────
+
+export interface CompareCmdOptions extends ReplayCmdOptions {
+  compare?: string[];
+}
+
+export interface CompareOutput {
+  file: string;
+  lines: number;
+  events: number;
+  skipped: number;
+  /** Seconds reading and parsing the trace (both passes, shared by every configuration). */
+  parseSeconds: number;
+  header: TraceHeader | null;
+  lostShare: number;
+  configurations: CompareRow[];
+}
+
+/** --cpus as a list of CPU counts ('1,2,8'), or null when it is one number or not given. */
+export function cpusList(text: string | undefined): number[] | null {
+  if (text === undefined || !text.includes(',')) return null;
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const t = part.trim();
+    if (!/^\d+$/.test(t)) throw new UsageError(`--cpus: expected a whole number or a list of them such as 1,2,8, got '${text}'`);
+    out.push(Number(t));
+  }
+  return out;
+}
+
+/**
+ * The configurations of a comparison: each --compare setting (or the
+ * command's own machine when there is none) times each CPU count of a
+ * --cpus list; a setting that names cpus= itself is taken once, as it says.
+ * Every configuration is booted once here, so a bad setting is refused
+ * before the trace is read.
+ */
+export function compareConfigs(o: CompareCmdOptions, file?: string): { base: BootOptions; configs: CompareConfig[] } {
+  const list = cpusList(o.cpus);
+  const base = bootOptions(list === null ? o : { ...o, cpus: undefined });
+  if (file !== undefined) applyReserved(file, o, base);
+  const settings = o.compare === undefined || o.compare.length === 0 ? ['default'] : o.compare;
+  const configs: CompareConfig[] = [];
+  for (const text of settings) {
+    let own: BootOptions;
+    try {
+      own = parseCompareSetting(text);
+    } catch (e) {
+      throw new UsageError(`--compare '${text}': ${(e as Error).message}`);
+    }
+    const label = text.trim() === '' ? 'default' : text.trim();
+    const axis = list === null || own.cpus !== undefined ? [undefined] : list;
+    for (const cpus of axis) {
+      const opts: BootOptions = { ...base, ...own };
+      if (cpus !== undefined) opts.cpus = cpus;
+      try {
+        // cpus left to the trace: any valid count checks the rest
+        boot({ ...opts, cpus: opts.cpus ?? 2 });
+      } catch (e) {
+        if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
+        const name = /^([A-Za-z]+)[.:]/.exec(e.message)?.[1];
+        if (name !== undefined && name in own) throw new UsageError(`--compare '${text}': ${e.message}`);
+        throw new UsageError(cliMessage(e.message));
+      }
+      configs.push({ label: cpus === undefined ? label : `${label === 'default' ? '' : `${label} `}cpus=${cpus}`, boot: opts });
+    }
+  }
+  return { base, configs };
+}
+
+/** Replay one trace under every configuration of the options. */
+/**
+ * Copy standard input or a pipe into a file of a new temporary directory
+ * (the comparison reads its trace twice); returns the file's path.
+ */
+async function spool(file: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'kmem-replay-'));
+  const path = join(dir, 'trace');
+  try {
+    await pipeline(file === STDIN_PATH ? process.stdin : createReadStream(file), createWriteStream(path));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new UsageError(`${file === STDIN_PATH ? STDIN_NAME : file}: cannot read (${code})`, 2);
+  }
+  return path;
+}
+
+/** Replay one trace under every configuration of the options; standard input or a pipe is copied to a temporary file first. */
+export async function runCompare(file: string, o: CompareCmdOptions): Promise<CompareOutput> {
+  const { configs } = compareConfigs(o, file);
+  let path = file;
+  if (!isRegularFile(file)) {
+    if (file !== STDIN_PATH) {
+      try {
+        statSync(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+        throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code})`}`, 2);
+      }
+    }
+    if (file === STDIN_PATH && process.stdin.isTTY === true) {
+      process.stderr.write('kmem replay: reading the trace from standard input (end it with Ctrl-D)\n');
+    }
+    path = await spool(file);
+  }
+  /** Messages name the trace as the user gave it, not its temporary copy. */
+  const named = (m: string) => (path === file ? m : m.split(path).join(file === STDIN_PATH ? STDIN_NAME : file));
+  let result: CompareResult;
+  try {
+    result = await replayCompare(path, configs, { skipBad: o.skipBad });
+  } catch (e) {
+    if (e instanceof TraceFileError) throw new UsageError(named(e.message), 2);
+    if (e instanceof TraceParseError) throw new UsageError(named(e.message), 1);
+    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(cliMessage(named(e.message)));
+    throw e;
+  } finally {
+    if (path !== file) rmSync(dirname(path), { recursive: true, force: true });
+  }
+  const out: CompareOutput = {
+    file,
+    lines: result.read.lines,
+    events: result.read.events,
+    skipped: result.read.bad,
+    parseSeconds: result.parseSeconds,
+    header: result.header,
+    lostShare: lostShare(result.header),
+    configurations: result.rows,
+  };
+  if (out.lostShare > 0) {
+    const h = out.header!;
+    process.stderr.write(
+      `kmem replay: warning: the trace lost ${(out.lostShare * 100).toFixed(1)}% of its events (entries-in-buffer/entries-written: ${h.entriesInBuffer}/${h.entriesWritten})\n`,
+    );
+  }
+  return out;
+}
+
+/** The comparison as text: one row per configuration, then the caches whose slabs differ. */
+export function formatCompare(r: CompareOutput, topN: number): string {
+  const L: string[] = [];
+  const rows = r.configurations;
+  L.push(
+    `${r.file === STDIN_PATH ? STDIN_NAME : r.file}: ${r.lines} lines, ${r.events} events${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''}; read and parsed once in ${r.parseSeconds.toFixed(2)} s, replayed into ${rows.length} machine${rows.length === 1 ? '' : 's'}`,
+  );
+  const w = Math.max(13, ...rows.map((x) => x.label.length));
+  L.push('');
+  L.push(
+    `${'CONFIGURATION'.padEnd(w)} CPUS  SLAB PAGES    SLAB kB  TRACE PAGES  WASTE INT  SLACK  SLOW ALLOC  SLOW FREE  PARTIAL FREE (SLABS)  FAILED  SECONDS`,
+  );
+  for (const x of rows) {
+    L.push(
+      `${x.label.padEnd(w)} ${n(x.machine.cpus, 4)} ${n(x.slab.pages, 11)} ${n(x.slab.kB, 10)} ${n(x.traceSlabPages, 12)} ${size(x.waste.internal).padStart(10)} ${size(x.waste.slack).padStart(6)} ` +
+        `${n(x.slowpath.alloc, 11)} ${n(x.slowpath.free, 10)} ${`${size(x.partial.freeBytes)} (${x.partial.slabs})`.padStart(21)} ${n(x.failed, 7)} ${x.seconds.toFixed(2).padStart(8)}`,
+    );
+  }
+  L.push(
+    '',
+    'SLAB PAGES/kB: Slab: of /proc/meminfo (every cache); TRACE PAGES: slabs of the caches the trace used; WASTE INT: slot size less bytes_req',
+    'of the live objects; SLACK: slab bytes no object fits in; SLOW: CONFIG_SLUB_STATS alloc/free_slowpath of the trace; PARTIAL FREE:',
+    'free bytes in slabs on the node and cpu partial lists; SECONDS: booting that machine and replaying on it (the parsing is shared).',
+  );
+  // the caches whose geometry or slabs differ between configurations, the largest difference in pages first
+  const names = new Set(rows.flatMap((x) => x.caches.map((c) => c.name)));
+  const diff: { name: string; spread: number; cells: string[] }[] = [];
+  for (const name of names) {
+    const cs = rows.map((x) => x.caches.find((c) => c.name === name));
+    const pages = cs.map((c) => (c === undefined ? 0 : c.slabs * 2 ** c.order));
+    const spread = Math.max(...pages) - Math.min(...pages);
+    const same = cs.every((c) => c !== undefined && c.order === cs[0]!.order && c.objectsPerSlab === cs[0]!.objectsPerSlab && c.slabs === cs[0]!.slabs);
+    if (same) continue;
+    diff.push({ name, spread, cells: cs.map((c) => (c === undefined ? '-' : `${c.slabs}x${c.objectsPerSlab}/o${c.order}`)) });
+  }
+  if (diff.length > 0 && rows.length > 1) {
+    diff.sort((a, b) => b.spread - a.spread || (a.name < b.name ? -1 : 1));
+    const cw = Math.max(14, ...rows.map((x) => x.label.length));
+    L.push('', `== caches whose slabs differ (top ${Math.min(topN, diff.length)} of ${diff.length} by pages; SLABSxOBJECTS/oORDER)`);
+    L.push(`${'CACHE'.padEnd(22)} ${rows.map((x) => x.label.padStart(cw)).join(' ')}`);
+    for (const d of diff.slice(0, topN)) L.push(`${d.name.padEnd(22)} ${d.cells.map((c) => c.padStart(cw)).join(' ')}`);
   }
   return `${L.join('\n')}\n`;
 }

@@ -98,6 +98,14 @@ export interface BootOptions {
    * neither CONFIG_DEBUG_SLAB nor KASAN over SLAB).
    */
   allocator?: 'slub' | 'slab' | 'slob';
+  /**
+   * Memory memblock reserved at boot (the kernel image, struct pages, page
+   * tables, firmware areas: the `reserved` of the `Memory:` boot line), bytes
+   * or a size string. Present but never managed: MemTotal, the watermarks and
+   * the pcp lists follow what is left. Taken from the top of memory down, as
+   * memblock allocates. Default 0.
+   */
+  reserved?: number | string;
 }
 
 /** Every option boot() knows, for the unknown-option check. */
@@ -124,6 +132,7 @@ const KNOWN: readonly (keyof BootOptions)[] = [
   'kernel',
   'allocator',
   'aslr',
+  'reserved',
 ];
 
 const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot'];
@@ -147,6 +156,8 @@ export interface CheckedOptions {
   onBug: 'report' | 'throw';
   thp: 'always' | 'madvise' | 'never';
   layout: { total: number; ranges: [number, number][] };
+  /** Pages memblock reserved at boot (the reserved option). */
+  reservedPages: number;
 }
 
 /** Check every option and work out the machine's size and zone layout. */
@@ -203,7 +214,16 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   const layout = zoneLayout(memory, o.zones);
   if (layout.total < MIN_MEMORY) throw new RangeError(`memory: ${sizeText(layout.total)} is below the minimum of ${sizeText(MIN_MEMORY)}`);
   if (layout.total > MAX_MEMORY) throw new RangeError(`memory: ${sizeText(layout.total)} is more than kmem supports (${sizeText(MAX_MEMORY)})`);
-  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, layout };
+  let reservedPages = 0;
+  if (o.reserved !== undefined) {
+    const bytes = memparse(o.reserved, 'reserved');
+    // what is left must still boot a machine
+    if (bytes > layout.total - MIN_MEMORY) {
+      throw new RangeError(`reserved: ${sizeText(bytes)} leaves less than the minimum of ${sizeText(MIN_MEMORY)} of ${sizeText(layout.total)}`);
+    }
+    reservedPages = Math.ceil(bytes / PAGE_SIZE);
+  }
+  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, layout, reservedPages };
 }
 
 /** The options a CONFIG_SLOB (or, as kmem models it, CONFIG_SLAB) kernel has no code for: each a RangeError naming it. */

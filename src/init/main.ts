@@ -19,7 +19,7 @@ import { PAGE_SIZE, PhysMem } from '../memory/memblock.js';
 import { PageArray } from '../memory/page.js';
 import { badPageLines, dumpPage } from '../page_alloc/debug.js';
 import { __GFP_NOWARN } from '../page_alloc/gfp.js';
-import { MAX_NR_ZONES, MAX_PAGE_ORDER, Z_MANAGED, Z_PRESENT, ZONE_MOVABLE, ZONE_NORMAL, zoneNames } from '../page_alloc/mmzone.js';
+import { MAX_NR_ZONES, MAX_PAGE_ORDER, pageblock_nr_pages, Z_MANAGED, Z_PRESENT, ZONE_MOVABLE, ZONE_NORMAL, zoneNames } from '../page_alloc/mmzone.js';
 import { EV_PGALLOC, EV_PGFREE, PageAlloc } from '../page_alloc/page_alloc.js';
 import { showFreeAreas, warnAllocHeader } from '../page_alloc/show_mem.js';
 import {
@@ -115,7 +115,7 @@ export class Machine {
       warnAlloc: (order, gfp) => this.warnAlloc(order, gfp),
     });
     this.proc = new ProcFs(this, { aslr: opts.aslr });
-    this.pageAllocInit(c.layout.ranges, opts.minFreeKbytes, c.thp);
+    this.pageAllocInit(c.layout.ranges, opts.minFreeKbytes, c.thp, c.reservedPages);
 
     // slub_min_order= raises the maximum to itself, slub_max_order= lowers
     // the minimum to itself (6.7+); given both, as if in this order, the
@@ -298,7 +298,7 @@ export class Machine {
    * the boot messages, the watermarks (init_per_zone_wmark_min, then
    * hugepage_init()'s raise when THP is on), lowmem reserves and pagesets.
    */
-  private pageAllocInit(ranges: [number, number][], userMinFree: number | undefined, thp: 'always' | 'madvise' | 'never'): void {
+  private pageAllocInit(ranges: [number, number][], userMinFree: number | undefined, thp: 'always' | 'madvise' | 'never', reserved = 0): void {
     const pa = this.pageAlloc;
     const pk = (s: string) => this.printk.printk(`${s}\n`);
     const hexAddr = (n: number) => `0x${n.toString(16).padStart(16, '0')}`;
@@ -313,9 +313,19 @@ export class Machine {
     pk('Early memory node ranges');
     pk(`  node   0: [mem ${hexAddr(PAGE_SIZE)}-${hexAddr(this.phys.size - 1)}]`);
     pk(`Initmem setup node 0 [mem ${hexAddr(PAGE_SIZE)}-${hexAddr(this.phys.size - 1)}]`);
+    // memblock's reservations, top-down: from the highest zone's top, each zone keeping a pageblock
+    const take: number[] = new Array(MAX_NR_ZONES).fill(0);
+    let left = reserved;
+    for (let z = MAX_NR_ZONES - 1; z >= 0 && left > 0; z--) {
+      const [s, e] = ranges[z]!;
+      const t = Math.min(left, Math.max(0, e - s - pageblock_nr_pages));
+      take[z] = t;
+      left -= t;
+    }
+    if (left > 0) throw new RangeError(`reserved: ${reserved} pages do not fit beside a pageblock of each zone`);
     for (let z = 0; z < MAX_NR_ZONES; z++) {
       const [s, e] = ranges[z]!;
-      if (e > s) pa.initZone(z, s, e);
+      if (e > s) pa.initZone(z, s, e, take[z]!);
     }
     let totalManaged = 0;
     let totalPresent = 0;

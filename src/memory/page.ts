@@ -12,7 +12,9 @@
  *        ├─ mapcount     i32  _mapcount + 1 (0 = unmapped)
  *        ├─ next, prev   i32  lru / pcp_list / slab_list links (pfn, -1 = none)
  *        ├─ head         i32  compound_head: the head's pfn on a tail page, else -1
- *        ├─ index        i32  page->index (the pcp migratetype while on a pcp list)
+ *        ├─ index        f64  page->index, an unsigned long: a file offset in pages, or an
+ *        │                     anonymous page's linear index (up to 2^35); the pcp migratetype
+ *        │                     while on a pcp list, a large kmalloc's size
  *        │   ── slab overlay (struct slab) ──
  *        ├─ slabCache    i32  slab_cache: the owning cache's id, -1 if not a slab
  *        ├─ slabCounters u32  freelist | inuse | frozen in one CAS-able word:
@@ -167,7 +169,7 @@ export class PageArray {
   readonly next: Int32Array;
   readonly prev: Int32Array;
   readonly head: Int32Array;
-  readonly index: Int32Array;
+  readonly index: Float64Array;
   readonly slabCache: Int32Array;
   readonly slabCounters: Uint32Array;
   readonly slabObjects: Uint16Array;
@@ -186,7 +188,7 @@ export class PageArray {
     this.next = i32().fill(-1);
     this.prev = i32().fill(-1);
     this.head = i32().fill(-1);
-    this.index = i32();
+    this.index = new Float64Array(new B(nrPages * 8));
     this.slabCache = i32().fill(-1);
     this.slabCounters = new Uint32Array(new B(nrPages * 4));
     this.slabObjects = new Uint16Array(new B(nrPages * 2));

@@ -37,7 +37,7 @@ export function dumpPage(pages: PageArray, pfn: number, zone: number, reason: st
   const head = pages.compoundHead(pfn);
   // page->index: a slab's freelist (they overlay); a large kmalloc keeps its size there only inside kmem.
   const type0 = pages.pageType[pfn]!;
-  const index = slab !== undefined ? slab.freelist : type0 === PGTY_large_kmalloc ? 0n : BigInt(pages.index[pfn]! >>> 0);
+  const index = slab !== undefined ? slab.freelist : type0 === PGTY_large_kmalloc ? 0n : BigInt(pages.index[pfn]!);
   const isCompound = head !== pfn || (pages.flags[pfn]! & (1 << PG_head)) !== 0;
   lines.push(`page: refcount:${pages.refcount[head]} mapcount:${pages.mapcount[pfn]} mapping:0000000000000000 index:0x${index.toString(16)} pfn:0x${hex(pfn)}`);
   if (isCompound) {

@@ -111,7 +111,19 @@ export interface PageAllocHooks {
   badPage: (info: BadPageInfo) => void;
   /** warn_alloc(): an allocation failed without __GFP_NOWARN. */
   warnAlloc: (order: number, gfp: number) => void;
+  /** wakeup_kswapd() for the node (src/vm/vmscan.ts; set when the VM half starts). */
+  wakeKswapd?: ((order: number, gfp: number, highestZone: number) => void) | null;
+  /**
+   * __perform_reclaim() (try_to_free_pages): the pages reclaimed, or -1 when
+   * the caller may not reclaim (already reclaiming: PF_MEMALLOC).
+   */
+  directReclaim?: ((order: number, gfp: number) => number) | null;
+  /** zone_reclaimable_pages() for should_reclaim_retry() */
+  zoneReclaimablePages?: ((zone: number) => number) | null;
 }
+
+/** MAX_RECLAIM_RETRIES (mm/internal.h) */
+export const MAX_RECLAIM_RETRIES = 16;
 
 export class PageAlloc {
   readonly mem: PhysMem;
@@ -134,7 +146,7 @@ export class PageAlloc {
   // as pages.* and zones.*.
   private readonly pgNext: Int32Array;
   private readonly pgPrev: Int32Array;
-  private readonly pgIndex: Int32Array;
+  private readonly pgIndex: Float64Array;
   private readonly pgOrder: Uint8Array;
   private readonly pgType: Uint8Array;
   private readonly pgRefcount: Int32Array;
@@ -579,9 +591,14 @@ export class PageAlloc {
    * block of at least that order must also be free.
    */
   zoneWatermarkOk(zone: number, order: number, mark: number, highestZone: number, allocFlags: number): boolean {
+    return this.zoneWatermarkOkFree(zone, order, mark, highestZone, allocFlags, this.zf[zone * Z.FIELDS + Z.FREE]!);
+  }
+
+  /** __zone_watermark_ok() with the free pages given (should_reclaim_retry and pgdat_balanced pass their own). */
+  zoneWatermarkOkFree(zone: number, order: number, mark: number, highestZone: number, allocFlags: number, freePages: number): boolean {
     const zf = this.zf;
     const r = zone * Z.FIELDS;
-    let free = zf[r + Z.FREE]!;
+    let free = freePages;
     let min = mark;
     free -= (1 << order) - 1;
     if (allocFlags & ALLOC.RESERVES) {
@@ -810,19 +827,57 @@ export class PageAlloc {
   }
 
   /**
-   * __alloc_pages_slowpath(): the min watermark with the request's reserves,
-   * then __GFP_MEMALLOC's no-watermark access, then the highatomic reserves.
-   * kmem has nothing to reclaim or compact, so that is where it ends.
+   * __alloc_pages_slowpath(): wake kswapd (ALLOC_KSWAPD), the min watermark
+   * with the request's reserves, then __GFP_MEMALLOC's no-watermark access;
+   * a request that may reclaim then reclaims directly
+   * (__alloc_pages_direct_reclaim: try_to_free_pages, the freelists again,
+   * then once more after unreserving highatomic blocks and draining the pcp
+   * lists) and loops while should_reclaim_retry() sees a chance. Without the
+   * VM half (no reclaim hooks) the highatomic reserves and the pcp lists are
+   * all it can give back. kmem does not compact.
    */
   private allocPagesSlowpath(gfp: number, order: number, highest: number, mt: number): number {
     const allocFlags = this.gfpToAllocFlags(gfp, order);
+    const hooks = this.hooks;
+    const wake = (allocFlags & ALLOC.KSWAPD) !== 0 ? (hooks.wakeKswapd ?? null) : null;
+    if (wake !== null) wake(order, gfp, highest);
     let pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
     if (pfn >= 0) return pfn;
-    if (gfp & Gfp.MEMALLOC && !(gfp & Gfp.NOMEMALLOC)) {
+    const reclaim = hooks.directReclaim ?? null;
+    if (reclaim !== null && gfp & Gfp.DIRECT_RECLAIM) {
+      let noProgressLoops = 0;
+      for (;;) {
+        // retry: keep kswapd awake while looping.
+        if (wake !== null) wake(order, gfp, highest);
+        if (gfp & Gfp.MEMALLOC && !(gfp & Gfp.NOMEMALLOC)) {
+          pfn = this.getPageFromFreelist(gfp, order, allocFlags | ALLOC.NO_WATERMARKS, highest, mt);
+          if (pfn >= 0) return pfn;
+        }
+        pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
+        if (pfn >= 0) return pfn;
+        const progress = reclaim(order, gfp);
+        // PF_MEMALLOC: no recursion into reclaim.
+        if (progress < 0) break;
+        if (progress > 0) {
+          pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
+          if (pfn >= 0) return pfn;
+          this.unreserveHighatomicPageblock(mt);
+          this.drainAllPages();
+          pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
+          if (pfn >= 0) return pfn;
+        }
+        if (gfp & Gfp.NORETRY) break;
+        if (order > Order.COSTLY && !(gfp & Gfp.RETRY_MAYFAIL)) break;
+        // should_reclaim_retry()
+        if (progress > 0 && order <= Order.COSTLY) noProgressLoops = 0;
+        else noProgressLoops++;
+        if (noProgressLoops > MAX_RECLAIM_RETRIES || !this.reclaimCouldSucceed(order, highest, allocFlags)) break;
+      }
+    } else if (gfp & Gfp.MEMALLOC && !(gfp & Gfp.NOMEMALLOC)) {
       pfn = this.getPageFromFreelist(gfp, order, allocFlags | ALLOC.NO_WATERMARKS, highest, mt);
       if (pfn >= 0) return pfn;
     }
-    if (gfp & Gfp.DIRECT_RECLAIM) {
+    if (reclaim === null && gfp & Gfp.DIRECT_RECLAIM) {
       this.events[EV.ALLOCSTALL]!++;
       this.drainAllPages();
       while (this.unreserveHighatomicPageblock(mt)) {
@@ -835,6 +890,23 @@ export class PageAlloc {
     this.events[EV.PGALLOC_FAIL]!++;
     if (!(gfp & Gfp.NOWARN)) this.hooks.warnAlloc(order, gfp);
     return -1;
+  }
+
+  /**
+   * should_reclaim_retry()'s test: would some zone of the zonelist pass its
+   * min watermark if every reclaimable page in it were free?
+   */
+  private reclaimCouldSucceed(order: number, highest: number, allocFlags: number): boolean {
+    const reclaimable = this.hooks.zoneReclaimablePages ?? null;
+    const zf = this.zf;
+    for (let i = highest * ZL.STRIDE; ; i++) {
+      const z = this.zonelist[i]!;
+      if (z < 0) return false;
+      const r = z * Z.FIELDS;
+      const available = zf[r + Z.FREE]! + (reclaimable === null ? 0 : reclaimable(z));
+      // min_wmark_pages() includes the boost.
+      if (this.zoneWatermarkOkFree(z, order, zf[r + Z.WMARK]! + zf[r + Z.BOOST]!, highest, allocFlags, available)) return true;
+    }
   }
 
   /**
@@ -997,19 +1069,23 @@ export class PageAlloc {
   /**
    * memmap_init() + memblock_free_all(): every pageblock starts Movable, and
    * each zone's pages are freed in the largest aligned blocks that fit, to the
-   * tail of the lists (FPI_TO_TAIL) as the kernel's boot frees are.
+   * tail of the lists (FPI_TO_TAIL) as the kernel's boot frees are. The
+   * zone's top `reserved` pages are memblock's (present, not managed).
    */
-  initZone(zone: number, startPfn: number, endPfn: number): void {
+  initZone(zone: number, startPfn: number, endPfn: number, reserved = 0): void {
     const zs = this.zones;
     zs.set(zone, Z.START_PFN, startPfn);
     zs.set(zone, Z.SPANNED, endPfn - startPfn);
     zs.set(zone, Z.PRESENT, endPfn - startPfn);
-    zs.set(zone, Z.MANAGED, endPfn - startPfn);
+    zs.set(zone, Z.MANAGED, endPfn - startPfn - reserved);
     for (let b = startPfn >>> Order.PAGEBLOCK; b << Order.PAGEBLOCK < endPfn; b++) {
       zs.pageblockZone[b] = zone;
       zs.pageblockMt[b] = MT.MOVABLE;
     }
     this.buildZonelists();
+    // memblock's reservations at the zone's top: PageReserved, never given to the buddy lists
+    for (let p = endPfn - reserved; p < endPfn; p++) this.pgFlags[p] = (this.pgFlags[p] as number) | (1 << PG.reserved);
+    endPfn -= reserved;
     let pfn = startPfn;
     while (pfn < endPfn) {
       let order = Math.min(Order.MAX, ctz(pfn));

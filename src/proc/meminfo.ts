@@ -9,11 +9,12 @@
  * Every value is in kB through show_val_kb(): the name padded to 16
  * columns, the number right-aligned in 8, " kB". A counter kmem does not
  * keep (swap, vmalloc, percpu, kernel stacks, huge pages, dirty and
- * writeback pages, the active lists) prints 0 in the kernel's place.
+ * writeback pages) prints 0 in the kernel's place. Active/Inactive,
+ * Unevictable and Mlocked are the LRU lists' counts (src/vm/mm_inline.ts).
  */
 import { MAX_NR_ZONES, WMARK_HIGH, WMARK_LOW, Z_FREE, Z_LOWMEM_RESERVE, Z_MANAGED, Z_WMARK, type Zones } from '../page_alloc/mmzone.js';
 import type { Sysctl, VmCounters } from './sysctl.js';
-import { lruByZone, type VmSource } from './zoneinfo.js';
+import type { VmSource } from './zoneinfo.js';
 
 /** (unsigned long)VMALLOC_TOTAL >> 10 with 4-level paging: VMALLOC_SIZE_TB 32, less one byte (VMALLOC_END is inclusive). */
 export const VMALLOC_TOTAL_KB = 34359738367;
@@ -90,13 +91,15 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
   const sreclaimable = src.slabPages(true);
   const sunreclaim = src.slabPages(false);
   const filePages = vm?.nrFilePages ?? 0;
-  // The LRU lists as the kernel would have them: every page on its inactive list (see lruByZone).
-  let anonLru = 0;
-  let fileLru = 0;
-  for (const [a, f] of lruByZone(src, vm)) {
-    anonLru += a;
-    fileLru += f;
-  }
+  // The LRU lists (src/vm/mm_inline.ts), node totals.
+  const lru = (name: string) => vm?.lruStat(name, -1) ?? 0;
+  const activeAnon = lru('nr_active_anon');
+  const inactiveAnon = lru('nr_inactive_anon');
+  const activeFile = lru('nr_active_file');
+  const inactiveFile = lru('nr_inactive_file');
+  const fileLru = activeFile + inactiveFile;
+  let mlocked = 0;
+  for (let z = 0; z < MAX_NR_ZONES; z++) mlocked += vm?.lruStat('nr_mlock', z) ?? 0;
   // vm_commit_limit(): overcommit_kbytes, or overcommit_ratio percent of totalram (no swap, no hugetlb).
   const commitLimit =
     vm !== null
@@ -112,14 +115,14 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     kb('Buffers', 0) +
     kb('Cached', K(filePages)) +
     kb('SwapCached', 0) +
-    kb('Active', 0) +
-    kb('Inactive', K(anonLru + fileLru)) +
-    kb('Active(anon)', 0) +
-    kb('Inactive(anon)', K(anonLru)) +
-    kb('Active(file)', 0) +
-    kb('Inactive(file)', K(fileLru)) +
-    kb('Unevictable', 0) +
-    kb('Mlocked', 0) +
+    kb('Active', K(activeAnon + activeFile)) +
+    kb('Inactive', K(inactiveAnon + inactiveFile)) +
+    kb('Active(anon)', K(activeAnon)) +
+    kb('Inactive(anon)', K(inactiveAnon)) +
+    kb('Active(file)', K(activeFile)) +
+    kb('Inactive(file)', K(inactiveFile)) +
+    kb('Unevictable', K(lru('nr_unevictable'))) +
+    kb('Mlocked', K(mlocked)) +
     kb('SwapTotal', 0) +
     kb('SwapFree', 0) +
     kb('Zswap', 0) +

@@ -65,6 +65,8 @@ export interface VmCounters {
   dropPagecache(): number;
   committedAs(): number;
   commitLimit(): number;
+  /** The LRU lists' sizes and the reclaim / workingset counters by /proc/vmstat name: zone >= 0 a zone item, -1 a node item or event; undefined if not the LRU's. */
+  lruStat(name: string, zone: number): number | undefined;
 }
 
 /** What the handlers touch of the machine. */
@@ -142,6 +144,8 @@ export class Sysctl {
   overcommitKbytes = 0;
   /** DEFAULT_MAX_MAP_COUNT */
   maxMapCount = 65530;
+  /** vm.swappiness (mm/vmscan.c vm_swappiness): 0..MAX_SWAPPINESS (200), default 60 */
+  swappiness = 60;
   watermarkScaleFactor = 10;
   /** kernel.randomize_va_space; the boot option `aslr` sets it (default 2, as the kernel's). */
   randomizeVaSpace = 2;
@@ -218,6 +222,15 @@ export class Sysctl {
     );
     // fs/drop_caches.c: mode 0200 (a read is -EACCES, even for root), values 1..4 (SYSCTL_ONE..SYSCTL_FOUR).
     // This build machine's vendor 6.18 takes up to 63 (a local patch adds bits); upstream's bound is kept.
+    int(
+      '/proc/sys/vm/swappiness',
+      () => this.swappiness,
+      (v) => {
+        this.swappiness = v;
+      },
+      0,
+      200,
+    );
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     // kernel/sysctl.c: randomize_va_space is a plain proc_dointvec (no bounds).
     int(

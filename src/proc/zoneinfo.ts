@@ -64,41 +64,26 @@ export function statThreshold(managed: number, cpus: number): number {
 }
 
 /**
- * The LRU lists per zone: [anon, file] pages. kmem has no LRU yet, but the
- * kernel's lists are determined by what exists: without MGLRU (this 6.18 has
- * no CONFIG_LRU_GEN) every new anonymous, shmem and page-cache folio goes to
- * its inactive list (folio_add_lru), and nothing in kmem activates one (no
- * second access through mark_page_accessed, no reclaim scan, no refault).
- * Anonymous and shmem pages are the anon lists', page cache the file lists'.
- * The kernel counts a folio only once its per-CPU lru_add batch drains;
- * kmem counts it at once.
+ * The LRU lists per zone: [anon, file] pages on them (active, inactive and,
+ * for anon, nothing else: unevictable pages are counted apart), from the
+ * lists' own counts (src/vm/mm_inline.ts).
  */
-export function lruByZone(src: VmSource, vm: VmCounters | null): [number, number][] {
-  const zs = src.pageAlloc.zones;
+export function lruByZone(_src: VmSource, vm: VmCounters | null): [number, number][] {
   const out: [number, number][] = [];
   for (let z = 0; z < MAX_NR_ZONES; z++) {
-    let anon = 0;
-    let file = 0;
-    if (vm !== null) {
-      const start = zs.get(z, Z_START_PFN);
-      const end = Math.min(start + zs.get(z, Z_SPANNED), vm.pageKind.length);
-      const kind = vm.pageKind;
-      for (let pfn = start; pfn < end; pfn++) {
-        const k = kind[pfn]!;
-        if (k === 1 || k === 3) anon++;
-        else if (k === 2) file++;
-      }
+    if (vm === null) {
+      out.push([0, 0]);
+      continue;
     }
-    out.push([anon, file]);
+    const g = (n: string) => vm.lruStat(n, z) ?? 0;
+    out.push([g('nr_zone_inactive_anon') + g('nr_zone_active_anon'), g('nr_zone_inactive_file') + g('nr_zone_active_file')]);
   }
   return out;
 }
 
 function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
-  if (name === 'nr_inactive_anon' || name === 'nr_inactive_file') {
-    const i = name === 'nr_inactive_anon' ? 0 : 1;
-    return lruByZone(src, vm).reduce((s, l) => s + l[i]!, 0);
-  }
+  const lru = vm?.lruStat(name, -1);
+  if (lru !== undefined) return lru;
   if (name === 'nr_slab_reclaimable') return src.slabPages(true);
   if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
   if (vm === null) return 0;
@@ -118,10 +103,10 @@ function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
   }
 }
 
-function zoneStat(pa: PageAlloc, z: number, name: string, lru: [number, number][]): number {
+function zoneStat(pa: PageAlloc, z: number, name: string, vm: VmCounters | null): number {
   if (name === 'nr_free_pages') return pa.zones.get(z, Z_FREE);
-  if (name === 'nr_zone_inactive_anon') return lru[z]![0];
-  if (name === 'nr_zone_inactive_file') return lru[z]![1];
+  const lru = vm?.lruStat(name, z);
+  if (lru !== undefined) return lru;
   if (name === 'nr_free_pages_blocks') return freePagesBlocks(pa, z);
   return 0;
 }
@@ -156,7 +141,6 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
       break;
     }
   }
-  const lru = lruByZone(src, vm);
   let out = '';
   for (let z = 0; z < MAX_NR_ZONES; z++) {
     out += `Node 0, zone ${zoneNames[z]!.padStart(8)}`;
@@ -183,7 +167,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
       out += '\n';
       continue;
     }
-    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, lru)}`;
+    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, vm)}`;
     for (const name of numaEventItems) out += `\n      ${name.padEnd(12)} ${numaStat(pa, z, name)}`;
     out += '\n  pagesets';
     const threshold = statThreshold(g(Z_MANAGED), pa.cpus);
@@ -198,7 +182,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
         `\n              high_max: ${pa.pcp[row + PCP_HIGH_MAX]}` +
         `\n  vm stats threshold: ${threshold}`;
     }
-    out += '\n  node_unreclaimable:  0' + `\n  start_pfn:           ${g(Z_START_PFN)}` + '\n';
+    out += `\n  node_unreclaimable:  ${vm?.lruStat('node_unreclaimable', -1) ?? 0}\n  start_pfn:           ${g(Z_START_PFN)}\n`;
   }
   return out;
 }
@@ -212,8 +196,7 @@ export function vmstat(src: VmSource, vm: VmCounters | null = null, sysctl: Sysc
     for (let z = 0; z < MAX_NR_ZONES; z++) s += f(z);
     return s;
   };
-  const lru = lruByZone(src, vm);
-  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, lru))}\n`;
+  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, vm))}\n`;
   for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
   for (const name of nodeStatItems) out += `${name} ${nodeStat(src, vm, name)}\n`;
   const free = sumZones((z) => pa.zones.get(z, Z_FREE));
@@ -238,10 +221,13 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
     return z >= 0 ? pa.events[EV_PGALLOC + z]! : 0;
   }
   if (name === 'pgfree') return pa.events[EV_PGFREE]! + pa.bootFreePages;
-  if (name === 'allocstall_normal') return pa.events[EV_ALLOCSTALL]!;
+  // Allocation stalls before the VM half (and its reclaim) started are the page allocator's own count.
+  const early = name === 'allocstall_normal' ? pa.events[EV_ALLOCSTALL]! : 0;
   if (name === 'drop_pagecache') return sysctl?.dropPagecache ?? 0;
   if (name === 'drop_slab') return sysctl?.dropSlab ?? 0;
-  if (vm === null) return 0;
+  if (vm === null) return early;
+  const lru = vm.lruStat(name, -1);
+  if (lru !== undefined) return lru + early;
   if (name === 'pgfault') return vm.pgfault;
   if (name === 'pgmajfault') return vm.pgmajfault;
   if (name === 'pgreuse') return vm.pgreuse;

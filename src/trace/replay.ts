@@ -49,6 +49,10 @@
  * site, and the machine (slabs, CONFIG_SLUB_STATS fast/slow path counters,
  * page allocator state).
  *
+ * What-if (compare.ts): replayFileMany reads a file's two passes once and
+ * hands every batch of rows to several machines, each booted with its own
+ * options; each ends as a replay of its own would.
+ *
  * Note: a trace that recorded both slab and page events shows the slab
  * allocator's own page allocations as mm_page_alloc; they are replayed as
  * page allocations too, so such pages count twice (kmem's SLUB takes its own).
@@ -1495,6 +1499,13 @@ export class TraceReplayer {
 
   // ───────────────────────── the report ─────────────────────────
 
+  /** The kmem ids of the caches the replay used (SLUB's arrays are indexed by them), in the order it first used them. */
+  cacheIds(): number[] {
+    const ids: number[] = [];
+    for (const r of this.cacheRows) if (r.kmemId >= 0 && !ids.includes(r.kmemId)) ids.push(r.kmemId);
+    return ids;
+  }
+
   /** Sum up (call after finish()). */
   report(opts: { allocatorStats?: boolean } = {}): ReplayReport {
     const k = this.k;
@@ -1797,7 +1808,7 @@ export function lostShare(h: TraceHeader | null): number {
 }
 
 /** True when path names a regular file (read twice); false for standard input, a pipe, or what cannot be opened. */
-function isRegularFile(path: string): boolean {
+export function isRegularFile(path: string): boolean {
   if (path === STDIN_PATH) return false;
   try {
     return statSync(path).isFile();
@@ -1806,46 +1817,94 @@ function isRegularFile(path: string): boolean {
   }
 }
 
+/** One machine a trace is replayed into (replayFileMany). */
+export interface ReplayRun {
+  kernel: Kernel;
+  replayer: TraceReplayer;
+  /** The CPU count came from the trace (the run's boot options gave none). */
+  cpusFromTrace: boolean;
+  /** Seconds spent booting this machine and performing the events on it (the reading and parsing excluded). */
+  seconds: number;
+}
+
+/** A trace replayed into several machines (replayFileMany). */
+export interface ReplayManyResult {
+  runs: ReplayRun[];
+  read: TraceReadStats;
+  header: TraceHeader;
+  /** Seconds of both passes spent reading and parsing (shared by every run). */
+  parseSeconds: number;
+}
+
+/** The boot options of a run: CONFIG_SLUB_STATS on, and the CPUs from the trace's header when none are given. */
+function runBootOptions(given: BootOptions | undefined, header: TraceHeader): BootOptions {
+  const o: BootOptions = { ...(given ?? {}), slubStats: true };
+  if (given?.cpus === undefined) o.cpus = Math.min(256, Math.max(header.cpus > 0 ? header.cpus : 2, header.cpus > 0 ? 1 : maxCpuSeen() + 1));
+  return o;
+}
+
 /**
  * A regular file, read twice: the first pass learns the caches of unnamed
  * kmem_cache_alloc events from the whole file (CacheNames) and reads the
- * header; the second replays every event as it is read, with no window.
+ * header; the second reads the rows once and replays each batch into every
+ * machine in turn (one per boot options), with no window. Every machine
+ * sees the same rows in the same order, so each ends as a replay of its
+ * own would.
  */
-async function replayTwoPass(path: string, opts: ReplayFileOptions): Promise<ReplayFileResult> {
+export async function replayFileMany(path: string, boots: readonly (BootOptions | undefined)[], opts: ReplayFileOptions = {}): Promise<ReplayManyResult> {
+  if (boots.length === 0) throw new RangeError('boots: at least one machine expected');
   const strings = new StringTable();
   const names = new CacheNames();
+  const t0 = performance.now();
   // malformed lines are reported (or skipped) by the second pass, at their place
   await readTraceColumns(path, strings, (c) => names.push(c), { namesOnly: true, skipBad: true, chunkSize: opts.chunkSize });
   const header: TraceHeader = { ...traceHeader };
-  const bootOpts: BootOptions = { ...(opts.boot ?? {}), slubStats: true };
-  const cpusFromTrace = opts.boot?.cpus === undefined;
-  if (cpusFromTrace) bootOpts.cpus = Math.min(256, Math.max(header.cpus > 0 ? header.cpus : 2, header.cpus > 0 ? 1 : maxCpuSeen() + 1));
-  const k = boot(bootOpts);
-  const rp = new TraceReplayer(k, { ...opts, lookahead: 0, file: path });
-  rp.header = header;
+  let replaySeconds = 0;
+  const runs: ReplayRun[] = boots.map((b) => {
+    const t = performance.now();
+    const kernel = boot(runBootOptions(b, header));
+    const replayer = new TraceReplayer(kernel, { ...opts, lookahead: 0, file: path });
+    replayer.header = header;
+    const seconds = (performance.now() - t) / 1000;
+    replaySeconds += seconds;
+    return { kernel, replayer, cpusFromTrace: b?.cpus === undefined, seconds };
+  });
   let events = 0;
-  let readBytes = 0;
-  let readLines = 0;
   const read = await readTraceColumns(
     path,
     strings,
     (c) => {
       events += c.n;
-      rp.pushColumns(c, strings, names);
+      for (const r of runs) {
+        const t = performance.now();
+        r.replayer.pushColumns(c, strings, names);
+        const s = (performance.now() - t) / 1000;
+        r.seconds += s;
+        replaySeconds += s;
+      }
     },
     {
       skipBad: opts.skipBad,
       onBad: opts.onBad,
       chunkSize: opts.chunkSize,
-      onProgress: (bytes, lines) => {
-        readBytes = bytes;
-        readLines = lines;
-        opts.onProgress?.(readBytes, readLines, events);
-      },
+      onProgress: (bytes, lines) => opts.onProgress?.(bytes, lines, events),
     },
   );
-  rp.finish();
-  return { kernel: k, replayer: rp, read, cpusFromTrace, header };
+  for (const r of runs) {
+    const t = performance.now();
+    r.replayer.finish();
+    const s = (performance.now() - t) / 1000;
+    r.seconds += s;
+    replaySeconds += s;
+  }
+  return { runs, read, header, parseSeconds: (performance.now() - t0) / 1000 - replaySeconds };
+}
+
+/** A regular file, read twice (replayFileMany with one machine). */
+async function replayTwoPass(path: string, opts: ReplayFileOptions): Promise<ReplayFileResult> {
+  const m = await replayFileMany(path, [opts.boot], opts);
+  const run = m.runs[0]!;
+  return { kernel: run.kernel, replayer: run.replayer, read: m.read, cpusFromTrace: run.cpusFromTrace, header: m.header };
 }
 
 /** Events read before the machine boots when its CPU count comes from the trace. */

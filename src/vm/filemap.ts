@@ -7,8 +7,15 @@
  * Page flags used (struct page flags by pfn): PG_uptodate once the bytes are
  * read, PG_dirty (with PAGECACHE_TAG_DIRTY in the xarray) after a write until
  * fsync writes it back, PG_referenced / PG_active as folio_mark_accessed()
- * sets them, PG_lru from folio_add_lru(), PG_readahead (PG_reclaim's bit) as
- * the readahead marker.
+ * sets them (src/vm/swap.ts: the LRU lists), PG_lru from folio_add_lru(),
+ * PG_readahead (PG_reclaim's bit) as the readahead marker. Reclaim
+ * (src/vm/vmscan.ts) removes clean pages with deleteFolio(), leaving a
+ * shadow entry in the mapping's `shadows` (src/vm/workingset.ts).
+ *
+ * References: the cache holds one on each page; read(), write() and a fault
+ * take one more while they use a page (the kernel's folio batch and
+ * vmf->page), since copying to or from user memory may allocate and so
+ * reclaim.
  *
  * Counters: vm.nrFilePages (NR_FILE_PAGES: every page-cache page, shmem's
  * too, as the kernel counts) and pageCache(vm).nrDirty (NR_FILE_DIRTY). The
@@ -29,7 +36,9 @@ import { VMA } from './mm_types.js';
 import { VM } from './mman.js';
 import { _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW } from './pgtable.js';
 import { type FileRaState, fileRaStateInit, pageCacheAsyncRa, pageCacheRaOrder, pageCacheSyncRa, type Ractl } from './readahead.js';
+import { deactivateFileFolio, folioAddLru, folioRotateReclaimable, folioMarkAccessed as lruMarkAccessed } from './swap.js';
 import { KIND_FILE, type Vm } from './vm.js';
+import { ShadowMap, workingsetRefault } from './workingset.js';
 
 export const PAGECACHE_TAG_DIRTY = XA_MARK_0;
 /** PG_readahead shares PG_reclaim's bit */
@@ -48,6 +57,8 @@ export class AddressSpace {
   readonly faultRa: FileRaState = fileRaStateInit();
   /** i_mmap: every VMA (vm_area_struct address) that maps this file, shared or private */
   readonly iMmap = new Set<number>();
+  /** Shadow entries of reclaimed pages, index -> shadow (src/vm/workingset.ts; the kernel keeps them in the xarray's slots). */
+  readonly shadows = new ShadowMap();
 
   constructor(
     readonly ino: number,
@@ -121,30 +132,49 @@ export class PageCache {
     return pfn;
   }
 
-  /** filemap_add_folio(): the page enters the mapping at index (and the LRU); false when a node cannot be had. */
-  addFolio(as: AddressSpace, index: number, pfn: number): boolean {
+  /**
+   * filemap_add_folio(): the page enters the mapping at index and the LRU;
+   * false when a node cannot be had. A shadow entry where it goes is a
+   * refault (workingset_refault, unless the page is added for a write:
+   * __GFP_WRITE), which may start it on the active list.
+   */
+  addFolio(as: AddressSpace, index: number, pfn: number, forWrite = false): boolean {
     if (!as.xa.store(index, pfn)) return false;
     as.nrpages++;
-    this.vm.pageCache.set(as.ino * 2 ** 32 + index, pfn);
-    this.vm.nrFilePages++;
-    const f = this.vm.k.pages.flags;
-    f[pfn] = f[pfn]! | (1 << PG.lru);
+    const vm = this.vm;
+    vm.pageCache.set(as.ino * 2 ** 32 + index, pfn);
+    vm.nrFilePages++;
+    vm.pageMapping[pfn] = as.ino;
+    vm.k.pages.index[pfn] = index;
+    as.shadows.pageAdded(index);
+    const shadow = as.shadows.get(index);
+    if (shadow !== undefined) {
+      as.shadows.delete(index);
+      if (!forWrite) workingsetRefault(vm, pfn, shadow, vm.reclaimSwap?.nrFreeSlots() ?? 0);
+    }
+    folioAddLru(vm, pfn);
     return true;
   }
 
-  /** filemap_remove_folio() + the cache's put: the page leaves the mapping (mappings keep their references). */
-  deleteFolio(as: AddressSpace, index: number): void {
+  /**
+   * filemap_remove_folio() + the cache's put: the page leaves the mapping
+   * (mappings keep their references, and it stays on the LRU until its last
+   * one goes); reclaim leaves a shadow entry (>= 0) in its place.
+   */
+  deleteFolio(as: AddressSpace, index: number, shadow = -1): void {
     const pfn = as.xa.erase(index);
     if (pfn < 0) return;
     as.nrpages--;
     this.vm.pageCache.delete(as.ino * 2 ** 32 + index);
     this.vm.nrFilePages--;
+    as.shadows.pageRemoved(index);
+    if (shadow >= 0) as.shadows.set(index, shadow);
     const f = this.vm.k.pages.flags;
     // A shmem page (PG_swapbacked) counts in NR_SHMEM, and its PG_dirty never counted in NR_FILE_DIRTY.
     const shmem = (f[pfn]! & (1 << PG.swapbacked)) !== 0;
     if (shmem) this.vm.nrShmem--;
     else if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;
-    f[pfn] = f[pfn]! & ~((1 << PG.dirty) | (1 << PG_readahead) | (1 << PG.lru) | (1 << PG.referenced) | (1 << PG.active));
+    f[pfn] = f[pfn]! & ~((1 << PG.dirty) | (1 << PG_readahead) | (1 << PG.referenced));
     this.vm.putPage(pfn);
   }
 
@@ -175,23 +205,28 @@ export class PageCache {
       if (i >= from) gone.push(i);
     });
     for (const i of gone) this.deleteFolio(as, i);
+    // Shadow entries past the new end go too.
+    for (const i of [...as.shadows.keys()]) if (i >= from) as.shadows.delete(i);
   }
 
   /**
    * mapping_try_invalidate() on [start, end]: every clean, unmapped page
-   * leaves the cache (dirty, under writeback or mapped pages stay). Returns
-   * the pages dropped.
+   * leaves the cache; a dirty, under-writeback or mapped one stays and is
+   * deactivated (deactivate_file_folio: a hint to reclaim it soon). The
+   * shadow entries in the range go too. Returns the pages dropped.
    */
   invalidate(as: AddressSpace, start: number, end: number): number {
     const p = this.vm.k.pages;
     const gone: number[] = [];
+    const kept: number[] = [];
     as.xa.forEach((i, pfn) => {
       if (i < start || i > end) return;
-      if ((p.flags[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0) return;
-      if (p.mapcount[pfn] !== 0) return;
-      gone.push(i);
+      if ((p.flags[pfn]! & ((1 << PG.dirty) | (1 << PG.writeback))) !== 0 || p.mapcount[pfn] !== 0) kept.push(pfn);
+      else gone.push(i);
     });
     for (const i of gone) this.deleteFolio(as, i);
+    for (const pfn of kept) deactivateFileFolio(this.vm, pfn);
+    for (const i of [...as.shadows.keys()]) if (i >= start && i <= end) as.shadows.delete(i);
     return gone.length;
   }
 
@@ -248,6 +283,11 @@ export class PageCache {
       f[pfn] = f[pfn]! & ~(1 << PG.dirty);
       as.xa.clearMark(i, PAGECACHE_TAG_DIRTY);
       this.nrDirty--;
+      // folio_end_writeback(): a folio reclaim marked PG_reclaim goes to the inactive tail.
+      if ((f[pfn]! & (1 << PG.reclaim)) !== 0) {
+        f[pfn] = f[pfn]! & ~(1 << PG.reclaim);
+        folioRotateReclaimable(this.vm, pfn);
+      }
     }
     flushRun();
     this.pgpgout += dirty.length * 4;
@@ -317,15 +357,9 @@ function flag(vm: Vm, pfn: number, bit: number): boolean {
   return (vm.k.pages.flags[pfn]! & (1 << bit)) !== 0;
 }
 
-/**
- * folio_mark_accessed() without LRU lists yet: the first access sets
- * PG_referenced, the second (referenced, not active) activates the page.
- */
+/** folio_mark_accessed() (src/vm/swap.ts: the two-touch rule moving the folio to the active list). */
 export function folioMarkAccessed(vm: Vm, pfn: number): void {
-  const f = vm.k.pages.flags;
-  const v = f[pfn]!;
-  if ((v & (1 << PG.referenced)) === 0) f[pfn] = v | (1 << PG.referenced);
-  else if ((v & (1 << PG.active)) === 0) f[pfn] = (v | (1 << PG.active)) & ~(1 << PG.referenced);
+  lruMarkAccessed(vm, pfn);
 }
 
 /** What filemap_read() needs of the caller: the user buffer's bytes (copy_to_user), -1 for a bad address. */
@@ -351,7 +385,8 @@ function getPage(as: AddressSpace, index: number): number {
 /**
  * filemap_get_pages() for the page at index of a read ending before
  * lastIndex (exclusive): sync readahead on a miss, async readahead when
- * the page carries the marker. Returns the pfn, or -1 when memory is out.
+ * the page carries the marker. Returns the pfn with a reference the caller
+ * puts, or -1 when memory is out.
  */
 function filemapGetPage(pc: PageCache, file: FileRef, index: number, lastIndex: number): number {
   const vm = pc.vm;
@@ -365,6 +400,8 @@ function filemapGetPage(pc: PageCache, file: FileRef, index: number, lastIndex: 
     if (pfn < 0) pfn = pc.readOne(file.inode, index);
     if (pfn < 0) return -1;
   }
+  // The reader's reference (the kernel's folio batch holds one): async readahead and the copy to user memory may reclaim.
+  vm.k.pages.refcount[pfn] = vm.k.pages.refcount[pfn]! + 1;
   if (flag(vm, pfn, PG_readahead)) {
     // filemap_readahead()
     const ractl: Ractl = { pc, inode: file.inode, as, ra: file.ra, index, nrPages: 0 };
@@ -414,6 +451,7 @@ export function filemapRead(pc: PageCache, u: UserCopy, file: FileRef, buf: numb
       done += chunk;
       lastPos = pos;
     }
+    vm.putPage(pfn);
     if (err !== 0) break;
   }
   ra.prevPos = lastPos;
@@ -439,7 +477,7 @@ export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: numb
     let pfn = as.xa.load(index);
     if (pfn < 0) {
       pfn = pc.allocFolio();
-      if (pfn < 0 || !pc.addFolio(as, index, pfn)) {
+      if (pfn < 0 || !pc.addFolio(as, index, pfn, true)) {
         if (pfn >= 0) vm.putPage(pfn);
         err = -12;
         break;
@@ -451,6 +489,8 @@ export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: numb
         vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | (1 << PG.uptodate);
       }
     }
+    // write_begin's reference: the copy from user memory may fault and reclaim.
+    vm.k.pages.refcount[pfn] = vm.k.pages.refcount[pfn]! + 1;
     let copied = 0;
     while (copied < bytes) {
       const chunk = Math.min(bytes - copied, PAGE_SIZE - ((buf + done + copied) % PAGE_SIZE));
@@ -469,6 +509,7 @@ export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: numb
       pos += copied;
       if (pos > inode.data.length) vm.fs.setSize(inode, pos);
     }
+    vm.putPage(pfn);
     if (err !== 0) break;
   }
   return done > 0 ? done : err;
@@ -477,8 +518,8 @@ export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: numb
 /**
  * filemap_fault() for a regular file's page at pgoff: the cached page
  * (async readahead if it carries the marker), else do_sync_mmap_readahead()'s
- * read-around and the page. Returns the pfn, or -1 when memory is out.
- * `major` is set when the page had to be read.
+ * read-around and the page. Returns the pfn with a reference for the
+ * fault (vmf->page's), or -1 when memory is out.
  */
 export function filemapFault(vm: Vm, ino: number, pgoff: number): number {
   const pc = pageCache(vm);
@@ -487,7 +528,9 @@ export function filemapFault(vm: Vm, ino: number, pgoff: number): number {
   const as = pc.mapping(ino);
   const ra = as.faultRa;
   let pfn = as.xa.load(pgoff);
+  const rc = vm.k.pages.refcount;
   if (pfn >= 0) {
+    rc[pfn] = rc[pfn]! + 1;
     // do_async_mmap_readahead()
     if (ra.mmapMiss > 0) ra.mmapMiss--;
     if (flag(vm, pfn, PG_readahead)) pageCacheAsyncRa({ pc, inode, as, ra, index: pgoff, nrPages: 0 }, pfn, ra.raPages);
@@ -506,6 +549,7 @@ export function filemapFault(vm: Vm, ino: number, pgoff: number): number {
   }
   pfn = as.xa.load(pgoff);
   if (pfn < 0) pfn = pc.readOne(inode, pgoff);
+  if (pfn >= 0) rc[pfn] = rc[pfn]! + 1;
   return pfn;
 }
 

@@ -636,6 +636,8 @@ export function mmAlloc(vm: Vm): Mm {
   const pgd = vm.pt.allocPgd();
   if (pgd < 0) throw new Error('kmem: out of memory for a page table');
   mm.pgd = pgd;
+  vm.mms.set(mm.addr, mm);
+  vm.rmapGen++;
   return mm;
 }
 
@@ -679,6 +681,7 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
     if ((flags & VM.WIPEONFORK) !== 0) s.set64(n, VMA_ANON_VMA, 0);
     else anonVmaFork(vm, n, v);
     mm.vmas.push(n);
+    vm.rmapGen++;
     // copy_page_range() only where the pages cannot be found again by faulting: anonymous ones.
     if (s.anonVma(v) !== 0 && (flags & VM.WIPEONFORK) === 0) {
       if (!copyPageRange(vm, mm, old, v)) throw new Error('kmem: out of memory in fork');
@@ -696,6 +699,8 @@ export function exitMmap(vm: Vm, mm: Mm): void {
   for (const v of mm.vmas) vmAreaFree(vm, v);
   mm.vmas.length = 0;
   syncMapleNodes(vm, mm);
+  vm.mms.delete(mm.addr);
+  vm.rmapGen++;
   vm.k.kmemCacheFree(vm.caches.mmStruct, mm.addr);
   mm.pgd = 0;
 }

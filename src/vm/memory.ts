@@ -7,9 +7,15 @@
  * populating one (MAP_POPULATE's faults).
  *
  * Page state the fault paths keep, per frame (struct page fields):
- *   refcount   one reference per PTE that maps the page (the zero page: none)
+ *   refcount   one reference per PTE that maps the page (the zero page: none),
+ *              plus the page cache's on a file or shmem page
  *   mapcount   the PTEs that map it (_mapcount + 1)
  *   vm.pageKind anonymous, file or shmem (what page->mapping tells)
+ *   vm.pageMapping, pages.index: the anon_vma or inode, and the linear or
+ *              file index, for the reverse map (src/vm/rmap.ts)
+ * New anonymous pages join the LRU (folio_add_lru_vma) as they are mapped.
+ * Any allocation may reclaim: a fault holds a reference on a page it still
+ * uses across an allocation, and rechecks the PTE after (pte_same).
  * A private page is reused on a write fault when its refcount is 1 (no
  * other mm maps it: wp_can_reuse_anon_folio()).
  */
@@ -20,7 +26,9 @@ import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
+import { folioAddFileRmapPte, folioAddNewAnonRmap, folioRemoveRmapPte } from './rmap.js';
 import { SGP_CACHE, SHMEM_EINVAL, shmemMarkDirty, shmemOf } from './shmem.js';
+import { munlockFolio } from './swap.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -111,7 +119,7 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): 
     if (lo !== 0 && (lo & _PAGE_PROTNONE) === 0)
       throw new Error(`kmem: corrupt PTE 0x${lo.toString(16)} at 0x${va.toString(16)}: not present, not PROT_NONE, and kmem has no swap entries`);
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
-    return doAnonymousPage(vm, mm, v, write, idx);
+    return doAnonymousPage(vm, mm, v, va, write, idx);
   }
   if (write && (lo & _PAGE_RW) === 0) return doWpPage(vm, mm, v, va, idx);
   // A spurious fault: the PTE allows it; mark it young (and dirty for a write).
@@ -129,7 +137,12 @@ function doFault(vm: Vm, ino: number, pgoff: number): number {
   const sh = shmemOf(vm);
   if (sh.isShmem(ino)) {
     const pfn = sh.getFolio(ino, pgoff, SGP_CACHE);
-    return pfn === SHMEM_EINVAL ? VM_FAULT_SIGBUS : pfn < 0 ? VM_FAULT_OOM : pfn;
+    if (pfn === SHMEM_EINVAL) return VM_FAULT_SIGBUS;
+    if (pfn < 0) return VM_FAULT_OOM;
+    // shmem_fault() hands the page over with a reference (filemap_fault takes its own).
+    const rc = vm.k.pages.refcount;
+    rc[pfn] = rc[pfn]! + 1;
+    return pfn;
   }
   const inode = vm.fs.byIno(ino);
   if (inode === undefined || pgoff >= Math.ceil(inode.data.length / 4096)) return VM_FAULT_SIGBUS;
@@ -175,22 +188,28 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   const pgoff = s.vmPgoff(v) + Math.floor((va - s.vmStart(v)) / 4096);
   // do_read_fault(): fault-around first; if it mapped the faulting page, done.
   if (!write && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
+  // The fault holds a reference on the page (vmf->page), so reclaim cannot free it under the fault.
   const cache = doFault(vm, ino, pgoff);
   if (cache < 0) return cache;
   // A read that waited for the disk returns VM_FAULT_RETRY, and the retried do_read_fault() runs fault-around
   // again over the pages mmap read-around brought in: the faulting page is mapped with its neighbours.
-  if (!write && faultMajor && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
+  if (!write && faultMajor && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) {
+    vm.putPage(cache);
+    return 0;
+  }
+  const p = vm.k.pages;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
-  const p = vm.k.pages;
   const shared = (s.vmFlags(v) & VM.SHARED) !== 0;
   if (write && !shared) {
-    if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
-    const pfn = vm.allocUserPage(false);
-    if (pfn < 0) return VM_FAULT_OOM;
+    const pfn = anonVmaPrepare(vm, v) ? vm.allocUserPage(false) : -1;
+    if (pfn < 0) {
+      vm.putPage(cache);
+      return VM_FAULT_OOM;
+    }
     vm.k.phys.u8.copyWithin(pfn * 4096, cache * 4096, cache * 4096 + 4096);
-    p.mapcount[pfn] = 1;
-    vm.nrAnonMapped++;
+    vm.putPage(cache);
+    folioAddNewAnonRmap(vm, pfn, v, va);
     mm.rssAnon++;
     mm.updateHiwaterRss();
     u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
@@ -199,9 +218,8 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   }
   // do_shared_fault(): do_page_mkwrite() / fault_dirty_shared_page() dirty the page; the PTE is writable and dirty.
   if (write) markSharedDirty(vm, ino, pgoff, cache);
-  p.refcount[cache] = p.refcount[cache]! + 1;
-  if (p.mapcount[cache] === 0) vm.nrFileMapped++;
-  p.mapcount[cache] = p.mapcount[cache]! + 1;
+  // The fault's reference becomes the PTE's.
+  folioAddFileRmapPte(vm, cache);
   if (vm.pageKind[cache] === KIND_SHMEM) mm.rssShmem++;
   else mm.rssFile++;
   mm.updateHiwaterRss();
@@ -243,15 +261,16 @@ function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolea
   for (let i = fromPte; i <= toPte; i++) {
     const off = pgoff + (i - pteOff);
     if (off >= eof) break;
-    const pfn = vm.pageCache.get(ino * 2 ** 32 + off);
-    // next_uptodate_folio(): a page with the readahead marker is left for its fault.
-    if (pfn === undefined || (p.flags[pfn]! & (1 << PG_readahead)) !== 0) continue;
+    if (!vm.pageCache.has(ino * 2 ** 32 + off)) continue;
+    // The table first (its allocation may reclaim), then the page as the cache holds it now.
     const a = base + (i - fromPte) * 4096;
     const e = vm.pt.walkAlloc(mm.pgd, a, mm);
     if (e < 0 || u32[e] !== 0 || u32[e + 1] !== 0) continue;
+    const pfn = vm.pageCache.get(ino * 2 ** 32 + off);
+    // next_uptodate_folio(): a page with the readahead marker is left for its fault.
+    if (pfn === undefined || (p.flags[pfn]! & (1 << PG_readahead)) !== 0) continue;
     p.refcount[pfn] = p.refcount[pfn]! + 1;
-    if (p.mapcount[pfn] === 0) vm.nrFileMapped++;
-    p.mapcount[pfn] = p.mapcount[pfn]! + 1;
+    folioAddFileRmapPte(vm, pfn);
     if (vm.pageKind[pfn] === KIND_SHMEM) mm.rssShmem++;
     else mm.rssFile++;
     u32[e] = ((pfn * 4096) | protLo | _PAGE_ACCESSED) >>> 0;
@@ -262,7 +281,7 @@ function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolea
 }
 
 /** do_anonymous_page(): a read maps the zero page, a write a new zeroed page. */
-function doAnonymousPage(vm: Vm, mm: Mm, v: number, write: boolean, idx: number): number {
+function doAnonymousPage(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number): number {
   const s = vm.s;
   const u32 = vm.k.phys.u32;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
@@ -276,9 +295,7 @@ function doAnonymousPage(vm: Vm, mm: Mm, v: number, write: boolean, idx: number)
   if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
   const pfn = vm.allocUserPage(true);
   if (pfn < 0) return VM_FAULT_OOM;
-  const p = vm.k.pages;
-  p.mapcount[pfn] = 1;
-  vm.nrAnonMapped++;
+  folioAddNewAnonRmap(vm, pfn, v, va);
   mm.rssAnon++;
   mm.updateHiwaterRss();
   let e = (pfn * 4096) | protLo | _PAGE_ACCESSED;
@@ -315,15 +332,24 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
     invalidateTlbPage(mm, vpn);
     return 0;
   }
-  // wp_page_copy()
+  // wp_page_copy(): the old page is held (get_page) while the new one is
+  // allocated, which may reclaim; if the PTE changed meanwhile (reclaim
+  // unmapped it), the fault is retried (pte_same() failed).
   if (!anonVmaPrepare(vm, v)) return VM_FAULT_OOM;
   const zero = (lo & _PAGE_SPECIAL) !== 0;
+  if (!zero) p.refcount[old] = p.refcount[old]! + 1;
   const pfn = vm.allocUserPage(zero);
-  if (pfn < 0) return VM_FAULT_OOM;
+  if (pfn < 0 || u32[idx] !== lo) {
+    if (pfn >= 0) vm.putPage(pfn);
+    if (!zero) vm.putPage(old);
+    return pfn < 0 ? VM_FAULT_OOM : 0;
+  }
   const u8 = vm.k.phys.u8;
-  if (!zero) u8.copyWithin(pfn * 4096, old * 4096, old * 4096 + 4096);
-  p.mapcount[pfn] = 1;
-  vm.nrAnonMapped++;
+  if (!zero) {
+    u8.copyWithin(pfn * 4096, old * 4096, old * 4096 + 4096);
+    vm.putPage(old);
+  }
+  folioAddNewAnonRmap(vm, pfn, v, va);
   if (zero) {
     mm.rssAnon++;
   } else {
@@ -342,13 +368,7 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
 
 /** folio_remove_rmap_pte() + put_page() */
 function dropMapping(vm: Vm, pfn: number): void {
-  const p = vm.k.pages;
-  const mc = p.mapcount[pfn]! - 1;
-  p.mapcount[pfn] = mc;
-  if (mc === 0) {
-    if (vm.pageKind[pfn] === KIND_ANON) vm.nrAnonMapped--;
-    else vm.nrFileMapped--;
-  }
+  folioRemoveRmapPte(vm, pfn);
   vm.putPage(pfn);
 }
 
@@ -403,6 +423,8 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
       // zap_present_ptes(): a dirty PTE of a file or shmem page dirties the page.
       if ((lo & _PAGE_DIRTY) !== 0 && vm.pageKind[pfn] !== KIND_ANON) p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty);
       dropMapping(vm, pfn);
+      // munlock_vma_folio() when the last mapping goes (kmem keeps no mlock_count): a page-cache page stays, evictable.
+      if (p.mapcount[pfn] === 0 && p.refcount[pfn]! > 0 && (p.flags[pfn]! & (1 << PG.mlocked)) !== 0) munlockFolio(vm, pfn);
     }
     u32[idx] = 0;
     u32[idx + 1] = 0;
@@ -444,13 +466,14 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
   let ok = true;
   forEachPte(vm, src.pgd, s.vmStart(v), s.vmEnd(v), (idx, va) => {
     if (!ok) return;
-    let lo = u32[idx]!;
-    const hi = u32[idx + 1]!;
     const d = vm.pt.walkAlloc(dst.pgd, va, dst);
     if (d < 0) {
       ok = false;
       return;
     }
+    // Read the source PTE after the child's table exists (its allocation may reclaim and unmap it).
+    let lo = u32[idx]!;
+    const hi = u32[idx + 1]!;
     if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && (lo & _PAGE_SPECIAL) === 0) {
       const pfn = lo >>> 12;
       p.refcount[pfn] = p.refcount[pfn]! + 1;

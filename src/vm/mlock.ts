@@ -2,12 +2,17 @@
  * mlock(2), mlock2(2), munlock(2) (mm/mlock.c): set or clear VM_LOCKED on
  * the VMAs of a range (splitting and merging them), count mm->locked_vm
  * (VmLck), and fault the locked range in (__mm_populate). kmem's tasks run as
- * root (CAP_IPC_LOCK), so RLIMIT_MEMLOCK does not limit them. Locked pages are
- * not moved to the unevictable LRU yet (there is no LRU yet).
+ * root (CAP_IPC_LOCK), so RLIMIT_MEMLOCK does not limit them. Pages faulted
+ * into a locked VMA are mlocked at once (folio_add_lru_vma); pages already
+ * mapped are mlocked by mlock_vma_pages_range() and munlocked by munlock
+ * (src/vm/swap.ts mlockFolio / munlockFolio), moving between the
+ * unevictable list and their evictable one.
  */
 import type { Task } from './fork.js';
-import { populateRange } from './memory.js';
+import { forEachPte, populateRange } from './memory.js';
 import { EINVAL, ENOMEM, MLOCK_ONFAULT, VM } from './mman.js';
+import { _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
+import { mlockFolio, munlockFolio } from './swap.js';
 import type { Vm } from './vm.js';
 import { findVmaIndex, mergeAround, splitVma, syncMapleNodes } from './vma.js';
 
@@ -43,6 +48,16 @@ function applyLockFlags(vm: Vm, t: Task, start: number, end: number, set: number
       if ((old & VM.LOCKED) === 0 && (set & VM.LOCKED) !== 0) mm.lockedVm += pages;
       else if ((old & VM.LOCKED) !== 0 && (set & VM.LOCKED) === 0) mm.lockedVm -= pages;
       s.setVmFlags(v, nf);
+      // mlock_vma_pages_range(): the pages mapped there now become (un)evictable.
+      if (((old ^ nf) & VM.LOCKED) !== 0) {
+        const u32 = vm.k.phys.u32;
+        forEachPte(vm, mm.pgd, pos, b, (idx) => {
+          const lo = u32[idx]!;
+          if ((lo & _PAGE_PRESENT) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
+          if ((nf & VM.LOCKED) !== 0) mlockFolio(vm, lo >>> 12);
+          else munlockFolio(vm, lo >>> 12);
+        });
+      }
       mergeAround(vm, mm, i);
     }
     pos = b;

@@ -18,11 +18,24 @@ import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } fr
 import { execve } from './binfmt_elf.js';
 import { pageCache } from './filemap.js';
 import { mmAlloc, Task } from './fork.js';
+import { LruEvents, Lruvec } from './mm_inline.js';
 import { KStruct, type Mm } from './mm_types.js';
 import { VM } from './mman.js';
 import { PageTables } from './pgtable.js';
+import type { AnonUnmapper } from './rmap.js';
 import { shmemOf } from './shmem.js';
+import { folioAddLru, lruFreeFolio } from './swap.js';
 import { procPidRead } from './task_mmu.js';
+import { installReclaimHooks, lruVmstat } from './vmscan.js';
+
+/** What shrink_folio_list() asks of swap besides unmapping (src/vm/swap_state.ts). */
+export interface ReclaimSwapOps {
+  /** get_nr_swap_pages(): free swap slots */
+  nrFreeSlots(): number;
+  addToSwap(vm: Vm, pfn: number): boolean;
+  swapWritepage(vm: Vm, pfn: number): void;
+  deleteFromSwapCache(vm: Vm, pfn: number): void;
+}
 
 /** A kmem_cache handle, as the slab API hands it out. */
 type KmemCache = number;
@@ -105,10 +118,23 @@ export class Vm {
   }
   readonly fs: RootFs;
   init!: Task;
+  /** The node's LRU lists (mm_inline.ts) and the reclaim / workingset counters. */
+  readonly lruvec: Lruvec;
+  readonly lruEv = new LruEvents();
+  /** page->mapping by pfn: the anon_vma's address of an anonymous page, the inode number of a file or shmem page (0 = none). */
+  readonly pageMapping: Float64Array;
+  /** Every live mm by its mm_struct address (the rmap index reads their VMAs). */
+  readonly mms = new Map<number, Mm>();
+  /** Bumped whenever a VMA, an anon_vma_chain or an mm comes or goes: the rmap index is rebuilt when it moved. */
+  rmapGen = 0;
+  /** Swap for reclaim: the anonymous-page operations of src/vm/swap_state.ts while swap has room; null = no swap. */
+  reclaimSwap: (AnonUnmapper & ReclaimSwapOps) | null = null;
 
   constructor(readonly k: VmHost) {
     this.s = new KStruct(k.phys.u32);
     this.pageKind = new Uint8Array(k.phys.nrPages);
+    this.pageMapping = new Float64Array(k.phys.nrPages);
+    this.lruvec = new Lruvec(k.pages, (pfn) => k.pageAlloc.pageZone(pfn));
     this.pt = new PageTables(k.phys.u32, k.pages, k.pageAlloc);
     const c = {} as Record<string, KmemCache>;
     for (const [key, [name, size, flags]] of Object.entries(CACHE_SPECS)) {
@@ -128,6 +154,8 @@ export class Vm {
     // The page cache and its block device (/proc/diskstats) exist with the vm half, and the tmpfs at /dev/shm.
     pageCache(this);
     shmemOf(this);
+    // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
+    installReclaimHooks(this);
   }
 
   /** fork from init, then execve: the new Task. Throws (with errno) when execve fails. */
@@ -304,9 +332,16 @@ export class Vm {
   putPage(pfn: number): void {
     const rc = this.k.pages.refcount;
     if (rc[pfn]! <= 1) {
+      lruFreeFolio(this, pfn);
       this.pageKind[pfn] = 0;
+      this.pageMapping[pfn] = 0;
       this.k.pageAlloc.freePagesPfn(pfn, 0);
     } else rc[pfn] = rc[pfn]! - 1;
+  }
+
+  /** The LRU / reclaim / workingset counters /proc/vmstat and /proc/zoneinfo print (zone -1: node items and events). */
+  lruStat(name: string, zone: number): number | undefined {
+    return lruVmstat(this, name, zone);
   }
 
   /** vm_stat_account(): total_vm and the exec/stack/data split. */

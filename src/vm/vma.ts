@@ -72,6 +72,7 @@ export function vmAreaAlloc(vm: Vm, mm: Mm, start: number, end: number, flags: n
   s.setVmFlags(v, flags);
   s.set64(v, VMA.PGOFF, pgoff);
   setPageProt(vm, v);
+  vm.rmapGen++;
   return v;
 }
 
@@ -113,6 +114,7 @@ export function vmAreaDup(vm: Vm, v: number): number {
   vm.s.set64(n, VMA.CHAIN, 0);
   const ino = vm.s.vmFile(n);
   if (ino !== 0) vm.fileGet(ino, n);
+  vm.rmapGen++;
   return n;
 }
 
@@ -125,6 +127,7 @@ export function vmaSetFile(vm: Vm, v: number, ino: number, fileId = 0): void {
   vm.s.set64(v, VMA.FILE_ID, fileId);
   vm.fileGet(ino, v);
   setPageProt(vm, v);
+  vm.rmapGen++;
 }
 
 /** vm_area_free() of a VMA already out of the tree: its chain goes too (unlink_anon_vmas). */
@@ -133,6 +136,7 @@ export function vmAreaFree(vm: Vm, v: number): void {
   const ino = vm.s.vmFile(v);
   if (ino !== 0) vm.filePut(ino, v);
   vm.k.kmemCacheFree(vm.caches.vma, v);
+  vm.rmapGen++;
 }
 
 // ───────────────────────── anon_vma chains (mm/rmap.c) ─────────────────────────
@@ -149,6 +153,7 @@ function avcAlloc(vm: Vm, v: number, av: number): number {
   if (last === 0) s.set64(v, VMA.CHAIN, c);
   else s.set64(last, AVC.NEXT, c);
   s.set32(av, ANON_VMA.REFCOUNT, s.get32(av, ANON_VMA.REFCOUNT) + 1);
+  vm.rmapGen++;
   return c;
 }
 
@@ -206,6 +211,7 @@ export function unlinkAnonVmas(vm: Vm, v: number): void {
   }
   s.set64(v, VMA.CHAIN, 0);
   s.set64(v, VMA.ANON_VMA, 0);
+  vm.rmapGen++;
 }
 
 function chainLength(vm: Vm, v: number): number {
@@ -282,6 +288,7 @@ export function splitVma(vm: Vm, mm: Mm, i: number, addr: number): void {
   s.set64(n, VMA.PGOFF, s.vmPgoff(v) + (addr - s.vmStart(v)) / 4096);
   s.set64(v, VMA.END, addr);
   mm.vmas.splice(i + 1, 0, n);
+  vm.rmapGen++;
 }
 
 /** vma_link(): insert a new VMA in address order. Returns its index. */
@@ -290,5 +297,6 @@ export function insertVma(vm: Vm, mm: Mm, v: number): number {
   let i = findVmaIndex(vm, mm, start);
   if (i < 0) i = mm.vmas.length;
   mm.vmas.splice(i, 0, v);
+  vm.rmapGen++;
   return i;
 }
