@@ -197,7 +197,6 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
     vm.putPage(cache);
     return 0;
   }
-  const p = vm.k.pages;
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
   const shared = (s.vmFlags(v) & VM.SHARED) !== 0;

@@ -24,7 +24,7 @@ import { VM } from './mman.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
 import { shmemOf } from './shmem.js';
-import { folioAddLru, lruFreeFolio } from './swap.js';
+import { lruFreeFolio } from './swap.js';
 import { procPidRead } from './task_mmu.js';
 import { installReclaimHooks, lruVmstat } from './vmscan.js';
 
