@@ -19,7 +19,8 @@
  *   0x50  vm_pgoff        u64  offset in PAGE_SIZE units (for anonymous VMAs: vm_start >> PAGE_SHIFT)
  *   0x58  vm_file         u64  kmem: the inode number of the mapped file (0 = anonymous)
  *   0x60  vm_private_data u64
- *   0x68  (kmem)          u64  which struct file the mapping was made through (its id; 0 for an ELF image's
+ *   0x68  swap_readahead_info u64  the last swap fault's address | window << 6 | hits (SWAP_RA_VAL)
+ *   0x70  (kmem)          u64  which struct file the mapping was made through (its id; 0 for an ELF image's
  *                              own file): vm_file's identity, which VMA merging compares, as the kernel
  *                              compares the struct file pointers
  *
@@ -67,7 +68,8 @@ export const enum VMA {
   OPS = 0x48,
   PGOFF = 0x50,
   FILE = 0x58,
-  FILE_ID = 0x68,
+  SWAP_RA = 0x68,
+  FILE_ID = 0x70,
   SIZE = 176,
 }
 
