@@ -4,7 +4,7 @@
  * `cat big.iso > /dev/null` drives the page cache.
  *
  * The file (17/16 of RAM by default, at /var/tmp/stream.img) is laid out on
- * the disk before the first read, as an image written earlier would be:
+ * the disk (16 MiB a step) before the first read, as an image written earlier would be:
  * every 4 KiB block starts with its block number and a tag, the rest
  * zeros; it is made with ftruncate(), so the host's buffer behind it is
  * zero-filled memory the host touches once per block. Each step is one
@@ -52,8 +52,14 @@ function checkOpt(name: string, v: number | undefined, min: number): void {
   if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) throw new RangeError(`${name}: expected a whole number >= ${min}, got ${v}`);
 }
 
-/** Lay the file out on the disk: ftruncate() to size, then each block's number and the tag. */
-export function makeStreamFile(k: Kernel, t: Task, path: string, bytes: number): void {
+/** Blocks of the file laid out on the disk per step (16 MiB: a step stays short on a big machine). */
+export const LAYOUT_BLOCKS = 4096;
+
+/**
+ * Lay the file out on the disk: ftruncate() to size, then each block's
+ * number and the tag, LAYOUT_BLOCKS blocks a step (the last step ends it).
+ */
+export function* makeStreamFile(k: Kernel, t: Task, path: string, bytes: number): WorkloadSteps {
   k.fs.mkdirs(path.slice(0, path.lastIndexOf('/')) || '/');
   const fd = t.open(path, O_CREAT | O_RDWR, 0o644);
   if (fd < 0) throw new Error(`${path}: open returned ${fd}`);
@@ -62,9 +68,13 @@ export function makeStreamFile(k: Kernel, t: Task, path: string, bytes: number):
   t.close(fd);
   const data = k.fs.lookup(path)!.data;
   const w = new Uint32Array(data.buffer, data.byteOffset, bytes / 4);
-  for (let b = 0; b < bytes / PAGE; b++) {
-    w[b * 1024] = b;
-    w[b * 1024 + 1] = STREAM_TAG;
+  const blocks = bytes / PAGE;
+  for (let from = 0; from < blocks; from += LAYOUT_BLOCKS) {
+    for (let b = from; b < Math.min(blocks, from + LAYOUT_BLOCKS); b++) {
+      w[b * 1024] = b;
+      w[b * 1024 + 1] = STREAM_TAG;
+    }
+    yield;
   }
 }
 
@@ -98,7 +108,7 @@ export function* pagecacheSteps(k: Kernel, o: PagecacheOptions = {}, stats: Page
   const shell = loginShell(k);
   yield;
   const cat = forkExec(shell, CAT_PATH, ['cat', STREAM_PATH]);
-  if (k.fs.lookup(STREAM_PATH) === undefined) makeStreamFile(k, cat, STREAM_PATH, size);
+  if (k.fs.lookup(STREAM_PATH) === undefined) yield* makeStreamFile(k, cat, STREAM_PATH, size);
   const disk = k.fs.lookup(STREAM_PATH)!.data;
   const diskBytes = Buffer.from(disk.buffer, disk.byteOffset, disk.length);
   const ram = Buffer.from(k.phys.u8.buffer, k.phys.u8.byteOffset, k.phys.u8.length);

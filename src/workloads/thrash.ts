@@ -74,7 +74,7 @@ function* fileThrash(k: Kernel, pages: number, passes: number, stats: ThrashStat
   const shell = loginShell(k);
   yield;
   const t = forkExec(shell, STRESS_PATH, ['stress', '--io-file', THRASH_PATH]);
-  if (k.fs.lookup(THRASH_PATH) === undefined) makeStreamFile(k, t, THRASH_PATH, pages * PAGE);
+  if (k.fs.lookup(THRASH_PATH) === undefined) yield* makeStreamFile(k, t, THRASH_PATH, pages * PAGE);
   const disk = k.fs.lookup(THRASH_PATH)!.data;
   const bytes = BATCH * PAGE;
   const buf = t.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
