@@ -20,7 +20,7 @@ import type { Kernel } from '../kernel.js';
 import type { Task } from '../vm/fork.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../vm/mman.js';
 import { smallProgram } from './elf.js';
-import { checkPage, endSession, forkExec, loginShell, meminfoKb, PAGE, stampPage, swapPages } from './pressure.js';
+import { checkPage, endSession, forkExec, killedByOom, loginShell, meminfoKb, PAGE, stampPage, swapPages } from './pressure.js';
 import { generatorWorkload, type Workload, type WorkloadSteps } from './workload.js';
 
 export const STRESS_PATH = '/usr/bin/stress';
@@ -47,6 +47,8 @@ export interface AnonWorker {
 export interface ReclaimStats {
   pagesWritten: number;
   pagesChecked: number;
+  /** workers the OOM killer took (only when pages is set past RAM + swap) */
+  killed?: number;
 }
 
 export function installStress(k: Kernel): void {
@@ -97,18 +99,26 @@ function* reclaimSteps(k: Kernel, o: ReclaimOptions, stats: ReclaimStats): Workl
     for (let from = 0, more = true; more; from += BATCH) {
       more = false;
       for (const w of ws) {
-        if (from >= w.pages) continue;
+        if (from >= w.pages || w.t.exited) continue;
         const to = Math.min(w.pages, from + BATCH);
-        if (phase === 'stamp') stats.pagesWritten += stampRange(w, from, to);
-        else stats.pagesChecked += checkRange(w, from, to);
+        try {
+          if (phase === 'stamp') stats.pagesWritten += stampRange(w, from, to);
+          else stats.pagesChecked += checkRange(w, from, to);
+        } catch (e) {
+          // more than RAM + swap after all (--pages): the OOM killer took it; the others carry on
+          if (!killedByOom(w.t, e)) throw e;
+          if (!w.t.exited) w.t.doExit(9);
+        }
         more = true;
         k.tick(50_000);
         yield;
       }
     }
   }
+  // (a worker may be killed while another one allocates)
+  stats.killed = ws.filter((w) => w.t.exited).length;
   for (const w of ws) {
-    w.t.exit(0);
+    if (!w.t.exited) w.t.exit(0);
     yield;
   }
   endSession(shell);

@@ -54,3 +54,19 @@ test('reclaim needs swap; a wrong byte is found', () => {
   t.write8(va + 1000, 1);
   expect(checkPage(t, va, 9, 5)).toBe(1000);
 });
+
+test('asked for more than RAM + swap, workers the OOM killer takes drop out and the rest finish; all reaped', () => {
+  const k = boot({ memory: '16M', swap: '8M', seed: 6 });
+  const stats = { pagesWritten: 0, pagesChecked: 0, killed: 0 };
+  const w = reclaimWorkload(k, { pages: (32 << 20) / 4096, workers: 4 }, stats);
+  w.run(1e6);
+  expect(w.finished).toBe(true);
+  expect(stats.killed).toBeGreaterThan(0);
+  expect(stats.killed).toBeLessThan(4);
+  const kills = k.dmesg().flatMap((l) => /Out of memory: Killed process \d+ \((\w+)\)/.exec(l)?.[1] ?? []);
+  expect(kills).toEqual(Array(stats.killed).fill('stress'));
+  expect(k.tasks()).toEqual([]);
+  const m = meminfoKb(k);
+  expect(m.SwapFree).toBe(m.SwapTotal);
+  expect(m.AnonPages).toBe(0);
+});
