@@ -6,9 +6,11 @@
  * is small), stamps every page once, then loops over it from start to end,
  * 64 pages a step, checking every byte of each page. Classic LRU keeps
  * evicting the pages the loop needs next: each pass swaps the region out
- * (pswpout) and back in (pswpin), every swap-in a refault whose shadow
- * entry's distance workingset_refault() compares with the workingset
- * (workingset_refault_anon, workingset_activate_anon when it fits).
+ * (pswpout) and back in (pswpin). In the kernel every such swap-in is a
+ * refault whose shadow entry (left in the swap cache) workingset_refault()
+ * weighs (workingset_refault_anon); kmem's swap cache keeps no shadow
+ * entries yet, so those counters stay 0 here (thrash a file for them:
+ * `kind: 'file'`).
  *
  * Without swap, the working set is a file of 9/8 of RAM laid out as the
  * pagecache workload lays out its file, read in a loop with pread() of 64
