@@ -32,6 +32,9 @@ for (let r = 0; r < rounds; r++) {
   }
   fl.push(Number(process.hrtime.bigint() - t0) / pages);
 }
-const s = (a: number[]) => { const b = [...a].sort((x, y) => x - y); return `min ${b[0]!.toFixed(0)} med ${b[b.length >> 1]!.toFixed(0)}`; };
+const s = (a: number[]) => {
+  const b = [...a].sort((x, y) => x - y);
+  return `min ${b[0]!.toFixed(0)} med ${b[b.length >> 1]!.toFixed(0)}`;
+};
 console.log(`fault ns: ${s(res)}  [${res.map((x) => x.toFixed(0)).join(' ')}]`);
 console.log(`zero-fill floor ns/page: ${s(fl)}`);
