@@ -17,6 +17,8 @@ export const PROT_WRITE = 2;
 export const MAP_PRIVATE = 0x02;
 export const MAP_ANONYMOUS = 0x20;
 const O_RDONLY = 0;
+/** touchAnon()'s mapping size */
+const PIECE = 8 << 20;
 
 /** One sample of the machine, taken while a step runs. */
 export interface PressureSample {
@@ -146,14 +148,22 @@ export class PressureLab {
    */
   touchAnon(task: string, bytes: number, every = 256): number {
     const t = this.task(task);
-    const a = t.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     let done = 0;
     try {
-      for (let off = 0; off < bytes; off += 4096) {
-        if (t.exited) break;
-        t.write8(a + off, ((off >>> 12) & 0xff) | 1);
-        done++;
-        if (done % every === 0) this.sample();
+      // 8 MiB mappings: each passes the heuristic overcommit check on its own, as a program's mallocs would.
+      for (let left = bytes; left > 0 && !t.exited; left -= PIECE) {
+        const len = Math.min(PIECE, left);
+        const a = t.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (a < 0) {
+          this.failure = `mmap() of ${len >> 20} MiB returned ${a} (ENOMEM)`;
+          break;
+        }
+        for (let off = 0; off < len; off += 4096) {
+          if (t.exited) break;
+          t.write8(a + off, ((off >>> 12) & 0xff) | 1);
+          done++;
+          if (done % every === 0) this.sample();
+        }
       }
     } catch (e) {
       this.failure = (e as Error).message;

@@ -224,8 +224,12 @@ export class PressurePanel {
         c.dataset.bits = String(p.bits);
         c.title = `pfn ${p.pfn}: ${p.owner}${p.owner === 'anon' ? '' : ` ino ${p.ino}`} index ${p.index}${p.bits & LP_ACTIVE ? ' active' : ''}${p.bits & LP_REFERENCED ? ' referenced' : ''}${p.bits & LP_DIRTY ? ' dirty' : ''}${p.bits & LP_WRITEBACK ? ' writeback' : ''}${p.bits & LP_SWAPCACHE ? ' swapcache' : ''}`;
       };
-      l.head.forEach((p, j) => place(p, LABEL_W + j * PITCH));
-      tail.forEach((p, j) => place(p, LABEL_W + (l.head.length + j) * PITCH + gap));
+      l.head.forEach((p, j) => {
+        place(p, LABEL_W + j * PITCH);
+      });
+      tail.forEach((p, j) => {
+        place(p, LABEL_W + (l.head.length + j) * PITCH + gap);
+      });
     });
     for (const [pfn, c] of this.cells) {
       if (!seen.has(pfn)) {
@@ -317,7 +321,10 @@ export class PressurePanel {
     }
     ctx.strokeStyle = '#74c0fc';
     ctx.beginPath();
-    s.forEach((p, i) => (i === 0 ? ctx.moveTo(x(i), y(p.free)) : ctx.lineTo(x(i), y(p.free))));
+    s.forEach((p, i) => {
+      if (i === 0) ctx.moveTo(x(i), y(p.free));
+      else ctx.lineTo(x(i), y(p.free));
+    });
     ctx.stroke();
     const wakes = s.reduce((n, p, i) => n + (i > 0 && p.kswapdRuns > s[i - 1]!.kswapdRuns ? 1 : 0), 0);
     this.chart.dataset.samples = String(s.length);
