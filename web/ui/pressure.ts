@@ -171,7 +171,7 @@ export class PressurePanel {
   /** The queues: cells keyed by pfn, placed absolutely so a page that changes list or place slides there. */
   private drawLanes(): void {
     const width = Math.max(480, this.lanes.clientWidth || this.root.clientWidth - 24 || 800);
-    const cap = Math.max(8, Math.floor((width - LABEL_W - 40) / PITCH));
+    const cap = Math.max(8, Math.floor((width - LABEL_W - 76) / PITCH));
     const headN = Math.ceil(cap * 0.6);
     const tailN = cap - headN;
     const lists = this.lab.k.inspect.lruLists(headN);
@@ -285,8 +285,9 @@ export class PressurePanel {
     ctx.clearRect(0, 0, w, hgt);
     const s = this.lab.samples;
     const z = this.lab.k.inspect.zones().find((x) => x.zone === this.lab.zone)!;
-    const top = Math.max(z.watermarks.high * 3, ...s.map((x) => x.free), 1);
-    const y = (v: number) => hgt - 14 - ((hgt - 24) * v) / top;
+    // The band around the watermarks is what matters: free pages above 4 x high are drawn at the top.
+    const top = Math.max(z.watermarks.high * 4, 1);
+    const y = (v: number) => hgt - 14 - ((hgt - 24) * Math.min(v, top)) / top;
     const x = (i: number) => 40 + ((w - 50) * i) / Math.max(1, s.length - 1);
     ctx.font = '10px sans-serif';
     ctx.fillStyle = '#8a94a6';
@@ -336,7 +337,7 @@ export class PressurePanel {
   private drawCache(): void {
     const files = this.lab.k.inspect.pageCache().filter((f) => f.path !== '' && !f.path.startsWith('/bin/'));
     if (files.length === 0) {
-      this.cacheEl.replaceChildren(h('p', { class: 'hint' }, 'No file pages cached yet.'));
+      this.cacheEl.replaceChildren(h('p', { class: 'hint' }, 'No file page is in the cache now.'));
       return;
     }
     const maxCells = 256;
