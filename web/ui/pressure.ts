@@ -245,8 +245,9 @@ export class PressurePanel {
     const rows = zones
       .filter((z) => z.managed > 0)
       .map((z) => {
-        const scale = Math.max(z.watermarks.high * 4, z.free, 1);
-        const pct = (v: number) => `${Math.min(100, (100 * v) / scale).toFixed(2)}%`;
+        // A log scale up to the zone's managed pages: the watermarks (a few percent of it) stay readable.
+        const scale = Math.log1p(Math.max(z.managed, z.free, 1));
+        const pct = (v: number) => `${Math.min(100, (100 * Math.log1p(v)) / scale).toFixed(2)}%`;
         const state =
           z.free <= z.watermarks.min
             ? 'below min'
@@ -267,7 +268,11 @@ export class PressurePanel {
               h('div', { class: `pr-wmark ${w}`, style: `left:${pct(z.watermarks[w])}`, title: `${w} ${z.watermarks[w]}` }),
             ),
           ),
-          h('span', { class: 'hint' }, `free ${z.free} · min ${z.watermarks.min} low ${z.watermarks.low} high ${z.watermarks.high} · ${state}`),
+          h(
+            'span',
+            { class: 'hint' },
+            `free ${z.free} of ${z.managed} managed (log scale) · min ${z.watermarks.min} low ${z.watermarks.low} high ${z.watermarks.high} · ${state}`,
+          ),
         );
       });
     const k =
