@@ -7,7 +7,8 @@
  * KASAN or replay benchmarks would otherwise decide what the SLUB fast paths
  * look like when compiled, and a second closure of the same benchmark loop
  * (the next live count, the next slub_debug setting) is compiled without the
- * first one's context specialization and measures up to 2x slower.
+ * first one's context specialization and measures up to 2x slower. With
+ * --expose-gc, so bench/harness.ts can collect before each round.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -36,7 +37,7 @@ if (onlyFile === undefined) {
     .filter((n) => n.endsWith('.bench.js'))
     .sort()) {
     for (const [name] of await benches(f)) {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), f, name], { stdio: 'inherit' });
+      const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), f, name], { stdio: 'inherit' });
       if (r.status !== 0) failed++;
     }
   }

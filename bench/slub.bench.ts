@@ -1,132 +1,87 @@
 /**
  * SLUB benchmarks: the kmalloc/kfree fast path, the slow paths, bulk and
- * slub_debug, each against the peers measured in the same run: an ideal
+ * slub_debug, each against the peers measured in the same rounds: an ideal
  * typed-array LIFO freelist, @thi.ng/malloc's MemPool, and `new Uint8Array`.
+ *
+ * bench/harness.ts: each contender's loop in a module of its own
+ * (slub_kmem.ts, slub_ideal.ts, slub_thing.ts, slub_host.ts), rounds
+ * interleaved, min and median; every benchmark runs in two processes.
  */
 import { MemPool } from '@thi.ng/malloc';
-import { do_not_optimize } from 'mitata';
-import { boot, GFP_KERNEL } from '../src/index.js';
-import { ns, print, type Row } from './report.js';
+import { boot } from '../src/index.js';
+import { interleaved, table, twice } from './harness.js';
+import { hostNewUint8Array64 } from './slub_host.js';
+import { IdealLifo, idealBulk16, idealPair } from './slub_ideal.js';
+import { kmemBulk16, kmemCachePair, kmemKmallocPair, kmemSlow256 } from './slub_kmem.js';
+import { thingPair, thingSlow256 } from './slub_thing.js';
 
-/** What every section measures on: a kernel, thi.ng's pool, the ideal freelist. */
-function setup() {
-  const k = boot({ memory: '512M', cpus: 2 });
-  const pool = new MemPool({ size: 256 * 1024 * 1024 });
-  // The ideal freelist: a stack of preallocated slot offsets.
-  const stack = new Int32Array(1 << 20);
-  for (let i = 0; i < stack.length; i++) stack[i] = i * 64;
-  return { k, pool, stack };
-}
+const ROUNDS = { rounds: 21, targetMs: 20 };
 
 /** 1. single object quick reuse; 1b. the same through a cache of its own. */
-async function benchPair(): Promise<void> {
-  const { k, pool, stack } = setup();
-  let top = stack.length;
-  const pair: Row[] = [];
-  pair.push({
-    name: 'ideal typed-array LIFO freelist pop+push',
-    ns: await ns(() => {
-      const p = stack[--top]!;
-      do_not_optimize(p);
-      stack[top++] = p;
-    }),
-  });
-  pair.push({
-    name: 'kmem kmalloc(64) + kfree',
-    ns: await ns(() => {
-      const p = k.kmalloc(64, GFP_KERNEL);
-      k.kfree(p);
-    }),
-  });
-  pair.push({
-    name: '@thi.ng/malloc MemPool malloc(64) + free',
-    ns: await ns(() => {
-      const p = pool.malloc(64);
-      pool.free(p);
-    }),
-  });
-  pair.push({ name: 'new Uint8Array(64)', ns: await ns(() => do_not_optimize(new Uint8Array(64))) });
-  print('kmalloc(64) then kfree, one CPU (the kernel: ~10.5 ns)', pair, pair[0]!, 44);
-
-  // 1b. the same through a cache of its own: kmem_cache_alloc / kmem_cache_free
-  const objCache = k.kmemCacheCreate('bench_pair', 64, {});
-  const cachePair: Row[] = [
-    pair[0]!,
-    {
-      name: 'kmem kmemCacheAlloc + kmemCacheFree (64 B)',
-      ns: await ns(() => {
-        const p = k.kmemCacheAlloc(objCache, GFP_KERNEL);
-        k.kmemCacheFree(objCache, p);
-      }),
-    },
-  ];
-  print('kmem_cache_alloc then kmem_cache_free, one CPU', cachePair, cachePair[0]!, 44);
+function pair(): void {
+  const k = boot({ memory: '512M', cpus: 2 });
+  const pool = new MemPool({ size: 256 * 1024 * 1024 });
+  const ideal = new IdealLifo(1 << 20, 64);
+  const cache = k.kmemCacheCreate('bench_pair', 64, {});
+  const rows = interleaved(
+    [
+      { name: 'ideal: typed-array LIFO freelist pop+push', run: (n) => idealPair(ideal, n) },
+      { name: 'kmem: kmalloc(64) + kfree', run: (n) => kmemKmallocPair(k, n) },
+      { name: 'kmem: kmemCacheAlloc + kmemCacheFree (64 B)', run: (n) => kmemCachePair(k, cache, n) },
+      { name: '@thi.ng/malloc: MemPool malloc(64) + free', run: (n) => thingPair(pool, n) },
+      { name: 'host: new Uint8Array(64)', run: (n) => hostNewUint8Array64(n) },
+    ],
+    ROUNDS,
+  );
+  table('kmalloc(64) then kfree, one CPU (the kernel: ~10.5 ns)', rows, rows[0]!, 52);
 }
 
 /** 2. 256 allocations then 256 frees in reverse: partial lists and deactivation. */
-async function benchSlowPaths(): Promise<void> {
-  const { k, pool } = setup();
-  const ptrs = new Float64Array(256);
-  const slow: Row[] = [];
-  slow.push({
-    name: 'kmem 256 x kmalloc(64), 256 x kfree reversed',
-    ns:
-      (await ns(() => {
-        for (let i = 0; i < 256; i++) ptrs[i] = k.kmalloc(64, GFP_KERNEL);
-        for (let i = 255; i >= 0; i--) k.kfree(ptrs[i]!);
-      })) / 256,
-  });
-  slow.push({
-    name: '@thi.ng/malloc same loop',
-    ns:
-      (await ns(() => {
-        for (let i = 0; i < 256; i++) ptrs[i] = pool.malloc(64);
-        for (let i = 255; i >= 0; i--) pool.free(ptrs[i]!);
-      })) / 256,
-  });
-  print('256 allocs then 256 frees reversed, per object', slow, slow[1]!, 44);
+function slowPaths(): void {
+  const k = boot({ memory: '512M', cpus: 2 });
+  const pool = new MemPool({ size: 256 * 1024 * 1024 });
+  const kp = new Float64Array(256);
+  const tp = new Float64Array(256);
+  const rows = interleaved(
+    [
+      { name: '@thi.ng/malloc: 256 x malloc(64), 256 x free reversed', run: (n) => thingSlow256(pool, tp, n) },
+      { name: 'kmem: 256 x kmalloc(64), 256 x kfree reversed', run: (n) => kmemSlow256(k, kp, n) },
+    ],
+    ROUNDS,
+  );
+  table('256 allocs then 256 frees reversed, per object', rows, rows[0]!, 52);
 }
 
 /** 3. bulk: 16 objects per call. */
-async function benchBulk(): Promise<void> {
-  const { k, stack } = setup();
-  let top = stack.length;
+function bulk(): void {
+  const k = boot({ memory: '512M', cpus: 2 });
   const cache = k.kmemCacheCreate('bench_obj', 64, {});
-  const out = new Uint32Array(16);
-  const bulk: Row[] = [];
-  bulk.push({
-    name: 'ideal freelist, 16 pops + 16 pushes per object',
-    ns:
-      (await ns(() => {
-        for (let i = 0; i < 16; i++) out[i] = stack[--top]!;
-        for (let i = 15; i >= 0; i--) stack[top++] = out[i]!;
-      })) / 16,
-  });
-  bulk.push({
-    name: 'kmem kmemCacheAllocBulk(16) + FreeBulk',
-    ns:
-      (await ns(() => {
-        k.kmemCacheAllocBulk(cache, 16, out);
-        k.kmemCacheFreeBulk(cache, out);
-      })) / 16,
-  });
-  print('bulk alloc+free of 16, per object', bulk, bulk[0]!, 44);
+  const ideal = new IdealLifo(1 << 20, 64);
+  const ko = new Uint32Array(16);
+  const io = new Uint32Array(16);
+  const rows = interleaved(
+    [
+      { name: 'ideal: 16 pops + 16 pushes', run: (n) => idealBulk16(ideal, io, n) },
+      { name: 'kmem: kmemCacheAllocBulk(16) + kmemCacheFreeBulk', run: (n) => kmemBulk16(k, cache, ko, n) },
+    ],
+    ROUNDS,
+  );
+  table('bulk alloc+free of 16, per object', rows, rows[0]!, 52);
 }
 
-/** 4. the same pair with slub_debug: every object takes the debug slow paths. */
-async function benchSlubDebug(): Promise<void> {
-  const dbg: Row[] = [];
-  for (const slubDebug of ['-', 'FZP', 'FZPU']) {
-    const kd = boot({ memory: '128M', cpus: 2, slubDebug });
-    dbg.push({
-      name: `kmalloc(64) + kfree, slub_debug=${slubDebug}`,
-      ns: await ns(() => {
-        const p = kd.kmalloc(64, GFP_KERNEL);
-        kd.kfree(p);
-      }),
-    });
-  }
-  print('slub_debug on the kmalloc(64) + kfree pair', dbg, dbg[0]!, 44);
+/** 4. the same pair with slub_debug: every object takes the debug slow paths (one kernel per setting, the same kmem loop). */
+function slubDebug(): void {
+  const kernels = ['-', 'FZP', 'FZPU'].map((slubDebug) => ({ slubDebug, k: boot({ memory: '128M', cpus: 2, slubDebug }) }));
+  const rows = interleaved(
+    kernels.map(({ slubDebug, k }) => ({ name: `kmem: kmalloc(64) + kfree, slub_debug=${slubDebug}`, run: (n: number) => kmemKmallocPair(k, n) })),
+    { rounds: 9, targetMs: 20 },
+  );
+  table('slub_debug on the kmalloc(64) + kfree pair', rows, rows[0]!, 52);
 }
 
-export const benches = { benchPair, benchSlowPaths, benchBulk, benchSlubDebug };
+export const benches = {
+  ...twice('benchPair', pair),
+  ...twice('benchSlowPaths', slowPaths),
+  ...twice('benchBulk', bulk),
+  ...twice('benchSlubDebug', slubDebug),
+};

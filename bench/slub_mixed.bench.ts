@@ -2,53 +2,44 @@
  * The mixed workload: kmalloc-like sizes (90% 8..255 bytes, a tail to 4 KiB)
  * at a steady live count, each step freeing a random live object and
  * allocating a new one, against @thi.ng/malloc's MemPool and `new Uint8Array`
- * doing the same. One live count per bench function, so each runs in a
- * process of its own (bench/run.ts).
+ * doing the same. One live count per bench function, each run in two
+ * processes (bench/harness.ts: loops in modules of their own, rounds
+ * interleaved, min and median).
  */
 import { MemPool } from '@thi.ng/malloc';
 import { boot, GFP_KERNEL } from '../src/index.js';
-import { ns, print, type Row, xorshift32 } from './report.js';
+import { interleaved, table, twice, xorshift32 } from './harness.js';
+import { mixedSize } from './mixed_sizes.js';
+import { hostMixed } from './slub_host.js';
+import { kmemMixed } from './slub_kmem.js';
+import { thingMixed } from './slub_thing.js';
 
-async function mixed(live: number): Promise<void> {
-  const rows: Row[] = [];
-  const rnd = xorshift32(12345);
-  const size = () => (rnd() < 0.9 ? 8 + Math.floor(rnd() * 248) : 256 + Math.floor(rnd() * 3840));
+function mixed(live: number): void {
+  const rk = xorshift32(12345);
+  const k = boot({ memory: live > 100000 ? '2G' : '1G', cpus: 2 });
   const km = new Float64Array(live);
-  const kk = boot({ memory: live > 100000 ? '2G' : '1G', cpus: 2 });
-  for (let i = 0; i < live; i++) km[i] = kk.kmalloc(size(), GFP_KERNEL);
-  rows.push({
-    name: `kmem: free a random one, kmalloc a new one`,
-    ns: await ns(() => {
-      const at = Math.floor(rnd() * live);
-      kk.kfree(km[at]!);
-      km[at] = kk.kmalloc(size(), GFP_KERNEL);
-    }),
-  });
-  const tp = new MemPool({ size: 1024 * 1024 * 1024 - 4096 });
+  for (let i = 0; i < live; i++) km[i] = k.kmalloc(mixedSize(rk), GFP_KERNEL);
+  const rt = xorshift32(12345);
+  const pool = new MemPool({ size: 1024 * 1024 * 1024 - 4096 });
   const tm = new Float64Array(live);
-  for (let i = 0; i < live; i++) tm[i] = tp.malloc(size());
-  rows.push({
-    name: '@thi.ng/malloc: same',
-    ns: await ns(() => {
-      const at = Math.floor(rnd() * live);
-      tp.free(tm[at]!);
-      tm[at] = tp.malloc(size());
-    }),
-  });
+  for (let i = 0; i < live; i++) tm[i] = pool.malloc(mixedSize(rt));
+  const rh = xorshift32(12345);
   const ua: Uint8Array[] = [];
-  for (let i = 0; i < live; i++) ua.push(new Uint8Array(size()));
-  rows.push({
-    name: 'new Uint8Array: same (GC frees)',
-    ns: await ns(() => {
-      ua[Math.floor(rnd() * live)] = new Uint8Array(size());
-    }),
-  });
-  print(`mixed sizes, ${live} live objects`, rows, rows[0]!, 44);
+  for (let i = 0; i < live; i++) ua.push(new Uint8Array(mixedSize(rh)));
+  const rows = interleaved(
+    [
+      { name: 'kmem: free a random one, kmalloc a new one', run: (n) => kmemMixed(k, km, rk, n) },
+      { name: '@thi.ng/malloc: same', run: (n) => thingMixed(pool, tm, rt, n) },
+      { name: 'host: new Uint8Array, same (GC frees)', run: (n) => hostMixed(ua, rh, n) },
+    ],
+    { rounds: 9, targetMs: 30 },
+  );
+  table(`mixed sizes, ${live} live objects, per step`, rows, rows[0]!, 52);
 }
 
 export const benches = {
-  benchMixed1k: () => mixed(1000),
-  benchMixed10k: () => mixed(10000),
-  benchMixed100k: () => mixed(100000),
-  benchMixed1M: () => mixed(1000000),
+  ...twice('benchMixed1k', () => mixed(1000)),
+  ...twice('benchMixed10k', () => mixed(10000)),
+  ...twice('benchMixed100k', () => mixed(100000)),
+  ...twice('benchMixed1M', () => mixed(1000000)),
 };

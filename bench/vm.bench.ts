@@ -3,71 +3,24 @@
  * user load through the page tables, and fork + exit of a process with
  * 64 MiB touched, each against its peer.
  *
- * Each contender's loop is a function of its own in a module of its own
- * (bench/vm_kmem.ts, bench/vm_ideal.ts); the rounds of the contenders are
- * interleaved in one process (A B A B ...), so a slow phase of the machine
- * hits both; each table gives the min and the median over the rounds. Every
- * benchmark is registered twice, so bench/run.ts runs it in two fresh
- * processes and the two tables show how far one process is from another.
+ * bench/harness.ts: each contender's loop is a function of its own in a
+ * module of its own (bench/vm_kmem.ts, bench/vm_ideal.ts); the rounds of the
+ * contenders are interleaved in one process (A B A B ...), so a slow phase
+ * of the machine hits both; each table gives the min and the median over
+ * the rounds. Every benchmark is registered twice, so bench/run.ts runs it
+ * in two fresh processes and the two tables show how far one process is
+ * from another.
  */
 import { boot, type Kernel } from '../src/index.js';
 import type { Task } from '../src/vm/fork.js';
 import { smallProgram } from '../src/workloads/elf.js';
+import { interleaved, table } from './harness.js';
 import { eagerCopy, hostFirstTouch, idealLoad8, idealLoad32 } from './vm_ideal.js';
 import { kmemFirstTouch, kmemForkExit, kmemLoad8, kmemLoad32 } from './vm_kmem.js';
 
 const PROT_RW = 3;
 const MAP_PRIVATE_ANON = 0x22;
 const PAGE = 4096;
-
-interface Contender {
-  name: string;
-  /** untimed, before each round */
-  before?: () => void;
-  /** the timed work: returns the operations done */
-  run: () => number;
-  /** untimed, after each round */
-  after?: () => void;
-}
-
-interface Result {
-  name: string;
-  min: number;
-  median: number;
-}
-
-/** `rounds` rounds, each running every contender once in turn; ns per operation of each round. */
-function interleaved(contenders: Contender[], rounds: number): Result[] {
-  const ns: number[][] = contenders.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    contenders.forEach((c, i) => {
-      c.before?.();
-      const t0 = process.hrtime.bigint();
-      const ops = c.run();
-      const t1 = process.hrtime.bigint();
-      c.after?.();
-      ns[i]!.push(Number(t1 - t0) / ops);
-    });
-  }
-  return contenders.map((c, i) => {
-    const s = ns[i]!.slice().sort((a, b) => a - b);
-    return { name: c.name, min: s[0]!, median: s[s.length >> 1]! };
-  });
-}
-
-/** A time per operation in ns, µs or ms. */
-function dur(v: number): string {
-  if (v >= 1e6) return `${(v / 1e6).toFixed(2)} ms`;
-  if (v >= 1e4) return `${(v / 1e3).toFixed(1)} µs`;
-  return `${v < 100 ? v.toFixed(2) : v.toFixed(0)} ns`;
-}
-
-function table(title: string, rows: Result[], base: Result): void {
-  console.log(`\n${title}`);
-  console.log(`  ${''.padEnd(72)} ${'min'.padStart(10)} ${'median'.padStart(10)}   median / ${base.name.split(':')[0]}`);
-  for (const r of rows)
-    console.log(`  ${r.name.padEnd(72)} ${dur(r.min).padStart(10)} ${dur(r.median).padStart(10)}   ${(r.median / base.median).toFixed(2).padStart(6)}x`);
-}
 
 function machine(memory: string): { k: Kernel; t: Task } {
   const k = boot({ memory, cpus: 2, seed: 1 });

@@ -15,6 +15,7 @@ import { TraceFileError, TraceParseError } from '../trace/events.js';
 import { isRegularFile, MAX_CALL_SITES, OTHER_CALL_SITES } from '../trace/replay.js';
 import { KMEM_SAMPLE_PATH } from '../trace/samples/kmem_sample.js';
 import { WORKLOADS } from '../workloads/index.js';
+import { registerFree } from './free.js';
 import { addMachineOptions, addWorkloadOptions, intOpt, type Machine, machineWithWorkload, runMachine, UsageError, type WorkloadOpts } from './machine.js';
 import { execHostFile, formatExec, formatPs, mapsOf, parsePid, psRows } from './ps.js';
 import { type CompareCmdOptions, cpusList, formatCompare, formatReplay, type ReplayCmdOptions, runCompare, runReplay } from './replay_cmd.js';
@@ -23,6 +24,7 @@ import { cacheReport, defaultReport, findSlabCache, type ReportOptions, reportCa
 import { SORT_KEYS } from './slabtop.js';
 import { buddyinfoData, formatRunSummary, runSummary } from './summary.js';
 import { type TopOptions, topLive, topOnce } from './top.js';
+import { registerVmstat } from './vmstat.js';
 import { formatWhatis, parseAddress, whatis } from './whatis.js';
 
 const VERSION = '0.1.0';
@@ -163,7 +165,6 @@ for (const [name, path, ex] of [
   ['buddyinfo', '/proc/buddyinfo', 'kmem buddyinfo --workload fragment --steps 100000'],
   ['zoneinfo', '/proc/zoneinfo', 'kmem zoneinfo --mem 1G'],
   ['pagetypeinfo', '/proc/pagetypeinfo', 'kmem pagetypeinfo --workload fragment'],
-  ['vmstat', '/proc/vmstat', 'kmem vmstat --json'],
 ] as const) {
   addWorkloadOptions(addMachineOptions(program.command(name)), '20000')
     .description(`print ${path} after the workload (kmem cat ${path})`)
@@ -185,6 +186,10 @@ addWorkloadOptions(addMachineOptions(program.command('dmesg')), '20000')
     if (o.json) printJson({ lines: m.k.dmesg() });
     else print(`${m.k.dmesg().join('\n')}\n`);
   });
+
+// ── free, vmstat (procps's tools on the machine's files) ───────────────────
+registerFree(program);
+registerVmstat(program);
 
 // ── top ────────────────────────────────────────────────────────────────────
 interface TopCmdOptions extends WorkloadOpts {

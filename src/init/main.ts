@@ -32,6 +32,7 @@ import {
 import { ProcFs } from '../proc/procfs.js';
 import { slabinfo, sysSlabRead } from '../proc/slabinfo.js';
 import { slabinfoWrite, slabSlabinfo } from '../proc/slabinfo_slab.js';
+import { uptime } from '../proc/uptime.js';
 import { SLAB_MAX_ORDER_HI, SLAB_MAX_ORDER_LO } from '../slab/calculate.js';
 import { SlabAllocator } from '../slab/slab.js';
 import { SlabCaches } from '../slab/slab_common.js';
@@ -197,6 +198,10 @@ export class Machine {
       rand32: () => this.rand32(),
     });
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    this.proc.register('/proc/uptime', () => {
+      this.syncClock();
+      return uptime(this.printk.nowNs, cpus);
+    });
     if (this.allocator === 'slob') {
       // CONFIG_SLOB: kmem_cache_init() sets up nothing but the static boot
       // cache and prints nothing; no kmalloc caches, no /proc/slabinfo

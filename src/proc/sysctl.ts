@@ -56,6 +56,9 @@ export interface VmCounters {
   readonly pgfault: number;
   readonly pgmajfault: number;
   readonly pgreuse: number;
+  /** KiB read from / written to the disk (vmstat_start() shows the sector counts halved) */
+  readonly pgpgin?: number;
+  readonly pgpgout?: number;
   readonly pageCache: Map<number, number>;
   /** What each frame holds, by pfn: 1 anonymous, 2 file page cache, 3 shmem (KIND_* of src/vm/vm.ts), 0 else. */
   readonly pageKind: Uint8Array;

@@ -231,5 +231,7 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
   if (name === 'pgfault') return vm.pgfault;
   if (name === 'pgmajfault') return vm.pgmajfault;
   if (name === 'pgreuse') return vm.pgreuse;
+  if (name === 'pgpgin') return vm.pgpgin ?? 0;
+  if (name === 'pgpgout') return vm.pgpgout ?? 0;
   return 0;
 }

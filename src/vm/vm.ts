@@ -108,6 +108,13 @@ export class Vm {
   set aslr(v: number) {
     this.k.proc.sysctl.randomizeVaSpace = v;
   }
+  /** vm_event PGPGIN / PGPGOUT: KiB the page cache read from and wrote to the disk (/proc/vmstat's pgpgin, pgpgout) */
+  get pgpgin(): number {
+    return pageCache(this).pgpgin;
+  }
+  get pgpgout(): number {
+    return pageCache(this).pgpgout;
+  }
   /** vm.max_map_count (the sysctl's value) */
   get maxMapCount(): number {
     return this.k.proc.sysctl.maxMapCount;

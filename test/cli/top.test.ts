@@ -73,6 +73,9 @@ describe.concurrent('kmem top in a terminal', { timeout: 150_000 }, () => {
     const s = session('-d 0.3 --steps 500 --workload network', stty);
     await s.waitFor(/ Active \/ Total Objects \(% used\) {4}: \d+ \/ \d+/);
     await s.waitFor(/OBJS ACTIVE {2}USE OBJ SIZE {2}SLABS OBJ\/SLAB CACHE SIZE NAME/);
+    // the memory-pressure panel: each zone against its watermarks, kswapd, swap
+    await s.waitFor(/ Zone DMA32 +free +\d+ +min +\d+ +low +\d+ +high +\d+ pages/);
+    await s.waitFor(/ kswapd: scanned \d+ \(\+\d+\)/);
     // alternate screen and hidden cursor on start
     expect(s.out()).toContain('\x1b[?1049h');
     expect(s.out()).toContain('\x1b[?25l');
