@@ -17,6 +17,7 @@ export const PROT_WRITE = 2;
 export const MAP_PRIVATE = 0x02;
 export const MAP_ANONYMOUS = 0x20;
 const O_RDONLY = 0;
+const O_RDWR = 2;
 /** touchAnon()'s mapping size */
 const PIECE = 8 << 20;
 
@@ -172,6 +173,50 @@ export class PressureLab {
     return done;
   }
 
+  /** write() `bytes` to a new file in 64 KiB pieces (each page dirtied in the page cache). */
+  writeFile(task: string, path: string, bytes: number, fill = 0x77): number {
+    const t = this.task(task);
+    const buf = this.bufs.get(task)!;
+    t.writeBytes(buf, new Uint8Array(1 << 16).fill(fill));
+    this.k.fs.writeFile(path, new Uint8Array(0));
+    const fd = t.open(path, O_RDWR);
+    if (fd < 0) throw new Error(`open ${path}: error ${-fd}`);
+    let total = 0;
+    while (total < bytes) {
+      const n = t.write(fd, buf, Math.min(1 << 16, bytes - total));
+      if (n <= 0) break;
+      total += n;
+    }
+    t.close(fd);
+    this.sample();
+    return total;
+  }
+
+  /** A /proc/meminfo field in kB (-1 when it is not there). */
+  meminfo(field: string): number {
+    const m = new RegExp(`^${field.replace(/[()]/g, '\\$&')}:\\s+(\\d+) kB`, 'm').exec(this.k.proc.read('/proc/meminfo'));
+    return m === null ? -1 : Number(m[1]);
+  }
+
+  /** Does this kmem write dirty pages back on its own (the flusher on the virtual clock, sync())? */
+  get hasWriteback(): boolean {
+    return typeof (this.k as unknown as { sync?: unknown }).sync === 'function';
+  }
+
+  /** Let virtual time pass (the flusher and the disk's completions run on the way), sampling each second. */
+  sleep(seconds: number): void {
+    for (let i = 0; i < seconds; i++) {
+      this.k.tick(1e9);
+      this.sample();
+    }
+  }
+
+  /** sync(2) */
+  sync(): void {
+    (this.k as unknown as { sync(): void }).sync();
+    this.sample();
+  }
+
   sample(): void {
     const z = this.k.inspect.zones().find((x) => x.zone === this.zone)!;
     const r = this.k.inspect.reclaim();
@@ -218,6 +263,8 @@ export interface PressureScenario {
   title: string;
   about: string;
   config: PressureConfig;
+  /** Only where this kmem writes dirty pages back on its own (the flusher, sync()). */
+  needsWriteback?: boolean;
   steps: PressureStep[];
 }
 
@@ -262,6 +309,43 @@ export const PRESSURE_SCENARIOS: PressureScenario[] = [
           const r = lab.reclaim();
           return `A 72 MiB file streamed through read(), more than the machine’s RAM: its pages filled the inactive file list, free pages fell to the low watermark and kswapd woke (${r.kswapdRuns} runs so far), reclaiming from the inactive list’s tail (pgsteal_kswapd ${r.pgstealKswapd}). The active list is only aged when the inactive one is too small next to it (inactive_is_low), so /data/notes survived: ${fileLine(lab, '/data/notes')}.`;
         },
+      },
+    ],
+  },
+  {
+    id: 'writeback',
+    title: 'Dirty pages written back',
+    about: 'write() only dirties pages in the page cache; the flusher writes them to disk once they are 30 s old, and sync() at once',
+    config: { memory: '64M', swap: '' },
+    needsWriteback: true,
+    steps: [
+      {
+        run: (lab) => {
+          lab.spawn('editor');
+          lab.writeFile('editor', '/data/draft', 2 * MiB);
+          lab.focusIno = lab.k.fs.lookup('/data/draft')!.ino;
+        },
+        text: (lab) =>
+          `editor wrote 2 MiB to /data/draft: write() copied the bytes into new page-cache pages and marked each dirty (PG_dirty, the xarray's PAGECACHE_TAG_DIRTY); nothing went to the disk. ${fileLine(lab, '/data/draft')}; /proc/meminfo Dirty: ${lab.meminfo('Dirty')} kB, well under the background threshold (dirty_background_ratio 10% of available memory), so nothing hurries the flusher.`,
+      },
+      {
+        run: (lab) => lab.sleep(10),
+        text: (lab) =>
+          `10 s of virtual time passed. The flusher thread woke every 5 s (dirty_writeback_centisecs 500) and looked for inodes dirtied more than 30 s ago (dirty_expire_centisecs 3000): none yet, so ${fileLine(lab, '/data/draft')}; Dirty: ${lab.meminfo('Dirty')} kB.`,
+      },
+      {
+        run: (lab) => lab.sleep(25),
+        text: (lab) =>
+          `25 s more: at its first wake-up after the pages turned 30 s old, the flusher's periodic writeback (wb_check_old_data_flush) wrote /data/draft out: each page went from dirty to writeback to clean as the disk completed it. ${fileLine(lab, '/data/draft')}; Dirty: ${lab.meminfo('Dirty')} kB, Writeback: ${lab.meminfo('Writeback')} kB. Clean pages are the cheapest to reclaim: dropped without I/O.`,
+      },
+      {
+        run: (lab) => {
+          lab.writeFile('editor', '/data/draft2', 1 * MiB, 0x78);
+          lab.focusIno = lab.k.fs.lookup('/data/draft2')!.ino;
+          lab.sync();
+        },
+        text: (lab) =>
+          `editor wrote 1 MiB more to /data/draft2 and called sync(): every dirty page of every file was written at once and sync() returned when the disk had completed them. ${fileLine(lab, '/data/draft2')}; Dirty: ${lab.meminfo('Dirty')} kB.`,
       },
     ],
   },

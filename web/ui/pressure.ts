@@ -43,7 +43,18 @@ export class PressurePanel {
     private readonly seed = 1,
   ) {
     this.lab = new PressureLab(seed);
-    this.pick = h('select', { id: 'pr-scenario' }, ...PRESSURE_SCENARIOS.map((s) => h('option', { value: s.id, title: s.about }, s.title)));
+    const noWb = !this.lab.hasWriteback;
+    this.pick = h(
+      'select',
+      { id: 'pr-scenario' },
+      ...PRESSURE_SCENARIOS.map((s) =>
+        h(
+          'option',
+          { value: s.id, title: s.about, disabled: s.needsWriteback === true && noWb },
+          s.title + (s.needsWriteback && noWb ? ' (needs writeback)' : ''),
+        ),
+      ),
+    );
     this.next = h('button', { id: 'pr-next', type: 'button', onclick: () => this.nextStep() }, 'next step ▶');
     this.next.disabled = true;
     this.stepNo = h('span', { id: 'pr-stepno', class: 'hint' });
@@ -99,7 +110,7 @@ export class PressurePanel {
   /** Boot a fresh machine for the scenario and run its first step. */
   start(id: string): void {
     const sc = PRESSURE_SCENARIOS.find((s) => s.id === id);
-    if (sc === undefined) return;
+    if (sc === undefined || (sc.needsWriteback === true && !this.lab.hasWriteback)) return;
     this.pick.value = id;
     this.lab = new PressureLab(this.seed, sc.config);
     for (const c of this.cells.values()) c.remove();
