@@ -175,6 +175,8 @@ export class PressurePanel {
       ['pgdeactivate', 'pgdeactivate', r.pgdeactivate],
       ['refaultFile', 'workingset_refault_file', r.workingsetRefaultFile],
       ['unreclaimable', 'node_unreclaimable', r.nodeUnreclaimable ? 1 : 0],
+      ['dirtyKb', 'Dirty kB', this.lab.meminfo('Dirty')],
+      ['writebackKb', 'Writeback kB', this.lab.meminfo('Writeback')],
     ];
     this.counters.replaceChildren(...items.map(([k, label, v]) => h('span', { 'data-k': k, 'data-v': v }, `${label} `, h('b', {}, String(v)))));
   }
