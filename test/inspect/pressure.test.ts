@@ -9,6 +9,7 @@
  * PG_dirty after write(); reclaim() shows kswapd waking when a streaming
  * read fills memory (pgsteal_kswapd grows, the lists stay bounded).
  */
+import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import { LP_ACTIVE, LP_DIRTY, LP_LRU, LP_REFERENCED, lruListNames } from '../../src/inspect.js';
@@ -150,4 +151,61 @@ test('a streaming read bigger than RAM wakes kswapd: runs and pgsteal_kswapd gro
   const big = k.inspect.pageCache().find((f) => f.path === '/data/big')!;
   expect(big.nrpages).toBeLessThan(64 * 256);
   expect(big.shadows).toBeGreaterThan(0);
+});
+
+test('property: after any mix of reads, anonymous faults and unmaps, every page shown sits on the list its flags name, and head/tail are the ends of the whole list', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(
+          fc.record({ op: fc.constant('read' as const), file: fc.integer({ min: 0, max: 2 }) }),
+          fc.record({ op: fc.constant('anon' as const), pages: fc.integer({ min: 1, max: 40 }) }),
+          fc.record({ op: fc.constant('unmap' as const) }),
+        ),
+        { maxLength: 12 },
+      ),
+      fc.integer({ min: 0, max: 12 }),
+      (ops, n) => {
+        const k = bootWithProgram('32M');
+        const t = k.spawn('/bin/tiny');
+        const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        for (let i = 0; i < 3; i++) k.fs.writeFile(`/data/${i}`, new Uint8Array((i + 1) * 5 * 4096).fill(i));
+        const maps: [number, number][] = [];
+        for (const o of ops) {
+          if (o.op === 'read') {
+            const fd = t.open(`/data/${o.file}`, O_RDONLY);
+            while (t.read(fd, buf, 1 << 16) > 0);
+            t.close(fd);
+          } else if (o.op === 'anon') {
+            const a = t.mmap(0, o.pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            for (let p = 0; p < o.pages; p++) t.write8(a + p * 4096, 1);
+            maps.push([a, o.pages * 4096]);
+          } else if (maps.length > 0) {
+            const [a, len] = maps.shift()!;
+            expect(t.munmap(a, len)).toBe(0);
+          }
+        }
+        const whole = k.inspect.lruLists(1 << 20);
+        const some = k.inspect.lruLists(n);
+        for (let lru = 0; lru < 5; lru++) {
+          const all = [...whole[lru]!.head, ...whole[lru]!.tail];
+          expect(whole[lru]!.tail).toEqual([]);
+          expect(all).toHaveLength(whole[lru]!.count);
+          const s = some[lru]!;
+          expect(s.count).toBe(whole[lru]!.count);
+          expect(s.head).toEqual(all.slice(0, Math.min(n, all.length)));
+          expect(s.tail).toEqual(all.slice(Math.max(s.head.length, all.length - n)));
+          for (const p of all) {
+            expect(p.bits & LP_LRU).toBe(LP_LRU);
+            const file = p.owner === 'file';
+            if (lru !== 4) {
+              expect(file).toBe(lru >= 2);
+              expect((p.bits & LP_ACTIVE) !== 0).toBe(lru % 2 === 1);
+            }
+          }
+        }
+      },
+    ),
+    { numRuns: 15 },
+  );
 });
