@@ -19,7 +19,7 @@ const LANE_H = 30;
 
 export class PressurePanel {
   readonly root: HTMLElement;
-  lab: PressureLab;
+  private labNow: PressureLab | null = null;
   private scenario: PressureScenario | null = null;
   private step = 0;
   private readonly pick: HTMLSelectElement;
@@ -42,19 +42,7 @@ export class PressurePanel {
     private readonly changed: () => void,
     private readonly seed = 1,
   ) {
-    this.lab = new PressureLab(seed);
-    const noWb = !this.lab.hasWriteback;
-    this.pick = h(
-      'select',
-      { id: 'pr-scenario' },
-      ...PRESSURE_SCENARIOS.map((s) =>
-        h(
-          'option',
-          { value: s.id, title: s.about, disabled: s.needsWriteback === true && noWb },
-          s.title + (s.needsWriteback && noWb ? ' (needs writeback)' : ''),
-        ),
-      ),
-    );
+    this.pick = h('select', { id: 'pr-scenario' }, ...PRESSURE_SCENARIOS.map((s) => h('option', { value: s.id, title: s.about }, s.title)));
     this.next = h('button', { id: 'pr-next', type: 'button', onclick: () => this.nextStep() }, 'next step ▶');
     this.next.disabled = true;
     this.stepNo = h('span', { id: 'pr-stepno', class: 'hint' });
@@ -107,12 +95,29 @@ export class PressurePanel {
     );
   }
 
+  /** The machine the panel shows (booted when first needed: the page opens without it). */
+  get lab(): PressureLab {
+    if (this.labNow === null) {
+      this.labNow = new PressureLab(this.seed);
+      // Scenarios this kmem cannot run are offered greyed out.
+      const noWb = !this.labNow.hasWriteback;
+      for (const o of Array.from(this.pick.options)) {
+        const sc = PRESSURE_SCENARIOS.find((x) => x.id === o.value);
+        if (sc?.needsWriteback === true && noWb) {
+          o.disabled = true;
+          o.textContent = `${sc.title} (needs writeback)`;
+        }
+      }
+    }
+    return this.labNow;
+  }
+
   /** Boot a fresh machine for the scenario and run its first step. */
   start(id: string): void {
     const sc = PRESSURE_SCENARIOS.find((s) => s.id === id);
     if (sc === undefined || (sc.needsWriteback === true && !this.lab.hasWriteback)) return;
     this.pick.value = id;
-    this.lab = new PressureLab(this.seed, sc.config);
+    this.labNow = new PressureLab(this.seed, sc.config);
     for (const c of this.cells.values()) c.remove();
     this.cells.clear();
     this.scenario = sc;
