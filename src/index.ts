@@ -40,7 +40,7 @@ export {
   SEEK_HOLE,
   SEEK_SET,
 } from './fs/fcntl.js';
-export type { CacheSnapshot, Inspector, PageSnapshot, SlabCacheSnapshot, SlobSnapshot, ZoneSnapshot } from './inspect.js';
+export type { CacheSnapshot, Inspector, PageSnapshot, SlabCacheSnapshot, SlobSnapshot, SwapSnapshot, ZoneSnapshot } from './inspect.js';
 export type { KasanGlobal } from './kasan/common.js';
 export {
   KASAN_GLOBAL_REDZONE,

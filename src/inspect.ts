@@ -60,6 +60,7 @@ import { CF, KmemHandle, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from './slu
 import { SLAB_POISON, SLAB_RED_ZONE } from './slub/slab_flags.js';
 import type { Task as VmTask } from './vm/fork.js';
 import { STACK_GUARD_GAP, STACK_TOP, specialMappingNames, TASK_SIZE } from './vm/mm_types.js';
+import { SWAP_DEVICE } from './vm/swapfile.js';
 import { KIND_ANON, KIND_FILE, KIND_SHMEM, type Vm } from './vm/vm.js';
 
 // ───────────────────────── constants for reading snapshots ─────────────────────────
@@ -163,6 +164,21 @@ export interface SlobSnapshot {
   slabPages: number;
   /** Free bytes in the partially free heap pages (the lists' pages). */
   freeBytes: number;
+}
+
+/** The swap area (a machine booted with `swap`): its slots and clusters, copied. */
+export interface SwapSnapshot {
+  /** the swap partition, as /proc/swaps names it */
+  device: string;
+  /** usable slots (the header's excluded), in use (swap entries or the swap cache), held by the swap cache */
+  pages: number;
+  inuse: number;
+  cached: number;
+  priority: number;
+  /** swap_map by slot: the swap entries naming it, | 0x40 when the swap cache holds it; slot 0 (the header) 0x3f */
+  map: Uint8Array;
+  /** per cluster of 512 slots: the slots counted as used, and the list it is on */
+  clusters: { count: number; list: 'none' | 'free' | 'nonfull' | 'frag' | 'full' }[];
 }
 
 /** A SLAB cache (a machine booted with `allocator: 'slab'`): geometry, tunables and where its free objects are. */
@@ -715,6 +731,22 @@ export class Inspector {
   /** A SLUB cache id's handle; -1 for a slab page of no SLUB cache (a SLOB page). */
   private slubHandle(id: number): number {
     return id >= 0 && this.m.allocator === 'slub' ? this.m.slab.handleOf(id) : -1;
+  }
+
+  /** The swap area's slots and clusters, or null without swap. */
+  swap(): SwapSnapshot | null {
+    const si = this.vm()?.swap ?? null;
+    if (si === null) return null;
+    const lists = ['none', 'free', 'nonfull', 'frag', 'full'] as const;
+    return {
+      device: SWAP_DEVICE,
+      pages: si.pages,
+      inuse: si.inusePages,
+      cached: this.vm()!.nrSwapcached,
+      priority: si.prio,
+      map: si.swapMap.slice(),
+      clusters: Array.from({ length: si.nrClusters }, (_, c) => ({ count: si.clusterCount[c]!, list: lists[si.clusterFlags[c]!] ?? 'none' })),
+    };
   }
 
   /** SLOB's lists and their pages' free blocks ([address, units] in address order), or null on a SLUB machine. */

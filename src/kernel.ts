@@ -92,7 +92,13 @@ export class Kernel {
     this.slab = m.slab;
     this.kmallocApi = m.kmallocApi;
     this.inspect = new Inspector(m, () => this.vmState);
+    this.swapBytes = m.swapBytes;
+    // swapon at boot: the swap partition needs the VM half (its disk and the swap cache).
+    if (m.swapBytes > 0) void this.vm;
   }
+
+  /** @internal The `swap` boot option in bytes (0: no swap). */
+  readonly swapBytes: number;
 
   /** vm.min_free_kbytes. */
   get minFreeKbytes(): number {

@@ -8,6 +8,9 @@
 
 export const SECTOR_SIZE = 512;
 
+/** The `ino` of a request to the swap partition (vda2): its `index` is the swap slot. */
+export const SWAP_INO = -1;
+
 export interface BlockRequest {
   op: 'read' | 'write';
   /** the file's inode and page range the request covers (kmem has no block map yet) */

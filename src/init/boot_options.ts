@@ -81,6 +81,11 @@ export interface BootOptions {
    * heap (brk). Default 2, as the kernel's. Random choices follow `seed`.
    */
   aslr?: 0 | 1 | 2;
+  /**
+   * Swap: a swap partition of this size (bytes or a size string, '256M')
+   * on the machine's disk, swapon'd at boot. 0 or absent: no swap.
+   */
+  swap?: number | string;
   /** The kernel generation to model. Only '6.18' (the default) is built so far. */
   kernel?: '6.18';
   /**
@@ -133,6 +138,7 @@ const KNOWN: readonly (keyof BootOptions)[] = [
   'allocator',
   'aslr',
   'reserved',
+  'swap',
 ];
 
 const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot'];
@@ -155,6 +161,8 @@ export interface CheckedOptions {
   seed: number;
   onBug: 'report' | 'throw';
   thp: 'always' | 'madvise' | 'never';
+  /** the swap partition's size in bytes, whole pages (0: no swap) */
+  swap: number;
   layout: { total: number; ranges: [number, number][] };
   /** Pages memblock reserved at boot (the reserved option). */
   reservedPages: number;
@@ -223,7 +231,22 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
     }
     reservedPages = Math.ceil(bytes / PAGE_SIZE);
   }
-  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, layout, reservedPages };
+  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, swap: swapSize(o.swap), layout, reservedPages };
+}
+
+/** mkswap's smallest swap area (10 pages) and kmem's largest. */
+export const MIN_SWAP = 40 * 1024;
+export const MAX_SWAP = 16 * 2 ** 30;
+
+/** The `swap` option: 0 (none), or a size of at least MIN_SWAP, rounded down to whole pages. */
+function swapSize(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' && typeof v !== 'string') throw new TypeError(`swap: expected a number of bytes or a size string, got ${describe(v)}`);
+  const bytes = memparse(v, 'swap');
+  if (bytes === 0) return 0;
+  if (bytes < MIN_SWAP) throw new RangeError(`swap: ${sizeText(bytes)} is below mkswap's minimum of ${sizeText(MIN_SWAP)} (10 pages)`);
+  if (bytes > MAX_SWAP) throw new RangeError(`swap: ${sizeText(bytes)} is more than kmem supports (${sizeText(MAX_SWAP)})`);
+  return bytes - (bytes % PAGE_SIZE);
 }
 
 /** The options a CONFIG_SLOB (or, as kmem models it, CONFIG_SLAB) kernel has no code for: each a RangeError naming it. */

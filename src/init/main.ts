@@ -29,6 +29,7 @@ import {
   setupPerZoneWmarks,
   zoneSetPagesetHighAndBatch,
 } from '../page_alloc/watermark.js';
+import { totalramPages } from '../proc/meminfo.js';
 import { ProcFs } from '../proc/procfs.js';
 import { slabinfo, sysSlabRead } from '../proc/slabinfo.js';
 import { slabinfoWrite, slabSlabinfo } from '../proc/slabinfo_slab.js';
@@ -61,6 +62,8 @@ const THP_MIN_TOTALRAM_PAGES = (512 * 1024 * 1024) / PAGE_SIZE;
 export class Machine {
   readonly cpus: number;
   readonly seed: number;
+  /** the `swap` boot option: the swap partition's bytes (0: none) */
+  readonly swapBytes: number;
   readonly onBug: 'report' | 'throw';
   readonly phys: PhysMem;
   readonly pages: PageArray;
@@ -95,6 +98,7 @@ export class Machine {
     const { opts, cpus, shared } = c;
     this.cpus = cpus;
     this.seed = c.seed;
+    this.swapBytes = c.swap;
     this.onBug = c.onBug;
     this.allocator = opts.allocator ?? 'slub';
     this.rngState = (c.seed ^ 0x9e3779b9) >>> 0;
@@ -117,6 +121,8 @@ export class Machine {
     });
     this.proc = new ProcFs(this, { aslr: opts.aslr });
     this.pageAllocInit(c.layout.ranges, opts.minFreeKbytes, c.thp, c.reservedPages);
+    // swap_setup(): page-cluster 2 below 16 MiB of RAM, else 3.
+    if (totalramPages(this.pageAlloc.zones) < 16 * 256) this.proc.sysctl.pageCluster = 2;
 
     // slub_min_order= raises the maximum to itself, slub_max_order= lowers
     // the minimum to itself (6.7+); given both, as if in this order, the

@@ -91,6 +91,8 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
   const sreclaimable = src.slabPages(true);
   const sunreclaim = src.slabPages(false);
   const filePages = vm?.nrFilePages ?? 0;
+  // Cached = NR_FILE_PAGES - total_swapcache_pages() - Buffers (swap-cache pages count in NR_FILE_PAGES).
+  const swapCached = vm?.nrSwapcached ?? 0;
   // The LRU lists (src/vm/mm_inline.ts), node totals.
   const lru = (name: string) => vm?.lruStat(name, -1) ?? 0;
   const activeAnon = lru('nr_active_anon');
@@ -100,7 +102,7 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
   const fileLru = activeFile + inactiveFile;
   let mlocked = 0;
   for (let z = 0; z < MAX_NR_ZONES; z++) mlocked += vm?.lruStat('nr_mlock', z) ?? 0;
-  // vm_commit_limit(): overcommit_kbytes, or overcommit_ratio percent of totalram (no swap, no hugetlb).
+  // vm_commit_limit(): overcommit_kbytes, or overcommit_ratio percent of totalram plus total_swap_pages (no hugetlb).
   const commitLimit =
     vm !== null
       ? vm.commitLimit()
@@ -113,8 +115,8 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     kb('MemFree', K(free)) +
     kb('MemAvailable', K(siMemAvailable(zones, fileLru, sreclaimable))) +
     kb('Buffers', 0) +
-    kb('Cached', K(filePages)) +
-    kb('SwapCached', 0) +
+    kb('Cached', K(Math.max(0, filePages - swapCached))) +
+    kb('SwapCached', K(swapCached)) +
     kb('Active', K(activeAnon + activeFile)) +
     kb('Inactive', K(inactiveAnon + inactiveFile)) +
     kb('Active(anon)', K(activeAnon)) +
@@ -123,8 +125,8 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     kb('Inactive(file)', K(inactiveFile)) +
     kb('Unevictable', K(lru('nr_unevictable'))) +
     kb('Mlocked', K(mlocked)) +
-    kb('SwapTotal', 0) +
-    kb('SwapFree', 0) +
+    kb('SwapTotal', K(vm?.totalSwapPages ?? 0)) +
+    kb('SwapFree', K(vm?.nrSwapPages ?? 0)) +
     kb('Zswap', 0) +
     kb('Zswapped', 0) +
     kb('Dirty', 0) +

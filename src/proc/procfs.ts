@@ -32,6 +32,8 @@ export class ProcFs {
     this.register('/proc/pagetypeinfo', () => pagetypeinfo(pa));
     this.register('/proc/zoneinfo', () => zoneinfo(src, this.vm));
     this.register('/proc/vmstat', () => vmstat(src, this.vm, this.sysctl));
+    // swap_show(): the header, then a line per swap area (the vm half's, once swapon'd)
+    this.register('/proc/swaps', () => `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${this.vm?.swap?.swapsLine() ?? ''}`);
     this.register('/sys/kernel/debug/extfrag/unusable_index', () => unusableIndex(pa));
     this.register('/sys/kernel/debug/extfrag/extfrag_index', () => extfragIndex(pa));
     this.registerDir((path) => slabDebugfsRead(src.slab, path));

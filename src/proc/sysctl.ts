@@ -68,6 +68,13 @@ export interface VmCounters {
   dropPagecache(): number;
   committedAs(): number;
   commitLimit(): number;
+  /** swap (src/vm/swapfile.ts, swap_state.ts): NR_SWAPCACHE, total_swap_pages, free slots, the area's /proc/swaps line */
+  readonly nrSwapcached?: number;
+  readonly totalSwapPages?: number;
+  readonly nrSwapPages?: number;
+  readonly swap?: { swapsLine(): string } | null;
+  /** swap's vmstat counters by name (nr_swapcached, pswpin, pswpout, swap_ra, swap_ra_hit, swpin_zero, swpout_zero); undefined for others */
+  swapStat?(name: string): number | undefined;
   /** The LRU lists' sizes and the reclaim / workingset counters by /proc/vmstat name: zone >= 0 a zone item, -1 a node item or event; undefined if not the LRU's. */
   lruStat(name: string, zone: number): number | undefined;
 }
@@ -150,6 +157,11 @@ export class Sysctl {
   /** vm.swappiness (mm/vmscan.c vm_swappiness): 0..MAX_SWAPPINESS (200), default 60 */
   swappiness = 60;
   watermarkScaleFactor = 10;
+  /**
+   * vm.page-cluster: swap readahead reads up to 2^page_cluster pages.
+   * swap_setup() makes it 3 (2 below 16 MiB of RAM, smaller than any kmem machine).
+   */
+  pageCluster = 3;
   /** kernel.randomize_va_space; the boot option `aslr` sets it (default 2, as the kernel's). */
   randomizeVaSpace = 2;
   /** vm.drop_caches: the last value written (the file is write-only) */
@@ -222,6 +234,16 @@ export class Sysctl {
       },
       1,
       3000,
+    );
+    // mm/swap.c: page-cluster, proc_dointvec_minmax from 0 to page_cluster_max (31).
+    int(
+      '/proc/sys/vm/page-cluster',
+      () => this.pageCluster,
+      (v) => {
+        this.pageCluster = v;
+      },
+      0,
+      31,
     );
     // fs/drop_caches.c: mode 0200 (a read is -EACCES, even for root), values 1..4 (SYSCTL_ONE..SYSCTL_FOUR).
     // This build machine's vendor 6.18 takes up to 63 (a local patch adds bits); upstream's bound is kept.

@@ -87,6 +87,8 @@ function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
   if (name === 'nr_slab_reclaimable') return src.slabPages(true);
   if (name === 'nr_slab_unreclaimable') return src.slabPages(false);
   if (vm === null) return 0;
+  const sw = vm.swapStat?.(name);
+  if (sw !== undefined) return sw;
   switch (name) {
     case 'nr_anon_pages':
       return vm.nrAnonMapped;
@@ -233,5 +235,7 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
   if (name === 'pgreuse') return vm.pgreuse;
   if (name === 'pgpgin') return vm.pgpgin ?? 0;
   if (name === 'pgpgout') return vm.pgpgout ?? 0;
+  const sw = vm.swapStat?.(name);
+  if (sw !== undefined) return sw;
   return 0;
 }

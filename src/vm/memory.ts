@@ -6,7 +6,8 @@
  *
  * Page state the fault paths keep, per frame (struct page fields):
  *   refcount   one reference per PTE that maps the page (the zero page: none),
- *              plus the page cache's on a file or shmem page
+ *              plus the page cache's on a file or shmem page, and the swap
+ *              cache's on a swap-cache page (src/vm/swap_state.ts)
  *   mapcount   the PTEs that map it (_mapcount + 1)
  *   vm.pageKind anonymous, file or shmem (what page->mapping tells)
  *   vm.pageMapping, pages.index: the anon_vma or inode, and the linear or
@@ -15,7 +16,9 @@
  * Any allocation may reclaim: a fault holds a reference on a page it still
  * uses across an allocation, and rechecks the PTE after (pte_same).
  * A private page is reused on a write fault when its refcount is 1 (no
- * other mm maps it: wp_can_reuse_anon_folio()).
+ * other mm maps it: wp_can_reuse_anon_folio()). A swap PTE (a non-present
+ * entry naming a swap slot) faults through do_swap_page; zap and fork
+ * treat it as zap_nonpresent_ptes and copy_nonpresent_pte do.
  */
 
 import { PG } from '../memory/page.js';
@@ -26,6 +29,8 @@ import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
 import { folioAddFileRmapPte, folioAddNewAnonRmap, folioRemoveRmapPte } from './rmap.js';
 import { munlockFolio } from './swap.js';
+import { ANON_EXCLUSIVE, copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
+import { isSwapPte } from './swapops.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -67,6 +72,10 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   vm.pgfault++;
   const r = handlePteFault(vm, mm, v, va, write);
   if (r === 0) t.minFlt++;
+  else if (r === VM_FAULT_MAJOR) {
+    t.majFlt++;
+    return 0;
+  }
   return r;
 }
 
@@ -97,17 +106,17 @@ function expandDownwards(vm: Vm, t: Task, mm: Mm, i: number, va: number): boolea
   return true;
 }
 
-/** handle_pte_fault(): 0 done, VM_FAULT_OOM. */
+/** handle_pte_fault(): 0 done, VM_FAULT_MAJOR (done, the disk was read), VM_FAULT_OOM. */
 function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): number {
   const idx = vm.pt.walkAlloc(mm.pgd, va, mm);
   if (idx < 0) return VM_FAULT_OOM;
   const u32 = vm.k.phys.u32;
   const lo = u32[idx]!;
   if ((lo & _PAGE_PRESENT) === 0) {
-    // A non-present PTE is empty or PROT_NONE: kmem writes no swap entries
-    // (swap is issue 14's), so anything else is a corrupt page table.
-    if (lo !== 0 && (lo & _PAGE_PROTNONE) === 0)
-      throw new Error(`kmem: corrupt PTE 0x${lo.toString(16)} at 0x${va.toString(16)}: not present, not PROT_NONE, and kmem has no swap entries`);
+    // A non-present PTE is empty, PROT_NONE, or a swap entry (do_swap_page).
+    if (lo !== 0 || u32[idx + 1] !== 0) {
+      if ((lo & _PAGE_PROTNONE) === 0) return doSwapPage(vm, mm, v, va, write, idx, doWpPage);
+    }
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
     return doAnonymousPage(vm, mm, v, va, write, idx);
   }
@@ -150,6 +159,8 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
     vm.k.phys.u8.copyWithin(pfn * 4096, cache * 4096, cache * 4096 + 4096);
     vm.putPage(cache);
     folioAddNewAnonRmap(vm, pfn, v, va);
+    // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
+    p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
     mm.rssAnon++;
     mm.updateHiwaterRss();
     u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
@@ -234,6 +245,8 @@ function doAnonymousPage(vm: Vm, mm: Mm, v: number, va: number, write: boolean, 
   const pfn = vm.allocUserPage(true);
   if (pfn < 0) return VM_FAULT_OOM;
   folioAddNewAnonRmap(vm, pfn, v, va);
+  // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
+  vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
   mm.rssAnon++;
   mm.updateHiwaterRss();
   let e = (pfn * 4096) | protLo | _PAGE_ACCESSED;
@@ -262,9 +275,12 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
     invalidateTlbPage(mm, vpn);
     return 0;
   }
+  // wp_can_reuse_anon_folio(): a swap-cache page only this PTE maps leaves the cache first.
+  if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 2 && pageSwapCache(vm, old)) folioFreeSwap(vm, old);
   if ((lo & _PAGE_SPECIAL) === 0 && p.refcount[old] === 1 && vm.pageKind[old] === KIND_ANON) {
-    // wp_page_reuse()
+    // wp_page_reuse(): the page is this mapping's alone (PageAnonExclusive)
     vm.pgreuse++;
+    p.flags[old] = p.flags[old]! | ANON_EXCLUSIVE;
     u32[idx] = (lo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
     invalidateTlbPage(mm, vpn);
     return 0;
@@ -287,6 +303,8 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
     vm.putPage(old);
   }
   folioAddNewAnonRmap(vm, pfn, v, va);
+  // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
+  p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
   if (zero) {
     mm.rssAnon++;
   } else {
@@ -359,9 +377,16 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
       decRss(vm, mm, pfn);
       // zap_present_ptes(): a dirty PTE of a file or shmem page dirties the page.
       if ((lo & _PAGE_DIRTY) !== 0 && vm.pageKind[pfn] !== KIND_ANON) p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty);
+      const swapCache = pageSwapCache(vm, pfn);
       dropMapping(vm, pfn);
       // munlock_vma_folio() when the last mapping goes (kmem keeps no mlock_count): a page-cache page stays, evictable.
       if (p.mapcount[pfn] === 0 && p.refcount[pfn]! > 0 && (p.flags[pfn]! & (1 << PG.mlocked)) !== 0) munlockFolio(vm, pfn);
+      // free_pages_and_swap_cache(): an unmapped swap-cache page may leave the cache.
+      if (swapCache) freeSwapCache(vm, pfn);
+    } else if (isSwapPte(lo, u32[idx + 1]!)) {
+      // zap_nonpresent_ptes(): a swap entry
+      mm.swapEnts--;
+      freeSwapAndCache(vm, lo, u32[idx + 1]!);
     }
     u32[idx] = 0;
     u32[idx + 1] = 0;
@@ -396,6 +421,8 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
       p.refcount[pfn] = p.refcount[pfn]! + 1;
       p.mapcount[pfn] = p.mapcount[pfn]! + 1;
       const kind = vm.pageKind[pfn];
+      // folio_try_dup_anon_rmap_pte(): a page both mms map is exclusive to neither.
+      if (kind === KIND_ANON) p.flags[pfn] = p.flags[pfn]! & ~ANON_EXCLUSIVE;
       if (kind === KIND_ANON) dst.rssAnon++;
       else if (kind === KIND_SHMEM) dst.rssShmem++;
       else dst.rssFile++;
@@ -403,6 +430,9 @@ export function copyPageRange(vm: Vm, dst: Mm, src: Mm, v: number): boolean {
         lo = (lo & ~_PAGE_RW) >>> 0;
         u32[idx] = lo;
       }
+    } else if (isSwapPte(lo, hi)) {
+      // copy_nonpresent_pte(): a swap entry, shared from now on.
+      lo = copySwapPte(vm, dst, idx);
     }
     u32[d] = (lo & ~_PAGE_ACCESSED) >>> 0;
     u32[d + 1] = hi;
@@ -430,7 +460,9 @@ export function populateRange(vm: Vm, t: Task, start: number, end: number): void
     if ((lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0)) continue;
     // GUP faults are counted in PGFAULT and as the task's faults like any other.
     vm.pgfault++;
-    if (handlePteFault(vm, mm, v, va, write) === 0) t.minFlt++;
+    const r = handlePteFault(vm, mm, v, va, write);
+    if (r === 0) t.minFlt++;
+    else if (r === VM_FAULT_MAJOR) t.majFlt++;
   }
 }
 

@@ -19,6 +19,7 @@
  *   0x50  vm_pgoff        u64  offset in PAGE_SIZE units (for anonymous VMAs: vm_start >> PAGE_SHIFT)
  *   0x58  vm_file         u64  kmem: the inode number of the mapped file (0 = anonymous)
  *   0x60  vm_private_data u64
+ *   0x68  swap_readahead_info u64  the last swap fault's address | window << 6 | hits (SWAP_RA_VAL)
  *
  * An anon_vma_chain (64 bytes, `anon_vma_chain` cache) links one VMA to one anon_vma:
  *
@@ -64,6 +65,7 @@ export const enum VMA {
   OPS = 0x48,
   PGOFF = 0x50,
   FILE = 0x58,
+  SWAP_RA = 0x68,
   SIZE = 176,
 }
 

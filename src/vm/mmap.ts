@@ -4,6 +4,7 @@
  * (mm/madvise.c). Each returns what the system call returns: a value, or -errno.
  */
 import type { Task } from './fork.js';
+import { madviseColdOrPageout } from './madvise.js';
 import { changeProtection, populateRange, zapRange } from './memory.js';
 import { MMAP_MIN_ADDR, type Mm, PMD_SIZE, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import {
@@ -13,6 +14,7 @@ import {
   EINVAL,
   ENOMEM,
   EOVERFLOW,
+  MADV_COLD,
   MADV_DODUMP,
   MADV_DOFORK,
   MADV_DONTDUMP,
@@ -22,6 +24,7 @@ import {
   MADV_KEEPONFORK,
   MADV_NOHUGEPAGE,
   MADV_NORMAL,
+  MADV_PAGEOUT,
   MADV_RANDOM,
   MADV_SEQUENTIAL,
   MADV_WIPEONFORK,
@@ -399,6 +402,9 @@ export function doMadvise(vm: Vm, t: Task, start: number, len: number, advice: n
     if (advice === MADV_DONTNEED) {
       if ((s.vmFlags(v) & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) !== 0) return -EINVAL;
       zapRange(vm, mm, a, b);
+    } else if (advice === MADV_PAGEOUT || advice === MADV_COLD) {
+      const r = madviseColdOrPageout(vm, mm, v, a, b, advice === MADV_PAGEOUT);
+      if (r < 0) return r;
     } else {
       const nf = madviseFlags(vm, v, advice);
       if (nf === -EINVAL) return -EINVAL;

@@ -9,6 +9,7 @@ import { forEachPte } from './memory.js';
 import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
+import { isSwapPte, MAX_SWAPFILES_SHIFT, pteSwpOffset, pteSwpType } from './swapops.js';
 import { KIND_ANON, type Vm } from './vm.js';
 
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
@@ -141,6 +142,9 @@ interface Mss {
   anonymous: number;
   /** pss of VM_LOCKED VMAs */
   locked: number;
+  /** bytes swapped out (swap PTEs), and their share by the slot's swap count (PSS_SHIFT fixed point) */
+  swap: number;
+  swapPss: number;
 }
 
 const PSS_SHIFT = 12;
@@ -159,6 +163,8 @@ function newMss(): Mss {
     referenced: 0,
     anonymous: 0,
     locked: 0,
+    swap: 0,
+    swapPss: 0,
   };
 }
 
@@ -169,6 +175,13 @@ function gatherStats(vm: Vm, mm: Mm, v: number, mss: Mss): void {
   const p = vm.k.pages;
   forEachPte(vm, mm.pgd, vm.s.vmStart(v), vm.s.vmEnd(v), (idx) => {
     const lo = u32[idx]!;
+    if (isSwapPte(lo, u32[idx + 1]!) && vm.swap !== null) {
+      // smaps_pte_entry(): a swap entry counts in Swap, and in SwapPss divided by its swap count.
+      const n = vm.swap.swapCount(pteSwpOffset(lo, u32[idx + 1]!));
+      mss.swap += 4096;
+      mss.swapPss += n >= 2 ? Math.floor((4096 * 2 ** PSS_SHIFT) / n) : 4096 * 2 ** PSS_SHIFT;
+      return;
+    }
     if ((lo & _PAGE_PRESENT) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
     const pfn = lo >>> 12;
     const anon = vm.pageKind[pfn] === KIND_ANON;
@@ -218,8 +231,8 @@ function showSmapBlock(mss: Mss, rollup: boolean): string {
   out += kbLine('FilePmdMapped:  ', 0);
   out += kbLine('Shared_Hugetlb: ', 0);
   out += `Private_Hugetlb: ${String(0).padStart(7)} kB\n`;
-  out += kbLine('Swap:           ', 0);
-  out += kbLine('SwapPss:        ', 0);
+  out += kbLine('Swap:           ', mss.swap);
+  out += `SwapPss:        ${String(pssKb(mss.swapPss)).padStart(8)} kB\n`;
   out += `Locked:         ${String(pssKb(mss.locked)).padStart(8)} kB\n`;
   return out;
 }
@@ -368,12 +381,13 @@ export function showStat(vm: Vm, t: Task): string {
 }
 
 const PM_PRESENT = 1n << 63n;
+const PM_SWAP = 1n << 62n;
 const PM_FILE = 1n << 61n;
 const PM_MMAP_EXCLUSIVE = 1n << 56n;
 
 /**
  * pagemap_read(): the 64-bit entries of /proc/PID/pagemap for n pages from
- * addr (bit 63 present, 61 file page or shared anonymous, 56 mapped once,
+ * addr (bit 63 present, 62 swapped: type in bits 0-4, offset from bit 5; 61 file page or shared anonymous, 56 mapped once,
  * bits 0-54 the PFN, shown as to root). This 6.18 has no soft-dirty bit 55.
  */
 export function pagemap(vm: Vm, t: Task, addr: number, n: number): BigUint64Array {
@@ -387,6 +401,12 @@ export function pagemap(vm: Vm, t: Task, addr: number, n: number): BigUint64Arra
     const idx = vm.pt.walk(mm.pgd, base + i * 4096);
     if (idx < 0) continue;
     const lo = u32[idx]!;
+    const hi = u32[idx + 1]!;
+    if (isSwapPte(lo, hi)) {
+      // pte_to_pagemap_entry(): PM_SWAP, the frame field swp_type | swp_offset << MAX_SWAPFILES_SHIFT.
+      out[i] = PM_SWAP | BigInt(pteSwpType(hi)) | (BigInt(pteSwpOffset(lo, hi)) << BigInt(MAX_SWAPFILES_SHIFT));
+      continue;
+    }
     if ((lo & _PAGE_PRESENT) === 0) continue;
     const pfn = lo >>> 12;
     let e = PM_PRESENT | BigInt(pfn);

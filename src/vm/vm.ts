@@ -24,6 +24,8 @@ import { VM } from './mman.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
 import { folioAddLru, lruFreeFolio } from './swap.js';
+import { addToSwap, deleteFromSwapCache, folioFreeSwap, swapCacheLookup, swapWritepage, unmapAnonPte } from './swap_state.js';
+import { type SwapInfo, swapon } from './swapfile.js';
 import { procPidRead } from './task_mmu.js';
 import { installReclaimHooks, lruVmstat } from './vmscan.js';
 
@@ -52,6 +54,8 @@ export interface VmHost {
   readonly proc: ProcFs;
   readonly cpus: number;
   readonly currentCpu: number;
+  /** the `swap` boot option: bytes of swap partition to swapon (0 or absent: none) */
+  readonly swapBytes?: number;
   rand32(): number;
   log(lines: string[]): void;
   syncClock(): void;
@@ -124,6 +128,51 @@ export class Vm {
   }
   readonly fs: RootFs;
   init!: Task;
+  /** The swap area (swap_info[0]), or null without swap. */
+  swap: SwapInfo | null = null;
+  /** page->private by pfn: the swap entry of a swap-cache page */
+  readonly pagePrivate: Float64Array;
+  /** NR_SWAPCACHE */
+  nrSwapcached = 0;
+  /** vm events PSWPIN, PSWPOUT, SWAP_RA, SWAP_RA_HIT, SWPIN_ZERO, SWPOUT_ZERO */
+  pswpin = 0;
+  pswpout = 0;
+  swapRa = 0;
+  swapRaHit = 0;
+  swpinZero = 0;
+  swpoutZero = 0;
+
+  /** total_swap_pages */
+  get totalSwapPages(): number {
+    return this.swap === null ? 0 : this.swap.pages;
+  }
+
+  /** get_nr_swap_pages(): free swap slots */
+  get nrSwapPages(): number {
+    return this.swap === null ? 0 : this.swap.nrSwapPages;
+  }
+
+  /** The vm events and node counters swap keeps, by /proc/vmstat name; undefined for any other. */
+  swapStat(name: string): number | undefined {
+    switch (name) {
+      case 'nr_swapcached':
+        return this.nrSwapcached;
+      case 'pswpin':
+        return this.pswpin;
+      case 'pswpout':
+        return this.pswpout;
+      case 'swap_ra':
+        return this.swapRa;
+      case 'swap_ra_hit':
+        return this.swapRaHit;
+      case 'swpin_zero':
+        return this.swpinZero;
+      case 'swpout_zero':
+        return this.swpoutZero;
+      default:
+        return undefined;
+    }
+  }
   /** The node's LRU lists (mm_inline.ts) and the reclaim / workingset counters. */
   readonly lruvec: Lruvec;
   readonly lruEv = new LruEvents();
@@ -139,6 +188,7 @@ export class Vm {
   constructor(readonly k: VmHost) {
     this.s = new KStruct(k.phys.u32);
     this.pageKind = new Uint8Array(k.phys.nrPages);
+    this.pagePrivate = new Float64Array(k.phys.nrPages);
     this.pageMapping = new Float64Array(k.phys.nrPages);
     this.lruvec = new Lruvec(k.pages, (pfn) => k.pageAlloc.pageZone(pfn));
     this.pt = new PageTables(k.phys.u32, k.pages, k.pageAlloc);
@@ -161,6 +211,17 @@ export class Vm {
     pageCache(this);
     // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
     installReclaimHooks(this);
+    if ((k.swapBytes ?? 0) > 0) {
+      const si = swapon(this, k.swapBytes!);
+      // cluster_scan_range()'s reclaim of a slot only its swap-cache page holds (swap over half full).
+      si.reclaimCacheOnly = (offset) => {
+        const pfn = swapCacheLookup(si, offset);
+        return pfn >= 0 && folioFreeSwap(this, pfn);
+      };
+      this.swap = si;
+      // shrink_folio_list()'s swap operations (src/vm/vmscan.ts)
+      this.reclaimSwap = { nrFreeSlots: () => si.nrSwapPages, addToSwap, swapWritepage, deleteFromSwapCache, unmapAnonPte };
+    }
   }
 
   /** fork from init, then execve: the new Task. Throws (with errno) when execve fails. */
@@ -295,10 +356,10 @@ export class Vm {
     return n;
   }
 
-  /** vm_commit_limit() in pages (no swap, no hugetlb yet): CommitLimit. */
+  /** vm_commit_limit() in pages (no hugetlb yet): CommitLimit, swap included. */
   commitLimit(): number {
-    if (this.overcommitKbytes !== 0) return Math.floor(this.overcommitKbytes / 4);
-    return Math.trunc((this.totalramPages() * this.overcommitRatio) / 100);
+    if (this.overcommitKbytes !== 0) return Math.floor(this.overcommitKbytes / 4) + this.totalSwapPages;
+    return Math.trunc((this.totalramPages() * this.overcommitRatio) / 100) + this.totalSwapPages;
   }
 
   /** drop_caches 1: invalidate_mapping_pages() over every regular file's page cache (clean, unmapped pages); the pages dropped. */
@@ -329,7 +390,7 @@ export class Vm {
     if (this.overcommitMemory === 1) return true;
     let ok: boolean;
     if (this.overcommitMemory === 0) {
-      ok = pages <= this.totalramPages();
+      ok = pages <= this.totalramPages() + this.totalSwapPages;
     } else {
       let allowed = this.commitLimit();
       // user_reserve_kbytes: min(3% of free memory, 128 MiB) at boot; taken as 1/32 of total RAM, capped.
