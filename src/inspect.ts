@@ -9,16 +9,7 @@
  * call here changes the machine.
  */
 import type { Machine } from './init/main.js';
-import {
-  type LruListSnapshot,
-  lruLists,
-  type PageCacheFile,
-  pageCacheFiles,
-  type ReclaimSnapshot,
-  reclaimSnapshot,
-  type SwapSnapshot,
-  swapSnapshot,
-} from './inspect_pressure.js';
+import { type LruListSnapshot, lruLists, type PageCacheFile, pageCacheFiles, type ReclaimSnapshot, reclaimSnapshot } from './inspect_pressure.js';
 import type { KasanReport } from './kasan/kasan.js';
 import { PAGE_SIZE } from './memory/memblock.js';
 import {
@@ -80,7 +71,6 @@ export {
   lruListNames,
   type PageCacheFile,
   type ReclaimSnapshot,
-  type SwapSnapshot,
 } from './inspect_pressure.js';
 export { MAX_MEMORY, MIN_MEMORY, memparse } from './memory/memblock.js';
 export { pageflagNames, pageTypeNames } from './memory/page.js';
@@ -841,13 +831,6 @@ export class Inspector {
   reclaim(): ReclaimSnapshot | null {
     const vm = this.vm();
     return vm === null ? null : reclaimSnapshot(vm);
-  }
-
-  /** The swap area's slots (used / total, and `cells` buckets of the slots each the fraction in use); null without swap. */
-  swap(cells = 64): SwapSnapshot | null {
-    if (typeof cells !== 'number' || !Number.isInteger(cells) || cells < 1) throw new RangeError(`cells: expected an integer >= 1, got ${String(cells)}`);
-    const vm = this.vm();
-    return vm === null ? null : swapSnapshot(vm, cells);
   }
 
   /** The populated zones. */

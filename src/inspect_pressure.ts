@@ -111,15 +111,6 @@ export interface ReclaimSnapshot {
   workingsetActivateAnon: number;
 }
 
-/** The swap area: its slots (one a page) and a coarse map of them. */
-export interface SwapSnapshot {
-  /** Slots (pages) of the area, the header page excluded. */
-  total: number;
-  used: number;
-  /** `cells` buckets of the slots in order; each the fraction of its slots in use (0..1). */
-  map: Float32Array;
-}
-
 function pageBits(flags: number): number {
   let b = 0;
   if ((flags & (1 << PG.referenced)) !== 0) b |= LP_REFERENCED;
@@ -225,40 +216,4 @@ export function reclaimSnapshot(vm: Vm): ReclaimSnapshot {
     workingsetActivateFile: ev.workingsetActivateFile,
     workingsetActivateAnon: ev.workingsetActivateAnon,
   };
-}
-
-/** What swapSnapshot() reads of the swap area (src/vm/swapfile.ts's SwapInfo). */
-interface SwapArea {
-  /** si->max: slots, the header's included */
-  readonly max: number;
-  /** si->pages */
-  readonly pages: number;
-  /** si->inuse_pages */
-  readonly inusePages: number;
-  /** si->swap_map: a slot is in use when its byte is neither 0 nor SWAP_MAP_BAD */
-  readonly swapMap: Uint8Array;
-}
-
-const SWAP_MAP_BAD = 0x3f;
-
-/** The swap area's slots in `cells` buckets (null when the machine has no swap). */
-export function swapSnapshot(vm: Vm, cells: number): SwapSnapshot | null {
-  const si = (vm as unknown as { swap?: SwapArea | null }).swap;
-  if (si === undefined || si === null || si.swapMap === undefined) return null;
-  const map = new Float32Array(cells);
-  const per = si.max / cells;
-  for (let c = 0; c < cells; c++) {
-    const from = Math.floor(c * per);
-    const to = Math.max(from + 1, Math.floor((c + 1) * per));
-    let used = 0;
-    let n = 0;
-    for (let s = from; s < to && s < si.max; s++) {
-      const m = si.swapMap[s]!;
-      if (m === SWAP_MAP_BAD) continue;
-      n++;
-      if (m !== 0) used++;
-    }
-    map[c] = n === 0 ? 0 : used / n;
-  }
-  return { total: si.pages, used: si.inusePages, map };
 }

@@ -405,7 +405,8 @@ export class PressurePanel {
     }
     this.swapEl.dataset.used = String(used);
     this.swapEl.dataset.total = String(total);
-    const map = this.lab.k.inspect.swap(64)?.map ?? null;
+    const sw = this.lab.k.inspect.swap();
+    const map = sw === null ? null : slotMap(sw.map, 64);
     this.swapEl.replaceChildren(
       h('div', { class: 'pr-bar' }, h('div', { class: 'pr-fill swap', style: `width:${((100 * used) / total).toFixed(2)}%` })),
       map === null
@@ -420,4 +421,27 @@ export class PressurePanel {
     this.oomEl.hidden = lines.length === 0;
     setText(this.oomEl, lines.join('\n'));
   }
+}
+
+/** SWAP_MAP_BAD: the header slot (and bad blocks) */
+const SWAP_MAP_BAD = 0x3f;
+
+/** A coarse map of swap_map: `cells` buckets of the slots in order, each the fraction of its good slots in use. */
+export function slotMap(swapMap: Uint8Array, cells: number): Float32Array {
+  const out = new Float32Array(cells);
+  const per = swapMap.length / cells;
+  for (let c = 0; c < cells; c++) {
+    const from = Math.floor(c * per);
+    const to = Math.max(from + 1, Math.floor((c + 1) * per));
+    let used = 0;
+    let n = 0;
+    for (let i = from; i < to && i < swapMap.length; i++) {
+      const m = swapMap[i]!;
+      if (m === SWAP_MAP_BAD) continue;
+      n++;
+      if (m !== 0) used++;
+    }
+    out[c] = n === 0 ? 0 : used / n;
+  }
+  return out;
 }
