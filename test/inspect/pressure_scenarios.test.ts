@@ -39,11 +39,23 @@ test('a file read twice: inactive and referenced after one read, active after tw
   for (let i = 1; i < lab.samples.length; i++) expect(lab.samples[i]!.kswapdRuns).toBeGreaterThanOrEqual(lab.samples[i - 1]!.kswapdRuns);
 });
 
-test('memory runs out: the page cache gives way to anonymous memory', () => {
+test('memory runs out: the page cache gives way to anonymous memory, then anonymous pages go to swap', () => {
   const lab = run('memory-runs-out', 2);
   const lists = lab.k.inspect.lruLists(0);
   expect(lists[0]!.count + lists[1]!.count).toBeGreaterThanOrEqual(40 * 256);
   expect(lab.reclaim().pgstealKswapd + lab.reclaim().pgstealDirect).toBeGreaterThan(0);
   const log = lab.k.inspect.pageCache().find((f) => f.path === '/data/log')!;
   expect(log.nrpages).toBeLessThan(64 * 256 - 40 * 256);
+});
+
+test('memory runs out, step 3: with 32 MiB of swap, reclaim writes anonymous pages to swap slots (/proc/swaps and inspect.swap() agree)', () => {
+  const lab = run('memory-runs-out', 3);
+  expect(lab.hasSwap).toBe(true);
+  const [total, used] = lab.swapUsage();
+  expect(total).toBe(32 * 256 - 1);
+  expect(used).toBeGreaterThan(0);
+  const sw = lab.k.inspect.swap()!;
+  expect(sw.inuse).toBe(used);
+  expect(lab.reclaim().pgstealKswapd + lab.reclaim().pgstealDirect).toBeGreaterThan(used);
+  expect(lab.k.dmesg().filter((l) => /Killed process/.test(l))).toEqual([]);
 });

@@ -113,6 +113,10 @@ describe('the Memory pressure tab', () => {
     expect(file2).toBeLessThan(file1);
     expect((await counter('pgstealKswapd')) + (await counter('pgstealDirect'))).toBeGreaterThan(steal1);
     await next();
+    // With 32 MiB of swap, anonymous pages went to swap slots.
+    expect(Number(await ev<string>("document.getElementById('pr-swap').dataset.used"))).toBeGreaterThan(0);
+    expect(await ev<number>("document.querySelectorAll('#pr-swap .pr-slot').length")).toBe(64);
+    expect(await text()).toContain('swap slots are in use');
     await next();
     const t = await text();
     const oom = await ev<boolean>("!document.getElementById('pr-oom').hidden");

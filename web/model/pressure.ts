@@ -106,7 +106,10 @@ export class PressureLab {
   }
 
   spawn(name: string): VmTask {
-    const t = this.k.spawn(DEMO_PATH, [name]);
+    // The program is copied under the task's name, so comm (and the kernel's reports) name it.
+    const path = `/bin/${name}`;
+    if (this.k.fs.lookup(path) === undefined) this.k.fs.writeFile(path, demoElf());
+    const t = this.k.spawn(path, [name]);
     this.tasks.set(name, t);
     this.bufs.set(name, t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     return t;
