@@ -87,11 +87,13 @@ describe('the Memory pressure tab', () => {
     await page.waitForTimeout(700);
     await shot('e2e-pressure-read-twice');
     expect(await counter('kswapdRuns')).toBe(0);
+    expect(await ev<string>("document.getElementById('pr-kswapd').dataset.woke")).toBe('0');
     await next();
     // A 72 MiB stream through 64 MiB: kswapd woke (marked on the chart), pgsteal grew, notes stayed active.
     expect(await counter('kswapdRuns')).toBeGreaterThan(0);
     expect(await counter('pgstealKswapd')).toBeGreaterThan(0);
     expect(Number(await ev<string>("document.getElementById('pr-chart').dataset.wakes"))).toBeGreaterThan(0);
+    expect(Number(await ev<string>("document.getElementById('pr-kswapd').dataset.woke"))).toBeGreaterThan(0);
     expect(await ev<string>(`document.querySelector('.pr-file[data-path="/data/notes"]').dataset.active`)).toBe('16');
     expect(await text()).toContain('survived');
     expect(await page.isDisabled('#pr-next')).toBe(true);

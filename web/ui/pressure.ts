@@ -293,11 +293,15 @@ export class PressurePanel {
           ),
         );
       });
+    // kswapd's runs during the step shown: the samples of this step against the last one before it.
+    const s = this.lab.samples;
+    const i0 = s.findIndex((x) => x.step === this.lab.step);
+    const woke = i0 < 0 ? 0 : s[s.length - 1]!.kswapdRuns - (s[i0 - 1]?.kswapdRuns ?? 0);
     const k =
       r === null
         ? ''
-        : `kswapd: ${r.kswapdRuns} run${r.kswapdRuns === 1 ? '' : 's'}, ${r.kswapdFailures} failed in a row${r.nodeUnreclaimable ? ' — node unreclaimable' : ''}`;
-    this.zonesEl.replaceChildren(...rows, h('div', { id: 'pr-kswapd', class: 'hint' }, k));
+        : `kswapd: ${r.kswapdRuns} run${r.kswapdRuns === 1 ? '' : 's'} (${woke} in this step: woken whenever no zone was above its low watermark, it reclaims until one is above high), ${r.kswapdFailures} failed in a row${r.nodeUnreclaimable ? ' — node unreclaimable' : ''}`;
+    this.zonesEl.replaceChildren(...rows, h('div', { id: 'pr-kswapd', class: `hint${woke > 0 ? ' pr-woke' : ''}`, 'data-woke': woke }, k));
   }
 
   /** Free pages of the followed zone over the samples, min/low/high dashed, a tick where kswapd ran, a line between steps. */
