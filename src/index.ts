@@ -55,8 +55,19 @@ export {
   type KasanReport,
   type KasanTrack,
 } from './kasan/kasan.js';
-export { type BootOptions, boot, type Kernel, type KmemCache, type RamBuffer, type Task as TaskInfo, UTS_RELEASE, type ZoneSizes } from './kernel.js';
+export {
+  type BootOptions,
+  boot,
+  type DiskOptions,
+  type Kernel,
+  type KmemCache,
+  type RamBuffer,
+  type Task as TaskInfo,
+  UTS_RELEASE,
+  type ZoneSizes,
+} from './kernel.js';
 export { KernelBug } from './lib/bug.js';
+export { KernelPanic } from './lib/panic.js';
 export type { MemAccess } from './memory/access.js';
 export { PAGE_SHIFT, PAGE_SIZE } from './memory/memblock.js';
 export { Mempool } from './mempool.js';
@@ -106,7 +117,7 @@ export { isPageEvent, isSlabAlloc, isSlabFree, type KmemEvent } from './trace/ev
 export { parseFtraceLine } from './trace/ftrace.js';
 // Processes and virtual memory: a Task (k.spawn, t.fork), the signal a bad access raises, and
 // the system calls' constants with the kernel's names and values (errno, PROT_*, MAP_*, MADV_*, MREMAP_*, MLOCK_*).
-export { Segfault } from './vm/fault.js';
+export { Killed, Segfault } from './vm/fault.js';
 export type { Task } from './vm/fork.js';
 export {
   E2BIG,

@@ -12,7 +12,7 @@
  */
 
 import type { RootFs } from './fs/rootfs.js';
-import type { BootOptions } from './init/boot_options.js';
+import type { BootOptions, DiskConfig } from './init/boot_options.js';
 import { checkBootOptions } from './init/boot_options.js';
 import { Machine, type Task } from './init/main.js';
 import { Inspector } from './inspect.js';
@@ -21,6 +21,7 @@ import { checkFunction, checkInteger, describe } from './lib/argcheck.js';
 import type { BugReporter, KernelBugKind } from './lib/bug.js';
 import type { Printk } from './lib/printk.js';
 import { beginEntry, captureStack, endEntry, entryStackTrace } from './lib/stacktrace.js';
+import type { TimerBase } from './lib/timer.js';
 import type { MemAccess } from './memory/access.js';
 import { PAGE_SIZE, Page, type PhysMem } from './memory/memblock.js';
 import type { PageArray } from './memory/page.js';
@@ -37,9 +38,10 @@ import { CF, KmemHandle } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
 import type { Task as VmTask } from './vm/fork.js';
+import { ksysSync } from './vm/page-writeback.js';
 import { Vm } from './vm/vm.js';
 
-export type { BootOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
+export type { BootOptions, DiskOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
 export type { Task } from './init/main.js';
 export { UTS_RELEASE } from './lib/utsrelease.js';
 
@@ -152,11 +154,35 @@ export class Kernel {
     return this.printk.dmesg();
   }
 
-  /** Advance the virtual clock by ns nanoseconds. */
+  /**
+   * Advance the virtual clock by ns nanoseconds. The timers that fall due on
+   * the way run at their own times (src/lib/timer.ts): the flusher thread
+   * (writeback of expired dirty pages every dirty_writeback_centisecs), the
+   * completions of the disk's requests.
+   */
   tick(ns: number): void {
     if (typeof ns !== 'number') throw new TypeError(`ns: expected a number of nanoseconds, got ${describe(ns)}`);
     if (!Number.isFinite(ns) || ns < 0) throw new RangeError(`ns: expected a non-negative number of nanoseconds, got ${describe(ns)}`);
-    this.printk.advance(ns);
+    this.machine.timers.sleep(ns);
+  }
+
+  /** @internal Timers on the virtual clock. */
+  get timers(): TimerBase {
+    return this.machine.timers;
+  }
+
+  /** @internal The disk the `disk` boot option describes. */
+  get disk(): DiskConfig {
+    return this.machine.disk;
+  }
+
+  /**
+   * sync(2): every dirty page of every file is written, and the call returns
+   * once the disk has completed every write (the virtual clock moves on by
+   * the time that takes).
+   */
+  sync(): void {
+    ksysSync(this.vm);
   }
 
   /** Has any report tainted the kernel? */

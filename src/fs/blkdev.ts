@@ -2,11 +2,25 @@
  * The block device kmem's files live on: every read and write of the page
  * cache is a request to it, counted as the block layer counts them for
  * /proc/diskstats (block/genhd.c diskstats_show), with a cost in virtual
- * time (a fixed latency per request plus the transfer at a rate). Requests
- * complete at once in kmem (the caller is charged their time).
+ * time (a fixed latency per request plus the transfer at a rate; the boot
+ * option `disk: { size, latencyUs, mbps }` sets them).
+ *
+ * The device serves one request at a time, in the order submitted (one
+ * hardware queue, no I/O scheduler reordering: a read waits behind the
+ * writes queued before it). A request submitted at time t starts at
+ * max(t, the end of the previous one) and completes `costUs` later.
+ * A synchronous request (`submit`: a read miss, O_DIRECT) returns the time
+ * its caller waits; an asynchronous one (`submitAsync`: writeback) calls its
+ * completion (end_page_writeback) from a timer at its completion time, so
+ * pages stay under writeback while the virtual clock has not reached it.
+ * The ms fields of /proc/diskstats count each request from submission to
+ * completion (queueing included), io_ticks the time the device was busy.
  */
+import { Timer, type TimerBase } from '../lib/timer.js';
 
 export const SECTOR_SIZE = 512;
+/** BIO_MAX_VECS: a bio holds at most 256 pages (1 MiB); the file system's writeback and direct I/O build bios no larger */
+export const BIO_MAX_VECS = 256;
 
 /** The `ino` of a request to the swap partition (vda2): its `index` is the swap slot. */
 export const SWAP_INO = -1;
@@ -35,6 +49,12 @@ export class BlockDevice {
   busyUs = 0;
   /** every request, in order (tests read it; cleared by whoever wants a fresh count) */
   readonly log: BlockRequest[] = [];
+  /** the virtual time (ns) at which the last request queued completes */
+  busyUntilNs = 0;
+  /** asynchronous requests submitted and not yet completed (diskstats' in_flight) */
+  inFlight = 0;
+  /** the timers asynchronous completions run on (set by the page cache) */
+  timers: TimerBase | null = null;
 
   constructor(
     readonly name = 'vda',
@@ -45,6 +65,8 @@ export class BlockDevice {
     readonly latencyUs = 100,
     /** transfer rate in MB/s */
     readonly mbps = 500,
+    /** the disk's size in bytes (the file system on it holds at most this much) */
+    readonly sizeBytes = 16 * 2 ** 30,
   ) {}
 
   /** The time a request of `bytes` takes, in microseconds. */
@@ -52,29 +74,74 @@ export class BlockDevice {
     return this.latencyUs + bytes / this.mbps;
   }
 
-  /** submit_bio() + completion: count the request; its cost in microseconds. */
-  submit(op: 'read' | 'write', ino: number, index: number, pages: number): number {
-    const us = this.costUs(pages * 4096);
-    const sectors = (pages * 4096) / SECTOR_SIZE;
-    if (op === 'read') {
-      this.reads++;
-      this.readSectors += sectors;
-      this.readTicksUs += us;
-    } else {
-      this.writes++;
-      this.writeSectors += sectors;
-      this.writeTicksUs += us;
+  /**
+   * Queue I/O of `pages` pages submitted at nowNs, as bios of at most
+   * BIO_MAX_VECS pages (a larger run is several requests, each paying the
+   * latency): each starts when the device is free and takes costUs. Counts
+   * them; returns the completion time of the last, in ns.
+   */
+  private queue(op: 'read' | 'write', ino: number, index: number, pages: number, nowNs: number): number {
+    let done = nowNs;
+    for (let off = 0; off < pages; off += BIO_MAX_VECS) {
+      const n = Math.min(BIO_MAX_VECS, pages - off);
+      const us = this.costUs(n * 4096);
+      done = Math.max(nowNs, this.busyUntilNs) + us * 1000;
+      this.busyUntilNs = done;
+      const sectors = (n * 4096) / SECTOR_SIZE;
+      const waitedUs = (done - nowNs) / 1000;
+      if (op === 'read') {
+        this.reads++;
+        this.readSectors += sectors;
+        this.readTicksUs += waitedUs;
+      } else {
+        this.writes++;
+        this.writeSectors += sectors;
+        this.writeTicksUs += waitedUs;
+      }
+      this.busyUs += us;
+      this.log.push({ op, ino, index: index + off, pages: n });
     }
-    this.busyUs += us;
-    this.log.push({ op, ino, index, pages });
-    return us;
+    return done;
   }
 
-  /** A REQ_OP_FLUSH (fsync's cache flush). */
-  flush(): void {
+  /**
+   * submit_bio_wait(): a synchronous request submitted at nowNs (default:
+   * when the device is next free). Returns the microseconds its submitter
+   * waits for it: its own cost plus the queue ahead of it.
+   */
+  submit(op: 'read' | 'write', ino: number, index: number, pages: number, nowNs = this.busyUntilNs): number {
+    return (this.queue(op, ino, index, pages, nowNs) - nowNs) / 1000;
+  }
+
+  /**
+   * submit_bio() of a write whose completion (bio_endio -> end_page_writeback)
+   * runs `done` from a timer when the clock reaches it. Returns the completion time (ns).
+   */
+  submitAsync(op: 'read' | 'write', ino: number, index: number, pages: number, nowNs: number, done: () => void): number {
+    const at = this.queue(op, ino, index, pages, nowNs);
+    this.inFlight++;
+    const t = new Timer('bio_endio', () => {
+      this.inFlight--;
+      done();
+    });
+    if (this.timers === null) t.fn();
+    else this.timers.modTimer(t, at);
+    return at;
+  }
+
+  /**
+   * A REQ_OP_FLUSH (fsync's and sync's cache flush) submitted at nowNs: it
+   * waits for the queue and takes one latency. Returns the microseconds its
+   * submitter waits.
+   */
+  flush(nowNs = this.busyUntilNs): number {
+    const done = Math.max(nowNs, this.busyUntilNs) + this.latencyUs * 1000;
+    this.busyUntilNs = done;
+    const waitedUs = (done - nowNs) / 1000;
     this.flushes++;
-    this.flushTicksUs += this.latencyUs;
+    this.flushTicksUs += waitedUs;
     this.busyUs += this.latencyUs;
+    return waitedUs;
   }
 
   /**
@@ -94,7 +161,7 @@ export class BlockDevice {
       this.writeMerges,
       this.writeSectors,
       ms(this.writeTicksUs),
-      0,
+      this.inFlight,
       ms(this.busyUs),
       ms(this.readTicksUs + this.writeTicksUs + this.flushTicksUs),
       0,

@@ -26,6 +26,15 @@ export class RootFs {
   /** directories, "/" included; a file's ancestors are directories */
   private readonly dirs = new Set<string>(['/']);
   private nextIno = 2;
+  /**
+   * The disk's size in 4 KiB blocks (the `disk` boot option's size) and the
+   * blocks the files hold: each file holds ceil(i_size / 4096) blocks (kmem
+   * has no holes: a file's bytes are all allocated). A write that would grow
+   * a file past the free blocks fails with -ENOSPC (filemap.ts); ftruncate
+   * may grow past them, as a real file system grows a sparse file.
+   */
+  capacityBlocks = Number.MAX_SAFE_INTEGER;
+  usedBlocks = 0;
   /** Called when an inode's bytes are replaced behind the page cache's back (writeFile) or the inode goes (evict). */
   onInvalidate: ((ino: number) => void) | null = null;
   onEvict: ((ino: number) => void) | null = null;
@@ -36,6 +45,14 @@ export class RootFs {
     const data =
       typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : new Uint8Array(bytes);
     const old = this.files.get(path);
+    const need = blocks(data.length) - (old !== undefined ? blocks(old.data.length) : 0);
+    if (this.usedBlocks + need > this.capacityBlocks) {
+      const err = new Error(`${path}: No space left on device`) as Error & { code: string; errno: number };
+      err.code = 'ENOSPC';
+      err.errno = 28;
+      throw err;
+    }
+    this.usedBlocks += need;
     this.mkdirs(parentOf(path));
     if (old !== undefined) {
       old.data = data;
@@ -67,6 +84,7 @@ export class RootFs {
   /** i_size_write(): the backing bytes grow (zeros) or shrink to n. */
   setSize(inode: Inode, n: number): void {
     const cur = inode.data;
+    if (this.inodes.has(inode.ino)) this.usedBlocks += blocks(n) - blocks(cur.length);
     if (n <= cur.buffer.byteLength - cur.byteOffset) {
       const v = new Uint8Array(cur.buffer, cur.byteOffset, n);
       if (n > cur.length) v.fill(0, cur.length);
@@ -101,7 +119,7 @@ export class RootFs {
   /** iput(): the last reference of an unlinked inode frees it (its page cache with it). */
   maybeEvict(f: Inode): void {
     if (f.nlink > 0 || f.opens > 0) return;
-    this.inodes.delete(f.ino);
+    if (this.inodes.delete(f.ino)) this.usedBlocks -= blocks(f.data.length);
     this.onEvict?.(f.ino);
   }
 
@@ -148,6 +166,11 @@ export class RootFs {
   list(): string[] {
     return [...this.files.keys()].sort();
   }
+}
+
+/** The 4 KiB blocks a file of n bytes holds. */
+function blocks(n: number): number {
+  return Math.ceil(n / 4096);
 }
 
 /** The directory that holds path ("/" for a name in the root). */

@@ -341,12 +341,17 @@ export class XArray {
     this.flags &= ~(1 << m);
   }
 
+  /** xa_marked(): does any entry carry mark m? */
+  tagged(m: number): boolean {
+    return (this.flags & (1 << m)) !== 0;
+  }
+
   /** xa_get_mark() */
   getMark(index: number, m: number): boolean {
     const at = this.leaf(index);
     if (at === null) return false;
     if (at[0] === 0) return (this.flags & (1 << m)) !== 0;
-    return this.marked(at[0], at[1], m);
+    return this.marked(at[0], m, at[1]);
   }
 
   /** xa_for_each() (m < 0) or xa_for_each_marked(): fn(index, pfn) in index order. */

@@ -111,6 +111,56 @@ export interface BootOptions {
    * memblock allocates. Default 0.
    */
   reserved?: number | string;
+  /**
+   * The block device the root file system lives on: its size (bytes or a
+   * size string; default '16G'), the time each request takes before its
+   * transfer (latencyUs, default 100) and the transfer rate (mbps, MB/s,
+   * default 500). A request of n bytes costs latencyUs + n / mbps µs of
+   * virtual time; files hold at most `size` bytes (-ENOSPC past it).
+   */
+  disk?: DiskOptions;
+}
+
+export interface DiskOptions {
+  size?: number | string;
+  latencyUs?: number;
+  mbps?: number;
+}
+
+/** The disk as boot() set it up. */
+export interface DiskConfig {
+  sizeBytes: number;
+  latencyUs: number;
+  mbps: number;
+}
+
+/** checkBootOptions()'s part for `disk`: each field checked, the defaults filled in. */
+export function checkDisk(v: unknown): DiskConfig {
+  const d: DiskConfig = { sizeBytes: 16 * 2 ** 30, latencyUs: 100, mbps: 500 };
+  if (v === undefined) return d;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`disk: expected an object { size, latencyUs, mbps }, got ${describe(v)}`);
+  const o = v as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!['size', 'latencyUs', 'mbps'].includes(key)) throw new RangeError(`disk.${key}: unknown disk option (expected size, latencyUs, mbps)`);
+  }
+  if (o.size !== undefined) {
+    if (typeof o.size !== 'number' && typeof o.size !== 'string')
+      throw new TypeError(`disk.size: expected a number of bytes or a size string, got ${describe(o.size)}`);
+    d.sizeBytes = memparse(o.size, 'disk.size');
+    if (d.sizeBytes < 4096) throw new RangeError(`disk.size: ${d.sizeBytes} bytes is less than one 4096-byte block`);
+  }
+  for (const [key, min] of [
+    ['latencyUs', 0],
+    ['mbps', Number.MIN_VALUE],
+  ] as const) {
+    const x = o[key];
+    if (x === undefined) continue;
+    if (typeof x !== 'number') throw new TypeError(`disk.${key}: expected a number, got ${describe(x)}`);
+    if (!Number.isFinite(x) || x < min)
+      throw new RangeError(`disk.${key}: expected a finite number ${key === 'mbps' ? 'above 0' : 'of 0 or more'}, got ${describe(x)}`);
+    d[key] = x;
+  }
+  return d;
 }
 
 /** Every option boot() knows, for the unknown-option check. */
@@ -138,6 +188,7 @@ const KNOWN: readonly (keyof BootOptions)[] = [
   'allocator',
   'aslr',
   'reserved',
+  'disk',
   'swap',
 ];
 
@@ -166,6 +217,7 @@ export interface CheckedOptions {
   layout: { total: number; ranges: [number, number][] };
   /** Pages memblock reserved at boot (the reserved option). */
   reservedPages: number;
+  disk: DiskConfig;
 }
 
 /** Check every option and work out the machine's size and zone layout. */
@@ -198,6 +250,7 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   }
   if (o.aslr !== undefined) checkInteger(o.aslr, 'aslr', 0, 2);
   if (o.minFreeKbytes !== undefined) checkInteger(o.minFreeKbytes, 'minFreeKbytes', 0, Number.MAX_SAFE_INTEGER);
+  const disk = checkDisk(o.disk);
 
   // The RAM: the caller's buffer, or one of `memory` bytes.
   let buffer: ArrayBuffer | SharedArrayBuffer | null = null;
@@ -231,7 +284,7 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
     }
     reservedPages = Math.ceil(bytes / PAGE_SIZE);
   }
-  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, swap: swapSize(o.swap), layout, reservedPages };
+  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, swap: swapSize(o.swap), layout, reservedPages, disk };
 }
 
 /** mkswap's smallest swap area (10 pages) and kmem's largest. */

@@ -14,6 +14,7 @@ import { checkInteger } from '../lib/argcheck.js';
 import { BugReporter, KernelBug } from '../lib/bug.js';
 import { Printk } from '../lib/printk.js';
 import { RateLimit } from '../lib/ratelimit.js';
+import { TimerBase } from '../lib/timer.js';
 import { MemAccess } from '../memory/access.js';
 import { PAGE_SIZE, PhysMem } from '../memory/memblock.js';
 import { PageArray } from '../memory/page.js';
@@ -47,7 +48,7 @@ import { SlabCommon } from '../slub/slab_common.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
-import type { CheckedOptions } from './boot_options.js';
+import type { CheckedOptions, DiskConfig } from './boot_options.js';
 
 /** The task every report names ("by task comm/pid"). */
 export interface Task {
@@ -87,6 +88,10 @@ export class Machine {
   minFreeKbytes = 0;
   /** The task every report names. */
   task: Task = { pid: 1, comm: 'kmem' };
+  /** Timers on the virtual clock (src/lib/timer.ts): the flusher, I/O completions. k.tick runs them. */
+  readonly timers: TimerBase;
+  /** The block device the `disk` boot option describes (the vm half builds it). */
+  readonly disk: DiskConfig;
   /** slab_out_of_memory()'s and warn_alloc()'s ratelimit states (DEFAULT_RATELIMIT_*). */
   private readonly slubOomRs = new RateLimit('slab_out_of_memory');
   private readonly nopageRs = new RateLimit('warn_alloc');
@@ -105,6 +110,8 @@ export class Machine {
     this.phys = new PhysMem(c.layout.total, shared, c.buffer);
     this.pages = new PageArray(this.phys.nrPages, shared);
     this.printk = new Printk();
+    this.timers = new TimerBase(this.printk);
+    this.disk = c.disk;
     this.bugs = new BugReporter({
       printk: this.printk,
       onBug: this.onBug,

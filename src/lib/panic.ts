@@ -78,3 +78,23 @@ export class Taint {
     this.mask |= 1 << flag;
   }
 }
+
+/**
+ * Thrown when the machine panics (panic(), kernel/panic.c): the message is
+ * the panic's first line. The machine is dead after it; nothing may be
+ * assumed of its state.
+ */
+export class KernelPanic extends Error {
+  constructor(readonly reason: string) {
+    super(`Kernel panic - not syncing: ${reason}`);
+    this.name = 'KernelPanic';
+  }
+}
+
+/**
+ * panic()'s lines on x86-64: the reason, dump_stack() (CONFIG_DEBUG_BUGVERBOSE),
+ * the panic notifier's "Kernel Offset" (KASLR off in kmem's image), the end marker.
+ */
+export function panicLines(reason: string, stack: readonly string[]): string[] {
+  return [`Kernel panic - not syncing: ${reason}`, ...stack, 'Kernel Offset: disabled', `---[ end Kernel panic - not syncing: ${reason} ]---`];
+}

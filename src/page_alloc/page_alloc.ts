@@ -111,6 +111,14 @@ export interface PageAllocHooks {
   badPage: (info: BadPageInfo) => void;
   /** warn_alloc(): an allocation failed without __GFP_NOWARN. */
   warnAlloc: (order: number, gfp: number) => void;
+  /**
+   * out_of_memory() (mm/oom_kill.c), set by the virtual-memory half when it
+   * starts: true when it made progress (a victim was killed and its memory
+   * freed), so the allocation is retried. Absent: no OOM killer.
+   */
+  outOfMemory?: ((order: number, gfp: number) => boolean) | null;
+  /** tsk_is_oom_victim(current): the allocating task was killed, so it may dig into the OOM reserves (ALLOC_OOM). */
+  oomVictim?: (() => boolean) | null;
   /** wakeup_kswapd() for the node (src/vm/vmscan.ts; set when the VM half starts). */
   wakeKswapd?: ((order: number, gfp: number, highestZone: number) => void) | null;
   /**
@@ -887,9 +895,41 @@ export class PageAlloc {
       pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
       if (pfn >= 0) return pfn;
     }
+    // Reclaim has failed us, start killing things: __alloc_pages_may_oom()
+    // (only a request that could reclaim gets here in the kernel).
+    if (gfp & Gfp.DIRECT_RECLAIM) {
+      pfn = this.allocPagesMayOom(gfp, order, allocFlags, highest, mt);
+      if (pfn >= 0) return pfn;
+    }
     this.events[EV.PGALLOC_FAIL]!++;
     if (!(gfp & Gfp.NOWARN)) this.hooks.warnAlloc(order, gfp);
     return -1;
+  }
+
+  /**
+   * __alloc_pages_may_oom() and the slow path's "retry as long as the OOM
+   * killer is making progress": not for __GFP_NORETRY, costly orders,
+   * __GFP_RETRY_MAYFAIL or __GFP_THISNODE requests, nor below ZONE_NORMAL.
+   * Each round first tries the high watermark (a parallel kill may have
+   * freed enough), then out_of_memory(); a kill means a retry at the
+   * request's own watermark, or, when the allocating task is itself the
+   * victim, one last try with ALLOC_OOM's reserves (__gfp_pfmemalloc_flags)
+   * before giving up. Every kill removes a task, so the loop ends.
+   */
+  private allocPagesMayOom(gfp: number, order: number, allocFlags: number, highest: number, mt: number): number {
+    const oom = this.hooks.outOfMemory;
+    if (oom == null || gfp & Gfp.NORETRY || order > Order.COSTLY) return -1;
+    if (gfp & (Gfp.RETRY_MAYFAIL | Gfp.THISNODE) || highest < ZONE.NORMAL) return -1;
+    for (;;) {
+      let pfn = this.getPageFromFreelist((gfp | Gfp.HARDWALL) & ~Gfp.DIRECT_RECLAIM, order, ALLOC.WMARK_HIGH | ALLOC.CPUSET, highest, mt);
+      if (pfn >= 0) return pfn;
+      if (!oom(order, gfp)) return -1;
+      if (this.hooks.oomVictim?.() && !(gfp & Gfp.NOMEMALLOC)) {
+        return this.getPageFromFreelist(gfp, order, ALLOC.OOM | (allocFlags & ALLOC.KSWAPD), highest, mt);
+      }
+      pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
+      if (pfn >= 0) return pfn;
+    }
   }
 
   /**

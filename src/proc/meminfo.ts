@@ -8,9 +8,10 @@
  *
  * Every value is in kB through show_val_kb(): the name padded to 16
  * columns, the number right-aligned in 8, " kB". A counter kmem does not
- * keep (swap, vmalloc, percpu, kernel stacks, huge pages, dirty and
- * writeback pages) prints 0 in the kernel's place. Active/Inactive,
- * Unevictable and Mlocked are the LRU lists' counts (src/vm/mm_inline.ts).
+ * keep (swap, vmalloc, percpu, kernel stacks, huge pages) prints 0 in the
+ * kernel's place. Active/Inactive, Unevictable and Mlocked are the LRU
+ * lists' counts (src/vm/mm_inline.ts). Dirty is NR_FILE_DIRTY, Writeback
+ * NR_WRITEBACK (pages whose write request has not completed on the virtual clock).
  */
 import { MAX_NR_ZONES, WMARK_HIGH, WMARK_LOW, Z_FREE, Z_LOWMEM_RESERVE, Z_MANAGED, Z_WMARK, type Zones } from '../page_alloc/mmzone.js';
 import type { Sysctl, VmCounters } from './sysctl.js';
@@ -129,8 +130,8 @@ export function meminfo(src: VmSource, sysctl: Sysctl, vm: VmCounters | null, ra
     kb('SwapFree', K(vm?.nrSwapPages ?? 0)) +
     kb('Zswap', 0) +
     kb('Zswapped', 0) +
-    kb('Dirty', 0) +
-    kb('Writeback', 0) +
+    kb('Dirty', K(vm?.nrFileDirty ?? 0)) +
+    kb('Writeback', K(vm?.nrWriteback ?? 0)) +
     kb('AnonPages', K(vm?.nrAnonMapped ?? 0)) +
     kb('Mapped', K(vm?.nrFileMapped ?? 0)) +
     kb('Shmem', K(vm?.nrShmem ?? 0)) +

@@ -15,6 +15,7 @@ export type FileRenderer = () => string;
 export class ProcFs {
   private readonly files = new Map<string, FileRenderer>();
   private readonly dirs: ((path: string) => string | undefined)[] = [];
+  private readonly dirWriters: ((path: string, text: string) => boolean)[] = [];
   /** Files with a write method (proc_ops.proc_write) beside the /proc/sys knobs. */
   private readonly writers = new Map<string, (text: string) => void>();
   /** The /proc/sys knobs (their values: the vm half reads them from here). */
@@ -59,6 +60,11 @@ export class ProcFs {
     this.dirs.push(resolve);
   }
 
+  /** Take writes to a family of paths (e.g. /proc/PID/oom_score_adj); the writer returns false for a path not its own. */
+  registerDirWriter(write: (path: string, text: string) => boolean): void {
+    this.dirWriters.push(write);
+  }
+
   /** Read a file; an unknown path throws an error naming it. */
   read(path: string): string {
     if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
@@ -92,6 +98,7 @@ export class ProcFs {
       w(text);
       return;
     }
+    for (const dw of this.dirWriters) if (dw(path, text)) return;
     this.read(path); // ENOENT for a file that does not exist
     throw errnoError(path, 'EIO', EIO, 'Input/output error');
   }

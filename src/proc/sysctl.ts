@@ -33,13 +33,14 @@ import { zoneSetPagesetHighAndBatch } from '../page_alloc/watermark.js';
 export const EINVAL = 22;
 export const EACCES = 13;
 export const EIO = 5;
+export const ERANGE = 34;
 
 const INT_MAX = 2 ** 31 - 1;
 const INT_MIN = -(2 ** 31);
 const ULONG_MAX = 2n ** 64n - 1n;
 
 /** An Error carrying the errno the kernel's write(2) or read(2) would return. */
-export function errnoError(path: string, code: 'EINVAL' | 'EACCES' | 'EIO', errno: number, what: string): Error {
+export function errnoError(path: string, code: 'EINVAL' | 'EACCES' | 'EIO' | 'ERANGE', errno: number, what: string): Error {
   const err = new Error(`${path}: ${what}`) as Error & { code: string; errno: number };
   err.code = code;
   err.errno = errno;
@@ -68,6 +69,8 @@ export interface VmCounters {
   dropPagecache(): number;
   committedAs(): number;
   commitLimit(): number;
+  /** vm event OOM_KILL (mm/oom_kill.c) */
+  readonly oomKillCount?: number;
   /** swap (src/vm/swapfile.ts, swap_state.ts): NR_SWAPCACHE, total_swap_pages, free slots, the area's /proc/swaps line */
   readonly nrSwapcached?: number;
   readonly totalSwapPages?: number;
@@ -77,6 +80,13 @@ export interface VmCounters {
   swapStat?(name: string): number | undefined;
   /** The LRU lists' sizes and the reclaim / workingset counters by /proc/vmstat name: zone >= 0 a zone item, -1 a node item or event; undefined if not the LRU's. */
   lruStat(name: string, zone: number): number | undefined;
+  /** NR_FILE_DIRTY, NR_WRITEBACK, NR_DIRTIED, NR_WRITTEN */
+  readonly nrFileDirty?: number;
+  readonly nrWriteback?: number;
+  readonly nrDirtied?: number;
+  readonly nrWritten?: number;
+  /** global_dirty_limits(): [thresh, bg_thresh] in pages */
+  dirtyThresholds?(): [number, number];
 }
 
 /** What the handlers touch of the machine. */
@@ -169,6 +179,26 @@ export class Sysctl {
   /** vm events DROP_PAGECACHE and DROP_SLAB */
   dropPagecache = 0;
   dropSlab = 0;
+  /**
+   * The writeback knobs (mm/page-writeback.c, fs/fs-writeback.c) with their
+   * defaults: a dirty_*_bytes knob, when non-zero, replaces its ratio (and
+   * writing one zeroes the other, as the handlers do).
+   */
+  dirtyRatio = 20;
+  dirtyBackgroundRatio = 10;
+  dirtyBytes = 0;
+  dirtyBackgroundBytes = 0;
+  dirtyWritebackCentisecs = 500;
+  dirtyExpireCentisecs = 3000;
+  dirtytimeExpireSeconds = 12 * 60 * 60;
+  /** dirty_writeback_centisecs_handler's wakeup_flusher_threads(WB_REASON_PERIODIC) (the vm half sets it) */
+  onDirtyWritebackChange: (() => void) | null = null;
+  /** dirty_ratio_handler's / dirty_bytes_handler's writeback_set_ratelimit() (the vm half sets it) */
+  onDirtyLimitChange: (() => void) | null = null;
+  /** mm/oom_kill.c: vm.panic_on_oom (0..2), vm.oom_kill_allocating_task, vm.oom_dump_tasks (default 1) */
+  panicOnOom = 0;
+  oomKillAllocatingTask = 0;
+  oomDumpTasks = 1;
   /** drop_caches' "stfu": bit 4 once written silences the message for good */
   private stfu = 0;
   readonly knobs = new Map<string, Knob>();
@@ -257,6 +287,31 @@ export class Sysctl {
       200,
     );
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
+    this.writebackKnobs(int);
+    // mm/oom_kill.c vm_oom_kill_table: panic_on_oom is proc_dointvec_minmax 0..2, the other two plain proc_dointvec.
+    int(
+      '/proc/sys/vm/panic_on_oom',
+      () => this.panicOnOom,
+      (v) => {
+        this.panicOnOom = v;
+      },
+      0,
+      2,
+    );
+    int(
+      '/proc/sys/vm/oom_kill_allocating_task',
+      () => this.oomKillAllocatingTask,
+      (v) => {
+        this.oomKillAllocatingTask = v;
+      },
+    );
+    int(
+      '/proc/sys/vm/oom_dump_tasks',
+      () => this.oomDumpTasks,
+      (v) => {
+        this.oomDumpTasks = v;
+      },
+    );
     // kernel/sysctl.c: randomize_va_space is a plain proc_dointvec (no bounds).
     int(
       '/proc/sys/kernel/randomize_va_space',
@@ -264,6 +319,96 @@ export class Sysctl {
       (v) => {
         this.randomizeVaSpace = v;
       },
+    );
+  }
+
+  /**
+   * mm/page-writeback.c's vm_page_writeback_sysctls and fs-writeback.c's
+   * dirtytime_expire_seconds: the ratios proc_dointvec_minmax 0..100, the
+   * byte counts proc_doulongvec_minmax with a minimum (dirty_bytes 2 pages,
+   * dirty_background_bytes 1) and -ERANGE (the old value kept) when the
+   * count in pages passes UINT_MAX; dirty_expire_centisecs and
+   * dirtytime_expire_seconds from 0; dirty_writeback_centisecs a plain
+   * proc_dointvec whose new non-zero value wakes the flusher.
+   */
+  private writebackKnobs(int: (path: string, get: () => number, set: (v: number) => void, min?: number, max?: number) => void): void {
+    const bytes = (path: string, min: number, get: () => number, set: (v: number) => void) =>
+      this.knobs.set(path, {
+        read: () => `${get()}\n`,
+        write: (t) => {
+          const v = parseUlong(path, t);
+          if (v < min) throw errnoError(path, 'EINVAL', EINVAL, `${v} is below ${min}`);
+          if (Math.ceil(v / 4096) > 2 ** 32 - 1) throw errnoError(path, 'ERANGE', ERANGE, `${v} bytes is more than UINT_MAX pages`);
+          set(v);
+        },
+      });
+    int(
+      '/proc/sys/vm/dirty_background_ratio',
+      () => this.dirtyBackgroundRatio,
+      (v) => {
+        this.dirtyBackgroundRatio = v;
+        this.dirtyBackgroundBytes = 0;
+      },
+      0,
+      100,
+    );
+    bytes(
+      '/proc/sys/vm/dirty_background_bytes',
+      1,
+      () => this.dirtyBackgroundBytes,
+      (v) => {
+        this.dirtyBackgroundBytes = v;
+        this.dirtyBackgroundRatio = 0;
+      },
+    );
+    // dirty_ratio_handler / dirty_bytes_handler: the other knob is zeroed only when the value changed.
+    int(
+      '/proc/sys/vm/dirty_ratio',
+      () => this.dirtyRatio,
+      (v) => {
+        if (v === this.dirtyRatio) return;
+        this.dirtyRatio = v;
+        this.dirtyBytes = 0;
+        this.onDirtyLimitChange?.();
+      },
+      0,
+      100,
+    );
+    bytes(
+      '/proc/sys/vm/dirty_bytes',
+      2 * 4096,
+      () => this.dirtyBytes,
+      (v) => {
+        if (v === this.dirtyBytes) return;
+        this.dirtyBytes = v;
+        this.dirtyRatio = 0;
+        this.onDirtyLimitChange?.();
+      },
+    );
+    int(
+      '/proc/sys/vm/dirty_writeback_centisecs',
+      () => this.dirtyWritebackCentisecs,
+      (v) => {
+        const old = this.dirtyWritebackCentisecs;
+        this.dirtyWritebackCentisecs = v;
+        if (v !== 0 && v !== old) this.onDirtyWritebackChange?.();
+      },
+    );
+    int(
+      '/proc/sys/vm/dirty_expire_centisecs',
+      () => this.dirtyExpireCentisecs,
+      (v) => {
+        this.dirtyExpireCentisecs = v;
+      },
+      0,
+    );
+    int(
+      '/proc/sys/vm/dirtytime_expire_seconds',
+      () => this.dirtytimeExpireSeconds,
+      (v) => {
+        this.dirtytimeExpireSeconds = v;
+      },
+      0,
     );
   }
 

@@ -5,6 +5,7 @@
  * start_pfn (the reserved_highatomic and free_highatomic lines came after
  * 6.18). A counter kmem does not keep prints 0, in the kernel's place.
  */
+import { PG } from '../memory/page.js';
 import {
   listIndex,
   MAX_NR_ZONES,
@@ -51,6 +52,8 @@ export interface VmSource {
   readonly slab?: SlabCommon;
   /** RAM, for meminfo's DirectMap lines. */
   readonly phys?: { readonly size: number };
+  /** struct page flags by pfn, for NR_ZONE_WRITE_PENDING */
+  readonly pages?: { readonly flags: ArrayLike<number> };
 }
 
 function fls(x: number): number {
@@ -100,12 +103,43 @@ function nodeStat(src: VmSource, vm: VmCounters | null, name: string): number {
       return vm.nrShmem;
     case 'nr_page_table_pages':
       return vm.pt.nrPageTables;
+    case 'nr_dirty':
+      return vm.nrFileDirty ?? 0;
+    case 'nr_writeback':
+      return vm.nrWriteback ?? 0;
+    case 'nr_dirtied':
+      return vm.nrDirtied ?? 0;
+    case 'nr_written':
+      return vm.nrWritten ?? 0;
     default:
       return 0;
   }
 }
 
-function zoneStat(pa: PageAlloc, z: number, name: string, vm: VmCounters | null): number {
+/**
+ * NR_ZONE_WRITE_PENDING per zone: the page-cache pages of regular files that
+ * are dirty or under writeback (the kernel moves it with NR_FILE_DIRTY and
+ * NR_WRITEBACK; kmem counts the flags when read).
+ */
+export function writePendingByZone(src: VmSource, vm: VmCounters | null): number[] {
+  const zs = src.pageAlloc.zones;
+  const out: number[] = [];
+  const flags = src.pages?.flags;
+  const pending = (1 << PG.dirty) | (1 << PG.writeback);
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    let n = 0;
+    if (vm !== null && flags !== undefined && (vm.nrFileDirty ?? 0) + (vm.nrWriteback ?? 0) > 0) {
+      const start = zs.get(z, Z_START_PFN);
+      const end = Math.min(start + zs.get(z, Z_SPANNED), vm.pageKind.length);
+      for (let pfn = start; pfn < end; pfn++) if (vm.pageKind[pfn] === 2 && (flags[pfn]! & pending) !== 0) n++;
+    }
+    out.push(n);
+  }
+  return out;
+}
+
+function zoneStat(pa: PageAlloc, z: number, name: string, vm: VmCounters | null, wp: number[] = []): number {
+  if (name === 'nr_zone_write_pending') return wp[z] ?? 0;
   if (name === 'nr_free_pages') return pa.zones.get(z, Z_FREE);
   const lru = vm?.lruStat(name, z);
   if (lru !== undefined) return lru;
@@ -143,6 +177,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
       break;
     }
   }
+  const wp = writePendingByZone(src, vm);
   let out = '';
   for (let z = 0; z < MAX_NR_ZONES; z++) {
     out += `Node 0, zone ${zoneNames[z]!.padStart(8)}`;
@@ -169,7 +204,7 @@ export function zoneinfo(src: VmSource, vm: VmCounters | null = null): string {
       out += '\n';
       continue;
     }
-    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, vm)}`;
+    for (const name of zoneStatItems) out += `\n      ${name.padEnd(12)} ${zoneStat(pa, z, name, vm, wp)}`;
     for (const name of numaEventItems) out += `\n      ${name.padEnd(12)} ${numaStat(pa, z, name)}`;
     out += '\n  pagesets';
     const threshold = statThreshold(g(Z_MANAGED), pa.cpus);
@@ -198,15 +233,17 @@ export function vmstat(src: VmSource, vm: VmCounters | null = null, sysctl: Sysc
     for (let z = 0; z < MAX_NR_ZONES; z++) s += f(z);
     return s;
   };
-  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, vm))}\n`;
+  const wp = writePendingByZone(src, vm);
+  for (const name of zoneStatItems) out += `${name} ${sumZones((z) => zoneStat(pa, z, name, vm, wp))}\n`;
   for (const name of numaEventItems) out += `${name} ${sumZones((z) => numaStat(pa, z, name))}\n`;
   for (const name of nodeStatItems) out += `${name} ${nodeStat(src, vm, name)}\n`;
   const free = sumZones((z) => pa.zones.get(z, Z_FREE));
-  // Dirty thresholds: 20% and 10% of dirtyable memory (free pages here).
+  // Dirty thresholds: global_dirty_limits() when the vm half exists; before it, 20% and 10% of free less the high watermarks.
   const dirtyable = Math.max(0, free - sumZones((z) => pa.zones.get(z, Z_WMARK + WMARK_HIGH)));
+  const limits = vm?.dirtyThresholds?.() ?? [Math.floor((dirtyable * 20) / 100), Math.floor((dirtyable * 10) / 100)];
   const thresholds: Record<(typeof vmStatItems)[number], number> = {
-    nr_dirty_threshold: Math.floor((dirtyable * 20) / 100),
-    nr_dirty_background_threshold: Math.floor((dirtyable * 10) / 100),
+    nr_dirty_threshold: limits[0],
+    nr_dirty_background_threshold: limits[1],
     // The memmap pages kmem's struct page arrays stand for are not counted.
     nr_memmap_pages: 0,
     nr_memmap_boot_pages: 0,
@@ -233,6 +270,7 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
   if (name === 'pgfault') return vm.pgfault;
   if (name === 'pgmajfault') return vm.pgmajfault;
   if (name === 'pgreuse') return vm.pgreuse;
+  if (name === 'oom_kill') return vm.oomKillCount ?? 0;
   if (name === 'pgpgin') return vm.pgpgin ?? 0;
   if (name === 'pgpgout') return vm.pgpgout ?? 0;
   const sw = vm.swapStat?.(name);

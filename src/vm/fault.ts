@@ -28,3 +28,19 @@ export function signalMsg(comm: string, pid: number, address: number, error: num
     'Code: Unable to access opcode bytes at 0xffffffffffffffd6.',
   ];
 }
+
+/**
+ * Thrown to the JavaScript caller running as a task that SIGKILL killed (the
+ * OOM killer's victim): at the fault or system call during which it died,
+ * and at every later call of that task.
+ */
+export class Killed extends Error {
+  readonly signal = 9;
+  constructor(
+    readonly pid: number,
+    readonly comm: string,
+  ) {
+    super(`${comm}[${pid}]: killed by signal 9 (SIGKILL)`);
+    this.name = 'Killed';
+  }
+}

@@ -22,8 +22,13 @@
  * older index vm.pageCache ((ino << 32) + index -> pfn), which fault-around
  * and mincore read, is kept equal to the xarrays for regular files.
  *
- * I/O is synchronous: a request to the block device (src/fs/blkdev.ts) fills
- * the pages at once, so no page is ever seen locked or !uptodate.
+ * Reads are synchronous: a request to the block device (src/fs/blkdev.ts)
+ * fills the pages at once and the reader waits its time on the virtual
+ * clock, so no page is ever seen locked or !uptodate. Writes are
+ * asynchronous (writePages): the pages go from PG_dirty to PG_writeback
+ * (NR_FILE_DIRTY -> NR_WRITEBACK) when their request is submitted, their
+ * bytes reach the inode's backing store then, and the request's completion
+ * (a timer at its completion time) ends their writeback (NR_WRITTEN).
  */
 
 import { BlockDevice } from '../fs/blkdev.js';
@@ -52,6 +57,8 @@ export class AddressSpace {
    * struct file's f_ra; kmem's VMAs hold an inode, so one per inode.
    */
   readonly faultRa: FileRaState = fileRaStateInit();
+  /** when the last write request submitted for this file completes (ns): filemap_fdatawait's target */
+  writebackUntilNs = 0;
   /** Shadow entries of reclaimed pages, index -> shadow (src/vm/workingset.ts; the kernel keeps them in the xarray's slots). */
   readonly shadows = new ShadowMap();
 
@@ -75,12 +82,23 @@ export interface RaEvent {
 /** The page cache of one machine. */
 export class PageCache {
   readonly radixCache: number;
-  readonly bdev = new BlockDevice();
+  readonly bdev: BlockDevice;
   readonly spaces = new Map<number, AddressSpace>();
   /** every readahead window submitted, in order */
   readonly raLog: RaEvent[] = [];
   /** NR_FILE_DIRTY */
   nrDirty = 0;
+  /** NR_WRITEBACK: pages whose write request has not completed */
+  nrWriteback = 0;
+  /** NR_DIRTIED and NR_WRITTEN (vmstat's nr_dirtied, nr_written): pages ever dirtied, pages whose writeback completed */
+  nrDirtied = 0;
+  nrWritten = 0;
+  /** __mark_inode_dirty()'s hook: the file's first dirty page (page-writeback.ts puts the inode on the flusher's list) */
+  onInodeDirty: ((ino: number) => void) | null = null;
+  /** wb_inode_writeback_end()'s hook: the file's last page under writeback completed */
+  onWritebackEnd: (() => void) | null = null;
+  /** folio_end_writeback()'s hook for each page whose writeback ends (reclaim's folio_rotate_reclaimable goes here) */
+  onFolioEndWriteback: ((pfn: number) => void) | null = null;
   /** virtual microseconds spent waiting on the disk */
   ioUs = 0;
   /** vm_event PGPGIN / PGPGOUT (KiB read from and written to the disk) */
@@ -90,6 +108,10 @@ export class PageCache {
 
   constructor(readonly vm: Vm) {
     const k = vm.k;
+    const d = k.disk;
+    this.bdev = d === undefined ? new BlockDevice() : new BlockDevice('vda', 254, 0, d.latencyUs, d.mbps, d.sizeBytes);
+    this.bdev.timers = k.timers;
+    vm.fs.capacityBlocks = Math.floor(this.bdev.sizeBytes / PAGE_SIZE);
     // radix_tree_init(): SLAB_PANIC | SLAB_RECLAIM_ACCOUNT; the xarray's allocations add __GFP_ACCOUNT.
     const id = k.kmemCacheByName('radix_tree_node');
     this.radixCache = id >= 0 ? id : k.kmemCacheCreate('radix_tree_node', XA_NODE_SIZE, { flags: SLAB_PANIC | SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT });
@@ -166,14 +188,21 @@ export class PageCache {
     if (shadow >= 0) as.shadows.set(index, shadow);
     const f = this.vm.k.pages.flags;
     if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;
-    f[pfn] = f[pfn]! & ~((1 << PG.dirty) | (1 << PG_readahead) | (1 << PG.referenced));
+    // Callers wait for writeback first (truncate); one that could not (inside a timer) ends it here.
+    if ((f[pfn]! & (1 << PG.writeback)) !== 0) {
+      this.nrWriteback--;
+      this.nrWritten++;
+    }
+    f[pfn] = f[pfn]! & ~((1 << PG.dirty) | (1 << PG.writeback) | (1 << PG_readahead) | (1 << PG.referenced));
     this.vm.putPage(pfn);
   }
 
   /** read_pages() for [index, index + n): one read request, the pages filled from the disk and made uptodate. */
   readPages(inode: Inode, index: number, n: number): void {
     if (n === 0) return;
-    this.ioUs += this.bdev.submit('read', inode.ino, index, n);
+    const timers = this.vm.k.timers;
+    const waitUs = this.bdev.submit('read', inode.ino, index, n, timers.now);
+    this.ioUs += waitUs;
     const as = this.mapping(inode.ino);
     const u8 = this.vm.k.phys.u8;
     const f = this.vm.k.pages.flags;
@@ -186,12 +215,16 @@ export class PageCache {
       f[pfn] = f[pfn]! | (1 << PG.uptodate);
     }
     this.pgpgin += n * 4;
+    // The reader sleeps until its request completes (folio_wait_locked on the read's folios).
+    timers.sleep(waitUs * 1000);
   }
 
   /** truncate_inode_pages(): every page from index `from` on leaves the cache. */
   truncate(ino: number, from: number): void {
     const as = this.spaces.get(ino);
     if (as === undefined) return;
+    // truncate_inode_pages_range() waits for pages under writeback.
+    this.waitWriteback(as);
     const gone: number[] = [];
     as.xa.forEach((i) => {
       if (i >= from) gone.push(i);
@@ -229,54 +262,109 @@ export class PageCache {
     return n;
   }
 
-  /** folio_mark_dirty(): PG_dirty and the xarray's dirty mark. */
-  markDirty(as: AddressSpace, index: number, pfn: number): void {
+  /**
+   * folio_mark_dirty(): PG_dirty and the xarray's dirty mark;
+   * folio_account_dirtied() counts NR_FILE_DIRTY and NR_DIRTIED, and the
+   * inode's first dirty page marks the inode dirty (__mark_inode_dirty).
+   * True when the page was clean before.
+   */
+  markDirty(as: AddressSpace, index: number, pfn: number): boolean {
     const f = this.vm.k.pages.flags;
-    if ((f[pfn]! & (1 << PG.dirty)) !== 0) return;
+    if ((f[pfn]! & (1 << PG.dirty)) !== 0) return false;
     f[pfn] = f[pfn]! | (1 << PG.dirty);
+    const wasClean = !as.xa.tagged(PAGECACHE_TAG_DIRTY);
     as.xa.setMark(index, PAGECACHE_TAG_DIRTY);
     this.nrDirty++;
+    this.nrDirtied++;
+    if (wasClean) this.onInodeDirty?.(as.ino);
+    return true;
   }
 
   /**
-   * filemap_write_and_wait_range() for the whole file: each run of
-   * contiguous dirty pages is one write request; the bytes land on the
-   * inode's backing store (up to i_size) and the pages are clean.
+   * do_writepages() with WB_SYNC_NONE or WB_SYNC_ALL (`sync`): up to
+   * nrToWrite dirty pages of the file, in index order, are submitted for
+   * writeback, each run of contiguous pages one write (split in bios of
+   * BIO_MAX_VECS pages by the device), within the page range [start, end].
+   * A dirty page still under writeback from an earlier write is skipped, or
+   * with `sync` waited for first. A page's bytes (up to
+   * i_size) reach the backing store at submission; the page goes from dirty
+   * to under writeback until its request completes. Returns the pages
+   * submitted.
    */
-  writeback(inode: Inode): number {
+  writePages(inode: Inode, nrToWrite = Number.POSITIVE_INFINITY, sync = false, start = 0, end = Number.POSITIVE_INFINITY): number {
     const as = this.spaces.get(inode.ino);
-    if (as === undefined) return 0;
-    const dirty: [number, number][] = [];
+    if (as === undefined || nrToWrite <= 0) return 0;
+    const f = this.vm.k.pages.flags;
+    const WB = 1 << PG.writeback;
+    // folio_prepare_writeback(): a dirty page still under writeback is waited for (WB_SYNC_ALL) or skipped.
+    if (sync && as.writebackUntilNs > this.vm.k.timers.now) this.waitWriteback(as);
+    const dirty: number[] = [];
     as.xa.forEach((i, pfn) => {
-      dirty.push([i, pfn]);
+      if (dirty.length < 2 * nrToWrite && i >= start && i <= end && (f[pfn]! & WB) === 0) dirty.push(i, pfn);
     }, PAGECACHE_TAG_DIRTY);
     const u8 = this.vm.k.phys.u8;
-    const f = this.vm.k.pages.flags;
+    const now = this.vm.k.timers.now;
     let runStart = -1;
-    let runLen = 0;
+    let run: number[] = [];
     const flushRun = () => {
-      if (runLen > 0) this.ioUs += this.bdev.submit('write', inode.ino, runStart, runLen);
-      runLen = 0;
+      if (run.length === 0) return;
+      const pfns = run;
+      const first = runStart;
+      const done = this.bdev.submitAsync('write', inode.ino, first, pfns.length, now, () => {
+        // end_page_writeback() of each page (one the cache let go of meanwhile was ended by deleteFolio)
+        for (let j = 0; j < pfns.length; j++) {
+          const p = pfns[j]!;
+          if ((f[p]! & WB) === 0 || as.xa.load(first + j) !== p) continue;
+          f[p] = f[p]! & ~WB;
+          this.nrWriteback--;
+          this.nrWritten++;
+          // folio_end_writeback(): a folio reclaim marked PG_reclaim goes to the inactive tail.
+          if ((f[p]! & (1 << PG.reclaim)) !== 0) {
+            f[p] = f[p]! & ~(1 << PG.reclaim);
+            folioRotateReclaimable(this.vm, p);
+          }
+          this.onFolioEndWriteback?.(p);
+        }
+        if (as.writebackUntilNs <= this.vm.k.timers.now) this.onWritebackEnd?.();
+      });
+      if (done > as.writebackUntilNs) as.writebackUntilNs = done;
+      run = [];
     };
-    for (const [i, pfn] of dirty) {
-      if (runLen > 0 && i !== runStart + runLen) flushRun();
-      if (runLen === 0) runStart = i;
-      runLen++;
+    for (let k = 0; k < dirty.length; k += 2) {
+      const i = dirty[k]!;
+      const pfn = dirty[k + 1]!;
+      if (run.length > 0 && i !== runStart + run.length) flushRun();
+      if (run.length === 0) runStart = i;
+      run.push(pfn);
       const from = i * PAGE_SIZE;
       const to = Math.min(from + PAGE_SIZE, inode.data.length);
       if (to > from) inode.data.set(u8.subarray(pfn * PAGE_SIZE, pfn * PAGE_SIZE + (to - from)), from);
-      f[pfn] = f[pfn]! & ~(1 << PG.dirty);
+      f[pfn] = (f[pfn]! & ~(1 << PG.dirty)) | WB;
       as.xa.clearMark(i, PAGECACHE_TAG_DIRTY);
       this.nrDirty--;
-      // folio_end_writeback(): a folio reclaim marked PG_reclaim goes to the inactive tail.
-      if ((f[pfn]! & (1 << PG.reclaim)) !== 0) {
-        f[pfn] = f[pfn]! & ~(1 << PG.reclaim);
-        folioRotateReclaimable(this.vm, pfn);
-      }
+      this.nrWriteback++;
     }
     flushRun();
-    this.pgpgout += dirty.length * 4;
-    return dirty.length;
+    this.pgpgout += (dirty.length / 2) * 4;
+    return dirty.length / 2;
+  }
+
+  /** filemap_fdatawait(): sleep until every write request of the file has completed. */
+  waitWriteback(as: AddressSpace): void {
+    const timers = this.vm.k.timers;
+    if (as.writebackUntilNs > timers.now) timers.advanceTo(as.writebackUntilNs);
+    else timers.runDue();
+  }
+
+  /**
+   * filemap_write_and_wait(): every dirty page of the file written, and the
+   * caller waits until the requests complete. Returns the pages written.
+   */
+  writeback(inode: Inode): number {
+    const n = this.writePages(inode, Number.POSITIVE_INFINITY, true);
+    const as = this.spaces.get(inode.ino);
+    if (as !== undefined) this.waitWriteback(as);
+    return n;
   }
 
   /** page_cache_read() of one page with no readahead (filemap_create_folio / the fault's last resort): the pfn or -1. */
@@ -416,16 +504,31 @@ export function filemapRead(pc: PageCache, u: UserCopy, file: FileRef, buf: numb
  * block_write_begin does), copied into from user memory, made uptodate and
  * dirty; i_size grows past the end. Returns bytes written or -errno.
  */
-export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: number, n: number, pos: number): number {
+export function filemapWrite(
+  pc: PageCache,
+  u: UserCopy,
+  inode: Inode,
+  buf: number,
+  n: number,
+  pos: number,
+  balance: ((newlyDirtied: number) => void) | null = null,
+): number {
   const vm = pc.vm;
   const as = pc.mapping(inode.ino);
   const u8 = vm.k.phys.u8;
+  const fs = vm.fs;
   let done = 0;
   let err = 0;
   while (done < n) {
     const index = Math.floor(pos / PAGE_SIZE);
     const off = pos % PAGE_SIZE;
     const bytes = Math.min(PAGE_SIZE - off, n - done);
+    // write_begin's block allocation: growing the file needs free blocks on the disk.
+    const grow = Math.ceil((pos + bytes) / PAGE_SIZE) - Math.ceil(inode.data.length / PAGE_SIZE);
+    if (grow > 0 && fs.usedBlocks + grow > fs.capacityBlocks) {
+      err = -ENOSPC;
+      break;
+    }
     let pfn = as.xa.load(index);
     if (pfn < 0) {
       pfn = pc.allocFolio();
@@ -456,10 +559,12 @@ export function filemapWrite(pc: PageCache, u: UserCopy, inode: Inode, buf: numb
     }
     if (copied > 0) {
       // write_begin takes the page with FGP_WRITEBEGIN (no FGP_ACCESSED): a write does not mark it accessed.
-      pc.markDirty(as, index, pfn);
+      const newly = pc.markDirty(as, index, pfn);
       done += copied;
       pos += copied;
       if (pos > inode.data.length) vm.fs.setSize(inode, pos);
+      // balance_dirty_pages_ratelimited() after each page written
+      if (balance !== null) balance(newly ? 1 : 0);
     }
     vm.putPage(pfn);
     if (err !== 0) break;
@@ -504,6 +609,9 @@ export function filemapFault(vm: Vm, ino: number, pgoff: number): number {
   if (pfn >= 0) rc[pfn] = rc[pfn]! + 1;
   return pfn;
 }
+
+/** ENOSPC */
+const ENOSPC = 28;
 
 /** MMAP_LOTSAMISS */
 const MMAP_LOTSAMISS = 100;

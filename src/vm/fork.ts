@@ -4,10 +4,12 @@
  * through its page tables, with a software TLB in front of the walk.
  */
 
+import { KernelPanic } from '../lib/panic.js';
 import { execve } from './binfmt_elf.js';
-import { Segfault, signalMsg } from './fault.js';
+import { Killed, Segfault, signalMsg } from './fault.js';
 import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
 import { Mm, TASK_SIZE, VMA } from './mm_types.js';
+import { writebackTaskExit } from './page-writeback.js';
 import {
   closeAll,
   dupFds,
@@ -22,6 +24,8 @@ import {
   sysPwrite,
   sysRead,
   sysRename,
+  sysSync,
+  sysSyncfs,
   sysUnlink,
   sysWrite,
 } from './read_write.js';
@@ -33,6 +37,7 @@ import { doMlock, doMunlock } from './mlock.js';
 import { ECHILD, ENOMEM, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
 import { doMremap } from './mremap.js';
+import { exitOomVictims, pagefaultOutOfMemory, SIGKILL } from './oom_kill.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
 import { pagemap } from './task_mmu.js';
 import type { Vm } from './vm.js';
@@ -79,6 +84,13 @@ export class Task {
   private readonly dv: DataView;
   /** files_struct: the open files by fd */
   fdt: FdTable = [];
+  /** signal->oom_score_adj_min: the floor an unprivileged writer may not go below (kmem's writer is root) */
+  oomScoreAdjMin = 0;
+  private adj = 0;
+  /** fatal_signal_pending(): a SIGKILL not yet acted on */
+  sigkillPending = false;
+  /** tsk_is_oom_victim(): the OOM killer chose this task */
+  oomVictim = false;
 
   constructor(
     readonly vm: Vm,
@@ -95,6 +107,21 @@ export class Task {
     this.u8 = vm.k.phys.u8;
     this.u32 = vm.k.phys.u32;
     this.dv = vm.k.phys.dv;
+  }
+
+  /**
+   * signal->oom_score_adj (-1000..1000, inherited by fork): what
+   * /proc/PID/oom_score_adj reads and writes. -1000 makes the task
+   * unkillable by the OOM killer, 1000 its first choice.
+   */
+  get oomScoreAdj(): number {
+    return this.adj;
+  }
+
+  set oomScoreAdj(v: number) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < -1000 || v > 1000)
+      throw new RangeError(`oomScoreAdj: expected an integer in -1000..1000, got ${String(v)}`);
+    this.adj = v;
   }
 
   /** task->mm */
@@ -213,8 +240,7 @@ export class Task {
    * through the TLB, else a walk of the page tables, else a page fault.
    */
   translate(va: number, write: boolean): number {
-    const mm = this.mm;
-    if (mm === null) throw new Error(`${this.comm}[${this.pid}]: the task has exited`);
+    const mm = this.live();
     if (typeof va !== 'number' || !Number.isInteger(va) || va < 0 || va >= 2 ** 64) {
       throw new TypeError(`va: expected an integer address, got ${String(va)}`);
     }
@@ -242,8 +268,14 @@ export class Task {
           return page + off;
         }
       }
+      const caller = vm.current;
+      vm.current = this;
       const r = doUserAddrFault(vm, this, va, write, idx);
-      if (r === VM_FAULT_OOM) throw new Error(`${this.comm}[${this.pid}]: out of memory in a page fault`);
+      vm.current = caller;
+      // The way back to user mode: a pending SIGKILL (the OOM killer's) is delivered.
+      if (r === VM_FAULT_OOM) pagefaultOutOfMemory(vm, this);
+      if (this.sigkillPending) this.sigkillExit();
+      exitOomVictims(vm);
       if (r > 0) this.segv(va, r);
     }
     throw new Error('kmem: a fault did not make progress');
@@ -257,11 +289,51 @@ export class Task {
     throw new Segfault(this.pid, this.comm, va, error);
   }
 
+  // ───────────────────────── signals ─────────────────────────
+
+  /**
+   * send SIGKILL (do_send_sig_info + mark_oom_victim): from now on every
+   * load and store misses the TLB and reaches translate(), where the task dies.
+   */
+  sigkill(): void {
+    this.sigkillPending = true;
+    this.oomVictim = true;
+    this.tlbTagR = NO_TLB;
+    this.tlbTagW = NO_TLB;
+  }
+
+  /** The SIGKILL delivered: do_exit(SIGKILL) if not done yet, and the caller gets Killed. */
+  private sigkillExit(): never {
+    this.sigkillPending = false;
+    if (!this.exited) this.doExit(SIGKILL);
+    throw new Killed(this.pid, this.comm);
+  }
+
   // ───────────────────────── system calls ─────────────────────────
 
-  private alive(): Mm {
+  /** The task's mm, once pending exits of OOM victims are done; a dead task's caller learns how it died (or that the machine panicked). */
+  private live(): Mm {
+    const vm = this.vm;
+    if (vm.oom.panicked !== null) throw new KernelPanic(vm.oom.panicked);
+    exitOomVictims(vm);
+    if (this.sigkillPending || (this.exited && this.oomVictim)) this.sigkillExit();
     if (this.mm === null) throw new Error(`${this.comm}[${this.pid}]: the task has exited`);
     return this.mm;
+  }
+
+  /** Entering a system call: as live(), and this task is current until ret(). */
+  private alive(): Mm {
+    const mm = this.live();
+    this.vm.current = this;
+    return mm;
+  }
+
+  /** Leaving a system call: a SIGKILL that arrived during it is delivered now. */
+  private ret<T>(v: T): T {
+    this.vm.current = null;
+    if (this.sigkillPending) this.sigkillExit();
+    exitOomVictims(this.vm);
+    return v;
   }
 
   mmap(addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
@@ -275,14 +347,14 @@ export class Task {
       ['off', off],
     ] as const)
       checkInt(n, v);
-    return doMmap(this.vm, this, addr, len, prot, flags, fd, off);
+    return this.ret(doMmap(this.vm, this, addr, len, prot, flags, fd, off));
   }
 
   munmap(addr: number, len: number): number {
     this.alive();
     checkInt('addr', addr);
     checkInt('len', len);
-    return doMunmap(this.vm, this, addr, len);
+    return this.ret(doMunmap(this.vm, this, addr, len));
   }
 
   mprotect(addr: number, len: number, prot: number): number {
@@ -290,7 +362,7 @@ export class Task {
     checkInt('addr', addr);
     checkInt('len', len);
     checkInt('prot', prot);
-    return doMprotect(this.vm, this, addr, len, prot);
+    return this.ret(doMprotect(this.vm, this, addr, len, prot));
   }
 
   madvise(addr: number, len: number, advice: number): number {
@@ -298,7 +370,7 @@ export class Task {
     checkInt('addr', addr);
     checkInt('len', len);
     checkInt('advice', advice);
-    return doMadvise(this.vm, this, addr, len, advice);
+    return this.ret(doMadvise(this.vm, this, addr, len, advice));
   }
 
   /** mremap(2): the new address, or -errno. */
@@ -312,7 +384,7 @@ export class Task {
       ['newAddr', newAddr],
     ] as const)
       checkInt(n, v);
-    return doMremap(this.vm, this, addr, oldLen, newLen, flags, newAddr);
+    return this.ret(doMremap(this.vm, this, addr, oldLen, newLen, flags, newAddr));
   }
 
   /** mlock(2) */
@@ -320,7 +392,7 @@ export class Task {
     this.alive();
     checkInt('addr', addr);
     checkInt('len', len);
-    return doMlock(this.vm, this, addr, len, 0);
+    return this.ret(doMlock(this.vm, this, addr, len, 0));
   }
 
   /** mlock2(2): flags 0 or MLOCK_ONFAULT */
@@ -329,7 +401,7 @@ export class Task {
     checkInt('addr', addr);
     checkInt('len', len);
     checkInt('flags', flags);
-    return doMlock(this.vm, this, addr, len, flags);
+    return this.ret(doMlock(this.vm, this, addr, len, flags));
   }
 
   /** munlock(2) */
@@ -337,7 +409,7 @@ export class Task {
     this.alive();
     checkInt('addr', addr);
     checkInt('len', len);
-    return doMunlock(this.vm, this, addr, len);
+    return this.ret(doMunlock(this.vm, this, addr, len));
   }
 
   /** mincore(2): one byte per page of [addr, addr + len), 1 where resident; -EINVAL or -ENOMEM. */
@@ -345,7 +417,7 @@ export class Task {
     this.alive();
     checkInt('addr', addr);
     checkInt('len', len);
-    return doMincore(this.vm, this, addr, len);
+    return this.ret(doMincore(this.vm, this, addr, len));
   }
 
   /** The /proc/PID/pagemap entries of n pages from addr (the kernel's 64-bit format). */
@@ -358,7 +430,7 @@ export class Task {
   brk(addr: number): number {
     this.alive();
     checkInt('addr', addr);
-    return doBrk(this.vm, this, addr);
+    return this.ret(doBrk(this.vm, this, addr));
   }
 
   /** fork(2): the child Task (copy-on-write). When the commit limit refuses the copy (fork's -ENOMEM), throws an Error with errno. */
@@ -367,6 +439,8 @@ export class Task {
     const vm = this.vm;
     const child = new Task(vm, vm.nextPid++, this.comm, this);
     child.flags = PF_FORKNOEXEC;
+    child.oomScoreAdj = this.oomScoreAdj;
+    child.oomScoreAdjMin = this.oomScoreAdjMin;
     vm.tasks.set(child.pid, child);
     this.children.push(child);
     // dup_mmap() charges the child's accounted VMAs.
@@ -385,13 +459,13 @@ export class Task {
     child.mm = dupMmap(vm, mm);
     child.fdt = dupFds(this.fdt);
     this.mm!.flushTlb();
-    return child;
+    return this.ret(child);
   }
 
   /** execve(2): 0, or -errno (ENOENT, ENOEXEC, EIO) with the old image kept. */
   execve(path: string, argv: string[] = [path], envp: string[] = []): number {
     this.alive();
-    return execve(this.vm, this, path, argv, envp);
+    return this.ret(execve(this.vm, this, path, argv, envp));
   }
 
   /** exit(2) */
@@ -405,12 +479,14 @@ export class Task {
   doExit(status: number): void {
     const vm = this.vm;
     closeAll(vm, this.fdt);
+    writebackTaskExit(vm, this);
     if (this.mm !== null) {
       exitMmap(vm, this.mm);
       this.mm = null;
     }
     this.exitCode = status;
     this.state = EXIT_ZOMBIE;
+    if (vm.current === this) vm.current = null;
     // Orphans go to init, which reaps zombies at once.
     for (const c of this.children.splice(0)) {
       c.parent = vm.init;
@@ -422,6 +498,7 @@ export class Task {
 
   /** wait(2): reap one exited child; its pid, or -ECHILD. The status is in wstatus. */
   wait(): number {
+    exitOomVictims(this.vm);
     const z = this.children.find((c) => c.state === EXIT_ZOMBIE);
     if (z === undefined) return -ECHILD;
     this.wstatus = z.exitCode;
@@ -469,8 +546,8 @@ export class Task {
         }
       }
       const r = doUserAddrFault(vm, this, va, write, idx);
-      if (r === VM_FAULT_OOM) throw new Error(`${this.comm}[${this.pid}]: out of memory in a page fault`);
-      if (r > 0) return -1;
+      // A uaccess fault that ran out of memory: -EFAULT for the system call (the SIGKILL waits for its end).
+      if (r === VM_FAULT_OOM || r > 0) return -1;
     }
     return -1;
   }
@@ -481,14 +558,14 @@ export class Task {
     if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
     checkInt('flags', flags);
     checkInt('mode', mode);
-    return sysOpen(this.vm, this.fdt, path, flags, mode);
+    return this.ret(sysOpen(this.vm, this.fdt, path, flags, mode));
   }
 
   /** close(2) */
   close(fd: number): number {
     this.alive();
     checkInt('fd', fd);
-    return sysClose(this.vm, this.fdt, fd);
+    return this.ret(sysClose(this.vm, this.fdt, fd));
   }
 
   /** read(2) into user memory at addr: bytes read, 0 at the end, or -errno. */
@@ -500,7 +577,7 @@ export class Task {
       ['n', n],
     ] as const)
       checkInt(k, v);
-    return sysRead(this.vm, this, this.fdt, fd, addr, n);
+    return this.ret(sysRead(this.vm, this, this.fdt, fd, addr, n));
   }
 
   /** write(2) from user memory at addr: bytes written or -errno. */
@@ -512,7 +589,7 @@ export class Task {
       ['n', n],
     ] as const)
       checkInt(k, v);
-    return sysWrite(this.vm, this, this.fdt, fd, addr, n);
+    return this.ret(sysWrite(this.vm, this, this.fdt, fd, addr, n));
   }
 
   /** pread64(2) */
@@ -525,7 +602,7 @@ export class Task {
       ['off', off],
     ] as const)
       checkInt(k, v);
-    return sysPread(this.vm, this, this.fdt, fd, addr, n, off);
+    return this.ret(sysPread(this.vm, this, this.fdt, fd, addr, n, off));
   }
 
   /** pwrite64(2) */
@@ -538,7 +615,7 @@ export class Task {
       ['off', off],
     ] as const)
       checkInt(k, v);
-    return sysPwrite(this.vm, this, this.fdt, fd, addr, n, off);
+    return this.ret(sysPwrite(this.vm, this, this.fdt, fd, addr, n, off));
   }
 
   /** lseek(2): the new offset or -errno. */
@@ -550,7 +627,7 @@ export class Task {
       ['whence', whence],
     ] as const)
       checkInt(k, v);
-    return sysLseek(this.fdt, fd, off, whence);
+    return this.ret(sysLseek(this.fdt, fd, off, whence));
   }
 
   /** ftruncate(2) */
@@ -558,14 +635,27 @@ export class Task {
     this.alive();
     checkInt('fd', fd);
     checkInt('len', len);
-    return sysFtruncate(this.vm, this.fdt, fd, len);
+    return this.ret(sysFtruncate(this.vm, this.fdt, fd, len));
   }
 
   /** fsync(2): the file's dirty pages are written to the disk. */
   fsync(fd: number): number {
     this.alive();
     checkInt('fd', fd);
-    return sysFsync(this.vm, this.fdt, fd);
+    return this.ret(sysFsync(this.vm, this.fdt, fd));
+  }
+
+  /** sync(2): every dirty page of every file written; returns when the disk has completed them. */
+  sync(): void {
+    this.alive();
+    sysSync(this.vm);
+  }
+
+  /** syncfs(2): 0 or -EBADF. */
+  syncfs(fd: number): number {
+    this.alive();
+    checkInt('fd', fd);
+    return sysSyncfs(this.vm, this.fdt, fd);
   }
 
   /** fdatasync(2) (kmem keeps no metadata apart: as fsync) */
@@ -583,21 +673,21 @@ export class Task {
       ['advice', advice],
     ] as const)
       checkInt(k, v);
-    return sysFadvise(this.vm, this.fdt, fd, off, len, advice);
+    return this.ret(sysFadvise(this.vm, this.fdt, fd, off, len, advice));
   }
 
   /** unlink(2) */
   unlink(path: string): number {
     this.alive();
     if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
-    return sysUnlink(this.vm, path);
+    return this.ret(sysUnlink(this.vm, path));
   }
 
   /** rename(2) */
   rename(from: string, to: string): number {
     this.alive();
     if (typeof from !== 'string' || typeof to !== 'string') throw new TypeError('rename: expected two path strings');
-    return sysRename(this.vm, from, to);
+    return this.ret(sysRename(this.vm, from, to));
   }
 
   get exited(): boolean {

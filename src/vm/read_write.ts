@@ -16,6 +16,7 @@ import {
   O_CREAT,
   O_DIRECT,
   O_DIRECTORY,
+  O_DSYNC,
   O_EXCL,
   O_RDONLY,
   O_TRUNC,
@@ -36,6 +37,7 @@ import {
 import { type Inode, parentOf } from '../fs/rootfs.js';
 import { filemapRead, filemapWrite, pageCache, type UserCopy } from './filemap.js';
 import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from './mman.js';
+import { balanceDirtyPagesRatelimited, fsyncInode, ksysSync, syncFs, writeSync } from './page-writeback.js';
 import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from './readahead.js';
 import type { Vm } from './vm.js';
 
@@ -209,8 +211,14 @@ function doWrite(vm: Vm, u: UserCopy, f: OpenFile, buf: number, n: number, pos: 
   if (!accessOk(buf, n)) return -EFAULT;
   n = Math.min(n, MAX_RW_COUNT);
   if ((f.flags & O_DIRECT) !== 0) return directIO(vm, u, f.inode, buf, n, pos, true);
-  return filemapWrite(pageCache(vm), u, f.inode, buf, n, pos);
+  const r = filemapWrite(pageCache(vm), u, f.inode, buf, n, pos, (newly) => balanceDirtyPagesRatelimited(vm, u, newly));
+  // generic_write_sync(): O_DSYNC (and O_SYNC, which includes it) writes the range and waits.
+  if (r > 0 && (f.flags & O_DSYNC) !== 0) writeSync(vm, f.inode, pos, r);
+  return r;
 }
+
+/** ENOSPC */
+const ENOSPC = 28;
 
 /** the disk's logical block size: O_DIRECT's alignment unit */
 const LOGICAL_BLOCK_SIZE = 512;
@@ -226,9 +234,18 @@ function directIO(vm: Vm, u: UserCopy, inode: Inode, buf: number, n: number, pos
   const pc = pageCache(vm);
   if (!write) n = Math.max(0, Math.min(n, inode.data.length - pos));
   if (n === 0) return 0;
-  pc.writeback(inode);
-  pc.invalidate(pc.mapping(inode.ino), Math.floor(pos / 4096), Math.floor((pos + n - 1) / 4096));
-  if (write && pos + n > inode.data.length) vm.fs.setSize(inode, pos + n);
+  // kiocb_write_and_wait() / kiocb_invalidate_pages(): the range's dirty pages written and waited for, then dropped.
+  const first = Math.floor(pos / 4096);
+  const last = Math.floor((pos + n - 1) / 4096);
+  pc.writePages(inode, Number.POSITIVE_INFINITY, true, first, last);
+  pc.waitWriteback(pc.mapping(inode.ino));
+  pc.invalidate(pc.mapping(inode.ino), first, last);
+  if (write && pos + n > inode.data.length) {
+    // the blocks the file grows by must be free (-ENOSPC)
+    const grow = Math.ceil((pos + n) / 4096) - Math.ceil(inode.data.length / 4096);
+    if (vm.fs.usedBlocks + grow > vm.fs.capacityBlocks) return -ENOSPC;
+    vm.fs.setSize(inode, pos + n);
+  }
   const u8 = vm.k.phys.u8;
   let done = 0;
   while (done < n) {
@@ -240,7 +257,11 @@ function directIO(vm: Vm, u: UserCopy, inode: Inode, buf: number, n: number, pos
     done += chunk;
   }
   if (done === 0) return -EFAULT;
-  pc.ioUs += pc.bdev.submit(write ? 'write' : 'read', inode.ino, Math.floor(pos / 4096), Math.ceil(done / 4096));
+  // The caller waits for its one request (iomap_dio_rw's synchronous wait).
+  const timers = vm.k.timers;
+  const us = pc.bdev.submit(write ? 'write' : 'read', inode.ino, Math.floor(pos / 4096), Math.ceil(done / 4096), timers.now);
+  pc.ioUs += us;
+  timers.sleep(us * 1000);
   return done;
 }
 
@@ -350,14 +371,24 @@ export function sysFtruncate(vm: Vm, fdt: FdTable, fd: number, len: number): num
   return 0;
 }
 
-/** fsync(2) / fdatasync(2): the file's dirty pages written, then a cache flush. */
+/** fsync(2) / fdatasync(2): the file's dirty pages written and waited for (the clock moves), then a cache flush. */
 export function sysFsync(vm: Vm, fdt: FdTable, fd: number): number {
   const f = fdget(fdt, fd);
   if (f === null) return -EBADF;
   if (f.inode === null) return 0;
-  const pc = pageCache(vm);
-  pc.writeback(f.inode);
-  pc.bdev.flush();
+  fsyncInode(vm, f.inode);
+  return 0;
+}
+
+/** sync(2): every dirty page of every file written and waited for. */
+export function sysSync(vm: Vm): void {
+  ksysSync(vm);
+}
+
+/** syncfs(2): the file system fd is on (kmem's one root file system) synced; -EBADF for a bad fd. */
+export function sysSyncfs(vm: Vm, fdt: FdTable, fd: number): number {
+  if (fdget(fdt, fd) === null) return -EBADF;
+  syncFs(vm);
   return 0;
 }
 
@@ -397,7 +428,7 @@ export function sysRename(vm: Vm, fromIn: string, toIn: string): number {
  * fadvise64(2) (generic_fadvise, mm/fadvise.c): NORMAL / SEQUENTIAL set the
  * file's readahead window (ra_pages, twice it), RANDOM turns the heuristics
  * off (FMODE_RANDOM), WILLNEED reads the range now (force_page_cache_ra),
- * DONTNEED writes the range back and drops its clean unmapped whole pages.
+ * DONTNEED starts writeback of the range and drops its clean unmapped whole pages.
  */
 export function sysFadvise(vm: Vm, fdt: FdTable, fd: number, off: number, len: number, advice: number): number {
   const f = fdget(fdt, fd);
@@ -428,7 +459,9 @@ export function sysFadvise(vm: Vm, fdt: FdTable, fd: number, off: number, len: n
       return 0;
     }
     case POSIX_FADV_DONTNEED: {
-      pc.writeback(inode);
+      // __filemap_fdatawrite_range(WB_SYNC_NONE): the range's dirty pages start writeback and are not waited
+      // for, so one still under writeback is not dropped below (as on a real disk right after a write).
+      pc.writePages(inode, Number.POSITIVE_INFINITY, false, Math.floor(off / 4096), Math.floor(endbyte / 4096));
       // Whole pages only: a partial last page stays, unless the range ends at a page end or the file's end.
       const start = Math.ceil(off / 4096);
       let end = Math.floor(endbyte / 4096);

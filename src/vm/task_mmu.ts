@@ -8,6 +8,7 @@ import type { Task } from './fork.js';
 import { forEachPte } from './memory.js';
 import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
+import { exitOomVictims, procPidOomRead } from './oom_kill.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
 import { isSwapPte, MAX_SWAPFILES_SHIFT, pteSwpOffset, pteSwpType } from './swapops.js';
 import { KIND_ANON, type Vm } from './vm.js';
@@ -421,11 +422,16 @@ export function pagemap(vm: Vm, t: Task, addr: number, n: number): BigUint64Arra
 
 /** The /proc/PID/... files kmem serves, for ProcFs.registerDir(). */
 export function procPidRead(vm: Vm, path: string): string | undefined {
-  const m = /^\/proc\/(\d+)\/(maps|status|statm|stat|smaps|smaps_rollup)$/.exec(path);
+  const m = /^\/proc\/(\d+)\/(maps|status|statm|stat|smaps|smaps_rollup|oom_score|oom_score_adj|oom_adj)$/.exec(path);
   if (m === null) return undefined;
+  exitOomVictims(vm);
   const t = vm.tasks.get(Number(m[1]));
   if (t === undefined) return undefined;
   switch (m[2]) {
+    case 'oom_score':
+    case 'oom_score_adj':
+    case 'oom_adj':
+      return procPidOomRead(vm, t, m[2]);
     case 'maps':
       return showMaps(vm, t);
     case 'status':

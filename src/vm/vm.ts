@@ -6,10 +6,12 @@
 
 import { RootFs } from '../fs/rootfs.js';
 import type { Printk } from '../lib/printk.js';
+import type { RateLimit } from '../lib/ratelimit.js';
+import type { TimerBase } from '../lib/timer.js';
 import type { PhysMem } from '../memory/memblock.js';
 import type { PageArray } from '../memory/page.js';
 import { PG } from '../memory/page.js';
-import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
+import { __GFP_COMP, __GFP_ZERO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { MAX_NR_ZONES, Z_MANAGED } from '../page_alloc/mmzone.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
 import type { ProcFs } from '../proc/procfs.js';
@@ -21,13 +23,15 @@ import { mmAlloc, Task } from './fork.js';
 import { LruEvents, Lruvec } from './mm_inline.js';
 import { KStruct, type Mm } from './mm_types.js';
 import { VM } from './mman.js';
+import { exitOomVictims, OomState, outOfMemory, procPidOomWrite } from './oom_kill.js';
+import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
 import { folioAddLru, lruFreeFolio } from './swap.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap, swapCacheLookup, swapWritepage, unmapAnonPte } from './swap_state.js';
 import { type SwapInfo, swapon } from './swapfile.js';
 import { procPidRead } from './task_mmu.js';
-import { installReclaimHooks, lruVmstat } from './vmscan.js';
+import { installReclaimHooks, lruVmstat, reclaimState } from './vmscan.js';
 
 /** What shrink_folio_list() asks of swap besides unmapping (src/vm/swap_state.ts). */
 export interface ReclaimSwapOps {
@@ -58,11 +62,21 @@ export interface VmHost {
   readonly swapBytes?: number;
   rand32(): number;
   log(lines: string[]): void;
+  /** The task reports name when no Task runs, and the way to name another (the OOM report's dump_stack). */
+  readonly task: { readonly pid: number; readonly comm: string };
+  setTask(task: { pid?: number; comm?: string }): void;
+  dumpStack(): string[];
+  slabPages(reclaimable: boolean): number;
+  readonly bugs: { ratelimited(rs: RateLimit): boolean };
   syncClock(): void;
   kmemCacheCreate(name: string, size: number, args?: KmemCacheArgs): KmemCache;
   kmemCacheByName(name: string): KmemCache;
   kmemCacheAlloc(cache: KmemCache, gfp: number): number;
   kmemCacheFree(cache: KmemCache, addr: number): void;
+  /** timers on the virtual clock (the flusher, the disk's completions) */
+  readonly timers: TimerBase;
+  /** the `disk` boot option (the block device's size, latency and rate) */
+  readonly disk?: { readonly sizeBytes: number; readonly latencyUs: number; readonly mbps: number };
 }
 
 /** The caches kernel/fork.c, mm/mmap.c, mm/rmap.c, lib/maple_tree.c and kernel/pid.c create, with 6.18 x86-64 sizes. */
@@ -128,6 +142,14 @@ export class Vm {
   }
   readonly fs: RootFs;
   init!: Task;
+  /** The task whose system call or fault runs now (current); null before any has. */
+  current: Task | null = null;
+  /** The OOM killer's state (mm/oom_kill.c). */
+  readonly oom = new OomState();
+  /** vm event OOM_KILL */
+  get oomKillCount(): number {
+    return this.oom.oomKill;
+  }
   /** The swap area (swap_info[0]), or null without swap. */
   swap: SwapInfo | null = null;
   /** page->private by pfn: the swap entry of a swap-cache page */
@@ -206,9 +228,15 @@ export class Vm {
     this.init.mm = mmAlloc(this);
     this.tasks.set(1, this.init);
     k.proc.registerDir((path) => procPidRead(this, path));
+    k.proc.registerDirWriter((path, text) => procPidOomWrite(this, path, text));
+    // __alloc_pages_may_oom(): the page allocator's slow path calls the OOM killer from now on.
+    // PF_MEMALLOC: an allocation made by reclaim itself (direct reclaim or kswapd) goes to nopage, never to the OOM killer.
+    k.pageAlloc.hooks.outOfMemory = (order, gfp) => !reclaimState(this).inReclaim && outOfMemory(this, order, gfp);
+    k.pageAlloc.hooks.oomVictim = () => this.current?.oomVictim === true && !this.current.exited;
     k.proc.attachVm(this);
-    // The page cache and its block device (/proc/diskstats) exist with the vm half.
+    // The page cache and its block device (/proc/diskstats) exist with the vm half, and the flusher with them.
     pageCache(this);
+    writeback(this);
     // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
     installReclaimHooks(this);
     if ((k.swapBytes ?? 0) > 0) {
@@ -230,7 +258,9 @@ export class Vm {
     if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw new TypeError('argv: expected an array of strings');
     if (!Array.isArray(envp) || envp.some((a) => typeof a !== 'string')) throw new TypeError('envp: expected an array of strings');
     const t = this.init.fork();
+    this.current = t;
     const r = execve(this, t, path, argv, envp);
+    this.current = null;
     if (r < 0) {
       t.doExit((-r & 0xff) << 8);
       const err = new Error(`execve ${path}: error ${-r}`) as Error & { errno: number };
@@ -242,6 +272,7 @@ export class Vm {
 
   /** Every live task but init, by pid. */
   list(): Task[] {
+    exitOomVictims(this);
     return [...this.tasks.values()].filter((t) => t.pid !== 1);
   }
 
@@ -291,6 +322,25 @@ export class Vm {
       this.nrShmem--;
       this.putPage(pfn);
     }
+  }
+
+  /** NR_FILE_DIRTY, NR_WRITEBACK, NR_DIRTIED, NR_WRITTEN (the page cache keeps them) */
+  get nrFileDirty(): number {
+    return pageCache(this).nrDirty;
+  }
+  get nrWriteback(): number {
+    return pageCache(this).nrWriteback;
+  }
+  get nrDirtied(): number {
+    return pageCache(this).nrDirtied;
+  }
+  get nrWritten(): number {
+    return pageCache(this).nrWritten;
+  }
+  /** global_dirty_limits(): [thresh, bg_thresh] in pages */
+  dirtyThresholds(): [number, number] {
+    const l = globalDirtyLimits(this);
+    return [l.thresh, l.bgThresh];
   }
 
   /** The page cache of the root file system's files: (inode, index) -> pfn. */
@@ -409,12 +459,15 @@ export class Vm {
     return a;
   }
 
-  /** A new anonymous page for user memory, zeroed or not; -1 when memory is out. */
+  /**
+   * A new anonymous page for user memory, zeroed or not; -1 when memory is
+   * out. vma_alloc_folio()'s mask: GFP_HIGHUSER_MOVABLE | __GFP_COMP, with
+   * __GFP_ZERO for a zeroed one (vma_alloc_zeroed_movable_folio), as an OOM
+   * report prints it.
+   */
   allocUserPage(zero: boolean): number {
-    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE);
+    const pfn = this.k.pageAlloc.allocPagesPfn(0, zero ? GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_ZERO : GFP_HIGHUSER_MOVABLE | __GFP_COMP);
     if (pfn < 0) return -1;
-    // clear_user_highpage(): zeroed here, as 1024 words (faster than a byte fill of the page on a large buffer).
-    if (zero) this.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
     this.pageKind[pfn] = KIND_ANON;
     this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked) | (1 << PG.uptodate);
     return pfn;

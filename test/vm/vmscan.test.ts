@@ -290,6 +290,8 @@ test('anonymous memory past RAM without swap: reclaim finds nothing, kswapd give
   const t = k.spawn('/bin/tiny');
   const a = t.mmap(0, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   const r = reclaimState(k.vm);
+  // This test is about reclaim alone: the OOM killer (src/vm/oom_kill.ts) is unhooked.
+  k.pageAlloc.hooks.outOfMemory = null;
   let i = 0;
   let failed = 0;
   // Without an OOM killer here, a fault that finds no page fails; keep touching new pages.
@@ -317,22 +319,22 @@ test('anonymous memory past RAM without swap: reclaim finds nothing, kswapd give
   recountLru(k);
 });
 
-test('writing a file bigger than RAM: dirty pages are not reclaimed but marked PG_reclaim, the flushers are woken, and written pages go', () => {
+test('writing a file bigger than RAM: dirty throttling and the flusher clean the pages, reclaim steals them, every byte reaches the disk', () => {
   const { k, t, buf } = setup('32M');
   const fd = t.open('/bin/w', O_RDWR | O_CREAT);
   const size = 48 << 20;
   const want = patterned(size);
+  let maxDirty = 0;
   for (let off = 0; off < size; off += 1 << 16) {
     t.writeBytes(buf, want.subarray(off, off + (1 << 16)));
     expect(t.write(fd, buf, 1 << 16)).toBe(1 << 16);
+    maxDirty = Math.max(maxDirty, vmstat(k).nr_dirty! + vmstat(k).nr_writeback!);
   }
   const v = vmstat(k);
-  // Dirty file folios met by reclaim: marked for immediate reclaim and activated (nr_vmscan_immediate_reclaim,
-  // pgactivate); once a batch held only dirty folios the flushers ran, and each PG_reclaim folio written
-  // went to the inactive tail (pgrotated). Reclaim itself wrote nothing from direct reclaim.
-  expect(v.nr_vmscan_immediate_reclaim).toBeGreaterThan(0);
-  expect(v.pgactivate).toBeGreaterThanOrEqual(v.nr_vmscan_immediate_reclaim!);
-  expect(v.pgrotated).toBeGreaterThan(0);
+  // balance_dirty_pages keeps dirty + writeback pages under the dirty threshold (a few percent over at most
+  // while its estimates start), so the flusher has written the older pages before reclaim reaches them
+  // (as on a real kernel, where reclaim meeting dirty file pages is the exception): reclaim steals clean ones.
+  expect(maxDirty).toBeLessThanOrEqual(v.nr_dirty_threshold! * 1.1);
   expect(v.pgsteal_file).toBeGreaterThan((size - (32 << 20)) / 4096);
   expect(t.fsync(fd)).toBe(0);
   expect(Buffer.compare(Buffer.from(k.fs.lookup('/bin/w')!.data), Buffer.from(want))).toBe(0);
