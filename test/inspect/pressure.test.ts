@@ -107,11 +107,12 @@ test('head and tail never overlap and together are the whole list when it is sho
   expect(k.inspect.lruLists(2)[0]!.head[0]!.bits).not.toBe(0xff);
 });
 
-test('write() dirties page-cache pages: pageCache() counts them', () => {
+test('write() dirties page-cache pages: pageCache() counts them as /proc/meminfo Dirty does', () => {
   const k = bootWithProgram('64M');
   const t = k.spawn('/bin/tiny');
   const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   t.writeBytes(buf, new Uint8Array(5 * 4096).fill(9));
+  const d0 = meminfoKb(k).Dirty!;
   k.fs.writeFile('/data/w', new Uint8Array(0));
   const fd = t.open('/data/w', O_RDWR);
   expect(t.write(fd, buf, 5 * 4096)).toBe(5 * 4096);
@@ -119,6 +120,7 @@ test('write() dirties page-cache pages: pageCache() counts them', () => {
   expect(f.nrpages).toBe(5);
   expect(f.dirty).toBe(5);
   expect(Array.from(f.bits).every((b) => (b & LP_DIRTY) !== 0)).toBe(true);
+  expect(meminfoKb(k).Dirty! - d0).toBe(5 * 4);
 });
 
 test('a streaming read bigger than RAM wakes kswapd: runs and pgsteal_kswapd grow as /proc/vmstat says, the lists stay within RAM', () => {

@@ -59,3 +59,36 @@ test('memory runs out, step 3: with 32 MiB of swap, reclaim writes anonymous pag
   expect(lab.reclaim().pgstealKswapd + lab.reclaim().pgstealDirect).toBeGreaterThan(used);
   expect(lab.k.dmesg().filter((l) => /Killed process/.test(l))).toEqual([]);
 });
+
+test('memory runs out, step 4: swap full, nothing reclaimable: the OOM killer kills hog, the largest task, and its slots are freed', () => {
+  const lab = run('memory-runs-out', 4);
+  const killed = lab.k.dmesg().filter((l) => /Out of memory: Killed process/.test(l));
+  expect(killed).toHaveLength(1);
+  expect(killed[0]).toMatch(/Killed process \d+ \(hog\)/);
+  expect(lab.task('hog').exited).toBe(true);
+  expect(lab.oomReport()[0]).toMatch(/hog invoked oom-killer/);
+  expect(lab.oomReport().at(-1)).toMatch(/Killed process/);
+  // hog's swap entries went with it; cat's few remain.
+  expect(lab.swapUsage()[1]).toBeLessThan(64);
+});
+
+test('dirty pages written back: write() dirties, the flusher writes pages older than 30 s, sync() at once', () => {
+  const lab = run('writeback', 1);
+  const f = (p: string) => lab.k.inspect.pageCache().find((x) => x.path === p)!;
+  expect(f('/data/draft').dirty).toBe(512);
+  expect(lab.meminfo('Dirty')).toBe(2048);
+  const sc = PRESSURE_SCENARIOS.find((s) => s.id === 'writeback')!;
+  lab.step = 2;
+  sc.steps[1]!.run(lab);
+  // 10 s: the flusher woke twice (every 5 s) but the inode is not 30 s old
+  expect(f('/data/draft').dirty).toBe(512);
+  lab.step = 3;
+  sc.steps[2]!.run(lab);
+  expect(f('/data/draft').dirty).toBe(0);
+  expect(f('/data/draft').writeback).toBe(0);
+  expect(lab.meminfo('Dirty')).toBe(0);
+  lab.step = 4;
+  sc.steps[3]!.run(lab);
+  expect(f('/data/draft2').nrpages).toBe(256);
+  expect(f('/data/draft2').dirty).toBe(0);
+});

@@ -403,7 +403,7 @@ export const PRESSURE_SCENARIOS: PressureScenario[] = [
           const killed = ooms.find((l) => /Killed process/.test(l));
           if (killed !== undefined)
             return `hog kept going. Reclaim could free nothing more (${lab.hasSwap ? 'swap is full' : 'no swap'}; the file cache is down to what is mapped), so the allocator’s slow path called out_of_memory(): the kernel logged its report and “${killed}”. The victim’s memory went back to the free lists.`;
-          return `hog kept going until an allocation failed: ${lab.failure || 'it did not fail'} (this kmem has no OOM killer yet).`;
+          return `hog kept going until an allocation failed: ${lab.failure || 'it did not fail'}.`;
         },
       },
     ],
