@@ -331,7 +331,8 @@ export class PressurePanel {
       ctx.lineTo(w - 10, y(v));
       ctx.stroke();
       ctx.fillStyle = col;
-      ctx.fillText(name, 4, y(v) + 3);
+      // the three lines are a few pixels apart: high's label above its line, min's below, low's beside
+      ctx.fillText(name, name === 'low' ? 20 : 4, y(v) + (name === 'high' ? -2 : name === 'min' ? 9 : 3));
     }
     ctx.setLineDash([]);
     for (let i = 1; i < s.length; i++) {
