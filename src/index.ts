@@ -117,7 +117,7 @@ export { isPageEvent, isSlabAlloc, isSlabFree, type KmemEvent } from './trace/ev
 export { parseFtraceLine } from './trace/ftrace.js';
 // Processes and virtual memory: a Task (k.spawn, t.fork), the signal a bad access raises, and
 // the system calls' constants with the kernel's names and values (errno, PROT_*, MAP_*, MADV_*, MREMAP_*, MLOCK_*).
-export { Killed, Segfault } from './vm/fault.js';
+export { BusError, Killed, Segfault } from './vm/fault.js';
 export type { Task } from './vm/fork.js';
 export {
   E2BIG,
@@ -142,10 +142,13 @@ export {
   ENOSPC,
   ENOTDIR,
   ENXIO,
+  EOPNOTSUPP,
   EOVERFLOW,
   EPERM,
   EROFS,
   ESRCH,
+  ETXTBSY,
+  EXDEV,
   MADV_COLD,
   MADV_COLLAPSE,
   MADV_DODUMP,
@@ -195,6 +198,9 @@ export {
   MREMAP_DONTUNMAP,
   MREMAP_FIXED,
   MREMAP_MAYMOVE,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
   PROT_EXEC,
   PROT_GROWSDOWN,
   PROT_GROWSUP,

@@ -52,6 +52,7 @@ import { SLAB_POISON, SLAB_RED_ZONE } from './slub/slab_flags.js';
 import type { Task as VmTask } from './vm/fork.js';
 import { STACK_GUARD_GAP, STACK_TOP, specialMappingNames, TASK_SIZE } from './vm/mm_types.js';
 import { SWAP_DEVICE } from './vm/swapfile.js';
+import { vmaFileName } from './vm/task_mmu.js';
 import { KIND_ANON, KIND_FILE, KIND_SHMEM, type Vm } from './vm/vm.js';
 
 // ───────────────────────── constants for reading snapshots ─────────────────────────
@@ -589,10 +590,8 @@ export class Inspector {
       const end = s.vmEnd(v);
       const f = s.vmFlags(v);
       const ino = s.vmFile(v);
-      const shmem = ino !== 0 && vm.isShmem(ino);
       let name = '';
-      if (shmem) name = '/dev/zero (deleted)';
-      else if (ino !== 0) name = vm.fs.byIno(ino)?.path ?? '';
+      if (ino !== 0) name = vmaFileName(vm, ino);
       else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)] ?? '';
       else if (start < mm.brk && end > mm.startBrk) name = '[heap]';
       else if (start <= mm.startStack && end >= mm.startStack) name = '[stack]';

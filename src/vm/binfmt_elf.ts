@@ -12,7 +12,7 @@ import { type Mm, PAGE_SIZE, STACK_GUARD_GAP, STACK_TOP, TASK_SIZE, VMA, VMA_OPS
 import { EIO, ENOENT, ENOEXEC, ENOMEM, VM } from './mman.js';
 import { getUnmappedArea } from './mmap.js';
 import type { Vm } from './vm.js';
-import { insertVma, syncMapleNodes, vmAreaAlloc } from './vma.js';
+import { insertVma, syncMapleNodes, vmAreaAlloc, vmaSetFile } from './vma.js';
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
@@ -272,7 +272,7 @@ function mapFile(vm: Vm, mm: Mm, start: number, end: number, flags: number, ino:
   // accountable_mapping(): a private writable mapping is charged.
   if ((flags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) flags |= VM.ACCOUNT;
   const v = vmAreaAlloc(vm, mm, start, end, flags, pgoff);
-  vm.s.set64(v, VMA.FILE, ino);
+  vmaSetFile(vm, v, ino);
   insertVma(vm, mm, v);
   vm.statAccount(mm, flags, (end - start) / PAGE_SIZE);
 }

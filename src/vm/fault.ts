@@ -1,6 +1,7 @@
 /**
  * A user access the kernel answers with SIGSEGV (arch/x86/mm/fault.c:
- * bad_area -> __bad_area_nosemaphore -> show_signal_msg + force_sig_fault).
+ * bad_area -> __bad_area_nosemaphore -> show_signal_msg + force_sig_fault)
+ * or SIGBUS (mm_fault_error -> do_sigbus -> force_sig_fault).
  */
 
 /** Thrown to the JavaScript caller of a load or store that killed its task with SIGSEGV. */
@@ -14,6 +15,23 @@ export class Segfault extends Error {
   ) {
     super(`${comm}[${pid}]: segfault at ${address.toString(16)} error ${errorCode}`);
     this.name = 'Segfault';
+  }
+}
+
+/**
+ * Thrown to the JavaScript caller of a load or store that killed its task
+ * with SIGBUS (BUS_ADRERR): a mapping of a file touched at a page wholly
+ * past the file's end. x86's do_sigbus() prints nothing.
+ */
+export class BusError extends Error {
+  readonly signal = 7;
+  constructor(
+    readonly pid: number,
+    readonly comm: string,
+    readonly address: number,
+  ) {
+    super(`${comm}[${pid}]: bus error at ${address.toString(16)}`);
+    this.name = 'BusError';
   }
 }
 

@@ -37,6 +37,9 @@ import { XA_MARK_0, XA_NODE_SIZE, XArray } from '../fs/xarray.js';
 import { PG } from '../memory/page.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { SLAB_ACCOUNT, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from '../slub/slab_flags.js';
+import { VMA } from './mm_types.js';
+import { VM } from './mman.js';
+import { _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW } from './pgtable.js';
 import { type FileRaState, fileRaStateInit, pageCacheAsyncRa, pageCacheRaOrder, pageCacheSyncRa, type Ractl } from './readahead.js';
 import { deactivateFileFolio, folioAddLru, folioRotateReclaimable, folioMarkAccessed as lruMarkAccessed } from './swap.js';
 import { KIND_FILE, type Vm } from './vm.js';
@@ -59,6 +62,8 @@ export class AddressSpace {
   readonly faultRa: FileRaState = fileRaStateInit();
   /** when the last write request submitted for this file completes (ns): filemap_fdatawait's target */
   writebackUntilNs = 0;
+  /** i_mmap: every VMA (vm_area_struct address) that maps this file, shared or private */
+  readonly iMmap = new Set<number>();
   /** Shadow entries of reclaimed pages, index -> shadow (src/vm/workingset.ts; the kernel keeps them in the xarray's slots). */
   readonly shadows = new ShadowMap();
 
@@ -187,7 +192,10 @@ export class PageCache {
     as.shadows.pageRemoved(index);
     if (shadow >= 0) as.shadows.set(index, shadow);
     const f = this.vm.k.pages.flags;
-    if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;
+    // A shmem page (PG_swapbacked) counts in NR_SHMEM, and its PG_dirty never counted in NR_FILE_DIRTY.
+    const shmem = (f[pfn]! & (1 << PG.swapbacked)) !== 0;
+    if (shmem) this.vm.nrShmem--;
+    else if ((f[pfn]! & (1 << PG.dirty)) !== 0) this.nrDirty--;
     // Callers wait for writeback first (truncate); one that could not (inside a timer) ends it here.
     if ((f[pfn]! & (1 << PG.writeback)) !== 0) {
       this.nrWriteback--;
@@ -289,7 +297,11 @@ export class PageCache {
    * with `sync` waited for first. A page's bytes (up to
    * i_size) reach the backing store at submission; the page goes from dirty
    * to under writeback until its request completes. Returns the pages
-   * submitted.
+   * submitted. folio_clear_dirty_for_io() write-protects every shared PTE
+   * of a page first (folio_mkclean), so the next store through a mapping
+   * faults and dirties it again; the part of the last page past i_size is
+   * zeroed in memory, as block_write_full_folio() does for a page that
+   * straddles i_size (it may be mapped).
    */
   writePages(inode: Inode, nrToWrite = Number.POSITIVE_INFINITY, sync = false, start = 0, end = Number.POSITIVE_INFINITY): number {
     const as = this.spaces.get(inode.ino);
@@ -338,7 +350,9 @@ export class PageCache {
       run.push(pfn);
       const from = i * PAGE_SIZE;
       const to = Math.min(from + PAGE_SIZE, inode.data.length);
+      if (as.iMmap.size > 0) folioMkclean(this.vm, as, i);
       if (to > from) inode.data.set(u8.subarray(pfn * PAGE_SIZE, pfn * PAGE_SIZE + (to - from)), from);
+      if (to - from < PAGE_SIZE) u8.fill(0, pfn * PAGE_SIZE + Math.max(0, to - from), (pfn + 1) * PAGE_SIZE);
       f[pfn] = (f[pfn]! & ~(1 << PG.dirty)) | WB;
       as.xa.clearMark(i, PAGECACHE_TAG_DIRTY);
       this.nrDirty--;
@@ -357,11 +371,11 @@ export class PageCache {
   }
 
   /**
-   * filemap_write_and_wait(): every dirty page of the file written, and the
-   * caller waits until the requests complete. Returns the pages written.
+   * filemap_write_and_wait_range() over the pages [first, last] (the whole
+   * file by default): every dirty page written, and the caller waits until the requests complete. Returns the pages written.
    */
-  writeback(inode: Inode): number {
-    const n = this.writePages(inode, Number.POSITIVE_INFINITY, true);
+  writeback(inode: Inode, first = 0, last = Number.POSITIVE_INFINITY): number {
+    const n = this.writePages(inode, Number.POSITIVE_INFINITY, true, first, last);
     const as = this.spaces.get(inode.ino);
     if (as !== undefined) this.waitWriteback(as);
     return n;
@@ -379,6 +393,39 @@ export class PageCache {
     this.readPages(inode, index, 1);
     return pfn;
   }
+}
+
+/**
+ * folio_mkclean() (mm/rmap.c) for the page at index of a mapping, through
+ * the mapping's i_mmap: every shared VMA's PTE for it loses RW and dirty
+ * (and the mm's TLB entry for it), so the next store faults and marks the
+ * page dirty again (wp_page_shared). Private VMAs are skipped: their PTEs
+ * of a page-cache page are never writable. Returns whether a PTE was dirty.
+ */
+export function folioMkclean(vm: Vm, as: AddressSpace, index: number): boolean {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  let dirty = false;
+  for (const v of as.iMmap) {
+    if ((s.vmFlags(v) & VM.SHARED) === 0) continue;
+    const off = index - s.vmPgoff(v);
+    const va = s.vmStart(v) + off * PAGE_SIZE;
+    if (off < 0 || va >= s.vmEnd(v)) continue;
+    const mm = vm.mmByAddr(s.get64(v, VMA.MM));
+    if (mm === null) continue;
+    const idx = vm.pt.walk(mm.pgd, va);
+    if (idx < 0) continue;
+    const lo = u32[idx]!;
+    if ((lo & _PAGE_PRESENT) === 0 || (lo & (_PAGE_RW | _PAGE_DIRTY)) === 0) continue;
+    if ((lo & _PAGE_DIRTY) !== 0) dirty = true;
+    u32[idx] = (lo & ~(_PAGE_RW | _PAGE_DIRTY)) >>> 0;
+    // flush_tlb_page()
+    const vpn = va / PAGE_SIZE;
+    const slot = vpn & 255;
+    if (mm.tlbTagR[slot] === vpn) mm.tlbTagR[slot] = -1;
+    if (mm.tlbTagW[slot] === vpn) mm.tlbTagW[slot] = -1;
+  }
+  return dirty;
 }
 
 const caches = new WeakMap<Vm, PageCache>();

@@ -6,8 +6,8 @@
 
 import { KernelPanic } from '../lib/panic.js';
 import { execve } from './binfmt_elf.js';
-import { Killed, Segfault, signalMsg } from './fault.js';
-import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, zapRange } from './memory.js';
+import { BusError, Killed, Segfault, signalMsg } from './fault.js';
+import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, VM_FAULT_SIGBUS, zapRange } from './memory.js';
 import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 import { writebackTaskExit } from './page-writeback.js';
 import {
@@ -37,6 +37,7 @@ import { doMlock, doMunlock } from './mlock.js';
 import { ECHILD, ENOMEM, VM } from './mman.js';
 import { doBrk, doMadvise, doMmap, doMprotect, doMunmap } from './mmap.js';
 import { doMremap } from './mremap.js';
+import { doMsync } from './msync.js';
 import { exitOomVictims, pagefaultOutOfMemory, SIGKILL } from './oom_kill.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
 import { pagemap } from './task_mmu.js';
@@ -276,9 +277,16 @@ export class Task {
       if (r === VM_FAULT_OOM) pagefaultOutOfMemory(vm, this);
       if (this.sigkillPending) this.sigkillExit();
       exitOomVictims(vm);
+      if (r === VM_FAULT_SIGBUS) this.sigbus(va);
       if (r > 0) this.segv(va, r);
     }
     throw new Error('kmem: a fault did not make progress');
+  }
+
+  /** do_sigbus(): force_sig_fault(SIGBUS, BUS_ADRERR) with no message; the task dies, the caller gets a BusError. */
+  private sigbus(va: number): never {
+    this.doExit(7);
+    throw new BusError(this.pid, this.comm, va);
   }
 
   /** force_sig_fault(SIGSEGV): the message, the task dies, the caller gets a Segfault. */
@@ -410,6 +418,15 @@ export class Task {
     checkInt('addr', addr);
     checkInt('len', len);
     return this.ret(doMunlock(this.vm, this, addr, len));
+  }
+
+  /** msync(2): 0 or -errno (MS_SYNC writes the shared file mappings' dirty pages of the range to the disk). */
+  msync(addr: number, len: number, flags: number): number {
+    this.alive();
+    checkInt('addr', addr);
+    checkInt('len', len);
+    checkInt('flags', flags);
+    return doMsync(this.vm, this, addr, len, flags);
   }
 
   /** mincore(2): one byte per page of [addr, addr + len), 1 where resident; -EINVAL or -ENOMEM. */
@@ -546,8 +563,8 @@ export class Task {
         }
       }
       const r = doUserAddrFault(vm, this, va, write, idx);
-      // A uaccess fault that ran out of memory: -EFAULT for the system call (the SIGKILL waits for its end).
-      if (r === VM_FAULT_OOM || r > 0) return -1;
+      // A uaccess fault that ran out of memory or hit a SIGBUS: -EFAULT for the system call (the SIGKILL waits for its end).
+      if (r === VM_FAULT_OOM || r === VM_FAULT_SIGBUS || r > 0) return -1;
     }
     return -1;
   }
@@ -627,7 +644,7 @@ export class Task {
       ['whence', whence],
     ] as const)
       checkInt(k, v);
-    return this.ret(sysLseek(this.fdt, fd, off, whence));
+    return this.ret(sysLseek(this.vm, this.fdt, fd, off, whence));
   }
 
   /** ftruncate(2) */

@@ -1,7 +1,9 @@
 /**
  * Page faults and page-table range operations (mm/memory.c):
- * handle_mm_fault() with do_anonymous_page() and do_wp_page(), zapping a
- * range (unmap_page_range), copying one at fork (copy_page_range), and
+ * handle_mm_fault() with do_anonymous_page(), the file faults (do_read_fault
+ * with fault-around, do_cow_fault, do_shared_fault; SIGBUS past i_size) and
+ * do_wp_page(), zapping a range (unmap_page_range, and unmap_mapping_range
+ * over a file's mappers), copying one at fork (copy_page_range), and
  * populating one (MAP_POPULATE's faults).
  *
  * Page state the fault paths keep, per frame (struct page fields):
@@ -22,26 +24,30 @@
  */
 
 import { PG } from '../memory/page.js';
-import { filemapFault, PG_readahead } from './filemap.js';
+import { filemapFault, PG_readahead, pageCache } from './filemap.js';
 import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
 import { folioAddFileRmapPte, folioAddNewAnonRmap, folioRemoveRmapPte } from './rmap.js';
+import { SGP_CACHE, SHMEM_EINVAL, shmemMarkDirty, shmemOf } from './shmem.js';
 import { munlockFolio } from './swap.js';
 import { ANON_EXCLUSIVE, copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
 import { isSwapPte } from './swapops.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
-/** Result of handleMmFault: 0 handled, else the x86 error code of the SIGSEGV to send (always > 0). */
+/** Result of handleMmFault: 0 handled, the x86 error code of the SIGSEGV to send (> 0), VM_FAULT_OOM or VM_FAULT_SIGBUS. */
 export type FaultResult = number;
 export const VM_FAULT_OOM = -1;
+/** The fault found no page to map: past the end of the file (the caller sends SIGBUS). */
+export const VM_FAULT_SIGBUS = -3;
 
 /**
  * do_user_addr_fault() for a user access at va that missed in the page
  * tables (or hit a PTE that does not allow it): 0 when handled, the error
- * code when the access is bad (the caller sends SIGSEGV), VM_FAULT_OOM.
+ * code when the access is bad (the caller sends SIGSEGV), VM_FAULT_OOM,
+ * VM_FAULT_SIGBUS.
  */
 export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pteIdx: number): number {
   const mm = t.mm!;
@@ -68,11 +74,14 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
     if (present) return err;
     if ((flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0) return err;
   }
-  // handle_mm_fault(): counted in PGFAULT, and as a minor fault of the task when it succeeds.
+  // handle_mm_fault(): counted in PGFAULT, and as a major or minor fault of the task when it succeeds (mm_account_fault).
   vm.pgfault++;
+  faultMajor = false;
   const r = handlePteFault(vm, mm, v, va, write);
-  if (r === 0) t.minFlt++;
-  else if (r === VM_FAULT_MAJOR) {
+  if (r === 0) {
+    if (faultMajor) t.majFlt++;
+    else t.minFlt++;
+  } else if (r === VM_FAULT_MAJOR) {
     t.majFlt++;
     return 0;
   }
@@ -106,7 +115,7 @@ function expandDownwards(vm: Vm, t: Task, mm: Mm, i: number, va: number): boolea
   return true;
 }
 
-/** handle_pte_fault(): 0 done, VM_FAULT_MAJOR (done, the disk was read), VM_FAULT_OOM. */
+/** handle_pte_fault(): 0 done, VM_FAULT_MAJOR (done, the disk was read: swap-in), VM_FAULT_OOM, VM_FAULT_SIGBUS. */
 function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): number {
   const idx = vm.pt.walkAlloc(mm.pgd, va, mm);
   if (idx < 0) return VM_FAULT_OOM;
@@ -127,11 +136,58 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): 
 }
 
 /**
- * do_read_fault() / do_cow_fault() for a private file mapping: a read maps
- * the page-cache page (read-only, so a later write copies it); a write
- * copies it at once into a new anonymous page. Past the end of the file
- * the page reads as zeros (SIGBUS for whole pages past the end comes later).
- * Fault-around is not done yet: each page faults on its own.
+ * __do_fault(): the page of the file at pgoff, from filemap_fault() (the
+ * page cache and mmap readahead) or shmem_fault(). A page at or past i_size
+ * is VM_FAULT_SIGBUS (filemap_fault's max_idx check; shmem_get_folio's
+ * -EINVAL); VM_FAULT_OOM when memory is out.
+ */
+function doFault(vm: Vm, ino: number, pgoff: number): number {
+  const sh = shmemOf(vm);
+  if (sh.isShmem(ino)) {
+    const pfn = sh.getFolio(ino, pgoff, SGP_CACHE);
+    if (pfn === SHMEM_EINVAL) return VM_FAULT_SIGBUS;
+    if (pfn < 0) return VM_FAULT_OOM;
+    // shmem_fault() hands the page over with a reference (filemap_fault takes its own).
+    const rc = vm.k.pages.refcount;
+    rc[pfn] = rc[pfn]! + 1;
+    return pfn;
+  }
+  const inode = vm.fs.byIno(ino);
+  if (inode === undefined || pgoff >= Math.ceil(inode.data.length / 4096)) return VM_FAULT_SIGBUS;
+  // filemap_fault(): a page not in the cache is read from the disk: PGMAJFAULT, and VM_FAULT_MAJOR for the task.
+  if ((pageCache(vm).spaces.get(ino)?.xa.load(pgoff) ?? -1) < 0) {
+    vm.pgmajfault++;
+    faultMajor = true;
+  }
+  const pfn = filemapFault(vm, ino, pgoff);
+  return pfn < 0 ? VM_FAULT_OOM : pfn;
+}
+
+/** Set by a fault that had to read its page from the disk (VM_FAULT_MAJOR); read by whoever accounts the fault. */
+let faultMajor = false;
+
+/**
+ * folio_mark_dirty() of a page-cache page written through a shared mapping
+ * (fault_dirty_shared_page): PG_dirty with NR_FILE_DIRTY and the xarray's
+ * dirty tag for a file that is written back; PG_dirty alone for shmem.
+ */
+function markSharedDirty(vm: Vm, ino: number, pgoff: number, pfn: number): void {
+  if (vm.pageKind[pfn] === KIND_SHMEM) shmemMarkDirty(vm, pfn);
+  else {
+    const pc = pageCache(vm);
+    pc.markDirty(pc.mapping(ino), pgoff, pfn);
+  }
+}
+
+/**
+ * The file fault paths of do_fault(): do_read_fault() (fault-around, then
+ * the page mapped with vm_page_prot: read-only in a private mapping or a
+ * shared one that wants write notification), do_cow_fault() (a private
+ * write: the page copied into a new anonymous page) and do_shared_fault()
+ * (a shared write: the page-cache page dirtied, then mapped writable and
+ * dirty). Invariant kept: a writable PTE of a page of a written-back file
+ * exists only while the page is PG_dirty (writeback's folio_mkclean takes
+ * RW away again).
  */
 function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number): number {
   const s = vm.s;
@@ -140,13 +196,15 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   const pgoff = s.vmPgoff(v) + Math.floor((va - s.vmStart(v)) / 4096);
   // do_read_fault(): fault-around first; if it mapped the faulting page, done.
   if (!write && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) return 0;
-  // filemap_fault() (src/vm/filemap.ts: the page cache and mmap readahead); shmem's pages from vm.pageCacheGet.
-  // Either way the fault holds a reference on the page (vmf->page), so reclaim cannot free it under the fault.
-  const shmem = vm.isShmem(ino);
-  const cache = shmem ? vm.pageCacheGet(ino, pgoff) : filemapFault(vm, ino, pgoff);
-  if (cache < 0) return VM_FAULT_OOM;
-  const p = vm.k.pages;
-  if (shmem) p.refcount[cache] = p.refcount[cache]! + 1;
+  // The fault holds a reference on the page (vmf->page), so reclaim cannot free it under the fault.
+  const cache = doFault(vm, ino, pgoff);
+  if (cache < 0) return cache;
+  // A read that waited for the disk returns VM_FAULT_RETRY, and the retried do_read_fault() runs fault-around
+  // again over the pages mmap read-around brought in: the faulting page is mapped with its neighbours.
+  if (!write && faultMajor && faultAround(vm, mm, v, va, ino) && (u32[idx]! & _PAGE_PRESENT) !== 0) {
+    vm.putPage(cache);
+    return 0;
+  }
   const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
   const shared = (s.vmFlags(v) & VM.SHARED) !== 0;
@@ -160,20 +218,21 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
     vm.putPage(cache);
     folioAddNewAnonRmap(vm, pfn, v, va);
     // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
-    p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
+    vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
     mm.rssAnon++;
     mm.updateHiwaterRss();
     u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
     u32[idx + 1] = protHi;
     return 0;
   }
+  // do_shared_fault(): do_page_mkwrite() / fault_dirty_shared_page() dirty the page; the PTE is writable and dirty.
+  if (write) markSharedDirty(vm, ino, pgoff, cache);
   // The fault's reference becomes the PTE's.
   folioAddFileRmapPte(vm, cache);
   if (vm.pageKind[cache] === KIND_SHMEM) mm.rssShmem++;
   else mm.rssFile++;
   mm.updateHiwaterRss();
-  // A write fault in a shared mapping dirties the page where it is (no copy).
-  u32[idx] = ((cache * 4096) | protLo | _PAGE_ACCESSED | (write && shared ? _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
+  u32[idx] = ((cache * 4096) | protLo | _PAGE_ACCESSED | (write ? _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
   u32[idx + 1] = protHi;
   return 0;
 }
@@ -181,9 +240,10 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
 /** fault_around_bytes / PAGE_SIZE */
 const FAULT_AROUND_PAGES = 16;
 
-/** The pages of the file (its size rounded up), or -1 for shmem (no end). */
+/** The pages of the file: its i_size rounded up to a page. */
 function filePages(vm: Vm, ino: number): number {
-  if (vm.isShmem(ino)) return -1;
+  const sh = shmemOf(vm);
+  if (sh.isShmem(ino)) return Math.ceil(sh.size(ino) / 4096);
   const inode = vm.fs.byIno(ino);
   return inode === undefined ? 0 : Math.ceil(inode.data.length / 4096);
 }
@@ -209,7 +269,7 @@ function faultAround(vm: Vm, mm: Mm, v: number, va: number, ino: number): boolea
   const base = va - (va % 4096) - (pteOff - fromPte) * 4096;
   for (let i = fromPte; i <= toPte; i++) {
     const off = pgoff + (i - pteOff);
-    if (eof >= 0 && off >= eof) break;
+    if (off >= eof) break;
     if (!vm.pageCache.has(ino * 2 ** 32 + off)) continue;
     // The table first (its allocation may reclaim), then the page as the cache holds it now.
     const a = base + (i - fromPte) * 4096;
@@ -270,7 +330,8 @@ function doWpPage(vm: Vm, mm: Mm, v: number, va: number, idx: number): number {
   const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
   const vpn = Math.floor(va / 4096);
   if ((vm.s.vmFlags(v) & VM.SHARED) !== 0) {
-    // wp_page_shared(): a shared page becomes writable where it is.
+    // wp_page_shared(): the page is dirtied (do_page_mkwrite, fault_dirty_shared_page) and becomes writable where it is.
+    markSharedDirty(vm, vm.s.vmFile(v), vm.s.vmPgoff(v) + Math.floor((va - vm.s.vmStart(v)) / 4096), old);
     u32[idx] = (lo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
     invalidateTlbPage(mm, vpn);
     return 0;
@@ -395,6 +456,26 @@ export function zapRange(vm: Vm, mm: Mm, start: number, end: number): void {
 }
 
 /**
+ * unmap_mapping_range(mapping, first << PAGE_SHIFT, 0, even_cows = 1): in
+ * every VMA that maps the file (its i_mmap), the PTEs of file pages from
+ * index `first` on are zapped, private copies (COWed anonymous pages)
+ * included, as truncate_pagecache() does before the pages leave the cache.
+ */
+export function unmapMappingRange(vm: Vm, ino: number, first: number): void {
+  const as = pageCache(vm).spaces.get(ino);
+  if (as === undefined) return;
+  const s = vm.s;
+  for (const v of as.iMmap) {
+    const pg = s.vmPgoff(v);
+    const pages = (s.vmEnd(v) - s.vmStart(v)) / 4096;
+    const from = Math.max(first, pg);
+    if (from >= pg + pages) continue;
+    const mm = vm.mmByAddr(s.get64(v, VMA.MM));
+    if (mm !== null) zapRange(vm, mm, s.vmStart(v) + (from - pg) * 4096, s.vmEnd(v));
+  }
+}
+
+/**
  * copy_page_range() for one VMA at fork: the child maps the same pages;
  * in a private writable (COW) mapping both PTEs lose RW. The child's PTEs
  * are old (not accessed). Returns false on out of memory.
@@ -454,15 +535,19 @@ export function populateRange(vm: Vm, t: Task, start: number, end: number): void
     }
     const flags = vm.s.vmFlags(v);
     if ((flags & (VM.READ | VM.WRITE | VM.EXEC)) === 0) continue;
-    const write = (flags & VM.WRITE) !== 0;
+    // FOLL_WRITE only for a private writable mapping (break COW now); a shared one is read in.
+    const write = (flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
     const idx = vm.pt.walk(mm.pgd, va);
     const lo = idx >= 0 ? u32At(vm, idx) : 0;
     if ((lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0)) continue;
     // GUP faults are counted in PGFAULT and as the task's faults like any other.
     vm.pgfault++;
+    faultMajor = false;
     const r = handlePteFault(vm, mm, v, va, write);
-    if (r === 0) t.minFlt++;
-    else if (r === VM_FAULT_MAJOR) t.majFlt++;
+    if (r === 0) {
+      if (faultMajor) t.majFlt++;
+      else t.minFlt++;
+    } else if (r === VM_FAULT_MAJOR) t.majFlt++;
   }
 }
 
@@ -484,9 +569,11 @@ export function changeProtection(vm: Vm, mm: Mm, v: number, start: number, end: 
     const pfn = lo >>> 12;
     // Keep the frame and the A/D/soft-dirty/special bits; take the rest from the new protection.
     const keep = lo & (~0xfff | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_SPECIAL);
-    // A shared mapping without write-notify (shmem) takes vm_page_prot as it is, RW included.
+    // A shared mapping takes vm_page_prot as it is: RW without write-notify (shmem), read-only with it.
     let e = (keep | (protLo & ~(_PAGE_ACCESSED | _PAGE_DIRTY))) & ((flags & VM.SHARED) !== 0 ? ~0 : ~_PAGE_RW);
     if (none) e = (e & ~_PAGE_PRESENT) | _PAGE_PROTNONE;
+    // can_change_shared_pte_writable(): with write-notify, a PTE already dirty may become writable at once.
+    else if ((flags & (VM.SHARED | VM.WRITE)) === (VM.SHARED | VM.WRITE) && (lo & _PAGE_DIRTY) !== 0) e |= _PAGE_RW;
     // can_change_pte_writable(): a private anonymous page nothing else maps may become writable at once.
     else if ((flags & VM.WRITE) !== 0 && (lo & _PAGE_SPECIAL) === 0 && (lo & _PAGE_DIRTY) !== 0 && p.refcount[pfn] === 1 && vm.pageKind[pfn] === KIND_ANON)
       e |= _PAGE_RW;

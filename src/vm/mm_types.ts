@@ -20,6 +20,9 @@
  *   0x58  vm_file         u64  kmem: the inode number of the mapped file (0 = anonymous)
  *   0x60  vm_private_data u64
  *   0x68  swap_readahead_info u64  the last swap fault's address | window << 6 | hits (SWAP_RA_VAL)
+ *   0x70  (kmem)          u64  which struct file the mapping was made through (its id; 0 for an ELF image's
+ *                              own file): vm_file's identity, which VMA merging compares, as the kernel
+ *                              compares the struct file pointers
  *
  * An anon_vma_chain (64 bytes, `anon_vma_chain` cache) links one VMA to one anon_vma:
  *
@@ -66,6 +69,7 @@ export const enum VMA {
   PGOFF = 0x50,
   FILE = 0x58,
   SWAP_RA = 0x68,
+  FILE_ID = 0x70,
   SIZE = 176,
 }
 

@@ -21,16 +21,19 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
+export const EXDEV = 18;
 export const ENODEV = 19;
 export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENFILE = 23;
 export const EMFILE = 24;
+export const ETXTBSY = 26;
 export const EFBIG = 27;
 export const ENOSPC = 28;
 export const EROFS = 30;
 export const EOVERFLOW = 75;
+export const EOPNOTSUPP = 95;
 
 export const PROT_NONE = 0x0;
 export const PROT_READ = 0x1;
@@ -140,6 +143,11 @@ export const X86_PF_INSTR = 16;
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
 export const MREMAP_DONTUNMAP = 4;
+
+/** msync() flags */
+export const MS_ASYNC = 1;
+export const MS_INVALIDATE = 2;
+export const MS_SYNC = 4;
 
 /** mlock2() flags */
 export const MLOCK_ONFAULT = 1;

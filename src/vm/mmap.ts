@@ -3,6 +3,7 @@
  * arch/x86/kernel/sys_x86_64.c), mprotect (mm/mprotect.c), madvise
  * (mm/madvise.c). Each returns what the system call returns: a value, or -errno.
  */
+import { MAX_LFS_FILESIZE } from '../fs/fcntl.js';
 import type { Task } from './fork.js';
 import { madviseColdOrPageout } from './madvise.js';
 import { changeProtection, populateRange, zapRange } from './memory.js';
@@ -12,7 +13,9 @@ import {
   EBADF,
   EEXIST,
   EINVAL,
+  ENODEV,
   ENOMEM,
+  EOPNOTSUPP,
   EOVERFLOW,
   MADV_COLD,
   MADV_DODUMP,
@@ -29,9 +32,12 @@ import {
   MADV_SEQUENTIAL,
   MADV_WIPEONFORK,
   MAP_ANONYMOUS,
+  MAP_DENYWRITE,
+  MAP_EXECUTABLE,
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
   MAP_GROWSDOWN,
+  MAP_HUGETLB,
   MAP_LOCKED,
   MAP_NONBLOCK,
   MAP_NORESERVE,
@@ -39,7 +45,9 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   MAP_SHARED_VALIDATE,
+  MAP_STACK,
   MAP_TYPE,
+  MAP_UNINITIALIZED,
   madviseBehaviorValid,
   PROT_EXEC,
   PROT_GROWSDOWN,
@@ -49,8 +57,21 @@ import {
   PROT_WRITE,
   VM,
 } from './mman.js';
+import { FMODE_READ, FMODE_WRITE, fileOf, type OpenFile } from './read_write.js';
+import { shmemOf } from './shmem.js';
 import type { Vm } from './vm.js';
-import { findVmaIndex, findVmaIntersection, insertVma, mergeAround, setPageProt, splitVma, syncMapleNodes, vmAreaAlloc, vmAreaFree } from './vma.js';
+import {
+  findVmaIndex,
+  findVmaIntersection,
+  insertVma,
+  mergeAround,
+  setPageProt,
+  splitVma,
+  syncMapleNodes,
+  vmAreaAlloc,
+  vmAreaFree,
+  vmaSetFile,
+} from './vma.js';
 
 const PAGE = 4096;
 /** kmem-internal: no THP alignment (shmem's get_unmapped_area with huge pages off) */
@@ -125,11 +146,84 @@ function vmFlagsFor(prot: number, flags: number): number {
   return f;
 }
 
-/** do_mmap() behind sys_mmap(): an address or -errno. There are no open files yet: fd is not looked at (a file mapping is -EBADF). */
-export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number, flags: number, _fd: number, off: number): number {
+/** x86's MAP_32BIT and MAP_ABOVE4G, and the MAP_HUGE_2MB / MAP_HUGE_1GB size encodings (accepted, not acted on) */
+const MAP_32BIT = 0x40;
+const MAP_ABOVE4G = 0x80;
+const MAP_HUGE_2MB = 21 << 26;
+const MAP_HUGE_1GB = 30 << 26;
+
+/** LEGACY_MAP_MASK: the flags MAP_SHARED_VALIDATE accepts (MAP_SYNC only where the file supports it: not here) */
+const LEGACY_MAP_MASK =
+  MAP_32BIT |
+  MAP_ABOVE4G |
+  MAP_HUGE_2MB |
+  MAP_HUGE_1GB |
+  MAP_SHARED |
+  MAP_PRIVATE |
+  MAP_FIXED |
+  MAP_ANONYMOUS |
+  MAP_DENYWRITE |
+  MAP_EXECUTABLE |
+  MAP_UNINITIALIZED |
+  MAP_GROWSDOWN |
+  MAP_LOCKED |
+  MAP_NORESERVE |
+  MAP_POPULATE |
+  MAP_NONBLOCK |
+  MAP_STACK |
+  MAP_HUGETLB;
+
+/**
+ * thp_get_unmapped_area() for a file on the disk (ext4's
+ * get_unmapped_area): when the file range [off, off + len) holds a whole
+ * PMD-aligned 2 MiB, search len + 2 MiB and place the mapping so that
+ * address and file offset agree modulo 2 MiB (one PMD further up when they
+ * already do, top-down); else the plain search.
+ */
+function thpGetUnmappedArea(vm: Vm, mm: Mm, addr: number, len: number, off: number, flags: number): number {
+  const offAlign = Math.ceil(off / PMD_SIZE) * PMD_SIZE;
+  if (off + len > offAlign && off + len - offAlign >= PMD_SIZE) {
+    const r = getUnmappedArea(vm, mm, addr, len + PMD_SIZE, flags | MAP_NO_THP_ALIGN);
+    if (r >= 0) {
+      if (r === addr) return addr;
+      const sub = (((off - r) % PMD_SIZE) + PMD_SIZE) % PMD_SIZE;
+      return sub === 0 ? r + PMD_SIZE : r + sub;
+    }
+  }
+  return getUnmappedArea(vm, mm, addr, len, flags | MAP_NO_THP_ALIGN);
+}
+
+/**
+ * get_unmapped_area() for a range of an existing mapping of inode ino (0:
+ * anonymous) at file page pgoff, as mremap asks it: the file's own
+ * (thp_get_unmapped_area for a file on the disk, shmem's for shmem),
+ * else the anonymous one.
+ */
+export function getUnmappedAreaFor(vm: Vm, mm: Mm, ino: number, addr: number, len: number, pgoff: number, flags: number): number {
+  if (ino === 0) return getUnmappedArea(vm, mm, addr, len, flags);
+  if (vm.isShmem(ino)) return getUnmappedArea(vm, mm, addr, len, flags | MAP_NO_THP_ALIGN);
+  return thpGetUnmappedArea(vm, mm, addr, len, pgoff * PAGE, flags);
+}
+
+/**
+ * sys_mmap() -> ksys_mmap_pgoff() -> do_mmap(): an address or -errno, with
+ * the kernel's order of checks: an unaligned offset, then a bad fd
+ * (-EBADF), then the length, the address (get_unmapped_area,
+ * MAP_FIXED_NOREPLACE), then the file's checks (the mapping type, the open
+ * mode against MAP_SHARED + PROT_WRITE and against reading, -ENODEV for
+ * what cannot be mapped). A file mapping holds the file (its VMA keeps the
+ * inode alive past close and unlink); a shared one whose fd is not open for
+ * writing loses VM_MAYWRITE and VM_SHARED (maps still shows 's').
+ */
+export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
   const mm = t.mm!;
   if (off % PAGE !== 0) return -EINVAL;
-  if ((flags & MAP_ANONYMOUS) === 0) return -EBADF; // no open files yet
+  let file: OpenFile | null = null;
+  if ((flags & MAP_ANONYMOUS) === 0) {
+    file = fileOf(t.fdt, fd);
+    if (file === null) return -EBADF;
+    if ((flags & MAP_HUGETLB) !== 0) return -EINVAL;
+  }
   if (len === 0) return -EINVAL;
   if ((flags & MAP_FIXED) === 0 && addr !== 0 && addr < MMAP_MIN_ADDR) addr = pageAlign(MMAP_MIN_ADDR);
   len = pageAlign(len);
@@ -140,35 +234,67 @@ export function doMmap(vm: Vm, t: Task, addr: number, len: number, prot: number,
   if ((flags & MAP_FIXED_NOREPLACE) !== 0) flags |= MAP_FIXED;
   const type = flags & MAP_TYPE;
   const shared = type === MAP_SHARED || type === MAP_SHARED_VALIDATE;
-  // A shared anonymous mapping takes shmem's get_unmapped_area: no THP alignment with shmem_enabled=never.
-  const a = getUnmappedArea(vm, mm, addr, len, shared ? flags | MAP_NO_THP_ALIGN : flags);
+  const ino = file?.inode?.ino ?? 0;
+  const shmemFile = ino !== 0 && vm.isShmem(ino);
+  let a: number;
+  if (file === null) {
+    // A shared anonymous mapping takes shmem's get_unmapped_area: no THP alignment with shmem_enabled=never.
+    a = getUnmappedArea(vm, mm, addr, len, shared ? flags | MAP_NO_THP_ALIGN : flags);
+  } else if (shmemFile || ino === 0) {
+    a = getUnmappedArea(vm, mm, addr, len, flags | MAP_NO_THP_ALIGN);
+  } else {
+    a = thpGetUnmappedArea(vm, mm, addr, len, off, flags);
+  }
   if (a < 0) return a;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && findVmaIntersection(vm, mm, a, a + len) >= 0) return -EEXIST;
   let vmFlags = vmFlagsFor(prot, flags) | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
-  if (type !== MAP_PRIVATE && !shared) return -EINVAL;
-  if (shared && (vmFlags & VM.GROWSDOWN) !== 0) return -EINVAL;
-  if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM.NORESERVE;
-  if (shared) vmFlags |= VM.SHARED | VM.MAYSHARE;
-  // security_vm_enough_memory_mm() for what the mapping will charge (the part a MAP_FIXED replaces is given back first).
-  if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE || shared) {
+  if (file !== null) {
+    // file_mmap_ok(): the range must fit below MAX_LFS_FILESIZE.
+    if (len > MAX_LFS_FILESIZE || pgoffIn > Math.floor((MAX_LFS_FILESIZE - len) / PAGE)) return -EOVERFLOW;
+    if (type === MAP_SHARED || type === MAP_SHARED_VALIDATE) {
+      // MAP_SHARED ignores flags it does not know; MAP_SHARED_VALIDATE refuses them.
+      if (type === MAP_SHARED) flags &= LEGACY_MAP_MASK;
+      if ((flags & ~LEGACY_MAP_MASK) !== 0) return -EOPNOTSUPP;
+      if ((prot & PROT_WRITE) !== 0 && (file.mode & FMODE_WRITE) === 0) return -EACCES;
+      vmFlags |= VM.SHARED | VM.MAYSHARE;
+      if ((file.mode & FMODE_WRITE) === 0) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);
+    } else if (type !== MAP_PRIVATE) return -EINVAL;
+    if ((file.mode & FMODE_READ) === 0) return -EACCES;
+    // can_mmap_file(): a directory has no ->mmap.
+    if (file.inode === null) return -ENODEV;
+    if ((vmFlags & VM.GROWSDOWN) !== 0) return -EINVAL;
+  } else {
+    if (type !== MAP_PRIVATE && !shared) return -EINVAL;
+    if (shared && (vmFlags & VM.GROWSDOWN) !== 0) return -EINVAL;
+    if (shared) vmFlags |= VM.SHARED | VM.MAYSHARE;
+  }
+  if ((flags & MAP_NORESERVE) !== 0 && vm.overcommitMemory !== 2) vmFlags |= VM.NORESERVE;
+  // security_vm_enough_memory_mm() for what the mapping will charge (the part a MAP_FIXED replaces is given back first):
+  // private writable memory (accountable_mapping), and shmem_zero_setup()'s size.
+  if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE || (file === null && shared)) {
     const replaced = (flags & MAP_FIXED) !== 0 ? accountedIn(vm, mm, a, a + len) : 0;
     if (!vm.enoughMemory(t, len / PAGE - replaced)) return -ENOMEM;
   }
-  const r = mmapRegion(vm, mm, a, len, vmFlags, shared ? 0 : a / PAGE, (flags & MAP_FIXED) !== 0, shared);
+  const pgoff = file !== null ? pgoffIn : shared ? 0 : a / PAGE;
+  const fileIno = file !== null ? ino : shared ? shmemOf(vm).zeroSetup(len) : 0;
+  const r = mmapRegion(vm, mm, a, len, vmFlags, pgoff, (flags & MAP_FIXED) !== 0, fileIno, file?.id ?? 0);
   if (r < 0) return r;
   if ((flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE || (vmFlags & VM.LOCKED) !== 0) populateRange(vm, t, a, a + len);
   return a;
 }
 
-/** mmap_region() for an anonymous private VMA at [addr, addr + len). */
-export function mmapRegion(vm: Vm, mm: Mm, addr: number, len: number, vmFlags: number, pgoff: number, fixed: boolean, shmem = false): number {
+/**
+ * mmap_region() for a new VMA at [addr, addr + len): what a MAP_FIXED
+ * replaces is unmapped first; the VMA takes its file (ino, 0 for anonymous
+ * memory; fileId the struct file it came through), then merges with its neighbours as vma_merge_new_range() would.
+ */
+export function mmapRegion(vm: Vm, mm: Mm, addr: number, len: number, vmFlags: number, pgoff: number, fixed: boolean, ino = 0, fileId = 0): number {
   if (fixed) unmapRange(vm, mm, addr, addr + len);
   // accountable_mapping(): private writable memory is charged (VM_ACCOUNT).
   if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) vmFlags |= VM.ACCOUNT;
   vmFlags |= VM.SOFTDIRTY;
   const v = vmAreaAlloc(vm, mm, addr, addr + len, vmFlags, pgoff);
-  // shmem_zero_setup(): the mapping's file is a new unlinked shmem inode.
-  if (shmem) vm.s.set64(v, VMA.FILE, vm.shmemNew());
+  if (ino !== 0) vmaSetFile(vm, v, ino, fileId);
   const i = insertVma(vm, mm, v);
   mergeAround(vm, mm, i);
   vm.statAccount(mm, vmFlags, len / PAGE);

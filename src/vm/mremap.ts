@@ -3,16 +3,19 @@
  * after the VMA is free, else move (MREMAP_MAYMOVE, MREMAP_FIXED): a new VMA
  * with the same vm_pgoff and anon_vma, the page-table entries moved (the
  * pages are not copied), the old range unmapped (unless MREMAP_DONTUNMAP).
+ * An old length of 0 duplicates a shared mapping at a new address.
  */
 import type { Task } from './fork.js';
 import { forEachPte, invalidateTlbPage } from './memory.js';
 import { VMA } from './mm_types.js';
-import { EFAULT, EINVAL, ENOMEM, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM } from './mman.js';
-import { getUnmappedArea, unmapRange } from './mmap.js';
+import { EFAULT, EINVAL, ENOMEM, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM } from './mman.js';
+import { getUnmappedAreaFor, unmapRange } from './mmap.js';
 import type { Vm } from './vm.js';
 import { anonVmaClone, findVmaIndex, findVmaIntersection, insertVma, mergeAround, splitVma, syncMapleNodes, vmAreaDup } from './vma.js';
 
 const PAGE = 4096;
+/** The machines that printed the private-duplicate warning (pr_warn_once: once a boot) */
+const warnedDuplicate = new WeakSet<Vm>();
 const pageAlign = (x: number) => Math.ceil(x / PAGE) * PAGE;
 
 export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
@@ -26,7 +29,6 @@ export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: 
   oldLen = pageAlign(oldLen);
   newLen = pageAlign(newLen);
   if (newLen === 0) return -EINVAL;
-  if (oldLen === 0) return -EINVAL; // only shared mappings may be duplicated this way
   if (newLen > mm.taskSize || addr > mm.taskSize - oldLen) return -EINVAL;
   if ((flags & MREMAP_FIXED) !== 0) {
     if (newAddr % PAGE !== 0) return -EINVAL;
@@ -38,6 +40,12 @@ export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: 
   let i = findVmaIndex(vm, mm, addr);
   if (i < 0 || s.vmStart(mm.vmas[i]!) > addr) return -EFAULT;
   let v = mm.vmas[i]!;
+  // An old_len of 0 "duplicates" a shared mapping; a private one may not be.
+  if (oldLen === 0 && (s.vmFlags(v) & (VM.SHARED | VM.MAYSHARE)) === 0) {
+    if (!warnedDuplicate.has(vm)) vm.k.log([`${t.comm} (${t.pid}): attempted to duplicate a private mapping with mremap.  This is not supported.`]);
+    warnedDuplicate.add(vm);
+    return -EINVAL;
+  }
   if (oldLen > s.vmEnd(v) - addr) return -EFAULT;
   if (newLen > oldLen && (s.vmFlags(v) & (VM.DONTEXPAND | VM.PFNMAP)) !== 0) return -EFAULT;
   // vrm_charge(): growing an accounted mapping charges the difference.
@@ -68,7 +76,9 @@ export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: 
     i = findVmaIndex(vm, mm, addr);
     v = mm.vmas[i]!;
   } else {
-    dst = getUnmappedArea(vm, mm, 0, newLen, 0);
+    // vrm_set_new_addr(): the mapping's own get_unmapped_area at its file offset, MAP_SHARED for a shared one.
+    const pgoff = s.vmPgoff(v) + (addr - s.vmStart(v)) / PAGE;
+    dst = getUnmappedAreaFor(vm, mm, s.vmFile(v), 0, newLen, pgoff, (s.vmFlags(v) & VM.MAYSHARE) !== 0 ? MAP_SHARED : 0);
     if (dst < 0) return dst;
   }
   if (newLen < oldLen) {
@@ -78,6 +88,20 @@ export function doMremap(vm: Vm, t: Task, addr: number, oldLen: number, newLen: 
     v = mm.vmas[i]!;
   }
   if (mm.vmas.length + 3 > vm.maxMapCount) return -ENOMEM;
+  if (oldLen === 0) {
+    // copy_vma() of nothing: a new VMA over the same file pages from addr's offset on, no PTE moved, nothing unmapped.
+    const n = vmAreaDup(vm, v);
+    anonVmaClone(vm, n, v);
+    s.set64(n, VMA.START, dst);
+    s.set64(n, VMA.END, dst + newLen);
+    s.set64(n, VMA.PGOFF, s.vmPgoff(v) + (addr - s.vmStart(v)) / PAGE);
+    const ni = insertVma(vm, mm, n);
+    vm.statAccount(mm, s.vmFlags(n), newLen / PAGE);
+    mergeAround(vm, mm, ni);
+    mm.updateHiwaterVm();
+    syncMapleNodes(vm, mm);
+    return dst;
+  }
   // move_vma(): isolate [addr, addr + oldLen) as one VMA, copy it to dst, move the PTEs.
   if (s.vmStart(v) < addr) {
     splitVma(vm, mm, i, addr);

@@ -36,20 +36,27 @@ import {
 } from '../fs/fcntl.js';
 import { type Inode, parentOf } from '../fs/rootfs.js';
 import { filemapRead, filemapWrite, pageCache, type UserCopy } from './filemap.js';
-import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW } from './mman.js';
+import { unmapMappingRange } from './memory.js';
+import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EOVERFLOW, EXDEV } from './mman.js';
 import { balanceDirtyPagesRatelimited, fsyncInode, ksysSync, syncFs, writeSync } from './page-writeback.js';
 import { type FileRaState, fileRaStateInit, forcePageCacheRa, VM_READAHEAD_PAGES } from './readahead.js';
+import { SHM_DIR, shmemOf, shmemRead, shmemSeekHoleData, shmemWrite } from './shmem.js';
 import type { Vm } from './vm.js';
 
-const FMODE_READ = 1;
-const FMODE_WRITE = 2;
+export const FMODE_READ = 1;
+export const FMODE_WRITE = 2;
 /** PATH_MAX */
 const PATH_MAX = 4096;
 /** MAX_RW_COUNT: INT_MAX rounded down to a page */
 const MAX_RW_COUNT = 0x7ffff000;
 
+/** The next struct file's id (what a VMA made through it records: VMA.FILE_ID) */
+let nextFileId = 1;
+
 /** struct file */
 export class OpenFile {
+  /** this struct file's identity (its address, in the kernel) */
+  readonly id = nextFileId++;
   pos = 0;
   /** f_count: the fds (in every task) that point here */
   count = 1;
@@ -145,6 +152,8 @@ export function sysOpen(vm: Vm, fdt: FdTable, pathIn: string, flags: number, _mo
     if (pe < 0) return pe;
     if ((flags & O_CREAT) === 0) return -ENOENT;
     inode = vm.fs.create(path);
+    // A file created in /dev/shm is a tmpfs (shmem) inode.
+    if (parentOf(path) === SHM_DIR) shmemOf(vm).files.add(inode.ino);
   } else {
     if ((flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return -EEXIST;
     if ((flags & O_DIRECTORY) !== 0) return -ENOTDIR;
@@ -198,6 +207,7 @@ function doRead(vm: Vm, u: UserCopy, f: OpenFile, buf: number, n: number, pos: n
   if (n === 0) return 0;
   if (!accessOk(buf, n)) return -EFAULT;
   n = Math.min(n, MAX_RW_COUNT);
+  if (vm.isShmem(f.inode.ino)) return shmemRead(vm, u, { inode: f.inode, ra: f.ra }, buf, n, pos);
   if ((f.flags & O_DIRECT) !== 0) return directIO(vm, u, f.inode, buf, n, pos, false);
   return filemapRead(pageCache(vm), u, { inode: f.inode, ra: f.ra }, buf, n, pos);
 }
@@ -210,6 +220,7 @@ function doWrite(vm: Vm, u: UserCopy, f: OpenFile, buf: number, n: number, pos: 
   if (n === 0) return 0;
   if (!accessOk(buf, n)) return -EFAULT;
   n = Math.min(n, MAX_RW_COUNT);
+  if (vm.isShmem(f.inode.ino)) return shmemWrite(vm, u, { inode: f.inode, ra: f.ra }, buf, n, pos);
   if ((f.flags & O_DIRECT) !== 0) return directIO(vm, u, f.inode, buf, n, pos, true);
   const r = filemapWrite(pageCache(vm), u, f.inode, buf, n, pos, (newly) => balanceDirtyPagesRatelimited(vm, u, newly));
   // generic_write_sync(): O_DSYNC (and O_SYNC, which includes it) writes the range and waits.
@@ -301,10 +312,16 @@ export function sysPwrite(vm: Vm, u: UserCopy, fdt: FdTable, fd: number, buf: nu
   return doWrite(vm, u, f, buf, n, pos);
 }
 
-/** lseek(2) (generic_file_llseek): SEEK_DATA / SEEK_HOLE see no holes (every byte up to i_size is data). */
-export function sysLseek(fdt: FdTable, fd: number, off: number, whence: number): number {
+/** lseek(2) (generic_file_llseek): SEEK_DATA / SEEK_HOLE see no holes in a file on the disk (every byte up to i_size is data); a tmpfs file's holes are its missing pages. */
+export function sysLseek(vm: Vm, fdt: FdTable, fd: number, off: number, whence: number): number {
   const f = fdget(fdt, fd);
   if (f === null) return -EBADF;
+  // A tmpfs file has holes: the pages not in its cache.
+  if (f.inode !== null && (whence === SEEK_DATA || whence === SEEK_HOLE) && vm.isShmem(f.inode.ino)) {
+    const pos = shmemSeekHoleData(vm, f.inode.ino, off, whence === SEEK_DATA);
+    if (pos >= 0) f.pos = pos;
+    return pos;
+  }
   if (f.inode === null) {
     if (whence === SEEK_SET && off >= 0) {
       f.pos = off;
@@ -343,15 +360,19 @@ export function sysLseek(fdt: FdTable, fd: number, off: number, whence: number):
 }
 
 /**
- * truncate_setsize(): i_size becomes n; pages wholly past it leave the
- * cache, the tail of a partial last page is zeroed in the cache (and on the
- * backing bytes, where the size cut them).
+ * truncate_setsize() + truncate_pagecache() (shmem_setattr() for a tmpfs
+ * file): i_size becomes n; the PTEs of every mapping past the new end are
+ * zapped (private copies too: unmap_mapping_range with even_cows), pages
+ * wholly past it leave the cache, the tail of a partial last page is zeroed
+ * in the cache (and on the backing bytes, where the size cut them). A later
+ * touch of a mapping past the end is SIGBUS.
  */
 export function truncate(vm: Vm, inode: Inode, n: number): void {
   const pc = pageCache(vm);
   const old = inode.data.length;
   vm.fs.setSize(inode, n);
   if (n >= old) return;
+  unmapMappingRange(vm, inode.ino, Math.ceil(n / 4096));
   pc.truncate(inode.ino, Math.ceil(n / 4096));
   if (n % 4096 !== 0) {
     const pfn = pc.mapping(inode.ino).xa.load(Math.floor(n / 4096));
@@ -376,6 +397,8 @@ export function sysFsync(vm: Vm, fdt: FdTable, fd: number): number {
   const f = fdget(fdt, fd);
   if (f === null) return -EBADF;
   if (f.inode === null) return 0;
+  // shmem's fsync is noop_fsync().
+  if (vm.isShmem(f.inode.ino)) return 0;
   fsyncInode(vm, f.inode);
   return 0;
 }
@@ -418,6 +441,8 @@ export function sysRename(vm: Vm, fromIn: string, toIn: string): number {
   if (vm.fs.file(from) === undefined) return -ENOENT;
   const pt = parentOk(vm, to);
   if (pt < 0) return pt;
+  // The tmpfs at /dev/shm is another mount: no rename across it.
+  if ((parentOf(from) === SHM_DIR) !== (parentOf(to) === SHM_DIR)) return -EXDEV;
   if (vm.fs.isDir(to)) return -EISDIR;
   if (from === to) return 0;
   vm.fs.moveName(from, to);
@@ -436,6 +461,8 @@ export function sysFadvise(vm: Vm, fdt: FdTable, fd: number, off: number, len: n
   if (f.inode === null || len < 0) return -EINVAL;
   const inode = f.inode;
   const pc = pageCache(vm);
+  // generic_fadvise(): a file on noop_backing_dev_info (tmpfs) takes any valid advice and does nothing.
+  if (vm.isShmem(inode.ino)) return advice >= POSIX_FADV_NORMAL && advice <= POSIX_FADV_NOREUSE ? 0 : -EINVAL;
   // len 0: to the end of everything; endbyte is inclusive.
   const endbyte = len === 0 || off + len > MAX_LFS_FILESIZE ? MAX_LFS_FILESIZE : off + len - 1;
   switch (advice) {

@@ -10,6 +10,7 @@ import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
 import { exitOomVictims, procPidOomRead } from './oom_kill.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
+import { DEV_SHM_DEV, SHM_MNT_DEV, shmemOf } from './shmem.js';
 import { isSwapPte, MAX_SWAPFILES_SHIFT, pteSwpOffset, pteSwpType } from './swapops.js';
 import { KIND_ANON, type Vm } from './vm.js';
 
@@ -37,18 +38,30 @@ function mapLine(vm: Vm, mm: Mm, v: number): string {
   const f = s.vmFlags(v);
   const ino = s.vmFile(v);
   const perms = `${f & VM.READ ? 'r' : '-'}${f & VM.WRITE ? 'w' : '-'}${f & VM.EXEC ? 'x' : '-'}${f & VM.MAYSHARE ? 's' : 'p'}`;
-  const shmem = ino !== 0 && vm.isShmem(ino);
+  const sh = shmemOf(vm);
+  const zero = ino !== 0 && sh.zero.has(ino);
   const pgoff = ino !== 0 ? s.vmPgoff(v) * 4096 : 0;
-  const dev = shmem ? '00:01' : ino !== 0 ? `${hex2(ROOT_DEV_MAJOR)}:${hex2(ROOT_DEV_MINOR)}` : '00:00';
+  const dev = zero ? SHM_MNT_DEV : sh.files.has(ino) ? DEV_SHM_DEV : ino !== 0 ? `${hex2(ROOT_DEV_MAJOR)}:${hex2(ROOT_DEV_MINOR)}` : '00:00';
   const head = `${hex8(start)}-${hex8(end)} ${perms} ${hex8(pgoff)} ${dev} ${ino} `;
   let name = '';
-  if (shmem) name = '/dev/zero (deleted)';
-  else if (ino !== 0) name = vm.fs.byIno(ino)?.path ?? '';
+  if (ino !== 0) name = vmaFileName(vm, ino);
   else if (s.vmOps(v) !== 0) name = specialMappingNames[s.vmOps(v)]!;
   else if (start < mm.brk && end > mm.startBrk) name = '[heap]';
   else if (start <= mm.startStack && end >= mm.startStack) name = '[stack]';
   if (name === '') return `${head}\n`;
   return `${head.length < NAME_COLUMN + 1 ? head.padEnd(NAME_COLUMN + 1) : head}${name}\n`;
+}
+
+/**
+ * d_path() of a mapped file as maps prints it: the path, with " (deleted)"
+ * once unlinked; "/dev/zero (deleted)" for the inode behind a
+ * MAP_SHARED|MAP_ANONYMOUS mapping.
+ */
+export function vmaFileName(vm: Vm, ino: number): string {
+  if (shmemOf(vm).zero.has(ino)) return '/dev/zero (deleted)';
+  const inode = vm.fs.byIno(ino);
+  if (inode === undefined) return '';
+  return inode.nlink === 0 ? `${inode.path} (deleted)` : inode.path;
 }
 
 /** The vsyscall page (vsyscall=xonly), which every x86-64 maps shows last. */

@@ -27,6 +27,7 @@ import { exitOomVictims, OomState, outOfMemory, procPidOomWrite } from './oom_ki
 import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
+import { shmemOf } from './shmem.js';
 import { folioAddLru, lruFreeFolio } from './swap.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap, swapCacheLookup, swapWritepage, unmapAnonPte } from './swap_state.js';
 import { type SwapInfo, swapon } from './swapfile.js';
@@ -234,9 +235,10 @@ export class Vm {
     k.pageAlloc.hooks.outOfMemory = (order, gfp) => !reclaimState(this).inReclaim && outOfMemory(this, order, gfp);
     k.pageAlloc.hooks.oomVictim = () => this.current?.oomVictim === true && !this.current.exited;
     k.proc.attachVm(this);
-    // The page cache and its block device (/proc/diskstats) exist with the vm half, and the flusher with them.
+    // The page cache and its block device (/proc/diskstats) exist with the vm half, the flusher with them, and the tmpfs at /dev/shm.
     pageCache(this);
     writeback(this);
+    shmemOf(this);
     // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
     installReclaimHooks(this);
     if ((k.swapBytes ?? 0) > 0) {
@@ -282,45 +284,44 @@ export class Vm {
    * shmem inode), 0 for anything else.
    */
   readonly pageKind: Uint8Array;
-  /** shmem inodes behind MAP_SHARED|MAP_ANONYMOUS mappings: ino -> the VMAs holding it */
-  readonly shmemRefs = new Map<number, number>();
-  /** get_next_ino() for shmem inodes */
-  private nextShmemIno = 51200;
   /** NR_SHMEM */
   nrShmem = 0;
 
-  /** shmem_zero_setup(): a new unlinked shmem inode ("/dev/zero (deleted)"), held once. */
-  shmemNew(): number {
-    const ino = this.nextShmemIno++;
-    this.shmemRefs.set(ino, 1);
-    return ino;
-  }
-
+  /** Is the inode a shmem one (tmpfs under /dev/shm, or behind MAP_SHARED|MAP_ANONYMOUS)? */
   isShmem(ino: number): boolean {
-    return this.shmemRefs.has(ino);
+    return shmemOf(this).isShmem(ino);
   }
 
-  /** Another VMA holds the shmem inode. */
-  shmemGet(ino: number): void {
-    const n = this.shmemRefs.get(ino);
-    if (n !== undefined) this.shmemRefs.set(ino, n + 1);
+  /** shmem_zero_setup()'s inodes that VMAs still hold: ino -> their references and i_size */
+  get shmemRefs(): ReadonlyMap<number, unknown> {
+    return shmemOf(this).zero;
   }
 
-  /** A VMA lets go of the inode; the last one frees its pages (the inode is unlinked). */
-  shmemPut(ino: number): void {
-    const n = this.shmemRefs.get(ino);
-    if (n === undefined) return;
-    if (n > 1) {
-      this.shmemRefs.set(ino, n - 1);
-      return;
+  /**
+   * get_file() for a VMA: v maps inode ino. The VMA joins the mapping's
+   * i_mmap and holds the inode (an open file description's reference): a
+   * file unlinked or closed while mapped lives until its last VMA goes.
+   */
+  fileGet(ino: number, v: number): void {
+    pageCache(this).mapping(ino).iMmap.add(v);
+    const sh = shmemOf(this);
+    if (sh.zero.has(ino)) sh.zeroGet(ino);
+    else {
+      const inode = this.fs.byIno(ino);
+      if (inode !== undefined) inode.opens++;
     }
-    this.shmemRefs.delete(ino);
-    for (const [key, pfn] of this.pageCache) {
-      if (Math.floor(key / 2 ** 32) !== ino) continue;
-      this.pageCache.delete(key);
-      this.nrFilePages--;
-      this.nrShmem--;
-      this.putPage(pfn);
+  }
+
+  /** fput() of a VMA's file: out of i_mmap; the last reference to an unlinked inode frees it and its pages. */
+  filePut(ino: number, v: number): void {
+    pageCache(this).spaces.get(ino)?.iMmap.delete(v);
+    const sh = shmemOf(this);
+    if (sh.zero.has(ino)) sh.zeroPut(ino);
+    else {
+      const inode = this.fs.byIno(ino);
+      if (inode === undefined) return;
+      inode.opens--;
+      this.fs.maybeEvict(inode);
     }
   }
 
@@ -343,41 +344,16 @@ export class Vm {
     return [l.thresh, l.bgThresh];
   }
 
+  /** The Mm whose mm_struct object is at addr (a VMA's vm_mm), or null. */
+  mmByAddr(addr: number): Mm | null {
+    for (const t of this.tasks.values()) if (t.mm !== null && t.mm.addr === addr) return t.mm;
+    return null;
+  }
+
   /** The page cache of the root file system's files: (inode, index) -> pfn. */
   readonly pageCache = new Map<number, number>();
   /** NR_FILE_PAGES */
   nrFilePages = 0;
-
-  /**
-   * filemap_fault()'s lookup: the page-cache page of a file page, read in
-   * (instantly, from the inode's bytes) when missing; -1 when memory is out.
-   */
-  pageCacheGet(ino: number, index: number): number {
-    const key = ino * 2 ** 32 + index;
-    const have = this.pageCache.get(key);
-    if (have !== undefined) return have;
-    const shmem = this.shmemRefs.has(ino);
-    const inode = shmem ? undefined : this.fs.byIno(ino);
-    const pfn = this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE);
-    if (pfn < 0) return -1;
-    this.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);
-    this.pageKind[pfn] = shmem ? KIND_SHMEM : KIND_FILE;
-    if (shmem) {
-      this.nrShmem++;
-      this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked);
-    }
-    if (inode !== undefined) {
-      const from = index * 4096;
-      if (from < inode.data.length) this.k.phys.u8.set(inode.data.subarray(from, Math.min(from + 4096, inode.data.length)), pfn * 4096);
-    }
-    this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.uptodate);
-    this.pageCache.set(key, pfn);
-    this.nrFilePages++;
-    this.pageMapping[pfn] = ino;
-    this.k.pages.index[pfn] = index;
-    folioAddLru(this, pfn);
-    return pfn;
-  }
 
   /** vm.overcommit_memory (0 heuristic, 1 always, 2 never), vm.overcommit_ratio, vm.overcommit_kbytes: the sysctls' values */
   get overcommitMemory(): number {

@@ -76,13 +76,30 @@ export function vmAreaAlloc(vm: Vm, mm: Mm, start: number, end: number, flags: n
   return v;
 }
 
-/** vm_get_page_prot(): the x86 protection_map entry for the VMA's flags, into vm_page_prot. */
+/**
+ * vma_wants_writenotify(): a shared writable mapping of a file whose pages
+ * are written back (not shmem, whose mapping cannot write back) keeps its
+ * PTEs read-only until a write fault dirties the page, so that every page
+ * written through memory is known dirty (dirty accounting, writeback).
+ */
+export function vmaWantsWritenotify(vm: Vm, v: number): boolean {
+  const f = vm.s.vmFlags(v);
+  if ((f & (VM.SHARED | VM.WRITE)) !== (VM.SHARED | VM.WRITE)) return false;
+  const ino = vm.s.vmFile(v);
+  return ino !== 0 && !vm.isShmem(ino);
+}
+
+/**
+ * vma_set_page_prot(): vm_get_page_prot(), the x86 protection_map entry for
+ * the VMA's flags, into vm_page_prot; without RW when the VMA wants write
+ * notification (the entry of its flags less VM_SHARED).
+ */
 export function setPageProt(vm: Vm, v: number): void {
   const f = vm.s.vmFlags(v);
   let lo: number;
   if ((f & (VM.READ | VM.WRITE | VM.EXEC)) === 0)
     lo = 0x100 | 0x20; // PAGE_NONE: PROTNONE | ACCESSED
-  else if ((f & VM.SHARED) !== 0 && (f & VM.WRITE) !== 0)
+  else if ((f & VM.SHARED) !== 0 && (f & VM.WRITE) !== 0 && !vmaWantsWritenotify(vm, v))
     lo = 0x27; // PAGE_SHARED(_EXEC)
   else lo = 0x25; // PAGE_READONLY / PAGE_COPY (and their _EXEC forms)
   const nx = (f & VM.EXEC) === 0 && lo !== 0x120 ? 0x80000000 : 0;
@@ -96,16 +113,28 @@ export function vmAreaDup(vm: Vm, v: number): number {
   vm.k.phys.u8.copyWithin(n, v, v + VMA.SIZE);
   vm.s.set64(n, VMA.CHAIN, 0);
   const ino = vm.s.vmFile(n);
-  if (ino !== 0) vm.shmemGet(ino);
+  if (ino !== 0) vm.fileGet(ino, n);
   vm.rmapGen++;
   return n;
+}
+
+/**
+ * vma->vm_file = get_file(file): the VMA maps inode ino through the struct
+ * file numbered fileId (its vm_page_prot then follows vma_wants_writenotify).
+ */
+export function vmaSetFile(vm: Vm, v: number, ino: number, fileId = 0): void {
+  vm.s.set64(v, VMA.FILE, ino);
+  vm.s.set64(v, VMA.FILE_ID, fileId);
+  vm.fileGet(ino, v);
+  setPageProt(vm, v);
+  vm.rmapGen++;
 }
 
 /** vm_area_free() of a VMA already out of the tree: its chain goes too (unlink_anon_vmas). */
 export function vmAreaFree(vm: Vm, v: number): void {
   unlinkAnonVmas(vm, v);
   const ino = vm.s.vmFile(v);
-  if (ino !== 0) vm.shmemPut(ino);
+  if (ino !== 0) vm.filePut(ino, v);
   vm.k.kmemCacheFree(vm.caches.vma, v);
   vm.rmapGen++;
 }
@@ -207,7 +236,7 @@ export function canMerge(vm: Vm, a: number, b: number): boolean {
   const fb = s.vmFlags(b);
   if (((fa ^ fb) & ~VM.IGNORE_MERGE) !== 0) return false;
   if ((fa & VM_SPECIAL) !== 0) return false;
-  if (s.vmFile(a) !== s.vmFile(b) || s.vmOps(a) !== s.vmOps(b)) return false;
+  if (s.vmFile(a) !== s.vmFile(b) || s.get64(a, VMA.FILE_ID) !== s.get64(b, VMA.FILE_ID) || s.vmOps(a) !== s.vmOps(b)) return false;
   if (s.vmPgoff(a) + (s.vmEnd(a) - s.vmStart(a)) / 4096 !== s.vmPgoff(b)) return false;
   const ava = s.anonVma(a);
   const avb = s.anonVma(b);
