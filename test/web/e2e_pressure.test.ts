@@ -75,7 +75,18 @@ describe('the Memory pressure tab', () => {
     expect(await ev<string>(`document.querySelector('.pr-file[data-path="/data/notes"]').dataset.nrpages`)).toBe('16');
     const inactive1 = await laneCount('inactive_file');
     const active1 = await laneCount('active_file');
+    // Tag the drawn cells: after the step the same elements must have moved (a transition), not been redrawn.
+    const top1 = await ev<number>(
+      `(() => { const c = [...document.querySelectorAll('#pr-lru .pr-page.focus')]; c.forEach((e) => { e.tagged = true; }); return parseFloat(c[0].style.top); })()`,
+    );
     await next();
+    const moved = await ev<{ tagged: number; top: number; transition: string }>(`(() => {
+      const c = [...document.querySelectorAll('#pr-lru .pr-page.focus')];
+      return { tagged: c.filter((e) => e.tagged).length, top: parseFloat(c[0].style.top), transition: getComputedStyle(c[0]).transitionProperty };
+    })()`);
+    expect(moved.tagged).toBe(16);
+    expect(moved.top).toBeGreaterThan(top1);
+    expect(moved.transition).toContain('top');
     // Two reads: all 16 moved to the active file list, PG_referenced cleared.
     f = await focusLists();
     expect(f).toHaveLength(16);
