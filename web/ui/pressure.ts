@@ -183,7 +183,7 @@ export class PressurePanel {
       ['dirtyKb', 'Dirty kB', this.lab.meminfo('Dirty')],
       ['writebackKb', 'Writeback kB', this.lab.meminfo('Writeback')],
     ];
-    this.counters.replaceChildren(...items.map(([k, label, v]) => h('span', { 'data-k': k, 'data-v': v }, `${label} `, h('b', {}, String(v)))));
+    this.counters.replaceChildren(...items.map(([k, label, v]) => h('span', { 'data-k': k, 'data-v': v }, `${label} `, h('b', { class: 'pr-v' }, String(v)))));
   }
 
   /** The queues: cells keyed by pfn, placed absolutely so a page that changes list or place slides there. */
