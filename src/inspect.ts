@@ -9,6 +9,7 @@
  * call here changes the machine.
  */
 import type { Machine } from './init/main.js';
+import { type LruListSnapshot, lruLists, type PageCacheFile, pageCacheFiles, type ReclaimSnapshot, reclaimSnapshot } from './inspect_pressure.js';
 import type { KasanReport } from './kasan/kasan.js';
 import { PAGE_SIZE } from './memory/memblock.js';
 import {
@@ -56,6 +57,22 @@ import { KIND_ANON, KIND_FILE, KIND_SHMEM, type Vm } from './vm/vm.js';
 
 // ───────────────────────── constants for reading snapshots ─────────────────────────
 
+export {
+  LP_ACTIVE,
+  LP_DIRTY,
+  LP_LRU,
+  LP_REFERENCED,
+  LP_SWAPCACHE,
+  LP_UNEVICTABLE,
+  LP_WORKINGSET,
+  LP_WRITEBACK,
+  type LruListSnapshot,
+  type LruOwner,
+  type LruPage,
+  lruListNames,
+  type PageCacheFile,
+  type ReclaimSnapshot,
+} from './inspect_pressure.js';
 export { MAX_MEMORY, MIN_MEMORY, memparse } from './memory/memblock.js';
 export { pageflagNames, pageTypeNames } from './memory/page.js';
 export { MIGRATE_PCPTYPES, MIGRATE_TYPES, migratetypeNames, pageblock_nr_pages } from './page_alloc/mmzone.js';
@@ -788,6 +805,31 @@ export class Inspector {
         slabs: row.numSlabs,
       };
     });
+  }
+
+  // ───────────── memory pressure (src/inspect_pressure.ts) ─────────────
+
+  /**
+   * The node's five LRU lists (enum lru_list order), each with its count and
+   * its first `n` pages from the head and last `n` up to the tail; [] before
+   * the machine has a vm half.
+   */
+  lruLists(n = 32): LruListSnapshot[] {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new RangeError(`n: expected an integer >= 0, got ${String(n)}`);
+    const vm = this.vm();
+    return vm === null ? [] : lruLists(this.m, vm, n);
+  }
+
+  /** Every file with pages in the page cache, by inode number, with each page's index and flags; [] without a vm half. */
+  pageCache(): PageCacheFile[] {
+    const vm = this.vm();
+    return vm === null ? [] : pageCacheFiles(this.m, vm);
+  }
+
+  /** kswapd's state (runs, failures, node_unreclaimable) and the reclaim counters; null without a vm half. */
+  reclaim(): ReclaimSnapshot | null {
+    const vm = this.vm();
+    return vm === null ? null : reclaimSnapshot(vm);
   }
 
   /** The populated zones. */

@@ -10,6 +10,7 @@
 import { describeOp, opChips } from './model/describe.js';
 import type { Op } from './model/ops.js';
 import { checkChoice, checkSeed, machineFromParams } from './model/params.js';
+import { PRESSURE_SCENARIOS } from './model/pressure.js';
 import { PROC_SCENARIOS } from './model/processes.js';
 import { SCENARIOS, type Scenario, StepContext, scenarioById, scenarioOps, stepBounds } from './model/scenarios.js';
 import { DEFAULT_CONFIG, kasanAvailable, type MachineConfig, Session } from './model/session.js';
@@ -22,10 +23,11 @@ import { ChartsPanel } from './ui/charts.js';
 import { byId, h, setText } from './ui/dom.js';
 import { KasanPanel } from './ui/kasan.js';
 import { MemMapView } from './ui/memmap.js';
+import { PressurePanel } from './ui/pressure.js';
 import { ProcPanel } from './ui/proc.js';
 import { ProcessesPanel } from './ui/processes.js';
 
-type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs';
+type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs' | 'pressure';
 const TABS: [Tab, string][] = [
   ['caches', 'Caches'],
   ['buddy', 'Buddy allocator'],
@@ -33,6 +35,7 @@ const TABS: [Tab, string][] = [
   ['charts', 'Over time'],
   ['dmesg', 'dmesg & /proc'],
   ['procs', 'Processes'],
+  ['pressure', 'Memory pressure'],
 ];
 const SPEEDS: [number, string][] = [
   [1, '1 op/s'],
@@ -71,6 +74,7 @@ export class App {
   readonly charts: ChartsPanel;
   readonly proc: ProcPanel;
   readonly procs: ProcessesPanel;
+  readonly pressure: PressurePanel;
   cfg: MachineConfig;
   source: Source = { kind: 'none' };
   playing = false;
@@ -114,6 +118,7 @@ export class App {
     this.charts = new ChartsPanel();
     this.proc = new ProcPanel(() => this.invalidate());
     this.procs = new ProcessesPanel(() => this.invalidate(), this.cfg.seed);
+    this.pressure = new PressurePanel(() => this.invalidate(), this.cfg.seed);
     root.replaceChildren(this.header(), this.errorBar(), this.controls(), this.narration(), this.mainArea());
     this.installDrop();
     this.installKeys();
@@ -123,7 +128,7 @@ export class App {
     const speed = params.get('speed');
     problems.push(
       ...[
-        checkChoice('scenario', sc, [...SCENARIOS.map((s) => s.id), ...PROC_SCENARIOS.map((s) => s.id)]),
+        checkChoice('scenario', sc, [...SCENARIOS.map((s) => s.id), ...PROC_SCENARIOS.map((s) => s.id), ...PRESSURE_SCENARIOS.map((s) => s.id)]),
         checkChoice(
           'workload',
           wl,
@@ -146,6 +151,10 @@ export class App {
     if (sc && PROC_SCENARIOS.some((s) => s.id === sc)) {
       this.procs.start(sc);
       this.showTab('procs');
+    }
+    if (sc && PRESSURE_SCENARIOS.some((s) => s.id === sc)) {
+      this.pressure.start(sc);
+      this.showTab('pressure');
     }
     if (params.get('play') === '1') this.play(true);
     if (problems.length > 0) this.showError(problems, true);
@@ -405,7 +414,18 @@ export class App {
     const left = h('div', { class: 'left' }, this.map.root, h('section', { class: 'panel' }, h('h2', {}, 'Operations'), this.el.log));
     const nav = h('nav', { class: 'tabs' }, ...TABS.map(([t, label]) => h('button', { type: 'button', 'data-tab': t, onclick: () => this.showTab(t) }, label)));
     this.el.tabs = nav;
-    const right = h('div', { class: 'right' }, nav, this.caches.root, this.buddy.root, this.kasan.root, this.charts.root, this.proc.root, this.procs.root);
+    const right = h(
+      'div',
+      { class: 'right' },
+      nav,
+      this.caches.root,
+      this.buddy.root,
+      this.kasan.root,
+      this.charts.root,
+      this.proc.root,
+      this.procs.root,
+      this.pressure.root,
+    );
     this.el.right = right;
     const main = h('main', {}, left, right);
     this.showTab(this.tab, main);
@@ -801,6 +821,9 @@ export class App {
         break;
       case 'procs':
         this.procs.update();
+        break;
+      case 'pressure':
+        this.pressure.update();
         break;
     }
   }
