@@ -17,6 +17,24 @@ function machine(opts: object = {}): Kernel {
   return k;
 }
 
+const vmstat = (k: Kernel, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(k.proc.read('/proc/vmstat'))![1]);
+
+/** totalreserve_pages from /proc/zoneinfo (calculate_totalreserve_pages: per zone, min(max lowmem_reserve + high, managed)). */
+function totalreserve(k: Kernel): number {
+  let total = 0;
+  for (const zone of k.proc
+    .read('/proc/zoneinfo')
+    .split(/^Node 0, zone/m)
+    .slice(1)) {
+    const high = /\n\s+high\s+(\d+)/.exec(zone);
+    const managed = /\n\s+managed\s+(\d+)/.exec(zone);
+    const prot = /protection: \(([^)]*)\)/.exec(zone);
+    if (high === null || managed === null || prot === null) throw new Error('zoneinfo');
+    total += Math.min(Math.max(...prot[1]!.split(',').map(Number)) + Number(high[1]), Number(managed[1]));
+  }
+  return total;
+}
+
 const meminfo = (k: Kernel, name: string) => Number(new RegExp(`^${name.replace(/[()]/g, '\\$&')}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'))![1]);
 
 describe("show_free_areas()'s page cache and swap lines", () => {
@@ -43,5 +61,25 @@ describe("show_free_areas()'s page cache and swap lines", () => {
     const lines = showFreeAreas(k.pageAlloc, 0, 0);
     const at = lines.findIndex((l) => l.endsWith('total pagecache pages'));
     expect(lines.slice(at + 1, at + 4)).toEqual(['0 pages in swap cache', 'Free swap  = 0kB', 'Total swap = 0kB']);
+  });
+});
+
+describe('global_dirtyable_memory() counts the file LRU lists', () => {
+  test('anonymous pages in the swap cache (in NR_FILE_PAGES, on the anon LRU) are not dirtyable', () => {
+    const k = machine();
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const N = 64;
+    expect(t.mmap(A, N * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)).toBe(A);
+    for (let i = 0; i < N; i++) t.writeBytes(A + i * P, new Uint8Array(P).fill(i + 1));
+    expect(t.madvise(A, N * P, MADV_PAGEOUT)).toBe(0);
+    // swap-in readahead brings the pages back into the swap cache: a read of each keeps them there, mapped
+    for (let i = 0; i < N; i++) t.readBytes(A + i * P, 1);
+    expect(meminfo(k, 'SwapCached')).toBeGreaterThan(0);
+    const free = meminfo(k, 'MemFree') / 4;
+    const file = (meminfo(k, 'Active(file)') + meminfo(k, 'Inactive(file)')) / 4;
+    const reserve = totalreserve(k);
+    const avail = free - Math.min(free, reserve) + file + 1;
+    // dirty_ratio 20: 819 per 4096
+    expect(vmstat(k, 'nr_dirty_threshold')).toBe(Math.floor((819 * avail) / 4096));
   });
 });
