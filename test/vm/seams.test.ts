@@ -3,9 +3,13 @@
  * Expected values are worked by hand from 6.18's rules, written beside each test.
  */
 import { describe, expect, test } from 'vitest';
+import { O_CREAT, O_RDWR } from '../../src/fs/fcntl.js';
+import { WB_REASON_BACKGROUND } from '../../src/fs/fs-writeback.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { showFreeAreas } from '../../src/page_alloc/show_mem.js';
-import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { pageCache } from '../../src/vm/filemap.js';
+import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { writeback } from '../../src/vm/page-writeback.js';
 import { tinyElf } from './helpers.js';
 
 const P = 4096;
@@ -81,5 +85,49 @@ describe('global_dirtyable_memory() counts the file LRU lists', () => {
     const avail = free - Math.min(free, reserve) + file + 1;
     // dirty_ratio 20: 819 per 4096
     expect(vmstat(k, 'nr_dirty_threshold')).toBe(Math.floor((819 * avail) / 4096));
+  });
+});
+
+describe('fault_dirty_shared_page() balances dirty pages', () => {
+  test('a task dirtying a shared file mapping bigger than the dirty limit is held below it, like a write() writer', () => {
+    // 128 MiB, a 20 MB/s disk: 204.8 us per page on the wire.
+    const k = machine({ memory: '128M', swap: undefined, disk: { latencyUs: 100, mbps: 20 } });
+    k.fs.mkdirs('/data');
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const pc = pageCache(k.vm);
+    const w = writeback(k.vm);
+    const fd = t.open('/data/big', O_RDWR | O_CREAT);
+    const total = 64 << 20;
+    const pages = total / P;
+    expect(t.ftruncate(fd, total)).toBe(0);
+    const m = t.mmap(0, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const thresh = vmstat(k, 'nr_dirty_threshold');
+    const bg = vmstat(k, 'nr_dirty_background_threshold');
+    expect(pages).toBeGreaterThan(2 * thresh);
+    let maxDirty = 0;
+    for (let i = 0; i < pages; i++) {
+      t.writeBytes(m + i * P, new Uint8Array([i & 0xff]));
+      maxDirty = Math.max(maxDirty, pc.nrDirty + pc.nrWriteback);
+    }
+    // Each write fault dirtied one page and called balance_dirty_pages_ratelimited(): past bg_thresh it started
+    // background writeback (the periodic flusher alone would wait 5 s), so the pages went to the disk as the task
+    // wrote and dirty + writeback never passed thresh (without the call all 16384 pages stayed dirty).
+    expect(w.wb.log.some(([, r]) => r === WB_REASON_BACKGROUND)).toBe(true);
+    expect(pc.bdev.writes).toBeGreaterThan(0);
+    expect(maxDirty).toBeGreaterThan(bg - 64);
+    expect(maxDirty).toBeLessThanOrEqual(thresh);
+    // the task's nr_dirtied was counted by the faults (folio_account_dirtied) and reset by its calls
+    expect(w.taskState(t).nrDirtied).toBeLessThan(w.taskState(t).nrDirtiedPause);
+  });
+
+  test('tmpfs pages (noop bdi, no BDI_CAP_WRITEBACK) never throttle', () => {
+    const k = machine({ memory: '128M', swap: undefined, disk: { latencyUs: 100, mbps: 20 } });
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const fd = t.open('/dev/shm/big', O_RDWR | O_CREAT);
+    const total = 48 << 20;
+    expect(t.ftruncate(fd, total)).toBe(0);
+    const m = t.mmap(0, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    for (let i = 0; i < total / P; i++) t.writeBytes(m + i * P, new Uint8Array([1]));
+    expect(writeback(k.vm).throttleLog.length).toBe(0);
   });
 });
