@@ -8,7 +8,7 @@ import { WB_REASON_BACKGROUND } from '../../src/fs/fs-writeback.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { showFreeAreas } from '../../src/page_alloc/show_mem.js';
 import { pageCache } from '../../src/vm/filemap.js';
-import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { writeback } from '../../src/vm/page-writeback.js';
 import { tinyElf } from './helpers.js';
 
@@ -129,5 +129,28 @@ describe('fault_dirty_shared_page() balances dirty pages', () => {
     const m = t.mmap(0, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     for (let i = 0; i < total / P; i++) t.writeBytes(m + i * P, new Uint8Array([1]));
     expect(writeback(k.vm).throttleLog.length).toBe(0);
+  });
+});
+
+describe('folio_mkclean() through rmap_walk', () => {
+  test('a dirty PROT_NONE PTE is cleaned by writeback too, so a store after PROT_READ|PROT_WRITE dirties the page again', () => {
+    const k = machine({ swap: undefined });
+    k.fs.mkdirs('/data');
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const fd = t.open('/data/f', O_RDWR | O_CREAT);
+    expect(t.ftruncate(fd, P)).toBe(0);
+    const m = t.mmap(0, P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    t.writeBytes(m, new Uint8Array([1]));
+    // change_pte_range() keeps the dirty bit of a PROT_NONE PTE; page_mkclean_one() clears it (pte_dirty || pte_write).
+    expect(t.mprotect(m, P, PROT_NONE)).toBe(0);
+    expect(t.fsync(fd)).toBe(0);
+    expect(k.fs.readFile('/data/f')![0]).toBe(1);
+    // The PTE is clean, so mprotect back does not make it writable (can_change_shared_pte_writable wants it dirty):
+    // the next store write-faults and dirties the page, and fsync writes it.
+    expect(t.mprotect(m, P, PROT_READ | PROT_WRITE)).toBe(0);
+    t.writeBytes(m, new Uint8Array([2]));
+    expect(meminfo(k, 'Dirty')).toBeGreaterThanOrEqual(4);
+    expect(t.fsync(fd)).toBe(0);
+    expect(k.fs.readFile('/data/f')![0]).toBe(2);
   });
 });
