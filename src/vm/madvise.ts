@@ -11,8 +11,10 @@
  * being synchronous in kmem, it leaves the swap cache and is freed
  * (__remove_mapping). Without swap (or with swap full) an anonymous page
  * stays. File and shmem pages are left to reclaim proper (h1's
- * shrink_folio_list; the lead will route pageout through it), and
- * MADV_COLD's deactivation waits for the LRU lists: both only age the PTEs.
+ * shrink_folio_list; the lead will route pageout through it): their PTEs
+ * are only aged. MADV_COLD clears PG_referenced (PG_workingset set on an
+ * active folio) and deactivates the folio (folio_deactivate), anonymous
+ * and file alike.
  */
 
 import { PG } from '../memory/page.js';
@@ -20,6 +22,7 @@ import { forEachPte, invalidateTlbPage } from './memory.js';
 import type { Mm } from './mm_types.js';
 import { EINVAL, VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
+import { folioDeactivate } from './swap.js';
 import { addToSwap, deleteFromSwapCache, pageSwapCache, swapWritepage, unmapAnonPte } from './swap_state.js';
 import { KIND_ANON, type Vm } from './vm.js';
 
@@ -37,13 +40,23 @@ export function madviseColdOrPageout(vm: Vm, mm: Mm, v: number, start: number, e
     const lo = u32[idx]!;
     if ((lo & _PAGE_PRESENT) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
     const pfn = lo >>> 12;
-    if (p.mapcount[pfn]! > 1) return;
+    // Not on the LRU, or maybe mapped by another process: left alone.
+    if ((p.flags[pfn]! & (1 << PG.lru)) === 0 || p.mapcount[pfn]! > 1) return;
     // ptep_test_and_clear_young()
     if ((lo & _PAGE_ACCESSED) !== 0) {
       u32[idx] = (lo & ~_PAGE_ACCESSED) >>> 0;
       invalidateTlbPage(mm, Math.floor(va / 4096));
     }
-    if (!pageout || !anonVma || vm.pageKind[pfn] !== KIND_ANON) return;
+    // folio_clear_referenced(): reclaim could not take the folio otherwise; an active one keeps PG_workingset.
+    let fl = p.flags[pfn]! & ~(1 << PG.referenced);
+    if ((fl & (1 << PG.active)) !== 0) fl |= 1 << PG.workingset;
+    p.flags[pfn] = fl;
+    // madvise_cold: folio_deactivate() (lru_deactivate: an active folio to its inactive list's head).
+    if (!pageout) {
+      folioDeactivate(vm, pfn);
+      return;
+    }
+    if (!anonVma || vm.pageKind[pfn] !== KIND_ANON) return;
     // shrink_folio_list() for one anonymous folio, with ignore_references.
     if (!pageSwapCache(vm, pfn) && !addToSwap(vm, pfn)) return;
     unmapAnonPte(vm, mm, va, idx, pfn);

@@ -8,7 +8,7 @@ import { WB_REASON_BACKGROUND } from '../../src/fs/fs-writeback.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { showFreeAreas } from '../../src/page_alloc/show_mem.js';
 import { pageCache } from '../../src/vm/filemap.js';
-import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { MADV_COLD, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { writeback } from '../../src/vm/page-writeback.js';
 import { tinyElf } from './helpers.js';
 
@@ -152,5 +152,34 @@ describe('folio_mkclean() through rmap_walk', () => {
     expect(meminfo(k, 'Dirty')).toBeGreaterThanOrEqual(4);
     expect(t.fsync(fd)).toBe(0);
     expect(k.fs.readFile('/data/f')![0]).toBe(2);
+  });
+});
+
+describe('MADV_COLD deactivates', () => {
+  test('active file pages mapped once move to the inactive file list (pgdeactivate); pages another process maps stay', () => {
+    const k = machine({ swap: undefined });
+    k.fs.mkdirs('/data');
+    const N = 16;
+    k.fs.writeFile('/data/f', new Uint8Array(N * P).fill(7));
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const fd = t.open('/data/f', O_RDWR);
+    const buf = t.mmap(0, N * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    // two read()s of each page: mark_page_accessed() twice activates it (inactive -> referenced -> active)
+    expect(t.pread(fd, buf, N * P, 0)).toBe(N * P);
+    expect(t.pread(fd, buf, N * P, 0)).toBe(N * P);
+    const m = t.mmap(0, N * P, PROT_READ, MAP_PRIVATE, fd, 0);
+    for (let i = 0; i < N; i++) t.readBytes(m + i * P, 1);
+    // a second process maps the last 4 pages too: mapcount 2, MADV_COLD leaves them
+    const t2 = k.spawn('/bin/tiny', ['tiny']);
+    const fd2 = t2.open('/data/f', O_RDWR);
+    const m2 = t2.mmap(0, 4 * P, PROT_READ, MAP_PRIVATE, fd2, (N - 4) * P);
+    for (let i = 0; i < 4; i++) t2.readBytes(m2 + i * P, 1);
+    const active0 = meminfo(k, 'Active(file)');
+    const inactive0 = meminfo(k, 'Inactive(file)');
+    const deact0 = vmstat(k, 'pgdeactivate');
+    expect(t.madvise(m, N * P, MADV_COLD)).toBe(0);
+    expect(meminfo(k, 'Active(file)')).toBe(active0 - (N - 4) * 4);
+    expect(meminfo(k, 'Inactive(file)')).toBe(inactive0 + (N - 4) * 4);
+    expect(vmstat(k, 'pgdeactivate')).toBe(deact0 + N - 4);
   });
 });
