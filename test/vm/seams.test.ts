@@ -183,3 +183,33 @@ describe('MADV_COLD deactivates', () => {
     expect(vmstat(k, 'pgdeactivate')).toBe(deact0 + N - 4);
   });
 });
+
+describe('MADV_PAGEOUT through reclaim_pages()', () => {
+  test('clean file pages mapped once are dropped from the page cache; dirty shared ones stay (only kswapd writes file pages)', () => {
+    const k = machine({ swap: undefined });
+    k.fs.mkdirs('/data');
+    const N = 16;
+    k.fs.writeFile('/data/f', new Uint8Array(N * P).fill(9));
+    const t = k.spawn('/bin/tiny', ['tiny']);
+    const fd = t.open('/data/f', O_RDWR);
+    const m = t.mmap(0, N * P, PROT_READ, MAP_PRIVATE, fd, 0);
+    for (let i = 0; i < N; i++) t.readBytes(m + i * P, 1);
+    const cached0 = meminfo(k, 'Cached');
+    const rss0 = Number(/^RssFile:\s+(\d+) kB$/m.exec(k.proc.read(`/proc/${t.pid}/status`))![1]);
+    expect(t.madvise(m, N * P, MADV_PAGEOUT)).toBe(0);
+    // try_to_unmap() took the N PTEs, __remove_mapping() the N pages
+    expect(meminfo(k, 'Cached')).toBe(cached0 - N * 4);
+    expect(Number(/^RssFile:\s+(\d+) kB$/m.exec(k.proc.read(`/proc/${t.pid}/status`))![1])).toBe(rss0 - N * 4);
+    // the data is read back from the file
+    const maj0 = t.majFlt;
+    expect(t.readBytes(m, 1)[0]).toBe(9);
+    expect(t.majFlt).toBe(maj0 + 1);
+    // A shared writable mapping, dirtied: the pages are dirty, reclaim_pages (not kswapd) does not write them.
+    const s2 = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    for (let i = 0; i < 4; i++) t.writeBytes(s2 + i * P, new Uint8Array([1]));
+    const cached1 = meminfo(k, 'Cached');
+    expect(t.madvise(s2, 4 * P, MADV_PAGEOUT)).toBe(0);
+    expect(meminfo(k, 'Cached')).toBe(cached1);
+    expect(meminfo(k, 'Dirty')).toBeGreaterThanOrEqual(16);
+  });
+});
