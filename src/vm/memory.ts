@@ -79,7 +79,7 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   vm.pgfault++;
   faultMajor = false;
   faultDirtied = -1;
-  const r = handlePteFault(vm, mm, v, va, write);
+  const r = handlePteFault(vm, mm, v, va, write, pteIdx);
   // fault_dirty_shared_page(): the page tables are done with; the writer may wait here for writeback.
   if (faultDirtied >= 0) {
     const newly = faultDirtied;
@@ -123,9 +123,15 @@ function expandDownwards(vm: Vm, t: Task, mm: Mm, i: number, va: number): boolea
   return true;
 }
 
-/** handle_pte_fault(): 0 done, VM_FAULT_MAJOR (done, the disk was read: swap-in), VM_FAULT_OOM, VM_FAULT_SIGBUS. */
-function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean): number {
-  const idx = vm.pt.walkAlloc(mm.pgd, va, mm);
+/**
+ * handle_pte_fault(): 0 done, VM_FAULT_MAJOR (done, the disk was read:
+ * swap-in), VM_FAULT_OOM, VM_FAULT_SIGBUS. pteIdx is the PTE the MMU's walk
+ * reached (-1 when a table on the way was missing): page tables go only at
+ * munmap and exit, never within a fault, so it is still va's PTE and the
+ * walk is not done again.
+ */
+function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, pteIdx: number): number {
+  const idx = pteIdx >= 0 ? pteIdx : vm.pt.walkAlloc(mm.pgd, va, mm);
   if (idx < 0) return VM_FAULT_OOM;
   const u32 = vm.k.phys.u32;
   const lo = u32[idx]!;
@@ -561,7 +567,7 @@ export function populateRange(vm: Vm, t: Task, start: number, end: number): void
     // GUP faults are counted in PGFAULT and as the task's faults like any other.
     vm.pgfault++;
     faultMajor = false;
-    const r = handlePteFault(vm, mm, v, va, write);
+    const r = handlePteFault(vm, mm, v, va, write, idx);
     if (r === 0) {
       if (faultMajor) t.majFlt++;
       else t.minFlt++;

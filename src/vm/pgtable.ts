@@ -136,21 +136,26 @@ export class PageTables {
    * allocating missing tables; -1 on out of memory. bytes counts mm->pgtables_bytes.
    */
   walkAlloc(pgd: number, va: number, acct: { pgtablesBytes: number }): number {
+    const u32 = this.u32;
+    // The four 9-bit indices from the address's two 32-bit halves, as walk() takes them (no division per level).
+    const hi = Math.floor(va / 4294967296);
+    const lo = va >>> 0;
     let table = pgd;
-    for (let shift = PGDIR_SHIFT; shift > 12; shift -= 9) {
-      const i = (table >>> 2) + ((Math.floor(va / 2 ** shift) & 511) << 1);
-      let e = this.u32[i]!;
+    for (let level = 0; level < 3; level++) {
+      const sub = level === 0 ? (hi >>> 7) & 511 : level === 1 ? ((hi << 2) | (lo >>> 30)) & 511 : (lo >>> 21) & 511;
+      const i = (table >>> 2) + (sub << 1);
+      let e = u32[i]!;
       if ((e & _PAGE_PRESENT) === 0) {
         const t = this.allocTable();
         if (t < 0) return -1;
         acct.pgtablesBytes += 4096;
         e = (t | _PAGE_TABLE) >>> 0;
-        this.u32[i] = e;
-        this.u32[i + 1] = 0;
+        u32[i] = e;
+        u32[i + 1] = 0;
       }
       table = (e & ~0xfff) >>> 0;
     }
-    return (table >>> 2) + ((Math.floor(va / 4096) & 511) << 1);
+    return (table >>> 2) + (((lo >>> 12) & 511) << 1);
   }
 
   /**
