@@ -128,6 +128,20 @@ export interface PageAllocHooks {
   directReclaim?: ((order: number, gfp: number) => number) | null;
   /** zone_reclaimable_pages() for should_reclaim_retry() */
   zoneReclaimablePages?: ((zone: number) => number) | null;
+  /**
+   * The virtual-memory half's counters show_free_areas() prints at its end
+   * (NR_FILE_PAGES, total_swapcache_pages(), get_nr_swap_pages(),
+   * total_swap_pages); set when the VM half starts. Absent: all 0.
+   */
+  showMemVmStats?: (() => ShowMemVmStats) | null;
+}
+
+/** The page counts show_free_areas() and show_swap_cache_info() print. */
+export interface ShowMemVmStats {
+  filePages: number;
+  swapCache: number;
+  freeSwap: number;
+  totalSwap: number;
 }
 
 /** MAX_RECLAIM_RETRIES (mm/internal.h) */

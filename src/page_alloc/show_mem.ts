@@ -75,7 +75,14 @@ export function showFreeAreas(pa: PageAlloc, slabReclaimable: number, slabUnrecl
     }
     out.push(`${line}= ${K(total)}kB`);
   }
-  out.push('0 total pagecache pages', '0 pages in swap cache', 'Free swap  = 0kB', 'Total swap = 0kB');
+  // show_free_areas()'s NR_FILE_PAGES line (the swap cache included, as in the kernel), then show_swap_cache_info().
+  const vs = pa.hooks.showMemVmStats?.() ?? null;
+  out.push(
+    `${vs?.filePages ?? 0} total pagecache pages`,
+    `${vs?.swapCache ?? 0} pages in swap cache`,
+    `Free swap  = ${K(vs?.freeSwap ?? 0)}kB`,
+    `Total swap = ${K(vs?.totalSwap ?? 0)}kB`,
+  );
   let present = 0;
   let reserved = 0;
   for (let z = 0; z < MAX_NR_ZONES; z++) {

@@ -37,10 +37,10 @@ import { XA_MARK_0, XA_NODE_SIZE, XArray } from '../fs/xarray.js';
 import { PG } from '../memory/page.js';
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { SLAB_ACCOUNT, SLAB_PANIC, SLAB_RECLAIM_ACCOUNT } from '../slub/slab_flags.js';
-import { VMA } from './mm_types.js';
 import { VM } from './mman.js';
-import { _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW } from './pgtable.js';
+import { _PAGE_DIRTY, _PAGE_RW } from './pgtable.js';
 import { type FileRaState, fileRaStateInit, pageCacheAsyncRa, pageCacheRaOrder, pageCacheSyncRa, type Ractl } from './readahead.js';
+import { rmapWalk } from './rmap.js';
 import { deactivateFileFolio, folioAddLru, folioRotateReclaimable, folioMarkAccessed as lruMarkAccessed } from './swap.js';
 import { KIND_FILE, type Vm } from './vm.js';
 import { ShadowMap, workingsetRefault } from './workingset.js';
@@ -350,7 +350,7 @@ export class PageCache {
       run.push(pfn);
       const from = i * PAGE_SIZE;
       const to = Math.min(from + PAGE_SIZE, inode.data.length);
-      if (as.iMmap.size > 0) folioMkclean(this.vm, as, i);
+      if (as.iMmap.size > 0) folioMkclean(this.vm, pfn);
       if (to > from) inode.data.set(u8.subarray(pfn * PAGE_SIZE, pfn * PAGE_SIZE + (to - from)), from);
       if (to - from < PAGE_SIZE) u8.fill(0, pfn * PAGE_SIZE + Math.max(0, to - from), (pfn + 1) * PAGE_SIZE);
       f[pfn] = (f[pfn]! & ~(1 << PG.dirty)) | WB;
@@ -396,27 +396,22 @@ export class PageCache {
 }
 
 /**
- * folio_mkclean() (mm/rmap.c) for the page at index of a mapping, through
- * the mapping's i_mmap: every shared VMA's PTE for it loses RW and dirty
- * (and the mm's TLB entry for it), so the next store faults and marks the
- * page dirty again (wp_page_shared). Private VMAs are skipped: their PTEs
- * of a page-cache page are never writable. Returns whether a PTE was dirty.
+ * folio_mkclean() (mm/rmap.c) of a mapped page-cache page, through
+ * rmap_walk (the inode's i_mmap): every shared VMA's PTE that maps the page
+ * and is writable or dirty loses RW and dirty (and the mm's TLB entry for
+ * it), so the next store faults and marks the page dirty again
+ * (wp_page_shared). Private VMAs are skipped (invalid_mkclean_vma): their
+ * PTEs of a page-cache page are never writable. Returns whether a PTE was dirty.
  */
-export function folioMkclean(vm: Vm, as: AddressSpace, index: number): boolean {
+export function folioMkclean(vm: Vm, pfn: number): boolean {
+  if (vm.k.pages.mapcount[pfn]! <= 0) return false;
   const s = vm.s;
   const u32 = vm.k.phys.u32;
   let dirty = false;
-  for (const v of as.iMmap) {
-    if ((s.vmFlags(v) & VM.SHARED) === 0) continue;
-    const off = index - s.vmPgoff(v);
-    const va = s.vmStart(v) + off * PAGE_SIZE;
-    if (off < 0 || va >= s.vmEnd(v)) continue;
-    const mm = vm.mmByAddr(s.get64(v, VMA.MM));
-    if (mm === null) continue;
-    const idx = vm.pt.walk(mm.pgd, va);
-    if (idx < 0) continue;
+  rmapWalk(vm, pfn, (mm, va, idx, v) => {
+    if ((s.vmFlags(v) & VM.SHARED) === 0) return;
     const lo = u32[idx]!;
-    if ((lo & _PAGE_PRESENT) === 0 || (lo & (_PAGE_RW | _PAGE_DIRTY)) === 0) continue;
+    if ((lo & (_PAGE_RW | _PAGE_DIRTY)) === 0) return;
     if ((lo & _PAGE_DIRTY) !== 0) dirty = true;
     u32[idx] = (lo & ~(_PAGE_RW | _PAGE_DIRTY)) >>> 0;
     // flush_tlb_page()
@@ -424,7 +419,7 @@ export function folioMkclean(vm: Vm, as: AddressSpace, index: number): boolean {
     const slot = vpn & 255;
     if (mm.tlbTagR[slot] === vpn) mm.tlbTagR[slot] = -1;
     if (mm.tlbTagW[slot] === vpn) mm.tlbTagW[slot] = -1;
-  }
+  });
   return dirty;
 }
 

@@ -3,16 +3,15 @@
  * then reclaim_pages() for pageout).
  *
  * The pages considered are the present, normal pages of the range that are
- * mapped once (folio_maybe_mapped_shared() skips a small folio whose
- * mapcount is above 1); their PTEs are made old. For MADV_PAGEOUT each
- * private anonymous one is reclaimed at once: it gets a swap slot and
- * enters the swap cache (add_to_swap), its PTE becomes a swap PTE
- * (try_to_unmap), it is written to its slot (pageout), and, the write
- * being synchronous in kmem, it leaves the swap cache and is freed
- * (__remove_mapping). Without swap (or with swap full) an anonymous page
- * stays. File and shmem pages are left to reclaim proper (h1's
- * shrink_folio_list; the lead will route pageout through it), and
- * MADV_COLD's deactivation waits for the LRU lists: both only age the PTEs.
+ * on the LRU and mapped once (folio_maybe_mapped_shared() skips a small
+ * folio whose mapcount is above 1), anonymous, file and shmem alike (kmem's
+ * caller may always page files out: can_do_file_pageout for root). Their
+ * PTEs are made old and PG_referenced is cleared (PG_workingset set on an
+ * active folio). MADV_COLD deactivates each (folio_deactivate); MADV_PAGEOUT
+ * isolates each (folio_isolate_lru) and hands the list to reclaim_pages():
+ * shrink_folio_list() with ignore_references (src/vm/vmscan.ts), which swaps
+ * anonymous pages out, drops clean file pages, and keeps dirty file pages
+ * (only kswapd writes them) and shmem (no shmem_writeout in kmem).
  */
 
 import { PG } from '../memory/page.js';
@@ -20,8 +19,9 @@ import { forEachPte, invalidateTlbPage } from './memory.js';
 import type { Mm } from './mm_types.js';
 import { EINVAL, VM } from './mman.js';
 import { _PAGE_ACCESSED, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
-import { addToSwap, deleteFromSwapCache, pageSwapCache, swapWritepage, unmapAnonPte } from './swap_state.js';
-import { KIND_ANON, type Vm } from './vm.js';
+import { folioDeactivate } from './swap.js';
+import type { Vm } from './vm.js';
+import { reclaimPages } from './vmscan.js';
 
 /**
  * madvise_pageout() / madvise_cold() over [start, end) of VMA v: 0, or
@@ -32,26 +32,35 @@ export function madviseColdOrPageout(vm: Vm, mm: Mm, v: number, start: number, e
   if ((vm.s.vmFlags(v) & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) !== 0) return -EINVAL;
   const u32 = vm.k.phys.u32;
   const p = vm.k.pages;
-  const anonVma = (vm.s.vmFlags(v) & VM.SHARED) === 0;
+  const list: number[] = [];
   forEachPte(vm, mm.pgd, start, end, (idx, va) => {
     const lo = u32[idx]!;
     if ((lo & _PAGE_PRESENT) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
     const pfn = lo >>> 12;
-    if (p.mapcount[pfn]! > 1) return;
+    // Not on the LRU, or maybe mapped by another process: left alone.
+    if ((p.flags[pfn]! & (1 << PG.lru)) === 0 || p.mapcount[pfn]! > 1) return;
     // ptep_test_and_clear_young()
     if ((lo & _PAGE_ACCESSED) !== 0) {
       u32[idx] = (lo & ~_PAGE_ACCESSED) >>> 0;
       invalidateTlbPage(mm, Math.floor(va / 4096));
     }
-    if (!pageout || !anonVma || vm.pageKind[pfn] !== KIND_ANON) return;
-    // shrink_folio_list() for one anonymous folio, with ignore_references.
-    if (!pageSwapCache(vm, pfn) && !addToSwap(vm, pfn)) return;
-    unmapAnonPte(vm, mm, va, idx, pfn);
-    // Still mapped elsewhere (another mm's PTE): it stays in the swap cache.
-    if (p.mapcount[pfn] !== 0) return;
-    if ((p.flags[pfn]! & (1 << PG.dirty)) !== 0) swapWritepage(vm, pfn);
-    deleteFromSwapCache(vm, pfn);
-    vm.putPage(pfn);
+    // folio_clear_referenced(): reclaim could not take the folio otherwise; an active one keeps PG_workingset.
+    let fl = p.flags[pfn]! & ~(1 << PG.referenced);
+    if ((fl & (1 << PG.active)) !== 0) fl |= 1 << PG.workingset;
+    p.flags[pfn] = fl;
+    // madvise_cold: folio_deactivate() (lru_deactivate: an active folio to its inactive list's head).
+    if (!pageout) {
+      folioDeactivate(vm, pfn);
+      return;
+    }
+    // folio_isolate_lru(): off its list with a reference; an unevictable one goes back (folio_putback_lru).
+    if ((fl & (1 << PG.unevictable)) !== 0) return;
+    vm.lruvec.del(pfn);
+    p.flags[pfn] = p.flags[pfn]! & ~(1 << PG.lru);
+    p.refcount[pfn] = p.refcount[pfn]! + 1;
+    list.push(pfn);
   });
+  // madvise_pageout: reclaim_pages() of the folios isolated
+  if (list.length > 0) reclaimPages(vm, list);
   return 0;
 }

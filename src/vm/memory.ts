@@ -28,6 +28,7 @@ import { filemapFault, PG_readahead, pageCache } from './filemap.js';
 import type { Task } from './fork.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
+import { balanceDirtyPagesRatelimited } from './page-writeback.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
 import { folioAddFileRmapPte, folioAddNewAnonRmap, folioRemoveRmapPte } from './rmap.js';
 import { SGP_CACHE, SHMEM_EINVAL, shmemMarkDirty, shmemOf } from './shmem.js';
@@ -77,7 +78,14 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   // handle_mm_fault(): counted in PGFAULT, and as a major or minor fault of the task when it succeeds (mm_account_fault).
   vm.pgfault++;
   faultMajor = false;
+  faultDirtied = -1;
   const r = handlePteFault(vm, mm, v, va, write, pteIdx);
+  // fault_dirty_shared_page(): the page tables are done with; the writer may wait here for writeback.
+  if (faultDirtied >= 0) {
+    const newly = faultDirtied;
+    faultDirtied = -1;
+    balanceDirtyPagesRatelimited(vm, t, newly);
+  }
   if (r === 0) {
     if (faultMajor) t.majFlt++;
     else t.minFlt++;
@@ -181,9 +189,19 @@ function markSharedDirty(vm: Vm, ino: number, pgoff: number, pfn: number): void 
   if (vm.pageKind[pfn] === KIND_SHMEM) shmemMarkDirty(vm, pfn);
   else {
     const pc = pageCache(vm);
-    pc.markDirty(pc.mapping(ino), pgoff, pfn);
+    // The file's vm_ops has page_mkwrite (filemap_page_mkwrite), so the fault balances even when the page was dirty already.
+    faultDirtied = pc.markDirty(pc.mapping(ino), pgoff, pfn) ? 1 : 0;
   }
 }
+
+/**
+ * Set by a shared write fault that dirtied a page of a file that is written
+ * back: the pages newly dirtied (0 or 1), -1 for none. After the fault,
+ * fault_dirty_shared_page() throttles the task with
+ * balance_dirty_pages_ratelimited() (tmpfs's noop bdi has no
+ * BDI_CAP_WRITEBACK: its pages never balance).
+ */
+let faultDirtied = -1;
 
 /**
  * The file fault paths of do_fault(): do_read_fault() (fault-around, then

@@ -21,9 +21,6 @@
  *    writeback ends), starting from INIT_BW (100 MB/s); the "inodes under
  *    writeback" test of wb_bandwidth_estimate_start is "no page under
  *    writeback".
- *  - global_dirtyable_memory's file LRU pages are the page cache's pages less
- *    shmem (the LRU lists are being built; every page-cache page of a
- *    regular file is on a file LRU list in the kernel).
  *  - A task's CPU time is not charged: between its waits, writing takes no
  *    virtual time (only the allocator's 50 ns per operation, Machine.syncClock),
  *    so a writer below the free-run ceiling dirties pages in no time at all.
@@ -35,6 +32,7 @@ import { Timer } from '../lib/timer.js';
 import { MAX_NR_ZONES, Z_FREE } from '../page_alloc/mmzone.js';
 import { totalreservePages } from '../proc/meminfo.js';
 import { type PageCache, pageCache } from './filemap.js';
+import { LRU_ACTIVE_FILE, LRU_INACTIVE_FILE } from './mm_inline.js';
 import type { Vm } from './vm.js';
 
 /** CONFIG_HZ (as src/slub/debug.ts: a distribution kernel's 250) */
@@ -291,7 +289,8 @@ export function writeback(vm: Vm): Writeback {
 
 /**
  * global_dirtyable_memory(): free pages less totalreserve_pages (never
- * below 0), plus the file LRU pages, plus 1 so it is never 0 (x86-64 has no
+ * below 0), plus the file LRU lists' pages (NR_INACTIVE_FILE +
+ * NR_ACTIVE_FILE, pages isolated by reclaim not counted), plus 1 so it is never 0 (x86-64 has no
  * highmem to take out).
  */
 export function globalDirtyableMemory(vm: Vm): number {
@@ -299,7 +298,7 @@ export function globalDirtyableMemory(vm: Vm): number {
   let free = 0;
   for (let z = 0; z < MAX_NR_ZONES; z++) free += zones.get(z, Z_FREE);
   let x = free - Math.min(free, totalreservePages(zones));
-  x += vm.nrFilePages - vm.nrShmem;
+  x += vm.lruvec.size(LRU_INACTIVE_FILE) + vm.lruvec.size(LRU_ACTIVE_FILE);
   return x + 1;
 }
 

@@ -109,8 +109,9 @@ export function unmapAnonPte(vm: Vm, mm: Mm, va: number, pteIdx: number, pfn: nu
   const offset = vm.pagePrivate[pfn]!;
   if ((lo & _PAGE_DIRTY) !== 0) p.flags[pfn] = p.flags[pfn]! | DIRTY;
   // PageAnonExclusive moves to the swap PTE (folio_try_share_anon_rmap_pte). With it the page's only
-  // mapping and reference is this PTE and no swap PTE names the slot yet; checked, to be safe.
-  const exclusive = (p.flags[pfn]! & ANON_EXCLUSIVE) !== 0 && p.mapcount[pfn] === 1 && p.refcount[pfn] === 2 && si.swapCount(offset) === 0;
+  // mapping is this PTE and no swap PTE names the slot yet; checked, to be safe. The references: the PTE's and
+  // the swap cache's, plus reclaim's isolation reference when called from try_to_unmap (kmem has no GUP pins).
+  const exclusive = (p.flags[pfn]! & ANON_EXCLUSIVE) !== 0 && p.mapcount[pfn] === 1 && p.refcount[pfn]! <= 3 && si.swapCount(offset) === 0;
   p.flags[pfn] = p.flags[pfn]! & ~ANON_EXCLUSIVE;
   si.duplicate(offset);
   u32[pteIdx] = swpEntryToPteLo(offset, exclusive);

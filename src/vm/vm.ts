@@ -233,6 +233,13 @@ export class Vm {
     // __alloc_pages_may_oom(): the page allocator's slow path calls the OOM killer from now on.
     // PF_MEMALLOC: an allocation made by reclaim itself (direct reclaim or kswapd) goes to nopage, never to the OOM killer.
     k.pageAlloc.hooks.outOfMemory = (order, gfp) => !reclaimState(this).inReclaim && outOfMemory(this, order, gfp);
+    // show_free_areas()'s page cache and swap lines (the page allocator reads them through its hooks).
+    k.pageAlloc.hooks.showMemVmStats = () => ({
+      filePages: this.nrFilePages,
+      swapCache: this.nrSwapcached,
+      freeSwap: this.nrSwapPages,
+      totalSwap: this.totalSwapPages,
+    });
     k.pageAlloc.hooks.oomVictim = () => this.current?.oomVictim === true && !this.current.exited;
     k.proc.attachVm(this);
     // The page cache and its block device (/proc/diskstats) exist with the vm half, the flusher with them, and the tmpfs at /dev/shm.

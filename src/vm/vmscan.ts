@@ -28,7 +28,7 @@
  * writes a PG_reclaim page itself (pageout: one 4 KiB write request).
  */
 import { PG } from '../memory/page.js';
-import { Gfp, gfpZone } from '../page_alloc/gfp.js';
+import { GFP_KERNEL, Gfp, gfpZone } from '../page_alloc/gfp.js';
 import { MAX_NR_ZONES, WMARK_HIGH, Z_BOOST, Z_FREE, Z_MANAGED, Z_WMARK } from '../page_alloc/mmzone.js';
 import { MAX_RECLAIM_RETRIES } from '../page_alloc/page_alloc.js';
 import { pageCache } from './filemap.js';
@@ -76,6 +76,8 @@ const enum Balance {
 
 /** struct scan_control */
 class ScanControl {
+  /** shrink_folio_list()'s ignore_references (reclaim_pages: MADV_PAGEOUT) */
+  ignoreReferences = false;
   nrToReclaim = 0;
   gfp = 0;
   order = 0;
@@ -379,7 +381,7 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
         activate = true;
         break page;
       }
-      references = folioCheckReferences(vm, pfn);
+      if (!sc.ignoreReferences) references = folioCheckReferences(vm, pfn);
       if (references === Ref.ACTIVATE) {
         activate = true;
         break page;
@@ -862,6 +864,40 @@ export function tryToFreePages(vm: Vm, order: number, gfp: number): number {
   } finally {
     r.inReclaim = false;
   }
+}
+
+/**
+ * reclaim_pages() (MADV_PAGEOUT): the folios in pfns, each taken off its
+ * LRU list by the caller (folio_isolate_lru: PG_lru cleared, a reference
+ * held), go through shrink_folio_list() with ignore_references, in batches
+ * of SWAP_CLUSTER_MAX (kmem's one node); those kept go back to the LRU
+ * (folio_putback_lru). Returns the pages freed.
+ */
+export function reclaimPages(vm: Vm, pfns: readonly number[]): number {
+  const r = reclaimState(vm);
+  const sc = new ScanControl();
+  sc.gfp = GFP_KERNEL;
+  sc.mayWritepage = true;
+  sc.mayUnmap = true;
+  sc.maySwap = true;
+  sc.ignoreReferences = true;
+  const buf = r.hold;
+  const wasInReclaim = r.inReclaim;
+  // memalloc_noreclaim_save(): PF_MEMALLOC while reclaiming
+  r.inReclaim = true;
+  let freed = 0;
+  try {
+    for (let at = 0; at < pfns.length; at += SWAP_CLUSTER_MAX) {
+      const n = Math.min(SWAP_CLUSTER_MAX, pfns.length - at);
+      for (let i = 0; i < n; i++) buf[i] = pfns[at + i]!;
+      r.stat.reset();
+      freed += shrinkFolioList(vm, r, sc, buf, n);
+      moveFoliosToLru(vm, buf, r.keptCount);
+    }
+  } finally {
+    r.inReclaim = wasInReclaim;
+  }
+  return freed;
 }
 
 /** zone_reclaimable_pages(): the zone's file LRU pages, and its anon ones while swap has room. */

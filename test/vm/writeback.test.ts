@@ -171,9 +171,9 @@ test('nr_dirty_threshold and nr_dirty_background_threshold: domain_dirty_limits(
   const fd = t.open('/data/f', O_RDWR | O_CREAT);
   expect(t.write(fd, buf, 1 << 20)).toBe(1 << 20);
   const free = meminfoKb(k, 'MemFree') / 4;
-  const file = (meminfoKb(k, 'Cached') - meminfoKb(k, 'Shmem')) / 4;
+  const file = (meminfoKb(k, 'Active(file)') + meminfoKb(k, 'Inactive(file)')) / 4;
   const reserve = totalreserveFromZoneinfo(k);
-  // global_dirtyable_memory(): free less totalreserve, plus the file LRU pages, plus 1.
+  // global_dirtyable_memory(): free less totalreserve, plus the file LRU lists (NR_ACTIVE_FILE + NR_INACTIVE_FILE), plus 1.
   const avail = free - Math.min(free, reserve) + file + 1;
   // dirty_ratio 20: (20 * 4096) / 100 = 819 per 4096; background 10: 409.
   expect(vmstat(k, 'nr_dirty_threshold')).toBe(Math.floor((819 * avail) / 4096));
