@@ -28,7 +28,7 @@ import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
 import { shmemOf } from './shmem.js';
-import { folioAddLru, lruFreeFolio } from './swap.js';
+import { lruFreeFolio } from './swap.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap, swapCacheLookup, swapWritepage, unmapAnonPte } from './swap_state.js';
 import { type SwapInfo, swapon } from './swapfile.js';
 import { procPidRead } from './task_mmu.js';
