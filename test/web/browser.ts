@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { type RunningServer, startServer } from '../../src/cli/serve.js';
 
@@ -58,4 +58,22 @@ export async function startBrowser(width: number, height = 1000): Promise<Browse
       for (const d of [site, profile]) rmSync(d, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A new page of the view at url (prev closed first) at width x 1000, every
+ * page error and console error handed to onError, returned once the view
+ * has drawn a few frames.
+ */
+export async function openView(ctx: BrowserContext, prev: Page | undefined, url: string, width: number, onError: (msg: string) => void): Promise<Page> {
+  if (prev) await prev.close();
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => onError(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') onError(m.text());
+  });
+  await page.setViewportSize({ width, height: 1000 });
+  await page.goto(url);
+  await page.waitForFunction('window.kmemView && kmemView.perf.frames > 2');
+  return page;
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/cli/serve.js';
-import { type Browser, SHOTS, startBrowser } from './browser.js';
+import { type Browser, openView, SHOTS, startBrowser } from './browser.js';
 
 describe('the Processes tab', () => {
   let browser: Browser;
@@ -26,15 +26,7 @@ describe('the Processes tab', () => {
   });
 
   async function open(width = 1280): Promise<Page> {
-    if (page) await page.close();
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.setViewportSize({ width, height: 1000 });
-    await page.goto(`${srv.url}?tab=procs`);
-    await page.waitForFunction('window.kmemView && kmemView.perf.frames > 2');
+    page = await openView(ctx, page, `${srv.url}?tab=procs`, width, (msg) => errors.push(msg));
     return page;
   }
 
