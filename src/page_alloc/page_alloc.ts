@@ -129,6 +129,13 @@ export interface PageAllocHooks {
   /** zone_reclaimable_pages() for should_reclaim_retry() */
   zoneReclaimablePages?: ((zone: number) => number) | null;
   /**
+   * __alloc_pages_direct_compact() (src/vm/compaction.ts): compact the
+   * zonelist for the request at compact priority `prio`, then `retry`
+   * (get_page_from_freelist with the request's flags). The page got, or
+   * -1 - compact_result when none. Absent: kmem does not compact.
+   */
+  directCompact?: ((order: number, gfp: number, allocFlags: number, highest: number, prio: number, retry: () => number) => number) | null;
+  /**
    * The virtual-memory half's counters show_free_areas() prints at its end
    * (NR_FILE_PAGES, total_swapcache_pages(), get_nr_swap_pages(),
    * total_swap_pages); set when the VM half starts. Absent: all 0.
@@ -146,6 +153,32 @@ export interface ShowMemVmStats {
 
 /** MAX_RECLAIM_RETRIES (mm/internal.h) */
 export const MAX_RECLAIM_RETRIES = 16;
+/** MAX_COMPACT_RETRIES (mm/page_alloc.c) */
+export const MAX_COMPACT_RETRIES = 16;
+
+/** enum compact_result (include/linux/compaction.h), in the kernel's order: a larger one is "more done". */
+export const enum CompactResult {
+  NOT_SUITABLE_ZONE = 0,
+  SKIPPED = 1,
+  DEFERRED = 2,
+  NO_SUITABLE_PAGE = 3,
+  CONTINUE = 4,
+  COMPLETE = 5,
+  PARTIAL_SKIPPED = 6,
+  CONTENDED = 7,
+  SUCCESS = 8,
+}
+
+/** enum compact_priority: a lower value tries harder. */
+export const enum CompactPrio {
+  SYNC_FULL = 0,
+  SYNC_LIGHT = 1,
+  ASYNC = 2,
+  /** INIT_COMPACT_PRIORITY */
+  INIT = 2,
+  /** DEF_COMPACT_PRIORITY */
+  DEF = 1,
+}
 
 export class PageAlloc {
   readonly mem: PhysMem;
@@ -856,7 +889,9 @@ export class PageAlloc {
    * then once more after unreserving highatomic blocks and draining the pcp
    * lists) and loops while should_reclaim_retry() sees a chance. Without the
    * VM half (no reclaim hooks) the highatomic reserves and the pcp lists are
-   * all it can give back. kmem does not compact.
+   * all it can give back. Direct compaction (the directCompact hook) comes
+   * first for costly orders and unmovable high orders, then after each
+   * reclaim attempt, with should_compact_retry()'s priority escalation.
    */
   private allocPagesSlowpath(gfp: number, order: number, highest: number, mt: number): number {
     const allocFlags = this.gfpToAllocFlags(gfp, order);
@@ -866,8 +901,22 @@ export class PageAlloc {
     let pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
     if (pfn >= 0) return pfn;
     const reclaim = hooks.directReclaim ?? null;
+    // gfp_compaction_allowed(): __GFP_IO; a costly order, or any high order of an unmovable type, compacts before reclaiming.
+    const compact = order > 0 && gfp & Gfp.DIRECT_RECLAIM && gfp & Gfp.IO ? (hooks.directCompact ?? null) : null;
+    const retry = () => this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
+    let compactResult = CompactResult.SKIPPED;
+    if (compact !== null && (order > Order.COSTLY || mt !== MT.MOVABLE)) {
+      pfn = compact(order, gfp, allocFlags, highest, CompactPrio.INIT, retry);
+      if (pfn >= 0) return pfn;
+      compactResult = -1 - pfn;
+      if (order > Order.COSTLY && gfp & Gfp.NORETRY && (compactResult === CompactResult.SKIPPED || compactResult === CompactResult.DEFERRED)) {
+        return this.allocFailed(gfp, order);
+      }
+    }
     if (reclaim !== null && gfp & Gfp.DIRECT_RECLAIM) {
       let noProgressLoops = 0;
+      let compactPriority: number = CompactPrio.DEF;
+      let compactionRetries = 0;
       for (;;) {
         // retry: keep kswapd awake while looping.
         if (wake !== null) wake(order, gfp, highest);
@@ -878,8 +927,6 @@ export class PageAlloc {
         pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
         if (pfn >= 0) return pfn;
         const progress = reclaim(order, gfp);
-        // PF_MEMALLOC: no recursion into reclaim.
-        if (progress < 0) break;
         if (progress > 0) {
           pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
           if (pfn >= 0) return pfn;
@@ -888,12 +935,30 @@ export class PageAlloc {
           pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
           if (pfn >= 0) return pfn;
         }
+        // Try direct compaction and then allocating.
+        if (compact !== null) {
+          pfn = compact(order, gfp, allocFlags, highest, compactPriority, retry);
+          if (pfn >= 0) return pfn;
+          compactResult = -1 - pfn;
+        }
+        // PF_MEMALLOC, or a kernel allocation kmem does not reclaim for (see src/vm/vmscan.ts): no retry.
+        if (progress < 0) break;
         if (gfp & Gfp.NORETRY) break;
-        if (order > Order.COSTLY && !(gfp & Gfp.RETRY_MAYFAIL)) break;
+        if (order > Order.COSTLY && (compact === null || !(gfp & Gfp.RETRY_MAYFAIL))) break;
         // should_reclaim_retry()
         if (progress > 0 && order <= Order.COSTLY) noProgressLoops = 0;
         else noProgressLoops++;
-        if (noProgressLoops > MAX_RECLAIM_RETRIES || !this.reclaimCouldSucceed(order, highest, allocFlags)) break;
+        if (noProgressLoops <= MAX_RECLAIM_RETRIES && this.reclaimCouldSucceed(order, highest, allocFlags)) continue;
+        // should_compact_retry(), only after reclaim made progress (compaction needs free order-0 pages).
+        if (progress <= 0 || compact === null) break;
+        if (compactResult === CompactResult.SUCCESS && ++compactionRetries <= (order > Order.COSTLY ? MAX_COMPACT_RETRIES / 4 : MAX_COMPACT_RETRIES)) continue;
+        if (compactResult === CompactResult.SKIPPED) break;
+        if (compactPriority > (order > Order.COSTLY ? CompactPrio.SYNC_LIGHT : CompactPrio.SYNC_FULL)) {
+          compactPriority--;
+          compactionRetries = 0;
+          continue;
+        }
+        break;
       }
     } else if (gfp & Gfp.MEMALLOC && !(gfp & Gfp.NOMEMALLOC)) {
       pfn = this.getPageFromFreelist(gfp, order, allocFlags | ALLOC.NO_WATERMARKS, highest, mt);
@@ -915,6 +980,11 @@ export class PageAlloc {
       pfn = this.allocPagesMayOom(gfp, order, allocFlags, highest, mt);
       if (pfn >= 0) return pfn;
     }
+    return this.allocFailed(gfp, order);
+  }
+
+  /** nopage: count the failure and warn (warn_alloc) unless __GFP_NOWARN. */
+  private allocFailed(gfp: number, order: number): number {
     this.events[EV.PGALLOC_FAIL]!++;
     if (!(gfp & Gfp.NOWARN)) this.hooks.warnAlloc(order, gfp);
     return -1;
@@ -1116,6 +1186,55 @@ export class PageAlloc {
   private freePagesZone(pfn: number, zone: number, order: number, mt: number): void {
     this.events[EV.PGFREE]! += 1 << order;
     this.freeOnePage(pfn, zone, order, mt, false);
+  }
+
+  // ───────────────────────── compaction's free pages ─────────────────────────
+
+  /**
+   * __isolate_free_page(): the free block headed by pfn leaves the buddy
+   * lists (NR_FREE_PAGES drops) for compaction's free scanner, provided the
+   * zone stays above its min watermark plus the block; a block of nearly a
+   * pageblock or more turns its mergeable pageblocks movable. Returns the
+   * block's order, or -1 (not a free block head, or the watermark).
+   */
+  isolateFreePage(pfn: number): number {
+    if (pfn <= 0 || pfn >= this.nrPages || this.pgType[pfn] !== PGTY.buddy) return -1;
+    const zone = this.blockZone[pfn >>> Order.PAGEBLOCK]!;
+    const order = this.pgOrder[pfn]!;
+    if (this.getPageblockMigratetype(pfn) !== MT.ISOLATE) {
+      const mark = this.zf[zone * Z.FIELDS + Z.WMARK]! + (1 << order);
+      if (!this.zoneWatermarkOk(zone, 0, mark, 0, ALLOC.CMA)) return -1;
+    }
+    this.delFromFreeList(pfn, zone, order);
+    this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
+    if (order >= Order.PAGEBLOCK - 1) {
+      for (let b = pfn; b < pfn + (1 << order) - 1; b += Order.PAGEBLOCK_NR_PAGES) {
+        const mt = this.getPageblockMigratetype(b);
+        if (mt < MT.PCPTYPES && mt !== MT.MOVABLE) {
+          this.moveFreepagesBlock(zone, b, MT.MOVABLE);
+          this.setPageblockMigratetype(b, MT.MOVABLE);
+        }
+      }
+    }
+    return order;
+  }
+
+  /**
+   * post_alloc_hook() + set_page_refcounted() for a block compaction
+   * isolated: refcount 1 on its head, the order recorded, the post-alloc
+   * hook run; it can then be freed with freePagesPfn or used as a page.
+   */
+  prepIsolatedBlock(pfn: number, order: number): void {
+    this.pgRefcount[pfn] = 1;
+    this.pgIndex[pfn] = 0;
+    this.pgOrder[pfn] = order;
+    const hook = this.hooks.postAlloc;
+    if (hook !== null) hook(pfn * Page.SIZE, order);
+  }
+
+  /** Is pfn the head of a free buddy block (PageBuddy), and of what order (-1: not)? */
+  buddyOrder(pfn: number): number {
+    return this.pgType[pfn] === PGTY.buddy ? this.pgOrder[pfn]! : -1;
   }
 
   // ───────────────────────── boot ─────────────────────────

@@ -76,6 +76,10 @@ export interface VmCounters {
   readonly totalSwapPages?: number;
   readonly nrSwapPages?: number;
   readonly swap?: { swapsLine(): string } | null;
+  /** compaction's and migration's vm events by name (compact_*, pgmigrate_*); undefined for others */
+  compactStat?(name: string): number | undefined;
+  /** compact_nodes(): a write of 1 to /proc/sys/vm/compact_memory */
+  compactMemory?(): void;
   /** swap's vmstat counters by name (nr_swapcached, pswpin, pswpout, swap_ra, swap_ra_hit, swpin_zero, swpout_zero); undefined for others */
   swapStat?(name: string): number | undefined;
   /** The LRU lists' sizes and the reclaim / workingset counters by /proc/vmstat name: zone >= 0 a zone item, -1 a node item or event; undefined if not the LRU's. */
@@ -199,6 +203,9 @@ export class Sysctl {
   panicOnOom = 0;
   oomKillAllocatingTask = 0;
   oomDumpTasks = 1;
+  /** mm/compaction.c: vm.extfrag_threshold (0..1000, default 500), vm.compact_unevictable_allowed (0..1, default 1) */
+  extfragThreshold = 500;
+  compactUnevictableAllowed = 1;
   /** drop_caches' "stfu": bit 4 once written silences the message for good */
   private stfu = 0;
   readonly knobs = new Map<string, Knob>();
@@ -285,6 +292,32 @@ export class Sysctl {
       },
       0,
       200,
+    );
+    // mm/compaction.c vm_compaction[]: compact_memory is write-only (0200) and takes 1 only
+    // (proc_dointvec_minmax from SYSCTL_ONE to SYSCTL_ONE); extfrag_threshold 0..1000; compact_unevictable_allowed 0..1.
+    this.knobs.set('/proc/sys/vm/compact_memory', {
+      write: (t) => {
+        parseInt32('/proc/sys/vm/compact_memory', t, 1, 1);
+        this.vm()?.compactMemory?.();
+      },
+    });
+    int(
+      '/proc/sys/vm/extfrag_threshold',
+      () => this.extfragThreshold,
+      (v) => {
+        this.extfragThreshold = v;
+      },
+      0,
+      1000,
+    );
+    int(
+      '/proc/sys/vm/compact_unevictable_allowed',
+      () => this.compactUnevictableAllowed,
+      (v) => {
+        this.compactUnevictableAllowed = v;
+      },
+      0,
+      1,
     );
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     this.writebackKnobs(int);

@@ -275,5 +275,7 @@ function vmEvent(pa: PageAlloc, vm: VmCounters | null, sysctl: Sysctl | null, na
   if (name === 'pgpgout') return vm.pgpgout ?? 0;
   const sw = vm.swapStat?.(name);
   if (sw !== undefined) return sw;
+  const cs = vm.compactStat?.(name);
+  if (cs !== undefined) return cs;
   return 0;
 }

@@ -18,6 +18,7 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { KmemCacheArgs } from '../slub/slab_common.js';
 import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { execve } from './binfmt_elf.js';
+import { compactNodes, compactVmstat, installCompactionHooks } from './compaction.js';
 import { pageCache } from './filemap.js';
 import { mmAlloc, Task } from './fork.js';
 import { LruEvents, Lruvec } from './mm_inline.js';
@@ -248,6 +249,8 @@ export class Vm {
     shmemOf(this);
     // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
     installReclaimHooks(this);
+    // Direct compaction in the slow path, and /proc/sys/vm/compact_memory.
+    installCompactionHooks(this);
     if ((k.swapBytes ?? 0) > 0) {
       const si = swapon(this, k.swapBytes!);
       // cluster_scan_range()'s reclaim of a slot only its swap-cache page holds (swap over half full).
@@ -465,6 +468,16 @@ export class Vm {
       this.pageMapping[pfn] = 0;
       this.k.pageAlloc.freePagesPfn(pfn, 0);
     } else rc[pfn] = rc[pfn]! - 1;
+  }
+
+  /** The compaction and migration events /proc/vmstat prints (compact_*, pgmigrate_*). */
+  compactStat(name: string): number | undefined {
+    return compactVmstat(this, name);
+  }
+
+  /** compact_nodes(): what a write of 1 to /proc/sys/vm/compact_memory does. */
+  compactMemory(): void {
+    compactNodes(this);
   }
 
   /** The LRU / reclaim / workingset counters /proc/vmstat and /proc/zoneinfo print (zone -1: node items and events). */
