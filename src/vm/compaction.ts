@@ -499,7 +499,8 @@ function releaseFreepages(vm: Vm, cc: CompactControl): number {
  * migrate_pages() with compaction_alloc/compaction_free: each isolated page
  * (in list order) into a new page; pgmigrate_success / _fail. Those that
  * failed stay on cc.migratepages for the caller to put back. -ENOMEM when
- * the free scanner found no page for the rest, else the failures.
+ * the free scanner found no page for one (it counts as failed, those after
+ * it are not tried), else the number that failed.
  */
 function migratePages(vm: Vm, cc: CompactControl): number {
   const ev = compactState(vm).ev;
@@ -510,6 +511,8 @@ function migratePages(vm: Vm, cc: CompactControl): number {
     const src = list[0]!;
     const dst = compactionAlloc(vm, cc);
     if (dst < 0) {
+      // -ENOMEM: the page that found no target fails; the rest are put back untried.
+      ev.pgmigrateFail++;
       err = -12;
       break;
     }
@@ -526,8 +529,6 @@ function migratePages(vm: Vm, cc: CompactControl): number {
       failed.push(src);
     }
   }
-  // The pages not tried because targets ran out count as failed too.
-  if (err !== 0) ev.pgmigrateFail += list.length;
   list.push(...failed);
   cc.nrMigratepages = list.length;
   return err !== 0 ? err : failed.length;
@@ -741,7 +742,8 @@ export function compactNodes(vm: Vm): void {
 
 /** Connect compaction to the page allocator's slow path. */
 export function installCompactionHooks(vm: Vm): void {
-  vm.k.pageAlloc.hooks.directCompact = (order, gfp, allocFlags, highest, prio, retry) => allocPagesDirectCompact(vm, order, gfp, allocFlags, highest, prio, retry);
+  vm.k.pageAlloc.hooks.directCompact = (order, gfp, allocFlags, highest, prio, retry) =>
+    allocPagesDirectCompact(vm, order, gfp, allocFlags, highest, prio, retry);
 }
 
 /** The compaction and migration vm events by /proc/vmstat name; undefined for others. */

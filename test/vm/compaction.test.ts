@@ -1,0 +1,274 @@
+/**
+ * Compaction (mm/compaction.c) and migration (mm/migrate.c): a zone
+ * fragmented by hand, the order-3 allocation only compaction can satisfy,
+ * compact_memory, the suitability and deferral rules. Expected values are
+ * worked out from 6.18's rules in the comments beside them.
+ */
+import { describe, expect, test } from 'vitest';
+import { boot, type Kernel } from '../../src/kernel.js';
+import { __GFP_MEMALLOC, GFP_KERNEL, GFP_NOWAIT } from '../../src/page_alloc/gfp.js';
+import { NR_PAGE_ORDERS } from '../../src/page_alloc/mmzone.js';
+import {
+  COMPACT_MAX_DEFER_SHIFT,
+  CompactState,
+  compactionDeferReset,
+  compactionDeferred,
+  compactionSuitable,
+  deferCompaction,
+  zoneFragmentationIndex,
+} from '../../src/vm/compaction.js';
+import type { Task } from '../../src/vm/fork.js';
+import { MADV_DONTNEED, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { tinyElf } from './helpers.js';
+import { recountLru } from './lru_check.js';
+
+const P = 4096;
+
+function vmstat(k: Kernel, name: string): number {
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(k.proc.read('/proc/vmstat'));
+  if (m === null) throw new Error(`no ${name} in /proc/vmstat`);
+  return Number(m[1]);
+}
+
+function meminfo(k: Kernel, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'));
+  if (m === null) throw new Error(`no ${name} in /proc/meminfo`);
+  return Number(m[1]);
+}
+
+/** /proc/buddyinfo as counts per zone name and order. */
+function buddyinfo(k: Kernel): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const line of k.proc.read('/proc/buddyinfo').trim().split('\n')) {
+    const f = line.trim().split(/\s+/);
+    out.set(f[3]!, f.slice(4).map(Number));
+  }
+  return out;
+}
+
+/** A page's 4 KiB, different for every page. */
+function pattern(seed: number): Uint8Array {
+  const b = new Uint8Array(P);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < P; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+/** The pfn a present page is mapped at (pagemap's bits 0-54), -1 if not present. */
+function pfnOf(t: Task, va: number): number {
+  const e = t.pagemap(va, 1)[0]!;
+  return e >> 63n === 1n ? Number(e & ((1n << 55n) - 1n)) : -1;
+}
+
+interface Fragmented {
+  k: Kernel;
+  t: Task;
+  a: number;
+  n: number;
+}
+
+/**
+ * 64 MiB, one CPU: a task touches N anonymous pages with distinct bytes,
+ * every free block of order 1 and up is then taken by the kernel
+ * (GFP_NOWAIT | __GFP_MEMALLOC: no watermark, so nothing is left), and the
+ * task drops every other page (MADV_DONTNEED). Free memory is then only
+ * order-0 holes between the task's pages; no block of order 3 exists.
+ */
+function fragmented(n = 12000): Fragmented {
+  const k = boot({ memory: '64M', cpus: 1, seed: 1, aslr: 0 });
+  k.fs.writeFile('/bin/tiny', tinyElf());
+  const t = k.spawn('/bin/tiny');
+  const a = t.mmap(0, n * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (let i = 0; i < n; i++) t.writeBytes(a + i * P, pattern(i + 1));
+  for (let o = NR_PAGE_ORDERS - 1; o >= 1; o--) while (k.allocPages(o, GFP_NOWAIT | __GFP_MEMALLOC) !== 0);
+  for (let i = 0; i < n; i += 2) expect(t.madvise(a + i * P, P, MADV_DONTNEED)).toBe(0);
+  k.pageAlloc.drainAllPages();
+  return { k, t, a, n };
+}
+
+function expectIntact(f: Fragmented): void {
+  for (let i = 1; i < f.n; i += 2) {
+    const got = f.t.readBytes(f.a + i * P, P);
+    const want = pattern(i + 1);
+    if (!got.every((b, j) => b === want[j])) throw new Error(`page ${i} changed`);
+  }
+}
+
+describe('direct compaction', () => {
+  test('an order-3 GFP_KERNEL allocation in a fragmented zone succeeds by migrating the task pages, every byte kept', () => {
+    const f = fragmented();
+    const { k, t, a, n } = f;
+    // No free block of order 3 or more anywhere: only compaction can make one.
+    for (const counts of buddyinfo(k).values()) expect(counts.slice(3).every((c) => c === 0)).toBe(true);
+    const before: number[] = [];
+    for (let i = 1; i < n; i += 2) before.push(pfnOf(t, a + i * P));
+    const freeBefore = meminfo(k, 'MemFree');
+    const addr = k.allocPages(3, GFP_KERNEL);
+    expect(addr).not.toBe(0);
+    expect(addr % (8 * P)).toBe(0);
+    // __alloc_pages_slowpath() for order 3, an unmovable request: first async direct compaction (INIT_COMPACT_PRIORITY),
+    // which takes sources only from Unmovable pageblocks (suitable_migration_source), where no page of the task is; it
+    // runs (a stall), and the retry fails (compact_fail). Then direct reclaim (nothing for a kernel allocation), then
+    // compaction at DEF_COMPACT_PRIORITY (MIGRATE_SYNC_LIGHT) from the Movable pageblocks: a stall and a success.
+    expect(vmstat(k, 'compact_stall')).toBe(2);
+    expect(vmstat(k, 'compact_fail')).toBe(1);
+    expect(vmstat(k, 'compact_success')).toBe(1);
+    // Nothing the task has is pinned: a migration can fail only for want of a target when the free scanner
+    // reaches the migrate scanner (migrate_pages' -ENOMEM counts that one page, the rest go back untried).
+    const moved = vmstat(k, 'pgmigrate_success');
+    expect(moved).toBeGreaterThan(0);
+    expect(vmstat(k, 'pgmigrate_fail')).toBeLessThanOrEqual(vmstat(k, 'compact_stall'));
+    // Each page moved took one free page: the migrate scanner's isolations plus the free scanner's, at least twice that.
+    expect(vmstat(k, 'compact_isolated')).toBeGreaterThanOrEqual(2 * moved);
+    expect(vmstat(k, 'compact_migrate_scanned')).toBeGreaterThan(0);
+    expect(vmstat(k, 'compact_free_scanned')).toBeGreaterThanOrEqual(moved);
+    // Exactly the moved pages have a new frame, and none of them shares one.
+    let changed = 0;
+    const seen = new Set<number>();
+    for (let j = 0, i = 1; i < n; i += 2, j++) {
+      const pfn = pfnOf(t, a + i * P);
+      expect(pfn).toBeGreaterThan(0);
+      expect(seen.has(pfn)).toBe(false);
+      seen.add(pfn);
+      if (pfn !== before[j]) changed++;
+    }
+    expect(changed).toBe(moved);
+    expectIntact(f);
+    // A migration frees one page for each it takes: only the order-3 block left free memory (MemFree, NR_FREE_PAGES,
+    // leaves out the pcp lists, where the migrated-from pages went first: drained here).
+    k.pageAlloc.drainAllPages();
+    expect(meminfo(k, 'MemFree')).toBe(freeBefore - 32);
+    expect(vmstat(k, 'nr_isolated_anon')).toBe(0);
+    recountLru(k);
+    // The block is the caller's: freeing it works and gives the pages back.
+    k.freePages(addr, 3);
+    k.pageAlloc.drainAllPages();
+    expect(meminfo(k, 'MemFree')).toBe(freeBefore);
+  });
+
+  test('compaction is deferred after a sync failure and the deferral resets on success (compaction_deferred, defer_compaction)', () => {
+    const s = new CompactState();
+    const z = 1;
+    // A fresh zone: defer_shift 0, limit 1 << 0; ++considered (1) >= 1, so not deferred.
+    expect(compactionDeferred(s, z, 3)).toBe(false);
+    deferCompaction(s, z, 3);
+    // shift 1: limit 2; considered 1 -> deferred, 2 -> not (and stays at the limit).
+    expect(compactionDeferred(s, z, 3)).toBe(true);
+    expect(compactionDeferred(s, z, 3)).toBe(false);
+    expect(s.considered[z]).toBe(2);
+    // compact_order_failed went down to 3 (from 0? no: order < order_failed only then), so order 2 is never deferred once it is above.
+    compactionDeferReset(s, z, 3, false);
+    expect(s.orderFailed[z]).toBe(4);
+    expect(compactionDeferred(s, z, 3)).toBe(false);
+    // Repeated failures cap the shift at COMPACT_MAX_DEFER_SHIFT (6): 63 of 64 attempts are skipped.
+    for (let i = 0; i < 10; i++) deferCompaction(s, z, 3);
+    expect(s.deferShift[z]).toBe(COMPACT_MAX_DEFER_SHIFT);
+    expect(s.orderFailed[z]).toBe(3);
+    let skipped = 0;
+    for (let i = 0; i < 64; i++) if (compactionDeferred(s, z, 3)) skipped++;
+    expect(skipped).toBe(63);
+    // A successful allocation resets it all.
+    compactionDeferReset(s, z, 3, true);
+    expect(s.deferShift[z]).toBe(0);
+    expect(s.considered[z]).toBe(0);
+  });
+});
+
+describe('compaction_suitable and fragmentation_index', () => {
+  test('fragmentation_index follows __fragmentation_index over the zone free areas, and extfrag_threshold gates costly orders', () => {
+    const { k } = fragmented();
+    const zone = 1; // DMA32
+    const counts = buddyinfo(k).get('DMA32')!;
+    // fill_contig_page_info + __fragmentation_index for order 9: no free block of 2^9, so
+    // 1000 - (1000 + free_pages * 1000 / 2^9) / free_blocks_total, integer division.
+    const blocks = counts.reduce((s, c) => s + c, 0);
+    const freePages = counts.reduce((s, c, o) => s + c * 2 ** o, 0);
+    const want = 1000 - Math.trunc((1000 + Math.trunc((freePages * 1000) / 512)) / blocks);
+    expect(zoneFragmentationIndex(k.vm, zone, 9)).toBe(want);
+    expect(want).toBeGreaterThan(500);
+    // The index is above the default threshold (500): a failure would be fragmentation, so compaction is suitable.
+    expect(k.proc.read('/proc/sys/vm/extfrag_threshold')).toBe('500\n');
+    expect(compactionSuitable(k.vm, zone, 9, 1)).toBe(true);
+    // With the threshold at 1000 every index 0..1000 means "lack of memory": not suitable for a costly order...
+    k.proc.write('/proc/sys/vm/extfrag_threshold', '1000');
+    expect(compactionSuitable(k.vm, zone, 9, 1)).toBe(false);
+    // ...while non-costly orders ignore the index.
+    expect(compactionSuitable(k.vm, zone, 3, 1)).toBe(true);
+    expect(() => k.proc.write('/proc/sys/vm/extfrag_threshold', '1001')).toThrow(/outside 0\.\.1000/);
+  });
+
+  test('compaction is not suitable when free memory is below the min watermark plus compact_gap', () => {
+    const k = boot({ memory: '64M', cpus: 1, seed: 1, aslr: 0 });
+    const zone = 1;
+    const pa = k.pageAlloc;
+    // __compaction_suitable() for order 3 (not costly): the order-0 watermark test at min + compact_gap(3) = min + 16,
+    // passed while NR_FREE_PAGES > that mark (no lowmem reserve for DMA32 itself). Take pages and watch it flip.
+    const mark = pa.zones.wmark(zone, 0) + (2 << 3);
+    const seen = new Set<boolean>();
+    for (;;) {
+      const free = pa.zones.get(zone, 4);
+      expect(compactionSuitable(k.vm, zone, 3, 1)).toBe(free > mark);
+      seen.add(free > mark);
+      if (free <= mark - 64) break;
+      if (k.allocPages(0, GFP_NOWAIT | __GFP_MEMALLOC) === 0) break;
+    }
+    expect([...seen].sort()).toEqual([false, true]);
+  });
+});
+
+describe('/proc/sys/vm/compact_memory', () => {
+  test('writing 1 compacts every zone: free pages gather into high-order blocks, the task keeps its bytes', () => {
+    const f = fragmented();
+    const { k } = f;
+    const high = (m: Map<string, number[]>) => [...m.values()].reduce((s, c) => s + c.slice(4).reduce((x, y, o) => x + y * 2 ** (o + 4), 0), 0);
+    expect(high(buddyinfo(k))).toBe(0);
+    const freeBefore = meminfo(k, 'MemFree');
+    k.proc.write('/proc/sys/vm/compact_memory', '1');
+    const moved = vmstat(k, 'pgmigrate_success');
+    expect(moved).toBeGreaterThan(0);
+    // One run per zone: at most one -ENOMEM failure each, when the scanners meet.
+    expect(vmstat(k, 'pgmigrate_fail')).toBeLessThanOrEqual(2);
+    // compact_memory is not direct compaction: no stall, success or failure counted.
+    expect(vmstat(k, 'compact_stall')).toBe(0);
+    expect(vmstat(k, 'compact_success')).toBe(0);
+    expect(vmstat(k, 'compact_fail')).toBe(0);
+    k.pageAlloc.drainAllPages();
+    // The holes at the bottom of the zone merged: blocks of order 4 and up hold a good part of free memory now.
+    expect(high(buddyinfo(k))).toBeGreaterThan(moved / 2);
+    expect(meminfo(k, 'MemFree')).toBe(freeBefore);
+    expectIntact(f);
+    recountLru(k);
+    // The knob takes 1 only (SYSCTL_ONE..SYSCTL_ONE) and is write-only.
+    expect(() => k.proc.write('/proc/sys/vm/compact_memory', '2')).toThrow(/outside 1\.\.1/);
+    expect(() => k.proc.write('/proc/sys/vm/compact_memory', '0')).toThrow(/outside 1\.\.1/);
+    expect(() => k.proc.read('/proc/sys/vm/compact_memory')).toThrow();
+  });
+
+  test('compact_* and pgmigrate_* sit where 6.18 prints them in /proc/vmstat', () => {
+    const k = boot({ memory: '64M', cpus: 1, seed: 1 });
+    const names = k.proc
+      .read('/proc/vmstat')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
+    const at = names.indexOf('pgmigrate_success');
+    expect(names.slice(at, at + 2)).toEqual(['pgmigrate_success', 'pgmigrate_fail']);
+    const c = names.indexOf('compact_migrate_scanned');
+    expect(names.slice(c, c + 9)).toEqual([
+      'compact_migrate_scanned',
+      'compact_free_scanned',
+      'compact_isolated',
+      'compact_stall',
+      'compact_fail',
+      'compact_success',
+      'compact_daemon_wake',
+      'compact_daemon_migrate_scanned',
+      'compact_daemon_free_scanned',
+    ]);
+  });
+});
