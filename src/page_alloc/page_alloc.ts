@@ -175,9 +175,9 @@ export const enum CompactPrio {
   SYNC_LIGHT = 1,
   ASYNC = 2,
   /** INIT_COMPACT_PRIORITY */
-  INIT = 2,
+  INIT = ASYNC,
   /** DEF_COMPACT_PRIORITY */
-  DEF = 1,
+  DEF = SYNC_LIGHT,
 }
 
 export class PageAlloc {
