@@ -618,7 +618,9 @@ export function compactZone(vm: Vm, cc: CompactControl): number {
   }
   let lastMigratedPfn = 0;
   let ret: number;
-  while ((ret = compactFinished(vm, cc)) === CompactResult.CONTINUE) {
+  for (;;) {
+    ret = compactFinished(vm, cc);
+    if (ret !== CompactResult.CONTINUE) break;
     const iterationStart = cc.migratePfn;
     cc.finishPageblock = lastMigratedPfn !== 0 && pageblockStart(lastMigratedPfn) === pageblockStart(iterationStart);
     let rescanned = false;
