@@ -254,6 +254,26 @@ function putbackMovablePages(vm: Vm, cc: CompactControl): void {
 }
 
 /**
+ * isolate_migratepages_block()'s tests of one page: on the LRU, user memory,
+ * not pinned (an anonymous page outside the swap cache with references its
+ * PTEs do not explain), a page with a mapping only under __GFP_FS, an
+ * unevictable one only if allowed, none under writeback in async mode.
+ */
+function mayIsolate(vm: Vm, cc: CompactControl, pfn: number, asyncMode: boolean, unevictableAllowed: boolean): boolean {
+  const p = vm.k.pages;
+  const v = p.flags[pfn]!;
+  const kind = vm.pageKind[pfn];
+  if ((v & (1 << PG.lru)) === 0 || p.refcount[pfn]! <= 0) return false;
+  if (kind !== KIND_ANON && kind !== KIND_FILE && kind !== KIND_SHMEM) return false;
+  // folio_mapping(): the page cache's, or the swap cache's for an anonymous page in it.
+  const hasMapping = kind !== KIND_ANON || (v & (1 << PG.owner_priv_1)) !== 0;
+  if (!hasMapping && p.refcount[pfn]! > p.mapcount[pfn]!) return false;
+  if ((cc.gfp & Gfp.FS) === 0 && hasMapping) return false;
+  if (!unevictableAllowed && (v & (1 << PG.unevictable)) !== 0) return false;
+  return !(asyncMode && (v & (1 << PG.writeback)) !== 0);
+}
+
+/**
  * isolate_migratepages_block(): from lowPfn to endPfn, isolate the LRU pages
  * that can move: free blocks are stepped over, and a page is passed by when
  * it is not on the LRU (slab, page tables, free on a pcp list), when an
@@ -265,9 +285,7 @@ function putbackMovablePages(vm: Vm, cc: CompactControl): void {
  * (skip_on_failure), putting back what it took from it.
  */
 function isolateMigratepagesBlock(vm: Vm, cc: CompactControl, lowPfn: number, endPfn: number): void {
-  const p = vm.k.pages;
   const pa = vm.k.pageAlloc;
-  const f = p.flags;
   const asyncMode = cc.mode !== MIGRATE_SYNC;
   const unevictableAllowed = vm.k.proc.sysctl.compactUnevictableAllowed !== 0;
   let nrScanned = 0;
@@ -293,26 +311,11 @@ function isolateMigratepagesBlock(vm: Vm, cc: CompactControl, lowPfn: number, en
       }
       continue;
     }
-    let ok = false;
-    const v = f[lowPfn]!;
-    const kind = vm.pageKind[lowPfn];
-    isolate: {
-      if ((v & (1 << PG.lru)) === 0 || p.refcount[lowPfn]! <= 0) break isolate;
-      if (kind !== KIND_ANON && kind !== KIND_FILE && kind !== KIND_SHMEM) break isolate;
-      // folio_mapping(): the page cache's, or the swap cache's for an anonymous page in it.
-      const hasMapping = kind !== KIND_ANON || (v & (1 << PG.owner_priv_1)) !== 0;
-      if (!hasMapping && p.refcount[lowPfn]! > p.mapcount[lowPfn]!) break isolate;
-      if ((cc.gfp & Gfp.FS) === 0 && hasMapping) break isolate;
-      const unevictable = (v & (1 << PG.unevictable)) !== 0;
-      if (!unevictableAllowed && unevictable) break isolate;
-      if (asyncMode && (v & (1 << PG.writeback)) !== 0) break isolate;
+    if (mayIsolate(vm, cc, lowPfn, asyncMode, unevictableAllowed)) {
       isolateLruPage(vm, lowPfn);
       cc.migratepages.unshift(lowPfn);
       cc.nrMigratepages++;
       nrIsolated++;
-      ok = true;
-    }
-    if (ok) {
       if (cc.nrMigratepages >= COMPACT_CLUSTER_MAX && !cc.finishPageblock) {
         lowPfn++;
         break;
