@@ -177,6 +177,20 @@ export class Kernel {
   }
 
   /**
+   * swapoff(2) of the swap partition ('/dev/vda2'): every swapped page comes
+   * back into memory; 0, -EINVAL (not a swap area), -ENOMEM (memory cannot
+   * hold it; the area stays on).
+   */
+  swapoff(path = '/dev/vda2'): number {
+    return this.vm.swapoff(path);
+  }
+
+  /** swapon(2) of the swap partition the `swap` boot option made: 0, -EINVAL, -EBUSY (already on). */
+  swapon(path = '/dev/vda2'): number {
+    return this.vm.swapon(path);
+  }
+
+  /**
    * sync(2): every dirty page of every file is written, and the call returns
    * once the disk has completed every write (the virtual clock moves on by
    * the time that takes).

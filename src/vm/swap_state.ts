@@ -552,3 +552,51 @@ export function doSwapPage(
   }
   return major ? VM_FAULT_MAJOR : 0;
 }
+
+/**
+ * swapin_readahead() for swapoff's unuse_pte_range(): the slot's page (from
+ * the swap cache, else read with readahead), with a reference held for the
+ * caller; -1 when memory is out.
+ */
+export function swapinForUnuse(vm: Vm, si: SwapInfo, mm: Mm, v: number, va: number, offset: number): number {
+  const have = swapCacheLookup(si, offset);
+  if (have >= 0) {
+    vm.k.pages.refcount[have] = vm.k.pages.refcount[have]! + 1;
+    return have;
+  }
+  return swapUseVmaReadahead(si) ? swapVmaReadahead(vm, si, mm, v, va, offset) : swapClusterReadahead(vm, si, offset);
+}
+
+/**
+ * unuse_pte(): the swap PTE at idx (VMA v of mm, address va) maps the page
+ * pfn again, which the caller holds (that reference becomes the PTE's):
+ * old (no accessed bit) and with the VMA's page protection (read-only in a
+ * private writable VMA: a write goes through do_wp_page, which reuses an
+ * exclusive page; kmem's swap PTEs carry no soft-dirty bit, as 6.18
+ * built without CONFIG_MEM_SOFT_DIRTY), PageAnonExclusive from the swap PTE;
+ * the slot loses the reference, MM_SWAPENTS moves back to MM_ANONPAGES.
+ */
+export function unusePte(vm: Vm, mm: Mm, v: number, va: number, idx: number, pfn: number): void {
+  const u32 = vm.k.phys.u32;
+  const p = vm.k.pages;
+  const si = vm.swap!;
+  const lo = u32[idx]!;
+  const offset = pteSwpOffset(lo, u32[idx + 1]!);
+  const exclusive = pteSwpExclusive(lo);
+  si.put(offset);
+  mm.rssAnon++;
+  mm.swapEnts--;
+  mm.updateHiwaterRss();
+  if (exclusive) p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
+  if (vm.pageMapping[pfn] === 0) {
+    vm.pageMapping[pfn] = vm.s.anonVma(v);
+    p.index[pfn] = vm.s.vmPgoff(v) + Math.floor((va - vm.s.vmStart(v)) / 4096);
+  }
+  if (p.mapcount[pfn] === 0) vm.nrAnonMapped++;
+  p.mapcount[pfn] = p.mapcount[pfn]! + 1;
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  u32[idx] = (((pfn * 4096) | protLo) & ~_PAGE_ACCESSED) >>> 0;
+  u32[idx + 1] = protHi;
+  invalidateTlbPage(mm, Math.floor(va / 4096));
+}

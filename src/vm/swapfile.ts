@@ -28,6 +28,11 @@
  */
 
 import { pageCache } from './filemap.js';
+import { forEachPte } from './memory.js';
+import type { Mm } from './mm_types.js';
+import { shmemOf } from './shmem.js';
+import { folioFreeSwap, swapCacheLookup, swapinForUnuse, unusePte } from './swap_state.js';
+import { isSwapPte, pteSwpOffset, pteSwpType } from './swapops.js';
 import type { Vm } from './vm.js';
 
 export const SWAPFILE_CLUSTER = 512;
@@ -187,9 +192,14 @@ export class SwapInfo {
 
   // ───────────────────────── slot allocation ─────────────────────────
 
-  /** get_nr_swap_pages(): free slots */
+  /** get_nr_swap_pages(): free slots; none once swapoff has cleared SWP_WRITEOK (nr_swap_pages no longer counts them). */
   get nrSwapPages(): number {
-    return this.pages - this.inusePages;
+    return (this.flags & SWP_WRITEOK) !== 0 ? this.pages - this.inusePages : 0;
+  }
+
+  /** This area's share of total_swap_pages: none once swapoff has begun. */
+  get totalPages(): number {
+    return (this.flags & SWP_WRITEOK) !== 0 ? this.pages : 0;
   }
 
   /** vm_swap_full(): less than half the swap is free. */
@@ -378,7 +388,9 @@ export class SwapInfo {
  */
 export function swapon(vm: Vm, bytes: number): SwapInfo {
   // least_priority starts at -1 and each swapon without a priority takes the next lower: the first is -2.
-  const si = new SwapInfo(vm, bytes, -2);
+  const prio = (leastPriority.get(vm) ?? -1) - 1;
+  leastPriority.set(vm, prio);
+  const si = new SwapInfo(vm, bytes, prio);
   const span = si.pages;
   const nrExtents = 1;
   const f = si.flags;
@@ -389,4 +401,112 @@ export function swapon(vm: Vm, bytes: number): SwapInfo {
   // The partition sits on the page cache's disk; its requests are counted there.
   pageCache(vm);
   return si;
+}
+
+/** least_priority: the priority the last swapon without SWAP_FLAG_PREFER gave, by machine. */
+const leastPriority = new WeakMap<Vm, number>();
+
+const EINVAL = 22;
+const ENOMEM = 12;
+const EINTR = 4;
+const EBUSY = 16;
+
+/**
+ * unuse_mm() for one mm: every swap PTE of the area in its anonymous VMAs
+ * maps its page again (read back with swap readahead when not in the swap
+ * cache); a page whose slot nothing names any more leaves the swap cache.
+ * The addresses are collected first: reading a page allocates, and
+ * reclaim or the OOM killer may change the page tables meanwhile, so each
+ * PTE is looked up again and skipped if it is no longer that swap entry.
+ * 0, or -ENOMEM when a page cannot be had for a slot still in use.
+ */
+function unuseMm(vm: Vm, si: SwapInfo, mm: Mm): number {
+  const u32 = vm.k.phys.u32;
+  const s = vm.s;
+  const todo: number[] = [];
+  for (const v of mm.vmas) {
+    if (s.anonVma(v) === 0) continue;
+    forEachPte(vm, mm.pgd, s.vmStart(v), s.vmEnd(v), (idx, va) => {
+      const lo = u32[idx]!;
+      const hi = u32[idx + 1]!;
+      if (isSwapPte(lo, hi) && pteSwpType(hi) === si.type) todo.push(v, va);
+    });
+  }
+  for (let i = 0; i < todo.length; i += 2) {
+    const v = todo[i]!;
+    const va = todo[i + 1]!;
+    if (mm.pgd === 0 || !mm.vmas.includes(v)) return 0;
+    let idx = vm.pt.walk(mm.pgd, va);
+    if (idx < 0 || !isSwapPte(u32[idx]!, u32[idx + 1]!)) continue;
+    const offset = pteSwpOffset(u32[idx]!, u32[idx + 1]!);
+    const pfn = swapinForUnuse(vm, si, mm, v, va, offset);
+    if (pfn < 0) {
+      const m = si.swapMap[offset]!;
+      if (m === 0 || m === SWAP_MAP_BAD) continue;
+      return -ENOMEM;
+    }
+    idx = mm.pgd === 0 ? -1 : vm.pt.walk(mm.pgd, va);
+    if (idx < 0 || !isSwapPte(u32[idx]!, u32[idx + 1]!) || pteSwpOffset(u32[idx]!, u32[idx + 1]!) !== offset) {
+      vm.putPage(pfn);
+      continue;
+    }
+    unusePte(vm, mm, v, va, idx, pfn);
+    folioFreeSwap(vm, pfn);
+  }
+  return 0;
+}
+
+/**
+ * try_to_unuse(): bring every page of the area back: shmem's swapped pages
+ * first (shmem_unuse), then every mm's swap PTEs (unuse_mm), then the pages
+ * left in the swap cache leave it (folio_free_swap). Repeated while slots
+ * are in use, as the kernel's retry does; a pass that frees nothing ends
+ * it with -EINTR (the kernel would spin until a signal came). 0 when the
+ * area is empty, -ENOMEM when memory for a page could not be had.
+ */
+function tryToUnuse(vm: Vm, si: SwapInfo): number {
+  let before = -1;
+  while (si.inusePages > 0) {
+    if (si.inusePages === before) return -EINTR;
+    before = si.inusePages;
+    let err = shmemOf(vm).unuse(si);
+    if (err !== 0) return err;
+    for (const mm of [...vm.mms.values()]) {
+      err = unuseMm(vm, si, mm);
+      if (err !== 0) return err;
+    }
+    for (let offset = 1; offset < si.max && si.inusePages > 0; offset++) {
+      const pfn = swapCacheLookup(si, offset);
+      if (pfn >= 0) folioFreeSwap(vm, pfn);
+    }
+  }
+  return 0;
+}
+
+/**
+ * swapoff(2): the area must be the one kmem has (-EINVAL), and memory
+ * must be able to hold what swap did (security_vm_enough_memory_mm() for
+ * all its slots: -ENOMEM with the __vm_enough_memory warning). The area
+ * stops taking new pages (SWP_WRITEOK cleared: SwapTotal and SwapFree drop
+ * it at once) and try_to_unuse() brings every page back; on failure it is
+ * reinserted as it was (reinsert_swap_info) and the error returned. On
+ * success it is gone: /proc/swaps lists nothing, and the priority it took
+ * is given back (least_priority++). 6.18 prints nothing.
+ */
+export function swapoff(vm: Vm, path: string): number {
+  const si = vm.swap;
+  if (si === null || path !== SWAP_DEVICE) return -EINVAL;
+  if ((si.flags & SWP_WRITEOK) === 0) return -EBUSY;
+  const t = vm.current ?? vm.init;
+  if (!vm.enoughMemory(t, si.pages)) return -ENOMEM;
+  si.flags &= ~SWP_WRITEOK;
+  const err = tryToUnuse(vm, si);
+  if (err !== 0) {
+    si.flags |= SWP_WRITEOK;
+    return err;
+  }
+  vm.swap = null;
+  vm.reclaimSwap = null;
+  if (si.prio < 0) leastPriority.set(vm, (leastPriority.get(vm) ?? -1) + 1);
+  return 0;
 }

@@ -31,7 +31,7 @@ import type { AnonUnmapper } from './rmap.js';
 import { shmemOf } from './shmem.js';
 import { lruFreeFolio } from './swap.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap, swapCacheLookup, swapWritepage, unmapAnonPte } from './swap_state.js';
-import { type SwapInfo, swapon } from './swapfile.js';
+import { SWAP_DEVICE, type SwapInfo, swapoff, swapon } from './swapfile.js';
 import { procPidRead } from './task_mmu.js';
 import { installReclaimHooks, lruVmstat, reclaimState } from './vmscan.js';
 
@@ -168,7 +168,7 @@ export class Vm {
 
   /** total_swap_pages */
   get totalSwapPages(): number {
-    return this.swap === null ? 0 : this.swap.pages;
+    return this.swap === null ? 0 : this.swap.totalPages;
   }
 
   /** get_nr_swap_pages(): free swap slots */
@@ -251,17 +251,33 @@ export class Vm {
     installReclaimHooks(this);
     // Direct compaction in the slow path, and /proc/sys/vm/compact_memory.
     installCompactionHooks(this);
-    if ((k.swapBytes ?? 0) > 0) {
-      const si = swapon(this, k.swapBytes!);
-      // cluster_scan_range()'s reclaim of a slot only its swap-cache page holds (swap over half full).
-      si.reclaimCacheOnly = (offset) => {
-        const pfn = swapCacheLookup(si, offset);
-        return pfn >= 0 && folioFreeSwap(this, pfn);
-      };
-      this.swap = si;
-      // shrink_folio_list()'s swap operations (src/vm/vmscan.ts)
-      this.reclaimSwap = { nrFreeSlots: () => si.nrSwapPages, addToSwap, swapWritepage, deleteFromSwapCache, unmapAnonPte };
-    }
+    if ((k.swapBytes ?? 0) > 0) this.swapon(SWAP_DEVICE);
+  }
+
+  /**
+   * swapon(2) of the swap partition (the `swap` boot option's size): 0,
+   * -EINVAL for another path or without a swap partition, -EBUSY when on.
+   */
+  swapon(path: string): number {
+    if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
+    if (path !== SWAP_DEVICE || (this.k.swapBytes ?? 0) <= 0) return -22;
+    if (this.swap !== null) return -16;
+    const si = swapon(this, this.k.swapBytes!);
+    // cluster_scan_range()'s reclaim of a slot only its swap-cache page holds (swap over half full).
+    si.reclaimCacheOnly = (offset) => {
+      const pfn = swapCacheLookup(si, offset);
+      return pfn >= 0 && folioFreeSwap(this, pfn);
+    };
+    this.swap = si;
+    // shrink_folio_list()'s swap operations (src/vm/vmscan.ts)
+    this.reclaimSwap = { nrFreeSlots: () => si.nrSwapPages, addToSwap, swapWritepage, deleteFromSwapCache, unmapAnonPte };
+    return 0;
+  }
+
+  /** swapoff(2) (src/vm/swapfile.ts): 0 or -errno. */
+  swapoff(path: string): number {
+    if (typeof path !== 'string') throw new TypeError(`path: expected a string, got ${typeof path}`);
+    return swapoff(this, path);
   }
 
   /** fork from init, then execve: the new Task. Throws (with errno) when execve fails. */
