@@ -227,8 +227,12 @@ export class PageCache {
     timers.sleep(waitUs * 1000);
   }
 
+  /** shmem_undo_range()'s swap part: a shmem inode's swapped-out pages from index `from` on are let go (src/vm/shmem.ts). */
+  onTruncate: ((ino: number, from: number) => void) | null = null;
+
   /** truncate_inode_pages(): every page from index `from` on leaves the cache. */
   truncate(ino: number, from: number): void {
+    this.onTruncate?.(ino, from);
     const as = this.spaces.get(ino);
     if (as === undefined) return;
     // truncate_inode_pages_range() waits for pages under writeback.

@@ -18,11 +18,27 @@
  * SGP_WRITE). Dirtying a shmem page only sets PG_dirty (shmem's
  * noop_dirty_folio: no NR_FILE_DIRTY, no dirty tag, no writeback); that
  * PG_dirty is what keeps drop_caches off the page.
+ *
+ * Swap (shmem_writeout, shmem_swapin_folio): shmem pages live on the anon
+ * LRU (PG_swapbacked), and reclaim writes a dirty one to swap: it gets a
+ * slot and enters the swap cache (add_to_swap), the slot takes one more
+ * reference for the inode (swap_shmem_alloc), the page leaves the page
+ * cache (shmem_delete_from_page_cache: NR_SHMEM and NR_FILE_PAGES drop, the
+ * swap cache's NR_FILE_PAGES and NR_SWAPCACHE rise) and its slot in the
+ * mapping holds the swap entry instead, then it is written (pswpout) and
+ * reclaim frees it from the swap cache. The kernel keeps that entry in the
+ * xarray slot as a value entry; kmem keeps it beside the xarray, in
+ * Shmem.swapped by inode and index. A read, a write or a fault that finds
+ * the entry swaps the page back in (from the swap cache, else read with
+ * swap readahead), puts it back in the page cache dirty, and frees the slot.
+ * A clean shmem page (only ever read) is dropped by reclaim like a clean
+ * file page: its bytes are zeros.
  */
 
 import { PG } from '../memory/page.js';
 import { type FileRef, folioMarkAccessed, PAGE_SIZE, pageCache, type UserCopy } from './filemap.js';
-import type { SwapInfo } from './swapfile.js';
+import { addToSwap, deleteFromSwapCache, folioFreeSwap, pageSwapCache, swapCacheLookup, swapinReadahead, swapWritepage } from './swap_state.js';
+import { SWAP_HAS_CACHE, type SwapInfo } from './swapfile.js';
 import { KIND_SHMEM, type Vm } from './vm.js';
 
 /** Where the tmpfs is mounted. */
@@ -58,8 +74,13 @@ export class Shmem {
   readonly files = new Set<number>();
   private nextIno = FIRST_NEXT_INO;
 
+  /** The swap entries (slot offsets) of swapped-out pages, by inode and index: what the kernel's xarray value entries hold. */
+  readonly swapped = new Map<number, Map<number, number>>();
+
   constructor(readonly vm: Vm) {
     vm.fs.mkdirs(SHM_DIR);
+    // shmem_undo_range(): truncation and eviction let the swapped-out pages go too.
+    pageCache(vm).onTruncate = (ino, from) => this.truncateSwap(ino, from);
     // shmem_evict_inode(): an unlinked tmpfs file's pages go with it (the page cache's own onEvict truncates them).
     const evict = vm.fs.onEvict;
     vm.fs.onEvict = (ino) => {
@@ -103,9 +124,90 @@ export class Shmem {
     pc.spaces.delete(ino);
   }
 
-  /** shmem_unuse(): bring back every page of the area the inodes swapped out; 0 or -ENOMEM. */
-  unuse(_si: SwapInfo): number {
+  /** info->swapped: the inode's pages out on swap. */
+  nrSwapped(ino: number): number {
+    return this.swapped.get(ino)?.size ?? 0;
+  }
+
+  /** The swap entry at index of the inode, or -1. */
+  swapEntry(ino: number, index: number): number {
+    return this.swapped.get(ino)?.get(index) ?? -1;
+  }
+
+  /**
+   * shmem_unuse(): swapoff brings back every page the inodes have out on
+   * swap, into their page caches. 0, or -ENOMEM.
+   */
+  unuse(si: SwapInfo): number {
+    for (const [ino, m] of [...this.swapped]) {
+      for (const index of [...m.keys()]) {
+        if (this.vm.swap !== si) return 0;
+        if (this.swapinFolio(ino, index, m.get(index)!) < 0) return -12;
+      }
+    }
     return 0;
+  }
+
+  /**
+   * free_swap_and_cache() for each swap entry of the inode from index
+   * `from` on (truncate, unlink, the last unmap of an internal inode).
+   */
+  truncateSwap(ino: number, from: number): void {
+    const m = this.swapped.get(ino);
+    const si = this.vm.swap;
+    if (m === undefined || si === null) return;
+    for (const [index, offset] of [...m]) {
+      if (index < from) continue;
+      m.delete(index);
+      si.put(offset);
+      if (si.swapMap[offset] !== SWAP_HAS_CACHE) continue;
+      const pfn = swapCacheLookup(si, offset);
+      if (pfn >= 0 && this.vm.k.pages.mapcount[pfn] === 0) folioFreeSwap(this.vm, pfn);
+    }
+    if (m.size === 0) this.swapped.delete(ino);
+  }
+
+  /**
+   * shmem_swapin_folio(): the page of a swap entry comes back: from the
+   * swap cache, else read with swap readahead; it leaves the swap cache
+   * for the page cache (shmem_add_to_page_cache, dirty: its copy on swap is
+   * about to go), and the entry's slot is freed (swap_free). The page, or
+   * -1 when memory is out.
+   */
+  private swapinFolio(ino: number, index: number, offset: number): number {
+    const vm = this.vm;
+    const si = vm.swap;
+    if (si === null) throw new Error(`kmem: shmem inode ${ino} index ${index} holds swap entry ${offset} of no swap area`);
+    const p = vm.k.pages;
+    let pfn = swapCacheLookup(si, offset);
+    if (pfn >= 0) p.refcount[pfn] = p.refcount[pfn]! + 1;
+    else {
+      pfn = swapinReadahead(vm, si, offset);
+      if (pfn < 0) return -1;
+    }
+    const as = pageCache(vm).mapping(ino);
+    if (!as.xa.store(index, pfn)) {
+      vm.putPage(pfn);
+      return -1;
+    }
+    vm.pageKind[pfn] = KIND_SHMEM;
+    // The swap cache's reference passes to the page cache.
+    deleteFromSwapCache(vm, pfn);
+    as.nrpages++;
+    vm.pageCache.set(ino * 2 ** 32 + index, pfn);
+    vm.nrFilePages++;
+    vm.nrShmem++;
+    vm.pageMapping[pfn] = ino;
+    p.index[pfn] = index;
+    as.shadows.pageAdded(index);
+    p.flags[pfn] = p.flags[pfn]! | (1 << PG.dirty) | (1 << PG.uptodate);
+    const m = this.swapped.get(ino)!;
+    m.delete(index);
+    if (m.size === 0) this.swapped.delete(ino);
+    si.put(offset);
+    // The swap-in's own reference (the fault's or the read's is taken by the caller as for any page-cache page).
+    vm.putPage(pfn);
+    return pfn;
   }
 
   /**
@@ -121,6 +223,8 @@ export class Shmem {
     const as = pc.mapping(ino);
     const have = as.xa.load(index);
     if (have >= 0) return have;
+    const swap = this.swapEntry(ino, index);
+    if (swap >= 0) return this.swapinFolio(ino, index, swap);
     if (sgp === SGP_READ) return SHMEM_HOLE;
     const pfn = pc.allocFolio();
     if (pfn < 0) return -1;
@@ -231,8 +335,56 @@ export function shmemSeekHoleData(vm: Vm, ino: number, off: number, data: boolea
   if (off < 0 || off >= size) return -6; // -ENXIO
   const xa = pageCache(vm).mapping(ino).xa;
   const last = Math.ceil(size / PAGE_SIZE);
+  const sh = shmemOf(vm);
   for (let i = Math.floor(off / PAGE_SIZE); i < last; i++) {
-    if (xa.load(i) >= 0 === data) return Math.max(off, i * PAGE_SIZE);
+    // A page out on swap is data too.
+    if ((xa.load(i) >= 0 || sh.swapEntry(ino, i) >= 0) === data) return Math.max(off, i * PAGE_SIZE);
   }
   return data ? -6 : size;
+}
+
+/**
+ * shmem_writeout() for a dirty shmem page reclaim took (unmapped, held by
+ * the page cache and the isolation): into the swap cache with a slot, the
+ * slot's reference for the inode, out of the page cache (its index now
+ * names the swap entry), written to swap. False, the page left as it was
+ * and dirty (AOP_WRITEPAGE_ACTIVATE: reclaim activates it), when there is
+ * no swap or no free slot.
+ */
+export function shmemWriteout(vm: Vm, pfn: number): boolean {
+  const p = vm.k.pages;
+  const si = vm.swap;
+  const ino = vm.pageMapping[pfn]!;
+  const index = p.index[pfn]!;
+  const as = pageCache(vm).spaces.get(ino);
+  if (si === null || vm.totalSwapPages === 0 || as === undefined || as.xa.load(index) !== pfn || pageSwapCache(vm, pfn)) {
+    shmemMarkDirty(vm, pfn);
+    return false;
+  }
+  if (!addToSwap(vm, pfn)) {
+    shmemMarkDirty(vm, pfn);
+    return false;
+  }
+  const offset = vm.pagePrivate[pfn]!;
+  // swap_shmem_alloc(): the inode's reference on the slot.
+  si.duplicate(offset);
+  const sh = shmemOf(vm);
+  let m = sh.swapped.get(ino);
+  if (m === undefined) {
+    m = new Map();
+    sh.swapped.set(ino, m);
+  }
+  m.set(index, offset);
+  // shmem_delete_from_page_cache(): the slot holds the swap entry; the page cache's reference goes.
+  as.xa.erase(index);
+  as.nrpages--;
+  vm.pageCache.delete(ino * 2 ** 32 + index);
+  vm.nrFilePages--;
+  vm.nrShmem--;
+  as.shadows.pageRemoved(index);
+  vm.pageMapping[pfn] = 0;
+  p.refcount[pfn] = p.refcount[pfn]! - 1;
+  // swap_writeout()
+  swapWritepage(vm, pfn);
+  return true;
 }

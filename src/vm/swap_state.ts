@@ -600,3 +600,8 @@ export function unusePte(vm: Vm, mm: Mm, v: number, va: number, idx: number, pfn
   u32[idx + 1] = protHi;
   invalidateTlbPage(mm, Math.floor(va / 4096));
 }
+
+/** swapin_readahead() without a VMA (shmem's shmem_swapin_cluster): the slot's page with a reference held, or -1. */
+export function swapinReadahead(vm: Vm, si: SwapInfo, offset: number): number {
+  return swapClusterReadahead(vm, si, offset);
+}

@@ -47,9 +47,10 @@ import {
 } from './mm_inline.js';
 import { VM } from './mman.js';
 import { folioReferenced, referencedVmFlags, tryToUnmap } from './rmap.js';
+import { shmemWriteout } from './shmem.js';
 import { shrinkSlab, workingsetNodes } from './shrinker.js';
 import { lruAdd, lruNoteCost } from './swap.js';
-import { KIND_ANON, KIND_FILE, type Vm } from './vm.js';
+import { KIND_ANON, KIND_FILE, KIND_SHMEM, type Vm } from './vm.js';
 import { workingsetAgeNonresident, workingsetEviction } from './workingset.js';
 
 export const DEF_PRIORITY = 12;
@@ -398,10 +399,6 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
           activate = true;
           break page;
         }
-      } else if (kind !== KIND_ANON && kind !== KIND_FILE) {
-        // shmem: kmem has no shmem_writeout, so its pages stay.
-        activate = true;
-        break page;
       }
       if (p.mapcount[pfn]! > 0) {
         tryToUnmap(vm, pfn, swap);
@@ -421,11 +418,18 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
           break page;
         }
         if (references === Ref.RECLAIM_CLEAN) break page;
-        // may_enter_fs(): __GFP_FS for the page cache, __GFP_IO for swap.
-        if ((sc.gfp & (file ? Gfp.FS : Gfp.IO)) === 0) break page;
+        // may_enter_fs(): __GFP_FS for the page cache (shmem's too), __GFP_IO for swap.
+        const shmemPage = kind === KIND_SHMEM && (f[pfn]! & (1 << PG.owner_priv_1)) === 0;
+        if ((sc.gfp & (file || shmemPage ? Gfp.FS : Gfp.IO)) === 0) break page;
         if (!sc.mayWritepage) break page;
         if (file) {
           if (!pageoutFile(vm, pfn)) break page;
+        } else if (shmemPage) {
+          // pageout() -> shmem_writeout(): AOP_WRITEPAGE_ACTIVATE when it cannot swap.
+          if (!shmemWriteout(vm, pfn)) {
+            activate = true;
+            break page;
+          }
         } else {
           swap!.swapWritepage(vm, pfn);
         }
@@ -438,6 +442,10 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
         const pc = pageCache(vm);
         const shadow = workingsetEviction(vm, pfn);
         pc.deleteFolio(pc.mapping(vm.pageMapping[pfn]!), p.index[pfn]!, shadow);
+      } else if (kind === KIND_SHMEM && (f[pfn]! & (1 << PG.owner_priv_1)) === 0) {
+        // A clean shmem page (never written: zeros) leaves its page cache; no shadow, it is not a file LRU page.
+        const pc = pageCache(vm);
+        pc.deleteFolio(pc.mapping(vm.pageMapping[pfn]!), p.index[pfn]!);
       } else {
         // The swap cache's reference passes to us (h2's convention): put it, leaving the isolation's.
         swap!.deleteFromSwapCache(vm, pfn);
