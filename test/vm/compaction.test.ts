@@ -5,6 +5,7 @@
  * worked out from 6.18's rules in the comments beside them.
  */
 import { describe, expect, test } from 'vitest';
+import { O_CREAT, O_RDWR } from '../../src/fs/fcntl.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { __GFP_MEMALLOC, GFP_KERNEL, GFP_NOWAIT } from '../../src/page_alloc/gfp.js';
 import { NR_PAGE_ORDERS } from '../../src/page_alloc/mmzone.js';
@@ -18,7 +19,7 @@ import {
   zoneFragmentationIndex,
 } from '../../src/vm/compaction.js';
 import type { Task } from '../../src/vm/fork.js';
-import { MADV_DONTNEED, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { MADV_DONTNEED, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { tinyElf } from './helpers.js';
 import { recountLru } from './lru_check.js';
 
@@ -89,6 +90,10 @@ function fragmented(n = 12000): Fragmented {
   for (let i = 0; i < n; i += 2) expect(t.madvise(a + i * P, P, MADV_DONTNEED)).toBe(0);
   k.pageAlloc.drainAllPages();
   return { k, t, a, n };
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function expectIntact(f: Fragmented): void {
@@ -176,6 +181,46 @@ describe('direct compaction', () => {
     compactionDeferReset(s, z, 3, true);
     expect(s.deferShift[z]).toBe(0);
     expect(s.considered[z]).toBe(0);
+  });
+});
+
+describe('migration of page-cache and shmem pages', () => {
+  test('dirty file pages and shmem pages move with their cache slots: reads, mappings and writeback see the new frames', () => {
+    const f = fragmented();
+    const { k, t } = f;
+    const n = 64;
+    const buf = t.mmap(0, n * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (let i = 0; i < n; i++) t.writeBytes(buf + i * P, pattern(5000 + i));
+    const fd = t.open('/moved', O_RDWR | O_CREAT);
+    expect(t.pwrite(fd, buf, n * P, 0)).toBe(n * P);
+    const map = t.mmap(0, n * P, PROT_READ, MAP_SHARED, fd, 0);
+    for (let i = 0; i < n; i++) t.read8(map + i * P);
+    const shm = t.mmap(0, n * P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    for (let i = 0; i < n; i++) t.writeBytes(shm + i * P, pattern(9000 + i));
+    const ino = k.fs.lookup('/moved')!.ino;
+    const before = Array.from({ length: n }, (_, i) => k.vm.pageCache.get(ino * 2 ** 32 + i)!);
+    const dirty0 = meminfo(k, 'Dirty');
+    expect(dirty0).toBeGreaterThanOrEqual(n * 4);
+    k.proc.write('/proc/sys/vm/compact_memory', '1');
+    const after = Array.from({ length: n }, (_, i) => k.vm.pageCache.get(ino * 2 ** 32 + i)!);
+    const moved = after.filter((pfn, i) => pfn !== before[i]).length;
+    expect(moved).toBeGreaterThan(0);
+    // The mapping follows its pages, the dirty pages are still dirty (the xarray's dirty mark stays with the slot).
+    for (let i = 0; i < n; i++) expect(pfnOf(t, map + i * P)).toBe(after[i]);
+    expect(meminfo(k, 'Dirty')).toBe(dirty0);
+    for (let i = 0; i < n; i++) {
+      expect(t.pread(fd, buf, P, i * P)).toBe(P);
+      expect(same(t.readBytes(buf, P), pattern(5000 + i))).toBe(true);
+      expect(same(t.readBytes(map + i * P, P), pattern(5000 + i))).toBe(true);
+      expect(same(t.readBytes(shm + i * P, P), pattern(9000 + i))).toBe(true);
+    }
+    // Writeback writes the bytes of the frames the cache now holds.
+    k.sync();
+    expect(meminfo(k, 'Dirty')).toBe(0);
+    const data = k.fs.readFile('/moved')!;
+    for (let i = 0; i < n; i++) expect(same(data.subarray(i * P, (i + 1) * P), pattern(5000 + i))).toBe(true);
+    expectIntact(f);
+    recountLru(k);
   });
 });
 
