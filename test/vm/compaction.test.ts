@@ -224,6 +224,37 @@ describe('migration of page-cache and shmem pages', () => {
   });
 });
 
+describe('what does not move', () => {
+  test('a pinned page (a reference its PTEs do not explain), page tables and slab pages keep their frames', () => {
+    const f = fragmented();
+    const { k, t, a } = f;
+    const pinnedVa = a + 1 * P;
+    const pinned = pfnOf(t, pinnedVa);
+    // A get_user_pages()-style pin: one more reference on the page.
+    k.pages.refcount[pinned] = k.pages.refcount[pinned]! + 1;
+    // Its neighbour, kept by the task too but not pinned: the control, which does move.
+    const neighbour = pfnOf(t, a + 3 * P);
+    // The page table that maps the task's pages, and a slab page.
+    const pte = Math.floor(k.vm.pt.walk(t.mm!.pgd, pinnedVa) / 1024);
+    const obj = k.kmalloc(64, GFP_KERNEL);
+    const slabPfn = Math.floor(obj / P);
+    const pteFlags = k.pages.flags[pte];
+    k.proc.write('/proc/sys/vm/compact_memory', '1');
+    expect(vmstat(k, 'pgmigrate_success')).toBeGreaterThan(0);
+    // isolate_migratepages_block passes the pinned page by (folio_ref_count - 1 > folio_mapcount): it stays, intact.
+    expect(pfnOf(t, pinnedVa)).toBe(pinned);
+    expect(pfnOf(t, a + 3 * P)).not.toBe(neighbour);
+    expect(k.vm.pt.walk(t.mm!.pgd, pinnedVa) >> 10).toBe(pte);
+    expect(k.pages.flags[pte]).toBe(pteFlags);
+    expect(k.ksize(obj)).toBe(64);
+    expect(Math.floor(obj / P)).toBe(slabPfn);
+    k.pages.refcount[pinned] = k.pages.refcount[pinned]! - 1;
+    k.kfree(obj);
+    expectIntact(f);
+    recountLru(k);
+  });
+});
+
 describe('compaction_suitable and fragmentation_index', () => {
   test('fragmentation_index follows __fragmentation_index over the zone free areas, and extfrag_threshold gates costly orders', () => {
     const { k } = fragmented();
