@@ -38,6 +38,7 @@
  * times; here a retry would find the same state).
  */
 import { PG } from '../memory/page.js';
+import { ALLOC_CMA, ALLOC_WMARK_MASK } from '../page_alloc/alloc_flags.js';
 import { GFP_KERNEL, Gfp, gfpMigratetype } from '../page_alloc/gfp.js';
 import { fallbacks, MAX_NR_ZONES, MT, NR_PAGE_ORDERS, Order, WMARK_LOW, WMARK_MIN, Z_FREE, Z_SPANNED, Z_START_PFN, Z_WMARK } from '../page_alloc/mmzone.js';
 import { CompactPrio, CompactResult } from '../page_alloc/page_alloc.js';
@@ -182,7 +183,7 @@ export function zoneFragmentationIndex(vm: Vm, z: number, order: number): number
 function compactionSuitableFree(vm: Vm, z: number, order: number, highest: number, free: number): boolean {
   const zones = vm.k.pageAlloc.zones;
   const mark = zones.get(z, Z_WMARK + (order > COSTLY ? WMARK_LOW : WMARK_MIN)) + (2 << order);
-  return vm.k.pageAlloc.zoneWatermarkOkFree(z, 0, mark, highest, 0x80 /* ALLOC_CMA */, free);
+  return vm.k.pageAlloc.zoneWatermarkOkFree(z, 0, mark, highest, ALLOC_CMA, free);
 }
 
 /**
@@ -597,7 +598,7 @@ export function compactZone(vm: Vm, cc: CompactControl): number {
   cc.nrFreepages = 0;
   cc.migratetype = gfpMigratetype(cc.gfp);
   if (cc.order >= 0) {
-    const mark = pa.zones.get(z, Z_WMARK + (cc.allocFlags & 3));
+    const mark = pa.zones.get(z, Z_WMARK + (cc.allocFlags & ALLOC_WMARK_MASK));
     if (pa.zoneWatermarkOk(z, cc.order, mark, cc.highestZoneidx, cc.allocFlags)) return CompactResult.SUCCESS;
     if (!compactionSuitable(vm, z, cc.order, cc.highestZoneidx)) return CompactResult.SKIPPED;
   }

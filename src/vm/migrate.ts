@@ -68,7 +68,8 @@ export function migrateFolio(vm: Vm, src: number, dst: number): number {
   const u32 = vm.k.phys.u32;
   const kind = vm.pageKind[src]!;
   if (kind !== KIND_ANON && kind !== KIND_FILE && kind !== KIND_SHMEM) return EAGAIN;
-  if ((f[src]! & ((1 << PG.locked) | (1 << PG.writeback))) !== 0) return EBUSY;
+  // A page being read (not uptodate: kmem's stand-in for the folio lock of a read in flight), locked or under writeback.
+  if ((f[src]! & ((1 << PG.locked) | (1 << PG.writeback))) !== 0 || (f[src]! & (1 << PG.uptodate)) === 0) return EBUSY;
   if (p.refcount[src] !== expectedRefs(vm, src)) return EAGAIN;
   // try_to_migrate(): every PTE that maps the page, found before anything changes.
   let n = 0;
