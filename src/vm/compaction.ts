@@ -31,8 +31,10 @@
  * pageblock bits (every pageblock is suitable), fast_find_migrateblock()
  * and fast_isolate_freepages() (the scanners are linear), the capture of a
  * page freed during compaction (the allocation is retried from the free
- * lists), too_many_isolated() throttling, and kcompactd: nothing compacts
- * in the background (compact_daemon_* stay 0) and kswapd does not wake it.
+ * lists), too_many_isolated() throttling, and proactive compaction
+ * (kcompactd's timer and vm.compaction_proactiveness). kcompactd runs when
+ * kswapd, going back to sleep after a high-order request, wakes it; like
+ * kswapd in kmem it runs at once, synchronously.
  * Migration never waits: a page under writeback or pinned fails at once
  * (the kernel's MIGRATE_SYNC_LIGHT may wait, and retries -EAGAIN up to ten
  * times; here a retry would find the same state).
@@ -70,6 +72,9 @@ export class CompactEvents {
   compactStall = 0;
   compactFail = 0;
   compactSuccess = 0;
+  compactDaemonWake = 0;
+  compactDaemonMigrateScanned = 0;
+  compactDaemonFreeScanned = 0;
 }
 
 /** The zone fields compaction keeps (struct zone's compact_*), indexed by zone. */
@@ -85,6 +90,9 @@ export class CompactState {
   readonly orderFailed = new Int32Array(MAX_NR_ZONES);
   /** compact_blockskip_flush */
   readonly blockskipFlush = new Uint8Array(MAX_NR_ZONES);
+  /** pgdat->kcompactd_max_order, kcompactd_highest_zoneidx */
+  kcompactdMaxOrder = 0;
+  kcompactdHighestZoneidx = MAX_NR_ZONES - 1;
 }
 
 const states = new WeakMap<Vm, CompactState>();
@@ -746,6 +754,73 @@ export function compactNodes(vm: Vm): void {
   }
 }
 
+/**
+ * compaction_suit_allocation_order(): SUCCESS when the order is already
+ * free above the watermark alloc_flags names, SKIPPED when compaction is not
+ * suitable, else CONTINUE.
+ */
+function compactionSuitAllocationOrder(vm: Vm, z: number, order: number, highest: number, allocFlags: number): number {
+  const pa = vm.k.pageAlloc;
+  if (pa.zoneWatermarkOk(z, order, pa.zones.get(z, Z_WMARK + (allocFlags & ALLOC_WMARK_MASK)), highest, allocFlags)) return CompactResult.SUCCESS;
+  if (!compactionSuitable(vm, z, order, highest)) return CompactResult.SKIPPED;
+  return CompactResult.CONTINUE;
+}
+
+/**
+ * wakeup_kcompactd(): kswapd asks for `order` (recorded as the node's
+ * kcompactd_max_order); kcompactd wakes if some zone would compact for it
+ * (kcompactd_node_suitable) and, as kmem runs it, works at once.
+ */
+export function wakeupKcompactd(vm: Vm, order: number, highest: number): void {
+  if (order === 0) return;
+  const s = compactState(vm);
+  if (s.kcompactdMaxOrder < order) s.kcompactdMaxOrder = order;
+  if (s.kcompactdHighestZoneidx > highest) s.kcompactdHighestZoneidx = highest;
+  const pa = vm.k.pageAlloc;
+  let suitable = false;
+  for (let z = 0; z <= s.kcompactdHighestZoneidx && !suitable; z++) {
+    if (pa.zones.populated(z) && compactionSuitAllocationOrder(vm, z, s.kcompactdMaxOrder, s.kcompactdHighestZoneidx, 0) === CompactResult.CONTINUE)
+      suitable = true;
+  }
+  if (!suitable) return;
+  kcompactdDoWork(vm, s);
+}
+
+/**
+ * kcompactd_do_work(): compact each zone up to the highest asked for, at
+ * the max order asked for, MIGRATE_SYNC_LIGHT, unless deferred or not
+ * suitable; a zone that ended without success has its pcp lists drained
+ * and is deferred, as sync direct compaction would be. compact_daemon_wake
+ * and the daemon's scanned counts.
+ */
+function kcompactdDoWork(vm: Vm, s: CompactState): void {
+  const pa = vm.k.pageAlloc;
+  const order = s.kcompactdMaxOrder;
+  const highest = s.kcompactdHighestZoneidx;
+  s.ev.compactDaemonWake++;
+  for (let z = 0; z <= highest; z++) {
+    if (!pa.zones.populated(z)) continue;
+    if (compactionDeferred(s, z, order)) continue;
+    if (compactionSuitAllocationOrder(vm, z, order, z, 0) !== CompactResult.CONTINUE) continue;
+    const cc = new CompactControl();
+    cc.order = order;
+    cc.zone = z;
+    cc.highestZoneidx = highest;
+    cc.mode = MIGRATE_SYNC_LIGHT;
+    cc.gfp = GFP_KERNEL;
+    const status = compactZone(vm, cc);
+    if (status === CompactResult.SUCCESS) compactionDeferReset(s, z, order, false);
+    else if (status === CompactResult.PARTIAL_SKIPPED || status === CompactResult.COMPLETE) {
+      for (let cpu = 0; cpu < pa.cpus; cpu++) pa.drainPagesZone(cpu, z);
+      deferCompaction(s, z, order);
+    }
+    s.ev.compactDaemonMigrateScanned += cc.totalMigrateScanned;
+    s.ev.compactDaemonFreeScanned += cc.totalFreeScanned;
+  }
+  if (s.kcompactdMaxOrder <= order) s.kcompactdMaxOrder = 0;
+  if (s.kcompactdHighestZoneidx >= highest) s.kcompactdHighestZoneidx = MAX_NR_ZONES - 1;
+}
+
 /** Connect compaction to the page allocator's slow path. */
 export function installCompactionHooks(vm: Vm): void {
   vm.k.pageAlloc.hooks.directCompact = (order, gfp, allocFlags, highest, prio, retry) =>
@@ -772,6 +847,12 @@ export function compactVmstat(vm: Vm, name: string): number | undefined {
       return ev.compactFail;
     case 'compact_success':
       return ev.compactSuccess;
+    case 'compact_daemon_wake':
+      return ev.compactDaemonWake;
+    case 'compact_daemon_migrate_scanned':
+      return ev.compactDaemonMigrateScanned;
+    case 'compact_daemon_free_scanned':
+      return ev.compactDaemonFreeScanned;
     default:
       return undefined;
   }

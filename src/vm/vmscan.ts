@@ -31,6 +31,7 @@ import { PG } from '../memory/page.js';
 import { GFP_KERNEL, Gfp, gfpZone } from '../page_alloc/gfp.js';
 import { MAX_NR_ZONES, WMARK_HIGH, Z_BOOST, Z_FREE, Z_MANAGED, Z_WMARK } from '../page_alloc/mmzone.js';
 import { MAX_RECLAIM_RETRIES } from '../page_alloc/page_alloc.js';
+import { wakeupKcompactd } from './compaction.js';
 import { pageCache } from './filemap.js';
 import {
   folioIsFileLru,
@@ -804,14 +805,22 @@ function balancePgdat(vm: Vm, r: Reclaim, order: number, highestZoneidx: number)
 /**
  * wakeup_kswapd(): record the order and zone asked for; unless the node
  * is hopeless (MAX_RECLAIM_RETRIES failed runs) or already balanced (and
- * not boosted), kswapd runs: here, at once (see the file's comment).
+ * not boosted), kswapd runs: here, at once (see the file's comment). A
+ * hopeless or balanced node wakes kcompactd instead for a high-order
+ * request that may not reclaim (nor so compact) itself, of any type.
  */
 export function wakeupKswapd(vm: Vm, order: number, gfp: number, highestZoneidx: number): void {
   const r = reclaimState(vm);
   if (r.kswapdHighestZoneidx === MAX_NR_ZONES || r.kswapdHighestZoneidx < highestZoneidx) r.kswapdHighestZoneidx = highestZoneidx;
   if (r.kswapdOrder < order) r.kswapdOrder = order;
-  if (r.inReclaim || (gfp & Gfp.MOVABLE) === 0) return;
-  if (r.kswapdFailures >= MAX_RECLAIM_RETRIES || (pgdatBalanced(vm, order, highestZoneidx) && !pgdatWatermarkBoosted(vm, highestZoneidx))) return;
+  const movable = (gfp & Gfp.MOVABLE) !== 0;
+  if (r.inReclaim || (!movable && order === 0)) return;
+  if (r.kswapdFailures >= MAX_RECLAIM_RETRIES || (pgdatBalanced(vm, order, highestZoneidx) && !pgdatWatermarkBoosted(vm, highestZoneidx))) {
+    // Free memory may be plentiful but too fragmented: kcompactd, for a request that cannot compact itself.
+    if (order > 0 && (gfp & Gfp.DIRECT_RECLAIM) === 0) wakeupKcompactd(vm, order, highestZoneidx);
+    return;
+  }
+  if (!movable) return;
   kswapdRun(vm, r);
 }
 
@@ -822,11 +831,15 @@ function kswapdRun(vm: Vm, r: Reclaim): void {
   r.kswapdOrder = 0;
   r.kswapdHighestZoneidx = MAX_NR_ZONES;
   r.inReclaim = true;
+  let reclaimOrder: number;
   try {
-    balancePgdat(vm, r, order, highest);
+    reclaimOrder = balancePgdat(vm, r, order, highest);
   } finally {
     r.inReclaim = false;
   }
+  // kswapd_try_to_sleep(): a node balanced at the order reclaim reached (or hopeless) lets kswapd sleep, and
+  // kcompactd is woken to make the order the allocation asked for.
+  if (r.kswapdFailures >= MAX_RECLAIM_RETRIES || pgdatBalanced(vm, reclaimOrder, highest)) wakeupKcompactd(vm, order, highest);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { O_CREAT, O_RDWR } from '../../src/fs/fcntl.js';
 import { boot, type Kernel } from '../../src/kernel.js';
-import { __GFP_MEMALLOC, GFP_KERNEL, GFP_NOWAIT } from '../../src/page_alloc/gfp.js';
+import { __GFP_MEMALLOC, __GFP_MOVABLE, GFP_KERNEL, GFP_NOWAIT } from '../../src/page_alloc/gfp.js';
 import { NR_PAGE_ORDERS } from '../../src/page_alloc/mmzone.js';
 import {
   COMPACT_MAX_DEFER_SHIFT,
@@ -80,8 +80,8 @@ interface Fragmented {
  * task drops every other page (MADV_DONTNEED). Free memory is then only
  * order-0 holes between the task's pages; no block of order 3 exists.
  */
-function fragmented(n = 12000): Fragmented {
-  const k = boot({ memory: '64M', cpus: 1, seed: 1, aslr: 0 });
+function fragmented(n = 12000, opts: object = {}): Fragmented {
+  const k = boot({ memory: '64M', cpus: 1, seed: 1, aslr: 0, ...opts });
   k.fs.writeFile('/bin/tiny', tinyElf());
   const t = k.spawn('/bin/tiny');
   const a = t.mmap(0, n * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -220,6 +220,38 @@ describe('migration of page-cache and shmem pages', () => {
     const data = k.fs.readFile('/moved')!;
     for (let i = 0; i < n; i++) expect(same(data.subarray(i * P, (i + 1) * P), pattern(5000 + i))).toBe(true);
     expectIntact(f);
+    recountLru(k);
+  });
+});
+
+describe('kcompactd', () => {
+  test('a high-order request that may not reclaim wakes kcompactd once kswapd has given up on the node', () => {
+    const f = fragmented();
+    const { k } = f;
+    for (const counts of buddyinfo(k).values()) expect(counts.slice(3).every((c) => c === 0)).toBe(true);
+    // GFP_NOWAIT | __GFP_MOVABLE, order 3: no direct reclaim or compaction, only kswapd. Without swap it frees
+    // (almost) nothing: each woken run that reclaims nothing is a kswapd failure. Once MAX_RECLAIM_RETRIES (16)
+    // runs failed, the node is hopeless and wakeup_kswapd wakes kcompactd instead, which compacts for order 3:
+    // the request's retry of the free lists then succeeds.
+    let addr = 0;
+    let tries = 0;
+    while (addr === 0 && tries < 40) {
+      addr = k.allocPages(3, GFP_NOWAIT | __GFP_MOVABLE);
+      tries++;
+    }
+    expect(addr).not.toBe(0);
+    // At least 16 failed kswapd runs came first, the request that succeeded being the one after them.
+    expect(tries).toBeGreaterThanOrEqual(17);
+    expect(k.vm.lruStat('node_unreclaimable', -1)).toBe(1);
+    expect(vmstat(k, 'compact_daemon_wake')).toBe(1);
+    expect(vmstat(k, 'compact_stall')).toBe(0);
+    expect(vmstat(k, 'pgmigrate_success')).toBeGreaterThan(0);
+    // The daemon's scans are counted both as its own and in the totals.
+    expect(vmstat(k, 'compact_daemon_migrate_scanned')).toBe(vmstat(k, 'compact_migrate_scanned'));
+    expect(vmstat(k, 'compact_daemon_free_scanned')).toBe(vmstat(k, 'compact_free_scanned'));
+    expect(vmstat(k, 'compact_daemon_migrate_scanned')).toBeGreaterThan(0);
+    expectIntact(f);
+    k.freePages(addr, 3);
     recountLru(k);
   });
 });
