@@ -64,6 +64,13 @@ export interface StackHandleStore {
   replace(where: number, handle: number, resolved: number): void;
 }
 
+/**
+ * The handle of a track whose stack was deliberately not recorded (KASAN's
+ * kasanStacks: 'sampled'): below PENDING and above any stored handle, so it
+ * resolves to itself and fetches no frames.
+ */
+export const STACK_NOT_SAMPLED = PENDING - 1;
+
 const NOWHERE = -1;
 const UNRESOLVED = -1;
 
