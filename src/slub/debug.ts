@@ -55,6 +55,12 @@
  * stood where the WARN is now; realdata/slub-debug-*.txt (5.4, 5.11) show that
  * older shape.
  *
+ * Speed (issue 15): check_slab(), check_object() and on_freelist() first
+ * run a quick, side-effect-free version (debug_geometry.ts: per-cache
+ * geometry, 8-byte compares, an int32 freelist walk); only when it finds
+ * something does the faithful check below run, from the start, so the
+ * reports and repairs are the kernel's in the kernel's order.
+ *
  * `errors` counts what lib/slub_kunit.c counts through slab_add_kunit_errors():
  * one per damaged region and one per FIX (so a damaged region counts 2), one
  * per object_err() and slab_err() of its own, one for the "Objects remaining"
