@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { O_CREAT, O_RDWR } from '../../src/fs/fcntl.js';
 import { boot, type Kernel } from '../../src/kernel.js';
-import { __GFP_MEMALLOC, __GFP_MOVABLE, GFP_KERNEL, GFP_NOWAIT } from '../../src/page_alloc/gfp.js';
+import { __GFP_MEMALLOC, __GFP_MOVABLE, __GFP_NORETRY, __GFP_NOWARN, GFP_KERNEL, GFP_NOWAIT } from '../../src/page_alloc/gfp.js';
 import { NR_PAGE_ORDERS } from '../../src/page_alloc/mmzone.js';
 import {
   COMPACT_MAX_DEFER_SHIFT,
@@ -154,6 +154,30 @@ describe('direct compaction', () => {
     k.freePages(addr, 3);
     k.pageAlloc.drainAllPages();
     expect(meminfo(k, 'MemFree')).toBe(freeBefore);
+  });
+
+  test('a costly __GFP_NORETRY request gives up at once when compaction is skipped (extfrag_threshold), and compacts otherwise', () => {
+    const f = fragmented();
+    const { k } = f;
+    const allocstall = vmstat(k, 'allocstall_dma32');
+    // Order 4 is costly: compaction_suitable() consults the fragmentation index. With extfrag_threshold at 1000
+    // every index counts as lack of memory: COMPACT_SKIPPED in every zone, no stall counted, and a costly
+    // __GFP_NORETRY request goes to nopage before direct reclaim.
+    k.proc.write('/proc/sys/vm/extfrag_threshold', '1000');
+    expect(k.allocPages(4, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)).toBe(0);
+    expect(vmstat(k, 'compact_stall')).toBe(0);
+    expect(vmstat(k, 'allocstall_dma32')).toBe(allocstall);
+    // At the default 500 the index (near 1000: fragmentation) lets it compact: the async attempt first (its
+    // sources only Unmovable pageblocks: a stall and a failure), then direct reclaim (none for a kernel
+    // allocation in kmem), then MIGRATE_SYNC_LIGHT compaction, which succeeds.
+    k.proc.write('/proc/sys/vm/extfrag_threshold', '500');
+    const addr = k.allocPages(4, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+    expect(addr).not.toBe(0);
+    expect(vmstat(k, 'compact_stall')).toBe(2);
+    expect(vmstat(k, 'compact_fail')).toBe(1);
+    expect(vmstat(k, 'compact_success')).toBe(1);
+    expectIntact(f);
+    k.freePages(addr, 4);
   });
 
   test('compaction is deferred after a sync failure and the deferral resets on success (compaction_deferred, defer_compaction)', () => {
