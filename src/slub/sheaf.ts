@@ -34,7 +34,9 @@
  *     (slab_nid(slab) != numa_mem_id()) never applies.
  */
 import { Gfp } from '../page_alloc/gfp.js';
+import { kmallocSizeRoundup } from './kmalloc_info.js';
 import { CF, MAX_CACHES, SlubStat } from './slab.js';
+import { SLAB_DEBUG_FLAGS, SLAB_NO_OBJ_EXT, SLAB_NOLEAKTRACE } from './slab_flags.js';
 import type { Slub } from './slub.js';
 
 export const enum SheafLimit {
@@ -43,6 +45,31 @@ export const enum SheafLimit {
   PCS_BATCH_MAX = 32,
   /** The largest sheaf_capacity kmem accepts (the kernel takes any unsigned int kmalloc can hold). */
   MAX_CAPACITY = 4096,
+}
+
+/** sizeof(struct slab_sheaf) without objects[]: the 16-byte union, cache, size and node (x86-64). */
+export const SLAB_SHEAF_HEADER = 32;
+
+/**
+ * calculate_sheaf_capacity() (7.0, "slab: add sheaves to most caches"): 0
+ * for a cache with slub_debug flags and for the boot caches
+ * (SLAB_NO_OBJ_EXT: kmem_cache, kmem_cache_node) and SLAB_NOLEAKTRACE ones;
+ * else 4, 12, 26 or 60 objects by s->size (half the old cpu partial
+ * sizing, as there are two sheaves per CPU), raised until the struct
+ * slab_sheaf fills its kmalloc bucket, and at least an explicit
+ * args.sheaf_capacity. So: 4 (size >= 4096), 12 (>= 1024), 28 (>= 256), 60.
+ */
+export function calculateSheafCapacity(size: number, flags: number, argsCapacity: number): number {
+  if ((flags & SLAB_DEBUG_FLAGS) !== 0) return 0;
+  if ((flags & (SLAB_NO_OBJ_EXT | SLAB_NOLEAKTRACE)) !== 0) return 0;
+  let capacity: number;
+  if (size >= 4096) capacity = 4;
+  else if (size >= 1024) capacity = 12;
+  else if (size >= 256) capacity = 26;
+  else capacity = 60;
+  const bytes = kmallocSizeRoundup(SLAB_SHEAF_HEADER + 8 * capacity);
+  capacity = Math.floor((bytes - SLAB_SHEAF_HEADER) / 8);
+  return Math.max(capacity, argsCapacity);
 }
 
 /** One cache's sheaves: its per-CPU pairs and its node's barn. */
@@ -471,7 +498,11 @@ export class Sheaves {
       at += batch;
       this.stat(s, SlubStat.FREE_PCS, batch);
     }
-    if (at < n) this.slub.freeObjectsToSlabs(s, objs, at, n - at);
+    if (at < n) {
+      this.slub.freeObjectsToSlabs(s, objs, at, n - at);
+      // 7.0 counts the objects a bulk free sent to the slabs as FREE_SLOWPATH.
+      if (this.slub.kernel70) this.stat(s, SlubStat.FREE_SLOWPATH, n - at);
+    }
   }
 
   // ───────────────────────── preallocation (prefilled sheaves) ─────────────────────────

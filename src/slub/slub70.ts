@@ -1,0 +1,155 @@
+/**
+ * SLUB as Linux 7.0 has it ("slab: sheaves for all"): per-CPU sheaves are
+ * the per-CPU layer of every cache, and struct kmem_cache_cpu is gone.
+ *
+ *   alloc:  slab_alloc_node() -> alloc_from_pcs(): pop the CPU's main
+ *           sheaf; an empty one is replaced (spare, barn, refill from the
+ *           node partial slabs then new slabs: src/slub/sheaf.ts); what
+ *           the sheaves can't serve is one object off a partial or new
+ *           slab (__slab_alloc_node, ALLOC_SLOWPATH).
+ *   free:   slab_free() -> free_to_pcs(): push on the main sheaf (the cache
+ *           read from the slab, as virt_to_cache() does; a push of the
+ *           object already on top is reported as a double free); what the
+ *           sheaves can't take goes to __slab_free() (FREE_SLOWPATH).
+ *
+ * A cache without sheaves (capacity 0: slub_debug flags, the boot caches
+ * kmem_cache and kmem_cache_node) works as if its main sheaf were the
+ * kernel's static bootstrap_sheaf, of size 0 and capacity 0: every
+ * allocation takes the slow path and every free goes to its slab. No cache
+ * has a cpu slab or cpu partial slabs (CF.CPU_PARTIAL 0, and
+ * CF.FAST_FREE_PAD keeps 6.18's lockless free path away).
+ *
+ * The 7.0 paths are chosen once at boot, by class (Slub70 and Kmalloc70
+ * instead of Slub and Kmalloc), so 6.18's hot paths have no test for them.
+ *
+ * kmem has one NUMA node: the remote-node bypass of the sheaves
+ * (slab_nid(slab) != numa_mem_id()) and ALLOC_NODE_MISMATCH never apply.
+ */
+import { Gfp } from '../page_alloc/gfp.js';
+import { Kmalloc } from './kmalloc.js';
+import { KmallocConst } from './kmalloc_info.js';
+import { CF, reciprocalIndex, SlubStat } from './slab.js';
+import type { SlabCommon } from './slab_common.js';
+import { Slub } from './slub.js';
+
+export class Slub70 extends Slub {
+  /** One object for the single-object slow path. */
+  private readonly one70 = new Uint32Array(1);
+
+  /**
+   * slab_alloc_node(): pop the running CPU's main sheaf. Everything else
+   * (an empty sheaf, __GFP_ZERO, stats, KASAN) takes the general path,
+   * which for 7.0 always ends in the sheaves or slabAllocSlow below.
+   */
+  override slabAlloc(s: number, gfp: number, origSize: number): number {
+    const sh = this.sheaves.caches[s];
+    if (sh !== undefined && ((gfp & Gfp.ZERO) | this.allocHooked) === 0) {
+      const m = sh.main[this.cpu]!;
+      const n = sh.size[m]! - 1;
+      if (n >= 0) {
+        sh.size[m] = n;
+        this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+        return sh.objs[m * sh.capacity + n]!;
+      }
+    }
+    return super.slabAlloc(s, gfp, origSize);
+  }
+
+  /**
+   * __slab_alloc_node() -> ___slab_alloc() of 7.0: one object, off the
+   * first node partial slab or a new slab (which then joins the partial
+   * list). slub_debug caches take alloc_single_from_partial/new_slab.
+   */
+  override slabAllocSlow(s: number, gfp: number, _i: number, origSize = -1): number {
+    this.stat(s, SlubStat.ALLOC_SLOWPATH);
+    if (this.cf[s * CF.FIELDS + CF.DEBUG] !== 0) return this.debug!.alloc(s, gfp, origSize);
+    if (this.takeObjects(s, gfp, 1, this.one70, 0)) return this.one70[0]!;
+    if (!(gfp & Gfp.NOWARN)) this.reports.outOfMemory(s, gfp);
+    return 0;
+  }
+
+  /** slab_free() of an object the sheaves did not take: __slab_free(), counted as FREE_SLOWPATH. */
+  override doSlabFree(s: number, slab: number, obj: number): void {
+    this.cf[s * CF.FIELDS + CF.FREES]!++;
+    this.stat(s, SlubStat.FREE_SLOWPATH);
+    this.slabFreeSlow(s, slab, obj, obj, 1);
+  }
+}
+
+/**
+ * The object API of a 7.0 machine: kfree() and kmem_cache_free() push on
+ * the main sheaf in one piece. Invariant of the fast free: the object is an
+ * object start of a slab of a cache with sheaves, no free hook is installed
+ * (KASAN, SLUB stats), the main sheaf has room and its top entry is not the
+ * object; anything else takes Kmalloc's general path, with its checks and
+ * reports.
+ */
+export class Kmalloc70 extends Kmalloc {
+  private readonly head70: Int32Array;
+  private readonly cache70: Int32Array;
+  private readonly objects70: Uint16Array;
+  private readonly cf70: Int32Array;
+  private readonly span70: number;
+  private readonly slub70: Slub;
+  /** 1 when no free hook runs (no KASAN, no stats): decided at boot. */
+  private fastFree = 1;
+
+  constructor(common: SlabCommon, memSize: number) {
+    super(common, memSize);
+    const p = common.slub.pages;
+    this.head70 = p.head;
+    this.cache70 = p.slabCache;
+    this.objects70 = p.slabObjects;
+    this.cf70 = common.slub.cf;
+    this.span70 = memSize - KmallocConst.ZERO_SIZE_PTR - 1;
+    this.slub70 = common.slub;
+    this.hooksChanged70();
+  }
+
+  /** Recompute fastFree after KASAN installed its hooks. */
+  hooksChanged70(): void {
+    this.fastFree = !this.slub70.statsOn && this.slub70.hooks.slabFree === null ? 1 : 0;
+  }
+
+  /** free_to_pcs() for obj of slab `head` of cache s: true when pushed. */
+  private pushMain(s: number, head: number, obj: number): boolean {
+    const cf = this.cf70;
+    const r = s * CF.FIELDS;
+    const off = ((obj - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
+    const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
+    if (idx * cf[r + CF.SIZE]! !== off || idx >= this.objects70[head]!) return false;
+    const sh = this.slub70.sheaves.caches[s];
+    if (sh === undefined) return false;
+    const m = sh.main[this.slub70.cpu]!;
+    const n = sh.size[m]!;
+    const at = m * sh.capacity + n;
+    if (n === sh.capacity || (n !== 0 && sh.objs[at - 1] === obj)) return false;
+    sh.objs[at] = obj;
+    sh.size[m] = n + 1;
+    cf[r + CF.FREES]!++;
+    return true;
+  }
+
+  /** kfree(): virt_to_slab(), slab->slab_cache, free_to_pcs(). */
+  override kfree(arg: number): void {
+    if (typeof arg === 'number' && arg >>> 0 === arg && (arg - (KmallocConst.ZERO_SIZE_PTR + 1)) >>> 0 < this.span70 && this.fastFree !== 0) {
+      const pfn = arg >>> 12;
+      const h = this.head70[pfn]!;
+      const head = h < 0 ? pfn : h;
+      const s = this.cache70[head]!;
+      if (s >= 0 && this.pushMain(s, head, arg)) return;
+    }
+    super.kfree(arg);
+  }
+
+  /** kmem_cache_free(): the same, when the object is of cache s (cache_from_obj() agrees). */
+  override cacheFree(s: number, arg: number): void {
+    if (typeof arg === 'number' && arg >>> 0 === arg && (arg - 1) >>> 0 < this.span70 && this.fastFree !== 0) {
+      const pfn = arg >>> 12;
+      const h = this.head70[pfn]!;
+      const head = h < 0 ? pfn : h;
+      if (this.cache70[head] === s && this.pushMain(s, head, arg)) return;
+    }
+    super.cacheFree(s, arg);
+  }
+}
