@@ -42,15 +42,13 @@ export class Slub70 extends Slub {
    * which for 7.0 always ends in the sheaves or slabAllocSlow below.
    */
   override slabAlloc(s: number, gfp: number, origSize: number): number {
-    const sh = this.sheaves.caches[s];
-    if (sh !== undefined && ((gfp & Gfp.ZERO) | this.allocHooked) === 0) {
-      const m = sh.main[this.cpu]!;
-      const n = sh.size[m]! - 1;
-      if (n >= 0) {
-        sh.size[m] = n;
-        this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
-        return sh.objs[m * sh.capacity + n]!;
-      }
+    const sv = this.sheaves;
+    const i = this.cpuBase + s;
+    const n = sv.pcsSize[i]! - 1;
+    if (n >= 0 && ((gfp & Gfp.ZERO) | this.allocHooked) === 0) {
+      sv.pcsSize[i] = n;
+      this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+      return sv.pool[sv.pcsBase[i]! + n]!;
     }
     return super.slabAlloc(s, gfp, origSize);
   }
@@ -118,14 +116,14 @@ export class Kmalloc70 extends Kmalloc {
     const off = ((obj - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
     const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
     if (idx * cf[r + CF.SIZE]! !== off || idx >= this.objects70[head]!) return false;
-    const sh = this.slub70.sheaves.caches[s];
-    if (sh === undefined) return false;
-    const m = sh.main[this.slub70.cpu]!;
-    const n = sh.size[m]!;
-    const at = m * sh.capacity + n;
-    if (n === sh.capacity || (n !== 0 && sh.objs[at - 1] === obj)) return false;
-    sh.objs[at] = obj;
-    sh.size[m] = n + 1;
+    const sv = this.slub70.sheaves;
+    const i = this.slub70.cpuBase + s;
+    const n = sv.pcsSize[i]!;
+    const at = sv.pcsBase[i]! + n;
+    // n === cap: a full main sheaf, or a cache without sheaves (the bootstrap sheaf).
+    if (n === sv.cap[s] || (n !== 0 && sv.pool[at - 1] === obj)) return false;
+    sv.pool[at] = obj;
+    sv.pcsSize[i] = n + 1;
     cf[r + CF.FREES]!++;
     return true;
   }
