@@ -29,6 +29,7 @@ import { __GFP_ZERO, GfpMask } from './page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, Order } from './page_alloc/mmzone.js';
 import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
+import { kernel70Class } from './kernel70.js';
 import { slabKernelClass } from './slab_kernel.js';
 import { slobKernelClass } from './slob_kernel.js';
 import { Kmalloc } from './slub/kmalloc.js';
@@ -626,6 +627,7 @@ class KasanKernel extends Kernel {
 /** The SLOB and SLAB machines' API classes, made on the first boot that needs each. */
 let SlobKernel: (new (m: Machine) => Kernel) | null = null;
 let SlabKernel: (new (m: Machine) => Kernel) | null = null;
+let Kernel70: (new (m: Machine) => Kernel) | null = null;
 
 /**
  * Start a machine: check the options, run start_kernel(), hand back its API.
@@ -643,5 +645,11 @@ export function boot(opts: BootOptions = {}): Kernel {
     SlabKernel ??= slabKernelClass(Kernel, { gfpAccepted, checkGfp });
     return new SlabKernel(m);
   }
-  return m.kasan !== null ? new KasanKernel(m) : new Kernel(m);
+  if (m.kasan !== null) return new KasanKernel(m);
+  // kernel: '7.0': the sheaves' fast paths in the entry points (src/kernel70.ts).
+  if (m.slub.kernel70) {
+    Kernel70 ??= kernel70Class(Kernel);
+    return new Kernel70(m);
+  }
+  return new Kernel(m);
 }

@@ -28,7 +28,7 @@
 import { Gfp } from '../page_alloc/gfp.js';
 import { Kmalloc } from './kmalloc.js';
 import { KmallocConst } from './kmalloc_info.js';
-import { CF, reciprocalIndex, SlubStat } from './slab.js';
+import { CF, SlubStat } from './slab.js';
 import type { SlabCommon } from './slab_common.js';
 import { Slub } from './slub.js';
 
@@ -76,16 +76,15 @@ export class Slub70 extends Slub {
 
 /**
  * The object API of a 7.0 machine: kfree() and kmem_cache_free() push on
- * the main sheaf in one piece. Invariant of the fast free: the object is an
- * object start of a slab of a cache with sheaves, no free hook is installed
- * (KASAN, SLUB stats), the main sheaf has room and its top entry is not the
- * object; anything else takes Kmalloc's general path, with its checks and
- * reports.
+ * the main sheaf in one piece. Invariant of the fast free: the address is
+ * in a slab of a cache with sheaves (the cache read from the slab), no free
+ * hook is installed (KASAN, SLUB stats), the main sheaf has room and its
+ * top entry is not the object; anything else takes Kmalloc's general path,
+ * with its checks and reports.
  */
 export class Kmalloc70 extends Kmalloc {
   private readonly head70: Int32Array;
   private readonly cache70: Int32Array;
-  private readonly objects70: Uint16Array;
   private readonly cf70: Int32Array;
   private readonly span70: number;
   private readonly slub70: Slub;
@@ -97,7 +96,6 @@ export class Kmalloc70 extends Kmalloc {
     const p = common.slub.pages;
     this.head70 = p.head;
     this.cache70 = p.slabCache;
-    this.objects70 = p.slabObjects;
     this.cf70 = common.slub.cf;
     this.span70 = memSize - KmallocConst.ZERO_SIZE_PTR - 1;
     this.slub70 = common.slub;
@@ -109,13 +107,13 @@ export class Kmalloc70 extends Kmalloc {
     this.fastFree = !this.slub70.statsOn && this.slub70.hooks.slabFree === null ? 1 : 0;
   }
 
-  /** free_to_pcs() for obj of slab `head` of cache s: true when pushed. */
-  private pushMain(s: number, head: number, obj: number): boolean {
-    const cf = this.cf70;
-    const r = s * CF.FIELDS;
-    const off = ((obj - (head << 12)) | 0) - cf[r + CF.RED_LEFT_PAD]!;
-    const idx = reciprocalIndex(off, cf[r + CF.RECIP_MUL]!, cf[r + CF.RECIP_SHIFT]!);
-    if (idx * cf[r + CF.SIZE]! !== off || idx >= this.objects70[head]!) return false;
+  /**
+   * free_to_pcs() for obj of a slab of cache s: true when pushed. Like the
+   * kernel's slab_free() without slub_debug, it trusts obj to be an object
+   * start (6.18's path tests it, at 3 ns a pair: a cache that should be
+   * checked takes slub_debug=F, which leaves it without sheaves).
+   */
+  private pushMain(s: number, obj: number): boolean {
     const sv = this.slub70.sheaves;
     const i = this.slub70.cpuBase + s;
     const n = sv.pcsSize[i]!;
@@ -124,7 +122,7 @@ export class Kmalloc70 extends Kmalloc {
     if (n === sv.cap[s] || (n !== 0 && sv.pool[at - 1] === obj)) return false;
     sv.pool[at] = obj;
     sv.pcsSize[i] = n + 1;
-    cf[r + CF.FREES]!++;
+    this.cf70[s * CF.FIELDS + CF.FREES]!++;
     return true;
   }
 
@@ -135,7 +133,7 @@ export class Kmalloc70 extends Kmalloc {
       const h = this.head70[pfn]!;
       const head = h < 0 ? pfn : h;
       const s = this.cache70[head]!;
-      if (s >= 0 && this.pushMain(s, head, arg)) return;
+      if (s >= 0 && this.pushMain(s, arg)) return;
     }
     super.kfree(arg);
   }
@@ -146,7 +144,7 @@ export class Kmalloc70 extends Kmalloc {
       const pfn = arg >>> 12;
       const h = this.head70[pfn]!;
       const head = h < 0 ? pfn : h;
-      if (this.cache70[head] === s && this.pushMain(s, head, arg)) return;
+      if (this.cache70[head] === s && this.pushMain(s, arg)) return;
     }
     super.cacheFree(s, arg);
   }
