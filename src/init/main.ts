@@ -47,8 +47,8 @@ import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { Slub } from '../slub/slub.js';
-import { Kmalloc70, Slub70 } from '../slub/slub70.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
+import { Kmalloc70, Slub70 } from '../slub/slub70.js';
 import type { CheckedOptions, DiskConfig } from './boot_options.js';
 
 /** The task every report names ("by task comm/pid"). */

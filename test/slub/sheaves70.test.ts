@@ -111,7 +111,25 @@ describe("kernel: '7.0' sysfs", () => {
     const { k, attr } = setup();
     expect(statNames70.length).toBe(26);
     for (const n of statNames70) expect(attr(n)).toMatch(/^\d+/);
-    for (const gone of ['alloc_cpu_sheaf', 'free_cpu_sheaf', 'free_frozen', 'alloc_from_partial', 'alloc_refill', 'cpuslab_flush', 'deactivate_full', 'deactivate_empty', 'deactivate_to_head', 'deactivate_to_tail', 'deactivate_remote_frees', 'deactivate_bypass', 'cmpxchg_double_cpu_fail', 'cpu_partial_alloc', 'cpu_partial_free', 'cpu_partial_node', 'cpu_partial_drain']) {
+    for (const gone of [
+      'alloc_cpu_sheaf',
+      'free_cpu_sheaf',
+      'free_frozen',
+      'alloc_from_partial',
+      'alloc_refill',
+      'cpuslab_flush',
+      'deactivate_full',
+      'deactivate_empty',
+      'deactivate_to_head',
+      'deactivate_to_tail',
+      'deactivate_remote_frees',
+      'deactivate_bypass',
+      'cmpxchg_double_cpu_fail',
+      'cpu_partial_alloc',
+      'cpu_partial_free',
+      'cpu_partial_node',
+      'cpu_partial_drain',
+    ]) {
       expect(() => attr(gone), gone).toThrow(/No such file/);
     }
     const o = k.kmalloc(64, GFP_KERNEL);
@@ -286,7 +304,10 @@ describe("kernel: '7.0' sheaves", () => {
   it('destroy flushes every sheaf of every CPU and gives every slab back', () => {
     const { k, c } = setup(3);
     const objs: number[] = [];
-    for (let cpu = 0; cpu < 3; cpu++) k.onCpu(cpu, () => { for (let j = 0; j < 150; j++) objs.push(k.kmemCacheAlloc(c, GFP_KERNEL)); });
+    for (let cpu = 0; cpu < 3; cpu++)
+      k.onCpu(cpu, () => {
+        for (let j = 0; j < 150; j++) objs.push(k.kmemCacheAlloc(c, GFP_KERNEL));
+      });
     objs.forEach((o, j) => k.onCpu(j % 3, () => k.kmemCacheFree(c, o)));
     expect(k.slub.sheaves.objectsHeld(sid(k, c))).toBeGreaterThan(0);
     const slabPages = k.slub.slabPagesUnreclaimable;
