@@ -721,7 +721,10 @@ export class Sheaves {
     }
     // Every sheaf ever made for the cache gives its slots back for later caches of this capacity.
     let list = this.freeSlots.get(sh.capacity);
-    if (list === undefined) this.freeSlots.set(sh.capacity, (list = []));
+    if (list === undefined) {
+      list = [];
+      this.freeSlots.set(sh.capacity, list);
+    }
     for (let id = 0; id < sh.made; id++) list.push(sh.base[id]!);
   }
 

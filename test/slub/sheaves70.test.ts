@@ -308,7 +308,7 @@ describe("kernel: '7.0' sheaves", () => {
       k.onCpu(cpu, () => {
         for (let j = 0; j < 150; j++) objs.push(k.kmemCacheAlloc(c, GFP_KERNEL));
       });
-    objs.forEach((o, j) => k.onCpu(j % 3, () => k.kmemCacheFree(c, o)));
+    for (let j = 0; j < objs.length; j++) k.onCpu(j % 3, () => k.kmemCacheFree(c, objs[j]!));
     expect(k.slub.sheaves.objectsHeld(sid(k, c))).toBeGreaterThan(0);
     const slabPages = k.slub.slabPagesUnreclaimable;
     k.kmemCacheDestroy(c);
