@@ -119,6 +119,7 @@ export class Machine {
       cpu: () => this.pageAlloc.cpu,
       task: () => this.task,
       syncClock: () => this.syncClock(),
+      release: opts.kernel === '7.0' ? '7.0.0-kmem' : undefined,
     });
     this.mem = new MemAccess(this.phys);
     this.pageAlloc = new PageAlloc(this.phys, this.pages, cpus, shared, {

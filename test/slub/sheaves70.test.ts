@@ -253,6 +253,8 @@ describe("kernel: '7.0' sheaves", () => {
       k.kfree(p);
       k.kfree(p);
       expect(k.dmesg().join('\n')).toMatch(/already the freelist head/);
+      // The report's CPU: line names the release kmem models.
+      expect(k.dmesg().join('\n')).toMatch(/Comm: kmem .* 7\.0\.0-kmem #1/);
       // Handed out once only.
       const a = k.kmalloc(100, GFP_KERNEL);
       const b = k.kmalloc(100, GFP_KERNEL);
