@@ -123,6 +123,69 @@ export function kernel70Class(Base: new (m: Machine) => Kernel): new (m: Machine
       return super.kmemCacheAlloc(cache, gfp);
     }
 
+    /**
+     * kmem_cache_alloc_bulk() into a Uint32Array when the main sheaf holds
+     * all n: alloc_from_pcs_bulk()'s memcpy of its top n objects, in array
+     * order. Anything else takes the general path.
+     */
+    override kmemCacheAllocBulk(cache: KmemCache, n: number, out: Uint32Array | number[], gfp = 0xcc0): number {
+      if (
+        typeof cache === 'number' &&
+        this.cf70[(cache & KmemHandle.ID_MASK) * CF.FIELDS + CF.HANDLE] === cache &&
+        out instanceof Uint32Array &&
+        typeof n === 'number' &&
+        n >>> 0 === n &&
+        n !== 0 &&
+        n <= out.length &&
+        typeof gfp === 'number' &&
+        (gfp & (GfpMask.KMALLOC_NORMAL & ~Gfp.ZERO)) === gfp &&
+        this.fast70 !== 0
+      ) {
+        const i = this.slub70.cpuBase + (cache & KmemHandle.ID_MASK);
+        const left = this.pcsSize[i]! - n;
+        if (left >= 0) {
+          const from = this.pcsBase[i]! + left;
+          out.set(this.sv.pool.subarray(from, from + n));
+          this.pcsSize[i] = left;
+          return n;
+        }
+      }
+      return super.kmemCacheAllocBulk(cache, n, out, gfp);
+    }
+
+    /**
+     * kmem_cache_free_bulk() of a Uint32Array when the main sheaf has room
+     * for all of them and each is in a slab of this cache (checked first:
+     * one that is not sends the whole batch the general way, which reports
+     * it): free_to_pcs_bulk()'s copy onto the sheaf.
+     */
+    override kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
+      if (typeof cache === 'number' && this.cf70[(cache & KmemHandle.ID_MASK) * CF.FIELDS + CF.HANDLE] === cache && addrs instanceof Uint32Array && this.fast70 !== 0) {
+        const s = cache & KmemHandle.ID_MASK;
+        const i = this.slub70.cpuBase + s;
+        const n = addrs.length;
+        const size = this.pcsSize[i]!;
+        if (n !== 0 && size + n <= this.cap[s]!) {
+          let ok = true;
+          for (let j = 0; j < n; j++) {
+            const addr = addrs[j]!;
+            const pfn = addr >>> 12;
+            const h = (addr - 1) >>> 0 < this.span70 ? this.head70[pfn]! : -2;
+            if (h === -2 || this.cache70[h < 0 ? pfn : h] !== s) {
+              ok = false;
+              break;
+            }
+          }
+          if (ok) {
+            this.sv.pool.set(addrs, this.pcsBase[i]! + size);
+            this.pcsSize[i] = size + n;
+            return;
+          }
+        }
+      }
+      super.kmemCacheFreeBulk(cache, addrs);
+    }
+
     override kmemCacheFree(cache: KmemCache, addr: number): void {
       if (
         typeof cache === 'number' &&

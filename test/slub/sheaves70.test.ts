@@ -303,6 +303,29 @@ describe("kernel: '7.0' sheaves", () => {
     expect(row(k, 'obj70').activeObjs).toBe(60);
   });
 
+  it('bulk from and to a main sheaf that holds them: the top n in array order, pushed back in array order', () => {
+    for (const slubStats of [false, true]) {
+      const k = boot({ memory: '64M', cpus: 2, kernel: '7.0', slubStats });
+      const c = k.kmemCacheCreate('bulk70', 64, {});
+      const first = k.kmemCacheAlloc(c, GFP_KERNEL); // refills main to 60, takes one: 59 left
+      const a = new Uint32Array(16);
+      expect(k.kmemCacheAllocBulk(c, 16, a)).toBe(16);
+      // alloc_from_pcs_bulk(): memcpy of objects[43..59) -- the next single
+      // allocation gets objects[42], just below them.
+      const below = k.kmemCacheAlloc(c, GFP_KERNEL);
+      expect(new Set([first, below, ...a]).size).toBe(18);
+      k.kmemCacheFree(c, below);
+      k.kmemCacheFreeBulk(c, a);
+      // free_to_pcs_bulk(): a[0..16) on top in array order: the last one is the top.
+      expect(k.kmemCacheAlloc(c, GFP_KERNEL)).toBe(a[15]);
+      const b = new Uint32Array(15);
+      expect(k.kmemCacheAllocBulk(c, 15, b)).toBe(15);
+      expect([...b]).toEqual([...a.subarray(0, 15)]);
+      expect(k.kmemCacheAlloc(c, GFP_KERNEL)).toBe(below);
+      expect(k.dmesg().join('\n')).not.toMatch(/BUG|WARNING/);
+    }
+  });
+
   it('destroy flushes every sheaf of every CPU and gives every slab back', () => {
     const { k, c } = setup(3);
     const objs: number[] = [];
