@@ -145,7 +145,8 @@ export function kernel70Class(Base: new (m: Machine) => Kernel): new (m: Machine
         const left = this.pcsSize[i]! - n;
         if (left >= 0) {
           const from = this.pcsBase[i]! + left;
-          out.set(this.sv.pool.subarray(from, from + n));
+          const pool = this.sv.pool;
+          for (let j = 0; j < n; j++) out[j] = pool[from + j]!;
           this.pcsSize[i] = left;
           return n;
         }
@@ -177,7 +178,9 @@ export function kernel70Class(Base: new (m: Machine) => Kernel): new (m: Machine
             }
           }
           if (ok) {
-            this.sv.pool.set(addrs, this.pcsBase[i]! + size);
+            const pool = this.sv.pool;
+            const at = this.pcsBase[i]! + size;
+            for (let j = 0; j < n; j++) pool[at + j] = addrs[j]!;
             this.pcsSize[i] = size + n;
             return;
           }
