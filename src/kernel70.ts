@@ -161,7 +161,12 @@ export function kernel70Class(Base: new (m: Machine) => Kernel): new (m: Machine
      * it): free_to_pcs_bulk()'s copy onto the sheaf.
      */
     override kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
-      if (typeof cache === 'number' && this.cf70[(cache & KmemHandle.ID_MASK) * CF.FIELDS + CF.HANDLE] === cache && addrs instanceof Uint32Array && this.fast70 !== 0) {
+      if (
+        typeof cache === 'number' &&
+        this.cf70[(cache & KmemHandle.ID_MASK) * CF.FIELDS + CF.HANDLE] === cache &&
+        addrs instanceof Uint32Array &&
+        this.fast70 !== 0
+      ) {
         const s = cache & KmemHandle.ID_MASK;
         const i = this.slub70.cpuBase + s;
         const n = addrs.length;

@@ -1,6 +1,7 @@
 /**
  * Per-CPU sheaves and the barn (mm/slub.c, Linux 6.18: opt-in per cache
- * through kmem_cache_args.sheaf_capacity).
+ * through kmem_cache_args.sheaf_capacity; 7.0: every cache, with the
+ * capacity of calculateSheafCapacity() -- src/slub/slub70.ts).
  *
  * A sheaf is an array of up to `capacity` free objects of one cache, used
  * as a stack: alloc pops objects[size - 1], free pushes at objects[size].

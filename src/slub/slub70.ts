@@ -22,8 +22,17 @@
  * The 7.0 paths are chosen once at boot, by class (Slub70 and Kmalloc70
  * instead of Slub and Kmalloc), so 6.18's hot paths have no test for them.
  *
- * kmem has one NUMA node: the remote-node bypass of the sheaves
- * (slab_nid(slab) != numa_mem_id()) and ALLOC_NODE_MISMATCH never apply.
+ * Where kmem's 7.0 differs from the kernel's:
+ *   - one NUMA node: the remote-node bypass of the sheaves
+ *     (slab_nid(slab) != numa_mem_id()) and ALLOC_NODE_MISMATCH never apply;
+ *   - no RCU in kmem, so no kfree_rcu() and no rcu_free sheaf
+ *     (free_rcu_sheaf and free_rcu_sheaf_fail stay 0);
+ *   - sheaves live in kmem's own typed arrays (src/slub/sheaf.ts), not in
+ *     kmalloc objects, so they never fail and the kmalloc caches do not
+ *     show them; the boot caches' geometry (struct kmem_cache's size) is
+ *     6.18's;
+ *   - the API's fast paths (src/kernel70.ts) leave CF.ALLOCS/CF.FREES, kmem's
+ *     own rates for the inspector, to the slow paths unless slubStats is on.
  */
 import { Gfp } from '../page_alloc/gfp.js';
 import { Kmalloc } from './kmalloc.js';
