@@ -372,7 +372,9 @@ export class Sheaves {
     this.syncIn(sh, s, cpu);
     const m = sh.main[cpu]!;
     if (sh.size[m] === 0) {
-      this.barnPutEmpty(sh, m);
+      // 7.0 keeps the empty main as the spare when there is none; 6.18 gives it to the barn.
+      if (this.slub.kernel70 && sh.spare[cpu]! < 0) sh.spare[cpu] = m;
+      else this.barnPutEmpty(sh, m);
       sh.main[cpu] = full;
     } else if (sh.spare[cpu]! < 0) {
       sh.spare[cpu] = full;
@@ -571,7 +573,11 @@ export class Sheaves {
           sh.main[cpu] = spare;
           sh.spare[cpu] = m;
         } else {
-          if (sh.nrFull >= SheafLimit.MAX_FULL_SHEAVES || sh.nrEmpty === 0) break;
+          if (sh.nrFull >= SheafLimit.MAX_FULL_SHEAVES || sh.nrEmpty === 0) {
+            // 7.0's free_to_pcs_bulk() counts barn_replace_full_sheaf()'s refusal.
+            if (this.slub.kernel70) this.stat(s, SlubStat.BARN_PUT_FAIL);
+            break;
+          }
           const empty = sh.barnEmpty[--sh.nrEmpty]!;
           this.barnPutFull(sh, m);
           sh.main[cpu] = empty;

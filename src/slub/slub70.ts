@@ -147,14 +147,44 @@ export class Kmalloc70 extends Kmalloc {
     super.kfree(arg);
   }
 
-  /** kmem_cache_free(): the same, when the object is of cache s (cache_from_obj() agrees). */
+  /**
+   * kmem_cache_free(): the same, when the object is of cache s. 7.0 (with
+   * CONFIG_SLAB_FREELIST_HARDENED) leaks an object that is in no slab or in
+   * another cache's, after warn_free_bad_obj()'s WARN_ONCE, where 6.18's
+   * cache_from_obj() freed it to its own cache.
+   */
   override cacheFree(s: number, arg: number): void {
-    if (typeof arg === 'number' && arg >>> 0 === arg && (arg - 1) >>> 0 < this.span70 && this.fastFree !== 0) {
+    if (typeof arg === 'number' && arg >>> 0 === arg && (arg - 1) >>> 0 < this.span70) {
       const pfn = arg >>> 12;
       const h = this.head70[pfn]!;
       const head = h < 0 ? pfn : h;
-      if (this.cache70[head] === s && this.pushMain(s, arg)) return;
+      const actual = this.cache70[head]!;
+      if (actual === s) {
+        if (this.fastFree !== 0 && this.pushMain(s, arg)) return;
+      } else {
+        this.warnFreeBadObj(s, actual, arg);
+        return;
+      }
     }
     super.cacheFree(s, arg);
+  }
+
+  /** WARN_ONCE()s of warn_free_bad_obj() have fired: not in a slab, in another cache. */
+  private badObjWarned = 0;
+
+  /** warn_free_bad_obj(): the WARN_ONCE for an object in no slab (actual -1) or of another cache. */
+  private warnFreeBadObj(s: number, actual: number, obj: number): void {
+    const caches = this.slub70.caches;
+    const ptr = `ffff888${obj.toString(16).padStart(9, '0')}`;
+    const bit = actual < 0 ? 1 : 2;
+    if ((this.badObjWarned & bit) === 0) {
+      this.badObjWarned |= bit;
+      this.slub70.reports.warn(
+        actual < 0
+          ? `kmem_cache_free(${caches[s]!.name}, ${ptr}): object is not in a slab page`
+          : `kmem_cache_free(${caches[s]!.name}, ${ptr}): object belongs to different cache ${caches[actual]!.name}`,
+      );
+      if (actual >= 0) this.slub70.debug?.printTrackingOf(actual, obj);
+    }
   }
 }

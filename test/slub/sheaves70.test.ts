@@ -328,6 +328,29 @@ describe("kernel: '7.0' sheaves", () => {
     }
   });
 
+  it("kmem_cache_free() of another cache's object: warn_free_bad_obj() warns once and leaks it", () => {
+    const k = boot({ memory: '64M', cpus: 2, kernel: '7.0' });
+    const a = k.kmemCacheCreate('bad70_a', 64, { sheafCapacity: 8 });
+    const b = k.kmemCacheCreate('bad70_b', 64, { sheafCapacity: 8 });
+    const o = k.kmemCacheAlloc(a, GFP_KERNEL);
+    k.kmemCacheFree(b, o);
+    const text = k.dmesg().join('\n');
+    expect(text).toContain(`kmem_cache_free(bad70_b, ffff888${o.toString(16).padStart(9, '0')}): object belongs to different cache bad70_a`);
+    expect(text).toMatch(/WARNING: CPU: 0 PID: 1 at mm\/slub.c/);
+    // Leaked: still allocated in bad70_a (capacity max(60, 8): a refill of 60,
+    // 59 left in the sheaf), and nothing went into bad70_b's sheaves.
+    expect(row(k, 'bad70_a').activeObjs).toBe(60);
+    expect(k.slub.sheaves.objectsHeld(sid(k, a))).toBe(59);
+    expect(k.slub.sheaves.objectsHeld(sid(k, b))).toBe(0);
+    k.kmemCacheFree(b, k.kmemCacheAlloc(a, GFP_KERNEL));
+    expect(
+      k
+        .dmesg()
+        .join('\n')
+        .match(/object belongs to different cache/g)!.length,
+    ).toBe(1);
+  });
+
   it('destroy flushes every sheaf of every CPU and gives every slab back', () => {
     const { k, c } = setup(3);
     const objs: number[] = [];
