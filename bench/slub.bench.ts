@@ -92,6 +92,11 @@ function pair70(): void {
   const pool = new MemPool({ size: 256 * 1024 * 1024 });
   const ideal = new IdealLifo(1 << 20, 64);
   const cache = k.kmemCacheCreate('bench_pair', 64, {});
+  // Warm the loops before calibrating: a first call's refills and compile
+  // can make a calibration round of a few operations take 5 ms, and the
+  // harness would then time rounds of a few operations.
+  kmem70KmallocPair(k, 1e5);
+  kmem70CachePair(k, cache, 1e5);
   const rows = interleaved(
     [
       { name: 'ideal: typed-array LIFO freelist pop+push', run: (n) => idealPair(ideal, n) },
@@ -109,6 +114,7 @@ function slowPaths70(): void {
   const pool = new MemPool({ size: 256 * 1024 * 1024 });
   const kp = new Float64Array(256);
   const tp = new Float64Array(256);
+  kmem70Slow256(k, kp, 400); // warm (see pair70)
   const rows = interleaved(
     [
       { name: '@thi.ng/malloc: 256 x malloc(64), 256 x free reversed', run: (n) => thingSlow256(pool, tp, n) },
@@ -125,6 +131,7 @@ function bulk70(): void {
   const ideal = new IdealLifo(1 << 20, 64);
   const ko = new Uint32Array(16);
   const io = new Uint32Array(16);
+  kmem70Bulk16(k, cache, ko, 1e4); // warm (see pair70)
   const rows = interleaved(
     [
       { name: 'ideal: 16 pops + 16 pushes', run: (n) => idealBulk16(ideal, io, n) },
@@ -144,6 +151,7 @@ function mixed70(live: number): void {
   const pool = new MemPool({ size: 1024 * 1024 * 1024 - 4096 });
   const tm = new Float64Array(live);
   for (let i = 0; i < live; i++) tm[i] = pool.malloc(mixedSize(rt));
+  kmem70Mixed(k, km, rk, 1e5); // warm (see pair70)
   const rows = interleaved(
     [
       { name: 'kmem 7.0: free a random one, kmalloc a new one', run: (n) => kmem70Mixed(k, km, rk, n) },
