@@ -351,6 +351,29 @@ describe("kernel: '7.0' sheaves", () => {
     ).toBe(1);
   });
 
+  it('any cache with sheaves takes the preallocation API: prefill, alloc from the sheaf, return as spare', () => {
+    const { k, c, stat } = setup();
+    const sheaf = k.kmemCachePrefillSheaf(c, GFP_KERNEL, 10)!;
+    // No spare (SHEAF_PREFILL_SLOW), nothing in the barn (BARN_GET_FAIL): a
+    // new sheaf (SHEAF_ALLOC, after the two mains), refilled to the capacity.
+    expect(stat('sheaf_prefill_slow')).toBe(1);
+    expect(stat('barn_get_fail')).toBe(1);
+    expect(stat('sheaf_alloc')).toBe(3);
+    expect(stat('sheaf_refill')).toBe(60);
+    expect(k.kmemCacheSheafSize(c, sheaf)).toBe(60);
+    const got = new Set<number>();
+    for (let j = 0; j < 10; j++) got.add(k.kmemCacheAllocFromSheaf(c, GFP_KERNEL, sheaf));
+    expect(got.size).toBe(10);
+    k.kmemCacheReturnSheaf(c, GFP_KERNEL, sheaf);
+    expect(stat('sheaf_return_fast')).toBe(1);
+    // The next allocation finds the main empty and the returned sheaf (50) as spare: swapped in, no refill.
+    const o = k.kmemCacheAlloc(c, GFP_KERNEL);
+    expect(got.has(o)).toBe(false);
+    expect(stat('sheaf_refill')).toBe(60);
+    expect(stat('alloc_fastpath')).toBe(1);
+    expect(row(k, 'obj70').activeObjs).toBe(60);
+  });
+
   it('destroy flushes every sheaf of every CPU and gives every slab back', () => {
     const { k, c } = setup(3);
     const objs: number[] = [];
