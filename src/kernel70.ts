@@ -93,8 +93,14 @@ export function kernel70Class(Base: new (m: Machine) => Kernel): new (m: Machine
         (gfp & (GfpMask.KMALLOC_NORMAL & ~Gfp.ZERO)) === gfp &&
         this.fast70 !== 0
       ) {
-        const p = this.pop70(this.sizeToCache70[size]!);
+        const s = this.sizeToCache70[size]!;
+        const p = this.pop70(s);
         if (p !== 0) return p;
+        // An empty main sheaf: __pcs_replace_empty_main() straight away (0: the slow path below).
+        if (this.cap[s] !== 0) {
+          const q = this.sv.alloc(s, gfp);
+          if (q !== 0) return q;
+        }
       }
       return super.kmalloc(size, gfp);
     }
@@ -104,7 +110,14 @@ export function kernel70Class(Base: new (m: Machine) => Kernel): new (m: Machine
         const pfn = addr >>> 12;
         const h = this.head70[pfn]!;
         const s = this.cache70[h < 0 ? pfn : h]!;
-        if (s >= 0 && this.push70(s, addr)) return;
+        if (s >= 0) {
+          if (this.push70(s, addr)) return;
+          // A full main sheaf: free_to_pcs() replaces it (and still reports a push of the top entry).
+          if (this.cap[s] !== 0 && this.pcsSize[this.slub70.cpuBase + s] === this.cap[s]) {
+            this.sv.free(s, addr);
+            return;
+          }
+        }
       }
       super.kfree(addr);
     }
