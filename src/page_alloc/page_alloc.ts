@@ -40,7 +40,7 @@ import { Page } from '../memory/memblock.js';
 import { type PageArray, PG, PGTY } from '../memory/page.js';
 import { ALLOC } from './alloc_flags.js';
 import { Gfp, GfpMask, gfpMigratetype, gfpZone } from './gfp.js';
-import { fallbacks, MT, Order, Z, ZONE, Zones } from './mmzone.js';
+import { fallbacks, MT, Order, WMARK, Z, ZONE, Zones } from './mmzone.js';
 
 /** Per (cpu, zone) pageset fields, rows of PCP.FIELDS in PageAlloc.pcp; PCP_* alias them. */
 export const enum PCP {
@@ -158,7 +158,15 @@ export class PageAlloc {
   readonly pcp: Int32Array;
   readonly pcpHead: Int32Array;
   readonly pcpTail: Int32Array;
-  readonly events: Float64Array;
+  /** The vm_event counters of EV, less what pcpAllocDiff still holds: read them through `events`. */
+  private readonly ev: Float64Array;
+  /**
+   * Per (cpu, zone, order 0..3), the pcp-list allocations not yet added to
+   * ev's PGALLOC and NUMA_HIT: the per-CPU part of vm_event_states and
+   * vm_numa_event, one store on the fast path instead of two, summed into
+   * ev whenever anyone reads the counters.
+   */
+  private readonly pcpAllocDiff: Float64Array;
   /** Pages freed to the buddy lists at boot: /proc/vmstat's pgfree includes them (events[EV_PGFREE] does not). */
   bootFreePages = 0;
   readonly hooks: PageAllocHooks;
@@ -185,6 +193,8 @@ export class PageAlloc {
   /** Migratetype per pageblock (zones.pageblockMt). */
   private readonly blockMt: Uint8Array;
   private readonly zf: Float64Array;
+  /** zones.wmarkOk0: the order-0 watermark cache. */
+  private readonly wmarkOk0: Float64Array;
   /**
    * build_zonelists(): per highest allowed zone, the populated zones from it
    * down to DMA, ended by -1 (rows of ZL.STRIDE). Rebuilt by initZone().
@@ -206,7 +216,8 @@ export class PageAlloc {
     this.pcp = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.FIELDS * 4));
     this.pcpHead = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
     this.pcpTail = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
-    this.events = new Float64Array(new B(EV.NR * 8));
+    this.ev = new Float64Array(new B(EV.NR * 8));
+    this.pcpAllocDiff = new Float64Array(new B(cpus * ZONE.MAX_NR * (Order.COSTLY + 1) * 8));
     this.hooks = hooks;
     this.pgNext = pages.next;
     this.pgPrev = pages.prev;
@@ -225,8 +236,35 @@ export class PageAlloc {
     this.blockZone = this.zones.pageblockZone;
     this.blockMt = this.zones.pageblockMt;
     this.zf = this.zones.f;
+    this.wmarkOk0 = this.zones.wmarkOk0;
     this.zonelist = new Int8Array(ZONE.MAX_NR * ZL.STRIDE).fill(-1);
     this.fastAllocFlags = new Int32Array(ZONE.MAX_NR).fill(ALLOC.WMARK_LOW);
+  }
+
+  /**
+   * The vm_event counters (indexes EV.*), exact: what the CPUs' fast paths
+   * still hold apart is added in first, as all_vm_events() sums the per-CPU
+   * counts on every read.
+   */
+  get events(): Float64Array {
+    this.foldEvents();
+    return this.ev;
+  }
+
+  /** Move the pcp fast path's per-CPU allocation counts into ev (PGALLOC by pages, NUMA_HIT by allocations). */
+  private foldEvents(): void {
+    const d = this.pcpAllocDiff;
+    const ev = this.ev;
+    for (let cz = 0; cz < this.cpus * ZONE.MAX_NR; cz++) {
+      const zone = cz % ZONE.MAX_NR;
+      for (let order = 0; order <= Order.COSTLY; order++) {
+        const n = d[cz * (Order.COSTLY + 1) + order]!;
+        if (n === 0) continue;
+        ev[EV.PGALLOC + zone]! += n * (1 << order);
+        ev[EV.NUMA_HIT + zone]! += n;
+        d[cz * (Order.COSTLY + 1) + order] = 0;
+      }
+    }
   }
 
   // ───────────────────────── struct page helpers ─────────────────────────
@@ -432,7 +470,7 @@ export class PageAlloc {
       }
       const pfn = this.freeHead[(zone * Order.NR + cur) * MT.TYPES + fmt]!;
       this.stealSuitableFallback(zone, pfn, startType, this.canSteal);
-      this.events[EV.EXTFRAG]!++;
+      this.ev[EV.EXTFRAG]!++;
       return true;
     }
     return false;
@@ -682,8 +720,8 @@ export class PageAlloc {
     else this.pgPrev[n] = -1;
     this.pgNext[pfn] = -1;
     this.pcp[row + PCP.COUNT]! -= 1 << order;
-    this.events[EV.PGALLOC + zone]! += 1 << order;
-    this.events[EV.NUMA_HIT + zone]!++;
+    this.ev[EV.PGALLOC + zone]! += 1 << order;
+    this.ev[EV.NUMA_HIT + zone]!++;
   }
 
   /** rmqueue_buddy(): straight from the zone's free lists (orders past the pcp lists, or an empty refill). */
@@ -696,7 +734,7 @@ export class PageAlloc {
       if (pfn < 0) return -1;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
-    const ev = this.events;
+    const ev = this.ev;
     ev[EV.PGALLOC + zone]! += 1 << order;
     ev[EV.NUMA_HIT + zone]!++;
     return pfn;
@@ -773,6 +811,24 @@ export class PageAlloc {
    * 0 is checked here, everything else by __zone_watermark_ok(). No side effects.
    */
   private zoneWatermarkFast(zone: number, order: number, highestZone: number, allocFlags: number): boolean {
+    // An order-0 request without reserves that passed at this very free count passes again (Zones.wmarkOk0).
+    if (order === 0 && (allocFlags & ALLOC.RESERVES) === 0) {
+      const ci = (zone * ZONE.MAX_NR + highestZone) * WMARK.NR + (allocFlags & ALLOC.WMARK_MASK);
+      if (this.zf[zone * Z.FIELDS + Z.FREE] === this.wmarkOk0[ci]) return true;
+      return this.zoneWatermarkFill0(zone, highestZone, allocFlags, ci);
+    }
+    return this.zoneWatermarkCheck(zone, order, highestZone, allocFlags);
+  }
+
+  /** zone_watermark_fast() for an order-0 request the cache could not answer; a pass is remembered at this free count. */
+  private zoneWatermarkFill0(zone: number, highestZone: number, allocFlags: number, ci: number): boolean {
+    const ok = this.zoneWatermarkCheck(zone, 0, highestZone, allocFlags);
+    this.wmarkOk0[ci] = ok ? this.zf[zone * Z.FIELDS + Z.FREE]! : -1;
+    return ok;
+  }
+
+  /** zone_watermark_fast() itself, uncached. */
+  private zoneWatermarkCheck(zone: number, order: number, highestZone: number, allocFlags: number): boolean {
     const zf = this.zf;
     const r = zone * Z.FIELDS;
     const mark = zf[r + Z.WMARK + (allocFlags & ALLOC.WMARK_MASK)]! + zf[r + Z.BOOST]!;
@@ -815,9 +871,8 @@ export class PageAlloc {
     else this.pgPrev[n] = -1;
     next[pfn] = -1;
     pcp[row + PCP.COUNT]! -= 1 << order;
-    const ev = this.events;
-    ev[EV.PGALLOC + zone]! += 1 << order;
-    ev[EV.NUMA_HIT + zone]!++;
+    // PGALLOC and NUMA_HIT, summed into ev on read (foldEvents).
+    this.pcpAllocDiff[cz * (Order.COSTLY + 1) + order]!++;
     return pfn;
   }
 
@@ -900,7 +955,7 @@ export class PageAlloc {
       if (pfn >= 0) return pfn;
     }
     if (reclaim === null && gfp & Gfp.DIRECT_RECLAIM) {
-      this.events[EV.ALLOCSTALL]!++;
+      this.ev[EV.ALLOCSTALL]!++;
       this.drainAllPages();
       while (this.unreserveHighatomicPageblock(mt)) {
         pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
@@ -915,7 +970,7 @@ export class PageAlloc {
       pfn = this.allocPagesMayOom(gfp, order, allocFlags, highest, mt);
       if (pfn >= 0) return pfn;
     }
-    this.events[EV.PGALLOC_FAIL]!++;
+    this.ev[EV.PGALLOC_FAIL]!++;
     if (!(gfp & Gfp.NOWARN)) this.hooks.warnAlloc(order, gfp);
     return -1;
   }
@@ -1095,7 +1150,7 @@ export class PageAlloc {
     const cz = this.cpu * ZONE.MAX_NR + zone;
     const row = cz * PCP.FIELDS;
     const pcp = this.pcp;
-    this.events[EV.PGFREE]! += 1 << order;
+    this.ev[EV.PGFREE]! += 1 << order;
     const pindex = order * MT.PCPTYPES + (mt < MT.PCPTYPES ? mt : MT.MOVABLE);
     this.pgIndex[pfn] = mt;
     // list_add()
@@ -1114,7 +1169,7 @@ export class PageAlloc {
 
   /** __free_pages_ok(): straight to the zone's free lists. */
   private freePagesZone(pfn: number, zone: number, order: number, mt: number): void {
-    this.events[EV.PGFREE]! += 1 << order;
+    this.ev[EV.PGFREE]! += 1 << order;
     this.freeOnePage(pfn, zone, order, mt, false);
   }
 
