@@ -154,6 +154,12 @@ export class PageAlloc {
   readonly cpus: number;
   /** The CPU whose pcp lists are used; set by Kernel.onCpu. */
   cpu = 0;
+  /**
+   * rmqueue_bulk() takes the units of a block it splits in one pass
+   * (rmqueueSplitRun); false: one __rmqueue_smallest() per unit, as the
+   * kernel's loop goes. Both leave the same state (test/page_alloc/split_run.test.ts).
+   */
+  splitRuns = true;
   /** Pageset fields per (cpu, zone). */
   readonly pcp: Int32Array;
   readonly pcpHead: Int32Array;
@@ -491,13 +497,56 @@ export class PageAlloc {
    */
   private rmqueueBulk(zone: number, order: number, count: number, li: number, mt: number, allocFlags: number): number {
     let i = 0;
-    for (; i < count; i++) {
+    while (i < count) {
+      const run = this.splitRuns ? this.rmqueueSplitRun(zone, order, count - i, li, mt) : 0;
+      if (run > 0) {
+        i += run;
+        continue;
+      }
       const pfn = this.rmqueue1(zone, order, mt, allocFlags);
       if (pfn < 0) break;
       this.pcpAddTail(li, pfn);
+      i++;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= i << order;
     return i;
+  }
+
+  /**
+   * Up to `max` of rmqueue_bulk()'s __rmqueue_smallest() calls at once, when
+   * they all split one larger block: if mt's lists below the smallest
+   * non-empty order `cur` are empty, the next 2^(cur - order) calls hand out
+   * that block's units in address order (each split leaves the rest as one
+   * free block per order, found first by the next call). Done here in one
+   * pass: the units go to the pcp list's tail, and what is left of the block
+   * goes to the free lists as the splits would have left it, the aligned
+   * blocks from the first unit not taken up to the block's end (each list
+   * was empty, so each holds just that block). Returns the units taken, 0
+   * when the smallest fit is a block of exactly `order` (or none).
+   */
+  private rmqueueSplitRun(zone: number, order: number, max: number, li: number, mt: number): number {
+    const freeHead = this.freeHead;
+    let fl = (zone * Order.NR + order) * MT.TYPES + mt;
+    if (freeHead[fl]! >= 0) return 0;
+    let cur = order + 1;
+    for (fl += MT.TYPES; cur < Order.NR && freeHead[fl]! < 0; cur++) fl += MT.TYPES;
+    if (cur >= Order.NR) return 0;
+    const block = freeHead[fl]!;
+    this.delFromFreeList(block, zone, cur);
+    const units = Math.min(max, 1 << (cur - order));
+    const index = this.pgIndex;
+    for (let u = 0; u < units; u++) {
+      const pfn = block + (u << order);
+      index[pfn] = mt;
+      this.pcpAddTail(li, pfn);
+    }
+    const end = 1 << cur;
+    for (let off = units << order; off < end; ) {
+      const size = off & -off;
+      this.addToFreeList(block + off, zone, 31 - Math.clz32(size), mt, false);
+      off += size;
+    }
+    return units;
   }
 
   // ───────────────────────── per-CPU page lists ─────────────────────────
