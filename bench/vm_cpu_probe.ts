@@ -62,13 +62,14 @@ async function fault(dirs: string[]): Promise<void> {
     }
   }
   console.log(`first-touch write fault, 256 MiB on a 1 GiB machine, CPU ns per fault (min, median of 11 rounds)`);
-  dirs.forEach((d, j) =>
+  for (let j = 0; j < dirs.length; j++) {
+    const d = dirs[j]!;
     console.log(
       `  ${d.padEnd(40)} ${Math.min(...res[j]!)
         .toFixed(0)
         .padStart(6)} ${median(res[j]!).toFixed(0).padStart(6)}`,
-    ),
-  );
+    );
+  }
 }
 
 async function pair(dirs: string[]): Promise<void> {
@@ -117,13 +118,14 @@ async function pair(dirs: string[]): Promise<void> {
       .toFixed(2)
       .padStart(6)} ${median(ires).toFixed(2).padStart(6)}`,
   );
-  dirs.forEach((d, j) =>
+  for (let j = 0; j < dirs.length; j++) {
+    const d = dirs[j]!;
     console.log(
       `  ${d.padEnd(40)} ${Math.min(...res[j]!)
         .toFixed(2)
         .padStart(6)} ${median(res[j]!).toFixed(2).padStart(6)}`,
-    ),
-  );
+    );
+  }
   if (sink === 0.5) console.log(sink);
 }
 
