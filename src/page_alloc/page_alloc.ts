@@ -33,7 +33,10 @@
  * drains, the buddy lists, other zones, bad-page reports, __GFP_ZERO and
  * __GFP_COMP, hooks, the slow path) is a separate method, called only when
  * needed, with as few arguments as it can take: call sites count against the
- * inlining budget too.
+ * inlining budget too. The order-0 watermark answer is cached per zone until
+ * NR_FREE_PAGES or a zone field changes (Zones.wmarkOk0), and the pcp
+ * allocations are counted per CPU and summed into the events on read
+ * (pcpAllocDiff), so a pcp hit reads one zone field and writes one counter.
  */
 import type { PhysMem } from '../memory/memblock.js';
 import { Page } from '../memory/memblock.js';
