@@ -391,6 +391,8 @@ export class SlabState {
   readonly cpuBadFp: Uint32Array;
   /** CONFIG_SLUB_STATS: [cpu][cache][item], empty when off. */
   readonly stats: Float64Array;
+  /** Slab pages per CPU: [cpu * 2] reclaimable, [cpu * 2 + 1] unreclaimable (summed on read). */
+  readonly slabPages: Int32Array;
 
   constructor(cpus: number, shared: boolean, slubStats: boolean) {
     const B = shared ? SharedArrayBuffer : ArrayBuffer;
@@ -403,5 +405,6 @@ export class SlabState {
     this.cpuBadFpPending = new Uint8Array(new B(n));
     this.cpuBadFp = new Uint32Array(new B(n * 8));
     this.stats = new Float64Array(new B(slubStats ? n * NR_SLUB_STAT_ITEMS * 8 : 0));
+    this.slabPages = new Int32Array(new B(cpus * 8));
   }
 }
