@@ -331,8 +331,11 @@ export class SlubSmp extends Slub {
       this.removePartial(s, slab);
       const free = this.slabObjects[slab]! - this.slabInuse(slab);
       if (this.slabInuse(slab) === 0) discard.push(slab);
-      else if (free <= 32) (buckets[free - 1] ??= []).unshift(slab);
-      else rest.push(slab);
+      else if (free <= 32) {
+        const b = buckets[free - 1] ?? [];
+        buckets[free - 1] = b;
+        b.unshift(slab);
+      } else rest.push(slab);
       slab = next;
     }
     for (let b = 0; b < 32; b++) for (const slab of buckets[b] ?? []) this.addPartial(s, slab, true);

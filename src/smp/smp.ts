@@ -61,7 +61,8 @@ const enum Owner {
 const enum Global {
   ZONE_LOCK = 0,
   LIST_LOCK = 8,
-  SLAB_MUTEX = LIST_LOCK + MAX_CACHES,
+  /** LIST_LOCK + MAX_CACHES (1024) */
+  SLAB_MUTEX = LIST_LOCK + 1024,
   CACHE_GEN = SLAB_MUTEX + 1,
   LOG_LEN = CACHE_GEN + 1,
   WORDS = LOG_LEN + 1,
@@ -94,6 +95,7 @@ export class SmpState {
   private readonly sleepWord = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(cpus: number, jitterUs: number) {
+    if (MAX_CACHES !== 1024) throw new Error('smp.ts: Global.SLAB_MUTEX no longer matches MAX_CACHES');
     this.cpus = cpus;
     this.ctl = new Int32Array(new SharedArrayBuffer((cpus * CpuWord.STRIDE + Global.WORDS) * 4));
     this.log = new Uint8Array(new SharedArrayBuffer(LOG_BYTES));
