@@ -156,9 +156,16 @@ export class Kernel {
     return { kmemSmp: 1, options: m.smpOptions, buffers: m.smpBuffers };
   }
 
-  /** Serve the requests other CPUs queued to this one (flush_all, drain_all_pages): call it when a CPU thread idles. */
+  /**
+   * Serve the requests other CPUs queued to this one (flush_all,
+   * drain_all_pages) and catch up with the caches they created: call it
+   * when a CPU thread idles.
+   */
   poll(): void {
-    this.machine.smp?.poll();
+    const smp = this.machine.smp;
+    if (smp === null) return;
+    smp.poll();
+    smp.syncCaches();
   }
 
   /**

@@ -280,6 +280,11 @@ export class Machine {
       else if (op === Ipi.DRAIN_PAGES) pa.drainCpu(smp.cpu);
     };
     smp.applyRecord = (rec) => this.slab.applyRecord(rec);
+    // /proc/slabinfo lists the caches every CPU created: catch up with the cache table first.
+    this.proc.register('/proc/slabinfo', () => {
+      smp.syncCaches();
+      return slabinfo(this.slab);
+    });
     this.smpBuffers = collectShared(this);
   }
 
