@@ -11,7 +11,9 @@ import { CF } from '../../src/slub/slab.js';
 
 /** Start the worker program `entry` (a file next to this one) with workerData. */
 export function startWorker(entry: string, data: Record<string, unknown>): Worker {
-  return new Worker(new URL('./ts_worker.mjs', import.meta.url), { workerData: { ...data, entry: entry.startsWith('/') ? new URL('file://' + entry).href : new URL(entry, import.meta.url).href } });
+  return new Worker(new URL('./ts_worker.mjs', import.meta.url), {
+    workerData: { ...data, entry: entry.startsWith('/') ? new URL('file://' + entry).href : new URL(entry, import.meta.url).href },
+  });
 }
 
 /** Run the workers to their one message each, CPU 0 polling for IPIs meanwhile. */
@@ -83,7 +85,8 @@ export function recountSlabs(k: Kernel): { problems: string[]; free: Set<number>
   for (const s of k.slab.slabCaches) {
     const r = s * CF.FIELDS;
     if (slub.cf[r + CF.NR_SLABS] !== (slabs.get(s) ?? 0)) problems.push(`cache ${s}: nr_slabs ${slub.cf[r + CF.NR_SLABS]} but ${slabs.get(s) ?? 0} slabs`);
-    if (slub.cf[r + CF.TOTAL_OBJECTS] !== (objs.get(s) ?? 0)) problems.push(`cache ${s}: total_objects ${slub.cf[r + CF.TOTAL_OBJECTS]} but ${objs.get(s) ?? 0}`);
+    if (slub.cf[r + CF.TOTAL_OBJECTS] !== (objs.get(s) ?? 0))
+      problems.push(`cache ${s}: total_objects ${slub.cf[r + CF.TOTAL_OBJECTS]} but ${objs.get(s) ?? 0}`);
   }
   return { problems, free, inuse };
 }

@@ -104,7 +104,10 @@ async function stress(nWorkers: number, seed: number, ops: number, jitterUs: num
   const kmemCacheNode = k.slub.caches.findIndex((c) => c?.name === 'kmem_cache_node');
   for (const s of k.slab.slabCaches) {
     if (s === kmemCache || s === kmemCacheNode) continue;
-    expect({ cache: k.slub.caches[s]!.name, live: k.slab.liveObjects(s) }).toEqual({ cache: k.slub.caches[s]!.name, live: (baseLive.get(s) ?? 0) + (held.get(s) ?? 0) });
+    expect({ cache: k.slub.caches[s]!.name, live: k.slab.liveObjects(s) }).toEqual({
+      cache: k.slub.caches[s]!.name,
+      live: (baseLive.get(s) ?? 0) + (held.get(s) ?? 0),
+    });
   }
 
   // Free everything the workers left; every page comes back.

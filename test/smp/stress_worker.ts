@@ -62,7 +62,8 @@ function took(addr: number, kind: number, aux: number, size: number): void {
 function check(o: { addr: number; size: number; tag: number }): void {
   const a = k.mem.read32(o.addr) >>> 0;
   const b = k.mem.read32(o.addr + o.size - 4) >>> 0;
-  if ((a !== o.tag || b !== o.tag) && errors.length < 20) errors.push(`cpu ${d.cpu}: object 0x${o.addr.toString(16)} tag ${o.tag.toString(16)} found ${a.toString(16)}/${b.toString(16)}`);
+  if ((a !== o.tag || b !== o.tag) && errors.length < 20)
+    errors.push(`cpu ${d.cpu}: object 0x${o.addr.toString(16)} tag ${o.tag.toString(16)} found ${a.toString(16)}/${b.toString(16)}`);
 }
 
 function release(o: { addr: number; kind: number; aux: number; size: number; tag: number }): void {
@@ -170,7 +171,10 @@ for (let step = 0; step < d.ops; step++) {
         check(o);
         held.splice(held.indexOf(o), 1);
       }
-      k.kmemCacheFreeBulk(handles[j]!, take.map((o) => o.addr));
+      k.kmemCacheFreeBulk(
+        handles[j]!,
+        take.map((o) => o.addr),
+      );
       counts.free += take.length;
     }
   } else if (r < 990) {
