@@ -71,6 +71,13 @@ const enum Global {
 /** Bytes of the cache table. */
 const LOG_BYTES = 1 << 20;
 
+/**
+ * The CPUs this JavaScript thread runs (one per attached kernel): a CPU
+ * waiting for an IPI serves the others' rings too, or two kernels of one
+ * thread that IPI each other would wait forever.
+ */
+const thisThread: WeakRef<SmpState>[] = [];
+
 export class SmpState {
   readonly cpus: number;
   /** The control words (layout above). */
@@ -103,6 +110,7 @@ export class SmpState {
     this.rng = 0x2545f491;
     // The thread that boots is CPU 0.
     this.ctl[CpuWord.OWNER] = Owner.ATTACHED;
+    thisThread.push(new WeakRef(this));
   }
 
   private g(word: number): number {
@@ -143,6 +151,17 @@ export class SmpState {
     Atomics.store(this.ctl, base + CpuWord.OWNER, Owner.NONE);
     spinUnlock(this.ctl, base + CpuWord.RING_LOCK);
     Atomics.notify(this.ctl, base + CpuWord.OWNER);
+    const at = thisThread.findIndex((r) => r.deref() === this);
+    if (at >= 0) thisThread.splice(at, 1);
+  }
+
+  /** While waiting for another CPU: serve this CPU's ring and those of the other CPUs of this machine this thread runs. */
+  private pollWaiting(): void {
+    this.poll();
+    for (const r of thisThread) {
+      const o = r.deref();
+      if (o !== undefined && o !== this && o.ctl.buffer === this.ctl.buffer) o.poll();
+    }
   }
 
   /** Is a thread attached to cpu? */
@@ -201,13 +220,13 @@ export class SmpState {
         const ticket = this.queue(target, op, arg);
         if (ticket < 0) continue; // went offline meanwhile: borrow it
         while (Atomics.load(ctl, base + CpuWord.HEAD) - ticket < 0) {
-          this.poll();
+          this.pollWaiting();
           Atomics.wait(ctl, base + CpuWord.HEAD, Atomics.load(ctl, base + CpuWord.HEAD), 1);
         }
         return;
       }
       // Another CPU borrowed it: serve our own ring while it finishes.
-      this.poll();
+      this.pollWaiting();
       Atomics.wait(ctl, base + CpuWord.OWNER, o, 1);
     }
   }
@@ -233,7 +252,7 @@ export class SmpState {
         return tail + 1;
       }
       spinUnlock(ctl, base + CpuWord.RING_LOCK);
-      this.poll();
+      this.pollWaiting();
       Atomics.wait(ctl, base + CpuWord.HEAD, Atomics.load(ctl, base + CpuWord.HEAD), 1);
     }
   }

@@ -12,7 +12,7 @@ import { CF } from '../../src/slub/slab.js';
 /** Start the worker program `entry` (a file next to this one) with workerData. */
 export function startWorker(entry: string, data: Record<string, unknown>): Worker {
   return new Worker(new URL('./ts_worker.mjs', import.meta.url), {
-    workerData: { ...data, entry: entry.startsWith('/') ? new URL('file://' + entry).href : new URL(entry, import.meta.url).href },
+    workerData: { ...data, entry: new URL(entry, import.meta.url).href },
   });
 }
 
