@@ -77,7 +77,9 @@ interface Row {
 function measure(p: Pool, rows: Row[], n: number, rounds: number): { name: string; min: number; median: number }[] {
   for (const r of rows) round(p, r.jobs, n); // warm-up
   const ns: number[][] = rows.map(() => []);
-  for (let i = 0; i < rounds; i++) rows.forEach((r, j) => ns[j]!.push(round(p, r.jobs, n) / r.ops(n)));
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < rows.length; j++) ns[j]!.push(round(p, rows[j]!.jobs, n) / rows[j]!.ops(n));
+  }
   return rows.map((r, j) => {
     const s = ns[j]!.sort((a, b) => a - b);
     return { name: r.name, min: s[0]!, median: s[s.length >> 1]! };
