@@ -34,7 +34,7 @@ import { slobKernelClass } from './slob_kernel.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import type { PrefilledSheaf } from './slub/sheaf.js';
-import { CF, KmemHandle } from './slub/slab.js';
+import { CF, KmemHandle, MAX_CACHES } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
 import { smpCacheCreate, smpCacheDestroy } from './smp/cache_table.js';
@@ -178,7 +178,8 @@ export class Kernel {
     if (smp === null || !smp.attached) throw new Error('detach: only a kernel made by attach() can go offline');
     const cpu = smp.cpu;
     smp.syncCaches();
-    for (const s of this.slab.slabCaches) this.slub.flushCpuSlab(s, cpu);
+    // Every live cache, those destroyed with objects left (off slab_caches) too.
+    for (let s = 0; s < MAX_CACHES; s++) if (this.slub.cf[s * CF.FIELDS + CF.ALIVE] === 1) this.slub.flushCpuSlab(s, cpu);
     (this.pageAlloc as PageAllocSmp).drainCpu(cpu);
     smp.release();
     smp.attached = false;

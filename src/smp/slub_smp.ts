@@ -22,6 +22,11 @@
  * release/acquire pair the kernel's cmpxchg_double gives. The node partial
  * list (next/prev, PG_workingset, NR_PARTIAL) changes only under
  * n->list_lock, whose acquire and release order it.
+ *
+ * Not per CPU yet: the cache's ALLOCS / FREES counters (slabtop's rates and
+ * the virtual clock) are plain adds to one shared word from every CPU, so
+ * another CPU's add can be lost and the word's cache line moves between
+ * cores on each operation; the kernel keeps no such shared counter.
  */
 import { SlabWord } from '../memory/page.js';
 import { CF, MAX_CACHES, SlubStat } from '../slub/slab.js';
@@ -118,6 +123,7 @@ export class SlubSmp extends Slub {
     if (this.cf[s * CF.FIELDS + CF.NR_PARTIAL] === 0) return -1; // the kernel's unlocked !n->nr_partial check
     this.listLock(s);
     try {
+      this.smp.jitter();
       return super.getPartialNode(s);
     } finally {
       this.listUnlock(s);
@@ -168,6 +174,7 @@ export class SlubSmp extends Slub {
       if ((inuse === 0 || prior === 0) && wasFrozen === 0 && (!hasCpuPartial || prior !== 0)) {
         this.listLock(s);
         locked = true;
+        this.smp.jitter();
         onNodePartial = this.onNodePartial(slab);
       }
       const neu = this.counters(s, slab, head, inuse, wasFrozen);
@@ -287,6 +294,8 @@ export class SlubSmp extends Slub {
       this.discardSlab(s, slab);
       this.stat(s, SlubStat.FREE_SLAB);
     } else if (newFreelist !== 0) {
+      // The window where remote frees may empty the unfrozen slab before it is on a list.
+      this.smp.jitter();
       this.listLock(s);
       this.addPartial(s, slab, remote);
       this.listUnlock(s);
