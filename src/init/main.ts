@@ -326,7 +326,7 @@ export class Machine {
     let ops = ev[EV_PGFREE]!;
     for (let z = 0; z < MAX_NR_ZONES; z++) ops += ev[EV_PGALLOC + z]!;
     const cf = this.slub.cf;
-    for (const id of this.slab.slabCaches) ops += cf[id * CF.FIELDS + CF.ALLOCS]! + cf[id * CF.FIELDS + CF.FREES]!;
+    for (const id of this.slab.slabCaches) ops += this.slub.allocsOf(id) + this.slub.freesOf(id);
     const ns = 1_000_000 + ops * 50;
     if (ns > this.printk.nowNs) this.printk.setClock(ns);
   }

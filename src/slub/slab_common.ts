@@ -289,6 +289,10 @@ export class SlabCommon {
     const cf = this.cf;
     const r = id * CF.FIELDS;
     cf.fill(0, r, r + CF.FIELDS);
+    for (let c = 0; c < this.slub.st.cpus; c++) {
+      this.slub.cpuAllocs[c * MAX_CACHES + id] = 0;
+      this.slub.cpuFrees[c * MAX_CACHES + id] = 0;
+    }
     cf[r + CF.SIZE] = g.size;
     // 1/size scaled by (1 + 2^-30): off * invSize truncates to off / size for every exact multiple.
     this.slub.invSize[id] = (1 + 2 ** -30) / g.size;

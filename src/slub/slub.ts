@@ -72,6 +72,9 @@ export class Slub {
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
   readonly cpuPartial: Int32Array;
+  /** Objects allocated / freed per (cpu, cache) (SlabState.cpuAllocs, cpuFrees). */
+  readonly cpuAllocs: Int32Array;
+  readonly cpuFrees: Int32Array;
   // The struct slab arrays of pages, held directly for the same reason.
   readonly slabCounters: Uint32Array;
   readonly slabObjects: Uint16Array;
@@ -147,6 +150,8 @@ export class Slub {
     this.cpuFreelist = this.st.cpuFreelist;
     this.cpuSlab = this.st.cpuSlab;
     this.cpuPartial = this.st.cpuPartial;
+    this.cpuAllocs = this.st.cpuAllocs;
+    this.cpuFrees = this.st.cpuFrees;
     this.slabCounters = pages.slabCounters;
     this.slabObjects = pages.slabObjects;
     this.slabNext = pages.slabNext;
@@ -164,6 +169,20 @@ export class Slub {
   hooksChanged(): void {
     this.allocHooked = this.statsOn || this.hooks.slabAlloc !== null ? 1 : 0;
     this.freeHooked = this.statsOn || this.hooks.slabFree !== null || !this.freelistHardened ? 1 : 0;
+  }
+
+  /** Objects of cache s allocated so far, all CPUs. */
+  allocsOf(s: number): number {
+    let n = 0;
+    for (let c = 0; c < this.st.cpus; c++) n += this.cpuAllocs[c * MAX_CACHES + s]!;
+    return n;
+  }
+
+  /** Objects of cache s freed so far, all CPUs. */
+  freesOf(s: number): number {
+    let n = 0;
+    for (let c = 0; c < this.st.cpus; c++) n += this.cpuFrees[c * MAX_CACHES + s]!;
+    return n;
   }
 
   setCpu(cpu: number): void {
@@ -471,7 +490,7 @@ export class Slub {
     const obj = freelist[i]!;
     if (obj === 0 || ((gfp & Gfp.ZERO) | this.allocHooked) !== 0) return this.slabAllocHooked(s, gfp, origSize);
     this.popCpuFreelist(s, i, obj);
-    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    this.cpuAllocs[i]!++;
     return obj;
   }
 
@@ -503,7 +522,7 @@ export class Slub {
     else if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] !== 0) obj = this.allocFromSheaves(s, gfp);
     else obj = this.slabAllocSlow(s, gfp, i, origSize);
     if (obj === 0) return 0;
-    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    this.cpuAllocs[i]!++;
     if (((gfp & Gfp.ZERO) | this.allocHooked) !== 0) this.postAlloc(s, gfp, obj, origSize, fast);
     return obj;
   }
@@ -826,7 +845,7 @@ export class Slub {
   doSlabFree(s: number, slab: number, obj: number): void {
     const i = this.cpuBase + s;
     const head = this.cpuFreelist[i]!;
-    this.cf[s * CF.FIELDS + CF.FREES]!++;
+    this.cpuFrees[i]!++;
     if (slab !== this.cpuSlab[i] || obj === head || this.statsOn) {
       this.doSlabFreeSlow(s, slab, obj, head);
       return;
@@ -854,7 +873,7 @@ export class Slub {
     const i = this.cpuBase + s;
     const head = this.cpuFreelist[i]!;
     if (idx * cf[r + CF.SIZE]! !== off || idx >= this.slabObjects[slab]! || obj === head) return false;
-    cf[r + CF.FREES]!++;
+    this.cpuFrees[i]!++;
     if (slab !== this.cpuSlab[i]) {
       this.slabFreeSlow(s, slab, obj, obj, 1);
       return true;
