@@ -43,7 +43,6 @@ import { Slob } from '../slob/slob.js';
 import { kmallocFixFlags, slabOutOfMemoryLines } from '../slub/alloc_warn.js';
 import { SlubDebug } from '../slub/debug.js';
 import { Kmalloc } from '../slub/kmalloc.js';
-import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { Slub } from '../slub/slub.js';
@@ -325,7 +324,6 @@ export class Machine {
     const ev = this.pageAlloc.events;
     let ops = ev[EV_PGFREE]!;
     for (let z = 0; z < MAX_NR_ZONES; z++) ops += ev[EV_PGALLOC + z]!;
-    const cf = this.slub.cf;
     for (const id of this.slab.slabCaches) ops += this.slub.allocsOf(id) + this.slub.freesOf(id);
     const ns = 1_000_000 + ops * 50;
     if (ns > this.printk.nowNs) this.printk.setClock(ns);

@@ -12,8 +12,10 @@ export const enum Lin {
   COUNT = 8,
   /** The objects each worker frees, PER_WORKER slots each. */
   OBJS = 16,
-  PER_WORKER = 8,
   /** call, ret of each free, in the same slots. */
   HIST = 128,
   WORDS = 256,
 }
+
+/** Slots per worker in OBJS and HIST. */
+export const PER_WORKER = 8;

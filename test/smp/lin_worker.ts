@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { attach } from '../../src/attach.js';
 import type { SmpHandle } from '../../src/kernel.js';
-import { Lin } from './lin_layout.js';
+import { Lin, PER_WORKER } from './lin_layout.js';
 
 const d = workerData as { handle: SmpHandle; cpu: number; w: number; shared: SharedArrayBuffer };
 const k = attach(d.handle, { cpu: d.cpu });
@@ -22,12 +22,12 @@ for (;;) {
   if (seen < 0) break;
   const n = a[Lin.COUNT + d.w]!;
   for (let j = 0; j < n; j++) {
-    const at = Lin.OBJS + d.w * Lin.PER_WORKER + j;
+    const at = Lin.OBJS + d.w * PER_WORKER + j;
     const call = Atomics.add(a, Lin.CLOCK, 1);
     k.kfree(a[at]! >>> 0);
     const ret = Atomics.add(a, Lin.CLOCK, 1);
-    a[Lin.HIST + 2 * (d.w * Lin.PER_WORKER + j)] = call;
-    a[Lin.HIST + 2 * (d.w * Lin.PER_WORKER + j) + 1] = ret;
+    a[Lin.HIST + 2 * (d.w * PER_WORKER + j)] = call;
+    a[Lin.HIST + 2 * (d.w * PER_WORKER + j) + 1] = ret;
     Atomics.add(a, Lin.FREED, 1);
   }
   Atomics.add(a, Lin.DONE, 1);

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { boot } from '../../src/kernel.js';
 import { CF, MAX_CACHES } from '../../src/slub/slab.js';
-import { Lin } from './lin_layout.js';
+import { Lin, PER_WORKER } from './lin_layout.js';
 import { linearize, type Op } from './linearizability.js';
 import { runWorkers, startWorker } from './smp_harness.js';
 
@@ -80,7 +80,7 @@ describe('__slab_free against get_freelist on CPU threads', () => {
       for (let w = 0; w < 2; w++) {
         a[Lin.COUNT + w] = counts[w]!;
         for (let j = 0; j < counts[w]!; j++) {
-          a[Lin.OBJS + w * Lin.PER_WORKER + j] = objs[next]!;
+          a[Lin.OBJS + w * PER_WORKER + j] = objs[next]!;
           freedBy.push(objs[next++]!);
         }
       }
@@ -100,8 +100,8 @@ describe('__slab_free against get_freelist on CPU threads', () => {
       const frees: Op[] = [];
       for (let w = 0; w < 2; w++) {
         for (let j = 0; j < counts[w]!; j++) {
-          const at = Lin.HIST + 2 * (w * Lin.PER_WORKER + j);
-          frees.push({ kind: 'free', obj: a[Lin.OBJS + w * Lin.PER_WORKER + j]! >>> 0, call: a[at]!, ret: a[at + 1]! });
+          const at = Lin.HIST + 2 * (w * PER_WORKER + j);
+          frees.push({ kind: 'free', obj: a[Lin.OBJS + w * PER_WORKER + j]! >>> 0, call: a[at]!, ret: a[at + 1]! });
         }
       }
       const history = [...frees, ...takes];
