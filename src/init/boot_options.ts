@@ -76,6 +76,17 @@ export interface BootOptions {
   /** kasan_multi_shot: print every KASAN report, not only the first. */
   kasanMultiShot?: boolean;
   /**
+   * KASAN's alloc and free stacks: 'on' (the default, kasan.stacktrace=on)
+   * records both for every object, a few microseconds per call (V8's stack
+   * capture); 'off' (kasan.stacktrace=off) records none; 'sampled', for long
+   * runs, records them for 1 allocation in `kasanStackSample` (and its free):
+   * the others keep pid and cpu, and reports print "(stack is not
+   * available: not sampled, ...)" where the frames would be.
+   */
+  kasanStacks?: 'on' | 'off' | 'sampled';
+  /** kasanStacks: 'sampled': 1 allocation in this many keeps its stacks (default 64). */
+  kasanStackSample?: number;
+  /**
    * randomize_va_space (the norandmaps/sysctl knob): 0 no randomization
    * (as `setarch -R`), 1 stack, mmap base, vDSO and PIE base, 2 also the
    * heap (brk). Default 2, as the kernel's. Random choices follow `seed`.
@@ -86,8 +97,8 @@ export interface BootOptions {
    * on the machine's disk, swapon'd at boot. 0 or absent: no swap.
    */
   swap?: number | string;
-  /** The kernel generation to model. Only '6.18' (the default) is built so far. */
-  kernel?: '6.18';
+  /** The kernel generation to model: '6.18' (the default), or '7.0' (sheaves for every cache, no kmem_cache_cpu). */
+  kernel?: '6.18' | '7.0';
   /**
    * The slab allocator design: 'slub' (the default), or 'slob', which models
    * mm/slob.c as Linux 6.3 had it (its last version: SLOB was removed in
@@ -197,6 +208,8 @@ const KNOWN: readonly (keyof BootOptions)[] = [
   'freelistRandom',
   'kasan',
   'kasanMultiShot',
+  'kasanStacks',
+  'kasanStackSample',
   'kernel',
   'allocator',
   'aslr',
@@ -254,7 +267,7 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
     const v = o[key];
     if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${key}: expected true or false, got ${describe(v)}`);
   }
-  oneOf(o.kernel, 'kernel', ['6.18'], '6.18');
+  oneOf(o.kernel, 'kernel', ['6.18', '7.0'], '6.18');
   const allocator = oneOf(o.allocator, 'allocator', ['slub', 'slab', 'slob'], 'slub');
   if (allocator !== 'slub') checkSlobOptions(o, allocator);
   const cpus = o.cpus ?? 2;
@@ -264,6 +277,11 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   const onBug = oneOf(o.onBug, 'onBug', ['report', 'throw'], 'report');
   const thp = oneOf(o.transparentHugepage, 'transparentHugepage', ['always', 'madvise', 'never'], 'madvise');
   if (o.kasan !== undefined && o.kasan !== false && o.kasan !== 'generic') throw new RangeError(`kasan: expected 'generic' or false, got ${describe(o.kasan)}`);
+  const kasanStacks = oneOf(o.kasanStacks, 'kasanStacks', ['on', 'off', 'sampled'], 'on');
+  if (o.kasanStackSample !== undefined) {
+    checkInteger(o.kasanStackSample, 'kasanStackSample', 1, 2 ** 30);
+    if (kasanStacks !== 'sampled') throw new RangeError(`kasanStackSample: only with kasanStacks: 'sampled', got kasanStacks ${describe(kasanStacks)}`);
+  }
   if (o.slubDebug !== undefined && typeof o.slubDebug !== 'string' && typeof o.slubDebug !== 'boolean') {
     throw new TypeError(`slubDebug: expected a slub_debug= string such as 'FZPU', or true/false, got ${describe(o.slubDebug)}`);
   }
@@ -316,6 +334,7 @@ function checkSmpOptions(o: BootOptions): void {
     throw new RangeError(`${name}: not available with smp: 'workers' (${why})`);
   };
   if (o.allocator !== undefined && o.allocator !== 'slub') refuse('allocator', 'only SLUB runs on several threads');
+  if (o.kernel !== undefined && o.kernel !== '6.18') refuse('kernel', "only 6.18's SLUB runs on several threads");
   if (o.kasan !== undefined && o.kasan !== false) refuse('kasan', "KASAN's stack depot and quarantine are not shared between threads yet");
   if (o.slubDebug !== undefined && o.slubDebug !== false && o.slubDebug !== '-') refuse('slubDebug', "slub_debug's tracking is not shared between threads yet");
   if (o.shared === false) refuse('shared', 'every CPU thread needs the SharedArrayBuffers');
@@ -344,6 +363,7 @@ function checkSlobOptions(o: BootOptions, allocator: 'slab' | 'slob'): void {
     throw new RangeError(`${name}: not available with allocator: '${allocator}' (${why})`);
   };
   const slob = allocator === 'slob';
+  if (o.kernel === '7.0') refuse('kernel', 'SLAB went in 6.8 and SLOB in 6.4: 7.0 has only SLUB');
   if (o.kasan !== undefined && o.kasan !== false) refuse('kasan', slob ? 'CONFIG_KASAN depends on SLAB or SLUB' : 'kmem models KASAN over SLUB only');
   if (o.slubDebug !== undefined && o.slubDebug !== false) refuse('slubDebug', "slub_debug is SLUB's");
   if (o.slubStats === true) refuse('slubStats', "CONFIG_SLUB_STATS is SLUB's");

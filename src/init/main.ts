@@ -47,6 +47,7 @@ import { SlabCommon } from '../slub/slab_common.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
+import { Kmalloc70, Slub70 } from '../slub/slub70.js';
 import { PageAllocSmp } from '../smp/page_alloc_smp.js';
 import { collectShared } from '../smp/rebind.js';
 import { SlubSmp } from '../smp/slub_smp.js';
@@ -127,6 +128,7 @@ export class Machine {
       cpu: () => this.pageAlloc.cpu,
       task: () => this.task,
       syncClock: () => this.syncClock(),
+      release: opts.kernel === '7.0' ? '7.0.0-kmem' : undefined,
     });
     this.mem = new MemAccess(this.phys);
     // smp: 'workers' chooses the classes with real locks and IPIs once, here.
@@ -155,13 +157,15 @@ export class Machine {
     const debug = parseSlubDebug(opts.slubDebug);
     for (const w of debug.warnings) this.printk.printk(`${w}\n`);
     const bugs = this.bugs;
-    this.slub = new (c.smp ? SlubSmp : Slub)(
+    // kernel: '7.0' picks the SLUB of 7.0 (src/slub/slub70.ts) once, here; smp: 'workers' the SLUB with real CPUs.
+    const kernel70 = opts.kernel === '7.0';
+    this.slub = new (c.smp ? SlubSmp : kernel70 ? Slub70 : Slub)(
       this.pageAlloc,
       this.pages,
       this.phys.u8,
       cpus,
       shared,
-      { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
+      { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32, kernel70 },
       { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
       {
         warn: (text, file) => bugs.warn(text, file),
@@ -210,6 +214,8 @@ export class Machine {
     // KASAN (mm/kasan/): shadow for every page, the allocator hooks, the checked k.mem.
     if (opts.kasan === 'generic') {
       this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared });
+      this.kasan.stackCollection = opts.kasanStacks !== 'off';
+      if (opts.kasanStacks === 'sampled') this.kasan.stackSampling = opts.kasanStackSample ?? 64;
       this.kasan.install();
       this.mem = new KasanMemAccess(this.phys, this.kasan);
     }
@@ -225,7 +231,7 @@ export class Machine {
       disableHigherOrderDebug: debug.disableHigherOrderDebug,
       rand32: () => this.rand32(),
     });
-    this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    this.kmallocApi = new (kernel70 ? Kmalloc70 : Kmalloc)(this.slab, this.phys.size);
     this.proc.register('/proc/uptime', () => {
       this.syncClock();
       return uptime(this.printk.nowNs, cpus);

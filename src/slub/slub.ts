@@ -97,6 +97,8 @@ export class Slub {
   cpuBase = 0;
   cpu = 0;
   readonly statsOn: boolean;
+  /** Booted with kernel: '7.0' (src/slub/slub70.ts): sheaves for every cache, no cpu slab. */
+  readonly kernel70: boolean;
   /** Nonzero when every allocation needs postAlloc (SLUB stats or a KASAN hook): see hooksChanged. */
   allocHooked = 0;
   /** Nonzero when no free may take slabFreeFast (SLUB stats, a KASAN hook, no freelist hardening). */
@@ -136,7 +138,7 @@ export class Slub {
     u8: Uint8Array,
     cpus: number,
     shared: boolean,
-    opts: { slubStats: boolean; freelistRandom: boolean; rand: () => number },
+    opts: { slubStats: boolean; freelistRandom: boolean; rand: () => number; kernel70?: boolean },
     hooks: SlubHooks,
     reports: SlubReports,
   ) {
@@ -157,6 +159,7 @@ export class Slub {
     this.slabNext = pages.slabNext;
     this.slabSlabs = pages.slabSlabs;
     this.statsOn = opts.slubStats;
+    this.kernel70 = opts.kernel70 === true;
     this.freelistRandom = opts.freelistRandom;
     this.rand = opts.rand;
     this.hooks = hooks;
@@ -173,14 +176,14 @@ export class Slub {
 
   /** Objects of cache s allocated so far, all CPUs. */
   allocsOf(s: number): number {
-    let n = 0;
+    let n = this.cf[s * CF.FIELDS + CF.ALLOCS]!;
     for (let c = 0; c < this.st.cpus; c++) n += this.cpuAllocs[c * MAX_CACHES + s]!;
     return n;
   }
 
   /** Objects of cache s freed so far, all CPUs. */
   freesOf(s: number): number {
-    let n = 0;
+    let n = this.cf[s * CF.FIELDS + CF.FREES]!;
     for (let c = 0; c < this.st.cpus; c++) n += this.cpuFrees[c * MAX_CACHES + s]!;
     return n;
   }
@@ -921,7 +924,8 @@ export class Slub {
   slabFreeSlow(s: number, slab: number, head: number, tail: number, cnt: number): void {
     const cf = this.cf;
     const r = s * CF.FIELDS;
-    if (this.statsOn) this.stat(s, SlubStat.FREE_SLOWPATH);
+    // 7.0 counts FREE_SLOWPATH where a user's free misses the sheaves, not here (Slub70.doSlabFree).
+    if (this.statsOn && !this.kernel70) this.stat(s, SlubStat.FREE_SLOWPATH);
     // slub_debug: free_to_partial_list() with free_debug_processing().
     if (cf[r + CF.DEBUG] !== 0) {
       this.debug!.freeToPartialList(s, slab, head, tail, cnt);

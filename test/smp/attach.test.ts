@@ -16,6 +16,7 @@ describe('smp boot options', () => {
     expect(() => boot({ smp: 'workers', kasan: 'generic' })).toThrow(/^kasan: not available with smp: 'workers'/);
     expect(() => boot({ smp: 'workers', slubDebug: 'FZ' })).toThrow(/^slubDebug: /);
     expect(() => boot({ smp: 'workers', allocator: 'slab' })).toThrow(/^allocator: /);
+    expect(() => boot({ smp: 'workers', kernel: '7.0' })).toThrow(/^kernel: /);
     expect(() => boot({ smp: 'workers', swap: '1M' })).toThrow(/^swap: /);
     expect(() => boot({ smp: 'workers', shared: false })).toThrow(/^shared: /);
     expect(() => boot({ smp: 'threads' as 'workers' })).toThrow(RangeError);
