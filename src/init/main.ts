@@ -209,6 +209,7 @@ export class Machine {
       debugFlagsFor: (name, flags) => kmemCacheFlags(debug, name, flags),
       disableHigherOrderDebug: debug.disableHigherOrderDebug,
       rand32: () => this.rand32(),
+      ...(opts.kernel === '6.1' ? { version: 601 } : {}),
     });
     this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
     this.proc.register('/proc/uptime', () => {
