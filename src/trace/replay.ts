@@ -87,8 +87,9 @@ import {
 } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
 import { getCache, REAL_CACHES } from '../slub/known_caches.js';
+import { REAL_CACHES_6_1 } from '../slub/known_caches_6_1.js';
 import { ALLOC_FASTPATH, CF, FREE_FASTPATH, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
-import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
+import { SLAB_HWCACHE_ALIGN, SLAB_NO_MERGE } from '../slub/slab_flags.js';
 import {
   C_KFREE,
   C_KMALLOC,
@@ -108,6 +109,9 @@ import { maxCpuSeen, resetTraceHeader, type TraceHeader, traceHeader } from './f
 import { readTraceBatches, readTraceColumns, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
 
 export { ptrKey };
+
+/** The constructor of a replayed cache that had one: the geometry needs it (free pointer outside the object), the bytes do not. */
+function noCtor(_addr: number): void {}
 
 // ───────────────────────── pointers and gfp flags ─────────────────────────
 
@@ -256,6 +260,14 @@ export function callSiteFunction(site: string): string {
  * that never name their caches (before 5.12).
  */
 export const KNOWN_CALL_SITES: Readonly<Record<string, string>> = {
+  // kmem_cache_create(): the descriptor and its per-node structures (6.1 prints no name for them)
+  kmem_cache_create_usercopy: 'kmem_cache',
+  create_cache: 'kmem_cache',
+  __kmem_cache_create: 'kmem_cache_node',
+  init_kmem_cache_nodes: 'kmem_cache_node',
+  // lib/radix-tree.c: every node from radix_tree_node_cachep
+  radix_tree_node_alloc: 'radix_tree_node',
+  __radix_tree_preload: 'radix_tree_node',
   getname_flags: 'names_cache',
   getname_kernel: 'names_cache',
   __alloc_file: 'filp',
@@ -397,8 +409,11 @@ class CacheRow extends Row {
   sizeMismatches = 0;
   /** No name for it anywhere in the trace: a cache kmem made up (`<function>-<bytes_alloc>`). */
   unknown = false;
+  /** kmem_cache or kmem_cache_node: the descriptors of caches, which kmem allocates itself. */
+  readonly descriptor: boolean;
   constructor(name: string, kmemId: number, handle: number, index: number) {
     super();
+    this.descriptor = name === 'kmem_cache' || name === 'kmem_cache_node';
     this.name = name;
     this.kmemId = kmemId;
     this.handle = handle;
@@ -611,9 +626,11 @@ export class TraceReplayer {
   private failedInTrace = 0;
   private failedInReplay = 0;
   private sizeMismatches = 0;
+  /** Traced allocations of kmem_cache / kmem_cache_node objects (cache creations), not performed: kmem allocates its own. */
+  private descriptorAllocs = 0;
   private lostFrees = 0;
   private remoteFrees = 0;
-  private readonly resolved = { byName: 0, byLaterFree: 0, learned: 0, knownCallSite: 0, ownCache: 0 };
+  private readonly resolved = { byName: 0, byLaterFree: 0, learned: 0, knownCallSite: 0, bySlot: 0, ownCache: 0 };
 
   // pages: trace pfn -> slot
   private readonly pages = new PtrTable(256);
@@ -648,8 +665,12 @@ export class TraceReplayer {
   private readonly stats: Float64Array;
   private readonly cf: Int32Array;
 
+  /** Linux version code whose geometry the replaying machine has (601 for `kernel: '6.1'`). */
+  private readonly version: number;
+
   constructor(k: Kernel, opts: ReplayOptions = {}) {
     this.k = k;
+    this.version = k.slab.opts.version ?? 618;
     const want = opts.lookahead ?? 1024;
     let cap = 1;
     while (cap < want) cap <<= 1;
@@ -1227,7 +1248,8 @@ export class TraceReplayer {
     let row: CacheRow;
     if (table !== undefined) {
       row = this.namedRow(table, req, bytes);
-      this.resolved.knownCallSite++;
+      if (KNOWN_CALL_SITES[func.replace(/\.(constprop|isra|part|cold)\.\d+$/, '')] === undefined) this.resolved.bySlot++;
+      else this.resolved.knownCallSite++;
     } else {
       // no name anywhere in the trace: a cache of its own, reported as unknown
       row = this.namedRow(`${func}-${bytes}`, req, bytes);
@@ -1246,9 +1268,11 @@ export class TraceReplayer {
    * site has, and so does a slot smaller than bytes_alloc (a kernel with
    * slub_debug metadata).
    */
-  private tableCache(func: string, bytes: number): string | undefined {
+  private tableCache(fn: string, bytes: number): string | undefined {
+    // gcc's clones (foo.constprop.0, foo.isra.0, foo.part.0) allocate where foo does
+    const func = fn.replace(/\.(constprop|isra|part|cold)\.\d+$/, '');
     const first = KNOWN_CALL_SITES[func];
-    if (first === undefined) return undefined;
+    if (first === undefined) return this.version < 618 ? this.unnamedCacheOfSlot(bytes) : undefined;
     const others = OTHER_CACHES_OF_CALL_SITE[func];
     if (bytes <= 0) return first;
     const all = others === undefined ? [first] : [first, ...others];
@@ -1258,10 +1282,38 @@ export class TraceReplayer {
     return slot === -1 || slot < bytes ? first : undefined;
   }
 
+  /** Names the trace prints somewhere (the whole file when read twice, else those met so far), made on first ask. */
+  private printedNames: Set<string> | null = null;
+
+  /**
+   * The cache of the traced 6.1 machine whose slot is `bytes` among those no
+   * event of the trace names (a named cache's objects have taken their
+   * name from their frees; what is never named is what the trace never
+   * frees: inodes of internal mounts, mempool reserves, boot-time tables).
+   * The oldest such cache when several share the slot; undefined if none.
+   */
+  private unnamedCacheOfSlot(bytes: number): string | undefined {
+    let printed = this.printedNames;
+    if (printed === null || this.names === null) {
+      printed = new Set(this.rowsByName.keys());
+      const names = this.names;
+      const strings = this.strings;
+      if (names !== null && strings !== null) {
+        for (let id = 0; id < strings.size; id++) if (names.printsName(id)) printed.add(strings.strings[id]!);
+        this.printedNames = printed;
+      }
+    }
+    let found: string | undefined;
+    // REAL_CACHES_6_1 lists the newest first: the last match is the oldest
+    for (const [name, spec] of REAL_CACHES_6_1) if (spec.slot === bytes && !printed.has(name)) found = name;
+    return found;
+  }
+
   /** The slot size of kmem's cache `name`, or of the one REAL_CACHES would make; -1 when not known. */
   private slotOf(name: string): number {
     const id = this.k.slab.findByName(name);
     if (id >= 0) return this.cf[id * CF.FIELDS + CF.SIZE]!;
+    if (this.version < 618) return REAL_CACHES_6_1.get(name)?.slot ?? -1;
     const spec = REAL_CACHES[name];
     if (spec === undefined) return -1;
     const align = (spec.flags & SLAB_HWCACHE_ALIGN) !== 0 ? 64 : 8;
@@ -1275,17 +1327,49 @@ export class TraceReplayer {
     const own = flat(name);
     let id: number;
     try {
-      const size = Math.max(req, 1);
-      const flags = REAL_CACHES[own] === undefined && bytes % 64 === 0 && bytes > ((size + 7) & ~7) ? SLAB_HWCACHE_ALIGN : 0;
-      id = getCache(this.k, own, size, flags);
+      id = this.k.slab.findByName(own) >= 0 ? getCache(this.k, own) : this.makeCache(own, req, bytes);
     } catch {
       id = -2;
     }
     return this.addRow(own, id);
   }
 
+  /**
+   * A cache the trace names, made the first time it is used. A name the
+   * trace prints is the cache's own (kmem_cache_free prints s->name, and a
+   * merged cache's s is its root's), so the cache is made unmergeable: it
+   * must not vanish into another. Its shape, in order: the traced kernel's
+   * table (6.1: the real 6.1 machine's caches; 6.18: REAL_CACHES), else the
+   * traced bytes_alloc, which is the slot size, as the object size.
+   */
+  private makeCache(name: string, req: number, bytes: number): number {
+    const k = this.k;
+    if (this.version < 618) {
+      const spec = REAL_CACHES_6_1.get(name);
+      if (spec !== undefined) {
+        return k.kmemCacheCreate(name, spec.size, {
+          align: spec.align,
+          flags: spec.flags | SLAB_NO_MERGE,
+          ...(spec.ctor === true ? { ctor: noCtor } : {}),
+          ...(spec.usersize !== undefined ? { useroffset: 0, usersize: spec.usersize } : {}),
+        });
+      }
+    } else if (REAL_CACHES[name] !== undefined) return getCache(k, name);
+    const size = Math.max(req, 1);
+    // the slot is bytes_alloc: an object of that size (a multiple of 8) gets it exactly
+    if (bytes >= size && bytes % 8 === 0) return k.kmemCacheCreate(name, bytes, { flags: SLAB_NO_MERGE });
+    const flags = bytes % 64 === 0 && bytes > ((size + 7) & ~7) ? SLAB_HWCACHE_ALIGN : 0;
+    return k.kmemCacheCreate(name, size, { flags: flags | SLAB_NO_MERGE });
+  }
+
   private allocate(key: number, req: number, bytes: number, row: CacheRow, gfp: number, kmalloc: boolean, site: SiteRow): void {
     const k = this.k;
+    if (row.descriptor && !kmalloc) {
+      // a traced kmem_cache_create(): kmem made this descriptor itself when the replay made the cache
+      this.descriptorAllocs++;
+      this.record(key, req, bytes, 0, null, site, k.currentCpu);
+      return;
+    }
     const id = row.kmemId;
     const cpu = k.currentCpu;
     const stats = this.stats;
@@ -1672,6 +1756,8 @@ export class CacheNames {
   count = 0;
   /** Of those, named by their free. */
   named = 0;
+  /** kmem_cache_allocs that print their cache's name= (6.18+). */
+  namedAllocs = 0;
 
   // the first pass: unnamed allocations waiting for their free, by ptr key
   private readonly pending = new PtrTable(1 << 12);
@@ -1713,6 +1799,8 @@ export class CacheNames {
       const kind = c.kind[i]!;
       const key = c.ptr[i]!;
       if (kind === C_KMEM_CACHE_FREE) {
+        const nm = c.name[i]!;
+        if (nm >= 0) this.sawName(nm);
         if (key <= 0) continue;
         const slot = this.pending.delete(key);
         if (slot < 0) continue;
@@ -1740,6 +1828,8 @@ export class CacheNames {
       }
       const name = c.name[i]!;
       if (name >= 0) {
+        this.namedAllocs++;
+        this.sawName(name);
         this.learn(c.site[i]!, c.alloc[i]!, name);
         continue;
       }
@@ -1755,6 +1845,23 @@ export class CacheNames {
       this.pSite[slot] = c.site[i]!;
       this.pBytes[slot] = c.alloc[i]!;
     }
+  }
+
+  /** Name ids some event of the trace prints (a bit each). */
+  private seen = new Uint8Array(256);
+
+  private sawName(id: number): void {
+    while (id >> 3 >= this.seen.length) {
+      const g = new Uint8Array(this.seen.length * 2);
+      g.set(this.seen);
+      this.seen = g;
+    }
+    this.seen[id >> 3]! |= 1 << (id & 7);
+  }
+
+  /** Some event of the trace prints the name with this id. */
+  printsName(id: number): boolean {
+    return id >> 3 < this.seen.length && (this.seen[id >> 3]! & (1 << (id & 7))) !== 0;
   }
 
   private learn(site: number, bytes: number, name: number): void {
@@ -1837,10 +1944,24 @@ export interface ReplayManyResult {
 }
 
 /** The boot options of a run: CONFIG_SLUB_STATS on, and the CPUs from the trace's header when none are given. */
-function runBootOptions(given: BootOptions | undefined, header: TraceHeader): BootOptions {
+function runBootOptions(given: BootOptions | undefined, header: TraceHeader, kernel?: BootOptions['kernel']): BootOptions {
   const o: BootOptions = { ...(given ?? {}), slubStats: true };
+  if (given?.kernel === undefined && kernel !== undefined) o.kernel = kernel;
   if (given?.cpus === undefined) o.cpus = Math.min(256, Math.max(header.cpus > 0 ? header.cpus : 2, header.cpus > 0 ? 1 : maxCpuSeen() + 1));
   return o;
+}
+
+/**
+ * The kernel generation a trace comes from, as far as kmem tells them apart,
+ * from its kmem_cache_alloc events: 6.18 prints the cache's name= there;
+ * before it (5.12 .. 6.17: the name only on kmem_cache_free) the trace is
+ * replayed with 6.1's geometry, the older kernel kmem knows. `unnamed` and
+ * `named`: kmem_cache_allocs without and with name=. Undefined when the
+ * trace has no kmem_cache_alloc (the default, 6.18, stands).
+ */
+export function traceKernel(unnamed: number, named: number): '6.1' | '6.18' | undefined {
+  if (named > 0) return '6.18';
+  return unnamed > 0 ? '6.1' : undefined;
 }
 
 /**
@@ -1862,7 +1983,7 @@ export async function replayFileMany(path: string, boots: readonly (BootOptions 
   let replaySeconds = 0;
   const runs: ReplayRun[] = boots.map((b) => {
     const t = performance.now();
-    const kernel = boot(runBootOptions(b, header));
+    const kernel = boot(runBootOptions(b, header, traceKernel(names.count, names.namedAllocs)));
     const replayer = new TraceReplayer(kernel, { ...opts, lookahead: 0, file: path });
     replayer.header = header;
     const seconds = (performance.now() - t) / 1000;
@@ -1926,8 +2047,24 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   let heldEvents = 0;
   let maxCpu = 0;
   let events = 0;
+  const kernelFromTrace = opts.boot?.kernel === undefined;
   const start = (): TraceReplayer => {
     if (cpusFromTrace) bootOpts.cpus = Math.min(256, traceHeader.cpus > 0 ? traceHeader.cpus : Math.max(2, maxCpu + 1));
+    if (kernelFromTrace) {
+      // the events read so far tell the kernel generation (a pipe: what the first batches show)
+      let named = 0;
+      let unnamed = 0;
+      for (const b of held) {
+        for (const e of b) {
+          if (e.kind === 'kmem_cache_alloc' || e.kind === 'kmem_cache_alloc_node') {
+            if ((e as SlabAllocEvent).name === null) unnamed++;
+            else named++;
+          }
+        }
+      }
+      const kernel = traceKernel(unnamed, named);
+      if (kernel !== undefined) bootOpts.kernel = kernel;
+    }
     k = boot(bootOpts);
     rp = new TraceReplayer(k, { ...opts, file: path === STDIN_PATH ? STDIN_NAME : path });
     for (const b of held) rp.push(b);
@@ -1935,7 +2072,7 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
     return rp;
   };
   resetTraceHeader();
-  if (!cpusFromTrace) start();
+  if (!cpusFromTrace && !kernelFromTrace) start();
   let readBytes = 0;
   let readLines = 0;
   const it = readTraceBatches(path, {
