@@ -1244,7 +1244,7 @@ export class TraceReplayer {
       return known;
     }
     const func = other ? callSiteFunction(callSite) : site.func;
-    const table = this.tableCache(func, bytes);
+    const table = this.tableCache(func, bytes, req);
     let row: CacheRow;
     if (table !== undefined) {
       row = this.namedRow(table, req, bytes);
@@ -1268,11 +1268,11 @@ export class TraceReplayer {
    * site has, and so does a slot smaller than bytes_alloc (a kernel with
    * slub_debug metadata).
    */
-  private tableCache(fn: string, bytes: number): string | undefined {
+  private tableCache(fn: string, bytes: number, req = 0): string | undefined {
     // gcc's clones (foo.constprop.0, foo.isra.0, foo.part.0) allocate where foo does
     const func = fn.replace(/\.(constprop|isra|part|cold)\.\d+$/, '');
     const first = KNOWN_CALL_SITES[func];
-    if (first === undefined) return this.version < 618 ? this.unnamedCacheOfSlot(bytes) : undefined;
+    if (first === undefined) return this.version < 618 ? this.unnamedCacheOfSlot(req, bytes) : undefined;
     const others = OTHER_CACHES_OF_CALL_SITE[func];
     if (bytes <= 0) return first;
     const all = others === undefined ? [first] : [first, ...others];
@@ -1290,9 +1290,11 @@ export class TraceReplayer {
    * event of the trace names (a named cache's objects have taken their
    * name from their frees; what is never named is what the trace never
    * frees: inodes of internal mounts, mempool reserves, boot-time tables).
-   * The oldest such cache when several share the slot; undefined if none.
+   * 6.1's bytes_req of a kmem_cache_alloc is the cache's object_size, so a
+   * cache whose object_size is `req` comes first; then the oldest such
+   * cache when several share the slot; undefined if none.
    */
-  private unnamedCacheOfSlot(bytes: number): string | undefined {
+  private unnamedCacheOfSlot(req: number, bytes: number): string | undefined {
     let printed = this.printedNames;
     if (printed === null || this.names === null) {
       printed = new Set(this.rowsByName.keys());
@@ -1304,9 +1306,14 @@ export class TraceReplayer {
       }
     }
     let found: string | undefined;
+    let exact: string | undefined;
     // REAL_CACHES_6_1 lists the newest first: the last match is the oldest
-    for (const [name, spec] of REAL_CACHES_6_1) if (spec.slot === bytes && !printed.has(name)) found = name;
-    return found;
+    for (const [name, spec] of REAL_CACHES_6_1) {
+      if (spec.slot !== bytes || printed.has(name)) continue;
+      found = name;
+      if (spec.size === req) exact = name;
+    }
+    return exact ?? found;
   }
 
   /** The slot size of kmem's cache `name`, or of the one REAL_CACHES would make; -1 when not known. */
