@@ -399,6 +399,10 @@ replayMachineOptions(
     '--reserved <size>',
     "memory reserved at boot on the traced machine (the `reserved` of its Memory: line), e.g. 40M: kmem's machine then manages what it managed (default: from a Memory: line in the trace's first 64K, else none)",
   )
+  .option(
+    '--kernel <version>',
+    "SLUB geometry of the traced kernel: 6.1 or 6.18 (default: 6.18 when its kmem_cache_alloc events print name=, 6.1 when they print none)",
+  )
   .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of the caches the trace used and the page allocator counters of /proc/vmstat')
   .option('--json', 'print the report (or the comparison) as JSON')
   .option('--skip-bad', 'count and skip malformed lines (and events kmem refuses to perform) instead of stopping at the first')
@@ -416,8 +420,12 @@ replayMachineOptions(
 Cache names: kmem_cache_alloc printed no name= before 6.18. A file (plain or .gz) is read twice:
   the first pass finds each allocation's cache in the name= its free prints, however much later,
   and for each call site and bytes_alloc the cache its named objects went to. Standard input and
-  pipes are read once, through a window of --lookahead events. An allocation no event names is
+  pipes are read once, through a window of --lookahead events. On a 6.1 trace an allocation no
+  event names goes to the real 6.1 machine's cache of its slot (bytes_alloc) and object size
+  (bytes_req) that the trace never names, if there is one. Any other allocation no event names is
   replayed in a cache of its own, <function>-<bytes_alloc>, marked '?' in the report.
+--kernel: the geometry (slot sizes, orders, kmem_cache sizes, kmalloc-96/192 alignment) and the
+  table of known caches; a trace whose kmem_cache_alloc events print no name= is replayed as 6.1.
 --cpus defaults to the trace header's #P:N, else to the highest CPU its events use (at least 2).
 Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays bounded on any trace:
   when a new one finds them all taken, the half with no live objects and the fewest allocations

@@ -525,8 +525,14 @@ export interface ReplayReport {
     /** allocations whose traced bytes_alloc is not the slot size of the cache replayed into */
     sizeMismatches: number;
     remoteFrees: number;
-    /** kmem_cache_alloc resolved by a later name=, by learning, by the table, or by a cache of their own */
-    resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; ownCache: number };
+    /**
+     * kmem_cache_alloc resolved by a later name=, by learning, by the table
+     * of call sites, by the traced 6.1 machine's cache of that slot (one the
+     * trace never names), or by a cache of their own (unknown)
+     */
+    resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; bySlot: number; ownCache: number };
+    /** Traced kmem_cache / kmem_cache_node allocations (cache creations) not performed: kmem allocates its own descriptors. */
+    descriptorAllocs: number;
   };
   caches: ReplayCacheReport[];
   callSites: ReplaySiteReport[];
@@ -1685,6 +1691,7 @@ export class TraceReplayer {
         sizeMismatches: this.sizeMismatches,
         remoteFrees: this.remoteFrees,
         resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree - this.namedOnLeaving },
+        descriptorAllocs: this.descriptorAllocs,
       },
       caches,
       callSites,
