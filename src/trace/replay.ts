@@ -570,6 +570,11 @@ const N_MM_PAGE_ALLOC_ZONE_LOCKED = KMEM_EVENT_KINDS.indexOf('mm_page_alloc_zone
 const N_MM_PAGE_PCPU_DRAIN = KMEM_EVENT_KINDS.indexOf('mm_page_pcpu_drain');
 
 export interface ReplayOptions {
+  /**
+   * On 6.1's geometry, make the traced 6.1 machine's caches (src/slub/known_caches_6_1.ts)
+   * before the first event, as its boot did. Default true.
+   */
+  kernelCaches?: boolean;
   /** Events held back to learn kmem_cache_alloc cache names from later frees (default 1024, 0 = none). */
   lookahead?: number;
   /** Call sites with a row of their own at most (default MAX_CALL_SITES). */
@@ -686,7 +691,22 @@ export class TraceReplayer {
     this.cf = k.slub.cf;
     this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
     this.opts = opts;
+    if (this.version < 618 && opts.kernelCaches !== false) this.makeKernelCaches();
     this.bootPages = k.phys.nrPages - freePages(k);
+  }
+
+  /**
+   * The caches the traced 6.1 kernel made at boot, made here in its order
+   * (oldest first), empty, so the replaying machine's /proc/slabinfo has the
+   * same names in the same order as the traced machine's, and kmem_cache
+   * holds as many descriptors. Caches the trace then names are these.
+   */
+  private makeKernelCaches(): void {
+    const all = [...REAL_CACHES_6_1.keys()];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const name = all[i]!;
+      if (this.k.slab.findByName(name) < 0) this.makeCache(name, 0, 0);
+    }
   }
 
   /** Feed events in file order. */
