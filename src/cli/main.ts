@@ -401,7 +401,7 @@ replayMachineOptions(
   )
   .option(
     '--kernel <version>',
-    "SLUB geometry of the traced kernel: 6.1 or 6.18 (default: 6.18 when its kmem_cache_alloc events print name=, 6.1 when they print none)",
+    'SLUB geometry of the traced kernel: 6.1 or 6.18 (default: 6.18 when its kmem_cache_alloc events print name=, 6.1 when they print none)',
   )
   .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of the caches the trace used and the page allocator counters of /proc/vmstat')
   .option('--json', 'print the report (or the comparison) as JSON')

@@ -293,7 +293,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   L.push(`events: ${kinds || 'none'}`);
   if (r.lostShare > 0 && r.header !== null) L.push(lostWarning(r));
   L.push(
-    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M${r.machine.reserved !== null ? `, ${binarySize(r.machine.reserved.bytes)} reserved (${r.machine.reserved.from === 'option' ? '--reserved' : "the trace's Memory: line"}), ${r.machine.managedPages} pages managed` : ''}, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}; SLUB geometry of ${r.machine.kernel}${r.machine.kernelFromTrace ? (r.machine.kernel === '6.1' ? ' (its kmem_cache_alloc events print no name=)' : '') : ' (--kernel)'}`,
+    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M${r.machine.reserved !== null ? `, ${binarySize(r.machine.reserved.bytes)} reserved (${r.machine.reserved.from === 'option' ? '--reserved' : "the trace's Memory: line"}), ${r.machine.managedPages} pages managed` : ''}, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}${r.machine.kernel !== '6.18' || !r.machine.kernelFromTrace ? `; SLUB geometry of ${r.machine.kernel}${r.machine.kernelFromTrace ? ' (its kmem_cache_alloc events print no name=)' : ' (--kernel)'}` : ''}`,
   );
   const s = rep.slab;
   L.push(
@@ -307,7 +307,9 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
     );
   }
   if (s.descriptorAllocs > 0) {
-    L.push(`cache creations: ${s.descriptorAllocs} kmem_cache / kmem_cache_node allocations of the trace left to kmem, which allocates its own when it makes a cache`);
+    L.push(
+      `cache creations: ${s.descriptorAllocs} kmem_cache / kmem_cache_node allocations of the trace left to kmem, which allocates its own when it makes a cache`,
+    );
   }
   const unknown = rep.caches.filter((c) => c.unknown);
   if (unknown.length > 0) {

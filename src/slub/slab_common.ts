@@ -28,9 +28,9 @@ import {
   KMALLOC_NORMAL,
   KMALLOC_RECLAIM,
   kmallocCreationOrder,
-  kmallocTypes,
   kmallocSizeIndex,
   kmallocSizeRoundup,
+  kmallocTypes,
   NR_KMALLOC_TYPES,
   ZERO_SIZE_PTR,
 } from './kmalloc_info.js';

@@ -1792,6 +1792,8 @@ export class CacheNames {
   named = 0;
   /** kmem_cache_allocs that print their cache's name= (6.18+). */
   namedAllocs = 0;
+  /** kmem_cache_frees that print name= (5.12+). */
+  namedFrees = 0;
 
   // the first pass: unnamed allocations waiting for their free, by ptr key
   private readonly pending = new PtrTable(1 << 12);
@@ -1834,7 +1836,10 @@ export class CacheNames {
       const key = c.ptr[i]!;
       if (kind === C_KMEM_CACHE_FREE) {
         const nm = c.name[i]!;
-        if (nm >= 0) this.sawName(nm);
+        if (nm >= 0) {
+          this.namedFrees++;
+          this.sawName(nm);
+        }
         if (key <= 0) continue;
         const slot = this.pending.delete(key);
         if (slot < 0) continue;
@@ -1990,12 +1995,14 @@ function runBootOptions(given: BootOptions | undefined, header: TraceHeader, ker
  * from its kmem_cache_alloc events: 6.18 prints the cache's name= there;
  * before it (5.12 .. 6.17: the name only on kmem_cache_free) the trace is
  * replayed with 6.1's geometry, the older kernel kmem knows. `unnamed` and
- * `named`: kmem_cache_allocs without and with name=. Undefined when the
- * trace has no kmem_cache_alloc (the default, 6.18, stands).
+ * `named`: kmem_cache_allocs without and with name=; `namedFrees`:
+ * kmem_cache_frees with name=. Undefined when neither tells (no
+ * kmem_cache_alloc, or a kernel before 5.12 that names no cache at all:
+ * the default, 6.18, stands).
  */
-export function traceKernel(unnamed: number, named: number): '6.1' | '6.18' | undefined {
+export function traceKernel(unnamed: number, named: number, namedFrees: number): '6.1' | '6.18' | undefined {
   if (named > 0) return '6.18';
-  return unnamed > 0 ? '6.1' : undefined;
+  return unnamed > 0 && namedFrees > 0 ? '6.1' : undefined;
 }
 
 /**
@@ -2017,7 +2024,7 @@ export async function replayFileMany(path: string, boots: readonly (BootOptions 
   let replaySeconds = 0;
   const runs: ReplayRun[] = boots.map((b) => {
     const t = performance.now();
-    const kernel = boot(runBootOptions(b, header, traceKernel(names.count, names.namedAllocs)));
+    const kernel = boot(runBootOptions(b, header, traceKernel(names.count, names.namedAllocs, names.namedFrees)));
     const replayer = new TraceReplayer(kernel, { ...opts, lookahead: 0, file: path });
     replayer.header = header;
     const seconds = (performance.now() - t) / 1000;
@@ -2088,15 +2095,16 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
       // the events read so far tell the kernel generation (a pipe: what the first batches show)
       let named = 0;
       let unnamed = 0;
+      let namedFrees = 0;
       for (const b of held) {
         for (const e of b) {
           if (e.kind === 'kmem_cache_alloc' || e.kind === 'kmem_cache_alloc_node') {
             if ((e as SlabAllocEvent).name === null) unnamed++;
             else named++;
-          }
+          } else if (e.kind === 'kmem_cache_free' && e.name !== null) namedFrees++;
         }
       }
-      const kernel = traceKernel(unnamed, named);
+      const kernel = traceKernel(unnamed, named, namedFrees);
       if (kernel !== undefined) bootOpts.kernel = kernel;
     }
     k = boot(bootOpts);

@@ -34,7 +34,12 @@ export function parseSlabinfo(text: string): SlabLine[] {
 /** Lines of a 6.x trace text that create a cache (its kmem_cache descriptor). */
 export function countCacheCreations(trace: string): number {
   let n = 0;
-  for (let at = trace.indexOf('kmem_cache_alloc: call_site=kmem_cache_create'); at >= 0; at = trace.indexOf('kmem_cache_alloc: call_site=kmem_cache_create', at + 1)) n++;
+  for (
+    let at = trace.indexOf('kmem_cache_alloc: call_site=kmem_cache_create');
+    at >= 0;
+    at = trace.indexOf('kmem_cache_alloc: call_site=kmem_cache_create', at + 1)
+  )
+    n++;
   return n;
 }
 

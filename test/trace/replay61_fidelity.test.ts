@@ -50,7 +50,12 @@ describe("kernel: '6.1' geometry against the real 6.1 machine", () => {
         .filter((l) => /^(dma-)?kmalloc-|^kmem_cache/.test(l.name))
         .map((l) => l.name);
     const rows = (t: string) => t.split('\n').filter((l) => /^((dma-)?kmalloc-|kmem_cache)/.test(l));
-    const geometry = (l: string) => l.trim().split(/\s+/).filter((_, i) => i === 0 || (i >= 3 && i <= 5)).join(' ');
+    const geometry = (l: string) =>
+      l
+        .trim()
+        .split(/\s+/)
+        .filter((_, i) => i === 0 || (i >= 3 && i <= 5))
+        .join(' ');
     const mine = k.proc.read('/proc/slabinfo');
     expect(boot61(mine)).toEqual(boot61(REAL_SLABINFO));
     expect(rows(mine).map(geometry)).toEqual(rows(REAL_SLABINFO).map(geometry));
@@ -62,7 +67,7 @@ describe("kernel: '6.1' geometry against the real 6.1 machine", () => {
     expect(k618.inspect.cacheGeometry(k618.kmemCacheByName('kmalloc-96')).align).toBe(32);
   });
 
-  it("every cache of the real machine, created with what its sysfs says it was asked for, gets the real slab_size, order and objs_per_slab", () => {
+  it('every cache of the real machine, created with what its sysfs says it was asked for, gets the real slab_size, order and objs_per_slab', () => {
     const sys = sysfs();
     const k = boot({ kernel: '6.1', cpus: 2, memory: '512M', slabNomerge: true });
     let checked = 0;
@@ -111,11 +116,12 @@ describe("kernel: '6.1' geometry against the real 6.1 machine", () => {
 });
 
 describe('the trace tells its kernel generation', () => {
-  it('kmem_cache_alloc events without name= are 6.1, with name= 6.18, none: no say', () => {
-    expect(traceKernel(10, 0)).toBe('6.1');
-    expect(traceKernel(0, 3)).toBe('6.18');
-    expect(traceKernel(5, 3)).toBe('6.18');
-    expect(traceKernel(0, 0)).toBeUndefined();
+  it('kmem_cache_alloc without name= but kmem_cache_free with it (5.12 .. 6.17) is 6.1; name= on kmem_cache_alloc 6.18; no name at all: no say', () => {
+    expect(traceKernel(10, 0, 4)).toBe('6.1');
+    expect(traceKernel(0, 3, 4)).toBe('6.18');
+    expect(traceKernel(5, 3, 0)).toBe('6.18');
+    expect(traceKernel(10, 0, 0)).toBeUndefined();
+    expect(traceKernel(0, 0, 0)).toBeUndefined();
   });
 
   it('a 6.1 excerpt replays on 6.1 geometry unless the caller says otherwise', async () => {
