@@ -53,9 +53,20 @@
  * hands every batch of rows to several machines, each booted with its own
  * options; each ends as a replay of its own would.
  *
- * Note: a trace that recorded both slab and page events shows the slab
- * allocator's own page allocations as mm_page_alloc; they are replayed as
- * page allocations too, so such pages count twice (kmem's SLUB takes its own).
+ * Slab pages: a trace that recorded both slab and page events shows the
+ * slab allocator's own page allocations (and large kmallocs' pages) as
+ * mm_page_alloc. On a no_hash_pointers trace the first object found in
+ * such a block gives it back (kmem's SLUB allocates its own) and its
+ * mm_page_free is ignored, so they count once (slabObjectPage). With
+ * hashed pointers they still count twice.
+ *
+ * Kernel generation: a trace whose kmem_cache_alloc events print no name=
+ * while its kmem_cache_free events do (5.12 .. 6.17) is replayed on 6.1's
+ * geometry (boot option kernel: '6.1'), with the caches of a real 6.1
+ * machine made before the first event (src/slub/known_caches_6_1.ts);
+ * an unnamed allocation nothing else names then goes to that machine's
+ * cache of its slot and object size that no event names. A cache the
+ * trace names is never merged into another (the name is a root's).
  */
 
 import { statSync } from 'node:fs';
@@ -109,6 +120,13 @@ import { maxCpuSeen, resetTraceHeader, type TraceHeader, traceHeader } from './f
 import { readTraceBatches, readTraceColumns, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
 
 export { ptrKey };
+
+/** get_order(): the smallest order whose block holds `size` bytes. */
+function getOrderOf(size: number): number {
+  let o = 0;
+  while (4096 * 2 ** o < size) o++;
+  return o;
+}
 
 /** The constructor of a replayed cache that had one: the geometry needs it (free pointer outside the object), the bytes do not. */
 function noCtor(_addr: number): void {}
@@ -506,6 +524,12 @@ export interface ReplayPageReport {
   /** mm_page_alloc_zone_locked and mm_page_pcpu_drain seen (not performed) */
   zoneLockedRefills: number;
   pcpDrains: number;
+  /**
+   * Traced page blocks recognised as slab or large-kmalloc pages (an object
+   * lies in them; no_hash_pointers traces only) and given back, since kmem's
+   * SLUB allocates its own; directBase: the page_offset_base found, -1 none.
+   */
+  slabPages: { blocks: number; pages: number; directBase: number };
 }
 
 export interface ReplayReport {
@@ -1397,6 +1421,7 @@ export class TraceReplayer {
 
   private allocate(key: number, req: number, bytes: number, row: CacheRow, gfp: number, kmalloc: boolean, site: SiteRow): void {
     const k = this.k;
+    this.slabObjectPage(key, kmalloc && req > 8192 ? getOrderOf(req) : -1);
     if (row.descriptor && !kmalloc) {
       // a traced kmem_cache_create(): kmem made this descriptor itself when the replay made the cache
       this.descriptorAllocs++;
@@ -1587,6 +1612,70 @@ export class TraceReplayer {
     this.pAddr[slot] = addr;
     this.pOrder[slot] = order;
     this.pages.set(pfn, slot);
+    if (this.slabPages.size !== 0) this.slabPages.delete(pfn);
+    const cpu = this.k.currentCpu & 255;
+    this.lastPagePfn[cpu] = pfn;
+    this.lastPageOrder[cpu] = order;
+  }
+
+  // ───────────────────────── slab pages of the trace ─────────────────────────
+
+  /** page_offset_base (its low 48 bits) once two slab pages agree on it, else -1. */
+  private directBase = -1;
+  private baseGuess = -1;
+  /** Per CPU: the last traced page block (pfn, order), and the page of the last object checked. */
+  private readonly lastPagePfn = new Float64Array(256).fill(-1);
+  private readonly lastPageOrder = new Uint8Array(256);
+  private readonly lastObjectPage = new Float64Array(256).fill(-1);
+  /** Traced page blocks recognised as slab or large-kmalloc pages: pfn -> order (kmem's SLUB has its own). */
+  private readonly slabPages = new PtrTable(256);
+  private slabPageBlocks = 0;
+  private slabPageCount = 0;
+
+  /**
+   * A trace of slab and page events shows each slab's pages twice: the
+   * mm_page_alloc that fetched them, then objects inside them. kmem's SLUB
+   * allocates its own pages, so a traced block some object lies in is
+   * given back at once and its later mm_page_free ignored: only kmem's
+   * SLUB holds slab pages. Objects are placed on pages through the direct
+   * map: pfn = (ptr - page_offset_base) >> 12, page_offset_base being a
+   * multiple of 1 GiB that the trace itself gives (a slab object right
+   * after its slab's mm_page_alloc on the same CPU; two must agree). A
+   * trace with hashed pointers never gives it, and keeps its pages twice.
+   * `largeOrder`: the block order of a large kmalloc, -1 for a slab object.
+   */
+  private slabObjectPage(key: number, largeOrder: number): void {
+    if (key <= 0) return;
+    const cpu = this.k.currentCpu & 255;
+    let base = this.directBase;
+    if (base < 0) {
+      const pfn = this.lastPagePfn[cpu]!;
+      if (pfn < 0) return;
+      const block = 4096 * 2 ** this.lastPageOrder[cpu]!;
+      const guess = key - (key % block) - pfn * 4096;
+      if (guess <= 0 || guess % 2 ** 30 !== 0) return;
+      if (guess !== this.baseGuess) {
+        this.baseGuess = guess;
+        return;
+      }
+      this.directBase = base = guess;
+    }
+    const q = Math.floor((key - base) / 4096);
+    if (q === this.lastObjectPage[cpu] || q < 0) return;
+    this.lastObjectPage[cpu] = q;
+    const pages = this.pages;
+    if (pages.size === 0) return;
+    for (let o = largeOrder < 0 ? 0 : largeOrder, top = largeOrder < 0 ? 3 : largeOrder; o <= top; o++) {
+      const head = q - (q % 2 ** o);
+      const slot = pages.get(head);
+      if (slot < 0 || this.pOrder[slot] !== o) continue;
+      pages.delete(head);
+      this.releasePage(slot);
+      this.slabPages.set(head, o);
+      this.slabPageBlocks++;
+      this.slabPageCount += 2 ** o;
+      return;
+    }
   }
 
   private releasePage(slot: number): void {
@@ -1607,6 +1696,8 @@ export class TraceReplayer {
   private pageFree(pfn: number): void {
     const slot = this.pages.delete(pfn);
     if (slot < 0) {
+      // a slab page's free: kmem's SLUB frees its own
+      if (this.slabPages.size !== 0 && this.slabPages.delete(pfn) >= 0) return;
       this.pageUnknownFrees++;
       return;
     }
@@ -1723,6 +1814,7 @@ export class TraceReplayer {
         live: { peak: this.peakPages, final: this.livePages },
         zoneLockedRefills: this.kindCounts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!,
         pcpDrains: this.kindCounts[N_MM_PAGE_PCPU_DRAIN]!,
+        slabPages: { blocks: this.slabPageBlocks, pages: this.slabPageCount, directBase: this.directBase },
       },
       foldedCpuEvents: this.foldedCpuEvents,
       otherCallSites: this.otherSites,
