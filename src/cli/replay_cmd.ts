@@ -297,7 +297,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   );
   const s = rep.slab;
   L.push(
-    `slab: ${s.allocs} allocations, ${s.frees} frees (${s.remoteFrees} remote), ${s.unknownFrees} frees of objects older than the trace, ${s.nullFrees} of NULL; ` +
+    `slab: ${s.allocs} allocations, ${s.frees} frees (${s.remoteFrees} remote), ${s.unknownFrees} frees of objects older than the trace, ${s.untracedFrees ? `${s.untracedFrees} of objects an untraced path allocated (kmem_cache_alloc_bulk), ` : ''}${s.nullFrees} of NULL; ` +
       `${s.failedInTrace} failed in the trace, ${s.failedInReplay} in the replay, ${s.lostFrees} lost frees`,
   );
   const res = s.resolved;

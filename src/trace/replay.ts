@@ -557,6 +557,13 @@ export interface ReplayReport {
     resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; bySlot: number; ownCache: number };
     /** Traced kmem_cache / kmem_cache_node allocations (cache creations) not performed: kmem allocates its own descriptors. */
     descriptorAllocs: number;
+    /**
+     * Frees of objects the trace never allocated that lie in a slab page
+     * allocated during the trace: allocated by an untraced path (6.1's
+     * kmem_cache_alloc_bulk). unknownFrees counts the rest: objects older
+     * than the trace. No_hash_pointers traces only.
+     */
+    untracedFrees: number;
   };
   caches: ReplayCacheReport[];
   callSites: ReplaySiteReport[];
@@ -657,6 +664,8 @@ export class TraceReplayer {
   private allocs = 0;
   private frees = 0;
   private unknownFrees = 0;
+  /** Frees of objects allocated after the trace began by an untraced path (inTracedSlab). */
+  private untracedFrees = 0;
   private nullFrees = 0;
   private failedInTrace = 0;
   private failedInReplay = 0;
@@ -1563,10 +1572,45 @@ export class TraceReplayer {
     }
     const slot = key > 0 ? this.live.delete(key) : -1;
     if (slot < 0) {
-      this.unknownFrees++;
+      if (key > 0 && this.inTracedSlab(key)) this.untracedFrees++;
+      else this.unknownFrees++;
       return;
     }
     this.release(slot, this.k.currentCpu, true);
+  }
+
+  /**
+   * A free of an object the trace never allocated: true when the object
+   * lies in a page block allocated during the trace (a slab page already
+   * recognised, or a traced block no traced object had shown to be a slab
+   * page yet, which is then given back to kmem as such): its object was
+   * allocated after the trace began, by a path with no tracepoint (6.1's
+   * kmem_cache_alloc_bulk: maple tree nodes, the NAPI skb cache). False
+   * without the direct map's base (hashed pointers) or outside such blocks:
+   * the object is older than the trace.
+   */
+  private inTracedSlab(key: number): boolean {
+    const base = this.directBase;
+    if (base < 0) return false;
+    const q = Math.floor((key - base) / 4096);
+    if (q < 0) return false;
+    for (let o = 0; o <= 3; o++) {
+      const head = q - (q % 2 ** o);
+      if (this.slabPages.size !== 0) {
+        const order = this.slabPages.get(head);
+        if (order === o) return true;
+      }
+      const slot = this.pages.get(head);
+      if (slot >= 0 && this.pOrder[slot] === o) {
+        this.pages.delete(head);
+        this.releasePage(slot);
+        this.slabPages.set(head, o);
+        this.slabPageBlocks++;
+        this.slabPageCount += 2 ** o;
+        return true;
+      }
+    }
+    return false;
   }
 
   // ───────────────────────── page events ─────────────────────────
@@ -1803,6 +1847,7 @@ export class TraceReplayer {
         remoteFrees: this.remoteFrees,
         resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree - this.namedOnLeaving },
         descriptorAllocs: this.descriptorAllocs,
+        untracedFrees: this.untracedFrees,
       },
       caches,
       callSites,

@@ -180,6 +180,29 @@ describe('replay of the complete real 6.1 trace against the real machine', () =>
     expect(unknown.length).toBeLessThanOrEqual(4);
   });
 
+  it('frees of objects the trace never allocated: in slab pages of the trace, an untraced path allocated them (6.1 maple tree bulk); else older than the trace', () => {
+    // read from the text: frees of pointers no earlier allocation returned, by cache name
+    const live = new Set<string>();
+    let never = 0;
+    let maple = 0;
+    const rx = / (kmalloc|kmem_cache_alloc|kfree|kmem_cache_free): .*?ptr=([0-9a-f]+)(?:.* name=(\S+))?/;
+    for (const l of text.split('\n')) {
+      const m = rx.exec(l);
+      if (m === null) continue;
+      const ptr = m[2]!;
+      if (m[1] === 'kmalloc' || m[1] === 'kmem_cache_alloc') live.add(ptr);
+      else if (!live.delete(ptr) && !/^0+$/.test(ptr)) {
+        never++;
+        if (m[3] === 'maple_node') maple++;
+      }
+    }
+    const s = r.replayer.report().slab;
+    expect(s.unknownFrees + s.untracedFrees).toBe(never);
+    expect(maple).toBeGreaterThan(18_000);
+    expect(s.untracedFrees).toBeGreaterThanOrEqual(0.99 * maple);
+    expect(s.unknownFrees).toBeLessThan(100);
+  });
+
   it("every allocation's bytes_alloc is the slot of the cache it is replayed into", () => {
     const s = r.replayer.report().slab;
     expect(s.allocs).toBeGreaterThan(190_000);
