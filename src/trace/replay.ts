@@ -1709,7 +1709,7 @@ export class TraceReplayer {
     this.lastObjectPage[cpu] = q;
     const pages = this.pages;
     if (pages.size === 0) return;
-    for (let o = largeOrder < 0 ? 0 : largeOrder, top = largeOrder < 0 ? 3 : largeOrder; o <= top; o++) {
+    for (let o = Math.max(largeOrder, 0), top = largeOrder < 0 ? 3 : largeOrder; o <= top; o++) {
       const head = q - (q % 2 ** o);
       const slot = pages.get(head);
       if (slot < 0 || this.pOrder[slot] !== o) continue;
