@@ -8,9 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
+import { Killed } from '../../src/index.js';
 import type { Kernel } from '../../src/kernel.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { bootWithProgram } from '../vm/helpers.js';
+import { MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { bootWithProgram, tinyElf } from '../vm/helpers.js';
 
 const DROP = '/proc/sys/vm/drop_caches';
 
@@ -202,5 +203,35 @@ describe('dentry and inode caches', () => {
     k.proc.write('/proc/sys/vm/vfs_cache_pressure', '0');
     k.proc.write(DROP, '2');
     expect(state(k, 'dentry-state').slice(0, 2)).toEqual([11, 10]);
+  });
+});
+
+describe('memory pressure reaches the sb- shrinker', () => {
+  it('20000 unused dentries and inodes: reclaim at DEF_PRIORITY defers them, lower priorities prune them all before the OOM killer runs; the files stay', () => {
+    const k = bootWithProgram('64M');
+    k.fs.writeFile('/bin/hog', tinyElf());
+    const t = k.spawn('/bin/tiny');
+    const N = 20000;
+    for (let i = 0; i < N; i++) t.close(t.open(`/f${i}`, O_CREAT | O_RDWR, 0o644));
+    expect(state(k, 'dentry-state').slice(0, 2)).toEqual([1 + N, N]);
+    expect(vmstat(k, 'slabs_scanned')).toBe(0);
+    const hog = k.spawn('/bin/hog');
+    const h = hog.mmap(0, 1 << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    let killed: unknown = null;
+    try {
+      for (let i = 0; i < 1 << 15; i++) hog.write32(h + i * 4096, i);
+    } catch (e) {
+      killed = e;
+    }
+    expect(killed).toBeInstanceOf(Killed);
+    expect(vmstat(k, 'slabs_scanned')).toBeGreaterThan(N);
+    // out_of_memory() comes only after reclaim at priority 0, where do_shrink_slab() scans twice the count:
+    // every unused dentry and inode is gone. Left: /bin/tiny's (held by its mapping) and the dead hog's,
+    // put to the LRU when its mm went.
+    expect(state(k, 'dentry-state').slice(0, 2)).toEqual([2, 1]);
+    expect(state(k, 'inode-nr')).toEqual([2, 0]);
+    const fd = t.open('/f12345', O_RDONLY);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    expect(state(k, 'dentry-state').slice(0, 2)).toEqual([3, 1]);
   });
 });
