@@ -5,6 +5,11 @@
  * i_size; the page cache (src/vm/filemap.ts) holds pages not yet written
  * back, so after a write() the bytes here are the file's only once fsync (or
  * writeback) has run.
+ *
+ * The files are on the disk; what a lookup brings into memory (a dentry and
+ * an in-memory inode, SLUB objects) is the superblock's cache
+ * (src/fs/super.ts, dcache.ts, inode.ts), which the shrinker may free: the
+ * next open of the file looks it up again.
  */
 
 import type { Dentry } from './dcache.js';

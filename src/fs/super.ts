@@ -10,10 +10,10 @@
  * object to scan than its share.
  */
 import { GFP_KERNEL } from '../page_alloc/gfp.js';
-import { SLAB_ACCOUNT, SLAB_PANIC } from '../slub/slab_flags.js';
 import { type CacheMaker, getCache } from '../slub/known_caches.js';
+import { SLAB_ACCOUNT, SLAB_PANIC } from '../slub/slab_flags.js';
 import { Dcache, type Dentry } from './dcache.js';
-import { type InodeFile, InodeCache, type MappingOps, type ObjectAllocator } from './inode.js';
+import { InodeCache, type InodeFile, type MappingOps, type ObjectAllocator } from './inode.js';
 
 const SHRINK_EMPTY = -2;
 const DEFAULT_SEEKS = 2;

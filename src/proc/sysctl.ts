@@ -292,8 +292,18 @@ export class Sysctl {
       200,
     );
     // vm_dcache_sysctls: vfs_cache_pressure >= 0 (SYSCTL_ZERO), vfs_cache_pressure_denom >= 100 (SYSCTL_ONE_HUNDRED)
-    int('/proc/sys/vm/vfs_cache_pressure', () => this.vfsCachePressure, (v) => (this.vfsCachePressure = v), 0);
-    int('/proc/sys/vm/vfs_cache_pressure_denom', () => this.vfsCachePressureDenom, (v) => (this.vfsCachePressureDenom = v), 100);
+    int(
+      '/proc/sys/vm/vfs_cache_pressure',
+      () => this.vfsCachePressure,
+      (v) => (this.vfsCachePressure = v),
+      0,
+    );
+    int(
+      '/proc/sys/vm/vfs_cache_pressure_denom',
+      () => this.vfsCachePressureDenom,
+      (v) => (this.vfsCachePressureDenom = v),
+      100,
+    );
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     this.writebackKnobs(int);
     // mm/oom_kill.c vm_oom_kill_table: panic_on_oom is proc_dointvec_minmax 0..2, the other two plain proc_dointvec.

@@ -93,7 +93,10 @@ describe('dentry and inode caches', () => {
     const N = 20;
     for (let i = 0; i < N; i++) {
       const fd = t.open(`/d${i}`, O_CREAT | O_RDWR, 0o644);
-      t.writeBytes(buf, Array.from({ length: 4096 }, (_, j) => (i + j) & 0xff));
+      t.writeBytes(
+        buf,
+        Array.from({ length: 4096 }, (_, j) => (i + j) & 0xff),
+      );
       expect(t.write(fd, buf, 4096)).toBe(4096);
       expect(t.fsync(fd)).toBe(0);
       t.close(fd);
