@@ -37,8 +37,8 @@ import { StringTable } from '../src/trace/columns.js';
 import { readTraceBatches, readTraceColumns } from '../src/trace/stream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** build/bench → the repository */
-const root = resolve(here, '..', '..');
+/** the repository: bench/ when run from source (tsx), build/bench when compiled */
+const root = existsSync(join(here, '..', 'package.json')) ? resolve(here, '..') : resolve(here, '..', '..');
 
 /** The real trace the bench file is made of. */
 function sourceTrace(): string {

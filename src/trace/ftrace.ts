@@ -711,6 +711,11 @@ export function resetTraceHeader(): void {
 
 let maxCpu = -1;
 
+/** A row of CPU cpu was read (ftrace_fast.ts): count it in maxCpuSeen(). */
+export function noteCpu(cpu: number): void {
+  if (cpu > maxCpu) maxCpu = cpu;
+}
+
 /** The highest CPU number of the events read since resetTraceHeader() (-1: none). */
 export function maxCpuSeen(): number {
   return maxCpu;

@@ -21,6 +21,7 @@ import { createGunzip } from 'node:zlib';
 import { EventColumns, type StringTable } from './columns.js';
 import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
 import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, quickNamesInto, resetTraceHeader, scanNamesInto, traceHeader } from './ftrace.js';
+import { fastRowInto } from './ftrace_fast.js';
 
 export interface ReadTraceOptions {
   /** Count malformed lines and go on, instead of throwing at the first. */
@@ -533,7 +534,11 @@ export async function readTraceColumns(
             }
           }
           if (clean || !hasSpecialByte(b, at, nl)) {
-            if (namesOnly ? scanNamesInto(cols, strings, b, text, at, nl, lineNo) : parseFtraceInto(cols, strings, b, text, at, nl, lineNo)) {
+            if (
+              namesOnly
+                ? scanNamesInto(cols, strings, b, text, at, nl, lineNo)
+                : fastRowInto(cols, strings, b, text, at, nl, lineNo) || parseFtraceInto(cols, strings, b, text, at, nl, lineNo)
+            ) {
               if (cols.n === cols.capacity) flush();
             }
           } else {
