@@ -21,6 +21,7 @@ import {
   C_KFREE,
   C_KMALLOC,
   C_KMEM_CACHE_ALLOC,
+  C_KMEM_CACHE_ALLOC_NODE,
   C_KMEM_CACHE_FREE,
   C_MM_PAGE_ALLOC,
   C_MM_PAGE_FREE,
@@ -421,4 +422,134 @@ export function fastRowInto(cols: EventColumns, strings: StringTable, b: Uint8Ar
   cols.accounted[r] = accounted;
   noteCpu(cpu);
   return true;
+}
+
+const W_C_NO = w('c_no');
+const W_NAME = w('name');
+
+/**
+ * The first pass's read of a line in which `kmem_cache_` starts at b[hit]
+ * (s the piece's text), in the layout 6.x prints: 1 when it added the row
+ * scanNamesInto would (kind, lineNo, ptr, site, name, bytes_alloc,
+ * bytes_req; cpu -1), 0 never, -1 when the line is laid out otherwise or is
+ * no such event (read it with scanNamesInto). It checks no more than it
+ * needs: the first pass skips malformed lines, the second reports them.
+ */
+export function fastNamesInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string, hit: number, end: number, lineNo: number): number {
+  // ": kmem_cache_" (perf's ":kmem_cache_" after "kmem" is read in full)
+  if (hit < 2 || b[hit - 1] !== SPACE || b[hit - 2] !== COLON || hit + 40 > end) return -1;
+  if (viewOf !== b) {
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    viewOf = b;
+  }
+  const v = view;
+  let j = hit + 11;
+  let kind: number;
+  const w0 = v.getUint32(j, true);
+  if (w0 === W_ALLO) {
+    if (b[j + 4] === 0x63 && b[j + 5] === COLON) {
+      kind = C_KMEM_CACHE_ALLOC;
+      j += 6;
+    } else if (v.getUint32(j + 3, true) === W_C_NO && b[j + 7] === 0x64 && b[j + 8] === 0x65 && b[j + 9] === COLON) {
+      kind = C_KMEM_CACHE_ALLOC_NODE;
+      j += 10;
+    } else return -1;
+  } else if (w0 === W_FREE && b[j + 4] === COLON) {
+    kind = C_KMEM_CACHE_FREE;
+    j += 5;
+  } else return -1;
+  // " call_site=S ptr=P"
+  if (b[j] !== SPACE || v.getUint32(j + 1, true) !== W_CALL || v.getUint32(j + 5, true) !== W__SIT || b[j + 9] !== 0x65 || b[j + 10] !== EQ) return -1;
+  const sa = j + 11;
+  let k = s.indexOf(' ', sa);
+  if (k === sa || k === -1 || k + 5 > end || v.getUint32(k, true) !== W__PTR || b[k + 4] !== EQ) return -1;
+  const sb = k;
+  const pa = k + 5;
+  k = pa;
+  let hi = 0;
+  let lo = 0;
+  let c = 0;
+  for (; k < end; k++) {
+    c = b[k]!;
+    let dg: number;
+    if (c >= D0 && c <= D0 + 9) dg = c - D0;
+    else if (c >= 97 && c <= 102) dg = c - 87;
+    else break;
+    hi = ((hi << 4) | (lo >>> 28)) & 0xffff;
+    lo = ((lo << 4) | dg) >>> 0;
+  }
+  let ptr: number;
+  if ((k === end || b[k] === SPACE) && k - pa <= 16 && k > pa) ptr = hi * 4294967296 + lo;
+  else {
+    while (k < end && b[k] !== SPACE) k++;
+    ptr = ptrKeyBytes(b, pa, k);
+  }
+  let req = 0;
+  let alloc = 0;
+  let name = -1;
+  if (kind === C_KMEM_CACHE_FREE) {
+    if (k < end) {
+      if (k + 6 > end || v.getUint32(k + 1, true) !== W_NAME || b[k + 5] !== EQ) return -1;
+      const na = k + 6;
+      let nb = s.indexOf(' ', na);
+      if (nb === -1 || nb > end) nb = end;
+      name = strings.idOfBytes(b, na, nb);
+    }
+  } else {
+    // " bytes_req=N bytes_alloc=N gfp_flags=F[ node=N][ accounted=B]": no name= (a 2025 line) on it
+    if (k + 11 > end || v.getUint32(k, true) !== W__BYT || v.getUint32(k + 4, true) !== W_ES_R || b[k + 8] !== 0x65 || b[k + 9] !== 0x71 || b[k + 10] !== EQ) {
+      return -1;
+    }
+    k += 11;
+    let n0 = k;
+    for (; k < end; k++) {
+      c = b[k]! - D0;
+      if (c < 0 || c > 9) break;
+      req = req * 10 + c;
+    }
+    if (k === n0 || k - n0 > 15) return -1;
+    if (k + 13 > end || v.getUint32(k, true) !== W__BYT || v.getUint32(k + 4, true) !== W_ES_A || v.getUint32(k + 8, true) !== W_LLOC || b[k + 12] !== EQ)
+      return -1;
+    k += 13;
+    n0 = k;
+    for (; k < end; k++) {
+      c = b[k]! - D0;
+      if (c < 0 || c > 9) break;
+      alloc = alloc * 10 + c;
+    }
+    if (k === n0 || k - n0 > 15) return -1;
+    if (k + 11 > end || v.getUint32(k, true) !== W__GFP || v.getUint32(k + 4, true) !== W__FLA || b[k + 8] !== 0x67 || b[k + 9] !== 0x73 || b[k + 10] !== EQ)
+      return -1;
+    k = s.indexOf(' ', k + 11);
+    if (k !== -1 && k < end) {
+      if (k + 6 <= end && v.getUint32(k, true) === W__NOD && b[k + 4] === 0x65 && b[k + 5] === EQ) {
+        k = s.indexOf(' ', k + 6);
+        if (k === -1 || k > end) k = end;
+      }
+      if (k !== end) {
+        if (
+          k + 11 > end ||
+          v.getUint32(k, true) !== W__ACC ||
+          v.getUint32(k + 4, true) !== W_OUNT ||
+          b[k + 8] !== 0x65 ||
+          b[k + 9] !== 0x64 ||
+          b[k + 10] !== EQ
+        ) {
+          return -1;
+        }
+        const sp = s.indexOf(' ', k + 11);
+        if (sp !== -1 && sp < end) return -1;
+      }
+    }
+  }
+  const r = cols.n++;
+  cols.kind[r] = kind;
+  cols.cpu[r] = -1;
+  cols.lineNo[r] = lineNo;
+  cols.ptr[r] = ptr;
+  cols.site[r] = strings.idOfBytes(b, sa, sb);
+  cols.name[r] = name;
+  cols.alloc[r] = alloc;
+  cols.req[r] = req;
+  return 1;
 }

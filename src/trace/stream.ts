@@ -20,8 +20,8 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { EventColumns, type StringTable } from './columns.js';
 import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
-import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, quickNamesInto, resetTraceHeader, scanNamesInto, traceHeader } from './ftrace.js';
-import { fastRowInto } from './ftrace_fast.js';
+import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, resetTraceHeader, scanNamesInto, traceHeader } from './ftrace.js';
+import { fastNamesInto, fastRowInto } from './ftrace_fast.js';
 
 export interface ReadTraceOptions {
   /** Count malformed lines and go on, instead of throwing at the first. */
@@ -527,7 +527,7 @@ export async function readTraceColumns(
               if (hit === -1) hit = e;
             }
             if (hit >= nl) continue;
-            const q = quickNamesInto(cols, strings, b, hit, nl, lineNo);
+            const q = fastNamesInto(cols, strings, b, text, hit, nl, lineNo);
             if (q !== -1) {
               if (cols.n === cols.capacity) flush();
               continue;
