@@ -513,7 +513,7 @@ export async function readTraceColumns(
     while (a < e && failed === null) {
       try {
         for (; a < e; ) {
-          let nl = text.indexOf('\n', a);
+          let nl = b.indexOf(10, a);
           if (nl === -1) nl = e;
           lineNo++;
           const at = a;
