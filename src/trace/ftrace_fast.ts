@@ -438,6 +438,9 @@ const W_NAME = w('name');
 export function fastNamesInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string, hit: number, end: number, lineNo: number): number {
   // ": kmem_cache_" (perf's ":kmem_cache_" after "kmem" is read in full)
   if (hit < 2 || b[hit - 1] !== SPACE || b[hit - 2] !== COLON || hit + 40 > end) return -1;
+  // trailing blanks or a CR: the general read trims them
+  const last = b[end - 1]!;
+  if (last === SPACE || last === TAB || last === CR) return -1;
   if (viewOf !== b) {
     view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     viewOf = b;
