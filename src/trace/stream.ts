@@ -437,7 +437,9 @@ export interface ReadColumnsOptions extends ReadTraceOptions {
 /**
  * Read a kmem trace into rows of numbers (see columns.ts), handing each
  * full batch to onBatch; the batch object is reused, so onBatch must be
- * done with it when it returns. The file is read into one buffer that is
+ * done with it when it returns. A line in 6.x ftrace's own layout is read
+ * by ftrace_fast.ts (fastRowInto; fastNamesInto on the first pass), any
+ * other line, or one it declines, by ftrace.ts's general parser. The file is read into one buffer that is
  * reused from chunk to chunk (a line cut by a chunk's end is moved to its
  * front); a regular uncompressed file is read into it directly, a gzip'd
  * file or a pipe is copied in from its stream. Errors and skipBad as
@@ -501,9 +503,9 @@ export async function readTraceColumns(
   };
   /**
    * The lines of b[0, e). A latin1 string of the piece lines up with its
-   * bytes one to one: the parser finds line ends and ": " with the string's
-   * native indexOf and reads everything else from the bytes; no string is
-   * made per line.
+   * bytes one to one: line ends are found with the Buffer's indexOf, blanks,
+   * ": " and "kmem_cache_" with the string's native indexOf, everything else
+   * is read from the bytes; no string is made per line.
    */
   const parsePiece = (b: Buffer, e: number, clean: boolean): void => {
     const text = b.toString('latin1', 0, e);
