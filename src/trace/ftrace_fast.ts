@@ -82,6 +82,58 @@ const W_TYPE = w('type');
 const W_TRUE = w('true');
 const W_FALS = w('fals');
 
+/** Two lowercase hex digits (as a little-endian 16-bit word of their bytes) → their value, -1 for anything else. */
+const HEX2 = new Int16Array(1 << 16).fill(-1);
+for (const [x, dx] of [...'0123456789abcdef'].entries()) {
+  for (const [y, dy] of [...'0123456789abcdef'].entries()) HEX2[dx.charCodeAt(0) | (dy.charCodeAt(0) << 8)] = x * 16 + y;
+}
+
+/** Where the pointer ptrAt read ends: the blank after it, or the line's end. */
+let ptrEnd = 0;
+
+/**
+ * ptrKeyBytes() of the pointer at b[pa ..] (up to a blank or end), NaN when
+ * it is empty; sets ptrEnd. The 16 lowercase hex digits 6.x prints are read
+ * two a lookup; other plain hex digit by digit as it is crossed (the low 48
+ * bits kept in two words); anything else by ptrKeyBytes.
+ */
+function ptrAt(b: Uint8Array, v: DataView, pa: number, end: number): number {
+  if (pa + 16 <= end && (pa + 16 === end || b[pa + 16] === SPACE)) {
+    const p0 = HEX2[v.getUint16(pa, true)]!;
+    const p1 = HEX2[v.getUint16(pa + 2, true)]!;
+    const p2 = HEX2[v.getUint16(pa + 4, true)]!;
+    const p3 = HEX2[v.getUint16(pa + 6, true)]!;
+    const p4 = HEX2[v.getUint16(pa + 8, true)]!;
+    const p5 = HEX2[v.getUint16(pa + 10, true)]!;
+    const p6 = HEX2[v.getUint16(pa + 12, true)]!;
+    const p7 = HEX2[v.getUint16(pa + 14, true)]!;
+    if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) >= 0) {
+      ptrEnd = pa + 16;
+      // the low 48 bits: digits 4..15
+      return ((p2 << 8) | p3) * 4294967296 + (((p4 << 24) | (p5 << 16) | (p6 << 8) | p7) >>> 0);
+    }
+  }
+  let k = pa;
+  let hi = 0;
+  let lo = 0;
+  for (; k < end; k++) {
+    const c = b[k]!;
+    let dg: number;
+    if (c >= D0 && c <= D0 + 9) dg = c - D0;
+    else if (c >= 97 && c <= 102) dg = c - 87;
+    else break;
+    hi = ((hi << 4) | (lo >>> 28)) & 0xffff;
+    lo = ((lo << 4) | dg) >>> 0;
+  }
+  if ((k === end || b[k] === SPACE) && k - pa <= 16 && k > pa) {
+    ptrEnd = k;
+    return hi * 4294967296 + lo;
+  }
+  while (k < end && b[k] !== SPACE) k++;
+  ptrEnd = k;
+  return k === pa ? Number.NaN : ptrKeyBytes(b, pa, k);
+}
+
 let view: DataView = new DataView(new ArrayBuffer(8));
 let viewOf: Uint8Array | null = null;
 
@@ -292,28 +344,9 @@ export function fastRowInto(cols: EventColumns, strings: StringTable, b: Uint8Ar
   if (k === sa || k === -1 || k >= end) return false;
   const sb = k;
   if (k + 5 > end || v.getUint32(k, true) !== W__PTR || b[k + 4] !== EQ) return false;
-  const pa = k + 5;
-  // ptr=P: ptrKeyBytes() of it, read as it is crossed when it is plain hex
-  // (the low 48 bits kept in two words); anything else read by ptrKeyBytes
-  k = pa;
-  let hi = 0;
-  let lo = 0;
-  for (; k < end; k++) {
-    c = b[k]!;
-    let dg: number;
-    if (c >= D0 && c <= D0 + 9) dg = c - D0;
-    else if (c >= 97 && c <= 102) dg = c - 87;
-    else break;
-    hi = ((hi << 4) | (lo >>> 28)) & 0xffff;
-    lo = ((lo << 4) | dg) >>> 0;
-  }
-  let ptr: number;
-  if ((k === end || b[k] === SPACE) && k - pa <= 16 && k > pa) ptr = hi * 4294967296 + lo;
-  else {
-    while (k < end && b[k] !== SPACE) k++;
-    if (k === pa) return false;
-    ptr = ptrKeyBytes(b, pa, k);
-  }
+  const ptr = ptrAt(b, v, k + 5, end);
+  if (Number.isNaN(ptr)) return false;
+  k = ptrEnd;
   if (kind === C_KFREE || kind === C_KMEM_CACHE_FREE) {
     let name = -1;
     if (k !== end) {
@@ -467,26 +500,11 @@ export function fastNamesInto(cols: EventColumns, strings: StringTable, b: Uint8
   let k = s.indexOf(' ', sa);
   if (k === sa || k === -1 || k + 5 > end || v.getUint32(k, true) !== W__PTR || b[k + 4] !== EQ) return -1;
   const sb = k;
-  const pa = k + 5;
-  k = pa;
-  let hi = 0;
-  let lo = 0;
+  let ptr = ptrAt(b, v, k + 5, end);
+  // an empty ptr= is no pointer (ptrKeyBytes' -1); the second pass reports the line
+  if (Number.isNaN(ptr)) ptr = -1;
+  k = ptrEnd;
   let c = 0;
-  for (; k < end; k++) {
-    c = b[k]!;
-    let dg: number;
-    if (c >= D0 && c <= D0 + 9) dg = c - D0;
-    else if (c >= 97 && c <= 102) dg = c - 87;
-    else break;
-    hi = ((hi << 4) | (lo >>> 28)) & 0xffff;
-    lo = ((lo << 4) | dg) >>> 0;
-  }
-  let ptr: number;
-  if ((k === end || b[k] === SPACE) && k - pa <= 16 && k > pa) ptr = hi * 4294967296 + lo;
-  else {
-    while (k < end && b[k] !== SPACE) k++;
-    ptr = ptrKeyBytes(b, pa, k);
-  }
   let req = 0;
   let alloc = 0;
   let name = -1;
