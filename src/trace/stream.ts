@@ -242,8 +242,12 @@ export async function* readLineBatches<T>(
   let crMode = 1;
 
   let lineNo = 0;
-  /** Bytes of a line not ended yet, carried into the next chunk. */
-  let carry: Buffer | null = null;
+  /**
+   * One buffer, reused from chunk to chunk: buf[0, len) holds the bytes of
+   * a line not ended yet, carried to the front, then the next chunk's.
+   */
+  let buf = Buffer.allocUnsafe(Math.max(chunkSize, 1 << 16) * 2);
+  let len = 0;
   /** True while skipping the rest of an over-long line. */
   let overlong = false;
   /** The error to throw once the events before its line are out. */
@@ -314,7 +318,7 @@ export async function* readLineBatches<T>(
 
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
-      let b: Buffer = chunk;
+      const b: Buffer = chunk;
       if (crMode === 1) {
         const cr = b.indexOf(13);
         const lf = b.indexOf(10);
@@ -331,22 +335,25 @@ export async function* readLineBatches<T>(
         overlong = false;
         from = nl + 1;
       }
-      if (carry !== null) {
-        b = Buffer.concat([carry, from === 0 ? b : b.subarray(from)]);
-        carry = null;
-      } else if (from !== 0) b = b.subarray(from);
-      const last = b.lastIndexOf(10);
-      const out: T[] = [];
-      if (last === -1) {
-        carry = b;
-      } else {
-        parseLines(b, last + 1, out);
-        if (last + 1 < b.length) carry = Buffer.from(b.subarray(last + 1));
+      const n = b.length - from;
+      if (len + n > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(buf.length * 2, len + n));
+        buf.copy(grown, 0, 0, len);
+        buf = grown;
       }
-      if (carry !== null && carry.length > MAX_LINE_BYTES && failed === null) {
+      b.copy(buf, len, from);
+      len += n;
+      const last = len === 0 ? -1 : buf.lastIndexOf(10, len - 1);
+      const out: T[] = [];
+      if (last !== -1) {
+        parseLines(buf.subarray(0, last + 1), last + 1, out);
+        buf.copyWithin(0, last + 1, len);
+        len -= last + 1;
+      }
+      if (len > MAX_LINE_BYTES && failed === null) {
         lineNo++;
-        const head = decodeSpecialLine(carry, 0, Math.min(carry.length, 200)).text;
-        carry = null;
+        const head = decodeSpecialLine(buf, 0, 200).text;
+        len = 0;
         overlong = true;
         bad(new TraceParseError(head, `line longer than ${MAX_LINE_BYTES} bytes`, null, null, 0, dialect), lineNo);
       }
@@ -357,10 +364,10 @@ export async function* readLineBatches<T>(
       if (out.length !== 0) yield out;
       if (failed !== null) throw failed;
     }
-    if (carry !== null && carry.length !== 0) {
+    if (len !== 0) {
       const out: T[] = [];
-      parseLines(carry, carry.length, out);
-      carry = null;
+      parseLines(buf.subarray(0, len), len, out);
+      len = 0;
       stats.lines = lineNo;
       stats.events += out.length;
       onProgress?.(stats.bytes, lineNo);
