@@ -348,15 +348,13 @@ export function fastRowInto(cols: EventColumns, strings: StringTable, b: Uint8Ar
   if (Number.isNaN(ptr)) return false;
   k = ptrEnd;
   if (kind === C_KFREE || kind === C_KMEM_CACHE_FREE) {
-    let name = -1;
+    const na = k + 6;
     if (k !== end) {
       // kmem_cache_free's name=C, the last field
       if (kind === C_KFREE || k + 6 > end || v.getUint32(k, true) !== W__NAM || b[k + 4] !== 0x65 || b[k + 5] !== EQ) return false;
-      const na = k + 6;
       if (na === end) return false;
       const sp = s.indexOf(' ', na);
       if (sp !== -1 && sp < end) return false;
-      name = strings.idOfBytes(b, na, end);
     }
     const r = cols.n++;
     cols.kind[r] = kind;
@@ -364,8 +362,9 @@ export function fastRowInto(cols: EventColumns, strings: StringTable, b: Uint8Ar
     cols.lineNo[r] = lineNo;
     cols.ts[r] = ts;
     cols.ptr[r] = ptr;
+    // interned in the general parser's order (call site, then name): the same ids
     cols.site[r] = strings.idOfBytes(b, sa, sb);
-    cols.name[r] = name;
+    cols.name[r] = k === end ? -1 : strings.idOfBytes(b, na, end);
     cols.gfp[r] = -1;
     cols.gfpValue[r] = -1;
     noteCpu(cpu);
@@ -507,14 +506,14 @@ export function fastNamesInto(cols: EventColumns, strings: StringTable, b: Uint8
   let c = 0;
   let req = 0;
   let alloc = 0;
-  let name = -1;
+  let na = -1;
+  let nb = -1;
   if (kind === C_KMEM_CACHE_FREE) {
     if (k < end) {
       if (k + 6 > end || v.getUint32(k + 1, true) !== W_NAME || b[k + 5] !== EQ) return -1;
-      const na = k + 6;
-      let nb = s.indexOf(' ', na);
+      na = k + 6;
+      nb = s.indexOf(' ', na);
       if (nb === -1 || nb > end) nb = end;
-      name = strings.idOfBytes(b, na, nb);
     }
   } else {
     // " bytes_req=N bytes_alloc=N gfp_flags=F[ node=N][ accounted=B]": no name= (a 2025 line) on it
@@ -568,8 +567,9 @@ export function fastNamesInto(cols: EventColumns, strings: StringTable, b: Uint8
   cols.cpu[r] = -1;
   cols.lineNo[r] = lineNo;
   cols.ptr[r] = ptr;
+  // interned in scanNamesInto's order (call site, then name): the same ids
   cols.site[r] = strings.idOfBytes(b, sa, sb);
-  cols.name[r] = name;
+  cols.name[r] = na === -1 ? -1 : strings.idOfBytes(b, na, nb);
   cols.alloc[r] = alloc;
   cols.req[r] = req;
   return 1;

@@ -174,9 +174,22 @@ describe('fast reads of 6.x ftrace lines', () => {
     let declined = 0;
     for (const f of FIXTURES) {
       const lines = readFileSync(f, 'latin1').split('\n');
+      // the whole file through one table each way: the same strings get the same ids
+      const fast = { strings: new StringTable(), cols: new EventColumns(lines.length) };
+      const gen = { strings: new StringTable(), cols: new EventColumns(lines.length) };
       for (let k = 0; k < lines.length; k++) {
         const line = lines[k]!;
         if (/[^\x00-\x7f]/.test(line)) continue;
+        const b = Buffer.from(line, 'latin1');
+        const tryRead = (fn: () => unknown) => {
+          try {
+            fn();
+          } catch {}
+        };
+        tryRead(
+          () => fastRowInto(fast.cols, fast.strings, b, line, 0, b.length, k + 1) || parseFtraceInto(fast.cols, fast.strings, b, line, 0, b.length, k + 1),
+        );
+        tryRead(() => parseFtraceInto(gen.cols, gen.strings, b, line, 0, b.length, k + 1));
         const got = fastThenGeneral(line, k + 1);
         expect(got.outcome, `${f}:${k + 1}`).toEqual(general(line, k + 1));
         if (got.declined) declined++;
@@ -184,6 +197,10 @@ describe('fast reads of 6.x ftrace lines', () => {
         const n = names(line, k + 1, true);
         if (n !== 'declined') expect(n, `${f}:${k + 1}`).toEqual(names(line, k + 1, false));
       }
+      expect(fast.strings.strings, f).toEqual(gen.strings.strings);
+      expect(fast.cols.n).toBe(gen.cols.n);
+      expect(fast.cols.site.subarray(0, fast.cols.n)).toEqual(gen.cols.site.subarray(0, gen.cols.n));
+      expect(fast.cols.name.subarray(0, fast.cols.n)).toEqual(gen.cols.name.subarray(0, gen.cols.n));
     }
     expect(read).toBeGreaterThan(2000);
     expect(declined).toBeGreaterThan(50);
