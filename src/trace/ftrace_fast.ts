@@ -144,8 +144,12 @@ let viewOf: Uint8Array | null = null;
  * >= 0x80 in the line.
  */
 export function fastRowInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string, a: number, end: number, lineNo: number): boolean {
-  // trailing blanks or a CR: the general read trims them
+  // the CR of a CRLF line is trimmed, as the general read trims it; other trailing blanks are left to that read
   let c = b[end - 1]!;
+  if (c === CR) {
+    end--;
+    c = b[end - 1]!;
+  }
   if (c === SPACE || c === TAB || c === CR || end - a < 40) return false;
   if (viewOf !== b) {
     view = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -470,7 +474,8 @@ const W_NAME = w('name');
 export function fastNamesInto(cols: EventColumns, strings: StringTable, b: Uint8Array, s: string, hit: number, end: number, lineNo: number): number {
   // ": kmem_cache_" (perf's ":kmem_cache_" after "kmem" is read in full)
   if (hit < 2 || b[hit - 1] !== SPACE || b[hit - 2] !== COLON || hit + 40 > end) return -1;
-  // trailing blanks or a CR: the general read trims them
+  // the CR of a CRLF line is trimmed (as scanNamesInto trims it); other trailing blanks are left to scanNamesInto
+  if (b[end - 1] === CR) end--;
   const last = b[end - 1]!;
   if (last === SPACE || last === TAB || last === CR) return -1;
   if (viewOf !== b) {

@@ -287,6 +287,29 @@ describe('fast reads of 6.x ftrace lines', () => {
     );
   });
 
+  it('read a CRLF copy of the real trace into the rows of the LF original, on both passes', async () => {
+    const crlf = join(tmp, 'crlf.txt');
+    writeFileSync(crlf, readFileSync(REAL, 'latin1').split('\n').join('\r\n'), 'latin1');
+    for (const namesOnly of [false, true]) {
+      const read = async (f: string) => {
+        const strings = new StringTable();
+        const rows: Record<string, unknown>[] = [];
+        await readTraceColumns(
+          f,
+          strings,
+          (c) => {
+            for (let r = 0; r < c.n; r++) rows.push(namesOnly ? nameRowOf(c, strings, r) : rowOf(c, strings, r));
+          },
+          { namesOnly },
+        );
+        return rows;
+      };
+      const want = await read(REAL);
+      expect(want.length).toBeGreaterThan(1000);
+      expect(await read(crlf)).toEqual(want);
+    }
+  });
+
   it('report a malformed line as file:line with the object reader’s message, and skip it the same way with skipBad', async () => {
     const good = readFileSync(REAL, 'latin1').split('\n').slice(14, 60);
     const bad = [
