@@ -153,7 +153,8 @@ export class PtrTable {
   }
 
   private static hash(key: number): number {
-    const lo = (key % 4294967296) | 0;
+    // ToInt32 keeps the low 32 bits of an integer as `% 2^32` would, without the fmod
+    const lo = key | 0;
     const hi = (key / 4294967296) | 0;
     let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
     h ^= h >>> 15;
