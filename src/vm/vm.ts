@@ -29,6 +29,7 @@ import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
 import { shmemOf } from './shmem.js';
+import { attachSuperBlock, dropSlab } from './shrinker.js';
 import { lruFreeFolio } from './swap.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap, swapCacheLookup, swapWritepage, unmapAnonPte } from './swap_state.js';
 import { SWAP_DEVICE, type SwapInfo, swapoff, swapon } from './swapfile.js';
@@ -251,6 +252,7 @@ export class Vm {
     installReclaimHooks(this);
     // Direct compaction in the slow path, and /proc/sys/vm/compact_memory.
     installCompactionHooks(this);
+    attachSuperBlock(this);
     if ((k.swapBytes ?? 0) > 0) this.swapon(SWAP_DEVICE);
   }
 
@@ -417,6 +419,11 @@ export class Vm {
   /** drop_caches 1: invalidate_mapping_pages() over every regular file's page cache (clean, unmapped pages); the pages dropped. */
   dropPagecache(): number {
     return pageCache(this).dropPagecache();
+  }
+
+  /** drop_slab() (drop_caches 2): the objects the shrinkers freed */
+  dropSlab(): number {
+    return dropSlab(this);
   }
 
   /**
