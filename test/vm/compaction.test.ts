@@ -117,12 +117,13 @@ describe('direct compaction', () => {
     expect(addr).not.toBe(0);
     expect(addr % (8 * P)).toBe(0);
     // __alloc_pages_slowpath() for order 3, an unmovable request: first async direct compaction (INIT_COMPACT_PRIORITY),
-    // which takes sources only from Unmovable pageblocks (suitable_migration_source), where no page of the task is; it
-    // runs (a stall), and the retry fails (compact_fail). Then direct reclaim (nothing for a kernel allocation), then
-    // compaction at DEF_COMPACT_PRIORITY (MIGRATE_SYNC_LIGHT) from the Movable pageblocks: a stall and a success.
-    expect(vmstat(k, 'compact_stall')).toBe(2);
-    expect(vmstat(k, 'compact_fail')).toBe(1);
+    // which takes sources only from Unmovable pageblocks (suitable_migration_source): it succeeds if the pinning
+    // allocations' fallbacks turned a pageblock holding task pages Unmovable, else it fails (a stall and a failure)
+    // and, after direct reclaim (nothing for a kernel allocation), compaction at DEF_COMPACT_PRIORITY
+    // (MIGRATE_SYNC_LIGHT) takes the Movable pageblocks too: a stall and a success. One success either way.
     expect(vmstat(k, 'compact_success')).toBe(1);
+    expect(vmstat(k, 'compact_stall')).toBe(1 + vmstat(k, 'compact_fail'));
+    expect(vmstat(k, 'compact_fail')).toBeLessThanOrEqual(1);
     // Nothing the task has is pinned: a migration can fail only for want of a target when the free scanner
     // reaches the migrate scanner (migrate_pages' -ENOMEM counts that one page, the rest go back untried).
     const moved = vmstat(k, 'pgmigrate_success');
@@ -168,14 +169,14 @@ describe('direct compaction', () => {
     expect(vmstat(k, 'compact_stall')).toBe(0);
     expect(vmstat(k, 'allocstall_dma32')).toBe(allocstall);
     // At the default 500 the index (near 1000: fragmentation) lets it compact: the async attempt first (its
-    // sources only Unmovable pageblocks: a stall and a failure), then direct reclaim (none for a kernel
-    // allocation in kmem), then MIGRATE_SYNC_LIGHT compaction, which succeeds.
+    // sources only Unmovable pageblocks), and if that fails, direct reclaim (none for a kernel allocation in
+    // kmem) then MIGRATE_SYNC_LIGHT compaction, which succeeds.
     k.proc.write('/proc/sys/vm/extfrag_threshold', '500');
     const addr = k.allocPages(4, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
     expect(addr).not.toBe(0);
-    expect(vmstat(k, 'compact_stall')).toBe(2);
-    expect(vmstat(k, 'compact_fail')).toBe(1);
     expect(vmstat(k, 'compact_success')).toBe(1);
+    expect(vmstat(k, 'compact_stall')).toBe(1 + vmstat(k, 'compact_fail'));
+    expect(vmstat(k, 'compact_fail')).toBeLessThanOrEqual(1);
     expectIntact(f);
     k.freePages(addr, 4);
   });
