@@ -1393,7 +1393,8 @@ export class TraceReplayer {
     const id = row.kmemId;
     const d = this.d;
     const fastBefore = id >= 0 && d.counts ? d.before(cpu, id, false) : 0;
-    this.k.kfree(addr);
+    if (d.freeByCache && row.handle >= 0) this.k.kmemCacheFree(row.handle, addr);
+    else this.k.kfree(addr);
     if (id >= 0 && d.counts) {
       if (d.fast(cpu, id, false, fastBefore)) row.freeFast++;
       else row.freeSlow++;

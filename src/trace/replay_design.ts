@@ -56,6 +56,8 @@ export interface ReplayDesign {
   liveObjects(id: number): number;
   /** The slab (first page's pfn) an address lies in, or -1. */
   slabOf(addr: number): number;
+  /** kfree() cannot take a cache's object (SLOB: it reads a kmalloc size header), so those go back by kmem_cache_free(). */
+  readonly freeByCache: boolean;
   /** Fast and slow paths are counted (SLUB: with CONFIG_SLUB_STATS). */
   readonly counts: boolean;
   /** A reading before an allocation (alloc true) or free on cpu of cache id; `fast` compares it with the state after. */
@@ -92,6 +94,7 @@ function slubDesign(k: Kernel): ReplayDesign {
     totalObjects: (id) => at(id, CF.TOTAL_OBJECTS),
     liveObjects: (id) => k.slab.liveObjects(id),
     slabOf: (addr) => k.slub.virtToSlab(addr),
+    freeByCache: false,
     counts: stats.length !== 0,
     before: (cpu, id, alloc) => stats[si(cpu, id, alloc)]!,
     fast: (cpu, id, alloc, before) => stats[si(cpu, id, alloc)]! > before,
@@ -128,6 +131,7 @@ function slabDesign(sc: SlabCaches): ReplayDesign {
       const pfn = p.compoundHead(Math.floor(addr / PAGE_SIZE));
       return p.pageType[pfn] === PGTY.slab ? pfn : -1;
     },
+    freeByCache: false,
     counts: true,
     before: (cpu, id) => s.caches[id]!.acAvail[cpu]!,
     // ____cache_alloc(): a miss when the head array was empty; ___cache_free(): when it was full
@@ -164,6 +168,7 @@ function slobDesign(slob: Slob, sc: SlobCaches): ReplayDesign {
       const pfn = Math.floor(addr / PAGE_SIZE);
       return slob.pages.pageType[pfn] === PGTY.slab ? pfn : -1;
     },
+    freeByCache: true,
     counts: true,
     // every page SLOB takes or gives back (heap pages, large kmallocs, big cache objects) is in NR_SLAB_UNRECLAIMABLE_B
     before: () => slob.slabPagesUnreclaimable,
