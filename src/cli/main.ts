@@ -391,6 +391,9 @@ replayMachineOptions(
 )
   .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names; or under several configurations side by side")
   .option('--sample', 'replay the real trace that ships with kmem (kmem:kmem_cache_alloc on a 5.4 kernel, 4 CPUs)')
+  .addOption(
+    new Option('--allocator <design>', "the slab allocator design to replay into (boot()'s allocator; default slub)").choices(['slub', 'slab', 'slob']),
+  )
   .option(
     '--compare <settings...>',
     "replay the trace once per setting (boot options NAME=VALUE, e.g. 'slubMaxOrder=0' 'slubMaxOrder=3'; see below) and print them side by side",

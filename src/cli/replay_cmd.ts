@@ -221,7 +221,8 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     header: result.header,
     lostShare: lostShare(result.header),
     report,
-    slabinfo: k.proc.read('/proc/slabinfo'),
+    // SLOB has no /proc/slabinfo
+    slabinfo: k.machine.allocator === 'slob' ? '' : k.proc.read('/proc/slabinfo'),
     buddyinfo: k.proc.read('/proc/buddyinfo'),
     ...(o.allocatorStats ? { vmstat: pageVmstat(k.proc.read('/proc/vmstat')) } : {}),
     ...(tooSmall ? { tooSmall } : {}),
@@ -349,7 +350,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   if (allocatorStats && r.vmstat) {
     L.push('', '== page allocator (/proc/vmstat)', ...Object.entries(r.vmstat).map(([k2, v]) => `${k2} ${v}`));
   }
-  L.push('', '== /proc/slabinfo', r.slabinfo.replace(/\n$/, ''));
+  if (r.slabinfo !== '') L.push('', '== /proc/slabinfo', r.slabinfo.replace(/\n$/, ''));
   L.push('', '== /proc/buddyinfo', r.buddyinfo.replace(/\n$/, ''));
   if (rep.otherCallSites) L.push('', `${rep.otherCallSites} call sites past the first ${MAX_CALL_SITES} are summed in the "${OTHER_CALL_SITES}" row`);
   if (rep.bothMobilityBits) {

@@ -273,7 +273,8 @@ function slabFigures(sc: SlabCaches, ids: readonly number[]): DesignFigures {
 }
 
 /** Rows of a SLOB replay whose objects are pages, not heap blocks. */
-const isPagesRow = (c: ReplayReport['caches'][number]): boolean => c.name === '(large kmalloc)' || c.name === 'kmalloc (pages)' || (c.objectSize ?? 0) >= PAGE_SIZE;
+const isPagesRow = (c: ReplayReport['caches'][number]): boolean =>
+  c.name === '(large kmalloc)' || c.name === 'kmalloc (pages)' || (c.objectSize ?? 0) >= PAGE_SIZE;
 
 /** SLOB: the heap's pages less their free bytes and what the live objects asked for; the free lists' pages. */
 function slobFigures(slob: Slob, report: ReplayReport): DesignFigures {
