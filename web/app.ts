@@ -20,6 +20,7 @@ import { WORKLOADS, workloadById } from './model/workloads.js';
 import { BuddyPanel } from './ui/buddy.js';
 import { CachesPanel } from './ui/caches.js';
 import { ChartsPanel } from './ui/charts.js';
+import { DesignsPanel } from './ui/designs.js';
 import { byId, h, setText } from './ui/dom.js';
 import { KasanPanel } from './ui/kasan.js';
 import { MemMapView } from './ui/memmap.js';
@@ -27,7 +28,7 @@ import { PressurePanel } from './ui/pressure.js';
 import { ProcPanel } from './ui/proc.js';
 import { ProcessesPanel } from './ui/processes.js';
 
-type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs' | 'pressure';
+type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs' | 'pressure' | 'designs';
 const TABS: [Tab, string][] = [
   ['caches', 'Caches'],
   ['buddy', 'Buddy allocator'],
@@ -36,6 +37,7 @@ const TABS: [Tab, string][] = [
   ['dmesg', 'dmesg & /proc'],
   ['procs', 'Processes'],
   ['pressure', 'Memory pressure'],
+  ['designs', 'Designs'],
 ];
 const SPEEDS: [number, string][] = [
   [1, '1 op/s'],
@@ -75,6 +77,7 @@ export class App {
   readonly proc: ProcPanel;
   readonly procs: ProcessesPanel;
   readonly pressure: PressurePanel;
+  readonly designs: DesignsPanel;
   cfg: MachineConfig;
   source: Source = { kind: 'none' };
   playing = false;
@@ -119,6 +122,7 @@ export class App {
     this.proc = new ProcPanel(() => this.invalidate());
     this.procs = new ProcessesPanel(() => this.invalidate(), this.cfg.seed);
     this.pressure = new PressurePanel(() => this.invalidate(), this.cfg.seed);
+    this.designs = new DesignsPanel(() => this.invalidate(), this.cfg.seed);
     root.replaceChildren(this.header(), this.errorBar(), this.controls(), this.narration(), this.mainArea());
     this.installDrop();
     this.installKeys();
@@ -425,6 +429,7 @@ export class App {
       this.proc.root,
       this.procs.root,
       this.pressure.root,
+      this.designs.root,
     );
     this.el.right = right;
     const main = h('main', {}, left, right);
@@ -824,6 +829,9 @@ export class App {
         break;
       case 'pressure':
         this.pressure.update();
+        break;
+      case 'designs':
+        this.designs.update(this.el.right!.clientWidth - 20);
         break;
     }
   }
