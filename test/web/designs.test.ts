@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/cli/serve.js';
+import { replayCompare } from '../../src/trace/compare.js';
 import { type Browser, openView, SHOTS, startBrowser } from './browser.js';
 
 /**
@@ -49,7 +52,8 @@ describe('the Designs tab', () => {
 
   const ev = <T>(js: string): Promise<T> => page.evaluate(js) as Promise<T>;
   const nextFrames = () => page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
-  const attr = (sel: string, name: string) => ev<string | null>(`document.querySelector(${JSON.stringify(sel)})?.getAttribute(${JSON.stringify(name)}) ?? null`);
+  const attr = (sel: string, name: string) =>
+    ev<string | null>(`document.querySelector(${JSON.stringify(sel)})?.getAttribute(${JSON.stringify(name)}) ?? null`);
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   async function start(id: string): Promise<void> {
@@ -76,7 +80,7 @@ describe('the Designs tab', () => {
     expect(await attr('.ds-cpu[data-cpu="1"] .ds-cells', 'data-filled')).toBe('0');
     expect(await attr('.ds-list[data-list="slabs_full"]', 'data-n')).toBe('1');
     expect(await attr('.ds-list[data-list="slabs_partial"]', 'data-n')).toBe('0');
-    expect(await ev<number>("document.querySelectorAll('.ds-cpu[data-cpu=\"0\"] .ds-cells i.on').length")).toBe(15);
+    expect(await ev<number>('document.querySelectorAll(\'.ds-cpu[data-cpu="0"] .ds-cells i.on\').length')).toBe(15);
     await next();
     await next();
     // 30 objects freed on CPU 1: on its head array, whoever allocated them
@@ -91,7 +95,7 @@ describe('the Designs tab', () => {
     await next();
     expect(await attr('.ds-list[data-list="free_slob_medium"]', 'data-n')).toBe('1');
     expect(await attr('.ds-list[data-list="free_slob_large"]', 'data-n')).toBe('1');
-    expect(await ev<number>("document.querySelectorAll('.ds-list[data-list=\"free_slob_small\"] .ds-block').length")).toBe(1);
+    expect(await ev<number>('document.querySelectorAll(\'.ds-list[data-list="free_slob_small"] .ds-block\').length')).toBe(1);
     await shot('designs-slob');
 
     // sheaves and the barn
@@ -99,7 +103,7 @@ describe('the Designs tab', () => {
     expect(await attr('.ds-cpu[data-cpu="0"] .ds-sheaf', 'data-size')).toBe('7');
     await next();
     await next();
-    expect(await ev<string[]>("[...document.querySelectorAll('.ds-cpu[data-cpu=\"1\"] .ds-sheaf')].map((e) => e.dataset.size)")).toEqual(['7', '8']);
+    expect(await ev<string[]>('[...document.querySelectorAll(\'.ds-cpu[data-cpu="1"] .ds-sheaf\')].map((e) => e.dataset.size)')).toEqual(['7', '8']);
     expect(await attr('.ds-list[data-list="sheaves_full"]', 'data-n')).toBe('2');
     await next();
     expect(await attr('.ds-list[data-list="sheaves_full"]', 'data-n')).toBe('0');
@@ -107,6 +111,65 @@ describe('the Designs tab', () => {
     expect(await page.isDisabled('#ds-next')).toBe(true);
     await shot('designs-sheaves');
 
+    expect(errors).toEqual([]);
+  });
+
+  /** Text that spans out of its panel, or a page that scrolls sideways (as the main e2e test checks the other tabs). */
+  const LAYOUT = `(() => {
+    const out = [];
+    const tab = document.getElementById('tab-designs');
+    const p = tab.getBoundingClientRect();
+    const walker = document.createTreeWalker(tab, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const el = t.parentElement;
+      if (!el || !t.textContent.trim() || el.closest('select, option')) continue;
+      const range = document.createRange();
+      range.selectNodeContents(t);
+      const r = range.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.right > p.right + 1 || r.left < p.left - 1) out.push(t.textContent.trim().slice(0, 40));
+    }
+    if (document.documentElement.scrollWidth > innerWidth) out.push('the page scrolls sideways');
+    return out;
+  })()`;
+
+  it('fits a 1024-pixel window with every design, and draws a --compare --json file as bars and a table', { timeout: 120_000 }, async () => {
+    page = await openView(ctx, page, `${srv.url}?tab=designs`, 1024, (msg) => errors.push(msg));
+    for (const id of ['slab', 'slob', 'sheaves']) {
+      await start(id);
+      for (let i = 0; i < 5 && !(await page.isDisabled('#ds-next')); i++) await next();
+      expect({ id, problems: await ev<string[]>(LAYOUT) }).toEqual({ id, problems: [] });
+    }
+    // the JSON `kmem replay --compare ... --json` prints: its configurations are the rows replayCompare makes
+    const dir = mkdtempSync(join(tmpdir(), 'kmem-designs-'));
+    try {
+      const trace = join(dir, 'trace.txt');
+      const line = (i: number, what: string) => `         busybox-771     [000] .....    24.${String(400000 + i).padStart(6, '0')}: ${what}`;
+      writeFileSync(
+        trace,
+        `# tracer: nop\n#\n# entries-in-buffer/entries-written: 2/2   #P:1\n#\n${line(1, 'kmalloc: call_site=f+0x1/0x2 ptr=ffff8ad304000000 bytes_req=100 bytes_alloc=128 gfp_flags=GFP_KERNEL node=-1 accounted=false')}\n${line(2, 'kmalloc: call_site=f+0x1/0x2 ptr=ffff8ad304001000 bytes_req=500 bytes_alloc=512 gfp_flags=GFP_KERNEL node=-1 accounted=false')}\n`,
+      );
+      const c = await replayCompare(trace, [
+        { label: 'allocator=slab', boot: { allocator: 'slab' } },
+        { label: 'allocator=slob', boot: { allocator: 'slob' } },
+      ]);
+      const json = join(dir, 'compare.json');
+      writeFileSync(json, JSON.stringify({ file: 'trace.txt', configurations: c.rows }));
+      await page.setInputFiles('#ds-compare-file', json);
+      await page.waitForFunction("document.getElementById('ds-compare-chart').dataset.configurations === '2'");
+      expect(await ev<boolean>("document.querySelector('#ds-compare-chart canvas') !== null")).toBe(true);
+      // SLOB: kmalloc(100) and kmalloc(500) are 108- and 508-byte blocks on two lists: two heap pages, 8 kB
+      const slob = await ev<string[]>('[...document.querySelectorAll(\'#ds-compare-table tr[data-label="allocator=slob"] td\')].map((td) => td.textContent)');
+      expect(slob.slice(0, 2)).toEqual(['allocator=slob', '8']);
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, '{"rows": []}');
+      await page.setInputFiles('#ds-compare-file', bad);
+      await page.waitForFunction("document.getElementById('ds-compare-note').textContent.includes('configurations:')");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await page.waitForTimeout(100);
+    await shot('designs-compare-1024');
     expect(errors).toEqual([]);
   });
 });

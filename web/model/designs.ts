@@ -271,3 +271,49 @@ export function compareDesigns(seed: number, ops = 3000, live = 400, every = 100
     return out;
   });
 }
+
+/** What the page draws of `kmem replay TRACE --compare ... --json`: per configuration, memory and its waste. */
+export interface CompareTable {
+  labels: string[];
+  /** Slab: of /proc/meminfo at the end, kB. */
+  slabKb: number[];
+  /** Free bytes in partial slabs (SLOB: partially used pages), kB. */
+  partialKb: number[];
+  /** Internal waste, kB. */
+  internalKb: number[];
+  /** Slow-path allocations (SLUB: alloc_slowpath; SLAB: refills; SLOB: pages taken). */
+  slowAlloc: number[];
+}
+
+/**
+ * The output of `kmem replay --compare ... --json` (its `configurations`)
+ * as the chart's columns; a RangeError naming what is missing when the text
+ * is not that output.
+ */
+export function compareFromJson(text: string): CompareTable {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new RangeError(`not JSON: ${(e as Error).message}`);
+  }
+  const rows = (doc as { configurations?: unknown })?.configurations;
+  if (!Array.isArray(rows) || rows.length === 0) throw new RangeError('configurations: expected the output of kmem replay --compare ... --json');
+  const t: CompareTable = { labels: [], slabKb: [], partialKb: [], internalKb: [], slowAlloc: [] };
+  for (const [i, r] of rows.entries()) {
+    const row = r as {
+      label?: unknown;
+      slab?: { kB?: unknown };
+      partial?: { freeBytes?: unknown };
+      waste?: { internal?: unknown };
+      slowpath?: { alloc?: unknown };
+    };
+    if (typeof row.label !== 'string' || typeof row.slab?.kB !== 'number') throw new RangeError(`configurations[${i}]: expected a label and slab.kB`);
+    t.labels.push(row.label);
+    t.slabKb.push(row.slab.kB);
+    t.partialKb.push(typeof row.partial?.freeBytes === 'number' ? row.partial.freeBytes / 1024 : 0);
+    t.internalKb.push(typeof row.waste?.internal === 'number' ? row.waste.internal / 1024 : 0);
+    t.slowAlloc.push(typeof row.slowpath?.alloc === 'number' ? row.slowpath.alloc : 0);
+  }
+  return t;
+}

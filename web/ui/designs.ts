@@ -17,7 +17,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { SheafSnapshot } from '../../src/inspect.js';
-import { type CompareSeries, compareDesigns, DESIGN_SCENARIOS, DesignLab, type DesignScenario } from '../model/designs.js';
+import { type CompareSeries, type CompareTable, compareDesigns, compareFromJson, DESIGN_SCENARIOS, DesignLab, type DesignScenario } from '../model/designs.js';
 import { h, setText } from './dom.js';
 
 const SERIES_COLOURS = ['#4dabf7', '#fab005', '#12b886'];
@@ -45,6 +45,10 @@ export class DesignsPanel {
   private readonly draw: HTMLElement;
   private readonly chartEl: HTMLElement;
   private chart: uPlot | null = null;
+  private readonly fileChartEl: HTMLElement;
+  private readonly fileNote: HTMLElement;
+  private fileChart: uPlot | null = null;
+  private readonly fileTable: HTMLTableElement = h('table', { id: 'ds-compare-table', class: 'ds-table' });
   private series: CompareSeries[] | null = null;
   version = 0;
   private drawn = -1;
@@ -64,6 +68,13 @@ export class DesignsPanel {
     );
     this.draw = h('div', { id: 'ds-draw', class: 'ds-draw' });
     this.chartEl = h('div', { class: 'chart', id: 'ds-chart' });
+    this.fileChartEl = h('div', { class: 'chart', id: 'ds-compare-chart' });
+    this.fileNote = h('span', { id: 'ds-compare-note', class: 'hint' });
+    const input = h('input', { id: 'ds-compare-file', type: 'file', accept: '.json,application/json' });
+    input.addEventListener('change', () => {
+      const f = input.files?.[0];
+      if (f !== undefined) void f.text().then((t) => this.loadCompare(t, f.name));
+    });
     this.root = h(
       'section',
       { id: 'tab-designs', class: 'tab' },
@@ -84,7 +95,62 @@ export class DesignsPanel {
         "Slab: of /proc/meminfo while the same seeded kmalloc/kfree workload runs on a machine of each design, as `kmem replay TRACE --compare 'allocator=slab' 'allocator=slob' default` compares them on a real trace.",
       ),
       this.chartEl,
+      h('h3', {}, 'A comparison of your own'),
+      h(
+        'p',
+        { class: 'hint' },
+        "The JSON of `kmem replay TRACE --compare 'allocator=slab' 'allocator=slob' default --json`: Slab: kB, the free bytes in partial slabs (SLOB: partially used pages) and the internal waste of each configuration. ",
+        h('label', {}, 'file ', input),
+        ' ',
+        this.fileNote,
+      ),
+      this.fileChartEl,
+      this.fileTable,
     );
+  }
+
+  /** Draw the output of kmem replay --compare --json (text), or say what is wrong with it. */
+  loadCompare(text: string, name = 'comparison'): void {
+    let t: CompareTable;
+    try {
+      t = compareFromJson(text);
+    } catch (e) {
+      setText(this.fileNote, `${name}: ${(e as Error).message}`);
+      return;
+    }
+    setText(this.fileNote, `${name}: ${t.labels.length} configurations`);
+    // two bars a configuration, side by side: Slab: to the left of its tick, the free bytes of partial slabs to the right
+    const left = uPlot.paths.bars!({ size: [0.35, 60], align: -1 });
+    const right = uPlot.paths.bars!({ size: [0.35, 60], align: 1 });
+    const x = t.labels.map((_, i) => i);
+    this.fileChart?.destroy();
+    this.fileChart = new uPlot(
+      {
+        width: Math.max(320, this.root.clientWidth - 24 || 600),
+        height: 220,
+        series: [
+          { label: 'configuration', value: (_u, v) => (v === null ? '--' : (t.labels[v] ?? '')) },
+          { label: 'Slab kB', stroke: SERIES_COLOURS[0], fill: `${SERIES_COLOURS[0]}88`, paths: left, points: { show: false } },
+          { label: 'partial free kB', stroke: SERIES_COLOURS[1], fill: `${SERIES_COLOURS[1]}88`, paths: right, points: { show: false } },
+        ],
+        axes: [
+          { stroke: '#aab', grid: { show: false }, splits: () => x, values: (_u, vals) => vals.map((v) => t.labels[v] ?? '') },
+          { stroke: '#aab', grid: { stroke: '#2a2f3a' }, size: 60 },
+        ],
+        scales: { x: { time: false, range: [-0.5, t.labels.length - 0.5] }, y: { range: (_u, _min, max) => [0, max * 1.1 || 1] } },
+        legend: { show: true, live: true },
+      },
+      [x, t.slabKb, t.partialKb],
+      this.fileChartEl,
+    );
+    const cell = (v: number) => h('td', {}, Number.isInteger(v) ? String(v) : v.toFixed(1));
+    this.fileTable.replaceChildren(
+      h('tr', {}, ...['configuration', 'Slab kB', 'partial free kB', 'internal waste kB', 'slow allocs'].map((c) => h('th', {}, c))),
+      ...t.labels.map((l, i) =>
+        h('tr', { 'data-label': l }, h('td', {}, l), cell(t.slabKb[i]!), cell(t.partialKb[i]!), cell(t.internalKb[i]!), cell(t.slowAlloc[i]!)),
+      ),
+    );
+    this.fileChartEl.dataset.configurations = String(t.labels.length);
   }
 
   get lab(): DesignLab | null {
