@@ -451,6 +451,8 @@ Record one with:
     'kmem replay trace.txt.gz --mem 1G --allocator-stats --json > report.json',
     "kmem replay trace.txt --compare 'slubMaxOrder=0' 'slubMaxOrder=3' --cpus 1,2,8",
     "kmem replay trace.txt --compare default 'slubMinObjects=32 slubMaxOrder=2' slabNomerge=true --json",
+    "kmem replay trace.txt --compare 'allocator=slab' 'allocator=slob' default",
+    'kmem replay trace.txt --allocator slob',
   )}`,
   )
   .action(async (file: string | undefined, o: ReplayActionOptions, cmd: Command) => {

@@ -39,7 +39,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CompareOutput, compareConfigs, formatCompare } from '../../src/cli/replay_cmd.js';
+import { type CompareOutput, compareConfigs, formatCompare, formatReplay, runReplay } from '../../src/cli/replay_cmd.js';
 import { boot } from '../../src/kernel.js';
 import { type CompareConfig, parseCompareSetting, replayCompare } from '../../src/trace/compare.js';
 import { replayTraceFile } from '../../src/trace/replay.js';
@@ -163,6 +163,26 @@ describe('replay --compare across slab allocator designs', { timeout: 60_000 }, 
     const slab = text.split('\n').find((l) => l.startsWith('allocator=slab'))!;
     expect(slab.split(/\s+/)[4]).not.toBe('-');
     expect(JSON.parse(JSON.stringify(out)).configurations[1].waste.slack).toBeNull();
+  });
+
+  it('kmem replay --allocator: the plain report under SLAB (its /proc/slabinfo) and SLOB (which has none)', async () => {
+    const path = write('ten-plain.txt', TEN);
+    const slab = await runReplay(path, { seed: '1', allocator: 'slab' });
+    expect(slab.report.slab.allocs).toBe(7);
+    expect(slab.slabinfo).toMatch(/^slabinfo - version: 2\.1$/m);
+    // SLAB's head-array misses as the report's slow allocations: each cache's first (worked above)
+    expect(slab.report.caches.reduce((a, c) => a + c.slowpath.alloc, 0)).toBe(6);
+    const slob = await runReplay(path, { seed: '1', allocator: 'slob' });
+    expect(slob.slabinfo).toBe('');
+    expect(slob.report.caches.map((c) => c.name).sort()).toEqual([
+      'kmalloc (free_slob_large)',
+      'kmalloc (free_slob_medium)',
+      'kmalloc (free_slob_small)',
+      'kmalloc (pages)',
+    ]);
+    const text = formatReplay(slob, 20, false);
+    expect(text).not.toContain('== /proc/slabinfo');
+    expect(text).toContain('== /proc/buddyinfo');
   });
 
   it('--compare takes any allocator and kernel boot() accepts, and refuses what it refuses, naming the setting', () => {
