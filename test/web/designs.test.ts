@@ -133,12 +133,14 @@ describe('the Designs tab', () => {
     return out;
   })()`;
 
-  it('fits a 1024-pixel window with every design, and draws a --compare --json file as bars and a table', { timeout: 120_000 }, async () => {
-    page = await openView(ctx, page, `${srv.url}?tab=designs`, 1024, (msg) => errors.push(msg));
-    for (const id of ['slab', 'slob', 'sheaves']) {
-      await start(id);
-      for (let i = 0; i < 5 && !(await page.isDisabled('#ds-next')); i++) await next();
-      expect({ id, problems: await ev<string[]>(LAYOUT) }).toEqual({ id, problems: [] });
+  it('fits 1280- and 1024-pixel windows with every design, and draws a --compare --json file as bars and a table', { timeout: 120_000 }, async () => {
+    for (const width of [1280, 1024]) {
+      page = await openView(ctx, page, `${srv.url}?tab=designs`, width, (msg) => errors.push(msg));
+      for (const id of ['slab', 'slob', 'sheaves']) {
+        await start(id);
+        for (let i = 0; i < 5 && !(await page.isDisabled('#ds-next')); i++) await next();
+        expect({ width, id, problems: await ev<string[]>(LAYOUT) }).toEqual({ width, id, problems: [] });
+      }
     }
     // the JSON `kmem replay --compare ... --json` prints: its configurations are the rows replayCompare makes
     const dir = mkdtempSync(join(tmpdir(), 'kmem-designs-'));
