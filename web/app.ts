@@ -8,6 +8,7 @@
  * times a second while playing, everything at once when paused.
  */
 import { describeOp, opChips } from './model/describe.js';
+import { DESIGN_SCENARIOS } from './model/designs.js';
 import type { Op } from './model/ops.js';
 import { checkChoice, checkSeed, machineFromParams } from './model/params.js';
 import { PRESSURE_SCENARIOS } from './model/pressure.js';
@@ -132,7 +133,12 @@ export class App {
     const speed = params.get('speed');
     problems.push(
       ...[
-        checkChoice('scenario', sc, [...SCENARIOS.map((s) => s.id), ...PROC_SCENARIOS.map((s) => s.id), ...PRESSURE_SCENARIOS.map((s) => s.id)]),
+        checkChoice('scenario', sc, [
+          ...SCENARIOS.map((s) => s.id),
+          ...PROC_SCENARIOS.map((s) => s.id),
+          ...PRESSURE_SCENARIOS.map((s) => s.id),
+          ...DESIGN_SCENARIOS.map((s) => s.id),
+        ]),
         checkChoice(
           'workload',
           wl,
@@ -159,6 +165,10 @@ export class App {
     if (sc && PRESSURE_SCENARIOS.some((s) => s.id === sc)) {
       this.pressure.start(sc);
       this.showTab('pressure');
+    }
+    if (sc && DESIGN_SCENARIOS.some((s) => s.id === sc)) {
+      this.designs.start(sc);
+      this.showTab('designs');
     }
     if (params.get('play') === '1') this.play(true);
     if (problems.length > 0) this.showError(problems, true);

@@ -114,6 +114,15 @@ describe('the Designs tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it("starts from the URL: ?scenario=sheaves opens the Designs tab at the scenario's first step", { timeout: 60_000 }, async () => {
+    page = await openView(ctx, page, `${srv.url}?scenario=sheaves`, 1280, (msg) => errors.push(msg));
+    expect(await ev<boolean>("document.getElementById('tab-designs').hidden")).toBe(false);
+    await page.waitForFunction("document.getElementById('ds-draw').dataset.design === 'sheaves'");
+    expect(await attr('#tab-designs', 'data-step')).toBe('1');
+    expect(await attr('.ds-cpu[data-cpu="0"] .ds-sheaf', 'data-size')).toBe('7');
+    expect(errors).toEqual([]);
+  });
+
   /** Text that spans out of its panel, or a page that scrolls sideways (as the main e2e test checks the other tabs). */
   const LAYOUT = `(() => {
     const out = [];
