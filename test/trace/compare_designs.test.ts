@@ -38,10 +38,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CompareOutput, compareConfigs, formatCompare, formatReplay, runReplay } from '../../src/cli/replay_cmd.js';
 import { boot } from '../../src/kernel.js';
-import { type CompareConfig, parseCompareSetting, replayCompare } from '../../src/trace/compare.js';
+import { type CompareConfig, type CompareRow, parseCompareSetting, replayCompare } from '../../src/trace/compare.js';
 import { replayTraceFile } from '../../src/trace/replay.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kmem-compare-designs-'));
@@ -183,6 +184,34 @@ describe('replay --compare across slab allocator designs', { timeout: 60_000 }, 
     const text = formatReplay(slob, 20, false);
     expect(text).not.toContain('== /proc/slabinfo');
     expect(text).toContain('== /proc/buddyinfo');
+  });
+
+  it('any trace whose objects are all freed: SLOB gives every page back, each page taken is a slow alloc and each given back a slow free; SLAB keeps no object live', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ size: fc.integer({ min: 1, max: 6000 }), freeAt: fc.nat() }), { minLength: 1, maxLength: 40 }), async (ops) => {
+        // allocate in order; after each, maybe free a live one; at the end free the rest
+        const lines: string[] = [];
+        const live: number[] = [];
+        let t = 0;
+        for (const [i, o] of ops.entries()) {
+          lines.push(kmalloc(++t, i, o.size, o.size));
+          live.push(i);
+          if (o.freeAt % 3 === 0) lines.push(kfree(++t, live.splice(o.freeAt % live.length, 1)[0]!));
+        }
+        for (const p of live) lines.push(kfree(++t, p));
+        const c = await replayCompare(write(`all-freed-${run++}.txt`, lines), [cfg('allocator=slob'), cfg('allocator=slab')]);
+        const [slob, slab] = c.rows as [CompareRow, CompareRow];
+        expect(slob.slab.kB).toBe(0);
+        expect(slob.partial).toEqual({ freeBytes: 0, slabs: 0 });
+        expect(slob.waste.internal).toBe(0);
+        expect(slob.slowpath.alloc).toBe(slob.slowpath.free);
+        expect(slob.failed + slab.failed).toBe(0);
+        expect(slab.waste.internal).toBe(0);
+        expect(slab.slowpath.alloc).toBeGreaterThan(0);
+      }),
+      { numRuns: 15 },
+    );
   });
 
   it('--compare takes any allocator and kernel boot() accepts, and refuses what it refuses, naming the setting', () => {
