@@ -429,7 +429,10 @@ Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays b
   separated by spaces or commas ('slubMaxOrder=1 slubMinObjects=8'); NAME as boot() spells it or
   as the command line does (slub-max-order, mem); 'default' is the machine of the other options.
   Settings: memory cpus seed slubMinOrder slubMaxOrder slubMinObjects slabNomerge slubDebug
-  freelistHardened freelistRandom kasan minFreeKbytes transparentHugepage reserved. The machine options
+  freelistHardened freelistRandom kasan minFreeKbytes transparentHugepage reserved kernel allocator
+  (allocator=slab, allocator=slob: each design in its own terms, '-' where it has no such figure:
+  SLAB's slow paths are head-array refills and flushes, SLOB's the pages it takes and gives back,
+  its fragmentation the free bytes of its partially used pages). The machine options
   (--mem, --slub-debug, ...) apply to every machine; a setting overrides them. --cpus 1,2,8 is an
   axis of its own: every setting is replayed on each CPU count (2 settings x 3 counts = 6
   machines), except a setting that names cpus= itself; --cpus 1,2,8 alone compares the CPU counts.
