@@ -571,8 +571,9 @@ export function checkGfp(gfp: unknown): asserts gfp is number {
 class KasanKernel extends Kernel {
   /** Run `call` with the caller's stack recorded for the saves it makes. */
   private entry<T>(call: () => T): T {
-    if (entryStackTrace() !== null || !this.kasan!.stackCollection) return call();
-    const outer = beginEntry();
+    // Sampled stacks are recorded deep inside, for the sampled objects only.
+    if (entryStackTrace() !== null || !this.kasan!.stackCollection || this.kasan!.stackSampling > 1) return call();
+    const outer = beginEntry(KasanKernel.prototype.entry);
     try {
       return call();
     } finally {

@@ -76,6 +76,17 @@ export interface BootOptions {
   /** kasan_multi_shot: print every KASAN report, not only the first. */
   kasanMultiShot?: boolean;
   /**
+   * KASAN's alloc and free stacks: 'on' (the default, kasan.stacktrace=on)
+   * records both for every object, a few microseconds per call (V8's stack
+   * capture); 'off' (kasan.stacktrace=off) records none; 'sampled', for long
+   * runs, records them for 1 allocation in `kasanStackSample` (and its free):
+   * the others keep pid and cpu, and reports print "(stack is not
+   * available: not sampled, ...)" where the frames would be.
+   */
+  kasanStacks?: 'on' | 'off' | 'sampled';
+  /** kasanStacks: 'sampled': 1 allocation in this many keeps its stacks (default 64). */
+  kasanStackSample?: number;
+  /**
    * randomize_va_space (the norandmaps/sysctl knob): 0 no randomization
    * (as `setarch -R`), 1 stack, mmap base, vDSO and PIE base, 2 also the
    * heap (brk). Default 2, as the kernel's. Random choices follow `seed`.
@@ -184,6 +195,8 @@ const KNOWN: readonly (keyof BootOptions)[] = [
   'freelistRandom',
   'kasan',
   'kasanMultiShot',
+  'kasanStacks',
+  'kasanStackSample',
   'kernel',
   'allocator',
   'aslr',
@@ -245,6 +258,11 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   const onBug = oneOf(o.onBug, 'onBug', ['report', 'throw'], 'report');
   const thp = oneOf(o.transparentHugepage, 'transparentHugepage', ['always', 'madvise', 'never'], 'madvise');
   if (o.kasan !== undefined && o.kasan !== false && o.kasan !== 'generic') throw new RangeError(`kasan: expected 'generic' or false, got ${describe(o.kasan)}`);
+  const kasanStacks = oneOf(o.kasanStacks, 'kasanStacks', ['on', 'off', 'sampled'], 'on');
+  if (o.kasanStackSample !== undefined) {
+    checkInteger(o.kasanStackSample, 'kasanStackSample', 1, 2 ** 30);
+    if (kasanStacks !== 'sampled') throw new RangeError(`kasanStackSample: only with kasanStacks: 'sampled', got kasanStacks ${describe(kasanStacks)}`);
+  }
   if (o.slubDebug !== undefined && typeof o.slubDebug !== 'string' && typeof o.slubDebug !== 'boolean') {
     throw new TypeError(`slubDebug: expected a slub_debug= string such as 'FZPU', or true/false, got ${describe(o.slubDebug)}`);
   }

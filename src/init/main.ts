@@ -195,6 +195,8 @@ export class Machine {
     // KASAN (mm/kasan/): shadow for every page, the allocator hooks, the checked k.mem.
     if (opts.kasan === 'generic') {
       this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared });
+      this.kasan.stackCollection = opts.kasanStacks !== 'off';
+      if (opts.kasanStacks === 'sampled') this.kasan.stackSampling = opts.kasanStackSample ?? 64;
       this.kasan.install();
       this.mem = new KasanMemAccess(this.phys, this.kasan);
     }

@@ -21,7 +21,7 @@
  */
 import type { KernelBugKind } from '../lib/bug.js';
 import type { Printk } from '../lib/printk.js';
-import { StackDepot } from '../lib/stackdepot.js';
+import { STACK_NOT_SAMPLED, StackDepot } from '../lib/stackdepot.js';
 import type { PhysMem } from '../memory/memblock.js';
 import { type PageArray, PGTY_slab } from '../memory/page.js';
 import type { SlabWords } from '../page_alloc/debug.js';
@@ -111,6 +111,14 @@ export class Kasan {
   multiShot: boolean;
   /** kasan.stacktrace: save alloc and free stacks (the expensive part of an allocation). */
   stackCollection = true;
+  /**
+   * kasanStacks: 'sampled': save the stacks of 1 allocation in this many
+   * (and its free's), 1 for every allocation. The others keep their pid,
+   * cpu and time, and a handle that reports print as "not sampled".
+   */
+  stackSampling = 1;
+  /** Allocations until the next sampled one. */
+  private sampleCountdown = 1;
   private readonly host: KasanHost;
   private readonly memSize: number;
   private reported = false;
@@ -217,9 +225,13 @@ export class Kasan {
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
     this.host.syncClock?.();
-    const h = this.depot.save();
+    let h = STACK_NOT_SAMPLED;
+    if (--this.sampleCountdown <= 0) {
+      this.sampleCountdown = this.stackSampling;
+      h = this.depot.save();
+    }
     this.meta.setAlloc(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, h);
-    this.depot.bind(h, this.meta.allocStackAt(r));
+    if (h !== STACK_NOT_SAMPLED) this.depot.bind(h, this.meta.allocStackAt(r));
   }
 
   /**
@@ -279,9 +291,10 @@ export class Kasan {
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
     this.host.syncClock?.();
-    const h = this.depot.save();
+    // Sampled: the free of an object whose allocation was sampled, and no other.
+    const h = this.stackSampling > 1 && this.meta.allocStack(r) === STACK_NOT_SAMPLED ? STACK_NOT_SAMPLED : this.depot.save();
     this.meta.setFree(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, h);
-    this.depot.bind(h, this.meta.freeStackAt(r));
+    if (h !== STACK_NOT_SAMPLED) this.depot.bind(h, this.meta.freeStackAt(r));
     this.sh[obj >>> 3] = KASAN_SLAB_FREE_META;
   }
 
@@ -542,6 +555,7 @@ export class Kasan {
     push: (rep) => {
       this.list.push(rep);
     },
+    stackSampling: () => this.stackSampling,
   };
 
   // ───────────────────────── inspection ─────────────────────────

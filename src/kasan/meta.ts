@@ -139,6 +139,11 @@ export class ObjectMeta implements StackHandleStore {
     this.i32[o + I_AUX0] = stack;
   }
 
+  /** The alloc track's stack handle alone. */
+  allocStack(r: number): number {
+    return this.i32[r * I_FIELDS + I_ALLOC_STACK]!;
+  }
+
   alloc(r: number): RawTrack {
     const o = r * I_FIELDS;
     return { pid: this.i32[o + I_ALLOC_PID]!, cpu: this.i32[o + I_ALLOC_CPU]!, ts: this.f64[r * 2]!, stack: this.i32[o + I_ALLOC_STACK]! };

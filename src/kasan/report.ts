@@ -25,7 +25,7 @@
  *                                             ^   '^' under that granule's shadow byte
  *   ==================================================================        end_report()
  */
-import type { StackDepot } from '../lib/stackdepot.js';
+import { STACK_NOT_SAMPLED, type StackDepot } from '../lib/stackdepot.js';
 import { captureStack, freeingFunction } from '../lib/stacktrace.js';
 import { formatPx } from '../lib/vsprintf.js';
 import { PGTY_slab } from '../memory/page.js';
@@ -153,11 +153,22 @@ export interface ReportSource {
   slabWords(head: number): SlabWords | undefined;
   /** Keep a report in the instance's list. */
   push(rep: KasanReport): void;
+  /** kasanStacks: 'sampled': 1 allocation in this many keeps its stacks (1: all). */
+  stackSampling(): number;
+}
+
+/**
+ * What print_track() prints for a track without a stack ("(stack is not
+ * available)"), saying why: kasanStacks: 'sampled' skipped this one.
+ */
+export function notSampledLine(sampling: number): string {
+  return `(stack is not available: not sampled, kasanStacks 'sampled' keeps 1 allocation in ${sampling})`;
 }
 
 /** A saved track as a report shows it. */
 function track(src: ReportSource, raw: RawTrack): KasanTrack {
-  return { pid: raw.pid, cpu: raw.cpu, timestampNs: raw.ts, stack: src.depot.lines(raw.stack) };
+  const stack = raw.stack === STACK_NOT_SAMPLED ? [notSampledLine(src.stackSampling())] : src.depot.lines(raw.stack);
+  return { pid: raw.pid, cpu: raw.cpu, timestampNs: raw.ts, stack };
 }
 
 /**

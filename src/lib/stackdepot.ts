@@ -34,6 +34,9 @@
  *           PENDING | gen << RING_BITS | entry
  *                                   a recorded stack not yet formatted
  *
+ * A track whose stack was deliberately not recorded (KASAN's kasanStacks:
+ * 'sampled') holds STACK_NOT_SAMPLED, which fetches no frames.
+ *
  * Memory is bounded: RING raw stacks (each holds V8's frames of up to 32
  * call sites, with the functions and receivers they name, until formatted),
  * and at most CAPACITY distinct stacks, after which, as when the kernel's
@@ -63,6 +66,13 @@ export interface StackHandleStore {
   /** Put `resolved` where `handle` is at place `where`. */
   replace(where: number, handle: number, resolved: number): void;
 }
+
+/**
+ * The handle of a track whose stack was deliberately not recorded (KASAN's
+ * kasanStacks: 'sampled'): below PENDING and above any stored handle, so it
+ * resolves to itself and fetches no frames.
+ */
+export const STACK_NOT_SAMPLED = PENDING - 1;
 
 const NOWHERE = -1;
 const UNRESOLVED = -1;

@@ -38,7 +38,8 @@ const FRAME_RE = /^\s*at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/;
  */
 const SAVE_DEPTH = 32;
 
-const captureStackTrace: ((target: object) => void) | undefined = typeof Error.captureStackTrace === 'function' ? Error.captureStackTrace : undefined;
+const captureStackTrace: ((target: object, skip?: (...args: never[]) => unknown) => void) | undefined =
+  typeof Error.captureStackTrace === 'function' ? Error.captureStackTrace : undefined;
 
 /** Is this frame part of kmem's own machinery (not the user's code)? */
 function internal(file: string): boolean {
@@ -143,12 +144,24 @@ export function entryStackTrace(): RawStack | null {
 }
 
 /**
- * A kmem call begins: record its caller's stack. Returns the enclosing
- * call's record (a ctor that calls kmalloc inside kmalloc), which
+ * A kmem call begins: record its caller's stack (from below `wrapper`, the
+ * function that called this one, when given). Returns the enclosing call's record (a ctor that calls kmalloc inside kmalloc), which
  * endEntry() puts back.
  */
-export function beginEntry(): RawStack | null {
+export function beginEntry(wrapper?: (...args: never[]) => unknown): RawStack | null {
   const outer = entryStack;
+  if (wrapper !== undefined && captureStackTrace !== undefined) {
+    // V8 leaves out `wrapper` and every frame above it (this function): it
+    // builds no call site for them, now or when the stack is read. Then the
+    // API method and the 16 caller frames a track keeps.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 1 + 16;
+    const raw: RawStack = {};
+    captureStackTrace(raw, wrapper);
+    Error.stackTraceLimit = limit;
+    entryStack = raw;
+    return outer;
+  }
   // This function, stackTraceSave and the entry point's wrapper, then the
   // 16 caller frames a track keeps.
   entryStack = stackTraceSave(4 + 16);

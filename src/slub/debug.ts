@@ -55,6 +55,12 @@
  * stood where the WARN is now; realdata/slub-debug-*.txt (5.4, 5.11) show that
  * older shape.
  *
+ * Speed (issue 15): check_slab(), check_object() and on_freelist() first
+ * run a quick, side-effect-free version (debug_geometry.ts: per-cache
+ * geometry, 8-byte compares, an int32 freelist walk); only when it finds
+ * something does the faithful check below run, from the start, so the
+ * reports and repairs are the kernel's in the kernel's order.
+ *
  * `errors` counts what lib/slub_kunit.c counts through slab_add_kunit_errors():
  * one per damaged region and one per FIX (so a damaged region counts 2), one
  * per object_err() and slab_err() of its own, one for the "Objects remaining"
@@ -67,6 +73,7 @@ import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
 import { PGTY_slab, pageflagNames } from '../memory/page.js';
 import { pageFlagsWord } from '../page_alloc/debug.js';
 import { __GFP_NOWARN } from '../page_alloc/gfp.js';
+import { DebugGeometry } from './debug_geometry.js';
 import { bswap32, CF, DIRECT_MAP_HI, FREE_ADD_PARTIAL, FREE_REMOVE_PARTIAL, FREE_SLAB, listAdd, listDel } from './slab.js';
 import { __OBJECT_POISON, SLAB_CONSISTENCY_CHECKS, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE } from './slab_flags.js';
 import type { Slub } from './slub.js';
@@ -183,10 +190,13 @@ export class SlubDebug {
   private pending: string[] = [];
   /** The stack depot of the U tracks; a handle's place is the u32 index of its struct track. */
   private readonly depot: StackDepot;
+  /** Per-cache geometry and the quick checks that run before the faithful ones. */
+  private readonly geometry: DebugGeometry;
 
   constructor(slub: Slub, env: SlubDebugEnv) {
     this.slub = slub;
     this.env = env;
+    this.geometry = new DebugGeometry(slub);
     const store: StackHandleStore = {
       holds: (at, handle) => this.trackHolds(at, handle),
       replace: (at, handle, resolved) => this.trackReplace(at, handle, resolved),
@@ -328,22 +338,9 @@ export class SlubDebug {
     if (this.hasOrigSize(s)) this.setOrigSize(s, obj, this.slub.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!);
   }
 
-  /** init_object(): red zones to `val`, the object poisoned up to its requested size. */
+  /** init_object(): red zones to `val`, the object poisoned up to its requested size (word-wide, debug_geometry.ts). */
   private initObject(s: number, obj: number, val: number): void {
-    const u8 = this.slub.u8;
-    const cf = this.slub.cf;
-    const r = s * CF.FIELDS;
-    const flags = this.flags(s);
-    let poisonSize = cf[r + CF.OBJECT_SIZE]!;
-    if (flags & SLAB_RED_ZONE) {
-      u8.fill(val, obj - cf[r + CF.RED_LEFT_PAD]!, obj);
-      if (val === SLUB_RED_ACTIVE && this.hasOrigSize(s)) poisonSize = this.getOrigSize(s, obj);
-    }
-    if (flags & __OBJECT_POISON) {
-      u8.fill(POISON_FREE, obj, obj + poisonSize - 1);
-      u8[obj + poisonSize - 1] = POISON_END;
-    }
-    if (flags & SLAB_RED_ZONE) u8.fill(val, obj + poisonSize, obj + cf[r + CF.INUSE]!);
+    this.geometry.initObject(s, obj, val, val === SLUB_RED_ACTIVE);
   }
 
   /** init_tracking(): both tracks zeroed. */
@@ -758,6 +755,12 @@ export class SlubDebug {
    * region is reported and restored; the first one prints the object.
    */
   private checkObject(s: number, pfn: number, obj: number, val: number): boolean {
+    // The quick check finds nothing wrong: nor would the kernel's.
+    return this.geometry.objectClean(s, pfn, obj, val) || this.checkObjectSlow(s, pfn, obj, val);
+  }
+
+  /** check_object() step by step, reporting and restoring each damaged region in the kernel's order. */
+  private checkObjectSlow(s: number, pfn: number, obj: number, val: number): boolean {
     const cf = this.slub.cf;
     const r = s * CF.FIELDS;
     const flags = this.flags(s);
@@ -795,6 +798,11 @@ export class SlubDebug {
 
   /** check_slab(): the slab's counters are possible; its tail padding is intact. */
   private checkSlab(s: number, pfn: number): boolean {
+    return this.geometry.slabClean(s, pfn) || this.checkSlabSlow(s, pfn);
+  }
+
+  /** check_slab() with its reports. */
+  private checkSlabSlow(s: number, pfn: number): boolean {
     const p = this.slub.pages;
     if (p.pageType[pfn] !== PGTY_slab) {
       this.slabErr(s, pfn, 'Not a valid slab page');
@@ -821,6 +829,14 @@ export class SlubDebug {
    * With search = 0 it returns true when the walk ended cleanly.
    */
   private onFreelist(s: number, pfn: number, search: number): boolean {
+    // A clean chain and counters need no repair: the quick walk's answer is the kernel's.
+    const quick = this.geometry.freelistWalk(s, pfn, search);
+    if (quick >= 0) return quick === 1 || search === 0;
+    return this.onFreelistSlow(s, pfn, search);
+  }
+
+  /** on_freelist() with its reports and repairs. */
+  private onFreelistSlow(s: number, pfn: number, search: number): boolean {
     let nr = 0;
     let object = 0;
     const objects = this.slabObjects(pfn);

@@ -1,0 +1,334 @@
+/**
+ * slub_debug's quick checks (issue 15, "debug modes fast enough to leave
+ * on"): the per-cache geometry the checks need, worked out once per cache,
+ * and side-effect-free versions of check_slab(), check_object() and
+ * on_freelist() that only answer "is everything as it should be?".
+ *
+ * debug.ts runs a quick check first. When it says "clean", the kernel's
+ * check would have found nothing and printed nothing, so its answer is the
+ * kernel's. When it says anything else, debug.ts runs the faithful check
+ * (the kernel's order of checks, its reports and repairs) from the start,
+ * on memory the quick check did not change. So the reports are exactly the
+ * ones the slow checks print, and the common case costs word-wide compares
+ * and one tight walk of the freelist.
+ *
+ * Geometry rows are keyed by the cache's handle (unique per creation) and
+ * its inuse (which __kmem_cache_alias() may raise on a mergeable F-only
+ * cache): a row that does not match is rebuilt before use.
+ */
+import { PGTY_slab, SlabWord } from '../memory/page.js';
+import { bswap32, CF, DIRECT_MAP_HI, MAX_CACHES, reciprocalIndex } from './slab.js';
+import { __OBJECT_POISON, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER } from './slab_flags.js';
+import type { Slub } from './slub.js';
+
+/** sizeof(struct track) on x86-64 with CONFIG_STACKDEPOT. */
+const TRACK_SIZE = 32;
+const ORIG_SIZE_SIZE = 4;
+/** struct kasan_alloc_meta / kasan_free_meta, generic KASAN. */
+const KASAN_META_SIZE = 16;
+const MAX_OBJS_PER_PAGE = 32767;
+
+const POISON_INUSE = 0x5a;
+const POISON_FREE = 0x6b;
+const POISON_END = 0xa5;
+const SLUB_RED_ACTIVE = 0xcc;
+
+/** Fields of a geometry row. */
+const enum G {
+  STAMP = 0,
+  INUSE = 1,
+  SIZE = 2,
+  OBJECT_SIZE = 3,
+  FLAGS = 4,
+  /** red_left_pad */
+  RLP = 5,
+  /** what check_valid_pointer() subtracts: red_left_pad with SLAB_RED_ZONE, else 0 */
+  VP_RLP = 6,
+  OFFSET = 7,
+  XOR_LO = 8,
+  XOR_HI = 9,
+  /** get_info_end() */
+  INFO_END = 10,
+  /** check_pad_bytes()'s start of the padding, from the object */
+  PAD_OFF = 11,
+  /** size_from_object() */
+  SFO = 12,
+  /** kasan_metadata_size(s, true) */
+  KASAN_IN = 13,
+  /** 1 when the cache saves the kmalloc request size (slub_debug_orig_size) */
+  ORIG = 14,
+  RECIP_MUL = 15,
+  RECIP_SHIFT = 16,
+  FIELDS = 17,
+}
+
+/**
+ * Each byte value repeated 8 times, read as a double: the word the fills
+ * store and the compares expect. None of these is a NaN or a zero for the
+ * values slub_debug uses, so a double compare is a bit-exact compare (the
+ * bytes of memory that form a NaN compare unequal, as they should).
+ */
+const PATTERN = new Float64Array(256);
+{
+  const b = new Uint8Array(PATTERN.buffer);
+  for (let v = 0; v < 256; v++) b.fill(v, v * 8, v * 8 + 8);
+}
+/** The last 8 bytes of a poisoned object: 0x6b 7 times, then POISON_END. */
+const POISON_TAIL = new Float64Array(1);
+new Uint8Array(POISON_TAIL.buffer).set([POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_END]);
+const POISON_TAIL_WORD = POISON_TAIL[0]!;
+
+/**
+ * memset() of [start, end) to the byte `value`: the unaligned ends byte by
+ * byte, the rest as 8-byte words (no call into TypedArray.fill for the few
+ * dozen bytes of a red zone).
+ */
+export function memsetBytes(u8: Uint8Array, f64: Float64Array, start: number, end: number, value: number): void {
+  let i = start;
+  for (; i < end && (i & 7) !== 0; i++) u8[i] = value;
+  const word = PATTERN[value]!;
+  let w = i >>> 3;
+  const wend = end >>> 3;
+  for (; w < wend; w++) f64[w] = word;
+  for (i = Math.max(i, wend * 8); i < end; i++) u8[i] = value;
+}
+
+/** memchr_inv() == NULL: are all bytes of [start, end) `value`? 8-byte words where aligned. */
+export function allBytes(u8: Uint8Array, f64: Float64Array, start: number, end: number, value: number): boolean {
+  let i = start;
+  for (; i < end && (i & 7) !== 0; i++) if (u8[i] !== value) return false;
+  const word = PATTERN[value]!;
+  let w = i >>> 3;
+  const wend = end >>> 3;
+  for (; w < wend; w++) if (f64[w] !== word) return false;
+  for (i = Math.max(i, w * 8); i < end; i++) if (u8[i] !== value) return false;
+  return true;
+}
+
+export class DebugGeometry {
+  private readonly geo = new Int32Array(MAX_CACHES * G.FIELDS);
+  private readonly slub: Slub;
+  /** RAM as 8-byte words, for the fills and compares. */
+  private readonly f64: Float64Array;
+  /** RAM as int32 words, for the freelist walk. */
+  private readonly i32: Int32Array;
+
+  constructor(slub: Slub) {
+    this.slub = slub;
+    const u8 = slub.u8;
+    if (u8.byteOffset % 8 !== 0) throw new RangeError('slub: RAM must be 8-byte aligned for slub_debug');
+    this.f64 = new Float64Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 3);
+    this.i32 = new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+  }
+
+  /** The row of cache s, rebuilt when the cache is not the one it was built for. */
+  row(s: number): number {
+    const g = s * G.FIELDS;
+    const r = s * CF.FIELDS;
+    const geo = this.geo;
+    const cf = this.slub.cf;
+    if (geo[g + G.STAMP] === cf[r + CF.HANDLE] && geo[g + G.INUSE] === cf[r + CF.INUSE] && geo[g + G.STAMP] !== 0) return g;
+    const flags = cf[r + CF.FLAGS]!;
+    const inuse = cf[r + CF.INUSE]!;
+    const offset = cf[r + CF.OFFSET]!;
+    const infoEnd = offset >= inuse ? inuse + 8 : inuse;
+    const meta = this.slub.caches[s];
+    const hasKasan = meta !== undefined && meta.kasanAllocMetaOffset >= 0;
+    const kasanIn = hasKasan && meta.kasanFreeMetaOffset === 0 ? KASAN_META_SIZE : 0;
+    const kasanOut = hasKasan ? (meta.kasanAllocMetaOffset !== 0 ? KASAN_META_SIZE : 0) + (meta.kasanFreeMetaOffset > 0 ? KASAN_META_SIZE : 0) : 0;
+    let padOff = infoEnd;
+    if (flags & SLAB_STORE_USER) {
+      padOff += 2 * TRACK_SIZE;
+      if (flags & SLAB_KMALLOC) padOff += ORIG_SIZE_SIZE;
+    }
+    padOff += kasanOut;
+    const rlp = cf[r + CF.RED_LEFT_PAD]!;
+    geo[g + G.STAMP] = cf[r + CF.HANDLE]!;
+    geo[g + G.INUSE] = inuse;
+    geo[g + G.SIZE] = cf[r + CF.SIZE]!;
+    geo[g + G.OBJECT_SIZE] = cf[r + CF.OBJECT_SIZE]!;
+    geo[g + G.FLAGS] = flags;
+    geo[g + G.RLP] = rlp;
+    geo[g + G.VP_RLP] = flags & SLAB_RED_ZONE ? rlp : 0;
+    geo[g + G.OFFSET] = offset;
+    geo[g + G.XOR_LO] = cf[r + CF.XOR_LO]!;
+    geo[g + G.XOR_HI] = cf[r + CF.XOR_HI]!;
+    geo[g + G.INFO_END] = infoEnd;
+    geo[g + G.PAD_OFF] = padOff;
+    geo[g + G.SFO] = flags & SLAB_RED_ZONE ? cf[r + CF.SIZE]! - rlp : cf[r + CF.SIZE]!;
+    geo[g + G.KASAN_IN] = kasanIn;
+    geo[g + G.ORIG] = flags & SLAB_STORE_USER && flags & SLAB_KMALLOC ? 1 : 0;
+    geo[g + G.RECIP_MUL] = cf[r + CF.RECIP_MUL]!;
+    geo[g + G.RECIP_SHIFT] = cf[r + CF.RECIP_SHIFT]!;
+    return g;
+  }
+
+  /** off / size, exact for multiples of size (Slub.offsetToIndex). */
+  private index(s: number, g: number, off: number): number {
+    const geo = this.geo;
+    return (off & ~0x7fff) === 0 ? reciprocalIndex(off, geo[g + G.RECIP_MUL]!, geo[g + G.RECIP_SHIFT]!) : (off * this.slub.invSize[s]!) | 0;
+  }
+
+  /** check_valid_pointer() for a nonzero p (-1: an undecodable free pointer). */
+  private validPointer(s: number, g: number, pfn: number, objects: number, p: number): boolean {
+    if (p < 0) return false;
+    const geo = this.geo;
+    const size = geo[g + G.SIZE]!;
+    const q = p - geo[g + G.VP_RLP]! - pfn * 4096;
+    if (q < 0 || q >= objects * size) return false;
+    return this.index(s, g, q) * size === q;
+  }
+
+  /** get_freepointer() as the full value: the address, 0 for NULL, -1 for one that is no direct-map pointer (debug.ts fp()). */
+  private next(g: number, obj: number): number {
+    const geo = this.geo;
+    const at = (obj + geo[g + G.OFFSET]!) >>> 2;
+    const u32 = this.slub.u32;
+    const lo = (u32[at]! ^ geo[g + G.XOR_LO]!) >>> 0;
+    const xorHi = geo[g + G.XOR_HI]!;
+    const hi = (u32[at + 1]! ^ (xorHi === 0 ? 0 : xorHi ^ bswap32(at << 2))) >>> 0;
+    if (lo === 0 && hi === 0) return 0;
+    return hi === DIRECT_MAP_HI >>> 0 ? lo : -1;
+  }
+
+  /** slab->freelist as an address (Slub.slabFreelist). */
+  private freelist(g: number, pfn: number): number {
+    const idx = (this.slub.slabCounters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    return idx === 0 ? 0 : pfn * 4096 + this.geo[g + G.RLP]! + (idx - 1) * this.geo[g + G.SIZE]!;
+  }
+
+  /** check_slab() would pass without a report: a slab page, possible counters, intact tail padding. */
+  slabClean(s: number, pfn: number): boolean {
+    const g = this.row(s);
+    const pages = this.slub.pages;
+    if (pages.pageType[pfn] !== PGTY_slab) return false;
+    const geo = this.geo;
+    const bytes = 4096 << pages.order[pfn]!;
+    const size = geo[g + G.SIZE]!;
+    const objects = pages.slabObjects[pfn]!;
+    if (objects * size > bytes) return false;
+    if ((this.slub.slabCounters[pfn]! & SlabWord.INUSE_MASK) > objects) return false;
+    if (!(geo[g + G.FLAGS]! & SLAB_POISON)) return true;
+    const remainder = bytes % size;
+    if (remainder === 0) return true;
+    const end = pfn * 4096 + bytes;
+    return allBytes(this.slub.u8, this.f64, end - remainder, end, POISON_INUSE);
+  }
+
+  /**
+   * check_object() would pass without a report: red zones `val`, the
+   * kmalloc red zone of an active object, poison, padding, free pointer.
+   */
+  objectClean(s: number, pfn: number, obj: number, val: number): boolean {
+    const g = this.row(s);
+    const geo = this.geo;
+    const u8 = this.slub.u8;
+    const u32 = this.slub.u32;
+    const f64 = this.f64;
+    const flags = geo[g + G.FLAGS]!;
+    const objectSize = geo[g + G.OBJECT_SIZE]!;
+    const inuse = geo[g + G.INUSE]!;
+    if (flags & SLAB_RED_ZONE) {
+      if (!allBytes(u8, f64, obj - geo[g + G.RLP]!, obj, val)) return false;
+      if (!allBytes(u8, f64, obj + objectSize, obj + inuse, val)) return false;
+      if (geo[g + G.ORIG] !== 0 && val === SLUB_RED_ACTIVE) {
+        const orig = u32[(obj + geo[g + G.INFO_END]! + 2 * TRACK_SIZE) >>> 2]!;
+        if (objectSize > orig && !allBytes(u8, f64, obj + orig, obj + objectSize, val)) return false;
+      }
+    } else if (flags & SLAB_POISON && objectSize < inuse) {
+      if (!allBytes(u8, f64, obj + objectSize, obj + inuse, POISON_INUSE)) return false;
+    }
+    if (flags & SLAB_POISON) {
+      if (val !== SLUB_RED_ACTIVE && flags & __OBJECT_POISON) {
+        const meta = geo[g + G.KASAN_IN]!;
+        const end = obj + objectSize;
+        if (meta + 8 <= objectSize && (end & 7) === 0) {
+          // Poison and End Poison at once: the last word is 0x6b.. 0xa5.
+          if (!allBytes(u8, f64, obj + meta, end - 8, POISON_FREE) || f64[(end - 8) >>> 3] !== POISON_TAIL_WORD) return false;
+        } else {
+          if (meta < objectSize - 1 && !allBytes(u8, f64, obj + meta, end - 1, POISON_FREE)) return false;
+          if (meta < objectSize && u8[end - 1] !== POISON_END) return false;
+        }
+      }
+      const off = geo[g + G.PAD_OFF]!;
+      const sfo = geo[g + G.SFO]!;
+      if (sfo !== off && !allBytes(u8, f64, obj + off, obj + sfo, POISON_INUSE)) return false;
+    }
+    if (geo[g + G.OFFSET]! >= inuse || val !== SLUB_RED_ACTIVE) {
+      const fp = this.next(g, obj);
+      if (fp !== 0 && !this.validPointer(s, g, pfn, this.slub.pages.slabObjects[pfn]!, fp)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * on_freelist() without its repairs: 1 when `search` is found on a clean
+   * stretch of the chain, 0 when the walk ended cleanly without it and the
+   * counters agree (the kernel's answer is then search === 0), -1 when
+   * anything is off and only the faithful walk may say what happens.
+   */
+  freelistWalk(s: number, pfn: number, search: number): number {
+    const g = this.row(s);
+    const geo = this.geo;
+    const slub = this.slub;
+    const objects = slub.pages.slabObjects[pfn]!;
+    const size = geo[g + G.SIZE]!;
+    const limit = objects * size;
+    // check_valid_pointer(): fp - first is a multiple of size below objects * size.
+    const first = pfn * 4096 + geo[g + G.VP_RLP]!;
+    // All in int32 below: exact while the slab lies below 2 GiB (a wrapped
+    // difference can then never land in [0, limit)); beyond, the faithful walk.
+    if (first + limit > 0x7fffffff || limit > 0x8000) return -1;
+    const i32 = this.i32;
+    const mul = geo[g + G.RECIP_MUL]!;
+    const shift = geo[g + G.RECIP_SHIFT]!;
+    const offset = geo[g + G.OFFSET]!;
+    const xorLo = geo[g + G.XOR_LO]!;
+    const xorHi = geo[g + G.XOR_HI]!;
+    // The high word as stored, xor bswap32(&fp) when hardened: DIRECT_MAP_HI ^ random_hi for a pointer, random_hi for NULL.
+    const hiPtr = (DIRECT_MAP_HI ^ xorHi) | 0;
+    const hiNull = xorHi | 0;
+    const hardened = xorHi !== 0;
+    const want = search | 0;
+    let nr = 0;
+    let fp = this.freelist(g, pfn) | 0;
+    while (fp !== 0 && nr <= objects) {
+      if (fp === want) return 1;
+      const q = (fp - first) | 0;
+      if (q < 0 || q >= limit || Math.imul(Math.imul(q, mul) >>> shift, size) !== q) return -1;
+      const at = (fp + offset) >> 2;
+      const lo = i32[at]! ^ xorLo;
+      const hi = hardened ? i32[at + 1]! ^ bswap32(at << 2) : i32[at + 1]!;
+      if (hi === hiPtr) fp = lo;
+      else if (hi === hiNull && lo === 0) fp = 0;
+      else return -1;
+      nr++;
+    }
+    if (nr > objects) return -1;
+    if (objects !== Math.min(Math.floor((4096 << slub.pages.order[pfn]!) / size), MAX_OBJS_PER_PAGE)) return -1;
+    return (slub.slabCounters[pfn]! & SlabWord.INUSE_MASK) === objects - nr ? 0 : -1;
+  }
+
+  /**
+   * init_object(): red zones `val`, the object poisoned up to `poisonSize`
+   * (object_size, or the kmalloc request of an active object).
+   */
+  initObject(s: number, obj: number, val: number, active: boolean): void {
+    const g = this.row(s);
+    const geo = this.geo;
+    const u8 = this.slub.u8;
+    const u32 = this.slub.u32;
+    const f64 = this.f64;
+    const flags = geo[g + G.FLAGS]!;
+    let poisonSize = geo[g + G.OBJECT_SIZE]!;
+    if (flags & SLAB_RED_ZONE) {
+      memsetBytes(u8, f64, obj - geo[g + G.RLP]!, obj, val);
+      if (active && geo[g + G.ORIG] !== 0) poisonSize = u32[(obj + geo[g + G.INFO_END]! + 2 * TRACK_SIZE) >>> 2]!;
+    }
+    if (flags & __OBJECT_POISON) {
+      memsetBytes(u8, f64, obj, obj + poisonSize, POISON_FREE);
+      u8[obj + poisonSize - 1] = POISON_END;
+    }
+    if (flags & SLAB_RED_ZONE) memsetBytes(u8, f64, obj + poisonSize, obj + geo[g + G.INUSE]!, val);
+  }
+}
