@@ -73,7 +73,13 @@ function calibrate(c: Contender, targetMs: number): number {
       n *= 4;
       continue;
     }
-    if (ns >= target / 2 && ns <= target * 2) return n;
+    if (ns >= target / 2 && ns <= target * 2) {
+      // One slow round (a preemption on a loaded machine, a GC, a compile)
+      // can land a tiny n in the window: a second round must agree.
+      if (timeRound(c, n).ns >= target / 4) return n;
+      n *= 4;
+      continue;
+    }
     n = Math.max(1, Math.round((n * target) / Math.max(ns, 1)));
   }
   return n;

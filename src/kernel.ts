@@ -17,6 +17,7 @@ import { checkBootOptions } from './init/boot_options.js';
 import { Machine, type Task } from './init/main.js';
 import { Inspector } from './inspect.js';
 import type { Kasan } from './kasan/common.js';
+import { kernel70Class } from './kernel70.js';
 import { checkFunction, checkInteger, describe } from './lib/argcheck.js';
 import type { BugReporter, KernelBugKind } from './lib/bug.js';
 import type { Printk } from './lib/printk.js';
@@ -627,6 +628,7 @@ class KasanKernel extends Kernel {
 /** The SLOB and SLAB machines' API classes, made on the first boot that needs each. */
 let SlobKernel: (new (m: Machine) => Kernel) | null = null;
 let SlabKernel: (new (m: Machine) => Kernel) | null = null;
+let Kernel70: (new (m: Machine) => Kernel) | null = null;
 
 /**
  * Start a machine: check the options, run start_kernel(), hand back its API.
@@ -644,5 +646,11 @@ export function boot(opts: BootOptions = {}): Kernel {
     SlabKernel ??= slabKernelClass(Kernel, { gfpAccepted, checkGfp });
     return new SlabKernel(m);
   }
-  return m.kasan !== null ? new KasanKernel(m) : new Kernel(m);
+  if (m.kasan !== null) return new KasanKernel(m);
+  // kernel: '7.0': the sheaves' fast paths in the entry points (src/kernel70.ts).
+  if (m.slub.kernel70) {
+    Kernel70 ??= kernel70Class(Kernel);
+    return new Kernel70(m);
+  }
+  return new Kernel(m);
 }

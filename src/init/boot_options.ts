@@ -97,8 +97,8 @@ export interface BootOptions {
    * on the machine's disk, swapon'd at boot. 0 or absent: no swap.
    */
   swap?: number | string;
-  /** The kernel generation to model. Only '6.18' (the default) is built so far. */
-  kernel?: '6.18';
+  /** The kernel generation to model: '6.18' (the default), or '7.0' (sheaves for every cache, no kmem_cache_cpu). */
+  kernel?: '6.18' | '7.0';
   /**
    * The slab allocator design: 'slub' (the default), or 'slob', which models
    * mm/slob.c as Linux 6.3 had it (its last version: SLOB was removed in
@@ -248,7 +248,7 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
     const v = o[key];
     if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${key}: expected true or false, got ${describe(v)}`);
   }
-  oneOf(o.kernel, 'kernel', ['6.18'], '6.18');
+  oneOf(o.kernel, 'kernel', ['6.18', '7.0'], '6.18');
   const allocator = oneOf(o.allocator, 'allocator', ['slub', 'slab', 'slob'], 'slub');
   if (allocator !== 'slub') checkSlobOptions(o, allocator);
   const cpus = o.cpus ?? 2;
@@ -326,6 +326,7 @@ function checkSlobOptions(o: BootOptions, allocator: 'slab' | 'slob'): void {
     throw new RangeError(`${name}: not available with allocator: '${allocator}' (${why})`);
   };
   const slob = allocator === 'slob';
+  if (o.kernel === '7.0') refuse('kernel', 'SLAB went in 6.8 and SLOB in 6.4: 7.0 has only SLUB');
   if (o.kasan !== undefined && o.kasan !== false) refuse('kasan', slob ? 'CONFIG_KASAN depends on SLAB or SLUB' : 'kmem models KASAN over SLUB only');
   if (o.slubDebug !== undefined && o.slubDebug !== false) refuse('slubDebug', "slub_debug is SLUB's");
   if (o.slubStats === true) refuse('slubStats', "CONFIG_SLUB_STATS is SLUB's");

@@ -48,6 +48,7 @@ import { SlabCommon } from '../slub/slab_common.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
+import { Kmalloc70, Slub70 } from '../slub/slub70.js';
 import type { CheckedOptions, DiskConfig } from './boot_options.js';
 
 /** The task every report names ("by task comm/pid"). */
@@ -118,6 +119,7 @@ export class Machine {
       cpu: () => this.pageAlloc.cpu,
       task: () => this.task,
       syncClock: () => this.syncClock(),
+      release: opts.kernel === '7.0' ? '7.0.0-kmem' : undefined,
     });
     this.mem = new MemAccess(this.phys);
     this.pageAlloc = new PageAlloc(this.phys, this.pages, cpus, shared, {
@@ -141,13 +143,15 @@ export class Machine {
     const debug = parseSlubDebug(opts.slubDebug);
     for (const w of debug.warnings) this.printk.printk(`${w}\n`);
     const bugs = this.bugs;
-    this.slub = new Slub(
+    // kernel: '7.0' picks the SLUB of 7.0 (src/slub/slub70.ts) once, here.
+    const kernel70 = opts.kernel === '7.0';
+    this.slub = new (kernel70 ? Slub70 : Slub)(
       this.pageAlloc,
       this.pages,
       this.phys.u8,
       cpus,
       shared,
-      { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32 },
+      { slubStats: opts.slubStats === true, freelistRandom: opts.freelistRandom === true, rand: () => this.rand32() / 2 ** 32, kernel70 },
       { poisonSlab: null, slabAlloc: null, slabFree: null, largeFree: null, checkByte: null, krealloc: null, kmallocLarge: null, cacheShrink: null },
       {
         warn: (text, file) => bugs.warn(text, file),
@@ -212,7 +216,7 @@ export class Machine {
       disableHigherOrderDebug: debug.disableHigherOrderDebug,
       rand32: () => this.rand32(),
     });
-    this.kmallocApi = new Kmalloc(this.slab, this.phys.size);
+    this.kmallocApi = new (kernel70 ? Kmalloc70 : Kmalloc)(this.slab, this.phys.size);
     this.proc.register('/proc/uptime', () => {
       this.syncClock();
       return uptime(this.printk.nowNs, cpus);

@@ -55,6 +55,8 @@ export interface BugContext {
   task(): { readonly pid: number; readonly comm: string };
   /** Bring the virtual clock up to date before a record is stamped. */
   syncClock(): void;
+  /** The release the "CPU:" line names (UTS_RELEASE unless the machine models another kernel). */
+  readonly release?: string;
 }
 
 /**
@@ -96,7 +98,7 @@ export class BugReporter {
     const task = this.ctx.task();
     const mask = this.taint.mask;
     const lines = [
-      `CPU: ${this.ctx.cpu()} UID: 0 PID: ${task.pid} Comm: ${task.comm} ${printTainted(mask)} ${UTS_RELEASE} #1`,
+      `CPU: ${this.ctx.cpu()} UID: 0 PID: ${task.pid} Comm: ${task.comm} ${printTainted(mask)} ${this.ctx.release ?? UTS_RELEASE} #1`,
       ...(mask !== 0 ? [printTaintedVerbose(mask)] : []),
       'Hardware name: kmem virtual machine, BIOS kmem 01/01/2026',
       'Call Trace:',

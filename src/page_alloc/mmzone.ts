@@ -149,6 +149,14 @@ export class Zones {
   readonly pageblockMt: Uint8Array;
   /** Zone index per pageblock, for page_zone(). */
   readonly pageblockZone: Uint8Array;
+  /**
+   * The order-0 watermark cache of zone_watermark_fast(): per (zone, highest
+   * allowed zone, watermark) without reserves, the NR_FREE_PAGES at which the
+   * check last passed, or -1. The answer depends only on that free count and
+   * on fields written through set()/add(), which clear the cache, so an equal
+   * free count means the same answer.
+   */
+  readonly wmarkOk0: Float64Array;
 
   constructor(nrPages: number, shared: boolean) {
     const B = shared ? SharedArrayBuffer : ArrayBuffer;
@@ -161,6 +169,7 @@ export class Zones {
     const blocks = Math.ceil(nrPages / Order.PAGEBLOCK_NR_PAGES);
     this.pageblockMt = new Uint8Array(new B(blocks));
     this.pageblockZone = new Uint8Array(new B(blocks));
+    this.wmarkOk0 = new Float64Array(new B(ZONE.MAX_NR * ZONE.MAX_NR * WMARK.NR * 8)).fill(-1);
   }
 
   get(zone: number, field: number): number {
@@ -168,9 +177,11 @@ export class Zones {
   }
   set(zone: number, field: number, v: number): void {
     this.f[zone * Z.FIELDS + field] = v;
+    this.wmarkOk0.fill(-1);
   }
   add(zone: number, field: number, d: number): void {
     this.f[zone * Z.FIELDS + field]! += d;
+    this.wmarkOk0.fill(-1);
   }
   populated(zone: number): boolean {
     return this.f[zone * Z.FIELDS + Z.PRESENT]! > 0;

@@ -33,14 +33,17 @@
  * drains, the buddy lists, other zones, bad-page reports, __GFP_ZERO and
  * __GFP_COMP, hooks, the slow path) is a separate method, called only when
  * needed, with as few arguments as it can take: call sites count against the
- * inlining budget too.
+ * inlining budget too. The order-0 watermark answer is cached per zone until
+ * NR_FREE_PAGES or a zone field changes (Zones.wmarkOk0), and the pcp
+ * allocations are counted per CPU and summed into the events on read
+ * (pcpAllocDiff), so a pcp hit reads one zone field and writes one counter.
  */
 import type { PhysMem } from '../memory/memblock.js';
 import { Page } from '../memory/memblock.js';
 import { type PageArray, PG, PGTY } from '../memory/page.js';
 import { ALLOC } from './alloc_flags.js';
 import { Gfp, GfpMask, gfpMigratetype, gfpZone } from './gfp.js';
-import { fallbacks, MT, Order, Z, ZONE, Zones } from './mmzone.js';
+import { fallbacks, MT, Order, WMARK, Z, ZONE, Zones } from './mmzone.js';
 
 /** Per (cpu, zone) pageset fields, rows of PCP.FIELDS in PageAlloc.pcp; PCP_* alias them. */
 export const enum PCP {
@@ -154,11 +157,25 @@ export class PageAlloc {
   readonly cpus: number;
   /** The CPU whose pcp lists are used; set by Kernel.onCpu. */
   cpu = 0;
+  /**
+   * rmqueue_bulk() takes the units of a block it splits in one pass
+   * (rmqueueSplitRun); false: one __rmqueue_smallest() per unit, as the
+   * kernel's loop goes. Both leave the same state (test/page_alloc/split_run.test.ts).
+   */
+  splitRuns = true;
   /** Pageset fields per (cpu, zone). */
   readonly pcp: Int32Array;
   readonly pcpHead: Int32Array;
   readonly pcpTail: Int32Array;
-  readonly events: Float64Array;
+  /** The vm_event counters of EV, less what pcpAllocDiff still holds: read them through `events`. */
+  private readonly ev: Float64Array;
+  /**
+   * Per (cpu, zone, order 0..3), the pcp-list allocations not yet added to
+   * ev's PGALLOC and NUMA_HIT: the per-CPU part of vm_event_states and
+   * vm_numa_event, one store on the fast path instead of two, summed into
+   * ev whenever anyone reads the counters.
+   */
+  private readonly pcpAllocDiff: Float64Array;
   /** Pages freed to the buddy lists at boot: /proc/vmstat's pgfree includes them (events[EV_PGFREE] does not). */
   bootFreePages = 0;
   readonly hooks: PageAllocHooks;
@@ -185,6 +202,8 @@ export class PageAlloc {
   /** Migratetype per pageblock (zones.pageblockMt). */
   private readonly blockMt: Uint8Array;
   private readonly zf: Float64Array;
+  /** zones.wmarkOk0: the order-0 watermark cache. */
+  private readonly wmarkOk0: Float64Array;
   /**
    * build_zonelists(): per highest allowed zone, the populated zones from it
    * down to DMA, ended by -1 (rows of ZL.STRIDE). Rebuilt by initZone().
@@ -206,7 +225,8 @@ export class PageAlloc {
     this.pcp = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.FIELDS * 4));
     this.pcpHead = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
     this.pcpTail = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
-    this.events = new Float64Array(new B(EV.NR * 8));
+    this.ev = new Float64Array(new B(EV.NR * 8));
+    this.pcpAllocDiff = new Float64Array(new B(cpus * ZONE.MAX_NR * (Order.COSTLY + 1) * 8));
     this.hooks = hooks;
     this.pgNext = pages.next;
     this.pgPrev = pages.prev;
@@ -225,8 +245,35 @@ export class PageAlloc {
     this.blockZone = this.zones.pageblockZone;
     this.blockMt = this.zones.pageblockMt;
     this.zf = this.zones.f;
+    this.wmarkOk0 = this.zones.wmarkOk0;
     this.zonelist = new Int8Array(ZONE.MAX_NR * ZL.STRIDE).fill(-1);
     this.fastAllocFlags = new Int32Array(ZONE.MAX_NR).fill(ALLOC.WMARK_LOW);
+  }
+
+  /**
+   * The vm_event counters (indexes EV.*), exact: what the CPUs' fast paths
+   * still hold apart is added in first, as all_vm_events() sums the per-CPU
+   * counts on every read.
+   */
+  get events(): Float64Array {
+    this.foldEvents();
+    return this.ev;
+  }
+
+  /** Move the pcp fast path's per-CPU allocation counts into ev (PGALLOC by pages, NUMA_HIT by allocations). */
+  private foldEvents(): void {
+    const d = this.pcpAllocDiff;
+    const ev = this.ev;
+    for (let cz = 0; cz < this.cpus * ZONE.MAX_NR; cz++) {
+      const zone = cz % ZONE.MAX_NR;
+      for (let order = 0; order <= Order.COSTLY; order++) {
+        const n = d[cz * (Order.COSTLY + 1) + order]!;
+        if (n === 0) continue;
+        ev[EV.PGALLOC + zone]! += n * (1 << order);
+        ev[EV.NUMA_HIT + zone]! += n;
+        d[cz * (Order.COSTLY + 1) + order] = 0;
+      }
+    }
   }
 
   // ───────────────────────── struct page helpers ─────────────────────────
@@ -432,7 +479,7 @@ export class PageAlloc {
       }
       const pfn = this.freeHead[(zone * Order.NR + cur) * MT.TYPES + fmt]!;
       this.stealSuitableFallback(zone, pfn, startType, this.canSteal);
-      this.events[EV.EXTFRAG]!++;
+      this.ev[EV.EXTFRAG]!++;
       return true;
     }
     return false;
@@ -453,13 +500,56 @@ export class PageAlloc {
    */
   private rmqueueBulk(zone: number, order: number, count: number, li: number, mt: number, allocFlags: number): number {
     let i = 0;
-    for (; i < count; i++) {
+    while (i < count) {
+      const run = this.splitRuns ? this.rmqueueSplitRun(zone, order, count - i, li, mt) : 0;
+      if (run > 0) {
+        i += run;
+        continue;
+      }
       const pfn = this.rmqueue1(zone, order, mt, allocFlags);
       if (pfn < 0) break;
       this.pcpAddTail(li, pfn);
+      i++;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= i << order;
     return i;
+  }
+
+  /**
+   * Up to `max` of rmqueue_bulk()'s __rmqueue_smallest() calls at once, when
+   * they all split one larger block: if mt's lists below the smallest
+   * non-empty order `cur` are empty, the next 2^(cur - order) calls hand out
+   * that block's units in address order (each split leaves the rest as one
+   * free block per order, found first by the next call). Done here in one
+   * pass: the units go to the pcp list's tail, and what is left of the block
+   * goes to the free lists as the splits would have left it, the aligned
+   * blocks from the first unit not taken up to the block's end (each list
+   * was empty, so each holds just that block). Returns the units taken, 0
+   * when the smallest fit is a block of exactly `order` (or none).
+   */
+  private rmqueueSplitRun(zone: number, order: number, max: number, li: number, mt: number): number {
+    const freeHead = this.freeHead;
+    let fl = (zone * Order.NR + order) * MT.TYPES + mt;
+    if (freeHead[fl]! >= 0) return 0;
+    let cur = order + 1;
+    for (fl += MT.TYPES; cur < Order.NR && freeHead[fl]! < 0; cur++) fl += MT.TYPES;
+    if (cur >= Order.NR) return 0;
+    const block = freeHead[fl]!;
+    this.delFromFreeList(block, zone, cur);
+    const units = Math.min(max, 1 << (cur - order));
+    const index = this.pgIndex;
+    for (let u = 0; u < units; u++) {
+      const pfn = block + (u << order);
+      index[pfn] = mt;
+      this.pcpAddTail(li, pfn);
+    }
+    const end = 1 << cur;
+    for (let off = units << order; off < end; ) {
+      const size = off & -off;
+      this.addToFreeList(block + off, zone, 31 - Math.clz32(size), mt, false);
+      off += size;
+    }
+    return units;
   }
 
   // ───────────────────────── per-CPU page lists ─────────────────────────
@@ -682,8 +772,8 @@ export class PageAlloc {
     else this.pgPrev[n] = -1;
     this.pgNext[pfn] = -1;
     this.pcp[row + PCP.COUNT]! -= 1 << order;
-    this.events[EV.PGALLOC + zone]! += 1 << order;
-    this.events[EV.NUMA_HIT + zone]!++;
+    this.ev[EV.PGALLOC + zone]! += 1 << order;
+    this.ev[EV.NUMA_HIT + zone]!++;
   }
 
   /** rmqueue_buddy(): straight from the zone's free lists (orders past the pcp lists, or an empty refill). */
@@ -696,7 +786,7 @@ export class PageAlloc {
       if (pfn < 0) return -1;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
-    const ev = this.events;
+    const ev = this.ev;
     ev[EV.PGALLOC + zone]! += 1 << order;
     ev[EV.NUMA_HIT + zone]!++;
     return pfn;
@@ -773,6 +863,24 @@ export class PageAlloc {
    * 0 is checked here, everything else by __zone_watermark_ok(). No side effects.
    */
   private zoneWatermarkFast(zone: number, order: number, highestZone: number, allocFlags: number): boolean {
+    // An order-0 request without reserves that passed at this very free count passes again (Zones.wmarkOk0).
+    if (order === 0 && (allocFlags & ALLOC.RESERVES) === 0) {
+      const ci = (zone * ZONE.MAX_NR + highestZone) * WMARK.NR + (allocFlags & ALLOC.WMARK_MASK);
+      if (this.zf[zone * Z.FIELDS + Z.FREE] === this.wmarkOk0[ci]) return true;
+      return this.zoneWatermarkFill0(zone, highestZone, allocFlags, ci);
+    }
+    return this.zoneWatermarkCheck(zone, order, highestZone, allocFlags);
+  }
+
+  /** zone_watermark_fast() for an order-0 request the cache could not answer; a pass is remembered at this free count. */
+  private zoneWatermarkFill0(zone: number, highestZone: number, allocFlags: number, ci: number): boolean {
+    const ok = this.zoneWatermarkCheck(zone, 0, highestZone, allocFlags);
+    this.wmarkOk0[ci] = ok ? this.zf[zone * Z.FIELDS + Z.FREE]! : -1;
+    return ok;
+  }
+
+  /** zone_watermark_fast() itself, uncached. */
+  private zoneWatermarkCheck(zone: number, order: number, highestZone: number, allocFlags: number): boolean {
     const zf = this.zf;
     const r = zone * Z.FIELDS;
     const mark = zf[r + Z.WMARK + (allocFlags & ALLOC.WMARK_MASK)]! + zf[r + Z.BOOST]!;
@@ -815,9 +923,8 @@ export class PageAlloc {
     else this.pgPrev[n] = -1;
     next[pfn] = -1;
     pcp[row + PCP.COUNT]! -= 1 << order;
-    const ev = this.events;
-    ev[EV.PGALLOC + zone]! += 1 << order;
-    ev[EV.NUMA_HIT + zone]!++;
+    // PGALLOC and NUMA_HIT, summed into ev on read (foldEvents).
+    this.pcpAllocDiff[cz * (Order.COSTLY + 1) + order]!++;
     return pfn;
   }
 
@@ -900,7 +1007,7 @@ export class PageAlloc {
       if (pfn >= 0) return pfn;
     }
     if (reclaim === null && gfp & Gfp.DIRECT_RECLAIM) {
-      this.events[EV.ALLOCSTALL]!++;
+      this.ev[EV.ALLOCSTALL]!++;
       this.drainAllPages();
       while (this.unreserveHighatomicPageblock(mt)) {
         pfn = this.getPageFromFreelist(gfp, order, allocFlags, highest, mt);
@@ -915,7 +1022,7 @@ export class PageAlloc {
       pfn = this.allocPagesMayOom(gfp, order, allocFlags, highest, mt);
       if (pfn >= 0) return pfn;
     }
-    this.events[EV.PGALLOC_FAIL]!++;
+    this.ev[EV.PGALLOC_FAIL]!++;
     if (!(gfp & Gfp.NOWARN)) this.hooks.warnAlloc(order, gfp);
     return -1;
   }
@@ -1095,7 +1202,7 @@ export class PageAlloc {
     const cz = this.cpu * ZONE.MAX_NR + zone;
     const row = cz * PCP.FIELDS;
     const pcp = this.pcp;
-    this.events[EV.PGFREE]! += 1 << order;
+    this.ev[EV.PGFREE]! += 1 << order;
     const pindex = order * MT.PCPTYPES + (mt < MT.PCPTYPES ? mt : MT.MOVABLE);
     this.pgIndex[pfn] = mt;
     // list_add()
@@ -1114,7 +1221,7 @@ export class PageAlloc {
 
   /** __free_pages_ok(): straight to the zone's free lists. */
   private freePagesZone(pfn: number, zone: number, order: number, mt: number): void {
-    this.events[EV.PGFREE]! += 1 << order;
+    this.ev[EV.PGFREE]! += 1 << order;
     this.freeOnePage(pfn, zone, order, mt, false);
   }
 

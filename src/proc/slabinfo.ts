@@ -2,7 +2,7 @@
  * /proc/slabinfo (mm/slab_common.c slab_show/cache_show, mm/slub.c
  * get_slabinfo) and /sys/kernel/slab/<cache>/<attr> (mm/slub.c sysfs).
  */
-import { CF, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
+import { CF, MAX_CACHES, NR_SLUB_STAT_ITEMS, statItems70, statNames, statNames70 } from '../slub/slab.js';
 import type { SlabCommon } from '../slub/slab_common.js';
 import {
   SLAB_CACHE_DMA,
@@ -161,7 +161,9 @@ export function slabAttr(sc: SlabCommon, id: number, attr: string): string | und
       return `${Math.floor((slabs * cf[r + CF.OBJECTS]!) / 2)}(${slabs})${per}\n`;
     }
   }
-  const item = (statNames as readonly string[]).indexOf(attr);
+  // 7.0's stat files: its enum stat_item's names (statNames70), each reading one of kmem's counters.
+  const at = ((slub.kernel70 ? statNames70 : statNames) as readonly string[]).indexOf(attr);
+  const item = at >= 0 && slub.kernel70 ? statItems70[at]! : at;
   if (item >= 0 && slub.statsOn) {
     let sum = 0;
     let per = '';

@@ -384,6 +384,8 @@ export class Kmalloc {
       if (!(gfp & Gfp.NOWARN)) slub.reports.outOfMemory(s, gfp);
       return 0;
     }
+    // 7.0's __kmem_cache_alloc_bulk() counts what came from the slabs as ALLOC_SLOWPATH.
+    if (k < n && slub.kernel70) slub.stat(s, SlubStat.ALLOC_SLOWPATH, n - k);
     if (!direct) {
       try {
         for (let j = 0; j < n; j++) out[j] = taken[j]!;

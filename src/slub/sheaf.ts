@@ -1,6 +1,7 @@
 /**
  * Per-CPU sheaves and the barn (mm/slub.c, Linux 6.18: opt-in per cache
- * through kmem_cache_args.sheaf_capacity).
+ * through kmem_cache_args.sheaf_capacity; 7.0: every cache, with the
+ * capacity of calculateSheafCapacity() -- src/slub/slub70.ts).
  *
  * A sheaf is an array of up to `capacity` free objects of one cache, used
  * as a stack: alloc pops objects[size - 1], free pushes at objects[size].
@@ -15,10 +16,19 @@
  *
  * so /proc/slabinfo counts objects in sheaves as active, as the kernel does.
  *
- * Layout, per cache (CacheSheaves): sheaf k's object pointers are
- * objs[k * capacity .. k * capacity + size[k]); the per-CPU main/spare
- * words hold sheaf ids (-1 = NULL); the barn's lists are stacks of ids whose
- * top is the list head (list_add() and list_first_entry() work at the head).
+ * Layout: every sheaf of every cache has `capacity` slots in one pool
+ * (Sheaves.pool); sheaf k of a cache (CacheSheaves) holds its object
+ * pointers at pool[base[k] .. base[k] + size[k]); the per-CPU main/spare
+ * words hold sheaf ids (-1 = NULL); the barn's lists are stacks of ids
+ * whose top is the list head (list_add() and list_first_entry() work at
+ * the head). For the fast paths, each CPU's main sheaf of each cache is
+ * also two flat words indexed by cpu * MAX_CACHES + cache: pcsBase (its
+ * base in the pool) and pcsSize, and while a sheaf is some CPU's main its
+ * size lives in pcsSize only (size[] is stale): every slow path brings it
+ * in (syncIn) before it works on size[] and out (syncOut) when it is done.
+ * A cache without sheaves has pcsSize 0 and cap 0 on every CPU: the
+ * kernel's bootstrap_sheaf (size 0, capacity 0), so pop and push both fall
+ * to the slow paths without a test of their own.
  *
  * kmem's model differs from 6.18 in three places, all below the sheaves:
  *   - the kernel kzalloc()s each struct slab_sheaf (32 + 8 * capacity bytes,
@@ -34,7 +44,9 @@
  *     (slab_nid(slab) != numa_mem_id()) never applies.
  */
 import { Gfp } from '../page_alloc/gfp.js';
+import { kmallocSizeRoundup } from './kmalloc_info.js';
 import { CF, MAX_CACHES, SlubStat } from './slab.js';
+import { SLAB_DEBUG_FLAGS, SLAB_NO_OBJ_EXT, SLAB_NOLEAKTRACE } from './slab_flags.js';
 import type { Slub } from './slub.js';
 
 export const enum SheafLimit {
@@ -45,12 +57,37 @@ export const enum SheafLimit {
   MAX_CAPACITY = 4096,
 }
 
+/** sizeof(struct slab_sheaf) without objects[]: the 16-byte union, cache, size and node (x86-64). */
+export const SLAB_SHEAF_HEADER = 32;
+
+/**
+ * calculate_sheaf_capacity() (7.0, "slab: add sheaves to most caches"): 0
+ * for a cache with slub_debug flags and for the boot caches
+ * (SLAB_NO_OBJ_EXT: kmem_cache, kmem_cache_node) and SLAB_NOLEAKTRACE ones;
+ * else 4, 12, 26 or 60 objects by s->size (half the old cpu partial
+ * sizing, as there are two sheaves per CPU), raised until the struct
+ * slab_sheaf fills its kmalloc bucket, and at least an explicit
+ * args.sheaf_capacity. So: 4 (size >= 4096), 12 (>= 1024), 28 (>= 256), 60.
+ */
+export function calculateSheafCapacity(size: number, flags: number, argsCapacity: number): number {
+  if ((flags & SLAB_DEBUG_FLAGS) !== 0) return 0;
+  if ((flags & (SLAB_NO_OBJ_EXT | SLAB_NOLEAKTRACE)) !== 0) return 0;
+  let capacity: number;
+  if (size >= 4096) capacity = 4;
+  else if (size >= 1024) capacity = 12;
+  else if (size >= 256) capacity = 26;
+  else capacity = 60;
+  const bytes = kmallocSizeRoundup(SLAB_SHEAF_HEADER + 8 * capacity);
+  capacity = Math.floor((bytes - SLAB_SHEAF_HEADER) / 8);
+  return Math.max(capacity, argsCapacity);
+}
+
 /** One cache's sheaves: its per-CPU pairs and its node's barn. */
 export class CacheSheaves {
   readonly capacity: number;
-  /** objects[] of every sheaf, capacity slots each. */
-  objs: Uint32Array;
-  /** Each sheaf's size (objects held). */
+  /** Each sheaf's first slot in Sheaves.pool (capacity slots each). */
+  base: Int32Array;
+  /** Each sheaf's size (objects held); for a CPU's main sheaf, Sheaves.pcsSize holds it. */
   size: Int32Array;
   /** Sheaf ids ever handed out (0 .. made - 1). */
   made = 0;
@@ -69,7 +106,7 @@ export class CacheSheaves {
   constructor(capacity: number, cpus: number) {
     this.capacity = capacity;
     const n = 2 * cpus + 4;
-    this.objs = new Uint32Array(n * capacity);
+    this.base = new Int32Array(n);
     this.size = new Int32Array(n);
     this.freeIds = new Int32Array(n);
     this.main = new Int32Array(cpus).fill(-1);
@@ -116,9 +153,61 @@ export class Sheaves {
   readonly caches: (CacheSheaves | undefined)[] = new Array<CacheSheaves | undefined>(MAX_CACHES).fill(undefined);
   /** One object for the fallback allocation. */
   private readonly one = new Uint32Array(1);
+  /** The object slots of every sheaf of every cache (a sheaf's slots never move; the pool grows by copying). */
+  pool = new Uint32Array(4096);
+  private poolUsed = 0;
+  /** Per (cpu, cache), cpu * MAX_CACHES + cache: the main sheaf's first slot in the pool, and its size. */
+  readonly pcsBase: Int32Array;
+  readonly pcsSize: Int32Array;
+  /** Per cache: s->sheaf_capacity (0: no sheaves, the bootstrap sheaf's capacity). */
+  readonly cap = new Int32Array(MAX_CACHES);
 
   constructor(slub: Slub) {
     this.slub = slub;
+    this.pcsBase = new Int32Array(slub.st.cpus * MAX_CACHES);
+    this.pcsSize = new Int32Array(slub.st.cpus * MAX_CACHES);
+  }
+
+  /** The main sheaf of `cpu`'s size, from pcsSize into size[] before a slow path works on it. */
+  private syncIn(sh: CacheSheaves, s: number, cpu: number): void {
+    sh.size[sh.main[cpu]!] = this.pcsSize[cpu * MAX_CACHES + s]!;
+  }
+
+  /** The main sheaf of `cpu` (maybe another one now) into pcsBase/pcsSize after a slow path. */
+  private syncOut(sh: CacheSheaves, s: number, cpu: number): void {
+    const m = sh.main[cpu]!;
+    const i = cpu * MAX_CACHES + s;
+    this.pcsBase[i] = sh.base[m]!;
+    this.pcsSize[i] = sh.size[m]!;
+  }
+
+  /** Slots of destroyed caches' sheaves, by capacity, for the next sheaves of that capacity. */
+  private readonly freeSlots = new Map<number, number[]>();
+
+  /** `capacity` slots of the pool for a new sheaf: their first index. */
+  private poolSlots(capacity: number): number {
+    const reuse = this.freeSlots.get(capacity);
+    if (reuse !== undefined && reuse.length > 0) return reuse.pop()!;
+    const at = this.poolUsed;
+    if (at + capacity > this.pool.length) {
+      const bigger = new Uint32Array(Math.max(2 * this.pool.length, at + capacity));
+      bigger.set(this.pool);
+      this.pool = bigger;
+    }
+    this.poolUsed = at + capacity;
+    return at;
+  }
+
+  /** Objects in sheaf id of cache s (for a CPU's main sheaf, its pcsSize). */
+  sheafSize(s: number, id: number): number {
+    const sh = this.caches[s]!;
+    for (let cpu = 0; cpu < sh.main.length; cpu++) if (sh.main[cpu] === id) return this.pcsSize[cpu * MAX_CACHES + s]!;
+    return sh.size[id]!;
+  }
+
+  /** Object j (from the bottom) of sheaf id of cache s. */
+  sheafObject(s: number, id: number, j: number): number {
+    return this.pool[this.caches[s]!.base[id]! + j]!;
   }
 
   private stat(s: number, item: number, n = 1): void {
@@ -131,7 +220,11 @@ export class Sheaves {
   create(s: number, capacity: number): void {
     const sh = new CacheSheaves(capacity, this.slub.st.cpus);
     this.caches[s] = sh;
-    for (let cpu = 0; cpu < sh.main.length; cpu++) sh.main[cpu] = this.allocEmpty(sh, s);
+    this.cap[s] = capacity;
+    for (let cpu = 0; cpu < sh.main.length; cpu++) {
+      sh.main[cpu] = this.allocEmpty(sh, s);
+      this.syncOut(sh, s, cpu);
+    }
   }
 
   /** alloc_empty_sheaf() */
@@ -143,11 +236,10 @@ export class Sheaves {
       id = sh.made++;
       if (id >= sh.size.length) {
         sh.size = grow(sh.size, id + 1);
+        sh.base = grow(sh.base, sh.size.length);
         sh.freeIds = grow(sh.freeIds, sh.size.length);
-        const objs = new Uint32Array(sh.size.length * sh.capacity);
-        objs.set(sh.objs);
-        sh.objs = objs;
       }
+      sh.base[id] = this.poolSlots(sh.capacity);
     }
     sh.size[id] = 0;
     this.stat(s, SlubStat.SHEAF_ALLOC);
@@ -177,7 +269,7 @@ export class Sheaves {
     const have = sh.size[id]!;
     const toFill = sh.capacity - have;
     if (toFill === 0) return true;
-    if (!this.slub.takeObjects(s, gfp, toFill, sh.objs, id * sh.capacity + have)) return false;
+    if (!this.slub.takeObjects(s, gfp, toFill, this.pool, sh.base[id]! + have)) return false;
     sh.size[id] = sh.capacity;
     this.stat(s, SlubStat.SHEAF_REFILL, toFill);
     return true;
@@ -188,7 +280,7 @@ export class Sheaves {
     const n = sh.size[id]!;
     if (n === 0) return;
     this.stat(s, SlubStat.SHEAF_FLUSH, n);
-    this.slub.freeObjectsToSlabs(s, sh.objs, id * sh.capacity, n);
+    this.slub.freeObjectsToSlabs(s, this.pool, sh.base[id]!, n);
     sh.size[id] = 0;
   }
 
@@ -200,7 +292,7 @@ export class Sheaves {
       if (n === 0) return;
       const batch = Math.min(SheafLimit.PCS_BATCH_MAX, n);
       sh.size[id] = n - batch;
-      this.slub.freeObjectsToSlabs(s, sh.objs, id * sh.capacity + n - batch, batch);
+      this.slub.freeObjectsToSlabs(s, this.pool, sh.base[id]! + n - batch, batch);
       this.stat(s, SlubStat.SHEAF_FLUSH, batch);
     }
   }
@@ -213,18 +305,19 @@ export class Sheaves {
    * serve it: the caller takes an object from the slabs.
    */
   alloc(s: number, gfp: number): number {
-    const sh = this.caches[s]!;
-    const cpu = this.slub.cpu;
-    let m = sh.main[cpu]!;
-    let n = sh.size[m]!;
-    if (n === 0) {
-      if (!this.replaceEmptyMain(sh, s, cpu, gfp)) return 0;
-      m = sh.main[cpu]!;
-      n = sh.size[m]!;
+    const i = this.slub.cpuBase + s;
+    if (this.pcsSize[i] === 0) {
+      const sh = this.caches[s]!;
+      const cpu = this.slub.cpu;
+      this.syncIn(sh, s, cpu);
+      const ok = this.replaceEmptyMain(sh, s, cpu, gfp);
+      this.syncOut(sh, s, cpu);
+      if (!ok) return 0;
     }
-    sh.size[m] = --n;
+    const n = this.pcsSize[i]! - 1;
+    this.pcsSize[i] = n;
     this.stat(s, SlubStat.ALLOC_PCS);
-    return sh.objs[m * sh.capacity + n]!;
+    return this.pool[this.pcsBase[i]! + n]!;
   }
 
   /**
@@ -274,10 +367,14 @@ export class Sheaves {
     }
     if (full < 0) return false;
     // Back under the lock: the main sheaf is still the empty one unless a
-    // constructor run by the refill allocated from this cache meanwhile.
+    // constructor run by the refill allocated from this cache meanwhile
+    // (whose fast paths kept the main's size in pcsSize).
+    this.syncIn(sh, s, cpu);
     const m = sh.main[cpu]!;
     if (sh.size[m] === 0) {
-      this.barnPutEmpty(sh, m);
+      // 7.0 keeps the empty main as the spare when there is none; 6.18 gives it to the barn.
+      if (this.slub.kernel70 && sh.spare[cpu]! < 0) sh.spare[cpu] = m;
+      else this.barnPutEmpty(sh, m);
       sh.main[cpu] = full;
     } else if (sh.spare[cpu]! < 0) {
       sh.spare[cpu] = full;
@@ -299,6 +396,14 @@ export class Sheaves {
   allocBulk(s: number, n: number, out: Uint32Array): number {
     const sh = this.caches[s]!;
     const cpu = this.slub.cpu;
+    this.syncIn(sh, s, cpu);
+    const got = this.allocBulkMain(sh, s, cpu, n, out);
+    this.syncOut(sh, s, cpu);
+    return got;
+  }
+
+  /** allocBulk between syncIn and syncOut. */
+  private allocBulkMain(sh: CacheSheaves, s: number, cpu: number, n: number, out: Uint32Array): number {
     let got = 0;
     while (got < n) {
       let m = sh.main[cpu]!;
@@ -320,9 +425,9 @@ export class Sheaves {
       }
       const size = sh.size[m]!;
       const batch = Math.min(n - got, size);
-      const base = m * sh.capacity + size - batch;
+      const base = sh.base[m]! + size - batch;
       // memcpy(p, main->objects + main->size, batch): the top `batch` objects in array order.
-      for (let j = 0; j < batch; j++) out[got + j] = sh.objs[base + j]!;
+      for (let j = 0; j < batch; j++) out[got + j] = this.pool[base + j]!;
       sh.size[m] = size - batch;
       got += batch;
       this.stat(s, SlubStat.ALLOC_PCS, batch);
@@ -348,21 +453,22 @@ export class Sheaves {
    * (set_freepointer()'s naive check, for sheaves), and not pushed again.
    */
   free(s: number, obj: number): boolean {
-    const sh = this.caches[s]!;
-    const cpu = this.slub.cpu;
-    let m = sh.main[cpu]!;
-    let n = sh.size[m]!;
-    if (n > 0 && sh.objs[m * sh.capacity + n - 1] === obj) {
+    const i = this.slub.cpuBase + s;
+    let n = this.pcsSize[i]!;
+    if (n > 0 && this.pool[this.pcsBase[i]! + n - 1] === obj) {
       this.slub.naiveDoubleFree(obj);
       return true;
     }
-    if (n === sh.capacity) {
+    if (n === this.cap[s]) {
+      const sh = this.caches[s]!;
+      const cpu = this.slub.cpu;
+      this.syncIn(sh, s, cpu);
       this.replaceFullMain(sh, s, cpu);
-      m = sh.main[cpu]!;
-      n = sh.size[m]!;
+      this.syncOut(sh, s, cpu);
+      n = this.pcsSize[i]!;
     }
-    sh.objs[m * sh.capacity + n] = obj;
-    sh.size[m] = n + 1;
+    this.pool[this.pcsBase[i]! + n] = obj;
+    this.pcsSize[i] = n + 1;
     this.stat(s, SlubStat.FREE_PCS);
     return true;
   }
@@ -441,6 +547,18 @@ export class Sheaves {
   freeBulk(s: number, objs: Uint32Array, n: number): void {
     const sh = this.caches[s]!;
     const cpu = this.slub.cpu;
+    this.syncIn(sh, s, cpu);
+    const at = this.freeBulkMain(sh, s, cpu, objs, n);
+    this.syncOut(sh, s, cpu);
+    if (at < n) {
+      this.slub.freeObjectsToSlabs(s, objs, at, n - at);
+      // 7.0 counts the objects a bulk free sent to the slabs as FREE_SLOWPATH.
+      if (this.slub.kernel70) this.stat(s, SlubStat.FREE_SLOWPATH, n - at);
+    }
+  }
+
+  /** freeBulk between syncIn and syncOut: how many went into sheaves. */
+  private freeBulkMain(sh: CacheSheaves, s: number, cpu: number, objs: Uint32Array, n: number): number {
     const cap = sh.capacity;
     let at = 0;
     while (at < n) {
@@ -455,7 +573,11 @@ export class Sheaves {
           sh.main[cpu] = spare;
           sh.spare[cpu] = m;
         } else {
-          if (sh.nrFull >= SheafLimit.MAX_FULL_SHEAVES || sh.nrEmpty === 0) break;
+          if (sh.nrFull >= SheafLimit.MAX_FULL_SHEAVES || sh.nrEmpty === 0) {
+            // 7.0's free_to_pcs_bulk() counts barn_replace_full_sheaf()'s refusal.
+            if (this.slub.kernel70) this.stat(s, SlubStat.BARN_PUT_FAIL);
+            break;
+          }
           const empty = sh.barnEmpty[--sh.nrEmpty]!;
           this.barnPutFull(sh, m);
           sh.main[cpu] = empty;
@@ -465,13 +587,13 @@ export class Sheaves {
       }
       const size = sh.size[m]!;
       const batch = Math.min(n - at, cap - size);
-      const base = m * cap + size;
-      for (let j = 0; j < batch; j++) sh.objs[base + j] = objs[at + j]!;
+      const base = sh.base[m]! + size;
+      for (let j = 0; j < batch; j++) this.pool[base + j] = objs[at + j]!;
       sh.size[m] = size + batch;
       at += batch;
       this.stat(s, SlubStat.FREE_PCS, batch);
     }
-    if (at < n) this.slub.freeObjectsToSlabs(s, objs, at, n - at);
+    return at;
   }
 
   // ───────────────────────── preallocation (prefilled sheaves) ─────────────────────────
@@ -521,7 +643,7 @@ export class Sheaves {
     const n = sh.size[p.id]!;
     if (n === 0) return 0;
     sh.size[p.id] = n - 1;
-    return sh.objs[p.id * sh.capacity + n - 1]!;
+    return this.pool[sh.base[p.id]! + n - 1]!;
   }
 
   /** kmem_cache_sheaf_size() */
@@ -577,7 +699,9 @@ export class Sheaves {
       this.flushUnused(sh, s, spare);
       this.freeEmpty(sh, s, spare);
     }
+    this.syncIn(sh, s, cpu);
     this.flushMain(sh, s, cpu);
+    this.syncOut(sh, s, cpu);
   }
 
   /** barn_shrink(): the barn's full sheaves flushed, then every sheaf of the barn freed. */
@@ -594,7 +718,21 @@ export class Sheaves {
 
   /** pcs_destroy(): the (flushed) main sheaves go with the cache. */
   destroy(s: number): void {
+    const sh = this.caches[s];
     this.caches[s] = undefined;
+    this.cap[s] = 0;
+    if (sh === undefined) return;
+    for (let cpu = 0; cpu < sh.main.length; cpu++) {
+      this.pcsSize[cpu * MAX_CACHES + s] = 0;
+      this.pcsBase[cpu * MAX_CACHES + s] = 0;
+    }
+    // Every sheaf ever made for the cache gives its slots back for later caches of this capacity.
+    let list = this.freeSlots.get(sh.capacity);
+    if (list === undefined) {
+      list = [];
+      this.freeSlots.set(sh.capacity, list);
+    }
+    for (let id = 0; id < sh.made; id++) list.push(sh.base[id]!);
   }
 
   /** Objects held in the cache's sheaves: every CPU's main and spare and the barn's full sheaves. */
@@ -603,7 +741,7 @@ export class Sheaves {
     if (sh === undefined) return 0;
     let n = 0;
     for (let cpu = 0; cpu < sh.main.length; cpu++) {
-      n += sh.size[sh.main[cpu]!]!;
+      n += this.pcsSize[cpu * MAX_CACHES + s]!;
       if (sh.spare[cpu]! >= 0) n += sh.size[sh.spare[cpu]!]!;
     }
     for (let k = 0; k < sh.nrFull; k++) n += sh.size[sh.barnFull[k]!]!;

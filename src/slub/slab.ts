@@ -324,6 +324,44 @@ export const enum SlubStat {
   SHEAF_RETURN_SLOW = 42,
   NR_SLUB_STAT_ITEMS = 43,
 }
+/**
+ * 7.0's enum stat_item (after "mm/slub: cleanup and repurpose some stat
+ * items"): the cpu slab's items are gone, ALLOC_FASTPATH and FREE_FASTPATH
+ * now count the sheaves (6.18's ALLOC_PCS and FREE_PCS, whose files
+ * alloc_cpu_sheaf and free_cpu_sheaf went away). The sysfs file names in
+ * the kernel's order, and the counter of SlubStat each one reads.
+ */
+export const statNames70 = [
+  'alloc_fastpath',
+  'alloc_slowpath',
+  'free_rcu_sheaf',
+  'free_rcu_sheaf_fail',
+  'free_fastpath',
+  'free_slowpath',
+  'free_add_partial',
+  'free_remove_partial',
+  'alloc_slab',
+  'alloc_node_mismatch',
+  'free_slab',
+  'order_fallback',
+  'cmpxchg_double_fail',
+  'sheaf_flush',
+  'sheaf_refill',
+  'sheaf_alloc',
+  'sheaf_free',
+  'barn_get',
+  'barn_get_fail',
+  'barn_put',
+  'barn_put_fail',
+  'sheaf_prefill_fast',
+  'sheaf_prefill_slow',
+  'sheaf_prefill_oversize',
+  'sheaf_return_fast',
+  'sheaf_return_slow',
+] as const;
+export const statItems70: readonly number[] = statNames70.map((n) =>
+  n === 'alloc_fastpath' ? SlubStat.ALLOC_PCS : n === 'free_fastpath' ? SlubStat.FREE_PCS : (statNames as readonly string[]).indexOf(n),
+);
 export const ALLOC_FASTPATH = SlubStat.ALLOC_FASTPATH;
 export const ALLOC_SLOWPATH = SlubStat.ALLOC_SLOWPATH;
 export const FREE_FASTPATH = SlubStat.FREE_FASTPATH;

@@ -33,7 +33,7 @@ import {
   NR_KMALLOC_TYPES,
   ZERO_SIZE_PTR,
 } from './kmalloc_info.js';
-import { SheafLimit } from './sheaf.js';
+import { calculateSheafCapacity, SheafLimit } from './sheaf.js';
 import { bswap32, type CacheInfo, CF, DIRECT_MAP_HI, KmemHandle, MAX_CACHES, newHandle, recipMul, recipShift, SlabLimit, SWAB_LO } from './slab.js';
 import {
   __CMPXCHG_DOUBLE,
@@ -110,6 +110,8 @@ export class SlabCommon {
   private kmemCacheId = -1;
   private kmemCacheNodeId = -1;
   private nextId = 0;
+  /** 1 for a cache created with an explicit args.sheafCapacity (7.0: only those never merge). */
+  private readonly sheafRequested = new Uint8Array(MAX_CACHES);
 
   constructor(slub: Slub, opts: SlabCommonOptions) {
     this.slub = slub;
@@ -220,9 +222,13 @@ export class SlabCommon {
       }
     }
     const g = this.geometry(name, size, align, flags, ctor !== null, isKmalloc, args);
-    // do_kmem_cache_create(): sheaves only without debug flags (and not under SLUB_TINY).
-    const withSheaves = (g.flags & SLAB_DEBUG_FLAGS) === 0 ? sheafCapacity : 0;
-    return this.createFromGeometry(name, g, ctor, ctor ? ctor.name || 'ctor' : '', isKmalloc, 1, withSheaves);
+    // do_kmem_cache_create(): sheaves only without debug flags (and not under SLUB_TINY);
+    // 7.0: every cache's capacity from calculate_sheaf_capacity() (src/slub/sheaf.ts).
+    let withSheaves = (g.flags & SLAB_DEBUG_FLAGS) === 0 ? sheafCapacity : 0;
+    if (this.slub.kernel70) withSheaves = calculateSheafCapacity(g.size, g.flags, sheafCapacity);
+    const id = this.createFromGeometry(name, g, ctor, ctor ? ctor.name || 'ctor' : '', isKmalloc, 1, withSheaves);
+    if (sheafCapacity !== 0) this.sheafRequested[id] = 1;
+    return id;
   }
 
   /** slab_unmergeable() */
@@ -234,7 +240,7 @@ export class SlabCommon {
       (this.cf[r + CF.FLAGS]! & (SLAB_NEVER_MERGE | SLAB_KASAN)) !== 0 ||
       info.ctor !== null ||
       this.cf[r + CF.USERSIZE]! !== 0 ||
-      this.cf[r + CF.SHEAF_CAPACITY]! !== 0 ||
+      (this.slub.kernel70 ? this.sheafRequested[id] !== 0 : this.cf[r + CF.SHEAF_CAPACITY]! !== 0) ||
       this.cf[r + CF.REFCOUNT]! < 0
     );
   }
@@ -294,8 +300,9 @@ export class SlabCommon {
     cf[r + CF.ALIGN] = g.align;
     cf[r + CF.RED_LEFT_PAD] = g.redLeftPad;
     cf[r + CF.SHEAF_CAPACITY] = sheafCapacity;
-    // 2^30 past any object: slabFreeFast never takes a free of a cache with sheaves.
-    cf[r + CF.FAST_FREE_PAD] = g.redLeftPad + (sheafCapacity !== 0 ? 0x40000000 : 0);
+    // 2^30 past any object: slabFreeFast never takes a free of a cache with sheaves (nor any under 7.0).
+    const noCpuSlab = sheafCapacity !== 0 || this.slub.kernel70;
+    cf[r + CF.FAST_FREE_PAD] = g.redLeftPad + (noCpuSlab ? 0x40000000 : 0);
     cf[r + CF.ORDER] = g.order;
     cf[r + CF.SLAB_SHIFT] = 12 + g.order;
     cf[r + CF.OBJECTS] = g.objects;
@@ -304,8 +311,9 @@ export class SlabCommon {
     cf[r + CF.FLAGS] = g.flags;
     cf[r + CF.MIN_PARTIAL] = g.minPartial;
     // kmem's caches with sheaves keep no cpu slab and so no cpu partial slabs (src/slub/sheaf.ts).
-    cf[r + CF.CPU_PARTIAL] = sheafCapacity !== 0 ? 0 : g.cpuPartial;
-    cf[r + CF.CPU_PARTIAL_SLABS] = sheafCapacity !== 0 ? 0 : g.cpuPartialSlabs;
+    // 7.0 has neither (kmem_cache_cpu and CONFIG_SLUB_CPU_PARTIAL are gone).
+    cf[r + CF.CPU_PARTIAL] = noCpuSlab ? 0 : g.cpuPartial;
+    cf[r + CF.CPU_PARTIAL_SLABS] = noCpuSlab ? 0 : g.cpuPartialSlabs;
     cf[r + CF.USEROFFSET] = g.useroffset;
     cf[r + CF.USERSIZE] = g.usersize;
     cf[r + CF.REFCOUNT] = refcount;
@@ -486,6 +494,7 @@ export class SlabCommon {
     this.cf[r + CF.ALIVE] = 0;
     this.cf[r + CF.HANDLE] = 0;
     this.cf[r + CF.SHEAF_CAPACITY] = 0;
+    this.sheafRequested[id] = 0;
     this.slub.sheaves.destroy(id);
     this.slub.caches[id] = undefined;
     this.freeIds.push(id);

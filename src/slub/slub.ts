@@ -94,6 +94,8 @@ export class Slub {
   cpuBase = 0;
   cpu = 0;
   readonly statsOn: boolean;
+  /** Booted with kernel: '7.0' (src/slub/slub70.ts): sheaves for every cache, no cpu slab. */
+  readonly kernel70: boolean;
   /** Nonzero when every allocation needs postAlloc (SLUB stats or a KASAN hook): see hooksChanged. */
   allocHooked = 0;
   /** Nonzero when no free may take slabFreeFast (SLUB stats, a KASAN hook, no freelist hardening). */
@@ -114,7 +116,7 @@ export class Slub {
     u8: Uint8Array,
     cpus: number,
     shared: boolean,
-    opts: { slubStats: boolean; freelistRandom: boolean; rand: () => number },
+    opts: { slubStats: boolean; freelistRandom: boolean; rand: () => number; kernel70?: boolean },
     hooks: SlubHooks,
     reports: SlubReports,
   ) {
@@ -133,6 +135,7 @@ export class Slub {
     this.slabNext = pages.slabNext;
     this.slabSlabs = pages.slabSlabs;
     this.statsOn = opts.slubStats;
+    this.kernel70 = opts.kernel70 === true;
     this.freelistRandom = opts.freelistRandom;
     this.rand = opts.rand;
     this.hooks = hooks;
@@ -877,7 +880,8 @@ export class Slub {
   slabFreeSlow(s: number, slab: number, head: number, tail: number, cnt: number): void {
     const cf = this.cf;
     const r = s * CF.FIELDS;
-    if (this.statsOn) this.stat(s, SlubStat.FREE_SLOWPATH);
+    // 7.0 counts FREE_SLOWPATH where a user's free misses the sheaves, not here (Slub70.doSlabFree).
+    if (this.statsOn && !this.kernel70) this.stat(s, SlubStat.FREE_SLOWPATH);
     // slub_debug: free_to_partial_list() with free_debug_processing().
     if (cf[r + CF.DEBUG] !== 0) {
       this.debug!.freeToPartialList(s, slab, head, tail, cnt);

@@ -58,7 +58,7 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   const err = X86_PF_USER | (write ? X86_PF_WRITE : 0) | (present ? X86_PF_PROT : 0);
   if (va >= mm.taskSize) return err;
   // lock_mm_and_find_vma()
-  let i = findVmaIndex(vm, mm, va);
+  let i = findVmaHinted(vm, mm, va);
   if (i < 0) return err;
   let v = mm.vmas[i]!;
   if (s.vmStart(v) > va) {
@@ -94,6 +94,28 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
     return 0;
   }
   return r;
+}
+
+/** The mm and VMA index of the last fault's lookup: a run of faults in one VMA skips the search. */
+let hintMm: Mm | null = null;
+let hintIdx = 0;
+
+/**
+ * find_vma() for a fault: the VMA the last fault found when it still holds
+ * va (VMAs never overlap, so it is the one the search would return), else
+ * the search. The hint is only a guess, checked against the VMA array as it
+ * is now.
+ */
+function findVmaHinted(vm: Vm, mm: Mm, va: number): number {
+  const vmas = mm.vmas;
+  if (hintMm === mm && hintIdx < vmas.length) {
+    const v = vmas[hintIdx]!;
+    if (vm.s.vmStart(v) <= va && va < vm.s.vmEnd(v)) return hintIdx;
+  }
+  const i = findVmaIndex(vm, mm, va);
+  hintMm = mm;
+  hintIdx = i < 0 ? 0 : i;
+  return i;
 }
 
 /**

@@ -68,6 +68,17 @@ const GFP_PGTABLE_USER = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
  */
 export class PageTables {
   nrPageTables = 0;
+  /**
+   * The last walk's PTE table (a one-entry paging-structure cache, as the
+   * MMU keeps for the upper levels): the PGD and the address bits above the
+   * PMD index it was for, and the u32 index of the table. Page tables are
+   * freed only through freeTable()/freePgd(), which forget it, so a hit is
+   * the same table a full walk would reach.
+   */
+  private cPgd = -1;
+  private cHi = 0;
+  private cPmd = 0;
+  private cBase = 0;
 
   constructor(
     readonly u32: Uint32Array,
@@ -99,6 +110,7 @@ export class PageTables {
 
   /** pgd_free() */
   freePgd(phys: number): void {
+    this.cPgd = -1;
     const pfn = phys >>> 12;
     this.pages.pageType[pfn] = PGTY.NONE;
     this.nrPageTables -= 2;
@@ -107,6 +119,7 @@ export class PageTables {
 
   /** pagetable_dtor() + pagetable_free() */
   freeTable(phys: number): void {
+    this.cPgd = -1;
     const pfn = phys >>> 12;
     this.pages.pageType[pfn] = PGTY.NONE;
     this.nrPageTables--;
@@ -122,13 +135,19 @@ export class PageTables {
     // The four 9-bit indices from the address's two 32-bit halves (one division).
     const hi = Math.floor(va / 4294967296);
     const lo = va >>> 0;
+    if (lo >>> 21 === this.cPmd && hi === this.cHi && pgd === this.cPgd) return this.cBase + (((lo >>> 12) & 511) << 1);
     let e = u32[(pgd >>> 2) + (((hi >>> 7) & 511) << 1)]!;
     if ((e & _PAGE_PRESENT) === 0) return -1;
     e = u32[((e & ~0xfff) >>> 2) + ((((hi << 2) | (lo >>> 30)) & 511) << 1)]!;
     if ((e & _PAGE_PRESENT) === 0) return -1;
     e = u32[((e & ~0xfff) >>> 2) + (((lo >>> 21) & 511) << 1)]!;
     if ((e & _PAGE_PRESENT) === 0) return -1;
-    return ((e & ~0xfff) >>> 2) + (((lo >>> 12) & 511) << 1);
+    const base = (e & ~0xfff) >>> 2;
+    this.cPgd = pgd;
+    this.cHi = hi;
+    this.cPmd = lo >>> 21;
+    this.cBase = base;
+    return base + (((lo >>> 12) & 511) << 1);
   }
 
   /**

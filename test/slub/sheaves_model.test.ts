@@ -40,8 +40,8 @@ function check(m: Model, r: Real): void {
   const sh = k.slub.sheaves.caches[id]!;
   const held = new Set<number>();
   const addSheaf = (s: number) => {
-    for (let j = 0; j < sh.size[s]!; j++) {
-      const o = sh.objs[s * sh.capacity + j]!;
+    for (let j = 0; j < k.slub.sheaves.sheafSize(id, s); j++) {
+      const o = k.slub.sheaves.sheafObject(id, s, j);
       assert(!held.has(o), `object ${o} twice in the sheaves`);
       held.add(o);
     }

@@ -16,6 +16,12 @@
  *   - free + pcp + slab pages + large kmalloc pages + boot-allocated pages
  *     == managed pages.
  *
+ * The same test runs on a `kernel: '7.0'` machine (sheaves for every cache,
+ * no cpu slabs): there no slab is frozen or any CPU's, and the objects held
+ * in the sheaves (every CPU's main and spare, the barn's full sheaves) are
+ * distinct object starts of their cache, never live, never on a freelist,
+ * and count in their slab's inuse: live + in sheaves == objects - free.
+ *
  * The model's bookkeeping is incremental (see Sys) so that checking all of
  * this after every one of the 10^5+ steps stays cheap; every FULL_EVERY steps
  * and at the end it is recounted from scratch as well.
@@ -71,6 +77,10 @@ interface Obj {
  */
 class Sys {
   readonly k: Kernel;
+  readonly kernel70: boolean;
+  /** 7.0: objects in sheaves per slab head pfn, counted in this check (sheafStamp). */
+  readonly sheafCnt: Int32Array;
+  readonly sheafStamp: Uint32Array;
   readonly caches: number[];
   readonly live: Obj[] = [];
   /** One byte per 8-byte granule of RAM: 1 where a live object is. */
@@ -119,8 +129,9 @@ class Sys {
   readonly slabsPerCache = new Int32Array(_MAX_CACHES);
   readonly idByName = new Map<string, number>();
 
-  constructor() {
-    this.k = boot({ memory: MEMORY, cpus: CPUS });
+  constructor(kernel: '6.18' | '7.0' = '6.18') {
+    this.kernel70 = kernel === '7.0';
+    this.k = boot({ memory: MEMORY, cpus: CPUS, kernel });
     const k = this.k;
     this.caches = [k.kmemCacheCreate('model_a', 72, { align: 8, flags: SLAB_NO_MERGE }), k.kmemCacheCreate('model_b', 700, { flags: SLAB_NO_MERGE })];
     this.paint = new Uint8Array(k.phys.size >>> 3);
@@ -143,6 +154,8 @@ class Sys {
     this.wNf = new Int32Array(nr);
     this.wNc = new Int32Array(nr);
     this.heads = new Int32Array(nr);
+    this.sheafCnt = new Int32Array(nr);
+    this.sheafStamp = new Uint32Array(nr);
     for (let z = 0; z < _MAX_NR_ZONES; z++) this.managed += k.pageAlloc.zones.get(z, _Z_MANAGED);
     this.otherPages = this.managed - this.freeAndPcp() - this.slabPagesScan(true);
   }
@@ -222,7 +235,7 @@ class Sys {
     const slub = this.k.slub;
     const cf = slub.cf;
     if (cache >= 0 && s !== sid(this.k, this.caches[cache]!)) throw new Error(`0x${addr.toString(16)} is in a slab of cache ${s}`);
-    if (cache < 0 && !slub.caches[s]!.isKmalloc) throw new Error(`kmalloc object 0x${addr.toString(16)} in ${slub.caches[s]!.name}`);
+    if (cache === -1 && !slub.caches[s]!.isKmalloc) throw new Error(`kmalloc object 0x${addr.toString(16)} in ${slub.caches[s]!.name}`);
     const size = cf[s * _C_FIELDS + _C_SIZE]!;
     const off = addr - head * 4096 - cf[s * _C_FIELDS + _C_RED_LEFT_PAD]!;
     if (off < 0 || off % size !== 0 || off / size >= this.k.pages.slabObjects[head]!) throw new Error(`0x${addr.toString(16)} is not an object start`);
@@ -330,6 +343,7 @@ class Sys {
         }
       }
     }
+    if (this.kernel70) this.checkSheaves();
     // Node partial lists.
     const { nodePartialFree, objsPerCache, slabsPerCache } = this;
     nodePartialFree.fill(0);
@@ -394,8 +408,9 @@ class Sys {
       liveSeen += liveHere;
       // The test allocated every object of the user and kmalloc caches; boot caches it doesn't know.
       const known = s === sid(this.k, this.caches[0]!) || s === sid(this.k, this.caches[1]!) || slub.caches[s]!.isKmalloc;
-      if (known && liveHere !== objects - nf - nc) {
-        throw new Error(`slab ${pfn} (${slub.caches[s]!.name}): ${liveHere} live, but ${objects} - ${nf} - ${nc} by the freelists`);
+      const inSheaves = this.sheafStamp[pfn] === stamp ? this.sheafCnt[pfn]! : 0;
+      if (known && liveHere + inSheaves !== objects - nf - nc) {
+        throw new Error(`slab ${pfn} (${slub.caches[s]!.name}): ${liveHere} live + ${inSheaves} in sheaves, but ${objects} - ${nf} - ${nc} by the freelists`);
       }
       objsPerCache[s]! += objects;
       slabsPerCache[s]!++;
@@ -414,6 +429,56 @@ class Sys {
     if (total !== this.managed) throw new Error(`page accounting: ${total} != managed ${this.managed}`);
     if (slub.slabPagesReclaimable + slub.slabPagesUnreclaimable !== pages + this.largePages) throw new Error('NR_SLAB_* pages disagree with the slab pages');
     this.steps++;
+  }
+
+  /**
+   * 7.0: every object in a sheaf (each CPU's main and spare, the barn's full
+   * sheaves) is an object start of a slab of its cache, in one sheaf only,
+   * not live; counted per slab in sheafCnt. No CPU has a cpu slab.
+   */
+  private checkSheaves(): void {
+    const k = this.k;
+    const sv = k.slub.sheaves;
+    const p = k.pages;
+    const stamp = this.stamp;
+    for (const s of k.slab.slabCaches) {
+      for (let cpu = 0; cpu < CPUS; cpu++) {
+        const i = cpu * _MAX_CACHES + s;
+        if (k.slub.st.cpuSlab[i]! >= 0 || k.slub.st.cpuPartial[i]! >= 0) throw new Error(`7.0 cache ${k.slub.caches[s]!.name} has a cpu slab`);
+      }
+      const sh = sv.caches[s];
+      if (sh === undefined) {
+        if (sv.cap[s] !== 0) throw new Error(`${k.slub.caches[s]!.name}: capacity without sheaves`);
+        continue;
+      }
+      const ids: number[] = [];
+      for (let cpu = 0; cpu < CPUS; cpu++) {
+        ids.push(sh.main[cpu]!);
+        if (sh.spare[cpu]! >= 0) ids.push(sh.spare[cpu]!);
+      }
+      if (sh.nrFull > 10) throw new Error(`${k.slub.caches[s]!.name}: ${sh.nrFull} full sheaves in the barn`);
+      for (let j = 0; j < sh.nrFull; j++) ids.push(sh.barnFull[j]!);
+      for (const id of ids) {
+        const n = sv.sheafSize(s, id);
+        if (n < 0 || n > sh.capacity) throw new Error(`${k.slub.caches[s]!.name}: sheaf of ${n} objects`);
+        for (let j = 0; j < n; j++) {
+          const o = sv.sheafObject(s, id, j);
+          const head = p.compoundHead(o >>> 12);
+          if (p.pageType[head] !== _PGTY_slab || p.slabCache[head] !== s)
+            throw new Error(`sheaf object 0x${o.toString(16)} is not in a slab of ${k.slub.caches[s]!.name}`);
+          this.checkPlace(o, -2, head, s);
+          const g = o >>> 3;
+          if (this.paint[g] !== 0) throw new Error(`live object 0x${o.toString(16)} is in a sheaf`);
+          if (this.seen[g] === stamp) throw new Error(`0x${o.toString(16)} is in two sheaves`);
+          this.seen[g] = stamp;
+          if (this.sheafStamp[head] !== stamp) {
+            this.sheafStamp[head] = stamp;
+            this.sheafCnt[head] = 0;
+          }
+          this.sheafCnt[head]!++;
+        }
+      }
+    }
   }
 
   /** A cache's id by name (as /proc/slabinfo names it), looked up once. */
@@ -594,33 +659,37 @@ function cleanFree(k: Kernel): number {
 }
 
 describe('SLUB model', () => {
-  it('keeps every invariant over random operations and returns every page', () => {
-    let total = 0;
-    const baseline = cleanFree(boot({ memory: MEMORY, cpus: CPUS }));
-    fc.assert(
-      fc.property(fc.commands(commands, { maxCommands: 5000, size: 'max' }), (cmds) => {
-        const sys = new Sys();
-        sys.check();
-        fc.modelRun(() => ({ model: {}, real: sys }), cmds);
-        total += sys.steps;
-        // Free everything, on alternating CPUs.
-        const k = sys.k;
-        let n = 0;
-        while (sys.live.length > 0) {
-          const o = sys.remove(sys.live.length - 1);
-          k.onCpu(n++ % CPUS, () => (o.cache < 0 ? k.kfree(o.addr) : k.kmemCacheFree(sys.caches[o.cache]!, o.addr)));
-        }
-        sys.check(true);
-        for (const s of sys.caches) k.kmemCacheShrink(s);
-        sys.check(true);
-        for (const s of sys.caches) k.kmemCacheDestroy(s);
-        expect(k.dmesg().join('\n')).not.toMatch(/BUG|WARNING|Objects remaining/);
-        expect(k.slab.slabCaches.some((s) => k.slub.caches[s]!.name.startsWith('model_'))).toBe(false);
-        expect(cleanFree(k)).toBe(baseline);
-        expect(k.slub.slabPagesReclaimable + k.slub.slabPagesUnreclaimable).toBe(sys.slabPagesScan(true));
-      }),
-      { numRuns: 42, seed: 20260101 },
-    );
-    expect(total).toBeGreaterThanOrEqual(100_000);
-  }, 180_000);
+  it.each(['6.18', '7.0'] as const)(
+    'kernel %s: keeps every invariant over random operations and returns every page',
+    (kernel) => {
+      let total = 0;
+      const baseline = cleanFree(boot({ memory: MEMORY, cpus: CPUS, kernel }));
+      fc.assert(
+        fc.property(fc.commands(commands, { maxCommands: 5000, size: 'max' }), (cmds) => {
+          const sys = new Sys(kernel);
+          sys.check();
+          fc.modelRun(() => ({ model: {}, real: sys }), cmds);
+          total += sys.steps;
+          // Free everything, on alternating CPUs.
+          const k = sys.k;
+          let n = 0;
+          while (sys.live.length > 0) {
+            const o = sys.remove(sys.live.length - 1);
+            k.onCpu(n++ % CPUS, () => (o.cache < 0 ? k.kfree(o.addr) : k.kmemCacheFree(sys.caches[o.cache]!, o.addr)));
+          }
+          sys.check(true);
+          for (const s of sys.caches) k.kmemCacheShrink(s);
+          sys.check(true);
+          for (const s of sys.caches) k.kmemCacheDestroy(s);
+          expect(k.dmesg().join('\n')).not.toMatch(/BUG|WARNING|Objects remaining/);
+          expect(k.slab.slabCaches.some((s) => k.slub.caches[s]!.name.startsWith('model_'))).toBe(false);
+          expect(cleanFree(k)).toBe(baseline);
+          expect(k.slub.slabPagesReclaimable + k.slub.slabPagesUnreclaimable).toBe(sys.slabPagesScan(true));
+        }),
+        { numRuns: 42, seed: 20260101 },
+      );
+      expect(total).toBeGreaterThanOrEqual(100_000);
+    },
+    180_000,
+  );
 });
