@@ -10,7 +10,7 @@
  */
 import type { Machine } from './init/main.js';
 import { SLABS_FREE, SLABS_FULL, SLABS_PARTIAL } from './slab/slab.js';
-import { KmemHandle } from './slub/slab.js';
+import { KmemHandle, MAX_CACHES } from './slub/slab.js';
 
 /** One SLAB slab: its first page and the objects it has handed out (slab->active). */
 export interface SlabSlabSnapshot {
@@ -102,10 +102,15 @@ export function sheavesOf(m: Machine, handle: number): SheavesSnapshot | null {
   if (m.allocator !== 'slub' || typeof handle !== 'number' || handle <= 0) return null;
   const id = handle & KmemHandle.ID_MASK;
   if (m.slab.handleOf(id) !== handle) return null;
-  const sh = m.slub.sheaves.caches[id];
+  const sv = m.slub.sheaves;
+  const sh = sv.caches[id];
   if (sh === undefined) return null;
-  const sheaf = (sid: number): SheafSnapshot | null =>
-    sid < 0 ? null : { id: sid, objects: Array.from(sh.objs.subarray(sid * sh.capacity, sid * sh.capacity + sh.size[sid]!)) };
+  // a CPU's main sheaf keeps its size in pcsSize (size[] is stale while it is main)
+  const sheaf = (sid: number, mainOf = -1): SheafSnapshot | null => {
+    if (sid < 0) return null;
+    const n = mainOf >= 0 ? sv.pcsSize[mainOf * MAX_CACHES + id]! : sh.size[sid]!;
+    return { id: sid, objects: Array.from(sv.pool.subarray(sh.base[sid]!, sh.base[sid]! + n)) };
+  };
   const stack = (ids: Int32Array, n: number): SheafSnapshot[] => {
     const out: SheafSnapshot[] = [];
     for (let i = n - 1; i >= 0; i--) out.push(sheaf(ids[i]!)!);
@@ -114,7 +119,7 @@ export function sheavesOf(m: Machine, handle: number): SheavesSnapshot | null {
   return {
     name: m.slub.caches[id]!.name,
     capacity: sh.capacity,
-    cpus: Array.from({ length: sh.main.length }, (_, cpu) => ({ cpu, main: sheaf(sh.main[cpu]!), spare: sheaf(sh.spare[cpu]!) })),
+    cpus: Array.from({ length: sh.main.length }, (_, cpu) => ({ cpu, main: sheaf(sh.main[cpu]!, cpu), spare: sheaf(sh.spare[cpu]!) })),
     barnFull: stack(sh.barnFull, sh.nrFull),
     barnEmpty: stack(sh.barnEmpty, sh.nrEmpty),
   };
