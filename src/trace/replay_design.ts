@@ -7,8 +7,11 @@
  * from its own structures.
  *
  *   design  cache ids               fast path                slow path
- *   SLUB    SLUB's kmem ids         CONFIG_SLUB_STATS        alloc_slowpath, free_slowpath
- *                                   alloc/free_fastpath
+ *   SLUB    SLUB's kmem ids         CONFIG_SLUB_STATS        the rest
+ *                                   alloc/free_fastpath, or
+ *                                   the cpu sheaf's (6.18's
+ *                                   alloc/free_cpu_sheaf, 7.0's
+ *                                   alloc/free_fastpath)
  *   SLAB    SLAB's cache ids        head array hit           allocmiss (cache_alloc_refill),
  *                                   (allochit, freehit)      freemiss (cache_flusharray)
  *   SLOB    SlobCaches ids, and     the block came from a    pages taken from the buddy
@@ -26,7 +29,7 @@ import { PGTY } from '../memory/page.js';
 import type { SlabCaches } from '../slab/slab_common.js';
 import type { SlobCaches } from '../slob/slab_common.js';
 import { SLOB_MINALIGN, type Slob, slobListFor, slobListNames } from '../slob/slob.js';
-import { ALLOC_FASTPATH, CF, FREE_FASTPATH, KmemHandle, MAX_CACHES, NR_SLUB_STAT_ITEMS } from '../slub/slab.js';
+import { ALLOC_FASTPATH, CF, FREE_FASTPATH, KmemHandle, MAX_CACHES, NR_SLUB_STAT_ITEMS, SlubStat } from '../slub/slab.js';
 
 /** The design questions a replay asks of its machine. */
 export interface ReplayDesign {
@@ -78,7 +81,10 @@ function slubDesign(k: Kernel): ReplayDesign {
   const cf = k.slub.cf;
   const stats = k.slub.statsOn ? k.slub.st.stats : new Float64Array(0);
   const at = (id: number, f: number) => cf[id * CF.FIELDS + f]!;
+  // a fast path is the cpu freelist's (alloc_fastpath, free_fastpath) or, for a cache with sheaves (every cache under 7.0), the cpu sheaf's (ALLOC_PCS, FREE_PCS)
   const si = (cpu: number, id: number, alloc: boolean) => (cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + (alloc ? ALLOC_FASTPATH : FREE_FASTPATH);
+  const pi = (cpu: number, id: number, alloc: boolean) => (cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + (alloc ? SlubStat.ALLOC_PCS : SlubStat.FREE_PCS);
+  const fastCount = (cpu: number, id: number, alloc: boolean) => stats[si(cpu, id, alloc)]! + stats[pi(cpu, id, alloc)]!;
   return {
     allocator: 'slub',
     kmallocId: (size, gfp) => k.slab.kmallocSlab(size, gfp),
@@ -96,8 +102,8 @@ function slubDesign(k: Kernel): ReplayDesign {
     slabOf: (addr) => k.slub.virtToSlab(addr),
     freeByCache: false,
     counts: stats.length !== 0,
-    before: (cpu, id, alloc) => stats[si(cpu, id, alloc)]!,
-    fast: (cpu, id, alloc, before) => stats[si(cpu, id, alloc)]! > before,
+    before: fastCount,
+    fast: (cpu, id, alloc, before) => fastCount(cpu, id, alloc) > before,
   };
 }
 
