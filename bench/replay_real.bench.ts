@@ -26,6 +26,16 @@
  * system, /usr/bin/time) for kmem replay, the whole process's wall time for
  * each (the steadier figure on a shared machine is the CPU time), and the
  * peak RSS of each process (/usr/bin/time's maximum resident set).
+ *
+ * Goals (issue 16): kmem replay >= 1M lines/s, parse >= 2M lines/s, peak RSS
+ * under 300 MB and flat in the trace's length. Measured 2026-12-06 on the
+ * shared 2-CPU machine (load 12-19), 3 rounds: parse 2.61-2.65M, names pass
+ * 4.1M, kmem replay 1.03-1.06M lines/s (cpu), peak RSS 60 MiB (parse) and
+ * 91 MiB (kmem replay; 92 MiB on 1M lines); a round under heavier load gave
+ * parse 2.1M and kmem replay 0.90-1.05M. Before (the same trace): parse
+ * 1.41M, names pass 3.06M, kmem replay 0.68M.
+ * `npx tsx bench/make_replay_trace.ts OUT [LINES]` writes the same trace
+ * for measuring by hand.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -37,8 +47,8 @@ import { StringTable } from '../src/trace/columns.js';
 import { readTraceBatches, readTraceColumns } from '../src/trace/stream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** build/bench → the repository */
-const root = resolve(here, '..', '..');
+/** the repository: bench/ when run from source (tsx), build/bench when compiled */
+const root = existsSync(join(here, '..', 'package.json')) ? resolve(here, '..') : resolve(here, '..', '..');
 
 /** The real trace the bench file is made of. */
 function sourceTrace(): string {

@@ -3,7 +3,9 @@
  * synthetic lines in the layouts real traces come in (6.x ftrace with raw
  * pointers, 5.x with hashed ones and module symbols, old trace-cmd with hex
  * call sites, perf script, other tracepoints and comments to skip), in memory
- * and end to end from a file (plain and gzip'd), against a peer measured in
+ * and end to end from a file (plain and gzip'd; as objects, and as the
+ * typed-array rows the replay reads, whose 6.x lines take ftrace_fast.ts),
+ * against a peer measured in
  * the same run: the parser most scripts write, a regex for the line and a
  * global regex for its key=value fields.
  */
@@ -12,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { do_not_optimize, measure } from 'mitata';
+import { StringTable } from '../src/trace/columns.js';
 import { parseFtraceBytes, parseFtraceLine } from '../src/trace/ftrace.js';
-import { readTraceBatches, readTraceEvents } from '../src/trace/stream.js';
+import { readTraceBatches, readTraceColumns, readTraceEvents } from '../src/trace/stream.js';
 
 export interface TraceParseBenchRow {
   name: string;
@@ -167,6 +170,25 @@ export async function benchTraceParse(): Promise<TraceParseBenchRow[]> {
         if (parseFtraceBytes(buf, chunk, a, nl, ++lineNo) !== null) n++;
         a = nl + 1;
       }
+      do_not_optimize(n);
+    });
+    await time('readTraceColumns (file, end to end, typed-array rows)', async () => {
+      let n = 0;
+      await readTraceColumns(plain, new StringTable(), (c) => {
+        n += c.n;
+      });
+      do_not_optimize(n);
+    });
+    await time('readTraceColumns namesOnly (the replay first pass)', async () => {
+      let n = 0;
+      await readTraceColumns(
+        plain,
+        new StringTable(),
+        (c) => {
+          n += c.n;
+        },
+        { namesOnly: true },
+      );
       do_not_optimize(n);
     });
     await time('readTraceBatches (file, end to end)', async () => {

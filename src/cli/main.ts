@@ -17,15 +17,13 @@ import { KMEM_SAMPLE_PATH } from '../trace/samples/kmem_sample.js';
 import { WORKLOADS } from '../workloads/index.js';
 import { registerFree } from './free.js';
 import { addMachineOptions, addWorkloadOptions, intOpt, type Machine, machineWithWorkload, runMachine, UsageError, type WorkloadOpts } from './machine.js';
-import { execHostFile, formatExec, formatPs, mapsOf, parsePid, psRows } from './ps.js';
 import { type CompareCmdOptions, cpusList, formatCompare, formatReplay, type ReplayCmdOptions, runCompare, runReplay } from './replay_cmd.js';
 import { registerServe } from './serve.js';
 import { cacheReport, defaultReport, findSlabCache, type ReportOptions, reportCaches } from './slabinfo_tool.js';
 import { SORT_KEYS } from './slabtop.js';
 import { buddyinfoData, formatRunSummary, runSummary } from './summary.js';
-import { type TopOptions, topLive, topOnce } from './top.js';
+import type { TopOptions } from './top.js';
 import { registerVmstat } from './vmstat.js';
-import { formatWhatis, parseAddress, whatis } from './whatis.js';
 
 const VERSION = '0.1.0';
 
@@ -227,6 +225,8 @@ addWorkloadOptions(addMachineOptions(program.command('top')), '2000', 'operation
       rate: o.rate === true,
       json: o.json === true,
     };
+    // the commands' own modules are loaded when they run, not on every kmem start
+    const { topLive, topOnce } = await import('./top.js');
     if (opts.once || !process.stdout.isTTY) {
       print(topOnce(m, opts));
       return;
@@ -287,6 +287,7 @@ addWorkloadOptions(addMachineOptions(program.command('whatis').argument('<addr..
   .addHelpText('after', example('kmem whatis ffff888003a41040', 'kmem whatis 0x3a41040 --slub-debug U --json'))
   .action(async (addrs: string[], o: WorkloadOpts, cmd: Command) => {
     const m = await runMachine(o, cmd);
+    const { formatWhatis, parseAddress, whatis } = await import('./whatis.js');
     const results = addrs.map((a) => whatis(m.k, parseAddress(a, m.k.inspect.memory)));
     if (o.json) printJson(results.length === 1 ? results[0] : results);
     else print(results.map((r) => formatWhatis(m.k, r)).join('\n'));
@@ -302,6 +303,7 @@ addWorkloadOptions(addMachineOptions(program.command('ps')), '20000')
   )
   .action(async (o: WorkloadOpts, cmd: Command) => {
     const m = await runMachine(o, cmd);
+    const { formatPs, psRows } = await import('./ps.js');
     const rows = psRows(m.k);
     if (o.json) printJson({ processes: rows });
     else print(formatPs(rows));
@@ -312,6 +314,7 @@ addWorkloadOptions(addMachineOptions(program.command('maps').argument('<pid>', '
   .option('--json', 'print it as JSON')
   .addHelpText('after', example('kmem maps 1 --workload fork-exec', 'kmem ps --workload fork-exec | head'))
   .action(async (pidText: string, o: WorkloadOpts, cmd: Command) => {
+    const { mapsOf, parsePid } = await import('./ps.js');
     const pid = parsePid(pidText);
     const m = await runMachine(o, cmd);
     const text = mapsOf(m.k, pid);
@@ -349,6 +352,7 @@ addWorkloadOptions(
   .action(async (elf: string, args: string[], o: ExecCmdOptions, cmd: Command) => {
     const m = await runMachine(o, cmd);
     m.k.vm.aslr = Number(o.aslr ?? 0);
+    const { execHostFile, formatExec } = await import('./ps.js');
     const r = execHostFile(m.k, elf, args, o.env ?? []);
     if (o.json) printJson(r);
     else print(formatExec(r));
@@ -402,6 +406,10 @@ replayMachineOptions(
     '--reserved <size>',
     "memory reserved at boot on the traced machine (the `reserved` of its Memory: line), e.g. 40M: kmem's machine then manages what it managed (default: from a Memory: line in the trace's first 64K, else none)",
   )
+  .option(
+    '--kernel <version>',
+    'SLUB geometry of the traced kernel: 6.1 or 6.18 (default: 6.18 when its kmem_cache_alloc events print name=, 6.1 when they print none)',
+  )
   .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of the caches the trace used and the page allocator counters of /proc/vmstat')
   .option('--json', 'print the report (or the comparison) as JSON')
   .option('--skip-bad', 'count and skip malformed lines (and events kmem refuses to perform) instead of stopping at the first')
@@ -419,8 +427,12 @@ replayMachineOptions(
 Cache names: kmem_cache_alloc printed no name= before 6.18. A file (plain or .gz) is read twice:
   the first pass finds each allocation's cache in the name= its free prints, however much later,
   and for each call site and bytes_alloc the cache its named objects went to. Standard input and
-  pipes are read once, through a window of --lookahead events. An allocation no event names is
+  pipes are read once, through a window of --lookahead events. On a 6.1 trace an allocation no
+  event names goes to the real 6.1 machine's cache of its slot (bytes_alloc) and object size
+  (bytes_req) that the trace never names, if there is one. Any other allocation no event names is
   replayed in a cache of its own, <function>-<bytes_alloc>, marked '?' in the report.
+--kernel: the geometry (slot sizes, orders, kmem_cache sizes, kmalloc-96/192 alignment) and the
+  table of known caches; a trace whose kmem_cache_alloc events print no name= is replayed as 6.1.
 --cpus defaults to the trace header's #P:N, else to the highest CPU its events use (at least 2).
 Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays bounded on any trace:
   when a new one finds them all taken, the half with no live objects and the fewest allocations

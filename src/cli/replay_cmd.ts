@@ -21,6 +21,8 @@ import { storeSize } from './slabinfo_tool.js';
 export interface ReplayCmdOptions extends MachineOpts {
   /** --reserved: memory memblock reserved on the traced machine */
   reserved?: string;
+  /** --kernel: the SLUB geometry of the traced kernel ('6.1' or '6.18'; default: read from the trace) */
+  kernel?: string;
   allocatorStats?: boolean;
   skipBad?: boolean;
   lookahead?: string;
@@ -33,7 +35,16 @@ export interface ReplayOutput {
   events: number;
   skipped: number;
   seconds: number;
-  machine: { memory: number; cpus: number; cpusFromTrace: boolean; managedPages: number; reserved: MachineReserved | null };
+  machine: {
+    memory: number;
+    cpus: number;
+    cpusFromTrace: boolean;
+    managedPages: number;
+    reserved: MachineReserved | null;
+    /** The SLUB geometry replayed: '6.1' or '6.18' (--kernel, else read from the trace). */
+    kernel: '6.1' | '6.18';
+    kernelFromTrace: boolean;
+  };
   /** the trace's header: #P:N and entries-in-buffer/entries-written (null when it had none) */
   header: TraceHeader | null;
   /** the share of its events the trace says it lost (entries-in-buffer below entries-written), 0 when none */
@@ -146,6 +157,10 @@ export function memoryAdvice(report: ReplayReport): ReplayOutput['tooSmall'] {
 /** Stream the file with a progress bar on a terminal's stderr; file problems exit 2. */
 export async function runReplay(file: string, o: ReplayCmdOptions): Promise<ReplayOutput> {
   const boot = bootOptions(o);
+  if (o.kernel !== undefined) {
+    if (o.kernel !== '6.1' && o.kernel !== '6.18') throw new UsageError(`--kernel: expected 6.1 or 6.18, got '${o.kernel}'`);
+    boot.kernel = o.kernel;
+  }
   const reserved = applyReserved(file, o, boot);
   const lookahead = o.lookahead === undefined ? undefined : Number(o.lookahead);
   if (lookahead !== undefined && !(Number.isInteger(lookahead) && lookahead >= 0)) {
@@ -217,7 +232,15 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     // malformed lines, and events kmem refused to perform
     skipped: result.read.bad + result.replayer.refused,
     seconds,
-    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: result.cpusFromTrace, managedPages: managedPages(k), reserved },
+    machine: {
+      memory: k.phys.size,
+      cpus: k.cpus,
+      cpusFromTrace: result.cpusFromTrace,
+      managedPages: managedPages(k),
+      reserved,
+      kernel: k.slab.opts.version === 601 ? '6.1' : '6.18',
+      kernelFromTrace: o.kernel === undefined,
+    },
     header: result.header,
     lostShare: lostShare(result.header),
     report,
@@ -271,17 +294,22 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   L.push(`events: ${kinds || 'none'}`);
   if (r.lostShare > 0 && r.header !== null) L.push(lostWarning(r));
   L.push(
-    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M${r.machine.reserved !== null ? `, ${binarySize(r.machine.reserved.bytes)} reserved (${r.machine.reserved.from === 'option' ? '--reserved' : "the trace's Memory: line"}), ${r.machine.managedPages} pages managed` : ''}, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}`,
+    `machine: ${Math.round(r.machine.memory / 2 ** 20)}M${r.machine.reserved !== null ? `, ${binarySize(r.machine.reserved.bytes)} reserved (${r.machine.reserved.from === 'option' ? '--reserved' : "the trace's Memory: line"}), ${r.machine.managedPages} pages managed` : ''}, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}${r.machine.kernel !== '6.18' || !r.machine.kernelFromTrace ? `; SLUB geometry of ${r.machine.kernel}${r.machine.kernelFromTrace ? ' (its kmem_cache_alloc events print no name=)' : ' (--kernel)'}` : ''}`,
   );
   const s = rep.slab;
   L.push(
-    `slab: ${s.allocs} allocations, ${s.frees} frees (${s.remoteFrees} remote), ${s.unknownFrees} frees of objects older than the trace, ${s.nullFrees} of NULL; ` +
+    `slab: ${s.allocs} allocations, ${s.frees} frees (${s.remoteFrees} remote), ${s.unknownFrees} frees of objects older than the trace, ${s.untracedFrees ? `${s.untracedFrees} of objects an untraced path allocated (kmem_cache_alloc_bulk), ` : ''}${s.nullFrees} of NULL; ` +
       `${s.failedInTrace} failed in the trace, ${s.failedInReplay} in the replay, ${s.lostFrees} lost frees`,
   );
   const res = s.resolved;
-  if (res.byLaterFree + res.learned + res.knownCallSite + res.ownCache > 0) {
+  if (res.byLaterFree + res.learned + res.knownCallSite + res.bySlot + res.ownCache > 0) {
     L.push(
-      `kmem_cache_alloc caches: ${res.byName} named, ${res.byLaterFree} named by their free, ${res.learned} by call site learned, ${res.knownCallSite} by known call site, ${res.ownCache} in a cache of their own`,
+      `kmem_cache_alloc caches: ${res.byName} named, ${res.byLaterFree} named by their free, ${res.learned} by call site learned, ${res.knownCallSite} by known call site, ${res.bySlot} by the 6.1 machine's cache of that slot no event names, ${res.ownCache} in a cache of their own`,
+    );
+  }
+  if (s.descriptorAllocs > 0) {
+    L.push(
+      `cache creations: ${s.descriptorAllocs} kmem_cache / kmem_cache_node allocations of the trace left to kmem, which allocates its own when it makes a cache`,
     );
   }
   const unknown = rep.caches.filter((c) => c.unknown);

@@ -5,7 +5,15 @@
  * i_size; the page cache (src/vm/filemap.ts) holds pages not yet written
  * back, so after a write() the bytes here are the file's only once fsync (or
  * writeback) has run.
+ *
+ * The files are on the disk; what a lookup brings into memory (a dentry and
+ * an in-memory inode, SLUB objects) is the superblock's cache
+ * (src/fs/super.ts, dcache.ts, inode.ts), which the shrinker may free: the
+ * next open of the file looks it up again.
  */
+
+import type { Dentry } from './dcache.js';
+import type { SuperBlock } from './super.js';
 
 export interface Inode {
   ino: number;
@@ -18,7 +26,53 @@ export interface Inode {
   opens: number;
 }
 
+/**
+ * A file of the root file system. `opens` going from 0 to 1 is a lookup that
+ * takes a reference on the file's dentry (allocating the dentry and the
+ * in-memory inode when they are not cached), and from 1 to 0 the dput() that
+ * lets them go to the superblock's LRUs (src/fs/super.ts).
+ */
+class RootInode implements Inode {
+  private nOpens = 0;
+  /** the dentry reference the open files hold while opens > 0 */
+  dentry: Dentry | null = null;
+  /** tmpfs pins its dentries (d_make_persistent()): the reference a /dev/shm file's name holds */
+  pin: Dentry | null = null;
+
+  constructor(
+    private readonly fs: RootFs,
+    readonly ino: number,
+    public path: string,
+    public data: Uint8Array,
+    public nlink: number,
+  ) {}
+
+  get opens(): number {
+    return this.nOpens;
+  }
+
+  set opens(v: number) {
+    const old = this.nOpens;
+    this.nOpens = v;
+    const sb = this.fs.sb;
+    if (sb === null) return;
+    if (old === 0 && v > 0) this.dentry = sb.lookup(this.path, this, isShmemPath(this.path));
+    else if (old > 0 && v === 0 && this.dentry !== null) {
+      const d = this.dentry;
+      this.dentry = null;
+      sb.dcache.dput(d);
+    }
+  }
+}
+
+/** A file in the tmpfs mounted at /dev/shm (read_write.ts's SHM_DIR). */
+function isShmemPath(path: string): boolean {
+  return parentOf(path) === '/dev/shm';
+}
+
 export class RootFs {
+  /** the superblock's dentry and inode caches; null until the vm half attaches them (then every lookup allocates from SLUB) */
+  sb: SuperBlock | null = null;
   private readonly files = new Map<string, Inode>();
   /** symbolic links: path -> target (absolute) */
   private readonly links = new Map<string, string>();
@@ -59,16 +113,18 @@ export class RootFs {
       this.onInvalidate?.(old.ino);
       return;
     }
-    const inode: Inode = { ino: this.nextIno++, path, data, nlink: 1, opens: 0 };
+    const inode = new RootInode(this, this.nextIno++, path, data, 1);
     this.files.set(path, inode);
     this.inodes.set(inode.ino, inode);
   }
 
   /** A new empty regular file at path (the caller checked that none is there and the parent is a directory). */
   create(path: string): Inode {
-    const inode: Inode = { ino: this.nextIno++, path, data: new Uint8Array(0), nlink: 1, opens: 0 };
+    const inode = new RootInode(this, this.nextIno++, path, new Uint8Array(0), 1);
     this.files.set(path, inode);
     this.inodes.set(inode.ino, inode);
+    // shmem_mknod(): a tmpfs name pins its dentry (and so its inode) until unlink
+    if (this.sb !== null && isShmemPath(path)) inode.pin = this.sb.lookup(path, inode, true);
     return inode;
   }
 
@@ -102,6 +158,7 @@ export class RootFs {
     if (f === undefined) return undefined;
     this.files.delete(path);
     f.nlink = 0;
+    if (this.sb !== null && f instanceof RootInode) unlinkDentry(this.sb, f, path);
     this.maybeEvict(f);
     return f;
   }
@@ -114,6 +171,7 @@ export class RootFs {
     this.files.delete(from);
     f.path = to;
     this.files.set(to, f);
+    if (this.sb !== null && f instanceof RootInode) moveDentry(this.sb, f, from, to);
   }
 
   /** iput(): the last reference of an unlinked inode frees it (its page cache with it). */
@@ -166,6 +224,50 @@ export class RootFs {
   list(): string[] {
     return [...this.files.keys()].sort();
   }
+}
+
+/**
+ * vfs_unlink()'s dcache side: the name's dentry (looked up cold when not
+ * cached) is turned negative when nothing else holds it (d_delete()), or
+ * unhashed when the file is open (the last close kills it then). A tmpfs
+ * name's pin goes, and tmpfs dentries are never kept (always_delete_dentry).
+ */
+function unlinkDentry(sb: SuperBlock, f: RootInode, path: string): void {
+  const dc = sb.dcache;
+  if (f.pin !== null) {
+    const p = f.pin;
+    f.pin = null;
+    dc.unhash(p);
+    dc.dput(p);
+    return;
+  }
+  let d = dc.hash.get(path);
+  if (d === undefined || d.inode === null) {
+    const looked = sb.lookup(path, f, false);
+    if (looked === null) return;
+    dc.dput(looked);
+    d = looked;
+  }
+  dc.dDelete(d);
+}
+
+/** d_move(): the renamed file's dentry (looked up cold when not cached) takes the new name; the name it replaced is gone already (unlinkDentry). */
+function moveDentry(sb: SuperBlock, f: RootInode, from: string, to: string): void {
+  const dc = sb.dcache;
+  const victim = dc.hash.get(to);
+  if (victim !== undefined) {
+    if (victim.count === 0) dc.kill(victim);
+    else dc.unhash(victim);
+  }
+  const d = dc.hash.get(from);
+  if (d !== undefined && d.inode !== null && d.inode.file === f) {
+    dc.hash.delete(from);
+    d.path = to;
+    dc.hash.set(to, d);
+    return;
+  }
+  const looked = sb.lookup(to, f, isShmemPath(to));
+  if (looked !== null) dc.dput(looked);
 }
 
 /** The 4 KiB blocks a file of n bytes holds. */

@@ -97,8 +97,13 @@ export interface BootOptions {
    * on the machine's disk, swapon'd at boot. 0 or absent: no swap.
    */
   swap?: number | string;
-  /** The kernel generation to model: '6.18' (the default), or '7.0' (sheaves for every cache, no kmem_cache_cpu). */
-  kernel?: '6.18' | '7.0';
+  /**
+   * The kernel generation to model: '6.18' (the default); '7.0' (sheaves
+   * for every cache, no kmem_cache_cpu); or '6.1', which gives SLUB 6.1's
+   * geometry (kmem_cache and kmem_cache_node sizes, kmalloc-96/192 aligned
+   * to 8, 6.1's calculate_order) beside the rest of the 6.18 machine.
+   */
+  kernel?: '6.18' | '7.0' | '6.1';
   /**
    * The slab allocator design: 'slub' (the default), or 'slob', which models
    * mm/slob.c as Linux 6.3 had it (its last version: SLOB was removed in
@@ -248,7 +253,7 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
     const v = o[key];
     if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`${key}: expected true or false, got ${describe(v)}`);
   }
-  oneOf(o.kernel, 'kernel', ['6.18', '7.0'], '6.18');
+  oneOf(o.kernel, 'kernel', ['6.18', '7.0', '6.1'], '6.18');
   const allocator = oneOf(o.allocator, 'allocator', ['slub', 'slab', 'slob'], 'slub');
   if (allocator !== 'slub') checkSlobOptions(o, allocator);
   const cpus = o.cpus ?? 2;

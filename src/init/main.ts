@@ -215,6 +215,7 @@ export class Machine {
       debugFlagsFor: (name, flags) => kmemCacheFlags(debug, name, flags),
       disableHigherOrderDebug: debug.disableHigherOrderDebug,
       rand32: () => this.rand32(),
+      ...(opts.kernel === '6.1' ? { version: 601 } : {}),
     });
     this.kmallocApi = new (kernel70 ? Kmalloc70 : Kmalloc)(this.slab, this.phys.size);
     this.proc.register('/proc/uptime', () => {

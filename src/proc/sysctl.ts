@@ -67,6 +67,8 @@ export interface VmCounters {
   putPage(pfn: number): void;
   /** drop_caches 1: invalidate_mapping_pages() over every regular file's cache; the pages dropped. */
   dropPagecache(): number;
+  /** drop_slab(): every shrinker at priority 0 until little more is freed (src/vm/shrinker.ts) */
+  dropSlab?(): number;
   committedAs(): number;
   commitLimit(): number;
   /** vm event OOM_KILL (mm/oom_kill.c) */
@@ -174,6 +176,9 @@ export class Sysctl {
   pageCluster = 3;
   /** kernel.randomize_va_space; the boot option `aslr` sets it (default 2, as the kernel's). */
   randomizeVaSpace = 2;
+  /** vm.vfs_cache_pressure and vm.vfs_cache_pressure_denom (fs/dcache.c): the superblock shrinker's count is scaled by their ratio */
+  vfsCachePressure = 100;
+  vfsCachePressureDenom = 100;
   /** vm.drop_caches: the last value written (the file is write-only) */
   dropCaches = 0;
   /** vm events DROP_PAGECACHE and DROP_SLAB */
@@ -285,6 +290,19 @@ export class Sysctl {
       },
       0,
       200,
+    );
+    // vm_dcache_sysctls: vfs_cache_pressure >= 0 (SYSCTL_ZERO), vfs_cache_pressure_denom >= 100 (SYSCTL_ONE_HUNDRED)
+    int(
+      '/proc/sys/vm/vfs_cache_pressure',
+      () => this.vfsCachePressure,
+      (v) => (this.vfsCachePressure = v),
+      0,
+    );
+    int(
+      '/proc/sys/vm/vfs_cache_pressure_denom',
+      () => this.vfsCachePressureDenom,
+      (v) => (this.vfsCachePressureDenom = v),
+      100,
     );
     this.knobs.set('/proc/sys/vm/drop_caches', { write: (t) => this.dropCachesWrite(parseInt32('/proc/sys/vm/drop_caches', t, 1, 4)) });
     this.writebackKnobs(int);
@@ -438,8 +456,9 @@ export class Sysctl {
    * drop_caches_sysctl_handler(): 1 drops the clean, unmapped page-cache
    * pages of regular files (invalidate_mapping_pages over every inode; shmem
    * pages are not page cache that can be dropped), 2 runs the slab
-   * shrinkers (drop_slab(): kmem has no shrinkable caches yet, so nothing is
-   * freed; SLUB's empty slabs are not a shrinker's to free), 3 both; each
+   * shrinkers (drop_slab(): the root file system's unused dentries and
+   * inodes are freed, and workingset's shadow nodes over their limit;
+   * SLUB's empty slabs are not a shrinker's to free), 3 both; each
    * counts its vm event. The message names the writer unless 4 was ever written.
    */
   private dropCachesWrite(v: number): void {
@@ -449,7 +468,10 @@ export class Sysctl {
       if (vm !== null) dropPagecache(vm, this.host);
       this.dropPagecache++;
     }
-    if (v & 2) this.dropSlab++;
+    if (v & 2) {
+      this.vm()?.dropSlab?.();
+      this.dropSlab++;
+    }
     if (!this.stfu) {
       const t = this.host.task ?? { pid: 1, comm: 'kmem' };
       this.host.bugs?.log([`${t.comm} (${t.pid}): drop_caches: ${v}`]);

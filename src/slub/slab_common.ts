@@ -30,6 +30,7 @@ import {
   kmallocCreationOrder,
   kmallocSizeIndex,
   kmallocSizeRoundup,
+  kmallocTypes,
   NR_KMALLOC_TYPES,
   ZERO_SIZE_PTR,
 } from './kmalloc_info.js';
@@ -83,6 +84,8 @@ export interface SlabCommonOptions {
   debugFlagsFor: (name: string, flags: number) => number;
   disableHigherOrderDebug: boolean;
   rand32: () => number;
+  /** Linux version code whose SLUB geometry to use (601 for `kernel: '6.1'`); default 618. */
+  version?: number;
 }
 
 /** kmalloc_size_index[] as a typed array for the hot path. */
@@ -128,7 +131,8 @@ export class SlabCommon {
 
   /** kmem_cache_init() + create_kmalloc_caches(). */
   init(): void {
-    const boot = bootCacheGeometry({ cpus: this.opts.cpus, kasan: this.opts.kasan });
+    const version = this.opts.version;
+    const boot = bootCacheGeometry({ cpus: this.opts.cpus, kasan: this.opts.kasan, version });
     // create_boot_cache() leaves refcount -1 (exempt from merging): the two
     // boot caches keep it, so sysfs names them plainly and no
     // kmem_cache_destroy() can take them down.
@@ -140,12 +144,14 @@ export class SlabCommon {
     this.kmemCacheNodeId = kcn;
     this.allocDescriptors(kcn);
     this.allocDescriptors(kc);
-    for (const spec of kmallocCreationOrder()) {
+    // kmalloc_caches[] is indexed by kmallocType()'s (6.18) type numbers, whatever order the version creates the types in
+    const typeOf = new Map(kmallocTypes().map((t) => [t.typeName, t.type]));
+    for (const spec of kmallocCreationOrder({ version })) {
       // create_kmalloc_cache(): the whole object may be copied to or from
       // user space (usersize = size, CONFIG_HARDENED_USERCOPY), which also
       // makes every kmalloc cache unmergeable.
       const id = this.createCache(spec.name, spec.size, { flags: spec.flags, useroffset: 0, usersize: spec.size }, true);
-      this.kmallocCaches[spec.type * 32 + spec.index] = id;
+      this.kmallocCaches[typeOf.get(spec.typeName)! * 32 + spec.index] = id;
     }
   }
 
@@ -179,6 +185,7 @@ export class SlabCommon {
       useroffset: args.useroffset ?? 0,
       usersize: args.usersize ?? 0,
       disableHigherOrderDebug: this.opts.disableHigherOrderDebug,
+      version: this.opts.version,
     });
   }
 

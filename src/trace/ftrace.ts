@@ -711,6 +711,11 @@ export function resetTraceHeader(): void {
 
 let maxCpu = -1;
 
+/** A row of CPU cpu was read (ftrace_fast.ts): count it in maxCpuSeen(). */
+export function noteCpu(cpu: number): void {
+  if (cpu > maxCpu) maxCpu = cpu;
+}
+
 /** The highest CPU number of the events read since resetTraceHeader() (-1: none). */
 export function maxCpuSeen(): number {
   return maxCpu;
@@ -1366,103 +1371,7 @@ export function scanNamesInto(cols: EventColumns, strings: StringTable, b: Uint8
 /** EV_* → the kind's index in KMEM_EVENT_KINDS. */
 const COLUMN_KIND: readonly number[] = KIND_BY_ID.map((k) => (k === '' ? 255 : KMEM_EVENT_KINDS.indexOf(k as KmemEvent['kind'])));
 
-const K_KMEM_CACHE_ = ascii('kmem_cache_');
 const K_CALL_SITE_EQ = ascii('call_site=');
-const K_PTR_EQ = ascii('ptr=');
-const K_BYTES_REQ_EQ = ascii('bytes_req=');
-const K_BYTES_ALLOC_EQ = ascii('bytes_alloc=');
-const K_NAME_EQ = ascii('name=');
-
-/** The decimal at b[a ..] up to a blank or end into quickEnd; -1 when it is not one. */
-let quickEnd = 0;
-function quickDecimal(b: Uint8Array, a: number, end: number): number {
-  let v = 0;
-  let k = a;
-  for (; k < end; k++) {
-    const d = b[k]! - D0;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
-  }
-  quickEnd = k;
-  return k === a || k - a > 15 || (k < end && b[k] !== SPACE) ? -1 : v;
-}
-
-/**
- * The first pass's quick read of a line in which `kmem_cache_` starts at
- * b[hit], in the layout 6.x prints (`kmem_cache_alloc: call_site=S ptr=P
- * bytes_req=N bytes_alloc=N ...`, `kmem_cache_free: call_site=S ptr=P
- * name=N`): 1 when it added the row scanNamesInto would, 0 when the line is
- * no such event, -1 when it is laid out otherwise (read it with
- * scanNamesInto). It checks no more than it needs: the first pass skips
- * malformed lines, and the second reports them.
- */
-export function quickNamesInto(cols: EventColumns, strings: StringTable, b: Uint8Array, hit: number, end: number, lineNo: number): number {
-  // ": kmem_cache_" or perf's ":kmem_cache_" after "kmem"
-  if (hit < 2 || b[hit - 1] !== SPACE || b[hit - 2] !== COLON) return -1;
-  let j = hit + K_KMEM_CACHE_.length;
-  let kind: number;
-  // alloc: / alloc_node: / free:
-  if (b[j] === 0x61 && b[j + 1] === 0x6c && b[j + 2] === 0x6c && b[j + 3] === 0x6f && b[j + 4] === 0x63) {
-    j += 5;
-    if (b[j] === COLON) kind = EV_KMEM_CACHE_ALLOC;
-    else if (b[j] === UNDERSCORE && b[j + 1] === 0x6e && b[j + 2] === 0x6f && b[j + 3] === 0x64 && b[j + 4] === 0x65 && b[j + 5] === COLON) {
-      kind = EV_KMEM_CACHE_ALLOC_NODE;
-      j += 5;
-    } else return -1;
-  } else if (b[j] === 0x66 && b[j + 1] === 0x72 && b[j + 2] === 0x65 && b[j + 3] === 0x65 && b[j + 4] === COLON) {
-    kind = EV_KMEM_CACHE_FREE;
-    j += 4;
-  } else return -1;
-  // ": call_site=S "
-  if (b[j + 1] !== SPACE) return -1;
-  j += 2;
-  if (!bytesAt(b, j, K_CALL_SITE_EQ)) return -1;
-  const sa = j + K_CALL_SITE_EQ.length;
-  let k = sa;
-  while (k < end && b[k] !== SPACE) k++;
-  if (k === sa || k >= end) return -1;
-  const sb = k;
-  // "ptr=P"
-  k++;
-  if (!bytesAt(b, k, K_PTR_EQ)) return -1;
-  const pa = k + K_PTR_EQ.length;
-  k = pa;
-  while (k < end && b[k] !== SPACE) k++;
-  const pb = k;
-  let req = 0;
-  let alloc = 0;
-  let nameA = -1;
-  let nameB = -1;
-  if (kind === EV_KMEM_CACHE_FREE) {
-    if (k < end) {
-      k++;
-      if (!bytesAt(b, k, K_NAME_EQ)) return -1;
-      nameA = k + K_NAME_EQ.length;
-      nameB = nameA;
-      while (nameB < end && b[nameB] !== SPACE) nameB++;
-    }
-  } else {
-    k++;
-    if (!bytesAt(b, k, K_BYTES_REQ_EQ)) return -1;
-    req = quickDecimal(b, k + K_BYTES_REQ_EQ.length, end);
-    k = quickEnd + 1;
-    if (req < 0 || !bytesAt(b, k, K_BYTES_ALLOC_EQ)) return -1;
-    alloc = quickDecimal(b, k + K_BYTES_ALLOC_EQ.length, end);
-    if (alloc < 0) return -1;
-    // a name= later on the line (the 2025 format): the full read
-    for (let n = quickEnd; n + 5 < end; n++) if (b[n] === 0x6e && b[n + 4] === EQ && b[n - 1] === SPACE && bytesAt(b, n, K_NAME_EQ)) return -1;
-  }
-  const r = cols.n++;
-  cols.kind[r] = COLUMN_KIND[kind]!;
-  cols.cpu[r] = -1;
-  cols.lineNo[r] = lineNo;
-  cols.ptr[r] = ptrKeyBytes(b, pa, pb);
-  cols.site[r] = strings.idOfBytes(b, sa, sb);
-  cols.name[r] = nameA === -1 ? -1 : strings.idOfBytes(b, nameA, nameB);
-  cols.alloc[r] = alloc;
-  cols.req[r] = req;
-  return 1;
-}
 
 // ── the fields of 6.x lines, read in the order 6.x prints them ───────────────
 

@@ -53,9 +53,20 @@
  * hands every batch of rows to several machines, each booted with its own
  * options; each ends as a replay of its own would.
  *
- * Note: a trace that recorded both slab and page events shows the slab
- * allocator's own page allocations as mm_page_alloc; they are replayed as
- * page allocations too, so such pages count twice (kmem's SLUB takes its own).
+ * Slab pages: a trace that recorded both slab and page events shows the
+ * slab allocator's own page allocations (and large kmallocs' pages) as
+ * mm_page_alloc. On a no_hash_pointers trace the first object found in
+ * such a block gives it back (kmem's SLUB allocates its own) and its
+ * mm_page_free is ignored, so they count once (slabObjectPage). With
+ * hashed pointers they still count twice.
+ *
+ * Kernel generation: a trace whose kmem_cache_alloc events print no name=
+ * while its kmem_cache_free events do (5.12 .. 6.17) is replayed on 6.1's
+ * geometry (boot option kernel: '6.1'), with the caches of a real 6.1
+ * machine made before the first event (src/slub/known_caches_6_1.ts);
+ * an unnamed allocation nothing else names then goes to that machine's
+ * cache of its slot and object size that no event names. A cache the
+ * trace names is never merged into another (the name is a root's).
  */
 
 import { statSync } from 'node:fs';
@@ -87,8 +98,9 @@ import {
 } from '../page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
 import { getCache, REAL_CACHES } from '../slub/known_caches.js';
+import { REAL_CACHES_6_1 } from '../slub/known_caches_6_1.js';
 import { MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
-import { SLAB_HWCACHE_ALIGN } from '../slub/slab_flags.js';
+import { SLAB_HWCACHE_ALIGN, SLAB_NO_MERGE } from '../slub/slab_flags.js';
 import {
   C_KFREE,
   C_KMALLOC,
@@ -109,6 +121,16 @@ import { type ReplayDesign, replayDesign } from './replay_design.js';
 import { readTraceBatches, readTraceColumns, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
 
 export { ptrKey };
+
+/** get_order(): the smallest order whose block holds `size` bytes. */
+function getOrderOf(size: number): number {
+  let o = 0;
+  while (4096 * 2 ** o < size) o++;
+  return o;
+}
+
+/** The constructor of a replayed cache that had one: the geometry needs it (free pointer outside the object), the bytes do not. */
+function noCtor(_addr: number): void {}
 
 // ───────────────────────── pointers and gfp flags ─────────────────────────
 
@@ -132,7 +154,8 @@ export class PtrTable {
   }
 
   private static hash(key: number): number {
-    const lo = (key % 4294967296) | 0;
+    // ToInt32 keeps the low 32 bits of an integer as `% 2^32` would, without the fmod
+    const lo = key | 0;
     const hi = (key / 4294967296) | 0;
     let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
     h ^= h >>> 15;
@@ -257,6 +280,14 @@ export function callSiteFunction(site: string): string {
  * that never name their caches (before 5.12).
  */
 export const KNOWN_CALL_SITES: Readonly<Record<string, string>> = {
+  // kmem_cache_create(): the descriptor and its per-node structures (6.1 prints no name for them)
+  kmem_cache_create_usercopy: 'kmem_cache',
+  create_cache: 'kmem_cache',
+  __kmem_cache_create: 'kmem_cache_node',
+  init_kmem_cache_nodes: 'kmem_cache_node',
+  // lib/radix-tree.c: every node from radix_tree_node_cachep
+  radix_tree_node_alloc: 'radix_tree_node',
+  __radix_tree_preload: 'radix_tree_node',
   getname_flags: 'names_cache',
   getname_kernel: 'names_cache',
   __alloc_file: 'filp',
@@ -398,8 +429,11 @@ class CacheRow extends Row {
   sizeMismatches = 0;
   /** No name for it anywhere in the trace: a cache kmem made up (`<function>-<bytes_alloc>`). */
   unknown = false;
+  /** kmem_cache or kmem_cache_node: the descriptors of caches, which kmem allocates itself. */
+  readonly descriptor: boolean;
   constructor(name: string, kmemId: number, handle: number, index: number) {
     super();
+    this.descriptor = name === 'kmem_cache' || name === 'kmem_cache_node';
     this.name = name;
     this.kmemId = kmemId;
     this.handle = handle;
@@ -492,6 +526,12 @@ export interface ReplayPageReport {
   /** mm_page_alloc_zone_locked and mm_page_pcpu_drain seen (not performed) */
   zoneLockedRefills: number;
   pcpDrains: number;
+  /**
+   * Traced page blocks recognised as slab or large-kmalloc pages (an object
+   * lies in them; no_hash_pointers traces only) and given back, since kmem's
+   * SLUB allocates its own; directBase: the page_offset_base found, -1 none.
+   */
+  slabPages: { blocks: number; pages: number; directBase: number };
 }
 
 export interface ReplayReport {
@@ -511,8 +551,21 @@ export interface ReplayReport {
     /** allocations whose traced bytes_alloc is not the slot size of the cache replayed into */
     sizeMismatches: number;
     remoteFrees: number;
-    /** kmem_cache_alloc resolved by a later name=, by learning, by the table, or by a cache of their own */
-    resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; ownCache: number };
+    /**
+     * kmem_cache_alloc resolved by a later name=, by learning, by the table
+     * of call sites, by the traced 6.1 machine's cache of that slot (one the
+     * trace never names), or by a cache of their own (unknown)
+     */
+    resolved: { byName: number; byLaterFree: number; learned: number; knownCallSite: number; bySlot: number; ownCache: number };
+    /** Traced kmem_cache / kmem_cache_node allocations (cache creations) not performed: kmem allocates its own descriptors. */
+    descriptorAllocs: number;
+    /**
+     * Frees of objects the trace never allocated that lie in a slab page
+     * allocated during the trace: allocated by an untraced path (6.1's
+     * kmem_cache_alloc_bulk). unknownFrees counts the rest: objects older
+     * than the trace. No_hash_pointers traces only.
+     */
+    untracedFrees: number;
   };
   caches: ReplayCacheReport[];
   callSites: ReplaySiteReport[];
@@ -550,6 +603,11 @@ const N_MM_PAGE_ALLOC_ZONE_LOCKED = KMEM_EVENT_KINDS.indexOf('mm_page_alloc_zone
 const N_MM_PAGE_PCPU_DRAIN = KMEM_EVENT_KINDS.indexOf('mm_page_pcpu_drain');
 
 export interface ReplayOptions {
+  /**
+   * On 6.1's geometry, make the traced 6.1 machine's caches (src/slub/known_caches_6_1.ts)
+   * before the first event, as its boot did. Default true.
+   */
+  kernelCaches?: boolean;
   /** Events held back to learn kmem_cache_alloc cache names from later frees (default 1024, 0 = none). */
   lookahead?: number;
   /** Call sites with a row of their own at most (default MAX_CALL_SITES). */
@@ -608,13 +666,17 @@ export class TraceReplayer {
   private allocs = 0;
   private frees = 0;
   private unknownFrees = 0;
+  /** Frees of objects allocated after the trace began by an untraced path (inTracedSlab). */
+  private untracedFrees = 0;
   private nullFrees = 0;
   private failedInTrace = 0;
   private failedInReplay = 0;
   private sizeMismatches = 0;
+  /** Traced allocations of kmem_cache / kmem_cache_node objects (cache creations), not performed: kmem allocates its own. */
+  private descriptorAllocs = 0;
   private lostFrees = 0;
   private remoteFrees = 0;
-  private readonly resolved = { byName: 0, byLaterFree: 0, learned: 0, knownCallSite: 0, ownCache: 0 };
+  private readonly resolved = { byName: 0, byLaterFree: 0, learned: 0, knownCallSite: 0, bySlot: 0, ownCache: 0 };
 
   // pages: trace pfn -> slot
   private readonly pages = new PtrTable(256);
@@ -651,8 +713,12 @@ export class TraceReplayer {
   /** The machine's slab allocator design (SLUB, SLAB or SLOB), as the replay asks of it. */
   private readonly d: ReplayDesign;
 
+  /** Linux version code whose geometry the replaying machine has (601 for `kernel: '6.1'`). */
+  private readonly version: number;
+
   constructor(k: Kernel, opts: ReplayOptions = {}) {
     this.k = k;
+    this.version = k.slab.opts.version ?? 618;
     const want = opts.lookahead ?? 1024;
     let cap = 1;
     while (cap < want) cap <<= 1;
@@ -663,7 +729,22 @@ export class TraceReplayer {
     this.d = replayDesign(k);
     this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
     this.opts = opts;
+    if (this.version < 618 && opts.kernelCaches !== false) this.makeKernelCaches();
     this.bootPages = k.phys.nrPages - freePages(k);
+  }
+
+  /**
+   * The caches the traced 6.1 kernel made at boot, made here in its order
+   * (oldest first), empty, so the replaying machine's /proc/slabinfo has the
+   * same names in the same order as the traced machine's, and kmem_cache
+   * holds as many descriptors. Caches the trace then names are these.
+   */
+  private makeKernelCaches(): void {
+    const all = [...REAL_CACHES_6_1.keys()];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const name = all[i]!;
+      if (this.d.findByName(name) < 0) this.makeCache(name, 0, 0);
+    }
   }
 
   /** Feed events in file order. */
@@ -1226,11 +1307,12 @@ export class TraceReplayer {
       return known;
     }
     const func = other ? callSiteFunction(callSite) : site.func;
-    const table = this.tableCache(func, bytes);
+    const table = this.tableCache(func, bytes, req);
     let row: CacheRow;
     if (table !== undefined) {
       row = this.namedRow(table, req, bytes);
-      this.resolved.knownCallSite++;
+      if (KNOWN_CALL_SITES[func.replace(/\.(constprop|isra|part|cold)\.\d+$/, '')] === undefined) this.resolved.bySlot++;
+      else this.resolved.knownCallSite++;
     } else {
       // no name anywhere in the trace: a cache of its own, reported as unknown
       row = this.namedRow(`${func}-${bytes}`, req, bytes);
@@ -1249,9 +1331,11 @@ export class TraceReplayer {
    * site has, and so does a slot smaller than bytes_alloc (a kernel with
    * slub_debug metadata).
    */
-  private tableCache(func: string, bytes: number): string | undefined {
+  private tableCache(fn: string, bytes: number, req = 0): string | undefined {
+    // gcc's clones (foo.constprop.0, foo.isra.0, foo.part.0) allocate where foo does
+    const func = fn.replace(/\.(constprop|isra|part|cold)\.\d+$/, '');
     const first = KNOWN_CALL_SITES[func];
-    if (first === undefined) return undefined;
+    if (first === undefined) return this.version < 618 ? this.unnamedCacheOfSlot(req, bytes) : undefined;
     const others = OTHER_CACHES_OF_CALL_SITE[func];
     if (bytes <= 0) return first;
     const all = others === undefined ? [first] : [first, ...others];
@@ -1261,10 +1345,45 @@ export class TraceReplayer {
     return slot === -1 || slot < bytes ? first : undefined;
   }
 
+  /** Names the trace prints somewhere (the whole file when read twice, else those met so far), made on first ask. */
+  private printedNames: Set<string> | null = null;
+
+  /**
+   * The cache of the traced 6.1 machine whose slot is `bytes` among those no
+   * event of the trace names (a named cache's objects have taken their
+   * name from their frees; what is never named is what the trace never
+   * frees: inodes of internal mounts, mempool reserves, boot-time tables).
+   * 6.1's bytes_req of a kmem_cache_alloc is the cache's object_size, so a
+   * cache whose object_size is `req` comes first; then the oldest such
+   * cache when several share the slot; undefined if none.
+   */
+  private unnamedCacheOfSlot(req: number, bytes: number): string | undefined {
+    let printed = this.printedNames;
+    if (printed === null || this.names === null) {
+      printed = new Set(this.rowsByName.keys());
+      const names = this.names;
+      const strings = this.strings;
+      if (names !== null && strings !== null) {
+        for (let id = 0; id < strings.size; id++) if (names.printsName(id)) printed.add(strings.strings[id]!);
+        this.printedNames = printed;
+      }
+    }
+    let found: string | undefined;
+    let exact: string | undefined;
+    // REAL_CACHES_6_1 lists the newest first: the last match is the oldest
+    for (const [name, spec] of REAL_CACHES_6_1) {
+      if (spec.slot !== bytes || printed.has(name)) continue;
+      found = name;
+      if (spec.size === req) exact = name;
+    }
+    return exact ?? found;
+  }
+
   /** The slot size of kmem's cache `name`, or of the one REAL_CACHES would make; -1 when not known. */
   private slotOf(name: string): number {
     const id = this.d.findByName(name);
     if (id >= 0) return this.d.slotSize(id);
+    if (this.version < 618) return REAL_CACHES_6_1.get(name)?.slot ?? -1;
     const spec = REAL_CACHES[name];
     if (spec === undefined) return -1;
     const align = (spec.flags & SLAB_HWCACHE_ALIGN) !== 0 ? 64 : 8;
@@ -1278,17 +1397,50 @@ export class TraceReplayer {
     const own = flat(name);
     let id: number;
     try {
-      const size = Math.max(req, 1);
-      const flags = REAL_CACHES[own] === undefined && bytes % 64 === 0 && bytes > ((size + 7) & ~7) ? SLAB_HWCACHE_ALIGN : 0;
-      id = getCache(this.k, own, size, flags);
+      id = this.d.findByName(own) >= 0 ? getCache(this.k, own) : this.makeCache(own, req, bytes);
     } catch {
       id = -2;
     }
     return this.addRow(own, id);
   }
 
+  /**
+   * A cache the trace names, made the first time it is used. A name the
+   * trace prints is the cache's own (kmem_cache_free prints s->name, and a
+   * merged cache's s is its root's), so the cache is made unmergeable: it
+   * must not vanish into another. Its shape, in order: the traced kernel's
+   * table (6.1: the real 6.1 machine's caches; 6.18: REAL_CACHES), else the
+   * traced bytes_alloc, which is the slot size, as the object size.
+   */
+  private makeCache(name: string, req: number, bytes: number): number {
+    const k = this.k;
+    if (this.version < 618) {
+      const spec = REAL_CACHES_6_1.get(name);
+      if (spec !== undefined) {
+        return k.kmemCacheCreate(name, spec.size, {
+          align: spec.align,
+          flags: spec.flags | SLAB_NO_MERGE,
+          ...(spec.ctor === true ? { ctor: noCtor } : {}),
+          ...(spec.usersize !== undefined ? { useroffset: 0, usersize: spec.usersize } : {}),
+        });
+      }
+    } else if (REAL_CACHES[name] !== undefined) return getCache(k, name);
+    const size = Math.max(req, 1);
+    // the slot is bytes_alloc: an object of that size (a multiple of 8) gets it exactly
+    if (bytes >= size && bytes % 8 === 0) return k.kmemCacheCreate(name, bytes, { flags: SLAB_NO_MERGE });
+    const flags = bytes % 64 === 0 && bytes > ((size + 7) & ~7) ? SLAB_HWCACHE_ALIGN : 0;
+    return k.kmemCacheCreate(name, size, { flags: flags | SLAB_NO_MERGE });
+  }
+
   private allocate(key: number, req: number, bytes: number, row: CacheRow, gfp: number, kmalloc: boolean, site: SiteRow): void {
     const k = this.k;
+    this.slabObjectPage(key, kmalloc && req > 8192 ? getOrderOf(req) : -1);
+    if (row.descriptor && !kmalloc) {
+      // a traced kmem_cache_create(): kmem made this descriptor itself when the replay made the cache
+      this.descriptorAllocs++;
+      this.record(key, req, bytes, 0, null, site, k.currentCpu);
+      return;
+    }
     const id = row.kmemId;
     const cpu = k.currentCpu;
     const d = this.d;
@@ -1424,10 +1576,45 @@ export class TraceReplayer {
     }
     const slot = key > 0 ? this.live.delete(key) : -1;
     if (slot < 0) {
-      this.unknownFrees++;
+      if (key > 0 && this.inTracedSlab(key)) this.untracedFrees++;
+      else this.unknownFrees++;
       return;
     }
     this.release(slot, this.k.currentCpu, true);
+  }
+
+  /**
+   * A free of an object the trace never allocated: true when the object
+   * lies in a page block allocated during the trace (a slab page already
+   * recognised, or a traced block no traced object had shown to be a slab
+   * page yet, which is then given back to kmem as such): its object was
+   * allocated after the trace began, by a path with no tracepoint (6.1's
+   * kmem_cache_alloc_bulk: maple tree nodes, the NAPI skb cache). False
+   * without the direct map's base (hashed pointers) or outside such blocks:
+   * the object is older than the trace.
+   */
+  private inTracedSlab(key: number): boolean {
+    const base = this.directBase;
+    if (base < 0) return false;
+    const q = Math.floor((key - base) / 4096);
+    if (q < 0) return false;
+    for (let o = 0; o <= 3; o++) {
+      const head = q - (q % 2 ** o);
+      if (this.slabPages.size !== 0) {
+        const order = this.slabPages.get(head);
+        if (order === o) return true;
+      }
+      const slot = this.pages.get(head);
+      if (slot >= 0 && this.pOrder[slot] === o) {
+        this.pages.delete(head);
+        this.releasePage(slot);
+        this.slabPages.set(head, o);
+        this.slabPageBlocks++;
+        this.slabPageCount += 2 ** o;
+        return true;
+      }
+    }
+    return false;
   }
 
   // ───────────────────────── page events ─────────────────────────
@@ -1473,6 +1660,70 @@ export class TraceReplayer {
     this.pAddr[slot] = addr;
     this.pOrder[slot] = order;
     this.pages.set(pfn, slot);
+    if (this.slabPages.size !== 0) this.slabPages.delete(pfn);
+    const cpu = this.k.currentCpu & 255;
+    this.lastPagePfn[cpu] = pfn;
+    this.lastPageOrder[cpu] = order;
+  }
+
+  // ───────────────────────── slab pages of the trace ─────────────────────────
+
+  /** page_offset_base (its low 48 bits) once two slab pages agree on it, else -1. */
+  private directBase = -1;
+  private baseGuess = -1;
+  /** Per CPU: the last traced page block (pfn, order), and the page of the last object checked. */
+  private readonly lastPagePfn = new Float64Array(256).fill(-1);
+  private readonly lastPageOrder = new Uint8Array(256);
+  private readonly lastObjectPage = new Float64Array(256).fill(-1);
+  /** Traced page blocks recognised as slab or large-kmalloc pages: pfn -> order (kmem's SLUB has its own). */
+  private readonly slabPages = new PtrTable(256);
+  private slabPageBlocks = 0;
+  private slabPageCount = 0;
+
+  /**
+   * A trace of slab and page events shows each slab's pages twice: the
+   * mm_page_alloc that fetched them, then objects inside them. kmem's SLUB
+   * allocates its own pages, so a traced block some object lies in is
+   * given back at once and its later mm_page_free ignored: only kmem's
+   * SLUB holds slab pages. Objects are placed on pages through the direct
+   * map: pfn = (ptr - page_offset_base) >> 12, page_offset_base being a
+   * multiple of 1 GiB that the trace itself gives (a slab object right
+   * after its slab's mm_page_alloc on the same CPU; two must agree). A
+   * trace with hashed pointers never gives it, and keeps its pages twice.
+   * `largeOrder`: the block order of a large kmalloc, -1 for a slab object.
+   */
+  private slabObjectPage(key: number, largeOrder: number): void {
+    if (key <= 0) return;
+    const cpu = this.k.currentCpu & 255;
+    let base = this.directBase;
+    if (base < 0) {
+      const pfn = this.lastPagePfn[cpu]!;
+      if (pfn < 0) return;
+      const block = 4096 * 2 ** this.lastPageOrder[cpu]!;
+      const guess = key - (key % block) - pfn * 4096;
+      if (guess <= 0 || guess % 2 ** 30 !== 0) return;
+      if (guess !== this.baseGuess) {
+        this.baseGuess = guess;
+        return;
+      }
+      this.directBase = base = guess;
+    }
+    const q = Math.floor((key - base) / 4096);
+    if (q === this.lastObjectPage[cpu] || q < 0) return;
+    this.lastObjectPage[cpu] = q;
+    const pages = this.pages;
+    if (pages.size === 0) return;
+    for (let o = Math.max(largeOrder, 0), top = largeOrder < 0 ? 3 : largeOrder; o <= top; o++) {
+      const head = q - (q % 2 ** o);
+      const slot = pages.get(head);
+      if (slot < 0 || this.pOrder[slot] !== o) continue;
+      pages.delete(head);
+      this.releasePage(slot);
+      this.slabPages.set(head, o);
+      this.slabPageBlocks++;
+      this.slabPageCount += 2 ** o;
+      return;
+    }
   }
 
   private releasePage(slot: number): void {
@@ -1493,6 +1744,8 @@ export class TraceReplayer {
   private pageFree(pfn: number): void {
     const slot = this.pages.delete(pfn);
     if (slot < 0) {
+      // a slab page's free: kmem's SLUB frees its own
+      if (this.slabPages.size !== 0 && this.slabPages.delete(pfn) >= 0) return;
       this.pageUnknownFrees++;
       return;
     }
@@ -1595,6 +1848,8 @@ export class TraceReplayer {
         sizeMismatches: this.sizeMismatches,
         remoteFrees: this.remoteFrees,
         resolved: { ...this.resolved, byName: this.namedAllocs - this.resolved.byLaterFree - this.namedOnLeaving },
+        descriptorAllocs: this.descriptorAllocs,
+        untracedFrees: this.untracedFrees,
       },
       caches,
       callSites,
@@ -1606,6 +1861,7 @@ export class TraceReplayer {
         live: { peak: this.peakPages, final: this.livePages },
         zoneLockedRefills: this.kindCounts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!,
         pcpDrains: this.kindCounts[N_MM_PAGE_PCPU_DRAIN]!,
+        slabPages: { blocks: this.slabPageBlocks, pages: this.slabPageCount, directBase: this.directBase },
       },
       foldedCpuEvents: this.foldedCpuEvents,
       otherCallSites: this.otherSites,
@@ -1673,6 +1929,10 @@ export class CacheNames {
   count = 0;
   /** Of those, named by their free. */
   named = 0;
+  /** kmem_cache_allocs that print their cache's name= (6.18+). */
+  namedAllocs = 0;
+  /** kmem_cache_frees that print name= (5.12+). */
+  namedFrees = 0;
 
   // the first pass: unnamed allocations waiting for their free, by ptr key
   private readonly pending = new PtrTable(1 << 12);
@@ -1714,6 +1974,11 @@ export class CacheNames {
       const kind = c.kind[i]!;
       const key = c.ptr[i]!;
       if (kind === C_KMEM_CACHE_FREE) {
+        const nm = c.name[i]!;
+        if (nm >= 0) {
+          this.namedFrees++;
+          this.sawName(nm);
+        }
         if (key <= 0) continue;
         const slot = this.pending.delete(key);
         if (slot < 0) continue;
@@ -1741,6 +2006,8 @@ export class CacheNames {
       }
       const name = c.name[i]!;
       if (name >= 0) {
+        this.namedAllocs++;
+        this.sawName(name);
         this.learn(c.site[i]!, c.alloc[i]!, name);
         continue;
       }
@@ -1756,6 +2023,23 @@ export class CacheNames {
       this.pSite[slot] = c.site[i]!;
       this.pBytes[slot] = c.alloc[i]!;
     }
+  }
+
+  /** Name ids some event of the trace prints (a bit each). */
+  private seen = new Uint8Array(256);
+
+  private sawName(id: number): void {
+    while (id >> 3 >= this.seen.length) {
+      const g = new Uint8Array(this.seen.length * 2);
+      g.set(this.seen);
+      this.seen = g;
+    }
+    this.seen[id >> 3]! |= 1 << (id & 7);
+  }
+
+  /** Some event of the trace prints the name with this id. */
+  printsName(id: number): boolean {
+    return id >> 3 < this.seen.length && (this.seen[id >> 3]! & (1 << (id & 7))) !== 0;
   }
 
   private learn(site: number, bytes: number, name: number): void {
@@ -1843,10 +2127,26 @@ function slubStatsFor(given: BootOptions | undefined): BootOptions {
 }
 
 /** The boot options of a run: CONFIG_SLUB_STATS on (SLUB), and the CPUs from the trace's header when none are given. */
-function runBootOptions(given: BootOptions | undefined, header: TraceHeader): BootOptions {
+function runBootOptions(given: BootOptions | undefined, header: TraceHeader, kernel?: BootOptions['kernel']): BootOptions {
   const o: BootOptions = { ...(given ?? {}), ...slubStatsFor(given) };
+  if (given?.kernel === undefined && kernel !== undefined) o.kernel = kernel;
   if (given?.cpus === undefined) o.cpus = Math.min(256, Math.max(header.cpus > 0 ? header.cpus : 2, header.cpus > 0 ? 1 : maxCpuSeen() + 1));
   return o;
+}
+
+/**
+ * The kernel generation a trace comes from, as far as kmem tells them apart,
+ * from its kmem_cache_alloc events: 6.18 prints the cache's name= there;
+ * before it (5.12 .. 6.17: the name only on kmem_cache_free) the trace is
+ * replayed with 6.1's geometry, the older kernel kmem knows. `unnamed` and
+ * `named`: kmem_cache_allocs without and with name=; `namedFrees`:
+ * kmem_cache_frees with name=. Undefined when neither tells (no
+ * kmem_cache_alloc, or a kernel before 5.12 that names no cache at all:
+ * the default, 6.18, stands).
+ */
+export function traceKernel(unnamed: number, named: number, namedFrees: number): '6.1' | '6.18' | undefined {
+  if (named > 0) return '6.18';
+  return unnamed > 0 && namedFrees > 0 ? '6.1' : undefined;
 }
 
 /**
@@ -1868,7 +2168,7 @@ export async function replayFileMany(path: string, boots: readonly (BootOptions 
   let replaySeconds = 0;
   const runs: ReplayRun[] = boots.map((b) => {
     const t = performance.now();
-    const kernel = boot(runBootOptions(b, header));
+    const kernel = boot(runBootOptions(b, header, traceKernel(names.count, names.namedAllocs, names.namedFrees)));
     const replayer = new TraceReplayer(kernel, { ...opts, lookahead: 0, file: path });
     replayer.header = header;
     const seconds = (performance.now() - t) / 1000;
@@ -1932,8 +2232,25 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
   let heldEvents = 0;
   let maxCpu = 0;
   let events = 0;
+  const kernelFromTrace = opts.boot?.kernel === undefined;
   const start = (): TraceReplayer => {
     if (cpusFromTrace) bootOpts.cpus = Math.min(256, traceHeader.cpus > 0 ? traceHeader.cpus : Math.max(2, maxCpu + 1));
+    if (kernelFromTrace) {
+      // the events read so far tell the kernel generation (a pipe: what the first batches show)
+      let named = 0;
+      let unnamed = 0;
+      let namedFrees = 0;
+      for (const b of held) {
+        for (const e of b) {
+          if (e.kind === 'kmem_cache_alloc' || e.kind === 'kmem_cache_alloc_node') {
+            if ((e as SlabAllocEvent).name === null) unnamed++;
+            else named++;
+          } else if (e.kind === 'kmem_cache_free' && e.name !== null) namedFrees++;
+        }
+      }
+      const kernel = traceKernel(unnamed, named, namedFrees);
+      if (kernel !== undefined) bootOpts.kernel = kernel;
+    }
     k = boot(bootOpts);
     rp = new TraceReplayer(k, { ...opts, file: path === STDIN_PATH ? STDIN_NAME : path });
     for (const b of held) rp.push(b);
@@ -1941,7 +2258,7 @@ export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}
     return rp;
   };
   resetTraceHeader();
-  if (!cpusFromTrace) start();
+  if (!cpusFromTrace && !kernelFromTrace) start();
   let readBytes = 0;
   let readLines = 0;
   const it = readTraceBatches(path, {

@@ -20,7 +20,8 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { EventColumns, type StringTable } from './columns.js';
 import { type KmemEvent, type TraceDialect, TraceFileError, TraceParseError } from './events.js';
-import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, quickNamesInto, resetTraceHeader, scanNamesInto, traceHeader } from './ftrace.js';
+import { parseFtraceBytes, parseFtraceInto, parseFtraceLine, resetTraceHeader, scanNamesInto, traceHeader } from './ftrace.js';
+import { fastNamesInto, fastRowInto } from './ftrace_fast.js';
 
 export interface ReadTraceOptions {
   /** Count malformed lines and go on, instead of throwing at the first. */
@@ -241,8 +242,12 @@ export async function* readLineBatches<T>(
   let crMode = 1;
 
   let lineNo = 0;
-  /** Bytes of a line not ended yet, carried into the next chunk. */
-  let carry: Buffer | null = null;
+  /**
+   * One buffer, reused from chunk to chunk: buf[0, len) holds the bytes of
+   * a line not ended yet, carried to the front, then the next chunk's.
+   */
+  let buf = Buffer.allocUnsafe(Math.max(chunkSize, 1 << 16) * 2);
+  let len = 0;
   /** True while skipping the rest of an over-long line. */
   let overlong = false;
   /** The error to throw once the events before its line are out. */
@@ -313,7 +318,7 @@ export async function* readLineBatches<T>(
 
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
-      let b: Buffer = chunk;
+      const b: Buffer = chunk;
       if (crMode === 1) {
         const cr = b.indexOf(13);
         const lf = b.indexOf(10);
@@ -330,22 +335,25 @@ export async function* readLineBatches<T>(
         overlong = false;
         from = nl + 1;
       }
-      if (carry !== null) {
-        b = Buffer.concat([carry, from === 0 ? b : b.subarray(from)]);
-        carry = null;
-      } else if (from !== 0) b = b.subarray(from);
-      const last = b.lastIndexOf(10);
-      const out: T[] = [];
-      if (last === -1) {
-        carry = b;
-      } else {
-        parseLines(b, last + 1, out);
-        if (last + 1 < b.length) carry = Buffer.from(b.subarray(last + 1));
+      const n = b.length - from;
+      if (len + n > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(buf.length * 2, len + n));
+        buf.copy(grown, 0, 0, len);
+        buf = grown;
       }
-      if (carry !== null && carry.length > MAX_LINE_BYTES && failed === null) {
+      b.copy(buf, len, from);
+      len += n;
+      const last = len === 0 ? -1 : buf.lastIndexOf(10, len - 1);
+      const out: T[] = [];
+      if (last !== -1) {
+        parseLines(buf.subarray(0, last + 1), last + 1, out);
+        buf.copyWithin(0, last + 1, len);
+        len -= last + 1;
+      }
+      if (len > MAX_LINE_BYTES && failed === null) {
         lineNo++;
-        const head = decodeSpecialLine(carry, 0, Math.min(carry.length, 200)).text;
-        carry = null;
+        const head = decodeSpecialLine(buf, 0, 200).text;
+        len = 0;
         overlong = true;
         bad(new TraceParseError(head, `line longer than ${MAX_LINE_BYTES} bytes`, null, null, 0, dialect), lineNo);
       }
@@ -356,10 +364,10 @@ export async function* readLineBatches<T>(
       if (out.length !== 0) yield out;
       if (failed !== null) throw failed;
     }
-    if (carry !== null && carry.length !== 0) {
+    if (len !== 0) {
       const out: T[] = [];
-      parseLines(carry, carry.length, out);
-      carry = null;
+      parseLines(buf.subarray(0, len), len, out);
+      len = 0;
       stats.lines = lineNo;
       stats.events += out.length;
       onProgress?.(stats.bytes, lineNo);
@@ -436,7 +444,9 @@ export interface ReadColumnsOptions extends ReadTraceOptions {
 /**
  * Read a kmem trace into rows of numbers (see columns.ts), handing each
  * full batch to onBatch; the batch object is reused, so onBatch must be
- * done with it when it returns. The file is read into one buffer that is
+ * done with it when it returns. A line in 6.x ftrace's own layout is read
+ * by ftrace_fast.ts (fastRowInto; fastNamesInto on the first pass), any
+ * other line, or one it declines, by ftrace.ts's general parser. The file is read into one buffer that is
  * reused from chunk to chunk (a line cut by a chunk's end is moved to its
  * front); a regular uncompressed file is read into it directly, a gzip'd
  * file or a pipe is copied in from its stream. Errors and skipBad as
@@ -500,9 +510,9 @@ export async function readTraceColumns(
   };
   /**
    * The lines of b[0, e). A latin1 string of the piece lines up with its
-   * bytes one to one: the parser finds line ends and ": " with the string's
-   * native indexOf and reads everything else from the bytes; no string is
-   * made per line.
+   * bytes one to one: line ends are found with the Buffer's indexOf, blanks,
+   * ": " and "kmem_cache_" with the string's native indexOf, everything else
+   * is read from the bytes; no string is made per line.
    */
   const parsePiece = (b: Buffer, e: number, clean: boolean): void => {
     const text = b.toString('latin1', 0, e);
@@ -512,7 +522,7 @@ export async function readTraceColumns(
     while (a < e && failed === null) {
       try {
         for (; a < e; ) {
-          let nl = text.indexOf('\n', a);
+          let nl = b.indexOf(10, a);
           if (nl === -1) nl = e;
           lineNo++;
           const at = a;
@@ -526,14 +536,18 @@ export async function readTraceColumns(
               if (hit === -1) hit = e;
             }
             if (hit >= nl) continue;
-            const q = quickNamesInto(cols, strings, b, hit, nl, lineNo);
+            const q = fastNamesInto(cols, strings, b, text, hit, nl, lineNo);
             if (q !== -1) {
               if (cols.n === cols.capacity) flush();
               continue;
             }
           }
           if (clean || !hasSpecialByte(b, at, nl)) {
-            if (namesOnly ? scanNamesInto(cols, strings, b, text, at, nl, lineNo) : parseFtraceInto(cols, strings, b, text, at, nl, lineNo)) {
+            if (
+              namesOnly
+                ? scanNamesInto(cols, strings, b, text, at, nl, lineNo)
+                : fastRowInto(cols, strings, b, text, at, nl, lineNo) || parseFtraceInto(cols, strings, b, text, at, nl, lineNo)
+            ) {
               if (cols.n === cols.capacity) flush();
             }
           } else {

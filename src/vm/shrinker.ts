@@ -8,7 +8,9 @@
  * objects, scanned in batches of `batch` (SHRINK_BATCH 128); what is not
  * scanned is deferred. Scans count slabs_scanned.
  *
- * The one user kmem registers is workingset's shadow-node shrinker
+ * kmem registers two: the root file system's superblock shrinker (its
+ * dentry and inode caches, src/fs/super.ts, attachSuperBlock below) and
+ * workingset's shadow-node shrinker
  * (mm/workingset.c count_shadow_nodes / scan_shadow_nodes): kmem's shadow
  * entries live beside the xarray (src/vm/workingset.ts), so a "shadow node"
  * is a 64-index block of a file (what one xa_node leaf covers) holding
@@ -16,6 +18,8 @@
  * (a density of 1/8 of the slots) before the oldest are dropped, each drop
  * counting workingset_nodereclaim.
  */
+import { SuperBlock } from '../fs/super.js';
+import { GFP_KERNEL } from '../page_alloc/gfp.js';
 import { MAX_NR_ZONES, Z_PRESENT } from '../page_alloc/mmzone.js';
 import { pageCache } from './filemap.js';
 import type { Vm } from './vm.js';
@@ -165,4 +169,51 @@ function shadowNodeShrinker(): Shrinker {
       return freed;
     },
   };
+}
+
+/**
+ * drop_slab(): shrink_slab() at priority 0 over and over while the last
+ * round freed more than 1 << (the rounds so far) objects (drop_caches 2).
+ */
+export function dropSlab(vm: Vm): number {
+  let shift = 0;
+  let total = 0;
+  let freed: number;
+  do {
+    freed = shrinkSlab(vm, GFP_KERNEL, 0);
+    total += freed;
+  } while (Math.floor(freed / 2 ** shift++) > 1);
+  return total;
+}
+
+/**
+ * alloc_super() for the root file system: its dentry and inode caches, told
+ * by the page cache whether an inode's mapping is empty, and its "sb-"
+ * shrinker registered; /proc/sys/fs/dentry-state reads them.
+ */
+export function attachSuperBlock(vm: Vm): SuperBlock {
+  const sysctl = vm.k.proc.sysctl;
+  const sb = new SuperBlock(
+    vm.k,
+    {
+      mappingEmpty: (ino) => {
+        const as = pageCache(vm).spaces.get(ino);
+        return as === undefined || (as.nrpages === 0 && as.shadows.size === 0);
+      },
+      evictMapping: (ino) => {
+        const pc = pageCache(vm);
+        const as = pc.spaces.get(ino);
+        if (as !== undefined && as.nrpages === 0 && as.shadows.size === 0 && as.iMmap.size === 0) pc.spaces.delete(ino);
+      },
+    },
+    () => [sysctl.vfsCachePressure, sysctl.vfsCachePressureDenom],
+  );
+  vm.fs.sb = sb;
+  registerShrinker(vm, sb.shrinker);
+  // fs/dcache.c dentry_stat: nr_dentry, nr_unused, age_limit 45, want_pages 0, nr_negative, dummy 0
+  vm.k.proc.register('/proc/sys/fs/dentry-state', () => `${sb.dcache.nrDentry}\t${sb.dcache.nrUnused}\t45\t0\t${sb.dcache.nrNegative}\t0\n`);
+  // fs/inode.c inodes_stat: nr_inodes, nr_unused, then five zeros
+  vm.k.proc.register('/proc/sys/fs/inode-state', () => `${sb.icache.nrInodes}\t${sb.icache.nrUnused}\t0\t0\t0\t0\t0\n`);
+  vm.k.proc.register('/proc/sys/fs/inode-nr', () => `${sb.icache.nrInodes}\t${sb.icache.nrUnused}\n`);
+  return sb;
 }

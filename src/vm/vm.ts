@@ -28,6 +28,7 @@ import { globalDirtyLimits, writeback } from './page-writeback.js';
 import { PageTables } from './pgtable.js';
 import type { AnonUnmapper } from './rmap.js';
 import { shmemOf } from './shmem.js';
+import { attachSuperBlock, dropSlab } from './shrinker.js';
 import { lruFreeFolio } from './swap.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap, swapCacheLookup, swapWritepage, unmapAnonPte } from './swap_state.js';
 import { type SwapInfo, swapon } from './swapfile.js';
@@ -248,6 +249,7 @@ export class Vm {
     shmemOf(this);
     // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
     installReclaimHooks(this);
+    attachSuperBlock(this);
     if ((k.swapBytes ?? 0) > 0) {
       const si = swapon(this, k.swapBytes!);
       // cluster_scan_range()'s reclaim of a slot only its swap-cache page holds (swap over half full).
@@ -398,6 +400,11 @@ export class Vm {
   /** drop_caches 1: invalidate_mapping_pages() over every regular file's page cache (clean, unmapped pages); the pages dropped. */
   dropPagecache(): number {
     return pageCache(this).dropPagecache();
+  }
+
+  /** drop_slab() (drop_caches 2): the objects the shrinkers freed */
+  dropSlab(): number {
+    return dropSlab(this);
   }
 
   /**

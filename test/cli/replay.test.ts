@@ -293,13 +293,14 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
 
   it('a real 6.1 excerpt: CPUs from the header, unknown caches listed, bytes_alloc mismatches counted', async () => {
     const f = join(fixtures, '../../fixtures/trace/linux-6.1-qemu-2cpu-excerpt.txt');
-    const r = await replay(f, '--mem', '256M');
-    expect(r.machine).toMatchObject({ cpus: 2, cpusFromTrace: true });
+    // on 6.18's geometry (--kernel): no table of the 6.1 machine's caches finds the unnamed ones by their slot
+    const r = await replay(f, '--mem', '256M', '--kernel', '6.18');
+    expect(r.machine).toMatchObject({ cpus: 2, cpusFromTrace: true, kernel: '6.18', kernelFromTrace: false });
     expect(r.header).toEqual({ cpus: 2, entriesInBuffer: 459273, entriesWritten: 459273 });
     expect(r.lostShare).toBe(0);
-    const text = await kmem(['replay', f, '--mem', '256M']);
+    const text = await kmem(['replay', f, '--mem', '256M', '--kernel', '6.18']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain("machine: 256M, 2 CPUs (the trace header's #P:2)");
+    expect(text.stdout).toContain("machine: 256M, 2 CPUs (the trace header's #P:2); SLUB geometry of 6.18 (--kernel)");
     const unknown = r.report.caches.filter((c) => c.unknown);
     expect(unknown.length).toBeGreaterThan(0);
     expect(text.stdout).toMatch(/^unknown caches: \d+ kmem_cache_alloc events of \d+ call sites whose cache no event of the trace names/m);
@@ -307,6 +308,19 @@ describe.concurrent('kmem replay', { timeout: 150_000 }, () => {
     const m = r.report.slab.sizeMismatches;
     expect(text.stdout.includes(`bytes_alloc mismatches: ${m} allocations`)).toBe(m > 0);
     expect(text.stderr).toBe('');
+  });
+
+  it('a 6.1 trace (kmem_cache_alloc without name=, kmem_cache_free with it) replays on 6.1 geometry; --kernel says otherwise; a bad --kernel is a usage error', async () => {
+    const f = join(fixtures, '../../fixtures/trace/linux-6.1-qemu-2cpu-excerpt.txt');
+    const r = await replay(f, '--mem', '256M');
+    expect(r.machine).toMatchObject({ kernel: '6.1', kernelFromTrace: true });
+    // 6.1's kmem_cache_node is 64 bytes (6.18's 72, in a 128-byte slot)
+    expect(r.slabinfo).toMatch(/^kmem_cache_node\s+\d+\s+\d+\s+64 /m);
+    const text = await kmem(['replay', f, '--mem', '256M']);
+    expect(text.stdout).toContain('SLUB geometry of 6.1 (its kmem_cache_alloc events print no name=)');
+    const bad = await kmem(['replay', f, '--kernel', '5.4']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--kernel: expected 6.1 or 6.18, got '5.4'");
   });
 
   it('a trace whose header says events were lost: a warning with the share lost, on stderr and in the report', async () => {

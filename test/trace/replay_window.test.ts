@@ -43,13 +43,13 @@ describe('replay lookahead window', () => {
     for (const r of results) expect(r).toEqual(results[0]);
     // The first two allocations left the window unnamed (own cache); the
     // third was made after the free taught make_thing's cache.
-    expect(results[0]!.resolved).toEqual({ byName: 0, byLaterFree: 0, learned: 2, knownCallSite: 0, ownCache: 1 });
+    expect(results[0]!.resolved).toEqual({ byName: 0, byLaterFree: 0, learned: 2, knownCallSite: 0, bySlot: 0, ownCache: 1 });
   });
 
   it('a free inside the window names its allocation, in any batch size', () => {
     const results = [1, 2, 5].map((batch) => replay(events(TRACE), 8, batch));
     for (const r of results) expect(r).toEqual(results[0]);
-    expect(results[0]!.resolved).toEqual({ byName: 0, byLaterFree: 1, learned: 2, knownCallSite: 0, ownCache: 0 });
+    expect(results[0]!.resolved).toEqual({ byName: 0, byLaterFree: 1, learned: 2, knownCallSite: 0, bySlot: 0, ownCache: 0 });
     expect(results[0]!.caches).toContainEqual(['thing_cache', 3]);
   });
 });
