@@ -207,7 +207,8 @@ export function compareRow(config: CompareConfig, run: ReplayRun, report: Replay
   const slow = { alloc: 0, free: 0 };
   const fast = { alloc: 0, free: 0 };
   for (const c of report.caches) {
-    if (c.slabSize !== null) internal += c.objects.final * c.slabSize - c.requestedBytes;
+    // a cache whose slot is smaller than what its objects asked for (a cache kmem shaped differently from the traced one) wastes nothing, not a negative amount
+    if (c.slabSize !== null) internal += Math.max(0, c.objects.final * c.slabSize - c.requestedBytes);
     slow.alloc += c.slowpath.alloc;
     slow.free += c.slowpath.free;
     fast.alloc += c.fastpath.alloc;
@@ -300,7 +301,8 @@ function designRow(config: CompareConfig, run: ReplayRun, report: ReplayReport, 
   const slow = { alloc: 0, free: 0 };
   const fast = { alloc: 0, free: 0 };
   for (const c of report.caches) {
-    if (c.slabSize !== null) internal += c.objects.final * c.slabSize - c.requestedBytes;
+    // a cache whose slot is smaller than what its objects asked for (a cache kmem shaped differently from the traced one) wastes nothing, not a negative amount
+    if (c.slabSize !== null) internal += Math.max(0, c.objects.final * c.slabSize - c.requestedBytes);
     slow.alloc += c.slowpath.alloc;
     slow.free += c.slowpath.free;
     fast.alloc += c.fastpath.alloc;
