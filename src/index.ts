@@ -2,6 +2,7 @@
  * kmem: Linux's memory manager in TypeScript. The public API.
  */
 
+export { attach } from './attach.js';
 export {
   ELOOP,
   ENAMETOOLONG,
@@ -62,6 +63,7 @@ export {
   type Kernel,
   type KmemCache,
   type RamBuffer,
+  type SmpHandle,
   type Task as TaskInfo,
   UTS_RELEASE,
   type ZoneSizes,

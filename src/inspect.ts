@@ -976,8 +976,8 @@ export class Inspector {
       nrSlabs,
       nrPartial: cf[r + CF.NR_PARTIAL] as number,
       totalObjects: cf[r + CF.TOTAL_OBJECTS] as number,
-      allocs: cf[r + CF.ALLOCS] as number,
-      frees: cf[r + CF.FREES] as number,
+      allocs: this.m.slub.allocsOf(id),
+      frees: this.m.slub.freesOf(id),
       pages: nrSlabs * 2 ** (cf[r + CF.ORDER] as number),
     };
   }

@@ -35,15 +35,24 @@ import { slobKernelClass } from './slob_kernel.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import type { PrefilledSheaf } from './slub/sheaf.js';
-import { CF, KmemHandle } from './slub/slab.js';
+import { CF, KmemHandle, MAX_CACHES } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
 import type { Slub } from './slub/slub.js';
+import { smpCacheCreate, smpCacheDestroy } from './smp/cache_table.js';
+import type { PageAllocSmp } from './smp/page_alloc_smp.js';
 import type { Task as VmTask } from './vm/fork.js';
 import { ksysSync } from './vm/page-writeback.js';
 import { Vm } from './vm/vm.js';
 
 export type { BootOptions, DiskOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
 export type { Task } from './init/main.js';
+
+/** What attach() takes: k.handle of a machine booted with smp: 'workers'. */
+export interface SmpHandle {
+  readonly kmemSmp: 1;
+  readonly options: BootOptions;
+  readonly buffers: SharedArrayBuffer[];
+}
 export { UTS_RELEASE } from './lib/utsrelease.js';
 
 /** A kmem_cache handle. */
@@ -119,6 +128,8 @@ export class Kernel {
   onCpu<T>(n: number, fn: () => T): T {
     checkInteger(n, 'cpu', 0, this.cpus - 1);
     checkFunction(fn, 'fn');
+    const smp = this.machine.smp;
+    if (smp !== null && n !== smp.cpu) throw new RangeError(`cpu: with smp: 'workers' this thread is CPU ${smp.cpu}; CPU ${n} is another thread's (attach())`);
     const prev = this.pageAlloc.cpu;
     this.setCpu(n);
     try {
@@ -132,6 +143,47 @@ export class Kernel {
   private setCpu(n: number): void {
     this.pageAlloc.cpu = n;
     this.slub.setCpu(n);
+  }
+
+  // ───────────────────────── CPU threads (smp: 'workers') ─────────────────────────
+
+  /**
+   * What a worker needs to attach to this machine as another CPU:
+   * structured-cloneable (postMessage it). Booted with smp: 'workers' only.
+   */
+  get handle(): SmpHandle {
+    const m = this.machine;
+    if (m.smp === null) throw new Error("handle: boot with smp: 'workers' to run CPUs on other threads");
+    return { kmemSmp: 1, options: m.smpOptions, buffers: m.smpBuffers };
+  }
+
+  /**
+   * Serve the requests other CPUs queued to this one (flush_all,
+   * drain_all_pages) and catch up with the caches they created: call it
+   * when a CPU thread idles.
+   */
+  poll(): void {
+    const smp = this.machine.smp;
+    if (smp === null) return;
+    smp.poll();
+    smp.syncCaches();
+  }
+
+  /**
+   * Take this CPU offline (an attached thread, before it ends): its cpu
+   * slabs, cpu partial lists and pcp lists go back (the kernel's CPU-dead
+   * callbacks), and another thread may attach to it.
+   */
+  detach(): void {
+    const smp = this.machine.smp;
+    if (smp === null || !smp.attached) throw new Error('detach: only a kernel made by attach() can go offline');
+    const cpu = smp.cpu;
+    smp.syncCaches();
+    // Every live cache, those destroyed with objects left (off slab_caches) too.
+    for (let s = 0; s < MAX_CACHES; s++) if (this.slub.cf[s * CF.FIELDS + CF.ALIVE] === 1) this.slub.flushCpuSlab(s, cpu);
+    (this.pageAlloc as PageAllocSmp).drainCpu(cpu);
+    smp.release();
+    smp.attached = false;
   }
 
   /** The task that reports name ("by task comm/pid"). */
@@ -250,6 +302,12 @@ export class Kernel {
    */
   kmemCacheCreate(name: string, size: number, args: KmemCacheArgs = {}): KmemCache {
     if (typeof args !== 'object' || args === null) throw new TypeError(`args: expected an object of cache arguments, got ${describe(args)}`);
+    const smp = this.machine.smp;
+    if (smp !== null) {
+      if (args.ctor !== undefined) throw new RangeError("args.ctor: a constructor cannot run on the other CPUs' threads (smp: 'workers')");
+      if (args.sheafCapacity) throw new RangeError("args.sheafCapacity: sheaves are not shared between CPU threads yet (smp: 'workers')");
+      return this.slab.handleOf(smpCacheCreate(smp, this.slab, name, () => this.slab.createCache(name, size, args)));
+    }
     return this.slab.handleOf(this.slab.createCache(name, size, args));
   }
 
@@ -257,7 +315,8 @@ export class Kernel {
   kmemCacheDestroy(cache: KmemCache): void {
     const s = this.slab.cacheOf(cache);
     const name = this.slub.caches[s]!.name;
-    const left = this.slab.destroy(s);
+    const smp = this.machine.smp;
+    const left = smp !== null ? smpCacheDestroy(smp, this.slab, s, () => this.slab.destroy(s)) : this.slab.destroy(s);
     if (left > 0) {
       // __kmem_cache_shutdown(): free_partial() lists each partial slab's objects (list_slab_objects).
       const debug = this.slub.debug!;
@@ -452,6 +511,7 @@ export class Kernel {
   /** A cache's handle by name (aliases resolve; the newest of a name), or -1. */
   kmemCacheByName(name: string): KmemCache {
     if (typeof name !== 'string') throw new TypeError(`name: expected a string, got ${describe(name)}`);
+    this.machine.smp?.syncCaches();
     return this.slab.handleByName(name);
   }
 
@@ -516,7 +576,11 @@ export class Kernel {
 
   /** @internal The virtual-memory half (src/vm), created on first use. */
   get vm(): Vm {
-    if (this.vmState === null) this.vmState = new Vm(this);
+    if (this.vmState === null) {
+      if (this.machine.smp?.attached)
+        throw new Error(`the VM half (tasks, files) runs on the boot CPU only; this kernel is attached to CPU ${this.machine.smp.cpu}`);
+      this.vmState = new Vm(this);
+    }
     return this.vmState;
   }
 

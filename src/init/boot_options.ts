@@ -135,6 +135,19 @@ export interface BootOptions {
    * virtual time; files hold at most `size` bytes (-ENOSPC past it).
    */
   disk?: DiskOptions;
+  /**
+   * 'workers': every CPU is a thread of its own (Node worker_threads, Web
+   * Workers) sharing one set of SharedArrayBuffers (implies `shared`). The
+   * booting thread is CPU 0; `k.handle` goes to a worker by postMessage and
+   * `attach(handle, { cpu })` there binds it to another CPU (src/smp/).
+   * Default 'off': one thread, k.onCpu() switches CPUs.
+   */
+  smp?: 'off' | 'workers';
+  /**
+   * Test builds: the longest Atomics.wait (µs, 0..10000) injected at SLUB's
+   * race windows with smp: 'workers', on one pass in four. Default 0.
+   */
+  smpJitter?: number;
 }
 
 export interface DiskOptions {
@@ -208,6 +221,8 @@ const KNOWN: readonly (keyof BootOptions)[] = [
   'reserved',
   'disk',
   'swap',
+  'smp',
+  'smpJitter',
 ];
 
 const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot'];
@@ -236,6 +251,10 @@ export interface CheckedOptions {
   /** Pages memblock reserved at boot (the reserved option). */
   reservedPages: number;
   disk: DiskConfig;
+  /** smp: 'workers' */
+  smp: boolean;
+  /** smpJitter in µs */
+  smpJitter: number;
 }
 
 /** Check every option and work out the machine's size and zone layout. */
@@ -274,6 +293,10 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   if (o.aslr !== undefined) checkInteger(o.aslr, 'aslr', 0, 2);
   if (o.minFreeKbytes !== undefined) checkInteger(o.minFreeKbytes, 'minFreeKbytes', 0, Number.MAX_SAFE_INTEGER);
   const disk = checkDisk(o.disk);
+  const smp = oneOf(o.smp, 'smp', ['off', 'workers'], 'off') === 'workers';
+  const smpJitter = o.smpJitter ?? 0;
+  checkInteger(smpJitter, 'smpJitter', 0, 10000);
+  if (smp) checkSmpOptions(o);
 
   // The RAM: the caller's buffer, or one of `memory` bytes.
   let buffer: ArrayBuffer | SharedArrayBuffer | null = null;
@@ -289,7 +312,7 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
   } else {
     memory = o.zones !== undefined ? -1 : 128 * 1024 * 1024;
   }
-  const shared = o.shared === true || (buffer !== null && typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer);
+  const shared = smp || o.shared === true || (buffer !== null && typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer);
   if (o.shared === true && buffer !== null && !(buffer instanceof SharedArrayBuffer)) {
     throw new RangeError('shared: true needs a SharedArrayBuffer (or a shared WebAssembly.Memory) as buffer');
   }
@@ -307,7 +330,21 @@ export function checkBootOptions(opts: unknown): CheckedOptions {
     }
     reservedPages = Math.ceil(bytes / PAGE_SIZE);
   }
-  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, swap: swapSize(o.swap), layout, reservedPages, disk };
+  return { opts: o, memory: layout.total, buffer, shared, cpus, seed, onBug, thp, swap: swapSize(o.swap), layout, reservedPages, disk, smp, smpJitter };
+}
+
+/** What smp: 'workers' does not run on several threads yet: each a RangeError naming the option. */
+function checkSmpOptions(o: BootOptions): void {
+  const refuse = (name: string, why: string) => {
+    throw new RangeError(`${name}: not available with smp: 'workers' (${why})`);
+  };
+  if (o.allocator !== undefined && o.allocator !== 'slub') refuse('allocator', 'only SLUB runs on several threads');
+  if (o.kernel !== undefined && o.kernel !== '6.18') refuse('kernel', "only 6.18's SLUB runs on several threads");
+  if (o.kasan !== undefined && o.kasan !== false) refuse('kasan', "KASAN's stack depot and quarantine are not shared between threads yet");
+  if (o.slubDebug !== undefined && o.slubDebug !== false && o.slubDebug !== '-') refuse('slubDebug', "slub_debug's tracking is not shared between threads yet");
+  if (o.shared === false) refuse('shared', 'every CPU thread needs the SharedArrayBuffers');
+  if (o.buffer !== undefined) refuse('buffer', 'the CPU threads share the RAM boot allocates');
+  if (o.swap !== undefined) refuse('swap', 'the VM half runs on CPU 0 only');
 }
 
 /** mkswap's smallest swap area (10 pages) and kmem's largest. */

@@ -43,13 +43,16 @@ import { Slob } from '../slob/slob.js';
 import { kmallocFixFlags, slabOutOfMemoryLines } from '../slub/alloc_warn.js';
 import { SlubDebug } from '../slub/debug.js';
 import { Kmalloc } from '../slub/kmalloc.js';
-import { CF } from '../slub/slab.js';
 import { SlabCommon } from '../slub/slab_common.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
 import { Kmalloc70, Slub70 } from '../slub/slub70.js';
-import type { CheckedOptions, DiskConfig } from './boot_options.js';
+import { PageAllocSmp } from '../smp/page_alloc_smp.js';
+import { collectShared } from '../smp/rebind.js';
+import { SlubSmp } from '../smp/slub_smp.js';
+import { Ipi, SmpState } from '../smp/smp.js';
+import type { BootOptions, CheckedOptions, DiskConfig } from './boot_options.js';
 
 /** The task every report names ("by task comm/pid"). */
 export interface Task {
@@ -99,6 +102,12 @@ export class Machine {
   /** free_large_kmalloc()'s WARN_ON_ONCE has fired. */
   private notKmallocWarned = false;
   private rngState: number;
+  /** The SMP control block with smp: 'workers' (src/smp/smp.ts); null on one thread. */
+  readonly smp: SmpState | null = null;
+  /** With smp: 'workers', the SharedArrayBuffers boot made, in the order attach() finds them. */
+  smpBuffers: SharedArrayBuffer[] = [];
+  /** With smp: 'workers', the boot options (plain data: a worker boots the same machine from them). */
+  smpOptions: BootOptions = {};
 
   constructor(c: CheckedOptions) {
     const { opts, cpus, shared } = c;
@@ -122,12 +131,17 @@ export class Machine {
       release: opts.kernel === '7.0' ? '7.0.0-kmem' : undefined,
     });
     this.mem = new MemAccess(this.phys);
-    this.pageAlloc = new PageAlloc(this.phys, this.pages, cpus, shared, {
+    // smp: 'workers' chooses the classes with real locks and IPIs once, here.
+    this.pageAlloc = new (c.smp ? PageAllocSmp : PageAlloc)(this.phys, this.pages, cpus, shared, {
       postAlloc: null,
       freePrepare: null,
       badPage: (info) => this.badPage(info.pfn, info.reason),
       warnAlloc: (order, gfp) => this.warnAlloc(order, gfp),
     });
+    if (c.smp) {
+      this.smp = new SmpState(cpus, c.smpJitter);
+      (this.pageAlloc as PageAllocSmp).attachSmp(this.smp);
+    }
     this.proc = new ProcFs(this, { aslr: opts.aslr });
     this.pageAllocInit(c.layout.ranges, opts.minFreeKbytes, c.thp, c.reservedPages);
     // swap_setup(): page-cluster 2 below 16 MiB of RAM, else 3.
@@ -143,9 +157,9 @@ export class Machine {
     const debug = parseSlubDebug(opts.slubDebug);
     for (const w of debug.warnings) this.printk.printk(`${w}\n`);
     const bugs = this.bugs;
-    // kernel: '7.0' picks the SLUB of 7.0 (src/slub/slub70.ts) once, here.
+    // kernel: '7.0' picks the SLUB of 7.0 (src/slub/slub70.ts) once, here; smp: 'workers' the SLUB with real CPUs.
     const kernel70 = opts.kernel === '7.0';
-    this.slub = new (kernel70 ? Slub70 : Slub)(
+    this.slub = new (c.smp ? SlubSmp : kernel70 ? Slub70 : Slub)(
       this.pageAlloc,
       this.pages,
       this.phys.u8,
@@ -176,6 +190,7 @@ export class Machine {
         },
       },
     );
+    if (this.smp !== null) (this.slub as SlubSmp).attachSmp(this.smp);
     // slub_debug (CONFIG_SLUB_DEBUG=y): its reports go through this machine's printk, taint and onBug.
     this.slub.debug = new SlubDebug(this.slub, {
       printk: (text) => {
@@ -257,6 +272,26 @@ export class Machine {
     this.kmallocApi.buildSizeTable();
     this.proc.register('/proc/slabinfo', () => slabinfo(this.slab));
     this.proc.registerDir((path) => sysSlabRead(this.slab, path));
+    if (c.smp) this.smpInit(c);
+  }
+
+  /** smp_init() for CPU threads: the control block, the IPIs each layer serves, and the buffers a worker attaches to. */
+  private smpInit(c: CheckedOptions): void {
+    const smp = this.smp!;
+    this.smpOptions = structuredClone(c.opts);
+    const pa = this.pageAlloc as PageAllocSmp;
+    const slub = this.slub as SlubSmp;
+    smp.handler = (op, arg) => {
+      if (op === Ipi.FLUSH_CPU_SLAB) slub.flushOwn(arg);
+      else if (op === Ipi.DRAIN_PAGES) pa.drainCpu(smp.cpu);
+    };
+    smp.applyRecord = (rec) => this.slab.applyRecord(rec);
+    // /proc/slabinfo lists the caches every CPU created: catch up with the cache table first.
+    this.proc.register('/proc/slabinfo', () => {
+      smp.syncCaches();
+      return slabinfo(this.slab);
+    });
+    this.smpBuffers = collectShared(this);
   }
 
   // The KasanHost side: what KASAN's reports read of the machine.
@@ -296,8 +331,7 @@ export class Machine {
     const ev = this.pageAlloc.events;
     let ops = ev[EV_PGFREE]!;
     for (let z = 0; z < MAX_NR_ZONES; z++) ops += ev[EV_PGALLOC + z]!;
-    const cf = this.slub.cf;
-    for (const id of this.slab.slabCaches) ops += cf[id * CF.FIELDS + CF.ALLOCS]! + cf[id * CF.FIELDS + CF.FREES]!;
+    for (const id of this.slab.slabCaches) ops += this.slub.allocsOf(id) + this.slub.freesOf(id);
     const ns = 1_000_000 + ops * 50;
     if (ns > this.printk.nowNs) this.printk.setClock(ns);
   }

@@ -498,7 +498,7 @@ export class PageAlloc {
    * rmqueue_bulk(): up to `count` blocks of `order` for a pcp list, appended at
    * its tail so the list runs in physical order as expand() produced it.
    */
-  private rmqueueBulk(zone: number, order: number, count: number, li: number, mt: number, allocFlags: number): number {
+  protected rmqueueBulk(zone: number, order: number, count: number, li: number, mt: number, allocFlags: number): number {
     let i = 0;
     while (i < count) {
       const run = this.splitRuns ? this.rmqueueSplitRun(zone, order, count - i, li, mt) : 0;
@@ -580,7 +580,7 @@ export class PageAlloc {
    * free_pcppages_bulk(): return `count` pages to the zone, taking the coldest
    * page (tail) of each list in turn, starting with the list just freed to.
    */
-  private freePcppagesBulk(cpu: number, zone: number, count: number, pindex: number): void {
+  protected freePcppagesBulk(cpu: number, zone: number, count: number, pindex: number): void {
     const row = (cpu * ZONE.MAX_NR + zone) * PCP.FIELDS;
     const base = (cpu * ZONE.MAX_NR + zone) * PCP.NR_LISTS;
     const pcp = this.pcp;
@@ -777,7 +777,7 @@ export class PageAlloc {
   }
 
   /** rmqueue_buddy(): straight from the zone's free lists (orders past the pcp lists, or an empty refill). */
-  private rmqueueBuddy(zone: number, order: number, mt: number, allocFlags: number): number {
+  protected rmqueueBuddy(zone: number, order: number, mt: number, allocFlags: number): number {
     let pfn = -1;
     if (allocFlags & ALLOC.HIGHATOMIC) pfn = this.rmqueueSmallest(zone, order, MT.HIGHATOMIC);
     if (pfn < 0) {
@@ -1220,7 +1220,7 @@ export class PageAlloc {
   }
 
   /** __free_pages_ok(): straight to the zone's free lists. */
-  private freePagesZone(pfn: number, zone: number, order: number, mt: number): void {
+  protected freePagesZone(pfn: number, zone: number, order: number, mt: number): void {
     this.ev[EV.PGFREE]! += 1 << order;
     this.freeOnePage(pfn, zone, order, mt, false);
   }

@@ -124,7 +124,7 @@ export class Kmalloc {
     const hook = this.slub.hooks.slabFree;
     if (hook?.(s, addr)) return;
     if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] !== 0 && this.slub.sheaves.free(s, addr)) {
-      this.cf[s * CF.FIELDS + CF.FREES]!++;
+      this.slub.cpuFrees[this.slub.cpuBase + s]!++;
       return;
     }
     this.slub.doSlabFree(s, head, addr);
@@ -365,7 +365,7 @@ export class Kmalloc {
         throw e;
       }
     }
-    cf[r + CF.ALLOCS]! += n;
+    slub.cpuAllocs[i]! += n;
     if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, taken);
     return n;
   }
@@ -394,7 +394,7 @@ export class Kmalloc {
         throw e;
       }
     }
-    this.cf[s * CF.FIELDS + CF.ALLOCS]! += n;
+    this.slub.cpuAllocs[this.slub.cpuBase + s]! += n;
     if ((gfp & Gfp.ZERO) !== 0 || slub.hooks.slabAlloc !== null) this.bulkPostAlloc(s, gfp, n, taken);
     return n;
   }
@@ -410,7 +410,7 @@ export class Kmalloc {
    */
   private bulkUndo(s: number, taken: Uint32Array, k: number): void {
     const slub = this.slub;
-    slub.cf[s * CF.FIELDS + CF.ALLOCS]! += k;
+    slub.cpuAllocs[slub.cpuBase + s]! += k;
     for (let j = k - 1; j >= 0; j--) {
       const obj = taken[j]!;
       slub.doSlabFree(s, slub.virtToSlab(obj), obj);
@@ -528,7 +528,7 @@ export class Kmalloc {
         cnt++;
       }
       left = same;
-      cf[r + CF.FREES]! += cnt;
+      slub.cpuFrees[slub.cpuBase + s]! += cnt;
       const i = slub.cpuBase + s;
       if (head !== slub.cpuSlab[i]) {
         slub.slabFreeSlow(s, head, dHead, obj, cnt);
@@ -562,7 +562,7 @@ export class Kmalloc {
         objs[m++] = obj;
       }
     }
-    this.cf[s * CF.FIELDS + CF.FREES]! += m;
+    this.slub.cpuFrees[this.slub.cpuBase + s]! += m;
     if (m > 0) this.slub.sheaves.freeBulk(s, objs, m);
   }
 
@@ -596,7 +596,7 @@ export class Kmalloc {
     this.checkSheaf(s, sheaf);
     const obj = this.slub.sheaves.allocFrom(sheaf);
     if (obj === 0) return 0;
-    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    this.slub.cpuAllocs[this.slub.cpuBase + s]!++;
     const objSize = this.cf[s * CF.FIELDS + CF.OBJECT_SIZE]!;
     if (gfp & Gfp.ZERO) this.slub.u8.fill(0, obj, obj + objSize);
     const hook = this.slub.hooks.slabAlloc;

@@ -86,7 +86,11 @@ export const enum CF {
   NR_SLABS = 25,
   TOTAL_OBJECTS = 26,
   FULL_HEAD = 27,
-  /** Objects allocated and freed in the cache, for slabtop-like rates. */
+  /**
+   * Objects allocated and freed, for slabtop-like rates: what the 7.0 paths
+   * count; 6.18's count per CPU (SlabState.cpuAllocs, cpuFrees), and
+   * Slub.allocsOf / freesOf add both up.
+   */
   ALLOCS = 28,
   FREES = 29,
   /**
@@ -429,6 +433,15 @@ export class SlabState {
   readonly cpuBadFp: Uint32Array;
   /** CONFIG_SLUB_STATS: [cpu][cache][item], empty when off. */
   readonly stats: Float64Array;
+  /**
+   * Objects allocated and freed per (cpu, cache), index cpu * MAX_CACHES +
+   * id, summed on read (slabtop's rates, the virtual clock): each CPU adds
+   * to its own word only, so CPU threads neither lose adds nor share a line.
+   */
+  readonly cpuAllocs: Int32Array;
+  readonly cpuFrees: Int32Array;
+  /** Slab pages per CPU: [cpu * 2] reclaimable, [cpu * 2 + 1] unreclaimable (summed on read). */
+  readonly slabPages: Int32Array;
 
   constructor(cpus: number, shared: boolean, slubStats: boolean) {
     const B = shared ? SharedArrayBuffer : ArrayBuffer;
@@ -441,5 +454,8 @@ export class SlabState {
     this.cpuBadFpPending = new Uint8Array(new B(n));
     this.cpuBadFp = new Uint32Array(new B(n * 8));
     this.stats = new Float64Array(new B(slubStats ? n * NR_SLUB_STAT_ITEMS * 8 : 0));
+    this.slabPages = new Int32Array(new B(cpus * 8));
+    this.cpuAllocs = new Int32Array(new B(n * 4));
+    this.cpuFrees = new Int32Array(new B(n * 4));
   }
 }

@@ -91,6 +91,12 @@ export interface SlabCommonOptions {
 /** kmalloc_size_index[] as a typed array for the hot path. */
 const SIZE_INDEX = Int8Array.from(kmallocSizeIndex);
 
+/** A record of the CPU threads' shared cache table (src/smp/smp.ts): a cache created, merged into, or destroyed. */
+export type CacheRecord =
+  | { t: 'create'; id: number; info: Record<string, unknown> }
+  | { t: 'alias'; id: number; name: string }
+  | { t: 'destroy'; id: number; released: boolean };
+
 export class SlabCommon {
   readonly slub: Slub;
   readonly opts: SlabCommonOptions;
@@ -296,6 +302,10 @@ export class SlabCommon {
     const cf = this.cf;
     const r = id * CF.FIELDS;
     cf.fill(0, r, r + CF.FIELDS);
+    for (let c = 0; c < this.slub.st.cpus; c++) {
+      this.slub.cpuAllocs[c * MAX_CACHES + id] = 0;
+      this.slub.cpuFrees[c * MAX_CACHES + id] = 0;
+    }
     cf[r + CF.SIZE] = g.size;
     // 1/size scaled by (1 + 2^-30): off * invSize truncates to off / size for every exact multiple.
     this.slub.invSize[id] = (1 + 2 ** -30) / g.size;
@@ -398,6 +408,48 @@ export class SlabCommon {
       // kmem_cache_free(): KASAN poisons (and may quarantine) the descriptor like any object.
       const hook = this.slub.hooks.slabFree;
       if (slab >= 0 && (hook === null || !hook(cache, addr))) this.slub.doSlabFree(cache, slab, addr);
+    }
+  }
+
+  /**
+   * A cache's descriptor as plain data, for the CPU threads' shared cache
+   * table (src/smp/smp.ts): everything but the ctor, which another thread
+   * cannot call.
+   */
+  cacheRecord(id: number): CacheRecord {
+    const { ctor: _ctor, randomSeq, ...rest } = this.slub.caches[id]!;
+    return { t: 'create', id, info: { ...rest, aliases: [...rest.aliases], randomSeq: randomSeq === null ? null : Array.from(randomSeq) } };
+  }
+
+  /**
+   * Apply a record another CPU's thread wrote to the cache table: the cache
+   * descriptors (struct kmem_cache's fields are shared already; this is the
+   * part that lives in JavaScript), its names, and the id bookkeeping, so
+   * that every CPU hands out the same next id.
+   */
+  applyRecord(rec: CacheRecord): void {
+    if (rec.t === 'create') {
+      const info = rec.info as unknown as CacheInfo & { randomSeq: number[] | null };
+      const id = rec.id;
+      this.slub.caches[id] = { ...info, ctor: null, aliases: [...info.aliases], randomSeq: info.randomSeq === null ? null : Int32Array.from(info.randomSeq) };
+      this.slub.invSize[id] = (1 + 2 ** -30) / this.cf[id * CF.FIELDS + CF.SIZE]!;
+      this.slabCaches.push(id);
+      this.nameAdd(info.name, id);
+      this.freeIds = this.freeIds.filter((x) => x !== id);
+      if (id >= this.nextId) this.nextId = id + 1;
+    } else if (rec.t === 'alias') {
+      this.slub.caches[rec.id]?.aliases.push(rec.name);
+      this.nameAdd(rec.name, rec.id);
+    } else {
+      const info = this.slub.caches[rec.id];
+      if (info === undefined) return;
+      for (const n of [info.name, ...info.aliases]) this.nameRemove(n, rec.id);
+      const at = this.slabCaches.indexOf(rec.id);
+      if (at >= 0) this.slabCaches.splice(at, 1);
+      if (rec.released) {
+        this.slub.caches[rec.id] = undefined;
+        this.freeIds.push(rec.id);
+      }
     }
   }
 

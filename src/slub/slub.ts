@@ -72,6 +72,9 @@ export class Slub {
   readonly cpuFreelist: Uint32Array;
   readonly cpuSlab: Int32Array;
   readonly cpuPartial: Int32Array;
+  /** Objects allocated / freed per (cpu, cache) (SlabState.cpuAllocs, cpuFrees). */
+  readonly cpuAllocs: Int32Array;
+  readonly cpuFrees: Int32Array;
   // The struct slab arrays of pages, held directly for the same reason.
   readonly slabCounters: Uint32Array;
   readonly slabObjects: Uint16Array;
@@ -106,9 +109,28 @@ export class Slub {
   readonly invSize = new Float64Array(MAX_CACHES);
   readonly freelistRandom: boolean;
   private rand: () => number;
-  /** Slab pages per reclaimable / unreclaimable accounting (NR_SLAB_*_B in pages). */
-  slabPagesReclaimable = 0;
-  slabPagesUnreclaimable = 0;
+  /**
+   * Slab pages per reclaimable / unreclaimable accounting (NR_SLAB_*_B in
+   * pages): per-CPU counters in st.slabPages (as the kernel's vmstat diffs),
+   * summed on read; a write adds its change to the running CPU's counter.
+   */
+  get slabPagesReclaimable(): number {
+    return this.sumSlabPages(0);
+  }
+  set slabPagesReclaimable(v: number) {
+    this.st.slabPages[this.cpu * 2]! += v - this.sumSlabPages(0);
+  }
+  get slabPagesUnreclaimable(): number {
+    return this.sumSlabPages(1);
+  }
+  set slabPagesUnreclaimable(v: number) {
+    this.st.slabPages[this.cpu * 2 + 1]! += v - this.sumSlabPages(1);
+  }
+  private sumSlabPages(which: number): number {
+    let n = 0;
+    for (let c = 0; c < this.st.cpus; c++) n += this.st.slabPages[c * 2 + which]!;
+    return n;
+  }
 
   constructor(
     pa: PageAlloc,
@@ -130,6 +152,8 @@ export class Slub {
     this.cpuFreelist = this.st.cpuFreelist;
     this.cpuSlab = this.st.cpuSlab;
     this.cpuPartial = this.st.cpuPartial;
+    this.cpuAllocs = this.st.cpuAllocs;
+    this.cpuFrees = this.st.cpuFrees;
     this.slabCounters = pages.slabCounters;
     this.slabObjects = pages.slabObjects;
     this.slabNext = pages.slabNext;
@@ -148,6 +172,20 @@ export class Slub {
   hooksChanged(): void {
     this.allocHooked = this.statsOn || this.hooks.slabAlloc !== null ? 1 : 0;
     this.freeHooked = this.statsOn || this.hooks.slabFree !== null || !this.freelistHardened ? 1 : 0;
+  }
+
+  /** Objects of cache s allocated so far, all CPUs. */
+  allocsOf(s: number): number {
+    let n = this.cf[s * CF.FIELDS + CF.ALLOCS]!;
+    for (let c = 0; c < this.st.cpus; c++) n += this.cpuAllocs[c * MAX_CACHES + s]!;
+    return n;
+  }
+
+  /** Objects of cache s freed so far, all CPUs. */
+  freesOf(s: number): number {
+    let n = this.cf[s * CF.FIELDS + CF.FREES]!;
+    for (let c = 0; c < this.st.cpus; c++) n += this.cpuFrees[c * MAX_CACHES + s]!;
+    return n;
   }
 
   setCpu(cpu: number): void {
@@ -342,10 +380,8 @@ export class Slub {
     }
     this.setSlabCounters(s, pfn, head, 0, false);
     // inc_slabs_node() and the vmstat slab accounting.
-    cf[r + CF.NR_SLABS]!++;
-    cf[r + CF.TOTAL_OBJECTS]! += objects;
-    if (this.isReclaimable(s)) this.slabPagesReclaimable += 1 << order;
-    else this.slabPagesUnreclaimable += 1 << order;
+    this.incSlabsNode(s, objects);
+    this.st.slabPages[this.cpu * 2 + (this.isReclaimable(s) ? 0 : 1)]! += 1 << order;
     this.stat(s, SlubStat.ALLOC_SLAB);
     return pfn;
   }
@@ -421,16 +457,24 @@ export class Slub {
     return (this.cf[s * CF.FIELDS + CF.ALLOCFLAGS]! & 0x10) !== 0; // Gfp.RECLAIMABLE
   }
 
+  /** inc_slabs_node(): nr_slabs and total_objects (atomic_long_t in the kernel: SlubSmp adds atomically). */
+  protected incSlabsNode(s: number, objects: number): void {
+    this.cf[s * CF.FIELDS + CF.NR_SLABS]!++;
+    this.cf[s * CF.FIELDS + CF.TOTAL_OBJECTS]! += objects;
+  }
+
+  /** dec_slabs_node() */
+  protected decSlabsNode(s: number, objects: number): void {
+    this.cf[s * CF.FIELDS + CF.NR_SLABS]!--;
+    this.cf[s * CF.FIELDS + CF.TOTAL_OBJECTS]! -= objects;
+  }
+
   /** discard_slab(): dec_slabs_node() and the pages back to the buddy allocator. */
   discardSlab(s: number, pfn: number): void {
-    const cf = this.cf;
-    const r = s * CF.FIELDS;
     const p = this.pages;
     const order = p.order[pfn]!;
-    cf[r + CF.NR_SLABS]!--;
-    cf[r + CF.TOTAL_OBJECTS]! -= p.slabObjects[pfn]!;
-    if (this.isReclaimable(s)) this.slabPagesReclaimable -= 1 << order;
-    else this.slabPagesUnreclaimable -= 1 << order;
+    this.decSlabsNode(s, p.slabObjects[pfn]!);
+    this.st.slabPages[this.cpu * 2 + (this.isReclaimable(s) ? 0 : 1)]! -= 1 << order;
     this.freeSlabPages(pfn, order);
   }
 
@@ -449,7 +493,7 @@ export class Slub {
     const obj = freelist[i]!;
     if (obj === 0 || ((gfp & Gfp.ZERO) | this.allocHooked) !== 0) return this.slabAllocHooked(s, gfp, origSize);
     this.popCpuFreelist(s, i, obj);
-    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    this.cpuAllocs[i]!++;
     return obj;
   }
 
@@ -481,7 +525,7 @@ export class Slub {
     else if (this.cf[s * CF.FIELDS + CF.SHEAF_CAPACITY] !== 0) obj = this.allocFromSheaves(s, gfp);
     else obj = this.slabAllocSlow(s, gfp, i, origSize);
     if (obj === 0) return 0;
-    this.cf[s * CF.FIELDS + CF.ALLOCS]!++;
+    this.cpuAllocs[i]!++;
     if (((gfp & Gfp.ZERO) | this.allocHooked) !== 0) this.postAlloc(s, gfp, obj, origSize, fast);
     return obj;
   }
@@ -543,13 +587,13 @@ export class Slub {
   }
 
   /** The oops of a read through the bad free pointer hi:lo (src/slub/oops.ts; it needs the machine's printk, through slub_debug's env). */
-  private freepointerFault(hi: number, lo: number): void {
+  protected freepointerFault(hi: number, lo: number): void {
     if (this.debug !== null) freepointerOops(this.debug.env, hi, lo);
     else this.reports.bugOn('get_freepointer', `free pointer ${hi.toString(16)}:${lo.toString(16)} is corrupt`);
   }
 
   /** The high word of obj's decoded free pointer (the kernel's 64-bit value is hi:next). */
-  private freepointerHi(s: number, obj: number): number {
+  protected freepointerHi(s: number, obj: number): number {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     const loc = obj + cf[r + CF.OFFSET]!;
@@ -753,14 +797,14 @@ export class Slub {
    * get_freelist(): take the frozen cpu slab's whole freelist; inuse becomes
    * objects, and the slab stays frozen only if there was something to take.
    */
-  private getFreelist(s: number, slab: number): number {
+  protected getFreelist(s: number, slab: number): number {
     const freelist = this.slabFreelist(s, slab);
     this.slabCounters[slab] = (this.slabObjects[slab]! | (freelist !== 0 ? SlabWord.FROZEN : 0)) >>> 0;
     return freelist;
   }
 
   /** freeze_slab(): take a partial slab's freelist and freeze it as the cpu slab. */
-  private freezeSlab(s: number, slab: number): number {
+  protected freezeSlab(s: number, slab: number): number {
     const freelist = this.slabFreelist(s, slab);
     this.slabCounters[slab] = (this.slabObjects[slab]! | SlabWord.FROZEN) >>> 0;
     return freelist;
@@ -771,7 +815,7 @@ export class Slub {
    * cpu slab; more slabs follow onto the cpu partial list until there are
    * more than cpu_partial_slabs / 2 of them.
    */
-  private getPartialNode(s: number): number {
+  protected getPartialNode(s: number): number {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     let slab = cf[r + CF.PARTIAL_HEAD]!;
@@ -804,7 +848,7 @@ export class Slub {
   doSlabFree(s: number, slab: number, obj: number): void {
     const i = this.cpuBase + s;
     const head = this.cpuFreelist[i]!;
-    this.cf[s * CF.FIELDS + CF.FREES]!++;
+    this.cpuFrees[i]!++;
     if (slab !== this.cpuSlab[i] || obj === head || this.statsOn) {
       this.doSlabFreeSlow(s, slab, obj, head);
       return;
@@ -832,7 +876,7 @@ export class Slub {
     const i = this.cpuBase + s;
     const head = this.cpuFreelist[i]!;
     if (idx * cf[r + CF.SIZE]! !== off || idx >= this.slabObjects[slab]! || obj === head) return false;
-    cf[r + CF.FREES]!++;
+    this.cpuFrees[i]!++;
     if (slab !== this.cpuSlab[i]) {
       this.slabFreeSlow(s, slab, obj, obj, 1);
       return true;
@@ -864,7 +908,7 @@ export class Slub {
   }
 
   /** The same check against slab->freelist on the slow path. */
-  private slabDoubleFree(obj: number): void {
+  protected slabDoubleFree(obj: number): void {
     this.reports.bugOn('set_freepointer', `object 0x${obj.toString(16)} is already the slab freelist head`);
   }
 
