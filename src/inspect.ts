@@ -9,6 +9,7 @@
  * call here changes the machine.
  */
 import type { Machine } from './init/main.js';
+import { type SheavesSnapshot, type SlabListsSnapshot, sheavesOf, slabLists } from './inspect_designs.js';
 import { type LruListSnapshot, lruLists, type PageCacheFile, pageCacheFiles, type ReclaimSnapshot, reclaimSnapshot } from './inspect_pressure.js';
 import type { KasanReport } from './kasan/kasan.js';
 import { PAGE_SIZE } from './memory/memblock.js';
@@ -57,6 +58,7 @@ import { KIND_ANON, KIND_FILE, KIND_SHMEM, type Vm } from './vm/vm.js';
 
 // ───────────────────────── constants for reading snapshots ─────────────────────────
 
+export type { SheafSnapshot, SheavesSnapshot, SlabListsSnapshot, SlabSlabSnapshot } from './inspect_designs.js';
 export {
   LP_ACTIVE,
   LP_DIRTY,
@@ -751,6 +753,16 @@ export class Inspector {
       slabPages: slob.slabPagesUnreclaimable,
       freeBytes: slob.freeBytes(),
     };
+  }
+
+  /** A SLAB cache's head arrays (their objects), shared array and three slab lists; null on a machine of another design or for an unknown handle. */
+  slabLists(cache: number): SlabListsSnapshot | null {
+    return slabLists(this.m, cache);
+  }
+
+  /** A SLUB cache's per-CPU main and spare sheaves and its barn's full and empty lists; null for a cache without sheaves. */
+  sheaves(cache: number): SheavesSnapshot | null {
+    return sheavesOf(this.m, cache);
   }
 
   /** SLAB's caches, newest first as /proc/slabinfo prints them, or null on a machine of another design. */

@@ -5,42 +5,31 @@
  * errors as the SLUB machine; each call runs on the current CPU's head
  * arrays. Chosen once at boot, like the SLOB and KASAN variants.
  *
- * What SLAB does not have is an error here: sheaves, slub_debug's
- * validation. Everything else (pages, processes, /proc) is the Kernel's own.
+ * What SLAB does not have (sheaves, slub_debug's validation) is refused by
+ * the shared base, src/nonslub_kernel.ts. Everything else (pages,
+ * processes, /proc) is the Kernel's own.
  */
 import type { BootOptions } from './init/boot_options.js';
 import type { Machine } from './init/main.js';
 import type { Kernel, KmemCache } from './kernel.js';
-import { describe } from './lib/argcheck.js';
-import { __GFP_ZERO } from './page_alloc/gfp.js';
+import { type GfpChecks, nonSlubKernelClass } from './nonslub_kernel.js';
 import type { SlabAllocator } from './slab/slab.js';
 import type { SlabCaches } from './slab/slab_common.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
-import type { PrefilledSheaf } from './slub/sheaf.js';
 import type { KmemCacheArgs } from './slub/slab_common.js';
 
-export type { BootOptions };
-
-/** The argument checks kernel.ts applies, handed over so this file needs nothing of it at run time. */
-export interface GfpChecks {
-  gfpAccepted(gfp: number): boolean;
-  checkGfp(gfp: unknown): asserts gfp is number;
-}
+export type { BootOptions, GfpChecks };
 
 /** The Kernel class extended with SLAB's allocation API (a factory, so kernel.ts and this file import each other only as types). */
 export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks): new (m: Machine) => Kernel {
-  const gfpOk = (gfp: number): void => {
-    if (!g.gfpAccepted(gfp)) g.checkGfp(gfp);
-  };
-  const noSheaves = (): never => {
-    throw new RangeError("cache: SLAB has no sheaves (booted with allocator: 'slab')");
-  };
-
   /** __free_one()'s WARN_ON_ONCE for a double free caught on top of a head array has fired. */
   let doubleFreeWarned = false;
 
-  return class SlabKernel extends Base {
+  return class SlabKernel extends nonSlubKernelClass(Base, g, {
+    allocator: 'slab',
+    noValidation: "no slub_debug validation under allocator: 'slab' (CONFIG_DEBUG_SLAB is not modelled)",
+  }) {
     /** @internal SLAB itself. */
     get slabAlloc(): SlabAllocator {
       return this.machine.slabCaches!.s;
@@ -55,60 +44,17 @@ export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks):
       }
     }
 
-    override kmalloc(size: number, gfp: number): number {
-      if (typeof size !== 'number' || size >>> 0 !== size) Kmalloc.checkSize(size);
-      gfpOk(gfp);
-      if (size === 0) return ZERO_SIZE_PTR;
+    override designKmalloc(size: number, gfp: number): number {
       return this.slabCaches.kmalloc(size, gfp, this.currentCpu);
     }
-
-    override kmallocArray(n: number, size: number, gfp: number): number {
-      Kmalloc.checkSize(n, 'n');
-      Kmalloc.checkSize(size);
-      g.checkGfp(gfp);
-      if (BigInt(n) * BigInt(size) > 0xffffffffffffffffn) return 0;
-      const bytes = Math.min(n * size, Number.MAX_SAFE_INTEGER);
-      if (bytes === 0) return ZERO_SIZE_PTR;
-      return this.slabCaches.kmalloc(bytes, gfp, this.currentCpu);
-    }
-
-    /** krealloc() as 6.4's __do_krealloc(): kept in place while ksize() holds newSize. */
-    override krealloc(addr: number, newSize: number, gfp: number): number {
-      this.kmallocApi.checkAddr(addr);
-      Kmalloc.checkSize(newSize, 'newSize');
-      g.checkGfp(gfp);
-      if (newSize === 0) {
-        this.kfree(addr);
-        return ZERO_SIZE_PTR;
-      }
-      const ks = addr > ZERO_SIZE_PTR ? this.slabCaches.ksize(addr) : 0;
-      if (ks >= newSize) return addr;
-      const ret = this.kmalloc(newSize, gfp);
-      if (ret !== 0 && addr > ZERO_SIZE_PTR) {
-        this.phys.u8.copyWithin(ret, addr, addr + ks);
-        this.freed(this.slabCaches.kfree(addr, this.currentCpu));
-      }
-      return ret;
-    }
-
-    override kfree(addr: number): void {
-      if (!this.kmallocApi.addrAccepted(addr)) this.kmallocApi.checkAddr(addr);
-      if (addr <= ZERO_SIZE_PTR) return;
+    override designKfree(addr: number): void {
       this.freed(this.slabCaches.kfree(addr, this.currentCpu));
     }
-
-    override kfreeSensitive(addr: number): void {
-      this.kmallocApi.checkAddr(addr);
-      if (addr <= ZERO_SIZE_PTR) return;
-      const n = this.slabCaches.ksize(addr);
-      if (n > 0) this.phys.u8.fill(0, addr, addr + n);
-      this.freed(this.slabCaches.kfree(addr, this.currentCpu));
-    }
-
-    override ksize(addr: number): number {
-      this.kmallocApi.checkAddr(addr);
-      if (addr <= ZERO_SIZE_PTR) return 0;
+    override designKsize(addr: number): number {
       return this.slabCaches.ksize(addr);
+    }
+    override designCheckCache(cache: KmemCache): void {
+      this.slabCaches.cacheOf(cache);
     }
 
     /** kmalloc_size_roundup(): the kmalloc cache's object size (kmalloc-32 the smallest under SLAB), or the pages'. */
@@ -119,7 +65,7 @@ export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks):
     }
 
     override kmemCacheCreate(name: string, size: number, args: KmemCacheArgs = {}): KmemCache {
-      if (typeof args !== 'object' || args === null) throw new TypeError(`args: expected an object of cache arguments, got ${describe(args)}`);
+      this.checkCreateArgs(args);
       return this.slabCaches.create(name, size, args);
     }
 
@@ -137,7 +83,7 @@ export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks):
 
     override kmemCacheAlloc(cache: KmemCache, gfp: number): number {
       const c = this.slabCaches.cacheOf(cache);
-      gfpOk(gfp);
+      this.gfpOk(gfp);
       return this.slabAlloc.cacheAlloc(c, gfp, this.currentCpu);
     }
 
@@ -150,11 +96,7 @@ export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks):
 
     override kmemCacheAllocBulk(cache: KmemCache, n: number, out: Uint32Array | number[], gfp = 0xcc0): number {
       const c = this.slabCaches.cacheOf(cache);
-      Kmalloc.checkSize(n, 'n');
-      if (typeof out !== 'object' || out === null || typeof out.length !== 'number')
-        throw new TypeError(`out: expected an array or Uint32Array, got ${describe(out)}`);
-      if (out.length < n && out instanceof Uint32Array) throw new RangeError(`out: holds ${out.length} entries, ${n} needed`);
-      g.checkGfp(gfp);
+      this.checkBulkOut(n, out, gfp);
       // kmem_cache_alloc_bulk(): one at a time through the head array; all or nothing.
       for (let i = 0; i < n; i++) {
         const x = this.slabAlloc.cacheAlloc(c, gfp, this.currentCpu);
@@ -169,37 +111,13 @@ export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks):
 
     override kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
       const c = this.slabCaches.cacheOf(cache);
-      if (typeof addrs !== 'object' || addrs === null || typeof addrs.length !== 'number')
-        throw new TypeError(`addrs: expected an array or Uint32Array of addresses, got ${describe(addrs)}`);
-      for (let i = 0; i < addrs.length; i++) this.kmallocApi.checkAddr(addrs[i], `addrs[${i}]`);
+      this.checkBulkAddrs(addrs);
       for (let i = 0; i < addrs.length; i++) this.freed(this.slabAlloc.cacheFree(c, addrs[i]!, this.currentCpu));
     }
 
     override kmemCacheByName(name: string): KmemCache {
-      if (typeof name !== 'string') throw new TypeError(`name: expected a string, got ${describe(name)}`);
+      this.checkName(name);
       return this.slabCaches.handleByName(name);
-    }
-
-    override kmemCachePrefillSheaf(cache: KmemCache, _gfp: number, _size: number): PrefilledSheaf | null {
-      this.slabCaches.cacheOf(cache);
-      return noSheaves();
-    }
-    override kmemCacheAllocFromSheaf(cache: KmemCache, _gfp: number, _sheaf: PrefilledSheaf): number {
-      this.slabCaches.cacheOf(cache);
-      return noSheaves();
-    }
-    override kmemCacheSheafSize(cache: KmemCache, _sheaf: PrefilledSheaf): number {
-      this.slabCaches.cacheOf(cache);
-      return noSheaves();
-    }
-    override kmemCacheReturnSheaf(cache: KmemCache, _gfp: number, _sheaf: PrefilledSheaf): void {
-      this.slabCaches.cacheOf(cache);
-      noSheaves();
-    }
-
-    override slabValidate(cache: KmemCache): number {
-      this.slabCaches.cacheOf(cache);
-      throw new RangeError("cache: no slub_debug validation under allocator: 'slab' (CONFIG_DEBUG_SLAB is not modelled)");
     }
 
     /** The virtual clock moves: the reaper's work that has come due runs (cache_reap on each CPU, every 2 s). */
@@ -207,11 +125,6 @@ export function slabKernelClass(Base: new (m: Machine) => Kernel, g: GfpChecks):
       super.tick(ns);
       this.syncClock();
       this.slabCaches.reap(this.printk.nowNs);
-    }
-
-    override kzalloc(size: number, gfp: number): number {
-      gfpOk(gfp);
-      return this.kmalloc(size, gfp | __GFP_ZERO);
     }
   };
 }

@@ -8,6 +8,7 @@
  * times a second while playing, everything at once when paused.
  */
 import { describeOp, opChips } from './model/describe.js';
+import { DESIGN_SCENARIOS } from './model/designs.js';
 import type { Op } from './model/ops.js';
 import { checkChoice, checkSeed, machineFromParams } from './model/params.js';
 import { PRESSURE_SCENARIOS } from './model/pressure.js';
@@ -20,6 +21,7 @@ import { WORKLOADS, workloadById } from './model/workloads.js';
 import { BuddyPanel } from './ui/buddy.js';
 import { CachesPanel } from './ui/caches.js';
 import { ChartsPanel } from './ui/charts.js';
+import { DesignsPanel } from './ui/designs.js';
 import { byId, h, setText } from './ui/dom.js';
 import { KasanPanel } from './ui/kasan.js';
 import { MemMapView } from './ui/memmap.js';
@@ -27,7 +29,7 @@ import { PressurePanel } from './ui/pressure.js';
 import { ProcPanel } from './ui/proc.js';
 import { ProcessesPanel } from './ui/processes.js';
 
-type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs' | 'pressure';
+type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs' | 'pressure' | 'designs';
 const TABS: [Tab, string][] = [
   ['caches', 'Caches'],
   ['buddy', 'Buddy allocator'],
@@ -36,6 +38,7 @@ const TABS: [Tab, string][] = [
   ['dmesg', 'dmesg & /proc'],
   ['procs', 'Processes'],
   ['pressure', 'Memory pressure'],
+  ['designs', 'Designs'],
 ];
 const SPEEDS: [number, string][] = [
   [1, '1 op/s'],
@@ -75,6 +78,7 @@ export class App {
   readonly proc: ProcPanel;
   readonly procs: ProcessesPanel;
   readonly pressure: PressurePanel;
+  readonly designs: DesignsPanel;
   cfg: MachineConfig;
   source: Source = { kind: 'none' };
   playing = false;
@@ -119,6 +123,7 @@ export class App {
     this.proc = new ProcPanel(() => this.invalidate());
     this.procs = new ProcessesPanel(() => this.invalidate(), this.cfg.seed);
     this.pressure = new PressurePanel(() => this.invalidate(), this.cfg.seed);
+    this.designs = new DesignsPanel(() => this.invalidate(), this.cfg.seed);
     root.replaceChildren(this.header(), this.errorBar(), this.controls(), this.narration(), this.mainArea());
     this.installDrop();
     this.installKeys();
@@ -128,7 +133,12 @@ export class App {
     const speed = params.get('speed');
     problems.push(
       ...[
-        checkChoice('scenario', sc, [...SCENARIOS.map((s) => s.id), ...PROC_SCENARIOS.map((s) => s.id), ...PRESSURE_SCENARIOS.map((s) => s.id)]),
+        checkChoice('scenario', sc, [
+          ...SCENARIOS.map((s) => s.id),
+          ...PROC_SCENARIOS.map((s) => s.id),
+          ...PRESSURE_SCENARIOS.map((s) => s.id),
+          ...DESIGN_SCENARIOS.map((s) => s.id),
+        ]),
         checkChoice(
           'workload',
           wl,
@@ -155,6 +165,10 @@ export class App {
     if (sc && PRESSURE_SCENARIOS.some((s) => s.id === sc)) {
       this.pressure.start(sc);
       this.showTab('pressure');
+    }
+    if (sc && DESIGN_SCENARIOS.some((s) => s.id === sc)) {
+      this.designs.start(sc);
+      this.showTab('designs');
     }
     if (params.get('play') === '1') this.play(true);
     if (problems.length > 0) this.showError(problems, true);
@@ -425,6 +439,7 @@ export class App {
       this.proc.root,
       this.procs.root,
       this.pressure.root,
+      this.designs.root,
     );
     this.el.right = right;
     const main = h('main', {}, left, right);
@@ -824,6 +839,9 @@ export class App {
         break;
       case 'pressure':
         this.pressure.update();
+        break;
+      case 'designs':
+        this.designs.update(this.el.right!.clientWidth - 20);
         break;
     }
   }

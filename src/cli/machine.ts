@@ -21,6 +21,8 @@ export interface MachineOpts {
   slubMinObjects?: string;
   slabNomerge?: boolean;
   slubStats?: boolean;
+  /** The slab allocator design (boot()'s allocator), on the commands that offer --allocator. */
+  allocator?: string;
   zones?: string;
   swap?: string;
   json?: boolean;
@@ -96,6 +98,7 @@ const CLI_NAMES: Record<string, string> = {
   slubMinObjects: '--slub-min-objects',
   slabNomerge: '--slab-nomerge',
   slubStats: '--slub-stats',
+  allocator: '--allocator',
   kasan: '--kasan',
   zones: '--zones',
   swap: '--swap',
@@ -141,6 +144,7 @@ export function bootOptions(o: MachineOpts): BootOptions {
     slabNomerge: o.slabNomerge,
     slubStats: o.slubStats,
     swap: o.swap,
+    allocator: o.allocator as BootOptions['allocator'],
   };
   if (o.zones !== undefined) opts.zones = parseZones(o.zones);
   if (o.kasan) opts.kasan = 'generic';

@@ -395,6 +395,9 @@ replayMachineOptions(
 )
   .description("replay a kernel's kmem:* trace through SLUB and the buddy allocator, on the CPUs it names; or under several configurations side by side")
   .option('--sample', 'replay the real trace that ships with kmem (kmem:kmem_cache_alloc on a 5.4 kernel, 4 CPUs)')
+  .addOption(
+    new Option('--allocator <design>', "the slab allocator design to replay into (boot()'s allocator; default slub)").choices(['slub', 'slab', 'slob']),
+  )
   .option(
     '--compare <settings...>',
     "replay the trace once per setting (boot options NAME=VALUE, e.g. 'slubMaxOrder=0' 'slubMaxOrder=3'; see below) and print them side by side",
@@ -438,7 +441,10 @@ Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays b
   separated by spaces or commas ('slubMaxOrder=1 slubMinObjects=8'); NAME as boot() spells it or
   as the command line does (slub-max-order, mem); 'default' is the machine of the other options.
   Settings: memory cpus seed slubMinOrder slubMaxOrder slubMinObjects slabNomerge slubDebug
-  freelistHardened freelistRandom kasan minFreeKbytes transparentHugepage reserved. The machine options
+  freelistHardened freelistRandom kasan minFreeKbytes transparentHugepage reserved kernel allocator
+  (allocator=slab, allocator=slob: each design in its own terms, '-' where it has no such figure:
+  SLAB's slow paths are head-array refills and flushes, SLOB's the pages it takes and gives back,
+  its fragmentation the free bytes of its partially used pages). The machine options
   (--mem, --slub-debug, ...) apply to every machine; a setting overrides them. --cpus 1,2,8 is an
   axis of its own: every setting is replayed on each CPU count (2 settings x 3 counts = 6
   machines), except a setting that names cpus= itself; --cpus 1,2,8 alone compares the CPU counts.
@@ -460,6 +466,8 @@ Record one with:
     'kmem replay trace.txt.gz --mem 1G --allocator-stats --json > report.json',
     "kmem replay trace.txt --compare 'slubMaxOrder=0' 'slubMaxOrder=3' --cpus 1,2,8",
     "kmem replay trace.txt --compare default 'slubMinObjects=32 slubMaxOrder=2' slabNomerge=true --json",
+    "kmem replay trace.txt --compare 'allocator=slab' 'allocator=slob' default",
+    'kmem replay trace.txt --allocator slob',
   )}`,
   )
   .action(async (file: string | undefined, o: ReplayActionOptions, cmd: Command) => {

@@ -244,7 +244,8 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
     header: result.header,
     lostShare: lostShare(result.header),
     report,
-    slabinfo: k.proc.read('/proc/slabinfo'),
+    // SLOB has no /proc/slabinfo
+    slabinfo: k.machine.allocator === 'slob' ? '' : k.proc.read('/proc/slabinfo'),
     buddyinfo: k.proc.read('/proc/buddyinfo'),
     ...(o.allocatorStats ? { vmstat: pageVmstat(k.proc.read('/proc/vmstat')) } : {}),
     ...(tooSmall ? { tooSmall } : {}),
@@ -377,7 +378,7 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   if (allocatorStats && r.vmstat) {
     L.push('', '== page allocator (/proc/vmstat)', ...Object.entries(r.vmstat).map(([k2, v]) => `${k2} ${v}`));
   }
-  L.push('', '== /proc/slabinfo', r.slabinfo.replace(/\n$/, ''));
+  if (r.slabinfo !== '') L.push('', '== /proc/slabinfo', r.slabinfo.replace(/\n$/, ''));
   L.push('', '== /proc/buddyinfo', r.buddyinfo.replace(/\n$/, ''));
   if (rep.otherCallSites) L.push('', `${rep.otherCallSites} call sites past the first ${MAX_CALL_SITES} are summed in the "${OTHER_CALL_SITES}" row`);
   if (rep.bothMobilityBits) {
@@ -542,6 +543,11 @@ export async function runCompare(file: string, o: CompareCmdOptions): Promise<Co
   return out;
 }
 
+/** A figure a design may lack: '-' in a column of `width`. */
+function orDash(v: number | null, show: (v: number) => string, width: number): string {
+  return v === null ? '-'.padStart(width) : show(v);
+}
+
 /** The comparison as text: one row per configuration, then the caches whose slabs differ. */
 export function formatCompare(r: CompareOutput, topN: number): string {
   const L: string[] = [];
@@ -556,7 +562,7 @@ export function formatCompare(r: CompareOutput, topN: number): string {
   );
   for (const x of rows) {
     L.push(
-      `${x.label.padEnd(w)} ${n(x.machine.cpus, 4)} ${n(x.slab.pages, 11)} ${n(x.slab.kB, 10)} ${n(x.traceSlabPages, 12)} ${size(x.waste.internal).padStart(10)} ${size(x.waste.slack).padStart(6)} ` +
+      `${x.label.padEnd(w)} ${n(x.machine.cpus, 4)} ${n(x.slab.pages, 11)} ${n(x.slab.kB, 10)} ${orDash(x.traceSlabPages, (v) => n(v, 12), 12)} ${size(x.waste.internal).padStart(10)} ${orDash(x.waste.slack, (v) => size(v).padStart(6), 6)} ` +
         `${n(x.slowpath.alloc, 11)} ${n(x.slowpath.free, 10)} ${`${size(x.partial.freeBytes)} (${x.partial.slabs})`.padStart(21)} ${n(x.failed, 7)} ${x.seconds.toFixed(2).padStart(8)}`,
     );
   }
@@ -566,6 +572,13 @@ export function formatCompare(r: CompareOutput, topN: number): string {
     'of the live objects; SLACK: slab bytes no object fits in; SLOW: CONFIG_SLUB_STATS alloc/free_slowpath of the trace; PARTIAL FREE:',
     'free bytes in slabs on the node and cpu partial lists; SECONDS: booting that machine and replaying on it (the parsing is shared).',
   );
+  if (rows.some((x) => x.allocator === 'slab'))
+    L.push('allocator=slab: SLOW is the head array empty on alloc (cache_alloc_refill) or full on free (cache_flusharray); PARTIAL FREE: slabs_partial.');
+  if (rows.some((x) => x.allocator === 'slob'))
+    L.push(
+      'allocator=slob: no per-cache slabs (-); WASTE INT: heap bytes neither free nor asked for; SLOW: pages taken from or given back to the',
+      'buddy allocator; PARTIAL FREE: free bytes of the pages on the three free lists.',
+    );
   // the caches whose geometry or slabs differ between configurations, the largest difference in pages first
   const names = new Set(rows.flatMap((x) => x.caches.map((c) => c.name)));
   const diff: { name: string; spread: number; cells: string[] }[] = [];

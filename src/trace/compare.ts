@@ -19,11 +19,31 @@
  *                  size, over the slabs on the node and cpu partial lists
  *   time           seconds booting that machine and performing the events on it (parsing,
  *                  shared by all, is counted apart)
+ *
+ * Each slab allocator design (`allocator=slab`, `allocator=slob`) is summed
+ * up in its own terms, and a figure a design has no counterpart for is null
+ * (printed '-'):
+ *
+ *   SLAB   slow paths: allocations that found the CPU's head array empty
+ *          (cache_alloc_refill, CONFIG_DEBUG_SLAB's allocmiss) and frees that
+ *          found it full (cache_flusharray, freemiss); fragmentation: free
+ *          objects times the slot size over slabs_partial; slack as SLUB's
+ *          (the index array and the colouring are in it)
+ *   SLOB   no per-cache slabs: trace pages and slack are null; internal
+ *          waste: bytes of the heap's pages neither free nor asked for by a
+ *          live object (size headers, unit rounding, alignment, the cache
+ *          descriptors); slow paths: allocations that took pages from the
+ *          buddy allocator (a new heap page, a large kmalloc) and frees that
+ *          gave pages back; fragmentation: the free bytes of the pages on
+ *          the three free lists (partially used pages)
  */
 
 import type { BootOptions, Kernel } from '../kernel.js';
 import { PAGE_SIZE } from '../memory/memblock.js';
 import { SLAB_INUSE_MASK } from '../memory/page.js';
+import { SLABS_PARTIAL } from '../slab/slab.js';
+import type { SlabCaches } from '../slab/slab_common.js';
+import type { Slob } from '../slob/slob.js';
 import { CF, MAX_CACHES } from '../slub/slab.js';
 import type { ReplayFileOptions, ReplayManyResult, ReplayReport, ReplayRun } from './replay.js';
 import { replayFileMany } from './replay.js';
@@ -107,20 +127,22 @@ export function parseCompareSetting(text: string): BootOptions {
 /** One machine's figures in a comparison. */
 export interface CompareRow {
   label: string;
+  /** The slab allocator design the machine was booted with. */
+  allocator: 'slub' | 'slab' | 'slob';
   /** The boot options the setting gave (the command's machine options under them). */
   boot: BootOptions;
   /** RAM, CPUs, and the pages the zones manage (MemTotal: RAM less what memblock reserved). */
   machine: { memory: number; cpus: number; cpusFromTrace: boolean; managedPages: number };
   /** Slab: of /proc/meminfo (every cache), in pages and kB. */
   slab: { pages: number; kB: number };
-  /** Pages of the slabs of the caches the trace used. */
-  traceSlabPages: number;
-  /** Bytes: internal (slot size less bytes_req over the live objects) and slack (slab bytes no object fits in). */
-  waste: { internal: number; slack: number };
-  /** CONFIG_SLUB_STATS slow paths taken by the trace's allocations and frees. */
+  /** Pages of the slabs of the caches the trace used (null under SLOB: no per-cache slabs). */
+  traceSlabPages: number | null;
+  /** Bytes: internal (slot size less bytes_req over the live objects) and slack (slab bytes no object fits in; null under SLOB). */
+  waste: { internal: number; slack: number | null };
+  /** Slow paths taken by the trace's allocations and frees (SLUB: CONFIG_SLUB_STATS; SLAB: head array misses; SLOB: pages taken and given back). */
   slowpath: { alloc: number; free: number };
   fastpath: { alloc: number; free: number };
-  /** Free bytes in the slabs on partial lists (node and cpu), and those slabs. */
+  /** Free bytes in the slabs on partial lists (node and cpu; SLAB: slabs_partial; SLOB: the pages on the free lists), and those slabs. */
   partial: { freeBytes: number; slabs: number };
   /** Allocations the machine could not perform (slab and page). */
   failed: number;
@@ -148,9 +170,12 @@ function listFree(k: Kernel, head: number, next: Int32Array | Uint32Array | Floa
   }
 }
 
-/** One machine's figures, from its replay's report and its SLUB state. */
+/** One machine's figures, from its replay's report and its slab allocator's state. */
 export function compareRow(config: CompareConfig, run: ReplayRun, report: ReplayReport): CompareRow {
   const k = run.kernel;
+  const m = k.machine;
+  if (m.slabCaches !== null) return designRow(config, run, report, slabFigures(m.slabCaches, run.replayer.cacheIds()), 'slab');
+  if (m.slob !== null) return designRow(config, run, report, slobFigures(m.slob, report), 'slob');
   const cf = k.slub.cf;
   const st = k.slub.st;
   const kB = meminfoKb(k, 'Slab');
@@ -182,7 +207,8 @@ export function compareRow(config: CompareConfig, run: ReplayRun, report: Replay
   const slow = { alloc: 0, free: 0 };
   const fast = { alloc: 0, free: 0 };
   for (const c of report.caches) {
-    if (c.slabSize !== null) internal += c.objects.final * c.slabSize - c.requestedBytes;
+    // a cache whose slot is smaller than what its objects asked for (a cache kmem shaped differently from the traced one) wastes nothing, not a negative amount
+    if (c.slabSize !== null) internal += Math.max(0, c.objects.final * c.slabSize - c.requestedBytes);
     slow.alloc += c.slowpath.alloc;
     slow.free += c.slowpath.free;
     fast.alloc += c.fastpath.alloc;
@@ -191,6 +217,7 @@ export function compareRow(config: CompareConfig, run: ReplayRun, report: Replay
   caches.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     label: config.label,
+    allocator: 'slub',
     boot: config.boot,
     machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: run.cpusFromTrace, managedPages: meminfoKb(k, 'MemTotal') / (PAGE_SIZE / 1024) },
     slab: { pages: Math.round(kB / (PAGE_SIZE / 1024)), kB },
@@ -203,6 +230,100 @@ export function compareRow(config: CompareConfig, run: ReplayRun, report: Replay
     refused: run.replayer.refused,
     seconds: run.seconds,
     caches,
+  };
+}
+
+/** What a non-SLUB design gives a comparison row, from its own structures. */
+interface DesignFigures {
+  traceSlabPages: number | null;
+  /** Internal waste computed by the design (SLOB), or null: the report's slots less bytes_req. */
+  internal: number | null;
+  slack: number | null;
+  partial: { freeBytes: number; slabs: number };
+  caches: CompareRow['caches'];
+}
+
+/** SLAB: the trace's caches' slabs, slack and slabs_partial's free objects. */
+function slabFigures(sc: SlabCaches, ids: readonly number[]): DesignFigures {
+  const s = sc.s;
+  const p = s.pages;
+  const caches: CompareRow['caches'] = [];
+  let pages = 0;
+  let slack = 0;
+  let free = 0;
+  let slabs = 0;
+  for (const id of ids) {
+    const c = s.caches[id];
+    if (c === undefined || sc.entry(id) === null) continue;
+    const { size, num, gfporder } = c.g;
+    pages += c.totalSlabs * 2 ** gfporder;
+    slack += c.totalSlabs * (PAGE_SIZE * 2 ** gfporder - num * size);
+    const head = c.heads[SLABS_PARTIAL]!;
+    let guard = p.nr;
+    if (head >= 0) {
+      let pfn = head;
+      do {
+        free += (num - p.slabCounters[pfn]!) * size;
+        slabs++;
+        pfn = p.next[pfn]!;
+      } while (pfn !== head && guard-- > 0);
+    }
+    caches.push({ name: c.name, size, order: gfporder, objectsPerSlab: num, slabs: c.totalSlabs, objects: c.totalSlabs * num });
+  }
+  return { traceSlabPages: pages, internal: null, slack, partial: { freeBytes: free, slabs }, caches };
+}
+
+/** Rows of a SLOB replay whose objects are pages, not heap blocks. */
+const isPagesRow = (c: ReplayReport['caches'][number]): boolean =>
+  c.name === '(large kmalloc)' || c.name === 'kmalloc (pages)' || (c.objectSize ?? 0) >= PAGE_SIZE;
+
+/** SLOB: the heap's pages less their free bytes and what the live objects asked for; the free lists' pages. */
+function slobFigures(slob: Slob, report: ReplayReport): DesignFigures {
+  let requested = 0;
+  for (const c of report.caches) if (!isPagesRow(c)) requested += c.requestedBytes;
+  const free = slob.freeBytes();
+  let listed = 0;
+  for (let l = 0; l < 3; l++) listed += slob.listPages(l).length;
+  return {
+    traceSlabPages: null,
+    internal: slob.heapPages * PAGE_SIZE - free - requested,
+    slack: null,
+    partial: { freeBytes: free, slabs: listed },
+    caches: [],
+  };
+}
+
+/** A SLAB or SLOB machine's row: the design's figures, the replay's counts. */
+function designRow(config: CompareConfig, run: ReplayRun, report: ReplayReport, f: DesignFigures, allocator: 'slab' | 'slob'): CompareRow {
+  const k = run.kernel;
+  const kB = meminfoKb(k, 'Slab');
+  let internal = 0;
+  const slow = { alloc: 0, free: 0 };
+  const fast = { alloc: 0, free: 0 };
+  for (const c of report.caches) {
+    // a cache whose slot is smaller than what its objects asked for (a cache kmem shaped differently from the traced one) wastes nothing, not a negative amount
+    if (c.slabSize !== null) internal += Math.max(0, c.objects.final * c.slabSize - c.requestedBytes);
+    slow.alloc += c.slowpath.alloc;
+    slow.free += c.slowpath.free;
+    fast.alloc += c.fastpath.alloc;
+    fast.free += c.fastpath.free;
+  }
+  f.caches.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    label: config.label,
+    allocator,
+    boot: config.boot,
+    machine: { memory: k.phys.size, cpus: k.cpus, cpusFromTrace: run.cpusFromTrace, managedPages: meminfoKb(k, 'MemTotal') / (PAGE_SIZE / 1024) },
+    slab: { pages: Math.round(kB / (PAGE_SIZE / 1024)), kB },
+    traceSlabPages: f.traceSlabPages,
+    waste: { internal: f.internal ?? internal, slack: f.slack },
+    slowpath: slow,
+    fastpath: fast,
+    partial: f.partial,
+    failed: report.slab.failedInReplay + report.pages.failures,
+    refused: run.replayer.refused,
+    seconds: run.seconds,
+    caches: f.caches,
   };
 }
 

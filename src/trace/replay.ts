@@ -99,7 +99,7 @@ import {
 import { MAX_PAGE_ORDER, MIGRATE_TYPES, migratetypeNames, NR_PAGE_ORDERS } from '../page_alloc/mmzone.js';
 import { getCache, REAL_CACHES } from '../slub/known_caches.js';
 import { REAL_CACHES_6_1 } from '../slub/known_caches_6_1.js';
-import { ALLOC_FASTPATH, CF, FREE_FASTPATH, MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
+import { MAX_CACHES, NR_SLUB_STAT_ITEMS, statNames } from '../slub/slab.js';
 import { SLAB_HWCACHE_ALIGN, SLAB_NO_MERGE } from '../slub/slab_flags.js';
 import {
   C_KFREE,
@@ -117,6 +117,7 @@ import {
 } from './columns.js';
 import { KMEM_EVENT_KINDS, type KmemEvent, type PageEvent, type SlabAllocEvent, type SlabFreeEvent, TraceParseError, TraceReplayError } from './events.js';
 import { maxCpuSeen, resetTraceHeader, type TraceHeader, traceHeader } from './ftrace.js';
+import { type ReplayDesign, replayDesign } from './replay_design.js';
 import { readTraceBatches, readTraceColumns, STDIN_NAME, STDIN_PATH, type TraceReadStats } from './stream.js';
 
 export { ptrKey };
@@ -709,6 +710,8 @@ export class TraceReplayer {
   private lastTs = Number.NaN;
   private readonly stats: Float64Array;
   private readonly cf: Int32Array;
+  /** The machine's slab allocator design (SLUB, SLAB or SLOB), as the replay asks of it. */
+  private readonly d: ReplayDesign;
 
   /** Linux version code whose geometry the replaying machine has (601 for `kernel: '6.1'`). */
   private readonly version: number;
@@ -723,6 +726,7 @@ export class TraceReplayer {
     this.mask = cap - 1;
     this.stats = k.slub.statsOn ? k.slub.st.stats : new Float64Array(0);
     this.cf = k.slub.cf;
+    this.d = replayDesign(k);
     this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
     this.opts = opts;
     if (this.version < 618 && opts.kernelCaches !== false) this.makeKernelCaches();
@@ -739,7 +743,7 @@ export class TraceReplayer {
     const all = [...REAL_CACHES_6_1.keys()];
     for (let i = all.length - 1; i >= 0; i--) {
       const name = all[i]!;
-      if (this.k.slab.findByName(name) < 0) this.makeCache(name, 0, 0);
+      if (this.d.findByName(name) < 0) this.makeCache(name, 0, 0);
     }
   }
 
@@ -1226,15 +1230,15 @@ export class TraceReplayer {
   private kmallocRow(id: number): CacheRow {
     const at = this.rowOfKmalloc[id]!;
     if (at >= 0) return this.cacheRows[at]!;
-    const name = this.k.slub.caches[id]!.name;
+    const name = this.d.name(id);
     let row = this.rowsByName.get(name);
-    if (row === undefined) row = this.addRow(name, this.k.slab.handleOf(id));
+    if (row === undefined) row = this.addRow(name, this.d.handleOf(id), id);
     this.rowOfKmalloc[id] = row.index;
     return row;
   }
 
-  private addRow(name: string, handle: number): CacheRow {
-    const row = new CacheRow(name, handle >= 0 ? this.k.slab.cacheOf(handle) : handle, handle, this.cacheRows.length);
+  private addRow(name: string, handle: number, id = handle >= 0 ? this.d.idOf(handle) : handle): CacheRow {
+    const row = new CacheRow(name, id, handle, this.cacheRows.length);
     this.cacheRows.push(row);
     this.rowsByName.set(name, row);
     return row;
@@ -1250,7 +1254,6 @@ export class TraceReplayer {
   }
 
   private kmallocAt(key: number, site: SiteRow, size: number, bytes: number, gfp: number): void {
-    const k = this.k;
     let row: CacheRow;
     if (size > 8192) {
       row = this.largeRow ??= this.addRow('(large kmalloc)', -1);
@@ -1258,8 +1261,8 @@ export class TraceReplayer {
       this.record(key, size, bytes, 16, null, site, 0);
       return;
     } else {
-      let id = k.slab.kmallocSlab(size, gfp);
-      if (id < 0) id = k.slab.kmallocSlab(size, gfp & ~(__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT));
+      let id = this.d.kmallocId(size, gfp);
+      if (id < 0) id = this.d.kmallocId(size, gfp & ~(__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT));
       row = this.kmallocRow(id);
     }
     this.allocate(key, size, bytes, row, gfp, true, site);
@@ -1378,8 +1381,8 @@ export class TraceReplayer {
 
   /** The slot size of kmem's cache `name`, or of the one REAL_CACHES would make; -1 when not known. */
   private slotOf(name: string): number {
-    const id = this.k.slab.findByName(name);
-    if (id >= 0) return this.cf[id * CF.FIELDS + CF.SIZE]!;
+    const id = this.d.findByName(name);
+    if (id >= 0) return this.d.slotSize(id);
     if (this.version < 618) return REAL_CACHES_6_1.get(name)?.slot ?? -1;
     const spec = REAL_CACHES[name];
     if (spec === undefined) return -1;
@@ -1394,7 +1397,7 @@ export class TraceReplayer {
     const own = flat(name);
     let id: number;
     try {
-      id = this.k.slab.findByName(own) >= 0 ? getCache(this.k, own) : this.makeCache(own, req, bytes);
+      id = this.d.findByName(own) >= 0 ? getCache(this.k, own) : this.makeCache(own, req, bytes);
     } catch {
       id = -2;
     }
@@ -1440,9 +1443,8 @@ export class TraceReplayer {
     }
     const id = row.kmemId;
     const cpu = k.currentCpu;
-    const stats = this.stats;
-    const si = (cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + ALLOC_FASTPATH;
-    const fastBefore = id >= 0 && stats.length !== 0 ? stats[si]! : 0;
+    const d = this.d;
+    const fastBefore = id >= 0 && d.counts ? d.before(cpu, id, true) : 0;
     let addr = 0;
     if (id === -2) addr = 0;
     else if (kmalloc) addr = k.kmalloc(req, gfp);
@@ -1456,12 +1458,13 @@ export class TraceReplayer {
     }
     if (id >= 0) {
       // the traced bytes_alloc is the slot size the traced kernel used
-      if (bytes > 0 && this.cf[id * CF.FIELDS + CF.SIZE] !== bytes) {
+      const slot = d.slotSize(id);
+      if (bytes > 0 && slot !== 0 && slot !== bytes) {
         row.sizeMismatches++;
         this.sizeMismatches++;
       }
-      if (stats.length !== 0) {
-        if (stats[si]! > fastBefore) {
+      if (d.counts) {
+        if (d.fast(cpu, id, true, fastBefore)) {
           row.allocFast++;
           site.allocFast++;
         } else {
@@ -1469,7 +1472,7 @@ export class TraceReplayer {
           site.allocSlow++;
         }
       }
-      const slabs = this.cf[id * CF.FIELDS + CF.NR_SLABS]!;
+      const slabs = d.nrSlabs(id);
       if (slabs > row.peakSlabs) row.peakSlabs = slabs;
     }
     this.record(key, req, bytes, addr, row, site, cpu);
@@ -1540,12 +1543,12 @@ export class TraceReplayer {
     const row = this.cacheRows[at]!;
     const site = this.siteRows[this.sSite[slot]!]!;
     const id = row.kmemId;
-    const stats = this.stats;
-    const si = (cpu * MAX_CACHES + id) * NR_SLUB_STAT_ITEMS + FREE_FASTPATH;
-    const fastBefore = id >= 0 && stats.length !== 0 ? stats[si]! : 0;
-    this.k.kfree(addr);
-    if (id >= 0 && stats.length !== 0) {
-      if (stats[si]! > fastBefore) row.freeFast++;
+    const d = this.d;
+    const fastBefore = id >= 0 && d.counts ? d.before(cpu, id, false) : 0;
+    if (d.freeByCache && row.handle >= 0) this.k.kmemCacheFree(row.handle, addr);
+    else this.k.kfree(addr);
+    if (id >= 0 && d.counts) {
+      if (d.fast(cpu, id, false, fastBefore)) row.freeFast++;
       else row.freeSlow++;
     }
     const req = this.sReq[slot]!;
@@ -1761,14 +1764,12 @@ export class TraceReplayer {
 
   /** Sum up (call after finish()). */
   report(opts: { allocatorStats?: boolean } = {}): ReplayReport {
-    const k = this.k;
-    const cf = this.cf;
     // slabs holding each call site's live objects
     const siteSlabs = new Map<number, Set<number>>();
     for (const slot of this.live.values()) {
       const addr = this.sAddr[slot]!;
       if (addr <= 16 || this.sCache[slot]! < 0) continue;
-      const slab = k.slub.virtToSlab(addr);
+      const slab = this.d.slabOf(addr);
       if (slab < 0) continue;
       const s = this.sSite[slot]!;
       let set = siteSlabs.get(s);
@@ -1780,22 +1781,22 @@ export class TraceReplayer {
     }
     const caches: ReplayCacheReport[] = this.cacheRows.map((r) => {
       const id = r.kmemId;
-      const has = id >= 0 && k.slub.caches[id] !== undefined;
-      const at = id * CF.FIELDS;
-      const total = has ? cf[at + CF.TOTAL_OBJECTS]! : 0;
+      const d = this.d;
+      const has = id >= 0 && d.has(id);
+      const total = has ? d.totalObjects(id) : 0;
       return {
         name: r.name,
-        objectSize: has ? cf[at + CF.OBJECT_SIZE]! : null,
-        slabSize: has ? cf[at + CF.SIZE]! : null,
-        order: has ? cf[at + CF.ORDER]! : null,
+        objectSize: has ? d.objectSize(id) : null,
+        slabSize: has && d.slotSize(id) !== 0 ? d.slotSize(id) : null,
+        order: has ? d.order(id) : null,
         allocs: r.allocs,
         frees: r.frees,
         objects: { peak: r.peak, final: r.live },
-        slabs: has ? { peak: r.peakSlabs, final: cf[at + CF.NR_SLABS]! } : null,
+        slabs: has ? { peak: r.peakSlabs, final: d.nrSlabs(id) } : null,
         bytes: { peak: r.peakBytes, final: r.liveBytes },
         requestedBytes: r.liveReq,
         waste: { peak: r.peakWaste, final: r.liveWaste, total: r.totalWaste },
-        utilisation: has && total > 0 ? Math.round((k.slab.liveObjects(id) * 1000) / total) / 10 : null,
+        utilisation: has && total > 0 ? Math.round((d.liveObjects(id) * 1000) / total) / 10 : null,
         fastpath: { alloc: r.allocFast, free: r.freeFast },
         slowpath: { alloc: r.allocSlow, free: r.freeSlow },
         remoteFrees: r.remoteFrees,
@@ -2120,9 +2121,14 @@ export interface ReplayManyResult {
   parseSeconds: number;
 }
 
-/** The boot options of a run: CONFIG_SLUB_STATS on, and the CPUs from the trace's header when none are given. */
+/** CONFIG_SLUB_STATS on for a SLUB machine (SLAB and SLOB have no such option: the replay reads their own structures). */
+function slubStatsFor(given: BootOptions | undefined): BootOptions {
+  return given?.allocator === undefined || given.allocator === 'slub' ? { slubStats: true } : {};
+}
+
+/** The boot options of a run: CONFIG_SLUB_STATS on (SLUB), and the CPUs from the trace's header when none are given. */
 function runBootOptions(given: BootOptions | undefined, header: TraceHeader, kernel?: BootOptions['kernel']): BootOptions {
-  const o: BootOptions = { ...(given ?? {}), slubStats: true };
+  const o: BootOptions = { ...(given ?? {}), ...slubStatsFor(given) };
   if (given?.kernel === undefined && kernel !== undefined) o.kernel = kernel;
   if (given?.cpus === undefined) o.cpus = Math.min(256, Math.max(header.cpus > 0 ? header.cpus : 2, header.cpus > 0 ? 1 : maxCpuSeen() + 1));
   return o;
@@ -2218,7 +2224,7 @@ const CPU_PROBE_EVENTS = 20_000;
  */
 export async function replayTraceFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayFileResult> {
   if (opts.twoPass !== false && isRegularFile(path)) return replayTwoPass(path, opts);
-  const bootOpts: BootOptions = { ...(opts.boot ?? {}), slubStats: true };
+  const bootOpts: BootOptions = { ...(opts.boot ?? {}), ...slubStatsFor(opts.boot) };
   const cpusFromTrace = opts.boot?.cpus === undefined;
   let k: Kernel | null = null;
   let rp: TraceReplayer | null = null;
