@@ -37,6 +37,8 @@ export interface RoundOptions {
   warmup?: number;
   /** calibrate each contender's `n` so one of its rounds takes about this long (ms); without it, n = 1 */
   targetMs?: number;
+  /** the clock in ns (default process.hrtime.bigint; a test gives a virtual one so nothing it asserts depends on the machine's load) */
+  clock?: () => bigint;
 }
 
 /** Whatever the loops return, folded together so no loop's work is dead code. */
@@ -48,12 +50,14 @@ export function sink(v: number): void {
 /** A full collection before each round when node runs with --expose-gc (bench/run.ts does): one contender's garbage is not collected in another's round. */
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function timeRound(c: Contender, n: number): { ns: number; ops: number } {
+const hrtime = (): bigint => process.hrtime.bigint();
+
+function timeRound(c: Contender, n: number, clock: () => bigint): { ns: number; ops: number } {
   c.before?.();
   gc?.();
-  const t0 = process.hrtime.bigint();
+  const t0 = clock();
   const ops = c.run(n);
-  const t1 = process.hrtime.bigint();
+  const t1 = clock();
   c.after?.();
   return { ns: Number(t1 - t0), ops };
 }
@@ -64,11 +68,11 @@ function timeRound(c: Contender, n: number): { ns: number; ops: number } {
  * within [target/2, 2 target] (the first rounds run unoptimized code or
  * meet a GC, so one estimate is not enough).
  */
-function calibrate(c: Contender, targetMs: number): number {
+function calibrate(c: Contender, targetMs: number, clock: () => bigint): number {
   const target = targetMs * 1e6;
   let n = 1;
   for (let tries = 0; tries < 40; tries++) {
-    const { ns } = timeRound(c, n);
+    const { ns } = timeRound(c, n, clock);
     if (ns < target / 4 && n < 2 ** 40) {
       n *= 4;
       continue;
@@ -76,7 +80,7 @@ function calibrate(c: Contender, targetMs: number): number {
     if (ns >= target / 2 && ns <= target * 2) {
       // One slow round (a preemption on a loaded machine, a GC, a compile)
       // can land a tiny n in the window: a second round must agree.
-      if (timeRound(c, n).ns >= target / 4) return n;
+      if (timeRound(c, n, clock).ns >= target / 4) return n;
       n *= 4;
       continue;
     }
@@ -88,14 +92,15 @@ function calibrate(c: Contender, targetMs: number): number {
 /** `rounds` rounds, each running every contender once in turn: each one's min and median ns per operation. */
 export function interleaved(contenders: Contender[], opts: RoundOptions | number): Result[] {
   const o: RoundOptions = typeof opts === 'number' ? { rounds: opts } : opts;
-  const sizes = contenders.map((c) => (o.targetMs === undefined ? 1 : calibrate(c, o.targetMs)));
+  const clock = o.clock ?? hrtime;
+  const sizes = contenders.map((c) => (o.targetMs === undefined ? 1 : calibrate(c, o.targetMs, clock)));
   const warmup = o.warmup ?? (o.targetMs === undefined ? 0 : 1);
-  for (let r = 0; r < warmup; r++) for (let i = 0; i < contenders.length; i++) timeRound(contenders[i]!, sizes[i]!);
+  for (let r = 0; r < warmup; r++) for (let i = 0; i < contenders.length; i++) timeRound(contenders[i]!, sizes[i]!, clock);
   const ns: number[][] = contenders.map(() => []);
   const ops = contenders.map(() => 0);
   for (let r = 0; r < o.rounds; r++) {
     contenders.forEach((c, i) => {
-      const t = timeRound(c, sizes[i]!);
+      const t = timeRound(c, sizes[i]!, clock);
       ns[i]!.push(t.ns / t.ops);
       ops[i] = t.ops;
     });
