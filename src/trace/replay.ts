@@ -90,6 +90,7 @@ import {
   __GFP_NOWARN,
   __GFP_RECLAIMABLE,
   __GFP_RETRY_MAYFAIL,
+  __GFP_ZERO,
   GFP_ATOMIC,
   GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL,
@@ -532,6 +533,8 @@ export interface ReplayPageReport {
    * SLUB allocates its own; directBase: the page_offset_base found, -1 none.
    */
   slabPages: { blocks: number; pages: number; directBase: number };
+  /** Allocated before the first event for the ring buffer the trace was recorded in (options.ringBuffer): pages and kmalloc objects. */
+  preTrace: { ringBufferPages: number; objects: number };
 }
 
 export interface ReplayReport {
@@ -617,6 +620,33 @@ export interface ReplayOptions {
   onBad?: (err: TraceParseError) => void;
   /** The trace's name in errors. */
   file?: string;
+  /**
+   * The ftrace ring buffers the traced machine allocated before its first
+   * event (preTraceRingBuffer): `buffers`, the data pages of each ring
+   * buffer one CPU has (ringBufferPages of tracing/buffer_size_kb for the
+   * main one; a trace of a machine whose second CPU came up while tracing
+   * shows that CPU's: on Debian's 6.1, 2, 4113 and 2 pages for
+   * trace_buf_size=16M), for `cpus` CPUs (default 1: the boot CPU, whose
+   * buffers trace_init makes before any event can be recorded; a CPU
+   * brought up later allocates its own, and the trace shows it).
+   */
+  ringBuffer?: { buffers: readonly number[]; cpus?: number };
+}
+
+/** BUF_PAGE_SIZE: a ring buffer page's bytes for events (PAGE_SIZE less its 16-byte header). */
+const BUF_PAGE_SIZE = 4096 - 16;
+
+/**
+ * The data pages of one CPU's ring buffer whose buffer_size_kb reads kb:
+ * the kernel prints (nr_pages * BUF_PAGE_SIZE) >> 10, so exactly one
+ * nr_pages gives each kb it can print (4113 for trace_buf_size=16M's
+ * 16387). RangeError for a kb no ring buffer prints.
+ */
+export function ringBufferPages(kb: number): number {
+  if (!Number.isSafeInteger(kb) || kb <= 0) throw new RangeError(`kb: a positive integer, got ${kb}`);
+  const n = Math.max(2, Math.ceil((kb * 1024) / BUF_PAGE_SIZE));
+  if (Math.floor((n * BUF_PAGE_SIZE) / 1024) !== kb) throw new RangeError(`kb: no ring buffer has buffer_size_kb ${kb}`);
+  return n;
 }
 
 /**
@@ -730,6 +760,7 @@ export class TraceReplayer {
     this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
     this.opts = opts;
     if (this.version < 618 && opts.kernelCaches !== false) this.makeKernelCaches();
+    if (opts.ringBuffer !== undefined) this.preTraceRingBuffer(opts.ringBuffer);
     this.bootPages = k.phys.nrPages - freePages(k);
   }
 
@@ -745,6 +776,36 @@ export class TraceReplayer {
       const name = all[i]!;
       if (this.d.findByName(name) < 0) this.makeCache(name, 0, 0);
     }
+  }
+
+  /** What preTraceRingBuffer allocated: pages, and kmalloc objects (buffer_page and ring_buffer_per_cpu descriptors). */
+  private preTrace = { ringBufferPages: 0, objects: 0 };
+
+  /**
+   * The ring buffers that existed before the first event, allocated as 6.1's
+   * rb_allocate_cpu_buffer does for each CPU buffer: a 512-byte descriptor
+   * (kzalloc of ring_buffer_per_cpu), a reader page (a 64-byte buffer_page
+   * and an order-0 GFP_KERNEL page), then per data page a buffer_page and an
+   * order-0 GFP_KERNEL|__GFP_RETRY_MAYFAIL page (__rb_allocate_pages). The
+   * trace shows exactly this sequence when CPU 1 comes up. Never freed.
+   */
+  private preTraceRingBuffer(rb: { buffers: readonly number[]; cpus?: number }): void {
+    const cpus = rb.cpus ?? 1;
+    if (!Number.isSafeInteger(cpus) || cpus < 0 || cpus > this.k.cpus) throw new RangeError(`ringBuffer.cpus: 0..${this.k.cpus}, got ${cpus}`);
+    for (const n of rb.buffers)
+      if (!Number.isSafeInteger(n) || n < 2) throw new RangeError(`ringBuffer.buffers: data pages of each buffer, at least 2, got ${n}`);
+    const k = this.k;
+    const buffer = (nr: number) => {
+      const objs = [k.kmalloc(512, GFP_KERNEL | __GFP_ZERO), k.kmalloc(64, GFP_KERNEL | __GFP_ZERO)];
+      const pages = [k.allocPages(0, GFP_KERNEL)];
+      for (let i = 0; i < nr; i++) {
+        objs.push(k.kmalloc(64, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_ZERO));
+        pages.push(k.allocPages(0, GFP_KERNEL | __GFP_RETRY_MAYFAIL));
+      }
+      this.preTrace.objects += objs.filter((a) => a !== 0).length;
+      this.preTrace.ringBufferPages += pages.filter((a) => a !== 0).length;
+    };
+    for (let cpu = 0; cpu < cpus; cpu++) for (const n of rb.buffers) buffer(n);
   }
 
   /** Feed events in file order. */
@@ -1862,6 +1923,7 @@ export class TraceReplayer {
         zoneLockedRefills: this.kindCounts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!,
         pcpDrains: this.kindCounts[N_MM_PAGE_PCPU_DRAIN]!,
         slabPages: { blocks: this.slabPageBlocks, pages: this.slabPageCount, directBase: this.directBase },
+        preTrace: { ...this.preTrace },
       },
       foldedCpuEvents: this.foldedCpuEvents,
       otherCallSites: this.otherSites,
