@@ -633,6 +633,9 @@ export interface ReplayOptions {
   ringBuffer?: { buffers: readonly number[]; cpus?: number };
 }
 
+/** Keys below this are hashed pointers (%p without no_hash_pointers prints a 32-bit hash); slab objects' direct-map addresses are far above. */
+const HASHED_PTR_LIMIT = 2 ** 32;
+
 /** BUF_PAGE_SIZE: a ring buffer page's bytes for events (PAGE_SIZE less its 16-byte header). */
 const BUF_PAGE_SIZE = 4096 - 16;
 
@@ -1495,7 +1498,7 @@ export class TraceReplayer {
 
   private allocate(key: number, req: number, bytes: number, row: CacheRow, gfp: number, kmalloc: boolean, site: SiteRow): void {
     const k = this.k;
-    this.slabObjectPage(key, kmalloc && req > 8192 ? getOrderOf(req) : -1);
+    this.slabObjectPage(key, kmalloc && req > 8192 ? getOrderOf(req) : -1, row.kmemId);
     if (row.descriptor && !kmalloc) {
       // a traced kmem_cache_create(): kmem made this descriptor itself when the replay made the cache
       this.descriptorAllocs++;
@@ -1725,6 +1728,7 @@ export class TraceReplayer {
     const cpu = this.k.currentCpu & 255;
     this.lastPagePfn[cpu] = pfn;
     this.lastPageOrder[cpu] = order;
+    this.lastPageGfp[cpu] = traced;
   }
 
   // ───────────────────────── slab pages of the trace ─────────────────────────
@@ -1735,6 +1739,7 @@ export class TraceReplayer {
   /** Per CPU: the last traced page block (pfn, order), and the page of the last object checked. */
   private readonly lastPagePfn = new Float64Array(256).fill(-1);
   private readonly lastPageOrder = new Uint8Array(256);
+  private readonly lastPageGfp = new Float64Array(256);
   private readonly lastObjectPage = new Float64Array(256).fill(-1);
   /** Traced page blocks recognised as slab or large-kmalloc pages: pfn -> order (kmem's SLUB has its own). */
   private readonly slabPages = new PtrTable(256);
@@ -1751,13 +1756,18 @@ export class TraceReplayer {
    * multiple of 1 GiB that the trace itself gives (a slab object right
    * after its slab's mm_page_alloc on the same CPU; two must agree). A
    * trace with hashed pointers never gives it, and keeps its pages twice.
-   * `largeOrder`: the block order of a large kmalloc, -1 for a slab object.
+   * `largeOrder`: the block order of a large kmalloc, -1 for a slab object
+   * of kmem cache `id`. A hashed pointer (32 bits) is left to hashedSlabPage.
    */
-  private slabObjectPage(key: number, largeOrder: number): void {
+  private slabObjectPage(key: number, largeOrder: number, id: number): void {
     if (key <= 0) return;
     const cpu = this.k.currentCpu & 255;
     let base = this.directBase;
     if (base < 0) {
+      if (key < HASHED_PTR_LIMIT) {
+        this.hashedSlabPage(cpu, largeOrder, id);
+        return;
+      }
       const pfn = this.lastPagePfn[cpu]!;
       if (pfn < 0) return;
       const block = 4096 * 2 ** this.lastPageOrder[cpu]!;
@@ -1785,6 +1795,40 @@ export class TraceReplayer {
       this.slabPageCount += 2 ** o;
       return;
     }
+  }
+
+  /**
+   * A hashed pointer says nothing of its page, so a traced block is taken
+   * for a slab page by how 6.1's allocate_slab fetched it: the first slab
+   * allocation on the CPU right after it (the event is emitted once the
+   * object is taken from the new slab) is from a cache of that block's
+   * order, and the gfp has what allocate_slab adds to the first try,
+   * __GFP_NOWARN|__GFP_NORETRY, with __GFP_COMP exactly when the order is
+   * above 0 (s->allocflags). A large kmalloc's block (kmalloc_large: the
+   * caller's gfp | __GFP_COMP) is the one right before it of its order.
+   * Either way the block is given back and its free ignored, as
+   * slabObjectPage does; the CPU's last block is used up by the check.
+   */
+  private hashedSlabPage(cpu: number, largeOrder: number, id: number): void {
+    const pfn = this.lastPagePfn[cpu]!;
+    if (pfn < 0) return;
+    this.lastPagePfn[cpu] = -1;
+    const order = this.lastPageOrder[cpu]!;
+    const gfp = this.lastPageGfp[cpu]!;
+    if (largeOrder >= 0) {
+      if (order !== largeOrder || (gfp & __GFP_COMP) === 0) return;
+    } else {
+      if (id < 0 || this.d.order(id) !== order) return;
+      if ((gfp & (__GFP_NOWARN | __GFP_NORETRY)) !== (__GFP_NOWARN | __GFP_NORETRY)) return;
+      if (((gfp & __GFP_COMP) !== 0) !== order > 0) return;
+    }
+    const slot = this.pages.get(pfn);
+    if (slot < 0 || this.pOrder[slot] !== order) return;
+    this.pages.delete(pfn);
+    this.releasePage(slot);
+    this.slabPages.set(pfn, order);
+    this.slabPageBlocks++;
+    this.slabPageCount += 2 ** order;
   }
 
   private releasePage(slot: number): void {
