@@ -58,7 +58,13 @@
  * mm_page_alloc. On a no_hash_pointers trace the first object found in
  * such a block gives it back (kmem's SLUB allocates its own) and its
  * mm_page_free is ignored, so they count once (slabObjectPage). With
- * hashed pointers they still count twice.
+ * hashed pointers the block is recognised by how allocate_slab fetched it
+ * (its gfp and order, and the allocation right after it: hashedSlabPage).
+ *
+ * Before the trace: the ring buffers the trace was recorded in were
+ * allocated before its first event (at least the boot CPU's); options
+ * .ringBuffer allocates them first (preTraceRingBuffer), reported as
+ * pages.preTrace.
  *
  * Kernel generation: a trace whose kmem_cache_alloc events print no name=
  * while its kmem_cache_free events do (5.12 .. 6.17) is replayed on 6.1's
@@ -529,7 +535,8 @@ export interface ReplayPageReport {
   pcpDrains: number;
   /**
    * Traced page blocks recognised as slab or large-kmalloc pages (an object
-   * lies in them; no_hash_pointers traces only) and given back, since kmem's
+   * lies in them on no_hash_pointers traces; by gfp, order and the next
+   * allocation on hashed ones) and given back, since kmem's
    * SLUB allocates its own; directBase: the page_offset_base found, -1 none.
    */
   slabPages: { blocks: number; pages: number; directBase: number };
