@@ -58,7 +58,13 @@
  * mm_page_alloc. On a no_hash_pointers trace the first object found in
  * such a block gives it back (kmem's SLUB allocates its own) and its
  * mm_page_free is ignored, so they count once (slabObjectPage). With
- * hashed pointers they still count twice.
+ * hashed pointers the block is recognised by how allocate_slab fetched it
+ * (its gfp and order, and the allocation right after it: hashedSlabPage).
+ *
+ * Before the trace: the ring buffers the trace was recorded in were
+ * allocated before its first event (at least the boot CPU's); options
+ * .ringBuffer allocates them first (preTraceRingBuffer), reported as
+ * pages.preTrace.
  *
  * Kernel generation: a trace whose kmem_cache_alloc events print no name=
  * while its kmem_cache_free events do (5.12 .. 6.17) is replayed on 6.1's
@@ -90,6 +96,7 @@ import {
   __GFP_NOWARN,
   __GFP_RECLAIMABLE,
   __GFP_RETRY_MAYFAIL,
+  __GFP_ZERO,
   GFP_ATOMIC,
   GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL,
@@ -528,10 +535,13 @@ export interface ReplayPageReport {
   pcpDrains: number;
   /**
    * Traced page blocks recognised as slab or large-kmalloc pages (an object
-   * lies in them; no_hash_pointers traces only) and given back, since kmem's
+   * lies in them on no_hash_pointers traces; by gfp, order and the next
+   * allocation on hashed ones) and given back, since kmem's
    * SLUB allocates its own; directBase: the page_offset_base found, -1 none.
    */
   slabPages: { blocks: number; pages: number; directBase: number };
+  /** Allocated before the first event for the ring buffer the trace was recorded in (options.ringBuffer): pages and kmalloc objects. */
+  preTrace: { ringBufferPages: number; objects: number };
 }
 
 export interface ReplayReport {
@@ -617,6 +627,36 @@ export interface ReplayOptions {
   onBad?: (err: TraceParseError) => void;
   /** The trace's name in errors. */
   file?: string;
+  /**
+   * The ftrace ring buffers the traced machine allocated before its first
+   * event (preTraceRingBuffer): `buffers`, the data pages of each ring
+   * buffer one CPU has (ringBufferPages of tracing/buffer_size_kb for the
+   * main one; a trace of a machine whose second CPU came up while tracing
+   * shows that CPU's: on Debian's 6.1, 2, 4113 and 2 pages for
+   * trace_buf_size=16M), for `cpus` CPUs (default 1: the boot CPU, whose
+   * buffers trace_init makes before any event can be recorded; a CPU
+   * brought up later allocates its own, and the trace shows it).
+   */
+  ringBuffer?: { buffers: readonly number[]; cpus?: number };
+}
+
+/** Keys below this are hashed pointers (%p without no_hash_pointers prints a 32-bit hash); slab objects' direct-map addresses are far above. */
+const HASHED_PTR_LIMIT = 2 ** 32;
+
+/** BUF_PAGE_SIZE: a ring buffer page's bytes for events (PAGE_SIZE less its 16-byte header). */
+const BUF_PAGE_SIZE = 4096 - 16;
+
+/**
+ * The data pages of one CPU's ring buffer whose buffer_size_kb reads kb:
+ * the kernel prints (nr_pages * BUF_PAGE_SIZE) >> 10, so exactly one
+ * nr_pages gives each kb it can print (4113 for trace_buf_size=16M's
+ * 16387). RangeError for a kb no ring buffer prints.
+ */
+export function ringBufferPages(kb: number): number {
+  if (!Number.isSafeInteger(kb) || kb <= 0) throw new RangeError(`kb: a positive integer, got ${kb}`);
+  const n = Math.max(2, Math.ceil((kb * 1024) / BUF_PAGE_SIZE));
+  if (Math.floor((n * BUF_PAGE_SIZE) / 1024) !== kb) throw new RangeError(`kb: no ring buffer has buffer_size_kb ${kb}`);
+  return n;
 }
 
 /**
@@ -730,6 +770,7 @@ export class TraceReplayer {
     this.maxCallSites = Math.max(2, opts.maxCallSites ?? MAX_CALL_SITES);
     this.opts = opts;
     if (this.version < 618 && opts.kernelCaches !== false) this.makeKernelCaches();
+    if (opts.ringBuffer !== undefined) this.preTraceRingBuffer(opts.ringBuffer);
     this.bootPages = k.phys.nrPages - freePages(k);
   }
 
@@ -745,6 +786,36 @@ export class TraceReplayer {
       const name = all[i]!;
       if (this.d.findByName(name) < 0) this.makeCache(name, 0, 0);
     }
+  }
+
+  /** What preTraceRingBuffer allocated: pages, and kmalloc objects (buffer_page and ring_buffer_per_cpu descriptors). */
+  private preTrace = { ringBufferPages: 0, objects: 0 };
+
+  /**
+   * The ring buffers that existed before the first event, allocated as 6.1's
+   * rb_allocate_cpu_buffer does for each CPU buffer: a 512-byte descriptor
+   * (kzalloc of ring_buffer_per_cpu), a reader page (a 64-byte buffer_page
+   * and an order-0 GFP_KERNEL page), then per data page a buffer_page and an
+   * order-0 GFP_KERNEL|__GFP_RETRY_MAYFAIL page (__rb_allocate_pages). The
+   * trace shows exactly this sequence when CPU 1 comes up. Never freed.
+   */
+  private preTraceRingBuffer(rb: { buffers: readonly number[]; cpus?: number }): void {
+    const cpus = rb.cpus ?? 1;
+    if (!Number.isSafeInteger(cpus) || cpus < 0 || cpus > this.k.cpus) throw new RangeError(`ringBuffer.cpus: 0..${this.k.cpus}, got ${cpus}`);
+    for (const n of rb.buffers)
+      if (!Number.isSafeInteger(n) || n < 2) throw new RangeError(`ringBuffer.buffers: data pages of each buffer, at least 2, got ${n}`);
+    const k = this.k;
+    const buffer = (nr: number) => {
+      const objs = [k.kmalloc(512, GFP_KERNEL | __GFP_ZERO), k.kmalloc(64, GFP_KERNEL | __GFP_ZERO)];
+      const pages = [k.allocPages(0, GFP_KERNEL)];
+      for (let i = 0; i < nr; i++) {
+        objs.push(k.kmalloc(64, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_ZERO));
+        pages.push(k.allocPages(0, GFP_KERNEL | __GFP_RETRY_MAYFAIL));
+      }
+      this.preTrace.objects += objs.filter((a) => a !== 0).length;
+      this.preTrace.ringBufferPages += pages.filter((a) => a !== 0).length;
+    };
+    for (let cpu = 0; cpu < cpus; cpu++) for (const n of rb.buffers) buffer(n);
   }
 
   /** Feed events in file order. */
@@ -1434,7 +1505,7 @@ export class TraceReplayer {
 
   private allocate(key: number, req: number, bytes: number, row: CacheRow, gfp: number, kmalloc: boolean, site: SiteRow): void {
     const k = this.k;
-    this.slabObjectPage(key, kmalloc && req > 8192 ? getOrderOf(req) : -1);
+    this.slabObjectPage(key, kmalloc && req > 8192 ? getOrderOf(req) : -1, row.kmemId);
     if (row.descriptor && !kmalloc) {
       // a traced kmem_cache_create(): kmem made this descriptor itself when the replay made the cache
       this.descriptorAllocs++;
@@ -1664,6 +1735,7 @@ export class TraceReplayer {
     const cpu = this.k.currentCpu & 255;
     this.lastPagePfn[cpu] = pfn;
     this.lastPageOrder[cpu] = order;
+    this.lastPageGfp[cpu] = traced;
   }
 
   // ───────────────────────── slab pages of the trace ─────────────────────────
@@ -1674,6 +1746,7 @@ export class TraceReplayer {
   /** Per CPU: the last traced page block (pfn, order), and the page of the last object checked. */
   private readonly lastPagePfn = new Float64Array(256).fill(-1);
   private readonly lastPageOrder = new Uint8Array(256);
+  private readonly lastPageGfp = new Float64Array(256);
   private readonly lastObjectPage = new Float64Array(256).fill(-1);
   /** Traced page blocks recognised as slab or large-kmalloc pages: pfn -> order (kmem's SLUB has its own). */
   private readonly slabPages = new PtrTable(256);
@@ -1690,13 +1763,18 @@ export class TraceReplayer {
    * multiple of 1 GiB that the trace itself gives (a slab object right
    * after its slab's mm_page_alloc on the same CPU; two must agree). A
    * trace with hashed pointers never gives it, and keeps its pages twice.
-   * `largeOrder`: the block order of a large kmalloc, -1 for a slab object.
+   * `largeOrder`: the block order of a large kmalloc, -1 for a slab object
+   * of kmem cache `id`. A hashed pointer (32 bits) is left to hashedSlabPage.
    */
-  private slabObjectPage(key: number, largeOrder: number): void {
+  private slabObjectPage(key: number, largeOrder: number, id: number): void {
     if (key <= 0) return;
     const cpu = this.k.currentCpu & 255;
     let base = this.directBase;
     if (base < 0) {
+      if (key < HASHED_PTR_LIMIT) {
+        this.hashedSlabPage(cpu, largeOrder, id);
+        return;
+      }
       const pfn = this.lastPagePfn[cpu]!;
       if (pfn < 0) return;
       const block = 4096 * 2 ** this.lastPageOrder[cpu]!;
@@ -1724,6 +1802,40 @@ export class TraceReplayer {
       this.slabPageCount += 2 ** o;
       return;
     }
+  }
+
+  /**
+   * A hashed pointer says nothing of its page, so a traced block is taken
+   * for a slab page by how 6.1's allocate_slab fetched it: the first slab
+   * allocation on the CPU right after it (the event is emitted once the
+   * object is taken from the new slab) is from a cache of that block's
+   * order, and the gfp has what allocate_slab adds to the first try,
+   * __GFP_NOWARN|__GFP_NORETRY, with __GFP_COMP exactly when the order is
+   * above 0 (s->allocflags). A large kmalloc's block (kmalloc_large: the
+   * caller's gfp | __GFP_COMP) is the one right before it of its order.
+   * Either way the block is given back and its free ignored, as
+   * slabObjectPage does; the CPU's last block is used up by the check.
+   */
+  private hashedSlabPage(cpu: number, largeOrder: number, id: number): void {
+    const pfn = this.lastPagePfn[cpu]!;
+    if (pfn < 0) return;
+    this.lastPagePfn[cpu] = -1;
+    const order = this.lastPageOrder[cpu]!;
+    const gfp = this.lastPageGfp[cpu]!;
+    if (largeOrder >= 0) {
+      if (order !== largeOrder || (gfp & __GFP_COMP) === 0) return;
+    } else {
+      if (id < 0 || this.d.order(id) !== order) return;
+      if ((gfp & (__GFP_NOWARN | __GFP_NORETRY)) !== (__GFP_NOWARN | __GFP_NORETRY)) return;
+      if (((gfp & __GFP_COMP) !== 0) !== order > 0) return;
+    }
+    const slot = this.pages.get(pfn);
+    if (slot < 0 || this.pOrder[slot] !== order) return;
+    this.pages.delete(pfn);
+    this.releasePage(slot);
+    this.slabPages.set(pfn, order);
+    this.slabPageBlocks++;
+    this.slabPageCount += 2 ** order;
   }
 
   private releasePage(slot: number): void {
@@ -1862,6 +1974,7 @@ export class TraceReplayer {
         zoneLockedRefills: this.kindCounts[N_MM_PAGE_ALLOC_ZONE_LOCKED]!,
         pcpDrains: this.kindCounts[N_MM_PAGE_PCPU_DRAIN]!,
         slabPages: { blocks: this.slabPageBlocks, pages: this.slabPageCount, directBase: this.directBase },
+        preTrace: { ...this.preTrace },
       },
       foldedCpuEvents: this.foldedCpuEvents,
       otherCallSites: this.otherSites,

@@ -117,3 +117,33 @@ export function matchSlabinfo(realText: string, kmemText: string, creations: num
 export function relDiff(a: number, b: number): number {
   return (b - a) / a;
 }
+
+/** tracing/buffer_size_kb (per CPU) as the oracle's trace-stats.txt records it (`### buffer_size_kb: N`). */
+export function ringBufferKb(stats: string): number {
+  const m = /^### buffer_size_kb: (\d+)$/m.exec(stats);
+  if (m === null) throw new Error('no buffer_size_kb in the trace stats');
+  return Number(m[1]);
+}
+
+/**
+ * The ring buffers a 6.x trace shows being allocated for one CPU (a CPU
+ * brought up while tracing): each starts with rb_allocate_cpu_buffer's
+ * kzalloc of its descriptor (the call site rb_allocate_cpu_buffer, 512
+ * bytes requested), then one buffer_page kzalloc per data page from
+ * __rb_allocate_pages. The data pages of each buffer, in trace order,
+ * for the first `count` buffers: the boot CPU had the same ones before
+ * the trace began.
+ */
+export function traceRingBuffers(trace: string, count: number): number[] {
+  const out: number[] = [];
+  const rx = /kmalloc: call_site=(rb_allocate_cpu_buffer|__rb_allocate_pages)\+\S+ ptr=\S+ bytes_req=(\d+)/g;
+  for (let m = rx.exec(trace); m !== null; m = rx.exec(trace)) {
+    if (m[1] === '__rb_allocate_pages') {
+      if (out.length !== 0) out[out.length - 1]!++;
+    } else if (m[2] === '512') {
+      if (out.length === count) break;
+      out.push(0);
+    }
+  }
+  return out;
+}

@@ -17,8 +17,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { replayTraceFile } from '../../src/trace/replay.js';
-import { buddyTotals, countCacheCreations, counter, matchSlabinfo, relDiff } from './oracle_compare.js';
+import { replayTraceFile, ringBufferPages } from '../../src/trace/replay.js';
+import { buddyTotals, countCacheCreations, counter, matchSlabinfo, relDiff, ringBufferKb, traceRingBuffers } from './oracle_compare.js';
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
@@ -33,11 +33,18 @@ async function main(): Promise<void> {
   const meminfo = readFileSync(join(dir, 'meminfo.txt'), 'utf8');
   const reserved = memBytes - 4096 - counter(meminfo, 'MemTotal') * 1024;
   const text = trace.endsWith('.gz') ? gunzipSync(readFileSync(trace)).toString('latin1') : readFileSync(trace, 'latin1');
+  // before the trace: the boot CPU's ring buffers, as the trace shows the second CPU's (its buffer_size_kb checks the main one)
+  const rbKb = ringBufferKb(readFileSync(join(dir, 'trace-stats.txt'), 'utf8'));
+  const cpus = Number(/cpus=(\d+)/.exec(info)?.[1] ?? 1);
+  const buffers = cpus > 1 ? traceRingBuffers(text, 3) : [ringBufferPages(rbKb)];
+  if (!buffers.includes(ringBufferPages(rbKb))) console.log(`warning: no ring buffer of buffer_size_kb ${rbKb} in the trace: ${buffers.join(' ')}`);
   const t0 = performance.now();
-  const r = await replayTraceFile(trace, { boot: { memory: mem, reserved } });
+  const r = await replayTraceFile(trace, { boot: { memory: mem, reserved }, ringBuffer: { buffers } });
   const seconds = (performance.now() - t0) / 1000;
   const m = matchSlabinfo(readFileSync(join(dir, 'slabinfo.txt'), 'utf8'), r.kernel.proc.read('/proc/slabinfo'), countCacheCreations(text));
-  console.log(`${trace}: ${r.read.lines} lines replayed in ${seconds.toFixed(1)} s on ${mem} (reserved ${reserved >> 10}K), ${r.kernel.cpus} CPUs`);
+  console.log(
+    `${trace}: ${r.read.lines} lines replayed in ${seconds.toFixed(1)} s on ${mem} (reserved ${reserved >> 10}K; before the trace: ring buffers of ${buffers.join('+')} data pages (buffer_size_kb ${rbKb}), ${r.replayer.report().pages.preTrace.ringBufferPages} pages), ${r.kernel.cpus} CPUs`,
+  );
   console.log(
     `caches holding objects in the real slabinfo, born during the trace: ${m.held.length}; kmem within 5% of num_objs: ${m.within.length} (${(m.share * 100).toFixed(1)}%)`,
   );
