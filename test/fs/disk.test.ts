@@ -21,7 +21,12 @@ function machine(disk: object, memory = '64M'): Kernel {
 }
 
 function diskstats(k: Kernel): number[] {
-  const f = k.proc.read('/proc/diskstats').trim().split(/\s+/);
+  const f = k.proc
+    .read('/proc/diskstats')
+    .split('\n')
+    .find((l) => / vda /.test(l))!
+    .trim()
+    .split(/\s+/);
   return f.slice(3).map(Number);
 }
 
