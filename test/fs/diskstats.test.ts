@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
+import { diskLines, diskSum, parseDiskstats, partitionLine } from '../../src/cli/vmstat.js';
 import { BlockDevice } from '../../src/fs/blkdev.js';
 import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import { boot, type Kernel } from '../../src/kernel.js';
@@ -152,4 +153,30 @@ test('addPartition: partitions follow each other from sector 2048; a size under 
   expect(() => d.addPartition(100)).toThrow(RangeError);
   expect(() => d.addPartition(100)).toThrow(/^bytes:/);
   expect(() => d.addPartition(Number.NaN)).toThrow(/^bytes:/);
+});
+
+test('kmem vmstat -d / -D / -p read the partitioned disk as procps does: vda a disk, vda1 and vda2 partitions', () => {
+  const k = machine('256M');
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const a = t.mmap(A, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  for (let i = 0; i < 4; i++) t.writeBytes(a + i * P, new Uint8Array(P).fill(9));
+  const before = diskstats(k).get('vda2')!.f;
+  expect(t.madvise(a, 4 * P, MADV_PAGEOUT)).toBe(0);
+  const nodes = parseDiskstats(k.proc.read('/proc/diskstats'));
+  expect(nodes.map((d) => [d.name, d.partition])).toEqual([
+    ['vda', false],
+    ['vda1', true],
+    ['vda2', true],
+  ]);
+  // -d: the disk alone; -D: one disk, two partitions.
+  expect(diskLines(nodes, false, null).split('\n')).toHaveLength(2);
+  expect(diskLines(nodes, false, null)).toMatch(/^vda /);
+  expect(diskSum(nodes).split('\n').slice(0, 2)).toEqual(['            1 disks', '            2 partitions']);
+  // -p vda2: reads, read sectors, writes, requested writes (procps' columns: 21, 16, 10, 16 wide).
+  const v = nodes[2]!;
+  expect(v.writes - before[WRITES]!).toBe(4);
+  expect(v.writeSectors - before[WSECT]!).toBe(32);
+  expect(partitionLine(v)).toBe(
+    `${String(v.reads).padStart(21)}  ${String(v.readSectors).padStart(16)}  ${String(v.writes).padStart(10)}  ${String(v.writeSectors).padStart(16)}\n`,
+  );
 });
