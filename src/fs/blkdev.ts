@@ -209,9 +209,14 @@ export class BlockDevice {
   }
 
   /**
-   * A REQ_OP_FLUSH (fsync's and sync's cache flush) submitted at nowNs: it
-   * waits for the queue and takes one latency. Returns the microseconds its
-   * submitter waits.
+   * blkdev_issue_flush() on the file system's device (fsync's and sync's
+   * cache flush) submitted at nowNs: it waits for the queue and takes one
+   * latency. The empty REQ_PREFLUSH write bio that carries it is counted as
+   * a write of 0 sectors on the file system's partition and the whole disk
+   * (the flush machinery clears RQF_FLUSH_SEQ before ending it), the flush
+   * request itself on the whole disk only (blk_account_io_flush: part0), as
+   * a real 6.18 shows (test/fixtures/linux-6.18/diskstats-partitions.txt).
+   * Returns the microseconds its submitter waits.
    */
   flush(nowNs = this.busyUntilNs): number {
     const done = Math.max(nowNs, this.busyUntilNs) + this.latencyUs * 1000;
@@ -219,7 +224,15 @@ export class BlockDevice {
     const waitedUs = (done - nowNs) / 1000;
     this.flushes++;
     this.flushTicksUs += waitedUs;
+    this.writes++;
+    this.writeTicksUs += waitedUs;
     this.busyUs += this.latencyUs;
+    const part = this.partitionOf(0);
+    if (part !== null) {
+      part.writes++;
+      part.writeTicksUs += waitedUs;
+      part.busyUs += this.latencyUs;
+    }
     return waitedUs;
   }
 

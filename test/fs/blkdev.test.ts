@@ -40,8 +40,8 @@ test('/proc/diskstats: the 20 fields of diskstats_show() ("%4d %7d %pg" then 17 
   // reads completed and sectors read: the whole 1 MiB file once (256 pages = 2048 sectors).
   expect(Number(f[3]) - r0).toBeGreaterThan(0);
   expect(Number(f[5]) - s0).toBe(2048);
-  // one write of 16 pages (128 sectors), one flush
-  expect(Number(f[7])).toBe(1);
+  // one write of 16 pages (128 sectors) and fsync's empty REQ_PREFLUSH write (0 sectors), one flush
+  expect(Number(f[7])).toBe(2);
   expect(Number(f[9])).toBe(128);
   expect(Number(f[18])).toBe(1);
 });

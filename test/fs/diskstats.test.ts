@@ -6,11 +6,14 @@
  * only (blk_account_io_flush() uses disk->part0), so vda's request and sector
  * counts are its partitions' sums plus nothing else; its flush fields are its own.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { diskLines, diskSum, parseDiskstats, partitionLine } from '../../src/cli/vmstat.js';
 import { BlockDevice } from '../../src/fs/blkdev.js';
-import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
+import { O_CREAT, O_DIRECT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { tinyElf } from '../vm/helpers.js';
@@ -179,4 +182,41 @@ test('kmem vmstat -d / -D / -p read the partitioned disk as procps does: vda a d
   expect(partitionLine(v)).toBe(
     `${String(v.reads).padStart(21)}  ${String(v.readSectors).padStart(16)}  ${String(v.writes).padStart(10)}  ${String(v.writeSectors).padStart(16)}\n`,
   );
+});
+
+test("the real 6.18's partition accounting, same I/O: 5 page writes to the swap partition, 2 O_DIRECT page reads and a written page fsynced on the file system's", () => {
+  // test/fixtures/linux-6.18/diskstats-partitions.txt: loop0 / loop0p1 / loop0p2 on this machine, before and after.
+  const text = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/linux-6.18/diskstats-partitions.txt'), 'utf8');
+  const after = text.slice(text.indexOf('# after'));
+  const parse = (s: string) =>
+    new Map(
+      s
+        .split('\n')
+        .filter((l) => /^ +\d/.test(l))
+        .map((l) => [l.trim().split(/\s+/)[2]!, l.trim().split(/\s+/).slice(3).map(Number)]),
+    );
+  const [r0, r1] = [parse(text.slice(0, text.indexOf('# after'))), parse(after)];
+  const counts = (f: number[]) => [f[READS], f[RSECT], f[WRITES], f[WSECT], f[FLUSHES]];
+  const real = { vda: sub(r1.get('loop0')!, r0.get('loop0')!), vda1: r1.get('loop0p1')!, vda2: r1.get('loop0p2')! };
+  // The real deltas, as the rules say: the disk sums its partitions, plus the flush it alone counts.
+  expect(counts(real.vda1)).toEqual([2, 16, 2, 8, 0]);
+  expect(counts(real.vda2)).toEqual([0, 0, 5, 40, 0]);
+  expect(counts(real.vda)).toEqual([2, 16, 7, 48, 1]);
+
+  const k = machine('256M');
+  const t = k.spawn('/bin/tiny', ['tiny']);
+  const buf = t.mmap(0, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  k.fs.writeFile('/data/d', new Uint8Array(8 * P).fill(7));
+  const a = t.mmap(A, 5 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  for (let i = 0; i < 5; i++) t.writeBytes(a + i * P, new Uint8Array(P).fill(i + 1));
+  const d0 = diskstats(k);
+  expect(t.madvise(a, 5 * P, MADV_PAGEOUT)).toBe(0);
+  const fd = t.open('/data/d', O_RDONLY | O_DIRECT);
+  expect(t.pread(fd, buf, P, 0)).toBe(P);
+  expect(t.pread(fd, buf, P, P)).toBe(P);
+  const w = t.open('/data/w', O_RDWR | O_CREAT);
+  expect(t.write(w, buf, P)).toBe(P);
+  expect(t.fsync(w)).toBe(0);
+  const d1 = diskstats(k);
+  for (const name of ['vda', 'vda1', 'vda2'] as const) expect(counts(sub(d1.get(name)!.f, d0.get(name)!.f))).toEqual(counts(real[name]));
 });
