@@ -20,22 +20,10 @@ import {
 } from '../../src/vm/compaction.js';
 import type { Task } from '../../src/vm/fork.js';
 import { MADV_DONTNEED, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
-import { tinyElf } from './helpers.js';
+import { meminfoKb as meminfo, pagePattern as pattern, tinyElf, vmstatValue as vmstat } from './helpers.js';
 import { recountLru } from './lru_check.js';
 
 const P = 4096;
-
-function vmstat(k: Kernel, name: string): number {
-  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(k.proc.read('/proc/vmstat'));
-  if (m === null) throw new Error(`no ${name} in /proc/vmstat`);
-  return Number(m[1]);
-}
-
-function meminfo(k: Kernel, name: string): number {
-  const m = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'));
-  if (m === null) throw new Error(`no ${name} in /proc/meminfo`);
-  return Number(m[1]);
-}
 
 /** /proc/buddyinfo as counts per zone name and order. */
 function buddyinfo(k: Kernel): Map<string, number[]> {
@@ -45,19 +33,6 @@ function buddyinfo(k: Kernel): Map<string, number[]> {
     out.set(f[3]!, f.slice(4).map(Number));
   }
   return out;
-}
-
-/** A page's 4 KiB, different for every page. */
-function pattern(seed: number): Uint8Array {
-  const b = new Uint8Array(P);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < P; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 
 /** The pfn a present page is mapped at (pagemap's bits 0-54), -1 if not present. */

@@ -18,7 +18,7 @@ import { __GFP_MEMALLOC, __GFP_NORETRY, __GFP_NOWARN, GFP_HIGHUSER_MOVABLE, GFP_
 import type { Task } from '../../src/vm/fork.js';
 import { MADV_DONTNEED, MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { tryToFreePages } from '../../src/vm/vmscan.js';
-import { tinyElf } from './helpers.js';
+import { pagePattern as fill, tinyElf, vmstatValue as vmstat } from './helpers.js';
 import { recountLru } from './lru_check.js';
 
 const P = 4096;
@@ -44,23 +44,6 @@ interface Real {
   t: Task;
   fd: number;
   held: [number, number][];
-}
-
-function fill(seed: number): Uint8Array {
-  const b = new Uint8Array(P);
-  let x = (seed * 2654435761) >>> 0 || 7;
-  for (let i = 0; i < P; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
-
-function vmstat(k: Kernel, name: string): number {
-  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(k.proc.read('/proc/vmstat'));
-  return Number(m![1]);
 }
 
 /** The bytes of page i of a region, as the task reads them. */

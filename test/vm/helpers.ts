@@ -63,3 +63,30 @@ export function bootWithProgram(memory = '64M'): Kernel {
   k.fs.writeFile('/bin/tiny', tinyElf());
   return k;
 }
+
+/** A page's 4 KiB of xorshift bytes, different for every seed (the data-integrity tests write one and read it back). */
+export function pagePattern(seed: number): Uint8Array {
+  const b = new Uint8Array(4096);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < b.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+/** One /proc/meminfo field in kB. */
+export function meminfoKb(k: Kernel, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'));
+  if (m === null) throw new Error(`no ${name} in /proc/meminfo`);
+  return Number(m[1]);
+}
+
+/** One /proc/vmstat item. */
+export function vmstatValue(k: Kernel, name: string): number {
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(k.proc.read('/proc/vmstat'));
+  if (m === null) throw new Error(`no ${name} in /proc/vmstat`);
+  return Number(m[1]);
+}

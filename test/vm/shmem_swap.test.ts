@@ -10,7 +10,7 @@ import { boot, type Kernel } from '../../src/kernel.js';
 import type { Task } from '../../src/vm/fork.js';
 import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { shmemOf } from '../../src/vm/shmem.js';
-import { tinyElf } from './helpers.js';
+import { meminfoKb as meminfo, pagePattern as pattern, tinyElf, vmstatValue as vmstat } from './helpers.js';
 import { recountLru } from './lru_check.js';
 
 const P = 4096;
@@ -19,30 +19,6 @@ function machine(opts: object = {}): Kernel {
   const k = boot({ memory: '64M', cpus: 1, seed: 1, aslr: 0, swap: '256M', ...opts });
   k.fs.writeFile('/bin/tiny', tinyElf());
   return k;
-}
-
-function meminfo(k: Kernel, name: string): number {
-  const m = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'));
-  if (m === null) throw new Error(`no ${name}`);
-  return Number(m[1]);
-}
-
-function vmstat(k: Kernel, name: string): number {
-  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(k.proc.read('/proc/vmstat'));
-  if (m === null) throw new Error(`no ${name}`);
-  return Number(m[1]);
-}
-
-function pattern(seed: number): Uint8Array {
-  const b = new Uint8Array(P);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < P; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {

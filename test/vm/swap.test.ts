@@ -29,7 +29,7 @@ import {
 import { addToSwap, deleteFromSwapCache, swapWritepage, unmapAnonPte } from '../../src/vm/swap_state.js';
 import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWP_SOLIDSTATE } from '../../src/vm/swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPte, swpEntryToPteHi, swpEntryToPteLo } from '../../src/vm/swapops.js';
-import { tinyElf } from './helpers.js';
+import { pagePattern as pattern, tinyElf } from './helpers.js';
 
 const P = 4096;
 /** 2 MiB-aligned, so a readahead window is cut only by the VMA */
@@ -45,19 +45,6 @@ function anon(t: Task, pages: number, at = A): number {
   const a = t.mmap(at, pages * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   expect(a).toBe(at);
   return a;
-}
-
-/** A page's worth of bytes that differ from page to page and task to task. */
-function pattern(seed: number): Uint8Array {
-  const b = new Uint8Array(P);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < P; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 
 const meminfo = (k: Kernel, name: string) => Number(new RegExp(`^${name.replace(/[()]/g, '\\$&')}:\\s+(\\d+) kB$`, 'm').exec(k.proc.read('/proc/meminfo'))![1]);

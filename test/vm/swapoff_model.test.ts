@@ -16,7 +16,7 @@ import { MADV_PAGEOUT, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_R
 import { shmemOf } from '../../src/vm/shmem.js';
 import { isSwapPte } from '../../src/vm/swapops.js';
 import { tryToFreePages } from '../../src/vm/vmscan.js';
-import { tinyElf } from './helpers.js';
+import { pagePattern as fill, tinyElf } from './helpers.js';
 import { recountLru } from './lru_check.js';
 
 const P = 4096;
@@ -37,18 +37,6 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('pageout' as const), task: fc.nat(3), shm: fc.boolean() }),
   fc.record({ kind: fc.constant('reclaim' as const) }),
 );
-
-function fill(seed: number): Uint8Array {
-  const b = new Uint8Array(P);
-  let x = (seed * 2654435761) >>> 0 || 7;
-  for (let i = 0; i < P; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
 
 function meminfo(text: string, name: string): number {
   return Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)![1]);
