@@ -128,8 +128,12 @@ export class PageCache {
       freeNode: (a: number) => k.kmemCacheFree(cache, a),
     };
     vm.fs.onInvalidate = (ino) => this.truncate(ino, 0);
-    // /proc/diskstats: the one disk (no partitions yet).
-    k.proc.register('/proc/diskstats', () => `${this.bdev.diskstatsLine()}\n`);
+    // With swap on the disk: vda1 the file system, vda2 the swap area (/dev/vda2); without, the file system on the whole disk.
+    if ((k.swapBytes ?? 0) > 0) {
+      this.bdev.addPartition(this.bdev.sizeBytes);
+      this.bdev.addPartition(k.swapBytes!);
+    }
+    k.proc.register('/proc/diskstats', () => this.bdev.diskstats());
     vm.fs.onEvict = (ino) => {
       this.truncate(ino, 0);
       this.spaces.delete(ino);

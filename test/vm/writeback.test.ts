@@ -98,7 +98,13 @@ test('the flusher writes a file dirtied 30 s ago at its wake-up then, not before
   // The bytes on the disk are the bytes written.
   expect(k.fs.readFile('/data/f')).toEqual(data);
   // diskstats: 1 write, 80 sectors.
-  const ds = k.proc.read('/proc/diskstats').trim().split(/\s+/).map(Number);
+  const ds = k.proc
+    .read('/proc/diskstats')
+    .split('\n')
+    .find((l) => / vda /.test(l))!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   expect(ds[7]).toBe(1);
   expect(ds[9]).toBe(80);
 });

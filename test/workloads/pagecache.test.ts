@@ -29,7 +29,13 @@ test('two passes over a file bigger than RAM: Cached bounded by RAM, kswapd stea
   let maxCached = 0;
   // the login, then cat's fork+exec with the first 16 MiB of the disk laid out: the two programs' files are read then
   let steps = w.run(2);
-  const disk0 = k.proc.read('/proc/diskstats').trim().split(/\s+/).map(Number);
+  const disk0 = k.proc
+    .read('/proc/diskstats')
+    .split('\n')
+    .find((l) => / vda /.test(l))!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   while (!w.finished) {
     steps += w.run(16);
     const m = meminfoKb(k);
@@ -59,7 +65,13 @@ test('two passes over a file bigger than RAM: Cached bounded by RAM, kswapd stea
   expect(d('workingset_activate_file')).toBe(0);
   // Readahead: a 128 KiB read() at 0 starts a window of get_init_ra_size(32, 32) = 32 pages, and each
   // async window after it is get_next_ra_size(32, 32) = 32 pages: one 128 KiB request per read().
-  const disk1 = k.proc.read('/proc/diskstats').trim().split(/\s+/).map(Number);
+  const disk1 = k.proc
+    .read('/proc/diskstats')
+    .split('\n')
+    .find((l) => / vda /.test(l))!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   expect(disk1[3]! - disk0[3]!).toBe((2 * pages) / 32);
   expect(disk1[5]! - disk0[5]!).toBe((2 * size) / 512);
   // So both passes read the whole file from the disk (pgpgin counts KiB), besides the two programs' files, read once at exec.
@@ -86,7 +98,14 @@ test('the same seed gives the same machine; 4 KiB reads read the same bytes', ()
     const w = pagecacheWorkload(k, { fileBytes: 20 << 20, readBytes, passes: 1 });
     w.run(1e6);
     expect(w.finished).toBe(true);
-    const reads = Number(k.proc.read('/proc/diskstats').trim().split(/\s+/)[3]);
+    const reads = Number(
+      k.proc
+        .read('/proc/diskstats')
+        .split('\n')
+        .find((l) => / vda /.test(l))!
+        .trim()
+        .split(/\s+/)[3],
+    );
     return { vmstat: k.proc.read('/proc/vmstat'), meminfo: k.proc.read('/proc/meminfo'), ops: w.ops, reads };
   };
   const a = run(5);
