@@ -410,6 +410,10 @@ replayMachineOptions(
     '--kernel <version>',
     'SLUB geometry of the traced kernel: 6.1 or 6.18 (default: 6.18 when its kmem_cache_alloc events print name=, 6.1 when they print none)',
   )
+  .option(
+    '--ring-buffer-kb <kb>',
+    "per-CPU buffer_size_kb of the traced machine's main ftrace ring buffer (/sys/kernel/tracing/buffer_size_kb): the boot CPU's buffers, made before the first event, take that memory (default: the buffers the trace shows a CPU getting when it came up)",
+  )
   .option('--allocator-stats', 'add the CONFIG_SLUB_STATS counters of the caches the trace used and the page allocator counters of /proc/vmstat')
   .option('--json', 'print the report (or the comparison) as JSON')
   .option('--skip-bad', 'count and skip malformed lines (and events kmem refuses to perform) instead of stopping at the first')
@@ -433,6 +437,11 @@ Cache names: kmem_cache_alloc printed no name= before 6.18. A file (plain or .gz
   replayed in a cache of its own, <function>-<bytes_alloc>, marked '?' in the report.
 --kernel: the geometry (slot sizes, orders, kmem_cache sizes, kmalloc-96/192 alignment) and the
   table of known caches; a trace whose kmem_cache_alloc events print no name= is replayed as 6.1.
+Before the trace: the boot CPU's ftrace ring buffers exist before any event is recorded. A CPU
+  brought up while tracing gets the same ones (rb_allocate_cpu_buffer, then one __rb_allocate_pages
+  buffer_page per data page), so a file's replay first allocates those (a reader page and one page
+  per data page, a descriptor and a buffer_page each); --ring-buffer-kb KB sets the main one's
+  size; the report says how many pages and objects that took, and where the figure came from.
 --cpus defaults to the trace header's #P:N, else to the highest CPU its events use (at least 2).
 Call sites: at most ${MAX_CALL_SITES} have a row of their own, so memory stays bounded on any trace:
   when a new one finds them all taken, the half with no live objects and the fewest allocations

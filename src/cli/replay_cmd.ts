@@ -13,7 +13,8 @@ import { MAX_MEMORY, memparse, PAGE_SIZE } from '../memory/memblock.js';
 import { type CompareConfig, type CompareResult, type CompareRow, parseCompareSetting, replayCompare } from '../trace/compare.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
 import type { TraceHeader } from '../trace/ftrace.js';
-import { isRegularFile, lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile } from '../trace/replay.js';
+import { isRegularFile, lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile, ringBufferPages } from '../trace/replay.js';
+import { ringBuffersOfFile } from '../trace/ring_buffer.js';
 import { STDIN_NAME, STDIN_PATH } from '../trace/stream.js';
 import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
 import { storeSize } from './slabinfo_tool.js';
@@ -27,6 +28,8 @@ export interface ReplayCmdOptions extends MachineOpts {
   skipBad?: boolean;
   lookahead?: string;
   top?: string;
+  /** --ring-buffer-kb: the main ftrace ring buffer's per-CPU buffer_size_kb on the traced machine */
+  ringBufferKb?: string;
 }
 
 export interface ReplayOutput {
@@ -45,6 +48,8 @@ export interface ReplayOutput {
     kernel: '6.1' | '6.18';
     kernelFromTrace: boolean;
   };
+  /** the boot CPU's ftrace ring buffers allocated before the first event: data pages of each buffer, and where they came from (null: none) */
+  ringBuffer: { buffers: number[]; from: 'trace' | 'option' | 'option+trace' } | null;
   /** the trace's header: #P:N and entries-in-buffer/entries-written (null when it had none) */
   header: TraceHeader | null;
   /** the share of its events the trace says it lost (entries-in-buffer below entries-written), 0 when none */
@@ -166,6 +171,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
   if (lookahead !== undefined && !(Number.isInteger(lookahead) && lookahead >= 0)) {
     throw new UsageError(`--lookahead: expected a whole number, got '${o.lookahead}'`);
   }
+  const ringBuffer = preTraceRingBuffers(file, o.ringBufferKb);
   let total = 0;
   try {
     // a pipe or standard input has no size: the bar then counts lines only
@@ -188,6 +194,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
       boot,
       lookahead,
       skipBad: o.skipBad,
+      ...(ringBuffer !== null ? { ringBuffer: { buffers: ringBuffer.buffers } } : {}),
       onProgress:
         progress !== null
           ? (bytes, lines, events) => {
@@ -241,6 +248,7 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
       kernel: k.slab.opts.version === 601 ? '6.1' : '6.18',
       kernelFromTrace: o.kernel === undefined,
     },
+    ringBuffer,
     header: result.header,
     lostShare: lostShare(result.header),
     report,
@@ -253,6 +261,49 @@ export async function runReplay(file: string, o: ReplayCmdOptions): Promise<Repl
   // on stderr too, so that --json output and a pipe still show it
   if (out.lostShare > 0) process.stderr.write(`kmem replay: ${lostWarning(out)}\n`);
   return out;
+}
+
+/**
+ * The boot CPU's ring buffers, made before any event was recorded: those the
+ * trace shows a CPU getting when it came up (ringBuffersOfFile: a regular
+ * file only); --ring-buffer-kb sets the main one's (the largest the trace
+ * shows, or the only one when it shows none) to the data pages of that
+ * buffer_size_kb. Null when neither gives any.
+ */
+export function preTraceRingBuffers(file: string, kb: string | undefined): ReplayOutput['ringBuffer'] {
+  let pages: number | null = null;
+  if (kb !== undefined) {
+    try {
+      pages = ringBufferPages(/^\d+$/.test(kb) ? Number(kb) : Number.NaN);
+    } catch {
+      throw new UsageError(`--ring-buffer-kb: no ring buffer has buffer_size_kb '${kb}' (it reads (data pages x 4080) >> 10: e.g. 7, 11, 16387)`);
+    }
+  }
+  let seen: number[] | null = null;
+  try {
+    seen = ringBuffersOfFile(file);
+  } catch {
+    // replayTraceFile reports an unreadable file
+  }
+  if (seen === null || seen.length === 0) return pages === null ? null : { buffers: [pages], from: 'option' };
+  if (pages === null) return { buffers: seen, from: 'trace' };
+  const main = seen.indexOf(Math.max(...seen));
+  return { buffers: seen.map((n, i) => (i === main ? pages : n)), from: 'option+trace' };
+}
+
+/** The report's line on the ring buffers allocated before the trace. */
+export function preTraceLine(r: ReplayOutput): string | null {
+  const rb = r.ringBuffer;
+  if (rb === null) return null;
+  const p = r.report.pages.preTrace;
+  const list = rb.buffers.length === 1 ? `${rb.buffers[0]}` : `${rb.buffers.slice(0, -1).join(', ')} and ${rb.buffers[rb.buffers.length - 1]}`;
+  const from =
+    rb.from === 'trace'
+      ? "the buffers the trace shows a CPU getting when it came up"
+      : rb.from === 'option'
+        ? '--ring-buffer-kb'
+        : "--ring-buffer-kb for the main one, the others as the trace shows a CPU getting them";
+  return `before the trace: ${p.ringBufferPages} pages, ${p.objects} objects of the boot CPU's ftrace ring buffers (${rb.buffers.length === 1 ? 'one buffer' : 'buffers'} of ${list} data pages and a reader page each, from ${from})`;
 }
 
 /** MemTotal of /proc/meminfo in pages (totalram_pages: the zones' managed pages). */
@@ -293,6 +344,8 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
   );
   L.push(`events: ${kinds || 'none'}`);
   if (r.lostShare > 0 && r.header !== null) L.push(lostWarning(r));
+  const pre = preTraceLine(r);
+  if (pre !== null) L.push(pre);
   L.push(
     `machine: ${Math.round(r.machine.memory / 2 ** 20)}M${r.machine.reserved !== null ? `, ${binarySize(r.machine.reserved.bytes)} reserved (${r.machine.reserved.from === 'option' ? '--reserved' : "the trace's Memory: line"}), ${r.machine.managedPages} pages managed` : ''}, ${r.machine.cpus} CPUs${r.machine.cpusFromTrace ? (r.header !== null && r.header.cpus > 0 ? ` (the trace header's #P:${r.header.cpus})` : ' (from the trace)') : ''}${rep.foldedCpuEvents ? `; ${rep.foldedCpuEvents} events on CPUs it lacks ran on cpu % ${r.machine.cpus}` : ''}${r.machine.kernel !== '6.18' || !r.machine.kernelFromTrace ? `; SLUB geometry of ${r.machine.kernel}${r.machine.kernelFromTrace ? ' (its kmem_cache_alloc events print no name=)' : ' (--kernel)'}` : ''}`,
   );

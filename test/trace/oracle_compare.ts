@@ -125,25 +125,5 @@ export function ringBufferKb(stats: string): number {
   return Number(m[1]);
 }
 
-/**
- * The ring buffers a 6.x trace shows being allocated for one CPU (a CPU
- * brought up while tracing): each starts with rb_allocate_cpu_buffer's
- * kzalloc of its descriptor (the call site rb_allocate_cpu_buffer, 512
- * bytes requested), then one buffer_page kzalloc per data page from
- * __rb_allocate_pages. The data pages of each buffer, in trace order,
- * for the first `count` buffers: the boot CPU had the same ones before
- * the trace began.
- */
-export function traceRingBuffers(trace: string, count: number): number[] {
-  const out: number[] = [];
-  const rx = /kmalloc: call_site=(rb_allocate_cpu_buffer|__rb_allocate_pages)\+\S+ ptr=\S+ bytes_req=(\d+)/g;
-  for (let m = rx.exec(trace); m !== null; m = rx.exec(trace)) {
-    if (m[1] === '__rb_allocate_pages') {
-      if (out.length !== 0) out[out.length - 1]!++;
-    } else if (m[2] === '512') {
-      if (out.length === count) break;
-      out.push(0);
-    }
-  }
-  return out;
-}
+/** The ring buffers a 6.x trace shows a CPU getting when it came up: src/trace/ring_buffer.ts. */
+export { traceRingBuffers } from '../../src/trace/ring_buffer.js';
