@@ -388,12 +388,13 @@ export function formatReplay(r: ReplayOutput, topN: number, allocatorStats: bool
     const all = c.fastpath.alloc + c.slowpath.alloc;
     const fast = all > 0 ? `${Math.floor((c.fastpath.alloc * 100) / all)}%` : '-';
     L.push(
-      `${(c.unknown ? `${c.name}?` : c.name).padEnd(20)} ${n(c.allocs, 8)} ${n(c.frees, 8)} ${pf(c.objects, 13)} ${c.slabs ? pf(c.slabs, 9) : '-'.padStart(9)} ` +
+      `${(c.unknown ? `${c.name}?` : c.bornBeforeTrace ? `${c.name}^` : c.name).padEnd(20)} ${n(c.allocs, 8)} ${n(c.frees, 8)} ${pf(c.objects, 13)} ${c.slabs ? pf(c.slabs, 9) : '-'.padStart(9)} ` +
         `${`${size(c.bytes.peak)}/${size(c.bytes.final)}`.padStart(16)} ${`${size(c.waste.peak)}/${size(c.waste.final)}`.padStart(14)} ` +
         `${c.utilisation === null ? '    -' : `${c.utilisation.toFixed(0)}%`.padStart(5)} ${fast.padStart(6)} ${`${c.slowpath.alloc}/${c.slowpath.free}`.padStart(13)} ${n(c.remoteFrees, 7)}` +
         (c.replayFailures ? `  (${c.replayFailures} failed)` : ''),
     );
   }
+  if (caches.some((c) => c.bornBeforeTrace)) L.push('^ born before the trace began: its counts include objects the trace never saw');
   L.push('', `== call sites (top ${topN} by peak bytes)`);
   L.push('CALL SITE                                 ALLOCS    FREES       OBJECTS  SLABS            BYTES          WASTE  FAST%  REMOTE  CACHE');
   const sites = [...rep.callSites].sort((a, b) => b.bytes.peak - a.bytes.peak || (a.callSite < b.callSite ? -1 : 1)).slice(0, topN);

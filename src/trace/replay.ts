@@ -506,6 +506,13 @@ export interface ReplayCacheReport {
   sizeMismatches: number;
   /** true when no event of the trace names this cache: kmem made it up from the call site and bytes_alloc */
   unknown: boolean;
+  /**
+   * Created before the trace's first event, so its counts may lack objects
+   * the trace never saw: the kmalloc caches and the kmem_cache/kmem_cache_node
+   * descriptors' caches (made at boot, before any tracing), and any cache a
+   * kmem_cache_free names for an object the trace never saw allocated.
+   */
+  bornBeforeTrace: boolean;
 }
 
 export interface ReplaySiteReport {
@@ -682,6 +689,8 @@ export class TraceReplayer {
 
   private readonly cacheRows: CacheRow[] = [];
   private readonly rowsByName = new Map<string, CacheRow>();
+  /** Caches a kmem_cache_free names for an object older than the trace: they existed before its first event. */
+  private readonly bornBefore = new Set<string>();
   private readonly rowOfKmalloc = new Int32Array(MAX_CACHES).fill(-1);
   private largeRow: CacheRow | null = null;
   /** Call site rows by index (undefined: an index free for reuse). */
@@ -988,8 +997,10 @@ export class TraceReplayer {
               break;
             }
             case C_KFREE:
-            case C_KMEM_CACHE_FREE:
               this.freeKey(ptr[i]!);
+              break;
+            case C_KMEM_CACHE_FREE:
+              if (this.freeKey(ptr[i]!) && c.name[i]! >= 0) this.bornBefore.add(this.strings!.strings[c.name[i]!]!);
               break;
             case C_KMEM_CACHE_ALLOC:
             case C_KMEM_CACHE_ALLOC_NODE:
@@ -1637,21 +1648,26 @@ export class TraceReplayer {
   }
 
   private freeEvent(e: SlabFreeEvent): void {
-    this.freeKey(ptrKey(e.ptr));
+    if (this.freeKey(ptrKey(e.ptr)) && e.name !== null) this.bornBefore.add(e.name);
   }
 
-  private freeKey(key: number): void {
+  /** Frees the object at key; true when it is older than the trace (neither traced nor in a slab the trace allocated). */
+  private freeKey(key: number): boolean {
     if (key === 0) {
       this.nullFrees++;
-      return;
+      return false;
     }
     const slot = key > 0 ? this.live.delete(key) : -1;
     if (slot < 0) {
       if (key > 0 && this.inTracedSlab(key)) this.untracedFrees++;
-      else this.unknownFrees++;
-      return;
+      else {
+        this.unknownFrees++;
+        return true;
+      }
+      return false;
     }
     this.release(slot, this.k.currentCpu, true);
+    return false;
   }
 
   /**
@@ -1915,6 +1931,7 @@ export class TraceReplayer {
         replayFailures: r.failed,
         sizeMismatches: r.sizeMismatches,
         unknown: r.unknown,
+        bornBeforeTrace: r.kmemId !== -1 && !r.unknown && (r.descriptor || /^(dma-)?kmalloc-/.test(r.name) || this.bornBefore.has(r.name)),
       };
     });
     const callSites: ReplaySiteReport[] = this.siteRows
