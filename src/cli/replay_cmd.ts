@@ -13,7 +13,16 @@ import { MAX_MEMORY, memparse, PAGE_SIZE } from '../memory/memblock.js';
 import { type CompareConfig, type CompareResult, type CompareRow, parseCompareSetting, replayCompare } from '../trace/compare.js';
 import { TraceFileError, TraceParseError } from '../trace/events.js';
 import type { TraceHeader } from '../trace/ftrace.js';
-import { isRegularFile, lostShare, MAX_CALL_SITES, OTHER_CALL_SITES, type ReplayFileResult, type ReplayReport, replayTraceFile, ringBufferPages } from '../trace/replay.js';
+import {
+  isRegularFile,
+  lostShare,
+  MAX_CALL_SITES,
+  OTHER_CALL_SITES,
+  type ReplayFileResult,
+  type ReplayReport,
+  replayTraceFile,
+  ringBufferPages,
+} from '../trace/replay.js';
 import { ringBuffersOfFile } from '../trace/ring_buffer.js';
 import { STDIN_NAME, STDIN_PATH } from '../trace/stream.js';
 import { bootOptions, cliMessage, type MachineOpts, UsageError } from './machine.js';
@@ -299,10 +308,10 @@ export function preTraceLine(r: ReplayOutput): string | null {
   const list = rb.buffers.length === 1 ? `${rb.buffers[0]}` : `${rb.buffers.slice(0, -1).join(', ')} and ${rb.buffers[rb.buffers.length - 1]}`;
   const from =
     rb.from === 'trace'
-      ? "the buffers the trace shows a CPU getting when it came up"
+      ? 'the buffers the trace shows a CPU getting when it came up'
       : rb.from === 'option'
         ? '--ring-buffer-kb'
-        : "--ring-buffer-kb for the main one, the others as the trace shows a CPU getting them";
+        : '--ring-buffer-kb for the main one, the others as the trace shows a CPU getting them';
   return `before the trace: ${p.ringBufferPages} pages, ${p.objects} objects of the boot CPU's ftrace ring buffers (${rb.buffers.length === 1 ? 'one buffer' : 'buffers'} of ${list} data pages and a reader page each, from ${from})`;
 }
 
