@@ -81,7 +81,7 @@ describe('caches born before the trace, on a hand-made trace', () => {
   beforeAll(async () => {
     const f = join(tmp, 'born.txt');
     writeFileSync(f, text);
-    r = await runReplay(f, { mem: '128M' });
+    r = await runReplay(f, { seed: '1', mem: '128M' });
   });
 
   it('marks bar (it frees an object older than the trace) and kmalloc-32 (made at boot), not foo', () => {
@@ -109,7 +109,7 @@ describe('the 6.1 fixture (a complete trace of a 2-CPU 512M machine)', () => {
     const buf = brotliDecompressSync(readFileSync(join(root, 'test/fixtures/trace/linux-6.1-qemu-2cpu-512M-full.txt.br')));
     writeFileSync(file, buf);
     text = buf.toString('latin1');
-    r = await runReplay(file, { mem: '512M' });
+    r = await runReplay(file, { seed: '1', mem: '512M' });
   }, 300_000);
 
   it("allocates the boot CPU's ring buffers as CPU 1 got them, and says so", () => {
@@ -121,7 +121,7 @@ describe('the 6.1 fixture (a complete trace of a 2-CPU 512M machine)', () => {
   });
 
   it('--ring-buffer-kb 7: the main buffer has 2 data pages', async () => {
-    const small = await runReplay(file, { mem: '512M', ringBufferKb: '7' });
+    const small = await runReplay(file, { seed: '1', mem: '512M', ringBufferKb: '7' });
     expect(small.ringBuffer).toEqual({ buffers: [2, 2, 2], from: 'option+trace' });
     // three buffers of 2 data pages and a reader page; a buffer_page for each and three descriptors
     expect(small.report.pages.preTrace).toEqual({ ringBufferPages: 9, objects: 12 });
@@ -129,11 +129,11 @@ describe('the 6.1 fixture (a complete trace of a 2-CPU 512M machine)', () => {
   }, 300_000);
 
   it('--ring-buffer-kb 1021 (no buffer prints it): a one-line error, exit 2', async () => {
-    const err = await runReplay(file, { mem: '512M', ringBufferKb: '1021' }).catch((e: unknown) => e);
+    const err = await runReplay(file, { seed: '1', mem: '512M', ringBufferKb: '1021' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(2);
     expect((err as UsageError).message).toMatch(/^--ring-buffer-kb: no ring buffer has buffer_size_kb '1021'[^\n]*$/);
-    for (const bad of ['0', '-4', 'x', '1.5']) await expect(runReplay(file, { ringBufferKb: bad })).rejects.toThrow(/^--ring-buffer-kb: /);
+    for (const bad of ['0', '-4', 'x', '1.5']) await expect(runReplay(file, { seed: '1', ringBufferKb: bad })).rejects.toThrow(/^--ring-buffer-kb: /);
   });
 
   it("the marked caches are among the oracle's born before tracing", () => {
