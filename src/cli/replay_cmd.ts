@@ -312,7 +312,7 @@ export function preTraceLine(r: ReplayOutput): string | null {
       : rb.from === 'option'
         ? '--ring-buffer-kb'
         : '--ring-buffer-kb for the main one, the others as the trace shows a CPU getting them';
-  return `before the trace: ${p.ringBufferPages} pages, ${p.objects} objects of the boot CPU's ftrace ring buffers (${rb.buffers.length === 1 ? 'one buffer' : 'buffers'} of ${list} data pages and a reader page each, from ${from})`;
+  return `before the trace: ${p.ringBufferPages} pages, ${p.objects} objects of the boot CPU's ftrace ring buffers (${rb.buffers.length === 1 ? 'one buffer' : 'buffers'} of ${list} data pages and a reader page${rb.buffers.length === 1 ? '' : ' each'}, from ${from})`;
 }
 
 /** MemTotal of /proc/meminfo in pages (totalram_pages: the zones' managed pages). */
