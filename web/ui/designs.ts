@@ -18,7 +18,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { SheafSnapshot } from '../../src/inspect.js';
 import { type CompareSeries, type CompareTable, compareDesigns, compareFromJson, DESIGN_SCENARIOS, DesignLab, type DesignScenario } from '../model/designs.js';
-import { h, setText } from './dom.js';
+import { h, scenarioControls, setText } from './dom.js';
 
 const SERIES_COLOURS = ['#4dabf7', '#fab005', '#12b886'];
 /** SLOB_UNITs in a page (4096 / 2). */
@@ -57,15 +57,17 @@ export class DesignsPanel {
     private readonly changed: () => void,
     private readonly seed = 1,
   ) {
-    this.pick = h('select', { id: 'ds-scenario' }, ...DESIGN_SCENARIOS.map((s) => h('option', { value: s.id, title: s.about }, s.title)));
-    this.next = h('button', { id: 'ds-next', type: 'button', onclick: () => this.nextStep() }, 'next step ▶');
-    this.next.disabled = true;
-    this.stepNo = h('span', { id: 'ds-stepno', class: 'hint' });
-    this.text = h(
-      'p',
-      { id: 'ds-text', class: 'ps-text' },
+    ({
+      pick: this.pick,
+      next: this.next,
+      stepNo: this.stepNo,
+      text: this.text,
+    } = scenarioControls(
+      'ds',
+      DESIGN_SCENARIOS,
       'Pick a design and start its scenario: each step makes real allocations and frees on a 2-CPU machine booted with that design, and the drawing shows where the free objects are.',
-    );
+      () => this.nextStep(),
+    ));
     this.draw = h('div', { id: 'ds-draw', class: 'ds-draw' });
     this.chartEl = h('div', { class: 'chart', id: 'ds-chart' });
     this.fileChartEl = h('div', { class: 'chart', id: 'ds-compare-chart' });

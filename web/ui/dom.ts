@@ -46,3 +46,18 @@ export function sizeCanvas(c: HTMLCanvasElement, w: number, hgt: number): Canvas
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return ctx;
 }
+
+/** The controls every guided-scenario view starts with: the scenario picker, the (disabled until started) next-step button, the step counter and the text. */
+export function scenarioControls(
+  prefix: string,
+  scenarios: readonly { id: string; title: string; about?: string }[],
+  intro: string,
+  onNext: () => void,
+): { pick: HTMLSelectElement; next: HTMLButtonElement; stepNo: HTMLElement; text: HTMLElement } {
+  const pick = h('select', { id: `${prefix}-scenario` }, ...scenarios.map((s) => h('option', { value: s.id, title: s.about }, s.title)));
+  const next = h('button', { id: `${prefix}-next`, type: 'button', onclick: onNext }, 'next step ▶');
+  next.disabled = true;
+  const stepNo = h('span', { id: `${prefix}-stepno`, class: 'hint' });
+  const text = h('p', { id: `${prefix}-text`, class: 'ps-text' }, intro);
+  return { pick, next, stepNo, text };
+}

@@ -8,7 +8,7 @@
  */
 import { LP_ACTIVE, LP_DIRTY, LP_REFERENCED, LP_SWAPCACHE, LP_WRITEBACK, type LruPage, lruListNames } from '../../src/inspect.js';
 import { PRESSURE_SCENARIOS, PressureLab, type PressureScenario } from '../model/pressure.js';
-import { h, setText, sizeCanvas } from './dom.js';
+import { h, scenarioControls, setText, sizeCanvas } from './dom.js';
 
 const OWNER_COLOURS: Record<LruPage['owner'], string> = { file: '#b197fc', anon: '#51cf66', shmem: '#3bc9db', other: '#868e96' };
 const LANE_LABELS = ['inactive anon', 'active anon', 'inactive file', 'active file', 'unevictable'];
@@ -42,15 +42,17 @@ export class PressurePanel {
     private readonly changed: () => void,
     private readonly seed = 1,
   ) {
-    this.pick = h('select', { id: 'pr-scenario' }, ...PRESSURE_SCENARIOS.map((s) => h('option', { value: s.id, title: s.about }, s.title)));
-    this.next = h('button', { id: 'pr-next', type: 'button', onclick: () => this.nextStep() }, 'next step ▶');
-    this.next.disabled = true;
-    this.stepNo = h('span', { id: 'pr-stepno', class: 'hint' });
-    this.text = h(
-      'p',
-      { id: 'pr-text', class: 'ps-text' },
+    ({
+      pick: this.pick,
+      next: this.next,
+      stepNo: this.stepNo,
+      text: this.text,
+    } = scenarioControls(
+      'pr',
+      PRESSURE_SCENARIOS,
       'Pick a scenario and start it: each step reads files or fills memory with real Task calls on a 64 MiB machine of its own, and the queues below move as the kernel moves the pages.',
-    );
+      () => this.nextStep(),
+    ));
     this.counters = h('div', { id: 'pr-counters', class: 'pr-counters' });
     this.lanes = h('div', { id: 'pr-lru', class: 'pr-lru' });
     this.zonesEl = h('div', { id: 'pr-zones', class: 'pr-zones' });
