@@ -5,7 +5,7 @@
  */
 import { MAX_LFS_FILESIZE } from '../fs/fcntl.js';
 import type { Task } from './fork.js';
-import { madviseColdOrPageout } from './madvise.js';
+import { madviseColdOrPageout, madviseFree } from './madvise.js';
 import { changeProtection, populateRange, zapRange } from './memory.js';
 import { MMAP_MIN_ADDR, type Mm, PMD_SIZE, STACK_GUARD_GAP, VMA } from './mm_types.js';
 import {
@@ -23,6 +23,7 @@ import {
   MADV_DONTDUMP,
   MADV_DONTFORK,
   MADV_DONTNEED,
+  MADV_FREE,
   MADV_HUGEPAGE,
   MADV_KEEPONFORK,
   MADV_NOHUGEPAGE,
@@ -499,7 +500,8 @@ function madviseFlags(vm: Vm, v: number, advice: number): number {
 }
 
 /**
- * madvise(2): MADV_DONTNEED drops pages; the flag advice (DONTFORK, DOFORK,
+ * madvise(2): MADV_DONTNEED drops pages, MADV_FREE cleans them (madviseFree),
+ * MADV_COLD / MADV_PAGEOUT age or reclaim them; the flag advice (DONTFORK, DOFORK,
  * WIPEONFORK, KEEPONFORK, DONTDUMP, DODUMP, HUGEPAGE, NOHUGEPAGE, NORMAL,
  * SEQUENTIAL, RANDOM) changes the VMAs' flags, splitting and merging them as
  * madvise_update_vma() does; other valid advice is accepted and does nothing
@@ -530,6 +532,9 @@ export function doMadvise(vm: Vm, t: Task, start: number, len: number, advice: n
       zapRange(vm, mm, a, b);
     } else if (advice === MADV_PAGEOUT || advice === MADV_COLD) {
       const r = madviseColdOrPageout(vm, mm, v, a, b, advice === MADV_PAGEOUT);
+      if (r < 0) return r;
+    } else if (advice === MADV_FREE) {
+      const r = madviseFree(vm, mm, v, a, b);
       if (r < 0) return r;
     } else {
       const nf = madviseFlags(vm, v, advice);

@@ -1,0 +1,237 @@
+/**
+ * Real programs replayed: test/fixtures/vm/strace/mm_replay.c, a static C program run on this
+ * machine's Linux 6.18 under `setarch x86_64 -R strace -f`, once per scenario (anon, fork,
+ * remap). Its system calls (glibc's start-up brk/mprotect included) go through a kmem Task
+ * with aslr 0; each call must return what the real kernel returned, addresses included. Its
+ * stores are the touch loops the program declares (TOUCHES below, read off mm_replay.c), done
+ * where strace shows the loop's getrusage(RUSAGE_THREAD) bracket. At each checkpoint
+ * (getrusage(RUSAGE_SELF)) kmem's /proc/PID/maps must equal the real one line for line
+ * (inode numbers aside), and the smaps and status fields that do not depend on executing
+ * code must equal the real ones.
+ *
+ * What depends on executing code and is left out (kmem runs no instructions):
+ * - Rss and its split of the ELF image, the bss, [heap], [stack] and [vdso] VMAs (glibc's
+ *   start-up and the checkpoint code's own loads and stores touch them), so VmRSS, VmHWM,
+ *   RssAnon, RssFile and VmPTE in status. The program's own mappings (everything it mmaps
+ *   above 0x10000000 but the special mappings and the stack) are compared field by field.
+ * - minflt: compared as the count of each touch loop (the program measured it around the
+ *   loop) and, in a task that has not forked, as the growth between two checkpoints (the
+ *   program is warm after its first checkpoint). After fork, the checkpoint code's own
+ *   copy-on-write faults on its buffer and stack count too, so there only the loops are.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { boot } from '../../src/kernel.js';
+import type { Task } from '../../src/vm/fork.js';
+import { type Call, type OutEntry, parseOutput, parseStrace, replayStrace } from './strace_replay.js';
+
+const dir = new URL('../fixtures/vm/strace/', import.meta.url);
+const EXE = '/tmp/kmem_strace/mm_replay';
+const P = 4096;
+
+/** touch(name, p, a, b, c, d): write a byte into pages [a, b) of p, then read pages [c, d) (mm_replay.c). */
+interface Touch {
+  /** which address p is: the nth mmap/mremap/brk result of the task (a child inherits its parent's) */
+  base: ['mmap' | 'mremap' | 'brk', number];
+  write: [number, number];
+  read?: [number, number];
+  value: number;
+}
+const TOUCHES: Record<string, Touch> = {
+  // anon
+  'write8-read4': { base: ['mmap', 0], write: [0, 8], read: [8, 12], value: 1 },
+  'rewrite0-8': { base: ['mmap', 0], write: [0, 8], value: 2 },
+  'b-write3': { base: ['mmap', 2], write: [5, 8], value: 3 },
+  // sbrk(0): the break glibc's start-up left, its fifth brk's result
+  'heap-write5': { base: ['brk', 4], write: [0, 5], value: 4 },
+  // fork
+  'parent-write32': { base: ['mmap', 0], write: [0, 32], value: 1 },
+  'shared-write4': { base: ['mmap', 1], write: [0, 4], value: 1 },
+  'child-cow8': { base: ['mmap', 0], write: [0, 8], read: [8, 16], value: 2 },
+  'child-shared2': { base: ['mmap', 1], write: [0, 2], value: 2 },
+  'parent-write-after': { base: ['mmap', 0], write: [0, 16], value: 5 },
+  // remap
+  'a-write4': { base: ['mmap', 0], write: [0, 4], value: 1 },
+  'm-read12': { base: ['mremap', 1], write: [0, 0], read: [0, 12], value: 0 },
+  'hint-write2': { base: ['mmap', 5], write: [0, 2], value: 7 },
+};
+
+const FORKS = ['clone', 'clone3', 'fork', 'vfork'];
+const noInode = (s: string) => s.replace(/ ([0-9a-f]{2}:[0-9a-f]{2}) \d+ +/g, ' $1 INODE ').replace(/ ([0-9a-f]{2}:[0-9a-f]{2}) \d+$/gm, ' $1 INODE');
+
+interface Block {
+  head: string;
+  start: number;
+  name: string;
+  fields: Map<string, string>;
+}
+function smapsBlocks(text: string): Block[] {
+  const out: Block[] = [];
+  for (const l of text.split('\n')) {
+    if (l === '') continue;
+    const m = /^([0-9a-f]+)-[0-9a-f]+ \S{4} [0-9a-f]+ \S+ \d+ *(.*)$/.exec(l);
+    if (m !== null) out.push({ head: noInode(l), start: Number.parseInt(m[1]!, 16), name: m[2]!, fields: new Map() });
+    else {
+      const f = /^([A-Za-z_]+):\s*(.*)$/.exec(l);
+      if (f === null || out.length === 0) throw new Error(`smaps: cannot parse ${l}`);
+      out[out.length - 1]!.fields.set(f[1]!, f[2]!);
+    }
+  }
+  return out;
+}
+/** The fields of every VMA that do not depend on what the program executed. */
+const LAYOUT_FIELDS = ['Size', 'KernelPageSize', 'MMUPageSize', 'THPeligible', 'VmFlags'];
+/** The program's own mappings: what it mmapped (not the ELF image, bss or heap below 0x10000000; not the special mappings or the stack). */
+const ownMapping = (b: Block) => b.start >= 0x10000000 && !['[vvar]', '[vvar_vclock]', '[vdso]', '[stack]'].includes(b.name);
+function smapsView(text: string): string[] {
+  return smapsBlocks(text).map((b) => {
+    const keep = ownMapping(b) ? [...b.fields.keys()] : LAYOUT_FIELDS;
+    return [b.head, ...keep.map((k) => `${k}: ${b.fields.get(k)}`)].join('\n');
+  });
+}
+/** status lines that follow from the mappings alone (RssShmem: only the program touches its shared mapping). */
+const STATUS_FIELDS = ['VmPeak', 'VmSize', 'VmLck', 'VmPin', 'VmData', 'VmStk', 'VmExe', 'VmLib', 'VmSwap', 'RssShmem'];
+const statusView = (text: string) => text.split('\n').filter((l) => STATUS_FIELDS.some((f) => l.startsWith(`${f}:`)));
+const statusKb = (text: string, f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? Number.NaN);
+
+interface Seen {
+  cp: string;
+  where: string;
+  maps: [string, string];
+  smaps: [string[], string[]];
+  status: [string[], string[]];
+  /** minflt growth since the task's previous checkpoint, kmem and real; null where code's own faults count (after fork) */
+  minflt: [number, number] | null;
+  /** RssAnon growth since the previous checkpoint, kmem and real (the program's own anon pages are warm) */
+  rssAnon: [number, number] | null;
+}
+
+function replay(scenario: string) {
+  const calls: Call[] = parseStrace(readFileSync(new URL(`${scenario}.strace`, dir), 'utf8'), `${scenario}.strace`);
+  const entries: OutEntry[] = parseOutput(readFileSync(new URL(`${scenario}.out`, dir), 'utf8'), `${scenario}.out`);
+  const cps = entries.filter((e) => e.kind === 'cp');
+  const loops = entries.filter((e) => e.kind === 'faults');
+  const k = boot({ memory: '64M', seed: 1, aslr: 0 });
+  k.fs.writeFile(EXE, readFileSync(new URL('mm_replay', dir)));
+  const regions = new Map<number, { mmap: number[]; mremap: number[]; brk: number[] }>();
+  const seen: Seen[] = [];
+  const touched: { name: string; got: number; want: number }[] = [];
+  const last = new Map<Task, { kmem: number; real: number; kAnon: number; rAnon: number }>();
+  const forked = new Set<number>();
+  let ci = 0;
+  let li = 0;
+  const { results, tasks } = replayStrace(k, calls, {
+    exe: EXE,
+    regions,
+    checkpoint(t, realPid, where) {
+      const cp = cps[ci++];
+      if (cp === undefined) throw new Error(`${where}: a checkpoint the output does not have`);
+      const r = (f: string) => k.proc.read(`/proc/${t.pid}/${f}`);
+      const status = r('status');
+      const prev = last.get(t);
+      const kAnon = statusKb(status, 'RssAnon');
+      const rAnon = statusKb(cp.status, 'RssAnon');
+      // A task that has forked, or was forked, by this line.
+      const line = (w: string) => Number(w.slice(w.lastIndexOf(':') + 1));
+      if (calls.some((c) => FORKS.includes(c.name) && (c.pid === realPid || c.ret === realPid) && line(c.where) < line(where))) forked.add(realPid);
+      seen.push({
+        cp: cp.name,
+        where,
+        maps: [noInode(r('maps')), noInode(cp.maps)],
+        smaps: [smapsView(r('smaps')), smapsView(cp.smaps)],
+        status: [statusView(status), statusView(cp.status)],
+        minflt: prev === undefined || forked.has(realPid) ? null : [t.minFlt - prev.kmem, cp.minflt - prev.real],
+        rssAnon: prev === undefined ? null : [kAnon - prev.kAnon, rAnon - prev.rAnon],
+      });
+      last.set(t, { kmem: t.minFlt, real: cp.minflt, kAnon, rAnon });
+    },
+    touch(t, realPid, where) {
+      const e = loops[li++];
+      if (e === undefined || e.kind !== 'faults') throw new Error(`${where}: a touch loop the output does not have`);
+      const spec = TOUCHES[e.name];
+      if (spec === undefined) throw new Error(`${where}: no TOUCHES entry for ${e.name}`);
+      const reg = regions.get(realPid)!;
+      const base = reg[spec.base[0]][spec.base[1]]!;
+      const f0 = t.minFlt;
+      for (let i = spec.write[0]; i < spec.write[1]; i++) t.write8(base + i * P, spec.value);
+      if (spec.read) for (let i = spec.read[0]; i < spec.read[1]; i++) t.read8(base + i * P);
+      touched.push({ name: e.name, got: t.minFlt - f0, want: e.n });
+    },
+  });
+  return { k, results, seen, touched, cps, loops, entries, tasks, forked };
+}
+
+describe.each(['anon', 'fork', 'remap'])('mm_replay %s, replayed from strace', (scenario) => {
+  const r = replay(scenario);
+
+  test('every call returns what the real kernel returned (addresses and errnos)', () => {
+    expect(r.results.length).toBeGreaterThan(10);
+    expect(r.results.filter((x) => x.got !== x.want)).toEqual([]);
+  });
+
+  test('every checkpoint and touch loop of the output was reached', () => {
+    expect(r.seen.map((s) => s.cp)).toEqual(r.cps.map((c) => (c.kind === 'cp' ? c.name : '')));
+    expect(r.touched.map((s) => s.name)).toEqual(r.loops.map((c) => (c.kind === 'faults' ? c.name : '')));
+  });
+
+  test('each touch loop costs the faults it cost on 6.18', () => {
+    expect(r.touched.map((x) => `${x.name} ${x.got}`)).toEqual(r.touched.map((x) => `${x.name} ${x.want}`));
+  });
+
+  test('/proc/PID/maps at each checkpoint, line for line', () => {
+    for (const s of r.seen) expect(s.maps[0], `${s.cp} (${s.where})`).toBe(s.maps[1]);
+  });
+
+  test('smaps: every VMA, its layout fields; the program own mappings, every field', () => {
+    for (const s of r.seen) expect(s.smaps[0], `${s.cp} (${s.where})`).toEqual(s.smaps[1]);
+  });
+
+  test('status: the Vm lines that follow from the mappings', () => {
+    for (const s of r.seen) expect(s.status[0], `${s.cp} (${s.where})`).toEqual(s.status[1]);
+  });
+
+  test('minflt and RssAnon grow between checkpoints as on 6.18', () => {
+    const pick = (i: 0 | 1) => r.seen.map((s) => `${s.cp} minflt ${s.minflt?.[i] ?? '-'} anon ${s.rssAnon?.[i] ?? '-'}`);
+    expect(pick(0)).toEqual(pick(1));
+  });
+});
+
+test('fork: the child exits with 3 and the parent reaps it (wstatus as printed)', () => {
+  const r = replay('fork');
+  const ws = r.entries.find((e) => e.kind === 'ret' && e.name === 'wstatus');
+  expect(ws?.kind === 'ret' ? ws.v : null).toBe(3 << 8);
+  const parent = [...r.tasks.values()][0]!;
+  expect(parent.wstatus).toBe(3 << 8);
+});
+
+describe('parseStrace', () => {
+  test('-f lines, unfinished/resumed pairs, errors, signals and exits', () => {
+    const log = [
+      '# comment',
+      '10  execve("./p", ["./p"], 0x7ffe /* 0 vars */) = 0',
+      '10  mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7ffd000',
+      '10  mremap(0x1000, 4096, 8192, 0) = -1 ENOMEM (Cannot allocate memory)',
+      '10  wait4(11,  <unfinished ...>',
+      '11  exit_group(3)                     = ?',
+      '11  +++ exited with 3 +++',
+      '10  <... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 11',
+      '10  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=11} ---',
+    ].join('\n');
+    const c = parseStrace(log, 'x.strace');
+    expect(c.map((x) => `${x.pid} ${x.name} ${x.args.length} ${x.ret}`)).toEqual([
+      '10 execve 3 0',
+      `10 mmap 6 ${0x7ffff7ffd000}`,
+      '10 mremap 4 -12',
+      '11 exit_group 1 null',
+      '10 wait4 4 11',
+    ]);
+    expect(c[1]!.where).toBe('x.strace:3');
+    expect(c[4]!.where).toBe('x.strace:8');
+  });
+
+  test('an unparseable line is an error naming file:line', () => {
+    expect(() => parseStrace('10  mmap(NULL, 4096\n', 'bad.strace')).toThrow(/bad\.strace:1/);
+    expect(() => parseStrace('10  brk(NULL) = 0x1000\nnot a line\n', 'bad.strace')).toThrow(/bad\.strace:2/);
+    expect(() => parseStrace('10  <... wait4 resumed>) = 1\n', 'bad.strace')).toThrow(/bad\.strace:1: wait4 resumed without its start/);
+  });
+});
