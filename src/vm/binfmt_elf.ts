@@ -11,6 +11,7 @@ import { exitMmap, mmAlloc } from './fork.js';
 import { type Mm, PAGE_SIZE, STACK_GUARD_GAP, STACK_TOP, TASK_SIZE, VMA, VMA_OPS_VDSO, VMA_OPS_VVAR, VMA_OPS_VVAR_VCLOCK } from './mm_types.js';
 import { EIO, ENOENT, ENOEXEC, ENOMEM, VM } from './mman.js';
 import { getUnmappedArea } from './mmap.js';
+import { VDSO_PAGES } from './vdso.js';
 import type { Vm } from './vm.js';
 import { insertVma, syncMapleNodes, vmAreaAlloc, vmaSetFile } from './vma.js';
 
@@ -32,8 +33,8 @@ const MAP_NO_THP = 0x40000000;
 /** STACK_RND_MASK on x86-64: 22 bits of pages */
 const STACK_RND_MASK = 0x3fffff;
 const PF_RANDOMIZE = 0x400000;
-/** The vDSO image: 2 pages of text, vvar_start -6 pages ([vvar] 4 pages, [vvar_vclock] 2). */
-const VDSO_TEXT_PAGES = 2;
+/** The vDSO image (src/vm/vdso.ts): 2 pages, vvar_start -6 pages ([vvar] 4 pages, [vvar_vclock] 2). */
+const VDSO_TEXT_PAGES = VDSO_PAGES;
 const VVAR_PAGES = 4;
 const VVAR_VCLOCK_PAGES = 2;
 
@@ -201,7 +202,7 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
   const phdrAddr = loads.length > 0 ? loadBias + loads[0]!.vaddr - loads[0]!.offset + phoff : 0;
   const entry = Number(dv.getBigUint64(24, true)) + loadBias;
   const auxv: [number, number][] = [
-    [33, vdso - (VVAR_PAGES + VVAR_VCLOCK_PAGES) * PAGE_SIZE + (VVAR_PAGES + VVAR_VCLOCK_PAGES) * PAGE_SIZE], // AT_SYSINFO_EHDR
+    [33, vdso], // AT_SYSINFO_EHDR: the vDSO image's ELF header (src/vm/vdso.ts)
     [51, 0xd30], // AT_MINSIGSTKSZ
     [16, 0x178bfbff], // AT_HWCAP
     [6, PAGE_SIZE], // AT_PAGESZ
@@ -219,10 +220,10 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
     [23, 0], // AT_SECURE
     [25, uRand], // AT_RANDOM
     [26, 2], // AT_HWCAP2
-    [27, 28], // AT_RSEQ_FEATURE_SIZE
-    [28, 32], // AT_RSEQ_ALIGN
     [31, execfn], // AT_EXECFN
     [15, uPlatform], // AT_PLATFORM
+    [27, 28], // AT_RSEQ_FEATURE_SIZE
+    [28, 32], // AT_RSEQ_ALIGN
     [0, 0], // AT_NULL
   ];
   const items = argv.length + 1 + envp.length + 1 + 1;
@@ -249,6 +250,7 @@ export function execve(vm: Vm, t: Task, path: string, argv: string[], envp: stri
     t.write64(w + 8, v);
     w += 16;
   }
+  mm.savedAuxv = auxv.flat();
   syncMapleNodes(vm, mm);
   return 0;
 }

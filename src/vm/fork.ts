@@ -40,7 +40,7 @@ import { doMremap } from './mremap.js';
 import { doMsync } from './msync.js';
 import { exitOomVictims, pagefaultOutOfMemory, SIGKILL } from './oom_kill.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
-import { pagemap } from './task_mmu.js';
+import { pagemap, procPidAuxv } from './task_mmu.js';
 import type { Vm } from './vm.js';
 import { anonVmaFork, syncMapleNodes, vmAreaDup, vmAreaFree } from './vma.js';
 
@@ -444,6 +444,11 @@ export class Task {
     return pagemap(this.vm, this, addr, n);
   }
 
+  /** /proc/PID/auxv: the auxiliary vector exec gave this task (u64 pairs, AT_NULL included), as bytes. */
+  auxv(): Uint8Array {
+    return procPidAuxv(this);
+  }
+
   brk(addr: number): number {
     this.alive();
     checkInt('addr', addr);
@@ -756,6 +761,7 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
     'stackRlimit',
   ] as const)
     mm[k] = old[k];
+  mm.savedAuxv = old.savedAuxv;
   mm.hiwaterVm = mm.totalVm;
   for (const v of old.vmas) {
     const flags = s.vmFlags(v);

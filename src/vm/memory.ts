@@ -26,7 +26,7 @@
 import { PG } from '../memory/page.js';
 import { filemapFault, PG_readahead, pageCache } from './filemap.js';
 import type { Task } from './fork.js';
-import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA } from './mm_types.js';
+import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, VMA, VMA_OPS_VDSO } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { balanceDirtyPagesRatelimited } from './page-writeback.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_RW, _PAGE_SOFT_DIRTY, _PAGE_SPECIAL, PGDIR_SHIFT, PMD_SHIFT } from './pgtable.js';
@@ -35,6 +35,7 @@ import { SGP_CACHE, SHMEM_EINVAL, shmemMarkDirty, shmemOf } from './shmem.js';
 import { munlockFolio } from './swap.js';
 import { ANON_EXCLUSIVE, copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
 import { isSwapPte } from './swapops.js';
+import { vdsoFault } from './vdso.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -163,6 +164,7 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, p
       if ((lo & _PAGE_PROTNONE) === 0) return doSwapPage(vm, mm, v, va, write, idx, doWpPage);
     }
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
+    if (vm.s.vmOps(v) === VMA_OPS_VDSO) return vdsoFault(vm, mm, v, va, write, idx, VM_FAULT_OOM, VM_FAULT_SIGBUS);
     return doAnonymousPage(vm, mm, v, va, write, idx);
   }
   if (write && (lo & _PAGE_RW) === 0) return doWpPage(vm, mm, v, va, idx);

@@ -173,6 +173,8 @@ export class Mm {
   argEnd = 0;
   envStart = 0;
   envEnd = 0;
+  /** saved_auxv: the auxiliary vector exec wrote, AT_NULL pair included (/proc/PID/auxv) */
+  savedAuxv: number[] = [];
   /** pages */
   totalVm = 0;
   lockedVm = 0;

@@ -433,6 +433,18 @@ export function pagemap(vm: Vm, t: Task, addr: number, n: number): BigUint64Arra
   return out;
 }
 
+/**
+ * proc_pid_auxv(): /proc/PID/auxv, the mm's saved_auxv as native u64 pairs
+ * up to and including the AT_NULL pair; empty for a task without an mm.
+ */
+export function procPidAuxv(t: Task): Uint8Array {
+  const a = t.mm?.savedAuxv ?? [];
+  const out = new Uint8Array(a.length * 8);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < a.length; i++) dv.setBigUint64(i * 8, BigInt(a[i]!), true);
+  return out;
+}
+
 /** The /proc/PID/... files kmem serves, for ProcFs.registerDir(). */
 export function procPidRead(vm: Vm, path: string): string | undefined {
   const m = /^\/proc\/(\d+)\/(maps|status|statm|stat|smaps|smaps_rollup|oom_score|oom_score_adj|oom_adj)$/.exec(path);

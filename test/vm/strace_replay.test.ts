@@ -36,10 +36,12 @@ interface Touch {
   write: [number, number];
   read?: [number, number];
   value: number;
+  /** what the reads must see, page by page (the program wrote these bytes before, or never: 0) */
+  sees?: number[];
 }
 const TOUCHES: Record<string, Touch> = {
   // anon
-  'write8-read4': { base: ['mmap', 0], write: [0, 8], read: [8, 12], value: 1 },
+  'write8-read4': { base: ['mmap', 0], write: [0, 8], read: [8, 12], value: 1, sees: [0, 0, 0, 0] },
   'rewrite0-8': { base: ['mmap', 0], write: [0, 8], value: 2 },
   'b-write3': { base: ['mmap', 2], write: [5, 8], value: 3 },
   // sbrk(0): the break glibc's start-up left, its fifth brk's result
@@ -47,12 +49,14 @@ const TOUCHES: Record<string, Touch> = {
   // fork
   'parent-write32': { base: ['mmap', 0], write: [0, 32], value: 1 },
   'shared-write4': { base: ['mmap', 1], write: [0, 4], value: 1 },
-  'child-cow8': { base: ['mmap', 0], write: [0, 8], read: [8, 16], value: 2 },
+  // The child reads what the parent wrote before fork.
+  'child-cow8': { base: ['mmap', 0], write: [0, 8], read: [8, 16], value: 2, sees: [1, 1, 1, 1, 1, 1, 1, 1] },
   'child-shared2': { base: ['mmap', 1], write: [0, 2], value: 2 },
   'parent-write-after': { base: ['mmap', 0], write: [0, 16], value: 5 },
   // remap
   'a-write4': { base: ['mmap', 0], write: [0, 4], value: 1 },
-  'm-read12': { base: ['mremap', 1], write: [0, 0], read: [0, 12], value: 0 },
+  // The moved pages keep their bytes; the grown part is new.
+  'm-read12': { base: ['mremap', 1], write: [0, 0], read: [0, 12], value: 0, sees: [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0] },
   'hint-write2': { base: ['mmap', 5], write: [0, 2], value: 7 },
 };
 
@@ -116,6 +120,7 @@ function replay(scenario: string) {
   const regions = new Map<number, { mmap: number[]; mremap: number[]; brk: number[] }>();
   const seen: Seen[] = [];
   const touched: { name: string; got: number; want: number }[] = [];
+  const reads: { name: string; got: number[]; want: number[] }[] = [];
   const last = new Map<Task, { kmem: number; real: number; kAnon: number; rAnon: number }>();
   const forked = new Set<number>();
   let ci = 0;
@@ -154,11 +159,13 @@ function replay(scenario: string) {
       const base = reg[spec.base[0]][spec.base[1]]!;
       const f0 = t.minFlt;
       for (let i = spec.write[0]; i < spec.write[1]; i++) t.write8(base + i * P, spec.value);
-      if (spec.read) for (let i = spec.read[0]; i < spec.read[1]; i++) t.read8(base + i * P);
+      const seen: number[] = [];
+      if (spec.read) for (let i = spec.read[0]; i < spec.read[1]; i++) seen.push(t.read8(base + i * P));
       touched.push({ name: e.name, got: t.minFlt - f0, want: e.n });
+      if (spec.sees !== undefined) reads.push({ name: e.name, got: seen, want: spec.sees });
     },
   });
-  return { k, results, seen, touched, cps, loops, entries, tasks, forked };
+  return { k, results, seen, touched, reads, cps, loops, entries, tasks, forked };
 }
 
 describe.each(['anon', 'fork', 'remap'])('mm_replay %s, replayed from strace', (scenario) => {
@@ -176,6 +183,10 @@ describe.each(['anon', 'fork', 'remap'])('mm_replay %s, replayed from strace', (
 
   test('each touch loop costs the faults it cost on 6.18', () => {
     expect(r.touched.map((x) => `${x.name} ${x.got}`)).toEqual(r.touched.map((x) => `${x.name} ${x.want}`));
+  });
+
+  test('the loads see the bytes written before (through fork and mremap) or zero', () => {
+    for (const x of r.reads) expect(x.got, x.name).toEqual(x.want);
   });
 
   test('/proc/PID/maps at each checkpoint, line for line', () => {
