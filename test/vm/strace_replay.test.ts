@@ -53,6 +53,9 @@ const TOUCHES: Record<string, Touch> = {
   'child-cow8': { base: ['mmap', 0], write: [0, 8], read: [8, 16], value: 2, sees: [1, 1, 1, 1, 1, 1, 1, 1] },
   'child-shared2': { base: ['mmap', 1], write: [0, 2], value: 2 },
   'parent-write-after': { base: ['mmap', 0], write: [0, 16], value: 5 },
+  // exec (and mini, the image the child execs)
+  'pre-exec-write4': { base: ['mmap', 0], write: [0, 4], value: 1 },
+  'mini-write2': { base: ['mmap', 0], write: [0, 2], value: 9 },
   // remap
   'a-write4': { base: ['mmap', 0], write: [0, 4], value: 1 },
   // The moved pages keep their bytes; the grown part is new.
@@ -123,6 +126,7 @@ function replay(scenario: string) {
   const reads: { name: string; got: number[]; want: number[] }[] = [];
   const last = new Map<Task, { kmem: number; real: number; kAnon: number; rAnon: number }>();
   const forked = new Set<number>();
+  const lastExec = new Map<Task, number>();
   let ci = 0;
   let li = 0;
   const { results, tasks } = replayStrace(k, calls, {
@@ -136,9 +140,19 @@ function replay(scenario: string) {
       const prev = last.get(t);
       const kAnon = statusKb(status, 'RssAnon');
       const rAnon = statusKb(cp.status, 'RssAnon');
-      // A task that has forked, or was forked, by this line.
+      // A task that has forked, or was forked, since its last execve (a new image starts afresh).
       const line = (w: string) => Number(w.slice(w.lastIndexOf(':') + 1));
-      if (calls.some((c) => FORKS.includes(c.name) && (c.pid === realPid || c.ret === realPid) && line(c.where) < line(where))) forked.add(realPid);
+      const since = Math.max(0, ...calls.filter((c) => c.name === 'execve' && c.pid === realPid && line(c.where) < line(where)).map((c) => line(c.where)));
+      const forkedNow = calls.some(
+        (c) => FORKS.includes(c.name) && (c.pid === realPid || c.ret === realPid) && line(c.where) > since && line(c.where) < line(where),
+      );
+      if (forkedNow) forked.add(realPid);
+      else forked.delete(realPid);
+      // A new image: its counters are compared from its first checkpoint on.
+      if (since > 0 && lastExec.get(t) !== since) {
+        lastExec.set(t, since);
+        last.delete(t);
+      }
       seen.push({
         cp: cp.name,
         where,
@@ -168,7 +182,7 @@ function replay(scenario: string) {
   return { k, results, seen, touched, reads, cps, loops, entries, tasks, forked };
 }
 
-describe.each(['anon', 'fork', 'remap'])('mm_replay %s, replayed from strace', (scenario) => {
+describe.each(['anon', 'fork', 'remap', 'exec'])('mm_replay %s, replayed from strace', (scenario) => {
   const r = replay(scenario);
 
   test('every call returns what the real kernel returned (addresses and errnos)', () => {
@@ -207,12 +221,19 @@ describe.each(['anon', 'fork', 'remap'])('mm_replay %s, replayed from strace', (
   });
 });
 
-test('fork: the child exits with 3 and the parent reaps it (wstatus as printed)', () => {
-  const r = replay('fork');
+test.each([
+  ['fork', 3 << 8],
+  ['exec', 0],
+])('%s: the child exits and the parent reaps it with the wstatus the program printed', (scenario, status) => {
+  const r = replay(scenario);
   const ws = r.entries.find((e) => e.kind === 'ret' && e.name === 'wstatus');
-  expect(ws?.kind === 'ret' ? ws.v : null).toBe(3 << 8);
+  expect(ws?.kind === 'ret' ? ws.v : null).toBe(status);
   const parent = [...r.tasks.values()][0]!;
-  expect(parent.wstatus).toBe(3 << 8);
+  expect(parent.wstatus).toBe(status);
+  // wait4 returned the child (its real pid, mapped from kmem's).
+  const w = r.results.find((x) => x.call.startsWith('wait4'))!;
+  expect(w.want).toBeGreaterThan(0);
+  expect(w.got).toBe(w.want);
 });
 
 describe('parseStrace', () => {

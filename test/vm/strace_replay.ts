@@ -249,22 +249,24 @@ export function replayStrace(k: Kernel, calls: Call[], hooks: ReplayHooks): { re
   const regions = hooks.regions ?? new Map<number, { mmap: number[]; mremap: number[]; brk: number[] }>();
   const results: Result[] = [];
   const threadMarks = new Map<number, number>();
+  let firstPath: string | null = null;
   const record = (c: Call, got: number | null, want = c.ret) => results.push({ where: c.where, call: `${c.name}(${c.args.join(', ')})`, want, got });
   for (const c of calls) {
     const n = (i: number) => argValue(c.args[i] ?? '', c.where);
     if (c.name === 'execve') {
+      // The real run's path (relative to its directory) is the replay's exe; argv as strace shows it.
+      const argv = [...(c.args[1] ?? '').matchAll(/"([^"]*)"/g)].map((x) => x[1]!);
+      if (!/\/\* 0 vars \*\//.test(c.args[2] ?? '')) throw new Error(`${c.where}: replay needs an empty environment (env -i)`);
+      if (firstPath === null) firstPath = argString(c.args[0] ?? '', c.where);
+      else if (argString(c.args[0] ?? '', c.where) !== firstPath) throw new Error(`${c.where}: only the program first execve'd is replayed`);
       if (tasks.size === 0) {
-        const argv = [...(c.args[1] ?? '').matchAll(/"([^"]*)"/g)].map((x) => x[1]!);
-        if (!/\/\* 0 vars \*\//.test(c.args[2] ?? '')) throw new Error(`${c.where}: replay needs an empty environment (env -i)`);
         const t = k.spawn(hooks.exe, argv, { envp: [] });
         tasks.set(c.pid, t);
         kmemToReal.set(t.pid, c.pid);
-        regions.set(c.pid, { mmap: [], mremap: [], brk: [] });
         record(c, 0);
-      } else {
-        const t = taskOf(c);
-        record(c, t.execve(argString(c.args[0] ?? '', c.where), []));
-      }
+      } else record(c, taskOf(c).execve(hooks.exe, argv, []));
+      // A new image: its mmap/mremap/brk results start again.
+      regions.set(c.pid, { mmap: [], mremap: [], brk: [] });
       continue;
     }
     const t = tasks.get(c.pid);
