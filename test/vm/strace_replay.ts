@@ -233,6 +233,8 @@ export interface ReplayHooks {
   /** the kmem path the execve'd file is at (the real run's absolute path) */
   exe: string;
   checkpoint(t: Task, realPid: number, where: string): void;
+  /** after each successful execve: the loads the program's start-up code makes that the test stands in for */
+  started?(t: Task, realPid: number): void;
   touch(t: Task, realPid: number, where: string): void;
   /** the results of each real pid's mmap, mremap and brk calls, in order, for the touch table */
   regions?: Map<number, { mmap: number[]; mremap: number[]; brk: number[] }>;
@@ -267,6 +269,7 @@ export function replayStrace(k: Kernel, calls: Call[], hooks: ReplayHooks): { re
       } else record(c, taskOf(c).execve(hooks.exe, argv, []));
       // A new image: its mmap/mremap/brk results start again.
       regions.set(c.pid, { mmap: [], mremap: [], brk: [] });
+      hooks.started?.(taskOf(c), c.pid);
       continue;
     }
     const t = tasks.get(c.pid);
