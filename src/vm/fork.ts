@@ -762,7 +762,6 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
   ] as const)
     mm[k] = old[k];
   mm.savedAuxv = old.savedAuxv;
-  mm.hiwaterVm = mm.totalVm;
   for (const v of old.vmas) {
     const flags = s.vmFlags(v);
     if ((flags & VM.DONTCOPY) !== 0) {
@@ -783,6 +782,8 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
       if (!copyPageRange(vm, mm, old, v)) throw new Error('kmem: out of memory in fork');
     }
   }
+  // dup_mm(): hiwater_vm once the VM_DONTCOPY VMAs are off total_vm.
+  mm.hiwaterVm = mm.totalVm;
   syncMapleNodes(vm, mm);
   return mm;
 }

@@ -5,8 +5,9 @@
  * The pages considered are the present, normal pages of the range that are
  * on the LRU and mapped once (folio_maybe_mapped_shared() skips a small
  * folio whose mapcount is above 1), anonymous, file and shmem alike (kmem's
- * caller may always page files out: can_do_file_pageout for root). Their
- * PTEs are made old and PG_referenced is cleared (PG_workingset set on an
+ * caller may always page files out: can_do_file_pageout for root). MADV_COLD
+ * makes their PTEs old (MADV_PAGEOUT does not: reclaim ignores references),
+ * and PG_referenced is cleared (PG_workingset set on an
  * active folio). MADV_COLD deactivates each (folio_deactivate); MADV_PAGEOUT
  * isolates each (folio_isolate_lru) and hands the list to reclaim_pages():
  * shrink_folio_list() with ignore_references (src/vm/vmscan.ts), which swaps
@@ -41,8 +42,8 @@ export function madviseColdOrPageout(vm: Vm, mm: Mm, v: number, start: number, e
     const pfn = lo >>> 12;
     // Not on the LRU, or maybe mapped by another process: left alone.
     if ((p.flags[pfn]! & (1 << PG.lru)) === 0 || p.mapcount[pfn]! > 1) return;
-    // ptep_test_and_clear_young()
-    if ((lo & _PAGE_ACCESSED) !== 0) {
+    // MADV_COLD: the PTE made old. MADV_PAGEOUT leaves it young (6.10+: reclaim_pages() ignores references instead).
+    if (!pageout && (lo & _PAGE_ACCESSED) !== 0) {
       u32[idx] = (lo & ~_PAGE_ACCESSED) >>> 0;
       invalidateTlbPage(mm, Math.floor(va / 4096));
     }

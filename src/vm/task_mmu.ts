@@ -9,7 +9,7 @@ import { forEachPte } from './memory.js';
 import { type Mm, specialMappingNames } from './mm_types.js';
 import { VM } from './mman.js';
 import { exitOomVictims, procPidOomRead } from './oom_kill.js';
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_SPECIAL } from './pgtable.js';
+import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_SPECIAL } from './pgtable.js';
 import { DEV_SHM_DEV, SHM_MNT_DEV, shmemOf } from './shmem.js';
 import { isSwapPte, MAX_SWAPFILES_SHIFT, pteSwpOffset, pteSwpType } from './swapops.js';
 import { KIND_ANON, type Vm } from './vm.js';
@@ -196,7 +196,8 @@ function gatherStats(vm: Vm, mm: Mm, v: number, mss: Mss): void {
       mss.swapPss += n >= 2 ? Math.floor((4096 * 2 ** PSS_SHIFT) / n) : 4096 * 2 ** PSS_SHIFT;
       return;
     }
-    if ((lo & _PAGE_PRESENT) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
+    // pte_present(): a PROT_NONE PTE (present clear, protnone set) still maps its page.
+    if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0 || (lo & _PAGE_SPECIAL) !== 0) return;
     const pfn = lo >>> 12;
     const anon = vm.pageKind[pfn] === KIND_ANON;
     const dirty = (lo & _PAGE_DIRTY) !== 0 || (p.flags[pfn]! & (1 << PG.dirty)) !== 0;
@@ -421,7 +422,7 @@ export function pagemap(vm: Vm, t: Task, addr: number, n: number): BigUint64Arra
       out[i] = PM_SWAP | BigInt(pteSwpType(hi)) | (BigInt(pteSwpOffset(lo, hi)) << BigInt(MAX_SWAPFILES_SHIFT));
       continue;
     }
-    if ((lo & _PAGE_PRESENT) === 0) continue;
+    if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0) continue;
     const pfn = lo >>> 12;
     let e = PM_PRESENT | BigInt(pfn);
     if ((lo & _PAGE_SPECIAL) === 0) {

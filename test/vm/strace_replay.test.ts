@@ -1,7 +1,7 @@
 /**
  * Real programs replayed: test/fixtures/vm/strace/mm_replay.c, a static C program run on this
  * machine's Linux 6.18 under `setarch x86_64 -R strace -f`, once per scenario (anon, fork,
- * remap). Its system calls (glibc's start-up brk/mprotect included) go through a kmem Task
+ * remap, exec, advise). Its system calls (glibc's start-up brk/mprotect included) go through a kmem Task
  * with aslr 0; each call must return what the real kernel returned, addresses included. Its
  * stores are the touch loops the program declares (TOUCHES below, read off mm_replay.c), done
  * where strace shows the loop's getrusage(RUSAGE_THREAD) bracket. At each checkpoint
@@ -21,6 +21,11 @@
  *   loop) and, in a task that has not forked, as the growth between two checkpoints (the
  *   program is warm after its first checkpoint). After fork, the checkpoint code's own
  *   copy-on-write faults on its buffer and stack count too, so there only the loops are.
+ *
+ * kmem bugs these replays found, fixed in src/vm: MADV_FREE did nothing (madvise.ts);
+ * MADV_PAGEOUT made the PTEs old, which 6.10+ no longer does (madvise.ts); smaps and
+ * pagemap skipped the pages of a PROT_NONE VMA (task_mmu.ts); a fork child's VmPeak counted
+ * its parent's MADV_DONTFORK VMAs (fork.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
@@ -56,6 +61,12 @@ const TOUCHES: Record<string, Touch> = {
   'child-cow8': { base: ['mmap', 0], write: [0, 8], read: [8, 16], value: 2, sees: [1, 1, 1, 1, 1, 1, 1, 1] },
   'child-shared2': { base: ['mmap', 1], write: [0, 2], value: 2 },
   'parent-write-after': { base: ['mmap', 0], write: [0, 16], value: 5 },
+  // advise
+  'a-write16': { base: ['mmap', 0], write: [0, 16], value: 1 },
+  'b-write6': { base: ['mmap', 1], write: [0, 6], value: 2 },
+  // MADV_WIPEONFORK: the child finds those pages empty.
+  'child-wiped-read4': { base: ['mmap', 0], write: [0, 0], read: [12, 16], value: 0, sees: [0, 0, 0, 0] },
+  'child-cow2': { base: ['mmap', 0], write: [0, 2], value: 3 },
   // exec (and mini, the image the child execs)
   'pre-exec-write4': { base: ['mmap', 0], write: [0, 4], value: 1 },
   'mini-write2': { base: ['mmap', 0], write: [0, 2], value: 9 },
@@ -193,7 +204,7 @@ function replay(scenario: string) {
   return { k, results, seen, touched, reads, cps, loops, entries, tasks, forked };
 }
 
-describe.each(['anon', 'fork', 'remap', 'exec'])('mm_replay %s, replayed from strace', (scenario) => {
+describe.each(['anon', 'fork', 'remap', 'exec', 'advise'])('mm_replay %s, replayed from strace', (scenario) => {
   const r = replay(scenario);
 
   test('every call returns what the real kernel returned (addresses and errnos)', () => {
