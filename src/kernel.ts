@@ -244,13 +244,34 @@ export class Kernel {
           kfreeBulk: (addrs) => {
             for (let i = addrs.length - 1; i >= 0; i--) this.kfree(addrs[i]!);
           },
-          sheafFree: null,
-          flushAllRcuSheaves: null,
+          sheafFree: this.machine.allocator === 'slub' && this.kasan === null ? (addr) => this.kfreeRcuSheaf(addr) : null,
+          flushAllRcuSheaves: this.machine.allocator === 'slub' ? () => this.flushAllRcuSheaves() : null,
         },
         this.cpus,
       );
+      this.slub.sheaves.rcuCall = (fn) => rcu.callRcu(fn);
     }
     return this.kvfreeRcuState;
+  }
+
+  /** kfree_rcu_sheaf(): a slab object of a cache with sheaves (every cache under 7.0) goes to the CPU's rcu_free sheaf. */
+  private kfreeRcuSheaf(addr: number): boolean {
+    const slub = this.slub;
+    const head = slub.virtToSlab(addr);
+    if (head < 0) return false;
+    const s = this.pages.slabCache[head]!;
+    if (!slub.kernel70 && slub.sheaves.caches[s] === undefined) return false;
+    return slub.sheaves.kfreeRcuSheaf(s, addr, (fn) => this.machine.rcu.callRcu(fn));
+  }
+
+  /** flush_all_rcu_sheaves(): every CPU's rcu_free sheaf of every cache to call_rcu(), then rcu_barrier(). */
+  private flushAllRcuSheaves(): void {
+    const sheaves = this.slub.sheaves;
+    for (const s of this.slab.slabCaches) {
+      if (sheaves.caches[s] === undefined) continue;
+      for (let cpu = 0; cpu < this.cpus; cpu++) sheaves.flushRcuSheaf(s, cpu);
+    }
+    this.machine.rcu.barrier();
   }
 
   /**
