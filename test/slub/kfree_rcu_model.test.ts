@@ -65,31 +65,23 @@ class Alloc implements fc.Command<Model, Real> {
   toString = () => `alloc(cpu ${this.cpu})`;
 }
 
-class Free implements fc.Command<Model, Real> {
+/** A live object let go on a CPU: kfree()/kmem_cache_free(), or kfree_rcu() (then it waits in the model's pending set). */
+class Release implements fc.Command<Model, Real> {
   constructor(
     readonly pick: number,
     readonly cpu: number,
+    readonly rcu: boolean,
   ) {}
   check = (m: Readonly<Model>) => m.live.length > 0;
   run(m: Model, r: Real): void {
     const a = m.live.splice(this.pick % m.live.length, 1)[0]!;
-    r.k.onCpu(this.cpu, () => (r.cache === 0 ? r.k.kfree(a) : r.k.kmemCacheFree(r.cache, a)));
+    const { k } = r;
+    if (this.rcu) {
+      k.onCpu(this.cpu, () => k.kfreeRcu(a));
+      m.pending.set(a, { at: k.printk.nowNs, readerHeld: m.depth > 0 });
+    } else k.onCpu(this.cpu, () => (r.cache === 0 ? k.kfree(a) : k.kmemCacheFree(r.cache, a)));
   }
-  toString = () => `free(${this.pick}, cpu ${this.cpu})`;
-}
-
-class KfreeRcu implements fc.Command<Model, Real> {
-  constructor(
-    readonly pick: number,
-    readonly cpu: number,
-  ) {}
-  check = (m: Readonly<Model>) => m.live.length > 0;
-  run(m: Model, r: Real): void {
-    const a = m.live.splice(this.pick % m.live.length, 1)[0]!;
-    r.k.onCpu(this.cpu, () => r.k.kfreeRcu(a));
-    m.pending.set(a, { at: r.k.printk.nowNs, readerHeld: m.depth > 0 });
-  }
-  toString = () => `kfree_rcu(${this.pick}, cpu ${this.cpu})`;
+  toString = () => `${this.rcu ? 'kfree_rcu' : 'free'}(${this.pick}, cpu ${this.cpu})`;
 }
 
 class ReadLock implements fc.Command<Model, Real> {
@@ -133,9 +125,9 @@ class Barrier implements fc.Command<Model, Real> {
 const commands = [
   fc.integer({ min: 0, max: 1 }).map((c) => new Alloc(c)),
   fc.integer({ min: 0, max: 1 }).map((c) => new Alloc(c)),
-  fc.tuple(fc.nat(1000), fc.integer({ min: 0, max: 1 })).map(([p, c]) => new Free(p, c)),
-  fc.tuple(fc.nat(1000), fc.integer({ min: 0, max: 1 })).map(([p, c]) => new KfreeRcu(p, c)),
-  fc.tuple(fc.nat(1000), fc.integer({ min: 0, max: 1 })).map(([p, c]) => new KfreeRcu(p, c)),
+  fc.tuple(fc.nat(1000), fc.integer({ min: 0, max: 1 })).map(([p, c]) => new Release(p, c, false)),
+  fc.tuple(fc.nat(1000), fc.integer({ min: 0, max: 1 })).map(([p, c]) => new Release(p, c, true)),
+  fc.tuple(fc.nat(1000), fc.integer({ min: 0, max: 1 })).map(([p, c]) => new Release(p, c, true)),
   fc.constant(new ReadLock()),
   fc.constant(new ReadUnlock()),
   // mostly short ticks (a reuse inside a grace period must be possible to see), now and then the 5 s of the kfree_rcu monitor
