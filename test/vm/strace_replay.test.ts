@@ -283,6 +283,19 @@ describe('parseStrace', () => {
     expect(c[4]!.where).toBe('x.strace:8');
   });
 
+  test('what the replay cannot do is an error naming file:line; an unknown system call is skipped', () => {
+    const k = boot({ memory: '32M', seed: 1, aslr: 0 });
+    k.fs.writeFile(EXE, readFileSync(new URL('mm_replay', dir)));
+    const hooks = { exe: EXE, checkpoint() {}, touch() {} };
+    const head = '7  execve("./mm_replay", ["./mm_replay"], 0x7ffe /* 0 vars */) = 0\n7  set_tid_address(0x4d0650) = 7\n';
+    const run = (line: string) => replayStrace(k, parseStrace(head + line, 'r.strace'), hooks);
+    expect(run('7  brk(NULL) = 0x4d0000\n').results.map((x) => x.call)).toEqual(['execve("./mm_replay", ["./mm_replay"], 0x7ffe /* 0 vars */)', 'brk(NULL)']);
+    expect(() => run('7  mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3, 0) = 0x7ffff7ff0000\n')).toThrow(/r\.strace:3: file mappings/);
+    expect(() => run('7  clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_THREAD|SIGCHLD) = 8\n')).toThrow(/r\.strace:3: a clone sharing the mm/);
+    expect(() => run('7  mprotect(0x1000, 4096, PROT_BOGUS) = 0\n')).toThrow(/r\.strace:3: unknown value PROT_BOGUS/);
+    expect(() => run('9  brk(NULL) = 0x4d0000\n')).toThrow(/r\.strace:3: pid 9/);
+  });
+
   test('an unparseable line is an error naming file:line', () => {
     expect(() => parseStrace('10  mmap(NULL, 4096\n', 'bad.strace')).toThrow(/bad\.strace:1/);
     expect(() => parseStrace('10  brk(NULL) = 0x1000\nnot a line\n', 'bad.strace')).toThrow(/bad\.strace:2/);
