@@ -60,6 +60,19 @@ const NAMES: Record<string, number> = {
   MREMAP_FIXED: 2,
   MREMAP_DONTUNMAP: 4,
   MLOCK_ONFAULT: 1,
+  AT_FDCWD: -100,
+  O_RDONLY: 0,
+  O_WRONLY: 1,
+  O_RDWR: 2,
+  O_CREAT: 0o100,
+  O_EXCL: 0o200,
+  O_NOCTTY: 0o400,
+  O_TRUNC: 0o1000,
+  O_APPEND: 0o2000,
+  O_NONBLOCK: 0o4000,
+  O_DIRECTORY: 0o200000,
+  O_NOFOLLOW: 0o400000,
+  O_CLOEXEC: 0o2000000,
   RUSAGE_SELF: 0,
   RUSAGE_CHILDREN: -1,
   RUSAGE_THREAD: 1,
@@ -252,6 +265,8 @@ export function replayStrace(k: Kernel, calls: Call[], hooks: ReplayHooks): { re
   const results: Result[] = [];
   const threadMarks = new Map<number, number>();
   let firstPath: string | null = null;
+  /** per real pid: the real fd of each file the replay opened -> kmem's fd (other opens, of /proc files, are not replayed) */
+  const fds = new Map<number, Map<number, number>>();
   const record = (c: Call, got: number | null, want = c.ret) => results.push({ where: c.where, call: `${c.name}(${c.args.join(', ')})`, want, got });
   for (const c of calls) {
     const n = (i: number) => argValue(c.args[i] ?? '', c.where);
@@ -276,9 +291,28 @@ export function replayStrace(k: Kernel, calls: Call[], hooks: ReplayHooks): { re
     if (t === undefined) throw new Error(`${c.where}: pid ${c.pid} is not a task of the replay (a child seen before its clone returned?)`);
     const reg = regions.get(c.pid)!;
     switch (c.name) {
+      case 'openat': {
+        // Only the program's own file (the path it was execve'd by) is opened in kmem.
+        if (argValue(c.args[0] ?? '', c.where) !== NAMES.AT_FDCWD || argString(c.args[1] ?? '', c.where) !== firstPath) break;
+        const kfd = t.open(hooks.exe, argValue(c.args[2] ?? '', c.where));
+        if (kfd < 0 || c.ret === null || c.ret < 0) record(c, kfd);
+        else fdsOf(c.pid).set(c.ret, kfd);
+        break;
+      }
+      case 'close': {
+        const kfd = fdsOf(c.pid).get(n(0));
+        if (kfd === undefined) break;
+        fdsOf(c.pid).delete(n(0));
+        record(c, t.close(kfd));
+        break;
+      }
       case 'mmap': {
-        const fd = n(4);
-        if (fd !== -1) throw new Error(`${c.where}: file mappings are not replayed (fd ${fd})`);
+        let fd = n(4);
+        if (fd !== -1) {
+          const kfd = fdsOf(c.pid).get(fd);
+          if (kfd === undefined) throw new Error(`${c.where}: a mapping of fd ${fd}, which is not a file the replay opened`);
+          fd = kfd;
+        }
         const got = t.mmap(n(0), n(1), n(2), n(3), fd, n(5));
         reg.mmap.push(got);
         record(c, got);
@@ -326,6 +360,7 @@ export function replayStrace(k: Kernel, calls: Call[], hooks: ReplayHooks): { re
         tasks.set(c.ret, child);
         kmemToReal.set(child.pid, c.ret);
         regions.set(c.ret, { mmap: [...reg.mmap], mremap: [...reg.mremap], brk: [...reg.brk] });
+        fds.set(c.ret, new Map(fdsOf(c.pid)));
         // The child's pid is checked where it comes back: wait4's result.
         break;
       }
@@ -356,6 +391,12 @@ export function replayStrace(k: Kernel, calls: Call[], hooks: ReplayHooks): { re
     }
   }
   return { results, tasks };
+
+  function fdsOf(pid: number): Map<number, number> {
+    const m = fds.get(pid) ?? new Map<number, number>();
+    fds.set(pid, m);
+    return m;
+  }
 
   function taskOf(c: Call): Task {
     const t = tasks.get(c.pid);
