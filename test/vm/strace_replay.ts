@@ -409,7 +409,9 @@ export function replayStrace(k: Kernel, calls: Call[], hooks: ReplayHooks): { re
 export type OutEntry =
   | { kind: 'cp'; name: string; minflt: number; maps: string; smaps: string; status: string }
   | { kind: 'faults'; name: string; n: number }
-  | { kind: 'ret'; name: string; v: number };
+  | { kind: 'ret'; name: string; v: number }
+  | { kind: 'auxv'; type: number; v: number }
+  | { kind: 'argv'; v: number };
 
 /** Split mm_replay's stdout into its entries, in order. */
 export function parseOutput(text: string, file: string): OutEntry[] {
@@ -424,6 +426,7 @@ export function parseOutput(text: string, file: string): OutEntry[] {
     const sec = /^-- \/proc\/self\/(maps|smaps|status)$/.exec(l);
     const fm = /^faults (\S+) (-?\d+)$/.exec(l);
     const rm = /^ret (\S+) (-?\d+)$/.exec(l);
+    const am = /^auxv ([0-9a-f]+) ([0-9a-f]+)$/.exec(l) ?? /^argv ([0-9a-f]+)$/.exec(l);
     if (cpm !== null) {
       cur = { kind: 'cp', name: cpm[1]!, minflt: Number(cpm[2]), maps: '', smaps: '', status: '' };
       out.push(cur);
@@ -434,6 +437,11 @@ export function parseOutput(text: string, file: string): OutEntry[] {
     } else if (fm !== null || rm !== null) {
       if (fm !== null) out.push({ kind: 'faults', name: fm[1]!, n: Number(fm[2]) });
       else out.push({ kind: 'ret', name: rm![1]!, v: Number(rm![2]) });
+      cur = null;
+      part = null;
+    } else if (am !== null) {
+      if (am[2] !== undefined) out.push({ kind: 'auxv', type: Number.parseInt(am[1]!, 16), v: Number.parseInt(am[2], 16) });
+      else out.push({ kind: 'argv', v: Number.parseInt(am[1]!, 16) });
       cur = null;
       part = null;
     } else if (cur !== null && part !== null) {
