@@ -366,3 +366,64 @@ describe('parseStrace', () => {
     expect(() => parseStrace('10  <... wait4 resumed>) = 1\n', 'bad.strace')).toThrow(/bad\.strace:1: wait4 resumed without its start/);
   });
 });
+
+describe('the kmem bugs the replays found, one by one', () => {
+  const setup = () => {
+    const k = boot({ memory: '32M', seed: 1, aslr: 0 });
+    k.fs.writeFile(EXE, BIN);
+    return { k, t: k.spawn(EXE, ['./mm_replay'], { envp: [] }) };
+  };
+  const field = (k: ReturnType<typeof boot>, t: Task, a: number, f: string) => {
+    const smaps = k.proc.read(`/proc/${t.pid}/smaps`);
+    const block = smaps.slice(smaps.indexOf(`${a.toString(16)}-`));
+    return Number(new RegExp(`^${f}:\\s+(\\d+) kB$`, 'm').exec(block)![1]);
+  };
+
+  test('MADV_FREE: the pages turn clean and old, a write dirties one again; a file or locked VMA is -EINVAL', () => {
+    const { k, t } = setup();
+    const a = t.mmap(0, 4 * P, 3, 0x22, -1, 0);
+    for (let i = 0; i < 4; i++) t.write8(a + i * P, 1);
+    expect(field(k, t, a, 'Private_Dirty')).toBe(16);
+    expect(t.madvise(a, 4 * P, 8)).toBe(0);
+    expect([field(k, t, a, 'Rss'), field(k, t, a, 'Private_Dirty'), field(k, t, a, 'Referenced')]).toEqual([16, 0, 0]);
+    t.write8(a + P, 2);
+    expect([field(k, t, a, 'Private_Dirty'), field(k, t, a, 'Referenced')]).toEqual([4, 4]);
+    expect(t.read8(a)).toBe(1);
+    const fd = t.open(EXE, 0);
+    const f = t.mmap(0, P, 1, 0x02, fd, 0);
+    expect(t.madvise(f, P, 8)).toBe(-22);
+    expect(t.mlock(a, P)).toBe(0);
+    expect(t.madvise(a, P, 8)).toBe(-22);
+  });
+
+  test('MADV_PAGEOUT leaves the PTEs young (Referenced), MADV_COLD makes them old', () => {
+    const { k, t } = setup();
+    const a = t.mmap(0, 2 * P, 3, 0x22, -1, 0);
+    t.write8(a, 1);
+    t.write8(a + P, 1);
+    expect(t.madvise(a, 2 * P, 21)).toBe(0);
+    expect(field(k, t, a, 'Referenced')).toBe(8);
+    expect(t.madvise(a, 2 * P, 20)).toBe(0);
+    expect(field(k, t, a, 'Referenced')).toBe(0);
+  });
+
+  test('a PROT_NONE VMA keeps its pages in smaps and pagemap (pte_present)', () => {
+    const { k, t } = setup();
+    const a = t.mmap(0, 2 * P, 3, 0x22, -1, 0);
+    t.write8(a, 1);
+    expect(t.mprotect(a, 2 * P, 0)).toBe(0);
+    expect(field(k, t, a, 'Rss')).toBe(4);
+    expect(t.pagemap(a, 2).map((e) => e >> 63n)).toEqual(new BigUint64Array([1n, 0n]));
+  });
+
+  test("a fork child's VmPeak leaves out its parent's MADV_DONTFORK VMAs", () => {
+    const { k, t } = setup();
+    const a = t.mmap(0, 16 * P, 3, 0x22, -1, 0);
+    expect(t.madvise(a, 16 * P, 10)).toBe(0);
+    const c = t.fork();
+    const st = k.proc.read(`/proc/${c.pid}/status`);
+    const kb = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB$`, 'm').exec(st)![1]);
+    expect(kb('VmPeak')).toBe(kb('VmSize'));
+    expect(kb('VmSize') + 64).toBe(Number(/^VmSize:\s+(\d+) kB$/m.exec(k.proc.read(`/proc/${t.pid}/status`))![1]));
+  });
+});
