@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { boot } from '../../src/kernel.js';
+import { boot, Segfault } from '../../src/index.js';
 import type { Task } from '../../src/vm/fork.js';
 
 const EXE = '/tmp/kmem_strace/mm_replay';
@@ -248,6 +248,20 @@ describe('the vDSO', () => {
     w.read8(base + 4096);
     expect(pfns(w)).toEqual(frames);
     expect([...w.readBytes(base, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
+  });
+
+  test('a store into the read-only [vdso] is a SIGSEGV with error 7 (present page, write, user)', () => {
+    const { t } = spawn();
+    const base = auxv(t).find(([a]) => a === AT.SYSINFO_EHDR)![1];
+    expect(t.read8(base)).toBe(0x7f);
+    let err: unknown = null;
+    try {
+      t.write8(base, 0);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(Segfault);
+    expect([(err as Segfault).address, (err as Segfault).errorCode]).toEqual([base, 7]);
   });
 
   test('a write after mprotect(PROT_WRITE) gets a private copy; other processes keep the image', () => {
