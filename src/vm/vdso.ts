@@ -9,15 +9,14 @@
  * PT_LOAD (the whole image, r-x), PT_DYNAMIC, PT_NOTE (the "Linux" note
  * with LINUX_VERSION_CODE) and PT_GNU_EH_FRAME (an .eh_frame_hdr with no
  * FDEs); a dynamic section with DT_SONAME linux-vdso.so.1, DT_HASH,
- * DT_SYMTAB, DT_STRTAB, DT_VERSYM and DT_VERDEF (version LINUX_2.6, the
+ * DT_GNU_HASH, DT_SYMTAB, DT_STRTAB, DT_VERSYM and DT_VERDEF (version LINUX_2.6, the
  * base version linux-vdso.so.1); section headers naming each part. The
  * symbols are __vdso_clock_gettime, __vdso_gettimeofday, __vdso_time,
  * __vdso_getcpu and __vdso_clock_getres with their weak aliases
  * clock_gettime, gettimeofday, time, getcpu and clock_getres, all at
  * LINUX_2.6. Each function is the vDSO's own fallback path and nothing
  * else: `mov eax, NR; syscall; ret` (kmem has no vvar time data to read).
- * No __vdso_getrandom (its state-buffer contract has no syscall-only form)
- * and no DT_GNU_HASH.
+ * No __vdso_getrandom (its state-buffer contract has no syscall-only form).
  *
  * The image's pages come from the page allocator the first time a process
  * faults on its [vdso] (the kernel's live in the kernel image), are
@@ -45,6 +44,7 @@ const PT_GNU_EH_FRAME = 0x6474e550;
 const DT = {
   NULL: 0,
   HASH: 4,
+  GNU_HASH: 0x6ffffef5,
   STRTAB: 5,
   SYMTAB: 6,
   STRSZ: 10,
@@ -56,7 +56,7 @@ const DT = {
   VERDEF: 0x6ffffffc,
   VERDEFNUM: 0x6ffffffd,
 };
-const SHT = { NULL: 0, PROGBITS: 1, STRTAB: 3, HASH: 5, DYNAMIC: 6, NOTE: 7, DYNSYM: 11, VERDEF: 0x6ffffffd, VERSYM: 0x6fffffff };
+const SHT = { GNU_HASH: 0x6ffffff6, NULL: 0, PROGBITS: 1, STRTAB: 3, HASH: 5, DYNAMIC: 6, NOTE: 7, DYNSYM: 11, VERDEF: 0x6ffffffd, VERSYM: 0x6fffffff };
 const SHF_WRITE = 1;
 const SHF_ALLOC = 2;
 const SHF_EXECINSTR = 4;
@@ -74,6 +74,13 @@ const FUNCS: [string, number][] = [
   ['getcpu', 309],
   ['clock_getres', 229],
 ];
+
+/** The GNU hash (DT_GNU_HASH): h = h * 33 + c from 5381, 32 bits. */
+export function gnuHash(name: string): number {
+  let h = 5381;
+  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 33) + name.charCodeAt(i)) >>> 0;
+  return h;
+}
 
 /** The System V ELF hash (the one DT_HASH buckets by and vd_hash holds). */
 export function elfHash(name: string): number {
@@ -113,12 +120,16 @@ export function vdsoImage(): Uint8Array {
   const soname = str('linux-vdso.so.1');
   const version = str('LINUX_2.6');
   // The symbols: null, each function's __vdso_ name (global) and plain name (weak), the version's ABS symbol.
-  const syms: { name: number; info: number; shndx: number; fn: number }[] = [{ name: 0, info: 0, shndx: 0, fn: -1 }];
+  const syms: { name: number; text: string; info: number; shndx: number; fn: number }[] = [];
   FUNCS.forEach(([n], i) => {
-    syms.push({ name: str(`__vdso_${n}`), info: (STB_GLOBAL << 4) | STT_FUNC, shndx: 0, fn: i });
-    syms.push({ name: str(n), info: (STB_WEAK << 4) | STT_FUNC, shndx: 0, fn: i });
+    syms.push({ name: str(`__vdso_${n}`), text: `__vdso_${n}`, info: (STB_GLOBAL << 4) | STT_FUNC, shndx: 0, fn: i });
+    syms.push({ name: str(n), text: n, info: (STB_WEAK << 4) | STT_FUNC, shndx: 0, fn: i });
   });
-  syms.push({ name: version, info: (STB_GLOBAL << 4) | STT_OBJECT, shndx: SHN_ABS, fn: -1 });
+  syms.push({ name: version, text: 'LINUX_2.6', info: (STB_GLOBAL << 4) | STT_OBJECT, shndx: SHN_ABS, fn: -1 });
+  // DT_GNU_HASH wants the hashed symbols (all but the null one) grouped by bucket.
+  const GNU_NBUCKET = 3;
+  syms.sort((a, b) => (gnuHash(a.text) % GNU_NBUCKET) - (gnuHash(b.text) % GNU_NBUCKET));
+  syms.unshift({ name: 0, text: '', info: 0, shndx: 0, fn: -1 });
   const dynstr = new Uint8Array(strs.reduce((n, s) => n + enc.encode(s).length + 1, 0));
   {
     let o = 0;
@@ -132,7 +143,10 @@ export function vdsoImage(): Uint8Array {
   // Layout.
   const hashOff = 64 + phnum * 56;
   const hashSize = (2 + nbucket + syms.length) * 4;
-  const dynsymOff = align(hashOff + hashSize, 8);
+  // .gnu.hash: nbuckets, symoffset 1, one 64-bit bloom word (shift 6), buckets, a chain word per hashed symbol.
+  const gnuHashOff = align(hashOff + hashSize, 8);
+  const gnuHashSize = 16 + 8 + GNU_NBUCKET * 4 + (syms.length - 1) * 4;
+  const dynsymOff = align(gnuHashOff + gnuHashSize, 8);
   const dynstrOff = dynsymOff + syms.length * 24;
   const versymOff = align(dynstrOff + dynstr.length, 2);
   const verdefOff = align(versymOff + syms.length * 2, 8);
@@ -141,6 +155,7 @@ export function vdsoImage(): Uint8Array {
   const dyn: [number, number][] = [
     [DT.SONAME, soname],
     [DT.HASH, hashOff],
+    [DT.GNU_HASH, gnuHashOff],
     [DT.STRTAB, dynstrOff],
     [DT.SYMTAB, dynsymOff],
     [DT.STRSZ, dynstr.length],
@@ -162,7 +177,21 @@ export function vdsoImage(): Uint8Array {
   const FN = 16;
   const textSize = FUNCS.length * FN;
   const loadEnd = textOff + textSize;
-  const shstrs = ['', '.hash', '.dynsym', '.dynstr', '.gnu.version', '.gnu.version_d', '.dynamic', '.note', '.eh_frame_hdr', '.eh_frame', '.text', '.shstrtab'];
+  const shstrs = [
+    '',
+    '.hash',
+    '.dynsym',
+    '.dynstr',
+    '.gnu.version',
+    '.gnu.version_d',
+    '.dynamic',
+    '.note',
+    '.eh_frame_hdr',
+    '.eh_frame',
+    '.text',
+    '.shstrtab',
+    '.gnu.hash',
+  ];
   const shstrtabOff = loadEnd;
   const shstrtab = enc.encode(`${shstrs.join('\0')}\0`);
   const shOff = align(shstrtabOff + shstrtab.length, 8);
@@ -181,7 +210,7 @@ export function vdsoImage(): Uint8Array {
   dv.setUint16(56, phnum, true);
   dv.setUint16(58, 64, true);
   dv.setUint16(60, shstrs.length, true);
-  dv.setUint16(62, shstrs.length - 1, true);
+  dv.setUint16(62, shstrs.indexOf('.shstrtab'), true);
   // Program headers.
   const ph = (i: number, type: number, flags: number, off: number, size: number, al: number) => {
     const o = 64 + i * 56;
@@ -206,16 +235,29 @@ export function vdsoImage(): Uint8Array {
   dv.setUint32(hashOff + 4, syms.length, true);
   const bucket = (b: number) => hashOff + 8 + b * 4;
   const chain = (i: number) => hashOff + 8 + nbucket * 4 + i * 4;
-  const nameOf = (off: number) => {
-    let e = off;
-    while (dynstr[e] !== 0) e++;
-    return new TextDecoder().decode(dynstr.subarray(off, e));
-  };
   for (let i = 1; i < syms.length; i++) {
-    const b = elfHash(nameOf(syms[i]!.name)) % nbucket;
+    const b = elfHash(syms[i]!.text) % nbucket;
     dv.setUint32(chain(i), dv.getUint32(bucket(b), true), true);
     dv.setUint32(bucket(b), i, true);
   }
+  // .gnu.hash: a symbol's bucket holds the first symbol of its group; its chain word is its hash with
+  // bit 0 marking the group's last; the bloom word has two bits per symbol (hash and hash >> shift).
+  dv.setUint32(gnuHashOff, GNU_NBUCKET, true);
+  dv.setUint32(gnuHashOff + 4, 1, true);
+  dv.setUint32(gnuHashOff + 8, 1, true);
+  dv.setUint32(gnuHashOff + 12, 6, true);
+  let bloom = 0n;
+  const gBuckets = gnuHashOff + 24;
+  const gChain = gBuckets + GNU_NBUCKET * 4;
+  for (let i = 1; i < syms.length; i++) {
+    const h = gnuHash(syms[i]!.text);
+    bloom |= (1n << BigInt(h % 64)) | (1n << BigInt((h >>> 6) % 64));
+    const b = h % GNU_NBUCKET;
+    if (dv.getUint32(gBuckets + b * 4, true) === 0) dv.setUint32(gBuckets + b * 4, i, true);
+    const last = i === syms.length - 1 || gnuHash(syms[i + 1]!.text) % GNU_NBUCKET !== b;
+    dv.setUint32(gChain + (i - 1) * 4, ((h & ~1) | (last ? 1 : 0)) >>> 0, true);
+  }
+  dv.setBigUint64(gnuHashOff + 16, bloom, true);
   // .dynsym and .gnu.version (every defined symbol at version index 2, LINUX_2.6).
   syms.forEach((s, i) => {
     const o = dynsymOff + i * 24;
@@ -295,6 +337,7 @@ export function vdsoImage(): Uint8Array {
   sh(9, SHT.PROGBITS, SHF_ALLOC, ehFrameOff, ehFrameSize, 0, 0, 8, 0);
   sh(TEXT_NDX, SHT.PROGBITS, SHF_ALLOC | SHF_EXECINSTR, textOff, textSize, 0, 0, 16, 0);
   sh(11, SHT.STRTAB, 0, shstrtabOff, shstrtab.length, 0, 0, 1, 0);
+  sh(12, SHT.GNU_HASH, SHF_ALLOC, gnuHashOff, gnuHashSize, DYNSYM, 0, 8, 0);
   image = out;
   return out;
 }

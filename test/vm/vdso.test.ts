@@ -2,7 +2,8 @@
  * The vDSO a process finds at AT_SYSINFO_EHDR: read through the process's own
  * page tables the way a libc does (glibc's dl_vdso_vsym / setup_vdso): the ELF
  * header, PT_LOAD for the load bias, PT_DYNAMIC, then a symbol looked up
- * through DT_HASH with its version checked against DT_VERSYM / DT_VERDEF.
+ * through DT_HASH (and DT_GNU_HASH, which glibc prefers) with its version
+ * checked against DT_VERSYM / DT_VERDEF.
  * The resolver below is the test's own; it reads only what the Task reads.
  * The auxiliary vector's order is 6.18's create_elf_tables() order as this
  * machine shows it (test/fixtures/vm/strace/auxv_true.txt).
@@ -92,8 +93,15 @@ function sysvHash(name: string): number {
   return h;
 }
 
-/** A libc's vDSO lookup: the address of `name` at `version`, or 0. */
-function vdsoSym(t: Task, base: number, name: string, version: string): number {
+/** The GNU hash (DT_GNU_HASH), from its definition: h = h * 33 + c from 5381, modulo 2^32. */
+function gnuHash(name: string): number {
+  let h = 5381;
+  for (const ch of name) h = (h * 33 + ch.charCodeAt(0)) % 2 ** 32;
+  return h;
+}
+
+/** A libc's vDSO lookup: the address of `name` at `version`, or 0; through DT_GNU_HASH (as glibc prefers) when `gnu`. */
+function vdsoSym(t: Task, base: number, name: string, version: string, gnu = false): number {
   expect([...t.readBytes(base, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
   const phoff = u64(t, base + 32);
   const phnum = u16(t, base + 56);
@@ -120,7 +128,23 @@ function vdsoSym(t: Task, base: number, name: string, version: string): number {
   const verdef = bias + d.get(0x6ffffffc)!;
   const nbucket = u32(t, hash);
   const h = sysvHash(name);
-  for (let i = u32(t, hash + 8 + (h % nbucket) * 4); i !== 0; i = u32(t, hash + 8 + nbucket * 4 + i * 4)) {
+  // The candidate symbol indices: DT_HASH's chain, or DT_GNU_HASH's bloom word, bucket and run of equal-bucket symbols.
+  const candidates: number[] = [];
+  if (!gnu) for (let i = u32(t, hash + 8 + (h % nbucket) * 4); i !== 0; i = u32(t, hash + 8 + nbucket * 4 + i * 4)) candidates.push(i);
+  else {
+    const g = bias + d.get(0x6ffffef5)!;
+    const [nb, symoff, bloomSize, shift] = [u32(t, g), u32(t, g + 4), u32(t, g + 8), u32(t, g + 12)];
+    const gh = gnuHash(name);
+    const word = t.read64(g + 16 + (Math.floor(gh / 64) % bloomSize) * 8);
+    if (((word >> BigInt(gh % 64)) & (word >> BigInt((gh >>> shift) % 64)) & 1n) === 0n) return 0;
+    const chains = g + 16 + bloomSize * 8 + nb * 4;
+    for (let i = u32(t, g + 16 + bloomSize * 8 + (gh % nb) * 4); i !== 0; i++) {
+      const c = u32(t, chains + (i - symoff) * 4);
+      if ((c | 1) >>> 0 === (gh | 1) >>> 0) candidates.push(i);
+      if (c & 1) break;
+    }
+  }
+  for (const i of candidates) {
     const sym = symtab + i * 24;
     if (cstr(t, strtab + u32(t, sym)) !== name || u16(t, sym + 6) === 0) continue;
     // The symbol's version index names a Verdef whose first Verdaux is the version's name.
@@ -179,14 +203,17 @@ describe('the vDSO', () => {
       const a = vdsoSym(t, base, `__vdso_${fn}`, 'LINUX_2.6');
       expect(a, fn).toBeGreaterThanOrEqual(lo!);
       expect(a, fn).toBeLessThan(hi!);
-      // The weak alias is the same function.
+      // The weak alias is the same function; DT_GNU_HASH finds both as DT_HASH does.
       expect(vdsoSym(t, base, fn, 'LINUX_2.6')).toBe(a);
+      expect(vdsoSym(t, base, `__vdso_${fn}`, 'LINUX_2.6', true)).toBe(a);
+      expect(vdsoSym(t, base, fn, 'LINUX_2.6', true)).toBe(a);
       // mov eax, NR; syscall; ret
       const code = [...t.readBytes(a, 8)];
       expect(code).toEqual([0xb8, nr & 0xff, nr >> 8, 0, 0, 0x0f, 0x05, 0xc3]);
     }
     expect(vdsoSym(t, base, '__vdso_clock_gettime', 'LINUX_2.5')).toBe(0);
     expect(vdsoSym(t, base, '__vdso_nonexistent', 'LINUX_2.6')).toBe(0);
+    expect(vdsoSym(t, base, '__vdso_nonexistent', 'LINUX_2.6', true)).toBe(0);
   });
 
   test('PT_NOTE holds the "Linux" note with LINUX_VERSION_CODE 6.18.0; SONAME is linux-vdso.so.1', () => {
