@@ -15,7 +15,7 @@
  * MIN_NR_GENS are left, aging opens a new youngest one.
  */
 import { PG } from '../memory/page.js';
-import { Gfp } from '../page_alloc/gfp.js';
+import { GFP_KERNEL, Gfp } from '../page_alloc/gfp.js';
 import { MAX_NR_ZONES, WMARK_HIGH, Z_MANAGED, Z_WMARK } from '../page_alloc/mmzone.js';
 import {
   CtrlPos,
@@ -31,6 +31,7 @@ import {
   lruGenOf,
   lruTierFromRefs,
   MAX_LRU_BATCH,
+  MAX_NR_GENS,
   MAX_NR_TIERS,
   MIN_LRU_BATCH,
   MIN_NR_GENS,
@@ -47,10 +48,14 @@ import {
   MAX_SWAPPINESS,
   moveFoliosToLru,
   type Reclaim,
-  type ScanControl,
+  reclaimState,
+  ScanControl,
   shrinkFolioList,
   wakeupFlusherThreads,
 } from './vmscan.js';
+
+const EINVAL = 22;
+const ERANGE = 34;
 
 const LRU = 1 << PG.lru;
 const ACTIVE = 1 << PG.active;
@@ -73,6 +78,8 @@ let nrIsolated = 0;
 let typeScanned = 0;
 /** should_run_aging()'s *nr_to_scan */
 let agingNrToScan = 0;
+/** sc->proactive: the debugfs '-' command reclaims (counted as pgscan_proactive / pgsteal_proactive) */
+let proactive = false;
 
 /** get_swappiness(): 0 (file only) when the reclaim may not swap or swap has less than MIN_LRU_BATCH free slots. */
 export function getSwappiness(vm: Vm, sc: ScanControl): number {
@@ -221,6 +228,7 @@ function scanFolios(vm: Vm, g: LruGen, sc: ScanControl, nrToScan: number, type: 
     if (remaining === 0 || taken >= MIN_LRU_BATCH) break;
   }
   if (sc.kswapd) ev.pgscanKswapd += taken;
+  else if (proactive) ev.pgscanProactive += taken;
   else ev.pgscanDirect += taken;
   ev.pgrefill += sorted;
   if (type === LRU_GEN_FILE) {
@@ -290,6 +298,7 @@ function evictFolios(vm: Vm, g: LruGen, r: Reclaim, sc: ScanControl, nrToScan: n
     }
     moveFoliosToLru(vm, keep, nKeep);
     if (sc.kswapd) ev.pgstealKswapd += reclaimed;
+    else if (proactive) ev.pgstealProactive += reclaimed;
     else ev.pgstealDirect += reclaimed;
     if (type === LRU_GEN_FILE) ev.pgstealFile += reclaimed;
     else ev.pgstealAnon += reclaimed;
@@ -422,4 +431,54 @@ export function lruGenAgeNode(vm: Vm, sc: ScanControl): void {
     reclaimable = g.jiffies() > birth + minTtl;
   }
   if (!reclaimable) outOfMemory(vm, 0, sc.gfp);
+}
+
+/**
+ * run_aging() of the debugfs '+' command: age once if max_gen_nr is
+ * max_seq (0 if it is older: already done; EINVAL if younger). Without
+ * force_scan, ERANGE when the types already have MAX_NR_GENS generations.
+ * Returns 0 or -errno.
+ */
+export function runAging(vm: Vm, seq: number, swappiness: number, forceScan: boolean): number {
+  const g = lruGenOf(vm);
+  if (seq < g.maxSeq) return 0;
+  if (seq > g.maxSeq) return -EINVAL;
+  if (!forceScan && g.minSeq[swappiness === 0 ? 1 : 0]! + MAX_NR_GENS - 1 <= g.maxSeq) return -ERANGE;
+  g.tryToIncMaxSeq(g.maxSeq, swappiness);
+  return 0;
+}
+
+/**
+ * run_eviction() of the debugfs '-' command: evict (proactive reclaim:
+ * GFP_KERNEL, every zone, may write, unmap and swap) until the oldest
+ * evictable generation is past min_gen_nr, nrToReclaim pages were freed,
+ * or eviction stops. EINVAL if min_gen_nr is not older than max_seq -
+ * MIN_NR_GENS + 1. A swappiness outside 0..MAX_SWAPPINESS + 1 means the
+ * node's own (get_swappiness). Returns 0 or -errno.
+ */
+export function runEviction(vm: Vm, seq: number, swappiness: number, nrToReclaim: number): number {
+  const g = lruGenOf(vm);
+  const r = reclaimState(vm);
+  const sc = new ScanControl();
+  sc.mayWritepage = true;
+  sc.mayUnmap = true;
+  sc.maySwap = true;
+  sc.reclaimIdx = MAX_NR_ZONES - 1;
+  sc.gfp = GFP_KERNEL;
+  if (swappiness < 0 || swappiness > MAX_SWAPPINESS + 1) swappiness = getSwappiness(vm, sc);
+  if (seq + MIN_NR_GENS > g.maxSeq) return -EINVAL;
+  sc.nrReclaimed = 0;
+  const wasInReclaim = r.inReclaim;
+  r.inReclaim = true;
+  proactive = true;
+  try {
+    for (;;) {
+      if (seq < g.evictableMinSeq(swappiness)) return 0;
+      if (sc.nrReclaimed >= nrToReclaim) return 0;
+      if (evictFolios(vm, g, r, sc, nrToReclaim - sc.nrReclaimed, swappiness) === 0) return 0;
+    }
+  } finally {
+    proactive = false;
+    r.inReclaim = wasInReclaim;
+  }
 }

@@ -12,9 +12,11 @@
  * a whole jiffy, and reads back as that many ms.
  */
 import type { ProcFs } from '../proc/procfs.js';
-import { EINVAL, errnoError } from '../proc/sysctl.js';
+import { EINVAL, ERANGE, errnoError } from '../proc/sysctl.js';
 import { LRU_GEN_CORE, LRU_GEN_MM_WALK, LRU_GEN_NONLEAF_YOUNG, type LruGen, lruGenFromSeq, lruGenOf, NR_LRU_GEN_CAPS } from './lru_gen.js';
+import { getSwappiness, runAging, runEviction } from './lru_gen_reclaim.js';
 import type { Vm } from './vm.js';
+import { MAX_SWAPPINESS, ScanControl } from './vmscan.js';
 
 const ENABLED = '/sys/kernel/mm/lru_gen/enabled';
 const MIN_TTL = '/sys/kernel/mm/lru_gen/min_ttl_ms';
@@ -105,4 +107,42 @@ export function registerLruGenSysfs(proc: ProcFs, vmIfAny: () => Vm | null, vm: 
   });
   proc.registerWrite(MIN_TTL, (text) => lruGenMinTtlStore(vm(), text));
   proc.register(DEBUGFS, () => lruGenDebugfsShow(lruGenOf(vm())));
+  proc.registerWrite(DEBUGFS, (text) => lruGenDebugfsWrite(vm(), text));
+}
+
+/**
+ * lru_gen_seq_write(): commands separated by ',', ';' or newlines, each
+ * `+ memcg_id node_id max_gen_nr [swappiness [force_scan]]` (aging) or
+ * `- memcg_id node_id min_gen_nr [swappiness [nr_to_reclaim]]` (eviction).
+ * kmem's only memcg is the root (id 1), its only node 0; swappiness 'max'
+ * (anon only) is not modelled. The first failing command ends the write
+ * with its errno.
+ */
+export function lruGenDebugfsWrite(vm: Vm, text: string): void {
+  for (const part of text.split(/[,;\n]/)) {
+    const cur = part.trim();
+    if (cur === '') continue;
+    const m = /^(\S)\s*(\d+)\s+(\d+)\s+(\d+)(?:\s+(\S{1,4}))?(?:\s+(\d+))?$/.exec(cur);
+    if (m === null) throw errnoError(DEBUGFS, 'EINVAL', EINVAL, 'Invalid argument');
+    const [, cmd, memcgId, nid, seqText, swapText, optText] = m;
+    let swappiness = -1;
+    if (swapText !== undefined) {
+      const v = kstrtouint(swapText);
+      if (v === undefined) throw errnoError(DEBUGFS, 'EINVAL', EINVAL, 'Invalid argument');
+      swappiness = v;
+    }
+    const opt = optText === undefined ? -1 : Number(optText);
+    if (Number(memcgId) !== 1 || Number(nid) !== 0) throw errnoError(DEBUGFS, 'EINVAL', EINVAL, 'Invalid argument');
+    const seq = Number(seqText);
+    let err: number;
+    if (cmd === '+') {
+      const sc = new ScanControl();
+      sc.maySwap = true;
+      if (swappiness < 0 || swappiness > MAX_SWAPPINESS) swappiness = getSwappiness(vm, sc);
+      err = runAging(vm, seq, swappiness, opt !== 0);
+    } else if (cmd === '-') err = runEviction(vm, seq, swappiness, opt < 0 ? Number.MAX_SAFE_INTEGER : opt);
+    else err = -EINVAL;
+    if (err === -ERANGE) throw errnoError(DEBUGFS, 'ERANGE', ERANGE, 'Numerical result out of range');
+    if (err !== 0) throw errnoError(DEBUGFS, 'EINVAL', EINVAL, 'Invalid argument');
+  }
 }

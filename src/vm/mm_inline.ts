@@ -168,6 +168,9 @@ export class LruEvents {
   pgrotated = 0;
   pgstealKswapd = 0;
   pgstealDirect = 0;
+  /** pgscan_proactive / pgsteal_proactive: reclaim asked by a user (the lru_gen debugfs '-' command) */
+  pgscanProactive = 0;
+  pgstealProactive = 0;
   pgscanKswapd = 0;
   pgscanDirect = 0;
   pgscanAnon = 0;

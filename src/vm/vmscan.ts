@@ -1013,6 +1013,10 @@ export function lruVmstat(vm: Vm, name: string, zone: number): number | undefine
       return ev.pgstealDirect;
     case 'pgscan_kswapd':
       return ev.pgscanKswapd;
+    case 'pgscan_proactive':
+      return ev.pgscanProactive;
+    case 'pgsteal_proactive':
+      return ev.pgstealProactive;
     case 'pgscan_direct':
       return ev.pgscanDirect;
     case 'pgscan_anon':
