@@ -1,0 +1,258 @@
+/**
+ * The multi-gen LRU (mm/vmscan.c's lru_gen, include/linux/mm_inline.h's
+ * lru_gen_add_folio, mm/workingset.c's lru_gen_eviction/refault) against
+ * the kernel's rules, worked by hand on a small machine driven through the
+ * kernel's own interface (/sys/kernel/debug/lru_gen's '+' aging and '-'
+ * eviction commands): where each kind of folio starts (lru_gen_folio_seq),
+ * what aging promotes (the accessed bit seen twice), which folios eviction
+ * takes from the oldest generation and which it protects (the tiers of
+ * folio_mark_accessed counts), what a refault restores, the
+ * active/inactive counts /proc/meminfo derives from the generations, and
+ * the sysfs files.
+ */
+import { expect, test } from 'vitest';
+import { O_RDONLY } from '../../src/fs/fcntl.js';
+import { boot } from '../../src/index.js';
+import type { Kernel } from '../../src/kernel.js';
+import { PG } from '../../src/memory/page.js';
+import { pageCache } from '../../src/vm/filemap.js';
+import type { Task } from '../../src/vm/fork.js';
+import { folioLruGen, lruGenFromSeq, lruGenOf } from '../../src/vm/lru_gen.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { tinyElf } from './helpers.js';
+import { meminfo, recountLru, vmstat } from './lru_check.js';
+import { debugfsGens, recountLruGen } from './lru_gen_check.js';
+
+const DEBUGFS = '/sys/kernel/debug/lru_gen';
+
+function setup(opts: { swap?: string } = {}): { k: Kernel; t: Task; buf: number } {
+  const k = boot({ memory: '32M', seed: 1, aslr: 0, lruGen: true, ...opts });
+  k.fs.writeFile('/bin/tiny', tinyElf());
+  const t = k.spawn('/bin/tiny');
+  const buf = t.mmap(0, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // the whole buffer faulted in now, so later reads into it add no anonymous pages
+  for (let i = 0; i < 16; i++) t.write8(buf + i * 4096, 0);
+  return { k, t, buf };
+}
+
+/** The generation-seq sizes of /sys/kernel/debug/lru_gen minus those of `before` (seq -> [anon, file]). */
+function delta(k: Kernel, before: Map<number, [number, number]>): Record<number, [number, number]> {
+  const out: Record<number, [number, number]> = {};
+  for (const [seq, [a, f]] of debugfsGens(k)) {
+    const b = before.get(seq) ?? [0, 0];
+    if (a !== b[0] || f !== b[1]) out[seq] = [a - b[0], f - b[1]];
+  }
+  return out;
+}
+
+/** The generation (seq) the flags of page `index` of `path` name, or -1 if it is not cached. */
+function seqOf(k: Kernel, path: string, index: number): number {
+  const ino = k.fs.lookup(path)!.ino;
+  const pfn = pageCache(k.vm).mapping(ino).xa.load(index);
+  if (typeof pfn !== 'number' || pfn < 0) return -1;
+  const gen = folioLruGen(k.pages.flags[pfn]!);
+  const g = lruGenOf(k.vm);
+  for (let seq = g.maxSeq; seq >= g.maxSeq - 3; seq--) if (lruGenFromSeq(seq) === gen) return seq;
+  return -2;
+}
+
+function cached(t: Task, fd: number, pages: number): number[] {
+  const m = t.mmap(0, pages * 4096, PROT_READ, MAP_SHARED, fd, 0);
+  const r = Array.from(t.mincore(m, pages * 4096) as Uint8Array);
+  t.munmap(m, pages * 4096);
+  return r;
+}
+
+test('sysfs: enabled reads 0x0007 with lruGen and 0x0000 without; y/n/values switch it; min_ttl_ms keeps whole jiffies', () => {
+  const off = boot({ memory: '32M' });
+  expect(off.proc.read('/sys/kernel/mm/lru_gen/enabled')).toBe('0x0000\n');
+  expect(off.proc.read('/sys/kernel/mm/lru_gen/min_ttl_ms')).toBe('0\n');
+  const { k } = setup();
+  const en = '/sys/kernel/mm/lru_gen/enabled';
+  expect(k.proc.read(en)).toBe('0x0007\n');
+  // Only the first character counts for y/n, in either case.
+  k.proc.write(en, 'never');
+  expect(k.proc.read(en)).toBe('0x0000\n');
+  expect(k.vm.lruvec.gen).toBe(null);
+  recountLru(k);
+  k.proc.write(en, 'Y\n');
+  expect(k.proc.read(en)).toBe('0x0007\n');
+  recountLruGen(k);
+  // A number sets the caps one by one (kstrtouint base 0): core off, the walk bits kept.
+  k.proc.write(en, '0x6');
+  expect(k.proc.read(en)).toBe('0x0006\n');
+  expect(k.vm.lruvec.gen).toBe(null);
+  k.proc.write(en, '5');
+  expect(k.proc.read(en)).toBe('0x0005\n');
+  expect(k.vm.lruvec.gen).not.toBe(null);
+  k.proc.write(en, '017');
+  expect(k.proc.read(en)).toBe('0x0007\n');
+  expect(() => k.proc.write(en, 'maybe')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  expect(() => k.proc.write(en, '-1')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  expect(k.proc.read(en)).toBe('0x0007\n');
+  const ttl = '/sys/kernel/mm/lru_gen/min_ttl_ms';
+  // msecs_to_jiffies() rounds up at HZ 250: 1001 ms is 251 jiffies, 1004 ms.
+  k.proc.write(ttl, '1001');
+  expect(k.proc.read(ttl)).toBe('1004\n');
+  k.proc.write(ttl, '1000\n');
+  expect(k.proc.read(ttl)).toBe('1000\n');
+  expect(() => k.proc.write(ttl, '1s')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  expect(k.proc.read(ttl)).toBe('1000\n');
+  expect(() => boot({ memory: '32M', lruGen: 'y' as unknown as boolean })).toThrow(/lruGen/);
+});
+
+test('lru_gen_folio_seq: read() pages start in the oldest generation, faulted and new anonymous ones in the second youngest (active)', () => {
+  const { k, t, buf } = setup();
+  k.fs.writeFile('/a', new Uint8Array(8 * 4096).fill(1));
+  k.fs.writeFile('/b', new Uint8Array(4 * 4096).fill(2));
+  const g = lruGenOf(k.vm);
+  // lru_gen_init_lruvec(): max_seq = MIN_NR_GENS + 1, min_seq 0: four generations 0..3.
+  expect(g.maxSeq).toBe(3);
+  expect(Array.from(g.minSeq)).toEqual([0, 0]);
+  let before = debugfsGens(k);
+  let m0 = meminfo(k);
+  const fd = t.open('/a', O_RDONLY);
+  expect(t.read(fd, buf, 8 * 4096)).toBe(8 * 4096);
+  // Page cache read in by read(): MAX_NR_GENS back from max_seq, clamped to min_seq: seq 0, inactive.
+  expect(delta(k, before)).toEqual({ 0: [0, 8] });
+  let m1 = meminfo(k);
+  expect(m1['Inactive(file)']! - m0['Inactive(file)']!).toBe(32);
+  expect(m1['Active(file)']).toBe(m0['Active(file)']);
+  before = debugfsGens(k);
+  m0 = m1;
+  const fb = t.open('/b', O_RDONLY);
+  const b = t.mmap(0, 4 * 4096, PROT_READ, MAP_SHARED, fb, 0);
+  for (let i = 0; i < 4; i++) expect(t.read8(b + i * 4096)).toBe(2);
+  // Read in by a page fault: folio_add_lru() activates it, MIN_NR_GENS back: max_seq - 1 = 2, active.
+  expect(delta(k, before)).toEqual({ 2: [0, 4] });
+  m1 = meminfo(k);
+  expect(m1['Active(file)']! - m0['Active(file)']!).toBe(16);
+  before = debugfsGens(k);
+  m0 = m1;
+  const a = t.mmap(0, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (let i = 0; i < 4; i++) t.write8(a + i * 4096, 1);
+  // New anonymous folios: max_seq - 1 too.
+  expect(delta(k, before)).toEqual({ 2: [4, 0] });
+  m1 = meminfo(k);
+  expect(m1['Active(anon)']! - m0['Active(anon)']!).toBe(16);
+  const lists = recountLruGen(k);
+  // /proc/meminfo and /proc/vmstat report the generations as the kernel does: the two youngest are active.
+  const v = vmstat(k);
+  expect([v.nr_inactive_anon, v.nr_active_anon, v.nr_inactive_file, v.nr_active_file]).toEqual(lists.slice(0, 4));
+  expect([m1['Inactive(anon)'], m1['Active(anon)'], m1['Inactive(file)'], m1['Active(file)']]).toEqual(lists.slice(0, 4).map((n) => n * 4));
+});
+
+test('aging promotes a folio whose accessed bit it sees twice, and eviction takes the oldest generation, leaving the promoted', () => {
+  const { k, t, buf } = setup();
+  k.fs.writeFile('/a', new Uint8Array(8 * 4096).fill(1));
+  k.fs.writeFile('/b', new Uint8Array(4 * 4096).fill(2));
+  const fd = t.open('/a', O_RDONLY);
+  t.read(fd, buf, 8 * 4096);
+  const fb = t.open('/b', O_RDONLY);
+  const b = t.mmap(0, 4 * 4096, PROT_READ, MAP_SHARED, fb, 0);
+  for (let i = 0; i < 4; i++) t.read8(b + i * 4096);
+  const g = lruGenOf(k.vm);
+  const m0 = meminfo(k);
+  // '+ memcg node max_seq': both types already have MAX_NR_GENS generations, so inc_max_seq first retires
+  // seq 0 (inc_min_seq moves what is left in it to seq 1); the walk found /b's PTEs young: first sighting, only PG_referenced.
+  k.proc.write(DEBUGFS, '+ 1 0 3');
+  expect(g.maxSeq).toBe(4);
+  expect(Array.from(g.minSeq)).toEqual([1, 1]);
+  for (let i = 0; i < 8; i++) expect(seqOf(k, '/a', i)).toBe(1);
+  for (let i = 0; i < 4; i++) expect(seqOf(k, '/b', i)).toBe(2);
+  // Now seqs 3 and 4 are the active ones, and both are empty: everything counts as inactive.
+  const m1 = meminfo(k);
+  expect(m1['Active(anon)']).toBe(0);
+  expect(m1['Active(file)']).toBe(0);
+  expect(m1['Inactive(file)']).toBe(m0['Active(file)']! + m0['Inactive(file)']!);
+  recountLruGen(k);
+  // Touched again: the next walk sees the bit a second time and moves /b to the youngest (seq 4) with PG_workingset.
+  for (let i = 0; i < 4; i++) t.read8(b + i * 4096);
+  k.proc.write(DEBUGFS, '+ 1 0 4');
+  expect(g.maxSeq).toBe(5);
+  expect(Array.from(g.minSeq)).toEqual([2, 2]);
+  for (let i = 0; i < 4; i++) {
+    expect(seqOf(k, '/b', i)).toBe(4);
+    const pfn = pageCache(k.vm).mapping(k.fs.lookup('/b')!.ino).xa.load(i) as number;
+    expect(k.pages.flags[pfn]! & (1 << PG.workingset)).not.toBe(0);
+  }
+  for (let i = 0; i < 8; i++) expect(seqOf(k, '/a', i)).toBe(2);
+  expect(meminfo(k)['Active(file)']).toBe(16);
+  recountLruGen(k);
+  // A stale command is a no-op; one from the future is EINVAL.
+  k.proc.write(DEBUGFS, '+ 1 0 4');
+  expect(g.maxSeq).toBe(5);
+  expect(() => k.proc.write(DEBUGFS, '+ 1 0 9')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  expect(() => k.proc.write(DEBUGFS, '+ 2 0 5')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  // '- memcg node seq': evict until min_seq passes seq 2. Without swap only file is evictable: /a goes, /b stays;
+  // min_seq then passes the empty seq 3 too (try_to_inc_min_seq), stopping MIN_NR_GENS short of max_seq.
+  const v0 = vmstat(k);
+  k.proc.write(DEBUGFS, '- 1 0 2');
+  expect(g.minSeq[1]).toBe(4);
+  expect(cached(t, fd, 8)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  expect(Array.from(t.mincore(b, 4 * 4096) as Uint8Array)).toEqual([1, 1, 1, 1]);
+  const v1 = vmstat(k);
+  // Proactive reclaim: scanned and stolen counted as such, by type; nothing anonymous scanned.
+  expect(v1.pgsteal_proactive! - v0.pgsteal_proactive!).toBeGreaterThanOrEqual(8);
+  expect(v1.pgscan_proactive! - v0.pgscan_proactive!).toBe(v1.pgscan_file! - v0.pgscan_file!);
+  expect(v1.pgscan_anon).toBe(v0.pgscan_anon);
+  // Eviction down to MIN_NR_GENS generations is refused.
+  expect(() => k.proc.write(DEBUGFS, '- 1 0 4')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  recountLruGen(k);
+});
+
+test('tiers: a page read through read() five times is protected from the oldest generation once, a page read once is evicted; refaults restore what they were', () => {
+  const { k, t, buf } = setup();
+  k.fs.writeFile('/c', new Uint8Array(4 * 4096).fill(3));
+  const g = lruGenOf(k.vm);
+  const fd = t.open('/c', O_RDONLY);
+  expect(t.read(fd, buf, 4 * 4096)).toBe(4 * 4096);
+  // Pages 1 and 3 read four more times each (alternating, as filemap_read marks a folio once per read of it).
+  for (let i = 0; i < 4; i++) {
+    t.pread(fd, buf, 4096, 4096);
+    t.pread(fd, buf, 4096, 3 * 4096);
+  }
+  const ino = k.fs.lookup('/c')!.ino;
+  const pfnOf = (i: number) => pageCache(k.vm).mapping(ino).xa.load(i) as number;
+  // 1 access: PG_referenced; 2..4: LRU_REFS 1..3; the 5th: PG_workingset (lru_gen_inc_refs).
+  for (const i of [1, 3]) expect(k.pages.flags[pfnOf(i)]! & (1 << PG.workingset)).not.toBe(0);
+  for (const i of [0, 2]) expect(k.pages.flags[pfnOf(i)]! & (1 << PG.workingset)).toBe(0);
+  expect(seqOf(k, '/c', 0)).toBe(0);
+  const protectedBefore = Array.from(g.protected);
+  // Evict seq 0, where read() put /c: sort_folio() finds pages 1 and 3 with refs + workingset at their maximum, the
+  // workingset being lazily promoted: moved to seq 1, not counted as protected; pages 0 and 2 (tier 0) are evicted.
+  k.proc.write(DEBUGFS, '- 1 0 0');
+  expect(cached(t, fd, 4)).toEqual([0, 1, 0, 1]);
+  expect(seqOf(k, '/c', 1)).toBe(1);
+  expect(Array.from(g.protected)).toEqual(protectedBefore);
+  // folio_inc_gen() cleared PG_referenced and the count, not PG_workingset: next time the page is tier 3, and with no
+  // refaults yet every tier is evictable (get_tier_idx 3).
+  expect(k.pages.flags[pfnOf(1)]! & (1 << PG.referenced)).toBe(0);
+  expect(k.pages.flags[pfnOf(1)]! & (1 << PG.workingset)).not.toBe(0);
+  k.proc.write(DEBUGFS, '+ 1 0 3');
+  expect(g.maxSeq).toBe(4);
+  const v0 = vmstat(k);
+  k.proc.write(DEBUGFS, '- 1 0 1');
+  expect(cached(t, fd, 4)).toEqual([0, 0, 0, 0]);
+  // A refault within MAX_NR_GENS generations of its eviction (evicted at min_seq 1, max_seq 4): counted, and counted as a
+  // refault of its tier (3: workingset); PG_workingset comes back (workingset_restore_file).
+  const refaulted0 = Array.from(g.refaulted);
+  t.pread(fd, buf, 4096, 4096);
+  let v1 = vmstat(k);
+  expect(v1.workingset_refault_file! - v0.workingset_refault_file!).toBe(1);
+  expect(v1.workingset_restore_file! - v0.workingset_restore_file!).toBe(1);
+  expect(g.refaulted[4 + 3]! - refaulted0[4 + 3]!).toBe(1);
+  // Not through a fault: no activation; a workingset folio from read() starts MAX_NR_GENS - 1 back: max_seq - 2, not the oldest.
+  expect(v1.workingset_activate_file).toBe(v0.workingset_activate_file);
+  expect(seqOf(k, '/c', 1)).toBe(2);
+  // Page 3 through a page fault: the read-around brings back 0, 2 and 3, each a recent refault activated in the fault
+  // (workingset_activate_file); page 3, workingset, is restored and goes to max_seq, 0 and 2 to max_seq - 1.
+  const m = t.mmap(0, 4 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+  t.read8(m + 3 * 4096);
+  v1 = vmstat(k);
+  expect(v1.workingset_refault_file! - v0.workingset_refault_file!).toBe(4);
+  expect(v1.workingset_activate_file! - v0.workingset_activate_file!).toBe(3);
+  expect(v1.workingset_restore_file! - v0.workingset_restore_file!).toBe(2);
+  expect([0, 1, 2, 3].map((i) => seqOf(k, '/c', i))).toEqual([3, 2, 3, 4]);
+  recountLruGen(k);
+});
