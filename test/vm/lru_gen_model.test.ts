@@ -217,12 +217,16 @@ class SwitchCommand implements fc.Command<Model, Real> {
 
 const commands = fc.commands(
   [
-    fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: MAX_FILE - 1 }), fc.integer({ min: 1, max: 256 << 10 }), fc.integer()).map(
-      ([f, off, len, seed]) => new WriteCommand(f, off, Math.min(len, MAX_FILE - off), seed),
-    ),
-    fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: MAX_FILE - 1 }), fc.integer({ min: 1, max: 512 << 10 })).map(([f, off, len]) => new ReadCommand(f, off, len)),
+    fc
+      .tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: MAX_FILE - 1 }), fc.integer({ min: 1, max: 256 << 10 }), fc.integer())
+      .map(([f, off, len, seed]) => new WriteCommand(f, off, Math.min(len, MAX_FILE - off), seed)),
+    fc
+      .tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: MAX_FILE - 1 }), fc.integer({ min: 1, max: 512 << 10 }))
+      .map(([f, off, len]) => new ReadCommand(f, off, len)),
     fc.tuple(fc.integer({ min: 0, max: MAP_PAGES - 1 }), fc.integer({ min: 1, max: 64 })).map(([p, n]) => new MapReadCommand(p, n)),
-    fc.tuple(fc.integer({ min: 0, max: ANON_PAGES - 1 }), fc.integer({ min: 1, max: 256 }), fc.integer({ min: 0, max: 255 })).map(([p, n, v]) => new AnonCommand(p, n, v)),
+    fc
+      .tuple(fc.integer({ min: 0, max: ANON_PAGES - 1 }), fc.integer({ min: 1, max: 256 }), fc.integer({ min: 0, max: 255 }))
+      .map(([p, n, v]) => new AnonCommand(p, n, v)),
     fc.boolean().map((e) => new DebugfsCommand(e)),
     fc.boolean().map((e) => new DebugfsCommand(e)),
     fc.constantFrom(new SwitchCommand(false), new SwitchCommand(true)),
@@ -248,14 +252,15 @@ function run(swap: boolean, numRuns: number): void {
   );
 }
 
+// Each run is at least 5000 operations (fixed seeds): 10^4 with the two.
 test('model-based, without swap: file and anonymous memory under the multi-gen LRU keep every byte and every count', () => {
+  const before = steps;
   run(false, 10);
+  expect(steps - before).toBeGreaterThanOrEqual(5000);
 });
 
 test('model-based, with swap: anonymous memory swapped out and back under the multi-gen LRU keeps every byte and every count', () => {
   const before = steps;
   run(true, 10);
-  expect(steps - before).toBeGreaterThan(1000);
-  // Both runs together: at least 10^4 operations.
-  expect(steps).toBeGreaterThanOrEqual(10_000);
+  expect(steps - before).toBeGreaterThanOrEqual(5000);
 });
