@@ -109,7 +109,7 @@ export function mlockFolio(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & LRU) === 0 || (v & UNEVICTABLE) !== 0) return;
   vm.lruvec.del(pfn);
-  f[pfn] = (v & ~ACTIVE) | UNEVICTABLE;
+  f[pfn] = (f[pfn]! & ~ACTIVE) | UNEVICTABLE;
   vm.lruvec.add(pfn);
   vm.lruEv.unevictablePgsCulled++;
 }
@@ -142,7 +142,7 @@ export function lruFreeFolio(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & LRU) !== 0) vm.lruvec.del(pfn);
   if ((v & MLOCKED) !== 0) vm.lruEv.nrMlock[vm.k.pageAlloc.pageZone(pfn)]!--;
-  f[pfn] = v & ~(LRU | MLOCKED | UNEVICTABLE | ACTIVE);
+  f[pfn] = f[pfn]! & ~(LRU | MLOCKED | UNEVICTABLE | ACTIVE);
 }
 
 /** lru_activate() of folio_activate(): an inactive evictable folio on the LRU moves to its active list. */
@@ -151,7 +151,7 @@ export function folioActivate(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & LRU) === 0 || (v & (ACTIVE | UNEVICTABLE)) !== 0) return;
   vm.lruvec.del(pfn);
-  f[pfn] = v | ACTIVE;
+  f[pfn] = f[pfn]! | ACTIVE;
   vm.lruvec.add(pfn);
   vm.lruEv.pgactivate++;
 }
@@ -198,7 +198,7 @@ export function deactivateFileFolio(vm: Vm, pfn: number): void {
   // under the multi-gen LRU every folio counts as deactivated
   const active = (v & ACTIVE) !== 0 || vm.lruvec.gen !== null;
   vm.lruvec.del(pfn);
-  f[pfn] = v & ~(ACTIVE | REFERENCED);
+  f[pfn] = f[pfn]! & ~(ACTIVE | REFERENCED);
   if ((v & (DIRTY | (1 << PG.writeback))) !== 0) {
     f[pfn] = f[pfn]! | (1 << PG.reclaim);
     vm.lruvec.add(pfn);
@@ -220,7 +220,7 @@ export function folioDeactivate(vm: Vm, pfn: number): void {
   const gen = vm.lruvec.gen !== null;
   if ((v & ACTIVE) === 0 && (v & REFERENCED) === 0 && !gen) return;
   vm.lruvec.del(pfn);
-  f[pfn] = v & ~(ACTIVE | REFERENCED);
+  f[pfn] = f[pfn]! & ~(ACTIVE | REFERENCED);
   vm.lruvec.add(pfn);
   if ((v & ACTIVE) !== 0 || gen) vm.lruEv.pgdeactivate++;
 }
@@ -235,7 +235,7 @@ export function folioRotateReclaimable(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & (LOCKED | DIRTY | UNEVICTABLE)) !== 0 || (v & LRU) === 0) return;
   vm.lruvec.del(pfn);
-  f[pfn] = v & ~ACTIVE;
+  f[pfn] = f[pfn]! & ~ACTIVE;
   vm.lruvec.addTail(pfn);
   vm.lruEv.pgrotated++;
 }

@@ -308,3 +308,20 @@ test('min_ttl_ms: kswapd calls the OOM killer when the oldest generation is youn
   expect(streamRead(o.t, '/big', o.buf)).toBe(48 << 20);
   expect(o.k.dmesg().join('\n')).not.toMatch(/Out of memory/);
 });
+
+test('mlock moves folios off the generations to the unevictable list and munlock brings them back to a generation', () => {
+  const { k, t } = setup();
+  const a = t.mmap(0, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (let i = 0; i < 8; i++) t.write8(a + i * 4096, i);
+  const before = recountLruGen(k);
+  expect(t.mlock(a, 8 * 4096)).toBe(0);
+  let lists = recountLruGen(k);
+  expect(lists[4]! - before[4]!).toBe(8);
+  expect(lists[1]! - before[1]!).toBe(-8);
+  expect(meminfo(k).Unevictable).toBe(lists[4]! * 4);
+  expect(t.munlock(a, 8 * 4096)).toBe(0);
+  lists = recountLruGen(k);
+  // munlock_folio(): evictable again, added as a new anonymous folio is: max_seq - 1.
+  expect(lists).toEqual(before);
+  for (let i = 0; i < 8; i++) expect(t.read8(a + i * 4096)).toBe(i);
+});

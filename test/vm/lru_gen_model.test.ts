@@ -255,7 +255,7 @@ function run(swap: boolean, numRuns: number): void {
 // Each run is at least 5000 operations (fixed seeds): 10^4 with the two.
 test('model-based, without swap: file and anonymous memory under the multi-gen LRU keep every byte and every count', () => {
   const before = steps;
-  run(false, 10);
+  run(false, 14);
   expect(steps - before).toBeGreaterThanOrEqual(5000);
 });
 
