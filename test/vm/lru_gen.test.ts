@@ -18,6 +18,7 @@ import { PG } from '../../src/memory/page.js';
 import { pageCache } from '../../src/vm/filemap.js';
 import type { Task } from '../../src/vm/fork.js';
 import { folioLruGen, lruGenFromSeq, lruGenOf } from '../../src/vm/lru_gen.js';
+import { getTierIdx, getTypeToScan } from '../../src/vm/lru_gen_reclaim.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { tinyElf } from './helpers.js';
 import { meminfo, recountLru, vmstat } from './lru_check.js';
@@ -324,4 +325,58 @@ test('mlock moves folios off the generations to the unevictable list and munlock
   // munlock_folio(): evictable again, added as a new anonymous folio is: max_seq - 1.
   expect(lists).toEqual(before);
   for (let i = 0; i < 8; i++) expect(t.read8(a + i * 4096)).toBe(i);
+});
+
+test('the PID controller: get_type_to_scan weighs the types refault rates by swappiness, get_tier_idx protects tiers refaulting more than tier 0', () => {
+  const { k, t, buf } = setup();
+  const g = lruGenOf(k.vm);
+  // Fewer than MIN_LRU_BATCH refaults is no signal: file first (swappiness 2..199); 0 and 1 mean file, 200 anon.
+  expect(getTypeToScan(g, 60)).toBe(1);
+  expect(getTypeToScan(g, 1)).toBe(1);
+  expect(getTypeToScan(g, 200)).toBe(0);
+  // file: 100 refaults of 200; anon: 10 of 1000. positive_ctrl_err: 100 * (1000 + 64) * 60 <= (10 + 1) * 200 * 140? No: anon.
+  g.avgRefaulted[4] = 100;
+  g.avgTotal[4] = 200;
+  g.avgRefaulted[0] = 10;
+  g.avgTotal[0] = 1000;
+  expect(getTypeToScan(g, 60)).toBe(0);
+  // At swappiness 199 the weights are 199 against 1: 100 * 1064 * 199 <= 11 * 200 * 1? Still anon. With anon refaulting as
+  // much (500 of 1000): 100 * 1064 * 60 = 6384000 <= 501 * 200 * 140 = 14028000: file.
+  expect(getTypeToScan(g, 199)).toBe(0);
+  g.avgRefaulted[0] = 500;
+  expect(getTypeToScan(g, 60)).toBe(1);
+  // Tiers of file: tier 0 refaulted 10 of 1000 (gain 2), tier 1 100 of 200 (gain 3): 100 * 1064 * 2 <= 11 * 200 * 3? No:
+  // tier 1 and up are protected (get_tier_idx 0).
+  g.avgRefaulted.fill(0);
+  g.avgTotal.fill(0);
+  g.avgRefaulted[4] = 10;
+  g.avgTotal[4] = 1000;
+  g.avgRefaulted[5] = 100;
+  g.avgTotal[5] = 200;
+  expect(getTierIdx(g, 1)).toBe(0);
+  // Tier 1 refaulting 70 of 20000: 70 * 1064 * 2 = 148960 <= 11 * 20000 * 3 = 660000; tiers 2 and 3 have no refaults: 3.
+  g.avgRefaulted[5] = 70;
+  g.avgTotal[5] = 20000;
+  expect(getTierIdx(g, 1)).toBe(3);
+  // With tier 1 protected again, eviction of the oldest generation moves a page read twice (tier 1) on and counts it
+  // protected in tier 1; the page read once (tier 0) goes.
+  g.avgRefaulted[5] = 100;
+  g.avgTotal[5] = 200;
+  k.fs.writeFile('/d', new Uint8Array(2 * 4096).fill(4));
+  const fd = t.open('/d', O_RDONLY);
+  t.read(fd, buf, 2 * 4096);
+  // (filemap_read marks a folio once per read of it: reading page 1 again right after would not count; page 0 does.)
+  t.pread(fd, buf, 4096, 0);
+  const prot = g.protected[5]!;
+  k.proc.write(DEBUGFS, '- 1 0 0');
+  expect(cached(t, fd, 2)).toEqual([1, 0]);
+  expect(seqOf(k, '/d', 0)).toBe(1);
+  // Isolating emptied seq 0, so min_seq[file] moved on (try_to_inc_min_seq, before the batch is reclaimed):
+  // reset_ctrl_pos() folded the counts into the averages, halved (tier 1: (200 + 1 protected) / 2, (100 + 0 refaulted)
+  // / 2; tier 0: (1000 + 0) / 2, 10 / 2), and cleared them; page 1's eviction then counts in the new min_seq's tier 0.
+  expect(g.minSeq[1]).toBe(1);
+  expect(prot).toBe(0);
+  expect([g.avgTotal[5], g.avgRefaulted[5], g.avgTotal[4], g.avgRefaulted[4]]).toEqual([100, 50, 500, 5]);
+  expect([g.protected[5], g.evicted[4]]).toEqual([0, 1]);
+  recountLruGen(k);
 });
