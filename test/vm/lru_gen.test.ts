@@ -380,3 +380,29 @@ test('the PID controller: get_type_to_scan weighs the types refault rates by swa
   expect([g.protected[5], g.evicted[4]]).toEqual([0, 1]);
   recountLruGen(k);
 });
+
+test('a mapped working set touched between the pieces of a stream bigger than RAM stays resident: the stream enters the oldest generation', () => {
+  const { k, t, buf } = setup();
+  const ws = 1024;
+  k.fs.writeFile('/ws', new Uint8Array(ws * 4096).fill(5));
+  k.fs.writeFile('/big', new Uint8Array(48 << 20));
+  const fw = t.open('/ws', O_RDONLY);
+  const w = t.mmap(0, ws * 4096, PROT_READ, MAP_SHARED, fw, 0);
+  for (let i = 0; i < ws; i++) t.read8(w + i * 4096);
+  const fd = t.open('/big', O_RDONLY);
+  let total = 0;
+  for (;;) {
+    const n = t.read(fd, buf, 1 << 16);
+    if (n <= 0) break;
+    total += n;
+    // every MiB streamed, the working set is touched again
+    if (total % (1 << 20) === 0) for (let i = 0; i < ws; i++) expect(t.read8(w + i * 4096)).toBe(5);
+  }
+  expect(total).toBe(48 << 20);
+  expect(Array.from(t.mincore(w, ws * 4096) as Uint8Array).every((b) => b === 1)).toBe(true);
+  const v = vmstat(k);
+  // The stream was reclaimed behind itself and nothing was read twice.
+  expect(v.pgsteal_file).toBeGreaterThan((16 << 20) / 4096);
+  expect(v.workingset_refault_file).toBe(0);
+  recountLruGen(k);
+});
