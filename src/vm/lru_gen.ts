@@ -179,7 +179,7 @@ export class LruGen implements LruGenLists {
    * none), keeping the node's active/inactive counts what
    * lru_gen_is_active() says of its generation.
    */
-  updateSize(pfn: number, type: number, zone: number, oldGen: number, newGen: number): void {
+  updateSize(type: number, zone: number, oldGen: number, newGen: number): void {
     const nz = this.lruvec.nrZone;
     const lru = type * LRU_INACTIVE_FILE;
     if (oldGen >= 0) this.nrPages[listIdx(oldGen, type, zone)]!--;
@@ -197,7 +197,6 @@ export class LruGen implements LruGenLists {
       nz[zone * NR_LRU_LISTS + lru]!--;
       nz[zone * NR_LRU_LISTS + lru + LRU_ACTIVE]!++;
     }
-    void pfn;
   }
 
   /** list_add() / list_add_tail() onto list l */
@@ -277,7 +276,7 @@ export class LruGen implements LruGenLists {
     const gen = lruGenFromSeq(this.folioSeq(v, type, reclaiming));
     // see the comment on MIN_NR_GENS: PG_active only says where to add
     f[pfn] = (v & ~(LRU_GEN_MASK | ACTIVE)) | ((gen + 1) << LRU_GEN_PGOFF);
-    this.updateSize(pfn, type, zone, -1, gen);
+    this.updateSize(type, zone, -1, gen);
     this.link(pfn, listIdx(gen, type, zone), reclaiming);
     return true;
   }
@@ -291,7 +290,7 @@ export class LruGen implements LruGenLists {
     const type = folioIsFileLru(v) ? LRU_GEN_FILE : LRU_GEN_ANON;
     const zone = this.vm.k.pageAlloc.pageZone(pfn);
     f[pfn] = (v & ~LRU_GEN_MASK) | (!reclaiming && this.isActive(gen) ? ACTIVE : 0);
-    this.updateSize(pfn, type, zone, gen, -1);
+    this.updateSize(type, zone, gen, -1);
     this.unlink(pfn);
     return true;
   }
@@ -311,7 +310,7 @@ export class LruGen implements LruGenLists {
     if (cur >= 0 && cur !== oldGen) return cur;
     const newGen = (oldGen + 1) % MAX_NR_GENS;
     f[pfn] = (v & ~(LRU_GEN_MASK | LRU_REFS_FLAGS)) | ((newGen + 1) << LRU_GEN_PGOFF) | (reclaiming ? RECLAIM : 0);
-    this.updateSize(pfn, type, this.vm.k.pageAlloc.pageZone(pfn), oldGen, newGen);
+    this.updateSize(type, this.vm.k.pageAlloc.pageZone(pfn), oldGen, newGen);
     return newGen;
   }
 
@@ -495,7 +494,7 @@ export class LruGen implements LruGenLists {
           const oldGen = this.updateGen(pfn, newGen);
           if (oldGen >= 0 && oldGen !== newGen) {
             const type = folioIsFileLru(f[pfn]!) ? LRU_GEN_FILE : LRU_GEN_ANON;
-            this.updateSize(pfn, type, vm.k.pageAlloc.pageZone(pfn), oldGen, newGen);
+            this.updateSize(type, vm.k.pageAlloc.pageZone(pfn), oldGen, newGen);
           }
         });
       }
@@ -562,7 +561,6 @@ export class LruGen implements LruGenLists {
   changeState(enabled: boolean): void {
     const lv = this.lruvec;
     if (enabled === (lv.gen !== null)) return;
-    const f = this.vm.k.pages.flags;
     if (enabled) {
       lv.gen = this;
       for (let lru = 0; lru < LRU_INACTIVE_FILE + 2; lru++) {
@@ -582,7 +580,6 @@ export class LruGen implements LruGenLists {
       }
     }
     lv.gen = null;
-    void f;
   }
 }
 
