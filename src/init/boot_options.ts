@@ -353,6 +353,7 @@ function checkSmpOptions(o: BootOptions): void {
   if (o.shared === false) refuse('shared', 'every CPU thread needs the SharedArrayBuffers');
   if (o.buffer !== undefined) refuse('buffer', 'the CPU threads share the RAM boot allocates');
   if (o.swap !== undefined) refuse('swap', 'the VM half runs on CPU 0 only');
+  if (o.lruGen === true) refuse('lruGen', 'the VM half runs on CPU 0 only');
 }
 
 /** mkswap's smallest swap area (10 pages) and kmem's largest. */

@@ -100,6 +100,8 @@ test('sysfs: enabled reads 0x0007 with lruGen and 0x0000 without; y/n/values swi
   expect(() => k.proc.write(ttl, '1s')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   expect(k.proc.read(ttl)).toBe('1000\n');
   expect(() => boot({ memory: '32M', lruGen: 'y' as unknown as boolean })).toThrow(/lruGen/);
+  expect(() => boot({ memory: '32M', lruGen: 'y' as unknown as boolean })).toThrow(TypeError);
+  expect(() => boot({ memory: '32M', cpus: 2, smp: 'workers', lruGen: true })).toThrow(/lruGen: not available with smp/);
 });
 
 test('lru_gen_folio_seq: read() pages start in the oldest generation, faulted and new anonymous ones in the second youngest (active)', () => {
