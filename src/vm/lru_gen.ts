@@ -676,9 +676,9 @@ export function lruGenEviction(vm: Vm, pfn: number): number {
  * lru_gen_refault(): a folio read back where its shadow was. Counted in
  * workingset_refault_*; if it was evicted less than MAX_NR_GENS
  * generations ago (lru_gen_test_recent) it counts as a refault of its old
- * tier, as an activation when it comes back through a page fault (where
- * folio_add_lru() activates it), and gets its accesses back: PG_workingset
- * (workingset_restore_*) or its read count.
+ * tier and gets its accesses back: PG_workingset (workingset_restore_*,
+ * and workingset_activate_* when it comes back through a page fault, where
+ * folio_add_lru() activates it) or its read count.
  */
 export function lruGenRefault(vm: Vm, pfn: number, shadow: number): void {
   const g = lruGenOf(vm);
@@ -695,11 +695,12 @@ export function lruGenRefault(vm: Vm, pfn: number, shadow: number): void {
   if (Math.abs(g.maxSeq - evictedSeq) >= MAX_NR_GENS) return;
   const refs = (token % (1 << LRU_REFS_WIDTH)) + 1;
   g.countRefaulted(type, lruTierFromRefs(refs, ws));
-  if (vm.lruvec.inFault) {
-    if (file) ev.workingsetActivateFile++;
-    else ev.workingsetActivateAnon++;
-  }
   if (ws) {
+    // folio_add_lru() activates what a fault adds: counted for the workingset ones
+    if (vm.lruvec.inFault) {
+      if (file) ev.workingsetActivateFile++;
+      else ev.workingsetActivateAnon++;
+    }
     f[pfn] = v | WORKINGSET;
     if (file) ev.workingsetRestoreFile++;
     else ev.workingsetRestoreAnon++;
