@@ -32,6 +32,14 @@
  *
  * kmem's one node has no memcg: this is the root memcg's lruvec, the only one.
  * NR_HIST_GENS is 1 (CONFIG_LRU_GEN_STATS off, as distributions ship it).
+ *
+ * kmem's differences: aging walks every mm's page tables each time (the
+ * kernel's mm list skips mms that have not run since the last walk, and its
+ * Bloom filters skip PMDs with no young entries; neither changes which
+ * folios are promoted when every mm did run); reclaim's rmap walk does not
+ * look around a young PTE's neighbours (lru_gen_look_around); debugfs has
+ * no lru_gen_full; the debugfs eviction's swappiness 'max' (anon only) is
+ * refused; folios are single pages.
  */
 import { PG } from '../memory/page.js';
 import { MAX_NR_ZONES } from '../page_alloc/mmzone.js';
