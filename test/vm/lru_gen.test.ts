@@ -11,6 +11,7 @@
  * the sysfs files.
  */
 import { expect, test } from 'vitest';
+import { bootOptions, cliMessage } from '../../src/cli/machine.js';
 import { O_RDONLY } from '../../src/fs/fcntl.js';
 import { boot } from '../../src/index.js';
 import type { Kernel } from '../../src/kernel.js';
@@ -408,4 +409,12 @@ test('a mapped working set touched between the pieces of a stream bigger than RA
   expect(v.pgsteal_file).toBeGreaterThan((16 << 20) / 4096);
   expect(v.workingset_refault_file).toBe(0);
   recountLruGen(k);
+});
+
+test('the kmem command line: --lru-gen boots the multi-gen LRU, and its errors name the flag', () => {
+  expect(bootOptions({ seed: '1', lruGen: true }).lruGen).toBe(true);
+  expect(bootOptions({ seed: '1' }).lruGen).toBe(undefined);
+  expect(cliMessage("lruGen: not available with smp: 'workers'")).toBe("--lru-gen: not available with smp: 'workers'");
+  const k = boot(bootOptions({ seed: '1', mem: '32M', lruGen: true }));
+  expect(k.proc.read('/sys/kernel/mm/lru_gen/enabled')).toBe('0x0007\n');
 });
