@@ -48,6 +48,7 @@ import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESA
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
 import { Kmalloc70, Slub70 } from '../slub/slub70.js';
+import { kasanSmpParts } from '../smp/kasan_smp.js';
 import { PageAllocSmp } from '../smp/page_alloc_smp.js';
 import { collectShared } from '../smp/rebind.js';
 import { SlubSmp } from '../smp/slub_smp.js';
@@ -213,7 +214,8 @@ export class Machine {
     });
     // KASAN (mm/kasan/): shadow for every page, the allocator hooks, the checked k.mem.
     if (opts.kasan === 'generic') {
-      this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared });
+      const smpParts = c.smp ? kasanSmpParts(this.pages, this.slub, cpus) : undefined;
+      this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared, ...(smpParts ? { smpParts } : {}) });
       this.kasan.stackCollection = opts.kasanStacks !== 'off';
       if (opts.kasanStacks === 'sampled') this.kasan.stackSampling = opts.kasanStackSample ?? 64;
       this.kasan.install();
