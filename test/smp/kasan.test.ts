@@ -65,7 +65,7 @@ describe('KASAN with CPU threads', () => {
     expect(rep.free!.stack).toEqual(freeStack);
     // The order of the sections, as describe_object() prints them.
     expect(rep.lines.indexOf('Allocated by task 101:')).toBeLessThan(rep.lines.indexOf('Freed by task 102:'));
-    expect(rep.lines).toContain('The buggy address belongs to the object at ' + `${(0xffff888000000000n + BigInt(ra!.addr)).toString(16)}`);
+    expect(rep.lines).toContain(`The buggy address belongs to the object at ${(0xffff888000000000n + BigInt(ra!.addr)).toString(16)}`);
   });
 
   it('the shared depot: a stack saved on one CPU resolves on another, stored once', () => {
