@@ -33,7 +33,7 @@ import type { PageArray } from '../memory/page.js';
 import { CF } from '../slub/slab.js';
 import type { Slub } from '../slub/slub.js';
 import { spinLock, spinUnlock } from './spinlock.js';
-import { SharedStackDepot } from './stackdepot_shared.js';
+import type { SharedStackDepot } from './stackdepot_shared.js';
 
 const PAGE_SHIFT = 12;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -352,8 +352,13 @@ export interface KasanParts {
   quarantine: Quarantine;
 }
 
-/** The shared metadata, quarantine and stack depot of a KASAN machine with CPU threads. */
-export function kasanSmpParts(pages: PageArray, slub: Slub, cpus: number): (ramBytes: number, release: QuarantineRelease) => KasanParts {
+/** The shared metadata and quarantine of a KASAN machine with CPU threads, and the machine's shared stack depot. */
+export function kasanSmpParts(
+  pages: PageArray,
+  slub: Slub,
+  cpus: number,
+  depot: SharedStackDepot,
+): (ramBytes: number, release: QuarantineRelease) => KasanParts {
   return (ramBytes, release) => {
     const meta = new SharedObjectMeta(pages);
     const recordOf = (s: number, obj: number): number => {
@@ -363,6 +368,6 @@ export function kasanSmpParts(pages: PageArray, slub: Slub, cpus: number): (ramB
       const r = s * CF.FIELDS;
       return meta.record(head, Math.floor((obj - head * PAGE_SIZE - slub.cf[r + CF.RED_LEFT_PAD]!) / slub.cf[r + CF.SIZE]!));
     };
-    return { meta, depot: new SharedStackDepot(), quarantine: new SharedQuarantine(ramBytes, cpus, meta.capacity, release, recordOf) };
+    return { meta, depot, quarantine: new SharedQuarantine(ramBytes, cpus, meta.capacity, release, recordOf) };
   };
 }

@@ -183,10 +183,28 @@ export class SlubSmp extends Slub {
   override slabAllocSlow(s: number, gfp: number, i: number, origSize = -1): number {
     this.smp.poll();
     if (this.caches[s] === undefined) this.smp.syncCaches();
+    if (this.cf[s * CF.FIELDS + CF.DEBUG] !== 0) return this.debugLocked(s, () => super.slabAllocSlow(s, gfp, i, origSize));
     const obj = super.slabAllocSlow(s, gfp, i, origSize);
     // ___slab_alloc() loaded a new cpu freelist (or found none): next_tid().
     this.nextTid(i);
     return obj;
+  }
+
+  /**
+   * slub_debug caches never have a cpu slab: alloc_single_from_partial(),
+   * alloc_single_from_new_slab() and free_to_partial_list() run their
+   * checks and change the slab under n->list_lock, as the kernel does. kmem
+   * holds it across the new slab's page allocation too (the kernel takes it
+   * after): list_lock before zone->lock is the locking order anyway. A
+   * report that throws (onBug: 'throw') still drops the lock.
+   */
+  private debugLocked<T>(s: number, run: () => T): T {
+    this.listLock(s);
+    try {
+      return run();
+    } finally {
+      this.listUnlock(s);
+    }
   }
 
   /** get_freelist(): take the cpu slab's freelist; it stays frozen only if there was one. */
@@ -242,6 +260,10 @@ export class SlubSmp extends Slub {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     this.stat(s, SlubStat.FREE_SLOWPATH);
+    if (cf[r + CF.DEBUG] !== 0) {
+      this.debugLocked(s, () => this.debug!.freeToPartialList(s, slab, head, tail, cnt));
+      return;
+    }
     const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
     let locked = false;
     let onNodePartial = false;

@@ -14,6 +14,7 @@
  * Some runs inject Atomics.wait jitter at SLUB's race windows (smpJitter).
  */
 import { describe, expect, it } from 'vitest';
+import type { BootOptions } from '../../src/init/boot_options.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { PGTY } from '../../src/memory/page.js';
 import { allSlabs, freePages, recountSlabs, runWorkers, startWorker } from './smp_harness.js';
@@ -41,8 +42,8 @@ function liveBy(k: Kernel): Map<number, number> {
   return m;
 }
 
-async function stress(nWorkers: number, seed: number, ops: number, jitterUs: number): Promise<void> {
-  const k = boot({ cpus: nWorkers + 1, smp: 'workers', memory: '96M', seed, smpJitter: jitterUs });
+async function stress(nWorkers: number, seed: number, ops: number, jitterUs: number, more: BootOptions = {}): Promise<void> {
+  const k = boot({ cpus: nWorkers + 1, smp: 'workers', memory: '96M', seed, smpJitter: jitterUs, ...more });
   const caches = ['smp-a', 'smp-b', 'smp-c'];
   k.kmemCacheCreate('smp-a', 100);
   k.kmemCacheCreate('smp-b', 700, { align: 64 });
@@ -126,6 +127,9 @@ async function stress(nWorkers: number, seed: number, ops: number, jitterUs: num
   expect(freePages(k)).toBe(baseFree);
   expect(allSlabs(k).length).toBeGreaterThan(0);
   expect(k.kmalloc(64, GFP_KERNEL)).not.toBe(0);
+  // No check found anything (slub_debug's and the kernel's own reports taint).
+  expect(k.isTainted).toBe(false);
+  if (more.slubDebug !== undefined) expect(k.sys.read('/sys/kernel/slab/kmalloc-64/sanity_checks')).toBe('1\n');
 }
 
 describe('SLUB and the page allocator on CPU threads', () => {
@@ -145,5 +149,9 @@ describe('SLUB and the page allocator on CPU threads', () => {
     await stress(2, 5, 8_000, 30);
     await stress(4, 6, 4_000, 30);
     await stress(8, 7, 2_000, 30);
+  });
+
+  it('slub_debug=FZPU: debug caches under n->list_lock on 2 workers, with jitter', { timeout: 120_000 }, async () => {
+    await stress(2, 8, 3_000, 20, { slubDebug: 'FZPU' });
   });
 });
