@@ -49,6 +49,9 @@ import { Slub } from '../slub/slub.js';
 import { Ipi, type SmpState } from './smp.js';
 import { spinLock, spinUnlock } from './spinlock.js';
 
+/** Hooks already wrapped by SlubSmp.hooksChanged(). */
+const synced = new WeakSet<object>();
+
 export class SlubSmp extends Slub {
   /** The control block (set by the machine right after construction). */
   smp!: SmpState;
@@ -72,6 +75,29 @@ export class SlubSmp extends Slub {
     this.tid = new Uint32Array(new SharedArrayBuffer(cpus * MAX_CACHES * 4));
     for (let cpu = 0; cpu < cpus; cpu++) this.tid.fill(cpu, cpu * MAX_CACHES, (cpu + 1) * MAX_CACHES);
     this.window = smp.jitterUs > 0;
+  }
+
+  /**
+   * The allocator hooks (KASAN's) read this CPU's descriptor of the cache
+   * they are handed, which may be one another CPU created since this CPU
+   * last looked: each hook first catches up with the cache table (one
+   * Atomics.load when nothing is new). Wrapped once, after KASAN installs them.
+   */
+  override hooksChanged(): void {
+    super.hooksChanged();
+    if (this.smp === undefined) return;
+    const hooks = this.hooks as unknown as Record<string, ((a: number, b: number, c: number, d: number) => unknown) | null>;
+    for (const name of Object.keys(hooks)) {
+      const hook = hooks[name];
+      if (hook === null || hook === undefined || synced.has(hook)) continue;
+      // Fixed arity (no hook takes more than four numbers): no rest array per call.
+      const wrapped = (a: number, b: number, c: number, d: number) => {
+        this.smp.syncCaches();
+        return hook(a, b, c, d);
+      };
+      synced.add(wrapped);
+      hooks[name] = wrapped;
+    }
   }
 
   /** next_tid() */

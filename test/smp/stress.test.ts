@@ -129,6 +129,7 @@ async function stress(nWorkers: number, seed: number, ops: number, jitterUs: num
   expect(k.kmalloc(64, GFP_KERNEL)).not.toBe(0);
   // No check found anything (slub_debug's and the kernel's own reports taint).
   expect(k.isTainted).toBe(false);
+  expect(k.kasan?.reports() ?? []).toEqual([]);
   if (more.slubDebug !== undefined) expect(k.sys.read('/sys/kernel/slab/kmalloc-64/sanity_checks')).toBe('1\n');
 }
 
@@ -153,5 +154,9 @@ describe('SLUB and the page allocator on CPU threads', () => {
 
   it('slub_debug=FZPU: debug caches under n->list_lock on 2 workers, with jitter', { timeout: 120_000 }, async () => {
     await stress(2, 8, 3_000, 20, { slubDebug: 'FZPU' });
+  });
+
+  it('KASAN: shared shadow, tracks and quarantine on 2 workers, with jitter', { timeout: 120_000 }, async () => {
+    await stress(2, 9, 3_000, 20, { kasan: 'generic' });
   });
 });
