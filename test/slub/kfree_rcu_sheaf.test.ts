@@ -85,6 +85,26 @@ describe('kfree_rcu() and the rcu_free sheaf', () => {
     expect(stat(k, 'kmalloc-64', 'sheaf_free')).toBe(sheafFree0 + 1);
   });
 
+  it("7.0: sixty kfree_rcu()s fill a 96-byte cache's rcu_free sheaf; none of them comes back before the grace period, all of them after", () => {
+    const k = boot({ memory: '64M', kernel: '7.0' });
+    const c = k.kmemCacheCreate('rcu70_reuse', 96);
+    expect(k.inspect.sheaves(c)!.capacity).toBe(60);
+    const objs = Array.from({ length: 60 }, () => k.kmemCacheAlloc(c, GFP_KERNEL));
+    for (const o of objs) k.kfreeRcu(o);
+    const queued = new Set(objs);
+    k.tick(GP - 1);
+    // 200 allocations inside the grace period: sheaves refilled from the slabs, never from the rcu_free sheaf
+    const during = Array.from({ length: 200 }, () => k.kmemCacheAlloc(c, GFP_KERNEL));
+    expect(during.filter((o) => queued.has(o))).toEqual([]);
+    k.tick(1);
+    expect(k.inspect.sheaves(c)!.barnFull.map((x) => x.objects)).toEqual([objs]);
+    // drain the main sheaf; the next refill is the barn's full sheaf: the sixty, last queued first
+    const main = k.inspect.sheaves(c)!.cpus[0]!.main!.objects.length;
+    for (let i = 0; i < main; i++) k.kmemCacheAlloc(c, GFP_KERNEL);
+    const after = Array.from({ length: 60 }, () => k.kmemCacheAlloc(c, GFP_KERNEL));
+    expect(after).toEqual([...objs].reverse());
+  });
+
   it('7.0: a debug cache (sheaf capacity 0) counts free_rcu_sheaf_fail and falls back to the batches', () => {
     const k = boot({ memory: '64M', kernel: '7.0', slubStats: true, slubDebug: 'F,dbg_rcu' });
     const c = k.kmemCacheCreate('dbg_rcu', 64);
