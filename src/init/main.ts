@@ -49,7 +49,7 @@ import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESA
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
 import { Kmalloc70, Slub70 } from '../slub/slub70.js';
-import { kasanSmpParts } from '../smp/kasan_smp.js';
+import { kasanSmpParts, kasanSmpReports } from '../smp/kasan_smp.js';
 import { PageAllocSmp } from '../smp/page_alloc_smp.js';
 import { collectShared } from '../smp/rebind.js';
 import { SlubSmp } from '../smp/slub_smp.js';
@@ -296,6 +296,7 @@ export class Machine {
       else if (op === Ipi.DRAIN_PAGES) pa.drainCpu(smp.cpu);
     };
     smp.applyRecord = (rec) => this.slab.applyRecord(rec);
+    if (this.kasan !== null) kasanSmpReports(this.kasan, smp);
     // /proc/slabinfo lists the caches every CPU created: catch up with the cache table first.
     this.proc.register('/proc/slabinfo', () => {
       smp.syncCaches();

@@ -25,6 +25,7 @@
  * SharedArrayBuffer's pages that are never touched cost no memory.
  */
 
+import type { Kasan } from '../kasan/common.js';
 import { QUARANTINE_PERCPU_SIZE } from '../kasan/kasan.js';
 import { ObjectMeta, type RawTrack } from '../kasan/meta.js';
 import { Quarantine, type QuarantineRelease } from '../kasan/quarantine.js';
@@ -32,6 +33,7 @@ import type { StackDepot } from '../lib/stackdepot.js';
 import type { PageArray } from '../memory/page.js';
 import { CF } from '../slub/slab.js';
 import type { Slub } from '../slub/slub.js';
+import type { SmpState } from './smp.js';
 import { spinLock, spinUnlock } from './spinlock.js';
 import type { SharedStackDepot } from './stackdepot_shared.js';
 
@@ -369,5 +371,23 @@ export function kasanSmpParts(
       return meta.record(head, Math.floor((obj - head * PAGE_SIZE - slub.cf[r + CF.RED_LEFT_PAD]!) / slub.cf[r + CF.SIZE]!));
     };
     return { meta, depot, quarantine: new SharedQuarantine(ramBytes, cpus, meta.capacity, release, recordOf) };
+  };
+}
+
+/**
+ * A report describes the object's cache, which another CPU may have
+ * created since this one last looked at the cache table: each report
+ * catches up first (the allocator hooks do the same, src/smp/slub_smp.ts).
+ */
+export function kasanSmpReports(kasan: Kasan, smp: SmpState): void {
+  const report = kasan.report.bind(kasan);
+  const reportFree = kasan.reportFree.bind(kasan);
+  kasan.report = (addr, size, write) => {
+    smp.syncCaches();
+    return report(addr, size, write);
+  };
+  kasan.reportFree = (addr, type) => {
+    smp.syncCaches();
+    return reportFree(addr, type);
   };
 }

@@ -287,6 +287,8 @@ export class SlubSmp extends Slub {
     const r = s * CF.FIELDS;
     this.stat(s, SlubStat.FREE_SLOWPATH);
     if (cf[r + CF.DEBUG] !== 0) {
+      // Its reports name the cache, which another CPU may have created since this one looked.
+      if (this.caches[s] === undefined) this.smp.syncCaches();
       this.debugLocked(s, () => this.debug!.freeToPartialList(s, slab, head, tail, cnt));
       return;
     }

@@ -128,4 +128,21 @@ describe('KASAN with CPU threads', () => {
     expect(k.kasan!.reports()).toEqual([]);
     c1.detach();
   });
+
+  it('a report on one CPU names a cache another CPU created after it last looked at the cache table', () => {
+    const k = boot({ memory: '16M', cpus: 2, smp: 'workers', kasan: 'generic' });
+    const c1 = attach(k.handle, { cpu: 1 });
+    const h = c1.kmemCacheCreate('made-late', 200);
+    const o = c1.kmemCacheAlloc(h, 0xcc0);
+    c1.kmemCacheFree(h, o);
+    // CPU 0 has taken no slow path since: its first word of the cache is this report.
+    expect(k.mem.read8(o + 8)).toBeTypeOf('number');
+    const [rep] = k.kasan!.reports();
+    expect(rep!.bugType).toBe('slab-use-after-free');
+    expect(rep!.cache).toBe('made-late');
+    expect(rep!.lines).toContain(' which belongs to the cache made-late of size 200');
+    expect(rep!.alloc!.cpu).toBe(1);
+    expect(rep!.free!.cpu).toBe(1);
+    c1.detach();
+  });
 });
