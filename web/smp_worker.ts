@@ -6,8 +6,7 @@
  * kfree, `ops` allocations in all. It answers with what it did and how
  * long it took.
  */
-import { attach } from '../src/attach.js';
-import type { SmpHandle } from '../src/kernel.js';
+import { attach, type SmpHandle } from '../src/index.js';
 
 export interface SmpJob {
   handle: SmpHandle;
