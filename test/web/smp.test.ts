@@ -51,4 +51,27 @@ describe('Web Workers as CPUs', () => {
     await page.screenshot({ path: join(SHOTS, 'smp-workers.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  it('remote frees: CPU 1 allocates, CPU 2 frees every object, each free on __slab_free (free_slowpath)', { timeout: 120_000 }, async () => {
+    await page.selectOption('#smp-mode', 'remote');
+    await page.click('#smp-run');
+    await page.waitForFunction(`document.getElementById('smp').dataset.done === '1' || document.getElementById('smp').dataset.done === 'error'`, undefined, {
+      timeout: 100_000,
+    });
+    expect((await page.textContent('#smp-status')) ?? '').not.toMatch(/failed/);
+    const rows = (await page.evaluate(`[...document.querySelectorAll('#smp-table tr[data-cpu]')].map((r) => ({
+      cpu: Number(r.dataset.cpu), allocs: Number(r.dataset.allocs), frees: Number(r.dataset.frees),
+      cells: [...r.children].map((c) => c.textContent) }))`)) as { cpu: number; allocs: number; frees: number; cells: string[] }[];
+    expect(rows.map((r) => r.cpu)).toEqual([0, 1, 2]);
+    // CPU 1 made every allocation and no free; CPU 2 every free and no allocation.
+    expect(rows[1]!.cells.slice(1, 3)).toEqual(['20000', '0']);
+    expect(rows[2]!.cells.slice(1, 3)).toEqual(['0', '20000']);
+    expect(rows[1]!.allocs).toBe(20000);
+    expect(rows[1]!.frees).toBe(0);
+    expect(rows[2]!.allocs).toBe(0);
+    // No object was of CPU 2's cpu slab (it has none): every free took the slow path.
+    expect(rows[2]!.cells[5]).toBe('0');
+    expect(rows[2]!.cells[6]).toBe('20000');
+    expect(errors).toEqual([]);
+  });
 });

@@ -7,7 +7,7 @@
  * serve` and vite's servers send the headers.
  */
 import { boot, type Kernel } from '../../src/index.js';
-import type { SmpDone, SmpJob } from '../smp_worker.js';
+import type { SmpDone, SmpJob, SmpRole } from '../smp_worker.js';
 import { h, setText } from './dom.js';
 
 /** One run's outcome, for the table and the end-to-end test. */
@@ -31,8 +31,14 @@ export function perCpuCounts(text: string): Map<number, number> {
   return m;
 }
 
-/** Boot a machine of nWorkers + 1 CPUs, run each worker CPU's job, and read SLUB's per-CPU counts. */
-export async function runSmp(nWorkers: number, ops: number, size = 64): Promise<SmpResult> {
+/**
+ * Boot a machine of nWorkers + 1 CPUs, run each worker CPU's job, and read
+ * SLUB's per-CPU counts. 'pairs': each worker its own kmalloc/kfree;
+ * 'remote': worker 1 allocates, worker 2 frees (two workers).
+ */
+export async function runSmp(nWorkers: number, ops: number, mode: 'pairs' | 'remote' = 'pairs', size = 64): Promise<SmpResult> {
+  if (mode === 'remote') nWorkers = 2;
+  const ring = mode === 'remote' ? new SharedArrayBuffer((2 + 1024) * 4) : null;
   const k: Kernel = boot({ memory: '32M', cpus: nWorkers + 1, smp: 'workers', slubStats: true });
   const cache = `kmalloc-${size}`;
   const workers = Array.from({ length: nWorkers }, () => new Worker(new URL('../smp_worker.ts', import.meta.url), { type: 'module' }));
@@ -45,7 +51,8 @@ export async function runSmp(nWorkers: number, ops: number, size = 64): Promise<
           new Promise<SmpDone>((resolve, reject) => {
             w.onmessage = (e: MessageEvent<SmpDone>) => resolve(e.data);
             w.onerror = (e) => reject(new Error(e.message));
-            const job: SmpJob = { handle: k.handle, cpu: i + 1, ops, size, batch: 32 };
+            const role: SmpRole = mode === 'pairs' ? 'pairs' : i === 0 ? 'produce' : 'consume';
+            const job: SmpJob = { handle: k.handle, cpu: i + 1, role, ops, size, batch: 32, ring };
             w.postMessage(job);
           }),
       ),
@@ -69,6 +76,12 @@ export async function runSmp(nWorkers: number, ops: number, size = 64): Promise<
 export function smpSection(): HTMLElement {
   const isolated = globalThis.crossOriginIsolated === true;
   const count = h('select', { id: 'smp-workers' }, ...[1, 2, 4].map((n) => h('option', { value: n, selected: n === 2 }, `${n}`)));
+  const mode = h(
+    'select',
+    { id: 'smp-mode', title: 'own pairs: each worker frees what it allocated; remote frees: CPU 1 allocates, CPU 2 frees every object (2 workers)' },
+    h('option', { value: 'pairs' }, 'own kmalloc/kfree pairs'),
+    h('option', { value: 'remote' }, 'remote frees: CPU 1 → CPU 2'),
+  );
   const status = h(
     'span',
     { id: 'smp-status', class: 'hint' },
@@ -88,9 +101,9 @@ export function smpSection(): HTMLElement {
         const ops = 20000;
         button.disabled = true;
         out.dataset.done = '0';
-        setText(status, `running ${n} worker${n === 1 ? '' : 's'}…`);
+        setText(status, mode.value === 'remote' ? 'running 2 workers, every free remote…' : `running ${n} worker${n === 1 ? '' : 's'}…`);
         try {
-          const r = await runSmp(n, ops);
+          const r = await runSmp(n, ops, mode.value === 'remote' ? 'remote' : 'pairs');
           const bad = r.workers.find((w) => w.error !== undefined);
           if (bad) throw new Error(`CPU ${bad.cpu}: ${bad.error}`);
           table.replaceChildren(
@@ -125,7 +138,7 @@ export function smpSection(): HTMLElement {
   );
   out.append(
     h('h3', {}, 'Real CPUs: Web Workers on one SharedArrayBuffer'),
-    h('div', { class: 'toolbar' }, h('label', {}, 'workers ', count), button, status),
+    h('div', { class: 'toolbar' }, h('label', {}, 'workers ', count), mode, button, status),
     table,
   );
   return out;
