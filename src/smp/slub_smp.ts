@@ -121,16 +121,21 @@ export class SlubSmp extends Slub {
   /**
    * slab_alloc_node() with its tid: read tid, then freelist; go on to take
    * the object only if neither changed (else cmpxchg_double_cpu_fail, redo).
-   * Slub's fast path then pops it, and the pop (popCpuFreelist) bumps the tid.
+   * Slub's fast path then pops it, and the pop (popCpuFreelist) bumps the
+   * tid. Without a window (no test build) nothing can come between the
+   * reads and the pop, so the check is skipped, not the bump.
    */
   override slabAlloc(s: number, gfp: number, origSize: number): number {
-    const i = this.cpuBase + s;
-    for (;;) {
-      const tid = this.tid[i]!;
-      const obj = this.cpuFreelist[i]!;
-      if (obj === 0 || this.windowHolds(i, tid, obj)) return super.slabAlloc(s, gfp, origSize);
-      this.stat(s, SlubStat.CMPXCHG_DOUBLE_CPU_FAIL);
+    if (this.window) {
+      const i = this.cpuBase + s;
+      for (;;) {
+        const tid = this.tid[i]!;
+        const obj = this.cpuFreelist[i]!;
+        if (obj === 0 || this.windowHolds(i, tid, obj)) break;
+        this.stat(s, SlubStat.CMPXCHG_DOUBLE_CPU_FAIL);
+      }
     }
+    return super.slabAlloc(s, gfp, origSize);
   }
 
   /** Every pop of a cpu freelist is a transaction: next_tid(). */
@@ -147,16 +152,21 @@ export class SlubSmp extends Slub {
 
   /** do_slab_free() with its tid: an object of the cpu slab goes on the cpu freelist only if tid and freelist held. */
   override doSlabFree(s: number, slab: number, obj: number): void {
+    if (this.window) this.freeWindow(s, slab);
+    super.doSlabFree(s, slab, obj);
+  }
+
+  /** The free fast path's window (test builds): retried while a flush changed the cpu freelist under it. */
+  private freeWindow(s: number, slab: number): void {
     const i = this.cpuBase + s;
     while (slab === this.cpuSlab[i] && !this.windowHolds(i, this.tid[i]!, this.cpuFreelist[i]!)) this.stat(s, SlubStat.CMPXCHG_DOUBLE_CPU_FAIL);
-    super.doSlabFree(s, slab, obj);
   }
 
   /** kfree's do_slab_free(), the same; Slub's inline push bumps no tid, so it is bumped here when the object went on the cpu freelist. */
   override slabFreeFast(s: number, slab: number, obj: number): boolean {
-    const i = this.cpuBase + s;
-    while (slab === this.cpuSlab[i] && !this.windowHolds(i, this.tid[i]!, this.cpuFreelist[i]!)) this.stat(s, SlubStat.CMPXCHG_DOUBLE_CPU_FAIL);
+    if (this.window) this.freeWindow(s, slab);
     if (!super.slabFreeFast(s, slab, obj)) return false;
+    const i = this.cpuBase + s;
     if (this.cpuFreelist[i] === obj) this.nextTid(i);
     return true;
   }
