@@ -33,6 +33,9 @@ describe('KASAN with CPU threads', () => {
   it('boot accepts kasan with smp, and the depot it uses is the shared one', () => {
     const k = boot({ memory: '16M', cpus: 2, smp: 'workers', kasan: 'generic' });
     expect(k.kasan!.depot).toBeInstanceOf(SharedStackDepot);
+    // The shadow is one of the buffers a CPU thread attaches to.
+    expect(k.kasan!.sh.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(k.handle.buffers).toContain(k.kasan!.sh.buffer);
     // Single-thread KASAN keeps its own depot.
     expect(boot({ memory: '16M', kasan: 'generic' }).kasan!.depot).not.toBeInstanceOf(SharedStackDepot);
   });
