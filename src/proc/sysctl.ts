@@ -60,7 +60,7 @@ export interface VmCounters {
   /** KiB read from / written to the disk (vmstat_start() shows the sector counts halved) */
   readonly pgpgin?: number;
   readonly pgpgout?: number;
-  readonly pageCache: Map<number, number>;
+  readonly pageCache: { get(key: number): number | undefined; has(key: number): boolean; readonly size: number };
   /** What each frame holds, by pfn: 1 anonymous, 2 file page cache, 3 shmem (KIND_* of src/vm/vm.ts), 0 else. */
   readonly pageKind: Uint8Array;
   isShmem(ino: number): boolean;

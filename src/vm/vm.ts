@@ -19,7 +19,7 @@ import type { KmemCacheArgs } from '../slub/slab_common.js';
 import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { execve } from './binfmt_elf.js';
 import { compactNodes, compactVmstat, installCompactionHooks } from './compaction.js';
-import { pageCache } from './filemap.js';
+import { PageCacheIndex, pageCache } from './filemap.js';
 import { mmAlloc, Task } from './fork.js';
 import { LruEvents, Lruvec } from './mm_inline.js';
 import { KStruct, type Mm } from './mm_types.js';
@@ -379,7 +379,7 @@ export class Vm {
   }
 
   /** The page cache of the root file system's files: (inode, index) -> pfn. */
-  readonly pageCache = new Map<number, number>();
+  readonly pageCache = new PageCacheIndex(this);
   /** NR_FILE_PAGES */
   nrFilePages = 0;
 
