@@ -42,7 +42,8 @@ export interface ReclaimSwapOps {
   nrFreeSlots(): number;
   addToSwap(vm: Vm, pfn: number): boolean;
   swapWritepage(vm: Vm, pfn: number): void;
-  deleteFromSwapCache(vm: Vm, pfn: number): void;
+  /** `shadow`: workingset_eviction()'s entry left in the slot (reclaim), or none */
+  deleteFromSwapCache(vm: Vm, pfn: number, shadow?: number): void;
 }
 
 /** A kmem_cache handle, as the slab API hands it out. */

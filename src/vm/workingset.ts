@@ -13,7 +13,12 @@
  * restored as such (workingset_restore_*, and its refault counts as I/O
  * cost of its type).
  *
- * kmem's difference: the kernel stores the shadow as an xa_value entry in
+ * An anonymous (or shmem) folio reclaimed from the swap cache leaves its
+ * shadow in its swap slot instead (SwapInfo.shadows, src/vm/swap_state.ts),
+ * and the swap-in that fills the slot again is the refault
+ * (workingset_*_anon).
+ *
+ * kmem's difference: the kernel stores the page cache's shadow as an xa_value entry in
  * the page-cache xarray's slot; kmem keeps it beside the xarray, in the
  * address_space's `shadows` map (index -> shadow), which also counts the
  * shadows of each 64-index block (what one xa_node leaf covers): a block
