@@ -82,6 +82,8 @@ export interface VmCounters {
   compactStat?(name: string): number | undefined;
   /** compact_nodes(): a write of 1 to /proc/sys/vm/compact_memory */
   compactMemory?(): void;
+  /** compaction_proactiveness_sysctl_handler()'s wake-up of kcompactd after a write of a non-zero value */
+  proactiveCompactTrigger?(): void;
   /** swap's vmstat counters by name (nr_swapcached, pswpin, pswpout, swap_ra, swap_ra_hit, swpin_zero, swpout_zero); undefined for others */
   swapStat?(name: string): number | undefined;
   /** The LRU lists' sizes and the reclaim / workingset counters by /proc/vmstat name: zone >= 0 a zone item, -1 a node item or event; undefined if not the LRU's. */
@@ -211,6 +213,8 @@ export class Sysctl {
   /** mm/compaction.c: vm.extfrag_threshold (0..1000, default 500), vm.compact_unevictable_allowed (0..1, default 1) */
   extfragThreshold = 500;
   compactUnevictableAllowed = 1;
+  /** mm/compaction.c: vm.compaction_proactiveness (0..100, default 20; 0 disables proactive compaction) */
+  compactionProactiveness = 20;
   /** drop_caches' "stfu": bit 4 once written silences the message for good */
   private stfu = 0;
   readonly knobs = new Map<string, Knob>();
@@ -314,6 +318,17 @@ export class Sysctl {
       },
       0,
       1000,
+    );
+    // compaction_proactiveness 0..100: a write of a non-zero value wakes kcompactd for a proactive pass.
+    int(
+      '/proc/sys/vm/compaction_proactiveness',
+      () => this.compactionProactiveness,
+      (v) => {
+        this.compactionProactiveness = v;
+        if (v !== 0) this.vm()?.proactiveCompactTrigger?.();
+      },
+      0,
+      100,
     );
     int(
       '/proc/sys/vm/compact_unevictable_allowed',

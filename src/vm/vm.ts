@@ -18,7 +18,7 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { KmemCacheArgs } from '../slub/slab_common.js';
 import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { execve } from './binfmt_elf.js';
-import { compactNodes, compactVmstat, installCompactionHooks } from './compaction.js';
+import { compactNodes, compactVmstat, installCompactionHooks, proactiveCompactTrigger } from './compaction.js';
 import { PageCacheIndex, pageCache } from './filemap.js';
 import { mmAlloc, Task } from './fork.js';
 import { LruEvents, Lruvec } from './mm_inline.js';
@@ -502,6 +502,11 @@ export class Vm {
   /** compact_nodes(): what a write of 1 to /proc/sys/vm/compact_memory does. */
   compactMemory(): void {
     compactNodes(this);
+  }
+
+  /** A write of a non-zero vm.compaction_proactiveness: kcompactd wakes for a proactive pass. */
+  proactiveCompactTrigger(): void {
+    proactiveCompactTrigger(this);
   }
 
   /** The LRU / reclaim / workingset counters /proc/vmstat and /proc/zoneinfo print (zone -1: node items and events). */
