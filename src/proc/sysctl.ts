@@ -12,6 +12,7 @@
  * A write that the kernel refuses throws an Error with the kernel's errno
  * (`code: 'EINVAL'`, `errno: 22`) and changes nothing.
  */
+
 import {
   MAX_NR_ZONES,
   WMARK_HIGH,
@@ -29,6 +30,7 @@ import {
 } from '../page_alloc/mmzone.js';
 import { type PageAlloc, PCP_BATCH, PCP_FIELDS, PCP_HIGH_MAX, PCP_HIGH_MIN } from '../page_alloc/page_alloc.js';
 import { zoneSetPagesetHighAndBatch } from '../page_alloc/watermark.js';
+import type { GendiskView } from './partitions.js';
 
 export const EINVAL = 22;
 export const EACCES = 13;
@@ -82,6 +84,8 @@ export interface VmCounters {
   compactStat?(name: string): number | undefined;
   /** compact_nodes(): a write of 1 to /proc/sys/vm/compact_memory */
   compactMemory?(): void;
+  /** the block devices (/proc/partitions) */
+  blockDevices?(): readonly GendiskView[];
   /** compaction_proactiveness_sysctl_handler()'s wake-up of kcompactd after a write of a non-zero value */
   proactiveCompactTrigger?(): void;
   /** swap's vmstat counters by name (nr_swapcached, pswpin, pswpout, swap_ra, swap_ra_hit, swpin_zero, swpout_zero); undefined for others */

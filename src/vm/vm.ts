@@ -4,6 +4,7 @@
  * process table and the fault counters. Created on first use (k.spawn).
  */
 
+import type { BlockDevice } from '../fs/blkdev.js';
 import { RootFs } from '../fs/rootfs.js';
 import type { Printk } from '../lib/printk.js';
 import type { RateLimit } from '../lib/ratelimit.js';
@@ -502,6 +503,11 @@ export class Vm {
   /** compact_nodes(): what a write of 1 to /proc/sys/vm/compact_memory does. */
   compactMemory(): void {
     compactNodes(this);
+  }
+
+  /** The machine's disk (vda, with vda1 and vda2 when swap is on it), for /proc/partitions. */
+  blockDevices(): readonly BlockDevice[] {
+    return [pageCache(this).bdev];
   }
 
   /** A write of a non-zero vm.compaction_proactiveness: kcompactd wakes for a proactive pass. */
