@@ -54,7 +54,20 @@ import { Timer } from '../lib/timer.js';
 import { PG } from '../memory/page.js';
 import { ALLOC_CMA, ALLOC_WMARK_MASK } from '../page_alloc/alloc_flags.js';
 import { GFP_KERNEL, Gfp, gfpMigratetype } from '../page_alloc/gfp.js';
-import { fallbacks, MAX_NR_ZONES, MT, NR_PAGE_ORDERS, Order, WMARK_LOW, WMARK_MIN, Z_FREE, Z_PRESENT, Z_SPANNED, Z_START_PFN, Z_WMARK } from '../page_alloc/mmzone.js';
+import {
+  fallbacks,
+  MAX_NR_ZONES,
+  MT,
+  NR_PAGE_ORDERS,
+  Order,
+  WMARK_LOW,
+  WMARK_MIN,
+  Z_FREE,
+  Z_PRESENT,
+  Z_SPANNED,
+  Z_START_PFN,
+  Z_WMARK,
+} from '../page_alloc/mmzone.js';
 import { CompactPrio, CompactResult } from '../page_alloc/page_alloc.js';
 import { fillContigPageInfo, fragmentationIndex } from '../proc/buddyinfo.js';
 import { MIGRATEPAGE_SUCCESS, migrateFolio } from './migrate.js';
