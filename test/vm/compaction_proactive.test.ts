@@ -13,6 +13,7 @@
  */
 import { expect, test } from 'vitest';
 import { boot, type Kernel } from '../../src/kernel.js';
+import { __GFP_NOWARN, GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { compactState, fragmentationScoreNode, fragmentationScoreZone } from '../../src/vm/compaction.js';
 import { MADV_DONTNEED, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { meminfoKb, tinyElf, vmstatValue } from './helpers.js';
@@ -142,4 +143,34 @@ test('between the low and the high mark, and with proactiveness 0, the fragmente
   expect(nodeScore(k)).toBeLessThan(score);
   expect(check()).toBe(true);
   expect(() => k.proc.write('/proc/sys/vm/compaction_proactiveness', '101')).toThrow();
+});
+
+test('a pass that cannot lower the score (unmovable pages between the free ones) puts the next check off by 2^COMPACT_MAX_DEFER_SHIFT intervals (32 s)', () => {
+  const k = boot({ memory: '128M', cpus: 2, seed: 1, aslr: 0 });
+  k.fs.writeFile('/bin/tiny', tinyElf());
+  k.spawn('/bin/tiny', ['tiny']);
+  // kernel pages (unmovable: compaction cannot move them) fill RAM; every other one is freed
+  const n = Math.floor((meminfoKb(k, 'MemFree') * 1024) / P) - 2048;
+  const pages: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = k.allocPages(0, GFP_KERNEL | __GFP_NOWARN);
+    if (a === 0) break;
+    pages.push(a);
+  }
+  for (let i = 0; i < pages.length; i += 2) k.freePages(pages[i]!, 0);
+  const score = nodeScore(k);
+  expect(score).toBeGreaterThan(70);
+  const s = compactState(k.vm);
+  const timer = s.kcompactdTimer!;
+  // proactiveness 40 (marks 60 / 70): the write wakes kcompactd, whose pass moves nothing
+  k.proc.write('/proc/sys/vm/compaction_proactiveness', '40');
+  expect(s.proactiveRuns).toBe(1);
+  expect(vmstatValue(k, 'pgmigrate_success')).toBe(0);
+  expect(nodeScore(k)).toBe(score);
+  expect(timer.expires - k.timers.now).toBe(500e6 * 64);
+  k.tick(500e6 * 64 - 1e6);
+  expect(s.proactiveRuns).toBe(1);
+  k.tick(2e6);
+  expect(s.proactiveRuns).toBe(2);
+  expect(timer.expires - k.timers.now).toBeGreaterThan(500e6 * 64 - 2e6);
 });
