@@ -35,7 +35,7 @@ import { SGP_CACHE, SHMEM_EINVAL, shmemMarkDirty, shmemOf } from './shmem.js';
 import { munlockFolio } from './swap.js';
 import { ANON_EXCLUSIVE, copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCache, freeSwapCache, pageSwapCache, VM_FAULT_MAJOR } from './swap_state.js';
 import { isSwapPte } from './swapops.js';
-import { vdsoFault } from './vdso.js';
+import { VDSO_PAGES, vdsoPage } from './vdso.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
 import { anonVmaPrepare, findVmaIndex } from './vma.js';
 
@@ -207,12 +207,49 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, p
       if ((lo & _PAGE_PROTNONE) === 0) return doSwapPage(vm, mm, v, va, write, idx, doWpPage);
     }
     if (vm.s.vmFile(v) !== 0) return doFileFault(vm, mm, v, va, write, idx);
-    if (vm.s.vmOps(v) === VMA_OPS_VDSO) return vdsoFault(vm, mm, v, va, write, idx, VM_FAULT_OOM, VM_FAULT_SIGBUS);
+    if (vm.s.vmOps(v) === VMA_OPS_VDSO) return doVdsoFault(vm, mm, v, va, write, idx);
     return doAnonymousPage(vm, mm, v, va, write, idx);
   }
   if (write && (lo & _PAGE_RW) === 0) return doWpPage(vm, mm, v, va, idx);
   // A spurious fault: the PTE allows it; mark it young (and dirty for a write).
   u32[idx] = (lo | _PAGE_ACCESSED | (write ? _PAGE_DIRTY | _PAGE_SOFT_DIRTY : 0)) >>> 0;
+  return 0;
+}
+
+/**
+ * vdso_fault() + finish_fault() for a [vdso] VMA: a read maps the image's
+ * page read-only as a file page is (MM_FILEPAGES, NR_FILE_MAPPED; no
+ * fault-around: the special mapping has no map_pages); a write (after an
+ * mprotect that allowed it, as a debugger does) gets a private anonymous
+ * copy (do_cow_fault). Past the image: SIGBUS.
+ */
+function doVdsoFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number): number {
+  const s = vm.s;
+  const u32 = vm.k.phys.u32;
+  const i = s.vmPgoff(v) + Math.floor((va - s.vmStart(v)) / 4096);
+  if (i >= VDSO_PAGES) return VM_FAULT_SIGBUS;
+  const page = vdsoPage(vm, i);
+  if (page < 0) return VM_FAULT_OOM;
+  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
+  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
+  if (write && (s.vmFlags(v) & VM.SHARED) === 0) {
+    const pfn = anonVmaPrepare(vm, v) ? vm.allocUserPage(false) : -1;
+    if (pfn < 0) return VM_FAULT_OOM;
+    vm.k.phys.u8.copyWithin(pfn * 4096, page * 4096, page * 4096 + 4096);
+    folioAddNewAnonRmap(vm, pfn, v, va);
+    vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
+    mm.rssAnon++;
+    mm.updateHiwaterRss();
+    u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
+    u32[idx + 1] = protHi;
+    return 0;
+  }
+  vm.k.pages.refcount[page] = vm.k.pages.refcount[page]! + 1;
+  folioAddFileRmapPte(vm, page);
+  mm.rssFile++;
+  mm.updateHiwaterRss();
+  u32[idx] = ((page * 4096) | protLo | _PAGE_ACCESSED) >>> 0;
+  u32[idx + 1] = protHi;
   return 0;
 }
 

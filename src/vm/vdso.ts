@@ -24,13 +24,7 @@
  */
 import { PG } from '../memory/page.js';
 import { GFP_KERNEL } from '../page_alloc/gfp.js';
-import { type Mm, VMA } from './mm_types.js';
-import { VM } from './mman.js';
-import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
-import { folioAddFileRmapPte, folioAddNewAnonRmap } from './rmap.js';
-import { ANON_EXCLUSIVE } from './swap_state.js';
 import type { Vm } from './vm.js';
-import { anonVmaPrepare } from './vma.js';
 
 /** The [vdso] VMA's pages on 6.18 x86-64 (vdso_image_64.size rounded up). */
 export const VDSO_PAGES = 2;
@@ -344,8 +338,13 @@ export function vdsoImage(): Uint8Array {
 
 const vdsoPfns = new WeakMap<Vm, number[]>();
 
-/** The physical pages holding the image in this kernel (allocated and filled on first use); -1 when memory is out. */
-function vdsoPage(vm: Vm, i: number): number {
+/**
+ * vdso_fault()'s page: the frame holding page i of the image in this kernel
+ * (allocated and filled on first use), -1 when memory is out or i is past
+ * the image (the fault is then VM_FAULT_OOM / VM_FAULT_SIGBUS: memory.ts).
+ */
+export function vdsoPage(vm: Vm, i: number): number {
+  if (i >= VDSO_PAGES) return -1;
   let pfns = vdsoPfns.get(vm);
   if (pfns === undefined) {
     pfns = [];
@@ -364,42 +363,4 @@ function vdsoPage(vm: Vm, i: number): number {
     vdsoPfns.set(vm, pfns);
   }
   return pfns[i]!;
-}
-
-/**
- * vdso_fault() + finish_fault() for a [vdso] VMA: a read maps the image's
- * page read-only (a file-like page: MM_FILEPAGES, NR_FILE_MAPPED; no
- * fault-around, the special mapping has no map_pages); a write (after an
- * mprotect that allowed it, as a debugger does) gets a private anonymous
- * copy. Past the image: SIGBUS.
- */
-export function vdsoFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx: number, oom: number, sigbus: number): number {
-  const s = vm.s;
-  const u32 = vm.k.phys.u32;
-  const i = s.vmPgoff(v) + Math.floor((va - s.vmStart(v)) / 4096);
-  if (i >= VDSO_PAGES) return sigbus;
-  const page = vdsoPage(vm, i);
-  if (page < 0) return oom;
-  const protLo = u32[(v + VMA.PAGE_PROT) >>> 2]!;
-  const protHi = u32[((v + VMA.PAGE_PROT) >>> 2) + 1]!;
-  if (write && (s.vmFlags(v) & VM.SHARED) === 0) {
-    // do_cow_fault(): a private copy.
-    const pfn = anonVmaPrepare(vm, v) ? vm.allocUserPage(false) : -1;
-    if (pfn < 0) return oom;
-    vm.k.phys.u8.copyWithin(pfn * 4096, page * 4096, page * 4096 + 4096);
-    folioAddNewAnonRmap(vm, pfn, v, va);
-    vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
-    mm.rssAnon++;
-    mm.updateHiwaterRss();
-    u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
-    u32[idx + 1] = protHi;
-    return 0;
-  }
-  vm.k.pages.refcount[page] = vm.k.pages.refcount[page]! + 1;
-  folioAddFileRmapPte(vm, page);
-  mm.rssFile++;
-  mm.updateHiwaterRss();
-  u32[idx] = ((page * 4096) | protLo | _PAGE_ACCESSED) >>> 0;
-  u32[idx + 1] = protHi;
-  return 0;
 }
