@@ -76,10 +76,10 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
    * Invariant: loads first, stores last.
    */
   function pop(s: number): number {
-    const i = slub.cpuBase + s;
+    const i = (slub.cpuBase + s) | 0;
     const obj = fl[i]!;
     if (obj === 0) return 0;
-    const r = s * CF.FIELDS;
+    const r = Math.imul(s, CF.FIELDS);
     const next = (u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
     if ((next ^ obj) >>> cf[r + CF.SLAB_SHIFT]! !== 0) return 0;
     const n = (allocs[i]! + 1) | 0;
@@ -96,8 +96,8 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
    * CONFIG_SLAB_FREELIST_HARDENED (Slub.setFreepointerHardened).
    */
   function push(s: number, slab: number, obj: number): boolean {
-    const i = slub.cpuBase + s;
-    const r = s * CF.FIELDS;
+    const i = (slub.cpuBase + s) | 0;
+    const r = Math.imul(s, CF.FIELDS);
     const head = fl[i]!;
     // FAST_FREE_PAD is RED_LEFT_PAD, or 2^30 more for a cache with sheaves (never a fast free).
     const off = ((obj - (slab << 12)) | 0) - cf[r + CF.FAST_FREE_PAD]!;
