@@ -173,4 +173,5 @@ export const benches = {
   ...twice('benchMixed70_1k', () => mixed70(1000)),
   ...twice('benchMixed70_10k', () => mixed70(10000)),
   ...twice('benchMixed70_100k', () => mixed70(100000)),
+  ...twice('benchMixed70_1M', () => mixed70(1000000)),
 };

@@ -61,7 +61,7 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
 
   /** alloc_from_pcs(): pop cache s's main sheaf of the running CPU; 0 when it is empty. */
   function pop(s: number): number {
-    const i = slub.cpuBase + s;
+    const i = (slub.cpuBase + s) | 0;
     const n = pcsSize[i]! - 1;
     if (n < 0) return 0;
     const obj = sv.pool[pcsBase[i]! + n]!;
@@ -71,7 +71,7 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
 
   /** free_to_pcs(): push obj on cache s's main sheaf of the running CPU; false when full, or obj is the top entry (a double free). */
   function push(s: number, obj: number): boolean {
-    const i = slub.cpuBase + s;
+    const i = (slub.cpuBase + s) | 0;
     const n = pcsSize[i]!;
     const at = pcsBase[i]! + n;
     const pool = sv.pool;
