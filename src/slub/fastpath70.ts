@@ -48,8 +48,7 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   const pcsBase = sv.pcsBase;
   const cap = sv.cap;
   const cf = slub.cf;
-  const pageHead = slub.pages.head;
-  const slabCache = slub.pages.slabCache;
+  const pageCache = slub.pageCache;
   /** Addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
   const span = memSize - KmallocConst.ZERO_SIZE_PTR - 1;
   const slowKmalloc = slow.kmalloc;
@@ -108,9 +107,8 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
 
     kfree(addr: number): void {
       if (typeof addr === 'number' && addr >>> 0 === addr && (addr - (KmallocConst.ZERO_SIZE_PTR + 1)) >>> 0 < span) {
-        const pfn = addr >>> 12;
-        const h = pageHead[pfn]!;
-        const s = slabCache[h < 0 ? pfn : h]!;
+        // virt_to_cache(): -1 for a page that is not a slab's.
+        const s = pageCache[addr >>> 12]!;
         if (s >= 0) {
           if (push(s, addr)) return;
           // A full main sheaf: free_to_pcs() replaces it (and still reports a push of the top entry).
@@ -133,11 +131,9 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
 
     kmemCacheFree(cache: number, addr: number): void {
       if (handleOk(cache) && typeof addr === 'number' && addr >>> 0 === addr && (addr - 1) >>> 0 < span) {
-        const pfn = addr >>> 12;
-        const h = pageHead[pfn]!;
         // cache_from_obj(): the slab's cache must be this one; anything else takes the general path's WARN.
         const s = cache & KmemHandle.ID_MASK;
-        if (slabCache[h < 0 ? pfn : h] === s && push(s, addr)) return;
+        if (pageCache[addr >>> 12] === s && push(s, addr)) return;
       }
       slowCacheFree.call(k, cache, addr);
     },
@@ -178,9 +174,7 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
           let ok = true;
           for (let j = 0; j < n; j++) {
             const addr = addrs[j]!;
-            const pfn = addr >>> 12;
-            const h = (addr - 1) >>> 0 < span ? pageHead[pfn]! : -2;
-            if (h === -2 || slabCache[h < 0 ? pfn : h] !== s) {
+            if ((addr - 1) >>> 0 >= span || pageCache[addr >>> 12] !== s) {
               ok = false;
               break;
             }
