@@ -31,7 +31,7 @@
 import { Gfp, GfpMask } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
 import { CF, DirectMap, KmemHandle } from './slab.js';
-import type { Slub } from './slub.js';
+import { Slub } from './slub.js';
 
 /** The entry points the fast paths replace on the instance (kmem_cache handles are numbers). */
 export interface SlubFastPaths {
@@ -41,9 +41,14 @@ export interface SlubFastPaths {
   kmemCacheFree(cache: number, addr: number): void;
 }
 
-/** May a machine take the fast paths: SLUB 6.18 with no hook on any object, on one thread (decided at boot, never tested per call)? */
+/**
+ * May a machine take the fast paths: SLUB 6.18 with no hook on any object,
+ * on one thread (decided at boot, never tested per call)? The slub must be
+ * Slub itself: a subclass may change the fast paths these copy (SlubSmp
+ * keeps kmem_cache_cpu's tid on them).
+ */
 export function slubFastPathsApply(slub: Slub, slubAllocator: boolean, kasan: boolean, smp: boolean): boolean {
-  return slubAllocator && !slub.kernel70 && slub.allocHooked === 0 && slub.freeHooked === 0 && !kasan && !smp;
+  return Object.getPrototypeOf(slub) === Slub.prototype && slubAllocator && !slub.kernel70 && slub.allocHooked === 0 && slub.freeHooked === 0 && !kasan && !smp;
 }
 
 /**
