@@ -10,52 +10,10 @@
  * node's slot count never applies.
  */
 import { describe, expect, it } from 'vitest';
-import { ARANGE_MIN, ARANGE_SLOTS, LEAF_MIN, LEAF_SLOTS, MapleTree, MT_MAX } from '../../src/vm/maple_tree.js';
+import { MapleTree, MT_MAX } from '../../src/vm/maple_tree.js';
+import { validateMaple } from './maple_check.js';
 
 const PG = 0x1000;
-
-/** The kernel's invariants (mt_validate): what a tree may never show. */
-export function validateMaple(t: MapleTree): string | null {
-  if (t.root === null) return t.nodes === 0 ? null : `empty tree holds ${t.nodes} nodes`;
-  let count = 0;
-  let leafDepth = -1;
-  let err: string | null = null;
-  t.forEachNode((x, d) => {
-    count++;
-    if (err !== null) return;
-    const slots = x.leaf ? LEAF_SLOTS : ARANGE_SLOTS;
-    const min = x.leaf ? LEAF_MIN : ARANGE_MIN;
-    if (x.n > slots) err = `node at depth ${d} holds ${x.n} > ${slots}`;
-    // mt_validate: a node other than the root (or the rightmost, max ULONG_MAX) has its data end >= mt_min_slots.
-    else if (x.parent !== null && x.max !== MT_MAX && x.n - 1 < min) err = `node [${x.min}, ${x.max}] at depth ${d} holds only ${x.n}`;
-    else if (x.leaf && x.val[x.n - 1] === 0 && x.max !== MT_MAX) err = `leaf [${x.min}, ${x.max}] ends on NULL`;
-    if (x.leaf) {
-      if (leafDepth < 0) leafDepth = d;
-      else if (leafDepth !== d) err = `leaves at depths ${leafDepth} and ${d}`;
-    } else {
-      let lo = x.min;
-      for (let i = 0; i < x.n; i++) {
-        const c = x.val[i] as typeof x;
-        if (c.parent !== x) err = 'bad parent pointer';
-        if (c.min !== lo || c.max !== x.piv[i]) err = `child ${i} covers [${c.min}, ${c.max}], parent says [${lo}, ${x.piv[i]}]`;
-        lo = x.piv[i]! + 1;
-      }
-    }
-  });
-  if (err !== null) return err;
-  if (count !== t.nodes) return `tree counts ${t.nodes} nodes, holds ${count}`;
-  let next = 0;
-  let prevNull = false;
-  t.forEach((first, last, entry) => {
-    if (err !== null) return;
-    if (first !== next) err = `range starts at ${first}, expected ${next}`;
-    if (entry === 0 && prevNull) err = `two NULL ranges side by side at ${first}`;
-    prevNull = entry === 0;
-    next = last + 1;
-  });
-  if (err === null && next !== MT_MAX + 1) err = `ranges end at ${next - 1}`;
-  return err;
-}
 
 function ranges(t: MapleTree): [number, number, number][] {
   const out: [number, number, number][] = [];
