@@ -67,11 +67,13 @@ interface Big {
   val: (number | MapleNode)[];
 }
 
-function slotsOf(leaf: boolean): number {
-  return leaf ? LEAF_SLOTS : ARANGE_SLOTS;
+/** mt_slots[] of a node: leaves maple_leaf_64; internal nodes maple_arange_64 in an allocation tree, else maple_range_64. */
+function slotsOf(leaf: boolean, alloc: boolean): number {
+  return leaf || !alloc ? LEAF_SLOTS : ARANGE_SLOTS;
 }
-function minOf(leaf: boolean): number {
-  return leaf ? LEAF_MIN : ARANGE_MIN;
+/** mt_min_slots[] of a node. */
+function minOf(leaf: boolean, alloc: boolean): number {
+  return leaf || !alloc ? LEAF_MIN : ARANGE_MIN;
 }
 
 export class MapleTree {
@@ -81,11 +83,24 @@ export class MapleTree {
   /** maple_node objects allocated / freed since the tree was made */
   allocs = 0;
   frees = 0;
+  /** How the stores went (mas_wr_store_type's choices, and what a split did). */
+  readonly stats = { exact: 0, slot: 0, append: 0, node: 0, split: 0, pushLeft: 0, pushRight: 0, rebalance: 0, spanning: 0 };
 
-  /** rcu: MT_FLAGS_USE_RCU (the mm's tree has it): nodes are replaced, never changed under readers, and no append */
+  /**
+   * A tree holding one entry at index 0 and no node (mas_store_root()'s
+   * pointer root), or 0.
+   */
+  rootEntry = 0;
+
+  /**
+   * rcu: MT_FLAGS_USE_RCU (the mm's tree has it): nodes are replaced, never
+   * changed under readers, and no append. alloc: MT_FLAGS_ALLOC_RANGE (the
+   * mm's tree has it): internal nodes are maple_arange_64.
+   */
   constructor(
     private readonly src: MapleNodeSource | null,
     readonly rcu = true,
+    readonly alloc = true,
   ) {}
 
   private newNode(leaf: boolean, min: number): MapleNode {
@@ -114,7 +129,8 @@ export class MapleTree {
 
   /** mtree_load(): the entry at index (0 for NULL). */
   load(index: number): number {
-    let x = this.root;
+    if (this.root === null) return index === 0 ? this.rootEntry : 0;
+    let x: MapleNode | null = this.root;
     while (x !== null) {
       let i = 0;
       while (i < x.n - 1 && index > x.piv[i]!) i++;
@@ -149,7 +165,8 @@ export class MapleTree {
 
   /** __mt_dup(): a copy of this tree, node for node, its nodes from src. */
   dup(src: MapleNodeSource | null): MapleTree {
-    const t = new MapleTree(src, this.rcu);
+    const t = new MapleTree(src, this.rcu, this.alloc);
+    t.rootEntry = this.rootEntry;
     const copy = (x: MapleNode, parent: MapleNode | null): MapleNode => {
       const y = t.newNode(x.leaf, x.min);
       y.parent = parent;
@@ -167,6 +184,7 @@ export class MapleTree {
   destroy(): void {
     if (this.root !== null) this.destroySubtree(this.root);
     this.root = null;
+    this.rootEntry = 0;
   }
 
   /**
@@ -178,7 +196,13 @@ export class MapleTree {
     if (!Number.isInteger(last) || last < index || last > MT_MAX) throw new RangeError(`maple store: last ${last} out of range`);
     if (!Number.isInteger(entry) || entry < 0) throw new TypeError(`maple store: entry ${entry} is not a non-negative integer`);
     if (this.root === null) {
-      if (entry !== 0) this.rootExpand(index, last, entry);
+      // mas_store_root(): one entry at 0 alone needs no node.
+      if (index === 0 && last === 0) this.rootEntry = entry;
+      else if (entry !== 0 || (index === 0 && this.rootEntry !== 0)) {
+        const old = this.rootEntry;
+        this.rootEntry = 0;
+        if (entry !== 0) this.rootExpand(index, last, entry, old);
+      }
       return;
     }
     if (index === 0 && last === MT_MAX) return this.newRoot(entry);
@@ -193,7 +217,10 @@ export class MapleTree {
       // mas_is_span_wr()
       if (last >= rMax) {
         const lim = x.leaf ? max : rMax;
-        if (last > lim || (last === lim && entry === 0 && last !== MT_MAX)) return this.spanningStore(index, last, entry);
+        if (last > lim || (last === lim && entry === 0 && last !== MT_MAX)) {
+          this.stats.spanning++;
+          return this.spanningStore(x, min, index, last, entry);
+        }
       }
       if (x.leaf) return this.leafStore(x, min, max, off, index, last, entry);
       min = off > 0 ? x.piv[off - 1]! + 1 : min;
@@ -202,12 +229,16 @@ export class MapleTree {
     }
   }
 
-  /** mas_root_expand(): the first entry makes a root leaf of up to three ranges. */
-  private rootExpand(index: number, last: number, entry: number): void {
+  /** mas_root_expand(): an entry beside the pointer root (old, at 0) or the first makes a root leaf. */
+  private rootExpand(index: number, last: number, entry: number, old: number): void {
     const r = this.newNode(true, 0);
     if (index > 0) {
+      if (old !== 0 && index > 1) {
+        r.piv.push(0);
+        r.val.push(old);
+      }
       r.piv.push(index - 1);
-      r.val.push(0);
+      r.val.push(old !== 0 && index === 1 ? old : 0);
     }
     r.piv.push(last);
     r.val.push(entry);
@@ -281,6 +312,7 @@ export class MapleTree {
       }
     }
     if (rMin === index && rMax === last) {
+      this.stats.exact++;
       x.val[off] = entry; // wr_exact_fit
       return;
     }
@@ -308,10 +340,19 @@ export class MapleTree {
         bn.val.push(x.val[i]!);
       }
     }
-    if (newEnd < LEAF_MIN && x.parent !== null) return this.rebalance(x, bn);
-    if (newEnd >= LEAF_SLOTS) return this.split(x, bn);
+    if (newEnd < LEAF_MIN && x.parent !== null) {
+      this.stats.rebalance++;
+      return this.rebalance(x, bn);
+    }
+    if (newEnd >= LEAF_SLOTS) {
+      this.stats.split++;
+      return this.split(x, bn);
+    }
     const append = !this.rcu && off === end;
     const slotStore = newEnd === end && (!this.rcu || offEnd - off === 1);
+    if (append) this.stats.append++;
+    else if (slotStore) this.stats.slot++;
+    else this.stats.node++;
     if (append || slotStore) {
       // wr_append / wr_slot_store: in place.
       x.piv.length = 0;
@@ -334,9 +375,9 @@ export class MapleTree {
   }
 
   /** mab_no_null_split(): a node may not end on a NULL (bEnd as the caller has it). */
-  private static noNullSplit(bn: Big, split: number, slots: number, bEnd: number, leaf: boolean): number {
+  private static noNullSplit(bn: Big, split: number, slots: number, bEnd: number, leaf: boolean, alloc: boolean): number {
     if (bn.val[split] === 0) {
-      if (split < slots - 1 && bEnd - split > minOf(leaf)) split++;
+      if (split < slots - 1 && bEnd - split > minOf(leaf, alloc)) split++;
       else split--;
     }
     return split;
@@ -348,18 +389,18 @@ export class MapleTree {
    * split near the middle; a split point on a NULL moves to keep NULLs off a
    * node's end.
    */
-  private static calcSplit(bn: Big, bEnd: number, leaf: boolean, min: number): [number, number] {
-    const slots = slotsOf(leaf);
+  private static calcSplit(bn: Big, bEnd: number, leaf: boolean, alloc: boolean, min: number): [number, number] {
+    const slots = slotsOf(leaf, alloc);
     let split = bEnd >> 1;
     let mid = 0;
     if (bEnd >= 2 * slots || (bn.val[split] === 0 && bEnd >= 2 * slots - 1)) {
       split = Math.floor(bEnd / 3);
       mid = split * 2;
     } else {
-      while (split < slots - 1 && bn.piv[split]! - min < slots - 1 && bEnd - split > minOf(leaf)) split++;
+      while (split < slots - 1 && bn.piv[split]! - min < slots - 1 && bEnd - split > minOf(leaf, alloc)) split++;
     }
-    split = MapleTree.noNullSplit(bn, split, slots, bEnd, leaf);
-    if (mid !== 0) mid = MapleTree.noNullSplit(bn, mid, slots, bEnd, leaf);
+    split = MapleTree.noNullSplit(bn, split, slots, bEnd, leaf, alloc);
+    if (mid !== 0) mid = MapleTree.noNullSplit(bn, mid, slots, bEnd, leaf, alloc);
     return [split, mid];
   }
 
@@ -393,7 +434,7 @@ export class MapleTree {
     let lmin = 0;
     for (;;) {
       const leaf = x.leaf;
-      const slots = slotsOf(leaf);
+      const slots = slotsOf(leaf, this.alloc);
       if (bn.piv.length <= slots) {
         // mas_split_final_node()
         const y = this.fill(leaf, x.min, bn, 0, bn.piv.length - 1);
@@ -405,7 +446,7 @@ export class MapleTree {
       if (p !== null && this.pushData(x, p, bn, true)) return;
       if (p !== null && this.pushData(x, p, bn, false)) return;
       const bEnd = bn.piv.length - 1;
-      const [split] = MapleTree.calcSplit(bn, bEnd, leaf, lmin);
+      const [split] = MapleTree.calcSplit(bn, bEnd, leaf, this.alloc, lmin);
       const l = this.fill(leaf, x.min, bn, 0, split);
       const r = this.fill(leaf, bn.piv[split]! + 1, bn, split + 1, bEnd);
       if (p === null) {
@@ -439,12 +480,14 @@ export class MapleTree {
     if (j < 0 || j >= p.n) return false;
     const sib = p.val[j] as MapleNode;
     const leaf = x.leaf;
-    const slots = slotsOf(leaf);
+    const slots = slotsOf(leaf, this.alloc);
     const slotTotal = bn.piv.length - 1 + (sib.n - 1);
     let space = 2 * slots - 2;
     if (leaf) space--;
     if (x.max === MT_MAX) space--;
     if (slotTotal >= space) return false;
+    if (left) this.stats.pushLeft++;
+    else this.stats.pushRight++;
     const all: Big = { piv: [], val: [] };
     const first = left ? sib : null;
     if (first !== null)
@@ -461,7 +504,7 @@ export class MapleTree {
       }
     // The kernel's b_end is the last index after a push left, the count after a push right.
     let split = left ? slots - 2 : slotTotal - (slots - 2);
-    split = MapleTree.noNullSplit(all, split, slots, left ? slotTotal + 1 : all.piv.length, leaf);
+    split = MapleTree.noNullSplit(all, split, slots, left ? slotTotal + 1 : all.piv.length, leaf, this.alloc);
     const lo = left ? sib.min : x.min;
     const l = this.fill(leaf, lo, all, 0, split);
     const r = this.fill(leaf, all.piv[split]! + 1, all, split + 1, all.piv.length - 1);
@@ -498,42 +541,46 @@ export class MapleTree {
     return this.spanningRebalance(pre, l, x, l.min);
   }
 
-  /** Walk down to the leaf holding index: [leaf, offset, min of that slot]. */
-  private walkLeaf(index: number): [MapleNode, number, number] {
-    let x = this.root!;
-    let min = 0;
+  /**
+   * mas_wr_walk_index() from node top (range [min, max]): down to a leaf,
+   * at each level the first slot whose pivot is >= index, else the last.
+   * Returns the leaf, the offset, that slot's first index and its last.
+   */
+  private static walkFrom(top: MapleNode, min: number, index: number): [MapleNode, number, number, number] {
+    let x = top;
     for (;;) {
       let off = 0;
       while (off < x.n - 1 && index > x.piv[off]!) off++;
       const rMin = off > 0 ? x.piv[off - 1]! + 1 : min;
-      if (x.leaf) return [x, off, rMin];
+      if (x.leaf) return [x, off, rMin, x.piv[off]!];
       min = rMin;
       x = x.val[off] as MapleNode;
     }
   }
 
   /**
-   * mas_wr_spanning_store(): a write whose range crosses out of one leaf
-   * (or a NULL that would end a leaf). The left leaf's entries below index,
-   * the entry, and the right leaf's entries above last become one big node,
-   * rebuilt up to the root with everything in between dropped.
+   * mas_wr_spanning_store(): a write whose range crosses out of a child of
+   * node top (or a NULL that would end the leaf top). Both ends are walked
+   * down from top: the left leaf's entries below index, the entry, and the
+   * entries of the leaf holding last + 1 above last become one big node,
+   * rebuilt up to the root with everything in between dropped. When top is
+   * the leaf itself, last + 1 lies past it: the right side is the same leaf
+   * and nothing of the next leaf is taken in (the leaf may then end on NULL).
    */
-  private spanningStore(index: number, last: number, entry: number): void {
-    // The right side: the leaf holding last + 1.
-    const [rl, rOffWalk, rSlotMin] = this.walkLeaf(last + 1 <= MT_MAX ? last + 1 : last);
+  private spanningStore(top: MapleNode, topMin: number, index: number, last: number, entry: number): void {
+    const [rl, rOffWalk, , rMaxWalk] = MapleTree.walkFrom(top, topMin, last + 1 <= MT_MAX ? last + 1 : last);
     let rOff = rOffWalk;
-    const [ll, lOffWalk, lSlotMin] = this.walkLeaf(index);
+    const [ll, lOffWalk, lSlotMin] = MapleTree.walkFrom(top, topMin, index);
     let lOff = lOffWalk;
     if (entry === 0) {
       // mas_extend_spanning_null()
-      const lContent = ll.val[lOff] as number;
-      if (lContent === 0) index = lSlotMin;
+      if (ll.val[lOff] === 0) index = lSlotMin;
       if (index === lSlotMin && lOff > 0 && ll.val[lOff - 1] === 0) {
         lOff--;
         index = lOff > 0 ? ll.piv[lOff - 1]! + 1 : ll.min;
       }
-      if (rl.val[rOff] === 0 && rSlotMin <= last + 1) {
-        last = rl.piv[rOff]!;
+      if (rl.val[rOff] === 0) {
+        if (last < rMaxWalk) last = rMaxWalk;
         rOff++;
       }
     }
@@ -550,11 +597,12 @@ export class MapleTree {
     }
     bn.piv.push(last);
     bn.val.push(entry);
-    for (let i = rOff; i < rl.n; i++) {
-      if (rl.piv[i]! <= last) continue;
-      bn.piv.push(rl.piv[i]!);
-      bn.val.push(rl.val[i]!);
-    }
+    if (rl.max > last)
+      for (let i = rOff; i < rl.n; i++) {
+        if (rl.piv[i]! <= last) continue;
+        bn.piv.push(rl.piv[i]!);
+        bn.val.push(rl.val[i]!);
+      }
     this.spanningRebalance(bn, ll, rl, ll.min);
   }
 
@@ -642,15 +690,15 @@ export class MapleTree {
    */
   private spanningRebalance(bn: Big, l: MapleNode, r: MapleNode, min: number): void {
     let leaf = l.leaf;
-    if ((min !== 0 || r.max !== MT_MAX) && bn.piv.length <= minOf(leaf)) [l, r, min] = MapleTree.pullNeighbour(bn, l, r, min);
+    if ((min !== 0 || r.max !== MT_MAX) && bn.piv.length <= minOf(leaf, this.alloc)) [l, r, min] = MapleTree.pullNeighbour(bn, l, r, min);
     for (;;) {
       leaf = l.leaf;
-      const slots = slotsOf(leaf);
+      const slots = slotsOf(leaf, this.alloc);
       const bEnd = bn.piv.length - 1;
       const made: MapleNode[] = [];
       if (bEnd < slots) made.push(this.fill(leaf, min, bn, 0, bEnd));
       else {
-        const [split, mid] = MapleTree.calcSplit(bn, bEnd, leaf, min);
+        const [split, mid] = MapleTree.calcSplit(bn, bEnd, leaf, this.alloc, min);
         made.push(this.fill(leaf, min, bn, 0, split));
         if (mid !== 0) made.push(this.fill(leaf, bn.piv[split]! + 1, bn, split + 1, mid));
         const from = (mid !== 0 ? mid : split) + 1;
@@ -700,7 +748,7 @@ export class MapleTree {
       min = pl.min;
       bn = up;
       const n = bn.piv.length;
-      if (n > minOf(upLeaf) || n >= slotsOf(upLeaf)) continue;
+      if (n > minOf(upLeaf, this.alloc) || n >= slotsOf(upLeaf, this.alloc)) continue;
       if (l.parent === null && r.parent === null) {
         // Too few entries for a sufficient node, but this is the root: a new root from bn.
         this.freeSpan(l, r);

@@ -67,6 +67,7 @@ import {
   mergeAround,
   setPageProt,
   splitVma,
+  mapleDetach,
   syncMapleNodes,
   vmAreaAlloc,
   vmAreaFree,
@@ -321,6 +322,7 @@ export function unmapRange(vm: Vm, mm: Mm, start: number, end: number): void {
   const last = mm.vmas[j - 1]!;
   if (s.vmEnd(last) > end) splitVma(vm, mm, j - 1, end);
   const gone = mm.vmas.splice(i, j - i);
+  mapleDetach(vm, gone.length);
   const lo = s.vmStart(gone[0]!);
   const hi = s.vmEnd(gone[gone.length - 1]!);
   for (const v of gone) {

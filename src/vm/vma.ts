@@ -60,6 +60,19 @@ export function mapleDup(vm: Vm, old: Mm, mm: Mm): void {
   mm.mapleTree = old.mapleTree === null ? null : old.mapleTree.dup(mapleNodeSource(vm));
 }
 
+/**
+ * vms_gather_munmap_vmas(): the VMAs a munmap takes out first go into a side
+ * tree (mt_detach: no RCU, not an allocation tree), stored at 0, 1, 2, ...;
+ * its nodes come from the maple_node cache and go back when the munmap is
+ * done. One VMA needs no node (the pointer root).
+ */
+export function mapleDetach(vm: Vm, count: number): void {
+  if (count < 2) return;
+  const t = new MapleTree(mapleNodeSource(vm), false, false);
+  for (let i = 0; i < count; i++) t.store(i, i, 1);
+  t.destroy();
+}
+
 // Scratch for syncMapleNodes: the wanted ranges (first, last, entry) and the tree's.
 let wantBuf = new Float64Array(3 * 64);
 let haveBuf = new Float64Array(3 * 64);
@@ -72,7 +85,12 @@ function grow(b: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer
   return c;
 }
 
+/** One of the tree's ranges into haveBuf; a NULL range after a NULL range (across two leaves) joins it. */
 function pushHave(first: number, last: number, entry: number): void {
+  if (entry === 0 && haveLen > 0 && haveBuf[haveLen - 1] === 0) {
+    haveBuf[haveLen - 2] = last;
+    return;
+  }
   if (haveLen + 3 > haveBuf.length) haveBuf = grow(haveBuf, haveLen + 3);
   haveBuf[haveLen++] = first;
   haveBuf[haveLen++] = last;

@@ -22,7 +22,7 @@ export function validateMaple(t: MapleTree): string | null {
     if (x.n > slots) err = `node at depth ${d} holds ${x.n} > ${slots}`;
     // mt_validate: a node other than the root (or the rightmost, max ULONG_MAX) has its data end >= mt_min_slots.
     else if (x.parent !== null && x.max !== MT_MAX && x.n - 1 < min) err = `node [${x.min}, ${x.max}] at depth ${d} holds only ${x.n}`;
-    else if (x.leaf && x.val[x.n - 1] === 0 && x.max !== MT_MAX) err = `leaf [${x.min}, ${x.max}] ends on NULL`;
+    else if (x.leaf) for (let i = 1; i < x.n; i++) if (x.val[i] === 0 && x.val[i - 1] === 0) err = `two NULLs side by side in leaf [${x.min}, ${x.max}]`;
     if (x.leaf) {
       if (leafDepth < 0) leafDepth = d;
       else if (leafDepth !== d) err = `leaves at depths ${leafDepth} and ${d}`;
@@ -38,16 +38,26 @@ export function validateMaple(t: MapleTree): string | null {
   });
   if (err !== null) return err;
   if (count !== t.nodes) return `tree counts ${t.nodes} nodes, holds ${count}`;
+  // (A NULL store that ends a leaf leaves the leaf ending on NULL, as mas_wr_spanning_store() does
+  // when the write spans from the leaf itself: the next leaf may then start with a NULL too.)
   let next = 0;
-  let prevNull = false;
-  t.forEach((first, last, entry) => {
+  t.forEach((first, last) => {
     if (err !== null) return;
     if (first !== next) err = `range starts at ${first}, expected ${next}`;
-    if (entry === 0 && prevNull) err = `two NULL ranges side by side at ${first}`;
-    prevNull = entry === 0;
     next = last + 1;
   });
   if (err === null && next !== MT_MAX + 1) err = `ranges end at ${next - 1}`;
   return err;
 }
 
+
+/** The tree's ranges, NULL ranges side by side (across two leaves) joined: what a lookup sees. */
+export function mapleRanges(t: MapleTree): number[] {
+  const out: number[] = [];
+  t.forEach((a, b, e) => {
+    const n = out.length;
+    if (e === 0 && n > 0 && out[n - 1] === 0) out[n - 2] = b;
+    else out.push(a, b, e);
+  });
+  return out;
+}

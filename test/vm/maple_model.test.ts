@@ -12,7 +12,7 @@ import type { Task } from '../../src/vm/fork.js';
 import { MT_MAX } from '../../src/vm/maple_tree.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { bootWithProgram } from './helpers.js';
-import { liveMaple, validateMaple } from './maple_check.js';
+import { liveMaple, mapleRanges, validateMaple } from './maple_check.js';
 
 const P = 4096;
 /** A window of pages with room for some hundred VMAs. */
@@ -44,9 +44,7 @@ function check(r: Real): void {
       cur = r.k.vm.s.vmEnd(v);
     }
     want.push(cur, MT_MAX, 0);
-    const have: number[] = [];
-    tree.forEach((a, b, e) => have.push(a, b, e));
-    expect(have).toEqual(want);
+    expect(mapleRanges(tree)).toEqual(want);
     nodes += tree.nodes;
     maxHeight = Math.max(maxHeight, tree.height());
   }
