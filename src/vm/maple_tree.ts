@@ -743,11 +743,20 @@ export class MapleTree {
       }
       this.freeSpan(l, r);
       const upLeaf = false;
+      const n = up.piv.length;
+      if (pl === pr && n > minOf(upLeaf, this.alloc) && n <= slotsOf(upLeaf, this.alloc)) {
+        // Converged: one parent takes the new nodes and stays sufficient, so one new copy of it
+        // goes in its place and nothing above changes (6.18's allocations, traced on a real
+        // machine, show no node made above this level).
+        const q = this.fill(false, pl.min, up, 0, n - 1);
+        this.replace(pl, q);
+        this.freeNode(pl);
+        return;
+      }
       l = pl;
       r = pr;
       min = pl.min;
       bn = up;
-      const n = bn.piv.length;
       if (n > minOf(upLeaf, this.alloc) || n >= slotsOf(upLeaf, this.alloc)) continue;
       if (l.parent === null && r.parent === null) {
         // Too few entries for a sufficient node, but this is the root: a new root from bn.

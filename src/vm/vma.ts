@@ -73,10 +73,13 @@ export function mapleDetach(vm: Vm, count: number): void {
   t.destroy();
 }
 
-// Scratch for syncMapleNodes: the wanted ranges (first, last, entry) and the tree's.
+// Scratch for syncMapleNodes: the wanted ranges (first, last, entry), and the tree's.
 let wantBuf = new Float64Array(3 * 64);
 let haveBuf = new Float64Array(3 * 64);
 let haveLen = 0;
+
+/** Each tree's ranges as the last syncMapleNodes() left them (first, last, entry; NULLs joined): no walk of the tree to diff. */
+const synced = new WeakMap<MapleTree, { buf: Float64Array<ArrayBuffer>; len: number }>();
 
 function grow(b: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
   if (b.length >= n) return b;
@@ -137,28 +140,46 @@ export function syncMapleNodes(vm: Vm, mm: Mm): void {
   w[wl++] = cur;
   w[wl++] = MT_MAX;
   w[wl++] = 0;
-  // The tree's ranges.
-  haveLen = 0;
-  t.forEach(pushHave);
-  const h = haveBuf;
-  const hl = haveLen;
+  // The tree's ranges: as last synced, or walked.
+  let h: Float64Array<ArrayBuffer>;
+  let hl: number;
+  const prev = synced.get(t);
+  if (prev !== undefined) {
+    h = prev.buf;
+    hl = prev.len;
+  } else {
+    haveLen = 0;
+    t.forEach(pushHave);
+    h = haveBuf;
+    hl = haveLen;
+  }
   // First and last difference.
   let lo = 0;
   while (lo < wl && lo < hl && w[lo] === h[lo] && w[lo + 1] === h[lo + 1] && w[lo + 2] === h[lo + 2]) lo += 3;
-  if (lo === wl && lo === hl) return;
-  let wi = wl;
-  let hi = hl;
-  while (wi > lo && hi > lo && w[wi - 3] === h[hi - 3] && w[wi - 2] === h[hi - 2] && w[wi - 1] === h[hi - 1]) {
-    wi -= 3;
-    hi -= 3;
+  if (lo < wl || lo < hl) {
+    let wi = wl;
+    let hi = hl;
+    while (wi > lo && hi > lo && w[wi - 3] === h[hi - 3] && w[wi - 2] === h[hi - 2] && w[wi - 1] === h[hi - 1]) {
+      wi -= 3;
+      hi -= 3;
+    }
+    // Store the wanted ranges of the window that the tree does not hold as they are.
+    let k = lo;
+    for (let j = lo; j < wi; j += 3) {
+      const first = w[j]!;
+      while (k < hi && h[k + 1]! < first) k += 3;
+      if (k < hi && h[k] === first && h[k + 1] === w[j + 1] && h[k + 2] === w[j + 2]) continue;
+      t.store(first, w[j + 1]!, w[j + 2]!);
+    }
   }
-  // Store the wanted ranges of the window that the tree does not hold as they are.
-  let k = lo;
-  for (let j = lo; j < wi; j += 3) {
-    const first = w[j]!;
-    while (k < hi && h[k + 1]! < first) k += 3;
-    if (k < hi && h[k] === first && h[k + 1] === w[j + 1] && h[k + 2] === w[j + 2]) continue;
-    t.store(first, w[j + 1]!, w[j + 2]!);
+  // The wanted ranges are the tree's now: keep them (swapping buffers) for the next diff.
+  if (prev !== undefined && prev.buf !== haveBuf) {
+    wantBuf = prev.buf;
+    prev.buf = w;
+    prev.len = wl;
+  } else {
+    wantBuf = new Float64Array(w.length);
+    synced.set(t, { buf: w, len: wl });
   }
 }
 

@@ -116,7 +116,7 @@ function runKmem(mode: string, n: number): Run {
 
 describe('maple_node traffic against a real 6.18', () => {
   const real = realAllocs();
-  for (const n of [1000]) {
+  for (const n of [1000, 5000]) {
     for (const mode of ['prot', 'asc', 'desc']) {
       it(`${mode} ${n}`, () => {
         const r = runKmem(mode, n);
