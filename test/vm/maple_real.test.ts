@@ -49,7 +49,6 @@ interface Run {
   allocs: number[];
   /** the child's tree nodes after each step (from before the first) */
   nodes: number[];
-  stats: object[];
 }
 
 /**
@@ -80,13 +79,12 @@ function runKmem(mode: string, n: number): Run {
   expect(parent.brk(brk0 + 0x22000)).toBe(brk0 + 0x22000);
   const t: Task = parent.fork();
   const tree = () => t.mm!.mapleTree!.nodes;
-  const out: Run = { allocs: [], nodes: [tree()], stats: [] };
+  const out: Run = { allocs: [], nodes: [tree()] };
   let a = allocs(k);
   const step = () => {
     const b = allocs(k);
     out.allocs.push(b - a);
     out.nodes.push(tree());
-    out.stats.push({ ...t.mm!.mapleTree!.stats });
     a = b;
   };
   const RW = PROT_READ | PROT_WRITE;
@@ -114,19 +112,37 @@ function runKmem(mode: string, n: number): Run {
   return out;
 }
 
+/**
+ * kmem's allocations within 2% (or 3 nodes) of the kernel's, step by step.
+ * Why 2%: the creation steps and both munmap steps of asc and desc come out
+ * exact (the same node stores, splits and pushes left and right as the
+ * kernel's call sites count them); prot's odd munmaps differ by 2 of ~100
+ * (N = 1000) and 2 of ~550 (N = 5000), from the spanning stores of a NULL at a
+ * leaf's end, whose rebuild kmem models after the observed allocations (one
+ * new node per level up to the first parent that stays sufficient) rather
+ * than the 6.18 source. And the tree before the first step differs a little:
+ * kmem's [vvar]/[vdso] and the heap's place are not the real process's.
+ */
+function close(got: number, want: number): boolean {
+  return Math.abs(got - want) <= Math.max(3, want * 0.02);
+}
+
 describe('maple_node traffic against a real 6.18', () => {
   const real = realAllocs();
   for (const n of [1000, 5000]) {
     for (const mode of ['prot', 'asc', 'desc']) {
-      it(`${mode} ${n}`, () => {
+      it(`${mode}, N = ${n}: the maple_node objects each step allocates`, () => {
         const r = runKmem(mode, n);
-        // The kernel's step "after child_mapped" holds the creation (prot's mmap is in "after child_start").
+        // The real creation step is "after child_mapped" (prot's one mmap is in "after child_start").
         const want = [
           real.get(`${mode} ${n} child_mapped`)! + (mode === 'prot' ? real.get(`${mode} ${n} child_start`)! : 0),
           real.get(`${mode} ${n} child_created`)!,
           real.get(`${mode} ${n} child_unmapped_odd`)!,
         ];
-        console.log(mode, n, 'kmem', r.allocs, 'real', want, 'nodes', r.nodes, JSON.stringify(r.stats));
+        for (let i = 0; i < 3; i++) expect(close(r.allocs[i]!, want[i]!), `step ${i}: kmem ${r.allocs[i]}, 6.18 ${want[i]}`).toBe(true);
+        // The tree holds about one node per 13 VMAs after the creation (leaves 15 full, mostly), and half after the half munmap.
+        expect(r.nodes[1]! / n).toBeGreaterThan(1 / 16);
+        expect(r.nodes[1]! / n).toBeLessThan(1 / 5);
       });
     }
   }
