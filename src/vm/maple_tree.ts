@@ -212,7 +212,10 @@ export class MapleTree {
       }
       return;
     }
-    if (index === 0 && last === MT_MAX) return this.newRoot(entry);
+    if (index === 0 && last === MT_MAX) {
+      this.newRoot(entry);
+      return;
+    }
     // mas_wr_walk(): descend, stopping where the write spans a node boundary.
     let x = this.root;
     let min = 0;
@@ -226,10 +229,14 @@ export class MapleTree {
         const lim = x.leaf ? max : rMax;
         if (last > lim || (last === lim && entry === 0 && last !== MT_MAX)) {
           this.stats.spanning++;
-          return this.spanningStore(x, min, index, last, entry);
+          this.spanningStore(x, min, index, last, entry);
+          return;
         }
       }
-      if (x.leaf) return this.leafStore(x, min, max, off, index, last, entry);
+      if (x.leaf) {
+        this.leafStore(x, min, max, off, index, last, entry);
+        return;
+      }
       min = off > 0 ? x.piv[off - 1]! + 1 : min;
       max = rMax;
       x = x.val[off] as MapleNode;
@@ -323,7 +330,10 @@ export class MapleTree {
       x.val[off] = entry; // wr_exact_fit
       return;
     }
-    if (index === 0 && last === MT_MAX) return this.newRoot(entry);
+    if (index === 0 && last === MT_MAX) {
+      this.newRoot(entry);
+      return;
+    }
     const newEnd = end + 2 - (offEnd - off) - (rMin === index ? 1 : 0) - (endPiv === last ? 1 : 0);
     // mas_store_b_node(): the leaf's entries with the write in place.
     const bn: Big = { piv: [], val: [] };
@@ -349,11 +359,13 @@ export class MapleTree {
     }
     if (newEnd < LEAF_MIN && x.parent !== null) {
       this.stats.rebalance++;
-      return this.rebalance(x, bn);
+      this.rebalance(x, bn);
+      return;
     }
     if (newEnd >= LEAF_SLOTS) {
       this.stats.split++;
-      return this.split(x, bn);
+      this.split(x, bn);
+      return;
     }
     const append = !this.rcu && off === end;
     const slotStore = newEnd === end && (!this.rcu || offEnd - off === 1);
@@ -539,13 +551,15 @@ export class MapleTree {
         bn.piv.push(r.piv[k]!);
         bn.val.push(r.val[k]!);
       }
-      return this.spanningRebalance(bn, x, r, x.min);
+      this.spanningRebalance(bn, x, r, x.min);
+      return;
     }
     const l = p.val[i - 1] as MapleNode;
     const pre: Big = { piv: l.piv.slice(), val: l.val.slice() };
     pre.piv.push(...bn.piv);
     pre.val.push(...bn.val);
-    return this.spanningRebalance(pre, l, x, l.min);
+    this.spanningRebalance(pre, l, x, l.min);
+    return;
   }
 
   /**
@@ -591,7 +605,10 @@ export class MapleTree {
         rOff++;
       }
     }
-    if (index === 0 && last === MT_MAX) return this.newRoot(entry);
+    if (index === 0 && last === MT_MAX) {
+      this.newRoot(entry);
+      return;
+    }
     const bn: Big = { piv: [], val: [] };
     for (let i = 0; i < lOff; i++) {
       bn.piv.push(ll.piv[i]!);
@@ -624,24 +641,6 @@ export class MapleTree {
       if (i + 1 < p.n) {
         let y = p.val[i + 1] as MapleNode;
         while (--depth > 0) y = y.val[0] as MapleNode;
-        return y;
-      }
-      c = p;
-    }
-    return null;
-  }
-
-  /** The previous node at x's level, or null. */
-  private static prevAtLevel(x: MapleNode): MapleNode | null {
-    let depth = 0;
-    let c = x;
-    while (c.parent !== null) {
-      const p: MapleNode = c.parent;
-      depth++;
-      const i = p.val.indexOf(c);
-      if (i > 0) {
-        let y = p.val[i - 1] as MapleNode;
-        while (--depth > 0) y = y.val[y.n - 1] as MapleNode;
         return y;
       }
       c = p;

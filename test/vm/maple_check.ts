@@ -50,7 +50,6 @@ export function validateMaple(t: MapleTree): string | null {
   return err;
 }
 
-
 /** The tree's ranges, NULL ranges side by side (across two leaves) joined: what a lookup sees. */
 export function mapleRanges(t: MapleTree): number[] {
   const out: number[] = [];

@@ -17,7 +17,9 @@ const PG = 0x1000;
 
 function ranges(t: MapleTree): [number, number, number][] {
   const out: [number, number, number][] = [];
-  t.forEach((a, b, e) => out.push([a, b, e]));
+  t.forEach((a, b, e) => {
+    out.push([a, b, e]);
+  });
   return out;
 }
 
