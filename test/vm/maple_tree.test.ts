@@ -145,6 +145,30 @@ describe('maple tree shape', () => {
     expect(t.allocs).toBe(1);
   });
 
+  it("munmap's side tree (mt_detach: no RCU, range_64 internal nodes) indexed 0, 1, 2...: pointer root, expand, appends, a dense split", () => {
+    const t = new MapleTree(null, false, false);
+    // Index 0 alone is the pointer root: no node.
+    t.store(0, 0, 100);
+    expect(t.nodes).toBe(0);
+    expect(t.load(0)).toBe(100);
+    // Index 1: mas_root_expand() puts the old entry at 0, the new at 1, NULL above: one leaf.
+    t.store(1, 1, 101);
+    expect(ranges(t)).toEqual([
+      [0, 0, 100],
+      [1, 1, 101],
+      [2, MT_MAX, 0],
+    ]);
+    // 2..14 append in place (no RCU): 16 slots used, still one node.
+    for (let i = 2; i <= 14; i++) t.store(i, i, 100 + i);
+    expect(t.allocs).toBe(1);
+    // 15 makes 17: mab_calc_split starts at 16 / 2 = 8 and moves right while the pivot is less than
+    // slots - 1 = 15 above the node's min (0) and the right keeps more than 6: 9, then 10 (16 - 10 = 6 stops it).
+    t.store(15, 15, 115);
+    expect(leafSizes(t)).toEqual([11, 6]);
+    expect(t.allocs).toBe(4);
+    expect(t.nodes).toBe(3);
+  });
+
   it('dup copies node for node', () => {
     const t = ascending(100);
     const d = t.dup(null);
