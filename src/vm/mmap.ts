@@ -394,6 +394,8 @@ export function doBrk(vm: Vm, t: Task, brk: number): number {
   if (prev !== 0 && s.vmEnd(prev) === oldbrk && s.vmEnd(prev) > mm.startBrk && ((s.vmFlags(prev) ^ flags) & ~VM.SOFTDIRTY) === 0 && s.vmFile(prev) === 0) {
     s.set64(prev, VMA.END, newbrk);
     s.setVmFlags(prev, s.vmFlags(prev) | VM.SOFTDIRTY);
+    // vma_iter_store() of the grown VMA.
+    syncMapleNodes(vm, mm);
   } else {
     const v = vmAreaAlloc(vm, mm, oldbrk, newbrk, flags | VM.SOFTDIRTY, oldbrk / PAGE);
     insertVma(vm, mm, v);

@@ -1,6 +1,6 @@
 /**
  * Model-based test (fast-check fc.commands) of a process's maple tree: random
- * mmap / munmap / mprotect (and a fork now and then) through a Task, and after
+ * mmap / munmap / mprotect / mremap / brk (and a fork now and then) through a Task, and after
  * every step the mm's tree holds exactly mm->vmas and the NULL gaps between
  * them, every node keeps the kernel's occupancy invariants (mt_validate), and
  * the maple_node objects in the slab are exactly the trees' nodes.
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/kernel.js';
 import type { Task } from '../../src/vm/fork.js';
 import { MT_MAX } from '../../src/vm/maple_tree.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { bootWithProgram } from './helpers.js';
 import { liveMaple, mapleRanges, validateMaple } from './maple_check.js';
 
@@ -133,6 +133,48 @@ class Stripe implements fc.Command<object, Real> {
   }
 }
 
+/** mremap of a range to a new length, moving when it must (MREMAP_MAYMOVE); errors are fine. */
+class Mremap implements fc.Command<object, Real> {
+  constructor(
+    readonly ti: number,
+    readonly page: number,
+    readonly n: number,
+    readonly m: number,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(_m: object, r: Real): void {
+    const t = r.tasks[this.ti % r.tasks.length]!;
+    const n = Math.min(this.n, NP - this.page);
+    t.mremap(W + this.page * P, n * P, this.m * P, MREMAP_MAYMOVE, 0);
+    check(r);
+  }
+  toString(): string {
+    return `mremap(t${this.ti}, ${this.page}, ${this.n}, ${this.m})`;
+  }
+}
+
+/** brk up or down by some pages: the [heap] VMA grows, shrinks, appears or goes. */
+class Brk implements fc.Command<object, Real> {
+  constructor(
+    readonly ti: number,
+    readonly pages: number,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(_m: object, r: Real): void {
+    const t = r.tasks[this.ti % r.tasks.length]!;
+    const cur = t.brk(0);
+    t.brk(Math.max(0, cur + this.pages * P));
+    check(r);
+  }
+  toString(): string {
+    return `brk(t${this.ti}, ${this.pages})`;
+  }
+}
+
 class Fork implements fc.Command<object, Real> {
   constructor(readonly ti: number) {}
   check(_m: object): boolean {
@@ -162,6 +204,8 @@ const commands = [
   fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new Mprotect(a, b, c, d)),
   fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new Mprotect(a, b, c, d)),
   fc.tuple(ti, page, fc.integer({ min: 1, max: 64 }), prot).map(([a, b, c, d]) => new Stripe(a, b, c, d)),
+  fc.tuple(ti, page, len, fc.integer({ min: 1, max: 64 })).map(([a, b, c, d]) => new Mremap(a, b, c, d)),
+  fc.tuple(ti, fc.integer({ min: -8, max: 8 })).map(([a, b]) => new Brk(a, b)),
   ti.map((a) => new Fork(a)),
 ];
 
