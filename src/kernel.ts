@@ -42,6 +42,7 @@ import type { Slub } from './slub/slub.js';
 import { smpCacheCreate, smpCacheDestroy } from './smp/cache_table.js';
 import type { PageAllocSmp } from './smp/page_alloc_smp.js';
 import type { Task as VmTask } from './vm/fork.js';
+import { registerLruGenSysfs } from './vm/lru_gen_sysfs.js';
 import { ksysSync } from './vm/page-writeback.js';
 import { DEFAULT_SEEKS, registerShrinker, SHRINK_EMPTY, SHRINK_STOP } from './vm/shrinker.js';
 import { Vm } from './vm/vm.js';
@@ -107,12 +108,20 @@ export class Kernel {
     this.kmallocApi = m.kmallocApi;
     this.inspect = new Inspector(m, () => this.vmState);
     this.swapBytes = m.swapBytes;
+    this.lruGen = m.lruGen;
+    registerLruGenSysfs(
+      this.proc,
+      () => this.vmState,
+      () => this.vm,
+    );
     // swapon at boot: the swap partition needs the VM half (its disk and the swap cache).
-    if (m.swapBytes > 0) void this.vm;
+    if (m.swapBytes > 0 || m.lruGen) void this.vm;
   }
 
   /** @internal The `swap` boot option in bytes (0: no swap). */
   readonly swapBytes: number;
+  /** @internal The `lruGen` boot option. */
+  readonly lruGen: boolean;
 
   /** vm.min_free_kbytes. */
   get minFreeKbytes(): number {

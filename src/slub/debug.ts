@@ -127,6 +127,8 @@ function firstMismatch(u8: Uint8Array, u32: Uint32Array, start: number, end: num
 // ───────────────────────── what the kernel object supplies ─────────────────────────
 
 export interface SlubDebugEnv {
+  /** With CPU threads: the machine's shared stack depot (src/smp/stackdepot_shared.ts), used instead of one of this debugger's own. */
+  depot?: StackDepot;
   /** printk() one record; `text` may start with a KERN_* level. */
   printk(text: string): void;
   /** dump_stack(): the CPU, Hardware name and Call Trace lines. */
@@ -201,7 +203,7 @@ export class SlubDebug {
       holds: (at, handle) => this.trackHolds(at, handle),
       replace: (at, handle, resolved) => this.trackReplace(at, handle, resolved),
     };
-    this.depot = new StackDepot(store);
+    this.depot = env.depot ?? new StackDepot(store);
   }
 
   // ───────────────────────── cache and slab fields ─────────────────────────
