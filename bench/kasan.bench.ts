@@ -68,6 +68,10 @@ function pair(): void {
     { rounds: 9, targetMs: 20 },
   );
   table('kmalloc(64) then kfree (KASAN: shadow, tracks, quarantine; goal with stacks <= 10 us)', rows, rows[0]!, 52);
+  // The stacks machine's depot after every round: stacks formatted (none without a report) and recorded ones kept raw.
+  const depot = on.kasan!.depot;
+  const rec = depot.recorded;
+  console.log(`  stack depot, stacks on: ${depot.size} stacks formatted; ${rec.kept} recorded stacks kept raw (at most ${rec.max})`);
 }
 
 export const benches = {

@@ -55,18 +55,24 @@
  * frames and keys, after which, as when the kernel's depot pools run out,
  * new stacks are not stored (handle 0).
  */
-import { entryStackTrace, type Frame, formatFrame, formatSavedStack, type RawStack, readSavedStack, stackTraceSave } from './stacktrace.js';
+import { ENTRY_DEPTH, entryStackTrace, type Frame, formatFrame, formatSavedStack, type RawStack, readSavedStack, stackTraceSave } from './stacktrace.js';
 
 /** Frames kept per stack (TRACK_ADDRS_COUNT; KASAN's 64 are mostly kernel entry code). */
 const STACK_DEPTH = 16;
 /** Bytes of recorded stacks the table of recent saves may hold: DEPOT_POOLS_CAP * DEPOT_POOL_SIZE. */
 export const RAW_BUDGET = 8192 * 16384;
 /**
- * Bytes V8 keeps per recorded stack at an entry capture's 17 frames (a
- * CallSiteInfo of 56 bytes and its array slot per frame, the holder and its
- * accessor): measured on Node 20 by bench/kasan_stack_probe.ts.
+ * Bytes V8 keeps per recorded stack: a CallSiteInfo and its array slot per
+ * frame, and the holder with its accessor. 1100 at an entry capture's 17
+ * frames, measured on Node 20 (bench/kasan_stack_probe.ts and a KASAN
+ * machine's heap after 122016 recorded pairs' stacks).
  */
-export const RAW_ENTRY_BYTES = 1100;
+const RAW_FRAME_BYTES = 60;
+const RAW_HOLDER_BYTES = 80;
+/** Recorded stacks of `frames` frames that fit in RAW_BUDGET (the default table size is for entry captures). */
+export function rawEntriesFor(frames: number): number {
+  return Math.min(MAX_ENTRIES, Math.floor(RAW_BUDGET / (RAW_HOLDER_BYTES + RAW_FRAME_BYTES * frames)));
+}
 /** Bytes of stored stacks (their frames and dedup keys, estimated) at most. */
 const STORE_BUDGET = 32 << 20;
 /** Characters of raw dedup keys cached at most before the cache starts over. */
@@ -94,7 +100,7 @@ export interface StackHandleStore {
 }
 
 export interface StackDepotOptions {
-  /** Recorded stacks kept unresolved at most (default RAW_BUDGET / RAW_ENTRY_BYTES; at least 1, at most 2^18). */
+  /** Recorded stacks kept unresolved at most (default rawEntriesFor(ENTRY_DEPTH): 122016; at least 1, at most 2^18). */
   rawEntries?: number;
 }
 
@@ -140,7 +146,7 @@ export class StackDepot {
   /** `store` finds bound handles again; without one, a pending handle goes stale when its entry is reused. */
   constructor(store: StackHandleStore | null = null, opts: StackDepotOptions = {}) {
     this.store = store;
-    const n = opts.rawEntries ?? Math.floor(RAW_BUDGET / RAW_ENTRY_BYTES);
+    const n = opts.rawEntries ?? rawEntriesFor(ENTRY_DEPTH);
     if (!Number.isInteger(n) || n < 1 || n > MAX_ENTRIES) throw new RangeError(`rawEntries: expected an integer from 1 to ${MAX_ENTRIES}, got ${n}`);
     this.maxEntries = n;
     this.grow(Math.min(FIRST_ENTRIES, n));

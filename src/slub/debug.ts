@@ -67,8 +67,8 @@
  * report plus one per object it lists.
  */
 import { printHexDump } from '../lib/hexdump.js';
-import { StackDepot, type StackHandleStore } from '../lib/stackdepot.js';
-import { type Frame, formatFrame } from '../lib/stacktrace.js';
+import { rawEntriesFor, StackDepot, type StackHandleStore } from '../lib/stackdepot.js';
+import { type Frame, formatFrame, SAVE_DEPTH } from '../lib/stacktrace.js';
 import { formatPageFlags, formatPx, hex } from '../lib/vsprintf.js';
 import { PGTY_slab, pageflagNames } from '../memory/page.js';
 import { pageFlagsWord } from '../page_alloc/debug.js';
@@ -201,7 +201,8 @@ export class SlubDebug {
       holds: (at, handle) => this.trackHolds(at, handle),
       replace: (at, handle, resolved) => this.trackReplace(at, handle, resolved),
     };
-    this.depot = new StackDepot(store);
+    // U tracks record SAVE_DEPTH frames each (no entry capture on a machine without KASAN): a table of that many fits the budget.
+    this.depot = new StackDepot(store, { rawEntries: rawEntriesFor(SAVE_DEPTH) });
   }
 
   // ───────────────────────── cache and slab fields ─────────────────────────

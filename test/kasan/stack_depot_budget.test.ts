@@ -13,7 +13,8 @@
 import { describe, expect, it } from 'vitest';
 import { boot, GFP_KERNEL, type Kernel } from '../../src/index.js';
 import { ObjectMeta } from '../../src/kasan/meta.js';
-import { RAW_BUDGET, RAW_ENTRY_BYTES, StackDepot } from '../../src/lib/stackdepot.js';
+import { RAW_BUDGET, rawEntriesFor, StackDepot } from '../../src/lib/stackdepot.js';
+import { ENTRY_DEPTH } from '../../src/lib/stacktrace.js';
 
 const fnOf = (line: string | undefined) => line?.trim().split(' ')[0];
 
@@ -37,7 +38,10 @@ describe('KASAN stacks: recorded raw, read only for a report', () => {
     pairs(k, 20000);
     expect(depot.size).toBe(0);
     const rec = depot.recorded;
-    expect(rec.max).toBe(Math.floor(RAW_BUDGET / RAW_ENTRY_BYTES));
+    // The kernel's depot cap (8192 pools of 16 KiB) over 1100 bytes per recorded 17-frame stack.
+    expect(RAW_BUDGET).toBe(128 * 1024 * 1024);
+    expect(rec.max).toBe(rawEntriesFor(ENTRY_DEPTH));
+    expect(rec.max).toBe(Math.floor(RAW_BUDGET / 1100));
     expect(rec.kept).toBeLessThanOrEqual(rec.max);
     // Both stacks of every quarantined object are still held (two per pair), and the victim's two.
     expect(rec.kept).toBeGreaterThanOrEqual(2 * 20000 + 2);
