@@ -47,7 +47,8 @@ export interface SheafSnapshot {
 export interface SheavesSnapshot {
   name: string;
   capacity: number;
-  cpus: { cpu: number; main: SheafSnapshot | null; spare: SheafSnapshot | null }[];
+  /** each CPU's main and spare, and its rcu_free sheaf batching kfree_rcu() */
+  cpus: { cpu: number; main: SheafSnapshot | null; spare: SheafSnapshot | null; rcuFree: SheafSnapshot | null }[];
   barnFull: SheafSnapshot[];
   barnEmpty: SheafSnapshot[];
 }
@@ -119,7 +120,12 @@ export function sheavesOf(m: Machine, handle: number): SheavesSnapshot | null {
   return {
     name: m.slub.caches[id]!.name,
     capacity: sh.capacity,
-    cpus: Array.from({ length: sh.main.length }, (_, cpu) => ({ cpu, main: sheaf(sh.main[cpu]!, cpu), spare: sheaf(sh.spare[cpu]!) })),
+    cpus: Array.from({ length: sh.main.length }, (_, cpu) => ({
+      cpu,
+      main: sheaf(sh.main[cpu]!, cpu),
+      spare: sheaf(sh.spare[cpu]!),
+      rcuFree: sheaf(sh.rcuFree[cpu]!),
+    })),
     barnFull: stack(sh.barnFull, sh.nrFull),
     barnEmpty: stack(sh.barnEmpty, sh.nrEmpty),
   };

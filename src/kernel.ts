@@ -26,7 +26,7 @@ import type { TimerBase } from './lib/timer.js';
 import type { MemAccess } from './memory/access.js';
 import { PAGE_SIZE, Page, type PhysMem } from './memory/memblock.js';
 import type { PageArray } from './memory/page.js';
-import { __GFP_ZERO, GfpMask } from './page_alloc/gfp.js';
+import { __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, __GFP_ZERO, GFP_KERNEL, GfpMask } from './page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, Order } from './page_alloc/mmzone.js';
 import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
@@ -34,6 +34,7 @@ import { slabKernelClass } from './slab_kernel.js';
 import { slobKernelClass } from './slob_kernel.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
+import { KvfreeRcu } from './slub/kvfree_rcu.js';
 import type { PrefilledSheaf } from './slub/sheaf.js';
 import { CF, KmemHandle, MAX_CACHES } from './slub/slab.js';
 import type { KmemCacheArgs, SlabCommon } from './slub/slab_common.js';
@@ -42,6 +43,7 @@ import { smpCacheCreate, smpCacheDestroy } from './smp/cache_table.js';
 import type { PageAllocSmp } from './smp/page_alloc_smp.js';
 import type { Task as VmTask } from './vm/fork.js';
 import { ksysSync } from './vm/page-writeback.js';
+import { DEFAULT_SEEKS, registerShrinker, SHRINK_EMPTY, SHRINK_STOP } from './vm/shrinker.js';
 import { Vm } from './vm/vm.js';
 
 export type { BootOptions, DiskOptions, RamBuffer, ZoneSizes } from './init/boot_options.js';
@@ -219,6 +221,112 @@ export class Kernel {
     this.machine.timers.sleep(ns);
   }
 
+  // ───────────────────────── RCU and kfree_rcu ─────────────────────────
+
+  private kvfreeRcuState: KvfreeRcu | null = null;
+
+  /** @internal kfree_rcu()'s per-CPU batching (src/slub/kvfree_rcu.ts), made on first use. */
+  get kvfreeRcu(): KvfreeRcu {
+    if (this.kvfreeRcuState === null) {
+      if (this.machine.smp !== null) throw new Error("kfreeRcu: RCU is not shared between CPU threads yet (smp: 'workers')");
+      // the VM half holds the shrinkers, the "slab-kvfree-rcu" one among them
+      void this.vm;
+      const rcu = this.machine.rcu;
+      this.kvfreeRcuState = new KvfreeRcu(
+        {
+          rcu,
+          timers: this.machine.timers,
+          cpu: () => this.pageAlloc.cpu,
+          getFreePage: () => this.allocPages(0, GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN),
+          freePage: (addr) => this.freePages(addr, 0),
+          kvfree: (addr) => this.kfree(addr),
+          // kfree_bulk(): kmem frees each record as build_detached_freelist() takes them, from the last
+          kfreeBulk: (addrs) => {
+            for (let i = addrs.length - 1; i >= 0; i--) this.kfree(addrs[i]!);
+          },
+          sheafFree: this.machine.allocator === 'slub' && this.kasan === null ? (addr) => this.kfreeRcuSheaf(addr) : null,
+          flushAllRcuSheaves: this.machine.allocator === 'slub' ? () => this.flushAllRcuSheaves() : null,
+        },
+        this.cpus,
+      );
+      this.slub.sheaves.rcuCall = (fn) => rcu.callRcu(fn);
+    }
+    return this.kvfreeRcuState;
+  }
+
+  /** kfree_rcu_sheaf(): a slab object of a cache with sheaves (every cache under 7.0) goes to the CPU's rcu_free sheaf. */
+  private kfreeRcuSheaf(addr: number): boolean {
+    const slub = this.slub;
+    const head = slub.virtToSlab(addr);
+    if (head < 0) return false;
+    const s = this.pages.slabCache[head]!;
+    if (!slub.kernel70 && slub.sheaves.caches[s] === undefined) return false;
+    return slub.sheaves.kfreeRcuSheaf(s, addr, (fn) => this.machine.rcu.callRcu(fn));
+  }
+
+  /** flush_all_rcu_sheaves(): every CPU's rcu_free sheaf of every cache to call_rcu(), then rcu_barrier(). */
+  private flushAllRcuSheaves(): void {
+    const sheaves = this.slub.sheaves;
+    for (const s of this.slab.slabCaches) {
+      if (sheaves.caches[s] === undefined) continue;
+      for (let cpu = 0; cpu < this.cpus; cpu++) sheaves.flushRcuSheaf(s, cpu);
+    }
+    this.machine.rcu.barrier();
+  }
+
+  /**
+   * kfree_rcu(ptr, rhf): free a kmalloc'd or kmem_cache object after an RCU
+   * grace period, batched per CPU as 6.18 batches it (a page of pointers,
+   * drained 5 s later or as soon as a page is full, then freed a grace period
+   * after that). The object must embed an rcu_head: kfree_rcu() may not
+   * allocate. NULL does nothing.
+   */
+  kfreeRcu(addr: number): void {
+    this.kmallocApi.checkAddr(addr);
+    if (addr <= ZERO_SIZE_PTR) return;
+    this.machine.syncClock();
+    this.kvfreeRcu.kvfreeCallRcu(addr, true);
+  }
+
+  /** kvfree_rcu_mightsleep(ptr): kfree_rcu() of an object without an rcu_head; may allocate, and may wait for a grace period. */
+  kfreeRcuMightsleep(addr: number): void {
+    this.kmallocApi.checkAddr(addr);
+    if (addr <= ZERO_SIZE_PTR) return;
+    this.machine.syncClock();
+    this.kvfreeRcu.kvfreeCallRcu(addr, false);
+  }
+
+  /** kvfree_rcu_barrier(): every kfree_rcu() so far has freed its object when this returns (the clock moves). */
+  kvfreeRcuBarrier(): void {
+    this.kvfreeRcuState?.barrier();
+  }
+
+  /** call_rcu(): run fn after a grace period (when the virtual clock gets there: k.tick, synchronizeRcu, rcuBarrier). */
+  callRcu(fn: () => void): void {
+    checkFunction(fn, 'fn');
+    this.machine.rcu.callRcu(fn);
+  }
+
+  /** synchronize_rcu(): wait for a full grace period (the virtual clock moves 8 ms, two jiffies). */
+  synchronizeRcu(): void {
+    this.machine.rcu.synchronize();
+  }
+
+  /** rcu_barrier(): wait until every call_rcu() callback queued so far has run. */
+  rcuBarrier(): void {
+    this.machine.rcu.barrier();
+  }
+
+  /** rcu_read_lock(): a grace period that would end inside the critical section waits for rcuReadUnlock(). */
+  rcuReadLock(): void {
+    this.machine.rcu.readLock();
+  }
+
+  /** rcu_read_unlock() */
+  rcuReadUnlock(): void {
+    this.machine.rcu.readUnlock();
+  }
+
   /** @internal Timers on the virtual clock. */
   get timers(): TimerBase {
     return this.machine.timers;
@@ -328,6 +436,8 @@ export class Kernel {
   /** kmem_cache_destroy(): objects left are reported as the kernel reports them. */
   kmemCacheDestroy(cache: KmemCache): void {
     const s = this.slab.cacheOf(cache);
+    // in-flight kfree_rcu()s may hold objects of this cache: kvfree_rcu_barrier()
+    this.kvfreeRcuState?.barrier();
     const name = this.slub.caches[s]!.name;
     const smp = this.machine.smp;
     const left = smp !== null ? smpCacheDestroy(smp, this.slab, s, () => this.slab.destroy(s)) : this.slab.destroy(s);
@@ -594,6 +704,21 @@ export class Kernel {
       if (this.machine.smp?.attached)
         throw new Error(`the VM half (tasks, files) runs on the boot CPU only; this kernel is attached to CPU ${this.machine.smp.cpu}`);
       this.vmState = new Vm(this);
+      // kvfree_rcu_init()'s "slab-kvfree-rcu" shrinker: drains the kfree_rcu batches and their cached pages under pressure
+      registerShrinker(this.vmState, {
+        name: 'slab-kvfree-rcu',
+        countObjects: () => {
+          const n = this.kvfreeRcuState?.shrinkCount() ?? 0;
+          return n === 0 ? SHRINK_EMPTY : n;
+        },
+        scanObjects: (_vm, nrToScan) => {
+          const freed = this.kvfreeRcuState?.shrinkScan(nrToScan) ?? 0;
+          return freed === 0 ? SHRINK_STOP : freed;
+        },
+        seeks: DEFAULT_SEEKS,
+        batch: 0,
+        nrDeferred: 0,
+      });
     }
     return this.vmState;
   }

@@ -14,6 +14,7 @@ import { checkInteger } from '../lib/argcheck.js';
 import { BugReporter, KernelBug } from '../lib/bug.js';
 import { Printk } from '../lib/printk.js';
 import { RateLimit } from '../lib/ratelimit.js';
+import { Rcu } from '../lib/rcu.js';
 import { TimerBase } from '../lib/timer.js';
 import { MemAccess } from '../memory/access.js';
 import { PAGE_SIZE, PhysMem } from '../memory/memblock.js';
@@ -94,6 +95,8 @@ export class Machine {
   task: Task = { pid: 1, comm: 'kmem' };
   /** Timers on the virtual clock (src/lib/timer.ts): the flusher, I/O completions. k.tick runs them. */
   readonly timers: TimerBase;
+  /** RCU's grace periods on the virtual clock (src/lib/rcu.ts). */
+  readonly rcu: Rcu;
   /** The block device the `disk` boot option describes (the vm half builds it). */
   readonly disk: DiskConfig;
   /** slab_out_of_memory()'s and warn_alloc()'s ratelimit states (DEFAULT_RATELIMIT_*). */
@@ -121,6 +124,7 @@ export class Machine {
     this.pages = new PageArray(this.phys.nrPages, shared);
     this.printk = new Printk();
     this.timers = new TimerBase(this.printk);
+    this.rcu = new Rcu(this.timers);
     this.disk = c.disk;
     this.bugs = new BugReporter({
       printk: this.printk,

@@ -97,6 +97,10 @@ export class CacheSheaves {
   /** Per CPU: the main sheaf (never -1 while the cache lives) and the spare (-1 = NULL). */
   readonly main: Int32Array;
   readonly spare: Int32Array;
+  /** Per CPU: the rcu_free sheaf batching kfree_rcu() (-1 = NULL). */
+  readonly rcuFree: Int32Array;
+  /** Objects in rcu_free sheaves handed to call_rcu() and not yet back. */
+  rcuInFlight = 0;
   /** The barn: sheaves_full and sheaves_empty as stacks (top = list head). */
   barnFull: Int32Array;
   nrFull = 0;
@@ -111,6 +115,7 @@ export class CacheSheaves {
     this.freeIds = new Int32Array(n);
     this.main = new Int32Array(cpus).fill(-1);
     this.spare = new Int32Array(cpus).fill(-1);
+    this.rcuFree = new Int32Array(cpus).fill(-1);
     this.barnFull = new Int32Array(SheafLimit.MAX_FULL_SHEAVES + 2);
     this.barnEmpty = new Int32Array(MAX_EMPTY_SHEAVES + 2);
   }
@@ -118,8 +123,8 @@ export class CacheSheaves {
 
 /**
  * MAX_EMPTY_SHEAVES (10): the kernel checks it only where a sheaf is given
- * back from outside the per-CPU pair (kfree_rcu sheaves, returned prefilled
- * sheaves), neither of which kmem has yet; the barn's arrays start there.
+ * back from outside the per-CPU pair (rcu_free sheaves after their grace
+ * period, returned prefilled sheaves); the barn's arrays start there.
  */
 const MAX_EMPTY_SHEAVES = 10;
 
@@ -699,6 +704,7 @@ export class Sheaves {
       this.flushUnused(sh, s, spare);
       this.freeEmpty(sh, s, spare);
     }
+    this.flushRcuSheaf(s, cpu);
     this.syncIn(sh, s, cpu);
     this.flushMain(sh, s, cpu);
     this.syncOut(sh, s, cpu);
@@ -747,6 +753,95 @@ export class Sheaves {
     for (let k = 0; k < sh.nrFull; k++) n += sh.size[sh.barnFull[k]!]!;
     return n;
   }
+
+  /** Objects kfree_rcu() has put in the cache's rcu_free sheaves, waiting or in their grace period. */
+  rcuObjectsHeld(s: number): number {
+    const sh = this.caches[s];
+    if (sh === undefined) return 0;
+    let n = sh.rcuInFlight;
+    for (let cpu = 0; cpu < sh.rcuFree.length; cpu++) if (sh.rcuFree[cpu]! >= 0) n += sh.size[sh.rcuFree[cpu]!]!;
+    return n;
+  }
+
+  // ───────────────────────── kfree_rcu() ─────────────────────────
+
+  /**
+   * __kfree_rcu_sheaf(): push obj on the running CPU's rcu_free sheaf (one
+   * taken from an empty spare, the barn's empty list, or a new one); a sheaf
+   * that fills goes to call_rcu() and is the CPU's no longer. False (counted
+   * free_rcu_sheaf_fail) for a cache whose capacity is 0 (a boot or debug
+   * cache under 7.0): the caller batches it the classic way.
+   */
+  kfreeRcuSheaf(s: number, obj: number, callRcu: (fn: () => void) => void): boolean {
+    const sh = this.caches[s];
+    if (sh === undefined || sh.capacity === 0) {
+      this.stat(s, SlubStat.FREE_RCU_SHEAF_FAIL);
+      return false;
+    }
+    const cpu = this.slub.cpu;
+    let id = sh.rcuFree[cpu]!;
+    if (id < 0) {
+      const spare = sh.spare[cpu]!;
+      if (spare >= 0 && sh.size[spare] === 0) {
+        sh.spare[cpu] = -1;
+        id = spare;
+      } else if (sh.nrEmpty > 0) {
+        id = sh.barnEmpty[--sh.nrEmpty]!;
+      } else {
+        id = this.allocEmpty(sh, s);
+      }
+      sh.rcuFree[cpu] = id;
+    }
+    const n = sh.size[id]!;
+    this.pool[sh.base[id]! + n] = obj;
+    sh.size[id] = n + 1;
+    if (n + 1 === sh.capacity) {
+      sh.rcuFree[cpu] = -1;
+      sh.rcuInFlight += sh.capacity;
+      callRcu(() => this.rcuFreeSheaf(s, sh, id));
+    }
+    this.stat(s, SlubStat.FREE_RCU_SHEAF);
+    return true;
+  }
+
+  /** rcu_free_sheaf(): after the grace period the full sheaf joins the barn (reused by allocations), or is flushed when the barn is full. */
+  private rcuFreeSheaf(s: number, sh: CacheSheaves, id: number): void {
+    sh.rcuInFlight -= sh.size[id]!;
+    if (this.caches[s] !== sh) return;
+    if (sh.size[id] !== 0) {
+      if (sh.nrFull < SheafLimit.MAX_FULL_SHEAVES) {
+        this.stat(s, SlubStat.BARN_PUT);
+        this.barnPutFull(sh, id);
+        return;
+      }
+      this.stat(s, SlubStat.BARN_PUT_FAIL);
+      this.flushUnused(sh, s, id);
+    }
+    if (sh.nrEmpty < MAX_EMPTY_SHEAVES) this.barnPutEmpty(sh, id);
+    else this.freeEmpty(sh, s, id);
+  }
+
+  /** flush_rcu_sheaf() / pcs_flush_all()'s part: the CPU's partly filled rcu_free sheaf goes to call_rcu(rcu_free_sheaf_nobarn). */
+  flushRcuSheaf(s: number, cpu: number): void {
+    const sh = this.caches[s];
+    if (sh === undefined) return;
+    const id = sh.rcuFree[cpu]!;
+    if (id < 0) return;
+    sh.rcuFree[cpu] = -1;
+    const call = this.rcuCall;
+    if (call === null) throw new Error('flushRcuSheaf: an rcu_free sheaf without RCU');
+    sh.rcuInFlight += sh.size[id]!;
+    call(() => {
+      // rcu_free_sheaf_nobarn(): flushed to the slabs and freed
+      sh.rcuInFlight -= sh.size[id]!;
+      if (this.caches[s] !== sh) return;
+      this.flushUnused(sh, s, id);
+      this.freeEmpty(sh, s, id);
+    });
+  }
+
+  /** call_rcu() as the kernel's glue gives it (set when kfree_rcu() is first used); null before. */
+  rcuCall: ((fn: () => void) => void) | null = null;
 }
 
 /** CF.SHEAF_CAPACITY of a cache row, for readers outside the fast paths. */

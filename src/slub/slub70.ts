@@ -25,8 +25,10 @@
  * Where kmem's 7.0 differs from the kernel's:
  *   - one NUMA node: the remote-node bypass of the sheaves
  *     (slab_nid(slab) != numa_mem_id()) and ALLOC_NODE_MISMATCH never apply;
- *   - no RCU in kmem, so no kfree_rcu() and no rcu_free sheaf
- *     (free_rcu_sheaf and free_rcu_sheaf_fail stay 0);
+ *   - kfree_rcu() uses the rcu_free sheaf (src/slub/sheaf.ts) on kmem's
+ *     virtual-clock RCU (src/lib/rcu.ts), except with KASAN, where kmem
+ *     takes the per-CPU batches instead of running the free hooks on the
+ *     sheaf's objects after the grace period;
  *   - sheaves live in kmem's own typed arrays (src/slub/sheaf.ts), not in
  *     kmalloc objects, so they never fail and the kmalloc caches do not
  *     show them; the boot caches' geometry (struct kmem_cache's size) is

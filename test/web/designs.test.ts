@@ -103,11 +103,18 @@ describe('the Designs tab', () => {
     expect(await attr('.ds-cpu[data-cpu="0"] .ds-sheaf', 'data-size')).toBe('7');
     await next();
     await next();
-    expect(await ev<string[]>('[...document.querySelectorAll(\'.ds-cpu[data-cpu="1"] .ds-sheaf\')].map((e) => e.dataset.size)')).toEqual(['7', '8']);
+    expect(await ev<string[]>('[...document.querySelectorAll(\'.ds-cpu[data-cpu="1"] .ds-sheaf\')].map((e) => e.dataset.size)')).toEqual(['7', '8', '-1']);
     expect(await attr('.ds-list[data-list="sheaves_full"]', 'data-n')).toBe('2');
     await next();
     expect(await attr('.ds-list[data-list="sheaves_full"]', 'data-n')).toBe('0');
     expect(await attr('.ds-list[data-list="sheaves_empty"]', 'data-n')).toBe('2');
+    // kfree_rcu: CPU 0's rcu_free sheaf (its third) fills, goes to call_rcu, then to the barn
+    await next();
+    expect(await ev<string | undefined>('[...document.querySelectorAll(\'.ds-cpu[data-cpu="0"] .ds-sheaf\')][2]?.dataset.size')).toBe('5');
+    await next();
+    expect(await attr('.ds-list[data-list="sheaves_full"]', 'data-n')).toBe('0');
+    await next();
+    expect(await attr('.ds-list[data-list="sheaves_full"]', 'data-n')).toBe('1');
     expect(await page.isDisabled('#ds-next')).toBe(true);
     await shot('designs-sheaves');
 

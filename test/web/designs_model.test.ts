@@ -38,6 +38,16 @@ describe('the Designs model', () => {
     steps[3]!.run(l);
     const t = l.sheaves()!;
     expect([t.barnFull.length, t.barnEmpty.length]).toEqual([0, 2]);
+    // kfree_rcu: CPU 0's rcu_free sheaf comes from the barn's empty list, fills at 8, goes to call_rcu, and joins the barn a grace period later
+    const queued = l.live.slice(0, 8);
+    steps[4]!.run(l);
+    expect(l.sheaves()!.cpus[0]!.rcuFree!.objects).toEqual(queued.slice(0, 5));
+    expect(l.sheaves()!.barnEmpty).toHaveLength(1);
+    steps[5]!.run(l);
+    expect(l.sheaves()!.cpus[0]!.rcuFree).toBe(null);
+    expect(l.sheaves()!.barnFull).toHaveLength(0);
+    steps[6]!.run(l);
+    expect(l.sheaves()!.barnFull.map((x) => x.objects)).toEqual([queued]);
   });
 
   it('k.inspect.sheaves() is null for a cache without sheaves and under another design; slabLists() null off SLAB', () => {

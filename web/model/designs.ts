@@ -63,6 +63,14 @@ export class DesignLab {
     });
   }
 
+  /** The n oldest live objects given to kfree_rcu() on cpu. */
+  kfreeRcu(cpu: number, n: number): void {
+    const take = this.live.splice(0, n);
+    this.k.onCpu(cpu, () => {
+      for (const a of take) this.k.kfreeRcu(a);
+    });
+  }
+
   slab(): SlabListsSnapshot | null {
     return this.design === 'slab' ? this.k.inspect.slabLists(this.cache) : null;
   }
@@ -207,6 +215,23 @@ export const DESIGN_SCENARIOS: DesignScenario[] = [
           const s = l.sheaves()!;
           return `CPU 0 allocates twelve: with its main sheaf empty it takes a full sheaf from the barn before going to the slabs (barn_replace_empty_sheaf), the objects CPU 1 freed, leaving its empty one there. Barn: ${s.barnFull.length} full, ${s.barnEmpty.length} empty.`;
         },
+      },
+      {
+        run: (l) => l.kfreeRcu(0, 5),
+        text: (l) => {
+          const s = l.sheaves()!;
+          return `kfree_rcu() of five on CPU 0: they may not be reused before a grace period, so they go on CPU 0's third sheaf, rcu_free (taken from the barn's empty list: ${s.barnEmpty.length} left there). It holds ${s.cpus[0]!.rcuFree?.objects.length ?? 0}.`;
+        },
+      },
+      {
+        run: (l) => l.kfreeRcu(0, 3),
+        text: (l) =>
+          `Three more fill it: the full rcu_free sheaf is detached and handed to call_rcu() as one callback. CPU 0's rcu_free: ${l.sheaves()!.cpus[0]!.rcuFree === null ? 'none' : 'still there'}; the barn has ${l.sheaves()!.barnFull.length} full.`,
+      },
+      {
+        run: (l) => l.k.tick(8_000_000),
+        text: (l) =>
+          `A grace period later (8 ms of virtual time), rcu_free_sheaf() puts the whole sheaf in the barn's full list (${l.sheaves()!.barnFull.length} full): the next CPU whose main sheaf runs empty reuses those objects without them ever going back to their slab.`,
       },
     ],
   },

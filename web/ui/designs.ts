@@ -282,7 +282,16 @@ export class DesignsPanel {
       );
     this.draw.replaceChildren(
       h('h3', {}, `${s.name}: sheaves of ${s.capacity}`),
-      ...s.cpus.map((c) => h('div', { class: 'ds-cpu', 'data-cpu': c.cpu }, h('b', {}, `CPU ${c.cpu}`), sheaf('main', c.main), sheaf('spare', c.spare))),
+      ...s.cpus.map((c) =>
+        h(
+          'div',
+          { class: 'ds-cpu', 'data-cpu': c.cpu },
+          h('b', {}, `CPU ${c.cpu}`),
+          sheaf('main', c.main),
+          sheaf('spare', c.spare),
+          sheaf('rcu_free', c.rcuFree),
+        ),
+      ),
       h('h3', {}, 'the barn'),
       h(
         'div',
