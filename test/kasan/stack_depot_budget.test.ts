@@ -29,13 +29,13 @@ function pairs(k: Kernel, n: number): void {
 }
 
 describe('KASAN stacks: recorded raw, read only for a report', () => {
-  it('20000 pairs store no formatted stack; a report then names the allocating and freeing functions of an object freed 20000 frees earlier', () => {
-    // 256M: the quarantine (8 MiB less 1 MiB per CPU) keeps the victim through 20000 frees of 128-byte slots.
+  it('8000 pairs store no formatted stack; a report then names the allocating and freeing functions of an object freed 8000 frees earlier', () => {
+    // 256M: the quarantine (8 MiB less 1 MiB per CPU) keeps the victim through 8000 frees of 128-byte slots.
     const k = boot({ memory: '256M', cpus: 2, kasan: 'generic', kasanMultiShot: true });
     const depot = k.kasan!.depot;
     const p = budgetAlloc(k);
     budgetFree(k, p);
-    pairs(k, 20000);
+    pairs(k, 8000);
     expect(depot.size).toBe(0);
     const rec = depot.recorded;
     // The kernel's depot cap (8192 pools of 16 KiB) over 1100 bytes per recorded 17-frame stack.
@@ -44,7 +44,7 @@ describe('KASAN stacks: recorded raw, read only for a report', () => {
     expect(rec.max).toBe(Math.floor(RAW_BUDGET / 1100));
     expect(rec.kept).toBeLessThanOrEqual(rec.max);
     // Both stacks of every quarantined object are still held (two per pair), and the victim's two.
-    expect(rec.kept).toBeGreaterThanOrEqual(2 * 20000 + 2);
+    expect(rec.kept).toBeGreaterThanOrEqual(2 * 8000 + 2);
     k.mem.read8(p);
     const r = k.kasan!.reports().at(-1)!;
     expect(r.bugType).toBe('slab-use-after-free');
