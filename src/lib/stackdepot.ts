@@ -27,11 +27,17 @@
  * holds the pending handle. Most tracks move on first (the object is freed,
  * or allocated again), so most stacks are never read at all: a new save
  * takes the next entry no track holds any more. The table grows (doubling
- * from 1024 entries) rather than resolve one, up to its memory budget: RAW_BUDGET bytes of V8's records, about 1.1 KB each at the 17
- * frames of an entry capture, as much as the kernel's depot may take
- * (DEPOT_POOLS_CAP pools of DEPOT_POOL_SIZE bytes: 128 MiB). KASAN's
- * quarantine of a 256 MiB machine (8 MiB, each freed object holding its
- * alloc and its free stack) fits in it for objects of 128-byte slots.
+ * from 1024 entries) rather than resolve one, up to its memory budget:
+ * RAW_BUDGET bytes of V8's records, as much as the kernel's depot may take
+ * (DEPOT_POOLS_CAP pools of DEPOT_POOL_SIZE bytes: 128 MiB). A record is
+ * about 1.1 KB at the 17 frames of an entry capture (KASAN), 2 KB at the 32
+ * frames of a capture deep inside kmem (slub_debug's U tracks size their
+ * table by rawEntriesFor()). KASAN's quarantine of a 256 MiB machine (8 MiB,
+ * each freed object holding its alloc and its free stack) fits in it for
+ * objects of 128-byte slots; past the budget, a save that finds no free
+ * entry among the next few resolves the oldest held stack there. (KASAN's
+ * kasanStacks: 'sampled' records 32 frames deep inside, in a table sized
+ * for 17: it keeps 1 allocation's stacks in 64, far below the entry count.)
  *
  * The depot is told where each pending handle was stored (bind(), with a
  * StackHandleStore that can read and write those places): when the table
@@ -65,7 +71,7 @@ export const RAW_BUDGET = 8192 * 16384;
  * Bytes V8 keeps per recorded stack: a CallSiteInfo and its array slot per
  * frame, and the holder with its accessor. 1100 at an entry capture's 17
  * frames, measured on Node 20 (bench/kasan_stack_probe.ts and a KASAN
- * machine's heap after 122016 recorded pairs' stacks).
+ * machine's heap with 122016 recorded stacks).
  */
 const RAW_FRAME_BYTES = 60;
 const RAW_HOLDER_BYTES = 80;
