@@ -3,7 +3,7 @@
  * threads of this process:
  *   1. throughput of kmalloc(64) + kfree pairs, each worker on its own CPU
  *      (only its kmem_cache_cpu: no shared write on the fast path), one
- *      worker against two (the goal: two at 1.8x one), and four for the record;
+ *      worker against two (the goal: two at 1.8x one), four and eight for the record;
  *   2. producer/consumer, every free remote (one worker allocates, the other
  *      frees: __slab_free's compareExchange on every object), against
  *      postMessage of plain objects and against @thi.ng/malloc on a
@@ -96,10 +96,10 @@ function print(title: string, res: { name: string; min: number; median: number }
   }
 }
 
-/** 1. kmalloc(64) + kfree pairs on 1, 2 (and 4) CPU threads. */
+/** 1. kmalloc(64) + kfree pairs on 1, 2 (and 4 and 8) CPU threads. */
 async function scaling(): Promise<void> {
   console.log(`cores: ${availableParallelism()}`);
-  const p = start(4);
+  const p = start(8);
   const n = 400_000;
   const P = Job.PAIRS;
   const res = measure(
@@ -108,6 +108,7 @@ async function scaling(): Promise<void> {
       { name: '1 worker: kmalloc(64) + kfree pairs', jobs: [P], ops: (n) => n },
       { name: '2 workers, each its own pairs (aggregate)', jobs: [P, P], ops: (n) => 2 * n },
       { name: '4 workers, each its own pairs (aggregate, for the record)', jobs: [P, P, P, P], ops: (n) => 4 * n },
+      { name: '8 workers, each its own pairs (aggregate, for the record)', jobs: new Array<number>(8).fill(P), ops: (n) => 8 * n },
     ],
     n,
     7,

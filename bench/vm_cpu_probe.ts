@@ -5,6 +5,7 @@
  *
  *   node build/bench/vm_cpu_probe.js fault DIR_A DIR_B   (each DIR a compiled build, e.g. build)
  *   node build/bench/vm_cpu_probe.js pair DIR_A DIR_B
+ *   node build/bench/vm_cpu_probe.js load DIR_A DIR_B   (Task.read32 of mapped pages: software TLB hits)
  *
  * Every build boots its own machine in this process; the rounds of the
  * builds are interleaved (A B A B ...) and each loop is a function of its
@@ -24,6 +25,8 @@ interface ProbeTask {
   mmap(addr: number, len: number, prot: number, flags: number, fd: number, off: number): number;
   munmap(addr: number, len: number): number;
   write8(va: number, v: number): void;
+  write32(va: number, v: number): void;
+  read32(va: number): number;
 }
 
 const cpuNs = (): number => {
@@ -129,8 +132,69 @@ async function pair(dirs: string[]): Promise<void> {
   if (sink === 0.5) console.log(sink);
 }
 
-const [what, ...dirs] = process.argv.slice(2);
-if ((what !== 'fault' && what !== 'pair') || dirs.length === 0) {
-  throw new RangeError('usage: node build/bench/vm_cpu_probe.js fault|pair BUILD_DIR...');
+/**
+ * A 32-bit user load through the page tables on a mapped page (16 pages
+ * cycled, every load a software TLB hit after the first lap), against a
+ * Uint32Array load over the same 64 KiB, in CPU ns per load.
+ */
+async function userLoad(dirs: string[]): Promise<void> {
+  const N = 20_000_000;
+  const tasks: [ProbeTask, number][] = [];
+  for (const d of dirs) {
+    const m = await load(d);
+    const k = m.boot({ memory: '128M', cpus: 2, seed: 1 });
+    k.fs.writeFile('/bin/bench', m.smallProgram(1, 64, 4096));
+    const t = k.spawn('/bin/bench', ['bench']);
+    const base = t.mmap(0, 16 * 4096, 3, 0x22, -1, 0);
+    for (let i = 0; i < 16 * 4096; i += 4) t.write32(base + i, i);
+    tasks.push([t, base]);
+  }
+  const loops = dirs.map(
+    () =>
+      new Function('t', 'base', 'n', 'let s = 0; for (let i = 0; i < n; i++) s = (s + t.read32(base + ((i << 2) & 0xfffc))) | 0; return s;') as (
+        t: ProbeTask,
+        b: number,
+        n: number,
+      ) => number,
+  );
+  const u32 = new Uint32Array(16 * 1024);
+  for (let i = 0; i < u32.length; i++) u32[i] = i * 4;
+  const ideal = (n: number): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s = (s + u32[i & 0x3fff]!) | 0;
+    return s;
+  };
+  const res: number[][] = dirs.map(() => []);
+  const ires: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < 11; r++) {
+    for (let j = 0; j < dirs.length; j++) {
+      const t0 = cpuNs();
+      sink ^= loops[j]!(tasks[j]![0], tasks[j]![1], N);
+      res[j]!.push((cpuNs() - t0) / N);
+    }
+    const t0 = cpuNs();
+    sink ^= ideal(N);
+    ires.push((cpuNs() - t0) / N);
+  }
+  console.log(`user load on a mapped page (Task.read32, TLB hit), CPU ns per load (min, median of 11 rounds)`);
+  console.log(
+    `  ${'ideal: Uint32Array load'.padEnd(40)} ${Math.min(...ires)
+      .toFixed(2)
+      .padStart(6)} ${median(ires).toFixed(2).padStart(6)}`,
+  );
+  for (let j = 0; j < dirs.length; j++) {
+    console.log(
+      `  ${dirs[j]!.padEnd(40)} ${Math.min(...res[j]!)
+        .toFixed(2)
+        .padStart(6)} ${median(res[j]!).toFixed(2).padStart(6)}`,
+    );
+  }
+  if (sink === 0.5) console.log(sink);
 }
-await (what === 'fault' ? fault(dirs) : pair(dirs));
+
+const [what, ...dirs] = process.argv.slice(2);
+if ((what !== 'fault' && what !== 'pair' && what !== 'load') || dirs.length === 0) {
+  throw new RangeError('usage: node build/bench/vm_cpu_probe.js fault|pair|load BUILD_DIR...');
+}
+await (what === 'fault' ? fault(dirs) : what === 'pair' ? pair(dirs) : userLoad(dirs));

@@ -28,6 +28,7 @@ import { MemMapView } from './ui/memmap.js';
 import { PressurePanel } from './ui/pressure.js';
 import { ProcPanel } from './ui/proc.js';
 import { ProcessesPanel } from './ui/processes.js';
+import { smpSection } from './ui/smp.js';
 
 type Tab = 'caches' | 'buddy' | 'kasan' | 'charts' | 'dmesg' | 'procs' | 'pressure' | 'designs';
 const TABS: [Tab, string][] = [
@@ -442,6 +443,8 @@ export class App {
       this.designs.root,
     );
     this.el.right = right;
+    // Real CPUs (smp: 'workers'): a button under the kernel's text files.
+    this.proc.root.append(smpSection());
     const main = h('main', {}, left, right);
     this.showTab(this.tab, main);
     return main;

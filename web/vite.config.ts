@@ -39,6 +39,8 @@ export default defineConfig({
       },
     },
   },
+  // The CPU workers (web/smp_worker.ts) import kmem as modules, split like the page.
+  worker: { format: 'es' },
   server: { headers: isolation, fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
   preview: { headers: isolation },
 });

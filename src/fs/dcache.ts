@@ -10,9 +10,15 @@
  * one is rotated once, the rest are killed, each kill dropping its inode
  * reference (iput(), which may put the inode on the inode LRU).
  *
- * kmem caches the dentries of regular files only: its directories (and the
- * root) are pinned and hold no cache objects, so a file's dentry has no
- * parent dentry whose reference it would drop.
+ * Directories have dentries too, with their parents: a dentry holds a
+ * reference on its parent (d_parent, taken by d_alloc()), so a directory's
+ * d_lockref.count is its child dentries plus whoever holds it, and it can
+ * reach the LRU only once its last child is gone. The root's dentry
+ * (sb->s_root) is pinned. Killing a dentry drops its parent's reference:
+ * from dput() a parent left unused is retained (onto the LRU) when hashed;
+ * from the shrinker (shrink_kill()) it is killed at once, and so on up:
+ * prune_dcache_sb() frees leaves before their parents. A tmpfs name
+ * (/dev/shm) is on another superblock: kmem gives it no parent.
  */
 import type { CachedInode, InodeCache, ObjectAllocator } from './inode.js';
 
@@ -31,6 +37,8 @@ export interface Dentry {
   /** d_lockref.count */
   count: number;
   flags: number;
+  /** d_parent (null for the root and tmpfs names); this dentry holds one reference on it */
+  parent: Dentry | null;
 }
 
 export class Dcache {
@@ -68,11 +76,15 @@ export class Dcache {
     return n;
   }
 
-  /** d_alloc() + d_add(): a new hashed dentry for path holding inode (count 1), or null when the allocation failed. */
-  dAlloc(path: string, inode: CachedInode | null, gfp: number): Dentry | null {
+  /**
+   * d_alloc() + d_add(): a new hashed dentry for path holding inode (count
+   * 1) and a reference on its parent, or null when the allocation failed.
+   */
+  dAlloc(path: string, inode: CachedInode | null, gfp: number, parent: Dentry | null = null): Dentry | null {
     const addr = this.slab.kmemCacheAlloc(this.cache, gfp);
     if (addr === 0) return null;
-    const d: Dentry = { path, addr, inode, count: 1, flags: 0 };
+    const d: Dentry = { path, addr, inode, count: 1, flags: 0, parent };
+    if (parent !== null) parent.count++;
     const old = this.hash.get(path);
     if (old !== undefined) this.unhash(old);
     this.hash.set(path, d);
@@ -93,18 +105,33 @@ export class Dcache {
 
   /**
    * dput(): at 0 a hashed dentry is retained (LRU fodder: onto the LRU, or
-   * DCACHE_REFERENCED when already there), an unhashed one is killed.
+   * DCACHE_REFERENCED when already there), an unhashed one is killed, and
+   * then its parent if that was the parent's last reference, the same way.
    */
   dput(d: Dentry): void {
     if (--d.count > 0) return;
-    if ((d.flags & DCACHE_UNHASHED) !== 0) {
-      this.kill(d);
-      return;
+    this.release(d);
+  }
+
+  /** The rest of dput() for a dentry at count 0: retain it if hashed, else kill it and go on with the parent it frees. */
+  private release(d: Dentry): void {
+    let cur: Dentry | null = d;
+    while (cur !== null) {
+      if ((cur.flags & DCACHE_UNHASHED) === 0) {
+        if ((cur.flags & DCACHE_LRU_LIST) === 0) {
+          cur.flags |= DCACHE_LRU_LIST;
+          this.lru.add(cur);
+        } else cur.flags |= DCACHE_REFERENCED;
+        return;
+      }
+      cur = this.kill(cur);
     }
-    if ((d.flags & DCACHE_LRU_LIST) === 0) {
-      d.flags |= DCACHE_LRU_LIST;
-      this.lru.add(d);
-    } else d.flags |= DCACHE_REFERENCED;
+  }
+
+  /** Kill an unused dentry as a dput() would end: its parent, if left unused, retained (or killed when unhashed). */
+  dKill(d: Dentry): void {
+    const parent = this.kill(d);
+    if (parent !== null) this.release(parent);
   }
 
   /** d_delete() of an unlinked name: a dentry no one else holds turns negative (its inode released); a held one is unhashed. */
@@ -116,8 +143,12 @@ export class Dcache {
     } else if (d.count > 0) this.unhash(d);
   }
 
-  /** __dentry_kill(): off the LRU and the hash, the inode reference dropped, the object freed. */
-  kill(d: Dentry): void {
+  /**
+   * __dentry_kill(): off the LRU and the hash, the inode reference dropped,
+   * the object freed, the parent's reference dropped. Returns the parent
+   * when that was its last reference (the caller decides its fate), else null.
+   */
+  kill(d: Dentry): Dentry | null {
     if ((d.flags & DCACHE_LRU_LIST) !== 0) {
       d.flags &= ~DCACHE_LRU_LIST;
       this.lru.delete(d);
@@ -128,12 +159,19 @@ export class Dcache {
     this.slab.kmemCacheFree(this.cache, d.addr);
     this.nrDentry--;
     if (ci !== null) this.icache.iput(ci);
+    const parent = d.parent;
+    d.parent = null;
+    if (parent === null || --parent.count > 0) return null;
+    return parent;
   }
 
   /**
    * prune_dcache_sb(): walk nrToScan dentries from the LRU's head with
    * dentry_lru_isolate()'s rules, then kill the isolated ones
-   * (shrink_dentry_list()). Returns the dentries freed.
+   * (shrink_dentry_list()); each kill that frees a parent's last
+   * reference kills the parent too (shrink_kill()), and so on up. Returns
+   * the dentries the walk isolated (list_lru_shrink_walk()'s count; the
+   * parents killed after them are not counted).
    */
   prune(nrToScan: number): number {
     const dispose: Dentry[] = [];
@@ -152,7 +190,8 @@ export class Dcache {
       d.flags &= ~DCACHE_LRU_LIST;
       dispose.push(d);
     }
-    for (const d of dispose) this.kill(d);
+    // (an isolated dentry has no children: each would hold a reference on it)
+    for (const d of dispose) for (let v: Dentry | null = this.kill(d); v !== null; v = this.kill(v));
     return dispose.length;
   }
 }

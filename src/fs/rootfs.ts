@@ -70,9 +70,33 @@ function isShmemPath(path: string): boolean {
   return parentOf(path) === '/dev/shm';
 }
 
+/** Directory inode numbers: a range of their own, above any file's (kmem's directories have no number otherwise). */
+const DIR_INO_BASE = 2 ** 40;
+
 export class RootFs {
+  private superBlock: SuperBlock | null = null;
+  /** directory -> its inode (number, links) for the superblock's directory dentries */
+  private readonly dirInodes = new Map<string, { readonly ino: number; readonly nlink: number }>();
+
   /** the superblock's dentry and inode caches; null until the vm half attaches them (then every lookup allocates from SLUB) */
-  sb: SuperBlock | null = null;
+  get sb(): SuperBlock | null {
+    return this.superBlock;
+  }
+
+  set sb(sb: SuperBlock | null) {
+    this.superBlock = sb;
+    if (sb !== null) sb.dirInode = (path) => this.dirInode(path);
+  }
+
+  /** The inode of a directory (the root's is ino 2 in a real file system; kmem numbers directories apart from files). */
+  dirInode(path: string): { readonly ino: number; readonly nlink: number } {
+    let i = this.dirInodes.get(path);
+    if (i === undefined) {
+      i = { ino: DIR_INO_BASE + this.dirInodes.size, nlink: 2 };
+      this.dirInodes.set(path, i);
+    }
+    return i;
+  }
   private readonly files = new Map<string, Inode>();
   /** symbolic links: path -> target (absolute) */
   private readonly links = new Map<string, string>();
@@ -251,12 +275,16 @@ function unlinkDentry(sb: SuperBlock, f: RootInode, path: string): void {
   dc.dDelete(d);
 }
 
-/** d_move(): the renamed file's dentry (looked up cold when not cached) takes the new name; the name it replaced is gone already (unlinkDentry). */
+/**
+ * d_move(): the renamed file's dentry (looked up cold when not cached)
+ * takes the new name, and the new directory as its parent; the name it
+ * replaced is gone already (unlinkDentry).
+ */
 function moveDentry(sb: SuperBlock, f: RootInode, from: string, to: string): void {
   const dc = sb.dcache;
   const victim = dc.hash.get(to);
   if (victim !== undefined) {
-    if (victim.count === 0) dc.kill(victim);
+    if (victim.count === 0) dc.dKill(victim);
     else dc.unhash(victim);
   }
   const d = dc.hash.get(from);
@@ -264,6 +292,15 @@ function moveDentry(sb: SuperBlock, f: RootInode, from: string, to: string): voi
     dc.hash.delete(from);
     d.path = to;
     dc.hash.set(to, d);
+    // d_move() to another directory: the dentry's parent reference moves to the new directory's dentry
+    if (d.parent !== null && parentOf(from) !== parentOf(to)) {
+      const np = sb.lookupDir(parentOf(to));
+      if (np !== null) {
+        const old = d.parent;
+        d.parent = np;
+        dc.dput(old);
+      }
+    }
     return;
   }
   const looked = sb.lookup(to, f, isShmemPath(to));

@@ -51,6 +51,12 @@ export interface XaHost {
   freeNode(addr: number): void;
 }
 
+/** The slot index takes in a node of this shift (integer shifts while index fits 31 bits). */
+function chunkOffset(index: number, shift: number): number {
+  if (index <= 0x7fffffff && shift < 31) return (index >> shift) & (XA_CHUNK_SIZE - 1);
+  return Math.floor(index / 2 ** shift) % XA_CHUNK_SIZE;
+}
+
 export class XArray {
   /** xa_head as a JavaScript entry */
   head = 0;
@@ -157,7 +163,8 @@ export class XArray {
   /** The largest index the head can reach without growing. */
   private maxIndex(): number {
     if (this.head <= 0) return 0;
-    return XA_CHUNK_SIZE * 2 ** this.shift(this.head) - 1;
+    const shift = this.shift(this.head);
+    return shift < 24 ? (XA_CHUNK_SIZE << shift) - 1 : XA_CHUNK_SIZE * 2 ** shift - 1;
   }
 
   // ───────────── the API ─────────────
@@ -170,7 +177,7 @@ export class XArray {
     if (index > this.maxIndex()) return -1;
     let shift = this.shift(e);
     for (;;) {
-      e = this.slot(e, Math.floor(index / 2 ** shift) % XA_CHUNK_SIZE);
+      e = this.slot(e, chunkOffset(index, shift));
       if (e === 0) return -1;
       if (e < 0) return -e - 1;
       shift -= XA_CHUNK_SHIFT;
@@ -221,7 +228,7 @@ export class XArray {
     let n = this.head;
     for (;;) {
       const shift = this.shift(n);
-      const off = Math.floor(index / 2 ** shift) % XA_CHUNK_SIZE;
+      const off = chunkOffset(index, shift);
       let e = this.slot(n, off);
       if (shift === 0) {
         if (e === 0) this.setCount(n, this.count(n) + 1);
@@ -238,27 +245,38 @@ export class XArray {
     }
   }
 
-  /** The leaf node and offset of index, or -1 (the head holding a lone page is node 0). */
-  private leaf(index: number): [number, number] | null {
+  /** leaf()'s second result: the offset in the node it returned */
+  private leafOff = 0;
+
+  /**
+   * The leaf node holding index (its offset in leafOff), 0 for the head
+   * holding a lone page at index 0, -1 when index holds nothing. Allocates
+   * nothing: erase() runs once per page reclaim takes.
+   */
+  private leaf(index: number): number {
     let n = this.head;
-    if (n === 0) return null;
-    if (n < 0) return index === 0 ? [0, 0] : null;
-    if (index > this.maxIndex()) return null;
+    if (n === 0) return -1;
+    this.leafOff = 0;
+    if (n < 0) return index === 0 ? 0 : -1;
+    if (index > this.maxIndex()) return -1;
     for (;;) {
       const shift = this.shift(n);
-      const off = Math.floor(index / 2 ** shift) % XA_CHUNK_SIZE;
+      const off = chunkOffset(index, shift);
       const e = this.slot(n, off);
-      if (e === 0) return null;
-      if (shift === 0) return [n, off];
+      if (e === 0) return -1;
+      if (shift === 0) {
+        this.leafOff = off;
+        return n;
+      }
       n = e;
     }
   }
 
   /** xa_erase(): the page at index goes; empty nodes are freed and the tree shrinks. Returns the pfn or -1. */
   erase(index: number): number {
-    const at = this.leaf(index);
-    if (at === null) return -1;
-    let [n, off] = at;
+    let n = this.leaf(index);
+    if (n < 0) return -1;
+    let off = this.leafOff;
     if (n === 0) {
       const pfn = -this.head - 1;
       this.head = 0;
@@ -307,9 +325,9 @@ export class XArray {
 
   /** xa_set_mark() on a present index. */
   setMark(index: number, m: number): void {
-    const at = this.leaf(index);
-    if (at === null) return;
-    let [n, off] = at;
+    let n = this.leaf(index);
+    if (n < 0) return;
+    let off = this.leafOff;
     while (n !== 0) {
       if (this.marked(n, m, off)) return;
       this.setBit(n, m, off, true);
@@ -321,13 +339,13 @@ export class XArray {
 
   /** xa_clear_mark() */
   clearMark(index: number, m: number): void {
-    const at = this.leaf(index);
-    if (at === null) return;
-    if (at[0] === 0) {
+    const n = this.leaf(index);
+    if (n < 0) return;
+    if (n === 0) {
       this.flags &= ~(1 << m);
       return;
     }
-    this.clearMarkAt(at[0], at[1], m);
+    this.clearMarkAt(n, this.leafOff, m);
   }
 
   private clearMarkAt(n: number, off: number, m: number): void {
@@ -348,10 +366,10 @@ export class XArray {
 
   /** xa_get_mark() */
   getMark(index: number, m: number): boolean {
-    const at = this.leaf(index);
-    if (at === null) return false;
-    if (at[0] === 0) return (this.flags & (1 << m)) !== 0;
-    return this.marked(at[0], m, at[1]);
+    const n = this.leaf(index);
+    if (n < 0) return false;
+    if (n === 0) return (this.flags & (1 << m)) !== 0;
+    return this.marked(n, m, this.leafOff);
   }
 
   /** xa_for_each() (m < 0) or xa_for_each_marked(): fn(index, pfn) in index order. */

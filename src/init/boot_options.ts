@@ -340,8 +340,6 @@ function checkSmpOptions(o: BootOptions): void {
   };
   if (o.allocator !== undefined && o.allocator !== 'slub') refuse('allocator', 'only SLUB runs on several threads');
   if (o.kernel !== undefined && o.kernel !== '6.18') refuse('kernel', "only 6.18's SLUB runs on several threads");
-  if (o.kasan !== undefined && o.kasan !== false) refuse('kasan', "KASAN's stack depot and quarantine are not shared between threads yet");
-  if (o.slubDebug !== undefined && o.slubDebug !== false && o.slubDebug !== '-') refuse('slubDebug', "slub_debug's tracking is not shared between threads yet");
   if (o.shared === false) refuse('shared', 'every CPU thread needs the SharedArrayBuffers');
   if (o.buffer !== undefined) refuse('buffer', 'the CPU threads share the RAM boot allocates');
   if (o.swap !== undefined) refuse('swap', 'the VM half runs on CPU 0 only');

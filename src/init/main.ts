@@ -49,10 +49,12 @@ import { SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESA
 import { Slub } from '../slub/slub.js';
 import { kmemCacheFlags, parseSlubDebug } from '../slub/slub_debug_param.js';
 import { Kmalloc70, Slub70 } from '../slub/slub70.js';
+import { kasanSmpParts, kasanSmpReports } from '../smp/kasan_smp.js';
 import { PageAllocSmp } from '../smp/page_alloc_smp.js';
 import { collectShared } from '../smp/rebind.js';
 import { SlubSmp } from '../smp/slub_smp.js';
 import { Ipi, SmpState } from '../smp/smp.js';
+import { SharedStackDepot } from '../smp/stackdepot_shared.js';
 import type { BootOptions, CheckedOptions, DiskConfig } from './boot_options.js';
 
 /** The task every report names ("by task comm/pid"). */
@@ -196,7 +198,10 @@ export class Machine {
     );
     if (this.smp !== null) (this.slub as SlubSmp).attachSmp(this.smp);
     // slub_debug (CONFIG_SLUB_DEBUG=y): its reports go through this machine's printk, taint and onBug.
+    // With CPU threads, one stack depot in shared memory for U tracks and KASAN alike (src/smp/stackdepot_shared.ts).
+    const smpDepot = c.smp ? new SharedStackDepot() : undefined;
     this.slub.debug = new SlubDebug(this.slub, {
+      ...(smpDepot ? { depot: smpDepot } : {}),
       printk: (text) => {
         this.syncClock();
         this.printk.printk(text);
@@ -217,7 +222,8 @@ export class Machine {
     });
     // KASAN (mm/kasan/): shadow for every page, the allocator hooks, the checked k.mem.
     if (opts.kasan === 'generic') {
-      this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared });
+      const smpParts = smpDepot ? kasanSmpParts(this.pages, this.slub, cpus, smpDepot) : undefined;
+      this.kasan = new Kasan(this, { multiShot: opts.kasanMultiShot === true, shared, ...(smpParts ? { smpParts } : {}) });
       this.kasan.stackCollection = opts.kasanStacks !== 'off';
       if (opts.kasanStacks === 'sampled') this.kasan.stackSampling = opts.kasanStackSample ?? 64;
       this.kasan.install();
@@ -290,6 +296,7 @@ export class Machine {
       else if (op === Ipi.DRAIN_PAGES) pa.drainCpu(smp.cpu);
     };
     smp.applyRecord = (rec) => this.slab.applyRecord(rec);
+    if (this.kasan !== null) kasanSmpReports(this.kasan, smp);
     // /proc/slabinfo lists the caches every CPU created: catch up with the cache table first.
     this.proc.register('/proc/slabinfo', () => {
       smp.syncCaches();

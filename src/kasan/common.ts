@@ -72,6 +72,12 @@ export interface KasanOptions {
   multiShot?: boolean;
   /** Back the shadow with a SharedArrayBuffer. */
   shared?: boolean;
+  /**
+   * With CPU threads (smp: 'workers', src/smp/kasan_smp.ts): the metadata,
+   * stack depot and quarantine, shared between threads, made here instead
+   * of the thread-local ones.
+   */
+  smpParts?: (ramBytes: number, release: (cache: number, obj: number) => void) => { meta: ObjectMeta; depot: StackDepot; quarantine: Quarantine };
 }
 
 /** A global variable defined with defineGlobal(). */
@@ -137,11 +143,13 @@ export class Kasan {
     this.sh = this.shadow.sh;
     // Every page is free when KASAN starts (boot freed them all to the buddy allocator).
     this.sh.fill(KASAN_PAGE_FREE);
-    this.meta = new ObjectMeta(host.pages.nr);
-    this.depot = new StackDepot(this.meta);
     let managed = 0;
     for (let z = 0; z < MAX_NR_ZONES; z++) managed += host.pageAlloc.zones.get(z, Z_MANAGED);
-    this.quarantine = new Quarantine(managed * PAGE_SIZE, host.cpus, (s, obj) => this.qlinkFree(s, obj));
+    const release = (s: number, obj: number) => this.qlinkFree(s, obj);
+    const parts = opts.smpParts?.(managed * PAGE_SIZE, release);
+    this.meta = parts?.meta ?? new ObjectMeta(host.pages.nr);
+    this.depot = parts?.depot ?? new StackDepot(this.meta);
+    this.quarantine = parts?.quarantine ?? new Quarantine(managed * PAGE_SIZE, host.cpus, release);
     Object.assign(this.reportSource, { host, memSize: this.memSize, shadow: this.shadow, depot: this.depot, meta: this.meta });
   }
 

@@ -44,7 +44,7 @@ const captureStackTrace: ((target: object, skip?: (...args: never[]) => unknown)
 /** Is this frame part of kmem's own machinery (not the user's code)? */
 function internal(file: string): boolean {
   return (
-    /[\\/](src|dist)[\\/](lib|memory|page_alloc|slub|kasan|proc|kernel|index|mempool)[\\/.]/.test(file) ||
+    /[\\/](src|dist)[\\/](lib|memory|page_alloc|slub|kasan|proc|kernel|index|mempool|smp|attach)[\\/.]/.test(file) ||
     /[\\/](src|dist)[\\/]kernel\.[jt]s$/.test(file) ||
     file.startsWith('node:')
   );

@@ -4,6 +4,7 @@
  */
 import { buddyinfo, extfragIndex, pagetypeinfo, unusableIndex } from './buddyinfo.js';
 import { meminfo } from './meminfo.js';
+import { showPartitions } from './partitions.js';
 import { slabDebugfsRead } from './slab_debugfs.js';
 import { EIO, errnoError, Sysctl, type SysctlHost, type VmCounters } from './sysctl.js';
 import { type VmSource, vmstat, zoneinfo } from './zoneinfo.js';
@@ -35,6 +36,7 @@ export class ProcFs {
     this.register('/proc/vmstat', () => vmstat(src, this.vm, this.sysctl));
     // swap_show(): the header, then a line per swap area (the vm half's, once swapon'd)
     this.register('/proc/swaps', () => `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${this.vm?.swap?.swapsLine() ?? ''}`);
+    this.register('/proc/partitions', () => showPartitions(this.vm?.blockDevices?.() ?? []));
     this.register('/sys/kernel/debug/extfrag/unusable_index', () => unusableIndex(pa));
     this.register('/sys/kernel/debug/extfrag/extfrag_index', () => extfragIndex(pa));
     this.registerDir((path) => slabDebugfsRead(src.slab, path));

@@ -12,6 +12,7 @@
  * A write that the kernel refuses throws an Error with the kernel's errno
  * (`code: 'EINVAL'`, `errno: 22`) and changes nothing.
  */
+
 import {
   MAX_NR_ZONES,
   WMARK_HIGH,
@@ -29,6 +30,7 @@ import {
 } from '../page_alloc/mmzone.js';
 import { type PageAlloc, PCP_BATCH, PCP_FIELDS, PCP_HIGH_MAX, PCP_HIGH_MIN } from '../page_alloc/page_alloc.js';
 import { zoneSetPagesetHighAndBatch } from '../page_alloc/watermark.js';
+import type { GendiskView } from './partitions.js';
 
 export const EINVAL = 22;
 export const EACCES = 13;
@@ -60,7 +62,7 @@ export interface VmCounters {
   /** KiB read from / written to the disk (vmstat_start() shows the sector counts halved) */
   readonly pgpgin?: number;
   readonly pgpgout?: number;
-  readonly pageCache: Map<number, number>;
+  readonly pageCache: { get(key: number): number | undefined; has(key: number): boolean; readonly size: number };
   /** What each frame holds, by pfn: 1 anonymous, 2 file page cache, 3 shmem (KIND_* of src/vm/vm.ts), 0 else. */
   readonly pageKind: Uint8Array;
   isShmem(ino: number): boolean;
@@ -82,6 +84,10 @@ export interface VmCounters {
   compactStat?(name: string): number | undefined;
   /** compact_nodes(): a write of 1 to /proc/sys/vm/compact_memory */
   compactMemory?(): void;
+  /** the block devices (/proc/partitions) */
+  blockDevices?(): readonly GendiskView[];
+  /** compaction_proactiveness_sysctl_handler()'s wake-up of kcompactd after a write of a non-zero value */
+  proactiveCompactTrigger?(): void;
   /** swap's vmstat counters by name (nr_swapcached, pswpin, pswpout, swap_ra, swap_ra_hit, swpin_zero, swpout_zero); undefined for others */
   swapStat?(name: string): number | undefined;
   /** The LRU lists' sizes and the reclaim / workingset counters by /proc/vmstat name: zone >= 0 a zone item, -1 a node item or event; undefined if not the LRU's. */
@@ -211,6 +217,8 @@ export class Sysctl {
   /** mm/compaction.c: vm.extfrag_threshold (0..1000, default 500), vm.compact_unevictable_allowed (0..1, default 1) */
   extfragThreshold = 500;
   compactUnevictableAllowed = 1;
+  /** mm/compaction.c: vm.compaction_proactiveness (0..100, default 20; 0 disables proactive compaction) */
+  compactionProactiveness = 20;
   /** drop_caches' "stfu": bit 4 once written silences the message for good */
   private stfu = 0;
   readonly knobs = new Map<string, Knob>();
@@ -314,6 +322,17 @@ export class Sysctl {
       },
       0,
       1000,
+    );
+    // compaction_proactiveness 0..100: a write of a non-zero value wakes kcompactd for a proactive pass.
+    int(
+      '/proc/sys/vm/compaction_proactiveness',
+      () => this.compactionProactiveness,
+      (v) => {
+        this.compactionProactiveness = v;
+        if (v !== 0) this.vm()?.proactiveCompactTrigger?.();
+      },
+      0,
+      100,
     );
     int(
       '/proc/sys/vm/compact_unevictable_allowed',

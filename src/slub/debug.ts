@@ -127,6 +127,8 @@ function firstMismatch(u8: Uint8Array, u32: Uint32Array, start: number, end: num
 // ───────────────────────── what the kernel object supplies ─────────────────────────
 
 export interface SlubDebugEnv {
+  /** With CPU threads: the machine's shared stack depot (src/smp/stackdepot_shared.ts), used instead of one of this debugger's own. */
+  depot?: StackDepot;
   /** printk() one record; `text` may start with a KERN_* level. */
   printk(text: string): void;
   /** dump_stack(): the CPU, Hardware name and Call Trace lines. */
@@ -202,7 +204,7 @@ export class SlubDebug {
       replace: (at, handle, resolved) => this.trackReplace(at, handle, resolved),
     };
     // U tracks record SAVE_DEPTH frames each (no entry capture on a machine without KASAN): a table of that many fits the budget.
-    this.depot = new StackDepot(store, { rawEntries: rawEntriesFor(SAVE_DEPTH) });
+    this.depot = env.depot ?? new StackDepot(store, { rawEntries: rawEntriesFor(SAVE_DEPTH) });
   }
 
   // ───────────────────────── cache and slab fields ─────────────────────────

@@ -1,10 +1,25 @@
 /**
  * SLUB with real CPUs (boot({ smp: 'workers' })): the paths of mm/slub.c
  * that another CPU can run into at the same time, written as the kernel
- * writes them. The fast paths are Slub's own, untouched: each touches only
- * its CPU's kmem_cache_cpu, which no other thread writes (flush_all asks
- * the owner by IPI instead of reaching into it), so they need no atomics
- * and no tid (kmem never preempts a CPU in the middle of one).
+ * writes them. The fast paths touch only their CPU's kmem_cache_cpu, which
+ * no other thread writes (flush_all asks the owner by IPI instead of
+ * reaching into it), so they need no atomics.
+ *
+ * The transaction id (c->tid): as the kernel, each kmem_cache_cpu carries a
+ * tid, bumped by every operation on its lockless freelist (the fast paths,
+ * ___slab_alloc loading a freelist, a flush), and the fast path reads tid
+ * before freelist and commits only if both are unchanged -- the kernel's
+ * this_cpu_cmpxchg_double(freelist, tid), here two plain compares and
+ * stores, since only the owning thread (or, for an offline CPU, the one
+ * thread that borrowed it) touches those words. In the kernel the window
+ * between the reads and the cmpxchg is where preemption, migration or an
+ * interrupt strikes; a kmem CPU serves IPIs only at its slow paths and
+ * poll(), so the window opens only in test builds (smpJitter), where the
+ * fast path polls there: an IPI-driven flush_cpu_slab then changes
+ * freelist and tid under it, and the fast path retries
+ * (cmpxchg_double_cpu_fail). Memory ordering: none needed beyond program
+ * order on the owning thread; a borrowed CPU's words are handed over by the
+ * seq-cst OWNER exchange of src/smp/smp.ts.
  *
  * Locking order (mm/slub.c's, the part kmem has):
  *   slab_mutex (cache creation, src/smp/smp.ts)
@@ -34,17 +49,126 @@ import { Slub } from '../slub/slub.js';
 import { Ipi, type SmpState } from './smp.js';
 import { spinLock, spinUnlock } from './spinlock.js';
 
+/** Hooks already wrapped by SlubSmp.hooksChanged(). */
+const synced = new WeakSet<object>();
+
 export class SlubSmp extends Slub {
   /** The control block (set by the machine right after construction). */
   smp!: SmpState;
   private ctl!: Int32Array;
   private lockBase = 0;
 
+  /** kmem_cache_cpu.tid of each CPU and cache (cpu * MAX_CACHES + s); init_tid(cpu) = cpu. */
+  tid!: Uint32Array;
+  /** TID_STEP: the tids of different CPUs never meet. */
+  private tidStep = 1;
+  /** Test builds (smpJitter): the fast path's window between reading and committing is open to IPIs. */
+  private window = false;
+
   /** Wire the control block in: the list locks and the IPIs this layer serves. */
   attachSmp(smp: SmpState): void {
     this.smp = smp;
     this.ctl = smp.ctl;
     this.lockBase = smp.listLockWord(0);
+    const cpus = this.st.cpus;
+    while (this.tidStep < cpus) this.tidStep *= 2;
+    this.tid = new Uint32Array(new SharedArrayBuffer(cpus * MAX_CACHES * 4));
+    for (let cpu = 0; cpu < cpus; cpu++) this.tid.fill(cpu, cpu * MAX_CACHES, (cpu + 1) * MAX_CACHES);
+    this.window = smp.jitterUs > 0;
+  }
+
+  /**
+   * The allocator hooks (KASAN's) read this CPU's descriptor of the cache
+   * they are handed, which may be one another CPU created since this CPU
+   * last looked: each hook first catches up with the cache table (one
+   * Atomics.load when nothing is new). Wrapped once, after KASAN installs them.
+   */
+  override hooksChanged(): void {
+    super.hooksChanged();
+    if (this.smp === undefined) return;
+    const hooks = this.hooks as unknown as Record<string, ((a: number, b: number, c: number, d: number) => unknown) | null>;
+    for (const name of Object.keys(hooks)) {
+      const hook = hooks[name];
+      if (hook === null || hook === undefined || synced.has(hook)) continue;
+      // Fixed arity (no hook takes more than four numbers): no rest array per call.
+      const wrapped = (a: number, b: number, c: number, d: number) => {
+        this.smp.syncCaches();
+        return hook(a, b, c, d);
+      };
+      synced.add(wrapped);
+      hooks[name] = wrapped;
+    }
+  }
+
+  /** next_tid() */
+  private nextTid(i: number): void {
+    this.tid[i] = (this.tid[i]! + this.tidStep) >>> 0;
+  }
+
+  /**
+   * The window of the fast path, between reading tid + freelist and the
+   * cmpxchg: in a test build an interrupt comes in here (this CPU's IPIs
+   * served, a jitter wait). Returns whether the cpu freelist i is still
+   * the one read: tid and head unchanged.
+   */
+  private windowHolds(i: number, tid: number, head: number): boolean {
+    if (!this.window) return true;
+    this.smp.jitter();
+    this.smp.poll();
+    return this.tid[i] === tid && this.cpuFreelist[i] === head;
+  }
+
+  /**
+   * slab_alloc_node() with its tid: read tid, then freelist; go on to take
+   * the object only if neither changed (else cmpxchg_double_cpu_fail, redo).
+   * Slub's fast path then pops it, and the pop (popCpuFreelist) bumps the
+   * tid. Without a window (no test build) nothing can come between the
+   * reads and the pop, so the check is skipped, not the bump.
+   */
+  override slabAlloc(s: number, gfp: number, origSize: number): number {
+    if (this.window) {
+      const i = this.cpuBase + s;
+      for (;;) {
+        const tid = this.tid[i]!;
+        const obj = this.cpuFreelist[i]!;
+        if (obj === 0 || this.windowHolds(i, tid, obj)) break;
+        this.stat(s, SlubStat.CMPXCHG_DOUBLE_CPU_FAIL);
+      }
+    }
+    return super.slabAlloc(s, gfp, origSize);
+  }
+
+  /** Every pop of a cpu freelist is a transaction: next_tid(). */
+  override popCpuFreelist(s: number, i: number, obj: number): void {
+    super.popCpuFreelist(s, i, obj);
+    this.nextTid(i);
+  }
+
+  /** Every push on a cpu freelist is a transaction: next_tid(). */
+  override pushCpuFreelist(s: number, i: number, obj: number, head: number): void {
+    super.pushCpuFreelist(s, i, obj, head);
+    this.nextTid(i);
+  }
+
+  /** do_slab_free() with its tid: an object of the cpu slab goes on the cpu freelist only if tid and freelist held. */
+  override doSlabFree(s: number, slab: number, obj: number): void {
+    if (this.window) this.freeWindow(s, slab);
+    super.doSlabFree(s, slab, obj);
+  }
+
+  /** The free fast path's window (test builds): retried while a flush changed the cpu freelist under it. */
+  private freeWindow(s: number, slab: number): void {
+    const i = this.cpuBase + s;
+    while (slab === this.cpuSlab[i] && !this.windowHolds(i, this.tid[i]!, this.cpuFreelist[i]!)) this.stat(s, SlubStat.CMPXCHG_DOUBLE_CPU_FAIL);
+  }
+
+  /** kfree's do_slab_free(), the same; Slub's inline push bumps no tid, so it is bumped here when the object went on the cpu freelist. */
+  override slabFreeFast(s: number, slab: number, obj: number): boolean {
+    if (this.window) this.freeWindow(s, slab);
+    if (!super.slabFreeFast(s, slab, obj)) return false;
+    const i = this.cpuBase + s;
+    if (this.cpuFreelist[i] === obj) this.nextTid(i);
+    return true;
   }
 
   /** spin_lock(&n->list_lock) */
@@ -95,7 +219,28 @@ export class SlubSmp extends Slub {
   override slabAllocSlow(s: number, gfp: number, i: number, origSize = -1): number {
     this.smp.poll();
     if (this.caches[s] === undefined) this.smp.syncCaches();
-    return super.slabAllocSlow(s, gfp, i, origSize);
+    if (this.cf[s * CF.FIELDS + CF.DEBUG] !== 0) return this.debugLocked(s, () => super.slabAllocSlow(s, gfp, i, origSize));
+    const obj = super.slabAllocSlow(s, gfp, i, origSize);
+    // ___slab_alloc() loaded a new cpu freelist (or found none): next_tid().
+    this.nextTid(i);
+    return obj;
+  }
+
+  /**
+   * slub_debug caches never have a cpu slab: alloc_single_from_partial(),
+   * alloc_single_from_new_slab() and free_to_partial_list() run their
+   * checks and change the slab under n->list_lock, as the kernel does. kmem
+   * holds it across the new slab's page allocation too (the kernel takes it
+   * after): list_lock before zone->lock is the locking order anyway. A
+   * report that throws (onBug: 'throw') still drops the lock.
+   */
+  private debugLocked<T>(s: number, run: () => T): T {
+    this.listLock(s);
+    try {
+      return run();
+    } finally {
+      this.listUnlock(s);
+    }
   }
 
   /** get_freelist(): take the cpu slab's freelist; it stays frozen only if there was one. */
@@ -151,6 +296,12 @@ export class SlubSmp extends Slub {
     const cf = this.cf;
     const r = s * CF.FIELDS;
     this.stat(s, SlubStat.FREE_SLOWPATH);
+    if (cf[r + CF.DEBUG] !== 0) {
+      // Its reports name the cache, which another CPU may have created since this one looked.
+      if (this.caches[s] === undefined) this.smp.syncCaches();
+      this.debugLocked(s, () => this.debug!.freeToPartialList(s, slab, head, tail, cnt));
+      return;
+    }
     const hasCpuPartial = cf[r + CF.CPU_PARTIAL]! !== 0;
     let locked = false;
     let onNodePartial = false;
@@ -315,6 +466,12 @@ export class SlubSmp extends Slub {
     for (let cpu = 0; cpu < this.st.cpus; cpu++) {
       this.smp.runOn(cpu, Ipi.FLUSH_CPU_SLAB, s, () => this.flushCpuSlab(s, cpu));
     }
+  }
+
+  /** flush_slab(): the cpu slab goes, and with it the transaction: next_tid() (the CPU's own, or a borrowed one's). */
+  override flushCpuSlab(s: number, cpu: number): void {
+    super.flushCpuSlab(s, cpu);
+    this.nextTid(cpu * MAX_CACHES + s);
   }
 
   /** The IPI: flush_cpu_slab() of cache s on this CPU. */

@@ -31,18 +31,43 @@
  * pageblock bits (every pageblock is suitable), fast_find_migrateblock()
  * and fast_isolate_freepages() (the scanners are linear), the capture of a
  * page freed during compaction (the allocation is retried from the free
- * lists), too_many_isolated() throttling, and proactive compaction
- * (kcompactd's timer and vm.compaction_proactiveness). kcompactd runs when
- * kswapd, going back to sleep after a high-order request, wakes it; like
- * kswapd in kmem it runs at once, synchronously.
+ * lists), and too_many_isolated() throttling. kcompactd runs when kswapd,
+ * going back to sleep after a high-order request, wakes it; like kswapd in
+ * kmem it runs at once, synchronously.
+ *
+ * Proactive compaction: kcompactd also wakes every
+ * HPAGE_FRAG_CHECK_INTERVAL_MSEC (500 ms) of the virtual clock, a timer,
+ * while vm.compaction_proactiveness is not 0. When the node's
+ * fragmentation score (each zone's external fragmentation for order 9,
+ * weighted by the zone's share of the node's present pages) is above
+ * 100 - proactiveness + 10, proactive_compact_node() compacts each zone
+ * whole until the zone's own score is no more than 100 - proactiveness (at
+ * least 5); a pass that did not lower the node's score puts the next check
+ * off by 2^COMPACT_MAX_DEFER_SHIFT intervals (32 s). kswapd_is_running() is
+ * a reclaim in progress (kmem's kswapd runs inside the allocation that
+ * wakes it).
  * Migration never waits: a page under writeback or pinned fails at once
  * (the kernel's MIGRATE_SYNC_LIGHT may wait, and retries -EAGAIN up to ten
  * times; here a retry would find the same state).
  */
+import { Timer } from '../lib/timer.js';
 import { PG } from '../memory/page.js';
 import { ALLOC_CMA, ALLOC_WMARK_MASK } from '../page_alloc/alloc_flags.js';
 import { GFP_KERNEL, Gfp, gfpMigratetype } from '../page_alloc/gfp.js';
-import { fallbacks, MAX_NR_ZONES, MT, NR_PAGE_ORDERS, Order, WMARK_LOW, WMARK_MIN, Z_FREE, Z_SPANNED, Z_START_PFN, Z_WMARK } from '../page_alloc/mmzone.js';
+import {
+  fallbacks,
+  MAX_NR_ZONES,
+  MT,
+  NR_PAGE_ORDERS,
+  Order,
+  WMARK_LOW,
+  WMARK_MIN,
+  Z_FREE,
+  Z_PRESENT,
+  Z_SPANNED,
+  Z_START_PFN,
+  Z_WMARK,
+} from '../page_alloc/mmzone.js';
 import { CompactPrio, CompactResult } from '../page_alloc/page_alloc.js';
 import { fillContigPageInfo, fragmentationIndex } from '../proc/buddyinfo.js';
 import { MIGRATEPAGE_SUCCESS, migrateFolio } from './migrate.js';
@@ -93,6 +118,12 @@ export class CompactState {
   /** pgdat->kcompactd_max_order, kcompactd_highest_zoneidx */
   kcompactdMaxOrder = 0;
   kcompactdHighestZoneidx = MAX_NR_ZONES - 1;
+  /** pgdat->proactive_compact_trigger */
+  proactiveCompactTrigger = false;
+  /** kcompactd's sleep with a timeout (wait_event_freezable_timeout): the timer that ends it; made by installCompactionHooks */
+  kcompactdTimer: Timer | null = null;
+  /** proactive passes run (for tests and the inspector) */
+  proactiveRuns = 0;
 }
 
 const states = new WeakMap<Vm, CompactState>();
@@ -127,6 +158,8 @@ export class CompactControl {
   nrFreepages = 0;
   totalMigrateScanned = 0;
   totalFreeScanned = 0;
+  /** cc->proactive_compaction */
+  proactiveCompaction = false;
   /** cc->migratepages: the isolated pages, most recently isolated first (list_add) */
   readonly migratepages: number[] = [];
   /** cc->freepages[order]: isolated free blocks by order */
@@ -561,6 +594,10 @@ function compactFinished(vm: Vm, cc: CompactControl): number {
     if (cc.directCompaction) s.blockskipFlush[cc.zone] = 1;
     return cc.wholeZone ? CompactResult.COMPLETE : CompactResult.PARTIAL_SKIPPED;
   }
+  if (cc.proactiveCompaction) {
+    if (kswapdIsRunning(vm)) return CompactResult.PARTIAL_SKIPPED;
+    return fragmentationScoreZone(vm, cc.zone) > fragmentationScoreWmark(vm, true) ? CompactResult.CONTINUE : CompactResult.SUCCESS;
+  }
   if (cc.order < 0) return CompactResult.CONTINUE;
   if (cc.migratePfn % PAGEBLOCK_NR !== 0) return CompactResult.CONTINUE;
   const zones = vm.k.pageAlloc.zones;
@@ -784,6 +821,8 @@ export function wakeupKcompactd(vm: Vm, order: number, highest: number): void {
   }
   if (!suitable) return;
   kcompactdDoWork(vm, s);
+  // Back to sleep with the default timeout (the proactive check's timer starts over).
+  kcompactdSleep(vm, s, HPAGE_FRAG_CHECK_INTERVAL_MSEC);
 }
 
 /**
@@ -821,10 +860,123 @@ function kcompactdDoWork(vm: Vm, s: CompactState): void {
   if (s.kcompactdHighestZoneidx >= highest) s.kcompactdHighestZoneidx = MAX_NR_ZONES - 1;
 }
 
-/** Connect compaction to the page allocator's slow path. */
+// ───────────────────────── proactive compaction ─────────────────────────
+
+/** COMPACTION_HPAGE_ORDER: HPAGE_PMD_ORDER on x86-64 */
+export const COMPACTION_HPAGE_ORDER = 9;
+/** HPAGE_FRAG_CHECK_INTERVAL_MSEC: kcompactd's proactive check interval */
+export const HPAGE_FRAG_CHECK_INTERVAL_MSEC = 500;
+
+/** vm.compaction_proactiveness */
+function proactiveness(vm: Vm): number {
+  return vm.k.proc.sysctl.compactionProactiveness;
+}
+
+/** kswapd_is_running(): kmem's kswapd runs inside the allocation that wakes it, so: a reclaim in progress. */
+function kswapdIsRunning(vm: Vm): boolean {
+  return reclaimState(vm).inReclaim;
+}
+
+/**
+ * fragmentation_score_zone() = extfrag_for_order(zone, 9): the percentage
+ * of the zone's free pages that lie in blocks smaller than order 9 (0 when
+ * nothing is free).
+ */
+export function fragmentationScoreZone(vm: Vm, z: number): number {
+  const info = fillContigPageInfo(vm.k.pageAlloc, z, COMPACTION_HPAGE_ORDER);
+  if (info.freePages === 0) return 0;
+  return Math.floor(((info.freePages - info.freeBlocksSuitable * 2 ** COMPACTION_HPAGE_ORDER) * 100) / info.freePages);
+}
+
+/** fragmentation_score_node(): the zones' scores, each weighted by present_pages / (node_present_pages + 1). */
+export function fragmentationScoreNode(vm: Vm): number {
+  const zones = vm.k.pageAlloc.zones;
+  let nodePresent = 0;
+  for (let z = 0; z < MAX_NR_ZONES; z++) nodePresent += zones.get(z, Z_PRESENT);
+  let score = 0;
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    if (!zones.populated(z)) continue;
+    score += Math.floor((zones.get(z, Z_PRESENT) * fragmentationScoreZone(vm, z)) / (nodePresent + 1));
+  }
+  return score;
+}
+
+/** fragmentation_score_wmark(): low = max(100 - proactiveness, 5); high = min(low + 10, 100). */
+export function fragmentationScoreWmark(vm: Vm, low: boolean): number {
+  const wmarkLow = Math.max(100 - proactiveness(vm), 5);
+  return low ? wmarkLow : Math.min(wmarkLow + 10, 100);
+}
+
+/** should_proactive_compact_node(): proactiveness on, kswapd not running, the node's score above the high mark. */
+function shouldProactiveCompactNode(vm: Vm): boolean {
+  if (proactiveness(vm) === 0 || kswapdIsRunning(vm)) return false;
+  return fragmentationScoreNode(vm) > fragmentationScoreWmark(vm, false);
+}
+
+/**
+ * proactive_compact_node(): each populated zone compacted whole,
+ * MIGRATE_SYNC_LIGHT, until its own score falls to the low mark
+ * (__compact_finished's proactive test) or the scanners meet; the scans
+ * count as kcompactd's.
+ */
+function proactiveCompactNode(vm: Vm, s: CompactState): void {
+  const pa = vm.k.pageAlloc;
+  s.proactiveRuns++;
+  for (let z = 0; z < MAX_NR_ZONES; z++) {
+    if (!pa.zones.populated(z)) continue;
+    const cc = new CompactControl();
+    cc.order = -1;
+    cc.zone = z;
+    cc.mode = MIGRATE_SYNC_LIGHT;
+    cc.wholeZone = true;
+    cc.gfp = GFP_KERNEL;
+    cc.proactiveCompaction = true;
+    compactZone(vm, cc);
+    s.ev.compactDaemonMigrateScanned += cc.totalMigrateScanned;
+    s.ev.compactDaemonFreeScanned += cc.totalFreeScanned;
+  }
+}
+
+/** kcompactd goes to sleep for `ms` of the virtual clock; with proactiveness 0 it sleeps until woken (MAX_SCHEDULE_TIMEOUT). */
+function kcompactdSleep(vm: Vm, s: CompactState, ms: number): void {
+  const t = s.kcompactdTimer;
+  if (t === null) return;
+  const timers = vm.k.timers;
+  if (proactiveness(vm) === 0) timers.delTimer(t);
+  else timers.modTimer(t, timers.now + ms * 1e6);
+}
+
+/**
+ * kcompactd's loop after a sleep that timed out or was ended by the
+ * proactiveness trigger: the proactive check; a pass that did not lower
+ * the node's score sleeps 2^COMPACT_MAX_DEFER_SHIFT times longer.
+ */
+function kcompactdProactive(vm: Vm, s: CompactState): void {
+  let timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC;
+  if (shouldProactiveCompactNode(vm)) {
+    const prevScore = fragmentationScoreNode(vm);
+    proactiveCompactNode(vm, s);
+    if (fragmentationScoreNode(vm) >= prevScore) timeout = HPAGE_FRAG_CHECK_INTERVAL_MSEC * 2 ** COMPACT_MAX_DEFER_SHIFT;
+  }
+  s.proactiveCompactTrigger = false;
+  kcompactdSleep(vm, s, timeout);
+}
+
+/** compaction_proactiveness_sysctl_handler(): a non-zero value written wakes kcompactd for the proactive check at once. */
+export function proactiveCompactTrigger(vm: Vm): void {
+  const s = compactState(vm);
+  if (s.proactiveCompactTrigger || proactiveness(vm) === 0) return;
+  s.proactiveCompactTrigger = true;
+  kcompactdProactive(vm, s);
+}
+
+/** Connect compaction to the page allocator's slow path, and start kcompactd's proactive timer. */
 export function installCompactionHooks(vm: Vm): void {
   vm.k.pageAlloc.hooks.directCompact = (order, gfp, allocFlags, highest, prio, retry) =>
     allocPagesDirectCompact(vm, order, gfp, allocFlags, highest, prio, retry);
+  const s = compactState(vm);
+  s.kcompactdTimer = new Timer('kcompactd', () => kcompactdProactive(vm, s));
+  kcompactdSleep(vm, s, HPAGE_FRAG_CHECK_INTERVAL_MSEC);
 }
 
 /** The compaction and migration vm events by /proc/vmstat name; undefined for others. */

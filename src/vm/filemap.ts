@@ -19,8 +19,8 @@
  *
  * Counters: vm.nrFilePages (NR_FILE_PAGES: every page-cache page, shmem's
  * too, as the kernel counts) and pageCache(vm).nrDirty (NR_FILE_DIRTY). The
- * older index vm.pageCache ((ino << 32) + index -> pfn), which fault-around
- * and mincore read, is kept equal to the xarrays for regular files.
+ * index vm.pageCache ((ino << 32) + index -> pfn), which fault-around and
+ * mincore read, is a view of the xarrays (PageCacheIndex).
  *
  * Reads are synchronous: a request to the block device (src/fs/blkdev.ts)
  * fills the pages at once and the reader waits its time on the virtual
@@ -168,7 +168,6 @@ export class PageCache {
     if (!as.xa.store(index, pfn)) return false;
     as.nrpages++;
     const vm = this.vm;
-    vm.pageCache.set(as.ino * 2 ** 32 + index, pfn);
     vm.nrFilePages++;
     vm.pageMapping[pfn] = as.ino;
     vm.k.pages.index[pfn] = index;
@@ -191,7 +190,6 @@ export class PageCache {
     const pfn = as.xa.erase(index);
     if (pfn < 0) return;
     as.nrpages--;
-    this.vm.pageCache.delete(as.ino * 2 ** 32 + index);
     this.vm.nrFilePages--;
     as.shadows.pageRemoved(index);
     if (shadow >= 0) as.shadows.set(index, shadow);
@@ -432,6 +430,31 @@ export function folioMkclean(vm: Vm, pfn: number): boolean {
 }
 
 const caches = new WeakMap<Vm, PageCache>();
+
+/**
+ * vm.pageCache: the page cache looked up by (inode << 32) + index, read
+ * straight from the mappings' xarrays (the one place a cached page is
+ * recorded: nothing to keep in step, nothing per page on reclaim's path).
+ */
+export class PageCacheIndex {
+  constructor(private readonly vm: Vm) {}
+  /** the pfn cached at key, or undefined */
+  get(key: number): number | undefined {
+    const as = caches.get(this.vm)?.spaces.get(Math.floor(key / 2 ** 32));
+    if (as === undefined) return undefined;
+    const pfn = as.xa.load(key % 2 ** 32);
+    return pfn < 0 ? undefined : pfn;
+  }
+  has(key: number): boolean {
+    return this.get(key) !== undefined;
+  }
+  /** the pages cached in all */
+  get size(): number {
+    let n = 0;
+    for (const as of caches.get(this.vm)?.spaces.values() ?? []) n += as.nrpages;
+    return n;
+  }
+}
 
 /** The machine's page cache (made on first use). */
 export function pageCache(vm: Vm): PageCache {

@@ -7,7 +7,7 @@
 import { KernelPanic } from '../lib/panic.js';
 import { execve } from './binfmt_elf.js';
 import { BusError, Killed, Segfault, signalMsg } from './fault.js';
-import { copyPageRange, doUserAddrFault, VM_FAULT_OOM, VM_FAULT_SIGBUS, zapRange } from './memory.js';
+import { copyPageRange, doAnonymousWriteFast, doUserAddrFault, VM_FAULT_OOM, VM_FAULT_SIGBUS, zapRange } from './memory.js';
 import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 import { writebackTaskExit } from './page-writeback.js';
 import {
@@ -271,7 +271,21 @@ export class Task {
       }
       const caller = vm.current;
       vm.current = this;
-      const r = doUserAddrFault(vm, this, va, write, idx);
+      // The first store to an anonymous page: the fault written out, then the TLB fill.
+      const e = write && idx >= 0 && u32[idx] === 0 && u32[idx + 1] === 0 ? doAnonymousWriteFast(vm, this, mm, va, idx) : 0;
+      if (e > 0) {
+        vm.current = caller;
+        if (this.sigkillPending) this.sigkillExit();
+        exitOomVictims(vm);
+        const page = (e & ~0xfff) >>> 0;
+        const s = vpn & 255;
+        mm.tlbTagW[s] = vpn;
+        mm.tlbPhysW[s] = page;
+        mm.tlbTagR[s] = vpn;
+        mm.tlbPhysR[s] = page;
+        return page + off;
+      }
+      const r = e === VM_FAULT_OOM ? VM_FAULT_OOM : doUserAddrFault(vm, this, va, write, idx);
       vm.current = caller;
       // The way back to user mode: a pending SIGKILL (the OOM killer's) is delivered.
       if (r === VM_FAULT_OOM) pagefaultOutOfMemory(vm, this);

@@ -96,6 +96,46 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   return r;
 }
 
+/**
+ * doUserAddrFault() -> handlePteFault() -> doAnonymousPage() for their most
+ * common case, written out in one function for Task.translate: a store to an
+ * empty PTE (its page table present, idx) inside the VMA the last fault
+ * found, a writable anonymous VMA that already has its anon_vma. The same
+ * steps in the same order as that path (PGFAULT, the zeroed page, rmap and
+ * LRU, PageAnonExclusive, MM_ANONPAGES and hiwater_rss, the PTE, the task's
+ * minor fault), so the state after it is the general path's. Returns the new
+ * PTE's low word (> 0), VM_FAULT_OOM as that path would, or 0 having changed
+ * nothing when the case does not apply (the caller takes the general path).
+ */
+export function doAnonymousWriteFast(vm: Vm, t: Task, mm: Mm, va: number, idx: number): number {
+  const vmas = mm.vmas;
+  if (hintMm !== mm || hintIdx >= vmas.length || va >= mm.taskSize) return 0;
+  const v = vmas[hintIdx]!;
+  const u32 = vm.k.phys.u32;
+  const w = v >>> 2;
+  // vm_start <= va < vm_end (u64 fields as two words), VM_WRITE, no vm_file, an anon_vma.
+  if (u32[w + (VMA.START >>> 2)]! + u32[w + (VMA.START >>> 2) + 1]! * 4294967296 > va) return 0;
+  if (u32[w + (VMA.END >>> 2)]! + u32[w + (VMA.END >>> 2) + 1]! * 4294967296 <= va) return 0;
+  if ((u32[w + (VMA.FLAGS >>> 2)]! & VM.WRITE) === 0 || (u32[w + (VMA.FILE >>> 2)]! | u32[w + (VMA.FILE >>> 2) + 1]!) !== 0) return 0;
+  if ((u32[w + (VMA.ANON_VMA >>> 2)]! | u32[w + (VMA.ANON_VMA >>> 2) + 1]!) === 0) return 0;
+  vm.pgfault++;
+  faultMajor = false;
+  faultDirtied = -1;
+  const pfn = vm.allocUserPage(true);
+  if (pfn < 0) return VM_FAULT_OOM;
+  folioAddNewAnonRmap(vm, pfn, v, va);
+  const pf = vm.k.pages.flags;
+  pf[pfn] = pf[pfn]! | ANON_EXCLUSIVE;
+  mm.rssAnon++;
+  mm.updateHiwaterRss();
+  // VM_WRITE is set: writable and dirty at once.
+  const e = ((pfn * 4096) | u32[w + (VMA.PAGE_PROT >>> 2)]! | _PAGE_ACCESSED | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY) >>> 0;
+  u32[idx] = e;
+  u32[idx + 1] = u32[w + (VMA.PAGE_PROT >>> 2) + 1]!;
+  t.minFlt++;
+  return e;
+}
+
 /** The mm and VMA index of the last fault's lookup: a run of faults in one VMA skips the search. */
 let hintMm: Mm | null = null;
 let hintIdx = 0;

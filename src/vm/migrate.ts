@@ -101,7 +101,6 @@ export function migrateFolio(vm: Vm, src: number, dst: number): number {
   if (inPageCache(vm, src)) {
     const as = pageCache(vm).mapping(vm.pageMapping[src]!);
     as.xa.store(index, dst);
-    if (kind === KIND_FILE) vm.pageCache.set(as.ino * 2 ** 32 + index, dst);
   } else if (pageSwapCache(vm, src)) {
     vm.swap!.swapCache[vm.pagePrivate[src]!] = dst + 1;
   }

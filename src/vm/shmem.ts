@@ -194,7 +194,6 @@ export class Shmem {
     // The swap cache's reference passes to the page cache.
     deleteFromSwapCache(vm, pfn);
     as.nrpages++;
-    vm.pageCache.set(ino * 2 ** 32 + index, pfn);
     vm.nrFilePages++;
     vm.nrShmem++;
     vm.pageMapping[pfn] = ino;
@@ -378,7 +377,6 @@ export function shmemWriteout(vm: Vm, pfn: number): boolean {
   // shmem_delete_from_page_cache(): the slot holds the swap entry; the page cache's reference goes.
   as.xa.erase(index);
   as.nrpages--;
-  vm.pageCache.delete(ino * 2 ** 32 + index);
   vm.nrFilePages--;
   vm.nrShmem--;
   as.shadows.pageRemoved(index);

@@ -21,6 +21,13 @@
  *                      who drops it with vm.putPage (as __remove_mapping
  *                      leaves the freeing to shrink_folio_list).
  *
+ * Anonymous refaults: reclaim leaves workingset_eviction()'s shadow in the
+ * slot it takes a page from (SwapInfo.shadows, 6.18's swap table holding a
+ * shadow where the folio was); the page read back into the slot finds it
+ * and goes through workingset_refault() (workingset_refault_anon, and
+ * _activate_anon / _restore_anon as the refault distance says) before it
+ * joins the LRU. Freeing the slot drops the shadow.
+ *
  * Swap I/O is synchronous (kmem's disk completes requests at once): a
  * page written out is clean as soon as swapWritepage returns.
  *
@@ -42,6 +49,7 @@ import { folioAddLru } from './swap.js';
 import { SWAP_HAS_CACHE, SWP_SOLIDSTATE, type SwapInfo } from './swapfile.js';
 import { isSwapPte, pteSwpExclusive, pteSwpOffset, pteSwpType, swpEntryToPteHi, swpEntryToPteLo } from './swapops.js';
 import type { Vm } from './vm.js';
+import { workingsetRefault } from './workingset.js';
 
 /** PG_anon_exclusive (PG_owner_2 on an anonymous page): no other mapping or swap entry shares the page */
 export const PG_anon_exclusive = PG.owner_2;
@@ -70,6 +78,7 @@ function addToSwapCache(vm: Vm, si: SwapInfo, pfn: number, offset: number): void
   p.flags[pfn] = p.flags[pfn]! | SWAPCACHE;
   vm.pagePrivate[pfn] = offset;
   si.swapCache[offset] = pfn + 1;
+  si.shadows[offset] = -1;
   vm.nrFilePages++;
   vm.nrSwapcached++;
 }
@@ -156,15 +165,17 @@ export function swapWritepage(vm: Vm, pfn: number): void {
 }
 
 /**
- * __delete_from_swap_cache() + put_swap_folio(): the page leaves the swap
- * cache; the slot keeps the references its swap PTEs hold (freed if none).
- * The cache's page reference passes to the caller, who puts it.
+ * __swap_cache_del_folio() + put_swap_folio(): the page leaves the swap
+ * cache; the slot keeps the references its swap PTEs hold (freed if none)
+ * and, from reclaim, the page's shadow entry (workingset_eviction) where
+ * the page was. The cache's page reference passes to the caller, who puts it.
  */
-export function deleteFromSwapCache(vm: Vm, pfn: number): void {
+export function deleteFromSwapCache(vm: Vm, pfn: number, shadow = -1): void {
   const si = vm.swap;
   if (si === null || !pageSwapCache(vm, pfn)) throw new Error(`kmem: deleteFromSwapCache: page ${pfn} is not in the swap cache`);
   const offset = vm.pagePrivate[pfn]!;
   si.swapCache[offset] = 0;
+  si.shadows[offset] = shadow;
   vm.pagePrivate[pfn] = 0;
   const p = vm.k.pages;
   p.flags[pfn] = p.flags[pfn]! & ~SWAPCACHE;
@@ -421,10 +432,15 @@ function readSwapCacheAsync(vm: Vm, si: SwapInfo, offset: number, plug: SwapPlug
   p.flags[pfn] = p.flags[pfn]! | SWAPCACHE;
   vm.pagePrivate[pfn] = offset;
   si.swapCache[offset] = pfn + 1;
+  // The page takes the slot's place in the swap table: a shadow there makes this read a refault.
+  const shadow = si.shadows[offset]!;
+  si.shadows[offset] = -1;
   vm.nrFilePages++;
   vm.nrSwapcached++;
-  // Not anon-mapped yet (do_swap_page gives it its anon_vma and index); it joins the anon LRU now.
+  // Not anon-mapped yet (do_swap_page gives it its anon_vma and index); it joins the anon LRU now,
+  // on the active list if workingset_refault() says the refault distance is within the workingset.
   vm.pageMapping[pfn] = 0;
+  if (shadow >= 0) workingsetRefault(vm, pfn, shadow, si.nrSwapPages);
   folioAddLru(vm, pfn);
   if (si.zeromap[offset] === 1) {
     vm.k.phys.u32.fill(0, pfn * 1024, pfn * 1024 + 1024);

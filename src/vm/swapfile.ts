@@ -105,6 +105,12 @@ export class SwapInfo {
    * area: pfn + 1 of the page caching each slot, 0 for none.
    */
   readonly swapCache: Int32Array;
+  /**
+   * The swap table's shadow entries (workingset_eviction's value for a slot
+   * whose page reclaim took; -1: none), cleared when the slot is freed or
+   * a page caches it again (src/vm/swap_state.ts).
+   */
+  readonly shadows: Float64Array;
   /** si->zeromap: 1 where the slot's page was all zeros (written nowhere) */
   readonly zeromap: Uint8Array;
   /** the slots' data, one buffer per cluster */
@@ -120,6 +126,7 @@ export class SwapInfo {
     this.pages = this.max - 1;
     this.swapMap = new Uint8Array(this.max);
     this.swapCache = new Int32Array(this.max);
+    this.shadows = new Float64Array(this.max).fill(-1);
     this.zeromap = new Uint8Array(this.max);
     this.nrClusters = Math.ceil(this.max / SWAPFILE_CLUSTER);
     this.clusterCount = new Uint16Array(this.nrClusters);
@@ -282,6 +289,7 @@ export class SwapInfo {
   /** swap_entries_free(): the slot's count and cache are gone; it is free again. */
   private freeSlot(offset: number): void {
     this.swapMap[offset] = 0;
+    this.shadows[offset] = -1;
     const c = Math.floor(offset / SWAPFILE_CLUSTER);
     this.clusterCount[c]!--;
     this.inusePages--;

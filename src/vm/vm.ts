@@ -4,6 +4,7 @@
  * process table and the fault counters. Created on first use (k.spawn).
  */
 
+import type { BlockDevice } from '../fs/blkdev.js';
 import { RootFs } from '../fs/rootfs.js';
 import type { Printk } from '../lib/printk.js';
 import type { RateLimit } from '../lib/ratelimit.js';
@@ -18,8 +19,8 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { KmemCacheArgs } from '../slub/slab_common.js';
 import { SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU } from '../slub/slab_flags.js';
 import { execve } from './binfmt_elf.js';
-import { compactNodes, compactVmstat, installCompactionHooks } from './compaction.js';
-import { pageCache } from './filemap.js';
+import { compactNodes, compactVmstat, installCompactionHooks, proactiveCompactTrigger } from './compaction.js';
+import { PageCacheIndex, pageCache } from './filemap.js';
 import { mmAlloc, Task } from './fork.js';
 import { LruEvents, Lruvec } from './mm_inline.js';
 import { KStruct, type Mm } from './mm_types.js';
@@ -42,7 +43,8 @@ export interface ReclaimSwapOps {
   nrFreeSlots(): number;
   addToSwap(vm: Vm, pfn: number): boolean;
   swapWritepage(vm: Vm, pfn: number): void;
-  deleteFromSwapCache(vm: Vm, pfn: number): void;
+  /** `shadow`: workingset_eviction()'s entry left in the slot (reclaim), or none */
+  deleteFromSwapCache(vm: Vm, pfn: number, shadow?: number): void;
 }
 
 /** A kmem_cache handle, as the slab API hands it out. */
@@ -379,7 +381,7 @@ export class Vm {
   }
 
   /** The page cache of the root file system's files: (inode, index) -> pfn. */
-  readonly pageCache = new Map<number, number>();
+  readonly pageCache = new PageCacheIndex(this);
   /** NR_FILE_PAGES */
   nrFilePages = 0;
 
@@ -501,6 +503,16 @@ export class Vm {
   /** compact_nodes(): what a write of 1 to /proc/sys/vm/compact_memory does. */
   compactMemory(): void {
     compactNodes(this);
+  }
+
+  /** The machine's disk (vda, with vda1 and vda2 when swap is on it), for /proc/partitions. */
+  blockDevices(): readonly BlockDevice[] {
+    return [pageCache(this).bdev];
+  }
+
+  /** A write of a non-zero vm.compaction_proactiveness: kcompactd wakes for a proactive pass. */
+  proactiveCompactTrigger(): void {
+    proactiveCompactTrigger(this);
   }
 
   /** The LRU / reclaim / workingset counters /proc/vmstat and /proc/zoneinfo print (zone -1: node items and events). */

@@ -449,7 +449,8 @@ function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n
         pc.deleteFolio(pc.mapping(vm.pageMapping[pfn]!), p.index[pfn]!);
       } else {
         // The swap cache's reference passes to us (h2's convention): put it, leaving the isolation's.
-        swap!.deleteFromSwapCache(vm, pfn);
+        // The slot keeps the folio's shadow (__remove_mapping's workingset_eviction for a swap-cache folio).
+        swap!.deleteFromSwapCache(vm, pfn, workingsetEviction(vm, pfn));
         vm.putPage(pfn);
       }
       free = true;

@@ -13,7 +13,12 @@
  * restored as such (workingset_restore_*, and its refault counts as I/O
  * cost of its type).
  *
- * kmem's difference: the kernel stores the shadow as an xa_value entry in
+ * An anonymous (or shmem) folio reclaimed from the swap cache leaves its
+ * shadow in its swap slot instead (SwapInfo.shadows, src/vm/swap_state.ts),
+ * and the swap-in that fills the slot again is the refault
+ * (workingset_*_anon).
+ *
+ * kmem's difference: the kernel stores the page cache's shadow as an xa_value entry in
  * the page-cache xarray's slot; kmem keeps it beside the xarray, in the
  * address_space's `shadows` map (index -> shadow), which also counts the
  * shadows of each 64-index block (what one xa_node leaf covers): a block
@@ -31,63 +36,162 @@ import type { Vm } from './vm.js';
 /** XA_CHUNK_SHIFT: the indices one leaf xa_node covers */
 export const SHADOW_BLOCK_SHIFT = 6;
 
+/** A block's record: its 64 shadows (-1: none), then the shadows in it and the page-cache pages in it. */
+const BLOCK = 1 << SHADOW_BLOCK_SHIFT;
+const B_SHADOWS = BLOCK;
+const B_PAGES = BLOCK + 1;
+const B_SIZE = BLOCK + 2;
+
 /**
- * A mapping's shadow entries, index -> shadow, with per 64-index block the
- * shadows and the cached pages in it (filemap tells it of pages coming and
- * going), and the number of blocks holding shadows but no page: the
- * shadow-only xa_nodes the kernel's shadow_nodes list_lru counts.
+ * A mapping's shadow entries, index -> shadow, kept per 64-index block
+ * (what one leaf xa_node covers) in a Float64Array record: the block's 64
+ * slots (-1 where there is no shadow), the shadows in it and the
+ * page-cache pages in it (filemap tells it of pages coming and going). The
+ * blocks holding shadows are listed in `blocks` in the order they got their
+ * first shadow (oldest first, as the kernel's shadow_nodes list_lru), and
+ * `shadowOnly` counts those with no page: the shadow-only xa_nodes.
+ *
+ * Invariant: a block has a record iff it holds a shadow or a page; it is
+ * in `blocks` iff it holds a shadow; `size` is the sum of the shadows. A
+ * stream touches one block 64 times running, so the last record used is
+ * kept at hand: most operations cost no Map lookup.
  */
-export class ShadowMap extends Map<number, number> {
-  /** block (index >> 6) -> shadows in it */
-  readonly blocks = new Map<number, number>();
-  /** block -> page-cache pages in it */
-  readonly pages = new Map<number, number>();
+export class ShadowMap {
+  /** block -> its record */
+  private readonly recs = new Map<number, Float64Array>();
+  /** the blocks holding shadows, oldest first (the values are their records) */
+  readonly blocks = new Map<number, Float64Array>();
+  /** the blocks holding page-cache pages */
+  readonly pages = { has: (b: number): boolean => (this.recs.get(b)?.[B_PAGES] ?? 0) > 0 };
   /** blocks with shadows and no page */
   shadowOnly = 0;
+  /** shadows in all */
+  size = 0;
+  private lastBlock = -1;
+  private lastRec: Float64Array | null = null;
 
-  override set(index: number, shadow: number): this {
-    if (!this.has(index)) {
-      const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
-      const n = (this.blocks.get(b) ?? 0) + 1;
-      this.blocks.set(b, n);
-      if (n === 1 && !this.pages.has(b)) this.shadowOnly++;
+  /** The block's record, or null. */
+  private rec(b: number): Float64Array | null {
+    if (b === this.lastBlock) return this.lastRec;
+    const r = this.recs.get(b) ?? null;
+    if (r !== null) {
+      this.lastBlock = b;
+      this.lastRec = r;
     }
-    return super.set(index, shadow);
+    return r;
   }
 
-  override delete(index: number): boolean {
-    if (!super.delete(index)) return false;
-    const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
-    const n = this.blocks.get(b)! - 1;
-    if (n === 0) {
+  /** The block's record, made empty if it has none. */
+  private recOrNew(b: number): Float64Array {
+    let r = this.rec(b);
+    if (r === null) {
+      r = new Float64Array(B_SIZE).fill(-1);
+      r[B_SHADOWS] = 0;
+      r[B_PAGES] = 0;
+      this.recs.set(b, r);
+      this.lastBlock = b;
+      this.lastRec = r;
+    }
+    return r;
+  }
+
+  /** A record with neither shadows nor pages goes. */
+  private drop(b: number, r: Float64Array): void {
+    if (r[B_SHADOWS] !== 0 || r[B_PAGES] !== 0) return;
+    this.recs.delete(b);
+    if (this.lastBlock === b) {
+      this.lastBlock = -1;
+      this.lastRec = null;
+    }
+  }
+
+  get(index: number): number | undefined {
+    const r = this.rec(Math.floor(index / BLOCK));
+    if (r === null) return undefined;
+    const v = r[index % BLOCK]!;
+    return v < 0 ? undefined : v;
+  }
+
+  has(index: number): boolean {
+    return this.get(index) !== undefined;
+  }
+
+  set(index: number, shadow: number): this {
+    const b = Math.floor(index / BLOCK);
+    const r = this.recOrNew(b);
+    const o = index % BLOCK;
+    if (r[o]! < 0) {
+      this.size++;
+      r[B_SHADOWS] = r[B_SHADOWS]! + 1;
+      if (r[B_SHADOWS] === 1) {
+        this.blocks.set(b, r);
+        if (r[B_PAGES] === 0) this.shadowOnly++;
+      }
+    }
+    r[o] = shadow;
+    return this;
+  }
+
+  delete(index: number): boolean {
+    const b = Math.floor(index / BLOCK);
+    const r = this.rec(b);
+    const o = index % BLOCK;
+    if (r === null || r[o]! < 0) return false;
+    r[o] = -1;
+    this.size--;
+    r[B_SHADOWS] = r[B_SHADOWS]! - 1;
+    if (r[B_SHADOWS] === 0) {
       this.blocks.delete(b);
-      if (!this.pages.has(b)) this.shadowOnly--;
-    } else this.blocks.set(b, n);
+      if (r[B_PAGES] === 0) this.shadowOnly--;
+      this.drop(b, r);
+    }
     return true;
   }
 
-  override clear(): void {
-    for (const b of this.blocks.keys()) if (!this.pages.has(b)) this.shadowOnly--;
+  clear(): void {
+    for (const [b, r] of [...this.blocks]) {
+      for (let o = 0; o < BLOCK; o++) r[o] = -1;
+      r[B_SHADOWS] = 0;
+      this.drop(b, r);
+    }
     this.blocks.clear();
-    super.clear();
+    this.shadowOnly = 0;
+    this.size = 0;
+  }
+
+  /** The (index, shadow) pairs, block by block (oldest block first), each block's in index order. */
+  *entries(): IterableIterator<[number, number]> {
+    for (const [b, r] of [...this.blocks]) for (let o = 0; o < BLOCK; o++) if (r[o]! >= 0) yield [b * BLOCK + o, r[o]!];
+  }
+
+  *keys(): IterableIterator<number> {
+    for (const [i] of this.entries()) yield i;
+  }
+
+  *values(): IterableIterator<number> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, number]> {
+    return this.entries();
   }
 
   /** A page entered the mapping at index. */
   pageAdded(index: number): void {
-    const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
-    const n = (this.pages.get(b) ?? 0) + 1;
-    this.pages.set(b, n);
-    if (n === 1 && this.blocks.has(b)) this.shadowOnly--;
+    const r = this.recOrNew(Math.floor(index / BLOCK));
+    r[B_PAGES] = r[B_PAGES]! + 1;
+    if (r[B_PAGES] === 1 && r[B_SHADOWS]! > 0) this.shadowOnly--;
   }
 
   /** A page left the mapping at index. */
   pageRemoved(index: number): void {
-    const b = Math.floor(index / 2 ** SHADOW_BLOCK_SHIFT);
-    const n = this.pages.get(b)! - 1;
-    if (n === 0) {
-      this.pages.delete(b);
-      if (this.blocks.has(b)) this.shadowOnly++;
-    } else this.pages.set(b, n);
+    const b = Math.floor(index / BLOCK);
+    const r = this.rec(b)!;
+    r[B_PAGES] = r[B_PAGES]! - 1;
+    if (r[B_PAGES] === 0) {
+      if (r[B_SHADOWS]! > 0) this.shadowOnly++;
+      else this.drop(b, r);
+    }
   }
 }
 

@@ -13,8 +13,6 @@ const GFP_KERNEL = 0xcc0;
 
 describe('smp boot options', () => {
   it('refuses what does not run on several threads yet, naming the option', () => {
-    expect(() => boot({ smp: 'workers', kasan: 'generic' })).toThrow(/^kasan: not available with smp: 'workers'/);
-    expect(() => boot({ smp: 'workers', slubDebug: 'FZ' })).toThrow(/^slubDebug: /);
     expect(() => boot({ smp: 'workers', allocator: 'slab' })).toThrow(/^allocator: /);
     expect(() => boot({ smp: 'workers', kernel: '7.0' })).toThrow(/^kernel: /);
     expect(() => boot({ smp: 'workers', swap: '1M' })).toThrow(/^swap: /);

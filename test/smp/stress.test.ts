@@ -1,5 +1,5 @@
 /**
- * SLUB and the page allocator with real CPUs: 2 and 4 worker threads, each
+ * SLUB and the page allocator with real CPUs: 2, 4 and 8 worker threads, each
  * a CPU of one machine (boot({ smp: 'workers' }) + attach()), run random
  * programs in which a share of the objects is freed by another CPU (the
  * remote free of __slab_free). Afterwards, on CPU 0, the kernel's
@@ -14,6 +14,7 @@
  * Some runs inject Atomics.wait jitter at SLUB's race windows (smpJitter).
  */
 import { describe, expect, it } from 'vitest';
+import type { BootOptions } from '../../src/init/boot_options.js';
 import { boot, type Kernel } from '../../src/kernel.js';
 import { PGTY } from '../../src/memory/page.js';
 import { allSlabs, freePages, recountSlabs, runWorkers, startWorker } from './smp_harness.js';
@@ -41,8 +42,8 @@ function liveBy(k: Kernel): Map<number, number> {
   return m;
 }
 
-async function stress(nWorkers: number, seed: number, ops: number, jitterUs: number): Promise<void> {
-  const k = boot({ cpus: nWorkers + 1, smp: 'workers', memory: '96M', seed, smpJitter: jitterUs });
+async function stress(nWorkers: number, seed: number, ops: number, jitterUs: number, more: BootOptions = {}): Promise<void> {
+  const k = boot({ cpus: nWorkers + 1, smp: 'workers', memory: '96M', seed, smpJitter: jitterUs, ...more });
   const caches = ['smp-a', 'smp-b', 'smp-c'];
   k.kmemCacheCreate('smp-a', 100);
   k.kmemCacheCreate('smp-b', 700, { align: 64 });
@@ -126,19 +127,36 @@ async function stress(nWorkers: number, seed: number, ops: number, jitterUs: num
   expect(freePages(k)).toBe(baseFree);
   expect(allSlabs(k).length).toBeGreaterThan(0);
   expect(k.kmalloc(64, GFP_KERNEL)).not.toBe(0);
+  // No check found anything (slub_debug's and the kernel's own reports taint).
+  expect(k.isTainted).toBe(false);
+  expect(k.kasan?.reports() ?? []).toEqual([]);
+  if (more.slubDebug !== undefined) expect(k.sys.read('/sys/kernel/slab/kmalloc-64/sanity_checks')).toBe('1\n');
 }
 
 describe('SLUB and the page allocator on CPU threads', () => {
   it('2 workers, several seeds', { timeout: 120_000 }, async () => {
-    for (const seed of [1, 2, 3]) await stress(2, seed, 60_000, 0);
+    for (const seed of [1, 2, 3]) await stress(2, seed, 40_000, 0);
   });
 
   it('4 workers', { timeout: 120_000 }, async () => {
     await stress(4, 11, 40_000, 0);
   });
 
-  it('2 and 4 workers with Atomics.wait jitter at the race windows', { timeout: 120_000 }, async () => {
+  it('8 workers (on a 2-core machine they interleave more than they run at once)', { timeout: 120_000 }, async () => {
+    await stress(8, 21, 16_000, 0);
+  });
+
+  it('2, 4 and 8 workers with Atomics.wait jitter at the race windows', { timeout: 120_000 }, async () => {
     await stress(2, 5, 8_000, 30);
     await stress(4, 6, 4_000, 30);
+    await stress(8, 7, 2_000, 30);
+  });
+
+  it('slub_debug=FZPU: debug caches under n->list_lock on 2 workers, with jitter', { timeout: 120_000 }, async () => {
+    await stress(2, 8, 3_000, 20, { slubDebug: 'FZPU' });
+  });
+
+  it('KASAN: shared shadow, tracks and quarantine on 2 workers, with jitter', { timeout: 120_000 }, async () => {
+    await stress(2, 9, 3_000, 20, { kasan: 'generic' });
   });
 });

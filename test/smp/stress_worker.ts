@@ -226,4 +226,6 @@ while (Atomics.load(bar, 1) < d.nWorkers) {
 // What is still held goes back to the boot CPU for the checks; this CPU goes offline.
 const live = held.map((o) => [o.addr, o.kind, o.aux, o.size, o.tag]);
 k.detach();
+// A KASAN machine: nothing this CPU did was a bad access.
+for (const r of k.kasan?.reports() ?? []) errors.push(`KASAN on CPU ${d.cpu}: ${r.lines[1] ?? r.bugType}`);
 parentPort!.postMessage({ cpu: d.cpu, errors, live, counts, remoteFreed });
