@@ -470,6 +470,12 @@ export class DebugGeometry {
       }
       return;
     }
+    this.initObjectBytes(g, obj, val, active);
+  }
+
+  /** initObject() memset by memset, for any geometry. */
+  private initObjectBytes(g: number, obj: number, val: number, active: boolean): void {
+    const geo = this.geo;
     const u8 = this.slub.u8;
     const u32 = this.slub.u32;
     const f64 = this.f64;
