@@ -53,7 +53,9 @@ function access(): void {
 /**
  * The pair on four machines, each with its loop in its own module: KASAN
  * off; on with both stacks of every object (kasanStacks 'on', the default);
- * 'sampled' (1 allocation in 64 keeps its stacks); 'off' (no stacks).
+ * 'sampled' (1 allocation in 64 keeps its stacks); 'off' (no stacks). The
+ * KASAN machines are timed in steady state: the quarantine full and giving
+ * objects back, the stack depot's table of recorded stacks at its budget.
  */
 function pair(): void {
   const off = boot({ memory: '256M', cpus: 2 });
