@@ -32,6 +32,7 @@ import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
 import { slabKernelClass } from './slab_kernel.js';
 import { slobKernelClass } from './slob_kernel.js';
+import { slubFastPaths, slubFastPathsApply } from './slub/fastpath.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import { KvfreeRcu } from './slub/kvfree_rcu.js';
@@ -42,6 +43,7 @@ import type { Slub } from './slub/slub.js';
 import { smpCacheCreate, smpCacheDestroy } from './smp/cache_table.js';
 import type { PageAllocSmp } from './smp/page_alloc_smp.js';
 import type { Task as VmTask } from './vm/fork.js';
+import { registerLruGenSysfs } from './vm/lru_gen_sysfs.js';
 import { ksysSync } from './vm/page-writeback.js';
 import { DEFAULT_SEEKS, registerShrinker, SHRINK_EMPTY, SHRINK_STOP } from './vm/shrinker.js';
 import { Vm } from './vm/vm.js';
@@ -105,14 +107,26 @@ export class Kernel {
     this.slub = m.slub;
     this.slab = m.slab;
     this.kmallocApi = m.kmallocApi;
+    // 6.18's lockless fast paths as own closures of a plain machine (src/slub/fastpath.ts).
+    if (new.target === Kernel && slubFastPathsApply(m.slub, m.allocator === 'slub', m.kasan !== null, m.smp !== null)) {
+      Object.assign(this, slubFastPaths(m.slub, m.kmallocApi.sizeToCache, m.phys.size, this, Kernel.prototype));
+    }
     this.inspect = new Inspector(m, () => this.vmState);
     this.swapBytes = m.swapBytes;
+    this.lruGen = m.lruGen;
+    registerLruGenSysfs(
+      this.proc,
+      () => this.vmState,
+      () => this.vm,
+    );
     // swapon at boot: the swap partition needs the VM half (its disk and the swap cache).
-    if (m.swapBytes > 0) void this.vm;
+    if (m.swapBytes > 0 || m.lruGen) void this.vm;
   }
 
   /** @internal The `swap` boot option in bytes (0: no swap). */
   readonly swapBytes: number;
+  /** @internal The `lruGen` boot option. */
+  readonly lruGen: boolean;
 
   /** vm.min_free_kbytes. */
   get minFreeKbytes(): number {

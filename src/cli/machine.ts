@@ -25,6 +25,8 @@ export interface MachineOpts {
   allocator?: string;
   zones?: string;
   swap?: string;
+  /** --lru-gen: the multi-gen LRU */
+  lruGen?: boolean;
   json?: boolean;
 }
 
@@ -72,6 +74,7 @@ export function addMachineOptions(cmd: Command): Command {
     .option('--slub-debug <flags>', "slub_debug= boot option, e.g. 'FZPU' or 'FZ,kmalloc-64'")
     .option('--zones <sizes>', 'lay out the zones by hand, e.g. DMA=16M,DMA32=112M')
     .option('--swap <size>', 'a swap partition of this size on the disk, swapon at boot, e.g. 256M (default: none)')
+    .option('--lru-gen', 'the multi-gen LRU (CONFIG_LRU_GEN_ENABLED) instead of the active/inactive lists')
     .option('--slub-min-order <n>', 'slab_min_order= boot option')
     .option('--slub-max-order <n>', 'slab_max_order= boot option')
     .option('--slub-min-objects <n>', 'slab_min_objects= boot option')
@@ -102,6 +105,7 @@ const CLI_NAMES: Record<string, string> = {
   kasan: '--kasan',
   zones: '--zones',
   swap: '--swap',
+  lruGen: '--lru-gen',
   reserved: '--reserved',
 };
 
@@ -144,6 +148,7 @@ export function bootOptions(o: MachineOpts): BootOptions {
     slabNomerge: o.slabNomerge,
     slubStats: o.slubStats,
     swap: o.swap,
+    lruGen: o.lruGen,
     allocator: o.allocator as BootOptions['allocator'],
   };
   if (o.zones !== undefined) opts.zones = parseZones(o.zones);

@@ -98,6 +98,13 @@ export interface BootOptions {
    */
   swap?: number | string;
   /**
+   * The multi-gen LRU (CONFIG_LRU_GEN_ENABLED): true puts the evictable
+   * folios on generations instead of the active/inactive lists, and
+   * /sys/kernel/mm/lru_gen/enabled reads 0x0007; default false (the
+   * classic LRU, enabled 0x0000). Writing 'y'/'n' there switches later.
+   */
+  lruGen?: boolean;
+  /**
    * The kernel generation to model: '6.18' (the default); '7.0' (sheaves
    * for every cache, no kmem_cache_cpu); or '6.1', which gives SLUB 6.1's
    * geometry (kmem_cache and kmem_cache_node sizes, kmalloc-96/192 aligned
@@ -221,11 +228,12 @@ const KNOWN: readonly (keyof BootOptions)[] = [
   'reserved',
   'disk',
   'swap',
+  'lruGen',
   'smp',
   'smpJitter',
 ];
 
-const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot'];
+const BOOLEANS: readonly (keyof BootOptions)[] = ['shared', 'slabNomerge', 'slubStats', 'freelistHardened', 'freelistRandom', 'kasanMultiShot', 'lruGen'];
 
 function oneOf<T extends string>(v: unknown, name: string, values: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
@@ -343,6 +351,7 @@ function checkSmpOptions(o: BootOptions): void {
   if (o.shared === false) refuse('shared', 'every CPU thread needs the SharedArrayBuffers');
   if (o.buffer !== undefined) refuse('buffer', 'the CPU threads share the RAM boot allocates');
   if (o.swap !== undefined) refuse('swap', 'the VM half runs on CPU 0 only');
+  if (o.lruGen === true) refuse('lruGen', 'the VM half runs on CPU 0 only');
 }
 
 /** mkswap's smallest swap area (10 pages) and kmem's largest. */

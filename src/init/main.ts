@@ -72,6 +72,8 @@ export class Machine {
   readonly seed: number;
   /** the `swap` boot option: the swap partition's bytes (0: none) */
   readonly swapBytes: number;
+  /** the `lruGen` boot option: the multi-gen LRU from boot */
+  readonly lruGen: boolean;
   readonly onBug: 'report' | 'throw';
   readonly phys: PhysMem;
   readonly pages: PageArray;
@@ -119,6 +121,7 @@ export class Machine {
     this.cpus = cpus;
     this.seed = c.seed;
     this.swapBytes = c.swap;
+    this.lruGen = opts.lruGen === true;
     this.onBug = c.onBug;
     this.allocator = opts.allocator ?? 'slub';
     this.rngState = (c.seed ^ 0x9e3779b9) >>> 0;

@@ -79,7 +79,10 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
   vm.pgfault++;
   faultMajor = false;
   faultDirtied = -1;
+  // lru_gen_enter_fault() / lru_gen_exit_fault()
+  vm.lruvec.inFault = (flags & (VM.SEQ_READ | VM.RAND_READ)) === 0;
   const r = handlePteFault(vm, mm, v, va, write, pteIdx);
+  vm.lruvec.inFault = false;
   // fault_dirty_shared_page(): the page tables are done with; the writer may wait here for writeback.
   if (faultDirtied >= 0) {
     const newly = faultDirtied;

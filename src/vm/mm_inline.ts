@@ -51,8 +51,22 @@ export function isActiveLru(lru: number): boolean {
   return lru === LRU_ACTIVE_ANON || lru === LRU_ACTIVE_FILE;
 }
 
+/**
+ * The multi-gen LRU's side of lruvec_add_folio() / lruvec_del_folio()
+ * (lru_gen_add_folio / lru_gen_del_folio, src/vm/lru_gen.ts): each returns
+ * false for a folio it does not take (unevictable, or not on its lists).
+ */
+export interface LruGenLists {
+  addFolio(pfn: number, reclaiming: boolean): boolean;
+  delFolio(pfn: number, reclaiming: boolean): boolean;
+}
+
 /** struct lruvec of the node: the lists, their sizes per zone, and what reclaim remembers between passes. */
 export class Lruvec {
+  /** The multi-gen LRU while it is enabled (lru_gen_enabled()), else null: the classic lists alone. */
+  gen: LruGenLists | null = null;
+  /** current->in_lru_fault: a page fault outside VM_SEQ_READ / VM_RAND_READ is running (lru_gen_enter_fault). */
+  inFault = false;
   readonly head = new Int32Array(NR_LRU_LISTS).fill(-1);
   readonly tail = new Int32Array(NR_LRU_LISTS).fill(-1);
   /** NR_ZONE_LRU_BASE + lru, per zone: [zone * NR_LRU_LISTS + lru] */
@@ -85,8 +99,14 @@ export class Lruvec {
     return n;
   }
 
-  /** lruvec_add_folio(): onto the head of its list (the caller has set PG_lru). */
+  /** lruvec_add_folio(): onto the head of its list (the caller has set PG_lru); the multi-gen LRU's when enabled. */
   add(pfn: number): void {
+    if (this.gen?.addFolio(pfn, false)) return;
+    this.addClassic(pfn);
+  }
+
+  /** The classic lists' part of lruvec_add_folio(). */
+  addClassic(pfn: number): void {
     const lru = folioLruList(this.pages.flags[pfn]!);
     const next = this.pages.next;
     const prev = this.pages.prev;
@@ -101,6 +121,7 @@ export class Lruvec {
 
   /** lruvec_add_folio_tail(): onto the tail (the next to be reclaimed). */
   addTail(pfn: number): void {
+    if (this.gen?.addFolio(pfn, true)) return;
     const lru = folioLruList(this.pages.flags[pfn]!);
     const next = this.pages.next;
     const prev = this.pages.prev;
@@ -115,6 +136,12 @@ export class Lruvec {
 
   /** lruvec_del_folio(): off the list its flags name (call before changing PG_active / PG_unevictable). */
   del(pfn: number): void {
+    if (this.gen?.delFolio(pfn, false)) return;
+    this.delClassic(pfn);
+  }
+
+  /** The classic lists' part of lruvec_del_folio(). */
+  delClassic(pfn: number): void {
     const lru = folioLruList(this.pages.flags[pfn]!);
     const next = this.pages.next;
     const prev = this.pages.prev;
@@ -141,6 +168,9 @@ export class LruEvents {
   pgrotated = 0;
   pgstealKswapd = 0;
   pgstealDirect = 0;
+  /** pgscan_proactive / pgsteal_proactive: reclaim asked by a user (the lru_gen debugfs '-' command) */
+  pgscanProactive = 0;
+  pgstealProactive = 0;
   pgscanKswapd = 0;
   pgscanDirect = 0;
   pgscanAnon = 0;

@@ -12,9 +12,11 @@
  * pgrotated counts are the same, counted when the move happens.
  */
 import { PG } from '../memory/page.js';
+import { lruGenIncRefs } from './lru_gen.js';
 import { folioIsFileLru, SWAP_CLUSTER_MAX } from './mm_inline.js';
 import { VM } from './mman.js';
 import type { Vm } from './vm.js';
+import { reclaimState } from './vmscan.js';
 import { workingsetActivation } from './workingset.js';
 
 const LRU = 1 << PG.lru;
@@ -52,6 +54,10 @@ export function lruAdd(vm: Vm, pfn: number): void {
 
 /** folio_add_lru(): a new anonymous or page-cache folio joins the LRU (its inactive list unless PG_active was set, by a workingset refault). */
 export function folioAddLru(vm: Vm, pfn: number): void {
+  // The multi-gen LRU: a folio faulted in starts active (see lru_gen_folio_seq); not one reclaim adds (PF_MEMALLOC).
+  const lv = vm.lruvec;
+  if (lv.gen !== null && lv.inFault && (vm.k.pages.flags[pfn]! & UNEVICTABLE) === 0 && !reclaimState(vm).inReclaim)
+    vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ACTIVE;
   lruAdd(vm, pfn);
 }
 
@@ -65,7 +71,7 @@ export function folioAddLruVma(vm: Vm, pfn: number, vmFlags: number): void {
     mlockNewFolio(vm, pfn);
     return;
   }
-  lruAdd(vm, pfn);
+  folioAddLru(vm, pfn);
 }
 
 /** mlock_new_folio() */
@@ -103,7 +109,7 @@ export function mlockFolio(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & LRU) === 0 || (v & UNEVICTABLE) !== 0) return;
   vm.lruvec.del(pfn);
-  f[pfn] = (v & ~ACTIVE) | UNEVICTABLE;
+  f[pfn] = (f[pfn]! & ~ACTIVE) | UNEVICTABLE;
   vm.lruvec.add(pfn);
   vm.lruEv.unevictablePgsCulled++;
 }
@@ -136,7 +142,7 @@ export function lruFreeFolio(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & LRU) !== 0) vm.lruvec.del(pfn);
   if ((v & MLOCKED) !== 0) vm.lruEv.nrMlock[vm.k.pageAlloc.pageZone(pfn)]!--;
-  f[pfn] = v & ~(LRU | MLOCKED | UNEVICTABLE | ACTIVE);
+  f[pfn] = f[pfn]! & ~(LRU | MLOCKED | UNEVICTABLE | ACTIVE);
 }
 
 /** lru_activate() of folio_activate(): an inactive evictable folio on the LRU moves to its active list. */
@@ -145,7 +151,7 @@ export function folioActivate(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & LRU) === 0 || (v & (ACTIVE | UNEVICTABLE)) !== 0) return;
   vm.lruvec.del(pfn);
-  f[pfn] = v | ACTIVE;
+  f[pfn] = f[pfn]! | ACTIVE;
   vm.lruvec.add(pfn);
   vm.lruEv.pgactivate++;
 }
@@ -160,6 +166,10 @@ export function folioMarkAccessed(vm: Vm, pfn: number): void {
   const f = vm.k.pages.flags;
   const v = f[pfn]!;
   if ((v & (1 << PG.dropbehind)) !== 0) return;
+  if (vm.lruvec.gen !== null) {
+    lruGenIncRefs(vm, pfn);
+    return;
+  }
   if ((v & REFERENCED) === 0) {
     f[pfn] = v | REFERENCED;
   } else if ((v & UNEVICTABLE) !== 0) {
@@ -185,9 +195,10 @@ export function deactivateFileFolio(vm: Vm, pfn: number): void {
   if ((v & LRU) === 0 || (v & UNEVICTABLE) !== 0) return;
   // Some process is using it.
   if (vm.k.pages.mapcount[pfn]! > 0) return;
-  const active = (v & ACTIVE) !== 0;
+  // under the multi-gen LRU every folio counts as deactivated
+  const active = (v & ACTIVE) !== 0 || vm.lruvec.gen !== null;
   vm.lruvec.del(pfn);
-  f[pfn] = v & ~(ACTIVE | REFERENCED);
+  f[pfn] = f[pfn]! & ~(ACTIVE | REFERENCED);
   if ((v & (DIRTY | (1 << PG.writeback))) !== 0) {
     f[pfn] = f[pfn]! | (1 << PG.reclaim);
     vm.lruvec.add(pfn);
@@ -206,11 +217,12 @@ export function folioDeactivate(vm: Vm, pfn: number): void {
   const f = vm.k.pages.flags;
   const v = f[pfn]!;
   if ((v & LRU) === 0 || (v & UNEVICTABLE) !== 0) return;
-  if ((v & ACTIVE) === 0 && (v & REFERENCED) === 0) return;
+  const gen = vm.lruvec.gen !== null;
+  if ((v & ACTIVE) === 0 && (v & REFERENCED) === 0 && !gen) return;
   vm.lruvec.del(pfn);
-  f[pfn] = v & ~(ACTIVE | REFERENCED);
+  f[pfn] = f[pfn]! & ~(ACTIVE | REFERENCED);
   vm.lruvec.add(pfn);
-  if ((v & ACTIVE) !== 0) vm.lruEv.pgdeactivate++;
+  if ((v & ACTIVE) !== 0 || gen) vm.lruEv.pgdeactivate++;
 }
 
 /**
@@ -223,7 +235,7 @@ export function folioRotateReclaimable(vm: Vm, pfn: number): void {
   const v = f[pfn]!;
   if ((v & (LOCKED | DIRTY | UNEVICTABLE)) !== 0 || (v & LRU) === 0) return;
   vm.lruvec.del(pfn);
-  f[pfn] = v & ~ACTIVE;
+  f[pfn] = f[pfn]! & ~ACTIVE;
   vm.lruvec.addTail(pfn);
   vm.lruEv.pgrotated++;
 }

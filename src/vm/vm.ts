@@ -22,6 +22,7 @@ import { execve } from './binfmt_elf.js';
 import { compactNodes, compactVmstat, installCompactionHooks, proactiveCompactTrigger } from './compaction.js';
 import { PageCacheIndex, pageCache } from './filemap.js';
 import { mmAlloc, Task } from './fork.js';
+import { LRU_GEN_ALL_CAPS, lruGenSetCaps } from './lru_gen_sysfs.js';
 import { LruEvents, Lruvec } from './mm_inline.js';
 import { KStruct, type Mm } from './mm_types.js';
 import { VM } from './mman.js';
@@ -65,6 +66,8 @@ export interface VmHost {
   readonly currentCpu: number;
   /** the `swap` boot option: bytes of swap partition to swapon (0 or absent: none) */
   readonly swapBytes?: number;
+  /** the `lruGen` boot option: the multi-gen LRU holds the evictable folios from boot */
+  readonly lruGen?: boolean;
   rand32(): number;
   log(lines: string[]): void;
   /** The task reports name when no Task runs, and the way to name another (the OOM report's dump_stack). */
@@ -252,6 +255,7 @@ export class Vm {
     shmemOf(this);
     // kswapd and direct reclaim: the page allocator's slow path calls up into vmscan.
     installReclaimHooks(this);
+    if (k.lruGen === true) lruGenSetCaps(this, LRU_GEN_ALL_CAPS);
     // Direct compaction in the slow path, and /proc/sys/vm/compact_memory.
     installCompactionHooks(this);
     attachSuperBlock(this);

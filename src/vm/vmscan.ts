@@ -33,6 +33,8 @@ import { MAX_NR_ZONES, WMARK_HIGH, Z_BOOST, Z_FREE, Z_MANAGED, Z_WMARK } from '.
 import { MAX_RECLAIM_RETRIES } from '../page_alloc/page_alloc.js';
 import { wakeupKcompactd } from './compaction.js';
 import { pageCache } from './filemap.js';
+import { lruGenSetRefs } from './lru_gen.js';
+import { lruGenAgeNode, lruGenShrinkNode } from './lru_gen_reclaim.js';
 import {
   folioIsFileLru,
   isActiveLru,
@@ -77,7 +79,7 @@ const enum Balance {
 }
 
 /** struct scan_control */
-class ScanControl {
+export class ScanControl {
   /** shrink_folio_list()'s ignore_references (reclaim_pages: MADV_PAGEOUT) */
   ignoreReferences = false;
   nrToReclaim = 0;
@@ -180,7 +182,7 @@ function nrSwapPages(vm: Vm): number {
 }
 
 /** can_reclaim_anon_pages() without memcg or demotion: swap has room. */
-function canReclaimAnonPages(vm: Vm): boolean {
+export function canReclaimAnonPages(vm: Vm): boolean {
   return nrSwapPages(vm) > 0;
 }
 
@@ -258,7 +260,7 @@ function isolateLruFolios(vm: Vm, r: Reclaim, sc: ScanControl, lru: number, nrTo
  * the unevictable list. Active folios age the workingset clock. Returns
  * the number moved.
  */
-function moveFoliosToLru(vm: Vm, buf: Int32Array, n: number): number {
+export function moveFoliosToLru(vm: Vm, buf: Int32Array, n: number): number {
   const p = vm.k.pages;
   let moved = 0;
   for (let i = 0; i < n; i++) {
@@ -287,6 +289,12 @@ function folioCheckReferences(vm: Vm, pfn: number): Ref {
   const f = vm.k.pages.flags;
   const referencedPtes = folioReferenced(vm, pfn);
   const vmFlags = referencedVmFlags;
+  // The multi-gen LRU: a second look at a mapped, accessed folio activates it (lru_gen_set_refs).
+  if (vm.lruvec.gen !== null) {
+    if ((vmFlags & VM.LOCKED) !== 0) return Ref.ACTIVATE;
+    if (referencedPtes === 0) return Ref.RECLAIM;
+    return lruGenSetRefs(vm, pfn) ? Ref.ACTIVATE : Ref.KEEP;
+  }
   const referencedFolio = (f[pfn]! & (1 << PG.referenced)) !== 0;
   f[pfn] = f[pfn]! & ~(1 << PG.referenced);
   if ((vmFlags & VM.LOCKED) !== 0) return Ref.ACTIVATE;
@@ -330,7 +338,7 @@ function pageoutFile(vm: Vm, pfn: number): boolean {
  * wakeup_flusher_threads(WB_REASON_VMSCAN): kmem's flusher writes every
  * inode with dirty pages back at once.
  */
-function wakeupFlusherThreads(vm: Vm): void {
+export function wakeupFlusherThreads(vm: Vm): void {
   const pc = pageCache(vm);
   if (pc.nrDirty === 0) return;
   for (const ino of [...pc.spaces.keys()]) {
@@ -344,7 +352,7 @@ function wakeupFlusherThreads(vm: Vm): void {
  * Those kept are written back to buf[0..kept) (r.keptCount), with
  * PG_active set on those to activate. Returns the pages freed.
  */
-function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n: number): number {
+export function shrinkFolioList(vm: Vm, r: Reclaim, sc: ScanControl, buf: Int32Array, n: number): number {
   const p = vm.k.pages;
   const f = p.flags;
   const stat = r.stat;
@@ -676,6 +684,10 @@ function prepareScanControl(vm: Vm, sc: ScanControl): void {
 /** shrink_node(): the LRU lists and the slab caches of the node, once at this priority. */
 function shrinkNode(vm: Vm, r: Reclaim, sc: ScanControl): void {
   sc.nrDirty = sc.nrUnqueuedDirty = sc.nrCongested = sc.nrWriteback = sc.nrImmediate = sc.nrTaken = sc.nrFileTaken = 0;
+  if (vm.lruvec.gen !== null) {
+    lruGenShrinkNode(vm, r, sc);
+    return;
+  }
   const nrReclaimed = sc.nrReclaimed;
   prepareScanControl(vm, sc);
   shrinkLruvec(vm, r, sc);
@@ -722,6 +734,10 @@ function pgdatWatermarkBoosted(vm: Vm, highestZoneidx: number): boolean {
 
 /** kswapd_age_node(): with swap, age the active anon list when the inactive one is low. */
 function kswapdAgeNode(vm: Vm, r: Reclaim, sc: ScanControl): void {
+  if (vm.lruvec.gen !== null) {
+    lruGenAgeNode(vm, sc);
+    return;
+  }
   if (!canReclaimAnonPages(vm)) return;
   if (!inactiveIsLow(vm, LRU_INACTIVE_ANON)) return;
   shrinkActiveList(vm, r, sc, LRU_ACTIVE_ANON, SWAP_CLUSTER_MAX);
@@ -998,6 +1014,10 @@ export function lruVmstat(vm: Vm, name: string, zone: number): number | undefine
       return ev.pgstealDirect;
     case 'pgscan_kswapd':
       return ev.pgscanKswapd;
+    case 'pgscan_proactive':
+      return ev.pgscanProactive;
+    case 'pgsteal_proactive':
+      return ev.pgstealProactive;
     case 'pgscan_direct':
       return ev.pgscanDirect;
     case 'pgscan_anon':

@@ -29,6 +29,7 @@
  * workingset bit, a safe integer).
  */
 import { PG } from '../memory/page.js';
+import { lruGenEviction, lruGenRefault } from './lru_gen.js';
 import { folioIsFileLru, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE } from './mm_inline.js';
 import { lruNoteCostRefault } from './swap.js';
 import type { Vm } from './vm.js';
@@ -210,6 +211,7 @@ export function workingsetActivation(vm: Vm, _pfn: number): void {
  * clock value before the eviction ages the clock, and PG_workingset).
  */
 export function workingsetEviction(vm: Vm, pfn: number): number {
+  if (vm.lruvec.gen !== null) return lruGenEviction(vm, pfn);
   const eviction = vm.lruvec.nonresidentAge;
   workingsetAgeNonresident(vm, 1);
   const ws = (vm.k.pages.flags[pfn]! & (1 << PG.workingset)) !== 0 ? 1 : 0;
@@ -241,6 +243,10 @@ export function workingsetTestRecent(vm: Vm, shadow: number, file: boolean, swap
  * marks it workingset again if it was (workingset_restore_*).
  */
 export function workingsetRefault(vm: Vm, pfn: number, shadow: number, swapFree: number): void {
+  if (vm.lruvec.gen !== null) {
+    lruGenRefault(vm, pfn, shadow);
+    return;
+  }
   const f = vm.k.pages.flags;
   const file = folioIsFileLru(f[pfn]!);
   const ev = vm.lruEv;
