@@ -12,7 +12,7 @@ import { boot, GFP_KERNEL } from '../src/index.js';
 import { interleaved, table, twice, xorshift32 } from './harness.js';
 import { mixedSize } from './mixed_sizes.js';
 import { hostNewUint8Array64 } from './slub_host.js';
-import { IdealLifo, idealBulk16, idealPair } from './slub_ideal.js';
+import { IdealLifo, idealBulk16, idealMixedFloor, idealPair } from './slub_ideal.js';
 import { kmemBulk16, kmemCachePair, kmemKmallocPair, kmemSlow256 } from './slub_kmem.js';
 import { kmem70Bulk16, kmem70CachePair, kmem70KmallocPair, kmem70Mixed, kmem70Slow256 } from './slub_kmem70.js';
 import { thingMixed, thingPair, thingSlow256 } from './slub_thing.js';
@@ -152,10 +152,14 @@ function mixed70(live: number): void {
   const tm = new Float64Array(live);
   for (let i = 0; i < live; i++) tm[i] = pool.malloc(mixedSize(rt));
   kmem70Mixed(k, km, rk, 1e5); // warm (see pair70)
+  // The loop's own floor, on a copy of the slots (the same size, so the same cache misses).
+  const fm = new Float64Array(km);
+  const rf = xorshift32(12345);
   const rows = interleaved(
     [
       { name: 'kmem 7.0: free a random one, kmalloc a new one', run: (n) => kmem70Mixed(k, km, rk, n) },
       { name: '@thi.ng/malloc: same', run: (n) => thingMixed(pool, tm, rt, n) },
+      { name: 'floor: the same steps, no allocator', run: (n) => idealMixedFloor(fm, rf, n) },
     ],
     { rounds: 9, targetMs: 30 },
   );
@@ -173,4 +177,5 @@ export const benches = {
   ...twice('benchMixed70_1k', () => mixed70(1000)),
   ...twice('benchMixed70_10k', () => mixed70(10000)),
   ...twice('benchMixed70_100k', () => mixed70(100000)),
+  ...twice('benchMixed70_1M', () => mixed70(1000000)),
 };

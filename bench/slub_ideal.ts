@@ -3,6 +3,7 @@
  * own: a LIFO freelist in an Int32Array (a stack of preallocated slot
  * offsets), what an allocator with no checks and no structure costs.
  */
+import { mixedSize } from './mixed_sizes.js';
 
 export class IdealLifo {
   readonly stack: Int32Array;
@@ -38,4 +39,22 @@ export function idealBulk16(l: IdealLifo, out: Uint32Array, n: number): number {
   }
   l.top = top;
   return n * 16;
+}
+
+/**
+ * The mixed churn's own floor: the same steps with no allocator (a random
+ * live slot read and rewritten, the next size drawn), what every
+ * contender's step pays before it allocates or frees anything; at 1M live
+ * the slot's load misses the caches.
+ */
+export function idealMixedFloor(live: Float64Array, rnd: () => number, n: number): number {
+  const count = live.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const at = Math.floor(rnd() * count);
+    const v = live[at]!;
+    s ^= v;
+    live[at] = v + mixedSize(rnd) * 0;
+  }
+  return n + (s & 0);
 }

@@ -32,6 +32,7 @@ import type { PageAlloc } from './page_alloc/page_alloc.js';
 import type { ProcFs } from './proc/procfs.js';
 import { slabKernelClass } from './slab_kernel.js';
 import { slobKernelClass } from './slob_kernel.js';
+import { slubFastPaths, slubFastPathsApply } from './slub/fastpath.js';
 import { Kmalloc } from './slub/kmalloc.js';
 import { KMALLOC_MAX_SIZE, KmallocConst, kmallocSizeRoundup, ZERO_SIZE_PTR } from './slub/kmalloc_info.js';
 import { KvfreeRcu } from './slub/kvfree_rcu.js';
@@ -106,6 +107,10 @@ export class Kernel {
     this.slub = m.slub;
     this.slab = m.slab;
     this.kmallocApi = m.kmallocApi;
+    // 6.18's lockless fast paths as own closures of a plain machine (src/slub/fastpath.ts).
+    if (new.target === Kernel && slubFastPathsApply(m.slub, m.allocator === 'slub', m.kasan !== null, m.smp !== null)) {
+      Object.assign(this, slubFastPaths(m.slub, m.kmallocApi.sizeToCache, m.phys.size, this, Kernel.prototype));
+    }
     this.inspect = new Inspector(m, () => this.vmState);
     this.swapBytes = m.swapBytes;
     this.lruGen = m.lruGen;
