@@ -36,7 +36,7 @@ const FRAME_RE = /^\s*at (?:(.*?) \()?(.*?):(\d+):\d+\)?$/;
  * freeing into a slub_debug cache), then the at most 16 frames of the
  * caller's that a track keeps.
  */
-const SAVE_DEPTH = 32;
+export const SAVE_DEPTH = 32;
 
 const captureStackTrace: ((target: object, skip?: (...args: never[]) => unknown) => void) | undefined =
   typeof Error.captureStackTrace === 'function' ? Error.captureStackTrace : undefined;
@@ -138,6 +138,9 @@ export function stackTraceSave(depth = SAVE_DEPTH): RawStack {
  */
 let entryStack: RawStack | null = null;
 
+/** Frames an entry capture records: the API method and the 16 caller frames a track keeps. */
+export const ENTRY_DEPTH = 1 + 16;
+
 /** The entry stack of the running call, if one was recorded. */
 export function entryStackTrace(): RawStack | null {
   return entryStack;
@@ -155,7 +158,7 @@ export function beginEntry(wrapper?: (...args: never[]) => unknown): RawStack | 
     // builds no call site for them, now or when the stack is read. Then the
     // API method and the 16 caller frames a track keeps.
     const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 1 + 16;
+    Error.stackTraceLimit = ENTRY_DEPTH;
     const raw: RawStack = {};
     captureStackTrace(raw, wrapper);
     Error.stackTraceLimit = limit;

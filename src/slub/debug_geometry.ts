@@ -32,6 +32,7 @@ const POISON_INUSE = 0x5a;
 const POISON_FREE = 0x6b;
 const POISON_END = 0xa5;
 const SLUB_RED_ACTIVE = 0xcc;
+const SLUB_RED_INACTIVE = 0xbb;
 
 /** Fields of a geometry row. */
 const enum G {
@@ -59,7 +60,9 @@ const enum G {
   ORIG = 14,
   RECIP_MUL = 15,
   RECIP_SHIFT = 16,
-  FIELDS = 17,
+  /** 1 when every range the checks and fills use starts and ends on an 8-byte word of an 8-aligned slot */
+  ALIGNED = 17,
+  FIELDS = 18,
 }
 
 /**
@@ -112,6 +115,8 @@ export class DebugGeometry {
   private readonly f64: Float64Array;
   /** RAM as int32 words, for the freelist walk. */
   private readonly i32: Int32Array;
+  /** Per cache: bswap32() of each object's free pointer offset in its slab (the hardened walk's xor), by object index. */
+  private readonly swabs: (Int32Array | undefined)[] = new Array(MAX_CACHES).fill(undefined);
 
   constructor(slub: Slub) {
     this.slub = slub;
@@ -160,6 +165,10 @@ export class DebugGeometry {
     geo[g + G.ORIG] = flags & SLAB_STORE_USER && flags & SLAB_KMALLOC ? 1 : 0;
     geo[g + G.RECIP_MUL] = cf[r + CF.RECIP_MUL]!;
     geo[g + G.RECIP_SHIFT] = cf[r + CF.RECIP_SHIFT]!;
+    const objectSize = cf[r + CF.OBJECT_SIZE]!;
+    const words = [cf[r + CF.SIZE]!, rlp, objectSize, inuse, padOff, geo[g + G.SFO]!, kasanIn].every((v) => v % 8 === 0);
+    geo[g + G.ALIGNED] = words && kasanIn + 8 <= objectSize ? 1 : 0;
+    this.swabs[s] = undefined;
     return g;
   }
 
@@ -191,6 +200,25 @@ export class DebugGeometry {
     return hi === DIRECT_MAP_HI >>> 0 ? lo : -1;
   }
 
+  /**
+   * bswap32(first object + i * size + offset - slab base) for i below
+   * `objects`: the byte-swapped position of object i's free pointer in its
+   * slab; row() drops it when it rebuilds the cache's row, and it is made
+   * again, also when more objects are asked.
+   */
+  private swabTable(s: number, g: number, objects: number): Int32Array {
+    const t = this.swabs[s];
+    if (t !== undefined && t.length >= objects) return t;
+    const geo = this.geo;
+    const n = Math.max(objects, t?.length ?? 0);
+    const table = new Int32Array(n);
+    const size = geo[g + G.SIZE]!;
+    const start = geo[g + G.VP_RLP]! + geo[g + G.OFFSET]!;
+    for (let i = 0; i < n; i++) table[i] = bswap32((start + i * size) & ~3);
+    this.swabs[s] = table;
+    return table;
+  }
+
   /** slab->freelist as an address (Slub.slabFreelist). */
   private freelist(g: number, pfn: number): number {
     const idx = (this.slub.slabCounters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
@@ -199,7 +227,10 @@ export class DebugGeometry {
 
   /** check_slab() would pass without a report: a slab page, possible counters, intact tail padding. */
   slabClean(s: number, pfn: number): boolean {
-    const g = this.row(s);
+    return this.slabCleanG(this.row(s), pfn);
+  }
+
+  private slabCleanG(g: number, pfn: number): boolean {
     const pages = this.slub.pages;
     if (pages.pageType[pfn] !== PGTY_slab) return false;
     const geo = this.geo;
@@ -212,7 +243,39 @@ export class DebugGeometry {
     const remainder = bytes % size;
     if (remainder === 0) return true;
     const end = pfn * 4096 + bytes;
-    return allBytes(this.slub.u8, this.f64, end - remainder, end, POISON_INUSE);
+    if ((remainder & 7) !== 0) return allBytes(this.slub.u8, this.f64, end - remainder, end, POISON_INUSE);
+    // Whole words (the slab ends on a page): 8 bytes of 0x5a at a time.
+    const f64 = this.f64;
+    const v = PATTERN[POISON_INUSE]!;
+    for (let w = (end - remainder) >>> 3, wend = end >>> 3; w < wend; w++) if (f64[w] !== v) return false;
+    return true;
+  }
+
+  /**
+   * alloc_consistency_checks() would pass without a report: check_slab(),
+   * check_valid_pointer() of the object, check_object(SLUB_RED_INACTIVE).
+   */
+  allocChecksClean(s: number, pfn: number, obj: number): boolean {
+    const g = this.row(s);
+    if (!this.slabCleanG(g, pfn)) return false;
+    if (obj !== 0 && !this.validPointer(s, g, pfn, this.slub.pages.slabObjects[pfn]!, obj)) return false;
+    return this.objectCleanG(s, g, pfn, obj, SLUB_RED_INACTIVE);
+  }
+
+  /**
+   * free_debug_processing()'s checks of a single object would pass without
+   * a report: check_slab(), inuse >= 1, check_valid_pointer(), not on the
+   * freelist (a clean walk, counters agreeing), check_object(SLUB_RED_ACTIVE),
+   * the slab's cache.
+   */
+  freeChecksClean(s: number, pfn: number, obj: number): boolean {
+    const g = this.row(s);
+    if (!this.slabCleanG(g, pfn)) return false;
+    if ((this.slub.slabCounters[pfn]! & SlabWord.INUSE_MASK) < 1) return false;
+    if (obj <= 0 || !this.validPointer(s, g, pfn, this.slub.pages.slabObjects[pfn]!, obj)) return false;
+    if (this.freelistWalkG(s, g, pfn, obj) !== 0) return false;
+    if (!this.objectCleanG(s, g, pfn, obj, SLUB_RED_ACTIVE)) return false;
+    return this.slub.pages.slabCache[pfn] === s;
   }
 
   /**
@@ -220,7 +283,58 @@ export class DebugGeometry {
    * kmalloc red zone of an active object, poison, padding, free pointer.
    */
   objectClean(s: number, pfn: number, obj: number, val: number): boolean {
-    const g = this.row(s);
+    return this.objectCleanG(s, this.row(s), pfn, obj, val);
+  }
+
+  private objectCleanG(s: number, g: number, pfn: number, obj: number, val: number): boolean {
+    if (this.geo[g + G.ALIGNED] !== 0 && (obj & 7) === 0 && (val !== SLUB_RED_ACTIVE || this.geo[g + G.ORIG] === 0))
+      return this.objectCleanWords(s, g, pfn, obj, val);
+    return this.objectCleanBytes(s, g, pfn, obj, val);
+  }
+
+  /**
+   * objectCleanBytes() for a cache whose ranges are all whole words (ALIGNED)
+   * and no orig_size red zone: the same compares, a word at a time.
+   */
+  private objectCleanWords(s: number, g: number, pfn: number, obj: number, val: number): boolean {
+    const geo = this.geo;
+    const f64 = this.f64;
+    const flags = geo[g + G.FLAGS]!;
+    const w = obj >>> 3;
+    const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
+    const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
+    if (flags & SLAB_RED_ZONE) {
+      const v = PATTERN[val]!;
+      for (let i = w - (geo[g + G.RLP]! >>> 3); i < w; i++) if (f64[i] !== v) return false;
+      for (let i = objEnd; i < inuseEnd; i++) if (f64[i] !== v) return false;
+    } else if (flags & SLAB_POISON) {
+      const v = PATTERN[POISON_INUSE]!;
+      for (let i = objEnd; i < inuseEnd; i++) if (f64[i] !== v) return false;
+    }
+    if (flags & SLAB_POISON) {
+      if (val !== SLUB_RED_ACTIVE && flags & __OBJECT_POISON) {
+        const v = PATTERN[POISON_FREE]!;
+        for (let i = w + (geo[g + G.KASAN_IN]! >>> 3); i < objEnd - 1; i++) if (f64[i] !== v) return false;
+        if (f64[objEnd - 1] !== POISON_TAIL_WORD) return false;
+      }
+      const v = PATTERN[POISON_INUSE]!;
+      const padEnd = w + (geo[g + G.SFO]! >>> 3);
+      for (let i = w + (geo[g + G.PAD_OFF]! >>> 3); i < padEnd; i++) if (f64[i] !== v) return false;
+    }
+    return this.fpClean(s, g, pfn, obj, val);
+  }
+
+  /** check_object()'s last step: a free pointer (of a free object, or outside the object) that is NULL or an object of the slab. */
+  private fpClean(s: number, g: number, pfn: number, obj: number, val: number): boolean {
+    if (this.geo[g + G.OFFSET]! >= this.geo[g + G.INUSE]! || val !== SLUB_RED_ACTIVE) {
+      const fp = this.next(g, obj);
+      if (fp !== 0 && !this.validPointer(s, g, pfn, this.slub.pages.slabObjects[pfn]!, fp)) return false;
+    }
+    return true;
+  }
+
+  /** objectClean() range by range, for any geometry and val. */
+  private objectCleanBytes(s: number, g: number, pfn: number, obj: number, val: number): boolean {
     const geo = this.geo;
     const u8 = this.slub.u8;
     const u32 = this.slub.u32;
@@ -254,11 +368,7 @@ export class DebugGeometry {
       const sfo = geo[g + G.SFO]!;
       if (sfo !== off && !allBytes(u8, f64, obj + off, obj + sfo, POISON_INUSE)) return false;
     }
-    if (geo[g + G.OFFSET]! >= inuse || val !== SLUB_RED_ACTIVE) {
-      const fp = this.next(g, obj);
-      if (fp !== 0 && !this.validPointer(s, g, pfn, this.slub.pages.slabObjects[pfn]!, fp)) return false;
-    }
-    return true;
+    return this.fpClean(s, g, pfn, obj, val);
   }
 
   /**
@@ -268,7 +378,10 @@ export class DebugGeometry {
    * anything is off and only the faithful walk may say what happens.
    */
   freelistWalk(s: number, pfn: number, search: number): number {
-    const g = this.row(s);
+    return this.freelistWalkG(s, this.row(s), pfn, search);
+  }
+
+  private freelistWalkG(s: number, g: number, pfn: number, search: number): number {
     const geo = this.geo;
     const slub = this.slub;
     const objects = slub.pages.slabObjects[pfn]!;
@@ -288,23 +401,45 @@ export class DebugGeometry {
     // The high word as stored, xor bswap32(&fp) when hardened: DIRECT_MAP_HI ^ random_hi for a pointer, random_hi for NULL.
     const hiPtr = (DIRECT_MAP_HI ^ xorHi) | 0;
     const hiNull = xorHi | 0;
-    const hardened = xorHi !== 0;
     const want = search | 0;
     let nr = 0;
     let fp = this.freelist(g, pfn) | 0;
-    while (fp !== 0 && nr <= objects) {
-      if (fp === want) return 1;
-      const q = (fp - first) | 0;
-      if (q < 0 || q >= limit || Math.imul(Math.imul(q, mul) >>> shift, size) !== q) return -1;
-      const at = (fp + offset) >> 2;
-      const lo = i32[at]! ^ xorLo;
-      const hi = hardened ? i32[at + 1]! ^ bswap32(at << 2) : i32[at + 1]!;
-      if (hi === hiPtr) fp = lo;
-      else if (hi === hiNull && lo === 0) fp = 0;
-      else return -1;
-      nr++;
+    if (xorHi !== 0) {
+      // Hardened: the stored high word is also xor bswap32(&fp). The slab's
+      // base (aligned to its size) and the offset inside it share no bit, so
+      // that is bswap32(base) ^ bswap32(offset), the latter by object index.
+      const swab = this.swabTable(s, g, limit / size);
+      const hb = bswap32(pfn * 4096);
+      const hiPtrSlab = hiPtr ^ hb;
+      const hiNullSlab = hiNull ^ hb;
+      for (; fp !== 0; nr++) {
+        if (nr > objects) return -1;
+        if (fp === want) return 1;
+        const q = (fp - first) | 0;
+        if (q < 0 || q >= limit) return -1;
+        const idx = Math.imul(q, mul) >>> shift;
+        if (Math.imul(idx, size) !== q) return -1;
+        const at = (fp + offset) >> 2;
+        const lo = i32[at]! ^ xorLo;
+        const hi = i32[at + 1]! ^ swab[idx]!;
+        if (hi === hiPtrSlab) fp = lo;
+        else if (hi === hiNullSlab && lo === 0) fp = 0;
+        else return -1;
+      }
+    } else {
+      for (; fp !== 0; nr++) {
+        if (nr > objects) return -1;
+        if (fp === want) return 1;
+        const q = (fp - first) | 0;
+        if (q < 0 || q >= limit || Math.imul(Math.imul(q, mul) >>> shift, size) !== q) return -1;
+        const at = (fp + offset) >> 2;
+        const lo = i32[at]! ^ xorLo;
+        const hi = i32[at + 1]!;
+        if (hi === hiPtr) fp = lo;
+        else if (hi === hiNull && lo === 0) fp = 0;
+        else return -1;
+      }
     }
-    if (nr > objects) return -1;
     if (objects !== Math.min(Math.floor((4096 << slub.pages.order[pfn]!) / size), MAX_OBJS_PER_PAGE)) return -1;
     return (slub.slabCounters[pfn]! & SlabWord.INUSE_MASK) === objects - nr ? 0 : -1;
   }
@@ -315,6 +450,31 @@ export class DebugGeometry {
    */
   initObject(s: number, obj: number, val: number, active: boolean): void {
     const g = this.row(s);
+    const geo = this.geo;
+    if (geo[g + G.ALIGNED] !== 0 && (obj & 7) === 0 && !(active && geo[g + G.ORIG] !== 0)) {
+      // Whole words: the same three memsets (red zone, poison ending in POISON_END, red zone).
+      const f64 = this.f64;
+      const flags = geo[g + G.FLAGS]!;
+      const w = obj >>> 3;
+      const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
+      const v = PATTERN[val]!;
+      if (flags & SLAB_RED_ZONE) for (let i = w - (geo[g + G.RLP]! >>> 3); i < w; i++) f64[i] = v;
+      if (flags & __OBJECT_POISON) {
+        const p = PATTERN[POISON_FREE]!;
+        for (let i = w; i < objEnd - 1; i++) f64[i] = p;
+        f64[objEnd - 1] = POISON_TAIL_WORD;
+      }
+      if (flags & SLAB_RED_ZONE) {
+        const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
+        for (let i = objEnd; i < inuseEnd; i++) f64[i] = v;
+      }
+      return;
+    }
+    this.initObjectBytes(g, obj, val, active);
+  }
+
+  /** initObject() memset by memset, for any geometry. */
+  private initObjectBytes(g: number, obj: number, val: number, active: boolean): void {
     const geo = this.geo;
     const u8 = this.slub.u8;
     const u32 = this.slub.u32;

@@ -42,7 +42,7 @@ import { exitOomVictims, pagefaultOutOfMemory, SIGKILL } from './oom_kill.js';
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT, _PAGE_RW, _PAGE_SOFT_DIRTY } from './pgtable.js';
 import { pagemap, procPidAuxv } from './task_mmu.js';
 import type { Vm } from './vm.js';
-import { anonVmaFork, syncMapleNodes, vmAreaDup, vmAreaFree } from './vma.js';
+import { anonVmaFork, mapleDup, syncMapleNodes, vmAreaDup, vmAreaFree } from './vma.js';
 
 const TASK_RUNNING = 0;
 const PF_FORKNOEXEC = 0x40;
@@ -796,6 +796,7 @@ export function dupMmap(vm: Vm, old: Mm): Mm {
       if (!copyPageRange(vm, mm, old, v)) throw new Error('kmem: out of memory in fork');
     }
   }
+  mapleDup(vm, old, mm);
   // dup_mm(): hiwater_vm once the VM_DONTCOPY VMAs are off total_vm.
   mm.hiwaterVm = mm.totalVm;
   syncMapleNodes(vm, mm);

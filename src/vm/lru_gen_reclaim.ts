@@ -18,7 +18,7 @@ import { PG } from '../memory/page.js';
 import { GFP_KERNEL, Gfp } from '../page_alloc/gfp.js';
 import { MAX_NR_ZONES, WMARK_HIGH, Z_MANAGED, Z_WMARK } from '../page_alloc/mmzone.js';
 import {
-  CtrlPos,
+  type CtrlPos,
   folioLruGen,
   folioLruRefs,
   LRU_GEN_ANON,
@@ -67,12 +67,19 @@ const DIRTY = 1 << PG.dirty;
 const WRITEBACK = 1 << PG.writeback;
 const SWAPCACHE = 1 << PG.owner_priv_1;
 
-/** The batch of isolated folios (at most MIN_LRU_BATCH), those kept, the clean ones retried, and a zone's skipped ones. */
-const isolated = new Int32Array(MIN_LRU_BATCH);
-const keep = new Int32Array(MIN_LRU_BATCH);
-const skipped = new Int32Array(MIN_LRU_BATCH);
-const sp = new CtrlPos();
-const pv = new CtrlPos();
+/**
+ * The batch of isolated folios (at most MIN_LRU_BATCH), those kept, the
+ * clean ones retried, and a zone's skipped ones. Sized with a literal, and
+ * the controller positions plain objects: this module is evaluated inside
+ * the src/vm import cycle (lru_gen -> memory -> ... -> vmscan -> here),
+ * where lru_gen.ts's exports may not be initialized yet.
+ */
+const BATCH = 64;
+const isolated = new Int32Array(BATCH);
+const keep = new Int32Array(BATCH);
+const skipped = new Int32Array(BATCH);
+const sp: CtrlPos = { refaulted: 0, total: 0, gain: 0 };
+const pv: CtrlPos = { refaulted: 0, total: 0, gain: 0 };
 /** What the last isolate_folios() took: the count, and the type. */
 let nrIsolated = 0;
 let typeScanned = 0;

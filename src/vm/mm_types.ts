@@ -42,6 +42,8 @@
  * Mm class below: one JavaScript object per process.
  */
 
+import type { MapleTree } from './maple_tree.js';
+
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
 /** TASK_SIZE_MAX with 4-level paging: the last user page is a guard hole. */
@@ -156,8 +158,8 @@ export class KStruct {
 export class Mm {
   /** vm_area_struct addresses sorted by vm_start */
   vmas: number[] = [];
-  /** maple_node objects held for the tree of VMAs */
-  mapleNodes: number[] = [];
+  /** mm_mt: the maple tree of the VMAs and gaps (vma.ts syncMapleNodes), its nodes maple_node objects */
+  mapleTree: MapleTree | null = null;
   /** physical address of the PGD page (CR3) */
   pgd = 0;
   mmapBase = 0;

@@ -65,6 +65,7 @@ import {
   findVmaIndex,
   findVmaIntersection,
   insertVma,
+  mapleDetach,
   mergeAround,
   setPageProt,
   splitVma,
@@ -322,6 +323,7 @@ export function unmapRange(vm: Vm, mm: Mm, start: number, end: number): void {
   const last = mm.vmas[j - 1]!;
   if (s.vmEnd(last) > end) splitVma(vm, mm, j - 1, end);
   const gone = mm.vmas.splice(i, j - i);
+  mapleDetach(vm, gone.length);
   const lo = s.vmStart(gone[0]!);
   const hi = s.vmEnd(gone[gone.length - 1]!);
   for (const v of gone) {
@@ -393,6 +395,8 @@ export function doBrk(vm: Vm, t: Task, brk: number): number {
   if (prev !== 0 && s.vmEnd(prev) === oldbrk && s.vmEnd(prev) > mm.startBrk && ((s.vmFlags(prev) ^ flags) & ~VM.SOFTDIRTY) === 0 && s.vmFile(prev) === 0) {
     s.set64(prev, VMA.END, newbrk);
     s.setVmFlags(prev, s.vmFlags(prev) | VM.SOFTDIRTY);
+    // vma_iter_store() of the grown VMA.
+    syncMapleNodes(vm, mm);
   } else {
     const v = vmAreaAlloc(vm, mm, oldbrk, newbrk, flags | VM.SOFTDIRTY, oldbrk / PAGE);
     insertVma(vm, mm, v);

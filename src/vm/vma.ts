@@ -2,15 +2,14 @@
  * The VMA tree and VMA surgery (mm/vma.c, mm/rmap.c's anon_vma chains,
  * lib/maple_tree.c's node count).
  *
- * mm->vmas holds the vm_area_struct addresses in address order: what the
- * maple tree mm_mt orders. The tree's nodes are not built; instead the
- * number of maple_node objects the mm holds follows mapleNodesFor(), an
- * estimate of the nodes a maple tree of that many ranges occupies (leaves of
- * 16 slots holding the VMAs and the gaps between them, about 3/4 full as
- * splits leave them; internal nodes of 10 slots above them). It is an
- * approximation: the kernel's count also depends on the order of inserts.
+ * mm->vmas holds the vm_area_struct addresses in address order: the lookup
+ * structure. Beside it each mm keeps a maple tree (maple_tree.ts) of the
+ * same VMAs and the NULL gaps between them, built by the stores the kernel's
+ * operations make, whose nodes are the mm's maple_node objects: after every
+ * change syncMapleNodes() stores the ranges that differ.
  */
 
+import { type MapleNodeSource, MapleTree, MT_MAX } from './maple_tree.js';
 import { ANON_VMA, AVC, type Mm, VMA } from './mm_types.js';
 import { VM } from './mman.js';
 import type { Vm } from './vm.js';
@@ -35,30 +34,153 @@ export function findVmaIntersection(vm: Vm, mm: Mm, start: number, end: number):
   return vm.s.vmStart(mm.vmas[i]!) < end ? i : -1;
 }
 
-/** The estimated maple_node count for a tree of these VMAs. */
-export function mapleNodesFor(vm: Vm, mm: Mm): number {
-  const v = mm.vmas;
-  if (v.length === 0) return 0;
-  // Ranges: each VMA, each gap between VMAs, the gap below the first and above the last.
-  let ranges = v.length + 1;
-  if (vm.s.vmStart(v[0]!) > 0) ranges++;
-  for (let i = 1; i < v.length; i++) if (vm.s.vmStart(v[i]!) !== vm.s.vmEnd(v[i - 1]!)) ranges++;
-  if (ranges <= 16) return 1;
-  let nodes = Math.ceil(ranges / 12);
-  let level = nodes;
-  while (level > 1) {
-    level = Math.ceil(level / 10);
-    nodes += level;
+/** The mm's tree (mm->mm_mt: an allocation range tree in RCU mode), its nodes from the maple_node cache. */
+export function mmMapleTree(vm: Vm, mm: Mm): MapleTree {
+  let t = mm.mapleTree;
+  if (t === null) {
+    t = new MapleTree(mapleNodeSource(vm), true);
+    mm.mapleTree = t;
   }
-  return nodes;
+  return t;
 }
 
-/** Allocate or free maple_node objects so the mm holds what its tree needs (mas_preallocate / mt_free_bulk). */
+/** kmem_cache_alloc / kmem_cache_free of maple_node for a tree of this machine. */
+export function mapleNodeSource(vm: Vm): MapleNodeSource {
+  return { alloc: () => vm.alloc(vm.caches.mapleNode), free: (a: number) => vm.k.kmemCacheFree(vm.caches.mapleNode, a) };
+}
+
+/** The maple_node objects the mm's tree of VMAs holds now. */
+export function mapleNodesFor(_vm: Vm, mm: Mm): number {
+  return mm.mapleTree === null ? 0 : mm.mapleTree.nodes;
+}
+
+/** __mt_dup() in dup_mmap(): the child's tree starts as a node-for-node copy of the parent's. */
+export function mapleDup(vm: Vm, old: Mm, mm: Mm): void {
+  if (mm.mapleTree !== null) mm.mapleTree.destroy();
+  mm.mapleTree = old.mapleTree === null ? null : old.mapleTree.dup(mapleNodeSource(vm));
+}
+
+/**
+ * vms_gather_munmap_vmas(): the VMAs a munmap takes out first go into a side
+ * tree (mt_detach: no RCU, not an allocation tree), stored at 0, 1, 2, ...;
+ * its nodes come from the maple_node cache and go back when the munmap is
+ * done. One VMA needs no node (the pointer root).
+ */
+export function mapleDetach(vm: Vm, count: number): void {
+  if (count < 2) return;
+  const t = new MapleTree(mapleNodeSource(vm), false, false);
+  for (let i = 0; i < count; i++) t.store(i, i, 1);
+  t.destroy();
+}
+
+// Scratch for syncMapleNodes: the wanted ranges (first, last, entry), and the tree's.
+let wantBuf = new Float64Array(3 * 64);
+let haveBuf = new Float64Array(3 * 64);
+let haveLen = 0;
+
+/** Each tree's ranges as the last syncMapleNodes() left them (first, last, entry; NULLs joined): no walk of the tree to diff. */
+const synced = new WeakMap<MapleTree, { buf: Float64Array<ArrayBuffer>; len: number }>();
+
+function grow(b: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  if (b.length >= n) return b;
+  const c = new Float64Array(Math.max(n, b.length * 2));
+  c.set(b);
+  return c;
+}
+
+/** One of the tree's ranges into haveBuf; a NULL range after a NULL range (across two leaves) joins it. */
+function pushHave(first: number, last: number, entry: number): void {
+  if (entry === 0 && haveLen > 0 && haveBuf[haveLen - 1] === 0) {
+    haveBuf[haveLen - 2] = last;
+    return;
+  }
+  if (haveLen + 3 > haveBuf.length) haveBuf = grow(haveBuf, haveLen + 3);
+  haveBuf[haveLen++] = first;
+  haveBuf[haveLen++] = last;
+  haveBuf[haveLen++] = entry;
+}
+
+/**
+ * Bring the mm's maple tree in line with mm.vmas: the ranges that differ
+ * (between the first and the last difference) are stored in address order,
+ * VMAs and the NULL gaps between them, as the kernel's vma_iter_store() /
+ * vma_iter_clear() calls of the same operation store them. The tree's node
+ * count is the maple_node objects the mm holds.
+ */
 export function syncMapleNodes(vm: Vm, mm: Mm): void {
-  const want = mapleNodesFor(vm, mm);
-  const have = mm.mapleNodes;
-  while (have.length < want) have.push(vm.alloc(vm.caches.mapleNode));
-  while (have.length > want) vm.k.kmemCacheFree(vm.caches.mapleNode, have.pop()!);
+  const s = vm.s;
+  const v = mm.vmas;
+  if (v.length === 0) {
+    if (mm.mapleTree !== null) {
+      mm.mapleTree.destroy();
+      mm.mapleTree = null;
+    }
+    return;
+  }
+  const t = mmMapleTree(vm, mm);
+  // The wanted ranges.
+  wantBuf = grow(wantBuf, 3 * (2 * v.length + 1));
+  const w = wantBuf;
+  let wl = 0;
+  let cur = 0;
+  for (let i = 0; i < v.length; i++) {
+    const a = v[i]!;
+    const st = s.vmStart(a);
+    const en = s.vmEnd(a);
+    if (st > cur) {
+      w[wl++] = cur;
+      w[wl++] = st - 1;
+      w[wl++] = 0;
+    }
+    w[wl++] = st;
+    w[wl++] = en - 1;
+    w[wl++] = a;
+    cur = en;
+  }
+  w[wl++] = cur;
+  w[wl++] = MT_MAX;
+  w[wl++] = 0;
+  // The tree's ranges: as last synced, or walked.
+  let h: Float64Array<ArrayBuffer>;
+  let hl: number;
+  const prev = synced.get(t);
+  if (prev !== undefined) {
+    h = prev.buf;
+    hl = prev.len;
+  } else {
+    haveLen = 0;
+    t.forEach(pushHave);
+    h = haveBuf;
+    hl = haveLen;
+  }
+  // First and last difference.
+  let lo = 0;
+  while (lo < wl && lo < hl && w[lo] === h[lo] && w[lo + 1] === h[lo + 1] && w[lo + 2] === h[lo + 2]) lo += 3;
+  if (lo < wl || lo < hl) {
+    let wi = wl;
+    let hi = hl;
+    while (wi > lo && hi > lo && w[wi - 3] === h[hi - 3] && w[wi - 2] === h[hi - 2] && w[wi - 1] === h[hi - 1]) {
+      wi -= 3;
+      hi -= 3;
+    }
+    // Store the wanted ranges of the window that the tree does not hold as they are.
+    let k = lo;
+    for (let j = lo; j < wi; j += 3) {
+      const first = w[j]!;
+      while (k < hi && h[k + 1]! < first) k += 3;
+      if (k < hi && h[k] === first && h[k + 1] === w[j + 1] && h[k + 2] === w[j + 2]) continue;
+      t.store(first, w[j + 1]!, w[j + 2]!);
+    }
+  }
+  // The wanted ranges are the tree's now: keep them (swapping buffers) for the next diff.
+  if (prev !== undefined && prev.buf !== haveBuf) {
+    wantBuf = prev.buf;
+    prev.buf = w;
+    prev.len = wl;
+  } else {
+    wantBuf = new Float64Array(w.length);
+    synced.set(t, { buf: w, len: wl });
+  }
 }
 
 /** vm_area_alloc(): a zeroed vm_area_struct for mm. */

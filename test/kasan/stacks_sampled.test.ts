@@ -1,8 +1,9 @@
 /**
- * The stacks behind KASAN's and slub_debug's tracks once the stack depot's
- * ring of recent, unformatted saves (lib/stackdepot.ts: 1024 entries) has
- * come round many times: a track saved thousands of allocations before the
- * report still prints its own caller's functions. And kasanStacks:
+ * The stacks behind KASAN's and slub_debug's tracks thousands of saves after
+ * they were recorded (lib/stackdepot.ts keeps them unformatted in a table
+ * that starts at 1024 entries and grows up to its budget): a track saved
+ * thousands of allocations before the report still prints its own caller's
+ * functions. And kasanStacks:
  * 'sampled' (1 allocation in N keeps its stacks and its free's): what the
  * reports print for the sampled objects and for the others.
  *

@@ -1,7 +1,8 @@
 /**
  * The stack depot (src/lib/stackdepot.ts): a save only records the stack;
- * it is formatted when a report needs it, or when the track outlives the
- * ring of recent saves. Either way the track shows the stack of the
+ * it is formatted when a report needs it, or when the track outlives what
+ * the table of recent saves may hold (its budget; small here, so that a few
+ * thousand saves go past it). Either way the track shows the stack of the
  * allocation or free that really happened.
  */
 import { describe, expect, it } from 'vitest';
@@ -10,8 +11,9 @@ import { StackDepot, type StackHandleStore } from '../../src/lib/stackdepot.js';
 import { GFP_KERNEL } from '../../src/page_alloc/gfp.js';
 import { sid } from '../slub/handle_id.js';
 
-/** More saves than the depot's ring holds. */
+/** More saves than the depot's table holds with a budget of RAW entries. */
 const WRAP = 3000;
+const RAW = 1024;
 const PENDING = 0x40000000;
 
 /** A store over a plain array, as SLUB's struct track and KASAN's records are. */
@@ -61,9 +63,9 @@ describe('StackDepot', () => {
     expect(d.resolve(handles[0]!)).toBe(d.resolve(handles[2]!));
   });
 
-  it('gives a stored handle its final value before the ring reuses its entry', () => {
-    const slots = [0, 0, 0];
-    const d = new StackDepot(arrayStore(slots));
+  it('gives a stored handle its final value before the table, full of held stacks, reuses its entry', () => {
+    const slots: number[] = new Array(3 + WRAP).fill(0);
+    const d = new StackDepot(arrayStore(slots), { rawEntries: RAW });
     slots[0] = saveFromA(d);
     d.bind(slots[0], 0);
     slots[1] = saveFromB(d);
@@ -71,16 +73,33 @@ describe('StackDepot', () => {
     slots[2] = saveFromA(d);
     d.bind(slots[2], 2);
     slots[2] = 0; // overwritten: nothing to resolve for it
-    churn(d, WRAP);
+    // Every later save stays held in a slot of its own, so the table fills up and must take back the oldest.
+    for (let i = 0; i < WRAP; i++) {
+      const h = d.save();
+      slots[3 + i] = h;
+      d.bind(h, 3 + i);
+    }
     expect(slots[0]).toBeGreaterThan(0);
     expect(slots[0]).toBeLessThan(PENDING);
     expect(d.fetch(slots[0]!)[0]!.fn).toBe('saveFromA');
     expect(d.fetch(slots[1]!)[0]!.fn).toBe('saveFromB');
+    expect(d.recorded.kept).toBeLessThanOrEqual(RAW);
+  });
+
+  it('keeps a held stack unresolved while the table has entries nobody holds', () => {
+    const slots = [0];
+    const d = new StackDepot(arrayStore(slots), { rawEntries: RAW });
+    slots[0] = saveFromA(d);
+    d.bind(slots[0], 0);
+    churn(d, WRAP);
+    expect(slots[0]).toBeGreaterThanOrEqual(PENDING);
+    expect(d.size).toBe(0);
+    expect(d.fetch(slots[0]!)[0]!.fn).toBe('saveFromA');
   });
 
   it('a handle stored in several places is replaced in each (bulk free)', () => {
     const slots = [0, 0, 0, 0];
-    const d = new StackDepot(arrayStore(slots));
+    const d = new StackDepot(arrayStore(slots), { rawEntries: RAW });
     const h = saveFromB(d);
     for (let i = 0; i < slots.length; i++) {
       slots[i] = h;

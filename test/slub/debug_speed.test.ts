@@ -183,4 +183,87 @@ describe('slub_debug=FZP quick checks: the same reports, in the kernel order', (
       { numRuns: 40, examples: [[[{ slot: 1, off: 136, byte: 0 }], null]] },
     );
   });
+  /**
+   * The fused quick checks of the debug alloc and free (allocChecksClean,
+   * freeChecksClean) over random damage: "clean" only when every faithful
+   * check of alloc_consistency_checks() / free_consistency_checks() (after
+   * check_slab) passes and prints nothing; and init_object() a word at a
+   * time leaves the same bytes as memset by memset.
+   */
+  it('property: the fused alloc and free checks are clean only when the faithful ones print nothing; word-wide init_object writes what the memsets write', () => {
+    interface Fused {
+      geometry: {
+        allocChecksClean(s: number, pfn: number, obj: number): boolean;
+        freeChecksClean(s: number, pfn: number, obj: number): boolean;
+        freelistWalk(s: number, pfn: number, search: number): number;
+        initObject(s: number, obj: number, val: number, active: boolean): void;
+        initObjectBytes(g: number, obj: number, val: number, active: boolean): void;
+        row(s: number): number;
+      };
+      checkSlabSlow(s: number, pfn: number): boolean;
+      checkObjectSlow(s: number, pfn: number, obj: number, val: number): boolean;
+      onFreelistSlow(s: number, pfn: number, search: number): boolean;
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ slot: fc.integer({ min: 0, max: 20 }), off: fc.integer({ min: 0, max: 191 }), byte: fc.integer({ min: 0, max: 255 }) }), {
+          minLength: 0,
+          maxLength: 2,
+        }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.option(fc.record({ off: fc.integer({ min: 0, max: 191 }), byte: fc.integer({ min: 0, max: 255 }) })),
+        (damage, freeSlot, fill, own) => {
+          const { k, c } = machine();
+          const ps = Array.from({ length: 21 }, () => k.kmemCacheAlloc(c, GFP_KERNEL));
+          // ps[0] and ps[freeSlot] stay in use, the rest is free.
+          ps.forEach((p, i) => {
+            if (i !== 0 && i !== freeSlot) k.kmemCacheFree(c, p);
+          });
+          const pfn = Math.floor(ps[0]! / 4096);
+          const slab = pfn * 4096;
+          const u8 = k.phys.u8;
+          for (const d of damage) u8[slab + d.slot * 192 + d.off] = d.byte;
+          // Maybe a byte of the slot of the object to be freed itself.
+          if (own !== null) u8[slab + freeSlot * 192 + own.off] = own.byte;
+          const s = k.slub.caches.findIndex((x) => x?.name === 'speed64');
+          const d = k.slub.debug as unknown as Fused;
+          const q = d.geometry;
+          const silent = (check: () => boolean) => {
+            const from = k.dmesg().length;
+            return check() && k.dmesg().length === from;
+          };
+          const obj = ps[freeSlot]!;
+          // The free of an object in use: not on the freelist, red zones active.
+          const walk = q.freelistWalk(s, pfn, obj);
+          if (walk >= 0) expect(silent(() => d.onFreelistSlow(s, pfn, obj) === (walk === 1))).toBe(true);
+          if (q.freeChecksClean(s, pfn, obj)) {
+            expect(silent(() => d.checkSlabSlow(s, pfn))).toBe(true);
+            expect(silent(() => !d.onFreelistSlow(s, pfn, obj))).toBe(true);
+            expect(silent(() => d.checkObjectSlow(s, pfn, obj, 0xcc))).toBe(true);
+          }
+          // The allocation of the freelist's head: red zones inactive, poisoned.
+          const head = k.slub.slabFreelist(s, pfn);
+          if (head > 0 && q.allocChecksClean(s, pfn, head)) {
+            expect(silent(() => d.checkSlabSlow(s, pfn))).toBe(true);
+            expect(silent(() => d.checkObjectSlow(s, pfn, head, 0xbb))).toBe(true);
+          }
+          // init_object(): a slot of `fill` bytes, word-wide and memset by memset, both values.
+          for (const [val, active] of [
+            [0xbb, false],
+            [0xcc, true],
+          ] as const) {
+            const slot = slab + freeSlot * 192;
+            u8.fill(fill, slot, slot + 192);
+            q.initObject(s, slot + 64, val, active);
+            const words = u8.slice(slot, slot + 192);
+            u8.fill(fill, slot, slot + 192);
+            q.initObjectBytes(q.row(s), slot + 64, val, active);
+            expect(words).toEqual(u8.slice(slot, slot + 192));
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });

@@ -445,7 +445,7 @@ const commands = fc.commands(
 );
 
 describe('model-based: random address-space operations against a model', () => {
-  it('every read, SIGSEGV and RSS matches; every page comes back when the tasks exit', () => {
+  it('every read, SIGSEGV and RSS matches; every page comes back when the tasks exit', { timeout: 240_000 }, () => {
     const k = bootWithProgram();
     // Warm the page cache and the slab caches once.
     k.spawn('/bin/tiny', ['tiny']).exit(0);
