@@ -12,6 +12,7 @@ import { Killed } from '../../src/index.js';
 import type { Kernel } from '../../src/kernel.js';
 import { MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { bootWithProgram, tinyElf } from '../vm/helpers.js';
+import { active, fsState as state } from './helpers.js';
 
 const DROP = '/proc/sys/vm/drop_caches';
 /**
@@ -21,22 +22,6 @@ const DROP = '/proc/sys/vm/drop_caches';
  * dentry their dentries hold.
  */
 const DIRS = 2;
-
-/** The cache's in-use objects: after kmem_cache_shrink() (echo 1 > /sys/kernel/slab/<cache>/shrink) flushed the cpu slabs, slabinfo's active_objs counts exactly the allocated objects. */
-function active(k: Kernel, cache: string): number {
-  const id = k.kmemCacheByName(cache);
-  if (id < 0) return 0;
-  k.kmemCacheShrink(id);
-  const line = k.proc
-    .read('/proc/slabinfo')
-    .split('\n')
-    .find((l) => l.startsWith(`${cache} `));
-  return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
-function state(k: Kernel, file: string): number[] {
-  return k.proc.read(`/proc/sys/fs/${file}`).trim().split('\t').map(Number);
-}
 
 function vmstat(k: Kernel, item: string): number {
   const m = new RegExp(`\\n${item} (\\d+)\\n`).exec(k.proc.read('/proc/vmstat'));

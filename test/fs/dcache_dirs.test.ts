@@ -10,23 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/fs/fcntl.js';
-import type { Kernel } from '../../src/kernel.js';
 import { bootWithProgram } from '../vm/helpers.js';
-
-function active(k: Kernel, cache: string): number {
-  const id = k.kmemCacheByName(cache);
-  if (id < 0) return 0;
-  k.kmemCacheShrink(id);
-  const line = k.proc
-    .read('/proc/slabinfo')
-    .split('\n')
-    .find((l) => l.startsWith(`${cache} `));
-  return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
-function state(k: Kernel, file: string): number[] {
-  return k.proc.read(`/proc/sys/fs/${file}`).trim().split('\t').map(Number);
-}
+import { active, fsState as state } from './helpers.js';
 
 function setup() {
   const k = bootWithProgram('64M');

@@ -10,10 +10,10 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC } from '../../src/fs/fcntl.js';
-import type { Kernel } from '../../src/kernel.js';
 import type { Task } from '../../src/vm/fork.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/vm/mman.js';
 import { bootWithProgram } from '../vm/helpers.js';
+import { active, fsState as nums } from './helpers.js';
 
 const NAMES = ['/a', '/b', '/c', '/d', '/e'];
 
@@ -35,21 +35,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     .record({ op: fc.constantFrom({ op: 'drop' as const, v: 1 as const }, { op: 'drop' as const, v: 2 as const }, { op: 'drop' as const, v: 3 as const }) })
     .map((r) => r.op),
 );
-
-function active(k: Kernel, cache: string): number {
-  const id = k.kmemCacheByName(cache);
-  if (id < 0) return 0;
-  k.kmemCacheShrink(id);
-  const line = k.proc
-    .read('/proc/slabinfo')
-    .split('\n')
-    .find((l) => l.startsWith(`${cache} `));
-  return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
-function nums(k: Kernel, file: string): number[] {
-  return k.proc.read(`/proc/sys/fs/${file}`).trim().split('\t').map(Number);
-}
 
 /** The bytes the open fd reads from offset 0. */
 function readAll(t: Task, fd: number, buf: number): number[] {
