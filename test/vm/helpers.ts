@@ -90,3 +90,17 @@ export function vmstatValue(k: Kernel, name: string): number {
   if (m === null) throw new Error(`no ${name} in /proc/vmstat`);
   return Number(m[1]);
 }
+
+/** The [start, end) of the task's mapping whose /proc/PID/maps line ends with name ('[stack]', '[vdso]' ...). */
+export function mapsRange(k: Kernel, t: { pid: number }, name: string): [number, number] {
+  const l = k.proc
+    .read(`/proc/${t.pid}/maps`)
+    .split('\n')
+    .find((x) => x.endsWith(name));
+  if (l === undefined) throw new Error(`no ${name} line in /proc/${t.pid}/maps`);
+  const [lo, hi] = l
+    .split(' ')[0]!
+    .split('-')
+    .map((x) => Number.parseInt(x, 16));
+  return [lo!, hi!];
+}

@@ -31,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { boot } from '../../src/kernel.js';
 import type { Task } from '../../src/vm/fork.js';
+import { mapsRange } from './helpers.js';
 import { type Call, type OutEntry, parseOutput, parseStrace, replayStrace } from './strace_replay.js';
 
 const dir = new URL('../fixtures/vm/strace/', import.meta.url);
@@ -216,7 +217,7 @@ function replay(scenario: string) {
       last.set(t, { kmem: t.minFlt, real: cp.minflt, kAnon, rAnon });
       // The first checkpoint's auxv and stack, for the auxv scenario only (reading the stack faults its pages in).
       if (snap === null && scenario === 'auxv') {
-        const st = k2range(k, t, '[stack]');
+        const st = mapsRange(k, t, '[stack]');
         snap = { auxv: t.auxv(), stack: st, bytes: t.readBytes(st[0], st[1] - st[0]) };
       }
     },
@@ -309,18 +310,6 @@ test('auxv: the auxiliary vector and argv where 6.18 put them on the stack (crea
   const argv = r.entries.find((e) => e.kind === 'argv');
   expect(argv?.kind === 'argv' ? argv.v : 0).toBe(stack[0] + at - 8 - 3 * 8);
 });
-
-function k2range(k: ReturnType<typeof boot>, t: Task, name: string): [number, number] {
-  const l = k.proc
-    .read(`/proc/${t.pid}/maps`)
-    .split('\n')
-    .find((x) => x.endsWith(name))!;
-  const [lo, hi] = l
-    .split(' ')[0]!
-    .split('-')
-    .map((x) => Number.parseInt(x, 16));
-  return [lo!, hi!];
-}
 
 describe('parseStrace', () => {
   test('-f lines, unfinished/resumed pairs, errors, signals and exits', () => {

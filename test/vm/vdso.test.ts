@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { boot, Segfault } from '../../src/index.js';
 import type { Task } from '../../src/vm/fork.js';
+import { mapsRange } from './helpers.js';
 
 const EXE = '/tmp/kmem_strace/mm_replay';
 const binary = () => readFileSync(new URL('../fixtures/vm/strace/mm_replay', import.meta.url));
@@ -334,7 +335,7 @@ describe('/proc/PID/auxv', () => {
     expect(cstr(t, a.get(AT.PLATFORM)!)).toBe('x86_64');
     expect(t.readBytes(a.get(AT.RANDOM)!, 16).length).toBe(16);
     // The vector as exec wrote it on the stack: the same bytes as /proc/PID/auxv, in the [stack] VMA.
-    const stack = vdsoLineOf(k, t, '[stack]');
+    const stack = mapsRange(k, t, '[stack]');
     const bytes = t.readBytes(stack[0], stack[1] - stack[0]);
     const want = t.auxv();
     let at = -1;
@@ -353,15 +354,3 @@ describe('/proc/PID/auxv', () => {
     expect(c.auxv().length).toBe(0);
   });
 });
-
-function vdsoLineOf(k: ReturnType<typeof boot>, t: Task, name: string): [number, number] {
-  const l = k.proc
-    .read(`/proc/${t.pid}/maps`)
-    .split('\n')
-    .find((x) => x.endsWith(name))!;
-  const [lo, hi] = l
-    .split(' ')[0]!
-    .split('-')
-    .map((x) => Number.parseInt(x, 16));
-  return [lo!, hi!];
-}
