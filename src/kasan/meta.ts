@@ -24,15 +24,16 @@
 
 import type { StackHandleStore } from '../lib/stackdepot.js';
 
-const I_ALLOC_PID = 0;
-const I_ALLOC_CPU = 1;
-const I_ALLOC_STACK = 2;
-const I_FREE_PID = 3;
-const I_FREE_CPU = 4;
-const I_FREE_STACK = 5;
-const I_AUX0 = 6;
-const I_AUX1 = 7;
-const I_FIELDS = 8;
+/** The fields of an object's record (alloc track, free track, the two aux stacks); src/smp/kasan_smp.ts keeps the same records in shared memory. */
+export const I_ALLOC_PID = 0;
+export const I_ALLOC_CPU = 1;
+export const I_ALLOC_STACK = 2;
+export const I_FREE_PID = 3;
+export const I_FREE_CPU = 4;
+export const I_FREE_STACK = 5;
+export const I_AUX0 = 6;
+export const I_AUX1 = 7;
+export const I_FIELDS = 8;
 
 export interface RawTrack {
   pid: number;

@@ -27,7 +27,19 @@
 
 import type { Kasan } from '../kasan/common.js';
 import { QUARANTINE_PERCPU_SIZE } from '../kasan/kasan.js';
-import { ObjectMeta, type RawTrack } from '../kasan/meta.js';
+import {
+  I_ALLOC_CPU,
+  I_ALLOC_PID,
+  I_ALLOC_STACK,
+  I_AUX0,
+  I_AUX1,
+  I_FIELDS,
+  I_FREE_CPU,
+  I_FREE_PID,
+  I_FREE_STACK,
+  ObjectMeta,
+  type RawTrack,
+} from '../kasan/meta.js';
 import { Quarantine, type QuarantineRelease } from '../kasan/quarantine.js';
 import type { StackDepot } from '../lib/stackdepot.js';
 import type { PageArray } from '../memory/page.js';
@@ -41,16 +53,6 @@ const PAGE_SHIFT = 12;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Records per page of RAM: one per 32 bytes, KASAN's smallest slot. */
 const RECORDS_PER_PAGE = PAGE_SIZE / 32;
-
-const I_ALLOC_PID = 0;
-const I_ALLOC_CPU = 1;
-const I_ALLOC_STACK = 2;
-const I_FREE_PID = 3;
-const I_FREE_CPU = 4;
-const I_FREE_STACK = 5;
-const I_AUX0 = 6;
-const I_AUX1 = 7;
-const I_FIELDS = 8;
 
 /** ObjectMeta's records in shared memory, addressed by pfn and object index (see above). */
 export class SharedObjectMeta extends ObjectMeta {
