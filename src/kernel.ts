@@ -254,6 +254,7 @@ export class Kernel {
           getFreePage: () => this.allocPages(0, GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN),
           freePage: (addr) => this.freePages(addr, 0),
           kvfree: (addr) => this.kfree(addr),
+          recordAuxStack: (addr) => this.kasan?.recordAuxStack(addr),
           // kfree_bulk(): kmem frees each record as build_detached_freelist() takes them, from the last
           kfreeBulk: (addrs) => {
             for (let i = addrs.length - 1; i >= 0; i--) this.kfree(addrs[i]!);
@@ -315,10 +316,18 @@ export class Kernel {
     this.kvfreeRcuState?.barrier();
   }
 
-  /** call_rcu(): run fn after a grace period (when the virtual clock gets there: k.tick, synchronizeRcu, rcuBarrier). */
-  callRcu(fn: () => void): void {
+  /**
+   * call_rcu(head, func): func(head) runs after a grace period (when the
+   * virtual clock gets there: k.tick, synchronizeRcu, rcuBarrier). head is
+   * the rcu_head's address, inside the object the callback will free; KASAN
+   * records the caller's stack on that object (kasan_record_aux_stack), so a
+   * later report on it shows "Last potentially related work creation".
+   */
+  callRcu(head: number, fn: (head: number) => void): void {
+    this.kmallocApi.checkAddr(head, 'head');
     checkFunction(fn, 'fn');
-    this.machine.rcu.callRcu(fn);
+    this.kasan?.recordAuxStack(head);
+    this.machine.rcu.callRcu(() => fn(head));
   }
 
   /** synchronize_rcu(): wait for a full grace period (the virtual clock moves 8 ms, two jiffies). */

@@ -91,6 +91,8 @@ export interface KvfreeRcuEnv {
   freePage(addr: number): void;
   /** kvfree() of one object */
   kvfree(addr: number): void;
+  /** kasan_record_aux_stack(): the caller's stack kept on the object for a later KASAN report */
+  recordAuxStack(addr: number): void;
   /** kfree_bulk() */
   kfreeBulk(addrs: number[]): void;
   /** 6.18's kfree_rcu_sheaf(): true when a cache's rcu_free sheaf took the object; null without sheaves */
@@ -134,6 +136,7 @@ export class KvfreeRcu {
   kvfreeCallRcu(ptr: number, hasHead: boolean): void {
     const env = this.env;
     if (env.sheafFree !== null && env.sheafFree(ptr)) return;
+    env.recordAuxStack(ptr);
     const krc = this.krcs[env.cpu()]!;
     let ok = this.addPtrToBulk(krc, ptr, !hasHead);
     if (!ok) {

@@ -393,24 +393,24 @@ describe('use after free', () => {
     expectKasanFail(k, () => k.mem.read8(ptr + size), uaf('read', 1, { offset: size }));
   });
 
-  // kmem has no RCU or workqueues: the nearest equivalent runs the callback
-  // itself after recording the aux stack as call_rcu()/queue_work() do
-  // (kasan_record_aux_stack), which is what these cases exist to show.
+  // rcu_uaf: the callback call_rcu() queued frees the object and reads it, after the grace period rcu_barrier() waits
+  // for; call_rcu recorded the aux stack (kasan_record_aux_stack) on the object. kmem has no workqueues: the
+  // workqueue case below records the aux stack as queue_work() does and runs the work itself.
   kcase('rcu_uaf', (k) => {
     const ptr = k.kmalloc(24, GFP_KERNEL); // struct kasan_rcu_info { int i; struct rcu_head rcu; }
-    function call_rcu(head: number, cb: (head: number) => void): void {
-      k.kasan!.recordAuxStack(head);
-      cb(head);
-    }
     function rcu_uaf_reclaim(rp: number): void {
       const fp = rp - 8;
       k.kfree(fp);
       k.mem.read32(fp);
     }
-    const [r] = expectKasanFail(k, () => call_rcu(ptr + 8, rcu_uaf_reclaim), uaf('read', 4, { addr: ptr, offset: 0 }));
+    function rcu_uaf(): void {
+      k.callRcu(ptr + 8, rcu_uaf_reclaim);
+      k.rcuBarrier();
+    }
+    const [r] = expectKasanFail(k, rcu_uaf, uaf('read', 4, { addr: ptr, offset: 0 }));
     expect(r!.aux.length).toBe(1);
     expect(r!.lines).toContain('Last potentially related work creation:');
-    expect(r!.aux[0]!.some((l) => l.includes('call_rcu'))).toBe(true);
+    expect(r!.aux[0]!.some((l) => l.includes('rcu_uaf'))).toBe(true);
   });
 
   kcase('workqueue_uaf', (k) => {

@@ -6,7 +6,7 @@
  * and rcu_barrier() wait as the kernel's do.
  */
 import { describe, expect, it } from 'vitest';
-import { boot } from '../../src/index.js';
+import { boot, GFP_KERNEL } from '../../src/index.js';
 import { Printk } from '../../src/lib/printk.js';
 import { RCU_GP_NS, Rcu } from '../../src/lib/rcu.js';
 import { TimerBase } from '../../src/lib/timer.js';
@@ -112,21 +112,22 @@ describe('RCU grace periods', () => {
     expect(clock.nowNs).toBe(16 * MS);
   });
 
-  it('through the Kernel: callRcu runs on k.tick, synchronizeRcu moves the virtual clock, bad arguments are TypeErrors', () => {
+  it('through the Kernel: callRcu(head, fn) runs fn(head) on k.tick, synchronizeRcu moves the virtual clock, bad arguments are errors naming them', () => {
     const k = boot({ memory: '32M' });
+    const obj = k.kmalloc(32, GFP_KERNEL);
     const t0 = k.printk.nowNs;
-    let ran = false;
-    k.callRcu(() => {
-      ran = true;
+    let ran = -1;
+    k.callRcu(obj + 16, (head) => {
+      ran = head;
     });
     k.tick(8 * MS - 1);
-    expect(ran).toBe(false);
+    expect(ran).toBe(-1);
     k.tick(1);
-    expect(ran).toBe(true);
+    expect(ran).toBe(obj + 16);
     k.synchronizeRcu();
     expect(k.printk.nowNs).toBe(t0 + 16 * MS);
     // @ts-expect-error: not a function
-    expect(() => k.callRcu(42)).toThrow(TypeError);
-    expect(() => k.callRcu(42 as never)).toThrow(/fn/);
+    expect(() => k.callRcu(obj, 42)).toThrow(/fn/);
+    expect(() => k.callRcu('x' as never, () => {})).toThrow(/head/);
   });
 });

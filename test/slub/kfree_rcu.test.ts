@@ -17,6 +17,7 @@
 import { describe, expect, it } from 'vitest';
 import { boot, GFP_KERNEL, type Kernel } from '../../src/index.js';
 import { KFREE_DRAIN_NS, KVFREE_BULK_MAX_ENTR, RCU_MIN_CACHED_OBJS } from '../../src/slub/kvfree_rcu.js';
+import { expectKasanFail, kasanBoot } from '../kasan/helpers.js';
 
 const MS = 1_000_000;
 const JIFFY = 4 * MS;
@@ -150,5 +151,20 @@ describe('kfree_rcu() batching (6.18)', () => {
     expect(cpu0(k)).toEqual({ waiting: 1, inFlight: 0, blocks: 0, cachedPages: 0 });
     k.tick(KFREE_DRAIN_NS);
     expect(cpu0(k).cachedPages).toBe(1);
+  });
+
+  it("KASAN: kfree_rcu() records the caller as the object's last work creation; a use after the grace period names it", () => {
+    const k = kasanBoot();
+    const x = k.kmalloc(64, GFP_KERNEL);
+    function release_later(): void {
+      k.kfreeRcu(x);
+    }
+    release_later();
+    // still allocated until the batch's grace period: no report
+    k.mem.read32(x);
+    k.kvfreeRcuBarrier();
+    const [r] = expectKasanFail(k, () => k.mem.read32(x), { bugType: 'slab-use-after-free', access: 'read', size: 4, addr: x });
+    expect(r!.lines).toContain('Last potentially related work creation:');
+    expect(r!.aux[0]!.some((l) => l.includes('release_later'))).toBe(true);
   });
 });
