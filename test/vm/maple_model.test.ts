@@ -51,145 +51,22 @@ function check(r: Real): void {
   expect(liveMaple(r.k) - r.base).toBe(nodes);
 }
 
-class Mmap implements fc.Command<object, Real> {
+/** One call on task ti (fork/exit works on the task list), then the tree checked against the VMAs. */
+class Op implements fc.Command<object, Real> {
   constructor(
+    readonly text: string,
     readonly ti: number,
-    readonly page: number,
-    readonly n: number,
-    readonly prot: number,
+    readonly act: (t: Task, r: Real) => void,
   ) {}
   check(): boolean {
     return true;
   }
   run(_m: object, r: Real): void {
-    const t = r.tasks[this.ti % r.tasks.length]!;
-    const n = Math.min(this.n, NP - this.page);
-    expect(t.mmap(W + this.page * P, n * P, this.prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)).toBe(W + this.page * P);
+    this.act(r.tasks[this.ti % r.tasks.length]!, r);
     check(r);
   }
   toString(): string {
-    return `mmap(t${this.ti}, ${this.page}, ${this.n}, ${this.prot})`;
-  }
-}
-
-class Munmap implements fc.Command<object, Real> {
-  constructor(
-    readonly ti: number,
-    readonly page: number,
-    readonly n: number,
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  run(_m: object, r: Real): void {
-    const t = r.tasks[this.ti % r.tasks.length]!;
-    expect(t.munmap(W + this.page * P, Math.min(this.n, NP - this.page) * P)).toBe(0);
-    check(r);
-  }
-  toString(): string {
-    return `munmap(t${this.ti}, ${this.page}, ${this.n})`;
-  }
-}
-
-class Mprotect implements fc.Command<object, Real> {
-  constructor(
-    readonly ti: number,
-    readonly page: number,
-    readonly n: number,
-    readonly prot: number,
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  run(_m: object, r: Real): void {
-    const t = r.tasks[this.ti % r.tasks.length]!;
-    // ENOMEM over unmapped pages is fine: the tree must still match.
-    t.mprotect(W + this.page * P, Math.min(this.n, NP - this.page) * P, this.prot);
-    check(r);
-  }
-  toString(): string {
-    return `mprotect(t${this.ti}, ${this.page}, ${this.n}, ${this.prot})`;
-  }
-}
-
-/** mprotect of every other page of a run: up to n VMAs at once, as maple_count's prot mode makes them. */
-class Stripe implements fc.Command<object, Real> {
-  constructor(
-    readonly ti: number,
-    readonly page: number,
-    readonly n: number,
-    readonly prot: number,
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  run(_m: object, r: Real): void {
-    const t = r.tasks[this.ti % r.tasks.length]!;
-    for (let p = this.page; p < Math.min(NP, this.page + 2 * this.n); p += 2) t.mprotect(W + p * P, P, this.prot);
-    check(r);
-  }
-  toString(): string {
-    return `stripe(t${this.ti}, ${this.page}, ${this.n}, ${this.prot})`;
-  }
-}
-
-/** mremap of a range to a new length, moving when it must (MREMAP_MAYMOVE); errors are fine. */
-class Mremap implements fc.Command<object, Real> {
-  constructor(
-    readonly ti: number,
-    readonly page: number,
-    readonly n: number,
-    readonly m: number,
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  run(_m: object, r: Real): void {
-    const t = r.tasks[this.ti % r.tasks.length]!;
-    const n = Math.min(this.n, NP - this.page);
-    t.mremap(W + this.page * P, n * P, this.m * P, MREMAP_MAYMOVE, 0);
-    check(r);
-  }
-  toString(): string {
-    return `mremap(t${this.ti}, ${this.page}, ${this.n}, ${this.m})`;
-  }
-}
-
-/** brk up or down by some pages: the [heap] VMA grows, shrinks, appears or goes. */
-class Brk implements fc.Command<object, Real> {
-  constructor(
-    readonly ti: number,
-    readonly pages: number,
-  ) {}
-  check(): boolean {
-    return true;
-  }
-  run(_m: object, r: Real): void {
-    const t = r.tasks[this.ti % r.tasks.length]!;
-    const cur = t.brk(0);
-    t.brk(Math.max(0, cur + this.pages * P));
-    check(r);
-  }
-  toString(): string {
-    return `brk(t${this.ti}, ${this.pages})`;
-  }
-}
-
-class Fork implements fc.Command<object, Real> {
-  constructor(readonly ti: number) {}
-  check(_m: object): boolean {
-    return true;
-  }
-  run(_m: object, r: Real): void {
-    if (r.tasks.length >= 3) {
-      const t = r.tasks.pop()!;
-      t.exit(0);
-      t.wait?.();
-    } else r.tasks.push(r.tasks[this.ti % r.tasks.length]!.fork());
-    check(r);
-  }
-  toString(): string {
-    return `fork/exit(t${this.ti})`;
+    return this.text;
   }
 }
 
@@ -197,16 +74,54 @@ const page = fc.integer({ min: 0, max: NP - 1 });
 const len = fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 64 }));
 const prot = fc.constantFrom(PROT_READ, PROT_READ | PROT_WRITE, 0);
 const ti = fc.integer({ min: 0, max: 2 });
+const mmap = fc.tuple(ti, page, len, prot).map(
+  ([i, pg, n, pr]) =>
+    new Op(`mmap(t${i}, ${pg}, ${n}, ${pr})`, i, (t) => {
+      const m = Math.min(n, NP - pg);
+      expect(t.mmap(W + pg * P, m * P, pr, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)).toBe(W + pg * P);
+    }),
+);
+// ENOMEM over unmapped pages is fine for mprotect: the tree must still match.
+const mprotect = fc
+  .tuple(ti, page, len, prot)
+  .map(([i, pg, n, pr]) => new Op(`mprotect(t${i}, ${pg}, ${n}, ${pr})`, i, (t) => void t.mprotect(W + pg * P, Math.min(n, NP - pg) * P, pr)));
 const commands = [
-  fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new Mmap(a, b, c, d)),
-  fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new Mmap(a, b, c, d)),
-  fc.tuple(ti, page, len).map(([a, b, c]) => new Munmap(a, b, c)),
-  fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new Mprotect(a, b, c, d)),
-  fc.tuple(ti, page, len, prot).map(([a, b, c, d]) => new Mprotect(a, b, c, d)),
-  fc.tuple(ti, page, fc.integer({ min: 1, max: 64 }), prot).map(([a, b, c, d]) => new Stripe(a, b, c, d)),
-  fc.tuple(ti, page, len, fc.integer({ min: 1, max: 64 })).map(([a, b, c, d]) => new Mremap(a, b, c, d)),
-  fc.tuple(ti, fc.integer({ min: -8, max: 8 })).map(([a, b]) => new Brk(a, b)),
-  ti.map((a) => new Fork(a)),
+  mmap,
+  mmap,
+  fc.tuple(ti, page, len).map(([i, pg, n]) => new Op(`munmap(t${i}, ${pg}, ${n})`, i, (t) => expect(t.munmap(W + pg * P, Math.min(n, NP - pg) * P)).toBe(0))),
+  mprotect,
+  mprotect,
+  // mprotect of every other page of a run: up to n VMAs at once, as maple_count's prot mode makes them.
+  fc.tuple(ti, page, fc.integer({ min: 1, max: 64 }), prot).map(
+    ([i, pg, n, pr]) =>
+      new Op(`stripe(t${i}, ${pg}, ${n}, ${pr})`, i, (t) => {
+        for (let p = pg; p < Math.min(NP, pg + 2 * n); p += 2) t.mprotect(W + p * P, P, pr);
+      }),
+  ),
+  // mremap of a range to a new length, moving when it must (MREMAP_MAYMOVE); errors are fine.
+  fc
+    .tuple(ti, page, len, fc.integer({ min: 1, max: 64 }))
+    .map(
+      ([i, pg, n, m]) => new Op(`mremap(t${i}, ${pg}, ${n}, ${m})`, i, (t) => void t.mremap(W + pg * P, Math.min(n, NP - pg) * P, m * P, MREMAP_MAYMOVE, 0)),
+    ),
+  // brk up or down by some pages: the [heap] VMA grows, shrinks, appears or goes.
+  fc.tuple(ti, fc.integer({ min: -8, max: 8 })).map(
+    ([i, pages]) =>
+      new Op(`brk(t${i}, ${pages})`, i, (t) => {
+        const cur = t.brk(0);
+        t.brk(Math.max(0, cur + pages * P));
+      }),
+  ),
+  ti.map(
+    (i) =>
+      new Op(`fork/exit(t${i})`, i, (t, r) => {
+        if (r.tasks.length >= 3) {
+          const x = r.tasks.pop()!;
+          x.exit(0);
+          x.wait?.();
+        } else r.tasks.push(t.fork());
+      }),
+  ),
 ];
 
 describe('maple tree model', () => {
