@@ -297,18 +297,20 @@ export class Kernel {
    * allocate. NULL does nothing.
    */
   kfreeRcu(addr: number): void {
-    this.kmallocApi.checkAddr(addr);
-    if (addr <= ZERO_SIZE_PTR) return;
-    this.machine.syncClock();
-    this.kvfreeRcu.kvfreeCallRcu(addr, true);
+    this.kvfreeCallRcu(addr, true);
   }
 
   /** kvfree_rcu_mightsleep(ptr): kfree_rcu() of an object without an rcu_head; may allocate, and may wait for a grace period. */
   kfreeRcuMightsleep(addr: number): void {
+    this.kvfreeCallRcu(addr, false);
+  }
+
+  /** kvfree_call_rcu() behind both: the address checked, NULL and ZERO_SIZE_PTR ignored, the clock brought up to the call. */
+  private kvfreeCallRcu(addr: number, hasHead: boolean): void {
     this.kmallocApi.checkAddr(addr);
     if (addr <= ZERO_SIZE_PTR) return;
     this.machine.syncClock();
-    this.kvfreeRcu.kvfreeCallRcu(addr, false);
+    this.kvfreeRcu.kvfreeCallRcu(addr, hasHead);
   }
 
   /** kvfree_rcu_barrier(): every kfree_rcu() so far has freed its object when this returns (the clock moves). */

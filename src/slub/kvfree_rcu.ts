@@ -69,7 +69,7 @@ interface Krc {
   /** channel 1, newest block first */
   bulk: BulkBlock[];
   bulkCount: number;
-  /** channel 3: objects chained through their rcu_head, newest first */
+  /** channel 3: objects chained through their rcu_head, in queue order (the chain's head, the newest, is last) */
   head: number[];
   headGpSnap: number;
   batches: Batch[];
@@ -135,14 +135,14 @@ export class KvfreeRcu {
    */
   kvfreeCallRcu(ptr: number, hasHead: boolean): void {
     const env = this.env;
-    if (env.sheafFree !== null && env.sheafFree(ptr)) return;
+    if (env.sheafFree?.(ptr)) return;
     env.recordAuxStack(ptr);
     const krc = this.krcs[env.cpu()]!;
     let ok = this.addPtrToBulk(krc, ptr, !hasHead);
     if (!ok) {
       this.runPageCacheWorker(krc);
       if (hasHead) {
-        krc.head.unshift(ptr);
+        krc.head.push(ptr);
         krc.headGpSnap = env.rcu.getState();
         ok = true;
       }
@@ -258,8 +258,8 @@ export class KvfreeRcu {
 
   /** kvfree_rcu_list(): channel 3, newest first, as the list is chained. */
   private freeList(head: number[]): void {
-    for (const p of head) {
-      this.env.kvfree(p);
+    for (let i = head.length - 1; i >= 0; i--) {
+      this.env.kvfree(head[i]!);
       this.freed++;
     }
   }
