@@ -151,7 +151,7 @@ export class Task {
     const vpn = Math.floor(va / 4096);
     const s = vpn & 255;
     if (this.tlbTagW[s] === vpn) this.u8[this.tlbPhysW[s]! + (va - vpn * 4096)] = v;
-    else this.u8[this.translate(va, true)] = v;
+    else this.u8[this.writeMiss(va)] = v;
   }
 
   read16(va: number): number {
@@ -185,7 +185,7 @@ export class Task {
     const s = vpn & 255;
     const off = va - vpn * 4096;
     if (this.tlbTagW[s] === vpn && (off & 3) === 0) this.u32[(this.tlbPhysW[s]! + off) >>> 2] = v;
-    else if (this.sameP(va, 4)) this.dv.setUint32(this.translate(va, true), v, true);
+    else if (this.sameP(va, 4)) this.dv.setUint32(this.writeMiss(va), v, true);
     else {
       this.write16(va, v & 0xffff);
       this.write16(va + 2, (v >>> 16) & 0xffff);
@@ -245,11 +245,60 @@ export class Task {
     if (typeof va !== 'number' || !Number.isInteger(va) || va < 0 || va >= 2 ** 64) {
       throw new TypeError(`va: expected an integer address, got ${String(va)}`);
     }
+    return this.walkFault(mm, va, write, 0);
+  }
+
+  /**
+   * A store that missed the TLB. The first store to an empty PTE of the VMA
+   * the last fault found, when nothing is pending that live() would act on
+   * (a panic, a queued OOM exit, a SIGKILL), is doAnonymousWriteFast taken
+   * from here with translate()'s steps around it in translate()'s order;
+   * everything else, and an OOM after the fast path's allocation (from the
+   * retry on, as translate() would go on), is translate()'s. The state after
+   * it is the same as after translate().
+   */
+  private writeMiss(va: number): number {
+    const mm = this.mmRef;
+    const vm = this.vm;
+    if (mm === null || this.state !== TASK_RUNNING || this.sigkillPending || vm.oom.panicked !== null || vm.oom.pendingExits.length !== 0)
+      return this.translate(va, true);
+    if (typeof va !== 'number' || !(va >= 0 && va < TASK_SIZE) || Math.floor(va) !== va) return this.translate(va, true);
+    const u32 = this.u32;
+    const idx = vm.pt.walk(mm.pgd, va);
+    if (idx < 0 || u32[idx] !== 0 || u32[idx + 1] !== 0) return this.walkFault(mm, va, true, 0);
+    const caller = vm.current;
+    vm.current = this;
+    const e = doAnonymousWriteFast(vm, this, mm, va, idx);
+    if (e === 0) {
+      vm.current = caller;
+      return this.walkFault(mm, va, true, 0);
+    }
+    vm.current = caller;
+    if (e === VM_FAULT_OOM) {
+      pagefaultOutOfMemory(vm, this);
+      if (this.sigkillPending) this.sigkillExit();
+      exitOomVictims(vm);
+      return this.walkFault(mm, va, true, 1);
+    }
+    if (this.sigkillPending) this.sigkillExit();
+    exitOomVictims(vm);
+    const vpn = Math.floor(va / 4096);
+    const page = (e & ~0xfff) >>> 0;
+    const s = vpn & 255;
+    mm.tlbTagW[s] = vpn;
+    mm.tlbPhysW[s] = page;
+    mm.tlbTagR[s] = vpn;
+    mm.tlbPhysR[s] = page;
+    return page + (va - vpn * 4096);
+  }
+
+  /** translate() after live() and the argument check: the walk and the faults, from try `first` of three. */
+  private walkFault(mm: Mm, va: number, write: boolean, first: number): number {
     const vm = this.vm;
     const u32 = vm.k.phys.u32;
     const vpn = Math.floor(va / 4096);
     const off = va - vpn * 4096;
-    for (let tries = 0; tries < 3; tries++) {
+    for (let tries = first; tries < 3; tries++) {
       const idx = va < TASK_SIZE ? vm.pt.walk(mm.pgd, va) : -1;
       if (idx >= 0) {
         const lo = u32[idx]!;
