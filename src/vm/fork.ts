@@ -7,7 +7,7 @@
 import { KernelPanic } from '../lib/panic.js';
 import { execve } from './binfmt_elf.js';
 import { BusError, Killed, Segfault, signalMsg } from './fault.js';
-import { copyPageRange, doAnonymousWriteFast, doUserAddrFault, VM_FAULT_OOM, VM_FAULT_SIGBUS, zapRange } from './memory.js';
+import { copyPageRange, doAnonymousWriteFast, doUserAddrFault, FAST_FAULT_NA, VM_FAULT_OOM, VM_FAULT_SIGBUS, zapRange } from './memory.js';
 import { Mm, TASK_SIZE, VMA } from './mm_types.js';
 import { writebackTaskExit } from './page-writeback.js';
 import {
@@ -151,7 +151,7 @@ export class Task {
     const vpn = Math.floor(va / 4096);
     const s = vpn & 255;
     if (this.tlbTagW[s] === vpn) this.u8[this.tlbPhysW[s]! + (va - vpn * 4096)] = v;
-    else this.u8[this.writeMiss(va)] = v;
+    else this.u8[this.writeMiss(va) * 4096 + (va - vpn * 4096)] = v;
   }
 
   read16(va: number): number {
@@ -185,7 +185,7 @@ export class Task {
     const s = vpn & 255;
     const off = va - vpn * 4096;
     if (this.tlbTagW[s] === vpn && (off & 3) === 0) this.u32[(this.tlbPhysW[s]! + off) >>> 2] = v;
-    else if (this.sameP(va, 4)) this.dv.setUint32(this.writeMiss(va), v, true);
+    else if (this.sameP(va, 4)) this.dv.setUint32(this.writeMiss(va) * 4096 + off, v, true);
     else {
       this.write16(va, v & 0xffff);
       this.write16(va + 2, (v >>> 16) & 0xffff);
@@ -255,41 +255,43 @@ export class Task {
    * from here with translate()'s steps around it in translate()'s order;
    * everything else, and an OOM after the fast path's allocation (from the
    * retry on, as translate() would go on), is translate()'s. The state after
-   * it is the same as after translate().
+   * it is the same as after translate(). Returns the frame stored into (a
+   * small integer: no number is boxed on the way back).
    */
   private writeMiss(va: number): number {
     const mm = this.mmRef;
     const vm = this.vm;
     if (mm === null || this.state !== TASK_RUNNING || this.sigkillPending || vm.oom.panicked !== null || vm.oom.pendingExits.length !== 0)
-      return this.translate(va, true);
-    if (typeof va !== 'number' || !(va >= 0 && va < TASK_SIZE) || Math.floor(va) !== va) return this.translate(va, true);
+      return this.writePfn(va);
+    if (typeof va !== 'number' || !(va >= 0 && va < TASK_SIZE) || Math.floor(va) !== va) return this.writePfn(va);
     const u32 = this.u32;
     const idx = vm.pt.walk(mm.pgd, va);
-    if (idx < 0 || u32[idx] !== 0 || u32[idx + 1] !== 0) return this.walkFault(mm, va, true, 0);
+    if (idx < 0 || u32[idx] !== 0 || u32[idx + 1] !== 0) return Math.floor(this.walkFault(mm, va, true, 0) / 4096);
     const caller = vm.current;
     vm.current = this;
-    const e = doAnonymousWriteFast(vm, this, mm, va, idx);
-    if (e === 0) {
-      vm.current = caller;
-      return this.walkFault(mm, va, true, 0);
-    }
+    const pfn = doAnonymousWriteFast(vm, this, mm, va, idx);
     vm.current = caller;
-    if (e === VM_FAULT_OOM) {
+    if (pfn === FAST_FAULT_NA) return Math.floor(this.walkFault(mm, va, true, 0) / 4096);
+    if (pfn === VM_FAULT_OOM) {
       pagefaultOutOfMemory(vm, this);
       if (this.sigkillPending) this.sigkillExit();
       exitOomVictims(vm);
-      return this.walkFault(mm, va, true, 1);
+      return Math.floor(this.walkFault(mm, va, true, 1) / 4096);
     }
     if (this.sigkillPending) this.sigkillExit();
     exitOomVictims(vm);
     const vpn = Math.floor(va / 4096);
-    const page = (e & ~0xfff) >>> 0;
     const s = vpn & 255;
     mm.tlbTagW[s] = vpn;
-    mm.tlbPhysW[s] = page;
+    mm.tlbPhysW[s] = pfn * 4096;
     mm.tlbTagR[s] = vpn;
-    mm.tlbPhysR[s] = page;
-    return page + (va - vpn * 4096);
+    mm.tlbPhysR[s] = pfn * 4096;
+    return pfn;
+  }
+
+  /** translate(va, true)'s frame number. */
+  private writePfn(va: number): number {
+    return Math.floor(this.translate(va, true) / 4096);
   }
 
   /** translate() after live() and the argument check: the walk and the faults, from try `first` of three. */
@@ -321,12 +323,12 @@ export class Task {
       const caller = vm.current;
       vm.current = this;
       // The first store to an anonymous page: the fault written out, then the TLB fill.
-      const e = write && idx >= 0 && u32[idx] === 0 && u32[idx + 1] === 0 ? doAnonymousWriteFast(vm, this, mm, va, idx) : 0;
-      if (e > 0) {
+      const e = write && idx >= 0 && u32[idx] === 0 && u32[idx + 1] === 0 ? doAnonymousWriteFast(vm, this, mm, va, idx) : FAST_FAULT_NA;
+      if (e >= 0) {
         vm.current = caller;
         if (this.sigkillPending) this.sigkillExit();
         exitOomVictims(vm);
-        const page = (e & ~0xfff) >>> 0;
+        const page = e * 4096;
         const s = vpn & 255;
         mm.tlbTagW[s] = vpn;
         mm.tlbPhysW[s] = page;

@@ -44,6 +44,8 @@ export type FaultResult = number;
 export const VM_FAULT_OOM = -1;
 /** The fault found no page to map: past the end of the file (the caller sends SIGBUS). */
 export const VM_FAULT_SIGBUS = -3;
+/** doAnonymousWriteFast(): its case does not apply, nothing was done. */
+export const FAST_FAULT_NA = -2;
 
 /**
  * do_user_addr_fault() for a user access at va that missed in the page
@@ -110,23 +112,24 @@ export function doUserAddrFault(vm: Vm, t: Task, va: number, write: boolean, pte
  * in the same order as that path (PGFAULT, the zeroed page, rmap and LRU,
  * PageAnonExclusive, MM_ANONPAGES and hiwater_rss, the PTE, the task's minor
  * fault), each written out from the VMA's fields as read once here, so the
- * state after it is the general path's. Returns the new PTE's low word
- * (> 0), VM_FAULT_OOM as that path would, or 0 having changed nothing when
- * the case does not apply (the caller takes the general path).
+ * state after it is the general path's. Returns the new page's pfn (>= 0:
+ * a small integer, so the return boxes nothing where a PTE word above 2^31
+ * would), VM_FAULT_OOM as that path would, or FAST_FAULT_NA having changed
+ * nothing when the case does not apply (the caller takes the general path).
  */
 export function doAnonymousWriteFast(vm: Vm, t: Task, mm: Mm, va: number, idx: number): number {
   const vmas = mm.vmas;
-  if (hintMm !== mm || hintIdx >= vmas.length || va >= mm.taskSize) return 0;
+  if (hintMm !== mm || hintIdx >= vmas.length || va >= mm.taskSize) return FAST_FAULT_NA;
   const v = vmas[hintIdx]!;
   const u32 = vm.k.phys.u32;
   const w = v >>> 2;
   // vm_start <= va < vm_end (u64 fields as two words), VM_WRITE without VM_LOCKED, no vm_file, an anon_vma.
   const start = u32[w + (VMA.START >>> 2)]! + u32[w + (VMA.START >>> 2) + 1]! * TWO32;
-  if (start > va || u32[w + (VMA.END >>> 2)]! + u32[w + (VMA.END >>> 2) + 1]! * TWO32 <= va) return 0;
+  if (start > va || u32[w + (VMA.END >>> 2)]! + u32[w + (VMA.END >>> 2) + 1]! * TWO32 <= va) return FAST_FAULT_NA;
   const flags = u32[w + (VMA.FLAGS >>> 2)]!;
-  if ((flags & (VM.WRITE | VM.LOCKED)) !== VM.WRITE || (u32[w + (VMA.FILE >>> 2)]! | u32[w + (VMA.FILE >>> 2) + 1]!) !== 0) return 0;
+  if ((flags & (VM.WRITE | VM.LOCKED)) !== VM.WRITE || (u32[w + (VMA.FILE >>> 2)]! | u32[w + (VMA.FILE >>> 2) + 1]!) !== 0) return FAST_FAULT_NA;
   const anonVma = u32[w + (VMA.ANON_VMA >>> 2)]! + u32[w + (VMA.ANON_VMA >>> 2) + 1]! * TWO32;
-  if (anonVma === 0 || vm.lruvec.gen !== null) return 0;
+  if (anonVma === 0 || vm.lruvec.gen !== null) return FAST_FAULT_NA;
   vm.pgfault++;
   faultMajor = false;
   faultDirtied = -1;
@@ -144,12 +147,11 @@ export function doAnonymousWriteFast(vm: Vm, t: Task, mm: Mm, va: number, idx: n
   mm.rssAnon++;
   mm.updateHiwaterRss();
   // VM_WRITE is set: writable and dirty at once.
-  const e = ((pfn * 4096) | u32[w + (VMA.PAGE_PROT >>> 2)]! | _PAGE_ACCESSED | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY) >>> 0;
-  u32[idx] = e;
+  u32[idx] = ((pfn * 4096) | u32[w + (VMA.PAGE_PROT >>> 2)]! | _PAGE_ACCESSED | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY) >>> 0;
   u32[idx + 1] = u32[w + (VMA.PAGE_PROT >>> 2) + 1]!;
   t.minFlt++;
   prefetchNextFrame(vm.k.phys.u8, pfn);
-  return e;
+  return pfn;
 }
 
 /**
