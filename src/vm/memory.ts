@@ -189,7 +189,7 @@ function findVmaHinted(vm: Vm, mm: Mm, va: number): number {
   }
   const i = findVmaIndex(vm, mm, va);
   hintMm = mm;
-  hintIdx = i < 0 ? 0 : i;
+  hintIdx = Math.max(0, i);
   return i;
 }
 
