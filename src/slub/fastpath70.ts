@@ -47,6 +47,9 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   const pcsSize = sv.pcsSize;
   const pcsBase = sv.pcsBase;
   const cap = sv.cap;
+  // The pool as a constant of these closures (V8 then embeds its address and
+  // length): Sheaves.onPoolGrow builds new closures when it is replaced.
+  const pool = sv.pool;
   const cf = slub.cf;
   const pageCache = slub.pageCache;
   /** Addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
@@ -63,7 +66,7 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
     const i = (slub.cpuBase + s) | 0;
     const n = pcsSize[i]! - 1;
     if (n < 0) return 0;
-    const obj = sv.pool[pcsBase[i]! + n]!;
+    const obj = pool[pcsBase[i]! + n]!;
     pcsSize[i] = n;
     return obj;
   }
@@ -73,7 +76,6 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
     const i = (slub.cpuBase + s) | 0;
     const n = pcsSize[i]!;
     const at = pcsBase[i]! + n;
-    const pool = sv.pool;
     if (n === cap[s] || (n !== 0 && pool[at - 1] === obj)) return false;
     pool[at] = obj;
     pcsSize[i] = n + 1;
@@ -106,14 +108,16 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
     },
 
     kfree(addr: number): void {
-      if (typeof addr === 'number' && addr >>> 0 === addr && (addr - (KmallocConst.ZERO_SIZE_PTR + 1)) >>> 0 < span) {
+      // The address as a uint32 once (a === addr: an integer in range), so what follows is integer work.
+      const a = typeof addr === 'number' ? addr >>> 0 : 0;
+      if (a === addr && (a - (KmallocConst.ZERO_SIZE_PTR + 1)) >>> 0 < span) {
         // virt_to_cache(): -1 for a page that is not a slab's.
-        const s = pageCache[addr >>> 12]!;
+        const s = pageCache[a >>> 12]!;
         if (s >= 0) {
-          if (push(s, addr)) return;
+          if (push(s, a)) return;
           // A full main sheaf: free_to_pcs() replaces it (and still reports a push of the top entry).
           if (cap[s] !== 0 && pcsSize[slub.cpuBase + s] === cap[s]) {
-            sv.free(s, addr);
+            sv.free(s, a);
             return;
           }
         }
@@ -149,7 +153,6 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
         const left = pcsSize[i]! - n;
         if (left >= 0) {
           const from = pcsBase[i]! + left;
-          const pool = sv.pool;
           for (let j = 0; j < n; j++) out[j] = pool[from + j]!;
           pcsSize[i] = left;
           return n;
@@ -180,7 +183,6 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
             }
           }
           if (ok) {
-            const pool = sv.pool;
             const at = pcsBase[i]! + size;
             for (let j = 0; j < n; j++) pool[at + j] = addrs[j]!;
             pcsSize[i] = size + n;
