@@ -100,11 +100,12 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
         if (p !== 0) return p;
         // An empty main sheaf: __pcs_replace_empty_main() straight away (0: the slow path below).
         if (cap[s] !== 0) {
-          const q = sv.alloc(s, gfp);
+          const q = sv.alloc(s, gfp) >>> 0;
           if (q !== 0) return q;
         }
       }
-      return slowKmalloc.call(k, size, gfp);
+      // An address, 0 or ZERO_SIZE_PTR: `>>> 0` lets V8 keep every return a machine word (no boxing of p above).
+      return slowKmalloc.call(k, size, gfp) >>> 0;
     },
 
     kfree(addr: number): void {
@@ -130,7 +131,7 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
         const p = pop(cache & KmemHandle.ID_MASK);
         if (p !== 0) return p;
       }
-      return slowCacheAlloc.call(k, cache, gfp);
+      return slowCacheAlloc.call(k, cache, gfp) >>> 0;
     },
 
     kmemCacheFree(cache: number, addr: number): void {
