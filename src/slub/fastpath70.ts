@@ -20,7 +20,7 @@
  * CF.ALLOCS/CF.FREES rates (src/inspect.ts) to the slow paths, as the
  * kernel's fast path keeps no count of its own.
  */
-import { Gfp, GfpMask } from '../page_alloc/gfp.js';
+import { GFP_KERNEL, Gfp, GfpMask } from '../page_alloc/gfp.js';
 import type { SlubFastPaths } from './fastpath.js';
 import { KmallocConst } from './kmalloc_info.js';
 import { CF, KmemHandle } from './slab.js';
@@ -50,6 +50,8 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   // The pool as a constant of these closures (V8 then embeds its address and
   // length): Sheaves.onPoolGrow builds new closures when it is replaced.
   const pool = sv.pool;
+  /** GFP_KERNEL as a constant of the closures (an imported binding is read from its module cell at each use). */
+  const gfpKernel = GFP_KERNEL;
   const cf = slub.cf;
   const pageCache = slub.pageCache;
   /** Addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
@@ -64,9 +66,10 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   /** alloc_from_pcs(): pop cache s's main sheaf of the running CPU; 0 when it is empty. */
   function pop(s: number): number {
     const i = (slub.cpuBase + s) | 0;
-    const n = pcsSize[i]! - 1;
+    // `| 0`: sums of sheaf sizes and pool slots (far below 2^31), so V8 drops its overflow checks.
+    const n = (pcsSize[i]! - 1) | 0;
     if (n < 0) return 0;
-    const obj = pool[pcsBase[i]! + n]!;
+    const obj = pool[(pcsBase[i]! + n) | 0]!;
     pcsSize[i] = n;
     return obj;
   }
@@ -75,10 +78,10 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   function push(s: number, obj: number): boolean {
     const i = (slub.cpuBase + s) | 0;
     const n = pcsSize[i]!;
-    const at = pcsBase[i]! + n;
-    if (n === cap[s] || (n !== 0 && pool[at - 1] === obj)) return false;
+    const at = (pcsBase[i]! + n) | 0;
+    if (n === cap[s] || (n !== 0 && pool[(at - 1) | 0] === obj)) return false;
     pool[at] = obj;
-    pcsSize[i] = n + 1;
+    pcsSize[i] = (n + 1) | 0;
     return true;
   }
 
@@ -89,7 +92,8 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
 
   /** GFP_KERNEL-like flags without __GFP_ZERO nor a kmalloc type bit. */
   function gfpPlain(gfp: number): boolean {
-    return typeof gfp === 'number' && (gfp & (GfpMask.KMALLOC_NORMAL & ~Gfp.ZERO)) === gfp;
+    // GFP_KERNEL, the common case, in one compare (it passes the mask test below).
+    return gfp === gfpKernel || (typeof gfp === 'number' && (gfp & (GfpMask.KMALLOC_NORMAL & ~Gfp.ZERO)) === gfp);
   }
 
   return {
