@@ -100,8 +100,13 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
     kmalloc(size: number, gfp: number): number {
       if (typeof size === 'number' && size >>> 0 === size && (size - 1) >>> 0 < KmallocConst.MAX_CACHE_SIZE && gfpPlain(gfp)) {
         const s = sizeToCache[size]!;
-        const p = pop(s);
-        if (p !== 0) return p;
+        // pop() written out: one test of the size, no second one of its result.
+        const i = (slub.cpuBase + s) | 0;
+        const n = (pcsSize[i]! - 1) | 0;
+        if (n >= 0) {
+          pcsSize[i] = n;
+          return pool[(pcsBase[i]! + n) | 0]!;
+        }
         // An empty main sheaf: __pcs_replace_empty_main() straight away (0: the slow path below).
         if (cap[s] !== 0) {
           const q = sv.alloc(s, gfp) >>> 0;
