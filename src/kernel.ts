@@ -802,7 +802,7 @@ class KasanKernel extends Kernel {
   private entry<T>(call: () => T): T {
     // Sampled stacks are recorded deep inside, for the sampled objects only.
     if (entryStackTrace() !== null || !this.kasan!.stackCollection || this.kasan!.stackSampling > 1) return call();
-    const outer = beginEntry(KasanKernel.prototype.entry);
+    const outer = beginEntry();
     try {
       return call();
     } finally {
