@@ -116,7 +116,7 @@ export function freeingFunction(): string | null {
  * properties), which costs time at every capture and memory while the
  * record is kept; an Error has both in its map already.
  */
-const NativeError = Error;
+export const NativeError = Error;
 
 /**
  * stack_trace_save(): record the caller's stack without formatting it:
@@ -141,8 +141,6 @@ let entryStack: RawStack | null = null;
 
 /** Frames an entry capture keeps from the API method on: the method and the 16 caller frames a track keeps. */
 export const ENTRY_DEPTH = 1 + 16;
-/** Frames of an entry capture above the API method: beginEntry() and the wrapper that called it. */
-const ENTRY_ABOVE = 2;
 
 /** The entry stack of the running call, if one was recorded. */
 export function entryStackTrace(): RawStack | null {
@@ -150,18 +148,31 @@ export function entryStackTrace(): RawStack | null {
 }
 
 /**
- * A kmem call begins: record its caller's stack. beginEntry() is called by
- * a wrapper that the API method calls (KasanKernel's entry()): the record
- * holds those two frames (kmem's, dropped when read), the API method and
- * the 16 caller frames a track keeps. Returns the enclosing call's record
- * (a ctor that calls kmalloc inside kmalloc), which endEntry() puts back.
+ * A kmem call begins: set the depth of the record the API method is about
+ * to make in its own frame. Returns Error.stackTraceLimit as it was, for
+ * beginEntry(). The call reads, in the API method:
+ *
+ *   const outer = beginEntry(entryLimit(), new NativeError());
+ *
+ * (arguments are evaluated in order: the depth is set, then the record made
+ * with the method as its first frame, then the depth put back).
  */
-export function beginEntry(): RawStack | null {
-  const outer = entryStack;
+export function entryLimit(): number {
   const limit = NativeError.stackTraceLimit;
-  NativeError.stackTraceLimit = ENTRY_ABOVE + ENTRY_DEPTH;
-  entryStack = new NativeError();
+  NativeError.stackTraceLimit = ENTRY_DEPTH;
+  return limit;
+}
+
+/**
+ * The record of the caller's stack is made: it serves every save the call
+ * makes. Puts Error.stackTraceLimit back to `limit` and returns the
+ * enclosing call's record (a ctor that calls kmalloc inside kmalloc), which
+ * endEntry() puts back.
+ */
+export function beginEntry(limit: number, raw: RawStack): RawStack | null {
   NativeError.stackTraceLimit = limit;
+  const outer = entryStack;
+  entryStack = raw;
   return outer;
 }
 
