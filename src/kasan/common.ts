@@ -129,7 +129,7 @@ export class Kasan {
   stackSampling = 1;
   /** Allocations until the next sampled one. */
   private sampleCountdown = 1;
-  /** Track saves until the next full clock sync, and the time the last track got. */
+  /** Track saves until the next full clock sync, and the time the next track gets at least (trackTime). */
   private clockCountdown = 0;
   private clockNs = 0;
   private readonly host: KasanHost;
@@ -237,24 +237,26 @@ export class Kasan {
   /**
    * The time a track saved now records. Syncing the virtual clock sums the
    * counters of every cache (a sizable part of a pair's cost), so it is
-   * synced at every CLOCK_SYNC_SAVES-th save; in between, each save is one
-   * more object operation completed since the last (NS_PER_OP each, as
-   * syncClock charges), and printk's clock if it went further. So track
-   * times never go backwards and never run ahead of the virtual clock.
+   * synced at every CLOCK_SYNC_SAVES-th save only. In between, a track gets
+   * the time of the last sync plus NS_PER_OP for each allocation saved since
+   * (each is a counted object operation by the next save; a free is not
+   * counted until the quarantine gives the object back), or printk's clock
+   * if that went further. Invariant: the next track's time (clockNs) never
+   * counts an operation not yet done, so track times never run ahead of the
+   * virtual clock, and they never go backwards.
    */
-  private trackTime(): number {
-    const now = this.host.printk.nowNs;
+  private trackTime(alloc: boolean): number {
     if (--this.clockCountdown <= 0) {
       this.clockCountdown = CLOCK_SYNC_SAVES;
       this.host.syncClock?.();
-      const synced = this.host.printk.nowNs;
-      // The next save is one completed operation after this one.
-      this.clockNs = synced - NS_PER_OP;
-      return synced;
+      // The sync may or may not count this allocation yet: the next save adds nothing for it.
+      this.clockNs = this.host.printk.nowNs;
+      return this.clockNs;
     }
-    this.clockNs += NS_PER_OP;
-    if (this.clockNs < now) this.clockNs = now;
-    return this.clockNs;
+    const now = this.host.printk.nowNs;
+    const ts = this.clockNs > now ? this.clockNs : now;
+    this.clockNs = alloc ? ts + NS_PER_OP : ts;
+    return ts;
   }
 
   /** kasan_save_track(): who, where and when, now. */
@@ -262,7 +264,7 @@ export class Kasan {
     if (!this.stackCollection || this.host.slub.caches[s]!.kasanAllocMetaOffset < 0) return;
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
-    const ts = this.trackTime();
+    const ts = this.trackTime(true);
     let h = STACK_NOT_SAMPLED;
     if (--this.sampleCountdown <= 0) {
       this.sampleCountdown = this.stackSampling;
@@ -328,7 +330,7 @@ export class Kasan {
     if (!this.stackCollection || this.host.slub.caches[s]!.kasanFreeMetaOffset < 0) return;
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
-    const ts = this.trackTime();
+    const ts = this.trackTime(false);
     // Sampled: the free of an object whose allocation was sampled, and no other.
     const h = this.stackSampling > 1 && this.meta.allocStack(r) === STACK_NOT_SAMPLED ? STACK_NOT_SAMPLED : this.depot.save();
     this.meta.setFree(r, this.host.task.pid, this.host.currentCpu, ts, h);
