@@ -8,9 +8,10 @@
  * now. stackTraceSave() only records the stack, for every tracked allocation
  * and free; readSavedStack() and formatSavedStack() turn the record into
  * frames later, and only for the stacks that are still needed then (see
- * lib/stackdepot.ts). Recording costs a microsecond or two per frame (V8
- * walks the stack and rebuilds the frames inlined into optimized code);
- * formatting the frames costs as much again, or more.
+ * lib/stackdepot.ts). Recording costs a few microseconds (V8 walks the
+ * stack and rebuilds the frames inlined into optimized code: about 4.6 us
+ * for 17 frames, bench/kasan_stack_probe.ts); reading the frames back costs
+ * half as much again, formatting them three times as much.
  */
 
 export interface Frame {
