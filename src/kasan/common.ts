@@ -254,7 +254,7 @@ export class Kasan {
       return this.clockNs;
     }
     const now = this.host.printk.nowNs;
-    const ts = this.clockNs > now ? this.clockNs : now;
+    const ts = Math.max(this.clockNs, now);
     this.clockNs = alloc ? ts + NS_PER_OP : ts;
     return ts;
   }
