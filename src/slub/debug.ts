@@ -989,6 +989,9 @@ export class SlubDebug {
   alloc(s: number, gfp: number, origSize: number): number {
     const cf = this.slub.cf;
     const r = s * CF.FIELDS;
+    // The common case of an F, Z and P cache, all checks clean: nothing to report, no track (debug_geometry.ts).
+    const quick = this.geometry.allocQuick(s);
+    if (quick !== 0) return quick;
     if (origSize < 0) origSize = cf[r + CF.OBJECT_SIZE]!;
     for (;;) {
       let obj = 0;
@@ -1102,6 +1105,8 @@ export class SlubDebug {
    * empty one is freed once the node keeps min_partial partial slabs.
    */
   freeToPartialList(s: number, pfn: number, head: number, tail: number, bulkCnt: number): void {
+    // One object of an F, Z and P cache, all checks clean, no list to change: done without a report (debug_geometry.ts).
+    if (head === tail && bulkCnt === 1 && this.geometry.freeQuick(s, pfn, head)) return;
     const slub = this.slub;
     const cf = slub.cf;
     const r = s * CF.FIELDS;

@@ -18,7 +18,7 @@
  */
 import { PGTY_slab, SlabWord } from '../memory/page.js';
 import { bswap32, CF, DIRECT_MAP_HI, MAX_CACHES, reciprocalIndex } from './slab.js';
-import { __OBJECT_POISON, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER } from './slab_flags.js';
+import { __OBJECT_POISON, SLAB_CONSISTENCY_CHECKS, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE } from './slab_flags.js';
 import type { Slub } from './slub.js';
 
 /** sizeof(struct track) on x86-64 with CONFIG_STACKDEPOT. */
@@ -62,7 +62,20 @@ const enum G {
   RECIP_SHIFT = 16,
   /** 1 when every range the checks and fills use starts and ends on an 8-byte word of an 8-aligned slot */
   ALIGNED = 17,
-  FIELDS = 18,
+  /**
+   * 1 when allocQuick() and freeQuick() may serve the cache: F, Z and P
+   * (poisoned objects, the free pointer outside them), no U, no T, no KASAN
+   * metadata in the object, every range whole words (ALIGNED).
+   */
+  QUICK = 18,
+  /** The slab order the next three are for (the cache's order when the row was built). */
+  SLAB_ORDER = 19,
+  /** order_objects(SLAB_ORDER, size): the most objects such a slab may hold. */
+  MAXOBJ = 20,
+  /** slab_pad_check(): the padding after the last object, as word offsets from the slab's first word. */
+  SPAD_W0 = 21,
+  SPAD_W1 = 22,
+  FIELDS = 23,
 }
 
 /**
@@ -80,6 +93,12 @@ const PATTERN = new Float64Array(256);
 const POISON_TAIL = new Float64Array(1);
 new Uint8Array(POISON_TAIL.buffer).set([POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_END]);
 const POISON_TAIL_WORD = POISON_TAIL[0]!;
+const W_INUSE = PATTERN[POISON_INUSE]!;
+const W_FREE = PATTERN[POISON_FREE]!;
+const W_RED_ACTIVE = PATTERN[SLUB_RED_ACTIVE]!;
+const W_RED_INACTIVE = PATTERN[SLUB_RED_INACTIVE]!;
+/** A direct-map pointer's high word, as an int32. */
+const DIRECT_MAP_HI_I32 = DIRECT_MAP_HI | 0;
 
 /**
  * memset() of [start, end) to the byte `value`: the unaligned ends byte by
@@ -117,9 +136,22 @@ export class DebugGeometry {
   private readonly i32: Int32Array;
   /** Per cache: bswap32() of each object's free pointer offset in its slab (the hardened walk's xor), by object index. */
   private readonly swabs: (Int32Array | undefined)[] = new Array(MAX_CACHES).fill(undefined);
+  // The slub's arrays (fixed for the machine's life), one load away.
+  private readonly cf: Int32Array;
+  private readonly counters: Uint32Array;
+  private readonly slabObjects: Uint16Array;
+  private readonly slabCache: Int32Array;
+  private readonly pageType: Uint8Array;
+  private readonly order: Uint8Array;
 
   constructor(slub: Slub) {
     this.slub = slub;
+    this.cf = slub.cf;
+    this.counters = slub.slabCounters;
+    this.slabObjects = slub.pages.slabObjects;
+    this.slabCache = slub.pages.slabCache;
+    this.pageType = slub.pages.pageType;
+    this.order = slub.pages.order;
     const u8 = slub.u8;
     if (u8.byteOffset % 8 !== 0) throw new RangeError('slub: RAM must be 8-byte aligned for slub_debug');
     this.f64 = new Float64Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 3);
@@ -168,6 +200,16 @@ export class DebugGeometry {
     const objectSize = cf[r + CF.OBJECT_SIZE]!;
     const words = [cf[r + CF.SIZE]!, rlp, objectSize, inuse, padOff, geo[g + G.SFO]!, kasanIn].every((v) => v % 8 === 0);
     geo[g + G.ALIGNED] = words && kasanIn + 8 <= objectSize ? 1 : 0;
+    const order = cf[r + CF.ORDER]!;
+    const bytes = 4096 << order;
+    const size = cf[r + CF.SIZE]!;
+    const quickFlags = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | __OBJECT_POISON;
+    geo[g + G.QUICK] =
+      geo[g + G.ALIGNED] === 1 && (flags & quickFlags) === quickFlags && (flags & (SLAB_STORE_USER | SLAB_TRACE)) === 0 && !hasKasan && offset >= inuse ? 1 : 0;
+    geo[g + G.SLAB_ORDER] = order;
+    geo[g + G.MAXOBJ] = Math.min(Math.floor(bytes / size), MAX_OBJS_PER_PAGE);
+    geo[g + G.SPAD_W0] = (bytes - (bytes % size)) >>> 3;
+    geo[g + G.SPAD_W1] = bytes >>> 3;
     this.swabs[s] = undefined;
     return g;
   }
@@ -276,6 +318,145 @@ export class DebugGeometry {
     if (this.freelistWalkG(s, g, pfn, obj) !== 0) return false;
     if (!this.objectCleanG(s, g, pfn, obj, SLUB_RED_ACTIVE)) return false;
     return this.slub.pages.slabCache[pfn] === s;
+  }
+
+  /** The row of cache s, checked against the cache as row() does, inline. */
+  private rowOf(s: number): number {
+    const g = s * G.FIELDS;
+    const r = s * CF.FIELDS;
+    const geo = this.geo;
+    const cf = this.cf;
+    if (geo[g + G.STAMP] === cf[r + CF.HANDLE] && geo[g + G.INUSE] === cf[r + CF.INUSE] && geo[g + G.STAMP] !== 0) return g;
+    return this.row(s);
+  }
+
+  /**
+   * alloc_single_from_partial() for a QUICK cache when nothing is wrong:
+   * the first object of the first node partial slab, when check_slab()
+   * (after inuse++), check_valid_pointer() and check_object(INACTIVE) would
+   * all pass without a word, then the rest of alloc_debug_processing() and
+   * alloc_single_from_partial(): init_object(ACTIVE) and a full slab off
+   * the partial list. Returns the object; 0, having changed nothing, when
+   * the cache or the slab is not a quick case or anything is off (debug.ts
+   * then runs the kernel's path from the start).
+   * Invariant: every load and compare first, every store after the last one.
+   */
+  allocQuick(s: number): number {
+    const g = this.rowOf(s);
+    const geo = this.geo;
+    if (geo[g + G.QUICK] === 0) return 0;
+    const pfn = this.cf[s * CF.FIELDS + CF.PARTIAL_HEAD]!;
+    if (pfn < 0) return 0;
+    const counters = this.counters[pfn]!;
+    const objects = this.slabObjects[pfn]!;
+    const fidx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    const inuse = (counters & SlabWord.INUSE_MASK) + 1;
+    // check_slab() sees inuse after the increment.
+    if (fidx === 0 || fidx > objects || inuse > objects) return 0;
+    if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER] || objects > geo[g + G.MAXOBJ]!) return 0;
+    const f64 = this.f64;
+    const slabW = pfn * 512;
+    for (let i = slabW + geo[g + G.SPAD_W0]!, end = slabW + geo[g + G.SPAD_W1]!; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    const size = geo[g + G.SIZE]!;
+    const rlp = geo[g + G.RLP]!;
+    const first = pfn * 4096 + rlp;
+    const obj = first + (fidx - 1) * size;
+    // The object's free pointer: NULL, or an object of this slab (takeFirst's next, check_object's last check).
+    const at = (obj + geo[g + G.OFFSET]!) >>> 2;
+    const lo = (this.i32[at]! ^ geo[g + G.XOR_LO]!) >>> 0;
+    const xorHi = geo[g + G.XOR_HI]!;
+    const hi = xorHi === 0 ? this.i32[at + 1]! : this.i32[at + 1]! ^ xorHi ^ bswap32(at << 2);
+    let nextIdx = 0;
+    if (hi === DIRECT_MAP_HI_I32) {
+      const q = lo - first;
+      if (q < 0 || q >= objects * size) return 0;
+      const idx = this.index(s, g, q);
+      if (idx * size !== q) return 0;
+      nextIdx = idx + 1;
+    } else if (hi !== 0 || lo !== 0) {
+      return 0;
+    }
+    // check_object(SLUB_RED_INACTIVE), word by word: red zones, poison, End Poison, padding.
+    const w = obj >>> 3;
+    const left = w - (rlp >>> 3);
+    const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
+    const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
+    for (let i = left; i < w; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
+    for (let i = objEnd; i < inuseEnd; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
+    for (let i = w; i < objEnd - 1; i++) if (f64[i] !== W_FREE) return 0;
+    if (f64[objEnd - 1] !== POISON_TAIL_WORD) return 0;
+    for (let i = w + (geo[g + G.PAD_OFF]! >>> 3), end = w + (geo[g + G.SFO]! >>> 3); i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    // Taken: slab->freelist and inuse, then init_object(ACTIVE): the red zones (the poison it writes is already there).
+    this.counters[pfn] = ((nextIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
+    for (let i = left; i < w; i++) f64[i] = W_RED_ACTIVE;
+    for (let i = objEnd; i < inuseEnd; i++) f64[i] = W_RED_ACTIVE;
+    // Full: off the partial list (add_full() keeps a list only with SLAB_STORE_USER).
+    if (inuse === objects) this.slub.removePartial(s, pfn);
+    return obj;
+  }
+
+  /**
+   * free_to_partial_list() of one object of a QUICK cache when nothing is
+   * wrong and the slab changes no list: check_slab(), inuse >= 1,
+   * check_valid_pointer(), on_freelist() (a clean walk without it, the
+   * counters agreeing), check_object(ACTIVE) and the slab's cache would all
+   * pass without a word; the slab was not full and does not become an
+   * empty slab to discard. Then init_object(INACTIVE) and the object onto
+   * slab->freelist. Returns false, having changed nothing, otherwise.
+   * Invariant: every load and compare first, every store after the last one.
+   */
+  freeQuick(s: number, pfn: number, obj: number): boolean {
+    const g = this.rowOf(s);
+    const geo = this.geo;
+    if (geo[g + G.QUICK] === 0) return false;
+    const counters = this.counters[pfn]!;
+    const objects = this.slabObjects[pfn]!;
+    const inuse = counters & SlabWord.INUSE_MASK;
+    const fidx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    // check_slab(), then "Slab has 0 allocated objects", then on_freelist()'s "Wrong number of objects".
+    if (inuse > objects || inuse < 1 || objects !== geo[g + G.MAXOBJ]!) return false;
+    if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER]) return false;
+    // The lists: a full slab (no freelist) goes back to the partial list, an empty one may be discarded.
+    const r = s * CF.FIELDS;
+    if (fidx === 0 || (inuse === 1 && this.cf[r + CF.NR_PARTIAL]! >= this.cf[r + CF.MIN_PARTIAL]!)) return false;
+    const f64 = this.f64;
+    const slabW = pfn * 512;
+    for (let i = slabW + geo[g + G.SPAD_W0]!, end = slabW + geo[g + G.SPAD_W1]!; i < end; i++) if (f64[i] !== W_INUSE) return false;
+    const size = geo[g + G.SIZE]!;
+    const rlp = geo[g + G.RLP]!;
+    const first = pfn * 4096 + rlp;
+    const q = obj - first;
+    if (q < 0 || q >= objects * size) return false;
+    const idx = this.index(s, g, q);
+    if (idx * size !== q) return false;
+    if (this.freelistWalkG(s, g, pfn, obj) !== 0) return false;
+    // check_object(SLUB_RED_ACTIVE): red zones, padding, the free pointer outside the object.
+    const w = obj >>> 3;
+    const left = w - (rlp >>> 3);
+    const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
+    const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
+    for (let i = left; i < w; i++) if (f64[i] !== W_RED_ACTIVE) return false;
+    for (let i = objEnd; i < inuseEnd; i++) if (f64[i] !== W_RED_ACTIVE) return false;
+    for (let i = w + (geo[g + G.PAD_OFF]! >>> 3), end = w + (geo[g + G.SFO]! >>> 3); i < end; i++) if (f64[i] !== W_INUSE) return false;
+    const at = (obj + geo[g + G.OFFSET]!) >>> 2;
+    const lo = (this.i32[at]! ^ geo[g + G.XOR_LO]!) >>> 0;
+    const xorHi = geo[g + G.XOR_HI]!;
+    const hi = xorHi === 0 ? this.i32[at + 1]! : this.i32[at + 1]! ^ xorHi ^ bswap32(at << 2);
+    if (hi === DIRECT_MAP_HI_I32) {
+      const fq = lo - first;
+      if (fq < 0 || fq >= objects * size || this.index(s, g, fq) * size !== fq) return false;
+    } else if (hi !== 0 || lo !== 0) {
+      return false;
+    }
+    if (this.slabCache[pfn] !== s) return false;
+    // init_object(SLUB_RED_INACTIVE), then set_freepointer() and slab->freelist, inuse.
+    for (let i = left; i < w; i++) f64[i] = W_RED_INACTIVE;
+    for (let i = w; i < objEnd - 1; i++) f64[i] = W_FREE;
+    f64[objEnd - 1] = POISON_TAIL_WORD;
+    for (let i = objEnd; i < inuseEnd; i++) f64[i] = W_RED_INACTIVE;
+    this.slub.setFreepointer(s, obj, first + (fidx - 1) * size);
+    this.counters[pfn] = (((idx + 1) << SlabWord.FREELIST_SHIFT) | (inuse - 1) | (counters & SlabWord.FROZEN)) >>> 0;
+    return true;
   }
 
   /**
