@@ -75,7 +75,12 @@ const enum G {
   /** slab_pad_check(): the padding after the last object, as word offsets from the slab's first word. */
   SPAD_W0 = 21,
   SPAD_W1 = 22,
-  FIELDS = 23,
+  /** The slab whose freelist the cache's shadow (see shadowWalk) describes, -1 for none. */
+  SH_PFN = 23,
+  /** The shadow's entries in use: [SH_START, SH_END), the freelist's head at SH_START. */
+  SH_START = 24,
+  SH_END = 25,
+  FIELDS = 26,
 }
 
 /**
@@ -97,6 +102,20 @@ const W_INUSE = PATTERN[POISON_INUSE]!;
 const W_FREE = PATTERN[POISON_FREE]!;
 const W_RED_ACTIVE = PATTERN[SLUB_RED_ACTIVE]!;
 const W_RED_INACTIVE = PATTERN[SLUB_RED_INACTIVE]!;
+/** Fields of a shadow entry: one free object of the freelist, head first. */
+const enum SH {
+  /** The int32 index of the object's free pointer in RAM. */
+  AT = 0,
+  /** The two words stored there when the entry was made (encoded, as set_freepointer() wrote them). */
+  LO = 1,
+  HI = 2,
+  /** The object's index in its slab. */
+  IDX = 3,
+  FIELDS = 4,
+}
+const EMPTY = new Int32Array(0);
+const EMPTY_U8 = new Uint8Array(0);
+
 /** A direct-map pointer's high word, as an int32. */
 const DIRECT_MAP_HI_I32 = DIRECT_MAP_HI | 0;
 
@@ -136,6 +155,10 @@ export class DebugGeometry {
   private readonly i32: Int32Array;
   /** Per cache: bswap32() of each object's free pointer offset in its slab (the hardened walk's xor), by object index. */
   private readonly swabs: (Int32Array | undefined)[] = new Array(MAX_CACHES).fill(undefined);
+  /** Per QUICK cache: the shadow of one slab's freelist, SH.FIELDS int32 per entry (see shadowWalk). */
+  private readonly shadows: Int32Array[] = new Array(MAX_CACHES).fill(EMPTY);
+  /** Per QUICK cache: 1 for each object index on the shadow's freelist. */
+  private readonly members: Uint8Array[] = new Array(MAX_CACHES).fill(EMPTY_U8);
   // The slub's arrays (fixed for the machine's life), one load away.
   private readonly cf: Int32Array;
   private readonly counters: Uint32Array;
@@ -211,6 +234,12 @@ export class DebugGeometry {
     geo[g + G.SPAD_W0] = (bytes - (bytes % size)) >>> 3;
     geo[g + G.SPAD_W1] = bytes >>> 3;
     this.swabs[s] = undefined;
+    geo[g + G.SH_PFN] = -1;
+    if (geo[g + G.QUICK] !== 0) {
+      const maxobj = geo[g + G.MAXOBJ]!;
+      this.shadows[s] = new Int32Array((2 * maxobj + 1) * SH.FIELDS);
+      this.members[s] = new Uint8Array(maxobj);
+    }
     return g;
   }
 
@@ -388,6 +417,12 @@ export class DebugGeometry {
     for (let i = w + (geo[g + G.PAD_OFF]! >>> 3), end = w + (geo[g + G.SFO]! >>> 3); i < end; i++) if (f64[i] !== W_INUSE) return 0;
     // Taken: slab->freelist and inuse, then init_object(ACTIVE): the red zones (the poison it writes is already there).
     this.counters[pfn] = ((nextIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
+    // The head off the shadow, when the shadow is this freelist's.
+    const start = geo[g + G.SH_START]!;
+    if (geo[g + G.SH_PFN] === pfn && start < geo[g + G.SH_END]! && this.shadows[s]![start * SH.FIELDS + SH.IDX] === fidx - 1) {
+      this.members[s]![fidx - 1] = 0;
+      geo[g + G.SH_START] = start + 1;
+    }
     for (let i = left; i < w; i++) f64[i] = W_RED_ACTIVE;
     for (let i = objEnd; i < inuseEnd; i++) f64[i] = W_RED_ACTIVE;
     // Full: off the partial list (add_full() keeps a list only with SLAB_STORE_USER).
@@ -429,7 +464,10 @@ export class DebugGeometry {
     if (q < 0 || q >= objects * size) return false;
     const idx = this.index(s, g, q);
     if (idx * size !== q) return false;
-    if (this.freelistWalkG(s, g, pfn, obj) !== 0) return false;
+    // on_freelist(): the freelist as its shadow says, word for word, or walked afresh; obj not on it.
+    if (!this.shadowHolds(s, g, pfn, fidx - 1, objects - inuse) && !this.shadowWalk(s, g, pfn, objects - inuse)) return false;
+    const member = this.members[s]!;
+    if (member[idx] !== 0) return false;
     // check_object(SLUB_RED_ACTIVE): red zones, padding, the free pointer outside the object.
     const w = obj >>> 3;
     const left = w - (rlp >>> 3);
@@ -456,6 +494,101 @@ export class DebugGeometry {
     for (let i = objEnd; i < inuseEnd; i++) f64[i] = W_RED_INACTIVE;
     this.slub.setFreepointer(s, obj, first + (fidx - 1) * size);
     this.counters[pfn] = (((idx + 1) << SlabWord.FREELIST_SHIFT) | (inuse - 1) | (counters & SlabWord.FROZEN)) >>> 0;
+    // The new head onto the shadow, with the words just stored.
+    const start = geo[g + G.SH_START]! - 1;
+    if (start < 0) {
+      geo[g + G.SH_PFN] = -1;
+      return true;
+    }
+    const sh = this.shadows[s]!;
+    const k = start * SH.FIELDS;
+    const i32 = this.i32;
+    sh[k + SH.AT] = at;
+    sh[k + SH.LO] = i32[at]!;
+    sh[k + SH.HI] = i32[at + 1]!;
+    sh[k + SH.IDX] = idx;
+    member[idx] = 1;
+    geo[g + G.SH_START] = start;
+    return true;
+  }
+
+  /**
+   * Is slab pfn's freelist exactly the cache's shadow: the shadow is this
+   * slab's, starts at object `head` and has `free` entries, and every
+   * entry's free pointer still holds the words it held when the entry was
+   * made? Then walking the chain would visit the same objects, each next
+   * pointer decoding as it did then (valid, into this slab), the last NULL:
+   * on_freelist()'s clean walk, whose objects are the ones members marks.
+   * The loads are independent of each other, unlike the walk's.
+   */
+  private shadowHolds(s: number, g: number, pfn: number, head: number, free: number): boolean {
+    const geo = this.geo;
+    const start = geo[g + G.SH_START]!;
+    const end = geo[g + G.SH_END]!;
+    const sh = this.shadows[s]!;
+    if (geo[g + G.SH_PFN] !== pfn || end - start !== free || sh[start * SH.FIELDS + SH.IDX] !== head) return false;
+    const i32 = this.i32;
+    for (let k = start * SH.FIELDS, kend = end * SH.FIELDS; k < kend; k += SH.FIELDS) {
+      const at = sh[k + SH.AT]!;
+      if (i32[at] !== sh[k + SH.LO] || i32[at + 1] !== sh[k + SH.HI]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * on_freelist()'s walk of slab pfn (a QUICK cache's) that only succeeds
+   * when it is clean: each free pointer NULL or, stored as set_freepointer()
+   * stores it, an object of the slab; NULL within `objects` steps; `free`
+   * objects on it. It makes the shadow of the chain (entries from the
+   * middle of the array, so pushes and pops of the quick paths fit on either
+   * side) and marks its objects in members. False, with no shadow, otherwise.
+   */
+  private shadowWalk(s: number, g: number, pfn: number, free: number): boolean {
+    const geo = this.geo;
+    geo[g + G.SH_PFN] = -1;
+    const sh = this.shadows[s]!;
+    const member = this.members[s]!;
+    const objects = this.slabObjects[pfn]!;
+    member.fill(0);
+    const size = geo[g + G.SIZE]!;
+    const first = pfn * 4096 + geo[g + G.RLP]!;
+    const limit = objects * size;
+    const offset = geo[g + G.OFFSET]!;
+    const xorLo = geo[g + G.XOR_LO]!;
+    const xorHi = geo[g + G.XOR_HI]!;
+    const i32 = this.i32;
+    const start = geo[g + G.MAXOBJ]!;
+    let k = start * SH.FIELDS;
+    let idx = ((this.counters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT) - 1;
+    let nr = 0;
+    while (idx >= 0) {
+      if (nr++ >= objects || idx >= objects || member[idx] !== 0) return false;
+      const at = (first + idx * size + offset) >>> 2;
+      const rawLo = i32[at]!;
+      const rawHi = i32[at + 1]!;
+      const lo = (rawLo ^ xorLo) >>> 0;
+      const hi = xorHi === 0 ? rawHi : rawHi ^ xorHi ^ bswap32(at << 2);
+      sh[k + SH.AT] = at;
+      sh[k + SH.LO] = rawLo;
+      sh[k + SH.HI] = rawHi;
+      sh[k + SH.IDX] = idx;
+      member[idx] = 1;
+      k += SH.FIELDS;
+      if (hi === DIRECT_MAP_HI_I32) {
+        const q = lo - first;
+        if (q < 0 || q >= limit) return false;
+        idx = this.index(s, g, q);
+        if (idx * size !== q) return false;
+      } else if (hi === 0 && lo === 0) {
+        idx = -1;
+      } else {
+        return false;
+      }
+    }
+    if (nr !== free) return false;
+    geo[g + G.SH_PFN] = pfn;
+    geo[g + G.SH_START] = start;
+    geo[g + G.SH_END] = start + nr;
     return true;
   }
 
