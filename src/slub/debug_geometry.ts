@@ -167,6 +167,9 @@ export class DebugGeometry {
   private readonly pageType: Uint8Array;
   private readonly order: Uint8Array;
 
+  /** allocQuick() and freeQuick() serve QUICK caches (setQuick(false): never, so only the faithful paths run). */
+  private quickOn = true;
+
   constructor(slub: Slub) {
     this.slub = slub;
     this.cf = slub.cf;
@@ -179,6 +182,12 @@ export class DebugGeometry {
     if (u8.byteOffset % 8 !== 0) throw new RangeError('slub: RAM must be 8-byte aligned for slub_debug');
     this.f64 = new Float64Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 3);
     this.i32 = new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+  }
+
+  /** Let allocQuick() and freeQuick() serve the caches they can (the default), or none; every row is built again. */
+  setQuick(on: boolean): void {
+    this.quickOn = on;
+    this.geo.fill(0);
   }
 
   /** The row of cache s, rebuilt when the cache is not the one it was built for. */
@@ -228,7 +237,14 @@ export class DebugGeometry {
     const size = cf[r + CF.SIZE]!;
     const quickFlags = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | __OBJECT_POISON;
     geo[g + G.QUICK] =
-      geo[g + G.ALIGNED] === 1 && (flags & quickFlags) === quickFlags && (flags & (SLAB_STORE_USER | SLAB_TRACE)) === 0 && !hasKasan && offset >= inuse ? 1 : 0;
+      this.quickOn &&
+      geo[g + G.ALIGNED] === 1 &&
+      (flags & quickFlags) === quickFlags &&
+      (flags & (SLAB_STORE_USER | SLAB_TRACE)) === 0 &&
+      !hasKasan &&
+      offset >= inuse
+        ? 1
+        : 0;
     geo[g + G.SLAB_ORDER] = order;
     geo[g + G.MAXOBJ] = Math.min(Math.floor(bytes / size), MAX_OBJS_PER_PAGE);
     geo[g + G.SPAD_W0] = (bytes - (bytes % size)) >>> 3;
