@@ -401,7 +401,12 @@ export class DebugGeometry {
     if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER] || objects > geo[g + G.MAXOBJ]!) return 0;
     const f64 = this.f64;
     const slabW = pfn * 512;
-    for (let i = slabW + geo[g + G.SPAD_W0]!, end = slabW + geo[g + G.SPAD_W1]!; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    {
+      let i = slabW + geo[g + G.SPAD_W0]!;
+      const end = slabW + geo[g + G.SPAD_W1]!;
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    }
     const size = geo[g + G.SIZE]!;
     const rlp = geo[g + G.RLP]!;
     const first = pfn * 4096 + rlp;
@@ -426,11 +431,30 @@ export class DebugGeometry {
     const left = w - (rlp >>> 3);
     const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
     const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
-    for (let i = left; i < w; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
-    for (let i = objEnd; i < inuseEnd; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
-    for (let i = w; i < objEnd - 1; i++) if (f64[i] !== W_FREE) return 0;
+    {
+      let i = left;
+      for (; i + 4 <= w; i += 4)
+        if (f64[i] !== W_RED_INACTIVE || f64[i + 1] !== W_RED_INACTIVE || f64[i + 2] !== W_RED_INACTIVE || f64[i + 3] !== W_RED_INACTIVE) return 0;
+      for (; i < w; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
+    }
+    {
+      let i = objEnd;
+      for (; i + 4 <= inuseEnd; i += 4)
+        if (f64[i] !== W_RED_INACTIVE || f64[i + 1] !== W_RED_INACTIVE || f64[i + 2] !== W_RED_INACTIVE || f64[i + 3] !== W_RED_INACTIVE) return 0;
+      for (; i < inuseEnd; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
+    }
+    {
+      let i = w;
+      for (; i + 4 <= objEnd - 1; i += 4) if (f64[i] !== W_FREE || f64[i + 1] !== W_FREE || f64[i + 2] !== W_FREE || f64[i + 3] !== W_FREE) return 0;
+      for (; i < objEnd - 1; i++) if (f64[i] !== W_FREE) return 0;
+    }
     if (f64[objEnd - 1] !== POISON_TAIL_WORD) return 0;
-    for (let i = w + (geo[g + G.PAD_OFF]! >>> 3), end = w + (geo[g + G.SFO]! >>> 3); i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    {
+      let i = w + (geo[g + G.PAD_OFF]! >>> 3);
+      const end = w + (geo[g + G.SFO]! >>> 3);
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    }
     // Taken: slab->freelist and inuse, then init_object(ACTIVE): the red zones (the poison it writes is already there).
     this.counters[pfn] = ((nextIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     // The head off the shadow, when the shadow is this freelist's.
@@ -439,8 +463,26 @@ export class DebugGeometry {
       this.members[s]![fidx - 1] = 0;
       geo[g + G.SH_START] = start + 1;
     }
-    for (let i = left; i < w; i++) f64[i] = W_RED_ACTIVE;
-    for (let i = objEnd; i < inuseEnd; i++) f64[i] = W_RED_ACTIVE;
+    {
+      let i = left;
+      for (; i + 4 <= w; i += 4) {
+        f64[i] = W_RED_ACTIVE;
+        f64[i + 1] = W_RED_ACTIVE;
+        f64[i + 2] = W_RED_ACTIVE;
+        f64[i + 3] = W_RED_ACTIVE;
+      }
+      for (; i < w; i++) f64[i] = W_RED_ACTIVE;
+    }
+    {
+      let i = objEnd;
+      for (; i + 4 <= inuseEnd; i += 4) {
+        f64[i] = W_RED_ACTIVE;
+        f64[i + 1] = W_RED_ACTIVE;
+        f64[i + 2] = W_RED_ACTIVE;
+        f64[i + 3] = W_RED_ACTIVE;
+      }
+      for (; i < inuseEnd; i++) f64[i] = W_RED_ACTIVE;
+    }
     // Full: off the partial list (add_full() keeps a list only with SLAB_STORE_USER).
     if (inuse === objects) this.slub.removePartial(s, pfn);
     return obj;
@@ -472,7 +514,12 @@ export class DebugGeometry {
     if (fidx === 0 || (inuse === 1 && this.cf[r + CF.NR_PARTIAL]! >= this.cf[r + CF.MIN_PARTIAL]!)) return false;
     const f64 = this.f64;
     const slabW = pfn * 512;
-    for (let i = slabW + geo[g + G.SPAD_W0]!, end = slabW + geo[g + G.SPAD_W1]!; i < end; i++) if (f64[i] !== W_INUSE) return false;
+    {
+      let i = slabW + geo[g + G.SPAD_W0]!;
+      const end = slabW + geo[g + G.SPAD_W1]!;
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return false;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return false;
+    }
     const size = geo[g + G.SIZE]!;
     const rlp = geo[g + G.RLP]!;
     const first = pfn * 4096 + rlp;
@@ -489,9 +536,24 @@ export class DebugGeometry {
     const left = w - (rlp >>> 3);
     const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
     const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
-    for (let i = left; i < w; i++) if (f64[i] !== W_RED_ACTIVE) return false;
-    for (let i = objEnd; i < inuseEnd; i++) if (f64[i] !== W_RED_ACTIVE) return false;
-    for (let i = w + (geo[g + G.PAD_OFF]! >>> 3), end = w + (geo[g + G.SFO]! >>> 3); i < end; i++) if (f64[i] !== W_INUSE) return false;
+    {
+      let i = left;
+      for (; i + 4 <= w; i += 4)
+        if (f64[i] !== W_RED_ACTIVE || f64[i + 1] !== W_RED_ACTIVE || f64[i + 2] !== W_RED_ACTIVE || f64[i + 3] !== W_RED_ACTIVE) return false;
+      for (; i < w; i++) if (f64[i] !== W_RED_ACTIVE) return false;
+    }
+    {
+      let i = objEnd;
+      for (; i + 4 <= inuseEnd; i += 4)
+        if (f64[i] !== W_RED_ACTIVE || f64[i + 1] !== W_RED_ACTIVE || f64[i + 2] !== W_RED_ACTIVE || f64[i + 3] !== W_RED_ACTIVE) return false;
+      for (; i < inuseEnd; i++) if (f64[i] !== W_RED_ACTIVE) return false;
+    }
+    {
+      let i = w + (geo[g + G.PAD_OFF]! >>> 3);
+      const end = w + (geo[g + G.SFO]! >>> 3);
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return false;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return false;
+    }
     const at = (obj + geo[g + G.OFFSET]!) >>> 2;
     const lo = (this.i32[at]! ^ geo[g + G.XOR_LO]!) >>> 0;
     const xorHi = geo[g + G.XOR_HI]!;
@@ -504,10 +566,37 @@ export class DebugGeometry {
     }
     if (this.slabCache[pfn] !== s) return false;
     // init_object(SLUB_RED_INACTIVE), then set_freepointer() and slab->freelist, inuse.
-    for (let i = left; i < w; i++) f64[i] = W_RED_INACTIVE;
-    for (let i = w; i < objEnd - 1; i++) f64[i] = W_FREE;
+    {
+      let i = left;
+      for (; i + 4 <= w; i += 4) {
+        f64[i] = W_RED_INACTIVE;
+        f64[i + 1] = W_RED_INACTIVE;
+        f64[i + 2] = W_RED_INACTIVE;
+        f64[i + 3] = W_RED_INACTIVE;
+      }
+      for (; i < w; i++) f64[i] = W_RED_INACTIVE;
+    }
+    {
+      let i = w;
+      for (; i + 4 <= objEnd - 1; i += 4) {
+        f64[i] = W_FREE;
+        f64[i + 1] = W_FREE;
+        f64[i + 2] = W_FREE;
+        f64[i + 3] = W_FREE;
+      }
+      for (; i < objEnd - 1; i++) f64[i] = W_FREE;
+    }
     f64[objEnd - 1] = POISON_TAIL_WORD;
-    for (let i = objEnd; i < inuseEnd; i++) f64[i] = W_RED_INACTIVE;
+    {
+      let i = objEnd;
+      for (; i + 4 <= inuseEnd; i += 4) {
+        f64[i] = W_RED_INACTIVE;
+        f64[i + 1] = W_RED_INACTIVE;
+        f64[i + 2] = W_RED_INACTIVE;
+        f64[i + 3] = W_RED_INACTIVE;
+      }
+      for (; i < inuseEnd; i++) f64[i] = W_RED_INACTIVE;
+    }
     this.slub.setFreepointer(s, obj, first + (fidx - 1) * size);
     this.counters[pfn] = (((idx + 1) << SlabWord.FREELIST_SHIFT) | (inuse - 1) | (counters & SlabWord.FROZEN)) >>> 0;
     // The new head onto the shadow, with the words just stored.
@@ -544,9 +633,18 @@ export class DebugGeometry {
     const sh = this.shadows[s]!;
     if (geo[g + G.SH_PFN] !== pfn || end - start !== free || sh[start * SH.FIELDS + SH.IDX] !== head) return false;
     const i32 = this.i32;
-    for (let k = start * SH.FIELDS, kend = end * SH.FIELDS; k < kend; k += SH.FIELDS) {
-      const at = sh[k + SH.AT]!;
-      if (i32[at] !== sh[k + SH.LO] || i32[at + 1] !== sh[k + SH.HI]) return false;
+    // Two entries a step (fewer loop checks; the loads stay independent).
+    let k = start * SH.FIELDS;
+    const kend = end * SH.FIELDS;
+    for (; k + 2 * SH.FIELDS <= kend; k += 2 * SH.FIELDS) {
+      const a = sh[k + SH.AT]!;
+      const b = sh[k + SH.FIELDS + SH.AT]!;
+      if (i32[a] !== sh[k + SH.LO] || i32[a + 1] !== sh[k + SH.HI] || i32[b] !== sh[k + SH.FIELDS + SH.LO] || i32[b + 1] !== sh[k + SH.FIELDS + SH.HI])
+        return false;
+    }
+    if (k < kend) {
+      const a = sh[k + SH.AT]!;
+      if (i32[a] !== sh[k + SH.LO] || i32[a + 1] !== sh[k + SH.HI]) return false;
     }
     return true;
   }
