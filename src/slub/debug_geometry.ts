@@ -80,7 +80,9 @@ const enum G {
   /** The shadow's entries in use: [SH_START, SH_END), the freelist's head at SH_START. */
   SH_START = 24,
   SH_END = 25,
-  FIELDS = 26,
+  /** 1 when every shadow entry's words, read as a double, are neither a NaN nor a zero: a double compare is then a bit compare. */
+  SH_F64 = 26,
+  FIELDS = 27,
 }
 
 /**
@@ -102,19 +104,31 @@ const W_INUSE = PATTERN[POISON_INUSE]!;
 const W_FREE = PATTERN[POISON_FREE]!;
 const W_RED_ACTIVE = PATTERN[SLUB_RED_ACTIVE]!;
 const W_RED_INACTIVE = PATTERN[SLUB_RED_INACTIVE]!;
-/** Fields of a shadow entry: one free object of the freelist, head first. */
-const enum SH {
-  /** The int32 index of the object's free pointer in RAM. */
-  AT = 0,
-  /** The two words stored there when the entry was made (encoded, as set_freepointer() wrote them). */
-  LO = 1,
-  HI = 2,
-  /** The object's index in its slab. */
-  IDX = 3,
-  FIELDS = 4,
+/**
+ * The shadow of one slab's freelist (see DebugGeometry.shadowWalk): entry
+ * j is one free object, the head at the lowest entry in use, the next ones
+ * above it; each keeps where its free pointer is and the 8 bytes stored
+ * there when the entry was made.
+ */
+class FreelistShadow {
+  /** Entry j: the free pointer's place, as an index of RAM's 8-byte words. */
+  readonly at: Int32Array;
+  /** Entry j: the object's index in its slab. */
+  readonly idx: Int32Array;
+  /** Entry j: the 8 bytes stored at `at` (raw32 is the same memory as int32 pairs). */
+  readonly raw: Float64Array;
+  readonly raw32: Int32Array;
+  /** 1 for each object index on the shadow's freelist. */
+  readonly member: Uint8Array;
+  constructor(entries: number, objects: number) {
+    this.at = new Int32Array(entries);
+    this.idx = new Int32Array(entries);
+    this.raw = new Float64Array(entries);
+    this.raw32 = new Int32Array(this.raw.buffer);
+    this.member = new Uint8Array(objects);
+  }
 }
-const EMPTY = new Int32Array(0);
-const EMPTY_U8 = new Uint8Array(0);
+const NO_SHADOW = new FreelistShadow(0, 0);
 
 /** A direct-map pointer's high word, as an int32. */
 const DIRECT_MAP_HI_I32 = DIRECT_MAP_HI | 0;
@@ -155,10 +169,8 @@ export class DebugGeometry {
   private readonly i32: Int32Array;
   /** Per cache: bswap32() of each object's free pointer offset in its slab (the hardened walk's xor), by object index. */
   private readonly swabs: (Int32Array | undefined)[] = new Array(MAX_CACHES).fill(undefined);
-  /** Per QUICK cache: the shadow of one slab's freelist, SH.FIELDS int32 per entry (see shadowWalk). */
-  private readonly shadows: Int32Array[] = new Array(MAX_CACHES).fill(EMPTY);
-  /** Per QUICK cache: 1 for each object index on the shadow's freelist. */
-  private readonly members: Uint8Array[] = new Array(MAX_CACHES).fill(EMPTY_U8);
+  /** Per QUICK cache: the shadow of one slab's freelist (see shadowWalk). */
+  private readonly shadows: FreelistShadow[] = new Array(MAX_CACHES).fill(NO_SHADOW);
   // The slub's arrays (fixed for the machine's life), one load away.
   private readonly cf: Int32Array;
   private readonly counters: Uint32Array;
@@ -253,8 +265,7 @@ export class DebugGeometry {
     geo[g + G.SH_PFN] = -1;
     if (geo[g + G.QUICK] !== 0) {
       const maxobj = geo[g + G.MAXOBJ]!;
-      this.shadows[s] = new Int32Array((2 * maxobj + 1) * SH.FIELDS);
-      this.members[s] = new Uint8Array(maxobj);
+      this.shadows[s] = new FreelistShadow(2 * maxobj + 1, maxobj);
     }
     return g;
   }
@@ -459,8 +470,9 @@ export class DebugGeometry {
     this.counters[pfn] = ((nextIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     // The head off the shadow, when the shadow is this freelist's.
     const start = geo[g + G.SH_START]!;
-    if (geo[g + G.SH_PFN] === pfn && start < geo[g + G.SH_END]! && this.shadows[s]![start * SH.FIELDS + SH.IDX] === fidx - 1) {
-      this.members[s]![fidx - 1] = 0;
+    const shadow = this.shadows[s]!;
+    if (geo[g + G.SH_PFN] === pfn && start < geo[g + G.SH_END]! && shadow.idx[start] === fidx - 1) {
+      shadow.member[fidx - 1] = 0;
       geo[g + G.SH_START] = start + 1;
     }
     {
@@ -529,7 +541,8 @@ export class DebugGeometry {
     if (idx * size !== q) return false;
     // on_freelist(): the freelist as its shadow says, word for word, or walked afresh; obj not on it.
     if (!this.shadowHolds(s, g, pfn, fidx - 1, objects - inuse) && !this.shadowWalk(s, g, pfn, objects - inuse)) return false;
-    const member = this.members[s]!;
+    const shadow = this.shadows[s]!;
+    const member = shadow.member;
     if (member[idx] !== 0) return false;
     // check_object(SLUB_RED_ACTIVE): red zones, padding, the free pointer outside the object.
     const w = obj >>> 3;
@@ -605,14 +618,14 @@ export class DebugGeometry {
       geo[g + G.SH_PFN] = -1;
       return true;
     }
-    const sh = this.shadows[s]!;
-    const k = start * SH.FIELDS;
     const i32 = this.i32;
-    sh[k + SH.AT] = at;
-    sh[k + SH.LO] = i32[at]!;
-    sh[k + SH.HI] = i32[at + 1]!;
-    sh[k + SH.IDX] = idx;
+    shadow.at[start] = at >>> 1;
+    shadow.raw32[2 * start] = i32[at]!;
+    shadow.raw32[2 * start + 1] = i32[at + 1]!;
+    shadow.idx[start] = idx;
     member[idx] = 1;
+    const word = shadow.raw[start]!;
+    if (word !== word || word === 0) geo[g + G.SH_F64] = 0;
     geo[g + G.SH_START] = start;
     return true;
   }
@@ -630,21 +643,22 @@ export class DebugGeometry {
     const geo = this.geo;
     const start = geo[g + G.SH_START]!;
     const end = geo[g + G.SH_END]!;
-    const sh = this.shadows[s]!;
-    if (geo[g + G.SH_PFN] !== pfn || end - start !== free || sh[start * SH.FIELDS + SH.IDX] !== head) return false;
-    const i32 = this.i32;
-    // Two entries a step (fewer loop checks; the loads stay independent).
-    let k = start * SH.FIELDS;
-    const kend = end * SH.FIELDS;
-    for (; k + 2 * SH.FIELDS <= kend; k += 2 * SH.FIELDS) {
-      const a = sh[k + SH.AT]!;
-      const b = sh[k + SH.FIELDS + SH.AT]!;
-      if (i32[a] !== sh[k + SH.LO] || i32[a + 1] !== sh[k + SH.HI] || i32[b] !== sh[k + SH.FIELDS + SH.LO] || i32[b + 1] !== sh[k + SH.FIELDS + SH.HI])
-        return false;
+    const shadow = this.shadows[s]!;
+    if (geo[g + G.SH_PFN] !== pfn || end - start !== free || shadow.idx[start] !== head) return false;
+    const at = shadow.at;
+    if (geo[g + G.SH_F64] !== 0) {
+      // 8 bytes at once, two entries a step (fewer loop checks; the loads stay independent).
+      const f64 = this.f64;
+      const raw = shadow.raw;
+      let j = start;
+      for (; j + 2 <= end; j += 2) if (f64[at[j]!] !== raw[j] || f64[at[j + 1]!] !== raw[j + 1]) return false;
+      return j === end || f64[at[j]!] === raw[j];
     }
-    if (k < kend) {
-      const a = sh[k + SH.AT]!;
-      if (i32[a] !== sh[k + SH.LO] || i32[a + 1] !== sh[k + SH.HI]) return false;
+    const i32 = this.i32;
+    const raw32 = shadow.raw32;
+    for (let j = start; j < end; j++) {
+      const a = at[j]! * 2;
+      if (i32[a] !== raw32[2 * j] || i32[a + 1] !== raw32[2 * j + 1]) return false;
     }
     return true;
   }
@@ -660,8 +674,8 @@ export class DebugGeometry {
   private shadowWalk(s: number, g: number, pfn: number, free: number): boolean {
     const geo = this.geo;
     geo[g + G.SH_PFN] = -1;
-    const sh = this.shadows[s]!;
-    const member = this.members[s]!;
+    const shadow = this.shadows[s]!;
+    const member = shadow.member;
     const objects = this.slabObjects[pfn]!;
     member.fill(0);
     const size = geo[g + G.SIZE]!;
@@ -672,7 +686,8 @@ export class DebugGeometry {
     const xorHi = geo[g + G.XOR_HI]!;
     const i32 = this.i32;
     const start = geo[g + G.MAXOBJ]!;
-    let k = start * SH.FIELDS;
+    let j = start;
+    let safe = 1;
     let idx = ((this.counters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT) - 1;
     let nr = 0;
     while (idx >= 0) {
@@ -682,12 +697,14 @@ export class DebugGeometry {
       const rawHi = i32[at + 1]!;
       const lo = (rawLo ^ xorLo) >>> 0;
       const hi = xorHi === 0 ? rawHi : rawHi ^ xorHi ^ bswap32(at << 2);
-      sh[k + SH.AT] = at;
-      sh[k + SH.LO] = rawLo;
-      sh[k + SH.HI] = rawHi;
-      sh[k + SH.IDX] = idx;
+      shadow.at[j] = at >>> 1;
+      shadow.raw32[2 * j] = rawLo;
+      shadow.raw32[2 * j + 1] = rawHi;
+      shadow.idx[j] = idx;
+      const word = shadow.raw[j]!;
+      if (word !== word || word === 0) safe = 0;
       member[idx] = 1;
-      k += SH.FIELDS;
+      j++;
       if (hi === DIRECT_MAP_HI_I32) {
         const q = lo - first;
         if (q < 0 || q >= limit) return false;
@@ -703,6 +720,7 @@ export class DebugGeometry {
     geo[g + G.SH_PFN] = pfn;
     geo[g + G.SH_START] = start;
     geo[g + G.SH_END] = start + nr;
+    geo[g + G.SH_F64] = safe;
     return true;
   }
 
