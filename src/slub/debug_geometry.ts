@@ -443,18 +443,6 @@ export class DebugGeometry {
     const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
     const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
     {
-      let i = left;
-      for (; i + 4 <= w; i += 4)
-        if (f64[i] !== W_RED_INACTIVE || f64[i + 1] !== W_RED_INACTIVE || f64[i + 2] !== W_RED_INACTIVE || f64[i + 3] !== W_RED_INACTIVE) return 0;
-      for (; i < w; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
-    }
-    {
-      let i = objEnd;
-      for (; i + 4 <= inuseEnd; i += 4)
-        if (f64[i] !== W_RED_INACTIVE || f64[i + 1] !== W_RED_INACTIVE || f64[i + 2] !== W_RED_INACTIVE || f64[i + 3] !== W_RED_INACTIVE) return 0;
-      for (; i < inuseEnd; i++) if (f64[i] !== W_RED_INACTIVE) return 0;
-    }
-    {
       let i = w;
       for (; i + 4 <= objEnd - 1; i += 4) if (f64[i] !== W_FREE || f64[i + 1] !== W_FREE || f64[i + 2] !== W_FREE || f64[i + 3] !== W_FREE) return 0;
       for (; i < objEnd - 1; i++) if (f64[i] !== W_FREE) return 0;
@@ -466,7 +454,25 @@ export class DebugGeometry {
       for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
       for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
     }
-    // Taken: slab->freelist and inuse, then init_object(ACTIVE): the red zones (the poison it writes is already there).
+    // Last, check_object()'s red zones fused with init_object()'s: each inactive word turns active as it
+    // passes. At the first word that is not as expected, the words changed go back and the kernel's path runs.
+    let i = left;
+    for (; i + 4 <= w; i += 4) {
+      if (f64[i] !== W_RED_INACTIVE || f64[i + 1] !== W_RED_INACTIVE || f64[i + 2] !== W_RED_INACTIVE || f64[i + 3] !== W_RED_INACTIVE) break;
+      f64[i] = W_RED_ACTIVE;
+      f64[i + 1] = W_RED_ACTIVE;
+      f64[i + 2] = W_RED_ACTIVE;
+      f64[i + 3] = W_RED_ACTIVE;
+    }
+    for (; i < w && f64[i] === W_RED_INACTIVE; i++) f64[i] = W_RED_ACTIVE;
+    let j = objEnd;
+    if (i === w) for (; j < inuseEnd && f64[j] === W_RED_INACTIVE; j++) f64[j] = W_RED_ACTIVE;
+    if (i !== w || j !== inuseEnd) {
+      for (let x = left; x < i; x++) f64[x] = W_RED_INACTIVE;
+      for (let x = objEnd; x < j; x++) f64[x] = W_RED_INACTIVE;
+      return 0;
+    }
+    // Taken: slab->freelist and inuse; init_object(ACTIVE) wrote the red zones above (the poison it writes is already there).
     this.counters[pfn] = ((nextIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     // The head off the shadow, when the shadow is this freelist's.
     const start = geo[g + G.SH_START]!;
@@ -474,26 +480,6 @@ export class DebugGeometry {
     if (geo[g + G.SH_PFN] === pfn && start < geo[g + G.SH_END]! && shadow.idx[start] === fidx - 1) {
       shadow.member[fidx - 1] = 0;
       geo[g + G.SH_START] = start + 1;
-    }
-    {
-      let i = left;
-      for (; i + 4 <= w; i += 4) {
-        f64[i] = W_RED_ACTIVE;
-        f64[i + 1] = W_RED_ACTIVE;
-        f64[i + 2] = W_RED_ACTIVE;
-        f64[i + 3] = W_RED_ACTIVE;
-      }
-      for (; i < w; i++) f64[i] = W_RED_ACTIVE;
-    }
-    {
-      let i = objEnd;
-      for (; i + 4 <= inuseEnd; i += 4) {
-        f64[i] = W_RED_ACTIVE;
-        f64[i + 1] = W_RED_ACTIVE;
-        f64[i + 2] = W_RED_ACTIVE;
-        f64[i + 3] = W_RED_ACTIVE;
-      }
-      for (; i < inuseEnd; i++) f64[i] = W_RED_ACTIVE;
     }
     // Full: off the partial list (add_full() keeps a list only with SLAB_STORE_USER).
     if (inuse === objects) this.slub.removePartial(s, pfn);
@@ -550,18 +536,6 @@ export class DebugGeometry {
     const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
     const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
     {
-      let i = left;
-      for (; i + 4 <= w; i += 4)
-        if (f64[i] !== W_RED_ACTIVE || f64[i + 1] !== W_RED_ACTIVE || f64[i + 2] !== W_RED_ACTIVE || f64[i + 3] !== W_RED_ACTIVE) return false;
-      for (; i < w; i++) if (f64[i] !== W_RED_ACTIVE) return false;
-    }
-    {
-      let i = objEnd;
-      for (; i + 4 <= inuseEnd; i += 4)
-        if (f64[i] !== W_RED_ACTIVE || f64[i + 1] !== W_RED_ACTIVE || f64[i + 2] !== W_RED_ACTIVE || f64[i + 3] !== W_RED_ACTIVE) return false;
-      for (; i < inuseEnd; i++) if (f64[i] !== W_RED_ACTIVE) return false;
-    }
-    {
       let i = w + (geo[g + G.PAD_OFF]! >>> 3);
       const end = w + (geo[g + G.SFO]! >>> 3);
       for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return false;
@@ -578,17 +552,25 @@ export class DebugGeometry {
       return false;
     }
     if (this.slabCache[pfn] !== s) return false;
-    // init_object(SLUB_RED_INACTIVE), then set_freepointer() and slab->freelist, inuse.
-    {
-      let i = left;
-      for (; i + 4 <= w; i += 4) {
-        f64[i] = W_RED_INACTIVE;
-        f64[i + 1] = W_RED_INACTIVE;
-        f64[i + 2] = W_RED_INACTIVE;
-        f64[i + 3] = W_RED_INACTIVE;
-      }
-      for (; i < w; i++) f64[i] = W_RED_INACTIVE;
+    // Last, check_object()'s red zones fused with init_object()'s: each active word turns inactive as it
+    // passes. At the first word that is not as expected, the words changed go back and the kernel's path runs.
+    let i = left;
+    for (; i + 4 <= w; i += 4) {
+      if (f64[i] !== W_RED_ACTIVE || f64[i + 1] !== W_RED_ACTIVE || f64[i + 2] !== W_RED_ACTIVE || f64[i + 3] !== W_RED_ACTIVE) break;
+      f64[i] = W_RED_INACTIVE;
+      f64[i + 1] = W_RED_INACTIVE;
+      f64[i + 2] = W_RED_INACTIVE;
+      f64[i + 3] = W_RED_INACTIVE;
     }
+    for (; i < w && f64[i] === W_RED_ACTIVE; i++) f64[i] = W_RED_INACTIVE;
+    let j = objEnd;
+    if (i === w) for (; j < inuseEnd && f64[j] === W_RED_ACTIVE; j++) f64[j] = W_RED_INACTIVE;
+    if (i !== w || j !== inuseEnd) {
+      for (let x = left; x < i; x++) f64[x] = W_RED_ACTIVE;
+      for (let x = objEnd; x < j; x++) f64[x] = W_RED_ACTIVE;
+      return false;
+    }
+    // The rest of init_object(SLUB_RED_INACTIVE), then set_freepointer() and slab->freelist, inuse.
     {
       let i = w;
       for (; i + 4 <= objEnd - 1; i += 4) {
@@ -600,16 +582,6 @@ export class DebugGeometry {
       for (; i < objEnd - 1; i++) f64[i] = W_FREE;
     }
     f64[objEnd - 1] = POISON_TAIL_WORD;
-    {
-      let i = objEnd;
-      for (; i + 4 <= inuseEnd; i += 4) {
-        f64[i] = W_RED_INACTIVE;
-        f64[i + 1] = W_RED_INACTIVE;
-        f64[i + 2] = W_RED_INACTIVE;
-        f64[i + 3] = W_RED_INACTIVE;
-      }
-      for (; i < inuseEnd; i++) f64[i] = W_RED_INACTIVE;
-    }
     this.slub.setFreepointer(s, obj, first + (fidx - 1) * size);
     this.counters[pfn] = (((idx + 1) << SlabWord.FREELIST_SHIFT) | (inuse - 1) | (counters & SlabWord.FROZEN)) >>> 0;
     // The new head onto the shadow, with the words just stored.
@@ -625,7 +597,7 @@ export class DebugGeometry {
     shadow.idx[start] = idx;
     member[idx] = 1;
     const word = shadow.raw[start]!;
-    if (word !== word || word === 0) geo[g + G.SH_F64] = 0;
+    if (Number.isNaN(word) || word === 0) geo[g + G.SH_F64] = 0;
     geo[g + G.SH_START] = start;
     return true;
   }
@@ -702,7 +674,7 @@ export class DebugGeometry {
       shadow.raw32[2 * j + 1] = rawHi;
       shadow.idx[j] = idx;
       const word = shadow.raw[j]!;
-      if (word !== word || word === 0) safe = 0;
+      if (Number.isNaN(word) || word === 0) safe = 0;
       member[idx] = 1;
       j++;
       if (hi === DIRECT_MAP_HI_I32) {
