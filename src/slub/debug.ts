@@ -59,7 +59,10 @@
  * run a quick, side-effect-free version (debug_geometry.ts: per-cache
  * geometry, 8-byte compares, an int32 freelist walk); only when it finds
  * something does the faithful check below run, from the start, so the
- * reports and repairs are the kernel's in the kernel's order.
+ * reports and repairs are the kernel's in the kernel's order. For an F, Z
+ * and P cache a clean single alloc or free is done whole by
+ * debug_geometry.ts (allocQuick, freeQuick: about 250 ns a kmalloc + kfree
+ * pair instead of 500).
  *
  * `errors` counts what lib/slub_kunit.c counts through slab_add_kunit_errors():
  * one per damaged region and one per FIX (so a damaged region counts 2), one

@@ -12,6 +12,18 @@
  * ones the slow checks print, and the common case costs word-wide compares
  * and one tight walk of the freelist.
  *
+ * For the common cache (F, Z and P, no U or T: QUICK) allocQuick() and
+ * freeQuick() go further: one single-object alloc or free, every check of
+ * the kernel's path done at once, and only when all would pass silently
+ * and no list changes, the kernel's stores (slab->freelist, inuse,
+ * init_object()); otherwise nothing is changed and debug.ts runs the
+ * kernel's path from the start. on_freelist()'s walk there is replaced by a
+ * check of the freelist against its shadow (the place and the 8 stored
+ * bytes of each free pointer, kept by the quick paths as they push and pop,
+ * made again by a clean walk whenever it no longer matches): the same
+ * answer, with independent loads instead of the walk's chain of dependent
+ * ones.
+ *
  * Geometry rows are keyed by the cache's handle (unique per creation) and
  * its inuse (which __kmem_cache_alias() may raise on a mergeable F-only
  * cache): a row that does not match is rebuilt before use.
