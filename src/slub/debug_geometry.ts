@@ -407,7 +407,9 @@ export class DebugGeometry {
    * the partial list. Returns the object; 0, having changed nothing, when
    * the cache or the slab is not a quick case or anything is off (debug.ts
    * then runs the kernel's path from the start).
-   * Invariant: every load and compare first, every store after the last one.
+   * Invariant: a false (0) return leaves memory as it was: every check runs
+   * before any store, except the red zones, whose words change as they pass
+   * their check (the last one) and go back at the first that fails.
    */
   allocQuick(s: number): number {
     const g = this.rowOf(s);
@@ -506,7 +508,9 @@ export class DebugGeometry {
    * pass without a word; the slab was not full and does not become an
    * empty slab to discard. Then init_object(INACTIVE) and the object onto
    * slab->freelist. Returns false, having changed nothing, otherwise.
-   * Invariant: every load and compare first, every store after the last one.
+   * Invariant: a false (0) return leaves memory as it was: every check runs
+   * before any store, except the red zones, whose words change as they pass
+   * their check (the last one) and go back at the first that fails.
    */
   freeQuick(s: number, pfn: number, obj: number): boolean {
     const g = this.rowOf(s);
