@@ -505,47 +505,45 @@ export class DebugGeometry {
    * wrong and the slab changes no list: check_slab(), inuse >= 1,
    * check_valid_pointer(), on_freelist() (a clean walk without it, the
    * counters agreeing), check_object(ACTIVE) and the slab's cache would all
-   * pass without a word; the slab was not full and does not become an
-   * empty slab to discard. Then init_object(INACTIVE) and the object onto
-   * slab->freelist. Returns false, having changed nothing, otherwise.
+   * pass without a word. Then init_object(INACTIVE) and the object onto
+   * slab->freelist; the list moves are the caller's (debug.ts
+   * partialListMoves). Returns 1, or 2 when the freelist was empty (the
+   * slab was full); 0, having changed nothing, otherwise.
    * Invariant: a false (0) return leaves memory as it was: every check runs
    * before any store, except the red zones, whose words change as they pass
    * their check (the last one) and go back at the first that fails.
    */
-  freeQuick(s: number, pfn: number, obj: number): boolean {
+  freeQuick(s: number, pfn: number, obj: number): number {
     const g = this.rowOf(s);
     const geo = this.geo;
-    if (geo[g + G.QUICK] === 0) return false;
+    if (geo[g + G.QUICK] === 0) return 0;
     const counters = this.counters[pfn]!;
     const objects = this.slabObjects[pfn]!;
     const inuse = counters & SlabWord.INUSE_MASK;
     const fidx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
     // check_slab(), then "Slab has 0 allocated objects", then on_freelist()'s "Wrong number of objects".
-    if (inuse > objects || inuse < 1 || objects !== geo[g + G.MAXOBJ]!) return false;
-    if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER]) return false;
-    // The lists: a full slab (no freelist) goes back to the partial list, an empty one may be discarded.
-    const r = s * CF.FIELDS;
-    if (fidx === 0 || (inuse === 1 && this.cf[r + CF.NR_PARTIAL]! >= this.cf[r + CF.MIN_PARTIAL]!)) return false;
+    if (inuse > objects || inuse < 1 || objects !== geo[g + G.MAXOBJ]!) return 0;
+    if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER]) return 0;
     const f64 = this.f64;
     const slabW = pfn * 512;
     {
       let i = slabW + geo[g + G.SPAD_W0]!;
       const end = slabW + geo[g + G.SPAD_W1]!;
-      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return false;
-      for (; i < end; i++) if (f64[i] !== W_INUSE) return false;
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
     }
     const size = geo[g + G.SIZE]!;
     const rlp = geo[g + G.RLP]!;
     const first = pfn * 4096 + rlp;
     const q = obj - first;
-    if (q < 0 || q >= objects * size) return false;
+    if (q < 0 || q >= objects * size) return 0;
     const idx = this.index(s, g, q);
-    if (idx * size !== q) return false;
+    if (idx * size !== q) return 0;
     // on_freelist(): the freelist as its shadow says, word for word, or walked afresh; obj not on it.
-    if (!this.shadowHolds(s, g, pfn, fidx - 1, objects - inuse) && !this.shadowWalk(s, g, pfn, objects - inuse)) return false;
+    if (!this.shadowHolds(s, g, pfn, fidx - 1, objects - inuse) && !this.shadowWalk(s, g, pfn, objects - inuse)) return 0;
     const shadow = this.shadows[s]!;
     const member = shadow.member;
-    if (member[idx] !== 0) return false;
+    if (member[idx] !== 0) return 0;
     // check_object(SLUB_RED_ACTIVE): red zones, padding, the free pointer outside the object.
     const w = obj >>> 3;
     const left = w - (rlp >>> 3);
@@ -554,8 +552,8 @@ export class DebugGeometry {
     {
       let i = w + (geo[g + G.PAD_OFF]! >>> 3);
       const end = w + (geo[g + G.SFO]! >>> 3);
-      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return false;
-      for (; i < end; i++) if (f64[i] !== W_INUSE) return false;
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
     }
     const at = (obj + geo[g + G.OFFSET]!) >>> 2;
     const lo = (this.i32[at]! ^ geo[g + G.XOR_LO]!) >>> 0;
@@ -563,11 +561,11 @@ export class DebugGeometry {
     const hi = xorHi === 0 ? this.i32[at + 1]! : this.i32[at + 1]! ^ xorHi ^ bswap32(at << 2);
     if (hi === DIRECT_MAP_HI_I32) {
       const fq = lo - first;
-      if (fq < 0 || fq >= objects * size || this.index(s, g, fq) * size !== fq) return false;
+      if (fq < 0 || fq >= objects * size || this.index(s, g, fq) * size !== fq) return 0;
     } else if (hi !== 0 || lo !== 0) {
-      return false;
+      return 0;
     }
-    if (this.slabCache[pfn] !== s) return false;
+    if (this.slabCache[pfn] !== s) return 0;
     // Last, check_object()'s red zones fused with init_object()'s: each active word turns inactive as it
     // passes. At the first word that is not as expected, the words changed go back and the kernel's path runs.
     let i = left;
@@ -584,7 +582,7 @@ export class DebugGeometry {
     if (i !== w || j !== inuseEnd) {
       for (let x = left; x < i; x++) f64[x] = W_RED_ACTIVE;
       for (let x = objEnd; x < j; x++) f64[x] = W_RED_ACTIVE;
-      return false;
+      return 0;
     }
     // The rest of init_object(SLUB_RED_INACTIVE), then set_freepointer() and slab->freelist, inuse.
     {
@@ -598,13 +596,13 @@ export class DebugGeometry {
       for (; i < objEnd - 1; i++) f64[i] = W_FREE;
     }
     f64[objEnd - 1] = POISON_TAIL_WORD;
-    this.slub.setFreepointer(s, obj, first + (fidx - 1) * size);
+    this.slub.setFreepointer(s, obj, fidx === 0 ? 0 : first + (fidx - 1) * size);
     this.counters[pfn] = (((idx + 1) << SlabWord.FREELIST_SHIFT) | (inuse - 1) | (counters & SlabWord.FROZEN)) >>> 0;
     // The new head onto the shadow, with the words just stored.
     const start = geo[g + G.SH_START]! - 1;
     if (start < 0) {
       geo[g + G.SH_PFN] = -1;
-      return true;
+      return fidx === 0 ? 2 : 1;
     }
     const i32 = this.i32;
     shadow.at[start] = at >>> 1;
@@ -615,7 +613,7 @@ export class DebugGeometry {
     const word = shadow.raw[start]!;
     if (Number.isNaN(word) || word === 0) geo[g + G.SH_F64] = 0;
     geo[g + G.SH_START] = start;
-    return true;
+    return fidx === 0 ? 2 : 1;
   }
 
   /**

@@ -167,6 +167,24 @@ describe('slub_debug=FZP: the quick alloc and free print and write what the fait
     });
   }
 
+  it('full and empty slabs: the quick free moves them between the lists as free_to_partial_list() does', () => {
+    // 7 slabs of 21 objects, all full, then every object freed in allocation order. min_partial of a
+    // 192-byte cache is ilog2(192) / 2 = 3, raised to MIN_PARTIAL 5. The first free of each slab finds it full
+    // (no freelist): back on the partial list. Its last free leaves it empty: kept while fewer than 5 slabs are
+    // partial, freed from then on. Slabs 1 to 4 stay; slabs 5, 6 and 7 each make the 5th and are freed: 4 left.
+    const machines = [machine(true), machine(false)];
+    const counts = machines.map(({ k, c }) => {
+      const ps = Array.from({ length: 7 * 21 }, () => k.kmemCacheAlloc(c, GFP_KERNEL));
+      const from = k.dmesg().length;
+      for (const p of ps) k.kmemCacheFree(c, p);
+      expect(since(k, from)).toEqual([]);
+      const read = (f: string) => Number.parseInt(k.sys.read(`/sys/kernel/slab/speed64/${f}`), 10);
+      return { slabs: read('slabs'), partial: read('partial'), objects: read('objects') };
+    });
+    expect(counts[0]).toEqual({ slabs: 4, partial: 4, objects: 0 });
+    expect(counts[1]).toEqual(counts[0]);
+  });
+
   it('the quick paths serve an FZP cache: a clean pair prints nothing and leaves the object as init_object() does', () => {
     const { k, c } = machine(true);
     const keep = k.kmemCacheAlloc(c, GFP_KERNEL);
