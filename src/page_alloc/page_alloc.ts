@@ -88,6 +88,16 @@ export const EV_EXTFRAG: number = EV.EXTFRAG;
 export const EV_NUMA_HIT: number = EV.NUMA_HIT;
 export const NR_EVENTS: number = EV.NR;
 
+/** PageAlloc.pcpFastKey's layout: indexed by gfp & KEY_MASK; entries ci | z << Z_SHIFT | mt << MT_SHIFT. */
+export const enum PcpFastKey {
+  KEY_MASK = 0x1f,
+  NR = 32,
+  CI_MASK = 0xff,
+  Z_SHIFT = 8,
+  Z_MASK = 7,
+  MT_SHIFT = 12,
+}
+
 /** Row length of PageAlloc's zonelists: up to MAX_NR_ZONES zones and a -1 end. */
 const enum ZL {
   STRIDE = 6,
@@ -95,7 +105,12 @@ const enum ZL {
 
 // BUILD_BUG_ON(__GFP_KSWAPD_RECLAIM != ALLOC_KSWAPD): allocPagesPfn() copies the bit across.
 // And the sizes written out as numbers in the enums above.
-if ((Gfp.KSWAPD_RECLAIM as number) !== (ALLOC.KSWAPD as number) || PCP.NR_LISTS !== MT.PCPTYPES * (Order.COSTLY + 1) || ZL.STRIDE !== ZONE.MAX_NR + 1) {
+if (
+  (Gfp.KSWAPD_RECLAIM as number) !== (ALLOC.KSWAPD as number) ||
+  PCP.NR_LISTS !== MT.PCPTYPES * (Order.COSTLY + 1) ||
+  ZL.STRIDE !== ZONE.MAX_NR + 1 ||
+  PcpFastKey.KEY_MASK !== (GfpMask.ZONEMASK | GfpMask.MOVABLE_MASK)
+) {
   throw new Error('page_alloc.ts: an enum no longer matches what it is derived from');
 }
 
@@ -248,6 +263,14 @@ export class PageAlloc {
    * ZONE_NORMAL (alloc_flags_nofragment()). Rebuilt with the zonelists.
    */
   private readonly fastAllocFlags: Int32Array;
+  /**
+   * Per gfp & (GFP_ZONEMASK | GFP_MOVABLE_MASK), where an order-0 request
+   * of those flags looks first (src/page_alloc/fastpath.ts): the zonelist's
+   * first zone z, the migratetype mt and the order-0 low-watermark cache
+   * slot ci packed as ci | z << 8 | mt << 12; -1 for a forbidden zone mix,
+   * both mobility bits, or no zone. Rebuilt with the zonelists.
+   */
+  private readonly pcpFastKey: Int32Array;
 
   constructor(mem: PhysMem, pages: PageArray, cpus: number, shared: boolean, hooks: PageAllocHooks) {
     this.mem = mem;
@@ -281,6 +304,7 @@ export class PageAlloc {
     this.wmarkOk0 = this.zones.wmarkOk0;
     this.zonelist = new Int8Array(ZONE.MAX_NR * ZL.STRIDE).fill(-1);
     this.fastAllocFlags = new Int32Array(ZONE.MAX_NR).fill(ALLOC.WMARK_LOW);
+    this.pcpFastKey = new Int32Array(PcpFastKey.NR).fill(-1);
   }
 
   /**
@@ -307,6 +331,31 @@ export class PageAlloc {
         d[cz * (Order.COSTLY + 1) + order] = 0;
       }
     }
+  }
+
+  /** The arrays src/page_alloc/fastpath.ts captures: its closures do what allocPagesPfn and freePagesPfn do, on the same arrays. */
+  fastArrays() {
+    return {
+      pcpFastKey: this.pcpFastKey,
+      zf: this.zf,
+      wmarkOk0: this.wmarkOk0,
+      pcp: this.pcp,
+      pcpHead: this.pcpHead,
+      pcpTail: this.pcpTail,
+      pcpAllocDiff: this.pcpAllocDiff,
+      ev: this.ev,
+      pgNext: this.pgNext,
+      pgPrev: this.pgPrev,
+      pgIndex: this.pgIndex,
+      pgOrder: this.pgOrder,
+      pgType: this.pgType,
+      pgRefcount: this.pgRefcount,
+      pgHead: this.pgHead,
+      pgFlags: this.pgFlags,
+      pgSlabCache: this.pgSlabCache,
+      blockZone: this.blockZone,
+      blockMt: this.blockMt,
+    };
   }
 
   // ───────────────────────── struct page helpers ─────────────────────────
@@ -655,8 +704,8 @@ export class PageAlloc {
     return Math.min(Math.max(batch, minNr), maxNr);
   }
 
-  /** free_unref_page_commit()'s drain: the list went over high, so nr_pcp_free() pages go back. */
-  private pcpDrainHigh(zone: number, row: number, pindex: number): void {
+  /** free_unref_page_commit()'s drain: the list went over high, so nr_pcp_free() pages go back (also src/page_alloc/fastpath.ts's). */
+  pcpDrainHigh(zone: number, row: number, pindex: number): void {
     const pcp = this.pcp;
     this.freePcppagesBulk(this.cpu, zone, this.nrPcpFree(row, pcp[row + PCP.HIGH]!, pcp[row + PCP.BATCH]!), pindex);
   }
@@ -1394,6 +1443,14 @@ export class PageAlloc {
       let preferred = highest;
       while (preferred > 0 && this.zf[preferred * Z.FIELDS + Z.PRESENT] === 0) preferred--;
       this.fastAllocFlags[highest] = ALLOC.WMARK_LOW | (preferred === ZONE.NORMAL ? ALLOC.NOFRAGMENT : 0);
+    }
+    for (let key = 0; key < PcpFastKey.NR; key++) {
+      const zbits = key & GfpMask.ZONEMASK;
+      const mt = (key & GfpMask.MOVABLE_MASK) >> GfpMask.MOVABLE_SHIFT;
+      const highest = (GfpMask.ZONE_TABLE >> (zbits * GfpMask.ZONES_SHIFT)) & ((1 << GfpMask.ZONES_SHIFT) - 1);
+      const z = zl[highest * ZL.STRIDE]!;
+      const ok = ((GfpMask.ZONE_BAD >> zbits) & 1) === 0 && mt < MT.PCPTYPES && z >= 0;
+      this.pcpFastKey[key] = ok ? ((z * ZONE.MAX_NR + highest) * WMARK.NR + ALLOC.WMARK_LOW) | (z << PcpFastKey.Z_SHIFT) | (mt << PcpFastKey.MT_SHIFT) : -1;
     }
   }
 }
