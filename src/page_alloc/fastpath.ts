@@ -25,7 +25,7 @@ import { Page } from '../memory/memblock.js';
 import { PG, PGTY } from '../memory/page.js';
 import { Gfp } from './gfp.js';
 import { MT, Order, Z, ZONE } from './mmzone.js';
-import { EV, PageAlloc, PCP, PcpFastKey } from './page_alloc.js';
+import { PageAlloc, PCP, PcpFastKey } from './page_alloc.js';
 
 /** The entry points the fast paths replace on the instance. */
 export interface PageAllocFastPaths {
@@ -56,7 +56,6 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
   const pcpHead = a.pcpHead;
   const pcpTail = a.pcpTail;
   const allocDiff = a.pcpAllocDiff;
-  const ev = a.ev;
   const next = a.pgNext;
   const prev = a.pgPrev;
   const index = a.pgIndex;
@@ -88,7 +87,8 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
     const pfn = pcpHead[li]!;
     if (pfn < 0) return -1;
     const row = cz * PCP.FIELDS;
-    pcp[row + PCP.FREE_FACTOR]! >>= 1;
+    const ff = pcp[row + PCP.FREE_FACTOR]!;
+    if (ff !== 0) pcp[row + PCP.FREE_FACTOR] = ff >> 1;
     const n = next[pfn]!;
     pcpHead[li] = n;
     if (n < 0) pcpTail[li] = -1;
@@ -120,7 +120,7 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
     refcount[pfn] = 0;
     flags[pfn] = 0;
     const cz = pa.cpu * ZONE.MAX_NR + zone;
-    ev[EV.PGFREE]! += 1;
+    // PGFREE: the count's rise, folded on read (PageAlloc.pcpFreeBase).
     index[pfn] = mt;
     const li = cz * PCP.NR_LISTS + mt;
     const h = pcpHead[li]!;

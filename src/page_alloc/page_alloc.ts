@@ -224,6 +224,14 @@ export class PageAlloc {
    * ev whenever anyone reads the counters.
    */
   private readonly pcpAllocDiff: Float64Array;
+  /**
+   * Per (cpu, zone), what makes the pcp frees not yet in ev's PGFREE
+   * derivable, so the free fast path writes no counter of its own: those
+   * frees are pcp.count + (the pages pcpAllocDiff holds) - pcpFreeBase.
+   * Every other change of pcp.count (a refill, a drain) moves the base
+   * with it; folding sets it to pcp.count.
+   */
+  private readonly pcpFreeBase: Float64Array;
   /** Pages freed to the buddy lists at boot: /proc/vmstat's pgfree includes them (events[EV_PGFREE] does not). */
   bootFreePages = 0;
   readonly hooks: PageAllocHooks;
@@ -283,6 +291,7 @@ export class PageAlloc {
     this.pcpTail = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
     this.ev = new Float64Array(new B(EV.NR * 8));
     this.pcpAllocDiff = new Float64Array(new B(cpus * ZONE.MAX_NR * (Order.COSTLY + 1) * 8));
+    this.pcpFreeBase = new Float64Array(new B(cpus * ZONE.MAX_NR * 8));
     this.hooks = hooks;
     this.pgNext = pages.next;
     this.pgPrev = pages.prev;
@@ -317,19 +326,29 @@ export class PageAlloc {
     return this.ev;
   }
 
-  /** Move the pcp fast path's per-CPU allocation counts into ev (PGALLOC by pages, NUMA_HIT by allocations). */
+  /**
+   * Move the pcp paths' per-CPU counts into ev: the allocations (PGALLOC by
+   * pages, NUMA_HIT by allocations) and the frees (PGFREE, derived through
+   * pcpFreeBase). Afterwards every diff is 0 and every base is pcp.count.
+   */
   private foldEvents(): void {
     const d = this.pcpAllocDiff;
     const ev = this.ev;
+    const pcp = this.pcp;
     for (let cz = 0; cz < this.cpus * ZONE.MAX_NR; cz++) {
       const zone = cz % ZONE.MAX_NR;
+      let allocated = 0;
       for (let order = 0; order <= Order.COSTLY; order++) {
         const n = d[cz * (Order.COSTLY + 1) + order]!;
         if (n === 0) continue;
-        ev[EV.PGALLOC + zone]! += n * (1 << order);
+        allocated += n * (1 << order);
         ev[EV.NUMA_HIT + zone]! += n;
         d[cz * (Order.COSTLY + 1) + order] = 0;
       }
+      ev[EV.PGALLOC + zone]! += allocated;
+      const count = pcp[cz * PCP.FIELDS + PCP.COUNT]!;
+      ev[EV.PGFREE]! += count + allocated - this.pcpFreeBase[cz]!;
+      this.pcpFreeBase[cz] = count;
     }
   }
 
@@ -343,7 +362,6 @@ export class PageAlloc {
       pcpHead: this.pcpHead,
       pcpTail: this.pcpTail,
       pcpAllocDiff: this.pcpAllocDiff,
-      ev: this.ev,
       pgNext: this.pgNext,
       pgPrev: this.pgPrev,
       pgIndex: this.pgIndex,
@@ -682,6 +700,7 @@ export class PageAlloc {
         this.pcpUnlink(li, pfn);
         count -= nr;
         pcp[row + PCP.COUNT]! -= nr;
+        this.pcpFreeBase[cpu * ZONE.MAX_NR + zone]! -= nr;
         const blockMt = this.getPageblockMigratetype(pfn);
         if (blockMt === MT.ISOLATE) mt = blockMt;
         this.freeOnePage(pfn, zone, order, mt, false);
@@ -837,9 +856,10 @@ export class PageAlloc {
       if (batch > 1) batch = Math.max(batch >> order, 2);
       const got = this.rmqueueBulk(zone, order, batch, li, mt, allocFlags);
       pcp[row + PCP.COUNT]! += got << order;
+      this.pcpFreeBase[cz]! += got << order;
       const pfn = this.pcpHead[li]!;
       if (pfn >= 0) {
-        this.pcpPop(li, pfn, row, zone, order);
+        this.pcpPop(li, pfn, row, cz, order);
         return pfn;
       }
     }
@@ -847,15 +867,14 @@ export class PageAlloc {
   }
 
   /** rmqueue()'s pop for rmqueueSlow(): `pfn`, the head of pcp list `li`, leaves it and is counted. */
-  private pcpPop(li: number, pfn: number, row: number, zone: number, order: number): void {
+  private pcpPop(li: number, pfn: number, row: number, cz: number, order: number): void {
     const n = this.pgNext[pfn]!;
     this.pcpHead[li] = n;
     if (n < 0) this.pcpTail[li] = -1;
     else this.pgPrev[n] = -1;
     this.pgNext[pfn] = -1;
     this.pcp[row + PCP.COUNT]! -= 1 << order;
-    this.ev[EV.PGALLOC + zone]! += 1 << order;
-    this.ev[EV.NUMA_HIT + zone]!++;
+    this.pcpAllocDiff[cz * (Order.COSTLY + 1) + order]!++;
   }
 
   /** rmqueue_buddy(): straight from the zone's free lists (orders past the pcp lists, or an empty refill). */
@@ -997,7 +1016,8 @@ export class PageAlloc {
     if (pfn < 0) return -1;
     const pcp = this.pcp;
     const row = cz * PCP.FIELDS;
-    pcp[row + PCP.FREE_FACTOR]! >>= 1;
+    const ff = pcp[row + PCP.FREE_FACTOR]!;
+    if (ff !== 0) pcp[row + PCP.FREE_FACTOR] = ff >> 1;
     const next = this.pgNext;
     const n = next[pfn]!;
     head[li] = n;
@@ -1321,7 +1341,7 @@ export class PageAlloc {
     const cz = this.cpu * ZONE.MAX_NR + zone;
     const row = cz * PCP.FIELDS;
     const pcp = this.pcp;
-    this.ev[EV.PGFREE]! += 1 << order;
+    // PGFREE: the count's rise, folded on read (pcpFreeBase).
     const pindex = order * MT.PCPTYPES + (mt < MT.PCPTYPES ? mt : MT.MOVABLE);
     this.pgIndex[pfn] = mt;
     // list_add()
