@@ -22,9 +22,9 @@
  * same stores, the same counters, the same list order.
  */
 import { Page } from '../memory/memblock.js';
-import { PG, PGTY } from '../memory/page.js';
+import { PG } from '../memory/page.js';
 import { Gfp } from './gfp.js';
-import { MT, Order, Z, ZONE } from './mmzone.js';
+import { MT, Order, ZONE } from './mmzone.js';
 import { PageAlloc, PCP, PcpFastKey } from './page_alloc.js';
 
 /** The entry points the fast paths replace on the instance. */
@@ -50,8 +50,6 @@ export function pageAllocFastPathsApply(pa: PageAlloc, kasan: boolean, smp: bool
 export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, slow: PageAllocFastPaths): PageAllocFastPaths {
   const a = pa.fastArrays();
   const fastKey = a.pcpFastKey;
-  const zf = a.zf;
-  const wmarkOk0 = a.wmarkOk0;
   const pcp = a.pcp;
   const pcpHead = a.pcpHead;
   const pcpTail = a.pcpTail;
@@ -78,10 +76,10 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
    */
   function pop(gfp: number): number {
     // gfp_zone(), gfp_migratetype() and the zonelist's first zone, looked up at once (PageAlloc.pcpFastKey).
+    // An entry only while zone_watermark_fast() for order 0, ALLOC_WMARK_LOW and no reserves is known to pass (Zones.pcpFastKey).
     const e = fastKey[gfp & PcpFastKey.KEY_MASK]!;
+    if (e < 0) return -1;
     const z = (e >> PcpFastKey.Z_SHIFT) & PcpFastKey.Z_MASK;
-    // zone_watermark_fast() for order 0, ALLOC_WMARK_LOW and no reserves: the answer cached at this free count.
-    if (e < 0 || zf[z * Z.FIELDS + Z.FREE] !== wmarkOk0[e & PcpFastKey.CI_MASK]) return -1;
     const cz = pa.cpu * ZONE.MAX_NR + z;
     const li = cz * PCP.NR_LISTS + (e >> PcpFastKey.MT_SHIFT);
     const pfn = pcpHead[li]!;
@@ -111,7 +109,7 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
    * changed, for anything else.
    */
   function push(pfn: number): boolean {
-    // Not a tail and no slab (both -1), refcount > 0, no page type, order 0, not PG_head.
+    // Not a tail and no slab (both -1), refcount > 0, no page type (PGTY_NONE is 0), order 0, not PG_head.
     if ((pgHead[pfn]! & slabCache[pfn]!) >= 0 || refcount[pfn]! <= 0 || (pgType[pfn]! | pgOrder[pfn]! | (flags[pfn]! & (1 << PG.head))) !== 0) return false;
     const block = pfn >>> Order.PAGEBLOCK;
     const mt = blockMt[block]!;

@@ -43,7 +43,7 @@ import { Page } from '../memory/memblock.js';
 import { type PageArray, PG, PGTY } from '../memory/page.js';
 import { ALLOC } from './alloc_flags.js';
 import { Gfp, GfpMask, gfpMigratetype, gfpZone } from './gfp.js';
-import { fallbacks, MT, Order, WMARK, Z, ZONE, Zones } from './mmzone.js';
+import { fallbacks, MT, Order, WMARK, Z, ZONE, Zones, PCP_FAST_KEYS as zonesFastKeys } from './mmzone.js';
 
 /** Per (cpu, zone) pageset fields, rows of PCP.FIELDS in PageAlloc.pcp; PCP_* alias them. */
 export const enum PCP {
@@ -278,7 +278,11 @@ export class PageAlloc {
    * slot ci packed as ci | z << 8 | mt << 12; -1 for a forbidden zone mix,
    * both mobility bits, or no zone. Rebuilt with the zonelists.
    */
+  private readonly pcpFastKeyAll: Int32Array;
+  /** zones.pcpFastKey: the entries of pcpFastKeyAll whose watermark check is known to pass. */
   private readonly pcpFastKey: Int32Array;
+  private readonly fastSlotOpen: Uint8Array;
+  private readonly fastZoneOpen: Uint8Array;
 
   constructor(mem: PhysMem, pages: PageArray, cpus: number, shared: boolean, hooks: PageAllocHooks) {
     this.mem = mem;
@@ -313,7 +317,10 @@ export class PageAlloc {
     this.wmarkOk0 = this.zones.wmarkOk0;
     this.zonelist = new Int8Array(ZONE.MAX_NR * ZL.STRIDE).fill(-1);
     this.fastAllocFlags = new Int32Array(ZONE.MAX_NR).fill(ALLOC.WMARK_LOW);
-    this.pcpFastKey = new Int32Array(PcpFastKey.NR).fill(-1);
+    this.pcpFastKeyAll = new Int32Array(PcpFastKey.NR).fill(-1);
+    this.pcpFastKey = this.zones.pcpFastKey;
+    this.fastSlotOpen = this.zones.fastSlotOpen;
+    this.fastZoneOpen = this.zones.fastZoneOpen;
   }
 
   /**
@@ -356,8 +363,6 @@ export class PageAlloc {
   fastArrays() {
     return {
       pcpFastKey: this.pcpFastKey,
-      zf: this.zf,
-      wmarkOk0: this.wmarkOk0,
       pcp: this.pcp,
       pcpHead: this.pcpHead,
       pcpTail: this.pcpTail,
@@ -612,6 +617,7 @@ export class PageAlloc {
       i++;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= i << order;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
     return i;
   }
 
@@ -794,6 +800,7 @@ export class PageAlloc {
     }
     this.addToFreeList(pfn, zone, order, mt, toTail);
     this.zf[zone * Z.FIELDS + Z.FREE]! += 1 << start;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
   }
 
   // ───────────────────────── watermarks ─────────────────────────
@@ -887,6 +894,7 @@ export class PageAlloc {
       if (pfn < 0) return -1;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
     const ev = this.ev;
     ev[EV.PGALLOC + zone]! += 1 << order;
     ev[EV.NUMA_HIT + zone]!++;
@@ -967,7 +975,10 @@ export class PageAlloc {
     // An order-0 request without reserves that passed at this very free count passes again (Zones.wmarkOk0).
     if (order === 0 && (allocFlags & ALLOC.RESERVES) === 0) {
       const ci = (zone * ZONE.MAX_NR + highestZone) * WMARK.NR + (allocFlags & ALLOC.WMARK_MASK);
-      if (this.zf[zone * Z.FIELDS + Z.FREE] === this.wmarkOk0[ci]) return true;
+      if (this.zf[zone * Z.FIELDS + Z.FREE] === this.wmarkOk0[ci]) {
+        if (this.fastSlotOpen[ci] === 0) this.fastKeysOpen(zone, ci);
+        return true;
+      }
       return this.zoneWatermarkFill0(zone, highestZone, allocFlags, ci);
     }
     return this.zoneWatermarkCheck(zone, order, highestZone, allocFlags);
@@ -977,7 +988,35 @@ export class PageAlloc {
   private zoneWatermarkFill0(zone: number, highestZone: number, allocFlags: number, ci: number): boolean {
     const ok = this.zoneWatermarkCheck(zone, 0, highestZone, allocFlags);
     this.wmarkOk0[ci] = ok ? this.zf[zone * Z.FIELDS + Z.FREE]! : -1;
+    if (ok) this.fastKeysOpen(zone, ci);
     return ok;
+  }
+
+  /**
+   * The order-0 check of wmarkOk0 slot ci passed at zone's current free
+   * count: the fast path may take the requests whose check that is
+   * (pcpFastKeyAll entries of slot ci) until the free count changes.
+   */
+  private fastKeysOpen(zone: number, ci: number): void {
+    this.fastSlotOpen[ci] = 1;
+    this.fastZoneOpen[zone] = 1;
+    const all = this.pcpFastKeyAll;
+    for (let key = 0; key < PcpFastKey.NR; key++) {
+      const e = all[key]!;
+      if (e >= 0 && (e & PcpFastKey.CI_MASK) === ci) this.pcpFastKey[key] = e;
+    }
+  }
+
+  /** zone's NR_FREE_PAGES changed: its keys close until a watermark check passes again. */
+  private fastKeysClose(zone: number): void {
+    this.fastZoneOpen[zone] = 0;
+    const slots = ZONE.MAX_NR * WMARK.NR;
+    this.fastSlotOpen.fill(0, zone * slots, zone * slots + slots);
+    const live = this.pcpFastKey;
+    for (let key = 0; key < PcpFastKey.NR; key++) {
+      const e = live[key]!;
+      if (e >= 0 && ((e >> PcpFastKey.Z_SHIFT) & PcpFastKey.Z_MASK) === zone) live[key] = -1;
+    }
   }
 
   /** zone_watermark_fast() itself, uncached. */
@@ -1383,6 +1422,7 @@ export class PageAlloc {
     }
     this.delFromFreeList(pfn, zone, order);
     this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
     if (order >= Order.PAGEBLOCK - 1) {
       for (let b = pfn; b < pfn + (1 << order) - 1; b += Order.PAGEBLOCK_NR_PAGES) {
         const mt = this.getPageblockMigratetype(b);
@@ -1464,13 +1504,17 @@ export class PageAlloc {
       while (preferred > 0 && this.zf[preferred * Z.FIELDS + Z.PRESENT] === 0) preferred--;
       this.fastAllocFlags[highest] = ALLOC.WMARK_LOW | (preferred === ZONE.NORMAL ? ALLOC.NOFRAGMENT : 0);
     }
+    // The gate closes: the entries it would open are rebuilt here.
+    this.pcpFastKey.fill(-1);
+    this.fastSlotOpen.fill(0);
+    this.fastZoneOpen.fill(0);
     for (let key = 0; key < PcpFastKey.NR; key++) {
       const zbits = key & GfpMask.ZONEMASK;
       const mt = (key & GfpMask.MOVABLE_MASK) >> GfpMask.MOVABLE_SHIFT;
       const highest = (GfpMask.ZONE_TABLE >> (zbits * GfpMask.ZONES_SHIFT)) & ((1 << GfpMask.ZONES_SHIFT) - 1);
       const z = zl[highest * ZL.STRIDE]!;
       const ok = ((GfpMask.ZONE_BAD >> zbits) & 1) === 0 && mt < MT.PCPTYPES && z >= 0;
-      this.pcpFastKey[key] = ok ? ((z * ZONE.MAX_NR + highest) * WMARK.NR + ALLOC.WMARK_LOW) | (z << PcpFastKey.Z_SHIFT) | (mt << PcpFastKey.MT_SHIFT) : -1;
+      this.pcpFastKeyAll[key] = ok ? ((z * ZONE.MAX_NR + highest) * WMARK.NR + ALLOC.WMARK_LOW) | (z << PcpFastKey.Z_SHIFT) | (mt << PcpFastKey.MT_SHIFT) : -1;
     }
   }
 }
