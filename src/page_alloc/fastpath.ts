@@ -87,10 +87,7 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
     const row = cz * PCP.FIELDS;
     const ff = pcp[row + PCP.FREE_FACTOR]!;
     if (ff !== 0) pcp[row + PCP.FREE_FACTOR] = ff >> 1;
-    const n = next[pfn]!;
-    pcpHead[li] = n;
-    if (n < 0) pcpTail[li] = -1;
-    else prev[n] = -1;
+    pcpHead[li] = next[pfn]!;
     next[pfn] = -1;
     pcp[row + PCP.COUNT]! -= 1;
     allocDiff[cz * (Order.COSTLY + 1)]!++;
@@ -125,7 +122,6 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
     next[pfn] = h;
     prev[pfn] = -1;
     if (h < 0) pcpTail[li] = pfn;
-    else prev[h] = pfn;
     pcpHead[li] = pfn;
     const row = cz * PCP.FIELDS;
     const count = pcp[row + PCP.COUNT]! + 1;

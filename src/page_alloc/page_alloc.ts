@@ -213,8 +213,18 @@ export class PageAlloc {
   splitRuns = true;
   /** Pageset fields per (cpu, zone). */
   readonly pcp: Int32Array;
+  /**
+   * The pcp lists, singly linked through pages.next from the head (the
+   * hottest page) to the tail (the coldest): list_add() and the pop of
+   * rmqueue_pcplist() touch the head only, rmqueue_bulk() appends at the
+   * tail, free_pcppages_bulk() takes from the tail (walking the list once
+   * per visit). pcpTail is meaningful only while the list is not empty;
+   * pages.prev of a pcp page is -1, as of every page off a list.
+   */
   readonly pcpHead: Int32Array;
   readonly pcpTail: Int32Array;
+  /** free_pcppages_bulk()'s walk of one list, head to tail (grows as needed; never shared). */
+  private pcpWalk: Int32Array = new Int32Array(256);
   /** The vm_event counters of EV, less what pcpAllocDiff still holds: read them through `events`. */
   private readonly ev: Float64Array;
   /**
@@ -660,26 +670,13 @@ export class PageAlloc {
 
   // ───────────────────────── per-CPU page lists ─────────────────────────
 
+  /** list_add_tail() of rmqueue_bulk(): pfn (fresh from the buddy lists) becomes the list's coldest page. */
   private pcpAddTail(li: number, pfn: number): void {
-    const t = this.pcpTail[li]!;
-    this.pgPrev[pfn] = t;
     this.pgNext[pfn] = -1;
-    if (t < 0) this.pcpHead[li] = pfn;
-    else this.pgNext[t] = pfn;
+    this.pgPrev[pfn] = -1;
+    if (this.pcpHead[li]! < 0) this.pcpHead[li] = pfn;
+    else this.pgNext[this.pcpTail[li]!] = pfn;
     this.pcpTail[li] = pfn;
-  }
-
-  private pcpUnlink(li: number, pfn: number): void {
-    const next = this.pgNext;
-    const prev = this.pgPrev;
-    const n = next[pfn]!;
-    const pr = prev[pfn]!;
-    if (pr < 0) this.pcpHead[li] = n;
-    else next[pr] = n;
-    if (n < 0) this.pcpTail[li] = pr;
-    else prev[n] = pr;
-    next[pfn] = -1;
-    prev[pfn] = -1;
   }
 
   /**
@@ -700,18 +697,42 @@ export class PageAlloc {
       } while (this.pcpHead[li]! < 0);
       const order = (pindex / MT.PCPTYPES) | 0;
       const nr = 1 << order;
+      // The list head to tail, then list_last_entry() + list_del() from its end.
+      const next = this.pgNext;
+      let walk = this.pcpWalk;
+      let n = 0;
+      for (let p = this.pcpHead[li]!; p >= 0; p = next[p]!) {
+        if (n === walk.length) walk = this.pcpWalkGrow();
+        walk[n++] = p;
+      }
       do {
-        const pfn = this.pcpTail[li]!;
+        const pfn = walk[--n]!;
         let mt = this.pgIndex[pfn]!;
-        this.pcpUnlink(li, pfn);
+        if (n === 0) {
+          this.pcpHead[li] = -1;
+          this.pcpTail[li] = -1;
+        } else {
+          next[walk[n - 1]!] = -1;
+          this.pcpTail[li] = walk[n - 1]!;
+        }
+        next[pfn] = -1;
+        this.pgPrev[pfn] = -1;
         count -= nr;
         pcp[row + PCP.COUNT]! -= nr;
         this.pcpFreeBase[cpu * ZONE.MAX_NR + zone]! -= nr;
         const blockMt = this.getPageblockMigratetype(pfn);
         if (blockMt === MT.ISOLATE) mt = blockMt;
         this.freeOnePage(pfn, zone, order, mt, false);
-      } while (count > 0 && this.pcpHead[li]! >= 0);
+      } while (count > 0 && n > 0);
     }
+  }
+
+  /** pcpWalk, twice as long (a list longer than any walked before). */
+  private pcpWalkGrow(): Int32Array {
+    const w = new Int32Array(this.pcpWalk.length * 2);
+    w.set(this.pcpWalk);
+    this.pcpWalk = w;
+    return w;
   }
 
   /**
@@ -875,10 +896,7 @@ export class PageAlloc {
 
   /** rmqueue()'s pop for rmqueueSlow(): `pfn`, the head of pcp list `li`, leaves it and is counted. */
   private pcpPop(li: number, pfn: number, row: number, cz: number, order: number): void {
-    const n = this.pgNext[pfn]!;
-    this.pcpHead[li] = n;
-    if (n < 0) this.pcpTail[li] = -1;
-    else this.pgPrev[n] = -1;
+    this.pcpHead[li] = this.pgNext[pfn]!;
     this.pgNext[pfn] = -1;
     this.pcp[row + PCP.COUNT]! -= 1 << order;
     this.pcpAllocDiff[cz * (Order.COSTLY + 1) + order]!++;
@@ -1058,10 +1076,7 @@ export class PageAlloc {
     const ff = pcp[row + PCP.FREE_FACTOR]!;
     if (ff !== 0) pcp[row + PCP.FREE_FACTOR] = ff >> 1;
     const next = this.pgNext;
-    const n = next[pfn]!;
-    head[li] = n;
-    if (n < 0) this.pcpTail[li] = -1;
-    else this.pgPrev[n] = -1;
+    head[li] = next[pfn]!;
     next[pfn] = -1;
     pcp[row + PCP.COUNT]! -= 1 << order;
     // PGALLOC and NUMA_HIT, summed into ev on read (foldEvents).
@@ -1390,7 +1405,6 @@ export class PageAlloc {
     this.pgNext[pfn] = h;
     this.pgPrev[pfn] = -1;
     if (h < 0) this.pcpTail[li] = pfn;
-    else this.pgPrev[h] = pfn;
     head[li] = pfn;
     const count = pcp[row + PCP.COUNT]! + (1 << order);
     pcp[row + PCP.COUNT] = count;

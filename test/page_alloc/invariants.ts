@@ -222,7 +222,6 @@ export class InvariantChecker {
           for (let pfn = pa.pcpHead[base + li]!; pfn >= 0; pfn = next[pfn]!) {
             let bad = '';
             if (pfn >= nr) bad = 'links outside RAM';
-            else if (prev[pfn] !== last) bad = `has prev ${prev[pfn]}, expected ${last}`;
             else if (blockZone[pfn >>> K_PB_ORDER] !== z) bad = `belongs to zone ${blockZone[pfn >>> K_PB_ORDER]}`;
             else if (pageType[pfn] !== K_NONE) bad = `is marked ${pageType[pfn]}`;
             else if (refcount[pfn] !== 0) bad = `has refcount ${refcount[pfn]}`;
@@ -238,7 +237,8 @@ export class InvariantChecker {
             last = pfn;
             if (++n > nr) throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]} list ${li}: cycle`);
           }
-          if (pa.pcpTail[base + li] !== last)
+          // The tail is kept only while the list has pages (PageAlloc.pcpHead: singly linked).
+          if (last >= 0 && pa.pcpTail[base + li] !== last)
             throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]} list ${li}: tail ${pa.pcpTail[base + li]} but last is ${last}`);
         }
         const c = pa.pcp[(cpu * K_ZONES + z) * K_PCP_FIELDS + K_PCP_COUNT]!;
