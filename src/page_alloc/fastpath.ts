@@ -65,6 +65,8 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
   const slabCache = a.pgSlabCache;
   const blockZone = a.blockZone;
   const blockMt = a.blockMt;
+  /** Addresses of page frames 1.., counted from PAGE_SIZE. */
+  const span = memSize - Page.SIZE;
   const slowAlloc = slow.allocPages;
   const slowFree = slow.freePages;
 
@@ -132,8 +134,8 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
 
   return {
     allocPages(order: number, gfp: number): number {
-      // Order 0 and flags of 31 bits without __GFP_ZERO (a forbidden zone or mobility mix has no pcpFastKey entry).
-      if (order === 0 && (gfp & (0x7fffffff & ~Gfp.ZERO)) === gfp) {
+      // Order 0 and flags of 31 bits without __GFP_ZERO (typeof first: a BigInt or Symbol throws in &; a forbidden zone or mobility mix has no pcpFastKey entry).
+      if (order === 0 && typeof gfp === 'number' && (gfp & (0x7fffffff & ~Gfp.ZERO)) === gfp) {
         const pfn = pop(gfp);
         if (pfn >= 0) return pfn * Page.SIZE;
       }
@@ -141,7 +143,8 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
     },
 
     freePages(addr: number, order: number): void {
-      if (order === 0 && typeof addr === 'number' && addr >>> 0 === addr && addr !== 0 && addr < memSize && (addr & (Page.SIZE - 1)) === 0) {
+      // A page-aligned address of a page frame other than 0 (typeof first: a BigInt or Symbol throws in >>>).
+      if (order === 0 && typeof addr === 'number' && addr >>> 0 === addr && (addr - Page.SIZE) >>> 0 < span && (addr & (Page.SIZE - 1)) === 0) {
         if (push(addr >>> Page.SHIFT)) return;
       }
       slowFree.call(k, addr, order);
