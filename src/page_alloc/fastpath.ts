@@ -95,8 +95,8 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
     allocDiff[cz * (Order.COSTLY + 1)]!++;
     // prep_new_page()
     refcount[pfn] = 1;
+    // (pages.order is already 0: a pcp page is never the head of a free block.)
     index[pfn] = 0;
-    pgOrder[pfn] = 0;
     return pfn;
   }
 

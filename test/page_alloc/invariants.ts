@@ -224,6 +224,7 @@ export class InvariantChecker {
             if (pfn >= nr) bad = 'links outside RAM';
             else if (blockZone[pfn >>> K_PB_ORDER] !== z) bad = `belongs to zone ${blockZone[pfn >>> K_PB_ORDER]}`;
             else if (pageType[pfn] !== K_NONE) bad = `is marked ${pageType[pfn]}`;
+            else if (orderOf[pfn] !== 0) bad = `has order ${orderOf[pfn]} (only a free block's head or an allocated block's head has one)`;
             else if (refcount[pfn] !== 0) bad = `has refcount ${refcount[pfn]}`;
             else if (pfn & ((1 << o) - 1)) bad = `is not aligned to order ${o}`;
             else {
