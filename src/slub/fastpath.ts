@@ -67,6 +67,8 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
   const pageHead = slub.pages.head;
   const slabCache = slub.pages.slabCache;
   const slabObjects = slub.pages.slabObjects;
+  const slabMask = slub.slabMask;
+  const invSize = slub.invSize;
   /** Addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
   const span = memSize - KmallocConst.ZERO_SIZE_PTR - 1;
   /**
@@ -93,7 +95,7 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
     if (obj === 0) return 0;
     const r = Math.imul(s, CF.FIELDS);
     const next = (u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
-    if ((next ^ obj) >>> cf[r + CF.SLAB_SHIFT]! !== 0) return 0;
+    if (((next ^ obj) & slabMask[s]!) !== 0) return 0;
     const n = (allocs[i]! + 1) | 0;
     fl[i] = next;
     allocs[i] = n;
@@ -113,8 +115,11 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
     const head = fl[i]!;
     // FAST_FREE_PAD is RED_LEFT_PAD, or 2^30 more for a cache with sheaves (never a fast free).
     const off = ((obj - (slab << 12)) | 0) - cf[r + CF.FAST_FREE_PAD]!;
-    const idx = ((off & 0x7fff) * cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]!;
-    if (idx * cf[r + CF.SIZE]! !== off || idx >= slabObjects[slab]! || obj === head || slab !== cpuSlab[i]) return false;
+    // off / size for an exact multiple below 2^15 (invSize is 1/size scaled by 1 + 2^-30), by a
+    // multiply where the reciprocal's shift by CF.RECIP_SHIFT would be a variable shift; any
+    // other off (negative, 2^15 or more, not a multiple) fails idx * size === off.
+    const idx = ((off & 0x7fff) * invSize[s]!) | 0;
+    if (Math.imul(idx, cf[r + CF.SIZE]!) !== off || idx >= slabObjects[slab]! || obj === head || slab !== cpuSlab[i]) return false;
     const loc = obj + cf[r + CF.OFFSET]!;
     const lo = head ^ cf[r + CF.XOR_LO]!;
     const hi = loc ^ cf[r + CF.FP_HI_BE]! ^ (head === 0 ? DirectMap.SWAB_LO : 0);
