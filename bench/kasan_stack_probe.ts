@@ -1,10 +1,13 @@
 /**
- * Where a KASAN pair's stack collection spends its time (issue 15): each
- * step of saving a stack timed alone, 12 frames below the loop, in this
- * process's CPU time (process.cpuUsage: usable on a shared machine).
+ * Where a KASAN pair's stack collection spends its time (issue 15), in this
+ * process's CPU time (process.cpuUsage, every thread: the GC's helpers
+ * count; usable on a shared machine): each way of recording a stack timed
+ * alone, 12 frames below the loop, with the bytes each record keeps alive;
+ * then the pair itself in steady state (the quarantine full, the stack
+ * depot's table at its budget) beside KASAN off and KASAN without stacks.
  * Run: node --expose-gc build/bench/kasan_stack_probe.js
  */
-import { boot, GFP_KERNEL } from '../src/index.js';
+import { boot, GFP_KERNEL, type Kernel } from '../src/index.js';
 
 type Site = {
   getFileName(): string | null;
@@ -19,6 +22,7 @@ const cpuNs = (): number => {
   return (u.user + u.system) * 1000;
 };
 
+/** The best of 7 rounds of n calls, ns per call. */
 function time(name: string, n: number, f: () => unknown): void {
   for (let i = 0; i < 1000; i++) f();
   let best = Infinity;
@@ -28,7 +32,7 @@ function time(name: string, n: number, f: () => unknown): void {
     const ns = (cpuNs() - t0) / n;
     if (ns < best) best = ns;
   }
-  console.log(`${name.padEnd(60)} ${best.toFixed(0).padStart(8)} ns`);
+  console.log(`${name.padEnd(64)} ${best.toFixed(0).padStart(8)} ns`);
 }
 
 function deep(d: number, f: () => void): void {
@@ -39,9 +43,6 @@ function deep(d: number, f: () => void): void {
 const sitesPrep = (_e: unknown, s: unknown) => s;
 function wrapper(f: () => unknown): unknown {
   return f();
-}
-class Raw {
-  stack: unknown = undefined;
 }
 
 function sites(o: { stack?: unknown }): Site[] {
@@ -60,7 +61,30 @@ function memory(name: string, make: () => unknown): void {
   for (let i = 0; i < keep.length; i++) keep[i] = make();
   gc?.();
   const m1 = process.memoryUsage().heapUsed;
-  console.log(`${name.padEnd(60)} ${((m1 - m0) / keep.length).toFixed(0).padStart(8)} bytes each`);
+  console.log(`${name.padEnd(64)} ${((m1 - m0) / keep.length).toFixed(0).padStart(8)} bytes each`);
+}
+
+function pairs(k: Kernel, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const p = k.kmalloc(64, GFP_KERNEL);
+    s ^= p;
+    k.kfree(p);
+  }
+  return s;
+}
+
+/** Steady state first (100k pairs), then the min and median of 7 rounds of n pairs, ns per pair. */
+function steady(name: string, k: Kernel, n: number): void {
+  pairs(k, 100_000);
+  const ns: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = cpuNs();
+    pairs(k, n);
+    ns.push((cpuNs() - t0) / n);
+  }
+  ns.sort((a, b) => a - b);
+  console.log(`${name.padEnd(64)} ${ns[0]!.toFixed(0).padStart(8)} ns  (median ${ns[3]!.toFixed(0)})`);
 }
 
 function probes(): void {
@@ -74,11 +98,6 @@ function probes(): void {
     });
   }
   Error.stackTraceLimit = 17;
-  time('captureStackTrace(new Raw())', 20000, () => {
-    const o = new Raw();
-    Error.captureStackTrace(o);
-    return o;
-  });
   time('captureStackTrace({}, wrapper)', 20000, () =>
     wrapper(() => {
       const o = {};
@@ -92,33 +111,21 @@ function probes(): void {
     for (const c of sites(new Error())) k += c.getPosition();
     return k;
   });
-  time('new Error + sites + getFileName', 5000, () => {
-    let k = 0;
-    for (const c of sites(new Error())) k += c.getFileName()?.length ?? 0;
-    return k;
-  });
-  time('new Error + sites + getFunctionName', 5000, () => {
-    let k = 0;
-    for (const c of sites(new Error())) k += c.getFunctionName()?.length ?? 0;
-    return k;
-  });
-  time('new Error + sites + getTypeName+getMethodName', 5000, () => {
-    let k = 0;
-    for (const c of sites(new Error())) k += (c.getTypeName()?.length ?? 0) + (c.getMethodName()?.length ?? 0);
-    return k;
-  });
   time('new Error + .stack formatted', 2000, () => (new Error() as { stack?: unknown }).stack);
+  // captureStackTrace() gives the object its own `stack` and frames as new properties: a dictionary.
   memory('new Error() (limit 17) retained', () => new Error());
-  memory('captureStackTrace({}) retained', () => {
+  memory('captureStackTrace({}) (limit 17) retained', () => {
     const o = {};
     Error.captureStackTrace(o);
     return o;
   });
+  Error.stackTraceLimit = 10;
+  const off = boot({ memory: '256M', cpus: 2 });
+  const noStacks = boot({ memory: '256M', cpus: 2, kasan: 'generic', kasanStacks: 'off' });
   const on = boot({ memory: '256M', cpus: 2, kasan: 'generic' });
-  const off = boot({ memory: '256M', cpus: 2, kasan: 'generic', kasanStacks: 'off' });
-  time('KASAN pair, no stacks', 20000, () => off.kfree(off.kmalloc(64, GFP_KERNEL)));
-  time('KASAN pair, stacks (first 2000)', 2000, () => on.kfree(on.kmalloc(64, GFP_KERNEL)));
-  time('KASAN pair, stacks', 20000, () => on.kfree(on.kmalloc(64, GFP_KERNEL)));
+  steady('pair, KASAN off', off, 2_000_000);
+  steady('pair, KASAN on, no stacks', noStacks, 200_000);
+  steady('pair, KASAN on, stacks (the depot at its budget)', on, 20_000);
 }
 
 deep(8, probes);

@@ -21,7 +21,7 @@ import { kernel70Class } from './kernel70.js';
 import { checkFunction, checkInteger, describe } from './lib/argcheck.js';
 import type { BugReporter, KernelBugKind } from './lib/bug.js';
 import type { Printk } from './lib/printk.js';
-import { beginEntry, captureStack, endEntry, entryStackTrace } from './lib/stacktrace.js';
+import { beginEntry, captureStack, endEntry, entryLimit, entryStackTrace, NativeError } from './lib/stacktrace.js';
 import type { TimerBase } from './lib/timer.js';
 import type { MemAccess } from './memory/access.js';
 import { PAGE_SIZE, Page, type PhysMem } from './memory/memblock.js';
@@ -798,58 +798,160 @@ export function checkGfp(gfp: unknown): asserts gfp is number {
  * Chosen once at boot, so a machine without KASAN pays nothing for it.
  */
 class KasanKernel extends Kernel {
-  /** Run `call` with the caller's stack recorded for the saves it makes. */
-  private entry<T>(call: () => T): T {
-    // Sampled stacks are recorded deep inside, for the sampled objects only.
-    if (entryStackTrace() !== null || !this.kasan!.stackCollection || this.kasan!.stackSampling > 1) return call();
-    const outer = beginEntry(KasanKernel.prototype.entry);
+  /**
+   * Does this call record its caller's stack? Not inside a call that did
+   * (kzalloc through kmalloc); and sampled stacks are recorded deep inside,
+   * for the sampled objects only.
+   */
+  private entryStacks(): boolean {
+    return entryStackTrace() === null && this.kasan!.stackCollection && this.kasan!.stackSampling === 1;
+  }
+  // Each method records the stack in its own frame (the NativeError made as
+  // beginEntry's argument, after entryLimit() set the depth), so the record
+  // holds the method and its callers and V8 walks no frame more.
+  override kmalloc(size: number, gfp: number): number {
+    if (!this.entryStacks()) return super.kmalloc(size, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
     try {
-      return call();
+      return super.kmalloc(size, gfp);
     } finally {
       endEntry(outer);
     }
   }
-  override kmalloc(size: number, gfp: number): number {
-    return this.entry(() => super.kmalloc(size, gfp));
-  }
   override kzalloc(size: number, gfp: number): number {
-    return this.entry(() => super.kzalloc(size, gfp));
+    if (!this.entryStacks()) return super.kzalloc(size, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      return super.kzalloc(size, gfp);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kcalloc(n: number, size: number, gfp: number): number {
-    return this.entry(() => super.kcalloc(n, size, gfp));
+    if (!this.entryStacks()) return super.kcalloc(n, size, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      return super.kcalloc(n, size, gfp);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmallocArray(n: number, size: number, gfp: number): number {
-    return this.entry(() => super.kmallocArray(n, size, gfp));
+    if (!this.entryStacks()) return super.kmallocArray(n, size, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      return super.kmallocArray(n, size, gfp);
+    } finally {
+      endEntry(outer);
+    }
   }
   override krealloc(addr: number, newSize: number, gfp: number): number {
-    return this.entry(() => super.krealloc(addr, newSize, gfp));
+    if (!this.entryStacks()) return super.krealloc(addr, newSize, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      return super.krealloc(addr, newSize, gfp);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kfree(addr: number): void {
-    this.entry(() => super.kfree(addr));
+    if (!this.entryStacks()) {
+      super.kfree(addr);
+      return;
+    }
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      super.kfree(addr);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kfreeSensitive(addr: number): void {
-    this.entry(() => super.kfreeSensitive(addr));
+    if (!this.entryStacks()) {
+      super.kfreeSensitive(addr);
+      return;
+    }
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      super.kfreeSensitive(addr);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmemdup(src: number, len: number, gfp: number): number {
-    return this.entry(() => super.kmemdup(src, len, gfp));
+    if (!this.entryStacks()) return super.kmemdup(src, len, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      return super.kmemdup(src, len, gfp);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmemCacheAlloc(cache: KmemCache, gfp: number): number {
-    return this.entry(() => super.kmemCacheAlloc(cache, gfp));
+    if (!this.entryStacks()) return super.kmemCacheAlloc(cache, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      return super.kmemCacheAlloc(cache, gfp);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmemCacheFree(cache: KmemCache, addr: number): void {
-    this.entry(() => super.kmemCacheFree(cache, addr));
+    if (!this.entryStacks()) {
+      super.kmemCacheFree(cache, addr);
+      return;
+    }
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      super.kmemCacheFree(cache, addr);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmemCacheAllocBulk(cache: KmemCache, n: number, out: Uint32Array | number[], gfp?: number): number {
-    return this.entry(() => super.kmemCacheAllocBulk(cache, n, out, gfp));
+    if (!this.entryStacks()) return super.kmemCacheAllocBulk(cache, n, out, gfp);
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      return super.kmemCacheAllocBulk(cache, n, out, gfp);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmemCacheFreeBulk(cache: KmemCache, addrs: ArrayLike<number>): void {
-    this.entry(() => super.kmemCacheFreeBulk(cache, addrs));
+    if (!this.entryStacks()) {
+      super.kmemCacheFreeBulk(cache, addrs);
+      return;
+    }
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      super.kmemCacheFreeBulk(cache, addrs);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmemCacheShrink(cache: KmemCache): void {
-    this.entry(() => super.kmemCacheShrink(cache));
+    if (!this.entryStacks()) {
+      super.kmemCacheShrink(cache);
+      return;
+    }
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      super.kmemCacheShrink(cache);
+    } finally {
+      endEntry(outer);
+    }
   }
   override kmemCacheDestroy(cache: KmemCache): void {
-    this.entry(() => super.kmemCacheDestroy(cache));
+    if (!this.entryStacks()) {
+      super.kmemCacheDestroy(cache);
+      return;
+    }
+    const outer = beginEntry(entryLimit(), new NativeError());
+    try {
+      super.kmemCacheDestroy(cache);
+    } finally {
+      endEntry(outer);
+    }
   }
 }
 

@@ -50,6 +50,10 @@ import { Shadow } from './shadow.js';
 const PAGE_SHIFT = 12;
 const PAGE_SIZE = 1 << PAGE_SHIFT;
 const MAX_NR_ZONES = 5;
+/** Track saves between two full syncs of the virtual clock (Machine.syncClock sums every cache's counters). */
+const CLOCK_SYNC_SAVES = 64;
+/** The virtual clock's charge per object operation (Machine.syncClock). */
+const NS_PER_OP = 50;
 
 /** What KASAN needs of the machine; `Kernel` provides it. */
 export interface KasanHost {
@@ -125,6 +129,9 @@ export class Kasan {
   stackSampling = 1;
   /** Allocations until the next sampled one. */
   private sampleCountdown = 1;
+  /** Track saves until the next full clock sync, and the time the next track gets at least (trackTime). */
+  private clockCountdown = 0;
+  private clockNs = 0;
   private readonly host: KasanHost;
   private readonly memSize: number;
   private reported = false;
@@ -227,18 +234,43 @@ export class Kasan {
     return this.meta.record(head, Math.floor(off / cf[s * CF.FIELDS + CF.SIZE]!));
   }
 
+  /**
+   * The time a track saved now records. Syncing the virtual clock sums the
+   * counters of every cache (a sizable part of a pair's cost), so it is
+   * synced at every CLOCK_SYNC_SAVES-th save only. In between, a track gets
+   * the time of the last sync plus NS_PER_OP for each allocation saved since
+   * (each is a counted object operation by the next save; a free is not
+   * counted until the quarantine gives the object back), or printk's clock
+   * if that went further. Invariant: the next track's time (clockNs) never
+   * counts an operation not yet done, so track times never run ahead of the
+   * virtual clock, and they never go backwards.
+   */
+  private trackTime(alloc: boolean): number {
+    if (--this.clockCountdown <= 0) {
+      this.clockCountdown = CLOCK_SYNC_SAVES;
+      this.host.syncClock?.();
+      // The sync may or may not count this allocation yet: the next save adds nothing for it.
+      this.clockNs = this.host.printk.nowNs;
+      return this.clockNs;
+    }
+    const now = this.host.printk.nowNs;
+    const ts = Math.max(this.clockNs, now);
+    this.clockNs = alloc ? ts + NS_PER_OP : ts;
+    return ts;
+  }
+
   /** kasan_save_track(): who, where and when, now. */
   private saveAlloc(s: number, obj: number): void {
     if (!this.stackCollection || this.host.slub.caches[s]!.kasanAllocMetaOffset < 0) return;
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
-    this.host.syncClock?.();
+    const ts = this.trackTime(true);
     let h = STACK_NOT_SAMPLED;
     if (--this.sampleCountdown <= 0) {
       this.sampleCountdown = this.stackSampling;
       h = this.depot.save();
     }
-    this.meta.setAlloc(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, h);
+    this.meta.setAlloc(r, this.host.task.pid, this.host.currentCpu, ts, h);
     if (h !== STACK_NOT_SAMPLED) this.depot.bind(h, this.meta.allocStackAt(r));
   }
 
@@ -298,10 +330,10 @@ export class Kasan {
     if (!this.stackCollection || this.host.slub.caches[s]!.kasanFreeMetaOffset < 0) return;
     const r = this.record(s, this.slabHead(obj), obj);
     if (r < 0) return;
-    this.host.syncClock?.();
+    const ts = this.trackTime(false);
     // Sampled: the free of an object whose allocation was sampled, and no other.
     const h = this.stackSampling > 1 && this.meta.allocStack(r) === STACK_NOT_SAMPLED ? STACK_NOT_SAMPLED : this.depot.save();
-    this.meta.setFree(r, this.host.task.pid, this.host.currentCpu, this.host.printk.nowNs, h);
+    this.meta.setFree(r, this.host.task.pid, this.host.currentCpu, ts, h);
     if (h !== STACK_NOT_SAMPLED) this.depot.bind(h, this.meta.freeStackAt(r));
     this.sh[obj >>> 3] = KASAN_SLAB_FREE_META;
   }

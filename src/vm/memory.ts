@@ -37,7 +37,7 @@ import { ANON_EXCLUSIVE, copySwapPte, doSwapPage, folioFreeSwap, freeSwapAndCach
 import { isSwapPte } from './swapops.js';
 import { VDSO_PAGES, vdsoPage } from './vdso.js';
 import { KIND_ANON, KIND_SHMEM, type Vm } from './vm.js';
-import { anonVmaPrepare, findVmaIndex } from './vma.js';
+import { anonVmaPrepare, findVmaIndex, syncMapleNodes } from './vma.js';
 
 /** Result of handleMmFault: 0 handled, the x86 error code of the SIGSEGV to send (> 0), VM_FAULT_OOM or VM_FAULT_SIGBUS. */
 export type FaultResult = number;
@@ -186,6 +186,8 @@ function expandDownwards(vm: Vm, t: Task, mm: Mm, i: number, va: number): boolea
   s.set64(v, VMA.PGOFF, s.vmPgoff(v) - grow);
   vm.statAccount(mm, s.vmFlags(v), grow);
   mm.updateHiwaterVm();
+  // vma_iter_store(): the stack's new range goes into mm_mt at once.
+  syncMapleNodes(vm, mm);
   return true;
 }
 

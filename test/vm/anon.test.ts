@@ -25,6 +25,7 @@ import {
   PROT_WRITE,
 } from '../../src/vm/mman.js';
 import { bootWithProgram } from './helpers.js';
+import { mapleRanges, validateMaple } from './maple_check.js';
 
 const P = 4096;
 const RW = PROT_READ | PROT_WRITE;
@@ -268,6 +269,20 @@ describe('anonymous mappings', () => {
     const grown = mapsIn(k, t, 0x7ff000000000, 0x800000000000).find((l) => l.endsWith('[stack]'))!;
     expect(Number.parseInt(grown.split('-')[0]!, 16)).toBe(lo - 10 * P);
     expect(() => t.write8(0x7ffffffff000 - 9 * 1024 * 1024, 1)).toThrow(Segfault);
+  });
+
+  test("the grown stack's range is in the mm's maple tree at once (expand_downwards stores it with vma_iter_store)", () => {
+    const { k, t } = setup();
+    const mm = t.mm!;
+    const stack = mm.vmas[mm.vmas.length - 1]!;
+    const lo = k.vm.s.vmStart(stack);
+    t.write8(lo - 10 * P, 1);
+    // The tree's range holding the stack VMA now starts 10 pages lower; the gap below it ends there.
+    const r = mapleRanges(mm.mapleTree!);
+    const i = r.findIndex((e, j) => j % 3 === 2 && e === stack);
+    expect(r[i - 2]).toBe(lo - 10 * P);
+    expect(r[i - 4]).toBe(lo - 10 * P - 1);
+    expect(validateMaple(mm.mapleTree!)).toBeNull();
   });
 });
 
