@@ -21,12 +21,13 @@
  * arrays held in a closure would stay this thread's).
  *
  * Each fast path takes exactly the case Slub.slabAlloc + popCpuFreelist
- * and Slub.slabFreeFast take without a call: the same loads, the same
- * stores, the same counters (cpuAllocs, cpuFrees); anything else (an empty
- * cpu freelist, a free pointer outside the cpu slab's block, an object of
- * another slab than the cpu slab, the freelist head freed again, not an
- * object start, __GFP_ZERO, bad arguments) goes to the general path
- * unchanged.
+ * and Slub.slabFreeFast take without a call: the same decisions (the slab
+ * test by Slub.slabMask and the object index by Slub.invSize, where those
+ * use shifts), the same stores, the same counters (cpuAllocs, cpuFrees);
+ * anything else (an empty cpu freelist, a free pointer outside the cpu
+ * slab's block, an object of another slab than the cpu slab, the freelist
+ * head freed again, not an object start, __GFP_ZERO, bad arguments) goes to
+ * the general path unchanged.
  */
 import { Gfp, GfpMask } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
