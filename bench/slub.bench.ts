@@ -10,6 +10,7 @@
 import { MemPool } from '@thi.ng/malloc';
 import { boot, GFP_KERNEL } from '../src/index.js';
 import { interleaved, table, twice, xorshift32 } from './harness.js';
+import { IdealSizeClasses, idealMixed } from './mixed_ideal.js';
 import { mixedSize } from './mixed_sizes.js';
 import { hostNewUint8Array64 } from './slub_host.js';
 import { IdealLifo, idealBulk16, idealMixedFloor, idealPair } from './slub_ideal.js';
@@ -142,8 +143,21 @@ function bulk70(): void {
   table("kernel: '7.0', bulk alloc+free of 16, per object (goal <= 2x ideal)", rows, rows[0]!, 52);
 }
 
+/**
+ * The mixed churn at `live` live objects: kmem 7.0, @thi.ng/malloc, the
+ * ideal size-class allocator (bench/mixed_ideal.ts: a per-page class lookup
+ * and a typed-array stack per class, no checks) and the loop's floor. The
+ * ideal row shows what of kmem's growth from 1k to 1M any allocator of this
+ * shape pays. At 1M the slots array (8 MB) misses the cache on every step
+ * (~120 ns when the steps are serialized); the floor's steps are short and
+ * independent, so the CPU keeps about three of those misses in flight
+ * (~40 ns a step); an allocator's step is longer and its free waits on the
+ * miss, so fewer overlap: on this machine each instruction added to a step
+ * of the floor costs ~0.5 ns at 1M against ~0.05 ns at 1k.
+ */
 function mixed70(live: number): void {
   const rk = xorshift32(12345);
+  const bytes = live > 100000 ? 2 ** 31 : 2 ** 30;
   const k = boot({ memory: live > 100000 ? '2G' : '1G', cpus: 2, kernel: '7.0' });
   const km = new Float64Array(live);
   for (let i = 0; i < live; i++) km[i] = k.kmalloc(mixedSize(rk), GFP_KERNEL);
@@ -151,7 +165,12 @@ function mixed70(live: number): void {
   const pool = new MemPool({ size: 1024 * 1024 * 1024 - 4096 });
   const tm = new Float64Array(live);
   for (let i = 0; i < live; i++) tm[i] = pool.malloc(mixedSize(rt));
+  const ri = xorshift32(12345);
+  const ia = new IdealSizeClasses(bytes);
+  const im = new Float64Array(live);
+  for (let i = 0; i < live; i++) im[i] = ia.fresh(ia.classOf[mixedSize(ri)]!);
   kmem70Mixed(k, km, rk, 1e5); // warm (see pair70)
+  idealMixed(ia, im, ri, 1e5); // and the ideal's rare fresh-object path gets its feedback (else each use deoptimizes)
   // The loop's own floor, on a copy of the slots (the same size, so the same cache misses).
   const fm = new Float64Array(km);
   const rf = xorshift32(12345);
@@ -159,6 +178,7 @@ function mixed70(live: number): void {
     [
       { name: 'kmem 7.0: free a random one, kmalloc a new one', run: (n) => kmem70Mixed(k, km, rk, n) },
       { name: '@thi.ng/malloc: same', run: (n) => thingMixed(pool, tm, rt, n) },
+      { name: 'ideal size classes (page lookup + LIFO, no checks)', run: (n) => idealMixed(ia, im, ri, n) },
       { name: 'floor: the same steps, no allocator', run: (n) => idealMixedFloor(fm, rf, n) },
     ],
     { rounds: 9, targetMs: 30 },

@@ -18,7 +18,12 @@ export function kernel70Class(Base: new (m: Machine) => Kernel): new (m: Machine
     constructor(m: Machine) {
       super(m);
       if (sheafFastPathsApply(m.slub)) {
-        Object.assign(this, sheafFastPaths(m.slub, m.kmallocApi.sizeToCache, m.phys.size, this, Base.prototype as unknown as SheafFastPaths));
+        // Built again whenever the sheaves' pool grows: the closures hold it as a constant.
+        const install = (): void => {
+          Object.assign(this, sheafFastPaths(m.slub, m.kmallocApi.sizeToCache, m.phys.size, this, Base.prototype as unknown as SheafFastPaths));
+        };
+        install();
+        m.slub.sheaves.onPoolGrow = install;
       }
     }
   };

@@ -20,7 +20,7 @@
  * CF.ALLOCS/CF.FREES rates (src/inspect.ts) to the slow paths, as the
  * kernel's fast path keeps no count of its own.
  */
-import { Gfp, GfpMask } from '../page_alloc/gfp.js';
+import { GFP_KERNEL, Gfp, GfpMask } from '../page_alloc/gfp.js';
 import type { SlubFastPaths } from './fastpath.js';
 import { KmallocConst } from './kmalloc_info.js';
 import { CF, KmemHandle } from './slab.js';
@@ -47,6 +47,11 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   const pcsSize = sv.pcsSize;
   const pcsBase = sv.pcsBase;
   const cap = sv.cap;
+  // The pool as a constant of these closures (V8 then embeds its address and
+  // length): Sheaves.onPoolGrow builds new closures when it is replaced.
+  const pool = sv.pool;
+  /** GFP_KERNEL as a constant of the closures (an imported binding is read from its module cell at each use). */
+  const gfpKernel = GFP_KERNEL;
   const cf = slub.cf;
   const pageCache = slub.pageCache;
   /** Addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
@@ -61,9 +66,10 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   /** alloc_from_pcs(): pop cache s's main sheaf of the running CPU; 0 when it is empty. */
   function pop(s: number): number {
     const i = (slub.cpuBase + s) | 0;
-    const n = pcsSize[i]! - 1;
+    // `| 0`: sums of sheaf sizes and pool slots (far below 2^31), so V8 drops its overflow checks.
+    const n = (pcsSize[i]! - 1) | 0;
     if (n < 0) return 0;
-    const obj = sv.pool[pcsBase[i]! + n]!;
+    const obj = pool[(pcsBase[i]! + n) | 0]!;
     pcsSize[i] = n;
     return obj;
   }
@@ -72,11 +78,10 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
   function push(s: number, obj: number): boolean {
     const i = (slub.cpuBase + s) | 0;
     const n = pcsSize[i]!;
-    const at = pcsBase[i]! + n;
-    const pool = sv.pool;
-    if (n === cap[s] || (n !== 0 && pool[at - 1] === obj)) return false;
+    const at = (pcsBase[i]! + n) | 0;
+    if (n === cap[s] || (n !== 0 && pool[(at - 1) | 0] === obj)) return false;
     pool[at] = obj;
-    pcsSize[i] = n + 1;
+    pcsSize[i] = (n + 1) | 0;
     return true;
   }
 
@@ -87,33 +92,42 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
 
   /** GFP_KERNEL-like flags without __GFP_ZERO nor a kmalloc type bit. */
   function gfpPlain(gfp: number): boolean {
-    return typeof gfp === 'number' && (gfp & (GfpMask.KMALLOC_NORMAL & ~Gfp.ZERO)) === gfp;
+    // GFP_KERNEL, the common case, in one compare (it passes the mask test below).
+    return gfp === gfpKernel || (typeof gfp === 'number' && (gfp & (GfpMask.KMALLOC_NORMAL & ~Gfp.ZERO)) === gfp);
   }
 
   return {
     kmalloc(size: number, gfp: number): number {
       if (typeof size === 'number' && size >>> 0 === size && (size - 1) >>> 0 < KmallocConst.MAX_CACHE_SIZE && gfpPlain(gfp)) {
         const s = sizeToCache[size]!;
-        const p = pop(s);
-        if (p !== 0) return p;
+        // pop() written out: one test of the size, no second one of its result.
+        const i = (slub.cpuBase + s) | 0;
+        const n = (pcsSize[i]! - 1) | 0;
+        if (n >= 0) {
+          pcsSize[i] = n;
+          return pool[(pcsBase[i]! + n) | 0]!;
+        }
         // An empty main sheaf: __pcs_replace_empty_main() straight away (0: the slow path below).
         if (cap[s] !== 0) {
-          const q = sv.alloc(s, gfp);
+          const q = sv.alloc(s, gfp) >>> 0;
           if (q !== 0) return q;
         }
       }
-      return slowKmalloc.call(k, size, gfp);
+      // An address, 0 or ZERO_SIZE_PTR: `>>> 0` lets V8 keep every return a machine word (no boxing of p above).
+      return slowKmalloc.call(k, size, gfp) >>> 0;
     },
 
     kfree(addr: number): void {
-      if (typeof addr === 'number' && addr >>> 0 === addr && (addr - (KmallocConst.ZERO_SIZE_PTR + 1)) >>> 0 < span) {
+      // The address as a uint32 once (a === addr: an integer in range), so what follows is integer work.
+      const a = typeof addr === 'number' ? addr >>> 0 : 0;
+      if (a === addr && (a - (KmallocConst.ZERO_SIZE_PTR + 1)) >>> 0 < span) {
         // virt_to_cache(): -1 for a page that is not a slab's.
-        const s = pageCache[addr >>> 12]!;
+        const s = pageCache[a >>> 12]!;
         if (s >= 0) {
-          if (push(s, addr)) return;
+          if (push(s, a)) return;
           // A full main sheaf: free_to_pcs() replaces it (and still reports a push of the top entry).
           if (cap[s] !== 0 && pcsSize[slub.cpuBase + s] === cap[s]) {
-            sv.free(s, addr);
+            sv.free(s, a);
             return;
           }
         }
@@ -126,7 +140,7 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
         const p = pop(cache & KmemHandle.ID_MASK);
         if (p !== 0) return p;
       }
-      return slowCacheAlloc.call(k, cache, gfp);
+      return slowCacheAlloc.call(k, cache, gfp) >>> 0;
     },
 
     kmemCacheFree(cache: number, addr: number): void {
@@ -149,7 +163,6 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
         const left = pcsSize[i]! - n;
         if (left >= 0) {
           const from = pcsBase[i]! + left;
-          const pool = sv.pool;
           for (let j = 0; j < n; j++) out[j] = pool[from + j]!;
           pcsSize[i] = left;
           return n;
@@ -180,7 +193,6 @@ export function sheafFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: num
             }
           }
           if (ok) {
-            const pool = sv.pool;
             const at = pcsBase[i]! + size;
             for (let j = 0; j < n; j++) pool[at + j] = addrs[j]!;
             pcsSize[i] = size + n;

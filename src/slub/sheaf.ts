@@ -158,17 +158,25 @@ export class Sheaves {
   readonly caches: (CacheSheaves | undefined)[] = new Array<CacheSheaves | undefined>(MAX_CACHES).fill(undefined);
   /** One object for the fallback allocation. */
   private readonly one = new Uint32Array(1);
-  /** The object slots of every sheaf of every cache (a sheaf's slots never move; the pool grows by copying). */
-  pool = new Uint32Array(4096);
+  /**
+   * The object slots of every sheaf of every cache (a sheaf's slots never
+   * move; the pool grows by copying). A 7.0 machine starts with room for
+   * about 17 sheaves of 60 in each of the 64 kmalloc caches in use, so a
+   * workload's growth, which rebuilds the fast paths (onPoolGrow), is rare.
+   */
+  pool: Uint32Array;
   private poolUsed = 0;
   /** Per (cpu, cache), cpu * MAX_CACHES + cache: the main sheaf's first slot in the pool, and its size. */
   readonly pcsBase: Int32Array;
   readonly pcsSize: Int32Array;
+  /** Called when the pool is replaced by a bigger one (the fast paths of src/slub/fastpath70.ts hold it as a constant). */
+  onPoolGrow: (() => void) | null = null;
   /** Per cache: s->sheaf_capacity (0: no sheaves, the bootstrap sheaf's capacity). */
   readonly cap = new Int32Array(MAX_CACHES);
 
   constructor(slub: Slub) {
     this.slub = slub;
+    this.pool = new Uint32Array(slub.kernel70 ? 1 << 16 : 4096);
     this.pcsBase = new Int32Array(slub.st.cpus * MAX_CACHES);
     this.pcsSize = new Int32Array(slub.st.cpus * MAX_CACHES);
   }
@@ -198,6 +206,7 @@ export class Sheaves {
       const bigger = new Uint32Array(Math.max(2 * this.pool.length, at + capacity));
       bigger.set(this.pool);
       this.pool = bigger;
+      this.onPoolGrow?.();
     }
     this.poolUsed = at + capacity;
     return at;

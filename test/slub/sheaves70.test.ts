@@ -264,6 +264,25 @@ describe("kernel: '7.0' sheaves", () => {
     }
   });
 
+  it('the fast paths follow the sheaves when their pool grows: a push after the growth is seen by the slow paths', () => {
+    const k = boot({ memory: '64M', cpus: 2, kernel: '7.0' });
+    // a and b come off the main sheaf: b's slot is where the next push goes.
+    const a = k.kmalloc(100, GFP_KERNEL);
+    const b = k.kmalloc(100, GFP_KERNEL);
+    // Each cache of capacity 4096 takes 2 x 4096 slots for its CPUs' main sheaves: 16 of them
+    // need more than a 7.0 machine's first pool, so it grows (by copying) at least once.
+    for (let i = 0; i < 16; i++) k.kmemCacheCreate(`big_sheaf${i}`, 32, { sheafCapacity: 4096 });
+    k.kfree(a);
+    // The second kfree finds a on top of the main sheaf only if the first one pushed it where
+    // free_to_pcs() looks (in a stale pool, b would still be there).
+    k.kfree(a);
+    expect(k.dmesg().join('\n')).toMatch(/already the freelist head/);
+    expect(k.kmalloc(100, GFP_KERNEL)).toBe(a);
+    const c = k.kmalloc(100, GFP_KERNEL);
+    expect(c).not.toBe(a);
+    expect(c).not.toBe(b);
+  });
+
   it('the boot caches and debug caches work without sheaves: one object at a time from the slabs', () => {
     const k = boot({ memory: '64M', cpus: 2, kernel: '7.0', slubStats: true, slubDebug: 'FZP,dbg70' });
     const c = k.kmemCacheCreate('dbg70', 64, {});
