@@ -43,7 +43,7 @@ import { Page } from '../memory/memblock.js';
 import { type PageArray, PG, PGTY } from '../memory/page.js';
 import { ALLOC } from './alloc_flags.js';
 import { Gfp, GfpMask, gfpMigratetype, gfpZone } from './gfp.js';
-import { fallbacks, MT, Order, WMARK, Z, ZONE, Zones, PCP_FAST_KEYS as zonesFastKeys } from './mmzone.js';
+import { fallbacks, MT, Order, WMARK, Z, ZONE, Zones } from './mmzone.js';
 
 /** Per (cpu, zone) pageset fields, rows of PCP.FIELDS in PageAlloc.pcp; PCP_* alias them. */
 export const enum PCP {
