@@ -8,6 +8,8 @@
  * bench/harness.ts: each contender's loop in a module of its own
  * (slub_debug_off.ts, slub_debug_fzp.ts, slub_debug_fzpu.ts), one machine
  * each, rounds interleaved, min and median; run in two processes.
+ * bench/slub_debug_cpu_probe.ts compares builds on the same pairs in CPU
+ * time, for a machine shared with other busy processes.
  */
 import { boot } from '../src/index.js';
 import { interleaved, table, twice } from './harness.js';

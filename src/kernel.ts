@@ -26,6 +26,7 @@ import type { TimerBase } from './lib/timer.js';
 import type { MemAccess } from './memory/access.js';
 import { PAGE_SIZE, Page, type PhysMem } from './memory/memblock.js';
 import type { PageArray } from './memory/page.js';
+import { pageAllocFastPaths, pageAllocFastPathsApply } from './page_alloc/fastpath.js';
 import { __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, __GFP_ZERO, GFP_KERNEL, GfpMask } from './page_alloc/gfp.js';
 import { MAX_PAGE_ORDER, Order } from './page_alloc/mmzone.js';
 import type { PageAlloc } from './page_alloc/page_alloc.js';
@@ -110,6 +111,10 @@ export class Kernel {
     // 6.18's lockless fast paths as own closures of a plain machine (src/slub/fastpath.ts).
     if (new.target === Kernel && slubFastPathsApply(m.slub, m.allocator === 'slub', m.kasan !== null, m.smp !== null)) {
       Object.assign(this, slubFastPaths(m.slub, m.kmallocApi.sizeToCache, m.phys.size, this, Kernel.prototype));
+    }
+    // The order-0 page allocator's pcp fast paths, likewise (src/page_alloc/fastpath.ts).
+    if (new.target === Kernel && pageAllocFastPathsApply(m.pageAlloc, m.kasan !== null, m.smp !== null)) {
+      Object.assign(this, pageAllocFastPaths(m.pageAlloc, m.phys.size, this, Kernel.prototype));
     }
     this.inspect = new Inspector(m, () => this.vmState);
     this.swapBytes = m.swapBytes;

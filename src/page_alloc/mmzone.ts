@@ -138,6 +138,9 @@ export const Z_PCP_HIGH_MIN: number = Z.PCP_HIGH_MIN;
 export const Z_PCP_HIGH_MAX: number = Z.PCP_HIGH_MAX;
 export const Z_FIELDS: number = Z.FIELDS;
 
+/** Entries of Zones.pcpFastKey: one per gfp & (GFP_ZONEMASK | GFP_MOVABLE_MASK). */
+export const PCP_FAST_KEYS = 32;
+
 /** All zones' state: scalar fields and the free_area lists. */
 export class Zones {
   readonly f: Float64Array;
@@ -157,6 +160,18 @@ export class Zones {
    * free count means the same answer.
    */
   readonly wmarkOk0: Float64Array;
+  /**
+   * The order-0 fast path's gate (src/page_alloc/fastpath.ts), per gfp &
+   * (GFP_ZONEMASK | GFP_MOVABLE_MASK): PageAlloc's pcpFastKeyAll entry while
+   * that request's low-watermark check is known to pass at the zone's
+   * current free count, else -1. Opened by PageAlloc when a check passes,
+   * closed when the zone's free count changes and by set()/add().
+   */
+  readonly pcpFastKey: Int32Array;
+  /** Per wmarkOk0 slot: are its keys in pcpFastKey open? */
+  readonly fastSlotOpen: Uint8Array;
+  /** Per zone: is any of its keys in pcpFastKey open? */
+  readonly fastZoneOpen: Uint8Array;
 
   constructor(nrPages: number, shared: boolean) {
     const B = shared ? SharedArrayBuffer : ArrayBuffer;
@@ -170,6 +185,9 @@ export class Zones {
     this.pageblockMt = new Uint8Array(new B(blocks));
     this.pageblockZone = new Uint8Array(new B(blocks));
     this.wmarkOk0 = new Float64Array(new B(ZONE.MAX_NR * ZONE.MAX_NR * WMARK.NR * 8)).fill(-1);
+    this.pcpFastKey = new Int32Array(new B(PCP_FAST_KEYS * 4)).fill(-1);
+    this.fastSlotOpen = new Uint8Array(new B(ZONE.MAX_NR * ZONE.MAX_NR * WMARK.NR));
+    this.fastZoneOpen = new Uint8Array(new B(ZONE.MAX_NR));
   }
 
   get(zone: number, field: number): number {
@@ -177,11 +195,18 @@ export class Zones {
   }
   set(zone: number, field: number, v: number): void {
     this.f[zone * Z.FIELDS + field] = v;
-    this.wmarkOk0.fill(-1);
+    this.wmarkCacheClear();
   }
   add(zone: number, field: number, d: number): void {
     this.f[zone * Z.FIELDS + field]! += d;
+    this.wmarkCacheClear();
+  }
+  /** A zone field changed: no cached watermark answer stands, and the fast path's gate closes. */
+  private wmarkCacheClear(): void {
     this.wmarkOk0.fill(-1);
+    this.pcpFastKey.fill(-1);
+    this.fastSlotOpen.fill(0);
+    this.fastZoneOpen.fill(0);
   }
   populated(zone: number): boolean {
     return this.f[zone * Z.FIELDS + Z.PRESENT]! > 0;

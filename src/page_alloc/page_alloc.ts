@@ -88,6 +88,16 @@ export const EV_EXTFRAG: number = EV.EXTFRAG;
 export const EV_NUMA_HIT: number = EV.NUMA_HIT;
 export const NR_EVENTS: number = EV.NR;
 
+/** PageAlloc.pcpFastKey's layout: indexed by gfp & KEY_MASK; entries ci | z << Z_SHIFT | mt << MT_SHIFT. */
+export const enum PcpFastKey {
+  KEY_MASK = 0x1f,
+  NR = 32,
+  CI_MASK = 0xff,
+  Z_SHIFT = 8,
+  Z_MASK = 7,
+  MT_SHIFT = 12,
+}
+
 /** Row length of PageAlloc's zonelists: up to MAX_NR_ZONES zones and a -1 end. */
 const enum ZL {
   STRIDE = 6,
@@ -95,7 +105,12 @@ const enum ZL {
 
 // BUILD_BUG_ON(__GFP_KSWAPD_RECLAIM != ALLOC_KSWAPD): allocPagesPfn() copies the bit across.
 // And the sizes written out as numbers in the enums above.
-if ((Gfp.KSWAPD_RECLAIM as number) !== (ALLOC.KSWAPD as number) || PCP.NR_LISTS !== MT.PCPTYPES * (Order.COSTLY + 1) || ZL.STRIDE !== ZONE.MAX_NR + 1) {
+if (
+  (Gfp.KSWAPD_RECLAIM as number) !== (ALLOC.KSWAPD as number) ||
+  PCP.NR_LISTS !== MT.PCPTYPES * (Order.COSTLY + 1) ||
+  ZL.STRIDE !== ZONE.MAX_NR + 1 ||
+  PcpFastKey.KEY_MASK !== (GfpMask.ZONEMASK | GfpMask.MOVABLE_MASK)
+) {
   throw new Error('page_alloc.ts: an enum no longer matches what it is derived from');
 }
 
@@ -198,8 +213,18 @@ export class PageAlloc {
   splitRuns = true;
   /** Pageset fields per (cpu, zone). */
   readonly pcp: Int32Array;
+  /**
+   * The pcp lists, singly linked through pages.next from the head (the
+   * hottest page) to the tail (the coldest): list_add() and the pop of
+   * rmqueue_pcplist() touch the head only, rmqueue_bulk() appends at the
+   * tail, free_pcppages_bulk() takes from the tail (walking the list once
+   * per visit). pcpTail is meaningful only while the list is not empty;
+   * pages.prev of a pcp page is -1, as of every page off a list.
+   */
   readonly pcpHead: Int32Array;
   readonly pcpTail: Int32Array;
+  /** free_pcppages_bulk()'s walk of one list, head to tail (grows as needed; never shared). */
+  private pcpWalk: Int32Array = new Int32Array(256);
   /** The vm_event counters of EV, less what pcpAllocDiff still holds: read them through `events`. */
   private readonly ev: Float64Array;
   /**
@@ -209,6 +234,14 @@ export class PageAlloc {
    * ev whenever anyone reads the counters.
    */
   private readonly pcpAllocDiff: Float64Array;
+  /**
+   * Per (cpu, zone), what makes the pcp frees not yet in ev's PGFREE
+   * derivable, so the free fast path writes no counter of its own: those
+   * frees are pcp.count + (the pages pcpAllocDiff holds) - pcpFreeBase.
+   * Every other change of pcp.count (a refill, a drain) moves the base
+   * with it; folding sets it to pcp.count.
+   */
+  private readonly pcpFreeBase: Float64Array;
   /** Pages freed to the buddy lists at boot: /proc/vmstat's pgfree includes them (events[EV_PGFREE] does not). */
   bootFreePages = 0;
   readonly hooks: PageAllocHooks;
@@ -248,6 +281,18 @@ export class PageAlloc {
    * ZONE_NORMAL (alloc_flags_nofragment()). Rebuilt with the zonelists.
    */
   private readonly fastAllocFlags: Int32Array;
+  /**
+   * Per gfp & (GFP_ZONEMASK | GFP_MOVABLE_MASK), where an order-0 request
+   * of those flags looks first (src/page_alloc/fastpath.ts): the zonelist's
+   * first zone z, the migratetype mt and the order-0 low-watermark cache
+   * slot ci packed as ci | z << 8 | mt << 12; -1 for a forbidden zone mix,
+   * both mobility bits, or no zone. Rebuilt with the zonelists.
+   */
+  private readonly pcpFastKeyAll: Int32Array;
+  /** zones.pcpFastKey: the entries of pcpFastKeyAll whose watermark check is known to pass. */
+  private readonly pcpFastKey: Int32Array;
+  private readonly fastSlotOpen: Uint8Array;
+  private readonly fastZoneOpen: Uint8Array;
 
   constructor(mem: PhysMem, pages: PageArray, cpus: number, shared: boolean, hooks: PageAllocHooks) {
     this.mem = mem;
@@ -260,6 +305,7 @@ export class PageAlloc {
     this.pcpTail = new Int32Array(new B(cpus * ZONE.MAX_NR * PCP.NR_LISTS * 4)).fill(-1);
     this.ev = new Float64Array(new B(EV.NR * 8));
     this.pcpAllocDiff = new Float64Array(new B(cpus * ZONE.MAX_NR * (Order.COSTLY + 1) * 8));
+    this.pcpFreeBase = new Float64Array(new B(cpus * ZONE.MAX_NR * 8));
     this.hooks = hooks;
     this.pgNext = pages.next;
     this.pgPrev = pages.prev;
@@ -281,6 +327,10 @@ export class PageAlloc {
     this.wmarkOk0 = this.zones.wmarkOk0;
     this.zonelist = new Int8Array(ZONE.MAX_NR * ZL.STRIDE).fill(-1);
     this.fastAllocFlags = new Int32Array(ZONE.MAX_NR).fill(ALLOC.WMARK_LOW);
+    this.pcpFastKeyAll = new Int32Array(PcpFastKey.NR).fill(-1);
+    this.pcpFastKey = this.zones.pcpFastKey;
+    this.fastSlotOpen = this.zones.fastSlotOpen;
+    this.fastZoneOpen = this.zones.fastZoneOpen;
   }
 
   /**
@@ -293,20 +343,52 @@ export class PageAlloc {
     return this.ev;
   }
 
-  /** Move the pcp fast path's per-CPU allocation counts into ev (PGALLOC by pages, NUMA_HIT by allocations). */
+  /**
+   * Move the pcp paths' per-CPU counts into ev: the allocations (PGALLOC by
+   * pages, NUMA_HIT by allocations) and the frees (PGFREE, derived through
+   * pcpFreeBase). Afterwards every diff is 0 and every base is pcp.count.
+   */
   private foldEvents(): void {
     const d = this.pcpAllocDiff;
     const ev = this.ev;
+    const pcp = this.pcp;
     for (let cz = 0; cz < this.cpus * ZONE.MAX_NR; cz++) {
       const zone = cz % ZONE.MAX_NR;
+      let allocated = 0;
       for (let order = 0; order <= Order.COSTLY; order++) {
         const n = d[cz * (Order.COSTLY + 1) + order]!;
         if (n === 0) continue;
-        ev[EV.PGALLOC + zone]! += n * (1 << order);
+        allocated += n * (1 << order);
         ev[EV.NUMA_HIT + zone]! += n;
         d[cz * (Order.COSTLY + 1) + order] = 0;
       }
+      ev[EV.PGALLOC + zone]! += allocated;
+      const count = pcp[cz * PCP.FIELDS + PCP.COUNT]!;
+      ev[EV.PGFREE]! += count + allocated - this.pcpFreeBase[cz]!;
+      this.pcpFreeBase[cz] = count;
     }
+  }
+
+  /** The arrays src/page_alloc/fastpath.ts captures: its closures do what allocPagesPfn and freePagesPfn do, on the same arrays. */
+  fastArrays() {
+    return {
+      pcpFastKey: this.pcpFastKey,
+      pcp: this.pcp,
+      pcpHead: this.pcpHead,
+      pcpTail: this.pcpTail,
+      pcpAllocDiff: this.pcpAllocDiff,
+      pgNext: this.pgNext,
+      pgPrev: this.pgPrev,
+      pgIndex: this.pgIndex,
+      pgOrder: this.pgOrder,
+      pgType: this.pgType,
+      pgRefcount: this.pgRefcount,
+      pgHead: this.pgHead,
+      pgFlags: this.pgFlags,
+      pgSlabCache: this.pgSlabCache,
+      blockZone: this.blockZone,
+      blockMt: this.blockMt,
+    };
   }
 
   // ───────────────────────── struct page helpers ─────────────────────────
@@ -545,6 +627,7 @@ export class PageAlloc {
       i++;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= i << order;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
     return i;
   }
 
@@ -587,26 +670,13 @@ export class PageAlloc {
 
   // ───────────────────────── per-CPU page lists ─────────────────────────
 
+  /** list_add_tail() of rmqueue_bulk(): pfn (fresh from the buddy lists) becomes the list's coldest page. */
   private pcpAddTail(li: number, pfn: number): void {
-    const t = this.pcpTail[li]!;
-    this.pgPrev[pfn] = t;
     this.pgNext[pfn] = -1;
-    if (t < 0) this.pcpHead[li] = pfn;
-    else this.pgNext[t] = pfn;
+    this.pgPrev[pfn] = -1;
+    if (this.pcpHead[li]! < 0) this.pcpHead[li] = pfn;
+    else this.pgNext[this.pcpTail[li]!] = pfn;
     this.pcpTail[li] = pfn;
-  }
-
-  private pcpUnlink(li: number, pfn: number): void {
-    const next = this.pgNext;
-    const prev = this.pgPrev;
-    const n = next[pfn]!;
-    const pr = prev[pfn]!;
-    if (pr < 0) this.pcpHead[li] = n;
-    else next[pr] = n;
-    if (n < 0) this.pcpTail[li] = pr;
-    else prev[n] = pr;
-    next[pfn] = -1;
-    prev[pfn] = -1;
   }
 
   /**
@@ -627,17 +697,42 @@ export class PageAlloc {
       } while (this.pcpHead[li]! < 0);
       const order = (pindex / MT.PCPTYPES) | 0;
       const nr = 1 << order;
+      // The list head to tail, then list_last_entry() + list_del() from its end.
+      const next = this.pgNext;
+      let walk = this.pcpWalk;
+      let n = 0;
+      for (let p = this.pcpHead[li]!; p >= 0; p = next[p]!) {
+        if (n === walk.length) walk = this.pcpWalkGrow();
+        walk[n++] = p;
+      }
       do {
-        const pfn = this.pcpTail[li]!;
+        const pfn = walk[--n]!;
         let mt = this.pgIndex[pfn]!;
-        this.pcpUnlink(li, pfn);
+        if (n === 0) {
+          this.pcpHead[li] = -1;
+          this.pcpTail[li] = -1;
+        } else {
+          next[walk[n - 1]!] = -1;
+          this.pcpTail[li] = walk[n - 1]!;
+        }
+        next[pfn] = -1;
+        this.pgPrev[pfn] = -1;
         count -= nr;
         pcp[row + PCP.COUNT]! -= nr;
+        this.pcpFreeBase[cpu * ZONE.MAX_NR + zone]! -= nr;
         const blockMt = this.getPageblockMigratetype(pfn);
         if (blockMt === MT.ISOLATE) mt = blockMt;
         this.freeOnePage(pfn, zone, order, mt, false);
-      } while (count > 0 && this.pcpHead[li]! >= 0);
+      } while (count > 0 && n > 0);
     }
+  }
+
+  /** pcpWalk, twice as long (a list longer than any walked before). */
+  private pcpWalkGrow(): Int32Array {
+    const w = new Int32Array(this.pcpWalk.length * 2);
+    w.set(this.pcpWalk);
+    this.pcpWalk = w;
+    return w;
   }
 
   /**
@@ -655,8 +750,8 @@ export class PageAlloc {
     return Math.min(Math.max(batch, minNr), maxNr);
   }
 
-  /** free_unref_page_commit()'s drain: the list went over high, so nr_pcp_free() pages go back. */
-  private pcpDrainHigh(zone: number, row: number, pindex: number): void {
+  /** free_unref_page_commit()'s drain: the list went over high, so nr_pcp_free() pages go back (also src/page_alloc/fastpath.ts's). */
+  pcpDrainHigh(zone: number, row: number, pindex: number): void {
     const pcp = this.pcp;
     this.freePcppagesBulk(this.cpu, zone, this.nrPcpFree(row, pcp[row + PCP.HIGH]!, pcp[row + PCP.BATCH]!), pindex);
   }
@@ -726,6 +821,7 @@ export class PageAlloc {
     }
     this.addToFreeList(pfn, zone, order, mt, toTail);
     this.zf[zone * Z.FIELDS + Z.FREE]! += 1 << start;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
   }
 
   // ───────────────────────── watermarks ─────────────────────────
@@ -788,9 +884,10 @@ export class PageAlloc {
       if (batch > 1) batch = Math.max(batch >> order, 2);
       const got = this.rmqueueBulk(zone, order, batch, li, mt, allocFlags);
       pcp[row + PCP.COUNT]! += got << order;
+      this.pcpFreeBase[cz]! += got << order;
       const pfn = this.pcpHead[li]!;
       if (pfn >= 0) {
-        this.pcpPop(li, pfn, row, zone, order);
+        this.pcpPop(li, pfn, row, cz, order);
         return pfn;
       }
     }
@@ -798,15 +895,11 @@ export class PageAlloc {
   }
 
   /** rmqueue()'s pop for rmqueueSlow(): `pfn`, the head of pcp list `li`, leaves it and is counted. */
-  private pcpPop(li: number, pfn: number, row: number, zone: number, order: number): void {
-    const n = this.pgNext[pfn]!;
-    this.pcpHead[li] = n;
-    if (n < 0) this.pcpTail[li] = -1;
-    else this.pgPrev[n] = -1;
+  private pcpPop(li: number, pfn: number, row: number, cz: number, order: number): void {
+    this.pcpHead[li] = this.pgNext[pfn]!;
     this.pgNext[pfn] = -1;
     this.pcp[row + PCP.COUNT]! -= 1 << order;
-    this.ev[EV.PGALLOC + zone]! += 1 << order;
-    this.ev[EV.NUMA_HIT + zone]!++;
+    this.pcpAllocDiff[cz * (Order.COSTLY + 1) + order]!++;
   }
 
   /** rmqueue_buddy(): straight from the zone's free lists (orders past the pcp lists, or an empty refill). */
@@ -819,6 +912,7 @@ export class PageAlloc {
       if (pfn < 0) return -1;
     }
     this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
     const ev = this.ev;
     ev[EV.PGALLOC + zone]! += 1 << order;
     ev[EV.NUMA_HIT + zone]!++;
@@ -899,7 +993,10 @@ export class PageAlloc {
     // An order-0 request without reserves that passed at this very free count passes again (Zones.wmarkOk0).
     if (order === 0 && (allocFlags & ALLOC.RESERVES) === 0) {
       const ci = (zone * ZONE.MAX_NR + highestZone) * WMARK.NR + (allocFlags & ALLOC.WMARK_MASK);
-      if (this.zf[zone * Z.FIELDS + Z.FREE] === this.wmarkOk0[ci]) return true;
+      if (this.zf[zone * Z.FIELDS + Z.FREE] === this.wmarkOk0[ci]) {
+        if (this.fastSlotOpen[ci] === 0) this.fastKeysOpen(zone, ci);
+        return true;
+      }
       return this.zoneWatermarkFill0(zone, highestZone, allocFlags, ci);
     }
     return this.zoneWatermarkCheck(zone, order, highestZone, allocFlags);
@@ -909,7 +1006,35 @@ export class PageAlloc {
   private zoneWatermarkFill0(zone: number, highestZone: number, allocFlags: number, ci: number): boolean {
     const ok = this.zoneWatermarkCheck(zone, 0, highestZone, allocFlags);
     this.wmarkOk0[ci] = ok ? this.zf[zone * Z.FIELDS + Z.FREE]! : -1;
+    if (ok) this.fastKeysOpen(zone, ci);
     return ok;
+  }
+
+  /**
+   * The order-0 check of wmarkOk0 slot ci passed at zone's current free
+   * count: the fast path may take the requests whose check that is
+   * (pcpFastKeyAll entries of slot ci) until the free count changes.
+   */
+  private fastKeysOpen(zone: number, ci: number): void {
+    this.fastSlotOpen[ci] = 1;
+    this.fastZoneOpen[zone] = 1;
+    const all = this.pcpFastKeyAll;
+    for (let key = 0; key < PcpFastKey.NR; key++) {
+      const e = all[key]!;
+      if (e >= 0 && (e & PcpFastKey.CI_MASK) === ci) this.pcpFastKey[key] = e;
+    }
+  }
+
+  /** zone's NR_FREE_PAGES changed: its keys close until a watermark check passes again. */
+  private fastKeysClose(zone: number): void {
+    this.fastZoneOpen[zone] = 0;
+    const slots = ZONE.MAX_NR * WMARK.NR;
+    this.fastSlotOpen.fill(0, zone * slots, zone * slots + slots);
+    const live = this.pcpFastKey;
+    for (let key = 0; key < PcpFastKey.NR; key++) {
+      const e = live[key]!;
+      if (e >= 0 && ((e >> PcpFastKey.Z_SHIFT) & PcpFastKey.Z_MASK) === zone) live[key] = -1;
+    }
   }
 
   /** zone_watermark_fast() itself, uncached. */
@@ -948,12 +1073,10 @@ export class PageAlloc {
     if (pfn < 0) return -1;
     const pcp = this.pcp;
     const row = cz * PCP.FIELDS;
-    pcp[row + PCP.FREE_FACTOR]! >>= 1;
+    const ff = pcp[row + PCP.FREE_FACTOR]!;
+    if (ff !== 0) pcp[row + PCP.FREE_FACTOR] = ff >> 1;
     const next = this.pgNext;
-    const n = next[pfn]!;
-    head[li] = n;
-    if (n < 0) this.pcpTail[li] = -1;
-    else this.pgPrev[n] = -1;
+    head[li] = next[pfn]!;
     next[pfn] = -1;
     pcp[row + PCP.COUNT]! -= 1 << order;
     // PGALLOC and NUMA_HIT, summed into ev on read (foldEvents).
@@ -1272,7 +1395,7 @@ export class PageAlloc {
     const cz = this.cpu * ZONE.MAX_NR + zone;
     const row = cz * PCP.FIELDS;
     const pcp = this.pcp;
-    this.ev[EV.PGFREE]! += 1 << order;
+    // PGFREE: the count's rise, folded on read (pcpFreeBase).
     const pindex = order * MT.PCPTYPES + (mt < MT.PCPTYPES ? mt : MT.MOVABLE);
     this.pgIndex[pfn] = mt;
     // list_add()
@@ -1282,7 +1405,6 @@ export class PageAlloc {
     this.pgNext[pfn] = h;
     this.pgPrev[pfn] = -1;
     if (h < 0) this.pcpTail[li] = pfn;
-    else this.pgPrev[h] = pfn;
     head[li] = pfn;
     const count = pcp[row + PCP.COUNT]! + (1 << order);
     pcp[row + PCP.COUNT] = count;
@@ -1314,6 +1436,7 @@ export class PageAlloc {
     }
     this.delFromFreeList(pfn, zone, order);
     this.zf[zone * Z.FIELDS + Z.FREE]! -= 1 << order;
+    if (this.fastZoneOpen[zone] !== 0) this.fastKeysClose(zone);
     if (order >= Order.PAGEBLOCK - 1) {
       for (let b = pfn; b < pfn + (1 << order) - 1; b += Order.PAGEBLOCK_NR_PAGES) {
         const mt = this.getPageblockMigratetype(b);
@@ -1394,6 +1517,18 @@ export class PageAlloc {
       let preferred = highest;
       while (preferred > 0 && this.zf[preferred * Z.FIELDS + Z.PRESENT] === 0) preferred--;
       this.fastAllocFlags[highest] = ALLOC.WMARK_LOW | (preferred === ZONE.NORMAL ? ALLOC.NOFRAGMENT : 0);
+    }
+    // The gate closes: the entries it would open are rebuilt here.
+    this.pcpFastKey.fill(-1);
+    this.fastSlotOpen.fill(0);
+    this.fastZoneOpen.fill(0);
+    for (let key = 0; key < PcpFastKey.NR; key++) {
+      const zbits = key & GfpMask.ZONEMASK;
+      const mt = (key & GfpMask.MOVABLE_MASK) >> GfpMask.MOVABLE_SHIFT;
+      const highest = (GfpMask.ZONE_TABLE >> (zbits * GfpMask.ZONES_SHIFT)) & ((1 << GfpMask.ZONES_SHIFT) - 1);
+      const z = zl[highest * ZL.STRIDE]!;
+      const ok = ((GfpMask.ZONE_BAD >> zbits) & 1) === 0 && mt < MT.PCPTYPES && z >= 0;
+      this.pcpFastKeyAll[key] = ok ? ((z * ZONE.MAX_NR + highest) * WMARK.NR + ALLOC.WMARK_LOW) | (z << PcpFastKey.Z_SHIFT) | (mt << PcpFastKey.MT_SHIFT) : -1;
     }
   }
 }

@@ -12,13 +12,25 @@
  * ones the slow checks print, and the common case costs word-wide compares
  * and one tight walk of the freelist.
  *
+ * For the common cache (F, Z and P, no U or T: QUICK) allocQuick() and
+ * freeQuick() go further: one single-object alloc or free, every check of
+ * the kernel's path done at once, and only when all would pass silently
+ * and no list changes, the kernel's stores (slab->freelist, inuse,
+ * init_object()); otherwise nothing is changed and debug.ts runs the
+ * kernel's path from the start. on_freelist()'s walk there is replaced by a
+ * check of the freelist against its shadow (the place and the 8 stored
+ * bytes of each free pointer, kept by the quick paths as they push and pop,
+ * made again by a clean walk whenever it no longer matches): the same
+ * answer, with independent loads instead of the walk's chain of dependent
+ * ones.
+ *
  * Geometry rows are keyed by the cache's handle (unique per creation) and
  * its inuse (which __kmem_cache_alias() may raise on a mergeable F-only
  * cache): a row that does not match is rebuilt before use.
  */
 import { PGTY_slab, SlabWord } from '../memory/page.js';
 import { bswap32, CF, DIRECT_MAP_HI, MAX_CACHES, reciprocalIndex } from './slab.js';
-import { __OBJECT_POISON, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER } from './slab_flags.js';
+import { __OBJECT_POISON, SLAB_CONSISTENCY_CHECKS, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE } from './slab_flags.js';
 import type { Slub } from './slub.js';
 
 /** sizeof(struct track) on x86-64 with CONFIG_STACKDEPOT. */
@@ -62,7 +74,27 @@ const enum G {
   RECIP_SHIFT = 16,
   /** 1 when every range the checks and fills use starts and ends on an 8-byte word of an 8-aligned slot */
   ALIGNED = 17,
-  FIELDS = 18,
+  /**
+   * 1 when allocQuick() and freeQuick() may serve the cache: F, Z and P
+   * (poisoned objects, the free pointer outside them), no U, no T, no KASAN
+   * metadata in the object, every range whole words (ALIGNED).
+   */
+  QUICK = 18,
+  /** The slab order the next three are for (the cache's order when the row was built). */
+  SLAB_ORDER = 19,
+  /** order_objects(SLAB_ORDER, size): the most objects such a slab may hold. */
+  MAXOBJ = 20,
+  /** slab_pad_check(): the padding after the last object, as word offsets from the slab's first word. */
+  SPAD_W0 = 21,
+  SPAD_W1 = 22,
+  /** The slab whose freelist the cache's shadow (see shadowWalk) describes, -1 for none. */
+  SH_PFN = 23,
+  /** The shadow's entries in use: [SH_START, SH_END), the freelist's head at SH_START. */
+  SH_START = 24,
+  SH_END = 25,
+  /** 1 when every shadow entry's words, read as a double, are neither a NaN nor a zero: a double compare is then a bit compare. */
+  SH_F64 = 26,
+  FIELDS = 27,
 }
 
 /**
@@ -80,6 +112,38 @@ const PATTERN = new Float64Array(256);
 const POISON_TAIL = new Float64Array(1);
 new Uint8Array(POISON_TAIL.buffer).set([POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_FREE, POISON_END]);
 const POISON_TAIL_WORD = POISON_TAIL[0]!;
+const W_INUSE = PATTERN[POISON_INUSE]!;
+const W_FREE = PATTERN[POISON_FREE]!;
+const W_RED_ACTIVE = PATTERN[SLUB_RED_ACTIVE]!;
+const W_RED_INACTIVE = PATTERN[SLUB_RED_INACTIVE]!;
+/**
+ * The shadow of one slab's freelist (see DebugGeometry.shadowWalk): entry
+ * j is one free object, the head at the lowest entry in use, the next ones
+ * above it; each keeps where its free pointer is and the 8 bytes stored
+ * there when the entry was made.
+ */
+class FreelistShadow {
+  /** Entry j: the free pointer's place, as an index of RAM's 8-byte words. */
+  readonly at: Int32Array;
+  /** Entry j: the object's index in its slab. */
+  readonly idx: Int32Array;
+  /** Entry j: the 8 bytes stored at `at` (raw32 is the same memory as int32 pairs). */
+  readonly raw: Float64Array;
+  readonly raw32: Int32Array;
+  /** 1 for each object index on the shadow's freelist. */
+  readonly member: Uint8Array;
+  constructor(entries: number, objects: number) {
+    this.at = new Int32Array(entries);
+    this.idx = new Int32Array(entries);
+    this.raw = new Float64Array(entries);
+    this.raw32 = new Int32Array(this.raw.buffer);
+    this.member = new Uint8Array(objects);
+  }
+}
+const NO_SHADOW = new FreelistShadow(0, 0);
+
+/** A direct-map pointer's high word, as an int32. */
+const DIRECT_MAP_HI_I32 = DIRECT_MAP_HI | 0;
 
 /**
  * memset() of [start, end) to the byte `value`: the unaligned ends byte by
@@ -117,13 +181,37 @@ export class DebugGeometry {
   private readonly i32: Int32Array;
   /** Per cache: bswap32() of each object's free pointer offset in its slab (the hardened walk's xor), by object index. */
   private readonly swabs: (Int32Array | undefined)[] = new Array(MAX_CACHES).fill(undefined);
+  /** Per QUICK cache: the shadow of one slab's freelist (see shadowWalk). */
+  private readonly shadows: FreelistShadow[] = new Array(MAX_CACHES).fill(NO_SHADOW);
+  // The slub's arrays (fixed for the machine's life), one load away.
+  private readonly cf: Int32Array;
+  private readonly counters: Uint32Array;
+  private readonly slabObjects: Uint16Array;
+  private readonly slabCache: Int32Array;
+  private readonly pageType: Uint8Array;
+  private readonly order: Uint8Array;
+
+  /** allocQuick() and freeQuick() serve QUICK caches (setQuick(false): never, so only the faithful paths run). */
+  private quickOn = true;
 
   constructor(slub: Slub) {
     this.slub = slub;
+    this.cf = slub.cf;
+    this.counters = slub.slabCounters;
+    this.slabObjects = slub.pages.slabObjects;
+    this.slabCache = slub.pages.slabCache;
+    this.pageType = slub.pages.pageType;
+    this.order = slub.pages.order;
     const u8 = slub.u8;
     if (u8.byteOffset % 8 !== 0) throw new RangeError('slub: RAM must be 8-byte aligned for slub_debug');
     this.f64 = new Float64Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 3);
     this.i32 = new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+  }
+
+  /** Let allocQuick() and freeQuick() serve the caches they can (the default), or none; every row is built again. */
+  setQuick(on: boolean): void {
+    this.quickOn = on;
+    this.geo.fill(0);
   }
 
   /** The row of cache s, rebuilt when the cache is not the one it was built for. */
@@ -168,7 +256,29 @@ export class DebugGeometry {
     const objectSize = cf[r + CF.OBJECT_SIZE]!;
     const words = [cf[r + CF.SIZE]!, rlp, objectSize, inuse, padOff, geo[g + G.SFO]!, kasanIn].every((v) => v % 8 === 0);
     geo[g + G.ALIGNED] = words && kasanIn + 8 <= objectSize ? 1 : 0;
+    const order = cf[r + CF.ORDER]!;
+    const bytes = 4096 << order;
+    const size = cf[r + CF.SIZE]!;
+    const quickFlags = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | __OBJECT_POISON;
+    geo[g + G.QUICK] =
+      this.quickOn &&
+      geo[g + G.ALIGNED] === 1 &&
+      (flags & quickFlags) === quickFlags &&
+      (flags & (SLAB_STORE_USER | SLAB_TRACE)) === 0 &&
+      !hasKasan &&
+      offset >= inuse
+        ? 1
+        : 0;
+    geo[g + G.SLAB_ORDER] = order;
+    geo[g + G.MAXOBJ] = Math.min(Math.floor(bytes / size), MAX_OBJS_PER_PAGE);
+    geo[g + G.SPAD_W0] = (bytes - (bytes % size)) >>> 3;
+    geo[g + G.SPAD_W1] = bytes >>> 3;
     this.swabs[s] = undefined;
+    geo[g + G.SH_PFN] = -1;
+    if (geo[g + G.QUICK] !== 0) {
+      const maxobj = geo[g + G.MAXOBJ]!;
+      this.shadows[s] = new FreelistShadow(2 * maxobj + 1, maxobj);
+    }
     return g;
   }
 
@@ -276,6 +386,328 @@ export class DebugGeometry {
     if (this.freelistWalkG(s, g, pfn, obj) !== 0) return false;
     if (!this.objectCleanG(s, g, pfn, obj, SLUB_RED_ACTIVE)) return false;
     return this.slub.pages.slabCache[pfn] === s;
+  }
+
+  /** The row of cache s, checked against the cache as row() does, inline. */
+  private rowOf(s: number): number {
+    const g = s * G.FIELDS;
+    const r = s * CF.FIELDS;
+    const geo = this.geo;
+    const cf = this.cf;
+    if (geo[g + G.STAMP] === cf[r + CF.HANDLE] && geo[g + G.INUSE] === cf[r + CF.INUSE] && geo[g + G.STAMP] !== 0) return g;
+    return this.row(s);
+  }
+
+  /**
+   * alloc_single_from_partial() for a QUICK cache when nothing is wrong:
+   * the first object of the first node partial slab, when check_slab()
+   * (after inuse++), check_valid_pointer() and check_object(INACTIVE) would
+   * all pass without a word, then the rest of alloc_debug_processing() and
+   * alloc_single_from_partial(): init_object(ACTIVE) and a full slab off
+   * the partial list. Returns the object; 0, having changed nothing, when
+   * the cache or the slab is not a quick case or anything is off (debug.ts
+   * then runs the kernel's path from the start).
+   * Invariant: a false (0) return leaves memory as it was: every check runs
+   * before any store, except the red zones, whose words change as they pass
+   * their check (the last one) and go back at the first that fails.
+   */
+  allocQuick(s: number): number {
+    const g = this.rowOf(s);
+    const geo = this.geo;
+    if (geo[g + G.QUICK] === 0) return 0;
+    const pfn = this.cf[s * CF.FIELDS + CF.PARTIAL_HEAD]!;
+    if (pfn < 0) return 0;
+    const counters = this.counters[pfn]!;
+    const objects = this.slabObjects[pfn]!;
+    const fidx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    const inuse = (counters & SlabWord.INUSE_MASK) + 1;
+    // check_slab() sees inuse after the increment.
+    if (fidx === 0 || fidx > objects || inuse > objects) return 0;
+    if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER] || objects > geo[g + G.MAXOBJ]!) return 0;
+    const f64 = this.f64;
+    const slabW = pfn * 512;
+    {
+      let i = slabW + geo[g + G.SPAD_W0]!;
+      const end = slabW + geo[g + G.SPAD_W1]!;
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    }
+    const size = geo[g + G.SIZE]!;
+    const rlp = geo[g + G.RLP]!;
+    const first = pfn * 4096 + rlp;
+    const obj = first + (fidx - 1) * size;
+    // The object's free pointer: NULL, or an object of this slab (takeFirst's next, check_object's last check).
+    const at = (obj + geo[g + G.OFFSET]!) >>> 2;
+    const lo = (this.i32[at]! ^ geo[g + G.XOR_LO]!) >>> 0;
+    const xorHi = geo[g + G.XOR_HI]!;
+    const hi = xorHi === 0 ? this.i32[at + 1]! : this.i32[at + 1]! ^ xorHi ^ bswap32(at << 2);
+    let nextIdx = 0;
+    if (hi === DIRECT_MAP_HI_I32) {
+      const q = lo - first;
+      if (q < 0 || q >= objects * size) return 0;
+      const idx = this.index(s, g, q);
+      if (idx * size !== q) return 0;
+      nextIdx = idx + 1;
+    } else if (hi !== 0 || lo !== 0) {
+      return 0;
+    }
+    // check_object(SLUB_RED_INACTIVE), word by word: red zones, poison, End Poison, padding.
+    const w = obj >>> 3;
+    const left = w - (rlp >>> 3);
+    const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
+    const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
+    {
+      let i = w;
+      for (; i + 4 <= objEnd - 1; i += 4) if (f64[i] !== W_FREE || f64[i + 1] !== W_FREE || f64[i + 2] !== W_FREE || f64[i + 3] !== W_FREE) return 0;
+      for (; i < objEnd - 1; i++) if (f64[i] !== W_FREE) return 0;
+    }
+    if (f64[objEnd - 1] !== POISON_TAIL_WORD) return 0;
+    {
+      let i = w + (geo[g + G.PAD_OFF]! >>> 3);
+      const end = w + (geo[g + G.SFO]! >>> 3);
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    }
+    // Last, check_object()'s red zones fused with init_object()'s: each inactive word turns active as it
+    // passes. At the first word that is not as expected, the words changed go back and the kernel's path runs.
+    let i = left;
+    for (; i + 4 <= w; i += 4) {
+      if (f64[i] !== W_RED_INACTIVE || f64[i + 1] !== W_RED_INACTIVE || f64[i + 2] !== W_RED_INACTIVE || f64[i + 3] !== W_RED_INACTIVE) break;
+      f64[i] = W_RED_ACTIVE;
+      f64[i + 1] = W_RED_ACTIVE;
+      f64[i + 2] = W_RED_ACTIVE;
+      f64[i + 3] = W_RED_ACTIVE;
+    }
+    for (; i < w && f64[i] === W_RED_INACTIVE; i++) f64[i] = W_RED_ACTIVE;
+    let j = objEnd;
+    if (i === w) for (; j < inuseEnd && f64[j] === W_RED_INACTIVE; j++) f64[j] = W_RED_ACTIVE;
+    if (i !== w || j !== inuseEnd) {
+      for (let x = left; x < i; x++) f64[x] = W_RED_INACTIVE;
+      for (let x = objEnd; x < j; x++) f64[x] = W_RED_INACTIVE;
+      return 0;
+    }
+    // Taken: slab->freelist and inuse; init_object(ACTIVE) wrote the red zones above (the poison it writes is already there).
+    this.counters[pfn] = ((nextIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
+    // The head off the shadow, when the shadow is this freelist's.
+    const start = geo[g + G.SH_START]!;
+    const shadow = this.shadows[s]!;
+    if (geo[g + G.SH_PFN] === pfn && start < geo[g + G.SH_END]! && shadow.idx[start] === fidx - 1) {
+      shadow.member[fidx - 1] = 0;
+      geo[g + G.SH_START] = start + 1;
+    }
+    // Full: off the partial list (add_full() keeps a list only with SLAB_STORE_USER).
+    if (inuse === objects) this.slub.removePartial(s, pfn);
+    return obj;
+  }
+
+  /**
+   * free_to_partial_list() of one object of a QUICK cache when nothing is
+   * wrong and the slab changes no list: check_slab(), inuse >= 1,
+   * check_valid_pointer(), on_freelist() (a clean walk without it, the
+   * counters agreeing), check_object(ACTIVE) and the slab's cache would all
+   * pass without a word. Then init_object(INACTIVE) and the object onto
+   * slab->freelist; the list moves are the caller's (debug.ts
+   * partialListMoves). Returns 1, or 2 when the freelist was empty (the
+   * slab was full); 0, having changed nothing, otherwise.
+   * Invariant: a false (0) return leaves memory as it was: every check runs
+   * before any store, except the red zones, whose words change as they pass
+   * their check (the last one) and go back at the first that fails.
+   */
+  freeQuick(s: number, pfn: number, obj: number): number {
+    const g = this.rowOf(s);
+    const geo = this.geo;
+    if (geo[g + G.QUICK] === 0) return 0;
+    const counters = this.counters[pfn]!;
+    const objects = this.slabObjects[pfn]!;
+    const inuse = counters & SlabWord.INUSE_MASK;
+    const fidx = (counters & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT;
+    // check_slab(), then "Slab has 0 allocated objects", then on_freelist()'s "Wrong number of objects".
+    if (inuse > objects || inuse < 1 || objects !== geo[g + G.MAXOBJ]!) return 0;
+    if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER]) return 0;
+    const f64 = this.f64;
+    const slabW = pfn * 512;
+    {
+      let i = slabW + geo[g + G.SPAD_W0]!;
+      const end = slabW + geo[g + G.SPAD_W1]!;
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    }
+    const size = geo[g + G.SIZE]!;
+    const rlp = geo[g + G.RLP]!;
+    const first = pfn * 4096 + rlp;
+    const q = obj - first;
+    if (q < 0 || q >= objects * size) return 0;
+    const idx = this.index(s, g, q);
+    if (idx * size !== q) return 0;
+    // on_freelist(): the freelist as its shadow says, word for word, or walked afresh; obj not on it.
+    if (!this.shadowHolds(s, g, pfn, fidx - 1, objects - inuse) && !this.shadowWalk(s, g, pfn, objects - inuse)) return 0;
+    const shadow = this.shadows[s]!;
+    const member = shadow.member;
+    if (member[idx] !== 0) return 0;
+    // check_object(SLUB_RED_ACTIVE): red zones, padding, the free pointer outside the object.
+    const w = obj >>> 3;
+    const left = w - (rlp >>> 3);
+    const objEnd = w + (geo[g + G.OBJECT_SIZE]! >>> 3);
+    const inuseEnd = w + (geo[g + G.INUSE]! >>> 3);
+    {
+      let i = w + (geo[g + G.PAD_OFF]! >>> 3);
+      const end = w + (geo[g + G.SFO]! >>> 3);
+      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
+      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
+    }
+    const at = (obj + geo[g + G.OFFSET]!) >>> 2;
+    const lo = (this.i32[at]! ^ geo[g + G.XOR_LO]!) >>> 0;
+    const xorHi = geo[g + G.XOR_HI]!;
+    const hi = xorHi === 0 ? this.i32[at + 1]! : this.i32[at + 1]! ^ xorHi ^ bswap32(at << 2);
+    if (hi === DIRECT_MAP_HI_I32) {
+      const fq = lo - first;
+      if (fq < 0 || fq >= objects * size || this.index(s, g, fq) * size !== fq) return 0;
+    } else if (hi !== 0 || lo !== 0) {
+      return 0;
+    }
+    if (this.slabCache[pfn] !== s) return 0;
+    // Last, check_object()'s red zones fused with init_object()'s: each active word turns inactive as it
+    // passes. At the first word that is not as expected, the words changed go back and the kernel's path runs.
+    let i = left;
+    for (; i + 4 <= w; i += 4) {
+      if (f64[i] !== W_RED_ACTIVE || f64[i + 1] !== W_RED_ACTIVE || f64[i + 2] !== W_RED_ACTIVE || f64[i + 3] !== W_RED_ACTIVE) break;
+      f64[i] = W_RED_INACTIVE;
+      f64[i + 1] = W_RED_INACTIVE;
+      f64[i + 2] = W_RED_INACTIVE;
+      f64[i + 3] = W_RED_INACTIVE;
+    }
+    for (; i < w && f64[i] === W_RED_ACTIVE; i++) f64[i] = W_RED_INACTIVE;
+    let j = objEnd;
+    if (i === w) for (; j < inuseEnd && f64[j] === W_RED_ACTIVE; j++) f64[j] = W_RED_INACTIVE;
+    if (i !== w || j !== inuseEnd) {
+      for (let x = left; x < i; x++) f64[x] = W_RED_ACTIVE;
+      for (let x = objEnd; x < j; x++) f64[x] = W_RED_ACTIVE;
+      return 0;
+    }
+    // The rest of init_object(SLUB_RED_INACTIVE), then set_freepointer() and slab->freelist, inuse.
+    {
+      let i = w;
+      for (; i + 4 <= objEnd - 1; i += 4) {
+        f64[i] = W_FREE;
+        f64[i + 1] = W_FREE;
+        f64[i + 2] = W_FREE;
+        f64[i + 3] = W_FREE;
+      }
+      for (; i < objEnd - 1; i++) f64[i] = W_FREE;
+    }
+    f64[objEnd - 1] = POISON_TAIL_WORD;
+    this.slub.setFreepointer(s, obj, fidx === 0 ? 0 : first + (fidx - 1) * size);
+    this.counters[pfn] = (((idx + 1) << SlabWord.FREELIST_SHIFT) | (inuse - 1) | (counters & SlabWord.FROZEN)) >>> 0;
+    // The new head onto the shadow, with the words just stored.
+    const start = geo[g + G.SH_START]! - 1;
+    if (start < 0) {
+      geo[g + G.SH_PFN] = -1;
+      return fidx === 0 ? 2 : 1;
+    }
+    const i32 = this.i32;
+    shadow.at[start] = at >>> 1;
+    shadow.raw32[2 * start] = i32[at]!;
+    shadow.raw32[2 * start + 1] = i32[at + 1]!;
+    shadow.idx[start] = idx;
+    member[idx] = 1;
+    const word = shadow.raw[start]!;
+    if (Number.isNaN(word) || word === 0) geo[g + G.SH_F64] = 0;
+    geo[g + G.SH_START] = start;
+    return fidx === 0 ? 2 : 1;
+  }
+
+  /**
+   * Is slab pfn's freelist exactly the cache's shadow: the shadow is this
+   * slab's, starts at object `head` and has `free` entries, and every
+   * entry's free pointer still holds the words it held when the entry was
+   * made? Then walking the chain would visit the same objects, each next
+   * pointer decoding as it did then (valid, into this slab), the last NULL:
+   * on_freelist()'s clean walk, whose objects are the ones members marks.
+   * The loads are independent of each other, unlike the walk's.
+   */
+  private shadowHolds(s: number, g: number, pfn: number, head: number, free: number): boolean {
+    const geo = this.geo;
+    const start = geo[g + G.SH_START]!;
+    const end = geo[g + G.SH_END]!;
+    const shadow = this.shadows[s]!;
+    if (geo[g + G.SH_PFN] !== pfn || end - start !== free || shadow.idx[start] !== head) return false;
+    const at = shadow.at;
+    if (geo[g + G.SH_F64] !== 0) {
+      // 8 bytes at once, two entries a step (fewer loop checks; the loads stay independent).
+      const f64 = this.f64;
+      const raw = shadow.raw;
+      let j = start;
+      for (; j + 2 <= end; j += 2) if (f64[at[j]!] !== raw[j] || f64[at[j + 1]!] !== raw[j + 1]) return false;
+      return j === end || f64[at[j]!] === raw[j];
+    }
+    const i32 = this.i32;
+    const raw32 = shadow.raw32;
+    for (let j = start; j < end; j++) {
+      const a = at[j]! * 2;
+      if (i32[a] !== raw32[2 * j] || i32[a + 1] !== raw32[2 * j + 1]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * on_freelist()'s walk of slab pfn (a QUICK cache's) that only succeeds
+   * when it is clean: each free pointer NULL or, stored as set_freepointer()
+   * stores it, an object of the slab; NULL within `objects` steps; `free`
+   * objects on it. It makes the shadow of the chain (entries from the
+   * middle of the array, so pushes and pops of the quick paths fit on either
+   * side) and marks its objects in members. False, with no shadow, otherwise.
+   */
+  private shadowWalk(s: number, g: number, pfn: number, free: number): boolean {
+    const geo = this.geo;
+    geo[g + G.SH_PFN] = -1;
+    const shadow = this.shadows[s]!;
+    const member = shadow.member;
+    const objects = this.slabObjects[pfn]!;
+    member.fill(0);
+    const size = geo[g + G.SIZE]!;
+    const first = pfn * 4096 + geo[g + G.RLP]!;
+    const limit = objects * size;
+    const offset = geo[g + G.OFFSET]!;
+    const xorLo = geo[g + G.XOR_LO]!;
+    const xorHi = geo[g + G.XOR_HI]!;
+    const i32 = this.i32;
+    const start = geo[g + G.MAXOBJ]!;
+    let j = start;
+    let safe = 1;
+    let idx = ((this.counters[pfn]! & SlabWord.FREELIST_MASK) >>> SlabWord.FREELIST_SHIFT) - 1;
+    let nr = 0;
+    while (idx >= 0) {
+      if (nr++ >= objects || idx >= objects || member[idx] !== 0) return false;
+      const at = (first + idx * size + offset) >>> 2;
+      const rawLo = i32[at]!;
+      const rawHi = i32[at + 1]!;
+      const lo = (rawLo ^ xorLo) >>> 0;
+      const hi = xorHi === 0 ? rawHi : rawHi ^ xorHi ^ bswap32(at << 2);
+      shadow.at[j] = at >>> 1;
+      shadow.raw32[2 * j] = rawLo;
+      shadow.raw32[2 * j + 1] = rawHi;
+      shadow.idx[j] = idx;
+      const word = shadow.raw[j]!;
+      if (Number.isNaN(word) || word === 0) safe = 0;
+      member[idx] = 1;
+      j++;
+      if (hi === DIRECT_MAP_HI_I32) {
+        const q = lo - first;
+        if (q < 0 || q >= limit) return false;
+        idx = this.index(s, g, q);
+        if (idx * size !== q) return false;
+      } else if (hi === 0 && lo === 0) {
+        idx = -1;
+      } else {
+        return false;
+      }
+    }
+    if (nr !== free) return false;
+    geo[g + G.SH_PFN] = pfn;
+    geo[g + G.SH_START] = start;
+    geo[g + G.SH_END] = start + nr;
+    geo[g + G.SH_F64] = safe;
+    return true;
   }
 
   /**

@@ -21,12 +21,13 @@
  * arrays held in a closure would stay this thread's).
  *
  * Each fast path takes exactly the case Slub.slabAlloc + popCpuFreelist
- * and Slub.slabFreeFast take without a call: the same loads, the same
- * stores, the same counters (cpuAllocs, cpuFrees); anything else (an empty
- * cpu freelist, a free pointer outside the cpu slab's block, an object of
- * another slab than the cpu slab, the freelist head freed again, not an
- * object start, __GFP_ZERO, bad arguments) goes to the general path
- * unchanged.
+ * and Slub.slabFreeFast take without a call: the same decisions (the slab
+ * test by Slub.slabMask and the object index by Slub.invSize, where those
+ * use shifts), the same stores, the same counters (cpuAllocs, cpuFrees);
+ * anything else (an empty cpu freelist, a free pointer outside the cpu
+ * slab's block, an object of another slab than the cpu slab, the freelist
+ * head freed again, not an object start, __GFP_ZERO, bad arguments) goes to
+ * the general path unchanged.
  */
 import { Gfp, GfpMask } from '../page_alloc/gfp.js';
 import { KmallocConst } from './kmalloc_info.js';
@@ -67,12 +68,21 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
   const pageHead = slub.pages.head;
   const slabCache = slub.pages.slabCache;
   const slabObjects = slub.pages.slabObjects;
+  const slabMask = slub.slabMask;
+  const invSize = slub.invSize;
   /** Addresses an object may have, counted from ZERO_SIZE_PTR + 1. */
   const span = memSize - KmallocConst.ZERO_SIZE_PTR - 1;
-  const slowKmalloc = slow.kmalloc;
-  const slowKfree = slow.kfree;
-  const slowCacheAlloc = slow.kmemCacheAlloc;
-  const slowCacheFree = slow.kmemCacheFree;
+  /**
+   * The general entry points, called through this array's elements with
+   * .call(): TurboFan never inlines such a call (the target is not a
+   * constant to it and .call's feedback names Function.prototype.call, not
+   * the target), so the general paths stay out of the fast paths' own
+   * compiled code and out of a caller's inlining budget (920 bytes of
+   * bytecode, counting what a callee's optimized code already inlined).
+   * Inlined, they used to crowd kfree out of the caller's loop in about one
+   * process in three: the pair then took 15 ns instead of 11.5.
+   */
+  const general = [slow.kmalloc, slow.kfree, slow.kmemCacheAlloc, slow.kmemCacheFree] as const;
 
   /**
    * Pop cache s's cpu freelist of the running CPU: the object, or 0 when
@@ -86,7 +96,7 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
     if (obj === 0) return 0;
     const r = Math.imul(s, CF.FIELDS);
     const next = (u32[(obj + cf[r + CF.OFFSET]!) >>> 2]! ^ cf[r + CF.XOR_LO]!) >>> 0;
-    if ((next ^ obj) >>> cf[r + CF.SLAB_SHIFT]! !== 0) return 0;
+    if (((next ^ obj) & slabMask[s]!) !== 0) return 0;
     const n = (allocs[i]! + 1) | 0;
     fl[i] = next;
     allocs[i] = n;
@@ -106,16 +116,22 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
     const head = fl[i]!;
     // FAST_FREE_PAD is RED_LEFT_PAD, or 2^30 more for a cache with sheaves (never a fast free).
     const off = ((obj - (slab << 12)) | 0) - cf[r + CF.FAST_FREE_PAD]!;
-    const idx = ((off & 0x7fff) * cf[r + CF.RECIP_MUL]!) >>> cf[r + CF.RECIP_SHIFT]!;
-    if (idx * cf[r + CF.SIZE]! !== off || idx >= slabObjects[slab]! || obj === head || slab !== cpuSlab[i]) return false;
+    // off / size for an exact multiple below 2^15 (invSize is 1/size scaled by 1 + 2^-30), by a
+    // multiply where the reciprocal's shift by CF.RECIP_SHIFT would be a variable shift; any
+    // other off (negative, 2^15 or more, not a multiple) fails idx * size === off.
+    const idx = ((off & 0x7fff) * invSize[s]!) | 0;
+    if (Math.imul(idx, cf[r + CF.SIZE]!) !== off || idx >= slabObjects[slab]! || obj === head || slab !== cpuSlab[i]) return false;
     const loc = obj + cf[r + CF.OFFSET]!;
     const lo = head ^ cf[r + CF.XOR_LO]!;
     const hi = loc ^ cf[r + CF.FP_HI_BE]! ^ (head === 0 ? DirectMap.SWAB_LO : 0);
     const n = (frees[i]! + 1) | 0;
-    u32[loc >>> 2] = lo;
-    dv.setUint32(loc + 4, hi, false);
+    // The head and the counter first, then the free pointer: the next pop's first load is the
+    // head, forwarded from this store. Measured 0.15-0.6 ns less a pair than the free pointer
+    // first; nothing can see the order (one thread, no exception between the stores).
     fl[i] = obj;
     frees[i] = n;
+    u32[loc >>> 2] = lo;
+    dv.setUint32(loc + 4, hi, false);
     return true;
   }
 
@@ -132,7 +148,9 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
         const p = pop(sizeToCache[size]!);
         if (p !== 0) return p;
       }
-      return slowKmalloc.call(k, size, gfp);
+      // An address below 4 GiB or 0, so >>> 0 changes nothing; V8 then keeps the
+      // result untagged (a uint32, as on the fast path) in the caller's loop.
+      return general[0].call(k, size, gfp) >>> 0;
     },
 
     kfree(addr: number): void {
@@ -144,7 +162,7 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
         const s = slabCache[slab]!;
         if (s >= 0 && push(s, slab, addr)) return;
       }
-      slowKfree.call(k, addr);
+      general[1].call(k, addr);
     },
 
     kmemCacheAlloc(cache: number, gfp: number): number {
@@ -157,7 +175,7 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
         const p = pop(cache & KmemHandle.ID_MASK);
         if (p !== 0) return p;
       }
-      return slowCacheAlloc.call(k, cache, gfp);
+      return general[2].call(k, cache, gfp) >>> 0;
     },
 
     kmemCacheFree(cache: number, addr: number): void {
@@ -174,7 +192,7 @@ export function slubFastPaths(slub: Slub, sizeToCache: Int16Array, memSize: numb
         // cache_from_obj(): the slab's cache must be this one; anything else takes the general path's WARN.
         if (slabCache[slab] === (cache & KmemHandle.ID_MASK) && push(cache & KmemHandle.ID_MASK, slab, addr)) return;
       }
-      slowCacheFree.call(k, cache, addr);
+      general[3].call(k, cache, addr);
     },
   };
 }

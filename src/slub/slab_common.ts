@@ -322,6 +322,7 @@ export class SlabCommon {
     cf[r + CF.FAST_FREE_PAD] = g.redLeftPad + (noCpuSlab ? 0x40000000 : 0);
     cf[r + CF.ORDER] = g.order;
     cf[r + CF.SLAB_SHIFT] = 12 + g.order;
+    this.slub.slabMask[id] = -(1 << (12 + g.order));
     cf[r + CF.OBJECTS] = g.objects;
     cf[r + CF.MIN_ORDER] = g.minOrder;
     cf[r + CF.MIN_OBJECTS] = g.minObjects;
@@ -433,6 +434,7 @@ export class SlabCommon {
       const id = rec.id;
       this.slub.caches[id] = { ...info, ctor: null, aliases: [...info.aliases], randomSeq: info.randomSeq === null ? null : Int32Array.from(info.randomSeq) };
       this.slub.invSize[id] = (1 + 2 ** -30) / this.cf[id * CF.FIELDS + CF.SIZE]!;
+      this.slub.slabMask[id] = -(1 << this.cf[id * CF.FIELDS + CF.SLAB_SHIFT]!);
       this.slabCaches.push(id);
       this.nameAdd(info.name, id);
       this.freeIds = this.freeIds.filter((x) => x !== id);

@@ -114,6 +114,13 @@ export class Slub {
   freelistHardened = true;
   /** 1 / s->size per cache, for object index arithmetic without a division. */
   readonly invSize = new Float64Array(MAX_CACHES);
+  /**
+   * -(1 << CF.SLAB_SHIFT) per cache: the bits above a slab block of the
+   * cache's order. The lockless pop tests a free pointer against it with one
+   * AND ((next ^ obj) & mask) where a shift by CF.SLAB_SHIFT would need a
+   * variable shift (x86's count in cl: register moves around it in V8's code).
+   */
+  readonly slabMask = new Int32Array(MAX_CACHES);
   readonly freelistRandom: boolean;
   private rand: () => number;
   /**

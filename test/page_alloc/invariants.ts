@@ -222,9 +222,9 @@ export class InvariantChecker {
           for (let pfn = pa.pcpHead[base + li]!; pfn >= 0; pfn = next[pfn]!) {
             let bad = '';
             if (pfn >= nr) bad = 'links outside RAM';
-            else if (prev[pfn] !== last) bad = `has prev ${prev[pfn]}, expected ${last}`;
             else if (blockZone[pfn >>> K_PB_ORDER] !== z) bad = `belongs to zone ${blockZone[pfn >>> K_PB_ORDER]}`;
             else if (pageType[pfn] !== K_NONE) bad = `is marked ${pageType[pfn]}`;
+            else if (orderOf[pfn] !== 0) bad = `has order ${orderOf[pfn]} (only a free block's head or an allocated block's head has one)`;
             else if (refcount[pfn] !== 0) bad = `has refcount ${refcount[pfn]}`;
             else if (pfn & ((1 << o) - 1)) bad = `is not aligned to order ${o}`;
             else {
@@ -238,7 +238,8 @@ export class InvariantChecker {
             last = pfn;
             if (++n > nr) throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]} list ${li}: cycle`);
           }
-          if (pa.pcpTail[base + li] !== last)
+          // The tail is kept only while the list has pages (PageAlloc.pcpHead: singly linked).
+          if (last >= 0 && pa.pcpTail[base + li] !== last)
             throw new Error(`invariant: pcp cpu ${cpu} ${zoneNames[z]} list ${li}: tail ${pa.pcpTail[base + li]} but last is ${last}`);
         }
         const c = pa.pcp[(cpu * K_ZONES + z) * K_PCP_FIELDS + K_PCP_COUNT]!;
