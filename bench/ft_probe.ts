@@ -16,7 +16,7 @@ import { kmemFirstTouch } from './vm_kmem.js';
 const k = boot({ memory: '2G', cpus: 2, seed: 1 });
 k.fs.writeFile('/bin/bench', smallProgram(1, 64, 4096));
 const t = k.spawn('/bin/bench', ['bench']);
-const pages = (1 << 30) / 4096;
+const pages = Number(process.argv[3] ?? 1 << 30) / 4096;
 const rounds = Number(process.argv[2] ?? 7);
 const u8 = k.phys.u8;
 for (let i = 0; i < u8.length; i += 4096) u8[i] = u8[i]!;

@@ -49,11 +49,9 @@ export function pageAllocFastPathsApply(pa: PageAlloc, kasan: boolean, smp: bool
  */
 export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, slow: PageAllocFastPaths): PageAllocFastPaths {
   const a = pa.fastArrays();
-  const fastKey = a.pcpFastKey;
   const pcp = a.pcp;
   const pcpHead = a.pcpHead;
   const pcpTail = a.pcpTail;
-  const allocDiff = a.pcpAllocDiff;
   const next = a.pgNext;
   const prev = a.pgPrev;
   const index = a.pgIndex;
@@ -70,35 +68,7 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
   const slowAlloc = slow.allocPages;
   const slowFree = slow.freePages;
 
-  /**
-   * __alloc_pages() for order 0 when the zonelist's first zone passes its
-   * cached low watermark and the running CPU's pcp list has a page: the
-   * pfn, with the page prepared (refcount 1) and counted; -1, with nothing
-   * changed, for anything else.
-   */
-  function pop(gfp: number): number {
-    // gfp_zone(), gfp_migratetype() and the zonelist's first zone, looked up at once (PageAlloc.pcpFastKey).
-    // An entry only while zone_watermark_fast() for order 0, ALLOC_WMARK_LOW and no reserves is known to pass (Zones.pcpFastKey).
-    const e = fastKey[gfp & PcpFastKey.KEY_MASK]!;
-    if (e < 0) return -1;
-    const z = (e >> PcpFastKey.Z_SHIFT) & PcpFastKey.Z_MASK;
-    const cz = pa.cpu * ZONE.MAX_NR + z;
-    const li = cz * PCP.NR_LISTS + (e >> PcpFastKey.MT_SHIFT);
-    const pfn = pcpHead[li]!;
-    if (pfn < 0) return -1;
-    const row = cz * PCP.FIELDS;
-    const ff = pcp[row + PCP.FREE_FACTOR]!;
-    if (ff !== 0) pcp[row + PCP.FREE_FACTOR] = ff >> 1;
-    pcpHead[li] = next[pfn]!;
-    next[pfn] = -1;
-    pcp[row + PCP.COUNT]! -= 1;
-    allocDiff[cz * (Order.COSTLY + 1)]!++;
-    // prep_new_page()
-    refcount[pfn] = 1;
-    // (pages.order is already 0: a pcp page is never the head of a free block.)
-    index[pfn] = 0;
-    return pfn;
-  }
+  const pop = pcpPop(pa);
 
   /**
    * free_pages_prepare() + free_unref_page_commit() for an order-0 page
@@ -149,5 +119,76 @@ export function pageAllocFastPaths(pa: PageAlloc, memSize: number, k: object, sl
       }
       slowFree.call(k, addr, order);
     },
+  };
+}
+
+/**
+ * The order-0 pop of the running CPU's pcp list behind every fast path here
+ * (one closure per caller, so each call site keeps its own type feedback).
+ */
+function pcpPop(pa: PageAlloc): (gfp: number) => number {
+  const a = pa.fastArrays();
+  const fastKey = a.pcpFastKey;
+  const pcp = a.pcp;
+  const pcpHead = a.pcpHead;
+  const allocDiff = a.pcpAllocDiff;
+  const next = a.pgNext;
+  const index = a.pgIndex;
+  const refcount = a.pgRefcount;
+
+  /**
+   * __alloc_pages() for order 0 when the zonelist's first zone passes its
+   * cached low watermark and the running CPU's pcp list has a page: the
+   * pfn, with the page prepared (refcount 1) and counted; -1, with nothing
+   * changed, for anything else.
+   */
+  return function pop(gfp: number): number {
+    // gfp_zone(), gfp_migratetype() and the zonelist's first zone, looked up at once (PageAlloc.pcpFastKey).
+    // An entry only while zone_watermark_fast() for order 0, ALLOC_WMARK_LOW and no reserves is known to pass (Zones.pcpFastKey).
+    const e = fastKey[gfp & PcpFastKey.KEY_MASK]!;
+    if (e < 0) return -1;
+    const z = (e >> PcpFastKey.Z_SHIFT) & PcpFastKey.Z_MASK;
+    const cz = pa.cpu * ZONE.MAX_NR + z;
+    const li = cz * PCP.NR_LISTS + (e >> PcpFastKey.MT_SHIFT);
+    const pfn = pcpHead[li]!;
+    if (pfn < 0) return -1;
+    const row = cz * PCP.FIELDS;
+    const ff = pcp[row + PCP.FREE_FACTOR]!;
+    if (ff !== 0) pcp[row + PCP.FREE_FACTOR] = ff >> 1;
+    pcpHead[li] = next[pfn]!;
+    next[pfn] = -1;
+    pcp[row + PCP.COUNT]! -= 1;
+    allocDiff[cz * (Order.COSTLY + 1)]!++;
+    // prep_new_page()
+    refcount[pfn] = 1;
+    // (pages.order is already 0: a pcp page is never the head of a free block.)
+    index[pfn] = 0;
+    return pfn;
+  };
+}
+
+/**
+ * vma_alloc_zeroed_movable_folio()'s allocation for order 0 (gfp has
+ * __GFP_ZERO): the pcp pop of allocPagesPfn's common case, then
+ * prep_new_page()'s clear of the page's 4 KiB, once; anything else
+ * (no pcp page, a watermark not known to pass, a post-alloc hook, a
+ * PageAlloc subclass) is pa.allocPagesPfn(0, gfp) itself. Same loads,
+ * stores and counters as that path.
+ */
+export function pcpAllocZeroed(pa: PageAlloc): (gfp: number) => number {
+  const u8 = pa.mem.u8;
+  const hooks = pa.hooks;
+  if (Object.getPrototypeOf(pa) !== PageAlloc.prototype) return (gfp) => pa.allocPagesPfn(0, gfp);
+  const pop = pcpPop(pa);
+  return (gfp: number): number => {
+    if (hooks.postAlloc === null) {
+      const pfn = pop(gfp);
+      if (pfn >= 0) {
+        const a = pfn * Page.SIZE;
+        u8.fill(0, a, a + Page.SIZE);
+        return pfn;
+      }
+    }
+    return pa.allocPagesPfn(0, gfp);
   };
 }

@@ -12,6 +12,7 @@ import type { TimerBase } from '../lib/timer.js';
 import type { PhysMem } from '../memory/memblock.js';
 import type { PageArray } from '../memory/page.js';
 import { PG } from '../memory/page.js';
+import { pcpAllocZeroed } from '../page_alloc/fastpath.js';
 import { __GFP_COMP, __GFP_ZERO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from '../page_alloc/gfp.js';
 import { MAX_NR_ZONES, Z_MANAGED } from '../page_alloc/mmzone.js';
 import type { PageAlloc } from '../page_alloc/page_alloc.js';
@@ -215,7 +216,11 @@ export class Vm {
   /** Swap for reclaim: the anonymous-page operations of src/vm/swap_state.ts while swap has room; null = no swap. */
   reclaimSwap: (AnonUnmapper & ReclaimSwapOps) | null = null;
 
+  /** allocPagesPfn(0, gfp) for a gfp with __GFP_ZERO, its pcp common case written out (src/page_alloc/fastpath.ts). */
+  readonly allocZeroedPfn: (gfp: number) => number;
+
   constructor(readonly k: VmHost) {
+    this.allocZeroedPfn = pcpAllocZeroed(k.pageAlloc);
     this.s = new KStruct(k.phys.u32);
     this.pageKind = new Uint8Array(k.phys.nrPages);
     this.pagePrivate = new Float64Array(k.phys.nrPages);
@@ -481,7 +486,9 @@ export class Vm {
    * report prints it.
    */
   allocUserPage(zero: boolean): number {
-    const pfn = this.k.pageAlloc.allocPagesPfn(0, zero ? GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_ZERO : GFP_HIGHUSER_MOVABLE | __GFP_COMP);
+    const pfn = zero
+      ? this.allocZeroedPfn(GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_ZERO)
+      : this.k.pageAlloc.allocPagesPfn(0, GFP_HIGHUSER_MOVABLE | __GFP_COMP);
     if (pfn < 0) return -1;
     this.pageKind[pfn] = KIND_ANON;
     this.k.pages.flags[pfn] = this.k.pages.flags[pfn]! | (1 << PG.swapbacked) | (1 << PG.uptodate);

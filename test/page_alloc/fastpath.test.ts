@@ -5,7 +5,10 @@
  * both must hand out the same addresses, report the same bad frees and
  * leave the same /proc files (vmstat's pgalloc_* / pgfree / numa_hit,
  * zoneinfo's pcp count, high and batch per CPU, buddyinfo, pagetypeinfo,
- * meminfo), with every page on exactly one list.
+ * meminfo), with every page on exactly one list. The fast side takes its
+ * order-0 __GFP_ZERO requests through pcpAllocZeroed (the anonymous fault's
+ * allocation), whose pages must come back zeroed: every block is dirtied
+ * before it is freed.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +27,7 @@ import {
   GFP_NOWAIT,
   type Kernel,
 } from '../../src/index.js';
+import { pcpAllocZeroed } from '../../src/page_alloc/fastpath.js';
 import { bootBlocks, dmesgText, InvariantChecker, type LiveBlock, PAGE } from './invariants.js';
 
 const GFPS = [
@@ -38,6 +42,9 @@ const GFPS = [
   GFP_DMA32,
   GFP_KERNEL | __GFP_COMP,
   GFP_KERNEL | __GFP_HIGH,
+  GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_ZERO,
+  GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_ZERO,
+  GFP_DMA | __GFP_ZERO,
 ] as const;
 
 const PROC = ['/proc/vmstat', '/proc/zoneinfo', '/proc/buddyinfo', '/proc/pagetypeinfo', '/proc/meminfo'] as const;
@@ -86,6 +93,8 @@ class Side {
         for (let i = 0; i < o.n; i++) {
           const a = this.alloc(o.order, o.gfp);
           out.push(a);
+          // __GFP_ZERO: every byte of the block reads 0 (the blocks were dirtied before their free).
+          if (a !== 0 && (o.gfp & __GFP_ZERO) !== 0) out.push(this.k.phys.u8.subarray(a, a + (PAGE << o.order)).some((b) => b !== 0) ? 1 : 0);
           if (a !== 0) this.live.push({ pfn: a / PAGE, order: o.order });
         }
         break;
@@ -93,6 +102,7 @@ class Side {
         for (let i = 0; i < o.n && this.live.length > 0; i++) {
           const [b] = this.live.splice((o.pick + i * 7919) % this.live.length, 1);
           out.push(b!.pfn);
+          this.k.phys.u8.fill(0x5a, b!.pfn * PAGE, (b!.pfn + (1 << b!.order)) * PAGE);
           this.free(b!.pfn * PAGE, b!.order);
         }
         break;
@@ -126,9 +136,14 @@ function machines(): [Side, Side] {
   const opts = { memory: '64M', cpus: 2, zones: { DMA: '16M', DMA32: '48M' }, transparentHugepage: 'never' } as const;
   const kf = boot(opts);
   const ks = boot(opts);
+  const zeroed = pcpAllocZeroed(kf.pageAlloc);
   const fast = new Side(
     kf,
-    (o, g) => kf.allocPages(o, g),
+    (o, g) => {
+      if (o !== 0 || (g & __GFP_ZERO) === 0) return kf.allocPages(o, g);
+      const pfn = zeroed(g);
+      return pfn < 0 ? 0 : pfn * PAGE;
+    },
     (a, o) => kf.freePages(a, o),
   );
   // Kernel.prototype's methods: the general paths the instance's own fast paths stand in front of.
