@@ -24,8 +24,10 @@
  */
 
 import { PG } from '../memory/page.js';
+import { __GFP_COMP, __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from '../page_alloc/gfp.js';
 import { filemapFault, PG_readahead, pageCache } from './filemap.js';
 import type { Task } from './fork.js';
+import { folioLruList, NR_LRU_LISTS } from './mm_inline.js';
 import { MMAP_MIN_ADDR, type Mm, STACK_GUARD_GAP, TWO32, VMA, VMA_OPS_VDSO } from './mm_types.js';
 import { VM, X86_PF_PROT, X86_PF_USER, X86_PF_WRITE } from './mman.js';
 import { balanceDirtyPagesRatelimited } from './page-writeback.js';
@@ -133,17 +135,36 @@ export function doAnonymousWriteFast(vm: Vm, t: Task, mm: Mm, va: number, idx: n
   vm.pgfault++;
   faultMajor = false;
   faultDirtied = -1;
-  const pfn = vm.allocUserPage(true);
+  // Vm.allocUserPage(true): vma_alloc_zeroed_movable_folio(), an anonymous, swap-backed, up-to-date page.
+  const pfn = vm.allocZeroedPfn(GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_ZERO);
   if (pfn < 0) return VM_FAULT_OOM;
-  // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): the first mapping, the anon_vma and the linear index.
+  vm.pageKind[pfn] = KIND_ANON;
   const p = vm.k.pages;
+  const f = p.flags[pfn]! | (1 << PG.swapbacked) | (1 << PG.uptodate);
+  // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): the first mapping, the anon_vma and the linear index.
   p.mapcount[pfn] = 1;
   vm.nrAnonMapped++;
   vm.pageMapping[pfn] = anonVma;
   p.index[pfn] = u32[w + (VMA.PGOFF >>> 2)]! + u32[w + (VMA.PGOFF >>> 2) + 1]! * TWO32 + Math.floor((va - start) / 4096);
-  // folio_add_lru_vma() of a VMA that is not VM_LOCKED: folio_add_lru() onto the classic lists.
-  lruAdd(vm, pfn);
-  p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
+  // folio_add_lru_vma() of a VMA that is not VM_LOCKED: folio_add_lru() onto the classic lists; then PageAnonExclusive.
+  // lru_add() of a page neither mlocked nor unevictable only sets PG_lru (no event): written out with
+  // Lruvec.addClassic()'s list steps, the three flag updates in one store. Any other page: lruAdd() itself.
+  if ((f & ((1 << PG.mlocked) | (1 << PG.unevictable))) === 0) {
+    p.flags[pfn] = f | (1 << PG.lru) | ANON_EXCLUSIVE;
+    const lv = vm.lruvec;
+    const lru = folioLruList(f);
+    const h = lv.head[lru]!;
+    p.next[pfn] = h;
+    p.prev[pfn] = -1;
+    if (h < 0) lv.tail[lru] = pfn;
+    else p.prev[h] = pfn;
+    lv.head[lru] = pfn;
+    lv.nrZone[vm.k.pageAlloc.pageZone(pfn) * NR_LRU_LISTS + lru]!++;
+  } else {
+    p.flags[pfn] = f;
+    lruAdd(vm, pfn);
+    p.flags[pfn] = p.flags[pfn]! | ANON_EXCLUSIVE;
+  }
   mm.rssAnon++;
   mm.updateHiwaterRss();
   // VM_WRITE is set: writable and dirty at once.
