@@ -33,6 +33,7 @@ for (let r = 0; r < rounds; r++) {
   let c0 = cpuNs();
   kmemFirstTouch(t, base, pages);
   faults.push((cpuNs() - c0) / pages);
+  if (process.env.FT_TRACE) console.log(`ROUND ${r} ${faults[r]!.toFixed(0)}`);
   if (t.minFlt - f0 !== pages) throw new Error(`${t.minFlt - f0} faults for ${pages} pages`);
   for (let i = 0; i < pages; i++) order[i] = t.translate(base + i * 4096, false);
   c0 = cpuNs();
