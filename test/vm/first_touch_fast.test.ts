@@ -8,8 +8,9 @@
  * through the general path, in the same order, so the same frames) and then
  * stores the same values. Both orders of allocation are the same, so
  * everything the kernel shows must be the same: /proc/vmstat, /proc/meminfo,
- * /proc/buddyinfo, the task's status, smaps and minflt, every pagemap entry
- * (frame and bits), the struct page fields of every frame, and the bytes.
+ * /proc/buddyinfo, /proc/zoneinfo, the task's status, smaps and minflt, every
+ * pagemap entry (frame and bits), the struct page fields of every frame (with
+ * its LRU links), and the bytes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -56,7 +57,9 @@ function run(populate: boolean, start: number, pages: number, stores: Store[]) {
     smaps: k.proc.read(`/proc/${t.pid}/smaps`),
     minflt: minflt(k, t.pid),
     pagemap: [...map].map((e) => e.toString(16)),
-    pages: frames.map((f) => [p.flags[f], p.refcount[f], p.mapcount[f], p.index[f], k.vm.pageMapping[f], k.vm.pageKind[f]]),
+    zoneinfo: k.proc.read('/proc/zoneinfo'),
+    // next and prev: the LRU list links (both paths put each new page at the head of the inactive anon list).
+    pages: frames.map((f) => [p.flags[f], p.refcount[f], p.mapcount[f], p.index[f], k.vm.pageMapping[f], k.vm.pageKind[f], p.next[f], p.prev[f]]),
     bytes: stores.map((s, i) => (s.width === 8 ? t.read8(a + i * P + s.off) : t.read32(a + i * P + (s.off & ~3)))),
   };
 }
