@@ -172,6 +172,29 @@ export function allBytes(u8: Uint8Array, f64: Float64Array, start: number, end: 
   return true;
 }
 
+/**
+ * check_object()'s red-zone checks fused with init_object()'s writes: every word of [left, w) and
+ * [objEnd, inuseEnd) that holds `from` becomes `to` as it passes. Invariant: on false (a word that
+ * was not `from`) every word changed is back to `from`, so the kernel's path sees the slab untouched.
+ */
+function flipRedZones(f64: Float64Array, left: number, w: number, objEnd: number, inuseEnd: number, from: number, to: number): boolean {
+  let i = left;
+  for (; i + 4 <= w; i += 4) {
+    if (f64[i] !== from || f64[i + 1] !== from || f64[i + 2] !== from || f64[i + 3] !== from) break;
+    f64[i] = to;
+    f64[i + 1] = to;
+    f64[i + 2] = to;
+    f64[i + 3] = to;
+  }
+  for (; i < w && f64[i] === from; i++) f64[i] = to;
+  let j = objEnd;
+  if (i === w) for (; j < inuseEnd && f64[j] === from; j++) f64[j] = to;
+  if (i === w && j === inuseEnd) return true;
+  for (let x = left; x < i; x++) f64[x] = from;
+  for (let x = objEnd; x < j; x++) f64[x] = from;
+  return false;
+}
+
 export class DebugGeometry {
   private readonly geo = new Int32Array(MAX_CACHES * G.FIELDS);
   private readonly slub: Slub;
@@ -470,22 +493,7 @@ export class DebugGeometry {
     }
     // Last, check_object()'s red zones fused with init_object()'s: each inactive word turns active as it
     // passes. At the first word that is not as expected, the words changed go back and the kernel's path runs.
-    let i = left;
-    for (; i + 4 <= w; i += 4) {
-      if (f64[i] !== W_RED_INACTIVE || f64[i + 1] !== W_RED_INACTIVE || f64[i + 2] !== W_RED_INACTIVE || f64[i + 3] !== W_RED_INACTIVE) break;
-      f64[i] = W_RED_ACTIVE;
-      f64[i + 1] = W_RED_ACTIVE;
-      f64[i + 2] = W_RED_ACTIVE;
-      f64[i + 3] = W_RED_ACTIVE;
-    }
-    for (; i < w && f64[i] === W_RED_INACTIVE; i++) f64[i] = W_RED_ACTIVE;
-    let j = objEnd;
-    if (i === w) for (; j < inuseEnd && f64[j] === W_RED_INACTIVE; j++) f64[j] = W_RED_ACTIVE;
-    if (i !== w || j !== inuseEnd) {
-      for (let x = left; x < i; x++) f64[x] = W_RED_INACTIVE;
-      for (let x = objEnd; x < j; x++) f64[x] = W_RED_INACTIVE;
-      return 0;
-    }
+    if (!flipRedZones(f64, left, w, objEnd, inuseEnd, W_RED_INACTIVE, W_RED_ACTIVE)) return 0;
     // Taken: slab->freelist and inuse; init_object(ACTIVE) wrote the red zones above (the poison it writes is already there).
     this.counters[pfn] = ((nextIdx << SlabWord.FREELIST_SHIFT) | inuse | (counters & SlabWord.FROZEN)) >>> 0;
     // The head off the shadow, when the shadow is this freelist's.
@@ -568,22 +576,7 @@ export class DebugGeometry {
     if (this.slabCache[pfn] !== s) return 0;
     // Last, check_object()'s red zones fused with init_object()'s: each active word turns inactive as it
     // passes. At the first word that is not as expected, the words changed go back and the kernel's path runs.
-    let i = left;
-    for (; i + 4 <= w; i += 4) {
-      if (f64[i] !== W_RED_ACTIVE || f64[i + 1] !== W_RED_ACTIVE || f64[i + 2] !== W_RED_ACTIVE || f64[i + 3] !== W_RED_ACTIVE) break;
-      f64[i] = W_RED_INACTIVE;
-      f64[i + 1] = W_RED_INACTIVE;
-      f64[i + 2] = W_RED_INACTIVE;
-      f64[i + 3] = W_RED_INACTIVE;
-    }
-    for (; i < w && f64[i] === W_RED_ACTIVE; i++) f64[i] = W_RED_INACTIVE;
-    let j = objEnd;
-    if (i === w) for (; j < inuseEnd && f64[j] === W_RED_ACTIVE; j++) f64[j] = W_RED_INACTIVE;
-    if (i !== w || j !== inuseEnd) {
-      for (let x = left; x < i; x++) f64[x] = W_RED_ACTIVE;
-      for (let x = objEnd; x < j; x++) f64[x] = W_RED_ACTIVE;
-      return 0;
-    }
+    if (!flipRedZones(f64, left, w, objEnd, inuseEnd, W_RED_ACTIVE, W_RED_INACTIVE)) return 0;
     // The rest of init_object(SLUB_RED_INACTIVE), then set_freepointer() and slab->freelist, inuse.
     {
       let i = w;
