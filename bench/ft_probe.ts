@@ -7,7 +7,7 @@
  * pages behind kmem's RAM are touched once first, so no round pays the host's
  * own first-touch faults for them.
  *
- *   npx tsc -p tsconfig.bench.json && node build/bench/ft_probe.js [rounds]
+ *   npx tsc -p tsconfig.bench.json && [FT_TRACE=1] node build/bench/ft_probe.js [rounds] [mapping bytes]
  */
 import { boot } from '../src/index.js';
 import { smallProgram } from '../src/workloads/elf.js';
