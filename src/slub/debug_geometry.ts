@@ -172,6 +172,13 @@ export function allBytes(u8: Uint8Array, f64: Float64Array, start: number, end: 
   return true;
 }
 
+/** slab_pad_check() on whole words: every word of [i, end) still holds POISON_INUSE. */
+function slabPaddingClean(f64: Float64Array, i: number, end: number): boolean {
+  for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return false;
+  for (; i < end; i++) if (f64[i] !== W_INUSE) return false;
+  return true;
+}
+
 /**
  * check_object()'s red-zone checks fused with init_object()'s writes: every word of [left, w) and
  * [objEnd, inuseEnd) that holds `from` becomes `to` as it passes. Invariant: on false (a word that
@@ -449,12 +456,7 @@ export class DebugGeometry {
     if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER] || objects > geo[g + G.MAXOBJ]!) return 0;
     const f64 = this.f64;
     const slabW = pfn * 512;
-    {
-      let i = slabW + geo[g + G.SPAD_W0]!;
-      const end = slabW + geo[g + G.SPAD_W1]!;
-      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
-      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
-    }
+    if (!slabPaddingClean(f64, slabW + geo[g + G.SPAD_W0]!, slabW + geo[g + G.SPAD_W1]!)) return 0;
     const size = geo[g + G.SIZE]!;
     const rlp = geo[g + G.RLP]!;
     const first = pfn * 4096 + rlp;
@@ -534,12 +536,7 @@ export class DebugGeometry {
     if (this.pageType[pfn] !== PGTY_slab || this.order[pfn] !== geo[g + G.SLAB_ORDER]) return 0;
     const f64 = this.f64;
     const slabW = pfn * 512;
-    {
-      let i = slabW + geo[g + G.SPAD_W0]!;
-      const end = slabW + geo[g + G.SPAD_W1]!;
-      for (; i + 4 <= end; i += 4) if (f64[i] !== W_INUSE || f64[i + 1] !== W_INUSE || f64[i + 2] !== W_INUSE || f64[i + 3] !== W_INUSE) return 0;
-      for (; i < end; i++) if (f64[i] !== W_INUSE) return 0;
-    }
+    if (!slabPaddingClean(f64, slabW + geo[g + G.SPAD_W0]!, slabW + geo[g + G.SPAD_W1]!)) return 0;
     const size = geo[g + G.SIZE]!;
     const rlp = geo[g + G.RLP]!;
     const first = pfn * 4096 + rlp;
