@@ -271,6 +271,23 @@ function handlePteFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, p
 }
 
 /**
+ * do_cow_fault()'s tail: the new anonymous page pfn gets a copy of page src,
+ * joins the VMA's anon_vma as exclusive (folio_add_new_anon_rmap with
+ * RMAP_EXCLUSIVE: PageAnonExclusive), counts in MM_ANONPAGES, and is mapped
+ * writable, dirty and young at PTE idx with the VMA's protection bits.
+ */
+function mapCowCopy(vm: Vm, mm: Mm, v: number, va: number, idx: number, src: number, pfn: number, protLo: number, protHi: number): void {
+  const u32 = vm.k.phys.u32;
+  vm.k.phys.u8.copyWithin(pfn * 4096, src * 4096, src * 4096 + 4096);
+  folioAddNewAnonRmap(vm, pfn, v, va);
+  vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
+  mm.rssAnon++;
+  mm.updateHiwaterRss();
+  u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
+  u32[idx + 1] = protHi;
+}
+
+/**
  * vdso_fault() + finish_fault() for a [vdso] VMA: a read maps the image's
  * page read-only as a file page is (MM_FILEPAGES, NR_FILE_MAPPED; no
  * fault-around: the special mapping has no map_pages); a write (after an
@@ -289,13 +306,7 @@ function doVdsoFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
   if (write && (s.vmFlags(v) & VM.SHARED) === 0) {
     const pfn = anonVmaPrepare(vm, v) ? vm.allocUserPage(false) : -1;
     if (pfn < 0) return VM_FAULT_OOM;
-    vm.k.phys.u8.copyWithin(pfn * 4096, page * 4096, page * 4096 + 4096);
-    folioAddNewAnonRmap(vm, pfn, v, va);
-    vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
-    mm.rssAnon++;
-    mm.updateHiwaterRss();
-    u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
-    u32[idx + 1] = protHi;
+    mapCowCopy(vm, mm, v, va, idx, page, pfn, protLo, protHi);
     return 0;
   }
   vm.k.pages.refcount[page] = vm.k.pages.refcount[page]! + 1;
@@ -396,15 +407,8 @@ function doFileFault(vm: Vm, mm: Mm, v: number, va: number, write: boolean, idx:
       vm.putPage(cache);
       return VM_FAULT_OOM;
     }
-    vm.k.phys.u8.copyWithin(pfn * 4096, cache * 4096, cache * 4096 + 4096);
+    mapCowCopy(vm, mm, v, va, idx, cache, pfn, protLo, protHi);
     vm.putPage(cache);
-    folioAddNewAnonRmap(vm, pfn, v, va);
-    // folio_add_new_anon_rmap(RMAP_EXCLUSIVE): PageAnonExclusive
-    vm.k.pages.flags[pfn] = vm.k.pages.flags[pfn]! | ANON_EXCLUSIVE;
-    mm.rssAnon++;
-    mm.updateHiwaterRss();
-    u32[idx] = ((pfn * 4096) | protLo | _PAGE_RW | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED) >>> 0;
-    u32[idx + 1] = protHi;
     return 0;
   }
   // do_shared_fault(): do_page_mkwrite() / fault_dirty_shared_page() dirty the page; the PTE is writable and dirty.
